@@ -155,19 +155,19 @@ export function datumFromJson(json: unknown, type: ColumnType, opts: DatumParseO
   const map = type.value !== undefined && opts.keysOnly !== true;
   if (map) {
     if (!Array.isArray(json) || json[0] !== 'map' || json.length !== 2 || !Array.isArray(json[1])) {
-      throw syntaxError(json, 'expected map');
+      throw syntaxError(json, 'expected ["map", <array>]');
     }
     const pairs = json[1] as unknown[];
     keys = new Array<Atom>(pairs.length);
     values = new Array<Atom>(pairs.length);
     for (let i = 0; i < pairs.length; i++) {
       const p = pairs[i];
-      if (!Array.isArray(p) || p.length !== 2) throw syntaxError(p, 'map pair must be a 2-element array');
+      if (!Array.isArray(p) || p.length !== 2) throw syntaxError(p, 'expected 2-element array');
       keys[i] = atomFromJson(p[0], type.key, resolve);
       values[i] = atomFromJson(p[1], type.value as BaseType, resolve);
     }
   } else if (Array.isArray(json) && json[0] === 'set') {
-    if (json.length !== 2 || !Array.isArray(json[1])) throw syntaxError(json, 'set must have a single array member');
+    if (json.length !== 2 || !Array.isArray(json[1])) throw syntaxError(json, 'expected ["set", <array>]');
     const items = json[1] as unknown[];
     keys = items.map((it) => atomFromJson(it, type.key, resolve));
   } else {
@@ -177,12 +177,21 @@ export function datumFromJson(json: unknown, type: ColumnType, opts: DatumParseO
     for (const k of keys) checkAtom(k, type.key);
     if (values !== undefined) for (const v of values) checkAtom(v, type.value as BaseType);
   }
-  const d = sortUnique(keys, values, json);
-  if (opts.relaxSize !== true) checkSize(d, type);
-  return d;
+  if (opts.relaxSize !== true) checkCount(keys.length, type, json);
+  return sortUnique(keys, values);
 }
 
-function sortUnique(keys: Atom[], values: Atom[] | undefined, json: unknown): Datum {
+/** The size check of datum parsing, worded as ovsdb-server words it. */
+function checkCount(n: number, type: ColumnType, json: unknown): void {
+  if (n >= type.min && n <= type.max) return;
+  const range =
+    type.min === type.max ? (type.min === 1 ? 'exactly one member' : `exactly ${type.min} members`)
+    : type.max === Infinity ? `at least ${type.min} members`
+    : `${type.min} to ${type.max} members`;
+  throw syntaxError(json, `set must have ${range} but ${n} ${n === 1 ? 'is' : 'are'} present`);
+}
+
+function sortUnique(keys: Atom[], values: Atom[] | undefined): Datum {
   const n = keys.length;
   if (n <= 1) return values === undefined ? { keys } : { keys, values };
   const idx = Array.from({ length: n }, (_, i) => i);
@@ -194,7 +203,7 @@ function sortUnique(keys: Atom[], values: Atom[] | undefined, json: unknown): Da
     sk[i] = keys[j] as Atom;
     if (sv !== undefined) sv[i] = (values as Atom[])[j] as Atom;
     if (i > 0 && sk[i] === sk[i - 1]) {
-      throw syntaxError(json, values === undefined ? 'set contains duplicate value' : 'map contains duplicate key');
+      throw new OvsdbError(OVSDB_ERROR.OVSDB_ERROR, values === undefined ? 'set contains duplicate' : 'map contains duplicate key');
     }
   }
   return sv === undefined ? { keys: sk } : { keys: sk, values: sv };

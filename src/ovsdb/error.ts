@@ -28,6 +28,9 @@ export const OVSDB_ERROR = {
   DUPLICATE_UUID: 'duplicate uuid',
   PERMISSION_ERROR: 'permission error',
   CANCELED: 'canceled',
+  UNKNOWN_MUTATOR: 'unknown mutator',
+  UNKNOWN_FUNCTION: 'unknown function',
+  OVSDB_ERROR: 'ovsdb error',
 } as const;
 
 export type OvsdbErrorTag = (typeof OVSDB_ERROR)[keyof typeof OVSDB_ERROR];
@@ -48,7 +51,7 @@ export class OvsdbError extends Error {
     this.name = 'OvsdbError';
     this.tag = tag;
     this.details = details;
-    this.syntax = syntax === undefined ? undefined : JSON.stringify(syntax);
+    this.syntax = syntax === undefined ? undefined : canonicalJson(syntax);
   }
 
   toJson(): OvsdbErrorJson {
@@ -69,4 +72,14 @@ export function syntaxError(syntax: unknown, details: string): OvsdbError {
 
 export function constraintViolation(details: string): OvsdbError {
   return new OvsdbError(OVSDB_ERROR.CONSTRAINT_VIOLATION, details);
+}
+
+/** JSON text with object members in sorted order, as ovsdb-server prints "syntax". */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
 }

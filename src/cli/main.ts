@@ -1,0 +1,32 @@
+/**
+ * The `ovnts` command: one binary whose first argument names the tool, like
+ * the separate programs of OVS and OVN (ovsdb-server, ovsdb-tool, ...).
+ */
+const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
+  'ovsdb-server': async () => (await import('./ovsdb-server.js')).ovsdbServer,
+  'ovsdb-tool': async () => (await import('./ovsdb-tool.js')).ovsdbTool,
+};
+
+const USAGE = `usage: ovnts COMMAND [ARG...]
+commands:
+  ovsdb-server [DATABASE...] [--remote=REMOTE]...   serve OVSDB databases
+  ovsdb-tool create DBFILE SCHEMAFILE               create a database file
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(USAGE);
+    process.exitCode = cmd === undefined ? 1 : 0;
+    return;
+  }
+  const load = COMMANDS[cmd];
+  if (load === undefined) {
+    process.stderr.write(`ovnts: unknown command '${cmd}'; use --help for help\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const run = await load();
+  const code = await run(rest);
+  if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+}

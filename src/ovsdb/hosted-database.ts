@@ -1,0 +1,192 @@
+/**
+ * A database as a server hosts it: the in-memory state, its on-disk log, the
+ * recent transaction history that monitor_cond_since resumes from, and the
+ * ordering rule that every reply and notification about a commit goes out only
+ * after that commit is durable, in commit order.
+ */
+import { Database, rowFromJson, type RowChange, type Row, rowToJson, type Table } from './database.js';
+import { newUuid, type Datum } from './datum.js';
+import { applyDatumDiff } from './datum-diff.js';
+import { DatabaseLog, type LogRecord } from './storage.js';
+import { parseSchema, type DatabaseSchema } from './schema.js';
+import { OvsdbError, OVSDB_ERROR } from './error.js';
+
+export interface HostedDatabaseOptions {
+  /** How many recent commits monitor_cond_since can resume from. Default 1000. */
+  historySize?: number;
+  /** Compact the log when it exceeds this many bytes... Default 10 MiB. */
+  compactMinBytes?: number;
+  /** ...and has grown this many times since the last compaction. Default 4. */
+  compactGrowth?: number;
+  log?: (msg: string) => void;
+}
+
+export interface Commit {
+  readonly txnId: string;
+  readonly changes: readonly RowChange[];
+}
+
+export class HostedDatabase {
+  readonly db: Database;
+  /** Id of the last committed transaction (monitor_cond_since's last-txn-id). */
+  txnId: string = newUuid();
+  private readonly history: Commit[] = [];
+  private readonly historySize: number;
+  private readonly compactMinBytes: number;
+  private readonly compactGrowth: number;
+  private sizeAfterCompaction: number;
+  private tail: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private compacting = false;
+  private readonly logMsg: (msg: string) => void;
+
+  private constructor(
+    db: Database,
+    readonly storage: DatabaseLog | null,
+    opts: HostedDatabaseOptions,
+  ) {
+    this.db = db;
+    this.historySize = opts.historySize ?? 1000;
+    this.compactMinBytes = opts.compactMinBytes ?? 10 * 1024 * 1024;
+    this.compactGrowth = opts.compactGrowth ?? 4;
+    this.sizeAfterCompaction = storage?.size ?? 0;
+    this.logMsg = opts.log ?? (() => {});
+  }
+
+  /** A database that lives only in memory (tests, the _Server database). */
+  static inMemory(schema: DatabaseSchema, opts: HostedDatabaseOptions = {}): HostedDatabase {
+    return new HostedDatabase(new Database(schema), null, opts);
+  }
+
+  /** Opens a standalone database file, replaying its transactions. */
+  static async open(path: string, opts: HostedDatabaseOptions = {}): Promise<HostedDatabase> {
+    const logOpts = opts.log === undefined ? {} : { log: opts.log };
+    const { log, schema, records } = await DatabaseLog.open(path, logOpts);
+    const db = new Database(parseSchema(schema));
+    for (const rec of records) replayRecord(db, rec);
+    return new HostedDatabase(db, log, opts);
+  }
+
+  get name(): string {
+    return this.db.name;
+  }
+
+  /**
+   * Applies a validated commit in memory at once (later transactions see it)
+   * and returns a promise that resolves when it is durable.
+   */
+  commit(changes: readonly RowChange[], comment: string | undefined): Promise<Commit> {
+    this.db.apply(changes);
+    const commit: Commit = { txnId: newUuid(), changes };
+    this.txnId = commit.txnId;
+    this.history.push(commit);
+    if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
+    if (this.storage === null) return Promise.resolve(commit);
+    const record = commitRecord(changes, comment);
+    const appended = this.storage.append(record);
+    this.inFlight++;
+    const done = appended.then(
+      () => {
+        this.inFlight--;
+        this.maybeCompact();
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        throw new OvsdbError(OVSDB_ERROR.IO_ERROR, `writing ${this.name}: ${String(e)}`);
+      },
+    );
+    this.tail = done.catch(() => {});
+    return done.then(() => commit);
+  }
+
+  /** Runs `fn` once everything committed so far is durable, in commit order. */
+  afterDurable(fn: () => void): void {
+    if (this.inFlight === 0) fn();
+    else this.tail = this.tail.then(fn);
+  }
+
+  /** The commits after `txnId`, or undefined when it is not in the history. */
+  commitsSince(txnId: string): Commit[] | undefined {
+    if (txnId === this.txnId) return [];
+    const i = this.history.findIndex((c) => c.txnId === txnId);
+    return i < 0 ? undefined : this.history.slice(i + 1);
+  }
+
+  private maybeCompact(): void {
+    const s = this.storage;
+    if (s === null || this.compacting || this.inFlight > 0) return;
+    if (s.size < this.compactMinBytes || s.size < this.sizeAfterCompaction * this.compactGrowth) return;
+    this.compacting = true;
+    // The snapshot is taken while nothing is in flight, so every record the
+    // log receives from now on comes after it.
+    const snapshot = { ...this.db.snapshot(), _date: Date.now(), _comment: 'compacting database online' };
+    s.compact(this.db.schema.json, snapshot).then(
+      () => {
+        this.compacting = false;
+        this.sizeAfterCompaction = s.size;
+        this.logMsg(`${this.name}: compacted database to ${s.size} bytes`);
+      },
+      (e: unknown) => {
+        this.compacting = false;
+        this.logMsg(`${this.name}: compaction failed: ${String(e)}`);
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.storage?.close();
+  }
+}
+
+/** The storage record for one commit: inserted rows with their non-default columns, modified rows with the changed columns, deleted rows as null. */
+export function commitRecord(changes: readonly RowChange[], comment: string | undefined): LogRecord {
+  const rec: LogRecord = {};
+  for (const ch of changes) {
+    const t = (rec[ch.table.name] ??= {}) as Record<string, unknown>;
+    if (ch.new === null) t[ch.uuid] = null;
+    else if (ch.old === null) t[ch.uuid] = rowToJson(ch.table, ch.new.cols, undefined, true);
+    else t[ch.uuid] = rowToJson(ch.table, ch.new.cols, changedColumns(ch.table, ch.old, ch.new));
+  }
+  rec['_date'] = Date.now();
+  if (comment !== undefined) rec['_comment'] = comment;
+  return rec;
+}
+
+function changedColumns(table: Table, a: Row, b: Row): string[] {
+  const out: string[] = [];
+  for (const c of table.columns) if (a.cols[c.name] !== b.cols[c.name]) out.push(c.name);
+  return out;
+}
+
+/** Applies one transaction record from a database file (full values or, with "_is_diff", diffs). */
+export function replayRecord(db: Database, rec: LogRecord): void {
+  const isDiff = rec['_is_diff'] === true;
+  const changes: RowChange[] = [];
+  for (const [tname, rows] of Object.entries(rec)) {
+    if (tname.startsWith('_')) continue;
+    const table = db.table(tname);
+    if (typeof rows !== 'object' || rows === null) continue;
+    for (const [uuid, rowJson] of Object.entries(rows as Record<string, unknown>)) {
+      const old = table.rows.get(uuid) ?? null;
+      if (rowJson === null) {
+        if (old !== null) changes.push({ table, uuid, old, new: null });
+        continue;
+      }
+      const json = rowJson as Record<string, unknown>;
+      let cols: Record<string, Datum>;
+      if (old === null) cols = rowFromJson(table, json, table.defaultCols());
+      else if (!isDiff) cols = rowFromJson(table, json, { ...old.cols });
+      else {
+        const diff = rowFromJson(table, json, {});
+        cols = { ...old.cols };
+        for (const [name, d] of Object.entries(diff)) {
+          const c = table.schema.columns.get(name);
+          if (c !== undefined) cols[name] = applyDatumDiff(old.cols[name] as Datum, d, c.type);
+        }
+      }
+      changes.push({ table, uuid, old, new: { uuid, version: newUuid(), cols } });
+    }
+  }
+  db.apply(changes);
+}

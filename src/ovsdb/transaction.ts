@@ -1,0 +1,608 @@
+/**
+ * The transaction engine (RFC 7047 section 5.2): executes the operations of one
+ * "transact" request against a Database atomically.
+ *
+ * Operations run against an overlay of pending row changes; nothing touches the
+ * committed state until every operation and the commit-time checks (referential
+ * integrity, garbage collection, weak references, maxRows, unique indexes) have
+ * passed. A failed transaction therefore needs no rollback.
+ */
+import { datumFromJson, datumEquals, newUuid, UUID_RE, type Datum } from './datum.js';
+import { Database, rowRefs, rowToJson, type Row, type RowChange, type Table } from './database.js';
+import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
+import { evalWhere, parseWhere, uuidEquality, type Clause } from './condition.js';
+import { applyMutation, parseMutation } from './mutation.js';
+import { findColumn } from './schema.js';
+
+export interface ExecContext {
+  /** Whether the session running the transaction holds a lock ("assert"). */
+  hasLock?: (name: string) => boolean;
+  /** When the transaction was first received; "wait" timeouts count from it. */
+  startMs: number;
+  nowMs: number;
+}
+
+export type ExecOutcome =
+  | {
+      readonly status: 'committed';
+      readonly results: unknown[];
+      /** Rows that really changed; empty for a read-only transaction. */
+      readonly changes: RowChange[];
+      readonly comment: string | undefined;
+      readonly durable: boolean;
+    }
+  | { readonly status: 'failed'; readonly results: unknown[] }
+  /** A "wait" has not been satisfied yet: run the whole request again after the next commit or at retryAtMs. */
+  | { readonly status: 'blocked'; readonly retryAtMs: number };
+
+interface Pending {
+  readonly table: Table;
+  readonly uuid: string;
+  readonly old: Row | null;
+  cols: Record<string, Datum> | null;
+  version: string;
+}
+
+/** A row as a transaction sees it (committed, or pending and not deleted). */
+interface LiveRow {
+  readonly uuid: string;
+  readonly version: string;
+  readonly cols: Record<string, Datum>;
+}
+
+function live(p: Pending): LiveRow | null {
+  return p.cols === null ? null : (p as LiveRow);
+}
+
+const ID_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+class Blocked {
+  constructor(readonly retryAtMs: number) {}
+}
+
+/** Reads and checks the members of one operation object, as ovsdb-server's parser does. */
+class OpReader {
+  private readonly used = new Set<string>(['op']);
+  constructor(
+    readonly json: Record<string, unknown>,
+    private readonly prefix: string,
+  ) {}
+
+  fail(details: string): OvsdbError {
+    return syntaxError(this.json, `${this.prefix}${details}`);
+  }
+
+  get(name: string, kind: 'string' | 'object' | 'array' | 'integer' | 'boolean' | 'id', optional: boolean): unknown {
+    this.used.add(name);
+    const v = this.json[name];
+    if (v === undefined) {
+      if (optional) return undefined;
+      throw this.fail(`Required '${name}' member is missing.`);
+    }
+    const ok =
+      kind === 'string' ? typeof v === 'string'
+      : kind === 'id' ? typeof v === 'string' && ID_RE.test(v)
+      : kind === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v)
+      : kind === 'array' ? Array.isArray(v)
+      : kind === 'integer' ? Number.isInteger(v)
+      : typeof v === 'boolean';
+    if (!ok) throw this.fail(`Type mismatch for member '${name}'.`);
+    return v;
+  }
+
+  finish(): void {
+    for (const k of Object.keys(this.json)) {
+      if (!this.used.has(k)) throw this.fail(`Member '${k}' is present but not allowed here.`);
+    }
+  }
+}
+
+export class Transaction {
+  private readonly pending = new Map<string, Pending>();
+  private readonly inserted = new Map<Table, string[]>();
+  private readonly symbols = new Map<string, { uuid: string; created: boolean }>();
+  private comment: string | undefined;
+  private durable = false;
+  private readonly resolve = (name: string): string => {
+    let s = this.symbols.get(name);
+    if (s === undefined) {
+      s = { uuid: newUuid(), created: false };
+      this.symbols.set(name, s);
+    }
+    return s.uuid;
+  };
+
+  constructor(
+    readonly db: Database,
+    private readonly ctx: ExecContext,
+  ) {}
+
+  /** Runs every operation; see ExecOutcome. */
+  execute(ops: readonly unknown[]): ExecOutcome {
+    const results: unknown[] = new Array(ops.length).fill(null);
+    for (let i = 0; i < ops.length; i++) {
+      try {
+        results[i] = this.executeOp(ops[i], i, ops.length);
+      } catch (e) {
+        if (e instanceof Blocked) return { status: 'blocked', retryAtMs: e.retryAtMs };
+        if (!(e instanceof OvsdbError)) throw e;
+        results[i] = e.toJson();
+        return { status: 'failed', results };
+      }
+    }
+    let changes: RowChange[];
+    try {
+      changes = this.precommit();
+    } catch (e) {
+      if (!(e instanceof OvsdbError)) throw e;
+      results.push(e.toJson());
+      return { status: 'failed', results };
+    }
+    return { status: 'committed', results, changes, comment: this.comment, durable: this.durable };
+  }
+
+  private executeOp(json: unknown, i: number, n: number): unknown {
+    const prefix = `Parsing ovsdb operation ${i + 1} of ${n} failed: `;
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw new OvsdbError(OVSDB_ERROR.SYNTAX_ERROR, `${prefix}Object expected.`);
+    }
+    const r = new OpReader(json as Record<string, unknown>, prefix);
+    const op = r.get('op', 'string', false) as string;
+    switch (op) {
+      case 'insert':
+        return this.opInsert(r);
+      case 'select':
+        return this.opSelect(r);
+      case 'update':
+        return this.opUpdate(r);
+      case 'mutate':
+        return this.opMutate(r);
+      case 'delete':
+        return this.opDelete(r);
+      case 'wait':
+        return this.opWait(r);
+      case 'commit': {
+        this.durable = r.get('durable', 'boolean', false) as boolean;
+        r.finish();
+        return {};
+      }
+      case 'abort':
+        r.finish();
+        throw new OvsdbError(OVSDB_ERROR.ABORTED, 'aborted by request');
+      case 'comment': {
+        const c = r.get('comment', 'string', false) as string;
+        r.finish();
+        this.comment = this.comment === undefined ? c : `${this.comment}\n${c}`;
+        return {};
+      }
+      case 'assert': {
+        const lock = r.get('lock', 'string', false) as string;
+        r.finish();
+        if (this.ctx.hasLock?.(lock) !== true) {
+          throw new OvsdbError(OVSDB_ERROR.NOT_OWNER, `Asserted lock ${lock} not held.`);
+        }
+        return {};
+      }
+      default:
+        throw r.fail(`No operation "${op}"`);
+    }
+  }
+
+  private tableOf(r: OpReader): Table {
+    const name = r.get('table', 'string', false) as string;
+    const t = this.db.tables.get(name);
+    if (t === undefined) throw r.fail(`No table named ${name}.`);
+    return t;
+  }
+
+  /** The row as this transaction sees it, or null. */
+  lookup(table: Table, uuid: string): LiveRow | null {
+    const p = this.pending.get(uuid);
+    if (p !== undefined) return p.table === table ? live(p) : null;
+    return (table.rows.get(uuid) as LiveRow | undefined) ?? null;
+  }
+
+  private *scan(table: Table, where: readonly Clause[]): Iterable<LiveRow> {
+    const direct = uuidEquality(where);
+    if (direct !== undefined) {
+      const row = this.lookup(table, direct);
+      if (row !== null && evalWhere(where, row)) yield row;
+      return;
+    }
+    for (const row of table.rows.values()) {
+      const p = this.pending.get(row.uuid);
+      const view = p === undefined ? (row as LiveRow) : live(p);
+      if (view !== null && evalWhere(where, view)) yield view;
+    }
+    for (const uuid of this.inserted.get(table) ?? []) {
+      const view = live(this.pending.get(uuid) as Pending);
+      if (view !== null && evalWhere(where, view)) yield view;
+    }
+  }
+
+  private parseRow(table: Table, json: Record<string, unknown>, forUpdate: boolean): Record<string, Datum> {
+    const out: Record<string, Datum> = {};
+    for (const [name, value] of Object.entries(json)) {
+      const c = findColumn(table.schema, name);
+      if (c === undefined) {
+        throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
+      }
+      if (forUpdate && (!c.mutable || name.startsWith('_'))) {
+        throw constraintViolation(`Cannot update immutable column ${name} in table ${table.name}.`);
+      }
+      if (name.startsWith('_')) {
+        throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
+      }
+      out[name] = datumFromJson(value, c.type, { resolve: this.resolve });
+    }
+    return out;
+  }
+
+  private touch(table: Table, uuid: string): Pending {
+    let p = this.pending.get(uuid);
+    if (p === undefined) {
+      const row = table.rows.get(uuid) as Row;
+      p = { table, uuid, old: row, cols: { ...row.cols }, version: newUuid() };
+      this.pending.set(uuid, p);
+    }
+    return p;
+  }
+
+  private opInsert(r: OpReader): unknown {
+    const table = this.tableOf(r);
+    const rowJson = r.get('row', 'object', false) as Record<string, unknown>;
+    const uuidName = r.get('uuid-name', 'id', true) as string | undefined;
+    const explicit = r.get('uuid', 'string', true) as string | undefined;
+    r.finish();
+    let uuid: string;
+    if (explicit !== undefined) {
+      if (!UUID_RE.test(explicit)) throw r.fail(`"${explicit}" is not a valid UUID`);
+      uuid = explicit.toLowerCase();
+    } else if (uuidName !== undefined) {
+      const s = this.symbols.get(uuidName);
+      if (s?.created === true) {
+        throw new OvsdbError(
+          OVSDB_ERROR.DUPLICATE_UUID_NAME,
+          'This "uuid-name" appeared on an earlier "insert" operation.',
+          uuidName,
+        );
+      }
+      uuid = s?.uuid ?? newUuid();
+      this.symbols.set(uuidName, { uuid, created: true });
+    } else {
+      uuid = newUuid();
+    }
+    if (explicit !== undefined && uuidName !== undefined) this.symbols.set(uuidName, { uuid, created: true });
+    if (this.db.rowTable.has(uuid) || this.pending.has(uuid)) {
+      throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID, `This UUID would duplicate a UUID already present within the table or deleted within the same transaction.`);
+    }
+    const cols = table.defaultCols();
+    Object.assign(cols, this.parseRow(table, rowJson, false));
+    this.pending.set(uuid, { table, uuid, old: null, cols, version: newUuid() });
+    let list = this.inserted.get(table);
+    if (list === undefined) {
+      list = [];
+      this.inserted.set(table, list);
+    }
+    list.push(uuid);
+    return { uuid: ['uuid', uuid] };
+  }
+
+  private opSelect(r: OpReader): unknown {
+    const table = this.tableOf(r);
+    const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
+    const columnsJson = r.get('columns', 'array', true) as unknown[] | undefined;
+    r.finish();
+    let columns: string[] | undefined;
+    if (columnsJson !== undefined) {
+      columns = [];
+      for (const c of columnsJson) {
+        if (typeof c !== 'string' || findColumn(table.schema, c) === undefined) {
+          throw syntaxError(columnsJson, `${String(c)} is not a valid column name`);
+        }
+        columns.push(c);
+      }
+    }
+    const rows: unknown[] = [];
+    for (const row of this.scan(table, where)) {
+      const out = rowToJson(table, row.cols, columns === undefined ? undefined : columns.filter((c) => !c.startsWith('_')));
+      if (columns === undefined || columns.includes('_uuid')) out['_uuid'] = ['uuid', row.uuid];
+      if (columns === undefined || columns.includes('_version')) out['_version'] = ['uuid', row.version];
+      rows.push(out);
+    }
+    return { rows };
+  }
+
+  private opUpdate(r: OpReader): unknown {
+    const table = this.tableOf(r);
+    const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
+    const rowJson = r.get('row', 'object', false) as Record<string, unknown>;
+    r.finish();
+    const update = this.parseRow(table, rowJson, true);
+    let count = 0;
+    for (const row of [...this.scan(table, where)]) {
+      const p = this.touch(table, row.uuid);
+      Object.assign(p.cols as Record<string, Datum>, update);
+      count++;
+    }
+    return { count };
+  }
+
+  private opMutate(r: OpReader): unknown {
+    const table = this.tableOf(r);
+    const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
+    const mutationsJson = r.get('mutations', 'array', false) as unknown[];
+    r.finish();
+    const mutations = mutationsJson.map((m) => parseMutation(table.schema, m, this.resolve));
+    let count = 0;
+    for (const row of [...this.scan(table, where)]) {
+      const p = this.touch(table, row.uuid);
+      const cols = p.cols as Record<string, Datum>;
+      for (const m of mutations) cols[m.column.name] = applyMutation(cols[m.column.name] as Datum, m);
+      count++;
+    }
+    return { count };
+  }
+
+  private opDelete(r: OpReader): unknown {
+    const table = this.tableOf(r);
+    const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
+    r.finish();
+    let count = 0;
+    for (const row of [...this.scan(table, where)]) {
+      this.deleteRow(table, row.uuid);
+      count++;
+    }
+    return { count };
+  }
+
+  private deleteRow(table: Table, uuid: string): void {
+    const p = this.pending.get(uuid);
+    if (p === undefined) {
+      this.pending.set(uuid, { table, uuid, old: table.rows.get(uuid) as Row, cols: null, version: '' });
+    } else {
+      p.cols = null;
+    }
+  }
+
+  private opWait(r: OpReader): unknown {
+    const table = this.tableOf(r);
+    const timeout = r.get('timeout', 'integer', true) as number | undefined;
+    const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
+    const columnsJson = r.get('columns', 'array', false) as unknown[];
+    const until = r.get('until', 'string', false) as string;
+    const rowsJson = r.get('rows', 'array', false) as unknown[];
+    r.finish();
+    if (until !== '==' && until !== '!=') throw syntaxError(until, '"until" must be "==" or "!="');
+    const columns = columnsJson.map((c) => {
+      const col = typeof c === 'string' ? findColumn(table.schema, c) : undefined;
+      if (col === undefined) throw syntaxError(columnsJson, `${String(c)} is not a valid column name`);
+      return col;
+    });
+    const key = (get: (name: string) => Datum): string =>
+      JSON.stringify(columns.map((c) => {
+        const d = get(c.name);
+        return [d.keys, d.values ?? null];
+      }));
+    const expected = rowsJson.map((rj) => {
+      if (typeof rj !== 'object' || rj === null || Array.isArray(rj)) throw syntaxError(rj, 'Object expected.');
+      const parsed: Record<string, Datum> = {};
+      for (const [name, v] of Object.entries(rj)) {
+        const col = findColumn(table.schema, name);
+        if (col === undefined || !columns.includes(col)) {
+          throw syntaxError(rj, `${name} is not a valid column name`);
+        }
+        parsed[name] = datumFromJson(v, col.type, { resolve: this.resolve, noConstraints: true });
+      }
+      return key((n) => parsed[n] ?? { keys: [] });
+    }).sort();
+    const actual = [...this.scan(table, where)]
+      .map((row) => key((n) => (n === '_uuid' ? { keys: [row.uuid] } : n === '_version' ? { keys: [row.version] } : (row.cols[n] as Datum))))
+      .sort();
+    const equal = expected.length === actual.length && expected.every((e, i) => e === actual[i]);
+    if (equal === (until === '==')) return {};
+    if (timeout === undefined || this.ctx.startMs + timeout > this.ctx.nowMs) {
+      throw new Blocked(timeout === undefined ? Infinity : this.ctx.startMs + timeout);
+    }
+    throw new OvsdbError(OVSDB_ERROR.TIMED_OUT, '"where" clause test failed');
+  }
+
+  /** Commit-time checks; returns the real changes or throws. */
+  private precommit(): RowChange[] {
+    this.collectGarbage();
+    this.clearWeakReferences();
+    this.checkStrongReferences();
+    this.checkMaxRows();
+    const changes: RowChange[] = [];
+    for (const p of this.pending.values()) {
+      if (p.old === null && p.cols === null) continue; // inserted, then deleted
+      if (p.old !== null && p.cols !== null && sameCols(p.table, p.old.cols, p.cols)) continue;
+      changes.push({
+        table: p.table,
+        uuid: p.uuid,
+        old: p.old,
+        new: p.cols === null ? null : { uuid: p.uuid, version: p.version, cols: p.cols },
+      });
+    }
+    this.checkIndexes(changes);
+    return changes;
+  }
+
+  /** Strong reference counts as they will be after this transaction, for the rows it affects. */
+  private refDeltas(): Map<string, number> {
+    const delta = new Map<string, number>();
+    for (const p of this.pending.values()) {
+      if (p.old !== null) for (const [u, n] of rowRefs(p.table, p.old.cols).strong) delta.set(u, (delta.get(u) ?? 0) - n);
+      if (p.cols !== null) for (const [u, n] of rowRefs(p.table, p.cols).strong) delta.set(u, (delta.get(u) ?? 0) + n);
+    }
+    return delta;
+  }
+
+  private refCountAfter(uuid: string, delta: Map<string, number>): number {
+    return (this.db.strongRefs.get(uuid) ?? 0) + (delta.get(uuid) ?? 0);
+  }
+
+  /** Deletes rows of non-root tables that nothing references any more, to a fixpoint. */
+  private collectGarbage(): void {
+    for (;;) {
+      const delta = this.refDeltas();
+      const doomed: Pending[] = [];
+      const candidates = new Set<string>();
+      for (const [u, d] of delta) if (d < 0) candidates.add(u);
+      for (const list of this.inserted.values()) for (const u of list) candidates.add(u);
+      for (const u of candidates) {
+        const p = this.pending.get(u);
+        const table = p?.table ?? this.db.rowTable.get(u);
+        if (table === undefined || table.schema.isRoot) continue;
+        if (p !== undefined && p.cols === null) continue;
+        if (p === undefined && !table.rows.has(u)) continue;
+        if (this.refCountAfter(u, delta) <= 0) doomed.push(p ?? this.touch(table, u));
+      }
+      if (doomed.length === 0) return;
+      for (const p of doomed) p.cols = null;
+    }
+  }
+
+  /** Removes weak references to rows that do not exist after this transaction. */
+  private clearWeakReferences(): void {
+    // Committed rows that weakly reference a row this transaction deletes.
+    for (const p of [...this.pending.values()]) {
+      if (p.cols !== null || p.old === null) continue;
+      for (const src of this.db.weakReferrers.get(p.uuid)?.keys() ?? []) {
+        const srcTable = this.db.rowTable.get(src) as Table;
+        const sp = this.pending.get(src);
+        if (sp?.cols === null) continue;
+        this.touch(srcTable, src);
+      }
+    }
+    for (const p of this.pending.values()) {
+      if (p.cols === null) continue;
+      for (const c of p.table.columns) {
+        const { key, value } = c.type;
+        const weakKey = key.refTable !== undefined && key.refType === 'weak';
+        const weakValue = value?.refTable !== undefined && value.refType === 'weak';
+        if (!weakKey && !weakValue) continue;
+        const d = p.cols[c.name] as Datum;
+        const exists = (u: string, t: string): boolean => this.lookup(this.db.tables.get(t) as Table, u) !== null;
+        let keep: number[] | undefined;
+        for (let i = 0; i < d.keys.length; i++) {
+          const ok =
+            (!weakKey || exists(d.keys[i] as string, key.refTable as string)) &&
+            (!weakValue || exists((d.values as string[])[i] as string, (value as { refTable: string }).refTable));
+          if (!ok && keep === undefined) keep = Array.from({ length: i }, (_, j) => j);
+          else if (ok && keep !== undefined) keep.push(i);
+        }
+        if (keep === undefined) continue;
+        const nd: Datum =
+          d.values === undefined
+            ? { keys: keep.map((i) => d.keys[i] as string) }
+            : { keys: keep.map((i) => d.keys[i] as string), values: keep.map((i) => (d.values as string[])[i] as string) };
+        if (nd.keys.length < c.type.min) {
+          throw constraintViolation(
+            `Deletion of ${d.keys.length - nd.keys.length} weak reference(s) to deleted (or never-existing) rows from column "${c.name}" in "${p.table.name}" row ${p.uuid} caused this column to become empty, but constraints on this column disallow an empty column.`,
+          );
+        }
+        p.cols[c.name] = nd;
+      }
+    }
+  }
+
+  private checkStrongReferences(): void {
+    const delta = this.refDeltas();
+    for (const p of this.pending.values()) {
+      if (p.cols === null) {
+        if (p.old === null) continue;
+        const n = this.refCountAfter(p.uuid, delta);
+        if (n > 0) {
+          throw new OvsdbError(
+            OVSDB_ERROR.REFERENTIAL_INTEGRITY,
+            `cannot delete ${p.table.name} row ${p.uuid} because of ${n} remaining reference(s)`,
+          );
+        }
+        continue;
+      }
+      for (const c of p.table.columns) {
+        const { key, value } = c.type;
+        const strongKey = key.refTable !== undefined && key.refType !== 'weak';
+        const strongValue = value?.refTable !== undefined && value.refType !== 'weak';
+        if (!strongKey && !strongValue) continue;
+        const d = p.cols[c.name] as Datum;
+        if (p.old !== null && p.old.cols[c.name] === d) continue;
+        const check = (u: string, tableName: string): void => {
+          if (this.lookup(this.db.tables.get(tableName) as Table, u) === null) {
+            throw new OvsdbError(
+              OVSDB_ERROR.REFERENTIAL_INTEGRITY,
+              `Table ${p.table.name} column ${c.name} row ${p.uuid} references nonexistent row ${u} in table ${tableName}.`,
+            );
+          }
+        };
+        if (strongKey) for (const k of d.keys) check(k as string, key.refTable as string);
+        if (strongValue) for (const v of d.values ?? []) check(v as string, (value as { refTable: string }).refTable);
+      }
+    }
+  }
+
+  private checkMaxRows(): void {
+    const counts = new Map<Table, number>();
+    for (const p of this.pending.values()) {
+      if (p.table.schema.maxRows === Infinity) continue;
+      const d = (p.old === null ? 0 : -1) + (p.cols === null ? 0 : 1);
+      counts.set(p.table, (counts.get(p.table) ?? 0) + d);
+    }
+    for (const [t, d] of counts) {
+      const n = t.rows.size + d;
+      if (n > t.schema.maxRows) {
+        throw constraintViolation(
+          `transaction causes "${t.name}" table to contain ${n} rows, greater than the schema-defined limit of ${t.schema.maxRows} row(s)`,
+        );
+      }
+    }
+  }
+
+  private checkIndexes(changes: readonly RowChange[]): void {
+    const byTable = new Map<Table, Map<string, string>[]>();
+    for (const ch of changes) {
+      const t = ch.table;
+      if (t.indexes.length === 0 || ch.new === null) continue;
+      let local = byTable.get(t);
+      if (local === undefined) {
+        local = t.indexes.map(() => new Map());
+        byTable.set(t, local);
+      }
+      for (let i = 0; i < t.indexes.length; i++) {
+        const k = t.indexKey(i, ch.new);
+        const seen = (local[i] as Map<string, string>).get(k);
+        const committed = (t.indexes[i] as Map<string, string>).get(k);
+        let other = seen;
+        if (other === undefined && committed !== undefined && committed !== ch.uuid) {
+          // The committed owner of the key only conflicts if it still has it.
+          const now = this.lookup(t, committed);
+          if (now !== null && t.indexKey(i, now as Row) === k) other = committed;
+        }
+        if (other !== undefined) {
+          const cols = (t.schema.indexes[i] as readonly string[]).join(', ');
+          throw constraintViolation(
+            `Transaction causes multiple rows in "${t.name}" table to have identical values (${describeKey(t, ch.new, i)}) for index on column${t.schema.indexes[i]!.length > 1 ? 's' : ''} ${cols}.  First row, with UUID ${other}, ${this.pending.has(other) ? (this.pending.get(other)?.old === null ? 'was inserted by this transaction' : 'was modified by this transaction') : 'existed in the database before this transaction and was not modified by the transaction'}.  Second row, with UUID ${ch.uuid}, ${ch.old === null ? 'was inserted by this transaction' : 'was modified by this transaction'}.`,
+          );
+        }
+        (local[i] as Map<string, string>).set(k, ch.uuid);
+      }
+    }
+  }
+}
+
+function describeKey(t: Table, row: Row, i: number): string {
+  return (t.schema.indexes[i] as readonly string[])
+    .map((c) => JSON.stringify(c === '_uuid' ? ['uuid', row.uuid] : rowToJson(t, row.cols, [c])[c]))
+    .join(', ');
+}
+
+function sameCols(table: Table, a: Readonly<Record<string, Datum>>, b: Readonly<Record<string, Datum>>): boolean {
+  for (const c of table.columns) if (!datumEquals(a[c.name] as Datum, b[c.name] as Datum)) return false;
+  return true;
+}
+
+/** Executes one transact request's operations against `db` (does not apply them). */
+export function executeTransaction(db: Database, ops: readonly unknown[], ctx: ExecContext): ExecOutcome {
+  return new Transaction(db, ctx).execute(ops);
+}
