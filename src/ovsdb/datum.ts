@@ -96,8 +96,8 @@ export function atomToJson(atom: Atom, type: AtomicType): unknown {
 /** Throws "constraint violation" when an atom is outside its base type's constraints. */
 export function checkAtom(atom: Atom, base: BaseType): void {
   if (base.enum !== undefined && !base.enum.includes(atom)) {
-    const allowed = base.enum.map((e) => JSON.stringify(e)).join(', ');
-    throw constraintViolation(`${JSON.stringify(atom)} is not one of the allowed values ([${allowed}])`);
+    const allowed = base.enum.map(String).join(', ');
+    throw constraintViolation(`${String(atom)} is not one of the allowed values ([${allowed}])`);
   }
   switch (base.type) {
     case 'integer': {
