@@ -113,7 +113,7 @@ export class Monitor {
     if (!isObject(requests)) throw syntaxError(requests, 'monitor requests must be an object');
     for (const [name, reqJson] of Object.entries(requests)) {
       const table = db.tables.get(name);
-      if (table === undefined) throw syntaxError(requests, `no table named ${name}`);
+      if (table === undefined) throw new OvsdbError(OVSDB_ERROR.SYNTAX_ERROR, `no table named ${name}`);
       const reqs = Array.isArray(reqJson) ? reqJson : [reqJson];
       // Several requests for one table are merged: their columns are united
       // and a row kind is selected if any request selects it.

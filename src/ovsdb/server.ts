@@ -9,7 +9,7 @@ import { listen, parseRemote } from './remote.js';
 import { executeTransaction, type ExecOutcome } from './transaction.js';
 import { HostedDatabase } from './hosted-database.js';
 import { Monitor, composeChanges, type MonitorKind } from './monitor.js';
-import { OvsdbError, OVSDB_ERROR } from './error.js';
+import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
 import { newUuid, type Datum } from './datum.js';
 import { parseSchema } from './schema.js';
 import { LockTable } from './locks.js';
@@ -168,7 +168,9 @@ export class OvsdbServer {
   }
 
   private transact(s: Session, p: unknown[], id: unknown): Promise<unknown> | unknown {
-    if (p.length === 0) throw new RpcError(new OvsdbError(OVSDB_ERROR.SYNTAX_ERROR, 'transact request missing database name').toJson());
+    if (p.length === 0) {
+      throw new RpcError(syntaxError(p, 'transact request params must begin with <db-name>').toJson());
+    }
     const hosted = this.hosted(p[0], 'transact', p);
     const ops = p.slice(1);
     return new Promise((resolve, reject) => {
@@ -267,7 +269,7 @@ export class OvsdbServer {
   private monitor(s: Session, method: MonitorKind, p: unknown[]): Promise<unknown> {
     const hosted = this.hosted(p[0], method, p);
     const key = monitorKey(p[1]);
-    if (s.monitors.has(key)) throw new RpcError('duplicate monitor ID');
+    if (s.monitors.has(key)) throw new RpcError(syntaxError(p[1], 'duplicate monitor ID').toJson());
     let monitor: Monitor;
     try {
       monitor = new Monitor(hosted.db, method, p[1], p[2]);
@@ -292,7 +294,7 @@ export class OvsdbServer {
 
   private monitorCondChange(s: Session, p: unknown[]): unknown {
     const entry = s.monitors.get(monitorKey(p[0]));
-    if (entry === undefined) throw new RpcError('unknown monitor');
+    if (entry === undefined) throw new RpcError(syntaxError(p[0], 'unknown monitor session').toJson());
     const { monitor } = entry;
     let u: ReturnType<Monitor['changeConditions']>;
     try {
@@ -318,7 +320,7 @@ export class OvsdbServer {
       return {};
     }
     if (method === 'lock' && s.locks.has(name)) {
-      throw new RpcError(new OvsdbError(OVSDB_ERROR.SYNTAX_ERROR, `lock ${name} already requested`).toJson());
+      throw new RpcError(syntaxError([name], 'must issue "unlock" before new "lock"').toJson());
     }
     s.locks.add(name);
     if (method === 'steal') {
