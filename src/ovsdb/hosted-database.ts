@@ -37,6 +37,7 @@ export class HostedDatabase {
   private sizeAfterCompaction: number;
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
+  private queued = 0;
   private compacting = false;
   private readonly logMsg: (msg: string) => void;
 
@@ -85,24 +86,40 @@ export class HostedDatabase {
     const record = commitRecord(changes, comment);
     const appended = this.storage.append(record);
     this.inFlight++;
-    const done = appended.then(
-      () => {
-        this.inFlight--;
-        this.maybeCompact();
-      },
+    // The tail is one strict sequence of "this commit is durable" steps and
+    // the callbacks queued behind them, so replies and notifications keep
+    // commit order however the appends are grouped.
+    this.tail = this.tail
+      .then(() => appended)
+      .then(
+        () => {
+          this.inFlight--;
+          this.maybeCompact();
+        },
+        (e: unknown) => {
+          this.inFlight--;
+          this.logMsg(`${this.name}: writing the database file failed: ${String(e)}`);
+        },
+      );
+    return appended.then(
+      () => commit,
       (e: unknown) => {
-        this.inFlight--;
         throw new OvsdbError(OVSDB_ERROR.IO_ERROR, `writing ${this.name}: ${String(e)}`);
       },
     );
-    this.tail = done.catch(() => {});
-    return done.then(() => commit);
   }
 
   /** Runs `fn` once everything committed so far is durable, in commit order. */
   afterDurable(fn: () => void): void {
-    if (this.inFlight === 0) fn();
-    else this.tail = this.tail.then(fn);
+    if (this.inFlight === 0 && this.queued === 0) {
+      fn();
+      return;
+    }
+    this.queued++;
+    this.tail = this.tail.then(() => {
+      this.queued--;
+      fn();
+    });
   }
 
   /** The commits after `txnId`, or undefined when it is not in the history. */

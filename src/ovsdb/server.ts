@@ -109,7 +109,10 @@ export class OvsdbServer {
     const session: Session = { rpc, monitors: new Map(), locks: new Set(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
     rpc.setRequestHandler((method, params, id) => this.handle(session, method, params, id));
-    rpc.setNotificationHandler(() => {});
+    // RFC 7047 4.1.4: "cancel" is a notification naming an outstanding transact.
+    rpc.setNotificationHandler((method, params) => {
+      if (method === 'cancel' && Array.isArray(params)) this.cancel(session, params[0]);
+    });
     rpc.on('close', () => this.closeSession(session));
   }
 
@@ -139,9 +142,6 @@ export class OvsdbServer {
         return this.hosted(p[0], method, params).db.schema.json;
       case 'transact':
         return this.transact(s, p, id);
-      case 'cancel':
-        this.cancel(s, p[0]);
-        return undefined;
       case 'monitor':
       case 'monitor_cond':
       case 'monitor_cond_since':
@@ -249,20 +249,28 @@ export class OvsdbServer {
     }
   }
 
-  /** Sends every monitor's view of a commit once it is durable. */
+  /**
+   * Computes every monitor's view of a commit now, in commit order, and sends
+   * it once the commit is durable. Computing at commit time keeps each
+   * monitor's replica in step with the commit sequence even when condition
+   * changes and new monitors arrive while writes are still in flight.
+   */
   private dispatch(hosted: HostedDatabase, changes: readonly RowChange[]): void {
     const txnId = hosted.txnId;
-    hosted.afterDurable(() => {
-      for (const s of this.sessions) {
-        for (const { monitor, hosted: h } of s.monitors.values()) {
-          if (h !== hosted) continue;
-          const u = monitor.update(changes);
-          if (u === null) continue;
-          if (monitor.kind === 'monitor') s.rpc.notify('update', [monitor.id, u]);
-          else if (monitor.kind === 'monitor_cond') s.rpc.notify('update2', [monitor.id, u]);
-          else s.rpc.notify('update3', [monitor.id, txnId, u]);
-        }
+    const out: Array<[Session, string, unknown[]]> = [];
+    for (const s of this.sessions) {
+      for (const { monitor, hosted: h } of s.monitors.values()) {
+        if (h !== hosted) continue;
+        const u = monitor.update(changes);
+        if (u === null) continue;
+        if (monitor.kind === 'monitor') out.push([s, 'update', [monitor.id, u]]);
+        else if (monitor.kind === 'monitor_cond') out.push([s, 'update2', [monitor.id, u]]);
+        else out.push([s, 'update3', [monitor.id, txnId, u]]);
       }
+    }
+    if (out.length === 0) return;
+    hosted.afterDurable(() => {
+      for (const [s, method, params] of out) if (!s.closed) s.rpc.notify(method, params);
     });
   }
 
@@ -292,10 +300,10 @@ export class OvsdbServer {
     return new Promise((resolve) => hosted.afterDurable(() => resolve(result)));
   }
 
-  private monitorCondChange(s: Session, p: unknown[]): unknown {
+  private monitorCondChange(s: Session, p: unknown[]): Promise<unknown> {
     const entry = s.monitors.get(monitorKey(p[0]));
     if (entry === undefined) throw new RpcError(syntaxError(p[0], 'unknown monitor session').toJson());
-    const { monitor } = entry;
+    const { monitor, hosted } = entry;
     let u: ReturnType<Monitor['changeConditions']>;
     try {
       u = monitor.changeConditions(p[2]);
@@ -306,11 +314,18 @@ export class OvsdbServer {
     s.monitors.delete(monitorKey(p[0]));
     monitor.id = p[1];
     s.monitors.set(monitorKey(p[1]), entry);
-    if (u !== null) {
-      if (monitor.kind === 'monitor_cond_since') s.rpc.notify('update3', [monitor.id, entry.hosted.txnId, u]);
-      else s.rpc.notify('update2', [monitor.id, u]);
-    }
-    return {};
+    const txnId = hosted.txnId;
+    // The update for the new condition goes out before the reply, as
+    // ovsdb-server(7) 4.1.13 promises, and after earlier commits' updates.
+    return new Promise((resolve) =>
+      hosted.afterDurable(() => {
+        if (u !== null) {
+          if (monitor.kind === 'monitor_cond_since') s.rpc.notify('update3', [monitor.id, txnId, u]);
+          else s.rpc.notify('update2', [monitor.id, u]);
+        }
+        resolve({});
+      }),
+    );
   }
 
   private lockRequest(s: Session, method: string, name: unknown): unknown {

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Database, type RowChange } from '../../src/ovsdb/database.js';
+import { executeTransaction } from '../../src/ovsdb/transaction.js';
+import { Monitor, composeChanges, datumDiff } from '../../src/ovsdb/monitor.js';
+import { parseSchema } from '../../src/ovsdb/schema.js';
+import { SCHEMA_FILES, loadSchemaJson } from '../../src/ovsdb/schema-files.js';
+
+const NB = parseSchema(loadSchemaJson(SCHEMA_FILES.OVN_Northbound));
+
+function commit(db: Database, ...ops: unknown[]): RowChange[] {
+  const out = executeTransaction(db, ops, { startMs: 0, nowMs: 0 });
+  assert.equal(out.status, 'committed', JSON.stringify(out));
+  const { changes } = out as { changes: RowChange[] };
+  db.apply(changes);
+  return changes;
+}
+
+test('update2: initial rows omit defaults, modify carries diffs, delete is null', () => {
+  const db = new Database(NB);
+  commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a', external_ids: ['map', [['k', '1'], ['x', 'y']]] } });
+  const m = new Monitor(db, 'monitor_cond', 'm', { Logical_Switch: [{ columns: ['name', 'external_ids', 'other_config'] }] });
+  const init = m.initial();
+  const [uuid, row] = Object.entries(init['Logical_Switch'] ?? {})[0] as [string, unknown];
+  assert.deepEqual(row, { initial: { name: 'a', external_ids: ['map', [['k', '1'], ['x', 'y']]] } });
+
+  const ch = commit(db, {
+    op: 'mutate',
+    table: 'Logical_Switch',
+    where: [],
+    mutations: [
+      ['external_ids', 'delete', ['set', ['x']]],
+      ['external_ids', 'insert', ['map', [['z', '2']]]],
+    ],
+  }, { op: 'update', table: 'Logical_Switch', where: [], row: { external_ids: ['map', [['k', '9'], ['z', '2']]] } });
+  // k changed value, x was removed (its old value listed), z was added.
+  assert.deepEqual(m.update(ch), {
+    Logical_Switch: { [uuid]: { modify: { external_ids: ['map', [['k', '9'], ['x', 'y'], ['z', '2']]] } } },
+  });
+  // A change to a column the monitor does not watch sends nothing.
+  assert.equal(m.update(commit(db, { op: 'update', table: 'Logical_Switch', where: [], row: { load_balancer_group: ['set', []], copp: ['set', []], forwarding_groups: ['set', []], dns_records: ['set', []], qos_rules: ['set', []], acls: ['set', []] } })), null);
+  assert.equal(m.update(commit(db, { op: 'mutate', table: 'Logical_Switch', where: [], mutations: [['other_config', 'insert', ['map', []]]] })), null);
+  assert.deepEqual(m.update(commit(db, { op: 'delete', table: 'Logical_Switch', where: [] })), { Logical_Switch: { [uuid]: { delete: null } } });
+});
+
+test('update (v1): old holds the changed columns only, new the whole row', () => {
+  const db = new Database(NB);
+  commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a' } });
+  const m = new Monitor(db, 'monitor', 'm', { Logical_Switch: { columns: ['name', 'external_ids'] } });
+  const ch = commit(db, { op: 'update', table: 'Logical_Switch', where: [], row: { name: 'b' } });
+  const u = m.update(ch) as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.values(u['Logical_Switch'] ?? {})[0], { old: { name: 'a' }, new: { name: 'b', external_ids: ['map', []] } });
+});
+
+test('conditions are ORed; rows moving in and out of them are inserts and deletes', () => {
+  const db = new Database(NB);
+  commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a' } }, { op: 'insert', table: 'Logical_Switch', row: { name: 'b' } });
+  const m = new Monitor(db, 'monitor_cond', 'm', {
+    Logical_Switch: [{ columns: ['name'], where: [['name', '==', 'a'], ['name', '==', 'c']] }],
+  });
+  assert.equal(Object.keys(m.initial()['Logical_Switch'] ?? {}).length, 1);
+  const renamed = commit(db, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'b']], row: { name: 'c' } });
+  assert.deepEqual(Object.values(m.update(renamed)?.['Logical_Switch'] ?? {}), [{ insert: { name: 'c' } }]);
+  const gone = commit(db, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'a']], row: { name: 'z' } });
+  assert.deepEqual(Object.values(m.update(gone)?.['Logical_Switch'] ?? {}), [{ delete: null }]);
+  // monitor_cond_change to [false] deletes what was visible; to [true] brings all back.
+  assert.deepEqual(Object.values(m.changeConditions({ Logical_Switch: [{ where: [false] }] })?.['Logical_Switch'] ?? {}), [{ delete: null }]);
+  assert.equal(Object.keys(m.changeConditions({ Logical_Switch: [{ where: [true] }] })?.['Logical_Switch'] ?? {}).length, 2);
+});
+
+test('select flags suppress row kinds', () => {
+  const db = new Database(NB);
+  const m = new Monitor(db, 'monitor_cond', 'm', { Logical_Switch: [{ select: { insert: false, initial: true } }] });
+  assert.equal(m.update(commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a' } })), null);
+  assert.notEqual(m.update(commit(db, { op: 'update', table: 'Logical_Switch', where: [], row: { name: 'b' } })), null);
+});
+
+test('composed commits give each row its first old and last new state', () => {
+  const db = new Database(NB);
+  const c1 = commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a' } });
+  const c2 = commit(db, { op: 'update', table: 'Logical_Switch', where: [], row: { name: 'b' } });
+  const c3 = commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'tmp' } });
+  const c4 = commit(db, { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 'tmp']] });
+  const composed = composeChanges([c1, c2, c3, c4]);
+  assert.equal(composed.length, 1, 'inserted-then-deleted rows vanish');
+  assert.equal(composed[0]?.old, null);
+  assert.deepEqual(composed[0]?.new?.cols['name'], { keys: ['b'] });
+});
+
+test('datumDiff of sets is the symmetric difference; scalars carry the new value', () => {
+  const set = { key: { type: 'string' as const }, min: 0, max: Infinity };
+  assert.deepEqual(datumDiff({ keys: ['a', 'b'] }, { keys: ['b', 'c'] }, set), { keys: ['a', 'c'] });
+  const scalar = { key: { type: 'integer' as const }, min: 1, max: 1 };
+  assert.deepEqual(datumDiff({ keys: [1] }, { keys: [2] }, scalar), { keys: [2] });
+  const optional = { key: { type: 'integer' as const }, min: 0, max: 1 };
+  assert.deepEqual(datumDiff({ keys: [1] }, { keys: [2] }, optional), { keys: [1, 2] });
+});
