@@ -1,0 +1,159 @@
+/**
+ * OVSDB remotes (ovsdb-server(1) "--remote", ovsdb-client(1) SERVER): the
+ * `punix:`, `ptcp:`, `unix:` and `tcp:` connection methods.
+ */
+import { createServer, createConnection, type Server, type Socket } from 'node:net';
+import { unlinkSync, lstatSync } from 'node:fs';
+
+/** The port OVSDB uses when a tcp/ptcp remote gives none (IANA-assigned). */
+export const OVSDB_DEFAULT_PORT = 6640;
+
+export type Remote =
+  | { readonly kind: 'punix'; readonly path: string }
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'ptcp'; readonly port: number; readonly host: string }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+export class RemoteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}
+
+function parsePort(text: string, remote: string): number {
+  if (text === '') return OVSDB_DEFAULT_PORT;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 65535)) throw new RemoteError(`${remote}: bad port number "${text}"`);
+  return n;
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
+ * Parses a remote: `punix:PATH`, `ptcp:[PORT][:IP]` (passive), `unix:PATH`,
+ * `tcp:IP[:PORT]` (active; IPv6 addresses in brackets, `tcp:[::1]:6641`).
+ */
+export function parseRemote(s: string): Remote {
+  const colon = s.indexOf(':');
+  if (colon < 0) throw new RemoteError(`${s}: unknown stream type`);
+  const type = s.slice(0, colon);
+  const rest = s.slice(colon + 1);
+  switch (type) {
+    case 'punix':
+    case 'unix':
+      if (rest === '') throw new RemoteError(`${s}: missing socket path`);
+      return { kind: type, path: rest };
+    case 'ptcp': {
+      // ptcp:PORT[:IP], the IP possibly an IPv6 address with or without brackets.
+      const c = rest.indexOf(':');
+      const port = parsePort(c < 0 ? rest : rest.slice(0, c), s);
+      const host = c < 0 || c === rest.length - 1 ? '0.0.0.0' : stripBrackets(rest.slice(c + 1));
+      return { kind: 'ptcp', port, host };
+    }
+    case 'tcp': {
+      let host: string;
+      let portText: string;
+      if (rest.startsWith('[')) {
+        const close = rest.indexOf(']');
+        if (close < 0) throw new RemoteError(`${s}: bad IPv6 address`);
+        host = rest.slice(1, close);
+        const after = rest.slice(close + 1);
+        if (after !== '' && !after.startsWith(':')) throw new RemoteError(`${s}: bad address`);
+        portText = after.slice(1);
+      } else {
+        const c = rest.lastIndexOf(':');
+        if (c >= 0 && rest.indexOf(':') !== c) {
+          // A bare IPv6 address without a port.
+          host = rest;
+          portText = '';
+        } else {
+          host = c < 0 ? rest : rest.slice(0, c);
+          portText = c < 0 ? '' : rest.slice(c + 1);
+        }
+      }
+      if (host === '') throw new RemoteError(`${s}: missing host`);
+      return { kind: 'tcp', host, port: parsePort(portText, s) };
+    }
+    case 'ssl':
+    case 'pssl':
+      throw new RemoteError(`${s}: SSL connections are not supported`);
+    default:
+      throw new RemoteError(`${s}: unknown stream type`);
+  }
+}
+
+/** The remote in its text form (for ptcp with port 0, pass the server to get the bound port). */
+export function formatRemote(r: Remote): string {
+  const h = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+  switch (r.kind) {
+    case 'punix':
+    case 'unix':
+      return `${r.kind}:${r.path}`;
+    case 'ptcp':
+      return `ptcp:${r.port}:${h(r.host)}`;
+    case 'tcp':
+      return `tcp:${h(r.host)}:${r.port}`;
+  }
+}
+
+/** The active remote that reaches a listening server, e.g. `tcp:127.0.0.1:40123` for `ptcp:0:127.0.0.1`. */
+export function activeRemoteFor(server: Server): string {
+  const a = server.address();
+  if (a === null) throw new RemoteError('server is not listening');
+  if (typeof a === 'string') return `unix:${a}`;
+  const host = a.address === '0.0.0.0' ? '127.0.0.1' : a.address === '::' ? '::1' : a.address;
+  return formatRemote({ kind: 'tcp', host, port: a.port });
+}
+
+/**
+ * Listens on a passive remote. For `punix:` a stale socket file is removed first;
+ * for `ptcp:` with port 0, `server.address().port` is the bound port.
+ */
+export function listen(remote: Remote | string, onSocket: (sock: Socket) => void): Promise<Server> {
+  const r = typeof remote === 'string' ? parseRemote(remote) : remote;
+  if (r.kind !== 'punix' && r.kind !== 'ptcp') {
+    return Promise.reject(new RemoteError(`${formatRemote(r)}: not a passive remote`));
+  }
+  const server = createServer((sock) => onSocket(sock));
+  if (r.kind === 'punix') {
+    try {
+      if (lstatSync(r.path).isSocket()) unlinkSync(r.path);
+    } catch {
+      // Nothing there.
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(new RemoteError(`${formatRemote(r)}: listen failed (${e.message})`));
+    server.once('error', onError);
+    const done = (): void => {
+      server.off('error', onError);
+      resolve(server);
+    };
+    if (r.kind === 'punix') server.listen(r.path, done);
+    else server.listen(r.port, r.host, done);
+  });
+}
+
+/** Connects to an active remote. */
+export function connect(remote: Remote | string): Promise<Socket> {
+  const r = typeof remote === 'string' ? parseRemote(remote) : remote;
+  if (r.kind !== 'unix' && r.kind !== 'tcp') {
+    return Promise.reject(new RemoteError(`${formatRemote(r)}: not an active remote`));
+  }
+  return new Promise((resolve, reject) => {
+    const sock = r.kind === 'unix' ? createConnection(r.path) : createConnection(r.port, r.host);
+    const onError = (e: Error): void => {
+      sock.destroy();
+      reject(new RemoteError(`${formatRemote(r)}: connection failed (${e.message})`));
+    };
+    sock.once('error', onError);
+    sock.once('connect', () => {
+      sock.off('error', onError);
+      if (r.kind === 'tcp') sock.setNoDelay(true);
+      resolve(sock);
+    });
+  });
+}
