@@ -1,0 +1,129 @@
+/**
+ * `ovnts ovsdb-tool`: the standalone-database commands of ovsdb-tool(1).
+ *
+ * Unlike the real tool, DBFILE and SCHEMAFILE have no defaults: the real
+ * defaults name Open vSwitch's own conf.db, which ovnts must never touch.
+ * Errors are one line `ovsdb-tool: <message>` on stderr and exit status 1.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseSchema, type DatabaseSchema } from '../ovsdb/schema.js';
+import { DatabaseLog, readSchemaRecord } from '../ovsdb/storage.js';
+import { OvsdbError } from '../ovsdb/error.js';
+
+const PROG = 'ovsdb-tool';
+
+const USAGE = `${PROG}: Open vSwitch database management utility (ovnts)
+usage: ovnts ovsdb-tool [OPTIONS] COMMAND [ARG...]
+  create DBFILE SCHEMAFILE    create standalone DBFILE with SCHEMAFILE
+  compact DBFILE [DST]        compact DBFILE in place or into DST
+  db-name DBFILE              report name of schema used by DBFILE
+  db-version DBFILE           report version of schema used by DBFILE
+  db-cksum DBFILE             report checksum of schema used by DBFILE
+  schema-name SCHEMAFILE      report SCHEMAFILE's name
+  schema-version SCHEMAFILE   report SCHEMAFILE's schema version
+  schema-cksum SCHEMAFILE     report SCHEMAFILE's checksum
+`;
+
+/** A failure to report as `ovsdb-tool: <message>`. */
+class ToolError extends Error {}
+
+interface Command {
+  readonly min: number;
+  readonly max: number;
+  readonly run: (args: string[], out: (s: string) => void) => Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  create: { min: 2, max: 2, run: ([db, schemaFile]) => create(db as string, schemaFile as string) },
+  compact: { min: 1, max: 2, run: ([db, dst]) => compact(db as string, dst) },
+  'db-name': { min: 1, max: 1, run: async ([db], out) => out((await dbSchema(db as string)).name) },
+  'db-version': { min: 1, max: 1, run: async ([db], out) => out((await dbSchema(db as string)).version) },
+  'db-cksum': { min: 1, max: 1, run: async ([db], out) => out((await dbSchema(db as string)).cksum ?? '') },
+  'schema-name': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).name) },
+  'schema-version': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).version) },
+  'schema-cksum': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).cksum ?? '') },
+};
+
+/** Reads and validates a .ovsschema file, with the real tool's error wording. */
+async function readSchemaFile(file: string): Promise<DatabaseSchema> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'No such file or directory' : err.message;
+    throw new ToolError(`failed to read schema: "${file}" could not be read as JSON (error opening "${file}": ${why})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ToolError(`failed to read schema: "${file}" could not be read as JSON (${(e as Error).message})`);
+  }
+  try {
+    return parseSchema(json);
+  } catch (e) {
+    const detail = e instanceof OvsdbError ? (e.details ?? e.tag) : String(e);
+    throw new ToolError(`syntax error: failed to parse "${file}" as ovsdb schema: ${detail}`);
+  }
+}
+
+/** The schema record of a database file. */
+async function dbSchema(db: string): Promise<DatabaseSchema> {
+  return parseSchema(await readSchemaRecord(db));
+}
+
+async function create(db: string, schemaFile: string): Promise<void> {
+  const schema = await readSchemaFile(schemaFile);
+  const log = await DatabaseLog.create(db, schema.json);
+  await log.close();
+}
+
+/** Replays the file into memory and rewrites it as schema + one snapshot record. */
+async function compact(db: string, dst: string | undefined): Promise<void> {
+  // The engine is loaded only here: the other commands need nothing but the file format.
+  const { HostedDatabase } = await import('../ovsdb/hosted-database.js');
+  const hosted = await HostedDatabase.open(db);
+  const snapshot = { ...hosted.db.snapshot(), _date: Date.now(), _comment: 'compacted by ovnts ovsdb-tool' };
+  try {
+    if (dst === undefined) {
+      await hosted.storage?.compact(hosted.db.schema.json, snapshot);
+    } else {
+      const out = await DatabaseLog.create(dst, hosted.db.schema.json);
+      await out.append(snapshot);
+      await out.close();
+    }
+  } finally {
+    await hosted.close();
+  }
+}
+
+/** Runs `ovsdb-tool ARGS`; returns the exit status. */
+export async function ovsdbTool(args: string[]): Promise<number> {
+  const rest = args.filter((a) => !a.startsWith('-') || a === '-');
+  const opts = args.filter((a) => a.startsWith('-') && a !== '-');
+  if (opts.includes('--help') || opts.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const unknown = opts.find((o) => o !== '--no-chdir');
+  if (unknown !== undefined) return fail(`unrecognized option '${unknown}'`);
+  const [name, ...cmdArgs] = rest;
+  if (name === undefined) return fail('missing command name; use --help for help');
+  const cmd = COMMANDS[name];
+  if (cmd === undefined) return fail(`unknown command '${name}'; use --help for help`);
+  if (cmdArgs.length < cmd.min) return fail(`'${name}' command requires at least ${cmd.min} arguments`);
+  if (cmdArgs.length > cmd.max) return fail(`'${name}' command takes at most ${cmd.max} arguments`);
+  try {
+    await cmd.run(cmdArgs, (s) => process.stdout.write(`${s}\n`));
+    return 0;
+  } catch (e) {
+    if (e instanceof ToolError || e instanceof OvsdbError) return fail(e.message);
+    return fail(String((e as Error).message ?? e));
+  }
+}
+
+function fail(message: string): number {
+  process.stderr.write(`${PROG}: ${message}\n`);
+  return 1;
+}
