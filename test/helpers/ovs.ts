@@ -1,0 +1,156 @@
+/**
+ * A private Open vSwitch instance for one test: its own ovsdb-server on a fresh
+ * Open_vSwitch database and its own ovs-vswitchd, with run, db and log
+ * directories in a temp dir (so its `<bridge>.mgmt` sockets are its own), and
+ * optionally inside a network namespace (two userspace datapaths with the same
+ * bridge names collide in one namespace: each bridge is a tap device).
+ *
+ * Nothing here touches /var/run/openvswitch: every tool is pointed at this
+ * instance with `--db`, `-t` and the OVS_RUNDIR/OVS_DBDIR/OVS_LOGDIR environment.
+ */
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { nsPrefix } from './netns.js';
+import { onCleanup, run, runOk, spawnDaemon, tmpDir, type Daemon, type RunOptions, type RunResult, type TmpDir } from './proc.js';
+
+export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+
+export interface OvsOptions {
+  /** Run both daemons inside this (existing) network namespace. */
+  readonly netns?: string;
+  /** Use this directory instead of a new temp dir (it is then not removed by `stop`). */
+  readonly dir?: string;
+  /** Called with every line the daemons print (warnings and errors only: file logs are in `dir`). */
+  readonly log?: (line: string) => void;
+}
+
+export interface OvsInstance {
+  /** The instance's run/db/log directory. */
+  readonly dir: string;
+  readonly netns: string | undefined;
+  /** `unix:<dir>/db.sock`, for `ovs-vsctl --db` and `ovn-controller`. */
+  readonly dbRemote: string;
+  readonly dbSock: string;
+  /** Control socket of ovs-vswitchd, for `ovs-appctl -t`. */
+  readonly vswitchdCtl: string;
+  /** The environment that points OVS tools (and ovn-controller) at this instance. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly ovsdbServer: Daemon;
+  readonly vswitchd: Daemon;
+  /** `ovs-vsctl --db=<this db> ARGS`; resolves to stdout, rejects on failure. */
+  vsctl(...args: string[]): Promise<string>;
+  /** `ovs-ofctl ARGS` with this instance's run dir (bridge names resolve to its mgmt sockets). */
+  ofctl(...args: string[]): Promise<string>;
+  /** `ovs-appctl -t <ovs-vswitchd ctl> ARGS`. */
+  appctl(...args: string[]): Promise<string>;
+  /** Runs a command in the instance's namespace with its environment. */
+  exec(cmd: string, args?: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Kills both daemons and removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** True when something accepts connections on the unix socket. */
+export function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Starts ovsdb-server and ovs-vswitchd and waits until both answer. */
+export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
+  const tmp: TmpDir | undefined = opts.dir === undefined ? tmpDir('ovnts-ovs') : undefined;
+  const dir = opts.dir ?? tmp!.path;
+  const env = { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const pre = nsPrefix(opts.netns);
+  const dbFile = join(dir, 'conf.db');
+  const dbSock = join(dir, 'db.sock');
+  const dbRemote = `unix:${dbSock}`;
+  const vswitchdCtl = join(dir, 'ovs-vswitchd.ctl');
+  const logOpt = opts.log ? { onLine: opts.log } : {};
+  const started: Daemon[] = [];
+  let unregister = (): void => undefined;
+
+  const launch = (cmd: string, args: string[], o: Parameters<typeof spawnDaemon>[2]): Promise<Daemon> =>
+    pre.length > 0 ? spawnDaemon(pre[0]!, [...pre.slice(1), cmd, ...args], { ...o, name: cmd, env }) : spawnDaemon(cmd, args, { ...o, name: cmd, env });
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    unregister();
+    const vs = started[1];
+    if (vs?.running()) {
+      // Deletes the bridges' tap devices before exiting; SIGTERM/SIGKILL below if it hangs.
+      await run('ovs-appctl', ['-t', vswitchdCtl, 'exit', '--cleanup'], { timeoutMs: 5000, env });
+      await Promise.race([vs.exited, new Promise((r) => setTimeout(r, 3000))]);
+    }
+    for (const d of [...started].reverse()) await d.stop(2000);
+    tmp?.cleanup();
+  };
+
+  try {
+    if (!existsSync(dbFile)) await runOk('ovsdb-tool', ['create', dbFile, VSWITCH_SCHEMA], { env });
+    started.push(
+      await launch(
+        'ovsdb-server',
+        [
+          dbFile,
+          `--remote=punix:${dbSock}`,
+          `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+          `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
+          `--log-file=${join(dir, 'ovsdb-server.log')}`,
+          '--no-chdir',
+          '-vconsole:warn',
+        ],
+        { ...logOpt, readyWhen: () => socketAccepts(dbSock) },
+      ),
+    );
+    await runOk('ovs-vsctl', [`--db=${dbRemote}`, '--no-wait', 'init'], { env });
+    started.push(
+      await launch(
+        'ovs-vswitchd',
+        [
+          dbRemote,
+          `--unixctl=${vswitchdCtl}`,
+          `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
+          `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
+          '--no-chdir',
+          '-vconsole:err',
+        ],
+        {
+          ...logOpt,
+          readyWhen: async () => (await run('ovs-appctl', ['-t', vswitchdCtl, 'version'], { env, timeoutMs: 5000 })).code === 0,
+        },
+      ),
+    );
+    // ovs-vswitchd has read the database once a change waits for it (cur_cfg catches up).
+    await runOk('ovs-vsctl', [`--db=${dbRemote}`, '--timeout=20', 'set', 'Open_vSwitch', '.', 'other_config:ovnts-test=true'], { env });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  unregister = onCleanup(stop);
+
+  return {
+    dir,
+    netns: opts.netns,
+    dbRemote,
+    dbSock,
+    vswitchdCtl,
+    env,
+    ovsdbServer: started[0]!,
+    vswitchd: started[1]!,
+    vsctl: (...args) => runOk('ovs-vsctl', [`--db=${dbRemote}`, '--timeout=30', ...args], { env }),
+    ofctl: (...args) => runOk('ovs-ofctl', args, { env }),
+    appctl: (...args) => runOk('ovs-appctl', ['-t', vswitchdCtl, ...args], { env }),
+    exec: (cmd, args = [], o = {}) =>
+      pre.length > 0 ? run(pre[0]!, [...pre.slice(1), cmd, ...args], { ...o, env: { ...env, ...o.env } }) : run(cmd, args, { ...o, env: { ...env, ...o.env } }),
+    stop,
+  };
+}

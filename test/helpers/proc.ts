@@ -1,0 +1,262 @@
+/**
+ * Process utilities for tests: run a command with a timeout, start daemons that
+ * are always cleaned up, poll barriers instead of sleeps, and private temp dirs.
+ *
+ * Every daemon and temp dir made here is tracked; `cleanupAll()` (call it from
+ * an `after` hook) stops what a test left behind, and a process `exit` handler
+ * SIGKILLs any daemon still alive so a crashed test run leaves no orphans.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Exit status; `null` when killed by a signal (e.g. the timeout). */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+}
+
+export interface RunOptions {
+  /** Kills the command (SIGKILL) after this long. Default 30000 ms. */
+  readonly timeoutMs?: number;
+  /** Extra environment on top of `process.env`. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Written to the command's stdin, which is then closed. */
+  readonly input?: string;
+  /** Throw when the exit status is not 0 (the error carries stderr). Default false. */
+  readonly check?: boolean;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly cmd: string,
+    readonly args: readonly string[],
+    readonly result: RunResult,
+  ) {
+    super(
+      `${[cmd, ...args].join(' ')} ${result.timedOut ? 'timed out' : `exited with ${result.code ?? result.signal}`}: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
+    this.name = 'CommandError';
+  }
+}
+
+function mergedEnv(env: Readonly<Record<string, string>> | undefined): NodeJS.ProcessEnv {
+  return env ? { ...process.env, ...env } : process.env;
+}
+
+/** Runs `cmd args` to completion and collects its output. Never rejects unless `check` is set. */
+export function run(cmd: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 30000;
+  return new Promise((resolve, reject) => {
+    const spawnOpts: SpawnOptions = { env: mergedEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] };
+    if (opts.cwd !== undefined) spawnOpts.cwd = opts.cwd;
+    const child = spawn(cmd, [...args], spawnOpts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input ?? '');
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd}: ${e.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const result: RunResult = {
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        code,
+        signal,
+        timedOut,
+      };
+      if (opts.check && code !== 0) reject(new CommandError(cmd, args, result));
+      else resolve(result);
+    });
+  });
+}
+
+/** Like `run` with `check: true`; resolves to stdout. */
+export async function runOk(cmd: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<string> {
+  return (await run(cmd, args, { ...opts, check: true })).stdout;
+}
+
+export interface DaemonOptions {
+  /** Readiness barrier, polled until true (or the daemon exits, or the timeout). */
+  readonly readyWhen?: () => Promise<boolean>;
+  /** Default 20000 ms. */
+  readonly readyTimeoutMs?: number;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Name in errors and logs; defaults to the basename of `cmd`. */
+  readonly name?: string;
+  /** Called with each line of the daemon's stdout and stderr. */
+  readonly onLine?: (line: string) => void;
+}
+
+export interface Daemon {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Everything the daemon wrote on stdout and stderr so far (the last 64 KiB). */
+  output(): string;
+  running(): boolean;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 3000). Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const daemons = new Set<Daemon>();
+const tmpDirs = new Set<string>();
+const cleanups = new Set<() => Promise<void>>();
+
+process.once('exit', () => {
+  for (const d of daemons) if (d.running()) d.process.kill('SIGKILL');
+  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Starts a long-running process and, when `readyWhen` is given, waits until it
+ * reports ready. Rejects (after killing it) if it exits or never gets ready.
+ */
+export async function spawnDaemon(cmd: string, args: readonly string[] = [], opts: DaemonOptions = {}): Promise<Daemon> {
+  const name = opts.name ?? cmd.split('/').pop() ?? cmd;
+  const spawnOpts: SpawnOptions = { env: mergedEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] };
+  if (opts.cwd !== undefined) spawnOpts.cwd = opts.cwd;
+  const child = spawn(cmd, [...args], spawnOpts);
+  let buf = '';
+  const onData = (b: Buffer): void => {
+    const s = b.toString();
+    buf = (buf + s).slice(-65536);
+    if (opts.onLine) for (const line of s.split('\n')) if (line.trim() !== '') opts.onLine(`${name}: ${line}`);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  const daemon: Daemon = {
+    name,
+    process: child,
+    pid: child.pid ?? -1,
+    output: () => buf,
+    running,
+    exited,
+    stop: async (graceMs = 3000) => {
+      if (running()) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(t);
+      }
+      daemons.delete(daemon);
+    },
+  };
+  daemons.add(daemon);
+  const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
+  if (failed) {
+    daemons.delete(daemon);
+    throw new Error(`${name}: ${failed.message}`);
+  }
+  if (opts.readyWhen) {
+    const ready = opts.readyWhen;
+    try {
+      await waitFor(
+        async () => {
+          if (!running()) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before it was ready: ${buf.trim()}`);
+          return ready();
+        },
+        { timeoutMs: opts.readyTimeoutMs ?? 20000, what: `${name} ready` },
+      );
+    } catch (e) {
+      await daemon.stop(500);
+      throw e;
+    }
+  }
+  return daemon;
+}
+
+export interface WaitOptions {
+  /** Default 20000 ms. */
+  readonly timeoutMs?: number;
+  /** Default 25 ms. */
+  readonly intervalMs?: number;
+  /** Names the condition in the timeout error. */
+  readonly what?: string;
+}
+
+/**
+ * Polls `predicate` until it returns a truthy value and resolves to it. A
+ * predicate that throws fails the wait immediately (use that for "the daemon
+ * died"); one that returns false keeps it polling. Tests wait with this, never sleep.
+ */
+export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+  const timeoutMs = opts.timeoutMs ?? 20000;
+  const intervalMs = opts.intervalMs ?? 25;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await predicate();
+    if (v !== undefined && v !== null && v !== false && v !== '' && v !== 0) return v as NonNullable<T>;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface TmpDir {
+  readonly path: string;
+  /** Removes the directory and everything in it. Idempotent. */
+  cleanup(): void;
+}
+
+/** A fresh directory under the system temp dir, removed by `cleanup()` or `cleanupAll()`. */
+export function tmpDir(prefix: string): TmpDir {
+  const path = mkdtempSync(join(tmpdir(), prefix.endsWith('-') ? prefix : `${prefix}-`));
+  tmpDirs.add(path);
+  return {
+    path,
+    cleanup: () => {
+      rmSync(path, { recursive: true, force: true });
+      tmpDirs.delete(path);
+    },
+  };
+}
+
+/** Registers extra teardown (namespaces, bridges…) for `cleanupAll()`; returns an unregister function. */
+export function onCleanup(fn: () => Promise<void>): () => void {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+/**
+ * Stops every daemon still tracked, runs registered cleanups (last first) and
+ * removes tracked temp dirs. Call from `after` hooks; errors are collected and
+ * rethrown together after everything was attempted.
+ */
+export async function cleanupAll(): Promise<void> {
+  const errors: unknown[] = [];
+  await Promise.all([...daemons].map((d) => d.stop(2000).catch((e: unknown) => errors.push(e))));
+  for (const fn of [...cleanups].reverse()) {
+    cleanups.delete(fn);
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  for (const dir of [...tmpDirs]) {
+    rmSync(dir, { recursive: true, force: true });
+    tmpDirs.delete(dir);
+  }
+  if (errors.length > 0) throw new AggregateError(errors, `cleanup: ${errors.map(String).join('; ')}`);
+}
