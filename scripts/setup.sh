@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Prepares this machine for ovnts and builds the checkout. Run as root on
+# Debian 12; idempotent; prints nothing unless a step fails.
+#   - installs Open vSwitch (the datapath), Debian's OVN (test oracle and
+#     benchmark peer) and the tools the tests use;
+#   - installs the npm dependencies and builds dist/.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-client
+          iputils-ping iperf3 procps psmisc)
+
+log=$(mktemp /tmp/ovnts-setup.XXXXXX)
+policy_created=
+cleanup() {
+  rm -f "$log"
+  if [[ -n $policy_created ]]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+trap cleanup EXIT
+
+# Runs a command with its output in $log; shows the output and fails if it fails.
+quiet() {
+  if ! "$@" >"$log" 2>&1; then
+    echo "setup.sh: failed: $*" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+}
+
+die() { echo "setup.sh: $*" >&2; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "run as root (it installs packages and the tests create network namespaces)"
+
+# --- Debian packages.
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} > 0)); then
+  command -v apt-get >/dev/null || die "apt-get not found: this script expects Debian 12"
+  # Without systemd the packages' init scripts could still start the default
+  # daemons (on /var/run/openvswitch and /var/run/ovn); tests never use those,
+  # so forbid service starts while installing (policy-rc.d exit 101).
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy_created=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  quiet apt-get update -q
+  quiet apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+  # If a service got started anyway, stop it so nothing holds the default sockets.
+  if [[ -e /var/run/ovn/ovn-controller.pid || -e /var/run/ovn/ovn-northd.pid || -e /var/run/ovn/ovnnb_db.pid ]]; then
+    quiet /usr/share/ovn/scripts/ovn-ctl stop_controller
+    quiet /usr/share/ovn/scripts/ovn-ctl stop_northd
+  fi
+  if [[ -e /var/run/openvswitch/ovs-vswitchd.pid || -e /var/run/openvswitch/ovsdb-server.pid ]]; then
+    quiet /usr/share/openvswitch/scripts/ovs-ctl stop
+  fi
+fi
+
+# --- Node and the build.
+command -v node >/dev/null && command -v npm >/dev/null || die "node and npm (Node.js >= 20) are required"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "Node.js >= 20 is required (found $(node --version))"
+
+export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+if [[ -f package-lock.json ]]; then
+  # npm ci starts from scratch every time; skip it when node_modules already
+  # matches this lock file.
+  stamp=node_modules/.ovnts-setup-lock
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    quiet npm ci
+    echo "$want" >"$stamp"
+  fi
+else
+  quiet npm install
+fi
+quiet npm run build
