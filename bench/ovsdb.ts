@@ -1,0 +1,533 @@
+/**
+ * OVSDB server benchmark: ovnts against the real ovsdb-server, in one run.
+ *
+ *   npm run bench:ovsdb [-- --quick] [-- --only=ovnts|real] [-- --cpu-prof=DIR]
+ *
+ * Each server gets a fresh OVN_Northbound database in its own temp dir and
+ * runs alone (one after the other, so they do not share the cores). The same
+ * workloads drive both, through bench/jsonrpc-client.ts:
+ *
+ *  1. monitor fan-out: 50 `monitor_cond` clients on Logical_Switch, one writer
+ *     commits updates one at a time; latency = transact sent -> all 50 got
+ *     their `update2`.
+ *  2. throughput: 4 closed-loop clients, 50% Logical_Switch inserts and 50%
+ *     updates of their own switches by _uuid.
+ *  3. server RSS after the workloads and the database file size.
+ *
+ * The real ovsdb-server fsyncs only transactions with a durable commit, ovnts
+ * every transaction; so each write workload runs twice: plain, and with
+ * `{"op":"commit","durable":true}` appended.
+ *
+ * Prints a table; asserts nothing about timing.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { RpcClient, waitForSocket } from './jsonrpc-client.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const SCHEMA = join(ROOT, 'schemas/ovn-nb.ovsschema');
+const OVNTS = join(ROOT, 'bin/ovnts');
+const DB = 'OVN_Northbound';
+
+const READY_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+interface Options {
+  quick: boolean;
+  only: ServerKind | undefined;
+  cpuProfDir: string | undefined;
+}
+
+type ServerKind = 'ovnts' | 'real';
+type Mode = 'plain' | 'durable';
+const MODES: readonly Mode[] = ['plain', 'durable'];
+
+interface Counts {
+  throughputClients: number;
+  throughputPerClient: number;
+  monitors: number;
+  fanoutUpdates: number;
+}
+
+function countsFor(quick: boolean): Counts {
+  const scale = quick ? 10 : 1;
+  return {
+    throughputClients: 4,
+    throughputPerClient: 5000 / scale,
+    monitors: 50,
+    fanoutUpdates: 1000 / scale,
+  };
+}
+
+/** One row of the result table, per server. */
+interface Metric {
+  name: string;
+  unit: string;
+  better: 'higher' | 'lower';
+}
+
+type Results = Map<string, number>;
+
+// ---------------------------------------------------------------------------
+// Child processes and temp dirs, cleaned up however the bench ends.
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+function cleanupNow(): void {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+  children.clear();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+process.on('exit', cleanupNow);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    process.stderr.write(`bench: ${sig}, stopping servers\n`);
+    cleanupNow();
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Servers.
+
+interface Server {
+  kind: ServerKind;
+  dir: string;
+  sock: string;
+  dbFile: string;
+  child: ChildProcess;
+  exitReason: () => string | undefined;
+}
+
+function runTool(label: string, cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: READY_TIMEOUT_MS });
+  if (r.error !== undefined) throw new Error(`${label}: ${cmd} ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`${label}: ${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+  }
+}
+
+async function startServer(kind: ServerKind, opts: Options): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), `ovnts-bench-${kind}-`));
+  tempDirs.add(dir);
+  const dbFile = join(dir, 'nb.db');
+  const sock = join(dir, 'db.sock');
+  const serverArgs = [
+    `--remote=punix:${sock}`,
+    `--unixctl=${join(dir, 'ctl')}`,
+    '--no-chdir',
+    `--log-file=${join(dir, 'log')}`,
+    dbFile,
+  ];
+  let cmd: string;
+  let args: string[];
+  if (kind === 'real') {
+    runTool(kind, 'ovsdb-tool', ['create', dbFile, SCHEMA]);
+    cmd = 'ovsdb-server';
+    args = serverArgs;
+  } else {
+    runTool(kind, OVNTS, ['ovsdb-tool', 'create', dbFile, SCHEMA]);
+    if (opts.cpuProfDir !== undefined) {
+      cmd = process.execPath;
+      args = ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, OVNTS, 'ovsdb-server', ...serverArgs];
+    } else {
+      cmd = OVNTS;
+      args = ['ovsdb-server', ...serverArgs];
+    }
+  }
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    stderr = (stderr + s).slice(-4000);
+  });
+  let spawnError: Error | undefined;
+  child.on('error', (e) => {
+    spawnError = e;
+  });
+  const exitReason = (): string | undefined => {
+    if (spawnError !== undefined) return spawnError.message;
+    if (child.exitCode === null && child.signalCode === null) return undefined;
+    return `exit ${child.exitCode ?? child.signalCode}${stderr === '' ? '' : `: ${stderr.trim()}`}`;
+  };
+  await waitForSocket(sock, `${kind} ovsdb-server`, READY_TIMEOUT_MS, exitReason);
+  return { kind, dir, sock, dbFile, child, exitReason };
+}
+
+/** VmRSS and VmHWM of the server process, in KiB. */
+function readMemory(s: Server): { rss: number; hwm: number } {
+  const pid = s.child.pid;
+  if (pid === undefined) throw new Error(`${s.kind}: server has no pid`);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+    if (m === null) throw new Error(`${s.kind}: no ${name} in /proc/${pid}/status`);
+    return Number(m[1]);
+  };
+  return { rss: field('VmRSS'), hwm: field('VmHWM') };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  const child = s.child;
+  if (s.exitReason() !== undefined) {
+    children.delete(child);
+    return;
+  }
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), STOP_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    process.stderr.write(`bench: ${s.kind} ovsdb-server ignored SIGTERM for ${STOP_TIMEOUT_MS} ms; killing it\n`);
+    child.kill('SIGKILL');
+    await exited;
+  }
+  children.delete(child);
+}
+
+// ---------------------------------------------------------------------------
+// Workload helpers.
+
+type Op = Record<string, unknown>;
+const DURABLE_COMMIT: Op = { op: 'commit', durable: true };
+
+/** Runs a transaction; throws if any operation failed. */
+async function transact(c: RpcClient, ops: Op[], mode: Mode): Promise<unknown[]> {
+  const params = mode === 'durable' ? [DB, ...ops, DURABLE_COMMIT] : [DB, ...ops];
+  const result = await c.request('transact', params, REQUEST_TIMEOUT_MS);
+  if (!Array.isArray(result)) throw new Error(`${c.label}: transact result is not an array`);
+  for (const r of result) {
+    if (r !== null && typeof r === 'object' && 'error' in r) {
+      throw new Error(`${c.label}: transaction failed: ${JSON.stringify(result)}`);
+    }
+  }
+  if (result.length < ops.length) throw new Error(`${c.label}: short transact result: ${JSON.stringify(result)}`);
+  return result;
+}
+
+function insertedUuid(c: RpcClient, result: unknown[]): string {
+  const r = result[0] as { uuid?: unknown } | undefined;
+  const u = r?.uuid;
+  if (!Array.isArray(u) || u[0] !== 'uuid' || typeof u[1] !== 'string') {
+    throw new Error(`${c.label}: insert returned no uuid: ${JSON.stringify(result[0])}`);
+  }
+  return u[1];
+}
+
+function insertSwitch(name: string): Op {
+  return {
+    op: 'insert',
+    table: 'Logical_Switch',
+    row: { name, external_ids: ['map', [['k', 'v']]] },
+  };
+}
+
+function updateOtherConfig(uuid: string, key: string, value: string): Op {
+  return {
+    op: 'update',
+    table: 'Logical_Switch',
+    where: [['_uuid', '==', ['uuid', uuid]]],
+    row: { other_config: ['map', [[key, value]]] },
+  };
+}
+
+/** Nearest-rank percentile of already sorted samples. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+/** A small deterministic PRNG (mulberry32), so both servers see the same picks. */
+function makeRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function connectClients(s: Server, n: number, label: string): Promise<RpcClient[]> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => RpcClient.connect(s.sock, `${s.kind} ${label} client ${i}`, READY_TIMEOUT_MS)),
+  );
+}
+
+/** Fails fast with the server's own words if it died mid-workload. */
+function checkAlive(s: Server, workload: string): void {
+  const why = s.exitReason();
+  if (why !== undefined) throw new Error(`${s.kind} ${workload}: server died: ${why}`);
+}
+
+// ---------------------------------------------------------------------------
+// Workload 1: closed-loop throughput.
+
+async function runThroughput(s: Server, mode: Mode, counts: Counts, results: Results): Promise<void> {
+  const label = `throughput (${mode})`;
+  const clients = await connectClients(s, counts.throughputClients, label);
+  // Client numbers differ per mode so names stay unique in one database.
+  const base = mode === 'plain' ? 0 : counts.throughputClients;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  try {
+    await Promise.all(
+      clients.map(async (c, k) => {
+        const client = base + k;
+        const random = makeRandom(client + 1);
+        const uuids: string[] = [];
+        for (let i = 0; i < counts.throughputPerClient; i++) {
+          const insert = i % 2 === 0 || uuids.length === 0;
+          const op = insert
+            ? insertSwitch(`ls-${client}-${i}`)
+            : updateOtherConfig(uuids[Math.floor(random() * uuids.length)] as string, 'n', String(i));
+          const start = performance.now();
+          const result = await transact(c, [op], mode);
+          latencies.push(performance.now() - start);
+          if (insert) uuids.push(insertedUuid(c, result));
+        }
+      }),
+    );
+  } catch (e) {
+    checkAlive(s, label);
+    throw e;
+  } finally {
+    for (const c of clients) c.close();
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  results.set(`tput.${mode}.tps`, latencies.length / elapsed);
+  results.set(`tput.${mode}.p50`, percentile(latencies, 50));
+  results.set(`tput.${mode}.p99`, percentile(latencies, 99));
+}
+
+// ---------------------------------------------------------------------------
+// Workload 2: monitor fan-out.
+
+/** The `seq` value an `update2` carries for row `uuid`, if any. */
+function seqIn(params: unknown[], uuid: string): number | undefined {
+  const tables = params[1] as Record<string, Record<string, Record<string, unknown>>> | undefined;
+  const row = tables?.['Logical_Switch']?.[uuid];
+  if (row === undefined) return undefined;
+  const fields = (row['modify'] ?? row['insert'] ?? row['initial']) as Record<string, unknown> | undefined;
+  const oc = fields?.['other_config'];
+  if (!Array.isArray(oc) || oc[0] !== 'map' || !Array.isArray(oc[1])) return undefined;
+  for (const pair of oc[1] as unknown[]) {
+    if (Array.isArray(pair) && pair[0] === 'seq') return Number(pair[1]);
+  }
+  return undefined;
+}
+
+async function runFanout(s: Server, counts: Counts, results: Results): Promise<void> {
+  const label = 'fan-out';
+  const writer = (await connectClients(s, 1, `${label} writer`))[0] as RpcClient;
+  const monitors = await connectClients(s, counts.monitors, `${label} monitor`);
+  try {
+    const target = insertedUuid(writer, await transact(writer, [insertSwitch('fanout')], 'plain'));
+
+    // Per update: how many monitors have seen it, and who waits for all of them.
+    let current = -1;
+    let seen = 0;
+    let allSeen: (() => void) | undefined;
+    for (const m of monitors) {
+      let last = -1;
+      m.onNotification = (method, params) => {
+        if (method !== 'update2') return;
+        const seq = seqIn(params, target);
+        if (seq === undefined || seq <= last) return;
+        last = seq;
+        if (seq === current && ++seen === monitors.length) allSeen?.();
+      };
+    }
+    const request = {
+      Logical_Switch: [{ columns: ['name', 'external_ids', 'other_config'] }],
+    };
+    await Promise.all(monitors.map((m, i) => m.request('monitor_cond', [DB, `m${i}`, request], REQUEST_TIMEOUT_MS)));
+
+    let seq = 0;
+    for (const mode of MODES) {
+      const wl = `${label} (${mode})`;
+      const latencies: number[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < counts.fanoutUpdates; i++) {
+        current = ++seq;
+        seen = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const everyone = new Promise<void>((resolve, reject) => {
+          allSeen = resolve;
+          timer = setTimeout(() => {
+            reject(new Error(`${s.kind} ${wl}: update ${seq}: only ${seen}/${monitors.length} monitors notified after ${REQUEST_TIMEOUT_MS} ms`));
+          }, REQUEST_TIMEOUT_MS);
+        });
+        const start = performance.now();
+        let end = 0;
+        const notified = everyone.then(() => {
+          end = performance.now();
+        });
+        try {
+          await Promise.all([transact(writer, [updateOtherConfig(target, 'seq', String(seq))], mode), notified]);
+        } catch (e) {
+          checkAlive(s, wl);
+          throw e;
+        } finally {
+          clearTimeout(timer);
+          allSeen = undefined;
+        }
+        latencies.push(end - start);
+      }
+      const total = performance.now() - t0;
+      latencies.sort((a, b) => a - b);
+      results.set(`fanout.${mode}.p50`, percentile(latencies, 50));
+      results.set(`fanout.${mode}.p99`, percentile(latencies, 99));
+      results.set(`fanout.${mode}.total`, total / 1000);
+    }
+  } finally {
+    writer.close();
+    for (const m of monitors) m.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One server, all workloads.
+
+async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Promise<Results> {
+  const results: Results = new Map();
+  process.stderr.write(`bench: ${kind}: starting ovsdb-server\n`);
+  const s = await startServer(kind, opts);
+  try {
+    process.stderr.write(`bench: ${kind}: monitor fan-out (${counts.monitors} monitors, ${counts.fanoutUpdates} updates x 2 modes)\n`);
+    await runFanout(s, counts, results);
+    for (const mode of MODES) {
+      const n = counts.throughputClients * counts.throughputPerClient;
+      process.stderr.write(`bench: ${kind}: throughput, ${mode} (${n} transactions, ${counts.throughputClients} clients)\n`);
+      await runThroughput(s, mode, counts, results);
+    }
+    checkAlive(s, 'memory');
+    const mem = readMemory(s);
+    results.set('rss', mem.rss / 1024);
+    results.set('hwm', mem.hwm / 1024);
+  } finally {
+    await stopServer(s);
+  }
+  results.set('dbsize', statSync(s.dbFile).size / (1024 * 1024));
+  rmSync(s.dir, { recursive: true, force: true });
+  tempDirs.delete(s.dir);
+  return results;
+}
+
+// ---------------------------------------------------------------------------
+// Report.
+
+function metrics(counts: Counts): Array<[string, Metric]> {
+  const rows: Array<[string, Metric]> = [];
+  for (const mode of MODES) {
+    const m = mode === 'plain' ? 'plain' : 'durable commit';
+    rows.push([`tput.${mode}.tps`, { name: `throughput, ${m}`, unit: 'txn/s', better: 'higher' }]);
+    rows.push([`tput.${mode}.p50`, { name: `  commit latency p50, ${m}`, unit: 'ms', better: 'lower' }]);
+    rows.push([`tput.${mode}.p99`, { name: `  commit latency p99, ${m}`, unit: 'ms', better: 'lower' }]);
+  }
+  for (const mode of MODES) {
+    const m = mode === 'plain' ? 'plain' : 'durable commit';
+    rows.push([`fanout.${mode}.p50`, { name: `fan-out to ${counts.monitors} p50, ${m}`, unit: 'ms', better: 'lower' }]);
+    rows.push([`fanout.${mode}.p99`, { name: `fan-out to ${counts.monitors} p99, ${m}`, unit: 'ms', better: 'lower' }]);
+    rows.push([`fanout.${mode}.total`, { name: `  ${counts.fanoutUpdates} updates total, ${m}`, unit: 's', better: 'lower' }]);
+  }
+  rows.push(['rss', { name: 'server RSS after workloads', unit: 'MiB', better: 'lower' }]);
+  rows.push(['hwm', { name: 'server peak RSS (VmHWM)', unit: 'MiB', better: 'lower' }]);
+  rows.push(['dbsize', { name: 'database file size', unit: 'MiB', better: 'lower' }]);
+  return rows;
+}
+
+function format(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return '-';
+  if (v >= 1000) return v.toFixed(0);
+  if (v >= 100) return v.toFixed(1);
+  if (v >= 10) return v.toFixed(2);
+  return v.toFixed(3);
+}
+
+function printTable(counts: Counts, ovnts: Results, real: Results): void {
+  const header = ['metric', 'unit', 'ovnts', 'real', 'ovnts/real', 'better'];
+  const body = metrics(counts).map(([key, m]) => {
+    const a = ovnts.get(key);
+    const b = real.get(key);
+    const ratio = a !== undefined && b !== undefined && b !== 0 ? `${(a / b).toFixed(2)}x` : '-';
+    return [m.name, m.unit, format(a), format(b), ratio, `${m.better}`];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 || i === 1 || i === 5 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  const out = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)];
+  process.stdout.write(`${out.join('\n')}\n`);
+  process.stdout.write(
+    'ratio = ovnts/real; "better" says which direction of the value (and so of the ratio) is better.\n',
+  );
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { quick: false, only: undefined, cpuProfDir: undefined };
+  for (const a of argv) {
+    if (a === '--quick') o.quick = true;
+    else if (a === '--only=ovnts' || a === '--only=real') o.only = a.slice(7) as ServerKind;
+    else if (a.startsWith('--cpu-prof=')) o.cpuProfDir = resolve(a.slice(11));
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write('usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--cpu-prof=DIR]\n');
+      process.exit(0);
+    } else {
+      process.stderr.write(`bench: unknown option '${a}'\n`);
+      process.exit(2);
+    }
+  }
+  return o;
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const counts = countsFor(opts.quick);
+  const kinds: ServerKind[] = opts.only === undefined ? ['ovnts', 'real'] : [opts.only];
+  const all: Record<ServerKind, Results> = { ovnts: new Map(), real: new Map() };
+  let failed = false;
+  for (const kind of kinds) {
+    const t0 = performance.now();
+    try {
+      all[kind] = await benchServer(kind, opts, counts);
+      process.stderr.write(`bench: ${kind}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    } catch (e) {
+      failed = true;
+      process.stderr.write(`bench: ${(e as Error).message}\n`);
+      cleanupNow();
+    }
+  }
+  process.stdout.write(
+    `\novsdb-server benchmark${opts.quick ? ' (--quick: counts / 10)' : ''}: ` +
+      `${counts.throughputClients}x${counts.throughputPerClient} txns, ` +
+      `${counts.monitors} monitors x ${counts.fanoutUpdates} updates\n\n`,
+  );
+  printTable(counts, all.ovnts, all.real);
+  if (failed) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+  cleanupNow();
+  process.exitCode = 1;
+});
