@@ -122,6 +122,12 @@ export class HostedDatabase {
     });
   }
 
+  /** `value` at once when nothing is in flight, else a promise for it after durability. */
+  whenDurable<T>(value: T): T | Promise<T> {
+    if (this.inFlight === 0 && this.queued === 0) return value;
+    return new Promise((resolve) => this.afterDurable(() => resolve(value)));
+  }
+
   /** The commits after `txnId`, or undefined when it is not in the history. */
   commitsSince(txnId: string): Commit[] | undefined {
     if (txnId === this.txnId) return [];

@@ -47,6 +47,7 @@ interface Trigger {
 }
 
 const monitorKey = (id: unknown): string => JSON.stringify(id);
+const BLOCKED = Symbol('blocked');
 
 export class OvsdbServer {
   readonly serverId = newUuid();
@@ -167,29 +168,27 @@ export class OvsdbServer {
     }
   }
 
-  private transact(s: Session, p: unknown[], id: unknown): Promise<unknown> | unknown {
+  private transact(s: Session, p: unknown[], id: unknown): unknown {
     if (p.length === 0) {
       throw new RpcError(syntaxError(p, 'transact request params must begin with <db-name>').toJson());
     }
     const hosted = this.hosted(p[0], 'transact', p);
-    const ops = p.slice(1);
+    const t: Trigger = { session: s, hosted, id, ops: p.slice(1), startMs: Date.now(), timer: undefined, resolve: () => {}, reject: () => {} };
+    const reply = this.attempt(t);
+    if (reply !== BLOCKED) return reply;
     return new Promise((resolve, reject) => {
-      const t: Trigger = { session: s, hosted, id, ops, startMs: Date.now(), timer: undefined, resolve, reject };
-      this.tryTrigger(t);
+      t.resolve = resolve;
+      t.reject = reject;
     });
   }
 
-  /** Runs a transaction; a blocked one waits for the next commit or its deadline. Returns true when finished. */
-  private tryTrigger(t: Trigger): boolean {
-    let out: ExecOutcome;
-    try {
-      out = this.execute(t);
-    } catch (e) {
-      this.triggers.delete(t);
-      clearTimeout(t.timer);
-      t.reject(e);
-      return true;
-    }
+  /**
+   * Runs a transaction once. Returns its reply — the results at once when
+   * nothing is waiting to become durable, otherwise a promise for them — or
+   * BLOCKED when a "wait" holds it until the next commit or its deadline.
+   */
+  private attempt(t: Trigger): unknown {
+    const out = this.execute(t);
     if (out.status === 'blocked') {
       if (!this.triggers.has(t)) {
         this.triggers.add(t);
@@ -197,22 +196,38 @@ export class OvsdbServer {
           t.timer = setTimeout(() => this.retry(t), Math.max(0, out.retryAtMs - Date.now()));
         }
       }
-      return false;
+      return BLOCKED;
     }
-    this.triggers.delete(t);
-    clearTimeout(t.timer);
+    this.dropTrigger(t);
     const { hosted } = t;
-    if (out.status === 'committed' && out.changes.length > 0) {
-      hosted.commit(out.changes, out.comment).then(
-        () => {},
-        (e: unknown) => this.log(String(e)),
-      );
-      this.dispatch(hosted, out.changes);
-      this.retryTriggers(hosted);
+    const { results } = out;
+    if (out.status !== 'committed' || out.changes.length === 0) return hosted.whenDurable(results);
+    const durable = hosted.commit(out.changes, out.comment).then(
+      () => results,
+      (e: unknown) => {
+        this.log(String(e));
+        return [...results, (e instanceof OvsdbError ? e : new OvsdbError(OVSDB_ERROR.IO_ERROR, String(e))).toJson()];
+      },
+    );
+    this.dispatch(hosted, out.changes);
+    this.retryTriggers(hosted);
+    // Queued behind the commit's notifications: a client sees its replica
+    // updated before the reply that acknowledges the change.
+    return new Promise((resolve) => hosted.afterDurable(() => resolve(durable)));
+  }
+
+  /** Re-runs a blocked transaction and, when it finishes, answers it. */
+  private retry(t: Trigger): void {
+    if (!this.triggers.has(t)) return;
+    let reply: unknown;
+    try {
+      reply = this.attempt(t);
+    } catch (e) {
+      this.dropTrigger(t);
+      t.reject(e);
+      return;
     }
-    const results = out.results;
-    hosted.afterDurable(() => t.resolve(results));
-    return true;
+    if (reply !== BLOCKED) t.resolve(reply);
   }
 
   private execute(t: Trigger): ExecOutcome {
@@ -225,10 +240,6 @@ export class OvsdbServer {
       nowMs: Date.now(),
       hasLock: (name) => t.session.locks.has(name) && this.locks.owner(name) === t.session,
     });
-  }
-
-  private retry(t: Trigger): void {
-    if (this.triggers.has(t)) this.tryTrigger(t);
   }
 
   private retryTriggers(hosted: HostedDatabase): void {
@@ -274,7 +285,7 @@ export class OvsdbServer {
     });
   }
 
-  private monitor(s: Session, method: MonitorKind, p: unknown[]): Promise<unknown> {
+  private monitor(s: Session, method: MonitorKind, p: unknown[]): unknown {
     const hosted = this.hosted(p[0], method, p);
     const key = monitorKey(p[1]);
     if (s.monitors.has(key)) throw new RpcError(syntaxError(p[1], 'duplicate monitor ID').toJson());
@@ -297,7 +308,7 @@ export class OvsdbServer {
       result = monitor.initial();
     }
     s.monitors.set(key, { monitor, hosted });
-    return new Promise((resolve) => hosted.afterDurable(() => resolve(result)));
+    return hosted.whenDurable(result);
   }
 
   private monitorCondChange(s: Session, p: unknown[]): Promise<unknown> {

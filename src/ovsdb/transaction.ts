@@ -220,15 +220,20 @@ export class Transaction {
     }
   }
 
-  private parseRow(table: Table, json: Record<string, unknown>, forUpdate: boolean): Record<string, Datum> {
+  /** `update` is the update operation, for the error that names it; absent for inserts. */
+  private parseRow(table: Table, json: Record<string, unknown>, update?: Record<string, unknown>): Record<string, Datum> {
     const out: Record<string, Datum> = {};
     for (const [name, value] of Object.entries(json)) {
       const c = findColumn(table.schema, name);
       if (c === undefined) {
         throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
       }
-      if (forUpdate && (!c.mutable || name.startsWith('_'))) {
-        throw constraintViolation(`Cannot update immutable column ${name} in table ${table.name}.`);
+      if (update !== undefined && (!c.mutable || name.startsWith('_'))) {
+        throw new OvsdbError(
+          OVSDB_ERROR.CONSTRAINT_VIOLATION,
+          `Cannot update immutable column ${name} in table ${table.name}.`,
+          update,
+        );
       }
       if (name.startsWith('_')) {
         throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
@@ -277,7 +282,7 @@ export class Transaction {
       throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID, `This UUID would duplicate a UUID already present within the table or deleted within the same transaction.`);
     }
     const cols = table.defaultCols();
-    Object.assign(cols, this.parseRow(table, rowJson, false));
+    Object.assign(cols, this.parseRow(table, rowJson));
     this.pending.set(uuid, { table, uuid, old: null, cols, version: newUuid() });
     let list = this.inserted.get(table);
     if (list === undefined) {
@@ -318,7 +323,7 @@ export class Transaction {
     const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
     const rowJson = r.get('row', 'object', false) as Record<string, unknown>;
     r.finish();
-    const update = this.parseRow(table, rowJson, true);
+    const update = this.parseRow(table, rowJson, r.json);
     let count = 0;
     for (const row of [...this.scan(table, where)]) {
       const p = this.touch(table, row.uuid);
@@ -369,7 +374,8 @@ export class Transaction {
     const table = this.tableOf(r);
     const timeout = r.get('timeout', 'integer', true) as number | undefined;
     const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
-    const columnsJson = r.get('columns', 'array', false) as unknown[];
+    // The IDL leaves out "columns" to wait on a table's row count alone.
+    const columnsJson = (r.get('columns', 'array', true) as unknown[] | undefined) ?? table.columns.map((c) => c.name);
     const until = r.get('until', 'string', false) as string;
     const rowsJson = r.get('rows', 'array', false) as unknown[];
     r.finish();

@@ -25,15 +25,23 @@ function nbctl(remote: string, args: string[]): Promise<Outcome> {
   });
 }
 
+const blind = (s: string) => s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'U');
+const byBlind = (a: string, b: string) => (blind(a) < blind(b) ? -1 : blind(a) > blind(b) ? 1 : 0);
+
 /**
- * ovn-nbctl prints records in the order of its replica's hash table, which
- * depends on UUIDs; sort the blank-line separated records of list/find output
- * by their UUID-blind text, and `show`'s top-level blocks likewise.
+ * ovn-nbctl prints records in its replica's hash order and `show` prints a
+ * switch's ports in the order of the `ports` set, both of which follow the
+ * UUIDs: sort the blank-line separated records of list/find output, and
+ * `show`'s top-level blocks and their `port` sub-blocks, by UUID-blind text.
  */
 function stableRecords(out: string): string {
-  const blind = (s: string) => s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'U');
-  const blocks = out.includes('\n\n') ? out.split('\n\n') : out.split(/\n(?=\S)/);
-  return normalizeUuids(blocks.sort((a, b) => (blind(a) < blind(b) ? -1 : 1)).join('\n\n'));
+  const text = out.trimEnd();
+  if (text.includes('\n\n')) return normalizeUuids(text.split('\n\n').sort(byBlind).join('\n\n'));
+  const blocks = text.split(/\n(?=\S)/).map((block) => {
+    const [head, ...children] = block.split(/\n(?= {4}\S)/);
+    return [head, ...children.sort(byBlind)].join('\n');
+  });
+  return normalizeUuids(blocks.sort(byBlind).join('\n'));
 }
 
 const DHCP_OPTS =
