@@ -74,8 +74,9 @@ test('every acknowledged transaction survives kill -9', async () => {
   });
   try {
     await waitForSocket(sock, real);
-    const out = execFileSync('ovsdb-client', ['--format=csv', '--no-headings', 'dump', `unix:${sock}`, 'OVN_Northbound', 'Logical_Switch', 'name']).toString();
-    const realNames = new Set(out.split('\n').filter(Boolean).map((l) => l.replace(/"/g, '')));
+    const select = JSON.stringify(['OVN_Northbound', { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]);
+    const out = JSON.parse(execFileSync('ovsdb-client', ['transact', `unix:${sock}`, select]).toString()) as Array<{ rows: Array<{ name: string }> }>;
+    const realNames = new Set(out[0]?.rows.map((r) => r.name));
     assert.deepEqual([...realNames].sort(), [...after].sort());
   } finally {
     real.kill('SIGKILL');
