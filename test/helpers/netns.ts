@@ -7,7 +7,7 @@
  * proc.ts, or at the latest when the test process exits.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { onCleanup, run, runOk, spawnDaemon, type Daemon, type RunOptions, type RunResult } from './proc.js';
@@ -23,6 +23,7 @@ process.once('exit', () => {
     }
     rmSync(join('/etc/netns', name), { recursive: true, force: true });
   }
+  removeEmptyEtcNetns();
 });
 
 /**
@@ -49,6 +50,16 @@ export async function deleteNetns(name: string): Promise<void> {
   unregister?.();
   await run('ip', ['netns', 'del', name]);
   rmSync(join('/etc/netns', name), { recursive: true, force: true });
+  removeEmptyEtcNetns();
+}
+
+/** Removes /etc/netns when no namespace has files there any more. */
+function removeEmptyEtcNetns(): void {
+  try {
+    rmdirSync('/etc/netns');
+  } catch {
+    // not empty (another namespace's files) or absent
+  }
 }
 
 /** Runs a command inside the namespace (`ip netns exec`). */

@@ -56,6 +56,7 @@ export function run(cmd: string, args: readonly string[] = [], opts: RunOptions 
     const spawnOpts: SpawnOptions = { env: mergedEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] };
     if (opts.cwd !== undefined) spawnOpts.cwd = opts.cwd;
     const child = spawn(cmd, [...args], spawnOpts);
+    commands.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -69,10 +70,12 @@ export function run(cmd: string, args: readonly string[] = [], opts: RunOptions 
     child.stdin?.end(opts.input ?? '');
     child.once('error', (e) => {
       clearTimeout(timer);
+      commands.delete(child);
       reject(new Error(`${cmd}: ${e.message}`));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      commands.delete(child);
       const result: RunResult = {
         stdout: Buffer.concat(out).toString(),
         stderr: Buffer.concat(err).toString(),
@@ -118,13 +121,21 @@ export interface Daemon {
 }
 
 const daemons = new Set<Daemon>();
+/** Commands started by `run` that have not finished yet. */
+const commands = new Set<ChildProcess>();
 const tmpDirs = new Set<string>();
 const cleanups = new Set<() => Promise<void>>();
 
 process.once('exit', () => {
   for (const d of daemons) if (d.running()) d.process.kill('SIGKILL');
+  for (const c of commands) if (c.exitCode === null) c.kill('SIGKILL');
   for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
 });
+// Interrupted runs (Ctrl-C, the test runner cancelling a file) still run the
+// synchronous `exit` handlers above and in netns.ts.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)));
+}
 
 /**
  * Starts a long-running process and, when `readyWhen` is given, waits until it
