@@ -2,18 +2,20 @@
  * Applying the column differences of `update2`/`update3` "modify" notifications
  * (ovsdb-server(7) section 4.1.14), also used by the on-disk log's `_is_diff` records.
  *
- * - A column with a single value (exactly one atom, not a map): the diff is the new value.
- * - A set (including optional 0..1 columns): the diff holds the elements that are in
- *   exactly one of old and new, so each element of the diff is toggled.
+ * - A column that holds at most one atom (max 1, not a map: scalars and optional
+ *   0..1 columns): the diff is the new value. (ovsdb-server 3.1 sends `52` when an
+ *   optional integer goes from 51 to 52, and `["set",[]]` when it is cleared.)
+ * - A set with max > 1: the diff holds the elements that are in exactly one of old
+ *   and new, so each element of the diff is toggled.
  * - A map: a diff key absent from the old map adds the pair; a key present with the
  *   same value removes it; a key present with another value takes the new value.
  */
 import { compareAtoms, type Atom, type Datum } from './datum.js';
-import { isScalar, type ColumnType } from './schema.js';
+import type { ColumnType } from './schema.js';
 
 /** The new value of a column from its old value and an update2 diff. */
 export function applyDatumDiff(old: Datum, diff: Datum, type: ColumnType): Datum {
-  if (isScalar(type)) return diff;
+  if (type.value === undefined && type.max === 1) return diff;
   if (diff.keys.length === 0) return old;
   const isMap = type.value !== undefined;
   const ok = old.keys;
