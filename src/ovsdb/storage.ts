@@ -257,8 +257,8 @@ export class DatabaseLog {
   private running: Promise<void> | null = null;
   private paused = false;
   private closed = false;
-  /** Records appended since the current compaction started, or null. */
-  private sinceCompaction: Buffer[] | null = null;
+  /** For each compaction asked for and not finished: the records appended since it was asked for. */
+  private readonly sinceCompaction = new Set<Buffer[]>();
   private compactChain: Promise<void> = Promise.resolve();
   private broken: Error | null = null;
   private counters = { appends: 0, writes: 0, syncs: 0, compactions: 0 };
@@ -352,7 +352,7 @@ export class DatabaseLog {
       return Promise.reject(e);
     }
     this.counters.appends++;
-    this.sinceCompaction?.push(buf);
+    for (const since of this.sinceCompaction) since.push(buf);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ buf, resolve, reject });
       this.kick();
@@ -405,15 +405,15 @@ export class DatabaseLog {
    * Writes PATH.tmp, fsyncs it, renames it over PATH and fsyncs the directory.
    */
   compact(schemaJson: object, snapshot: LogRecord): Promise<void> {
-    const run = this.compactChain.then(() => this.doCompact(schemaJson, snapshot));
+    const since: Buffer[] = [];
+    this.sinceCompaction.add(since);
+    const run = this.compactChain.then(() => this.doCompact(schemaJson, snapshot, since)).finally(() => this.sinceCompaction.delete(since));
     this.compactChain = run.catch(() => {});
     return run;
   }
 
-  private async doCompact(schemaJson: object, snapshot: LogRecord): Promise<void> {
+  private async doCompact(schemaJson: object, snapshot: LogRecord, since: Buffer[]): Promise<void> {
     if (this.closed) throw new OvsdbError(OVSDB_ERROR.IO_ERROR, `${this.path}: database file is closed`);
-    const since: Buffer[] = [];
-    this.sinceCompaction = since;
     const tmpPath = `${this.path}.tmp`;
     let tmp: FileHandle | null = null;
     let renamed = false;
@@ -429,7 +429,11 @@ export class DatabaseLog {
       // Stop the writer; whatever it has not written yet goes only to the new file.
       this.paused = true;
       while (this.running !== null) await this.running;
+      // From here on, new appends wait in `pending` for the new file; the
+      // ones pending now are either in `since` or covered by the snapshot.
+      this.sinceCompaction.delete(since);
       const tail = Buffer.concat(since);
+      const waitingCount = this.pending.length;
       try {
         if (tail.length > 0) {
           await writeAll(tmp, tail, head.length);
@@ -446,7 +450,7 @@ export class DatabaseLog {
       this.bytes = head.length + tail.length;
       this.records = 2 + since.length;
       await old.close().catch(() => {});
-      const waiting = this.pending.splice(0);
+      const waiting = this.pending.splice(0, waitingCount);
       try {
         await syncDir(dirname(this.path));
       } catch (e) {
@@ -457,7 +461,6 @@ export class DatabaseLog {
       this.counters.compactions++;
       for (const p of waiting) p.resolve();
     } finally {
-      this.sinceCompaction = null;
       if (tmp !== null) {
         await tmp.close().catch(() => {});
         if (!renamed) await unlink(tmpPath).catch(() => {});
