@@ -140,7 +140,9 @@ export interface DhcpLease {
  * resolv.conf under /etc/netns (so dhclient-script never rewrites the host's),
  * dhclient uses pid/lease/config files in `dir`, tries once (`-1`) within the
  * timeout, and stays in the foreground (`-d`) as a tracked daemon so it is
- * always killed afterwards. Rejects if no lease arrives.
+ * always killed afterwards. Rejects if no lease arrives. See dhclient(8) for
+ * `-d`/`-1`/`-pf`/`-lf`/`-cf`, dhclient.conf(5) for `timeout` and
+ * `initial-interval`, ip-netns(8) for the /etc/netns bind mounts.
  */
 export async function dhclient(ns: string, iface: string, opts: DhcpOptions): Promise<DhcpLease> {
   const timeoutS = opts.timeoutS ?? 30;

@@ -17,7 +17,7 @@
  *   temp dir              every socket, pid, log and lease file
  */
 import { join } from 'node:path';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createNetns, deleteNetns, dhclient, ifaceAddress, nsPrefix, pingDetail, runId, type DhcpLease } from './netns.js';
 import { startOvs, socketAccepts, type OvsInstance } from './ovs.js';
 import { onCleanup, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from './proc.js';
@@ -140,8 +140,30 @@ export interface LabResult {
   nbctl(...args: string[]): Promise<string>;
   /** `ovn-sbctl --db=<SB> ARGS` → stdout. */
   sbctl(...args: string[]): Promise<string>;
+  /** The last lines of every daemon log of this run (northd, OVS, controller), for failure messages. */
+  logs(linesPerFile?: number): string;
   /** Tears down everything the lab started (not the databases). Idempotent. */
   stop(): Promise<void>;
+}
+
+/** The last `n` lines of each `*.log` file in `dir` and its subdirectories, each under a header. */
+export function tailLogs(dir: string, n = 40): string {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(d).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.log')) out.push(`--- ${p}`, ...readFileSync(p, 'utf8').trimEnd().split('\n').slice(-n));
+    }
+  };
+  walk(dir);
+  return out.join('\n');
 }
 
 export const ROUTER_IP = '172.16.255.129';
@@ -263,6 +285,7 @@ export async function runSeedLab(opts: SeedLabOptions): Promise<LabResult> {
     log(`[lab ${id}] starting OVS in ${hvNetns}`);
     const ovs = await startOvs({ netns: hvNetns, dir: ovsDir, log });
     teardown.push(() => ovs.stop());
+    // The chassis configuration ovn-controller(8) reads ("Configuration"), plus the datapath type.
     await ovs.vsctl(
       'set',
       'Open_vSwitch',
@@ -400,8 +423,10 @@ export async function runSeedLab(opts: SeedLabOptions): Promise<LabResult> {
     const pingMs = Date.now() - t2;
     const totalMs = Date.now() - t0;
     log(`[lab ${id}] pings done after ${pingMs} ms; total ${totalMs} ms`);
-    return { id, dir, hosts, timings: { setupMs, dhcpMs, pingMs, totalMs }, ovs, hvNetns, nbctl, sbctl, stop };
+    return { id, dir, hosts, timings: { setupMs, dhcpMs, pingMs, totalMs }, ovs, hvNetns, nbctl, sbctl, logs: (n) => tailLogs(dir, n), stop };
   } catch (e) {
+    // The logs go with the temp dir: keep their tails in the error.
+    if (e instanceof Error) e.message += `\n${tailLogs(dir, 20)}`;
     await stop().catch((te: unknown) => log(`[lab ${id}] teardown after failure: ${String(te)}`));
     throw e;
   }

@@ -62,7 +62,12 @@ export function socketAccepts(path: string): Promise<boolean> {
   });
 }
 
-/** Starts ovsdb-server and ovs-vswitchd and waits until both answer. */
+/**
+ * Starts ovsdb-server (ovsdb-server(1), on vswitch.ovsschema) and ovs-vswitchd
+ * (ovs-vswitchd(8), in the foreground as a child) and waits until the database
+ * socket accepts connections, `ovs-appctl version` answers and ovs-vswitchd
+ * has applied a first change (ovs-vsctl(8) waits for `cur_cfg`).
+ */
 export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
   const tmp: TmpDir | undefined = opts.dir === undefined ? tmpDir('ovnts-ovs') : undefined;
   const dir = opts.dir ?? tmp!.path;
