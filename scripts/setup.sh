@@ -62,6 +62,14 @@ if ((${#missing[@]} > 0)); then
   fi
 fi
 
+# The userspace datapath (no openvswitch kernel module needed) makes its ports
+# tap devices.
+if [[ ! -c /dev/net/tun ]]; then
+  mkdir -p /dev/net
+  mknod /dev/net/tun c 10 200 2>/dev/null || die "/dev/net/tun is missing and cannot be created (the container needs it)"
+  chmod 600 /dev/net/tun
+fi
+
 # --- Node and the build.
 command -v node >/dev/null && command -v npm >/dev/null || die "node and npm (Node.js >= 20) are required"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
