@@ -461,11 +461,11 @@ export class JsonRpcSession extends EventEmitter {
     }
     if (r instanceof Promise) {
       r.then(
-        (v: unknown) => this.send({ id, result: v, error: null }),
+        (v: unknown) => this.send({ id, result: v ?? null, error: null }),
         (e: unknown) => this.replyError(id, e),
       );
     } else {
-      this.send({ id, result: r, error: null });
+      this.send({ id, result: r ?? null, error: null });
     }
   }
 
