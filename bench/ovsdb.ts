@@ -12,7 +12,10 @@
  *     their `update2`.
  *  2. throughput: 4 closed-loop clients, 50% Logical_Switch inserts and 50%
  *     updates of their own switches by _uuid.
- *  3. server RSS after the workloads and the database file size.
+ *  3. server RSS (idle, and after the workloads) and the database file size.
+ *
+ * Server CPU time (user+sys from /proc/PID/stat) per transaction tells CPU
+ * cost apart from time spent waiting on fsync.
  *
  * The real ovsdb-server fsyncs only transactions with a durable commit, ovnts
  * every transaction; so each write workload runs twice: plain, and with
@@ -165,6 +168,23 @@ async function startServer(kind: ServerKind, opts: Options): Promise<Server> {
   return { kind, dir, sock, dbFile, child, exitReason };
 }
 
+/** Clock ticks per second for /proc/PID/stat (sysconf(_SC_CLK_TCK)). */
+const CLK_TCK = ((): number => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
+/** User plus system CPU seconds the server process has used so far. */
+function readCpuSeconds(s: Server): number {
+  const pid = s.child.pid;
+  if (pid === undefined) throw new Error(`${s.kind}: server has no pid`);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "(comm)": state is field 3, utime field 14, stime field 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
 /** VmRSS and VmHWM of the server process, in KiB. */
 function readMemory(s: Server): { rss: number; hwm: number } {
   const pid = s.child.pid;
@@ -288,6 +308,7 @@ async function runThroughput(s: Server, mode: Mode, counts: Counts, results: Res
   // Client numbers differ per mode so names stay unique in one database.
   const base = mode === 'plain' ? 0 : counts.throughputClients;
   const latencies: number[] = [];
+  const cpu0 = readCpuSeconds(s);
   const t0 = performance.now();
   try {
     await Promise.all(
@@ -314,6 +335,7 @@ async function runThroughput(s: Server, mode: Mode, counts: Counts, results: Res
     for (const c of clients) c.close();
   }
   const elapsed = (performance.now() - t0) / 1000;
+  results.set(`tput.${mode}.cpu`, ((readCpuSeconds(s) - cpu0) * 1e6) / latencies.length);
   latencies.sort((a, b) => a - b);
   results.set(`tput.${mode}.tps`, latencies.length / elapsed);
   results.set(`tput.${mode}.p50`, percentile(latencies, 50));
@@ -367,6 +389,7 @@ async function runFanout(s: Server, counts: Counts, results: Results): Promise<v
     for (const mode of MODES) {
       const wl = `${label} (${mode})`;
       const latencies: number[] = [];
+      const cpu0 = readCpuSeconds(s);
       const t0 = performance.now();
       for (let i = 0; i < counts.fanoutUpdates; i++) {
         current = ++seq;
@@ -395,6 +418,7 @@ async function runFanout(s: Server, counts: Counts, results: Results): Promise<v
         latencies.push(end - start);
       }
       const total = performance.now() - t0;
+      results.set(`fanout.${mode}.cpu`, ((readCpuSeconds(s) - cpu0) * 1e6) / counts.fanoutUpdates);
       latencies.sort((a, b) => a - b);
       results.set(`fanout.${mode}.p50`, percentile(latencies, 50));
       results.set(`fanout.${mode}.p99`, percentile(latencies, 99));
@@ -414,6 +438,7 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
   process.stderr.write(`bench: ${kind}: starting ovsdb-server\n`);
   const s = await startServer(kind, opts);
   try {
+    results.set('rss.idle', readMemory(s).rss / 1024);
     process.stderr.write(`bench: ${kind}: monitor fan-out (${counts.monitors} monitors, ${counts.fanoutUpdates} updates x 2 modes)\n`);
     await runFanout(s, counts, results);
     for (const mode of MODES) {
@@ -444,13 +469,16 @@ function metrics(counts: Counts): Array<[string, Metric]> {
     rows.push([`tput.${mode}.tps`, { name: `throughput, ${m}`, unit: 'txn/s', better: 'higher' }]);
     rows.push([`tput.${mode}.p50`, { name: `  commit latency p50, ${m}`, unit: 'ms', better: 'lower' }]);
     rows.push([`tput.${mode}.p99`, { name: `  commit latency p99, ${m}`, unit: 'ms', better: 'lower' }]);
+    rows.push([`tput.${mode}.cpu`, { name: `  server CPU per txn, ${m}`, unit: 'us', better: 'lower' }]);
   }
   for (const mode of MODES) {
     const m = mode === 'plain' ? 'plain' : 'durable commit';
     rows.push([`fanout.${mode}.p50`, { name: `fan-out to ${counts.monitors} p50, ${m}`, unit: 'ms', better: 'lower' }]);
     rows.push([`fanout.${mode}.p99`, { name: `fan-out to ${counts.monitors} p99, ${m}`, unit: 'ms', better: 'lower' }]);
     rows.push([`fanout.${mode}.total`, { name: `  ${counts.fanoutUpdates} updates total, ${m}`, unit: 's', better: 'lower' }]);
+    rows.push([`fanout.${mode}.cpu`, { name: `  server CPU per update, ${m}`, unit: 'us', better: 'lower' }]);
   }
+  rows.push(['rss.idle', { name: 'server RSS idle, after start', unit: 'MiB', better: 'lower' }]);
   rows.push(['rss', { name: 'server RSS after workloads', unit: 'MiB', better: 'lower' }]);
   rows.push(['hwm', { name: 'server peak RSS (VmHWM)', unit: 'MiB', better: 'lower' }]);
   rows.push(['dbsize', { name: 'database file size', unit: 'MiB', better: 'lower' }]);
