@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseLog, encodeRecord, type LogRecord } from '../../src/ovsdb/storage.js';
 import { SCHEMA_FILES, loadSchemaJson } from '../../src/ovsdb/schema-files.js';
-import { waitForSocket } from '../helpers/ovsdb-servers.js';
+import { waitForSocket, REPO } from '../helpers/ovsdb-servers.js';
 
 const NB_JSON = loadSchemaJson(SCHEMA_FILES.OVN_Northbound);
 const ENV = { ...process.env, TZ: 'UTC' };
@@ -266,5 +266,79 @@ test(
     // The real server writes modifications as diffs.
     assert.ok(records.slice(1).every((r) => r['_is_diff'] === true));
     assert.deepEqual(records[1]?.['NB_Global'], Object.fromEntries([[Object.keys(records[0]?.['NB_Global'] as object)[0] as string, null]]));
+  }),
+);
+
+const OVNTS = join(REPO, 'bin', 'ovnts');
+
+/** Runs a command, returning its exit status, stdout and stderr. */
+function runAny(cmd: string, args: string[], cwd: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: ENV, cwd });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test(
+  'ovnts ovsdb-tool agrees with the real ovsdb-tool: create, db-*/schema-* queries, errors, compact',
+  withDir(async (dir) => {
+    const nb = SCHEMA_FILES.OVN_Northbound;
+    // create: each tool reads the other's file.
+    assert.equal(runAny(OVNTS, ['ovsdb-tool', 'create', 'ours.db', nb], dir).status, 0);
+    assert.equal(runAny('ovsdb-tool', ['create', 'real.db', nb], dir).status, 0);
+    for (const cmd of ['db-name', 'db-version', 'db-cksum']) {
+      for (const db of ['ours.db', 'real.db']) {
+        const a = runAny(OVNTS, ['ovsdb-tool', cmd, db], dir);
+        const b = runAny('ovsdb-tool', [cmd, db], dir);
+        assert.deepEqual(a, b, `${cmd} ${db}`);
+      }
+    }
+    for (const cmd of ['schema-name', 'schema-version', 'schema-cksum']) {
+      assert.deepEqual(runAny(OVNTS, ['ovsdb-tool', cmd, nb], dir), runAny('ovsdb-tool', [cmd, nb], dir), cmd);
+    }
+    assert.match(runAny('ovsdb-tool', ['show-log', 'ours.db'], dir).stdout, /^record 0: "OVN_Northbound" schema, version="7\.0\.0"/);
+
+    // Errors: one line on stderr, the real tool's words, exit status 1.
+    const exists = runAny(OVNTS, ['ovsdb-tool', 'create', 'ours.db', nb], dir);
+    assert.deepEqual(exists, runAny('ovsdb-tool', ['create', 'ours.db', nb], dir));
+    assert.equal(exists.stderr, 'ovsdb-tool: I/O error: ours.db: create failed (File exists)\n');
+    writeFileSync(join(dir, 'bad.ovsschema'), '{"name":"x","tables":{"T":{"columns":{"a":{"type":"foo"}}}}}');
+    const bad = runAny(OVNTS, ['ovsdb-tool', 'create', 'bad.db', 'bad.ovsschema'], dir);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^ovsdb-tool: syntax error: failed to parse "bad\.ovsschema" as ovsdb schema: .*foo.*\n$/);
+    assert.ok(!existsSync(join(dir, 'bad.db')));
+    const missing = runAny(OVNTS, ['ovsdb-tool', 'create', 'm.db', 'missing.ovsschema'], dir);
+    assert.deepEqual(missing, runAny('ovsdb-tool', ['create', 'm.db', 'missing.ovsschema'], dir));
+    const usage = runAny(OVNTS, ['ovsdb-tool', 'create', 'only.db'], dir);
+    assert.deepEqual([usage.status, usage.stderr], [1, "ovsdb-tool: 'create' command requires at least 2 arguments\n"]);
+    run('ovsdb-tool', ['create-cluster', join(dir, 'c.db'), nb, `unix:${join(dir, 'raft')}`]);
+    const clustered = runAny(OVNTS, ['ovsdb-tool', 'compact', 'c.db'], dir);
+    assert.equal(clustered.status, 1);
+    assert.match(clustered.stderr, /^ovsdb-tool: ovsdb error: c\.db: clustered database file.*\n$/);
+
+    // compact: a real server's file (diffs) compacts to the same contents.
+    const server = await startReal(dir, join(dir, 'real.db'));
+    try {
+      transact(
+        server.remote,
+        { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'p1', addresses: ['set', ['router']] }, 'uuid-name': 'p' },
+        { op: 'insert', table: 'Logical_Switch', row: { name: 'sw0', ports: ['named-uuid', 'p'], external_ids: ['map', [['a', '1']]] } },
+        { op: 'insert', table: 'Logical_Switch', row: { name: 'sw1' } },
+      );
+      transact(server.remote, { op: 'mutate', table: 'Logical_Switch', where: [['name', '==', 'sw0']], mutations: [['external_ids', 'insert', ['map', [['b', '2']]]]] });
+      transact(server.remote, { op: 'update', table: 'Logical_Switch_Port', where: [], row: { addresses: ['set', ['dynamic']], tag_request: 3 } });
+      transact(server.remote, { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 'sw1']] });
+    } finally {
+      await server.stop();
+    }
+    const query = JSON.stringify([
+      'OVN_Northbound',
+      { op: 'select', table: 'Logical_Switch', where: [], columns: ['_uuid', 'name', 'external_ids', 'ports'] },
+      { op: 'select', table: 'Logical_Switch_Port', where: [], columns: ['_uuid', 'name', 'addresses', 'tag_request'] },
+    ]);
+    const before = run('ovsdb-tool', ['query', join(dir, 'real.db'), query]);
+    const compacted = runAny(OVNTS, ['ovsdb-tool', 'compact', 'real.db'], dir);
+    assert.deepEqual([compacted.status, compacted.stderr], [0, '']);
+    assert.equal(run('ovsdb-tool', ['query', join(dir, 'real.db'), query]), before);
+    const shown = run('ovsdb-tool', ['show-log', join(dir, 'real.db')]);
+    assert.equal(shown.match(/^record \d+:/gm)?.length, 2);
   }),
 );
