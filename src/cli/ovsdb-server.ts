@@ -14,6 +14,8 @@ interface Options {
   pidfile: string | undefined;
   logFile: string | undefined;
   detach: boolean;
+  /** -vjsonrpc:dbg or --verbose: log every request. */
+  traceRequests: boolean;
 }
 
 const PROG = 'ovsdb-server';
@@ -25,12 +27,13 @@ usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
   --pidfile[=FILE]    write the process id to FILE
   --log-file[=FILE]   append log messages to FILE
   --detach            run in the background once ready
-  --no-chdir, --unixctl=PATH, -v, --verbose   accepted for compatibility
+  -v, --verbose, -vjsonrpc:dbg   log every request received
+  --no-chdir, --unixctl=PATH, other -v settings   accepted for compatibility
 `;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const o: Options = { databases: [], remotes: [], pidfile: undefined, logFile: undefined, detach: false };
+  const o: Options = { databases: [], remotes: [], pidfile: undefined, logFile: undefined, detach: false, traceRequests: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (!a.startsWith('-')) {
@@ -65,14 +68,17 @@ function parseArgs(args: string[]): Options | string {
         need();
         break;
       case '--no-chdir':
-      case '-v':
-      case '--verbose':
       case '--monitor':
         break;
       case '-h':
       case '--help':
         return usage();
       default:
+        // Log levels: request tracing is the one level that changes anything here.
+        if (/^(-v|--verbose)/.test(name)) {
+          if (a === '-v' || a === '--verbose' || /jsonrpc:dbg/.test(a)) o.traceRequests = true;
+          break;
+        }
         throw new Error(`unrecognized option '${a}'`);
     }
   }
@@ -118,7 +124,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     }
     names.add(d.name);
   }
-  const server = new OvsdbServer({ remotes: o.remotes, databases: dbs, log });
+  const server = new OvsdbServer({ remotes: o.remotes, databases: dbs, log, traceRequests: o.traceRequests });
   try {
     await server.start();
   } catch (e) {

@@ -8,7 +8,7 @@ import { datumEquals, datumToJson, defaultDatum, type Atom, type Datum } from '.
 import { Database, type Row, type RowChange, type Table } from './database.js';
 import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
 import { evalClause, parseClause, type Clause, type RowView } from './condition.js';
-import { isScalar, type ColumnSchema, type ColumnType } from './schema.js';
+import type { ColumnSchema, ColumnType } from './schema.js';
 
 export type MonitorKind = 'monitor' | 'monitor_cond' | 'monitor_cond_since';
 
@@ -59,9 +59,14 @@ function matches(where: readonly Clause[] | null, row: RowView): boolean {
   return false;
 }
 
-/** The diff of one column for update2 "modify" (ovsdb-server(7) 4.1.14). */
+/**
+ * The diff of one column for update2 "modify" (ovsdb-server(7) 4.1.14): the
+ * new value for columns that hold at most one atom (scalars and optional
+ * values), the elements to toggle for sets, and for maps the pairs to add,
+ * remove or change.
+ */
 export function datumDiff(old: Datum, nu: Datum, type: ColumnType): Datum {
-  if (isScalar(type)) return nu;
+  if (type.value === undefined && type.max === 1) return nu;
   const keys: Atom[] = [];
   const values: Atom[] | undefined = type.value !== undefined ? [] : undefined;
   let i = 0;

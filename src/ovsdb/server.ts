@@ -25,6 +25,8 @@ export interface OvsdbServerOptions {
   /** Echo probe interval for TCP clients in ms; 0 disables. Default 5000 (unix sockets are never probed). */
   probeIntervalMs?: number;
   log?: (msg: string) => void;
+  /** Log every request received (the first 4 KiB of its parameters). Default false. */
+  traceRequests?: boolean;
 }
 
 interface Session {
@@ -109,7 +111,11 @@ export class OvsdbServer {
     });
     const session: Session = { rpc, monitors: new Map(), locks: new Set(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
-    rpc.setRequestHandler((method, params, id) => this.handle(session, method, params, id));
+    const trace = this.opts.traceRequests === true;
+    rpc.setRequestHandler((method, params, id) => {
+      if (trace) this.log(`${rpc.name}: received request ${method} ${JSON.stringify(params).slice(0, 4096)}`);
+      return this.handle(session, method, params, id);
+    });
     // RFC 7047 4.1.4: "cancel" is a notification naming an outstanding transact.
     rpc.setNotificationHandler((method, params) => {
       if (method === 'cancel' && Array.isArray(params)) this.cancel(session, params[0]);

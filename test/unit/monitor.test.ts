@@ -87,11 +87,12 @@ test('composed commits give each row its first old and last new state', () => {
   assert.deepEqual(composed[0]?.new?.cols['name'], { keys: ['b'] });
 });
 
-test('datumDiff of sets is the symmetric difference; scalars carry the new value', () => {
+test('datumDiff of sets is the symmetric difference; scalars and optional values carry the new value', () => {
   const set = { key: { type: 'string' as const }, min: 0, max: Infinity };
   assert.deepEqual(datumDiff({ keys: ['a', 'b'] }, { keys: ['b', 'c'] }, set), { keys: ['a', 'c'] });
   const scalar = { key: { type: 'integer' as const }, min: 1, max: 1 };
   assert.deepEqual(datumDiff({ keys: [1] }, { keys: [2] }, scalar), { keys: [2] });
   const optional = { key: { type: 'integer' as const }, min: 0, max: 1 };
-  assert.deepEqual(datumDiff({ keys: [1] }, { keys: [2] }, optional), { keys: [1, 2] });
+  assert.deepEqual(datumDiff({ keys: [1] }, { keys: [2] }, optional), { keys: [2] });
+  assert.deepEqual(datumDiff({ keys: [1] }, { keys: [] }, optional), { keys: [] });
 });
