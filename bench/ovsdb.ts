@@ -1,7 +1,8 @@
 /**
  * OVSDB server benchmark: ovnts against the real ovsdb-server, in one run.
  *
- *   npm run bench:ovsdb [-- --quick] [-- --only=ovnts|real] [-- --cpu-prof=DIR]
+ *   npm run bench:ovsdb [-- --quick] [--only=ovnts|real] [--workloads=fanout,throughput]
+ *                       [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
  *
  * Each server gets a fresh OVN_Northbound database in its own temp dir and
  * runs alone (one after the other, so they do not share the cores). The same
@@ -43,10 +44,14 @@ const STOP_TIMEOUT_MS = 10_000;
 interface Options {
   quick: boolean;
   only: ServerKind | undefined;
+  /** Which workloads run (default both); for profiling one of them. */
+  workloads: ReadonlySet<Workload>;
   cpuProfDir: string | undefined;
 }
 
 type ServerKind = 'ovnts' | 'real';
+type Workload = 'fanout' | 'throughput';
+const WORKLOADS: readonly Workload[] = ['fanout', 'throughput'];
 type Mode = 'plain' | 'durable';
 const MODES: readonly Mode[] = ['plain', 'durable'];
 
@@ -439,9 +444,11 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
   const s = await startServer(kind, opts);
   try {
     results.set('rss.idle', readMemory(s).rss / 1024);
-    process.stderr.write(`bench: ${kind}: monitor fan-out (${counts.monitors} monitors, ${counts.fanoutUpdates} updates x 2 modes)\n`);
-    await runFanout(s, counts, results);
-    for (const mode of MODES) {
+    if (opts.workloads.has('fanout')) {
+      process.stderr.write(`bench: ${kind}: monitor fan-out (${counts.monitors} monitors, ${counts.fanoutUpdates} updates x 2 modes)\n`);
+      await runFanout(s, counts, results);
+    }
+    for (const mode of opts.workloads.has('throughput') ? MODES : []) {
       const n = counts.throughputClients * counts.throughputPerClient;
       process.stderr.write(`bench: ${kind}: throughput, ${mode} (${n} transactions, ${counts.throughputClients} clients)\n`);
       await runThroughput(s, mode, counts, results);
@@ -512,13 +519,22 @@ function printTable(counts: Counts, ovnts: Results, real: Results): void {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { quick: false, only: undefined, cpuProfDir: undefined };
+  const o: Options = { quick: false, only: undefined, workloads: new Set(WORKLOADS), cpuProfDir: undefined };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
     else if (a === '--only=ovnts' || a === '--only=real') o.only = a.slice(7) as ServerKind;
     else if (a.startsWith('--cpu-prof=')) o.cpuProfDir = resolve(a.slice(11));
+    else if (a.startsWith('--workloads=')) {
+      const names = a.slice(12).split(',');
+      const bad = names.filter((n) => !(WORKLOADS as readonly string[]).includes(n));
+      if (bad.length > 0 || names.length === 0) {
+        process.stderr.write(`bench: unknown workload '${bad.join(',')}' (known: ${WORKLOADS.join(', ')})\n`);
+        process.exit(2);
+      }
+      o.workloads = new Set(names as Workload[]);
+    }
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--cpu-prof=DIR]\n');
+      process.stdout.write('usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput] [--cpu-prof=DIR]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown option '${a}'\n`);
