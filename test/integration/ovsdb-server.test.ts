@@ -1,0 +1,157 @@
+/**
+ * Server behaviour beyond single transactions: blocking "wait" operations
+ * and "cancel", monitor_cond_since resuming from a transaction id, the
+ * _Server database, and --detach/--pidfile on the command line.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
+import { startServer, OVNTS, NB_SCHEMA, type RunningServer } from '../helpers/ovsdb-servers.js';
+import { waitFor } from '../helpers/proc.js';
+
+let server: RunningServer & { cleanup(): Promise<void> };
+const sessions: JsonRpcSession[] = [];
+
+before(async () => {
+  server = await startServer('ovnts');
+});
+after(async () => {
+  for (const s of sessions) s.close();
+  await server?.cleanup();
+});
+
+function open(): Promise<JsonRpcSession> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(server.sockPath);
+    sock.once('connect', () => {
+      const s = new JsonRpcSession(sock);
+      sessions.push(s);
+      resolve(s);
+    });
+    sock.once('error', reject);
+  });
+}
+
+const NB = 'OVN_Northbound';
+const waitForSwitch = (name: string, timeout?: number) => ({
+  op: 'wait',
+  table: 'Logical_Switch',
+  where: [['name', '==', name]],
+  columns: ['name'],
+  until: '==',
+  rows: [{ name }],
+  ...(timeout === undefined ? {} : { timeout }),
+});
+
+test('a blocked wait completes when another client commits what it waits for', async () => {
+  const a = await open();
+  const b = await open();
+  const waiting = a.request('transact', [NB, waitForSwitch('later', 10_000), { op: 'insert', table: 'Logical_Switch', row: { name: 'after-later' } }]);
+  let settled = false;
+  void waiting.then(() => (settled = true));
+  // An unrelated commit does not release it.
+  await b.request('transact', [NB, { op: 'insert', table: 'Logical_Switch', row: { name: 'other' } }]);
+  await b.request('echo', []);
+  assert.equal(settled, false, 'still blocked');
+  await b.request('transact', [NB, { op: 'insert', table: 'Logical_Switch', row: { name: 'later' } }]);
+  const r = (await waiting) as unknown[];
+  assert.deepEqual(r[0], {});
+  assert.ok((r[1] as { uuid?: unknown }).uuid, 'the rest of the transaction ran');
+});
+
+test('a wait with a timeout fails with "timed out" when the deadline passes', async () => {
+  const a = await open();
+  const t0 = Date.now();
+  const r = (await a.request('transact', [NB, waitForSwitch('never', 200)])) as unknown[];
+  assert.ok(Date.now() - t0 >= 190, 'waited for the timeout');
+  assert.deepEqual(r, [{ error: 'timed out', details: '"where" clause test failed' }]);
+});
+
+test('cancel answers a blocked transaction with "canceled"', async () => {
+  const a = await open();
+  const p = a.request('transact', [NB, waitForSwitch('never')]);
+  // The request id is the session's counter: the one just sent.
+  const id = (a as unknown as { nextId: number }).nextId - 1;
+  a.notify('cancel', [id]);
+  await assert.rejects(p, (e: unknown) => e instanceof RpcError && e.error === 'canceled');
+});
+
+test('monitor_cond_since resumes from a transaction id with only the changes since', async () => {
+  const a = await open();
+  const req = { Logical_Switch: [{ columns: ['name'] }] };
+  const [found0, id0] = (await a.request('monitor_cond_since', [NB, 'm1', req, '00000000-0000-0000-0000-000000000000'])) as [boolean, string, unknown];
+  assert.equal(found0, false);
+  const b = await open();
+  await b.request('transact', [NB, { op: 'insert', table: 'Logical_Switch', row: { name: 'since-1' } }]);
+  const c = await open();
+  const [found, id1, updates] = (await c.request('monitor_cond_since', [NB, 'm2', req, id0])) as [boolean, string, Record<string, Record<string, unknown>>];
+  assert.equal(found, true);
+  assert.notEqual(id1, id0);
+  assert.deepEqual(Object.values(updates['Logical_Switch'] ?? {}), [{ insert: { name: 'since-1' } }]);
+  const [again, , none] = (await c.request('monitor_cond_since', [NB, 'm3', req, id1])) as [boolean, string, unknown];
+  assert.equal(again, true);
+  assert.deepEqual(none, {});
+});
+
+test('update3 notifications carry the new transaction id', async () => {
+  const a = await open();
+  const notes: unknown[][] = [];
+  a.setNotificationHandler((m, p) => {
+    if (m === 'update3') notes.push(p as unknown[]);
+  });
+  await a.request('monitor_cond_since', [NB, 'mx', { Logical_Switch: [{ columns: ['name'], where: [['name', '==', 'n3']] }] }, '00000000-0000-0000-0000-000000000000']);
+  const b = await open();
+  await b.request('transact', [NB, { op: 'insert', table: 'Logical_Switch', row: { name: 'n3' } }]);
+  await waitFor(() => notes.length > 0, { what: 'update3' });
+  const [mid, txnId, upd] = notes[0] as [string, string, Record<string, Record<string, unknown>>];
+  assert.equal(mid, 'mx');
+  assert.match(txnId, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(Object.values(upd['Logical_Switch'] ?? {}), [{ insert: { name: 'n3' } }]);
+});
+
+test('_Server describes the database and refuses writes', async () => {
+  const a = await open();
+  const r = (await a.request('transact', ['_Server', { op: 'select', table: 'Database', where: [], columns: ['name', 'model', 'connected', 'leader'] }])) as Array<{ rows: unknown[] }>;
+  assert.deepEqual(r[0]?.rows, [{ name: NB, model: 'standalone', connected: true, leader: true }]);
+  const w = (await a.request('transact', ['_Server', { op: 'delete', table: 'Database', where: [] }])) as Array<{ error?: string }>;
+  assert.equal(w[0]?.error, 'permission error');
+});
+
+test('--detach returns once the server listens and --pidfile names it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovnts-detach-'));
+  try {
+    const db = join(dir, 'nb.db');
+    execFileSync(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA]);
+    const sock = join(dir, 'db.sock');
+    execFileSync(OVNTS, ['ovsdb-server', '--detach', `--pidfile=${join(dir, 'pid')}`, `--remote=punix:${sock}`, `--log-file=${join(dir, 'log')}`, db]);
+    assert.ok(existsSync(sock), 'listening when --detach returns');
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    assert.ok(pid > 0);
+    process.kill(pid, 'SIGTERM');
+    await waitFor(() => !existsSync(join(dir, 'pid')), { what: 'pidfile removed on exit' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the CLI refuses bad command lines with one clear line', () => {
+  const run = (args: string[]) => {
+    try {
+      execFileSync(OVNTS, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, stderr: '' };
+    } catch (e) {
+      const err = e as { status: number; stderr: Buffer };
+      return { code: err.status, stderr: err.stderr.toString() };
+    }
+  };
+  assert.deepEqual(run(['ovsdb-server', '--frob']), { code: 1, stderr: "ovsdb-server: unrecognized option '--frob'\n" });
+  assert.deepEqual(run(['ovsdb-server', '--remote=punix:/nonexistent-dir/x.sock']).code, 1);
+  const missing = run(['ovsdb-server', '/nonexistent-dir/x.db']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^ovsdb-server: .*nonexistent-dir\/x\.db.*\n$/);
+});
