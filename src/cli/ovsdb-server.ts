@@ -86,13 +86,25 @@ function parseArgs(args: string[]): Options | string {
   return o;
 }
 
-function logger(file: string | undefined): (msg: string) => void {
+interface Logger {
+  (msg: string): void;
+  /** Stops writing to stderr (a detached daemon's stderr is its parent's, which is gone). */
+  detachConsole(): void;
+}
+
+function logger(file: string | undefined): Logger {
   let seq = 0;
-  return (msg) => {
+  let console = true;
+  const log = ((msg: string) => {
     const line = `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}|${String(++seq).padStart(5, '0')}|ovsdb_server|INFO|${msg}\n`;
-    if (file === undefined) process.stderr.write(line);
-    else appendFileSync(file, line);
+    if (file !== undefined) appendFileSync(file, line);
+    else if (console) process.stderr.write(line);
+  }) as Logger;
+  log.detachConsole = () => {
+    console = false;
+    process.stderr.on('error', () => {});
   };
+  return log;
 }
 
 export async function ovsdbServer(args: string[]): Promise<number> {
@@ -133,8 +145,11 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   }
   if (o.pidfile !== undefined) writeFileSync(o.pidfile, `${process.pid}\n`);
   log(`ovnts ovsdb-server serving ${[...names].join(', ')} on ${server.addresses.join(', ')}`);
-  process.send?.('ready');
-  process.disconnect?.();
+  if (process.send !== undefined) {
+    process.send('ready');
+    process.disconnect();
+    log.detachConsole();
+  }
   const pidfile = o.pidfile;
   return new Promise((done) => {
     const shutdown = (): void => {
@@ -157,14 +172,20 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   });
 }
 
-/** --detach: start a copy in the background and return once it serves. */
+/**
+ * --detach: starts a copy in the background and returns once it serves. The
+ * copy's errors reach our stderr until then; after that it must not hold our
+ * stdio open, or a caller waiting for our output would wait forever.
+ */
 function detach(args: string[]): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, PROG, ...args], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
   return new Promise((done) => {
     child.once('message', () => {
+      child.stderr?.destroy();
       child.unref();
       child.disconnect();
       done(0);

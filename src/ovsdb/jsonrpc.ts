@@ -306,7 +306,12 @@ export class JsonRpcSession extends EventEmitter {
   /** Writes one message; writes made in the same tick go out in one batch. */
   send(msg: JsonRpcMessage): void {
     if (this.isClosed) return;
-    const text = JSON.stringify(msg);
+    this.sendText(JSON.stringify(msg));
+  }
+
+  /** Writes one message already serialised, for fan-out of one text to many sessions. */
+  sendText(text: string): void {
+    if (this.isClosed) return;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();

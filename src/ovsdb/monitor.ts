@@ -107,6 +107,12 @@ function isDefault(d: Datum, type: ColumnType): boolean {
 
 export class Monitor {
   readonly tables = new Map<string, TableMonitor>();
+  /**
+   * Identifies what this monitor selects (kind, tables, columns, flags, conditions):
+   * monitors with equal keys see every commit identically, so the server
+   * computes and serialises their updates once.
+   */
+  specKey = '';
 
   constructor(
     readonly db: Database,
@@ -149,6 +155,16 @@ export class Monitor {
       }
       this.tables.set(name, { table, columns: [...columns.values()], select, where: where ?? null });
     }
+    this.specKey = this.computeSpecKey();
+  }
+
+  private computeSpecKey(): string {
+    const parts: unknown[] = [this.kind];
+    for (const [name, tm] of this.tables) {
+      const where = tm.where?.map((c) => (c.kind === 'const' ? c.value : [c.column.name, c.fn, c.arg]));
+      parts.push(name, tm.columns.map((c) => c.name), tm.select, where ?? null);
+    }
+    return JSON.stringify(parts);
   }
 
   /** The initial contents: the reply to the monitor request. */
@@ -241,6 +257,7 @@ export class Monitor {
       }
       const old = tm.where;
       tm.where = where;
+      this.specKey = this.computeSpecKey();
       for (const row of tm.table.rows.values()) {
         const was = matches(old, row);
         const is = matches(where, row);

@@ -273,21 +273,32 @@ export class OvsdbServer {
    * changes and new monitors arrive while writes are still in flight.
    */
   private dispatch(hosted: HostedDatabase, changes: readonly RowChange[]): void {
-    const txnId = hosted.txnId;
-    const out: Array<[Session, string, unknown[]]> = [];
+    const txnId = JSON.stringify(hosted.txnId);
+    // Monitors that select the same things get the same update: compute and
+    // serialise it once per commit, and only splice in each monitor's id.
+    const byKey = new Map<string, string | null>();
+    const out: Array<[Session, string]> = [];
     for (const s of this.sessions) {
       for (const { monitor, hosted: h } of s.monitors.values()) {
         if (h !== hosted) continue;
-        const u = monitor.update(changes);
-        if (u === null) continue;
-        if (monitor.kind === 'monitor') out.push([s, 'update', [monitor.id, u]]);
-        else if (monitor.kind === 'monitor_cond') out.push([s, 'update2', [monitor.id, u]]);
-        else out.push([s, 'update3', [monitor.id, txnId, u]]);
+        let text = byKey.get(monitor.specKey);
+        if (text === undefined) {
+          const u = monitor.update(changes);
+          text = u === null ? null : JSON.stringify(u);
+          byKey.set(monitor.specKey, text);
+        }
+        if (text === null) continue;
+        const id = JSON.stringify(monitor.id);
+        const params =
+          monitor.kind === 'monitor' ? `"update","params":[${id},${text}]`
+          : monitor.kind === 'monitor_cond' ? `"update2","params":[${id},${text}]`
+          : `"update3","params":[${id},${txnId},${text}]`;
+        out.push([s, `{"method":${params},"id":null}`]);
       }
     }
     if (out.length === 0) return;
     hosted.afterDurable(() => {
-      for (const [s, method, params] of out) if (!s.closed) s.rpc.notify(method, params);
+      for (const [s, text] of out) if (!s.closed) s.rpc.sendText(text);
     });
   }
 
