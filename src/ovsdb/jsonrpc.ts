@@ -309,9 +309,18 @@ export class JsonRpcSession extends EventEmitter {
     this.sendText(JSON.stringify(msg));
   }
 
-  /** Writes one message already serialised, for fan-out of one text to many sessions. */
-  sendText(text: string): void {
+  /**
+   * Writes one message already serialised, possibly in pieces (for fan-out:
+   * a shared body encoded once between per-session parts).
+   */
+  sendText(...parts: Array<string | Buffer>): void {
     if (this.isClosed) return;
+    // A lone message goes straight to the socket: corking only pays when
+    // several writes can share one system call.
+    if (parts.length === 1 && !this.corked) {
+      this.socket.write(parts[0] as string | Buffer);
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -320,7 +329,7 @@ export class JsonRpcSession extends EventEmitter {
         this.socket.uncork();
       });
     }
-    this.socket.write(text);
+    for (const p of parts) this.socket.write(p);
   }
 
   /** Closes the session: pending requests reject, written data is flushed first. */

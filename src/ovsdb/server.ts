@@ -276,29 +276,29 @@ export class OvsdbServer {
     const txnId = JSON.stringify(hosted.txnId);
     // Monitors that select the same things get the same update: compute and
     // serialise it once per commit, and only splice in each monitor's id.
-    const byKey = new Map<string, string | null>();
-    const out: Array<[Session, string]> = [];
+    const byKey = new Map<string, Buffer | null>();
+    const out: Array<[Session, string, Buffer]> = [];
     for (const s of this.sessions) {
       for (const { monitor, hosted: h } of s.monitors.values()) {
         if (h !== hosted) continue;
-        let text = byKey.get(monitor.specKey);
-        if (text === undefined) {
+        let body = byKey.get(monitor.specKey);
+        if (body === undefined) {
           const u = monitor.update(changes);
-          text = u === null ? null : JSON.stringify(u);
-          byKey.set(monitor.specKey, text);
+          body = u === null ? null : Buffer.from(`${JSON.stringify(u)}],"id":null}`);
+          byKey.set(monitor.specKey, body);
         }
-        if (text === null) continue;
+        if (body === null) continue;
         const id = JSON.stringify(monitor.id);
-        const params =
-          monitor.kind === 'monitor' ? `"update","params":[${id},${text}]`
-          : monitor.kind === 'monitor_cond' ? `"update2","params":[${id},${text}]`
-          : `"update3","params":[${id},${txnId},${text}]`;
-        out.push([s, `{"method":${params},"id":null}`]);
+        const head =
+          monitor.kind === 'monitor' ? `{"method":"update","params":[${id},`
+          : monitor.kind === 'monitor_cond' ? `{"method":"update2","params":[${id},`
+          : `{"method":"update3","params":[${id},${txnId},`;
+        out.push([s, head, body]);
       }
     }
     if (out.length === 0) return;
     hosted.afterDurable(() => {
-      for (const [s, text] of out) if (!s.closed) s.rpc.sendText(text);
+      for (const [s, head, body] of out) if (!s.closed) s.rpc.sendText(Buffer.concat([Buffer.from(head), body]));
     });
   }
 
