@@ -207,7 +207,18 @@ export function prefixMask(n: number, w: number): bigint {
  */
 export function tokenize(input: string): Token[] {
   const out: Token[] = [];
-  let i = 0;
+  for (let pos = 0; ; ) {
+    const t = lexToken(input, pos);
+    out.push(t);
+    if (t.type === 'end') return out;
+    pos = t.end;
+  }
+}
+
+/** The next token at or after offset `start` (whitespace and comments skipped). */
+export function lexToken(input: string, start: number): Token {
+  const out: Token[] = [];
+  let i = start;
   const n = input.length;
   const fail = (msg: string, pos: number): never => {
     throw new LflowError(msg, pos, input);
@@ -267,7 +278,7 @@ export function tokenize(input: string): Token[] {
     i = end;
   };
 
-  while (i < n) {
+  while (i < n && out.length === 0) {
     const c = input[i]!;
     if (/\s/.test(c)) {
       i++;
@@ -368,27 +379,62 @@ export function tokenize(input: string): Token[] {
     if (c === '|') fail("`|' is only valid as part of `||'.", i);
     fail(`Invalid character \`${c}' in input.`, i);
   }
-  out.push({ type: 'end', text: '', pos: n, end: n });
-  return out;
+  return out[0] ?? { type: 'end', text: '', pos: n, end: n };
 }
 
 /** A cursor over a token list with OVN-style "Syntax error at … expecting …" errors. */
 export class TokenStream {
   private i = 0;
-  readonly tokens: Token[];
+  /** Tokens lexed so far (lexing is lazy so a caller can take raw text instead). */
+  private readonly tokens: Token[] = [];
 
-  constructor(readonly input: string) {
-    this.tokens = tokenize(input);
-  }
+  constructor(readonly input: string) {}
 
   peek(k = 0): Token {
-    return this.tokens[Math.min(this.i + k, this.tokens.length - 1)]!;
+    while (this.tokens.length <= this.i + k) {
+      const last = this.tokens[this.tokens.length - 1];
+      if (last?.type === 'end') return last;
+      this.tokens.push(lexToken(this.input, last === undefined ? 0 : last.end));
+    }
+    return this.tokens[this.i + k]!;
   }
 
   next(): Token {
     const t = this.peek();
-    if (this.i < this.tokens.length - 1) this.i++;
+    if (t.type !== 'end') this.i++;
     return t;
+  }
+
+  /**
+   * The raw source text from the end of the last consumed token up to (not
+   * including) the `)` that closes the current parenthesis, which is consumed.
+   * For argument lists with their own syntax (`ct_lb(backends=10.0.0.1:80)`).
+   */
+  rawUntilCloseParen(): string {
+    const prev = this.tokens[this.i - 1];
+    const from = prev === undefined ? 0 : prev.end;
+    let depth = 0;
+    let quoted = false;
+    for (let j = from; j < this.input.length; j++) {
+      const c = this.input[j]!;
+      if (quoted) {
+        if (c === '\\') j++;
+        else if (c === '"') quoted = false;
+        continue;
+      }
+      if (c === '"') quoted = true;
+      else if (c === '(') depth++;
+      else if (c === ')') {
+        if (depth === 0) {
+          this.tokens.length = this.i;
+          this.tokens.push({ type: 'punct', text: ')', pos: j, end: j + 1 });
+          this.next();
+          return this.input.slice(from, j).trim();
+        }
+        depth--;
+      }
+    }
+    throw new LflowError("Syntax error at end of input expecting `)'.", this.input.length, this.input);
   }
 
   isPunct(p: Punct, k = 0): boolean {

@@ -1,0 +1,439 @@
+/**
+ * Actions of OVN logical flows (ovn-sb(5), "Logical_Flow TABLE", actions):
+ * parser with type checks against the symbol table, and a printer in the
+ * canonical spacing (`next;`, `eth.dst <-> eth.src;`, `ct_commit { ct_mark.blocked = 0; };`,
+ * `reg0[3] = put_dhcp_opts(offerip = 10.0.0.2, router = 10.0.0.1);`).
+ *
+ * Comments and an empty list both mean "drop"; an empty list prints as `drop;`.
+ */
+import { LflowError, TokenStream, bitLength, formatIntConstant, type IntConstant } from './lexer.js';
+import { defaultSymbols, type SymbolTable } from './symbols.js';
+import type { FieldRef, StringConstant } from './expr.js';
+
+/** An argument of a function-like action. */
+export type ActionArg =
+  | { readonly type: 'field'; readonly field: FieldRef }
+  | { readonly type: 'int'; readonly value: IntConstant }
+  | { readonly type: 'string'; readonly value: string }
+  | { readonly type: 'set'; readonly values: readonly ActionArg[] }
+  | { readonly type: 'kv'; readonly key: string; readonly value: ActionArg };
+
+export type Action =
+  /** `next;`, `next(3);`, `next(pipeline=egress, table=3);` */
+  | { readonly type: 'next'; readonly pipeline?: 'ingress' | 'egress'; readonly table?: number }
+  /** An action without arguments: `output;`, `drop;`, `ct_next;`, `ct_commit;`… */
+  | { readonly type: 'keyword'; readonly name: string }
+  /** `get_arp(outport, reg0);` */
+  | { readonly type: 'call'; readonly name: string; readonly args: readonly ActionArg[] }
+  /** An argument list with its own syntax, kept as text: `ct_lb_mark(backends=10.0.0.2:80);` */
+  | { readonly type: 'raw'; readonly name: string; readonly text: string }
+  /** `arp { … };`, `clone { … };`, `ct_commit { … };` */
+  | { readonly type: 'nested'; readonly name: string; readonly actions: readonly Action[] }
+  /** `field = constant;` */
+  | { readonly type: 'load'; readonly dst: FieldRef; readonly value: IntConstant | StringConstant }
+  /** `field = field;` */
+  | { readonly type: 'move'; readonly dst: FieldRef; readonly src: FieldRef }
+  /** `field <-> field;` */
+  | { readonly type: 'exchange'; readonly a: FieldRef; readonly b: FieldRef }
+  /** `ip.ttl--;` */
+  | { readonly type: 'dec_ttl' }
+  /** `reg9[2] = lookup_arp(inport, arp.spa, arp.sha);` */
+  | { readonly type: 'result'; readonly dst: FieldRef; readonly name: string; readonly args: readonly ActionArg[] };
+
+export interface ParseActionsOptions {
+  readonly symbols?: SymbolTable;
+}
+
+/** Actions without arguments (`name;`). */
+const KEYWORDS = new Set([
+  'output', 'drop', 'next', 'ct_next', 'ct_commit', 'ct_commit_nat', 'ct_dnat', 'ct_snat', 'ct_dnat_in_czone', 'ct_snat_in_czone',
+  'ct_lb', 'ct_lb_mark', 'ct_clear', 'handle_dhcpv6_reply', 'reg_remote', 'mac_cache_use', 'ct_state_save',
+]);
+
+/** Function-like actions (`name(args);`) and their fixed argument widths where known (0 = string field). */
+const CALLS: ReadonlyMap<string, readonly number[] | undefined> = new Map<string, readonly number[] | undefined>([
+  ['get_arp', [0, 32]],
+  ['put_arp', [0, 32, 48]],
+  ['get_nd', [0, 128]],
+  ['put_nd', [0, 128, 48]],
+  ['handle_svc_check', [0]],
+  ['bind_vport', undefined],
+  ['ct_dnat', undefined],
+  ['ct_snat', undefined],
+  ['ct_dnat_in_czone', undefined],
+  ['ct_snat_in_czone', undefined],
+  ['ct_commit', undefined],
+  ['log', undefined],
+  ['set_queue', undefined],
+  ['set_meter', undefined],
+  ['trigger_event', undefined],
+  ['fwd_group', undefined],
+  ['commit_ecmp_nh', undefined],
+  ['commit_lb_aff', undefined],
+  ['ct_snat_to_vip', undefined],
+  ['sample', undefined],
+  ['mac_cache_use', undefined],
+]);
+
+/** Actions whose argument list is kept as raw text. */
+const RAW_CALLS = new Set(['ct_lb', 'ct_lb_mark']);
+
+/** Actions with a nested action list (`name { … };`). */
+const NESTED = new Set([
+  'arp', 'nd_na', 'nd_na_router', 'nd_ns', 'nd_ns_resolve', 'icmp4', 'icmp4_error', 'icmp6', 'icmp6_error', 'igmp', 'tcp_reset', 'sctp_abort', 'reject',
+  'clone', 'ct_commit', 'put_nd_ra_opts',
+]);
+
+/** Functions whose result is assigned to a field (`dst = name(args);`), with the destination width (0 = string). */
+const RESULTS: ReadonlyMap<string, number> = new Map([
+  ['put_dhcp_opts', 1],
+  ['put_dhcpv6_opts', 1],
+  ['put_nd_ra_opts', 1],
+  ['lookup_arp', 1],
+  ['lookup_nd', 1],
+  ['lookup_arp_ip', 1],
+  ['lookup_nd_ip', 1],
+  ['lookup_fdb', 1],
+  ['check_in_port_sec', 1],
+  ['check_out_port_sec', 1],
+  ['chk_lb_hairpin', 1],
+  ['chk_lb_hairpin_reply', 1],
+  ['chk_lb_aff', 1],
+  ['chk_ecmp_nh', 1],
+  ['chk_ecmp_nh_mac', 1],
+  ['check_pkt_larger', 1],
+  ['dns_lookup', 1],
+  ['get_fdb', 0],
+  ['select', -1],
+]);
+
+/** Arguments of result functions with fixed shapes (0 = string field). */
+const RESULT_ARGS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['lookup_arp', [0, 32, 48]],
+  ['lookup_nd', [0, 128, 48]],
+  ['lookup_arp_ip', [0, 32]],
+  ['lookup_nd_ip', [0, 128]],
+  ['lookup_fdb', [0, 48]],
+  ['get_fdb', [48]],
+  ['check_in_port_sec', []],
+  ['check_out_port_sec', []],
+  ['chk_lb_hairpin', []],
+  ['chk_lb_hairpin_reply', []],
+  ['dns_lookup', []],
+]);
+
+interface FieldInfo {
+  readonly ref: FieldRef;
+  readonly width: number;
+  readonly isString: boolean;
+  readonly pos: number;
+}
+
+const refText = (f: FieldRef): string => (f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`);
+
+class ActionParser {
+  private readonly ts: TokenStream;
+  private readonly symbols: SymbolTable;
+
+  constructor(input: string, opts: ParseActionsOptions) {
+    this.ts = new TokenStream(input);
+    this.symbols = opts.symbols ?? defaultSymbols();
+  }
+
+  parseAll(): Action[] {
+    const acts = this.parseList(false);
+    if (this.ts.peek().type !== 'end') this.ts.syntaxError('action');
+    return acts;
+  }
+
+  private parseList(nested: boolean): Action[] {
+    const out: Action[] = [];
+    for (;;) {
+      const t = this.ts.peek();
+      if (t.type === 'end' || (nested && t.type === 'punct' && t.text === '}')) return out;
+      out.push(this.parseAction());
+      this.ts.expect(';');
+    }
+  }
+
+  private isAssignmentStart(): boolean {
+    const t1 = this.ts.peek(1);
+    return t1.type === 'punct' && (t1.text === '=' || t1.text === '<->' || t1.text === '--' || t1.text === '[');
+  }
+
+  private parseAction(): Action {
+    const t = this.ts.peek();
+    if (t.type !== 'id') return this.ts.syntaxError('action');
+    if (this.isAssignmentStart()) return this.parseAssignment();
+    const name = t.name;
+    this.ts.next();
+    if (name === 'next') return this.parseNext();
+    if (this.ts.isPunct('{')) {
+      if (!NESTED.has(name)) this.ts.syntaxError('`;\'', this.ts.peek());
+      return { type: 'nested', name, actions: this.parseNested() };
+    }
+    if (this.ts.isPunct('(')) {
+      if (RAW_CALLS.has(name)) {
+        this.ts.next();
+        return { type: 'raw', name, text: this.ts.rawUntilCloseParen() };
+      }
+      if (!CALLS.has(name)) this.ts.syntaxError('action', t);
+      const args = this.parseArgs(name, CALLS.get(name));
+      return { type: 'call', name, args };
+    }
+    if (!KEYWORDS.has(name)) this.ts.syntaxError('action', t);
+    return { type: 'keyword', name };
+  }
+
+  private parseNested(): Action[] {
+    this.ts.expect('{');
+    const acts = this.parseList(true);
+    this.ts.expect('}');
+    return acts;
+  }
+
+  private parseNext(): Action {
+    if (!this.ts.match('(')) return { type: 'next' };
+    let pipeline: 'ingress' | 'egress' | undefined;
+    let table: number | undefined;
+    if (this.ts.peek().type === 'int') table = this.parseTable();
+    else {
+      do {
+        const k = this.ts.peek();
+        if (k.type !== 'id' || (k.name !== 'pipeline' && k.name !== 'table')) this.ts.syntaxError('`pipeline\' or `table\'');
+        this.ts.next();
+        this.ts.expect('=');
+        if (k.name === 'table') table = this.parseTable();
+        else {
+          const p = this.ts.peek();
+          if (p.type !== 'id' || (p.name !== 'ingress' && p.name !== 'egress')) this.ts.syntaxError('`ingress\' or `egress\'');
+          this.ts.next();
+          pipeline = p.name;
+        }
+      } while (this.ts.match(','));
+    }
+    this.ts.expect(')');
+    return { type: 'next', ...(pipeline !== undefined ? { pipeline } : {}), ...(table !== undefined ? { table } : {}) };
+  }
+
+  private parseTable(): number {
+    const t = this.ts.peek();
+    if (t.type !== 'int' || t.value.format !== 'decimal' || t.value.mask !== undefined) return this.ts.syntaxError('table number');
+    if (t.value.value > 253n) this.ts.error(`Table number ${t.value.value} is out of range (0 to 253).`, t.pos);
+    this.ts.next();
+    return Number(t.value.value);
+  }
+
+  /** A field reference checked against the symbol table; predicates are not assignable. */
+  private parseField(): FieldInfo {
+    const t = this.ts.peek();
+    if (t.type !== 'id') return this.ts.syntaxError('field name');
+    const sym = this.symbols.get(t.name);
+    if (sym === undefined) return this.ts.syntaxError('field name');
+    if (sym.kind === 'predicate') this.ts.error(`Predicate symbol ${t.name} used where field is required.`, t.pos);
+    this.ts.next();
+    const isString = sym.kind === 'field' && sym.type === 'string';
+    const full = this.symbols.width(sym);
+    if (!this.ts.isPunct('[')) return { ref: { name: t.name }, width: full, isString, pos: t.pos };
+    const open = this.ts.next();
+    if (isString) this.ts.error(`Cannot select subfield of string field ${t.name}.`, open.pos);
+    const lo = this.parseSmallInt();
+    let hi: number | undefined;
+    if (this.ts.match('..')) hi = this.parseSmallInt();
+    this.ts.expect(']');
+    const h = hi ?? lo;
+    if (lo > h) this.ts.error(`Invalid bit range ${lo} to ${h}.`, open.pos);
+    if (h >= full || (sym.kind === 'field' && sym.nominal)) this.ts.error(`Cannot select bits ${lo} to ${h} of ${full}-bit field ${t.name}.`, open.pos);
+    return { ref: hi === undefined ? { name: t.name, lo } : { name: t.name, lo, hi }, width: h - lo + 1, isString: false, pos: t.pos };
+  }
+
+  private parseSmallInt(): number {
+    const t = this.ts.peek();
+    if (t.type !== 'int' || t.value.mask !== undefined || (t.value.format !== 'decimal' && t.value.format !== 'hex')) return this.ts.syntaxError('small integer');
+    this.ts.next();
+    if (t.value.value > 1000n) this.ts.error(`Bit index ${t.value.value} is out of range.`, t.pos);
+    return Number(t.value.value);
+  }
+
+  private parseAssignment(): Action {
+    const dst = this.parseField();
+    const opTok = this.ts.next();
+    if (opTok.type === 'punct' && opTok.text === '--') {
+      if (dst.ref.name !== 'ip.ttl' || dst.ref.lo !== undefined) this.ts.error("`--' may only be applied to ip.ttl.", opTok.pos);
+      return { type: 'dec_ttl' };
+    }
+    if (opTok.type === 'punct' && opTok.text === '<->') {
+      const src = this.parseField();
+      this.checkSameType(dst, src, opTok.pos);
+      return { type: 'exchange', a: dst.ref, b: src.ref };
+    }
+    if (!(opTok.type === 'punct' && opTok.text === '=')) return this.ts.syntaxError("`=', `<->' or `--'", opTok);
+    const v = this.ts.peek();
+    if (v.type === 'int') {
+      this.ts.next();
+      if (dst.isString) this.ts.error(`String field ${refText(dst.ref)} is not compatible with integer constant.`, v.pos);
+      if (v.value.mask !== undefined) this.ts.error('Only == and != operators may be used with masked constants.', v.pos);
+      this.checkWidth(v.value, dst, v.pos);
+      return { type: 'load', dst: dst.ref, value: v.value };
+    }
+    if (v.type === 'string') {
+      this.ts.next();
+      if (!dst.isString) this.ts.error(`Integer field ${refText(dst.ref)} is not compatible with string constant.`, v.pos);
+      return { type: 'load', dst: dst.ref, value: { kind: 'string', value: v.value } };
+    }
+    if (v.type === 'id' && this.ts.isPunct('(', 1) && !this.symbols.has(v.name)) {
+      const name = v.name;
+      const w = RESULTS.get(name);
+      if (w === undefined) this.ts.syntaxError('field name');
+      this.ts.next();
+      if (w === 0 && !dst.isString) this.ts.error(`${name}() result must be assigned to a string field, not ${refText(dst.ref)}.`, dst.pos);
+      if (w > 0 && dst.width !== w) this.ts.error(`${name}() result must be assigned to a ${w}-bit field, not ${dst.width}-bit ${refText(dst.ref)}.`, dst.pos);
+      const args = this.parseArgs(name, RESULT_ARGS.get(name));
+      return { type: 'result', dst: dst.ref, name, args };
+    }
+    if (v.type === 'id') {
+      const src = this.parseField();
+      this.checkSameType(dst, src, v.pos);
+      return { type: 'move', dst: dst.ref, src: src.ref };
+    }
+    return this.ts.syntaxError('constant or field');
+  }
+
+  private checkSameType(a: FieldInfo, b: FieldInfo, pos: number): void {
+    if (a.isString !== b.isString) this.ts.error(`Can't assign ${b.isString ? 'string' : 'integer'} field ${refText(b.ref)} to ${a.isString ? 'string' : 'integer'} field ${refText(a.ref)}.`, pos);
+    if (!a.isString && a.width !== b.width) this.ts.error(`Can't assign ${b.width}-bit value to ${a.width}-bit destination.`, pos);
+  }
+
+  private checkWidth(v: IntConstant, dst: FieldInfo, pos: number): void {
+    const bits = bitLength(v.value);
+    if (bits > dst.width) {
+      const shown = v.format === 'ipv4' ? 32 : v.format === 'mac' ? 48 : v.format === 'ipv6' ? 128 : bits;
+      this.ts.error(`${shown}-bit constant is not compatible with ${dst.width}-bit field ${refText(dst.ref)}.`, pos);
+    }
+  }
+
+  /** `( arg, arg, key = value, … )`; `shape` gives fixed field widths where known. */
+  private parseArgs(name: string, shape: readonly number[] | undefined): ActionArg[] {
+    const open = this.ts.peek();
+    this.ts.expect('(');
+    const args: ActionArg[] = [];
+    const positions: number[] = [];
+    if (!this.ts.isPunct(')')) {
+      do {
+        positions.push(this.ts.peek().pos);
+        args.push(this.parseArg(shape === undefined ? undefined : shape[args.length]));
+      } while (this.ts.match(','));
+    }
+    this.ts.expect(')');
+    if (shape !== undefined && args.length !== shape.length) {
+      this.ts.error(`${name}() takes ${shape.length} argument${shape.length === 1 ? '' : 's'}, not ${args.length}.`, open.pos);
+    }
+    return args;
+  }
+
+  private parseArg(width: number | undefined): ActionArg {
+    const t = this.ts.peek();
+    if (t.type === 'id' && this.ts.isPunct('=', 1)) {
+      this.ts.next();
+      this.ts.next();
+      return { type: 'kv', key: t.name, value: this.parseArgValue() };
+    }
+    if (width !== undefined) {
+      const f = this.parseField();
+      if (width === 0 && !f.isString) this.ts.error(`Syntax error at \`${t.text}' expecting string field.`, t.pos);
+      if (width > 0 && f.width !== width) this.ts.error(`${refText(f.ref)} is ${f.isString ? 'a string field' : `${f.width} bits`}; expecting a ${width}-bit field.`, t.pos);
+      return { type: 'field', field: f.ref };
+    }
+    return this.parseArgValue();
+  }
+
+  private parseArgValue(): ActionArg {
+    const t = this.ts.peek();
+    switch (t.type) {
+      case 'int':
+        this.ts.next();
+        return { type: 'int', value: t.value };
+      case 'string':
+        this.ts.next();
+        return { type: 'string', value: t.value };
+      case 'id': {
+        if (this.symbols.has(t.name)) return { type: 'field', field: this.parseField().ref };
+        // Bare words such as `drop` in `log(verdict=drop)`.
+        this.ts.next();
+        return { type: 'field', field: { name: t.name } };
+      }
+      case 'punct':
+        if (t.text === '{') {
+          this.ts.next();
+          const values: ActionArg[] = [];
+          while (!this.ts.isPunct('}')) {
+            values.push(this.parseArgValue());
+            this.ts.match(',');
+          }
+          this.ts.expect('}');
+          return { type: 'set', values };
+        }
+        break;
+      default:
+        break;
+    }
+    return this.ts.syntaxError('constant');
+  }
+}
+
+/**
+ * Parses an actions string. Throws LflowError for syntax errors
+ * (`Syntax error at `nxt' expecting action.`) and type errors (widths,
+ * strings vs integers, unknown fields).
+ */
+export function parseActions(input: string, opts: ParseActionsOptions = {}): Action[] {
+  return new ActionParser(input, opts).parseAll();
+}
+
+function printArg(a: ActionArg): string {
+  switch (a.type) {
+    case 'field':
+      return refText(a.field);
+    case 'int':
+      return formatIntConstant(a.value);
+    case 'string':
+      return JSON.stringify(a.value);
+    case 'set':
+      return `{${a.values.map(printArg).join(', ')}}`;
+    case 'kv':
+      return `${a.key} = ${printArg(a.value)}`;
+  }
+}
+
+function printAction(a: Action): string {
+  switch (a.type) {
+    case 'next':
+      if (a.pipeline !== undefined) return a.table === undefined ? `next(pipeline=${a.pipeline});` : `next(pipeline=${a.pipeline}, table=${a.table});`;
+      return a.table === undefined ? 'next;' : `next(${a.table});`;
+    case 'keyword':
+      return `${a.name};`;
+    case 'call':
+      return `${a.name}(${a.args.map(printArg).join(', ')});`;
+    case 'raw':
+      return `${a.name}(${a.text});`;
+    case 'nested':
+      return a.actions.length === 0 ? `${a.name} { };` : `${a.name} { ${a.actions.map(printAction).join(' ')} };`;
+    case 'load':
+      return `${refText(a.dst)} = ${a.value.kind === 'string' ? JSON.stringify(a.value.value) : formatIntConstant(a.value)};`;
+    case 'move':
+      return `${refText(a.dst)} = ${refText(a.src)};`;
+    case 'exchange':
+      return `${refText(a.a)} <-> ${refText(a.b)};`;
+    case 'dec_ttl':
+      return 'ip.ttl--;';
+    case 'result':
+      return `${refText(a.dst)} = ${a.name}(${a.args.map(printArg).join(', ')});`;
+  }
+}
+
+/** Prints actions in canonical form, one space between actions; `[]` prints as `drop;`. */
+export function printActions(actions: readonly Action[]): string {
+  return actions.length === 0 ? 'drop;' : actions.map(printAction).join(' ');
+}
+
+export { LflowError };
