@@ -4,12 +4,12 @@
 // northd and controller land (issues 4 and 5), Debian's ovn-northd and
 // ovn-controller stand in for them. Prints each DHCP and ping step; exits 1
 // when any fails. Everything runs in namespaces and temp dirs it removes.
-import { runSeedLab, LAB_HOSTS } from '../dist/test/helpers/ovn-lab.js';
-import { startOvntsDatabases } from '../dist/test/helpers/ovnts-lab-dbs.js';
+import { runSeedLab, startOvnDatabases, LAB_HOSTS } from '../dist/test/helpers/ovn-lab.js';
+
 import { cleanupAll, tmpDir } from '../dist/test/helpers/proc.js';
 
 const dir = tmpDir('ovnts-lab-main');
-const dbs = await startOvntsDatabases(dir.path);
+const dbs = await startOvnDatabases(dir.path, 'ovnts');
 let failed = 0;
 try {
   console.log('seed lab: databases on ovnts ovsdb-server; ovn-northd and ovn-controller from Debian stand in until ovnts has its own');

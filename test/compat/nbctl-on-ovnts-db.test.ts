@@ -4,26 +4,13 @@
  * ovsdb-server`; every command's output — list, find, show, get — must be the
  * same on both (UUIDs normalised, records in a stable order).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { startServer, type RunningServer } from '../helpers/ovsdb-servers.js';
+import { bothServers } from '../helpers/ovsdb-servers.js';
 import { normalizeUuids } from '../helpers/normalize.js';
+import { run } from '../helpers/proc.js';
 
-interface Outcome {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-function nbctl(remote: string, args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile('ovn-nbctl', [`--db=${remote}`, '--timeout=10', ...args], (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ stdout, stderr, code });
-    });
-  });
-}
+const nbctl = (remote: string, args: string[]) => run('ovn-nbctl', [`--db=${remote}`, '--timeout=10', ...args]);
 
 const blind = (s: string) => s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'U');
 const byBlind = (a: string, b: string) => (blind(a) < blind(b) ? -1 : blind(a) > blind(b) ? 1 : 0);
@@ -101,17 +88,10 @@ const SCRIPT: string[][] = [
   ['list', 'Logical_Switch_Port'],
 ];
 
-let real: RunningServer & { cleanup(): Promise<void> };
-let ovnts: RunningServer & { cleanup(): Promise<void> };
-
-before(async () => {
-  [real, ovnts] = await Promise.all([startServer('real'), startServer('ovnts')]);
-});
-after(async () => {
-  await Promise.all([real?.cleanup(), ovnts?.cleanup()]);
-});
+const servers = bothServers();
 
 test('ovn-nbctl gives the same output against ovnts as against ovsdb-server', async () => {
+  const { real, ovnts } = servers;
   const dhcp: Record<string, string> = {};
   for (const s of [real, ovnts]) {
     const r = await nbctl(s.remote, ['create', 'DHCP_Options', 'cidr=172.16.255.128/26', DHCP_OPTS]);

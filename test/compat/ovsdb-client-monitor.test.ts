@@ -3,22 +3,14 @@
  * ovsdb-server and `ovnts ovsdb-server`, with the same transactions: the
  * printed updates must be the same (UUIDs normalised).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { startServer, type RunningServer } from '../helpers/ovsdb-servers.js';
+import { bothServers, type RunningServer } from '../helpers/ovsdb-servers.js';
 import { normalizeUuids } from '../helpers/normalize.js';
 import { waitFor } from '../helpers/proc.js';
 
-let real: RunningServer & { cleanup(): Promise<void> };
-let ovnts: RunningServer & { cleanup(): Promise<void> };
-
-before(async () => {
-  [real, ovnts] = await Promise.all([startServer('real'), startServer('ovnts')]);
-});
-after(async () => {
-  await Promise.all([real?.cleanup(), ovnts?.cleanup()]);
-});
+const servers = bothServers();
 
 function transact(remote: string, ...ops: unknown[]): void {
   execFileSync('ovsdb-client', ['transact', remote, JSON.stringify(['OVN_Northbound', ...ops])]);
@@ -50,7 +42,7 @@ async function monitorOutput(server: RunningServer, args: string[], steps: Array
 
 test('ovsdb-client monitor prints the same updates', async () => {
   const outputs: string[] = [];
-  for (const s of [real, ovnts]) {
+  for (const s of [servers.real, servers.ovnts]) {
     transact(s.remote, ls('m0'));
     outputs.push(
       await monitorOutput(s, ['monitor', 'OVN_Northbound', 'Logical_Switch', 'name,external_ids,ports'], [
@@ -67,7 +59,7 @@ test('ovsdb-client monitor prints the same updates', async () => {
 test('ovsdb-client monitor-cond prints the same updates for rows matching the condition', async () => {
   const outputs: string[] = [];
   // Every step changes what matches, so each one prints an update.
-  for (const s of [real, ovnts]) {
+  for (const s of [servers.real, servers.ovnts]) {
     transact(s.remote, ls('c0'), ls('c1'));
     outputs.push(
       await monitorOutput(s, ['monitor-cond', 'OVN_Northbound', '[["name","==","c1"]]', 'Logical_Switch', 'name,other_config'], [
@@ -81,7 +73,7 @@ test('ovsdb-client monitor-cond prints the same updates for rows matching the co
 });
 
 test('ovsdb-client dump prints the same tables', () => {
-  const dumps = [real, ovnts].map((s) => {
+  const dumps = [servers.real, servers.ovnts].map((s) => {
     transact(s.remote, { op: 'insert', table: 'Address_Set', row: { name: 'as1', addresses: ['set', ['192.0.2.1', '192.0.2.2']] } });
     const text = execFileSync('ovsdb-client', ['dump', s.remote, 'OVN_Northbound']).toString();
     // Rows come in hash order: compare each table's rows as a sorted set.

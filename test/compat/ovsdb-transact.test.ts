@@ -3,26 +3,13 @@
  * valid ones and invalid ones — against the real ovsdb-server and against
  * `ovnts ovsdb-server`; results and errors must be the same (UUIDs normalised).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { startServer, type RunningServer } from '../helpers/ovsdb-servers.js';
+import { bothServers } from '../helpers/ovsdb-servers.js';
 import { normalizeTransactOutput } from '../helpers/normalize.js';
+import { run } from '../helpers/proc.js';
 
-interface Outcome {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-function ovsdbClient(args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile('ovsdb-client', ['--timeout=10', ...args], (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ stdout, stderr, code });
-    });
-  });
-}
+const ovsdbClient = (args: string[]) => run('ovsdb-client', ['--timeout=10', ...args]);
 
 const NB = 'OVN_Northbound';
 const ls = (name: string, extra: Record<string, unknown> = {}) => ({ op: 'insert', table: 'Logical_Switch', row: { name, ...extra } });
@@ -82,17 +69,10 @@ const CASES: Array<[string, unknown[]]> = [
   ['gc of a port when its switch goes', [{ op: 'delete', table: 'Logical_Switch', where: [] }, { op: 'select', table: 'Logical_Switch_Port', where: [], columns: ['name'] }]],
 ];
 
-let real: RunningServer & { cleanup(): Promise<void> };
-let ovnts: RunningServer & { cleanup(): Promise<void> };
-
-before(async () => {
-  [real, ovnts] = await Promise.all([startServer('real'), startServer('ovnts')]);
-});
-after(async () => {
-  await Promise.all([real?.cleanup(), ovnts?.cleanup()]);
-});
+const servers = bothServers();
 
 test('transactions give the same results and errors as ovsdb-server', async () => {
+  const { real, ovnts } = servers;
   for (const [name, ops] of CASES) {
     const txn = JSON.stringify([NB, ...ops]);
     const a = await ovsdbClient(['transact', real.remote, txn]);
@@ -103,6 +83,7 @@ test('transactions give the same results and errors as ovsdb-server', async () =
 });
 
 test('ovsdb-client list-dbs, get-schema, list-tables, list-columns agree', async () => {
+  const { real, ovnts } = servers;
   for (const args of [['list-dbs'], ['get-schema', NB], ['get-schema-version', NB], ['list-tables', NB], ['list-columns', NB, 'Logical_Switch_Port']]) {
     const [cmd, ...rest] = args as [string, ...string[]];
     const a = await ovsdbClient([cmd, real.remote, ...rest]);
@@ -113,6 +94,7 @@ test('ovsdb-client list-dbs, get-schema, list-tables, list-columns agree', async
 });
 
 test('unknown database is refused the same way', async () => {
+  const { real, ovnts } = servers;
   const txn = JSON.stringify(['Nope', { op: 'comment', comment: 'x' }]);
   const a = await ovsdbClient(['transact', real.remote, txn]);
   const b = await ovsdbClient(['transact', ovnts.remote, txn]);

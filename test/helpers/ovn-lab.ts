@@ -21,11 +21,8 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createNetns, deleteNetns, dhclient, ifaceAddress, nsPrefix, pingDetail, runId, type DhcpLease } from './netns.js';
 import { startOvs, socketAccepts, type OvsInstance } from './ovs.js';
 import { onCleanup, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from './proc.js';
-import { fileURLToPath } from 'node:url';
+import { NB_SCHEMA, OVNTS, SB_SCHEMA, type ServerKind } from './ovsdb-servers.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-export const NB_SCHEMA_FILE = join(REPO, 'schemas', 'ovn-nb.ovsschema');
-export const SB_SCHEMA_FILE = join(REPO, 'schemas', 'ovn-sb.ovsschema');
 
 /** Where the lab's OVN databases live. */
 export interface LabDatabases {
@@ -37,37 +34,33 @@ export interface LabDatabases {
 }
 
 /**
- * The real ovsdb-server, one per database as ovn-ctl runs them, on fresh
- * `nb.db`/`sb.db` files made from schemas/ and listening on `nb.sock` /
- * `sb.sock` in `dir`. The caller owns `dir`.
+ * The lab's OVN databases, one server per database as ovn-ctl runs them —
+ * the real ovsdb-server or `ovnts ovsdb-server` — on fresh `nb.db`/`sb.db`
+ * files made from schemas/ and listening on `nb.sock` / `sb.sock` in `dir`.
+ * The caller owns `dir`.
  */
-export async function startRealOvnDatabases(dir: string): Promise<LabDatabases> {
+export async function startOvnDatabases(dir: string, kind: ServerKind = 'real'): Promise<LabDatabases> {
   const servers: Daemon[] = [];
   const stop = async (): Promise<void> => {
     for (const s of servers) await s.stop(2000);
   };
   try {
     for (const [db, schema] of [
-      ['nb', NB_SCHEMA_FILE],
-      ['sb', SB_SCHEMA_FILE],
+      ['nb', NB_SCHEMA],
+      ['sb', SB_SCHEMA],
     ] as const) {
       const file = join(dir, `${db}.db`);
       const sock = join(dir, `${db}.sock`);
-      await runOk('ovsdb-tool', ['create', file, schema]);
+      const common = [file, `--remote=punix:${sock}`, `--pidfile=${join(dir, `${db}.pid`)}`, `--log-file=${join(dir, `${db}.log`)}`];
+      if (kind === 'real') await runOk('ovsdb-tool', ['create', file, schema]);
+      else await runOk(OVNTS, ['ovsdb-tool', 'create', file, schema]);
       servers.push(
-        await spawnDaemon(
-          'ovsdb-server',
-          [
-            file,
-            `--remote=punix:${sock}`,
-            `--unixctl=${join(dir, `${db}.ctl`)}`,
-            `--pidfile=${join(dir, `${db}.pid`)}`,
-            `--log-file=${join(dir, `${db}.log`)}`,
-            '--no-chdir',
-            '-vconsole:warn',
-          ],
-          { name: `ovsdb-server(${db})`, readyWhen: () => socketAccepts(sock) },
-        ),
+        kind === 'real'
+          ? await spawnDaemon('ovsdb-server', [...common, `--unixctl=${join(dir, `${db}.ctl`)}`, '--no-chdir', '-vconsole:warn'], {
+              name: `ovsdb-server(${db})`,
+              readyWhen: () => socketAccepts(sock),
+            })
+          : await spawnDaemon(OVNTS, ['ovsdb-server', ...common], { name: `ovnts ovsdb-server(${db})`, readyWhen: () => socketAccepts(sock) }),
       );
     }
   } catch (e) {

@@ -3,6 +3,7 @@
  * fresh database files in a private directory, for tests that run the same
  * work against both and compare.
  */
+import { before, after } from 'node:test';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -120,5 +121,64 @@ export async function startServer(kind: ServerKind, schemas: readonly string[] =
       await current.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Starts one server of each kind before a test file's tests and removes both
+ * after them; the getters are valid inside tests.
+ */
+export function bothServers(schemas: readonly string[] = [NB_SCHEMA]): {
+  readonly real: RunningServer;
+  readonly ovnts: RunningServer;
+} {
+  let real: (RunningServer & { cleanup(): Promise<void> }) | undefined;
+  let ovnts: (RunningServer & { cleanup(): Promise<void> }) | undefined;
+  before(async () => {
+    [real, ovnts] = await Promise.all([startServer('real', schemas), startServer('ovnts', schemas)]);
+  });
+  after(async () => {
+    await Promise.all([real?.cleanup(), ovnts?.cleanup()]);
+  });
+  return {
+    get real() {
+      if (real === undefined) throw new Error('servers not started');
+      return real;
+    },
+    get ovnts() {
+      if (ovnts === undefined) throw new Error('servers not started');
+      return ovnts;
+    },
+  };
+}
+
+/** A running test server in the shape the client suite takes; the same for both kinds. */
+export interface TestOvsdbServer {
+  /** Active remote for clients, e.g. `unix:/tmp/ovnts-real-x/db.sock`. */
+  readonly remote: string;
+  readonly dir: string;
+  /** SIGKILL (a crash); the database files stay. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same files and remote. */
+  restart(): Promise<void>;
+  /** Stops the server and removes everything it created. */
+  stop(): Promise<void>;
+}
+
+export type StartOvsdbServer = (opts: { schemas: readonly string[] }) => Promise<TestOvsdbServer>;
+
+/** The starter for one kind of server, for suites that run against both. */
+export function starterFor(kind: ServerKind): StartOvsdbServer {
+  return async ({ schemas }) => {
+    const s = await startServer(kind, schemas);
+    return {
+      remote: s.remote,
+      dir: s.dir,
+      kill: () => s.kill9(),
+      restart: async () => {
+        await s.restart();
+      },
+      stop: () => s.cleanup(),
+    };
   };
 }

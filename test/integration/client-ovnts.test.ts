@@ -3,20 +3,6 @@
  * the real ovsdb-server.
  */
 import { clientSuite } from './client-suite.js';
-import { startServer } from '../helpers/ovsdb-servers.js';
-import type { StartOvsdbServer } from '../helpers/real-ovsdb.js';
+import { starterFor } from '../helpers/ovsdb-servers.js';
 
-const startOvnts: StartOvsdbServer = async ({ schemas }) => {
-  const s = await startServer('ovnts', schemas);
-  return {
-    remote: s.remote,
-    dir: s.dir,
-    kill: () => s.kill9(),
-    restart: async () => {
-      await s.restart();
-    },
-    stop: () => s.cleanup(),
-  };
-};
-
-clientSuite('ovnts ovsdb-server', startOvnts);
+clientSuite('ovnts ovsdb-server', starterFor('ovnts'));

@@ -14,7 +14,7 @@ import { OvsdbClient, TxnError, NotConnectedError, isTryAgain, type RowChange } 
 import { JsonRpcSession } from '../../src/ovsdb/jsonrpc.js';
 import { connect } from '../../src/ovsdb/remote.js';
 import { datumFromJson, datumToJson, ZERO_UUID } from '../../src/ovsdb/datum.js';
-import { NB_SCHEMA_FILE, type StartOvsdbServer, type TestOvsdbServer } from '../helpers/real-ovsdb.js';
+import { NB_SCHEMA, type StartOvsdbServer, type TestOvsdbServer } from '../helpers/ovsdb-servers.js';
 
 const NB = 'OVN_Northbound';
 
@@ -131,7 +131,7 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ovnts-client-test-'));
-    server = await start({ schemas: [NB_SCHEMA_FILE] });
+    server = await start({ schemas: [NB_SCHEMA] });
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.stop()));

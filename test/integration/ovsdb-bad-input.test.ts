@@ -4,22 +4,14 @@
  * or a closed connection, answered as ovsdb-server answers them, while
  * another client keeps being served.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { JsonRpcSession } from '../../src/ovsdb/jsonrpc.js';
-import { startServer, type RunningServer } from '../helpers/ovsdb-servers.js';
+import { bothServers } from '../helpers/ovsdb-servers.js';
 
-let real: RunningServer & { cleanup(): Promise<void> };
-let ovnts: RunningServer & { cleanup(): Promise<void> };
-
-before(async () => {
-  [real, ovnts] = await Promise.all([startServer('real'), startServer('ovnts')]);
-});
-after(async () => {
-  await Promise.all([real?.cleanup(), ovnts?.cleanup()]);
-});
+const servers = bothServers();
 
 /** Sends raw bytes; returns the parsed replies and whether the server closed the connection. */
 function exchange(path: string, bytes: Buffer | string, replies: number, endAfterWrite = false): Promise<{ replies: unknown[]; closed: boolean }> {
@@ -88,6 +80,7 @@ const CASES: Array<[string, string, number]> = [
 ];
 
 test('malformed and wrong requests are answered as ovsdb-server answers them', async () => {
+  const { real, ovnts } = servers;
   for (const [name, bytes, n] of CASES) {
     const a = await exchange(real.sockPath, bytes, n);
     const b = await exchange(ovnts.sockPath, bytes, n);
@@ -97,6 +90,7 @@ test('malformed and wrong requests are answered as ovsdb-server answers them', a
 });
 
 test('garbage, truncated JSON and a 100 MB message close only their own connection', async () => {
+  const { ovnts } = servers;
   const sock = connect(ovnts.sockPath);
   await new Promise((r) => sock.once('connect', r));
   const good = new JsonRpcSession(sock);
