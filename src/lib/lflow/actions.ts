@@ -6,9 +6,9 @@
  *
  * Comments and an empty list both mean "drop"; an empty list prints as `drop;`.
  */
-import { LflowError, TokenStream, bitLength, formatIntConstant, type IntConstant } from './lexer.js';
+import { LflowError, TokenStream, formatIntConstant, type IntConstant } from './lexer.js';
 import { defaultSymbols, type SymbolTable } from './symbols.js';
-import type { FieldRef, StringConstant } from './expr.js';
+import { constantWidth, type FieldRef, type StringConstant } from './expr.js';
 
 /** An argument of a function-like action. */
 export type ActionArg =
@@ -305,11 +305,8 @@ class ActionParser {
   }
 
   private checkWidth(v: IntConstant, dst: FieldInfo, pos: number): void {
-    const bits = bitLength(v.value);
-    if (bits > dst.width) {
-      const shown = v.format === 'ipv4' ? 32 : v.format === 'mac' ? 48 : v.format === 'ipv6' ? 128 : bits;
-      this.ts.error(`${shown}-bit constant is not compatible with ${dst.width}-bit field ${refText(dst.ref)}.`, pos);
-    }
+    const bits = constantWidth(v);
+    if (bits > dst.width) this.ts.error(`${bits}-bit constant is not compatible with ${dst.width}-bit field ${refText(dst.ref)}.`, pos);
   }
 
   /** `( arg, arg, key = value, … )`; `shape` gives fixed field widths where known. */

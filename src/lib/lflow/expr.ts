@@ -143,7 +143,7 @@ class MatchParser {
     if (t.type === 'int' || t.type === 'string' || t.type === 'addrset' || t.type === 'portgroup' || (t.type === 'punct' && t.text === '{')) {
       return this.parseConstantFirst(neg);
     }
-    return this.ts.syntaxError('field name');
+    return this.ts.syntaxError('constant');
   }
 
   private parseCall(): Expr {
@@ -331,14 +331,21 @@ class MatchParser {
   }
 
   private checkWidth(v: IntConstant, width: number, name: string, pos: number): void {
-    const bits = Math.max(bitLength(v.value), v.mask === undefined ? 0 : bitLength(v.mask));
-    const cbits = v.format === 'ipv4' ? Math.max(bits, 0) : bits;
-    if (cbits > width) {
-      // OVN reports the constant's notation width for addresses (32/48/128) and the value's width otherwise.
-      const shown = v.format === 'ipv4' ? 32 : v.format === 'mac' ? 48 : v.format === 'ipv6' ? 128 : cbits;
-      this.ts.error(`${shown}-bit constant is not compatible with ${width}-bit field ${name}.`, pos);
-    }
+    const bits = constantWidth(v);
+    if (bits > width) this.ts.error(`${bits}-bit constant is not compatible with ${width}-bit field ${name}.`, pos);
   }
+}
+
+/**
+ * The width OVN gives a constant when checking it against a field: the
+ * notation's width for addresses (IPv4 32, Ethernet 48, IPv6 128), the
+ * significant bits of value and mask otherwise.
+ */
+export function constantWidth(v: IntConstant): number {
+  if (v.format === 'ipv4') return 32;
+  if (v.format === 'mac') return 48;
+  if (v.format === 'ipv6') return 128;
+  return Math.max(bitLength(v.value), v.mask === undefined ? 0 : bitLength(v.mask));
 }
 
 /** Parses one constant (with optional mask) from text, e.g. an Address_Set member. */

@@ -294,7 +294,7 @@ export function lexToken(input: string, start: number): Token {
       i = close + 2;
       continue;
     }
-    if (isDigit(c)) {
+    if (isDigit(c) || (c === ':' && input[i + 1] === ':')) {
       scanInt(i);
       continue;
     }
