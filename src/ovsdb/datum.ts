@@ -178,6 +178,8 @@ export function datumFromJson(json: unknown, type: ColumnType, opts: DatumParseO
     if (values !== undefined) for (const v of values) checkAtom(v, type.value as BaseType);
   }
   if (opts.relaxSize !== true) checkCount(keys.length, type, json);
+  // Empty sets and maps are most column values: share one object for them.
+  if (keys.length === 0) return values === undefined ? EMPTY : EMPTY_MAP;
   return sortUnique(keys, values);
 }
 

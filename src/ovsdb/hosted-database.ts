@@ -137,11 +137,12 @@ export class HostedDatabase {
 
   private maybeCompact(): void {
     const s = this.storage;
-    if (s === null || this.compacting || this.inFlight > 0) return;
+    if (s === null || this.compacting) return;
     if (s.size < this.compactMinBytes || s.size < this.sizeAfterCompaction * this.compactGrowth) return;
     this.compacting = true;
-    // The snapshot is taken while nothing is in flight, so every record the
-    // log receives from now on comes after it.
+    // Every commit is applied in memory when it is appended, so a snapshot
+    // taken now covers exactly the records appended so far, written or not;
+    // the log replaces all of them with it and keeps later ones after it.
     const snapshot = { ...this.db.snapshot(), _date: Date.now(), _comment: 'compacting database online' };
     s.compact(this.db.schema.json, snapshot).then(
       () => {
