@@ -5,14 +5,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
 import { startServer, OVNTS, NB_SCHEMA, type RunningServer } from '../helpers/ovsdb-servers.js';
-import { waitFor } from '../helpers/proc.js';
+import { run, waitFor } from '../helpers/proc.js';
 
 let server: RunningServer & { cleanup(): Promise<void> };
 const sessions: JsonRpcSession[] = [];
@@ -154,4 +154,28 @@ test('the CLI refuses bad command lines with one clear line', () => {
   const missing = run(['ovsdb-server', '/nonexistent-dir/x.db']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^ovsdb-server: .*nonexistent-dir\/x\.db.*\n$/);
+});
+
+test('ptcp remotes serve the real ovsdb-client over TCP on loopback', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovnts-ptcp-'));
+  // A port the kernel just handed out and took back: free for the server.
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const a = srv.address() as AddressInfo;
+      srv.close(() => resolve(a.port));
+    });
+  });
+  const db = join(dir, 'nb.db');
+  execFileSync(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA]);
+  const child = spawn(OVNTS, ['ovsdb-server', `--remote=ptcp:${port}:127.0.0.1`, `--log-file=${join(dir, 'log')}`, db], { stdio: 'ignore' });
+  try {
+    const out = await waitFor(async () => {
+      const r = await run('ovsdb-client', ['--timeout=2', 'list-dbs', `tcp:127.0.0.1:${port}`]);
+      return r.code === 0 ? r.stdout : undefined;
+    }, { what: 'ovsdb-client over tcp' });
+    assert.equal(out, 'OVN_Northbound\n_Server\n');
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
