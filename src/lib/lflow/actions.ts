@@ -41,7 +41,10 @@ export type Action =
   | { readonly type: 'result'; readonly dst: FieldRef; readonly name: string; readonly args: readonly ActionArg[] };
 
 export interface ParseActionsOptions {
+  /** Default: OVN's table (`defaultSymbols()`). */
   readonly symbols?: SymbolTable;
+  /** Highest table `next(N)` may name (the pipeline's last stage); default 253. */
+  readonly maxTable?: number;
 }
 
 /** Actions without arguments (`name;`). */
@@ -135,9 +138,12 @@ class ActionParser {
   private readonly ts: TokenStream;
   private readonly symbols: SymbolTable;
 
+  private readonly maxTable: number;
+
   constructor(input: string, opts: ParseActionsOptions) {
     this.ts = new TokenStream(input);
     this.symbols = opts.symbols ?? defaultSymbols();
+    this.maxTable = opts.maxTable ?? 253;
   }
 
   parseAll(): Action[] {
@@ -178,7 +184,7 @@ class ActionParser {
         return { type: 'raw', name, text: this.ts.rawUntilCloseParen() };
       }
       if (!CALLS.has(name)) this.ts.syntaxError('action', t);
-      const args = this.parseArgs(name, CALLS.get(name));
+      const args = this.parseArgs(CALLS.get(name));
       return { type: 'call', name, args };
     }
     if (!KEYWORDS.has(name)) this.ts.syntaxError('action', t);
@@ -206,7 +212,7 @@ class ActionParser {
         if (k.name === 'table') table = this.parseTable();
         else {
           const p = this.ts.peek();
-          if (p.type !== 'id' || (p.name !== 'ingress' && p.name !== 'egress')) this.ts.syntaxError('`ingress\' or `egress\'');
+          if (p.type !== 'id' || (p.name !== 'ingress' && p.name !== 'egress')) this.ts.syntaxError('"ingress" or "egress"');
           this.ts.next();
           pipeline = p.name;
         }
@@ -219,7 +225,7 @@ class ActionParser {
   private parseTable(): number {
     const t = this.ts.peek();
     if (t.type !== 'int' || t.value.format !== 'decimal' || t.value.mask !== undefined) return this.ts.syntaxError('table number');
-    if (t.value.value > 253n) this.ts.error(`Table number ${t.value.value} is out of range (0 to 253).`, t.pos);
+    if (t.value.value > BigInt(this.maxTable)) this.ts.error(`"next" action cannot advance beyond table ${this.maxTable}.`, t.pos);
     this.ts.next();
     return Number(t.value.value);
   }
@@ -230,7 +236,7 @@ class ActionParser {
     if (t.type !== 'id') return this.ts.syntaxError('field name');
     const sym = this.symbols.get(t.name);
     if (sym === undefined) return this.ts.syntaxError('field name');
-    if (sym.kind === 'predicate') this.ts.error(`Predicate symbol ${t.name} used where field is required.`, t.pos);
+    if (sym.kind === 'predicate') this.ts.error(`Predicate symbol ${t.name} used where lvalue required.`, t.pos);
     this.ts.next();
     const isString = sym.kind === 'field' && sym.type === 'string';
     const full = this.symbols.width(sym);
@@ -256,15 +262,22 @@ class ActionParser {
   }
 
   private parseAssignment(): Action {
-    const dst = this.parseField();
-    const opTok = this.ts.next();
-    if (opTok.type === 'punct' && opTok.text === '--') {
-      if (dst.ref.name !== 'ip.ttl' || dst.ref.lo !== undefined) this.ts.error("`--' may only be applied to ip.ttl.", opTok.pos);
+    const first = this.ts.peek();
+    if (first.type === 'id' && first.name === 'ip.ttl' && this.ts.isPunct('--', 1)) {
+      this.ts.next();
+      this.ts.next();
       return { type: 'dec_ttl' };
     }
+    if (this.ts.isPunct('--', 1)) this.ts.syntaxError('action');
+    const dst = this.parseField();
+    const opTok = this.ts.next();
     if (opTok.type === 'punct' && opTok.text === '<->') {
       const src = this.parseField();
-      this.checkSameType(dst, src, opTok.pos);
+      if (dst.isString !== src.isString) {
+        const kind = (f: FieldInfo): string => (f.isString ? 'string' : 'integer');
+        this.ts.error(`Can't exchange ${kind(dst)} field (${refText(dst.ref)}) with ${kind(src)} field (${refText(src.ref)}).`, opTok.pos);
+      }
+      if (dst.width !== src.width) this.ts.error(`Can't exchange ${dst.width}-bit field with ${src.width}-bit field.`, opTok.pos);
       return { type: 'exchange', a: dst.ref, b: src.ref };
     }
     if (!(opTok.type === 'punct' && opTok.text === '=')) return this.ts.syntaxError("`=', `<->' or `--'", opTok);
@@ -272,7 +285,6 @@ class ActionParser {
     if (v.type === 'int') {
       this.ts.next();
       if (dst.isString) this.ts.error(`String field ${refText(dst.ref)} is not compatible with integer constant.`, v.pos);
-      if (v.value.mask !== undefined) this.ts.error('Only == and != operators may be used with masked constants.', v.pos);
       this.checkWidth(v.value, dst, v.pos);
       return { type: 'load', dst: dst.ref, value: v.value };
     }
@@ -286,9 +298,8 @@ class ActionParser {
       const w = RESULTS.get(name);
       if (w === undefined) this.ts.syntaxError('field name');
       this.ts.next();
-      if (w === 0 && !dst.isString) this.ts.error(`${name}() result must be assigned to a string field, not ${refText(dst.ref)}.`, dst.pos);
-      if (w > 0 && dst.width !== w) this.ts.error(`${name}() result must be assigned to a ${w}-bit field, not ${dst.width}-bit ${refText(dst.ref)}.`, dst.pos);
-      const args = this.parseArgs(name, RESULT_ARGS.get(name));
+      this.checkFieldShape(dst, w);
+      const args = this.parseArgs(RESULT_ARGS.get(name));
       return { type: 'result', dst: dst.ref, name, args };
     }
     if (v.type === 'id') {
@@ -300,8 +311,23 @@ class ActionParser {
   }
 
   private checkSameType(a: FieldInfo, b: FieldInfo, pos: number): void {
-    if (a.isString !== b.isString) this.ts.error(`Can't assign ${b.isString ? 'string' : 'integer'} field ${refText(b.ref)} to ${a.isString ? 'string' : 'integer'} field ${refText(a.ref)}.`, pos);
+    const kind = (f: FieldInfo): string => (f.isString ? 'string' : 'integer');
+    if (a.isString !== b.isString) this.ts.error(`Can't assign ${kind(b)} field (${refText(b.ref)}) to ${kind(a)} field (${refText(a.ref)}).`, pos);
     if (!a.isString && a.width !== b.width) this.ts.error(`Can't assign ${b.width}-bit value to ${a.width}-bit destination.`, pos);
+  }
+
+  /** `width` 0: a string field; > 0: an integer field of exactly that width; < 0: any. */
+  private checkFieldShape(f: FieldInfo, width: number): void {
+    if (width < 0) return;
+    if (width === 0) {
+      if (!f.isString) this.ts.error(`Cannot use numeric field ${refText(f.ref)} where string field is required.`, f.pos);
+      return;
+    }
+    if (f.isString) this.ts.error(`Cannot use string field ${refText(f.ref)} where numeric field is required.`, f.pos);
+    if (f.width !== width) {
+      const lo = f.ref.lo ?? 0;
+      this.ts.error(`Cannot use ${f.width}-bit field ${f.ref.name}[${lo}..${lo + f.width - 1}] where ${width}-bit field is required.`, f.pos);
+    }
   }
 
   private checkWidth(v: IntConstant, dst: FieldInfo, pos: number): void {
@@ -309,37 +335,34 @@ class ActionParser {
     if (bits > dst.width) this.ts.error(`${bits}-bit constant is not compatible with ${dst.width}-bit field ${refText(dst.ref)}.`, pos);
   }
 
-  /** `( arg, arg, key = value, … )`; `shape` gives fixed field widths where known. */
-  private parseArgs(name: string, shape: readonly number[] | undefined): ActionArg[] {
-    const open = this.ts.peek();
+  /** `( arg, arg, key = value, … )`; `shape` gives the fixed field arguments where known. */
+  private parseArgs(shape: readonly number[] | undefined): ActionArg[] {
     this.ts.expect('(');
     const args: ActionArg[] = [];
-    const positions: number[] = [];
+    if (shape !== undefined) {
+      for (let i = 0; i < shape.length; i++) {
+        if (i > 0) this.ts.expect(',');
+        const f = this.parseField();
+        this.checkFieldShape(f, shape[i]!);
+        args.push({ type: 'field', field: f.ref });
+      }
+      this.ts.expect(')');
+      return args;
+    }
     if (!this.ts.isPunct(')')) {
-      do {
-        positions.push(this.ts.peek().pos);
-        args.push(this.parseArg(shape === undefined ? undefined : shape[args.length]));
-      } while (this.ts.match(','));
+      do args.push(this.parseArg());
+      while (this.ts.match(','));
     }
     this.ts.expect(')');
-    if (shape !== undefined && args.length !== shape.length) {
-      this.ts.error(`${name}() takes ${shape.length} argument${shape.length === 1 ? '' : 's'}, not ${args.length}.`, open.pos);
-    }
     return args;
   }
 
-  private parseArg(width: number | undefined): ActionArg {
+  private parseArg(): ActionArg {
     const t = this.ts.peek();
     if (t.type === 'id' && this.ts.isPunct('=', 1)) {
       this.ts.next();
       this.ts.next();
       return { type: 'kv', key: t.name, value: this.parseArgValue() };
-    }
-    if (width !== undefined) {
-      const f = this.parseField();
-      if (width === 0 && !f.isString) this.ts.error(`Syntax error at \`${t.text}' expecting string field.`, t.pos);
-      if (width > 0 && f.width !== width) this.ts.error(`${refText(f.ref)} is ${f.isString ? 'a string field' : `${f.width} bits`}; expecting a ${width}-bit field.`, t.pos);
-      return { type: 'field', field: f.ref };
     }
     return this.parseArgValue();
   }
