@@ -120,6 +120,9 @@ const EXPANSIONS: readonly (readonly [string, string])[] = [
     'ip6.src[118..127] == 0x3fa && eth.type == 0x86dd && (icmp6.type == 0x82 || icmp6.type == 0x83 || icmp6.type == 0x84) && eth.type == 0x86dd && ip.proto == 0x3a && (eth.type == 0x800 || eth.type == 0x86dd)',
   ],
   ['1 < tcp.dst < 5', 'tcp.dst > 0x1 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd) && tcp.dst < 0x5 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd)'],
+  ['ip4.src == 1.2.3.4/255.255.0.255', 'ip4.src == 0x1020004/0xffff00ff && eth.type == 0x800'],
+  ['!ip6.mcast_rsvd', 'ip6.dst[116..127] != 0xff0 || ip6.dst[0..111] != 0 || eth.type != 0x86dd'],
+  ['ip6.mcast_all_nodes', '(ip6.dst == 0xff010000000000000000000000000001 || ip6.dst == 0xff020000000000000000000000000001) && eth.type == 0x86dd'],
   ['inport == "a" && 0', '0'],
   ['ip4 || 1', '1'],
 ];

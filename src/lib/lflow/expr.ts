@@ -497,7 +497,7 @@ class Expander {
   private readonly symbols: SymbolTable;
   private readonly cache = new Map<string, Expr>();
 
-  constructor(private readonly opts: ExpandOptions) {
+  constructor(private readonly opts: ExpandOptions & { readonly noPrereqs?: boolean }) {
     this.symbols = opts.symbols ?? defaultSymbols();
   }
 
@@ -511,7 +511,7 @@ class Expander {
   }
 
   private prereq(sym: LflowSymbol): NormExpr {
-    return sym.prereq === undefined ? TRUE : this.expand(this.parsed(sym.prereq), false);
+    return sym.prereq === undefined || this.opts.noPrereqs === true ? TRUE : this.expand(this.parsed(sym.prereq), false);
   }
 
   expand(e: Expr, neg: boolean): NormExpr {
@@ -544,7 +544,8 @@ class Expander {
     const sym = this.symbol(ref.name);
     if (sym.kind === 'predicate' && ref.lo === undefined) {
       // A predicate is negated as a whole, with the prerequisites of what it mentions.
-      const whole = nJunction('and', [this.expand(this.parsed(sym.expansion), false), this.prereq(sym)]);
+      const inner = sym.innerPrereqs === false ? new Expander({ ...this.opts, symbols: this.symbols, noPrereqs: true }) : this;
+      const whole = nJunction('and', [inner.expand(this.parsed(sym.expansion), false), this.prereq(sym)]);
       return neg ? negateNorm(whole) : whole;
     }
     const leaf = this.leaf(ref, sym);
@@ -628,7 +629,7 @@ const hexOrZero = (v: bigint): string => (v === 0n ? '0' : `0x${v.toString(16)}`
  * Prints a normalized match the way OVN's tools print expanded expressions
  * (`ct_state[5]`, `!ct_state[1]`, `ip.proto == 0x6`, `tcp.flags[0..3] == 0x3`).
  */
-export function printNormalized(e: NormExpr): string {
+export function printNormalized(e: NormExpr, parent?: 'and' | 'or'): string {
   switch (e.type) {
     case 'true':
       return '1';
@@ -639,32 +640,26 @@ export function printNormalized(e: NormExpr): string {
     case 'chassis':
       return `${e.negated ? '!' : ''}is_chassis_resident(${JSON.stringify(e.port)})`;
     case 'and':
-    case 'or':
-      return e.exprs.map((x) => (x.type === 'and' || x.type === 'or' ? `(${printNormalized(x)})` : printNormalized(x))).join(e.type === 'and' ? ' && ' : ' || ');
+    case 'or': {
+      const inner = e.exprs.map((x) => printNormalized(x, e.type)).join(e.type === 'and' ? ' && ' : ' || ');
+      return parent !== undefined ? `(${inner})` : inner;
+    }
     case 'cmp': {
-      let lo = e.lo;
-      let width = e.width;
-      let value = e.value;
-      let suffix = '';
-      if (e.mask !== undefined) {
-        const m = e.mask;
-        const low = m === 0n ? 0 : bitLength(m & -m) - 1;
-        const run = m >> BigInt(low);
-        if (m !== 0n && (run & (run + 1n)) === 0n) {
-          lo += low;
-          width = bitLength(run);
-          value >>= BigInt(low);
-        } else {
-          suffix = `/${hexOrZero(m)}`;
-        }
-      }
-      const name = normFieldText({ field: e.field, fieldWidth: e.fieldWidth, lo, width });
-      if (width === 1 && suffix === '' && (e.op === '==' || e.op === '!=')) {
-        return (e.op === '==') === (value === 1n) ? name : `!${name}`;
-      }
-      return `${name} ${e.op} ${hexOrZero(value)}${suffix}`;
+      if (e.mask === undefined) return printBits(e, e.lo, e.width, e.op, e.value);
+      // A contiguous mask prints as a bit range; any other as value/mask.
+      const m = e.mask;
+      const low = m === 0n ? 0 : bitLength(m & -m) - 1;
+      const run = m >> BigInt(low);
+      if (m !== 0n && (run & (run + 1n)) === 0n) return printBits(e, e.lo + low, bitLength(run), e.op, e.value >> BigInt(low));
+      return `${normFieldText(e)} ${e.op} ${hexOrZero(e.value)}/${hexOrZero(m)}`;
     }
   }
+}
+
+function printBits(e: { field: string; fieldWidth: number }, lo: number, width: number, op: RelOp, value: bigint): string {
+  const name = normFieldText({ field: e.field, fieldWidth: e.fieldWidth, lo, width });
+  if (width === 1 && (op === '==' || op === '!=')) return (op === '==') === (value === 1n) ? name : `!${name}`;
+  return `${name} ${op} ${hexOrZero(value)}`;
 }
 
 // ---------------------------------------------------------------------------

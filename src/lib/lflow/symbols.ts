@@ -35,6 +35,11 @@ export interface PredicateSymbol {
   readonly name: string;
   readonly expansion: string;
   readonly prereq?: string;
+  /**
+   * false: the fields in the expansion add no prerequisites of their own and
+   * `prereq` stands for them once (OVN's multicast predicates print that way).
+   */
+  readonly innerPrereqs?: boolean;
 }
 
 export type LflowSymbol = FieldSymbol | SubfieldSymbol | PredicateSymbol;
@@ -87,8 +92,8 @@ export class SymbolTable {
     return this;
   }
 
-  addPredicate(name: string, expansion: string, prereq?: string): this {
-    this.set({ kind: 'predicate', name, expansion, ...(prereq !== undefined ? { prereq } : {}) });
+  addPredicate(name: string, expansion: string, prereq?: string, innerPrereqs = true): this {
+    this.set({ kind: 'predicate', name, expansion, ...(prereq !== undefined ? { prereq } : {}), ...(innerPrereqs ? {} : { innerPrereqs }) });
     this.nominalCache.clear();
     return this;
   }
@@ -206,13 +211,13 @@ export function createSymbolTable(): SymbolTable {
   t.addPredicate('ip.later_frag', 'ip.frag[1]');
   t.addPredicate('ip.first_frag', 'ip.is_frag && !ip.later_frag');
   t.addField('ip4.src', 32, { prereq: 'ip4' }).addField('ip4.dst', 32, { prereq: 'ip4' });
-  t.addPredicate('ip4.src_mcast', 'ip4.src[28..31] == 0xe');
-  t.addPredicate('ip4.mcast', 'eth.mcast && ip4.dst[28..31] == 0xe');
+  t.addPredicate('ip4.src_mcast', 'ip4.src[28..31] == 0xe', 'ip4', false);
+  t.addPredicate('ip4.mcast', 'eth.mcast && ip4.dst[28..31] == 0xe', 'ip4', false);
   t.addField('ip6.src', 128, { prereq: 'ip6' }).addField('ip6.dst', 128, { prereq: 'ip6' });
   t.addField('ip6.label', 20, { prereq: 'ip6' });
-  t.addPredicate('ip6.mcast', 'eth.dst[32..47] == 0x3333 && ip6.dst[120..127] == 0xff');
-  t.addPredicate('ip6.mcast_rsvd', 'ip6.dst[116..127] == 0xff0 && ip6.dst[0..111] == 0');
-  t.addPredicate('ip6.mcast_all_nodes', 'ip6.dst == {ff01::1, ff02::1}');
+  t.addPredicate('ip6.mcast', 'eth.dst[32..47] == 0x3333 && ip6.dst[120..127] == 0xff', 'ip6', false);
+  t.addPredicate('ip6.mcast_rsvd', 'ip6.dst[116..127] == 0xff0 && ip6.dst[0..111] == 0', 'ip6', false);
+  t.addPredicate('ip6.mcast_all_nodes', 'ip6.dst == {ff01::1, ff02::1}', 'ip6', false);
   t.addPredicate('icmp4', 'ip4 && ip.proto == 1');
   t.addPredicate('icmp6', 'ip6 && ip.proto == 58');
   t.addPredicate('icmp', 'icmp4 || icmp6');
