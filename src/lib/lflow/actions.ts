@@ -50,7 +50,7 @@ export interface ParseActionsOptions {
 /** Actions without arguments (`name;`). */
 const KEYWORDS = new Set([
   'output', 'drop', 'next', 'ct_next', 'ct_commit', 'ct_commit_nat', 'ct_dnat', 'ct_snat', 'ct_dnat_in_czone', 'ct_snat_in_czone',
-  'ct_lb', 'ct_lb_mark', 'ct_clear', 'handle_dhcpv6_reply', 'reg_remote', 'mac_cache_use', 'ct_state_save',
+  'ct_lb', 'ct_lb_mark', 'ct_clear', 'ct_snat_to_vip', 'handle_dhcpv6_reply', 'reg_remote', 'mac_cache_use', 'ct_state_save',
 ]);
 
 /** Function-like actions (`name(args);`) and their fixed argument widths where known (0 = string field). */
@@ -109,6 +109,9 @@ const RESULTS: ReadonlyMap<string, number> = new Map([
   ['get_fdb', 0],
   ['select', -1],
 ]);
+
+/** Functions whose `key = value` arguments take only constants (DHCP and RA options). */
+const OPTION_FUNCTIONS = new Set(['put_dhcp_opts', 'put_dhcpv6_opts', 'put_nd_ra_opts']);
 
 /** Arguments of result functions with fixed shapes (0 = string field). */
 const RESULT_ARGS: ReadonlyMap<string, readonly number[]> = new Map([
@@ -299,7 +302,7 @@ class ActionParser {
       if (w === undefined) this.ts.syntaxError('field name');
       this.ts.next();
       this.checkFieldShape(dst, w);
-      const args = this.parseArgs(RESULT_ARGS.get(name));
+      const args = this.parseArgs(RESULT_ARGS.get(name), OPTION_FUNCTIONS.has(name));
       return { type: 'result', dst: dst.ref, name, args };
     }
     if (v.type === 'id') {
@@ -336,7 +339,7 @@ class ActionParser {
   }
 
   /** `( arg, arg, key = value, … )`; `shape` gives the fixed field arguments where known. */
-  private parseArgs(shape: readonly number[] | undefined): ActionArg[] {
+  private parseArgs(shape: readonly number[] | undefined, constantsOnly = false): ActionArg[] {
     this.ts.expect('(');
     const args: ActionArg[] = [];
     if (shape !== undefined) {
@@ -350,25 +353,26 @@ class ActionParser {
       return args;
     }
     if (!this.ts.isPunct(')')) {
-      do args.push(this.parseArg());
+      do args.push(this.parseArg(constantsOnly));
       while (this.ts.match(','));
     }
     this.ts.expect(')');
     return args;
   }
 
-  private parseArg(): ActionArg {
+  private parseArg(constantsOnly: boolean): ActionArg {
     const t = this.ts.peek();
     if (t.type === 'id' && this.ts.isPunct('=', 1)) {
       this.ts.next();
       this.ts.next();
-      return { type: 'kv', key: t.name, value: this.parseArgValue() };
+      return { type: 'kv', key: t.name, value: this.parseArgValue(constantsOnly) };
     }
-    return this.parseArgValue();
+    return this.parseArgValue(constantsOnly);
   }
 
-  private parseArgValue(): ActionArg {
+  private parseArgValue(constantsOnly = false): ActionArg {
     const t = this.ts.peek();
+    if (constantsOnly && t.type !== 'int' && t.type !== 'string' && !(t.type === 'punct' && t.text === '{')) this.ts.syntaxError('constant');
     switch (t.type) {
       case 'int':
         this.ts.next();
@@ -387,7 +391,7 @@ class ActionParser {
           this.ts.next();
           const values: ActionArg[] = [];
           while (!this.ts.isPunct('}')) {
-            values.push(this.parseArgValue());
+            values.push(this.parseArgValue(constantsOnly));
             this.ts.match(',');
           }
           this.ts.expect('}');

@@ -179,9 +179,11 @@ export function createSymbolTable(): SymbolTable {
   t.addSubfield('ct_mark.blocked', 'ct_mark', 0, 0);
   t.addSubfield('ct_mark.natted', 'ct_mark', 1, 1);
   t.addSubfield('ct_mark.skip_snat', 'ct_mark', 2, 2);
+  t.addSubfield('ct_mark.force_snat', 'ct_mark', 3, 3);
   t.addSubfield('ct_mark.ecmp_reply_port', 'ct_mark', 16, 31);
   t.addSubfield('ct_label.blocked', 'ct_label', 0, 0);
   t.addSubfield('ct_label.natted', 'ct_label', 1, 1);
+  t.addSubfield('ct_label.force_snat', 'ct_label', 3, 3);
   t.addSubfield('ct_label.ecmp_reply_eth', 'ct_label', 32, 79);
   t.addSubfield('ct_label.ecmp_reply_port', 'ct_label', 80, 95);
   t.addSubfield('ct_label.label', 'ct_label', 96, 127);
