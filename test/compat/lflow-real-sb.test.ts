@@ -131,6 +131,11 @@ before(async () => {
   await nbctl('acl-add', 'dmz', 'from-lport', '1001', 'ip4 && udp.dst == 53', 'allow-related');
   await nbctl('--wait=sb', 'sync');
 
+  await readSb();
+});
+
+/** Reads every Logical_Flow, and the Address_Set and Port_Group tables for `$name` / `@name`. */
+async function readSb(): Promise<void> {
   flows = (await sbList('Logical_Flow', ['pipeline', 'table_id', 'priority', 'match', 'actions'])).map((r) => ({
     pipeline: String(r['pipeline']),
     table: Number(r['table_id']),
@@ -139,9 +144,16 @@ before(async () => {
     actions: String(r['actions']),
   }));
   const sets = new Map((await sbList('Address_Set', ['name', 'addresses'])).map((r) => [String(r['name']), setOf(r['addresses']).map(String)]));
-  const groups = new Map((await sbList('Port_Group', ['name', 'ports'])).map((r) => [String(r['name']), setOf(r['ports']).map(String)]));
-  lookups = { addressSet: (n) => sets.get(n), portGroup: (n) => groups.get(n) };
-});
+  // SB port groups are per datapath, named "<datapath tunnel key>_<name>"; the flows say `@<name>`.
+  const groups = (await sbList('Port_Group', ['name', 'ports'])).map((r) => [String(r['name']), setOf(r['ports']).map(String)] as const);
+  lookups = {
+    addressSet: (n) => sets.get(n),
+    portGroup: (n) => {
+      const found = groups.filter(([g]) => g.endsWith(`_${n}`));
+      return found.length === 0 ? undefined : [...new Set(found.flatMap(([, ports]) => ports))].sort();
+    },
+  };
+}
 
 after(async () => {
   for (const d of daemons.reverse()) await d.stop(2000);
@@ -158,7 +170,7 @@ test('northd wrote the seed lab\'s flows, including the ACLs\'', () => {
   assert.ok(flows.some((f) => f.actions.includes('put_dhcp_opts(')), 'DHCP');
 });
 
-test('every distinct match parses, type-checks, round-trips and expands', () => {
+function checkMatches(): void {
   const failures: string[] = [];
   for (const m of distinct(flows.map((f) => f.match))) {
     try {
@@ -172,9 +184,9 @@ test('every distinct match parses, type-checks, round-trips and expands', () => 
     }
   }
   assert.deepEqual(failures, []);
-});
+}
 
-test('every distinct actions string parses and round-trips', () => {
+function checkActions(): void {
   const failures: string[] = [];
   for (const a of distinct(flows.map((f) => f.actions))) {
     try {
@@ -187,7 +199,11 @@ test('every distinct actions string parses and round-trips', () => {
     }
   }
   assert.deepEqual(failures, []);
-});
+}
+
+test('every distinct match parses, type-checks, round-trips and expands', () => checkMatches());
+
+test('every distinct actions string parses and round-trips', () => checkActions());
 
 /** The message ovn-trace prints for a microflow, without its "error parsing flow: " prefix. */
 async function traceError(microflow: string): Promise<string | undefined> {
@@ -216,7 +232,7 @@ test('bad matches: the same error message as the real ovn-trace', async () => {
 const hasBoolLiteral = (e: Expr): boolean =>
   e.type === 'bool' || (e.type === 'not' && hasBoolLiteral(e.expr)) || ((e.type === 'and' || e.type === 'or') && e.exprs.some(hasBoolLiteral));
 
-test('expansion of every northd match equals ovn-trace\'s (where it prints one)', async () => {
+async function checkExpansions(): Promise<number> {
   // `reg0 < 5` makes any satisfiable match "ambiguous" for a microflow, and
   // ovn-trace then prints the whole expanded expression.
   let compared = 0;
@@ -234,6 +250,69 @@ test('expansion of every northd match equals ovn-trace\'s (where it prints one)'
     if (ours !== expanded) mismatches.push(`${m}\n  ovn-trace: ${expanded}\n  ovnts:     ${ours}`);
   }
   assert.deepEqual(mismatches, []);
+  return compared;
+}
+
+test('expansion of every northd match equals ovn-trace\'s (where it prints one)', async () => {
+  const compared = await checkExpansions();
   assert.ok(compared > 50, `compared ${compared} expansions`);
+});
+
+test('more of northd: load balancers, NAT, a gateway port, port-group ACLs with address sets, logging, DHCPv6, RA, DNS', async () => {
+  const nbctl = (...args: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${remote}`, '--timeout=30', ...args]);
+  await nbctl('lb-add', 'lb1', '172.16.255.200:80', '172.16.255.132:8080,172.16.255.133:8080', 'tcp');
+  await nbctl('ls-lb-add', 'dmz', 'lb1');
+  await nbctl('lr-lb-add', 'tenant1', 'lb1');
+  await nbctl('lb-add', 'lb6', '[fd00::200]:80', '[fd00::2]:80');
+  await nbctl('ls-lb-add', 'dmz', 'lb6');
+  await nbctl('set', 'Logical_Router_Port', 'tenant1-dmz', 'networks="172.16.255.129/26","fd00::1/64"', 'ipv6_ra_configs:address_mode=slaac');
+  await nbctl('lrp-add', 'tenant1', 'tenant1-ext', '02:ac:10:ff:00:01', '198.51.100.1/24', '2001:db8::1/64');
+  await nbctl('lrp-set-gateway-chassis', 'tenant1-ext', 'ch1', '1');
+  await nbctl('lr-nat-add', 'tenant1', 'snat', '198.51.100.10', '172.16.255.128/26');
+  await nbctl('lr-nat-add', 'tenant1', 'dnat_and_snat', '198.51.100.11', '172.16.255.132');
+  await nbctl('lr-route-add', 'tenant1', '0.0.0.0/0', '198.51.100.254');
+  await nbctl('ls-add', 'ext');
+  await nbctl('lsp-add', 'ext', 'ln');
+  await nbctl('lsp-set-type', 'ln', 'localnet');
+  await nbctl('lsp-set-addresses', 'ln', 'unknown');
+  await nbctl('lsp-set-options', 'ln', 'network_name=phys');
+  await nbctl('lsp-add', 'ext', 'ext-tenant1');
+  await nbctl('lsp-set-type', 'ext-tenant1', 'router');
+  await nbctl('lsp-set-addresses', 'ext-tenant1', 'router');
+  await nbctl('lsp-set-options', 'ext-tenant1', 'router-port=tenant1-ext');
+  await nbctl('pg-add', 'pg1', 'dmz-vm5', 'dmz-c51');
+  await nbctl('create', 'Address_Set', 'name=as1', 'addresses="10.0.0.1","10.0.1.0/24"');
+  await nbctl('acl-add', 'pg1', 'from-lport', '1002', 'inport == @pg1 && ip4.dst == $as1', 'reject');
+  await nbctl('--log', '--severity=alert', '--name=acl_log', 'acl-add', 'pg1', 'to-lport', '1003', 'outport == @pg1 && ip4.src == $pg1_ip4', 'allow');
+  await nbctl('acl-add', 'dmz', 'to-lport', '900', 'icmp4', 'allow-stateless');
+  const dhcp6 = (await nbctl('create', 'DHCP_Options', 'cidr="fd00::/64"')).trim();
+  await nbctl('dhcp-options-set-options', dhcp6, 'server_id=02:ac:10:ff:01:29', 'dns_server=fd00::53', 'domain_search="ovn.org"');
+  await nbctl('lsp-set-addresses', 'dmz-vm5', '02:ac:10:ff:01:32 172.16.255.132 fd00::132');
+  await nbctl('lsp-set-dhcpv6-options', 'dmz-vm5', dhcp6);
+  const dhcp4 = (await nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', 'cidr="172.16.255.128/26"')).trim();
+  await nbctl(
+    'dhcp-options-set-options',
+    dhcp4,
+    'lease_time=3600',
+    'router=172.16.255.129',
+    'server_id=172.16.255.129',
+    'server_mac=02:ac:10:ff:01:29',
+    'dns_server={8.8.8.8,8.8.4.4}',
+    'domain_name="ovn.org"',
+    'classless_static_route={30.0.0.0/24,172.16.255.130, 0.0.0.0/0,172.16.255.129}',
+    'mtu=1400',
+  );
+  await nbctl('--', '--id=@d', 'create', 'DNS', 'records={"vm5.ovn.org"="172.16.255.132"}', '--', 'add', 'Logical_Switch', 'dmz', 'dns_records', '@d');
+  await nbctl('--wait=sb', 'sync');
+  await readSb();
+
+  const actions = flows.map((f) => f.actions).join('\n');
+  for (const needle of ['ct_lb_mark(backends=', 'ct_snat_in_czone(', 'ct_dnat_in_czone(', 'log(', 'reject {', 'put_dhcpv6_opts(', 'put_nd_ra_opts(', 'dns_lookup()']) {
+    assert.ok(actions.includes(needle), `northd wrote ${needle}`);
+  }
+  checkMatches();
+  checkActions();
+  const compared = await checkExpansions();
+  assert.ok(compared > 120, `compared ${compared} expansions`);
 });
 
