@@ -24,7 +24,7 @@ import {
   type Expr,
   type MatchLookups,
 } from '../../src/lib/lflow/index.js';
-import { INVALID_MATCHES } from '../unit/lflow-fixtures.js';
+import { INVALID_ACTIONS, INVALID_MATCHES } from '../unit/lflow-fixtures.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const NB_SCHEMA = join(REPO, 'schemas', 'ovn-nb.ovsschema');
@@ -316,3 +316,46 @@ test('more of northd: load balancers, NAT, a gateway port, port-group ACLs with 
   assert.ok(compared > 120, `compared ${compared} expansions`);
 });
 
+test('bad actions: the same error message as the real ovn-trace', async () => {
+  // Stop northd so it does not remove rows it did not write; then one
+  // Logical_Flow per bad actions string. ovn-trace parses every row and logs
+  // "<actions>: parsing actions failed (<message>)".
+  const northd = daemons.find((d) => d.name === 'ovn-northd');
+  assert.ok(northd);
+  await northd.stop(2000);
+  const sbctl = (...args: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${remote}`, '--timeout=30', ...args]);
+  const dp = (await sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=dmz')).trim();
+  await sbctl('--all', 'destroy', 'Logical_Flow');
+  const creates = INVALID_ACTIONS.flatMap(([actions], i) => [
+    '--',
+    'create',
+    'Logical_Flow',
+    `logical_datapath=${dp}`,
+    'pipeline=ingress',
+    'table_id=0',
+    `priority=${1000 + i}`,
+    'match="1"',
+    `actions=${JSON.stringify(actions)}`,
+  ]);
+  await sbctl(...creates);
+  const r = await run('ovn-trace', [`--db=${remote}`, 'dmz', 'inport == "dmz-vm5" && eth.src == 02:ac:10:ff:01:32'], { timeoutMs: 20000 });
+  const real = new Map<string, string>();
+  for (const line of r.stderr.split('\n')) {
+    const m = /\|ovntrace\|WARN\|(.*): parsing actions failed \((.*)\)$/.exec(line);
+    if (m) real.set(m[1]!, m[2]!);
+  }
+  const mismatches: string[] = [];
+  for (const [actions, recorded] of INVALID_ACTIONS) {
+    let ours = '(accepted)';
+    try {
+      parseActions(actions);
+    } catch (e) {
+      if (!(e instanceof LflowError)) throw e;
+      ours = e.message;
+    }
+    const theirs = real.get(actions) ?? '(accepted)';
+    if (theirs !== ours) mismatches.push(`${actions}\n  ovn-trace: ${theirs}\n  ovnts:     ${ours}`);
+    assert.equal(theirs, recorded, `fixture for ${actions} is what ovn-trace says`);
+  }
+  assert.deepEqual(mismatches, []);
+});

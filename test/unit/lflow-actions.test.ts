@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LflowError, parseActions, printActions, type Action } from '../../src/lib/lflow/index.js';
+import { INVALID_ACTIONS } from './lflow-fixtures.js';
 
 /** Every distinct actions string ovn-northd 23.03 wrote for the seed lab (see test/compat/lflow-real-sb.test.ts). */
 const NORTHD_ACTIONS: readonly string[] = [
@@ -158,43 +159,9 @@ test('the parsed form is structured', () => {
   ]);
 });
 
-/** [input, message as the real ovn-trace logs it] */
-const INVALID: readonly (readonly [string, string])[] = [
-  ['nxt;', "Syntax error at `nxt' expecting action."],
-  ['next', "Syntax error at end of input expecting `;'."],
-  ['tcp.src = 70000;', '17-bit constant is not compatible with 16-bit field tcp.src.'],
-  ['ip.ttl = 256;', '9-bit constant is not compatible with 8-bit field ip.ttl.'],
-  ['outport = 5;', 'String field outport is not compatible with integer constant.'],
-  ['reg0 = "x";', 'Integer field reg0 is not compatible with string constant.'],
-  ['reg0 = eth.src;', "Can't assign 48-bit value to 32-bit destination."],
-  ['reg0 = reg1[0..7];', "Can't assign 8-bit value to 32-bit destination."],
-  ['reg0 = outport;', "Can't assign string field (outport) to integer field (reg0)."],
-  ['outport = reg0;', "Can't assign integer field (reg0) to string field (outport)."],
-  ['eth.src <-> outport;', "Can't exchange integer field (eth.src) with string field (outport)."],
-  ['eth.src <-> reg0;', "Can't exchange 48-bit field with 32-bit field."],
-  ['ip4 = 1;', 'Predicate symbol ip4 used where lvalue required.'],
-  ['eth.src--;', "Syntax error at `eth.src' expecting action."],
-  ['ip.ttl--', "Syntax error at end of input expecting `;'."],
-  ['reg0[3..4] = lookup_arp(inport, arp.spa, arp.sha);', 'Cannot use 2-bit field reg0[3..4] where 1-bit field is required.'],
-  ['reg1 = put_dhcp_opts(offerip = 1.2.3.4);', 'Cannot use 32-bit field reg1[0..31] where 1-bit field is required.'],
-  ['reg0[3] = lookup_arp(inport, arp.spa);', "Syntax error at `)' expecting `,'."],
-  ['reg0[3] = lookup_arp(inport, arp.spa, arp.sha, reg0);', "Syntax error at `,' expecting `)'."],
-  ['get_arp(outport);', "Syntax error at `)' expecting `,'."],
-  ['get_arp(outport, 5);', "Syntax error at `5' expecting field name."],
-  ['get_arp(outport, eth.src);', 'Cannot use 48-bit field eth.src[0..47] where 32-bit field is required.'],
-  ['get_arp(reg0, reg1);', 'Cannot use numeric field reg0 where string field is required.'],
-  ['next(pipeline=sideways, table=1);', 'Syntax error at `sideways\' expecting "ingress" or "egress".'],
-  ['output { };', "Syntax error at `{' expecting `;'."],
-  ['reg0 = foo(1);', "Syntax error at `foo' expecting field name."],
-  ['reg0[40] = 1;', 'Cannot select bits 40 to 40 of 32-bit field reg0.'],
-  ['ct_commit { nxt; };', "Syntax error at `nxt' expecting action."],
-  ['put_arp(inport, arp.spa, arp.sha)', "Syntax error at end of input expecting `;'."],
-  ['xreg0[0..47] = 02:ac:10:ff:01:29:01;', 'Invalid numeric constant.'],
-  ['eth.src = eth.dst = 1;', "Syntax error at `=' expecting `;'."],
-];
 
 test('invalid actions: the same message as ovn-trace', () => {
-  for (const [input, message] of INVALID) {
+  for (const [input, message] of INVALID_ACTIONS) {
     assert.throws(
       () => parseActions(input),
       (e: unknown) => e instanceof LflowError && e.message === message,

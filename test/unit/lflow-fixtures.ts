@@ -3,6 +3,10 @@
  * real `ovn-trace` (OVN 23.03): each input given as the microflow, and the
  * message after "error parsing flow: ". test/compat/lflow-real-sb.test.ts
  * checks the table against the real tool again.
+ *
+ * INVALID_ACTIONS was recorded the same way: each actions string in a
+ * Logical_Flow row, and the message ovn-trace logs as "<actions>: parsing
+ * actions failed (<message>)".
  */
 
 /** [input, message] as the real ovn-trace prints it ("error parsing flow: <message>"). */
@@ -60,4 +64,53 @@ export const INVALID_MATCHES: readonly (readonly [string, string])[] = [
   ["is_chassis_resident(5)", "Syntax error at `5' expecting string."],
   ["ip4.src < 5 && icmp4.type < 5", "Only == and != operators may be used with nominal field icmp4.type."],
   ["ip.ttl < 5", "Only == and != operators may be used with nominal field ip.ttl."],
+];
+
+/** [input, message as the real ovn-trace logs it] */
+export const INVALID_ACTIONS: readonly (readonly [string, string])[] = [
+  ['nxt;', "Syntax error at `nxt' expecting action."],
+  ['next', "Syntax error at end of input expecting `;'."],
+  ['tcp.src = 70000;', '17-bit constant is not compatible with 16-bit field tcp.src.'],
+  ['ip.ttl = 256;', '9-bit constant is not compatible with 8-bit field ip.ttl.'],
+  ['outport = 5;', 'String field outport is not compatible with integer constant.'],
+  ['reg0 = "x";', 'Integer field reg0 is not compatible with string constant.'],
+  ['reg0 = eth.src;', "Can't assign 48-bit value to 32-bit destination."],
+  ['reg0 = reg1[0..7];', "Can't assign 8-bit value to 32-bit destination."],
+  ['reg0 = outport;', "Can't assign string field (outport) to integer field (reg0)."],
+  ['outport = reg0;', "Can't assign integer field (reg0) to string field (outport)."],
+  ['eth.src <-> outport;', "Can't exchange integer field (eth.src) with string field (outport)."],
+  ['eth.src <-> reg0;', "Can't exchange 48-bit field with 32-bit field."],
+  ['ip4 = 1;', 'Predicate symbol ip4 used where lvalue required.'],
+  ['eth.src--;', "Syntax error at `eth.src' expecting action."],
+  ['ip.ttl--', "Syntax error at end of input expecting `;'."],
+  ['reg0[3..4] = lookup_arp(inport, arp.spa, arp.sha);', 'Cannot use 2-bit field reg0[3..4] where 1-bit field is required.'],
+  ['reg1 = put_dhcp_opts(offerip = 1.2.3.4);', 'Cannot use 32-bit field reg1[0..31] where 1-bit field is required.'],
+  ['reg0[3] = lookup_arp(inport, arp.spa);', "Syntax error at `)' expecting `,'."],
+  ['reg0[3] = lookup_arp(inport, arp.spa, arp.sha, reg0);', "Syntax error at `,' expecting `)'."],
+  ['get_arp(outport);', "Syntax error at `)' expecting `,'."],
+  ['get_arp(outport, 5);', "Syntax error at `5' expecting field name."],
+  ['get_arp(outport, eth.src);', 'Cannot use 48-bit field eth.src[0..47] where 32-bit field is required.'],
+  ['get_arp(reg0, reg1);', 'Cannot use numeric field reg0 where string field is required.'],
+  ['next(pipeline=sideways, table=1);', 'Syntax error at `sideways\' expecting "ingress" or "egress".'],
+  ['output { };', "Syntax error at `{' expecting `;'."],
+  ['reg0 = foo(1);', "Syntax error at `foo' expecting field name."],
+  ['reg0[40] = 1;', 'Cannot select bits 40 to 40 of 32-bit field reg0.'],
+  ['ct_commit { nxt; };', "Syntax error at `nxt' expecting action."],
+  ['put_arp(inport, arp.spa, arp.sha)', "Syntax error at end of input expecting `;'."],
+  ['xreg0[0..47] = 02:ac:10:ff:01:29:01;', 'Invalid numeric constant.'],
+  ['eth.src = eth.dst = 1;', "Syntax error at `=' expecting `;'."],
+  ['reg0[3] = put_dhcp_opts(offerip = "x");', 'DHCPv4 option offerip requires numeric value.'],
+  ['reg0[3] = put_dhcp_opts(offerip = 1.2.3.4, domain_name = 5);', 'DHCPv4 option domain_name requires string value.'],
+  ['reg0[3] = put_dhcp_opts(offerip = 1.2.3.4, lease_time = "x");', 'DHCPv4 option lease_time requires numeric value.'],
+  ['reg0[3] = put_dhcp_opts(offerip = 1.2.3.4, bogus = 5);', "Syntax error at `bogus' expecting DHCPv4 option name."],
+  ['reg0[3] = put_dhcp_opts(router = 1.2.3.4);', 'put_dhcp_opts requires offerip to be specified.'],
+  ['reg0[3] = put_dhcp_opts();', 'put_dhcp_opts requires offerip to be specified.'],
+  ['reg0[3] = put_dhcpv6_opts(server_id = "x");', 'DHCPv6 option server_id requires numeric value.'],
+  ['reg0[3] = put_dhcpv6_opts(bogus = 1);', "Syntax error at `bogus' expecting DHCPv6 option name."],
+  ['reg0[3] = put_dhcpv6_opts(domain_search = ovn.org);', "Syntax error at `ovn.org' expecting constant."],
+  ['reg0[3] = put_nd_ra_opts(bogus = 1);', "Syntax error at `bogus' expecting IPv6 ND RA option name."],
+  ['reg0[3] = put_nd_ra_opts(addr_mode = 1);', 'IPv6 ND RA option addr_mode requires string value.'],
+  ['reg0[3] = put_nd_ra_opts(slla = 1);', 'Invalid value for "slla" option'],
+  ['reg0[3] = put_nd_ra_opts(addr_mode = "slaac", prefix = 1.2.3.0/24, slla = 02:00:00:00:00:01);', 'Invalid value for "prefix" option'],
+  ['reg0[3] = put_nd_ra_opts(mtu = 1);', 'slla option not present'],
 ];

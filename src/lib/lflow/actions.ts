@@ -110,8 +110,63 @@ const RESULTS: ReadonlyMap<string, number> = new Map([
   ['select', -1],
 ]);
 
-/** Functions whose `key = value` arguments take only constants (DHCP and RA options). */
-const OPTION_FUNCTIONS = new Set(['put_dhcp_opts', 'put_dhcpv6_opts', 'put_nd_ra_opts']);
+/**
+ * Options of `put_dhcp_opts`, `put_dhcpv6_opts` and `put_nd_ra_opts`: each
+ * takes constants only, numeric or string by option (as OVN 23.03 accepts
+ * them; ovn-nb(5) "DHCP_Options TABLE" and "Logical_Router_Port" ipv6_ra_configs).
+ */
+interface OptionTable {
+  /** "DHCPv4 option", "DHCPv6 option", "IPv6 ND RA option". */
+  readonly what: string;
+  readonly options: ReadonlyMap<string, 'numeric' | 'string' | 'any' | 'mac' | 'ipv6'>;
+  /** Options that must be present. */
+  readonly required: readonly string[];
+  readonly requiredMessage: (option: string) => string;
+}
+
+const optionMap = (numeric: string, string: string, extra: Record<string, 'any' | 'mac' | 'ipv6'> = {}): ReadonlyMap<string, 'numeric' | 'string' | 'any' | 'mac' | 'ipv6'> =>
+  new Map([
+    ...numeric.split(' ').filter(Boolean).map((n) => [n, 'numeric'] as const),
+    ...string.split(' ').filter(Boolean).map((n) => [n, 'string'] as const),
+    ...Object.entries(extra),
+  ]);
+
+export const OPTION_TABLES: ReadonlyMap<string, OptionTable> = new Map([
+  [
+    'put_dhcp_opts',
+    {
+      what: 'DHCPv4 option',
+      options: optionMap(
+        'offerip netmask router dns_server log_server lpr_server swap_server policy_filter router_solicitation nis_server ntp_server ' +
+          'server_id tftp_server_address classless_static_route ms_classless_static_route next_server broadcast_address ' +
+          'netbios_name_server lease_time mtu T1 T2 ip_forward_enable router_discovery ethernet_encap default_ttl tcp_ttl ' +
+          'arp_cache_timeout tcp_keepalive_interval netbios_node_type',
+        'wpad bootfile_name path_prefix hostname domain_name bootfile_name_alt domain_search_list',
+        { tftp_server: 'any' },
+      ),
+      required: ['offerip'],
+      requiredMessage: (o: string) => `put_dhcp_opts requires ${o} to be specified.`,
+    },
+  ],
+  [
+    'put_dhcpv6_opts',
+    {
+      what: 'DHCPv6 option',
+      options: optionMap('server_id ia_addr dns_server', 'domain_search'),
+      required: [],
+      requiredMessage: (o: string) => `put_dhcpv6_opts requires ${o} to be specified.`,
+    },
+  ],
+  [
+    'put_nd_ra_opts',
+    {
+      what: 'IPv6 ND RA option',
+      options: optionMap('mtu', 'addr_mode router_preference dnssl route_info', { slla: 'mac', prefix: 'ipv6', rdnss: 'ipv6' }),
+      required: ['slla'],
+      requiredMessage: (o: string) => `${o} option not present`,
+    },
+  ],
+]);
 
 /** Arguments of result functions with fixed shapes (0 = string field). */
 const RESULT_ARGS: ReadonlyMap<string, readonly number[]> = new Map([
@@ -302,7 +357,7 @@ class ActionParser {
       if (w === undefined) this.ts.syntaxError('field name');
       this.ts.next();
       this.checkFieldShape(dst, w);
-      const args = this.parseArgs(RESULT_ARGS.get(name), OPTION_FUNCTIONS.has(name));
+      const args = this.parseArgs(RESULT_ARGS.get(name), OPTION_TABLES.get(name));
       return { type: 'result', dst: dst.ref, name, args };
     }
     if (v.type === 'id') {
@@ -339,7 +394,8 @@ class ActionParser {
   }
 
   /** `( arg, arg, key = value, … )`; `shape` gives the fixed field arguments where known. */
-  private parseArgs(shape: readonly number[] | undefined, constantsOnly = false): ActionArg[] {
+  private parseArgs(shape: readonly number[] | undefined, options?: OptionTable): ActionArg[] {
+    const open = this.ts.peek();
     this.ts.expect('(');
     const args: ActionArg[] = [];
     if (shape !== undefined) {
@@ -353,11 +409,37 @@ class ActionParser {
       return args;
     }
     if (!this.ts.isPunct(')')) {
-      do args.push(this.parseArg(constantsOnly));
+      do args.push(options === undefined ? this.parseArg(false) : this.parseOption(options));
       while (this.ts.match(','));
     }
     this.ts.expect(')');
+    if (options !== undefined) {
+      for (const r of options.required) {
+        if (!args.some((a) => a.type === 'kv' && a.key === r)) this.ts.error(options.requiredMessage(r), open.pos);
+      }
+    }
     return args;
+  }
+
+  /** `name = constant` for put_dhcp_opts and friends, checked against the option table. */
+  private parseOption(table: OptionTable): ActionArg {
+    const k = this.ts.peek();
+    const kind = k.type === 'id' ? table.options.get(k.name) : undefined;
+    if (k.type !== 'id' || kind === undefined) return this.ts.syntaxError(`${table.what} name`);
+    this.ts.next();
+    this.ts.expect('=');
+    const vTok = this.ts.peek();
+    const value = this.parseArgValue(true);
+    const leaves = value.type === 'set' ? value.values : [value];
+    const numeric = leaves.every((l) => l.type === 'int');
+    const strings = leaves.every((l) => l.type === 'string');
+    if ((kind === 'numeric' || kind === 'mac' || kind === 'ipv6') && !numeric) this.ts.error(`${table.what} ${k.name} requires numeric value.`, vTok.pos);
+    if (kind === 'string' && !strings) this.ts.error(`${table.what} ${k.name} requires string value.`, vTok.pos);
+    if (kind === 'mac' || kind === 'ipv6') {
+      const ok = leaves.every((l) => l.type === 'int' && l.value.format === kind);
+      if (!ok) this.ts.error(`Invalid value for "${k.name}" option`, vTok.pos);
+    }
+    return { type: 'kv', key: k.name, value };
   }
 
   private parseArg(constantsOnly: boolean): ActionArg {
