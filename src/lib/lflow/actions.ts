@@ -313,9 +313,10 @@ class ActionParser {
 
   private parseSmallInt(): number {
     const t = this.ts.peek();
-    if (t.type !== 'int' || t.value.mask !== undefined || (t.value.format !== 'decimal' && t.value.format !== 'hex')) return this.ts.syntaxError('small integer');
+    if (t.type !== 'int' || t.value.mask !== undefined || (t.value.format !== 'decimal' && t.value.format !== 'hex') || t.value.value > 0x7fffffffn) {
+      return this.ts.syntaxError('small integer');
+    }
     this.ts.next();
-    if (t.value.value > 1000n) this.ts.error(`Bit index ${t.value.value} is out of range.`, t.pos);
     return Number(t.value.value);
   }
 

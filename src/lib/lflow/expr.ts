@@ -199,9 +199,10 @@ class MatchParser {
 
   private parseSmallInt(): number {
     const t = this.ts.peek();
-    if (t.type !== 'int' || t.value.mask !== undefined || (t.value.format !== 'decimal' && t.value.format !== 'hex')) return this.ts.syntaxError('small integer');
+    if (t.type !== 'int' || t.value.mask !== undefined || (t.value.format !== 'decimal' && t.value.format !== 'hex') || t.value.value > 0x7fffffffn) {
+      return this.ts.syntaxError('small integer');
+    }
     this.ts.next();
-    if (t.value.value > 1000n) this.ts.error(`Bit index ${t.value.value} is out of range.`, t.pos);
     return Number(t.value.value);
   }
 
@@ -214,6 +215,9 @@ class MatchParser {
         if (values.length > 0 && this.ts.isPunct('}')) break;
         const first = values[0];
         const t = this.ts.peek();
+        // An unknown `$name`/`@name` is reported before a type mismatch, as OVN does.
+        if (t.type === 'addrset' && this.opts.addressSet !== undefined && this.opts.addressSet(t.name) === undefined) this.ts.syntaxError('address set name');
+        if (t.type === 'portgroup' && this.opts.portGroup !== undefined && this.opts.portGroup(t.name) === undefined) this.ts.syntaxError('port group name');
         if (first !== undefined) {
           const wantString = first.kind === 'string' || first.kind === 'portgroup';
           const isString = t.type === 'string' || t.type === 'portgroup';
