@@ -8,3 +8,4 @@ export * from './lexer.js';
 export * from './symbols.js';
 export * from './expr.js';
 export { parseActions, printActions, type Action, type ActionArg, type ParseActionsOptions } from './actions.js';
+export * from './dnf.js';
