@@ -62,7 +62,7 @@ const VALID: readonly (readonly [string, string])[] = [
   ['ip4.src == 10.1.2.3/8', 'ip4.src == 10.0.0.0/8'],
   ['ip4.src == 1.2.3.4/255.255.0.255', 'ip4.src == 1.2.0.4/255.255.0.255'],
   ['ip6.dst == fe80:0:0:0:0:0:0:1', 'ip6.dst == fe80::1'],
-  ['ip6.dst == ::ffff:1.2.3.4', 'ip6.dst == ::ffff:102:304'],
+  ['ip6.dst == ::ffff:1.2.3.4', 'ip6.dst == ::ffff:1.2.3.4'],
   ['ip6.dst == fe80::/64', 'ip6.dst == fe80::/64'],
   ['eth.dst == FF:ff:ff:ff:ff:ff', 'eth.dst == ff:ff:ff:ff:ff:ff'],
   ['eth.src == {02:ac:10:ff:01:29}', 'eth.src == {02:ac:10:ff:01:29}'],

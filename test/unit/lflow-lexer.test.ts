@@ -84,7 +84,7 @@ const CONSTANTS: readonly (readonly [string, bigint, string, bigint | undefined,
   ['fe80::/64', 0xfe800000000000000000000000000000n, 'ipv6', 0xffffffffffffffff0000000000000000n, 'fe80::/64'],
   ['ff02::1:ffff:129', 0xff0200000000000000000001ffff0129n, 'ipv6', undefined, 'ff02::1:ffff:129'],
   ['2001:db8:0:0:1:0:0:1', 0x20010db8000000000001000000000001n, 'ipv6', undefined, '2001:db8::1:0:0:1'],
-  ['::ffff:1.2.3.4', 0xffff01020304n, 'ipv6', undefined, '::ffff:102:304'],
+  ['::ffff:1.2.3.4', 0xffff01020304n, 'ipv6', undefined, '::ffff:1.2.3.4'],
   ['0x3/0xf', 3n, 'hex', 0xfn, '0x3/0xf'],
 ];
 

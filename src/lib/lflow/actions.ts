@@ -15,6 +15,8 @@ export type ActionArg =
   | { readonly type: 'field'; readonly field: FieldRef }
   | { readonly type: 'int'; readonly value: IntConstant }
   | { readonly type: 'string'; readonly value: string }
+  /** A bare word that is not a field, e.g. `alert` in `log(severity=alert)`. */
+  | { readonly type: 'word'; readonly value: string }
   | { readonly type: 'set'; readonly values: readonly ActionArg[] }
   | { readonly type: 'kv'; readonly key: string; readonly value: ActionArg };
 
@@ -467,7 +469,7 @@ class ActionParser {
         if (this.symbols.has(t.name)) return { type: 'field', field: this.parseField().ref };
         // Bare words such as `drop` in `log(verdict=drop)`.
         this.ts.next();
-        return { type: 'field', field: { name: t.name } };
+        return { type: 'word', value: t.name };
       }
       case 'punct':
         if (t.text === '{') {
@@ -505,6 +507,8 @@ function printArg(a: ActionArg): string {
       return formatIntConstant(a.value);
     case 'string':
       return JSON.stringify(a.value);
+    case 'word':
+      return a.value;
     case 'set':
       return `{${a.values.map(printArg).join(', ')}}`;
     case 'kv':

@@ -134,7 +134,7 @@ export function formatMac(v: bigint): string {
   return [40n, 32n, 24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString(16).padStart(2, '0')).join(':');
 }
 
-/** Formats a 128-bit value in RFC 5952 canonical IPv6 text. */
+/** Formats a 128-bit value in RFC 5952 canonical IPv6 text (as glibc's inet_ntop does). */
 export function formatIpv6(v: bigint): string {
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
@@ -154,6 +154,10 @@ export function formatIpv6(v: bigint): string {
     i = j;
   }
   const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  // IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d) addresses end in a dotted quad, as inet_ntop prints them.
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
+    return `::${bestLen === 5 ? 'ffff:' : ''}${formatIpv4(v & 0xffffffffn)}`;
+  }
   if (bestLen < 2) return hex(g);
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }
