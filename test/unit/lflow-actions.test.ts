@@ -217,3 +217,28 @@ test('property: arbitrary text never throws anything but LflowError', () => {
     { numRuns: 1000 },
   );
 });
+
+const VOCAB = [
+  'next', 'output', 'drop', 'ct_commit', 'clone', 'arp', 'get_arp', 'lookup_arp', 'put_dhcp_opts', 'ct_lb_mark', 'log', 'ip.ttl',
+  'outport', 'inport', 'reg0', 'reg9', 'eth.src', 'eth.dst', 'arp.spa', 'arp.sha', 'ip4', 'offerip', 'pipeline', 'table', 'egress',
+  '=', '<->', '--', ';', '(', ')', '{', '}', '[', ']', '..', ',', '!', '==',
+  '0', '1', '2', '3', '47', '0x10', '1.2.3.4', '02:00:00:00:00:01', 'fe80::1', '"a"',
+];
+
+test('property: token soup never throws anything but LflowError; what parses re-parses the same', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...VOCAB), { maxLength: 14 }), (toks) => {
+      const s = toks.join(' ');
+      let a;
+      try {
+        a = parseActions(s);
+      } catch (err) {
+        if (!(err instanceof LflowError)) throw err;
+        return;
+      }
+      const p = printActions(a);
+      assert.equal(printActions(parseActions(p)), p, `${s} → ${p}`);
+    }),
+    { numRuns: 3000 },
+  );
+});

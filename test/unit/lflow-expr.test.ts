@@ -277,3 +277,28 @@ test('property: arbitrary text never throws anything but LflowError', () => {
   );
 });
 
+
+const VOCAB = [
+  'ip4', 'ip', 'tcp', 'tcp.dst', 'ip4.src', 'inport', 'reg0', 'ct.est', 'eth.src', 'vlan.vid', 'nd_ns', 'is_chassis_resident', 'foo',
+  '==', '!=', '<', '<=', '>', '>=', '&&', '||', '!', '(', ')', '{', '}', '[', ']', '..', ',', '=', ';', '-', '--', '<->',
+  '0', '1', '3', '22', '0x10', '70000', '1.2.3.4', '10.0.0.0/8', 'fe80::1', '02:00:00:00:00:01', '"a"', '""', '$x', '@y',
+];
+
+test('property: token soup never throws anything but LflowError; what parses re-parses the same', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...VOCAB), { maxLength: 12 }), (toks) => {
+      const s = toks.join(' ');
+      let e;
+      try {
+        e = parseMatch(s, { addressSet: (n) => (n === 'x' ? ['1.2.3.4'] : undefined), portGroup: (n) => (n === 'y' ? ['p'] : undefined) });
+      } catch (err) {
+        if (!(err instanceof LflowError)) throw err;
+        return;
+      }
+      const p = printMatch(e);
+      assert.deepEqual(parseMatch(p), e, `${s} → ${p}`);
+      expandMatch(e, { addressSet: () => ['1.2.3.4'], portGroup: () => ['p'] });
+    }),
+    { numRuns: 3000 },
+  );
+});
