@@ -163,24 +163,30 @@ export function toConjunctions(e: NormExpr, opts: ToConjunctionsOptions = {}): C
               if (m !== undefined) next.push(m);
             }
           }
-          check(next.length);
-          acc = next;
+          acc = dedupe(next);
+          check(acc.length);
           if (acc.length === 0) return acc;
         }
         return acc;
       }
     }
   };
+  return dedupe(walk(e)).map((c) => [...c.values()]);
+}
+
+function conjKey(c: Conj): string {
+  return [...c.values()].map((a) => `${atomKey(a)}=${a.type === 'bits' ? `${a.value}/${a.mask}` : ''}`).sort().join(',');
+}
+
+/** Drops repeated conjunctions, keeping the first of each. */
+function dedupe(cs: readonly Conj[]): Conj[] {
   const seen = new Set<string>();
-  const out: Conjunction[] = [];
-  for (const c of walk(e)) {
-    const atoms = [...c.values()];
-    const key = atoms.map((a) => `${atomKey(a)}=${a.type === 'bits' ? `${a.value}/${a.mask}` : ''}`).sort().join(',');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(atoms);
-  }
-  return out;
+  return cs.filter((c) => {
+    const k = conjKey(c);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** Whether a packet's base-field values satisfy a conjunction. */
