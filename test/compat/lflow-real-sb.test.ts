@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir, type Daemon } from '../helpers/proc.js';
 import {
   LflowError,
+  evaluate,
   expandMatch,
   parseActions,
   parseMatch,
@@ -23,6 +24,7 @@ import {
   printNormalized,
   toConjunctions,
   type Expr,
+  type NormExpr,
   type MatchLookups,
 } from '../../src/lib/lflow/index.js';
 import { INVALID_ACTIONS, INVALID_MATCHES } from '../unit/lflow-fixtures.js';
@@ -258,6 +260,73 @@ async function checkExpansions(): Promise<number> {
 test('expansion of every northd match equals ovn-trace\'s (where it prints one)', async () => {
   const compared = await checkExpansions();
   assert.ok(compared > 50, `compared ${compared} expansions`);
+});
+
+/** `ovn-sbctl lflow-list <datapath>`: the flows of one datapath, with their table and stage. */
+async function lflowList(datapath: string): Promise<{ pipeline: string; table: number; stage: string; priority: number; match: string; actions: string }[]> {
+  const out = await runOk('ovn-sbctl', [`--db=${remote}`, 'lflow-list', datapath]);
+  const rows = [];
+  let pipeline = '';
+  for (const line of out.split('\n')) {
+    const dp = /Pipeline: (\w+)/.exec(line);
+    if (dp) pipeline = dp[1]!;
+    const m = /^\s+table=(\d+) \((\S+)\s*\), priority=(\d+)\s*, match=\((.*)\), action=\((.*)\)$/.exec(line);
+    if (m) rows.push({ pipeline, table: Number(m[1]), stage: m[2]!, priority: Number(m[3]), match: m[4]!, actions: m[5]! });
+  }
+  return rows;
+}
+
+/** Fields that only actions set (registers, flags, conntrack, outport): a stage matching on them depends on earlier actions. */
+const ACTION_STATE = /^(xxreg|xreg|flags|ct_|outport|pkt\.mark)/;
+
+const fieldsOf = (e: NormExpr, out = new Set<string>()): Set<string> => {
+  if (e.type === 'cmp' || e.type === 'scmp') out.add(e.field);
+  if (e.type === 'and' || e.type === 'or') for (const x of e.exprs) fieldsOf(x, out);
+  return out;
+};
+
+test('evaluate picks the flow ovn-trace picks, in every ingress stage that matches on packet headers only', async () => {
+  const microflows = [
+    'inport == "dmz-vm5" && eth.src == 02:ac:10:ff:01:32 && eth.dst == 02:ac:10:ff:01:29 && ip4.src == 172.16.255.132 && ip4.dst == 172.16.255.129 && ip.ttl == 64 && icmp4.type == 8',
+    'inport == "dmz-vm5" && eth.src == 02:ac:10:ff:01:32 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.spa == 172.16.255.132 && arp.tpa == 172.16.255.129 && arp.sha == 02:ac:10:ff:01:32',
+    'inport == "dmz-vm5" && eth.src == 02:ac:10:ff:01:32 && eth.dst == ff:ff:ff:ff:ff:ff && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67 && ip.ttl == 64',
+    'inport == "dmz-vm5" && eth.src == 02:ac:10:ff:01:32 && vlan.tci == 0x1033 && eth.dst == 02:ac:10:ff:01:29',
+    'inport == "dmz-tenant1" && eth.src == 02:ac:10:ff:01:29 && eth.dst == 02:ac:10:ff:01:32 && ip4.src == 172.16.255.129 && ip4.dst == 172.16.255.132 && ip.ttl == 64 && tcp.dst == 22',
+    'inport == "dmz-vm5" && eth.src == 03:00:00:00:00:01 && eth.dst == 02:ac:10:ff:01:29',
+  ];
+  const ingress = (await lflowList('dmz')).filter((f) => f.pipeline === 'ingress');
+  const tables = new Map<number, typeof ingress>();
+  for (const f of ingress) tables.set(f.table, [...(tables.get(f.table) ?? []), f]);
+  const headerOnly = new Set(
+    [...tables].filter(([, fs]) => fs.every((f) => [...fieldsOf(expandMatch(parseMatch(f.match, lookups), lookups))].every((x) => !ACTION_STATE.test(x)))).map(([t]) => t),
+  );
+  assert.ok(headerOnly.size >= 3, `header-only stages: ${[...headerOnly].join(', ')}`);
+  let compared = 0;
+  for (const mf of microflows) {
+    // The microflow as a packet: its single conjunction gives every field's value.
+    const [conj, ...rest] = toConjunctions(expandMatch(parseMatch(mf)));
+    assert.ok(conj !== undefined && rest.length === 0, mf);
+    const packet: Record<string, bigint | string> = {};
+    for (const a of conj) if (a.type === 'bits') packet[a.field] = a.value;
+    for (const a of conj) if (a.type === 'string') packet[a.field] = a.value;
+
+    const r = await run('ovn-trace', [`--db=${remote}`, 'dmz', mf], { timeoutMs: 10000 });
+    const lines = r.stdout.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('ingress('));
+    assert.ok(start >= 0, r.stdout + r.stderr);
+    for (const line of lines.slice(start + 2)) {
+      if (/^[a-z_]+\(/.test(line)) break; // the next section (ct_next, egress, …)
+      const m = /^\s*(\d+)\. (\S+) \([^)]*\): (.*), priority (\d+), uuid/.exec(line);
+      if (!m || !headerOnly.has(Number(m[1]))) continue;
+      const candidates = tables.get(Number(m[1]))!.filter((f) => evaluate(parseMatch(f.match, lookups), packet, lookups));
+      const best = Math.max(...candidates.map((f) => f.priority));
+      const ours = candidates.filter((f) => f.priority === best).map((f) => f.match);
+      assert.equal(best, Number(m[4]), `${mf}: ${m[2]} priority`);
+      assert.ok(ours.includes(m[3]!), `${mf}: ${m[2]}: ovn-trace took (${m[3]}), ours: ${ours.join(' | ')}`);
+      compared++;
+    }
+  }
+  assert.ok(compared >= 10, `compared ${compared} stages`);
 });
 
 test('more of northd: load balancers, NAT, a gateway port, port-group ACLs with address sets, logging, DHCPv6, RA, DNS', async () => {
