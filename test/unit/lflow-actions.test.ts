@@ -131,6 +131,9 @@ const VALID: readonly (readonly [string, string])[] = [
   ['log(name="acl1", severity=alert, verdict=drop);', 'log(name = "acl1", severity = alert, verdict = drop);'],
   ['outport = get_fdb(eth.dst); next;', 'outport = get_fdb(eth.dst); next;'],
   ['reg0[15] = check_in_port_sec(); next;', 'reg0[15] = check_in_port_sec(); next;'],
+  ['ct_commit { ct_mark = reg0; ct_label = 1; ct_mark.natted = 1; };', 'ct_commit { ct_mark = reg0; ct_label = 1; ct_mark.natted = 1; };'],
+  ['ct_commit { next; };', 'ct_commit { next; };'],
+  ['vlan.vid = 5; icmp4.type = 3; arp.op = 2; flags = 1; nd.tll = 0;', 'vlan.vid = 5; icmp4.type = 3; arp.op = 2; flags = 1; nd.tll = 0;'],
 ];
 
 test('valid actions print canonically and re-parse to the same list', () => {
@@ -187,7 +190,15 @@ const arbSimple: fc.Arbitrary<string> = fc.oneof(
 const arbActions: fc.Arbitrary<string> = fc.letrec<{ list: string }>((tie) => ({
   list: fc
     .array(
-      fc.oneof({ depthSize: 'small' }, arbSimple, fc.tuple(fc.constantFrom('clone', 'arp', 'ct_commit', 'icmp4'), tie('list')).map(([n, l]) => `${n} { ${l} };`)),
+      fc.oneof(
+        { depthSize: 'small' },
+        arbSimple,
+        fc.tuple(fc.constantFrom('clone', 'arp', 'icmp4'), tie('list')).map(([n, l]) => `${n} { ${l} };`),
+        // Inside ct_commit only ct_mark and ct_label may be assigned.
+        fc
+          .array(fc.constantFrom('ct_mark.blocked = 1;', 'ct_label.label = reg3;', 'ct_mark = 0x10;', 'ct_label = ct_label;'), { maxLength: 3 })
+          .map((xs) => `ct_commit { ${xs.join(' ')} };`),
+      ),
       { minLength: 1, maxLength: 4 },
     )
     .map((xs) => xs.join(' ')),

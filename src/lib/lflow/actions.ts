@@ -236,7 +236,7 @@ class ActionParser {
     if (name === 'next') return this.parseNext();
     if (this.ts.isPunct('{')) {
       if (!NESTED.has(name)) this.ts.syntaxError('`;\'', this.ts.peek());
-      return { type: 'nested', name, actions: this.parseNested() };
+      return { type: 'nested', name, actions: this.parseNested(name) };
     }
     if (this.ts.isPunct('(')) {
       if (RAW_CALLS.has(name)) {
@@ -251,11 +251,27 @@ class ActionParser {
     return { type: 'keyword', name };
   }
 
-  private parseNested(): Action[] {
+  /** Inside `ct_commit { … }` only ct_mark and ct_label may be assigned. */
+  private inCtCommit = false;
+
+  private parseNested(name: string): Action[] {
     this.ts.expect('{');
-    const acts = this.parseList(true);
-    this.ts.expect('}');
-    return acts;
+    const outer = this.inCtCommit;
+    this.inCtCommit = name === 'ct_commit';
+    try {
+      const acts = this.parseList(true);
+      this.ts.expect('}');
+      return acts;
+    } finally {
+      this.inCtCommit = outer;
+    }
+  }
+
+  /** Destinations of assignments must be modifiable here. */
+  private checkModifiable(f: FieldInfo): void {
+    const access = this.symbols.access(f.ref.name);
+    const ok = this.inCtCommit ? access === 'ct' : access === 'rw';
+    if (!ok) this.ts.error(`Field ${f.ref.name} is not modifiable.`, f.pos);
   }
 
   private parseNext(): Action {
@@ -334,6 +350,8 @@ class ActionParser {
     const opTok = this.ts.next();
     if (opTok.type === 'punct' && opTok.text === '<->') {
       const src = this.parseField();
+      this.checkModifiable(dst);
+      this.checkModifiable(src);
       if (dst.isString !== src.isString) {
         const kind = (f: FieldInfo): string => (f.isString ? 'string' : 'integer');
         this.ts.error(`Can't exchange ${kind(dst)} field (${refText(dst.ref)}) with ${kind(src)} field (${refText(src.ref)}).`, opTok.pos);
@@ -342,6 +360,7 @@ class ActionParser {
       return { type: 'exchange', a: dst.ref, b: src.ref };
     }
     if (!(opTok.type === 'punct' && opTok.text === '=')) return this.ts.syntaxError("`=', `<->' or `--'", opTok);
+    this.checkModifiable(dst);
     const v = this.ts.peek();
     if (v.type === 'int') {
       this.ts.next();

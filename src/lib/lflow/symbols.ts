@@ -17,6 +17,11 @@ export interface FieldSymbol {
   readonly nominal: boolean;
   /** A match expression implied by any use of the field. */
   readonly prereq?: string;
+  /**
+   * Who may assign it in actions: absent = any action; `'ro'` = none;
+   * `'ct'` = only inside `ct_commit { … }` (ct_mark, ct_label).
+   */
+  readonly access?: 'ro' | 'ct';
 }
 
 /** An alias for bits `lo..hi` of an ordinal field (always ordinal). */
@@ -77,8 +82,16 @@ export class SymbolTable {
     return [...this.syms.values()];
   }
 
-  addField(name: string, width: number, opts: { nominal?: boolean; prereq?: string } = {}): this {
-    this.set({ kind: 'field', name, type: 'integer', width, nominal: opts.nominal ?? false, ...(opts.prereq !== undefined ? { prereq: opts.prereq } : {}) });
+  addField(name: string, width: number, opts: { nominal?: boolean; prereq?: string; access?: 'ro' | 'ct' } = {}): this {
+    this.set({
+      kind: 'field',
+      name,
+      type: 'integer',
+      width,
+      nominal: opts.nominal ?? false,
+      ...(opts.prereq !== undefined ? { prereq: opts.prereq } : {}),
+      ...(opts.access !== undefined ? { access: opts.access } : {}),
+    });
     return this;
   }
 
@@ -129,6 +142,12 @@ export class SymbolTable {
     return r;
   }
 
+  /** Where a field or subfield may be assigned (its base field's `access`); undefined for predicates and unknown names. */
+  access(name: string): 'rw' | 'ro' | 'ct' | undefined {
+    const st = this.resolveStorage(name);
+    return st === undefined ? undefined : (st.field.access ?? 'rw');
+  }
+
   /** The base field and bit offset a field or subfield name refers to. */
   resolveStorage(name: string): { field: FieldSymbol; lo: number; width: number } | undefined {
     const s = this.syms.get(name);
@@ -175,7 +194,7 @@ export function createSymbolTable(): SymbolTable {
   t.addField('pkt.mark', 32);
 
   // Connection tracking.
-  t.addField('ct_mark', 32).addField('ct_label', 128).addField('ct_state', 32);
+  t.addField('ct_mark', 32, { access: 'ct' }).addField('ct_label', 128, { access: 'ct' }).addField('ct_state', 32, { access: 'ro' });
   t.addSubfield('ct_mark.blocked', 'ct_mark', 0, 0);
   t.addSubfield('ct_mark.natted', 'ct_mark', 1, 1);
   t.addSubfield('ct_mark.skip_snat', 'ct_mark', 2, 2);
@@ -192,7 +211,7 @@ export function createSymbolTable(): SymbolTable {
   }
 
   // Ethernet and VLAN.
-  t.addField('eth.src', 48).addField('eth.dst', 48).addField('eth.type', 16, { nominal: true });
+  t.addField('eth.src', 48).addField('eth.dst', 48).addField('eth.type', 16, { nominal: true, access: 'ro' });
   t.addPredicate('eth.bcast', 'eth.dst == ff:ff:ff:ff:ff:ff');
   t.addPredicate('eth.mcast', 'eth.dst[40]');
   t.addField('vlan.tci', 16);
@@ -204,11 +223,11 @@ export function createSymbolTable(): SymbolTable {
   t.addPredicate('ip4', 'eth.type == 0x800');
   t.addPredicate('ip6', 'eth.type == 0x86dd');
   t.addPredicate('ip', 'ip4 || ip6');
-  t.addField('ip.proto', 8, { nominal: true, prereq: 'ip' });
+  t.addField('ip.proto', 8, { nominal: true, prereq: 'ip', access: 'ro' });
   t.addField('ip.dscp', 6, { nominal: true, prereq: 'ip' });
   t.addField('ip.ecn', 2, { nominal: true, prereq: 'ip' });
   t.addField('ip.ttl', 8, { nominal: true, prereq: 'ip' });
-  t.addField('ip.frag', 2, { prereq: 'ip' });
+  t.addField('ip.frag', 2, { prereq: 'ip', access: 'ro' });
   t.addPredicate('ip.is_frag', 'ip.frag[0]');
   t.addPredicate('ip.later_frag', 'ip.frag[1]');
   t.addPredicate('ip.first_frag', 'ip.is_frag && !ip.later_frag');
@@ -255,7 +274,7 @@ export function createSymbolTable(): SymbolTable {
   t.addPredicate('udp', 'ip.proto == 17');
   t.addPredicate('sctp', 'ip.proto == 132');
   t.addField('tcp.src', 16, { prereq: 'tcp' }).addField('tcp.dst', 16, { prereq: 'tcp' });
-  t.addField('tcp.flags', 12, { prereq: 'tcp' });
+  t.addField('tcp.flags', 12, { prereq: 'tcp', access: 'ro' });
   t.addField('udp.src', 16, { prereq: 'udp' }).addField('udp.dst', 16, { prereq: 'udp' });
   t.addField('sctp.src', 16, { prereq: 'sctp' }).addField('sctp.dst', 16, { prereq: 'sctp' });
   return t;
