@@ -499,19 +499,13 @@ export function negateNorm(e: NormExpr): NormExpr {
 
 class Expander {
   private readonly symbols: SymbolTable;
-  private readonly cache = new Map<string, Expr>();
 
   constructor(private readonly opts: ExpandOptions & { readonly noPrereqs?: boolean }) {
     this.symbols = opts.symbols ?? defaultSymbols();
   }
 
   private parsed(text: string): Expr {
-    let e = this.cache.get(text);
-    if (e === undefined) {
-      e = parseMatch(text, { symbols: this.symbols });
-      this.cache.set(text, e);
-    }
-    return e;
+    return this.symbols.memo(`match:${text}`, () => parseMatch(text, { symbols: this.symbols }));
   }
 
   private prereq(sym: LflowSymbol): NormExpr {

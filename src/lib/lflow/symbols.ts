@@ -54,6 +54,15 @@ export class SymbolTable {
   private readonly syms = new Map<string, LflowSymbol>();
   private readonly nominalCache = new Map<string, boolean>();
   private frozen = false;
+  private readonly memos = new Map<string, unknown>();
+
+  /** Caches a value derived from the table (e.g. a parsed predicate expansion); allowed on frozen tables. */
+  memo<T>(key: string, make: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const v = make();
+    this.memos.set(key, v);
+    return v;
+  }
 
   /** Makes the table read-only (the shared default table is frozen). */
   freeze(): this {
@@ -64,6 +73,7 @@ export class SymbolTable {
   private set(sym: LflowSymbol): void {
     if (this.frozen) throw new Error('symbol table is frozen; use createSymbolTable() for a table of your own');
     this.syms.set(sym.name, sym);
+    this.memos.clear();
   }
 
   get(name: string): LflowSymbol | undefined {
