@@ -230,7 +230,7 @@ export function parseCommandLine(argv: readonly string[], tool: ToolSpec, env: N
     dryRun: false,
   };
   const localOptionNames = new Set<string>();
-  for (const c of tool.commands) for (const o of c.options) localOptionNames.add(o.replace(/=$/, ''));
+  for (const c of tool.commands) for (const o of c.options) localOptionNames.add(o.replace(/=$/, '').replace(/^--/, ''));
   const firstLocal: Array<[string, string | null]> = [];
   let i = 0;
   for (; i < argv.length; i++) {

@@ -43,6 +43,10 @@ function csvQuote(s: string): string {
 
 /** Text width as a terminal shows it: code points. */
 function width(s: string): number {
+  return Buffer.byteLength(s);
+}
+
+export function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
