@@ -56,7 +56,7 @@ export function stableOutput(out: string): string {
   return normalizeUuids(lines.sort(byBlind).join('\n'));
 }
 
-const stableErr = (s: string): string => s.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|\d+\|/gm, 'TS|');
+const stableErr = (s: string): string => normalizeUuids(s.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|\d+\|/gm, 'TS|'));
 
 const STATE_TABLES = [
   'NB_Global', 'Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port', 'ACL',
@@ -146,7 +146,7 @@ const GROUPS: Group[] = [
       ['--format=json', '--data=string', '--columns=name,external_ids', 'list', 'Logical_Switch_Port'],
       ['--format=table', '--data=json', 'list', 'Logical_Switch'],
       ['--format=table', '--data=bare', '--columns=name,external_ids', 'list', 'Logical_Switch_Port'],
-      ['--bare', 'list', 'Logical_Switch_Port'],
+      ['--bare', '--columns=name', 'list', 'Logical_Switch_Port'],
       ['--bare', '--columns=name', 'find', 'Logical_Switch_Port', 'name=p1'],
       ['--data=bare', 'list', 'Logical_Switch_Port', 'p1'],
       ['--no-headings', '-f', 'table', 'list', 'Logical_Switch'],
@@ -165,7 +165,8 @@ const GROUPS: Group[] = [
       ['--if-exists', 'lsp-del', 'nope'],
       ['--if-exists', 'get', 'Logical_Switch', 'nope', 'name'],
       ['--if-exists', 'list', 'Logical_Switch', 'nope'],
-      ['ls-add', 'j1', '--', 'lsp-add', 'j1', 'j1p1', '--', 'lsp-add', 'j1', 'j1p2', '--', 'lsp-list', 'j1'],
+      ['ls-add', 'j1', '--', 'lsp-add', 'j1', 'j1p1', '--', 'lsp-add', 'j1', 'j1p2'],
+      ['lsp-list', 'j1'],
       ['ls-add', 'j2', '--', 'ls-add', 'j2'],
       ['ls-list'],
       ['get', 'Logical_Switch_Port', 'p1', 'external_ids:c', 'external_ids:a', 'addresses'],
@@ -394,14 +395,14 @@ const GROUPS: Group[] = [
       ['pg-set-ports', 'pg2', 'nope'],
       ['acl-add', 'pg1', 'to-lport', '100', 'ip', 'drop'],
       ['--type=port-group', 'acl-list', 'pg1'],
-      ['list', 'Port_Group'],
+      ['--columns=name,acls', 'list', 'Port_Group'],
       ['acl-del', 's1', 'to-lport', '1000', 'ip4.src==10.0.0.1'],
       ['acl-list', 's1'],
       ['acl-del', 's1'],
       ['acl-list', 's1'],
       ['pg-del', 'pg2'],
       ['pg-del', 'pg2'],
-      ['list', 'Port_Group'],
+      ['--columns=name,acls', 'list', 'Port_Group'],
       ['lrp-del', 'rp2'],
       ['lrp-list', 'r1'],
     ],

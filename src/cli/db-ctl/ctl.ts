@@ -182,7 +182,7 @@ export function findRow(db: WorkDb, tool: ToolSpec, t: TableSchema, id: string, 
   let row: WRow | undefined;
   if (UUID_RE.test(id)) row = db.get(t.name, id.toLowerCase());
   const nameCol = tool.rowIds[t.name];
-  if (row === undefined && nameCol === '.' && id === '.') {
+  if (row === undefined && id === '.' && (nameCol === '.' || db.count(t.name) === 1)) {
     const it = db.rows(t.name)[Symbol.iterator]().next();
     row = it.done === true ? undefined : it.value;
   } else if (row === undefined && nameCol !== undefined && nameCol !== '.') {

@@ -102,7 +102,8 @@ function evalCondition(row: WRow, cond: Condition): boolean {
   let have = row.get(cond.col.name);
   if (cond.key !== undefined) {
     const i = findKey(have, cond.key);
-    have = i < 0 ? { keys: [] } : { keys: [(have.values as readonly Atom[])[i] as Atom] };
+    if (i < 0) return false;
+    have = { keys: [(have.values as readonly Atom[])[i] as Atom] };
   }
   const want = cond.value;
   switch (cond.op) {

@@ -58,7 +58,7 @@ function htmlEscape(s: string): string {
 
 /** Renders a table of results. */
 export function formatTable(t: OutTable, o: FormatOptions): string {
-  const data: DataFormat = o.data ?? (o.format === 'json' ? 'json' : 'string');
+  const data: DataFormat = o.format === 'json' ? 'json' : (o.data ?? 'string');
   switch (o.format) {
     case 'list': {
       const recs = t.rows.map((row) =>
@@ -81,7 +81,7 @@ export function formatTable(t: OutTable, o: FormatOptions): string {
         w.push(m);
       }
       const line = (vals: string[]): string =>
-        vals.map((v, i) => (i === n - 1 ? v : v + ' '.repeat((w[i] ?? 0) - width(v)))).join(' ') + '\n';
+        vals.map((v, i) => (i === n - 1 ? v : v + ' '.repeat((w[i] ?? 0) - width(v)))).join(' ').trimEnd() + '\n';
       let out = '';
       if (o.headings && n > 0) {
         out += line([...t.headings]);

@@ -174,19 +174,21 @@ function printSwitch(ctx: CmdContext, s: WRow): void {
     const p = ctx.db.get('Logical_Switch_Port', String(pu));
     if (p === undefined) continue;
     ctx.print(`    port ${p.str('name')}\n`);
+    const type = p.str('type');
+    if (type !== '') ctx.print(`        type: ${type}\n`);
     const parent = p.get('parent_name').keys[0];
     if (parent !== undefined) ctx.print(`        parent: ${String(parent)}\n`);
     const tag = p.get('tag').keys[0];
     if (tag !== undefined) ctx.print(`        tag: ${String(tag)}\n`);
-    const type = p.str('type');
-    if (type !== '') ctx.print(`        type: ${type}\n`);
+    const addrs = p.get('addresses').keys;
+    if (addrs.length > 0 && !addrs.every((a) => a === 'router')) {
+      ctx.print(`        addresses: [${addrs.map((a) => JSON.stringify(a)).join(', ')}]\n`);
+    }
     if (type === 'router') {
       const opts = p.get('options');
       const i = opts.keys.indexOf('router-port');
       if (i >= 0) ctx.print(`        router-port: ${String(opts.values?.[i])}\n`);
     }
-    const addrs = p.get('addresses').keys;
-    if (addrs.length > 0) ctx.print(`        addresses: [${addrs.map((a) => JSON.stringify(a)).join(', ')}]\n`);
   }
 }
 
@@ -649,7 +651,7 @@ function aclEntity(ctx: CmdContext, id: string): { row: WRow; isPg: boolean } {
   }
   if (s !== undefined) return { row: s, isPg: false };
   if (pg !== undefined) return { row: pg, isPg: true };
-  throw new CtlError(`'${id}' is not found as logical switch or port group`);
+  throw new CtlError(`'${id}' is not found for port-group or switch.`);
 }
 
 function aclCommands(): CommandSpec[] {
@@ -772,12 +774,8 @@ function pgCommands(): CommandSpec[] {
   return [
     cmd('pg-add', 1, Infinity, (ctx) => {
       const name = ctx.arg(0);
-      if (ctx.db.lookup('Port_Group', 'name', name).length > 0) {
-        if (ctx.has('--may-exist')) return;
-        throw new CtlError(`${name}: a port group with this name already exists`);
-      }
       ctx.db.insert('Port_Group', { name: str(name), ports: strs(portUuids(ctx, ctx.args.slice(1))) });
-    }, ['--may-exist']),
+    }),
     cmd('pg-set-ports', 1, Infinity, (ctx) => {
       const pg = pgRow(ctx, ctx.arg(0));
       pg.set('ports', strs(portUuids(ctx, ctx.args.slice(1))));
