@@ -6,6 +6,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   'ovsdb-server': async () => (await import('./ovsdb-server.js')).ovsdbServer,
   'ovsdb-tool': async () => (await import('./ovsdb-tool.js')).ovsdbTool,
   nbctl: async () => (await import('./nbctl.js')).nbctl,
+  sbctl: async () => (await import('./sbctl.js')).sbctl,
 };
 
 const USAGE = `usage: ovnts COMMAND [ARG...]

@@ -65,7 +65,7 @@ export function formatTable(t: OutTable, o: FormatOptions): string {
         row
           .map((c, i) => {
             const v = cellText(c, data);
-            return o.headings ? `${(t.headings[i] ?? '').padEnd(19)} : ${v}\n` : `${v}\n`;
+            return o.headings ? `${(t.headings[i] ?? '').padEnd(20)}: ${v}\n` : `${v}\n`;
           })
           .join(''),
       );
