@@ -93,7 +93,8 @@ export async function nbctl(args: string[]): Promise<number> {
   let err = '';
   const code = await runCtl(NBCTL, args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
   await flush(out, err);
-  return code;
+  // A timed-out --wait or wait-until leaves the client and timers running: the tool is done.
+  process.exit(code);
 }
 
 /** Writes both streams fully before the process exits. */

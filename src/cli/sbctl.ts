@@ -217,5 +217,6 @@ export async function sbctl(args: string[]): Promise<number> {
   let err = '';
   const code = await runCtl(SBCTL, args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
   await flush(out, err);
-  return code;
+  // A timed-out --wait or wait-until leaves the client and timers running: the tool is done.
+  process.exit(code);
 }
