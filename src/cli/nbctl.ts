@@ -94,6 +94,8 @@ export async function nbctl(args: string[]): Promise<number> {
   const code = await runCtl(NBCTL, args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
   await flush(out, err);
   // A timed-out --wait or wait-until leaves the client and timers running: the tool is done.
+  // --timeout expired: end by SIGALRM as the real tools do (the shell reports 142).
+  if (code === 142) process.kill(process.pid, 'SIGALRM');
   process.exit(code);
 }
 

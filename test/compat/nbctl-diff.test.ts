@@ -21,7 +21,7 @@ interface Outcome {
 function exec(cmd: string, args: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env: { ...process.env, OVN_NB_DB: '' } }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.signal === 'SIGALRM' ? 142 : 1;
       resolve({ stdout, stderr, code });
     });
   });
@@ -405,6 +405,18 @@ const GROUPS: Group[] = [
       ['--columns=name,acls', 'list', 'Port_Group'],
       ['lrp-del', 'rp2'],
       ['lrp-list', 'r1'],
+    ],
+  },
+  {
+    name: '--wait through nb_cfg, sb_cfg and hv_cfg',
+    setup: [['ls-add', 'x'], ['set', 'NB_Global', '.', 'sb_cfg=100', 'hv_cfg=100']],
+    cases: [
+      ['--wait=sb', 'ls-add', 'w1'],
+      ['--wait=hv', 'ls-add', 'w2'],
+      ['--wait=sb', 'get', 'NB_Global', '.', 'nb_cfg'],
+      ['--wait=bogus', 'ls-list'],
+      ['set', 'NB_Global', '.', 'sb_cfg=0'],
+      ['--wait=sb', '--timeout=1', 'ls-add', 'w3'],
     ],
   },
 ];

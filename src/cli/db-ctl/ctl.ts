@@ -426,7 +426,7 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
         throw e;
       }
       let nbCfg: number | undefined;
-      if (db.dirty || globals.wait !== 'none') {
+      if (db.dirty) {
         const ops = db.toOps();
         const selIndex = tool.extraOps?.(db, globals, ops);
         if (globals.dryRun) ops.push({ op: 'abort' });
