@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-client
-          iputils-ping iperf3 procps psmisc)
+          iputils-ping iperf3 procps psmisc tcpdump)
 
 log=$(mktemp /tmp/ovnts-setup.XXXXXX)
 policy_created=
