@@ -83,6 +83,21 @@ export const NBCTL: ToolSpec = {
   rowIds: NB_ROW_IDS,
   commands: [...DB_COMMANDS, ...NB_OVN_COMMANDS],
   prepare,
+  // prepare() and --wait read NB_Global; a single row, so all of it.
+  initialNeeds: () => ({ NB_Global: true }),
+  commandNeeds: {
+    'ls-add': { Logical_Switch: ['name'] },
+    'lsp-add': { Logical_Switch: ['name', 'ports'], Logical_Switch_Port: ['name', 'parent_name', 'tag_request'] },
+    'lsp-del': { Logical_Switch: ['name', 'ports'], Logical_Switch_Port: ['name'] },
+    'lsp-set-addresses': { Logical_Switch_Port: ['name', 'addresses'] },
+    'lsp-set-port-security': { Logical_Switch_Port: ['name', 'port_security'] },
+  },
+    companionColumns: {
+    Logical_Switch: ['name', 'ports'],
+    Logical_Switch_Port: ['name', 'parent_name', 'tag_request'],
+    Logical_Router: ['name', 'ports'],
+    Logical_Router_Port: ['name'],
+  },
   globalOption,
   extraOps,
   afterCommit,

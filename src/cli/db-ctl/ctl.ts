@@ -10,7 +10,7 @@ import { newUuid, UUID_RE, type Datum } from '../../ovsdb/datum.js';
 import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
 import { formatTable, type DataFormat, type FormatOptions, type OutputFormat } from './format.js';
 import { CtlError } from './values.js';
-import { WorkDb, type WRow } from './work-db.js';
+import { WorkDb, NeedData, addNeed, needsToTables, type Needs, type WRow } from './work-db.js';
 
 export { CtlError } from './values.js';
 
@@ -40,7 +40,16 @@ export interface ToolSpec {
   /** Table name → name column (or "." singleton tables), for record lookup. */
   readonly rowIds: Readonly<Record<string, string>>;
   readonly commands: readonly CommandSpec[];
-  /** Runs before the commands on every attempt (e.g. create NB_Global when missing). */
+  /**
+   * What a command is known to read, fetched up front to save round trips (a hint:
+   * anything else it reads is still fetched on demand).
+   */
+  readonly commandNeeds?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+    /** Columns fetched together whenever a command first reads their table. */
+  readonly companionColumns?: Readonly<Record<string, readonly string[]>>;
+    /** Tables (and columns, or true for all) fetched before any command asks; default none. */
+  readonly initialNeeds?: (g: Globals) => Readonly<Record<string, readonly string[] | true>>;
+    /** Runs before the commands on every attempt (e.g. create NB_Global when missing). */
   readonly prepare?: (db: WorkDb) => void;
   /** Extra global options this tool knows, each returning true when consumed. */
   readonly globalOption?: (name: string, value: string | undefined, g: Globals) => boolean;
@@ -131,9 +140,15 @@ export class CmdContext {
     return this.db.schema;
   }
 
-  /** A table by name: exact, then case-insensitive, then a unique case-insensitive prefix. */
+  /**
+   * A table by name: exact, then case-insensitive, then a unique case-insensitive
+   * prefix. The database commands name a table to print or edit whole rows of it,
+   * so all of its columns are fetched.
+   */
   table(name: string): TableSchema {
-    return matchTable(this.db.schema, name);
+    const t = matchTable(this.db.schema, name);
+    this.db.needTable(t.name);
+    return t;
   }
 
   /** A column by name: exact, then case-insensitive, then a unique case-insensitive prefix. */
@@ -387,7 +402,20 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
   }
   const { globals, commands } = parsed;
   const remotes = globals.db ?? tool.defaultDb;
-  const client = new OvsdbClient({ remotes, database: tool.database, backoffMs: 100, maxBackoffMs: 1000 });
+  // Start with what the tool always reads; the commands ask for the rest (NeedData).
+  const needs: Needs = new Map();
+  const want = (tables: Readonly<Record<string, readonly string[] | true>> | undefined): void => {
+    for (const [t, c] of Object.entries(tables ?? {})) {
+      const cur = needs.get(t);
+      if (c === true) needs.set(t, 'all');
+      else if (cur !== 'all') needs.set(t, new Set([...(cur ?? []), ...c]));
+    }
+  };
+  want(tool.initialNeeds?.(globals));
+  for (const c of commands) want(tool.commandNeeds?.[c.spec.name]);
+  const newClient = (): OvsdbClient =>
+    new OvsdbClient({ remotes, database: tool.database, backoffMs: 100, maxBackoffMs: 1000, tables: needsToTables(needs) });
+  let client = newClient();
   let timer: NodeJS.Timeout | undefined;
   let timedOut: (() => void) | undefined;
   const timeout = new Promise<number>((resolve) => {
@@ -403,7 +431,7 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
   const work = (async (): Promise<number> => {
     await client.start();
     for (;;) {
-      const db = new WorkDb(client, client.schema);
+      const db = new WorkDb(client, client.schema, needs);
       const symbols = new Symbols();
       const ctxs: CmdContext[] = [];
       try {
@@ -415,6 +443,15 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
         }
         symbols.check();
       } catch (e) {
+        if (e instanceof NeedData) {
+          addNeed(needs, e, tool.companionColumns);
+          if (process.env["OVNTS_CTL_DEBUG"]) process.stderr.write(`${e.message}\n`);
+          const old = client;
+          client = newClient();
+          await old.stop();
+          await client.start();
+          continue;
+        }
         if (e instanceof TryAgain) {
           await new Promise<void>((resolve) => client.once('change', () => resolve()));
           continue;

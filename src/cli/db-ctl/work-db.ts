@@ -8,6 +8,49 @@ import { datumToJson, emptyDatum, defaultDatum, newUuid, type Atom, type Datum }
 import type { OvsdbClient } from '../../ovsdb/client.js';
 import type { ColumnType, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
 
+/**
+ * What this invocation has the server send: table → the columns replicated, or
+ * 'all'. ovn-nbctl registers only what its commands read; so do we, by running the
+ * commands and starting over with more whenever they read something not fetched.
+ */
+export type Needs = Map<string, Set<string> | 'all'>;
+
+/** Thrown when a command reads a table or column that is not replicated yet (null column: all of them). */
+export class NeedData extends Error {
+  constructor(
+    readonly table: string,
+    readonly column: string | null | undefined,
+  ) {
+    super(`need ${table}.${column ?? '*'}`);
+    this.name = 'NeedData';
+  }
+}
+
+/**
+ * Adds what `e` asks for. A table seen for the first time comes with its
+ * `companions` (the columns commands usually read together, like a switch's name
+ * and ports) so that one round trip serves most commands; a table asked for column
+ * by column more than 4 times is fetched whole.
+ */
+export function addNeed(needs: Needs, e: NeedData, companions: Readonly<Record<string, readonly string[]>> = {}): void {
+  const cur = needs.get(e.table);
+  if (cur === 'all') return;
+  if (e.column === null || (cur !== undefined && cur.size >= 4)) {
+    needs.set(e.table, 'all');
+    return;
+  }
+  const set = cur ?? new Set<string>(companions[e.table] ?? []);
+  if (e.column !== undefined) set.add(e.column);
+  needs.set(e.table, set);
+}
+
+/** `needs` as OvsdbClient's `tables` option. */
+export function needsToTables(needs: Needs): Record<string, readonly string[] | true> {
+  const out: Record<string, readonly string[] | true> = {};
+  for (const [t, cols] of needs) out[t] = cols === 'all' ? true : [...cols];
+  return out;
+}
+
 export class WRow {
   /** Columns written by this invocation. */
   readonly written = new Map<string, Datum>();
@@ -27,6 +70,7 @@ export class WRow {
     if (col === '_uuid') return { keys: [this.uuid] };
     const w = this.written.get(col);
     if (w !== undefined) return w;
+    if (this.base !== undefined) this.db.checkColumn(this.table, col);
     const b = this.base?.[col];
     if (b !== undefined) return b;
     const ts = this.db.schema.tables.get(this.table);
@@ -51,10 +95,25 @@ export class WorkDb {
   private readonly indexes = new Map<string, Map<string, WRow[]>>();
   private readonly order: WRow[] = [];
 
+  /** `needs`: what the client replicates; reading anything else throws NeedData. Undefined: everything. */
   constructor(
     readonly client: OvsdbClient,
     readonly schema: DatabaseSchema,
+    readonly needs?: Needs,
   ) {}
+
+  /** Throws NeedData unless `table.col` is replicated. */
+  checkColumn(table: string, col: string): void {
+    if (this.needs === undefined) return;
+    const cur = this.needs.get(table);
+    if (cur === 'all' || (cur !== undefined && cur.has(col))) return;
+    throw new NeedData(table, col);
+  }
+
+  /** Throws NeedData unless every column of `table` is replicated (for commands that print whole rows). */
+  needTable(table: string): void {
+    if (this.needs !== undefined && this.needs.get(table) !== 'all') throw new NeedData(table, null);
+  }
 
   tableSchema(name: string): TableSchema {
     const t = this.schema.tables.get(name);
@@ -72,6 +131,7 @@ export class WorkDb {
   private rowsOf(table: string): Map<string, WRow> {
     let m = this.tables.get(table);
     if (m === undefined) {
+      if (this.needs !== undefined && !this.needs.has(table)) throw new NeedData(table, undefined);
       m = new Map();
       for (const [uuid, row] of this.client.table(table)) m.set(uuid, new WRow(this, table, uuid, row.cols));
       this.tables.set(table, m);
@@ -97,6 +157,7 @@ export class WorkDb {
 
   /** Rows whose string column `col` holds `value`, through an index kept current with writes. */
   lookup(table: string, col: string, value: Atom): WRow[] {
+    this.checkColumn(table, col);
     const key = `${table}\0${col}`;
     let idx = this.indexes.get(key);
     if (idx === undefined) {
@@ -181,9 +242,21 @@ export class WorkDb {
       } else if (r.deleted) {
         ops.push({ op: 'delete', table: r.table, where: [['_uuid', '==', ['uuid', r.uuid]]] });
       } else {
+        // As the IDL's verify: the update replaces whole columns, so it must apply
+        // only to the values this invocation read, or a concurrent writer's change
+        // (another port added to the same switch) would be lost. A mismatch fails
+        // the transaction with "timed out" and the commands run again.
+        const where = [['_uuid', '==', ['uuid', r.uuid]]];
         const row: Record<string, unknown> = {};
-        for (const [col, d] of r.written) row[col] = json(r.table, col, d);
-        ops.push({ op: 'update', table: r.table, where: [['_uuid', '==', ['uuid', r.uuid]]], row });
+        const seenRow: Record<string, unknown> = {};
+        for (const [col, d] of r.written) {
+          row[col] = json(r.table, col, d);
+          const base = r.base?.[col];
+          if (base !== undefined) seenRow[col] = datumToJson(base, this.columnType(r.table, col));
+        }
+        const cols = Object.keys(seenRow);
+        if (cols.length > 0) ops.push({ op: 'wait', table: r.table, where, columns: cols, until: '==', rows: [seenRow], timeout: 0 });
+        ops.push({ op: 'update', table: r.table, where, row });
       }
     }
     return ops;
