@@ -1,0 +1,177 @@
+/**
+ * `ovnts controller`: the per-host daemon, with the command line of
+ * ovn-controller(8): `ovnts controller [unix:OVS-DB-SOCK] [--pidfile[=FILE]]
+ * [--log-file[=FILE]] [--detach]`. The Open vSwitch database defaults to
+ * `unix:$OVS_RUNDIR/db.sock`.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createController, ovsRunDir, type FlowPipeline } from '../controller/controller.js';
+
+const PROG = 'ovn-controller';
+
+interface Options {
+  ovsRemote: string;
+  pidfile: string | undefined;
+  logFile: string | undefined;
+  detach: boolean;
+}
+
+function usage(): string {
+  return `${PROG}: OVN controller (ovnts)
+usage: ovnts controller [OPTIONS] [OVS-DATABASE]
+where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
+(default: "unix:${ovsRunDir()}/db.sock").
+  --pidfile[=FILE]    write the process id to FILE
+  --log-file[=FILE]   append log messages to FILE
+  --detach            run in the background once started
+  --no-chdir, --monitor, --unixctl=PATH, -v...   accepted for compatibility
+`;
+}
+
+function parseArgs(args: string[]): Options | string {
+  const o: Options = { ovsRemote: `unix:${ovsRunDir()}/db.sock`, pidfile: undefined, logFile: undefined, detach: false };
+  let positional = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (!a.startsWith('-')) {
+      if (positional++ > 0) throw new Error('exactly zero or one non-option argument required; use --help for usage');
+      o.ovsRemote = a;
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    const value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
+    switch (name) {
+      case '--pidfile':
+        o.pidfile = resolve(value ?? `${process.env['OVN_RUNDIR'] ?? '.'}/${PROG}.pid`);
+        break;
+      case '--log-file':
+        o.logFile = resolve(value ?? `${process.env['OVN_LOGDIR'] ?? '.'}/${PROG}.log`);
+        break;
+      case '--detach':
+        o.detach = true;
+        break;
+      case '--unixctl':
+        if (value === undefined) i++;
+        break;
+      case '--no-chdir':
+      case '--monitor':
+      case '--overwrite-pidfile':
+        break;
+      case '-h':
+      case '--help':
+        return usage();
+      default:
+        if (/^(-v|--verbose)/.test(name)) break;
+        throw new Error(`unrecognized option '${a}'`);
+    }
+  }
+  return o;
+}
+
+interface Logger {
+  (msg: string): void;
+  detachConsole(): void;
+}
+
+function logger(file: string | undefined): Logger {
+  let seq = 0;
+  let console = true;
+  const log = ((msg: string) => {
+    const line = `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}|${String(++seq).padStart(5, '0')}|ovn_controller|INFO|${msg}\n`;
+    if (file !== undefined) appendFileSync(file, line);
+    else if (console) process.stderr.write(line);
+  }) as Logger;
+  log.detachConsole = () => {
+    console = false;
+    process.stderr.on('error', () => {});
+  };
+  return log;
+}
+
+/**
+ * The flow pipeline, when this build has one (logical flows → OpenFlow and
+ * ofctrl); loaded lazily so the OVSDB side runs on its own.
+ */
+async function loadPipeline(log: (m: string) => void): Promise<FlowPipeline | undefined> {
+  try {
+    // A variable specifier: the pipeline module is optional in a build.
+    const specifier = '../controller/pipeline.js';
+    const m = (await import(specifier)) as { createPipeline?: (o: { log: (m: string) => void }) => FlowPipeline };
+    return m.createPipeline?.({ log });
+  } catch (e) {
+    log(`no flow pipeline: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+export async function controller(args: string[]): Promise<number> {
+  let o: Options | string;
+  try {
+    o = parseArgs(args);
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (typeof o === 'string') {
+    process.stdout.write(o);
+    return 0;
+  }
+  if (o.detach && process.send === undefined) return detach(args);
+  const log = logger(o.logFile);
+  const pipeline = await loadPipeline(log);
+  const c = createController({ ovsRemote: o.ovsRemote, log, ...(pipeline === undefined ? {} : { pipeline }) });
+  try {
+    await c.start();
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (o.pidfile !== undefined) writeFileSync(o.pidfile, `${process.pid}\n`);
+  log(`ovnts controller started (OVS database ${o.ovsRemote})`);
+  if (process.send !== undefined) {
+    process.send('ready');
+    process.disconnect();
+    log.detachConsole();
+  }
+  const pidfile = o.pidfile;
+  return new Promise((done) => {
+    const shutdown = (): void => {
+      c.stop().then(
+        () => {
+          if (pidfile !== undefined) {
+            try {
+              unlinkSync(pidfile);
+            } catch {
+              // already gone
+            }
+          }
+          done(0);
+        },
+        () => done(1),
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+}
+
+/** --detach: a background copy; returns once it has connected to the OVS database. */
+function detach(args: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, 'controller', ...args], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+  return new Promise((done) => {
+    child.once('message', () => {
+      child.stderr?.destroy();
+      child.unref();
+      child.disconnect();
+      done(0);
+    });
+    child.once('exit', (code) => done(code ?? 1));
+  });
+}

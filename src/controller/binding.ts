@@ -1,0 +1,291 @@
+/**
+ * Port bindings on this chassis (ovn-architecture(7), "Life Cycle of a VIF" and
+ * "Life Cycle of a Container Interface Inside a VM"; ovn-controller(8)):
+ *
+ * - a VIF is local when an interface on the integration bridge carries
+ *   `external_ids:iface-id` equal to a Port_Binding's `logical_port`;
+ * - a container port (Port_Binding `parent_port` + `tag`) is local where its
+ *   parent is;
+ * - the controller claims local ports (Port_Binding `chassis`), reports them
+ *   `up` and sets `ovn-installed` on the interface once their flows are in, and
+ *   releases ports that went away;
+ * - the datapaths that matter here are those of local ports and everything
+ *   reachable from them through patch ports.
+ *
+ * {@link computeBindings} is pure over the two replicas; the rest writes.
+ */
+import type { OvsdbClient, Row } from '../ovsdb/client.js';
+import { bridgeInterfaces, findBridge, type BridgeInterface } from './ovs-config.js';
+
+/** A logical port bound to an OVS interface on this chassis. */
+export interface LocalVif {
+  readonly logicalPort: string;
+  readonly pbUuid: string;
+  readonly datapath: string;
+  readonly tunnelKey: number;
+  readonly ofport: number;
+  readonly ifaceUuid: string;
+  readonly ifaceName: string;
+}
+
+/** A container port inside a local VIF: traffic of `tag` on the parent's OpenFlow port. */
+export interface LocalContainer {
+  readonly logicalPort: string;
+  readonly pbUuid: string;
+  readonly datapath: string;
+  readonly tunnelKey: number;
+  readonly parent: string;
+  readonly tag: number;
+  readonly ofport: number;
+}
+
+/** What binding found on this chassis for one pass. */
+export interface Bindings {
+  /** Local VIFs by logical port. */
+  readonly vifs: ReadonlyMap<string, LocalVif>;
+  /** Local container ports by logical port. */
+  readonly containers: ReadonlyMap<string, LocalContainer>;
+  /** Port_Binding UUIDs this chassis should own (VIFs and containers). */
+  readonly claimed: ReadonlySet<string>;
+  /** Datapath_Binding UUIDs that matter here. */
+  readonly localDatapaths: ReadonlySet<string>;
+  /** Port_Bindings that name this chassis but are no longer local. */
+  readonly toRelease: readonly string[];
+  /** Interfaces with an iface-id that no Port_Binding has (yet). */
+  readonly unknownIfaces: readonly string[];
+}
+
+function str(r: Row, col: string): string {
+  return String(r.scalar(col));
+}
+
+/**
+ * Computes the local bindings from the OVS and SB replicas (pure). `chassisUuid`
+ * is this chassis' Chassis row.
+ */
+export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: string, chassisUuid: string): Bindings {
+  const ifaces = bridgeInterfaces(ovs, bridge);
+  const byIfaceId = new Map<string, BridgeInterface>();
+  for (const i of ifaces) {
+    const id = i.externalIds.get('iface-id');
+    // A port that ovs-vswitchd could not open (ofport -1) or has not numbered yet is not bound.
+    if (id !== undefined && id !== '' && i.ofport !== undefined && !byIfaceId.has(id)) byIfaceId.set(id, i);
+  }
+  const pbs = sb.table('Port_Binding');
+  const byName = new Map<string, Row>();
+  for (const pb of pbs.values()) byName.set(str(pb, 'logical_port'), pb);
+
+  const vifs = new Map<string, LocalVif>();
+  const claimed = new Set<string>();
+  const unknownIfaces: string[] = [];
+  for (const [id, iface] of byIfaceId) {
+    const pb = byName.get(id);
+    if (pb === undefined) {
+      unknownIfaces.push(iface.name);
+      continue;
+    }
+    // Only plain VIFs (and ports whose CMS asked for this chassis) are bound from an iface-id.
+    const type = str(pb, 'type');
+    if (type !== '' && type !== 'virtual') continue;
+    const requested = pb.optional('requested_chassis');
+    if (requested !== null && requested !== chassisUuid) continue;
+    vifs.set(id, {
+      logicalPort: id,
+      pbUuid: pb.uuid,
+      datapath: str(pb, 'datapath'),
+      tunnelKey: Number(pb.scalar('tunnel_key')),
+      ofport: iface.ofport!,
+      ifaceUuid: iface.uuid,
+      ifaceName: iface.name,
+    });
+    claimed.add(pb.uuid);
+  }
+  const containers = new Map<string, LocalContainer>();
+  for (const pb of pbs.values()) {
+    const parent = pb.optional('parent_port');
+    const tag = pb.optional('tag');
+    if (parent === null || tag === null) continue;
+    const p = vifs.get(String(parent));
+    if (p === undefined) continue;
+    const name = str(pb, 'logical_port');
+    containers.set(name, {
+      logicalPort: name,
+      pbUuid: pb.uuid,
+      datapath: str(pb, 'datapath'),
+      tunnelKey: Number(pb.scalar('tunnel_key')),
+      parent: p.logicalPort,
+      tag: Number(tag),
+      ofport: p.ofport,
+    });
+    claimed.add(pb.uuid);
+  }
+  const toRelease: string[] = [];
+  for (const pb of pbs.values()) {
+    if (pb.optional('chassis') !== chassisUuid || claimed.has(pb.uuid)) continue;
+    // Gateway-type bindings are claimed by other code paths (not ours to release here).
+    const type = str(pb, 'type');
+    if (type === '' || type === 'virtual') toRelease.push(pb.uuid);
+  }
+
+  // Local datapaths: those of local ports, then across patch ports (router <-> switch).
+  const localDatapaths = new Set<string>();
+  const queue: string[] = [];
+  const add = (dp: string): void => {
+    if (!localDatapaths.has(dp)) {
+      localDatapaths.add(dp);
+      queue.push(dp);
+    }
+  };
+  for (const v of vifs.values()) add(v.datapath);
+  for (const c of containers.values()) add(c.datapath);
+  const patchesByDp = new Map<string, Row[]>();
+  for (const pb of pbs.values()) {
+    const t = str(pb, 'type');
+    if (t !== 'patch' && t !== 'l3gateway') continue;
+    const dp = str(pb, 'datapath');
+    const list = patchesByDp.get(dp) ?? [];
+    list.push(pb);
+    patchesByDp.set(dp, list);
+  }
+  while (queue.length > 0) {
+    const dp = queue.shift()!;
+    for (const pb of patchesByDp.get(dp) ?? []) {
+      if (str(pb, 'type') === 'l3gateway') continue;
+      const peerName = pb.map('options').get('peer');
+      const peer = peerName === undefined ? undefined : byName.get(String(peerName));
+      if (peer !== undefined) add(str(peer, 'datapath'));
+    }
+  }
+  return { vifs, containers, claimed, localDatapaths, toRelease, unknownIfaces };
+}
+
+/**
+ * Claims and releases Port_Bindings (ovn-sb(5) Port_Binding `chassis`, `up`).
+ * `installed`: Port_Binding UUIDs whose flows are installed — only those are
+ * reported `up`. Returns true when it wrote something.
+ */
+export async function syncPortBindings(
+  sb: OvsdbClient,
+  b: Bindings,
+  chassisUuid: string,
+  installed: ReadonlySet<string>,
+  log: (msg: string) => void,
+): Promise<boolean> {
+  const txn = sb.txn();
+  for (const uuid of b.claimed) {
+    const pb = sb.row('Port_Binding', uuid);
+    if (pb === undefined) continue;
+    const cols: Record<string, unknown> = {};
+    const owner = pb.optional('chassis');
+    if (owner !== chassisUuid) {
+      const lp = str(pb, 'logical_port');
+      log(owner === null ? `Claiming lport ${lp} for this chassis.` : `Changing chassis for lport ${lp} from ${String(owner)} to this chassis.`);
+      cols['chassis'] = ['uuid', chassisUuid];
+    }
+    const up = pb.optional('up');
+    if (installed.has(uuid) && owner === chassisUuid && up !== true) {
+      log(`Setting lport ${str(pb, 'logical_port')} up in Southbound`);
+      cols['up'] = true;
+    } else if (owner !== chassisUuid && up === true) {
+      // Not up here until our flows for it are in.
+      cols['up'] = false;
+    }
+    if (Object.keys(cols).length > 0) txn.update('Port_Binding', uuid, cols);
+  }
+  for (const uuid of b.toRelease) {
+    const pb = sb.row('Port_Binding', uuid);
+    if (pb === undefined) continue;
+    log(`Releasing lport ${str(pb, 'logical_port')} from this chassis.`);
+    txn.update('Port_Binding', uuid, { chassis: ['set', []], up: false });
+  }
+  if (txn.size === 0) return false;
+  await txn.commit();
+  return true;
+}
+
+/**
+ * Sets `ovn-installed=true` (and `ovn-installed-ts`) in the external_ids of the
+ * interfaces whose ports' flows are installed, and removes it from
+ * interfaces that are no longer bound, as ovn-controller(8) documents for
+ * `external_ids:ovn-installed`. Returns true when it wrote something.
+ */
+export async function syncOvnInstalled(ovs: OvsdbClient, bridge: string, b: Bindings, installed: ReadonlySet<string>, now: number = Date.now()): Promise<boolean> {
+  const want = new Set<string>();
+  for (const v of b.vifs.values()) if (installed.has(v.pbUuid)) want.add(v.ifaceUuid);
+  const txn = ovs.txn();
+  for (const i of bridgeInterfaces(ovs, bridge)) {
+    const has = i.externalIds.get('ovn-installed') === 'true';
+    if (want.has(i.uuid) && !has) {
+      txn.mutate('Interface', i.uuid, [
+        ['external_ids', 'delete', ['set', ['ovn-installed', 'ovn-installed-ts']]],
+        ['external_ids', 'insert', ['map', [['ovn-installed', 'true'], ['ovn-installed-ts', String(now)]]]],
+      ]);
+    } else if (!want.has(i.uuid) && i.externalIds.has('ovn-installed')) {
+      txn.mutate('Interface', i.uuid, [['external_ids', 'delete', ['set', ['ovn-installed', 'ovn-installed-ts']]]]);
+    }
+  }
+  if (txn.size === 0) return false;
+  await txn.commit();
+  return true;
+}
+
+// ---- conntrack zones ----
+
+const CT_ZONE_PREFIX = 'ct-zone-';
+const MAX_CT_ZONE = 65535;
+
+/**
+ * Conntrack zones for local logical ports and the `<datapath>_dnat` /
+ * `<datapath>_snat` zones of local datapaths, kept in the integration bridge's
+ * `external_ids:ct-zone-<name>` as ovn-controller(8) keeps them, so that a
+ * restarted controller computes the same flows.
+ */
+export function assignCtZones(ovs: OvsdbClient, bridge: string, b: Bindings): { zones: Map<string, number>; changed: boolean } {
+  const br = findBridge(ovs, bridge);
+  const stored = new Map<string, number>();
+  if (br !== undefined) {
+    for (const [k, v] of br.map('external_ids')) {
+      const key = String(k);
+      if (!key.startsWith(CT_ZONE_PREFIX)) continue;
+      const n = Number(v);
+      if (Number.isInteger(n) && n > 0 && n <= MAX_CT_ZONE) stored.set(key.slice(CT_ZONE_PREFIX.length), n);
+    }
+  }
+  const names: string[] = [...b.vifs.keys(), ...b.containers.keys()];
+  for (const dp of [...b.localDatapaths].sort()) names.push(`${dp}_dnat`, `${dp}_snat`);
+  const zones = new Map<string, number>();
+  const used = new Set<number>();
+  for (const n of names) {
+    const z = stored.get(n);
+    if (z !== undefined && !used.has(z)) {
+      zones.set(n, z);
+      used.add(z);
+    }
+  }
+  let next = 1;
+  let changed = false;
+  for (const n of names) {
+    if (zones.has(n)) continue;
+    while (used.has(next)) next++;
+    if (next > MAX_CT_ZONE) break;
+    zones.set(n, next);
+    used.add(next);
+    changed = true;
+  }
+  for (const n of stored.keys()) if (!zones.has(n)) changed = true;
+  return { zones, changed };
+}
+
+/** Writes the zone assignment to the bridge's external_ids (replacing every `ct-zone-*` key). */
+export async function storeCtZones(ovs: OvsdbClient, bridge: string, zones: ReadonlyMap<string, number>): Promise<void> {
+  const br = findBridge(ovs, bridge);
+  if (br === undefined) return;
+  const old = [...br.map('external_ids').keys()].map(String).filter((k) => k.startsWith(CT_ZONE_PREFIX));
+  const txn = ovs.txn();
+  const muts: Array<[string, string, unknown]> = [];
+  if (old.length > 0) muts.push(['external_ids', 'delete', ['set', old]]);
+  if (zones.size > 0) muts.push(['external_ids', 'insert', ['map', [...zones].map(([n, z]) => [`${CT_ZONE_PREFIX}${n}`, String(z)])]]);
+  if (muts.length === 0) return;
+  txn.mutate('Bridge', br.uuid, muts);
+  await txn.commit();
+}

@@ -1,0 +1,264 @@
+/**
+ * The ovnts controller component: the per-host daemon of ovn-controller(8).
+ *
+ * It connects to the local Open vSwitch database, reads the chassis
+ * configuration from `Open_vSwitch.external_ids`, creates the integration
+ * bridge, registers the chassis in the southbound database named by
+ * `ovn-remote`, keeps tunnel ports to every other chassis, binds local ports,
+ * and hands the local facts to a flow pipeline (logical flows → OpenFlow,
+ * installed by ofctrl). Once the flows for a state are in (barrier), it
+ * reports the ports `up`, sets `ovn-installed` on their interfaces, and
+ * reports SB_Global `nb_cfg` in Chassis_Private for `ovn-nbctl --wait=hv`.
+ *
+ * Every pass recomputes from the two replicas (desired state, then
+ * reconcile); passes are serialised and coalesced.
+ */
+import { OvsdbClient } from '../ovsdb/client.js';
+import {
+  ConfigError,
+  ensureIntegrationBridge,
+  findBridge,
+  OVS_TABLES,
+  ovsRootRow,
+  parseChassisConfig,
+  type ChassisConfig,
+} from './ovs-config.js';
+import { chassisRows, registerChassis, reportNbCfg, sbNbCfg, unregisterChassis } from './chassis.js';
+import { assignCtZones, computeBindings, storeCtZones, syncOvnInstalled, syncPortBindings, type Bindings } from './binding.js';
+import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
+
+/** The local facts of one pass, for the flow pipeline. */
+export interface ChassisFacts {
+  readonly config: ChassisConfig;
+  readonly chassisUuid: string;
+  readonly bindings: Bindings;
+  /** Tunnel ports by remote chassis name. */
+  readonly tunnels: ReadonlyMap<string, TunnelPort>;
+  /** Conntrack zones by logical port name and `<datapath>_dnat`/`_snat`. */
+  readonly ctZones: ReadonlyMap<string, number>;
+}
+
+/**
+ * What the controller needs from the OpenFlow side: install the flows for the
+ * facts of a pass and resolve once OVS has them (after a barrier), with the
+ * Port_Binding UUIDs whose flows are now installed. `false` when the switch
+ * is not connected (the pass is retried when it is).
+ */
+export interface FlowPipeline {
+  start(bridge: string): Promise<void>;
+  install(sb: OvsdbClient, facts: ChassisFacts): Promise<{ installedPorts: ReadonlySet<string> } | false>;
+  /** Subscribes to "run a pass again" (switch reconnected, ...). */
+  onWake(fn: () => void): void;
+  stop(): Promise<void>;
+}
+
+export interface ControllerOptions {
+  /** OVSDB remote of the local Open vSwitch database. Default `unix:$OVS_RUNDIR/db.sock` (`/var/run/openvswitch`). */
+  readonly ovsRemote?: string;
+  /** The flow pipeline; without one the controller registers and claims but never reports ports up. */
+  readonly pipeline?: FlowPipeline;
+  /** Host name for the Chassis row when `external_ids:hostname` is unset. Default: the system's. */
+  readonly hostname?: string;
+  /** Named logger. Default: silent. */
+  readonly log?: (msg: string) => void;
+  /** Delete the chassis' SB rows on stop (ovn-controller's `exit`). Default false (a restart keeps them). */
+  readonly cleanupOnStop?: boolean;
+}
+
+/** The directory OVS keeps its sockets in (ovs-vswitchd(8)). */
+export function ovsRunDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
+}
+
+/** Limits repeated identical messages to one per `intervalMs`. */
+function rateLimited(log: (m: string) => void, intervalMs = 5000): (m: string) => void {
+  const last = new Map<string, number>();
+  return (m) => {
+    const now = Date.now();
+    const t = last.get(m);
+    if (t !== undefined && now - t < intervalMs) return;
+    last.set(m, now);
+    if (last.size > 1000) last.clear();
+    log(m);
+  };
+}
+
+export class Controller {
+  private readonly opts: ControllerOptions;
+  private readonly log: (m: string) => void;
+  private readonly warn: (m: string) => void;
+  private readonly ovs: OvsdbClient;
+  private sb: OvsdbClient | undefined;
+  private sbRemote: string | undefined;
+  private running = false;
+  private passing: Promise<void> | undefined;
+  private dirty = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pipelineStarted = false;
+  private systemId: string | undefined;
+  /** Counters for tests and `status`. */
+  readonly stats = { passes: 0, errors: 0, installs: 0 };
+  private lastFacts: ChassisFacts | undefined;
+
+  constructor(opts: ControllerOptions = {}) {
+    this.opts = opts;
+    this.log = opts.log ?? ((): void => undefined);
+    this.warn = rateLimited(this.log);
+    this.ovs = new OvsdbClient({
+      remotes: opts.ovsRemote ?? `unix:${ovsRunDir()}/db.sock`,
+      database: 'Open_vSwitch',
+      tables: Object.fromEntries(Object.entries(OVS_TABLES).map(([t, c]) => [t, [...c]])),
+      log: (m) => this.warn(`ovs: ${m}`),
+    });
+    this.ovs.on('change', () => this.schedule());
+    this.ovs.on('connected', () => this.schedule());
+  }
+
+  /** Connects to the local Open vSwitch database and starts the passes. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error('controller already started');
+    this.running = true;
+    this.opts.pipeline?.onWake(() => this.schedule());
+    await this.ovs.start();
+    this.log(`connected to the Open vSwitch database at ${this.ovs.currentRemote ?? '?'}`);
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    await this.passing;
+    if (this.opts.cleanupOnStop === true && this.sb !== undefined && this.systemId !== undefined && this.sb.isConnected) {
+      await unregisterChassis(this.sb, this.systemId).catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
+    }
+    await this.opts.pipeline?.stop();
+    await this.sb?.stop();
+    await this.ovs.stop();
+  }
+
+  /** The SB client, once `ovn-remote` is known. */
+  get southbound(): OvsdbClient | undefined {
+    return this.sb;
+  }
+
+  get openvswitch(): OvsdbClient {
+    return this.ovs;
+  }
+
+  /** The facts of the last complete pass. */
+  get facts(): ChassisFacts | undefined {
+    return this.lastFacts;
+  }
+
+  /** Resolves when no pass is running or pending (for tests and `--wait`-like barriers). */
+  async idle(): Promise<void> {
+    while (this.passing !== undefined) await this.passing;
+  }
+
+  /** Requests a pass; passes never overlap and requests during one coalesce into the next. */
+  schedule(): void {
+    if (!this.running) return;
+    if (this.passing !== undefined) {
+      this.dirty = true;
+      return;
+    }
+    this.passing = (async () => {
+      do {
+        this.dirty = false;
+        try {
+          await this.pass();
+        } catch (e) {
+          this.stats.errors++;
+          this.warn(`pass failed: ${e instanceof Error ? e.message : String(e)}`);
+          // Failed writes (lost races, lost connections) are retried after a pause.
+          this.retryLater();
+        }
+      } while (this.dirty && this.running);
+      this.passing = undefined;
+    })();
+  }
+
+  private retryLater(ms = 500): void {
+    if (this.retryTimer !== undefined || !this.running) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.schedule();
+    }, ms);
+  }
+
+  private async ensureSouthbound(remote: string): Promise<OvsdbClient> {
+    if (this.sb !== undefined && this.sbRemote === remote) return this.sb;
+    const old = this.sb;
+    this.sb = undefined;
+    await old?.stop();
+    const sb = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', log: (m) => this.warn(`sb: ${m}`), probeIntervalMs: 0 });
+    sb.on('change', () => this.schedule());
+    sb.on('connected', (r) => {
+      this.log(`connected to the southbound database at ${r}`);
+      this.schedule();
+    });
+    this.sb = sb;
+    this.sbRemote = remote;
+    // start() resolves on the first connection; the client keeps retrying until then.
+    sb.start().catch((e: unknown) => this.warn(`sb: ${String(e)}`));
+    return sb;
+  }
+
+  private async pass(): Promise<void> {
+    this.stats.passes++;
+    if (!this.ovs.isConnected) return;
+    const root = ovsRootRow(this.ovs);
+    if (root === undefined) return;
+    let cfg: ChassisConfig;
+    try {
+      cfg = this.opts.hostname === undefined ? parseChassisConfig(root) : parseChassisConfig(root, this.opts.hostname);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        this.warn(e.message);
+        return;
+      }
+      throw e;
+    }
+    this.systemId = cfg.systemId;
+    if (await ensureIntegrationBridge(this.ovs, cfg)) return; // the update schedules the next pass
+    const br = findBridge(this.ovs, cfg.bridge);
+    if (br === undefined) return;
+    const pipeline = this.opts.pipeline;
+    if (pipeline !== undefined && !this.pipelineStarted) {
+      this.pipelineStarted = true;
+      await pipeline.start(cfg.bridge);
+    }
+    const sb = await this.ensureSouthbound(cfg.remote);
+    if (!sb.isConnected) return;
+    const dpType = String(br.scalar('datapath_type'));
+    if (await registerChassis(sb, cfg, dpType)) return;
+    const rows = chassisRows(sb, cfg.systemId);
+    if (rows === undefined) return;
+    const chassisUuid = rows.chassis.uuid;
+
+    await syncTunnels(this.ovs, cfg.bridge, desiredTunnels(sb, cfg), this.log);
+    const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid);
+    const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
+    if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
+    // Claim first and wait for the update: flows for a port are computed once it is ours.
+    if (await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log)) return;
+
+    const nbCfg = sbNbCfg(sb);
+    const facts: ChassisFacts = { config: cfg, chassisUuid, bindings, tunnels: tunnelPorts(this.ovs, cfg.bridge), ctZones: zones };
+    this.lastFacts = facts;
+    if (pipeline === undefined) return;
+    const r = await pipeline.install(sb, facts);
+    if (r === false) return;
+    this.stats.installs++;
+    const installed = new Set([...r.installedPorts].filter((u) => bindings.claimed.has(u)));
+    await syncPortBindings(sb, bindings, chassisUuid, installed, this.log);
+    await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
+    await reportNbCfg(sb, cfg.systemId, nbCfg);
+  }
+}
+
+/** Factory (the component convention): a controller with `opts`. */
+export function createController(opts: ControllerOptions = {}): Controller {
+  return new Controller(opts);
+}
