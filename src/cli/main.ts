@@ -7,12 +7,14 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   'ovsdb-tool': async () => (await import('./ovsdb-tool.js')).ovsdbTool,
   nbctl: async () => (await import('./nbctl.js')).nbctl,
   sbctl: async () => (await import('./sbctl.js')).sbctl,
+  controller: async () => (await import('./controller.js')).controller,
 };
 
 const USAGE = `usage: ovnts COMMAND [ARG...]
 commands:
   ovsdb-server [DATABASE...] [--remote=REMOTE]...   serve OVSDB databases
   ovsdb-tool create DBFILE SCHEMAFILE               create a database file
+  controller [unix:OVS-DB-SOCK]                      the per-host OVN controller
 `;
 
 export async function main(argv: string[]): Promise<void> {
