@@ -289,3 +289,21 @@ export async function storeCtZones(ovs: OvsdbClient, bridge: string, zones: Read
   txn.mutate('Bridge', br.uuid, muts);
   await txn.commit();
 }
+
+/**
+ * Records on the integration bridge the SB `nb_cfg` whose flows are installed
+ * (`external_ids:ovn-nb-cfg`, `ovn-nb-cfg-ts`), as ovn-controller does for
+ * tools that only see the local OVS. Returns true when it wrote something.
+ */
+export async function storeBridgeNbCfg(ovs: OvsdbClient, bridge: string, nbCfg: number, now: number = Date.now()): Promise<boolean> {
+  const br = findBridge(ovs, bridge);
+  if (br === undefined || br.map('external_ids').get('ovn-nb-cfg') === String(nbCfg)) return false;
+  await ovs
+    .txn()
+    .mutate('Bridge', br.uuid, [
+      ['external_ids', 'delete', ['set', ['ovn-nb-cfg', 'ovn-nb-cfg-ts']]],
+      ['external_ids', 'insert', ['map', [['ovn-nb-cfg', String(nbCfg)], ['ovn-nb-cfg-ts', String(now)]]]],
+    ])
+    .commit();
+  return true;
+}

@@ -24,7 +24,7 @@ import {
   type ChassisConfig,
 } from './ovs-config.js';
 import { chassisRows, registerChassis, reportNbCfg, sbNbCfg, unregisterChassis } from './chassis.js';
-import { assignCtZones, computeBindings, storeCtZones, syncOvnInstalled, syncPortBindings, type Bindings } from './binding.js';
+import { assignCtZones, computeBindings, storeBridgeNbCfg, storeCtZones, syncOvnInstalled, syncPortBindings, type Bindings } from './binding.js';
 import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
 
 /** The local facts of one pass, for the flow pipeline. */
@@ -255,6 +255,7 @@ export class Controller {
     await syncPortBindings(sb, bindings, chassisUuid, installed, this.log);
     await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
     await reportNbCfg(sb, cfg.systemId, nbCfg);
+    await storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg);
   }
 }
 
