@@ -26,6 +26,7 @@ import {
 import { chassisRows, registerChassis, reportNbCfg, sbNbCfg, unregisterChassis } from './chassis.js';
 import { assignCtZones, computeBindings, storeBridgeNbCfg, storeCtZones, syncOvnInstalled, syncPortBindings, type Bindings } from './binding.js';
 import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
+import { desiredLocalnetPatches, localnetOfports, parseBridgeMappings, syncLocalnetPatches } from './patch.js';
 
 /** The local facts of one pass, for the flow pipeline. */
 export interface ChassisFacts {
@@ -36,6 +37,8 @@ export interface ChassisFacts {
   readonly tunnels: ReadonlyMap<string, TunnelPort>;
   /** Conntrack zones by logical port name and `<datapath>_dnat`/`_snat`. */
   readonly ctZones: ReadonlyMap<string, number>;
+  /** OpenFlow ports of localnet patch ports on the integration bridge, by localnet logical port. */
+  readonly localnetPorts: ReadonlyMap<string, number>;
 }
 
 /**
@@ -239,13 +242,22 @@ export class Controller {
 
     await syncTunnels(this.ovs, cfg.bridge, desiredTunnels(sb, cfg), this.log);
     const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid);
+    const mappings = parseBridgeMappings(cfg.bridgeMappings);
+    await syncLocalnetPatches(this.ovs, desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths), cfg.bridge, this.warn);
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
     if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
     // Claim first and wait for the update: flows for a port are computed once it is ours.
     if (await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log)) return;
 
     const nbCfg = sbNbCfg(sb);
-    const facts: ChassisFacts = { config: cfg, chassisUuid, bindings, tunnels: tunnelPorts(this.ovs, cfg.bridge), ctZones: zones };
+    const facts: ChassisFacts = {
+      config: cfg,
+      chassisUuid,
+      bindings,
+      tunnels: tunnelPorts(this.ovs, cfg.bridge),
+      ctZones: zones,
+      localnetPorts: localnetOfports(this.ovs, cfg.bridge),
+    };
     this.lastFacts = facts;
     if (pipeline === undefined) return;
     const r = await pipeline.install(sb, facts);

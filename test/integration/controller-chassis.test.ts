@@ -86,6 +86,17 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     }
     assert.equal((await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=other')).trim(), '');
 
+    // A localnet port on a local datapath, mapped to br-phys: a patch pair as ovn-controller names it.
+    await ovs.vsctl('add-br', 'br-phys', '--', 'set', 'Bridge', 'br-phys', 'datapath_type=netdev');
+    await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-bridge-mappings=physnet1:br-phys');
+    await nb('lsp-add', 'sw', 'ln', '--', 'lsp-set-type', 'ln', 'localnet', '--', 'lsp-set-options', 'ln', 'network_name=physnet1');
+    await waitFor(async () => (await ovs.vsctl('list-ports', 'br-phys')).trim() === 'patch-ln-to-br-int', { what: `localnet patch on br-phys (${why()})` });
+    assert.ok((await ovs.vsctl('list-ports', 'br-int')).split('\n').includes('patch-br-int-to-ln'));
+    assert.equal((await ovs.vsctl('get', 'Interface', 'patch-br-int-to-ln', 'options:peer')).trim(), 'patch-ln-to-br-int');
+    assert.equal((await ovs.vsctl('get', 'Port', 'patch-ln-to-br-int', 'external_ids:ovn-localnet-port')).trim(), 'ln');
+    await nb('lsp-del', 'ln');
+    await waitFor(async () => (await ovs.vsctl('list-ports', 'br-phys')).trim() === '', { what: 'localnet patch removed' });
+
     // Tunnels to other chassis: one per chassis, named and marked as ovn-controller does.
     await sb('chassis-add', 'hv-remote-2', 'geneve', '192.0.2.2');
     await sb('chassis-add', 'hv-vxlan-only', 'vxlan', '192.0.2.3');
