@@ -64,7 +64,7 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     await waitFor(async () => (await sb('--bare', '--columns=name', 'find', 'Chassis_Private', `name=${systemId}`)).trim() === systemId, {
       what: 'Chassis_Private',
     });
-    const chassisUuid = (await sb('--bare', '--columns=_uuid', 'find', 'Chassis', `name=${systemId}`)).trim();
+    let chassisUuid = (await sb('--bare', '--columns=_uuid', 'find', 'Chassis', `name=${systemId}`)).trim();
     assert.match(chassisUuid, /^[0-9a-f-]{36}$/);
     assert.equal((await sb('get', 'Chassis_Private', systemId, 'chassis')).trim(), chassisUuid);
     assert.equal((await sb('--bare', '--columns=type,ip,options', 'find', 'Encap', `chassis_name=${systemId}`)).trim(), 'geneve\n192.0.2.1\ncsum=true');
@@ -113,6 +113,22 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     await waitFor(async () => (await run('ovs-vsctl', [`--db=${ovs.dbRemote}`, 'port-to-br', tunnel], { env: ovs.env })).code !== 0, {
       what: 'tunnel port removed',
     });
+
+    // An encap IP change replaces the Encap; a chassis deleted behind its back comes back and reclaims.
+    await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-encap-ip=192.0.2.9');
+    await waitFor(async () => (await sb('--bare', '--columns=ip', 'find', 'Encap', `chassis_name=${systemId}`)).trim() === '192.0.2.9', {
+      what: 'Encap ip updated',
+    });
+    await sb('chassis-del', systemId);
+    const newUuid = await waitFor(async () => (await sb('--bare', '--columns=_uuid', 'find', 'Chassis', `name=${systemId}`)).trim(), {
+      what: 'chassis re-registered',
+    });
+    assert.notEqual(newUuid, chassisUuid);
+    await waitFor(async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=p1')).trim() === newUuid, {
+      what: `p1 reclaimed (${why()})`,
+    });
+    await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-encap-ip=192.0.2.1');
+    chassisUuid = newUuid;
 
     // Bad configuration is logged, not fatal; fixing it resumes service.
     await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-encap-type=bogus');
