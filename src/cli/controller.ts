@@ -6,13 +6,17 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { createController, ovsRunDir, type FlowPipeline } from '../controller/controller.js';
+import { join, resolve } from 'node:path';
+import { createController, ovsRunDir, type Controller, type FlowPipeline } from '../controller/controller.js';
+import { UnixctlServer } from '../controller/unixctl.js';
+
+const VERSION = '0.1.0';
 
 const PROG = 'ovn-controller';
 
 interface Options {
   ovsRemote: string;
+  unixctl: string | undefined;
   pidfile: string | undefined;
   logFile: string | undefined;
   detach: boolean;
@@ -26,12 +30,13 @@ where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
   --pidfile[=FILE]    write the process id to FILE
   --log-file[=FILE]   append log messages to FILE
   --detach            run in the background once started
-  --no-chdir, --monitor, --unixctl=PATH, -v...   accepted for compatibility
+  --unixctl=SOCKET    control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-controller.PID.ctl)
+  --no-chdir, --monitor, -v...   accepted for compatibility
 `;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const o: Options = { ovsRemote: `unix:${ovsRunDir()}/db.sock`, pidfile: undefined, logFile: undefined, detach: false };
+  const o: Options = { ovsRemote: `unix:${ovsRunDir()}/db.sock`, unixctl: undefined, pidfile: undefined, logFile: undefined, detach: false };
   let positional = 0;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -53,9 +58,12 @@ function parseArgs(args: string[]): Options | string {
       case '--detach':
         o.detach = true;
         break;
-      case '--unixctl':
-        if (value === undefined) i++;
+      case '--unixctl': {
+        const v = value ?? args[++i];
+        if (v === undefined) throw new Error(`option '${name}' requires an argument`);
+        o.unixctl = resolve(v);
         break;
+      }
       case '--no-chdir':
       case '--monitor':
       case '--overwrite-pidfile':
@@ -129,6 +137,27 @@ export async function controller(args: string[]): Promise<number> {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;
   }
+  let stopping: Promise<void> | undefined;
+  let finish: (code: number) => void = () => undefined;
+  const shutdown = (cleanup: boolean): Promise<void> => {
+    stopping ??= (async () => {
+      try {
+        await c.stop(cleanup);
+        await ctl.stop();
+        finish(0);
+      } catch {
+        finish(1);
+      }
+    })();
+    return stopping;
+  };
+  const ctl = new UnixctlServer({ path: o.unixctl ?? join(process.env['OVN_RUNDIR'] ?? '/var/run/ovn', `${PROG}.${process.pid}.ctl`), log });
+  registerCommands(ctl, c, (cleanup) => void shutdown(cleanup));
+  try {
+    await ctl.start();
+  } catch (e) {
+    log(`could not listen on the control socket ${ctl.path}: ${(e as Error).message}`);
+  }
   if (o.pidfile !== undefined) writeFileSync(o.pidfile, `${process.pid}\n`);
   log(`ovnts controller started (OVS database ${o.ovsRemote})`);
   if (process.send !== undefined) {
@@ -138,24 +167,38 @@ export async function controller(args: string[]): Promise<number> {
   }
   const pidfile = o.pidfile;
   return new Promise((done) => {
-    const shutdown = (): void => {
-      c.stop().then(
-        () => {
-          if (pidfile !== undefined) {
-            try {
-              unlinkSync(pidfile);
-            } catch {
-              // already gone
-            }
-          }
-          done(0);
-        },
-        () => done(1),
-      );
+    finish = (code) => {
+      if (pidfile !== undefined) {
+        try {
+          unlinkSync(pidfile);
+        } catch {
+          // already gone
+        }
+      }
+      done(code);
     };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
+    // A signal stops without cleanup: the chassis stays registered for the restart.
+    process.once('SIGTERM', () => void shutdown(false));
+    process.once('SIGINT', () => void shutdown(false));
   });
+}
+
+/** The ovn-appctl commands of ovn-controller(8) that apply here. */
+function registerCommands(ctl: UnixctlServer, c: Controller, exit: (cleanup: boolean) => void): void {
+  ctl.register('exit', '', 0, 1, (args) => {
+    // Reply first: the process goes away once the cleanup is done.
+    setImmediate(() => exit(args[0] !== '--restart'));
+    return '';
+  });
+  ctl.register('connection-status', '', 0, 0, () => (c.sbConnected ? 'connected\n' : 'not connected\n'));
+  ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
+  ctl.register('recompute', '', 0, 0, () => {
+    c.schedule();
+    return '';
+  });
+  ctl.register('ct-zone-list', '', 0, 0, () =>
+    [...(c.facts?.ctZones ?? new Map<string, number>())].map(([name, zone]) => `${name} ${zone}\n`).join(''),
+  );
 }
 
 /** --detach: a background copy; returns once it has connected to the OVS database. */

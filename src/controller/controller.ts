@@ -127,17 +127,37 @@ export class Controller {
     this.schedule();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops. With `cleanup` (default: the `cleanupOnStop` option) the chassis
+   * leaves the SB as ovn-controller's `exit` makes it: its ports are released
+   * (`chassis` cleared; `up` left as it is, as 23.03 does) and its Chassis,
+   * Encap and Chassis_Private rows deleted.
+   */
+  async stop(cleanup: boolean = this.opts.cleanupOnStop === true): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     await this.passing;
-    if (this.opts.cleanupOnStop === true && this.sb !== undefined && this.systemId !== undefined && this.sb.isConnected) {
-      await unregisterChassis(this.sb, this.systemId).catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
+    const sb = this.sb;
+    if (cleanup && sb !== undefined && this.systemId !== undefined && sb.isConnected) {
+      const rows = chassisRows(sb, this.systemId);
+      if (rows !== undefined) {
+        const release = sb.txn();
+        for (const pb of sb.table('Port_Binding').values()) {
+          if (pb.optional('chassis') === rows.chassis.uuid) release.update('Port_Binding', pb.uuid, { chassis: ['set', []] });
+        }
+        if (release.size > 0) await release.commit().catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
+      }
+      await unregisterChassis(sb, this.systemId).catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
     }
     await this.opts.pipeline?.stop();
     await this.sb?.stop();
     await this.ovs.stop();
+  }
+
+  /** True while the southbound database connection is up (`connection-status`). */
+  get sbConnected(): boolean {
+    return this.sb?.isConnected ?? false;
   }
 
   /** The SB client, once `ovn-remote` is known. */
