@@ -92,12 +92,15 @@ export async function registerChassis(sb: OvsdbClient, cfg: ChassisConfig, datap
       hostname: cfg.hostname,
       encaps: ['set', newEncapRefs()],
       other_config: mapJson(otherConfig),
+      transport_zones: ['set', [...cfg.transportZones]],
     });
   } else {
     chassisRef = ['uuid', existing.uuid];
     const update: Record<string, unknown> = {};
     if (existing.scalar('hostname') !== cfg.hostname) update['hostname'] = cfg.hostname;
     if (!sameMap(existing, 'other_config', otherConfig)) update['other_config'] = mapJson(otherConfig);
+    const zones = existing.set('transport_zones').map(String);
+    if (zones.join(',') !== cfg.transportZones.join(',')) update['transport_zones'] = ['set', [...cfg.transportZones]];
     const haveEncaps = new Set<string>();
     for (const u of existing.set('encaps')) {
       const e = sb.row('Encap', String(u));

@@ -48,6 +48,8 @@ export interface ChassisConfig {
   readonly isInterconn: boolean;
   /** `ovn-enable-lflow-cache`, default true. */
   readonly enableLflowCache: boolean;
+  /** `ovn-transport-zones`: the zones this chassis is in (none = only the default zone). */
+  readonly transportZones: readonly string[];
   /** The raw map, for keys read elsewhere (`ovn-limit-lflow-cache`, ...). */
   readonly externalIds: ReadonlyMap<string, string>;
   /** `Open_vSwitch.iface_types`, sorted, for the Chassis row's `iface-types`. */
@@ -121,6 +123,7 @@ export function parseChassisConfig(ovsRow: Row, hostname: string = osHostname())
     monitorAll: boolOption(ids.get('ovn-monitor-all'), false),
     isInterconn: boolOption(ids.get('ovn-is-interconn'), false),
     enableLflowCache: boolOption(ids.get('ovn-enable-lflow-cache'), true),
+    transportZones: [...new Set(splitList(ids.get('ovn-transport-zones') ?? ''))].sort(),
     externalIds: ids,
     ifaceTypes,
   };

@@ -30,6 +30,15 @@ export interface TunnelPort {
   readonly name: string;
 }
 
+/**
+ * Whether two chassis may tunnel to each other (ovn-controller(8),
+ * `ovn-transport-zones`): a chassis with no zone is in the default zone only.
+ */
+export function shareTransportZone(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length === 0 || b.length === 0) return a.length === 0 && b.length === 0;
+  return a.some((z) => b.includes(z));
+}
+
 /** The tunnels wanted towards every other chassis in the SB (pure). */
 export function desiredTunnels(sb: OvsdbClient, cfg: ChassisConfig): TunnelSpec[] {
   const localTypes = new Set(cfg.encaps.map((e) => e.type));
@@ -37,6 +46,7 @@ export function desiredTunnels(sb: OvsdbClient, cfg: ChassisConfig): TunnelSpec[
   for (const ch of sb.table('Chassis').values()) {
     const name = String(ch.scalar('name'));
     if (name === cfg.systemId) continue;
+    if (!shareTransportZone(cfg.transportZones, ch.set('transport_zones').map(String))) continue;
     const encaps = ch
       .set('encaps')
       .map((u) => sb.row('Encap', String(u)))

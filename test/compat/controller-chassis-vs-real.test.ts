@@ -73,75 +73,109 @@ async function capture(sbRemote: string, ovs: OvsInstance, name: string): Promis
   };
 }
 
-test('Chassis, Encap, Chassis_Private, br-int and tunnels: ovnts controller writes what ovn-controller writes', { timeout: 180_000 }, async (t) => {
-  const tmp = tmpDir('ovnts-ctl-vs-real');
-  const dir = tmp.path;
-  const lines: string[] = [];
-  const log = (l: string): void => void lines.push(l);
-  const dbs = await startOvnDatabases(dir, 'real');
-  const id = runId();
-  const ns = await createNetns(`${id}-hv`);
-  const ovs = await startOvs({ netns: ns, log });
-  const sb = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=20', ...a]);
-  const systemId = `${id}-chassis`;
-  try {
-    await ovs.vsctl(
-      'set',
-      'Open_vSwitch',
-      '.',
-      `external_ids:system-id=${systemId}`,
-      `external_ids:ovn-remote=${dbs.sbRemote}`,
-      'external_ids:ovn-encap-type=geneve,vxlan',
-      'external_ids:ovn-encap-ip=192.0.2.1',
-      'external_ids:ovn-bridge-datapath-type=netdev',
-      'external_ids:ovn-bridge-mappings=physnet1:br-phys',
-      'external_ids:ovn-cms-options=enable-chassis-as-gw',
-    );
+interface Scenario {
+  readonly name: string;
+  /** Extra Open_vSwitch external_ids. */
+  readonly ids: readonly string[];
+  /** Other chassis: name, encap type(s), IP, transport zones. */
+  readonly remotes: ReadonlyArray<readonly [string, string, string, string]>;
+  /** How many tunnels the real controller builds (it is the oracle: a wrong number times out). */
+  readonly tunnels: number;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'geneve+vxlan, bridge mappings, CMS options',
+    ids: ['external_ids:ovn-encap-type=geneve,vxlan', 'external_ids:ovn-bridge-mappings=physnet1:br-phys', 'external_ids:ovn-cms-options=enable-chassis-as-gw'],
     // Names that differ in their first 6 characters: which of two colliding
     // names gets suffix 0 depends on ovn-controller's hash order.
-    await sb('chassis-add', 'remote-one', 'geneve', '192.0.2.2');
-    await sb('chassis-add', 'second-two', 'vxlan', '192.0.2.3');
-    const settled = async (): Promise<Rec | undefined> => {
-      const names = (await sb('--bare', '--columns=name', 'list', 'Chassis_Private')).split('\n').map((s) => s.trim());
-      if (!names.includes(systemId)) return undefined;
-      const c = await capture(dbs.sbRemote, ovs, systemId);
-      return (c['tunnels'] as unknown[]).length === 2 ? c : undefined;
-    };
+    remotes: [
+      ['remote-one', 'geneve', '192.0.2.2', ''],
+      ['second-two', 'vxlan', '192.0.2.3', ''],
+    ],
+    tunnels: 2,
+  },
+  {
+    name: 'transport zones',
+    ids: ['external_ids:ovn-encap-type=geneve', 'external_ids:ovn-transport-zones=tz1,tz2'],
+    remotes: [
+      ['nozone-a', 'geneve', '192.0.2.2', ''],
+      ['zone2-b', 'geneve', '192.0.2.3', 'tz2'],
+      ['zone3-c', 'geneve', '192.0.2.4', 'tz3'],
+    ],
+    tunnels: 1,
+  },
+];
 
-    // The real ovn-controller first.
-    const realDir = join(dir, 'real');
-    mkdirSync(realDir);
-    const pre = nsPrefix(ns);
-    const real = await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(realDir, 'ovn-controller.log')}`, '--no-chdir', '-vconsole:err'], {
-      name: 'ovn-controller',
-      env: { ...ovs.env, OVN_RUNDIR: realDir, OVN_LOGDIR: realDir },
-      onLine: log,
-    });
-    const want = await waitFor(settled, { what: 'real ovn-controller registered', timeoutMs: 30000 });
-    // ovn-appctl exit removes what it registered; then br-int goes too, so ovnts starts from the same point.
-    const ctl = readdirSync(realDir).find((n) => /^ovn-controller\.\d+\.ctl$/.test(n));
-    assert.ok(ctl, 'ovn-controller control socket');
-    await run('ovn-appctl', ['-t', join(realDir, ctl), 'exit']);
-    await real.exited;
-    await real.stop();
-    for (const t of ['Chassis_Private', 'Chassis']) {
-      const u = (await sb('--bare', '--columns=_uuid', 'find', t, `name=${systemId}`)).trim();
-      if (u !== '') await sb('destroy', t, u);
-    }
-    await ovs.vsctl('--if-exists', 'del-br', 'br-int');
-
-    mkdirSync(join(dir, 'ovnts'));
-    const ours = await startOvntsController({ dbs, dir: join(dir, 'ovnts'), log, ovs, systemId });
+for (const sc of SCENARIOS) {
+  test(`${sc.name}: Chassis, Encap, Chassis_Private, br-int and tunnels as ovn-controller writes them`, { timeout: 180_000 }, async (t) => {
+    const tmp = tmpDir('ovnts-ctl-vs-real');
+    const dir = tmp.path;
+    const lines: string[] = [];
+    const log = (l: string): void => void lines.push(l);
+    const dbs = await startOvnDatabases(dir, 'real');
+    const id = runId();
+    const ns = await createNetns(`${id}-hv`);
+    const ovs = await startOvs({ netns: ns, log });
+    const sb = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=20', ...a]);
+    const systemId = `${id}-chassis`;
     try {
-      const got = await waitFor(settled, { what: 'ovnts controller registered', timeoutMs: 30000 });
-      t.diagnostic(`real ovn-controller wrote: ${JSON.stringify(want)}`);
-      assert.deepEqual(got, want, `log:\n${lines.join('\n')}`);
+      await ovs.vsctl(
+        'set',
+        'Open_vSwitch',
+        '.',
+        `external_ids:system-id=${systemId}`,
+        `external_ids:ovn-remote=${dbs.sbRemote}`,
+        'external_ids:ovn-encap-ip=192.0.2.1',
+        'external_ids:ovn-bridge-datapath-type=netdev',
+        ...sc.ids,
+      );
+      for (const [name, type, ip, zones] of sc.remotes) {
+        await sb('chassis-add', name, type, ip);
+        if (zones !== '') await sb('set', 'Chassis', name, `transport_zones=${zones}`);
+      }
+      const settled = async (): Promise<Rec | undefined> => {
+        const names = (await sb('--bare', '--columns=name', 'list', 'Chassis_Private')).split('\n').map((s) => s.trim());
+        if (!names.includes(systemId)) return undefined;
+        const c = await capture(dbs.sbRemote, ovs, systemId);
+        return (c['tunnels'] as unknown[]).length === sc.tunnels ? c : undefined;
+      };
+
+      // The real ovn-controller first.
+      const realDir = join(dir, 'real');
+      mkdirSync(realDir);
+      const pre = nsPrefix(ns);
+      const real = await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(realDir, 'ovn-controller.log')}`, '--no-chdir', '-vconsole:err'], {
+        name: 'ovn-controller',
+        env: { ...ovs.env, OVN_RUNDIR: realDir, OVN_LOGDIR: realDir },
+        onLine: log,
+      });
+      const want = await waitFor(settled, { what: 'real ovn-controller registered', timeoutMs: 30000 });
+      // ovn-appctl exit removes what it registered; then br-int goes too, so ovnts starts from the same point.
+      const ctl = readdirSync(realDir).find((n) => /^ovn-controller\.\d+\.ctl$/.test(n));
+      assert.ok(ctl, 'ovn-controller control socket');
+      await run('ovn-appctl', ['-t', join(realDir, ctl), 'exit']);
+      await real.exited;
+      await real.stop();
+      for (const t of ['Chassis_Private', 'Chassis']) {
+        const u = (await sb('--bare', '--columns=_uuid', 'find', t, `name=${systemId}`)).trim();
+        if (u !== '') await sb('destroy', t, u);
+      }
+      await ovs.vsctl('--if-exists', 'del-br', 'br-int');
+
+      mkdirSync(join(dir, 'ovnts'));
+      const ours = await startOvntsController({ dbs, dir: join(dir, 'ovnts'), log, ovs, systemId });
+      try {
+        const got = await waitFor(settled, { what: 'ovnts controller registered', timeoutMs: 30000 });
+        t.diagnostic(`real ovn-controller wrote: ${JSON.stringify(want)}`);
+        assert.deepEqual(got, want, `log:\n${lines.join('\n')}`);
+      } finally {
+        await ours.stop();
+      }
     } finally {
-      await ours.stop();
+      await ovs.stop();
+      await dbs.stop();
+      tmp.cleanup();
     }
-  } finally {
-    await ovs.stop();
-    await dbs.stop();
-    tmp.cleanup();
-  }
-});
+  });
+}
