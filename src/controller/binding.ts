@@ -45,7 +45,11 @@ export interface Bindings {
   readonly vifs: ReadonlyMap<string, LocalVif>;
   /** Local container ports by logical port. */
   readonly containers: ReadonlyMap<string, LocalContainer>;
-  /** Port_Binding UUIDs this chassis should own (VIFs and containers). */
+  /** Localport bindings with an interface here (never claimed: a localport exists on every chassis). */
+  readonly localports: ReadonlyMap<string, LocalVif>;
+  /** l3gateway bindings whose `options:l3gateway-chassis` is this chassis, by logical port. */
+  readonly l3gateways: ReadonlyMap<string, string>;
+  /** Port_Binding UUIDs this chassis should own (VIFs, containers, l3gateway ports). */
   readonly claimed: ReadonlySet<string>;
   /** Datapath_Binding UUIDs that matter here. */
   readonly localDatapaths: ReadonlySet<string>;
@@ -63,7 +67,7 @@ function str(r: Row, col: string): string {
  * Computes the local bindings from the OVS and SB replicas (pure). `chassisUuid`
  * is this chassis' Chassis row.
  */
-export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: string, chassisUuid: string): Bindings {
+export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: string, chassisUuid: string, chassisName: string): Bindings {
   const ifaces = bridgeInterfaces(ovs, bridge);
   const byIfaceId = new Map<string, BridgeInterface>();
   for (const i of ifaces) {
@@ -76,6 +80,7 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
   for (const pb of pbs.values()) byName.set(str(pb, 'logical_port'), pb);
 
   const vifs = new Map<string, LocalVif>();
+  const localports = new Map<string, LocalVif>();
   const claimed = new Set<string>();
   const unknownIfaces: string[] = [];
   for (const [id, iface] of byIfaceId) {
@@ -86,6 +91,18 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
     }
     // Only plain VIFs (and ports whose CMS asked for this chassis) are bound from an iface-id.
     const type = str(pb, 'type');
+    if (type === 'localport') {
+      localports.set(id, {
+        logicalPort: id,
+        pbUuid: pb.uuid,
+        datapath: str(pb, 'datapath'),
+        tunnelKey: Number(pb.scalar('tunnel_key')),
+        ofport: iface.ofport!,
+        ifaceUuid: iface.uuid,
+        ifaceName: iface.name,
+      });
+      continue;
+    }
     if (type !== '' && type !== 'virtual') continue;
     const requested = pb.optional('requested_chassis');
     if (requested !== null && requested !== chassisUuid) continue;
@@ -119,12 +136,18 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
     });
     claimed.add(pb.uuid);
   }
+  // Gateway router ports pinned to this chassis (ovn-nb(5) Logical_Router options:chassis).
+  const l3gateways = new Map<string, string>();
+  for (const pb of pbs.values()) {
+    if (str(pb, 'type') !== 'l3gateway' || pb.map('options').get('l3gateway-chassis') !== chassisName) continue;
+    l3gateways.set(str(pb, 'logical_port'), str(pb, 'datapath'));
+    claimed.add(pb.uuid);
+  }
   const toRelease: string[] = [];
   for (const pb of pbs.values()) {
     if (pb.optional('chassis') !== chassisUuid || claimed.has(pb.uuid)) continue;
-    // Gateway-type bindings are claimed by other code paths (not ours to release here).
     const type = str(pb, 'type');
-    if (type === '' || type === 'virtual') toRelease.push(pb.uuid);
+    if (type === '' || type === 'virtual' || type === 'l3gateway') toRelease.push(pb.uuid);
   }
 
   // Local datapaths: those of local ports, then across patch ports (router <-> switch).
@@ -138,6 +161,7 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
   };
   for (const v of vifs.values()) add(v.datapath);
   for (const c of containers.values()) add(c.datapath);
+  for (const dp of l3gateways.values()) add(dp);
   const patchesByDp = new Map<string, Row[]>();
   for (const pb of pbs.values()) {
     const t = str(pb, 'type');
@@ -150,13 +174,14 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
   while (queue.length > 0) {
     const dp = queue.shift()!;
     for (const pb of patchesByDp.get(dp) ?? []) {
-      if (str(pb, 'type') === 'l3gateway') continue;
+      // A gateway router is reached only where it is pinned.
+      if (str(pb, 'type') === 'l3gateway' && !l3gateways.has(str(pb, 'logical_port'))) continue;
       const peerName = pb.map('options').get('peer');
       const peer = peerName === undefined ? undefined : byName.get(String(peerName));
       if (peer !== undefined) add(str(peer, 'datapath'));
     }
   }
-  return { vifs, containers, claimed, localDatapaths, toRelease, unknownIfaces };
+  return { vifs, containers, localports, l3gateways, claimed, localDatapaths, toRelease, unknownIfaces };
 }
 
 /**
@@ -251,7 +276,7 @@ export function assignCtZones(ovs: OvsdbClient, bridge: string, b: Bindings): { 
       if (Number.isInteger(n) && n > 0 && n <= MAX_CT_ZONE) stored.set(key.slice(CT_ZONE_PREFIX.length), n);
     }
   }
-  const names: string[] = [...b.vifs.keys(), ...b.containers.keys()];
+  const names: string[] = [...b.vifs.keys(), ...b.containers.keys(), ...b.localports.keys()];
   for (const dp of [...b.localDatapaths].sort()) names.push(`${dp}_dnat`, `${dp}_snat`);
   const zones = new Map<string, number>();
   const used = new Set<number>();

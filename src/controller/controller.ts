@@ -261,7 +261,7 @@ export class Controller {
     const chassisUuid = rows.chassis.uuid;
 
     await syncTunnels(this.ovs, cfg.bridge, desiredTunnels(sb, cfg), this.log);
-    const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid);
+    const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid, cfg.systemId);
     const mappings = parseBridgeMappings(cfg.bridgeMappings);
     await syncLocalnetPatches(this.ovs, desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths), cfg.bridge, this.warn);
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);

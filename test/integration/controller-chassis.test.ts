@@ -86,6 +86,22 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     }
     assert.equal((await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=other')).trim(), '');
 
+    // A gateway router pinned to this chassis: its l3gateway bindings are claimed here; a localport is not.
+    await nb('lr-add', 'gw', '--', 'set', 'Logical_Router', 'gw', `options:chassis=${systemId}`);
+    await nb('lrp-add', 'gw', 'gw-sw', '02:00:00:00:00:aa', '10.0.0.254/24');
+    await nb('lsp-add', 'sw', 'sw-gw', '--', 'lsp-set-type', 'sw-gw', 'router', '--', 'lsp-set-options', 'sw-gw', 'router-port=gw-sw');
+    await nb('lsp-add', 'sw', 'lp', '--', 'lsp-set-type', 'lp', 'localport');
+    await ovs.vsctl('add-port', 'br-int', 'lp', '--', 'set', 'Interface', 'lp', 'type=internal', 'external_ids:iface-id=lp');
+    for (const lp of ['gw-sw', 'sw-gw']) {
+      await waitFor(async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${lp}`)).trim() === chassisUuid, {
+        what: `l3gateway ${lp} claimed (${why()})`,
+      });
+    }
+    await nb('remove', 'Logical_Router', 'gw', 'options', 'chassis');
+    await nb('lr-del', 'gw');
+    await nb('lsp-del', 'sw-gw');
+    assert.equal((await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=lp')).trim(), '');
+
     // A localnet port on a local datapath, mapped to br-phys: a patch pair as ovn-controller names it.
     await ovs.vsctl('add-br', 'br-phys', '--', 'set', 'Bridge', 'br-phys', 'datapath_type=netdev');
     await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-bridge-mappings=physnet1:br-phys');
