@@ -9,6 +9,7 @@ import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createController, ovsRunDir, type Controller, type FlowPipeline } from '../controller/controller.js';
 import { UnixctlServer } from '../controller/unixctl.js';
+import { createOfctlPipeline, type ComputeFlows } from '../controller/pipeline.js';
 
 const VERSION = '0.1.0';
 
@@ -100,17 +101,19 @@ function logger(file: string | undefined): Logger {
 }
 
 /**
- * The flow pipeline, when this build has one (logical flows → OpenFlow and
- * ofctrl); loaded lazily so the OVSDB side runs on its own.
+ * The flow pipeline: ofctrl over the bridge with the lflow → OpenFlow
+ * translation as its flow computation, once this build has that translation
+ * (src/controller/physical.ts, loaded lazily so the OVSDB side runs without it).
  */
 async function loadPipeline(log: (m: string) => void): Promise<FlowPipeline | undefined> {
   try {
-    // A variable specifier: the pipeline module is optional in a build.
-    const specifier = '../controller/pipeline.js';
-    const m = (await import(specifier)) as { createPipeline?: (o: { log: (m: string) => void }) => FlowPipeline };
-    return m.createPipeline?.({ log });
+    // A variable specifier: the translation module is optional in a build.
+    const specifier = '../controller/physical.js';
+    const physical = (await import(specifier)) as { computeTextFlows?: ComputeFlows };
+    if (physical.computeTextFlows === undefined) throw new Error('no computeTextFlows export');
+    return createOfctlPipeline({ compute: physical.computeTextFlows, log });
   } catch (e) {
-    log(`no flow pipeline: ${(e as Error).message}`);
+    log(`no flow translation in this build (${(e as Error).message}): ports are bound but not reported up`);
     return undefined;
   }
 }

@@ -1,0 +1,97 @@
+/**
+ * The controller's flow pipeline over the ovs-ofctl link: on start, the
+ * Geneve option OVN uses (class 0x0102, type 0x80, 4 bytes) is mapped to
+ * `tun_metadata0` (ovn-architecture(7), "Tunnel Encapsulations"); each pass
+ * computes the desired table from the SB and the chassis facts and ofctrl
+ * installs the difference in one bundle. The flow computation is a
+ * dependency: the lflow → OpenFlow translation supplies it.
+ */
+import { spawn } from 'node:child_process';
+import type { OvsdbClient } from '../ovsdb/client.js';
+import type { ChassisFacts, FlowPipeline } from './controller.js';
+import { Ofctrl } from './ofctrl.js';
+import { OfctlLink, type TextFlow } from './ofctl-link.js';
+
+/** Computes the desired OpenFlow table (ovs-ofctl syntax) for one pass. */
+export type ComputeFlows = (sb: OvsdbClient, facts: ChassisFacts) => TextFlow[];
+
+export interface OfctlPipelineOptions {
+  readonly compute: ComputeFlows;
+  /** Environment for ovs-ofctl; OVS_RUNDIR locates `<bridge>.mgmt`. Default: this process's. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Named logger. Default: silent. */
+  readonly log?: (msg: string) => void;
+}
+
+/** The Geneve option that carries OVN's logical ingress and egress ports. */
+export const OVN_GENEVE_TLV = '{class=0x102,type=0x80,len=4}->tun_metadata0';
+
+function ofctl(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ovs-ofctl', ['-O', 'OpenFlow15', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, out, err }));
+  });
+}
+
+/** Maps OVN's Geneve option to tun_metadata0 unless that mapping is already there. */
+export async function ensureGeneveTlv(bridge: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const dump = await ofctl(env, ['dump-tlv-map', bridge]);
+  if (dump.code !== 0) throw new Error(`ovs-ofctl dump-tlv-map: ${dump.err.trim()}`);
+  if (/^\s*0x102\s+0x80\s+4\s+tun_metadata0\s*$/m.test(dump.out)) return;
+  const add = await ofctl(env, ['add-tlv-map', bridge, OVN_GENEVE_TLV]);
+  if (add.code !== 0) throw new Error(`ovs-ofctl add-tlv-map: ${add.err.trim()}`);
+}
+
+export class OfctlPipeline implements FlowPipeline {
+  private ofctrl: Ofctrl<TextFlow> | undefined;
+  private bridge = '';
+  private tlvReady = false;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly log: (m: string) => void;
+
+  constructor(private readonly opts: OfctlPipelineOptions) {
+    this.env = opts.env ?? process.env;
+    this.log = opts.log ?? ((): void => undefined);
+  }
+
+  async start(bridge: string): Promise<void> {
+    this.bridge = bridge;
+    this.ofctrl = new Ofctrl(new OfctlLink({ target: bridge, env: this.env }), { log: this.log });
+  }
+
+  /** Ofctrl's counters (bundles, flows, reconciles). */
+  get stats(): Ofctrl<TextFlow>['stats'] | undefined {
+    return this.ofctrl?.stats;
+  }
+
+  async install(sb: OvsdbClient, facts: ChassisFacts): Promise<{ installedPorts: ReadonlySet<string> } | false> {
+    const o = this.ofctrl;
+    if (o === undefined) return false;
+    if (!this.tlvReady) {
+      await ensureGeneveTlv(this.bridge, this.env);
+      this.tlvReady = true;
+    }
+    // The ports in these facts get their flows with this table.
+    const ports = new Set(facts.bindings.claimed);
+    if (!(await o.install(this.opts.compute(sb, facts)))) return false;
+    return { installedPorts: ports };
+  }
+
+  onWake(): void {
+    // ovs-ofctl connects per call: there is no connection whose return would need a pass.
+  }
+
+  async stop(): Promise<void> {
+    this.ofctrl = undefined;
+  }
+}
+
+/** Factory (the component convention). */
+export function createOfctlPipeline(opts: OfctlPipelineOptions): OfctlPipeline {
+  return new OfctlPipeline(opts);
+}
