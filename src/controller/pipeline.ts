@@ -7,6 +7,8 @@
  * dependency: the lflow → OpenFlow translation supplies it.
  */
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OvsdbClient } from '../ovsdb/client.js';
 import type { ChassisFacts, FlowPipeline } from './controller.js';
 import { Ofctrl } from './ofctrl.js';
@@ -21,6 +23,8 @@ export interface OfctlPipelineOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Named logger. Default: silent. */
   readonly log?: (msg: string) => void;
+  /** How often to check whether ovs-vswitchd was restarted (its management socket recreated), in ms. Default 1000. */
+  readonly restartCheckMs?: number;
 }
 
 /** The Geneve option that carries OVN's logical ingress and egress ports. */
@@ -53,6 +57,10 @@ export class OfctlPipeline implements FlowPipeline {
   private tlvReady = false;
   private readonly env: NodeJS.ProcessEnv;
   private readonly log: (m: string) => void;
+  private readonly wakers: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** Identity of the management socket file: a new one means a new ovs-vswitchd (whose tables start empty). */
+  private socketId: string | undefined;
 
   constructor(private readonly opts: OfctlPipelineOptions) {
     this.env = opts.env ?? process.env;
@@ -62,6 +70,31 @@ export class OfctlPipeline implements FlowPipeline {
   async start(bridge: string): Promise<void> {
     this.bridge = bridge;
     this.ofctrl = new Ofctrl(new OfctlLink({ target: bridge, env: this.env }), { log: this.log });
+    this.socketId = this.mgmtSocketId();
+    this.timer = setInterval(() => this.checkRestart(), this.opts.restartCheckMs ?? 1000);
+    this.timer.unref();
+  }
+
+  private mgmtSocketId(): string | undefined {
+    const dir = this.env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
+    try {
+      const st = statSync(join(dir, `${this.bridge}.mgmt`));
+      return `${st.dev}:${st.ino}:${st.ctimeMs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** After an ovs-vswitchd restart the installed table is read again and the TLV map set up again. */
+  private checkRestart(): void {
+    const id = this.mgmtSocketId();
+    if (id === this.socketId) return;
+    this.socketId = id;
+    if (id === undefined) return;
+    this.log(`${this.bridge}.mgmt changed (ovs-vswitchd restarted?): re-reading the installed flows`);
+    this.ofctrl?.connectionReset();
+    this.tlvReady = false;
+    for (const w of this.wakers) w();
   }
 
   /** Ofctrl's counters (bundles, flows, reconciles). */
@@ -82,11 +115,13 @@ export class OfctlPipeline implements FlowPipeline {
     return { installedPorts: ports };
   }
 
-  onWake(): void {
-    // ovs-ofctl connects per call: there is no connection whose return would need a pass.
+  onWake(fn: () => void): void {
+    this.wakers.push(fn);
   }
 
   async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
     this.ofctrl = undefined;
   }
 }

@@ -114,6 +114,30 @@ test('ports up and ovn-nbctl --wait=hv only once their flows are in br-int; rest
     await ovs.vsctl('add-port', 'br-int', 'p2', '--', 'set', 'Interface', 'p2', 'type=internal', 'external_ids:iface-id=p2');
     await waitFor(async () => (await nb('get', 'Logical_Switch_Port', 'p2', 'up')).trim() === 'true', { what: `p2 up (${why()})` });
     assert.match(await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int', 'table=0'), /set_field:0x2->reg14/);
+
+    // ovs-vswitchd restarted (its flow table and TLV map start empty): the controller reinstalls both.
+    const before = (await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('actions=')).sort();
+    const ctlPath = ovs.vswitchdCtl;
+    await runOk('ovs-appctl', ['-t', ctlPath, 'exit'], { env: ovs.env });
+    await ovs.vswitchd.exited;
+    const pre = ['ip', 'netns', 'exec', ns];
+    const vswitchd2 = await spawnDaemon(
+      pre[0]!,
+      [...pre.slice(1), 'ovs-vswitchd', ovs.dbRemote, `--unixctl=${ctlPath}`, `--log-file=${join(ovs.dir, 'ovs-vswitchd2.log')}`, '--no-chdir', '-vconsole:err'],
+      { name: 'ovs-vswitchd (restarted)', env: { ...ovs.env }, onLine: log, readyWhen: async () => (await runOk('ovs-appctl', ['-t', ctlPath, 'version'], { env: ovs.env }).then(() => true, () => false)) },
+    );
+    try {
+      await waitFor(
+        async () =>
+          JSON.stringify((await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('actions=')).sort()) ===
+          JSON.stringify(before),
+        { what: `flows reinstalled after the ovs-vswitchd restart (${why()})` },
+      );
+      assert.match(await ovs.ofctl('-O', 'OpenFlow15', 'dump-tlv-map', 'br-int'), /0x102\s+0x80\s+4\s+tun_metadata0/);
+    } finally {
+      await runOk('ovs-appctl', ['-t', ctlPath, 'exit', '--cleanup'], { env: ovs.env }).catch(() => undefined);
+      await vswitchd2.stop();
+    }
   } finally {
     await ctl.stop();
     await ovs.stop();
