@@ -89,7 +89,8 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
       unknownIfaces.push(iface.name);
       continue;
     }
-    // Only plain VIFs (and ports whose CMS asked for this chassis) are bound from an iface-id.
+    // Only plain VIFs are bound from an iface-id (virtual ports follow their parent through
+    // pinctrl, gateway ports their options), and only where the CMS asked for this chassis if it asked.
     const type = str(pb, 'type');
     if (type === 'localport') {
       localports.set(id, {
@@ -103,7 +104,7 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
       });
       continue;
     }
-    if (type !== '' && type !== 'virtual') continue;
+    if (type !== '') continue;
     const requested = pb.optional('requested_chassis');
     if (requested !== null && requested !== chassisUuid) continue;
     vifs.set(id, {
@@ -147,7 +148,7 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
   for (const pb of pbs.values()) {
     if (pb.optional('chassis') !== chassisUuid || claimed.has(pb.uuid)) continue;
     const type = str(pb, 'type');
-    if (type === '' || type === 'virtual' || type === 'l3gateway') toRelease.push(pb.uuid);
+    if (type === '' || type === 'l3gateway') toRelease.push(pb.uuid);
   }
 
   // Local datapaths: those of local ports, then across patch ports (router <-> switch).
