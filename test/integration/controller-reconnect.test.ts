@@ -96,6 +96,26 @@ test('ovnts controller reconnects after SB and OVS database restarts and re-regi
     await waitFor(async () => (await owner('p1')) === second, { what: `p1 reclaimed on the fresh SB (${why()})` });
     assert.equal((await sb('--bare', '--columns=name', 'list', 'Chassis_Private')).trim(), systemId);
 
+    // ovn-remote pointed at another SB: the chassis registers there.
+    const sb2File = join(dir, 'sb2.db');
+    const sb2Sock = join(dir, 'sb2.sock');
+    await runOk('ovsdb-tool', ['create', sb2File, SB_SCHEMA]);
+    const sb2 = await spawnDaemon('ovsdb-server', [sb2File, `--remote=punix:${sb2Sock}`, `--unixctl=${join(dir, 'sb2.ctl')}`, '--no-chdir', '-vconsole:err'], {
+      name: 'ovsdb-server(sb2)',
+      onLine: log,
+      readyWhen: () => socketAccepts(sb2Sock),
+    });
+    try {
+      await ovs.vsctl('set', 'Open_vSwitch', '.', `external_ids:ovn-remote=unix:${sb2Sock}`);
+      await waitFor(async () => (await runOk('ovn-sbctl', [`--db=unix:${sb2Sock}`, '--bare', '--columns=name', 'list', 'Chassis'])).trim() === systemId, {
+        what: `chassis on the second SB (${why()})`,
+      });
+      await ovs.vsctl('set', 'Open_vSwitch', '.', `external_ids:ovn-remote=${sbRemote}`);
+      await waitFor(async () => (await runOk('ovs-vsctl', [`--db=${ovs.dbRemote}`, 'get', 'Open_vSwitch', '.', 'external_ids:ovn-remote'], { env: ovs.env })).includes(sbSock));
+    } finally {
+      await sb2.stop();
+    }
+
     // The local OVS database restarted: the controller reconnects and binds a new port.
     const pre = nsPrefix(ns);
     const ovsDbSock = ovs.dbSock;
