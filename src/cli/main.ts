@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   'ovsdb-tool': async () => (await import('./ovsdb-tool.js')).ovsdbTool,
   nbctl: async () => (await import('./nbctl.js')).nbctl,
   sbctl: async () => (await import('./sbctl.js')).sbctl,
+  northd: async () => (await import('./northd.js')).northd,
   controller: async () => (await import('./controller.js')).controller,
 };
 

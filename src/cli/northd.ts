@@ -1,0 +1,134 @@
+/**
+ * `ovnts northd`: the NB → SB translator with ovn-northd(8)'s command line:
+ * `--ovnnb-db=DATABASE --ovnsb-db=DATABASE [--pidfile[=FILE]] [--log-file[=FILE]]
+ * [--unixctl=SOCKET]`, the databases defaulting to `$OVN_NB_DB`/`$OVN_SB_DB` and
+ * then OVN's default sockets. `ovn-appctl -t SOCKET status` answers
+ * "Status: active" or "Status: standby" as ovn-northd does.
+ */
+import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createNorthd } from '../northd/northd.js';
+import { UnixctlServer } from '../controller/unixctl.js';
+
+const PROG = 'ovn-northd';
+
+interface Options {
+  nb: string;
+  sb: string;
+  pidfile: string | undefined;
+  logFile: string | undefined;
+  unixctl: string | undefined;
+}
+
+const USAGE = `${PROG}: OVN northbound management daemon (ovnts)
+usage: ovnts northd [OPTIONS]
+  --ovnnb-db=DATABASE  connect to ovn-nb database at DATABASE (default: $OVN_NB_DB or unix:/var/run/ovn/ovnnb_db.sock)
+  --ovnsb-db=DATABASE  connect to ovn-sb database at DATABASE (default: $OVN_SB_DB or unix:/var/run/ovn/ovnsb_db.sock)
+  --pidfile[=FILE]     write the process id to FILE
+  --log-file[=FILE]    append log messages to FILE
+  --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-northd.PID.ctl)
+`;
+
+function parseArgs(args: string[]): Options | string {
+  const o: Options = {
+    nb: process.env['OVN_NB_DB'] ?? 'unix:/var/run/ovn/ovnnb_db.sock',
+    sb: process.env['OVN_SB_DB'] ?? 'unix:/var/run/ovn/ovnsb_db.sock',
+    pidfile: undefined,
+    logFile: undefined,
+    unixctl: undefined,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (!a.startsWith('-')) throw new Error('non-option arguments not supported with ovn-northd; use --help for usage');
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    const inline = eq < 0 ? undefined : a.slice(eq + 1);
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new Error(`option '${name}' requires an argument`);
+      return v;
+    };
+    switch (name) {
+      case '--ovnnb-db':
+      case '-d':
+        o.nb = value();
+        break;
+      case '--ovnsb-db':
+      case '-D':
+        o.sb = value();
+        break;
+      case '--pidfile':
+        o.pidfile = resolve(inline ?? join(process.env['OVN_RUNDIR'] ?? '.', `${PROG}.pid`));
+        break;
+      case '--log-file':
+        o.logFile = resolve(inline ?? join(process.env['OVN_LOGDIR'] ?? '.', `${PROG}.log`));
+        break;
+      case '--unixctl':
+        o.unixctl = resolve(value());
+        break;
+      case '--no-chdir':
+      case '--monitor':
+      case '--overwrite-pidfile':
+        break;
+      case '-h':
+      case '--help':
+        return USAGE;
+      default:
+        if (/^(-v|--verbose)/.test(name)) break;
+        throw new Error(`unrecognized option '${a}'`);
+    }
+  }
+  return o;
+}
+
+export async function northd(args: string[]): Promise<number> {
+  let o: Options | string;
+  try {
+    o = parseArgs(args);
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (typeof o === 'string') {
+    process.stdout.write(o);
+    return 0;
+  }
+  let seq = 0;
+  const file = o.logFile;
+  const log = (msg: string): void => {
+    const line = `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}|${String(++seq).padStart(5, '0')}|northd|INFO|${msg}\n`;
+    if (file !== undefined) appendFileSync(file, line);
+    else process.stderr.write(line);
+  };
+  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log });
+  const ctl = new UnixctlServer({ path: o.unixctl ?? join(process.env['OVN_RUNDIR'] ?? '/var/run/ovn', `${PROG}.${process.pid}.ctl`), log });
+  let finish: (code: number) => void = () => undefined;
+  const shutdown = (): void => {
+    void (async () => {
+      await n.stop();
+      await ctl.stop();
+      if (o.pidfile !== undefined) {
+        try {
+          unlinkSync(o.pidfile);
+        } catch {
+          // already gone
+        }
+      }
+      finish(0);
+    })();
+  };
+  ctl.register('status', '', 0, 0, () => `Status: ${n.status()}\n`);
+  ctl.register('exit', '', 0, 0, () => {
+    setImmediate(shutdown);
+    return '';
+  });
+  await ctl.start();
+  await n.start();
+  if (o.pidfile !== undefined) writeFileSync(o.pidfile, `${process.pid}\n`);
+  log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
+  return new Promise((done) => {
+    finish = done;
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * Logical router flows (ovn-northd(8) "Logical Router Datapaths") for distributed
+ * routers: admission, neighbour learning, IP input (ARP/ICMP for the router's
+ * own addresses), connected and static routes, ARP resolution and requests.
+ * Every router port also has its EUI-64 IPv6 link-local address, as in OVN.
+ */
+import type * as nb from '../../ovsdb/models/ovn-nb.js';
+import type { AddFlow, NbView } from '../nb-view.js';
+import { stage } from '../stages.js';
+import { ipv4InNet, ipv4Net, linkLocal, normalizeMac, parseLspAddress, solicitedNode, type Ipv4Net } from './addresses.js';
+
+export interface RouterPortNetworks {
+  readonly mac: string;
+  readonly ipv4: readonly Ipv4Net[];
+  readonly lla: string;
+}
+
+export function routerPortNetworks(lrp: nb.Logical_Router_Port): RouterPortNetworks | undefined {
+  const mac = normalizeMac(lrp.mac);
+  if (mac === undefined) return undefined;
+  const ipv4: Ipv4Net[] = [];
+  for (const n of lrp.networks) {
+    const v = ipv4Net(n);
+    if (v !== undefined && n.includes('.')) ipv4.push(v);
+  }
+  return { mac, ipv4, lla: linkLocal(mac) };
+}
+
+function routerPorts(nb: NbView, lr: nb.Logical_Router): Array<{ lrp: nb.Logical_Router_Port; net: RouterPortNetworks }> {
+  const out: Array<{ lrp: nb.Logical_Router_Port; net: RouterPortNetworks }> = [];
+  for (const u of lr.ports) {
+    const lrp = nb.routerPorts.get(u);
+    if (lrp === undefined || lrp.enabled === false) continue;
+    const net = routerPortNetworks(lrp);
+    if (net !== undefined) out.push({ lrp, net });
+  }
+  return out;
+}
+
+const set = (xs: readonly string[]): string => (xs.length === 1 ? (xs[0] as string) : `{${xs.join(', ')}}`);
+
+/** Flows of router `lr` that do not belong to one port. */
+export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow): void {
+  const rps = routerPorts(nb, lr);
+  add(stage('lr_in_admission'), 100, 'vlan.present || eth.src[40]', 'drop;');
+  add(stage('lr_in_admission'), 0, '1', 'drop;');
+
+  add(stage('lr_in_lookup_neighbor'), 100, 'arp.op == 2', 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;');
+  add(stage('lr_in_lookup_neighbor'), 100, 'nd_na', 'reg9[2] = lookup_nd(inport, nd.target, nd.tll); next;');
+  add(stage('lr_in_lookup_neighbor'), 100, 'nd_ns', 'reg9[2] = lookup_nd(inport, ip6.src, nd.sll); next;');
+  add(stage('lr_in_lookup_neighbor'), 0, '1', 'reg9[2] = 1; next;');
+  add(stage('lr_in_learn_neighbor'), 100, 'reg9[2] == 1', 'next;');
+  add(stage('lr_in_learn_neighbor'), 95, 'nd_na && nd.tll == 0', 'put_nd(inport, nd.target, eth.src); next;');
+  add(stage('lr_in_learn_neighbor'), 95, 'nd_ns && (ip6.src == 0 || nd.sll == 0)', 'next;');
+  add(stage('lr_in_learn_neighbor'), 90, 'arp', 'put_arp(inport, arp.spa, arp.sha); next;');
+  add(stage('lr_in_learn_neighbor'), 90, 'nd_na', 'put_nd(inport, nd.target, nd.tll); next;');
+  add(stage('lr_in_learn_neighbor'), 90, 'nd_ns', 'put_nd(inport, ip6.src, nd.sll); next;');
+  add(stage('lr_in_learn_neighbor'), 0, '1', 'drop;');
+
+  const ip = 'lr_in_ip_input' as const;
+  add(stage(ip), 100, 'ip4.src_mcast ||ip4.src == 255.255.255.255 || ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || ip4.src == 0.0.0.0/8 || ip4.dst == 0.0.0.0/8', 'drop;');
+  add(stage(ip), 85, 'arp || nd', 'drop;');
+  add(stage(ip), 84, 'nd_rs || nd_ra', 'next;');
+  add(stage(ip), 83, 'ip6.mcast_rsvd', 'drop;');
+  add(stage(ip), 82, 'ip4.mcast || ip6.mcast', 'drop;');
+  add(stage(ip), 50, 'eth.bcast', 'drop;');
+  add(stage(ip), 32, 'ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)', 'drop;');
+  add(stage(ip), 30, 'ip.ttl == {0, 1}', 'drop;');
+  add(stage(ip), 0, '1', 'next;');
+  const v4 = rps.flatMap((r) => r.net.ipv4.map((n) => n.addr));
+  if (v4.length > 0) {
+    add(stage(ip), 90, `ip4.dst == ${set(v4)} && icmp4.type == 8 && icmp4.code == 0`, 'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ');
+    add(stage(ip), 60, `ip4.dst == {${v4.join(', ')}}`, 'drop;');
+  }
+  const v6 = rps.map((r) => r.net.lla);
+  if (v6.length > 0) {
+    add(stage(ip), 90, `ip6.dst == ${set(v6)} && icmp6.type == 128 && icmp6.code == 0`, 'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ');
+    add(stage(ip), 60, `ip6.dst == {${v6.join(', ')}}`, 'drop;');
+  }
+  for (const a of v4) {
+    const m = `ip4 && ip4.dst == ${a} && !ip.later_frag`;
+    add(stage(ip), 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };');
+    add(stage(ip), 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };');
+    add(stage(ip), 80, `${m} && udp`, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };');
+    add(stage(ip), 70, m, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 2; next; };');
+  }
+  for (const a of v6) {
+    const m = `ip6 && ip6.dst == ${a} && !ip.later_frag`;
+    add(stage(ip), 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };');
+    add(stage(ip), 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };');
+    add(stage(ip), 80, `${m} && udp`, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };');
+    add(stage(ip), 70, m, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 3; next; };');
+  }
+
+  for (const st of ['lr_in_unsnat', 'lr_in_defrag', 'lr_in_lb_aff_check', 'lr_in_dnat', 'lr_in_lb_aff_learn', 'lr_in_ecmp_stateful',
+    'lr_in_nd_ra_options', 'lr_in_nd_ra_response', 'lr_in_chk_pkt_len', 'lr_in_larger_pkts', 'lr_in_gw_redirect',
+    'lr_out_undnat', 'lr_out_post_undnat', 'lr_out_snat', 'lr_out_post_snat', 'lr_out_egr_loop'] as const) {
+    add(stage(st), 0, '1', 'next;');
+  }
+  add(stage('lr_in_ip_routing_pre'), 0, '1', 'reg7 = 0; next;');
+  add(stage('lr_in_ip_routing'), 10550, 'nd_rs || nd_ra', 'drop;');
+  add(stage('lr_in_ip_routing'), 0, '1', 'drop;');
+  for (const st of ['lr_in_ip_routing_ecmp', 'lr_in_policy_ecmp'] as const) {
+    add(stage(st), 150, 'reg8[0..15] == 0', 'next;');
+    add(stage(st), 0, '1', 'drop;');
+  }
+  add(stage('lr_in_policy'), 0, '1', 'reg8[0..15] = 0; next;');
+  add(stage('lr_in_arp_resolve'), 500, 'ip4.mcast || ip6.mcast', 'next;');
+  add(stage('lr_in_arp_resolve'), 1, 'ip4', 'get_arp(outport, reg0); next;');
+  add(stage('lr_in_arp_resolve'), 1, 'ip6', 'get_nd(outport, xxreg0); next;');
+  add(stage('lr_in_arp_resolve'), 0, '1', 'drop;');
+  add(stage('lr_in_arp_request'), 100, 'eth.dst == 00:00:00:00:00:00 && ip4', 'arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };');
+  add(stage('lr_in_arp_request'), 100, 'eth.dst == 00:00:00:00:00:00 && ip6', 'nd_ns { nd.target = xxreg0; output; };');
+  add(stage('lr_in_arp_request'), 0, '1', 'output;');
+  add(stage('lr_out_chk_dnat_local'), 0, '1', 'reg9[4] = 0; next;');
+  add(stage('lr_out_snat'), 120, 'nd_ns', 'next;');
+  add(stage('lr_out_delivery'), 0, '1', 'drop;');
+
+  buildStaticRoutes(nb, lr, rps, add);
+}
+
+/** Static routes: longest prefix first (priority = 3 × prefix length + 1, connected routes + 2). */
+function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<typeof routerPorts>, add: AddFlow): void {
+  for (const u of lr.static_routes) {
+    const r = nb.staticRoutes.get(u);
+    if (r === undefined) continue;
+    const prefix = ipv4Net(r.ip_prefix);
+    const nh = ipv4Net(r.nexthop);
+    if (prefix === undefined || nh === undefined || !r.ip_prefix.includes('.')) continue;
+    // The port: the one named, else the one whose network holds the next hop.
+    const out = r.output_port !== null ? rps.find((p) => p.lrp.name === r.output_port) : rps.find((p) => p.net.ipv4.some((n) => ipv4InNet(nh.addr, n)));
+    if (out === undefined) continue;
+    const src = out.net.ipv4.find((n) => ipv4InNet(nh.addr, n)) ?? out.net.ipv4[0];
+    if (src === undefined) continue;
+    add(
+      stage('lr_in_ip_routing'),
+      prefix.plen * 3 + 1,
+      `ip4.dst == ${prefix.network}/${prefix.plen}`,
+      `ip.ttl--; reg8[0..15] = 0; reg0 = ${nh.addr}; reg1 = ${src.addr}; eth.src = ${out.net.mac}; outport = "${out.lrp.name}"; flags.loopback = 1; next;`,
+      r._uuid,
+    );
+  }
+}
+
+/** Flows owned by one router port. */
+export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.Logical_Router_Port, add: AddFlow): void {
+  if (lrp.enabled === false) return;
+  const net = routerPortNetworks(lrp);
+  if (net === undefined) return;
+  const h = lrp._uuid;
+  const p = lrp.name;
+  const mac = net.mac;
+  add(stage('lr_in_admission'), 50, `eth.dst == ${mac} && inport == "${p}"`, `xreg0[0..47] = ${mac}; next;`, h);
+  add(stage('lr_in_admission'), 50, `eth.mcast && inport == "${p}"`, `xreg0[0..47] = ${mac}; next;`, h);
+  const ip = stage('lr_in_ip_input');
+  for (const n of net.ipv4) {
+    add(stage('lr_in_lookup_neighbor'), 100, `inport == "${p}" && arp.spa == ${n.network}/${n.plen} && arp.op == 1`, 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', h);
+    add(
+      ip,
+      90,
+      `inport == "${p}" && arp.op == 1 && arp.tpa == ${n.addr} && arp.spa == ${n.network}/${n.plen}`,
+      'eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;',
+      h,
+    );
+    add(
+      ip,
+      31,
+      `inport == "${p}" && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
+      `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ip4.dst = ip4.src; ip4.src = ${n.addr} ; ip.ttl = 254; outport = "${p}"; flags.loopback = 1; output; };`,
+      h,
+    );
+    add(
+      stage('lr_in_ip_routing'),
+      n.plen * 3 + 2,
+      `ip4.dst == ${n.network}/${n.plen}`,
+      `ip.ttl--; reg8[0..15] = 0; reg0 = ip4.dst; reg1 = ${n.addr}; eth.src = ${mac}; outport = "${p}"; flags.loopback = 1; next;`,
+      h,
+    );
+  }
+  if (net.ipv4.length > 0) add(ip, 100, `ip4.src == {${net.ipv4.flatMap((n) => [n.addr, n.bcast]).join(', ')}} && reg9[0] == 0`, 'drop;', h);
+  add(ip, 100, `ip6.dst == ${net.lla} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;', h);
+  add(
+    ip,
+    90,
+    `inport == "${p}" && ip6.dst == {${net.lla}, ${solicitedNode(net.lla)}} && nd_ns && nd.target == ${net.lla}`,
+    'nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };',
+    h,
+  );
+  add(
+    stage('lr_in_ip_routing'),
+    194,
+    `inport == "${p}" && ip6.dst == fe80::/64`,
+    `ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = ${net.lla}; eth.src = ${mac}; outport = "${p}"; flags.loopback = 1; next;`,
+    h,
+  );
+  add(stage('lr_out_delivery'), 100, `outport == "${p}"`, 'output;', h);
+  buildArpResolve(nb, lrp, add);
+}
+
+/** Static ARP entries for the addresses of the ports on the switch behind `lrp`. */
+function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, add: AddFlow): void {
+  let peer: nb.Logical_Switch_Port | undefined;
+  for (const sp of nb.switchPorts.values()) {
+    if (sp.type === 'router' && sp.options.get('router-port') === lrp.name && nb.switchOfPort(sp._uuid) !== undefined) {
+      peer = sp;
+      break;
+    }
+  }
+  const ls = peer === undefined ? undefined : nb.switchOfPort(peer._uuid);
+  if (ls === undefined) return;
+  for (const u of ls.ports) {
+    const sp = nb.switchPorts.get(u);
+    if (sp === undefined || sp.type === 'router') continue;
+    for (const entry of sp.addresses) {
+      const a = parseLspAddress(entry);
+      if (a === undefined) continue;
+      for (const ip of a.ipv4) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && reg0 == ${ip}`, `eth.dst = ${a.mac}; next;`, sp._uuid);
+    }
+  }
+}

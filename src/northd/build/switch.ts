@@ -1,0 +1,309 @@
+/**
+ * Logical switch flows (ovn-northd(8) "Logical Switch Datapaths"), as OVN 23.03
+ * writes them: port security through `check_in_port_sec()`/`check_out_port_sec()`
+ * (the controller enforces Port_Binding.port_security), ACLs with conntrack when
+ * the switch has stateful ACLs, the ARP responder, native DHCPv4, L2 lookup.
+ */
+import type * as nb from '../../ovsdb/models/ovn-nb.js';
+import type { AddFlow, NbView } from '../nb-view.js';
+import { stage } from '../stages.js';
+import { LflowError, parseMatch } from '../../lib/lflow/index.js';
+import { ipv4InNet, ipv4Net, linkLocal, normalizeMac, parseLspAddress, type LspAddresses } from './addresses.js';
+import { routerPortNetworks } from './router.js';
+
+const ACL_PRI_OFFSET = 1000;
+const ND_MLD = 'nd || nd_rs || nd_ra || mldv1 || mldv2';
+const ND_ACL = 'nd || nd_ra || nd_rs || mldv1 || mldv2';
+
+/** The ACLs that apply to `ls`: its own and those of port groups holding any of its ports. */
+export function switchAcls(nb: NbView, ls: nb.Logical_Switch): nb.ACL[] {
+  const out: nb.ACL[] = [];
+  const seen = new Set<string>();
+  const add = (u: string): void => {
+    const a = nb.acls.get(u);
+    if (a !== undefined && !seen.has(u)) {
+      seen.add(u);
+      out.push(a);
+    }
+  };
+  for (const u of ls.acls) add(u);
+  const mine = new Set(ls.ports);
+  for (const pg of nb.portGroups.values()) if (pg.ports.some((p) => mine.has(p))) for (const u of pg.acls) add(u);
+  return out;
+}
+
+/** A switch is stateful when any ACL that applies to it is allow-related (or it has load balancers). */
+export function isStateful(nb: NbView, ls: nb.Logical_Switch): boolean {
+  return ls.load_balancer.length > 0 || switchAcls(nb, ls).some((a) => a.action === 'allow-related');
+}
+
+function ports(nb: NbView, ls: nb.Logical_Switch): nb.Logical_Switch_Port[] {
+  const out: nb.Logical_Switch_Port[] = [];
+  for (const u of ls.ports) {
+    const p = nb.switchPorts.get(u);
+    if (p !== undefined) out.push(p);
+  }
+  return out;
+}
+
+/** Facts about a switch's ports that its datapath-level flows depend on. */
+export function switchPortSummary(nb: NbView, ls: nb.Logical_Switch): string {
+  const ps = ports(nb, ls);
+  const unknown = ps.some((p) => p.addresses.includes('unknown'));
+  const routers = ps.filter((p) => p.type === 'router').map((p) => p.name).sort();
+  return `${unknown ? 'U' : ''}|${routers.join(',')}`;
+}
+
+/** Flows of switch `ls` not owned by one port. */
+export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow, refuse: (msg: string) => void = () => {}): void {
+  const stateful = isStateful(nb, ls);
+  const ps = ports(nb, ls);
+  const routerPorts = ps.filter((p) => p.type === 'router');
+  const hasUnknown = ps.some((p) => p.addresses.includes('unknown'));
+
+  add(stage('ls_in_check_port_sec'), 100, 'eth.src[40]', 'drop;');
+  add(stage('ls_in_check_port_sec'), 100, 'vlan.present', 'drop;');
+  add(stage('ls_in_check_port_sec'), 50, '1', 'reg0[15] = check_in_port_sec(); next;');
+  add(stage('ls_in_apply_port_sec'), 50, 'reg0[15] == 1', 'drop;');
+  add(stage('ls_in_apply_port_sec'), 0, '1', 'next;');
+  add(stage('ls_in_lookup_fdb'), 0, '1', 'next;');
+  add(stage('ls_in_put_fdb'), 0, '1', 'next;');
+
+  // Pre-ACL: which packets go through conntrack (reg0[0]) — only on stateful switches.
+  add(stage('ls_in_pre_acl'), 110, 'eth.dst == $svc_monitor_mac', 'next;');
+  add(stage('ls_out_pre_acl'), 110, 'eth.src == $svc_monitor_mac', 'next;');
+  if (stateful) {
+    for (const [st, dir] of [['ls_in_pre_acl', 'inport'], ['ls_out_pre_acl', 'outport']] as const) {
+      add(stage(st), 110, 'eth.mcast', 'next;');
+      for (const rp of routerPorts) add(stage(st), 110, `ip && ${dir} == "${rp.name}"`, 'next;', rp._uuid);
+      add(stage(st), 110, `${ND_MLD} || (udp && udp.src == 546 && udp.dst == 547)`, 'next;');
+      add(stage(st), 100, 'ip', 'reg0[0] = 1; next;');
+    }
+  }
+  add(stage('ls_in_pre_acl'), 0, '1', 'next;');
+  add(stage('ls_out_pre_acl'), 0, '1', 'next;');
+
+  add(stage('ls_in_pre_lb'), 110, 'eth.dst == $svc_monitor_mac', 'next;');
+  add(stage('ls_out_pre_lb'), 110, 'eth.src == $svc_monitor_mac', 'next;');
+  for (const [st, dir] of [['ls_in_pre_lb', 'inport'], ['ls_out_pre_lb', 'outport']] as const) {
+    add(stage(st), 110, 'eth.mcast', 'next;');
+    for (const rp of routerPorts) {
+      // Traffic from the router was already load balanced there; towards it the
+      // switch's conntrack state must not leak into the router's zone.
+      const actions = dir === 'outport' && !stateful ? 'ct_clear; next;' : 'next;';
+      add(stage(st), 110, `ip && ${dir} == "${rp.name}"`, actions, rp._uuid);
+    }
+    add(stage(st), 110, ND_MLD, 'next;');
+    add(stage(st), 110, 'reg0[16] == 1', 'next;');
+    add(stage(st), 0, '1', 'next;');
+  }
+  for (const st of ['ls_in_pre_stateful', 'ls_out_pre_stateful'] as const) {
+    add(stage(st), 110, 'reg0[2] == 1', 'ct_lb_mark;');
+    add(stage(st), 100, 'reg0[0] == 1', 'ct_next;');
+    add(stage(st), 0, '1', 'next;');
+  }
+
+  buildAclFlows(nb, ls, stateful, add, refuse);
+
+  for (const st of ['ls_in_qos_mark', 'ls_in_qos_meter', 'ls_in_lb_aff_check', 'ls_in_lb', 'ls_in_lb_aff_learn',
+    'ls_in_pre_hairpin', 'ls_in_nat_hairpin', 'ls_in_hairpin', 'ls_out_qos_mark', 'ls_out_qos_meter',
+    'ls_in_arp_rsp', 'ls_in_dhcp_options', 'ls_in_dhcp_response', 'ls_in_dns_lookup', 'ls_in_dns_response',
+    'ls_in_external_port'] as const) {
+    add(stage(st), 0, '1', 'next;');
+  }
+  if (stateful) add(stage('ls_in_acl_after_lb'), 65532, 'reg0[17] == 1', 'next;');
+  add(stage('ls_in_acl_after_lb'), 65532, ND_ACL, 'next;');
+  add(stage('ls_in_acl_after_lb'), 0, '1', 'next;');
+  for (const st of ['ls_in_stateful', 'ls_out_stateful'] as const) {
+    add(stage(st), 100, 'reg0[1] == 1 && reg0[13] == 0', 'ct_commit { ct_mark.blocked = 0; }; next;');
+    add(stage(st), 100, 'reg0[1] == 1 && reg0[13] == 1', 'ct_commit { ct_mark.blocked = 0; ct_label.label = reg3; }; next;');
+    add(stage(st), 0, '1', 'next;');
+  }
+
+  add(stage('ls_in_l2_lkup'), 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
+  add(stage('ls_in_l2_lkup'), 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+  add(stage('ls_in_l2_lkup'), 0, '1', 'outport = get_fdb(eth.dst); next;');
+  add(stage('ls_in_l2_unknown'), 50, 'outport == "none"', hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
+  add(stage('ls_in_l2_unknown'), 0, '1', 'output;');
+
+  add(stage('ls_out_check_port_sec'), 100, 'eth.mcast', 'reg0[15] = 0; next;');
+  add(stage('ls_out_check_port_sec'), 0, '1', 'reg0[15] = check_out_port_sec(); next;');
+  add(stage('ls_out_apply_port_sec'), 50, 'reg0[15] == 1', 'drop;');
+  add(stage('ls_out_apply_port_sec'), 0, '1', 'output;');
+}
+
+/**
+ * The error in an ACL's match, in the words of OVN's expression parser, or
+ * undefined when it is valid. ACL matches are written by users: northd refuses a
+ * bad one (no flows for that ACL) and keeps everything else.
+ */
+export function validateAcl(nb: NbView, acl: nb.ACL): string | undefined {
+  const sets = new Map<string, string[]>();
+  for (const a of nb.addressSets.values()) sets.set(a.name, a.addresses);
+  const groups = new Map<string, string[]>();
+  for (const pg of nb.portGroups.values()) groups.set(pg.name, pg.ports.map((u) => nb.switchPorts.get(u)?.name ?? '').filter((x) => x !== ''));
+  try {
+    parseMatch(acl.match, { addressSet: (n) => sets.get(n), portGroup: (n) => groups.get(n) });
+    return undefined;
+  } catch (e) {
+    return e instanceof LflowError ? e.message : String(e);
+  }
+}
+
+function buildAclFlows(nb: NbView, ls: nb.Logical_Switch, stateful: boolean, add: AddFlow, refuse: (msg: string) => void): void {
+  if (!stateful) {
+    add(stage('ls_in_acl_hint'), 65535, '1', 'next;');
+    add(stage('ls_out_acl_hint'), 65535, '1', 'next;');
+    add(stage('ls_in_acl'), 65535, '1', 'next;');
+    add(stage('ls_out_acl'), 65535, '1', 'next;');
+  } else {
+    for (const st of ['ls_in_acl_hint', 'ls_out_acl_hint'] as const) {
+      add(stage(st), 7, 'ct.new && !ct.est', 'reg0[7] = 1; reg0[9] = 1; next;');
+      add(stage(st), 6, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 1', 'reg0[7] = 1; reg0[9] = 1; next;');
+      add(stage(st), 5, '!ct.trk', 'reg0[8] = 1; reg0[9] = 1; next;');
+      add(stage(st), 4, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 0', 'reg0[8] = 1; reg0[10] = 1; next;');
+      add(stage(st), 3, '!ct.est', 'reg0[9] = 1; next;');
+      add(stage(st), 2, 'ct.est && ct_mark.blocked == 1', 'reg0[9] = 1; next;');
+      add(stage(st), 1, 'ct.est && ct_mark.blocked == 0', 'reg0[10] = 1; next;');
+      add(stage(st), 0, '1', 'next;');
+    }
+    add(stage('ls_in_acl'), 65532, '!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0', 'reg0[17] = 1; ct_commit_nat;');
+    add(stage('ls_in_acl'), 65532, 'ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0', 'reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; next;');
+    add(stage('ls_out_acl'), 65532, '!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0', 'ct_commit_nat;');
+    add(stage('ls_out_acl'), 65532, 'ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0', 'next;');
+    for (const st of ['ls_in_acl', 'ls_out_acl'] as const) {
+      add(stage(st), 65532, 'ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1)', 'drop;');
+      add(stage(st), 1, 'ip && !ct.est', 'reg0[1] = 1; next;');
+      add(stage(st), 1, 'ip && ct.est && ct_mark.blocked == 1', 'reg0[1] = 1; next;');
+      add(stage(st), 0, '1', 'next;');
+    }
+    add(stage('ls_in_acl'), 34000, 'eth.dst == $svc_monitor_mac', 'next;');
+    add(stage('ls_out_acl'), 34000, 'eth.src == $svc_monitor_mac', 'next;');
+  }
+  add(stage('ls_in_acl'), 65532, ND_ACL, 'next;');
+  add(stage('ls_out_acl'), 65532, ND_ACL, 'next;');
+
+  for (const acl of switchAcls(nb, ls)) {
+    const error = validateAcl(nb, acl);
+    if (error !== undefined) {
+      refuse(`ACL ${acl._uuid} (${acl.direction} priority ${acl.priority} "${acl.match}"): ${error}; its flows are left out`);
+      continue;
+    }
+    const st = stage(acl.direction === 'from-lport' ? 'ls_in_acl' : 'ls_out_acl');
+    const prio = acl.priority + ACL_PRI_OFFSET;
+    const m = acl.match;
+    const allow = acl.action === 'allow' || acl.action === 'allow-related';
+    if (acl.action === 'allow-stateless') {
+      add(st, prio, m, 'next;', acl._uuid);
+    } else if (!stateful) {
+      add(st, prio, m, allow ? 'next;' : '/* drop */', acl._uuid);
+    } else if (allow) {
+      add(st, prio, `reg0[7] == 1 && (${m})`, 'reg0[1] = 1; next;', acl._uuid);
+      add(st, prio, `reg0[8] == 1 && (${m})`, 'next;', acl._uuid);
+    } else {
+      // drop/reject: a committed connection is marked blocked so its replies stop too.
+      add(st, prio, `reg0[10] == 1 && (${m})`, 'ct_commit { ct_mark.blocked = 1; }; /* drop */', acl._uuid);
+      add(st, prio, `reg0[9] == 1 && (${m})`, '/* drop */', acl._uuid);
+    }
+  }
+}
+
+/** The DHCPv4 options of a port for one of its addresses, or undefined when OVN would not answer. */
+function dhcpv4For(nb: NbView, lsp: nb.Logical_Switch_Port, ip: string): { opts: nb.DHCP_Options; net: ReturnType<typeof ipv4Net> } | undefined {
+  if (lsp.dhcpv4_options === null) return undefined;
+  const opts = nb.dhcpOptions.get(lsp.dhcpv4_options);
+  if (opts === undefined) return undefined;
+  const net = ipv4Net(opts.cidr);
+  if (net === undefined || !ipv4InNet(ip, net)) return undefined;
+  for (const k of ['server_id', 'server_mac', 'lease_time']) if (!opts.options.has(k)) return undefined;
+  return { opts, net };
+}
+
+/** Flows owned by one switch port. */
+export function buildSwitchPortFlows(nb: NbView, ls: nb.Logical_Switch, lsp: nb.Logical_Switch_Port, add: AddFlow): void {
+  const h = lsp._uuid;
+  const name = lsp.name;
+  if (lsp.type === 'router') {
+    buildRouterTypePortFlows(nb, lsp, add);
+    return;
+  }
+  const stateful = isStateful(nb, ls);
+  for (const entry of lsp.addresses) {
+    const a = parseLspAddress(entry);
+    if (a === undefined) continue;
+    if (lsp.enabled !== false) add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${a.mac}`, `outport = "${name}"; output;`, h);
+    if (lsp.type !== '' && lsp.type !== 'localport') continue;
+    buildArpResponder(a, name, h, add);
+    for (const ip of a.ipv4) {
+      const d = dhcpv4For(nb, lsp, ip);
+      if (d === undefined) continue;
+      buildDhcpv4(d.opts, d.net as NonNullable<typeof d.net>, a, ip, name, h, stateful, add);
+    }
+  }
+}
+
+function buildArpResponder(a: LspAddresses, port: string, h: string, add: AddFlow): void {
+  for (const ip of a.ipv4) {
+    // The port's own ARP requests for its address go on to the network (duplicate address detection).
+    add(stage('ls_in_arp_rsp'), 100, `arp.tpa == ${ip} && arp.op == 1 && inport == "${port}"`, 'next;', h);
+    add(
+      stage('ls_in_arp_rsp'),
+      50,
+      `arp.tpa == ${ip} && arp.op == 1`,
+      `eth.dst = eth.src; eth.src = ${a.mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${a.mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`,
+      h,
+    );
+  }
+}
+
+function buildDhcpv4(
+  opts: nb.DHCP_Options,
+  net: NonNullable<ReturnType<typeof ipv4Net>>,
+  a: LspAddresses,
+  ip: string,
+  port: string,
+  h: string,
+  stateful: boolean,
+  add: AddFlow,
+): void {
+  const o = opts.options;
+  const serverId = o.get('server_id') as string;
+  const serverMac = normalizeMac(o.get('server_mac') as string) ?? (o.get('server_mac') as string);
+  const args = new Map<string, string>(o);
+  args.delete('server_mac');
+  if (!args.has('netmask')) args.set('netmask', net.mask);
+  const sorted = [...args].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  const put = [`offerip = ${ip}`, ...sorted.map(([k, v]) => `${k} = ${v}`)].join(', ');
+  const action = `reg0[3] = put_dhcp_opts(${put}); next;`;
+  const from = `inport == "${port}" && eth.src == ${a.mac}`;
+  add(stage('ls_in_dhcp_options'), 100, `${from} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67`, action, h);
+  add(stage('ls_in_dhcp_options'), 100, `${from} && ip4.src == ${ip} && ip4.dst == {${serverId}, 255.255.255.255} && udp.src == 68 && udp.dst == 67`, action, h);
+  add(
+    stage('ls_in_dhcp_response'),
+    100,
+    `${from} && ip4 && udp.src == 68 && udp.dst == 67 && reg0[3]`,
+    `eth.dst = eth.src; eth.src = ${serverMac}; ip4.src = ${serverId}; udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; output;`,
+    h,
+  );
+  add(
+    stage('ls_out_acl'),
+    34000,
+    `outport == "${port}" && eth.src == ${serverMac} && ip4.src == ${serverId} && udp && udp.src == 67 && udp.dst == 68`,
+    stateful ? 'ct_commit; next;' : 'next;',
+    h,
+  );
+}
+
+/** A switch port of type router: ARP/ND for the router's addresses is flooded and also sent to the router. */
+function buildRouterTypePortFlows(nb: NbView, lsp: nb.Logical_Switch_Port, add: AddFlow): void {
+  const h = lsp._uuid;
+  const peer = nb.routerPortByName(lsp.options.get('router-port') ?? '');
+  if (peer === undefined) return;
+  const rp = routerPortNetworks(peer);
+  if (rp === undefined) return;
+  const clone = `clone {outport = "${lsp.name}"; output; }; outport = "_MC_flood_l2"; output;`;
+  for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, clone, h);
+  add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${linkLocal(rp.mac)}`, clone, h);
+  add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', h);
+  add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${rp.mac}`, `outport = "${lsp.name}"; output;`, h);
+}

@@ -1,0 +1,196 @@
+/**
+ * The ovnts northd component (ovn-northd(8)): NB → SB. Every pass computes the SB
+ * it wants from the whole NB and writes the difference in one SB transaction
+ * (desired state, then reconcile); passes are serialised and bursts of NB changes
+ * coalesce into one pass. Only the holder of the SB lock `ovn_northd` writes, so
+ * a second instance stands by until the first goes away.
+ *
+ * After the SB transaction commits, NB_Global.sb_cfg catches up with the nb_cfg
+ * that pass reflected, and hv_cfg with the lowest nb_cfg every chassis reports in
+ * Chassis_Private — the barriers of `ovn-nbctl --wait=sb|hv`. Nested ports' tags
+ * and every port's `up` are written back to the NB.
+ */
+import { OvsdbClient, type RowChange } from '../ovsdb/client.js';
+import { NbSnapshot, NB_TABLES } from './nb-snapshot.js';
+import { allocateTags } from './tags.js';
+import { syncSouthbound } from './sync/southbound.js';
+
+export const NORTHD_LOCK = 'ovn_northd';
+
+export interface NorthdOptions {
+  /** OVN_Northbound remote(s), comma-separated. */
+  readonly nbRemote: string;
+  /** OVN_Southbound remote(s), comma-separated. */
+  readonly sbRemote: string;
+  /** Named logger. Default: silent. */
+  readonly log?: (msg: string) => void;
+}
+
+const SB_TABLES = [
+  'SB_Global', 'DHCP_Options', 'DHCPv6_Options', 'Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow',
+  'Chassis', 'Chassis_Private',
+] as const;
+
+export class Northd {
+  private readonly nb: OvsdbClient;
+  private readonly sb: OvsdbClient;
+  private readonly log: (msg: string) => void;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  /** Ports whose tag_request was seen set (to tell a withdrawn request from none). */
+  private readonly requested = new Set<string>();
+  private readonly withdrawn = new Set<string>();
+  private passes = 0;
+  private readonly refusedSeen = new Set<string>();
+
+  constructor(private readonly opts: NorthdOptions) {
+    this.log = opts.log ?? (() => {});
+    this.nb = new OvsdbClient({ remotes: opts.nbRemote, database: 'OVN_Northbound', tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])), log: (m) => this.log(`nb: ${m}`) });
+    this.sb = new OvsdbClient({ remotes: opts.sbRemote, database: 'OVN_Southbound', tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])), log: (m) => this.log(`sb: ${m}`) });
+  }
+
+  /** `active` when this instance holds the lock and writes the SB, else `standby`. */
+  status(): 'active' | 'standby' {
+    return this.sb.hasLock(NORTHD_LOCK) ? 'active' : 'standby';
+  }
+
+  /** Completed passes (for tests). */
+  get passCount(): number {
+    return this.passes;
+  }
+
+  async start(): Promise<void> {
+    this.nb.on('change', (c) => this.onNbChange(c));
+    this.sb.on('change', () => this.kick());
+    this.sb.on('locked', () => {
+      this.log('lock acquired: this northd is active');
+      this.kick();
+    });
+    this.sb.on('stolen', () => this.log('lock lost: this northd is standing by'));
+    this.sb.on('connected', () => this.kick());
+    this.nb.on('connected', () => this.kick());
+    await Promise.all([this.nb.start(), this.sb.start()]);
+    await this.sb.lock(NORTHD_LOCK);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running?.catch(() => {});
+    await Promise.all([this.nb.stop(), this.sb.stop()]);
+  }
+
+  /** Resolves after a pass that started after this call has finished. */
+  async sync(): Promise<void> {
+    this.kick();
+    while (this.running !== undefined) await this.running.catch(() => {});
+  }
+
+  private onNbChange(changes: readonly RowChange[]): void {
+    for (const c of changes) {
+      if (c.table !== 'Logical_Switch_Port') continue;
+      const had = c.old?.optional('tag_request') ?? null;
+      const has = c.new?.optional('tag_request') ?? null;
+      if (has !== null) {
+        this.requested.add(c.uuid);
+        this.withdrawn.delete(c.uuid);
+      } else if (had !== null || (c.new !== null && this.requested.has(c.uuid))) {
+        this.requested.delete(c.uuid);
+        this.withdrawn.add(c.uuid);
+      }
+    }
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        // Let the rest of a burst of notifications arrive first.
+        await new Promise((r) => setImmediate(r));
+        try {
+          await this.pass();
+        } catch (e) {
+          this.log(`pass failed: ${(e as Error).message}`);
+          if (!this.stopped) await new Promise((r) => setTimeout(r, 200));
+          this.again = !this.stopped;
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async pass(): Promise<void> {
+    if (this.stopped || !this.nb.isConnected || !this.sb.isConnected || !this.sb.hasLock(NORTHD_LOCK)) return;
+    const nbv = new NbSnapshot(this.nb);
+    const nbCfg = Number(nbv.global?.nb_cfg ?? 0);
+    const tags = allocateTags(nbv, this.withdrawn);
+
+    // NB first: the tags (the SB's Port_Binding.tag follows them in the same pass).
+    const nbTxn = this.nb.txn();
+    if (nbv.global === undefined) nbTxn.insert('NB_Global', {});
+    for (const [u, tag] of tags) {
+      const p = nbv.switchPorts.get(u);
+      if (p !== undefined && p.tag !== tag) nbTxn.update('Logical_Switch_Port', u, { tag: tag === null ? ['set', []] : tag });
+    }
+
+    const sbTxn = this.sb.txn();
+    const refuse = (msg: string): void => {
+      if (!this.refusedSeen.has(msg)) {
+        this.refusedSeen.add(msg);
+        this.log(msg);
+      }
+    };
+    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse });
+    if (sbTxn.size > 0) {
+      sbTxn.op({ op: 'assert', lock: NORTHD_LOCK });
+      await sbTxn.commit();
+    }
+    this.passes++;
+
+    // Then what the SB tells the NB: sb_cfg, hv_cfg, ports up.
+    const g = nbv.global;
+    if (g !== undefined) {
+      const now = Date.now();
+      const upd: Record<string, unknown> = {};
+      if (Number(g.sb_cfg) !== nbCfg) Object.assign(upd, { sb_cfg: nbCfg, sb_cfg_timestamp: now });
+      const hv = this.hvCfg(nbCfg);
+      if (Number(g.hv_cfg) !== hv) Object.assign(upd, { hv_cfg: hv, hv_cfg_timestamp: now });
+      if (Object.keys(upd).length > 0) nbTxn.update('NB_Global', g._uuid, upd);
+    }
+    const up = new Map<string, boolean>();
+    for (const pb of this.sb.table('Port_Binding').values()) {
+      up.set(String(pb.scalar('logical_port')), pb.optional('up') === true && pb.optional('chassis') !== null);
+    }
+    for (const p of nbv.switchPorts.values()) {
+      if (nbv.switchOfPort(p._uuid) === undefined) continue;
+      const want = p.type === 'router' ? true : (up.get(p.name) ?? false);
+      if (p.up !== want) nbTxn.update('Logical_Switch_Port', p._uuid, { up: want });
+    }
+    if (nbTxn.size > 0) await nbTxn.commit();
+  }
+
+  /** The lowest nb_cfg the chassis have caught up with (the SB's when there is no chassis). */
+  private hvCfg(sbCfg: number): number {
+    let min: number | undefined;
+    const chassis = new Set<string>();
+    for (const c of this.sb.table('Chassis').values()) chassis.add(String(c.scalar('name')));
+    for (const c of this.sb.table('Chassis_Private').values()) {
+      if (!chassis.has(String(c.scalar('name')))) continue;
+      const v = Number(c.scalar('nb_cfg'));
+      if (min === undefined || v < min) min = v;
+    }
+    return min === undefined ? sbCfg : Math.min(min, sbCfg);
+  }
+}
+
+export function createNorthd(opts: NorthdOptions): Northd {
+  return new Northd(opts);
+}

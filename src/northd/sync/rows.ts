@@ -1,0 +1,71 @@
+/**
+ * Desired rows against replica rows: the minimal insert/update/delete operations
+ * that make a table hold exactly the desired rows (by an identity key), touching
+ * only the columns northd owns — so columns other daemons write (Port_Binding
+ * `chassis`/`up`, written by ovn-controller) are never overwritten.
+ */
+import type { OvsdbClient, Row, Txn } from '../../ovsdb/client.js';
+import { datumEquals, datumFromJson } from '../../ovsdb/datum.js';
+
+/** OVSDB JSON notation builders (RFC 7047 5.1). */
+export const set = (xs: readonly unknown[]): unknown => ['set', xs];
+export const map = (m: ReadonlyMap<string, string> | Readonly<Record<string, string>>): unknown =>
+  ['map', (m instanceof Map ? [...m] : Object.entries(m)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))];
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A reference to an existing row (UUID) or to one inserted in the same transaction (uuid-name). */
+export const ref = (u: string): unknown => (UUID_RE.test(u) ? ['uuid', u] : ['named-uuid', u]);
+export const optional = (v: unknown): unknown => (v === null || v === undefined ? ['set', []] : v);
+
+export interface DesiredRow {
+  /** Column → OVSDB JSON value. */
+  readonly cols: Record<string, unknown>;
+  /** Named-uuid for an inserted row (so other rows in the transaction can refer to it). */
+  readonly uuidName?: string;
+}
+
+function containsNamed(j: unknown): boolean {
+  if (!Array.isArray(j)) return false;
+  if (j[0] === 'named-uuid') return true;
+  return j.some(containsNamed);
+}
+
+/**
+ * Adds to `txn` what makes `table` equal `desired` (key → row). `keyOf` gives the
+ * identity key of an existing row, or undefined for rows that are not northd's.
+ * Returns the UUID (or uuid-name) of each desired key.
+ */
+export function syncTable(
+  client: OvsdbClient,
+  txn: Txn,
+  table: string,
+  desired: ReadonlyMap<string, DesiredRow>,
+  keyOf: (row: Row) => string | undefined,
+): Map<string, string> {
+  const ts = client.schema.tables.get(table);
+  if (ts === undefined) throw new Error(`no table ${table}`);
+  const ids = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const row of client.table(table).values()) {
+    const key = keyOf(row);
+    const want = key === undefined ? undefined : desired.get(key);
+    if (key === undefined || want === undefined || seen.has(key)) {
+      if (key !== undefined) txn.delete(table, row.uuid);
+      continue;
+    }
+    seen.add(key);
+    ids.set(key, row.uuid);
+    const changed: Record<string, unknown> = {};
+    for (const [col, json] of Object.entries(want.cols)) {
+      const c = ts.columns.get(col);
+      if (c === undefined) continue;
+      if (containsNamed(json) || !datumEquals(datumFromJson(json, c.type, { relaxSize: true }), row.get(col))) changed[col] = json;
+    }
+    if (Object.keys(changed).length > 0) txn.update(table, row.uuid, changed);
+  }
+  for (const [key, want] of desired) {
+    if (seen.has(key)) continue;
+    const [, name] = txn.insert(table, want.cols, want.uuidName);
+    ids.set(key, name);
+  }
+  return ids;
+}

@@ -1,0 +1,307 @@
+/**
+ * The southbound state northd wants for one NB state, written as the difference
+ * from the SB it sees (ovn-northd(8), ovn-sb(5)): SB_Global, the DHCP option code
+ * tables, Datapath_Binding per switch and router, Port_Binding per port,
+ * Multicast_Group per switch, and the logical flows. Tunnel keys already in the
+ * SB are kept, so they survive northd restarts and failovers.
+ */
+import { randomBytes } from 'node:crypto';
+import type { OvsdbClient, Row, Txn } from '../../ovsdb/client.js';
+import type * as nb from '../../ovsdb/models/ovn-nb.js';
+import { buildRouterFlows, buildRouterPortFlows, buildSwitchFlows, buildSwitchPortFlows } from '../build/index.js';
+import type { AddFlow, NbView, Uuid } from '../nb-view.js';
+import type { Stage } from '../stages.js';
+import { DHCPV4_CODES, DHCPV6_CODES } from './dhcp-codes.js';
+import { map, optional, ref, set, syncTable, type DesiredRow } from './rows.js';
+
+/** What ovn-controller compares with its own version (SB_Global options:northd_internal_version). */
+export const NORTHD_INTERNAL_VERSION = '23.03.1-20.27.0-70.6';
+/** Largest datapath tunnel key with Geneve (24 bits, less the range OVN keeps for itself). */
+const MAX_DP_KEY = 16711680;
+const MC_FLOOD = 32768;
+const MC_UNKNOWN = 32769;
+const MC_FLOOD_L2 = 32772;
+
+export interface LogicalFlowSpec {
+  readonly datapath: Uuid;
+  readonly stage: Stage;
+  readonly priority: number;
+  readonly match: string;
+  readonly actions: string;
+  readonly hint: Uuid | undefined;
+}
+
+/** Every logical flow for the NB, deduplicated, keyed by datapath + pipeline + table + priority + match + actions. */
+export function buildAllFlows(nbv: NbView, refuse: (msg: string) => void = () => {}): Map<string, LogicalFlowSpec> {
+  const out = new Map<string, LogicalFlowSpec>();
+  const adder = (dp: Uuid): AddFlow => (stage, priority, match, actions, hint) => {
+    const key = flowKey(dp, stage.pipeline, stage.table, priority, match, actions);
+    if (!out.has(key)) out.set(key, { datapath: dp, stage, priority, match, actions, hint });
+  };
+  for (const ls of nbv.switches.values()) {
+    const add = adder(ls._uuid);
+    buildSwitchFlows(nbv, ls, add, refuse);
+    for (const u of ls.ports) {
+      const lsp = nbv.switchPorts.get(u);
+      if (lsp !== undefined) buildSwitchPortFlows(nbv, ls, lsp, add);
+    }
+  }
+  for (const lr of nbv.routers.values()) {
+    const add = adder(lr._uuid);
+    buildRouterFlows(nbv, lr, add);
+    for (const u of lr.ports) {
+      const lrp = nbv.routerPorts.get(u);
+      if (lrp !== undefined) buildRouterPortFlows(nbv, lr, lrp, add);
+    }
+  }
+  return out;
+}
+
+export function flowKey(dp: string, pipeline: string, table: number, priority: number, match: string, actions: string): string {
+  return `${dp}\u0000${pipeline}\u0000${table}\u0000${priority}\u0000${match}\u0000${actions}`;
+}
+
+/** The lowest keys from 1 not in `used`, for `n` new things. */
+function keyAllocator(used: Set<number>, max: number): () => number | undefined {
+  let next = 1;
+  return () => {
+    while (next <= max && used.has(next)) next++;
+    if (next > max) return undefined;
+    used.add(next);
+    return next++;
+  };
+}
+
+function str(row: Row, col: string): string {
+  const v = row.optional(col);
+  return v === null ? '' : String(v);
+}
+
+export interface SbPassInput {
+  readonly nb: NbView;
+  readonly sb: OvsdbClient;
+  /** Nested ports' tags after allocation (NB `tag` for ports not in the map). */
+  readonly tags: ReadonlyMap<Uuid, number | null>;
+  /** NB_Global.nb_cfg this pass reflects. */
+  readonly nbCfg: number;
+  /** Logs a refused NB row (e.g. an ACL whose match does not parse). */
+  readonly refuse?: (msg: string) => void;
+}
+
+/** Adds to `txn` every operation that brings the SB to the state the NB asks for. */
+export function syncSouthbound(txn: Txn, input: SbPassInput): void {
+  const { nb: nbv, sb } = input;
+
+  // --- SB_Global and the option code tables.
+  const globals = [...sb.table('SB_Global').values()];
+  const g = globals[0];
+  const opts = new Map<string, string>(g === undefined ? [] : g.map('options') as Map<string, string>);
+  if (!opts.has('mac_prefix')) {
+    const b = randomBytes(3);
+    b[0] = (b[0] as number) & 0xfe;
+    opts.set('mac_prefix', [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
+  }
+  if (!opts.has('svc_monitor_mac')) {
+    const b = randomBytes(6);
+    b[0] = ((b[0] as number) & 0xfe) | 0x02;
+    opts.set('svc_monitor_mac', [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
+  }
+  opts.set('max_tunid', String(MAX_DP_KEY));
+  opts.set('northd_internal_version', NORTHD_INTERNAL_VERSION);
+  for (const [k, v] of nbv.global?.options ?? []) if (!opts.has(k) || k.startsWith('mac_binding') || k === 'northd_probe_interval') opts.set(k, v);
+  syncTable(sb, txn, 'SB_Global', new Map([['g', { cols: { options: map(opts), nb_cfg: input.nbCfg } }]]), () => 'g');
+  const codes = (list: typeof DHCPV4_CODES): Map<string, DesiredRow> => new Map(list.map(([name, code, type]) => [name, { cols: { name, code, type } }]));
+  syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_CODES), (r) => str(r, 'name'));
+  syncTable(sb, txn, 'DHCPv6_Options', codes(DHCPV6_CODES), (r) => str(r, 'name'));
+
+  // --- Datapaths: one per switch and router, identified by the NB row.
+  const dpKeyOf = (r: Row): string | undefined => {
+    const ids = r.map('external_ids');
+    const ls = ids.get('logical-switch');
+    if (typeof ls === 'string' && nbv.switches.has(ls)) return ls;
+    const lr = ids.get('logical-router');
+    if (typeof lr === 'string' && nbv.routers.has(lr)) return lr;
+    return typeof ls === 'string' || typeof lr === 'string' ? `gone:${r.uuid}` : undefined;
+  };
+  const usedDpKeys = new Set<number>();
+  const existingDpKey = new Map<string, number>();
+  for (const r of sb.table('Datapath_Binding').values()) {
+    const k = dpKeyOf(r);
+    const tk = Number(r.scalar('tunnel_key'));
+    if (k !== undefined && !k.startsWith('gone:') && !existingDpKey.has(k)) {
+      existingDpKey.set(k, tk);
+      usedDpKeys.add(tk);
+    }
+  }
+  const requested = (ids: ReadonlyMap<string, string>, opts2: ReadonlyMap<string, string>): number | undefined => {
+    const v = Number(opts2.get('requested-tnl-key') ?? ids.get('requested-tnl-key') ?? NaN);
+    return Number.isInteger(v) && v > 0 ? v : undefined;
+  };
+  const nextDpKey = keyAllocator(usedDpKeys, MAX_DP_KEY);
+  const wantDps = new Map<string, DesiredRow>();
+  let n = 0;
+  const addDp = (uuid: string, kind: 'logical-switch' | 'logical-router', name: string, other: ReadonlyMap<string, string>): void => {
+    const key = existingDpKey.get(uuid) ?? requested(new Map(), other) ?? nextDpKey();
+    if (key === undefined) return;
+    wantDps.set(uuid, { cols: { external_ids: map({ [kind]: uuid, name }), tunnel_key: key }, uuidName: `dp${n++}` });
+  };
+  for (const ls of nbv.switches.values()) addDp(ls._uuid, 'logical-switch', ls.name, ls.other_config);
+  for (const lr of nbv.routers.values()) addDp(lr._uuid, 'logical-router', lr.name, lr.options);
+  const dpIds = syncTable(sb, txn, 'Datapath_Binding', wantDps, dpKeyOf);
+
+  // --- Port bindings, keyed by logical port name.
+  const sbDpOfNb = new Map<string, string>(); // SB datapath uuid → NB uuid
+  for (const [nbUuid, id] of dpIds) sbDpOfNb.set(id, nbUuid);
+  const usedPortKeys = new Map<string, Set<number>>(); // NB dp → keys
+  const existingPortKey = new Map<string, number>();
+  for (const r of sb.table('Port_Binding').values()) {
+    const dpNb = sbDpOfNb.get(str(r, 'datapath'));
+    if (dpNb === undefined) continue;
+    const name = str(r, 'logical_port');
+    const tk = Number(r.scalar('tunnel_key'));
+    existingPortKey.set(`${dpNb}\u0000${name}`, tk);
+    let s = usedPortKeys.get(dpNb);
+    if (s === undefined) usedPortKeys.set(dpNb, (s = new Set()));
+    s.add(tk);
+  }
+  const portKey = (dpNb: string, name: string): number | undefined => {
+    const k = existingPortKey.get(`${dpNb}\u0000${name}`);
+    if (k !== undefined) return k;
+    let s = usedPortKeys.get(dpNb);
+    if (s === undefined) usedPortKeys.set(dpNb, (s = new Set()));
+    return keyAllocator(s, 32767)();
+  };
+  const wantPorts = new Map<string, DesiredRow>();
+  let pn = 0;
+  const lrpPeer = new Map<string, string>(); // LRP name → LSP name
+  for (const lsp of nbv.switchPorts.values()) {
+    if (lsp.type === 'router' && nbv.switchOfPort(lsp._uuid) !== undefined) {
+      const rp = lsp.options.get('router-port');
+      if (rp !== undefined) lrpPeer.set(rp, lsp.name);
+    }
+  }
+  for (const ls of nbv.switches.values()) {
+    const dp = dpIds.get(ls._uuid);
+    if (dp === undefined) continue;
+    for (const u of ls.ports) {
+      const lsp = nbv.switchPorts.get(u);
+      if (lsp === undefined || wantPorts.has(lsp.name)) continue;
+      const tk = portKey(ls._uuid, lsp.name);
+      if (tk === undefined) continue;
+      wantPorts.set(lsp.name, { cols: portBindingCols(nbv, lsp, ref(dp), tk, input.tags), uuidName: `pb${pn++}` });
+    }
+  }
+  for (const lr of nbv.routers.values()) {
+    const dp = dpIds.get(lr._uuid);
+    if (dp === undefined) continue;
+    for (const u of lr.ports) {
+      const lrp = nbv.routerPorts.get(u);
+      if (lrp === undefined || wantPorts.has(lrp.name)) continue;
+      const tk = portKey(lr._uuid, lrp.name);
+      if (tk === undefined) continue;
+      const peer = lrpPeer.get(lrp.name);
+      wantPorts.set(lrp.name, {
+        cols: {
+          logical_port: lrp.name,
+          datapath: ref(dp),
+          tunnel_key: tk,
+          type: 'patch',
+          mac: set([[lrp.mac, ...lrp.networks].join(' ')]),
+          options: map(peer === undefined ? {} : { peer }),
+          parent_port: optional(null),
+          tag: optional(null),
+          port_security: set([]),
+          external_ids: map({}),
+        },
+        uuidName: `pb${pn++}`,
+      });
+    }
+  }
+  const pbIds = syncTable(sb, txn, 'Port_Binding', wantPorts, (r) => {
+    const dpNb = sbDpOfNb.get(str(r, 'datapath'));
+    const name = str(r, 'logical_port');
+    // A binding that moved to another datapath is replaced (its key belongs to the old one).
+    const want = wantPorts.get(name);
+    if (dpNb === undefined || want === undefined) return `gone:${r.uuid}`;
+    const wantDp = (want.cols['datapath'] as [string, string])[1];
+    return wantDp === str(r, 'datapath') || wantDp.startsWith('dp') ? name : `gone:${r.uuid}`;
+  });
+
+  // --- Multicast groups of each switch.
+  const wantMc = new Map<string, DesiredRow>();
+  for (const ls of nbv.switches.values()) {
+    const dp = dpIds.get(ls._uuid);
+    if (dp === undefined) continue;
+    const all: unknown[] = [];
+    const l2: unknown[] = [];
+    const unknown: unknown[] = [];
+    for (const u of ls.ports) {
+      const lsp = nbv.switchPorts.get(u);
+      const id = lsp === undefined ? undefined : pbIds.get(lsp.name);
+      if (lsp === undefined || id === undefined || lsp.enabled === false) continue;
+      all.push(ref(id));
+      if (lsp.type !== 'router') l2.push(ref(id));
+      if (lsp.addresses.includes('unknown')) unknown.push(ref(id));
+    }
+    const group = (name: string, key: number, ports: unknown[]): void => {
+      wantMc.set(`${ls._uuid}\u0000${name}`, { cols: { datapath: ref(dp), name, tunnel_key: key, ports: set(ports) } });
+    };
+    group('_MC_flood', MC_FLOOD, all);
+    group('_MC_flood_l2', MC_FLOOD_L2, l2);
+    if (unknown.length > 0) group('_MC_unknown', MC_UNKNOWN, unknown);
+  }
+  syncTable(sb, txn, 'Multicast_Group', wantMc, (r) => {
+    const dpNb = sbDpOfNb.get(str(r, 'datapath'));
+    return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}\u0000${str(r, 'name')}`;
+  });
+
+  // --- Logical flows.
+  const flows = buildAllFlows(nbv, input.refuse);
+  const wantFlows = new Map<string, DesiredRow>();
+  for (const [key, f] of flows) {
+    const dp = dpIds.get(f.datapath);
+    if (dp === undefined) continue;
+    const ids: Record<string, string> = { 'stage-name': f.stage.name };
+    if (f.hint !== undefined) ids['stage-hint'] = f.hint.slice(0, 8);
+    wantFlows.set(key, {
+      cols: {
+        logical_datapath: ref(dp),
+        pipeline: f.stage.pipeline,
+        table_id: f.stage.table,
+        priority: f.priority,
+        match: f.match,
+        actions: f.actions,
+        external_ids: map(ids),
+      },
+    });
+  }
+  syncTable(sb, txn, 'Logical_Flow', wantFlows, (r) => {
+    const dpNb = sbDpOfNb.get(str(r, 'logical_datapath'));
+    if (dpNb === undefined) return `gone:${r.uuid}`;
+    return flowKey(dpNb, str(r, 'pipeline'), Number(r.scalar('table_id')), Number(r.scalar('priority')), str(r, 'match'), str(r, 'actions'));
+  });
+}
+
+function portBindingCols(nbv: NbView, lsp: nb.Logical_Switch_Port, dp: unknown, tk: number, tags: ReadonlyMap<Uuid, number | null>): Record<string, unknown> {
+  const tag = tags.has(lsp._uuid) ? (tags.get(lsp._uuid) ?? null) : lsp.tag;
+  let type = lsp.type;
+  let options: Map<string, string> = new Map(lsp.options);
+  if (lsp.type === 'router') {
+    type = 'patch';
+    const rp = lsp.options.get('router-port');
+    options = new Map();
+    if (rp !== undefined && nbv.routerPortByName(rp) !== undefined) options.set('peer', rp);
+  }
+  return {
+    logical_port: lsp.name,
+    datapath: dp,
+    tunnel_key: tk,
+    type,
+    mac: set(lsp.addresses),
+    port_security: set(lsp.port_security),
+    options: map(options),
+    parent_port: optional(lsp.parent_name),
+    tag: optional(lsp.parent_name === null && lsp.type !== 'localnet' ? null : (lsp.type === 'localnet' ? lsp.tag_request : tag)),
+    external_ids: map({}),
+  };
+}
