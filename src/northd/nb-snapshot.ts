@@ -1,10 +1,14 @@
 /**
  * The NB as northd reads it: every table it uses, as typed rows, with the
- * lookups of `NbView`. Built whole from the client's replica (a full pass costs
- * a few milliseconds per thousand rows).
+ * lookups of `NbView`. Built whole from an `OvsdbClient`'s replica (a full pass
+ * costs a few milliseconds per thousand rows), then kept current by `apply()`
+ * from the client's `change` events, indexes included, at a cost proportional
+ * to the changes.
  */
-import type { OvsdbClient } from '../ovsdb/client.js';
+import type { OvsdbClient, RowChange } from '../ovsdb/client.js';
+import type { Row } from '../ovsdb/client/replica.js';
 import { rowToModel } from '../ovsdb/client/model-rows.js';
+import type { DatabaseSchema } from '../ovsdb/schema.js';
 import type * as nb from '../ovsdb/models/ovn-nb.js';
 import type { NbView, Uuid } from './nb-view.js';
 
@@ -13,51 +17,111 @@ export const NB_TABLES = [
   'NB_Global', 'Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port',
   'Logical_Router_Static_Route', 'ACL', 'Port_Group', 'Address_Set', 'DHCP_Options', 'NAT', 'Load_Balancer',
 ] as const;
+export type NbTable = (typeof NB_TABLES)[number];
 
-function table<T extends { _uuid: string }>(client: OvsdbClient, name: string): Map<Uuid, T> {
-  const ts = client.schema.tables.get(name);
-  const out = new Map<Uuid, T>();
-  if (ts === undefined) return out;
-  for (const [uuid, row] of client.table(name)) out.set(uuid, rowToModel<T>(row, ts));
-  return out;
+/** What a snapshot is built from: an `OvsdbClient` after `start()`, or anything shaped like its replica. */
+export interface NbSource {
+  readonly schema: DatabaseSchema;
+  table(name: string): ReadonlyMap<string, Row>;
+}
+
+/** A name → the UUIDs carrying it, in insertion order (names should be unique, but the NB does not enforce it). */
+class NameIndex {
+  private readonly m = new Map<string, Set<Uuid>>();
+  add(name: string, u: Uuid): void {
+    let s = this.m.get(name);
+    if (s === undefined) this.m.set(name, (s = new Set()));
+    s.add(u);
+  }
+  remove(name: string, u: Uuid): void {
+    const s = this.m.get(name);
+    if (s === undefined) return;
+    s.delete(u);
+    if (s.size === 0) this.m.delete(name);
+  }
+  get(name: string): ReadonlySet<Uuid> | undefined {
+    return this.m.get(name);
+  }
+}
+
+/** Which datapath holds each port; a port listed by two datapaths (an insane NB) belongs to the first seen. */
+class Membership<D extends { _uuid: Uuid; ports: string[] }> {
+  private readonly owner = new Map<Uuid, D>();
+  private readonly holders = new Map<Uuid, Set<Uuid>>();
+  constructor(private readonly rows: ReadonlyMap<Uuid, D>) {}
+  add(dp: D): void {
+    for (const p of dp.ports) {
+      let s = this.holders.get(p);
+      if (s === undefined) this.holders.set(p, (s = new Set()));
+      s.add(dp._uuid);
+      if (!this.owner.has(p) || this.owner.get(p)?._uuid === dp._uuid) this.owner.set(p, dp);
+    }
+  }
+  remove(dp: D): void {
+    for (const p of dp.ports) {
+      const s = this.holders.get(p);
+      s?.delete(dp._uuid);
+      if (this.owner.get(p)?._uuid !== dp._uuid) continue;
+      this.owner.delete(p);
+      const next = s === undefined ? undefined : [...s].map((u) => this.rows.get(u)).find((d) => d !== undefined);
+      if (next !== undefined) this.owner.set(p, next);
+      if (s !== undefined && s.size === 0) this.holders.delete(p);
+    }
+  }
+  get(port: Uuid): D | undefined {
+    return this.owner.get(port);
+  }
 }
 
 export class NbSnapshot implements NbView {
-  readonly global: nb.NB_Global | undefined;
-  readonly switches: Map<Uuid, nb.Logical_Switch>;
-  readonly switchPorts: Map<Uuid, nb.Logical_Switch_Port>;
-  readonly routers: Map<Uuid, nb.Logical_Router>;
-  readonly routerPorts: Map<Uuid, nb.Logical_Router_Port>;
-  readonly staticRoutes: Map<Uuid, nb.Logical_Router_Static_Route>;
-  readonly acls: Map<Uuid, nb.ACL>;
-  readonly portGroups: Map<Uuid, nb.Port_Group>;
-  readonly addressSets: Map<Uuid, nb.Address_Set>;
-  readonly dhcpOptions: Map<Uuid, nb.DHCP_Options>;
-  readonly nats: Map<Uuid, nb.NAT>;
-  readonly loadBalancers: Map<Uuid, nb.Load_Balancer>;
-  private readonly lsOfPort = new Map<Uuid, nb.Logical_Switch>();
-  private readonly lrOfPort = new Map<Uuid, nb.Logical_Router>();
-  private readonly lspByName = new Map<string, nb.Logical_Switch_Port>();
-  private readonly lrpByName = new Map<string, nb.Logical_Router_Port>();
+  readonly switches = new Map<Uuid, nb.Logical_Switch>();
+  readonly switchPorts = new Map<Uuid, nb.Logical_Switch_Port>();
+  readonly routers = new Map<Uuid, nb.Logical_Router>();
+  readonly routerPorts = new Map<Uuid, nb.Logical_Router_Port>();
+  readonly staticRoutes = new Map<Uuid, nb.Logical_Router_Static_Route>();
+  readonly acls = new Map<Uuid, nb.ACL>();
+  readonly portGroups = new Map<Uuid, nb.Port_Group>();
+  readonly addressSets = new Map<Uuid, nb.Address_Set>();
+  readonly dhcpOptions = new Map<Uuid, nb.DHCP_Options>();
+  readonly nats = new Map<Uuid, nb.NAT>();
+  readonly loadBalancers = new Map<Uuid, nb.Load_Balancer>();
+  private readonly globals = new Map<Uuid, nb.NB_Global>();
+  private readonly lsOfPort = new Membership(this.switches);
+  private readonly lrOfPort = new Membership(this.routers);
+  private readonly lspNames = new NameIndex();
+  private readonly lrpNames = new NameIndex();
+  private readonly schema: DatabaseSchema;
 
-  constructor(client: OvsdbClient) {
-    this.global = table<nb.NB_Global>(client, 'NB_Global').values().next().value;
-    this.switches = table(client, 'Logical_Switch');
-    this.switchPorts = table(client, 'Logical_Switch_Port');
-    this.routers = table(client, 'Logical_Router');
-    this.routerPorts = table(client, 'Logical_Router_Port');
-    this.staticRoutes = table(client, 'Logical_Router_Static_Route');
-    this.acls = table(client, 'ACL');
-    this.portGroups = table(client, 'Port_Group');
-    this.addressSets = table(client, 'Address_Set');
-    this.dhcpOptions = table(client, 'DHCP_Options');
-    this.nats = table(client, 'NAT');
-    this.loadBalancers = table(client, 'Load_Balancer');
-    for (const ls of this.switches.values()) for (const p of ls.ports) this.lsOfPort.set(p, ls);
-    for (const lr of this.routers.values()) for (const p of lr.ports) this.lrOfPort.set(p, lr);
-    // Only ports that belong to a switch/router exist as far as OVN is concerned.
-    for (const [u, p] of this.switchPorts) if (this.lsOfPort.has(u) && !this.lspByName.has(p.name)) this.lspByName.set(p.name, p);
-    for (const [u, p] of this.routerPorts) if (this.lrOfPort.has(u) && !this.lrpByName.has(p.name)) this.lrpByName.set(p.name, p);
+  constructor(source: NbSource) {
+    this.schema = source.schema;
+    for (const t of NB_TABLES) {
+      if (!this.schema.tables.has(t)) continue;
+      for (const [uuid, row] of source.table(t)) this.put(t, uuid, row);
+    }
+  }
+
+  /** Builds a snapshot of a started client's NB replica. */
+  static of(client: OvsdbClient): NbSnapshot {
+    return new NbSnapshot(client);
+  }
+
+  get global(): nb.NB_Global | undefined {
+    return this.globals.values().next().value;
+  }
+
+  /**
+   * Applies the client's row changes (its `change` event); rows of tables this
+   * view does not hold are ignored. Returns how many changes touched this view.
+   */
+  apply(changes: readonly RowChange[]): number {
+    let n = 0;
+    for (const c of changes) {
+      if (!(NB_TABLES as readonly string[]).includes(c.table) || !this.schema.tables.has(c.table)) continue;
+      n++;
+      this.drop(c.table as NbTable, c.uuid);
+      if (c.new !== null) this.put(c.table as NbTable, c.uuid, c.new);
+    }
+    return n;
   }
 
   switchOfPort(lsp: Uuid): nb.Logical_Switch | undefined {
@@ -66,10 +130,93 @@ export class NbSnapshot implements NbView {
   routerOfPort(lrp: Uuid): nb.Logical_Router | undefined {
     return this.lrOfPort.get(lrp);
   }
+  /** Only ports that a switch holds exist as far as OVN is concerned; first by insertion wins a duplicate name. */
   switchPortByName(name: string): nb.Logical_Switch_Port | undefined {
-    return this.lspByName.get(name);
+    for (const u of this.lspNames.get(name) ?? []) if (this.lsOfPort.get(u) !== undefined) return this.switchPorts.get(u);
+    return undefined;
   }
   routerPortByName(name: string): nb.Logical_Router_Port | undefined {
-    return this.lrpByName.get(name);
+    for (const u of this.lrpNames.get(name) ?? []) if (this.lrOfPort.get(u) !== undefined) return this.routerPorts.get(u);
+    return undefined;
+  }
+
+  private model<T extends { _uuid: string }>(table: NbTable, row: Row): T {
+    return rowToModel<T>(row, this.schema.tables.get(table) as NonNullable<ReturnType<DatabaseSchema['tables']['get']>>);
+  }
+
+  private put(table: NbTable, uuid: Uuid, row: Row): void {
+    switch (table) {
+      case 'NB_Global': this.globals.set(uuid, this.model(table, row)); break;
+      case 'Logical_Switch': {
+        const ls = this.model<nb.Logical_Switch>(table, row);
+        this.switches.set(uuid, ls);
+        this.lsOfPort.add(ls);
+        break;
+      }
+      case 'Logical_Router': {
+        const lr = this.model<nb.Logical_Router>(table, row);
+        this.routers.set(uuid, lr);
+        this.lrOfPort.add(lr);
+        break;
+      }
+      case 'Logical_Switch_Port': {
+        const p = this.model<nb.Logical_Switch_Port>(table, row);
+        this.switchPorts.set(uuid, p);
+        this.lspNames.add(p.name, uuid);
+        break;
+      }
+      case 'Logical_Router_Port': {
+        const p = this.model<nb.Logical_Router_Port>(table, row);
+        this.routerPorts.set(uuid, p);
+        this.lrpNames.add(p.name, uuid);
+        break;
+      }
+      case 'Logical_Router_Static_Route': this.staticRoutes.set(uuid, this.model(table, row)); break;
+      case 'ACL': this.acls.set(uuid, this.model(table, row)); break;
+      case 'Port_Group': this.portGroups.set(uuid, this.model(table, row)); break;
+      case 'Address_Set': this.addressSets.set(uuid, this.model(table, row)); break;
+      case 'DHCP_Options': this.dhcpOptions.set(uuid, this.model(table, row)); break;
+      case 'NAT': this.nats.set(uuid, this.model(table, row)); break;
+      case 'Load_Balancer': this.loadBalancers.set(uuid, this.model(table, row)); break;
+    }
+  }
+
+  private drop(table: NbTable, uuid: Uuid): void {
+    switch (table) {
+      case 'NB_Global': this.globals.delete(uuid); break;
+      case 'Logical_Switch': {
+        const ls = this.switches.get(uuid);
+        if (ls === undefined) break;
+        this.switches.delete(uuid);
+        this.lsOfPort.remove(ls);
+        break;
+      }
+      case 'Logical_Router': {
+        const lr = this.routers.get(uuid);
+        if (lr === undefined) break;
+        this.routers.delete(uuid);
+        this.lrOfPort.remove(lr);
+        break;
+      }
+      case 'Logical_Switch_Port': {
+        const p = this.switchPorts.get(uuid);
+        if (p !== undefined) this.lspNames.remove(p.name, uuid);
+        this.switchPorts.delete(uuid);
+        break;
+      }
+      case 'Logical_Router_Port': {
+        const p = this.routerPorts.get(uuid);
+        if (p !== undefined) this.lrpNames.remove(p.name, uuid);
+        this.routerPorts.delete(uuid);
+        break;
+      }
+      case 'Logical_Router_Static_Route': this.staticRoutes.delete(uuid); break;
+      case 'ACL': this.acls.delete(uuid); break;
+      case 'Port_Group': this.portGroups.delete(uuid); break;
+      case 'Address_Set': this.addressSets.delete(uuid); break;
+      case 'DHCP_Options': this.dhcpOptions.delete(uuid); break;
+      case 'NAT': this.nats.delete(uuid); break;
+      case 'Load_Balancer': this.loadBalancers.delete(uuid); break;
+    }
   }
 }
