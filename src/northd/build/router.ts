@@ -68,15 +68,7 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage(ip), 30, 'ip.ttl == {0, 1}', 'drop;');
   add(stage(ip), 0, '1', 'next;');
   const v4 = rps.flatMap((r) => r.net.ipv4.map((n) => n.addr));
-  if (v4.length > 0) {
-    add(stage(ip), 90, `ip4.dst == ${set(v4)} && icmp4.type == 8 && icmp4.code == 0`, 'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ');
-    add(stage(ip), 60, `ip4.dst == {${v4.join(', ')}}`, 'drop;');
-  }
   const v6 = rps.map((r) => r.net.lla);
-  if (v6.length > 0) {
-    add(stage(ip), 90, `ip6.dst == ${set(v6)} && icmp6.type == 128 && icmp6.code == 0`, 'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ');
-    add(stage(ip), 60, `ip6.dst == {${v6.join(', ')}}`, 'drop;');
-  }
   for (const a of v4) {
     const m = `ip4 && ip4.dst == ${a} && !ip.later_frag`;
     add(stage(ip), 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };');
@@ -135,7 +127,8 @@ function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<ty
     add(
       stage('lr_in_ip_routing'),
       prefix.plen * 3 + 1,
-      `ip4.dst == ${prefix.network}/${prefix.plen}`,
+      // reg7 holds the route table id (0: the main table), set in lr_in_ip_routing_pre.
+      `reg7 == 0 && ip4.dst == ${prefix.network}/${prefix.plen}`,
       `ip.ttl--; reg8[0..15] = 0; reg0 = ${nh.addr}; reg1 = ${src.addr}; eth.src = ${out.net.mac}; outport = "${out.lrp.name}"; flags.loopback = 1; next;`,
       r._uuid,
     );
@@ -153,6 +146,14 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
   add(stage('lr_in_admission'), 50, `eth.dst == ${mac} && inport == "${p}"`, `xreg0[0..47] = ${mac}; next;`, h);
   add(stage('lr_in_admission'), 50, `eth.mcast && inport == "${p}"`, `xreg0[0..47] = ${mac}; next;`, h);
   const ip = stage('lr_in_ip_input');
+  // Echo replies from, and other traffic to, the port's own addresses.
+  const v4 = net.ipv4.map((n) => n.addr);
+  if (v4.length > 0) {
+    add(ip, 90, `ip4.dst == ${set(v4)} && icmp4.type == 8 && icmp4.code == 0`, 'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ', h);
+    add(ip, 60, `ip4.dst == {${v4.join(', ')}}`, 'drop;', h);
+  }
+  add(ip, 90, `ip6.dst == ${net.lla} && icmp6.type == 128 && icmp6.code == 0`, 'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', h);
+  add(ip, 60, `ip6.dst == {${net.lla}}`, 'drop;', h);
   for (const n of net.ipv4) {
     add(stage('lr_in_lookup_neighbor'), 100, `inport == "${p}" && arp.spa == ${n.network}/${n.plen} && arp.op == 1`, 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', h);
     add(

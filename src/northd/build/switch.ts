@@ -8,7 +8,7 @@ import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
 import { stage } from '../stages.js';
 import { LflowError, parseMatch } from '../../lib/lflow/index.js';
-import { ipv4InNet, ipv4Net, linkLocal, normalizeMac, parseLspAddress, type LspAddresses } from './addresses.js';
+import { ipv4InNet, ipv4Net, linkLocal, normalizeMac, parseLspAddress, solicitedNode, type LspAddresses } from './addresses.js';
 import { routerPortNetworks } from './router.js';
 
 const ACL_PRI_OFFSET = 1000;
@@ -51,14 +51,16 @@ export function switchPortSummary(nb: NbView, ls: nb.Logical_Switch): string {
   const ps = ports(nb, ls);
   const unknown = ps.some((p) => p.addresses.includes('unknown'));
   const routers = ps.filter((p) => p.type === 'router').map((p) => p.name).sort();
-  return `${unknown ? 'U' : ''}|${routers.join(',')}`;
+  const localnets = ps.filter((p) => p.type === 'localnet').map((p) => p.name).sort();
+  return `${unknown ? 'U' : ''}|${routers.join(',')}|${localnets.join(',')}`;
 }
 
 /** Flows of switch `ls` not owned by one port. */
 export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow, refuse: (msg: string) => void = () => {}): void {
   const stateful = isStateful(nb, ls);
   const ps = ports(nb, ls);
-  const routerPorts = ps.filter((p) => p.type === 'router');
+  // Router and localnet ports lead out of the switch: traffic through them skips the switch's load balancing.
+  const edgePorts = ps.filter((p) => p.type === 'router' || p.type === 'localnet');
   const hasUnknown = ps.some((p) => p.addresses.includes('unknown'));
 
   add(stage('ls_in_check_port_sec'), 100, 'eth.src[40]', 'drop;');
@@ -75,7 +77,7 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
   if (stateful) {
     for (const [st, dir] of [['ls_in_pre_acl', 'inport'], ['ls_out_pre_acl', 'outport']] as const) {
       add(stage(st), 110, 'eth.mcast', 'next;');
-      for (const rp of routerPorts) add(stage(st), 110, `ip && ${dir} == "${rp.name}"`, 'next;', rp._uuid);
+      for (const rp of edgePorts) add(stage(st), 110, `ip && ${dir} == "${rp.name}"`, 'next;', rp._uuid);
       add(stage(st), 110, `${ND_MLD} || (udp && udp.src == 546 && udp.dst == 547)`, 'next;');
       add(stage(st), 100, 'ip', 'reg0[0] = 1; next;');
     }
@@ -87,7 +89,7 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
   add(stage('ls_out_pre_lb'), 110, 'eth.src == $svc_monitor_mac', 'next;');
   for (const [st, dir] of [['ls_in_pre_lb', 'inport'], ['ls_out_pre_lb', 'outport']] as const) {
     add(stage(st), 110, 'eth.mcast', 'next;');
-    for (const rp of routerPorts) {
+    for (const rp of edgePorts) {
       // Traffic from the router was already load balanced there; towards it the
       // switch's conntrack state must not leak into the router's zone.
       const actions = dir === 'outport' && !stateful ? 'ct_clear; next;' : 'next;';
@@ -151,11 +153,19 @@ export function validateAcl(nb: NbView, acl: nb.ACL): string | undefined {
 }
 
 function buildAclFlows(nb: NbView, ls: nb.Logical_Switch, stateful: boolean, add: AddFlow, refuse: (msg: string) => void): void {
-  if (!stateful) {
+  const acls = switchAcls(nb, ls);
+  if (!stateful && acls.length === 0) {
     add(stage('ls_in_acl_hint'), 65535, '1', 'next;');
     add(stage('ls_out_acl_hint'), 65535, '1', 'next;');
     add(stage('ls_in_acl'), 65535, '1', 'next;');
     add(stage('ls_out_acl'), 65535, '1', 'next;');
+  } else if (!stateful) {
+    add(stage('ls_in_acl_hint'), 0, '1', 'next;');
+    add(stage('ls_out_acl_hint'), 0, '1', 'next;');
+    add(stage('ls_in_acl'), 0, '1', 'next;');
+    add(stage('ls_out_acl'), 0, '1', 'next;');
+    add(stage('ls_in_acl'), 34000, 'eth.dst == $svc_monitor_mac', 'next;');
+    add(stage('ls_out_acl'), 34000, 'eth.src == $svc_monitor_mac', 'next;');
   } else {
     for (const st of ['ls_in_acl_hint', 'ls_out_acl_hint'] as const) {
       add(stage(st), 7, 'ct.new && !ct.est', 'reg0[7] = 1; reg0[9] = 1; next;');
@@ -183,31 +193,40 @@ function buildAclFlows(nb: NbView, ls: nb.Logical_Switch, stateful: boolean, add
   add(stage('ls_in_acl'), 65532, ND_ACL, 'next;');
   add(stage('ls_out_acl'), 65532, ND_ACL, 'next;');
 
-  for (const acl of switchAcls(nb, ls)) {
+  for (const acl of acls) {
     const error = validateAcl(nb, acl);
     if (error !== undefined) {
       refuse(`ACL ${acl._uuid} (${acl.direction} priority ${acl.priority} "${acl.match}"): ${error}; its flows are left out`);
       continue;
     }
-    const st = stage(acl.direction === 'from-lport' ? 'ls_in_acl' : 'ls_out_acl');
+    const ingress = acl.direction === 'from-lport';
+    const st = stage(ingress ? 'ls_in_acl' : 'ls_out_acl');
     const prio = acl.priority + ACL_PRI_OFFSET;
     const m = acl.match;
     const allow = acl.action === 'allow' || acl.action === 'allow-related';
+    // A rejected packet turns around: from-lport continues in the egress pipeline after
+    // its ACLs, to-lport goes back to the ingress L2 lookup (ovn-northd(8) "ACLs").
+    const reject = ingress
+      ? `reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=egress,table=${stage('ls_out_qos_mark').table}); };`
+      : `reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=ingress,table=${stage('ls_in_l2_lkup').table}); };`;
     if (acl.action === 'allow-stateless') {
       add(st, prio, m, 'next;', acl._uuid);
+      if (stateful) add(stage(ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl'), prio, m, 'reg0[16] = 1; next;', acl._uuid);
     } else if (!stateful) {
-      add(st, prio, m, allow ? 'next;' : '/* drop */', acl._uuid);
+      add(st, prio, m, allow ? 'next;' : acl.action === 'reject' ? reject : '/* drop */', acl._uuid);
     } else if (allow) {
       add(st, prio, `reg0[7] == 1 && (${m})`, 'reg0[1] = 1; next;', acl._uuid);
       add(st, prio, `reg0[8] == 1 && (${m})`, 'next;', acl._uuid);
+    } else if (acl.action === 'reject') {
+      add(st, prio, `(reg0[10] == 1) && ${m}`, `ct_commit { ct_mark.blocked = 1; };  ${reject}`, acl._uuid);
+      add(st, prio, `(reg0[9] == 1) && ${m}`, reject, acl._uuid);
     } else {
-      // drop/reject: a committed connection is marked blocked so its replies stop too.
+      // drop: a committed connection is marked blocked so its replies stop too.
       add(st, prio, `reg0[10] == 1 && (${m})`, 'ct_commit { ct_mark.blocked = 1; }; /* drop */', acl._uuid);
       add(st, prio, `reg0[9] == 1 && (${m})`, '/* drop */', acl._uuid);
     }
   }
 }
-
 /** The DHCPv4 options of a port for one of its addresses, or undefined when OVN would not answer. */
 function dhcpv4For(nb: NbView, lsp: nb.Logical_Switch_Port, ip: string): { opts: nb.DHCP_Options; net: ReturnType<typeof ipv4Net> } | undefined {
   if (lsp.dhcpv4_options === null) return undefined;
@@ -227,13 +246,24 @@ export function buildSwitchPortFlows(nb: NbView, ls: nb.Logical_Switch, lsp: nb.
     buildRouterTypePortFlows(nb, lsp, add);
     return;
   }
+  if (lsp.type === 'localnet') {
+    // ARP from the physical network is answered there, not by OVN's responder.
+    add(stage('ls_in_arp_rsp'), 100, `inport == "${name}"`, 'next;', h);
+  }
+  const unknown = lsp.addresses.includes('unknown');
+  if (unknown && lsp.type === '') {
+    // MAC learning (ovn-northd(8) "Lookup and Learn FDB"): a port with unknown addresses may send from any MAC.
+    add(stage('ls_in_lookup_fdb'), 100, `inport == "${name}"`, 'reg0[11] = lookup_fdb(inport, eth.src); next;', h);
+    add(stage('ls_in_put_fdb'), 100, `inport == "${name}" && reg0[11] == 0`, 'put_fdb(inport, eth.src); next;', h);
+  }
   const stateful = isStateful(nb, ls);
   for (const entry of lsp.addresses) {
     const a = parseLspAddress(entry);
     if (a === undefined) continue;
     if (lsp.enabled !== false) add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${a.mac}`, `outport = "${name}"; output;`, h);
     if (lsp.type !== '' && lsp.type !== 'localport') continue;
-    buildArpResponder(a, name, h, add);
+    // A port that may use any address could be elsewhere too: let its owner answer.
+    if (!unknown) buildArpResponder(a, name, h, add);
     for (const ip of a.ipv4) {
       const d = dhcpv4For(nb, lsp, ip);
       if (d === undefined) continue;
@@ -306,4 +336,15 @@ function buildRouterTypePortFlows(nb: NbView, lsp: nb.Logical_Switch_Port, add: 
   add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${linkLocal(rp.mac)}`, clone, h);
   add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', h);
   add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${rp.mac}`, `outport = "${lsp.name}"; output;`, h);
+  // The switch answers ARP/NS for the router's addresses itself (ovn-northd(8) "ARP/ND responder").
+  buildArpResponder({ mac: rp.mac, ipv4: rp.ipv4.map((n) => n.addr), ipv6: [] }, lsp.name, h, add);
+  const nd = `nd_ns && ip6.dst == {${rp.lla}, ${solicitedNode(rp.lla)}} && nd.target == ${rp.lla}`;
+  add(stage('ls_in_arp_rsp'), 100, `${nd} && inport == "${lsp.name}"`, 'next;', h);
+  add(
+    stage('ls_in_arp_rsp'),
+    50,
+    nd,
+    `nd_na_router { eth.src = ${rp.mac}; ip6.src = ${rp.lla}; nd.target = ${rp.lla}; nd.tll = ${rp.mac}; outport = inport; flags.loopback = 1; output; };`,
+    h,
+  );
 }
