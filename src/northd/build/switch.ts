@@ -50,9 +50,16 @@ function ports(nb: NbView, ls: nb.Logical_Switch): nb.Logical_Switch_Port[] {
 export function switchPortSummary(nb: NbView, ls: nb.Logical_Switch): string {
   const ps = ports(nb, ls);
   const unknown = ps.some((p) => p.addresses.includes('unknown'));
-  const routers = ps.filter((p) => p.type === 'router').map((p) => p.name).sort();
+  const others = ps.some((p) => p.type !== 'router');
+  const routers = ps.filter((p) => p.type === 'router').map((p) => `${p.name}=${routerPeerFacts(nb, p)}`).sort();
   const localnets = ps.filter((p) => p.type === 'localnet').map((p) => p.name).sort();
-  return `${unknown ? 'U' : ''}|${routers.join(',')}|${localnets.join(',')}`;
+  return `${unknown ? 'U' : ''}${others ? 'V' : ''}|${routers.join(',')}|${localnets.join(',')}`;
+}
+
+/** What the switch's flows use of a router-type port's peer: its MAC and networks. */
+function routerPeerFacts(nb: NbView, lsp: nb.Logical_Switch_Port): string {
+  const peer = nb.routerPortByName(lsp.options.get('router-port') ?? '');
+  return peer === undefined ? '' : `${peer.mac} ${peer.networks.join(' ')}`;
 }
 
 /** Flows of switch `ls` not owned by one port. */
@@ -124,6 +131,7 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
 
   add(stage('ls_in_l2_lkup'), 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
   add(stage('ls_in_l2_lkup'), 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+  buildRouterArpFlooding(nb, ps, add);
   add(stage('ls_in_l2_lkup'), 0, '1', 'outport = get_fdb(eth.dst); next;');
   add(stage('ls_in_l2_unknown'), 50, 'outport == "none"', hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
   add(stage('ls_in_l2_unknown'), 0, '1', 'output;');
@@ -132,6 +140,29 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
   add(stage('ls_out_check_port_sec'), 0, '1', 'reg0[15] = check_out_port_sec(); next;');
   add(stage('ls_out_apply_port_sec'), 50, 'reg0[15] == 1', 'drop;');
   add(stage('ls_out_apply_port_sec'), 0, '1', 'output;');
+}
+
+/**
+ * ARP requests and NS for a router port's addresses go to the router, and (when the
+ * switch has other ports that may own such an address too) a copy floods the L2
+ * domain; requests the routers send themselves flood without going back to them.
+ */
+function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[], add: AddFlow): void {
+  const others = ps.some((p) => p.type !== 'router');
+  const macs: string[] = [];
+  for (const lsp of ps) {
+    if (lsp.type !== 'router') continue;
+    const peer = nb.routerPortByName(lsp.options.get('router-port') ?? '');
+    const rp = peer === undefined ? undefined : routerPortNetworks(peer);
+    if (rp === undefined) continue;
+    macs.push(rp.mac);
+    const to = others ? `clone {outport = "${lsp.name}"; output; }; outport = "_MC_flood_l2"; output;` : `outport = "${lsp.name}"; output;`;
+    for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, to, lsp._uuid);
+    add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${rp.lla}`, to, lsp._uuid);
+  }
+  if (others && macs.length > 0) {
+    add(stage('ls_in_l2_lkup'), 75, `eth.src == {${macs.join(', ')}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
+  }
 }
 
 /**
@@ -251,6 +282,12 @@ export function buildSwitchPortFlows(nb: NbView, ls: nb.Logical_Switch, lsp: nb.
     add(stage('ls_in_arp_rsp'), 100, `inport == "${name}"`, 'next;', h);
   }
   const unknown = lsp.addresses.includes('unknown');
+  const enabled = lsp.enabled !== false;
+  if (!enabled) {
+    // A disabled port neither sends nor receives (ovn-nb(5) Logical_Switch_Port enabled).
+    add(stage('ls_in_check_port_sec'), 100, `inport == "${name}"`, 'reg0[15] = 1; next;', h);
+    add(stage('ls_in_l2_unknown'), 50, `outport == "${name}"`, 'drop;', h);
+  }
   if (unknown && lsp.type === '') {
     // MAC learning (ovn-northd(8) "Lookup and Learn FDB"): a port with unknown addresses may send from any MAC.
     add(stage('ls_in_lookup_fdb'), 100, `inport == "${name}"`, 'reg0[11] = lookup_fdb(inport, eth.src); next;', h);
@@ -260,7 +297,7 @@ export function buildSwitchPortFlows(nb: NbView, ls: nb.Logical_Switch, lsp: nb.
   for (const entry of lsp.addresses) {
     const a = parseLspAddress(entry);
     if (a === undefined) continue;
-    if (lsp.enabled !== false) add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${a.mac}`, `outport = "${name}"; output;`, h);
+    add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${a.mac}`, enabled ? `outport = "${name}"; output;` : 'drop;', h);
     if (lsp.type !== '' && lsp.type !== 'localport') continue;
     // A port that may use any address could be elsewhere too: let its owner answer.
     if (!unknown) buildArpResponder(a, name, h, add);
@@ -281,6 +318,17 @@ function buildArpResponder(a: LspAddresses, port: string, h: string, add: AddFlo
       50,
       `arp.tpa == ${ip} && arp.op == 1`,
       `eth.dst = eth.src; eth.src = ${a.mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${a.mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`,
+      h,
+    );
+  }
+  for (const ip of a.ipv6) {
+    const ns = `nd_ns && ip6.dst == {${ip}, ${solicitedNode(ip)}} && nd.target == ${ip}`;
+    add(stage('ls_in_arp_rsp'), 100, `${ns} && inport == "${port}"`, 'next;', h);
+    add(
+      stage('ls_in_arp_rsp'),
+      50,
+      ns,
+      `nd_na { eth.src = ${a.mac}; ip6.src = ${ip}; nd.target = ${ip}; nd.tll = ${a.mac}; outport = inport; flags.loopback = 1; output; };`,
       h,
     );
   }
@@ -331,10 +379,6 @@ function buildRouterTypePortFlows(nb: NbView, lsp: nb.Logical_Switch_Port, add: 
   if (peer === undefined) return;
   const rp = routerPortNetworks(peer);
   if (rp === undefined) return;
-  const clone = `clone {outport = "${lsp.name}"; output; }; outport = "_MC_flood_l2"; output;`;
-  for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, clone, h);
-  add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${linkLocal(rp.mac)}`, clone, h);
-  add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', h);
   add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${rp.mac}`, `outport = "${lsp.name}"; output;`, h);
   // The switch answers ARP/NS for the router's addresses itself (ovn-northd(8) "ARP/ND responder").
   buildArpResponder({ mac: rp.mac, ipv4: rp.ipv4.map((n) => n.addr), ipv6: [] }, lsp.name, h, add);

@@ -21,6 +21,12 @@ export interface DesiredRow {
   readonly cols: Record<string, unknown>;
   /** Named-uuid for an inserted row (so other rows in the transaction can refer to it). */
   readonly uuidName?: string;
+  /**
+   * Columns set when the row is new or the column is still empty, never changed
+   * after: their owner is another daemon (Port_Binding `up` starts false and is
+   * the controller's from then on).
+   */
+  readonly initial?: Record<string, unknown>;
 }
 
 function containsNamed(j: unknown): boolean {
@@ -60,11 +66,14 @@ export function syncTable(
       if (c === undefined) continue;
       if (containsNamed(json) || !datumEquals(datumFromJson(json, c.type, { relaxSize: true }), row.get(col))) changed[col] = json;
     }
+    for (const [col, json] of Object.entries(want.initial ?? {})) {
+      if (ts.columns.has(col) && row.get(col).keys.length === 0) changed[col] = json;
+    }
     if (Object.keys(changed).length > 0) txn.update(table, row.uuid, changed);
   }
   for (const [key, want] of desired) {
     if (seen.has(key)) continue;
-    const [, name] = txn.insert(table, want.cols, want.uuidName);
+    const [, name] = txn.insert(table, { ...want.initial, ...want.cols }, want.uuidName);
     ids.set(key, name);
   }
   return ids;

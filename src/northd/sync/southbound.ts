@@ -13,6 +13,7 @@ import type { AddFlow, NbView, Uuid } from '../nb-view.js';
 import type { Stage } from '../stages.js';
 import { DHCPV4_CODES, DHCPV6_CODES } from './dhcp-codes.js';
 import { map, optional, ref, set, syncTable, type DesiredRow } from './rows.js';
+import { parseLspAddress } from '../build/addresses.js';
 
 /** What ovn-controller compares with its own version (SB_Global options:northd_internal_version). */
 export const NORTHD_INTERNAL_VERSION = '23.03.1-20.27.0-70.6';
@@ -188,7 +189,8 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       if (lsp === undefined || wantPorts.has(lsp.name)) continue;
       const tk = portKey(ls._uuid, lsp.name);
       if (tk === undefined) continue;
-      wantPorts.set(lsp.name, { cols: portBindingCols(nbv, lsp, ref(dp), tk, input.tags), uuidName: `pb${pn++}` });
+      // `up` starts false: ovn-controller sets it true only where northd initialised it.
+      wantPorts.set(lsp.name, { cols: portBindingCols(nbv, lsp, ref(dp), tk, input.tags), uuidName: `pb${pn++}`, initial: { up: false } });
     }
   }
   for (const lr of nbv.routers.values()) {
@@ -214,6 +216,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
           external_ids: map({}),
         },
         uuidName: `pb${pn++}`,
+        initial: { up: false },
       });
     }
   }
@@ -254,6 +257,44 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     const dpNb = sbDpOfNb.get(str(r, 'datapath'));
     return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}\u0000${str(r, 'name')}`;
   });
+
+  // --- Address sets (the NB's, each port group's addresses, the service monitor
+  // MAC) and port groups per switch ("<datapath key>_<name>"): what `$name` and
+  // `@name` in matches resolve to on the chassis.
+  const wantAs = new Map<string, DesiredRow>();
+  const asRow = (name: string, addresses: readonly string[]): void => {
+    wantAs.set(name, { cols: { name, addresses: set([...addresses]) } });
+  };
+  for (const a of nbv.addressSets.values()) asRow(a.name, a.addresses);
+  asRow('svc_monitor_mac', [opts.get('svc_monitor_mac') as string]);
+  const wantPg = new Map<string, DesiredRow>();
+  for (const pg of nbv.portGroups.values()) {
+    const v4: string[] = [];
+    const v6: string[] = [];
+    const perDp = new Map<string, string[]>();
+    for (const u of pg.ports) {
+      const lsp = nbv.switchPorts.get(u);
+      const ls = nbv.switchOfPort(u);
+      if (lsp === undefined || ls === undefined) continue;
+      for (const entry of lsp.addresses) {
+        const a = parseLspAddress(entry);
+        if (a !== undefined) {
+          v4.push(...a.ipv4);
+          v6.push(...a.ipv6);
+        }
+      }
+      const key = (wantDps.get(ls._uuid)?.cols['tunnel_key'] as number | undefined) ?? undefined;
+      if (key === undefined) continue;
+      const l = perDp.get(`${key}_${pg.name}`);
+      if (l === undefined) perDp.set(`${key}_${pg.name}`, [lsp.name]);
+      else l.push(lsp.name);
+    }
+    asRow(`${pg.name}_ip4`, v4);
+    asRow(`${pg.name}_ip6`, v6);
+    for (const [name, ps] of perDp) wantPg.set(name, { cols: { name, ports: set(ps) } });
+  }
+  syncTable(sb, txn, 'Address_Set', wantAs, (r) => str(r, 'name'));
+  syncTable(sb, txn, 'Port_Group', wantPg, (r) => str(r, 'name'));
 
   // --- Logical flows.
   const flows = buildAllFlows(nbv, input.refuse);
