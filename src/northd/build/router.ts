@@ -111,27 +111,72 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   buildStaticRoutes(nb, lr, rps, add);
 }
 
-/** Static routes: longest prefix first (priority = 3 × prefix length + 1, connected routes + 2). */
+interface ResolvedRoute {
+  readonly route: nb.Logical_Router_Static_Route;
+  readonly prefix: Ipv4Net;
+  readonly nexthop: string;
+  readonly port: { lrp: nb.Logical_Router_Port; net: RouterPortNetworks };
+  readonly src: Ipv4Net;
+}
+
+/**
+ * Static routes of the main route table, destination-based (ovn-northd(8) "IP
+ * Routing"): longest prefix first (priority = 3 × prefix length + 1; connected
+ * networks get + 2). Routes sharing a prefix form an ECMP group: the routing stage
+ * picks a member with `select()` and lr_in_ip_routing_ecmp sets its next hop.
+ */
 function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<typeof routerPorts>, add: AddFlow): void {
-  for (const u of lr.static_routes) {
+  const groups = new Map<string, ResolvedRoute[]>();
+  // The NB holds routes as a set; OVN walks it in UUID order, which fixes ECMP member ids.
+  for (const u of [...lr.static_routes].sort()) {
     const r = nb.staticRoutes.get(u);
-    if (r === undefined) continue;
+    if (r === undefined || (r.policy ?? 'dst-ip') !== 'dst-ip' || r.route_table !== '') continue;
     const prefix = ipv4Net(r.ip_prefix);
     const nh = ipv4Net(r.nexthop);
     if (prefix === undefined || nh === undefined || !r.ip_prefix.includes('.')) continue;
     // The port: the one named, else the one whose network holds the next hop.
-    const out = r.output_port !== null ? rps.find((p) => p.lrp.name === r.output_port) : rps.find((p) => p.net.ipv4.some((n) => ipv4InNet(nh.addr, n)));
-    if (out === undefined) continue;
-    const src = out.net.ipv4.find((n) => ipv4InNet(nh.addr, n)) ?? out.net.ipv4[0];
+    const port = r.output_port !== null ? rps.find((p) => p.lrp.name === r.output_port) : rps.find((p) => p.net.ipv4.some((n) => ipv4InNet(nh.addr, n)));
+    if (port === undefined) continue;
+    const src = port.net.ipv4.find((n) => ipv4InNet(nh.addr, n)) ?? port.net.ipv4[0];
     if (src === undefined) continue;
+    const key = `${prefix.network}/${prefix.plen}`;
+    const g = groups.get(key) ?? [];
+    groups.set(key, g);
+    if (!g.some((x) => x.nexthop === nh.addr && x.port.lrp.name === port.lrp.name)) g.push({ route: r, prefix, nexthop: nh.addr, port, src });
+  }
+  let ecmpId = 0;
+  for (const g of groups.values()) {
+    const first = g[0] as ResolvedRoute;
+    const match = `reg7 == 0 && ip4.dst == ${first.prefix.network}/${first.prefix.plen}`;
+    const priority = first.prefix.plen * 3 + 1;
+    if (g.length === 1) {
+      // reg7 holds the route table id (0: the main table), set in lr_in_ip_routing_pre.
+      add(
+        stage('lr_in_ip_routing'),
+        priority,
+        match,
+        `ip.ttl--; reg8[0..15] = 0; reg0 = ${first.nexthop}; reg1 = ${first.src.addr}; eth.src = ${first.port.net.mac}; outport = "${first.port.lrp.name}"; flags.loopback = 1; next;`,
+        first.route._uuid,
+      );
+      continue;
+    }
+    ecmpId++;
     add(
       stage('lr_in_ip_routing'),
-      prefix.plen * 3 + 1,
-      // reg7 holds the route table id (0: the main table), set in lr_in_ip_routing_pre.
-      `reg7 == 0 && ip4.dst == ${prefix.network}/${prefix.plen}`,
-      `ip.ttl--; reg8[0..15] = 0; reg0 = ${nh.addr}; reg1 = ${src.addr}; eth.src = ${out.net.mac}; outport = "${out.lrp.name}"; flags.loopback = 1; next;`,
-      r._uuid,
+      priority,
+      match,
+      `ip.ttl--; flags.loopback = 1; reg8[0..15] = ${ecmpId}; reg8[16..31] = select(${g.map((_, i) => i + 1).join(', ')});`,
+      first.route._uuid,
     );
+    g.forEach((m, i) => {
+      add(
+        stage('lr_in_ip_routing_ecmp'),
+        100,
+        `reg8[0..15] == ${ecmpId} && reg8[16..31] == ${i + 1}`,
+        `reg0 = ${m.nexthop}; reg1 = ${m.src.addr}; eth.src = ${m.port.net.mac}; outport = "${m.port.lrp.name}"; next;`,
+        m.route._uuid,
+      );
+    });
   }
 }
 
@@ -211,7 +256,8 @@ function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, add: AddFlow):
   if (ls === undefined) return;
   for (const u of ls.ports) {
     const sp = nb.switchPorts.get(u);
-    if (sp === undefined || sp.type === 'router') continue;
+    // A disabled port cannot receive, so the router does not resolve to it.
+    if (sp === undefined || sp.type === 'router' || sp.enabled === false) continue;
     for (const entry of sp.addresses) {
       const a = parseLspAddress(entry);
       if (a === undefined) continue;
