@@ -13,7 +13,9 @@
 import { OvsdbClient, type RowChange } from '../ovsdb/client.js';
 import { NbSnapshot, NB_TABLES } from './nb-snapshot.js';
 import { allocateTags } from './tags.js';
-import { syncSouthbound } from './sync/southbound.js';
+import { globalOptions, syncSouthbound } from './sync/southbound.js';
+import { datumFromJson, datumEquals } from '../ovsdb/datum.js';
+import { map } from './sync/rows.js';
 
 export const NORTHD_LOCK = 'ovn_northd';
 
@@ -160,6 +162,10 @@ export class Northd {
     if (g !== undefined) {
       const now = Date.now();
       const upd: Record<string, unknown> = {};
+      const opts = map(globalOptions(nbv, this.sb));
+      const col = this.nb.schema.tables.get('NB_Global')?.columns.get('options');
+      const cur = this.nb.row('NB_Global', g._uuid)?.get('options');
+      if (col !== undefined && cur !== undefined && !datumEquals(datumFromJson(opts, col.type), cur)) upd['options'] = opts;
       if (Number(g.sb_cfg) !== nbCfg) Object.assign(upd, { sb_cfg: nbCfg, sb_cfg_timestamp: now });
       const hv = this.hvCfg(nbCfg);
       if (Number(g.hv_cfg) !== hv) Object.assign(upd, { hv_cfg: hv, hv_cfg_timestamp: now });

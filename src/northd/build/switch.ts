@@ -174,7 +174,14 @@ export function validateAcl(nb: NbView, acl: nb.ACL): string | undefined {
   const sets = new Map<string, string[]>();
   for (const a of nb.addressSets.values()) sets.set(a.name, a.addresses);
   const groups = new Map<string, string[]>();
-  for (const pg of nb.portGroups.values()) groups.set(pg.name, pg.ports.map((u) => nb.switchPorts.get(u)?.name ?? '').filter((x) => x !== ''));
+  for (const pg of nb.portGroups.values()) {
+    const members = pg.ports.map((u) => nb.switchPorts.get(u)).filter((p): p is nb.Logical_Switch_Port => p !== undefined);
+    groups.set(pg.name, members.map((p) => p.name));
+    // Every port group also defines the address sets <name>_ip4 and <name>_ip6 (ovn-nb(5) Port_Group).
+    const addrs = members.flatMap((p) => p.addresses.map(parseLspAddress)).filter((a): a is LspAddresses => a !== undefined);
+    if (!sets.has(`${pg.name}_ip4`)) sets.set(`${pg.name}_ip4`, addrs.flatMap((a) => a.ipv4));
+    if (!sets.has(`${pg.name}_ip6`)) sets.set(`${pg.name}_ip6`, addrs.flatMap((a) => a.ipv6));
+  }
   try {
     parseMatch(acl.match, { addressSet: (n) => sets.get(n), portGroup: (n) => groups.get(n) });
     return undefined;

@@ -89,27 +89,37 @@ export interface SbPassInput {
   readonly refuse?: (msg: string) => void;
 }
 
+function randomMac(bytes: number, local: boolean): string {
+  const b = randomBytes(bytes);
+  if (local) b[0] = ((b[0] as number) & 0xfe) | 0x02;
+  else b[0] = (b[0] as number) & 0xfe;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/**
+ * NB_Global `options` with what northd adds (ovn-nb(5) NB_Global options): the MAC
+ * prefix for dynamic addresses and the service monitor MAC, made up once and then
+ * kept (in the NB, or taken back from the SB), the tunnel key limit and the version
+ * ovn-controller checks. The SB_Global options are the same map.
+ */
+export function globalOptions(nbv: NbView, sb: OvsdbClient): Map<string, string> {
+  const opts = new Map<string, string>(nbv.global?.options ?? []);
+  const sbg = [...sb.table('SB_Global').values()][0];
+  const sbOpts = sbg === undefined ? new Map() : (sbg.map('options') as Map<string, string>);
+  for (const [k, bytes, local] of [['mac_prefix', 3, false], ['svc_monitor_mac', 6, true]] as const) {
+    if (!opts.has(k)) opts.set(k, (sbOpts.get(k) as string | undefined) ?? randomMac(bytes, local));
+  }
+  opts.set('max_tunid', String(MAX_DP_KEY));
+  opts.set('northd_internal_version', NORTHD_INTERNAL_VERSION);
+  return opts;
+}
+
 /** Adds to `txn` every operation that brings the SB to the state the NB asks for. */
 export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   const { nb: nbv, sb } = input;
 
   // --- SB_Global and the option code tables.
-  const globals = [...sb.table('SB_Global').values()];
-  const g = globals[0];
-  const opts = new Map<string, string>(g === undefined ? [] : g.map('options') as Map<string, string>);
-  if (!opts.has('mac_prefix')) {
-    const b = randomBytes(3);
-    b[0] = (b[0] as number) & 0xfe;
-    opts.set('mac_prefix', [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
-  }
-  if (!opts.has('svc_monitor_mac')) {
-    const b = randomBytes(6);
-    b[0] = ((b[0] as number) & 0xfe) | 0x02;
-    opts.set('svc_monitor_mac', [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
-  }
-  opts.set('max_tunid', String(MAX_DP_KEY));
-  opts.set('northd_internal_version', NORTHD_INTERNAL_VERSION);
-  for (const [k, v] of nbv.global?.options ?? []) if (!opts.has(k) || k.startsWith('mac_binding') || k === 'northd_probe_interval') opts.set(k, v);
+  const opts = globalOptions(nbv, sb);
   syncTable(sb, txn, 'SB_Global', new Map([['g', { cols: { options: map(opts), nb_cfg: input.nbCfg } }]]), () => 'g');
   const codes = (list: typeof DHCPV4_CODES): Map<string, DesiredRow> => new Map(list.map(([name, code, type]) => [name, { cols: { name, code, type } }]));
   syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_CODES), (r) => str(r, 'name'));
