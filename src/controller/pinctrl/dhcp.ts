@@ -1,0 +1,153 @@
+/**
+ * pinctrl's answer to `put_dhcp_opts` (ovn-sb(5) "put_dhcp_opts";
+ * ovn-architecture(7) "Native OVN services"): the DHCP request that OVS sent
+ * up in a packet-in becomes the reply in place, and the result bit tells the
+ * later logical flows (ls_in_dhcp_response) to swap addresses and send it
+ * back to the port. Those flows set eth.dst, eth.src, ip4.src and the UDP
+ * ports; pinctrl sets everything else, as the real ovn-controller 23.03 does
+ * (compared frame for frame by test/compat/pinctrl-real.test.ts):
+ *
+ * - DHCPDISCOVER → DHCPOFFER with yiaddr = offerip.
+ * - DHCPREQUEST → DHCPACK when the requested address (option 50, else
+ *   ciaddr) is offerip, DHCPNAK otherwise.
+ * - DHCPINFORM → DHCPACK without yiaddr and without lease time, T1, T2
+ *   (RFC 2131 section 4.3.5).
+ * - DHCPRELEASE, DHCPDECLINE → no reply: the packet goes on unchanged with
+ *   the result bit 0.
+ * - The reply copies the request's Ethernet header (VLAN tags kept), IP
+ *   header (with new length and checksum, destination offerip, or
+ *   255.255.255.255 for a NAK or when the client set the broadcast flag) and
+ *   UDP ports (checksum 0); the BOOTP fixed part is the request's with op 2
+ *   and yiaddr; options are the message type, then the configured options in
+ *   the action's order, then 4 zero bytes, the end option and 4 zero bytes
+ *   (the reply's option area is as large as the real one's).
+ */
+import { parseEthernet, ETH_TYPE, writeEthernet } from '../../lib/packet/ethernet.js';
+import { IP_PROTO, parseIpv4, writeIpv4Header, ipv4HeaderLength } from '../../lib/packet/ipv4.js';
+import { parseUdp, writeUdp } from '../../lib/packet/udp.js';
+import {
+  BOOTP_OP,
+  DHCP_BROADCAST_FLAG,
+  DHCP_FIXED_LEN,
+  DHCP_MSG,
+  DHCP_PORT,
+  dhcpMessageType,
+  dhcpOption,
+  encodeDhcpOptions,
+  parseDhcp,
+  writeDhcpFixed,
+  type DhcpOption,
+} from '../../lib/packet/dhcp.js';
+import { readIpv4 } from '../../lib/packet/addr.js';
+import { DHCP_OPT } from './dhcp-options.js';
+import { decodeUserdata, type DecodedUserdata, type DhcpOptionTlv } from './userdata.js';
+import { drop, dropFromError, type Drop } from './drop.js';
+
+export interface PutDhcpOptsUserdata {
+  readonly offerIp: number;
+  readonly options: readonly DhcpOptionTlv[];
+}
+
+export interface DhcpAnswer {
+  /** The frame to resume with: the reply, or the request unchanged when `result` is false. */
+  readonly reply: Uint8Array;
+  /** The value for the action's result bit. */
+  readonly result: boolean;
+  /** The request's and the reply's DHCP message types (reply undefined when none is sent). */
+  readonly requestType: number;
+  readonly replyType: number | undefined;
+}
+
+const BROADCAST_IP = 0xffffffff;
+
+/** Options a DHCPINFORM reply leaves out: the client already has its address. */
+const INFORM_OMITTED: ReadonlySet<number> = new Set([DHCP_OPT.LEASE_TIME, DHCP_OPT.T1, DHCP_OPT.T2]);
+
+/**
+ * Answers a DHCPv4 request for `put_dhcp_opts`. `userdata` is the action's
+ * controller userdata (bytes or decoded). Never throws: malformed input
+ * yields a Drop with a reason for the daemon's counters.
+ */
+export function answerPutDhcpOpts(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutDhcpOptsUserdata): DhcpAnswer | Drop {
+  try {
+    return answer(frame, userdata);
+  } catch (e) {
+    return dropFromError(e);
+  }
+}
+
+function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutDhcpOptsUserdata): DhcpAnswer | Drop {
+  let ud: PutDhcpOptsUserdata;
+  if (userdata instanceof Uint8Array) {
+    const d = decodeUserdata(userdata);
+    if (d.opcode !== 'put_dhcp_opts' || !('offerIp' in d)) return drop('bad-userdata', `userdata opcode ${String(d.opcode)} is not put_dhcp_opts`);
+    ud = d;
+  } else if ('offerIp' in userdata) {
+    ud = userdata;
+  } else {
+    return drop('bad-userdata', `userdata opcode ${String(userdata.opcode)} is not put_dhcp_opts`);
+  }
+
+  const eth = parseEthernet(frame);
+  if (eth.header.ethType !== ETH_TYPE.IPV4) return drop('unexpected-packet', `EtherType 0x${eth.header.ethType.toString(16)} is not IPv4`);
+  const ip = parseIpv4(frame, eth.headerLength);
+  if (ip.header.protocol !== IP_PROTO.UDP) return drop('unexpected-packet', `IP protocol ${ip.header.protocol} is not UDP`);
+  if (ip.header.mf || ip.header.fragOffset !== 0) return drop('unexpected-packet', 'IP fragment');
+  const udpOffset = eth.headerLength + ip.headerLength;
+  const udp = parseUdp(frame.subarray(0, eth.headerLength + ip.totalLength), udpOffset);
+  if (udp.header.dstPort !== DHCP_PORT.SERVER) return drop('unexpected-packet', `UDP destination port ${udp.header.dstPort} is not 67`);
+  const dhcpOffset = udpOffset + 8;
+  const req = parseDhcp(frame, dhcpOffset, udp.length - 8);
+  if (req.op !== BOOTP_OP.REQUEST) return drop('not-a-dhcp-request', `BOOTP op ${req.op} is not BOOTREQUEST`);
+  const type = dhcpMessageType(req);
+  if (type === undefined) return drop('not-a-dhcp-request', 'no DHCP message type option');
+
+  let replyType: number;
+  let yiaddr = ud.offerIp;
+  switch (type) {
+    case DHCP_MSG.DISCOVER:
+      replyType = DHCP_MSG.OFFER;
+      break;
+    case DHCP_MSG.REQUEST: {
+      const requested = dhcpOption(req, DHCP_OPT.REQUESTED_IP);
+      const addr = requested !== undefined && requested.length === 4 ? readIpv4(requested, 0) : req.ciaddr;
+      replyType = addr === ud.offerIp ? DHCP_MSG.ACK : DHCP_MSG.NAK;
+      if (replyType === DHCP_MSG.NAK) yiaddr = 0;
+      break;
+    }
+    case DHCP_MSG.INFORM:
+      replyType = DHCP_MSG.ACK;
+      yiaddr = 0;
+      break;
+    case DHCP_MSG.RELEASE:
+    case DHCP_MSG.DECLINE:
+      return { reply: frame, result: false, requestType: type, replyType: undefined };
+    default:
+      return drop('unsupported-message-type', `DHCP message type ${type}`);
+  }
+
+  let configured: readonly DhcpOption[] = ud.options;
+  if (type === DHCP_MSG.INFORM) configured = configured.filter((o) => !INFORM_OMITTED.has(o.code));
+  if (replyType === DHCP_MSG.NAK) configured = configured.filter((o) => o.code === DHCP_OPT.SERVER_ID);
+  const opts = encodeDhcpOptions([{ code: DHCP_OPT.MESSAGE_TYPE, data: Uint8Array.of(replyType) }, ...configured]);
+  // 4 zero bytes, end, 4 zero bytes: the real reply's option area.
+  const dhcpLen = DHCP_FIXED_LEN + 4 + opts.length + 9;
+
+  const ipHeader = {
+    ...ip.header,
+    mf: false,
+    fragOffset: 0,
+    dst: replyType === DHCP_MSG.NAK || (req.flags & DHCP_BROADCAST_FLAG) !== 0 ? BROADCAST_IP : ud.offerIp,
+  };
+  const ipHl = ipv4HeaderLength(ipHeader);
+  const out = new Uint8Array(eth.headerLength + ipHl + 8 + dhcpLen);
+  writeEthernet(out, 0, eth.header);
+  const udpAt = eth.headerLength + ipHl;
+  writeIpv4Header(out, eth.headerLength, ipHeader, 8 + dhcpLen);
+  const dhcp = new Uint8Array(dhcpLen);
+  writeDhcpFixed(dhcp, 0, { ...req, op: BOOTP_OP.REPLY, yiaddr });
+  dhcp.set(opts, DHCP_FIXED_LEN + 4);
+  dhcp[DHCP_FIXED_LEN + 4 + opts.length + 4] = DHCP_OPT.END;
+  writeUdp(out, udpAt, udp.header, dhcp);
+  return { reply: out, result: true, requestType: type, replyType };
+}
