@@ -77,3 +77,31 @@ export function normalizeMac(mac: string): string | undefined {
   const m = parseMac(mac);
   return m === undefined ? undefined : formatMac(m);
 }
+
+export interface Ipv6Net {
+  readonly addr: string;
+  readonly plen: number;
+  /** The prefix, e.g. `fd00:6::`. */
+  readonly network: string;
+}
+
+const MASK128 = (1n << 128n) - 1n;
+
+/** An IPv6 `addr/plen` (plen defaults to 128). */
+export function ipv6Net(text: string): Ipv6Net | undefined {
+  const [a, p] = text.split('/');
+  const v = parseIpv6(a ?? '');
+  const plen = p === undefined ? 128 : Number(p);
+  if (v === undefined || !Number.isInteger(plen) || plen < 0 || plen > 128) return undefined;
+  const mask = plen === 0 ? 0n : (MASK128 << BigInt(128 - plen)) & MASK128;
+  return { addr: formatIpv6(v), plen, network: formatIpv6(v & mask) };
+}
+
+/** An IPv6 address inside `net`. */
+export function ipv6InNet(addr: string, net: Ipv6Net): boolean {
+  const a = parseIpv6(addr);
+  const n = parseIpv6(net.network);
+  if (a === undefined || n === undefined) return false;
+  const mask = net.plen === 0 ? 0n : (MASK128 << BigInt(128 - net.plen)) & MASK128;
+  return (a & mask) === n;
+}

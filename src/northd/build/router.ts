@@ -7,11 +7,13 @@
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
 import { stage } from '../stages.js';
-import { ipv4InNet, ipv4Net, linkLocal, normalizeMac, parseLspAddress, solicitedNode, type Ipv4Net } from './addresses.js';
+import { ipv4InNet, ipv4Net, ipv6InNet, ipv6Net, linkLocal, normalizeMac, parseLspAddress, solicitedNode, type Ipv4Net, type Ipv6Net } from './addresses.js';
 
 export interface RouterPortNetworks {
   readonly mac: string;
   readonly ipv4: readonly Ipv4Net[];
+  /** Global (configured) IPv6 networks; the link-local address is `lla`. */
+  readonly ipv6: readonly Ipv6Net[];
   readonly lla: string;
 }
 
@@ -19,11 +21,19 @@ export function routerPortNetworks(lrp: nb.Logical_Router_Port): RouterPortNetwo
   const mac = normalizeMac(lrp.mac);
   if (mac === undefined) return undefined;
   const ipv4: Ipv4Net[] = [];
+  const ipv6: Ipv6Net[] = [];
   for (const n of lrp.networks) {
-    const v = ipv4Net(n);
-    if (v !== undefined && n.includes('.')) ipv4.push(v);
+    const v = n.includes(':') ? undefined : ipv4Net(n);
+    if (v !== undefined) ipv4.push(v);
+    const v6 = n.includes(':') ? ipv6Net(n) : undefined;
+    if (v6 !== undefined) ipv6.push(v6);
   }
-  return { mac, ipv4, lla: linkLocal(mac) };
+  return { mac, ipv4, ipv6, lla: linkLocal(mac) };
+}
+
+/** Every IPv6 address of a router port: the configured ones, then the link-local one. */
+export function routerPortIpv6(net: RouterPortNetworks): string[] {
+  return [...net.ipv6.map((n) => n.addr), net.lla];
 }
 
 function routerPorts(nb: NbView, lr: nb.Logical_Router): Array<{ lrp: nb.Logical_Router_Port; net: RouterPortNetworks }> {
@@ -68,7 +78,7 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage(ip), 30, 'ip.ttl == {0, 1}', 'drop;');
   add(stage(ip), 0, '1', 'next;');
   const v4 = rps.flatMap((r) => r.net.ipv4.map((n) => n.addr));
-  const v6 = rps.map((r) => r.net.lla);
+  const v6 = rps.flatMap((r) => routerPortIpv6(r.net));
   for (const a of v4) {
     const m = `ip4 && ip4.dst == ${a} && !ip.later_frag`;
     add(stage(ip), 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };');
@@ -197,8 +207,25 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     add(ip, 90, `ip4.dst == ${set(v4)} && icmp4.type == 8 && icmp4.code == 0`, 'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ', h);
     add(ip, 60, `ip4.dst == {${v4.join(', ')}}`, 'drop;', h);
   }
-  add(ip, 90, `ip6.dst == ${net.lla} && icmp6.type == 128 && icmp6.code == 0`, 'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', h);
-  add(ip, 60, `ip6.dst == {${net.lla}}`, 'drop;', h);
+  const v6 = routerPortIpv6(net);
+  add(ip, 90, `ip6.dst == ${set(v6)} && icmp6.type == 128 && icmp6.code == 0`, 'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', h);
+  add(ip, 60, `ip6.dst == {${v6.join(', ')}}`, 'drop;', h);
+  for (const n of net.ipv6) {
+    add(
+      ip,
+      31,
+      `inport == "${p}" && ip6 && ip6.src == ${n.network}/${n.plen} && ip.ttl == {0, 1} && !ip.later_frag`,
+      `icmp6 {eth.dst <-> eth.src; ip6.dst = ip6.src; ip6.src = ${n.addr} ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = "${p}"; flags.loopback = 1; output; };`,
+      h,
+    );
+    add(
+      stage('lr_in_ip_routing'),
+      n.plen * 3 + 2,
+      `ip6.dst == ${n.network}/${n.plen}`,
+      `ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = ${n.addr}; eth.src = ${mac}; outport = "${p}"; flags.loopback = 1; next;`,
+      h,
+    );
+  }
   for (const n of net.ipv4) {
     add(stage('lr_in_lookup_neighbor'), 100, `inport == "${p}" && arp.spa == ${n.network}/${n.plen} && arp.op == 1`, 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', h);
     add(
@@ -224,14 +251,16 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     );
   }
   if (net.ipv4.length > 0) add(ip, 100, `ip4.src == {${net.ipv4.flatMap((n) => [n.addr, n.bcast]).join(', ')}} && reg9[0] == 0`, 'drop;', h);
-  add(ip, 100, `ip6.dst == ${net.lla} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;', h);
-  add(
-    ip,
-    90,
-    `inport == "${p}" && ip6.dst == {${net.lla}, ${solicitedNode(net.lla)}} && nd_ns && nd.target == ${net.lla}`,
-    'nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };',
-    h,
-  );
+  for (const a of v6) {
+    add(ip, 100, `ip6.dst == ${a} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;', h);
+    add(
+      ip,
+      90,
+      `inport == "${p}" && ip6.dst == {${a}, ${solicitedNode(a)}} && nd_ns && nd.target == ${a}`,
+      'nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };',
+      h,
+    );
+  }
   add(
     stage('lr_in_ip_routing'),
     194,
@@ -240,11 +269,11 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     h,
   );
   add(stage('lr_out_delivery'), 100, `outport == "${p}"`, 'output;', h);
-  buildArpResolve(nb, lrp, add);
+  buildArpResolve(nb, lrp, net, add);
 }
 
 /** Static ARP entries for the addresses of the ports on the switch behind `lrp`. */
-function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, add: AddFlow): void {
+function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPortNetworks, add: AddFlow): void {
   let peer: nb.Logical_Switch_Port | undefined;
   for (const sp of nb.switchPorts.values()) {
     if (sp.type === 'router' && sp.options.get('router-port') === lrp.name && nb.switchOfPort(sp._uuid) !== undefined) {
@@ -261,7 +290,11 @@ function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, add: AddFlow):
     for (const entry of sp.addresses) {
       const a = parseLspAddress(entry);
       if (a === undefined) continue;
-      for (const ip of a.ipv4) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && reg0 == ${ip}`, `eth.dst = ${a.mac}; next;`, sp._uuid);
+      // Only addresses on one of the router port's networks are reachable through it.
+      for (const ip of a.ipv4) {
+        if (net.ipv4.some((n) => ipv4InNet(ip, n))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && reg0 == ${ip}`, `eth.dst = ${a.mac}; next;`, sp._uuid);
+      }
+      for (const ip of a.ipv6.filter((x) => net.ipv6.some((n) => ipv6InNet(x, n)))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${ip}`, `eth.dst = ${a.mac}; next;`, sp._uuid);
     }
   }
 }

@@ -9,7 +9,7 @@ import type { AddFlow, NbView } from '../nb-view.js';
 import { stage } from '../stages.js';
 import { LflowError, parseMatch } from '../../lib/lflow/index.js';
 import { ipv4InNet, ipv4Net, linkLocal, normalizeMac, parseLspAddress, solicitedNode, type LspAddresses } from './addresses.js';
-import { routerPortNetworks } from './router.js';
+import { routerPortIpv6, routerPortNetworks } from './router.js';
 
 const ACL_PRI_OFFSET = 1000;
 const ND_MLD = 'nd || nd_rs || nd_ra || mldv1 || mldv2';
@@ -32,9 +32,21 @@ export function switchAcls(nb: NbView, ls: nb.Logical_Switch): nb.ACL[] {
   return out;
 }
 
-/** A switch is stateful when any ACL that applies to it is allow-related (or it has load balancers). */
+/**
+ * A switch is stateful when any ACL that applies to it is allow-related: then every
+ * IP packet goes through conntrack for the ACLs. (Load balancers use conntrack
+ * through the pre-LB stage instead, which ovnts does not build yet.)
+ */
 export function isStateful(nb: NbView, ls: nb.Logical_Switch): boolean {
-  return ls.load_balancer.length > 0 || switchAcls(nb, ls).some((a) => a.action === 'allow-related');
+  return switchAcls(nb, ls).some((a) => a.action === 'allow-related');
+}
+
+/**
+ * Whether the ACL stages track connections: with stateful ACLs, and also with
+ * load balancers, whose connections the ACL stages must let through.
+ */
+export function aclsStateful(nb: NbView, ls: nb.Logical_Switch): boolean {
+  return ls.load_balancer.length > 0 || ls.load_balancer_group.length > 0 || isStateful(nb, ls);
 }
 
 function ports(nb: NbView, ls: nb.Logical_Switch): nb.Logical_Switch_Port[] {
@@ -112,7 +124,8 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
     add(stage(st), 0, '1', 'next;');
   }
 
-  buildAclFlows(nb, ls, stateful, add, refuse);
+  const aclStateful = aclsStateful(nb, ls);
+  buildAclFlows(nb, ls, aclStateful, add, refuse);
 
   for (const st of ['ls_in_qos_mark', 'ls_in_qos_meter', 'ls_in_lb_aff_check', 'ls_in_lb', 'ls_in_lb_aff_learn',
     'ls_in_pre_hairpin', 'ls_in_nat_hairpin', 'ls_in_hairpin', 'ls_out_qos_mark', 'ls_out_qos_meter',
@@ -120,7 +133,7 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
     'ls_in_external_port'] as const) {
     add(stage(st), 0, '1', 'next;');
   }
-  if (stateful) add(stage('ls_in_acl_after_lb'), 65532, 'reg0[17] == 1', 'next;');
+  if (aclStateful) add(stage('ls_in_acl_after_lb'), 65532, 'reg0[17] == 1', 'next;');
   add(stage('ls_in_acl_after_lb'), 65532, ND_ACL, 'next;');
   add(stage('ls_in_acl_after_lb'), 0, '1', 'next;');
   for (const st of ['ls_in_stateful', 'ls_out_stateful'] as const) {
@@ -158,7 +171,7 @@ function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[
     macs.push(rp.mac);
     const to = others ? `clone {outport = "${lsp.name}"; output; }; outport = "_MC_flood_l2"; output;` : `outport = "${lsp.name}"; output;`;
     for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, to, lsp._uuid);
-    add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${rp.lla}`, to, lsp._uuid);
+    for (const a of routerPortIpv6(rp)) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${a}`, to, lsp._uuid);
   }
   if (others && macs.length > 0) {
     add(stage('ls_in_l2_lkup'), 75, `eth.src == {${macs.join(', ')}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
@@ -300,7 +313,7 @@ export function buildSwitchPortFlows(nb: NbView, ls: nb.Logical_Switch, lsp: nb.
     add(stage('ls_in_lookup_fdb'), 100, `inport == "${name}"`, 'reg0[11] = lookup_fdb(inport, eth.src); next;', h);
     add(stage('ls_in_put_fdb'), 100, `inport == "${name}" && reg0[11] == 0`, 'put_fdb(inport, eth.src); next;', h);
   }
-  const stateful = isStateful(nb, ls);
+  const stateful = aclsStateful(nb, ls);
   for (const entry of lsp.addresses) {
     const a = parseLspAddress(entry);
     if (a === undefined) continue;
@@ -389,13 +402,15 @@ function buildRouterTypePortFlows(nb: NbView, lsp: nb.Logical_Switch_Port, add: 
   add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${rp.mac}`, `outport = "${lsp.name}"; output;`, h);
   // The switch answers ARP/NS for the router's addresses itself (ovn-northd(8) "ARP/ND responder").
   buildArpResponder({ mac: rp.mac, ipv4: rp.ipv4.map((n) => n.addr), ipv6: [] }, lsp.name, h, add);
-  const nd = `nd_ns && ip6.dst == {${rp.lla}, ${solicitedNode(rp.lla)}} && nd.target == ${rp.lla}`;
-  add(stage('ls_in_arp_rsp'), 100, `${nd} && inport == "${lsp.name}"`, 'next;', h);
-  add(
-    stage('ls_in_arp_rsp'),
-    50,
-    nd,
-    `nd_na_router { eth.src = ${rp.mac}; ip6.src = ${rp.lla}; nd.target = ${rp.lla}; nd.tll = ${rp.mac}; outport = inport; flags.loopback = 1; output; };`,
-    h,
-  );
+  for (const a of routerPortIpv6(rp)) {
+    const nd = `nd_ns && ip6.dst == {${a}, ${solicitedNode(a)}} && nd.target == ${a}`;
+    add(stage('ls_in_arp_rsp'), 100, `${nd} && inport == "${lsp.name}"`, 'next;', h);
+    add(
+      stage('ls_in_arp_rsp'),
+      50,
+      nd,
+      `nd_na_router { eth.src = ${rp.mac}; ip6.src = ${a}; nd.target = ${a}; nd.tll = ${rp.mac}; outport = inport; flags.loopback = 1; output; };`,
+      h,
+    );
+  }
 }
