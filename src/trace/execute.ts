@@ -1,0 +1,398 @@
+/**
+ * Walks a packet through the logical pipelines of the Southbound database the
+ * way ovn-trace(8) does: from the inport's ingress pipeline, table by table
+ * (the highest-priority matching Logical_Flow wins), executing its actions
+ * (ovn-sb(5), "Logical_Flow TABLE", actions) and following `output` into the
+ * egress pipeline, multicast groups into one branch per member port, and patch
+ * ports into the peer datapath's ingress. Pure: snapshot in, trace tree out.
+ */
+import {
+  CT_STATE_BITS,
+  defaultSymbols,
+  expandMatch,
+  evaluate,
+  formatIpv4,
+  parseActions,
+  parseMatch,
+  parseMac,
+  printActions,
+  type Action,
+  type ActionArg,
+  type NormExpr,
+  type SymbolTable,
+} from '../lib/lflow/index.js';
+import { addNode, type TraceNode } from './nodes.js';
+import { clonePacket, formatFieldValue, isMetadata, readField, writeField, type TracePacket } from './packet.js';
+import { checkInPortSec, checkOutPortSec } from './port-security.js';
+import { datapathName, type Datapath, type Flow, type SbIndex } from './snapshot.js';
+
+type Pipeline = 'ingress' | 'egress';
+
+export interface TraceOptions {
+  /** `--ct` states in order, one per conntrack action (each a set of ct_state bits); default `est|trk`. */
+  readonly ct?: readonly number[];
+  readonly symbols?: SymbolTable;
+}
+
+/** The flags ovn-trace prints for a ct_state value (`est|trk`). */
+export function ctStateText(v: number): string {
+  return Object.entries(CT_STATE_BITS)
+    .filter(([, bit]) => (v & (1 << bit)) !== 0)
+    .map(([name]) => name)
+    .join('|');
+}
+
+/** Parses one `--ct` value (`new`, `est,rpl`, `new|trk`): flags separated by `,` or `|`; `trk` is implied. */
+export function parseCtFlags(text: string): number {
+  let v = 1 << CT_STATE_BITS.trk;
+  for (const f of text.split(/[,|]/).map((s) => s.trim()).filter((s) => s !== '')) {
+    const bit = (CT_STATE_BITS as Record<string, number>)[f];
+    if (bit === undefined) throw new Error(`${f}: unknown connection tracking state flag`);
+    v |= 1 << bit;
+  }
+  return v;
+}
+
+interface Ctx {
+  readonly dp: Datapath;
+  readonly pipeline: Pipeline;
+  readonly table: number;
+  readonly packet: TracePacket;
+  /** Where this flow's action nodes go (its table node's children). */
+  readonly nodes: TraceNode[];
+}
+
+const DEFAULT_CT = (1 << CT_STATE_BITS.est) | (1 << CT_STATE_BITS.trk);
+const MAX_DEPTH = 64;
+
+/** One trace over one snapshot. */
+export class Tracer {
+  private readonly symbols: SymbolTable;
+  private readonly ct: number[];
+  private readonly parsed = new Map<string, { match: NormExpr; actions: Action[] } | Error>();
+  private depth = 0;
+
+  constructor(
+    private readonly index: SbIndex,
+    opts: TraceOptions = {},
+  ) {
+    this.symbols = opts.symbols ?? defaultSymbols();
+    this.ct = [...(opts.ct ?? [])];
+  }
+
+  /** Traces `packet` (its `inport` set) through `dp`'s ingress pipeline; returns the top-level nodes. */
+  run(dp: Datapath, packet: TracePacket): TraceNode[] {
+    const root: TraceNode[] = [];
+    const node = addNode(root, 'pipeline', `ingress(dp="${datapathName(dp)}", inport="${String(packet.get('inport') ?? '')}")`);
+    this.table(dp, 'ingress', 0, packet, node.subs);
+    return root;
+  }
+
+  private compile(f: Flow): { match: NormExpr; actions: Action[] } | Error {
+    let c = this.parsed.get(f._uuid);
+    if (c === undefined) {
+      const dp = f.logical_datapath !== null ? this.index.datapathByUuid.get(f.logical_datapath) : undefined;
+      const lookups = { addressSet: (n: string) => this.index.addressSet(n), portGroup: (n: string) => this.index.portGroup(dp, n) };
+      try {
+        // Port groups resolve per datapath, so a flow shared by a datapath group is compiled for its first user.
+        c = { match: expandMatch(parseMatch(f.match, { ...lookups, symbols: this.symbols }), { ...lookups, symbols: this.symbols }), actions: parseActions(f.actions, { symbols: this.symbols }) };
+      } catch (e) {
+        c = e instanceof Error ? e : new Error(String(e));
+      }
+      this.parsed.set(f._uuid, c);
+    }
+    return c;
+  }
+
+  private table(dp: Datapath, pipeline: Pipeline, table: number, packet: TracePacket, super_: TraceNode[]): void {
+    if (++this.depth > MAX_DEPTH) {
+      addNode(super_, 'error', '*** Too many nested actions; trace stopped');
+      this.depth--;
+      return;
+    }
+    try {
+      if (table > this.index.lastTable(dp._uuid, pipeline)) return;
+      const fields = Object.fromEntries(packet) as Record<string, bigint | string>;
+      let hit: { flow: Flow; actions: Action[] } | undefined;
+      for (const f of this.index.flows(dp._uuid, pipeline, table)) {
+        const c = this.compile(f);
+        if (c instanceof Error) continue;
+        if (evaluate(c.match, fields, { symbols: this.symbols })) {
+          hit = { flow: f, actions: c.actions };
+          break;
+        }
+      }
+      const num = String(table).padStart(2);
+      if (hit === undefined) {
+        addNode(super_, 'table', `${num}. ${pipelinePrefix(dp, pipeline)}: no match (implicit drop)`);
+        return;
+      }
+      const f = hit.flow;
+      // ovn-trace leaves out the default flows that only pass the packet on.
+      if (f.priority === 0 && f.match.trim() === '1' && f.actions.trim() === 'next;') {
+        this.table(dp, pipeline, table + 1, packet, super_);
+        return;
+      }
+      const stage = f.external_ids.get('stage-name');
+      const source = f.external_ids.get('source');
+      const where = stage === undefined ? '' : source === undefined ? `${stage}: ` : `${stage} (${source}): `;
+      const node = addNode(super_, 'table', `${num}. ${where}${f.match}, priority ${f.priority}, uuid ${f._uuid.slice(0, 8)}`);
+      this.actions(hit.actions, { dp, pipeline, table, packet, nodes: node.subs });
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Executes actions in order; returns true once the packet has left this flow (next, output, drop…). */
+  private actions(list: readonly Action[], ctx: Ctx): boolean {
+    for (const a of list) if (this.action(a, ctx)) return true;
+    return false;
+  }
+
+  private action(a: Action, ctx: Ctx): boolean {
+    const { packet, nodes } = ctx;
+    const text = printActions([a]);
+    const modify = (s: string): void => void addNode(nodes, 'modify', s);
+    switch (a.type) {
+      case 'next': {
+        addNode(nodes, 'action', text);
+        const pipeline = a.pipeline ?? ctx.pipeline;
+        this.table(ctx.dp, pipeline, a.table ?? ctx.table + 1, packet, nodes);
+        return true;
+      }
+      case 'load':
+      case 'move': {
+        addNode(nodes, 'action', text);
+        const v = a.type === 'load' ? (a.value.kind === 'string' ? a.value.value : a.value.value) : readField(packet, a.src, this.symbols);
+        writeField(packet, a.dst, v, this.symbols);
+        if (!isMetadata(a.dst, this.symbols)) modify(`${refText(a.dst)} = ${formatFieldValue(a.dst, readField(packet, a.dst, this.symbols))}`);
+        return false;
+      }
+      case 'exchange': {
+        addNode(nodes, 'action', text);
+        const va = readField(packet, a.a, this.symbols);
+        const vb = readField(packet, a.b, this.symbols);
+        writeField(packet, a.a, vb, this.symbols);
+        writeField(packet, a.b, va, this.symbols);
+        if (!isMetadata(a.a, this.symbols)) modify(`${refText(a.a)} = ${formatFieldValue(a.a, vb)}`);
+        if (!isMetadata(a.b, this.symbols)) modify(`${refText(a.b)} = ${formatFieldValue(a.b, va)}`);
+        return false;
+      }
+      case 'dec_ttl': {
+        addNode(nodes, 'action', text);
+        const ttl = readField(packet, { name: 'ip.ttl' }, this.symbols) as bigint;
+        writeField(packet, { name: 'ip.ttl' }, ttl - 1n, this.symbols);
+        modify('ip.ttl--');
+        return false;
+      }
+      case 'result':
+        addNode(nodes, 'action', text);
+        writeField(packet, a.dst, this.result(a.name, a.args, text, ctx), this.symbols);
+        return false;
+      case 'call':
+        addNode(nodes, 'action', text);
+        if (a.name === 'get_arp') this.getArp(a.args, ctx);
+        return false;
+      case 'keyword':
+        addNode(nodes, 'action', text);
+        switch (a.name) {
+          case 'output':
+            this.output(ctx);
+            return true;
+          case 'drop':
+            return true;
+          case 'ct_next':
+          case 'ct_lb':
+          case 'ct_lb_mark':
+            this.ctNext(ctx);
+            return true;
+          case 'ct_dnat':
+          case 'ct_snat':
+          case 'ct_dnat_in_czone':
+          case 'ct_snat_in_czone': {
+            const node = addNode(nodes, 'transformation', `${a.name} /* assuming no un-${a.name.slice(3, 7)} entry, so no change */`);
+            this.table(ctx.dp, ctx.pipeline, ctx.table + 1, packet, node.subs);
+            return true;
+          }
+          case 'ct_clear':
+            writeField(packet, { name: 'ct_state' }, 0n, this.symbols);
+            return false;
+          default:
+            return false;
+        }
+      case 'raw':
+        addNode(nodes, 'action', text);
+        this.ctNext(ctx);
+        return true;
+      case 'nested':
+        addNode(nodes, 'action', text);
+        return this.nested(a.name, a.actions, ctx);
+    }
+  }
+
+  /** ct_next and its kin: the packet comes back from conntrack with the next `--ct` state. */
+  private ctNext(ctx: Ctx): void {
+    const given = this.ct.shift();
+    const state = given ?? DEFAULT_CT;
+    const name = `ct_next(ct_state=${ctStateText(state)}${given === undefined ? ' /* default (use --ct to customize) */' : ''})`;
+    writeField(ctx.packet, { name: 'ct_state' }, BigInt(state), this.symbols);
+    const node = addNode(ctx.nodes, 'transformation', name);
+    this.table(ctx.dp, ctx.pipeline, ctx.table + 1, ctx.packet, node.subs);
+  }
+
+  private nested(name: string, inner: readonly Action[], ctx: Ctx): boolean {
+    if (name === 'ct_commit') return false; // Commits to conntrack; the packet itself is unchanged.
+    const p = clonePacket(ctx.packet);
+    const set = (f: string, v: bigint | string): void => writeField(p, { name: f }, v, this.symbols);
+    const get = (f: string): bigint => readField(p, { name: f }, this.symbols) as bigint;
+    switch (name) {
+      case 'arp': {
+        // An ARP request for the packet's IPv4 destination, from its source.
+        const spa = get('ip4.src');
+        const tpa = get('ip4.dst');
+        const sha = get('eth.src');
+        for (const f of ['ip4.src', 'ip4.dst', 'ip.proto', 'ip.ttl', 'ip.dscp', 'ip.ecn', 'tcp.src', 'tcp.dst', 'udp.src', 'udp.dst', 'icmp4.type', 'icmp4.code']) set(f, 0n);
+        set('eth.type', 0x806n);
+        set('eth.dst', 0xffffffffffffn);
+        set('arp.op', 1n);
+        set('arp.sha', sha);
+        set('arp.spa', spa);
+        set('arp.tha', 0n);
+        set('arp.tpa', tpa);
+        break;
+      }
+      case 'icmp4':
+      case 'icmp4_error':
+        set('ip.proto', 1n);
+        set('icmp4.type', 3n);
+        set('icmp4.code', 1n);
+        set('ip.ttl', 255n);
+        break;
+      default:
+        break;
+    }
+    const node = addNode(ctx.nodes, 'transformation', name);
+    this.actions(inner, { ...ctx, packet: p, nodes: node.subs });
+    // clone {} leaves the original packet to carry on; the others replace it.
+    return name !== 'clone';
+  }
+
+  private result(name: string, args: readonly ActionArg[], text: string, ctx: Ctx): bigint {
+    const { packet, nodes } = ctx;
+    const inport = String(packet.get('inport') ?? '');
+    const outport = String(packet.get('outport') ?? '');
+    switch (name) {
+      case 'check_in_port_sec':
+        return checkInPortSec(this.index.portByName.get(inport)?.port_security ?? [], packet);
+      case 'check_out_port_sec':
+        return checkOutPortSec(this.index.portByName.get(outport)?.port_security ?? [], packet);
+      case 'put_dhcp_opts':
+      case 'put_dhcpv6_opts': {
+        addNode(nodes, 'error', name === 'put_dhcp_opts' ? '/* We assume that this packet is DHCPDISCOVER or DHCPREQUEST. */' : '/* We assume that this packet is DHCPv6 request. */');
+        const call = text.slice(text.indexOf('=') + 1).trim().replace(/;$/, '');
+        addNode(nodes, 'modify', call);
+        return 1n;
+      }
+      case 'lookup_arp':
+      case 'lookup_arp_ip': {
+        const port = this.argValue(args[0], packet);
+        const ip = this.argValue(args[1], packet);
+        const mac = name === 'lookup_arp' ? this.argValue(args[2], packet) : undefined;
+        const bound = typeof ip === 'bigint' ? this.index.macBinding(String(port), formatIpv4(ip)) : undefined;
+        if (bound === undefined) {
+          addNode(nodes, 'action', '/* lookup failed - No MAC binding. */');
+          return 0n;
+        }
+        if (mac !== undefined && parseMac(bound) !== mac) {
+          addNode(nodes, 'action', `/* lookup failed - MAC binding for ${formatIpv4(ip as bigint)} is ${bound}. */`);
+          return 0n;
+        }
+        addNode(nodes, 'action', `/* MAC binding to ${bound} found. */`);
+        return 1n;
+      }
+      default:
+        return 0n;
+    }
+  }
+
+  private getArp(args: readonly ActionArg[], ctx: Ctx): void {
+    const port = String(this.argValue(args[0], ctx.packet));
+    const ip = this.argValue(args[1], ctx.packet);
+    const bound = typeof ip === 'bigint' ? this.index.macBinding(port, formatIpv4(ip)) : undefined;
+    const mac = bound === undefined ? 0n : (parseMac(bound) ?? 0n);
+    addNode(ctx.nodes, 'action', bound === undefined ? '/* No MAC binding. */' : `/* MAC binding to ${bound}. */`);
+    writeField(ctx.packet, { name: 'eth.dst' }, mac, this.symbols);
+    addNode(ctx.nodes, 'modify', `eth.dst = ${formatFieldValue({ name: 'eth.dst' }, mac)}`);
+  }
+
+  private argValue(arg: ActionArg | undefined, p: TracePacket): bigint | string {
+    if (arg === undefined) return 0n;
+    if (arg.type === 'field') return readField(p, arg.field, this.symbols);
+    if (arg.type === 'int') return arg.value.value;
+    if (arg.type === 'string') return arg.value;
+    return 0n;
+  }
+
+  /** `output`: from ingress into egress (one branch per member of a multicast group); from egress out of the port. */
+  private output(ctx: Ctx): void {
+    const { packet, nodes, dp } = ctx;
+    const inport = String(packet.get('inport') ?? '');
+    const outport = String(packet.get('outport') ?? '');
+    const loopback = ((readField(packet, { name: 'flags.loopback' }, this.symbols) as bigint) & 1n) === 1n;
+    if (ctx.pipeline === 'ingress') {
+      const mc = this.index.multicastGroup(dp._uuid, outport);
+      if (mc !== undefined) {
+        const node = addNode(nodes, 'pipeline', `multicast(dp="${datapathName(dp)}", mcgroup="${mc.name}")`);
+        for (const u of mc.ports) {
+          const port = this.index.portByUuid.get(u);
+          if (port === undefined) continue;
+          const branch = addNode(node.subs, 'pipeline', `egress(dp="${datapathName(dp)}", inport="${inport}", outport="${port.logical_port}")`, true);
+          if (port.logical_port === inport && !loopback) {
+            addNode(branch.subs, 'action', '/* omitting output because inport == outport && !flags.loopback */');
+            continue;
+          }
+          const p = clonePacket(packet);
+          p.set('outport', port.logical_port);
+          this.table(dp, 'egress', 0, p, branch.subs);
+        }
+        return;
+      }
+      const node = addNode(nodes, 'pipeline', `egress(dp="${datapathName(dp)}", inport="${inport}", outport="${outport}")`);
+      this.table(dp, 'egress', 0, packet, node.subs);
+      return;
+    }
+    if (outport === inport && !loopback) {
+      addNode(nodes, 'action', '/* omitting output because inport == outport && !flags.loopback */');
+      return;
+    }
+    const port = this.index.portByName.get(outport);
+    if (port === undefined) {
+      addNode(nodes, 'error', `/* no port binding for "${outport}" */`);
+      return;
+    }
+    addNode(nodes, 'action', `/* output to "${outport}", type "${port.type}" */`);
+    if (port.type === 'patch' || port.type === 'l3gateway') {
+      const peer = this.index.portByName.get(port.options.get('peer') ?? '');
+      const peerDp = peer === undefined ? undefined : this.index.datapathByUuid.get(peer.datapath);
+      if (peer === undefined || peerDp === undefined) return;
+      // A new pipeline starts with clear metadata: registers, flags and conntrack state.
+      const p = clonePacket(packet);
+      for (const f of ['xxreg0', 'xxreg1', 'xreg4', 'flags', 'ct_state', 'ct_mark', 'ct_label', 'pkt.mark']) p.delete(f);
+      p.set('inport', peer.logical_port);
+      p.set('outport', '');
+      const node = addNode(nodes, 'pipeline', `ingress(dp="${datapathName(peerDp)}", inport="${peer.logical_port}")`);
+      this.table(peerDp, 'ingress', 0, p, node.subs);
+      return;
+    }
+    addNode(nodes, 'output', `output("${outport}")`);
+  }
+}
+
+function pipelinePrefix(dp: Datapath, pipeline: Pipeline): string {
+  return `${datapathName(dp)} ${pipeline}`;
+}
+
+function refText(f: { name: string; lo?: number; hi?: number }): string {
+  return f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`;
+}
+

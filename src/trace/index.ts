@@ -1,0 +1,65 @@
+/**
+ * `ovnts trace`'s engine: a Southbound snapshot and a microflow in, ovn-trace(8)
+ * output out. Pure (no I/O); the CLI in src/cli/trace.ts supplies the snapshot.
+ */
+import { formatTrace, type TraceFormat } from './format.js';
+import { describeFlow, MicroflowError, parseMicroflow } from './microflow.js';
+import { Tracer } from './execute.js';
+import { SbIndex, type SbSnapshot } from './snapshot.js';
+
+export { SbIndex, datapathName, type SbSnapshot } from './snapshot.js';
+export { parseMicroflow, describeFlow, MicroflowError } from './microflow.js';
+export { Tracer, parseCtFlags, ctStateText, type TraceOptions } from './execute.js';
+export { formatTrace, type TraceFormat } from './format.js';
+export { checkInPortSec, checkOutPortSec } from './port-security.js';
+export type { TraceNode, NodeType } from './nodes.js';
+
+export interface TraceRequest {
+  /** DATAPATH as given (name, name2 or UUID); undefined = the inport's. */
+  readonly datapath?: string;
+  readonly microflow: string;
+  readonly format: TraceFormat;
+  /** Parsed `--ct` states (see parseCtFlags). */
+  readonly ct?: readonly number[];
+}
+
+/** What ovn-trace would write: stdout text, warnings (logged to stderr), and whether it failed. */
+export interface TraceOutput {
+  readonly stdout: string;
+  readonly warnings: readonly string[];
+  readonly ok: boolean;
+}
+
+/**
+ * Runs one trace. Bad microflows and unknown datapaths are reported on
+ * stdout in ovn-trace's words (it exits 0 for them); an unknown or missing
+ * inport gives ovn-trace's warnings and `ok: false`.
+ */
+export function trace(snapshot: SbSnapshot | SbIndex, req: TraceRequest): TraceOutput {
+  const index = snapshot instanceof SbIndex ? snapshot : new SbIndex(snapshot);
+  // Without a DATAPATH argument the inport's datapath is used.
+  let dp = req.datapath === undefined ? undefined : index.findDatapath(req.datapath);
+  if (req.datapath !== undefined && dp === undefined) return { stdout: `unknown datapath "${req.datapath}"\n`, warnings: [], ok: true };
+  let packet;
+  try {
+    packet = parseMicroflow(req.microflow, { addressSet: (n) => index.addressSet(n), portGroup: (n) => index.portGroup(dp, n) });
+  } catch (e) {
+    if (e instanceof MicroflowError) return { stdout: `error parsing flow: ${e.message}\n`, warnings: [], ok: true };
+    throw e;
+  }
+  const warnings: string[] = [];
+  const inportName = packet.get('inport');
+  const inport = typeof inportName === 'string' && inportName !== '' ? index.portByName.get(inportName) : undefined;
+  if (typeof inportName === 'string' && inportName !== '' && inport === undefined) warnings.push(`${inportName}: unknown logical port`);
+  if (inport === undefined) {
+    warnings.push('microflow does not specify ingress port');
+    return { stdout: '', warnings, ok: false };
+  }
+  dp ??= index.datapathByUuid.get(inport.datapath);
+  if (dp === undefined) return { stdout: '', warnings: [...warnings, 'microflow does not specify ingress port'], ok: false };
+  const outportName = packet.get('outport');
+  const outport = typeof outportName === 'string' && outportName !== '' ? index.portByName.get(outportName) : undefined;
+  const head = `# ${describeFlow(packet, inport.tunnel_key, outport?.tunnel_key)}\n`;
+  const nodes = new Tracer(index, { ct: req.ct ?? [] }).run(dp, packet);
+  return { stdout: head + formatTrace(nodes, req.format), warnings, ok: true };
+}
