@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   sbctl: async () => (await import('./sbctl.js')).sbctl,
   northd: async () => (await import('./northd.js')).northd,
   controller: async () => (await import('./controller.js')).controller,
+  trace: async () => (await import('./trace.js')).traceCommand,
 };
 
 const USAGE = `usage: ovnts COMMAND [ARG...]
