@@ -64,7 +64,15 @@ export class Northd {
 
   async start(): Promise<void> {
     this.nb.on('change', (c) => this.onNbChange(c));
-    this.sb.on('change', () => this.kick());
+    // The SB changes that matter are other daemons' (bindings, chassis); a pass
+    // after each of northd's own commits would only find nothing to do.
+    this.sb.on('change', (changes) => {
+      const matters = (c: RowChange): boolean =>
+        c.table === 'Chassis' ||
+        c.table === 'Chassis_Private' ||
+        (c.table === 'Port_Binding' && c.old !== null && c.new !== null && (String(c.old.optional('up')) !== String(c.new.optional('up')) || c.old.optional('chassis') !== c.new.optional('chassis')));
+      if (changes.some(matters)) this.kick();
+    });
     this.sb.on('locked', () => {
       this.log('lock acquired: this northd is active');
       this.kick();
