@@ -200,6 +200,22 @@ const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
+    name: 'two routers on one switch, dynamic addresses',
+    nbctl: [
+      ...SEED,
+      ['lr-add', 'edge'],
+      ['lrp-add', 'edge', 'edge-dmz', '02:ac:10:ff:01:3e', '172.16.255.190/26'],
+      ['lsp-add', 'dmz', 'dmz-edge'],
+      ['lsp-set-type', 'dmz-edge', 'router'],
+      ['lsp-set-addresses', 'dmz-edge', 'router'],
+      ['lsp-set-options', 'dmz-edge', 'router-port=edge-dmz'],
+      ['lr-route-add', 'edge', '10.0.0.0/8', '172.16.255.129'],
+      ['set', 'Logical_Switch', 'dmz', 'other_config:subnet=172.16.255.128/26'],
+      ['lsp-add', 'dmz', 'dmz-dyn'],
+      ['lsp-set-addresses', 'dmz-dyn', 'dynamic'],
+    ],
+  },
+  {
     name: 'NAT and a load balancer',
     nbctl: [
       ...SEED,
@@ -289,8 +305,9 @@ for (const sc of SCENARIOS) {
         await nbctl(args.map((a) => a.replace('$dhcp', dhcp)));
         if (args[0] === 'dhcp-options-create') dhcp = (await nbctl(['--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`])).trim();
       }
-      const { flows: ours, lookups } = await ovntsFlows(dbs);
+      // The real northd first: what it writes back to the NB (dynamic addresses, tags) is read by both.
       const real = await realFlows(dir.path, dbs);
+      const { flows: ours, lookups } = await ovntsFlows(dbs);
       const realSet = new Set(real.map(text));
       const ourSet = new Set(ours.map(text));
       const missing = real.filter((f) => !ourSet.has(text(f)));

@@ -105,3 +105,18 @@ export function ipv6InNet(addr: string, net: Ipv6Net): boolean {
   const mask = net.plen === 0 ? 0n : (MASK128 << BigInt(128 - net.plen)) & MASK128;
   return (a & mask) === n;
 }
+
+/**
+ * The addresses a switch port owns (ovn-nb(5) Logical_Switch_Port addresses):
+ * each "MAC [IP...]" entry, with `dynamic` standing for what northd allocated
+ * (dynamic_addresses). `router`, `unknown` and malformed entries own nothing.
+ */
+export function lspAddresses(lsp: { readonly addresses: readonly string[]; readonly dynamic_addresses: string | null }): LspAddresses[] {
+  const out: LspAddresses[] = [];
+  for (const entry of lsp.addresses) {
+    const text = entry.trim() === 'dynamic' ? lsp.dynamic_addresses : entry;
+    const a = text === null ? undefined : parseLspAddress(text);
+    if (a !== undefined) out.push(a);
+  }
+  return out;
+}

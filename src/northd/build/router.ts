@@ -7,7 +7,7 @@
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
 import { stage } from '../stages.js';
-import { ipv4InNet, ipv4Net, ipv6InNet, ipv6Net, linkLocal, normalizeMac, parseLspAddress, solicitedNode, type Ipv4Net, type Ipv6Net } from './addresses.js';
+import { ipv4InNet, ipv4Net, ipv6InNet, ipv6Net, linkLocal, lspAddresses, normalizeMac, solicitedNode, type Ipv4Net, type Ipv6Net } from './addresses.js';
 
 export interface RouterPortNetworks {
   readonly mac: string;
@@ -283,18 +283,27 @@ function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPor
   }
   const ls = peer === undefined ? undefined : nb.switchOfPort(peer._uuid);
   if (ls === undefined) return;
+  const resolve = (owner: string, mac: string, ipv4: readonly string[], ipv6: readonly string[], lla?: string): void => {
+    // Only addresses on one of the router port's networks are reachable through it.
+    for (const ip of ipv4) {
+      if (net.ipv4.some((n) => ipv4InNet(ip, n))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && reg0 == ${ip}`, `eth.dst = ${mac}; next;`, owner);
+    }
+    for (const ip of ipv6) {
+      if (net.ipv6.some((n) => ipv6InNet(ip, n))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${ip}`, `eth.dst = ${mac}; next;`, owner);
+    }
+    if (lla !== undefined) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${lla}`, `eth.dst = ${mac}; next;`, owner);
+  };
   for (const u of ls.ports) {
     const sp = nb.switchPorts.get(u);
     // A disabled port cannot receive, so the router does not resolve to it.
-    if (sp === undefined || sp.type === 'router' || sp.enabled === false) continue;
-    for (const entry of sp.addresses) {
-      const a = parseLspAddress(entry);
-      if (a === undefined) continue;
-      // Only addresses on one of the router port's networks are reachable through it.
-      for (const ip of a.ipv4) {
-        if (net.ipv4.some((n) => ipv4InNet(ip, n))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && reg0 == ${ip}`, `eth.dst = ${a.mac}; next;`, sp._uuid);
-      }
-      for (const ip of a.ipv6.filter((x) => net.ipv6.some((n) => ipv6InNet(x, n)))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${ip}`, `eth.dst = ${a.mac}; next;`, sp._uuid);
+    if (sp === undefined || sp.enabled === false || sp === peer) continue;
+    if (sp.type === 'router') {
+      // Another router on the same switch.
+      const other = nb.routerPortByName(sp.options.get('router-port') ?? '');
+      const on = other === undefined || other.enabled === false ? undefined : routerPortNetworks(other);
+      if (on !== undefined) resolve(sp._uuid, on.mac, on.ipv4.map((n) => n.addr), on.ipv6.map((n) => n.addr), on.lla);
+      continue;
     }
+    for (const a of lspAddresses(sp)) resolve(sp._uuid, a.mac, a.ipv4, a.ipv6);
   }
 }

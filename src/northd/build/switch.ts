@@ -8,7 +8,7 @@ import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
 import { stage } from '../stages.js';
 import { LflowError, parseMatch } from '../../lib/lflow/index.js';
-import { ipv4InNet, ipv4Net, linkLocal, normalizeMac, parseLspAddress, solicitedNode, type LspAddresses } from './addresses.js';
+import { ipv4InNet, ipv4Net, lspAddresses, normalizeMac, solicitedNode, type LspAddresses } from './addresses.js';
 import { routerPortIpv6, routerPortNetworks } from './router.js';
 
 const ACL_PRI_OFFSET = 1000;
@@ -162,19 +162,15 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
  */
 function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[], add: AddFlow): void {
   const others = ps.some((p) => p.type !== 'router');
-  const macs: string[] = [];
   for (const lsp of ps) {
     if (lsp.type !== 'router') continue;
     const peer = nb.routerPortByName(lsp.options.get('router-port') ?? '');
     const rp = peer === undefined ? undefined : routerPortNetworks(peer);
     if (rp === undefined) continue;
-    macs.push(rp.mac);
     const to = others ? `clone {outport = "${lsp.name}"; output; }; outport = "_MC_flood_l2"; output;` : `outport = "${lsp.name}"; output;`;
     for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, to, lsp._uuid);
     for (const a of routerPortIpv6(rp)) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${a}`, to, lsp._uuid);
-  }
-  if (others && macs.length > 0) {
-    add(stage('ls_in_l2_lkup'), 75, `eth.src == {${macs.join(', ')}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
+    if (others) add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', lsp._uuid);
   }
 }
 
@@ -191,7 +187,7 @@ export function validateAcl(nb: NbView, acl: nb.ACL): string | undefined {
     const members = pg.ports.map((u) => nb.switchPorts.get(u)).filter((p): p is nb.Logical_Switch_Port => p !== undefined);
     groups.set(pg.name, members.map((p) => p.name));
     // Every port group also defines the address sets <name>_ip4 and <name>_ip6 (ovn-nb(5) Port_Group).
-    const addrs = members.flatMap((p) => p.addresses.map(parseLspAddress)).filter((a): a is LspAddresses => a !== undefined);
+    const addrs = members.flatMap(lspAddresses);
     if (!sets.has(`${pg.name}_ip4`)) sets.set(`${pg.name}_ip4`, addrs.flatMap((a) => a.ipv4));
     if (!sets.has(`${pg.name}_ip6`)) sets.set(`${pg.name}_ip6`, addrs.flatMap((a) => a.ipv6));
   }
@@ -314,9 +310,7 @@ export function buildSwitchPortFlows(nb: NbView, ls: nb.Logical_Switch, lsp: nb.
     add(stage('ls_in_put_fdb'), 100, `inport == "${name}" && reg0[11] == 0`, 'put_fdb(inport, eth.src); next;', h);
   }
   const stateful = aclsStateful(nb, ls);
-  for (const entry of lsp.addresses) {
-    const a = parseLspAddress(entry);
-    if (a === undefined) continue;
+  for (const a of lspAddresses(lsp)) {
     add(stage('ls_in_l2_lkup'), 50, `eth.dst == ${a.mac}`, enabled ? `outport = "${name}"; output;` : 'drop;', h);
     if (lsp.type !== '' && lsp.type !== 'localport') continue;
     // A port that may use any address could be elsewhere too: let its owner answer.
