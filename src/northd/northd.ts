@@ -30,7 +30,7 @@ export interface NorthdOptions {
 
 const SB_TABLES = [
   'SB_Global', 'DHCP_Options', 'DHCPv6_Options', 'Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow',
-  'Chassis', 'Chassis_Private', 'Address_Set', 'Port_Group',
+  'Chassis', 'Chassis_Private', 'Address_Set', 'Port_Group', 'Logical_DP_Group',
 ] as const;
 
 export class Northd {

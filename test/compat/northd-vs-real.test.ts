@@ -115,7 +115,10 @@ async function sbDump(sb: string): Promise<Record<string, string>> {
     })
     .sort()
     .join('\n');
+  // How the flows are stored: rows shared by datapaths through Logical_DP_Group, as OVN does.
+  const rowCount = String((await sbctl('--bare', '--columns=_uuid', 'list', 'Logical_Flow')).split('\n').filter((l) => l.trim() !== '').length);
   return {
+    lflowRows: rowCount,
     lflows: normalizeLflows(await sbctl('lflow-list')),
     ports: await csv('Port_Binding', 'logical_port,type,mac,options,parent_port,tag,port_security'),
     multicast: mc,

@@ -46,6 +46,8 @@ export function syncTable(
   table: string,
   desired: ReadonlyMap<string, DesiredRow>,
   keyOf: (row: Row) => string | undefined,
+  /** False for non-root tables: rows nobody refers to any more are collected by the server. */
+  deleteUnwanted = true,
 ): Map<string, string> {
   const ts = client.schema.tables.get(table);
   if (ts === undefined) throw new Error(`no table ${table}`);
@@ -55,7 +57,7 @@ export function syncTable(
     const key = keyOf(row);
     const want = key === undefined ? undefined : desired.get(key);
     if (key === undefined || want === undefined || seen.has(key)) {
-      if (key !== undefined) txn.delete(table, row.uuid);
+      if (key !== undefined && deleteUnwanted) txn.delete(table, row.uuid);
       continue;
     }
     seen.add(key);

@@ -306,30 +306,68 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   syncTable(sb, txn, 'Address_Set', wantAs, (r) => str(r, 'name'));
   syncTable(sb, txn, 'Port_Group', wantPg, (r) => str(r, 'name'));
 
-  // --- Logical flows.
+  // --- Logical flows. A flow that several datapaths share (every switch has the
+  // same table defaults) is one row with a Logical_DP_Group, as OVN writes it.
   const flows = buildAllFlows(nbv, input.refuse);
-  const wantFlows = new Map<string, DesiredRow>();
-  for (const [key, f] of flows) {
-    const dp = dpIds.get(f.datapath);
-    if (dp === undefined) continue;
-    const ids: Record<string, string> = { 'stage-name': f.stage.name };
-    if (f.hint !== undefined) ids['stage-hint'] = f.hint.slice(0, 8);
-    wantFlows.set(key, {
-      cols: {
-        logical_datapath: ref(dp),
-        pipeline: f.stage.pipeline,
-        table_id: f.stage.table,
-        priority: f.priority,
-        match: f.match,
-        actions: f.actions,
-        external_ids: map(ids),
-      },
-    });
+  const byBody = new Map<string, { spec: LogicalFlowSpec; dps: string[] }>();
+  for (const f of flows.values()) {
+    // Switches and routers never share a row: the stage (and its name) differ.
+    const body = flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions) + `\u0000${f.stage.datapath}`;
+    const e = byBody.get(body);
+    if (e === undefined) byBody.set(body, { spec: f, dps: [f.datapath] });
+    else e.dps.push(f.datapath);
   }
+  const wantGroups = new Map<string, DesiredRow>();
+  let gn = 0;
+  for (const e of byBody.values()) {
+    if (e.dps.length < 2) continue;
+    e.dps.sort();
+    const gkey = e.dps.join(',');
+    if (wantGroups.has(gkey)) continue;
+    const refs = e.dps.map((d) => dpIds.get(d)).filter((x): x is string => x !== undefined).map(ref);
+    wantGroups.set(gkey, { cols: { datapaths: set(refs) }, uuidName: `dpg${gn++}` });
+  }
+  const groupKeyOf = (r: Row): string => r.set('datapaths').map((u) => sbDpOfNb.get(String(u)) ?? `?${String(u)}`).sort().join(',');
+  const groupIds = syncTable(sb, txn, 'Logical_DP_Group', wantGroups, groupKeyOf, false);
+  const wantFlows = new Map<string, DesiredRow>();
+  for (const [body, e] of byBody) {
+    const f = e.spec;
+    const ids: Record<string, string> = { 'stage-name': f.stage.name };
+    if (f.hint !== undefined && e.dps.length === 1) ids['stage-hint'] = f.hint.slice(0, 8);
+    const cols: Record<string, unknown> = {
+      pipeline: f.stage.pipeline,
+      table_id: f.stage.table,
+      priority: f.priority,
+      match: f.match,
+      actions: f.actions,
+      external_ids: map(ids),
+    };
+    let key: string;
+    if (e.dps.length === 1) {
+      const dp = dpIds.get(e.dps[0] as string);
+      if (dp === undefined) continue;
+      Object.assign(cols, { logical_datapath: ref(dp), logical_dp_group: set([]) });
+      key = `${e.dps[0] as string}${body}`;
+    } else {
+      const gkey = e.dps.join(',');
+      const g = groupIds.get(gkey);
+      if (g === undefined) continue;
+      Object.assign(cols, { logical_dp_group: ref(g), logical_datapath: set([]) });
+      key = `group:${gkey}${body}`;
+    }
+    wantFlows.set(key, { cols });
+  }
+  const groupRows = sb.table('Logical_DP_Group');
   syncTable(sb, txn, 'Logical_Flow', wantFlows, (r) => {
+    const kind = String(r.map('external_ids').get('stage-name') ?? '').startsWith('lr_') ? 'router' : 'switch';
+    const body = flowKey('', str(r, 'pipeline'), Number(r.scalar('table_id')), Number(r.scalar('priority')), str(r, 'match'), str(r, 'actions')) + `\u0000${kind}`;
+    const g = r.optional('logical_dp_group');
+    if (g !== null) {
+      const gr = groupRows.get(String(g));
+      return gr === undefined ? `gone:${r.uuid}` : `group:${groupKeyOf(gr)}${body}`;
+    }
     const dpNb = sbDpOfNb.get(str(r, 'logical_datapath'));
-    if (dpNb === undefined) return `gone:${r.uuid}`;
-    return flowKey(dpNb, str(r, 'pipeline'), Number(r.scalar('table_id')), Number(r.scalar('priority')), str(r, 'match'), str(r, 'actions'));
+    return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}${body}`;
   });
 }
 
