@@ -63,7 +63,8 @@ interface Ctx {
 }
 
 const DEFAULT_CT = (1 << CT_STATE_BITS.est) | (1 << CT_STATE_BITS.trk);
-const MAX_DEPTH = 64;
+/** Tables visited in one branch before the trace gives up (a loop between patch ports, say). */
+const MAX_DEPTH = 2000;
 
 /** One trace over one snapshot. */
 export class Tracer {
@@ -300,14 +301,14 @@ export class Tracer {
         const mac = name === 'lookup_arp' ? this.argValue(args[2], packet) : undefined;
         const bound = typeof ip === 'bigint' ? this.index.macBinding(String(port), formatIpv4(ip)) : undefined;
         if (bound === undefined) {
-          addNode(nodes, 'action', '/* lookup failed - No MAC binding. */');
+          addNode(nodes, 'action', '/* lookup failed - No MAC binding. */', false, false);
           return 0n;
         }
         if (mac !== undefined && parseMac(bound) !== mac) {
-          addNode(nodes, 'action', `/* lookup failed - MAC binding for ${formatIpv4(ip as bigint)} is ${bound}. */`);
+          addNode(nodes, 'action', `/* lookup failed - MAC binding for ${formatIpv4(ip as bigint)} is ${bound}. */`, false, false);
           return 0n;
         }
-        addNode(nodes, 'action', `/* MAC binding to ${bound} found. */`);
+        addNode(nodes, 'action', `/* MAC binding to ${bound} found. */`, false, false);
         return 1n;
       }
       default:
@@ -343,22 +344,22 @@ export class Tracer {
       const mc = this.index.multicastGroup(dp._uuid, outport);
       if (mc !== undefined) {
         const node = addNode(nodes, 'pipeline', `multicast(dp="${datapathName(dp)}", mcgroup="${mc.name}")`);
-        for (const u of mc.ports) {
-          const port = this.index.portByUuid.get(u);
-          if (port === undefined) continue;
+        // Member ports in name order, as ovn-trace lists the branches.
+        const members = mc.ports.flatMap((u) => this.index.portByUuid.get(u) ?? []).sort((a, b) => (a.logical_port < b.logical_port ? -1 : a.logical_port > b.logical_port ? 1 : 0));
+        for (const port of members) {
           const branch = addNode(node.subs, 'pipeline', `egress(dp="${datapathName(dp)}", inport="${inport}", outport="${port.logical_port}")`, true);
           if (port.logical_port === inport && !loopback) {
             addNode(branch.subs, 'action', '/* omitting output because inport == outport && !flags.loopback */');
             continue;
           }
-          const p = clonePacket(packet);
+          const p = egressPacket(packet);
           p.set('outport', port.logical_port);
           this.table(dp, 'egress', 0, p, branch.subs);
         }
         return;
       }
       const node = addNode(nodes, 'pipeline', `egress(dp="${datapathName(dp)}", inport="${inport}", outport="${outport}")`);
-      this.table(dp, 'egress', 0, packet, node.subs);
+      this.table(dp, 'egress', 0, egressPacket(packet), node.subs);
       return;
     }
     if (outport === inport && !loopback) {
@@ -375,9 +376,9 @@ export class Tracer {
       const peer = this.index.portByName.get(port.options.get('peer') ?? '');
       const peerDp = peer === undefined ? undefined : this.index.datapathByUuid.get(peer.datapath);
       if (peer === undefined || peerDp === undefined) return;
-      // A new pipeline starts with clear metadata: registers, flags and conntrack state.
+      // A new pipeline starts with clear registers and flags; conntrack state stays as the last ct_next left it.
       const p = clonePacket(packet);
-      for (const f of ['xxreg0', 'xxreg1', 'xreg4', 'flags', 'ct_state', 'ct_mark', 'ct_label', 'pkt.mark']) p.delete(f);
+      for (const f of ['xxreg0', 'xxreg1', 'xreg4', 'flags']) p.delete(f);
       p.set('inport', peer.logical_port);
       p.set('outport', '');
       const node = addNode(nodes, 'pipeline', `ingress(dp="${datapathName(peerDp)}", inport="${peer.logical_port}")`);
@@ -386,6 +387,13 @@ export class Tracer {
     }
     addNode(nodes, 'output', `output("${outport}")`);
   }
+}
+
+/** The packet as the egress pipeline sees it: the ingress pipeline's registers do not carry over (flags do). */
+function egressPacket(p: TracePacket): TracePacket {
+  const q = clonePacket(p);
+  for (const f of ['xxreg0', 'xxreg1', 'xreg4']) q.delete(f);
+  return q;
 }
 
 function pipelinePrefix(dp: Datapath, pipeline: Pipeline): string {

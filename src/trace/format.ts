@@ -33,7 +33,7 @@ function nested(out: string[], nodes: readonly TraceNode[], level: number, shows
     }
     const pad = ' '.repeat(level * 4);
     if (how === 'line') {
-      out.push(pad + withSemicolon(n.name));
+      out.push(n.semicolon ? pad + withSemicolon(n.name) : pad + n.name);
       continue;
     }
     const inner: string[] = [];

@@ -12,12 +12,14 @@ export interface TraceNode {
   readonly name: string;
   /** Indented even as the last of its siblings (multicast branches). */
   readonly alwaysIndent: boolean;
+  /** Whether `--summary` ends the line with ";" (ovn-trace does not for lookup comments). */
+  readonly semicolon: boolean;
   readonly subs: TraceNode[];
 }
 
 /** Appends a node to a list and returns it. */
-export function addNode(list: TraceNode[], type: NodeType, name: string, alwaysIndent = false): TraceNode {
-  const n: TraceNode = { type, name, alwaysIndent, subs: [] };
+export function addNode(list: TraceNode[], type: NodeType, name: string, alwaysIndent = false, semicolon = true): TraceNode {
+  const n: TraceNode = { type, name, alwaysIndent, semicolon, subs: [] };
   list.push(n);
   return n;
 }
