@@ -10,6 +10,7 @@ import { stage } from '../stages.js';
 import { LflowError, parseMatch } from '../../lib/lflow/index.js';
 import { ipv4InNet, ipv4Net, lspAddresses, normalizeMac, solicitedNode, type LspAddresses } from './addresses.js';
 import { routerPortIpv6, routerPortNetworks } from './router.js';
+import { buildSwitchLbFlows, switchVips } from './load-balancer.js';
 
 const ACL_PRI_OFFSET = 1000;
 const ND_MLD = 'nd || nd_rs || nd_ra || mldv1 || mldv2';
@@ -126,6 +127,7 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
 
   const aclStateful = aclsStateful(nb, ls);
   buildAclFlows(nb, ls, aclStateful, add, refuse);
+  buildSwitchLbFlows(switchVips(nb, ls), add);
 
   for (const st of ['ls_in_qos_mark', 'ls_in_qos_meter', 'ls_in_lb_aff_check', 'ls_in_lb', 'ls_in_lb_aff_learn',
     'ls_in_pre_hairpin', 'ls_in_nat_hairpin', 'ls_in_hairpin', 'ls_out_qos_mark', 'ls_out_qos_meter',
