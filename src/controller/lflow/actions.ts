@@ -1,0 +1,525 @@
+/**
+ * Logical-flow actions → OpenFlow actions (ovn-sb(5) "Logical_Flow TABLE",
+ * actions; ovs-actions(7)). Actions are first lowered to a small list of
+ * operations that print as ovs-ofctl text (the flow's actions) and, for the
+ * actions pinctrl runs on packets it composes (`arp {…}`, `icmp4 {…}`…), as
+ * OpenFlow 1.5 bytes inside `controller(userdata=…)`.
+ *
+ * Table layout (ovn-architecture(7), "Architectural Physical Life Cycle of a
+ * Packet"): logical ingress table N is OpenFlow table 8+N, egress table N is
+ * 42+N; `output` in ingress goes to 37 (then remote/local output), in egress
+ * to 64 (loopback check, then delivery in 65). MAC bindings are looked up in
+ * 66 (get_arp/get_nd) and 67 (lookup_arp/lookup_nd); the FDB in 71/72; port
+ * security in 73/74 (ingress) and 75 (egress).
+ */
+import { parseActions, defaultSymbols, type Action, type ActionArg, type FieldRef, type SymbolTable } from '../../lib/lflow/index.js';
+import { DHCPV4_OPTIONS } from '../pinctrl/dhcp-options.js';
+import { BASE_FIELDS, formatMasked, formatValue, hex, nxmRange } from './fields.js';
+import { dotted, encodeOfpacts, type Ofpact } from './ofpacts.js';
+
+/** OpenFlow tables around the logical pipelines. */
+export const OFTABLE = {
+  PHY_TO_LOG: 0,
+  LOG_INGRESS_PIPELINE: 8,
+  OUTPUT_LARGE_PKT_DETECT: 37,
+  OUTPUT_LARGE_PKT_PROCESS: 38,
+  REMOTE_OUTPUT: 39,
+  LOCAL_OUTPUT: 40,
+  CHECK_LOOPBACK: 41,
+  LOG_EGRESS_PIPELINE: 42,
+  SAVE_INPORT: 64,
+  LOG_TO_PHY: 65,
+  MAC_BINDING: 66,
+  MAC_LOOKUP: 67,
+  GET_FDB: 71,
+  LOOKUP_FDB: 72,
+  CHK_IN_PORT_SEC: 73,
+  CHK_IN_PORT_SEC_ND: 74,
+  CHK_OUT_PORT_SEC: 75,
+} as const;
+
+/** Bits of `flags` (reg10) that the physical tables and these actions use. */
+export const MLF = {
+  ALLOW_LOOPBACK: 0,
+  RCV_FROM_RAMP: 1,
+  LOCAL_ONLY: 4,
+  NESTED_CONTAINER: 5,
+  LOOKUP_MAC: 6,
+  LOOKUP_FDB: 8,
+  CHECK_PORT_SEC: 12,
+} as const;
+
+/** pinctrl opcodes at the start of a controller action's userdata. */
+export const ACTION_OPCODE: Readonly<Record<string, number>> = {
+  arp: 0,
+  put_arp: 1,
+  put_dhcp_opts: 2,
+  nd_na: 3,
+  put_nd: 4,
+  nd_ns: 9,
+  icmp4: 10,
+  icmp6: 10,
+  tcp_reset: 11,
+  nd_na_router: 12,
+  icmp4_error: 14,
+  igmp: 16,
+  handle_svc_check: 18,
+  handle_dhcpv6_reply: 19,
+  icmp6_error: 20,
+  reject: 22,
+  sctp_abort: 24,
+};
+
+/** What the packet must be for a nested action to apply (added to the flow's match). */
+const NESTED_PREREQ: Readonly<Record<string, string>> = {
+  arp: 'ip4',
+  nd_ns: 'ip6',
+  nd_na: 'nd_ns',
+  nd_na_router: 'nd_ns',
+  icmp4: 'ip4',
+  icmp4_error: 'ip4',
+  icmp6: 'ip6',
+  icmp6_error: 'ip6',
+  tcp_reset: 'tcp',
+  sctp_abort: 'sctp',
+};
+
+export interface ActionContext {
+  readonly pipeline: 'ingress' | 'egress';
+  /** The logical table (Logical_Flow.table_id) the actions belong to. */
+  readonly table: number;
+  /** Whether the datapath is a logical switch (conntrack zone in reg13) or a router (reg11/reg12). */
+  readonly isSwitch: boolean;
+  /** Tunnel key of a logical port or multicast group on this datapath. */
+  readonly portKey: (name: string) => number | undefined;
+  readonly symbols?: SymbolTable;
+}
+
+/** A field location in OVS terms. */
+interface Loc {
+  /** OVN base field (BASE_FIELDS key). */
+  readonly base: string;
+  readonly lo: number;
+  readonly width: number;
+  readonly baseWidth: number;
+}
+
+/** A lowered operation. */
+type Op =
+  | { readonly type: 'set'; readonly loc: Loc; readonly value: bigint }
+  | { readonly type: 'move'; readonly src: Loc; readonly dst: Loc }
+  | { readonly type: 'push' | 'pop'; readonly loc: Loc }
+  | { readonly type: 'resubmit'; readonly table: number }
+  /** Text only (cannot appear inside userdata). */
+  | { readonly type: 'text'; readonly text: string };
+
+export class ActionError extends Error {}
+
+function tableBase(p: 'ingress' | 'egress'): number {
+  return p === 'ingress' ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
+}
+
+function locate(ref: FieldRef, symbols: SymbolTable): Loc {
+  const st = symbols.resolveStorage(ref.name);
+  if (st === undefined) throw new ActionError(`${ref.name} is not a field`);
+  const base = st.field.name;
+  const of = BASE_FIELDS.get(base);
+  if (of === undefined) throw new ActionError(`field ${base} has no OpenFlow equivalent`);
+  const fieldWidth = st.field.type === 'string' ? 32 : st.width;
+  const lo = st.lo + (ref.lo ?? 0);
+  const width = ref.lo === undefined ? fieldWidth : (ref.hi ?? ref.lo) - ref.lo + 1;
+  return { base, lo, width, baseWidth: of.width };
+}
+
+function nxmOf(l: Loc): string {
+  return nxmRange(BASE_FIELDS.get(l.base)!.nxm, l.lo, l.width, l.baseWidth);
+}
+
+function setText(l: Loc, value: bigint): string {
+  const of = BASE_FIELDS.get(l.base)!;
+  const v = value << BigInt(l.lo);
+  if (l.lo === 0 && l.width === l.baseWidth) return `set_field:${formatValue(v, of.format)}->${of.set}`;
+  const mask = ((1n << BigInt(l.width)) - 1n) << BigInt(l.lo);
+  const fmt = of.format === 'hex' || of.format === 'decimal' ? `${hex(v)}/${hex(mask)}` : formatMasked(v, mask, l.baseWidth, of.format);
+  return `set_field:${fmt}->${of.set}`;
+}
+
+function opText(o: Op): string {
+  switch (o.type) {
+    case 'set':
+      return setText(o.loc, o.value);
+    case 'move':
+      return `move:${nxmOf(o.src)}->${nxmOf(o.dst)}`;
+    case 'push':
+      return `push:${nxmOf(o.loc)}`;
+    case 'pop':
+      return `pop:${nxmOf(o.loc)}`;
+    case 'resubmit':
+      return `resubmit(,${o.table})`;
+    case 'text':
+      return o.text;
+  }
+}
+
+function opOfpact(o: Op): Ofpact {
+  switch (o.type) {
+    case 'set': {
+      const of = BASE_FIELDS.get(o.loc.base)!;
+      const full = o.loc.lo === 0 && o.loc.width === o.loc.baseWidth;
+      const v = o.value << BigInt(o.loc.lo);
+      return full ? { type: 'set_field', field: of.set, value: v } : { type: 'set_field', field: of.set, value: v, mask: ((1n << BigInt(o.loc.width)) - 1n) << BigInt(o.loc.lo) };
+    }
+    case 'move':
+      return { type: 'copy_field', src: BASE_FIELDS.get(o.src.base)!.nxm, srcOfs: o.src.lo, dst: BASE_FIELDS.get(o.dst.base)!.nxm, dstOfs: o.dst.lo, nBits: o.src.width };
+    case 'push':
+    case 'pop':
+      return { type: o.type, field: BASE_FIELDS.get(o.loc.base)!.nxm, ofs: o.loc.lo, nBits: o.loc.width };
+    case 'resubmit':
+      return { type: 'resubmit', table: o.table };
+    case 'text':
+      throw new ActionError(`${o.text} cannot be used inside an action that composes a packet`);
+  }
+}
+
+const FULL = (base: string): Loc => {
+  const of = BASE_FIELDS.get(base)!;
+  return { base, lo: 0, width: of.width, baseWidth: of.width };
+};
+
+/** Lowers one logical flow's actions. */
+class Lowering {
+  private readonly symbols: SymbolTable;
+  /** Prerequisites the actions add to the match (OVN ANDs them in), e.g. `ip` for `ct_next`. */
+  readonly prereqs = new Set<string>();
+  /** Inside a nested action list: its fields' prerequisites do not apply to the outer packet. */
+  private depth = 0;
+  constructor(private readonly ctx: ActionContext) {
+    this.symbols = ctx.symbols ?? defaultSymbols();
+  }
+
+  /** A field reference's location, noting its prerequisites. */
+  private loc(ref: FieldRef): Loc {
+    if (this.depth === 0) {
+      let sym = this.symbols.get(ref.name);
+      while (sym !== undefined) {
+        if (sym.kind !== 'predicate' && sym.prereq !== undefined) this.prereqs.add(sym.prereq);
+        sym = sym.kind === 'subfield' ? this.symbols.get(sym.field) : undefined;
+      }
+    }
+    return locate(ref, this.symbols);
+  }
+
+  private need(prereq: string): void {
+    if (this.depth === 0) this.prereqs.add(prereq);
+  }
+
+  private inner(actions: readonly Action[]): Op[] {
+    this.depth++;
+    try {
+      return this.lower(actions);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private get ofTable(): number {
+    return tableBase(this.ctx.pipeline) + this.ctx.table;
+  }
+
+  private zone(): string {
+    return this.ctx.isSwitch ? 'NXM_NX_REG13[0..15]' : 'NXM_NX_REG11[0..15]';
+  }
+
+  private intOf(arg: ActionArg | undefined, what: string): bigint {
+    if (arg?.type === 'int') return arg.value.value;
+    throw new ActionError(`${what}: expected a constant`);
+  }
+
+  private fieldOf(arg: ActionArg | undefined, what: string): FieldRef {
+    if (arg?.type === 'field') return arg.field;
+    throw new ActionError(`${what}: expected a field`);
+  }
+
+  lower(actions: readonly Action[]): Op[] {
+    const out: Op[] = [];
+    for (const a of actions) out.push(...this.one(a));
+    return out;
+  }
+
+  private one(a: Action): Op[] {
+    const s = this.symbols;
+    switch (a.type) {
+      case 'next': {
+        const p = a.pipeline ?? this.ctx.pipeline;
+        const t = a.table ?? (p === this.ctx.pipeline ? this.ctx.table + 1 : 0);
+        return [{ type: 'resubmit', table: tableBase(p) + t }];
+      }
+      case 'keyword':
+        switch (a.name) {
+          case 'output':
+            return [{ type: 'resubmit', table: this.ctx.pipeline === 'ingress' ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT }];
+          case 'drop':
+            return [];
+          case 'next':
+            return this.one({ type: 'next' });
+          case 'ct_next':
+            this.need('ip');
+            return [{ type: 'text', text: `ct(table=${this.ofTable + 1},zone=${this.zone()})` }];
+          case 'ct_lb':
+          case 'ct_lb_mark':
+            this.need('ip');
+            return [{ type: 'text', text: `ct(table=${this.ofTable + 1},zone=${this.zone()},nat)` }];
+          case 'ct_clear':
+            return [{ type: 'text', text: 'ct_clear' }];
+          case 'ct_commit':
+            this.need('ip');
+            return [{ type: 'text', text: `ct(commit,zone=${this.zone()},nat(src))` }];
+          case 'handle_dhcpv6_reply':
+            return [{ type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE['handle_dhcpv6_reply']!))})` }];
+          default:
+            throw new ActionError(`action ${a.name} is not supported`);
+        }
+      case 'load': {
+        const dst = this.loc(a.dst);
+        if (a.value.kind === 'string') {
+          const key = this.ctx.portKey(a.value.value);
+          return [{ type: 'set', loc: dst, value: BigInt(key ?? 0) }];
+        }
+        return [{ type: 'set', loc: dst, value: a.value.value }];
+      }
+      case 'move':
+        return [{ type: 'move', src: this.loc(a.src), dst: this.loc(a.dst) }];
+      case 'exchange': {
+        const x = this.loc(a.a);
+        const y = this.loc(a.b);
+        return [
+          { type: 'push', loc: y },
+          { type: 'push', loc: x },
+          { type: 'pop', loc: y },
+          { type: 'pop', loc: x },
+        ];
+      }
+      case 'dec_ttl':
+        this.need('ip');
+        return [{ type: 'text', text: 'dec_ttl()' }];
+      case 'nested':
+        return this.nested(a.name, a.actions);
+      case 'call':
+        return this.call(a.name, a.args);
+      case 'result':
+        return this.result(this.loc(a.dst), a.name, a.args);
+      case 'raw':
+        if ((a.name === 'ct_lb_mark' || a.name === 'ct_lb') && a.text.trim() === '') return this.one({ type: 'keyword', name: a.name });
+        throw new ActionError(`action ${a.name}(${a.text}) is not supported`);
+    }
+  }
+
+  private nested(name: string, inner: readonly Action[]): Op[] {
+    if (name === 'clone') return [{ type: 'text', text: `clone(${this.inner(inner).map(opText).join(',')})` }];
+    if (name === 'ct_commit') {
+      this.need('ip');
+      this.depth++;
+      let exec: string;
+      try {
+        exec = inner.map((a) => this.ctExec(a)).join(',');
+      } finally {
+        this.depth--;
+      }
+      return [{ type: 'text', text: `ct(commit,zone=${this.zone()},nat(src),exec(${exec}))` }];
+    }
+    const code = ACTION_OPCODE[name];
+    if (code === undefined || name === 'igmp') throw new ActionError(`action ${name} is not supported`);
+    const p = NESTED_PREREQ[name];
+    if (p !== undefined) this.need(p);
+    const bytes = [...opcode(code), ...encodeOfpacts(this.inner(inner).map(opOfpact))];
+    return [{ type: 'text', text: `controller(userdata=${dotted(bytes)})` }];
+  }
+
+  /** ct_mark/ct_label assignments inside `ct_commit { … }`. */
+  private ctExec(a: Action): string {
+    if (a.type === 'load' && a.value.kind === 'int') return setText(locate(a.dst, this.symbols), a.value.value);
+    if (a.type === 'move') return opText({ type: 'move', src: locate(a.src, this.symbols), dst: locate(a.dst, this.symbols) });
+    throw new ActionError('ct_commit accepts only ct_mark and ct_label assignments');
+  }
+
+  private call(name: string, args: readonly ActionArg[]): Op[] {
+    switch (name) {
+      case 'get_arp':
+      case 'get_nd': {
+        const port = this.fieldOf(args[0], name);
+        if (port.name !== 'outport') throw new ActionError(`${name}: only outport is supported`);
+        const ip = this.loc(this.fieldOf(args[1], name));
+        const reg: Loc = name === 'get_arp' ? FULL('reg0') : FULL('xxreg0');
+        const same = ip.base === reg.base && ip.lo === reg.lo && ip.width === reg.width;
+        const clearDst: Op = { type: 'set', loc: FULL('eth.dst'), value: 0n };
+        const lookup: Op = { type: 'resubmit', table: OFTABLE.MAC_BINDING };
+        if (same && name === 'get_nd') return [clearDst, lookup];
+        return [{ type: 'push', loc: reg }, { type: 'push', loc: ip }, { type: 'pop', loc: reg }, clearDst, lookup, { type: 'pop', loc: reg }];
+      }
+      case 'put_arp':
+      case 'put_nd': {
+        const [ipReg, ip, mac] = this.macIpArgs(name, args);
+        const ctl: Op = { type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE[name]!))})` };
+        const [pre, post] = stageMacIp(ipReg, ip, mac);
+        return [...pre, ctl, ...post];
+      }
+      case 'handle_svc_check':
+        return [{ type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE['handle_svc_check']!))})` }];
+      default:
+        throw new ActionError(`action ${name} is not supported`);
+    }
+  }
+
+  /** (inport, ip, mac) arguments: the register the IP goes through, the IP and MAC locations. */
+  private macIpArgs(name: string, args: readonly ActionArg[]): [Loc, Loc, Loc] {
+    const port = this.fieldOf(args[0], name);
+    if (port.name !== 'inport') throw new ActionError(`${name}: only inport is supported`);
+    const v6 = name.endsWith('_nd');
+    const ipReg: Loc = v6 ? FULL('xxreg0') : FULL('reg0');
+    return [ipReg, this.loc(this.fieldOf(args[1], name)), this.loc(this.fieldOf(args[2], name))];
+  }
+
+  private bitResult(dst: Loc, bit: number, table: number, pre: Op[] = [], post: Op[] = []): Op[] {
+    const flag: Loc = { base: 'flags', lo: bit, width: 1, baseWidth: 32 };
+    return [...pre, { type: 'set', loc: flag, value: 0n }, { type: 'resubmit', table }, { type: 'move', src: flag, dst }, ...post];
+  }
+
+  private result(dst: Loc, name: string, args: readonly ActionArg[]): Op[] {
+    switch (name) {
+      case 'check_in_port_sec':
+        return this.bitResult(dst, MLF.CHECK_PORT_SEC, OFTABLE.CHK_IN_PORT_SEC);
+      case 'check_out_port_sec':
+        return this.bitResult(dst, MLF.CHECK_PORT_SEC, OFTABLE.CHK_OUT_PORT_SEC);
+      case 'lookup_arp':
+      case 'lookup_nd': {
+        const [ipReg, ip, mac] = this.macIpArgs(name, args);
+        const [pre, post] = stageMacIp(ipReg, ip, mac);
+        return this.bitResult(dst, MLF.LOOKUP_MAC, OFTABLE.MAC_LOOKUP, pre, post);
+      }
+      case 'get_fdb': {
+        const mac = this.fieldOf(args[0], name);
+        if (mac.name !== 'eth.dst' || dst.base !== 'outport') throw new ActionError('get_fdb: only outport = get_fdb(eth.dst) is supported');
+        return [{ type: 'set', loc: dst, value: 0n }, { type: 'resubmit', table: OFTABLE.GET_FDB }];
+      }
+      case 'put_dhcp_opts':
+        return [{ type: 'text', text: `controller(userdata=${dotted(dhcpUserdata(dst, args))},pause)` }];
+      default:
+        throw new ActionError(`action ${name} is not supported`);
+    }
+  }
+}
+
+const sameLoc = (a: Loc, b: Loc): boolean => a.base === b.base && a.lo === b.lo && a.width === b.width;
+
+/**
+ * MAC-binding actions take the IP in reg0 (IPv4) or xxreg0 (IPv6) and the MAC
+ * in eth.src: the arguments are staged there through the stack and the
+ * previous values restored afterwards.
+ */
+function stageMacIp(ipReg: Loc, ip: Loc, mac: Loc): [Op[], Op[]] {
+  const eth = FULL('eth.src');
+  const macMoves = !sameLoc(mac, eth);
+  const pre: Op[] = [{ type: 'push', loc: ipReg }];
+  if (macMoves) pre.push({ type: 'push', loc: eth }, { type: 'push', loc: mac });
+  pre.push({ type: 'push', loc: ip }, { type: 'pop', loc: ipReg });
+  if (macMoves) pre.push({ type: 'pop', loc: eth });
+  const post: Op[] = macMoves ? [{ type: 'pop', loc: eth }, { type: 'pop', loc: ipReg }] : [{ type: 'pop', loc: ipReg }];
+  return [pre, post];
+}
+
+function opcode(code: number): number[] {
+  return [0, 0, 0, code, 0, 0, 0, 0];
+}
+
+/** put_dhcp_opts userdata: opcode, the result bit as NXM header + offset, offerip, then each option as code/len/value. */
+function dhcpUserdata(dst: Loc, args: readonly ActionArg[]): number[] {
+  const hdr = dst.base === 'xxreg0' ? [0x00, 0x01, 0xde, 0x10] : dst.base === 'xxreg1' ? [0x00, 0x01, 0xe0, 0x10] : undefined;
+  if (hdr === undefined) throw new ActionError('put_dhcp_opts: the result must be a bit of reg0..reg7');
+  const out = [...opcode(ACTION_OPCODE['put_dhcp_opts']!), ...hdr, 0, 0, (dst.lo >> 8) & 0xff, dst.lo & 0xff];
+  const kvs = args.filter((a): a is Extract<ActionArg, { type: 'kv' }> => a.type === 'kv');
+  const offer = kvs.find((k) => k.key === 'offerip');
+  if (offer === undefined) throw new ActionError('put_dhcp_opts: offerip is required');
+  out.push(...ipv4Bytes(offer.value));
+  for (const kv of kvs) {
+    if (kv.key === 'offerip') continue;
+    const def = DHCPV4_OPTIONS.get(kv.key);
+    if (def === undefined) throw new ActionError(`put_dhcp_opts: unknown option ${kv.key}`);
+    const value = dhcpValue(def.type, kv.value, kv.key);
+    out.push(def.code, value.length, ...value);
+  }
+  return out;
+}
+
+function argValues(v: ActionArg): ActionArg[] {
+  return v.type === 'set' ? [...v.values] : [v];
+}
+
+function ipv4Bytes(v: ActionArg): number[] {
+  const out: number[] = [];
+  for (const x of argValues(v)) {
+    if (x.type !== 'int') throw new ActionError('expected an IPv4 address');
+    const n = x.value.value;
+    out.push(Number((n >> 24n) & 0xffn), Number((n >> 16n) & 0xffn), Number((n >> 8n) & 0xffn), Number(n & 0xffn));
+  }
+  return out;
+}
+
+function dhcpValue(type: string, v: ActionArg, key: string): number[] {
+  const int = (n: number): number[] => {
+    if (v.type !== 'int') throw new ActionError(`${key}: expected a number`);
+    const x = Number(v.value.value);
+    const b: number[] = [];
+    for (let i = n - 1; i >= 0; i--) b.push((x >>> (8 * i)) & 0xff);
+    return b;
+  };
+  switch (type) {
+    case 'ipv4':
+      return ipv4Bytes(v);
+    case 'bool':
+    case 'uint8':
+      return int(1);
+    case 'uint16':
+      return int(2);
+    case 'uint32':
+      return int(4);
+    case 'str':
+    case 'host_id': {
+      if (v.type !== 'string') throw new ActionError(`${key}: expected a string`);
+      return [...Buffer.from(v.value, 'utf8')];
+    }
+    case 'static_routes': {
+      // RFC 3442: prefix length, significant destination octets, router.
+      const out: number[] = [];
+      const vals = argValues(v);
+      for (let i = 0; i + 1 < vals.length; i += 2) {
+        const dstA = vals[i]!;
+        const gw = vals[i + 1]!;
+        if (dstA.type !== 'int' || gw.type !== 'int') throw new ActionError(`${key}: expected addresses`);
+        const mask = dstA.value.mask ?? 0xffffffffn;
+        let plen = 0;
+        for (let b = 31; b >= 0; b--) if ((mask >> BigInt(b)) & 1n) plen++;
+        const octets = Math.ceil(plen / 8);
+        out.push(plen, ...ipv4Bytes(dstA).slice(0, octets), ...ipv4Bytes(gw));
+      }
+      return out;
+    }
+    default:
+      throw new ActionError(`${key}: option type ${type} is not supported`);
+  }
+}
+
+/** OpenFlow actions of a logical flow, and the prerequisites they add to its match. */
+export interface TranslatedActions {
+  /** ovs-ofctl syntax; `drop` when there are none. */
+  readonly actions: string;
+  readonly prereqs: readonly string[];
+}
+
+/** Translates a logical flow's actions text into OpenFlow actions. */
+export function translateActions(text: string, ctx: ActionContext): TranslatedActions {
+  const parsed = parseActions(text, ctx.symbols !== undefined ? { symbols: ctx.symbols } : {});
+  const l = new Lowering(ctx);
+  const ops = l.lower(parsed);
+  return { actions: ops.length === 0 ? 'drop' : ops.map(opText).join(','), prereqs: [...l.prereqs] };
+}
+

@@ -1,0 +1,132 @@
+/**
+ * One SB Logical_Flow → OpenFlow flows for this chassis (ovn-controller(8);
+ * ovn-architecture(7) "Architectural Physical Life Cycle of a Packet"): one
+ * flow per conjunction of the match and per local datapath of the flow (its
+ * `logical_datapath`, or each datapath of its `logical_dp_group`), with
+ * `metadata` = the datapath's tunnel key and the priority of the logical flow.
+ * Pure over an {@link LflowEnv}; the daemon can call it per changed row.
+ */
+import type { Row } from '../../ovsdb/client.js';
+import type { TextFlow } from '../ofctl-link.js';
+import { ActionError, OFTABLE, translateActions } from './actions.js';
+import { addTest, formatMatch, metadataTest, translateMatch } from './match.js';
+
+/** The SB tables as the client's replica exposes them. */
+export interface SbView {
+  table(name: string): ReadonlyMap<string, Row>;
+}
+
+export interface DatapathInfo {
+  readonly uuid: string;
+  readonly key: number;
+  readonly isSwitch: boolean;
+}
+
+/** What translating logical flows needs, derived once per pass from the SB and the local facts. */
+export interface LflowEnv {
+  readonly datapaths: ReadonlyMap<string, DatapathInfo>;
+  /** Datapath UUIDs with flows on this chassis. */
+  readonly localDatapaths: ReadonlySet<string>;
+  /** Logical port and multicast group tunnel keys, per datapath UUID, by name. */
+  readonly portKeys: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Logical ports bound to this chassis (for `is_chassis_resident`). */
+  readonly residentPorts: ReadonlySet<string>;
+  readonly addressSets: ReadonlyMap<string, readonly string[]>;
+  readonly portGroups: ReadonlyMap<string, readonly string[]>;
+  /** Datapath group UUID → datapath UUIDs. */
+  readonly dpGroups: ReadonlyMap<string, readonly string[]>;
+}
+
+const str = (r: Row, c: string): string => String(r.scalar(c));
+
+/** Builds the environment from the SB replica; `local` are the datapaths and `resident` the ports of this chassis. */
+export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, resident: ReadonlySet<string>): LflowEnv {
+  const datapaths = new Map<string, DatapathInfo>();
+  for (const dp of sb.table('Datapath_Binding').values()) {
+    const ext = dp.map('external_ids');
+    datapaths.set(dp.uuid, { uuid: dp.uuid, key: Number(dp.scalar('tunnel_key')), isSwitch: ext.has('logical-switch') });
+  }
+  const portKeys = new Map<string, Map<string, number>>();
+  const put = (dp: string, name: string, key: number): void => {
+    let m = portKeys.get(dp);
+    if (m === undefined) portKeys.set(dp, (m = new Map()));
+    m.set(name, key);
+  };
+  for (const pb of sb.table('Port_Binding').values()) put(str(pb, 'datapath'), str(pb, 'logical_port'), Number(pb.scalar('tunnel_key')));
+  for (const mg of sb.table('Multicast_Group').values()) put(str(mg, 'datapath'), str(mg, 'name'), Number(mg.scalar('tunnel_key')));
+  const addressSets = new Map<string, readonly string[]>();
+  for (const as of sb.table('Address_Set').values()) addressSets.set(str(as, 'name'), as.set('addresses').map(String));
+  for (const g of sb.table('SB_Global').values()) {
+    const mac = g.map('options').get('svc_monitor_mac');
+    if (mac !== undefined) addressSets.set('svc_monitor_mac', [String(mac)]);
+  }
+  const portGroups = new Map<string, readonly string[]>();
+  for (const pg of sb.table('Port_Group').values()) portGroups.set(str(pg, 'name'), pg.set('ports').map(String));
+  const dpGroups = new Map<string, readonly string[]>();
+  for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
+  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups };
+}
+
+/** The local datapaths a logical flow applies to. */
+function flowDatapaths(lf: Row, env: LflowEnv): DatapathInfo[] {
+  const one = lf.optional('logical_datapath');
+  const group = lf.optional('logical_dp_group');
+  const uuids = one !== null ? [String(one)] : group !== null ? (env.dpGroups.get(String(group)) ?? []) : [];
+  const out: DatapathInfo[] = [];
+  for (const u of uuids) {
+    const d = env.datapaths.get(u);
+    if (d !== undefined && env.localDatapaths.has(u)) out.push(d);
+  }
+  return out;
+}
+
+/**
+ * The OpenFlow flows of one logical flow. A flow whose match or actions
+ * cannot be translated yields no flows and a logged error (OVN does the same).
+ */
+export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) => void = () => undefined): TextFlow[] {
+  const dps = flowDatapaths(lf, env);
+  if (dps.length === 0) return [];
+  const pipeline = str(lf, 'pipeline') === 'egress' ? 'egress' : 'ingress';
+  const table = Number(lf.scalar('table_id'));
+  const priority = Number(lf.scalar('priority'));
+  const matchText = str(lf, 'match');
+  const actionsText = str(lf, 'actions');
+  const ofTable = (pipeline === 'ingress' ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE) + table;
+  const out: TextFlow[] = [];
+  for (const dp of dps) {
+    const keys = env.portKeys.get(dp.uuid);
+    // "none" is OVN's name for "no port" (key 0).
+    const portKey = (n: string): number | undefined => (n === 'none' ? 0 : keys?.get(n));
+    let actions: string;
+    let matches;
+    try {
+      const t = translateActions(actionsText, { pipeline, table, isSwitch: dp.isSwitch, portKey });
+      actions = t.actions;
+      const full = t.prereqs.length === 0 ? matchText : `(${matchText}) && ${t.prereqs.join(' && ')}`;
+      matches = translateMatch(full, {
+        portKey,
+        isResident: (p) => env.residentPorts.has(p),
+        addressSet: (n) => env.addressSets.get(n),
+        portGroup: (n) => env.portGroups.get(`${dp.key}_${n}`) ?? env.portGroups.get(n),
+      });
+    } catch (e) {
+      const what = e instanceof ActionError ? 'actions' : 'flow';
+      log(`error translating logical ${what} (${pipeline} table ${table} priority ${priority}, match "${matchText}", actions "${actionsText}"): ${(e as Error).message}`);
+      continue;
+    }
+    for (const m of matches) {
+      const mm = new Map(m);
+      addTest(mm, metadataTest(dp.key));
+      out.push({ table: ofTable, priority, match: formatMatch(mm), actions });
+    }
+  }
+  return out;
+}
+
+/** All logical flows of the SB for this chassis. */
+export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
+  const out: TextFlow[] = [];
+  for (const lf of sb.table('Logical_Flow').values()) out.push(...translateLogicalFlow(lf, env, log));
+  return out;
+}

@@ -1,0 +1,363 @@
+/**
+ * The physical part of the chassis' OpenFlow table and the entry point of the
+ * flow translation (ovn-architecture(7), "Architectural Physical Life Cycle of
+ * a Packet"; ovn-controller(8)):
+ *
+ * - table 0: packets from local VIFs (`in_port`), from container ports nested
+ *   in a local VIF (`in_port` + `dl_vlan`, tag stripped, MLF_NESTED_CONTAINER
+ *   set) and from tunnels get their logical datapath (`metadata`), logical
+ *   inport (`reg14`) and conntrack zones (`reg13` port, `reg11`/`reg12` the
+ *   datapath's DNAT/SNAT) and enter the ingress pipeline (table 8);
+ * - 37/38: large-packet detection (pass-through), 39: output to remote chassis
+ *   (Geneve: `tun_id` = datapath key, `tun_metadata0` = inport << 16 | outport)
+ *   and multicast members behind patch ports, 40: local output (zones of the
+ *   outport, multicast groups to their local members), 41: loopback check,
+ *   then the egress pipeline (42);
+ * - 64: `flags.loopback` lets a packet leave by the port it came in, 65: to the
+ *   VIF's OpenFlow port, into a container's VLAN on its parent, or across a
+ *   logical patch into the peer datapath's ingress pipeline;
+ * - 73/74/75: port security (Port_Binding `port_security`), used by
+ *   `check_in_port_sec()` / `check_out_port_sec()`.
+ *
+ * {@link computeDesiredFlows} is pure; {@link computeTextFlows} is the shape
+ * the daemon's flow pipeline calls (src/controller/pipeline.ts).
+ */
+import type { OvsdbClient, Row } from '../ovsdb/client.js';
+import { parseIpv4, prefixLength } from '../lib/lflow/index.js';
+import type { ChassisFacts } from './controller.js';
+import type { TextFlow } from './ofctl-link.js';
+import { MLF, OFTABLE } from './lflow/actions.js';
+import { hex } from './lflow/fields.js';
+import { buildLflowEnv, translateLogicalFlows, type SbView } from './lflow/translate.js';
+
+/** A local port with an OpenFlow port on the integration bridge. */
+export interface LocalPort {
+  readonly logicalPort: string;
+  readonly ofport: number;
+}
+
+/** A container port: traffic of `tag` on its parent VIF's OpenFlow port. */
+export interface LocalContainerPort extends LocalPort {
+  readonly parent: string;
+  readonly tag: number;
+}
+
+/** Everything local the flow computation needs (what the daemon finds on this chassis). */
+export interface LocalState {
+  readonly chassisUuid: string;
+  readonly chassisName: string;
+  /** VIFs and localports with an interface here. */
+  readonly vifs: readonly LocalPort[];
+  readonly containers: readonly LocalContainerPort[];
+  /** Ports bound here without an OpenFlow port of their own (l3gateway). */
+  readonly otherResident: readonly string[];
+  /** Datapath_Binding UUIDs with flows here. */
+  readonly localDatapaths: ReadonlySet<string>;
+  /** Conntrack zones by logical port and `<datapath uuid>_dnat` / `_snat`. */
+  readonly ctZones: ReadonlyMap<string, number>;
+  /** Tunnel OpenFlow ports by remote chassis name. */
+  readonly tunnels: ReadonlyMap<string, { readonly ofport: number; readonly type: string }>;
+  /** Localnet patch OpenFlow ports by localnet logical port. */
+  readonly localnetPorts: ReadonlyMap<string, number>;
+}
+
+export interface ComputeOptions {
+  readonly log?: (m: string) => void;
+}
+
+interface Pb {
+  readonly row: Row;
+  readonly name: string;
+  readonly type: string;
+  readonly dp: string;
+  readonly key: number;
+}
+
+const str = (r: Row, c: string): string => String(r.scalar(c));
+
+const flow = (table: number, priority: number, match: string, actions: string): TextFlow => ({ table, priority, match, actions });
+
+/** The logical registers a patch hop or a remote input clears (reg0..reg9). */
+const CLEAR_REGS = Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`).join(',');
+
+/** Port-security entries (ovn-sb(5) Port_Binding `port_security`): MAC and IPv4 addresses. */
+function portSecurity(pb: Row): { mac: string; ipv4: string[] }[] {
+  const out: { mac: string; ipv4: string[] }[] = [];
+  for (const entry of pb.set('port_security').map(String)) {
+    const words = entry.trim().split(/\s+/);
+    if (words.length === 0 || words[0] === '') continue;
+    const ipv4 = words.slice(1).filter((w) => !w.includes(':'));
+    out.push({ mac: words[0]!.toLowerCase(), ipv4 });
+  }
+  return out;
+}
+
+/** `10.0.0.5` or `10.0.0.0/24` as an nw_src value (OVS prints a host address without prefix). */
+function ipv4Match(a: string): string {
+  const [addr, plen] = a.split('/');
+  if (plen === undefined || plen === '32') return addr!;
+  const v = parseIpv4(addr!);
+  if (v === undefined) return a;
+  const n = Number(plen);
+  const mask = n === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - n)) - 1n);
+  const net = v & mask;
+  return `${[24n, 16n, 8n, 0n].map((s) => Number((net >> s) & 0xffn)).join('.')}/${prefixLength(mask, 32) ?? n}`;
+}
+
+/** Port security flows for one local port (tables 73, 74, 75). */
+function portSecurityFlows(pb: Pb, dpKey: number): TextFlow[] {
+  const entries = portSecurity(pb.row);
+  if (entries.length === 0) return [];
+  const allow = 'set_field:0/0x1000->reg10';
+  const deny = 'set_field:0x1000/0x1000->reg10';
+  const inp = `reg14=${hex(BigInt(pb.key))},metadata=${hex(BigInt(dpKey))}`;
+  const outp = `reg15=${hex(BigInt(pb.key))},metadata=${hex(BigInt(dpKey))}`;
+  const T = OFTABLE;
+  const out: TextFlow[] = [
+    flow(T.CHK_IN_PORT_SEC, 80, inp, deny),
+    flow(T.CHK_IN_PORT_SEC, 95, `arp,${inp}`, `resubmit(,${T.CHK_IN_PORT_SEC_ND})`),
+    flow(T.CHK_IN_PORT_SEC_ND, 80, `arp,${inp}`, deny),
+    flow(T.CHK_IN_PORT_SEC_ND, 80, `icmp6,${inp},nw_ttl=255,icmp_type=136`, deny),
+    flow(T.CHK_IN_PORT_SEC_ND, 80, `icmp6,${inp},nw_ttl=255,icmp_type=135`, allow),
+    flow(T.CHK_OUT_PORT_SEC, 80, outp, deny),
+  ];
+  for (const e of entries) {
+    out.push(flow(T.CHK_OUT_PORT_SEC, 85, `${outp},dl_dst=${e.mac}`, allow));
+    // OVN 23.03 matches ND packets of a port's own MAC with hop limit 225 here.
+    for (const [type, opt] of [
+      [135, 'nd_sll'],
+      [136, 'nd_tll'],
+    ] as const) {
+      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `icmp6,${inp},nw_ttl=225,icmp_type=${type},icmp_code=0,${opt}=00:00:00:00:00:00`, allow));
+      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `icmp6,${inp},nw_ttl=225,icmp_type=${type},icmp_code=0,${opt}=${e.mac}`, allow));
+    }
+    if (e.ipv4.length === 0) {
+      out.push(flow(T.CHK_IN_PORT_SEC, 90, `${inp},dl_src=${e.mac}`, allow));
+      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `arp,${inp},dl_src=${e.mac},arp_sha=${e.mac}`, allow));
+      continue;
+    }
+    out.push(flow(T.CHK_IN_PORT_SEC, 90, `udp,${inp},dl_src=${e.mac},nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67`, allow));
+    out.push(flow(T.CHK_OUT_PORT_SEC, 90, `ip,${outp},dl_dst=${e.mac}`, deny));
+    out.push(flow(T.CHK_OUT_PORT_SEC, 90, `ipv6,${outp},dl_dst=${e.mac}`, deny));
+    out.push(flow(T.CHK_OUT_PORT_SEC, 95, `ip,${outp},dl_dst=${e.mac},nw_dst=255.255.255.255`, allow));
+    out.push(flow(T.CHK_OUT_PORT_SEC, 95, `ip,${outp},dl_dst=${e.mac},nw_dst=224.0.0.0/4`, allow));
+    for (const ip of e.ipv4) {
+      const m = ipv4Match(ip);
+      out.push(flow(T.CHK_IN_PORT_SEC, 90, `ip,${inp},dl_src=${e.mac},nw_src=${m}`, allow));
+      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `arp,${inp},dl_src=${e.mac},arp_spa=${m},arp_sha=${e.mac}`, allow));
+      out.push(flow(T.CHK_OUT_PORT_SEC, 95, `ip,${outp},dl_dst=${e.mac},nw_dst=${m}`, allow));
+    }
+  }
+  return out;
+}
+
+/**
+ * The desired flow table of this chassis: the physical flows of its local
+ * ports, tunnels and multicast groups, plus every logical flow of its local
+ * datapaths.
+ */
+export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): TextFlow[] {
+  const log = opts.log ?? ((): void => undefined);
+  const T = OFTABLE;
+  const pbs = new Map<string, Pb>();
+  const pbByUuid = new Map<string, Pb>();
+  for (const row of sb.table('Port_Binding').values()) {
+    const pb: Pb = { row, name: str(row, 'logical_port'), type: str(row, 'type'), dp: str(row, 'datapath'), key: Number(row.scalar('tunnel_key')) };
+    pbs.set(pb.name, pb);
+    pbByUuid.set(row.uuid, pb);
+  }
+  const dpKey = new Map<string, number>();
+  for (const dp of sb.table('Datapath_Binding').values()) dpKey.set(dp.uuid, Number(dp.scalar('tunnel_key')));
+  const chassisName = new Map<string, string>();
+  for (const c of sb.table('Chassis').values()) chassisName.set(c.uuid, str(c, 'name'));
+
+  const zone = (name: string): number | undefined => local.ctZones.get(name);
+  /** set_field actions for a port's zone and its datapath's DNAT/SNAT zones. */
+  const zoneActions = (port: string | undefined, dp: string): string[] => {
+    const a: string[] = [];
+    const z = port === undefined ? undefined : zone(port);
+    if (z !== undefined) a.push(`set_field:${hex(BigInt(z))}->reg13`);
+    const dn = zone(`${dp}_dnat`);
+    const sn = zone(`${dp}_snat`);
+    if (dn !== undefined) a.push(`set_field:${hex(BigInt(dn))}->reg11`);
+    if (sn !== undefined) a.push(`set_field:${hex(BigInt(sn))}->reg12`);
+    return a;
+  };
+  const md = (dp: string): string => hex(BigInt(dpKey.get(dp) ?? 0));
+
+  const out: TextFlow[] = [
+    flow(T.PHY_TO_LOG, 0, '', 'drop'),
+    flow(T.OUTPUT_LARGE_PKT_DETECT, 0, '', `resubmit(,${T.REMOTE_OUTPUT})`),
+    flow(T.OUTPUT_LARGE_PKT_PROCESS, 10, `reg10=0x1/0x1`, `resubmit(,${T.LOCAL_OUTPUT})`),
+    flow(T.OUTPUT_LARGE_PKT_PROCESS, 0, '', `resubmit(,${T.REMOTE_OUTPUT})`),
+    flow(T.REMOTE_OUTPUT, 150, `reg10=${hex(1n << BigInt(MLF.LOCAL_ONLY))}/${hex(1n << BigInt(MLF.LOCAL_ONLY))}`, `resubmit(,${T.LOCAL_OUTPUT})`),
+    flow(T.REMOTE_OUTPUT, 150, `reg10=${hex(1n << BigInt(MLF.RCV_FROM_RAMP))}/0x3`, `resubmit(,${T.LOCAL_OUTPUT})`),
+    flow(T.REMOTE_OUTPUT, 0, '', `resubmit(,${T.LOCAL_OUTPUT})`),
+    flow(T.LOCAL_OUTPUT, 0, '', 'drop'),
+    flow(T.CHECK_LOOPBACK, 0, '', `${CLEAR_REGS},resubmit(,${T.LOG_EGRESS_PIPELINE})`),
+    flow(T.SAVE_INPORT, 0, '', `resubmit(,${T.LOG_TO_PHY})`),
+    flow(T.LOG_TO_PHY, 0, '', 'drop'),
+  ];
+  const saveInport = 'push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]';
+
+  /** Flows of a port delivered on this chassis: local output, loopback check. */
+  const deliveredHere = (pb: Pb, withZone: boolean): void => {
+    const m = `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`;
+    out.push(flow(T.LOCAL_OUTPUT, 100, m, `${zoneActions(withZone ? pb.name : undefined, pb.dp).join(',')},resubmit(,${T.CHECK_LOOPBACK})`));
+    out.push(flow(T.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(BigInt(pb.key))},${m}`, 'drop'));
+  };
+
+  const nested = new Set(local.containers.map((c) => c.parent));
+  const localNames = new Set<string>();
+  for (const v of local.vifs) {
+    const pb = pbs.get(v.logicalPort);
+    if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;
+    localNames.add(pb.name);
+    const key = hex(BigInt(pb.key));
+    out.push(flow(T.PHY_TO_LOG, 100, `in_port=${v.ofport}`, [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(',')));
+    deliveredHere(pb, true);
+    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+    if (nested.has(pb.name)) {
+      const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
+      out.push(flow(T.SAVE_INPORT, 100, `reg10=${bit}/${bit},reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+    }
+    out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `output:${v.ofport}`));
+    out.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
+  }
+  for (const c of local.containers) {
+    const pb = pbs.get(c.logicalPort);
+    if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;
+    localNames.add(pb.name);
+    const key = hex(BigInt(pb.key));
+    const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
+    out.push(
+      flow(
+        T.PHY_TO_LOG,
+        150,
+        `in_port=${c.ofport},dl_vlan=${c.tag}`,
+        [`set_field:${bit}/${bit}->reg10`, 'pop_vlan', ...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(','),
+      ),
+    );
+    deliveredHere(pb, true);
+    // Siblings and the parent share the OpenFlow port: delivery never depends on the in_port check.
+    out.push(flow(T.SAVE_INPORT, 100, `reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+    out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `push_vlan:0x8100,set_field:${4096 + c.tag}->vlan_vid,output:${c.ofport},pop_vlan`));
+    out.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
+  }
+
+  // Logical patch ports between local datapaths: no OVS port, the packet re-enters the peer's ingress.
+  for (const pb of pbs.values()) {
+    if (pb.type !== 'patch' || !local.localDatapaths.has(pb.dp)) continue;
+    const peerName = pb.row.map('options').get('peer');
+    const peer = peerName === undefined ? undefined : pbs.get(String(peerName));
+    if (peer === undefined || !local.localDatapaths.has(peer.dp)) continue;
+    localNames.add(pb.name);
+    const key = hex(BigInt(pb.key));
+    deliveredHere(pb, false);
+    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+    const enter = [
+      'ct_clear',
+      'set_field:0->reg11',
+      'set_field:0->reg12',
+      'set_field:0->reg13',
+      ...zoneActions(undefined, peer.dp),
+      `set_field:${md(peer.dp)}->metadata`,
+      `set_field:${hex(BigInt(peer.key))}->reg14`,
+      'set_field:0->reg10',
+      'set_field:0->reg15',
+      CLEAR_REGS,
+      `resubmit(,${T.LOG_INGRESS_PIPELINE})`,
+    ];
+    out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `clone(${enter.join(',')})`));
+  }
+
+  // Ports on other chassis, reached through a tunnel (Geneve).
+  const tunnelOf = (pb: Pb): number | undefined => {
+    const ch = pb.row.optional('chassis');
+    if (ch === null || String(ch) === local.chassisUuid) return undefined;
+    const name = chassisName.get(String(ch));
+    return name === undefined ? undefined : local.tunnels.get(name)?.ofport;
+  };
+  const toTunnel = (dp: string, outKey: number, ofports: readonly number[]): string =>
+    [`set_field:${md(dp)}->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...ofports.map((p) => `output:${p}`)].join(',');
+  for (const pb of pbs.values()) {
+    if (!local.localDatapaths.has(pb.dp) || localNames.has(pb.name)) continue;
+    const ofport = tunnelOf(pb);
+    if (ofport === undefined) continue;
+    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, toTunnel(pb.dp, pb.key, [ofport])));
+  }
+  for (const t of local.tunnels.values()) {
+    if (t.ofport === undefined) continue;
+    out.push(
+      flow(
+        T.PHY_TO_LOG,
+        100,
+        `in_port=${t.ofport}`,
+        `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,${T.LOCAL_OUTPUT})`,
+      ),
+    );
+  }
+
+  // Multicast groups: local members in 40, patch members and remote chassis in 39.
+  for (const mg of sb.table('Multicast_Group').values()) {
+    const dp = str(mg, 'datapath');
+    if (!local.localDatapaths.has(dp)) continue;
+    const mkey = hex(BigInt(Number(mg.scalar('tunnel_key'))));
+    const m = `reg15=${mkey},metadata=${md(dp)}`;
+    const localActs: string[] = [];
+    const remoteActs: string[] = [];
+    const remoteTunnels = new Set<number>();
+    for (const u of mg.set('ports').map(String)) {
+      const pb = pbByUuid.get(u);
+      if (pb === undefined) continue;
+      if (pb.type === 'patch' && localNames.has(pb.name)) {
+        remoteActs.push(`set_field:${hex(BigInt(pb.key))}->reg15`, `resubmit(,${T.CHECK_LOOPBACK})`);
+      } else if (localNames.has(pb.name)) {
+        const z = zone(pb.name);
+        if (z !== undefined) localActs.push(`set_field:${hex(BigInt(z))}->reg13`);
+        localActs.push(`set_field:${hex(BigInt(pb.key))}->reg15`, `resubmit(,${T.CHECK_LOOPBACK})`);
+      } else {
+        const t = tunnelOf(pb);
+        if (t !== undefined) remoteTunnels.add(t);
+      }
+    }
+    if (localActs.length > 0) out.push(flow(T.LOCAL_OUTPUT, 100, m, [...localActs, `set_field:${mkey}->reg15`].join(',')));
+    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels].sort((a, b) => a - b)));
+    if (remoteActs.length > 0) {
+      if (localActs.length > 0) remoteActs.push(`set_field:${mkey}->reg15`, `resubmit(,${T.LOCAL_OUTPUT})`);
+      out.push(flow(T.REMOTE_OUTPUT, 100, m, remoteActs.join(',')));
+    }
+  }
+
+  const resident = new Set<string>([...localNames, ...local.otherResident]);
+  for (const pb of pbs.values()) {
+    const ch = pb.row.optional('chassis');
+    if (ch !== null && String(ch) === local.chassisUuid) resident.add(pb.name);
+  }
+  const env = buildLflowEnv(sb, local.localDatapaths, resident);
+  out.push(...translateLogicalFlows(sb, env, log));
+  return out;
+}
+
+/** The daemon's facts as a {@link LocalState}. */
+export function localStateFromFacts(facts: ChassisFacts): LocalState {
+  const b = facts.bindings;
+  const tunnels = new Map<string, { ofport: number; type: string }>();
+  for (const [chassis, t] of facts.tunnels) if (t.ofport !== undefined) tunnels.set(chassis, { ofport: t.ofport, type: t.type });
+  return {
+    chassisUuid: facts.chassisUuid,
+    chassisName: facts.config.systemId,
+    vifs: [...b.vifs.values(), ...b.localports.values()].map((v) => ({ logicalPort: v.logicalPort, ofport: v.ofport })),
+    containers: [...b.containers.values()].map((c) => ({ logicalPort: c.logicalPort, ofport: c.ofport, parent: c.parent, tag: c.tag })),
+    otherResident: [...b.l3gateways.keys()],
+    localDatapaths: b.localDatapaths,
+    ctZones: facts.ctZones,
+    tunnels,
+    localnetPorts: facts.localnetPorts,
+  };
+}
+
+/** The flow pipeline's `ComputeFlows` (src/controller/pipeline.ts): the desired table in ovs-ofctl syntax. */
+export function computeTextFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m: string) => void): TextFlow[] {
+  return computeDesiredFlows(sb, localStateFromFacts(facts), log === undefined ? {} : { log });
+}
