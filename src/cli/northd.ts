@@ -118,6 +118,10 @@ export async function northd(args: string[]): Promise<number> {
     })();
   };
   ctl.register('status', '', 0, 0, () => `Status: ${n.status()}\n`);
+  ctl.register('debug/recompute-check', '', 0, 0, () => {
+    const diff = n.recomputeCheck();
+    return diff.length === 0 ? 'incremental flows equal a full recompute\n' : `${diff.join('\n')}\n`;
+  });
   ctl.register('exit', '', 0, 0, () => {
     setImmediate(shutdown);
     return '';

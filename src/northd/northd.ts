@@ -13,7 +13,8 @@
 import { OvsdbClient, type RowChange } from '../ovsdb/client.js';
 import { NbSnapshot, NB_TABLES } from './nb-snapshot.js';
 import { allocateTags } from './tags.js';
-import { globalOptions, syncSouthbound } from './sync/southbound.js';
+import { buildAllFlows, flowKey, globalOptions, newFlowCache, syncSouthbound, type FlowCache } from './sync/southbound.js';
+import type { NbView, Uuid } from './nb-view.js';
 import { datumFromJson, datumEquals } from '../ovsdb/datum.js';
 import { map } from './sync/rows.js';
 
@@ -44,6 +45,10 @@ export class Northd {
   private readonly requested = new Set<string>();
   private readonly withdrawn = new Set<string>();
   private passes = 0;
+  /** The NB as of the last pass, kept current from change events (incremental processing). */
+  private snapshot: NbSnapshot | undefined;
+  private pending: RowChange[] = [];
+  private readonly flowCache: FlowCache = newFlowCache();
   private readonly refusedSeen = new Set<string>();
 
   constructor(private readonly opts: NorthdOptions) {
@@ -79,7 +84,11 @@ export class Northd {
     });
     this.sb.on('stolen', () => this.log('lock lost: this northd is standing by'));
     this.sb.on('connected', () => this.kick());
-    this.nb.on('connected', () => this.kick());
+    this.nb.on('connected', () => {
+      // A reconnect may have missed anything: start again from the whole NB.
+      this.snapshot = undefined;
+      this.kick();
+    });
     await Promise.all([this.nb.start(), this.sb.start()]);
     await this.sb.lock(NORTHD_LOCK);
     this.kick();
@@ -98,6 +107,7 @@ export class Northd {
   }
 
   private onNbChange(changes: readonly RowChange[]): void {
+    for (const c of changes) this.pending.push(c);
     for (const c of changes) {
       if (c.table !== 'Logical_Switch_Port') continue;
       const had = c.old?.optional('tag_request') ?? null;
@@ -139,7 +149,7 @@ export class Northd {
 
   private async pass(): Promise<void> {
     if (this.stopped || !this.nb.isConnected || !this.sb.isConnected || !this.sb.hasLock(NORTHD_LOCK)) return;
-    const nbv = new NbSnapshot(this.nb);
+    const nbv = this.currentNb();
     const nbCfg = Number(nbv.global?.nb_cfg ?? 0);
     const tags = allocateTags(nbv, this.withdrawn);
 
@@ -158,7 +168,7 @@ export class Northd {
         this.log(msg);
       }
     };
-    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse });
+    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, flowCache: this.flowCache });
     if (sbTxn.size > 0) {
       sbTxn.op({ op: 'assert', lock: NORTHD_LOCK });
       await sbTxn.commit();
@@ -191,6 +201,41 @@ export class Northd {
     if (nbTxn.size > 0) await nbTxn.commit();
   }
 
+  /** The NB snapshot with the pending changes applied, and the datapaths they dirty marked. */
+  private currentNb(): NbSnapshot {
+    const changes = this.pending;
+    this.pending = [];
+    if (this.snapshot === undefined) {
+      this.snapshot = new NbSnapshot(this.nb);
+      this.flowCache.dirty = 'all';
+      return this.snapshot;
+    }
+    const snap = this.snapshot;
+    markDirty(snap, changes, this.flowCache);
+    snap.apply(changes);
+    markDirty(snap, changes, this.flowCache);
+    return snap;
+  }
+
+  /**
+   * Compares the flows the incremental path keeps with a full recompute from the
+   * whole NB; returns the differences (empty when equal). For `debug/recompute-check`.
+   */
+  recomputeCheck(): string[] {
+    if (this.snapshot === undefined) return [];
+    const keys = (m: ReadonlyMap<Uuid, readonly { datapath: string; stage: { pipeline: string; table: number }; priority: number; match: string; actions: string }[]>): Set<string> => {
+      const out = new Set<string>();
+      for (const fs of m.values()) for (const f of fs) out.add(flowKey(f.datapath, f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions));
+      return out;
+    };
+    const kept = keys(this.flowCache.byDatapath);
+    const full = keys(buildAllFlows(new NbSnapshot(this.nb)));
+    const out: string[] = [];
+    for (const k of full) if (!kept.has(k)) out.push(`missing: ${k.replace(/\u0000/g, ' | ')}`);
+    for (const k of kept) if (!full.has(k)) out.push(`extra: ${k.replace(/\u0000/g, ' | ')}`);
+    return out;
+  }
+
   /** The lowest nb_cfg the chassis have caught up with (the SB's when there is no chassis). */
   private hvCfg(sbCfg: number): number {
     let min: number | undefined;
@@ -202,6 +247,44 @@ export class Northd {
       if (min === undefined || v < min) min = v;
     }
     return min === undefined ? sbCfg : Math.min(min, sbCfg);
+  }
+}
+
+/** The routers whose ports peer with a port of switch `ls`. */
+function attachedRouters(nbv: NbView, ls: Uuid): Uuid[] {
+  const out: Uuid[] = [];
+  const sw = nbv.switches.get(ls);
+  for (const u of sw?.ports ?? []) {
+    const p = nbv.switchPorts.get(u);
+    if (p?.type !== 'router') continue;
+    const lrp = nbv.routerPortByName(p.options.get('router-port') ?? '');
+    const lr = lrp === undefined ? undefined : nbv.routerOfPort(lrp._uuid);
+    if (lr !== undefined) out.push(lr._uuid);
+  }
+  return out;
+}
+
+/** Marks what `changes` dirty in `cache` (see FlowCache). */
+function markDirty(nbv: NbView, changes: readonly RowChange[], cache: FlowCache): void {
+  if (cache.dirty === 'all') return;
+  const dirty = cache.dirty;
+  const touch = (ls: Uuid | undefined): void => {
+    if (ls === undefined) return;
+    dirty.add(ls);
+    for (const r of attachedRouters(nbv, ls)) dirty.add(r);
+  };
+  for (const c of changes) {
+    if (c.table === 'Logical_Switch_Port') touch(nbv.switchOfPort(c.uuid)?._uuid);
+    else if (c.table === 'Logical_Switch') touch(c.uuid);
+    else if (c.table === 'NB_Global') {
+      // nb_cfg bumps and status columns change no flow; options might.
+      const o = c.old?.cols['options'];
+      const n = c.new?.cols['options'];
+      if (o === undefined || n === undefined || JSON.stringify(o) !== JSON.stringify(n)) cache.dirty = 'all';
+    } else {
+      cache.dirty = 'all';
+    }
+    if (cache.dirty === 'all') return;
   }
 }
 

@@ -189,5 +189,8 @@ for (const step of STEPS) {
     const tags = async (s: Side): Promise<string> =>
       (await runOk('ovn-nbctl', [`--db=${s.dbs.nbRemote}`, '--format=csv', '--no-headings', '--data=bare', '--columns=name,parent_name,tag_request,tag', 'list', 'Logical_Switch_Port'])).trim().split('\n').sort().join('\n');
     assert.equal(await tags(ovnts), await tags(real), 'NB tags');
+    // Incremental processing kept the same flows a full recompute gives.
+    const check = await runOk('ovn-appctl', ['-t', (ovnts.northd as OvntsNorthdHandle).ctl, 'debug/recompute-check']);
+    assert.equal(check.trim(), 'incremental flows equal a full recompute');
   });
 }

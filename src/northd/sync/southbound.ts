@@ -32,30 +32,62 @@ export interface LogicalFlowSpec {
   readonly hint: Uuid | undefined;
 }
 
-/** Every logical flow for the NB, deduplicated, keyed by datapath + pipeline + table + priority + match + actions. */
-export function buildAllFlows(nbv: NbView, refuse: (msg: string) => void = () => {}): Map<string, LogicalFlowSpec> {
-  const out = new Map<string, LogicalFlowSpec>();
-  const adder = (dp: Uuid): AddFlow => (stage, priority, match, actions, hint) => {
-    const key = flowKey(dp, stage.pipeline, stage.table, priority, match, actions);
-    if (!out.has(key)) out.set(key, { datapath: dp, stage, priority, match, actions, hint });
+/**
+ * The flows of each datapath from the last pass, and which datapaths must be built
+ * again: northd's incremental processing. A port change dirties only its switch
+ * (and the routers attached to it, whose ARP tables list the switch's addresses);
+ * anything else dirties everything. A full recompute (`dirty: 'all'`) must give
+ * the same flows — a test checks it.
+ */
+export interface FlowCache {
+  readonly byDatapath: Map<Uuid, LogicalFlowSpec[]>;
+  dirty: Set<Uuid> | 'all';
+}
+
+export function newFlowCache(): FlowCache {
+  return { byDatapath: new Map(), dirty: 'all' };
+}
+
+function datapathFlows(nbv: NbView, dp: Uuid, refuse: (msg: string) => void): LogicalFlowSpec[] | undefined {
+  const seen = new Set<string>();
+  const out: LogicalFlowSpec[] = [];
+  const add: AddFlow = (stage, priority, match, actions, hint) => {
+    const key = flowKey('', stage.pipeline, stage.table, priority, match, actions);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ datapath: dp, stage, priority, match, actions, hint });
   };
-  for (const ls of nbv.switches.values()) {
-    const add = adder(ls._uuid);
+  const ls = nbv.switches.get(dp);
+  if (ls !== undefined) {
     buildSwitchFlows(nbv, ls, add, refuse);
     for (const u of ls.ports) {
       const lsp = nbv.switchPorts.get(u);
       if (lsp !== undefined) buildSwitchPortFlows(nbv, ls, lsp, add);
     }
+    return out;
   }
-  for (const lr of nbv.routers.values()) {
-    const add = adder(lr._uuid);
-    buildRouterFlows(nbv, lr, add);
-    for (const u of lr.ports) {
-      const lrp = nbv.routerPorts.get(u);
-      if (lrp !== undefined) buildRouterPortFlows(nbv, lr, lrp, add);
-    }
+  const lr = nbv.routers.get(dp);
+  if (lr === undefined) return undefined;
+  buildRouterFlows(nbv, lr, add);
+  for (const u of lr.ports) {
+    const lrp = nbv.routerPorts.get(u);
+    if (lrp !== undefined) buildRouterPortFlows(nbv, lr, lrp, add);
   }
   return out;
+}
+
+/** Every logical flow for the NB, per datapath, rebuilding only what `cache` marks dirty. */
+export function buildAllFlows(nbv: NbView, refuse: (msg: string) => void = () => {}, cache: FlowCache = newFlowCache()): Map<Uuid, LogicalFlowSpec[]> {
+  const dps = [...nbv.switches.keys(), ...nbv.routers.keys()];
+  const live = new Set(dps);
+  for (const dp of cache.byDatapath.keys()) if (!live.has(dp)) cache.byDatapath.delete(dp);
+  for (const dp of dps) {
+    if (cache.dirty !== 'all' && !cache.dirty.has(dp) && cache.byDatapath.has(dp)) continue;
+    const f = datapathFlows(nbv, dp, refuse);
+    if (f !== undefined) cache.byDatapath.set(dp, f);
+  }
+  cache.dirty = new Set();
+  return cache.byDatapath;
 }
 
 export function flowKey(dp: string, pipeline: string, table: number, priority: number, match: string, actions: string): string {
@@ -87,6 +119,8 @@ export interface SbPassInput {
   readonly nbCfg: number;
   /** Logs a refused NB row (e.g. an ACL whose match does not parse). */
   readonly refuse?: (msg: string) => void;
+  /** Flows kept from the last pass (default: none, a full recompute). */
+  readonly flowCache?: FlowCache;
 }
 
 function randomMac(bytes: number, local: boolean): string {
@@ -308,9 +342,9 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
 
   // --- Logical flows. A flow that several datapaths share (every switch has the
   // same table defaults) is one row with a Logical_DP_Group, as OVN writes it.
-  const flows = buildAllFlows(nbv, input.refuse);
+  const flows = buildAllFlows(nbv, input.refuse, input.flowCache);
   const byBody = new Map<string, { spec: LogicalFlowSpec; dps: string[] }>();
-  for (const f of flows.values()) {
+  for (const f of [...flows.values()].flat()) {
     // Switches and routers never share a row: the stage (and its name) differ.
     const body = flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions) + `\u0000${f.stage.datapath}`;
     const e = byBody.get(body);
