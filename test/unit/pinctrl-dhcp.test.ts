@@ -17,6 +17,7 @@ import { parseUdp } from '../../src/lib/packet/udp.js';
 import { DHCP_MSG, dhcpMessageType, parseDhcp, buildDhcp, type DhcpPacket } from '../../src/lib/packet/dhcp.js';
 import { answerPutDhcpOpts, type DhcpAnswer } from '../../src/controller/pinctrl/dhcp.js';
 import type { Drop } from '../../src/controller/pinctrl/drop.js';
+import { applyDhcpResponseFlow } from './pinctrl-helpers.js';
 
 const FIX = new URL('../../../test/fixtures/packets/', import.meta.url);
 const frame = (name: string): Uint8Array => fromHex(readFileSync(new URL(name, FIX), 'utf8'));
@@ -25,23 +26,6 @@ const frame = (name: string): Uint8Array => fromHex(readFileSync(new URL(name, F
 const USERDATA = fromHex('00000002 00000000 0001de10 00000063 ac10ff85 330400000e10 0104ffffffc0 0304ac10ff81 3604ac10ff81');
 const SERVER_MAC = '02:ac:10:ff:01:29';
 const SERVER_IP = ipv4FromText('172.16.255.129');
-
-/**
- * What ls_in_dhcp_response does after pinctrl: `eth.dst = eth.src; eth.src =
- * server_mac; ip4.src = server_id; udp.src = 67; udp.dst = 68;` (OVS fixes
- * the IP checksum; a zero UDP checksum stays zero).
- */
-export function applyDhcpResponseFlow(f: Uint8Array, serverMac: string, serverIp: number): Uint8Array {
-  const out = Uint8Array.from(f);
-  const eth = parseEthernet(out);
-  writeEthernet(out, 0, { ...eth.header, dst: eth.header.src, src: serverMac });
-  const ip = parseIpv4(out, eth.headerLength);
-  writeIpv4Header(out, eth.headerLength, { ...ip.header, src: serverIp }, ip.totalLength - ip.headerLength);
-  const u = eth.headerLength + ip.headerLength;
-  out.set([0, 67, 0, 68], u);
-  assert.equal(parseUdp(out, u).checksum, 0, 'pinctrl leaves the UDP checksum zero');
-  return out;
-}
 
 function isAnswer(a: DhcpAnswer | Drop): a is DhcpAnswer {
   return !('drop' in a);
@@ -90,7 +74,7 @@ function requestWith(p: DhcpPacket): Uint8Array {
   return out;
 }
 
-test('REQUEST for another address → NAK to 255.255.255.255 with only message type and server id', () => {
+test('REQUEST for another address → NAK to the offered address with only the message type', () => {
   const req = dhcpOf(frame('dhcp-c51-request.hex'));
   const wrong = req.options.map((o) => (o.code === 50 ? { code: 50, data: fromHex('ac10ff99') } : o));
   const a = answerOf(requestWith({ ...req, options: wrong }));
@@ -98,8 +82,8 @@ test('REQUEST for another address → NAK to 255.255.255.255 with only message t
   assert.equal(a.replyType, DHCP_MSG.NAK);
   const d = dhcpOf(a.reply);
   assert.equal(d.yiaddr, 0);
-  assert.deepEqual(d.options.map((o) => o.code), [53, 54]);
-  assert.equal(parseIpv4(a.reply, 14).header.dst, 0xffffffff);
+  assert.deepEqual(d.options.map((o) => o.code), [53]);
+  assert.equal(parseIpv4(a.reply, 14).header.dst, ipv4FromText('172.16.255.133'));
 });
 
 test('REQUEST without option 50 uses ciaddr (renewal)', () => {
@@ -109,14 +93,14 @@ test('REQUEST without option 50 uses ciaddr (renewal)', () => {
   assert.equal(answerOf(requestWith({ ...req, ciaddr: ipv4FromText('172.16.255.134'), options: opts })).replyType, DHCP_MSG.NAK);
 });
 
-test('INFORM → ACK without yiaddr, lease time, T1, T2', () => {
+test('INFORM → ACK without yiaddr, lease time, T1, T2, netmask', () => {
   const req = dhcpOf(frame('dhcp-c51-request.hex'));
   const opts = req.options.map((o) => (o.code === 53 ? { code: 53, data: Uint8Array.of(DHCP_MSG.INFORM) } : o)).filter((o) => o.code !== 50);
   const a = answerOf(requestWith({ ...req, ciaddr: ipv4FromText('172.16.255.133'), options: opts }));
   assert.equal(a.replyType, DHCP_MSG.ACK);
   const d = dhcpOf(a.reply);
   assert.equal(d.yiaddr, 0);
-  assert.deepEqual(d.options.map((o) => o.code), [53, 1, 3, 54]);
+  assert.deepEqual(d.options.map((o) => o.code), [53, 3, 54]);
 });
 
 test('RELEASE and DECLINE: no reply, result false, packet unchanged', () => {

@@ -9,17 +9,18 @@
  *
  * - DHCPDISCOVER → DHCPOFFER with yiaddr = offerip.
  * - DHCPREQUEST → DHCPACK when the requested address (option 50, else
- *   ciaddr) is offerip, DHCPNAK otherwise.
+ *   ciaddr) is offerip, DHCPNAK (message type option only) otherwise.
  * - DHCPINFORM → DHCPACK without yiaddr and without lease time, T1, T2
- *   (RFC 2131 section 4.3.5).
+ *   (RFC 2131 section 4.3.5) and netmask.
  * - DHCPRELEASE, DHCPDECLINE → no reply: the packet goes on unchanged with
  *   the result bit 0.
  * - The reply copies the request's Ethernet header (VLAN tags kept), IP
- *   header (with new length and checksum, destination offerip, or
- *   255.255.255.255 for a NAK or when the client set the broadcast flag) and
+ *   header (with new length and checksum, destination offerip, even for a
+ *   NAK, or 255.255.255.255 when the client set the broadcast flag) and
  *   UDP ports (checksum 0); the BOOTP fixed part is the request's with op 2
  *   and yiaddr; options are the message type, then the configured options in
- *   the action's order, then 4 zero bytes, the end option and 4 zero bytes
+ *   the action's order (bootfile_name_alt folded into option 67 as
+ *   ovn-nb(5) says), then 4 zero bytes, the end option and 4 zero bytes
  *   (the reply's option area is as large as the real one's).
  */
 import { parseEthernet, ETH_TYPE, writeEthernet } from '../../lib/packet/ethernet.js';
@@ -59,9 +60,26 @@ export interface DhcpAnswer {
 }
 
 const BROADCAST_IP = 0xffffffff;
+/** Etherboot's option (RFC 2132 leaves 175 site-specific; iPXE sends it). */
+const DHCP_OPT_ETHERBOOT = 175;
+const DHCP_OPT_BOOTFILE = 67;
+const DHCP_OPT_BOOTFILE_ALT = 254;
 
-/** Options a DHCPINFORM reply leaves out: the client already has its address. */
-const INFORM_OMITTED: ReadonlySet<number> = new Set([DHCP_OPT.LEASE_TIME, DHCP_OPT.T1, DHCP_OPT.T2]);
+/**
+ * ovn-nb(5) bootfile_name_alt: with both bootfile options configured, option
+ * 67 carries bootfile_name when the request has the etherboot option (175)
+ * and bootfile_name_alt's value otherwise; option 254 itself is not sent.
+ */
+function chooseBootfile(options: readonly DhcpOption[], etherboot: boolean): readonly DhcpOption[] {
+  const alt = options.find((o) => o.code === DHCP_OPT_BOOTFILE_ALT);
+  if (alt === undefined || !options.some((o) => o.code === DHCP_OPT_BOOTFILE)) return options;
+  return options
+    .filter((o) => o.code !== DHCP_OPT_BOOTFILE_ALT)
+    .map((o) => (o.code === DHCP_OPT_BOOTFILE && !etherboot ? { code: DHCP_OPT_BOOTFILE, data: alt.data } : o));
+}
+
+/** Options a DHCPINFORM reply leaves out (the client configured its address itself), as the real controller does. */
+const INFORM_OMITTED: ReadonlySet<number> = new Set([DHCP_OPT.LEASE_TIME, DHCP_OPT.T1, DHCP_OPT.T2, DHCP_OPT.NETMASK]);
 
 /**
  * Answers a DHCPv4 request for `put_dhcp_opts`. `userdata` is the action's
@@ -126,9 +144,10 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
       return drop('unsupported-message-type', `DHCP message type ${type}`);
   }
 
-  let configured: readonly DhcpOption[] = ud.options;
+  let configured: readonly DhcpOption[] = chooseBootfile(ud.options, dhcpOption(req, DHCP_OPT_ETHERBOOT) !== undefined);
   if (type === DHCP_MSG.INFORM) configured = configured.filter((o) => !INFORM_OMITTED.has(o.code));
-  if (replyType === DHCP_MSG.NAK) configured = configured.filter((o) => o.code === DHCP_OPT.SERVER_ID);
+  // The real controller's NAK carries the message type only.
+  if (replyType === DHCP_MSG.NAK) configured = [];
   const opts = encodeDhcpOptions([{ code: DHCP_OPT.MESSAGE_TYPE, data: Uint8Array.of(replyType) }, ...configured]);
   // 4 zero bytes, end, 4 zero bytes: the real reply's option area.
   const dhcpLen = DHCP_FIXED_LEN + 4 + opts.length + 9;
@@ -137,7 +156,7 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
     ...ip.header,
     mf: false,
     fragOffset: 0,
-    dst: replyType === DHCP_MSG.NAK || (req.flags & DHCP_BROADCAST_FLAG) !== 0 ? BROADCAST_IP : ud.offerIp,
+    dst: (req.flags & DHCP_BROADCAST_FLAG) !== 0 ? BROADCAST_IP : ud.offerIp,
   };
   const ipHl = ipv4HeaderLength(ipHeader);
   const out = new Uint8Array(eth.headerLength + ipHl + 8 + dhcpLen);

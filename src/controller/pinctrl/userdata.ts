@@ -11,7 +11,8 @@
  *         put_dhcp_opts: NXM/OXM header of the result field (4 bytes; 8 for an
  *           experimenter OXM), 32-bit bit offset in that field, the offered IPv4
  *           address (4 bytes), then every other option as a DHCP option
- *           (code, length, value) in the order the action lists them
+ *           (code, length, value) in the order the action lists them, except
+ *           that bootfile_name and bootfile_name_alt come first
  *         arp, icmp4, nd_ns, tcp_reset, …: the nested actions, already encoded as
  *           OpenFlow actions by the flow translation (opaque here)
  *         put_arp, put_nd, handle_svc_check: nothing (the inputs are in registers)
@@ -153,7 +154,8 @@ export function resolveResultField(rf: ResultField): { header: number; ofs: numb
  * Userdata of `dst = put_dhcp_opts(offerip = A, name = value, …)`
  * (ovn-sb(5) "put_dhcp_opts"): the result field, `offerip` first as 4
  * bytes, then the other options as DHCP options in the order given, each
- * encoded by its OVN type (see encodeDhcpOption).
+ * encoded by its OVN type (see encodeDhcpOption); bootfile_name and
+ * bootfile_name_alt move to the front, as the real controller puts them.
  */
 export function encodePutDhcpOpts(resultField: ResultField, options: readonly DhcpOptionArg[]): Uint8Array {
   const { header, ofs } = resolveResultField(resultField);
@@ -161,7 +163,12 @@ export function encodePutDhcpOpts(resultField: ResultField, options: readonly Dh
   if (offer === undefined) throw new UserdataError('put_dhcp_opts requires offerip to be specified.');
   const offerIp = ipv4Leaves(offer, 'offerip');
   if (offerIp.length !== 1) throw new UserdataError('offerip takes one IPv4 address');
-  const tlvs = options.filter((o) => o.name !== 'offerip').map((o) => encodeDhcpOption(o.name, o.value));
+  // The real controller moves bootfile_name (then bootfile_name_alt) right
+  // after offerip, where pinctrl finds them to pick one for iPXE clients.
+  const rank = (n: string): number => (n === 'bootfile_name' ? 0 : n === 'bootfile_name_alt' ? 1 : 2);
+  const rest = options.filter((o) => o.name !== 'offerip');
+  const ordered = rest.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o.name) - rank(b.o.name) || a.i - b.i);
+  const tlvs = ordered.map(({ o }) => encodeDhcpOption(o.name, o.value));
   const payloadLen = 12 + tlvs.reduce((n, t) => n + t.length, 0);
   const out = opHeader(ACTION_OPCODE.put_dhcp_opts, payloadLen);
   const dv = new DataView(out.buffer);

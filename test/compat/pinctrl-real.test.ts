@@ -1,0 +1,240 @@
+/**
+ * pinctrl against the real ovn-controller 23.03, live: the seed lab with the
+ * real northd and controller, its DHCP options widened to every OVN value
+ * type (lists, integers, bool, strings, classless static routes, domain
+ * search list).
+ *
+ * 1. userdata: each put_dhcp_opts action in the SB, encoded by us, is among
+ *    the userdata the real controller installed on br-int, and the real
+ *    flows hold no put_dhcp_opts userdata we do not produce.
+ * 2. replies: tcpdump in c51's namespace records dhclient's exchange and
+ *    requests we inject there (a NAK-worthy REQUEST, an INFORM, a RELEASE,
+ *    a DISCOVER with the broadcast flag). Every request, with the real
+ *    userdata, goes through answerPutDhcpOpts; the real reply with the same
+ *    xid and type must equal ours after the ls_in_dhcp_response rewrites,
+ *    and where the real controller sent nothing we must not answer either.
+ * 3. icmp4: a TTL-1 ping through the router gets the real ICMP time
+ *    exceeded; ours, built from the same ping, carries the same quoted data.
+ *
+ * Set OVNTS_PINCTRL_CAPTURE=<dir> to keep the pcap and flow dump.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanupAll, run, spawnDaemon, tmpDir } from '../helpers/proc.js';
+import { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
+import { dhclient, nsRunOk } from '../helpers/netns.js';
+import { parseActions } from '../../src/lib/lflow/index.js';
+import { fromHex, ipv4FromText, macFromText, toHex } from '../../src/lib/packet/addr.js';
+import { parsePcap } from '../../src/lib/packet/pcap.js';
+import { parseEthernet, buildEthernet, ETH_TYPE } from '../../src/lib/packet/ethernet.js';
+import { parseIpv4, buildIpv4, IP_PROTO } from '../../src/lib/packet/ipv4.js';
+import { parseUdp, buildUdp } from '../../src/lib/packet/udp.js';
+import { parseIcmp4 } from '../../src/lib/packet/icmp.js';
+import { DHCP_MSG, buildDhcp, dhcpMessageType, parseDhcp, type DhcpPacket } from '../../src/lib/packet/dhcp.js';
+import { decodeUserdata, dhcpOptionArgs, encodePutDhcpOpts } from '../../src/controller/pinctrl/userdata.js';
+import { answerPutDhcpOpts } from '../../src/controller/pinctrl/dhcp.js';
+import { buildIcmp4Error } from '../../src/controller/pinctrl/icmp.js';
+import { applyDhcpResponseFlow } from '../unit/pinctrl-helpers.js';
+
+after(cleanupAll);
+
+/** DHCP options covering every OVN value type; the lab's own four stay. */
+const WIDE_OPTIONS = [
+  'lease_time=3600',
+  `router=${ROUTER_IP}`,
+  `server_id=${ROUTER_IP}`,
+  `server_mac=${ROUTER_MAC}`,
+  'dns_server={8.8.8.8, 1.1.1.1}',
+  'mtu=1400',
+  'default_ttl=64',
+  'ip_forward_enable=1',
+  'T1=1800',
+  'T2=3150',
+  'domain_name="example.com"',
+  'classless_static_route={30.0.0.0/24,172.16.255.130, 10.0.0.0/8,172.16.255.131, 0.0.0.0/0,172.16.255.129}',
+  'domain_search_list="eng.example.com,example.com,sales.example.org"',
+  'tftp_server="tftp.example.com"',
+  'bootfile_name="pxelinux.0"',
+  'bootfile_name_alt="ipxe.efi"',
+  'ntp_server=198.51.100.7',
+  'netbios_node_type=2',
+];
+
+interface DhcpFrame {
+  readonly frame: Uint8Array;
+  readonly dhcp: DhcpPacket;
+  readonly toServer: boolean;
+}
+
+function dhcpFrames(pcapFile: string): DhcpFrame[] {
+  const out: DhcpFrame[] = [];
+  for (const r of parsePcap(readFileSync(pcapFile)).records) {
+    const eth = parseEthernet(r.data);
+    if (eth.header.ethType !== ETH_TYPE.IPV4) continue;
+    const ip = parseIpv4(r.data, eth.headerLength);
+    if (ip.header.protocol !== IP_PROTO.UDP) continue;
+    const udp = parseUdp(r.data, eth.headerLength + ip.headerLength);
+    if (udp.header.dstPort !== 67 && udp.header.dstPort !== 68) continue;
+    out.push({ frame: r.data, dhcp: parseDhcp(udp.payload), toServer: udp.header.dstPort === 67 });
+  }
+  return out;
+}
+
+/** A client frame from `mac` carrying `p` (IP from `src` to `dst`, UDP 68 → 67, checksum filled). */
+function clientFrame(mac: string, src: number, dst: number, p: DhcpPacket): Uint8Array {
+  const dhcp = buildDhcp(p, 300);
+  const ipH = { tos: 0x10, id: 0, df: false, mf: false, fragOffset: 0, ttl: 128, protocol: IP_PROTO.UDP, src, dst, options: new Uint8Array(0) };
+  const udp = buildUdp({ srcPort: 68, dstPort: 67 }, dhcp, { src, dst });
+  return buildEthernet({ dst: 'ff:ff:ff:ff:ff:ff', src: mac, vlans: [], ethType: ETH_TYPE.IPV4 }, buildIpv4(ipH, udp));
+}
+
+async function inject(ns: string, iface: string, frame: Uint8Array): Promise<void> {
+  const py = 'import socket,sys\ns=socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\ns.bind((sys.argv[1], 0))\ns.send(bytes.fromhex(sys.argv[2]))';
+  await nsRunOk(ns, 'python3', ['-c', py, iface, toHex(frame)]);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, ICMP time exceeded', { timeout: 240_000 }, async (t) => {
+  const dbDir = tmpDir('ovnts-pinctrl-dbs');
+  const work = tmpDir('ovnts-pinctrl');
+  const dbs = await startOvnDatabases(dbDir.path, 'real');
+  const lines: string[] = [];
+  let lab: LabResult | undefined;
+  try {
+    lab = await runSeedLab({ dbs, northd: 'real', controller: 'real', log: (l) => lines.push(l) });
+    const c51 = lab.hosts.find((h) => h.name === 'c51')!;
+    assert.equal(c51.address, '172.16.255.133/26', `lab DHCP failed:\n${lines.join('\n')}`);
+    const spec = LAB_HOSTS.find((h) => h.name === 'c51')!;
+
+    // --- Widen the DHCP options and wait until the chassis has the flows.
+    const dhcpUuid = (await lab.nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
+    await lab.nbctl('dhcp-options-set-options', dhcpUuid, ...WIDE_OPTIONS);
+    await lab.nbctl('--wait=hv', 'sync');
+    const flows = await lab.ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-int');
+    const realUserdata = new Set([...flows.matchAll(/userdata=(00\.00\.00\.02\.[0-9a-f.]+)/g)].map((m) => m[1]!.replace(/\./g, '')));
+    const sbActions = (await lab.sbctl('--bare', '--columns=actions', 'find', 'Logical_Flow', 'external_ids:stage-name=ls_in_dhcp_options'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.includes('put_dhcp_opts'));
+    assert.ok(sbActions.length >= 6, `put_dhcp_opts flows in the SB: ${sbActions.length}`);
+    assert.ok(sbActions.some((a) => a.includes('domain_search_list')), 'the SB has the widened options');
+
+    // --- 1. userdata.
+    const ours = new Set<string>();
+    for (const text of sbActions) {
+      const a = parseActions(text).find((x) => x.type === 'result' && x.name === 'put_dhcp_opts');
+      assert.ok(a && a.type === 'result');
+      const hex = toHex(encodePutDhcpOpts({ field: a.dst.name, bit: a.dst.lo ?? 0 }, dhcpOptionArgs(a.args)));
+      ours.add(hex);
+      assert.ok(realUserdata.has(hex), `our userdata for\n  ${text}\n  ${hex}\nis not among the real controller's:\n  ${[...realUserdata].join('\n  ')}`);
+    }
+    assert.deepEqual([...realUserdata].filter((u) => !ours.has(u)), [], 'real put_dhcp_opts userdata we do not produce');
+    t.diagnostic(`userdata: ${ours.size} distinct put_dhcp_opts encodings equal to the real ones`);
+
+    // --- 2. DHCP exchanges in c51's namespace.
+    const pcapFile = join(work.path, 'c51.pcap');
+    const td = await spawnDaemon('ip', ['netns', 'exec', c51.netns, 'tcpdump', '-i', 'c51', '-U', '-n', '-w', pcapFile, 'udp port 67 or udp port 68 or icmp'], {
+      name: 'tcpdump',
+    });
+    await sleep(1500);
+    await nsRunOk(c51.netns, 'ip', ['addr', 'flush', 'dev', 'c51']);
+    const lease = await dhclient(c51.netns, 'c51', { dir: work.path, timeoutS: 20 });
+    const mac = spec.mac;
+    const offer = ipv4FromText(spec.ip);
+    const chaddr = new Uint8Array(16);
+    chaddr.set(macFromText(mac));
+    const base: DhcpPacket = {
+      op: 1, htype: 1, hlen: 6, hops: 0, xid: 0, secs: 0, flags: 0, ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: 0,
+      chaddr, sname: new Uint8Array(64), file: new Uint8Array(128), options: [],
+    };
+    const msg = (type: number, extra: { code: number; data: Uint8Array }[] = []): { code: number; data: Uint8Array }[] => [
+      { code: 53, data: Uint8Array.of(type) },
+      ...extra,
+      { code: 55, data: Uint8Array.of(1, 3, 6, 15, 119, 121) },
+    ];
+    const bcast = 0xffffffff;
+    const injected: { what: string; frame: Uint8Array }[] = [
+      { what: 'REQUEST for a foreign address', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110001, options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff99') }]) }) },
+      { what: 'INFORM', frame: clientFrame(mac, offer, bcast, { ...base, xid: 0x11110002, ciaddr: offer, options: msg(DHCP_MSG.INFORM) }) },
+      { what: 'DISCOVER with the broadcast flag', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110003, flags: 0x8000, options: msg(DHCP_MSG.DISCOVER) }) },
+      { what: 'RELEASE', frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), { ...base, xid: 0x11110004, ciaddr: offer, options: msg(DHCP_MSG.RELEASE, [{ code: 54, data: fromHex('ac10ff81') }]) }) },
+    ];
+    for (const i of injected) {
+      await inject(c51.netns, 'c51', i.frame);
+      await sleep(300);
+    }
+    // --- 3. A TTL-1 ping through the router (dhclient installed the default route).
+    await run('ip', ['netns', 'exec', c51.netns, 'ping', '-c', '1', '-W', '2', '-t', '1', '198.51.100.1']);
+    await run('ip', ['netns', 'exec', c51.netns, 'ping', '-c', '1', '-W', '2', '-t', '1', '-s', '1000', '198.51.100.1']);
+    await sleep(1000);
+    await lease.stop();
+    await td.stop();
+    if (process.env['OVNTS_PINCTRL_CAPTURE']) {
+      copyFileSync(pcapFile, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'c51-wide.pcap'));
+      writeFileSync(join(process.env['OVNTS_PINCTRL_CAPTURE'], 'flows.txt'), flows);
+    }
+
+    // The real userdata for c51's broadcast-source flow (offerip first in it).
+    const c51Userdata = [...realUserdata].map((h) => fromHex(h)).find((u) => {
+      const d = decodeUserdata(u);
+      return 'offerIp' in d && d.offerIp === offer;
+    });
+    assert.ok(c51Userdata, 'real userdata for c51');
+    const frames = dhcpFrames(pcapFile);
+    const requests = frames.filter((f) => f.toServer);
+    const replies = frames.filter((f) => !f.toServer);
+    assert.ok(requests.length >= 6, `requests captured: ${requests.length}`);
+    let compared = 0;
+    const seen = new Set<string>();
+    for (const req of requests) {
+      const type = dhcpMessageType(req.dhcp);
+      const key = `${req.dhcp.xid}/${type}`;
+      if (seen.has(key)) continue; // dhclient retransmissions
+      seen.add(key);
+      const ours = answerPutDhcpOpts(req.frame, c51Userdata);
+      assert.ok(!('drop' in ours), `request type ${type} xid ${req.dhcp.xid.toString(16)} dropped: ${JSON.stringify(ours)}`);
+      const real = replies.filter((r) => r.dhcp.xid === req.dhcp.xid);
+      if (!ours.result) {
+        assert.equal(real.length, 0, `the real controller answered a type-${type} request`);
+        continue;
+      }
+      const expected = real.find((r) => dhcpMessageType(r.dhcp) === ours.replyType);
+      assert.ok(expected, `no real type-${ours.replyType} reply for xid ${req.dhcp.xid.toString(16)}; real: ${real.map((r) => dhcpMessageType(r.dhcp)).join(',')}`);
+      assert.equal(toHex(applyDhcpResponseFlow(ours.reply, ROUTER_MAC, ipv4FromText(ROUTER_IP))), toHex(expected.frame), `reply to type ${type} xid ${req.dhcp.xid.toString(16)}`);
+      compared++;
+    }
+    t.diagnostic(`DHCP replies equal to the real ones: ${compared}`);
+    assert.ok(compared >= 4, `compared ${compared} replies`);
+
+    // --- ICMP time exceeded.
+    const icmp = parsePcap(readFileSync(pcapFile)).records
+      .map((r) => r.data)
+      .filter((f) => {
+        const e = parseEthernet(f);
+        return e.header.ethType === ETH_TYPE.IPV4 && parseIpv4(f, e.headerLength).header.protocol === IP_PROTO.ICMP;
+      });
+    const icmpOf = (f: Uint8Array) => parseIcmp4(parseIpv4(f, 14).payload).message;
+    const pings = icmp.filter((f) => icmpOf(f).type === 8);
+    const errors = icmp.filter((f) => icmpOf(f).type === 11);
+    assert.equal(pings.length, 2, `pings captured (${icmp.length} ICMP frames)`);
+    assert.equal(errors.length, 2, `time exceeded captured (${icmp.length} ICMP frames)`);
+    for (const [i, ping] of pings.entries()) {
+      const mine = buildIcmp4Error(ping);
+      assert.ok(!('drop' in mine), JSON.stringify(mine));
+      const realIp = parseIpv4(errors[i]!, 14);
+      const mineIp = parseIpv4(mine.frame, 14);
+      assert.equal(mineIp.totalLength, realIp.totalLength, `ICMP error size for a ${parseIpv4(ping, 14).totalLength}-byte datagram`);
+      // Quoted datagram: the real one went through the router, which does not touch it.
+      assert.equal(toHex(icmpOf(mine.frame).data), toHex(icmpOf(errors[i]!).data), 'quoted original datagram');
+    }
+    t.diagnostic(`ICMP time exceeded quoting equal to the real one for ${pings.length} pings`);
+  } finally {
+    await lab?.stop();
+    await dbs.stop();
+    dbDir.cleanup();
+    work.cleanup();
+  }
+});
