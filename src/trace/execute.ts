@@ -188,6 +188,11 @@ export class Tracer {
       }
       case 'result':
         addNode(nodes, 'action', text);
+        // No FDB entries are simulated: get_fdb finds nothing, which OVN spells "none".
+        if (a.name === 'get_fdb') {
+          writeField(packet, a.dst, 'none', this.symbols);
+          return false;
+        }
         writeField(packet, a.dst, this.result(a.name, a.args, text, ctx), this.symbols);
         return false;
       case 'call':

@@ -36,6 +36,44 @@ function conjuncts(e: NormExpr): NormExpr[] {
 
 const isEquality = (e: NormExpr): boolean => (e.type === 'cmp' || e.type === 'scmp') && e.op === '==';
 
+/**
+ * Pulls conjuncts shared by every branch of an `||` out of it and drops
+ * repeated conjuncts, so prerequisites print once at the end as ovn-trace's
+ * simplified expression shows them (`(ip4.src == 0x1 || ip4.src == 0x2) && eth.type == 0x800`).
+ */
+function factor(e: NormExpr): NormExpr {
+  if (e.type === 'or') return { type: 'or', exprs: e.exprs.map(factor) };
+  if (e.type !== 'and') return e;
+  const head: NormExpr[] = [];
+  const tail: NormExpr[] = [];
+  for (const x0 of e.exprs) {
+    const x = factor(x0);
+    if (x.type !== 'or') {
+      head.push(x);
+      continue;
+    }
+    const branches = x.exprs.map(conjuncts);
+    const key = (y: NormExpr): string => printNormalized(y);
+    const common = branches[0]!.filter((c) => branches.every((b) => b.some((y) => key(y) === key(c))));
+    if (common.length === 0) {
+      head.push(x);
+      continue;
+    }
+    const keys = new Set(common.map(key));
+    const rest = branches.map((b) => b.filter((y) => !keys.has(key(y))));
+    head.push({ type: 'or', exprs: rest.map((b) => (b.length === 1 ? b[0]! : { type: 'and', exprs: b })) });
+    tail.push(...common);
+  }
+  const seen = new Set<string>();
+  const out = [...head, ...tail].filter((y) => {
+    const k = printNormalized(y);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return out.length === 1 ? out[0]! : { type: 'and', exprs: out };
+}
+
 /** Parses a microflow into the packet it describes. Throws MicroflowError. */
 export function parseMicroflow(text: string, lookups: MatchLookups = {}): TracePacket {
   let norm: NormExpr;
@@ -68,7 +106,7 @@ export function parseMicroflow(text: string, lookups: MatchLookups = {}): TraceP
   // What is left (prerequisites such as `ip4 || ip6`) must already hold for the packet the equalities pin down.
   const rest = all.filter((e) => !isEquality(e));
   if (rest.some((e) => e.type !== 'or') || (rest.length > 0 && !evaluate({ type: 'and', exprs: rest }, Object.fromEntries(p) as Record<string, bigint | string>))) {
-    throw new MicroflowError(`Constraints are ambiguous: ${printNormalized(norm)}.`);
+    throw new MicroflowError(`Constraints are ambiguous: ${printNormalized(factor(norm))}.`);
   }
   return p;
 }

@@ -1,0 +1,150 @@
+/**
+ * `ovnts trace` against the real ovn-trace (OVN 23.03) on the same Southbound
+ * database: ovnts ovsdb-server holds NB and SB, the seed lab's NB (switch dmz
+ * behind router tenant1, DHCP options, dmz-vm5 with containers dmz-c51/dmz-c52
+ * nested under it by tag) plus two ACLs on a port group (a drop, and an
+ * allow-related to an address set), and a northd fills the SB. For every
+ * microflow of the table, both tools run with the same arguments in all three
+ * formats; stdout and exit code must be equal (and the warnings for errors).
+ *
+ * The SB filler is a parameter: the real ovn-northd by default, ovnts northd
+ * with OVNTS_TRACE_NORTHD=ovnts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { cleanupAll, run, runOk, spawnDaemon, tmpDir, type TmpDir } from '../helpers/proc.js';
+import { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, startOvnDatabases, type LabDatabases } from '../helpers/ovn-lab.js';
+import { startOvntsNorthd } from '../helpers/ovnts-northd.js';
+import { OVNTS } from '../helpers/ovsdb-servers.js';
+
+/** Starts something that fills the SB from the NB; returns how to stop it. */
+export type SbFiller = (ctx: { dbs: LabDatabases; dir: string }) => Promise<{ stop(): Promise<void> }>;
+
+export const realNorthd: SbFiller = async ({ dbs, dir }) => {
+  const ctl = join(dir, 'ovn-northd.ctl');
+  const d = await spawnDaemon(
+    'ovn-northd',
+    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${ctl}`, `--pidfile=${join(dir, 'ovn-northd.pid')}`, `--log-file=${join(dir, 'ovn-northd.log')}`, '--no-chdir', '-vconsole:off'],
+    {
+      name: 'ovn-northd',
+      env: { OVN_RUNDIR: dir, OVN_LOGDIR: dir, OVN_DBDIR: dir },
+      readyWhen: async () => /Status: active/.test((await run('ovn-appctl', ['-t', ctl, 'status'], { timeoutMs: 5000 })).stdout),
+    },
+  );
+  return { stop: () => d.stop() };
+};
+
+export const ovntsNorthd: SbFiller = ({ dbs, dir }) => startOvntsNorthd({ dbs, dir, log: () => undefined });
+
+const FILLER: SbFiller = process.env['OVNTS_TRACE_NORTHD'] === 'ovnts' ? ovntsNorthd : realNorthd;
+
+const [VM5, C51, C52] = LAB_HOSTS as [(typeof LAB_HOSTS)[number], (typeof LAB_HOSTS)[number], (typeof LAB_HOSTS)[number]];
+const eth = (h: (typeof LAB_HOSTS)[number], dst: string): string => `inport == "${h.lsp}" && eth.src == ${h.mac} && eth.dst == ${dst}`;
+
+/** [name, extra options, datapath, microflow]. */
+const CASES: readonly (readonly [string, readonly string[], string, string])[] = [
+  ['DHCP discover from c51', [], 'dmz', `${eth(C51, 'ff:ff:ff:ff:ff:ff')} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67 && ip.ttl == 64`],
+  ['ARP for the router from vm5', [], 'dmz', `${eth(VM5, 'ff:ff:ff:ff:ff:ff')} && arp.op == 1 && arp.sha == ${VM5.mac} && arp.spa == ${VM5.ip} && arp.tpa == ${ROUTER_IP}`],
+  ['ICMP echo to the router from c52', [], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == ${ROUTER_IP} && icmp4.type == 8 && icmp4.code == 0 && ip.ttl == 64`],
+  ['c51 to c52 (unicast IP)', [], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && icmp4.type == 8 && ip.ttl == 64`],
+  ['spoofed source MAC from c51', [], 'dmz', `inport == "${C51.lsp}" && eth.src == 02:ac:10:ff:01:99 && eth.dst == ${C52.mac} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && ip.ttl == 64`],
+  ['spoofed source IP from c51', [], 'dmz', `${eth(C51, C52.mac)} && ip4.src == 172.16.255.190 && ip4.dst == ${C52.ip} && ip.ttl == 64`],
+  ['vm5 frame with an unassigned VLAN (99)', [], 'dmz', `${eth(VM5, C52.mac)} && vlan.tci == 0x1063 && ip4.src == ${VM5.ip} && ip4.dst == ${C52.ip} && ip.ttl == 64`],
+  ['ssh c51 to c52: drop ACL', [], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && tcp.dst == 22 && ip.ttl == 64`],
+  ['http c51 to c52: allow-related ACL', [], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && tcp.dst == 80 && ip.ttl == 64`],
+  ['http c51 to c52, new connection', ['--ct=new'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && tcp.dst == 80 && ip.ttl == 64`],
+  ['ssh c51 to c52, new then est', ['--ct=new', '--ct=est'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && tcp.dst == 22 && ip.ttl == 64`],
+  ['ARP for an unknown address: _MC_flood', [], 'dmz', `${eth(C51, 'ff:ff:ff:ff:ff:ff')} && arp.op == 1 && arp.sha == ${C51.mac} && arp.spa == ${C51.ip} && arp.tpa == 172.16.255.150`],
+  ['c52 to an unknown MAC: _MC_unknown or drop', [], 'dmz', `${eth(C52, '02:00:00:00:00:99')} && ip4.src == ${C52.ip} && ip4.dst == ${C51.ip} && ip.ttl == 64`],
+  ['no datapath argument', [], '', `${eth(C52, C51.mac)} && ip4.src == ${C52.ip} && ip4.dst == ${C51.ip} && udp.src == 53 && udp.dst == 53 && ip.ttl == 64`],
+  ['syntax error in the microflow', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst ==`],
+  ['unknown field', [], 'dmz', `inport == "${C51.lsp}" && foo == 1`],
+  ['ambiguous microflow', [], 'dmz', `inport == "${C51.lsp}" && (ip4.src == 1.2.3.4 || ip4.src == 1.2.3.5)`],
+  ['unknown datapath', [], 'nodp', `inport == "${C51.lsp}"`],
+];
+
+let tmp: TmpDir;
+let dbs: LabDatabases;
+let filler: { stop(): Promise<void> } | undefined;
+
+before(async () => {
+  tmp = tmpDir('ovnts-trace-compat');
+  dbs = await startOvnDatabases(tmp.path, 'ovnts');
+  const nbctl = (...args: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=30', ...args]);
+  filler = await FILLER({ dbs, dir: tmp.path });
+  // The seed lab's NB, as test/helpers/ovn-lab.ts programs it.
+  await nbctl('lr-add', 'tenant1');
+  await nbctl('lrp-add', 'tenant1', 'tenant1-dmz', ROUTER_MAC, `${ROUTER_IP}/26`);
+  await nbctl('ls-add', 'dmz');
+  await nbctl('lsp-add', 'dmz', 'dmz-tenant1');
+  await nbctl('lsp-set-type', 'dmz-tenant1', 'router');
+  await nbctl('lsp-set-addresses', 'dmz-tenant1', 'router');
+  await nbctl('lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz');
+  await nbctl('dhcp-options-create', SUBNET);
+  const dhcp = (await nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
+  await nbctl('dhcp-options-set-options', dhcp, 'lease_time=3600', `router=${ROUTER_IP}`, `server_id=${ROUTER_IP}`, `server_mac=${ROUTER_MAC}`);
+  for (const h of LAB_HOSTS) {
+    if (h.tag === undefined) await nbctl('lsp-add', 'dmz', h.lsp);
+    else await nbctl('lsp-add', 'dmz', h.lsp, VM5.lsp, String(h.tag));
+    await nbctl('lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`);
+    await nbctl('lsp-set-port-security', h.lsp, `${h.mac} ${h.ip}`);
+    await nbctl('lsp-set-dhcpv4-options', h.lsp, dhcp);
+  }
+  // ACLs: a drop and an allow-related, on a port group and an address set.
+  await nbctl('pg-add', 'pg_c', C51.lsp, C52.lsp);
+  await nbctl('create', 'Address_Set', 'name=as_web', `addresses="${C52.ip}"`);
+  await nbctl('acl-add', 'pg_c', 'to-lport', '1000', `outport == @pg_c && ip4.src == ${C51.ip} && tcp.dst == 22`, 'drop');
+  await nbctl('acl-add', 'pg_c', 'to-lport', '1001', 'outport == @pg_c && ip4.dst == $as_web && tcp.dst == 80', 'allow-related');
+  await nbctl('--wait=sb', 'sync');
+  // A chassis with vm5 bound to it, as if a controller had claimed it.
+  await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'chassis-add', 'trace-hv', 'geneve', '127.0.0.1']);
+  await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'lsp-bind', VM5.lsp, 'trace-hv']);
+});
+
+after(async () => {
+  await filler?.stop();
+  await dbs?.stop();
+  tmp?.cleanup();
+  await cleanupAll();
+});
+
+/** Warnings without vlog's timestamp; the real tool's assertion-failure line is its own. */
+const warnings = (stderr: string): string[] => stderr.split('\n').flatMap((l) => (/\|WARN\|/.test(l) ? [l.replace(/^[^|]*\|\d+\|/, '')] : []));
+
+for (const format of ['--minimal', '--summary', '--detailed']) {
+  for (const [name, opts, dp, flow] of CASES) {
+    test(`${format} ${name}`, async () => {
+      const args = [`--db=${dbs.sbRemote}`, format, ...opts, ...(dp === '' ? [] : [dp]), flow];
+      const real = await run('ovn-trace', args);
+      const ours = await run(OVNTS, ['trace', ...args]);
+      assert.equal(ours.stdout, real.stdout, `stdout of ovn-trace ${args.join(' ')}`);
+      assert.equal(ours.code, real.code, `exit code; stderr: ${ours.stderr}`);
+      assert.deepEqual(warnings(ours.stderr), warnings(real.stderr));
+    });
+  }
+}
+
+test('unknown inport: the same warnings (ovn-trace then aborts; ovnts exits 1)', async () => {
+  const args = [`--db=${dbs.sbRemote}`, 'dmz', 'inport == "nope" && ip4'];
+  const real = await run('ovn-trace', args);
+  const ours = await run(OVNTS, ['trace', ...args]);
+  assert.deepEqual(warnings(ours.stderr), warnings(real.stderr));
+  assert.deepEqual(warnings(ours.stderr), ['ovntrace|WARN|nope: unknown logical port', 'ovntrace|WARN|microflow does not specify ingress port']);
+  assert.equal(ours.stdout, '');
+  assert.equal(ours.code, 1);
+});
+
+test('usage errors as ovn-trace words them', async () => {
+  const none = await run(OVNTS, ['trace', `--db=${dbs.sbRemote}`]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /one or two non-option arguments are required \(use --help for help\)/);
+  const bad = await run(OVNTS, ['trace', `--db=${dbs.sbRemote}`, '--ct=bogus', 'dmz', 'inport == "dmz-c51"']);
+  const realBad = await run('ovn-trace', [`--db=${dbs.sbRemote}`, '--ct=bogus', 'dmz', 'inport == "dmz-c51"']);
+  assert.equal(bad.code, realBad.code);
+  assert.equal(bad.stderr.replace(/^ovnts trace: /, ''), realBad.stderr.replace(/^ovn-trace: /, ''));
+  const nodb = await run(OVNTS, ['trace', '--db=unix:/nonexistent/sb.sock', 'dmz', 'inport == "dmz-c51"']);
+  const realNodb = await run('ovn-trace', ['--db=unix:/nonexistent/sb.sock', 'dmz', 'inport == "dmz-c51"']);
+  assert.equal(nodb.code, realNodb.code);
+  assert.equal(nodb.stderr.replace(/^ovnts trace: /, ''), realNodb.stderr.replace(/^ovn-trace: /, ''));
+});
