@@ -279,12 +279,12 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     return name === undefined ? undefined : local.tunnels.get(name)?.ofport;
   };
   const toTunnel = (dp: string, outKey: number, ofports: readonly number[]): string =>
-    [`set_field:${md(dp)}->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...ofports.map((p) => `output:${p}`)].join(',');
+    [`set_field:${md(dp)}/0xffffff->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...ofports.map((p) => `output:${p}`)].join(',');
   for (const pb of pbs.values()) {
     if (!local.localDatapaths.has(pb.dp) || localNames.has(pb.name)) continue;
     const ofport = tunnelOf(pb);
     if (ofport === undefined) continue;
-    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, toTunnel(pb.dp, pb.key, [ofport])));
+    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `${toTunnel(pb.dp, pb.key, [ofport])},resubmit(,${T.LOCAL_OUTPUT})`));
   }
   for (const t of local.tunnels.values()) {
     if (t.ofport === undefined) continue;
@@ -322,9 +322,11 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
       }
     }
     if (localActs.length > 0) out.push(flow(T.LOCAL_OUTPUT, 100, m, [...localActs, `set_field:${mkey}->reg15`].join(',')));
+    // Patch members changed the outport: put the group back before tunnelling and local delivery.
+    if (remoteActs.length > 0) remoteActs.push(`set_field:${mkey}->reg15`);
     if (remoteTunnels.size > 0) remoteActs.push(toTunnel(dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels].sort((a, b) => a - b)));
     if (remoteActs.length > 0) {
-      if (localActs.length > 0) remoteActs.push(`set_field:${mkey}->reg15`, `resubmit(,${T.LOCAL_OUTPUT})`);
+      if (localActs.length > 0) remoteActs.push(`resubmit(,${T.LOCAL_OUTPUT})`);
       out.push(flow(T.REMOTE_OUTPUT, 100, m, remoteActs.join(',')));
     }
   }

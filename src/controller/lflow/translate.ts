@@ -35,6 +35,8 @@ export interface LflowEnv {
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
   /** Datapath group UUID → datapath UUIDs. */
   readonly dpGroups: ReadonlyMap<string, readonly string[]>;
+  /** Port_Binding type by logical port. */
+  readonly portTypes: ReadonlyMap<string, string>;
 }
 
 const str = (r: Row, c: string): string => String(r.scalar(c));
@@ -47,6 +49,8 @@ export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, r
     datapaths.set(dp.uuid, { uuid: dp.uuid, key: Number(dp.scalar('tunnel_key')), isSwitch: ext.has('logical-switch') });
   }
   const portKeys = new Map<string, Map<string, number>>();
+  const portTypes = new Map<string, string>();
+  for (const pb of sb.table('Port_Binding').values()) portTypes.set(str(pb, 'logical_port'), str(pb, 'type'));
   const put = (dp: string, name: string, key: number): void => {
     let m = portKeys.get(dp);
     if (m === undefined) portKeys.set(dp, (m = new Map()));
@@ -64,7 +68,7 @@ export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, r
   for (const pg of sb.table('Port_Group').values()) portGroups.set(str(pg, 'name'), pg.set('ports').map(String));
   const dpGroups = new Map<string, readonly string[]>();
   for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
-  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups };
+  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes };
 }
 
 /** The local datapaths a logical flow applies to. */
@@ -85,6 +89,13 @@ function flowDatapaths(lf: Row, env: LflowEnv): DatapathInfo[] {
  * cannot be translated yields no flows and a logged error (OVN does the same).
  */
 export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) => void = () => undefined): TextFlow[] {
+  // northd tags flows that only matter where their in/out port is: skip them elsewhere
+  // (a logical patch port is everywhere its datapath is).
+  const io = lf.map('tags').get('in_out_port');
+  if (io !== undefined) {
+    const type = env.portTypes.get(String(io));
+    if (type === undefined || (type !== 'patch' && !env.residentPorts.has(String(io)))) return [];
+  }
   const dps = flowDatapaths(lf, env);
   if (dps.length === 0) return [];
   const pipeline = str(lf, 'pipeline') === 'egress' ? 'egress' : 'ingress';
