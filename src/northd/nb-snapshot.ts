@@ -11,6 +11,42 @@ import { rowToModel } from '../ovsdb/client/model-rows.js';
 import type { DatabaseSchema } from '../ovsdb/schema.js';
 import type * as nb from '../ovsdb/models/ovn-nb.js';
 import type { NbView, Uuid } from './nb-view.js';
+import { lspAddresses, type LspAddresses } from './build/addresses.js';
+
+/**
+ * Reverse indexes a builder may use when its NbView offers them (NbSnapshot does);
+ * without them the builders scan the tables, with the same result.
+ */
+export interface NbIndexes {
+  /** The port groups listing this LSP. */
+  portGroupsOfPort(lsp: Uuid): readonly nb.Port_Group[];
+  /** The LSPs of type router whose options:router-port names this LRP. */
+  routerTypePortsFor(lrpName: string): readonly nb.Logical_Switch_Port[];
+  /** The addresses of a port group's member ports (for its `<name>_ip4`/`_ip6` sets). */
+  portGroupAddresses(pg: nb.Port_Group): readonly LspAddresses[];
+}
+
+/** The view's indexes, if it has them. */
+export function indexesOf(view: NbView): NbIndexes | undefined {
+  return view instanceof NbSnapshot ? view : undefined;
+}
+
+class MultiIndex {
+  private readonly m = new Map<string, Set<Uuid>>();
+  add(key: string, u: Uuid): void {
+    let s = this.m.get(key);
+    if (s === undefined) this.m.set(key, (s = new Set()));
+    s.add(u);
+  }
+  remove(key: string, u: Uuid): void {
+    const s = this.m.get(key);
+    s?.delete(u);
+    if (s?.size === 0) this.m.delete(key);
+  }
+  get(key: string): Iterable<Uuid> {
+    return this.m.get(key) ?? [];
+  }
+}
 
 /** The NB tables northd monitors (all columns). */
 export const NB_TABLES = [
@@ -73,7 +109,7 @@ class Membership<D extends { _uuid: Uuid; ports: string[] }> {
   }
 }
 
-export class NbSnapshot implements NbView {
+export class NbSnapshot implements NbView, NbIndexes {
   readonly switches = new Map<Uuid, nb.Logical_Switch>();
   readonly switchPorts = new Map<Uuid, nb.Logical_Switch_Port>();
   readonly routers = new Map<Uuid, nb.Logical_Router>();
@@ -91,6 +127,10 @@ export class NbSnapshot implements NbView {
   private readonly lspNames = new NameIndex();
   private readonly lrpNames = new NameIndex();
   private readonly schema: DatabaseSchema;
+  private readonly pgsOfPort = new MultiIndex();
+  private readonly routerTypePorts = new MultiIndex();
+  /** Port group addresses, valid while the group and its member rows are the same objects. */
+  private readonly pgAddrs = new Map<Uuid, { pg: nb.Port_Group; members: (nb.Logical_Switch_Port | undefined)[]; addrs: LspAddresses[] }>();
 
   constructor(source: NbSource) {
     this.schema = source.schema;
@@ -140,6 +180,31 @@ export class NbSnapshot implements NbView {
     return undefined;
   }
 
+  portGroupsOfPort(lsp: Uuid): nb.Port_Group[] {
+    const out: nb.Port_Group[] = [];
+    for (const u of this.pgsOfPort.get(lsp)) {
+      const pg = this.portGroups.get(u);
+      if (pg !== undefined) out.push(pg);
+    }
+    return out;
+  }
+  routerTypePortsFor(lrpName: string): nb.Logical_Switch_Port[] {
+    const out: nb.Logical_Switch_Port[] = [];
+    for (const u of this.routerTypePorts.get(lrpName)) {
+      const p = this.switchPorts.get(u);
+      if (p !== undefined) out.push(p);
+    }
+    return out;
+  }
+  portGroupAddresses(pg: nb.Port_Group): LspAddresses[] {
+    const members = pg.ports.map((u) => this.switchPorts.get(u));
+    const hit = this.pgAddrs.get(pg._uuid);
+    if (hit !== undefined && hit.pg === pg && hit.members.length === members.length && hit.members.every((m, i) => m === members[i])) return hit.addrs;
+    const addrs = members.flatMap((m) => (m === undefined ? [] : lspAddresses(m)));
+    this.pgAddrs.set(pg._uuid, { pg, members, addrs });
+    return addrs;
+  }
+
   private model<T extends { _uuid: string }>(table: NbTable, row: Row): T {
     return rowToModel<T>(row, this.schema.tables.get(table) as NonNullable<ReturnType<DatabaseSchema['tables']['get']>>);
   }
@@ -163,6 +228,7 @@ export class NbSnapshot implements NbView {
         const p = this.model<nb.Logical_Switch_Port>(table, row);
         this.switchPorts.set(uuid, p);
         this.lspNames.add(p.name, uuid);
+        if (p.type === 'router') this.routerTypePorts.add(p.options.get('router-port') ?? '', uuid);
         break;
       }
       case 'Logical_Router_Port': {
@@ -173,7 +239,12 @@ export class NbSnapshot implements NbView {
       }
       case 'Logical_Router_Static_Route': this.staticRoutes.set(uuid, this.model(table, row)); break;
       case 'ACL': this.acls.set(uuid, this.model(table, row)); break;
-      case 'Port_Group': this.portGroups.set(uuid, this.model(table, row)); break;
+      case 'Port_Group': {
+        const pg = this.model<nb.Port_Group>(table, row);
+        this.portGroups.set(uuid, pg);
+        for (const p of pg.ports) this.pgsOfPort.add(p, uuid);
+        break;
+      }
       case 'Address_Set': this.addressSets.set(uuid, this.model(table, row)); break;
       case 'DHCP_Options': this.dhcpOptions.set(uuid, this.model(table, row)); break;
       case 'NAT': this.nats.set(uuid, this.model(table, row)); break;
@@ -200,7 +271,10 @@ export class NbSnapshot implements NbView {
       }
       case 'Logical_Switch_Port': {
         const p = this.switchPorts.get(uuid);
-        if (p !== undefined) this.lspNames.remove(p.name, uuid);
+        if (p !== undefined) {
+          this.lspNames.remove(p.name, uuid);
+          if (p.type === 'router') this.routerTypePorts.remove(p.options.get('router-port') ?? '', uuid);
+        }
         this.switchPorts.delete(uuid);
         break;
       }
@@ -212,7 +286,13 @@ export class NbSnapshot implements NbView {
       }
       case 'Logical_Router_Static_Route': this.staticRoutes.delete(uuid); break;
       case 'ACL': this.acls.delete(uuid); break;
-      case 'Port_Group': this.portGroups.delete(uuid); break;
+      case 'Port_Group': {
+        const pg = this.portGroups.get(uuid);
+        if (pg !== undefined) for (const p of pg.ports) this.pgsOfPort.remove(p, uuid);
+        this.portGroups.delete(uuid);
+        this.pgAddrs.delete(uuid);
+        break;
+      }
       case 'Address_Set': this.addressSets.delete(uuid); break;
       case 'DHCP_Options': this.dhcpOptions.delete(uuid); break;
       case 'NAT': this.nats.delete(uuid); break;

@@ -289,10 +289,12 @@ test('NbSnapshot.apply keeps the view and its indexes equal to a fresh snapshot'
       assert.deepEqual(live[k], fresh[k], `${what}: ${k}`);
     }
     for (const p of fresh.switchPorts.values()) {
+      assert.deepEqual(live.portGroupsOfPort(p._uuid).map((g) => g.name).sort(), fresh.portGroupsOfPort(p._uuid).map((g) => g.name).sort(), `${what}: groups of ${p.name}`);
       assert.equal(live.switchOfPort(p._uuid)?._uuid, fresh.switchOfPort(p._uuid)?._uuid, `${what}: switch of ${p.name}`);
       assert.equal(live.switchPortByName(p.name)?._uuid, fresh.switchPortByName(p.name)?._uuid, `${what}: port ${p.name}`);
     }
     for (const p of fresh.routerPorts.values()) {
+      assert.deepEqual(live.routerTypePortsFor(p.name).map((x) => x._uuid), fresh.routerTypePortsFor(p.name).map((x) => x._uuid), `${what}: peers of ${p.name}`);
       assert.equal(live.routerOfPort(p._uuid)?._uuid, fresh.routerOfPort(p._uuid)?._uuid, `${what}: router of ${p.name}`);
       assert.equal(live.routerPortByName(p.name)?._uuid, fresh.routerPortByName(p.name)?._uuid, `${what}: router port ${p.name}`);
     }
@@ -308,6 +310,22 @@ test('NbSnapshot.apply keeps the view and its indexes equal to a fresh snapshot'
   live.apply([mem.update('Logical_Switch', ls, { ports })]);
   assert.equal(live.switchPortByName('p3')?._uuid, p3.uuid);
   same('port attached');
+  // A port group with a stateful ACL, then p3 leaves it.
+  const pgAcl = mem.put('ACL', { direction: 'to-lport', priority: 1200, match: 'outport == @pg && ip4.src == $pg_ip4', action: 'allow-related' });
+  const pg = mem.put('Port_Group', { name: 'pg', ports: [p3.uuid, ports[1] as string], acls: [pgAcl.uuid] });
+  live.apply([pgAcl, pg]);
+  assert.deepEqual(live.portGroupsOfPort(p3.uuid).map((g) => g.name), ['pg']);
+  same('port group added');
+  live.apply([mem.update('Port_Group', pg.uuid, { ports: [ports[1] as string] })]);
+  assert.deepEqual(live.portGroupsOfPort(p3.uuid), []);
+  same('port left the group');
+  // The router port's peer changes its type.
+  const sr = [...mem.table('Logical_Switch_Port').values()].find((r) => r.scalar('name') === 's-r') as Row;
+  live.apply([mem.update('Logical_Switch_Port', sr.uuid, { type: '' })]);
+  assert.deepEqual(live.routerTypePortsFor('r-s'), []);
+  same('peer no longer a router port');
+  live.apply([mem.update('Logical_Switch_Port', sr.uuid, { type: 'router' })]);
+  same('peer a router port again');
   // Renamed, then moved to a second switch, then the first switch deleted.
   live.apply([mem.update('Logical_Switch_Port', p3.uuid, { name: 'p3b' })]);
   assert.equal(live.switchPortByName('p3'), undefined);

@@ -6,6 +6,7 @@
  */
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
+import { indexesOf } from '../nb-snapshot.js';
 import { stage } from '../stages.js';
 import { ipv4InNet, ipv4Net, ipv6InNet, ipv6Net, linkLocal, lspAddresses, normalizeMac, solicitedNode, type Ipv4Net, type Ipv6Net } from './addresses.js';
 
@@ -275,7 +276,8 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
 /** Static ARP entries for the addresses of the ports on the switch behind `lrp`. */
 function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPortNetworks, add: AddFlow): void {
   let peer: nb.Logical_Switch_Port | undefined;
-  for (const sp of nb.switchPorts.values()) {
+  const idx = indexesOf(nb);
+  for (const sp of idx !== undefined ? idx.routerTypePortsFor(lrp.name) : nb.switchPorts.values()) {
     if (sp.type === 'router' && sp.options.get('router-port') === lrp.name && nb.switchOfPort(sp._uuid) !== undefined) {
       peer = sp;
       break;

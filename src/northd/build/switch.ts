@@ -6,8 +6,9 @@
  */
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
+import { indexesOf } from '../nb-snapshot.js';
 import { stage } from '../stages.js';
-import { LflowError, parseMatch } from '../../lib/lflow/index.js';
+import { LflowError, parseMatch, type MatchLookups } from '../../lib/lflow/index.js';
 import { ipv4InNet, ipv4Net, lspAddresses, normalizeMac, solicitedNode, type LspAddresses } from './addresses.js';
 import { routerPortIpv6, routerPortNetworks } from './router.js';
 import { buildSwitchLbFlows, switchVips } from './load-balancer.js';
@@ -28,8 +29,13 @@ export function switchAcls(nb: NbView, ls: nb.Logical_Switch): nb.ACL[] {
     }
   };
   for (const u of ls.acls) add(u);
-  const mine = new Set(ls.ports);
-  for (const pg of nb.portGroups.values()) if (pg.ports.some((p) => mine.has(p))) for (const u of pg.acls) add(u);
+  const idx = indexesOf(nb);
+  if (idx !== undefined) {
+    for (const p of ls.ports) for (const pg of idx.portGroupsOfPort(p)) for (const u of pg.acls) add(u);
+  } else {
+    const mine = new Set(ls.ports);
+    for (const pg of nb.portGroups.values()) if (pg.ports.some((p) => mine.has(p))) for (const u of pg.acls) add(u);
+  }
   return out;
 }
 
@@ -177,24 +183,56 @@ function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[
 }
 
 /**
+ * What `$name` and `@name` in ACL matches stand for: the NB's address sets, port
+ * groups, and the address sets `<group>_ip4`/`<group>_ip6` every port group
+ * defines (ovn-nb(5) Port_Group). Resolved on first use, so validating many ACLs
+ * costs only the names they mention.
+ */
+export function aclLookups(nbv: NbView): MatchLookups {
+  let sets: Map<string, nb.Address_Set> | undefined;
+  let groups: Map<string, nb.Port_Group> | undefined;
+  const groupNamed = (n: string): nb.Port_Group | undefined => {
+    if (groups === undefined) {
+      groups = new Map();
+      for (const pg of nbv.portGroups.values()) if (!groups.has(pg.name)) groups.set(pg.name, pg);
+    }
+    return groups.get(n);
+  };
+  const members = (pg: nb.Port_Group): nb.Logical_Switch_Port[] =>
+    pg.ports.map((u) => nbv.switchPorts.get(u)).filter((p): p is nb.Logical_Switch_Port => p !== undefined);
+  const derived = new Map<string, string[] | undefined>();
+  return {
+    addressSet: (n) => {
+      if (sets === undefined) {
+        sets = new Map();
+        for (const a of nbv.addressSets.values()) if (!sets.has(a.name)) sets.set(a.name, a);
+      }
+      const a = sets.get(n);
+      if (a !== undefined) return a.addresses;
+      if (!derived.has(n)) {
+        const m = /^(.*)_ip([46])$/.exec(n);
+        const pg = m === null ? undefined : groupNamed(m[1] as string);
+        const idx = indexesOf(nbv);
+        const addrs = pg === undefined ? undefined : idx !== undefined ? idx.portGroupAddresses(pg) : members(pg).flatMap(lspAddresses);
+        derived.set(n, addrs === undefined ? undefined : addrs.flatMap((x) => (m?.[2] === '4' ? x.ipv4 : x.ipv6)));
+      }
+      return derived.get(n);
+    },
+    portGroup: (n) => {
+      const pg = groupNamed(n);
+      return pg === undefined ? undefined : members(pg).map((p) => p.name);
+    },
+  };
+}
+
+/**
  * The error in an ACL's match, in the words of OVN's expression parser, or
  * undefined when it is valid. ACL matches are written by users: northd refuses a
  * bad one (no flows for that ACL) and keeps everything else.
  */
-export function validateAcl(nb: NbView, acl: nb.ACL): string | undefined {
-  const sets = new Map<string, string[]>();
-  for (const a of nb.addressSets.values()) sets.set(a.name, a.addresses);
-  const groups = new Map<string, string[]>();
-  for (const pg of nb.portGroups.values()) {
-    const members = pg.ports.map((u) => nb.switchPorts.get(u)).filter((p): p is nb.Logical_Switch_Port => p !== undefined);
-    groups.set(pg.name, members.map((p) => p.name));
-    // Every port group also defines the address sets <name>_ip4 and <name>_ip6 (ovn-nb(5) Port_Group).
-    const addrs = members.flatMap(lspAddresses);
-    if (!sets.has(`${pg.name}_ip4`)) sets.set(`${pg.name}_ip4`, addrs.flatMap((a) => a.ipv4));
-    if (!sets.has(`${pg.name}_ip6`)) sets.set(`${pg.name}_ip6`, addrs.flatMap((a) => a.ipv6));
-  }
+export function validateAcl(nb: NbView, acl: nb.ACL, lookups: MatchLookups = aclLookups(nb)): string | undefined {
   try {
-    parseMatch(acl.match, { addressSet: (n) => sets.get(n), portGroup: (n) => groups.get(n) });
+    parseMatch(acl.match, lookups);
     return undefined;
   } catch (e) {
     return e instanceof LflowError ? e.message : String(e);
@@ -242,8 +280,9 @@ function buildAclFlows(nb: NbView, ls: nb.Logical_Switch, stateful: boolean, add
   add(stage('ls_in_acl'), 65532, ND_ACL, 'next;');
   add(stage('ls_out_acl'), 65532, ND_ACL, 'next;');
 
+  const lookups = aclLookups(nb);
   for (const acl of acls) {
-    const error = validateAcl(nb, acl);
+    const error = validateAcl(nb, acl, lookups);
     if (error !== undefined) {
       refuse(`ACL ${acl._uuid} (${acl.direction} priority ${acl.priority} "${acl.match}"): ${error}; its flows are left out`);
       continue;
