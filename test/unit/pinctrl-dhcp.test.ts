@@ -173,3 +173,29 @@ test('property: random bytes and random corruption of a request never throw', ()
     }),
   );
 });
+
+test('widened options: OFFER, NAK, INFORM-ACK and broadcast OFFER equal the real ones, byte for byte', () => {
+  const ud = fromHex(readFileSync(new URL('put-dhcp-opts-wide-c51.hex', FIX), 'utf8'));
+  const pairs: [string, string, number][] = [
+    ['dhcp-wide-discover.hex', 'dhcp-wide-offer.hex', DHCP_MSG.OFFER],
+    ['dhcp-wide-request-foreign.hex', 'dhcp-wide-nak.hex', DHCP_MSG.NAK],
+    ['dhcp-wide-inform.hex', 'dhcp-wide-inform-ack.hex', DHCP_MSG.ACK],
+    ['dhcp-wide-discover-broadcast.hex', 'dhcp-wide-offer-broadcast.hex', DHCP_MSG.OFFER],
+  ];
+  for (const [req, rep, type] of pairs) {
+    const a = answerOf(frame(req), ud);
+    assert.equal(a.replyType, type, req);
+    assert.equal(toHex(applyDhcpResponseFlow(a.reply, SERVER_MAC, SERVER_IP)), toHex(frame(rep)), `reply to ${req}`);
+  }
+});
+
+test('bootfile_name for etherboot clients (option 175), bootfile_name_alt otherwise', () => {
+  const ud = fromHex(readFileSync(new URL('put-dhcp-opts-wide-c51.hex', FIX), 'utf8'));
+  const req = dhcpOf(frame('dhcp-wide-discover.hex'));
+  const bootfile = (f: Uint8Array): string => new TextDecoder().decode(dhcpOf(f).options.find((o) => o.code === 67)?.data);
+  assert.equal(bootfile(answerOf(frame('dhcp-wide-discover.hex'), ud).reply), 'ipxe.efi');
+  const ipxe = requestWith({ ...req, options: [...req.options, { code: 175, data: Uint8Array.of(1, 1, 1) }] });
+  const a = answerOf(ipxe, ud);
+  assert.equal(bootfile(a.reply), 'pxelinux.0');
+  assert.ok(!dhcpOf(a.reply).options.some((o) => o.code === 254), 'option 254 is never sent');
+});

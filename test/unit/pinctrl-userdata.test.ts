@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parseActions, type Action } from '../../src/lib/lflow/index.js';
 import { fromHex, toHex } from '../../src/lib/packet/addr.js';
@@ -165,4 +166,17 @@ test('property: random bytes decode or throw UserdataError, nothing else', () =>
       }
     }),
   );
+});
+
+test('every OVN option type encodes as the real controller did (widened lab options, dmz-c51)', () => {
+  const real = fromHex(readFileSync(new URL('../../../test/fixtures/packets/put-dhcp-opts-wide-c51.hex', import.meta.url), 'utf8'));
+  // The action as the real northd wrote it (options sorted by name).
+  const a = putDhcp(
+    'reg0[3] = put_dhcp_opts(offerip = 172.16.255.133, T1 = 1800, T2 = 3150, bootfile_name = "pxelinux.0", bootfile_name_alt = "ipxe.efi", ' +
+      'classless_static_route = {30.0.0.0/24,172.16.255.130, 10.0.0.0/8,172.16.255.131, 0.0.0.0/0,172.16.255.129}, default_ttl = 64, ' +
+      'dns_server = {8.8.8.8, 1.1.1.1}, domain_name = "example.com", domain_search_list = "eng.example.com,example.com,sales.example.org", ' +
+      'ip_forward_enable = 1, lease_time = 3600, mtu = 1400, netbios_node_type = 2, netmask = 255.255.255.192, ntp_server = 198.51.100.7, ' +
+      'router = 172.16.255.129, server_id = 172.16.255.129, tftp_server = "tftp.example.com"); next;',
+  );
+  assert.equal(toHex(encodePutDhcpOpts({ field: a.dst.name, bit: a.dst.lo ?? 0 }, dhcpOptionArgs(a.args))), toHex(real));
 });
