@@ -11,6 +11,7 @@ import {
   defaultSymbols,
   expandMatch,
   evaluate,
+  formatIntConstant,
   formatIpv4,
   parseActions,
   parseMatch,
@@ -164,9 +165,13 @@ export class Tracer {
       case 'load':
       case 'move': {
         addNode(nodes, 'action', text);
-        const v = a.type === 'load' ? (a.value.kind === 'string' ? a.value.value : a.value.value) : readField(packet, a.src, this.symbols);
+        const v = a.type === 'load' ? a.value.value : readField(packet, a.src, this.symbols);
         writeField(packet, a.dst, v, this.symbols);
-        if (!isMetadata(a.dst, this.symbols)) modify(`${refText(a.dst)} = ${formatFieldValue(a.dst, readField(packet, a.dst, this.symbols))}`);
+        if (!isMetadata(a.dst, this.symbols)) {
+          // A constant shows as written; a copied value in the notation of the field it came from.
+          const shown = a.type === 'load' ? (a.value.kind === 'string' ? JSON.stringify(a.value.value) : formatIntConstant(a.value)) : formatFieldValue(a.src, v, true);
+          modify(`${refText(a.dst)} = ${shown}`);
+        }
         return false;
       }
       case 'exchange': {
@@ -175,8 +180,8 @@ export class Tracer {
         const vb = readField(packet, a.b, this.symbols);
         writeField(packet, a.a, vb, this.symbols);
         writeField(packet, a.b, va, this.symbols);
-        if (!isMetadata(a.a, this.symbols)) modify(`${refText(a.a)} = ${formatFieldValue(a.a, vb)}`);
-        if (!isMetadata(a.b, this.symbols)) modify(`${refText(a.b)} = ${formatFieldValue(a.b, va)}`);
+        if (!isMetadata(a.a, this.symbols)) modify(`${refText(a.a)} = ${formatFieldValue(a.b, vb, true)}`);
+        if (!isMetadata(a.b, this.symbols)) modify(`${refText(a.b)} = ${formatFieldValue(a.a, va, true)}`);
         return false;
       }
       case 'dec_ttl': {
@@ -313,7 +318,8 @@ export class Tracer {
           addNode(nodes, 'action', `/* lookup failed - MAC binding for ${formatIpv4(ip as bigint)} is ${bound}. */`, false, false);
           return 0n;
         }
-        addNode(nodes, 'action', `/* MAC binding to ${bound} found. */`, false, false);
+        // ovn-trace 23.03 shows the packet's eth.dst here, not the binding's MAC.
+        addNode(nodes, 'action', `/* MAC binding to ${formatFieldValue({ name: 'eth.dst' }, readField(packet, { name: 'eth.dst' }, this.symbols))} found. */`, false, false);
         return 1n;
       }
       default:
@@ -326,7 +332,7 @@ export class Tracer {
     const ip = this.argValue(args[1], ctx.packet);
     const bound = typeof ip === 'bigint' ? this.index.macBinding(port, formatIpv4(ip)) : undefined;
     const mac = bound === undefined ? 0n : (parseMac(bound) ?? 0n);
-    addNode(ctx.nodes, 'action', bound === undefined ? '/* No MAC binding. */' : `/* MAC binding to ${bound}. */`);
+    addNode(ctx.nodes, 'action', bound === undefined ? '/* No MAC binding. */' : `/* MAC binding to ${bound}. */`, false, false);
     writeField(ctx.packet, { name: 'eth.dst' }, mac, this.symbols);
     addNode(ctx.nodes, 'modify', `eth.dst = ${formatFieldValue({ name: 'eth.dst' }, mac)}`);
   }

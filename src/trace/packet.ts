@@ -60,15 +60,19 @@ const MAC_FIELDS = new Set(['eth.src', 'eth.dst', 'arp.sha', 'arp.tha', 'rarp.sh
 const IPV4_FIELDS = new Set(['ip4.src', 'ip4.dst', 'arp.spa', 'arp.tpa', 'rarp.spa', 'rarp.tpa']);
 const IPV6_FIELDS = new Set(['ip6.src', 'ip6.dst', 'nd.target']);
 
-/** A field's value in its usual notation: MAC, dotted quad, IPv6, decimal, or a quoted string. */
-export function formatFieldValue(ref: FieldRef, v: bigint | string): string {
+/**
+ * A field's value in its usual notation: MAC, dotted quad, IPv6, or a quoted
+ * string; other values in decimal, or in hex when `hexOther` (how ovn-trace
+ * shows a value copied out of a register or a bit range).
+ */
+export function formatFieldValue(ref: FieldRef, v: bigint | string, hexOther = false): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (ref.lo === undefined) {
     if (MAC_FIELDS.has(ref.name)) return formatMac(v);
     if (IPV4_FIELDS.has(ref.name)) return formatIpv4(v);
     if (IPV6_FIELDS.has(ref.name)) return formatIpv6(v);
   }
-  return v.toString();
+  return hexOther ? `0x${v.toString(16)}` : v.toString();
 }
 
 /** A copy that can be changed without touching the original (clone, multicast branches). */

@@ -57,6 +57,11 @@ const CASES: readonly (readonly [string, readonly string[], string, string])[] =
   ['ssh c51 to c52, new then est', ['--ct=new', '--ct=est'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && tcp.dst == 22 && ip.ttl == 64`],
   ['ARP for an unknown address: _MC_flood', [], 'dmz', `${eth(C51, 'ff:ff:ff:ff:ff:ff')} && arp.op == 1 && arp.sha == ${C51.mac} && arp.spa == ${C51.ip} && arp.tpa == 172.16.255.150`],
   ['c52 to an unknown MAC: _MC_unknown or drop', [], 'dmz', `${eth(C52, '02:00:00:00:00:99')} && ip4.src == ${C52.ip} && ip4.dst == ${C51.ip} && ip.ttl == 64`],
+  ['c52 via the router to .150: get_arp finds its MAC_Binding', [], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == 172.16.255.150 && ip.ttl == 64`],
+  ['c52 via the router to .151: no MAC_Binding, arp { } floods', [], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == 172.16.255.151 && ip.ttl == 64`],
+  ['c52 via the router to 8.8.8.8: no route', [], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == 8.8.8.8 && ip.ttl == 64`],
+  ['ARP from c52 for .150: the router\'s lookup_arp finds c52', [], 'dmz', `${eth(C52, 'ff:ff:ff:ff:ff:ff')} && arp.op == 1 && arp.sha == ${C52.mac} && arp.spa == ${C52.ip} && arp.tpa == 172.16.255.150`],
+  ['c51 to the router MAC with TTL 1', [], 'dmz', `${eth(C51, ROUTER_MAC)} && ip4.src == ${C51.ip} && ip4.dst == 172.16.255.150 && udp.dst == 9 && ip.ttl == 1`],
   ['no datapath argument', [], '', `${eth(C52, C51.mac)} && ip4.src == ${C52.ip} && ip4.dst == ${C51.ip} && udp.src == 53 && udp.dst == 53 && ip.ttl == 64`],
   ['syntax error in the microflow', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst ==`],
   ['unknown field', [], 'dmz', `inport == "${C51.lsp}" && foo == 1`],
@@ -100,6 +105,11 @@ before(async () => {
   // A chassis with vm5 bound to it, as if a controller had claimed it.
   await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'chassis-add', 'trace-hv', 'geneve', '127.0.0.1']);
   await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'lsp-bind', VM5.lsp, 'trace-hv']);
+  // Neighbours the router has learned (what put_arp would have written).
+  const router = (await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=tenant1'])).trim();
+  for (const [ip, mac] of [['172.16.255.150', '02:ac:10:ff:01:50'], [C52.ip, C52.mac]]) {
+    await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'create', 'MAC_Binding', 'logical_port=tenant1-dmz', `ip=${ip}`, `mac="${mac}"`, `datapath=${router}`]);
+  }
 });
 
 after(async () => {
