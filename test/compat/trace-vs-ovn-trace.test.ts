@@ -66,6 +66,11 @@ const CASES: readonly (readonly [string, readonly string[], string, string])[] =
   ['syntax error in the microflow', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst ==`],
   ['unknown field', [], 'dmz', `inport == "${C51.lsp}" && foo == 1`],
   ['ambiguous microflow', [], 'dmz', `inport == "${C51.lsp}" && (ip4.src == 1.2.3.4 || ip4.src == 1.2.3.5)`],
+  ['contradictory microflow (two sources)', [], 'dmz', `inport == "${C51.lsp}" && ip4.src == 1.1.1.1 && ip4.src == 2.2.2.2`],
+  ['contradictory microflow (prerequisites)', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst == 80 && udp.dst == 53`],
+  ['constant too wide', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst == 99999`],
+  ['masked and bit-selected constraints, a register', [], 'dmz', `inport == "${C51.lsp}" && ip4.src == 1.1.1.0/24 && eth.dst[40] && reg0[3] == 1 && ip.ttl == 3`],
+  ['no L3 at all', [], 'dmz', `inport == "${C51.lsp}" && eth.src == ${C51.mac}`],
   ['unknown datapath', [], 'nodp', `inport == "${C51.lsp}"`],
 ];
 
