@@ -15,6 +15,7 @@ import { NbSnapshot, NB_TABLES } from './nb-snapshot.js';
 import { allocateTags } from './tags.js';
 import { buildAllFlows, flowKey, globalOptions, newFlowCache, syncSouthbound, type FlowCache } from './sync/southbound.js';
 import type { NbView, Uuid } from './nb-view.js';
+import type { RowMemo } from './sync/rows.js';
 import { datumFromJson, datumEquals } from '../ovsdb/datum.js';
 import { map } from './sync/rows.js';
 
@@ -49,6 +50,7 @@ export class Northd {
   private snapshot: NbSnapshot | undefined;
   private pending: RowChange[] = [];
   private readonly flowCache: FlowCache = newFlowCache();
+  private readonly memos = new Map<string, RowMemo>();
   private readonly refusedSeen = new Set<string>();
 
   constructor(private readonly opts: NorthdOptions) {
@@ -168,7 +170,7 @@ export class Northd {
         this.log(msg);
       }
     };
-    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, flowCache: this.flowCache });
+    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, flowCache: this.flowCache, memos: this.memos });
     if (sbTxn.size > 0) {
       sbTxn.op({ op: 'assert', lock: NORTHD_LOCK });
       await sbTxn.commit();

@@ -12,7 +12,7 @@ import { buildRouterFlows, buildRouterPortFlows, buildSwitchFlows, buildSwitchPo
 import type { AddFlow, NbView, Uuid } from '../nb-view.js';
 import type { Stage } from '../stages.js';
 import { DHCPV4_CODES, DHCPV6_CODES } from './dhcp-codes.js';
-import { map, optional, ref, set, syncTable, type DesiredRow } from './rows.js';
+import { map, optional, ref, RowMemo, set, syncTable, type DesiredRow } from './rows.js';
 import { parseLspAddress } from '../build/addresses.js';
 
 /** What ovn-controller compares with its own version (SB_Global options:northd_internal_version). */
@@ -42,10 +42,13 @@ export interface LogicalFlowSpec {
 export interface FlowCache {
   readonly byDatapath: Map<Uuid, LogicalFlowSpec[]>;
   dirty: Set<Uuid> | 'all';
+  /** Per flow (kept while its datapath is clean): its body key, and its SB row for a given target. */
+  readonly bodies: WeakMap<LogicalFlowSpec, string>;
+  readonly rows: WeakMap<LogicalFlowSpec, { target: string; key: string; row: DesiredRow }>;
 }
 
 export function newFlowCache(): FlowCache {
-  return { byDatapath: new Map(), dirty: 'all' };
+  return { byDatapath: new Map(), dirty: 'all', bodies: new WeakMap(), rows: new WeakMap() };
 }
 
 function datapathFlows(nbv: NbView, dp: Uuid, refuse: (msg: string) => void): LogicalFlowSpec[] | undefined {
@@ -121,6 +124,8 @@ export interface SbPassInput {
   readonly refuse?: (msg: string) => void;
   /** Flows kept from the last pass (default: none, a full recompute). */
   readonly flowCache?: FlowCache;
+  /** Per SB table, what earlier passes learnt about its rows (default: nothing). */
+  readonly memos?: Map<string, RowMemo>;
 }
 
 function randomMac(bytes: number, local: boolean): string {
@@ -151,13 +156,19 @@ export function globalOptions(nbv: NbView, sb: OvsdbClient): Map<string, string>
 /** Adds to `txn` every operation that brings the SB to the state the NB asks for. */
 export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   const { nb: nbv, sb } = input;
+  const memos = input.memos ?? new Map<string, RowMemo>();
+  const memo = (table: string): RowMemo => {
+    let m = memos.get(table);
+    if (m === undefined) memos.set(table, (m = new RowMemo()));
+    return m;
+  };
 
   // --- SB_Global and the option code tables.
   const opts = globalOptions(nbv, sb);
-  syncTable(sb, txn, 'SB_Global', new Map([['g', { cols: { options: map(opts), nb_cfg: input.nbCfg } }]]), () => 'g');
+  syncTable(sb, txn, 'SB_Global', new Map([['g', { cols: { options: map(opts), nb_cfg: input.nbCfg } }]]), () => 'g', true, memo('SB_Global'));
   const codes = (list: typeof DHCPV4_CODES): Map<string, DesiredRow> => new Map(list.map(([name, code, type]) => [name, { cols: { name, code, type } }]));
-  syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_CODES), (r) => str(r, 'name'));
-  syncTable(sb, txn, 'DHCPv6_Options', codes(DHCPV6_CODES), (r) => str(r, 'name'));
+  syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_CODES), (r) => str(r, 'name'), true, memo('DHCP_Options'));
+  syncTable(sb, txn, 'DHCPv6_Options', codes(DHCPV6_CODES), (r) => str(r, 'name'), true, memo('DHCPv6_Options'));
 
   // --- Datapaths: one per switch and router, identified by the NB row.
   const dpKeyOf = (r: Row): string | undefined => {
@@ -192,7 +203,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   };
   for (const ls of nbv.switches.values()) addDp(ls._uuid, 'logical-switch', ls.name, ls.other_config);
   for (const lr of nbv.routers.values()) addDp(lr._uuid, 'logical-router', lr.name, lr.options);
-  const dpIds = syncTable(sb, txn, 'Datapath_Binding', wantDps, dpKeyOf);
+  const dpIds = syncTable(sb, txn, 'Datapath_Binding', wantDps, dpKeyOf, true, memo('Datapath_Binding'));
 
   // --- Port bindings, keyed by logical port name.
   const sbDpOfNb = new Map<string, string>(); // SB datapath uuid → NB uuid
@@ -272,7 +283,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     if (dpNb === undefined || want === undefined) return `gone:${r.uuid}`;
     const wantDp = (want.cols['datapath'] as [string, string])[1];
     return wantDp === str(r, 'datapath') || wantDp.startsWith('dp') ? name : `gone:${r.uuid}`;
-  });
+  }, true, memo('Port_Binding'));
 
   // --- Multicast groups of each switch.
   const wantMc = new Map<string, DesiredRow>();
@@ -300,7 +311,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   syncTable(sb, txn, 'Multicast_Group', wantMc, (r) => {
     const dpNb = sbDpOfNb.get(str(r, 'datapath'));
     return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}\u0000${str(r, 'name')}`;
-  });
+  }, true, memo('Multicast_Group'));
 
   // --- Address sets (the NB's, each port group's addresses, the service monitor
   // MAC) and port groups per switch ("<datapath key>_<name>"): what `$name` and
@@ -337,19 +348,26 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     asRow(`${pg.name}_ip6`, v6);
     for (const [name, ps] of perDp) wantPg.set(name, { cols: { name, ports: set(ps) } });
   }
-  syncTable(sb, txn, 'Address_Set', wantAs, (r) => str(r, 'name'));
-  syncTable(sb, txn, 'Port_Group', wantPg, (r) => str(r, 'name'));
+  syncTable(sb, txn, 'Address_Set', wantAs, (r) => str(r, 'name'), true, memo('Address_Set'));
+  syncTable(sb, txn, 'Port_Group', wantPg, (r) => str(r, 'name'), true, memo('Port_Group'));
 
   // --- Logical flows. A flow that several datapaths share (every switch has the
   // same table defaults) is one row with a Logical_DP_Group, as OVN writes it.
-  const flows = buildAllFlows(nbv, input.refuse, input.flowCache);
+  const cache = input.flowCache ?? newFlowCache();
+  const flows = buildAllFlows(nbv, input.refuse, cache);
   const byBody = new Map<string, { spec: LogicalFlowSpec; dps: string[] }>();
-  for (const f of [...flows.values()].flat()) {
-    // Switches and routers never share a row: the stage (and its name) differ.
-    const body = flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions) + `\u0000${f.stage.datapath}`;
-    const e = byBody.get(body);
-    if (e === undefined) byBody.set(body, { spec: f, dps: [f.datapath] });
-    else e.dps.push(f.datapath);
+  for (const fs of flows.values()) {
+    for (const f of fs) {
+      let body = cache.bodies.get(f);
+      if (body === undefined) {
+        // Switches and routers never share a row: the stage (and its name) differ.
+        body = flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions) + `\u0000${f.stage.datapath}`;
+        cache.bodies.set(f, body);
+      }
+      const e = byBody.get(body);
+      if (e === undefined) byBody.set(body, { spec: f, dps: [f.datapath] });
+      else e.dps.push(f.datapath);
+    }
   }
   const wantGroups = new Map<string, DesiredRow>();
   let gn = 0;
@@ -362,10 +380,17 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     wantGroups.set(gkey, { cols: { datapaths: set(refs) }, uuidName: `dpg${gn++}` });
   }
   const groupKeyOf = (r: Row): string => r.set('datapaths').map((u) => sbDpOfNb.get(String(u)) ?? `?${String(u)}`).sort().join(',');
-  const groupIds = syncTable(sb, txn, 'Logical_DP_Group', wantGroups, groupKeyOf, false);
+  const groupIds = syncTable(sb, txn, 'Logical_DP_Group', wantGroups, groupKeyOf, false, memo('Logical_DP_Group'));
   const wantFlows = new Map<string, DesiredRow>();
   for (const [body, e] of byBody) {
     const f = e.spec;
+    // The same flow for the same datapath or group as last pass: the same row.
+    const target = e.dps.length === 1 ? `dp:${dpIds.get(e.dps[0] as string) ?? ''}` : `group:${groupIds.get(e.dps.join(',')) ?? ''}`;
+    const known = cache.rows.get(f);
+    if (known !== undefined && known.target === target && !target.endsWith(':')) {
+      wantFlows.set(known.key, known.row);
+      continue;
+    }
     const ids: Record<string, string> = { 'stage-name': f.stage.name };
     if (f.hint !== undefined && e.dps.length === 1) ids['stage-hint'] = f.hint.slice(0, 8);
     const cols: Record<string, unknown> = {
@@ -389,7 +414,9 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       Object.assign(cols, { logical_dp_group: ref(g), logical_datapath: set([]) });
       key = `group:${gkey}${body}`;
     }
-    wantFlows.set(key, { cols });
+    const row: DesiredRow = { cols, text: JSON.stringify(cols) };
+    wantFlows.set(key, row);
+    if (!JSON.stringify(cols).includes('named-uuid')) cache.rows.set(f, { target, key, row });
   }
   const groupRows = sb.table('Logical_DP_Group');
   syncTable(sb, txn, 'Logical_Flow', wantFlows, (r) => {
@@ -402,7 +429,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     }
     const dpNb = sbDpOfNb.get(str(r, 'logical_datapath'));
     return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}${body}`;
-  });
+  }, true, memo('Logical_Flow'));
 }
 
 function portBindingCols(nbv: NbView, lsp: nb.Logical_Switch_Port, dp: unknown, tk: number, tags: ReadonlyMap<Uuid, number | null>): Record<string, unknown> {
