@@ -32,6 +32,8 @@ interface Flow {
   readonly stage: string;
   /** As printed by lflow-list (ours: the stage's); not part of the comparison key. */
   readonly table: number;
+  /** external_ids:stage-hint (8 hex digits of the NB row), '' for none; compared separately. */
+  hint?: string;
   readonly priority: number;
   readonly match: string;
   readonly actions: string;
@@ -249,10 +251,40 @@ async function realFlows(dir: string, dbs: LabDatabases): Promise<Flow[]> {
   );
   try {
     await runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=30', '--wait=sb', 'sync']);
-    return parseLflowList(await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'lflow-list']));
+    const flows = parseLflowList(await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'lflow-list']));
+    await addHints(dbs, flows);
+    return flows;
   } finally {
     await northd.stop();
   }
+}
+
+/** Reads each real flow's stage-hint from the SB Logical_Flow rows (lflow-list does not print it). */
+async function addHints(dbs: LabDatabases, flows: Flow[]): Promise<void> {
+  const json = async (table: string, cols: string): Promise<unknown[][]> =>
+    (JSON.parse(await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--format=json', `--columns=${cols}`, 'list', table])) as { data: unknown[][] }).data;
+  const uuids = (d: unknown): string[] => {
+    const x = d as [string, unknown];
+    return x[0] === 'uuid' ? [x[1] as string] : (x[1] as [string, string][]).map((u) => u[1]);
+  };
+  const map = (d: unknown): Map<string, string> => new Map((d as [string, [string, string][]])[1]);
+  const dpName = new Map<string, string>();
+  for (const [u, ids] of await json('Datapath_Binding', '_uuid,external_ids')) dpName.set(uuids(u)[0] as string, map(ids).get('name') ?? '');
+  const groups = new Map<string, string[]>();
+  for (const [u, dps] of await json('Logical_DP_Group', '_uuid,datapaths')) groups.set(uuids(u)[0] as string, uuids(dps));
+  const hints = new Map<string, string>();
+  for (const [dp, group, pipeline, stageName, priority, match, actions, ids] of await json(
+    'Logical_Flow',
+    'logical_datapath,logical_dp_group,pipeline,external_ids,priority,match,actions,external_ids',
+  )) {
+    void pipeline;
+    void stageName;
+    const stage = map(ids).get('stage-name') ?? '';
+    const hint = map(ids).get('stage-hint') ?? '';
+    const dps = [...uuids(dp), ...uuids(group).flatMap((g) => groups.get(g) ?? [])];
+    for (const d of dps) hints.set(`${dpName.get(d)} ${stage} ${String(priority)} (${String(match)}) (${String(actions)})`, hint);
+  }
+  for (const f of flows) f.hint = hints.get(text(f)) ?? '?';
 }
 
 async function ovntsFlows(dbs: LabDatabases): Promise<{ flows: Flow[]; lookups: MatchLookups }> {
@@ -261,9 +293,9 @@ async function ovntsFlows(dbs: LabDatabases): Promise<{ flows: Flow[]; lookups: 
   try {
     const nb = NbSnapshot.of(client);
     const flows = new Map<string, Flow>();
-    const adder = (datapath: string): AddFlow => (stage, priority, match, actions) => {
-      const f = { datapath, stage: stage.name, table: stage.table, priority, match, actions };
-      flows.set(text(f), f);
+    const adder = (datapath: string): AddFlow => (stage, priority, match, actions, hint) => {
+      const f = { datapath, stage: stage.name, table: stage.table, priority, match, actions, hint: hint?.slice(0, 8) ?? '' };
+      if (!flows.has(text(f))) flows.set(text(f), f);
     };
     for (const ls of nb.switches.values()) {
       const add = adder(ls.name);
@@ -329,6 +361,11 @@ for (const sc of SCENARIOS) {
         if (!LFLOW_LACKS.some((re) => re.test(f.actions))) assert.doesNotThrow(() => parseActions(f.actions), `actions of ${text(f)}`);
       }
       assert.deepEqual(bad.map(([k, f]) => `${k}: ${text(f)}`), []);
+      // The NB row each flow comes from (external_ids:stage-hint), for the flows both write.
+      const ourHint = new Map(ours.map((f) => [text(f), f.hint]));
+      const hintDiffs = real.filter((f) => ourHint.has(text(f)) && ourHint.get(text(f)) !== f.hint).map((f) => `${text(f)}: real ${f.hint || '-'}, ovnts ${ourHint.get(text(f)) || '-'}`);
+      if (process.env['OVNTS_GOLDEN_VERBOSE'] !== undefined) for (const d of hintDiffs) console.log(`hint ${d}`);
+      assert.deepEqual(hintDiffs, [], 'stage hints');
     } finally {
       await dbs.stop();
       dir.cleanup();

@@ -41,7 +41,7 @@ export function switchVips(nbv: NbView, ls: nb.Logical_Switch): Vip[] {
 }
 
 /** The switch's load-balancing flows; `vips` from `switchVips`. */
-export function buildSwitchLbFlows(vips: readonly Vip[], add: AddFlow): void {
+export function buildSwitchLbFlows(ls: nb.Logical_Switch, vips: readonly Vip[], add: AddFlow): void {
   if (vips.length === 0) return;
   add(stage('ls_in_pre_lb'), 100, 'ip', 'reg0[2] = 1; next;');
   add(stage('ls_out_pre_lb'), 100, 'ip', 'reg0[2] = 1; next;');
@@ -52,9 +52,10 @@ export function buildSwitchLbFlows(vips: readonly Vip[], add: AddFlow): void {
     add(stage('ls_in_pre_stateful'), 120, `reg0[2] == 1 && ip4.dst == ${v.ip}${l4}`, `${save}ct_lb_mark;`, v.lb._uuid);
     add(stage('ls_in_lb'), v.port === undefined ? 110 : 120, `ct.new && ip4.dst == ${v.ip}${l4}`, `reg0[1] = 0; ct_lb_mark(backends=${v.backends});`, v.lb._uuid);
   }
-  add(stage('ls_in_pre_hairpin'), 100, 'ip && ct.trk', 'reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;');
-  add(stage('ls_in_nat_hairpin'), 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;');
-  add(stage('ls_in_nat_hairpin'), 100, 'ip && ct.est && ct.trk && reg0[6] == 1', 'ct_snat;');
-  add(stage('ls_in_nat_hairpin'), 90, 'ip && reg0[12] == 1', 'ct_snat;');
+  const h = ls._uuid;
+  add(stage('ls_in_pre_hairpin'), 100, 'ip && ct.trk', 'reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;', h);
+  add(stage('ls_in_nat_hairpin'), 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;', h);
+  add(stage('ls_in_nat_hairpin'), 100, 'ip && ct.est && ct.trk && reg0[6] == 1', 'ct_snat;', h);
+  add(stage('ls_in_nat_hairpin'), 90, 'ip && reg0[12] == 1', 'ct_snat;', h);
   add(stage('ls_in_hairpin'), 1, '(reg0[6] == 1 || reg0[12] == 1)', 'eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;');
 }

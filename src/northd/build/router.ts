@@ -78,23 +78,6 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage(ip), 32, 'ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)', 'drop;');
   add(stage(ip), 30, 'ip.ttl == {0, 1}', 'drop;');
   add(stage(ip), 0, '1', 'next;');
-  const v4 = rps.flatMap((r) => r.net.ipv4.map((n) => n.addr));
-  const v6 = rps.flatMap((r) => routerPortIpv6(r.net));
-  for (const a of v4) {
-    const m = `ip4 && ip4.dst == ${a} && !ip.later_frag`;
-    add(stage(ip), 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };');
-    add(stage(ip), 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };');
-    add(stage(ip), 80, `${m} && udp`, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };');
-    add(stage(ip), 70, m, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 2; next; };');
-  }
-  for (const a of v6) {
-    const m = `ip6 && ip6.dst == ${a} && !ip.later_frag`;
-    add(stage(ip), 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };');
-    add(stage(ip), 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };');
-    add(stage(ip), 80, `${m} && udp`, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };');
-    add(stage(ip), 70, m, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 3; next; };');
-  }
-
   for (const st of ['lr_in_unsnat', 'lr_in_defrag', 'lr_in_lb_aff_check', 'lr_in_dnat', 'lr_in_lb_aff_learn', 'lr_in_ecmp_stateful',
     'lr_in_nd_ra_options', 'lr_in_nd_ra_response', 'lr_in_chk_pkt_len', 'lr_in_larger_pkts', 'lr_in_gw_redirect',
     'lr_out_undnat', 'lr_out_post_undnat', 'lr_out_snat', 'lr_out_post_snat', 'lr_out_egr_loop'] as const) {
@@ -177,7 +160,6 @@ function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<ty
       priority,
       match,
       `ip.ttl--; flags.loopback = 1; reg8[0..15] = ${ecmpId}; reg8[16..31] = select(${g.map((_, i) => i + 1).join(', ')});`,
-      first.route._uuid,
     );
     g.forEach((m, i) => {
       add(
@@ -252,8 +234,23 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     );
   }
   if (net.ipv4.length > 0) add(ip, 100, `ip4.src == {${net.ipv4.flatMap((n) => [n.addr, n.bcast]).join(', ')}} && reg9[0] == 0`, 'drop;', h);
+  for (const a of v4) {
+    const m = `ip4 && ip4.dst == ${a} && !ip.later_frag`;
+    add(ip, 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', h);
+    add(ip, 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', h);
+    add(ip, 80, `${m} && udp`, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };', h);
+    add(ip, 70, m, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 2; next; };', h);
+  }
   for (const a of v6) {
-    add(ip, 100, `ip6.dst == ${a} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;', h);
+    const m = `ip6 && ip6.dst == ${a} && !ip.later_frag`;
+    add(ip, 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', h);
+    add(ip, 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', h);
+    add(ip, 80, `${m} && udp`, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };', h);
+    add(ip, 70, m, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 3; next; };', h);
+  }
+
+  for (const a of v6) {
+    add(ip, 100, `ip6.dst == ${a} && udp.src == 547 && udp.dst == 546`, 'reg0 = 0; handle_dhcpv6_reply;');
     add(
       ip,
       90,
@@ -269,7 +266,7 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     `ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = ${net.lla}; eth.src = ${mac}; outport = "${p}"; flags.loopback = 1; next;`,
     h,
   );
-  add(stage('lr_out_delivery'), 100, `outport == "${p}"`, 'output;', h);
+  add(stage('lr_out_delivery'), 100, `outport == "${p}"`, 'output;');
   buildArpResolve(nb, lrp, net, add);
 }
 
@@ -284,7 +281,8 @@ function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPor
     }
   }
   const ls = peer === undefined ? undefined : nb.switchOfPort(peer._uuid);
-  if (ls === undefined) return;
+  if (peer === undefined || ls === undefined) return;
+  const self = peer;
   const resolve = (owner: string, mac: string, ipv4: readonly string[], ipv6: readonly string[], lla?: string): void => {
     // Only addresses on one of the router port's networks are reachable through it.
     for (const ip of ipv4) {
@@ -303,7 +301,8 @@ function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPor
       // Another router on the same switch.
       const other = nb.routerPortByName(sp.options.get('router-port') ?? '');
       const on = other === undefined || other.enabled === false ? undefined : routerPortNetworks(other);
-      if (on !== undefined) resolve(sp._uuid, on.mac, on.ipv4.map((n) => n.addr), on.ipv6.map((n) => n.addr), on.lla);
+      // OVN files these under this router's own peer port.
+      if (on !== undefined) resolve(self._uuid, on.mac, on.ipv4.map((n) => n.addr), on.ipv6.map((n) => n.addr), on.lla);
       continue;
     }
     for (const a of lspAddresses(sp)) resolve(sp._uuid, a.mac, a.ipv4, a.ipv6);

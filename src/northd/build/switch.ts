@@ -133,7 +133,7 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
 
   const aclStateful = aclsStateful(nb, ls);
   buildAclFlows(nb, ls, aclStateful, add, refuse);
-  buildSwitchLbFlows(switchVips(nb, ls), add);
+  buildSwitchLbFlows(ls, switchVips(nb, ls), add);
 
   for (const st of ['ls_in_qos_mark', 'ls_in_qos_meter', 'ls_in_lb_aff_check', 'ls_in_lb', 'ls_in_lb_aff_learn',
     'ls_in_pre_hairpin', 'ls_in_nat_hairpin', 'ls_in_hairpin', 'ls_out_qos_mark', 'ls_out_qos_meter',
@@ -178,7 +178,7 @@ function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[
     const to = others ? `clone {outport = "${lsp.name}"; output; }; outport = "_MC_flood_l2"; output;` : `outport = "${lsp.name}"; output;`;
     for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, to, lsp._uuid);
     for (const a of routerPortIpv6(rp)) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${a}`, to, lsp._uuid);
-    if (others) add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', lsp._uuid);
+    if (others) add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
   }
 }
 
@@ -359,7 +359,7 @@ export function buildSwitchPortFlows(nb: NbView, ls: nb.Logical_Switch, lsp: nb.
     for (const ip of a.ipv4) {
       const d = dhcpv4For(nb, lsp, ip);
       if (d === undefined) continue;
-      buildDhcpv4(d.opts, d.net as NonNullable<typeof d.net>, a, ip, name, h, stateful, add);
+      buildDhcpv4(d.opts, d.net as NonNullable<typeof d.net>, a, ip, name, d.opts._uuid, stateful, add);
     }
   }
 }
