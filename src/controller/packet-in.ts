@@ -1,0 +1,141 @@
+/**
+ * The packet-in dispatcher: what the controller does with a packet that a
+ * logical flow's controller action sent up (ovn-sb(5) Logical_Flow actions
+ * `put_dhcp_opts`, `arp`, `icmp4`, `put_arp`; the userdata layout of
+ * src/controller/pinctrl/userdata.ts). It decides, the OpenFlow connection
+ * carries the decision out:
+ *
+ * - `resume`: NXT_RESUME of the paused pipeline with this packet and these
+ *   field changes (put_dhcp_opts: the reply and the action's result bit);
+ * - `packet-out`: a new packet through the nested actions, with the
+ *   packet-in's logical fields (arp, icmp4);
+ * - `mac-binding`: a MAC_Binding row for the SB (put_arp), see
+ *   {@link writeMacBinding};
+ * - `drop`: counted by reason, never an exception.
+ */
+import type { OvsdbClient } from '../ovsdb/client.js';
+import { answerPutDhcpOpts } from './pinctrl/dhcp.js';
+import { buildArpRequest } from './pinctrl/arp.js';
+import { buildIcmp4Error } from './pinctrl/icmp.js';
+import { macBindingFromPutArp, type MacBindingInput } from './pinctrl/mac-binding.js';
+import { decodeUserdata } from './pinctrl/userdata.js';
+import { dropFromError, type DropReason } from './pinctrl/drop.js';
+
+/** What the connection hands over from an NXT_PACKET_IN2. */
+export interface PacketInEvent {
+  /** The packet as the pipeline had it when it paused or sent it up. */
+  readonly packet: Uint8Array;
+  /** The controller action's userdata. */
+  readonly userdata: Uint8Array;
+  /** The packet-in's metadata fields by OVS name (`metadata`, `reg0`…`reg15`, `xxreg0`…). */
+  readonly fields: ReadonlyMap<string, bigint>;
+}
+
+/** A field change for NXT_RESUME: `field = (field & ~mask) | value`. */
+export interface FieldChange {
+  readonly field: string;
+  readonly value: bigint;
+  readonly mask: bigint;
+}
+
+export type PacketInVerdict =
+  | { readonly kind: 'resume'; readonly packet: Uint8Array; readonly set: readonly FieldChange[] }
+  | { readonly kind: 'packet-out'; readonly packet: Uint8Array; readonly actions: Uint8Array; readonly fields: ReadonlyMap<string, bigint> }
+  | { readonly kind: 'mac-binding'; readonly binding: MacBindingInput }
+  | { readonly kind: 'drop'; readonly reason: DropReason | 'unsupported-opcode'; readonly detail: string };
+
+/** OVS names of the 32-bit registers inside an xxreg (xxreg0 = reg0..reg3, reg0 the most significant). */
+function resultChange(field: string | undefined, ofs: number, on: boolean): FieldChange | undefined {
+  if (field === undefined) return undefined;
+  const bit = 1n << BigInt(ofs);
+  return { field, value: on ? bit : 0n, mask: bit };
+}
+
+/** Decides what to do with one packet-in (pure; never throws). */
+export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
+  let ud;
+  try {
+    ud = decodeUserdata(ev.userdata);
+  } catch (e) {
+    const d = dropFromError(e);
+    return { kind: 'drop', reason: d.drop, detail: d.detail };
+  }
+  switch (ud.opcode) {
+    case 'put_dhcp_opts': {
+      if (!('result' in ud)) break;
+      const a = answerPutDhcpOpts(ev.packet, ud);
+      if ('drop' in a) return { kind: 'drop', reason: a.drop, detail: a.detail };
+      const ch = resultChange(ud.result.field, ud.result.ofs, a.result);
+      if (ch === undefined) return { kind: 'drop', reason: 'bad-userdata', detail: `put_dhcp_opts result field 0x${ud.result.header.toString(16)} is not known` };
+      return { kind: 'resume', packet: a.reply, set: [ch] };
+    }
+    case 'arp':
+    case 'icmp': {
+      if (!('nested' in ud)) break;
+      const r = ud.opcode === 'arp' ? buildArpRequest(ev.packet) : buildIcmp4Error(ev.packet);
+      if ('drop' in r) return { kind: 'drop', reason: r.drop, detail: r.detail };
+      return { kind: 'packet-out', packet: r.frame, actions: ud.nested, fields: ev.fields };
+    }
+    case 'put_arp': {
+      const r = macBindingFromPutArp(
+        { metadata: ev.fields.get('metadata') ?? 0n, reg14: Number(ev.fields.get('reg14') ?? 0n), reg0: Number(ev.fields.get('reg0') ?? 0n) },
+        ev.packet,
+      );
+      if ('drop' in r) return { kind: 'drop', reason: r.drop, detail: r.detail };
+      return { kind: 'mac-binding', binding: r };
+    }
+    default:
+      break;
+  }
+  return { kind: 'drop', reason: 'unsupported-opcode', detail: `controller action opcode ${ud.code} (${ud.opcode ?? 'unknown'}) is not handled` };
+}
+
+/** Counts drops by reason and logs each reason at most once per interval. */
+export class PacketInStats {
+  readonly handled = new Map<string, number>();
+  readonly drops = new Map<string, number>();
+  private readonly lastLog = new Map<string, number>();
+
+  constructor(private readonly log: (m: string) => void = () => undefined, private readonly intervalMs = 5000) {}
+
+  record(v: PacketInVerdict): void {
+    if (v.kind !== 'drop') {
+      this.handled.set(v.kind, (this.handled.get(v.kind) ?? 0) + 1);
+      return;
+    }
+    this.drops.set(v.reason, (this.drops.get(v.reason) ?? 0) + 1);
+    const now = Date.now();
+    if (now - (this.lastLog.get(v.reason) ?? -Infinity) >= this.intervalMs) {
+      this.lastLog.set(v.reason, now);
+      this.log(`packet-in dropped (${v.reason}): ${v.detail} [${this.drops.get(v.reason)} so far]`);
+    }
+  }
+}
+
+/**
+ * Records a binding learned by `put_arp` in the SB (ovn-sb(5) MAC_Binding):
+ * the datapath and logical port are found by their tunnel keys; an existing
+ * row for (logical_port, ip) gets the new MAC and timestamp. Returns false
+ * when the datapath or port is unknown (nothing written).
+ */
+export async function writeMacBinding(sb: OvsdbClient, b: MacBindingInput, now: number = Date.now()): Promise<boolean> {
+  let dp: string | undefined;
+  for (const r of sb.table('Datapath_Binding').values()) if (Number(r.scalar('tunnel_key')) === b.datapathKey) dp = r.uuid;
+  if (dp === undefined) return false;
+  let lp: string | undefined;
+  for (const r of sb.table('Port_Binding').values()) {
+    if (r.scalar('datapath') === dp && Number(r.scalar('tunnel_key')) === b.portKey) lp = String(r.scalar('logical_port'));
+  }
+  if (lp === undefined) return false;
+  for (const r of sb.table('MAC_Binding').values()) {
+    if (r.scalar('logical_port') === lp && r.scalar('ip') === b.ip) {
+      if (r.scalar('mac') === b.mac) return true;
+      await sb.txn().update('MAC_Binding', r.uuid, { mac: b.mac, timestamp: now }).commit();
+      return true;
+    }
+  }
+  const txn = sb.txn();
+  txn.insert('MAC_Binding', { logical_port: lp, ip: b.ip, mac: b.mac, datapath: ['uuid', dp], timestamp: now });
+  await txn.commit();
+  return true;
+}
