@@ -62,6 +62,36 @@ const WIDE_OPTIONS = [
   'netbios_node_type=2',
 ];
 
+/** Every other option name put_dhcp_opts accepts (the lab's required four stay). */
+const REST_OPTIONS = [
+  'lease_time=3600',
+  `router=${ROUTER_IP}`,
+  `server_id=${ROUTER_IP}`,
+  `server_mac=${ROUTER_MAC}`,
+  'tftp_server=198.51.100.9',
+  'bootfile_name="undionly.kpxe"',
+  'bootfile_name_alt="snp.efi"',
+  'ms_classless_static_route={198.51.100.0/25,172.16.255.130, 0.0.0.0/0,172.16.255.129}',
+  'wpad="http://wpad.example.com/wpad.dat"',
+  'path_prefix="/tftpboot"',
+  'next_server=198.51.100.10',
+  'broadcast_address=172.16.255.191',
+  'hostname="c51-host"',
+  'tftp_server_address={198.51.100.11, 198.51.100.12}',
+  'swap_server=198.51.100.13',
+  'policy_filter={198.51.100.14, 198.51.100.15}',
+  'router_discovery=0',
+  'ethernet_encap=1',
+  'tcp_ttl=65',
+  'arp_cache_timeout=120',
+  'tcp_keepalive_interval=300',
+  'log_server=198.51.100.16',
+  'lpr_server=198.51.100.17',
+  'nis_server=198.51.100.18',
+  'netbios_name_server=198.51.100.19',
+  'router_solicitation=198.51.100.20',
+];
+
 interface DhcpFrame {
   readonly frame: Uint8Array;
   readonly dhcp: DhcpPacket;
@@ -95,6 +125,36 @@ async function inject(ns: string, iface: string, frame: Uint8Array): Promise<voi
   await nsRunOk(ns, 'python3', ['-c', py, iface, toHex(frame)]);
 }
 
+/**
+ * Sets `options` on the lab's DHCP_Options, waits for the chassis, and checks
+ * that our encoding of every put_dhcp_opts action in the SB is among the real
+ * controller's userdata and that the real flows hold no other.
+ */
+async function compareUserdata(lab: LabResult, dhcpUuid: string, options: readonly string[], marker: string): Promise<{ flows: string; realUserdata: Set<string>; distinct: number }> {
+  await lab.nbctl('dhcp-options-set-options', dhcpUuid, ...options);
+  await lab.nbctl('--wait=hv', 'sync');
+  const flows = await lab.ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-int');
+  const realUserdata = new Set([...flows.matchAll(/userdata=(00\.00\.00\.02\.[0-9a-f.]+)/g)].map((m) => m[1]!.replace(/\./g, '')));
+  const sbActions = (await lab.sbctl('--bare', '--columns=actions', 'find', 'Logical_Flow', 'external_ids:stage-name=ls_in_dhcp_options'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.includes('put_dhcp_opts'));
+  assert.ok(sbActions.length >= 6, `put_dhcp_opts flows in the SB: ${sbActions.length}`);
+  assert.ok(sbActions.every((a) => a.includes(marker)), `the SB has the new options (${marker})`);
+  const ours = new Set<string>();
+  for (const text of sbActions) {
+    const a = parseActions(text).find((x) => x.type === 'result' && x.name === 'put_dhcp_opts');
+    assert.ok(a && a.type === 'result');
+    const hex = toHex(encodePutDhcpOpts({ field: a.dst.name, bit: a.dst.lo ?? 0 }, dhcpOptionArgs(a.args)));
+    ours.add(hex);
+    assert.ok(realUserdata.has(hex), `our userdata for\n  ${text}\n  ${hex}\nis not among the real controller's:\n  ${[...realUserdata].join('\n  ')}`);
+  }
+  assert.deepEqual([...realUserdata].filter((u) => !ours.has(u)), [], 'real put_dhcp_opts userdata we do not produce');
+  return { flows, realUserdata, distinct: ours.size };
+}
+
+const ROUND2_XID = 0x22220001;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, ICMP time exceeded', { timeout: 240_000 }, async (t) => {
@@ -109,30 +169,10 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     assert.equal(c51.address, '172.16.255.133/26', `lab DHCP failed:\n${lines.join('\n')}`);
     const spec = LAB_HOSTS.find((h) => h.name === 'c51')!;
 
-    // --- Widen the DHCP options and wait until the chassis has the flows.
+    // --- 1. userdata, with the widened options.
     const dhcpUuid = (await lab.nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
-    await lab.nbctl('dhcp-options-set-options', dhcpUuid, ...WIDE_OPTIONS);
-    await lab.nbctl('--wait=hv', 'sync');
-    const flows = await lab.ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-int');
-    const realUserdata = new Set([...flows.matchAll(/userdata=(00\.00\.00\.02\.[0-9a-f.]+)/g)].map((m) => m[1]!.replace(/\./g, '')));
-    const sbActions = (await lab.sbctl('--bare', '--columns=actions', 'find', 'Logical_Flow', 'external_ids:stage-name=ls_in_dhcp_options'))
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l.includes('put_dhcp_opts'));
-    assert.ok(sbActions.length >= 6, `put_dhcp_opts flows in the SB: ${sbActions.length}`);
-    assert.ok(sbActions.some((a) => a.includes('domain_search_list')), 'the SB has the widened options');
-
-    // --- 1. userdata.
-    const ours = new Set<string>();
-    for (const text of sbActions) {
-      const a = parseActions(text).find((x) => x.type === 'result' && x.name === 'put_dhcp_opts');
-      assert.ok(a && a.type === 'result');
-      const hex = toHex(encodePutDhcpOpts({ field: a.dst.name, bit: a.dst.lo ?? 0 }, dhcpOptionArgs(a.args)));
-      ours.add(hex);
-      assert.ok(realUserdata.has(hex), `our userdata for\n  ${text}\n  ${hex}\nis not among the real controller's:\n  ${[...realUserdata].join('\n  ')}`);
-    }
-    assert.deepEqual([...realUserdata].filter((u) => !ours.has(u)), [], 'real put_dhcp_opts userdata we do not produce');
-    t.diagnostic(`userdata: ${ours.size} distinct put_dhcp_opts encodings equal to the real ones`);
+    const { flows, realUserdata, distinct } = await compareUserdata(lab, dhcpUuid, WIDE_OPTIONS, 'domain_search_list');
+    t.diagnostic(`userdata: ${distinct} distinct put_dhcp_opts encodings equal to the real ones`);
 
     // --- 2. DHCP exchanges in c51's namespace.
     const pcapFile = join(work.path, 'c51.pcap');
@@ -171,6 +211,14 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     await run('ip', ['netns', 'exec', c51.netns, 'ping', '-c', '1', '-W', '2', '-t', '1', '-s', '1000', '198.51.100.1']);
     await sleep(1000);
     await lease.stop();
+    // --- 1b. userdata for the option names not used above (tftp_server as an
+    // address), and the replies with them.
+    const round2 = await compareUserdata(lab, dhcpUuid, REST_OPTIONS, 'ms_classless_static_route');
+    t.diagnostic(`userdata (remaining options): ${round2.distinct} distinct encodings equal to the real ones`);
+    await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID, options: msg(DHCP_MSG.DISCOVER) }));
+    await sleep(300);
+    await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID + 1, options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff85') }]) }));
+    await sleep(1000);
     await td.stop();
     if (process.env['OVNTS_PINCTRL_CAPTURE']) {
       copyFileSync(pcapFile, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'c51-wide.pcap'));
@@ -178,11 +226,16 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     }
 
     // The real userdata for c51's broadcast-source flow (offerip first in it).
-    const c51Userdata = [...realUserdata].map((h) => fromHex(h)).find((u) => {
-      const d = decodeUserdata(u);
-      return 'offerIp' in d && d.offerIp === offer;
-    });
-    assert.ok(c51Userdata, 'real userdata for c51');
+    const userdataFor = (set: Set<string>): Uint8Array => {
+      const u = [...set].map((h) => fromHex(h)).find((x) => {
+        const d = decodeUserdata(x);
+        return 'offerIp' in d && d.offerIp === offer;
+      });
+      assert.ok(u, 'real userdata for c51');
+      return u;
+    };
+    const c51Userdata = userdataFor(realUserdata);
+    const c51Userdata2 = userdataFor(round2.realUserdata);
     const frames = dhcpFrames(pcapFile);
     const requests = frames.filter((f) => f.toServer);
     const replies = frames.filter((f) => !f.toServer);
@@ -194,7 +247,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       const key = `${req.dhcp.xid}/${type}`;
       if (seen.has(key)) continue; // dhclient retransmissions
       seen.add(key);
-      const ours = answerPutDhcpOpts(req.frame, c51Userdata);
+      const ours = answerPutDhcpOpts(req.frame, req.dhcp.xid >= ROUND2_XID && req.dhcp.xid <= ROUND2_XID + 1 ? c51Userdata2 : c51Userdata);
       assert.ok(!('drop' in ours), `request type ${type} xid ${req.dhcp.xid.toString(16)} dropped: ${JSON.stringify(ours)}`);
       const real = replies.filter((r) => r.dhcp.xid === req.dhcp.xid);
       if (!ours.result) {
@@ -207,7 +260,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       compared++;
     }
     t.diagnostic(`DHCP replies equal to the real ones: ${compared}`);
-    assert.ok(compared >= 4, `compared ${compared} replies`);
+    assert.ok(compared >= 7, `compared ${compared} replies`);
 
     // --- ICMP time exceeded.
     const icmp = parsePcap(readFileSync(pcapFile)).records

@@ -17,8 +17,8 @@
  * - The reply copies the request's Ethernet header (VLAN tags kept), IP
  *   header (with new length and checksum, destination offerip, even for a
  *   NAK, or 255.255.255.255 when the client set the broadcast flag) and
- *   UDP ports (checksum 0); the BOOTP fixed part is the request's with op 2
- *   and yiaddr; options are the message type, then the configured options in
+ *   UDP ports (checksum 0); the BOOTP fixed part is the request's with op 2,
+ *   yiaddr, and siaddr = next_server when configured; options are the message type, then the configured options in
  *   the action's order (bootfile_name_alt folded into option 67 as
  *   ovn-nb(5) says), then 4 zero bytes, the end option and 4 zero bytes
  *   (the reply's option area is as large as the real one's).
@@ -64,6 +64,7 @@ const BROADCAST_IP = 0xffffffff;
 const DHCP_OPT_ETHERBOOT = 175;
 const DHCP_OPT_BOOTFILE = 67;
 const DHCP_OPT_BOOTFILE_ALT = 254;
+const DHCP_OPT_NEXT_SERVER = 253;
 
 /**
  * ovn-nb(5) bootfile_name_alt: with both bootfile options configured, option
@@ -145,6 +146,8 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
   }
 
   let configured: readonly DhcpOption[] = chooseBootfile(ud.options, dhcpOption(req, DHCP_OPT_ETHERBOOT) !== undefined);
+  // next_server also fills siaddr (the option itself is sent too, as the real controller does).
+  const nextServer = configured.find((o) => o.code === DHCP_OPT_NEXT_SERVER && o.data.length === 4);
   if (type === DHCP_MSG.INFORM) configured = configured.filter((o) => !INFORM_OMITTED.has(o.code));
   // The real controller's NAK carries the message type only.
   if (replyType === DHCP_MSG.NAK) configured = [];
@@ -164,7 +167,8 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
   const udpAt = eth.headerLength + ipHl;
   writeIpv4Header(out, eth.headerLength, ipHeader, 8 + dhcpLen);
   const dhcp = new Uint8Array(dhcpLen);
-  writeDhcpFixed(dhcp, 0, { ...req, op: BOOTP_OP.REPLY, yiaddr });
+  const siaddr = nextServer !== undefined && replyType !== DHCP_MSG.NAK ? readIpv4(nextServer.data, 0) : req.siaddr;
+  writeDhcpFixed(dhcp, 0, { ...req, op: BOOTP_OP.REPLY, yiaddr, siaddr });
   dhcp.set(opts, DHCP_FIXED_LEN + 4);
   dhcp[DHCP_FIXED_LEN + 4 + opts.length + 4] = DHCP_OPT.END;
   writeUdp(out, udpAt, udp.header, dhcp);

@@ -12,7 +12,7 @@
  *           experimenter OXM), 32-bit bit offset in that field, the offered IPv4
  *           address (4 bytes), then every other option as a DHCP option
  *           (code, length, value) in the order the action lists them, except
- *           that bootfile_name and bootfile_name_alt come first
+ *           that bootfile_name, bootfile_name_alt and next_server come first
  *         arp, icmp4, nd_ns, tcp_reset, …: the nested actions, already encoded as
  *           OpenFlow actions by the flow translation (opaque here)
  *         put_arp, put_nd, handle_svc_check: nothing (the inputs are in registers)
@@ -154,8 +154,9 @@ export function resolveResultField(rf: ResultField): { header: number; ofs: numb
  * Userdata of `dst = put_dhcp_opts(offerip = A, name = value, …)`
  * (ovn-sb(5) "put_dhcp_opts"): the result field, `offerip` first as 4
  * bytes, then the other options as DHCP options in the order given, each
- * encoded by its OVN type (see encodeDhcpOption); bootfile_name and
- * bootfile_name_alt move to the front, as the real controller puts them.
+ * encoded by its OVN type (see encodeDhcpOption); bootfile_name,
+ * bootfile_name_alt and next_server move to the front, as the real
+ * controller puts them.
  */
 export function encodePutDhcpOpts(resultField: ResultField, options: readonly DhcpOptionArg[]): Uint8Array {
   const { header, ofs } = resolveResultField(resultField);
@@ -163,9 +164,10 @@ export function encodePutDhcpOpts(resultField: ResultField, options: readonly Dh
   if (offer === undefined) throw new UserdataError('put_dhcp_opts requires offerip to be specified.');
   const offerIp = ipv4Leaves(offer, 'offerip');
   if (offerIp.length !== 1) throw new UserdataError('offerip takes one IPv4 address');
-  // The real controller moves bootfile_name (then bootfile_name_alt) right
-  // after offerip, where pinctrl finds them to pick one for iPXE clients.
-  const rank = (n: string): number => (n === 'bootfile_name' ? 0 : n === 'bootfile_name_alt' ? 1 : 2);
+  // The real controller moves bootfile_name, bootfile_name_alt and
+  // next_server right after offerip, where pinctrl finds them (to pick a
+  // bootfile for iPXE clients, to fill siaddr).
+  const rank = (n: string): number => FRONT_OPTIONS.indexOf(n) >>> 0;
   const rest = options.filter((o) => o.name !== 'offerip');
   const ordered = rest.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o.name) - rank(b.o.name) || a.i - b.i);
   const tlvs = ordered.map(({ o }) => encodeDhcpOption(o.name, o.value));
@@ -182,6 +184,9 @@ export function encodePutDhcpOpts(resultField: ResultField, options: readonly Dh
   }
   return out;
 }
+
+/** Options the real controller encodes first, in this order (others keep theirs). */
+const FRONT_OPTIONS: readonly string[] = ['bootfile_name', 'bootfile_name_alt', 'next_server'];
 
 /** The options of a parsed `put_dhcp_opts` action's arguments (`kv` args), in order. */
 export function dhcpOptionArgs(args: readonly ActionArg[]): DhcpOptionArg[] {
