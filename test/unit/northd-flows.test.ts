@@ -346,3 +346,42 @@ test('NbSnapshot.apply keeps the view and its indexes equal to a fresh snapshot'
   // Rows of tables the view does not hold are ignored.
   assert.equal(live.apply([{ table: 'Meter', uuid: 'x', old: null, new: null }]), 0);
 });
+
+test('malformed NB values never throw: the builders skip what they cannot read, and what they write parses', () => {
+  const mem = new MemoryNb();
+  const lrps = [
+    mem.put('Logical_Router_Port', { name: 'bad-mac', mac: 'zz:zz', networks: ['10.0.0.1/24'] }).uuid,
+    mem.put('Logical_Router_Port', { name: 'bad-net', mac: '02:00:00:00:00:01', networks: ['10.0.0.1/99', 'nonsense', 'fd00::1/200', '10.1.0.1'] }).uuid,
+    mem.put('Logical_Router_Port', { name: 'no-net', mac: '02:00:00:00:00:02', networks: ['bogus'] }).uuid,
+  ];
+  const routes = [
+    mem.put('Logical_Router_Static_Route', { ip_prefix: 'garbage', nexthop: '10.0.0.2' }).uuid,
+    mem.put('Logical_Router_Static_Route', { ip_prefix: '10.9.0.0/16', nexthop: 'nowhere' }).uuid,
+    mem.put('Logical_Router_Static_Route', { ip_prefix: '10.8.0.0/16', nexthop: '10.1.0.9', output_port: 'missing-port' }).uuid,
+    mem.put('Logical_Router_Static_Route', { ip_prefix: '10.7.0.0/16', nexthop: '192.0.2.1' }).uuid,
+  ];
+  mem.put('Logical_Router', { name: 'r', ports: [...lrps, '00000000-0000-4000-8000-0000deadbeef'], static_routes: routes });
+  const dhcp = mem.put('DHCP_Options', { cidr: 'not-a-cidr', options: { server_id: '10.0.0.1' } }).uuid;
+  const lb = mem.put('Load_Balancer', { name: 'lb', vips: { 'not-a-vip': '10.0.0.5:80', '10.0.0.100:80': '', '[fd00::5]:80': '[fd00::6]:80' } }).uuid;
+  const ports = [
+    mem.put('Logical_Switch_Port', { name: 'junk', addresses: ['junk', '02:00:00:00:00:10 not-an-ip 10.0.0.300', 'dynamic', ''], dhcpv4_options: [dhcp] }).uuid,
+    mem.put('Logical_Switch_Port', { name: 'dangling-router', type: 'router', addresses: ['router'], options: { 'router-port': 'no-such-lrp' } }).uuid,
+    mem.put('Logical_Switch_Port', { name: 'no-peer-option', type: 'router', addresses: ['router'] }).uuid,
+    mem.put('Logical_Switch_Port', { name: 'to-bad-net', type: 'router', addresses: ['router'], options: { 'router-port': 'bad-net' } }).uuid,
+    '00000000-0000-4000-8000-0000deadbeee',
+  ];
+  const acl = mem.put('ACL', { direction: 'from-lport', priority: 1000, match: '(((', action: 'allow-related' }).uuid;
+  mem.put('Logical_Switch', { name: 's', ports, acls: [acl, '00000000-0000-4000-8000-0000deadbeed'], load_balancer: [lb] });
+  const nb = new NbSnapshot(mem);
+  const refused: string[] = [];
+  const flows = [...allFlows(nb, (m) => refused.push(m)).values()];
+  assert.equal(refused.length, 1);
+  assert.ok(flows.length > 100);
+  for (const f of flows) {
+    assert.doesNotThrow(() => parseMatch(f.match, { addressSet: () => ['02:00:00:00:00:fe'], portGroup: () => [] }), f.text);
+    if (!f.actions.startsWith('put_fdb(')) assert.doesNotThrow(() => parseActions(f.actions), f.text);
+  }
+  // The readable parts still get their flows: the router port with a good network, the route through it.
+  assert.ok(flows.some((f) => f.text.startsWith('r lr_in_ip_routing 98 (ip4.dst == 10.1.0.1/32)')), 'connected /32 of bad-net');
+  assert.ok(!flows.some((f) => /garbage|nowhere|not-a|10\.0\.0\.300/.test(f.text)));
+});
