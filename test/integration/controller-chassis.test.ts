@@ -3,7 +3,8 @@
  * ovsdb-servers for NB and SB, on a private OVS (userspace datapath) in its own
  * namespace: it creates br-int as ovn-controller(8) describes, registers
  * Chassis / Encap / Chassis_Private, claims a VIF by iface-id and the
- * container port nested in it, builds and removes tunnel ports to other
+ * container port nested in it (up, ovn-installed and `ovn-nbctl --wait=hv` once
+ * the translated flows are installed), builds and removes tunnel ports to other
  * chassis, releases ports whose interface went away, survives bad
  * configuration and keeps its chassis row across a restart.
  */
@@ -85,6 +86,14 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
       });
     }
     assert.equal((await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=other')).trim(), '');
+    // With the flow translation in this build: flows installed, then up, ovn-installed and --wait=hv.
+    await runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=30', '--wait=hv', 'sync']);
+    for (const lp of ['p1', 'p1c']) {
+      await waitFor(async () => (await nb('get', 'Logical_Switch_Port', lp, 'up')).trim() === 'true', { what: `NB ${lp} up (${why()})` });
+    }
+    assert.equal((await ovs.vsctl('get', 'Interface', 'p1', 'external_ids:ovn-installed')).trim(), '"true"');
+    assert.equal((await sb('get', 'Chassis_Private', systemId, 'nb_cfg')).trim(), (await nb('get', 'NB_Global', '.', 'nb_cfg')).trim());
+    assert.equal((await sb('--bare', '--columns=up', 'find', 'Port_Binding', 'logical_port=other')).trim(), 'false');
 
     // A gateway router pinned to this chassis: its l3gateway bindings are claimed here; a localport is not.
     await nb('lr-add', 'gw', '--', 'set', 'Logical_Router', 'gw', `options:chassis=${systemId}`);
