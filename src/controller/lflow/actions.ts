@@ -36,6 +36,9 @@ export const OFTABLE = {
   CHK_IN_PORT_SEC: 73,
   CHK_IN_PORT_SEC_ND: 74,
   CHK_OUT_PORT_SEC: 75,
+  CHK_LB_HAIRPIN: 68,
+  CHK_LB_HAIRPIN_REPLY: 69,
+  CT_SNAT_HAIRPIN: 70,
 } as const;
 
 /** Bits of `flags` (reg10) that the physical tables and these actions use. */
@@ -45,6 +48,7 @@ export const MLF = {
   LOCAL_ONLY: 4,
   NESTED_CONTAINER: 5,
   LOOKUP_MAC: 6,
+  LOOKUP_LB_HAIRPIN: 7,
   LOOKUP_FDB: 8,
   CHECK_PORT_SEC: 12,
 } as const;
@@ -274,6 +278,14 @@ class Lowering {
           case 'ct_commit':
             this.need('ip');
             return [{ type: 'text', text: `ct(commit,zone=${this.zone()},nat(src))` }];
+          case 'ct_commit_nat':
+            this.need('ip');
+            return [{ type: 'text', text: `ct(commit,table=${this.ofTable + 1},zone=${this.zone()},nat)` }];
+          case 'ct_dnat':
+          case 'ct_snat':
+            return this.ctNat(a.name, []);
+          case 'ct_snat_to_vip':
+            return [{ type: 'resubmit', table: OFTABLE.CT_SNAT_HAIRPIN }];
           case 'handle_dhcpv6_reply':
             return [{ type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE['handle_dhcpv6_reply']!))})` }];
           default:
@@ -363,11 +375,28 @@ class Lowering {
         const [pre, post] = stageMacIp(ipReg, ip, mac);
         return [...pre, ctl, ...post];
       }
+      case 'ct_dnat':
+      case 'ct_snat':
+        return this.ctNat(name, args);
       case 'handle_svc_check':
         return [{ type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE['handle_svc_check']!))})` }];
       default:
         throw new ActionError(`action ${name} is not supported`);
     }
+  }
+
+  /**
+   * `ct_dnat`/`ct_snat`: through the datapath's DNAT (reg11) or SNAT (reg12)
+   * zone and on to the next table; with an address, commit with that NAT.
+   */
+  private ctNat(name: string, args: readonly ActionArg[]): Op[] {
+    this.need('ip');
+    const zone = name === 'ct_dnat' ? 'NXM_NX_REG11[0..15]' : 'NXM_NX_REG12[0..15]';
+    if (args.length === 0) return [{ type: 'text', text: `ct(table=${this.ofTable + 1},zone=${zone},nat)` }];
+    const a = args[0];
+    if (args.length !== 1 || a?.type !== 'int') throw new ActionError(`${name} with ports or options is not supported`);
+    const ip = a.value.format === 'ipv6' ? `[${formatValue(a.value.value, 'ipv6')}]` : formatValue(a.value.value, 'ipv4');
+    return [{ type: 'text', text: `ct(commit,table=${this.ofTable + 1},zone=${zone},nat(${name === 'ct_dnat' ? 'dst' : 'src'}=${ip}))` }];
   }
 
   /** (inport, ip, mac) arguments: the register the IP goes through, the IP and MAC locations. */
@@ -390,6 +419,10 @@ class Lowering {
         return this.bitResult(dst, MLF.CHECK_PORT_SEC, OFTABLE.CHK_IN_PORT_SEC);
       case 'check_out_port_sec':
         return this.bitResult(dst, MLF.CHECK_PORT_SEC, OFTABLE.CHK_OUT_PORT_SEC);
+      case 'chk_lb_hairpin':
+        return this.bitResult(dst, MLF.LOOKUP_LB_HAIRPIN, OFTABLE.CHK_LB_HAIRPIN);
+      case 'chk_lb_hairpin_reply':
+        return this.bitResult(dst, MLF.LOOKUP_LB_HAIRPIN, OFTABLE.CHK_LB_HAIRPIN_REPLY);
       case 'lookup_arp':
       case 'lookup_nd': {
         const [ipReg, ip, mac] = this.macIpArgs(name, args);

@@ -12,6 +12,7 @@ import {
   toConjunctions,
   type Conjunction,
   type MatchLookups,
+  type NormExpr,
 } from '../../lib/lflow/index.js';
 import { BASE_FIELDS, REGISTER_SPLIT, formatCtState, formatMasked, formatNwFrag, hex, type ValueFormat } from './fields.js';
 
@@ -129,13 +130,20 @@ function expandNegatedStrings(c: Conjunction, ctx: MatchContext): Conjunction[] 
   return out;
 }
 
-/** The matches (without datapath) of a logical flow's match text; [] when it can never match here. */
-export function translateMatch(text: string, ctx: MatchContext): OfMatch[] {
-  const lookups: MatchLookups = {
+function lookupsOf(ctx: MatchContext): MatchLookups {
+  return {
     ...(ctx.addressSet !== undefined ? { addressSet: ctx.addressSet } : {}),
     ...(ctx.portGroup !== undefined ? { portGroup: ctx.portGroup } : {}),
   };
-  const expr = expandMatch(parseMatch(text, lookups), lookups);
+}
+
+/** The matches (without datapath) of a logical flow's match text; [] when it can never match here. */
+export function translateMatch(text: string, ctx: MatchContext): OfMatch[] {
+  const lookups = lookupsOf(ctx);
+  return plainMatches(expandMatch(parseMatch(text, lookups), lookups), ctx);
+}
+
+function plainMatches(expr: NormExpr, ctx: MatchContext): OfMatch[] {
   const out: OfMatch[] = [];
   const seen = new Set<string>();
   for (const c0 of toConjunctions(expr)) {
@@ -210,4 +218,96 @@ export function formatMatch(m: OfMatch): string {
 /** A `metadata=<datapath key>` test. */
 export function metadataTest(key: number): FieldTest {
   return { field: 'metadata', value: BigInt(key), mask: (1n << 64n) - 1n, width: 64, format: 'hex' };
+}
+
+/** Merges two matches; undefined if they contradict. */
+export function mergeMatches(a: OfMatch, b: OfMatch): OfMatch | undefined {
+  const m = new Map(a);
+  for (const t of b.values()) if (!addTest(m, t)) return undefined;
+  return m;
+}
+
+/**
+ * How a match becomes flows: plain (one flow per match), or OpenFlow's
+ * conjunctive match (ovs-fields(7) "Conjunctive Match Fields") when the match
+ * is an AND of at least two sets of alternatives on one field each, as OVN
+ * does: one flow per alternative with `conjunction(id, k/n)` and one flow on
+ * `conj_id` with the actions, instead of the product of the sets.
+ */
+export type MatchPlan =
+  | { readonly kind: 'plain'; readonly matches: OfMatch[] }
+  | { readonly kind: 'conj'; readonly base: OfMatch; readonly dims: OfMatch[][] };
+
+function flattenAnd(e: NormExpr): NormExpr[] {
+  return e.type === 'and' ? e.exprs.flatMap(flattenAnd) : [e];
+}
+
+/** A set of alternatives on one field: every conjunction is one positive test on the same field. */
+function isDimension(cs: readonly Conjunction[]): boolean {
+  if (cs.length < 2) return false;
+  const first = cs[0]![0];
+  if (first === undefined || first.type === 'chassis') return false;
+  return cs.every((c) => {
+    const a = c[0];
+    if (c.length !== 1 || a === undefined || a.type !== first.type) return false;
+    if (a.type === 'string') return !a.negated && a.field === first.field;
+    return a.type === 'bits' && a.field === first.field;
+  });
+}
+
+export function planMatch(text: string, ctx: MatchContext): MatchPlan {
+  const lookups = lookupsOf(ctx);
+  const expr = expandMatch(parseMatch(text, lookups), lookups);
+  const kids = flattenAnd(expr);
+  const baseKids: NormExpr[] = [];
+  const dimKids: Conjunction[][] = [];
+  for (const k of kids) {
+    const cs = toConjunctions(k);
+    if (isDimension(cs)) dimKids.push(cs);
+    else baseKids.push(k);
+  }
+  const plain = (): MatchPlan => ({ kind: 'plain', matches: plainMatches(expr, ctx) });
+  if (dimKids.length < 2) return plain();
+  const baseExpr: NormExpr = baseKids.length === 0 ? { type: 'true' } : baseKids.length === 1 ? baseKids[0]! : { type: 'and', exprs: baseKids };
+  if (toConjunctions(baseExpr).length !== 1) return plain();
+  const baseMs = plainMatches(baseExpr, ctx);
+  if (baseMs.length !== 1) return baseMs.length === 0 ? { kind: 'plain', matches: [] } : plain();
+  let base = baseMs[0]!;
+  const dims: OfMatch[][] = [];
+  for (const d of dimKids) {
+    const els: OfMatch[] = [];
+    const seen = new Set<string>();
+    for (const c of d) {
+      const m = conjunctionToMatch(c, ctx);
+      if (m === undefined || mergeMatches(base, m) === undefined) continue;
+      const k = formatMatch(m);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      els.push(m);
+    }
+    if (els.length === 0) return { kind: 'plain', matches: [] };
+    if (els.length === 1) {
+      base = mergeMatches(base, els[0]!)!;
+      continue;
+    }
+    dims.push(els);
+  }
+  // Alternatives the base settled may leave others contradicting it now.
+  const live = dims.map((els) => els.filter((m) => mergeMatches(base, m) !== undefined));
+  if (live.some((els) => els.length === 0)) return { kind: 'plain', matches: [] };
+  // Alternatives of eth.type come from prerequisites (`ip` = IPv4 or IPv6): OVN multiplies
+  // those out rather than making them a dimension of a conjunctive match.
+  const prereqDim = (els: OfMatch[]): boolean => els.every((m) => m.size === 1 && m.has('dl_type'));
+  if (live.length >= 2 && live.every((els) => els.length >= 2 && !prereqDim(els))) return { kind: 'conj', base, dims: live };
+  // Fewer than two real sets: the product is small, plain flows as OVN makes them.
+  let acc: OfMatch[] = [base];
+  for (const els of live) {
+    const next: OfMatch[] = [];
+    for (const a of acc) for (const m of els) {
+      const x = mergeMatches(a, m);
+      if (x !== undefined) next.push(x);
+    }
+    acc = next;
+  }
+  return { kind: 'plain', matches: acc };
 }

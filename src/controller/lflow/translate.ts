@@ -9,7 +9,7 @@
 import type { Row } from '../../ovsdb/client.js';
 import type { TextFlow } from '../ofctl-link.js';
 import { ActionError, OFTABLE, translateActions } from './actions.js';
-import { addTest, formatMatch, metadataTest, translateMatch } from './match.js';
+import { addTest, formatMatch, mergeMatches, metadataTest, planMatch, type MatchPlan, type OfMatch } from './match.js';
 
 /** The SB tables as the client's replica exposes them. */
 export interface SbView {
@@ -37,6 +37,24 @@ export interface LflowEnv {
   readonly dpGroups: ReadonlyMap<string, readonly string[]>;
   /** Port_Binding type by logical port. */
   readonly portTypes: ReadonlyMap<string, string>;
+  /** Allocates a conjunction id for a (logical flow, datapath), stable for the same SB. */
+  readonly conjIds: ConjIdAllocator;
+}
+
+/** Conjunction ids, from the logical flow's UUID (first 32 bits), the next free one on collision. */
+export class ConjIdAllocator {
+  private readonly byKey = new Map<string, number>();
+  private readonly used = new Set<number>();
+  get(lflowUuid: string, dpKey: number): number {
+    const k = `${lflowUuid}/${dpKey}`;
+    let id = this.byKey.get(k);
+    if (id !== undefined) return id;
+    id = (parseInt(lflowUuid.slice(0, 8), 16) + dpKey) >>> 0;
+    while (this.used.has(id) || id === 0) id = (id + 1) >>> 0;
+    this.used.add(id);
+    this.byKey.set(k, id);
+    return id;
+  }
 }
 
 const str = (r: Row, c: string): string => String(r.scalar(c));
@@ -68,7 +86,7 @@ export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, r
   for (const pg of sb.table('Port_Group').values()) portGroups.set(str(pg, 'name'), pg.set('ports').map(String));
   const dpGroups = new Map<string, readonly string[]>();
   for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
-  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes };
+  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, conjIds: new ConjIdAllocator() };
 }
 
 /** The local datapaths a logical flow applies to. */
@@ -110,12 +128,12 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
     // "none" is OVN's name for "no port" (key 0).
     const portKey = (n: string): number | undefined => (n === 'none' ? 0 : keys?.get(n));
     let actions: string;
-    let matches;
+    let plan: MatchPlan;
     try {
       const t = translateActions(actionsText, { pipeline, table, isSwitch: dp.isSwitch, portKey });
       actions = t.actions;
       const full = t.prereqs.length === 0 ? matchText : `(${matchText}) && ${t.prereqs.join(' && ')}`;
-      matches = translateMatch(full, {
+      plan = planMatch(full, {
         portKey,
         isResident: (p) => env.residentPorts.has(p),
         addressSet: (n) => env.addressSets.get(n),
@@ -126,11 +144,24 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
       log(`error translating logical ${what} (${pipeline} table ${table} priority ${priority}, match "${matchText}", actions "${actionsText}"): ${(e as Error).message}`);
       continue;
     }
-    for (const m of matches) {
+    const withDp = (m: OfMatch): OfMatch => {
       const mm = new Map(m);
       addTest(mm, metadataTest(dp.key));
-      out.push({ table: ofTable, priority, match: formatMatch(mm), actions });
+      return mm;
+    };
+    if (plan.kind === 'plain') {
+      for (const m of plan.matches) out.push({ table: ofTable, priority, match: formatMatch(withDp(m)), actions });
+      continue;
     }
+    const id = env.conjIds.get(lf.uuid, dp.key);
+    const base = withDp(plan.base);
+    out.push({ table: ofTable, priority, match: formatMatch(base) + `,conj_id=${id}`, actions });
+    plan.dims.forEach((els, k) => {
+      for (const el of els) {
+        const m = mergeMatches(base, el);
+        if (m !== undefined) out.push({ table: ofTable, priority, match: formatMatch(m), actions: `conjunction(${id},${k + 1}/${plan.dims.length})` });
+      }
+    });
   }
   return out;
 }
@@ -138,6 +169,34 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
 /** All logical flows of the SB for this chassis. */
 export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
   const out: TextFlow[] = [];
-  for (const lf of sb.table('Logical_Flow').values()) out.push(...translateLogicalFlow(lf, env, log));
+  // Logical flows are visited in UUID order so that conjunction ids do not depend on replica order.
+  const rows = [...sb.table('Logical_Flow').values()].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+  for (const lf of rows) out.push(...translateLogicalFlow(lf, env, log));
+  return mergeConjunctionFlows(out);
+}
+
+/**
+ * Flows with the same table, priority and match whose actions are only
+ * `conjunction(…)` are one OpenFlow flow with all of them (what OVS would
+ * otherwise reject as duplicates).
+ */
+export function mergeConjunctionFlows(flows: readonly TextFlow[]): TextFlow[] {
+  const byId = new Map<string, number>();
+  const out: TextFlow[] = [];
+  for (const f of flows) {
+    const k = `${f.table}/${f.priority}/${f.match}`;
+    const i = byId.get(k);
+    if (i === undefined) {
+      byId.set(k, out.length);
+      out.push(f);
+      continue;
+    }
+    const prev = out[i]!;
+    if (prev.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction(')) {
+      out[i] = { ...prev, actions: `${prev.actions},${f.actions}` };
+    } else {
+      out.push(f);
+    }
+  }
   return out;
 }
