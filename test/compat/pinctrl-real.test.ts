@@ -223,6 +223,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     if (process.env['OVNTS_PINCTRL_CAPTURE']) {
       copyFileSync(pcapFile, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'c51-wide.pcap'));
       writeFileSync(join(process.env['OVNTS_PINCTRL_CAPTURE'], 'flows.txt'), flows);
+      writeFileSync(join(process.env['OVNTS_PINCTRL_CAPTURE'], 'flows-rest.txt'), round2.flows);
     }
 
     // The real userdata for c51's broadcast-source flow (offerip first in it).

@@ -199,3 +199,15 @@ test('bootfile_name for etherboot clients (option 175), bootfile_name_alt otherw
   assert.equal(bootfile(a.reply), 'pxelinux.0');
   assert.ok(!dhcpOf(a.reply).options.some((o) => o.code === 254), 'option 254 is never sent');
 });
+
+test('remaining options (next_server → siaddr, host_id address, MS static routes, …): OFFER and ACK equal the real ones', () => {
+  const ud = fromHex(readFileSync(new URL('put-dhcp-opts-rest-c51.hex', FIX), 'utf8'));
+  for (const [req, rep] of [
+    ['dhcp-rest-discover.hex', 'dhcp-rest-offer.hex'],
+    ['dhcp-rest-request.hex', 'dhcp-rest-ack.hex'],
+  ] as const) {
+    const a = answerOf(frame(req), ud);
+    assert.equal(toHex(applyDhcpResponseFlow(a.reply, SERVER_MAC, SERVER_IP)), toHex(frame(rep)), `reply to ${req}`);
+    assert.equal(dhcpOf(a.reply).siaddr, ipv4FromText('198.51.100.10'));
+  }
+});

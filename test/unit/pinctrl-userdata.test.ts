@@ -180,3 +180,17 @@ test('every OVN option type encodes as the real controller did (widened lab opti
   );
   assert.equal(toHex(encodePutDhcpOpts({ field: a.dst.name, bit: a.dst.lo ?? 0 }, dhcpOptionArgs(a.args))), toHex(real));
 });
+
+test('the remaining option names encode as the real controller did (bootfile_name, bootfile_name_alt, next_server first)', () => {
+  const real = fromHex(readFileSync(new URL('../../../test/fixtures/packets/put-dhcp-opts-rest-c51.hex', import.meta.url), 'utf8'));
+  const a = putDhcp(
+    'reg0[3] = put_dhcp_opts(offerip = 172.16.255.133, arp_cache_timeout = 120, bootfile_name = "undionly.kpxe", bootfile_name_alt = "snp.efi", ' +
+      'broadcast_address = 172.16.255.191, ethernet_encap = 1, hostname = "c51-host", lease_time = 3600, log_server = 198.51.100.16, ' +
+      'lpr_server = 198.51.100.17, ms_classless_static_route = {198.51.100.0/25,172.16.255.130, 0.0.0.0/0,172.16.255.129}, ' +
+      'netbios_name_server = 198.51.100.19, netmask = 255.255.255.192, next_server = 198.51.100.10, nis_server = 198.51.100.18, ' +
+      'path_prefix = "/tftpboot", policy_filter = {198.51.100.14, 198.51.100.15}, router = 172.16.255.129, router_discovery = 0, ' +
+      'router_solicitation = 198.51.100.20, server_id = 172.16.255.129, swap_server = 198.51.100.13, tcp_keepalive_interval = 300, ' +
+      'tcp_ttl = 65, tftp_server = 198.51.100.9, tftp_server_address = {198.51.100.11, 198.51.100.12}, wpad = "http://wpad.example.com/wpad.dat"); next;',
+  );
+  assert.equal(toHex(encodePutDhcpOpts({ field: a.dst.name, bit: a.dst.lo ?? 0 }, dhcpOptionArgs(a.args))), toHex(real));
+});
