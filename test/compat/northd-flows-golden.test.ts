@@ -218,6 +218,22 @@ const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
+    name: 'ACL logging, ACL after load balancing, a localport, LB with stateful ACLs',
+    nbctl: [
+      ...SEED,
+      ['--log', '--name=ssh', '--severity=info', 'acl-add', 'dmz', 'from-lport', '1002', 'ip4 && tcp.dst == 22', 'allow-related'],
+      ['--log', '--severity=warning', 'acl-add', 'dmz', 'to-lport', '900', 'ip4 && udp', 'drop'],
+      ['--log', 'acl-add', 'dmz', 'from-lport', '800', 'ip4.dst == 8.8.8.8', 'reject'],
+      ['--apply-after-lb', 'acl-add', 'dmz', 'from-lport', '1500', 'ip4.dst == 172.16.255.200', 'allow'],
+      ['--apply-after-lb', 'acl-add', 'dmz', 'from-lport', '1400', 'ip4.dst == 172.16.255.201', 'drop'],
+      ['lsp-add', 'dmz', 'dmz-meta'],
+      ['lsp-set-type', 'dmz-meta', 'localport'],
+      ['lsp-set-addresses', 'dmz-meta', '02:00:00:00:00:a9 172.16.255.169'],
+      ['lb-add', 'lb1', '172.16.255.200:80', '172.16.255.132:8080,172.16.255.133:8080', 'tcp'],
+      ['ls-lb-add', 'dmz', 'lb1'],
+    ],
+  },
+  {
     name: 'NAT and load balancers',
     nbctl: [
       ...SEED,

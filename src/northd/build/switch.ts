@@ -288,33 +288,50 @@ function buildAclFlows(nb: NbView, ls: nb.Logical_Switch, stateful: boolean, add
       continue;
     }
     const ingress = acl.direction === 'from-lport';
-    const st = stage(ingress ? 'ls_in_acl' : 'ls_out_acl');
+    // options:apply-after-lb moves a from-lport ACL after load balancing (ovn-nb(5) ACL).
+    const afterLb = ingress && acl.options.get('apply-after-lb') === 'true';
+    const st = stage(afterLb ? 'ls_in_acl_after_lb' : ingress ? 'ls_in_acl' : 'ls_out_acl');
     const prio = acl.priority + ACL_PRI_OFFSET;
     const m = acl.match;
     const allow = acl.action === 'allow' || acl.action === 'allow-related';
+    const log = aclLog(acl);
     // A rejected packet turns around: from-lport continues in the egress pipeline after
     // its ACLs, to-lport goes back to the ingress L2 lookup (ovn-northd(8) "ACLs").
     const reject = ingress
       ? `reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=egress,table=${stage('ls_out_qos_mark').table}); };`
       : `reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=ingress,table=${stage('ls_in_l2_lkup').table}); };`;
     if (acl.action === 'allow-stateless') {
-      add(st, prio, m, 'next;', acl._uuid);
+      add(st, prio, m, `${log}next;`, acl._uuid);
       if (stateful) add(stage(ingress ? 'ls_in_pre_acl' : 'ls_out_pre_acl'), prio, m, 'reg0[16] = 1; next;', acl._uuid);
     } else if (!stateful) {
-      add(st, prio, m, allow ? 'next;' : acl.action === 'reject' ? reject : '/* drop */', acl._uuid);
+      add(st, prio, m, log + (allow ? 'next;' : acl.action === 'reject' ? reject : '/* drop */'), acl._uuid);
     } else if (allow) {
-      add(st, prio, `reg0[7] == 1 && (${m})`, 'reg0[1] = 1; next;', acl._uuid);
-      add(st, prio, `reg0[8] == 1 && (${m})`, 'next;', acl._uuid);
+      add(st, prio, `reg0[7] == 1 && (${m})`, `reg0[1] = 1; ${log}next;`, acl._uuid);
+      add(st, prio, `reg0[8] == 1 && (${m})`, `${log}next;`, acl._uuid);
     } else if (acl.action === 'reject') {
-      add(st, prio, `(reg0[10] == 1) && ${m}`, `ct_commit { ct_mark.blocked = 1; };  ${reject}`, acl._uuid);
-      add(st, prio, `(reg0[9] == 1) && ${m}`, reject, acl._uuid);
+      add(st, prio, `(reg0[10] == 1) && ${m}`, `${log}ct_commit { ct_mark.blocked = 1; };  ${reject}`, acl._uuid);
+      add(st, prio, `(reg0[9] == 1) && ${m}`, `${log}${reject}`, acl._uuid);
     } else {
       // drop: a committed connection is marked blocked so its replies stop too.
-      add(st, prio, `reg0[10] == 1 && (${m})`, 'ct_commit { ct_mark.blocked = 1; }; /* drop */', acl._uuid);
-      add(st, prio, `reg0[9] == 1 && (${m})`, '/* drop */', acl._uuid);
+      add(st, prio, `reg0[10] == 1 && (${m})`, `ct_commit { ct_mark.blocked = 1; }; ${log}/* drop */`, acl._uuid);
+      add(st, prio, `reg0[9] == 1 && (${m})`, `${log}/* drop */`, acl._uuid);
     }
   }
 }
+
+/** The `log(...)` action of an ACL with `log` set (ovn-nb(5) ACL name/severity/meter), with its trailing space; '' otherwise. */
+function aclLog(acl: nb.ACL): string {
+  if (!acl.log) return '';
+  const verdict = acl.action === 'drop' || acl.action === 'reject' ? acl.action : 'allow';
+  const args = [
+    ...(acl.name !== null && acl.name !== '' ? [`name="${acl.name.replace(/["\\]/g, (c) => `\\${c}`)}"`] : []),
+    `severity=${acl.severity ?? 'info'}`,
+    `verdict=${verdict}`,
+    ...(acl.meter !== null && acl.meter !== '' ? [`meter="${acl.meter}"`] : []),
+  ];
+  return `log(${args.join(', ')}); `;
+}
+
 /** The DHCPv4 options of a port for one of its addresses, or undefined when OVN would not answer. */
 function dhcpv4For(nb: NbView, lsp: nb.Logical_Switch_Port, ip: string): { opts: nb.DHCP_Options; net: ReturnType<typeof ipv4Net> } | undefined {
   if (lsp.dhcpv4_options === null) return undefined;
