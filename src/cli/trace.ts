@@ -27,6 +27,7 @@ Output format options:
   --detailed              table-by-table "backtrace" (default)
   --summary               less detailed, more parseable
   --minimal               minimum to explain externally visible behavior
+  --all                   provide all forms of output
 Other options:
   --db=DATABASE           connect to DATABASE
                           (default: $OVN_SB_DB or unix:/var/run/ovn/ovnsb_db.sock)
@@ -77,6 +78,8 @@ export async function traceCommand(args: string[]): Promise<number> {
   let format: TraceFormat = 'detailed';
   let db = process.env['OVN_SB_DB'] ?? 'unix:/var/run/ovn/ovnsb_db.sock';
   const ct: number[] = [];
+  let friendly = true;
+  let all = false;
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -113,8 +116,13 @@ export async function traceCommand(args: string[]): Promise<number> {
           ct.push(parseCtFlags(value()));
           break;
         case '--friendly-names':
+          friendly = true;
+          break;
         case '--no-friendly-names':
+          friendly = false;
+          break;
         case '--all':
+          all = true;
           break;
         case '-h':
         case '--help':
@@ -146,7 +154,7 @@ export async function traceCommand(args: string[]): Promise<number> {
     process.stderr.write(`ovnts trace: ${db}: ${(e as Error).message}\n`);
     return 1;
   }
-  const out = trace(snapshot, { ...(datapath === undefined ? {} : { datapath }), microflow, format, ct });
+  const out = trace(snapshot, { ...(datapath === undefined ? {} : { datapath }), microflow, format: all ? 'all' : format, ct, friendlyNames: friendly });
   process.stdout.write(out.stdout);
   out.warnings.forEach((w, i) => process.stderr.write(warnLine(i + 1, w)));
   return out.ok ? 0 : 1;

@@ -33,6 +33,8 @@ export interface TraceOptions {
   /** `--ct` states in order, one per conntrack action (each a set of ct_state bits); default `est|trk`. */
   readonly ct?: readonly number[];
   readonly symbols?: SymbolTable;
+  /** false: datapaths shown by UUID (--no-friendly-names). Default true. */
+  readonly friendlyNames?: boolean;
 }
 
 /** The flags ovn-trace prints for a ct_state value (`est|trk`). */
@@ -73,6 +75,7 @@ export class Tracer {
   private readonly ct: number[];
   private readonly parsed = new Map<string, { match: NormExpr; actions: Action[] } | Error>();
   private depth = 0;
+  private readonly friendly: boolean;
 
   constructor(
     private readonly index: SbIndex,
@@ -80,12 +83,18 @@ export class Tracer {
   ) {
     this.symbols = opts.symbols ?? defaultSymbols();
     this.ct = [...(opts.ct ?? [])];
+    this.friendly = opts.friendlyNames ?? true;
+  }
+
+  private dpName(dp: Datapath): string {
+    // Without friendly names ovn-trace shows the NB switch's or router's UUID.
+    return this.friendly ? datapathName(dp) : (dp.external_ids.get('logical-switch') ?? dp.external_ids.get('logical-router') ?? dp._uuid);
   }
 
   /** Traces `packet` (its `inport` set) through `dp`'s ingress pipeline; returns the top-level nodes. */
   run(dp: Datapath, packet: TracePacket): TraceNode[] {
     const root: TraceNode[] = [];
-    const node = addNode(root, 'pipeline', `ingress(dp="${datapathName(dp)}", inport="${String(packet.get('inport') ?? '')}")`);
+    const node = addNode(root, 'pipeline', `ingress(dp="${this.dpName(dp)}", inport="${String(packet.get('inport') ?? '')}")`);
     this.table(dp, 'ingress', 0, packet, node.subs);
     return root;
   }
@@ -354,11 +363,11 @@ export class Tracer {
     if (ctx.pipeline === 'ingress') {
       const mc = this.index.multicastGroup(dp._uuid, outport);
       if (mc !== undefined) {
-        const node = addNode(nodes, 'pipeline', `multicast(dp="${datapathName(dp)}", mcgroup="${mc.name}")`);
+        const node = addNode(nodes, 'pipeline', `multicast(dp="${this.dpName(dp)}", mcgroup="${mc.name}")`);
         // Member ports in name order, as ovn-trace lists the branches.
         const members = mc.ports.flatMap((u) => this.index.portByUuid.get(u) ?? []).sort((a, b) => (a.logical_port < b.logical_port ? -1 : a.logical_port > b.logical_port ? 1 : 0));
         for (const port of members) {
-          const branch = addNode(node.subs, 'pipeline', `egress(dp="${datapathName(dp)}", inport="${inport}", outport="${port.logical_port}")`, true);
+          const branch = addNode(node.subs, 'pipeline', `egress(dp="${this.dpName(dp)}", inport="${inport}", outport="${port.logical_port}")`, true);
           if (port.logical_port === inport && !loopback) {
             addNode(branch.subs, 'action', '/* omitting output because inport == outport && !flags.loopback */');
             continue;
@@ -369,7 +378,7 @@ export class Tracer {
         }
         return;
       }
-      const node = addNode(nodes, 'pipeline', `egress(dp="${datapathName(dp)}", inport="${inport}", outport="${outport}")`);
+      const node = addNode(nodes, 'pipeline', `egress(dp="${this.dpName(dp)}", inport="${inport}", outport="${outport}")`);
       this.table(dp, 'egress', 0, egressPacket(packet), node.subs);
       return;
     }
@@ -392,7 +401,7 @@ export class Tracer {
       for (const f of ['xxreg0', 'xxreg1', 'xreg4', 'flags']) p.delete(f);
       p.set('inport', peer.logical_port);
       p.set('outport', '');
-      const node = addNode(nodes, 'pipeline', `ingress(dp="${datapathName(peerDp)}", inport="${peer.logical_port}")`);
+      const node = addNode(nodes, 'pipeline', `ingress(dp="${this.dpName(peerDp)}", inport="${peer.logical_port}")`);
       this.table(peerDp, 'ingress', 0, p, node.subs);
       return;
     }

@@ -5,7 +5,8 @@
  */
 import { isTerminal, type TraceNode } from './nodes.js';
 
-export type TraceFormat = 'detailed' | 'summary' | 'minimal';
+/** `all` is ovn-trace's --all: the three formats one after another, each under a heading. */
+export type TraceFormat = 'detailed' | 'summary' | 'minimal' | 'all';
 
 function detailed(out: string[], nodes: readonly TraceNode[], level: number): void {
   nodes.forEach((n, i) => {
@@ -45,6 +46,9 @@ function nested(out: string[], nodes: readonly TraceNode[], level: number, shows
 
 /** The trace in one of ovn-trace's formats, without the leading `# flow` line; lines end with "\n". */
 export function formatTrace(nodes: readonly TraceNode[], format: TraceFormat): string {
+  if (format === 'all') {
+    return `# Detailed trace.\n${formatTrace(nodes, 'detailed')}# Summary trace.\n${formatTrace(nodes, 'summary')}# Minimal trace.\n${formatTrace(nodes, 'minimal')}`;
+  }
   const out: string[] = [];
   if (format === 'detailed') detailed(out, nodes, 0);
   else if (format === 'summary')

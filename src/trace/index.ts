@@ -21,6 +21,8 @@ export interface TraceRequest {
   readonly format: TraceFormat;
   /** Parsed `--ct` states (see parseCtFlags). */
   readonly ct?: readonly number[];
+  /** false (--no-friendly-names): datapaths by UUID. Default true. */
+  readonly friendlyNames?: boolean;
 }
 
 /** What ovn-trace would write: stdout text, warnings (logged to stderr), and whether it failed. */
@@ -60,6 +62,6 @@ export function trace(snapshot: SbSnapshot | SbIndex, req: TraceRequest): TraceO
   const outportName = packet.get('outport');
   const outport = typeof outportName === 'string' && outportName !== '' ? index.portByName.get(outportName) : undefined;
   const head = `# ${describeFlow(packet, inport.tunnel_key, outport?.tunnel_key)}\n`;
-  const nodes = new Tracer(index, { ct: req.ct ?? [] }).run(dp, packet);
+  const nodes = new Tracer(index, { ct: req.ct ?? [], friendlyNames: req.friendlyNames ?? true }).run(dp, packet);
   return { stdout: head + formatTrace(nodes, req.format), warnings, ok: true };
 }

@@ -62,6 +62,8 @@ const CASES: readonly (readonly [string, readonly string[], string, string])[] =
   ['c52 via the router to 8.8.8.8: no route', [], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == 8.8.8.8 && ip.ttl == 64`],
   ['ARP from c52 for .150: the router\'s lookup_arp finds c52', [], 'dmz', `${eth(C52, 'ff:ff:ff:ff:ff:ff')} && arp.op == 1 && arp.sha == ${C52.mac} && arp.spa == ${C52.ip} && arp.tpa == 172.16.255.150`],
   ['c51 to the router MAC with TTL 1', [], 'dmz', `${eth(C51, ROUTER_MAC)} && ip4.src == ${C51.ip} && ip4.dst == 172.16.255.150 && udp.dst == 9 && ip.ttl == 1`],
+  ['--all: the three formats in one', ['--all'], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == ${ROUTER_IP} && icmp4.type == 8 && icmp4.code == 0 && ip.ttl == 64`],
+  ['--no-friendly-names: NB UUIDs for datapaths', ['--no-friendly-names'], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == ${ROUTER_IP} && icmp4.type == 8 && icmp4.code == 0 && ip.ttl == 64`],
   ['no datapath argument', [], '', `${eth(C52, C51.mac)} && ip4.src == ${C52.ip} && ip4.dst == ${C51.ip} && udp.src == 53 && udp.dst == 53 && ip.ttl == 64`],
   ['syntax error in the microflow', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst ==`],
   ['unknown field', [], 'dmz', `inport == "${C51.lsp}" && foo == 1`],
