@@ -200,6 +200,9 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       { what: 'REQUEST for a foreign address', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110001, options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff99') }]) }) },
       { what: 'INFORM', frame: clientFrame(mac, offer, bcast, { ...base, xid: 0x11110002, ciaddr: offer, options: msg(DHCP_MSG.INFORM) }) },
       { what: 'DISCOVER with the broadcast flag', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110003, flags: 0x8000, options: msg(DHCP_MSG.DISCOVER) }) },
+      { what: 'DISCOVER with a chaddr other than eth.src', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110005, chaddr: fromHex('02000000beef00000000000000000000'), options: msg(DHCP_MSG.DISCOVER) }) },
+      { what: 'BOOTP request without a DHCP message type', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110006, options: [{ code: 55, data: Uint8Array.of(1, 3) }] }) },
+      { what: 'DECLINE', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110007, options: msg(DHCP_MSG.DECLINE, [{ code: 50, data: fromHex('ac10ff85') }, { code: 54, data: fromHex('ac10ff81') }]) }) },
       { what: 'RELEASE', frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), { ...base, xid: 0x11110004, ciaddr: offer, options: msg(DHCP_MSG.RELEASE, [{ code: 54, data: fromHex('ac10ff81') }]) }) },
     ];
     for (const i of injected) {
@@ -249,9 +252,8 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       if (seen.has(key)) continue; // dhclient retransmissions
       seen.add(key);
       const ours = answerPutDhcpOpts(req.frame, req.dhcp.xid >= ROUND2_XID && req.dhcp.xid <= ROUND2_XID + 1 ? c51Userdata2 : c51Userdata);
-      assert.ok(!('drop' in ours), `request type ${type} xid ${req.dhcp.xid.toString(16)} dropped: ${JSON.stringify(ours)}`);
       const real = replies.filter((r) => r.dhcp.xid === req.dhcp.xid);
-      if (!ours.result) {
+      if ('drop' in ours || !ours.result) {
         assert.equal(real.length, 0, `the real controller answered a type-${type} request`);
         continue;
       }
