@@ -37,6 +37,8 @@ export interface LflowEnv {
   readonly dpGroups: ReadonlyMap<string, readonly string[]>;
   /** Port_Binding type by logical port. */
   readonly portTypes: ReadonlyMap<string, string>;
+  /** Tunnel keys of VIFs bound elsewhere (or nowhere), per datapath UUID: their packets never enter or leave here. */
+  readonly remoteVifKeys: ReadonlyMap<string, ReadonlySet<number>>;
   /** Allocates a conjunction id for a (logical flow, datapath), stable for the same SB. */
   readonly conjIds: ConjIdAllocator;
 }
@@ -68,7 +70,17 @@ export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, r
   }
   const portKeys = new Map<string, Map<string, number>>();
   const portTypes = new Map<string, string>();
-  for (const pb of sb.table('Port_Binding').values()) portTypes.set(str(pb, 'logical_port'), str(pb, 'type'));
+  const remoteVifKeys = new Map<string, Set<number>>();
+  for (const pb of sb.table('Port_Binding').values()) {
+    const name = str(pb, 'logical_port');
+    const type = str(pb, 'type');
+    portTypes.set(name, type);
+    if (type !== '' || resident.has(name)) continue;
+    const dp = str(pb, 'datapath');
+    let set = remoteVifKeys.get(dp);
+    if (set === undefined) remoteVifKeys.set(dp, (set = new Set()));
+    set.add(Number(pb.scalar('tunnel_key')));
+  }
   const put = (dp: string, name: string, key: number): void => {
     let m = portKeys.get(dp);
     if (m === undefined) portKeys.set(dp, (m = new Map()));
@@ -86,7 +98,7 @@ export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, r
   for (const pg of sb.table('Port_Group').values()) portGroups.set(str(pg, 'name'), pg.set('ports').map(String));
   const dpGroups = new Map<string, readonly string[]>();
   for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
-  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, conjIds: new ConjIdAllocator() };
+  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds: new ConjIdAllocator() };
 }
 
 /** The local datapaths a logical flow applies to. */
@@ -149,10 +161,18 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
       addTest(mm, metadataTest(dp.key));
       return mm;
     };
+    // A flow for the ingress of a VIF bound elsewhere, or the egress to one, never sees a packet here.
+    const remote = env.remoteVifKeys.get(dp.uuid);
+    const reg = pipeline === 'ingress' ? 'reg14' : 'reg15';
+    const elsewhere = (m: OfMatch): boolean => {
+      const t = m.get(reg);
+      return remote !== undefined && t !== undefined && t.mask === 0xffffffffn && remote.has(Number(t.value));
+    };
     if (plan.kind === 'plain') {
-      for (const m of plan.matches) out.push({ table: ofTable, priority, match: formatMatch(withDp(m)), actions });
+      for (const m of plan.matches) if (!elsewhere(m)) out.push({ table: ofTable, priority, match: formatMatch(withDp(m)), actions });
       continue;
     }
+    if (elsewhere(plan.base)) continue;
     const id = env.conjIds.get(lf.uuid, dp.key);
     const base = withDp(plan.base);
     out.push({ table: ofTable, priority, match: formatMatch(base) + `,conj_id=${id}`, actions });
