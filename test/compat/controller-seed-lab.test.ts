@@ -5,13 +5,15 @@
  * with the NB addresses configured statically in vm5, c51 and c52 (DHCP needs
  * the packet-in path, which this test does not cover), each pings the router
  * and the others — the container ports through their VLAN tags on vm5's
- * port. Then `kill -9` of the controller while c51 pings the router: the
+ * port; c51 cannot send with c52's address, and a VLAN no container port has
+ * goes nowhere. Then `kill -9` of the controller while c51 pings the router: the
  * pings go on (the flows stay in OVS), a new controller reconciles without
  * flushing, and the installed flow table converges to the same set as before.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, run, runOk, tmpDir, waitFor } from '../helpers/proc.js';
+import { createNetns, deleteNetns } from '../helpers/netns.js';
 import { LAB_HOSTS, ROUTER_IP, runSeedLab, startOvnDatabases, type ComponentContext, type LabResult } from '../helpers/ovn-lab.js';
 import { startOvntsController, type OvntsControllerHandle } from '../helpers/ovnts-controller.js';
 
@@ -64,6 +66,24 @@ test('seed lab with ovnts controller: ports up, pings (static addresses), kill -
     }
     assert.equal(LAB_HOSTS.length, 3);
     assert.deepEqual(failures, [], `lab log:\n${lines.slice(-40).join('\n')}\n${result.logs(30)}`);
+
+    // Isolation (issue 5): c51 cannot send as c52, and an unassigned VLAN from vm5 goes nowhere.
+    const c51h = result.hosts.find((h) => h.name === 'c51')!;
+    const c52h = result.hosts.find((h) => h.name === 'c52')!;
+    await runOk('ip', ['-n', c51h.netns, 'addr', 'add', `${c52h.expectedAddress}/32`, 'dev', 'c51']);
+    const spoofIp = await run('ip', ['netns', 'exec', c51h.netns, 'ping', '-c', '2', '-W', '1', '-I', c52h.expectedAddress, ROUTER_IP]);
+    assert.notEqual(spoofIp.code, 0, `c51 pinging with c52's IP must fail: ${spoofIp.stdout}`);
+    await runOk('ip', ['-n', c51h.netns, 'addr', 'del', `${c52h.expectedAddress}/32`, 'dev', 'c51']);
+    const ns99 = await createNetns(`${result.id}-c99`);
+    await result.ovs.vsctl('add-port', 'br-vm5', 'c99', 'tag=99', '--', 'set', 'interface', 'c99', 'type=internal');
+    await waitFor(async () => (await run('ip', ['-n', result.hvNetns, 'link', 'show', 'c99'])).code === 0, { what: 'tap c99' });
+    await runOk('ip', ['-n', result.hvNetns, 'link', 'set', 'c99', 'netns', ns99]);
+    await runOk('ip', ['-n', ns99, 'addr', 'add', '172.16.255.140/26', 'dev', 'c99']);
+    await runOk('ip', ['-n', ns99, 'link', 'set', 'c99', 'up']);
+    const vlan99 = await run('ip', ['netns', 'exec', ns99, 'ping', '-c', '2', '-W', '1', ROUTER_IP]);
+    assert.notEqual(vlan99.code, 0, `an unassigned VLAN must go nowhere: ${vlan99.stdout}`);
+    await result.ovs.vsctl('del-port', 'br-vm5', 'c99');
+    await deleteNetns(ns99);
 
     // kill -9 during a ping.
     const before = await flowSet(result);
