@@ -15,6 +15,9 @@
  *    and where the real controller sent nothing we must not answer either.
  * 3. icmp4: a TTL-1 ping through the router gets the real ICMP time
  *    exceeded; ours, built from the same ping, carries the same quoted data.
+ * 4. arp: the router's echo reply to a port whose address it does not know
+ *    needs arp { … }; the ARP request the real controller sent equals ours
+ *    after the action's nested actions.
  *
  * Set OVNTS_PINCTRL_CAPTURE=<dir> to keep the pcap and flow dump.
  */
@@ -22,9 +25,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanupAll, run, spawnDaemon, tmpDir } from '../helpers/proc.js';
+import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
 import { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
-import { dhclient, nsRunOk } from '../helpers/netns.js';
+import { createNetns, deleteNetns, dhclient, nsRunOk } from '../helpers/netns.js';
 import { parseActions } from '../../src/lib/lflow/index.js';
 import { fromHex, ipv4FromText, macFromText, toHex } from '../../src/lib/packet/addr.js';
 import { parsePcap } from '../../src/lib/packet/pcap.js';
@@ -36,6 +39,8 @@ import { DHCP_MSG, buildDhcp, dhcpMessageType, parseDhcp, type DhcpPacket } from
 import { decodeUserdata, dhcpOptionArgs, encodePutDhcpOpts } from '../../src/controller/pinctrl/userdata.js';
 import { answerPutDhcpOpts } from '../../src/controller/pinctrl/dhcp.js';
 import { buildIcmp4Error } from '../../src/controller/pinctrl/icmp.js';
+import { buildArpRequest } from '../../src/controller/pinctrl/arp.js';
+import { buildArp, parseArp } from '../../src/lib/packet/arp.js';
 import { applyDhcpResponseFlow } from '../unit/pinctrl-helpers.js';
 
 after(cleanupAll);
@@ -154,6 +159,9 @@ async function compareUserdata(lab: LabResult, dhcpUuid: string, options: readon
 }
 
 const ROUND2_XID = 0x22220001;
+const X_MAC = '02:ac:10:ff:01:96';
+const X_IP = '172.16.255.150';
+const icmpOf = (f: Uint8Array) => parseIcmp4(parseIpv4(f, 14).payload).message;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -163,6 +171,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
   const dbs = await startOvnDatabases(dbDir.path, 'real');
   const lines: string[] = [];
   let lab: LabResult | undefined;
+  let xNetns: string | undefined;
   try {
     lab = await runSeedLab({ dbs, northd: 'real', controller: 'real', log: (l) => lines.push(l) });
     const c51 = lab.hosts.find((h) => h.name === 'c51')!;
@@ -272,7 +281,6 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
         const e = parseEthernet(f);
         return e.header.ethType === ETH_TYPE.IPV4 && parseIpv4(f, e.headerLength).header.protocol === IP_PROTO.ICMP;
       });
-    const icmpOf = (f: Uint8Array) => parseIcmp4(parseIpv4(f, 14).payload).message;
     const pings = icmp.filter((f) => icmpOf(f).type === 8);
     const errors = icmp.filter((f) => icmpOf(f).type === 11);
     assert.equal(pings.length, 2, `pings captured (${icmp.length} ICMP frames)`);
@@ -287,7 +295,54 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       assert.equal(toHex(icmpOf(mine.frame).data), toHex(icmpOf(errors[i]!).data), 'quoted original datagram');
     }
     t.diagnostic(`ICMP time exceeded quoting equal to the real one for ${pings.length} pings`);
+
+    // --- 4. arp { … }: a port whose address the router does not know (addresses
+    // "unknown"); its host knows the router's MAC, so only the router's echo
+    // reply needs ARP resolution, which lr_in_arp_request does with arp { … }.
+    const xNs = `${lab.id}-x`;
+    await createNetns(xNs);
+    xNetns = xNs;
+    await lab.nbctl('lsp-add', 'dmz', 'dmz-x');
+    await lab.nbctl('lsp-set-addresses', 'dmz-x', 'unknown');
+    await lab.ovs.vsctl('add-port', 'br-int', 'x', '--', 'set', 'Interface', 'x', 'type=internal', 'external_ids:iface-id=dmz-x');
+    await waitFor(async () => (await run('ip', ['-n', lab!.hvNetns, 'link', 'show', 'x'])).code === 0, { what: 'tap x' });
+    await runOk('ip', ['-n', lab.hvNetns, 'link', 'set', 'x', 'address', X_MAC]);
+    await runOk('ip', ['-n', lab.hvNetns, 'link', 'set', 'x', 'netns', xNs]);
+    await nsRunOk(xNs, 'ip', ['link', 'set', 'x', 'up']);
+    await nsRunOk(xNs, 'ip', ['addr', 'add', `${X_IP}/26`, 'dev', 'x']);
+    await nsRunOk(xNs, 'ip', ['neigh', 'add', ROUTER_IP, 'lladdr', ROUTER_MAC, 'dev', 'x', 'nud', 'permanent']);
+    await waitFor(async () => (await lab!.nbctl('get', 'Logical_Switch_Port', 'dmz-x', 'up')).trim() === 'true', { what: 'dmz-x up', timeoutMs: 30000 });
+    await lab.nbctl('--wait=hv', 'sync');
+    const xPcap = join(work.path, 'x.pcap');
+    const tdx = await spawnDaemon('ip', ['netns', 'exec', xNs, 'tcpdump', '-i', 'x', '-U', '-n', '-w', xPcap, 'arp or icmp'], { name: 'tcpdump' });
+    await sleep(1500);
+    await run('ip', ['netns', 'exec', xNs, 'ping', '-c', '2', '-W', '2', ROUTER_IP]);
+    await sleep(500);
+    await tdx.stop();
+    if (process.env['OVNTS_PINCTRL_CAPTURE']) copyFileSync(xPcap, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'x.pcap'));
+    const xFrames = parsePcap(readFileSync(xPcap)).records.map((r) => r.data);
+    const echo = xFrames.find((f) => parseEthernet(f).header.ethType === ETH_TYPE.IPV4 && icmpOf(f).type === 8);
+    const routerArp = xFrames.find((f) => {
+      const e = parseEthernet(f);
+      return e.header.ethType === ETH_TYPE.ARP && e.header.src === ROUTER_MAC && parseArp(f, e.headerLength).op === 1;
+    });
+    assert.ok(echo && routerArp, `echo request and the router's ARP request captured (${xFrames.length} frames)`);
+    // The echo reply as lr_in_arp_request sees it: routed (eth.src = router
+    // port MAC, eth.dst unresolved), addresses swapped.
+    const e = parseIpv4(echo, 14);
+    const reply = buildEthernet(
+      { dst: '00:00:00:00:00:00', src: ROUTER_MAC, vlans: [], ethType: ETH_TYPE.IPV4 },
+      buildIpv4({ ...e.header, src: e.header.dst, dst: e.header.src }, e.payload),
+    );
+    const mineArp = buildArpRequest(reply);
+    assert.ok(!('drop' in mineArp), JSON.stringify(mineArp));
+    // Nested: eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1 (router IP); arp.tpa = reg0 (next hop); arp.op = 1.
+    const a = parseArp(mineArp.frame, 14);
+    const afterNested = buildEthernet(parseEthernet(mineArp.frame).header, buildArp({ ...a, spa: ipv4FromText(ROUTER_IP), tpa: ipv4FromText(X_IP), op: 1 }));
+    assert.equal(toHex(afterNested), toHex(routerArp), 'ARP request');
+    t.diagnostic('arp { … }: ARP request equal to the real one');
   } finally {
+    if (xNetns !== undefined) await deleteNetns(xNetns);
     await lab?.stop();
     await dbs.stop();
     dbDir.cleanup();
