@@ -1,0 +1,514 @@
+/**
+ * An OpenFlow 1.5 connection to one switch (ovs-vswitchd's bridge management
+ * socket `$OVS_RUNDIR/<bridge>.mgmt`, or tcp): version negotiation, xids,
+ * request → reply promises (multipart replies aggregated), barriers, echo
+ * replies and an inactivity probe, reconnection with backoff, events for
+ * asynchronous messages, and atomic flow transactions in one bundle
+ * (OpenFlow 1.5 §6.8 "Bundle Messages"; ovs-ofctl(8) `--bundle`).
+ *
+ * Events: 'connected' (features reply), 'disconnected' (reason),
+ * 'packet-in2' (PacketIn2), 'port-status' (message), 'error-message' (an
+ * unsolicited OpenFlow error message), 'message' (every decoded message).
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { Action, FlowMod, FlowStats, Match } from './flow.js';
+import { OFPTT_ALL } from './flow.js';
+import { OpenFlowCodecError } from './codec/bytes.js';
+import {
+  OFPBF,
+  OFPT,
+  decodeHeader,
+  decodeMessage,
+  encodeBarrierRequest,
+  encodeBundleAdd,
+  encodeBundleControl,
+  encodeEchoReply,
+  encodeEchoRequest,
+  encodeFeaturesRequest,
+  encodeFlowMod,
+  encodeFlowStatsRequest,
+  encodeHello,
+  encodePacketOut,
+  encodePortDescRequest,
+  encodeResume,
+  encodeSetConfig,
+  encodeSetPacketInFormat,
+  encodeTlvTableMod,
+  encodeTlvTableRequest,
+  frameLength,
+  OFP_VERSION,
+  type OfpMessage,
+  type PacketIn2,
+  type PortDesc,
+  type TlvMap,
+  NXTTMC,
+} from './codec/messages.js';
+import type { OxmOptions } from './codec/oxm.js';
+
+/** An OpenFlow error reply, named as OVS names it (e.g. OFPBAC_BAD_OUT_PORT). */
+export class OpenFlowError extends Error {
+  override readonly name = 'OpenFlowError';
+  constructor(
+    readonly errorName: string,
+    readonly type: number,
+    readonly code: number,
+    readonly data: Uint8Array,
+    context: string,
+  ) {
+    super(`${context}: ${errorName}`);
+  }
+}
+
+/** The connection dropped while a request was outstanding, or was stopped. */
+export class ConnectionClosedError extends Error {
+  override readonly name = 'ConnectionClosedError';
+}
+
+export interface OpenFlowConnectionOptions {
+  /** `unix:PATH`, `tcp:HOST:PORT`, or a bare path (unix). Required. */
+  readonly target: string;
+  /** Idle time (ms) before an echo request; a second idle period without any message drops the connection. Default 5000; 0 disables. */
+  readonly probeIntervalMs?: number;
+  /** First reconnection delay (ms), doubled per failure. Default 100. */
+  readonly backoffMinMs?: number;
+  /** Longest reconnection delay (ms). Default 4000. */
+  readonly backoffMaxMs?: number;
+  /** Ask for NXT_PACKET_IN2 (needed for pause/continuations). Default true. */
+  readonly packetIn2?: boolean;
+  /** Longest time (ms) a request waits for its reply. Default 30000. */
+  readonly requestTimeoutMs?: number;
+  /** Field widths that depend on switch state (tun_metadata). */
+  readonly oxm?: OxmOptions;
+  /** Named logger. Default: silent. */
+  readonly log?: (msg: string) => void;
+}
+
+interface Pending {
+  resolve(m: OfpMessage[]): void;
+  reject(e: Error): void;
+  parts: OfpMessage[];
+  context: string;
+  timer: NodeJS.Timeout;
+}
+
+/** A feature reply's essentials. */
+export interface SwitchFeatures {
+  readonly datapathId: bigint;
+  readonly nTables: number;
+}
+
+export class OpenFlowConnection extends EventEmitter {
+  private readonly opts: Required<Omit<OpenFlowConnectionOptions, 'oxm' | 'log'>> & Pick<OpenFlowConnectionOptions, 'oxm'>;
+  private readonly log: (msg: string) => void;
+  private socket: net.Socket | undefined;
+  private buf: Uint8Array = new Uint8Array(0);
+  private nextXid = 1;
+  private nextBundle = 1;
+  private pending = new Map<number, Pending>();
+  private running = false;
+  private ready = false;
+  private backoff: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private lastRx = 0;
+  private probeSent = false;
+  private waiters: { resolve(): void; reject(e: Error): void }[] = [];
+  private logTimes: number[] = [];
+  /** Features of the current connection. */
+  features: SwitchFeatures | undefined;
+  /** Connections made so far (1 after the first, +1 per reconnection). */
+  connections = 0;
+
+  constructor(options: OpenFlowConnectionOptions) {
+    super();
+    this.opts = {
+      target: options.target,
+      probeIntervalMs: options.probeIntervalMs ?? 5000,
+      backoffMinMs: options.backoffMinMs ?? 100,
+      backoffMaxMs: options.backoffMaxMs ?? 4000,
+      packetIn2: options.packetIn2 ?? true,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30000,
+      ...(options.oxm === undefined ? {} : { oxm: options.oxm }),
+    };
+    this.log = options.log ?? (() => {});
+    this.backoff = this.opts.backoffMinMs;
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Starts connecting (and reconnecting); resolves once the first connection is ready. */
+  async start(): Promise<void> {
+    if (!this.running) {
+      this.running = true;
+      this.connect();
+    }
+    await this.waitConnected();
+  }
+
+  /** Closes the connection and stops reconnecting; outstanding requests reject. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.dropConnection('stopped');
+    for (const w of this.waiters.splice(0)) w.reject(new ConnectionClosedError('connection stopped'));
+  }
+
+  /** Resolves when a connection is ready (immediately if it is). */
+  waitConnected(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private rateLimitedLog(msg: string): void {
+    const now = Date.now();
+    this.logTimes = this.logTimes.filter((t) => now - t < 1000);
+    if (this.logTimes.length >= 10) return;
+    this.logTimes.push(now);
+    this.log(msg);
+  }
+
+  private connect(): void {
+    const t = this.opts.target;
+    let sock: net.Socket;
+    const tcp = /^tcp:(.+):(\d+)$/.exec(t);
+    if (tcp !== null) sock = net.connect({ host: tcp[1] ?? '127.0.0.1', port: Number(tcp[2]) });
+    else sock = net.connect({ path: t.startsWith('unix:') ? t.slice(5) : t });
+    this.socket = sock;
+    this.buf = new Uint8Array(0);
+    this.nextXid = 1;
+    sock.on('connect', () => {
+      this.lastRx = Date.now();
+      sock.write(encodeHello(this.xid()));
+    });
+    sock.on('data', (d: Buffer) => {
+      if (sock !== this.socket) return;
+      this.onData(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    });
+    sock.on('error', (e) => {
+      if (sock === this.socket) this.rateLimitedLog(`${t}: ${e.message}`);
+    });
+    sock.on('close', () => {
+      if (sock !== this.socket) return;
+      this.dropConnection('connection closed');
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.reconnectTimer !== undefined) return;
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.opts.backoffMaxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.running) this.connect();
+    }, delay);
+  }
+
+  private dropConnection(reason: string): void {
+    const wasReady = this.ready;
+    this.ready = false;
+    this.features = undefined;
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    const s = this.socket;
+    this.socket = undefined;
+    s?.destroy();
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ConnectionClosedError(`${p.context}: ${reason}`));
+    }
+    this.pending.clear();
+    if (wasReady) this.emit('disconnected', reason);
+  }
+
+  private xid(): number {
+    const x = this.nextXid;
+    this.nextXid = this.nextXid >= 0x7fffffff ? 1 : this.nextXid + 1;
+    return x;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    this.lastRx = Date.now();
+    this.probeSent = false;
+    const merged = new Uint8Array(this.buf.length + chunk.length);
+    merged.set(this.buf);
+    merged.set(chunk, this.buf.length);
+    let off = 0;
+    try {
+      for (;;) {
+        const len = frameLength(merged, off);
+        if (len === undefined || merged.length - off < len) break;
+        this.onMessage(merged.subarray(off, off + len));
+        off += len;
+        if (this.socket === undefined) return;
+      }
+    } catch (e) {
+      // A framing error leaves no way to find the next message: drop this connection only.
+      this.rateLimitedLog(`${this.opts.target}: ${(e as Error).message}; closing connection`);
+      this.dropConnection('framing error');
+      this.scheduleReconnect();
+      return;
+    }
+    this.buf = merged.slice(off);
+  }
+
+  private onMessage(raw: Uint8Array): void {
+    const h = decodeHeader(raw);
+    let msg: OfpMessage;
+    try {
+      msg = decodeMessage(raw);
+    } catch (e) {
+      const p = this.pending.get(h.xid);
+      const err = e instanceof Error ? e : new Error(String(e));
+      if (p !== undefined) {
+        this.pending.delete(h.xid);
+        clearTimeout(p.timer);
+        p.reject(new OpenFlowCodecError(`${p.context}: reply not understood: ${err.message}`));
+      } else this.rateLimitedLog(`${this.opts.target}: dropped message type ${h.type}: ${err.message}`);
+      return;
+    }
+    this.emit('message', msg);
+    if (!this.ready) {
+      this.handshake(msg, h.version);
+      return;
+    }
+    switch (msg.kind) {
+      case 'echo_request':
+        this.socket?.write(encodeEchoReply(msg.xid, msg.data));
+        return;
+      case 'packet_in2':
+        this.emit('packet-in2', msg.packetIn);
+        return;
+      case 'port_status':
+        this.emit('port-status', msg);
+        return;
+      default:
+        break;
+    }
+    const p = this.pending.get(msg.xid);
+    if (p === undefined) {
+      if (msg.kind === 'error') {
+        this.rateLimitedLog(`${this.opts.target}: OpenFlow error ${msg.name} (xid ${msg.xid})`);
+        this.emit('error-message', msg);
+      }
+      return;
+    }
+    if (msg.kind === 'error') {
+      this.pending.delete(msg.xid);
+      clearTimeout(p.timer);
+      p.reject(new OpenFlowError(msg.name, msg.type, msg.code, msg.data, p.context));
+      return;
+    }
+    p.parts.push(msg);
+    if ((msg.kind === 'flow_stats_reply' || msg.kind === 'port_desc_reply' || msg.kind === 'multipart_reply') && msg.more) return;
+    this.pending.delete(msg.xid);
+    clearTimeout(p.timer);
+    p.resolve(p.parts);
+  }
+
+  private handshakeXid = 0;
+  private handshake(msg: OfpMessage, version: number): void {
+    if (msg.kind === 'hello') {
+      if (!msg.versions.includes(OFP_VERSION)) {
+        this.rateLimitedLog(`${this.opts.target}: switch does not speak OpenFlow 1.5 (version ${version}); closing`);
+        this.dropConnection('version negotiation failed');
+        this.scheduleReconnect();
+        return;
+      }
+      this.handshakeXid = this.xid();
+      this.socket?.write(encodeFeaturesRequest(this.handshakeXid));
+      return;
+    }
+    if (msg.kind === 'echo_request') {
+      this.socket?.write(encodeEchoReply(msg.xid, msg.data));
+      return;
+    }
+    if (msg.kind === 'features_reply' && msg.xid === this.handshakeXid) {
+      this.features = { datapathId: msg.datapathId, nTables: msg.nTables };
+      const s = this.socket;
+      if (s === undefined) return;
+      s.write(encodeSetConfig(this.xid(), 0, 0xffff));
+      if (this.opts.packetIn2) s.write(encodeSetPacketInFormat(this.xid(), 2));
+      this.ready = true;
+      this.connections++;
+      this.backoff = this.opts.backoffMinMs;
+      this.startProbe();
+      this.emit('connected', this.features);
+      for (const w of this.waiters.splice(0)) w.resolve();
+      return;
+    }
+    if (msg.kind === 'error') {
+      this.rateLimitedLog(`${this.opts.target}: handshake error ${msg.name}`);
+      this.dropConnection('handshake error');
+      this.scheduleReconnect();
+    }
+  }
+
+  private startProbe(): void {
+    const iv = this.opts.probeIntervalMs;
+    if (iv <= 0) return;
+    this.probeTimer = setInterval(() => {
+      if (Date.now() - this.lastRx < iv) return;
+      if (this.probeSent) {
+        this.rateLimitedLog(`${this.opts.target}: no response to inactivity probe; reconnecting`);
+        this.dropConnection('inactivity probe timeout');
+        this.scheduleReconnect();
+        return;
+      }
+      this.probeSent = true;
+      this.socket?.write(encodeEchoRequest(this.xid()));
+    }, Math.max(10, Math.floor(iv / 2)));
+    this.probeTimer.unref();
+  }
+
+  private sendRaw(bytes: Uint8Array): void {
+    if (!this.ready || this.socket === undefined) throw new ConnectionClosedError(`${this.opts.target}: not connected`);
+    this.socket.write(bytes);
+  }
+
+  /** Sends a message built for `xid` and waits for its reply (all parts of a multipart reply). */
+  private request(build: (xid: number) => Uint8Array, context: string): Promise<OfpMessage[]> {
+    if (!this.ready) return Promise.reject(new ConnectionClosedError(`${context}: not connected`));
+    const xid = this.xid();
+    const bytes = build(xid);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(xid);
+        reject(new Error(`${context}: no reply within ${this.opts.requestTimeoutMs} ms`));
+      }, this.opts.requestTimeoutMs);
+      this.pending.set(xid, { resolve, reject, parts: [], context, timer });
+      this.sendRaw(bytes);
+    });
+  }
+
+  /** Sends without waiting; errors for it arrive as 'error-message' events. Returns the xid. */
+  send(build: (xid: number) => Uint8Array): number {
+    const xid = this.xid();
+    this.sendRaw(build(xid));
+    return xid;
+  }
+
+  /** OFPT_BARRIER_REQUEST → reply: everything sent before is done. */
+  async barrier(): Promise<void> {
+    await this.request(encodeBarrierRequest, 'barrier');
+  }
+
+  async echo(): Promise<void> {
+    await this.request((x) => encodeEchoRequest(x), 'echo');
+  }
+
+  /** Every flow of `table` (default all tables), via multipart flow stats. */
+  async dumpFlows(table = OFPTT_ALL, match: Match = []): Promise<FlowStats[]> {
+    const parts = await this.request((x) => encodeFlowStatsRequest(x, table, match, this.opts.oxm), 'flow stats');
+    return parts.flatMap((m) => (m.kind === 'flow_stats_reply' ? m.flows : []));
+  }
+
+  async portDesc(): Promise<PortDesc[]> {
+    const parts = await this.request(encodePortDescRequest, 'port desc');
+    return parts.flatMap((m) => (m.kind === 'port_desc_reply' ? m.ports : []));
+  }
+
+  /** One flow mod, confirmed by a barrier (errors reject). */
+  async flowMod(mod: FlowMod): Promise<void> {
+    const xid = this.xid();
+    const failed = this.watchErrors([xid], 'flow mod');
+    this.sendRaw(encodeFlowMod(xid, mod, this.opts.oxm));
+    await this.barrier();
+    failed.check();
+  }
+
+  /**
+   * Applies `mods` atomically in one bundle (open → add each → barrier →
+   * commit). If OVS refuses any message, or the commit, the bundle is
+   * discarded and nothing changes; the promise rejects with the first error.
+   */
+  async transactFlows(mods: readonly FlowMod[]): Promise<void> {
+    const id = this.nextBundle++;
+    const flags = OFPBF.ATOMIC | OFPBF.ORDERED;
+    await this.request((x) => encodeBundleControl(x, id, 'OPEN_REQUEST', flags), 'bundle open');
+    const xids: number[] = [];
+    const bodies: Uint8Array[] = [];
+    for (const m of mods) {
+      const xid = this.xid();
+      xids.push(xid);
+      bodies.push(encodeBundleAdd(xid, id, encodeFlowMod(xid, m, this.opts.oxm), flags));
+    }
+    const failed = this.watchErrors(xids, 'bundle add');
+    for (const b of bodies) this.sendRaw(b);
+    await this.barrier();
+    const addError = failed.first();
+    if (addError !== undefined) {
+      await this.request((x) => encodeBundleControl(x, id, 'DISCARD_REQUEST', flags), 'bundle discard').catch(() => undefined);
+      throw addError;
+    }
+    try {
+      await this.request((x) => encodeBundleControl(x, id, 'COMMIT_REQUEST', flags), 'bundle commit');
+    } catch (e) {
+      await this.request((x) => encodeBundleControl(x, id, 'DISCARD_REQUEST', flags), 'bundle discard').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Collects error replies for `xids` until `first()`/`check()` is called. */
+  private watchErrors(xids: number[], context: string): { first(): OpenFlowError | undefined; check(): void } {
+    const set = new Set(xids);
+    const errors: OpenFlowError[] = [];
+    const on = (m: OfpMessage): void => {
+      if (m.kind === 'error' && set.has(m.xid)) {
+        const i = xids.indexOf(m.xid);
+        errors.push(new OpenFlowError(m.name, m.type, m.code, m.data, `${context} #${i + 1}`));
+      }
+    };
+    this.on('message', on);
+    const first = (): OpenFlowError | undefined => {
+      this.off('message', on);
+      return errors[0];
+    };
+    return {
+      first,
+      check: () => {
+        const e = first();
+        if (e !== undefined) throw e;
+      },
+    };
+  }
+
+  /** NXT_TLV_TABLE_MOD, confirmed by a barrier. */
+  async tlvTableMod(command: keyof typeof NXTTMC, maps: readonly TlvMap[]): Promise<void> {
+    const xid = this.xid();
+    const failed = this.watchErrors([xid], 'tlv table mod');
+    this.sendRaw(encodeTlvTableMod(xid, command, maps));
+    await this.barrier();
+    failed.check();
+  }
+
+  async tlvTable(): Promise<TlvMap[]> {
+    const parts = await this.request(encodeTlvTableRequest, 'tlv table request');
+    return parts.flatMap((m) => (m.kind === 'tlv_table_reply' ? [...m.maps] : []));
+  }
+
+  /** PACKET_OUT with the packet's in_port (default CONTROLLER), confirmed by a barrier. */
+  async packetOut(packet: Uint8Array, actions: readonly Action[], inPort?: number): Promise<void> {
+    const xid = this.xid();
+    const failed = this.watchErrors([xid], 'packet out');
+    this.sendRaw(encodePacketOut(xid, packet, actions, inPort, this.opts.oxm));
+    await this.barrier();
+    failed.check();
+  }
+
+  /** NXT_RESUME for a paused packet-in2 (optionally with a modified packet), confirmed by a barrier. */
+  async resume(packetIn: PacketIn2): Promise<void> {
+    const xid = this.xid();
+    const failed = this.watchErrors([xid], 'resume');
+    this.sendRaw(encodeResume(xid, packetIn, this.opts.oxm));
+    await this.barrier();
+    failed.check();
+  }
+
+  /** The type of a message kind, for callers filtering raw events. */
+  static readonly OFPT = OFPT;
+}
