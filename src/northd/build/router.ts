@@ -7,6 +7,7 @@
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
 import { indexesOf } from '../nb-snapshot.js';
+import { buildRouterNatFlows, isGatewayRouter, routerNats } from './nat.js';
 import { stage } from '../stages.js';
 import { ipv4InNet, ipv4Net, ipv6InNet, ipv6Net, linkLocal, lspAddresses, normalizeMac, solicitedNode, type Ipv4Net, type Ipv6Net } from './addresses.js';
 
@@ -103,6 +104,7 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage('lr_out_delivery'), 0, '1', 'drop;');
 
   buildStaticRoutes(nb, lr, rps, add);
+  buildRouterNatFlows(lr, routerNats(nb, lr), new Map(rps.flatMap((r) => r.net.ipv4.map((n) => [n.addr, r.lrp._uuid] as const))), add);
 }
 
 interface ResolvedRoute {
@@ -186,9 +188,13 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
   const ip = stage('lr_in_ip_input');
   // Echo replies from, and other traffic to, the port's own addresses.
   const v4 = net.ipv4.map((n) => n.addr);
+  const gateway = isGatewayRouter(lr);
+  // On a gateway router, traffic to an address it SNATs to is un-SNATed, not dropped.
+  const snatIps = new Set(gateway ? routerNats(nb, lr).filter((n) => n.type !== 'dnat').map((n) => n.external) : []);
   if (v4.length > 0) {
     add(ip, 90, `ip4.dst == ${set(v4)} && icmp4.type == 8 && icmp4.code == 0`, 'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ', h);
-    add(ip, 60, `ip4.dst == {${v4.join(', ')}}`, 'drop;', h);
+    const dropped = v4.filter((a) => !snatIps.has(a));
+    if (dropped.length > 0) add(ip, 60, `ip4.dst == {${dropped.join(', ')}}`, 'drop;', h);
   }
   const v6 = routerPortIpv6(net);
   add(ip, 90, `ip6.dst == ${set(v6)} && icmp6.type == 128 && icmp6.code == 0`, 'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', h);
@@ -234,14 +240,15 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     );
   }
   if (net.ipv4.length > 0) add(ip, 100, `ip4.src == {${net.ipv4.flatMap((n) => [n.addr, n.bcast]).join(', ')}} && reg9[0] == 0`, 'drop;', h);
-  for (const a of v4) {
+  // Port unreachable replies: distributed routers only (a gateway router's addresses may be NAT targets).
+  for (const a of gateway ? [] : v4) {
     const m = `ip4 && ip4.dst == ${a} && !ip.later_frag`;
     add(ip, 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', h);
     add(ip, 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', h);
     add(ip, 80, `${m} && udp`, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };', h);
     add(ip, 70, m, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 2; next; };', h);
   }
-  for (const a of v6) {
+  for (const a of gateway ? [] : v6) {
     const m = `ip6 && ip6.dst == ${a} && !ip.later_frag`;
     add(ip, 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', h);
     add(ip, 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', h);

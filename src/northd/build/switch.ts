@@ -12,6 +12,7 @@ import { LflowError, parseMatch, type MatchLookups } from '../../lib/lflow/index
 import { ipv4InNet, ipv4Net, lspAddresses, normalizeMac, solicitedNode, type LspAddresses } from './addresses.js';
 import { routerPortIpv6, routerPortNetworks } from './router.js';
 import { buildSwitchLbFlows, switchVips } from './load-balancer.js';
+import { natArpTargets, routerNats } from './nat.js';
 
 const ACL_PRI_OFFSET = 1000;
 const ND_MLD = 'nd || nd_rs || nd_ra || mldv1 || mldv2';
@@ -78,7 +79,9 @@ export function switchPortSummary(nb: NbView, ls: nb.Logical_Switch): string {
 /** What the switch's flows use of a router-type port's peer: its MAC and networks. */
 function routerPeerFacts(nb: NbView, lsp: nb.Logical_Switch_Port): string {
   const peer = nb.routerPortByName(lsp.options.get('router-port') ?? '');
-  return peer === undefined ? '' : `${peer.mac} ${peer.networks.join(' ')}`;
+  const lr = peer === undefined ? undefined : nb.routerOfPort(peer._uuid);
+  const nat = lr === undefined ? [] : natArpTargets(routerNats(nb, lr));
+  return peer === undefined ? '' : `${peer.mac} ${peer.networks.join(' ')} nat ${nat.join(' ')}`;
 }
 
 /** Flows of switch `ls` not owned by one port. */
@@ -177,6 +180,9 @@ function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[
     if (rp === undefined) continue;
     const to = others ? `clone {outport = "${lsp.name}"; output; }; outport = "_MC_flood_l2"; output;` : `outport = "${lsp.name}"; output;`;
     for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, to, lsp._uuid);
+    // So are requests for the router's NAT external IPs.
+    const lr = peer === undefined ? undefined : nb.routerOfPort(peer._uuid);
+    for (const ip of lr === undefined ? [] : natArpTargets(routerNats(nb, lr))) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, to, lsp._uuid);
     for (const a of routerPortIpv6(rp)) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${a}`, to, lsp._uuid);
     if (others) add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
   }
