@@ -118,3 +118,15 @@ test('every truncation and random bytes: typed drops, never exceptions', () => {
     }),
   );
 });
+
+test("arp: the router's ARP request in the real lab, reproduced from the routed echo reply", () => {
+  // The echo reply to 172.16.255.150 as lr_in_arp_request sees it: eth.src the router port, eth.dst unresolved.
+  const reply = buildEthernet(
+    { dst: '00:00:00:00:00:00', src: '02:ac:10:ff:01:29', vlans: [], ethType: 0x0800 },
+    buildIpv4({ tos: 0, id: 9, df: false, mf: false, fragOffset: 0, ttl: 254, protocol: 1, src: ROUTER_IP, dst: ipv4FromText('172.16.255.150'), options: new Uint8Array(0) }, new Uint8Array(64)),
+  );
+  const r = buildArpRequest(reply);
+  assert.ok(!('drop' in r));
+  // Nested actions: arp.spa = reg1 (router IP), arp.tpa = reg0 (next hop), arp.op = 1 — here equal to the defaults.
+  assert.equal(toHex(r.frame), toHex(frame('arp-router-request.hex')));
+});
