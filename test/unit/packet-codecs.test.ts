@@ -240,3 +240,13 @@ test('property: random bytes never throw anything but PacketError', () => {
     }),
   );
 });
+
+test('property: parseIcmp4(buildIcmp4(x)) == x with a verifying checksum', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 100 }), (type, code, rest, data) => {
+      const p = parseIcmp4(buildIcmp4({ type, code, rest, data }));
+      assert.deepEqual({ ...p.message, data: toHex(p.message.data) }, { type, code, rest, data: toHex(data) });
+      assert.ok(p.checksumOk);
+    }),
+  );
+});
