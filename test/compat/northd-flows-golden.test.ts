@@ -257,6 +257,20 @@ const SCENARIOS: readonly Scenario[] = [
       ['ls-lb-add', 'dmz', 'lb3'],
     ],
   },
+  {
+    name: 'left out: multicast snooping and router policies (IPv6 static routes are built)',
+    nbctl: [
+      ...SEED,
+      ['set', 'Logical_Switch', 'dmz', 'other_config:mcast_snoop=true'],
+      ['lr-policy-add', 'tenant1', '100', 'ip4.src == 172.16.255.132', 'drop'],
+      ['lrp-add', 'tenant1', 'tenant1-v6', '02:ac:10:00:00:06', 'fd00:6::1/64'],
+      ['lr-route-add', 'tenant1', 'fd00:9::/64', 'fd00:6::99'],
+    ],
+    excuses: [
+      { stage: 'ls_in_l2_lkup', flow: /ls_in_l2_lkup (100 \((igmp|mldv1 \|\| mldv2)\)|85 \(ip(4|6)\.mcast|80 \(ip4\.mcast \|\| ip6\.mcast\))/, why: 'multicast snooping (other_config:mcast_snoop) is not built: IGMP/MLD go to _MC_flood like any multicast' },
+      { stage: 'lr_in_policy', why: 'Logical_Router_Policy is not in the NB view northd builds from: policies are not built' },
+    ],
+  },
 ];
 
 async function realFlows(dir: string, dbs: LabDatabases): Promise<Flow[]> {

@@ -9,6 +9,7 @@ import type { AddFlow, NbView } from '../nb-view.js';
 import { indexesOf } from '../nb-snapshot.js';
 import { buildRouterNatFlows, isGatewayRouter, routerNats } from './nat.js';
 import { stage } from '../stages.js';
+import { parseIpv6 } from '../../lib/lflow/index.js';
 import { ipv4InNet, ipv4Net, ipv6InNet, ipv6Net, linkLocal, lspAddresses, normalizeMac, solicitedNode, type Ipv4Net, type Ipv6Net } from './addresses.js';
 
 export interface RouterPortNetworks {
@@ -109,10 +110,41 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
 
 interface ResolvedRoute {
   readonly route: nb.Logical_Router_Static_Route;
-  readonly prefix: Ipv4Net;
+  readonly v6: boolean;
+  /** `network/plen`. */
+  readonly prefix: string;
+  readonly plen: number;
   readonly nexthop: string;
   readonly port: { lrp: nb.Logical_Router_Port; net: RouterPortNetworks };
-  readonly src: Ipv4Net;
+  readonly src: string;
+}
+
+function resolveRoute(r: nb.Logical_Router_Static_Route, rps: ReturnType<typeof routerPorts>): ResolvedRoute | undefined {
+  const named = (p: { lrp: nb.Logical_Router_Port }): boolean => p.lrp.name === r.output_port;
+  if (r.ip_prefix.includes(':')) {
+    const prefix = ipv6Net(r.ip_prefix);
+    const nh = r.nexthop.includes(':') ? ipv6Net(r.nexthop) : undefined;
+    if (prefix === undefined || nh === undefined) return undefined;
+    const port = r.output_port !== null ? rps.find(named) : rps.find((p) => p.net.ipv6.some((n) => ipv6InNet(nh.addr, n)));
+    const src = port?.net.ipv6.find((n) => ipv6InNet(nh.addr, n))?.addr ?? port?.net.ipv6[0]?.addr;
+    if (port === undefined || src === undefined) return undefined;
+    return { route: r, v6: true, prefix: `${prefix.network}/${prefix.plen}`, plen: prefix.plen, nexthop: nh.addr, port, src };
+  }
+  const prefix = ipv4Net(r.ip_prefix);
+  const nh = r.nexthop.includes(':') ? undefined : ipv4Net(r.nexthop);
+  if (prefix === undefined || nh === undefined) return undefined;
+  // The port: the one named, else the one whose network holds the next hop.
+  const port = r.output_port !== null ? rps.find(named) : rps.find((p) => p.net.ipv4.some((n) => ipv4InNet(nh.addr, n)));
+  const src = port?.net.ipv4.find((n) => ipv4InNet(nh.addr, n))?.addr ?? port?.net.ipv4[0]?.addr;
+  if (port === undefined || src === undefined) return undefined;
+  return { route: r, v6: false, prefix: `${prefix.network}/${prefix.plen}`, plen: prefix.plen, nexthop: nh.addr, port, src };
+}
+
+/** The Ethernet multicast address of an IPv6 multicast address (RFC 2464 7). */
+function ipv6MulticastMac(addr: string): string {
+  const v = parseIpv6(addr) ?? 0n;
+  const b = [24n, 16n, 8n, 0n].map((sh) => ((v >> sh) & 0xffn).toString(16).padStart(2, '0'));
+  return `33:33:${b.join(':')}`;
 }
 
 /**
@@ -120,6 +152,7 @@ interface ResolvedRoute {
  * Routing"): longest prefix first (priority = 3 × prefix length + 1; connected
  * networks get + 2). Routes sharing a prefix form an ECMP group: the routing stage
  * picks a member with `select()` and lr_in_ip_routing_ecmp sets its next hop.
+ * IPv6 next hops are solicited directly (lr_in_arp_request).
  */
 function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<typeof routerPorts>, add: AddFlow): void {
   const groups = new Map<string, ResolvedRoute[]>();
@@ -127,31 +160,38 @@ function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<ty
   for (const u of [...lr.static_routes].sort()) {
     const r = nb.staticRoutes.get(u);
     if (r === undefined || (r.policy ?? 'dst-ip') !== 'dst-ip' || r.route_table !== '') continue;
-    const prefix = ipv4Net(r.ip_prefix);
-    const nh = ipv4Net(r.nexthop);
-    if (prefix === undefined || nh === undefined || !r.ip_prefix.includes('.')) continue;
-    // The port: the one named, else the one whose network holds the next hop.
-    const port = r.output_port !== null ? rps.find((p) => p.lrp.name === r.output_port) : rps.find((p) => p.net.ipv4.some((n) => ipv4InNet(nh.addr, n)));
-    if (port === undefined) continue;
-    const src = port.net.ipv4.find((n) => ipv4InNet(nh.addr, n)) ?? port.net.ipv4[0];
-    if (src === undefined) continue;
-    const key = `${prefix.network}/${prefix.plen}`;
-    const g = groups.get(key) ?? [];
-    groups.set(key, g);
-    if (!g.some((x) => x.nexthop === nh.addr && x.port.lrp.name === port.lrp.name)) g.push({ route: r, prefix, nexthop: nh.addr, port, src });
+    const rr = resolveRoute(r, rps);
+    if (rr === undefined) continue;
+    const g = groups.get(rr.prefix) ?? [];
+    groups.set(rr.prefix, g);
+    if (!g.some((x) => x.nexthop === rr.nexthop && x.port.lrp.name === rr.port.lrp.name)) g.push(rr);
   }
   let ecmpId = 0;
+  const solicited = new Set<string>();
   for (const g of groups.values()) {
     const first = g[0] as ResolvedRoute;
-    const match = `reg7 == 0 && ip4.dst == ${first.prefix.network}/${first.prefix.plen}`;
-    const priority = first.prefix.plen * 3 + 1;
+    const [ip, r0, r1] = first.v6 ? ['ip6', 'xxreg0', 'xxreg1'] : ['ip4', 'reg0', 'reg1'];
+    // reg7 holds the route table id (0: the main table), set in lr_in_ip_routing_pre.
+    const match = `reg7 == 0 && ${ip}.dst == ${first.prefix}`;
+    const priority = first.plen * 3 + 1;
+    for (const m of g) {
+      if (!m.v6 || solicited.has(m.nexthop)) continue;
+      solicited.add(m.nexthop);
+      const sn = solicitedNode(m.nexthop);
+      add(
+        stage('lr_in_arp_request'),
+        200,
+        `eth.dst == 00:00:00:00:00:00 && ip6 && xxreg0 == ${m.nexthop}`,
+        `nd_ns { eth.dst = ${ipv6MulticastMac(sn)}; ip6.dst = ${sn}; nd.target = ${m.nexthop}; output; };`,
+        m.route._uuid,
+      );
+    }
     if (g.length === 1) {
-      // reg7 holds the route table id (0: the main table), set in lr_in_ip_routing_pre.
       add(
         stage('lr_in_ip_routing'),
         priority,
         match,
-        `ip.ttl--; reg8[0..15] = 0; reg0 = ${first.nexthop}; reg1 = ${first.src.addr}; eth.src = ${first.port.net.mac}; outport = "${first.port.lrp.name}"; flags.loopback = 1; next;`,
+        `ip.ttl--; reg8[0..15] = 0; ${r0} = ${first.nexthop}; ${r1} = ${first.src}; eth.src = ${first.port.net.mac}; outport = "${first.port.lrp.name}"; flags.loopback = 1; next;`,
         first.route._uuid,
       );
       continue;
@@ -168,7 +208,7 @@ function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<ty
         stage('lr_in_ip_routing_ecmp'),
         100,
         `reg8[0..15] == ${ecmpId} && reg8[16..31] == ${i + 1}`,
-        `reg0 = ${m.nexthop}; reg1 = ${m.src.addr}; eth.src = ${m.port.net.mac}; outport = "${m.port.lrp.name}"; next;`,
+        `${r0} = ${m.nexthop}; ${r1} = ${m.src}; eth.src = ${m.port.net.mac}; outport = "${m.port.lrp.name}"; next;`,
         m.route._uuid,
       );
     });
