@@ -14,6 +14,7 @@ import {
   formatIntConstant,
   formatIpv4,
   parseActions,
+  parseIpv4,
   parseMatch,
   parseMac,
   printActions,
@@ -224,7 +225,7 @@ export class Tracer {
           case 'ct_next':
           case 'ct_lb':
           case 'ct_lb_mark':
-            this.ctNext(ctx);
+            this.ctNext(ctx, a.name);
             return true;
           case 'ct_dnat':
           case 'ct_snat':
@@ -241,8 +242,10 @@ export class Tracer {
             return false;
         }
       case 'raw':
+        // ct_lb/ct_lb_mark with backends: the first backend becomes the destination, silently as in ovn-trace.
         addNode(nodes, 'action', text);
-        this.ctNext(ctx);
+        this.loadBalance(a.text, packet);
+        this.ctNext(ctx, a.name);
         return true;
       case 'nested':
         addNode(nodes, 'action', text);
@@ -250,14 +253,33 @@ export class Tracer {
     }
   }
 
-  /** ct_next and its kin: the packet comes back from conntrack with the next `--ct` state. */
-  private ctNext(ctx: Ctx): void {
+  /**
+   * ct_next and its kin: the packet comes back from conntrack with the next
+   * `--ct` state. ovn-trace names the state for ct_next only; ct_lb/ct_lb_mark show their name.
+   */
+  private ctNext(ctx: Ctx, action: string): void {
     const given = this.ct.shift();
     const state = given ?? DEFAULT_CT;
-    const name = `ct_next(ct_state=${ctStateText(state)}${given === undefined ? ' /* default (use --ct to customize) */' : ''})`;
-    writeField(ctx.packet, { name: 'ct_state' }, BigInt(state), this.symbols);
+    const note = given === undefined ? ' /* default (use --ct to customize) */' : '';
+    const name = action === 'ct_next' ? `ct_next(ct_state=${ctStateText(state)}${note})` : `${action}${note}`;
+    // ct_next replaces the state; ct_lb/ct_lb_mark add to what the packet already has (as ovn-trace 23.03 does).
+    const prev = action === 'ct_next' ? 0n : (readField(ctx.packet, { name: 'ct_state' }, this.symbols) as bigint);
+    writeField(ctx.packet, { name: 'ct_state' }, prev | BigInt(state), this.symbols);
     const node = addNode(ctx.nodes, 'transformation', name);
     this.table(ctx.dp, ctx.pipeline, ctx.table + 1, ctx.packet, node.subs);
+  }
+
+  /** Applies the first IPv4 backend of `backends=IP[:PORT],...` to the packet's destination. */
+  private loadBalance(args: string, p: TracePacket): void {
+    const m = /backends\s*=\s*"?([0-9.]+)(?::(\d+))?/.exec(args);
+    if (m === null) return;
+    const ip = parseIpv4(m[1]!);
+    if (ip === undefined || readField(p, { name: 'eth.type' }, this.symbols) !== 0x800n) return;
+    writeField(p, { name: 'ip4.dst' }, ip, this.symbols);
+    if (m[2] === undefined) return;
+    const proto = readField(p, { name: 'ip.proto' }, this.symbols);
+    const l4 = proto === 6n ? 'tcp.dst' : proto === 17n ? 'udp.dst' : proto === 132n ? 'sctp.dst' : undefined;
+    if (l4 !== undefined) writeField(p, { name: l4 }, BigInt(m[2]), this.symbols);
   }
 
   private nested(name: string, inner: readonly Action[], ctx: Ctx): boolean {
@@ -306,6 +328,11 @@ export class Tracer {
         return checkInPortSec(this.index.portByName.get(inport)?.port_security ?? [], packet);
       case 'check_out_port_sec':
         return checkOutPortSec(this.index.portByName.get(outport)?.port_security ?? [], packet);
+      case 'chk_lb_hairpin':
+      case 'chk_lb_hairpin_reply':
+        // No load-balancer connection is tracked, so never a hairpin; ovn-trace shows the result as a change.
+        addNode(nodes, 'modify', `${text.slice(0, text.indexOf('=')).trim()} = 0`);
+        return 0n;
       case 'put_dhcp_opts':
       case 'put_dhcpv6_opts': {
         addNode(nodes, 'error', name === 'put_dhcp_opts' ? '/* We assume that this packet is DHCPDISCOVER or DHCPREQUEST. */' : '/* We assume that this packet is DHCPv6 request. */');

@@ -42,6 +42,8 @@ const FILLER: SbFiller = process.env['OVNTS_TRACE_NORTHD'] === 'ovnts' ? ovntsNo
 const [VM5, C51, C52] = LAB_HOSTS as [(typeof LAB_HOSTS)[number], (typeof LAB_HOSTS)[number], (typeof LAB_HOSTS)[number]];
 const eth = (h: (typeof LAB_HOSTS)[number], dst: string): string => `inport == "${h.lsp}" && eth.src == ${h.mac} && eth.dst == ${dst}`;
 
+const VIP = '172.16.255.140';
+
 /** [name, extra options, datapath, microflow]. */
 const CASES: readonly (readonly [string, readonly string[], string, string])[] = [
   ['DHCP discover from c51', [], 'dmz', `${eth(C51, 'ff:ff:ff:ff:ff:ff')} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67 && ip.ttl == 64`],
@@ -64,6 +66,9 @@ const CASES: readonly (readonly [string, readonly string[], string, string])[] =
   ['c51 to the router MAC with TTL 1', [], 'dmz', `${eth(C51, ROUTER_MAC)} && ip4.src == ${C51.ip} && ip4.dst == 172.16.255.150 && udp.dst == 9 && ip.ttl == 1`],
   ['--all: the three formats in one', ['--all'], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == ${ROUTER_IP} && icmp4.type == 8 && icmp4.code == 0 && ip.ttl == 64`],
   ['--no-friendly-names: NB UUIDs for datapaths', ['--no-friendly-names'], 'dmz', `${eth(C52, ROUTER_MAC)} && ip4.src == ${C52.ip} && ip4.dst == ${ROUTER_IP} && icmp4.type == 8 && icmp4.code == 0 && ip.ttl == 64`],
+  ['c51 to the LB VIP, established', [], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${VIP} && tcp.dst == 80 && ip.ttl == 64`],
+  ['c51 to the LB VIP, new: ct_lb_mark to the backend', ['--ct=new', '--ct=new', '--ct=new'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${VIP} && tcp.dst == 80 && ip.ttl == 64`],
+  ['c51 to the LB VIP, new then est', ['--ct=new', '--ct=new', '--ct=est,rpl'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${VIP} && tcp.dst == 80 && ip.ttl == 64`],
   ['no datapath argument', [], '', `${eth(C52, C51.mac)} && ip4.src == ${C52.ip} && ip4.dst == ${C51.ip} && udp.src == 53 && udp.dst == 53 && ip.ttl == 64`],
   ['syntax error in the microflow', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst ==`],
   ['unknown field', [], 'dmz', `inport == "${C51.lsp}" && foo == 1`],
@@ -108,6 +113,9 @@ before(async () => {
   await nbctl('create', 'Address_Set', 'name=as_web', `addresses="${C52.ip}"`);
   await nbctl('acl-add', 'pg_c', 'to-lport', '1000', `outport == @pg_c && ip4.src == ${C51.ip} && tcp.dst == 22`, 'drop');
   await nbctl('acl-add', 'pg_c', 'to-lport', '1001', 'outport == @pg_c && ip4.dst == $as_web && tcp.dst == 80', 'allow-related');
+  // A load balancer VIP in front of c52, for ct_lb_mark.
+  await nbctl('lb-add', 'lb0', `${VIP}:80`, `${C52.ip}:80`, 'tcp');
+  await nbctl('ls-lb-add', 'dmz', 'lb0');
   await nbctl('--wait=sb', 'sync');
   // A chassis with vm5 bound to it, as if a controller had claimed it.
   await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, 'chassis-add', 'trace-hv', 'geneve', '127.0.0.1']);
