@@ -13,6 +13,8 @@ import type { OvsdbClient } from '../ovsdb/client.js';
 import type { ChassisFacts, FlowPipeline } from './controller.js';
 import { Ofctrl } from './ofctrl.js';
 import { OfctlLink, type TextFlow } from './ofctl-link.js';
+import { PinctrlLink } from './pinctrl-link.js';
+import { writeMacBinding } from './packet-in.js';
 
 /** Computes the desired OpenFlow table (ovs-ofctl syntax) for one pass. */
 export type ComputeFlows = (sb: OvsdbClient, facts: ChassisFacts) => TextFlow[];
@@ -25,6 +27,8 @@ export interface OfctlPipelineOptions {
   readonly log?: (msg: string) => void;
   /** How often to check whether ovs-vswitchd was restarted (its management socket recreated), in ms. Default 1000. */
   readonly restartCheckMs?: number;
+  /** Answer packet-ins (DHCP, ARP, ICMP, put_arp) on a pinctrl connection. Default true. */
+  readonly pinctrl?: boolean;
 }
 
 /** The Geneve option that carries OVN's logical ingress and egress ports. */
@@ -61,6 +65,8 @@ export class OfctlPipeline implements FlowPipeline {
   private timer: NodeJS.Timeout | undefined;
   /** Identity of the management socket file: a new one means a new ovs-vswitchd (whose tables start empty). */
   private socketId: string | undefined;
+  private pinctrl: PinctrlLink | undefined;
+  private sb: OvsdbClient | undefined;
 
   constructor(private readonly opts: OfctlPipelineOptions) {
     this.env = opts.env ?? process.env;
@@ -71,6 +77,18 @@ export class OfctlPipeline implements FlowPipeline {
     this.bridge = bridge;
     this.ofctrl = new Ofctrl(new OfctlLink({ target: bridge, env: this.env }), { log: this.log });
     this.socketId = this.mgmtSocketId();
+    if (this.opts.pinctrl !== false) {
+      this.pinctrl = new PinctrlLink({
+        path: join(this.env['OVS_RUNDIR'] ?? '/var/run/openvswitch', `${bridge}.mgmt`),
+        log: this.log,
+        onMacBinding: (b) => {
+          const sb = this.sb;
+          if (sb === undefined || !sb.isConnected) return;
+          writeMacBinding(sb, b).catch((e: unknown) => this.log(`pinctrl: MAC_Binding not written: ${String(e)}`));
+        },
+      });
+      this.pinctrl.start();
+    }
     this.timer = setInterval(() => this.checkRestart(), this.opts.restartCheckMs ?? 1000);
     this.timer.unref();
   }
@@ -97,6 +115,11 @@ export class OfctlPipeline implements FlowPipeline {
     for (const w of this.wakers) w();
   }
 
+  /** The pinctrl connection's counters and drop statistics. */
+  get pinctrlLink(): PinctrlLink | undefined {
+    return this.pinctrl;
+  }
+
   /** Ofctrl's counters (bundles, flows, reconciles). */
   get stats(): Ofctrl<TextFlow>['stats'] | undefined {
     return this.ofctrl?.stats;
@@ -105,6 +128,7 @@ export class OfctlPipeline implements FlowPipeline {
   async install(sb: OvsdbClient, facts: ChassisFacts): Promise<{ installedPorts: ReadonlySet<string> } | false> {
     const o = this.ofctrl;
     if (o === undefined) return false;
+    this.sb = sb;
     if (!this.tlvReady) {
       await ensureGeneveTlv(this.bridge, this.env);
       this.tlvReady = true;
@@ -122,6 +146,8 @@ export class OfctlPipeline implements FlowPipeline {
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.pinctrl?.stop();
+    this.pinctrl = undefined;
     this.ofctrl = undefined;
   }
 }
