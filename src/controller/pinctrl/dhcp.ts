@@ -21,7 +21,9 @@
  *   yiaddr, and siaddr = next_server when configured; options are the message type, then the configured options in
  *   the action's order (bootfile_name_alt folded into option 67 as
  *   ovn-nb(5) says), then 4 zero bytes, the end option and 4 zero bytes
- *   (the reply's option area is as large as the real one's).
+ *   (the reply's option area is as large as the real one's). Request
+ *   options such as relay agent information (82) are not echoed, as the
+ *   real controller does not echo them.
  */
 import { parseEthernet, ETH_TYPE, writeEthernet } from '../../lib/packet/ethernet.js';
 import { IP_PROTO, parseIpv4, writeIpv4Header, ipv4HeaderLength } from '../../lib/packet/ipv4.js';
