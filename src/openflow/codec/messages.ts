@@ -491,7 +491,7 @@ function decodeFlowDesc(r: Reader): FlowStats {
   const importance = e.u16();
   const cookie = e.u64();
   const match = decodeMatch(e);
-  // ofp_stats: reserved(2), length(2), OXS TLVs, padding to 8.
+  // ofp_stats: reserved(2), length(2), OXS TLVs (class 0x8002: 0 duration, 1 idle time, 3 flow count, 4 packets, 5 bytes), padding to 8.
   e.skip(2);
   const slen = e.u16();
   if (slen < 4) throw new OpenFlowCodecError(`flow stats length ${slen}`);
@@ -510,8 +510,8 @@ function decodeFlowDesc(r: Reader): FlowStats {
     if (field === 0) {
       durationSec = vr.u32();
       durationNsec = vr.u32();
-    } else if (field === 3) packetCount = vr.u64();
-    else if (field === 4) byteCount = vr.u64();
+    } else if (field === 4) packetCount = vr.u64();
+    else if (field === 5) byteCount = vr.u64();
   }
   const actions = decodeInstructions(e);
   return {
