@@ -23,7 +23,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
 import { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
@@ -159,11 +159,50 @@ async function compareUserdata(lab: LabResult, dhcpUuid: string, options: readon
 }
 
 const ROUND2_XID = 0x22220001;
+const SENTINEL_XID = 0x111100ff;
 const X_MAC = '02:ac:10:ff:01:96';
 const X_IP = '172.16.255.150';
 const icmpOf = (f: Uint8Array) => parseIcmp4(parseIpv4(f, 14).payload).message;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Waits until tcpdump has opened the interface and written the pcap header. */
+async function waitForCapture(file: string): Promise<void> {
+  await waitFor(() => existsSync(file) && statSync(file).size >= 24, { what: `tcpdump writing ${file}`, timeoutMs: 15000 });
+}
+
+/** Captured frames satisfying `pred`; a record still being written is not counted. */
+function countRecords(file: string, pred: (f: Uint8Array) => boolean): number {
+  let recs: Uint8Array[];
+  try {
+    recs = parsePcap(readFileSync(file)).records.map((r) => r.data);
+  } catch {
+    return 0;
+  }
+  return recs.filter((f) => {
+    try {
+      return pred(f);
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+const isIcmp = (f: Uint8Array): boolean => parseEthernet(f).header.ethType === ETH_TYPE.IPV4 && parseIpv4(f, 14).header.protocol === IP_PROTO.ICMP;
+
+/** Waits (up to 15 s) for DHCP replies with these xids; a missing one is reported by the comparison afterwards. */
+async function waitForReplies(file: string, xids: readonly number[]): Promise<void> {
+  await waitFor(
+    () => {
+      let got: Set<number>;
+      try {
+        got = new Set(dhcpFrames(file).filter((f) => !f.toServer).map((f) => f.dhcp.xid));
+      } catch {
+        return false;
+      }
+      return xids.every((x) => got.has(x));
+    },
+    { what: `DHCP replies ${xids.map((x) => x.toString(16)).join(', ')}`, timeoutMs: 15000 },
+  ).catch(() => undefined);
+}
 
 test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, ICMP time exceeded', { timeout: 240_000 }, async (t) => {
   const dbDir = tmpDir('ovnts-pinctrl-dbs');
@@ -188,7 +227,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     const td = await spawnDaemon('ip', ['netns', 'exec', c51.netns, 'tcpdump', '-i', 'c51', '-U', '-n', '-w', pcapFile, 'udp port 67 or udp port 68 or icmp'], {
       name: 'tcpdump',
     });
-    await sleep(1500);
+    await waitForCapture(pcapFile);
     await nsRunOk(c51.netns, 'ip', ['addr', 'flush', 'dev', 'c51']);
     const lease = await dhclient(c51.netns, 'c51', { dir: work.path, timeoutS: 20 });
     const mac = spec.mac;
@@ -218,23 +257,23 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       { what: 'DISCOVER with relay agent information (82)', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x1111000b, options: msg(DHCP_MSG.DISCOVER, [{ code: 82, data: fromHex('0104000000330206020000000001') }]) }) },
       { what: 'RELEASE', frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), { ...base, xid: 0x11110004, ciaddr: offer, options: msg(DHCP_MSG.RELEASE, [{ code: 54, data: fromHex('ac10ff81') }]) }) },
     ];
-    for (const i of injected) {
-      await inject(c51.netns, 'c51', i.frame);
-      await sleep(300);
-    }
+    for (const i of injected) await inject(c51.netns, 'c51', i.frame);
+    // The real controller handles packet-ins in order: once the last one is
+    // answered, every earlier one has been answered or ignored.
+    await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: SENTINEL_XID, options: msg(DHCP_MSG.DISCOVER) }));
+    await waitForReplies(pcapFile, [SENTINEL_XID]);
     // --- 3. A TTL-1 ping through the router (dhclient installed the default route).
     await run('ip', ['netns', 'exec', c51.netns, 'ping', '-c', '1', '-W', '2', '-t', '1', '198.51.100.1']);
     await run('ip', ['netns', 'exec', c51.netns, 'ping', '-c', '1', '-W', '2', '-t', '1', '-s', '1000', '198.51.100.1']);
-    await sleep(1000);
     await lease.stop();
     // --- 1b. userdata for the option names not used above (tftp_server as an
     // address), and the replies with them.
     const round2 = await compareUserdata(lab, dhcpUuid, REST_OPTIONS, 'ms_classless_static_route');
     t.diagnostic(`userdata (remaining options): ${round2.distinct} distinct encodings equal to the real ones`);
     await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID, options: msg(DHCP_MSG.DISCOVER) }));
-    await sleep(300);
     await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID + 1, options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff85') }]) }));
-    await sleep(1000);
+    await waitForReplies(pcapFile, [ROUND2_XID, ROUND2_XID + 1]);
+    await waitFor(() => countRecords(pcapFile, (f) => isIcmp(f) && icmpOf(f).type === 11) >= 2, { what: 'both ICMP time exceeded in the capture', timeoutMs: 10000 }).catch(() => undefined);
     await td.stop();
     if (process.env['OVNTS_PINCTRL_CAPTURE']) {
       copyFileSync(pcapFile, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'c51-wide.pcap'));
@@ -276,7 +315,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       compared++;
     }
     t.diagnostic(`DHCP replies equal to the real ones: ${compared}`);
-    assert.ok(compared >= 11, `compared ${compared} replies`);
+    assert.ok(compared >= 12, `compared ${compared} replies`);
 
     // --- ICMP time exceeded.
     const icmp = parsePcap(readFileSync(pcapFile)).records
@@ -319,9 +358,9 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     await lab.nbctl('--wait=hv', 'sync');
     const xPcap = join(work.path, 'x.pcap');
     const tdx = await spawnDaemon('ip', ['netns', 'exec', xNs, 'tcpdump', '-i', 'x', '-U', '-n', '-w', xPcap, 'arp or icmp'], { name: 'tcpdump' });
-    await sleep(1500);
+    await waitForCapture(xPcap);
     await run('ip', ['netns', 'exec', xNs, 'ping', '-c', '2', '-W', '2', ROUTER_IP]);
-    await sleep(500);
+    await waitFor(() => countRecords(xPcap, (f) => parseEthernet(f).header.ethType === ETH_TYPE.ARP) > 0, { what: 'ARP in the capture', timeoutMs: 10000 }).catch(() => undefined);
     await tdx.stop();
     if (process.env['OVNTS_PINCTRL_CAPTURE']) copyFileSync(xPcap, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'x.pcap'));
     const xFrames = parsePcap(readFileSync(xPcap)).records.map((r) => r.data);
