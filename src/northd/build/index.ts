@@ -21,10 +21,12 @@
  *   networks of other routers' ports on it. Rebuild a router's ports when the
  *   ports of a switch it is connected to change.
  *
- * Left out (no flows): NAT, router load balancers, load balancer groups, IPv6
- * VIPs, router policies, multicast snooping, BFD, gateway ports/chassis, QoS,
- * DNS records, DHCPv6 options, IPv6 RA, port mirroring, virtual/external ports,
- * src-ip routes and route tables other than the main one.
+ * Left out (no flows): NAT on distributed routers through gateway ports (their
+ * ARP for NAT IPs is built), IPv6 NAT, router load balancers, load balancer
+ * groups, IPv6 VIPs, router policies (Logical_Router_Policy is not in NbView),
+ * learnt multicast groups and relay, BFD, gateway chassis, QoS, DNS records,
+ * DHCPv6 options, IPv6 RA, port mirroring, virtual/external ports, src-ip routes
+ * and route tables other than the main one.
  */
 export {
   buildSwitchFlows,

@@ -155,6 +155,7 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
 
   add(stage('ls_in_l2_lkup'), 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
   add(stage('ls_in_l2_lkup'), 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+  if (ls.other_config.get('mcast_snoop') === 'true') buildMcastSnoop(ls, add);
   buildRouterArpFlooding(nb, ps, add);
   add(stage('ls_in_l2_lkup'), 0, '1', 'outport = get_fdb(eth.dst); next;');
   add(stage('ls_in_l2_unknown'), 50, 'outport == "none"', hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
@@ -186,6 +187,22 @@ function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[
     for (const a of routerPortIpv6(rp)) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${a}`, to, lsp._uuid);
     if (others) add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
   }
+}
+
+/**
+ * IGMP/MLD snooping (ovn-nb(5) Logical_Switch other_config:mcast_snoop): reports
+ * and queries go to the controller, link-local groups still flood, and other
+ * multicast goes only to the groups the controller learnt (ovn-controller writes
+ * them to the SB IGMP_Group table), else is dropped unless mcast_flood_unregistered.
+ * Not built: learnt groups, mrouter ports, relay through routers.
+ */
+function buildMcastSnoop(ls: nb.Logical_Switch, add: AddFlow): void {
+  const l2 = stage('ls_in_l2_lkup');
+  add(l2, 100, 'igmp', 'igmp;');
+  add(l2, 100, 'mldv1 || mldv2', 'igmp;');
+  add(l2, 85, 'ip4.mcast && ip4.dst == 224.0.0.0/24', 'outport = "_MC_flood_l2"; output;');
+  add(l2, 85, 'ip6.mcast_flood', 'outport = "_MC_flood"; output;');
+  if (ls.other_config.get('mcast_flood_unregistered') !== 'true') add(l2, 80, 'ip4.mcast || ip6.mcast', 'drop;');
 }
 
 /**
