@@ -383,7 +383,8 @@ function decodePutDhcpOpts(buf: Uint8Array, dv: DataView): DecodedUserdata {
   needBytes(headerLen + 4 + 4, 'result field');
   at += headerLen;
   const ofs = dv.getUint32(at);
-  const fieldBits = (header & 0x7f) * 8;
+  // NXM length byte: value bytes (doubled when the mask bit is set).
+  const fieldBits = ((header & 0xff) * 8) / (header & 0x100 ? 2 : 1);
   if (ofs >= fieldBits) throw new UserdataError(`put_dhcp_opts result bit ${ofs} outside a ${fieldBits}-bit field`);
   at += 4;
   const offerIp = dv.getUint32(at);
