@@ -23,7 +23,7 @@
  * the daemon's flow pipeline calls (src/controller/pipeline.ts).
  */
 import type { OvsdbClient, Row } from '../ovsdb/client.js';
-import { parseIpv4, prefixLength } from '../lib/lflow/index.js';
+import { parseIpv4, parseIpv6, parseMac, prefixLength } from '../lib/lflow/index.js';
 import type { ChassisFacts } from './controller.js';
 import type { TextFlow } from './ofctl-link.js';
 import { MLF, OFTABLE } from './lflow/actions.js';
@@ -331,6 +331,8 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     }
   }
 
+  out.push(...macBindingFlows(sb, pbs, dpKey, local.localDatapaths));
+
   const resident = new Set<string>([...localNames, ...local.otherResident]);
   for (const pb of pbs.values()) {
     const ch = pb.row.optional('chassis');
@@ -338,6 +340,39 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
   }
   const env = buildLflowEnv(sb, local.localDatapaths, resident);
   out.push(...translateLogicalFlows(sb, env, log));
+  return out;
+}
+
+/** `reg0=…` for an IPv4 address, `reg0=…,reg1=…,reg2=…,reg3=…` (xxreg0) for an IPv6 one; undefined if neither. */
+function ipRegs(ip: string): string | undefined {
+  const v4 = parseIpv4(ip);
+  if (v4 !== undefined) return `reg0=${hex(v4)}`;
+  const v6 = parseIpv6(ip);
+  if (v6 === undefined) return undefined;
+  return [0, 1, 2, 3].map((i) => `reg${i}=${hex((v6 >> BigInt(32 * (3 - i))) & 0xffffffffn)}`).join(',');
+}
+
+/**
+ * MAC bindings learnt by routers (ovn-sb(5) MAC_Binding): table 66 answers
+ * `get_arp`/`get_nd` (the MAC for an IP behind an outport), table 67 answers
+ * `lookup_arp`/`lookup_nd` (whether an inport's IP-MAC pair is known).
+ */
+function macBindingFlows(sb: SbView, pbs: ReadonlyMap<string, Pb>, dpKey: ReadonlyMap<string, number>, localDps: ReadonlySet<string>): TextFlow[] {
+  const out: TextFlow[] = [];
+  const found = hex(1n << BigInt(MLF.LOOKUP_MAC));
+  for (const mb of sb.table('MAC_Binding').values()) {
+    const pb = pbs.get(str(mb, 'logical_port'));
+    if (pb === undefined || !localDps.has(pb.dp)) continue;
+    const ip = str(mb, 'ip');
+    const regs = ipRegs(ip);
+    const mac = str(mb, 'mac').toLowerCase();
+    if (regs === undefined || parseMac(mac) === undefined) continue;
+    const key = hex(BigInt(pb.key));
+    const md = hex(BigInt(dpKey.get(pb.dp) ?? 0));
+    const v4 = parseIpv4(ip) !== undefined;
+    out.push(flow(OFTABLE.MAC_BINDING, 100, `reg15=${key},metadata=${md},${regs}`, `set_field:${mac}->eth_dst,set_field:${found}/${found}->reg10`));
+    out.push(flow(OFTABLE.MAC_LOOKUP, 100, `${v4 ? 'arp' : 'icmp6'},reg14=${key},metadata=${md},${regs},dl_src=${mac}${v4 ? '' : ',icmp_code=0'}`, `set_field:${found}/${found}->reg10`));
+  }
   return out;
 }
 

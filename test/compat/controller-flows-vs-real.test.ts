@@ -173,6 +173,16 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     t.diagnostic(`with a remote chassis: ${c2.common}/${c2.real} real flows equal (${((100 * c2.common) / c2.real).toFixed(1)}%), ${c2.ours - c2.common} extra of ours`);
     assert.equal(c2.diffs.size + c2.errors.length, 0, report(c2));
 
+    // 2b. MAC bindings a router learnt (IPv4 and IPv6): tables 66 and 67.
+    const lr = (await lab.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=tenant1')).trim();
+    await lab.sbctl('create', 'MAC_Binding', 'logical_port=tenant1-dmz', 'ip=172.16.255.150', 'mac="02:00:00:00:00:99"', `datapath=${lr}`);
+    await lab.sbctl('create', 'MAC_Binding', 'logical_port=tenant1-dmz', 'ip="fe80::99"', 'mac="02:00:00:00:00:98"', `datapath=${lr}`);
+    await settledDump(lab, (fl) => fl.filter((f) => f.table === 66).length === 2);
+    await sb.waitUntil(() => sb.table('MAC_Binding').size === 2);
+    const c2b = await compare(lab, ovs, sb);
+    t.diagnostic(`with MAC bindings: ${c2b.common}/${c2b.real} real flows equal`);
+    assert.equal(c2b.diffs.size + c2b.errors.length, 0, report(c2b));
+
     // 3. ACLs on a port group, an address set and sets of addresses and ports (conjunctive matches),
     //    a reject ACL, a load balancer.
     await lab.nbctl('pg-add', 'pg1', 'dmz-vm5', 'dmz-c51');
