@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { OvsdbClient } from '../ovsdb/client.js';
 import { rowToModel } from '../ovsdb/client/model-rows.js';
-import { parseCtFlags, trace, type SbSnapshot, type TraceFormat } from '../trace/index.js';
+import { ctStateProblem, parseCtFlags, trace, type SbSnapshot, type TraceFormat } from '../trace/index.js';
 
 const TABLES = {
   Datapath_Binding: ['external_ids', 'tunnel_key'],
@@ -154,8 +154,9 @@ export async function traceCommand(args: string[]): Promise<number> {
     process.stderr.write(`ovnts trace: ${db}: ${(e as Error).message}\n`);
     return 1;
   }
+  const ctWarnings = ct.flatMap((v) => ctStateProblem(v) ?? []);
   const out = trace(snapshot, { ...(datapath === undefined ? {} : { datapath }), microflow, format: all ? 'all' : format, ct, friendlyNames: friendly });
   process.stdout.write(out.stdout);
-  out.warnings.forEach((w, i) => process.stderr.write(warnLine(i + 1, w)));
+  [...ctWarnings, ...out.warnings].forEach((w, i) => process.stderr.write(warnLine(i + 1, w)));
   return out.ok ? 0 : 1;
 }

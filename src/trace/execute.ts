@@ -57,6 +57,19 @@ export function parseCtFlags(text: string): number {
   return v;
 }
 
+/**
+ * Why a `--ct` state cannot happen, in ovn-trace's words (it warns and goes
+ * on), or undefined. "rpy" is ovn-trace's own spelling.
+ */
+export function ctStateProblem(v: number): string | undefined {
+  const has = (f: keyof typeof CT_STATE_BITS): boolean => (v & (1 << CT_STATE_BITS[f])) !== 0;
+  let why: string | undefined;
+  if (has('inv') && (v & ~((1 << CT_STATE_BITS.inv) | (1 << CT_STATE_BITS.trk))) !== 0) why = 'when "inv" is set, only "trk" may also be set';
+  else if (has('new') && has('est')) why = '"new" and "est" are mutually exclusive';
+  else if (has('new') && has('rpl')) why = '"new" and "rpy" are mutually exclusive';
+  return why === undefined ? undefined : `${ctStateText(v)}: invalid connection state: ${why}`;
+}
+
 interface Ctx {
   readonly dp: Datapath;
   readonly pipeline: Pipeline;

@@ -9,7 +9,7 @@ import { SbIndex, type SbSnapshot } from './snapshot.js';
 
 export { SbIndex, datapathName, type SbSnapshot } from './snapshot.js';
 export { parseMicroflow, describeFlow, MicroflowError } from './microflow.js';
-export { Tracer, parseCtFlags, ctStateText, type TraceOptions } from './execute.js';
+export { Tracer, parseCtFlags, ctStateText, ctStateProblem, type TraceOptions } from './execute.js';
 export { formatTrace, type TraceFormat } from './format.js';
 export { checkInPortSec, checkOutPortSec } from './port-security.js';
 export type { TraceNode, NodeType } from './nodes.js';
