@@ -4,6 +4,7 @@
  * type (lists, integers, bool, strings, classless static routes, domain
  * search list).
  *
+ * 0. The DHCPv4 option table (name, code, type) equals the SB DHCP_Options rows.
  * 1. userdata: each put_dhcp_opts action in the SB, encoded by us, is among
  *    the userdata the real controller installed on br-int, and the real
  *    flows hold no put_dhcp_opts userdata we do not produce.
@@ -38,6 +39,7 @@ import { parseIcmp4 } from '../../src/lib/packet/icmp.js';
 import { DHCP_MSG, buildDhcp, dhcpMessageType, parseDhcp, type DhcpPacket } from '../../src/lib/packet/dhcp.js';
 import { decodeUserdata, dhcpOptionArgs, encodePutDhcpOpts } from '../../src/controller/pinctrl/userdata.js';
 import { answerPutDhcpOpts } from '../../src/controller/pinctrl/dhcp.js';
+import { DHCPV4_OPTIONS } from '../../src/controller/pinctrl/dhcp-options.js';
 import { buildIcmp4Error } from '../../src/controller/pinctrl/icmp.js';
 import { buildArpRequest } from '../../src/controller/pinctrl/arp.js';
 import { buildArp, parseArp } from '../../src/lib/packet/arp.js';
@@ -216,6 +218,15 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     const c51 = lab.hosts.find((h) => h.name === 'c51')!;
     assert.equal(c51.address, '172.16.255.133/26', `lab DHCP failed:\n${lines.join('\n')}`);
     const spec = LAB_HOSTS.find((h) => h.name === 'c51')!;
+
+    // --- 0. The DHCPv4 option table equals the SB DHCP_Options rows the real northd wrote.
+    const sbOpts = (await lab.sbctl('--format=csv', '--no-headings', '--columns=name,code,type', 'list', 'DHCP_Options'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(',').map((x) => x.replace(/^"|"$/g, '')).join(' '))
+      .sort();
+    const ourOpts = [...DHCPV4_OPTIONS.values()].map((d) => `${d.name} ${d.code} ${d.type}`).sort();
+    assert.deepEqual(ourOpts, sbOpts, 'DHCPv4 option names, codes and types');
 
     // --- 1. userdata, with the widened options.
     const dhcpUuid = (await lab.nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
