@@ -24,6 +24,8 @@ export interface NbIndexes {
   routerTypePortsFor(lrpName: string): readonly nb.Logical_Switch_Port[];
   /** The addresses of a port group's member ports (for its `<name>_ip4`/`_ip6` sets). */
   portGroupAddresses(pg: nb.Port_Group): readonly LspAddresses[];
+  /** Logical_Router_Policy rows (not part of NbView). */
+  readonly routerPolicies: ReadonlyMap<Uuid, nb.Logical_Router_Policy>;
 }
 
 /** The view's indexes, if it has them. */
@@ -52,6 +54,7 @@ class MultiIndex {
 export const NB_TABLES = [
   'NB_Global', 'Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port',
   'Logical_Router_Static_Route', 'ACL', 'Port_Group', 'Address_Set', 'DHCP_Options', 'NAT', 'Load_Balancer',
+  'Logical_Router_Policy',
 ] as const;
 export type NbTable = (typeof NB_TABLES)[number];
 
@@ -121,6 +124,7 @@ export class NbSnapshot implements NbView, NbIndexes {
   readonly dhcpOptions = new Map<Uuid, nb.DHCP_Options>();
   readonly nats = new Map<Uuid, nb.NAT>();
   readonly loadBalancers = new Map<Uuid, nb.Load_Balancer>();
+  readonly routerPolicies = new Map<Uuid, nb.Logical_Router_Policy>();
   private readonly globals = new Map<Uuid, nb.NB_Global>();
   private readonly lsOfPort = new Membership(this.switches);
   private readonly lrOfPort = new Membership(this.routers);
@@ -249,6 +253,7 @@ export class NbSnapshot implements NbView, NbIndexes {
       case 'DHCP_Options': this.dhcpOptions.set(uuid, this.model(table, row)); break;
       case 'NAT': this.nats.set(uuid, this.model(table, row)); break;
       case 'Load_Balancer': this.loadBalancers.set(uuid, this.model(table, row)); break;
+      case 'Logical_Router_Policy': this.routerPolicies.set(uuid, this.model(table, row)); break;
     }
   }
 
@@ -297,6 +302,7 @@ export class NbSnapshot implements NbView, NbIndexes {
       case 'DHCP_Options': this.dhcpOptions.delete(uuid); break;
       case 'NAT': this.nats.delete(uuid); break;
       case 'Load_Balancer': this.loadBalancers.delete(uuid); break;
+      case 'Logical_Router_Policy': this.routerPolicies.delete(uuid); break;
     }
   }
 }

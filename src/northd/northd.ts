@@ -151,6 +151,7 @@ export class Northd {
 
   private async pass(): Promise<void> {
     if (this.stopped || !this.nb.isConnected || !this.sb.isConnected || !this.sb.hasLock(NORTHD_LOCK)) return;
+    const t0 = performance.now();
     const nbv = this.currentNb();
     const nbCfg = Number(nbv.global?.nb_cfg ?? 0);
     const tags = allocateTags(nbv, this.withdrawn);
@@ -170,12 +171,20 @@ export class Northd {
         this.log(msg);
       }
     };
+    const t1 = performance.now();
     syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, flowCache: this.flowCache, memos: this.memos });
-    if (sbTxn.size > 0) {
+    const t2 = performance.now();
+    const ops = sbTxn.size;
+    if (ops > 0) {
       sbTxn.op({ op: 'assert', lock: NORTHD_LOCK });
       await sbTxn.commit();
     }
     this.passes++;
+    const t3 = performance.now();
+    // Like OVS's "Unreasonably long poll interval": say where a slow pass went.
+    if (t3 - t0 >= 500) {
+      this.log(`long pass: ${(t3 - t0).toFixed(0)} ms (NB ${(t1 - t0).toFixed(0)}, SB computed ${(t2 - t1).toFixed(0)}, ${ops} SB ops committed ${(t3 - t2).toFixed(0)})`);
+    }
 
     // Then what the SB tells the NB: sb_cfg, hv_cfg, ports up.
     const g = nbv.global;

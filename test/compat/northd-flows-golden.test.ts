@@ -259,17 +259,17 @@ const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'multicast snooping, IPv6 static routes; router policies left out',
+    name: 'multicast snooping, IPv6 static routes, router policies',
     nbctl: [
       ...SEED,
       ['set', 'Logical_Switch', 'dmz', 'other_config:mcast_snoop=true'],
       ['lr-policy-add', 'tenant1', '100', 'ip4.src == 172.16.255.132', 'drop'],
+      ['lr-policy-add', 'tenant1', '90', 'ip4.src == 172.16.255.133', 'allow'],
+      ['lr-policy-add', 'tenant1', '80', 'ip4.dst == 192.0.2.0/24', 'reroute', '172.16.255.140'],
       ['lrp-add', 'tenant1', 'tenant1-v6', '02:ac:10:00:00:06', 'fd00:6::1/64'],
       ['lr-route-add', 'tenant1', 'fd00:9::/64', 'fd00:6::99'],
     ],
-    excuses: [
-      { stage: 'lr_in_policy', why: 'Logical_Router_Policy is not in the NB view northd builds from: policies are not built' },
-    ],
+    excuses: [],
   },
 ];
 

@@ -15,7 +15,9 @@
  *   router-type port its peer LRP; and `aclsStateful(nb, ls)` (stateful ACLs or a
  *   load balancer on the switch), which decides the DHCP reply's ACL bypass:
  *   rebuild the switch's ports when that changes.
- * - `buildRouterFlows(nb, lr, add)`: the router, its ports, static routes.
+ * - `buildRouterFlows(nb, lr, add)`: the router, its ports, static routes, NAT, and
+ *   its Logical_Router_Policy rows when the view is an NbSnapshot (NbView has no
+ *   policies; other views get no policy flows).
  * - `buildRouterPortFlows(nb, lr, lrp, add)`: the LRP, and (for ARP resolution) the
  *   switch its router-type peer is on: that switch's ports' addresses and the
  *   networks of other routers' ports on it. Rebuild a router's ports when the
@@ -23,7 +25,7 @@
  *
  * Left out (no flows): NAT on distributed routers through gateway ports (their
  * ARP for NAT IPs is built), IPv6 NAT, router load balancers, load balancer
- * groups, IPv6 VIPs, router policies (Logical_Router_Policy is not in NbView),
+ * groups, IPv6 VIPs, multi-hop reroute policies,
  * learnt multicast groups and relay, BFD, gateway chassis, QoS, DNS records,
  * DHCPv6 options, IPv6 RA, port mirroring, virtual/external ports, src-ip routes
  * and route tables other than the main one.

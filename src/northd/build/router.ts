@@ -105,6 +105,7 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage('lr_out_delivery'), 0, '1', 'drop;');
 
   buildStaticRoutes(nb, lr, rps, add);
+  buildPolicies(nb, lr, rps, add);
   buildRouterNatFlows(lr, routerNats(nb, lr), new Map(rps.flatMap((r) => r.net.ipv4.map((n) => [n.addr, r.lrp._uuid] as const))), add);
 }
 
@@ -138,6 +139,37 @@ function resolveRoute(r: nb.Logical_Router_Static_Route, rps: ReturnType<typeof 
   const src = port?.net.ipv4.find((n) => ipv4InNet(nh.addr, n))?.addr ?? port?.net.ipv4[0]?.addr;
   if (port === undefined || src === undefined) return undefined;
   return { route: r, v6: false, prefix: `${prefix.network}/${prefix.plen}`, plen: prefix.plen, nexthop: nh.addr, port, src };
+}
+
+/**
+ * Router policies (ovn-nb(5) Logical_Router_Policy) in lr_in_policy: allow, drop,
+ * and reroute to one IPv4 next hop. Read when the view offers them (NbSnapshot).
+ * Not built: reroute to several next hops (lr_in_policy_ecmp), IPv6 next hops,
+ * pkt_mark.
+ */
+function buildPolicies(nbv: NbView, lr: nb.Logical_Router, rps: ReturnType<typeof routerPorts>, add: AddFlow): void {
+  const policies = indexesOf(nbv)?.routerPolicies;
+  if (policies === undefined) return;
+  for (const u of lr.policies) {
+    const p = policies.get(u);
+    if (p === undefined) continue;
+    if (p.action === 'drop') add(stage('lr_in_policy'), p.priority, p.match, 'drop;', p._uuid);
+    else if (p.action === 'allow') add(stage('lr_in_policy'), p.priority, p.match, 'reg8[0..15] = 0; next;', p._uuid);
+    else {
+      const hops = p.nexthops.length > 0 ? p.nexthops : p.nexthop !== null ? [p.nexthop] : [];
+      const nh = hops.length === 1 && !(hops[0] as string).includes(':') ? ipv4Net(hops[0] as string) : undefined;
+      const port = nh === undefined ? undefined : rps.find((r) => r.net.ipv4.some((n) => ipv4InNet(nh.addr, n)));
+      const src = port?.net.ipv4.find((n) => nh !== undefined && ipv4InNet(nh.addr, n));
+      if (nh === undefined || port === undefined || src === undefined) continue;
+      add(
+        stage('lr_in_policy'),
+        p.priority,
+        p.match,
+        `reg0 = ${nh.addr}; reg1 = ${src.addr}; eth.src = ${port.net.mac}; outport = "${port.lrp.name}"; flags.loopback = 1; reg8[0..15] = 0; next;`,
+        p._uuid,
+      );
+    }
+  }
 }
 
 /** The Ethernet multicast address of an IPv6 multicast address (RFC 2464 7). */
