@@ -20,6 +20,7 @@ import {
   encodeDomainSearchList,
   encodePutArp,
   encodePutDhcpOpts,
+  encodePutDhcpOptsAction,
 } from '../../src/controller/pinctrl/userdata.js';
 
 /** The real controller's userdata for dmz-c51's put_dhcp_opts (seed lab). */
@@ -48,6 +49,7 @@ test('put_dhcp_opts encodes as the real ovn-controller did (seed lab, dmz-c51)',
   const field = a.dst.name;
   const bit = a.dst.lo ?? 0;
   assert.equal(toHex(encodePutDhcpOpts({ field, bit }, dhcpOptionArgs(a.args))), toHex(REAL_C51));
+  assert.equal(toHex(encodePutDhcpOptsAction(a)), toHex(REAL_C51));
   // The same bit named on the base field.
   assert.equal(toHex(encodePutDhcpOpts({ field: 'xxreg0', bit: 99 }, dhcpOptionArgs(a.args))), toHex(REAL_C51));
 });

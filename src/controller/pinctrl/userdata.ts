@@ -19,7 +19,7 @@
  *
  * Pure: no OpenFlow dependency; nested actions are opaque bytes.
  */
-import { defaultSymbols, type ActionArg, type IntConstant } from '../../lib/lflow/index.js';
+import { defaultSymbols, type Action, type ActionArg, type IntConstant } from '../../lib/lflow/index.js';
 import { DHCPV4_OPTIONS, type DhcpOptionDef } from './dhcp-options.js';
 
 /**
@@ -183,6 +183,16 @@ export function encodePutDhcpOpts(resultField: ResultField, options: readonly Dh
     at += t.length;
   }
   return out;
+}
+
+/**
+ * Userdata for a parsed `dst = put_dhcp_opts(…)` action (the Action that
+ * src/lib/lflow/actions.ts returns), for the flow translation.
+ */
+export function encodePutDhcpOptsAction(action: Extract<Action, { type: 'result' }>): Uint8Array {
+  if (action.name !== 'put_dhcp_opts') throw new UserdataError(`${action.name} is not put_dhcp_opts`);
+  if (action.dst.hi !== undefined && action.dst.hi !== action.dst.lo) throw new UserdataError('put_dhcp_opts stores its result in one bit');
+  return encodePutDhcpOpts({ field: action.dst.name, bit: action.dst.lo ?? 0 }, dhcpOptionArgs(action.args));
 }
 
 /** Options the real controller encodes first, in this order (others keep theirs). */
