@@ -142,3 +142,12 @@ test('errors: unknown datapath, bad microflow, unknown or missing inport', () =>
   // Without DATAPATH, the inport's datapath.
   assert.match(trace(SNAP, { microflow: `${A} && eth.dst == 00:00:00:00:00:0b`, format: 'minimal' }).stdout, /\noutput\("b"\);\n$/);
 });
+
+test('impossible --ct states are named as ovn-trace names them', async () => {
+  const { ctStateProblem } = await import('../../src/trace/index.js');
+  assert.equal(ctStateProblem(parseCtFlags('new,est')), 'new|est|trk: invalid connection state: "new" and "est" are mutually exclusive');
+  assert.equal(ctStateProblem(parseCtFlags('new,rpl')), 'new|rpl|trk: invalid connection state: "new" and "rpy" are mutually exclusive');
+  assert.equal(ctStateProblem(parseCtFlags('inv,est')), 'est|inv|trk: invalid connection state: when "inv" is set, only "trk" may also be set');
+  assert.equal(ctStateProblem(parseCtFlags('est,rel')), undefined);
+  assert.equal(ctStateProblem(parseCtFlags('inv')), undefined);
+});
