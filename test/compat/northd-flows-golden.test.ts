@@ -271,6 +271,20 @@ const SCENARIOS: readonly Scenario[] = [
     ],
     excuses: [],
   },
+  {
+    name: 'a distributed gateway port',
+    nbctl: [
+      ...SEED,
+      ['lrp-add', 'tenant1', 'tenant1-ext', '02:ac:10:00:00:ee', '192.0.2.1/24'],
+      ['lrp-set-gateway-chassis', 'tenant1-ext', 'hv1', '10'],
+      ['ls-add', 'ext'],
+      ['lsp-add', 'ext', 'ext-tenant1'],
+      ['lsp-set-type', 'ext-tenant1', 'router'],
+      ['lsp-set-addresses', 'ext-tenant1', 'router'],
+      ['lsp-set-options', 'ext-tenant1', 'router-port=tenant1-ext'],
+    ],
+    excuses: [],
+  },
 ];
 
 async function realFlows(dir: string, dbs: LabDatabases): Promise<Flow[]> {

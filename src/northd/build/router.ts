@@ -247,6 +247,11 @@ function buildStaticRoutes(nb: NbView, lr: nb.Logical_Router, rps: ReturnType<ty
   }
 }
 
+/** A distributed gateway port (ovn-nb(5) Logical_Router_Port gateway_chassis, ha_chassis_group, options:redirect-chassis). */
+export function isGatewayPort(lrp: nb.Logical_Router_Port): boolean {
+  return lrp.gateway_chassis.length > 0 || lrp.ha_chassis_group !== null || (lrp.options.get('redirect-chassis') ?? '') !== '';
+}
+
 /** Flows owned by one router port. */
 export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.Logical_Router_Port, add: AddFlow): void {
   if (lrp.enabled === false) return;
@@ -255,12 +260,21 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
   const h = lrp._uuid;
   const p = lrp.name;
   const mac = net.mac;
-  add(stage('lr_in_admission'), 50, `eth.dst == ${mac} && inport == "${p}"`, `xreg0[0..47] = ${mac}; next;`, h);
+  // A distributed gateway port lives on one chassis: its unicast traffic is handled
+  // where its chassisredirect port "cr-<name>" is resident (ovn-northd(8) "Gateway Redirect").
+  const gwPort = isGatewayPort(lrp);
+  const resident = gwPort ? ` && is_chassis_resident("cr-${p}")` : '';
+  add(stage('lr_in_admission'), 50, `eth.dst == ${mac} && inport == "${p}"${resident}`, `xreg0[0..47] = ${mac}; next;`, h);
+  if (gwPort) add(stage('lr_in_gw_redirect'), 50, `outport == "${p}"`, `outport = "cr-${p}"; next;`, h);
   add(stage('lr_in_admission'), 50, `eth.mcast && inport == "${p}"`, `xreg0[0..47] = ${mac}; next;`, h);
   const ip = stage('lr_in_ip_input');
   // Echo replies from, and other traffic to, the port's own addresses.
   const v4 = net.ipv4.map((n) => n.addr);
-  const gateway = isGatewayRouter(lr);
+  // Port unreachable replies only on distributed routers without gateway ports.
+  const gateway = isGatewayRouter(lr) || lr.ports.some((u) => {
+    const x = nb.routerPorts.get(u);
+    return x !== undefined && isGatewayPort(x);
+  });
   // On a gateway router, traffic to an address it SNATs to is un-SNATed, not dropped.
   const snatIps = new Set(gateway ? routerNats(nb, lr).filter((n) => n.type !== 'dnat').map((n) => n.external) : []);
   if (v4.length > 0) {
@@ -288,7 +302,7 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     );
   }
   for (const n of net.ipv4) {
-    add(stage('lr_in_lookup_neighbor'), 100, `inport == "${p}" && arp.spa == ${n.network}/${n.plen} && arp.op == 1`, 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', h);
+    add(stage('lr_in_lookup_neighbor'), 100, `inport == "${p}" && arp.spa == ${n.network}/${n.plen} && arp.op == 1${resident}`, 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', h);
     add(
       ip,
       90,
@@ -300,7 +314,7 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
       ip,
       31,
       `inport == "${p}" && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
-      `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ip4.dst = ip4.src; ip4.src = ${n.addr} ; ip.ttl = 254; outport = "${p}"; flags.loopback = 1; output; };`,
+      `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ${gwPort ? 'ip4.dst <-> ip4.src' : `ip4.dst = ip4.src; ip4.src = ${n.addr}`} ; ip.ttl = 254; outport = "${p}"; flags.loopback = 1; output; };`,
       h,
     );
     add(
@@ -333,7 +347,7 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     add(
       ip,
       90,
-      `inport == "${p}" && ip6.dst == {${a}, ${solicitedNode(a)}} && nd_ns && nd.target == ${a}`,
+      `inport == "${p}" && ip6.dst == {${a}, ${solicitedNode(a)}} && nd_ns && nd.target == ${a}${resident}`,
       'nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };',
       h,
     );
