@@ -381,7 +381,7 @@ function decodeAction(type: number, r: Reader, prev: Action[]): Action[] {
       const name = codeName(cls, field);
       const value = r.uint(bytes);
       const mask = hasMask ? r.uint(bytes) : undefined;
-      return [mask === undefined ? { type: 'set_field', field: name, value } : { type: 'set_field', field: name, value, mask }];
+      return [foldWide(mask === undefined ? { type: 'set_field', field: name, value } : { type: 'set_field', field: name, value, mask })];
     }
     case OFPAT.COPY_FIELD: {
       const nBits = r.u16();
@@ -626,7 +626,7 @@ export function normalizeActions(actions: readonly Action[], opts: OxmOptions = 
   const w = new Writer();
   encodeActions(w, actions, opts);
   const b = w.bytes();
-  return decodeActions(new Reader(b, 0, b.length, 'actions')).map(foldWide);
+  return decodeActions(new Reader(b, 0, b.length, 'actions'));
 }
 
 /** set_field on an xreg/xxreg touching one 32-bit register → set_field on that register. */

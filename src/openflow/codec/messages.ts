@@ -88,6 +88,22 @@ export function frameLength(buf: Uint8Array, offset = 0): number | undefined {
   return len;
 }
 
+/**
+ * Splits `buf` into the complete messages at its start and the incomplete
+ * rest (to be prefixed to the next bytes that arrive).
+ */
+export function takeFrames(buf: Uint8Array): { frames: Uint8Array[]; rest: Uint8Array } {
+  const frames: Uint8Array[] = [];
+  let off = 0;
+  for (;;) {
+    const len = frameLength(buf, off);
+    if (len === undefined || buf.length - off < len) break;
+    frames.push(buf.subarray(off, off + len));
+    off += len;
+  }
+  return { frames, rest: buf.subarray(off) };
+}
+
 /** Reads the header of a complete message. */
 export function decodeHeader(buf: Uint8Array, offset = 0): OfpHeader {
   const r = new Reader(buf, offset, buf.length, 'header');
