@@ -75,6 +75,9 @@ interface Pb {
 
 const str = (r: Row, c: string): string => String(r.scalar(c));
 
+/** First conjunction id of the chassis-MAC replacement flows in table 0 (logical flows use ids from their UUIDs). */
+const CHASSIS_MAC_CONJ_ID = 100;
+
 const flow = (table: number, priority: number, match: string, actions: string): TextFlow => ({ table, priority, match, actions });
 
 /** The logical registers a patch hop or a remote input clears (reg0..reg9). */
@@ -245,6 +248,70 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     out.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
   }
 
+  /** Datapaths with a localnet port here: their remote ports are reached over the provider network. */
+  const localnetOf = new Map<string, Pb>();
+  let conjUsed = 0;
+  const chassisMacClauses: { id: number; tag: number | undefined }[] = [];
+  // Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN.
+  for (const [name, ofport] of local.localnetPorts) {
+    const pb = pbs.get(name);
+    if (pb === undefined || pb.type !== 'localnet' || !local.localDatapaths.has(pb.dp)) continue;
+    localNames.add(pb.name);
+    localnetOf.set(pb.dp, pb);
+    const key = hex(BigInt(pb.key));
+    const tag = pb.row.optional('tag');
+    const enter = [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`];
+    if (tag === null) {
+      out.push(flow(T.PHY_TO_LOG, 100, `in_port=${ofport},vlan_tci=0x0000/0x1000`, enter.join(',')));
+      // Priority-tagged frames (VLAN 0) are taken as untagged.
+      out.push(flow(T.PHY_TO_LOG, 100, `in_port=${ofport},dl_vlan=0`, ['pop_vlan', ...enter].join(',')));
+    } else {
+      out.push(flow(T.PHY_TO_LOG, 150, `in_port=${ofport},dl_vlan=${Number(tag)}`, ['pop_vlan', ...enter].join(',')));
+    }
+    // Frames from the provider network that another chassis sent with its chassis MAC
+    // (ovn-chassis-mac-mappings) get the router port's MAC back: a conjunctive match whose
+    // first half (the chassis MACs) exists only once such chassis are known.
+    const routerMacs: string[] = [];
+    for (const p of pbs.values()) {
+      if (p.dp !== pb.dp || p.type !== 'patch') continue;
+      const peer = pbs.get(String(p.row.map('options').get('peer') ?? ''));
+      const mac = peer?.row.set('mac').map(String)[0]?.split(/\s+/)[0];
+      if (mac !== undefined && parseMac(mac) !== undefined) routerMacs.push(mac.toLowerCase());
+    }
+    for (const mac of routerMacs) {
+      const id = CHASSIS_MAC_CONJ_ID + conjUsed++;
+      const setMac = [...enter.slice(0, -1), `set_field:${mac}->eth_src`, enter[enter.length - 1]!];
+      out.push(flow(T.PHY_TO_LOG, 180, `in_port=${ofport},vlan_tci=0x0000/0x1000,conj_id=${id}`, setMac.join(',')));
+      if (tag !== null) out.push(flow(T.PHY_TO_LOG, 180, `in_port=${ofport},dl_vlan=${Number(tag)},conj_id=${id}`, ['pop_vlan', ...setMac].join(',')));
+      chassisMacClauses.push({ id, tag: tag === null ? undefined : Number(tag) });
+    }
+    deliveredHere(pb, true);
+    // Never from the provider network back to it, nor local-only traffic onto it.
+    for (const bit of [MLF.LOCAL_ONLY, MLF.LOCALNET]) {
+      const b = hex(1n << BigInt(bit));
+      out.push(flow(T.CHECK_LOOPBACK, 160, `reg10=${b}/${b},reg15=${key},metadata=${md(pb.dp)}`, 'drop'));
+    }
+    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+    out.push(
+      flow(
+        T.LOG_TO_PHY,
+        100,
+        `reg15=${key},metadata=${md(pb.dp)}`,
+        tag === null ? `output:${ofport}` : `push_vlan:0x8100,set_field:${4096 + Number(tag)}->vlan_vid,output:${ofport},pop_vlan`,
+      ),
+    );
+  }
+
+  {
+    const byMatch = new Map<string, string[]>();
+    const add = (m: string, a: string): void => void byMatch.set(m, [...(byMatch.get(m) ?? []), a]);
+    for (const c of chassisMacClauses) {
+      add('vlan_tci=0x0000/0x1000', `conjunction(${c.id},2/2)`);
+      if (c.tag !== undefined) add(`dl_vlan=${c.tag}`, `conjunction(${c.id},2/2)`);
+    }
+    for (const [m, acts] of byMatch) out.push(flow(T.PHY_TO_LOG, 180, m, [...new Set(acts)].join(',')));
+  }
+
   // Logical patch ports between local datapaths: no OVS port, the packet re-enters the peer's ingress.
   for (const pb of pbs.values()) {
     if (pb.type !== 'patch' || !local.localDatapaths.has(pb.dp)) continue;
@@ -284,6 +351,11 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     if (!local.localDatapaths.has(pb.dp) || localNames.has(pb.name)) continue;
     const ofport = tunnelOf(pb);
     if (ofport === undefined) continue;
+    const ln = localnetOf.get(pb.dp);
+    if (ln !== undefined) {
+      out.push(flow(T.LOCAL_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `set_field:${hex(BigInt(ln.key))}->reg15,resubmit(,${T.LOCAL_OUTPUT})`));
+      continue;
+    }
     out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `${toTunnel(pb.dp, pb.key, [ofport])},resubmit(,${T.LOCAL_OUTPUT})`));
   }
   for (const t of local.tunnels.values()) {
@@ -318,7 +390,8 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
         localActs.push(`set_field:${hex(BigInt(pb.key))}->reg15`, `resubmit(,${T.CHECK_LOOPBACK})`);
       } else {
         const t = tunnelOf(pb);
-        if (t !== undefined) remoteTunnels.add(t);
+        // Over a localnet port the provider network floods to the other chassis.
+        if (t !== undefined && !localnetOf.has(dp)) remoteTunnels.add(t);
       }
     }
     if (localActs.length > 0) out.push(flow(T.LOCAL_OUTPUT, 100, m, [...localActs, `set_field:${mkey}->reg15`].join(',')));

@@ -22,7 +22,7 @@ import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import { pingDetail } from '../helpers/netns.js';
 import { ROUTER_IP, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
-import { OVS_TABLES, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
+import { OVS_TABLES, findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
 import { assignCtZones, computeBindings } from '../../src/controller/binding.js';
 import { tunnelPorts } from '../../src/controller/tunnels.js';
 import { localnetOfports } from '../../src/controller/patch.js';
@@ -43,6 +43,18 @@ async function dumpFlows(lab: LabResult): Promise<TextFlow[]> {
   });
 }
 
+/**
+ * The conntrack zones the real ovn-controller stored on br-int
+ * (`external_ids:ct-zone-<port or datapath_dnat/_snat>`): the same local facts it used.
+ */
+function storedZones(ovs: OvsdbClient, bridge: string): Map<string, number> | undefined {
+  const br = findBridge(ovs, bridge);
+  if (br === undefined) return undefined;
+  const zones = new Map<string, number>();
+  for (const [k, v] of br.map('external_ids')) if (String(k).startsWith('ct-zone-')) zones.set(String(k).slice('ct-zone-'.length), Number(v));
+  return zones.size > 0 ? zones : undefined;
+}
+
 /** The chassis facts as the daemon computes them, from the chassis' OVS database and the SB. */
 function factsOf(ovs: OvsdbClient, sb: OvsdbClient): ChassisFacts {
   const root = ovsRootRow(ovs);
@@ -56,7 +68,7 @@ function factsOf(ovs: OvsdbClient, sb: OvsdbClient): ChassisFacts {
     chassisUuid: chassis.uuid,
     bindings,
     tunnels: tunnelPorts(ovs, config.bridge),
-    ctZones: assignCtZones(ovs, config.bridge, bindings).zones,
+    ctZones: storedZones(ovs, config.bridge) ?? assignCtZones(ovs, config.bridge, bindings).zones,
     localnetPorts: localnetOfports(ovs, config.bridge),
   };
 }
@@ -182,6 +194,25 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     const c2b = await compare(lab, ovs, sb);
     t.diagnostic(`with MAC bindings: ${c2b.common}/${c2b.real} real flows equal`);
     assert.equal(c2b.diffs.size + c2b.errors.length, 0, report(c2b));
+
+    // 2c. A localnet port to a provider bridge (ovn-bridge-mappings), untagged, then in VLAN 100.
+    await lab.ovs.vsctl('add-br', 'br-phys', '--', 'set', 'Bridge', 'br-phys', 'datapath_type=netdev');
+    await lab.ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-bridge-mappings=physnet1:br-phys');
+    await lab.nbctl('lsp-add', 'dmz', 'ln-dmz');
+    await lab.nbctl('lsp-set-type', 'ln-dmz', 'localnet');
+    await lab.nbctl('lsp-set-addresses', 'ln-dmz', 'unknown');
+    await lab.nbctl('lsp-set-options', 'ln-dmz', 'network_name=physnet1');
+    await settledDump(lab, (fl) => fl.some((f) => f.table === 0 && f.match.includes('vlan_tci=0x0000/0x1000') && f.match.includes('in_port')));
+    await ovs.waitUntil(() => localnetOfports(ovs, 'br-int').size === 1);
+    const c2c = await compare(lab, ovs, sb);
+    t.diagnostic(`with a localnet port: ${c2c.common}/${c2c.real} real flows equal`);
+    assert.equal(c2c.diffs.size + c2c.errors.length, 0, report(c2c));
+    await lab.nbctl('set', 'Logical_Switch_Port', 'ln-dmz', 'tag=100');
+    await settledDump(lab, (fl) => fl.some((f) => f.table === 0 && f.match.includes('dl_vlan=100')));
+    await sb.waitUntil(() => [...sb.table('Port_Binding').values()].some((r) => r.scalar('logical_port') === 'ln-dmz' && r.optional('tag') === 100));
+    const c2d = await compare(lab, ovs, sb);
+    t.diagnostic(`with the localnet port in VLAN 100: ${c2d.common}/${c2d.real} real flows equal`);
+    assert.equal(c2d.diffs.size + c2d.errors.length, 0, report(c2d));
 
     // 3. ACLs on a port group, an address set and sets of addresses and ports (conjunctive matches),
     //    a reject ACL, a load balancer.

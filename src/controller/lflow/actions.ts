@@ -50,6 +50,7 @@ export const MLF = {
   LOOKUP_MAC: 6,
   LOOKUP_LB_HAIRPIN: 7,
   LOOKUP_FDB: 8,
+  LOCALNET: 10,
   CHECK_PORT_SEC: 12,
 } as const;
 
