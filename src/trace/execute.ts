@@ -136,7 +136,6 @@ export class Tracer {
       return;
     }
     try {
-      if (table > this.index.lastTable(dp._uuid, pipeline)) return;
       const fields = Object.fromEntries(packet) as Record<string, bigint | string>;
       let hit: { flow: Flow; actions: Action[] } | undefined;
       for (const f of this.index.flows(dp._uuid, pipeline, table)) {
@@ -149,7 +148,9 @@ export class Tracer {
       }
       const num = String(table).padStart(2);
       if (hit === undefined) {
-        addNode(super_, 'table', `${num}. ${pipelinePrefix(dp, pipeline)}: no match (implicit drop)`);
+        // Named by the stage of the table's other flows, if it has any.
+        const stage = this.index.flows(dp._uuid, pipeline, table)[0]?.external_ids.get('stage-name');
+        addNode(super_, 'table', `${num}. ${stage === undefined ? '' : `${stage}: `}no match (implicit drop)`);
         return;
       }
       const f = hit.flow;
@@ -456,9 +457,6 @@ function egressPacket(p: TracePacket): TracePacket {
   return q;
 }
 
-function pipelinePrefix(dp: Datapath, pipeline: Pipeline): string {
-  return `${datapathName(dp)} ${pipeline}`;
-}
 
 function refText(f: { name: string; lo?: number; hi?: number }): string {
   return f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`;

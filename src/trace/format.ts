@@ -24,12 +24,21 @@ function detailed(out: string[], nodes: readonly TraceNode[], level: number): vo
 
 const withSemicolon = (s: string): string => (s.endsWith(';') ? s : `${s};`);
 
-function nested(out: string[], nodes: readonly TraceNode[], level: number, shows: (n: TraceNode) => 'line' | 'block' | 'transparent' | 'hidden'): void {
+/** Whether a node has anything under it besides empty tables (hidden nodes count). */
+function hasContent(n: TraceNode): boolean {
+  return n.subs.some((s) => s.type !== 'table' || hasContent(s));
+}
+
+/**
+ * `emptyBlock`: whether a block whose children all stay hidden still prints
+ * as `name {` … `};` (--summary, when something besides empty tables is under it) or as `name;` (--minimal).
+ */
+function nested(out: string[], nodes: readonly TraceNode[], level: number, shows: (n: TraceNode) => 'line' | 'block' | 'transparent' | 'hidden', emptyBlock: boolean): void {
   for (const n of nodes) {
     const how = shows(n);
     if (how === 'hidden') continue;
     if (how === 'transparent') {
-      nested(out, n.subs, level, shows);
+      nested(out, n.subs, level, shows, emptyBlock);
       continue;
     }
     const pad = ' '.repeat(level * 4);
@@ -38,8 +47,8 @@ function nested(out: string[], nodes: readonly TraceNode[], level: number, shows
       continue;
     }
     const inner: string[] = [];
-    nested(inner, n.subs, level + 1, shows);
-    if (inner.length === 0) out.push(`${pad}${n.name};`);
+    nested(inner, n.subs, level + 1, shows, emptyBlock);
+    if (inner.length === 0 && !(emptyBlock && hasContent(n))) out.push(`${pad}${n.name};`);
     else out.push(`${pad}${n.name} {`, ...inner, `${pad}};`);
   }
 }
@@ -51,8 +60,11 @@ export function formatTrace(nodes: readonly TraceNode[], format: TraceFormat): s
   }
   const out: string[] = [];
   if (format === 'detailed') detailed(out, nodes, 0);
-  else if (format === 'summary')
-    nested(out, nodes, 0, (n) => (n.type === 'table' ? 'transparent' : n.type === 'modify' || n.type === 'output' ? 'hidden' : isTerminal(n.type) ? 'line' : 'block'));
-  else nested(out, nodes, 0, (n) => (n.type === 'table' || n.type === 'pipeline' ? 'transparent' : n.type === 'action' ? 'hidden' : isTerminal(n.type) ? 'line' : 'block'));
+  else if (format === 'summary') {
+    // The summary leaves out `next(N);` (but keeps `next;`), as ovn-trace does.
+    const summary = (n: TraceNode): 'line' | 'block' | 'transparent' | 'hidden' =>
+      n.type === 'table' ? 'transparent' : n.type === 'modify' || n.type === 'output' || (n.type === 'action' && n.name.startsWith('next(')) ? 'hidden' : isTerminal(n.type) ? 'line' : 'block';
+    nested(out, nodes, 0, summary, true);
+  } else nested(out, nodes, 0, (n) => (n.type === 'table' || n.type === 'pipeline' ? 'transparent' : n.type === 'action' ? 'hidden' : isTerminal(n.type) ? 'line' : 'block'), false);
   return out.map((l) => `${l}\n`).join('');
 }

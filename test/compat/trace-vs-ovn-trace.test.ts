@@ -151,6 +151,41 @@ for (const format of ['--minimal', '--summary', '--detailed']) {
   }
 }
 
+/**
+ * A hand-made SB (no northd): tables without a matching flow, `next(N)` past
+ * empty tables and past the last one, a flow without a stage name.
+ */
+test('hand-made SB: implicit drops, next(N), unnamed stages — equal in every format', async () => {
+  const dir = tmpDir('ovnts-trace-handmade');
+  const hand = await startOvnDatabases(dir.path, 'ovnts');
+  try {
+    const sbctl = async (...args: string[]): Promise<string> => (await runOk('ovn-sbctl', [`--db=${hand.sbRemote}`, ...args])).trim();
+    const dp = await sbctl('create', 'Datapath_Binding', 'tunnel_key=1', 'external_ids:name=ls9');
+    await sbctl('create', 'Port_Binding', 'logical_port=p1', 'tunnel_key=1', `datapath=${dp}`);
+    await sbctl('create', 'Port_Binding', 'logical_port=p2', 'tunnel_key=2', `datapath=${dp}`);
+    const lflow = (pipeline: string, table: number, priority: number, match: string, actions: string, stage?: string): Promise<string> =>
+      sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, `pipeline=${pipeline}`, `table_id=${table}`, `priority=${priority}`, `match=${JSON.stringify(match)}`, `actions=${JSON.stringify(actions)}`, ...(stage === undefined ? [] : [`external_ids:stage-name=${stage}`]));
+    await lflow('ingress', 0, 10, 'ip4', 'next;', 's0');
+    await lflow('ingress', 0, 20, 'ip4.dst == 10.0.0.9', 'next(3);', 's0');
+    await lflow('ingress', 0, 30, 'ip4.dst == 10.0.0.8', 'next(6);', 's0');
+    await lflow('ingress', 1, 10, 'ip4.dst == 10.0.0.2', 'outport = "p2"; output;', 's1');
+    await lflow('ingress', 4, 20, '1', 'drop;', 's4');
+    await lflow('egress', 0, 10, '1', 'output;');
+    for (const flow of ['inport == "p1" && ip4.dst == 10.0.0.3', 'inport == "p1" && arp', 'inport == "p1" && ip4.dst == 10.0.0.2', 'inport == "p1" && ip4.dst == 10.0.0.9', 'inport == "p1" && ip4.dst == 10.0.0.8']) {
+      for (const format of ['--detailed', '--summary', '--minimal']) {
+        const args = [`--db=${hand.sbRemote}`, format, 'ls9', flow];
+        const real = await run('ovn-trace', args);
+        const ours = await run(OVNTS, ['trace', ...args]);
+        assert.equal(ours.stdout, real.stdout, `ovn-trace ${args.join(' ')}`);
+        assert.equal(ours.code, real.code);
+      }
+    }
+  } finally {
+    await hand.stop();
+    dir.cleanup();
+  }
+});
+
 test('unknown inport: the same warnings (ovn-trace then aborts; ovnts exits 1)', async () => {
   const args = [`--db=${dbs.sbRemote}`, 'dmz', 'inport == "nope" && ip4'];
   const real = await run('ovn-trace', args);
