@@ -405,6 +405,18 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
   }
 
   out.push(...macBindingFlows(sb, pbs, dpKey, local.localDatapaths));
+  // The learnt FDB (ovn-sb(5) FDB): get_fdb in 71, lookup_fdb in 72.
+  const localKeys = new Set([...local.localDatapaths].map((d) => dpKey.get(d)));
+  const fdbFound = hex(1n << BigInt(MLF.LOOKUP_FDB));
+  for (const e of sb.table('FDB').values()) {
+    const dk = Number(e.scalar('dp_key'));
+    const mac = str(e, 'mac').toLowerCase();
+    if (!localKeys.has(dk) || parseMac(mac) === undefined) continue;
+    const m = `metadata=${hex(BigInt(dk))}`;
+    const port = hex(BigInt(Number(e.scalar('port_key'))));
+    out.push(flow(T.GET_FDB, 100, `${m},dl_dst=${mac}`, `set_field:${port}->reg15`));
+    out.push(flow(T.LOOKUP_FDB, 100, `reg14=${port},${m},dl_src=${mac}`, `set_field:${fdbFound}/${fdbFound}->reg10`));
+  }
 
   const resident = new Set<string>([...localNames, ...local.otherResident]);
   for (const pb of pbs.values()) {

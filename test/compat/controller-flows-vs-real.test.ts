@@ -189,10 +189,12 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     const lr = (await lab.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=tenant1')).trim();
     await lab.sbctl('create', 'MAC_Binding', 'logical_port=tenant1-dmz', 'ip=172.16.255.150', 'mac="02:00:00:00:00:99"', `datapath=${lr}`);
     await lab.sbctl('create', 'MAC_Binding', 'logical_port=tenant1-dmz', 'ip="fe80::99"', 'mac="02:00:00:00:00:98"', `datapath=${lr}`);
-    await settledDump(lab, (fl) => fl.filter((f) => f.table === 66).length === 2);
-    await sb.waitUntil(() => sb.table('MAC_Binding').size === 2);
+    // And a learnt FDB entry of switch dmz (tables 71 and 72).
+    await lab.sbctl('create', 'FDB', 'mac="02:00:00:00:00:77"', `dp_key=${(await lab.sbctl('get', 'Datapath_Binding', (await lab.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=dmz')).trim(), 'tunnel_key')).trim()}`, 'port_key=2');
+    await settledDump(lab, (fl) => fl.filter((f) => f.table === 66).length === 2 && fl.some((f) => f.table === 71));
+    await sb.waitUntil(() => sb.table('MAC_Binding').size === 2 && sb.table('FDB').size === 1);
     const c2b = await compare(lab, ovs, sb);
-    t.diagnostic(`with MAC bindings: ${c2b.common}/${c2b.real} real flows equal`);
+    t.diagnostic(`with MAC bindings and an FDB entry: ${c2b.common}/${c2b.real} real flows equal`);
     assert.equal(c2b.diffs.size + c2b.errors.length, 0, report(c2b));
 
     // 2c. A localnet port to a provider bridge (ovn-bridge-mappings), untagged, then in VLAN 100.

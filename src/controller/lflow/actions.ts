@@ -430,6 +430,12 @@ class Lowering {
         const [pre, post] = stageMacIp(ipReg, ip, mac);
         return this.bitResult(dst, MLF.LOOKUP_MAC, OFTABLE.MAC_LOOKUP, pre, post);
       }
+      case 'lookup_fdb': {
+        const port = this.fieldOf(args[0], name);
+        const mac = this.fieldOf(args[1], name);
+        if (port.name !== 'inport' || mac.name !== 'eth.src') throw new ActionError('lookup_fdb: only lookup_fdb(inport, eth.src) is supported');
+        return this.bitResult(dst, MLF.LOOKUP_FDB, OFTABLE.LOOKUP_FDB);
+      }
       case 'get_fdb': {
         const mac = this.fieldOf(args[0], name);
         if (mac.name !== 'eth.dst' || dst.base !== 'outport') throw new ActionError('get_fdb: only outport = get_fdb(eth.dst) is supported');
