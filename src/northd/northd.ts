@@ -110,6 +110,8 @@ export class Northd {
 
   private onNbChange(changes: readonly RowChange[]): void {
     for (const c of changes) this.pending.push(c);
+    // What northd itself writes back (tags, up, sb_cfg/hv_cfg) needs no new pass.
+    if (changes.every(isWriteBack)) return;
     for (const c of changes) {
       if (c.table !== 'Logical_Switch_Port') continue;
       const had = c.old?.optional('tag_request') ?? null;
@@ -275,6 +277,24 @@ function attachedRouters(nbv: NbView, ls: Uuid): Uuid[] {
   return out;
 }
 
+/** Columns of NB rows that northd writes and no flow depends on. */
+const WRITE_BACK: Readonly<Record<string, ReadonlySet<string>>> = {
+  Logical_Switch_Port: new Set(['up', 'tag']),
+  NB_Global: new Set(['sb_cfg', 'sb_cfg_timestamp', 'hv_cfg', 'hv_cfg_timestamp', 'options']),
+};
+
+/** True when `c` only changed columns northd writes back (and options it derived itself). */
+function isWriteBack(c: RowChange): boolean {
+  const cols = WRITE_BACK[c.table];
+  if (cols === undefined || c.old === null || c.new === null) return false;
+  for (const [col, d] of Object.entries(c.new.cols)) {
+    const o = c.old.cols[col];
+    if (cols.has(col) || o === undefined) continue;
+    if (JSON.stringify(o) !== JSON.stringify(d)) return false;
+  }
+  return true;
+}
+
 /** Marks what `changes` dirty in `cache` (see FlowCache). */
 function markDirty(nbv: NbView, changes: readonly RowChange[], cache: FlowCache): void {
   if (cache.dirty === 'all') return;
@@ -285,6 +305,7 @@ function markDirty(nbv: NbView, changes: readonly RowChange[], cache: FlowCache)
     for (const r of attachedRouters(nbv, ls)) dirty.add(r);
   };
   for (const c of changes) {
+    if (isWriteBack(c) && c.table !== 'NB_Global') continue;
     if (c.table === 'Logical_Switch_Port') touch(nbv.switchOfPort(c.uuid)?._uuid);
     else if (c.table === 'Logical_Switch') touch(c.uuid);
     else if (c.table === 'NB_Global') {

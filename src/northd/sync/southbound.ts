@@ -45,10 +45,12 @@ export interface FlowCache {
   /** Per flow (kept while its datapath is clean): its body key, and its SB row for a given target. */
   readonly bodies: WeakMap<LogicalFlowSpec, string>;
   readonly rows: WeakMap<LogicalFlowSpec, { target: string; key: string; row: DesiredRow }>;
+  /** Last pass's rows by key, for rebuilt flows that came out the same (a dirty router's). */
+  byKey: Map<string, { hint: string | undefined; row: DesiredRow }>;
 }
 
 export function newFlowCache(): FlowCache {
-  return { byDatapath: new Map(), dirty: 'all', bodies: new WeakMap(), rows: new WeakMap() };
+  return { byDatapath: new Map(), dirty: 'all', bodies: new WeakMap(), rows: new WeakMap(), byKey: new Map() };
 }
 
 function datapathFlows(nbv: NbView, dp: Uuid, refuse: (msg: string) => void): LogicalFlowSpec[] | undefined {
@@ -382,6 +384,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   const groupKeyOf = (r: Row): string => r.set('datapaths').map((u) => sbDpOfNb.get(String(u)) ?? `?${String(u)}`).sort().join(',');
   const groupIds = syncTable(sb, txn, 'Logical_DP_Group', wantGroups, groupKeyOf, false, memo('Logical_DP_Group'));
   const wantFlows = new Map<string, DesiredRow>();
+  const byKey = new Map<string, { hint: string | undefined; row: DesiredRow }>();
   for (const [body, e] of byBody) {
     const f = e.spec;
     // The same flow for the same datapath or group as last pass: the same row.
@@ -389,7 +392,18 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     const known = cache.rows.get(f);
     if (known !== undefined && known.target === target && !target.endsWith(':')) {
       wantFlows.set(known.key, known.row);
+      byKey.set(known.key, { hint: f.hint, row: known.row });
       continue;
+    }
+    if (!target.endsWith(':')) {
+      const key = e.dps.length === 1 ? `${e.dps[0] as string}${body}` : `group:${e.dps.join(',')}${body}`;
+      const prev = cache.byKey.get(key);
+      if (prev !== undefined && prev.hint === f.hint) {
+        wantFlows.set(key, prev.row);
+        byKey.set(key, prev);
+        cache.rows.set(f, { target, key, row: prev.row });
+        continue;
+      }
     }
     const ids: Record<string, string> = { 'stage-name': f.stage.name };
     if (f.hint !== undefined && e.dps.length === 1) ids['stage-hint'] = f.hint.slice(0, 8);
@@ -414,10 +428,15 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       Object.assign(cols, { logical_dp_group: ref(g), logical_datapath: set([]) });
       key = `group:${gkey}${body}`;
     }
-    const row: DesiredRow = { cols, text: JSON.stringify(cols) };
+    const text = JSON.stringify(cols);
+    const row: DesiredRow = { cols, text };
     wantFlows.set(key, row);
-    if (!JSON.stringify(cols).includes('named-uuid')) cache.rows.set(f, { target, key, row });
+    if (!text.includes('named-uuid')) {
+      cache.rows.set(f, { target, key, row });
+      byKey.set(key, { hint: f.hint, row });
+    }
   }
+  cache.byKey = byKey;
   const groupRows = sb.table('Logical_DP_Group');
   syncTable(sb, txn, 'Logical_Flow', wantFlows, (r) => {
     const kind = String(r.map('external_ids').get('stage-name') ?? '').startsWith('lr_') ? 'router' : 'switch';
