@@ -680,6 +680,7 @@ export function parseFlow(line: string): Flow {
     else if (key === 'idle_timeout') extra.idleTimeout = Number(val);
     else if (key === 'hard_timeout') extra.hardTimeout = Number(val);
     else if (key === 'importance') extra.importance = Number(val);
+    else if (eq < 0 && key.startsWith('cookie:')) cookie = parseInt(key.slice(7).split('/')[0] ?? '0');
     else if (eq < 0) {
       const flag = FLAG_NAMES.find(([n]) => n === key);
       const proto = PROTO_NAMES.find(([n]) => n === key);
