@@ -23,8 +23,8 @@
  *   networks of other routers' ports on it. Rebuild a router's ports when the
  *   ports of a switch it is connected to change.
  *
- * Left out (no flows): NAT on distributed routers through gateway ports (their
- * ARP for NAT IPs is built), IPv6 NAT, router load balancers, load balancer
+ * Left out (no flows): plain dnat and distributed dnat_and_snat (external_mac)
+ * through gateway ports, NAT gateway_port with several gateway ports, IPv6 NAT, router load balancers, load balancer
  * groups, IPv6 VIPs, multi-hop reroute policies,
  * learnt multicast groups and relay, BFD, gateway chassis, QoS, DNS records,
  * DHCPv6 options, IPv6 RA, port mirroring, virtual/external ports, src-ip routes

@@ -48,8 +48,77 @@ export function natArpTargets(nats: readonly NatEntry[]): string[] {
   return [...new Set(nats.filter((n) => n.type !== 'snat').map((n) => n.external))];
 }
 
+/** A distributed router's gateway port: NAT happens where its chassisredirect port is resident. */
+export interface GatewayPort {
+  readonly lrp: nb.Logical_Router_Port;
+  readonly mac: string;
+}
+
+/**
+ * SNAT through a distributed gateway port (ovn-northd(8) "Distributed Gateway
+ * Port"), on the chassis where `cr-<port>` is resident: un-SNAT of replies in the
+ * SNAT zone, SNAT of traffic leaving through the port (priority offset 128 over
+ * the prefix length), dnat_and_snat's DNAT and un-DNAT in the same zone, and
+ * hairpin of traffic the router sends to its own NAT IPs. Not built: plain dnat
+ * through a gateway port, and distributed dnat_and_snat (external_mac/logical_port).
+ */
+function buildGatewayPortSnat(nats: readonly NatEntry[], gw: GatewayPort, ownIps: ReadonlyMap<string, string>, add: AddFlow): void {
+  const p = gw.lrp.name;
+  const resident = `is_chassis_resident("cr-${p}")`;
+  const snats = nats.filter((n) => n.type !== 'dnat');
+  if (snats.length === 0) return;
+  const ips = [...new Set(snats.map((n) => n.external))];
+  const ip = stage('lr_in_ip_input');
+  for (const e of ips) {
+    const h = snats.find((n) => n.external === e)?.row._uuid;
+    if (snats.some((n) => n.external === e && n.type === 'snat')) add(ip, 120, `inport == "${p}" && ip4.src == ${e}`, 'next;', h);
+    add(
+      ip,
+      92,
+      `inport == "${p}" && arp.op == 1 && arp.tpa == ${e} && ${resident}`,
+      'eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;',
+      h,
+    );
+    add(ip, 91, `inport == "${p}" && arp.op == 1 && arp.tpa == ${e}`, 'drop;', h);
+    add(stage('lr_in_unsnat'), 100, `ip && ip4.dst == ${e} && inport == "${p}" && flags.loopback == 0 && ${resident}`, 'ct_snat_in_czone;', h);
+    add(stage('lr_in_unsnat'), 100, `ip && ip4.dst == ${e} && inport == "${p}" && flags.loopback == 1 && flags.use_snat_zone == 1 && ${resident}`, 'ct_snat;', h);
+    add(stage('lr_in_arp_resolve'), 150, `inport == "${p}" && outport == "${p}" && ip4.dst == ${e}`, 'drop;', h);
+    add(stage('lr_in_arp_resolve'), 100, `outport == "${p}" && reg0 == ${e}`, `eth.dst = ${gw.mac}; next;`, h);
+    add(stage('lr_out_chk_dnat_local'), 50, `ip && ip4.dst == ${e} && ${resident}`, 'reg9[4] = 1; next;', h);
+    add(
+      stage('lr_out_egr_loop'),
+      100,
+      `ip4.dst == ${e} && outport == "${p}" && ${resident}`,
+      `clone { ct_clear; inport = outport; outport = ""; eth.dst <-> eth.src; flags = 0; flags.loopback = 1; flags.use_snat_zone = reg9[4]; reg0 = 0; reg1 = 0; reg2 = 0; reg3 = 0; reg4 = 0; reg5 = 0; reg6 = 0; reg7 = 0; reg8 = 0; reg9 = 0; reg9[0] = 1; next(pipeline=ingress, table=${stage('lr_in_admission').table}); };`,
+      h,
+    );
+  }
+  for (const n of snats) {
+    const src = n.logical.plen === 32 ? n.logical.addr : `${n.logical.network}/${n.logical.plen}`;
+    if (n.type === 'dnat_and_snat') {
+      add(stage('lr_in_dnat'), 100, `ip && ip4.dst == ${n.external} && inport == "${p}" && ${resident}`, `ct_dnat_in_czone(${n.logical.addr});`, n.row._uuid);
+      add(stage('lr_out_undnat'), 100, `ip && ip4.src == ${n.logical.addr} && outport == "${p}" && ${resident}`, 'ct_dnat_in_czone;', n.row._uuid);
+    }
+    const m = `ip && ip4.src == ${src} && outport == "${p}" && ${resident}`;
+    add(stage('lr_out_snat'), n.logical.plen + 1 + 128 + 1, `${m} && reg9[4] == 1`, `reg9[4] = 0; ct_snat(${n.external});`, n.row._uuid);
+    add(stage('lr_out_snat'), n.logical.plen + 1 + 128, m, `ct_snat_in_czone(${n.external});`, n.row._uuid);
+  }
+  const byPort = new Map<string, string[]>();
+  for (const e of ips) {
+    const port = ownIps.get(e);
+    if (port !== undefined) byPort.set(port, [...(byPort.get(port) ?? []), e]);
+  }
+  for (const [port, own] of byPort) add(stage('lr_in_arp_resolve'), 2, `ip4.dst == {${own.join(', ')}}`, 'drop;', port);
+}
+
 /** The router-level NAT flows; `ownIps` maps the IPv4 addresses of the router's ports to the port's UUID. */
-export function buildRouterNatFlows(lr: nb.Logical_Router, nats: readonly NatEntry[], ownIps: ReadonlyMap<string, string>, add: AddFlow): void {
+export function buildRouterNatFlows(
+  lr: nb.Logical_Router,
+  nats: readonly NatEntry[],
+  ownIps: ReadonlyMap<string, string>,
+  add: AddFlow,
+  gwPort?: GatewayPort,
+): void {
   if (nats.length === 0) return;
   const seen = new Set<string>();
   for (const n of nats) {
@@ -62,6 +131,11 @@ export function buildRouterNatFlows(lr: nb.Logical_Router, nats: readonly NatEnt
       'eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;',
       n.row._uuid,
     );
+  }
+  if (gwPort !== undefined) {
+    buildGatewayPortSnat(nats, gwPort, ownIps, add);
+    if (nats.some((n) => n.type !== 'dnat')) add(stage('lr_out_chk_dnat_local'), 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;', lr._uuid);
+    return;
   }
   if (!isGatewayRouter(lr)) return;
   const unsnat = new Set<string>();

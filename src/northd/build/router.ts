@@ -106,7 +106,10 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
 
   buildStaticRoutes(nb, lr, rps, add);
   buildPolicies(nb, lr, rps, add);
-  buildRouterNatFlows(lr, routerNats(nb, lr), new Map(rps.flatMap((r) => r.net.ipv4.map((n) => [n.addr, r.lrp._uuid] as const))), add);
+  // NAT through a distributed gateway port: only with exactly one such port, as OVN requires without NAT gateway_port.
+  const gwPorts = rps.filter((r) => isGatewayPort(r.lrp));
+  const gw = gwPorts.length === 1 && !isGatewayRouter(lr) ? { lrp: (gwPorts[0] as (typeof rps)[number]).lrp, mac: (gwPorts[0] as (typeof rps)[number]).net.mac } : undefined;
+  buildRouterNatFlows(lr, routerNats(nb, lr), new Map(rps.flatMap((r) => r.net.ipv4.map((n) => [n.addr, r.lrp._uuid] as const))), add, gw);
 }
 
 interface ResolvedRoute {
