@@ -266,8 +266,9 @@ export class Controller {
     await syncLocalnetPatches(this.ovs, desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths), cfg.bridge, this.warn);
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
     if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
-    // Claim first and wait for the update: flows for a port are computed once it is ours.
-    if (await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log)) return;
+    // Claim, and install the port's flows in the same pass (they come from the local
+    // binding, not from the claim); `up` follows in the pass the claim's update starts.
+    const claimedNow = await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log);
 
     const nbCfg = sbNbCfg(sb);
     const facts: ChassisFacts = {
@@ -284,6 +285,7 @@ export class Controller {
     if (r === false) return;
     this.stats.installs++;
     const installed = new Set([...r.installedPorts].filter((u) => bindings.claimed.has(u)));
+    if (claimedNow) return;
     await syncPortBindings(sb, bindings, chassisUuid, installed, this.log);
     await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
     await reportNbCfg(sb, cfg.systemId, nbCfg);

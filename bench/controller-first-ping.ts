@@ -1,0 +1,111 @@
+/**
+ * bench:controller-first-ping — port created → first successful ping, and the
+ * OpenFlow table size: `ovnts controller` against the real `ovn-controller`,
+ * each on its own fresh setup (real NB/SB ovsdb-servers and ovn-northd, a
+ * private userspace OVS in a namespace). A target VIF (10.0.0.1) exists first;
+ * then, one at a time, a logical port is created and its OVS internal port
+ * (iface-id) moved into a namespace with its address; the time from the first
+ * command to the first ping reply from the target is measured.
+ *
+ * Not a test (timings); run: `npm run build && node dist/bench/controller-first-ping.js`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNetns, deleteNetns, nsPrefix, runId } from '../test/helpers/netns.js';
+import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
+import { startOvnDatabases } from '../test/helpers/ovn-lab.js';
+import { startOvntsController } from '../test/helpers/ovnts-controller.js';
+import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../test/helpers/proc.js';
+
+const N = Number(process.env['BENCH_PORTS'] ?? 30);
+
+type Kind = 'real' | 'ovnts';
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+const mac = (i: number): string => `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+const ip = (i: number): string => `10.0.${(i >> 8) & 255}.${i & 255}`;
+
+async function addVif(ovs: OvsInstance, hvNs: string, i: number, nbRemote: string): Promise<string> {
+  const name = `v${i}`;
+  await runOk('ovn-nbctl', [`--db=${nbRemote}`, 'lsp-add', 'sw', name, '--', 'lsp-set-addresses', name, `${mac(i)} ${ip(i)}`]);
+  await ovs.vsctl('add-port', 'br-int', name, '--', 'set', 'Interface', name, 'type=internal', `external_ids:iface-id=${name}`);
+  await waitFor(async () => (await run('ip', ['-n', hvNs, 'link', 'show', name])).code === 0, { what: `tap ${name}`, intervalMs: 5 });
+  const ns = await createNetns(`${hvNs.slice(0, 7)}-${name}`);
+  await runOk('ip', ['-n', hvNs, 'link', 'set', name, 'address', mac(i)]);
+  await runOk('ip', ['-n', hvNs, 'link', 'set', name, 'netns', ns]);
+  await runOk('ip', ['-n', ns, 'addr', 'add', `${ip(i)}/16`, 'dev', name]);
+  await runOk('ip', ['-n', ns, 'link', 'set', name, 'up']);
+  return ns;
+}
+
+async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> {
+  const tmp = tmpDir(`ovnts-bench-ping-${kind}`);
+  const dir = tmp.path;
+  const dbs = await startOvnDatabases(dir, 'real');
+  const northd = await spawnDaemon('ovn-northd', [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'], {
+    env: { OVN_RUNDIR: dir },
+  });
+  const hv = await createNetns(`${runId()}-hv`);
+  const ovs = await startOvs({ netns: hv });
+  const systemId = `bench-${kind}`;
+  await ovs.vsctl(
+    'set',
+    'Open_vSwitch',
+    '.',
+    `external_ids:system-id=${systemId}`,
+    `external_ids:ovn-remote=${dbs.sbRemote}`,
+    'external_ids:ovn-encap-type=geneve',
+    'external_ids:ovn-encap-ip=192.0.2.1',
+    'external_ids:ovn-bridge-datapath-type=netdev',
+  );
+  const cdir = join(dir, 'c');
+  mkdirSync(cdir);
+  const pre = nsPrefix(hv);
+  const stopController =
+    kind === 'real'
+      ? (await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], { env: { ...ovs.env, OVN_RUNDIR: cdir } })).stop
+      : (await startOvntsController({ dbs, dir: cdir, log: () => undefined, ovs, systemId })).stop;
+  const namespaces: string[] = [];
+  const times: number[] = [];
+  let flows = 0;
+  try {
+    await runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, 'ls-add', 'sw']);
+    await waitFor(async () => (await ovs.vsctl('list-br')).includes('br-int'), { what: 'br-int' });
+    namespaces.push(await addVif(ovs, hv, 1, dbs.nbRemote));
+    await runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--wait=hv', 'sync']);
+    for (let i = 2; i < N + 2; i++) {
+      const t0 = performance.now();
+      const ns = await addVif(ovs, hv, i, dbs.nbRemote);
+      namespaces.push(ns);
+      const t1 = performance.now();
+      let tries = 0;
+      await waitFor(async () => (tries++, (await run('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '0.2', ip(1)])).code === 0), { what: `first ping from v${i}`, intervalMs: 1, timeoutMs: 30000 });
+      if (process.env['BENCH_VERBOSE'] !== undefined) process.stderr.write(`${kind} v${i}: setup ${(t1 - t0).toFixed(0)} ms, ping tries ${tries}, ping ${(performance.now() - t1).toFixed(0)} ms\n`);
+      times.push(performance.now() - t0);
+    }
+    flows = (await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('actions=')).length;
+  } finally {
+    for (const ns of namespaces) await deleteNetns(ns);
+    await stopController();
+    await ovs.stop();
+    await deleteNetns(hv);
+    await northd.stop();
+    await dbs.stop();
+    tmp.cleanup();
+  }
+  return { times, flows };
+}
+
+const rows: string[] = [];
+for (const kind of ['real', 'ovnts'] as Kind[]) {
+  const { times, flows } = await measure(kind);
+  rows.push(
+    `${kind.padEnd(6)} ports=${times.length} p50=${pct(times, 50).toFixed(0)}ms p99=${pct(times, 99).toFixed(0)}ms max=${Math.max(...times).toFixed(0)}ms  flows=${flows} (${(flows / (times.length + 1)).toFixed(1)}/port incl. fixed)`,
+  );
+}
+process.stdout.write(`port created (lsp-add + add-port + netns setup included) -> first ping reply\n${rows.join('\n')}\n`);
+await cleanupAll();
