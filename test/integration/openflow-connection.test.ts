@@ -16,7 +16,9 @@ import { cleanupAll, runOk, spawnDaemon, waitFor } from '../helpers/proc.js';
 import { OpenFlowConnection, OpenFlowError } from '../../src/openflow/connection.js';
 import { type Action, type Flow, type FlowMod, type FlowStats, fieldRef, flow, mf, normalizeMatch, OFPP } from '../../src/openflow/flow.js';
 import { normalizeActions } from '../../src/openflow/codec/actions.js';
-import type { PacketIn2 } from '../../src/openflow/codec/messages.js';
+import type { OfpMessage, PacketIn2 } from '../../src/openflow/codec/messages.js';
+
+type PortStatus = Extract<OfpMessage, { kind: 'port_status' }>;
 import { parseFlow } from '../../src/openflow/flow-text.js';
 
 after(cleanupAll);
@@ -116,6 +118,13 @@ test('OpenFlow connection on a real ovs-vswitchd: bundle install, read-back, ref
     const dump = await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int');
     const theirs = dump.split('\n').filter((l) => l.includes('actions=')).map((l) => parseFlow(l));
     assert.deepEqual(canonSet(theirs), canonSet(FLOWS));
+
+    // Port description and port status.
+    assert.ok((await conn.portDesc()).some((pd) => pd.portNo === OFPP.LOCAL && pd.name === 'br-int'));
+    const added = new Promise<PortStatus>((resolve) => conn.on('port-status', (m: PortStatus) => m.reason === 'add' && m.port.name === 'p1' && resolve(m)));
+    await ovs.vsctl('add-port', 'br-int', 'p1', '--', 'set', 'Interface', 'p1', 'type=internal', 'ofport_request=7');
+    assert.equal((await added).port.portNo, 7);
+    assert.ok((await conn.portDesc()).some((pd) => pd.portNo === 7 && pd.name === 'p1'));
 
     // A bundle with one bad flow (output to a reserved port number OVS refuses) changes nothing.
     const bad: FlowMod[] = [
