@@ -418,6 +418,8 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     out.push(flow(T.LOOKUP_FDB, 100, `reg14=${port},${m},dl_src=${mac}`, `set_field:${fdbFound}/${fdbFound}->reg10`));
   }
 
+  out.push(...lbHairpinFlows(sb, local.localDatapaths, log));
+
   const resident = new Set<string>([...localNames, ...local.otherResident]);
   for (const pb of pbs.values()) {
     const ch = pb.row.optional('chassis');
@@ -457,6 +459,74 @@ function macBindingFlows(sb: SbView, pbs: ReadonlyMap<string, Pb>, dpKey: Readon
     const v4 = parseIpv4(ip) !== undefined;
     out.push(flow(OFTABLE.MAC_BINDING, 100, `reg15=${key},metadata=${md},${regs}`, `set_field:${mac}->eth_dst,set_field:${found}/${found}->reg10`));
     out.push(flow(OFTABLE.MAC_LOOKUP, 100, `${v4 ? 'arp' : 'icmp6'},reg14=${key},metadata=${md},${regs},dl_src=${mac}${v4 ? '' : ',icmp_code=0'}`, `set_field:${found}/${found}->reg10`));
+  }
+  return out;
+}
+
+/** `a.b.c.d:port` or `a.b.c.d` → address and port (0 when absent); undefined for anything else (IPv6). */
+function ipv4Endpoint(s: string): { ip: string; n: bigint; port: number } | undefined {
+  const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(s.trim());
+  const n = m === null ? undefined : parseIpv4(m[1]!);
+  if (m === null || n === undefined) return undefined;
+  return { ip: m[1]!, n, port: m[2] === undefined ? 0 : Number(m[2]) };
+}
+
+/**
+ * Load-balancer hairpin (a backend reaching itself through the VIP):
+ * table 68 recognises a hairpinned packet by the original destination that
+ * ct_lb_mark saved in reg1/reg2 and learns the reply direction into 69;
+ * table 70 SNATs such packets to the VIP. IPv4 VIPs only.
+ */
+function lbHairpinFlows(sb: SbView, localDps: ReadonlySet<string>, log: (m: string) => void): TextFlow[] {
+  const out: TextFlow[] = [];
+  const groups = new Map<string, string[]>();
+  for (const g of sb.table('Logical_DP_Group').values()) groups.set(g.uuid, g.set('datapaths').map(String));
+  // ct_mark carries the hairpin bit when every chassis can match ct_label without masks, else ct_label.
+  const chassis = [...sb.table('Chassis').values()];
+  const useMark = chassis.length > 0 && chassis.every((c) => c.map('other_config').get('ct-no-masked-label') === 'true');
+  const natted = useMark ? 'ct_mark=0x2/0x2' : 'ct_label=0x2/0x2';
+  for (const lb of sb.table('Load_Balancer').values()) {
+    const dps = [...lb.set('datapaths').map(String), ...lb.set('datapath_group').flatMap((g) => groups.get(String(g)) ?? [])];
+    if (!dps.some((d) => localDps.has(d))) continue;
+    const proto = lb.optional('protocol') === null ? 'tcp' : String(lb.optional('protocol'));
+    const nwProto = proto === 'udp' ? 17 : proto === 'sctp' ? 132 : 6;
+    const l4 = proto === 'udp' ? 'UDP' : proto === 'sctp' ? 'SCTP' : 'TCP';
+    const l4nxm = proto === 'sctp' ? 'OXM_OF_SCTP' : `NXM_OF_${l4}`;
+    const cookie = `0x${lb.uuid.slice(0, 8).replace(/^0+(?=.)/, '')}`;
+    for (const [vipText, backendsText] of lb.map('vips')) {
+      const vip = ipv4Endpoint(String(vipText));
+      if (vip === undefined) {
+        log(`load balancer ${String(lb.optional('name') ?? lb.uuid)}: hairpin flows for VIP ${String(vipText)} are not supported (IPv4 only)`);
+        continue;
+      }
+      const vipMatch = `${proto},reg1=${hex(vip.n)}${vip.port !== 0 ? `,reg2=${hex(BigInt(vip.port))}/0xffff` : ''}`;
+      out.push(flow(OFTABLE.CT_SNAT_HAIRPIN, 100, vipMatch, `ct(commit,zone=NXM_NX_REG12[0..15],nat(src=${vip.ip}))`));
+      for (const b of String(backendsText).split(',')) {
+        const be = ipv4Endpoint(b);
+        if (be === undefined) continue;
+        const learn = [
+          `table=${OFTABLE.CHK_LB_HAIRPIN_REPLY}`,
+          'delete_learned',
+          `cookie=${cookie}`,
+          'OXM_OF_METADATA[]',
+          'eth_type=0x800',
+          'NXM_OF_IP_SRC[]',
+          `ip_dst=${vip.ip}`,
+          `nw_proto=${nwProto}`,
+          ...(vip.port !== 0 ? [`${l4nxm}_SRC[]=${l4nxm}_DST[]`] : []),
+          `load:0x1->NXM_NX_REG10[${MLF.LOOKUP_LB_HAIRPIN}]`,
+        ];
+        const bit = hex(1n << BigInt(MLF.LOOKUP_LB_HAIRPIN));
+        out.push(
+          flow(
+            OFTABLE.CHK_LB_HAIRPIN,
+            100,
+            `${natted},${vipMatch},nw_src=${be.ip},nw_dst=${be.ip}${be.port !== 0 ? `,tp_dst=${be.port}` : ''}`,
+            `set_field:${bit}/${bit}->reg10,learn(${learn.join(',')})`,
+          ),
+        );
+      }
+    }
   }
   return out;
 }
