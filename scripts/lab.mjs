@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The seed lab (seed 000) end to end on the parts of ovnts that exist today:
-// `ovnts ovsdb-server` serves OVN_Northbound and OVN_Southbound and `ovnts
-// northd` translates; the chassis runs Debian's ovn-controller until the ovnts
-// controller carries the lab (issue 5; OVNTS_LAB_CONTROLLER=ovnts tries it).
+// `ovnts ovsdb-server` serves OVN_Northbound and OVN_Southbound, `ovnts northd`
+// translates and `ovnts controller` programs the chassis' OVS and answers DHCP.
+// OVNTS_LAB_CONTROLLER=real puts Debian's ovn-controller on the chassis instead.
 // Prints each DHCP and ping step; exits 1 when any fails. Everything runs in
 // namespaces and temp dirs it removes.
 import { runSeedLab, startOvnDatabases, LAB_HOSTS } from '../dist/test/helpers/ovn-lab.js';
@@ -15,7 +15,7 @@ const dir = tmpDir('ovnts-lab-main');
 const dbs = await startOvnDatabases(dir.path, 'ovnts');
 let failed = 0;
 try {
-  const ovntsController = process.env.OVNTS_LAB_CONTROLLER === 'ovnts';
+  const ovntsController = process.env.OVNTS_LAB_CONTROLLER !== 'real';
   console.log(`seed lab: databases on ovnts ovsdb-server, ovnts northd, ${ovntsController ? 'ovnts controller' : "Debian's ovn-controller"} on the chassis`);
   const lab = await runSeedLab({
     dbs,

@@ -3,24 +3,38 @@
  * ovnts writes every datapath, binding and logical flow the real controller runs;
  * vm5, c51 and c52 get their leases and ping the router and each other. Then the
  * NB `up` of every port is true (mirrored from the bindings the controller set).
+ * The last case is ovnts alone: its databases, northd and controller.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import { LAB_HOSTS, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import { startOvntsNorthd } from '../helpers/ovnts-northd.js';
+import { startOvntsController } from '../helpers/ovnts-controller.js';
 import type { ServerKind } from '../helpers/ovsdb-servers.js';
 
 after(cleanupAll);
 
-for (const kind of ['ovnts', 'real'] as ServerKind[]) {
-  test(`seed lab with ovnts northd + real ovn-controller (${kind} databases)`, { timeout: 240_000 }, async () => {
+const CASES: Array<{ kind: ServerKind; controller: 'real' | 'ovnts' }> = [
+  { kind: 'ovnts', controller: 'real' },
+  { kind: 'real', controller: 'real' },
+  // The main job: ovnts alone (databases, northd, controller).
+  { kind: 'ovnts', controller: 'ovnts' },
+];
+
+for (const { kind, controller } of CASES) {
+  test(`seed lab with ovnts northd + ${controller === 'real' ? 'real ovn-controller' : 'ovnts controller'} (${kind} databases)`, { timeout: 240_000 }, async () => {
     const dbDir = tmpDir('ovnts-northd-lab');
     const dbs = await startOvnDatabases(dbDir.path, kind);
     const lines: string[] = [];
     let lab: LabResult | undefined;
     try {
-      const result = await runSeedLab({ dbs, northd: (ctx) => startOvntsNorthd(ctx), controller: 'real', log: (l) => lines.push(l) });
+      const result = await runSeedLab({
+        dbs,
+        northd: (ctx) => startOvntsNorthd(ctx),
+        controller: controller === 'real' ? 'real' : startOvntsController,
+        log: (l) => lines.push(l),
+      });
       lab = result;
       const failures: string[] = [];
       for (const spec of LAB_HOSTS) {
