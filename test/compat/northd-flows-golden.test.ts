@@ -304,6 +304,20 @@ const SCENARIOS: readonly Scenario[] = [
     // Everything else here (the gateway port itself, the IPv6 port, RA config) is built and equal.
     excuses: [],
   },
+  {
+    name: 'left out: a load balancer on a router',
+    nbctl: [
+      ...SEED,
+      ['lb-add', 'rlb', '172.16.255.210:80', '172.16.255.132:8080', 'tcp'],
+      ['lr-lb-add', 'tenant1', 'rlb'],
+      ['set', 'Logical_Switch_Port', 'dmz-vm5', 'addresses="02:ac:10:ff:01:32 172.16.255.132 fd00:5::32"'],
+    ],
+    // The IPv6 address and everything else is built and equal; only the router LB differs.
+    excuses: [
+      { stage: 'lr_in_defrag', flow: /172\.16\.255\.210/, why: 'router load balancers are not built: VIP traffic is not sent to conntrack' },
+      { stage: 'lr_in_dnat', why: 'router load balancers are not built: no ct_lb_mark backend selection nor its established/related handling' },
+    ],
+  },
 ];
 
 async function realFlows(dir: string, dbs: LabDatabases): Promise<Flow[]> {

@@ -24,11 +24,11 @@
  *   ports of a switch it is connected to change.
  *
  * Left out (no flows): plain dnat and distributed dnat_and_snat (external_mac)
- * through gateway ports, NAT gateway_port with several gateway ports, IPv6 NAT, router load balancers, load balancer
- * groups, IPv6 VIPs, multi-hop reroute policies,
- * learnt multicast groups and relay, BFD, gateway chassis, QoS, DNS records,
- * DHCPv6 options, IPv6 RA, port mirroring, virtual/external ports, src-ip routes
- * and route tables other than the main one.
+ * through gateway ports, NAT with several gateway ports, IPv6 NAT, router load
+ * balancers, load balancer groups, IPv6 VIPs, multi-hop reroute policies, learnt
+ * multicast groups and relay, BFD, QoS, DNS records, DHCPv6 options, IPv6 RA,
+ * port mirroring, virtual/external ports, src-ip routes and route tables other
+ * than the main one. test/compat/northd-flows-golden lists what differs for one.
  */
 export {
   buildSwitchFlows,
