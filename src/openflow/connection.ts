@@ -183,6 +183,15 @@ export class OpenFlowConnection extends EventEmitter {
     sock.on('connect', () => {
       this.lastRx = Date.now();
       sock.write(encodeHello(this.xid()));
+      // A peer that never completes the handshake is treated like one that stopped answering.
+      const limit = this.opts.probeIntervalMs > 0 ? 2 * this.opts.probeIntervalMs : this.opts.requestTimeoutMs;
+      const t = setTimeout(() => {
+        if (sock !== this.socket || this.ready) return;
+        this.rateLimitedLog(`${this.opts.target}: no OpenFlow handshake within ${limit} ms; reconnecting`);
+        this.dropConnection('handshake timeout');
+        this.scheduleReconnect();
+      }, limit);
+      t.unref();
     });
     sock.on('data', (d: Buffer) => {
       if (sock !== this.socket) return;
