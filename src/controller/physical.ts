@@ -482,12 +482,15 @@ function lbHairpinFlows(sb: SbView, localDps: ReadonlySet<string>, log: (m: stri
   const groups = new Map<string, string[]>();
   for (const g of sb.table('Logical_DP_Group').values()) groups.set(g.uuid, g.set('datapaths').map(String));
   // ct_mark carries the hairpin bit when every chassis can match ct_label without masks, else ct_label.
-  const chassis = [...sb.table('Chassis').values()];
-  const useMark = chassis.length > 0 && chassis.every((c) => c.map('other_config').get('ct-no-masked-label') === 'true');
-  const natted = useMark ? 'ct_mark=0x2/0x2' : 'ct_label=0x2/0x2';
+  let natted: string | undefined;
   for (const lb of sb.table('Load_Balancer').values()) {
     const dps = [...lb.set('datapaths').map(String), ...lb.set('datapath_group').flatMap((g) => groups.get(String(g)) ?? [])];
     if (!dps.some((d) => localDps.has(d))) continue;
+    if (natted === undefined) {
+      const chassis = [...sb.table('Chassis').values()];
+      const useMark = chassis.length > 0 && chassis.every((c) => c.map('other_config').get('ct-no-masked-label') === 'true');
+      natted = useMark ? 'ct_mark=0x2/0x2' : 'ct_label=0x2/0x2';
+    }
     const proto = lb.optional('protocol') === null ? 'tcp' : String(lb.optional('protocol'));
     const nwProto = proto === 'udp' ? 17 : proto === 'sctp' ? 132 : 6;
     const l4 = proto === 'udp' ? 'UDP' : proto === 'sctp' ? 'SCTP' : 'TCP';

@@ -59,13 +59,15 @@ function lflow(n: number, cols: Record<string, Col>): [string, string, Record<st
 
 function scenario(): { sb: Sb; local: LocalState } {
   const sb = new Sb()
-    .add('Chassis', C_LOCAL, { name: 'ch-local' })
-    .add('Chassis', C_REMOTE, { name: 'ch-remote' })
+    .add('Chassis', C_LOCAL, { name: 'ch-local', other_config: { 'ct-no-masked-label': 'true' } })
+    .add('Chassis', C_REMOTE, { name: 'ch-remote', other_config: {} })
     .add('Datapath_Binding', LS, { tunnel_key: 1, external_ids: { 'logical-switch': u(0x51) } })
     .add('Datapath_Binding', LR, { tunnel_key: 2, external_ids: { 'logical-router': u(0x52) } })
     .add('Datapath_Binding', FAR, { tunnel_key: 3, external_ids: { 'logical-switch': u(0x53) } })
     .add('Logical_DP_Group', u(0xe1), { datapaths: [LS, FAR] })
-    .add('SB_Global', u(0xf1), { options: {} });
+    .add('SB_Global', u(0xf1), { options: {} })
+    .add('Load_Balancer', u(0xab1), { name: 'lb1', protocol: ['udp'], vips: { '10.0.0.100:53': '10.0.0.1:5353' }, datapaths: [LS], datapath_group: [] })
+    .add('Load_Balancer', u(0xab2), { name: 'far', protocol: ['tcp'], vips: { '10.9.0.100:80': '10.9.0.1:80' }, datapaths: [FAR], datapath_group: [] });
   const rows = [
     pb('vm', 0x101, LS, 1, { chassis: [C_LOCAL], port_security: ['0a:00:00:00:00:01 10.0.0.1'] }),
     pb('c10', 0x102, LS, 2, { chassis: [C_LOCAL], parent_port: ['vm'], tag: [10] }),
@@ -149,6 +151,14 @@ test('physical: VIF, nested containers, patch, tunnel, multicast', () => {
   // Port security of the VIF.
   assert.equal(one(flows, 73, 'ip,reg14=0x1,metadata=0x1,dl_src=0a:00:00:00:00:01,nw_src=10.0.0.1'), 'set_field:0/0x1000->reg10');
   assert.equal(one(flows, 75, 'reg15=0x1,metadata=0x1'), 'set_field:0x1000/0x1000->reg10');
+
+  // Load-balancer hairpin for the local switch's LB only; ct_label because not every chassis has ct-no-masked-label.
+  assert.equal(one(flows, 70, 'udp,reg1=0xa000064,reg2=0x35/0xffff'), 'ct(commit,zone=NXM_NX_REG12[0..15],nat(src=10.0.0.100))');
+  assert.equal(
+    one(flows, 68, 'ct_label=0x2/0x2,udp,reg1=0xa000064,reg2=0x35/0xffff,nw_src=10.0.0.1,nw_dst=10.0.0.1,tp_dst=5353'),
+    `set_field:0x80/0x80->reg10,learn(table=69,delete_learned,cookie=0x0,OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=10.0.0.100,nw_proto=17,NXM_OF_UDP_SRC[]=NXM_OF_UDP_DST[],load:0x1->NXM_NX_REG10[7])`,
+  );
+  assert.equal(flows.filter((f) => f.match.includes('reg1=0xa090064')).length, 0);
 
   // Logical flows: the datapath group only where it is local; a remote port's tagged flow nowhere; bad actions logged.
   assert.deepEqual(find(flows, 8, 'ip,metadata=0x1').map((f) => f.actions), ['resubmit(,9)']);
