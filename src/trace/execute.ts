@@ -13,6 +13,7 @@ import {
   evaluate,
   formatIntConstant,
   formatIpv4,
+  formatIpv6,
   parseActions,
   parseIpv4,
   parseMatch,
@@ -355,17 +356,20 @@ export class Tracer {
         return 1n;
       }
       case 'lookup_arp':
-      case 'lookup_arp_ip': {
+      case 'lookup_arp_ip':
+      case 'lookup_nd':
+      case 'lookup_nd_ip': {
         const port = this.argValue(args[0], packet);
         const ip = this.argValue(args[1], packet);
-        const mac = name === 'lookup_arp' ? this.argValue(args[2], packet) : undefined;
-        const bound = typeof ip === 'bigint' ? this.index.macBinding(String(port), formatIpv4(ip)) : undefined;
+        const mac = name === 'lookup_arp' || name === 'lookup_nd' ? this.argValue(args[2], packet) : undefined;
+        const ipText = typeof ip !== 'bigint' ? undefined : name.startsWith('lookup_nd') ? formatIpv6(ip) : formatIpv4(ip);
+        const bound = ipText === undefined ? undefined : this.index.macBinding(String(port), ipText);
         if (bound === undefined) {
           addNode(nodes, 'action', '/* lookup failed - No MAC binding. */', false, false);
           return 0n;
         }
         if (mac !== undefined && parseMac(bound) !== mac) {
-          addNode(nodes, 'action', `/* lookup failed - MAC binding for ${formatIpv4(ip as bigint)} is ${bound}. */`, false, false);
+          addNode(nodes, 'action', `/* lookup failed - MAC binding for ${ipText ?? ''} is ${bound}. */`, false, false);
           return 0n;
         }
         // ovn-trace 23.03 shows the packet's eth.dst here, not the binding's MAC.

@@ -156,7 +156,14 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
     else if (proto === 17n) parts.push(`tp_src=${int(p, 'udp.src')}`, `tp_dst=${int(p, 'udp.dst')}`);
     else if (proto === 132n) parts.push(`tp_src=${int(p, 'sctp.src')}`, `tp_dst=${int(p, 'sctp.dst')}`);
     else if (proto === 1n && ethType === 0x800n) parts.push(`icmp_type=${int(p, 'icmp4.type')}`, `icmp_code=${int(p, 'icmp4.code')}`);
-    else if (proto === 58n && ethType === 0x86ddn) parts.push(`icmp_type=${int(p, 'icmp6.type')}`, `icmp_code=${int(p, 'icmp6.code')}`);
+    else if (proto === 58n && ethType === 0x86ddn) {
+      const type = int(p, 'icmp6.type');
+      parts.push(`icmp_type=${type}`, `icmp_code=${int(p, 'icmp6.code')}`);
+      // Neighbour solicitations and advertisements also show their ND fields.
+      if ((type === 135n || type === 136n) && int(p, 'icmp6.code') === 0n) {
+        parts.push(`nd_target=${formatIpv6(int(p, 'nd.target'))}`, `nd_sll=${formatMac(int(p, 'nd.sll'))}`, `nd_tll=${formatMac(int(p, 'nd.tll'))}`);
+      }
+    }
   };
   if (ethType === 0x800n) {
     parts.push(`nw_src=${formatIpv4(int(p, 'ip4.src'))}`, `nw_dst=${formatIpv4(int(p, 'ip4.dst'))}`);

@@ -107,7 +107,8 @@ export function checkOutPortSec(entries: readonly string[], p: TracePacket): 0n 
   }
   if (ethType === 0x86ddn) {
     const d = int(p, 'ip6.dst');
-    if (d >> 120n === 0xffn || d === linkLocal(e.mac)) return 0n;
+    // Multicast always; the port's link-local address only when it has IPv6 addresses at all.
+    if (d >> 120n === 0xffn || (e.ip6.length > 0 && d === linkLocal(e.mac))) return 0n;
     return e.ip6.some((a) => inNet(d, a, 128)) ? 0n : 1n;
   }
   return 0n;

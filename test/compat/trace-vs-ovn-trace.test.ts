@@ -70,6 +70,7 @@ const CASES: readonly (readonly [string, readonly string[], string, string])[] =
   ['c51 to the LB VIP, new: ct_lb_mark to the backend', ['--ct=new', '--ct=new', '--ct=new'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${VIP} && tcp.dst == 80 && ip.ttl == 64`],
   ['c51 to the LB VIP, new then est', ['--ct=new', '--ct=new', '--ct=est,rpl'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${VIP} && tcp.dst == 80 && ip.ttl == 64`],
   ['impossible --ct states: warnings, then the trace', ['--ct=new,est', '--ct=new,rpl', '--ct=inv,est'], 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && tcp.dst == 80 && ip.ttl == 64`],
+  ['IPv6 UDP c51 to c52', [], 'dmz', `${eth(C51, C52.mac)} && ip6.src == fe80::ac:10ff:feff:133 && ip6.dst == fe80::ac:10ff:feff:134 && udp.dst == 53 && ip.ttl == 64`],
   ['no datapath argument', [], '', `${eth(C52, C51.mac)} && ip4.src == ${C52.ip} && ip4.dst == ${C51.ip} && udp.src == 53 && udp.dst == 53 && ip.ttl == 64`],
   ['syntax error in the microflow', [], 'dmz', `inport == "${C51.lsp}" && tcp.dst ==`],
   ['unknown field', [], 'dmz', `inport == "${C51.lsp}" && foo == 1`],

@@ -68,6 +68,10 @@ test('flow line as ovn-trace prints it (recorded)', () => {
     line('inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==02:ac:10:ff:01:34 && ip4.src==172.16.255.133 && ip4.dst==172.16.255.134 && tcp.dst==22 && ip.ttl==64'),
     'tcp,reg14=0x3,vlan_tci=0x0000,dl_src=02:ac:10:ff:01:33,dl_dst=02:ac:10:ff:01:34,nw_src=172.16.255.133,nw_dst=172.16.255.134,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=0,tp_dst=22,tcp_flags=0',
   );
+  assert.equal(
+    line('inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==33:33:ff:00:00:01 && ip6.src==fe80::ac:10ff:feff:133 && ip6.dst==ff02::1:ff00:1 && icmp6.type==135 && icmp6.code==0 && ip.ttl==255 && nd.target==fe80::1 && nd.sll==02:ac:10:ff:01:33'),
+    'icmp6,reg14=0x3,vlan_tci=0x0000,dl_src=02:ac:10:ff:01:33,dl_dst=33:33:ff:00:00:01,ipv6_src=fe80::ac:10ff:feff:133,ipv6_dst=ff02::1:ff00:1,ipv6_label=0x00000,nw_tos=0,nw_ecn=0,nw_ttl=255,nw_frag=no,icmp_type=135,icmp_code=0,nd_target=fe80::1,nd_sll=02:ac:10:ff:01:33,nd_tll=00:00:00:00:00:00',
+  );
   assert.equal(line('inport=="dmz-c51" && eth.type==0x1234'), 'reg14=0x3,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x1234');
   assert.equal(
     line('inport=="dmz-c51" && reg0[3]==1 && ip4 && ip.ttl == 3'),
