@@ -1,5 +1,5 @@
 /**
- * The controller's flow pipeline over the ovs-ofctl link: on start, the
+ * The controller's flow pipeline: on start, the
  * Geneve option OVN uses (class 0x0102, type 0x80, 4 bytes) is mapped to
  * `tun_metadata0` (ovn-architecture(7), "Tunnel Encapsulations"); each pass
  * computes the desired table from the SB and the chassis facts and ofctrl
@@ -13,6 +13,7 @@ import type { OvsdbClient } from '../ovsdb/client.js';
 import type { ChassisFacts, FlowPipeline } from './controller.js';
 import { Ofctrl } from './ofctrl.js';
 import { OfctlLink, type TextFlow } from './ofctl-link.js';
+import { OpenFlowLink } from './openflow-link.js';
 import { PinctrlLink } from './pinctrl-link.js';
 import { writeMacBinding } from './packet-in.js';
 
@@ -29,6 +30,13 @@ export interface OfctlPipelineOptions {
   readonly restartCheckMs?: number;
   /** Answer packet-ins (DHCP, ARP, ICMP, put_arp) on a pinctrl connection. Default true. */
   readonly pinctrl?: boolean;
+  /**
+   * How flows reach the bridge: `ovs-ofctl` (default), one ovs-ofctl run per
+   * bundle, or `openflow`, the controller's own OpenFlow connection (needs
+   * every translated flow to parse in src/openflow/flow-text.ts; not yet the
+   * case for the whole OVN pipeline).
+   */
+  readonly link?: 'openflow' | 'ovs-ofctl';
 }
 
 /** The Geneve option that carries OVN's logical ingress and egress ports. */
@@ -66,6 +74,7 @@ export class OfctlPipeline implements FlowPipeline {
   /** Identity of the management socket file: a new one means a new ovs-vswitchd (whose tables start empty). */
   private socketId: string | undefined;
   private pinctrl: PinctrlLink | undefined;
+  private nativeLink: OpenFlowLink | undefined;
   private sb: OvsdbClient | undefined;
 
   constructor(private readonly opts: OfctlPipelineOptions) {
@@ -75,7 +84,23 @@ export class OfctlPipeline implements FlowPipeline {
 
   async start(bridge: string): Promise<void> {
     this.bridge = bridge;
-    this.ofctrl = new Ofctrl(new OfctlLink({ target: bridge, env: this.env }), { log: this.log });
+    const rundir = this.env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
+    if ((this.opts.link ?? 'ovs-ofctl') === 'openflow') {
+      const link = new OpenFlowLink({
+        target: `unix:${join(rundir, `${bridge}.mgmt`)}`,
+        log: this.log,
+        onConnected: () => {
+          this.ofctrl?.connectionReset();
+          this.tlvReady = false;
+          for (const w of this.wakers) w();
+        },
+      });
+      this.nativeLink = link;
+      link.start();
+      this.ofctrl = new Ofctrl(link, { log: this.log });
+    } else {
+      this.ofctrl = new Ofctrl(new OfctlLink({ target: bridge, env: this.env }), { log: this.log });
+    }
     this.socketId = this.mgmtSocketId();
     if (this.opts.pinctrl !== false) {
       this.pinctrl = new PinctrlLink({
@@ -129,6 +154,7 @@ export class OfctlPipeline implements FlowPipeline {
     const o = this.ofctrl;
     if (o === undefined) return false;
     this.sb = sb;
+    if (this.nativeLink !== undefined && !this.nativeLink.connected) return false;
     if (!this.tlvReady) {
       await ensureGeneveTlv(this.bridge, this.env);
       this.tlvReady = true;
@@ -148,6 +174,8 @@ export class OfctlPipeline implements FlowPipeline {
     this.timer = undefined;
     this.pinctrl?.stop();
     this.pinctrl = undefined;
+    await this.nativeLink?.stop();
+    this.nativeLink = undefined;
     this.ofctrl = undefined;
   }
 }

@@ -1,0 +1,86 @@
+/**
+ * A {@link SwitchLink} over the controller's own OpenFlow 1.5 connection to
+ * the bridge's management socket (src/openflow/connection.ts): flow stats to
+ * read the table, one atomic bundle (OFPBF_ATOMIC | OFPBF_ORDERED) per
+ * difference, barriers. Flows stay in ovs-ofctl syntax at the ofctrl
+ * boundary (what the translation produces); they are parsed into the flow
+ * model once per distinct text and compared in the model's canonical
+ * printing, so the desired and the dumped table compare field for field.
+ */
+import { OpenFlowConnection } from '../openflow/connection.js';
+import { formatActions, formatMatch, parseFlow } from '../openflow/flow-text.js';
+import type { Flow, FlowMod } from '../openflow/flow.js';
+import type { FlowDiff, SwitchLink } from './ofctrl.js';
+import type { TextFlow } from './ofctl-link.js';
+
+export interface OpenFlowLinkOptions {
+  /** `unix:<rundir>/<bridge>.mgmt`. */
+  readonly target: string;
+  /** Called after every (re)connection: ofctrl must re-read the table. */
+  readonly onConnected?: () => void;
+  /** Named logger. Default: silent. */
+  readonly log?: (msg: string) => void;
+}
+
+function textOf(f: TextFlow): string {
+  return `cookie=0x${(f.cookie ?? 0n).toString(16)},table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`} actions=${f.actions}`;
+}
+
+export class OpenFlowLink implements SwitchLink<TextFlow> {
+  private readonly conn: OpenFlowConnection;
+  /** Parsed flows by their text; cleared when it grows past what one table needs. */
+  private cache = new Map<string, { flow: Flow; identity: string; content: string }>();
+
+  constructor(private readonly opts: OpenFlowLinkOptions) {
+    this.conn = new OpenFlowConnection({ target: opts.target, packetIn2: false, ...(opts.log === undefined ? {} : { log: opts.log }) });
+    this.conn.on('connected', () => opts.onConnected?.());
+  }
+
+  start(): void {
+    // Resolves on the first connection; until then `connected` is false and installs wait.
+    this.conn.start().catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    await this.conn.stop();
+  }
+
+  get connected(): boolean {
+    return this.conn.connected;
+  }
+
+  private parsed(f: TextFlow): { flow: Flow; identity: string; content: string } {
+    const text = textOf(f);
+    let p = this.cache.get(text);
+    if (p === undefined) {
+      const flow = parseFlow(text);
+      p = {
+        flow,
+        identity: `table=${flow.table},priority=${flow.priority},${formatMatch(flow.match)}`,
+        content: `cookie=0x${flow.cookie.toString(16)},actions=${formatActions(flow.actions)}`,
+      };
+      if (this.cache.size > 200_000) this.cache = new Map();
+      this.cache.set(text, p);
+    }
+    return p;
+  }
+
+  identity = (f: TextFlow): string => this.parsed(f).identity;
+  content = (f: TextFlow): string => this.parsed(f).content;
+
+  async dumpFlows(): Promise<TextFlow[]> {
+    const stats = await this.conn.dumpFlows();
+    return stats.map((s) => ({ table: s.table, priority: s.priority, match: formatMatch(s.match), actions: formatActions(s.actions), cookie: s.cookie }));
+  }
+
+  async commitBundle(diff: FlowDiff<TextFlow>): Promise<void> {
+    const mods: FlowMod[] = [];
+    for (const f of diff.remove) mods.push({ command: 'DELETE_STRICT', flow: this.parsed(f).flow });
+    for (const f of [...diff.add, ...diff.modify]) mods.push({ command: 'ADD', flow: this.parsed(f).flow });
+    await this.conn.transactFlows(mods);
+  }
+
+  async barrier(): Promise<void> {
+    await this.conn.barrier();
+  }
+}
