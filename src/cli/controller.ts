@@ -105,7 +105,7 @@ function logger(file: string | undefined): Logger {
  * translation as its flow computation, once this build has that translation
  * (src/controller/physical.ts, loaded lazily so the OVSDB side runs without it).
  */
-async function loadPipeline(log: (m: string) => void): Promise<FlowPipeline | undefined> {
+export async function loadPipeline(log: (m: string) => void): Promise<FlowPipeline | undefined> {
   try {
     // A variable specifier: the translation module is optional in a build.
     const specifier = '../controller/physical.js';

@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   nbctl: async () => (await import('./nbctl.js')).nbctl,
   sbctl: async () => (await import('./sbctl.js')).sbctl,
   northd: async () => (await import('./northd.js')).northd,
+  up: async () => (await import('./up.js')).up,
   controller: async () => (await import('./controller.js')).controller,
   trace: async () => (await import('./trace.js')).traceCommand,
 };
