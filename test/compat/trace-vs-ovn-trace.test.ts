@@ -187,6 +187,15 @@ test('hand-made SB: implicit drops, next(N), unnamed stages — equal in every f
   }
 });
 
+test('the database defaults to $OVN_SB_DB', async () => {
+  const args = ['--minimal', 'dmz', `${eth(C51, C52.mac)} && ip4.src == ${C51.ip} && ip4.dst == ${C52.ip} && ip.ttl == 64`];
+  const ours = await run(OVNTS, ['trace', ...args], { env: { OVN_SB_DB: dbs.sbRemote } });
+  const real = await run('ovn-trace', args, { env: { OVN_SB_DB: dbs.sbRemote } });
+  assert.equal(ours.code, 0, ours.stderr);
+  assert.equal(ours.stdout, real.stdout);
+  assert.match(ours.stdout, /output\("dmz-c52"\);/);
+});
+
 test('unknown inport: the same warnings (ovn-trace then aborts; ovnts exits 1)', async () => {
   const args = [`--db=${dbs.sbRemote}`, 'dmz', 'inport == "nope" && ip4'];
   const real = await run('ovn-trace', args);
@@ -205,6 +214,12 @@ test('usage errors as ovn-trace words them', async () => {
   const realBad = await run('ovn-trace', [`--db=${dbs.sbRemote}`, '--ct=bogus', 'dmz', 'inport == "dmz-c51"']);
   assert.equal(bad.code, realBad.code);
   assert.equal(bad.stderr.replace(/^ovnts trace: /, ''), realBad.stderr.replace(/^ovn-trace: /, ''));
+  for (const args of [['--bogus', 'dmz', 'x'], ['--db']]) {
+    const o = await run(OVNTS, ['trace', ...args]);
+    const r = await run('ovn-trace', args);
+    assert.equal(o.code, r.code, args.join(' '));
+    assert.equal(o.stderr.replace(/^ovnts trace: /, ''), r.stderr.replace(/^ovn-trace: /, ''), args.join(' '));
+  }
   const nodb = await run(OVNTS, ['trace', '--db=unix:/nonexistent/sb.sock', 'dmz', 'inport == "dmz-c51"']);
   const realNodb = await run('ovn-trace', ['--db=unix:/nonexistent/sb.sock', 'dmz', 'inport == "dmz-c51"']);
   assert.equal(nodb.code, realNodb.code);
