@@ -28,7 +28,7 @@ import type { ChassisFacts } from './controller.js';
 import type { TextFlow } from './ofctl-link.js';
 import { MLF, OFTABLE } from './lflow/actions.js';
 import { hex } from './lflow/fields.js';
-import { buildLflowEnv, translateLogicalFlows, type SbView } from './lflow/translate.js';
+import { LflowCache, buildLflowEnv, translateLogicalFlows, type SbView } from './lflow/translate.js';
 
 /** A local port with an OpenFlow port on the integration bridge. */
 export interface LocalPort {
@@ -63,6 +63,8 @@ export interface LocalState {
 
 export interface ComputeOptions {
   readonly log?: (m: string) => void;
+  /** Translations kept from earlier passes (see {@link createFlowComputer}). */
+  readonly cache?: LflowCache;
 }
 
 interface Pb {
@@ -425,8 +427,8 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     const ch = pb.row.optional('chassis');
     if (ch !== null && String(ch) === local.chassisUuid) resident.add(pb.name);
   }
-  const env = buildLflowEnv(sb, local.localDatapaths, resident);
-  out.push(...translateLogicalFlows(sb, env, log));
+  const env = buildLflowEnv(sb, local.localDatapaths, resident, opts.cache?.conjIds);
+  out.push(...translateLogicalFlows(sb, env, log, opts.cache));
   return out;
 }
 
@@ -555,4 +557,20 @@ export function localStateFromFacts(facts: ChassisFacts): LocalState {
 /** The flow pipeline's `ComputeFlows` (src/controller/pipeline.ts): the desired table in ovs-ofctl syntax. */
 export function computeTextFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m: string) => void): TextFlow[] {
   return computeDesiredFlows(sb, localStateFromFacts(facts), log === undefined ? {} : { log });
+}
+
+/**
+ * A flow computation that keeps logical-flow translations between passes
+ * (the daemon's `ComputeFlows` with a cache): same result as
+ * {@link computeTextFlows}, without re-translating unchanged logical flows.
+ */
+export function createFlowComputer(opts: { readonly log?: (m: string) => void } = {}): {
+  compute(sb: SbView, facts: ChassisFacts): TextFlow[];
+  readonly cache: LflowCache;
+} {
+  const cache = new LflowCache();
+  return {
+    cache,
+    compute: (sb, facts) => computeDesiredFlows(sb, localStateFromFacts(facts), { cache, ...(opts.log !== undefined ? { log: opts.log } : {}) }),
+  };
 }

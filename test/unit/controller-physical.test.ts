@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Row } from '../../src/ovsdb/client/replica.js';
 import type { Atom, Datum } from '../../src/ovsdb/datum.js';
 import { computeDesiredFlows, type LocalState } from '../../src/controller/physical.js';
+import { LflowCache } from '../../src/controller/lflow/translate.js';
 import type { SbView } from '../../src/controller/lflow/translate.js';
 import type { TextFlow } from '../../src/controller/ofctl-link.js';
 import { runOk, tmpDir } from '../helpers/proc.js';
@@ -194,4 +195,25 @@ test('physical: every flow is valid ovs-ofctl syntax (real ovs-ofctl parse-flows
   } finally {
     dir.cleanup();
   }
+});
+
+test('cache: unchanged logical flows are not translated again, and the result equals a full recompute', () => {
+  const { sb, local } = scenario();
+  const cache = new LflowCache();
+  const key = (fs: readonly TextFlow[]): string[] => fs.map((f) => `${f.table}/${f.priority}/${f.match} ${f.actions}`).sort();
+  const full = key(computeDesiredFlows(sb, local));
+  assert.deepEqual(key(computeDesiredFlows(sb, local, { cache })), full);
+  assert.equal(cache.stats.reused, 0);
+  assert.deepEqual(key(computeDesiredFlows(sb, local, { cache })), full);
+  assert.deepEqual(cache.stats, { translated: 0, reused: 4 });
+  // One logical flow changes its actions: only it is translated again.
+  sb.add('Logical_Flow', u(0x301), { logical_datapath: [], logical_dp_group: [u(0xe1)], pipeline: 'ingress', table_id: 0, priority: 100, tags: {}, match: 'ip4', actions: 'next(3);' });
+  const changed = key(computeDesiredFlows(sb, local, { cache }));
+  assert.deepEqual(cache.stats, { translated: 1, reused: 3 });
+  assert.deepEqual(changed, key(computeDesiredFlows(sb, local)));
+  assert.ok(changed.some((f) => f.includes('resubmit(,11)')));
+  // The local facts change (the router is no longer local): everything is translated again, still equal.
+  const fewer = { ...local, localDatapaths: new Set([LS]) };
+  assert.deepEqual(key(computeDesiredFlows(sb, fewer, { cache })), key(computeDesiredFlows(sb, fewer)));
+  assert.equal(cache.stats.reused, 0);
 });

@@ -62,7 +62,7 @@ export class ConjIdAllocator {
 const str = (r: Row, c: string): string => String(r.scalar(c));
 
 /** Builds the environment from the SB replica; `local` are the datapaths and `resident` the ports of this chassis. */
-export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, resident: ReadonlySet<string>): LflowEnv {
+export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, resident: ReadonlySet<string>, conjIds: ConjIdAllocator = new ConjIdAllocator()): LflowEnv {
   const datapaths = new Map<string, DatapathInfo>();
   for (const dp of sb.table('Datapath_Binding').values()) {
     const ext = dp.map('external_ids');
@@ -98,7 +98,7 @@ export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, r
   for (const pg of sb.table('Port_Group').values()) portGroups.set(str(pg, 'name'), pg.set('ports').map(String));
   const dpGroups = new Map<string, readonly string[]>();
   for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
-  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds: new ConjIdAllocator() };
+  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds };
 }
 
 /** The local datapaths a logical flow applies to. */
@@ -187,12 +187,70 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
 }
 
 /** All logical flows of the SB for this chassis. */
-export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
+export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void, cache?: LflowCache): TextFlow[] {
   const out: TextFlow[] = [];
   // Logical flows are visited in UUID order so that conjunction ids do not depend on replica order.
   const rows = [...sb.table('Logical_Flow').values()].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
-  for (const lf of rows) out.push(...translateLogicalFlow(lf, env, log));
+  for (const lf of rows) out.push(...(cache === undefined ? translateLogicalFlow(lf, env, log) : cache.translate(lf, env, log)));
+  cache?.retain(rows);
   return mergeConjunctionFlows(out);
+}
+
+/** What a logical flow's translation depends on besides its own row. */
+export function envFingerprint(env: LflowEnv): string {
+  const m = <K, V>(x: ReadonlyMap<K, V>, f: (v: V) => string = String): string => [...x].map(([k, v]) => `${String(k)}=${f(v)}`).sort().join(';');
+  return [
+    m(env.datapaths, (d) => `${d.key}/${d.isSwitch}`),
+    [...env.localDatapaths].sort().join(','),
+    m(env.portKeys, (k) => m(k)),
+    [...env.residentPorts].sort().join(','),
+    m(env.addressSets, (a) => a.join(',')),
+    m(env.portGroups, (a) => a.join(',')),
+    m(env.dpGroups, (a) => a.join(',')),
+    m(env.portTypes),
+  ].join('|');
+}
+
+/**
+ * Translations of logical flows kept between passes: a row whose match,
+ * actions, datapaths and tags are unchanged, under an unchanged environment
+ * fingerprint, is not translated again (a full recompute gives the same
+ * result). Conjunction ids come from one allocator for the cache's life.
+ */
+export class LflowCache {
+  readonly conjIds = new ConjIdAllocator();
+  private readonly entries = new Map<string, { key: string; flows: TextFlow[] }>();
+  private fingerprint = '';
+  private envRef: LflowEnv | undefined;
+  /** Translations done / reused in the last pass (for tests and stats). */
+  readonly stats = { translated: 0, reused: 0 };
+
+  translate(lf: Row, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
+    if (this.envRef !== env) {
+      this.envRef = env;
+      const fp = envFingerprint(env);
+      if (fp !== this.fingerprint) this.entries.clear();
+      this.fingerprint = fp;
+      this.stats.translated = 0;
+      this.stats.reused = 0;
+    }
+    const key = JSON.stringify([lf.get('match'), lf.get('actions'), lf.get('pipeline'), lf.get('table_id'), lf.get('priority'), lf.get('logical_datapath'), lf.get('logical_dp_group'), lf.get('tags')]);
+    const hit = this.entries.get(lf.uuid);
+    if (hit !== undefined && hit.key === key) {
+      this.stats.reused++;
+      return hit.flows;
+    }
+    const flows = translateLogicalFlow(lf, env, log);
+    this.entries.set(lf.uuid, { key, flows });
+    this.stats.translated++;
+    return flows;
+  }
+
+  /** Forgets rows that are gone. */
+  retain(rows: readonly Row[]): void {
+    const live = new Set(rows.map((r) => r.uuid));
+    for (const u of [...this.entries.keys()]) if (!live.has(u)) this.entries.delete(u);
+  }
 }
 
 /**
