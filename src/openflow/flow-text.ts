@@ -9,6 +9,9 @@ import {
   type Action,
   type FieldRef,
   type Flow,
+  type LearnAction,
+  type LearnSpec,
+  LEARN_FLAGS,
   type Match,
   type MatchField,
   type NatSpec,
@@ -426,7 +429,77 @@ export function formatAction(a: Action): string {
       return `clone(${formatActions(a.actions)})`;
     case 'exit':
       return 'exit';
+    case 'learn':
+      return formatLearn(a);
   }
+}
+
+function formatLearnSpec(sp: LearnSpec): string {
+  const src = 'field' in sp.src ? formatFieldRef(sp.src) : undefined;
+  if (sp.kind === 'output') return `output:${src ?? hex(('value' in sp.src ? sp.src.value : 0n))}`;
+  const dst = sp.dst;
+  if (dst === undefined) throw new FlowModelError(`learn: ${sp.kind} without a destination`);
+  const immediate = 'value' in sp.src ? sp.src.value : undefined;
+  if (sp.kind === 'load') return `load:${src ?? hex(immediate ?? 0n)}->${formatFieldRef(dst)}`;
+  if (src !== undefined) return 'field' in sp.src && sp.src.field === dst.field && sp.src.ofs === dst.ofs ? src : `${formatFieldRef(dst)}=${src}`;
+  const whole = dst.ofs === 0 && dst.nBits === fieldBits(dst.field) && fieldInfo(dst.field) !== undefined;
+  return whole ? `${dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}` : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
+}
+
+function formatLearn(a: LearnAction): string {
+  const parts = [`table=${a.table}`];
+  if (a.priority !== undefined) parts.push(`priority=${a.priority}`);
+  if (a.idleTimeout !== undefined) parts.push(`idle_timeout=${a.idleTimeout}`);
+  if (a.hardTimeout !== undefined) parts.push(`hard_timeout=${a.hardTimeout}`);
+  if (a.finIdleTimeout !== undefined) parts.push(`fin_idle_timeout=${a.finIdleTimeout}`);
+  if (a.finHardTimeout !== undefined) parts.push(`fin_hard_timeout=${a.finHardTimeout}`);
+  if (((a.flags ?? 0) & LEARN_FLAGS.SEND_FLOW_REM) !== 0) parts.push('send_flow_rem');
+  if (((a.flags ?? 0) & LEARN_FLAGS.DELETE_LEARNED) !== 0) parts.push('delete_learned');
+  if (a.cookie !== undefined) parts.push(`cookie=${hex(a.cookie)}`);
+  for (const sp of a.specs) parts.push(formatLearnSpec(sp));
+  return `learn(${parts.join(',')})`;
+}
+
+function parseLearn(body: string): LearnAction {
+  const a: { type: 'learn'; table: number; priority?: number; idleTimeout?: number; hardTimeout?: number; finIdleTimeout?: number; finHardTimeout?: number; cookie?: bigint; flags?: number; specs: LearnSpec[] } = { type: 'learn', table: 1, specs: [] };
+  let flags = 0;
+  const num: Record<string, 'priority' | 'idleTimeout' | 'hardTimeout' | 'finIdleTimeout' | 'finHardTimeout'> = {
+    priority: 'priority', idle_timeout: 'idleTimeout', hard_timeout: 'hardTimeout', fin_idle_timeout: 'finIdleTimeout', fin_hard_timeout: 'finHardTimeout',
+  };
+  for (const arg of splitTop(body)) {
+    const kv = /^([a-z_]+)=(.*)$/.exec(arg);
+    const key = kv?.[1] ?? '';
+    if (arg === 'send_flow_rem') flags |= LEARN_FLAGS.SEND_FLOW_REM;
+    else if (arg === 'delete_learned') flags |= LEARN_FLAGS.DELETE_LEARNED;
+    else if (key === 'table') a.table = Number(kv?.[2]);
+    else if (key === 'cookie') a.cookie = parseInt(kv?.[2] ?? '');
+    else if (num[key] !== undefined) a[num[key]] = Number(kv?.[2]);
+    else if (arg.startsWith('load:')) {
+      const m = /^load:(.+)->(.+)$/.exec(arg);
+      if (m === null) throw new FlowModelError(`learn: ${arg}: bad load`);
+      const dst = parseFieldRef(m[2] ?? '');
+      const srcText = m[1] ?? '';
+      a.specs.push({ kind: 'load', src: srcText.includes('[') ? parseFieldRef(srcText) : { value: parseInt(srcText), nBits: dst.nBits }, dst });
+    } else if (arg.startsWith('output:')) a.specs.push({ kind: 'output', src: parseFieldRef(arg.slice(7)) });
+    else if (/^[A-Za-z0-9_]+\[[^\]]*\]$/.test(arg)) {
+      const r = parseFieldRef(arg);
+      a.specs.push({ kind: 'match', src: r, dst: r });
+    } else {
+      const m = /^([A-Za-z0-9_]+(?:\[[^\]]*\])?)=(.+)$/.exec(arg);
+      if (m === null) throw new FlowModelError(`learn: ${arg}: unknown argument`);
+      const lhs = m[1] ?? '';
+      const rhs = m[2] ?? '';
+      const dst = lhs.includes('[') ? parseFieldRef(lhs) : fieldRefWhole(aliasOf(lhs));
+      if (rhs.includes('[')) a.specs.push({ kind: 'match', src: parseFieldRef(rhs), dst });
+      else a.specs.push({ kind: 'match', src: { value: parseValueFor(dst.field, rhs), nBits: dst.nBits }, dst });
+    }
+  }
+  if (flags !== 0) a.flags = flags;
+  return a;
+}
+
+function fieldRefWhole(field: string): FieldRef {
+  return { field, ofs: 0, nBits: fieldBits(field) };
 }
 
 /** An action list in ovs-ofctl syntax; the empty list is `drop`. */
@@ -572,6 +645,8 @@ export function parseAction(s: string): Action {
         return { type: 'dec_ttl', ids: args.map(Number) };
       case 'clone':
         return { type: 'clone', actions: parseActions(body) };
+      case 'learn':
+        return parseLearn(body);
       default:
         break;
     }

@@ -379,7 +379,41 @@ export type Action =
   | { readonly type: 'pop'; readonly dst: FieldRef }
   | { readonly type: 'check_pkt_larger'; readonly pktLen: number; readonly dst: FieldRef }
   | { readonly type: 'clone'; readonly actions: readonly Action[] }
-  | { readonly type: 'exit' };
+  | { readonly type: 'exit' }
+  | LearnAction;
+
+/**
+ * One part of a `learn` action's new flow (ovs-actions(7) "The learn
+ * action"): a match on `dst` (`FIELD[]`, `DST[]=SRC[]`, `field=value`), a
+ * load into `dst` (`load:SRC[]->DST[]`, `load:value->DST[]`), or an output to
+ * the port in `src` (`output:SRC[]`). `src` is a bit range of the packet
+ * being processed or an immediate value of `dst`'s width.
+ */
+export interface LearnSpec {
+  readonly kind: 'match' | 'load' | 'output';
+  readonly src: FieldRef | { readonly value: bigint; readonly nBits: number };
+  /** Absent for output. */
+  readonly dst?: FieldRef;
+}
+
+/** NX_LEARN_F_* flags. */
+export const LEARN_FLAGS = { SEND_FLOW_REM: 1, DELETE_LEARNED: 2 } as const;
+
+/** `learn(...)`: adds or modifies a flow built from the current packet. */
+export interface LearnAction {
+  readonly type: 'learn';
+  readonly table: number;
+  /** Default 0x8000 (OFP_DEFAULT_PRIORITY). */
+  readonly priority?: number;
+  readonly idleTimeout?: number;
+  readonly hardTimeout?: number;
+  readonly finIdleTimeout?: number;
+  readonly finHardTimeout?: number;
+  readonly cookie?: bigint;
+  /** LEARN_FLAGS bits. */
+  readonly flags?: number;
+  readonly specs: readonly LearnSpec[];
+}
 
 export type ActionType = Action['type'];
 

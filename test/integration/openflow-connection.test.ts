@@ -2,7 +2,8 @@
  * The native OpenFlow 1.5 connection against a real ovs-vswitchd (userspace
  * datapath, br-int with fail-mode secure), on the bridge's management
  * socket: OVN-like flows installed in one bundle read back equal through our
- * flow-stats decoder and through the real `ovs-ofctl dump-flows`; a bundle
+ * flow-stats decoder and through the real `ovs-ofctl dump-flows` (learn
+ * included); a bundle
  * with one bad flow is refused whole; a paused controller action resumes
  * with NXT_RESUME and the pipeline continues; the connection survives an
  * ovs-vswitchd restart.
@@ -19,7 +20,7 @@ import { normalizeActions } from '../../src/openflow/codec/actions.js';
 import type { OfpMessage, PacketIn2 } from '../../src/openflow/codec/messages.js';
 
 type PortStatus = Extract<OfpMessage, { kind: 'port_status' }>;
-import { parseFlow } from '../../src/openflow/flow-text.js';
+import { parseActions, parseFlow } from '../../src/openflow/flow-text.js';
 
 after(cleanupAll);
 
@@ -81,6 +82,7 @@ const FLOWS: Flow[] = [
     { type: 'note', data: new Uint8Array([1, 2, 3, 4, 5, 6]) },
     { type: 'dec_ttl' },
   ]),
+  flow(15, 100, [mf('dl_type', ip), mf('nw_proto', 6n)], parseActions('set_field:0x80/0x80->reg10,learn(table=69,delete_learned,cookie=0x1234,OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=10.0.0.1,nw_proto=6,NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG10[7])')),
 ];
 
 const add = (f: Flow): FlowMod => ({ command: 'ADD', flow: f });

@@ -32,7 +32,7 @@ import {
   OFPBF,
 } from '../../src/openflow/codec/messages.js';
 import { type Action, type Flow, fieldRef, flow, mf, normalizeMatch, OFPP } from '../../src/openflow/flow.js';
-import { formatFlow, parseFlow } from '../../src/openflow/flow-text.js';
+import { formatFlow, parseActions, parseFlow } from '../../src/openflow/flow-text.js';
 
 const ofpPrint = (b: Uint8Array): Promise<string> => runOk('ovs-ofctl', ['ofp-print', toHex(b)]);
 
@@ -93,6 +93,9 @@ const CASES: [string, Flow][] = [
     { type: 'exit' },
   ])],
   ['drop', flow(1, 10, [ip], [])],
+  // The load-balancer hairpin learn OVN's physical pipeline writes.
+  ['learn', flow(68, 100, [ip, mf('nw_proto', 6n)], parseActions('set_field:0x80/0x80->reg10,learn(table=69,delete_learned,cookie=0x1234,OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=10.0.0.1,nw_proto=6,NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG10[7])'))],
+  ['learn all parts', flow(68, 100, [ip], parseActions('learn(table=3,priority=7,idle_timeout=10,hard_timeout=20,fin_idle_timeout=1,fin_hard_timeout=2,send_flow_rem,NXM_NX_REG0[0..7]=NXM_NX_REG1[8..15],load:NXM_NX_REG2[]->NXM_NX_REG3[],output:NXM_NX_REG4[0..15])'))],
   ['matches', flow(7, 65535, [
     mf('in_port', 5n), mf('metadata', 0x1n), mf('reg0', 1n, 0xffn), mf('reg15', 0xffffffffn), ...[mf('dl_type', 0x0800n), mf('nw_proto', 6n)],
     mf('dl_src', 0x020000000001n), mf('dl_dst', 0x010000000000n, 0x010000000000n), mf('nw_src', 0x0a000000n, 0xff000000n), mf('nw_dst', 0xc0000201n),

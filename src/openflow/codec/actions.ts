@@ -8,7 +8,7 @@
  * action list contains `set_field` where `load` was sent; compare through
  * {@link normalizeActions}.
  */
-import { type Action, type FieldRef, type NatSpec, OFPP, PACKET_IN_REASON, type PacketInReason, fieldBits, ones } from '../flow.js';
+import { type Action, type FieldRef, type LearnAction, type LearnSpec, type NatSpec, OFPP, PACKET_IN_REASON, type PacketInReason, fieldBits, ones } from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
 import { OXM_CLASS, type OxmCode, type OxmOptions, oxmCode, oxmHeader, writeOxm } from './oxm.js';
 
@@ -36,6 +36,7 @@ export const NXAST = {
   SET_TUNNEL64: 9,
   RESUBMIT_TABLE: 14,
   OUTPUT_REG: 15,
+  LEARN: 16,
   EXIT: 17,
   CONTROLLER: 20,
   DEC_TTL_CNT_IDS: 21,
@@ -298,7 +299,82 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       finish(w, s);
       return;
     }
+    case 'learn':
+      encodeLearn(w, a, opts);
+      return;
   }
+}
+
+/** NXAST_LEARN: the new flow's parameters, then flow_mod_specs, ended by a zero header and padding. */
+function encodeLearn(w: Writer, a: LearnAction, opts: OxmOptions): void {
+  const s = nxStart(w, NXAST.LEARN);
+  w.u16(a.idleTimeout ?? 0).u16(a.hardTimeout ?? 0).u16(a.priority ?? 0x8000).u64(a.cookie ?? 0n);
+  w.u16(a.flags ?? 0).u8(a.table).zeros(1).u16(a.finIdleTimeout ?? 0).u16(a.finHardTimeout ?? 0);
+  for (const sp of a.specs) {
+    const imm = !('field' in sp.src);
+    const nBits = sp.src.nBits;
+    if (nBits < 1 || nBits > 1023) throw new OpenFlowCodecError(`learn: ${nBits}-bit spec`);
+    if (sp.dst !== undefined && sp.dst.nBits !== nBits) throw new OpenFlowCodecError('learn: source and destination widths differ');
+    const dstType = sp.kind === 'match' ? 0 : sp.kind === 'load' ? 1 : 2;
+    w.u16(((imm ? 1 : 0) << 13) | (dstType << 11) | nBits);
+    if ('field' in sp.src) {
+      checkRef(sp.src);
+      w.u32(oxmHeader(oxmCode(sp.src.field, opts))).u16(sp.src.ofs);
+    } else {
+      if (sp.src.value > ones(nBits)) throw new OpenFlowCodecError(`learn: value 0x${sp.src.value.toString(16)} does not fit in ${nBits} bits`);
+      w.uint(sp.src.value, Math.ceil(nBits / 16) * 2);
+    }
+    if (sp.kind !== 'output') {
+      if (sp.dst === undefined) throw new OpenFlowCodecError(`learn: ${sp.kind} without a destination`);
+      checkRef(sp.dst);
+      w.u32(oxmHeader(oxmCode(sp.dst.field, opts))).u16(sp.dst.ofs);
+    }
+  }
+  finish(w, s);
+}
+
+function decodeLearn(r: Reader): LearnAction {
+  const idleTimeout = r.u16();
+  const hardTimeout = r.u16();
+  const priority = r.u16();
+  const cookie = r.u64();
+  const flags = r.u16();
+  const table = r.u8();
+  r.skip(1);
+  const finIdleTimeout = r.u16();
+  const finHardTimeout = r.u16();
+  const specs: LearnSpec[] = [];
+  while (r.left >= 2) {
+    const h = r.u16();
+    if (h === 0) break;
+    const nBits = h & 0x3ff;
+    const imm = (h >> 13) & 1;
+    const dstType = (h >> 11) & 3;
+    if (dstType === 3 || nBits === 0) throw new OpenFlowCodecError(`learn: bad spec header 0x${h.toString(16)}`);
+    let src: LearnSpec['src'];
+    if (imm === 0) {
+      const f = readFieldHeader(r);
+      src = refFrom(f.name, r.u16(), nBits);
+    } else src = { value: r.uint(Math.ceil(nBits / 16) * 2), nBits };
+    const kind = dstType === 0 ? 'match' : dstType === 1 ? 'load' : 'output';
+    if (kind === 'output') specs.push({ kind, src });
+    else {
+      const f = readFieldHeader(r);
+      specs.push({ kind, src, dst: refFrom(f.name, r.u16(), nBits) });
+    }
+  }
+  return {
+    type: 'learn',
+    table,
+    ...(priority !== 0x8000 ? { priority } : {}),
+    ...(idleTimeout !== 0 ? { idleTimeout } : {}),
+    ...(hardTimeout !== 0 ? { hardTimeout } : {}),
+    ...(finIdleTimeout !== 0 ? { finIdleTimeout } : {}),
+    ...(finHardTimeout !== 0 ? { finHardTimeout } : {}),
+    ...(cookie !== 0n ? { cookie } : {}),
+    ...(flags !== 0 ? { flags } : {}),
+    specs,
+  };
 }
 
 function encodeNat(w: Writer, n: NatSpec): void {
@@ -447,6 +523,8 @@ function decodeNx(r: Reader, prev: Action[]): Action[] {
     }
     case NXAST.EXIT:
       return [{ type: 'exit' }];
+    case NXAST.LEARN:
+      return [decodeLearn(r)];
     case NXAST.CONTROLLER: {
       const maxLen = r.u16();
       const id = r.u16();
