@@ -114,18 +114,18 @@ export class Tracer {
     return root;
   }
 
-  private compile(f: Flow): { match: NormExpr; actions: Action[] } | Error {
-    let c = this.parsed.get(f._uuid);
+  /** A flow's match and actions, compiled for one datapath (port groups are per datapath in the SB). */
+  private compile(f: Flow, dp: Datapath): { match: NormExpr; actions: Action[] } | Error {
+    const key = `${f._uuid}/${dp._uuid}`;
+    let c = this.parsed.get(key);
     if (c === undefined) {
-      const dp = f.logical_datapath !== null ? this.index.datapathByUuid.get(f.logical_datapath) : undefined;
       const lookups = { addressSet: (n: string) => this.index.addressSet(n), portGroup: (n: string) => this.index.portGroup(dp, n) };
       try {
-        // Port groups resolve per datapath, so a flow shared by a datapath group is compiled for its first user.
         c = { match: expandMatch(parseMatch(f.match, { ...lookups, symbols: this.symbols }), { ...lookups, symbols: this.symbols }), actions: parseActions(f.actions, { symbols: this.symbols }) };
       } catch (e) {
         c = e instanceof Error ? e : new Error(String(e));
       }
-      this.parsed.set(f._uuid, c);
+      this.parsed.set(key, c);
     }
     return c;
   }
@@ -140,7 +140,7 @@ export class Tracer {
       const fields = Object.fromEntries(packet) as Record<string, bigint | string>;
       let hit: { flow: Flow; actions: Action[] } | undefined;
       for (const f of this.index.flows(dp._uuid, pipeline, table)) {
-        const c = this.compile(f);
+        const c = this.compile(f, dp);
         if (c instanceof Error) continue;
         if (evaluate(c.match, fields, { symbols: this.symbols })) {
           hit = { flow: f, actions: c.actions };
