@@ -93,6 +93,8 @@ const CASES: [string, Flow][] = [
     { type: 'exit' },
   ])],
   ['drop', flow(1, 10, [ip], [])],
+  ['resubmit ct', flow(1, 10, [mf('ct_state', 0x20n, 0x30n), ip], [{ type: 'resubmit', table: 8, ct: true }])],
+  ['check_pkt_larger', flow(1, 10, [ip], [{ type: 'check_pkt_larger', pktLen: 1514, dst: r('reg9', 1, 1) }, { type: 'check_pkt_larger', pktLen: 0, dst: r('xxreg0', 127, 1) }])],
   // The load-balancer hairpin learn OVN's physical pipeline writes.
   ['learn', flow(68, 100, [ip, mf('nw_proto', 6n)], parseActions('set_field:0x80/0x80->reg10,learn(table=69,delete_learned,cookie=0x1234,OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=10.0.0.1,nw_proto=6,NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG10[7])'))],
   ['learn all parts', flow(68, 100, [ip], parseActions('learn(table=3,priority=7,idle_timeout=10,hard_timeout=20,fin_idle_timeout=1,fin_hard_timeout=2,send_flow_rem,NXM_NX_REG0[0..7]=NXM_NX_REG1[8..15],load:NXM_NX_REG2[]->NXM_NX_REG3[],output:NXM_NX_REG4[0..15])'))],

@@ -283,8 +283,12 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       return;
     }
     case 'check_pkt_larger': {
-      // Its NXAST layout is not verified against OVS yet; refuse rather than guess.
-      throw new OpenFlowCodecError('check_pkt_larger: not supported by this encoder');
+      checkRef(a.dst);
+      if (a.dst.nBits !== 1) throw new OpenFlowCodecError('check_pkt_larger: the destination is one bit');
+      const s = nxStart(w, NXAST.CHECK_PKT_LARGER);
+      w.u16(a.pktLen).u16(a.dst.ofs).u32(oxmHeader(oxmCode(a.dst.field, opts)));
+      finish(w, s);
+      return;
     }
     case 'clone': {
       const s = nxStart(w, NXAST.CLONE);
@@ -618,8 +622,8 @@ function decodeNx(r: Reader, prev: Action[]): Action[] {
       return [{ type: 'clone', actions: decodeActions(r) }];
     case NXAST.CHECK_PKT_LARGER: {
       const pktLen = r.u16();
-      const f = readFieldHeader(r);
       const ofs = r.u16();
+      const f = readFieldHeader(r);
       return [{ type: 'check_pkt_larger', pktLen, dst: refFrom(f.name, ofs, 1) }];
     }
     default:
