@@ -340,28 +340,51 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `clone(${enter.join(',')})`));
   }
 
-  // Ports on other chassis, reached through a tunnel (Geneve).
-  const tunnelOf = (pb: Pb): number | undefined => {
+  // Ports on other chassis, reached through a tunnel. Geneve carries the datapath in tun_id and
+  // inport << 16 | outport in tun_metadata0; VXLAN has only the 24-bit VNI: outport (12 bits,
+  // multicast groups as 0x800 | low bits) << 12 | datapath (12 bits), and no inport.
+  const tunnelOf = (pb: Pb): { ofport: number; type: string } | undefined => {
     const ch = pb.row.optional('chassis');
     if (ch === null || String(ch) === local.chassisUuid) return undefined;
     const name = chassisName.get(String(ch));
-    return name === undefined ? undefined : local.tunnels.get(name)?.ofport;
+    return name === undefined ? undefined : local.tunnels.get(name);
   };
-  const toTunnel = (dp: string, outKey: number, ofports: readonly number[]): string =>
-    [`set_field:${md(dp)}/0xffffff->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...ofports.map((p) => `output:${p}`)].join(',');
+  const toTunnel = (dp: string, outKey: number, ports: readonly { ofport: number; type: string }[]): string => {
+    const acts: string[] = [];
+    const byType = (t: string): number[] => ports.filter((p) => (p.type === 'vxlan') === (t === 'vxlan')).map((p) => p.ofport).sort((a, b) => a - b);
+    const geneve = byType('geneve');
+    const vxlan = byType('vxlan');
+    if (geneve.length > 0) {
+      acts.push(`set_field:${md(dp)}/0xffffff->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...geneve.map((p) => `output:${p}`));
+    }
+    if (vxlan.length > 0) {
+      const out12 = outKey >= 0x8000 ? 0x800 | (outKey & 0x7ff) : outKey & 0xfff;
+      const vni = (BigInt(out12) << 12n) | (BigInt(dpKey.get(dp) ?? 0) & 0xfffn);
+      acts.push(`set_field:${hex(vni)}/0xffffff->tun_id`, ...vxlan.map((p) => `output:${p}`));
+    }
+    return acts.join(',');
+  };
   for (const pb of pbs.values()) {
     if (!local.localDatapaths.has(pb.dp) || localNames.has(pb.name)) continue;
-    const ofport = tunnelOf(pb);
-    if (ofport === undefined) continue;
+    const tun = tunnelOf(pb);
+    if (tun === undefined) continue;
     const ln = localnetOf.get(pb.dp);
     if (ln !== undefined) {
       out.push(flow(T.LOCAL_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `set_field:${hex(BigInt(ln.key))}->reg15,resubmit(,${T.LOCAL_OUTPUT})`));
       continue;
     }
-    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `${toTunnel(pb.dp, pb.key, [ofport])},resubmit(,${T.LOCAL_OUTPUT})`));
+    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `${toTunnel(pb.dp, pb.key, [tun])},resubmit(,${T.LOCAL_OUTPUT})`));
   }
   for (const t of local.tunnels.values()) {
     if (t.ofport === undefined) continue;
+    if (t.type === 'vxlan') {
+      const meta = 'move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11]';
+      out.push(flow(T.PHY_TO_LOG, 100, `in_port=${t.ofport}`, `move:NXM_NX_TUN_ID[12..23]->NXM_NX_REG15[0..11],${meta},resubmit(,${T.LOCAL_OUTPUT})`));
+      out.push(
+        flow(T.PHY_TO_LOG, 105, `in_port=${t.ofport},tun_id=0x800000/0x800000`, `set_field:0x8000/0x8000->reg15,move:NXM_NX_TUN_ID[12..22]->NXM_NX_REG15[0..10],${meta},resubmit(,${T.LOCAL_OUTPUT})`),
+      );
+      continue;
+    }
     out.push(
       flow(
         T.PHY_TO_LOG,
@@ -380,7 +403,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     const m = `reg15=${mkey},metadata=${md(dp)}`;
     const localActs: string[] = [];
     const remoteActs: string[] = [];
-    const remoteTunnels = new Set<number>();
+    const remoteTunnels = new Map<number, { ofport: number; type: string }>();
     for (const u of mg.set('ports').map(String)) {
       const pb = pbByUuid.get(u);
       if (pb === undefined) continue;
@@ -393,13 +416,13 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
       } else {
         const t = tunnelOf(pb);
         // Over a localnet port the provider network floods to the other chassis.
-        if (t !== undefined && !localnetOf.has(dp)) remoteTunnels.add(t);
+        if (t !== undefined && !localnetOf.has(dp)) remoteTunnels.set(t.ofport, t);
       }
     }
     if (localActs.length > 0) out.push(flow(T.LOCAL_OUTPUT, 100, m, [...localActs, `set_field:${mkey}->reg15`].join(',')));
     // Patch members changed the outport: put the group back before tunnelling and local delivery.
     if (remoteActs.length > 0) remoteActs.push(`set_field:${mkey}->reg15`);
-    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels].sort((a, b) => a - b)));
+    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels.values()]));
     if (remoteActs.length > 0) {
       if (localActs.length > 0) remoteActs.push(`resubmit(,${T.LOCAL_OUTPUT})`);
       out.push(flow(T.REMOTE_OUTPUT, 100, m, remoteActs.join(',')));

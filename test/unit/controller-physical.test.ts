@@ -217,3 +217,15 @@ test('cache: unchanged logical flows are not translated again, and the result eq
   assert.deepEqual(key(computeDesiredFlows(sb, fewer, { cache })), key(computeDesiredFlows(sb, fewer)));
   assert.equal(cache.stats.reused, 0);
 });
+
+test('physical: VXLAN carries outport and datapath in the VNI (as ovn-controller encodes them)', () => {
+  const { sb, local } = scenario();
+  const flows = computeDesiredFlows(sb, { ...local, tunnels: new Map([['ch-remote', { ofport: 9, type: 'vxlan' }]]) });
+  assert.equal(one(flows, 39, 'reg15=0x5,metadata=0x1'), 'set_field:0x5001/0xffffff->tun_id,output:9,resubmit(,40)');
+  assert.match(one(flows, 39, 'reg15=0x8000,metadata=0x1'), /set_field:0x800001\/0xffffff->tun_id,output:9,resubmit\(,40\)$/);
+  assert.equal(one(flows, 0, 'in_port=9'), 'move:NXM_NX_TUN_ID[12..23]->NXM_NX_REG15[0..11],move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11],resubmit(,40)');
+  assert.equal(
+    one(flows, 0, 'in_port=9,tun_id=0x800000/0x800000'),
+    'set_field:0x8000/0x8000->reg15,move:NXM_NX_TUN_ID[12..22]->NXM_NX_REG15[0..10],move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11],resubmit(,40)',
+  );
+});
