@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import type { Action, FlowMod, FlowStats, Match } from './flow.js';
+import type { Action, FlowMod, FlowStats, GroupMod, Match } from './flow.js';
 import { OFPTT_ALL } from './flow.js';
 import { OpenFlowCodecError } from './codec/bytes.js';
 import {
@@ -28,6 +28,7 @@ import {
   encodeFeaturesRequest,
   encodeFlowMod,
   encodeFlowStatsRequest,
+  encodeGroupMod,
   encodeHello,
   encodePacketOut,
   encodePortDescRequest,
@@ -431,11 +432,12 @@ export class OpenFlowConnection extends EventEmitter {
   }
 
   /**
-   * Applies `mods` atomically in one bundle (open → add each → barrier →
+   * Applies `mods` (flow mods and group mods, in order: a group before the
+   * flows that use it) atomically in one bundle (open → add each → barrier →
    * commit). If OVS refuses any message, or the commit, the bundle is
    * discarded and nothing changes; the promise rejects with the first error.
    */
-  async transactFlows(mods: readonly FlowMod[]): Promise<void> {
+  async transactFlows(mods: readonly (FlowMod | GroupMod)[]): Promise<void> {
     const id = this.nextBundle++;
     const flags = OFPBF.ATOMIC | OFPBF.ORDERED;
     await this.request((x) => encodeBundleControl(x, id, 'OPEN_REQUEST', flags), 'bundle open');
@@ -444,7 +446,8 @@ export class OpenFlowConnection extends EventEmitter {
     for (const m of mods) {
       const xid = this.xid();
       xids.push(xid);
-      bodies.push(encodeBundleAdd(xid, id, encodeFlowMod(xid, m, this.opts.oxm), flags));
+      const inner = 'groupId' in m ? encodeGroupMod(xid, m, this.opts.oxm) : encodeFlowMod(xid, m, this.opts.oxm);
+      bodies.push(encodeBundleAdd(xid, id, inner, flags));
     }
     const failed = this.watchErrors(xids, 'bundle add');
     for (const b of bodies) this.sendRaw(b);
@@ -484,6 +487,15 @@ export class OpenFlowConnection extends EventEmitter {
         if (e !== undefined) throw e;
       },
     };
+  }
+
+  /** One group mod, confirmed by a barrier (errors reject). */
+  async groupMod(mod: GroupMod): Promise<void> {
+    const xid = this.xid();
+    const failed = this.watchErrors([xid], 'group mod');
+    this.sendRaw(encodeGroupMod(xid, mod, this.opts.oxm));
+    await this.barrier();
+    failed.check();
   }
 
   /** NXT_TLV_TABLE_MOD, confirmed by a barrier. */

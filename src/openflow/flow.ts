@@ -475,3 +475,25 @@ export interface FlowMod {
 export function flow(table: number, priority: number, match: Iterable<MatchField>, actions: readonly Action[], cookie = 0n): Flow {
   return { table, priority, cookie, match: normalizeMatch(match), actions };
 }
+
+/** A group bucket (OpenFlow 1.5 §7.3.4.3 ofp_bucket). */
+export interface Bucket {
+  /** Default: numbered from 0 in list order. */
+  readonly bucketId?: number;
+  /** Select groups: relative weight. Default 1 (OVS's default is 1 when absent). */
+  readonly weight?: number;
+  /** Fast-failover groups: the port whose liveness gates the bucket. */
+  readonly watchPort?: number;
+  readonly actions: readonly Action[];
+}
+
+/** Group types (OFPGT_*), as ovs-ofctl(8) names them. */
+export const OFPGT = { all: 0, select: 1, indirect: 2, ff: 3 } as const;
+
+/** A group table modification (OpenFlow 1.5 §7.3.4.2; ovs-ofctl(8) "Group Syntax"). */
+export interface GroupMod {
+  readonly command: 'ADD' | 'MODIFY' | 'DELETE';
+  readonly groupId: number;
+  readonly type: keyof typeof OFPGT;
+  readonly buckets: readonly Bucket[];
+}

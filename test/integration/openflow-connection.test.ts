@@ -121,6 +121,23 @@ test('OpenFlow connection on a real ovs-vswitchd: bundle install, read-back, ref
     const theirs = dump.split('\n').filter((l) => l.includes('actions=')).map((l) => parseFlow(l));
     assert.deepEqual(canonSet(theirs), canonSet(FLOWS));
 
+    // A select group (OVN's ct_lb_mark form) and a flow using it, in one bundle; read back with ovs-ofctl dump-groups.
+    await conn.transactFlows([
+      { command: 'ADD', groupId: 5, type: 'select', buckets: [
+        { weight: 100, actions: [{ type: 'ct', commit: true, table: 8, zone: r('reg11', 0, 16), nat: { kind: 'dst', ipMin: 0x0a000001n, ipMax: 0x0a000001n, portMin: 80, portMax: 80 } }] },
+        { weight: 100, actions: [{ type: 'ct', commit: true, table: 8, zone: r('reg11', 0, 16), nat: { kind: 'dst', ipMin: 0x0a000002n, ipMax: 0x0a000002n, portMin: 8080, portMax: 8080 } }] },
+      ] },
+      add(flow(16, 10, [mf('dl_type', ip)], [{ type: 'group', groupId: 5 }])),
+    ]);
+    const groups = await ovs.ofctl('-O', 'OpenFlow15', 'dump-groups', 'br-int');
+    assert.match(groups, /group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.1:80\)\),bucket=bucket_id:1,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.2:8080\)\)/);
+    await conn.transactFlows([
+      { command: 'DELETE_STRICT', flow: flow(16, 10, [mf('dl_type', ip)], []) },
+      { command: 'DELETE', groupId: 5, type: 'select', buckets: [] },
+    ]);
+    assert.doesNotMatch(await ovs.ofctl('-O', 'OpenFlow15', 'dump-groups', 'br-int'), /group_id=5/);
+    assert.deepEqual(canonSet(await conn.dumpFlows()), canonSet(FLOWS));
+
     // Port description and port status.
     assert.ok((await conn.portDesc()).some((pd) => pd.portNo === OFPP.LOCAL && pd.name === 'br-int'));
     const added = new Promise<PortStatus>((resolve) => conn.on('port-status', (m: PortStatus) => m.reason === 'add' && m.port.name === 'p1' && resolve(m)));

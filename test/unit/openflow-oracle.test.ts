@@ -21,6 +21,7 @@ import {
   encodeFlowMod,
   encodeFlowStatsRequest,
   encodeGetConfigRequest,
+  encodeGroupMod,
   encodeHello,
   encodePacketOut,
   encodePortDescRequest,
@@ -148,6 +149,10 @@ test('ofp-print decodes every other message kind as intended', async () => {
     [encodeBundleAdd(13, 7, encodeFlowMod(13, { command: 'DELETE', flow: { table: 255, priority: 0, cookie: 0n, match: [], actions: [] } }), OFPBF.ATOMIC), /OFPT_BUNDLE_ADD_MESSAGE[\s\S]*bundle_id=0x7 flags=atomic[\s\S]*OFPT_FLOW_MOD \(OF1\.5\) \(xid=0xd\): DEL table:255 priority=0 actions=drop/],
     [encodeFlowMod(14, { command: 'DELETE_STRICT', flow: { table: 3, priority: 5, cookie: 0n, match: [mf('reg0', 1n)], actions: [] } }), /DEL_STRICT table:3 priority=5,reg0=0x1 actions=drop/],
     [encodeFlowMod(15, { command: 'MODIFY', cookieMask: 0xffn, flow: { table: 3, priority: 5, cookie: 0x12n, match: [], actions: [{ type: 'output', port: 1 }] } }), /MOD table:3 priority=5 cookie:0x12\/0xff actions=output:1/],
+    [encodeGroupMod(17, { command: 'ADD', groupId: 5, type: 'select', buckets: [{ weight: 100, actions: [{ type: 'ct', commit: true, table: 8, zone: fieldRef('reg11', 0, 16), nat: { kind: 'dst', ipMin: 0x0a000001n, ipMax: 0x0a000001n, portMin: 80, portMax: 80 } }] }, { bucketId: 7, weight: 50, actions: [{ type: 'output', port: 2 }] }] }),
+      /OFPT_GROUP_MOD \(OF1\.5\) \(xid=0x11\):\s+ADD group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.1:80\)\),bucket=bucket_id:7,weight:50,actions=output:2/],
+    [encodeGroupMod(18, { command: 'MODIFY', groupId: 6, type: 'ff', buckets: [{ watchPort: 3, actions: [{ type: 'output', port: 3 }] }] }), /MOD group_id=6,type=ff,bucket=bucket_id:0,watch_port:3,actions=output:3/],
+    [encodeGroupMod(19, { command: 'DELETE', groupId: 5, type: 'all', buckets: [] }), /DEL group_id=5,type=all/],
     [encodeFlowMod(16, { command: 'DELETE', outPort: 4, flow: { table: 255, priority: 0, cookie: 0n, match: [], actions: [] } }), /DEL table:255 priority=0 out_port:4 actions=drop/],
   ];
   for (const [b, re] of expect) assert.match(await ofpPrint(b), re);

@@ -4,7 +4,7 @@
  * one decoder. Framing (`frameLength`) is separate from decoding: it says
  * how many bytes a complete message needs, or that more must arrive.
  */
-import { type Action, type Flow, type FlowMod, type FlowStats, type Match, OFPFC, OFPP, OFPTT_ALL, PACKET_IN_REASON, type PacketInReason } from '../flow.js';
+import { type Action, type Flow, type FlowMod, type GroupMod, OFPGT, type FlowStats, type Match, OFPFC, OFPP, OFPTT_ALL, PACKET_IN_REASON, type PacketInReason } from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
 import { decodeActions, encodeActions, NX_VENDOR_ID } from './actions.js';
 import { decodeMatch, decodeOxmFields, encodeMatch, encodeOxmFields, type OxmOptions } from './oxm.js';
@@ -187,6 +187,31 @@ function writeApplyActions(w: Writer, actions: readonly Action[], opts: OxmOptio
   w.u16(4).u16(0).zeros(4);
   encodeActions(w, actions, opts);
   w.setU16(s + 2, w.length - s);
+}
+
+const OFPGC = { ADD: 0, MODIFY: 1, DELETE: 2 } as const;
+
+/** GROUP_MOD (OpenFlow 1.5 §7.3.4.2): buckets with weight / watch_port properties. */
+export function encodeGroupMod(xid: number, mod: GroupMod, opts: OxmOptions = {}): Uint8Array {
+  const w = start(OFPT.GROUP_MOD, xid);
+  w.u16(OFPGC[mod.command]).u8(OFPGT[mod.type]).zeros(1).u32(mod.groupId);
+  const lenAt = w.length;
+  w.u16(0).zeros(2).u32(0xffffffff); // bucket_array_len, pad, command_bucket_id = OFPG_BUCKET_ALL
+  const b0 = w.length;
+  if (mod.command !== 'DELETE') {
+    mod.buckets.forEach((b, i) => {
+      const s = w.length;
+      w.u16(0).u16(0).u32(b.bucketId ?? i);
+      const a0 = w.length;
+      encodeActions(w, b.actions, opts);
+      w.setU16(s + 2, w.length - a0);
+      if (b.weight !== undefined) w.u16(0).u16(8).u16(b.weight).zeros(2);
+      if (b.watchPort !== undefined) w.u16(1).u16(8).u32(b.watchPort);
+      w.setU16(s, w.length - s);
+    });
+  }
+  w.setU16(lenAt, w.length - b0);
+  return done(w);
 }
 
 /** Flow stats (OFPMP_FLOW_DESC) request for every flow in `table` (default all). */
