@@ -184,7 +184,14 @@ export class Tracer {
       case 'next': {
         addNode(nodes, 'action', text);
         const pipeline = a.pipeline ?? ctx.pipeline;
-        this.table(ctx.dp, pipeline, a.table ?? ctx.table + 1, packet, nodes);
+        if (pipeline === ctx.pipeline) {
+          this.table(ctx.dp, pipeline, a.table ?? ctx.table + 1, packet, nodes);
+          return true;
+        }
+        // Into the other pipeline: a pipeline of its own, named by the port that pipeline is about.
+        const port = pipeline === 'egress' ? `outport="${String(packet.get('outport') ?? '')}"` : `inport="${String(packet.get('inport') ?? '')}"`;
+        const node = addNode(nodes, 'pipeline', `${pipeline}(dp="${this.dpName(ctx.dp)}", ${port})`);
+        this.table(ctx.dp, pipeline, a.table ?? 0, packet, node.subs);
         return true;
       }
       case 'load':

@@ -156,7 +156,7 @@ for (const format of ['--minimal', '--summary', '--detailed']) {
  * A hand-made SB (no northd): tables without a matching flow, `next(N)` past
  * empty tables and past the last one, a flow without a stage name.
  */
-test('hand-made SB: implicit drops, next(N), unnamed stages — equal in every format', async () => {
+test('hand-made SB: implicit drops, next(N), unnamed stages, clone, ct_commit/ct_clear, next(pipeline=egress) — equal in every format', async () => {
   const dir = tmpDir('ovnts-trace-handmade');
   const hand = await startOvnDatabases(dir.path, 'ovnts');
   try {
@@ -172,6 +172,27 @@ test('hand-made SB: implicit drops, next(N), unnamed stages — equal in every f
     await lflow('ingress', 1, 10, 'ip4.dst == 10.0.0.2', 'outport = "p2"; output;', 's1');
     await lflow('ingress', 4, 20, '1', 'drop;', 's4');
     await lflow('egress', 0, 10, '1', 'output;');
+    // A second switch for actions: clone, ct_commit { }, ct_clear, ip.ttl--, register moves, next(pipeline=egress).
+    const dp8 = await sbctl('create', 'Datapath_Binding', 'tunnel_key=2', 'external_ids:name=ls8');
+    await sbctl('create', 'Port_Binding', 'logical_port=q1', 'tunnel_key=1', `datapath=${dp8}`);
+    await sbctl('create', 'Port_Binding', 'logical_port=q2', 'tunnel_key=2', `datapath=${dp8}`);
+    const lflow8 = (pipeline: string, table: number, priority: number, match: string, actions: string): Promise<string> =>
+      sbctl('create', 'Logical_Flow', `logical_datapath=${dp8}`, `pipeline=${pipeline}`, `table_id=${table}`, `priority=${priority}`, `match=${JSON.stringify(match)}`, `actions=${JSON.stringify(actions)}`, `external_ids:stage-name=st${table}`);
+    await lflow8('ingress', 0, 10, 'ip4.dst == 10.0.0.1', 'clone { outport = "q2"; output; }; outport = "q1"; flags.loopback = 1; output;');
+    await lflow8('ingress', 0, 10, 'ip4.dst == 10.0.0.2', 'ct_commit { ct_label.blocked = 1; }; ct_clear; next;');
+    await lflow8('ingress', 0, 10, 'ip4.dst == 10.0.0.3', 'ct_next;');
+    await lflow8('ingress', 1, 10, 'ct.trk', 'drop;');
+    await lflow8('ingress', 1, 5, '1', 'ip.ttl--; eth.dst = eth.src; ip4.src = 1.2.3.4; reg0 = ip4.dst; ip4.dst = reg0; next(pipeline=egress, table=1);');
+    await lflow8('egress', 0, 0, '1', 'output;');
+    await lflow8('egress', 1, 0, '1', 'outport = "q2"; output;');
+    for (const flow of ['inport == "q1" && ip4.dst == 10.0.0.1 && ip.ttl == 5', 'inport == "q1" && ip4.dst == 10.0.0.2 && ip.ttl == 5', 'inport == "q1" && ip4.dst == 10.0.0.3 && ip.ttl == 5']) {
+      for (const format of ['--detailed', '--summary', '--minimal']) {
+        const args = [`--db=${hand.sbRemote}`, format, 'ls8', flow];
+        const real = await run('ovn-trace', args);
+        const ours = await run(OVNTS, ['trace', ...args]);
+        assert.equal(ours.stdout, real.stdout, `ovn-trace ${args.join(' ')}`);
+      }
+    }
     for (const flow of ['inport == "p1" && ip4.dst == 10.0.0.3', 'inport == "p1" && arp', 'inport == "p1" && ip4.dst == 10.0.0.2', 'inport == "p1" && ip4.dst == 10.0.0.9', 'inport == "p1" && ip4.dst == 10.0.0.8']) {
       for (const format of ['--detailed', '--summary', '--minimal']) {
         const args = [`--db=${hand.sbRemote}`, format, 'ls9', flow];
