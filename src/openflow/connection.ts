@@ -28,6 +28,7 @@ import {
   encodeFeaturesRequest,
   encodeFlowMod,
   encodeFlowStatsRequest,
+  encodeGroupDescRequest,
   encodeGroupMod,
   encodeHello,
   encodePacketOut,
@@ -42,6 +43,7 @@ import {
   type OfpMessage,
   type PacketIn2,
   type PortDesc,
+  type GroupDesc,
   type TlvMap,
   NXTTMC,
 } from './codec/messages.js';
@@ -314,7 +316,7 @@ export class OpenFlowConnection extends EventEmitter {
       return;
     }
     p.parts.push(msg);
-    if ((msg.kind === 'flow_stats_reply' || msg.kind === 'port_desc_reply' || msg.kind === 'multipart_reply') && msg.more) return;
+    if ((msg.kind === 'flow_stats_reply' || msg.kind === 'port_desc_reply' || msg.kind === 'group_desc_reply' || msg.kind === 'multipart_reply') && msg.more) return;
     this.pending.delete(msg.xid);
     clearTimeout(p.timer);
     p.resolve(p.parts);
@@ -415,6 +417,12 @@ export class OpenFlowConnection extends EventEmitter {
   async dumpFlows(table = OFPTT_ALL, match: Match = []): Promise<FlowStats[]> {
     const parts = await this.request((x) => encodeFlowStatsRequest(x, table, match, this.opts.oxm), 'flow stats');
     return parts.flatMap((m) => (m.kind === 'flow_stats_reply' ? m.flows : []));
+  }
+
+  /** Every group (multipart group desc). */
+  async dumpGroups(): Promise<GroupDesc[]> {
+    const parts = await this.request(encodeGroupDescRequest, 'group desc');
+    return parts.flatMap((m) => (m.kind === 'group_desc_reply' ? m.groups : []));
   }
 
   async portDesc(): Promise<PortDesc[]> {

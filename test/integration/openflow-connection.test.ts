@@ -129,6 +129,13 @@ test('OpenFlow connection on a real ovs-vswitchd: bundle install, read-back, ref
       ] },
       add(flow(16, 10, [mf('dl_type', ip)], [{ type: 'group', groupId: 5 }])),
     ]);
+    const mineGroups = await conn.dumpGroups();
+    assert.deepEqual(mineGroups.map((g) => ({ ...g, buckets: g.buckets.map((b) => ({ ...b, actions: normalizeActions(b.actions) })) })), [
+      { groupId: 5, type: 'select', buckets: [
+        { bucketId: 0, weight: 100, actions: normalizeActions([{ type: 'ct', commit: true, table: 8, zone: r('reg11', 0, 16), nat: { kind: 'dst', ipMin: 0x0a000001n, ipMax: 0x0a000001n, portMin: 80, portMax: 80 } }]) },
+        { bucketId: 1, weight: 100, actions: normalizeActions([{ type: 'ct', commit: true, table: 8, zone: r('reg11', 0, 16), nat: { kind: 'dst', ipMin: 0x0a000002n, ipMax: 0x0a000002n, portMin: 8080, portMax: 8080 } }]) },
+      ] },
+    ]);
     const groups = await ovs.ofctl('-O', 'OpenFlow15', 'dump-groups', 'br-int');
     assert.match(groups, /group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.1:80\)\),bucket=bucket_id:1,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.2:8080\)\)/);
     await conn.transactFlows([
@@ -136,6 +143,7 @@ test('OpenFlow connection on a real ovs-vswitchd: bundle install, read-back, ref
       { command: 'DELETE', groupId: 5, type: 'select', buckets: [] },
     ]);
     assert.doesNotMatch(await ovs.ofctl('-O', 'OpenFlow15', 'dump-groups', 'br-int'), /group_id=5/);
+    assert.deepEqual(await conn.dumpGroups(), []);
     assert.deepEqual(canonSet(await conn.dumpFlows()), canonSet(FLOWS));
 
     // Port description and port status.

@@ -4,7 +4,7 @@
  * one decoder. Framing (`frameLength`) is separate from decoding: it says
  * how many bytes a complete message needs, or that more must arrive.
  */
-import { type Action, type Flow, type FlowMod, type GroupMod, OFPGT, type FlowStats, type Match, OFPFC, OFPP, OFPTT_ALL, PACKET_IN_REASON, type PacketInReason } from '../flow.js';
+import { type Action, type Bucket, type Flow, type FlowMod, type GroupMod, OFPGT, type FlowStats, type Match, OFPFC, OFPP, OFPTT_ALL, PACKET_IN_REASON, type PacketInReason } from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
 import { decodeActions, encodeActions, NX_VENDOR_ID } from './actions.js';
 import { decodeMatch, decodeOxmFields, encodeMatch, encodeOxmFields, type OxmOptions } from './oxm.js';
@@ -43,7 +43,7 @@ export const OFPT = {
 } as const;
 
 /** Multipart types (OFPMP_*). */
-export const OFPMP = { DESC: 0, FLOW_DESC: 1, PORT_DESC: 13 } as const;
+export const OFPMP = { DESC: 0, FLOW_DESC: 1, GROUP_DESC: 7, PORT_DESC: 13 } as const;
 
 /** Nicira message subtypes (NXT_*). */
 export const NXT = {
@@ -222,6 +222,11 @@ export function encodeFlowStatsRequest(xid: number, table = OFPTT_ALL, match: Ma
   return done(w);
 }
 
+/** Group description (OFPMP_GROUP_DESC) request for every group. */
+export function encodeGroupDescRequest(xid: number): Uint8Array {
+  return done(start(OFPT.MULTIPART_REQUEST, xid).u16(OFPMP.GROUP_DESC).u16(0).zeros(4).u32(0xfffffffc).zeros(4));
+}
+
 export function encodePortDescRequest(xid: number): Uint8Array {
   return done(start(OFPT.MULTIPART_REQUEST, xid).u16(OFPMP.PORT_DESC).u16(0).zeros(4).u32(OFPP.ANY).zeros(4));
 }
@@ -349,6 +354,7 @@ export type OfpMessage =
   | { readonly kind: 'role_reply'; readonly xid: number; readonly role: number; readonly generationId: bigint }
   | { readonly kind: 'flow_stats_reply'; readonly xid: number; readonly more: boolean; readonly flows: readonly FlowStats[] }
   | { readonly kind: 'port_desc_reply'; readonly xid: number; readonly more: boolean; readonly ports: readonly PortDesc[] }
+  | { readonly kind: 'group_desc_reply'; readonly xid: number; readonly more: boolean; readonly groups: readonly GroupDesc[] }
   | { readonly kind: 'multipart_reply'; readonly xid: number; readonly more: boolean; readonly mpType: number; readonly body: Uint8Array }
   | { readonly kind: 'port_status'; readonly xid: number; readonly reason: 'add' | 'delete' | 'modify'; readonly port: PortDesc }
   | { readonly kind: 'packet_in2'; readonly xid: number; readonly packetIn: PacketIn2 }
@@ -422,6 +428,11 @@ export function decodeMessage(buf: Uint8Array): OfpMessage {
         const flows: FlowStats[] = [];
         while (r.left > 0) flows.push(decodeFlowDesc(r));
         return { kind: 'flow_stats_reply', xid, more, flows };
+      }
+      if (mpType === OFPMP.GROUP_DESC) {
+        const groups: GroupDesc[] = [];
+        while (r.left > 0) groups.push(decodeGroupDesc(r));
+        return { kind: 'group_desc_reply', xid, more, groups };
       }
       if (mpType === OFPMP.PORT_DESC) {
         const ports: PortDesc[] = [];
@@ -570,6 +581,53 @@ function decodeFlowDesc(r: Reader): FlowStats {
     packetCount,
     byteCount,
   };
+}
+
+/** A group as the switch describes it (the fields of a GROUP_MOD ADD). */
+export type GroupDesc = Omit<GroupMod, 'command'>;
+
+/** OpenFlow 1.5 ofp_group_desc: length, type, group_id, bucket_array_len, buckets, properties. */
+function decodeGroupDesc(r: Reader): GroupDesc {
+  const s = r.pos;
+  const length = r.u16();
+  if (length < 16) throw new OpenFlowCodecError(`group desc length ${length}`);
+  r.pos = s;
+  const g = r.sub(length, 'group desc');
+  g.skip(2);
+  const t = g.u8();
+  g.skip(1);
+  const groupId = g.u32();
+  const bucketLen = g.u16();
+  g.skip(6);
+  const type = (Object.keys(OFPGT) as (keyof typeof OFPGT)[]).find((k) => OFPGT[k] === t);
+  if (type === undefined) throw new OpenFlowCodecError(`group type ${t}`);
+  const br = g.sub(bucketLen, 'buckets');
+  const buckets: Bucket[] = [];
+  while (br.left > 0) {
+    const bs = br.pos;
+    const blen = br.u16();
+    if (blen < 8) throw new OpenFlowCodecError(`bucket length ${blen}`);
+    br.pos = bs;
+    const b = br.sub(blen, 'bucket');
+    b.skip(2);
+    const alen = b.u16();
+    const bucketId = b.u32();
+    const actions = decodeActions(b.sub(alen, 'bucket actions'));
+    const out: { bucketId: number; weight?: number; watchPort?: number; actions: Action[] } = { bucketId, actions };
+    while (b.left >= 4) {
+      const pt = b.u16();
+      const pl = b.u16();
+      if (pl < 4) throw new OpenFlowCodecError(`bucket property ${pt}: bad length ${pl}`);
+      const pr = b.sub(pl - 4, 'bucket property');
+      if (pt === 0) out.weight = pr.u16();
+      else if (pt === 1) {
+        const port = pr.u32();
+        if (port !== OFPP.ANY) out.watchPort = port;
+      }
+    }
+    buckets.push(out);
+  }
+  return { groupId, type, buckets };
 }
 
 /** OpenFlow 1.5 ofp_port (length-prefixed, with properties). */
