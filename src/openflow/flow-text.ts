@@ -7,8 +7,11 @@
  */
 import {
   type Action,
+  type Bucket,
   type FieldRef,
   type Flow,
+  type GroupMod,
+  OFPGT,
   type LearnAction,
   type LearnSpec,
   LEARN_FLAGS,
@@ -789,3 +792,64 @@ export function parseFlow(line: string): Flow {
 
 /** Every canonical field name (for tests and tools). */
 export const FIELD_NAMES: readonly string[] = FIELDS.map((x) => x.name);
+
+// ---------------------------------------------------------------- groups
+
+/** A group in ovs-ofctl(8) "Group Syntax" (as `dump-groups` prints it for OpenFlow 1.5). */
+export function formatGroup(g: Omit<GroupMod, 'command'>): string {
+  const parts = [`group_id=${g.groupId}`, `type=${g.type}`];
+  g.buckets.forEach((b, i) => {
+    const bp = [`bucket_id:${b.bucketId ?? i}`];
+    if (b.weight !== undefined) bp.push(`weight:${b.weight}`);
+    if (b.watchPort !== undefined) bp.push(`watch_port:${formatPort(b.watchPort)}`);
+    bp.push(`actions=${formatActions(b.actions)}`);
+    parts.push(`bucket=${bp.join(',')}`);
+  });
+  return parts.join(',');
+}
+
+/** A group from one `ovs-ofctl dump-groups` line or from add-group syntax. */
+export function parseGroup(line: string): Omit<GroupMod, 'command'> {
+  const text = line.trim();
+  const pieces = splitTop(text);
+  let groupId: number | undefined;
+  let type: keyof typeof OFPGT = 'all';
+  const buckets: Bucket[] = [];
+  let i = 0;
+  while (i < pieces.length) {
+    const p = pieces[i] ?? '';
+    if (p.startsWith('bucket=')) {
+      const b: { bucketId?: number; weight?: number; watchPort?: number; actions: Action[] } = { actions: [] };
+      let cur = p.slice('bucket='.length);
+      for (;;) {
+        const kv = /^([a-z_]+)[:=](.*)$/s.exec(cur);
+        if (kv === null) throw new FlowModelError(`bucket: ${cur}: bad syntax`);
+        const [, k, v = ''] = kv;
+        if (k === 'actions') {
+          // Everything up to the next bucket belongs to the action list.
+          const rest: string[] = [v];
+          while (i + 1 < pieces.length && !(pieces[i + 1] ?? '').startsWith('bucket=')) rest.push(pieces[++i] ?? '');
+          b.actions = parseActions(rest.join(','));
+          break;
+        }
+        if (k === 'bucket_id') b.bucketId = Number(v);
+        else if (k === 'weight') b.weight = Number(v);
+        else if (k === 'watch_port') b.watchPort = parsePort(v);
+        else if (k !== 'watch_group') throw new FlowModelError(`bucket: unknown key ${k}`);
+        if (i + 1 >= pieces.length || (pieces[i + 1] ?? '').startsWith('bucket=')) break;
+        cur = pieces[++i] ?? '';
+      }
+      buckets.push(b);
+    } else {
+      const kv = /^([a-z_]+)=(.*)$/.exec(p);
+      if (kv?.[1] === 'group_id') groupId = Number(kv[2]);
+      else if (kv?.[1] === 'type') {
+        if (!((kv[2] ?? '') in OFPGT)) throw new FlowModelError(`type=${kv[2]}: unknown group type`);
+        type = kv[2] as keyof typeof OFPGT;
+      } else if (kv?.[1] !== 'selection_method' && kv?.[1] !== 'selection_method_param' && kv?.[1] !== 'fields') throw new FlowModelError(`${p}: unknown group keyword`);
+    }
+    i++;
+  }
+  if (groupId === undefined) throw new FlowModelError(`${text}: no group_id`);
+  return { groupId, type, buckets };
+}

@@ -20,7 +20,7 @@ import { normalizeActions } from '../../src/openflow/codec/actions.js';
 import type { OfpMessage, PacketIn2 } from '../../src/openflow/codec/messages.js';
 
 type PortStatus = Extract<OfpMessage, { kind: 'port_status' }>;
-import { parseActions, parseFlow } from '../../src/openflow/flow-text.js';
+import { parseActions, parseFlow, parseGroup } from '../../src/openflow/flow-text.js';
 
 after(cleanupAll);
 
@@ -137,6 +137,10 @@ test('OpenFlow connection on a real ovs-vswitchd: bundle install, read-back, ref
       ] },
     ]);
     const groups = await ovs.ofctl('-O', 'OpenFlow15', 'dump-groups', 'br-int');
+    const parsedGroups = groups.split('\n').filter((l) => l.includes('group_id=')).map(parseGroup);
+    const canonGroups = (gs: readonly { groupId: number; type: string; buckets: readonly { actions: readonly Action[] }[] }[]): unknown =>
+      gs.map((g) => ({ ...g, buckets: g.buckets.map((b) => ({ ...b, actions: normalizeActions(b.actions) })) }));
+    assert.deepEqual(canonGroups(parsedGroups), canonGroups(mineGroups), 'ovs-ofctl dump-groups and our group desc decoder agree');
     assert.match(groups, /group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.1:80\)\),bucket=bucket_id:1,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.2:8080\)\)/);
     await conn.transactFlows([
       { command: 'DELETE_STRICT', flow: flow(16, 10, [mf('dl_type', ip)], []) },

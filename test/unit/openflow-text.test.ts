@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { type Action, type Flow, FlowModelError, fieldRef, flow, mf, normalizeMatch, OFPP } from '../../src/openflow/flow.js';
-import { formatActions, formatFlow, formatMatch, parseActions, parseFlow } from '../../src/openflow/flow-text.js';
+import { formatActions, formatFlow, formatGroup, formatMatch, parseActions, parseFlow, parseGroup } from '../../src/openflow/flow-text.js';
 
 test('dump-flows lines parse into the model', () => {
   const f = parseFlow(' cookie=0x5, duration=1.2s, table=8, n_packets=3, n_bytes=180, idle_age=0, priority=50,ip,reg14=0x1,metadata=0x1,nw_src=10.0.0.0/8 actions=set_field:0x20/0x20->reg10,resubmit(,9)');
@@ -94,4 +94,20 @@ test('property: parseFlow(formatFlow(f)) = f', () => {
     }),
     { numRuns: 500 },
   );
+});
+
+test('groups: dump-groups line parses; formatGroup round trips', () => {
+  const g = parseGroup(' group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct(commit,table=8,zone=NXM_NX_REG11[0..15],nat(dst=10.0.0.1:80)),bucket=bucket_id:1,weight:50,actions=output:2,resubmit(,9)');
+  assert.deepEqual(g, {
+    groupId: 5,
+    type: 'select',
+    buckets: [
+      { bucketId: 0, weight: 100, actions: [{ type: 'ct', commit: true, table: 8, zone: fieldRef('reg11', 0, 16), nat: { kind: 'dst', ipMin: 0x0a000001n, ipMax: 0x0a000001n, portMin: 80, portMax: 80 } }] },
+      { bucketId: 1, weight: 50, actions: [{ type: 'output', port: 2 }, { type: 'resubmit', table: 9 }] },
+    ],
+  });
+  assert.deepEqual(parseGroup(formatGroup(g)), g);
+  const ff = { groupId: 1, type: 'ff' as const, buckets: [{ bucketId: 0, watchPort: 3, actions: [{ type: 'output' as const, port: 3 }] }] };
+  assert.deepEqual(parseGroup(formatGroup(ff)), ff);
+  assert.throws(() => parseGroup('type=all'), /no group_id/);
 });
