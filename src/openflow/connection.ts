@@ -434,8 +434,12 @@ export class OpenFlowConnection extends EventEmitter {
   async flowMod(mod: FlowMod): Promise<void> {
     const xid = this.xid();
     const failed = this.watchErrors([xid], 'flow mod');
-    this.sendRaw(encodeFlowMod(xid, mod, this.opts.oxm));
-    await this.barrier();
+    try {
+      this.sendRaw(encodeFlowMod(xid, mod, this.opts.oxm));
+      await this.barrier();
+    } finally {
+      failed.stop();
+    }
     failed.check();
   }
 
@@ -458,8 +462,12 @@ export class OpenFlowConnection extends EventEmitter {
       bodies.push(encodeBundleAdd(xid, id, inner, flags));
     }
     const failed = this.watchErrors(xids, 'bundle add');
-    for (const b of bodies) this.sendRaw(b);
-    await this.barrier();
+    try {
+      for (const b of bodies) this.sendRaw(b);
+      await this.barrier();
+    } finally {
+      failed.stop();
+    }
     const addError = failed.first();
     if (addError !== undefined) {
       await this.request((x) => encodeBundleControl(x, id, 'DISCARD_REQUEST', flags), 'bundle discard').catch(() => undefined);
@@ -474,7 +482,7 @@ export class OpenFlowConnection extends EventEmitter {
   }
 
   /** Collects error replies for `xids` until `first()`/`check()` is called. */
-  private watchErrors(xids: number[], context: string): { first(): OpenFlowError | undefined; check(): void } {
+  private watchErrors(xids: number[], context: string): { first(): OpenFlowError | undefined; check(): void; stop(): void } {
     const set = new Set(xids);
     const errors: OpenFlowError[] = [];
     const on = (m: OfpMessage): void => {
@@ -490,6 +498,9 @@ export class OpenFlowConnection extends EventEmitter {
     };
     return {
       first,
+      stop: () => {
+        this.off('message', on);
+      },
       check: () => {
         const e = first();
         if (e !== undefined) throw e;
@@ -501,8 +512,12 @@ export class OpenFlowConnection extends EventEmitter {
   async groupMod(mod: GroupMod): Promise<void> {
     const xid = this.xid();
     const failed = this.watchErrors([xid], 'group mod');
-    this.sendRaw(encodeGroupMod(xid, mod, this.opts.oxm));
-    await this.barrier();
+    try {
+      this.sendRaw(encodeGroupMod(xid, mod, this.opts.oxm));
+      await this.barrier();
+    } finally {
+      failed.stop();
+    }
     failed.check();
   }
 
@@ -510,8 +525,12 @@ export class OpenFlowConnection extends EventEmitter {
   async tlvTableMod(command: keyof typeof NXTTMC, maps: readonly TlvMap[]): Promise<void> {
     const xid = this.xid();
     const failed = this.watchErrors([xid], 'tlv table mod');
-    this.sendRaw(encodeTlvTableMod(xid, command, maps));
-    await this.barrier();
+    try {
+      this.sendRaw(encodeTlvTableMod(xid, command, maps));
+      await this.barrier();
+    } finally {
+      failed.stop();
+    }
     failed.check();
   }
 
@@ -524,8 +543,12 @@ export class OpenFlowConnection extends EventEmitter {
   async packetOut(packet: Uint8Array, actions: readonly Action[], inPort?: number): Promise<void> {
     const xid = this.xid();
     const failed = this.watchErrors([xid], 'packet out');
-    this.sendRaw(encodePacketOut(xid, packet, actions, inPort, this.opts.oxm));
-    await this.barrier();
+    try {
+      this.sendRaw(encodePacketOut(xid, packet, actions, inPort, this.opts.oxm));
+      await this.barrier();
+    } finally {
+      failed.stop();
+    }
     failed.check();
   }
 
@@ -533,8 +556,12 @@ export class OpenFlowConnection extends EventEmitter {
   async resume(packetIn: PacketIn2): Promise<void> {
     const xid = this.xid();
     const failed = this.watchErrors([xid], 'resume');
-    this.sendRaw(encodeResume(xid, packetIn, this.opts.oxm));
-    await this.barrier();
+    try {
+      this.sendRaw(encodeResume(xid, packetIn, this.opts.oxm));
+      await this.barrier();
+    } finally {
+      failed.stop();
+    }
     failed.check();
   }
 
