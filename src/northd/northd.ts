@@ -263,16 +263,15 @@ export class Northd {
   }
 }
 
-/** The routers whose ports peer with a port of switch `ls`. */
-function attachedRouters(nbv: NbView, ls: Uuid): Uuid[] {
+/** The router ports that peer with a port of switch `ls` (their ARP entries list its addresses). */
+function attachedRouterPorts(nbv: NbView, ls: Uuid): Uuid[] {
   const out: Uuid[] = [];
   const sw = nbv.switches.get(ls);
   for (const u of sw?.ports ?? []) {
     const p = nbv.switchPorts.get(u);
     if (p?.type !== 'router') continue;
     const lrp = nbv.routerPortByName(p.options.get('router-port') ?? '');
-    const lr = lrp === undefined ? undefined : nbv.routerOfPort(lrp._uuid);
-    if (lr !== undefined) out.push(lr._uuid);
+    if (lrp !== undefined) out.push(lrp._uuid);
   }
   return out;
 }
@@ -302,7 +301,7 @@ function markDirty(nbv: NbView, changes: readonly RowChange[], cache: FlowCache)
   const touch = (ls: Uuid | undefined): void => {
     if (ls === undefined) return;
     dirty.add(ls);
-    for (const r of attachedRouters(nbv, ls)) dirty.add(r);
+    for (const p of attachedRouterPorts(nbv, ls)) cache.dirtyRouterPorts.add(p);
   };
   for (const c of changes) {
     if (isWriteBack(c) && c.table !== 'NB_Global') continue;

@@ -42,56 +42,107 @@ export interface LogicalFlowSpec {
 export interface FlowCache {
   readonly byDatapath: Map<Uuid, LogicalFlowSpec[]>;
   dirty: Set<Uuid> | 'all';
+  /**
+   * Router ports whose own flows must be built again while their router is
+   * otherwise clean: a switch port change alters only the ARP entries of the
+   * router port on that switch, and a router with a thousand ports should not
+   * rebuild them all.
+   */
+  readonly dirtyRouterPorts: Set<Uuid>;
+  /** A clean router's flows in two parts: its own, and each port's. */
+  readonly routerOwn: Map<Uuid, LogicalFlowSpec[]>;
+  readonly routerPortFlows: Map<Uuid, LogicalFlowSpec[]>;
   /** Per flow (kept while its datapath is clean): its body key, and its SB row for a given target. */
   readonly bodies: WeakMap<LogicalFlowSpec, string>;
   readonly rows: WeakMap<LogicalFlowSpec, { target: string; key: string; row: DesiredRow }>;
-  /** Last pass's rows by key, for rebuilt flows that came out the same (a dirty router's). */
+  /** Last pass's rows by key, for rebuilt flows that came out the same. */
   byKey: Map<string, { hint: string | undefined; row: DesiredRow }>;
 }
 
 export function newFlowCache(): FlowCache {
-  return { byDatapath: new Map(), dirty: 'all', bodies: new WeakMap(), rows: new WeakMap(), byKey: new Map() };
+  return {
+    byDatapath: new Map(),
+    dirty: 'all',
+    dirtyRouterPorts: new Set(),
+    routerOwn: new Map(),
+    routerPortFlows: new Map(),
+    bodies: new WeakMap(),
+    rows: new WeakMap(),
+    byKey: new Map(),
+  };
 }
 
-function datapathFlows(nbv: NbView, dp: Uuid, refuse: (msg: string) => void): LogicalFlowSpec[] | undefined {
-  const seen = new Set<string>();
-  const out: LogicalFlowSpec[] = [];
-  const add: AddFlow = (stage, priority, match, actions, hint) => {
+/** Collects flows for one datapath, dropping repeats. */
+function collector(dp: Uuid, out: LogicalFlowSpec[], seen: Set<string>): AddFlow {
+  return (stage, priority, match, actions, hint) => {
     const key = flowKey('', stage.pipeline, stage.table, priority, match, actions);
     if (seen.has(key)) return;
     seen.add(key);
     out.push({ datapath: dp, stage, priority, match, actions, hint });
   };
-  const ls = nbv.switches.get(dp);
-  if (ls !== undefined) {
-    buildSwitchFlows(nbv, ls, add, refuse);
-    for (const u of ls.ports) {
-      const lsp = nbv.switchPorts.get(u);
-      if (lsp !== undefined) buildSwitchPortFlows(nbv, ls, lsp, add);
-    }
-    return out;
+}
+
+function switchFlows(nbv: NbView, ls: nb.Logical_Switch, refuse: (msg: string) => void): LogicalFlowSpec[] {
+  const out: LogicalFlowSpec[] = [];
+  const add = collector(ls._uuid, out, new Set());
+  buildSwitchFlows(nbv, ls, add, refuse);
+  for (const u of ls.ports) {
+    const lsp = nbv.switchPorts.get(u);
+    if (lsp !== undefined) buildSwitchPortFlows(nbv, ls, lsp, add);
   }
-  const lr = nbv.routers.get(dp);
-  if (lr === undefined) return undefined;
-  buildRouterFlows(nbv, lr, add);
+  return out;
+}
+
+/** A router's flows; `onlyPorts`: rebuild just these ports' flows and keep the rest. */
+function routerFlows(nbv: NbView, lr: nb.Logical_Router, cache: FlowCache, onlyPorts: ReadonlySet<Uuid> | undefined): LogicalFlowSpec[] {
+  if (onlyPorts === undefined || !cache.routerOwn.has(lr._uuid)) {
+    const own: LogicalFlowSpec[] = [];
+    buildRouterFlows(nbv, lr, collector(lr._uuid, own, new Set()));
+    cache.routerOwn.set(lr._uuid, own);
+  }
   for (const u of lr.ports) {
+    if (onlyPorts !== undefined && !onlyPorts.has(u) && cache.routerPortFlows.has(u)) continue;
     const lrp = nbv.routerPorts.get(u);
-    if (lrp !== undefined) buildRouterPortFlows(nbv, lr, lrp, add);
+    const fs: LogicalFlowSpec[] = [];
+    if (lrp !== undefined) buildRouterPortFlows(nbv, lr, lrp, collector(lr._uuid, fs, new Set()));
+    cache.routerPortFlows.set(u, fs);
   }
+  // One datapath's flows with repeats across the parts dropped.
+  const seen = new Set<string>();
+  const out: LogicalFlowSpec[] = [];
+  const keep = (f: LogicalFlowSpec): void => {
+    let body = cache.bodies.get(f);
+    if (body === undefined) {
+      body = flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions) + `\u0000${f.stage.datapath}`;
+      cache.bodies.set(f, body);
+    }
+    if (seen.has(body)) return;
+    seen.add(body);
+    out.push(f);
+  };
+  for (const f of cache.routerOwn.get(lr._uuid) ?? []) keep(f);
+  for (const u of lr.ports) for (const f of cache.routerPortFlows.get(u) ?? []) keep(f);
   return out;
 }
 
 /** Every logical flow for the NB, per datapath, rebuilding only what `cache` marks dirty. */
 export function buildAllFlows(nbv: NbView, refuse: (msg: string) => void = () => {}, cache: FlowCache = newFlowCache()): Map<Uuid, LogicalFlowSpec[]> {
-  const dps = [...nbv.switches.keys(), ...nbv.routers.keys()];
-  const live = new Set(dps);
+  const all = cache.dirty === 'all';
+  const dirty = cache.dirty === 'all' ? new Set<Uuid>() : cache.dirty;
+  const live = new Set<Uuid>([...nbv.switches.keys(), ...nbv.routers.keys()]);
   for (const dp of cache.byDatapath.keys()) if (!live.has(dp)) cache.byDatapath.delete(dp);
-  for (const dp of dps) {
-    if (cache.dirty !== 'all' && !cache.dirty.has(dp) && cache.byDatapath.has(dp)) continue;
-    const f = datapathFlows(nbv, dp, refuse);
-    if (f !== undefined) cache.byDatapath.set(dp, f);
+  for (const [u, ls] of nbv.switches) {
+    if (!all && !dirty.has(u) && cache.byDatapath.has(u)) continue;
+    cache.byDatapath.set(u, switchFlows(nbv, ls, refuse));
+  }
+  for (const [u, lr] of nbv.routers) {
+    const whole = all || dirty.has(u) || !cache.byDatapath.has(u);
+    const ports = lr.ports.filter((p) => cache.dirtyRouterPorts.has(p));
+    if (!whole && ports.length === 0) continue;
+    cache.byDatapath.set(u, routerFlows(nbv, lr, cache, whole ? undefined : new Set(ports)));
   }
   cache.dirty = new Set();
+  cache.dirtyRouterPorts.clear();
   return cache.byDatapath;
 }
 
