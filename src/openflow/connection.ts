@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import type { Action, FlowMod, FlowStats, GroupMod, Match } from './flow.js';
+import type { Action, FlowMod, FlowStats, GroupMod, Match, MeterMod } from './flow.js';
 import { OFPTT_ALL } from './flow.js';
 import { OpenFlowCodecError } from './codec/bytes.js';
 import {
@@ -30,6 +30,7 @@ import {
   encodeFlowStatsRequest,
   encodeGroupDescRequest,
   encodeGroupMod,
+  encodeMeterMod,
   encodeHello,
   encodePacketOut,
   encodePortDescRequest,
@@ -514,6 +515,19 @@ export class OpenFlowConnection extends EventEmitter {
     const failed = this.watchErrors([xid], 'group mod');
     try {
       this.sendRaw(encodeGroupMod(xid, mod, this.opts.oxm));
+      await this.barrier();
+    } finally {
+      failed.stop();
+    }
+    failed.check();
+  }
+
+  /** One meter mod, confirmed by a barrier (errors reject). */
+  async meterMod(mod: MeterMod): Promise<void> {
+    const xid = this.xid();
+    const failed = this.watchErrors([xid], 'meter mod');
+    try {
+      this.sendRaw(encodeMeterMod(xid, mod));
       await this.barrier();
     } finally {
       failed.stop();

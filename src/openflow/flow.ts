@@ -497,3 +497,15 @@ export interface GroupMod {
   readonly type: keyof typeof OFPGT;
   readonly buckets: readonly Bucket[];
 }
+
+/** OFPMF_* meter flags (OpenFlow 1.5 §7.3.4.4). */
+export const OFPMF = { KBPS: 1, PKTPS: 2, BURST: 4, STATS: 8 } as const;
+
+/** A meter modification with drop bands (ovs-ofctl(8) "Meter Syntax"; OVN's CoPP and ACL log meters). */
+export interface MeterMod {
+  readonly command: 'ADD' | 'MODIFY' | 'DELETE';
+  readonly meterId: number;
+  /** OFPMF_* bits. */
+  readonly flags: number;
+  readonly bands: readonly { readonly rate: number; readonly burstSize?: number }[];
+}

@@ -15,7 +15,7 @@ import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs } from '../helpers/ovs.js';
 import { cleanupAll, runOk, spawnDaemon, waitFor } from '../helpers/proc.js';
 import { OpenFlowConnection, OpenFlowError } from '../../src/openflow/connection.js';
-import { type Action, type Flow, type FlowMod, type FlowStats, fieldRef, flow, mf, normalizeMatch, OFPP } from '../../src/openflow/flow.js';
+import { type Action, type Flow, type FlowMod, type FlowStats, fieldRef, flow, mf, normalizeMatch, OFPMF, OFPP } from '../../src/openflow/flow.js';
 import { normalizeActions } from '../../src/openflow/codec/actions.js';
 import type { OfpMessage, PacketIn2 } from '../../src/openflow/codec/messages.js';
 
@@ -149,6 +149,12 @@ test('OpenFlow connection on a real ovs-vswitchd: bundle install, read-back, ref
     assert.doesNotMatch(await ovs.ofctl('-O', 'OpenFlow15', 'dump-groups', 'br-int'), /group_id=5/);
     assert.deepEqual(await conn.dumpGroups(), []);
     assert.deepEqual(canonSet(await conn.dumpFlows()), canonSet(FLOWS));
+
+    // A meter (OVN's CoPP/ACL-log kind), then removed.
+    await conn.meterMod({ command: 'ADD', meterId: 3, flags: OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS, bands: [{ rate: 100, burstSize: 10 }] });
+    assert.match(await ovs.ofctl('-O', 'OpenFlow15', 'dump-meters', 'br-int'), /meter=3 pktps burst stats bands=\s*type=drop rate=100 burst_size=10/);
+    await conn.meterMod({ command: 'DELETE', meterId: 3, flags: 0, bands: [] });
+    assert.doesNotMatch(await ovs.ofctl('-O', 'OpenFlow15', 'dump-meters', 'br-int'), /meter=3/);
 
     // Port description and port status.
     assert.ok((await conn.portDesc()).some((pd) => pd.portNo === OFPP.LOCAL && pd.name === 'br-int'));

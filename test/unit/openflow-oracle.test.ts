@@ -23,6 +23,7 @@ import {
   encodeGetConfigRequest,
   encodeGroupDescRequest,
   encodeGroupMod,
+  encodeMeterMod,
   encodeHello,
   encodePacketOut,
   encodePortDescRequest,
@@ -33,7 +34,7 @@ import {
   encodeTlvTableRequest,
   OFPBF,
 } from '../../src/openflow/codec/messages.js';
-import { type Action, type Flow, fieldRef, flow, mf, normalizeMatch, OFPP } from '../../src/openflow/flow.js';
+import { type Action, type Flow, fieldRef, flow, mf, normalizeMatch, OFPMF, OFPP } from '../../src/openflow/flow.js';
 import { formatFlow, parseActions, parseFlow } from '../../src/openflow/flow-text.js';
 
 const ofpPrint = (b: Uint8Array): Promise<string> => runOk('ovs-ofctl', ['ofp-print', toHex(b)]);
@@ -155,6 +156,8 @@ test('ofp-print decodes every other message kind as intended', async () => {
       /OFPT_GROUP_MOD \(OF1\.5\) \(xid=0x11\):\s+ADD group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct\(commit,table=8,zone=NXM_NX_REG11\[0\.\.15\],nat\(dst=10\.0\.0\.1:80\)\),bucket=bucket_id:7,weight:50,actions=output:2/],
     [encodeGroupMod(18, { command: 'MODIFY', groupId: 6, type: 'ff', buckets: [{ watchPort: 3, actions: [{ type: 'output', port: 3 }] }] }), /MOD group_id=6,type=ff,bucket=bucket_id:0,watch_port:3,actions=output:3/],
     [encodeGroupMod(19, { command: 'DELETE', groupId: 5, type: 'all', buckets: [] }), /DEL group_id=5,type=all/],
+    [encodeMeterMod(20, { command: 'ADD', meterId: 3, flags: OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS, bands: [{ rate: 100, burstSize: 10 }] }), /OFPT_METER_MOD \(OF1\.5\) \(xid=0x14\): ADD meter=3 pktps burst stats bands=\s*type=drop rate=100 burst_size=10/],
+    [encodeMeterMod(21, { command: 'DELETE', meterId: 3, flags: 0, bands: [] }), /DEL meter=3/],
     [encodeFlowMod(16, { command: 'DELETE', outPort: 4, flow: { table: 255, priority: 0, cookie: 0n, match: [], actions: [] } }), /DEL table:255 priority=0 out_port:4 actions=drop/],
   ];
   for (const [b, re] of expect) assert.match(await ofpPrint(b), re);

@@ -4,7 +4,7 @@
  * one decoder. Framing (`frameLength`) is separate from decoding: it says
  * how many bytes a complete message needs, or that more must arrive.
  */
-import { type Action, type Bucket, type Flow, type FlowMod, type GroupMod, OFPGT, type FlowStats, type Match, OFPFC, OFPP, OFPTT_ALL, PACKET_IN_REASON, type PacketInReason } from '../flow.js';
+import { type Action, type Bucket, type Flow, type FlowMod, type GroupMod, type MeterMod, OFPGT, type FlowStats, type Match, OFPFC, OFPP, OFPTT_ALL, PACKET_IN_REASON, type PacketInReason } from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
 import { decodeActions, encodeActions, NX_VENDOR_ID } from './actions.js';
 import { decodeMatch, decodeOxmFields, encodeMatch, encodeOxmFields, type OxmOptions } from './oxm.js';
@@ -32,6 +32,7 @@ export const OFPT = {
   PACKET_OUT: 13,
   FLOW_MOD: 14,
   GROUP_MOD: 15,
+  METER_MOD: 29,
   MULTIPART_REQUEST: 18,
   MULTIPART_REPLY: 19,
   BARRIER_REQUEST: 20,
@@ -211,6 +212,15 @@ export function encodeGroupMod(xid: number, mod: GroupMod, opts: OxmOptions = {}
     });
   }
   w.setU16(lenAt, w.length - b0);
+  return done(w);
+}
+
+const OFPMC = { ADD: 0, MODIFY: 1, DELETE: 2 } as const;
+
+/** METER_MOD (OpenFlow 1.5 §7.3.4.4) with OFPMBT_DROP bands. */
+export function encodeMeterMod(xid: number, mod: MeterMod): Uint8Array {
+  const w = start(OFPT.METER_MOD, xid).u16(OFPMC[mod.command]).u16(mod.flags).u32(mod.meterId);
+  if (mod.command !== 'DELETE') for (const b of mod.bands) w.u16(1).u16(16).u32(b.rate).u32(b.burstSize ?? 0).zeros(4);
   return done(w);
 }
 
