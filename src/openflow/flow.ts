@@ -355,6 +355,7 @@ export type Action =
   | { readonly type: 'push_vlan'; readonly ethertype: number }
   | { readonly type: 'pop_vlan' }
   | { readonly type: 'set_tunnel'; readonly tunId: bigint }
+  /** `clause` counts from 1, as in `conjunction(id, k/n)` (the wire form counts from 0). */
   | { readonly type: 'conjunction'; readonly id: number; readonly clause: number; readonly nClauses: number }
   | {
       readonly type: 'ct';

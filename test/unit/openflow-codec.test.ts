@@ -283,3 +283,28 @@ test('property: arbitrary bytes never throw anything but OpenFlowCodecError', ()
     { numRuns: 2000 },
   );
 });
+
+test('property: packet-in2 encode → decode keeps every property', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 300 }),
+      fc.option(fc.uint8Array({ maxLength: 64 }), { nil: undefined }),
+      fc.integer({ min: 0, max: 254 }),
+      big(64),
+      fc.bigInt({ min: 0n, max: 0xffffffffn }),
+      (packet, userdata, tableId, cookie, reg) => {
+        const p = {
+          packet,
+          tableId,
+          cookie,
+          metadata: normalizeMatch([mf('in_port', 1n), mf('reg3', reg)]),
+          ...(userdata === undefined ? {} : { userdata }),
+          continuation: new Uint8Array([0x80, 0, 0, 8, 0, 0, 0, 1]),
+        };
+        const m = decodeMessage(encodePacketIn2(1, p));
+        assert.ok(m.kind === 'packet_in2');
+        assert.deepEqual(m.packetIn, p);
+      },
+    ),
+  );
+});
