@@ -141,6 +141,8 @@ export function buildAllFlows(nbv: NbView, refuse: (msg: string) => void = () =>
     if (!whole && ports.length === 0) continue;
     cache.byDatapath.set(u, routerFlows(nbv, lr, cache, whole ? undefined : new Set(ports)));
   }
+  for (const u of cache.routerPortFlows.keys()) if (!nbv.routerPorts.has(u)) cache.routerPortFlows.delete(u);
+  for (const u of cache.routerOwn.keys()) if (!nbv.routers.has(u)) cache.routerOwn.delete(u);
   cache.dirty = new Set();
   cache.dirtyRouterPorts.clear();
   return cache.byDatapath;
