@@ -100,7 +100,7 @@ test('Geneve between two ovnts chassis: a container on A pings a VM port on B', 
     await runOk('ip', ['-n', ctrNs, 'addr', 'add', '10.0.0.12/24', 'dev', 'ctr']);
     await runOk('ip', ['-n', vmB, 'addr', 'add', '10.0.0.11/24', 'dev', 'vmb']);
     for (const lp of ['vma', 'ctr', 'vmb']) {
-      await waitFor(async () => (await nb('get', 'Logical_Switch_Port', lp, 'up')).trim() === 'true', { what: `${lp} up`, timeoutMs: 30000 });
+      await waitFor(async () => (await nb('get', 'Logical_Switch_Port', lp, 'up')).trim() === 'true', { what: `${lp} up`, timeoutMs: 90_000 /* two chassis recompute on a loaded 2-core machine */ });
     }
     await nb('--wait=hv', 'sync');
     const tunnels = await ovsA.vsctl('--bare', '--columns=name', 'find', 'Interface', 'type=geneve');
