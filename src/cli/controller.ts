@@ -4,23 +4,28 @@
  * [--log-file[=FILE]] [--detach]`. The Open vSwitch database defaults to
  * `unix:$OVS_RUNDIR/db.sock`.
  */
-import { spawn } from 'node:child_process';
-import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { createController, ovsRunDir, type Controller, type FlowPipeline } from '../controller/controller.js';
-import { UnixctlServer } from '../controller/unixctl.js';
+import { UnixctlServer } from '../lib/unixctl.js';
 import { createOfctlPipeline, type ComputeFlows } from '../controller/pipeline.js';
+import {
+  createDaemonLogger,
+  defaultDaemonOptions,
+  defaultUnixctlPath,
+  detach,
+  notifyReady,
+  parseDaemonOption,
+  runUntilStopped,
+  shouldDetach,
+  writePidfile,
+  type DaemonOptions,
+} from './daemon.js';
 
 const VERSION = '0.1.0';
 
 const PROG = 'ovn-controller';
 
-interface Options {
+interface Options extends DaemonOptions {
   ovsRemote: string;
-  unixctl: string | undefined;
-  pidfile: string | undefined;
-  logFile: string | undefined;
-  detach: boolean;
 }
 
 function usage(): string {
@@ -37,7 +42,8 @@ where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
 }
 
 function parseArgs(args: string[]): Options | string {
-  const o: Options = { ovsRemote: `unix:${ovsRunDir()}/db.sock`, unixctl: undefined, pidfile: undefined, logFile: undefined, detach: false };
+  const o: Options = { ...defaultDaemonOptions(), ovsRemote: `unix:${ovsRunDir()}/db.sock` };
+  const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
   let positional = 0;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -49,26 +55,13 @@ function parseArgs(args: string[]): Options | string {
     const eq = a.indexOf('=');
     const name = eq < 0 ? a : a.slice(0, eq);
     const value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
+    const next = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`option '${name}' requires an argument`);
+      return v;
+    };
+    if (parseDaemonOption(o, name, value, next, defaults)) continue;
     switch (name) {
-      case '--pidfile':
-        o.pidfile = resolve(value ?? `${process.env['OVN_RUNDIR'] ?? '.'}/${PROG}.pid`);
-        break;
-      case '--log-file':
-        o.logFile = resolve(value ?? `${process.env['OVN_LOGDIR'] ?? '.'}/${PROG}.log`);
-        break;
-      case '--detach':
-        o.detach = true;
-        break;
-      case '--unixctl': {
-        const v = value ?? args[++i];
-        if (v === undefined) throw new Error(`option '${name}' requires an argument`);
-        o.unixctl = resolve(v);
-        break;
-      }
-      case '--no-chdir':
-      case '--monitor':
-      case '--overwrite-pidfile':
-        break;
       case '-h':
       case '--help':
         return usage();
@@ -78,26 +71,6 @@ function parseArgs(args: string[]): Options | string {
     }
   }
   return o;
-}
-
-interface Logger {
-  (msg: string): void;
-  detachConsole(): void;
-}
-
-function logger(file: string | undefined): Logger {
-  let seq = 0;
-  let console = true;
-  const log = ((msg: string) => {
-    const line = `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}|${String(++seq).padStart(5, '0')}|ovn_controller|INFO|${msg}\n`;
-    if (file !== undefined) appendFileSync(file, line);
-    else if (console) process.stderr.write(line);
-  }) as Logger;
-  log.detachConsole = () => {
-    console = false;
-    process.stderr.on('error', () => {});
-  };
-  return log;
 }
 
 /**
@@ -130,8 +103,9 @@ export async function controller(args: string[]): Promise<number> {
     process.stdout.write(o);
     return 0;
   }
-  if (o.detach && process.send === undefined) return detach(args);
-  const log = logger(o.logFile);
+  if (shouldDetach(o)) return detach('controller', args);
+  const logger = createDaemonLogger({ file: o.logFile });
+  const log = logger.module('ovn_controller');
   const pipeline = await loadPipeline(log);
   const c = createController({ ovsRemote: o.ovsRemote, log, ...(pipeline === undefined ? {} : { pipeline }) });
   try {
@@ -140,50 +114,26 @@ export async function controller(args: string[]): Promise<number> {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;
   }
-  let stopping: Promise<void> | undefined;
-  let finish: (code: number) => void = () => undefined;
-  const shutdown = (cleanup: boolean): Promise<void> => {
-    stopping ??= (async () => {
-      try {
-        await c.stop(cleanup);
-        await ctl.stop();
-        finish(0);
-      } catch {
-        finish(1);
-      }
-    })();
-    return stopping;
-  };
-  const ctl = new UnixctlServer({ path: o.unixctl ?? join(process.env['OVN_RUNDIR'] ?? '/var/run/ovn', `${PROG}.${process.pid}.ctl`), log });
-  registerCommands(ctl, c, (cleanup) => void shutdown(cleanup));
+  const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
+  // A signal stops without cleanup: the chassis stays registered for the restart.
+  const life = runUntilStopped({
+    pidfile: o.pidfile,
+    onSignal: false,
+    stop: async (cleanup: boolean) => {
+      await c.stop(cleanup);
+      await ctl.stop();
+    },
+  });
+  registerCommands(ctl, c, (cleanup) => void life.exit(cleanup));
   try {
     await ctl.start();
   } catch (e) {
     log(`could not listen on the control socket ${ctl.path}: ${(e as Error).message}`);
   }
-  if (o.pidfile !== undefined) writeFileSync(o.pidfile, `${process.pid}\n`);
+  writePidfile(o.pidfile);
   log(`ovnts controller started (OVS database ${o.ovsRemote})`);
-  if (process.send !== undefined) {
-    process.send('ready');
-    process.disconnect();
-    log.detachConsole();
-  }
-  const pidfile = o.pidfile;
-  return new Promise((done) => {
-    finish = (code) => {
-      if (pidfile !== undefined) {
-        try {
-          unlinkSync(pidfile);
-        } catch {
-          // already gone
-        }
-      }
-      done(code);
-    };
-    // A signal stops without cleanup: the chassis stays registered for the restart.
-    process.once('SIGTERM', () => void shutdown(false));
-    process.once('SIGINT', () => void shutdown(false));
-  });
+  notifyReady(logger);
+  return life.done;
 }
 
 /** The ovn-appctl commands of ovn-controller(8) that apply here. */
@@ -202,22 +152,4 @@ function registerCommands(ctl: UnixctlServer, c: Controller, exit: (cleanup: boo
   ctl.register('ct-zone-list', '', 0, 0, () =>
     [...(c.facts?.ctZones ?? new Map<string, number>())].map(([name, zone]) => `${name} ${zone}\n`).join(''),
   );
-}
-
-/** --detach: a background copy; returns once it has connected to the OVS database. */
-function detach(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, 'controller', ...args], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
-  return new Promise((done) => {
-    child.once('message', () => {
-      child.stderr?.destroy();
-      child.unref();
-      child.disconnect();
-      done(0);
-    });
-    child.once('exit', (code) => done(code ?? 1));
-  });
 }

@@ -5,19 +5,26 @@
  * then OVN's default sockets. `ovn-appctl -t SOCKET status` answers
  * "Status: active" or "Status: standby" as ovn-northd does.
  */
-import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { createNorthd } from '../northd/northd.js';
-import { UnixctlServer } from '../controller/unixctl.js';
+import { UnixctlServer } from '../lib/unixctl.js';
+import {
+  createDaemonLogger,
+  defaultDaemonOptions,
+  defaultUnixctlPath,
+  detach,
+  notifyReady,
+  parseDaemonOption,
+  runUntilStopped,
+  shouldDetach,
+  writePidfile,
+  type DaemonOptions,
+} from './daemon.js';
 
 const PROG = 'ovn-northd';
 
-interface Options {
+interface Options extends DaemonOptions {
   nb: string;
   sb: string;
-  pidfile: string | undefined;
-  logFile: string | undefined;
-  unixctl: string | undefined;
 }
 
 const USAGE = `${PROG}: OVN northbound management daemon (ovnts)
@@ -26,17 +33,17 @@ usage: ovnts northd [OPTIONS]
   --ovnsb-db=DATABASE  connect to ovn-sb database at DATABASE (default: $OVN_SB_DB or unix:/var/run/ovn/ovnsb_db.sock)
   --pidfile[=FILE]     write the process id to FILE
   --log-file[=FILE]    append log messages to FILE
+  --detach             run in the background once started
   --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-northd.PID.ctl)
 `;
 
 function parseArgs(args: string[]): Options | string {
   const o: Options = {
+    ...defaultDaemonOptions(),
     nb: process.env['OVN_NB_DB'] ?? 'unix:/var/run/ovn/ovnnb_db.sock',
     sb: process.env['OVN_SB_DB'] ?? 'unix:/var/run/ovn/ovnsb_db.sock',
-    pidfile: undefined,
-    logFile: undefined,
-    unixctl: undefined,
   };
+  const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (!a.startsWith('-')) throw new Error('non-option arguments not supported with ovn-northd; use --help for usage');
@@ -48,6 +55,7 @@ function parseArgs(args: string[]): Options | string {
       if (v === undefined) throw new Error(`option '${name}' requires an argument`);
       return v;
     };
+    if (parseDaemonOption(o, name, inline, value, defaults)) continue;
     switch (name) {
       case '--ovnnb-db':
       case '-d':
@@ -56,19 +64,6 @@ function parseArgs(args: string[]): Options | string {
       case '--ovnsb-db':
       case '-D':
         o.sb = value();
-        break;
-      case '--pidfile':
-        o.pidfile = resolve(inline ?? join(process.env['OVN_RUNDIR'] ?? '.', `${PROG}.pid`));
-        break;
-      case '--log-file':
-        o.logFile = resolve(inline ?? join(process.env['OVN_LOGDIR'] ?? '.', `${PROG}.log`));
-        break;
-      case '--unixctl':
-        o.unixctl = resolve(value());
-        break;
-      case '--no-chdir':
-      case '--monitor':
-      case '--overwrite-pidfile':
         break;
       case '-h':
       case '--help':
@@ -93,46 +88,34 @@ export async function northd(args: string[]): Promise<number> {
     process.stdout.write(o);
     return 0;
   }
-  let seq = 0;
-  const file = o.logFile;
-  const log = (msg: string): void => {
-    const line = `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}|${String(++seq).padStart(5, '0')}|northd|INFO|${msg}\n`;
-    if (file !== undefined) appendFileSync(file, line);
-    else process.stderr.write(line);
-  };
+  if (shouldDetach(o)) return detach('northd', args);
+  const logger = createDaemonLogger({ file: o.logFile });
+  const log = logger.module('northd');
   const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log });
-  const ctl = new UnixctlServer({ path: o.unixctl ?? join(process.env['OVN_RUNDIR'] ?? '/var/run/ovn', `${PROG}.${process.pid}.ctl`), log });
-  let finish: (code: number) => void = () => undefined;
-  const shutdown = (): void => {
-    void (async () => {
-      await n.stop();
-      await ctl.stop();
-      if (o.pidfile !== undefined) {
-        try {
-          unlinkSync(o.pidfile);
-        } catch {
-          // already gone
-        }
-      }
-      finish(0);
-    })();
-  };
+  const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
+  let exit: () => void = () => undefined;
   ctl.register('status', '', 0, 0, () => `Status: ${n.status()}\n`);
   ctl.register('debug/recompute-check', '', 0, 0, () => {
     const diff = n.recomputeCheck();
     return diff.length === 0 ? 'incremental flows equal a full recompute\n' : `${diff.join('\n')}\n`;
   });
   ctl.register('exit', '', 0, 0, () => {
-    setImmediate(shutdown);
+    setImmediate(() => exit());
     return '';
   });
   await ctl.start();
   await n.start();
-  if (o.pidfile !== undefined) writeFileSync(o.pidfile, `${process.pid}\n`);
+  writePidfile(o.pidfile);
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
-  return new Promise((done) => {
-    finish = done;
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
+  notifyReady(logger);
+  const life = runUntilStopped({
+    pidfile: o.pidfile,
+    onSignal: undefined,
+    stop: async () => {
+      await n.stop();
+      await ctl.stop();
+    },
   });
+  exit = () => void life.exit(undefined);
+  return life.done;
 }

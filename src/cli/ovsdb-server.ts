@@ -2,18 +2,23 @@
  * `ovnts ovsdb-server`: serves database files over JSON-RPC, with the
  * command line of ovsdb-server(1) where its options apply.
  */
-import { spawn } from 'node:child_process';
-import { appendFileSync, writeFileSync, unlinkSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
+import {
+  createDaemonLogger,
+  defaultDaemonOptions,
+  detach,
+  notifyReady,
+  parseDaemonOption,
+  runUntilStopped,
+  shouldDetach,
+  writePidfile,
+  type DaemonOptions,
+} from './daemon.js';
 
-interface Options {
+interface Options extends DaemonOptions {
   databases: string[];
   remotes: string[];
-  pidfile: string | undefined;
-  logFile: string | undefined;
-  detach: boolean;
   /** -vjsonrpc:dbg or --verbose: log every request. */
   traceRequests: boolean;
 }
@@ -33,7 +38,7 @@ usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
 }
 
 function parseArgs(args: string[]): Options | string {
-  const o: Options = { databases: [], remotes: [], pidfile: undefined, logFile: undefined, detach: false, traceRequests: false };
+  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (!a.startsWith('-')) {
@@ -49,26 +54,13 @@ function parseArgs(args: string[]): Options | string {
       if (next === undefined) throw new Error(`option '${name}' requires an argument`);
       return next;
     };
+    // The control socket (--unixctl) is accepted; nothing serves on it yet.
+    if (parseDaemonOption(o, name, value, need, { program: PROG, rundir: '.', logdir: '.' })) continue;
     switch (name) {
       case '--remote':
         value = need();
         if (value.startsWith('db:')) throw new Error(`${value}: remotes from the database are not supported`);
         o.remotes.push(value);
-        break;
-      case '--pidfile':
-        o.pidfile = resolve(value ?? `${PROG}.pid`);
-        break;
-      case '--log-file':
-        o.logFile = resolve(value ?? `${PROG}.log`);
-        break;
-      case '--detach':
-        o.detach = true;
-        break;
-      case '--unixctl':
-        need();
-        break;
-      case '--no-chdir':
-      case '--monitor':
         break;
       case '-h':
       case '--help':
@@ -86,27 +78,6 @@ function parseArgs(args: string[]): Options | string {
   return o;
 }
 
-interface Logger {
-  (msg: string): void;
-  /** Stops writing to stderr (a detached daemon's stderr is its parent's, which is gone). */
-  detachConsole(): void;
-}
-
-function logger(file: string | undefined): Logger {
-  let seq = 0;
-  let console = true;
-  const log = ((msg: string) => {
-    const line = `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}|${String(++seq).padStart(5, '0')}|ovsdb_server|INFO|${msg}\n`;
-    if (file !== undefined) appendFileSync(file, line);
-    else if (console) process.stderr.write(line);
-  }) as Logger;
-  log.detachConsole = () => {
-    console = false;
-    process.stderr.on('error', () => {});
-  };
-  return log;
-}
-
 export async function ovsdbServer(args: string[]): Promise<number> {
   let o: Options | string;
   try {
@@ -119,8 +90,9 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     process.stdout.write(o);
     return 0;
   }
-  if (o.detach && process.send === undefined) return detach(args);
-  const log = logger(o.logFile);
+  if (shouldDetach(o)) return detach(PROG, args);
+  const logger = createDaemonLogger({ file: o.logFile });
+  const log = logger.module('ovsdb_server');
   const dbs: HostedDatabase[] = [];
   try {
     for (const f of o.databases) dbs.push(await HostedDatabase.open(f, { log }));
@@ -143,53 +115,8 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;
   }
-  if (o.pidfile !== undefined) writeFileSync(o.pidfile, `${process.pid}\n`);
+  writePidfile(o.pidfile);
   log(`ovnts ovsdb-server serving ${[...names].join(', ')} on ${server.addresses.join(', ')}`);
-  if (process.send !== undefined) {
-    process.send('ready');
-    process.disconnect();
-    log.detachConsole();
-  }
-  const pidfile = o.pidfile;
-  return new Promise((done) => {
-    const shutdown = (): void => {
-      server.stop().then(
-        () => {
-          if (pidfile !== undefined) {
-            try {
-              unlinkSync(pidfile);
-            } catch {
-              // already gone
-            }
-          }
-          done(0);
-        },
-        () => done(1),
-      );
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
-}
-
-/**
- * --detach: starts a copy in the background and returns once it serves. The
- * copy's errors reach our stderr until then; after that it must not hold our
- * stdio open, or a caller waiting for our output would wait forever.
- */
-function detach(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, PROG, ...args], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
-  return new Promise((done) => {
-    child.once('message', () => {
-      child.stderr?.destroy();
-      child.unref();
-      child.disconnect();
-      done(0);
-    });
-    child.once('exit', (code) => done(code ?? 1));
-  });
+  notifyReady(logger);
+  return runUntilStopped({ pidfile: o.pidfile, onSignal: undefined, stop: () => server.stop() }).done;
 }

@@ -9,7 +9,7 @@
  * row as ovn-controller(8) does (`external_ids:system-id`, `ovn-remote` — point
  * it at `unix:<rundir>/ovnsb_db.sock` —, `ovn-encap-type`, `ovn-encap-ip`).
  */
-import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
@@ -18,15 +18,25 @@ import { loadSchemaJson, SCHEMA_FILES } from '../ovsdb/schema-files.js';
 import { createNorthd } from '../northd/northd.js';
 import { createController, ovsRunDir } from '../controller/controller.js';
 import { loadPipeline } from './controller.js';
+import {
+  createDaemonLogger,
+  defaultDaemonOptions,
+  detach,
+  notifyReady,
+  parseDaemonOption,
+  runUntilStopped,
+  shouldDetach,
+  writePidfile,
+  type DaemonOptions,
+} from './daemon.js';
 
 const PROG = 'ovnts up';
 
-interface Options {
+interface Options extends DaemonOptions {
   rundir: string;
   dbdir: string;
   ovsRemote: string;
   controller: boolean;
-  pidfile: string | undefined;
 }
 
 const USAGE = `usage: ovnts up [OPTIONS]
@@ -35,7 +45,9 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --dbdir=DIR         database files ovnnb_db.db, ovnsb_db.db (default: $OVN_DBDIR or /var/lib/ovn)
   --ovs-db=REMOTE     this host's Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
   --no-controller     databases and northd only (a central node)
-  --pidfile=FILE      write the process id to FILE once everything runs
+  --pidfile[=FILE]    write the process id to FILE once everything runs
+  --log-file[=FILE]   append log messages to FILE instead of stderr
+  --detach            run in the background once everything runs
 `;
 
 function parseArgs(args: readonly string[]): Options | string {
@@ -44,8 +56,9 @@ function parseArgs(args: readonly string[]): Options | string {
     dbdir: process.env['OVN_DBDIR'] ?? '/var/lib/ovn',
     ovsRemote: `unix:${ovsRunDir()}/db.sock`,
     controller: true,
-    pidfile: undefined,
+    ...defaultDaemonOptions(),
   };
+  const defaults = { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
   for (const a of args) {
     const eq = a.indexOf('=');
     const name = eq < 0 ? a : a.slice(0, eq);
@@ -54,6 +67,8 @@ function parseArgs(args: readonly string[]): Options | string {
       if (value === undefined || value === '') throw new Error(`option '${name}' requires an argument`);
       return value;
     };
+    // No control socket (yet): --unixctl is not one of its options.
+    if (name !== '--unixctl' && parseDaemonOption(o, name, value, need, defaults)) continue;
     switch (name) {
       case '--rundir':
         o.rundir = resolve(need());
@@ -66,9 +81,6 @@ function parseArgs(args: readonly string[]): Options | string {
         break;
       case '--no-controller':
         o.controller = false;
-        break;
-      case '--pidfile':
-        o.pidfile = resolve(need());
         break;
       case '-h':
       case '--help':
@@ -103,9 +115,9 @@ export async function up(args: string[]): Promise<number> {
     return 0;
   }
   const opts = o;
-  const log = (component: string) => (msg: string): void => {
-    process.stderr.write(`${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}|${component}|${msg}\n`);
-  };
+  if (shouldDetach(opts)) return detach('up', args);
+  const logger = createDaemonLogger({ file: opts.logFile, layout: 'brief' });
+  const log = logger.module;
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -139,22 +151,8 @@ export async function up(args: string[]): Promise<number> {
     await stopAll();
     return 1;
   }
-  if (opts.pidfile !== undefined) writeFileSync(opts.pidfile, `${process.pid}\n`);
+  writePidfile(opts.pidfile);
   log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}`);
-  return new Promise((done) => {
-    const shutdown = (): void => {
-      void stopAll().then(() => {
-        if (opts.pidfile !== undefined) {
-          try {
-            unlinkSync(opts.pidfile);
-          } catch {
-            // already gone
-          }
-        }
-        done(0);
-      });
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
+  notifyReady(logger);
+  return runUntilStopped({ pidfile: opts.pidfile, onSignal: undefined, stop: stopAll }).done;
 }
