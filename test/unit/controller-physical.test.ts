@@ -39,6 +39,10 @@ class Sb implements SbView {
     t.set(uuid, new Row(table, uuid, Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, datum(v)]))));
     return this;
   }
+  delete(table: string, uuid: string): this {
+    this.tables.get(table)?.delete(uuid);
+    return this;
+  }
   table(name: string): ReadonlyMap<string, Row> {
     return this.tables.get(name) ?? new Map();
   }
@@ -212,10 +216,17 @@ test('cache: unchanged logical flows are not translated again, and the result eq
   assert.deepEqual(cache.stats, { translated: 1, reused: 3 });
   assert.deepEqual(changed, key(computeDesiredFlows(sb, local)));
   assert.ok(changed.some((f) => f.includes('resubmit(,11)')));
-  // The local facts change (the router is no longer local): everything is translated again, still equal.
+  // The local facts change (the router is no longer local): only the router's flow is translated again, still equal.
   const fewer = { ...local, localDatapaths: new Set([LS]) };
   assert.deepEqual(key(computeDesiredFlows(sb, fewer, { cache })), key(computeDesiredFlows(sb, fewer)));
-  assert.equal(cache.stats.reused, 0);
+  assert.deepEqual(cache.stats, { translated: 1, reused: 3 });
+  // The remote port becomes resident here: only the flow tagged with it is translated again.
+  const bound = { ...fewer, otherResident: ['remote'] };
+  assert.deepEqual(key(computeDesiredFlows(sb, bound, { cache })), key(computeDesiredFlows(sb, bound)));
+  assert.deepEqual(cache.stats, { translated: 1, reused: 3 });
+  // A logical flow goes away: nothing is translated, its flows are gone.
+  sb.delete('Logical_Flow', u(0x304));
+  assert.deepEqual(key(computeDesiredFlows(sb, local, { cache })), key(computeDesiredFlows(sb, local)));
 });
 
 test('physical: VXLAN carries outport and datapath in the VNI (as ovn-controller encodes them)', () => {

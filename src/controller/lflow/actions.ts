@@ -13,7 +13,7 @@
  * security in 73/74 (ingress) and 75 (egress).
  */
 import { parseActions, defaultSymbols, type Action, type ActionArg, type FieldRef, type SymbolTable } from '../../lib/lflow/index.js';
-import { DHCPV4_OPTIONS } from '../pinctrl/dhcp-options.js';
+import { encodePutDhcpOptsAction, UserdataError } from '../pinctrl/userdata.js';
 import { BASE_FIELDS, formatMasked, formatValue, hex, nxmRange } from './fields.js';
 import { dotted, encodeOfpacts, type Ofpact } from './ofpacts.js';
 
@@ -320,6 +320,7 @@ class Lowering {
       case 'call':
         return this.call(a.name, a.args);
       case 'result':
+        if (a.name === 'put_dhcp_opts') return [{ type: 'text', text: `controller(userdata=${dotted(putDhcpOptsUserdata(a))},pause)` }];
         return this.result(this.loc(a.dst), a.name, a.args);
       case 'raw':
         if ((a.name === 'ct_lb_mark' || a.name === 'ct_lb') && a.text.trim() === '') return this.one({ type: 'keyword', name: a.name });
@@ -441,8 +442,6 @@ class Lowering {
         if (mac.name !== 'eth.dst' || dst.base !== 'outport') throw new ActionError('get_fdb: only outport = get_fdb(eth.dst) is supported');
         return [{ type: 'set', loc: dst, value: 0n }, { type: 'resubmit', table: OFTABLE.GET_FDB }];
       }
-      case 'put_dhcp_opts':
-        return [{ type: 'text', text: `controller(userdata=${dotted(dhcpUserdata(dst, args))},pause)` }];
       default:
         throw new ActionError(`action ${name} is not supported`);
     }
@@ -471,80 +470,17 @@ function opcode(code: number): number[] {
   return [0, 0, 0, code, 0, 0, 0, 0];
 }
 
-/** put_dhcp_opts userdata: opcode, the result bit as NXM header + offset, offerip, then each option as code/len/value. */
-function dhcpUserdata(dst: Loc, args: readonly ActionArg[]): number[] {
-  const hdr = dst.base === 'xxreg0' ? [0x00, 0x01, 0xde, 0x10] : dst.base === 'xxreg1' ? [0x00, 0x01, 0xe0, 0x10] : undefined;
-  if (hdr === undefined) throw new ActionError('put_dhcp_opts: the result must be a bit of reg0..reg7');
-  const out = [...opcode(ACTION_OPCODE['put_dhcp_opts']!), ...hdr, 0, 0, (dst.lo >> 8) & 0xff, dst.lo & 0xff];
-  const kvs = args.filter((a): a is Extract<ActionArg, { type: 'kv' }> => a.type === 'kv');
-  const offer = kvs.find((k) => k.key === 'offerip');
-  if (offer === undefined) throw new ActionError('put_dhcp_opts: offerip is required');
-  out.push(...ipv4Bytes(offer.value));
-  for (const kv of kvs) {
-    if (kv.key === 'offerip') continue;
-    const def = DHCPV4_OPTIONS.get(kv.key);
-    if (def === undefined) throw new ActionError(`put_dhcp_opts: unknown option ${kv.key}`);
-    const value = dhcpValue(def.type, kv.value, kv.key);
-    out.push(def.code, value.length, ...value);
-  }
-  return out;
-}
-
-function argValues(v: ActionArg): ActionArg[] {
-  return v.type === 'set' ? [...v.values] : [v];
-}
-
-function ipv4Bytes(v: ActionArg): number[] {
-  const out: number[] = [];
-  for (const x of argValues(v)) {
-    if (x.type !== 'int') throw new ActionError('expected an IPv4 address');
-    const n = x.value.value;
-    out.push(Number((n >> 24n) & 0xffn), Number((n >> 16n) & 0xffn), Number((n >> 8n) & 0xffn), Number(n & 0xffn));
-  }
-  return out;
-}
-
-function dhcpValue(type: string, v: ActionArg, key: string): number[] {
-  const int = (n: number): number[] => {
-    if (v.type !== 'int') throw new ActionError(`${key}: expected a number`);
-    const x = Number(v.value.value);
-    const b: number[] = [];
-    for (let i = n - 1; i >= 0; i--) b.push((x >>> (8 * i)) & 0xff);
-    return b;
-  };
-  switch (type) {
-    case 'ipv4':
-      return ipv4Bytes(v);
-    case 'bool':
-    case 'uint8':
-      return int(1);
-    case 'uint16':
-      return int(2);
-    case 'uint32':
-      return int(4);
-    case 'str':
-    case 'host_id': {
-      if (v.type !== 'string') throw new ActionError(`${key}: expected a string`);
-      return [...Buffer.from(v.value, 'utf8')];
-    }
-    case 'static_routes': {
-      // RFC 3442: prefix length, significant destination octets, router.
-      const out: number[] = [];
-      const vals = argValues(v);
-      for (let i = 0; i + 1 < vals.length; i += 2) {
-        const dstA = vals[i]!;
-        const gw = vals[i + 1]!;
-        if (dstA.type !== 'int' || gw.type !== 'int') throw new ActionError(`${key}: expected addresses`);
-        const mask = dstA.value.mask ?? 0xffffffffn;
-        let plen = 0;
-        for (let b = 31; b >= 0; b--) if ((mask >> BigInt(b)) & 1n) plen++;
-        const octets = Math.ceil(plen / 8);
-        out.push(plen, ...ipv4Bytes(dstA).slice(0, octets), ...ipv4Bytes(gw));
-      }
-      return out;
-    }
-    default:
-      throw new ActionError(`${key}: option type ${type} is not supported`);
+/**
+ * put_dhcp_opts userdata, from pinctrl's encoder (the one pinctrl decodes
+ * again when the packet comes back): opcode, the result bit, offerip, then
+ * the options in the order and encodings the real controller uses.
+ */
+function putDhcpOptsUserdata(a: Extract<Action, { type: 'result' }>): number[] {
+  try {
+    return [...encodePutDhcpOptsAction(a)];
+  } catch (e) {
+    if (e instanceof UserdataError) throw new ActionError(`put_dhcp_opts: ${e.message}`);
+    throw e;
   }
 }
 

@@ -10,6 +10,8 @@ import type { Row } from '../../ovsdb/client.js';
 import type { TextFlow } from '../ofctl-link.js';
 import { ActionError, OFTABLE, translateActions } from './actions.js';
 import { addTest, formatMatch, mergeMatches, metadataTest, planMatch, type MatchPlan, type OfMatch } from './match.js';
+import { DEP, envChanges } from './env-diff.js';
+import { datumEquals } from '../../ovsdb/datum.js';
 
 /** The SB tables as the client's replica exposes them. */
 export interface SbView {
@@ -47,6 +49,8 @@ export interface LflowEnv {
 export class ConjIdAllocator {
   private readonly byKey = new Map<string, number>();
   private readonly used = new Set<number>();
+  /** Allocation keys by logical flow, for {@link release}. */
+  private readonly byFlow = new Map<string, string[]>();
   get(lflowUuid: string, dpKey: number): number {
     const k = `${lflowUuid}/${dpKey}`;
     let id = this.byKey.get(k);
@@ -55,7 +59,20 @@ export class ConjIdAllocator {
     while (this.used.has(id) || id === 0) id = (id + 1) >>> 0;
     this.used.add(id);
     this.byKey.set(k, id);
+    const keys = this.byFlow.get(lflowUuid);
+    if (keys === undefined) this.byFlow.set(lflowUuid, [k]);
+    else keys.push(k);
     return id;
+  }
+
+  /** Frees the ids of a logical flow that is gone. */
+  release(lflowUuid: string): void {
+    for (const k of this.byFlow.get(lflowUuid) ?? []) {
+      const id = this.byKey.get(k);
+      if (id !== undefined) this.used.delete(id);
+      this.byKey.delete(k);
+    }
+    this.byFlow.delete(lflowUuid);
   }
 }
 
@@ -101,13 +118,24 @@ export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, r
   return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds };
 }
 
+/**
+ * Records what a translation read from the {@link LflowEnv}, as the dependency
+ * keys of lflow/env-diff.ts, so that a later change of exactly those facts
+ * (and nothing else) makes it stale.
+ */
+export type TrackDep = (dep: string) => void;
+
+const untracked: TrackDep = () => undefined;
+
 /** The local datapaths a logical flow applies to. */
-function flowDatapaths(lf: Row, env: LflowEnv): DatapathInfo[] {
+function flowDatapaths(lf: Row, env: LflowEnv, track: TrackDep): DatapathInfo[] {
   const one = lf.optional('logical_datapath');
   const group = lf.optional('logical_dp_group');
+  if (one === null && group !== null) track(DEP.dpGroup(String(group)));
   const uuids = one !== null ? [String(one)] : group !== null ? (env.dpGroups.get(String(group)) ?? []) : [];
   const out: DatapathInfo[] = [];
   for (const u of uuids) {
+    track(DEP.datapath(u));
     const d = env.datapaths.get(u);
     if (d !== undefined && env.localDatapaths.has(u)) out.push(d);
   }
@@ -118,15 +146,17 @@ function flowDatapaths(lf: Row, env: LflowEnv): DatapathInfo[] {
  * The OpenFlow flows of one logical flow. A flow whose match or actions
  * cannot be translated yields no flows and a logged error (OVN does the same).
  */
-export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) => void = () => undefined): TextFlow[] {
+export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): TextFlow[] {
   // northd tags flows that only matter where their in/out port is: skip them elsewhere
   // (a logical patch port is everywhere its datapath is).
   const io = lf.map('tags').get('in_out_port');
   if (io !== undefined) {
+    track(DEP.portType(String(io)));
+    track(DEP.resident(String(io)));
     const type = env.portTypes.get(String(io));
     if (type === undefined || (type !== 'patch' && !env.residentPorts.has(String(io)))) return [];
   }
-  const dps = flowDatapaths(lf, env);
+  const dps = flowDatapaths(lf, env, track);
   if (dps.length === 0) return [];
   const pipeline = str(lf, 'pipeline') === 'egress' ? 'egress' : 'ingress';
   const table = Number(lf.scalar('table_id'));
@@ -138,7 +168,11 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
   for (const dp of dps) {
     const keys = env.portKeys.get(dp.uuid);
     // "none" is OVN's name for "no port" (key 0).
-    const portKey = (n: string): number | undefined => (n === 'none' ? 0 : keys?.get(n));
+    const portKey = (n: string): number | undefined => {
+      if (n === 'none') return 0;
+      track(DEP.portKey(dp.uuid, n));
+      return keys?.get(n);
+    };
     let actions: string;
     let plan: MatchPlan;
     try {
@@ -147,9 +181,19 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
       const full = t.prereqs.length === 0 ? matchText : `(${matchText}) && ${t.prereqs.join(' && ')}`;
       plan = planMatch(full, {
         portKey,
-        isResident: (p) => env.residentPorts.has(p),
-        addressSet: (n) => env.addressSets.get(n),
-        portGroup: (n) => env.portGroups.get(`${dp.key}_${n}`) ?? env.portGroups.get(n),
+        isResident: (p) => {
+          track(DEP.resident(p));
+          return env.residentPorts.has(p);
+        },
+        addressSet: (n) => {
+          track(DEP.addressSet(n));
+          return env.addressSets.get(n);
+        },
+        portGroup: (n) => {
+          track(DEP.portGroup(`${dp.key}_${n}`));
+          track(DEP.portGroup(n));
+          return env.portGroups.get(`${dp.key}_${n}`) ?? env.portGroups.get(n);
+        },
       });
     } catch (e) {
       const what = e instanceof ActionError ? 'actions' : 'flow';
@@ -166,7 +210,9 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
     const reg = pipeline === 'ingress' ? 'reg14' : 'reg15';
     const elsewhere = (m: OfMatch): boolean => {
       const t = m.get(reg);
-      return remote !== undefined && t !== undefined && t.mask === 0xffffffffn && remote.has(Number(t.value));
+      if (t === undefined || t.mask !== 0xffffffffn) return false;
+      track(DEP.remoteVif(dp.uuid, Number(t.value)));
+      return remote !== undefined && remote.has(Number(t.value));
     };
     if (plan.kind === 'plain') {
       for (const m of plan.matches) if (!elsewhere(m)) out.push({ table: ofTable, priority, match: formatMatch(withDp(m)), actions });
@@ -186,95 +232,128 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
   return out;
 }
 
-/** All logical flows of the SB for this chassis. */
+const byUuid = (a: Row, b: Row): number => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+
+/** All logical flows of the SB for this chassis; with a cache, only what changed is translated again. */
 export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void, cache?: LflowCache): TextFlow[] {
-  const out: TextFlow[] = [];
+  if (cache !== undefined) return mergeConjunctionFlows(cache.update(sb.table('Logical_Flow').values(), env, log));
   // Logical flows are visited in UUID order so that conjunction ids do not depend on replica order.
-  const rows = [...sb.table('Logical_Flow').values()].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
-  for (const lf of rows) out.push(...(cache === undefined ? translateLogicalFlow(lf, env, log) : cache.translate(lf, env, log)));
-  cache?.retain(rows);
+  const rows = [...sb.table('Logical_Flow').values()].sort(byUuid);
+  const out: TextFlow[] = [];
+  for (const lf of rows) for (const f of translateLogicalFlow(lf, env, log)) out.push(f);
   return mergeConjunctionFlows(out);
 }
 
-/** What a logical flow's translation depends on besides its own row. */
-export function envFingerprint(env: LflowEnv): string {
-  const m = <K, V>(x: ReadonlyMap<K, V>, f: (v: V) => string = String): string => [...x].map(([k, v]) => `${String(k)}=${f(v)}`).sort().join(';');
-  return [
-    m(env.datapaths, (d) => `${d.key}/${d.isSwitch}`),
-    [...env.localDatapaths].sort().join(','),
-    m(env.portKeys, (k) => m(k)),
-    [...env.residentPorts].sort().join(','),
-    m(env.addressSets, (a) => a.join(',')),
-    m(env.portGroups, (a) => a.join(',')),
-    m(env.dpGroups, (a) => a.join(',')),
-    m(env.portTypes),
-  ].join('|');
+/** The columns a logical flow's translation reads from its own row. */
+const LFLOW_COLUMNS = ['match', 'actions', 'pipeline', 'table_id', 'priority', 'logical_datapath', 'logical_dp_group', 'tags'] as const;
+
+function sameLflow(a: Row, b: Row): boolean {
+  return a === b || LFLOW_COLUMNS.every((c) => datumEquals(a.get(c), b.get(c)));
+}
+
+interface CacheEntry {
+  row: Row;
+  flows: readonly TextFlow[];
+  /** What the translation read from the environment (env-diff.ts keys). */
+  deps: readonly string[];
 }
 
 /**
- * Translations of logical flows kept between passes: a row whose match,
- * actions, datapaths and tags are unchanged, under an unchanged environment
- * fingerprint, is not translated again (a full recompute gives the same
- * result). Conjunction ids come from one allocator for the cache's life.
+ * Translations of logical flows kept between passes, with what each one read
+ * from the environment. A pass translates again only the rows that are new,
+ * changed in a column the translation reads, or that read a fact that
+ * changed since the previous pass ({@link envChanges}): a port bound or
+ * unbound, a datapath becoming local, an address set changed. The result
+ * equals a full recompute. Conjunction ids come from one allocator for the
+ * cache's life.
  */
 export class LflowCache {
   readonly conjIds = new ConjIdAllocator();
-  private readonly entries = new Map<string, { key: string; flows: TextFlow[] }>();
-  private fingerprint = '';
-  private envRef: LflowEnv | undefined;
+  private readonly entries = new Map<string, CacheEntry>();
+  /** Dependency key → UUIDs of the logical flows that read it. */
+  private readonly readers = new Map<string, Set<string>>();
+  private env: LflowEnv | undefined;
   /** Translations done / reused in the last pass (for tests and stats). */
   readonly stats = { translated: 0, reused: 0 };
 
-  translate(lf: Row, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
-    if (this.envRef !== env) {
-      this.envRef = env;
-      const fp = envFingerprint(env);
-      if (fp !== this.fingerprint) this.entries.clear();
-      this.fingerprint = fp;
-      this.stats.translated = 0;
-      this.stats.reused = 0;
+  /** The flows of every row (not yet merged), translating only what is stale. */
+  update(rows: Iterable<Row>, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
+    const stale = new Set<string>();
+    if (this.env !== undefined && this.env !== env) {
+      for (const dep of envChanges(this.env, env)) for (const u of this.readers.get(dep) ?? []) stale.add(u);
     }
-    const key = JSON.stringify([lf.get('match'), lf.get('actions'), lf.get('pipeline'), lf.get('table_id'), lf.get('priority'), lf.get('logical_datapath'), lf.get('logical_dp_group'), lf.get('tags')]);
-    const hit = this.entries.get(lf.uuid);
-    if (hit !== undefined && hit.key === key) {
-      this.stats.reused++;
-      return hit.flows;
+    this.env = env;
+    this.stats.translated = 0;
+    this.stats.reused = 0;
+    const seen = new Set<string>();
+    const todo: Row[] = [];
+    for (const row of rows) {
+      seen.add(row.uuid);
+      const e = this.entries.get(row.uuid);
+      if (e !== undefined && !stale.has(row.uuid) && sameLflow(e.row, row)) {
+        e.row = row;
+        this.stats.reused++;
+      } else {
+        todo.push(row);
+      }
     }
-    const flows = translateLogicalFlow(lf, env, log);
-    this.entries.set(lf.uuid, { key, flows });
-    this.stats.translated++;
-    return flows;
+    for (const u of [...this.entries.keys()]) {
+      if (seen.has(u)) continue;
+      this.forget(u);
+      this.conjIds.release(u);
+    }
+    // New translations in UUID order, as a full recompute allocates their conjunction ids.
+    for (const row of todo.sort(byUuid)) {
+      this.forget(row.uuid);
+      const deps = new Set<string>();
+      const flows = translateLogicalFlow(row, env, log, (d) => deps.add(d));
+      this.entries.set(row.uuid, { row, flows, deps: [...deps] });
+      for (const d of deps) {
+        let r = this.readers.get(d);
+        if (r === undefined) this.readers.set(d, (r = new Set()));
+        r.add(row.uuid);
+      }
+      this.stats.translated++;
+    }
+    const out: TextFlow[] = [];
+    for (const e of this.entries.values()) for (const f of e.flows) out.push(f);
+    return out;
   }
 
-  /** Forgets rows that are gone. */
-  retain(rows: readonly Row[]): void {
-    const live = new Set(rows.map((r) => r.uuid));
-    for (const u of [...this.entries.keys()]) if (!live.has(u)) this.entries.delete(u);
+  /** Drops a row's translation and its place in the reader index. */
+  private forget(uuid: string): void {
+    const e = this.entries.get(uuid);
+    if (e === undefined) return;
+    this.entries.delete(uuid);
+    for (const d of e.deps) {
+      const r = this.readers.get(d);
+      r?.delete(uuid);
+      if (r?.size === 0) this.readers.delete(d);
+    }
   }
 }
 
 /**
  * Flows with the same table, priority and match whose actions are only
  * `conjunction(…)` are one OpenFlow flow with all of them (what OVS would
- * otherwise reject as duplicates).
+ * otherwise reject as duplicates), in a fixed order so that the result does
+ * not depend on the order of the input.
  */
 export function mergeConjunctionFlows(flows: readonly TextFlow[]): TextFlow[] {
-  const byId = new Map<string, number>();
+  const conj = new Map<string, { first: TextFlow; actions: string[] }>();
   const out: TextFlow[] = [];
   for (const f of flows) {
-    const k = `${f.table}/${f.priority}/${f.match}`;
-    const i = byId.get(k);
-    if (i === undefined) {
-      byId.set(k, out.length);
+    if (!f.actions.startsWith('conjunction(')) {
       out.push(f);
       continue;
     }
-    const prev = out[i]!;
-    if (prev.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction(')) {
-      out[i] = { ...prev, actions: `${prev.actions},${f.actions}` };
-    } else {
-      out.push(f);
-    }
+    const k = `${f.table}/${f.priority}/${f.match}`;
+    const c = conj.get(k);
+    if (c === undefined) conj.set(k, { first: f, actions: [f.actions] });
+    else c.actions.push(f.actions);
+  }
+  for (const { first, actions } of conj.values()) {
+    out.push(actions.length === 1 ? first : { ...first, actions: actions.flatMap((a) => a.split(/,(?=conjunction\()/)).sort().join(',') });
   }
   return out;
 }
