@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   sbctl: async () => (await import('./sbctl.js')).sbctl,
   northd: async () => (await import('./northd.js')).northd,
   up: async () => (await import('./up.js')).up,
+  lab: async () => (await import('./lab.js')).lab,
   controller: async () => (await import('./controller.js')).controller,
   trace: async () => (await import('./trace.js')).traceCommand,
 };
@@ -18,6 +19,8 @@ commands:
   ovsdb-server [DATABASE...] [--remote=REMOTE]...   serve OVSDB databases
   ovsdb-tool create DBFILE SCHEMAFILE               create a database file
   controller [unix:OVS-DB-SOCK]                      the per-host OVN controller
+  up [--rundir=DIR] [--dbdir=DIR]                    NB and SB databases, northd and this host's controller
+  lab [--keep | --clean]                             the seed lab end to end on ovnts up
 `;
 
 export async function main(argv: string[]): Promise<void> {

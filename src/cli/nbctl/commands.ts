@@ -241,6 +241,12 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   }, ['--if-exists']),
   cmd('ls-list', 0, 0, (ctx) => listByName(ctx, ctx.db.rows('Logical_Switch'))),
 
+  // sync changes nothing itself; --wait=sb|hv needs a transaction to bump nb_cfg in, so it rewrites nb_cfg unchanged.
+  cmd('sync', 0, 0, (ctx) => {
+    if (ctx.globals.wait === 'none') return;
+    for (const g of ctx.db.rows('NB_Global')) g.set('nb_cfg', g.get('nb_cfg'));
+  }),
+
   // Logical switch ports.
   cmd(
     'lsp-add',
