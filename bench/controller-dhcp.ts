@@ -201,7 +201,7 @@ try {
   }
   lines.push(`ratio ovnts/real: ${(rate('ovnts') / rate('real')).toFixed(2)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  process.stdout.write(`${JSON.stringify({ summary: [{ metric: 'DHCP handshakes/s', unit: '/s', real: rate('real'), ovnts: rate('ovnts') }] })}\n`);
+  process.stdout.write(`${JSON.stringify({ summary: [{ metric: 'DHCP handshakes', unit: '/s', real: rate('real'), ovnts: rate('ovnts') }] })}\n`);
 } finally {
   for (const s of setups) await s.stop();
   await cleanupAll();

@@ -191,7 +191,7 @@ try {
   process.stdout.write(
     `${JSON.stringify({
       summary: [
-        { metric: 'iperf3 c51->c52 Gbit/s', unit: 'Gbit/s', real, ovnts },
+        { metric: 'iperf3 c51->c52 TCP', unit: 'Gbit/s', real, ovnts },
         { metric: 'iperf3 c51<->c52 megaflows', unit: '', real: median(sides.get('real')!.megaflows), ovnts: median(sides.get('ovnts')!.megaflows) },
       ],
     })}\n`,
