@@ -7,8 +7,10 @@
  * model once per distinct text and compared in the model's canonical
  * printing, so the desired and the dumped table compare field for field.
  */
-import { OpenFlowConnection } from '../openflow/connection.js';
-import { formatActions, formatMatch, parseFlow } from '../openflow/flow-text.js';
+import { OpenFlowConnection, OpenFlowError } from '../openflow/connection.js';
+import type { TlvMap } from '../openflow/codec/messages.js';
+import { normalizeActions } from '../openflow/codec/actions.js';
+import { formatActions, formatFlow, formatMatch, parseFlow } from '../openflow/flow-text.js';
 import type { Flow, FlowMod } from '../openflow/flow.js';
 import type { FlowDiff, SwitchLink } from './ofctrl.js';
 import type { TextFlow } from './ofctl-link.js';
@@ -49,6 +51,24 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
     return this.conn.connected;
   }
 
+  /** Resolves once the connection is up (at once if it is). */
+  ready(): Promise<void> {
+    return this.conn.waitConnected();
+  }
+
+  /**
+   * Maps a Geneve option to its `tun_metadata` field (NXT_TLV_TABLE_MOD)
+   * unless the switch already maps exactly that option there: the map is
+   * the switch's, kept across controller restarts, and flows that match the
+   * field depend on it.
+   */
+  async ensureTlvMap(map: TlvMap): Promise<void> {
+    const have = await this.conn.tlvTable();
+    const same = (m: TlvMap): boolean => m.optClass === map.optClass && m.optType === map.optType && m.optLen === map.optLen && m.index === map.index;
+    if (have.some(same)) return;
+    await this.conn.tlvTableMod('ADD', [map]);
+  }
+
   private parsed(f: TextFlow): { flow: Flow; identity: string; content: string } {
     const text = textOf(f);
     let p = this.cache.get(text);
@@ -57,7 +77,8 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
       p = {
         flow,
         identity: `table=${flow.table},priority=${flow.priority},${formatMatch(flow.match)}`,
-        content: `cookie=0x${flow.cookie.toString(16)},actions=${formatActions(flow.actions)}`,
+        // Actions as the switch reports them back (load → set_field, xreg halves → regs…), so a dumped flow compares equal.
+        content: `cookie=0x${flow.cookie.toString(16)},actions=${formatActions(normalizeActions(flow.actions))}`,
       };
       if (this.cache.size > 200_000) this.cache = new Map();
       this.cache.set(text, p);
@@ -77,7 +98,14 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
     const mods: FlowMod[] = [];
     for (const f of diff.remove) mods.push({ command: 'DELETE_STRICT', flow: this.parsed(f).flow });
     for (const f of [...diff.add, ...diff.modify]) mods.push({ command: 'ADD', flow: this.parsed(f).flow });
-    await this.conn.transactFlows(mods);
+    try {
+      await this.conn.transactFlows(mods);
+    } catch (e) {
+      // Name the refused flow: the bundle is all-or-nothing, so one bad flow blocks every change.
+      if (!(e instanceof OpenFlowError) || e.index === undefined) throw e;
+      const bad = mods[e.index];
+      throw bad === undefined ? e : new OpenFlowError(e.errorName, e.type, e.code, e.data, `bundle add #${e.index + 1} (${bad.command} ${formatFlow(bad.flow)})`, e.index);
+    }
   }
 
   async barrier(): Promise<void> {

@@ -15,6 +15,7 @@ import { Ofctrl } from './ofctrl.js';
 import { OfctlLink, type TextFlow } from './ofctl-link.js';
 import { OpenFlowLink } from './openflow-link.js';
 import { PinctrlLink } from './pinctrl-link.js';
+import type { TlvMap } from '../openflow/codec/messages.js';
 import { writeMacBinding } from './packet-in.js';
 
 /** Computes the desired OpenFlow table (ovs-ofctl syntax) for one pass. */
@@ -31,16 +32,18 @@ export interface OfctlPipelineOptions {
   /** Answer packet-ins (DHCP, ARP, ICMP, put_arp) on a pinctrl connection. Default true. */
   readonly pinctrl?: boolean;
   /**
-   * How flows reach the bridge: `ovs-ofctl` (default), one ovs-ofctl run per
-   * bundle, or `openflow`, the controller's own OpenFlow connection (needs
-   * every translated flow to parse in src/openflow/flow-text.ts; not yet the
-   * case for the whole OVN pipeline).
+   * How flows reach the bridge: `openflow` (default), the controller's own
+   * OpenFlow 1.5 connection to `<bridge>.mgmt` (Geneve TLV map, flow stats,
+   * atomic bundles, barriers), or `ovs-ofctl`, one ovs-ofctl run per bundle
+   * (for comparison and debugging: the same table through OVS's own parser).
    */
   readonly link?: 'openflow' | 'ovs-ofctl';
 }
 
-/** The Geneve option that carries OVN's logical ingress and egress ports. */
+/** The Geneve option that carries OVN's logical ingress and egress ports, in ovs-ofctl add-tlv-map syntax. */
 export const OVN_GENEVE_TLV = '{class=0x102,type=0x80,len=4}->tun_metadata0';
+/** The same mapping as NXT_TLV_TABLE_MOD carries it. */
+export const OVN_GENEVE_OPTION: TlvMap = { optClass: 0x102, optType: 0x80, optLen: 4, index: 0 };
 
 function ofctl(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
@@ -54,7 +57,7 @@ function ofctl(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; 
   });
 }
 
-/** Maps OVN's Geneve option to tun_metadata0 unless that mapping is already there. */
+/** Maps OVN's Geneve option to tun_metadata0 unless that mapping is already there (the ovs-ofctl link). */
 export async function ensureGeneveTlv(bridge: string, env: NodeJS.ProcessEnv): Promise<void> {
   const dump = await ofctl(env, ['dump-tlv-map', bridge]);
   if (dump.code !== 0) throw new Error(`ovs-ofctl dump-tlv-map: ${dump.err.trim()}`);
@@ -85,7 +88,7 @@ export class OfctlPipeline implements FlowPipeline {
   async start(bridge: string): Promise<void> {
     this.bridge = bridge;
     const rundir = this.env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
-    if ((this.opts.link ?? 'ovs-ofctl') === 'openflow') {
+    if ((this.opts.link ?? 'openflow') === 'openflow') {
       const link = new OpenFlowLink({
         target: `unix:${join(rundir, `${bridge}.mgmt`)}`,
         log: this.log,
@@ -156,7 +159,8 @@ export class OfctlPipeline implements FlowPipeline {
     this.sb = sb;
     if (this.nativeLink !== undefined && !this.nativeLink.connected) return false;
     if (!this.tlvReady) {
-      await ensureGeneveTlv(this.bridge, this.env);
+      if (this.nativeLink !== undefined) await this.nativeLink.ensureTlvMap(OVN_GENEVE_OPTION);
+      else await ensureGeneveTlv(this.bridge, this.env);
       this.tlvReady = true;
     }
     // The ports in these facts get their flows with this table.

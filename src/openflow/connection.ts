@@ -59,6 +59,8 @@ export class OpenFlowError extends Error {
     readonly code: number,
     readonly data: Uint8Array,
     context: string,
+    /** For an error about one message of a batch (a bundle's mods): its position, from 0. */
+    readonly index?: number,
   ) {
     super(`${context}: ${errorName}`);
   }
@@ -489,7 +491,7 @@ export class OpenFlowConnection extends EventEmitter {
     const on = (m: OfpMessage): void => {
       if (m.kind === 'error' && set.has(m.xid)) {
         const i = xids.indexOf(m.xid);
-        errors.push(new OpenFlowError(m.name, m.type, m.code, m.data, `${context} #${i + 1}`));
+        errors.push(new OpenFlowError(m.name, m.type, m.code, m.data, `${context} #${i + 1}`, i));
       }
     };
     this.on('message', on);

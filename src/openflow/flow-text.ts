@@ -286,9 +286,9 @@ const NXM_NAMES: Record<string, string> = {
   NXM_NX_ND_TARGET: 'nd_target', NXM_NX_ND_SLL: 'nd_sll', NXM_NX_ND_TLL: 'nd_tll', NXM_NX_IP_TTL: 'nw_ttl', NXM_NX_PKT_MARK: 'pkt_mark',
   NXM_NX_CT_STATE: 'ct_state', NXM_NX_CT_ZONE: 'ct_zone', NXM_NX_CT_MARK: 'ct_mark', NXM_NX_CT_LABEL: 'ct_label', OXM_OF_METADATA: 'metadata',
   NXM_NX_IPV6_LABEL: 'ipv6_label', NXM_NX_CT_NW_SRC: 'ct_nw_src', NXM_NX_CT_NW_DST: 'ct_nw_dst', NXM_NX_CT_NW_PROTO: 'ct_nw_proto',
-  NXM_NX_CT_TP_SRC: 'ct_tp_src', NXM_NX_CT_TP_DST: 'ct_tp_dst', OXM_OF_IN_PORT: 'in_port', NXM_NX_CONJ_ID: 'conj_id',
+  NXM_NX_CT_TP_SRC: 'ct_tp_src', NXM_NX_CT_TP_DST: 'ct_tp_dst', OXM_OF_IN_PORT: 'in_port_oxm', NXM_NX_CONJ_ID: 'conj_id',
 };
-const NXM_BY_FIELD: Record<string, string> = Object.fromEntries(Object.entries(NXM_NAMES).filter(([k]) => k !== 'OXM_OF_IN_PORT').map(([k, v]) => [v, k]));
+const NXM_BY_FIELD: Record<string, string> = Object.fromEntries(Object.entries(NXM_NAMES).map(([k, v]) => [v, k]));
 
 function nxmName(field: string): string {
   let m = /^reg(\d+)$/.exec(field);
@@ -338,6 +338,7 @@ function formatSetFieldValue(field: string, v: bigint): string {
   if (info?.format === 'ethernet') return formatMac(v);
   if (info?.format === 'ipv4') return formatIpv4(v);
   if (info?.format === 'ipv6') return formatIpv6(v);
+  if (info?.format === 'port' || field === 'in_port_oxm') return formatPort(Number(v));
   if (field === 'vlan_vid' || field === 'vlan_pcp' || info?.format === 'decimal') return String(v);
   return hex(v);
 }
@@ -354,7 +355,8 @@ function parseBytes(s: string): Uint8Array {
 function formatNat(n: NatSpec): string {
   if (n.kind === undefined) return 'nat';
   const ip = n.ipv6 === true ? formatIpv6 : formatIpv4;
-  let s = `${n.kind}=`;
+  // No range: `nat(src)`, NAT to the connection's own addresses (OVN's ct_snat/ct_dnat without an address).
+  let s = n.ipMin === undefined ? n.kind : `${n.kind}=`;
   const ports = n.portMin !== undefined;
   const wrap = (x: string): string => (n.ipv6 === true && ports ? `[${x}]` : x);
   if (n.ipMin !== undefined) s += wrap(ip(n.ipMin));
@@ -532,6 +534,7 @@ function parseValueFor(field: string, s: string): bigint {
   if (info?.format === 'ethernet' && s.includes(':')) return parseMac(s);
   if (info?.format === 'ipv4' && s.includes('.')) return parseIpv4(s);
   if (info?.format === 'ipv6' && s.includes(':')) return parseIpv6(s);
+  if (info?.format === 'port' || field === 'in_port_oxm') return BigInt(parsePort(s));
   return parseInt(s);
 }
 

@@ -276,6 +276,9 @@ export function fieldBits(field: string): number {
   if (field === 'ip_dscp') return 6;
   if (field === 'ip_ecn') return 2;
   if (field === 'nw_frag') return 8;
+  // In actions OVS's in_port is NXM_OF_IN_PORT (16 bits); in_port_oxm is the 32-bit OpenFlow 1.1+ one.
+  if (field === 'in_port') return 16;
+  if (field === 'in_port_oxm') return 32;
   const info = FIELD_BY_NAME.get(field);
   if (info === undefined) throw new FlowModelError(`${field}: unknown field`);
   return info.bits;

@@ -71,8 +71,21 @@ function setFieldCode(field: string, opts: OxmOptions): OxmCode {
     case 'ip_ecn':
       return { cls: OXM_CLASS.OPENFLOW_BASIC, field: 9, bytes: 1 };
     default:
-      return oxmCode(field, opts);
+      return refCode(field, opts);
   }
+}
+
+/**
+ * How a field named in an action (set_field, move, push, output_reg, learn…)
+ * is written. OVS has two ingress port fields: `in_port`, the 16-bit
+ * NXM_OF_IN_PORT (OpenFlow 1.0 port numbers), which it sends for
+ * `set_field:…->in_port` and `NXM_OF_IN_PORT[]`, and `in_port_oxm`, the
+ * 32-bit OXM_OF_IN_PORT. Matches carry in_port as the OXM field either way.
+ */
+function refCode(field: string, opts: OxmOptions): OxmCode {
+  if (field === 'in_port') return { cls: OXM_CLASS.NXM0, field: 0, bytes: 2 };
+  if (field === 'in_port_oxm') return oxmCode('in_port', opts);
+  return oxmCode(field, opts);
 }
 
 const REVERSE = new Map<string, string>();
@@ -100,9 +113,10 @@ function codeName(cls: number, field: number): string {
   // Fill the reverse table from the encoder's own table (one source of truth).
   const names = ['in_port', 'metadata', 'dl_dst', 'dl_src', 'dl_type', 'vlan_tci', 'nw_proto', 'nw_src', 'nw_dst', 'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmp_type', 'icmp_code', 'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha', 'ipv6_src', 'ipv6_dst', 'ipv6_label', 'icmpv6_type', 'icmpv6_code', 'nd_target', 'nd_sll', 'nd_tll', 'mpls_label', 'tun_id', 'tcp_flags', 'actset_output', 'nw_tos', 'ip_frag', 'nw_ecn', 'nw_ttl', 'tun_src', 'tun_dst', 'pkt_mark', 'dp_hash', 'recirc_id', 'conj_id', 'tun_flags', 'ct_state', 'ct_zone', 'ct_mark', 'ct_label', 'tun_ipv6_src', 'tun_ipv6_dst', 'ct_nw_proto', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_tp_src', 'ct_tp_dst', ...Array.from({ length: 16 }, (_, i) => `reg${i}`), ...Array.from({ length: 64 }, (_, i) => `tun_metadata${i}`)];
   for (const n of names) {
-    const c = oxmCode(n);
+    const c = refCode(n, {});
     REVERSE.set(`${c.cls}:${c.field}`, n);
   }
+  REVERSE.set(`${OXM_CLASS.OPENFLOW_BASIC}:0`, 'in_port_oxm');
 }
 
 /** 16-bit port for NXAST actions (OpenFlow 1.0 numbering of reserved ports). */
@@ -157,7 +171,7 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       checkRef(a.src);
       const s = nxStart(w, NXAST.OUTPUT_REG2);
       w.u16(ofsNbits(a.src)).u16(a.maxLen ?? 0);
-      w.u32(oxmHeader(oxmCode(a.src.field, opts)));
+      w.u32(oxmHeader(refCode(a.src.field, opts)));
       finish(w, s);
       return;
     }
@@ -192,7 +206,8 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       return;
     }
     case 'set_field':
-      writeSetField(w, a.field, a.value, a.mask, opts);
+      // The model's in_port values are 32-bit port numbers (ANY = 0xffffffff); the wire field is 16 bits.
+      writeSetField(w, a.field, a.field === 'in_port' ? BigInt(port16(Number(a.value))) : a.value, a.mask, opts);
       return;
     case 'load': {
       checkRef(a.dst);
@@ -209,8 +224,8 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       // OpenFlow 1.5 has its own copy-field action; OVS refuses NXAST_REG_MOVE in 1.5.
       const s = w.length;
       w.u16(OFPAT.COPY_FIELD).u16(0).u16(a.src.nBits).u16(a.src.ofs).u16(a.dst.ofs).zeros(2);
-      w.u32(oxmHeader(oxmCode(a.src.field, opts)));
-      w.u32(oxmHeader(oxmCode(a.dst.field, opts)));
+      w.u32(oxmHeader(refCode(a.src.field, opts)));
+      w.u32(oxmHeader(refCode(a.dst.field, opts)));
       finish(w, s);
       return;
     }
@@ -235,7 +250,7 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       w.u16((a.commit === true ? 1 : 0) | (a.force === true ? 2 : 0));
       if (typeof a.zone === 'object') {
         checkRef(a.zone);
-        w.u32(oxmHeader(oxmCode(a.zone.field, opts))).u16(ofsNbits(a.zone));
+        w.u32(oxmHeader(refCode(a.zone.field, opts))).u16(ofsNbits(a.zone));
       } else w.u32(0).u16(a.zone ?? 0);
       w.u8(a.table ?? 0xff).zeros(3).u16(a.alg ?? 0);
       if (a.nat !== undefined) encodeNat(w, a.nat);
@@ -278,7 +293,7 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       const ref = a.type === 'push' ? a.src : a.dst;
       checkRef(ref);
       const s = nxStart(w, a.type === 'push' ? NXAST.STACK_PUSH : NXAST.STACK_POP);
-      w.u16(ref.ofs).u32(oxmHeader(oxmCode(ref.field, opts))).u16(ref.nBits);
+      w.u16(ref.ofs).u32(oxmHeader(refCode(ref.field, opts))).u16(ref.nBits);
       finish(w, s);
       return;
     }
@@ -286,7 +301,7 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       checkRef(a.dst);
       if (a.dst.nBits !== 1) throw new OpenFlowCodecError('check_pkt_larger: the destination is one bit');
       const s = nxStart(w, NXAST.CHECK_PKT_LARGER);
-      w.u16(a.pktLen).u16(a.dst.ofs).u32(oxmHeader(oxmCode(a.dst.field, opts)));
+      w.u16(a.pktLen).u16(a.dst.ofs).u32(oxmHeader(refCode(a.dst.field, opts)));
       finish(w, s);
       return;
     }
@@ -323,7 +338,7 @@ function encodeLearn(w: Writer, a: LearnAction, opts: OxmOptions): void {
     w.u16(((imm ? 1 : 0) << 13) | (dstType << 11) | nBits);
     if ('field' in sp.src) {
       checkRef(sp.src);
-      w.u32(oxmHeader(oxmCode(sp.src.field, opts))).u16(sp.src.ofs);
+      w.u32(oxmHeader(refCode(sp.src.field, opts))).u16(sp.src.ofs);
     } else {
       if (sp.src.value > ones(nBits)) throw new OpenFlowCodecError(`learn: value 0x${sp.src.value.toString(16)} does not fit in ${nBits} bits`);
       w.uint(sp.src.value, Math.ceil(nBits / 16) * 2);
@@ -331,7 +346,7 @@ function encodeLearn(w: Writer, a: LearnAction, opts: OxmOptions): void {
     if (sp.kind !== 'output') {
       if (sp.dst === undefined) throw new OpenFlowCodecError(`learn: ${sp.kind} without a destination`);
       checkRef(sp.dst);
-      w.u32(oxmHeader(oxmCode(sp.dst.field, opts))).u16(sp.dst.ofs);
+      w.u32(oxmHeader(refCode(sp.dst.field, opts))).u16(sp.dst.ofs);
     }
   }
   finish(w, s);
@@ -459,7 +474,8 @@ function decodeAction(type: number, r: Reader, prev: Action[]): Action[] {
       const len = hdr & 0xff;
       const bytes = hasMask ? len / 2 : len;
       const name = codeName(cls, field);
-      const value = r.uint(bytes);
+      const raw = r.uint(bytes);
+      const value = name === 'in_port' ? BigInt(port32(Number(raw))) : raw;
       const mask = hasMask ? r.uint(bytes) : undefined;
       return [foldWide(mask === undefined ? { type: 'set_field', field: name, value } : { type: 'set_field', field: name, value, mask })];
     }
