@@ -82,9 +82,10 @@ export async function loadPipeline(log: (m: string) => void): Promise<FlowPipeli
   try {
     // A variable specifier: the translation module is optional in a build.
     const specifier = '../controller/physical.js';
-    const physical = (await import(specifier)) as { computeTextFlows?: ComputeFlows };
-    if (physical.computeTextFlows === undefined) throw new Error('no computeTextFlows export');
-    return createOfctlPipeline({ compute: physical.computeTextFlows, log });
+    const physical = (await import(specifier)) as { createFlowComputer?: (o: { log?: (m: string) => void }) => { compute: ComputeFlows } };
+    if (physical.createFlowComputer === undefined) throw new Error('no createFlowComputer export');
+    // Incremental: each pass redoes only what changed (`recompute` starts it from scratch).
+    return createOfctlPipeline({ compute: physical.createFlowComputer({ log }).compute, log });
   } catch (e) {
     log(`no flow translation in this build (${(e as Error).message}): ports are bound but not reported up`);
     return undefined;
@@ -145,8 +146,9 @@ function registerCommands(ctl: UnixctlServer, c: Controller, exit: (cleanup: boo
   });
   ctl.register('connection-status', '', 0, 0, () => (c.sbConnected ? 'connected\n' : 'not connected\n'));
   ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
-  ctl.register('recompute', '', 0, 0, () => {
-    c.schedule();
+  // Replies once the flows computed from scratch are installed (a barrier for tests).
+  ctl.register('recompute', '', 0, 0, async () => {
+    await c.recompute();
     return '';
   });
   ctl.register('ct-zone-list', '', 0, 0, () =>

@@ -39,6 +39,12 @@ export interface ChassisFacts {
   readonly ctZones: ReadonlyMap<string, number>;
   /** OpenFlow ports of localnet patch ports on the integration bridge, by localnet logical port. */
   readonly localnetPorts: ReadonlyMap<string, number>;
+  /**
+   * This pass must compute everything from scratch, forgetting what earlier
+   * passes computed (`ovn-appctl recompute`); a flow computation without
+   * memory ignores it.
+   */
+  readonly recompute?: boolean;
 }
 
 /**
@@ -102,6 +108,8 @@ export class Controller {
   /** Counters for tests and `status`. */
   readonly stats = { passes: 0, errors: 0, installs: 0 };
   private lastFacts: ChassisFacts | undefined;
+  /** The next pass that reaches the flow computation computes from scratch. */
+  private recomputeNext = false;
 
   constructor(opts: ControllerOptions = {}) {
     this.opts = opts;
@@ -172,6 +180,16 @@ export class Controller {
   /** The facts of the last complete pass. */
   get facts(): ChassisFacts | undefined {
     return this.lastFacts;
+  }
+
+  /**
+   * A full recompute (ovn-controller(8) `recompute`): the next pass computes
+   * the flows from scratch; resolves once it (and any pass pending) is done.
+   */
+  async recompute(): Promise<void> {
+    this.recomputeNext = true;
+    this.schedule();
+    await this.idle();
   }
 
   /** Resolves when no pass is running or pending (for tests and `--wait`-like barriers). */
@@ -278,11 +296,13 @@ export class Controller {
       tunnels: tunnelPorts(this.ovs, cfg.bridge),
       ctZones: zones,
       localnetPorts: localnetOfports(this.ovs, cfg.bridge),
+      ...(this.recomputeNext ? { recompute: true } : {}),
     };
     this.lastFacts = facts;
     if (pipeline === undefined) return;
     const r = await pipeline.install(sb, facts);
     if (r === false) return;
+    if (facts.recompute === true) this.recomputeNext = false;
     this.stats.installs++;
     const installed = new Set([...r.installedPorts].filter((u) => bindings.claimed.has(u)));
     if (claimedNow) return;

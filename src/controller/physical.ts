@@ -65,6 +65,45 @@ export interface ComputeOptions {
   readonly log?: (m: string) => void;
   /** Translations kept from earlier passes (see {@link createFlowComputer}). */
   readonly cache?: LflowCache;
+  /** Local ports' own flows kept from earlier passes. */
+  readonly portCache?: PortFlowCache;
+}
+
+/**
+ * The flows of each local port (table 0 entry, local output, loopback,
+ * delivery, port security) kept between passes with the inputs they were
+ * built from: a port whose inputs are unchanged reuses its flows, so one new
+ * port among hundreds builds only its own.
+ */
+export class PortFlowCache {
+  private entries = new Map<string, { inputs: string; flows: readonly TextFlow[] }>();
+  private next = new Map<string, { inputs: string; flows: readonly TextFlow[] }>();
+  /** Ports built / reused in the last pass (for tests and stats). */
+  readonly stats = { built: 0, reused: 0 };
+
+  beginPass(): void {
+    this.next = new Map();
+    this.stats.built = 0;
+    this.stats.reused = 0;
+  }
+
+  /** Appends the flows of port `id` to `out`, building them only when `inputs` changed. */
+  flows(id: string, inputs: string, out: TextFlow[], build: () => TextFlow[]): void {
+    let e = this.entries.get(id);
+    if (e === undefined || e.inputs !== inputs) {
+      e = { inputs, flows: build() };
+      this.stats.built++;
+    } else {
+      this.stats.reused++;
+    }
+    this.next.set(id, e);
+    for (const f of e.flows) out.push(f);
+  }
+
+  /** Forgets the ports this pass did not visit. */
+  endPass(): void {
+    this.entries = this.next;
+  }
 }
 
 interface Pb {
@@ -206,49 +245,64 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
   const saveInport = 'push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]';
 
   /** Flows of a port delivered on this chassis: local output, loopback check. */
-  const deliveredHere = (pb: Pb, withZone: boolean): void => {
+  const deliveredHere = (to: TextFlow[], pb: Pb, withZone: boolean): void => {
     const m = `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`;
-    out.push(flow(T.LOCAL_OUTPUT, 100, m, `${zoneActions(withZone ? pb.name : undefined, pb.dp).join(',')},resubmit(,${T.CHECK_LOOPBACK})`));
-    out.push(flow(T.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(BigInt(pb.key))},${m}`, 'drop'));
+    to.push(flow(T.LOCAL_OUTPUT, 100, m, `${zoneActions(withZone ? pb.name : undefined, pb.dp).join(',')},resubmit(,${T.CHECK_LOOPBACK})`));
+    to.push(flow(T.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(BigInt(pb.key))},${m}`, 'drop'));
   };
 
   const nested = new Set(local.containers.map((c) => c.parent));
   const localNames = new Set<string>();
+  const ports = opts.portCache ?? new PortFlowCache();
+  ports.beginPass();
+  /** Everything a local port's own flows depend on, so that unchanged ports reuse theirs. */
+  const portInputs = (pb: Pb, ofport: number, extra: string): string =>
+    `${ofport}|${pb.key}|${md(pb.dp)}|${dpKey.get(pb.dp) ?? 0}|${zoneActions(pb.name, pb.dp).join(',')}|${pb.row.set('port_security').join('\n')}|${extra}`;
   for (const v of local.vifs) {
     const pb = pbs.get(v.logicalPort);
     if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;
     localNames.add(pb.name);
-    const key = hex(BigInt(pb.key));
-    out.push(flow(T.PHY_TO_LOG, 100, `in_port=${v.ofport}`, [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(',')));
-    deliveredHere(pb, true);
-    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-    if (nested.has(pb.name)) {
-      const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
-      out.push(flow(T.SAVE_INPORT, 100, `reg10=${bit}/${bit},reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-    }
-    out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `output:${v.ofport}`));
-    out.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
+    const isParent = nested.has(pb.name);
+    ports.flows(`vif ${pb.name}`, portInputs(pb, v.ofport, String(isParent)), out, () => {
+      const own: TextFlow[] = [];
+      const key = hex(BigInt(pb.key));
+      own.push(flow(T.PHY_TO_LOG, 100, `in_port=${v.ofport}`, [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(',')));
+      deliveredHere(own, pb, true);
+      own.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+      if (isParent) {
+        const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
+        own.push(flow(T.SAVE_INPORT, 100, `reg10=${bit}/${bit},reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+      }
+      own.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `output:${v.ofport}`));
+      own.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
+      return own;
+    });
   }
   for (const c of local.containers) {
     const pb = pbs.get(c.logicalPort);
     if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;
     localNames.add(pb.name);
-    const key = hex(BigInt(pb.key));
-    const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
-    out.push(
-      flow(
-        T.PHY_TO_LOG,
-        150,
-        `in_port=${c.ofport},dl_vlan=${c.tag}`,
-        [`set_field:${bit}/${bit}->reg10`, 'pop_vlan', ...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(','),
-      ),
-    );
-    deliveredHere(pb, true);
-    // Siblings and the parent share the OpenFlow port: delivery never depends on the in_port check.
-    out.push(flow(T.SAVE_INPORT, 100, `reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-    out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `push_vlan:0x8100,set_field:${4096 + c.tag}->vlan_vid,output:${c.ofport},pop_vlan`));
-    out.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
+    ports.flows(`container ${pb.name}`, portInputs(pb, c.ofport, String(c.tag)), out, () => {
+      const own: TextFlow[] = [];
+      const key = hex(BigInt(pb.key));
+      const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
+      own.push(
+        flow(
+          T.PHY_TO_LOG,
+          150,
+          `in_port=${c.ofport},dl_vlan=${c.tag}`,
+          [`set_field:${bit}/${bit}->reg10`, 'pop_vlan', ...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(','),
+        ),
+      );
+      deliveredHere(own, pb, true);
+      // Siblings and the parent share the OpenFlow port: delivery never depends on the in_port check.
+      own.push(flow(T.SAVE_INPORT, 100, `reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+      own.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `push_vlan:0x8100,set_field:${4096 + c.tag}->vlan_vid,output:${c.ofport},pop_vlan`));
+      own.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
+      return own;
+    });
   }
+  ports.endPass();
 
   /** Datapaths with a localnet port here: their remote ports are reached over the provider network. */
   const localnetOf = new Map<string, Pb>();
@@ -287,7 +341,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
       if (tag !== null) out.push(flow(T.PHY_TO_LOG, 180, `in_port=${ofport},dl_vlan=${Number(tag)},conj_id=${id}`, ['pop_vlan', ...setMac].join(',')));
       chassisMacClauses.push({ id, tag: tag === null ? undefined : Number(tag) });
     }
-    deliveredHere(pb, true);
+    deliveredHere(out, pb, true);
     // Never from the provider network back to it, nor local-only traffic onto it.
     for (const bit of [MLF.LOCAL_ONLY, MLF.LOCALNET]) {
       const b = hex(1n << BigInt(bit));
@@ -322,7 +376,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     if (peer === undefined || !local.localDatapaths.has(peer.dp)) continue;
     localNames.add(pb.name);
     const key = hex(BigInt(pb.key));
-    deliveredHere(pb, false);
+    deliveredHere(out, pb, false);
     out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
     const enter = [
       'ct_clear',
@@ -577,23 +631,44 @@ export function localStateFromFacts(facts: ChassisFacts): LocalState {
   };
 }
 
-/** The flow pipeline's `ComputeFlows` (src/controller/pipeline.ts): the desired table in ovs-ofctl syntax. */
+/** The desired table in ovs-ofctl syntax, from scratch (a `ComputeFlows` of src/controller/pipeline.ts without memory). */
 export function computeTextFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m: string) => void): TextFlow[] {
   return computeDesiredFlows(sb, localStateFromFacts(facts), log === undefined ? {} : { log });
 }
 
+/** Factory (the component convention): the daemon's incremental {@link FlowComputer}. */
+export function createFlowComputer(opts: { readonly log?: (m: string) => void } = {}): FlowComputer {
+  return new FlowComputer(opts.log);
+}
+
 /**
- * A flow computation that keeps logical-flow translations between passes
- * (the daemon's `ComputeFlows` with a cache): same result as
- * {@link computeTextFlows}, without re-translating unchanged logical flows.
+ * The daemon's incremental flow computation: the desired table of a pass from
+ * the previous pass' translations, redoing only what the SB or local changes
+ * touched (logical flows, ports, the facts they read). Facts with `recompute`
+ * (ovn-appctl recompute) start from nothing; the result is the same either way.
  */
-export function createFlowComputer(opts: { readonly log?: (m: string) => void } = {}): {
-  compute(sb: SbView, facts: ChassisFacts): TextFlow[];
-  readonly cache: LflowCache;
-} {
-  const cache = new LflowCache();
-  return {
-    cache,
-    compute: (sb, facts) => computeDesiredFlows(sb, localStateFromFacts(facts), { cache, ...(opts.log !== undefined ? { log: opts.log } : {}) }),
+export class FlowComputer {
+  private lflows = new LflowCache();
+  private ports = new PortFlowCache();
+
+  constructor(private readonly log?: (m: string) => void) {}
+
+  /** The logical-flow translations kept (stats for tests). */
+  get cache(): LflowCache {
+    return this.lflows;
+  }
+
+  /** The local ports' flows kept (stats for tests). */
+  get portCache(): PortFlowCache {
+    return this.ports;
+  }
+
+  /** A `ComputeFlows` (src/controller/pipeline.ts). */
+  readonly compute = (sb: SbView, facts: ChassisFacts): TextFlow[] => {
+    if (facts.recompute === true) {
+      this.lflows = new LflowCache();
+      this.ports = new PortFlowCache();
+    }
+    return computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, ...(this.log !== undefined ? { log: this.log } : {}) });
   };
 }
