@@ -20,12 +20,18 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Extra environment on top of this process's. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Aborting kills the command (SIGKILL); an aborted signal starts nothing. */
+  readonly signal?: AbortSignal | undefined;
 }
 
-/** Runs `cmd args` to completion; never rejects except when `cmd` cannot be started. */
+/** Runs `cmd args` to completion; rejects only when `cmd` cannot be started or was aborted. */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, [...args], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.signal === undefined ? {} : { signal: opts.signal, killSignal: 'SIGKILL' as const }),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30000);
@@ -54,6 +60,8 @@ export interface WaitOptions {
   readonly timeoutMs?: number;
   /** Names the condition in the timeout error. */
   readonly what?: string;
+  /** Aborting ends the wait (it rejects). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Polls `predicate` every 50 ms until it is true; a predicate that throws ends the wait at once. */
@@ -61,6 +69,7 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, opts:
   const timeoutMs = opts.timeoutMs ?? 20000;
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
+    opts.signal?.throwIfAborted();
     if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -76,6 +85,8 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Called with the pid as soon as the process runs (before it is ready): record it for teardown. */
   readonly onSpawn?: (pid: number) => Promise<void>;
+  /** An aborted signal starts nothing; aborting ends the wait for readiness (the daemon is not stopped: record it). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -83,6 +94,7 @@ export interface StartOptions {
  * `logFile`, and waits until `readyWhen`. Resolves to its pid.
  */
 export async function startDaemon(cmd: string, args: readonly string[], opts: StartOptions): Promise<number> {
+  opts.signal?.throwIfAborted();
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(cmd, [...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
@@ -102,7 +114,7 @@ export async function startDaemon(cmd: string, args: readonly string[], opts: St
           if (exited) throw new Error(`${cmd} exited before it was ready: ${tail(opts.logFile)}`);
           return ready();
         },
-        { timeoutMs: opts.readyTimeoutMs ?? 30000, what: `${cmd} to be ready` },
+        { timeoutMs: opts.readyTimeoutMs ?? 30000, what: `${cmd} to be ready`, signal: opts.signal },
       );
     } catch (e) {
       await stopProcess(pid, '');

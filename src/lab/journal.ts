@@ -32,7 +32,7 @@ const FILE = 'lab.json';
 export type NorthboundCleaner = (remote: string) => Promise<void>;
 
 export class Journal {
-  private closed = false;
+  private isClosed = false;
   private constructor(
     readonly dir: string,
     private readonly data: JournalFile,
@@ -66,12 +66,17 @@ export class Journal {
     return this.data.id;
   }
 
+  /** True once `teardown` started. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
   /**
    * Records a resource. After `teardown` started, the resource is undone at
    * once instead (a step still in flight when Ctrl-C came leaves nothing).
    */
   async add(r: Resource, clean: NorthboundCleaner): Promise<void> {
-    if (this.closed) {
+    if (this.isClosed) {
       await undo(r, this.dir, clean);
       return;
     }
@@ -87,7 +92,7 @@ export class Journal {
 
   /** Undoes every record, last first, then removes the directory. Errors are collected, not fatal. */
   async teardown(clean: NorthboundCleaner): Promise<string[]> {
-    this.closed = true;
+    this.isClosed = true;
     const errors: string[] = [];
     for (const r of [...this.data.resources].reverse()) {
       try {

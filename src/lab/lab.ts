@@ -21,7 +21,7 @@ import { nbctlAt, sbctlAt } from './ctl.js';
 import { runOk, startDaemon, waitFor } from './exec.js';
 import { Journal, type NorthboundCleaner } from './journal.js';
 import { tailLogs } from './logs.js';
-import { createNetns, ping, startDhclient } from './netns.js';
+import { createNetns, deleteNetns, ping, startDhclient } from './netns.js';
 import { startLabOvs } from './ovs.js';
 import {
   configureChassis,
@@ -72,15 +72,29 @@ export function createLab(opts: LabOptions): LabRun {
   mkdirSync(dir, { recursive: true });
   const journal = Journal.create(dir, id);
   const print = opts.print;
+  // Stopping aborts the commands in flight (and every later one) before the teardown, so a step
+  // still running when Ctrl-C came can neither outlive the lab nor recreate what was removed.
+  const abort = new AbortController();
+  const signal = abort.signal;
   let kept = false;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
+    if (!kept) abort.abort(new Error('the lab is being torn down'));
     stopping ??= kept
       ? Promise.resolve()
       : journal.teardown(cleanNorthbound).then((errors) => {
           for (const e of errors) print(`lab ${id}: teardown: ${e}`);
         });
     return stopping;
+  };
+  /** Recorded first (a crash right after creating it leaves it in the journal), removed again if the teardown raced it. */
+  const addNetns = async (name: string): Promise<void> => {
+    await journal.add({ kind: 'netns', name }, cleanNorthbound);
+    try {
+      await createNetns(name, signal);
+    } finally {
+      if (journal.closed) await deleteNetns(name);
+    }
   };
 
   const run = async (): Promise<number> => {
@@ -101,9 +115,8 @@ export function createLab(opts: LabOptions): LabRun {
 
     try {
       print(`lab ${id}: chassis ${systemId}: Open vSwitch (userspace datapath) in namespace ${hvNetns}, files in ${dir}`);
-      await journal.add({ kind: 'netns', name: hvNetns }, cleanNorthbound);
-      await createNetns(hvNetns);
-      const ovs = await startLabOvs(join(dir, 'ovs'), hvNetns, (name, pid) => recordProcess(name)(pid));
+      await addNetns(hvNetns);
+      const ovs = await startLabOvs(join(dir, 'ovs'), hvNetns, (name, pid) => recordProcess(name)(pid), signal);
       await configureChassis(ovs.vsctl, { systemId, sbRemote });
 
       // The ovnts processes run in the chassis namespace, pointed at its OVS by OVS_RUNDIR.
@@ -117,6 +130,7 @@ export function createLab(opts: LabOptions): LabRun {
           env: ovs.env,
           onSpawn: recordProcess('ovnts up'),
           readyWhen: hasPid,
+          signal,
         });
       } else {
         print(`lab ${id}: existing databases NB ${nbRemote}, SB ${sbRemote}; ovnts controller for the chassis`);
@@ -130,11 +144,13 @@ export function createLab(opts: LabOptions): LabRun {
             // `exit` (with cleanup) removes the chassis from the SB, which outlives the lab.
             onSpawn: (pid) => journal.add({ kind: 'process', name: 'ovnts controller', pid, exitCtl: ctl }, cleanNorthbound),
             readyWhen: hasPid,
+            signal,
           },
         );
       }
       await waitFor(async () => (await sbctl('--bare', '--columns=name', 'find', 'Chassis', `name=${systemId}`)).trim() === systemId, {
         what: `chassis ${systemId} in the SB`,
+        signal,
       });
 
       print(`lab ${id}: logical network: router tenant1, switch dmz, DHCP options ${SUBNET}, ports dmz-vm5, dmz-c51 (tag 51), dmz-c52 (tag 52)`);
@@ -143,14 +159,12 @@ export function createLab(opts: LabOptions): LabRun {
 
       print(`lab ${id}: br-vm5 patched to br-int; namespaces ${['vm5', 'c51', 'c52'].map((n) => `${id}-${n}`).join(', ')}`);
       const host: SeedHost = {
-        ip: (...args) => runOk('ip', args),
-        createNetns: async (name) => {
-          await journal.add({ kind: 'netns', name }, cleanNorthbound);
-          await createNetns(name);
-        },
+        ip: (...args) => runOk('ip', args, { signal }),
+        createNetns: addNetns,
         dhcp: async (ns, iface) =>
-          (await startDhclient(ns, iface, { dir: hostsDir, timeoutS: opts.dhcpTimeoutS ?? 30, onSpawn: recordProcess(`dhclient ${iface}`) })).address,
-        ping: (ns, dest) => ping(ns, dest),
+          (await startDhclient(ns, iface, { dir: hostsDir, timeoutS: opts.dhcpTimeoutS ?? 30, onSpawn: recordProcess(`dhclient ${iface}`), signal }))
+            .address,
+        ping: (ns, dest) => ping(ns, dest, { signal }),
       };
       await plugHosts(host, ovs.vsctl, hvNetns, netnsOf);
       await waitUntilWired(nbctl, ovs.vsctl);

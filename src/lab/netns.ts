@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { run, runOk, startDaemon, waitFor } from './exec.js';
 
 /** `ip netns add NAME` with its loopback up. */
-export async function createNetns(name: string): Promise<void> {
-  await runOk('ip', ['netns', 'add', name]);
-  await runOk('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+export async function createNetns(name: string, signal?: AbortSignal): Promise<void> {
+  await runOk('ip', ['netns', 'add', name], { signal });
+  await runOk('ip', ['-n', name, 'link', 'set', 'lo', 'up'], { signal });
 }
 
 /** Deletes the namespace and its /etc/netns files. Idempotent. */
@@ -24,8 +24,8 @@ export async function deleteNetns(name: string): Promise<void> {
 }
 
 /** The first IPv4 address of `iface` in `ns` as `a.b.c.d/len`, or undefined. */
-export async function ifaceAddress(ns: string, iface: string): Promise<string | undefined> {
-  const r = await run('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', iface]);
+export async function ifaceAddress(ns: string, iface: string, signal?: AbortSignal): Promise<string | undefined> {
+  const r = await run('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', iface], { signal });
   return r.code === 0 ? /\binet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(r.stdout)?.[1] : undefined;
 }
 
@@ -36,9 +36,11 @@ export interface PingResult {
 }
 
 /** Three echo requests from `ns` to `dest` within `timeoutS` (ping(8) `-c 3 -w`); ok when a reply came. */
-export async function ping(ns: string, dest: string, timeoutS = 10): Promise<PingResult> {
+export async function ping(ns: string, dest: string, opts: { readonly timeoutS?: number; readonly signal?: AbortSignal } = {}): Promise<PingResult> {
+  const timeoutS = opts.timeoutS ?? 10;
   const r = await run('ip', ['netns', 'exec', ns, 'ping', '-n', '-c', '3', '-i', '0.2', '-w', String(timeoutS), dest], {
     timeoutMs: (timeoutS + 5) * 1000,
+    signal: opts.signal,
   });
   const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
   const received = Number(m?.[2] ?? 0);
@@ -63,7 +65,7 @@ export interface DhcpClient {
 export async function startDhclient(
   ns: string,
   iface: string,
-  opts: { readonly dir: string; readonly timeoutS: number; readonly onSpawn: (pid: number) => Promise<void> },
+  opts: { readonly dir: string; readonly timeoutS: number; readonly onSpawn: (pid: number) => Promise<void>; readonly signal?: AbortSignal },
 ): Promise<DhcpClient> {
   const { dir, timeoutS } = opts;
   mkdirSync(join('/etc/netns', ns), { recursive: true });
@@ -74,12 +76,13 @@ export async function startDhclient(
     [`timeout ${timeoutS};`, 'retry 1;', 'initial-interval 1;', 'backoff-cutoff 2;', 'request subnet-mask, broadcast-address, routers, interface-mtu;', ''].join('\n'),
   );
   const args = ['netns', 'exec', ns, 'dhclient', '-4', '-d', '-1', '-v', '-cf', `${base}.conf`, '-pf', `${base}.pid`, '-lf', `${base}.leases`, iface];
-  const pid = await startDaemon('ip', args, { logFile: `${base}.log`, onSpawn: opts.onSpawn });
+  const pid = await startDaemon('ip', args, { logFile: `${base}.log`, onSpawn: opts.onSpawn, signal: opts.signal });
   const address = (async (): Promise<string> => {
     let found: string | undefined;
-    await waitFor(async () => (found = await ifaceAddress(ns, iface)) !== undefined, {
+    await waitFor(async () => (found = await ifaceAddress(ns, iface, opts.signal)) !== undefined, {
       timeoutMs: (timeoutS + 5) * 1000,
       what: `a DHCP lease on ${iface}`,
+      signal: opts.signal,
     });
     return found as string;
   })();

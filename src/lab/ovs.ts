@@ -41,22 +41,28 @@ export function socketAccepts(path: string): Promise<boolean> {
  * connections, `ovs-appctl version` answers and ovs-vswitchd has applied a
  * first change (ovs-vsctl(8) waits for `cur_cfg`). `started` gets each
  * daemon's pid as soon as it runs, so a failure later leaves nothing
- * unrecorded.
+ * unrecorded; `signal` aborts every command of the instance, vsctl's included.
  */
-export async function startLabOvs(dir: string, netns: string, started: (name: string, pid: number) => Promise<void>): Promise<LabOvs> {
+export async function startLabOvs(
+  dir: string,
+  netns: string,
+  started: (name: string, pid: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<LabOvs> {
   const env = { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const dbFile = join(dir, 'conf.db');
   const dbSock = join(dir, 'db.sock');
   const dbRemote = `unix:${dbSock}`;
   const ctl = join(dir, 'ovs-vswitchd.ctl');
   const inNs = ['netns', 'exec', netns];
-  const vsctl = (...args: string[]): Promise<string> => runOk('ovs-vsctl', [`--db=${dbRemote}`, '--timeout=30', ...args], { env });
-  if (!existsSync(dbFile)) await runOk('ovsdb-tool', ['create', dbFile, VSWITCH_SCHEMA], { env });
+  const vsctl = (...args: string[]): Promise<string> => runOk('ovs-vsctl', [`--db=${dbRemote}`, '--timeout=30', ...args], { env, signal });
+  if (!existsSync(dbFile)) await runOk('ovsdb-tool', ['create', dbFile, VSWITCH_SCHEMA], { env, signal });
   const common = (name: string): string[] => [`--pidfile=${join(dir, `${name}.pid`)}`, `--log-file=${join(dir, `${name}.log`)}`, '--no-chdir', '-vconsole:warn'];
   await startDaemon('ip', [...inNs, 'ovsdb-server', dbFile, `--remote=punix:${dbSock}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, ...common('ovsdb-server')], {
     logFile: join(dir, 'ovsdb-server.out'),
     env,
     onSpawn: (pid) => started('ovsdb-server', pid),
+    signal,
     readyWhen: () => socketAccepts(dbSock),
   });
   await vsctl('--no-wait', 'init');
@@ -64,7 +70,8 @@ export async function startLabOvs(dir: string, netns: string, started: (name: st
     logFile: join(dir, 'ovs-vswitchd.out'),
     env,
     onSpawn: (pid) => started('ovs-vswitchd', pid),
-    readyWhen: async () => (await run('ovs-appctl', ['-t', ctl, 'version'], { env, timeoutMs: 5000 })).code === 0,
+    signal,
+    readyWhen: async () => (await run('ovs-appctl', ['-t', ctl, 'version'], { env, timeoutMs: 5000, signal })).code === 0,
   });
   await vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovnts-lab=true');
   return { dir, dbRemote, env, vsctl };

@@ -7,9 +7,11 @@
  * their own namespace, get a DHCP lease through OVN and ping the router and
  * each other.
  *
- * The fixture is parameterised by where the NB and SB databases live and by
- * which northd / controller run, so the same scenario runs on real OVN (the
- * baseline) and with ovnts parts swapped in.
+ * The scenario's steps are src/lab/seed.ts, the ones `ovnts lab` runs; this
+ * fixture runs them with the real ovn-nbctl and the tests' tracked processes,
+ * parameterised by where the NB and SB databases live and by which northd /
+ * controller run, so the same scenario runs on real OVN (the baseline) and
+ * with ovnts parts swapped in.
  *
  * Layout of one run (`<id>` is unique per run):
  *   namespace `<id>-hv`   ovs-vswitchd + ovn-controller (the chassis); br-int, br-vm5
@@ -17,11 +19,26 @@
  *   temp dir              every socket, pid, log and lease file
  */
 import { join } from 'node:path';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createNetns, deleteNetns, dhclient, ifaceAddress, nsPrefix, pingDetail, runId, type DhcpLease } from './netns.js';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createNetns, deleteNetns, dhclient, nsPrefix, runId } from './netns.js';
 import { startOvs, socketAccepts, type OvsInstance } from './ovs.js';
 import { onCleanup, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from './proc.js';
 import { NB_SCHEMA, OVNTS, SB_SCHEMA, type ServerKind } from './ovsdb-servers.js';
+import { tailLogs } from '../../src/lab/logs.js';
+import { ping } from '../../src/lab/netns.js';
+import {
+  configureChassis,
+  plugHosts,
+  programNorthbound,
+  runSteps,
+  waitUntilWired,
+  type LabHostResult,
+  type SeedHost,
+} from '../../src/lab/seed.js';
+
+// The scenario itself lives in src/lab (the `ovnts lab` command runs it too).
+export { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, type LabHostName, type LabHostResult, type LabPing } from '../../src/lab/seed.js';
+export { tailLogs };
 
 
 /** Where the lab's OVN databases live. */
@@ -98,29 +115,6 @@ export interface SeedLabOptions {
   readonly dhcpTimeoutS?: number;
 }
 
-export type LabHostName = 'vm5' | 'c51' | 'c52';
-
-export interface LabPing {
-  /** What was pinged: `router` or another host's name. */
-  readonly target: string;
-  readonly dest: string;
-  readonly ok: boolean;
-  readonly transmitted: number;
-  readonly received: number;
-}
-
-export interface LabHostResult {
-  readonly name: LabHostName;
-  readonly netns: string;
-  readonly mac: string;
-  /** The address the NB assigns this port (without prefix length). */
-  readonly expectedAddress: string;
-  /** The address dhclient configured, `a.b.c.d/len`; undefined without a lease. */
-  readonly address: string | undefined;
-  readonly dhcpError: string | undefined;
-  readonly pings: readonly LabPing[];
-}
-
 export interface LabResult {
   readonly id: string;
   readonly dir: string;
@@ -138,44 +132,6 @@ export interface LabResult {
   /** Tears down everything the lab started (not the databases). Idempotent. */
   stop(): Promise<void>;
 }
-
-/** The last `n` lines of each `*.log` file in `dir` and its subdirectories, each under a header. */
-export function tailLogs(dir: string, n = 40): string {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.log')) out.push(`--- ${p}`, ...readFileSync(p, 'utf8').trimEnd().split('\n').slice(-n));
-    }
-  };
-  walk(dir);
-  return out.join('\n');
-}
-
-export const ROUTER_IP = '172.16.255.129';
-export const ROUTER_MAC = '02:ac:10:ff:01:29';
-export const SUBNET = '172.16.255.128/26';
-
-interface HostSpec {
-  readonly name: LabHostName;
-  readonly lsp: string;
-  readonly mac: string;
-  readonly ip: string;
-  readonly tag: number | undefined;
-}
-
-export const LAB_HOSTS: readonly HostSpec[] = [
-  { name: 'vm5', lsp: 'dmz-vm5', mac: '02:ac:10:ff:01:32', ip: '172.16.255.132', tag: undefined },
-  { name: 'c51', lsp: 'dmz-c51', mac: '02:ac:10:ff:01:33', ip: '172.16.255.133', tag: 51 },
-  { name: 'c52', lsp: 'dmz-c52', mac: '02:ac:10:ff:01:34', ip: '172.16.255.134', tag: 52 },
-];
 
 async function startRealNorthd(ctx: ComponentContext): Promise<RunningComponent> {
   const ctl = join(ctx.dir, 'ovn-northd.ctl');
@@ -278,30 +234,7 @@ export async function runSeedLab(opts: SeedLabOptions): Promise<LabResult> {
     log(`[lab ${id}] starting OVS in ${hvNetns}`);
     const ovs = await startOvs({ netns: hvNetns, dir: ovsDir, log });
     teardown.push(() => ovs.stop());
-    // The chassis configuration ovn-controller(8) reads ("Configuration"), plus the datapath type.
-    await ovs.vsctl(
-      'set',
-      'Open_vSwitch',
-      '.',
-      `external_ids:system-id=${systemId}`,
-      `external_ids:ovn-remote=${dbs.sbRemote}`,
-      'external_ids:ovn-encap-type=geneve',
-      'external_ids:ovn-encap-ip=127.0.0.1',
-      'external_ids:ovn-bridge=br-int',
-      'external_ids:ovn-bridge-datapath-type=netdev',
-    );
-    await ovs.vsctl(
-      '--may-exist',
-      'add-br',
-      'br-int',
-      '--',
-      'set',
-      'Bridge',
-      'br-int',
-      'datapath_type=netdev',
-      'fail-mode=secure',
-      'other-config:disable-in-band=true',
-    );
+    await configureChassis(ovs.vsctl, { systemId, sbRemote: dbs.sbRemote });
     const controllerDir = join(dir, 'controller');
     mkdirSync(controllerDir);
     log(`[lab ${id}] starting ovn-controller (${typeof opts.controller === 'string' ? opts.controller : 'custom'})`);
@@ -313,106 +246,36 @@ export async function runSeedLab(opts: SeedLabOptions): Promise<LabResult> {
 
     // --- The logical network (seed 000 and the earlier posts' router and DHCP options).
     log(`[lab ${id}] programming the NB`);
-    await nbctl('lr-add', 'tenant1');
-    await nbctl('lrp-add', 'tenant1', 'tenant1-dmz', ROUTER_MAC, `${ROUTER_IP}/26`);
-    await nbctl('ls-add', 'dmz');
-    await nbctl('lsp-add', 'dmz', 'dmz-tenant1');
-    await nbctl('lsp-set-type', 'dmz-tenant1', 'router');
-    await nbctl('lsp-set-addresses', 'dmz-tenant1', 'router');
-    await nbctl('lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz');
-    await nbctl('dhcp-options-create', SUBNET);
-    const dhcpUuid = (await nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
-    if (!/^[0-9a-f-]{36}$/.test(dhcpUuid)) throw new Error(`DHCP_Options for ${SUBNET} not found: ${JSON.stringify(dhcpUuid)}`);
-    await nbctl(
-      'dhcp-options-set-options',
-      dhcpUuid,
-      'lease_time=3600',
-      `router=${ROUTER_IP}`,
-      `server_id=${ROUTER_IP}`,
-      `server_mac=${ROUTER_MAC}`,
-    );
-    for (const h of LAB_HOSTS) {
-      await nbctl('lsp-add', 'dmz', h.lsp);
-      await nbctl('lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`);
-      await nbctl('lsp-set-port-security', h.lsp, `${h.mac} ${h.ip}`);
-      await nbctl('lsp-set-dhcpv4-options', h.lsp, dhcpUuid);
-      if (h.tag !== undefined) {
-        await nbctl('set', 'Logical_Switch_Port', h.lsp, 'parent_name=dmz-vm5');
-        await nbctl('set', 'Logical_Switch_Port', h.lsp, `tag=${h.tag}`);
-      }
-    }
+    await programNorthbound(nbctl);
 
-    // --- The VM side (seed 000's ovs-vsctl lines, on the netdev datapath).
+    // --- The VM side, then the barriers: every port bound and up, flows installed on the chassis.
     log(`[lab ${id}] building br-vm5 and the namespaces`);
-    await ovs.vsctl('add-br', 'br-vm5', '--', 'set', 'Bridge', 'br-vm5', 'datapath_type=netdev');
-    await ovs.vsctl('add-port', 'br-vm5', 'brvm5-brint', '--', 'set', 'Interface', 'brvm5-brint', 'type=patch', 'options:peer=brint-brvm5');
-    await ovs.vsctl('add-port', 'br-int', 'brint-brvm5', '--', 'set', 'Interface', 'brint-brvm5', 'type=patch', 'options:peer=brvm5-brint');
-    await ovs.vsctl('set', 'Interface', 'brint-brvm5', 'external_ids:iface-id=dmz-vm5');
-    for (const h of LAB_HOSTS) {
-      const ns = `${id}-${h.name}`;
-      await createNetns(ns);
-      teardown.push(() => deleteNetns(ns));
-      if (h.tag === undefined) await ovs.vsctl('add-port', 'br-vm5', h.name, '--', 'set', 'interface', h.name, 'type=internal');
-      else await ovs.vsctl('add-port', 'br-vm5', h.name, `tag=${h.tag}`, '--', 'set', 'interface', h.name, 'type=internal');
-      await waitFor(async () => (await run('ip', ['-n', hvNetns, 'link', 'show', h.name])).code === 0, { what: `tap ${h.name} in ${hvNetns}` });
-      await runOk('ip', ['-n', hvNetns, 'link', 'set', h.name, 'address', h.mac]);
-      await runOk('ip', ['-n', hvNetns, 'link', 'set', h.name, 'netns', ns]);
-      await runOk('ip', ['-n', ns, 'link', 'set', h.name, 'up']);
-    }
-
-    // --- Barriers: every port bound and up, flows installed on the chassis.
-    for (const h of LAB_HOSTS) {
-      await waitFor(async () => (await nbctl('get', 'Logical_Switch_Port', h.lsp, 'up')).trim() === 'true', {
-        what: `${h.lsp} up`,
-        timeoutMs: 30000,
-      });
-    }
-    await waitFor(
-      async () => (await ovs.vsctl('--if-exists', 'get', 'Interface', 'brint-brvm5', 'external_ids:ovn-installed')).trim() === '"true"',
-      { what: 'ovn-installed on brint-brvm5', timeoutMs: 30000 },
-    );
-    await nbctl('--wait=hv', 'sync');
+    // The test's tracked namespaces and dhclients: a crashed test run leaves none behind.
+    const host: SeedHost = {
+      ip: (...args) => runOk('ip', args),
+      createNetns: async (ns) => {
+        await createNetns(ns);
+        teardown.push(() => deleteNetns(ns));
+      },
+      dhcp: async (ns, iface) => {
+        const lease = await dhclient(ns, iface, { dir, timeoutS: opts.dhcpTimeoutS ?? 30, onLine: log });
+        teardown.push(() => lease.stop());
+        return lease.address;
+      },
+      ping: (ns, dest) => ping(ns, dest),
+    };
+    const netnsOf = (h: { readonly name: string }): string => `${id}-${h.name}`;
+    await plugHosts(host, ovs.vsctl, hvNetns, netnsOf);
+    await waitUntilWired(nbctl, ovs.vsctl);
     const setupMs = Date.now() - t0;
     log(`[lab ${id}] all ports up after ${setupMs} ms`);
 
-    // --- DHCP in every namespace.
+    // --- DHCP in every namespace, then pings: the router and every other host.
     const t1 = Date.now();
-    const leases = await Promise.all(
-      LAB_HOSTS.map(async (h) => {
-        const ns = `${id}-${h.name}`;
-        try {
-          const lease: DhcpLease = await dhclient(ns, h.name, { dir, timeoutS: opts.dhcpTimeoutS ?? 30, onLine: log });
-          teardown.push(() => lease.stop());
-          return { address: lease.address, error: undefined };
-        } catch (e) {
-          return { address: await ifaceAddress(ns, h.name), error: (e as Error).message };
-        }
-      }),
-    );
-    const dhcpMs = Date.now() - t1;
-    log(`[lab ${id}] DHCP done after ${dhcpMs} ms: ${leases.map((l) => l.address ?? l.error).join(', ')}`);
-
-    // --- Pings: the router, then every other host that has an address.
-    const t2 = Date.now();
-    const hosts = await Promise.all(
-      LAB_HOSTS.map(async (h, i): Promise<LabHostResult> => {
-        const ns = `${id}-${h.name}`;
-        const lease = leases[i]!;
-        const targets: { target: string; dest: string }[] = [{ target: 'router', dest: ROUTER_IP }];
-        LAB_HOSTS.forEach((o, j) => {
-          const a = leases[j]?.address;
-          if (j !== i) targets.push({ target: o.name, dest: a ? a.split('/')[0]! : o.ip });
-        });
-        const pings: LabPing[] = [];
-        if (lease.address !== undefined) {
-          for (const t of targets) {
-            const r = await pingDetail(ns, t.dest, { count: 3, timeoutS: 10 });
-            pings.push({ ...t, ok: r.ok, transmitted: r.transmitted, received: r.received });
-          }
-        }
-        return { name: h.name, netns: ns, mac: h.mac, expectedAddress: h.ip, address: lease.address, dhcpError: lease.error, pings };
-      }),
-    );
+    let t2 = t1;
+    const hosts: LabHostResult[] = await runSteps(host, { netnsOf, onLeases: () => (t2 = Date.now()) });
+    const dhcpMs = t2 - t1;
+    log(`[lab ${id}] DHCP done after ${dhcpMs} ms: ${hosts.map((h) => h.address ?? h.dhcpError).join(', ')}`);
     const pingMs = Date.now() - t2;
     const totalMs = Date.now() - t0;
     log(`[lab ${id}] pings done after ${pingMs} ms; total ${totalMs} ms`);
