@@ -7,9 +7,12 @@
  * (iface-id) moved into a namespace with its address; the time from the first
  * command to the first ping reply from the target is measured.
  *
+ * BENCH_PORTS (default 30), BENCH_KINDS (default `real,ovnts`; `ovnts-ofctl` is ovnts with
+ * its ovs-ofctl flow link), BENCH_VERBOSE (per-port lines on stderr).
+ *
  * Not a test (timings); run: `npm run build && node dist/bench/controller-first-ping.js`.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, nsPrefix, runId } from '../test/helpers/netns.js';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
@@ -19,7 +22,9 @@ import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../test/he
 
 const N = Number(process.env['BENCH_PORTS'] ?? 30);
 
-type Kind = 'real' | 'ovnts';
+/** `ovnts` installs flows over its own OpenFlow connection (the default), `ovnts-ofctl` through ovs-ofctl. */
+type Kind = 'real' | 'ovnts' | 'ovnts-ofctl';
+const KINDS = (process.env['BENCH_KINDS'] ?? 'real,ovnts').split(',') as Kind[];
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,6 +45,27 @@ async function addVif(ovs: OvsInstance, hvNs: string, i: number, nbRemote: strin
   await runOk('ip', ['-n', ns, 'addr', 'add', `${ip(i)}/16`, 'dev', name]);
   await runOk('ip', ['-n', ns, 'link', 'set', name, 'up']);
   return ns;
+}
+
+/** The controller's per-change log lines (`flows +A ~M -R of N: compute … ms, bundle … ms, barrier … ms`) summarised. */
+function installSummary(log: string): string {
+  const cols: Record<string, number[]> = { compute: [], bundle: [], barrier: [] };
+  for (const m of log.matchAll(/flows \+\d+ ~\d+ -\d+ of \d+: (.*)$/gm)) {
+    for (const [, k, v] of (m[1] ?? '').matchAll(/(compute|bundle|barrier) ([\d.]+) ms/g)) cols[k!]?.push(Number(v));
+  }
+  return `${cols['bundle']!.length} table changes; ${Object.entries(cols)
+    .map(([k, xs]) => `${k} p50 ${pct(xs, 50)} ms max ${Math.max(...xs)} ms`)
+    .join(', ')}`;
+}
+
+/** `ovnts controller` with its flow link chosen through the environment it inherits. */
+async function startOvnts(link: 'openflow' | 'ovs-ofctl', ctx: Parameters<typeof startOvntsController>[0]): Promise<() => Promise<void>> {
+  process.env['OVNTS_FLOW_LINK'] = link;
+  try {
+    return (await startOvntsController(ctx)).stop;
+  } finally {
+    delete process.env['OVNTS_FLOW_LINK'];
+  }
 }
 
 async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> {
@@ -68,7 +94,7 @@ async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> 
   const stopController =
     kind === 'real'
       ? (await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], { env: { ...ovs.env, OVN_RUNDIR: cdir } })).stop
-      : (await startOvntsController({ dbs, dir: cdir, log: () => undefined, ovs, systemId })).stop;
+      : await startOvnts(kind === 'ovnts-ofctl' ? 'ovs-ofctl' : 'openflow', { dbs, dir: cdir, log: () => undefined, ovs, systemId });
   const namespaces: string[] = [];
   const times: number[] = [];
   let flows = 0;
@@ -88,6 +114,7 @@ async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> 
       times.push(performance.now() - t0);
     }
     flows = (await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('actions=')).length;
+    if (process.env['BENCH_VERBOSE'] !== undefined && kind !== 'real') process.stderr.write(`${kind}: ${installSummary(readFileSync(join(cdir, 'ovnts-controller.log'), 'utf8'))}\n`);
   } finally {
     for (const ns of namespaces) await deleteNetns(ns);
     await stopController();
@@ -101,10 +128,10 @@ async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> 
 }
 
 const rows: string[] = [];
-for (const kind of ['real', 'ovnts'] as Kind[]) {
+for (const kind of KINDS) {
   const { times, flows } = await measure(kind);
   rows.push(
-    `${kind.padEnd(6)} ports=${times.length} p50=${pct(times, 50).toFixed(0)}ms p99=${pct(times, 99).toFixed(0)}ms max=${Math.max(...times).toFixed(0)}ms  flows=${flows} (${(flows / (times.length + 1)).toFixed(1)}/port incl. fixed)`,
+    `${kind.padEnd(11)} ports=${times.length} p50=${pct(times, 50).toFixed(0)}ms p99=${pct(times, 99).toFixed(0)}ms max=${Math.max(...times).toFixed(0)}ms  flows=${flows} (${(flows / (times.length + 1)).toFixed(1)}/port incl. fixed)`,
   );
 }
 process.stdout.write(`port created (lsp-add + add-port + netns setup included) -> first ping reply\n${rows.join('\n')}\n`);

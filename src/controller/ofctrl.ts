@@ -72,6 +72,17 @@ export interface OfctrlOptions {
   readonly log?: (msg: string) => void;
 }
 
+/** What the last install that changed flows sent, and how long each step took (ms). */
+export interface OfctrlInstallTimes {
+  readonly added: number;
+  readonly modified: number;
+  readonly removed: number;
+  /** Reading the installed table after a (re)connection; 0 when not needed. */
+  readonly readMs: number;
+  readonly bundleMs: number;
+  readonly barrierMs: number;
+}
+
 /** Counters for status and tests. */
 export interface OfctrlStats {
   bundles: number;
@@ -88,6 +99,8 @@ export class Ofctrl<F> {
   private stale = true;
   private readonly log: (m: string) => void;
   readonly stats: OfctrlStats = { bundles: 0, flowsAdded: 0, flowsModified: 0, flowsRemoved: 0, reconciles: 0, failures: 0 };
+  /** Set by each install that sent a bundle. */
+  lastInstall: OfctrlInstallTimes | undefined;
 
   constructor(
     private readonly link: SwitchLink<F>,
@@ -116,6 +129,7 @@ export class Ofctrl<F> {
     const want = indexFlows(desired, this.link, (kept, dropped) =>
       this.log(`duplicate flow with different actions ignored: kept ${this.link.content(kept)}, dropped ${this.link.content(dropped)}`),
     );
+    const t0 = performance.now();
     if (this.stale) {
       const have = await this.link.dumpFlows();
       this.installed = indexFlows(have, this.link);
@@ -123,6 +137,7 @@ export class Ofctrl<F> {
       this.stats.reconciles++;
       this.log(`read ${this.installed.size} installed flows; reconciling`);
     }
+    const t1 = performance.now();
     const diff = diffFlows(this.installed, want, this.link);
     const n = diff.add.length + diff.modify.length + diff.remove.length;
     if (n > 0) {
@@ -139,7 +154,12 @@ export class Ofctrl<F> {
       this.stats.flowsRemoved += diff.remove.length;
       this.installed = want;
     }
+    const t2 = performance.now();
     await this.link.barrier();
+    if (n > 0) {
+      const ms = (x: number): number => Math.round(x * 10) / 10;
+      this.lastInstall = { added: diff.add.length, modified: diff.modify.length, removed: diff.remove.length, readMs: ms(t1 - t0), bundleMs: ms(t2 - t1), barrierMs: ms(performance.now() - t2) };
+    }
     return true;
   }
 }

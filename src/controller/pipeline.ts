@@ -1,10 +1,12 @@
 /**
- * The controller's flow pipeline: on start, the
+ * The controller's flow pipeline: once per connection to ovs-vswitchd, the
  * Geneve option OVN uses (class 0x0102, type 0x80, 4 bytes) is mapped to
  * `tun_metadata0` (ovn-architecture(7), "Tunnel Encapsulations"); each pass
  * computes the desired table from the SB and the chassis facts and ofctrl
- * installs the difference in one bundle. The flow computation is a
- * dependency: the lflow → OpenFlow translation supplies it.
+ * installs the difference in one bundle. By default all of it goes over the
+ * controller's own OpenFlow 1.5 connection to `<bridge>.mgmt`
+ * (openflow-link.ts); the ovs-ofctl link stays available. The flow
+ * computation is a dependency: the lflow → OpenFlow translation supplies it.
  */
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -27,7 +29,7 @@ export interface OfctlPipelineOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Named logger. Default: silent. */
   readonly log?: (msg: string) => void;
-  /** How often to check whether ovs-vswitchd was restarted (its management socket recreated), in ms. Default 1000. */
+  /** With the ovs-ofctl link: how often to check whether ovs-vswitchd was restarted (its management socket recreated), in ms. Default 1000. */
   readonly restartCheckMs?: number;
   /** Answer packet-ins (DHCP, ARP, ICMP, put_arp) on a pinctrl connection. Default true. */
   readonly pinctrl?: boolean;
@@ -36,6 +38,7 @@ export interface OfctlPipelineOptions {
    * OpenFlow 1.5 connection to `<bridge>.mgmt` (Geneve TLV map, flow stats,
    * atomic bundles, barriers), or `ovs-ofctl`, one ovs-ofctl run per bundle
    * (for comparison and debugging: the same table through OVS's own parser).
+   * Default: `OVNTS_FLOW_LINK` in `env` when set, else `openflow`.
    */
   readonly link?: 'openflow' | 'ovs-ofctl';
 }
@@ -88,7 +91,9 @@ export class OfctlPipeline implements FlowPipeline {
   async start(bridge: string): Promise<void> {
     this.bridge = bridge;
     const rundir = this.env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
-    if ((this.opts.link ?? 'openflow') === 'openflow') {
+    const link = this.opts.link ?? this.env['OVNTS_FLOW_LINK'] ?? 'openflow';
+    if (link !== 'openflow' && link !== 'ovs-ofctl') throw new Error(`flow link ${link}: expected openflow or ovs-ofctl`);
+    if (link === 'openflow') {
       const link = new OpenFlowLink({
         target: `unix:${join(rundir, `${bridge}.mgmt`)}`,
         log: this.log,
@@ -117,8 +122,11 @@ export class OfctlPipeline implements FlowPipeline {
       });
       this.pinctrl.start();
     }
-    this.timer = setInterval(() => this.checkRestart(), this.opts.restartCheckMs ?? 1000);
-    this.timer.unref();
+    // The native connection notices a restart itself (it drops and reconnects); ovs-ofctl runs do not.
+    if (this.nativeLink === undefined) {
+      this.timer = setInterval(() => this.checkRestart(), this.opts.restartCheckMs ?? 1000);
+      this.timer.unref();
+    }
   }
 
   private mgmtSocketId(): string | undefined {
@@ -165,7 +173,16 @@ export class OfctlPipeline implements FlowPipeline {
     }
     // The ports in these facts get their flows with this table.
     const ports = new Set(facts.bindings.claimed);
-    if (!(await o.install(this.opts.compute(sb, facts)))) return false;
+    const t0 = performance.now();
+    const desired = this.opts.compute(sb, facts);
+    const computeMs = Math.round((performance.now() - t0) * 10) / 10;
+    const before = o.stats.bundles;
+    if (!(await o.install(desired))) return false;
+    const t = o.lastInstall;
+    // One line per change of the table: where the time between a change and its flows went.
+    if (o.stats.bundles !== before && t !== undefined) {
+      this.log(`flows +${t.added} ~${t.modified} -${t.removed} of ${desired.length}: compute ${computeMs} ms, ${t.readMs > 1 ? `read ${t.readMs} ms, ` : ''}bundle ${t.bundleMs} ms, barrier ${t.barrierMs} ms`);
+    }
     return { installedPorts: ports };
   }
 
