@@ -77,24 +77,32 @@ export function createLab(opts: LabOptions): LabRun {
   const abort = new AbortController();
   const signal = abort.signal;
   let kept = false;
+  /** Namespace creations in flight: the teardown waits for them (each removes its namespace if it lost the race). */
+  const creating = new Set<Promise<void>>();
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     if (!kept) abort.abort(new Error('the lab is being torn down'));
     stopping ??= kept
       ? Promise.resolve()
-      : journal.teardown(cleanNorthbound).then((errors) => {
+      : journal.teardown(cleanNorthbound).then(async (errors) => {
+          await Promise.allSettled([...creating]);
           for (const e of errors) print(`lab ${id}: teardown: ${e}`);
         });
     return stopping;
   };
   /** Recorded first (a crash right after creating it leaves it in the journal), removed again if the teardown raced it. */
-  const addNetns = async (name: string): Promise<void> => {
-    await journal.add({ kind: 'netns', name }, cleanNorthbound);
-    try {
-      await createNetns(name, signal);
-    } finally {
-      if (journal.closed) await deleteNetns(name);
-    }
+  const addNetns = (name: string): Promise<void> => {
+    const op = (async (): Promise<void> => {
+      await journal.add({ kind: 'netns', name }, cleanNorthbound);
+      try {
+        await createNetns(name, signal);
+      } finally {
+        if (journal.closed) await deleteNetns(name);
+      }
+    })();
+    const tracked = op.catch(() => undefined).finally(() => creating.delete(tracked));
+    creating.add(tracked);
+    return op;
   };
 
   const run = async (): Promise<number> => {

@@ -3,7 +3,8 @@
  * builds the seed lab on a private OVS and prints one PASS line per DHCP and
  * ping step (3 leases, 9 pings), exit status 0; a ping target nobody has
  * (`--ping=`) gives FAIL lines and status 1; `--keep` leaves a working lab
- * that `--clean` removes; SIGTERM in the middle tears down. After each, no
+ * that `--clean` removes; on running databases (`--nb`/`--sb`) it removes
+ * only its own NB objects and chassis; SIGTERM in the middle tears down. After each, no
  * namespace, process or file of the run is left (every lab process names the
  * run's directory on its command line, so `ps` finds any survivor).
  */
@@ -114,6 +115,34 @@ test('ovnts lab --keep leaves a working lab; --clean removes it', { timeout: 200
     assert.match((await lab(tmp.path, '--clean')).stdout, /no lab to remove/);
   } finally {
     if (id !== undefined && existsSync(tmp.path)) await lab(tmp.path, '--clean');
+    tmp.cleanup();
+  }
+});
+
+test('ovnts lab --nb --sb on running databases: passes with its own controller, then removes its NB objects and chassis', { timeout: 200_000 }, async () => {
+  const tmp = tmpDir('ovnts-lab-cmd');
+  const central = join(tmp.path, 'central');
+  const base = join(tmp.path, 'runs');
+  const pidfile = join(central, 'up.pid');
+  const up = await spawnDaemon(OVNTS, ['up', '--no-controller', `--rundir=${central}`, `--dbdir=${central}`, `--pidfile=${pidfile}`], {
+    name: 'ovnts up --no-controller',
+    readyWhen: async () => existsSync(pidfile),
+  });
+  const nb = `unix:${join(central, 'ovnnb_db.sock')}`;
+  const sb = `unix:${join(central, 'ovnsb_db.sock')}`;
+  try {
+    await run(OVNTS, ['nbctl', `--db=${nb}`, 'ls-add', 'unrelated']);
+    const r = await lab(base, `--nb=${nb}`, `--sb=${sb}`);
+    const id = labId(r.stdout);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('PASS ')).length, STEPS.length, r.stdout);
+    assert.deepEqual(await leftovers(base, id), []);
+    // Only what the lab added is gone: the switch that was there stays.
+    assert.equal((await run(OVNTS, ['nbctl', `--db=${nb}`, 'ls-list'])).stdout.replace(/^\S+ /gm, ''), '(unrelated)\n');
+    assert.equal((await run(OVNTS, ['nbctl', `--db=${nb}`, 'list', 'DHCP_Options'])).stdout, '');
+    assert.equal((await run(OVNTS, ['sbctl', `--db=${sb}`, '--bare', '--columns=name', 'list', 'Chassis'])).stdout, '');
+  } finally {
+    await up.stop();
     tmp.cleanup();
   }
 });
