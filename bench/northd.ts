@@ -7,7 +7,7 @@
  *           time from that commit until the SB is complete (`--wait=sb sync`);
  *   single: one more `ovn-nbctl --wait=sb lsp-add` (median of 10);
  *   logical flows in the SB and per port, northd's resident memory.
- * BENCH_SWITCHES / BENCH_NESTED change the size.
+ * BENCH_SWITCHES / BENCH_NESTED change the size; BENCH_VERBOSE=1 prints northd's slow passes.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -59,6 +59,12 @@ function batch(): string[] {
   return a;
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? NaN : Number(m[1]) / 1024;
@@ -78,6 +84,10 @@ interface Result {
   single: number;
   flows: number;
   rss: number;
+  /** CPU seconds the SB ovsdb-server spent between the NB commit and a complete SB. */
+  sbCpu: number;
+  /** One `ovn-nbctl --no-wait lsp-add` on the same NB (median of 5): the part of `single` northd has no say in. */
+  nbctlAlone: number;
 }
 
 async function measure(kind: Kind): Promise<Result> {
@@ -86,10 +96,13 @@ async function measure(kind: Kind): Promise<Result> {
   const d = await startNorthd(kind, dbs, dir.path);
   try {
     const db = dbs.nbRemote;
+    const sbPid = Number(readFileSync(join(dir.path, 'sb.pid'), 'utf8'));
+    const cpu0 = cpuSeconds(sbPid);
     await nbctl(db, ['--no-wait', ...batch()]);
     const t0 = performance.now();
     await nbctl(db, ['--wait=sb', 'sync']);
     const full = performance.now() - t0;
+    const sbCpu = cpuSeconds(sbPid) - cpu0;
     const singles: number[] = [];
     for (let i = 0; i < 10; i++) {
       const t = performance.now();
@@ -97,10 +110,25 @@ async function measure(kind: Kind): Promise<Result> {
       singles.push(performance.now() - t);
     }
     singles.sort((a, b) => a - b);
+    // The same command without waiting: what ovn-nbctl itself costs on this NB.
+    const bare: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await nbctl(db, ['--no-wait', 'lsp-add', 'sw2', `bare${i}`]);
+      bare.push(performance.now() - t);
+    }
+    bare.sort((a, b) => a - b);
     const flows = Number((await run('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=120', 'list', 'Logical_Flow'], { timeoutMs: 120_000 })).stdout.split('\n').filter((l) => l.startsWith('_uuid')).length);
-    return { full, single: singles[5] as number, flows, rss: rssMiB(d.process.pid as number) };
+    return { full, single: singles[5] as number, flows, rss: rssMiB(d.process.pid as number), sbCpu, nbctlAlone: bare[2] as number };
   } finally {
     await d.stop(5000);
+    if (process.env['BENCH_VERBOSE'] !== undefined) {
+      try {
+        process.stderr.write(readFileSync(join(dir.path, 'northd.log'), 'utf8').split('\n').filter((l) => /long pass|poll interval/.test(l)).join('\n') + '\n');
+      } catch {
+        // no log
+      }
+    }
     await dbs.stop();
     dir.cleanup();
   }
@@ -109,12 +137,14 @@ async function measure(kind: Kind): Promise<Result> {
 async function main(): Promise<void> {
   const ports = SWITCHES * (PORTS + 1);
   console.log(`bench:northd — ${SWITCHES} switches x ${PORTS} ports (+1 router port each), ${NESTED} nested, one router; real ovsdb-servers for both`);
-  const skipped: Result = { full: NaN, single: NaN, flows: NaN, rss: NaN };
+  const skipped: Result = { full: NaN, single: NaN, flows: NaN, rss: NaN, sbCpu: NaN, nbctlAlone: NaN };
   const real = ONLY === 'ovnts' ? skipped : await measure('real');
   const ovnts = ONLY === 'real' ? skipped : await measure('ovnts');
   const rows: Array<[string, string, string, string]> = [
     ['NB commit → SB complete', `${(real.full / 1000).toFixed(2)} s`, `${(ovnts.full / 1000).toFixed(2)} s`, (ovnts.full / real.full).toFixed(2)],
+    ['  of which SB ovsdb-server CPU', `${real.sbCpu.toFixed(2)} s`, `${ovnts.sbCpu.toFixed(2)} s`, (ovnts.sbCpu / real.sbCpu).toFixed(2)],
     ['one lsp-add --wait=sb (median of 10)', `${real.single.toFixed(0)} ms`, `${ovnts.single.toFixed(0)} ms`, (ovnts.single / real.single).toFixed(2)],
+    ['  the same without --wait (ovn-nbctl alone)', `${real.nbctlAlone.toFixed(0)} ms`, `${ovnts.nbctlAlone.toFixed(0)} ms`, ''],
     ['Logical_Flow rows', String(real.flows), String(ovnts.flows), (ovnts.flows / real.flows).toFixed(2)],
     ['Logical_Flow rows per port', (real.flows / ports).toFixed(2), (ovnts.flows / ports).toFixed(2), ''],
     ['northd RSS', `${real.rss.toFixed(0)} MiB`, `${ovnts.rss.toFixed(0)} MiB`, (ovnts.rss / real.rss).toFixed(2)],

@@ -13,7 +13,9 @@
 import { OvsdbClient, type RowChange } from '../ovsdb/client.js';
 import { NbSnapshot, NB_TABLES } from './nb-snapshot.js';
 import { allocateTags } from './tags.js';
-import { buildAllFlows, flowKey, globalOptions, newFlowCache, syncSouthbound, type FlowCache } from './sync/southbound.js';
+import { globalOptions, newRowCache, syncSouthbound } from './sync/southbound.js';
+import { flowKey, flowsByDatapath, newFlowUnits, type FlowUnits } from './sync/flow-units.js';
+import { LogicalFlowSync } from './sync/logical-flows.js';
 import type { NbView, Uuid } from './nb-view.js';
 import type { RowMemo } from './sync/rows.js';
 import { datumFromJson, datumEquals } from '../ovsdb/datum.js';
@@ -49,7 +51,9 @@ export class Northd {
   /** The NB as of the last pass, kept current from change events (incremental processing). */
   private snapshot: NbSnapshot | undefined;
   private pending: RowChange[] = [];
-  private readonly flowCache: FlowCache = newFlowCache();
+  private readonly flowUnits: FlowUnits = newFlowUnits();
+  private readonly flowSync = new LogicalFlowSync();
+  private readonly rowCache = newRowCache();
   private readonly memos = new Map<string, RowMemo>();
   private readonly refusedSeen = new Set<string>();
 
@@ -74,7 +78,10 @@ export class Northd {
     // The SB changes that matter are other daemons' (bindings, chassis); a pass
     // after each of northd's own commits would only find nothing to do.
     this.sb.on('change', (changes) => {
+      this.flowSync.onSbChange(changes);
       const matters = (c: RowChange): boolean =>
+        // A flow row deleted or changed (by anyone): check it is what it should be.
+        (c.table === 'Logical_Flow' && (c.new === null || c.old !== null)) ||
         c.table === 'Chassis' ||
         c.table === 'Chassis_Private' ||
         (c.table === 'Port_Binding' && c.old !== null && c.new !== null && (String(c.old.optional('up')) !== String(c.new.optional('up')) || c.old.optional('chassis') !== c.new.optional('chassis')));
@@ -85,7 +92,10 @@ export class Northd {
       this.kick();
     });
     this.sb.on('stolen', () => this.log('lock lost: this northd is standing by'));
-    this.sb.on('connected', () => this.kick());
+    this.sb.on('connected', () => {
+      this.forgetInserts();
+      this.kick();
+    });
     this.nb.on('connected', () => {
       // A reconnect may have missed anything: start again from the whole NB.
       this.snapshot = undefined;
@@ -174,12 +184,21 @@ export class Northd {
       }
     };
     const t1 = performance.now();
-    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, flowCache: this.flowCache, memos: this.memos });
+    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, flowUnits: this.flowUnits, flowSync: this.flowSync, rowCache: this.rowCache, memos: this.memos });
     const t2 = performance.now();
     const ops = sbTxn.size;
     if (ops > 0) {
       sbTxn.op({ op: 'assert', lock: NORTHD_LOCK });
-      await sbTxn.commit();
+      try {
+        await sbTxn.commit();
+      } catch (e) {
+        this.forgetInserts();
+        throw e;
+      }
+      for (const m of this.memos.values()) m.afterCommit(sbTxn);
+      this.flowSync.afterCommit(sbTxn);
+      // The next pass diffs against the replica: let it show this transaction first.
+      await this.sb.waitUntil(() => this.flowSync.caughtUp(this.sb, sbTxn), 5000).catch(() => this.flowSync.forgetInserts());
     }
     this.passes++;
     const t3 = performance.now();
@@ -214,19 +233,25 @@ export class Northd {
     if (nbTxn.size > 0) await nbTxn.commit();
   }
 
+  /** What northd inserted is no longer known to be in the SB as written (failed commit, reconnection). */
+  private forgetInserts(): void {
+    for (const m of this.memos.values()) m.forgetInserts();
+    this.flowSync.forgetInserts();
+  }
+
   /** The NB snapshot with the pending changes applied, and the datapaths they dirty marked. */
   private currentNb(): NbSnapshot {
     const changes = this.pending;
     this.pending = [];
     if (this.snapshot === undefined) {
       this.snapshot = new NbSnapshot(this.nb);
-      this.flowCache.dirty = 'all';
+      this.flowUnits.dirty = 'all';
       return this.snapshot;
     }
     const snap = this.snapshot;
-    markDirty(snap, changes, this.flowCache);
+    markDirty(snap, changes, this.flowUnits);
     snap.apply(changes);
-    markDirty(snap, changes, this.flowCache);
+    markDirty(snap, changes, this.flowUnits);
     return snap;
   }
 
@@ -236,13 +261,11 @@ export class Northd {
    */
   recomputeCheck(): string[] {
     if (this.snapshot === undefined) return [];
-    const keys = (m: ReadonlyMap<Uuid, readonly { datapath: string; stage: { pipeline: string; table: number }; priority: number; match: string; actions: string }[]>): Set<string> => {
-      const out = new Set<string>();
-      for (const fs of m.values()) for (const f of fs) out.add(flowKey(f.datapath, f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions));
-      return out;
-    };
-    const kept = keys(this.flowCache.byDatapath);
-    const full = keys(buildAllFlows(new NbSnapshot(this.nb)));
+    const kept = this.flowSync.flowKeys();
+    const full = new Set<string>();
+    for (const fs of flowsByDatapath(new NbSnapshot(this.nb)).values()) {
+      for (const f of fs) full.add(flowKey(f.datapath, f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions));
+    }
     const out: string[] = [];
     for (const k of full) if (!kept.has(k)) out.push(`missing: ${k.replace(/\u0000/g, ' | ')}`);
     for (const k of kept) if (!full.has(k)) out.push(`extra: ${k.replace(/\u0000/g, ' | ')}`);
@@ -288,14 +311,14 @@ function isWriteBack(c: RowChange): boolean {
   if (cols === undefined || c.old === null || c.new === null) return false;
   for (const [col, d] of Object.entries(c.new.cols)) {
     const o = c.old.cols[col];
-    if (cols.has(col) || o === undefined) continue;
+    if (cols.has(col) || o === undefined || o === d) continue;
     if (JSON.stringify(o) !== JSON.stringify(d)) return false;
   }
   return true;
 }
 
-/** Marks what `changes` dirty in `cache` (see FlowCache). */
-function markDirty(nbv: NbView, changes: readonly RowChange[], cache: FlowCache): void {
+/** Marks what `changes` dirty in `cache` (see FlowUnits). */
+function markDirty(nbv: NbView, changes: readonly RowChange[], cache: FlowUnits): void {
   if (cache.dirty === 'all') return;
   const dirty = cache.dirty;
   const touch = (ls: Uuid | undefined): void => {

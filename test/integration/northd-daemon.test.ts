@@ -101,3 +101,45 @@ test('a bad ACL match is refused with a clear message; the rest keeps working', 
     await d.stop();
   }
 });
+
+test('flows changed or deleted in the SB by someone else are put back, live and across a restart', { timeout: 90_000 }, async () => {
+  let d = await startOvntsNorthd(ctx());
+  const lflows = (): Promise<string> => sbctl('lflow-list', 'repair');
+  const flowUuid = async (match: string): Promise<string> => {
+    const u = (await sbctl('--bare', '--columns=_uuid', 'find', 'Logical_Flow', `match="${match}"`)).trim().split('\n')[0] ?? '';
+    assert.match(u, /^[0-9a-f-]{36}$/, `a flow with match ${match}`);
+    return u;
+  };
+  const settled = async (want: string, what: string): Promise<void> => {
+    await waitFor(async () => (await lflows()) === want, { what, timeoutMs: 20_000 });
+    assert.equal((await runOk('ovn-appctl', ['-t', d.ctl, 'debug/recompute-check'])).trim(), 'incremental flows equal a full recompute');
+  };
+  try {
+    await nbctl('ls-add', 'repair', '--', 'lsp-add', 'repair', 'r1', '--', 'lsp-set-addresses', 'r1', '02:00:00:00:01:01 192.0.2.11');
+    await nbctl('--wait=sb', 'lsp-add', 'repair', 'r2', '--', 'lsp-set-addresses', 'r2', '02:00:00:00:01:02 192.0.2.12');
+    const want = await lflows();
+    const count = (await sbctl('--bare', '--columns=_uuid', 'list', 'Logical_Flow')).trim().split('\n').length;
+
+    // While northd runs: one flow deleted, another's external_ids changed.
+    await sbctl('destroy', 'Logical_Flow', await flowUuid("eth.dst == 02:00:00:00:01:01"));
+    await sbctl('set', 'Logical_Flow', await flowUuid("eth.dst == 02:00:00:00:01:02"), 'external_ids:stage-name=tampered');
+    await settled(want, 'the deleted flow back and the changed one repaired');
+    assert.doesNotMatch(await sbctl('--bare', '--columns=external_ids', 'list', 'Logical_Flow'), /tampered/);
+
+    // While northd is down: a flow deleted and a stray one added.
+    await d.stop();
+    await sbctl('destroy', 'Logical_Flow', await flowUuid("eth.dst == 02:00:00:00:01:02"));
+    const dp = (await sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=repair')).trim();
+    await sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', 'table_id=0', 'priority=1', 'match="stray"', 'actions="drop;"', 'external_ids:stage-name=ls_in_check_port_sec');
+    d = await startOvntsNorthd(ctx());
+    await settled(want, 'the SB as before after a restart');
+    assert.equal((await sbctl('--bare', '--columns=_uuid', 'list', 'Logical_Flow')).trim().split('\n').length, count, 'no extra rows');
+
+    // And incremental processing still works on the repaired SB.
+    await nbctl('--wait=sb', 'lsp-del', 'r1');
+    assert.doesNotMatch(await lflows(), /"r1"/);
+    assert.equal((await runOk('ovn-appctl', ['-t', d.ctl, 'debug/recompute-check'])).trim(), 'incremental flows equal a full recompute');
+  } finally {
+    await d.stop();
+  }
+});

@@ -51,6 +51,41 @@ function containsNamed(j: unknown): boolean {
 export class RowMemo {
   readonly keys = new WeakMap<Row, string | undefined>();
   readonly verified = new WeakMap<Row, string>();
+  /** Rows this memo's table got inserted by northd and not yet seen: UUID → the desired columns as written. */
+  private readonly trusted = new Map<string, string>();
+  private inserted: Array<[name: string, text: string]> = [];
+
+  /** Remembers a row inserted under uuid-name `name` with columns `text`. */
+  noteInsert(name: string, text: string): void {
+    this.inserted.push([name, text]);
+  }
+
+  /**
+   * After the transaction committed: the server stored exactly what was inserted,
+   * so when the rows show up they need no comparing (named references resolved).
+   */
+  afterCommit(txn: Txn): void {
+    const real = (name: string): string => txn.insertedUuid(name) ?? name;
+    for (const [name, text] of this.inserted) {
+      const uuid = txn.insertedUuid(name);
+      if (uuid !== undefined) this.trusted.set(uuid, text.replace(/\["named-uuid","([^"]+)"\]/g, (_m, n: string) => `["uuid","${real(n)}"]`));
+    }
+    this.inserted = [];
+  }
+
+  /** After a failed transaction, or a reconnection. */
+  forgetInserts(): void {
+    this.inserted = [];
+    this.trusted.clear();
+  }
+
+  /** True (once) when `row` is one northd inserted with exactly `text`. */
+  takeTrusted(row: Row, text: string): boolean {
+    const t = this.trusted.get(row.uuid);
+    if (t === undefined) return false;
+    this.trusted.delete(row.uuid);
+    return t === text;
+  }
 }
 
 export function syncTable(
@@ -84,7 +119,10 @@ export function syncTable(
     ids.set(key, row.uuid);
     const text = want.text ?? JSON.stringify(want.cols);
     const needsInitial = (): boolean => Object.keys(want.initial ?? {}).some((col) => ts.columns.has(col) && row.get(col).keys.length === 0);
-    if (memo.verified.get(row) === text && !needsInitial()) continue;
+    if ((memo.verified.get(row) === text || memo.takeTrusted(row, text)) && !needsInitial()) {
+      memo.verified.set(row, text);
+      continue;
+    }
     const changed: Record<string, unknown> = {};
     for (const [col, json] of Object.entries(want.cols)) {
       const c = ts.columns.get(col);
@@ -101,6 +139,7 @@ export function syncTable(
     if (seen.has(key)) continue;
     const [, name] = txn.insert(table, { ...want.initial, ...want.cols }, want.uuidName);
     ids.set(key, name);
+    memo.noteInsert(name, want.text ?? JSON.stringify(want.cols));
   }
   return ids;
 }

@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { OvsdbClient, Row, Txn } from '../../ovsdb/client.js';
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
-import { buildRouterFlows, buildRouterPortFlows, buildSwitchFlows, buildSwitchPortFlows } from '../build/index.js';
-import type { AddFlow, NbView, Uuid } from '../nb-view.js';
-import type { Stage } from '../stages.js';
+import type { NbView, Uuid } from '../nb-view.js';
+import { newFlowUnits, rebuildUnits, type FlowUnits } from './flow-units.js';
+import { LogicalFlowSync } from './logical-flows.js';
 import { DHCPV4_CODES, DHCPV6_CODES } from './dhcp-codes.js';
 import { map, optional, ref, RowMemo, set, syncTable, type DesiredRow } from './rows.js';
 import { parseLspAddress } from '../build/addresses.js';
@@ -22,135 +22,6 @@ const MAX_DP_KEY = 16711680;
 const MC_FLOOD = 32768;
 const MC_UNKNOWN = 32769;
 const MC_FLOOD_L2 = 32772;
-
-export interface LogicalFlowSpec {
-  readonly datapath: Uuid;
-  readonly stage: Stage;
-  readonly priority: number;
-  readonly match: string;
-  readonly actions: string;
-  readonly hint: Uuid | undefined;
-}
-
-/**
- * The flows of each datapath from the last pass, and which datapaths must be built
- * again: northd's incremental processing. A port change dirties only its switch
- * (and the routers attached to it, whose ARP tables list the switch's addresses);
- * anything else dirties everything. A full recompute (`dirty: 'all'`) must give
- * the same flows — a test checks it.
- */
-export interface FlowCache {
-  readonly byDatapath: Map<Uuid, LogicalFlowSpec[]>;
-  dirty: Set<Uuid> | 'all';
-  /**
-   * Router ports whose own flows must be built again while their router is
-   * otherwise clean: a switch port change alters only the ARP entries of the
-   * router port on that switch, and a router with a thousand ports should not
-   * rebuild them all.
-   */
-  readonly dirtyRouterPorts: Set<Uuid>;
-  /** A clean router's flows in two parts: its own, and each port's. */
-  readonly routerOwn: Map<Uuid, LogicalFlowSpec[]>;
-  readonly routerPortFlows: Map<Uuid, LogicalFlowSpec[]>;
-  /** Per flow (kept while its datapath is clean): its body key, and its SB row for a given target. */
-  readonly bodies: WeakMap<LogicalFlowSpec, string>;
-  readonly rows: WeakMap<LogicalFlowSpec, { target: string; key: string; row: DesiredRow }>;
-  /** Last pass's rows by key, for rebuilt flows that came out the same. */
-  byKey: Map<string, { hint: string | undefined; row: DesiredRow }>;
-}
-
-export function newFlowCache(): FlowCache {
-  return {
-    byDatapath: new Map(),
-    dirty: 'all',
-    dirtyRouterPorts: new Set(),
-    routerOwn: new Map(),
-    routerPortFlows: new Map(),
-    bodies: new WeakMap(),
-    rows: new WeakMap(),
-    byKey: new Map(),
-  };
-}
-
-/** Collects flows for one datapath, dropping repeats. */
-function collector(dp: Uuid, out: LogicalFlowSpec[], seen: Set<string>): AddFlow {
-  return (stage, priority, match, actions, hint) => {
-    const key = flowKey('', stage.pipeline, stage.table, priority, match, actions);
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push({ datapath: dp, stage, priority, match, actions, hint });
-  };
-}
-
-function switchFlows(nbv: NbView, ls: nb.Logical_Switch, refuse: (msg: string) => void): LogicalFlowSpec[] {
-  const out: LogicalFlowSpec[] = [];
-  const add = collector(ls._uuid, out, new Set());
-  buildSwitchFlows(nbv, ls, add, refuse);
-  for (const u of ls.ports) {
-    const lsp = nbv.switchPorts.get(u);
-    if (lsp !== undefined) buildSwitchPortFlows(nbv, ls, lsp, add);
-  }
-  return out;
-}
-
-/** A router's flows; `onlyPorts`: rebuild just these ports' flows and keep the rest. */
-function routerFlows(nbv: NbView, lr: nb.Logical_Router, cache: FlowCache, onlyPorts: ReadonlySet<Uuid> | undefined): LogicalFlowSpec[] {
-  if (onlyPorts === undefined || !cache.routerOwn.has(lr._uuid)) {
-    const own: LogicalFlowSpec[] = [];
-    buildRouterFlows(nbv, lr, collector(lr._uuid, own, new Set()));
-    cache.routerOwn.set(lr._uuid, own);
-  }
-  for (const u of lr.ports) {
-    if (onlyPorts !== undefined && !onlyPorts.has(u) && cache.routerPortFlows.has(u)) continue;
-    const lrp = nbv.routerPorts.get(u);
-    const fs: LogicalFlowSpec[] = [];
-    if (lrp !== undefined) buildRouterPortFlows(nbv, lr, lrp, collector(lr._uuid, fs, new Set()));
-    cache.routerPortFlows.set(u, fs);
-  }
-  // One datapath's flows with repeats across the parts dropped.
-  const seen = new Set<string>();
-  const out: LogicalFlowSpec[] = [];
-  const keep = (f: LogicalFlowSpec): void => {
-    let body = cache.bodies.get(f);
-    if (body === undefined) {
-      body = flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions) + `\u0000${f.stage.datapath}`;
-      cache.bodies.set(f, body);
-    }
-    if (seen.has(body)) return;
-    seen.add(body);
-    out.push(f);
-  };
-  for (const f of cache.routerOwn.get(lr._uuid) ?? []) keep(f);
-  for (const u of lr.ports) for (const f of cache.routerPortFlows.get(u) ?? []) keep(f);
-  return out;
-}
-
-/** Every logical flow for the NB, per datapath, rebuilding only what `cache` marks dirty. */
-export function buildAllFlows(nbv: NbView, refuse: (msg: string) => void = () => {}, cache: FlowCache = newFlowCache()): Map<Uuid, LogicalFlowSpec[]> {
-  const all = cache.dirty === 'all';
-  const dirty = cache.dirty === 'all' ? new Set<Uuid>() : cache.dirty;
-  const live = new Set<Uuid>([...nbv.switches.keys(), ...nbv.routers.keys()]);
-  for (const dp of cache.byDatapath.keys()) if (!live.has(dp)) cache.byDatapath.delete(dp);
-  for (const [u, ls] of nbv.switches) {
-    if (!all && !dirty.has(u) && cache.byDatapath.has(u)) continue;
-    cache.byDatapath.set(u, switchFlows(nbv, ls, refuse));
-  }
-  for (const [u, lr] of nbv.routers) {
-    const whole = all || dirty.has(u) || !cache.byDatapath.has(u);
-    const ports = lr.ports.filter((p) => cache.dirtyRouterPorts.has(p));
-    if (!whole && ports.length === 0) continue;
-    cache.byDatapath.set(u, routerFlows(nbv, lr, cache, whole ? undefined : new Set(ports)));
-  }
-  for (const u of cache.routerPortFlows.keys()) if (!nbv.routerPorts.has(u)) cache.routerPortFlows.delete(u);
-  for (const u of cache.routerOwn.keys()) if (!nbv.routers.has(u)) cache.routerOwn.delete(u);
-  cache.dirty = new Set();
-  cache.dirtyRouterPorts.clear();
-  return cache.byDatapath;
-}
-
-export function flowKey(dp: string, pipeline: string, table: number, priority: number, match: string, actions: string): string {
-  return `${dp}\u0000${pipeline}\u0000${table}\u0000${priority}\u0000${match}\u0000${actions}`;
-}
 
 /** The lowest keys from 1 not in `used`, for `n` new things. */
 function keyAllocator(used: Set<number>, max: number): () => number | undefined {
@@ -177,10 +48,34 @@ export interface SbPassInput {
   readonly nbCfg: number;
   /** Logs a refused NB row (e.g. an ACL whose match does not parse). */
   readonly refuse?: (msg: string) => void;
-  /** Flows kept from the last pass (default: none, a full recompute). */
-  readonly flowCache?: FlowCache;
+  /** Flow units kept from the last pass (default: none, a full rebuild). */
+  readonly flowUnits?: FlowUnits;
+  /** The Logical_Flow table's state from the last pass (default: none, the whole table compared). */
+  readonly flowSync?: LogicalFlowSync;
+  /** Desired rows kept from earlier passes (default: none). */
+  readonly rowCache?: RowCache;
   /** Per SB table, what earlier passes learnt about its rows (default: nothing). */
   readonly memos?: Map<string, RowMemo>;
+}
+
+/**
+ * Desired Port_Binding and Multicast_Group rows by the NB row they come from
+ * (NB rows are immutable: a changed row is a new object), with what else they
+ * depend on; a pass reuses them — JSON text included — when nothing changed.
+ */
+export interface RowCache {
+  readonly switchPorts: WeakMap<nb.Logical_Switch_Port, { dp: string; tk: number; tag: number | null; peer: boolean; row: DesiredRow }>;
+  readonly routerPorts: WeakMap<nb.Logical_Router_Port, { dp: string; tk: number; peer: string | undefined; row: DesiredRow }>;
+  readonly groups: WeakMap<nb.Logical_Switch, { dp: string; ids: ReadonlyArray<string | undefined>; lsps: ReadonlyArray<nb.Logical_Switch_Port | undefined>; rows: Array<[string, DesiredRow]> }>;
+}
+
+export function newRowCache(): RowCache {
+  return { switchPorts: new WeakMap(), routerPorts: new WeakMap(), groups: new WeakMap() };
+}
+
+/** A uuid-name that is unique in a transaction: the kind and the NB row's UUID. */
+function uuidName(kind: string, nbUuid: Uuid): string {
+  return `${kind}_${nbUuid.replace(/-/g, '_')}`;
 }
 
 function randomMac(bytes: number, local: boolean): string {
@@ -283,7 +178,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     return keyAllocator(s, 32767)();
   };
   const wantPorts = new Map<string, DesiredRow>();
-  let pn = 0;
+  const rowsOf = input.rowCache ?? newRowCache();
   const lrpPeer = new Map<string, string>(); // LRP name → LSP name
   for (const lsp of nbv.switchPorts.values()) {
     if (lsp.type === 'router' && nbv.switchOfPort(lsp._uuid) !== undefined) {
@@ -299,8 +194,18 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       if (lsp === undefined || wantPorts.has(lsp.name)) continue;
       const tk = portKey(ls._uuid, lsp.name);
       if (tk === undefined) continue;
+      const tag = input.tags.has(lsp._uuid) ? (input.tags.get(lsp._uuid) ?? null) : lsp.tag;
+      const peer = lsp.type === 'router' ? nbv.routerPortByName(lsp.options.get('router-port') ?? '') !== undefined : false;
+      const known = rowsOf.switchPorts.get(lsp);
+      if (known !== undefined && known.dp === dp && known.tk === tk && known.tag === tag && known.peer === peer) {
+        wantPorts.set(lsp.name, known.row);
+        continue;
+      }
+      const cols = portBindingCols(nbv, lsp, ref(dp), tk, input.tags);
       // `up` starts false: ovn-controller sets it true only where northd initialised it.
-      wantPorts.set(lsp.name, { cols: portBindingCols(nbv, lsp, ref(dp), tk, input.tags), uuidName: `pb${pn++}`, initial: { up: false } });
+      const row = { cols, text: JSON.stringify(cols), uuidName: uuidName('pb', lsp._uuid), initial: { up: false } };
+      wantPorts.set(lsp.name, row);
+      if (!dp.startsWith('dp')) rowsOf.switchPorts.set(lsp, { dp, tk, tag, peer, row });
     }
   }
   for (const lr of nbv.routers.values()) {
@@ -312,8 +217,12 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       const tk = portKey(lr._uuid, lrp.name);
       if (tk === undefined) continue;
       const peer = lrpPeer.get(lrp.name);
-      wantPorts.set(lrp.name, {
-        cols: {
+      const known = rowsOf.routerPorts.get(lrp);
+      if (known !== undefined && known.dp === dp && known.tk === tk && known.peer === peer) {
+        wantPorts.set(lrp.name, known.row);
+        continue;
+      }
+      const cols = {
           logical_port: lrp.name,
           datapath: ref(dp),
           tunnel_key: tk,
@@ -324,10 +233,10 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
           tag: optional(null),
           port_security: set([]),
           external_ids: map({}),
-        },
-        uuidName: `pb${pn++}`,
-        initial: { up: false },
-      });
+      };
+      const row = { cols, text: JSON.stringify(cols), uuidName: uuidName('pb', lrp._uuid), initial: { up: false } };
+      wantPorts.set(lrp.name, row);
+      if (!dp.startsWith('dp')) rowsOf.routerPorts.set(lrp, { dp, tk, peer, row });
     }
   }
   const pbIds = syncTable(sb, txn, 'Port_Binding', wantPorts, (r) => {
@@ -345,6 +254,17 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   for (const ls of nbv.switches.values()) {
     const dp = dpIds.get(ls._uuid);
     if (dp === undefined) continue;
+    const ids = ls.ports.map((u) => {
+      const lsp = nbv.switchPorts.get(u);
+      return lsp === undefined ? undefined : pbIds.get(lsp.name);
+    });
+    const lsps = ls.ports.map((u) => nbv.switchPorts.get(u));
+    const known = rowsOf.groups.get(ls);
+    if (known !== undefined && known.dp === dp && known.ids.length === ids.length && known.ids.every((x, i) => x === ids[i] && known.lsps[i] === lsps[i])) {
+      for (const [k, row] of known.rows) wantMc.set(k, row);
+      continue;
+    }
+    const rows: Array<[string, DesiredRow]> = [];
     const all: unknown[] = [];
     const l2: unknown[] = [];
     const unknown: unknown[] = [];
@@ -357,11 +277,15 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       if (lsp.addresses.includes('unknown')) unknown.push(ref(id));
     }
     const group = (name: string, key: number, ports: unknown[]): void => {
-      wantMc.set(`${ls._uuid}\u0000${name}`, { cols: { datapath: ref(dp), name, tunnel_key: key, ports: set(ports) } });
+      const cols = { datapath: ref(dp), name, tunnel_key: key, ports: set(ports) };
+      rows.push([`${ls._uuid}\u0000${name}`, { cols, text: JSON.stringify(cols) }]);
     };
     group('_MC_flood', MC_FLOOD, all);
     group('_MC_flood_l2', MC_FLOOD_L2, l2);
     if (unknown.length > 0) group('_MC_unknown', MC_UNKNOWN, unknown);
+    for (const [k, row] of rows) wantMc.set(k, row);
+    // Rows naming rows inserted in this transaction are not kept: next time they have UUIDs.
+    if (!dp.startsWith('dp') && ids.every((x) => x === undefined || !x.startsWith('pb'))) rowsOf.groups.set(ls, { dp, ids, lsps, rows });
   }
   syncTable(sb, txn, 'Multicast_Group', wantMc, (r) => {
     const dpNb = sbDpOfNb.get(str(r, 'datapath'));
@@ -406,102 +330,11 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   syncTable(sb, txn, 'Address_Set', wantAs, (r) => str(r, 'name'), true, memo('Address_Set'));
   syncTable(sb, txn, 'Port_Group', wantPg, (r) => str(r, 'name'), true, memo('Port_Group'));
 
-  // --- Logical flows. A flow that several datapaths share (every switch has the
-  // same table defaults) is one row with a Logical_DP_Group, as OVN writes it.
-  const cache = input.flowCache ?? newFlowCache();
-  const flows = buildAllFlows(nbv, input.refuse, cache);
-  const byBody = new Map<string, { spec: LogicalFlowSpec; dps: string[] }>();
-  for (const fs of flows.values()) {
-    for (const f of fs) {
-      let body = cache.bodies.get(f);
-      if (body === undefined) {
-        // Switches and routers never share a row: the stage (and its name) differ.
-        body = flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions) + `\u0000${f.stage.datapath}`;
-        cache.bodies.set(f, body);
-      }
-      const e = byBody.get(body);
-      if (e === undefined) byBody.set(body, { spec: f, dps: [f.datapath] });
-      else e.dps.push(f.datapath);
-    }
-  }
-  const wantGroups = new Map<string, DesiredRow>();
-  let gn = 0;
-  for (const e of byBody.values()) {
-    if (e.dps.length < 2) continue;
-    e.dps.sort();
-    const gkey = e.dps.join(',');
-    if (wantGroups.has(gkey)) continue;
-    const refs = e.dps.map((d) => dpIds.get(d)).filter((x): x is string => x !== undefined).map(ref);
-    wantGroups.set(gkey, { cols: { datapaths: set(refs) }, uuidName: `dpg${gn++}` });
-  }
-  const groupKeyOf = (r: Row): string => r.set('datapaths').map((u) => sbDpOfNb.get(String(u)) ?? `?${String(u)}`).sort().join(',');
-  const groupIds = syncTable(sb, txn, 'Logical_DP_Group', wantGroups, groupKeyOf, false, memo('Logical_DP_Group'));
-  const wantFlows = new Map<string, DesiredRow>();
-  const byKey = new Map<string, { hint: string | undefined; row: DesiredRow }>();
-  for (const [body, e] of byBody) {
-    const f = e.spec;
-    // The same flow for the same datapath or group as last pass: the same row.
-    const target = e.dps.length === 1 ? `dp:${dpIds.get(e.dps[0] as string) ?? ''}` : `group:${groupIds.get(e.dps.join(',')) ?? ''}`;
-    const known = cache.rows.get(f);
-    if (known !== undefined && known.target === target && !target.endsWith(':')) {
-      wantFlows.set(known.key, known.row);
-      byKey.set(known.key, { hint: f.hint, row: known.row });
-      continue;
-    }
-    if (!target.endsWith(':')) {
-      const key = e.dps.length === 1 ? `${e.dps[0] as string}${body}` : `group:${e.dps.join(',')}${body}`;
-      const prev = cache.byKey.get(key);
-      if (prev !== undefined && prev.hint === f.hint) {
-        wantFlows.set(key, prev.row);
-        byKey.set(key, prev);
-        cache.rows.set(f, { target, key, row: prev.row });
-        continue;
-      }
-    }
-    const ids: Record<string, string> = { 'stage-name': f.stage.name };
-    if (f.hint !== undefined && e.dps.length === 1) ids['stage-hint'] = f.hint.slice(0, 8);
-    const cols: Record<string, unknown> = {
-      pipeline: f.stage.pipeline,
-      table_id: f.stage.table,
-      priority: f.priority,
-      match: f.match,
-      actions: f.actions,
-      external_ids: map(ids),
-    };
-    let key: string;
-    if (e.dps.length === 1) {
-      const dp = dpIds.get(e.dps[0] as string);
-      if (dp === undefined) continue;
-      Object.assign(cols, { logical_datapath: ref(dp), logical_dp_group: set([]) });
-      key = `${e.dps[0] as string}${body}`;
-    } else {
-      const gkey = e.dps.join(',');
-      const g = groupIds.get(gkey);
-      if (g === undefined) continue;
-      Object.assign(cols, { logical_dp_group: ref(g), logical_datapath: set([]) });
-      key = `group:${gkey}${body}`;
-    }
-    const text = JSON.stringify(cols);
-    const row: DesiredRow = { cols, text };
-    wantFlows.set(key, row);
-    if (!text.includes('named-uuid')) {
-      cache.rows.set(f, { target, key, row });
-      byKey.set(key, { hint: f.hint, row });
-    }
-  }
-  cache.byKey = byKey;
-  const groupRows = sb.table('Logical_DP_Group');
-  syncTable(sb, txn, 'Logical_Flow', wantFlows, (r) => {
-    const kind = String(r.map('external_ids').get('stage-name') ?? '').startsWith('lr_') ? 'router' : 'switch';
-    const body = flowKey('', str(r, 'pipeline'), Number(r.scalar('table_id')), Number(r.scalar('priority')), str(r, 'match'), str(r, 'actions')) + `\u0000${kind}`;
-    const g = r.optional('logical_dp_group');
-    if (g !== null) {
-      const gr = groupRows.get(String(g));
-      return gr === undefined ? `gone:${r.uuid}` : `group:${groupKeyOf(gr)}${body}`;
-    }
-    const dpNb = sbDpOfNb.get(str(r, 'logical_datapath'));
-    return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}${body}`;
-  }, true, memo('Logical_Flow'));
+  // --- Logical flows: only the units the NB changes dirtied are built again.
+  const units = input.flowUnits ?? newFlowUnits();
+  const flowSync = input.flowSync ?? new LogicalFlowSync();
+  flowSync.apply(rebuildUnits(nbv, units, input.refuse));
+  flowSync.sync(sb, txn, { sbOf: dpIds, nbOf: sbDpOfNb });
 }
 
 function portBindingCols(nbv: NbView, lsp: nb.Logical_Switch_Port, dp: unknown, tk: number, tags: ReadonlyMap<Uuid, number | null>): Record<string, unknown> {
