@@ -106,7 +106,8 @@ function ofctl(opts: OfctlLinkOptions, args: string[], input?: string): Promise<
 
 /** The lines of a bundle that applies `diff` (deletes first, so a replaced identity never collides). */
 export function bundleLines(diff: FlowDiff<TextFlow>): string[] {
-  const lines: string[] = [];
+  // `delete` without a match removes every flow of every table.
+  const lines: string[] = diff.flush === true ? ['delete'] : [];
   for (const f of diff.remove) lines.push(`delete_strict ${selector(f)}`);
   for (const f of [...diff.add, ...diff.modify]) lines.push(`add cookie=0x${(f.cookie ?? 0n).toString(16)},${selector(f)} actions=${f.actions}`);
   return lines;

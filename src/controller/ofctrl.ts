@@ -25,6 +25,8 @@ export interface FlowKeys<F> {
 
 /** The changes one install sends. */
 export interface FlowDiff<F> {
+  /** Delete every flow first, in the same bundle: the installed table could not be read. */
+  readonly flush?: boolean;
   readonly add: readonly F[];
   /** Same identity, other content: replaced in place (OFPFC_ADD over it, atomically in the bundle). */
   readonly modify: readonly F[];
@@ -34,8 +36,12 @@ export interface FlowDiff<F> {
 /** What ofctrl needs from the OpenFlow connection. */
 export interface SwitchLink<F> extends FlowKeys<F> {
   readonly connected: boolean;
-  /** Every flow in every table (multipart flow stats). */
-  dumpFlows(): Promise<F[]>;
+  /**
+   * Every flow in every table (multipart flow stats); undefined when the
+   * switch holds flows this link cannot read (another controller's, a newer
+   * version's): the next bundle then replaces the whole table.
+   */
+  dumpFlows(): Promise<F[] | undefined>;
   /** Sends the changes in one atomic bundle; rejects with nothing applied when OVS refuses any. */
   commitBundle(diff: FlowDiff<F>): Promise<void>;
   barrier(): Promise<void>;
@@ -97,6 +103,8 @@ export class Ofctrl<F> {
   private installed = new Map<string, F>();
   /** True until the installed table has been read on the current connection. */
   private stale = true;
+  /** The installed table is unknown: the next bundle deletes everything before adding. */
+  private flush = false;
   private readonly log: (m: string) => void;
   readonly stats: OfctrlStats = { bundles: 0, flowsAdded: 0, flowsModified: 0, flowsRemoved: 0, reconciles: 0, failures: 0 };
   /** Set by each install that sent a bundle. */
@@ -132,14 +140,15 @@ export class Ofctrl<F> {
     const t0 = performance.now();
     if (this.stale) {
       const have = await this.link.dumpFlows();
-      this.installed = indexFlows(have, this.link);
+      this.installed = indexFlows(have ?? [], this.link);
+      this.flush = have === undefined;
       this.stale = false;
       this.stats.reconciles++;
-      this.log(`read ${this.installed.size} installed flows; reconciling`);
+      this.log(have === undefined ? 'installed flows not readable; replacing the whole table' : `read ${this.installed.size} installed flows; reconciling`);
     }
     const t1 = performance.now();
-    const diff = diffFlows(this.installed, want, this.link);
-    const n = diff.add.length + diff.modify.length + diff.remove.length;
+    const diff = this.flush ? { ...diffFlows(new Map(), want, this.link), flush: true } : diffFlows(this.installed, want, this.link);
+    const n = diff.add.length + diff.modify.length + diff.remove.length + (this.flush ? 1 : 0);
     if (n > 0) {
       try {
         await this.link.commitBundle(diff);
@@ -153,6 +162,7 @@ export class Ofctrl<F> {
       this.stats.flowsModified += diff.modify.length;
       this.stats.flowsRemoved += diff.remove.length;
       this.installed = want;
+      this.flush = false;
     }
     const t2 = performance.now();
     await this.link.barrier();

@@ -10,8 +10,9 @@
 import { OpenFlowConnection, OpenFlowError } from '../openflow/connection.js';
 import type { TlvMap } from '../openflow/codec/messages.js';
 import { normalizeActions } from '../openflow/codec/actions.js';
+import { OpenFlowCodecError } from '../openflow/codec/bytes.js';
 import { formatActions, formatFlow, formatMatch, parseFlow } from '../openflow/flow-text.js';
-import type { Flow, FlowMod } from '../openflow/flow.js';
+import { FlowModelError, OFPTT_ALL, type Flow, type FlowMod } from '../openflow/flow.js';
 import type { FlowDiff, SwitchLink } from './ofctrl.js';
 import type { TextFlow } from './ofctl-link.js';
 
@@ -89,13 +90,23 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
   identity = (f: TextFlow): string => this.parsed(f).identity;
   content = (f: TextFlow): string => this.parsed(f).content;
 
-  async dumpFlows(): Promise<TextFlow[]> {
-    const stats = await this.conn.dumpFlows();
-    return stats.map((s) => ({ table: s.table, priority: s.priority, match: formatMatch(s.match), actions: formatActions(s.actions), cookie: s.cookie }));
+  async dumpFlows(): Promise<TextFlow[] | undefined> {
+    try {
+      const stats = await this.conn.dumpFlows();
+      const flows = stats.map((s) => ({ table: s.table, priority: s.priority, match: formatMatch(s.match), actions: formatActions(s.actions), cookie: s.cookie }));
+      // Each must also read back through the text syntax, as ofctrl compares it.
+      for (const f of flows) this.parsed(f);
+      return flows;
+    } catch (e) {
+      if (!(e instanceof OpenFlowCodecError || e instanceof FlowModelError)) throw e;
+      this.opts.log?.(`installed flows not understood: ${e.message}`);
+      return undefined;
+    }
   }
 
   async commitBundle(diff: FlowDiff<TextFlow>): Promise<void> {
     const mods: FlowMod[] = [];
+    if (diff.flush === true) mods.push({ command: 'DELETE', flow: { table: OFPTT_ALL, priority: 0, cookie: 0n, match: [], actions: [] } });
     for (const f of diff.remove) mods.push({ command: 'DELETE_STRICT', flow: this.parsed(f).flow });
     for (const f of [...diff.add, ...diff.modify]) mods.push({ command: 'ADD', flow: this.parsed(f).flow });
     try {

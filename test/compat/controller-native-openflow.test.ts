@@ -152,7 +152,9 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
       assert.deepEqual(n.map((s) => s.replaceAll('dec_ttl()', 'dec_ttl')), x, `${step}: native and ovs-ofctl installs differ\n${setDiff(x, n)}`);
       // The link's own reading of the table (flow stats, decoded) is the desired table, flow for flow.
       const key = (f: TextFlow): string => `${native!.identity(f)} ${native!.content(f)}`;
-      const read = (await native!.dumpFlows()).map(key).sort();
+      const dumped = await native!.dumpFlows();
+      assert.ok(dumped !== undefined, `${step}: the link could not read the installed table back`);
+      const read = dumped.map(key).sort();
       const meant = desired.map(key).sort();
       assert.deepEqual(read, meant, `${step}: flow stats read back differ\n${setDiff(meant, read)}`);
       // So a new connection reads the table back and finds nothing to send.
