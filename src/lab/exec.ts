@@ -125,7 +125,7 @@ export async function startDaemon(cmd: string, args: readonly string[], opts: St
 }
 
 /** The last lines of a log file, for error messages. */
-export function tail(file: string, lines = 5): string {
+function tail(file: string, lines = 5): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {

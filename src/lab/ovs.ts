@@ -12,10 +12,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { run, runOk, startDaemon } from './exec.js';
 
-export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 export interface LabOvs {
-  readonly dir: string;
   /** `unix:<dir>/db.sock`. */
   readonly dbRemote: string;
   /** The environment that points OVS tools and the controller at this instance. */
@@ -25,7 +24,7 @@ export interface LabOvs {
 }
 
 /** True when something accepts connections on the unix socket. */
-export function socketAccepts(path: string): Promise<boolean> {
+function socketAccepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => {
@@ -74,5 +73,5 @@ export async function startLabOvs(
     readyWhen: async () => (await run('ovs-appctl', ['-t', ctl, 'version'], { env, timeoutMs: 5000, signal })).code === 0,
   });
   await vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovnts-lab=true');
-  return { dir, dbRemote, env, vsctl };
+  return { dbRemote, env, vsctl };
 }
