@@ -2,10 +2,11 @@
  * A {@link SwitchLink} over the controller's own OpenFlow 1.5 connection to
  * the bridge's management socket (src/openflow/connection.ts): flow stats to
  * read the table, one atomic bundle (OFPBF_ATOMIC | OFPBF_ORDERED) per
- * difference, barriers. Flows stay in ovs-ofctl syntax at the ofctrl
- * boundary (what the translation produces); they are parsed into the flow
- * model once per distinct text and compared in the model's canonical
- * printing, so the desired and the dumped table compare field for field.
+ * difference, answered once applied (so no separate barrier). Flows stay in
+ * ovs-ofctl syntax at the ofctrl boundary (what the translation produces);
+ * they are parsed into the flow model once per distinct text and compared in
+ * the model's canonical printing (actions as the switch reports them back),
+ * so the desired and the dumped table compare field for field.
  */
 import { OpenFlowConnection, OpenFlowError } from '../openflow/connection.js';
 import type { TlvMap } from '../openflow/codec/messages.js';
@@ -120,6 +121,6 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
   }
 
   async barrier(): Promise<void> {
-    await this.conn.barrier();
+    // Every change went out in a bundle whose commit OVS answered after applying it; nothing else is in flight.
   }
 }

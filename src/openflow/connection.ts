@@ -451,11 +451,15 @@ export class OpenFlowConnection extends EventEmitter {
    * flows that use it) atomically in one bundle (open → add each → barrier →
    * commit). If OVS refuses any message, or the commit, the bundle is
    * discarded and nothing changes; the promise rejects with the first error.
+   * The open, the adds and the barrier go out together (the switch handles
+   * one connection's messages in order), so a bundle costs two round trips;
+   * the commit waits for the barrier, because a refused add must lead to a
+   * discard, never to a commit of the rest. OVS answers the commit after
+   * applying the bundle.
    */
   async transactFlows(mods: readonly (FlowMod | GroupMod)[]): Promise<void> {
     const id = this.nextBundle++;
     const flags = OFPBF.ATOMIC | OFPBF.ORDERED;
-    await this.request((x) => encodeBundleControl(x, id, 'OPEN_REQUEST', flags), 'bundle open');
     const xids: number[] = [];
     const bodies: Uint8Array[] = [];
     for (const m of mods) {
@@ -466,8 +470,13 @@ export class OpenFlowConnection extends EventEmitter {
     }
     const failed = this.watchErrors(xids, 'bundle add');
     try {
+      const opened = this.request((x) => encodeBundleControl(x, id, 'OPEN_REQUEST', flags), 'bundle open');
+      // Handled below; this keeps a send failure in between from leaving it unhandled.
+      opened.catch(() => undefined);
       for (const b of bodies) this.sendRaw(b);
-      await this.barrier();
+      const [open, barrier] = await Promise.allSettled([opened, this.barrier()]);
+      if (open.status === 'rejected') throw open.reason;
+      if (barrier.status === 'rejected') throw barrier.reason;
     } finally {
       failed.stop();
     }
