@@ -184,7 +184,8 @@ export class Northd {
       }
     };
     const t1 = performance.now();
-    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, flowUnits: this.flowUnits, flowSync: this.flowSync, rowCache: this.rowCache, memos: this.memos });
+    const timings: Record<string, number> = {};
+    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, timings, flowUnits: this.flowUnits, flowSync: this.flowSync, rowCache: this.rowCache, memos: this.memos });
     const t2 = performance.now();
     const ops = sbTxn.size;
     if (ops > 0) {
@@ -204,7 +205,8 @@ export class Northd {
     const t3 = performance.now();
     // Like OVS's "Unreasonably long poll interval": say where a slow pass went.
     if (t3 - t0 >= 500) {
-      this.log(`long pass: ${(t3 - t0).toFixed(0)} ms (NB ${(t1 - t0).toFixed(0)}, SB computed ${(t2 - t1).toFixed(0)}, ${ops} SB ops committed ${(t3 - t2).toFixed(0)})`);
+      const parts = Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+      this.log(`long pass: ${(t3 - t0).toFixed(0)} ms (NB ${(t1 - t0).toFixed(0)}, SB computed ${(t2 - t1).toFixed(0)} [${parts}], ${ops} SB ops committed ${(t3 - t2).toFixed(0)})`);
     }
 
     // Then what the SB tells the NB: sb_cfg, hv_cfg, ports up.

@@ -118,8 +118,8 @@ export function syncTable(
     seen.add(key);
     ids.set(key, row.uuid);
     const text = want.text ?? JSON.stringify(want.cols);
-    const needsInitial = (): boolean => Object.keys(want.initial ?? {}).some((col) => ts.columns.has(col) && row.get(col).keys.length === 0);
-    if ((memo.verified.get(row) === text || memo.takeTrusted(row, text)) && !needsInitial()) {
+    // A row verified (or inserted) with these columns had its initial columns set then, and rows never change.
+    if (memo.verified.get(row) === text || memo.takeTrusted(row, text)) {
       memo.verified.set(row, text);
       continue;
     }

@@ -52,6 +52,8 @@ export interface SbPassInput {
   readonly flowUnits?: FlowUnits;
   /** The Logical_Flow table's state from the last pass (default: none, the whole table compared). */
   readonly flowSync?: LogicalFlowSync;
+  /** Filled with the milliseconds each part of the pass took, when given. */
+  readonly timings?: Record<string, number>;
   /** Desired rows kept from earlier passes (default: none). */
   readonly rowCache?: RowCache;
   /** Per SB table, what earlier passes learnt about its rows (default: nothing). */
@@ -64,13 +66,35 @@ export interface SbPassInput {
  * depend on; a pass reuses them — JSON text included — when nothing changed.
  */
 export interface RowCache {
-  readonly switchPorts: WeakMap<nb.Logical_Switch_Port, { dp: string; tk: number; tag: number | null; peer: boolean; row: DesiredRow }>;
+  /** By LSP UUID: northd's own write-backs (`up`, `tag`) make new NB row objects that change nothing here. */
+  readonly switchPorts: Map<Uuid, { lsp: nb.Logical_Switch_Port; dp: string; tk: number; tag: number | null; peer: boolean; row: DesiredRow }>;
   readonly routerPorts: WeakMap<nb.Logical_Router_Port, { dp: string; tk: number; peer: string | undefined; row: DesiredRow }>;
-  readonly groups: WeakMap<nb.Logical_Switch, { dp: string; ids: ReadonlyArray<string | undefined>; lsps: ReadonlyArray<nb.Logical_Switch_Port | undefined>; rows: Array<[string, DesiredRow]> }>;
+  /** What a pass reads of each SB Port_Binding row (rows are immutable). */
+  readonly bindingFacts: WeakMap<Row, { dp: string; name: string; tk: number }>;
+  /** By switch UUID. */
+  readonly groups: Map<Uuid, { dp: string; ids: ReadonlyArray<string | undefined>; lsps: ReadonlyArray<nb.Logical_Switch_Port | undefined>; rows: Array<[string, DesiredRow]> }>;
 }
 
 export function newRowCache(): RowCache {
-  return { switchPorts: new WeakMap(), routerPorts: new WeakMap(), groups: new WeakMap() };
+  return { switchPorts: new Map(), routerPorts: new WeakMap(), groups: new Map(), bindingFacts: new WeakMap() };
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameMap = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean => {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+};
+
+/** True when two versions of an LSP give the same Port_Binding columns (see portBindingCols). */
+function sameBindingInputs(a: nb.Logical_Switch_Port, b: nb.Logical_Switch_Port): boolean {
+  return a === b || (a.name === b.name && a.type === b.type && a.parent_name === b.parent_name && a.tag_request === b.tag_request && a.tag === b.tag &&
+    sameList(a.addresses, b.addresses) && sameList(a.port_security, b.port_security) && sameMap(a.options, b.options));
+}
+
+/** True when two versions of an LSP give the same Multicast_Group membership. */
+function sameGroupInputs(a: nb.Logical_Switch_Port | undefined, b: nb.Logical_Switch_Port | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.name === b.name && a.enabled === b.enabled && a.type === b.type && sameList(a.addresses, b.addresses));
 }
 
 /** A uuid-name that is unique in a transaction: the kind and the NB row's UUID. */
@@ -113,6 +137,12 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     return m;
   };
 
+  let lapAt = performance.now();
+  const lap = (what: string): void => {
+    const now = performance.now();
+    if (input.timings !== undefined) input.timings[what] = now - lapAt;
+    lapAt = now;
+  };
   // --- SB_Global and the option code tables.
   const opts = globalOptions(nbv, sb);
   syncTable(sb, txn, 'SB_Global', new Map([['g', { cols: { options: map(opts), nb_cfg: input.nbCfg } }]]), () => 'g', true, memo('SB_Global'));
@@ -120,6 +150,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_CODES), (r) => str(r, 'name'), true, memo('DHCP_Options'));
   syncTable(sb, txn, 'DHCPv6_Options', codes(DHCPV6_CODES), (r) => str(r, 'name'), true, memo('DHCPv6_Options'));
 
+  lap('global');
   // --- Datapaths: one per switch and router, identified by the NB row.
   const dpKeyOf = (r: Row): string | undefined => {
     const ids = r.map('external_ids');
@@ -155,30 +186,33 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   for (const lr of nbv.routers.values()) addDp(lr._uuid, 'logical-router', lr.name, lr.options);
   const dpIds = syncTable(sb, txn, 'Datapath_Binding', wantDps, dpKeyOf, true, memo('Datapath_Binding'));
 
+  lap('datapaths');
   // --- Port bindings, keyed by logical port name.
   const sbDpOfNb = new Map<string, string>(); // SB datapath uuid → NB uuid
   for (const [nbUuid, id] of dpIds) sbDpOfNb.set(id, nbUuid);
+  const rowsOf = input.rowCache ?? newRowCache();
   const usedPortKeys = new Map<string, Set<number>>(); // NB dp → keys
-  const existingPortKey = new Map<string, number>();
+  const existingPortKey = new Map<string, Map<string, number>>(); // NB dp → name → key
   for (const r of sb.table('Port_Binding').values()) {
-    const dpNb = sbDpOfNb.get(str(r, 'datapath'));
+    let facts = rowsOf.bindingFacts.get(r);
+    if (facts === undefined) rowsOf.bindingFacts.set(r, (facts = { dp: str(r, 'datapath'), name: str(r, 'logical_port'), tk: Number(r.scalar('tunnel_key')) }));
+    const dpNb = sbDpOfNb.get(facts.dp);
     if (dpNb === undefined) continue;
-    const name = str(r, 'logical_port');
-    const tk = Number(r.scalar('tunnel_key'));
-    existingPortKey.set(`${dpNb}\u0000${name}`, tk);
+    let byName = existingPortKey.get(dpNb);
+    if (byName === undefined) existingPortKey.set(dpNb, (byName = new Map()));
+    byName.set(facts.name, facts.tk);
     let s = usedPortKeys.get(dpNb);
     if (s === undefined) usedPortKeys.set(dpNb, (s = new Set()));
-    s.add(tk);
+    s.add(facts.tk);
   }
   const portKey = (dpNb: string, name: string): number | undefined => {
-    const k = existingPortKey.get(`${dpNb}\u0000${name}`);
+    const k = existingPortKey.get(dpNb)?.get(name);
     if (k !== undefined) return k;
     let s = usedPortKeys.get(dpNb);
     if (s === undefined) usedPortKeys.set(dpNb, (s = new Set()));
     return keyAllocator(s, 32767)();
   };
   const wantPorts = new Map<string, DesiredRow>();
-  const rowsOf = input.rowCache ?? newRowCache();
   const lrpPeer = new Map<string, string>(); // LRP name → LSP name
   for (const lsp of nbv.switchPorts.values()) {
     if (lsp.type === 'router' && nbv.switchOfPort(lsp._uuid) !== undefined) {
@@ -196,8 +230,9 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       if (tk === undefined) continue;
       const tag = input.tags.has(lsp._uuid) ? (input.tags.get(lsp._uuid) ?? null) : lsp.tag;
       const peer = lsp.type === 'router' ? nbv.routerPortByName(lsp.options.get('router-port') ?? '') !== undefined : false;
-      const known = rowsOf.switchPorts.get(lsp);
-      if (known !== undefined && known.dp === dp && known.tk === tk && known.tag === tag && known.peer === peer) {
+      const known = rowsOf.switchPorts.get(lsp._uuid);
+      if (known !== undefined && known.dp === dp && known.tk === tk && known.tag === tag && known.peer === peer && sameBindingInputs(known.lsp, lsp)) {
+        known.lsp = lsp;
         wantPorts.set(lsp.name, known.row);
         continue;
       }
@@ -205,7 +240,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       // `up` starts false: ovn-controller sets it true only where northd initialised it.
       const row = { cols, text: JSON.stringify(cols), uuidName: uuidName('pb', lsp._uuid), initial: { up: false } };
       wantPorts.set(lsp.name, row);
-      if (!dp.startsWith('dp')) rowsOf.switchPorts.set(lsp, { dp, tk, tag, peer, row });
+      if (!dp.startsWith('dp')) rowsOf.switchPorts.set(lsp._uuid, { lsp, dp, tk, tag, peer, row });
     }
   }
   for (const lr of nbv.routers.values()) {
@@ -249,6 +284,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     return wantDp === str(r, 'datapath') || wantDp.startsWith('dp') ? name : `gone:${r.uuid}`;
   }, true, memo('Port_Binding'));
 
+  lap('ports');
   // --- Multicast groups of each switch.
   const wantMc = new Map<string, DesiredRow>();
   for (const ls of nbv.switches.values()) {
@@ -259,8 +295,8 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       return lsp === undefined ? undefined : pbIds.get(lsp.name);
     });
     const lsps = ls.ports.map((u) => nbv.switchPorts.get(u));
-    const known = rowsOf.groups.get(ls);
-    if (known !== undefined && known.dp === dp && known.ids.length === ids.length && known.ids.every((x, i) => x === ids[i] && known.lsps[i] === lsps[i])) {
+    const known = rowsOf.groups.get(ls._uuid);
+    if (known !== undefined && known.dp === dp && known.ids.length === ids.length && known.ids.every((x, i) => x === ids[i] && sameGroupInputs(known.lsps[i], lsps[i]))) {
       for (const [k, row] of known.rows) wantMc.set(k, row);
       continue;
     }
@@ -285,13 +321,14 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     if (unknown.length > 0) group('_MC_unknown', MC_UNKNOWN, unknown);
     for (const [k, row] of rows) wantMc.set(k, row);
     // Rows naming rows inserted in this transaction are not kept: next time they have UUIDs.
-    if (!dp.startsWith('dp') && ids.every((x) => x === undefined || !x.startsWith('pb'))) rowsOf.groups.set(ls, { dp, ids, lsps, rows });
+    if (!dp.startsWith('dp') && ids.every((x) => x === undefined || !x.startsWith('pb'))) rowsOf.groups.set(ls._uuid, { dp, ids, lsps, rows });
   }
   syncTable(sb, txn, 'Multicast_Group', wantMc, (r) => {
     const dpNb = sbDpOfNb.get(str(r, 'datapath'));
     return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}\u0000${str(r, 'name')}`;
   }, true, memo('Multicast_Group'));
 
+  lap('groups');
   // --- Address sets (the NB's, each port group's addresses, the service monitor
   // MAC) and port groups per switch ("<datapath key>_<name>"): what `$name` and
   // `@name` in matches resolve to on the chassis.
@@ -330,11 +367,15 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   syncTable(sb, txn, 'Address_Set', wantAs, (r) => str(r, 'name'), true, memo('Address_Set'));
   syncTable(sb, txn, 'Port_Group', wantPg, (r) => str(r, 'name'), true, memo('Port_Group'));
 
+  lap('sets');
   // --- Logical flows: only the units the NB changes dirtied are built again.
   const units = input.flowUnits ?? newFlowUnits();
   const flowSync = input.flowSync ?? new LogicalFlowSync();
-  flowSync.apply(rebuildUnits(nbv, units, input.refuse));
+  const rebuilt = rebuildUnits(nbv, units, input.refuse);
+  lap('flows built');
+  flowSync.apply(rebuilt);
   flowSync.sync(sb, txn, { sbOf: dpIds, nbOf: sbDpOfNb });
+  lap('flows diffed');
 }
 
 function portBindingCols(nbv: NbView, lsp: nb.Logical_Switch_Port, dp: unknown, tk: number, tags: ReadonlyMap<Uuid, number | null>): Record<string, unknown> {
