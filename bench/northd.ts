@@ -7,7 +7,8 @@
  *           time from that commit until the SB is complete (`--wait=sb sync`);
  *   single: one more `ovn-nbctl --wait=sb lsp-add` (median of 10);
  *   logical flows in the SB and per port, northd's resident memory.
- * BENCH_SWITCHES / BENCH_NESTED change the size; BENCH_VERBOSE=1 prints northd's slow passes.
+ * BENCH_SWITCHES / BENCH_NESTED change the size; BENCH_VERBOSE=1 prints northd's slow passes;
+ * BENCH_OVNTS_DB=1 puts the ovnts side on ovnts ovsdb-servers (the `ovnts up` deployment) instead.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -92,7 +93,7 @@ interface Result {
 
 async function measure(kind: Kind): Promise<Result> {
   const dir = tmpDir(`ovnts-bench-northd-${kind}`);
-  const dbs = await startOvnDatabases(dir.path, 'real');
+  const dbs = await startOvnDatabases(dir.path, kind === 'ovnts' && process.env['BENCH_OVNTS_DB'] !== undefined ? 'ovnts' : 'real');
   const d = await startNorthd(kind, dbs, dir.path);
   try {
     const db = dbs.nbRemote;
