@@ -18,7 +18,7 @@ import { createNetns, deleteNetns, nsPrefix, runId } from '../test/helpers/netns
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
 import { startOvnDatabases } from '../test/helpers/ovn-lab.js';
 import { startOvntsController } from '../test/helpers/ovnts-controller.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../test/helpers/proc.js';
+import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../test/helpers/proc.js';
 
 const N = Number(process.env['BENCH_PORTS'] ?? 30);
 
@@ -47,6 +47,13 @@ async function addVif(ovs: OvsInstance, hvNs: string, i: number, nbRemote: strin
   return ns;
 }
 
+/** User + system CPU time of a process so far (ms), from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The controller's per-change log lines (`flows +A ~M -R of N: compute … ms, bundle … ms, barrier … ms`) summarised. */
 function installSummary(log: string): string {
   const cols: Record<string, number[]> = { compute: [], bundle: [], barrier: [] };
@@ -59,16 +66,16 @@ function installSummary(log: string): string {
 }
 
 /** `ovnts controller` with its flow link chosen through the environment it inherits. */
-async function startOvnts(link: 'openflow' | 'ovs-ofctl', ctx: Parameters<typeof startOvntsController>[0]): Promise<() => Promise<void>> {
+async function startOvnts(link: 'openflow' | 'ovs-ofctl', ctx: Parameters<typeof startOvntsController>[0]): Promise<Daemon> {
   process.env['OVNTS_FLOW_LINK'] = link;
   try {
-    return (await startOvntsController(ctx)).stop;
+    return (await startOvntsController(ctx)).daemon;
   } finally {
     delete process.env['OVNTS_FLOW_LINK'];
   }
 }
 
-async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> {
+async function measure(kind: Kind): Promise<{ times: number[]; flows: number; cpu: number }> {
   const tmp = tmpDir(`ovnts-bench-ping-${kind}`);
   const dir = tmp.path;
   const dbs = await startOvnDatabases(dir, 'real');
@@ -91,18 +98,20 @@ async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> 
   const cdir = join(dir, 'c');
   mkdirSync(cdir);
   const pre = nsPrefix(hv);
-  const stopController =
+  const controller =
     kind === 'real'
-      ? (await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], { env: { ...ovs.env, OVN_RUNDIR: cdir } })).stop
+      ? await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], { env: { ...ovs.env, OVN_RUNDIR: cdir } })
       : await startOvnts(kind === 'ovnts-ofctl' ? 'ovs-ofctl' : 'openflow', { dbs, dir: cdir, log: () => undefined, ovs, systemId });
   const namespaces: string[] = [];
   const times: number[] = [];
   let flows = 0;
+  let cpu = NaN;
   try {
     await runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, 'ls-add', 'sw']);
     await waitFor(async () => (await ovs.vsctl('list-br')).includes('br-int'), { what: 'br-int' });
     namespaces.push(await addVif(ovs, hv, 1, dbs.nbRemote));
     await runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--wait=hv', 'sync']);
+    const cpu0 = cpuMs(controller.process.pid);
     for (let i = 2; i < N + 2; i++) {
       const t0 = performance.now();
       const ns = await addVif(ovs, hv, i, dbs.nbRemote);
@@ -113,25 +122,26 @@ async function measure(kind: Kind): Promise<{ times: number[]; flows: number }> 
       if (process.env['BENCH_VERBOSE'] !== undefined) process.stderr.write(`${kind} v${i}: setup ${(t1 - t0).toFixed(0)} ms, ping tries ${tries}, ping ${(performance.now() - t1).toFixed(0)} ms\n`);
       times.push(performance.now() - t0);
     }
+    cpu = cpuMs(controller.process.pid) - cpu0;
     flows = (await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('actions=')).length;
     if (process.env['BENCH_VERBOSE'] !== undefined && kind !== 'real') process.stderr.write(`${kind}: ${installSummary(readFileSync(join(cdir, 'ovnts-controller.log'), 'utf8'))}\n`);
   } finally {
     for (const ns of namespaces) await deleteNetns(ns);
-    await stopController();
+    await controller.stop();
     await ovs.stop();
     await deleteNetns(hv);
     await northd.stop();
     await dbs.stop();
     tmp.cleanup();
   }
-  return { times, flows };
+  return { times, flows, cpu };
 }
 
 const rows: string[] = [];
 for (const kind of KINDS) {
-  const { times, flows } = await measure(kind);
+  const { times, flows, cpu } = await measure(kind);
   rows.push(
-    `${kind.padEnd(11)} ports=${times.length} p50=${pct(times, 50).toFixed(0)}ms p99=${pct(times, 99).toFixed(0)}ms max=${Math.max(...times).toFixed(0)}ms  flows=${flows} (${(flows / (times.length + 1)).toFixed(1)}/port incl. fixed)`,
+    `${kind.padEnd(11)} ports=${times.length} p50=${pct(times, 50).toFixed(0)}ms p99=${pct(times, 99).toFixed(0)}ms max=${Math.max(...times).toFixed(0)}ms  flows=${flows} (${(flows / (times.length + 1)).toFixed(1)}/port incl. fixed)  controller CPU ${(cpu / times.length).toFixed(0)} ms/port`,
   );
 }
 process.stdout.write(`port created (lsp-add + add-port + netns setup included) -> first ping reply\n${rows.join('\n')}\n`);

@@ -99,8 +99,25 @@ export interface OfctrlStats {
   failures: number;
 }
 
-export class Ofctrl<F> {
+/**
+ * The link's keys, remembered per flow object: the flow computation hands
+ * back the same objects for unchanged flows pass after pass, so each pass
+ * costs a lookup per flow instead of re-deriving its keys.
+ */
+function memoKeys<F extends object>(keys: FlowKeys<F>): FlowKeys<F> {
+  const ids = new WeakMap<F, string>();
+  const contents = new WeakMap<F, string>();
+  const memo = (m: WeakMap<F, string>, f: F, key: (f: F) => string): string => {
+    let k = m.get(f);
+    if (k === undefined) m.set(f, (k = key(f)));
+    return k;
+  };
+  return { identity: (f) => memo(ids, f, (x) => keys.identity(x)), content: (f) => memo(contents, f, (x) => keys.content(x)) };
+}
+
+export class Ofctrl<F extends object> {
   private installed = new Map<string, F>();
+  private readonly keys: FlowKeys<F>;
   /** True until the installed table has been read on the current connection. */
   private stale = true;
   /** The installed table is unknown: the next bundle deletes everything before adding. */
@@ -115,6 +132,7 @@ export class Ofctrl<F> {
     opts: OfctrlOptions = {},
   ) {
     this.log = opts.log ?? ((): void => undefined);
+    this.keys = memoKeys(link);
   }
 
   /** Call when the connection (re)starts: the next install first reads what OVS has. */
@@ -134,20 +152,20 @@ export class Ofctrl<F> {
    */
   async install(desired: Iterable<F>): Promise<boolean> {
     if (!this.link.connected) return false;
-    const want = indexFlows(desired, this.link, (kept, dropped) =>
-      this.log(`duplicate flow with different actions ignored: kept ${this.link.content(kept)}, dropped ${this.link.content(dropped)}`),
+    const want = indexFlows(desired, this.keys, (kept, dropped) =>
+      this.log(`duplicate flow with different actions ignored: kept ${this.keys.content(kept)}, dropped ${this.keys.content(dropped)}`),
     );
     const t0 = performance.now();
     if (this.stale) {
       const have = await this.link.dumpFlows();
-      this.installed = indexFlows(have ?? [], this.link);
+      this.installed = indexFlows(have ?? [], this.keys);
       this.flush = have === undefined;
       this.stale = false;
       this.stats.reconciles++;
       this.log(have === undefined ? 'installed flows not readable; replacing the whole table' : `read ${this.installed.size} installed flows; reconciling`);
     }
     const t1 = performance.now();
-    const diff = this.flush ? { ...diffFlows(new Map(), want, this.link), flush: true } : diffFlows(this.installed, want, this.link);
+    const diff = this.flush ? { ...diffFlows(new Map(), want, this.keys), flush: true } : diffFlows(this.installed, want, this.keys);
     const n = diff.add.length + diff.modify.length + diff.remove.length + (this.flush ? 1 : 0);
     if (n > 0) {
       try {

@@ -473,7 +473,8 @@ export class OpenFlowConnection extends EventEmitter {
       const opened = this.request((x) => encodeBundleControl(x, id, 'OPEN_REQUEST', flags), 'bundle open');
       // Handled below; this keeps a send failure in between from leaving it unhandled.
       opened.catch(() => undefined);
-      for (const b of bodies) this.sendRaw(b);
+      // One write for the whole bundle: a table is hundreds of small messages.
+      this.sendRaw(Buffer.concat(bodies));
       const [open, barrier] = await Promise.allSettled([opened, this.barrier()]);
       if (open.status === 'rejected') throw open.reason;
       if (barrier.status === 'rejected') throw barrier.reason;
