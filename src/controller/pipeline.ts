@@ -83,17 +83,20 @@ export class OfctlPipeline implements FlowPipeline {
   private nativeLink: OpenFlowLink | undefined;
   private sb: OvsdbClient | undefined;
 
+  private readonly link: 'openflow' | 'ovs-ofctl';
+
   constructor(private readonly opts: OfctlPipelineOptions) {
     this.env = opts.env ?? process.env;
     this.log = opts.log ?? ((): void => undefined);
+    const link = opts.link ?? this.env['OVNTS_FLOW_LINK'] ?? 'openflow';
+    if (link !== 'openflow' && link !== 'ovs-ofctl') throw new Error(`OVNTS_FLOW_LINK=${link}: expected openflow or ovs-ofctl`);
+    this.link = link;
   }
 
   async start(bridge: string): Promise<void> {
     this.bridge = bridge;
     const rundir = this.env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
-    const link = this.opts.link ?? this.env['OVNTS_FLOW_LINK'] ?? 'openflow';
-    if (link !== 'openflow' && link !== 'ovs-ofctl') throw new Error(`flow link ${link}: expected openflow or ovs-ofctl`);
-    if (link === 'openflow') {
+    if (this.link === 'openflow') {
       const link = new OpenFlowLink({
         target: `unix:${join(rundir, `${bridge}.mgmt`)}`,
         log: this.log,
