@@ -100,6 +100,9 @@ function ofctl(opts: OfctlLinkOptions, args: string[], input?: string): Promise<
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ovs-ofctl ${args.find((a) => !a.startsWith('-')) ?? ''}: ${err.trim() || `exit ${code}`}`))));
+    // ovs-ofctl exits without reading its input when it cannot connect (ovs-vswitchd restarting):
+    // the EPIPE is reported through its exit status above, not as an uncaught stream error.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
