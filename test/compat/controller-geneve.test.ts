@@ -4,7 +4,8 @@
  * DESIGN.md's recipe), real ovn-northd: a container port nested in a VM port
  * on chassis A (the seed lab's layout: a VM bridge patched to br-int with the
  * VM's iface-id, an untagged access port for the VM and one with tag 51 for
- * the container) pings a VM port on chassis B over Geneve, and back.
+ * the container) pings a VM port on chassis B over Geneve, and back; the same
+ * over VXLAN (OVN's VNI carries the datapath and the output port).
  * Addresses are static (the DHCP path is not under test here).
  */
 import { after, test } from 'node:test';
@@ -40,8 +41,8 @@ async function vif(ovs: OvsInstance, hvNs: string, name: string, mac: string, ns
   await runOk('ip', ['-n', ns, 'link', 'set', name, 'up']);
 }
 
-test('Geneve between two ovnts chassis: a container on A pings a VM port on B', { timeout: 240_000 }, async () => {
-  const tmp = tmpDir('ovnts-ctl-geneve');
+for (const encap of ['geneve', 'vxlan'] as const) test(`${encap} between two ovnts chassis: a container on A pings a VM port on B`, { timeout: 240_000 }, async () => {
+  const tmp = tmpDir(`ovnts-ctl-${encap}`);
   const dir = tmp.path;
   const lines: string[] = [];
   const log = (l: string): void => void lines.push(l);
@@ -75,7 +76,7 @@ test('Geneve between two ovnts chassis: a container on A pings a VM port on B', 
         '.',
         `external_ids:system-id=${name}`,
         `external_ids:ovn-remote=${dbs.sbRemote}`,
-        'external_ids:ovn-encap-type=geneve',
+        `external_ids:ovn-encap-type=${encap}`,
         `external_ids:ovn-encap-ip=${ip}`,
         'external_ids:ovn-bridge-datapath-type=netdev',
       );
@@ -103,8 +104,8 @@ test('Geneve between two ovnts chassis: a container on A pings a VM port on B', 
       await waitFor(async () => (await nb('get', 'Logical_Switch_Port', lp, 'up')).trim() === 'true', { what: `${lp} up`, timeoutMs: 90_000 /* two chassis recompute on a loaded 2-core machine */ });
     }
     await nb('--wait=hv', 'sync');
-    const tunnels = await ovsA.vsctl('--bare', '--columns=name', 'find', 'Interface', 'type=geneve');
-    assert.ok(tunnels.trim() !== '', 'chassis A has a Geneve tunnel');
+    const tunnels = await ovsA.vsctl('--bare', '--columns=name', 'find', 'Interface', `type=${encap}`);
+    assert.ok(tunnels.trim() !== '', `chassis A has a ${encap} tunnel`);
 
     const failures: string[] = [];
     for (const [ns, dest, what] of [
