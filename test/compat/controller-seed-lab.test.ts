@@ -4,8 +4,8 @@
  * every port comes up and `ovn-nbctl --wait=hv` returns (inside runSeedLab);
  * vm5, c51 and c52 get their NB addresses by DHCP — answered by ovnts pinctrl
  * through packet-in and resume — and each pings the router and the others,
- * the container ports through their VLAN tags on vm5's port; c51 cannot send with c52's address, and a VLAN no container port has
- * goes nowhere. Then `kill -9` of the controller while c51 pings the router: the
+ * the container ports through their VLAN tags on vm5's port; c51 cannot send with c52's IP or MAC, a VLAN no container port has
+ * goes nowhere, and a port of another switch is reachable only through the router. Then `kill -9` of the controller while c51 pings the router: the
  * pings go on (the flows stay in OVS), a new controller reconciles without
  * flushing, and the installed flow table converges to the same set as before.
  */
@@ -85,6 +85,45 @@ for (const stack of STACKS) {
       assert.notEqual(vlan99.code, 0, `an unassigned VLAN must go nowhere: ${vlan99.stdout}`);
       await result.ovs.vsctl('del-port', 'br-vm5', 'c99');
       await deleteNetns(ns99);
+      // c51 with c52's MAC (and its own IP) is dropped too.
+      await runOk('ip', ['-n', c51h.netns, 'link', 'set', 'c51', 'address', c52h.mac]);
+      const spoofMac = await run('ip', ['netns', 'exec', c51h.netns, 'ping', '-c', '2', '-W', '1', ROUTER_IP]);
+      await runOk('ip', ['-n', c51h.netns, 'link', 'set', 'c51', 'address', c51h.mac]);
+      assert.notEqual(spoofMac.code, 0, `c51 sending with c52's MAC must fail: ${spoofMac.stdout}`);
+
+      // Another switch is reachable only through the router: `inside` (10.0.0.0/24) is on
+      // tenant1 and answers c51 through it; `other` uses dmz's own subnet but is not on
+      // the router, so its port is out of reach although it is on the same chassis.
+      await result.nbctl('lrp-add', 'tenant1', 'tenant1-inside', '02:ac:10:ff:02:01', '10.0.0.1/24');
+      await result.nbctl('ls-add', 'inside', '--', 'lsp-add', 'inside', 'inside-tenant1', '--', 'lsp-set-type', 'inside-tenant1', 'router', '--', 'lsp-set-addresses', 'inside-tenant1', 'router', '--', 'lsp-set-options', 'inside-tenant1', 'router-port=tenant1-inside');
+      await result.nbctl('lsp-add', 'inside', 'in1', '--', 'lsp-set-addresses', 'in1', '02:00:00:00:02:10 10.0.0.10');
+      await result.nbctl('ls-add', 'other', '--', 'lsp-add', 'other', 'o1', '--', 'lsp-set-addresses', 'o1', '02:00:00:00:0f:01 172.16.255.150');
+      const extraNs: string[] = [];
+      for (const [port, mac, cidr, gw] of [
+        ['in1', '02:00:00:00:02:10', '10.0.0.10/24', '10.0.0.1'],
+        ['o1', '02:00:00:00:0f:01', '172.16.255.150/26', undefined],
+      ] as const) {
+        const ns = await createNetns(`${result.id}-${port}`);
+        extraNs.push(ns);
+        await result.ovs.vsctl('add-port', 'br-int', port, '--', 'set', 'Interface', port, 'type=internal', `external_ids:iface-id=${port}`);
+        await waitFor(async () => (await run('ip', ['-n', result.hvNetns, 'link', 'show', port])).code === 0, { what: `tap ${port}` });
+        await runOk('ip', ['-n', result.hvNetns, 'link', 'set', port, 'address', mac]);
+        await runOk('ip', ['-n', result.hvNetns, 'link', 'set', port, 'netns', ns]);
+        await runOk('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', port]);
+        await runOk('ip', ['-n', ns, 'link', 'set', port, 'up']);
+        if (gw !== undefined) await runOk('ip', ['-n', ns, 'route', 'add', 'default', 'via', gw]);
+        await waitFor(async () => (await result.nbctl('get', 'Logical_Switch_Port', port, 'up')).trim() === 'true', { what: `${port} up`, timeoutMs: 60_000 });
+      }
+      await result.nbctl('--wait=hv', 'sync');
+      await runOk('ip', ['-n', c51h.netns, 'route', 'replace', 'default', 'via', ROUTER_IP]);
+      const routed = await run('ip', ['netns', 'exec', c51h.netns, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.0.0.10']);
+      assert.equal(routed.code, 0, `c51 reaches a port of another switch through the router: ${routed.stdout}`);
+      const direct = await run('ip', ['netns', 'exec', c51h.netns, 'ping', '-c', '2', '-W', '1', '172.16.255.150']);
+      assert.notEqual(direct.code, 0, `c51 must not reach a port of a switch the router does not join: ${direct.stdout}`);
+      await result.nbctl('--wait=hv', 'ls-del', 'other', '--', 'ls-del', 'inside', '--', 'lrp-del', 'tenant1-inside');
+      for (const port of ['in1', 'o1']) await result.ovs.vsctl('del-port', 'br-int', port);
+      for (const ns of extraNs) await deleteNetns(ns);
+      await result.nbctl('--wait=hv', 'sync');
 
       // kill -9 during a ping.
       const before = await flowSet(result);
