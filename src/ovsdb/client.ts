@@ -24,6 +24,7 @@ import { parseSchema, type DatabaseSchema } from './schema.js';
 import { datumToJson, ZERO_UUID, type Datum } from './datum.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import { Replica, Row, type RowChange } from './client/replica.js';
+import { changeConditions, type ConditionChanges, type Conditions } from './client/conditions.js';
 
 export { Row, type RowChange } from './client/replica.js';
 
@@ -114,10 +115,13 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private readonly wantedLocks = new Set<string>();
   private readonly heldLocks = new Set<string>();
   private monitorMethod: MonitorMethod | undefined;
+  /** The current `monitor_cond` conditions (the option's, then {@link setConditions}'). */
+  private conditions: Conditions;
 
   constructor(opts: OvsdbClientOptions) {
     super();
     this.opts = opts;
+    this.conditions = { ...(opts.conditions ?? {}) };
     this.remotes = opts.remotes.split(',').map((r) => r.trim()).filter((r) => r !== '');
     if (this.remotes.length === 0) throw new Error('no remotes given');
     this.log = opts.log ?? (() => {});
@@ -174,6 +178,40 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   /** The method the current monitor uses, by what the server supports. */
   get monitorKind(): MonitorMethod | undefined {
     return this.monitorMethod;
+  }
+
+  /**
+   * Changes the monitor conditions of some tables (`undefined`: the whole
+   * table again) on the live monitor with `monitor_cond_change`
+   * (ovsdb-server(7) 4.1.13); resolves once the server answered, by when the
+   * rows it selects or drops have reached the replica (the server sends that
+   * update before its reply). Without a connection the conditions apply from
+   * the next one, which then starts from a full snapshot, as it does when
+   * the connection drops before the answer.
+   */
+  async setConditions(changes: ConditionChanges): Promise<void> {
+    const { next, requests } = changeConditions(this.conditions, changes);
+    if (requests === undefined) return;
+    this.conditions = next;
+    const conn = this.conn;
+    // A connection being set up sends the change once its monitor is in (setUp).
+    if (conn !== undefined && conn.queue !== null && !conn.rpc.closed) return;
+    if (conn === undefined || !this.isConnected || this.monitorMethod === 'monitor') {
+      // A replica kept under other conditions cannot resume with monitor_cond_since.
+      this.lastTxnId = ZERO_UUID;
+      return;
+    }
+    await this.sendConditionChange(conn, requests);
+  }
+
+  private async sendConditionChange(conn: Connection, requests: Record<string, unknown>): Promise<void> {
+    try {
+      await conn.rpc.request('monitor_cond_change', [MONITOR_ID, MONITOR_ID, requests]);
+    } catch (e) {
+      this.lastTxnId = ZERO_UUID;
+      if (conn.rpc.closed) return;
+      throw e;
+    }
   }
 
   /** The live rows of a monitored table, by UUID. */
@@ -357,6 +395,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       if (old !== undefined) this.emitChanges(old.clear());
     }
     const replica = this.replica;
+    const sent = this.conditions;
     const changes = await this.monitor(rpc, schema, replica);
     for (const l of this.wantedLocks) void this.lockRequest('lock', l).catch(() => {});
     // Deliver notifications that raced with the monitor reply, in order.
@@ -364,6 +403,9 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     conn.queue = null;
     this.emitChanges(changes);
     for (const [m, p] of queued) this.onNotification(conn, m, p);
+    // Conditions changed while the monitor request was on its way.
+    const { requests } = changeConditions(sent, Object.fromEntries([...Object.keys(sent), ...Object.keys(this.conditions)].map((t) => [t, this.conditions[t]])));
+    if (requests !== undefined && this.monitorMethod !== 'monitor') await this.sendConditionChange(conn, requests);
   }
 
   /** Checks `_Server.Database` (when the server has it) that the database is there and usable. */
@@ -410,7 +452,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     const reqs: Record<string, unknown> = {};
     for (const name of replica.tableNames()) {
       const req: Record<string, unknown> = { columns: replica.monitoredColumns(name) };
-      const where = this.opts.conditions?.[name];
+      const where = this.conditions[name];
       if (withWhere && where !== undefined) req['where'] = where;
       reqs[name] = withWhere ? [req] : req;
     }
@@ -437,7 +479,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
           this.monitorMethod = method;
           return replica.replace(r, 2);
         }
-        if (this.opts.conditions !== undefined) this.log(`${db}: server lacks monitor_cond; conditions ignored`);
+        if (Object.keys(this.conditions).length > 0) this.log(`${db}: server lacks monitor_cond; conditions ignored`);
         const r = await rpc.request('monitor', [db, MONITOR_ID, this.monitorRequests(replica, false)]);
         this.monitorMethod = method;
         return replica.replace(r, 1);
