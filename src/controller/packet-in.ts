@@ -14,6 +14,7 @@
  * - `drop`: counted by reason, never an exception.
  */
 import type { OvsdbClient } from '../ovsdb/client.js';
+import { encodeResumeRaw, type RawPacketIn2, type RegisterChange } from '../openflow/codec/packet-in2-raw.js';
 import { answerPutDhcpOpts } from './pinctrl/dhcp.js';
 import { buildArpRequest } from './pinctrl/arp.js';
 import { buildIcmp4Error } from './pinctrl/icmp.js';
@@ -27,8 +28,11 @@ export interface PacketInEvent {
   readonly packet: Uint8Array;
   /** The controller action's userdata. */
   readonly userdata: Uint8Array;
-  /** The packet-in's metadata fields by OVS name (`metadata`, `reg0`…`reg15`, `xxreg0`…). */
-  readonly fields: ReadonlyMap<string, bigint>;
+  /**
+   * The packet-in's metadata fields by OVS name (`metadata`, `reg0`…`reg15`, `xxreg0`…);
+   * a function when the connection decodes them only on demand (put_dhcp_opts never reads them).
+   */
+  readonly fields: ReadonlyMap<string, bigint> | (() => ReadonlyMap<string, bigint>);
 }
 
 /** A field change for NXT_RESUME: `field = (field & ~mask) | value`. */
@@ -49,6 +53,10 @@ function resultChange(field: string | undefined, ofs: number, on: boolean): Fiel
   if (field === undefined) return undefined;
   const bit = 1n << BigInt(ofs);
   return { field, value: on ? bit : 0n, mask: bit };
+}
+
+function fieldsOf(ev: PacketInEvent): ReadonlyMap<string, bigint> {
+  return typeof ev.fields === 'function' ? ev.fields() : ev.fields;
 }
 
 /** Decides what to do with one packet-in (pure; never throws). */
@@ -74,11 +82,12 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
       if (!('nested' in ud)) break;
       const r = ud.opcode === 'arp' ? buildArpRequest(ev.packet) : buildIcmp4Error(ev.packet);
       if ('drop' in r) return { kind: 'drop', reason: r.drop, detail: r.detail };
-      return { kind: 'packet-out', packet: r.frame, actions: ud.nested, fields: ev.fields };
+      return { kind: 'packet-out', packet: r.frame, actions: ud.nested, fields: fieldsOf(ev) };
     }
     case 'put_arp': {
+      const fields = fieldsOf(ev);
       const r = macBindingFromPutArp(
-        { metadata: ev.fields.get('metadata') ?? 0n, reg14: Number(ev.fields.get('reg14') ?? 0n), reg0: Number(ev.fields.get('reg0') ?? 0n) },
+        { metadata: fields.get('metadata') ?? 0n, reg14: Number(fields.get('reg14') ?? 0n), reg0: Number(fields.get('reg0') ?? 0n) },
         ev.packet,
       );
       if ('drop' in r) return { kind: 'drop', reason: r.drop, detail: r.detail };
@@ -88,6 +97,37 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
       break;
   }
   return { kind: 'drop', reason: 'unsupported-opcode', detail: `controller action opcode ${ud.code} (${ud.opcode ?? 'unknown'}) is not handled` };
+}
+
+/** Registers per wide register: xreg = 2 (reg 2n the high half), xxreg = 4 (reg 4n the most significant). */
+const WIDE_REGISTERS: Readonly<Record<string, number>> = { reg: 1, xreg: 2, xxreg: 4 };
+
+/** `set` as 32-bit register changes; throws for a field that is not a register (nothing else is set on resume). */
+function registerChanges(set: readonly FieldChange[]): RegisterChange[] {
+  const out: RegisterChange[] = [];
+  for (const ch of set) {
+    const m = /^(x{0,2}reg)(\d+)$/.exec(ch.field);
+    const words = m === null ? undefined : WIDE_REGISTERS[m[1]!];
+    const n = Number(m?.[2]);
+    if (words === undefined || (n + 1) * words > 16) throw new Error(`resume: cannot set ${ch.field} (not a register)`);
+    for (let w = 0; w < words; w++) {
+      const shift = BigInt(32 * (words - 1 - w));
+      const mask = Number((ch.mask >> shift) & 0xffffffffn);
+      if (mask !== 0) out.push({ index: n * words + w, value: Number((ch.value >> shift) & 0xffffffffn), mask });
+    }
+  }
+  return out;
+}
+
+/**
+ * NXT_RESUME for a `resume` verdict: the reply, and the packet-in's own
+ * metadata bytes with the verdict's register changes, the continuation as
+ * received. Throws when the packet-in has no continuation (the action did
+ * not pause) or a change is not a register.
+ */
+export function encodeResumeFor(xid: number, pin: RawPacketIn2, packet: Uint8Array, set: readonly FieldChange[]): Uint8Array {
+  if (pin.continuation === undefined) throw new Error('resume wanted but the packet-in has no continuation');
+  return encodeResumeRaw(xid, packet, pin.metadata, pin.continuation, registerChanges(set));
 }
 
 /** Counts drops by reason and logs each reason at most once per interval. */

@@ -17,16 +17,16 @@ import {
   encodeEchoReply,
   encodeHello,
   encodePacketOut,
-  encodeResume,
   encodeSetConfig,
   encodeSetPacketInFormat,
   frameLength,
-  type PacketIn2,
 } from '../openflow/codec/messages.js';
 import { decodeActions } from '../openflow/codec/actions.js';
 import { Reader } from '../openflow/codec/bytes.js';
-import { matchField, OFPP, type Action, type Match, type MatchField } from '../openflow/flow.js';
-import { handlePacketIn, PacketInStats, type FieldChange } from './packet-in.js';
+import { decodeOxmFields } from '../openflow/codec/oxm.js';
+import { isPacketIn2, scanPacketIn2, type RawPacketIn2 } from '../openflow/codec/packet-in2-raw.js';
+import { OFPP, type Action, type Match } from '../openflow/flow.js';
+import { encodeResumeFor, handlePacketIn, PacketInStats } from './packet-in.js';
 import type { MacBindingInput } from './pinctrl/mac-binding.js';
 
 export interface PinctrlLinkOptions {
@@ -40,23 +40,15 @@ export interface PinctrlLinkOptions {
   readonly reconnectMs?: number;
 }
 
-/** The metadata with `changes` applied (registers are canonical reg0..15 in the model). */
-export function applyFieldChanges(metadata: Match, changes: readonly FieldChange[]): Match {
-  const out = new Map<string, MatchField>(metadata.map((f) => [f.field, f]));
-  for (const ch of changes) {
-    for (const part of matchField(ch.field, ch.value, ch.mask)) {
-      const m = part.mask;
-      const old = out.get(part.field)?.value ?? 0n;
-      const value = m === undefined ? part.value : (old & ~m) | (part.value & m);
-      out.set(part.field, { field: part.field, value });
-    }
-  }
-  return [...out.values()];
-}
+const EMPTY = Buffer.alloc(0);
 
 export class PinctrlLink {
   private sock: Socket | undefined;
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
+  /** Every read lands here (net `onread`): no buffer allocated per read. */
+  private readonly readBuf = Buffer.allocUnsafe(64 * 1024);
+  /** The answers to the read being handled, written together once it is done. */
+  private pending: Uint8Array[] | undefined;
   private xid = 1;
   private stopped = true;
   private timer: NodeJS.Timeout | undefined;
@@ -90,16 +82,19 @@ export class PinctrlLink {
 
   private connect(): void {
     if (this.stopped) return;
-    const s = connect(this.opts.path);
+    const onread = (n: number): boolean => {
+      this.onData(this.readBuf.subarray(0, n));
+      return true;
+    };
+    const s = connect({ path: this.opts.path, onread: { buffer: this.readBuf, callback: onread } });
     this.sock = s;
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     s.on('connect', () => {
       s.write(encodeHello(this.nextXid()));
       s.write(encodeSetConfig(this.nextXid(), 0, 0xffff));
       s.write(encodeSetPacketInFormat(this.nextXid(), 2));
       this.log(`pinctrl: connected to ${this.opts.path}`);
     });
-    s.on('data', (d: Buffer) => this.onData(d));
     s.on('error', () => undefined);
     s.on('close', () => {
       if (this.sock === s) this.sock = undefined;
@@ -118,11 +113,27 @@ export class PinctrlLink {
   }
 
   private send(msg: Uint8Array): void {
-    this.sock?.write(msg);
+    if (this.pending !== undefined) this.pending.push(msg);
+    else this.sock?.write(msg);
   }
 
+  /** `d` is a view of readBuf, overwritten by the next read: a partial message left over is copied. */
   private onData(d: Buffer): void {
     this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    // The answers to one read leave in one write instead of one syscall each.
+    this.pending = [];
+    try {
+      this.takeMessages();
+    } finally {
+      const out = this.pending;
+      this.pending = undefined;
+      if (out.length > 0 && this.sock?.destroyed === false) this.sock.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+      if (this.buf.length === 0) this.buf = EMPTY;
+      else if (this.buf.buffer === this.readBuf.buffer) this.buf = Buffer.from(this.buf);
+    }
+  }
+
+  private takeMessages(): void {
     for (;;) {
       let len: number | undefined;
       try {
@@ -145,6 +156,11 @@ export class PinctrlLink {
   }
 
   private onMessage(frame: Uint8Array): void {
+    // Packet-ins skip the generic decoder: their metadata is decoded only when a verdict needs it.
+    if (isPacketIn2(frame)) {
+      this.onPacketIn(scanPacketIn2(frame));
+      return;
+    }
     const m = decodeMessage(frame);
     switch (m.kind) {
       case 'echo_request':
@@ -154,19 +170,17 @@ export class PinctrlLink {
         this.counters.errors++;
         this.log(`pinctrl: switch error ${m.name}`);
         return;
-      case 'packet_in2':
-        this.onPacketIn(m.packetIn);
-        return;
       default:
         return;
     }
   }
 
-  private onPacketIn(pin: PacketIn2): void {
+  private onPacketIn(pin: RawPacketIn2): void {
     this.counters.packetIns++;
     if (pin.userdata === undefined) return;
-    const fields = new Map(pin.metadata.map((f) => [f.field, f.value]));
-    const v = handlePacketIn({ packet: pin.packet, userdata: pin.userdata, fields });
+    let decoded: Match | undefined;
+    const metadata = (): Match => (decoded ??= decodeOxmFields(new Reader(pin.metadata, 0, pin.metadata.length, 'packet-in2 metadata')));
+    const v = handlePacketIn({ packet: pin.packet, userdata: pin.userdata, fields: () => new Map(metadata().map((f) => [f.field, f.value])) });
     this.stats.record(v);
     switch (v.kind) {
       case 'resume': {
@@ -174,17 +188,17 @@ export class PinctrlLink {
           this.log('pinctrl: resume wanted but the packet-in has no continuation');
           return;
         }
-        this.send(encodeResume(this.nextXid(), { packet: v.packet, metadata: applyFieldChanges(pin.metadata, v.set), continuation: pin.continuation }));
+        this.send(encodeResumeFor(this.nextXid(), pin, v.packet, v.set));
         this.counters.resumes++;
         return;
       }
       case 'packet-out': {
         const nested = decodeActions(new Reader(v.actions, 0, v.actions.length, 'nested actions'));
         // The logical fields of the packet-in first, then the action's nested actions.
-        const reload: Action[] = pin.metadata
+        const reload: Action[] = metadata()
           .filter((f) => f.field !== 'in_port')
           .map((f) => ({ type: 'set_field', field: f.field, value: f.value }) as Action);
-        const inPort = Number(fields.get('in_port') ?? BigInt(OFPP.CONTROLLER));
+        const inPort = Number(v.fields.get('in_port') ?? BigInt(OFPP.CONTROLLER));
         this.send(encodePacketOut(this.nextXid(), v.packet, [...reload, ...nested], inPort));
         this.counters.packetOuts++;
         return;

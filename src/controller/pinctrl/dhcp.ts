@@ -25,23 +25,24 @@
  *   options such as relay agent information (82) are not echoed, as the
  *   real controller does not echo them.
  */
-import { parseEthernet, ETH_TYPE, writeEthernet } from '../../lib/packet/ethernet.js';
+import { scanEthernet, ETH_TYPE } from '../../lib/packet/ethernet.js';
 import { IP_PROTO, parseIpv4, writeIpv4Header, ipv4HeaderLength } from '../../lib/packet/ipv4.js';
-import { parseUdp, writeUdp } from '../../lib/packet/udp.js';
+import { parseUdp, writeUdpHeader } from '../../lib/packet/udp.js';
 import {
   BOOTP_OP,
   DHCP_BROADCAST_FLAG,
   DHCP_FIXED_LEN,
+  DHCP_MAGIC_COOKIE,
   DHCP_MSG,
   DHCP_PORT,
   dhcpMessageType,
   dhcpOption,
-  encodeDhcpOptions,
+  dhcpOptionsLength,
   parseDhcp,
-  writeDhcpFixed,
+  writeDhcpOptions,
   type DhcpOption,
 } from '../../lib/packet/dhcp.js';
-import { readIpv4 } from '../../lib/packet/addr.js';
+import { readIpv4, writeIpv4 } from '../../lib/packet/addr.js';
 import { DHCP_OPT } from './dhcp-options.js';
 import { decodeUserdata, type DecodedUserdata, type DhcpOptionTlv } from './userdata.js';
 import { drop, dropFromError, type Drop } from './drop.js';
@@ -109,8 +110,8 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
     return drop('bad-userdata', `userdata opcode ${String(userdata.opcode)} is not put_dhcp_opts`);
   }
 
-  const eth = parseEthernet(frame);
-  if (eth.header.ethType !== ETH_TYPE.IPV4) return drop('unexpected-packet', `EtherType 0x${eth.header.ethType.toString(16)} is not IPv4`);
+  const eth = scanEthernet(frame);
+  if (eth.ethType !== ETH_TYPE.IPV4) return drop('unexpected-packet', `EtherType 0x${eth.ethType.toString(16)} is not IPv4`);
   const ip = parseIpv4(frame, eth.headerLength);
   if (ip.header.protocol !== IP_PROTO.UDP) return drop('unexpected-packet', `IP protocol ${ip.header.protocol} is not UDP`);
   if (ip.header.mf || ip.header.fragOffset !== 0) return drop('unexpected-packet', 'IP fragment');
@@ -153,9 +154,9 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
   if (type === DHCP_MSG.INFORM) configured = configured.filter((o) => !INFORM_OMITTED.has(o.code));
   // The real controller's NAK carries the message type only.
   if (replyType === DHCP_MSG.NAK) configured = [];
-  const opts = encodeDhcpOptions([{ code: DHCP_OPT.MESSAGE_TYPE, data: Uint8Array.of(replyType) }, ...configured]);
+  const optsLen = 3 + dhcpOptionsLength(configured);
   // 4 zero bytes, end, 4 zero bytes: the real reply's option area.
-  const dhcpLen = DHCP_FIXED_LEN + 4 + opts.length + 9;
+  const dhcpLen = DHCP_FIXED_LEN + 4 + optsLen + 9;
 
   const ipHeader = {
     ...ip.header,
@@ -165,14 +166,23 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
   };
   const ipHl = ipv4HeaderLength(ipHeader);
   const out = new Uint8Array(eth.headerLength + ipHl + 8 + dhcpLen);
-  writeEthernet(out, 0, eth.header);
+  // The request's Ethernet header, tags included, as received.
+  out.set(frame.subarray(0, eth.headerLength), 0);
   const udpAt = eth.headerLength + ipHl;
   writeIpv4Header(out, eth.headerLength, ipHeader, 8 + dhcpLen);
-  const dhcp = new Uint8Array(dhcpLen);
-  const siaddr = nextServer !== undefined && replyType !== DHCP_MSG.NAK ? readIpv4(nextServer.data, 0) : req.siaddr;
-  writeDhcpFixed(dhcp, 0, { ...req, op: BOOTP_OP.REPLY, yiaddr, siaddr });
-  dhcp.set(opts, DHCP_FIXED_LEN + 4);
-  dhcp[DHCP_FIXED_LEN + 4 + opts.length + 4] = DHCP_OPT.END;
-  writeUdp(out, udpAt, udp.header, dhcp);
+  writeUdpHeader(out, udpAt, udp.header, dhcpLen);
+  // The BOOTP fixed part is the request's but for op, yiaddr and siaddr.
+  const at = udpAt + 8;
+  out.set(frame.subarray(dhcpOffset, dhcpOffset + DHCP_FIXED_LEN), at);
+  out[at] = BOOTP_OP.REPLY;
+  writeIpv4(out, at + 16, yiaddr);
+  writeIpv4(out, at + 20, nextServer !== undefined && replyType !== DHCP_MSG.NAK ? readIpv4(nextServer.data, 0) : req.siaddr);
+  writeIpv4(out, at + DHCP_FIXED_LEN, DHCP_MAGIC_COOKIE);
+  const optsAt = at + DHCP_FIXED_LEN + 4;
+  out[optsAt] = DHCP_OPT.MESSAGE_TYPE;
+  out[optsAt + 1] = 1;
+  out[optsAt + 2] = replyType;
+  writeDhcpOptions(out, optsAt + 3, configured);
+  out[optsAt + optsLen + 4] = DHCP_OPT.END;
   return { reply: out, result: true, requestType: type, replyType };
 }

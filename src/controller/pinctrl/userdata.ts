@@ -367,8 +367,9 @@ export type DecodedUserdata =
   | { readonly opcode: ActionOpcodeName | undefined; readonly code: number; readonly payload: Uint8Array };
 
 /**
- * Decodes controller-action userdata. Lengths are checked before every
- * read; malformed input throws UserdataError (never a RangeError).
+ * Decodes controller-action userdata; payloads and option values are views
+ * into `buf`. Lengths are checked before every read; malformed input throws
+ * UserdataError (never a RangeError).
  */
 export function decodeUserdata(buf: Uint8Array): DecodedUserdata {
   if (buf.length < USERDATA_HEADER_LEN) throw new UserdataError(`userdata too short: ${buf.length} bytes, need ${USERDATA_HEADER_LEN}`);
@@ -406,7 +407,7 @@ function decodePutDhcpOpts(buf: Uint8Array, dv: DataView): DecodedUserdata {
     const len = buf[at + 1]!;
     at += 2;
     needBytes(len, `option ${c}`);
-    options.push({ code: c, data: buf.slice(at, at + len) });
+    options.push({ code: c, data: buf.subarray(at, at + len) });
     at += len;
   }
   return { opcode: 'put_dhcp_opts', result: { header, field: HEADER_NAMES.get(header), ofs }, offerIp, options };

@@ -60,13 +60,13 @@ function readOptions(buf: Uint8Array, start: number, end: number, out: DhcpOptio
     if (at + 2 > end) throw new PacketError('too-short', `DHCP option ${code} header truncated at offset ${at} of ${where}`);
     const len = buf[at + 1]!;
     if (at + 2 + len > end) throw new PacketError('too-short', `DHCP option ${code} (${len} bytes) truncated at offset ${at} of ${where}`);
-    out.push({ code, data: buf.slice(at + 2, at + 2 + len) });
+    out.push({ code, data: buf.subarray(at + 2, at + 2 + len) });
     at += 2 + len;
   }
   // A missing end option is tolerated: the area simply ends.
 }
 
-/** Parses the DHCP message filling `buf[offset..offset+length)` (the UDP payload). */
+/** Parses the DHCP message filling `buf[offset..offset+length)` (the UDP payload); chaddr, sname, file and option data are views into `buf`. */
 export function parseDhcp(buf: Uint8Array, offset = 0, length = buf.length - offset): DhcpPacket {
   need(buf, offset, DHCP_FIXED_LEN + 4, 'DHCP message (fixed part and magic cookie)');
   need(buf, offset, length, 'DHCP message');
@@ -93,9 +93,9 @@ export function parseDhcp(buf: Uint8Array, offset = 0, length = buf.length - off
     yiaddr: readIpv4(buf, offset + 16),
     siaddr: readIpv4(buf, offset + 20),
     giaddr: readIpv4(buf, offset + 24),
-    chaddr: buf.slice(offset + 28, offset + 44),
-    sname: buf.slice(offset + 44, offset + 108),
-    file: buf.slice(offset + 108, offset + 236),
+    chaddr: buf.subarray(offset + 28, offset + 44),
+    sname: buf.subarray(offset + 44, offset + 108),
+    file: buf.subarray(offset + 108, offset + 236),
     options,
   };
 }
@@ -134,22 +134,35 @@ export function writeDhcpFixed(out: Uint8Array, offset: number, p: Omit<DhcpPack
   dv.setUint32(offset + DHCP_FIXED_LEN, DHCP_MAGIC_COOKIE);
 }
 
-/** Options in wire form (code, length, data) without the end option. */
-export function encodeDhcpOptions(options: readonly DhcpOption[]): Uint8Array {
+/** The wire length of `options` (code, length, data each; no end option); throws for options that cannot be encoded. */
+export function dhcpOptionsLength(options: readonly DhcpOption[]): number {
   let n = 0;
   for (const o of options) {
     if (o.code === OPT_PAD || o.code === OPT_END) throw new PacketError('bad-value', `option code ${o.code} carries no data`);
     if (o.data.length > 255) throw new PacketError('bad-length', `DHCP option ${o.code} of ${o.data.length} bytes`);
     n += 2 + o.data.length;
   }
-  const out = new Uint8Array(n);
-  let at = 0;
+  return n;
+}
+
+/** Writes `options` in wire form at `offset` (checked by {@link dhcpOptionsLength} first); returns the bytes written. */
+export function writeDhcpOptions(out: Uint8Array, offset: number, options: readonly DhcpOption[]): number {
+  const n = dhcpOptionsLength(options);
+  need(out, offset, n, 'DHCP output buffer');
+  let at = offset;
   for (const o of options) {
     out[at] = o.code;
     out[at + 1] = o.data.length;
     out.set(o.data, at + 2);
     at += 2 + o.data.length;
   }
+  return n;
+}
+
+/** Options in wire form (code, length, data) without the end option. */
+export function encodeDhcpOptions(options: readonly DhcpOption[]): Uint8Array {
+  const out = new Uint8Array(dhcpOptionsLength(options));
+  writeDhcpOptions(out, 0, options);
   return out;
 }
 

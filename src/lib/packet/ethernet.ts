@@ -32,24 +32,41 @@ export interface ParsedEthernet {
 
 const MAX_TAGS = 8;
 
-/** Parses the Ethernet header at `offset`; EtherTypes below 0x600 (802.3 lengths) are `unsupported`. */
-export function parseEthernet(buf: Uint8Array, offset = 0): ParsedEthernet {
+/** Where an Ethernet header ends, without decoding it: the same checks as {@link parseEthernet}. */
+export interface EthernetSpan {
+  /** Bytes from the start of the frame to the payload. */
+  readonly headerLength: number;
+  /** The EtherType after the tags. */
+  readonly ethType: number;
+}
+
+/** The length and EtherType of the Ethernet header at `offset` (tags skipped); throws as parseEthernet does. */
+export function scanEthernet(buf: Uint8Array, offset = 0): EthernetSpan {
   need(buf, offset, 14, 'Ethernet header');
-  const dst = macToText(buf, offset);
-  const src = macToText(buf, offset + 6);
   let at = offset + 12;
   let type = (buf[at]! << 8) | buf[at + 1]!;
-  const vlans: VlanTag[] = [];
+  let tags = 0;
   while (type === ETH_TYPE.VLAN || type === ETH_TYPE.QINQ) {
-    if (vlans.length === MAX_TAGS) throw new PacketError('unsupported', `more than ${MAX_TAGS} VLAN tags`);
+    if (tags === MAX_TAGS) throw new PacketError('unsupported', `more than ${MAX_TAGS} VLAN tags`);
     need(buf, at, 6, 'VLAN tag');
-    const tci = (buf[at + 2]! << 8) | buf[at + 3]!;
-    vlans.push({ tpid: type, pcp: tci >> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0xfff });
+    tags++;
     at += 4;
     type = (buf[at]! << 8) | buf[at + 1]!;
   }
   if (type < 0x600) throw new PacketError('unsupported', `802.3 length field ${type}, not an EtherType`);
-  return { header: { dst, src, vlans, ethType: type }, headerLength: at + 2 - offset };
+  return { headerLength: at + 2 - offset, ethType: type };
+}
+
+/** Parses the Ethernet header at `offset`; EtherTypes below 0x600 (802.3 lengths) are `unsupported`. */
+export function parseEthernet(buf: Uint8Array, offset = 0): ParsedEthernet {
+  const span = scanEthernet(buf, offset);
+  const vlans: VlanTag[] = [];
+  for (let at = offset + 12; at < offset + span.headerLength - 2; at += 4) {
+    const tci = (buf[at + 2]! << 8) | buf[at + 3]!;
+    vlans.push({ tpid: (buf[at]! << 8) | buf[at + 1]!, pcp: tci >> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0xfff });
+  }
+  const header = { dst: macToText(buf, offset), src: macToText(buf, offset + 6), vlans, ethType: span.ethType };
+  return { header, headerLength: span.headerLength };
 }
 
 /** The header length `buildEthernet` writes for `h`. */

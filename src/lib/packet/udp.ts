@@ -58,7 +58,22 @@ export function udpChecksumOk(buf: Uint8Array, offset: number, length: number, s
  * Returns the datagram length.
  */
 export function writeUdp(out: Uint8Array, offset: number, h: UdpHeader, payload: Uint8Array, addrs?: { src: number; dst: number }): number {
-  const length = 8 + payload.length;
+  const length = writeUdpHeader(out, offset, h, payload.length);
+  out.set(payload, offset + 8);
+  if (addrs) {
+    const c = udpChecksum(out, offset, length, addrs.src, addrs.dst);
+    out[offset + 6] = c >> 8;
+    out[offset + 7] = c & 255;
+  }
+  return length;
+}
+
+/**
+ * Writes the header for a payload of `payloadLength` bytes (already in place
+ * or written after) with checksum 0 (none); returns the datagram length.
+ */
+export function writeUdpHeader(out: Uint8Array, offset: number, h: UdpHeader, payloadLength: number): number {
+  const length = 8 + payloadLength;
   if (length > 0xffff) throw new PacketError('bad-length', `UDP datagram of ${length} bytes`);
   out[offset] = h.srcPort >> 8;
   out[offset + 1] = h.srcPort & 255;
@@ -68,12 +83,6 @@ export function writeUdp(out: Uint8Array, offset: number, h: UdpHeader, payload:
   out[offset + 5] = length & 255;
   out[offset + 6] = 0;
   out[offset + 7] = 0;
-  out.set(payload, offset + 8);
-  if (addrs) {
-    const c = udpChecksum(out, offset, length, addrs.src, addrs.dst);
-    out[offset + 6] = c >> 8;
-    out[offset + 7] = c & 255;
-  }
   return length;
 }
 
