@@ -15,6 +15,7 @@
  */
 import { OvsdbClient } from '../ovsdb/client.js';
 import {
+  bridgeInterfaces,
   ConfigError,
   ensureIntegrationBridge,
   findBridge,
@@ -27,6 +28,7 @@ import { chassisRows, registerChassis, reportNbCfg, sbNbCfg, unregisterChassis }
 import { assignCtZones, computeBindings, storeBridgeNbCfg, storeCtZones, syncOvnInstalled, syncPortBindings, type Bindings } from './binding.js';
 import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
 import { desiredLocalnetPatches, localnetOfports, parseBridgeMappings, syncLocalnetPatches } from './patch.js';
+import { sbConditions, type SbMonitorInputs } from './sb-monitor.js';
 
 /** The local facts of one pass, for the flow pipeline. */
 export interface ChassisFacts {
@@ -110,6 +112,8 @@ export class Controller {
   private lastFacts: ChassisFacts | undefined;
   /** The next pass that reaches the flow computation computes from scratch. */
   private recomputeNext = false;
+  /** The SB monitor conditions last asked for (JSON), see sb-monitor.ts. */
+  private sbConds = '';
 
   constructor(opts: ControllerOptions = {}) {
     this.opts = opts;
@@ -228,12 +232,20 @@ export class Controller {
     }, ms);
   }
 
-  private async ensureSouthbound(remote: string): Promise<OvsdbClient> {
+  /**
+   * The SB client for `remote`; a new one starts with the conditions for
+   * `inputs` (before the chassis and its datapaths are known: the ports its
+   * interfaces name, and patch ports).
+   */
+  private async ensureSouthbound(remote: string, inputs: SbMonitorInputs): Promise<OvsdbClient> {
     if (this.sb !== undefined && this.sbRemote === remote) return this.sb;
     const old = this.sb;
     this.sb = undefined;
     await old?.stop();
-    const sb = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', log: (m) => this.warn(`sb: ${m}`), probeIntervalMs: 0 });
+    const conditions: Record<string, readonly unknown[]> = {};
+    for (const [t, where] of Object.entries(sbConditions(inputs))) if (where !== undefined) conditions[t] = where;
+    this.sbConds = JSON.stringify(sbConditions(inputs));
+    const sb = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', conditions, log: (m) => this.warn(`sb: ${m}`), probeIntervalMs: 0 });
     sb.on('change', () => this.schedule());
     sb.on('connected', (r) => {
       this.log(`connected to the southbound database at ${r}`);
@@ -244,6 +256,25 @@ export class Controller {
     // start() resolves on the first connection; the client keeps retrying until then.
     sb.start().catch((e: unknown) => this.warn(`sb: ${String(e)}`));
     return sb;
+  }
+
+  /**
+   * Narrows or widens the SB monitor to what `bindings` need (sb-monitor.ts);
+   * true when the conditions changed (the pass stops; the update, or this
+   * method, schedules the next one).
+   */
+  private async followBindings(sb: OvsdbClient, monitorAll: boolean, chassisUuid: string, ifaceIds: readonly string[], bindings: Bindings): Promise<boolean> {
+    const datapathKeys = new Map<string, number>();
+    for (const dp of sb.table('Datapath_Binding').values()) datapathKeys.set(dp.uuid, Number(dp.scalar('tunnel_key')));
+    const dpGroups = new Map<string, string[]>();
+    for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
+    const want = sbConditions({ monitorAll, chassisUuid, ifaceIds, localVifs: bindings.vifs.keys(), localDatapaths: bindings.localDatapaths, datapathKeys, dpGroups });
+    const json = JSON.stringify(want);
+    if (json === this.sbConds) return false;
+    await sb.setConditions(want);
+    this.sbConds = json;
+    this.schedule();
+    return true;
   }
 
   private async pass(): Promise<void> {
@@ -270,7 +301,19 @@ export class Controller {
       this.pipelineStarted = true;
       await pipeline.start(cfg.bridge);
     }
-    const sb = await this.ensureSouthbound(cfg.remote);
+    const ifaceIds = bridgeInterfaces(this.ovs, cfg.bridge).flatMap((i) => {
+      const id = i.externalIds.get('iface-id');
+      return id === undefined || id === '' ? [] : [id];
+    });
+    const sb = await this.ensureSouthbound(cfg.remote, {
+      monitorAll: cfg.monitorAll,
+      chassisUuid: undefined,
+      ifaceIds,
+      localVifs: [],
+      localDatapaths: new Set(),
+      datapathKeys: new Map(),
+      dpGroups: new Map(),
+    });
     if (!sb.isConnected) return;
     const dpType = String(br.scalar('datapath_type'));
     if (await registerChassis(sb, cfg, dpType)) return;
@@ -280,6 +323,9 @@ export class Controller {
 
     await syncTunnels(this.ovs, cfg.bridge, desiredTunnels(sb, cfg), this.log);
     const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid, cfg.systemId);
+    // The SB rows replicated follow the bindings: when they change, act on nothing until
+    // the replica holds what the new conditions select (the next pass).
+    if (await this.followBindings(sb, cfg.monitorAll, chassisUuid, ifaceIds, bindings)) return;
     const mappings = parseBridgeMappings(cfg.bridgeMappings);
     await syncLocalnetPatches(this.ovs, desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths), cfg.bridge, this.warn);
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
