@@ -36,7 +36,7 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
   private cache = new Map<string, { flow: Flow; identity: string; content: string }>();
 
   constructor(private readonly opts: OpenFlowLinkOptions) {
-    this.conn = new OpenFlowConnection({ target: opts.target, packetIn2: false, ...(opts.log === undefined ? {} : { log: opts.log }) });
+    this.conn = new OpenFlowConnection({ target: opts.target, packetIn2: false, asyncMessages: false, ...(opts.log === undefined ? {} : { log: opts.log }) });
     this.conn.on('connected', () => opts.onConnected?.());
   }
 

@@ -82,6 +82,13 @@ export interface OpenFlowConnectionOptions {
   readonly backoffMaxMs?: number;
   /** Ask for NXT_PACKET_IN2 (needed for pause/continuations). Default true. */
   readonly packetIn2?: boolean;
+  /**
+   * Receive packet-ins and other asynchronous messages. Default true. OVS
+   * sends them on a service connection only when its miss_send_len is
+   * nonzero, so false keeps it 0: a flow-only connection then does not get
+   * (and decode) a copy of every packet-in meant for pinctrl.
+   */
+  readonly asyncMessages?: boolean;
   /** Longest time (ms) a request waits for its reply. Default 30000. */
   readonly requestTimeoutMs?: number;
   /** Field widths that depend on switch state (tun_metadata). */
@@ -134,6 +141,7 @@ export class OpenFlowConnection extends EventEmitter {
       backoffMinMs: options.backoffMinMs ?? 100,
       backoffMaxMs: options.backoffMaxMs ?? 4000,
       packetIn2: options.packetIn2 ?? true,
+      asyncMessages: options.asyncMessages ?? true,
       requestTimeoutMs: options.requestTimeoutMs ?? 30000,
       ...(options.oxm === undefined ? {} : { oxm: options.oxm }),
     };
@@ -346,7 +354,7 @@ export class OpenFlowConnection extends EventEmitter {
       this.features = { datapathId: msg.datapathId, nTables: msg.nTables };
       const s = this.socket;
       if (s === undefined) return;
-      s.write(encodeSetConfig(this.xid(), 0, 0xffff));
+      s.write(encodeSetConfig(this.xid(), 0, this.opts.asyncMessages ? 0xffff : 0));
       if (this.opts.packetIn2) s.write(encodeSetPacketInFormat(this.xid(), 2));
       this.ready = true;
       this.connections++;
