@@ -7,10 +7,12 @@
  * - real `ovn-controller`: its `flow-generation` stopwatch (ovn-appctl
  *   stopwatch/show), reset just before the change;
  * - ovnts: the controller component in this process with the daemon's flow
- *   pipeline, its `ComputeFlows` wrapped in a timer; `BENCH_COMPUTE` picks the
- *   computation: `incremental` (default, `createFlowComputer`) or `full`
- *   (`computeTextFlows`, every pass from scratch). The same final state is
- *   then also computed from scratch for comparison.
+ *   pipeline, its `ComputeFlows` wrapped in a timer: `createFlowComputer`
+ *   (incremental, what the daemon runs) or, as `ovnts-full`,
+ *   `computeTextFlows` (every pass from scratch, what it ran before). The same
+ *   final state is then also computed from scratch for comparison.
+ *
+ * `BENCH_KINDS` (default `real,ovnts,ovnts-full`) picks the runs.
  *
  * Each on its own fresh setup (real NB/SB ovsdb-servers, real ovn-northd, a
  * private userspace OVS in a namespace). Not a test (timings); run:
@@ -28,9 +30,7 @@ import { createOfctlPipeline, type ComputeFlows } from '../src/controller/pipeli
 import * as physical from '../src/controller/physical.js';
 
 const N = Number(process.env['BENCH_PORTS'] ?? 200);
-const COMPUTE = process.env['BENCH_COMPUTE'] ?? 'incremental';
-
-type Kind = 'real' | 'ovnts';
+type Kind = 'real' | 'ovnts' | 'ovnts-full';
 
 const mac = (i: number): string => `02:00:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 const ip = (i: number): string => `10.1.${(i >> 8) & 0xff}.${(i & 0xff) + 0}`;
@@ -47,8 +47,8 @@ async function addIfaces(ovs: OvsInstance, from: number, to: number): Promise<vo
   await ovs.vsctl(...args);
 }
 
-function makeCompute(): { compute: ComputeFlows; label: string } {
-  if (COMPUTE === 'full') return { compute: physical.computeTextFlows, label: 'computeTextFlows (full)' };
+function makeCompute(kind: Kind): { compute: ComputeFlows; label: string } {
+  if (kind === 'ovnts-full') return { compute: physical.computeTextFlows, label: 'computeTextFlows (full)' };
   const c = physical.createFlowComputer();
   return { compute: (sb, f) => c.compute(sb, f), label: 'createFlowComputer (incremental)' };
 }
@@ -101,7 +101,7 @@ async function measure(kind: Kind): Promise<Result> {
     const ctl = join(cdir, `ovn-controller.${await waitFor(() => readdirSync(cdir).map((f) => /^ovn-controller\.(\d+)\.ctl$/.exec(f)?.[1]).find((x) => x !== undefined), { what: 'control socket' })}.ctl`);
     appctl = (...a) => runOk('ovn-appctl', ['-t', ctl, ...a]);
   } else {
-    const { compute, label: l } = makeCompute();
+    const { compute, label: l } = makeCompute(kind);
     label = l;
     let lastSb: OvsdbClient | undefined;
     let lastFacts: ChassisFacts | undefined;
@@ -146,12 +146,12 @@ async function measure(kind: Kind): Promise<Result> {
       const samples = /Total samples: (\d+)/.exec(sw)?.[1];
       const max = /Maximum: ([\d.]+)/.exec(sw)?.[1];
       const avg = /Long term average: ([\d.]+)/.exec(sw)?.[1];
-      return { line: `${kind.padEnd(6)} ${label}: samples=${samples} max=${max}ms avg=${avg}ms` };
+      return { line: `${kind.padEnd(10)} ${label}: samples=${samples} max=${max}ms avg=${avg}ms` };
     }
     const sum = times.reduce((a, b) => a + b, 0);
     const fullMs = full!();
     return {
-      line: `${kind.padEnd(6)} ${label}: passes=${times.length} max=${Math.max(...times).toFixed(1)}ms sum=${sum.toFixed(1)}ms [${times.map((t) => t.toFixed(1)).join(' ')}]; from scratch on the same state: ${fullMs.toFixed(1)}ms`,
+      line: `${kind.padEnd(10)} ${label}: passes=${times.length} max=${Math.max(...times).toFixed(1)}ms sum=${sum.toFixed(1)}ms [${times.map((t) => t.toFixed(1)).join(' ')}]; from scratch on the same state: ${fullMs.toFixed(1)}ms`,
     };
   } finally {
     await stop();
@@ -164,6 +164,6 @@ async function measure(kind: Kind): Promise<Result> {
 }
 
 const lines: string[] = [];
-for (const kind of (process.env['BENCH_KINDS'] ?? 'real,ovnts').split(',') as Kind[]) lines.push((await measure(kind)).line);
+for (const kind of (process.env['BENCH_KINDS'] ?? 'real,ovnts,ovnts-full').split(',') as Kind[]) lines.push((await measure(kind)).line);
 process.stdout.write(`${N} local ports, one more added: flow computation per pass\n${lines.join('\n')}\n`);
 await cleanupAll();

@@ -257,7 +257,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
   ports.beginPass();
   /** Everything a local port's own flows depend on, so that unchanged ports reuse theirs. */
   const portInputs = (pb: Pb, ofport: number, extra: string): string =>
-    `${ofport}|${pb.key}|${md(pb.dp)}|${dpKey.get(pb.dp) ?? 0}|${zoneActions(pb.name, pb.dp).join(',')}|${pb.row.set('port_security').join('\n')}|${extra}`;
+    `${ofport}|${pb.key}|${md(pb.dp)}|${zoneActions(pb.name, pb.dp).join(',')}|${pb.row.set('port_security').join('\n')}|${extra}`;
   for (const v of local.vifs) {
     const pb = pbs.get(v.logicalPort);
     if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;

@@ -10,6 +10,8 @@
  * Reading: `client.table(name)` is the live `Map<uuid, Row>` of a table; a `Row`
  * is immutable and `row.get(col)` gives the column's Datum (see client/replica.ts).
  * After every batch of updates the client emits `'change'` with the row changes.
+ * The `conditions` option selects rows per table (`monitor_cond`);
+ * `setConditions` changes them on the live monitor (client/conditions.ts).
  *
  * Writing: `client.txn()` builds a transaction; `commit()` rejects with a
  * {@link TxnError} when any operation (or the commit) fails. Retrying is the
