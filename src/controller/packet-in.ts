@@ -102,8 +102,22 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
 /** Registers per wide register: xreg = 2 (reg 2n the high half), xxreg = 4 (reg 4n the most significant). */
 const WIDE_REGISTERS: Readonly<Record<string, number>> = { reg: 1, xreg: 2, xxreg: 4 };
 
+let lastChange: readonly [FieldChange, readonly RegisterChange[]] | undefined;
+
 /** `set` as 32-bit register changes; throws for a field that is not a register (nothing else is set on resume). */
-function registerChanges(set: readonly FieldChange[]): RegisterChange[] {
+function registerChanges(set: readonly FieldChange[]): readonly RegisterChange[] {
+  // Every packet of a flow sets the same result bit: the last answer is usually the one.
+  const ch0 = set[0];
+  if (set.length === 1 && ch0 !== undefined && lastChange !== undefined) {
+    const [was, out] = lastChange;
+    if (was.field === ch0.field && was.value === ch0.value && was.mask === ch0.mask) return out;
+  }
+  const out = splitRegisters(set);
+  if (set.length === 1 && ch0 !== undefined) lastChange = [ch0, out];
+  return out;
+}
+
+function splitRegisters(set: readonly FieldChange[]): RegisterChange[] {
   const out: RegisterChange[] = [];
   for (const ch of set) {
     const m = /^(x{0,2}reg)(\d+)$/.exec(ch.field);

@@ -86,6 +86,15 @@ function chooseBootfile(options: readonly DhcpOption[], etherboot: boolean): rea
 const INFORM_OMITTED: ReadonlySet<number> = new Set([DHCP_OPT.LEASE_TIME, DHCP_OPT.T1, DHCP_OPT.T2, DHCP_OPT.NETMASK]);
 
 /**
+ * `n` zero bytes from Node's buffer pool: a reply is a few hundred bytes, and
+ * a backing store of its own per packet costs more than the packet's parsing.
+ */
+function zeroed(n: number): Uint8Array {
+  const b = Buffer.allocUnsafe(n).fill(0);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/**
  * Answers a DHCPv4 request for `put_dhcp_opts`. `userdata` is the action's
  * controller userdata (bytes or decoded). Never throws: malformed input
  * yields a Drop with a reason for the daemon's counters.
@@ -165,7 +174,7 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
     dst: (req.flags & DHCP_BROADCAST_FLAG) !== 0 ? BROADCAST_IP : ud.offerIp,
   };
   const ipHl = ipv4HeaderLength(ipHeader);
-  const out = new Uint8Array(eth.headerLength + ipHl + 8 + dhcpLen);
+  const out = zeroed(eth.headerLength + ipHl + 8 + dhcpLen);
   // The request's Ethernet header, tags included, as received.
   out.set(frame.subarray(0, eth.headerLength), 0);
   const udpAt = eth.headerLength + ipHl;

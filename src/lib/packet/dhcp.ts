@@ -66,12 +66,15 @@ function readOptions(buf: Uint8Array, start: number, end: number, out: DhcpOptio
   // A missing end option is tolerated: the area simply ends.
 }
 
+function readU32(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
 /** Parses the DHCP message filling `buf[offset..offset+length)` (the UDP payload); chaddr, sname, file and option data are views into `buf`. */
 export function parseDhcp(buf: Uint8Array, offset = 0, length = buf.length - offset): DhcpPacket {
   need(buf, offset, DHCP_FIXED_LEN + 4, 'DHCP message (fixed part and magic cookie)');
   need(buf, offset, length, 'DHCP message');
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const cookie = dv.getUint32(offset + DHCP_FIXED_LEN);
+  const cookie = readU32(buf, offset + DHCP_FIXED_LEN);
   if (cookie !== DHCP_MAGIC_COOKIE) throw new PacketError('bad-value', `DHCP magic cookie 0x${cookie.toString(16)}, expected 0x63825363`);
   const options: DhcpOption[] = [];
   readOptions(buf, offset + DHCP_FIXED_LEN + 4, offset + length, options, 'options');
@@ -86,9 +89,9 @@ export function parseDhcp(buf: Uint8Array, offset = 0, length = buf.length - off
     htype: buf[offset + 1]!,
     hlen: buf[offset + 2]!,
     hops: buf[offset + 3]!,
-    xid: dv.getUint32(offset + 4),
-    secs: dv.getUint16(offset + 8),
-    flags: dv.getUint16(offset + 10),
+    xid: readU32(buf, offset + 4),
+    secs: (buf[offset + 8]! << 8) | buf[offset + 9]!,
+    flags: (buf[offset + 10]! << 8) | buf[offset + 11]!,
     ciaddr: readIpv4(buf, offset + 12),
     yiaddr: readIpv4(buf, offset + 16),
     siaddr: readIpv4(buf, offset + 20),
