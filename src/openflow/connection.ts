@@ -477,16 +477,21 @@ export class OpenFlowConnection extends EventEmitter {
       bodies.push(encodeBundleAdd(xid, id, inner, flags));
     }
     const failed = this.watchErrors(xids, 'bundle add');
+    // Open, adds and barrier in one write (each write wakes ovs-vswitchd).
+    const sock = this.socket;
+    sock?.cork();
     try {
       const opened = this.request((x) => encodeBundleControl(x, id, 'OPEN_REQUEST', flags), 'bundle open');
       // Handled below; this keeps a send failure in between from leaving it unhandled.
       opened.catch(() => undefined);
-      // One write for the whole bundle: a table is hundreds of small messages.
       this.sendRaw(Buffer.concat(bodies));
-      const [open, barrier] = await Promise.allSettled([opened, this.barrier()]);
+      const barriered = this.barrier();
+      sock?.uncork();
+      const [open, barrier] = await Promise.allSettled([opened, barriered]);
       if (open.status === 'rejected') throw open.reason;
       if (barrier.status === 'rejected') throw barrier.reason;
     } finally {
+      if (sock?.writableCorked) sock.uncork();
       failed.stop();
     }
     const addError = failed.first();
