@@ -19,6 +19,7 @@ import {
   writePidfile,
   type DaemonOptions,
 } from './daemon.js';
+import { parseCommandLine } from './command-line.js';
 
 const VERSION = '0.1.0';
 
@@ -41,7 +42,7 @@ where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
 `;
 }
 
-function parseArgs(args: string[]): Options | string {
+function parseArgs(args: readonly string[]): Options | string {
   const o: Options = { ...defaultDaemonOptions(), ovsRemote: `unix:${ovsRunDir()}/db.sock` };
   const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
   let positional = 0;
@@ -93,17 +94,8 @@ export async function loadPipeline(log: (m: string) => void): Promise<FlowPipeli
 }
 
 export async function controller(args: string[]): Promise<number> {
-  let o: Options | string;
-  try {
-    o = parseArgs(args);
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (typeof o === 'string') {
-    process.stdout.write(o);
-    return 0;
-  }
+  const o = parseCommandLine(PROG, args, parseArgs);
+  if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('controller', args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('ovn_controller');

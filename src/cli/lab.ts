@@ -7,6 +7,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanLabs, createLab } from '../lab/lab.js';
+import { parseCommandLine } from './command-line.js';
 
 const PROG = 'ovnts lab';
 
@@ -92,17 +93,8 @@ function parseArgs(args: readonly string[]): Options | string {
 }
 
 export async function lab(args: string[]): Promise<number> {
-  let o: Options | string;
-  try {
-    o = parseArgs(args);
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (typeof o === 'string') {
-    process.stdout.write(o);
-    return 0;
-  }
+  const o = parseCommandLine(PROG, args, parseArgs);
+  if (typeof o === 'number') return o;
   const print = (line: string): void => void process.stdout.write(`${line}\n`);
   if (o.clean) {
     const ids = await cleanLabs(o.baseDir, print);

@@ -19,6 +19,7 @@ import {
   writePidfile,
   type DaemonOptions,
 } from './daemon.js';
+import { parseCommandLine } from './command-line.js';
 
 const PROG = 'ovn-northd';
 
@@ -37,7 +38,7 @@ usage: ovnts northd [OPTIONS]
   --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-northd.PID.ctl)
 `;
 
-function parseArgs(args: string[]): Options | string {
+function parseArgs(args: readonly string[]): Options | string {
   const o: Options = {
     ...defaultDaemonOptions(),
     nb: process.env['OVN_NB_DB'] ?? 'unix:/var/run/ovn/ovnnb_db.sock',
@@ -77,17 +78,8 @@ function parseArgs(args: string[]): Options | string {
 }
 
 export async function northd(args: string[]): Promise<number> {
-  let o: Options | string;
-  try {
-    o = parseArgs(args);
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (typeof o === 'string') {
-    process.stdout.write(o);
-    return 0;
-  }
+  const o = parseCommandLine(PROG, args, parseArgs);
+  if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('northd', args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('northd');

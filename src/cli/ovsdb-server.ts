@@ -15,6 +15,7 @@ import {
   writePidfile,
   type DaemonOptions,
 } from './daemon.js';
+import { parseCommandLine } from './command-line.js';
 
 interface Options extends DaemonOptions {
   databases: string[];
@@ -37,7 +38,7 @@ usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
 `;
 }
 
-function parseArgs(args: string[]): Options | string {
+function parseArgs(args: readonly string[]): Options | string {
   const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -79,17 +80,8 @@ function parseArgs(args: string[]): Options | string {
 }
 
 export async function ovsdbServer(args: string[]): Promise<number> {
-  let o: Options | string;
-  try {
-    o = parseArgs(args);
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (typeof o === 'string') {
-    process.stdout.write(o);
-    return 0;
-  }
+  const o = parseCommandLine(PROG, args, parseArgs);
+  if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach(PROG, args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('ovsdb_server');

@@ -29,6 +29,7 @@ import {
   writePidfile,
   type DaemonOptions,
 } from './daemon.js';
+import { parseCommandLine } from './command-line.js';
 
 const PROG = 'ovnts up';
 
@@ -103,17 +104,8 @@ async function openOrCreate(file: string, schemaFile: string, log: (m: string) =
 }
 
 export async function up(args: string[]): Promise<number> {
-  let o: Options | string;
-  try {
-    o = parseArgs(args);
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (typeof o === 'string') {
-    process.stdout.write(o);
-    return 0;
-  }
+  const o = parseCommandLine(PROG, args, parseArgs);
+  if (typeof o === 'number') return o;
   const opts = o;
   if (shouldDetach(opts)) return detach('up', args);
   const logger = createDaemonLogger({ file: opts.logFile, layout: 'brief' });
