@@ -7,13 +7,10 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { createNetns, nsPrefix, runId } from '../helpers/netns.js';
+import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs } from '../helpers/ovs.js';
-import { startOvnDatabases } from '../helpers/ovn-lab.js';
-import { OVNTS } from '../helpers/ovsdb-servers.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
+import { startCentral, setChassisConfig, startOvntsControllerWithSocket } from '../helpers/chassis.js';
+import { cleanupAll, run, tmpDir, waitFor } from '../helpers/proc.js';
 
 after(cleanupAll);
 
@@ -22,37 +19,14 @@ test('ovn-appctl against ovnts controller: connection-status, ct-zone-list, erro
   const dir = tmp.path;
   const lines: string[] = [];
   const log = (l: string): void => void lines.push(l);
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon(
-    'ovn-northd',
-    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
-    { name: 'ovn-northd', env: { OVN_RUNDIR: dir }, onLine: log },
-  );
+  const central = await startCentral(dir, { log });
+  const { dbs, nb, sb } = central;
   const id = runId();
   const ns = await createNetns(`${id}-hv`);
   const ovs = await startOvs({ netns: ns, log });
-  const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=20', ...a]);
-  const sb = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=20', ...a]);
   const systemId = `${id}-chassis`;
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${systemId}`,
-    `external_ids:ovn-remote=${dbs.sbRemote}`,
-    'external_ids:ovn-encap-type=geneve',
-    'external_ids:ovn-encap-ip=192.0.2.1',
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
-  const ctlDir = join(dir, 'ctl');
-  mkdirSync(ctlDir);
-  const sock = join(ctlDir, 'ovnts-controller.ctl');
-  const pre = nsPrefix(ns);
-  const d = await spawnDaemon(pre[0]!, [...pre.slice(1), OVNTS, 'controller', ovs.dbRemote, `--unixctl=${sock}`, `--log-file=${join(ctlDir, 'c.log')}`], {
-    name: 'ovnts-controller',
-    env: { ...ovs.env, OVN_RUNDIR: ctlDir },
-    onLine: log,
-  });
+  await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
+  const { daemon: d, sock } = await startOvntsControllerWithSocket(ovs, dir, log);
   const appctl = (...a: string[]): ReturnType<typeof run> => run('ovn-appctl', ['-t', sock, ...a]);
   try {
     await waitFor(async () => (await appctl('connection-status')).stdout === 'connected\n', { what: 'connection-status connected' });
@@ -96,8 +70,7 @@ test('ovn-appctl against ovnts controller: connection-status, ct-zone-list, erro
   } finally {
     await d.stop();
     await ovs.stop();
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
 });

@@ -14,9 +14,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
-import { startOvnDatabases } from '../helpers/ovn-lab.js';
+import { startCentral, setChassisConfig } from '../helpers/chassis.js';
 import { startOvntsController } from '../helpers/ovnts-controller.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
+import { cleanupAll, run, runOk, tmpDir, waitFor } from '../helpers/proc.js';
 
 after(cleanupAll);
 
@@ -46,12 +46,8 @@ for (const encap of ['geneve', 'vxlan'] as const) test(`${encap} between two ovn
   const dir = tmp.path;
   const lines: string[] = [];
   const log = (l: string): void => void lines.push(l);
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon(
-    'ovn-northd',
-    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
-    { name: 'ovn-northd', env: { OVN_RUNDIR: dir }, onLine: log },
-  );
+  const central = await startCentral(dir, { log, ctlTimeoutS: 30 });
+  const { dbs, nb } = central;
   const id = runId();
   const nsA = await createNetns(`${id}-a`);
   const nsB = await createNetns(`${id}-b`);
@@ -61,7 +57,6 @@ for (const encap of ['geneve', 'vxlan'] as const) test(`${encap} between two ovn
   await runOk('ip', ['link', 'add', `${id}a`, 'netns', nsA, 'type', 'veth', 'peer', 'name', `${id}b`, 'netns', nsB]);
   const ovsA = await startOvs({ netns: nsA, log });
   const ovsB = await startOvs({ netns: nsB, log });
-  const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=30', ...a]);
   const stops: Array<() => Promise<void>> = [];
   try {
     await underlay(ovsA, nsA, `${id}a`, '192.0.2.1');
@@ -70,16 +65,7 @@ for (const encap of ['geneve', 'vxlan'] as const) test(`${encap} between two ovn
       [ovsA, '192.0.2.1', `${id}-hva`],
       [ovsB, '192.0.2.2', `${id}-hvb`],
     ] as const) {
-      await ovs.vsctl(
-        'set',
-        'Open_vSwitch',
-        '.',
-        `external_ids:system-id=${name}`,
-        `external_ids:ovn-remote=${dbs.sbRemote}`,
-        `external_ids:ovn-encap-type=${encap}`,
-        `external_ids:ovn-encap-ip=${ip}`,
-        'external_ids:ovn-bridge-datapath-type=netdev',
-      );
+      await setChassisConfig(ovs, { systemId: name, sbRemote: dbs.sbRemote, encapType: encap, encapIp: ip });
       const cdir = join(dir, name);
       mkdirSync(cdir);
       const c = await startOvntsController({ dbs, dir: cdir, log, ovs, systemId: name });
@@ -122,8 +108,7 @@ for (const encap of ['geneve', 'vxlan'] as const) test(`${encap} between two ovn
     for (const s of stops.reverse()) await s();
     await ovsA.stop();
     await ovsB.stop();
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
 });

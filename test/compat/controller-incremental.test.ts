@@ -23,11 +23,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, nsPrefix, runId } from '../helpers/netns.js';
+import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
-import { startOvnDatabases } from '../helpers/ovn-lab.js';
-import { OVNTS } from '../helpers/ovsdb-servers.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
+import { startCentral, setChassisConfig, startOvntsControllerWithSocket, startRealController } from '../helpers/chassis.js';
+import { cleanupAll, run, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
 import { dumpFlows, flowKey, keyDiff, tableKeys } from '../helpers/flow-compare.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OVS_TABLES, findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
@@ -81,37 +80,14 @@ test('ovnts controller: incremental passes install what a recompute installs, an
   const dir = tmp.path;
   const lines: string[] = [];
   const log = (l: string): void => void lines.push(l);
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon(
-    'ovn-northd',
-    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
-    { name: 'ovn-northd', env: { OVN_RUNDIR: dir }, onLine: log },
-  );
+  const central = await startCentral(dir, { log, ctlTimeoutS: 60 });
+  const { dbs, nb, sb: sbctl } = central;
   const id = runId();
   const ns = await createNetns(`${id}-hv`);
   const ovs = await startOvs({ netns: ns, log });
-  const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=60', ...a]);
-  const sbctl = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=60', ...a]);
   const systemId = `${id}-chassis`;
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${systemId}`,
-    `external_ids:ovn-remote=${dbs.sbRemote}`,
-    'external_ids:ovn-encap-type=geneve',
-    'external_ids:ovn-encap-ip=192.0.2.1',
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
-  const ctlDir = join(dir, 'ctl');
-  mkdirSync(ctlDir);
-  const sock = join(ctlDir, 'ovnts-controller.ctl');
-  const pre = nsPrefix(ns);
-  const ours = await spawnDaemon(pre[0]!, [...pre.slice(1), OVNTS, 'controller', ovs.dbRemote, `--unixctl=${sock}`, `--log-file=${join(ctlDir, 'c.log')}`], {
-    name: 'ovnts-controller',
-    env: { ...ovs.env, OVN_RUNDIR: ctlDir },
-    onLine: log,
-  });
+  await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
+  const { daemon: ours, sock } = await startOvntsControllerWithSocket(ovs, dir, log);
   const ovsC = new OvsdbClient({ remotes: ovs.dbRemote, database: 'Open_vSwitch', tables: Object.fromEntries(Object.entries(OVS_TABLES).map(([tb, c]) => [tb, [...c]])) });
   const sbC = new OvsdbClient({ remotes: dbs.sbRemote, database: 'OVN_Southbound' });
   let real: Awaited<ReturnType<typeof spawnDaemon>> | undefined;
@@ -237,11 +213,7 @@ test('ovnts controller: incremental passes install what a recompute installs, an
     await ours.stop();
     const realDir = join(dir, 'real');
     mkdirSync(realDir);
-    real = await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(realDir, 'c.log')}`, '--no-chdir', '-vconsole:err'], {
-      name: 'ovn-controller',
-      env: { ...ovs.env, OVN_RUNDIR: realDir },
-      onLine: log,
-    });
+    real = await startRealController(ovs, realDir, log);
     // The real controller clears the table and installs its own, logical flows with cookies
     // from their UUIDs (ours are 0): two equal dumps in a row with those cookies mean it is done.
     let prev = '';
@@ -274,8 +246,7 @@ test('ovnts controller: incremental passes install what a recompute installs, an
     await real?.stop();
     await ours.stop();
     await ovs.stop();
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
 });

@@ -10,26 +10,13 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, nsPrefix, runId } from '../helpers/netns.js';
+import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
-import { startOvnDatabases } from '../helpers/ovn-lab.js';
+import { startCentral, setChassisConfig, startRealController } from '../helpers/chassis.js';
 import { startOvntsController } from '../helpers/ovnts-controller.js';
-import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
+import { cleanupAll, tmpDir, waitFor } from '../helpers/proc.js';
 
 after(cleanupAll);
-
-async function configure(ovs: OvsInstance, systemId: string, sbRemote: string, ip: string): Promise<void> {
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${systemId}`,
-    `external_ids:ovn-remote=${sbRemote}`,
-    'external_ids:ovn-encap-type=geneve',
-    `external_ids:ovn-encap-ip=${ip}`,
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
-}
 
 /** The tunnel port towards `chassis` on br-int: name, remote_ip, ofport. */
 async function tunnelTo(ovs: OvsInstance, chassis: string, ip: string): Promise<{ name: string; ofport: number } | undefined> {
@@ -44,33 +31,22 @@ test('real ovn-controller and ovnts controller build tunnels to each other; a VI
   const dir = tmp.path;
   const lines: string[] = [];
   const log = (l: string): void => void lines.push(l);
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon(
-    'ovn-northd',
-    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
-    { name: 'ovn-northd', env: { OVN_RUNDIR: dir }, onLine: log },
-  );
+  const central = await startCentral(dir, { log });
+  const { dbs, nb, sb } = central;
   const id = runId();
   const nsA = await createNetns(`${id}-a`);
   const nsB = await createNetns(`${id}-b`);
   const ovsA = await startOvs({ netns: nsA, log });
   const ovsB = await startOvs({ netns: nsB, log });
-  const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=20', ...a]);
-  const sb = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=20', ...a]);
   const realId = `${id}-real`;
   const oursId = `${id}-ours`;
-  await configure(ovsA, realId, dbs.sbRemote, '192.0.2.1');
-  await configure(ovsB, oursId, dbs.sbRemote, '192.0.2.2');
+  await setChassisConfig(ovsA, { systemId: realId, sbRemote: dbs.sbRemote, encapIp: '192.0.2.1' });
+  await setChassisConfig(ovsB, { systemId: oursId, sbRemote: dbs.sbRemote, encapIp: '192.0.2.2' });
   const realDir = join(dir, 'real');
   const oursDir = join(dir, 'ours');
   mkdirSync(realDir);
   mkdirSync(oursDir);
-  const pre = nsPrefix(nsA);
-  const real = await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovsA.dbRemote, `--log-file=${join(realDir, 'ovn-controller.log')}`, '--no-chdir', '-vconsole:err'], {
-    name: 'ovn-controller',
-    env: { ...ovsA.env, OVN_RUNDIR: realDir, OVN_LOGDIR: realDir },
-    onLine: log,
-  });
+  const real = await startRealController(ovsA, realDir, log);
   const ours = await startOvntsController({ dbs, dir: oursDir, log, ovs: ovsB, systemId: oursId });
   try {
     const fromReal = await waitFor(() => tunnelTo(ovsA, oursId, '192.0.2.2'), { what: 'real ovn-controller tunnel to the ovnts chassis', timeoutMs: 30000 });
@@ -102,8 +78,7 @@ test('real ovn-controller and ovnts controller build tunnels to each other; a VI
     await real.stop();
     await ovsA.stop();
     await ovsB.stop();
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
 });

@@ -14,9 +14,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs } from '../helpers/ovs.js';
-import { startOvnDatabases } from '../helpers/ovn-lab.js';
+import { startCentral, setChassisConfig } from '../helpers/chassis.js';
 import { startOvntsController } from '../helpers/ovnts-controller.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
+import { cleanupAll, run, runOk, tmpDir, waitFor } from '../helpers/proc.js';
 
 after(cleanupAll);
 
@@ -25,28 +25,13 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
   const dir = tmp.path;
   const lines: string[] = [];
   const log = (l: string): void => void lines.push(l);
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon(
-    'ovn-northd',
-    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
-    { name: 'ovn-northd', env: { OVN_RUNDIR: dir }, onLine: log },
-  );
+  const central = await startCentral(dir, { log });
+  const { dbs, nb, sb } = central;
   const id = runId();
   const ns = await createNetns(`${id}-hv`);
   const ovs = await startOvs({ netns: ns, log });
-  const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=20', ...a]);
-  const sb = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=20', ...a]);
   const systemId = `${id}-chassis`;
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${systemId}`,
-    `external_ids:ovn-remote=${dbs.sbRemote}`,
-    'external_ids:ovn-encap-type=geneve',
-    'external_ids:ovn-encap-ip=192.0.2.1',
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
+  await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
   const ctlDir = join(dir, 'ctl');
   await runOk('mkdir', ['-p', ctlDir]);
   const ctx = { dbs, dir: ctlDir, log, ovs, systemId };
@@ -181,8 +166,7 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
   } finally {
     await ctl.stop();
     await ovs.stop();
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
 });

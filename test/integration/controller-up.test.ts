@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs } from '../helpers/ovs.js';
-import { startOvnDatabases } from '../helpers/ovn-lab.js';
+import { startCentral, setChassisConfig } from '../helpers/chassis.js';
 import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
 import { createController, type ChassisFacts } from '../../src/controller/controller.js';
 import { createOfctlPipeline } from '../../src/controller/pipeline.js';
@@ -48,27 +48,12 @@ for (const link of ['ovs-ofctl', 'openflow'] as const) {
     const dir = tmp.path;
     const lines: string[] = [];
     const log = (l: string): void => void lines.push(l);
-    const dbs = await startOvnDatabases(dir, 'real');
-    const northd = await spawnDaemon(
-      'ovn-northd',
-      [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
-      { name: 'ovn-northd', env: { OVN_RUNDIR: dir }, onLine: log },
-    );
+    const central = await startCentral(dir, { log });
+    const { dbs, nb, sb } = central;
     const ns = await createNetns(`${runId()}-hv`);
     const ovs = await startOvs({ netns: ns, log });
-    const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=20', ...a]);
-    const sb = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=20', ...a]);
     const systemId = 'hv-up';
-    await ovs.vsctl(
-      'set',
-      'Open_vSwitch',
-      '.',
-      `external_ids:system-id=${systemId}`,
-      `external_ids:ovn-remote=${dbs.sbRemote}`,
-      'external_ids:ovn-encap-type=geneve',
-      'external_ids:ovn-encap-ip=192.0.2.1',
-      'external_ids:ovn-bridge-datapath-type=netdev',
-    );
+    await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
     const env = { ...process.env, ...ovs.env };
     const make = (): ReturnType<typeof createController> =>
       createController({ ovsRemote: ovs.dbRemote, pipeline: createOfctlPipeline({ compute: classifyVifs, env, log, link }), log });
@@ -145,8 +130,7 @@ for (const link of ['ovs-ofctl', 'openflow'] as const) {
     } finally {
       await ctl.stop();
       await ovs.stop();
-      await northd.stop();
-      await dbs.stop();
+      await central.stop();
       tmp.cleanup();
     }
   });
