@@ -21,27 +21,17 @@ import { join } from 'node:path';
 import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import { pingDetail } from '../helpers/netns.js';
 import { ROUTER_IP, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
+import { canonConj, dumpFlows, flowKey } from '../helpers/flow-compare.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OVS_TABLES, findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
 import { assignCtZones, computeBindings } from '../../src/controller/binding.js';
 import { tunnelPorts } from '../../src/controller/tunnels.js';
 import { localnetOfports } from '../../src/controller/patch.js';
-import { parseDumpLine, textFlowIdentity, type TextFlow } from '../../src/controller/ofctl-link.js';
+import type { TextFlow } from '../../src/controller/ofctl-link.js';
 import type { ChassisFacts } from '../../src/controller/controller.js';
 import { computeTextFlows } from '../../src/controller/physical.js';
 
 after(cleanupAll);
-
-/** One flow without its cookie, match fields sorted. */
-const norm = (f: TextFlow): string => `${textFlowIdentity(f)} actions=${f.actions}`;
-
-async function dumpFlows(lab: LabResult): Promise<TextFlow[]> {
-  const out = await lab.ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int');
-  return out.split('\n').flatMap((l) => {
-    const f = parseDumpLine(l);
-    return f === undefined ? [] : [f];
-  });
-}
 
 /**
  * The conntrack zones the real ovn-controller stored on br-int
@@ -82,37 +72,13 @@ interface Comparison {
   readonly errors: string[];
 }
 
-/**
- * Conjunction ids renamed by what their `conj_id` flow is (table, priority,
- * rest of the match, actions), so that the ids each side picked do not matter.
- */
-function canonConj(flows: readonly TextFlow[]): TextFlow[] {
-  const label = new Map<string, string>();
-  const keyed: [string, string][] = [];
-  for (const f of flows) {
-    const m = /(?:^|,)conj_id=(\d+)/.exec(f.match);
-    if (m === null) continue;
-    keyed.push([`${textFlowIdentity({ ...f, match: f.match.replace(/,?conj_id=\d+/, '') })} ${f.actions}`, m[1]!]);
-  }
-  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).forEach(([, id], i) => label.set(id, `C${i}`));
-  return flows.map((f) => ({
-    ...f,
-    match: f.match.replace(/conj_id=(\d+)/, (_, id: string) => `conj_id=${label.get(id) ?? id}`),
-    actions: f.actions
-      .replace(/conjunction\((\d+),/g, (_, id: string) => `conjunction(${label.get(id) ?? id},`)
-      .split(/,(?=conjunction\()/)
-      .sort()
-      .join(','),
-  }));
-}
-
 /** Flows we do not produce: those that need OpenFlow groups (ct_lb_mark with backends), which the text flow link cannot install. */
 const unclaimed = (_table: number, key: string): boolean => / actions=.*group:\d/.test(key);
 
 async function compare(lab: LabResult, ovs: OvsdbClient, sb: OvsdbClient): Promise<Comparison> {
-  const real = canonConj(await dumpFlows(lab)).map((f) => ({ t: f.table, k: norm(f) }));
+  const real = canonConj(await dumpFlows(lab.ovs)).map((f) => ({ t: f.table, k: flowKey(f) }));
   const errors: string[] = [];
-  const ours = canonConj(computeTextFlows(sb, factsOf(ovs, sb), (m) => errors.push(m))).map((f) => ({ t: f.table, k: norm(f) }));
+  const ours = canonConj(computeTextFlows(sb, factsOf(ovs, sb), (m) => errors.push(m))).map((f) => ({ t: f.table, k: flowKey(f) }));
   const R = new Set(real.map((x) => x.k));
   const O = new Set(ours.map((x) => x.k));
   const diffs = new Map<number, { onlyReal: string[]; onlyOurs: string[] }>();
@@ -140,8 +106,8 @@ async function settledDump(lab: LabResult, pred: (flows: TextFlow[]) => boolean)
   let prev = '';
   for (let i = 0; i < 60; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    const flows = await dumpFlows(lab);
-    const now = flows.map(norm).sort().join('\n');
+    const flows = await dumpFlows(lab.ovs);
+    const now = flows.map(flowKey).sort().join('\n');
     if (now === prev && pred(flows)) return;
     prev = now;
   }
@@ -239,12 +205,12 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     const file = join(lab.dir, 'ours.flows');
     writeFileSync(file, ours.map((f) => `table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`},cookie=0x6f76 actions=${f.actions}`).join('\n') + '\n');
     await lab.ovs.ofctl('-O', 'OpenFlow15', '--bundle', 'replace-flows', 'br-int', file);
-    const back = await dumpFlows(lab);
+    const back = await dumpFlows(lab.ovs);
     assert.ok(back.every((f) => f.cookie === 0x6f76n), 'every installed flow is ours');
     // One known loss of the text link: ovs-ofctl cannot spell dec_ttl with an empty controller-id
     // list (what OVN installs, printed `dec_ttl()`); it reads `dec_ttl()` as plain `dec_ttl`.
-    const viaText = (f: TextFlow): string => norm(f).replaceAll('dec_ttl()', 'dec_ttl');
-    assert.deepEqual(canonConj(back).map(norm).sort(), canonConj(ours).map(viaText).sort(), 'OVS reads our flows back unchanged');
+    const viaText = (f: TextFlow): string => flowKey(f).replaceAll('dec_ttl()', 'dec_ttl');
+    assert.deepEqual(canonConj(back).map(flowKey).sort(), canonConj(ours).map(viaText).sort(), 'OVS reads our flows back unchanged');
     const vm5 = lab.hosts.find((h) => h.name === 'vm5')!;
     const c51 = lab.hosts.find((h) => h.name === 'c51')!;
     const c52 = lab.hosts.find((h) => h.name === 'c52')!;

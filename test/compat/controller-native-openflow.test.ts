@@ -20,12 +20,13 @@ import { join } from 'node:path';
 import { cleanupAll } from '../helpers/proc.js';
 import { runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import { tmpDir } from '../helpers/proc.js';
+import { dumpFlows, flowKey } from '../helpers/flow-compare.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OVS_TABLES, findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
 import { assignCtZones, computeBindings } from '../../src/controller/binding.js';
 import { tunnelPorts } from '../../src/controller/tunnels.js';
 import { localnetOfports } from '../../src/controller/patch.js';
-import { OfctlLink, parseDumpLine, textFlowIdentity, type TextFlow } from '../../src/controller/ofctl-link.js';
+import { OfctlLink, type TextFlow } from '../../src/controller/ofctl-link.js';
 import { OpenFlowLink } from '../../src/controller/openflow-link.js';
 import { Ofctrl } from '../../src/controller/ofctrl.js';
 import { OVN_GENEVE_OPTION, OVN_GENEVE_TLV } from '../../src/controller/pipeline.js';
@@ -36,17 +37,6 @@ after(cleanupAll);
 
 const NATIVE = 'br-native';
 const TEXT = 'br-text';
-
-/** One flow without its cookie, match fields sorted. */
-const norm = (f: TextFlow): string => `${textFlowIdentity(f)} actions=${f.actions}`;
-
-async function dumpFlows(lab: LabResult, bridge: string): Promise<TextFlow[]> {
-  const out = await lab.ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', bridge);
-  return out.split('\n').flatMap((l) => {
-    const f = parseDumpLine(l);
-    return f === undefined ? [] : [f];
-  });
-}
 
 function storedZones(ovs: OvsdbClient, bridge: string): Map<string, number> | undefined {
   const br = findBridge(ovs, bridge);
@@ -79,8 +69,8 @@ async function settledDump(lab: LabResult, pred: (flows: TextFlow[]) => boolean)
   let prev = '';
   for (let i = 0; i < 60; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    const flows = await dumpFlows(lab, 'br-int');
-    const now = flows.map(norm).sort().join('\n');
+    const flows = await dumpFlows(lab.ovs, 'br-int');
+    const now = flows.map(flowKey).sort().join('\n');
     if (now === prev && pred(flows)) return;
     prev = now;
   }
@@ -138,16 +128,16 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
         try {
           native!.identity(f);
         } catch (e) {
-          refused.push(`${norm(f)}: ${(e as Error).message}`);
+          refused.push(`${flowKey(f)}: ${(e as Error).message}`);
         }
       }
       assert.deepEqual(refused, [], `${step}: flows the native link refuses`);
       assert.equal(await viaNative.install(desired), true);
       assert.equal(await viaText.install(desired), true);
-      const n = (await dumpFlows(l, NATIVE)).map(norm).sort();
-      const x = (await dumpFlows(l, TEXT)).map(norm).sort();
+      const n = (await dumpFlows(l.ovs, NATIVE)).map(flowKey).sort();
+      const x = (await dumpFlows(l.ovs, TEXT)).map(flowKey).sort();
       // ovs-ofctl reads OVN's `dec_ttl()` (no controller ids) as plain dec_ttl; OVS prints ours back as `dec_ttl()`.
-      const want = desired.map(norm).sort();
+      const want = desired.map(flowKey).sort();
       assert.deepEqual(n, want, `${step}: native install differs from the desired table\n${setDiff(want, n)}`);
       assert.deepEqual(n.map((s) => s.replaceAll('dec_ttl()', 'dec_ttl')), x, `${step}: native and ovs-ofctl installs differ\n${setDiff(x, n)}`);
       // The link's own reading of the table (flow stats, decoded) is the desired table, flow for flow.
