@@ -11,11 +11,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, deleteNetns, nsPrefix, runId } from '../test/helpers/netns.js';
+import { createNetns, deleteNetns, runId } from '../test/helpers/netns.js';
 import { startOvs } from '../test/helpers/ovs.js';
-import { startOvnDatabases } from '../test/helpers/ovn-lab.js';
+import { setChassisConfig, startCentral, startRealController } from '../test/helpers/chassis.js';
 import { startOvntsController } from '../test/helpers/ovnts-controller.js';
-import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor } from '../test/helpers/proc.js';
+import { cleanupAll, runOk, tmpDir, waitFor } from '../test/helpers/proc.js';
 import { OvsdbClient } from '../src/ovsdb/client.js';
 
 const N = Number(process.env['BENCH_PORTS'] ?? 100);
@@ -30,29 +30,17 @@ function pct(xs: number[], p: number): number {
 async function measure(kind: Kind): Promise<number[]> {
   const tmp = tmpDir(`ovnts-bench-claim-${kind}`);
   const dir = tmp.path;
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon('ovn-northd', [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'], {
-    env: { OVN_RUNDIR: dir },
-  });
+  const central = await startCentral(dir);
+  const { dbs } = central;
   const ns = await createNetns(`${runId()}-b`);
   const ovs = await startOvs({ netns: ns });
   const systemId = `bench-${kind}`;
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${systemId}`,
-    `external_ids:ovn-remote=${dbs.sbRemote}`,
-    'external_ids:ovn-encap-type=geneve',
-    'external_ids:ovn-encap-ip=192.0.2.1',
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
+  await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
   const cdir = join(dir, 'c');
   mkdirSync(cdir);
-  const pre = nsPrefix(ns);
   const stopController =
     kind === 'real'
-      ? (await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], { env: { ...ovs.env, OVN_RUNDIR: cdir } })).stop
+      ? (await startRealController(ovs, cdir)).stop
       : (await startOvntsController({ dbs, dir: cdir, log: () => undefined, ovs, systemId })).stop;
   const sb = new OvsdbClient({ remotes: dbs.sbRemote, database: 'OVN_Southbound', tables: { Chassis: ['name'], Port_Binding: ['logical_port', 'chassis'] } });
   const claimedAt = new Map<string, number>();
@@ -83,8 +71,7 @@ async function measure(kind: Kind): Promise<number[]> {
     await stopController();
     await ovs.stop();
     await deleteNetns(ns);
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
   return out;

@@ -20,12 +20,12 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, deleteNetns, nsPrefix, runId } from '../test/helpers/netns.js';
+import { createNetns, deleteNetns, runId } from '../test/helpers/netns.js';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
-import { startOvnDatabases } from '../test/helpers/ovn-lab.js';
+import { setChassisConfig, startCentral, startRealController } from '../test/helpers/chassis.js';
 import { startOvntsController } from '../test/helpers/ovnts-controller.js';
 import { REPO } from '../test/helpers/ovsdb-servers.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../test/helpers/proc.js';
+import { cleanupAll, run, runOk, tmpDir, waitFor } from '../test/helpers/proc.js';
 
 const N = Number(process.env['BENCH_PORTS'] ?? 8);
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 4);
@@ -78,36 +78,20 @@ async function build(kind: Kind): Promise<Setup> {
     const tmp = tmpDir(`ovnts-bench-dhcp-${kind}`);
     teardown.push(async () => tmp.cleanup());
     const dir = tmp.path;
-    const dbs = await startOvnDatabases(dir, 'real');
-    teardown.push(() => dbs.stop());
-    const northd = await spawnDaemon('ovn-northd', [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'], {
-      env: { OVN_RUNDIR: dir },
-    });
-    teardown.push(() => northd.stop());
+    const central = await startCentral(dir, { ctlTimeoutS: 60 });
+    teardown.push(() => central.stop());
+    const { dbs, nb: nbctl } = central;
     const hv = await createNetns(`${runId()}-hv`);
     teardown.push(() => deleteNetns(hv));
     const ovs = await startOvs({ netns: hv });
     teardown.push(() => ovs.stop());
     const systemId = `bench-${kind}`;
-    await ovs.vsctl(
-      'set',
-      'Open_vSwitch',
-      '.',
-      `external_ids:system-id=${systemId}`,
-      `external_ids:ovn-remote=${dbs.sbRemote}`,
-      'external_ids:ovn-encap-type=geneve',
-      'external_ids:ovn-encap-ip=192.0.2.1',
-      'external_ids:ovn-bridge-datapath-type=netdev',
-    );
+    await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
     const cdir = join(dir, 'c');
     mkdirSync(cdir);
-    const pre = nsPrefix(hv);
     let controllerPid: number;
     if (kind === 'real') {
-      const d = await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], {
-        name: 'ovn-controller',
-        env: { ...ovs.env, OVN_RUNDIR: cdir },
-      });
+      const d = await startRealController(ovs, cdir);
       controllerPid = d.pid;
       teardown.push(() => d.stop());
     } else {
@@ -116,7 +100,6 @@ async function build(kind: Kind): Promise<Setup> {
       teardown.push(() => c.stop());
     }
 
-    const nbctl = (...args: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=60', ...args]);
     const dhcp = (await nbctl('create', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
     const args: string[] = ['ls-add', 'sw', '--', 'dhcp-options-set-options', dhcp, 'lease_time=3600', `router=${SERVER_IP}`, `server_id=${SERVER_IP}`, `server_mac=${SERVER_MAC}`];
     for (let i = 1; i <= N; i++) {

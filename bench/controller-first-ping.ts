@@ -14,11 +14,11 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, deleteNetns, nsPrefix, runId } from '../test/helpers/netns.js';
+import { createNetns, deleteNetns, runId } from '../test/helpers/netns.js';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
-import { startOvnDatabases } from '../test/helpers/ovn-lab.js';
+import { setChassisConfig, startCentral, startRealController } from '../test/helpers/chassis.js';
 import { startOvntsController } from '../test/helpers/ovnts-controller.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../test/helpers/proc.js';
+import { cleanupAll, run, runOk, tmpDir, waitFor, type Daemon } from '../test/helpers/proc.js';
 
 const N = Number(process.env['BENCH_PORTS'] ?? 30);
 
@@ -78,29 +78,17 @@ async function startOvnts(link: 'openflow' | 'ovs-ofctl', ctx: Parameters<typeof
 async function measure(kind: Kind): Promise<{ times: number[]; flows: number; cpu: number }> {
   const tmp = tmpDir(`ovnts-bench-ping-${kind}`);
   const dir = tmp.path;
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon('ovn-northd', [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'], {
-    env: { OVN_RUNDIR: dir },
-  });
+  const central = await startCentral(dir);
+  const { dbs } = central;
   const hv = await createNetns(`${runId()}-hv`);
   const ovs = await startOvs({ netns: hv });
   const systemId = `bench-${kind}`;
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${systemId}`,
-    `external_ids:ovn-remote=${dbs.sbRemote}`,
-    'external_ids:ovn-encap-type=geneve',
-    'external_ids:ovn-encap-ip=192.0.2.1',
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
+  await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
   const cdir = join(dir, 'c');
   mkdirSync(cdir);
-  const pre = nsPrefix(hv);
   const controller =
     kind === 'real'
-      ? await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], { env: { ...ovs.env, OVN_RUNDIR: cdir } })
+      ? await startRealController(ovs, cdir)
       : await startOvnts(kind === 'ovnts-ofctl' ? 'ovs-ofctl' : 'openflow', { dbs, dir: cdir, log: () => undefined, ovs, systemId });
   const namespaces: string[] = [];
   const times: number[] = [];
@@ -130,8 +118,7 @@ async function measure(kind: Kind): Promise<{ times: number[]; flows: number; cp
     await controller.stop();
     await ovs.stop();
     await deleteNetns(hv);
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
   return { times, flows, cpu };

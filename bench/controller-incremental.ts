@@ -20,10 +20,10 @@
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, deleteNetns, nsPrefix, runId } from '../test/helpers/netns.js';
+import { createNetns, deleteNetns, runId } from '../test/helpers/netns.js';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
-import { startOvnDatabases } from '../test/helpers/ovn-lab.js';
-import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor } from '../test/helpers/proc.js';
+import { setChassisConfig, startCentral, startRealController } from '../test/helpers/chassis.js';
+import { cleanupAll, runOk, tmpDir, waitFor } from '../test/helpers/proc.js';
 import { OvsdbClient } from '../src/ovsdb/client.js';
 import { createController, type ChassisFacts } from '../src/controller/controller.js';
 import { createOfctlPipeline, type ComputeFlows } from '../src/controller/pipeline.js';
@@ -60,24 +60,12 @@ interface Result {
 async function measure(kind: Kind): Promise<Result> {
   const tmp = tmpDir(`ovnts-bench-incr-${kind}`);
   const dir = tmp.path;
-  const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon('ovn-northd', [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'], {
-    env: { OVN_RUNDIR: dir },
-  });
+  const central = await startCentral(dir, { ctlTimeoutS: 120 });
+  const { dbs, nb } = central;
   const ns = await createNetns(`${runId()}-bi`);
   const ovs = await startOvs({ netns: ns });
   const systemId = `bench-${kind}`;
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${systemId}`,
-    `external_ids:ovn-remote=${dbs.sbRemote}`,
-    'external_ids:ovn-encap-type=geneve',
-    'external_ids:ovn-encap-ip=192.0.2.1',
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
-  const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=120', ...a]);
+  await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
   const args: string[] = ['ls-add', 'sw', '--', 'lr-add', 'lr', '--', 'lrp-add', 'lr', 'lr-sw', '02:00:00:00:00:01', '10.1.0.1/16'];
   args.push('--', 'lsp-add', 'sw', 'sw-lr', '--', 'lsp-set-type', 'sw-lr', 'router', '--', 'lsp-set-addresses', 'sw-lr', 'router', '--', 'lsp-set-options', 'sw-lr', 'router-port=lr-sw');
   for (let i = 0; i < N; i++) args.push(...nbPortArgs(i));
@@ -85,16 +73,13 @@ async function measure(kind: Kind): Promise<Result> {
 
   const cdir = join(dir, 'c');
   mkdirSync(cdir);
-  const pre = nsPrefix(ns);
   const times: number[] = [];
   let stop: () => Promise<unknown>;
   let label: string;
   let full: (() => number) | undefined;
   let appctl: ((...a: string[]) => Promise<string>) | undefined;
   if (kind === 'real') {
-    const d = await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(cdir, 'c.log')}`, '--no-chdir', '-vconsole:err'], {
-      env: { ...ovs.env, OVN_RUNDIR: cdir },
-    });
+    const d = await startRealController(ovs, cdir);
     stop = () => d.stop();
     label = 'ovn-controller flow-generation stopwatch';
     // ovn-controller 23.03 has no --unixctl: its socket is $OVN_RUNDIR/ovn-controller.<pid>.ctl.
@@ -157,8 +142,7 @@ async function measure(kind: Kind): Promise<Result> {
     await stop();
     await ovs.stop();
     await deleteNetns(ns);
-    await northd.stop();
-    await dbs.stop();
+    await central.stop();
     tmp.cleanup();
   }
 }
