@@ -22,46 +22,15 @@ import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import { pingDetail } from '../helpers/netns.js';
 import { ROUTER_IP, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import { canonConj, dumpFlows, flowKey } from '../helpers/flow-compare.js';
+import { chassisFacts } from '../helpers/chassis.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
-import { OVS_TABLES, findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
-import { assignCtZones, computeBindings } from '../../src/controller/binding.js';
+import { OVS_TABLES } from '../../src/controller/ovs-config.js';
 import { tunnelPorts } from '../../src/controller/tunnels.js';
 import { localnetOfports } from '../../src/controller/patch.js';
 import type { TextFlow } from '../../src/controller/ofctl-link.js';
-import type { ChassisFacts } from '../../src/controller/controller.js';
 import { computeTextFlows } from '../../src/controller/physical.js';
 
 after(cleanupAll);
-
-/**
- * The conntrack zones the real ovn-controller stored on br-int
- * (`external_ids:ct-zone-<port or datapath_dnat/_snat>`): the same local facts it used.
- */
-function storedZones(ovs: OvsdbClient, bridge: string): Map<string, number> | undefined {
-  const br = findBridge(ovs, bridge);
-  if (br === undefined) return undefined;
-  const zones = new Map<string, number>();
-  for (const [k, v] of br.map('external_ids')) if (String(k).startsWith('ct-zone-')) zones.set(String(k).slice('ct-zone-'.length), Number(v));
-  return zones.size > 0 ? zones : undefined;
-}
-
-/** The chassis facts as the daemon computes them, from the chassis' OVS database and the SB. */
-function factsOf(ovs: OvsdbClient, sb: OvsdbClient): ChassisFacts {
-  const root = ovsRootRow(ovs);
-  assert.ok(root, 'Open_vSwitch row');
-  const config = parseChassisConfig(root);
-  const chassis = [...sb.table('Chassis').values()].find((r) => r.scalar('name') === config.systemId);
-  assert.ok(chassis, `Chassis ${config.systemId}`);
-  const bindings = computeBindings(ovs, sb, config.bridge, chassis.uuid, config.systemId);
-  return {
-    config,
-    chassisUuid: chassis.uuid,
-    bindings,
-    tunnels: tunnelPorts(ovs, config.bridge),
-    ctZones: storedZones(ovs, config.bridge) ?? assignCtZones(ovs, config.bridge, bindings).zones,
-    localnetPorts: localnetOfports(ovs, config.bridge),
-  };
-}
 
 interface Comparison {
   readonly real: number;
@@ -78,7 +47,7 @@ const unclaimed = (_table: number, key: string): boolean => / actions=.*group:\d
 async function compare(lab: LabResult, ovs: OvsdbClient, sb: OvsdbClient): Promise<Comparison> {
   const real = canonConj(await dumpFlows(lab.ovs)).map((f) => ({ t: f.table, k: flowKey(f) }));
   const errors: string[] = [];
-  const ours = canonConj(computeTextFlows(sb, factsOf(ovs, sb), (m) => errors.push(m))).map((f) => ({ t: f.table, k: flowKey(f) }));
+  const ours = canonConj(computeTextFlows(sb, chassisFacts(ovs, sb), (m) => errors.push(m))).map((f) => ({ t: f.table, k: flowKey(f) }));
   const R = new Set(real.map((x) => x.k));
   const O = new Set(ours.map((x) => x.k));
   const diffs = new Map<number, { onlyReal: string[]; onlyOurs: string[] }>();
@@ -201,7 +170,7 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     assert.ok(c3.errors.every((e) => /ct_lb(_mark)?\(backends=/.test(e)), c3.errors.join('\n'));
 
     // 4. Our table installed in place of the real one: OVS reads it back as the same set, and traffic flows.
-    const ours = computeTextFlows(sb, factsOf(ovs, sb));
+    const ours = computeTextFlows(sb, chassisFacts(ovs, sb));
     const file = join(lab.dir, 'ours.flows');
     writeFileSync(file, ours.map((f) => `table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`},cookie=0x6f76 actions=${f.actions}`).join('\n') + '\n');
     await lab.ovs.ofctl('-O', 'OpenFlow15', '--bundle', 'replace-flows', 'br-int', file);

@@ -21,48 +21,21 @@ import { cleanupAll } from '../helpers/proc.js';
 import { runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import { tmpDir } from '../helpers/proc.js';
 import { dumpFlows, flowKey } from '../helpers/flow-compare.js';
+import { chassisFacts } from '../helpers/chassis.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
-import { OVS_TABLES, findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
-import { assignCtZones, computeBindings } from '../../src/controller/binding.js';
+import { OVS_TABLES } from '../../src/controller/ovs-config.js';
 import { tunnelPorts } from '../../src/controller/tunnels.js';
 import { localnetOfports } from '../../src/controller/patch.js';
 import { OfctlLink, type TextFlow } from '../../src/controller/ofctl-link.js';
 import { OpenFlowLink } from '../../src/controller/openflow-link.js';
 import { Ofctrl } from '../../src/controller/ofctrl.js';
 import { OVN_GENEVE_OPTION, OVN_GENEVE_TLV } from '../../src/controller/pipeline.js';
-import type { ChassisFacts } from '../../src/controller/controller.js';
 import { computeTextFlows } from '../../src/controller/physical.js';
 
 after(cleanupAll);
 
 const NATIVE = 'br-native';
 const TEXT = 'br-text';
-
-function storedZones(ovs: OvsdbClient, bridge: string): Map<string, number> | undefined {
-  const br = findBridge(ovs, bridge);
-  if (br === undefined) return undefined;
-  const zones = new Map<string, number>();
-  for (const [k, v] of br.map('external_ids')) if (String(k).startsWith('ct-zone-')) zones.set(String(k).slice('ct-zone-'.length), Number(v));
-  return zones.size > 0 ? zones : undefined;
-}
-
-/** The chassis facts as the daemon computes them (ct zones: those the real controller stored). */
-function factsOf(ovs: OvsdbClient, sb: OvsdbClient): ChassisFacts {
-  const root = ovsRootRow(ovs);
-  assert.ok(root, 'Open_vSwitch row');
-  const config = parseChassisConfig(root);
-  const chassis = [...sb.table('Chassis').values()].find((r) => r.scalar('name') === config.systemId);
-  assert.ok(chassis, `Chassis ${config.systemId}`);
-  const bindings = computeBindings(ovs, sb, config.bridge, chassis.uuid, config.systemId);
-  return {
-    config,
-    chassisUuid: chassis.uuid,
-    bindings,
-    tunnels: tunnelPorts(ovs, config.bridge),
-    ctZones: storedZones(ovs, config.bridge) ?? assignCtZones(ovs, config.bridge, bindings).zones,
-    localnetPorts: localnetOfports(ovs, config.bridge),
-  };
-}
 
 /** Waits until two consecutive dumps of the real controller's br-int are equal and `pred` holds. */
 async function settledDump(lab: LabResult, pred: (flows: TextFlow[]) => boolean): Promise<void> {
@@ -120,7 +93,7 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
     /** Installs the current table both ways and compares what OVS holds. */
     const check = async (step: string): Promise<void> => {
       const errors: string[] = [];
-      const desired = computeTextFlows(sb, factsOf(ovs, sb), (m) => errors.push(m));
+      const desired = computeTextFlows(sb, chassisFacts(ovs, sb), (m) => errors.push(m));
       assert.ok(errors.every((e) => /ct_lb(_mark)?\(backends=/.test(e)), errors.join('\n'));
       // Every flow parses on its own (a refused one is named here rather than failing the whole bundle).
       const refused: string[] = [];

@@ -8,6 +8,7 @@
  * a test composes only what it needs (two chassis, a controller swapped
  * mid-test) and tears down in its own order.
  */
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nsPrefix } from './netns.js';
@@ -15,6 +16,12 @@ import type { OvsInstance } from './ovs.js';
 import { startOvnDatabases, type LabDatabases } from './ovn-lab.js';
 import { OVNTS } from './ovsdb-servers.js';
 import { runOk, spawnDaemon, type Daemon } from './proc.js';
+import type { OvsdbClient } from '../../src/ovsdb/client.js';
+import { findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
+import { assignCtZones, computeBindings } from '../../src/controller/binding.js';
+import { tunnelPorts } from '../../src/controller/tunnels.js';
+import { localnetOfports } from '../../src/controller/patch.js';
+import type { ChassisFacts } from '../../src/controller/controller.js';
 
 export interface Central {
   readonly dbs: LabDatabases;
@@ -122,4 +129,38 @@ export async function startOvntsControllerWithSocket(ovs: OvsInstance, dir: stri
     onLine: log,
   });
   return { daemon, sock };
+}
+
+/**
+ * The conntrack zones the real ovn-controller stored on br-int
+ * (`external_ids:ct-zone-<port or datapath_dnat/_snat>`): the same local facts it used.
+ */
+function storedZones(ovs: OvsdbClient, bridge: string): Map<string, number> | undefined {
+  const br = findBridge(ovs, bridge);
+  if (br === undefined) return undefined;
+  const zones = new Map<string, number>();
+  for (const [k, v] of br.map('external_ids')) if (String(k).startsWith('ct-zone-')) zones.set(String(k).slice('ct-zone-'.length), Number(v));
+  return zones.size > 0 ? zones : undefined;
+}
+
+/**
+ * The chassis facts as the daemon computes them, from replicas of the
+ * chassis' OVS database and the SB; ct zones are those a controller stored on
+ * the bridge, or assigned afresh when none are stored yet.
+ */
+export function chassisFacts(ovs: OvsdbClient, sb: OvsdbClient): ChassisFacts {
+  const root = ovsRootRow(ovs);
+  assert.ok(root, 'Open_vSwitch row');
+  const config = parseChassisConfig(root);
+  const chassis = [...sb.table('Chassis').values()].find((r) => r.scalar('name') === config.systemId);
+  assert.ok(chassis, `Chassis ${config.systemId}`);
+  const bindings = computeBindings(ovs, sb, config.bridge, chassis.uuid, config.systemId);
+  return {
+    config,
+    chassisUuid: chassis.uuid,
+    bindings,
+    tunnels: tunnelPorts(ovs, config.bridge),
+    ctZones: storedZones(ovs, config.bridge) ?? assignCtZones(ovs, config.bridge, bindings).zones,
+    localnetPorts: localnetOfports(ovs, config.bridge),
+  };
 }
