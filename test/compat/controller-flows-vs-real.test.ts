@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import { pingDetail } from '../helpers/netns.js';
 import { ROUTER_IP, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
-import { canonConj, dumpFlows, flowKey } from '../helpers/flow-compare.js';
+import { canonConj, dumpFlows, flowKey, settledFlows } from '../helpers/flow-compare.js';
 import { chassisFacts } from '../helpers/chassis.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OVS_TABLES } from '../../src/controller/ovs-config.js';
@@ -70,19 +70,6 @@ function report(c: Comparison): string {
   return lines.join('\n');
 }
 
-/** Waits until two consecutive dumps are equal and `pred` holds for the last one. */
-async function settledDump(lab: LabResult, pred: (flows: TextFlow[]) => boolean): Promise<void> {
-  let prev = '';
-  for (let i = 0; i < 60; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    const flows = await dumpFlows(lab.ovs);
-    const now = flows.map(flowKey).sort().join('\n');
-    if (now === prev && pred(flows)) return;
-    prev = now;
-  }
-  throw new Error('the real ovn-controller did not settle');
-}
-
 test('desired flow table equals the real ovn-controller table (seed lab, then a remote chassis)', { timeout: 300_000 }, async (t) => {
   const dbDir = tmpDir('ovnts-flows-vs-real');
   const dbs = await startOvnDatabases(dbDir.path, 'real');
@@ -102,7 +89,7 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await sb.start();
 
     // 1. The seed lab: VIF, two container ports nested in it, a router behind a logical patch.
-    await settledDump(lab, () => true);
+    await settledFlows(lab.ovs, () => true);
     await sb.waitUntil(() => sb.table('Logical_Flow').size > 0);
     const c1 = await compare(lab, ovs, sb);
     t.diagnostic(`seed lab: ${c1.common}/${c1.real} real flows equal (${((100 * c1.common) / c1.real).toFixed(1)}%), ${c1.ours - c1.common} extra of ours`);
@@ -114,7 +101,7 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await lab.nbctl('lsp-set-addresses', 'dmz-remote', '02:ac:10:ff:01:40 172.16.255.140');
     await sb.waitUntil(() => [...sb.table('Port_Binding').values()].some((r) => r.scalar('logical_port') === 'dmz-remote'));
     await lab.sbctl('lsp-bind', 'dmz-remote', 'flows-remote');
-    await settledDump(lab, (fl) => fl.some((f) => f.actions.includes('tun_id') && f.match.includes('reg15=0x')));
+    await settledFlows(lab.ovs, (fl) => fl.some((f) => f.actions.includes('tun_id') && f.match.includes('reg15=0x')));
     await ovs.waitUntil(() => [...tunnelPorts(ovs, 'br-int').values()].some((p) => p.ofport !== undefined));
     const c2 = await compare(lab, ovs, sb);
     t.diagnostic(`with a remote chassis: ${c2.common}/${c2.real} real flows equal (${((100 * c2.common) / c2.real).toFixed(1)}%), ${c2.ours - c2.common} extra of ours`);
@@ -126,7 +113,7 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await lab.sbctl('create', 'MAC_Binding', 'logical_port=tenant1-dmz', 'ip="fe80::99"', 'mac="02:00:00:00:00:98"', `datapath=${lr}`);
     // And a learnt FDB entry of switch dmz (tables 71 and 72).
     await lab.sbctl('create', 'FDB', 'mac="02:00:00:00:00:77"', `dp_key=${(await lab.sbctl('get', 'Datapath_Binding', (await lab.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=dmz')).trim(), 'tunnel_key')).trim()}`, 'port_key=2');
-    await settledDump(lab, (fl) => fl.filter((f) => f.table === 66).length === 2 && fl.some((f) => f.table === 71));
+    await settledFlows(lab.ovs, (fl) => fl.filter((f) => f.table === 66).length === 2 && fl.some((f) => f.table === 71));
     await sb.waitUntil(() => sb.table('MAC_Binding').size === 2 && sb.table('FDB').size === 1);
     const c2b = await compare(lab, ovs, sb);
     t.diagnostic(`with MAC bindings and an FDB entry: ${c2b.common}/${c2b.real} real flows equal`);
@@ -139,13 +126,13 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await lab.nbctl('lsp-set-type', 'ln-dmz', 'localnet');
     await lab.nbctl('lsp-set-addresses', 'ln-dmz', 'unknown');
     await lab.nbctl('lsp-set-options', 'ln-dmz', 'network_name=physnet1');
-    await settledDump(lab, (fl) => fl.some((f) => f.table === 0 && f.match.includes('vlan_tci=0x0000/0x1000') && f.match.includes('in_port')));
+    await settledFlows(lab.ovs, (fl) => fl.some((f) => f.table === 0 && f.match.includes('vlan_tci=0x0000/0x1000') && f.match.includes('in_port')));
     await ovs.waitUntil(() => localnetOfports(ovs, 'br-int').size === 1);
     const c2c = await compare(lab, ovs, sb);
     t.diagnostic(`with a localnet port: ${c2c.common}/${c2c.real} real flows equal`);
     assert.equal(c2c.diffs.size + c2c.errors.length, 0, report(c2c));
     await lab.nbctl('set', 'Logical_Switch_Port', 'ln-dmz', 'tag=100');
-    await settledDump(lab, (fl) => fl.some((f) => f.table === 0 && f.match.includes('dl_vlan=100')));
+    await settledFlows(lab.ovs, (fl) => fl.some((f) => f.table === 0 && f.match.includes('dl_vlan=100')));
     await sb.waitUntil(() => [...sb.table('Port_Binding').values()].some((r) => r.scalar('logical_port') === 'ln-dmz' && r.optional('tag') === 100));
     const c2d = await compare(lab, ovs, sb);
     t.diagnostic(`with the localnet port in VLAN 100: ${c2d.common}/${c2d.real} real flows equal`);
@@ -161,7 +148,7 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await lab.nbctl('acl-add', 'dmz', 'to-lport', '900', 'outport == "dmz-remote" && icmp4', 'reject');
     await lab.nbctl('lb-add', 'lb1', '172.16.255.150:80', '172.16.255.133:8080,172.16.255.134:8080', 'tcp');
     await lab.nbctl('ls-lb-add', 'dmz', 'lb1');
-    await settledDump(lab, (fl) => fl.some((f) => /(^|,)conj_id=/.test(f.match)));
+    await settledFlows(lab.ovs, (fl) => fl.some((f) => /(^|,)conj_id=/.test(f.match)));
     const c3 = await compare(lab, ovs, sb);
     const left = [...c3.diffs].flatMap(([tb, d]) => [...d.onlyReal, ...d.onlyOurs].filter((k) => !unclaimed(tb, k)));
     const notOurs = [...c3.diffs].reduce((n, [, d]) => n + d.onlyReal.length, 0);

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { cleanupAll } from '../helpers/proc.js';
 import { runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import { tmpDir } from '../helpers/proc.js';
-import { dumpFlows, flowKey } from '../helpers/flow-compare.js';
+import { dumpFlows, flowKey, settledFlows } from '../helpers/flow-compare.js';
 import { chassisFacts } from '../helpers/chassis.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OVS_TABLES } from '../../src/controller/ovs-config.js';
@@ -36,19 +36,6 @@ after(cleanupAll);
 
 const NATIVE = 'br-native';
 const TEXT = 'br-text';
-
-/** Waits until two consecutive dumps of the real controller's br-int are equal and `pred` holds. */
-async function settledDump(lab: LabResult, pred: (flows: TextFlow[]) => boolean): Promise<void> {
-  let prev = '';
-  for (let i = 0; i < 60; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    const flows = await dumpFlows(lab.ovs, 'br-int');
-    const now = flows.map(flowKey).sort().join('\n');
-    if (now === prev && pred(flows)) return;
-    prev = now;
-  }
-  throw new Error('the real ovn-controller did not settle');
-}
 
 /** Lines only in `a` and only in `b`. */
 function setDiff(a: readonly string[], b: readonly string[]): string {
@@ -130,7 +117,7 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
     };
 
     // 1. The seed lab.
-    await settledDump(l, () => true);
+    await settledFlows(l.ovs, () => true);
     await sb.waitUntil(() => sb.table('Logical_Flow').size > 0);
     await check('seed lab');
 
@@ -140,7 +127,7 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
     await l.nbctl('lsp-set-addresses', 'dmz-remote', '02:ac:10:ff:01:40 172.16.255.140');
     await sb.waitUntil(() => [...sb.table('Port_Binding').values()].some((r) => r.scalar('logical_port') === 'dmz-remote'));
     await l.sbctl('lsp-bind', 'dmz-remote', 'flows-remote');
-    await settledDump(l, (fl) => fl.some((f) => f.actions.includes('tun_id') && f.match.includes('reg15=0x')));
+    await settledFlows(l.ovs, (fl) => fl.some((f) => f.actions.includes('tun_id') && f.match.includes('reg15=0x')));
     await ovs.waitUntil(() => [...tunnelPorts(ovs, 'br-int').values()].some((p) => p.ofport !== undefined));
     await check('remote chassis');
 
@@ -160,7 +147,7 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
     await l.nbctl('lsp-set-type', 'ln-dmz', 'localnet');
     await l.nbctl('lsp-set-addresses', 'ln-dmz', 'unknown');
     await l.nbctl('lsp-set-options', 'ln-dmz', 'network_name=physnet1');
-    await settledDump(l, (fl) => fl.some((f) => f.table === 0 && f.match.includes('vlan_tci=0x0000/0x1000') && f.match.includes('in_port')));
+    await settledFlows(l.ovs, (fl) => fl.some((f) => f.table === 0 && f.match.includes('vlan_tci=0x0000/0x1000') && f.match.includes('in_port')));
     await ovs.waitUntil(() => localnetOfports(ovs, 'br-int').size === 1);
     await check('localnet');
     await l.nbctl('set', 'Logical_Switch_Port', 'ln-dmz', 'tag=100');
@@ -176,14 +163,14 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
     await l.nbctl('acl-add', 'dmz', 'to-lport', '900', 'outport == "dmz-remote" && icmp4', 'reject');
     await l.nbctl('lb-add', 'lb1', '172.16.255.150:80', '172.16.255.133:8080,172.16.255.134:8080', 'tcp');
     await l.nbctl('ls-lb-add', 'dmz', 'lb1');
-    await settledDump(l, (fl) => fl.some((f) => /(^|,)conj_id=/.test(f.match)));
+    await settledFlows(l.ovs, (fl) => fl.some((f) => /(^|,)conj_id=/.test(f.match)));
     await check('ACLs and a load balancer');
 
     // 6. Back to fewer flows: removals go through the same bundles.
     await l.nbctl('ls-lb-del', 'dmz', 'lb1');
     await l.nbctl('acl-del', 'dmz');
     await l.nbctl('lsp-del', 'ln-dmz');
-    await settledDump(l, (fl) => !fl.some((f) => /(^|,)conj_id=/.test(f.match)));
+    await settledFlows(l.ovs, (fl) => !fl.some((f) => /(^|,)conj_id=/.test(f.match)));
     await check('ACLs, load balancer and localnet removed');
   } finally {
     await native?.stop();

@@ -19,6 +19,22 @@ export async function dumpFlows(ovs: OvsInstance, bridge = 'br-int'): Promise<Te
   });
 }
 
+/**
+ * Waits until two dumps of the bridge half a second apart are equal and
+ * `pred` holds of them: the controller filling it has settled (30 s at most).
+ */
+export async function settledFlows(ovs: OvsInstance, pred: (flows: TextFlow[]) => boolean, bridge = 'br-int'): Promise<void> {
+  let prev = '';
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const flows = await dumpFlows(ovs, bridge);
+    const now = flows.map(flowKey).sort().join('\n');
+    if (now === prev && pred(flows)) return;
+    prev = now;
+  }
+  throw new Error(`the flows on ${bridge} did not settle`);
+}
+
 /** Conjunction ids renamed `C<n>` by the sorted keys of their `conj_id` flows; conjunction actions sorted. */
 export function canonConj(flows: readonly TextFlow[]): TextFlow[] {
   const label = new Map<string, string>();
