@@ -89,6 +89,8 @@ export class Northd {
     });
     this.sb.on('locked', () => {
       this.log('lock acquired: this northd is active');
+      // Another northd may have written the SB meanwhile: compare it whole once.
+      this.forgetInserts();
       this.kick();
     });
     this.sb.on('stolen', () => this.log('lock lost: this northd is standing by'));
