@@ -21,7 +21,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, runId } from '../test/helpers/netns.js';
-import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
+import { startOvs } from '../test/helpers/ovs.js';
 import { setChassisConfig, startCentral, startRealController } from '../test/helpers/chassis.js';
 import { startOvntsController } from '../test/helpers/ovnts-controller.js';
 import { REPO } from '../test/helpers/ovsdb-servers.js';

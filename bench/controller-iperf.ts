@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { nsRun } from '../test/helpers/netns.js';
 import { runSeedLab, startOvnDatabases, type LabDatabases, type LabResult } from '../test/helpers/ovn-lab.js';
 import { startOvntsController } from '../test/helpers/ovnts-controller.js';
-import { cleanupAll, spawnDaemon, tmpDir, waitFor, type Daemon } from '../test/helpers/proc.js';
+import { cleanupAll, spawnDaemon, tmpDir, type Daemon } from '../test/helpers/proc.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);

@@ -118,7 +118,6 @@ export function createLab(opts: LabOptions): LabRun {
     const sbRemote = opts.sbRemote ?? `unix:${join(ovnDir, 'ovnsb_db.sock')}`;
     const nbctl = nbctlAt(nbRemote);
     const sbctl = sbctlAt(sbRemote);
-    const inDir = `${dir}/`;
     const recordProcess = (name: string) => (pid: number) => journal.add({ kind: 'process', name, pid }, cleanNorthbound);
 
     try {

@@ -57,7 +57,7 @@ export class Northd {
   private readonly memos = new Map<string, RowMemo>();
   private readonly refusedSeen = new Set<string>();
 
-  constructor(private readonly opts: NorthdOptions) {
+  constructor(opts: NorthdOptions) {
     this.log = opts.log ?? (() => {});
     this.nb = new OvsdbClient({ remotes: opts.nbRemote, database: 'OVN_Northbound', tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])), log: (m) => this.log(`nb: ${m}`) });
     this.sb = new OvsdbClient({ remotes: opts.sbRemote, database: 'OVN_Southbound', tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])), log: (m) => this.log(`sb: ${m}`) });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { fromHex, toHex, ipv4FromText, macToText } from '../../src/lib/packet/addr.js';
-import { parseEthernet, writeEthernet } from '../../src/lib/packet/ethernet.js';
+import { parseEthernet } from '../../src/lib/packet/ethernet.js';
 import { parseIpv4, writeIpv4Header } from '../../src/lib/packet/ipv4.js';
 import { parseUdp } from '../../src/lib/packet/udp.js';
 import { DHCP_MSG, dhcpMessageType, parseDhcp, buildDhcp, type DhcpPacket } from '../../src/lib/packet/dhcp.js';

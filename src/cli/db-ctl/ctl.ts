@@ -5,7 +5,7 @@
  * column and record matching, and the run loop that executes every command of
  * one invocation in a single transaction.
  */
-import { OvsdbClient, TxnError } from '../../ovsdb/client.js';
+import { OvsdbClient } from '../../ovsdb/client.js';
 import { newUuid, UUID_RE, type Datum } from '../../ovsdb/datum.js';
 import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
 import { formatTable, type DataFormat, type FormatOptions, type OutputFormat } from './format.js';

@@ -177,11 +177,6 @@ function rowFromArgs(ctx: CmdContext, argIndex: number): { t: TableSchema; row: 
   return { t, row };
 }
 
-function defineId(ctx: CmdContext, row: WRow): void {
-  const id = ctx.opt('--id');
-  if (typeof id === 'string') ctx.symbols.define(id, row.uuid);
-}
-
 export const DB_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'list',

@@ -235,11 +235,6 @@ class Lowering {
     return this.ctx.isSwitch ? 'NXM_NX_REG13[0..15]' : 'NXM_NX_REG11[0..15]';
   }
 
-  private intOf(arg: ActionArg | undefined, what: string): bigint {
-    if (arg?.type === 'int') return arg.value.value;
-    throw new ActionError(`${what}: expected a constant`);
-  }
-
   private fieldOf(arg: ActionArg | undefined, what: string): FieldRef {
     if (arg?.type === 'field') return arg.field;
     throw new ActionError(`${what}: expected a field`);
@@ -252,7 +247,6 @@ class Lowering {
   }
 
   private one(a: Action): Op[] {
-    const s = this.symbols;
     switch (a.type) {
       case 'next': {
         const p = a.pipeline ?? this.ctx.pipeline;
