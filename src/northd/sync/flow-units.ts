@@ -9,7 +9,7 @@
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import { buildRouterFlows, buildRouterPortFlows, buildSwitchFlows, buildSwitchPortFlows } from '../build/index.js';
 import type { AddFlow, NbView, Uuid } from '../nb-view.js';
-import type { Stage } from '../stages.js';
+import type { DatapathKind, Stage } from '../stages.js';
 
 export interface LogicalFlowSpec {
   /** The NB switch or router. */
@@ -53,8 +53,12 @@ export function flowKey(dp: string, pipeline: string, table: number, priority: n
 }
 
 /** A flow without its datapath: what rows of several datapaths have in common. Switch and router flows never share one. */
+export function bodyKey(pipeline: string, table: number, priority: number, match: string, actions: string, kind: DatapathKind): string {
+  return `${flowKey('', pipeline, table, priority, match, actions)}\u0000${kind}`;
+}
+
 export function flowBody(f: LogicalFlowSpec): string {
-  return `${flowKey('', f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions)}\u0000${f.stage.datapath}`;
+  return bodyKey(f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions, f.stage.datapath);
 }
 
 /** Collects one unit's flows, dropping repeats. */

@@ -16,8 +16,8 @@
 import { createHash } from 'node:crypto';
 import type { OvsdbClient, Row, RowChange, Txn } from '../../ovsdb/client.js';
 import type { Uuid } from '../nb-view.js';
-import { flowBody, flowKey, type LogicalFlowSpec, type UnitChange } from './flow-units.js';
-import { map, ref, set } from './rows.js';
+import { bodyKey, flowBody, flowKey, type LogicalFlowSpec, type UnitChange } from './flow-units.js';
+import { map, ref, set, str } from './rows.js';
 
 interface BodyState {
   readonly body: string;
@@ -82,7 +82,8 @@ export class LogicalFlowSync {
     if (n + delta > 0) st.dps.set(f.datapath, n + delta);
     else st.dps.delete(f.datapath);
     if (delta > 0 && st.spec !== f) {
-      if (st.spec.hint !== f.hint || st.spec.stage.name !== f.stage.name) this.hintChanged.add(body);
+      // The same body is the same stage; only the hint can differ.
+      if (st.spec.hint !== f.hint) this.hintChanged.add(body);
       st.spec = f;
     }
   }
@@ -95,7 +96,6 @@ export class LogicalFlowSync {
       else if (c.table === 'Logical_DP_Group' && c.old !== null && c.new !== null) this.stale = true;
     }
   }
-
 
   /** The desired flows, for `debug/recompute-check`: one key per flow and datapath. */
   flowKeys(): Set<string> {
@@ -148,18 +148,14 @@ export class LogicalFlowSync {
   }
 
   private rowKey(row: Row, sb: OvsdbClient, dps: DatapathRefs): string {
-    const str = (col: string): string => {
-      const v = row.optional(col);
-      return v === null ? '' : String(v);
-    };
     const kind = String(row.map('external_ids').get('stage-name') ?? '').startsWith('lr_') ? 'router' : 'switch';
-    const body = `${flowKey('', str('pipeline'), Number(row.scalar('table_id')), Number(row.scalar('priority')), str('match'), str('actions'))}\u0000${kind}`;
+    const body = bodyKey(str(row, 'pipeline'), Number(row.scalar('table_id')), Number(row.scalar('priority')), str(row, 'match'), str(row, 'actions'), kind);
     const g = row.optional('logical_dp_group');
     if (g !== null) {
       const gr = sb.row('Logical_DP_Group', String(g));
       return gr === undefined ? `gone:${row.uuid}` : `${this.groupNameOfRow(gr, dps)}${body}`;
     }
-    const dp = dps.nbOf.get(str('logical_datapath'));
+    const dp = dps.nbOf.get(str(row, 'logical_datapath'));
     return dp === undefined ? `gone:${row.uuid}` : `${dp}${body}`;
   }
 

@@ -13,7 +13,15 @@ export const map = (m: ReadonlyMap<string, string> | Readonly<Record<string, str
   ['map', (m instanceof Map ? [...m] : Object.entries(m)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))];
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A reference to an existing row (UUID) or to one inserted in the same transaction (uuid-name). */
-export const ref = (u: string): unknown => (UUID_RE.test(u) ? ['uuid', u] : ['named-uuid', u]);
+/** True for a row's UUID, false for a uuid-name (a row inserted in the transaction being built). */
+export const isUuid = (u: string): boolean => UUID_RE.test(u);
+export const ref = (u: string): unknown => (isUuid(u) ? ['uuid', u] : ['named-uuid', u]);
+
+/** A string or optional string column's value, '' when empty. */
+export function str(row: Row, col: string): string {
+  const v = row.optional(col);
+  return v === null ? '' : String(v);
+}
 export const optional = (v: unknown): unknown => (v === null || v === undefined ? ['set', []] : v);
 
 export interface DesiredRow {

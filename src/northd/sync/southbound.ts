@@ -12,7 +12,7 @@ import type { NbView, Uuid } from '../nb-view.js';
 import { newFlowUnits, rebuildUnits, type FlowUnits } from './flow-units.js';
 import { LogicalFlowSync } from './logical-flows.js';
 import { DHCPV4_CODES, DHCPV6_CODES } from './dhcp-codes.js';
-import { map, optional, ref, RowMemo, set, syncTable, type DesiredRow } from './rows.js';
+import { isUuid, map, optional, ref, RowMemo, set, str, syncTable, type DesiredRow } from './rows.js';
 import { parseLspAddress } from '../build/addresses.js';
 
 /** What ovn-controller compares with its own version (SB_Global options:northd_internal_version). */
@@ -32,11 +32,6 @@ function keyAllocator(used: Set<number>, max: number): () => number | undefined 
     used.add(next);
     return next++;
   };
-}
-
-function str(row: Row, col: string): string {
-  const v = row.optional(col);
-  return v === null ? '' : String(v);
 }
 
 export interface SbPassInput {
@@ -240,7 +235,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       // `up` starts false: ovn-controller sets it true only where northd initialised it.
       const row = { cols, text: JSON.stringify(cols), uuidName: uuidName('pb', lsp._uuid), initial: { up: false } };
       wantPorts.set(lsp.name, row);
-      if (!dp.startsWith('dp')) rowsOf.switchPorts.set(lsp._uuid, { lsp, dp, tk, tag, peer, row });
+      if (isUuid(dp)) rowsOf.switchPorts.set(lsp._uuid, { lsp, dp, tk, tag, peer, row });
     }
   }
   for (const lr of nbv.routers.values()) {
@@ -258,22 +253,25 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
         continue;
       }
       const cols = {
-          logical_port: lrp.name,
-          datapath: ref(dp),
-          tunnel_key: tk,
-          type: 'patch',
-          mac: set([[lrp.mac, ...lrp.networks].join(' ')]),
-          options: map(peer === undefined ? {} : { peer }),
-          parent_port: optional(null),
-          tag: optional(null),
-          port_security: set([]),
-          external_ids: map({}),
+        logical_port: lrp.name,
+        datapath: ref(dp),
+        tunnel_key: tk,
+        type: 'patch',
+        mac: set([[lrp.mac, ...lrp.networks].join(' ')]),
+        options: map(peer === undefined ? {} : { peer }),
+        parent_port: optional(null),
+        tag: optional(null),
+        port_security: set([]),
+        external_ids: map({}),
       };
       const row = { cols, text: JSON.stringify(cols), uuidName: uuidName('pb', lrp._uuid), initial: { up: false } };
       wantPorts.set(lrp.name, row);
-      if (!dp.startsWith('dp')) rowsOf.routerPorts.set(lrp, { dp, tk, peer, row });
+      if (isUuid(dp)) rowsOf.routerPorts.set(lrp, { dp, tk, peer, row });
     }
   }
+  // Forget the rows of ports and switches that are gone (the maps are keyed by UUID, not by the row objects).
+  if (rowsOf.switchPorts.size > nbv.switchPorts.size) for (const u of rowsOf.switchPorts.keys()) if (!nbv.switchPorts.has(u)) rowsOf.switchPorts.delete(u);
+  if (rowsOf.groups.size > nbv.switches.size) for (const u of rowsOf.groups.keys()) if (!nbv.switches.has(u)) rowsOf.groups.delete(u);
   const pbIds = syncTable(sb, txn, 'Port_Binding', wantPorts, (r) => {
     const dpNb = sbDpOfNb.get(str(r, 'datapath'));
     const name = str(r, 'logical_port');
@@ -281,7 +279,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     const want = wantPorts.get(name);
     if (dpNb === undefined || want === undefined) return `gone:${r.uuid}`;
     const wantDp = (want.cols['datapath'] as [string, string])[1];
-    return wantDp === str(r, 'datapath') || wantDp.startsWith('dp') ? name : `gone:${r.uuid}`;
+    return wantDp === str(r, 'datapath') || !isUuid(wantDp) ? name : `gone:${r.uuid}`;
   }, true, memo('Port_Binding'));
 
   lap('ports');
@@ -321,7 +319,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     if (unknown.length > 0) group('_MC_unknown', MC_UNKNOWN, unknown);
     for (const [k, row] of rows) wantMc.set(k, row);
     // Rows naming rows inserted in this transaction are not kept: next time they have UUIDs.
-    if (!dp.startsWith('dp') && ids.every((x) => x === undefined || !x.startsWith('pb'))) rowsOf.groups.set(ls._uuid, { dp, ids, lsps, rows });
+    if (isUuid(dp) && ids.every((x) => x === undefined || isUuid(x))) rowsOf.groups.set(ls._uuid, { dp, ids, lsps, rows });
   }
   syncTable(sb, txn, 'Multicast_Group', wantMc, (r) => {
     const dpNb = sbDpOfNb.get(str(r, 'datapath'));
