@@ -30,6 +30,7 @@ import {
   normalizeMatch,
   ones,
 } from './flow.js';
+import { formatIpv4, formatIpv6, formatMac, parseIpv4 as parseIpv4Text, parseIpv6 as parseIpv6Text, parseMac as parseMacText } from '../lib/lflow/lexer.js';
 
 // ---------------------------------------------------------------- values
 
@@ -65,56 +66,17 @@ function parseInt(s: string): bigint {
   return BigInt(s);
 }
 
-function formatMac(v: bigint): string {
-  return v.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+/** The address text forms are the logical-flow language's (inet_ntop's for IPv6, as OVS prints them); here a bad one is a model error. */
+function addr(parse: (s: string) => bigint | undefined, what: string): (s: string) => bigint {
+  return (s) => {
+    const v = parse(s);
+    if (v === undefined) throw new FlowModelError(`${s}: bad ${what} address`);
+    return v;
+  };
 }
-function parseMac(s: string): bigint {
-  if (!/^([0-9a-fA-F]{1,2}:){5}[0-9a-fA-F]{1,2}$/.test(s)) throw new FlowModelError(`${s}: bad Ethernet address`);
-  return s.split(':').reduce((a, b) => (a << 8n) | BigInt(`0x${b}`), 0n);
-}
-function formatIpv4(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 0xffn)).join('.');
-}
-function parseIpv4(s: string): bigint {
-  const p = s.split('.');
-  if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255)) throw new FlowModelError(`${s}: bad IPv4 address`);
-  return p.reduce((a, b) => (a << 8n) | BigInt(b), 0n);
-}
-function formatIpv6(v: bigint): string {
-  const g = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(112 - 16 * i)) & 0xffffn));
-  // Longest run of zero groups (length ≥ 2) becomes "::" (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-function parseIpv6(s: string): bigint {
-  const halves = s.split('::');
-  if (halves.length > 2) throw new FlowModelError(`${s}: bad IPv6 address`);
-  const parse = (x: string): number[] => (x === '' ? [] : x.split(':').map((h) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(h)) throw new FlowModelError(`${s}: bad IPv6 address`);
-    return Number.parseInt(h, 16);
-  }));
-  const a = parse(halves[0] ?? '');
-  const b = halves.length === 2 ? parse(halves[1] ?? '') : [];
-  const groups = halves.length === 2 ? [...a, ...Array<number>(8 - a.length - b.length).fill(0), ...b] : a;
-  if (groups.length !== 8) throw new FlowModelError(`${s}: bad IPv6 address`);
-  return groups.reduce((acc, x) => (acc << 16n) | BigInt(x), 0n);
-}
+const parseMac = addr(parseMacText, 'Ethernet');
+const parseIpv4 = addr(parseIpv4Text, 'IPv4');
+const parseIpv6 = addr(parseIpv6Text, 'IPv6');
 
 const CT_STATE_FLAGS: [string, bigint][] = [
   ['new', 0x01n], ['est', 0x02n], ['rel', 0x04n], ['rpl', 0x08n], ['inv', 0x10n], ['trk', 0x20n], ['snat', 0x40n], ['dnat', 0x80n],
