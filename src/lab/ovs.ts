@@ -24,7 +24,7 @@ export interface LabOvs {
 }
 
 /** True when something accepts connections on the unix socket. */
-function socketAccepts(path: string): Promise<boolean> {
+export function socketAccepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => {

@@ -9,8 +9,8 @@
  * instance with `--db`, `-t` and the OVS_RUNDIR/OVS_DBDIR/OVS_LOGDIR environment.
  */
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { socketAccepts } from '../../src/lab/ovs.js';
 import { nsPrefix } from './netns.js';
 import { onCleanup, run, runOk, spawnDaemon, tmpDir, type Daemon, type RunOptions, type RunResult, type TmpDir } from './proc.js';
 
@@ -50,17 +50,7 @@ export interface OvsInstance {
   stop(): Promise<void>;
 }
 
-/** True when something accepts connections on the unix socket. */
-export function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+export { socketAccepts };
 
 /**
  * Starts ovsdb-server (ovsdb-server(1), on vswitch.ovsschema) and ovs-vswitchd
