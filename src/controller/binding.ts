@@ -92,22 +92,8 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
     // Only plain VIFs are bound from an iface-id (virtual ports follow their parent through
     // pinctrl, gateway ports their options), and only where the CMS asked for this chassis if it asked.
     const type = str(pb, 'type');
-    if (type === 'localport') {
-      localports.set(id, {
-        logicalPort: id,
-        pbUuid: pb.uuid,
-        datapath: str(pb, 'datapath'),
-        tunnelKey: Number(pb.scalar('tunnel_key')),
-        ofport: iface.ofport!,
-        ifaceUuid: iface.uuid,
-        ifaceName: iface.name,
-      });
-      continue;
-    }
-    if (type !== '') continue;
-    const requested = pb.optional('requested_chassis');
-    if (requested !== null && requested !== chassisUuid) continue;
-    vifs.set(id, {
+    if (type !== 'localport' && type !== '') continue;
+    const port = {
       logicalPort: id,
       pbUuid: pb.uuid,
       datapath: str(pb, 'datapath'),
@@ -115,7 +101,14 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
       ofport: iface.ofport!,
       ifaceUuid: iface.uuid,
       ifaceName: iface.name,
-    });
+    };
+    if (type === 'localport') {
+      localports.set(id, port);
+      continue;
+    }
+    const requested = pb.optional('requested_chassis');
+    if (requested !== null && requested !== chassisUuid) continue;
+    vifs.set(id, port);
     claimed.add(pb.uuid);
   }
   const containers = new Map<string, LocalContainer>();
