@@ -80,8 +80,8 @@ export class Northd {
     this.sb.on('change', (changes) => {
       this.flowSync.onSbChange(changes);
       const matters = (c: RowChange): boolean =>
-        // A flow row deleted or changed (by anyone): check it is what it should be.
-        (c.table === 'Logical_Flow' && (c.new === null || c.old !== null)) ||
+        // A flow row deleted or changed by anyone else: check it is what it should be.
+        (c.table === 'Logical_Flow' && (c.new === null || c.old !== null) && !this.flowSync.wrote(c.uuid)) ||
         c.table === 'Chassis' ||
         c.table === 'Chassis_Private' ||
         (c.table === 'Port_Binding' && c.old !== null && c.new !== null && (String(c.old.optional('up')) !== String(c.new.optional('up')) || c.old.optional('chassis') !== c.new.optional('chassis')));

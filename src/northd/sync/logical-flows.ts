@@ -58,6 +58,8 @@ export class LogicalFlowSync {
   /** What the last transaction changed, to tell when the replica shows it. */
   private lastInserted: string | undefined;
   private readonly lastDeleted: string[] = [];
+  /** Rows the last transaction deleted or updated: their change events are this northd's own. */
+  private readonly written = new Set<string>();
 
   /** Folds rebuilt units into the per-body datapath counts. */
   apply(changes: ReadonlyMap<string, UnitChange>): void {
@@ -95,6 +97,11 @@ export class LogicalFlowSync {
       else if (c.table === 'Datapath_Binding' && c.old !== null) this.stale = true;
       else if (c.table === 'Logical_DP_Group' && c.old !== null && c.new !== null) this.stale = true;
     }
+  }
+
+  /** True when a change to this Logical_Flow row is one the last transaction made (no pass needed to check it). */
+  wrote(uuid: string): boolean {
+    return this.written.has(uuid);
   }
 
   /** The desired flows, for `debug/recompute-check`: one key per flow and datapath. */
@@ -191,6 +198,7 @@ export class LogicalFlowSync {
     this.resolve();
     this.lastInserted = undefined;
     this.lastDeleted.length = 0;
+    this.written.clear();
     this.inserted = [];
     const groups = new Map<string, string>(); // group name → SB UUID or uuid-name
     for (const gr of sb.table('Logical_DP_Group').values()) groups.set(this.groupNameOfRow(gr, dps), gr.uuid);
@@ -233,10 +241,13 @@ export class LogicalFlowSync {
     const remove = (uuid: string): void => {
       txn.delete('Logical_Flow', uuid);
       this.lastDeleted.push(uuid);
+      this.written.add(uuid);
     };
     const check = (row: Row, st: BodyState): void => {
       const ids = this.externalIds(st);
-      if (!this.sameIds(row, ids)) txn.update('Logical_Flow', row.uuid, { external_ids: map(ids) });
+      if (this.sameIds(row, ids)) return;
+      txn.update('Logical_Flow', row.uuid, { external_ids: map(ids) });
+      this.written.add(row.uuid);
     };
 
     if (this.stale) {
