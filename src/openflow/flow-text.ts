@@ -18,7 +18,6 @@ import {
   type Match,
   type MatchField,
   type NatSpec,
-  FIELDS,
   FlowModelError,
   OFPFF,
   OFPP,
@@ -754,9 +753,6 @@ export function parseFlow(line: string): Flow {
     ...(flags !== 0 ? { flags } : {}),
   };
 }
-
-/** Every canonical field name (for tests and tools). */
-export const FIELD_NAMES: readonly string[] = FIELDS.map((x) => x.name);
 
 // ---------------------------------------------------------------- groups
 

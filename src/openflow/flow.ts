@@ -235,20 +235,6 @@ export function normalizeMatch(fields: Iterable<MatchField>): Match {
   return out;
 }
 
-/** The match entry for `field`, if any. */
-export function matchGet(match: Match, field: string): MatchField | undefined {
-  return match.find((x) => x.field === field);
-}
-
-/** The fields two matches constrain, equal when and only when they match the same packets (both normalized). */
-export function matchEquals(a: Match, b: Match): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((x, i) => {
-    const y = b[i];
-    return y !== undefined && x.field === y.field && x.value === y.value && x.mask === y.mask;
-  });
-}
-
 /**
  * A bit range of a field, as in `NXM_NX_REG13[0..15]` or `reg13[0..15]`
  * (ovs-actions(7) "Field Specifications"). `ofs` counts from the least

@@ -6,8 +6,8 @@
  * one invocation in a single transaction.
  */
 import { OvsdbClient } from '../../ovsdb/client.js';
-import { newUuid, UUID_RE, type Datum } from '../../ovsdb/datum.js';
-import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
+import { newUuid, UUID_RE } from '../../ovsdb/datum.js';
+import type { ColumnSchema, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
 import { formatTable, type DataFormat, type FormatOptions, type OutputFormat } from './format.js';
 import { CtlError } from './values.js';
 import { WorkDb, NeedData, addNeed, needsToTables, type Needs, type WRow } from './work-db.js';
@@ -534,11 +534,6 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
     if (timer !== undefined) clearTimeout(timer);
     void client.stop();
   }
-}
-
-/** Column value for output. */
-export function cellOf(row: WRow, col: string, type: ColumnType): { datum: Datum; type: ColumnType } {
-  return { datum: row.get(col), type };
 }
 
 export { formatTable };

@@ -203,11 +203,6 @@ export function encodeOfpacts(acts: readonly Ofpact[]): number[] {
   return out;
 }
 
-/** The NXM header's field width in bits (for `[]` ranges). */
-export function nxmWidth(name: string): number {
-  return nxmHeader(name).bytes * 8;
-}
-
 /** Bytes as ovs-ofctl prints userdata: `00.01.de.10`. */
 export function dotted(bytes: readonly number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join('.');

@@ -60,9 +60,6 @@ const DEFS: readonly (readonly [string, number, DhcpOptionType])[] = [
 /** By option name (OVN's spelling). */
 export const DHCPV4_OPTIONS: ReadonlyMap<string, DhcpOptionDef> = new Map(DEFS.map(([name, code, type]) => [name, { name, code, type }]));
 
-/** By DHCP code (first definition wins; codes are unique in OVN 23.03). */
-export const DHCPV4_OPTIONS_BY_CODE: ReadonlyMap<number, DhcpOptionDef> = new Map(DEFS.map(([name, code, type]) => [code, { name, code, type }]));
-
 /** DHCP option codes pinctrl itself emits or reads (RFC 2132). */
 export const DHCP_OPT = {
   PAD: 0,

@@ -135,11 +135,6 @@ export function encodeArp(nestedActions: Uint8Array): Uint8Array {
   return encodeNestedActionsOp(ACTION_OPCODE.arp, nestedActions);
 }
 
-/** `icmp4 { … };` (ovn-sb(5)): pinctrl builds an ICMPv4 error from the packet and runs the nested actions on it. */
-export function encodeIcmp4(nestedActions: Uint8Array): Uint8Array {
-  return encodeNestedActionsOp(ACTION_OPCODE.icmp, nestedActions);
-}
-
 /** Resolves a logical field (+bit) to the OVS field header and the absolute bit offset in it. */
 export function resolveResultField(rf: ResultField): { header: number; ofs: number } {
   const st = defaultSymbols().resolveStorage(rf.field);

@@ -25,12 +25,6 @@ const T: Record<number, [string, string, readonly string[]]> = {
   17: ['OFPET_BUNDLE_FAILED', 'OFPBFC', ['UNKNOWN', 'EPERM', 'BAD_ID', 'BUNDLE_EXIST', 'BUNDLE_CLOSED', 'OUT_OF_BUNDLES', 'BAD_TYPE', 'BAD_FLAGS', 'MSG_BAD_LEN', 'MSG_BAD_XID', 'MSG_UNSUP', 'MSG_CONFLICT', 'MSG_TOO_MANY', 'MSG_FAILED', 'TIMEOUT', 'BUNDLE_IN_PROGRESS']],
 };
 
-/** The OpenFlow error type's name (OFPET_*). */
-export function errorTypeName(type: number): string {
-  if (type === 0xffff) return 'OFPET_EXPERIMENTER';
-  return T[type]?.[0] ?? `OFPET_${type}`;
-}
-
 /**
  * `OFPBAC_BAD_OUT_PORT`-style name of an error; experimenter errors as
  * `NXET(exp_type=N)` for Nicira's, `OFPET_EXPERIMENTER(0x…,N)` otherwise.

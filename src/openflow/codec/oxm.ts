@@ -8,7 +8,7 @@
  * canonical order, which puts every prerequisite (dl_type, nw_proto,
  * icmpv6_type) before the fields that depend on it, as OVS requires.
  */
-import { FIELDS, type Match, type MatchField, matchField, normalizeMatch } from '../flow.js';
+import { type Match, type MatchField, matchField, normalizeMatch } from '../flow.js';
 import { OpenFlowCodecError, type Reader, Writer } from './bytes.js';
 
 export const OXM_CLASS = { NXM0: 0x0000, NXM1: 0x0001, OPENFLOW_BASIC: 0x8000, PACKET_REGS: 0x8001, EXPERIMENTER: 0xffff } as const;
@@ -222,10 +222,5 @@ export function decodeMatch(r: Reader): Match {
   const m = decodeOxmFields(r.sub(length - 4, 'match'));
   r.skip((8 - (length % 8)) % 8);
   return m;
-}
-
-/** Width check used by tests: every canonical field except skb_priority has an encoding. */
-export function encodableFields(): string[] {
-  return FIELDS.map((x) => x.name).filter((n) => ENCODE.has(n));
 }
 
