@@ -67,7 +67,12 @@ export interface RowRefs {
   weak: Map<string, number>;
 }
 
-export function rowRefs(table: Table, cols: Readonly<Record<string, Datum>>): RowRefs {
+/**
+ * `self` is the referring row's UUID: ovsdb-server does not count a row's
+ * strong references to itself, so a non-root row that only refers to itself
+ * is garbage.
+ */
+export function rowRefs(table: Table, cols: Readonly<Record<string, Datum>>, self?: string): RowRefs {
   const strong = new Map<string, number>();
   const weak = new Map<string, number>();
   for (const c of table.columns) {
@@ -75,11 +80,11 @@ export function rowRefs(table: Table, cols: Readonly<Record<string, Datum>>): Ro
     const d = cols[c.name] as Datum;
     if (key.refTable !== undefined) {
       const m = key.refType === 'weak' ? weak : strong;
-      for (const k of d.keys) m.set(k as string, (m.get(k as string) ?? 0) + 1);
+      for (const k of d.keys) if (k !== self || m === weak) m.set(k as string, (m.get(k as string) ?? 0) + 1);
     }
     if (value?.refTable !== undefined && d.values !== undefined) {
       const m = value.refType === 'weak' ? weak : strong;
-      for (const v of d.values) m.set(v as string, (m.get(v as string) ?? 0) + 1);
+      for (const v of d.values) if (v !== self || m === weak) m.set(v as string, (m.get(v as string) ?? 0) + 1);
     }
   }
   return { strong, weak };
@@ -124,7 +129,7 @@ export class Database {
           const k = table.indexKey(i, ch.old);
           if (idx.get(k) === uuid) idx.delete(k);
         }
-        this.adjustRefs(uuid, rowRefs(table, ch.old.cols), -1);
+        this.adjustRefs(uuid, rowRefs(table, ch.old.cols, uuid), -1);
       }
       if (ch.new === null) {
         table.rows.delete(uuid);
@@ -142,7 +147,7 @@ export class Database {
       for (let i = 0; i < table.indexes.length; i++) {
         (table.indexes[i] as Map<string, string>).set(table.indexKey(i, ch.new), ch.uuid);
       }
-      this.adjustRefs(ch.uuid, rowRefs(table, ch.new.cols), 1);
+      this.adjustRefs(ch.uuid, rowRefs(table, ch.new.cols, ch.uuid), 1);
     }
   }
 

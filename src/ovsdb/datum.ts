@@ -9,6 +9,7 @@
  */
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import type { AtomicType, BaseType, ColumnType } from './schema.js';
+import { atomToText } from './datum-text.js';
 
 export type Atom = number | string | boolean;
 
@@ -28,6 +29,22 @@ export type NamedUuidResolver = (name: string) => string;
 
 export function compareAtoms(a: Atom, b: Atom): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders datums as ovsdb-server sorts rows ("sort" in select): by size, then keys, then values. */
+export function compareDatums(a: Datum, b: Datum): number {
+  if (a.keys.length !== b.keys.length) return a.keys.length < b.keys.length ? -1 : 1;
+  for (let i = 0; i < a.keys.length; i++) {
+    const c = compareAtoms(a.keys[i] as Atom, b.keys[i] as Atom);
+    if (c !== 0) return c;
+  }
+  const av = a.values ?? [];
+  const bv = b.values ?? [];
+  for (let i = 0; i < av.length; i++) {
+    const c = compareAtoms(av[i] as Atom, bv[i] as Atom);
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 export function emptyDatum(type: ColumnType): Datum {
@@ -96,8 +113,8 @@ export function atomToJson(atom: Atom, type: AtomicType): unknown {
 /** Throws "constraint violation" when an atom is outside its base type's constraints. */
 export function checkAtom(atom: Atom, base: BaseType): void {
   if (base.enum !== undefined && !base.enum.includes(atom)) {
-    const allowed = base.enum.map(String).join(', ');
-    throw constraintViolation(`${String(atom)} is not one of the allowed values ([${allowed}])`);
+    const allowed = base.enum.map((a) => atomToText(a, base)).join(', ');
+    throw constraintViolation(`${atomToText(atom, base)} is not one of the allowed values ([${allowed}])`);
   }
   switch (base.type) {
     case 'integer': {

@@ -1,7 +1,6 @@
 /**
- * A database as a server hosts it: the in-memory state, its on-disk log, the
- * recent transaction history that monitor_cond_since resumes from, and the
- * ordering rule that every reply and notification about a commit goes out only
+ * A database as a server hosts it: the in-memory state, its on-disk log, and
+ * the ordering rule that every reply and notification about a commit goes out only
  * after that commit is durable, in commit order.
  */
 import { Database, rowFromJson, type RowChange, type Row, rowToJson, type Table } from './database.js';
@@ -12,8 +11,6 @@ import { parseSchema, type DatabaseSchema } from './schema.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 
 export interface HostedDatabaseOptions {
-  /** How many recent commits monitor_cond_since can resume from. Default 1000. */
-  historySize?: number;
   /** Compact the log when it exceeds this many bytes... Default 10 MiB. */
   compactMinBytes?: number;
   /** ...and has grown this many times since the last compaction. Default 4. */
@@ -22,16 +19,11 @@ export interface HostedDatabaseOptions {
 }
 
 export interface Commit {
-  readonly txnId: string;
   readonly changes: readonly RowChange[];
 }
 
 export class HostedDatabase {
   readonly db: Database;
-  /** Id of the last committed transaction (monitor_cond_since's last-txn-id). */
-  txnId: string = newUuid();
-  private readonly history: Commit[] = [];
-  private readonly historySize: number;
   private readonly compactMinBytes: number;
   private readonly compactGrowth: number;
   private sizeAfterCompaction: number;
@@ -47,7 +39,6 @@ export class HostedDatabase {
     opts: HostedDatabaseOptions,
   ) {
     this.db = db;
-    this.historySize = opts.historySize ?? 1000;
     this.compactMinBytes = opts.compactMinBytes ?? 10 * 1024 * 1024;
     this.compactGrowth = opts.compactGrowth ?? 4;
     this.sizeAfterCompaction = storage?.size ?? 0;
@@ -78,10 +69,7 @@ export class HostedDatabase {
    */
   commit(changes: readonly RowChange[], comment: string | undefined): Promise<Commit> {
     this.db.apply(changes);
-    const commit: Commit = { txnId: newUuid(), changes };
-    this.txnId = commit.txnId;
-    this.history.push(commit);
-    if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
+    const commit: Commit = { changes };
     if (this.storage === null) return Promise.resolve(commit);
     const record = commitRecord(changes, comment);
     const appended = this.storage.append(record);
@@ -126,13 +114,6 @@ export class HostedDatabase {
   whenDurable<T>(value: T): T | Promise<T> {
     if (this.inFlight === 0 && this.queued === 0) return value;
     return new Promise((resolve) => this.afterDurable(() => resolve(value)));
-  }
-
-  /** The commits after `txnId`, or undefined when it is not in the history. */
-  commitsSince(txnId: string): Commit[] | undefined {
-    if (txnId === this.txnId) return [];
-    const i = this.history.findIndex((c) => c.txnId === txnId);
-    return i < 0 ? undefined : this.history.slice(i + 1);
   }
 
   private maybeCompact(): void {

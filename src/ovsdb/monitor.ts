@@ -8,7 +8,7 @@ import { datumEquals, datumToJson, defaultDatum, type Atom, type Datum } from '.
 import { Database, type Row, type RowChange, type Table } from './database.js';
 import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
 import { evalClause, parseClause, type Clause, type RowView } from './condition.js';
-import type { ColumnSchema, ColumnType } from './schema.js';
+import { findColumn, type ColumnSchema, type ColumnType } from './schema.js';
 
 export type MonitorKind = 'monitor' | 'monitor_cond' | 'monitor_cond_since';
 
@@ -99,6 +99,12 @@ export function datumDiff(old: Datum, nu: Datum, type: ColumnType): Datum {
   return values === undefined ? { keys } : { keys, values };
 }
 
+function cell(row: Row, name: string): Datum {
+  if (name === '_uuid') return { keys: [row.uuid] };
+  if (name === '_version') return { keys: [row.version] };
+  return row.cols[name] as Datum;
+}
+
 function isDefault(d: Datum, type: ColumnType): boolean {
   const def = defaultDatum(type);
   if (d.keys.length !== def.keys.length) return false;
@@ -138,7 +144,8 @@ export class Monitor {
         else {
           if (!Array.isArray(cols)) throw syntaxError(req, 'columns must be an array');
           for (const cn of cols) {
-            const c = typeof cn === 'string' ? table.schema.columns.get(cn) : undefined;
+            // `_uuid` and `_version` are ordinary columns to a monitor.
+            const c = typeof cn === 'string' ? findColumn(table.schema, cn) : undefined;
             if (c === undefined) throw syntaxError(cols, `${String(cn)} is not a valid column name`);
             columns.set(c.name, c);
           }
@@ -213,8 +220,8 @@ export class Monitor {
     if (!was || !is || !tm.select.modify) return undefined;
     let changed: Record<string, unknown> | undefined;
     for (const c of tm.columns) {
-      const a = old.cols[c.name] as Datum;
-      const b = nu.cols[c.name] as Datum;
+      const a = cell(old, c.name);
+      const b = cell(nu, c.name);
       if (datumEquals(a, b)) continue;
       changed ??= {};
       changed[c.name] = datumToJson(v1 ? a : datumDiff(a, b, c.type), c.type);
@@ -225,14 +232,14 @@ export class Monitor {
 
   private fullRow(tm: TableMonitor, row: Row): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const c of tm.columns) out[c.name] = datumToJson(row.cols[c.name] as Datum, c.type);
+    for (const c of tm.columns) out[c.name] = datumToJson(cell(row, c.name), c.type);
     return out;
   }
 
   private compactRow(tm: TableMonitor, row: Row): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const c of tm.columns) {
-      const d = row.cols[c.name] as Datum;
+      const d = cell(row, c.name);
       if (!isDefault(d, c.type)) out[c.name] = datumToJson(d, c.type);
     }
     return out;
@@ -270,23 +277,4 @@ export class Monitor {
     }
     return out;
   }
-}
-
-/**
- * Composes consecutive commits into one change per row, for monitor_cond_since:
- * the client must see each row's state before the first and after the last.
- */
-export function composeChanges(commits: readonly (readonly RowChange[])[]): RowChange[] {
-  const byRow = new Map<string, RowChange>();
-  for (const changes of commits) {
-    for (const ch of changes) {
-      const prev = byRow.get(ch.uuid);
-      byRow.set(ch.uuid, prev === undefined ? ch : { table: ch.table, uuid: ch.uuid, old: prev.old, new: ch.new });
-    }
-  }
-  return [...byRow.values()].filter((c) => c.old !== null || c.new !== null);
-}
-
-export function unknownMonitor(id: unknown): OvsdbError {
-  return new OvsdbError(OVSDB_ERROR.SYNTAX_ERROR, `unknown monitor ${JSON.stringify(id)}`);
 }

@@ -57,7 +57,10 @@ export function parseMutation(table: TableSchema, json: unknown, resolve?: Named
     if (mutator === 'delete' && type.value !== undefined && !(Array.isArray(argJson) && argJson[0] === 'map')) {
       return { column, mutator, arg: datumFromJson(argJson, type, { ...opts, keysOnly: true, noConstraints: true }) };
     }
-    return { column, mutator, arg: datumFromJson(argJson, type, mutator === 'delete' ? { ...opts, noConstraints: true } : opts) };
+    if (mutator === 'delete') return { column, mutator, arg: datumFromJson(argJson, type, { ...opts, noConstraints: true }) };
+    // ovsdb-server parses an "insert" argument as the column's type with
+    // no minimum: it may be empty, but not larger than the column allows.
+    return { column, mutator, arg: datumFromJson(argJson, { ...type, min: 0 }, resolve === undefined ? {} : { resolve }) };
   }
   const kt = type.key.type;
   if (type.value !== undefined || (kt !== 'integer' && kt !== 'real') || (mutator === '%=' && kt !== 'integer')) {

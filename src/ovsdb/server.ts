@@ -8,10 +8,11 @@ import { JsonRpcSession, RpcError } from './jsonrpc.js';
 import { listen, parseRemote } from './remote.js';
 import { executeTransaction, type ExecOutcome } from './transaction.js';
 import { HostedDatabase } from './hosted-database.js';
-import { Monitor, composeChanges, type MonitorKind } from './monitor.js';
+import { Monitor, type MonitorKind } from './monitor.js';
 import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
-import { newUuid, type Datum } from './datum.js';
+import { newUuid, ZERO_UUID, type Datum } from './datum.js';
 import { parseSchema } from './schema.js';
+import { schemaToJson, schemaToText } from './schema-json.js';
 import { LockTable } from './locks.js';
 import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
 import type { RowChange } from './database.js';
@@ -146,7 +147,7 @@ export class OvsdbServer {
       case 'list_dbs':
         return [...this.dbs.keys(), '_Server'];
       case 'get_schema':
-        return this.hosted(p[0], method, params).db.schema.json;
+        return schemaToJson(this.hosted(p[0], method, params).db.schema);
       case 'transact':
         return this.transact(s, p, id);
       case 'monitor':
@@ -273,7 +274,7 @@ export class OvsdbServer {
    * changes and new monitors arrive while writes are still in flight.
    */
   private dispatch(hosted: HostedDatabase, changes: readonly RowChange[]): void {
-    const txnId = JSON.stringify(hosted.txnId);
+    const txnId = JSON.stringify(ZERO_UUID);
     // Monitors that select the same things get the same update: compute and
     // serialise it once per commit, and only splice in each monitor's id.
     const byKey = new Map<string, Buffer | null>();
@@ -316,14 +317,10 @@ export class OvsdbServer {
     // The snapshot is taken now and the monitor joins now, so it sees exactly
     // the commits after the snapshot; the reply waits for durability like any
     // update, which keeps it ahead of those commits' notifications.
-    let result: unknown;
-    if (method === 'monitor_cond_since') {
-      const since = typeof p[3] === 'string' ? hosted.commitsSince(p[3]) : undefined;
-      if (since === undefined) result = [false, hosted.txnId, monitor.initial()];
-      else result = [true, hosted.txnId, monitor.update(composeChanges(since.map((c) => c.changes))) ?? {}];
-    } else {
-      result = monitor.initial();
-    }
+    // A standalone ovsdb-server keeps no transaction history: it never finds
+    // the client's last-txn-id, answers with the zero UUID and the whole
+    // selection, and a client's replica is rebuilt from it every time.
+    const result = method === 'monitor_cond_since' ? [false, ZERO_UUID, monitor.initial()] : monitor.initial();
     s.monitors.set(key, { monitor, hosted });
     return hosted.whenDurable(result);
   }
@@ -342,7 +339,7 @@ export class OvsdbServer {
     s.monitors.delete(monitorKey(p[0]));
     monitor.id = p[1];
     s.monitors.set(monitorKey(p[1]), entry);
-    const txnId = hosted.txnId;
+    const txnId = ZERO_UUID;
     // The update for the new condition goes out before the reply, as
     // ovsdb-server(7) 4.1.13 promises, and after earlier commits' updates.
     return new Promise((resolve) =>
@@ -384,14 +381,16 @@ export class OvsdbServer {
   private refreshServerDb(): void {
     const table = this.serverDb.db.table('Database');
     const changes: RowChange[] = [];
-    for (const d of this.dbs.values()) {
+    for (const row of table.rows.values()) changes.push({ table, uuid: row.uuid, old: row, new: null });
+    // ovsdb-server lists itself too.
+    for (const d of [...this.dbs.values(), this.serverDb]) {
       const cols = table.defaultCols();
       const str = (v: string): Datum => ({ keys: [v] });
       cols['name'] = str(d.name);
       cols['model'] = str('standalone');
       cols['connected'] = { keys: [true] };
       cols['leader'] = { keys: [true] };
-      cols['schema'] = str(JSON.stringify(d.db.schema.json));
+      cols['schema'] = str(schemaToText(d.db.schema));
       const uuid = newUuid();
       changes.push({ table, uuid, old: null, new: { uuid, version: newUuid(), cols } });
     }

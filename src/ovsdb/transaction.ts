@@ -7,12 +7,13 @@
  * integrity, garbage collection, weak references, maxRows, unique indexes) have
  * passed. A failed transaction therefore needs no rollback.
  */
-import { datumFromJson, datumEquals, newUuid, UUID_RE, type Datum } from './datum.js';
-import { Database, rowRefs, rowToJson, type Row, type RowChange, type Table } from './database.js';
+import { checkAtom, compareDatums, datumFromJson, datumEquals, datumToJson, newUuid, UUID_RE, ZERO_UUID, type Datum } from './datum.js';
+import { Database, rowRefs, type Row, type RowChange, type Table } from './database.js';
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import { evalWhere, parseWhere, uuidEquality, type Clause } from './condition.js';
 import { applyMutation, parseMutation } from './mutation.js';
-import { findColumn } from './schema.js';
+import { findColumn, UUID_COLUMN, VERSION_COLUMN, type ColumnSchema } from './schema.js';
+import { datumToText } from './datum-text.js';
 
 export interface ExecContext {
   /** Whether the session running the transaction holds a lock ("assert"). */
@@ -279,10 +280,19 @@ export class Transaction {
     }
     if (explicit !== undefined && uuidName !== undefined) this.symbols.set(uuidName, { uuid, created: true });
     if (this.db.rowTable.has(uuid) || this.pending.has(uuid)) {
-      throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID, `This UUID would duplicate a UUID already present within the table or deleted within the same transaction.`);
+      throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID, `This UUID would duplicate a UUID already present within the table or deleted within the same transaction.`, explicit ?? uuid);
     }
     const cols = table.defaultCols();
-    Object.assign(cols, this.parseRow(table, rowJson));
+    const given = this.parseRow(table, rowJson);
+    // ovsdb-server checks the defaults of the columns an insert leaves out
+    // against their constraints: an enum or range may exclude the default.
+    for (const c of table.columns) {
+      if (c.name in given) continue;
+      const d = cols[c.name] as Datum;
+      for (const k of d.keys) checkAtom(k, c.type.key);
+      if (c.type.value !== undefined) for (const v of d.values ?? []) checkAtom(v, c.type.value);
+    }
+    Object.assign(cols, given);
     this.pending.set(uuid, { table, uuid, old: null, cols, version: newUuid() });
     let list = this.inserted.get(table);
     if (list === undefined) {
@@ -293,28 +303,40 @@ export class Transaction {
     return { uuid: ['uuid', uuid] };
   }
 
+  /** A column list member ("columns", "sort"): names of the table's columns, `_uuid` and `_version` included. */
+  private columnList(table: Table, json: unknown[] | undefined): ColumnSchema[] | undefined {
+    if (json === undefined) return undefined;
+    return json.map((c) => {
+      const col = typeof c === 'string' ? findColumn(table.schema, c) : undefined;
+      if (col === undefined) throw syntaxError(json, `${String(c)} is not a valid column name`);
+      return col;
+    });
+  }
+
   private opSelect(r: OpReader): unknown {
     const table = this.tableOf(r);
     const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
-    const columnsJson = r.get('columns', 'array', true) as unknown[] | undefined;
+    const columns = this.columnList(table, r.get('columns', 'array', true) as unknown[] | undefined);
+    const sort = this.columnList(table, r.get('sort', 'array', true) as unknown[] | undefined);
     r.finish();
-    let columns: string[] | undefined;
-    if (columnsJson !== undefined) {
-      columns = [];
-      for (const c of columnsJson) {
-        if (typeof c !== 'string' || findColumn(table.schema, c) === undefined) {
-          throw syntaxError(columnsJson, `${String(c)} is not a valid column name`);
+    let found = [...this.scan(table, where)];
+    // With "columns", ovsdb-server returns the distinct projections of the
+    // matching rows; "sort" then orders them by the listed columns.
+    if (columns !== undefined) found = distinctBy(found, columns);
+    if (sort !== undefined) {
+      found.sort((a, b) => {
+        for (const c of sort) {
+          const d = compareDatums(cell(a, c.name), cell(b, c.name));
+          if (d !== 0) return d;
         }
-        columns.push(c);
-      }
+        return 0;
+      });
     }
-    const rows: unknown[] = [];
-    for (const row of this.scan(table, where)) {
-      const out = rowToJson(table, row.cols, columns === undefined ? undefined : columns.filter((c) => !c.startsWith('_')));
-      if (columns === undefined || columns.includes('_uuid')) out['_uuid'] = ['uuid', row.uuid];
-      if (columns === undefined || columns.includes('_version')) out['_version'] = ['uuid', row.version];
-      rows.push(out);
-    }
+    const rows = found.map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const c of columns ?? [...table.columns, UUID_COLUMN, VERSION_COLUMN]) out[c.name] = datumToJson(cell(row, c.name), c.type);
+      return out;
+    });
     return { rows };
   }
 
@@ -390,22 +412,23 @@ export class Transaction {
         const d = get(c.name);
         return [d.keys, d.values ?? null];
       }));
-    const expected = rowsJson.map((rj) => {
-      if (typeof rj !== 'object' || rj === null || Array.isArray(rj)) throw syntaxError(rj, 'Object expected.');
-      const parsed: Record<string, Datum> = {};
-      for (const [name, v] of Object.entries(rj)) {
-        const col = findColumn(table.schema, name);
-        if (col === undefined || !columns.includes(col)) {
-          throw syntaxError(rj, `${name} is not a valid column name`);
+    // Both sides are sets of distinct projections, as in ovsdb-server.
+    const expected = new Set(
+      rowsJson.map((rj) => {
+        if (typeof rj !== 'object' || rj === null || Array.isArray(rj)) throw syntaxError(rj, 'Object expected.');
+        const parsed: Record<string, Datum> = {};
+        for (const [name, v] of Object.entries(rj)) {
+          const col = findColumn(table.schema, name);
+          if (col === undefined || !columns.includes(col)) {
+            throw syntaxError(rj, `${name} is not a valid column name`);
+          }
+          parsed[name] = datumFromJson(v, col.type, { resolve: this.resolve, noConstraints: true });
         }
-        parsed[name] = datumFromJson(v, col.type, { resolve: this.resolve, noConstraints: true });
-      }
-      return key((n) => parsed[n] ?? { keys: [] });
-    }).sort();
-    const actual = [...this.scan(table, where)]
-      .map((row) => key((n) => (n === '_uuid' ? { keys: [row.uuid] } : n === '_version' ? { keys: [row.version] } : (row.cols[n] as Datum))))
-      .sort();
-    const equal = expected.length === actual.length && expected.every((e, i) => e === actual[i]);
+        return key((n) => parsed[n] ?? { keys: [] });
+      }),
+    );
+    const actual = new Set([...this.scan(table, where)].map((row) => key((n) => cell(row, n))));
+    const equal = expected.size === actual.size && [...expected].every((e) => actual.has(e));
     if (equal === (until === '==')) return {};
     if (timeout === undefined || this.ctx.startMs + timeout > this.ctx.nowMs) {
       throw new Blocked(timeout === undefined ? Infinity : this.ctx.startMs + timeout);
@@ -415,6 +438,9 @@ export class Transaction {
 
   /** Commit-time checks; returns the real changes or throws. */
   private precommit(): RowChange[] {
+    // ovsdb-server refuses to delete a row that is still referenced before
+    // it collects garbage: deleting one row of a cycle fails.
+    this.checkDeletedRows(this.refDeltas());
     this.collectGarbage();
     this.clearWeakReferences();
     this.checkStrongReferences();
@@ -438,8 +464,8 @@ export class Transaction {
   private refDeltas(): Map<string, number> {
     const delta = new Map<string, number>();
     for (const p of this.pending.values()) {
-      if (p.old !== null) for (const [u, n] of rowRefs(p.table, p.old.cols).strong) delta.set(u, (delta.get(u) ?? 0) - n);
-      if (p.cols !== null) for (const [u, n] of rowRefs(p.table, p.cols).strong) delta.set(u, (delta.get(u) ?? 0) + n);
+      if (p.old !== null) for (const [u, n] of rowRefs(p.table, p.old.cols, p.uuid).strong) delta.set(u, (delta.get(u) ?? 0) - n);
+      if (p.cols !== null) for (const [u, n] of rowRefs(p.table, p.cols, p.uuid).strong) delta.set(u, (delta.get(u) ?? 0) + n);
     }
     return delta;
   }
@@ -504,8 +530,14 @@ export class Transaction {
             ? { keys: keep.map((i) => d.keys[i] as string) }
             : { keys: keep.map((i) => d.keys[i] as string), values: keep.map((i) => (d.values as string[])[i] as string) };
         if (nd.keys.length < c.type.min) {
+          const inserted = p.old === null ? ' (inserted within this transaction)' : '';
+          if (inserted !== '' && d.keys.includes(ZERO_UUID)) {
+            throw constraintViolation(
+              `Weak reference column "${c.name}" in "${p.table.name}" row ${p.uuid}${inserted} contained all-zeros UUID (probably as the default value for this column) but deleting this value caused a constraint volation because this column is not allowed to be empty.`,
+            );
+          }
           throw constraintViolation(
-            `Deletion of ${d.keys.length - nd.keys.length} weak reference(s) to deleted (or never-existing) rows from column "${c.name}" in "${p.table.name}" row ${p.uuid} caused this column to become empty, but constraints on this column disallow an empty column.`,
+            `Deletion of ${d.keys.length - nd.keys.length} weak reference(s) to deleted (or never-existing) rows from column "${c.name}" in "${p.table.name}" row ${p.uuid}${inserted} caused this column to become empty, but constraints on this column disallow an empty column.`,
           );
         }
         p.cols[c.name] = nd;
@@ -513,20 +545,24 @@ export class Transaction {
     }
   }
 
+  private checkDeletedRows(delta: Map<string, number>): void {
+    for (const p of this.pending.values()) {
+      if (p.cols !== null || p.old === null) continue;
+      const n = this.refCountAfter(p.uuid, delta);
+      if (n > 0) {
+        throw new OvsdbError(
+          OVSDB_ERROR.REFERENTIAL_INTEGRITY,
+          `cannot delete ${p.table.name} row ${p.uuid} because of ${n} remaining reference(s)`,
+        );
+      }
+    }
+  }
+
   private checkStrongReferences(): void {
     const delta = this.refDeltas();
+    this.checkDeletedRows(delta);
     for (const p of this.pending.values()) {
-      if (p.cols === null) {
-        if (p.old === null) continue;
-        const n = this.refCountAfter(p.uuid, delta);
-        if (n > 0) {
-          throw new OvsdbError(
-            OVSDB_ERROR.REFERENTIAL_INTEGRITY,
-            `cannot delete ${p.table.name} row ${p.uuid} because of ${n} remaining reference(s)`,
-          );
-        }
-        continue;
-      }
+      if (p.cols === null) continue;
       for (const c of p.table.columns) {
         const { key, value } = c.type;
         const strongKey = key.refTable !== undefined && key.refType !== 'weak';
@@ -586,9 +622,10 @@ export class Transaction {
           if (now !== null && t.indexKey(i, now as Row) === k) other = committed;
         }
         if (other !== undefined) {
-          const cols = (t.schema.indexes[i] as readonly string[]).join(', ');
+          const names = t.schema.indexes[i] as readonly string[];
+          const cols = englishList(names.map((n) => `"${n}"`));
           throw constraintViolation(
-            `Transaction causes multiple rows in "${t.name}" table to have identical values (${describeKey(t, ch.new, i)}) for index on column${t.schema.indexes[i]!.length > 1 ? 's' : ''} ${cols}.  First row, with UUID ${other}, ${this.pending.has(other) ? (this.pending.get(other)?.old === null ? 'was inserted by this transaction' : 'was modified by this transaction') : 'existed in the database before this transaction and was not modified by the transaction'}.  Second row, with UUID ${ch.uuid}, ${ch.old === null ? 'was inserted by this transaction' : 'was modified by this transaction'}.`,
+            `Transaction causes multiple rows in "${t.name}" table to have identical values (${describeKey(t, ch.new, i)}) for index on column${names.length > 1 ? 's' : ''} ${cols}.  First row, with UUID ${other}, ${this.pending.has(other) ? (this.pending.get(other)?.old === null ? 'was inserted by this transaction' : 'was modified by this transaction') : 'existed in the database before this transaction and was not modified by the transaction'}.  Second row, with UUID ${ch.uuid}, ${ch.old === null ? 'was inserted by this transaction' : 'was modified by this transaction'}.`,
           );
         }
         (local[i] as Map<string, string>).set(k, ch.uuid);
@@ -598,9 +635,45 @@ export class Transaction {
 }
 
 function describeKey(t: Table, row: Row, i: number): string {
-  return (t.schema.indexes[i] as readonly string[])
-    .map((c) => JSON.stringify(c === '_uuid' ? ['uuid', row.uuid] : rowToJson(t, row.cols, [c])[c]))
-    .join(', ');
+  return englishList(
+    (t.schema.indexes[i] as readonly string[]).map((c) => {
+      const col = findColumn(t.schema, c) as ColumnSchema;
+      return datumToText(c === '_uuid' ? { keys: [row.uuid] } : c === '_version' ? { keys: [row.version] } : (row.cols[c] as Datum), col.type);
+    }),
+  );
+}
+
+/** "a", "a and b", "a, b, and c", as ovsdb-server joins index columns and values. */
+function englishList(items: readonly string[]): string {
+  if (items.length <= 2) return items.join(' and ');
+  return `${items.slice(0, -1).join(', ')}, and ${items[items.length - 1] as string}`;
+}
+
+/** A column's value in a row as a transaction sees it, `_uuid` and `_version` included. */
+function cell(row: LiveRow, name: string): Datum {
+  if (name === '_uuid') return { keys: [row.uuid] };
+  if (name === '_version') return { keys: [row.version] };
+  return row.cols[name] as Datum;
+}
+
+function projectionKey(row: LiveRow, columns: readonly ColumnSchema[]): string {
+  let key = '';
+  for (const c of columns) {
+    const d = cell(row, c.name);
+    key += `${JSON.stringify(d.keys)}${d.values === undefined ? '' : JSON.stringify(d.values)}\u0000`;
+  }
+  return key;
+}
+
+/** The first row of each distinct projection onto `columns`. */
+function distinctBy(rows: readonly LiveRow[], columns: readonly ColumnSchema[]): LiveRow[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const k = projectionKey(row, columns);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 function sameCols(table: Table, a: Readonly<Record<string, Datum>>, b: Readonly<Record<string, Datum>>): boolean {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Database, type RowChange } from '../../src/ovsdb/database.js';
 import { executeTransaction } from '../../src/ovsdb/transaction.js';
-import { Monitor, composeChanges, datumDiff } from '../../src/ovsdb/monitor.js';
+import { Monitor, datumDiff } from '../../src/ovsdb/monitor.js';
 import { parseSchema } from '../../src/ovsdb/schema.js';
 import { SCHEMA_FILES, loadSchemaJson } from '../../src/ovsdb/schema-files.js';
 
@@ -73,18 +73,6 @@ test('select flags suppress row kinds', () => {
   const m = new Monitor(db, 'monitor_cond', 'm', { Logical_Switch: [{ select: { insert: false, initial: true } }] });
   assert.equal(m.update(commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a' } })), null);
   assert.notEqual(m.update(commit(db, { op: 'update', table: 'Logical_Switch', where: [], row: { name: 'b' } })), null);
-});
-
-test('composed commits give each row its first old and last new state', () => {
-  const db = new Database(NB);
-  const c1 = commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a' } });
-  const c2 = commit(db, { op: 'update', table: 'Logical_Switch', where: [], row: { name: 'b' } });
-  const c3 = commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'tmp' } });
-  const c4 = commit(db, { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 'tmp']] });
-  const composed = composeChanges([c1, c2, c3, c4]);
-  assert.equal(composed.length, 1, 'inserted-then-deleted rows vanish');
-  assert.equal(composed[0]?.old, null);
-  assert.deepEqual(composed[0]?.new?.cols['name'], { keys: ['b'] });
 });
 
 test('datumDiff of sets is the symmetric difference; scalars and optional values carry the new value', () => {

@@ -5,6 +5,9 @@
  */
 import { checkAtom, compareAtoms, datumToJson, UUID_RE, type Atom, type Datum } from '../../ovsdb/datum.js';
 import { OvsdbError } from '../../ovsdb/error.js';
+import { atomToText, datumToText, realToText } from '../../ovsdb/datum-text.js';
+
+export { atomToText, datumToText };
 import type { BaseType, ColumnType } from '../../ovsdb/schema.js';
 
 /** A command-line error: printed as `PROGRAM: message`, exit status 1. */
@@ -208,39 +211,10 @@ export function parseDatum(s: string, type: ColumnType, resolve?: SymbolResolver
   return isMap ? { keys: sk, values: sv } : { keys: sk };
 }
 
-function needsQuotes(s: string): boolean {
-  if (s === '' || s === 'true' || s === 'false' || UUID_RE.test(s)) return true;
-  if (!/^[A-Za-z_]/.test(s)) return true;
-  return !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s);
-}
-
-/** An atom as db-ctl prints it: strings quoted (JSON style) unless they are plain identifiers. */
-export function atomToText(a: Atom, base: BaseType): string {
-  if (base.type === 'string') return needsQuotes(a as string) ? JSON.stringify(a) : (a as string);
-  if (base.type === 'real') return realToText(a as number);
-  return String(a);
-}
-
-function realToText(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e17) return String(n);
-  return String(Number(n.toPrecision(17)));
-}
-
 /** An atom without quotes (`--data=bare`). */
 export function atomToBare(a: Atom, base: BaseType): string {
   if (base.type === 'real') return realToText(a as number);
   return String(a);
-}
-
-/** A datum as text: `[a, b]` for sets that may hold several values or none, `{k=v}` for maps, else the atom. */
-export function datumToText(d: Datum, type: ColumnType): string {
-  if (type.value !== undefined) {
-    const vt = type.value;
-    const vs = d.values ?? [];
-    return `{${d.keys.map((k, i) => `${atomToText(k, type.key)}=${atomToText(vs[i] as Atom, vt)}`).join(', ')}}`;
-  }
-  if (type.max > 1 || d.keys.length === 0) return `[${d.keys.map((k) => atomToText(k, type.key)).join(', ')}]`;
-  return atomToText(d.keys[0] as Atom, type.key);
 }
 
 /** A datum as bare text: elements separated by spaces, `k=v` for map entries, no quotes. */
