@@ -2,8 +2,13 @@
  * `ovnts ovsdb-server`: serves database files over JSON-RPC, with the
  * command line of ovsdb-server(1) where its options apply.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
+import { DbRemotes, checkDbRemote, parseDbRemote } from '../ovsdb/db-remotes.js';
+import { registerServerControl } from '../ovsdb/server-control.js';
+import { UnixctlServer } from '../lib/unixctl.js';
 import {
   createDaemonLogger,
   defaultDaemonOptions,
@@ -22,6 +27,8 @@ interface Options extends DaemonOptions {
   remotes: string[];
   /** -vjsonrpc:dbg or --verbose: log every request. */
   traceRequests: boolean;
+  /** --run: a shell command; the server exits when it does. */
+  run: string | undefined;
 }
 
 const PROG = 'ovsdb-server';
@@ -29,17 +36,20 @@ const PROG = 'ovsdb-server';
 function usage(): string {
   return `${PROG}: OVSDB server (ovnts)
 usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
-  --remote=REMOTE     listen on REMOTE: punix:PATH or ptcp:PORT[:IP] (repeatable)
+  --remote=REMOTE     listen on REMOTE: punix:PATH, ptcp:PORT[:IP], or db:DB,TABLE,COLUMN
+                      (remotes read from the database and followed as it changes; repeatable)
+  --unixctl=SOCKET    control socket for ovs-appctl (default <rundir>/ovsdb-server.<pid>.ctl)
+  --run=COMMAND       run COMMAND with /bin/sh, exit when it exits
   --pidfile[=FILE]    write the process id to FILE
   --log-file[=FILE]   append log messages to FILE
   --detach            run in the background once ready
   -v, --verbose, -vjsonrpc:dbg   log every request received
-  --no-chdir, --unixctl=PATH, other -v settings   accepted for compatibility
+  --no-chdir, other -v settings   accepted for compatibility
 `;
 }
 
 function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false };
+  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false, run: undefined };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (!a.startsWith('-')) {
@@ -55,13 +65,13 @@ function parseArgs(args: readonly string[]): Options | string {
       if (next === undefined) throw new Error(`option '${name}' requires an argument`);
       return next;
     };
-    // The control socket (--unixctl) is accepted; nothing serves on it yet.
     if (parseDaemonOption(o, name, value, need, { program: PROG, rundir: '.', logdir: '.' })) continue;
     switch (name) {
       case '--remote':
-        value = need();
-        if (value.startsWith('db:')) throw new Error(`${value}: remotes from the database are not supported`);
-        o.remotes.push(value);
+        o.remotes.push(need());
+        break;
+      case '--run':
+        o.run = need();
         break;
       case '-h':
       case '--help':
@@ -79,36 +89,90 @@ function parseArgs(args: readonly string[]): Options | string {
   return o;
 }
 
+/** OVS's default control socket: `$OVS_RUNDIR/ovsdb-server.PID.ctl`. */
+function defaultControlPath(): string {
+  return join(process.env['OVS_RUNDIR'] ?? '/var/run/openvswitch', `${PROG}.${process.pid}.ctl`);
+}
+
 export async function ovsdbServer(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach(PROG, args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('ovsdb_server');
+  const openDatabase = (f: string): Promise<HostedDatabase> => HostedDatabase.open(f, { log, lockWarn: logger.module('lockfile') });
   const dbs: HostedDatabase[] = [];
-  try {
-    for (const f of o.databases) dbs.push(await HostedDatabase.open(f, { log }));
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+  const fail = async (message: string): Promise<number> => {
+    process.stderr.write(`${PROG}: ${message}\n`);
+    await Promise.all(dbs.map((d) => d.close()));
     return 1;
+  };
+  try {
+    for (const f of o.databases) dbs.push(await openDatabase(f));
+  } catch (e) {
+    return fail((e as Error).message);
   }
   const names = new Set<string>();
   for (const d of dbs) {
-    if (names.has(d.name)) {
-      process.stderr.write(`${PROG}: ${d.name}: duplicate database name\n`);
-      return 1;
-    }
+    if (names.has(d.name)) return fail(`${d.name}: duplicate database name`);
     names.add(d.name);
   }
-  const server = new OvsdbServer({ remotes: o.remotes, databases: dbs, log, traceRequests: o.traceRequests });
+  const staticRemotes = o.remotes.filter((r) => parseDbRemote(r) === undefined);
+  const server = new OvsdbServer({ remotes: staticRemotes, databases: dbs, log, socketLog: logger.module('socket_util'), traceRequests: o.traceRequests });
+  const dbRemotes = new DbRemotes(server, log);
+  const ctl = new UnixctlServer({ path: o.unixctl ?? defaultControlPath(), log: logger.module('unixctl') });
   try {
+    for (const r of o.remotes) {
+      const ref = parseDbRemote(r);
+      if (ref === undefined) continue;
+      checkDbRemote(server, r, ref);
+      dbRemotes.add(r, ref);
+    }
     await server.start();
+    await dbRemotes.sync();
   } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
+    await server.stop();
+    return fail((e as Error).message);
   }
+  try {
+    await ctl.start();
+  } catch (e) {
+    // Asked for a control socket it cannot make, the server refuses to run;
+    // the default one's directory may simply not exist (no OVS installed).
+    if (o.unixctl !== undefined) {
+      await server.stop();
+      return fail(`could not initialize control socket ${o.unixctl} (${(e as Error).message})`);
+    }
+    log(`${ctl.path}: no control socket (${(e as Error).message})`);
+  }
+  let exit: () => void = () => undefined;
+  registerServerControl(ctl, { server, dbRemotes, remotes: new Set(o.remotes), openDatabase, exit: () => exit(), log });
   writePidfile(o.pidfile);
   log(`ovnts ovsdb-server serving ${[...names].join(', ')} on ${server.addresses.join(', ')}`);
   notifyReady(logger);
-  return runUntilStopped({ pidfile: o.pidfile, onSignal: undefined, stop: () => server.stop() }).done;
+  let status = 0;
+  const life = runUntilStopped({
+    pidfile: o.pidfile,
+    onSignal: undefined,
+    stop: async () => {
+      dbRemotes.stop();
+      await ctl.stop();
+      await server.stop();
+    },
+  });
+  exit = () => void life.exit(undefined);
+  if (o.run !== undefined) {
+    const command = o.run;
+    // --run: the server lives as long as the command; a failure is reported as ovsdb-server does.
+    const child = spawn('/bin/sh', ['-c', command], { stdio: 'inherit' });
+    child.once('exit', (code, signal) => {
+      if (code !== 0) {
+        status = 1;
+        process.stderr.write(`${PROG}: ${command}: child ${signal !== null ? `died, signal ${signal}` : `exited, exit status ${code}`}\n`);
+      }
+      exit();
+    });
+  }
+  const code = await life.done;
+  return code !== 0 ? code : status;
 }

@@ -9,8 +9,11 @@ import { applyDatumDiff } from './datum-diff.js';
 import { DatabaseLog, type LogRecord } from './storage.js';
 import { parseSchema, type DatabaseSchema } from './schema.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
+import { lockDatabase, type DatabaseLock } from './db-lock.js';
 
 export interface HostedDatabaseOptions {
+  /** Where the lockfile module's warning goes when the file is locked by another process. */
+  lockWarn?: (msg: string) => void;
   /** Compact the log when it exceeds this many bytes... Default 10 MiB. */
   compactMinBytes?: number;
   /** ...and has grown this many times since the last compaction. Default 4. */
@@ -32,6 +35,7 @@ export class HostedDatabase {
   private queued = 0;
   private compacting = false;
   private readonly logMsg: (msg: string) => void;
+  private lock: DatabaseLock | undefined;
 
   private constructor(
     db: Database,
@@ -53,10 +57,19 @@ export class HostedDatabase {
   /** Opens a standalone database file, replaying its transactions. */
   static async open(path: string, opts: HostedDatabaseOptions = {}): Promise<HostedDatabase> {
     const logOpts = opts.log === undefined ? {} : { log: opts.log };
-    const { log, schema, records } = await DatabaseLog.open(path, logOpts);
-    const db = new Database(parseSchema(schema));
-    for (const rec of records) replayRecord(db, rec);
-    return new HostedDatabase(db, log, opts);
+    // Two servers must never write one file: the lock comes first.
+    const lock = lockDatabase(path, opts.lockWarn);
+    try {
+      const { log, schema, records } = await DatabaseLog.open(path, logOpts);
+      const db = new Database(parseSchema(schema));
+      for (const rec of records) replayRecord(db, rec);
+      const hosted = new HostedDatabase(db, log, opts);
+      hosted.lock = lock;
+      return hosted;
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
 
   get name(): string {
@@ -120,27 +133,35 @@ export class HostedDatabase {
     const s = this.storage;
     if (s === null || this.compacting) return;
     if (s.size < this.compactMinBytes || s.size < this.sizeAfterCompaction * this.compactGrowth) return;
+    this.compact().catch(() => undefined);
+  }
+
+  /** Rewrites the log as one snapshot now (ovsdb-server/compact); a no-op in memory or while one runs. */
+  async compact(): Promise<void> {
+    const s = this.storage;
+    if (s === null || this.compacting) return;
     this.compacting = true;
     // Every commit is applied in memory when it is appended, so a snapshot
     // taken now covers exactly the records appended so far, written or not;
     // the log replaces all of them with it and keeps later ones after it.
     const snapshot = { ...this.db.snapshot(), _date: Date.now(), _comment: 'compacting database online' };
-    s.compact(this.db.schema.json, snapshot).then(
-      () => {
-        this.compacting = false;
-        this.sizeAfterCompaction = s.size;
-        this.logMsg(`${this.name}: compacted database to ${s.size} bytes`);
-      },
-      (e: unknown) => {
-        this.compacting = false;
-        this.logMsg(`${this.name}: compaction failed: ${String(e)}`);
-      },
-    );
+    try {
+      await s.compact(this.db.schema.json, snapshot);
+      this.sizeAfterCompaction = s.size;
+      this.logMsg(`${this.name}: compacted database to ${s.size} bytes`);
+    } catch (e) {
+      this.logMsg(`${this.name}: compaction failed: ${String(e)}`);
+      throw e;
+    } finally {
+      this.compacting = false;
+    }
   }
 
   async close(): Promise<void> {
     await this.tail;
     await this.storage?.close();
+    this.lock?.release();
+    this.lock = undefined;
   }
 }
 

@@ -26,6 +26,8 @@ export interface OvsdbServerOptions {
   /** Echo probe interval for TCP clients in ms; 0 disables. Default 5000 (unix sockets are never probed). */
   probeIntervalMs?: number;
   log?: (msg: string) => void;
+  /** The socket_util module's log: "listening on port N" for ptcp remotes, as tools parse it. Default: `log`. */
+  socketLog?: (msg: string) => void;
   /** Log every request received (the first 4 KiB of its parameters). Default false. */
   traceRequests?: boolean;
 }
@@ -57,16 +59,21 @@ export class OvsdbServer {
   private readonly opts: OvsdbServerOptions;
   private readonly dbs = new Map<string, HostedDatabase>();
   private readonly serverDb: HostedDatabase;
-  private readonly listeners: NetServer[] = [];
+  /** Passive remotes by their text as given, each with its listener. */
+  private readonly listeners = new Map<string, NetServer>();
   private readonly sessions = new Set<Session>();
   private readonly triggers = new Set<Trigger>();
   private readonly locks = new LockTable<Session>();
   private readonly log: (msg: string) => void;
   private logBudget = { windowStart: 0, count: 0 };
+  private readonly commitWatchers = new Set<(db: HostedDatabase) => void>();
+  /** Request tracing (`vlog/set jsonrpc:dbg`). */
+  traceRequests: boolean;
 
   constructor(opts: OvsdbServerOptions) {
     this.opts = opts;
     this.log = opts.log ?? (() => {});
+    this.traceRequests = opts.traceRequests === true;
     for (const d of opts.databases) this.dbs.set(d.name, d);
     this.serverDb = HostedDatabase.inMemory(parseSchema(loadSchemaJson(SCHEMA_FILES._Server)));
     this.refreshServerDb();
@@ -74,22 +81,116 @@ export class OvsdbServer {
 
   /** The bound addresses, e.g. to learn the port of `ptcp:0`. */
   get addresses(): string[] {
-    return this.listeners.map((l) => {
+    return [...this.listeners.values()].map((l) => {
       const a = l.address();
       return typeof a === 'string' ? `unix:${a}` : a === null ? '' : `tcp:${a.address}:${a.port}`;
     });
   }
 
   async start(): Promise<void> {
-    for (const r of this.opts.remotes) {
-      const remote = parseRemote(r);
-      const probe = remote.kind === 'ptcp' ? (this.opts.probeIntervalMs ?? 5000) : 0;
-      this.listeners.push(await listen(remote, (sock) => this.accept(sock, probe)));
+    for (const r of this.opts.remotes) await this.addRemote(r);
+  }
+
+  /** The passive remotes served, sorted as ovsdb-server/list-remotes prints them. */
+  get remotes(): string[] {
+    return [...this.listeners.keys()].sort();
+  }
+
+  /** Starts listening on a passive remote (ovsdb-server/add-remote); a remote already served is kept. */
+  async addRemote(r: string): Promise<void> {
+    if (this.listeners.has(r)) return;
+    const remote = parseRemote(r);
+    const probe = remote.kind === 'ptcp' ? (this.opts.probeIntervalMs ?? 5000) : 0;
+    const l = await listen(remote, (sock) => this.accept(sock, probe));
+    this.listeners.set(r, l);
+    const a = l.address();
+    // socket_util's line, which OVS tests and tools read the bound port from.
+    if (a !== null && typeof a !== 'string') (this.opts.socketLog ?? this.log)(`${r.slice(r.indexOf(':') + 1)}: listening on port ${a.port}`);
+  }
+
+  /** Stops listening on a remote; false when it was not served. Its connections stay. */
+  removeRemote(r: string): boolean {
+    const l = this.listeners.get(r);
+    if (l === undefined) return false;
+    this.listeners.delete(r);
+    l.close();
+    return true;
+  }
+
+  /** Calls `fn` after every commit (remotes read from a database follow it); returns the way to stop. */
+  onCommit(fn: (db: HostedDatabase) => void): () => void {
+    this.commitWatchers.add(fn);
+    return () => this.commitWatchers.delete(fn);
+  }
+
+  /** The hosted databases' names, `_Server` last (ovsdb-server/list-dbs). */
+  get databaseNames(): string[] {
+    return [...this.dbs.keys(), '_Server'];
+  }
+
+  database(name: string): HostedDatabase | undefined {
+    return name === '_Server' ? this.serverDb : this.dbs.get(name);
+  }
+
+  /** Serves one more database (ovsdb-server/add-db); refused when its name is taken. */
+  addDatabase(d: HostedDatabase): void {
+    if (this.dbs.has(d.name) || d.name === '_Server') throw new Error(`${d.name}: duplicate database name`);
+    this.dbs.set(d.name, d);
+    this.refreshServerDb();
+  }
+
+  /**
+   * Stops serving a database (ovsdb-server/remove-db): its monitors are
+   * cancelled with "monitor_canceled", its waiting transactions fail, and the
+   * file is closed.
+   */
+  async removeDatabase(name: string): Promise<boolean> {
+    const d = this.dbs.get(name);
+    if (d === undefined) return false;
+    this.dbs.delete(name);
+    for (const s of this.sessions) {
+      for (const [key, m] of [...s.monitors]) {
+        if (m.hosted !== d) continue;
+        s.monitors.delete(key);
+        s.rpc.notify('monitor_canceled', [m.monitor.id]);
+      }
     }
+    for (const t of [...this.triggers]) {
+      if (t.hosted !== d) continue;
+      this.dropTrigger(t);
+      t.reject(new RpcError('canceled'));
+    }
+    this.refreshServerDb();
+    await d.close();
+    return true;
+  }
+
+  /** Counts for memory/show, named as ovsdb-server names them. */
+  memoryStats(): Record<string, number> {
+    let cells = 0;
+    let atoms = 0;
+    let monitors = 0;
+    let weak = 0;
+    for (const d of [...this.dbs.values(), this.serverDb]) {
+      for (const t of d.db.tables.values()) {
+        cells += t.rows.size * t.columns.length;
+        for (const row of t.rows.values()) {
+          for (const c of t.columns) {
+            const v = row.cols[c.name];
+            if (v !== undefined) atoms += v.keys.length + (v.values?.length ?? 0);
+          }
+        }
+      }
+      for (const m of d.db.weakReferrers.values()) weak += m.size;
+    }
+    for (const s of this.sessions) monitors += s.monitors.size;
+    const out: Record<string, number> = { atoms, cells, monitors, 'n-weak-refs': weak };
+    if (this.sessions.size > 0) out['sessions'] = this.sessions.size;
+    return out;
   }
 
   async stop(): Promise<void> {
-    for (const l of this.listeners) l.close();
+    for (const l of this.listeners.values()) l.close();
     for (const s of this.sessions) s.rpc.close();
     for (const t of this.triggers) clearTimeout(t.timer);
     this.triggers.clear();
@@ -112,9 +213,8 @@ export class OvsdbServer {
     });
     const session: Session = { rpc, monitors: new Map(), locks: new Set(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
-    const trace = this.opts.traceRequests === true;
     rpc.setRequestHandler((method, params, id) => {
-      if (trace) this.log(`${rpc.name}: received request ${method} ${JSON.stringify(params).slice(0, 4096)}`);
+      if (this.traceRequests) this.log(`${rpc.name}: received request ${method} ${JSON.stringify(params).slice(0, 4096)}`);
       return this.handle(session, method, params, id);
     });
     // RFC 7047 4.1.4: "cancel" is a notification naming an outstanding transact.
@@ -145,7 +245,7 @@ export class OvsdbServer {
     const p = Array.isArray(params) ? params : [];
     switch (method) {
       case 'list_dbs':
-        return [...this.dbs.keys(), '_Server'];
+        return this.databaseNames;
       case 'get_schema':
         return schemaToJson(this.hosted(p[0], method, params).db.schema);
       case 'transact':
@@ -218,6 +318,7 @@ export class OvsdbServer {
     );
     this.dispatch(hosted, out.changes);
     this.retryTriggers(hosted);
+    for (const w of this.commitWatchers) w(hosted);
     // Queued behind the commit's notifications: a client sees its replica
     // updated before the reply that acknowledges the change.
     return new Promise((resolve) => hosted.afterDurable(() => resolve(durable)));

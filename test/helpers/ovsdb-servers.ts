@@ -24,6 +24,8 @@ export interface RunningServer {
   /** Active remote for clients, e.g. `unix:/tmp/x/db.sock`. */
   readonly remote: string;
   readonly sockPath: string;
+  /** The control socket for `ovs-appctl -t`. */
+  readonly ctlPath: string;
   readonly dbFiles: readonly string[];
   readonly process: ChildProcess;
   /** Kills with SIGKILL (a crash) and waits for the exit. */
@@ -62,7 +64,7 @@ async function launch(kind: ServerKind, dir: string, dbFiles: string[], stderr: 
   const args =
     kind === 'real'
       ? [`--remote=punix:${sockPath}`, `--unixctl=${join(dir, 'ctl')}`, '--no-chdir', `--log-file=${join(dir, 'server.log')}`, ...dbFiles]
-      : ['ovsdb-server', `--remote=punix:${sockPath}`, `--log-file=${join(dir, 'server.log')}`, ...dbFiles];
+      : ['ovsdb-server', `--remote=punix:${sockPath}`, `--unixctl=${join(dir, 'ctl')}`, `--log-file=${join(dir, 'server.log')}`, ...dbFiles];
   const child = spawn(kind === 'real' ? 'ovsdb-server' : OVNTS, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
   try {
@@ -77,6 +79,7 @@ async function launch(kind: ServerKind, dir: string, dbFiles: string[], stderr: 
     dir,
     remote: `unix:${sockPath}`,
     sockPath,
+    ctlPath: join(dir, 'ctl'),
     dbFiles,
     process: child,
     kill9: async () => {
