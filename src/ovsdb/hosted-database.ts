@@ -26,7 +26,8 @@ export interface Commit {
 }
 
 export class HostedDatabase {
-  readonly db: Database;
+  /** Replaced only by a schema conversion. */
+  db: Database;
   private readonly compactMinBytes: number;
   private readonly compactGrowth: number;
   private sizeAfterCompaction: number;
@@ -155,6 +156,14 @@ export class HostedDatabase {
     } finally {
       this.compacting = false;
     }
+  }
+
+  /** Serves `db` (the converted database) from now on and rewrites the file with its schema. */
+  async replace(db: Database): Promise<void> {
+    await this.tail;
+    this.db = db;
+    const snapshot = { ...db.snapshot(), _date: Date.now(), _comment: 'converted online' };
+    await this.storage?.compact(db.schema.json, snapshot);
   }
 
   async close(): Promise<void> {

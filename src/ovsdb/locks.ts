@@ -1,7 +1,7 @@
 /**
  * OVSDB locks (RFC 7047 section 4.1.8-4.1.10): a named lock has one owner and
  * a queue of waiters; ownership passes to the next waiter when the owner
- * unlocks or disconnects, and "steal" takes it at once.
+ * unlocks or disconnects, and "steal" takes it at once from its owner.
  */
 export class LockTable<S> {
   /** Lock name → sessions in queue order; the first one owns the lock. */
@@ -22,11 +22,14 @@ export class LockTable<S> {
     return q[0] === s;
   }
 
-  /** Makes `s` the owner; returns the previous owner, who stays queued behind it. */
-  steal(name: string, s: S): S | undefined {
+  /**
+   * Makes `s` the owner; returns the previous owner, which stays queued
+   * right behind it when `requeue(prev)` says so and otherwise loses its place.
+   */
+  steal(name: string, s: S, requeue: (prev: S) => boolean = () => true): S | undefined {
     const q = this.queues.get(name) ?? [];
     const prev = q[0];
-    const rest = q.filter((x) => x !== s);
+    const rest = q.filter((x) => x !== s && (x !== prev || requeue(x)));
     this.queues.set(name, [s, ...rest]);
     return prev;
   }

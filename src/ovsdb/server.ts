@@ -15,7 +15,8 @@ import { parseSchema } from './schema.js';
 import { schemaToJson, schemaToText } from './schema-json.js';
 import { LockTable } from './locks.js';
 import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
-import type { RowChange } from './database.js';
+import type { Database, Row, RowChange } from './database.js';
+import { convertDatabase } from './convert.js';
 
 export interface OvsdbServerOptions {
   /** Passive remotes such as `punix:/run/ovnts/nb.sock` or `ptcp:6641:127.0.0.1`. */
@@ -35,7 +36,8 @@ export interface OvsdbServerOptions {
 interface Session {
   readonly rpc: JsonRpcSession;
   readonly monitors: Map<string, { monitor: Monitor; hosted: HostedDatabase }>;
-  readonly locks: Set<string>;
+  /** Locks asked for, and whether by "lock" (waits again if stolen) or "steal". */
+  readonly locks: Map<string, 'lock' | 'steal'>;
   dbChangeAware: boolean;
   closed: boolean;
 }
@@ -211,7 +213,7 @@ export class OvsdbServer {
       probeIntervalMs,
       log: (m: string) => this.rateLimitedLog(m),
     });
-    const session: Session = { rpc, monitors: new Map(), locks: new Set(), dbChangeAware: false, closed: false };
+    const session: Session = { rpc, monitors: new Map(), locks: new Map(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
     rpc.setRequestHandler((method, params, id) => {
       if (this.traceRequests) this.log(`${rpc.name}: received request ${method} ${JSON.stringify(params).slice(0, 4096)}`);
@@ -229,7 +231,7 @@ export class OvsdbServer {
     s.closed = true;
     this.sessions.delete(s);
     for (const t of this.triggers) if (t.session === s) this.dropTrigger(t);
-    for (const name of s.locks) this.releaseLock(s, name);
+    for (const name of [...s.locks.keys()]) this.releaseLock(s, name);
   }
 
   private hosted(name: unknown, method: string, params: unknown): HostedDatabase {
@@ -265,6 +267,8 @@ export class OvsdbServer {
       case 'steal':
       case 'unlock':
         return this.lockRequest(s, method, p[0]);
+      case 'convert':
+        return this.convert(p);
       case 'set_db_change_aware':
         s.dbChangeAware = p[0] === true;
         return {};
@@ -426,6 +430,48 @@ export class OvsdbServer {
     return hosted.whenDurable(result);
   }
 
+  /**
+   * "convert" (ovsdb-server(7) 4.1.17): replaces a database's schema and
+   * contents at once. Monitors of it end: db-change-aware clients are told
+   * with "monitor_canceled", other clients are disconnected, as
+   * ovsdb-server does.
+   */
+  private async convert(p: unknown[]): Promise<unknown> {
+    const hosted = this.hosted(p[0], 'convert', p);
+    if (hosted === this.serverDb) throw new RpcError(new OvsdbError(OVSDB_ERROR.PERMISSION_ERROR, 'The _Server database is read-only.').toJson());
+    let db: Database;
+    try {
+      const schema = parseSchema(p[1]);
+      if (schema.name !== hosted.name) {
+        throw syntaxError(p[1], `Database name mismatch: the new schema names database ${schema.name} but the request names database ${hosted.name}.`);
+      }
+      db = convertDatabase(hosted.db, schema);
+    } catch (e) {
+      if (e instanceof OvsdbError) throw new RpcError(e.toJson());
+      throw e;
+    }
+    for (const t of [...this.triggers]) {
+      if (t.hosted !== hosted) continue;
+      this.dropTrigger(t);
+      t.reject(new RpcError('canceled'));
+    }
+    for (const s of [...this.sessions]) {
+      const mine = [...s.monitors].filter(([, m]) => m.hosted === hosted);
+      if (mine.length === 0) continue;
+      if (!s.dbChangeAware) {
+        s.rpc.close();
+        continue;
+      }
+      for (const [key, m] of mine) {
+        s.monitors.delete(key);
+        s.rpc.notify('monitor_canceled', [m.monitor.id]);
+      }
+    }
+    await hosted.replace(db);
+    this.refreshServerDb();
+    return {};
+  }
+
   private monitorCondChange(s: Session, p: unknown[]): Promise<unknown> {
     const entry = s.monitors.get(monitorKey(p[0]));
     if (entry === undefined) throw new RpcError(syntaxError(p[0], 'unknown monitor session').toJson());
@@ -463,9 +509,11 @@ export class OvsdbServer {
     if (method === 'lock' && s.locks.has(name)) {
       throw new RpcError(syntaxError([name], 'must issue "unlock" before new "lock"').toJson());
     }
-    s.locks.add(name);
+    s.locks.set(name, method === 'steal' ? 'steal' : 'lock');
     if (method === 'steal') {
-      const prev = this.locks.steal(name, s);
+      // As ovsdb-server: an owner that got the lock by "lock" waits for it
+      // again; one that stole it is dropped.
+      const prev = this.locks.steal(name, s, (p) => p.locks.get(name) === 'lock');
       if (prev !== undefined && prev !== s) prev.rpc.notify('stolen', [name]);
       return { locked: true };
     }
@@ -481,8 +529,9 @@ export class OvsdbServer {
   /** Keeps `_Server.Database` describing the hosted databases (ovsdb-server(5)). */
   private refreshServerDb(): void {
     const table = this.serverDb.db.table('Database');
+    const byName = new Map<string, Row>();
+    for (const row of table.rows.values()) byName.set(row.cols['name']?.keys[0] as string, row);
     const changes: RowChange[] = [];
-    for (const row of table.rows.values()) changes.push({ table, uuid: row.uuid, old: row, new: null });
     // ovsdb-server lists itself too.
     for (const d of [...this.dbs.values(), this.serverDb]) {
       const cols = table.defaultCols();
@@ -492,10 +541,17 @@ export class OvsdbServer {
       cols['connected'] = { keys: [true] };
       cols['leader'] = { keys: [true] };
       cols['schema'] = str(schemaToText(d.db.schema));
-      const uuid = newUuid();
-      changes.push({ table, uuid, old: null, new: { uuid, version: newUuid(), cols } });
+      const old = byName.get(d.name) ?? null;
+      byName.delete(d.name);
+      if (old !== null && old.cols['schema']?.keys[0] === cols['schema'].keys[0]) continue;
+      const uuid = old?.uuid ?? newUuid();
+      changes.push({ table, uuid, old, new: { uuid, version: newUuid(), cols } });
     }
+    for (const row of byName.values()) changes.push({ table, uuid: row.uuid, old: row, new: null });
+    if (changes.length === 0) return;
     this.serverDb.db.apply(changes);
+    // Clients that watch _Server (db change aware IDLs, ovsdb-client wait) see it change.
+    this.dispatch(this.serverDb, changes);
   }
 }
 
