@@ -228,18 +228,6 @@ function sortUnique(keys: Atom[], values: Atom[] | undefined): Datum {
   return sv === undefined ? { keys: sk } : { keys: sk, values: sv };
 }
 
-export function checkSize(d: Datum, type: ColumnType): void {
-  const n = d.keys.length;
-  if (n < type.min || n > type.max) {
-    const what = type.value !== undefined ? 'map' : 'set';
-    const max = type.max === Infinity ? 'unlimited' : String(type.max);
-    throw new OvsdbError(
-      OVSDB_ERROR.CONSTRAINT_VIOLATION,
-      `${what} has ${n} elements but must have between ${type.min} and ${max}`,
-    );
-  }
-}
-
 export function datumToJson(d: Datum, type: ColumnType): unknown {
   if (type.value !== undefined) {
     const vt = type.value.type;

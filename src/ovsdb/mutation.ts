@@ -4,7 +4,6 @@
  */
 import {
   checkAtom,
-  checkSize,
   datumFromJson,
   datumSubtract,
   datumUnion,
@@ -42,7 +41,7 @@ export function parseMutation(table: TableSchema, json: unknown, resolve?: Named
   }
   const mutator = mutName as Mutator;
   if (!column.mutable || name.startsWith('_')) {
-    throw constraintViolation(`Cannot mutate immutable column ${name} in table ${table.name}.`);
+    throw new OvsdbError(OVSDB_ERROR.CONSTRAINT_VIOLATION, `Cannot mutate immutable column ${name} in table ${table.name}.`, json);
   }
   const { type } = column;
   const mismatch = (): OvsdbError =>
@@ -99,18 +98,27 @@ function arith(mutator: Mutator, a: number, b: number, integer: boolean): number
   return r;
 }
 
+/** A set or map mutated out of its column's size bounds, worded as ovsdb-server words it. */
+function checkSize(d: Datum, column: ColumnSchema): void {
+  const { type } = column;
+  const n = d.keys.length;
+  if (n < type.min || n > type.max) {
+    throw constraintViolation(`Attempted to store ${n} elements in ${typeToEnglish(type)}.`);
+  }
+}
+
 /** Applies one mutation to a column value; throws on constraint or domain errors. */
 export function applyMutation(d: Datum, m: Mutation): Datum {
   const { type } = m.column;
   switch (m.mutator) {
     case 'insert': {
       const r = datumUnion(d, m.arg);
-      checkSize(r, type);
+      checkSize(r, m.column);
       return r;
     }
     case 'delete': {
       const r = datumSubtract(d, m.arg);
-      checkSize(r, type);
+      checkSize(r, m.column);
       return r;
     }
     default: {

@@ -438,13 +438,13 @@ export class Transaction {
 
   /** Commit-time checks; returns the real changes or throws. */
   private precommit(): RowChange[] {
-    // ovsdb-server refuses to delete a row that is still referenced before
-    // it collects garbage: deleting one row of a cycle fails.
-    this.checkDeletedRows(this.refDeltas());
-    this.collectGarbage();
-    this.clearWeakReferences();
+    // ovsdb-server's order: strong references first (deleting a row still
+    // referenced fails even when garbage collection would take its referrer,
+    // so deleting one row of a cycle fails), then garbage, row limits, weak references.
     this.checkStrongReferences();
+    this.collectGarbage();
     this.checkMaxRows();
+    this.clearWeakReferences();
     const changes: RowChange[] = [];
     for (const p of this.pending.values()) {
       if (p.old === null && p.cols === null) continue; // inserted, then deleted
@@ -601,6 +601,14 @@ export class Transaction {
     }
   }
 
+  /** How a row in an index conflict came to be, in ovsdb-server's words. */
+  private rowHistory(t: Table, uuid: string, i: number): string {
+    const p = this.pending.get(uuid);
+    if (p === undefined) return 'existed in the database before this transaction and was not modified by the transaction';
+    if (p.old === null) return 'was inserted by this transaction';
+    return `had the following index values before the transaction: ${describeKey(t, p.old, i)}`;
+  }
+
   private checkIndexes(changes: readonly RowChange[]): void {
     const byTable = new Map<Table, Map<string, string>[]>();
     for (const ch of changes) {
@@ -625,7 +633,7 @@ export class Transaction {
           const names = t.schema.indexes[i] as readonly string[];
           const cols = englishList(names.map((n) => `"${n}"`));
           throw constraintViolation(
-            `Transaction causes multiple rows in "${t.name}" table to have identical values (${describeKey(t, ch.new, i)}) for index on column${names.length > 1 ? 's' : ''} ${cols}.  First row, with UUID ${other}, ${this.pending.has(other) ? (this.pending.get(other)?.old === null ? 'was inserted by this transaction' : 'was modified by this transaction') : 'existed in the database before this transaction and was not modified by the transaction'}.  Second row, with UUID ${ch.uuid}, ${ch.old === null ? 'was inserted by this transaction' : 'was modified by this transaction'}.`,
+            `Transaction causes multiple rows in "${t.name}" table to have identical values (${describeKey(t, ch.new, i)}) for index on column${names.length > 1 ? 's' : ''} ${cols}.  First row, with UUID ${other}, ${this.rowHistory(t, other, i)}.  Second row, with UUID ${ch.uuid}, ${this.rowHistory(t, ch.uuid, i)}.`,
           );
         }
         (local[i] as Map<string, string>).set(k, ch.uuid);
