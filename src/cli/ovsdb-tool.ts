@@ -22,6 +22,8 @@ usage: ovnts ovsdb-tool [OPTIONS] COMMAND [ARG...]
   schema-name SCHEMAFILE      report SCHEMAFILE's name
   schema-version SCHEMAFILE   report SCHEMAFILE's schema version
   schema-cksum SCHEMAFILE     report SCHEMAFILE's checksum
+  needs-conversion DBFILE SCHEMAFILE  does DBFILE need conversion to SCHEMAFILE? (yes/no)
+  convert DBFILE SCHEMAFILE [DST]     convert DBFILE to SCHEMAFILE, in place or into DST
 `;
 
 /** A failure to report as `ovsdb-tool: <message>`. */
@@ -41,6 +43,8 @@ const COMMANDS: Record<string, Command> = {
   'db-cksum': { min: 1, max: 1, run: async ([db], out) => out((await dbSchema(db as string)).cksum ?? '') },
   'schema-name': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).name) },
   'schema-version': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).version) },
+  'needs-conversion': { min: 2, max: 2, run: async ([db, f], out) => out((await needsConversion(db as string, f as string)) ? 'yes' : 'no') },
+  convert: { min: 2, max: 3, run: ([db, f, dst]) => convert(db as string, f as string, dst) },
   'schema-cksum': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).cksum ?? '') },
 };
 
@@ -91,6 +95,33 @@ async function compact(db: string, dst: string | undefined): Promise<void> {
     } else {
       const out = await DatabaseLog.create(dst, hosted.db.schema.json);
       await out.append(snapshot);
+      await out.close();
+    }
+  } finally {
+    await hosted.close();
+  }
+}
+
+/** Whether the file's schema differs from SCHEMAFILE's (in normal form, as ovsdb-tool compares them). */
+async function needsConversion(db: string, schemaFile: string): Promise<boolean> {
+  const { schemaToText } = await import('../ovsdb/schema-json.js');
+  const [a, b] = await Promise.all([dbSchema(db), readSchemaFile(schemaFile)]);
+  return schemaToText(a) !== schemaToText(b);
+}
+
+/** Converts the database to SCHEMAFILE: the file rewritten (or DST written) as the new schema and one snapshot. */
+async function convert(db: string, schemaFile: string, dst: string | undefined): Promise<void> {
+  const { HostedDatabase } = await import('../ovsdb/hosted-database.js');
+  const { convertDatabase } = await import('../ovsdb/convert.js');
+  const schema = await readSchemaFile(schemaFile);
+  const hosted = await HostedDatabase.open(db);
+  try {
+    const converted = convertDatabase(hosted.db, schema);
+    if (dst === undefined) {
+      await hosted.replace(converted);
+    } else {
+      const out = await DatabaseLog.create(dst, schema.json);
+      await out.append({ ...converted.snapshot(), _date: Date.now(), _comment: 'converted by ovnts ovsdb-tool' });
       await out.close();
     }
   } finally {
