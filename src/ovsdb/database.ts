@@ -61,6 +61,13 @@ export class Table {
   }
 }
 
+/** A column's value in a row, the implicit `_uuid` and `_version` included. */
+export function rowCell(row: Pick<Row, 'uuid' | 'version' | 'cols'>, name: string): Datum {
+  if (name === '_uuid') return { keys: [row.uuid] };
+  if (name === '_version') return { keys: [row.version] };
+  return row.cols[name] as Datum;
+}
+
 /** Strong and weak reference targets of a row, as uuid → count. */
 export interface RowRefs {
   strong: Map<string, number>;

@@ -5,7 +5,7 @@
  * messages that bring its replica from one committed state to the next.
  */
 import { datumEquals, datumToJson, defaultDatum, type Atom, type Datum } from './datum.js';
-import { Database, type Row, type RowChange, type Table } from './database.js';
+import { Database, rowCell as cell, type Row, type RowChange, type Table } from './database.js';
 import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
 import { evalClause, parseClause, type Clause, type RowView } from './condition.js';
 import { findColumn, type ColumnSchema, type ColumnType } from './schema.js';
@@ -97,12 +97,6 @@ export function datumDiff(old: Datum, nu: Datum, type: ColumnType): Datum {
     }
   }
   return values === undefined ? { keys } : { keys, values };
-}
-
-function cell(row: Row, name: string): Datum {
-  if (name === '_uuid') return { keys: [row.uuid] };
-  if (name === '_version') return { keys: [row.version] };
-  return row.cols[name] as Datum;
 }
 
 function isDefault(d: Datum, type: ColumnType): boolean {

@@ -8,7 +8,7 @@
  * passed. A failed transaction therefore needs no rollback.
  */
 import { checkAtom, compareDatums, datumFromJson, datumEquals, datumToJson, newUuid, UUID_RE, ZERO_UUID, type Datum } from './datum.js';
-import { Database, rowRefs, type Row, type RowChange, type Table } from './database.js';
+import { Database, rowCell as cell, rowRefs, type Row, type RowChange, type Table } from './database.js';
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import { evalWhere, parseWhere, uuidEquality, type Clause } from './condition.js';
 import { applyMutation, parseMutation } from './mutation.js';
@@ -655,13 +655,6 @@ function describeKey(t: Table, row: Row, i: number): string {
 function englishList(items: readonly string[]): string {
   if (items.length <= 2) return items.join(' and ');
   return `${items.slice(0, -1).join(', ')}, and ${items[items.length - 1] as string}`;
-}
-
-/** A column's value in a row as a transaction sees it, `_uuid` and `_version` included. */
-function cell(row: LiveRow, name: string): Datum {
-  if (name === '_uuid') return { keys: [row.uuid] };
-  if (name === '_version') return { keys: [row.version] };
-  return row.cols[name] as Datum;
 }
 
 function projectionKey(row: LiveRow, columns: readonly ColumnSchema[]): string {
