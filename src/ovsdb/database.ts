@@ -9,6 +9,7 @@
 import { datumToJson, datumFromJson, type Atom, type Datum, defaultDatum } from './datum.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';
+import { stringifyJson } from './json-int.js';
 
 export interface Row {
   readonly uuid: string;
@@ -48,7 +49,7 @@ export class Table {
     let key = '';
     for (const c of cols) {
       const d = c === '_uuid' ? { keys: [row.uuid] } : (row.cols[c] as Datum);
-      key += JSON.stringify(d.keys) + (d.values === undefined ? '' : JSON.stringify(d.values)) + '\u0000';
+      key += stringifyJson(d.keys) + (d.values === undefined ? '' : stringifyJson(d.values)) + '\u0000';
     }
     return key;
   }

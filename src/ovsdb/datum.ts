@@ -10,14 +10,19 @@
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import type { AtomicType, BaseType, ColumnType } from './schema.js';
 import { atomToText } from './datum-text.js';
+import { integerValue } from './json-int.js';
 
-export type Atom = number | string | boolean;
+/** Integers beyond 2^53 are BigInts (exact int64); every other integer is a number. */
+export type Atom = number | bigint | string | boolean;
 
 export interface Datum {
   readonly keys: readonly Atom[];
   /** Present exactly when the column is a map; values[i] belongs to keys[i]. */
   readonly values?: readonly Atom[];
 }
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -79,10 +84,15 @@ function typeName(base: BaseType): string {
 export function atomFromJson(json: unknown, base: BaseType, resolve?: NamedUuidResolver): Atom {
   switch (base.type) {
     case 'integer':
-      if (typeof json === 'number' && Number.isInteger(json)) return json;
+      if (typeof json === 'number' && Number.isInteger(json)) {
+        if (json >= -(2 ** 63) && json < 2 ** 63) return integerValue(BigInt(json));
+      } else if (typeof json === 'bigint' && json >= INT64_MIN && json <= INT64_MAX) {
+        return integerValue(json);
+      }
       break;
     case 'real':
       if (typeof json === 'number' && Number.isFinite(json)) return json;
+      if (typeof json === 'bigint') return Number(json);
       break;
     case 'boolean':
       if (typeof json === 'boolean') return json;

@@ -6,6 +6,8 @@
  * failure inside the engine is thrown as an OvsdbError so the boundary can turn it
  * into that object unchanged.
  */
+import { stringifyJson } from './json-int.js';
+
 export const OVSDB_ERROR = {
   REFERENTIAL_INTEGRITY: 'referential integrity violation',
   CONSTRAINT_VIOLATION: 'constraint violation',
@@ -76,7 +78,7 @@ export function constraintViolation(details: string): OvsdbError {
 
 /** JSON text with object members in sorted order, as ovsdb-server prints "syntax". */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
+  return stringifyJson(value, (_k, v: unknown) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
     const sorted: Record<string, unknown> = {};
     for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];

@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { parseJson, stringifyJson } from './json-int.js';
 
 /** Default largest message accepted by {@link JsonFramer}: 64 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -55,6 +56,9 @@ export class JsonFramer {
   /** The previous chunk ended right after a backslash inside a string. */
   private escape = false;
   private broken: FramingError | undefined;
+  /** Digits in a row outside strings, and whether the message in progress has 16 or more (an integer JSON.parse may round). */
+  private digitRun = 0;
+  private longInteger = false;
 
   constructor(opts: JsonFramerOptions = {}) {
     this.max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -90,6 +94,7 @@ export class JsonFramer {
     let escape = this.escape;
     let nextQuote = -2;
     let nextBs = -2;
+    let digitRun = this.digitRun;
     while (i < n) {
       if (inString) {
         if (escape) {
@@ -114,6 +119,11 @@ export class JsonFramer {
         continue;
       }
       const b = chunk[i] as number;
+      if (b >= 0x30 && b <= 0x39) {
+        if (++digitRun >= 16) this.longInteger = true;
+      } else {
+        digitRun = 0;
+      }
       if (depth === 0) {
         if (!isWhitespace(b)) {
           if (b !== LBRACE && b !== LBRACKET) {
@@ -134,6 +144,7 @@ export class JsonFramer {
     this.depth = depth;
     this.inString = inString;
     this.escape = escape;
+    this.digitRun = digitRun;
     if (depth > 0) {
       const size = this.pieceBytes + (n - start);
       if (size > this.max) throw tooBig(size, this.max);
@@ -167,8 +178,11 @@ export class JsonFramer {
     } catch {
       throw new FramingError('invalid UTF-8 in message');
     }
+    // Only a message with a long digit run can hold an integer beyond 2^53.
+    const lossless = this.longInteger;
+    this.longInteger = false;
     try {
-      return JSON.parse(text);
+      return lossless ? parseJson(text) : JSON.parse(text);
     } catch (e) {
       throw new FramingError(`invalid JSON: ${(e as Error).message}`);
     }
@@ -206,7 +220,7 @@ function rpcErrorText(error: unknown): string {
     const e = error as { error: string; details?: unknown };
     return typeof e.details === 'string' ? `${e.error}: ${e.details}` : e.error;
   }
-  return JSON.stringify(error);
+  return stringifyJson(error);
 }
 
 export type RequestHandler = (method: string, params: unknown, id: unknown) => unknown;
@@ -306,7 +320,7 @@ export class JsonRpcSession extends EventEmitter {
   /** Writes one message; writes made in the same tick go out in one batch. */
   send(msg: JsonRpcMessage): void {
     if (this.isClosed) return;
-    this.sendText(JSON.stringify(msg));
+    this.sendText(stringifyJson(msg));
   }
 
   /**

@@ -9,6 +9,7 @@ import { Database, rowCell as cell, type Row, type RowChange, type Table } from 
 import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
 import { evalClause, parseClause, type Clause, type RowView } from './condition.js';
 import { findColumn, type ColumnSchema, type ColumnType } from './schema.js';
+import { stringifyJson } from './json-int.js';
 
 export type MonitorKind = 'monitor' | 'monitor_cond' | 'monitor_cond_since';
 
@@ -165,7 +166,7 @@ export class Monitor {
       const where = tm.where?.map((c) => (c.kind === 'const' ? c.value : [c.column.name, c.fn, c.arg]));
       parts.push(name, tm.columns.map((c) => c.name), tm.select, where ?? null);
     }
-    return JSON.stringify(parts);
+    return stringifyJson(parts);
   }
 
   /** The initial contents: the reply to the monitor request. */

@@ -4,6 +4,7 @@
  */
 import {
   checkAtom,
+  compareAtoms,
   datumFromJson,
   datumSubtract,
   datumUnion,
@@ -14,6 +15,7 @@ import {
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import { typeToEnglish } from './condition.js';
 import { findColumn, type ColumnSchema, type TableSchema } from './schema.js';
+import { integerValue } from './json-int.js';
 
 export const MUTATORS = ['+=', '-=', '*=', '/=', '%=', 'insert', 'delete'] as const;
 export type Mutator = (typeof MUTATORS)[number];
@@ -24,8 +26,8 @@ export interface Mutation {
   readonly arg: Datum;
 }
 
-const INT64_MIN = -9223372036854775808;
-const INT64_MAX = 9223372036854775807;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 export function parseMutation(table: TableSchema, json: unknown, resolve?: NamedUuidResolver): Mutation {
   if (!Array.isArray(json) || json.length !== 3 || typeof json[0] !== 'string' || typeof json[1] !== 'string') {
@@ -71,8 +73,33 @@ export function parseMutation(table: TableSchema, json: unknown, resolve?: Named
   return { column, mutator, arg: datumFromJson(argJson, scalar, opts) };
 }
 
-function arith(mutator: Mutator, a: number, b: number, integer: boolean): number {
+function arith(mutator: Mutator, a: number | bigint, b: number | bigint, integer: boolean): number | bigint {
+  if (integer) return intArith(mutator, BigInt(a), BigInt(b));
+  const x = Number(a);
+  const y = Number(b);
   let r: number;
+  switch (mutator) {
+    case '+=':
+      r = x + y;
+      break;
+    case '-=':
+      r = x - y;
+      break;
+    case '*=':
+      r = x * y;
+      break;
+    default:
+      if (y === 0) throw new OvsdbError(OVSDB_ERROR.DOMAIN_ERROR, 'Division by zero.');
+      r = x / y;
+      break;
+  }
+  if (!Number.isFinite(r)) throw new OvsdbError(OVSDB_ERROR.RANGE_ERROR, `Result of "${mutator}" operation is out of range.`);
+  return r;
+}
+
+/** int64 arithmetic, exact (C's truncating division and remainder); the result a number when a double holds it. */
+function intArith(mutator: Mutator, a: bigint, b: bigint): number | bigint {
+  let r: bigint;
   switch (mutator) {
     case '+=':
       r = a + b;
@@ -84,18 +111,16 @@ function arith(mutator: Mutator, a: number, b: number, integer: boolean): number
       r = a * b;
       break;
     case '/=':
-      if (b === 0) throw new OvsdbError(OVSDB_ERROR.DOMAIN_ERROR, 'Division by zero.');
-      r = integer ? Math.trunc(a / b) : a / b;
+      if (b === 0n) throw new OvsdbError(OVSDB_ERROR.DOMAIN_ERROR, 'Division by zero.');
+      r = a / b;
       break;
     default:
-      if (b === 0) throw new OvsdbError(OVSDB_ERROR.DOMAIN_ERROR, 'Division by zero.');
+      if (b === 0n) throw new OvsdbError(OVSDB_ERROR.DOMAIN_ERROR, 'Division by zero.');
       r = a % b;
       break;
   }
-  if (integer ? r < INT64_MIN || r > INT64_MAX : !Number.isFinite(r)) {
-    throw new OvsdbError(OVSDB_ERROR.RANGE_ERROR, `Result of "${mutator}" operation is out of range.`);
-  }
-  return r;
+  if (r < INT64_MIN || r > INT64_MAX) throw new OvsdbError(OVSDB_ERROR.RANGE_ERROR, `Result of "${mutator}" operation is out of range.`);
+  return integerValue(r);
 }
 
 /** A set or map mutated out of its column's size bounds, worded as ovsdb-server words it. */
@@ -123,15 +148,15 @@ export function applyMutation(d: Datum, m: Mutation): Datum {
     }
     default: {
       const integer = type.key.type === 'integer';
-      const b = m.arg.keys[0] as number;
+      const b = m.arg.keys[0] as number | bigint;
       const keys: Atom[] = d.keys.map((a) => {
-        const r = arith(m.mutator, a as number, b, integer);
+        const r = arith(m.mutator, a as number | bigint, b, integer);
         checkAtom(r, type.key);
         return r;
       });
       // Arithmetic preserves order for + and - but not for * / %, and may
       // collapse two elements of a set into one value.
-      keys.sort((x, y) => (x as number) - (y as number));
+      keys.sort(compareAtoms);
       for (let i = 1; i < keys.length; i++) {
         if (keys[i] === keys[i - 1]) {
           throw constraintViolation(`Result of "${m.mutator}" operation contains duplicate values.`);

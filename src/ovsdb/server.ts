@@ -17,6 +17,7 @@ import { LockTable } from './locks.js';
 import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
 import type { Database, Row, RowChange } from './database.js';
 import { convertDatabase } from './convert.js';
+import { stringifyJson } from './json-int.js';
 
 export interface OvsdbServerOptions {
   /** Passive remotes such as `punix:/run/ovnts/nb.sock` or `ptcp:6641:127.0.0.1`. */
@@ -53,7 +54,7 @@ interface Trigger {
   reject: (e: unknown) => void;
 }
 
-const monitorKey = (id: unknown): string => JSON.stringify(id);
+const monitorKey = (id: unknown): string => stringifyJson(id);
 const BLOCKED = Symbol('blocked');
 
 export class OvsdbServer {
@@ -216,7 +217,7 @@ export class OvsdbServer {
     const session: Session = { rpc, monitors: new Map(), locks: new Map(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
     rpc.setRequestHandler((method, params, id) => {
-      if (this.traceRequests) this.log(`${rpc.name}: received request ${method} ${JSON.stringify(params).slice(0, 4096)}`);
+      if (this.traceRequests) this.log(`${rpc.name}: received request ${method} ${stringifyJson(params).slice(0, 4096)}`);
       return this.handle(session, method, params, id);
     });
     // RFC 7047 4.1.4: "cancel" is a notification naming an outstanding transact.
@@ -365,7 +366,7 @@ export class OvsdbServer {
 
   private cancel(s: Session, id: unknown): void {
     for (const t of this.triggers) {
-      if (t.session === s && JSON.stringify(t.id) === JSON.stringify(id)) {
+      if (t.session === s && stringifyJson(t.id) === stringifyJson(id)) {
         this.dropTrigger(t);
         t.reject(new RpcError('canceled'));
       }
@@ -390,11 +391,11 @@ export class OvsdbServer {
         let body = byKey.get(monitor.specKey);
         if (body === undefined) {
           const u = monitor.update(changes);
-          body = u === null ? null : Buffer.from(`${JSON.stringify(u)}],"id":null}`);
+          body = u === null ? null : Buffer.from(`${stringifyJson(u)}],"id":null}`);
           byKey.set(monitor.specKey, body);
         }
         if (body === null) continue;
-        const id = JSON.stringify(monitor.id);
+        const id = stringifyJson(monitor.id);
         const head =
           monitor.kind === 'monitor' ? `{"method":"update","params":[${id},`
           : monitor.kind === 'monitor_cond' ? `{"method":"update2","params":[${id},`

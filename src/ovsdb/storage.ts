@@ -23,6 +23,7 @@ import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promise
 import { writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
+import { parseJson, stringifyJson } from './json-int.js';
 
 /** One parsed JSON record of a database file: the schema or a transaction. */
 export interface LogRecord {
@@ -45,7 +46,7 @@ function sha1Hex(bytes: Uint8Array): string {
 
 /** Header plus body of one record: the JSON text, a newline, and a header line that covers both. */
 export function encodeRecord(json: unknown): Buffer {
-  const text = JSON.stringify(json);
+  const text = stringifyJson(json);
   if (text === undefined) throw new TypeError('record is not representable as JSON');
   const body = Buffer.from(`${text}\n`, 'utf8');
   const header = Buffer.from(`${STANDALONE_MAGIC} ${body.length} ${sha1Hex(body)}\n`, 'latin1');
@@ -101,7 +102,7 @@ export function decodeRecord(buf: Uint8Array, offset: number): DecodeResult {
   }
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(body).toString('utf8'));
+    json = parseJson(Buffer.from(body).toString('utf8'));
   } catch (e) {
     return { kind: 'corrupt', message: `${length} bytes starting at offset ${start} are not valid JSON (${(e as Error).message})` };
   }

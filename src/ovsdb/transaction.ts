@@ -14,6 +14,7 @@ import { evalWhere, parseWhere, uuidEquality, type Clause } from './condition.js
 import { applyMutation, parseMutation } from './mutation.js';
 import { findColumn, UUID_COLUMN, VERSION_COLUMN, type ColumnSchema } from './schema.js';
 import { datumToText } from './datum-text.js';
+import { stringifyJson } from './json-int.js';
 
 export interface ExecContext {
   /** Whether the session running the transaction holds a lock ("assert"). */
@@ -408,7 +409,7 @@ export class Transaction {
       return col;
     });
     const key = (get: (name: string) => Datum): string =>
-      JSON.stringify(columns.map((c) => {
+      stringifyJson(columns.map((c) => {
         const d = get(c.name);
         return [d.keys, d.values ?? null];
       }));
@@ -661,7 +662,7 @@ function projectionKey(row: LiveRow, columns: readonly ColumnSchema[]): string {
   let key = '';
   for (const c of columns) {
     const d = cell(row, c.name);
-    key += `${JSON.stringify(d.keys)}${d.values === undefined ? '' : JSON.stringify(d.values)}\u0000`;
+    key += `${stringifyJson(d.keys)}${d.values === undefined ? '' : stringifyJson(d.values)}\u0000`;
   }
   return key;
 }

@@ -7,6 +7,7 @@
 import { connect } from 'node:net';
 import { JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
 import { canonicalJson } from '../../src/ovsdb/error.js';
+import { parseJson } from '../../src/ovsdb/json-int.js';
 import { normalizeUuids, sortRows } from './normalize.js';
 
 export type Step = readonly [method: string, params: readonly unknown[]];
@@ -56,8 +57,10 @@ export async function runSteps(sockPath: string, steps: readonly Step[]): Promis
  */
 export function normalizeTranscript(t: Transcript): string {
   // Members sorted first, so that rows are ordered by the same text on both sides.
-  const canonical = JSON.parse(canonicalJson({ replies: t.replies, notes: byMonitor(t.notes) })) as unknown;
-  return normalizeUuids(canonicalJson(sortRows(canonical)));
+  // Replies first, so UUIDs are numbered in the order the requests made them.
+  const canonical = parseJson(canonicalJson([t.replies, byMonitor(t.notes)])) as unknown;
+  // Sorted again after numbering: objects keyed by UUID (table updates) in numbered order.
+  return canonicalJson(parseJson(normalizeUuids(canonicalJson(sortRows(canonical)))));
 }
 
 /**
