@@ -23,6 +23,7 @@ usage: ovnts ovsdb-tool [OPTIONS] COMMAND [ARG...]
   schema-version SCHEMAFILE   report SCHEMAFILE's schema version
   schema-cksum SCHEMAFILE     report SCHEMAFILE's checksum
   needs-conversion DBFILE SCHEMAFILE  does DBFILE need conversion to SCHEMAFILE? (yes/no)
+  show-log DBFILE             print DBFILE's records (their dates and comments)
   convert DBFILE SCHEMAFILE [DST]     convert DBFILE to SCHEMAFILE, in place or into DST
 `;
 
@@ -44,6 +45,7 @@ const COMMANDS: Record<string, Command> = {
   'schema-name': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).name) },
   'schema-version': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).version) },
   'needs-conversion': { min: 2, max: 2, run: async ([db, f], out) => out((await needsConversion(db as string, f as string)) ? 'yes' : 'no') },
+  'show-log': { min: 1, max: 1, run: ([db], out) => showLog(db as string, out) },
   convert: { min: 2, max: 3, run: ([db, f, dst]) => convert(db as string, f as string, dst) },
   'schema-cksum': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).cksum ?? '') },
 };
@@ -127,6 +129,19 @@ async function convert(db: string, schemaFile: string, dst: string | undefined):
   } finally {
     await hosted.close();
   }
+}
+
+/** `show-log`: one line per record, as ovsdb-tool prints them (dates in UTC, milliseconds). */
+async function showLog(db: string, out: (s: string) => void): Promise<void> {
+  const { log, schema, records } = await DatabaseLog.open(db);
+  await log.close();
+  const s = parseSchema(schema);
+  out(`record 0: "${s.name}" schema, version="${s.version}", cksum="${s.cksum ?? ''}"\n`);
+  records.forEach((rec, i) => {
+    const date = typeof rec['_date'] === 'number' ? ` ${new Date(rec['_date']).toISOString().replace('T', ' ').replace('Z', '')}` : '';
+    const comment = typeof rec['_comment'] === 'string' ? ` ${JSON.stringify(rec['_comment'])}` : '';
+    out(`record ${i + 1}:${date}${comment}`);
+  });
 }
 
 /** Runs `ovsdb-tool ARGS`; returns the exit status. */
