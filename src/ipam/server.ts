@@ -83,7 +83,16 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
     log(`${req.method} ${req.url}: ${e.message ?? String(err)}`);
     return sendError(reply, new NeutronError(500, 'HTTPInternalServerError', INTERNAL));
   });
-  app.setNotFoundHandler((_req, reply) => sendError(reply, noSuchResource()));
+  app.setNotFoundHandler((req, reply) => {
+    // A path that exists under another method: pecan's 405.
+    const path = (req.url.split('?')[0] ?? '').replace(/\/+$/, '');
+    const m = /^\/v2\.0\/([a-z_]+)(?:\/[^/]+(?:\/([a-z_]+))?)?$/.exec(path);
+    const c = m === null ? undefined : COLLECTIONS.find((x) => x.collection === m[1]);
+    if (c !== undefined && (m?.[2] === undefined || (c.actions ?? []).some((a) => a.name === m[2]))) {
+      return sendError(reply, new NeutronError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.'));
+    }
+    return sendError(reply, noSuchResource());
+  });
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-openstack-request-id', `req-${randomUUID()}`);
