@@ -49,7 +49,9 @@ const INTERNAL = 'Request Failed: internal server error while processing your re
 export function createIpamServer(options: IpamServerOptions): IpamServer {
   const log = options.log ?? (() => {});
   const auth = options.authenticator ?? createNoAuth();
-  const store = new NbStore({ remotes: options.nbRemotes, log });
+  // The NB client's connection chatter only once serving: a failed start is reported in one line by the caller.
+  let serving = false;
+  const store = new NbStore({ remotes: options.nbRemotes, log: (m) => (serving ? log(m) : undefined) });
   const view = new NbView(store);
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -172,8 +174,10 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
       await app.listen({ host: options.host ?? '127.0.0.1', port });
       const addr = app.server.address();
       if (addr !== null && typeof addr === 'object') port = addr.port;
+      serving = true;
     },
     async stop() {
+      serving = false;
       await app.close();
       await store.stop();
     },
