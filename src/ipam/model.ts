@@ -284,7 +284,7 @@ export class NbView {
       const p = row === undefined ? undefined : decodePort(row);
       if (p !== undefined) out.push(p);
     }
-    return out;
+    return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   }
 
   childrenOf(portId: string): Port[] {
