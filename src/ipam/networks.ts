@@ -119,7 +119,8 @@ export async function createNetwork(view: NbView, ctx: RequestContext, body: Rec
     });
     return { result: undefined, synced: () => view.network(id) !== undefined };
   });
-  return networkView(visibleNetwork(view, ctx, id));
+  // The create response alone carries is_default (auto-allocated-topology adds it there).
+  return { ...networkView(visibleNetwork(view, ctx, id)), is_default: false };
 }
 
 export async function updateNetwork(view: NbView, ctx: RequestContext, id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
