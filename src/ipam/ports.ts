@@ -5,8 +5,8 @@
  * status is the LSP's `up` column: ACTIVE when OVN says the port is up.
  *
  * Allocation (addresses, MAC) reads the network's ports from the replica and
- * commits guarded by a `wait` on the switch's `ports` and `external_ids`
- * (which every allocating write rewrites), so concurrent allocations on one
+ * commits guarded by a `wait` on the switch's `external_ids` (which every
+ * allocating write rewrites), so concurrent allocations on one
  * network — from this process or another — never hand out one address twice.
  */
 import { randomUUID } from 'node:crypto';
