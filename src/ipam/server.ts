@@ -9,6 +9,7 @@ import { NeutronError, badRequest, noSuchResource } from './errors.js';
 import { parseResourceBody, type AttrMap } from './attributes.js';
 import { NbView } from './model.js';
 import { NbStore } from './store.js';
+import { NotConnectedError } from '../ovsdb/client.js';
 import { applyQuery, selectFields, type Query } from './query.js';
 import { COLLECTIONS, type Collection } from './collections.js';
 import { EXTENSIONS, extensionView } from './extensions.js';
@@ -82,6 +83,8 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
     const e = err as { code?: string; statusCode?: number; message?: string };
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new NeutronError(413, 'HTTPRequestEntityTooLarge', 'Request is too large.'));
     if (e.code === 'FST_ERR_VALIDATION' || e.statusCode === 400) return sendError(reply, badRequest('Body contains invalid data'));
+    // The NB went away and did not come back while the write was retried.
+    if (err instanceof NotConnectedError) return sendError(reply, new NeutronError(503, 'ServiceUnavailable', 'The service is unavailable.'));
     log(`${req.method} ${req.url}: ${e.message ?? String(err)}`);
     return sendError(reply, new NeutronError(500, 'HTTPInternalServerError', INTERNAL));
   });

@@ -27,7 +27,7 @@ export interface NbStoreOptions {
   /** Comma-separated NB remotes (`unix:...`, `tcp:...`). */
   readonly remotes: string;
   readonly log: (msg: string) => void;
-  /** Rebuilds of one write before it gives up (default 50). */
+  /** Rebuilds of one write before it gives up (default 20, several seconds with the backoff). */
   readonly maxAttempts?: number;
 }
 
@@ -43,7 +43,7 @@ export class NbStore {
   constructor(opts: NbStoreOptions) {
     this.client = new OvsdbClient({ remotes: opts.remotes, database: 'OVN_Northbound', tables: NB_TABLES, log: opts.log, probeIntervalMs: 5000 });
     this.client.on('change', (changes) => this.index(changes));
-    this.maxAttempts = opts.maxAttempts ?? 50;
+    this.maxAttempts = opts.maxAttempts ?? 20;
   }
 
   start(): Promise<void> {

@@ -13,6 +13,7 @@ import {
   defaultPools,
   formatCidr,
   formatIp,
+  lastAddress,
   parseCidr,
   parseIp,
   randomMac,
@@ -78,11 +79,10 @@ function poolText(p: Pool): string {
 /** Checks pools as Neutron's `validate_allocation_pools` does; returns them canonical. */
 function checkPools(pools: readonly Pool[], cidr: Cidr, gateway: string | null): Pool[] {
   const ranges: Array<{ pool: Pool; r: IpRange }> = [];
-  const last = formatCidr(cidr);
-  const firstHost = cidr.version === 4 && cidr.prefix < 31 ? cidr.network + 1n : cidr.network;
-  const c = parseCidr(last)?.cidr ?? cidr;
-  const bcast = c.network | ((1n << BigInt((cidr.version === 4 ? 32 : 128) - cidr.prefix)) - 1n);
-  const lastHost = cidr.version === 4 && cidr.prefix < 31 ? bcast - 1n : bcast;
+  // IPv4 pools may not hold the network or broadcast address (below /31).
+  const hosts = cidr.version === 4 && cidr.prefix < 31;
+  const firstHost = hosts ? cidr.network + 1n : cidr.network;
+  const lastHost = hosts ? lastAddress(cidr) - 1n : lastAddress(cidr);
   for (const pool of pools) {
     const s = parseIp(pool.start);
     const e = parseIp(pool.end);
@@ -206,7 +206,7 @@ export async function createSubnet(view: NbView, ctx: RequestContext, body: Reco
     const g = parseIp(body['gateway_ip'] as string);
     if (g === undefined || g.version !== version) throw invalidInput(`Gateway IP version inconsistent with allocation pool version`);
     gateway = formatIp(version, g.value);
-    if (cidr.version === 4 && cidr.prefix < 31 && (g.value === cidr.network || g.value === (cidr.network | ((1n << BigInt(32 - cidr.prefix)) - 1n)))) {
+    if (cidr.version === 4 && cidr.prefix < 31 && (g.value === cidr.network || g.value === lastAddress(cidr))) {
       throw invalidInput(`Gateway is not valid on subnet`);
     }
   }
