@@ -50,4 +50,18 @@ for (const kind of ['ovnts', 'real'] as ServerKind[]) describe(`ovnts ipam: two 
     // Both servers see all of them, from the NB alone.
     for (const s of servers) assert.equal(((await call(s, 'GET', `/v2.0/ports?network_id=${netId}&fields=id`)).body['ports'] as unknown[]).length, 61);
   });
+
+  it('answers reads from its replica while the NB is away, 503 for writes, and writes again once it is back', { timeout: 120_000 }, async () => {
+    const [a] = servers as [IpamServer];
+    const netId = (((await call(a, 'GET', '/v2.0/networks')).body['networks'] as Body[])[0] as Body)['id'] as string;
+    await nb.kill9();
+    const down = await call(a, 'POST', '/v2.0/networks', { network: { name: 'while-down' } });
+    assert.deepEqual(down, { status: 503, body: { NeutronError: { type: 'ServiceUnavailable', message: 'The service is unavailable.', detail: '' } } });
+    assert.equal((await call(a, 'GET', `/v2.0/networks/${netId}`)).status, 200);
+    await nb.restart();
+    let r = await call(a, 'POST', '/v2.0/networks', { network: { name: 'after' } });
+    for (let i = 0; r.status === 503 && i < 20; i++) r = await call(a, 'POST', '/v2.0/networks', { network: { name: 'after' } });
+    assert.equal(r.status, 201);
+    assert.deepEqual(((await call(a, 'GET', '/v2.0/networks?fields=name')).body['networks'] as Body[]).map((n) => n['name']).sort(), ['after', 'n']);
+  });
 });
