@@ -100,6 +100,31 @@ describe('ovnts ipam: ports in the NB', () => {
     assert.equal((await t.nbctl('lsp-get-tag', id)).trim(), '');
   });
 
+  it('turns a port into a router interface and removes it with the interface', async () => {
+    const r = await post('routers', 'router', { name: 'r' });
+    const rid = r['id'] as string;
+    const p = await post('ports', 'port', { network_id: net, fixed_ips: [{ ip_address: '10.5.0.18' }] });
+    const pid = p['id'] as string;
+    const add = await t.api('PUT', `/v2.0/routers/${rid}/add_router_interface`, { port_id: pid });
+    assert.equal(add.status, 200, add.text);
+    assert.deepEqual(add.body, { id: rid, tenant_id: 'admin', port_id: pid, network_id: net, subnet_id: sub4, subnet_ids: [sub4], project_id: 'admin' });
+    assert.equal(await lsp(pid, 'type'), 'router');
+    assert.equal(await lsp(pid, 'addresses'), '[router]');
+    assert.equal((await t.nbctl('get', 'Logical_Router_Port', `lrp-${pid}`, 'mac')).trim(), `"${p['mac_address'] as string}"`);
+    assert.equal((await t.nbctl('get', 'Logical_Router_Port', `lrp-${pid}`, 'networks')).trim(), '["10.5.0.18/24"]');
+    const again = await t.api('PUT', `/v2.0/routers/${rid}/add_router_interface`, { port_id: pid });
+    assert.equal(again.status, 409);
+    const del = await t.api('DELETE', `/v2.0/ports/${pid}`);
+    assert.equal(del.status, 409);
+    const missing = await t.api('PUT', `/v2.0/routers/${rid}/remove_router_interface`, { subnet_id: sub4.replace(/.$/, sub4.endsWith('0') ? '1' : '0') });
+    assert.equal(missing.status, 404);
+    const rm = await t.api('PUT', `/v2.0/routers/${rid}/remove_router_interface`, { port_id: pid });
+    assert.equal(rm.status, 200, rm.text);
+    assert.equal((await t.api('GET', `/v2.0/ports/${pid}`)).status, 404);
+    assert.equal((await t.nbctl('--bare', '--columns=name', 'list', 'Logical_Router_Port')).trim(), '');
+    assert.equal((await t.api('DELETE', `/v2.0/routers/${rid}`)).status, 204);
+  });
+
   it('deletes a network with its subnets and their DHCP_Options once no port is left', async () => {
     const ports = (await t.api('GET', `/v2.0/ports?network_id=${net}&fields=id`)).body as { ports: Array<{ id: string }> };
     for (const p of ports.ports) assert.equal((await t.api('DELETE', `/v2.0/ports/${p.id}`)).status, 204);
