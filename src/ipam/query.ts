@@ -35,7 +35,7 @@ function matchesList(actual: unknown, wanted: string): boolean {
 }
 
 /** The items the query's filters keep, reduced to its fields. */
-export function applyQuery(items: readonly Record<string, unknown>[], query: Query, resource: string): Record<string, unknown>[] {
+export function applyQuery(items: readonly Record<string, unknown>[], query: Query): Record<string, unknown>[] {
   const filters: Array<[string, readonly string[]]> = [];
   const known = items[0];
   for (const [k, v] of Object.entries(query)) {
@@ -43,15 +43,13 @@ export function applyQuery(items: readonly Record<string, unknown>[], query: Que
     if (known !== undefined && !(k in known)) throw badRequest(`['${k}'] is invalid attribute for filtering`);
     filters.push([k, values(v)]);
   }
-  let out = items.filter((it) =>
+  const out = items.filter((it) =>
     filters.every(([k, vs]) => {
       const a = it[k];
       return vs.some((w) => (Array.isArray(a) ? matchesList(a, w) : matches(a, w)));
     }),
   );
-  out = out.map((it) => selectFields(it, query));
-  void resource;
-  return out;
+  return out.map((it) => selectFields(it, query));
 }
 
 /** The object reduced to the query's `fields=` (all of it when none is given). */

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { randomUUID } from 'node:crypto';
 import { createNoAuth, isAuthFailure, type Authenticator, type RequestContext } from './context.js';
 import { NeutronError, badRequest, noSuchResource } from './errors.js';
-import { parseResourceBody, type AttrMap } from './attributes.js';
+import { parseResourceBody } from './attributes.js';
 import { NbView } from './model.js';
 import { NbStore } from './store.js';
 import { NotConnectedError } from '../ovsdb/client.js';
@@ -140,18 +140,18 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
 
   function routes(v2: FastifyInstance, c: Collection): void {
     const base = `/${c.collection}`;
-    v2.get<{ Querystring: Query }>(base, async (req) => ({ [c.collection]: applyQuery(c.list(view, context(req)), req.query, c.resource) }));
+    v2.get<{ Querystring: Query }>(base, async (req) => ({ [c.collection]: applyQuery(c.list(view, context(req)), req.query) }));
     v2.get<{ Params: { id: string }; Querystring: Query }>(`${base}/:id`, async (req) => ({ [c.resource]: selectFields(c.show(view, context(req), req.params.id), req.query) }));
     v2.post(base, { schema: bodySchema }, async (req, reply) => {
       const ctx = context(req);
-      const body = parse(c.resource, c.attrs, req.body, true);
+      const body = parseResourceBody(c.resource, c.attrs, req.body, true);
       const created = await c.create(view, ctx, body);
       return reply.code(201).send({ [c.resource]: created });
     });
     v2.put<{ Params: { id: string } }>(`${base}/:id`, { schema: bodySchema }, async (req) => {
       const ctx = context(req);
       c.show(view, ctx, req.params.id);
-      const body = parse(c.resource, c.attrs, req.body, false);
+      const body = parseResourceBody(c.resource, c.attrs, req.body, false);
       return { [c.resource]: await c.update(view, ctx, req.params.id, body) };
     });
     v2.delete<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
@@ -185,10 +185,6 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
       await store.stop();
     },
   };
-}
-
-function parse(resource: string, attrs: AttrMap, body: unknown, isCreate: boolean): Record<string, unknown> {
-  return parseResourceBody(resource, attrs, body, isCreate);
 }
 
 function sendError(reply: FastifyReply, e: NeutronError): FastifyReply {
