@@ -122,7 +122,13 @@ describe('ovnts ipam: bad input', () => {
     await waitFor(async () => (await t.nbctl('lsp-get-tag', child)).trim() === '7', { what: 'tag 7 from northd' });
     await refused('POST', '/v2.0/ports', p({ parent_name: vm, tag: 7 }), 409, 'VlanTagInUse', `VLAN tag 7 on parent port ${vm} is already in use by port ${child}.`);
     // Tag 0 asks northd to allocate: any number of siblings may ask.
-    for (let i = 0; i < 2; i++) assert.equal((await t.api('POST', '/v2.0/ports', p({ parent_name: vm, tag: 0 }))).status, 201);
+    for (let i = 0; i < 2; i++) {
+      const r = await t.api('POST', '/v2.0/ports', p({ parent_name: vm, tag: 0 }));
+      assert.equal(r.status, 201);
+      const id = (r.body as { port: Body }).port['id'] as string;
+      // northd picks the tag; wait for it, so later tests see a quiet NB.
+      await waitFor(async () => /^\d+$/.test((await t.nbctl('lsp-get-tag', id)).trim()), { what: 'tag from northd' });
+    }
   });
 
   it('answers 413 over the body limit and goes on serving', async () => {
