@@ -4,6 +4,7 @@
  * Each group is its own fastify plugin so its body parsing, errors and 404s
  * are Keystone's (`{"error":{...}}`) while the Neutron routes keep theirs.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateV2, authenticateV3, IdentityError } from './authenticate.js';
 import {
@@ -29,11 +30,18 @@ export function urlsOf(request: FastifyRequest): PublicUrls {
 
 function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
   if (status === 401) reply.header('www-authenticate', wwwAuthenticate(urlsOf(request)));
-  return reply.code(status).header('vary', 'X-Auth-Token').type('application/json').send(keystoneError(status, message));
+  return reply.code(status).type('application/json').send(keystoneError(status, message));
 }
 
-/** Keystone parses the body itself: a non-JSON type or malformed JSON is its 400, not fastify's 415. */
-function keystoneBodyParsing(app: FastifyInstance): void {
+/**
+ * What every identity route shares: Keystone's body parsing (a non-JSON type or
+ * malformed JSON is its 400, not fastify's 415), its error bodies, and its
+ * response headers (clients print the request id with an error).
+ */
+function keystoneConventions(app: FastifyInstance): void {
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('vary', 'X-Auth-Token').header('x-openstack-request-id', `req-${randomUUID()}`);
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
@@ -65,11 +73,8 @@ function headerOf(request: FastifyRequest, name: string): string | undefined {
 export function registerIdentityRoutes(app: FastifyInstance, dir: Directory, store: TokenStore): void {
   void app.register(
     async (v3) => {
-      keystoneBodyParsing(v3);
+      keystoneConventions(v3);
       v3.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'The resource could not be found.'));
-      v3.addHook('onSend', async (_request, reply) => {
-        reply.header('vary', 'X-Auth-Token');
-      });
 
       // Under the prefix, '/' answers both `/v3` and `/v3/`.
       v3.get('/', async (request) => v3VersionBody(urlsOf(request)));
@@ -106,10 +111,10 @@ export function registerIdentityRoutes(app: FastifyInstance, dir: Directory, sto
   );
 
   void app.register(async (v2) => {
-    keystoneBodyParsing(v2);
+    keystoneConventions(v2);
     v2.post('/v2.0/tokens', async (request, reply) => {
       const token = await authenticateV2(dir, store, jsonBody(request));
-      return reply.header('vary', 'X-Auth-Token').send(v2AccessBody(token, urlsOf(request)));
+      return reply.send(v2AccessBody(token, urlsOf(request)));
     });
   });
 }
