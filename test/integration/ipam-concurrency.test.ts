@@ -10,7 +10,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { cleanupAll, runOk, spawnDaemon, waitFor, type Daemon } from '../helpers/proc.js';
+import { join } from 'node:path';
+import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
 import { NB_SCHEMA, OVNTS, startServer } from '../helpers/ovsdb-servers.js';
 
 after(cleanupAll);
@@ -31,10 +32,10 @@ async function freePort(): Promise<number> {
   return addr.port;
 }
 
-async function startIpam(nbRemote: string): Promise<{ url: string; daemon: Daemon }> {
+async function startIpam(nbRemote: string, dir: string): Promise<{ url: string; daemon: Daemon }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const daemon = await spawnDaemon(OVNTS, ['ipam', `--listen=127.0.0.1:${port}`, `--ovnnb-db=${nbRemote}`], {
+  const daemon = await spawnDaemon(OVNTS, ['ipam', `--listen=127.0.0.1:${port}`, `--ovnnb-db=${nbRemote}`, `--unixctl=${join(dir, `ipam-${port}.ctl`)}`], {
     name: `ovnts ipam :${port}`,
     readyWhen: async () => (await fetch(`${url}/`).catch(() => undefined))?.ok === true,
   });
@@ -61,7 +62,8 @@ async function api<T>(method: string, url: string, body?: unknown): Promise<{ st
 test('two ovnts ipam on one NB, 8 clients, 500 ports at once: no duplicate address or MAC, none lost, all deletable', { timeout: 600_000 }, async (t) => {
   const nb = await startServer('ovnts', [NB_SCHEMA]);
   after(() => nb.cleanup());
-  const ipams = [await startIpam(nb.remote), await startIpam(nb.remote)];
+  const dir = tmpDir('ovnts-ipam-conc').path;
+  const ipams = [await startIpam(nb.remote, dir), await startIpam(nb.remote, dir)];
 
   const networks: { id: string; subnet: string }[] = [];
   for (const [i, n] of NETWORKS.entries()) {
