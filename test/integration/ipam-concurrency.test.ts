@@ -9,10 +9,11 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
 import { NB_SCHEMA, OVNTS, startServer } from '../helpers/ovsdb-servers.js';
+import { servedPort } from '../helpers/keystone-env.js';
 
 after(cleanupAll);
 
@@ -23,23 +24,14 @@ const NETWORKS = [
   { name: 'conc-b', cidr: '203.0.113.0/24' },
 ] as const;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  assert.ok(addr && typeof addr === 'object');
-  return addr.port;
-}
-
 async function startIpam(nbRemote: string, dir: string): Promise<{ url: string; daemon: Daemon }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const daemon = await spawnDaemon(OVNTS, ['ipam', `--listen=127.0.0.1:${port}`, `--ovnnb-db=${nbRemote}`, `--unixctl=${join(dir, `ipam-${port}.ctl`)}`], {
-    name: `ovnts ipam :${port}`,
-    readyWhen: async () => (await fetch(`${url}/`).catch(() => undefined))?.ok === true,
+  let port: string | undefined;
+  const daemon = await spawnDaemon(OVNTS, ['ipam', '--listen=127.0.0.1:0', `--ovnnb-db=${nbRemote}`, `--unixctl=${join(dir, `ipam-${randomUUID()}.ctl`)}`], {
+    name: 'ovnts ipam',
+    onLine: (l) => (port ??= servedPort(l)),
+    readyWhen: async () => port !== undefined,
   });
-  return { url, daemon };
+  return { url: `http://127.0.0.1:${port!}`, daemon };
 }
 
 interface Port {

@@ -14,7 +14,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { createKeystoneAuthenticator, parseDirectory } from '../../src/ipam/keystone/index.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir } from '../helpers/proc.js';
+import { cleanupAll, runOk, run, spawnDaemon, tmpDir } from '../helpers/proc.js';
+import { passwordAuthEnv } from '../helpers/keystone-env.js';
 
 after(cleanupAll);
 
@@ -164,15 +165,7 @@ function normalize(side: Side, text: string): string {
 async function cli(side: Side, user: string, password: string, project: string, ...args: string[]) {
   const r = await run('openstack', args, {
     timeoutMs: 60_000,
-    env: {
-      OS_AUTH_URL: `${side.url}/v3`,
-      OS_IDENTITY_API_VERSION: '3',
-      OS_USERNAME: user,
-      OS_PASSWORD: password,
-      OS_PROJECT_NAME: project,
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
-    },
+    env: passwordAuthEnv(`${side.url}/v3`, user, password, project),
   });
   return { code: r.code, stdout: normalize(side, r.stdout), stderr: normalize(side, r.stderr) };
 }

@@ -12,10 +12,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir, type Daemon } from '../helpers/proc.js';
 import { NB_SCHEMA, OVNTS, startServer } from '../helpers/ovsdb-servers.js';
+import { passwordAuthEnv, servedPort } from '../helpers/keystone-env.js';
 
 after(cleanupAll);
 
@@ -35,43 +35,26 @@ const USERS = {
   ],
 };
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  assert.ok(addr && typeof addr === 'object');
-  return addr.port;
-}
-
 test('keystone auth with the real clients: policy, project isolation, expired and forged tokens, seed 004 underlay', { timeout: 300_000 }, async () => {
   const dir = tmpDir('ovnts-ipam-ks').path;
   const usersFile = join(dir, 'users.json');
   writeFileSync(usersFile, JSON.stringify(USERS));
   const nb = await startServer('ovnts', [NB_SCHEMA]);
   after(() => nb.cleanup());
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  let port: string | undefined;
   const ipam: Daemon = await spawnDaemon(
     OVNTS,
-    ['ipam', `--listen=127.0.0.1:${port}`, `--ovnnb-db=${nb.remote}`, '--auth=keystone', `--users=${usersFile}`, `--token-expiration=${TOKEN_SECONDS}`, `--unixctl=${join(dir, 'ipam.ctl')}`],
-    { name: 'ovnts ipam', readyWhen: async () => (await fetch(`${url}/v3`).catch(() => undefined))?.ok === true },
+    ['ipam', '--listen=127.0.0.1:0', `--ovnnb-db=${nb.remote}`, '--auth=keystone', `--users=${usersFile}`, `--token-expiration=${TOKEN_SECONDS}`, `--unixctl=${join(dir, 'ipam.ctl')}`],
+    { name: 'ovnts ipam', onLine: (l) => (port ??= servedPort(l)), readyWhen: async () => port !== undefined },
   );
+  const url = `http://127.0.0.1:${port!}`;
   after(() => ipam.stop());
 
   const as = (user: string, password: string, project: string) =>
     async (...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
       run('openstack', args, {
         timeoutMs: 60_000,
-        env: {
-          OS_AUTH_URL: `${url}/v3`,
-          OS_IDENTITY_API_VERSION: '3',
-          OS_USERNAME: user,
-          OS_PASSWORD: password,
-          OS_PROJECT_NAME: project,
-          OS_USER_DOMAIN_NAME: 'Default',
-          OS_PROJECT_DOMAIN_NAME: 'Default',
-        },
+        env: passwordAuthEnv(`${url}/v3`, user, password, project),
       });
   const admin = as('admin', 'adminpw', 'admin');
   const alice = as('alice', 'alicepw', 'demo');

@@ -14,27 +14,18 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createNetns, dhclient, pingDetail, runId } from '../helpers/netns.js';
 import { startOvs } from '../helpers/ovs.js';
 import { cleanupAll, run, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
 import { OVNTS } from '../helpers/ovsdb-servers.js';
+import { servedPort } from '../helpers/keystone-env.js';
 import { configureChassis } from '../../src/lab/seed.js';
 
 after(cleanupAll);
 
 const SUBNET = '172.16.255.128/26';
 const ROUTER_IP = '172.16.255.129';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  assert.ok(addr && typeof addr === 'object');
-  return addr.port;
-}
 
 interface Port {
   id: string;
@@ -54,23 +45,26 @@ test('seed lab through the Neutron API: DHCP leases as allocated, pings, ACTIVE/
   const ovs = await startOvs({ netns: hv, dir: ovsDir });
   await configureChassis(ovs.vsctl, { systemId: `${id}-chassis`, sbRemote: `unix:${rundir}/ovnsb_db.sock` });
 
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  let port: string | undefined;
   const pidfile = join(tmp.path, 'up.pid');
   const log: string[] = [];
   // The controller reaches OVS through its unix sockets (OVS_RUNDIR), so `ovnts up` runs beside the test and its IPAM is on our loopback.
   const up: Daemon = await spawnDaemon(
     OVNTS,
-    ['up', `--rundir=${rundir}`, `--dbdir=${dbdir}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`, `--ipam=127.0.0.1:${port}`],
+    ['up', `--rundir=${rundir}`, `--dbdir=${dbdir}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`, '--ipam=127.0.0.1:0'],
     {
       name: 'ovnts up',
       env: { ...ovs.env },
-      onLine: (l) => log.push(l),
-      readyWhen: async () => existsSync(pidfile) && readFileSync(pidfile, 'utf8').trim() !== '' && (await fetch(`${url}/`).catch(() => undefined))?.ok === true,
+      onLine: (l) => {
+        log.push(l);
+        port ??= servedPort(l);
+      },
+      readyWhen: async () => existsSync(pidfile) && readFileSync(pidfile, 'utf8').trim() !== '' && port !== undefined,
       readyTimeoutMs: 30_000,
     },
   );
   after(() => up.stop());
+  const url = `http://127.0.0.1:${port!}`;
 
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${url}${path}`, {

@@ -15,6 +15,7 @@ import { createKeystoneAuthenticator, hashPassword, parseDirectory, verifyPasswo
 import { loadUsersFile, UsersFileError, derivedId } from '../../src/ipam/keystone/users.js';
 import { TokenStore } from '../../src/ipam/keystone/tokens.js';
 import { cleanupAll, run, tmpDir } from '../helpers/proc.js';
+import { passwordAuthEnv } from '../helpers/keystone-env.js';
 
 after(cleanupAll);
 
@@ -53,18 +54,6 @@ async function serve(opts: { tokenExpirationSeconds?: number; now?: () => number
   const addr = app.server.address();
   assert.ok(addr && typeof addr === 'object');
   return { url: `http://127.0.0.1:${addr.port}`, auth, app };
-}
-
-function osEnv(url: string, user: string, password: string, project: string): Record<string, string> {
-  return {
-    OS_AUTH_URL: `${url}/v3`,
-    OS_USERNAME: user,
-    OS_PASSWORD: password,
-    OS_PROJECT_NAME: project,
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_IDENTITY_API_VERSION: '3',
-  };
 }
 
 async function openstack(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -146,7 +135,7 @@ test('tokens: unguessable, refused once expired or revoked, a rescoped one never
 
 test('openstack token issue / revoke with password auth; the token opens /v2.0 until revoked', async () => {
   const { url, auth } = await serve();
-  const issued = await openstack(osEnv(url, 'alice', 'alicepw', 'demo'), ['token', 'issue', '-f', 'json']);
+  const issued = await openstack(passwordAuthEnv(`${url}/v3`, 'alice', 'alicepw', 'demo'), ['token', 'issue', '-f', 'json']);
   assert.equal(issued.code, 0, issued.stderr);
   const tok = JSON.parse(issued.stdout) as { id: string; project_id: string; user_id: string; expires: string };
   assert.equal(tok.project_id, DEMO_ID);
@@ -158,13 +147,13 @@ test('openstack token issue / revoke with password auth; the token opens /v2.0 u
   assert.equal(who.status, 200);
   assert.deepEqual(who.body, { projectId: DEMO_ID, userId: derivedId('user', 'alice'), roles: ['member', 'reader'], isAdmin: false });
 
-  const admin = await openstack(osEnv(url, 'admin', 'adminpw', 'admin'), ['token', 'issue', '-f', 'value', '-c', 'id']);
+  const admin = await openstack(passwordAuthEnv(`${url}/v3`, 'admin', 'adminpw', 'admin'), ['token', 'issue', '-f', 'value', '-c', 'id']);
   assert.equal(admin.code, 0, admin.stderr);
   const adminWho = await whoami(url, admin.stdout.trim());
   assert.deepEqual(adminWho.body, { projectId: derivedId('project', 'admin'), userId: derivedId('user', 'admin'), roles: ['admin', 'member', 'reader'], isAdmin: true });
 
   // Revoking needs the token's owner (Keystone's default identity:revoke_token policy).
-  const revoked = await openstack(osEnv(url, 'alice', 'alicepw', 'demo'), ['token', 'revoke', tok.id]);
+  const revoked = await openstack(passwordAuthEnv(`${url}/v3`, 'alice', 'alicepw', 'demo'), ['token', 'revoke', tok.id]);
   assert.equal(revoked.code, 0, revoked.stderr);
   const after = await whoami(url, tok.id);
   assert.equal(after.status, 401);
@@ -181,7 +170,7 @@ test('refused credentials get Keystone\'s 401, and the CLI prints its message', 
     ['off', 'offpw', 'demo'], // disabled
   ];
   for (const [user, pw, project] of cases) {
-    const r = await openstack(osEnv(url, user, pw, project), ['token', 'issue']);
+    const r = await openstack(passwordAuthEnv(`${url}/v3`, user, pw, project), ['token', 'issue']);
     assert.equal(r.code, 1, `${user}/${project}`);
     assert.match(r.stderr, /The request you have made requires authentication\. \(HTTP 401\)/);
   }

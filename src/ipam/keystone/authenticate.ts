@@ -9,7 +9,7 @@
 import { validationMessage, UNAUTHORIZED_MESSAGE } from './bodies.js';
 import { verifyPassword } from './password.js';
 import type { Token, TokenScope, TokenStore } from './tokens.js';
-import { DEFAULT_DOMAIN, expandRoles, findProject, findUser, type Directory, type User } from './users.js';
+import { DEFAULT_DOMAIN, expandRoles, findProject, findUser, isObject, type Directory, type Json, type User } from './users.js';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
@@ -24,12 +24,6 @@ export class IdentityError extends Error {
 const unauthorized = (): IdentityError => new IdentityError(401, UNAUTHORIZED_MESSAGE);
 const expecting = (what: string, where: string): IdentityError =>
   new IdentityError(400, validationMessage(`Expecting to find ${what} in ${where}.`));
-
-type Json = Record<string, unknown>;
-
-function isObject(x: unknown): x is Json {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
 
 function str(o: Json, key: string, field: string): string | undefined {
   const v = o[key];

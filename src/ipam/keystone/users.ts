@@ -97,9 +97,10 @@ export function loadUsersFile(path: string): Directory {
   }
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function isObject(x: unknown): x is Json {
+/** A JSON object (not an array, not null). */
+export function isObject(x: unknown): x is Json {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
