@@ -253,3 +253,36 @@ function shapeOf(doc: Record<string, unknown>): unknown {
   }
   return { token: t, keys: Object.keys(token) };
 }
+
+test('GET, HEAD and DELETE /v3/auth/tokens: the same status for the owner, a forged subject, no caller token, no subject', { timeout: 120_000 }, async () => {
+  const issue = async (side: Side, name: string, password: string): Promise<string> => {
+    const res = await fetch(`${side.url}/v3/auth/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } }),
+    });
+    assert.equal(res.status, 201);
+    return res.headers.get('x-subject-token')!;
+  };
+  const statuses = await Promise.all(
+    [real, ours].map(async (side) => {
+      const mine = await issue(side, 'alice', 'alicepw');
+      const theirs = await issue(side, 'rita', 'ritapw');
+      const out: Record<string, number> = {};
+      const req = async (what: string, method: string, headers: Record<string, string>): Promise<void> => {
+        out[what] = (await fetch(`${side.url}/v3/auth/tokens`, { method, headers })).status;
+      };
+      await req('GET own', 'GET', { 'x-auth-token': mine, 'x-subject-token': mine });
+      await req('HEAD own', 'HEAD', { 'x-auth-token': mine, 'x-subject-token': mine });
+      await req("GET another user's", 'GET', { 'x-auth-token': mine, 'x-subject-token': theirs });
+      await req('GET forged subject', 'GET', { 'x-auth-token': mine, 'x-subject-token': 'gAAAAAforged' });
+      await req('GET no caller token', 'GET', { 'x-subject-token': mine });
+      await req('GET forged caller token', 'GET', { 'x-auth-token': 'forged', 'x-subject-token': mine });
+      await req('GET no subject', 'GET', { 'x-auth-token': mine });
+      await req('DELETE own', 'DELETE', { 'x-auth-token': theirs, 'x-subject-token': theirs });
+      await req('GET revoked', 'GET', { 'x-auth-token': mine, 'x-subject-token': theirs });
+      return out;
+    }),
+  );
+  assert.deepEqual(statuses[1], statuses[0]);
+});
