@@ -155,7 +155,7 @@ export async function deleteNetwork(view: NbView, ctx: RequestContext, id: strin
     if (inUse.length > 0) {
       throw conflict(
         'NetworkInUse',
-        `Unable to complete operation on network ${id}. There are one or more ports still in use on the network, id for these ports is: ${inUse.map((p) => p.id).join(', ')}.`,
+        `Unable to complete operation on network ${id}. There are one or more ports still in use on the network, id for these ports is: ${inUse.map((p) => p.id).join(',')}.`,
       );
     }
     txn.verify('Logical_Switch', n.row.uuid, ['ports', 'external_ids']);

@@ -201,7 +201,7 @@ export function parentFromProfile(view: NbView, profile: unknown): { parent: str
   if (profile === undefined || profile === null || typeof profile !== 'object') return null;
   const p = profile as Record<string, unknown>;
   if (!('parent_name' in p) && !('tag' in p)) return null;
-  if (!('parent_name' in p) || !('tag' in p)) throw invalidInput("Invalid binding:profile. dict_keys(['parent_name', 'tag']) are all required");
+  if (!('parent_name' in p) || !('tag' in p)) throw invalidInput("Invalid binding:profile. dict_keys(['parent_name', 'tag']) are all required.");
   if (typeof p['parent_name'] !== 'string') throw invalidInput(`Invalid binding:profile. parent_name ${pyStr(p['parent_name'])} value invalid type`);
   const tag = p['tag'];
   if (!((typeof tag === 'number' && Number.isInteger(tag)) || typeof tag === 'boolean')) throw invalidInput(`Invalid binding:profile. tag ${pyStr(tag)} value invalid type`);

@@ -145,7 +145,7 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
     const again = await t.osc('router', 'add', 'subnet', 'r1', 'sub1');
     assert.match(again.stderr, /BadRequestException: 400.*Router already has a port on subnet/);
     const inUse = await t.osc('router', 'delete', 'r1');
-    assert.match(inUse.stderr, /ConflictException: 409.*still has ports/);
+    assert.match(inUse.stderr, /ConflictException: 409.*has ports still attached: /);
     const netInUse = await t.osc('network', 'delete', 'private');
     assert.match(netInUse.stderr, /ConflictException: 409.*There are one or more ports still in use on the network/);
     assert.equal((await t.osc('router', 'remove', 'subnet', 'r1', 'sub1')).code, 0);
