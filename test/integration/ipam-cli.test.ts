@@ -126,6 +126,7 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
     assert.match(del.stderr, /is currently a parent port for trunk/);
     assert.equal((await t.osc('network', 'trunk', 'unset', '--subport', 'sp1', 'trunk1')).code, 0);
     assert.equal((await t.nbctl('lsp-get-parent', sp['id'] as string)).trim(), '');
+    assert.equal((await t.nbctl('lsp-get-tag', sp['id'] as string)).trim(), '');
     assert.equal((await t.osc('network', 'trunk', 'delete', 'trunk1')).code, 0);
     assert.equal((await t.nbctl('lsp-get-parent', sp2['id'] as string)).trim(), '');
     assert.equal(json(await t.osc('port', 'show', 'sp2', '-f', 'json'))['device_owner'], '');
