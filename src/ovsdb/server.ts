@@ -208,7 +208,7 @@ export class OvsdbServer {
     const { hosted } = t;
     const { results } = out;
     if (out.status !== 'committed' || out.changes.length === 0) return hosted.whenDurable(results);
-    const durable = hosted.commit(out.changes, out.comment).then(
+    const durable = hosted.commit(out.changes, out.comment, out.durable).then(
       () => results,
       (e: unknown) => {
         this.log(String(e));
