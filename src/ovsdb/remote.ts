@@ -6,6 +6,8 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { unlinkSync, lstatSync } from 'node:fs';
 import { connectSsl, listenSsl, type SslOptions } from './stream-ssl.js';
 
+export { missingSslConfig } from './stream-ssl.js';
+
 export type { SslOptions } from './stream-ssl.js';
 
 /** The port OVSDB uses when a tcp/ptcp remote gives none (IANA-assigned). */

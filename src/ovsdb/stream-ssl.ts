@@ -38,6 +38,19 @@ export class SslConfigError extends Error {
   }
 }
 
+/**
+ * What is missing from `ssl` for an SSL connection, in ovsdb-server's words
+ * (empty when the keys, certificate and a CA are configured). Files are read
+ * only when connecting.
+ */
+export function missingSslConfig(ssl: SslOptions): string[] {
+  const out: string[] = [];
+  if (ssl.privateKey === undefined) out.push('Private key must be configured to use SSL');
+  if (ssl.certificate === undefined) out.push('Certificate must be configured to use SSL');
+  if (ssl.caCert === undefined && ssl.bootstrapCaCert === undefined) out.push('CA certificate must be configured to use SSL');
+  return out;
+}
+
 function readPem(file: string, what: string): Buffer {
   try {
     return readFileSync(file);

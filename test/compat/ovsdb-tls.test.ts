@@ -161,3 +161,13 @@ test('--bootstrap-ca-cert: a missing CA file is learnt from the server, then use
     assert.ok(names.includes(`boot-${i}`) && names.includes(`boot-${i}-again`), names.join(' '));
   }
 });
+
+test('an ssl: remote without a key, certificate or CA fails at once with the real ovn-nbctl\'s words', async () => {
+  const last = (s: string): string => s.trim().split('\n').at(-1) ?? '';
+  const args = [`--db=${ovnts.ssl}`, '--timeout=5', 'show'];
+  const [mine, theirs] = await Promise.all([run(OVNTS, ['nbctl', ...args]), run('ovn-nbctl', args)]);
+  assert.equal(mine.code, 1);
+  assert.equal(theirs.code, 1);
+  assert.equal(last(mine.stderr), last(theirs.stderr));
+  for (const m of ['Private key must be configured to use SSL', 'Certificate must be configured to use SSL', 'CA certificate must be configured to use SSL']) assert.ok(mine.stderr.includes(m), m);
+});

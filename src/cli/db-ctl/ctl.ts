@@ -5,7 +5,7 @@
  * column and record matching, and the run loop that executes every command of
  * one invocation in a single transaction.
  */
-import type { SslOptions } from '../../ovsdb/remote.js';
+import { missingSslConfig, type SslOptions } from '../../ovsdb/remote.js';
 import { parseSslOption, sslField } from '../ssl-options.js';
 import { OvsdbClient } from '../../ovsdb/client.js';
 import { newUuid, UUID_RE } from '../../ovsdb/datum.js';
@@ -408,6 +408,14 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
   }
   const { globals, commands } = parsed;
   const remotes = globals.db ?? tool.defaultDb;
+  // As the real tools do, an ssl: remote without keys fails at once rather than retrying.
+  const sslRemote = remotes.split(',').map((r) => r.trim()).find((r) => r.startsWith('ssl:'));
+  const missing = sslRemote === undefined ? [] : missingSslConfig(globals.ssl);
+  if (missing.length > 0) {
+    for (const m of missing) io.stderr(`${m}\n`);
+    io.stderr(`${tool.program}: ${sslRemote ?? ''}: database connection failed (Protocol not available)\n`);
+    return 1;
+  }
   // Start with what the tool always reads; the commands ask for the rest (NeedData).
   const needs: Needs = new Map();
   const want = (tables: Readonly<Record<string, readonly string[] | true>> | undefined): void => {
