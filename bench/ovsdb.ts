@@ -660,7 +660,9 @@ function format(v: number | undefined): string {
 
 function printTable(counts: Counts, ovnts: Results, real: Results): void {
   const header = ['metric', 'unit', 'ovnts', 'real', 'ovnts/real', 'better'];
-  const body = metrics(counts).map(([key, m]) => {
+  // Rows of workloads that did not run are left out.
+  const ran = metrics(counts).filter(([key]) => ovnts.has(key) || real.has(key));
+  const body = ran.map(([key, m]) => {
     const a = ovnts.get(key);
     const b = real.get(key);
     const ratio = a !== undefined && b !== undefined && b !== 0 ? `${(a / b).toFixed(2)}x` : '-';
