@@ -2,6 +2,8 @@
  * `ovnts ovsdb-server`: serves database files over JSON-RPC, with the
  * command line of ovsdb-server(1) where its options apply.
  */
+import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import type { SslOptions } from '../ovsdb/remote.js';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
 import {
@@ -22,6 +24,8 @@ interface Options extends DaemonOptions {
   remotes: string[];
   /** -vjsonrpc:dbg or --verbose: log every request. */
   traceRequests: boolean;
+  /** -p/-c/-C...: keys and certificates for pssl: remotes. */
+  ssl: SslOptions;
 }
 
 const PROG = 'ovsdb-server';
@@ -29,17 +33,17 @@ const PROG = 'ovsdb-server';
 function usage(): string {
   return `${PROG}: OVSDB server (ovnts)
 usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
-  --remote=REMOTE     listen on REMOTE: punix:PATH or ptcp:PORT[:IP] (repeatable)
+  --remote=REMOTE     listen on REMOTE: punix:PATH, ptcp:PORT[:IP] or pssl:PORT[:IP] (repeatable)
   --pidfile[=FILE]    write the process id to FILE
   --log-file[=FILE]   append log messages to FILE
   --detach            run in the background once ready
   -v, --verbose, -vjsonrpc:dbg   log every request received
   --no-chdir, --unixctl=PATH, other -v settings   accepted for compatibility
-`;
+${SSL_USAGE}`;
 }
 
 function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false };
+  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false, ssl: {} };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (!a.startsWith('-')) {
@@ -57,6 +61,7 @@ function parseArgs(args: readonly string[]): Options | string {
     };
     // The control socket (--unixctl) is accepted; nothing serves on it yet.
     if (parseDaemonOption(o, name, value, need, { program: PROG, rundir: '.', logdir: '.' })) continue;
+    if (parseSslOption(o.ssl, name, need)) continue;
     switch (name) {
       case '--remote':
         value = need();
@@ -100,7 +105,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     }
     names.add(d.name);
   }
-  const server = new OvsdbServer({ remotes: o.remotes, databases: dbs, log, traceRequests: o.traceRequests });
+  const server = new OvsdbServer({ remotes: o.remotes, databases: dbs, log, traceRequests: o.traceRequests, ...sslField(o.ssl) });
   try {
     await server.start();
   } catch (e) {

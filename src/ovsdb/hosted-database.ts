@@ -2,7 +2,9 @@
  * A database as a server hosts it: the in-memory state, its on-disk log, the
  * recent transaction history that monitor_cond_since resumes from, and the
  * ordering rule that every reply and notification about a commit goes out only
- * after that commit is durable, in commit order.
+ * after that commit is durable as ovsdb-server defines it (written to the file,
+ * and fdatasync'ed too when the transaction asked for a durable commit), in
+ * commit order.
  */
 import { Database, rowFromJson, type RowChange, type Row, rowToJson, type Table } from './database.js';
 import { newUuid, type Datum } from './datum.js';
@@ -19,6 +21,8 @@ export interface HostedDatabaseOptions {
   /** ...and has grown this many times since the last compaction. Default 4. */
   compactGrowth?: number;
   log?: (msg: string) => void;
+  /** Called with the file size each fdatasync made durable (see DatabaseLogOpenOptions). */
+  onSync?: (syncedBytes: number) => void;
 }
 
 export interface Commit {
@@ -61,7 +65,7 @@ export class HostedDatabase {
 
   /** Opens a standalone database file, replaying its transactions. */
   static async open(path: string, opts: HostedDatabaseOptions = {}): Promise<HostedDatabase> {
-    const logOpts = opts.log === undefined ? {} : { log: opts.log };
+    const logOpts = { ...(opts.log === undefined ? {} : { log: opts.log }), ...(opts.onSync === undefined ? {} : { onSync: opts.onSync }) };
     const { log, schema, records } = await DatabaseLog.open(path, logOpts);
     const db = new Database(parseSchema(schema));
     for (const rec of records) replayRecord(db, rec);
@@ -74,9 +78,10 @@ export class HostedDatabase {
 
   /**
    * Applies a validated commit in memory at once (later transactions see it)
-   * and returns a promise that resolves when it is durable.
+   * and returns a promise that resolves when it is written to the database
+   * file — and, for a `durable` commit, when it is also on stable storage.
    */
-  commit(changes: readonly RowChange[], comment: string | undefined): Promise<Commit> {
+  commit(changes: readonly RowChange[], comment: string | undefined, durable = false): Promise<Commit> {
     this.db.apply(changes);
     const commit: Commit = { txnId: newUuid(), changes };
     this.txnId = commit.txnId;
@@ -84,7 +89,7 @@ export class HostedDatabase {
     if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
     if (this.storage === null) return Promise.resolve(commit);
     const record = commitRecord(changes, comment);
-    const appended = this.storage.append(record);
+    const appended = this.storage.append(record, durable);
     this.inFlight++;
     // The tail is one strict sequence of "this commit is durable" steps and
     // the callbacks queued behind them, so replies and notifications keep

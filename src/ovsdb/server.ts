@@ -5,7 +5,7 @@
  */
 import type { Server as NetServer, Socket } from 'node:net';
 import { JsonRpcSession, RpcError } from './jsonrpc.js';
-import { listen, parseRemote } from './remote.js';
+import { listen, parseRemote, type SslOptions } from './remote.js';
 import { executeTransaction, type ExecOutcome } from './transaction.js';
 import { HostedDatabase } from './hosted-database.js';
 import { Monitor, composeChanges, type MonitorKind } from './monitor.js';
@@ -17,8 +17,10 @@ import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
 import type { RowChange } from './database.js';
 
 export interface OvsdbServerOptions {
-  /** Passive remotes such as `punix:/run/ovnts/nb.sock` or `ptcp:6641:127.0.0.1`. */
+  /** Passive remotes such as `punix:/run/ovnts/nb.sock`, `ptcp:6641:127.0.0.1` or `pssl:6641`. */
   remotes: readonly string[];
+  /** Private key, certificate and CA certificate for `pssl:` remotes. */
+  ssl?: SslOptions;
   databases: readonly HostedDatabase[];
   /** Largest JSON-RPC message accepted; bigger ones close that connection. Default 64 MiB. */
   maxMessageBytes?: number;
@@ -82,8 +84,9 @@ export class OvsdbServer {
   async start(): Promise<void> {
     for (const r of this.opts.remotes) {
       const remote = parseRemote(r);
-      const probe = remote.kind === 'ptcp' ? (this.opts.probeIntervalMs ?? 5000) : 0;
-      this.listeners.push(await listen(remote, (sock) => this.accept(sock, probe)));
+      const probe = remote.kind === 'ptcp' || remote.kind === 'pssl' ? (this.opts.probeIntervalMs ?? 5000) : 0;
+      const streamOpts = { log: (m: string) => this.rateLimitedLog(m), ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) };
+      this.listeners.push(await listen(remote, (sock) => this.accept(sock, probe), streamOpts));
     }
   }
 
@@ -208,7 +211,7 @@ export class OvsdbServer {
     const { hosted } = t;
     const { results } = out;
     if (out.status !== 'committed' || out.changes.length === 0) return hosted.whenDurable(results);
-    const durable = hosted.commit(out.changes, out.comment).then(
+    const durable = hosted.commit(out.changes, out.comment, out.durable).then(
       () => results,
       (e: unknown) => {
         this.log(String(e));
