@@ -1,7 +1,7 @@
 /**
  * OVSDB server benchmark: ovnts against the real ovsdb-server, in one run.
  *
- *   npm run bench:ovsdb [-- --quick] [--only=ovnts|real] [--workloads=fanout,throughput]
+ *   npm run bench:ovsdb [-- --quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory]
  *                       [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
  *
  * Each server gets a fresh OVN_Northbound database in its own temp dir and
@@ -13,14 +13,18 @@
  *     their `update2`.
  *  2. throughput: 4 closed-loop clients, 50% Logical_Switch inserts and 50%
  *     updates of their own switches by _uuid.
- *  3. server RSS (idle, and after the workloads) and the database file size.
+ *  3. mixed (issue 14's workload): 4 closed-loop writers x 2,500 one-row
+ *     inserts while 20 `monitor_cond` clients watch; commit latency and
+ *     delivery latency (transact sent -> all 20 monitors got the row).
+ *  4. memory: RSS of a fresh server idle and at 10k, 100k and 1M
+ *     Logical_Switch rows (inserted 1,000 per transaction).
  *
- * Server CPU time (user+sys from /proc/PID/stat) per transaction tells CPU
- * cost apart from time spent waiting on fsync.
+ * Also: server RSS (idle, and after the workloads) and the database file
+ * size. Server CPU time (user+sys from /proc/PID/stat) per transaction tells
+ * CPU cost apart from time spent waiting on fsync.
  *
- * The real ovsdb-server fsyncs only transactions with a durable commit, ovnts
- * every transaction; so each write workload runs twice: plain, and with
- * `{"op":"commit","durable":true}` appended.
+ * Both servers fsync only transactions with a durable commit, so each write
+ * workload runs twice: plain, and with `{"op":"commit","durable":true}`.
  *
  * Prints a table; asserts nothing about timing.
  */
@@ -50,8 +54,10 @@ interface Options {
 }
 
 type ServerKind = 'ovnts' | 'real';
-type Workload = 'fanout' | 'throughput';
-const WORKLOADS: readonly Workload[] = ['fanout', 'throughput'];
+type Workload = 'fanout' | 'throughput' | 'mixed' | 'memory';
+const WORKLOADS: readonly Workload[] = ['fanout', 'throughput', 'mixed', 'memory'];
+/** Row counts at which the memory workload reads the server's RSS. */
+const MEMORY_STEPS: readonly number[] = [10_000, 100_000, 1_000_000];
 type Mode = 'plain' | 'durable';
 const MODES: readonly Mode[] = ['plain', 'durable'];
 
@@ -60,6 +66,10 @@ interface Counts {
   throughputPerClient: number;
   monitors: number;
   fanoutUpdates: number;
+  mixedWriters: number;
+  mixedPerWriter: number;
+  mixedMonitors: number;
+  memorySteps: readonly number[];
 }
 
 function countsFor(quick: boolean): Counts {
@@ -69,6 +79,10 @@ function countsFor(quick: boolean): Counts {
     throughputPerClient: 5000 / scale,
     monitors: 50,
     fanoutUpdates: 1000 / scale,
+    mixedWriters: 4,
+    mixedPerWriter: 2500 / scale,
+    mixedMonitors: 20,
+    memorySteps: quick ? MEMORY_STEPS.slice(0, 2) : MEMORY_STEPS,
   };
 }
 
@@ -447,6 +461,111 @@ async function runFanout(s: Server, counts: Counts, results: Results): Promise<v
 }
 
 // ---------------------------------------------------------------------------
+// Workload 3: issue 14's mix — closed-loop writers while monitors watch.
+
+/** The names of the Logical_Switch rows an update2/update inserts. */
+function insertedNames(params: unknown[]): string[] {
+  const tables = params[1] as Record<string, Record<string, Record<string, unknown>>> | undefined;
+  const rows = tables?.['Logical_Switch'];
+  if (rows === undefined) return [];
+  const out: string[] = [];
+  for (const row of Object.values(rows)) {
+    const fields = (row['insert'] ?? row['new']) as Record<string, unknown> | undefined;
+    const name = fields?.['name'];
+    if (typeof name === 'string') out.push(name);
+  }
+  return out;
+}
+
+async function runMixed(s: Server, mode: Mode, counts: Counts, results: Results): Promise<void> {
+  const label = `mixed (${mode})`;
+  const writers = await connectClients(s, counts.mixedWriters, `${label} writer`);
+  const monitors = await connectClients(s, counts.mixedMonitors, `${label} monitor`);
+  // Transaction name -> when it was sent and how many monitors have seen it.
+  const sent = new Map<string, { t: number; seen: number }>();
+  const delivery: number[] = [];
+  const commit: number[] = [];
+  try {
+    for (const m of monitors) {
+      m.onNotification = (method, params) => {
+        if (method !== 'update2') return;
+        const now = performance.now();
+        for (const name of insertedNames(params)) {
+          const e = sent.get(name);
+          if (e === undefined) continue;
+          if (++e.seen === monitors.length) {
+            delivery.push(now - e.t);
+            sent.delete(name);
+          }
+        }
+      };
+    }
+    const request = { Logical_Switch: [{ columns: ['name', 'external_ids', 'other_config'] }] };
+    await Promise.all(monitors.map((m, i) => m.request('monitor_cond', [DB, `mx${i}`, request], REQUEST_TIMEOUT_MS)));
+    const cpu0 = readCpuSeconds(s);
+    const t0 = performance.now();
+    await Promise.all(
+      writers.map(async (c, w) => {
+        for (let i = 0; i < counts.mixedPerWriter; i++) {
+          const name = `mx-${mode}-${w}-${i}`;
+          const start = performance.now();
+          sent.set(name, { t: start, seen: 0 });
+          insertedUuid(c, await transact(c, [insertSwitch(name)], mode));
+          commit.push(performance.now() - start);
+        }
+      }),
+    );
+    // Every update reaches every monitor before the workload ends.
+    const deadline = performance.now() + REQUEST_TIMEOUT_MS;
+    while (sent.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (sent.size > 0) throw new Error(`${s.kind} ${label}: ${sent.size} updates never reached every monitor`);
+    const elapsed = (performance.now() - t0) / 1000;
+    results.set(`mixed.${mode}.cpu`, ((readCpuSeconds(s) - cpu0) * 1e6) / commit.length);
+    commit.sort((a, b) => a - b);
+    delivery.sort((a, b) => a - b);
+    results.set(`mixed.${mode}.tps`, commit.length / elapsed);
+    results.set(`mixed.${mode}.commit99`, percentile(commit, 99));
+    results.set(`mixed.${mode}.deliver99`, percentile(delivery, 99));
+  } catch (e) {
+    checkAlive(s, label);
+    throw e;
+  } finally {
+    for (const c of [...writers, ...monitors]) c.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Workload 4: memory per row, RSS at a series of row counts.
+
+async function runMemory(s: Server, counts: Counts, results: Results): Promise<void> {
+  const [c] = await connectClients(s, 1, 'memory');
+  if (c === undefined) return;
+  const perTxn = 1000;
+  let rows = 0;
+  try {
+    for (const step of counts.memorySteps) {
+      while (rows < step) {
+        const n = Math.min(perTxn, step - rows);
+        const ops: Op[] = [];
+        for (let k = 0; k < n; k++) {
+          ops.push({ op: 'insert', table: 'Logical_Switch', row: { name: `mem-${rows + k}`, external_ids: ['map', [['neutron:network_name', `net-${rows + k}`]]] } });
+        }
+        await transact(c, ops, 'plain');
+        rows += n;
+      }
+      // Let the server settle (a GC for ovnts) before reading its RSS.
+      await new Promise((r) => setTimeout(r, 1000));
+      results.set(`mem.${step}`, readMemory(s).rss / 1024);
+    }
+  } catch (e) {
+    checkAlive(s, 'memory');
+    throw e;
+  } finally {
+    c.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
 // One server, all workloads.
 
 async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Promise<Results> {
@@ -459,6 +578,11 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
       process.stderr.write(`bench: ${kind}: monitor fan-out (${counts.monitors} monitors, ${counts.fanoutUpdates} updates x 2 modes)\n`);
       await runFanout(s, counts, results);
     }
+    for (const mode of opts.workloads.has('mixed') ? MODES : []) {
+      const n = counts.mixedWriters * counts.mixedPerWriter;
+      process.stderr.write(`bench: ${kind}: mixed, ${mode} (${n} transactions, ${counts.mixedWriters} writers, ${counts.mixedMonitors} monitors)\n`);
+      await runMixed(s, mode, counts, results);
+    }
     for (const mode of opts.workloads.has('throughput') ? MODES : []) {
       const n = counts.throughputClients * counts.throughputPerClient;
       process.stderr.write(`bench: ${kind}: throughput, ${mode} (${n} transactions, ${counts.throughputClients} clients)\n`);
@@ -468,6 +592,19 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
     const mem = readMemory(s);
     results.set('rss', mem.rss / 1024);
     results.set('hwm', mem.hwm / 1024);
+    if (opts.workloads.has('memory')) {
+      process.stderr.write(`bench: ${kind}: memory at ${counts.memorySteps.join(', ')} rows (on a fresh server)\n`);
+      await stopServer(s);
+      const m = await startServer(kind, opts);
+      try {
+        results.set('mem.idle', readMemory(m).rss / 1024);
+        await runMemory(m, counts, results);
+      } finally {
+        await stopServer(m);
+        rmSync(m.dir, { recursive: true, force: true });
+        tempDirs.delete(m.dir);
+      }
+    }
   } finally {
     await stopServer(s);
   }
@@ -482,6 +619,14 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
 
 function metrics(counts: Counts): Array<[string, Metric]> {
   const rows: Array<[string, Metric]> = [];
+  for (const mode of MODES) {
+    const m = mode === 'plain' ? 'plain' : 'durable commit';
+    const mix = `${counts.mixedWriters}x${counts.mixedPerWriter} with ${counts.mixedMonitors} monitors`;
+    rows.push([`mixed.${mode}.tps`, { name: `mixed ${mix}: throughput, ${m}`, unit: 'txn/s', better: 'higher' }]);
+    rows.push([`mixed.${mode}.commit99`, { name: `  commit latency p99, ${m}`, unit: 'ms', better: 'lower' }]);
+    rows.push([`mixed.${mode}.deliver99`, { name: `  delivery to all monitors p99, ${m}`, unit: 'ms', better: 'lower' }]);
+    rows.push([`mixed.${mode}.cpu`, { name: `  server CPU per txn, ${m}`, unit: 'us', better: 'lower' }]);
+  }
   for (const mode of MODES) {
     const m = mode === 'plain' ? 'plain' : 'durable commit';
     rows.push([`tput.${mode}.tps`, { name: `throughput, ${m}`, unit: 'txn/s', better: 'higher' }]);
@@ -500,6 +645,8 @@ function metrics(counts: Counts): Array<[string, Metric]> {
   rows.push(['rss', { name: 'server RSS after workloads', unit: 'MiB', better: 'lower' }]);
   rows.push(['hwm', { name: 'server peak RSS (VmHWM)', unit: 'MiB', better: 'lower' }]);
   rows.push(['dbsize', { name: 'database file size', unit: 'MiB', better: 'lower' }]);
+  rows.push(['mem.idle', { name: 'memory: RSS idle (fresh server)', unit: 'MiB', better: 'lower' }]);
+  for (const n of counts.memorySteps) rows.push([`mem.${n}`, { name: `memory: RSS at ${n} Logical_Switch rows`, unit: 'MiB', better: 'lower' }]);
   return rows;
 }
 
@@ -513,7 +660,9 @@ function format(v: number | undefined): string {
 
 function printTable(counts: Counts, ovnts: Results, real: Results): void {
   const header = ['metric', 'unit', 'ovnts', 'real', 'ovnts/real', 'better'];
-  const body = metrics(counts).map(([key, m]) => {
+  // Rows of workloads that did not run are left out.
+  const ran = metrics(counts).filter(([key]) => ovnts.has(key) || real.has(key));
+  const body = ran.map(([key, m]) => {
     const a = ovnts.get(key);
     const b = real.get(key);
     const ratio = a !== undefined && b !== undefined && b !== 0 ? `${(a / b).toFixed(2)}x` : '-';
@@ -526,8 +675,8 @@ function printTable(counts: Counts, ovnts: Results, real: Results): void {
   process.stdout.write(`${out.join('\n')}\n`);
   process.stdout.write(
     'ratio = ovnts/real; "better" says which direction of the value (and so of the ratio) is better.\n' +
-      'ovnts makes every commit durable, so for ovnts the plain and durable rows measure the same thing;\n' +
-      'the real ovsdb-server fsyncs only the durable ones. Server CPU = user+sys from /proc/PID/stat.\n',
+      'Both servers acknowledge a plain commit once it is written to the file and fsync only durable ones\n' +
+      '(ovnts groups concurrent durable commits into one fsync). Server CPU = user+sys from /proc/PID/stat.\n',
   );
 }
 
@@ -547,7 +696,7 @@ function parseOptions(argv: string[]): Options {
       o.workloads = new Set(names as Workload[]);
     }
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput] [--cpu-prof=DIR]\n');
+      process.stdout.write('usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--cpu-prof=DIR]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown option '${a}'\n`);

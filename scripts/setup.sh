@@ -11,6 +11,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-client
           iputils-ping iperf3 procps psmisc tcpdump)
 
+# The Keystone oracle (real keystone 22, for ovnts ipam --auth=keystone; its passlib checks our hashes) and the clients.
+PACKAGES+=(python3-keystone python3-openstackclient python3-neutronclient)
+
 log=$(mktemp /tmp/ovnts-setup.XXXXXX)
 policy_created=
 cleanup() {

@@ -4,6 +4,8 @@
  * [--log-file[=FILE]] [--detach]`. The Open vSwitch database defaults to
  * `unix:$OVS_RUNDIR/db.sock`.
  */
+import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import type { SslOptions } from '../ovsdb/remote.js';
 import { createController, ovsRunDir, type Controller, type FlowPipeline } from '../controller/controller.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import { createOfctlPipeline, type ComputeFlows } from '../controller/pipeline.js';
@@ -27,6 +29,7 @@ const PROG = 'ovn-controller';
 
 interface Options extends DaemonOptions {
   ovsRemote: string;
+  ssl: SslOptions;
 }
 
 function usage(): string {
@@ -39,11 +42,11 @@ where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
   --detach            run in the background once started
   --unixctl=SOCKET    control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-controller.PID.ctl)
   --no-chdir, --monitor, -v...   accepted for compatibility
-`;
+${SSL_USAGE}`;
 }
 
 function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = { ...defaultDaemonOptions(), ovsRemote: `unix:${ovsRunDir()}/db.sock` };
+  const o: Options = { ...defaultDaemonOptions(), ovsRemote: `unix:${ovsRunDir()}/db.sock`, ssl: {} };
   const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
   let positional = 0;
   for (let i = 0; i < args.length; i++) {
@@ -62,6 +65,7 @@ function parseArgs(args: readonly string[]): Options | string {
       return v;
     };
     if (parseDaemonOption(o, name, value, next, defaults)) continue;
+    if (parseSslOption(o.ssl, name, () => value ?? next())) continue;
     switch (name) {
       case '-h':
       case '--help':
@@ -100,7 +104,7 @@ export async function controller(args: string[]): Promise<number> {
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('ovn_controller');
   const pipeline = await loadPipeline(log);
-  const c = createController({ ovsRemote: o.ovsRemote, log, ...(pipeline === undefined ? {} : { pipeline }) });
+  const c = createController({ ovsRemote: o.ovsRemote, log, ...(pipeline === undefined ? {} : { pipeline }), ...sslField(o.ssl) });
   try {
     await c.start();
   } catch (e) {

@@ -5,6 +5,8 @@
  * then OVN's default sockets. `ovn-appctl -t SOCKET status` answers
  * "Status: active" or "Status: standby" as ovn-northd does.
  */
+import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import type { SslOptions } from '../ovsdb/remote.js';
 import { createNorthd } from '../northd/northd.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
@@ -26,6 +28,7 @@ const PROG = 'ovn-northd';
 interface Options extends DaemonOptions {
   nb: string;
   sb: string;
+  ssl: SslOptions;
 }
 
 const USAGE = `${PROG}: OVN northbound management daemon (ovnts)
@@ -36,13 +39,14 @@ usage: ovnts northd [OPTIONS]
   --log-file[=FILE]    append log messages to FILE
   --detach             run in the background once started
   --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-northd.PID.ctl)
-`;
+${SSL_USAGE}`;
 
 function parseArgs(args: readonly string[]): Options | string {
   const o: Options = {
     ...defaultDaemonOptions(),
     nb: process.env['OVN_NB_DB'] ?? 'unix:/var/run/ovn/ovnnb_db.sock',
     sb: process.env['OVN_SB_DB'] ?? 'unix:/var/run/ovn/ovnsb_db.sock',
+    ssl: {},
   };
   const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
   for (let i = 0; i < args.length; i++) {
@@ -57,6 +61,7 @@ function parseArgs(args: readonly string[]): Options | string {
       return v;
     };
     if (parseDaemonOption(o, name, inline, value, defaults)) continue;
+    if (parseSslOption(o.ssl, name, value)) continue;
     switch (name) {
       case '--ovnnb-db':
       case '-d':
@@ -83,7 +88,7 @@ export async function northd(args: string[]): Promise<number> {
   if (shouldDetach(o)) return detach('northd', args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('northd');
-  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log });
+  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl) });
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
   let exit: () => void = () => undefined;
   ctl.register('status', '', 0, 0, () => `Status: ${n.status()}\n`);

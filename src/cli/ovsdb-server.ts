@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import type { SslOptions } from '../ovsdb/remote.js';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
 import { DbRemotes, checkDbRemote, parseDbRemote } from '../ovsdb/db-remotes.js';
@@ -29,6 +31,8 @@ interface Options extends DaemonOptions {
   traceRequests: boolean;
   /** --run: a shell command; the server exits when it does. */
   run: string | undefined;
+  /** -p/-c/-C...: keys and certificates for pssl: remotes. */
+  ssl: SslOptions;
 }
 
 const PROG = 'ovsdb-server';
@@ -36,7 +40,8 @@ const PROG = 'ovsdb-server';
 function usage(): string {
   return `${PROG}: OVSDB server (ovnts)
 usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
-  --remote=REMOTE     listen on REMOTE: punix:PATH, ptcp:PORT[:IP], or db:DB,TABLE,COLUMN
+  --remote=REMOTE     listen on REMOTE: punix:PATH, ptcp:PORT[:IP], pssl:PORT[:IP],
+                      or db:DB,TABLE,COLUMN
                       (remotes read from the database and followed as it changes; repeatable)
   --unixctl=SOCKET    control socket for ovs-appctl (default <rundir>/ovsdb-server.<pid>.ctl)
   --run=COMMAND       run COMMAND with /bin/sh, exit when it exits
@@ -45,11 +50,11 @@ usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
   --detach            run in the background once ready
   -v, --verbose, -vjsonrpc:dbg   log every request received
   --no-chdir, other -v settings   accepted for compatibility
-`;
+${SSL_USAGE}`;
 }
 
 function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false, run: undefined };
+  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false, run: undefined, ssl: {} };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (!a.startsWith('-')) {
@@ -66,6 +71,7 @@ function parseArgs(args: readonly string[]): Options | string {
       return next;
     };
     if (parseDaemonOption(o, name, value, need, { program: PROG, rundir: '.', logdir: '.' })) continue;
+    if (parseSslOption(o.ssl, name, need)) continue;
     switch (name) {
       case '--remote':
         o.remotes.push(need());
@@ -118,7 +124,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     names.add(d.name);
   }
   const staticRemotes = o.remotes.filter((r) => parseDbRemote(r) === undefined);
-  const server = new OvsdbServer({ remotes: staticRemotes, databases: dbs, log, socketLog: logger.module('socket_util'), traceRequests: o.traceRequests });
+  const server = new OvsdbServer({ remotes: staticRemotes, databases: dbs, log, socketLog: logger.module('socket_util'), traceRequests: o.traceRequests, ...sslField(o.ssl) });
   const dbRemotes = new DbRemotes(server, log);
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultControlPath(), log: logger.module('unixctl') });
   try {

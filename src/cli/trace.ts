@@ -5,6 +5,8 @@
  * unix:/var/run/ovn/ovnsb_db.sock), `--detailed` (default), `--summary`,
  * `--minimal`, `--ct=FLAGS` (repeatable), `--friendly-names`/`--no-friendly-names`.
  */
+import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import type { SslOptions } from '../ovsdb/remote.js';
 import { existsSync } from 'node:fs';
 import { OvsdbClient } from '../ovsdb/client.js';
 import { rowToModel } from '../ovsdb/client/model-rows.js';
@@ -35,10 +37,10 @@ Other options:
   --friendly-names        use symbolic names (default)
   --no-friendly-names     use UUIDs and tunnel keys
   -h, --help              display this help message
-`;
+${SSL_USAGE}`;
 
-async function readSnapshot(remote: string): Promise<SbSnapshot> {
-  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', tables: TABLES as unknown as Record<string, readonly string[]>, backoffMs: 100, maxBackoffMs: 400 });
+async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot> {
+  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', tables: TABLES as unknown as Record<string, readonly string[]>, backoffMs: 100, maxBackoffMs: 400, ...sslField(ssl) });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -80,6 +82,7 @@ export async function traceCommand(args: string[]): Promise<number> {
   const ct: number[] = [];
   let friendly = true;
   let all = false;
+  const ssl: SslOptions = {};
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -99,6 +102,7 @@ export async function traceCommand(args: string[]): Promise<number> {
       return v;
     };
     try {
+      if (parseSslOption(ssl, name, value)) continue;
       switch (name) {
         case '--detailed':
           format = 'detailed';
@@ -149,7 +153,7 @@ export async function traceCommand(args: string[]): Promise<number> {
   }
   let snapshot: SbSnapshot;
   try {
-    snapshot = await readSnapshot(db);
+    snapshot = await readSnapshot(db, ssl);
   } catch (e) {
     process.stderr.write(`ovnts trace: ${db}: ${(e as Error).message}\n`);
     return 1;

@@ -13,6 +13,7 @@
  * Every pass recomputes from the two replicas (desired state, then
  * reconcile); passes are serialised and coalesced.
  */
+import type { SslOptions } from '../ovsdb/remote.js';
 import { OvsdbClient } from '../ovsdb/client.js';
 import {
   bridgeInterfaces,
@@ -74,6 +75,8 @@ export interface ControllerOptions {
   readonly log?: (msg: string) => void;
   /** Delete the chassis' SB rows on stop (ovn-controller's `exit`). Default false (a restart keeps them). */
   readonly cleanupOnStop?: boolean;
+  /** Keys and certificates for ssl: remotes (the SB's `ovn-remote`, or the OVS database). Default: none. */
+  readonly ssl?: SslOptions;
 }
 
 /** The directory OVS keeps its sockets in (ovs-vswitchd(8)). */
@@ -124,6 +127,7 @@ export class Controller {
       database: 'Open_vSwitch',
       tables: Object.fromEntries(Object.entries(OVS_TABLES).map(([t, c]) => [t, [...c]])),
       log: (m) => this.warn(`ovs: ${m}`),
+      ...(opts.ssl === undefined ? {} : { ssl: opts.ssl }),
     });
     this.ovs.on('change', () => this.schedule());
     this.ovs.on('connected', () => this.schedule());
@@ -245,7 +249,7 @@ export class Controller {
     const conditions: Record<string, readonly unknown[]> = {};
     for (const [t, where] of Object.entries(sbConditions(inputs))) if (where !== undefined) conditions[t] = where;
     this.sbConds = JSON.stringify(sbConditions(inputs));
-    const sb = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', conditions, log: (m) => this.warn(`sb: ${m}`), probeIntervalMs: 0 });
+    const sb = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', conditions, log: (m) => this.warn(`sb: ${m}`), probeIntervalMs: 0, ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) });
     sb.on('change', () => this.schedule());
     sb.on('connected', (r) => {
       this.log(`connected to the southbound database at ${r}`);

@@ -10,6 +10,7 @@
  * Chassis_Private — the barriers of `ovn-nbctl --wait=sb|hv`. Nested ports' tags
  * and every port's `up` are written back to the NB.
  */
+import type { SslOptions } from '../ovsdb/remote.js';
 import { OvsdbClient, type RowChange } from '../ovsdb/client.js';
 import { NbSnapshot, NB_TABLES } from './nb-snapshot.js';
 import { allocateTags } from './tags.js';
@@ -30,6 +31,8 @@ export interface NorthdOptions {
   readonly sbRemote: string;
   /** Named logger. Default: silent. */
   readonly log?: (msg: string) => void;
+  /** Keys and certificates for ssl: remotes. Default: none. */
+  readonly ssl?: SslOptions;
 }
 
 const SB_TABLES = [
@@ -59,8 +62,9 @@ export class Northd {
 
   constructor(opts: NorthdOptions) {
     this.log = opts.log ?? (() => {});
-    this.nb = new OvsdbClient({ remotes: opts.nbRemote, database: 'OVN_Northbound', tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])), log: (m) => this.log(`nb: ${m}`) });
-    this.sb = new OvsdbClient({ remotes: opts.sbRemote, database: 'OVN_Southbound', tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])), log: (m) => this.log(`sb: ${m}`) });
+    const ssl = opts.ssl === undefined ? {} : { ssl: opts.ssl };
+    this.nb = new OvsdbClient({ remotes: opts.nbRemote, database: 'OVN_Northbound', tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])), log: (m) => this.log(`nb: ${m}`), ...ssl });
+    this.sb = new OvsdbClient({ remotes: opts.sbRemote, database: 'OVN_Southbound', tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])), log: (m) => this.log(`sb: ${m}`), ...ssl });
   }
 
   /** `active` when this instance holds the lock and writes the SB, else `standby`. */

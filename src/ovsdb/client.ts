@@ -21,7 +21,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { JsonRpcSession, RpcError } from './jsonrpc.js';
-import { connect } from './remote.js';
+import { connect, type SslOptions } from './remote.js';
 import { parseSchema, type DatabaseSchema } from './schema.js';
 import { datumToJson, ZERO_UUID, type Datum } from './datum.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
@@ -31,8 +31,10 @@ import { changeConditions, type ConditionChanges, type Conditions } from './clie
 export { Row, type RowChange } from './client/replica.js';
 
 export interface OvsdbClientOptions {
-  /** Comma-separated active remotes, e.g. `"unix:/a.sock,tcp:127.0.0.1:6641"`; tried in turn. */
+  /** Comma-separated active remotes, e.g. `"unix:/a.sock,tcp:127.0.0.1:6641,ssl:192.0.2.1:6641"`; tried in turn. */
   remotes: string;
+  /** Private key, certificate and CA (or bootstrap CA) certificate for `ssl:` remotes. */
+  ssl?: SslOptions;
   /** The database to replicate, e.g. `OVN_Northbound`. */
   database: string;
   /** What to monitor: table → column names, or `true` for every column. Default: every table, every column. */
@@ -353,7 +355,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   }
 
   private async connectOnce(remote: string): Promise<Connection> {
-    const sock = await connect(remote);
+    const sock = await connect(remote, { log: this.log, ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) });
     const rpcOpts: ConstructorParameters<typeof JsonRpcSession>[1] = { name: remote, log: this.log };
     if (this.opts.probeIntervalMs !== undefined) rpcOpts.probeIntervalMs = this.opts.probeIntervalMs;
     if (this.opts.maxMessageBytes !== undefined) rpcOpts.maxMessageBytes = this.opts.maxMessageBytes;

@@ -33,11 +33,19 @@ export class Table {
   readonly indexes: Map<string, string>[];
   /** Columns in schema order, cached because every row build walks them. */
   readonly columns: readonly ColumnSchema[];
+  /**
+   * An object with every column as a property, in schema order, that row
+   * columns are cloned from: V8 gives JSON.parse results (and their spread
+   * clones) all properties in-object, where an object filled key by key keeps
+   * the ones past the fourth in a separate array (~30 bytes more per row).
+   */
+  private readonly colsTemplate: Readonly<Record<string, Datum>>;
 
   constructor(schema: TableSchema) {
     this.schema = schema;
     this.indexes = schema.indexes.map(() => new Map());
     this.columns = [...schema.columns.values()];
+    this.colsTemplate = JSON.parse(JSON.stringify(Object.fromEntries(this.columns.map((c) => [c.name, 0])))) as Record<string, Datum>;
   }
 
   get name(): string {
@@ -56,7 +64,7 @@ export class Table {
 
   /** A row with every column at its default, for inserts. */
   defaultCols(): Record<string, Datum> {
-    const cols: Record<string, Datum> = {};
+    const cols: Record<string, Datum> = { ...this.colsTemplate };
     for (const c of this.columns) cols[c.name] = defaultDatum(c.type);
     return cols;
   }

@@ -339,5 +339,8 @@ export function datumSubtract(a: Datum, b: Datum): Datum {
 
 /** A fresh random UUID in OVSDB's lower-case text form. */
 export function newUuid(): string {
-  return crypto.randomUUID();
+  // randomUUID() builds its text by concatenation, which V8 keeps as a tree of
+  // cons strings (~450 bytes) for as long as the UUID lives — every row's
+  // _uuid and _version. A copy through a Buffer is one flat 36-byte string.
+  return Buffer.from(crypto.randomUUID(), 'latin1').toString('latin1');
 }

@@ -1,7 +1,9 @@
 /**
  * A database as a server hosts it: the in-memory state, its on-disk log, and
- * the ordering rule that every reply and notification about a commit goes out only
- * after that commit is durable, in commit order.
+ * the ordering rule that every reply and notification about a commit goes out
+ * only after that commit is durable as ovsdb-server defines it (written to the
+ * file, and fdatasync'ed too when the transaction asked for a durable commit),
+ * in commit order.
  */
 import { Database, rowFromJson, type RowChange, type Row, rowToJson, type Table } from './database.js';
 import { newUuid, type Datum } from './datum.js';
@@ -19,6 +21,8 @@ export interface HostedDatabaseOptions {
   /** ...and has grown this many times since the last compaction. Default 4. */
   compactGrowth?: number;
   log?: (msg: string) => void;
+  /** Called with the file size each fdatasync made durable (see DatabaseLogOpenOptions). */
+  onSync?: (syncedBytes: number) => void;
 }
 
 export interface Commit {
@@ -57,7 +61,7 @@ export class HostedDatabase {
 
   /** Opens a standalone database file, replaying its transactions. */
   static async open(path: string, opts: HostedDatabaseOptions = {}): Promise<HostedDatabase> {
-    const logOpts = opts.log === undefined ? {} : { log: opts.log };
+    const logOpts = { ...(opts.log === undefined ? {} : { log: opts.log }), ...(opts.onSync === undefined ? {} : { onSync: opts.onSync }) };
     // Two servers must never write one file: the lock comes first.
     const lock = lockDatabase(path, opts.lockWarn);
     try {
@@ -79,14 +83,15 @@ export class HostedDatabase {
 
   /**
    * Applies a validated commit in memory at once (later transactions see it)
-   * and returns a promise that resolves when it is durable.
+   * and returns a promise that resolves when it is written to the database
+   * file — and, for a `durable` commit, when it is also on stable storage.
    */
-  commit(changes: readonly RowChange[], comment: string | undefined): Promise<Commit> {
+  commit(changes: readonly RowChange[], comment: string | undefined, durable = false): Promise<Commit> {
     this.db.apply(changes);
     const commit: Commit = { changes };
     if (this.storage === null) return Promise.resolve(commit);
     const record = commitRecord(changes, comment);
-    const appended = this.storage.append(record);
+    const appended = this.storage.append(record, durable);
     this.inFlight++;
     // The tail is one strict sequence of "this commit is durable" steps and
     // the callbacks queued behind them, so replies and notifications keep

@@ -329,12 +329,8 @@ export class JsonRpcSession extends EventEmitter {
    */
   sendText(...parts: Array<string | Buffer>): void {
     if (this.isClosed) return;
-    // A lone message goes straight to the socket: corking only pays when
-    // several writes can share one system call.
-    if (parts.length === 1 && !this.corked) {
-      this.socket.write(parts[0] as string | Buffer);
-      return;
-    }
+    // Everything written in this tick (a reply, and the notifications of
+    // every commit of one write batch) leaves in one system call.
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();

@@ -1,9 +1,14 @@
 /**
  * OVSDB remotes (ovsdb-server(1) "--remote", ovsdb-client(1) SERVER): the
- * `punix:`, `ptcp:`, `unix:` and `tcp:` connection methods.
+ * `punix:`, `ptcp:`, `pssl:`, `unix:`, `tcp:` and `ssl:` connection methods.
  */
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { unlinkSync, lstatSync } from 'node:fs';
+import { connectSsl, listenSsl, type SslOptions } from './stream-ssl.js';
+
+export { missingSslConfig } from './stream-ssl.js';
+
+export type { SslOptions } from './stream-ssl.js';
 
 /** The port OVSDB uses when a tcp/ptcp remote gives none (IANA-assigned). */
 export const OVSDB_DEFAULT_PORT = 6640;
@@ -11,8 +16,8 @@ export const OVSDB_DEFAULT_PORT = 6640;
 export type Remote =
   | { readonly kind: 'punix'; readonly path: string }
   | { readonly kind: 'unix'; readonly path: string }
-  | { readonly kind: 'ptcp'; readonly port: number; readonly host: string }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+  | { readonly kind: 'ptcp' | 'pssl'; readonly port: number; readonly host: string }
+  | { readonly kind: 'tcp' | 'ssl'; readonly host: string; readonly port: number };
 
 export class RemoteError extends Error {
   constructor(message: string) {
@@ -33,8 +38,9 @@ function stripBrackets(host: string): string {
 }
 
 /**
- * Parses a remote: `punix:PATH`, `ptcp:[PORT][:IP]` (passive), `unix:PATH`,
- * `tcp:IP[:PORT]` (active; IPv6 addresses in brackets, `tcp:[::1]:6641`).
+ * Parses a remote: `punix:PATH`, `ptcp:[PORT][:IP]`, `pssl:[PORT][:IP]`
+ * (passive), `unix:PATH`, `tcp:IP[:PORT]`, `ssl:IP[:PORT]` (active; IPv6
+ * addresses in brackets, `tcp:[::1]:6641`).
  */
 export function parseRemote(s: string): Remote {
   const colon = s.indexOf(':');
@@ -46,14 +52,16 @@ export function parseRemote(s: string): Remote {
     case 'unix':
       if (rest === '') throw new RemoteError(`${s}: missing socket path`);
       return { kind: type, path: rest };
-    case 'ptcp': {
+    case 'ptcp':
+    case 'pssl': {
       // ptcp:PORT[:IP], the IP possibly an IPv6 address with or without brackets.
       const c = rest.indexOf(':');
       const port = parsePort(c < 0 ? rest : rest.slice(0, c), s);
       const host = c < 0 || c === rest.length - 1 ? '0.0.0.0' : stripBrackets(rest.slice(c + 1));
-      return { kind: 'ptcp', port, host };
+      return { kind: type, port, host };
     }
-    case 'tcp': {
+    case 'tcp':
+    case 'ssl': {
       let host: string;
       let portText: string;
       if (rest.startsWith('[')) {
@@ -75,11 +83,8 @@ export function parseRemote(s: string): Remote {
         }
       }
       if (host === '') throw new RemoteError(`${s}: missing host`);
-      return { kind: 'tcp', host, port: parsePort(portText, s) };
+      return { kind: type, host, port: parsePort(portText, s) };
     }
-    case 'ssl':
-    case 'pssl':
-      throw new RemoteError(`${s}: SSL connections are not supported`);
     default:
       throw new RemoteError(`${s}: unknown stream type`);
   }
@@ -93,9 +98,11 @@ export function formatRemote(r: Remote): string {
     case 'unix':
       return `${r.kind}:${r.path}`;
     case 'ptcp':
-      return `ptcp:${r.port}:${h(r.host)}`;
+    case 'pssl':
+      return `${r.kind}:${r.port}:${h(r.host)}`;
     case 'tcp':
-      return `tcp:${h(r.host)}:${r.port}`;
+    case 'ssl':
+      return `${r.kind}:${h(r.host)}:${r.port}`;
   }
 }
 
@@ -108,12 +115,30 @@ export function activeRemoteFor(server: Server): string {
   return formatRemote({ kind: 'tcp', host, port: a.port });
 }
 
+/** What `listen` and `connect` need besides the remote. */
+export interface StreamOptions {
+  /** Keys and certificates for `ssl:` and `pssl:` remotes. */
+  ssl?: SslOptions;
+  /** Reports refused SSL handshakes and bootstrapped CA certificates. Default: ignore. */
+  log?: (msg: string) => void;
+}
+
 /**
  * Listens on a passive remote. For `punix:` a stale socket file is removed first;
- * for `ptcp:` with port 0, `server.address().port` is the bound port.
+ * for `ptcp:`/`pssl:` with port 0, `server.address().port` is the bound port.
  */
-export function listen(remote: Remote | string, onSocket: (sock: Socket) => void): Promise<Server> {
+export function listen(remote: Remote | string, onSocket: (sock: Socket) => void, opts: StreamOptions = {}): Promise<Server> {
   const r = typeof remote === 'string' ? parseRemote(remote) : remote;
+  if (r.kind === 'pssl') {
+    const log = opts.log ?? (() => {});
+    return (async () => {
+      try {
+        return await listenSsl(r.port, r.host, opts.ssl ?? {}, onSocket, log);
+      } catch (e) {
+        throw new RemoteError(`${formatRemote(r)}: listen failed (${(e as Error).message})`);
+      }
+    })();
+  }
   if (r.kind !== 'punix' && r.kind !== 'ptcp') {
     return Promise.reject(new RemoteError(`${formatRemote(r)}: not a passive remote`));
   }
@@ -138,8 +163,13 @@ export function listen(remote: Remote | string, onSocket: (sock: Socket) => void
 }
 
 /** Connects to an active remote. */
-export function connect(remote: Remote | string): Promise<Socket> {
+export function connect(remote: Remote | string, opts: StreamOptions = {}): Promise<Socket> {
   const r = typeof remote === 'string' ? parseRemote(remote) : remote;
+  if (r.kind === 'ssl') {
+    return connectSsl(r.host, r.port, opts.ssl ?? {}, opts.log).catch((e: unknown) => {
+      throw new RemoteError(`${formatRemote(r)}: connection failed (${(e as Error).message})`);
+    });
+  }
   if (r.kind !== 'unix' && r.kind !== 'tcp') {
     return Promise.reject(new RemoteError(`${formatRemote(r)}: not an active remote`));
   }

@@ -5,7 +5,7 @@
  */
 import type { Server as NetServer, Socket } from 'node:net';
 import { JsonRpcSession, RpcError } from './jsonrpc.js';
-import { listen, parseRemote } from './remote.js';
+import { listen, parseRemote, type SslOptions } from './remote.js';
 import { executeTransaction, type ExecOutcome } from './transaction.js';
 import { HostedDatabase } from './hosted-database.js';
 import { Monitor, type MonitorKind } from './monitor.js';
@@ -20,8 +20,10 @@ import { convertDatabase } from './convert.js';
 import { stringifyJson } from './json-int.js';
 
 export interface OvsdbServerOptions {
-  /** Passive remotes such as `punix:/run/ovnts/nb.sock` or `ptcp:6641:127.0.0.1`. */
+  /** Passive remotes such as `punix:/run/ovnts/nb.sock`, `ptcp:6641:127.0.0.1` or `pssl:6641`. */
   remotes: readonly string[];
+  /** Private key, certificate and CA certificate for `pssl:` remotes. */
+  ssl?: SslOptions;
   databases: readonly HostedDatabase[];
   /** Largest JSON-RPC message accepted; bigger ones close that connection. Default 64 MiB. */
   maxMessageBytes?: number;
@@ -103,8 +105,9 @@ export class OvsdbServer {
   async addRemote(r: string): Promise<void> {
     if (this.listeners.has(r)) return;
     const remote = parseRemote(r);
-    const probe = remote.kind === 'ptcp' ? (this.opts.probeIntervalMs ?? 5000) : 0;
-    const l = await listen(remote, (sock) => this.accept(sock, probe));
+    const probe = remote.kind === 'ptcp' || remote.kind === 'pssl' ? (this.opts.probeIntervalMs ?? 5000) : 0;
+    const streamOpts = { log: (m: string) => this.rateLimitedLog(m), ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) };
+    const l = await listen(remote, (sock) => this.accept(sock, probe), streamOpts);
     this.listeners.set(r, l);
     const a = l.address();
     // socket_util's line, which OVS tests and tools read the bound port from.
@@ -314,7 +317,7 @@ export class OvsdbServer {
     const { hosted } = t;
     const { results } = out;
     if (out.status !== 'committed' || out.changes.length === 0) return hosted.whenDurable(results);
-    const durable = hosted.commit(out.changes, out.comment).then(
+    const durable = hosted.commit(out.changes, out.comment, out.durable).then(
       () => results,
       (e: unknown) => {
         this.log(String(e));

@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { writeSync } from 'node:fs';
+import { ftruncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import { parseJson, stringifyJson } from './json-int.js';
@@ -235,6 +235,8 @@ function ioError(path: string, what: string, e: unknown): OvsdbError {
 
 interface Pending {
   readonly buf: Buffer;
+  /** Resolve only once the record is fdatasync'ed, not just written. */
+  readonly durable: boolean;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -245,7 +247,7 @@ export interface LogStats {
   readonly appends: number;
   /** write() batches issued for appends. */
   readonly writes: number;
-  /** fdatasync() calls issued for appends. */
+  /** fdatasync() calls issued for durable appends. */
   readonly syncs: number;
   /** Completed compactions. */
   readonly compactions: number;
@@ -254,19 +256,32 @@ export interface LogStats {
 export interface DatabaseLogOpenOptions {
   /** Reports a torn or corrupt tail that was dropped. Default: ignore. */
   log?: (msg: string) => void;
+  /**
+   * Called after each fdatasync with the file size it made durable (for
+   * tests that simulate a power cut, and for monitoring). Default: none.
+   */
+  onSync?: (syncedBytes: number) => void;
 }
 
 /**
- * An open standalone database file. Appends are group-committed: one write
- * and one fdatasync carry every record appended while the previous sync was
- * in flight, and each append resolves once its record is durable, in order.
+ * An open standalone database file, written as ovsdb-server writes it: an
+ * append resolves once its record is written to the file (it then survives
+ * the death of the process, since the kernel holds it), and a durable append
+ * once it is also fdatasync'ed. Durable appends are group-committed: one
+ * fdatasync covers every record written before it started, and the durable
+ * appends that arrive while it runs share the next one.
  */
 export class DatabaseLog {
   private fh: FileHandle;
   private bytes: number;
   private records: number;
+  /** Bytes of the current file known to be on stable storage. */
+  private synced: number;
   private readonly pending: Pending[] = [];
+  /** Written durable appends waiting for an fdatasync. */
+  private readonly awaitingSync: Pending[] = [];
   private running: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
   private paused = false;
   private closed = false;
   /** For each compaction asked for and not finished: the records appended since it was asked for. */
@@ -274,20 +289,24 @@ export class DatabaseLog {
   private compactChain: Promise<void> = Promise.resolve();
   private broken: Error | null = null;
   private counters = { appends: 0, writes: 0, syncs: 0, compactions: 0 };
+  private readonly onSync: ((syncedBytes: number) => void) | undefined;
 
   private constructor(
     readonly path: string,
     fh: FileHandle,
     size: number,
     recordCount: number,
+    onSync: ((syncedBytes: number) => void) | undefined,
   ) {
     this.fh = fh;
     this.bytes = size;
+    this.synced = size;
     this.records = recordCount;
+    this.onSync = onSync;
   }
 
   /** Creates PATH holding only the schema record, like `ovsdb-tool create`; fails if PATH exists. */
-  static async create(path: string, schemaJson: object): Promise<DatabaseLog> {
+  static async create(path: string, schemaJson: object, opts: DatabaseLogOpenOptions = {}): Promise<DatabaseLog> {
     let fh: FileHandle;
     try {
       fh = await open(path, 'wx', 0o640);
@@ -304,7 +323,7 @@ export class DatabaseLog {
       await unlink(path).catch(() => {});
       throw ioError(path, 'write failed', e);
     }
-    return new DatabaseLog(path, fh, head.length, 1);
+    return new DatabaseLog(path, fh, head.length, 1, opts.onSync);
   }
 
   /**
@@ -330,9 +349,11 @@ export class DatabaseLog {
       if (scan.tail !== undefined) {
         opts.log?.(`${path}: ${scan.tail}; truncating to ${scan.goodEnd} bytes`);
         await fh.truncate(scan.goodEnd);
-        await fh.datasync();
       }
-      return { log: new DatabaseLog(path, fh, scan.goodEnd, scan.records.length), schema, records };
+      // What was read may sit only in the page cache (written by a server
+      // that was killed); make it durable before building on it.
+      await fh.datasync();
+      return { log: new DatabaseLog(path, fh, scan.goodEnd, scan.records.length, opts.onSync), schema, records };
     } catch (e) {
       await fh.close().catch(() => {});
       throw e;
@@ -344,6 +365,11 @@ export class DatabaseLog {
     return this.bytes;
   }
 
+  /** Bytes of the file known to be on stable storage (a power cut keeps at least these). */
+  get syncedSize(): number {
+    return this.synced;
+  }
+
   /** Records in the file, the schema record included. */
   get recordCount(): number {
     return this.records;
@@ -353,8 +379,12 @@ export class DatabaseLog {
     return { ...this.counters };
   }
 
-  /** Appends one record; resolves once it is written and fdatasync'ed (or superseded by a durable compaction). */
-  append(record: LogRecord): Promise<void> {
+  /**
+   * Appends one record. Resolves once it is written to the file — and, with
+   * `durable`, once it is also fdatasync'ed (or superseded by a compaction,
+   * which is always synced).
+   */
+  append(record: LogRecord, durable = false): Promise<void> {
     if (this.closed) return Promise.reject(new OvsdbError(OVSDB_ERROR.IO_ERROR, `${this.path}: database file is closed`));
     if (this.broken !== null) return Promise.reject(this.broken);
     let buf: Buffer;
@@ -366,7 +396,7 @@ export class DatabaseLog {
     this.counters.appends++;
     for (const since of this.sinceCompaction) since.push(buf);
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ buf, resolve, reject });
+      this.pending.push({ buf, durable, resolve, reject });
       this.kick();
     });
   }
@@ -380,37 +410,71 @@ export class DatabaseLog {
   }
 
   private async drain(): Promise<void> {
-    // Let a synchronous burst of appends gather into the first batch.
-    await Promise.resolve();
+    // Let the appends of this turn of the event loop (every request read
+    // from the sockets) gather into one write; a promise chain of appends
+    // cannot starve I/O either.
+    await new Promise((r) => setImmediate(r));
     while (!this.paused && this.pending.length > 0) {
       const batch = this.pending.splice(0);
-      await this.writeBatch(batch);
+      this.writeBatch(batch);
     }
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  private writeBatch(batch: Pending[]): void {
     const buf = batch.length === 1 ? (batch[0] as Pending).buf : Buffer.concat(batch.map((p) => p.buf));
     try {
       this.counters.writes++;
-      // The write only reaches the page cache, so it is done in place; the
-      // sync is the slow part and goes to the thread pool, and appends that
-      // arrive meanwhile form the next batch.
+      // A write only reaches the page cache, so it is done in place, like
+      // ovsdb-server's; only fdatasync, the slow part, goes to the thread pool.
       writeAllSync(this.fh.fd, buf, this.bytes);
-      this.counters.syncs++;
-      await this.fh.datasync();
     } catch (e) {
       const err = ioError(this.path, 'write failed', e);
       // Drop whatever part of the batch reached the file, so a later good
       // record never follows a torn one.
-      await this.fh.truncate(this.bytes).catch((te: unknown) => {
+      try {
+        ftruncateSync(this.fh.fd, this.bytes);
+      } catch (te) {
         this.broken = ioError(this.path, 'truncate after failed write failed', te);
-      });
+      }
       for (const p of batch) p.reject(err);
       return;
     }
     this.bytes += buf.length;
     this.records += batch.length;
-    for (const p of batch) p.resolve();
+    for (const p of batch) {
+      if (p.durable) this.awaitingSync.push(p);
+      else p.resolve();
+    }
+    this.startSync();
+  }
+
+  /** Starts an fdatasync for the written durable appends unless one is running; the next starts when it ends. */
+  private startSync(): void {
+    if (this.syncing !== null || this.paused || this.awaitingSync.length === 0) return;
+    this.syncing = this.syncOnce().finally(() => {
+      this.syncing = null;
+      this.startSync();
+    });
+  }
+
+  private async syncOnce(): Promise<void> {
+    const group = this.awaitingSync.splice(0);
+    const fh = this.fh;
+    const upTo = this.bytes;
+    this.counters.syncs++;
+    try {
+      await fh.datasync();
+    } catch (e) {
+      const err = ioError(this.path, 'fsync failed', e);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    // A compaction may have replaced the file meanwhile; it synced the new one itself.
+    if (fh === this.fh && upTo > this.synced) {
+      this.synced = upTo;
+      this.onSync?.(upTo);
+    }
+    for (const p of group) p.resolve();
   }
 
   /**
@@ -443,7 +507,7 @@ export class DatabaseLog {
       }
       // Stop the writer; whatever it has not written yet goes only to the new file.
       this.paused = true;
-      while (this.running !== null) await this.running;
+      while (this.running !== null || this.syncing !== null) await (this.running ?? this.syncing);
       // From here on, new appends wait in `pending` for the new file; the
       // ones pending now are either in `since` or covered by the snapshot.
       this.sinceCompaction.delete(since);
@@ -465,7 +529,9 @@ export class DatabaseLog {
       this.bytes = head.length + tail.length;
       this.records = 2 + since.length;
       await old.close().catch(() => {});
-      const waiting = this.pending.splice(0, waitingCount);
+      // Durable appends written to the old file and not yet synced are in
+      // the new one, which is synced.
+      const waiting = [...this.awaitingSync.splice(0), ...this.pending.splice(0, waitingCount)];
       try {
         await syncDir(dirname(this.path));
       } catch (e) {
@@ -474,6 +540,8 @@ export class DatabaseLog {
         throw err;
       }
       this.counters.compactions++;
+      this.synced = this.bytes;
+      this.onSync?.(this.bytes);
       for (const p of waiting) p.resolve();
     } finally {
       if (tmp !== null) {
@@ -482,6 +550,7 @@ export class DatabaseLog {
       }
       this.paused = false;
       this.kick();
+      this.startSync();
     }
   }
 
@@ -489,10 +558,10 @@ export class DatabaseLog {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.compactChain;
-    while (this.running !== null || this.pending.length > 0) {
+    while (this.running !== null || this.pending.length > 0 || this.syncing !== null) {
       if (this.running === null) this.kick();
-      if (this.running === null) break;
-      await this.running;
+      if (this.running === null && this.syncing === null) break;
+      await (this.running ?? this.syncing);
     }
     this.closed = true;
     await this.fh.close();

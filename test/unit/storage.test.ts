@@ -229,14 +229,14 @@ test('scanLog returns the records and where the good part ends', () => {
 });
 
 test(
-  'group commit: 1000 concurrent appends are durable, in order, with fewer syncs',
+  'group commit: 1000 concurrent durable appends are synced, in order, with fewer syncs',
   withDir(async (dir) => {
     const path = join(dir, 'g.db');
     const log = await DatabaseLog.create(path, SCHEMA);
     const order: number[] = [];
     const all: Promise<void>[] = [];
     for (let i = 0; i < 1000; i++) {
-      all.push(log.append(rec(i)).then(() => void order.push(i)));
+      all.push(log.append(rec(i), true).then(() => void order.push(i)));
       // Let some batches start mid-stream so that several groups form.
       if (i % 97 === 0) await new Promise((r) => setImmediate(r));
     }
@@ -245,13 +245,40 @@ test(
     const st = log.stats;
     assert.equal(st.appends, 1000);
     assert.ok(st.syncs < 1000 && st.syncs >= 1, `syncs=${st.syncs}`);
-    assert.equal(st.syncs, st.writes);
+    assert.ok(st.syncs <= st.writes, `syncs=${st.syncs} writes=${st.writes}`);
+    assert.equal(log.syncedSize, log.size);
     assert.equal(log.recordCount, 1001);
     assert.equal(log.size, statSync(path).size);
     await log.close();
     await assert.rejects(log.append(rec(0)), /closed/);
     const { records } = await reopen(path);
     assert.deepEqual(records, [...Array(1000).keys()].map(rec));
+  }),
+);
+
+test(
+  'plain appends are written without fdatasync; a durable one resolves only after a sync that covers it',
+  withDir(async (dir) => {
+    const path = join(dir, 'd.db');
+    const synced: number[] = [];
+    const log = await DatabaseLog.create(path, SCHEMA, { onSync: (n) => synced.push(n) });
+    const created = log.size;
+    for (let i = 0; i < 20; i++) await log.append(rec(i));
+    assert.equal(log.stats.syncs, 0);
+    assert.equal(log.syncedSize, created);
+    // Written: another reader of the file sees every acknowledged record.
+    assert.equal(statSync(path).size, log.size);
+    const before = log.size;
+    const durable = log.append(rec(20), true);
+    const plain = log.append(rec(21));
+    await durable;
+    const end = before + encodeRecord(rec(20)).length;
+    assert.ok(log.stats.syncs >= 1);
+    assert.ok(log.syncedSize >= end, `synced ${log.syncedSize} < ${end}`);
+    assert.ok((synced.at(-1) ?? 0) >= end);
+    await plain;
+    await log.close();
+    assert.deepEqual((await reopen(path)).records, [...Array(22).keys()].map(rec));
   }),
 );
 

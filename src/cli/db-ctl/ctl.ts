@@ -5,6 +5,8 @@
  * column and record matching, and the run loop that executes every command of
  * one invocation in a single transaction.
  */
+import { missingSslConfig, type SslOptions } from '../../ovsdb/remote.js';
+import { parseSslOption, sslField } from '../ssl-options.js';
 import { OvsdbClient } from '../../ovsdb/client.js';
 import { newUuid, UUID_RE } from '../../ovsdb/datum.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
@@ -66,6 +68,8 @@ export interface Globals {
   format: FormatOptions;
   oneline: boolean;
   dryRun: boolean;
+  /** -p/-c/-C and the other SSL options, for ssl: remotes. */
+  ssl: SslOptions;
 }
 
 /** One command of the invocation, parsed. */
@@ -228,7 +232,7 @@ const DATAS: readonly DataFormat[] = ['string', 'bare', 'json'];
 
 /** Global options that take a value (the rest are flags). */
 const VALUE_OPTIONS = new Set(['db', 'timeout', 'format', 'data', 'wait', 'columns', 'id', 'log-file', 'unixctl', 'pidfile', 'verbose', 'private-key', 'certificate', 'ca-cert', 'bootstrap-ca-cert', 'peer-ca-cert', 'ssl-protocols', 'ssl-ciphers']);
-const SHORT: Record<string, string> = { d: 'db', t: 'timeout', f: 'format', v: 'verbose', h: 'help', V: 'version' };
+const SHORT: Record<string, string> = { d: 'db', t: 'timeout', f: 'format', v: 'verbose', h: 'help', V: 'version', p: 'private-key', c: 'certificate', C: 'ca-cert' };
 
 export interface ParsedLine {
   globals: Globals;
@@ -243,6 +247,7 @@ export function parseCommandLine(argv: readonly string[], tool: ToolSpec, env: N
     format: { format: 'list', data: undefined, headings: true },
     oneline: false,
     dryRun: false,
+    ssl: {},
   };
   const localOptionNames = new Set<string>();
   for (const c of tool.commands) for (const o of c.options) localOptionNames.add(o.replace(/=$/, '').replace(/^--/, ''));
@@ -320,6 +325,7 @@ export function parseCommandLine(argv: readonly string[], tool: ToolSpec, env: N
       case 'log-file':
         break;
       default:
+        if (parseSslOption(globals.ssl, `--${name}`, () => value ?? '')) break;
         if (tool.globalOption?.(name, value, globals) === true) break;
         throw new CtlError(`unrecognized option '${a.startsWith('--') ? a.replace(/=.*$/, '') : a}'`);
     }
@@ -402,6 +408,14 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
   }
   const { globals, commands } = parsed;
   const remotes = globals.db ?? tool.defaultDb;
+  // As the real tools do, an ssl: remote without keys fails at once rather than retrying.
+  const sslRemote = remotes.split(',').map((r) => r.trim()).find((r) => r.startsWith('ssl:'));
+  const missing = sslRemote === undefined ? [] : missingSslConfig(globals.ssl);
+  if (missing.length > 0) {
+    for (const m of missing) io.stderr(`${m}\n`);
+    io.stderr(`${tool.program}: ${sslRemote ?? ''}: database connection failed (Protocol not available)\n`);
+    return 1;
+  }
   // Start with what the tool always reads; the commands ask for the rest (NeedData).
   const needs: Needs = new Map();
   const want = (tables: Readonly<Record<string, readonly string[] | true>> | undefined): void => {
@@ -414,7 +428,7 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
   want(tool.initialNeeds?.(globals));
   for (const c of commands) want(tool.commandNeeds?.[c.spec.name]);
   const newClient = (): OvsdbClient =>
-    new OvsdbClient({ remotes, database: tool.database, backoffMs: 100, maxBackoffMs: 1000, tables: needsToTables(needs) });
+    new OvsdbClient({ remotes, database: tool.database, backoffMs: 100, maxBackoffMs: 1000, tables: needsToTables(needs), ...sslField(globals.ssl) });
   let client = newClient();
   let timer: NodeJS.Timeout | undefined;
   let timedOut: (() => void) | undefined;
