@@ -1,0 +1,108 @@
+/**
+ * The container runtime the tools drive: docker when a dockerd answers on
+ * its socket (DOCKER_HOST or /var/run/docker.sock), podman otherwise, or the
+ * one asked for. Podman runs with runc and cgroupfs and modest ulimits unless
+ * CONTAINERS_CONF says otherwise (crun refuses hybrid cgroups; without
+ * CAP_SYS_RESOURCE podman's default rlimits cannot be set).
+ */
+import { connect } from 'node:net';
+import { command, CommandFailed } from './command.js';
+import { buildNetworkImage } from './network-image.js';
+
+export const RUNTIMES = ['docker', 'podman'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** Image of the "network container": busybox, built locally (see network-image.ts). */
+export const NETWORK_IMAGE: Record<RuntimeName, string> = { docker: 'ovnts-network:local', podman: 'localhost/ovnts-network:local' };
+
+export interface ContainerRuntime {
+  readonly name: RuntimeName;
+  /** Starts a detached container without networking running `cmd`; resolves to its full id. */
+  runDetached(name: string, cmd: readonly string[]): Promise<string>;
+  /** The pid of the container's first process (its network namespace is /proc/PID/ns/net). */
+  pid(id: string): Promise<number>;
+  /** Kills and removes the container; a container that is already gone is not an error. */
+  remove(id: string): Promise<void>;
+  /** True when the container exists. */
+  exists(id: string): Promise<boolean>;
+}
+
+function dockerSocket(): string {
+  const h = process.env['DOCKER_HOST'];
+  if (h !== undefined && h.startsWith('unix://')) return h.slice('unix://'.length);
+  return '/var/run/docker.sock';
+}
+
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** docker when dockerd answers (or DOCKER_HOST is a TCP address), podman otherwise. */
+export async function detectRuntime(): Promise<RuntimeName> {
+  const h = process.env['DOCKER_HOST'];
+  if (h !== undefined && !h.startsWith('unix://')) return 'docker';
+  return (await accepts(dockerSocket())) ? 'docker' : 'podman';
+}
+
+function podmanGlobals(): string[] {
+  return process.env['CONTAINERS_CONF'] === undefined ? ['--runtime=runc', '--cgroup-manager=cgroupfs'] : [];
+}
+
+function podmanRunFlags(): string[] {
+  return process.env['CONTAINERS_CONF'] === undefined ? ['--ulimit=nofile=1024:1024', '--ulimit=nproc=4096:4096'] : [];
+}
+
+const NO_IMAGE = /No such image|image not known|Unable to find image|unable to find .*image|not found: manifest unknown|pull access denied/i;
+const GONE = /No such container|no container with (name or )?ID|not found/i;
+
+export function containerRuntime(name: RuntimeName): ContainerRuntime {
+  const cli = (args: readonly string[]): Promise<string> => (name === 'docker' ? command('docker', args) : command('podman', [...podmanGlobals(), ...args]));
+  const run = (cname: string, cmd: readonly string[]): Promise<string> =>
+    cli(['run', '-d', '--pull=never', '--net=none', `--name=${cname}`, ...(name === 'podman' ? podmanRunFlags() : []), NETWORK_IMAGE[name], ...cmd]);
+  return {
+    name,
+    async runDetached(cname, cmd) {
+      let out: string;
+      try {
+        out = await run(cname, cmd);
+      } catch (e) {
+        if (!(e instanceof CommandFailed) || !NO_IMAGE.test(e.stderr)) throw e;
+        // First use on this host: build the image, then start again.
+        await cli(['rm', '-f', cname]).catch(() => undefined);
+        await buildNetworkImage(name, NETWORK_IMAGE[name]);
+        out = await run(cname, cmd);
+      }
+      const id = out.trim().split('\n').pop() ?? '';
+      if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`${name} run printed no container id: ${out.trim()}`);
+      return id;
+    },
+    async pid(id) {
+      const pid = Number((await cli(['inspect', '-f', '{{.State.Pid}}', id])).trim());
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`container ${id} is not running`);
+      return pid;
+    },
+    async remove(id) {
+      try {
+        await cli(['rm', '-f', id]);
+      } catch (e) {
+        if (!(e instanceof CommandFailed) || !GONE.test(e.stderr)) throw e;
+      }
+    },
+    async exists(id) {
+      try {
+        await cli(['inspect', '-f', '{{.Id}}', id]);
+        return true;
+      } catch (e) {
+        if (e instanceof CommandFailed && GONE.test(e.stderr)) return false;
+        throw e;
+      }
+    },
+  };
+}
