@@ -38,6 +38,8 @@ interface Options extends DaemonOptions {
   dbdir: string;
   ovsRemote: string;
   controller: boolean;
+  /** --listen=IP: also serve the NB on IP:6641 and the SB on IP:6642 (a central node for many hosts). */
+  listen: string | undefined;
 }
 
 const USAGE = `usage: ovnts up [OPTIONS]
@@ -46,6 +48,7 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --dbdir=DIR         database files ovnnb_db.db, ovnsb_db.db (default: $OVN_DBDIR or /var/lib/ovn)
   --ovs-db=REMOTE     this host's Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
   --no-controller     databases and northd only (a central node)
+  --listen=IP         also serve the NB on tcp IP:6641 and the SB on tcp IP:6642
   --pidfile[=FILE]    write the process id to FILE once everything runs
   --log-file[=FILE]   append log messages to FILE instead of stderr
   --detach            run in the background once everything runs
@@ -57,6 +60,7 @@ function parseArgs(args: readonly string[]): Options | string {
     dbdir: process.env['OVN_DBDIR'] ?? '/var/lib/ovn',
     ovsRemote: `unix:${ovsRunDir()}/db.sock`,
     controller: true,
+    listen: undefined,
     ...defaultDaemonOptions(),
   };
   const defaults = { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
@@ -83,6 +87,12 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--no-controller':
         o.controller = false;
         break;
+      case '--listen': {
+        const ip = need();
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--listen: "${ip}" is not an IPv4 address`);
+        o.listen = ip;
+        break;
+      }
       case '-h':
       case '--help':
         return USAGE;
@@ -119,12 +129,13 @@ export async function up(args: string[]): Promise<number> {
     mkdirSync(opts.dbdir, { recursive: true });
     const nbSock = join(opts.rundir, 'ovnnb_db.sock');
     const sbSock = join(opts.rundir, 'ovnsb_db.sock');
-    for (const [name, file, schema, sock] of [
-      ['nb', join(opts.dbdir, 'ovnnb_db.db'), SCHEMA_FILES.OVN_Northbound, nbSock],
-      ['sb', join(opts.dbdir, 'ovnsb_db.db'), SCHEMA_FILES.OVN_Southbound, sbSock],
+    for (const [name, file, schema, sock, port] of [
+      ['nb', join(opts.dbdir, 'ovnnb_db.db'), SCHEMA_FILES.OVN_Northbound, nbSock, 6641],
+      ['sb', join(opts.dbdir, 'ovnsb_db.db'), SCHEMA_FILES.OVN_Southbound, sbSock, 6642],
     ] as const) {
       const db = await openOrCreate(file, schema, log(`ovsdb-${name}`));
-      const server = new OvsdbServer({ remotes: [`punix:${sock}`], databases: [db], log: log(`ovsdb-${name}`) });
+      const remotes = [`punix:${sock}`, ...(opts.listen === undefined ? [] : [`ptcp:${port}:${opts.listen}`])];
+      const server = new OvsdbServer({ remotes, databases: [db], log: log(`ovsdb-${name}`) });
       await server.start();
       stops.push(() => server.stop());
     }
