@@ -18,6 +18,8 @@ import { loadSchemaJson, SCHEMA_FILES } from '../ovsdb/schema-files.js';
 import { createNorthd } from '../northd/northd.js';
 import { createController, ovsRunDir } from '../controller/controller.js';
 import { loadPipeline } from './controller.js';
+import { createIpamServer } from '../ipam/server.js';
+import { createNoAuth } from '../ipam/context.js';
 import {
   createDaemonLogger,
   defaultDaemonOptions,
@@ -48,7 +50,8 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --dbdir=DIR         database files ovnnb_db.db, ovnsb_db.db (default: $OVN_DBDIR or /var/lib/ovn)
   --ovs-db=REMOTE     this host's Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
   --no-controller     databases and northd only (a central node)
-  --listen=IP         also serve the NB on tcp IP:6641 and the SB on tcp IP:6642
+  --listen=IP         also serve the NB on tcp IP:6641, the SB on tcp IP:6642 and the IPAM
+                      (Neutron API, noauth) on http://IP:9696/
   --pidfile[=FILE]    write the process id to FILE once everything runs
   --log-file[=FILE]   append log messages to FILE instead of stderr
   --detach            run in the background once everything runs
@@ -138,6 +141,11 @@ export async function up(args: string[]): Promise<number> {
       const server = new OvsdbServer({ remotes, databases: [db], log: log(`ovsdb-${name}`) });
       await server.start();
       stops.push(() => server.stop());
+    }
+    if (opts.listen !== undefined) {
+      const ipam = createIpamServer({ host: opts.listen, port: 9696, nbRemotes: `unix:${nbSock}`, authenticator: createNoAuth(), log: log('ipam') });
+      await ipam.start();
+      stops.push(() => ipam.stop());
     }
     const northd = createNorthd({ nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('northd') });
     await northd.start();

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { createNetns } from './netns.js';
 import { startOvs, type OvsInstance } from './ovs.js';
 import { startOvntsController, type OvntsControllerHandle } from './ovnts-controller.js';
-import { REPO } from './ovsdb-servers.js';
+import { OVNTS, REPO } from './ovsdb-servers.js';
 import { run, runOk, spawnDaemon, waitFor, type Daemon, type RunResult } from './proc.js';
 import { socketAccepts } from '../../src/lab/ovs.js';
 
@@ -167,16 +167,47 @@ ovn_metadata_enabled = false
       ns,
       ip,
       nbctl: (...args) => runOk('ovn-nbctl', [`--db=${nb}`, '--timeout=20', ...args]),
-      neutronList: async (collection) => {
-        const out = await runOk('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/v2.0/${collection}`]);
-        return (JSON.parse(out) as Record<string, Array<Record<string, unknown>>>)[collection] ?? [];
-      },
+      neutronList: (collection) => neutronGet(ns, ip, collection),
       stop,
     };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/**
+ * The central node as ovnts serves it: `ovnts up --listen=IP --no-controller`
+ * (NB on IP:6641, SB on IP:6642, the IPAM on IP:9696) in `ns`.
+ */
+export async function startOvntsCentral(dir: string, ns: string, ip: string, log: (l: string) => void): Promise<Central> {
+  mkdirSync(dir, { recursive: true });
+  const [c, a] = inNs(ns, OVNTS, ['up', `--listen=${ip}`, '--no-controller', `--rundir=${dir}`, `--dbdir=${dir}`]);
+  const d = await spawnDaemon(c, a, {
+    name: 'ovnts up',
+    onLine: log,
+    readyWhen: async () => (await run('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/`], { timeoutMs: 5000 })).code === 0,
+  });
+  const nb = `unix:${join(dir, 'ovnnb_db.sock')}`;
+  return {
+    ns,
+    ip,
+    nbctl: (...args) => runOk('ovn-nbctl', [`--db=${nb}`, '--timeout=20', ...args]),
+    neutronList: (collection) => neutronGet(ns, ip, collection),
+    stop: () => d.stop(5000),
+  };
+}
+
+async function neutronGet(ns: string, ip: string, collection: string): Promise<Array<Record<string, unknown>>> {
+  const out = await runOk('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/v2.0/${collection}`]);
+  return (JSON.parse(out) as Record<string, Array<Record<string, unknown>>>)[collection] ?? [];
+}
+
+export type CentralKind = 'neutron' | 'ovnts';
+
+/** The central node of either kind. */
+export function startCentral(kind: CentralKind, dir: string, ns: string, ip: string, log: (l: string) => void): Promise<Central> {
+  return kind === 'neutron' ? startNeutronCentral(dir, ns, ip, log) : startOvntsCentral(dir, ns, ip, log);
 }
 
 /** The central namespace with a Linux bridge as the hosts' underlay, `ip/24` on it. */
