@@ -9,8 +9,7 @@
  * (as ovs-ctl does at start), which ovn-controller needs.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { command } from '../host/command.js';
+import { command, tryCommand } from '../host/command.js';
 import { bridgeDatapathType } from '../host/datapath.js';
 import { vsctl } from '../host/ovs-db.js';
 
@@ -169,10 +168,11 @@ export function movableRoutes(ipOutput: string): string[][] {
  */
 async function nicToBridge(io: IntegrateIo, nic: string): Promise<number> {
   const bridge = `br${nic}`;
-  const addrFile = `/sys/class/net/${nic}/address`;
-  if (!existsSync(addrFile)) return failed(io, `failed to create OVS bridge ${bridge}: no network interface ${nic}`);
-  const mac = readFileSync(addrFile, 'utf8').trim();
-  if (mac === '') return failed(io, `failed to create OVS bridge ${bridge}: ${nic} has no MAC address`);
+  // From ip(8), not /sys/class/net: under nsenter --net, /sys is still another namespace's.
+  const link = await tryCommand('ip', ['-o', 'link', 'show', 'dev', nic]);
+  if (link === undefined) return failed(io, `failed to create OVS bridge ${bridge}: no network interface ${nic}`);
+  const mac = /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1];
+  if (mac === undefined) return failed(io, `failed to create OVS bridge ${bridge}: ${nic} has no MAC address`);
   const addrs = staticAddresses(await command('ip', ['-o', 'addr', 'show', 'dev', nic]));
   const routes = [...movableRoutes(await command('ip', ['route', 'show', 'dev', nic])), ...movableRoutes(await command('ip', ['-6', 'route', 'show', 'dev', nic])).map((r) => ['-6', ...r])];
   try {
@@ -190,7 +190,7 @@ async function nicToBridge(io: IntegrateIo, nic: string): Promise<number> {
       'bridge',
       bridge,
       'fail-mode=standalone',
-      `other_config:hwaddr=${mac}`,
+      `other_config:hwaddr="${mac}"`,
       ...netdevArgs(bridge),
       '--',
       'add-port',
@@ -204,7 +204,8 @@ async function nicToBridge(io: IntegrateIo, nic: string): Promise<number> {
     await command('ip', ['addr', 'flush', 'dev', nic]);
     for (const a of addrs) await command('ip', ['-f', a.family, 'addr', 'add', ...a.args, 'dev', bridge]);
     await command('ip', ['link', 'set', bridge, 'up']);
-    await command('ip', ['route', 'flush', 'dev', nic, 'proto', 'boot']);
+    // Fails ("FIB table does not exist") when there is nothing to flush.
+    await tryCommand('ip', ['route', 'flush', 'dev', nic, 'proto', 'boot']);
     for (const r of routes) {
       const [v6, rest] = r[0] === '-6' ? [['-6'], r.slice(1)] : [[], r];
       await command('ip', [...v6, 'route', 'replace', ...rest, 'dev', bridge]);

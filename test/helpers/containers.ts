@@ -68,6 +68,8 @@ export interface Central {
   nbctl(...args: string[]): Promise<string>;
   /** GET on the IPAM's Neutron API (from the test process, inside the central namespace). */
   neutronList(collection: 'networks' | 'ports' | 'subnets'): Promise<Array<Record<string, unknown>>>;
+  /** POST on the IPAM (as a CMS would: the VM's own port); resolves to the created resource. */
+  neutronCreate(resource: 'network' | 'subnet' | 'port', body: Record<string, unknown>): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ ovn_metadata_enabled = false
       ip,
       nbctl: (...args) => runOk('ovn-nbctl', [`--db=${nb}`, '--timeout=20', ...args]),
       neutronList: (collection) => neutronGet(ns, ip, collection),
+      neutronCreate: (resource, body) => neutronPost(ns, ip, resource, body),
       stop,
     };
   } catch (e) {
@@ -194,6 +197,7 @@ export async function startOvntsCentral(dir: string, ns: string, ip: string, log
     ip,
     nbctl: (...args) => runOk('ovn-nbctl', [`--db=${nb}`, '--timeout=20', ...args]),
     neutronList: (collection) => neutronGet(ns, ip, collection),
+    neutronCreate: (resource, body) => neutronPost(ns, ip, resource, body),
     stop: () => d.stop(5000),
   };
 }
@@ -201,6 +205,23 @@ export async function startOvntsCentral(dir: string, ns: string, ip: string, log
 async function neutronGet(ns: string, ip: string, collection: string): Promise<Array<Record<string, unknown>>> {
   const out = await runOk('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/v2.0/${collection}`]);
   return (JSON.parse(out) as Record<string, Array<Record<string, unknown>>>)[collection] ?? [];
+}
+
+async function neutronPost(ns: string, ip: string, resource: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out = await runOk('nsenter', [
+    `--net=/run/netns/${ns}`,
+    'curl',
+    '-sS',
+    '--fail-with-body',
+    '-X',
+    'POST',
+    '-H',
+    'Content-Type: application/json',
+    '-d',
+    JSON.stringify({ [resource]: { tenant_id: 'admin', ...body } }),
+    `http://${ip}:9696/v2.0/${resource}s`,
+  ]);
+  return (JSON.parse(out) as Record<string, Record<string, unknown>>)[resource] ?? {};
 }
 
 export type CentralKind = 'neutron' | 'ovnts';
