@@ -304,3 +304,34 @@ export function okLines(r: RunResult, what: string): string[] {
   if (r.code !== 0) throw new Error(`${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout.trimEnd().split('\n');
 }
+
+export interface Podman {
+  /** CONTAINERS_CONF and CONTAINERS_STORAGE_CONF of this instance, and a DOCKER_HOST nobody answers (so podman is detected). */
+  readonly env: Readonly<Record<string, string>>;
+  podman(...args: string[]): Promise<string>;
+  /** Removes every container of this store. */
+  stop(): Promise<void>;
+}
+
+/** podman with its own configuration and storage under `dir` (RECIPES.md §4.1: runc, cgroupfs, ulimits). */
+export function podmanIn(dir: string): Podman {
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'containers.conf');
+  const storage = join(dir, 'storage.conf');
+  writeFileSync(
+    conf,
+    `[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "${join(dir, 'events.log')}"\nruntime = "runc"\n`,
+  );
+  writeFileSync(storage, `[storage]\ndriver = "overlay"\ngraphroot = "${join(dir, 'storage')}"\nrunroot = "${join(dir, 'run')}"\n`);
+  const env = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, DOCKER_HOST: `unix://${join(dir, 'no-dockerd.sock')}` };
+  const podman = (...args: string[]): Promise<string> => runOk('podman', args, { env, timeoutMs: 120_000 });
+  return {
+    env,
+    podman,
+    stop: async () => {
+      await run('podman', ['rm', '-af', '-t', '0'], { env, timeoutMs: 120_000 });
+      // The overlay store's mounts go with a reset.
+      await run('podman', ['system', 'reset', '-f'], { env, timeoutMs: 120_000 });
+    },
+  };
+}
