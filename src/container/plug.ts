@@ -54,6 +54,11 @@ function inUse(usage: ReadonlyMap<string, string>, arg: string, id: string): voi
 
 export async function containerCreate(s: Session, eps: readonly string[]): Promise<void> {
   if (eps.length === 0) throw new ToolError('container-create: at least one --network=ENDPOINT is required');
+  // OVNTS_TIMING=1: where the time goes, on stderr (for bench:containers).
+  const t0 = performance.now();
+  const mark = (what: string): void => {
+    if (s.env['OVNTS_TIMING'] === '1') s.err(`timing: ${what} ${(performance.now() - t0).toFixed(0)} ms`);
+  };
   const { mode, bridge, neutron } = await setUp(s);
   const ids: string[] = [];
   for (const arg of eps) ids.push(await endpointId(neutron, arg));
@@ -63,8 +68,10 @@ export async function containerCreate(s: Session, eps: readonly string[]): Promi
   const endpoints = ids.map((id, i) => localEndpoint(before, eps[i]!, id));
   ids.forEach((id, i) => inUse(parsePairs(before.get(KEY.endpointUsage)), eps[i]!, id));
 
+  mark('resolved');
   const runtime = await s.runtime();
   const cid = await runtime.runDetached(`network_${randomBytes(8).toString('hex').slice(0, 15)}`, HOLD);
+  mark(`${runtime.name} started the network container`);
   let claimed = false;
   try {
     await s.db.editBridgeIds(bridge, (cur) => {
@@ -81,7 +88,9 @@ export async function containerCreate(s: Session, eps: readonly string[]): Promi
       return { edit: { set }, result: undefined };
     });
     claimed = true;
+    mark('claimed');
     const pid = await runtime.pid(cid);
+    mark('pid');
     let gatewaySet = false;
     for (const [k, ep] of endpoints.entries()) {
       const gateway: string | undefined = !gatewaySet && ep.gateway !== undefined ? ep.gateway : undefined;
@@ -94,8 +103,8 @@ export async function containerCreate(s: Session, eps: readonly string[]): Promi
         address: ep.address,
         ...(ep.mtu === undefined ? {} : { mtu: ep.mtu }),
         ...(gateway === undefined ? {} : { gateway }),
-      });
-      await addOvsPort(s, mode, bridge, ep, cid);
+      }, () => addOvsPort(s, mode, bridge, ep, cid));
+      mark(`plugged ${ep.id}`);
     }
   } catch (e) {
     if (claimed) for (const id of ids) await unplugEndpoint(s, bridge, id, false).catch(() => undefined);

@@ -8,6 +8,7 @@
 import { connect } from 'node:net';
 import { command, CommandFailed } from './command.js';
 import { buildNetworkImage } from './network-image.js';
+import { dockerApi, DockerApiError } from './docker-api.js';
 
 export const RUNTIMES = ['docker', 'podman'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
@@ -62,7 +63,59 @@ function podmanRunFlags(): string[] {
 const NO_IMAGE = /No such image|image not known|Unable to find image|unable to find .*image|not found: manifest unknown|pull access denied/i;
 const GONE = /No such container|no container with (name or )?ID|not found/i;
 
+/** docker through the Engine API on its unix socket (the CLI for anything else). */
+function dockerOverApi(socketPath: string): ContainerRuntime {
+  const api = dockerApi(socketPath);
+  const create = (cname: string, cmd: readonly string[]): Promise<unknown> =>
+    api.call('POST', `/containers/create?name=${encodeURIComponent(cname)}`, { Image: NETWORK_IMAGE.docker, Cmd: cmd, HostConfig: { NetworkMode: 'none' } });
+  const gone = (e: unknown): boolean => e instanceof DockerApiError && e.status === 404;
+  return {
+    name: 'docker',
+    async runDetached(cname, cmd) {
+      let created: unknown;
+      try {
+        created = await create(cname, cmd);
+      } catch (e) {
+        if (!gone(e) || !NO_IMAGE.test((e as Error).message)) throw e;
+        await buildNetworkImage('docker', NETWORK_IMAGE.docker);
+        created = await create(cname, cmd);
+      }
+      const id = String((created as { Id?: unknown }).Id ?? '');
+      try {
+        await api.call('POST', `/containers/${id}/start`);
+      } catch (e) {
+        await api.call('DELETE', `/containers/${id}?force=true`).catch(() => undefined);
+        throw e;
+      }
+      return id;
+    },
+    async pid(id) {
+      const pid = Number(((await api.call('GET', `/containers/${id}/json`)) as { State?: { Pid?: unknown } }).State?.Pid);
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`container ${id} is not running`);
+      return pid;
+    },
+    async remove(id) {
+      try {
+        await api.call('DELETE', `/containers/${id}?force=true`);
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
+    },
+    async exists(id) {
+      try {
+        await api.call('GET', `/containers/${id}/json`);
+        return true;
+      } catch (e) {
+        if (gone(e)) return false;
+        throw e;
+      }
+    },
+  };
+}
+
 export function containerRuntime(name: RuntimeName): ContainerRuntime {
+  const h = process.env['DOCKER_HOST'];
+  if (name === 'docker' && (h === undefined || h.startsWith('unix://'))) return dockerOverApi(dockerSocket());
   const cli = (args: readonly string[]): Promise<string> => (name === 'docker' ? command('docker', args) : command('podman', [...podmanGlobals(), ...args]));
   const run = (cname: string, cmd: readonly string[]): Promise<string> =>
     cli(['run', '-d', '--pull=never', '--net=none', `--name=${cname}`, ...(name === 'podman' ? podmanRunFlags() : []), NETWORK_IMAGE[name], ...cmd]);

@@ -34,13 +34,12 @@ function nsenter(pid: number): string[] {
 /**
  * Creates the pair and configures the container end: renamed, its MAC, MTU
  * and address set, up, `lo` up, and the default route via the gateway.
- * On failure removes the pair (the container end goes with it).
+ * `withHostEnd` runs (e.g. plugs the host end into OVS) while the container
+ * end is configured. On failure removes the pair (the container end goes with it).
  */
-export async function plugContainerInterface(pid: number, i: ContainerInterface): Promise<void> {
+export async function plugContainerInterface(pid: number, i: ContainerInterface, withHostEnd: () => Promise<void> = async () => undefined): Promise<void> {
   await command('ip', ['link', 'add', 'name', i.hostName, 'type', 'veth', 'peer', 'name', i.peerName, 'netns', String(pid)]);
   try {
-    await command('ethtool', ['-K', i.hostName, 'tx', 'off']);
-    await command('ip', ['link', 'set', i.hostName, 'up']);
     const batch = [
       `link set dev ${i.peerName} name ${i.ifName}`,
       `link set dev ${i.ifName} address ${i.mac}${i.mtu === undefined ? '' : ` mtu ${i.mtu}`}`,
@@ -49,7 +48,12 @@ export async function plugContainerInterface(pid: number, i: ContainerInterface)
       'link set dev lo up',
       ...(i.gateway === undefined ? [] : [`route replace default via ${i.gateway} dev ${i.ifName}`]),
     ];
-    await command('nsenter', [...nsenter(pid), 'sh', '-c', `ethtool -K ${i.peerName} tx off >/dev/null && exec ip -batch -`], { input: `${batch.join('\n')}\n` });
+    const results = await Promise.allSettled([
+      command('sh', ['-c', `ethtool -K ${i.hostName} tx off >/dev/null && exec ip link set ${i.hostName} up`]),
+      command('nsenter', [...nsenter(pid), 'sh', '-c', `ethtool -K ${i.peerName} tx off >/dev/null && exec ip -batch -`], { input: `${batch.join('\n')}\n` }),
+      withHostEnd(),
+    ]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
   } catch (e) {
     await removeLink(i.hostName);
     throw e;
