@@ -18,8 +18,6 @@ import { loadSchemaJson, SCHEMA_FILES } from '../ovsdb/schema-files.js';
 import { createNorthd } from '../northd/northd.js';
 import { createController, ovsRunDir } from '../controller/controller.js';
 import { loadPipeline } from './controller.js';
-import { createIpamServer } from '../ipam/server.js';
-import { createNoAuth } from '../ipam/context.js';
 import {
   createDaemonLogger,
   defaultDaemonOptions,
@@ -32,6 +30,8 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
+import { createIpamServer } from '../ipam/server.js';
+import { parseListen } from './ipam.js';
 
 const PROG = 'ovnts up';
 
@@ -42,6 +42,10 @@ interface Options extends DaemonOptions {
   controller: boolean;
   /** --listen=IP: also serve the NB on IP:6641 and the SB on IP:6642 (a central node for many hosts). */
   listen: string | undefined;
+  /** Where the Neutron API listens; undefined with --no-ipam. */
+  ipam: { host: string; port: number } | undefined;
+  /** --ipam was given: failing to listen there is an error (the default address is best effort). */
+  ipamExplicit: boolean;
 }
 
 const USAGE = `usage: ovnts up [OPTIONS]
@@ -50,8 +54,10 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --dbdir=DIR         database files ovnnb_db.db, ovnsb_db.db (default: $OVN_DBDIR or /var/lib/ovn)
   --ovs-db=REMOTE     this host's Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
   --no-controller     databases and northd only (a central node)
-  --listen=IP         also serve the NB on tcp IP:6641, the SB on tcp IP:6642 and the IPAM
-                      (Neutron API, noauth) on http://IP:9696/
+  --listen=IP         also serve the NB on tcp IP:6641, the SB on tcp IP:6642 and (unless
+                      --ipam or --no-ipam says otherwise) the Neutron API on IP:9696
+  --ipam=ADDR:PORT    serve the Neutron v2.0 API (ovnts ipam, noauth) here (default: 127.0.0.1:9696)
+  --no-ipam           no Neutron API
   --pidfile[=FILE]    write the process id to FILE once everything runs
   --log-file[=FILE]   append log messages to FILE instead of stderr
   --detach            run in the background once everything runs
@@ -64,6 +70,8 @@ function parseArgs(args: readonly string[]): Options | string {
     ovsRemote: `unix:${ovsRunDir()}/db.sock`,
     controller: true,
     listen: undefined,
+    ipam: { host: '127.0.0.1', port: 9696 },
+    ipamExplicit: false,
     ...defaultDaemonOptions(),
   };
   const defaults = { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
@@ -96,12 +104,24 @@ function parseArgs(args: readonly string[]): Options | string {
         o.listen = ip;
         break;
       }
+      case '--ipam':
+        o.ipam = parseListen(need());
+        o.ipamExplicit = true;
+        break;
+      case '--no-ipam':
+        o.ipam = undefined;
+        break;
       case '-h':
       case '--help':
         return USAGE;
       default:
         throw new Error(`unrecognized option '${a}'`);
     }
+  }
+  // A central node serves the Neutron API on its address too (seed 004's IPAM on IP:9696).
+  if (o.listen !== undefined && o.ipam !== undefined && !o.ipamExplicit) {
+    o.ipam = { host: o.listen, port: 9696 };
+    o.ipamExplicit = true;
   }
   return o;
 }
@@ -142,11 +162,6 @@ export async function up(args: string[]): Promise<number> {
       await server.start();
       stops.push(() => server.stop());
     }
-    if (opts.listen !== undefined) {
-      const ipam = createIpamServer({ host: opts.listen, port: 9696, nbRemotes: `unix:${nbSock}`, authenticator: createNoAuth(), log: log('ipam') });
-      await ipam.start();
-      stops.push(() => ipam.stop());
-    }
     const northd = createNorthd({ nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('northd') });
     await northd.start();
     stops.push(() => northd.stop());
@@ -157,13 +172,27 @@ export async function up(args: string[]): Promise<number> {
       await c.start();
       stops.push(() => c.stop(false));
     }
+    if (opts.ipam !== undefined) {
+      const ipam = createIpamServer({ ...opts.ipam, nbRemotes: `unix:${nbSock}`, log: log('ipam') });
+      try {
+        await ipam.start();
+        stops.push(() => ipam.stop());
+        opts.ipam = { host: opts.ipam.host, port: ipam.port };
+      } catch (e) {
+        await ipam.stop().catch(() => {});
+        // Another `ovnts up` (or a Neutron) may hold the default port; only an asked-for address must work.
+        if (opts.ipamExplicit || (e as { code?: string }).code !== 'EADDRINUSE') throw new Error(`--ipam=${opts.ipam.host}:${opts.ipam.port}: ${(e as Error).message}`);
+        log('ipam')(`${opts.ipam.host}:${opts.ipam.port} is in use; the Neutron API is not served (give --ipam=ADDR:PORT or --no-ipam)`);
+        opts.ipam = undefined;
+      }
+    }
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await stopAll();
     return 1;
   }
   writePidfile(opts.pidfile);
-  log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}`);
+  log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`);
   notifyReady(logger);
   return runUntilStopped({ pidfile: opts.pidfile, onSignal: undefined, stop: stopAll }).done;
 }
