@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { runId } from '../test/helpers/netns.js';
 import { cleanupAll, run, tmpDir } from '../test/helpers/proc.js';
 import { startRealController } from '../test/helpers/chassis.js';
-import { createUnderlay, okLines, startCentral, startContainerHost, startDockerd, type CentralKind, type ContainerHost, type Dockerd } from '../test/helpers/containers.js';
+import { createUnderlay, okLines, prepareHost, startCentral, startContainerHost, startDockerd, type CentralKind, type ContainerHost, type Dockerd } from '../test/helpers/containers.js';
 
 const N = Number(process.env['BENCH_CONTAINERS'] ?? 50);
 const CENTRAL_IP = '192.0.2.10';
@@ -68,7 +68,7 @@ async function benchStack(stack: CentralKind, dir: string, dockerd: Dockerd, log
     ] as const) {
       const h = await startContainerHost(`${id}-${n}`, ip, centralNs, dockerd.env, log);
       hosts.push(h);
-      for (const a of [['create-integration-bridge'], ['set-ipam', CENTRAL_IP], ['set-tep', ip], ['set-encap-type', 'geneve']]) okLines(await h.integrate(...a), a[0]!);
+      await prepareHost(h, CENTRAL_IP, 'geneve');
       if (stack === 'ovnts') await h.startController(join(dir, `${stack}-${n}-ctl`), log);
       else {
         const d = await startRealController(h.ovs, dir, log);

@@ -12,22 +12,19 @@ export function asUuid(s: string): string | undefined {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export async function networkId(n: NeutronClient, arg: string): Promise<string> {
-  const id = asUuid(arg);
-  if (id !== undefined) return id;
-  const found = await n.listNetworks({ fields: 'id', name: arg });
-  if (found.length > 1) throw new ToolError('More than one network for the given name, provide uuid instead.');
+/** One network or port by name: exactly one must match (the 2015 tool's words when not). */
+async function byName(list: () => Promise<ReadonlyArray<{ id: string }>>, kind: 'network' | 'endpoint'): Promise<string> {
+  const found = await list();
+  if (found.length > 1) throw new ToolError(`More than one ${kind} for the given name, provide uuid instead.`);
   const first = found[0];
-  if (first === undefined) throw new ToolError('No network with the given name\nFailed to get network by name');
+  if (first === undefined) throw new ToolError(kind === 'network' ? 'No network with the given name\nFailed to get network by name' : 'No endpoint with the given name.\nFailed to get endpoint by name');
   return first.id;
 }
 
+export async function networkId(n: NeutronClient, arg: string): Promise<string> {
+  return asUuid(arg) ?? byName(() => n.listNetworks({ fields: 'id', name: arg }), 'network');
+}
+
 export async function endpointId(n: NeutronClient, arg: string): Promise<string> {
-  const id = asUuid(arg);
-  if (id !== undefined) return id;
-  const found = await n.listPorts({ fields: 'id', name: arg });
-  if (found.length > 1) throw new ToolError('More than one endpoint for the given name, provide uuid instead.');
-  const first = found[0];
-  if (first === undefined) throw new ToolError('No endpoint with the given name.\nFailed to get endpoint by name');
-  return first.id;
+  return asUuid(arg) ?? byName(() => n.listPorts({ fields: 'id', name: arg }), 'endpoint');
 }

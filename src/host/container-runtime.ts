@@ -5,7 +5,7 @@
  * CONTAINERS_CONF says otherwise (crun refuses hybrid cgroups; without
  * CAP_SYS_RESOURCE podman's default rlimits cannot be set).
  */
-import { connect } from 'node:net';
+import { socketAccepts } from '../lab/ovs.js';
 import { command, CommandFailed } from './command.js';
 import { buildNetworkImage } from './network-image.js';
 import { dockerApi, DockerApiError } from './docker-api.js';
@@ -34,22 +34,11 @@ function dockerSocket(): string {
   return '/var/run/docker.sock';
 }
 
-function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 /** docker when dockerd answers (or DOCKER_HOST is a TCP address), podman otherwise. */
 export async function detectRuntime(): Promise<RuntimeName> {
   const h = process.env['DOCKER_HOST'];
   if (h !== undefined && !h.startsWith('unix://')) return 'docker';
-  return (await accepts(dockerSocket())) ? 'docker' : 'podman';
+  return (await socketAccepts(dockerSocket())) ? 'docker' : 'podman';
 }
 
 function podmanGlobals(): string[] {

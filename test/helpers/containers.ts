@@ -161,18 +161,11 @@ ovn_metadata_enabled = false
     started.push(
       await spawnDaemon(c, a, {
         name: 'neutron-server',
-        readyWhen: async () => (await run('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/`], { timeoutMs: 5000 })).code === 0,
+        readyWhen: ipamAnswers(ns, ip),
         readyTimeoutMs: 120_000,
       }),
     );
-    return {
-      ns,
-      ip,
-      nbctl: (...args) => runOk('ovn-nbctl', [`--db=${nb}`, '--timeout=20', ...args]),
-      neutronList: (collection) => neutronGet(ns, ip, collection),
-      neutronCreate: (resource, body) => neutronPost(ns, ip, resource, body),
-      stop,
-    };
+    return centralNode(ns, ip, nb, stop);
   } catch (e) {
     await stop();
     throw e;
@@ -189,17 +182,26 @@ export async function startOvntsCentral(dir: string, ns: string, ip: string, log
   const d = await spawnDaemon(c, a, {
     name: 'ovnts up',
     onLine: log,
-    readyWhen: async () => (await run('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/`], { timeoutMs: 5000 })).code === 0,
+    readyWhen: ipamAnswers(ns, ip),
   });
-  const nb = `unix:${join(dir, 'ovnnb_db.sock')}`;
+  return centralNode(ns, ip, `unix:${join(dir, 'ovnnb_db.sock')}`, () => d.stop(5000));
+}
+
+/** A running central node: its NB (for ovn-nbctl) and its IPAM at http://IP:9696/ inside `ns`. */
+function centralNode(ns: string, ip: string, nb: string, stop: () => Promise<void>): Central {
   return {
     ns,
     ip,
     nbctl: (...args) => runOk('ovn-nbctl', [`--db=${nb}`, '--timeout=20', ...args]),
     neutronList: (collection) => neutronGet(ns, ip, collection),
     neutronCreate: (resource, body) => neutronPost(ns, ip, resource, body),
-    stop: () => d.stop(5000),
+    stop,
   };
+}
+
+/** Both central nodes answer `GET /` on the IPAM once they serve. */
+function ipamAnswers(ns: string, ip: string): () => Promise<boolean> {
+  return async () => (await run('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/`], { timeoutMs: 5000 })).code === 0;
 }
 
 async function neutronGet(ns: string, ip: string, collection: string): Promise<Array<Record<string, unknown>>> {
@@ -297,6 +299,22 @@ export async function startContainerHost(ns: string, ip: string, centralNs: stri
       await ovs.stop();
     },
   };
+}
+
+/**
+ * The seed's host preparation, in its order: create-integration-bridge,
+ * set-ipam, set-tep, set-encap-type; each must print its success line.
+ */
+export async function prepareHost(h: ContainerHost, ipamIp: string, encap: 'geneve' | 'vxlan'): Promise<void> {
+  for (const [args, said] of [
+    [['create-integration-bridge'], 'successfully created the integration bridge.'],
+    [['set-ipam', ipamIp], 'successfully set the ipam server ip address.'],
+    [['set-tep', h.ip], 'successfully set the local tunnel endpoint.'],
+    [['set-encap-type', encap], 'successfully set the encap type.'],
+  ] as const) {
+    const out = okLines(await h.integrate(...args), args[0]);
+    if (out.join('\n') !== said) throw new Error(`ovn-integrate ${args.join(' ')} printed ${JSON.stringify(out)}, not "${said}"`);
+  }
 }
 
 /** Fails with the command's output unless it exited 0; resolves to its stdout lines. */

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runId } from '../helpers/netns.js';
 import { cleanupAll, tmpDir, waitFor } from '../helpers/proc.js';
-import { createUnderlay, okLines, startCentral, startContainerHost, startDockerd, type Central, type CentralKind, type ContainerHost, type Dockerd } from '../helpers/containers.js';
+import { createUnderlay, okLines, prepareHost, startCentral, startContainerHost, startDockerd, type Central, type CentralKind, type ContainerHost, type Dockerd } from '../helpers/containers.js';
 
 const CENTRAL_IP = '192.0.2.10';
 const IMAGE = 'ovnts-network:local';
@@ -74,11 +74,7 @@ for (const kind of ['ovnts', 'neutron'] as const satisfies readonly CentralKind[
         ] as const) {
           const h = await startContainerHost(`${id}-${n}`, ip, centralNs, dockerd.env, log);
           hosts.push(h);
-          // The seed's host preparation, in its order.
-          assert.deepEqual(okLines(await h.integrate('create-integration-bridge'), 'create-integration-bridge'), ['successfully created the integration bridge.']);
-          assert.deepEqual(okLines(await h.integrate('set-ipam', CENTRAL_IP), 'set-ipam'), ['successfully set the ipam server ip address.']);
-          assert.deepEqual(okLines(await h.integrate('set-tep', ip), 'set-tep'), ['successfully set the local tunnel endpoint.']);
-          assert.deepEqual(okLines(await h.integrate('set-encap-type', encap), 'set-encap-type'), ['successfully set the encap type.']);
+          await prepareHost(h, CENTRAL_IP, encap);
           assert.equal((await h.ovs.vsctl('get', 'Open_vSwitch', '.', 'external_ids:ovn-remote')).trim(), `"tcp:${CENTRAL_IP}:6642"`);
           await h.startController(join(dir, `${id}-${n}-ctl`), log);
           okLines(await h.container('init', '--bridge', 'br-int', '--overlay-mode'), 'init');

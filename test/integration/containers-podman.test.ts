@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runId } from '../helpers/netns.js';
 import { cleanupAll, tmpDir, waitFor } from '../helpers/proc.js';
-import { createUnderlay, okLines, podmanIn, startCentral, startContainerHost, type Central, type ContainerHost, type Podman } from '../helpers/containers.js';
+import { createUnderlay, okLines, podmanIn, prepareHost, startCentral, startContainerHost, type Central, type ContainerHost, type Podman } from '../helpers/containers.js';
 
 const CENTRAL_IP = '192.0.2.10';
 const IMAGE = 'localhost/ovnts-network:local';
@@ -29,7 +29,7 @@ before(async () => {
   await createUnderlay(`${id}-c`, CENTRAL_IP);
   central = await startCentral('ovnts', join(dir, 'central'), `${id}-c`, CENTRAL_IP, log);
   host = await startContainerHost(`${id}-h`, '192.0.2.1', `${id}-c`, pm.env, log);
-  for (const a of [['create-integration-bridge'], ['set-ipam', CENTRAL_IP], ['set-tep', '192.0.2.1'], ['set-encap-type', 'geneve']]) okLines(await host.integrate(...a), a[0]!);
+  await prepareHost(host, CENTRAL_IP, 'geneve');
   await host.startController(join(dir, 'ctl'), log);
 });
 

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
 import { cleanupAll, run, runOk, tmpDir, waitFor, type RunResult } from '../helpers/proc.js';
-import { createUnderlay, okLines, OVN_CONTAINER, OVN_INTEGRATE, startCentral, startContainerHost, startDockerd, type Central, type ContainerHost, type Dockerd } from '../helpers/containers.js';
+import { createUnderlay, okLines, OVN_CONTAINER, OVN_INTEGRATE, prepareHost, startCentral, startContainerHost, startDockerd, type Central, type ContainerHost, type Dockerd } from '../helpers/containers.js';
 
 const CENTRAL_IP = '192.0.2.10';
 const VM_MGMT_IP = '192.0.2.50';
@@ -68,10 +68,7 @@ before(async () => {
   ] as const) {
     const h = await startContainerHost(`${id}-${n}`, ip, centralNs, dockerd.env, log);
     hvs.push(h);
-    okLines(await h.integrate('create-integration-bridge'), 'create-integration-bridge');
-    okLines(await h.integrate('set-ipam', CENTRAL_IP), 'set-ipam');
-    okLines(await h.integrate('set-tep', ip), 'set-tep');
-    okLines(await h.integrate('set-encap-type', 'geneve'), 'set-encap-type');
+    await prepareHost(h, CENTRAL_IP, 'geneve');
     await h.startController(join(dir, `${n}-ctl`), log);
   }
   // The tenant's network and the VM ports, made by the CMS.
