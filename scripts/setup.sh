@@ -10,6 +10,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-client
           iputils-ping iperf3 procps psmisc tcpdump)
+# The container tools (ovn-container, the CNI and Docker plugins) and their tests:
+# the runtimes, the busybox the network image is built from, nsenter, ethtool, curl.
+PACKAGES+=(docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl)
 
 # The Keystone oracle (real keystone 22, for ovnts ipam --auth=keystone; its passlib checks our hashes) and the clients.
 PACKAGES+=(python3-keystone python3-openstackclient python3-neutronclient)

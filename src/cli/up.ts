@@ -40,6 +40,8 @@ interface Options extends DaemonOptions {
   dbdir: string;
   ovsRemote: string;
   controller: boolean;
+  /** --listen=IP: also serve the NB on IP:6641 and the SB on IP:6642 (a central node for many hosts). */
+  listen: string | undefined;
   /** Where the Neutron API listens; undefined with --no-ipam. */
   ipam: { host: string; port: number } | undefined;
   /** --ipam was given: failing to listen there is an error (the default address is best effort). */
@@ -52,6 +54,8 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --dbdir=DIR         database files ovnnb_db.db, ovnsb_db.db (default: $OVN_DBDIR or /var/lib/ovn)
   --ovs-db=REMOTE     this host's Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
   --no-controller     databases and northd only (a central node)
+  --listen=IP         also serve the NB on tcp IP:6641, the SB on tcp IP:6642 and (unless
+                      --ipam or --no-ipam says otherwise) the Neutron API on IP:9696
   --ipam=ADDR:PORT    serve the Neutron v2.0 API (ovnts ipam, noauth) here (default: 127.0.0.1:9696)
   --no-ipam           no Neutron API
   --pidfile[=FILE]    write the process id to FILE once everything runs
@@ -65,6 +69,7 @@ function parseArgs(args: readonly string[]): Options | string {
     dbdir: process.env['OVN_DBDIR'] ?? '/var/lib/ovn',
     ovsRemote: `unix:${ovsRunDir()}/db.sock`,
     controller: true,
+    listen: undefined,
     ipam: { host: '127.0.0.1', port: 9696 },
     ipamExplicit: false,
     ...defaultDaemonOptions(),
@@ -93,6 +98,12 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--no-controller':
         o.controller = false;
         break;
+      case '--listen': {
+        const ip = need();
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--listen: "${ip}" is not an IPv4 address`);
+        o.listen = ip;
+        break;
+      }
       case '--ipam':
         o.ipam = parseListen(need());
         o.ipamExplicit = true;
@@ -106,6 +117,11 @@ function parseArgs(args: readonly string[]): Options | string {
       default:
         throw new Error(`unrecognized option '${a}'`);
     }
+  }
+  // A central node serves the Neutron API on its address too (seed 004's IPAM on IP:9696).
+  if (o.listen !== undefined && o.ipam !== undefined && !o.ipamExplicit) {
+    o.ipam = { host: o.listen, port: 9696 };
+    o.ipamExplicit = true;
   }
   return o;
 }
@@ -136,12 +152,13 @@ export async function up(args: string[]): Promise<number> {
     mkdirSync(opts.dbdir, { recursive: true });
     const nbSock = join(opts.rundir, 'ovnnb_db.sock');
     const sbSock = join(opts.rundir, 'ovnsb_db.sock');
-    for (const [name, file, schema, sock] of [
-      ['nb', join(opts.dbdir, 'ovnnb_db.db'), SCHEMA_FILES.OVN_Northbound, nbSock],
-      ['sb', join(opts.dbdir, 'ovnsb_db.db'), SCHEMA_FILES.OVN_Southbound, sbSock],
+    for (const [name, file, schema, sock, port] of [
+      ['nb', join(opts.dbdir, 'ovnnb_db.db'), SCHEMA_FILES.OVN_Northbound, nbSock, 6641],
+      ['sb', join(opts.dbdir, 'ovnsb_db.db'), SCHEMA_FILES.OVN_Southbound, sbSock, 6642],
     ] as const) {
       const db = await openOrCreate(file, schema, log(`ovsdb-${name}`));
-      const server = new OvsdbServer({ remotes: [`punix:${sock}`], databases: [db], log: log(`ovsdb-${name}`) });
+      const remotes = [`punix:${sock}`, ...(opts.listen === undefined ? [] : [`ptcp:${port}:${opts.listen}`])];
+      const server = new OvsdbServer({ remotes, databases: [db], log: log(`ovsdb-${name}`) });
       await server.start();
       stops.push(() => server.stop());
     }
@@ -175,7 +192,7 @@ export async function up(args: string[]): Promise<number> {
     return 1;
   }
   writePidfile(opts.pidfile);
-  log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`);
+  log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`);
   notifyReady(logger);
   return runUntilStopped({ pidfile: opts.pidfile, onSignal: undefined, stop: stopAll }).done;
 }

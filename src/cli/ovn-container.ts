@@ -1,0 +1,159 @@
+/**
+ * `ovn-container COMMAND [ARG...]` (seed 004; CONTAINERS.md §2): networks and
+ * endpoints through the IPAM's Neutron API, and network containers plugged
+ * into them. Every failure is one message on stderr and exit status 1.
+ */
+import { NeutronError } from '../host/neutron.js';
+import { OvsDb, defaultOvsDb } from '../host/ovs-db.js';
+import { containerRuntime, detectRuntime, RUNTIMES, type ContainerRuntime, type RuntimeName } from '../host/container-runtime.js';
+import { ToolError, type Session } from '../container/settings.js';
+import { init } from '../container/init.js';
+import { netCreate, netDelete, netList } from '../container/networks.js';
+import { endpointCreate, endpointDelete, endpointList } from '../container/endpoints.js';
+import { containerCreate } from '../container/plug.js';
+
+const USAGE = `ovn-container: OVN networks for containers, through the IPAM's Neutron API
+usage: ovn-container [--db=REMOTE] [--runtime=docker|podman] COMMAND [ARG...]
+commands:
+  init --bridge BR --overlay-mode|--underlay-mode
+                               this host's mode and bridge (br-int; breth0 in a VM)
+  net-create NAME CIDR         a network with an IPv4 subnet; prints its UUID last
+  net-list                     the networks
+  net-delete NET               delete a network (name or UUID)
+  endpoint-create NET [NAME]   a port on NET; prints its UUID last
+  endpoint-list                the endpoints
+  endpoint-delete EP           delete an endpoint (and its network container with the last one)
+  container-create --network=EP [--network=EP...]
+                               a network container with these endpoints; prints its id
+                               (then: docker run --net=container:ID ..., podman run --network=container:ID ...)
+options:
+  --db=REMOTE                  Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
+  --runtime=docker|podman      default: docker when dockerd answers, podman otherwise
+  -h, --help                   this help
+underlay mode reads OS_VIF_ID (the VM's Neutron port), OS_USERNAME, OS_PASSWORD,
+OS_TENANT_ID and OS_AUTH_URL (Keystone); OS_AUTH_STRATEGY=noauth skips Keystone.
+`;
+
+interface Parsed {
+  db: string;
+  runtime: RuntimeName | undefined;
+  cmd: string | undefined;
+  positional: string[];
+  bridge: string | undefined;
+  overlay: boolean;
+  underlay: boolean;
+  networks: string[];
+}
+
+function parse(args: readonly string[]): Parsed | 'help' {
+  const p: Parsed = { db: defaultOvsDb(), runtime: undefined, cmd: undefined, positional: [], bridge: undefined, overlay: false, underlay: false, networks: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf('=');
+    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === '') throw new ToolError(`ovn-container: option ${name} requires an argument`);
+      return v;
+    };
+    switch (name) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--db':
+        p.db = value();
+        break;
+      case '--runtime': {
+        const r = value();
+        if (!(RUNTIMES as readonly string[]).includes(r)) throw new ToolError(`ovn-container: --runtime must be docker or podman, not "${r}"`);
+        p.runtime = r as RuntimeName;
+        break;
+      }
+      case '--bridge':
+        p.bridge = value();
+        break;
+      case '--overlay-mode':
+        p.overlay = true;
+        break;
+      case '--underlay-mode':
+        p.underlay = true;
+        break;
+      case '--network':
+        p.networks.push(value());
+        break;
+      default:
+        if (a.startsWith('-')) throw new ToolError(`ovn-container: unrecognized option ${a}`);
+        if (p.cmd === undefined) p.cmd = a;
+        else p.positional.push(a);
+    }
+  }
+  return p;
+}
+
+function arity(p: Parsed, min: number, max: number, usage: string): string[] {
+  if (p.positional.length < min || p.positional.length > max) throw new ToolError(`usage: ovn-container ${usage}`);
+  return p.positional;
+}
+
+async function dispatch(s: Session, p: Parsed): Promise<void> {
+  switch (p.cmd) {
+    case 'init':
+      arity(p, 0, 0, 'init --bridge BR --overlay-mode|--underlay-mode');
+      return init(s, p.bridge, p.overlay, p.underlay);
+    case 'net-create': {
+      const [name, cidr] = arity(p, 2, 2, 'net-create NAME CIDR');
+      return netCreate(s, name!, cidr!);
+    }
+    case 'net-list':
+      arity(p, 0, 0, 'net-list');
+      return netList(s);
+    case 'net-delete':
+      return netDelete(s, arity(p, 1, 1, 'net-delete NET')[0]!);
+    case 'endpoint-create': {
+      const [net, name] = arity(p, 1, 2, 'endpoint-create NET [ENDPOINTNAME]');
+      return endpointCreate(s, net!, name);
+    }
+    case 'endpoint-list':
+      arity(p, 0, 0, 'endpoint-list');
+      return endpointList(s);
+    case 'endpoint-delete':
+      return endpointDelete(s, arity(p, 1, 1, 'endpoint-delete EP')[0]!);
+    case 'container-create':
+      arity(p, 0, 0, 'container-create --network=EP [--network=EP...]');
+      return containerCreate(s, p.networks);
+    default:
+      throw new ToolError(`ovn-container: unknown command '${p.cmd}'; use --help for help`);
+  }
+}
+
+export async function ovnContainer(args: string[]): Promise<number> {
+  const err = (l: string): void => void process.stderr.write(`${l}\n`);
+  let db: OvsDb | undefined;
+  try {
+    const p = parse(args);
+    if (p === 'help' || p.cmd === undefined) {
+      process.stdout.write(USAGE);
+      return p === 'help' ? 0 : 1;
+    }
+    db = await OvsDb.open(p.db);
+    let rt: Promise<ContainerRuntime> | undefined;
+    const session: Session = {
+      db,
+      out: (l) => void process.stdout.write(`${l}\n`),
+      err,
+      env: process.env,
+      runtime: () => (rt ??= (async () => containerRuntime(p.runtime ?? (await detectRuntime())))()),
+    };
+    await dispatch(session, p);
+    return 0;
+  } catch (e) {
+    if (e instanceof ToolError) err(e.message);
+    else if (e instanceof NeutronError || (e instanceof TypeError && /fetch failed/.test(e.message))) {
+      const cause = (e as { cause?: { message?: string } }).cause?.message;
+      err(`Failed in neutron api call. \n (${e.message}${cause === undefined ? '' : `: ${cause}`})`);
+    } else err(`Failed operation.\n(${(e as Error).message})`);
+    return 1;
+  } finally {
+    await db?.close();
+  }
+}
