@@ -20,7 +20,8 @@ test('start-up errors are one line and status 1', { timeout: 60_000 }, async () 
   const port = (busy.address() as { port: number }).port;
   try {
     const cases: Array<[string[], RegExp]> = [
-      [['--auth=keystone'], /^ovnts-ipam: --auth=keystone: unknown authentication \(one of: noauth\)\n$/],
+      [['--auth=ldap'], /^ovnts-ipam: --auth=ldap: unknown authentication \(one of: noauth, keystone\)\n$/],
+      [['--auth=keystone'], /^ovnts-ipam: --auth=keystone needs --users=FILE\n$/],
       [['--listen=nowhere'], /^ovnts-ipam: nowhere: bad --listen address \(expected ADDR:PORT\)\n$/],
       [['--bogus'], /^ovnts-ipam: unrecognized option '--bogus'\n$/],
       [['--ovnnb-db=unix:/nonexistent/nb.sock', '--listen=127.0.0.1:0'], /^ovnts-ipam: unix:\/nonexistent\/nb.sock: cannot connect to the northbound database\n$/],
