@@ -10,7 +10,8 @@
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import type { AtomicType, BaseType, ColumnType } from './schema.js';
 
-export type Atom = number | string | boolean;
+import type { Atom } from './atom.js';
+export type { Atom };
 
 export interface Datum {
   readonly keys: readonly Atom[];

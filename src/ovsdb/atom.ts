@@ -1,0 +1,7 @@
+/**
+ * An OVSDB atom as this implementation holds it (RFC 7047 §5.1 <atom>):
+ * integers and reals as numbers, strings and UUIDs as strings, booleans.
+ * Its own module because both the schema (enum constraints) and the datum
+ * code use it, and the datum code imports the schema.
+ */
+export type Atom = number | string | boolean;
