@@ -9,9 +9,30 @@
  * its logical flows). A key covers a lookup whether it found something or
  * not, so a port that appears makes the flows that looked for it stale.
  */
-import type { DatapathInfo, LflowEnv } from './translate.js';
 
-/** Dependency keys, one per lookup an {@link LflowEnv} answers. */
+interface DatapathFacts {
+  readonly key: number;
+  readonly isSwitch: boolean;
+}
+
+/**
+ * The lookups of translate.ts's `LflowEnv` that {@link envChanges} compares.
+ * Declared here rather than imported: translate.ts imports this file, and an
+ * `LflowEnv` is one of these by its shape.
+ */
+export interface EnvLookups {
+  readonly datapaths: ReadonlyMap<string, DatapathFacts>;
+  readonly localDatapaths: ReadonlySet<string>;
+  readonly portKeys: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly residentPorts: ReadonlySet<string>;
+  readonly addressSets: ReadonlyMap<string, readonly string[]>;
+  readonly portGroups: ReadonlyMap<string, readonly string[]>;
+  readonly dpGroups: ReadonlyMap<string, readonly string[]>;
+  readonly portTypes: ReadonlyMap<string, string>;
+  readonly remoteVifKeys: ReadonlyMap<string, ReadonlySet<number>>;
+}
+
+/** Dependency keys, one per lookup an environment ({@link EnvLookups}) answers. */
 export const DEP = {
   /** A datapath's tunnel key and kind, and whether it is local. */
   datapath: (uuid: string): string => `D${uuid}`,
@@ -49,10 +70,10 @@ function diffSets<T>(a: ReadonlySet<T>, b: ReadonlySet<T>, dep: (k: T) => string
   for (const k of b) if (!a.has(k)) out.add(dep(k));
 }
 
-const sameDp = (x: DatapathInfo, y: DatapathInfo): boolean => x.key === y.key && x.isSwitch === y.isSwitch;
+const sameDp = (x: DatapathFacts, y: DatapathFacts): boolean => x.key === y.key && x.isSwitch === y.isSwitch;
 
 /** The dependency keys whose answer differs between environment `a` and `b`. */
-export function envChanges(a: LflowEnv, b: LflowEnv): Set<string> {
+export function envChanges(a: EnvLookups, b: EnvLookups): Set<string> {
   const out = new Set<string>();
   diffMaps(a.datapaths, b.datapaths, sameDp, DEP.datapath, out);
   diffSets(a.localDatapaths, b.localDatapaths, DEP.datapath, out);
