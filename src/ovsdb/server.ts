@@ -4,7 +4,7 @@
  * number of databases, plus the read-only `_Server` database.
  */
 import type { Server as NetServer, Socket } from 'node:net';
-import { JsonRpcSession, RpcError } from './jsonrpc.js';
+import { JsonRpcSession, RpcError } from '../lib/jsonrpc.js';
 import { listen, parseRemote } from './remote.js';
 import { executeTransaction, type ExecOutcome } from './transaction.js';
 import { HostedDatabase } from './hosted-database.js';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { JsonRpcSession } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession } from '../../src/lib/jsonrpc.js';
 import { bothServers } from '../helpers/ovsdb-servers.js';
 
 const servers = bothServers();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server, Socket } from 'node:net';
 import fc from 'fast-check';
-import { FramingError, JsonFramer, JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
+import { FramingError, JsonFramer, JsonRpcSession, RpcError } from '../../src/lib/jsonrpc.js';
 import { activeRemoteFor, connect, listen, parseRemote } from '../../src/ovsdb/remote.js';
 
 const MESSAGES: unknown[] = [
