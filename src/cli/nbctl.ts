@@ -6,7 +6,7 @@ import type { OvsdbClient } from '../ovsdb/client.js';
 import type { Atom, Datum } from '../ovsdb/datum.js';
 import { CtlError, runCtl, type CmdContext, type CommandSpec, type Globals, type ToolSpec } from './db-ctl/ctl.js';
 import { DB_COMMANDS } from './db-ctl/db-commands.js';
-import type { WorkDb, WRow } from './db-ctl/work-db.js';
+import type { WorkDb } from './db-ctl/work-db.js';
 import { NB_OVN_COMMANDS } from './nbctl/commands.js';
 
 /** Names by which records of each table can be given (ovn-nbctl(8) "Database Commands"). */
@@ -56,7 +56,7 @@ function extraOps(db: WorkDb, g: Globals, ops: unknown[]): number | undefined {
   if (g.wait === 'none') return undefined;
   const nb = db.rows('NB_Global')[Symbol.iterator]().next();
   if (nb.done === true) return undefined;
-  const row = nb.value as WRow;
+  const row = nb.value;
   const where = row.isNew ? [] : [['_uuid', '==', ['uuid', row.uuid]]];
   ops.push({ op: 'mutate', table: 'NB_Global', where, mutations: [['nb_cfg', '+=', 1]] });
   ops.push({ op: 'select', table: 'NB_Global', where, columns: ['nb_cfg'] });

@@ -38,7 +38,7 @@ Other options:
 `;
 
 async function readSnapshot(remote: string): Promise<SbSnapshot> {
-  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', tables: TABLES as unknown as Record<string, readonly string[]>, backoffMs: 100, maxBackoffMs: 400 });
+  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', tables: TABLES, backoffMs: 100, maxBackoffMs: 400 });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -321,7 +321,7 @@ export class JsonRpcSession extends EventEmitter {
     // A lone message goes straight to the socket: corking only pays when
     // several writes can share one system call.
     if (parts.length === 1 && !this.corked) {
-      this.socket.write(parts[0] as string | Buffer);
+      this.socket.write(parts[0]);
       return;
     }
     if (!this.corked) {

@@ -192,7 +192,7 @@ test(
       assert.deepEqual(readFileSync(path), bad);
     }
     // A record cut short in the middle (its successor starts inside its declared length).
-    const cut = Buffer.concat([buf.subarray(0, (starts[2] as number) + 10), buf.subarray(starts[3] as number)]);
+    const cut = Buffer.concat([buf.subarray(0, (starts[2] as number) + 10), buf.subarray(starts[3])]);
     writeFileSync(path, cut);
     await assert.rejects(DatabaseLog.open(path), /corrupt/);
   }),

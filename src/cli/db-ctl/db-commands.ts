@@ -237,7 +237,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
             if (ctx.has('--if-exists')) continue;
             throw new CtlError(`no key "${key}" in ${t.name} record "${ctx.arg(1)}" column ${c.name}`);
           }
-          ctx.print(datumToText({ keys: [(d.values as readonly Atom[])[i] as Atom] }, { key: c.type.value as NonNullable<ColumnType['value']>, min: 1, max: 1 }) + '\n');
+          ctx.print(datumToText({ keys: [(d.values as readonly Atom[])[i] as Atom] }, { key: c.type.value, min: 1, max: 1 }) + '\n');
         } else {
           ctx.print(datumToText(row.get(c.name), c.name === '_uuid' ? UUID_TYPE : c.type) + '\n');
         }

@@ -440,7 +440,7 @@ function buildDhcpv4(
 ): void {
   const o = opts.options;
   const serverId = o.get('server_id') as string;
-  const serverMac = normalizeMac(o.get('server_mac') as string) ?? (o.get('server_mac') as string);
+  const serverMac = normalizeMac(o.get('server_mac') as string) ?? (o.get('server_mac'));
   const args = new Map<string, string>(o);
   args.delete('server_mac');
   if (!args.has('netmask')) args.set('netmask', net.mask);
