@@ -11,8 +11,8 @@ import {
   findKey,
   type Atom,
   type Datum,
-} from '../../ovsdb/datum.js';
-import type { ColumnSchema, ColumnType, TableSchema } from '../../ovsdb/schema.js';
+} from '../ovsdb/datum.js';
+import type { ColumnSchema, ColumnType, TableSchema } from '../ovsdb/schema.js';
 import { CmdContext, CtlError, TryAgain, type CommandSpec } from './ctl.js';
 import { formatTable, type Cell } from './format.js';
 import { datumToText, parseAtom, parseDatum } from './values.js';

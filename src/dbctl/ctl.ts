@@ -5,9 +5,9 @@
  * column and record matching, and the run loop that executes every command of
  * one invocation in a single transaction.
  */
-import { OvsdbClient } from '../../ovsdb/client.js';
-import { newUuid, UUID_RE } from '../../ovsdb/datum.js';
-import type { ColumnSchema, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
+import { OvsdbClient } from '../ovsdb/client.js';
+import { newUuid, UUID_RE } from '../ovsdb/datum.js';
+import type { ColumnSchema, DatabaseSchema, TableSchema } from '../ovsdb/schema.js';
 import { formatTable, type DataFormat, type FormatOptions, type OutputFormat } from './format.js';
 import { CtlError } from './values.js';
 import { WorkDb, NeedData, addNeed, needsToTables, type Needs, type WRow } from './work-db.js';

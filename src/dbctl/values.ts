@@ -3,9 +3,9 @@
  * Values"): parsing `key=value`, `{...}`, `[...]`, quoted strings and `@name`
  * references into datums, and printing datums as text, bare text or JSON.
  */
-import { checkAtom, compareAtoms, datumToJson, UUID_RE, type Atom, type Datum } from '../../ovsdb/datum.js';
-import { OvsdbError } from '../../ovsdb/error.js';
-import type { BaseType, ColumnType } from '../../ovsdb/schema.js';
+import { checkAtom, compareAtoms, datumToJson, UUID_RE, type Atom, type Datum } from '../ovsdb/datum.js';
+import { OvsdbError } from '../ovsdb/error.js';
+import type { BaseType, ColumnType } from '../ovsdb/schema.js';
 
 /** A command-line error: printed as `PROGRAM: message`, exit status 1. */
 export class CtlError extends Error {

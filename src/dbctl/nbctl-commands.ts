@@ -3,11 +3,11 @@
  * Switch Port Commands", "Logical Router Commands", "DHCP Options commands",
  * "ACL Commands", "Port Group commands", "General Commands").
  */
-import type { Atom, Datum } from '../../ovsdb/datum.js';
-import { UUID_RE } from '../../ovsdb/datum.js';
-import { CtlError, type CmdContext, type CommandSpec } from '../db-ctl/ctl.js';
-import { atomToText } from '../db-ctl/values.js';
-import type { WRow } from '../db-ctl/work-db.js';
+import type { Atom, Datum } from '../ovsdb/datum.js';
+import { UUID_RE } from '../ovsdb/datum.js';
+import { CtlError, type CmdContext, type CommandSpec } from './ctl.js';
+import { atomToText } from './values.js';
+import type { WRow } from './work-db.js';
 
 const str = (s: string): Datum => ({ keys: [s] });
 const strs = (xs: readonly string[]): Datum => ({ keys: [...new Set(xs)].sort() });
