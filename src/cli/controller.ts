@@ -4,9 +4,9 @@
  * [--log-file[=FILE]] [--detach]`. The Open vSwitch database defaults to
  * `unix:$OVS_RUNDIR/db.sock`.
  */
-import { createController, ovsRunDir, type Controller, type FlowPipeline } from '../controller/controller.js';
+import { createController, ovsRunDir, type Controller } from '../controller/controller.js';
 import { UnixctlServer } from '../lib/unixctl.js';
-import { createOfctlPipeline, type ComputeFlows } from '../controller/pipeline.js';
+import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
   createDaemonLogger,
   defaultDaemonOptions,
@@ -74,33 +74,13 @@ function parseArgs(args: readonly string[]): Options | string {
   return o;
 }
 
-/**
- * The flow pipeline: ofctrl over the bridge with the lflow → OpenFlow
- * translation as its flow computation, once this build has that translation
- * (src/controller/physical.ts, loaded lazily so the OVSDB side runs without it).
- */
-export async function loadPipeline(log: (m: string) => void): Promise<FlowPipeline | undefined> {
-  try {
-    // A variable specifier: the translation module is optional in a build.
-    const specifier = '../controller/physical.js';
-    const physical = (await import(specifier)) as { createFlowComputer?: (o: { log?: (m: string) => void }) => { compute: ComputeFlows } };
-    if (physical.createFlowComputer === undefined) throw new Error('no createFlowComputer export');
-    // Incremental: each pass redoes only what changed (`recompute` starts it from scratch).
-    return createOfctlPipeline({ compute: physical.createFlowComputer({ log }).compute, log });
-  } catch (e) {
-    log(`no flow translation in this build (${(e as Error).message}): ports are bound but not reported up`);
-    return undefined;
-  }
-}
-
 export async function controller(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('controller', args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('ovn_controller');
-  const pipeline = await loadPipeline(log);
-  const c = createController({ ovsRemote: o.ovsRemote, log, ...(pipeline === undefined ? {} : { pipeline }) });
+  const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log) });
   try {
     await c.start();
   } catch (e) {

@@ -17,7 +17,7 @@ import { DatabaseLog } from '../ovsdb/storage.js';
 import { loadSchemaJson, SCHEMA_FILES } from '../ovsdb/schema-files.js';
 import { createNorthd } from '../northd/northd.js';
 import { createController, ovsRunDir } from '../controller/controller.js';
-import { loadPipeline } from './controller.js';
+import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
   createDaemonLogger,
   defaultDaemonOptions,
@@ -133,8 +133,7 @@ export async function up(args: string[]): Promise<number> {
     stops.push(() => northd.stop());
     if (opts.controller) {
       const clog = log('controller');
-      const pipeline = await loadPipeline(clog);
-      const c = createController({ ovsRemote: opts.ovsRemote, log: clog, ...(pipeline === undefined ? {} : { pipeline }) });
+      const c = createController({ ovsRemote: opts.ovsRemote, log: clog, pipeline: createFlowPipeline(clog) });
       await c.start();
       stops.push(() => c.stop(false));
     }
