@@ -9,6 +9,8 @@ import { UnixctlServer } from '../lib/unixctl.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
   createDaemonLogger,
+  registerVlogCommands,
+  type DaemonLogger,
   defaultDaemonOptions,
   defaultUnixctlPath,
   detach,
@@ -20,6 +22,7 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
+import { registerControllerCommands } from './appctl-commands.js';
 
 const VERSION = '0.1.0';
 
@@ -67,7 +70,6 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--help':
         return usage();
       default:
-        if (/^(-v|--verbose)/.test(name)) break;
         throw new Error(`unrecognized option '${a}'`);
     }
   }
@@ -78,7 +80,13 @@ export async function controller(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('controller', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  let logger: DaemonLogger;
+  try {
+    logger = createDaemonLogger({ file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
   const log = logger.module('ovn_controller');
   const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log) });
   try {
@@ -95,9 +103,11 @@ export async function controller(args: string[]): Promise<number> {
     stop: async (cleanup: boolean) => {
       await c.stop(cleanup);
       await ctl.stop();
+      await logger.close();
     },
   });
   registerCommands(ctl, c, (cleanup) => void life.exit(cleanup));
+  registerVlogCommands(ctl, logger);
   try {
     await ctl.start();
   } catch (e) {
@@ -116,14 +126,6 @@ function registerCommands(ctl: UnixctlServer, c: Controller, exit: (cleanup: boo
     setImmediate(() => exit(args[0] !== '--restart'));
     return '';
   });
-  ctl.register('connection-status', '', 0, 0, () => (c.sbConnected ? 'connected\n' : 'not connected\n'));
   ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
-  // Replies once the flows computed from scratch are installed (a barrier for tests).
-  ctl.register('recompute', '', 0, 0, async () => {
-    await c.recompute();
-    return '';
-  });
-  ctl.register('ct-zone-list', '', 0, 0, () =>
-    [...(c.facts?.ctZones ?? new Map<string, number>())].map(([name, zone]) => `${name} ${zone}\n`).join(''),
-  );
+  registerControllerCommands(ctl, c);
 }

@@ -9,6 +9,8 @@ import { createNorthd } from '../northd/northd.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   createDaemonLogger,
+  registerVlogCommands,
+  type DaemonLogger,
   defaultDaemonOptions,
   defaultUnixctlPath,
   detach,
@@ -20,6 +22,7 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
+import { registerNorthdCommands } from './appctl-commands.js';
 
 const PROG = 'ovn-northd';
 
@@ -70,7 +73,6 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--help':
         return USAGE;
       default:
-        if (/^(-v|--verbose)/.test(name)) break;
         throw new Error(`unrecognized option '${a}'`);
     }
   }
@@ -81,16 +83,19 @@ export async function northd(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('northd', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  let logger: DaemonLogger;
+  try {
+    logger = createDaemonLogger({ file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
   const log = logger.module('northd');
   const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log });
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
   let exit: () => void = () => undefined;
-  ctl.register('status', '', 0, 0, () => `Status: ${n.status()}\n`);
-  ctl.register('debug/recompute-check', '', 0, 0, () => {
-    const diff = n.recomputeCheck();
-    return diff.length === 0 ? 'incremental flows equal a full recompute\n' : `${diff.join('\n')}\n`;
-  });
+  registerNorthdCommands(ctl, n);
+  registerVlogCommands(ctl, logger);
   ctl.register('exit', '', 0, 0, () => {
     setImmediate(() => exit());
     return '';
@@ -106,6 +111,7 @@ export async function northd(args: string[]): Promise<number> {
     stop: async () => {
       await n.stop();
       await ctl.stop();
+      await logger.close();
     },
   });
   exit = () => void life.exit(undefined);

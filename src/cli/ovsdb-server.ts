@@ -6,6 +6,7 @@ import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
 import {
   createDaemonLogger,
+  type DaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -55,6 +56,8 @@ function parseArgs(args: readonly string[]): Options | string {
       if (next === undefined) throw new Error(`option '${name}' requires an argument`);
       return next;
     };
+    // Log levels: request tracing is the one level that changes what the server does.
+    if (/^(-v|--verbose)/.test(name) && (a === '-v' || a === '--verbose' || /jsonrpc:dbg/.test(a))) o.traceRequests = true;
     // The control socket (--unixctl) is accepted; nothing serves on it yet.
     if (parseDaemonOption(o, name, value, need, { program: PROG, rundir: '.', logdir: '.' })) continue;
     switch (name) {
@@ -67,11 +70,6 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--help':
         return usage();
       default:
-        // Log levels: request tracing is the one level that changes anything here.
-        if (/^(-v|--verbose)/.test(name)) {
-          if (a === '-v' || a === '--verbose' || /jsonrpc:dbg/.test(a)) o.traceRequests = true;
-          break;
-        }
         throw new Error(`unrecognized option '${a}'`);
     }
   }
@@ -83,7 +81,13 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach(PROG, args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  let logger: DaemonLogger;
+  try {
+    logger = createDaemonLogger({ file: o.logFile, modules: ['ovsdb_server', 'jsonrpc'], verbose: o.verbose });
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
   const log = logger.module('ovsdb_server');
   const dbs: HostedDatabase[] = [];
   try {
@@ -110,5 +114,12 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   writePidfile(o.pidfile);
   log(`ovnts ovsdb-server serving ${[...names].join(', ')} on ${server.addresses.join(', ')}`);
   notifyReady(logger);
-  return runUntilStopped({ pidfile: o.pidfile, onSignal: undefined, stop: () => server.stop() }).done;
+  return runUntilStopped({
+    pidfile: o.pidfile,
+    onSignal: undefined,
+    stop: async () => {
+      await server.stop();
+      await logger.close();
+    },
+  }).done;
 }

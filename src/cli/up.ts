@@ -20,6 +20,8 @@ import { createController, ovsRunDir } from '../controller/controller.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
   createDaemonLogger,
+  registerVlogCommands,
+  type DaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -30,8 +32,13 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
+import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
+import { UnixctlServer } from '../lib/unixctl.js';
 
 const PROG = 'ovnts up';
+const VERSION = '0.1.0';
+/** The log modules of the components `up` runs. */
+const UP_MODULES = ['ovsdb-nb', 'ovsdb-sb', 'northd', 'controller', 'up', 'unixctl'];
 
 interface Options extends DaemonOptions {
   rundir: string;
@@ -49,6 +56,9 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --pidfile[=FILE]    write the process id to FILE once everything runs
   --log-file[=FILE]   append log messages to FILE instead of stderr
   --detach            run in the background once everything runs
+  --unixctl=SOCKET    control socket for ovn-appctl: the commands of northd and the
+                      controller, exit, version, vlog/* (default: RUNDIR/ovnts-up.PID.ctl)
+  -v[SPEC], --verbose[=SPEC]   log levels, as vlog/set SPEC (module:destination:level)
 `;
 
 function parseArgs(args: readonly string[]): Options | string {
@@ -68,8 +78,7 @@ function parseArgs(args: readonly string[]): Options | string {
       if (value === undefined || value === '') throw new Error(`option '${name}' requires an argument`);
       return value;
     };
-    // No control socket (yet): --unixctl is not one of its options.
-    if (name !== '--unixctl' && parseDaemonOption(o, name, value, need, defaults)) continue;
+    if (parseDaemonOption(o, name, value, need, defaults)) continue;
     switch (name) {
       case '--rundir':
         o.rundir = resolve(need());
@@ -108,8 +117,23 @@ export async function up(args: string[]): Promise<number> {
   if (typeof o === 'number') return o;
   const opts = o;
   if (shouldDetach(opts)) return detach('up', args);
-  const logger = createDaemonLogger({ file: opts.logFile, layout: 'brief' });
-  const log = logger.module;
+  let logger: DaemonLogger;
+  try {
+    logger = createDaemonLogger({ file: opts.logFile, layout: 'brief', modules: UP_MODULES, verbose: opts.verbose });
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const log = (name: string): ((m: string) => void) => logger.module(name);
+  const ctl = new UnixctlServer({ path: opts.unixctl ?? join(opts.rundir, `ovnts-up.${process.pid}.ctl`), log: log('unixctl') });
+  let exit: () => void = () => undefined;
+  ctl.register('exit', '', 0, 0, () => {
+    // Reply first: the process goes away once everything has stopped.
+    setImmediate(() => exit());
+    return '';
+  });
+  ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
+  registerVlogCommands(ctl, logger);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -131,12 +155,17 @@ export async function up(args: string[]): Promise<number> {
     const northd = createNorthd({ nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('northd') });
     await northd.start();
     stops.push(() => northd.stop());
+    registerNorthdCommands(ctl, northd);
     if (opts.controller) {
       const clog = log('controller');
       const c = createController({ ovsRemote: opts.ovsRemote, log: clog, pipeline: createFlowPipeline(clog) });
       await c.start();
       stops.push(() => c.stop(false));
+      registerControllerCommands(ctl, c);
     }
+    // The control socket serves the commands of every component it runs (ovn-appctl -t SOCKET).
+    await ctl.start();
+    stops.push(() => ctl.stop());
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await stopAll();
@@ -145,5 +174,14 @@ export async function up(args: string[]): Promise<number> {
   writePidfile(opts.pidfile);
   log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}`);
   notifyReady(logger);
-  return runUntilStopped({ pidfile: opts.pidfile, onSignal: undefined, stop: stopAll }).done;
+  const life = runUntilStopped({
+    pidfile: opts.pidfile,
+    onSignal: undefined,
+    stop: async () => {
+      await stopAll();
+      await logger.close();
+    },
+  });
+  exit = () => void life.exit(undefined);
+  return life.done;
 }
