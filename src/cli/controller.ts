@@ -18,7 +18,6 @@ import {
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
@@ -113,9 +112,8 @@ export async function controller(args: string[]): Promise<number> {
   } catch (e) {
     log(`could not listen on the control socket ${ctl.path}: ${(e as Error).message}`);
   }
-  writePidfile(o.pidfile);
   log(`ovnts controller started (OVS database ${o.ovsRemote})`);
-  notifyReady(logger);
+  await notifyReady(logger, o.pidfile);
   return life.done;
 }
 

@@ -119,7 +119,7 @@ export function registerVlogCommands(ctl: UnixctlServer, vlog: Vlog): void {
 }
 
 /** Writes the pid file (once the daemon serves: callers wait on it as a readiness barrier). */
-export function writePidfile(file: string | undefined): void {
+function writePidfile(file: string | undefined): void {
   if (file !== undefined) writeFileSync(file, `${process.pid}\n`);
 }
 
@@ -133,10 +133,13 @@ function removePidfile(file: string | undefined): void {
 }
 
 /**
- * Tells a `--detach` parent that this copy is ready (it then exits 0) and lets
- * go of the parent's stdio.
+ * Declares the daemon ready: once the lines logged so far are in the log file,
+ * writes the pid file (the barrier callers wait on) and tells a `--detach`
+ * parent (which then exits 0), letting go of the parent's stdio.
  */
-export function notifyReady(logger: DaemonLogger): void {
+export async function notifyReady(logger: DaemonLogger, pidfile: string | undefined): Promise<void> {
+  await logger.flush();
+  writePidfile(pidfile);
   if (process.send === undefined) return;
   process.send('ready');
   process.disconnect();

@@ -18,7 +18,6 @@ import {
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
@@ -102,9 +101,8 @@ export async function northd(args: string[]): Promise<number> {
   });
   await ctl.start();
   await n.start();
-  writePidfile(o.pidfile);
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
-  notifyReady(logger);
+  await notifyReady(logger, o.pidfile);
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,

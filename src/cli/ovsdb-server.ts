@@ -13,7 +13,6 @@ import {
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
@@ -111,9 +110,8 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;
   }
-  writePidfile(o.pidfile);
   log(`ovnts ovsdb-server serving ${[...names].join(', ')} on ${server.addresses.join(', ')}`);
-  notifyReady(logger);
+  await notifyReady(logger, o.pidfile);
   return runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,

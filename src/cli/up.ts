@@ -28,7 +28,6 @@ import {
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
@@ -171,9 +170,8 @@ export async function up(args: string[]): Promise<number> {
     await stopAll();
     return 1;
   }
-  writePidfile(opts.pidfile);
   log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}`);
-  notifyReady(logger);
+  await notifyReady(logger, opts.pidfile);
   const life = runUntilStopped({
     pidfile: opts.pidfile,
     onSignal: undefined,

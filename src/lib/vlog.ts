@@ -127,6 +127,13 @@ export class Vlog {
     process.stderr.on('error', () => {});
   }
 
+  /** Resolves once every line logged so far is in the file. */
+  flush(): Promise<void> {
+    const s = this.stream;
+    if (s === undefined) return Promise.resolve();
+    return new Promise((resolve) => s.write('', () => resolve()));
+  }
+
   /** Writes out what is queued for the file and closes it. */
   async close(): Promise<void> {
     const s = this.stream;
