@@ -16,19 +16,25 @@ interface DatapathFacts {
 }
 
 /**
- * The lookups of translate.ts's `LflowEnv` that {@link envChanges} compares.
- * Declared here rather than imported: translate.ts imports this file, and an
- * `LflowEnv` is one of these by its shape.
+ * The lookups a translation environment answers, which {@link envChanges}
+ * compares. Declared here, and extended by translate.ts's `LflowEnv`, so that
+ * this file does not import translate.ts (which imports it).
  */
 export interface EnvLookups {
   readonly datapaths: ReadonlyMap<string, DatapathFacts>;
+  /** Datapath UUIDs with flows on this chassis. */
   readonly localDatapaths: ReadonlySet<string>;
+  /** Logical port and multicast group tunnel keys, per datapath UUID, by name. */
   readonly portKeys: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Logical ports bound to this chassis (for `is_chassis_resident`). */
   readonly residentPorts: ReadonlySet<string>;
   readonly addressSets: ReadonlyMap<string, readonly string[]>;
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
+  /** Datapath group UUID → datapath UUIDs. */
   readonly dpGroups: ReadonlyMap<string, readonly string[]>;
+  /** Port_Binding type by logical port. */
   readonly portTypes: ReadonlyMap<string, string>;
+  /** Tunnel keys of VIFs bound elsewhere (or nowhere), per datapath UUID: their packets never enter or leave here. */
   readonly remoteVifKeys: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
