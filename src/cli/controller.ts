@@ -8,9 +8,8 @@ import { createController, ovsRunDir, type Controller } from '../controller/cont
 import { UnixctlServer } from '../lib/unixctl.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   registerVlogCommands,
-  type DaemonLogger,
   defaultDaemonOptions,
   defaultUnixctlPath,
   detach,
@@ -79,13 +78,8 @@ export async function controller(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('controller', args);
-  let logger: DaemonLogger;
-  try {
-    logger = createDaemonLogger({ file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('ovn_controller');
   const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log) });
   try {

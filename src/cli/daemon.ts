@@ -98,6 +98,16 @@ export function createDaemonLogger(opts: DaemonLoggerOptions = {}): DaemonLogger
   return vlog;
 }
 
+/** {@link createDaemonLogger}, or undefined after `PROG: message` on stderr for a bad `-v` spec. */
+export function openDaemonLogger(prog: string, opts: DaemonLoggerOptions): DaemonLogger | undefined {
+  try {
+    return createDaemonLogger(opts);
+  } catch (e) {
+    process.stderr.write(`${prog}: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
+
 /**
  * The vlog commands of ovs-appctl(8) ("VLOG COMMANDS") every daemon serves:
  * vlog/set, vlog/list, vlog/reopen, vlog/close.

@@ -8,9 +8,8 @@
 import { createNorthd } from '../northd/northd.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   registerVlogCommands,
-  type DaemonLogger,
   defaultDaemonOptions,
   defaultUnixctlPath,
   detach,
@@ -82,13 +81,8 @@ export async function northd(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('northd', args);
-  let logger: DaemonLogger;
-  try {
-    logger = createDaemonLogger({ file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('northd');
   const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log });
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });

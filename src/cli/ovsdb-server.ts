@@ -5,8 +5,7 @@
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
 import {
-  createDaemonLogger,
-  type DaemonLogger,
+  openDaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -80,13 +79,8 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach(PROG, args);
-  let logger: DaemonLogger;
-  try {
-    logger = createDaemonLogger({ file: o.logFile, modules: ['ovsdb_server', 'jsonrpc'], verbose: o.verbose });
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovsdb_server', 'jsonrpc'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('ovsdb_server');
   const dbs: HostedDatabase[] = [];
   try {

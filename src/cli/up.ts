@@ -19,9 +19,8 @@ import { createNorthd } from '../northd/northd.js';
 import { createController, ovsRunDir } from '../controller/controller.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   registerVlogCommands,
-  type DaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -116,13 +115,8 @@ export async function up(args: string[]): Promise<number> {
   if (typeof o === 'number') return o;
   const opts = o;
   if (shouldDetach(opts)) return detach('up', args);
-  let logger: DaemonLogger;
-  try {
-    logger = createDaemonLogger({ file: opts.logFile, layout: 'brief', modules: UP_MODULES, verbose: opts.verbose });
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
+  const logger = openDaemonLogger(PROG, { file: opts.logFile, layout: 'brief', modules: UP_MODULES, verbose: opts.verbose });
+  if (logger === undefined) return 1;
   const log = (name: string): ((m: string) => void) => logger.module(name);
   const ctl = new UnixctlServer({ path: opts.unixctl ?? join(opts.rundir, `ovnts-up.${process.pid}.ctl`), log: log('unixctl') });
   let exit: () => void = () => undefined;
