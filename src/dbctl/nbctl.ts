@@ -4,6 +4,7 @@
  * commit, and its commands (the database commands and nbctl-commands.ts).
  * `ovnts nbctl` (src/cli/nbctl.ts) and the lab run it.
  */
+import { TABLE_NAMES } from '../ovsdb/models/ovn-nb.js';
 import type { OvsdbClient } from '../ovsdb/client.js';
 import { CtlError, type Globals, type ToolSpec } from './ctl.js';
 import { DB_COMMANDS } from './db-commands.js';
@@ -81,19 +82,13 @@ export const NBCTL: ToolSpec = {
   database: 'OVN_Northbound',
   envVar: 'OVN_NB_DB',
   defaultDb: 'unix:/var/run/ovn/ovnnb_db.sock',
+  tables: TABLE_NAMES,
   rowIds: NB_ROW_IDS,
   commands: [...DB_COMMANDS, ...NB_OVN_COMMANDS],
   prepare,
   // prepare() and --wait read NB_Global; a single row, so all of it.
   initialNeeds: () => ({ NB_Global: true }),
-  commandNeeds: {
-    'ls-add': { Logical_Switch: ['name'] },
-    'lsp-add': { Logical_Switch: ['name', 'ports'], Logical_Switch_Port: ['name', 'parent_name', 'tag_request'] },
-    'lsp-del': { Logical_Switch: ['name', 'ports'], Logical_Switch_Port: ['name'] },
-    'lsp-set-addresses': { Logical_Switch_Port: ['name', 'addresses'] },
-    'lsp-set-port-security': { Logical_Switch_Port: ['name', 'port_security'] },
-  },
-    companionColumns: {
+  companionColumns: {
     Logical_Switch: ['name', 'ports'],
     Logical_Switch_Port: ['name', 'parent_name', 'tag_request'],
     Logical_Router: ['name', 'ports'],

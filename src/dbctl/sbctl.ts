@@ -2,8 +2,9 @@
  * ovn-sbctl(8) as a db-ctl tool: show, the database commands, chassis-add/del,
  * lsp-bind/unbind, lflow-list.
  */
+import { TABLE_NAMES } from '../ovsdb/models/ovn-sb.js';
 import type { Datum } from '../ovsdb/datum.js';
-import { CtlError, type CmdContext, type CommandSpec, type ToolSpec } from './ctl.js';
+import { CtlError, type CmdContext, type CommandSpec, type Reads, type ToolSpec } from './ctl.js';
 import { DB_COMMANDS } from './db-commands.js';
 import { datumToText } from './values.js';
 import type { WRow } from './work-db.js';
@@ -23,11 +24,12 @@ export const SB_ROW_IDS: Readonly<Record<string, string>> = {
 };
 
 const str = (s: string): Datum => ({ keys: [s] });
-const cmd = (name: string, minArgs: number, maxArgs: number, run: (ctx: CmdContext) => void, options: readonly string[] = []): CommandSpec => ({
+const cmd = (name: string, minArgs: number, maxArgs: number, reads: Reads, run: (ctx: CmdContext) => void, options: readonly string[] = []): CommandSpec => ({
   name,
   minArgs,
   maxArgs,
   options,
+  reads,
   run,
 });
 
@@ -119,12 +121,18 @@ function cmp<T extends string | number>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// What each command reads (ovn-sbctl's pre_* functions).
+const CHASSIS: Reads = { Chassis: true, Encap: true };
+const SHOW: Reads = { ...CHASSIS, Port_Binding: ['logical_port', 'chassis'] };
+const BINDING: Reads = { Chassis: ['name'], Port_Binding: ['logical_port', 'chassis'] };
+const LFLOWS: Reads = { Logical_Flow: true, Datapath_Binding: true };
+
 const SB_COMMANDS: readonly CommandSpec[] = [
-  cmd('show', 0, 0, show),
+  cmd('show', 0, 0, SHOW, show),
   cmd(
     'chassis-add',
     3,
-    3,
+    3, CHASSIS,
     (ctx) => {
       const name = ctx.arg(0);
       if (chassisByName(ctx, name) !== undefined) {
@@ -149,7 +157,7 @@ const SB_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'chassis-del',
     1,
-    1,
+    1, CHASSIS,
     (ctx) => {
       const ch = chassisByName(ctx, ctx.arg(0));
       if (ch === undefined) {
@@ -167,7 +175,7 @@ const SB_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lsp-bind',
     2,
-    2,
+    2, BINDING,
     (ctx) => {
       const pb = portByName(ctx, ctx.arg(0));
       if (pb === undefined) throw new CtlError(`no port named ${ctx.arg(0)}`);
@@ -186,7 +194,7 @@ const SB_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lsp-unbind',
     1,
-    1,
+    1, BINDING,
     (ctx) => {
       const pb = portByName(ctx, ctx.arg(0));
       if (pb === undefined) {
@@ -197,8 +205,8 @@ const SB_COMMANDS: readonly CommandSpec[] = [
     },
     ['--if-exists'],
   ),
-  cmd('lflow-list', 0, 1, lflowList, ['--uuid', '--ovs', '--stats', '--vflows']),
-  cmd('dump-flows', 0, 1, lflowList, ['--uuid', '--ovs', '--stats', '--vflows']),
+  cmd('lflow-list', 0, 1, LFLOWS, lflowList, ['--uuid', '--ovs', '--stats', '--vflows']),
+  cmd('dump-flows', 0, 1, LFLOWS, lflowList, ['--uuid', '--ovs', '--stats', '--vflows']),
 ];
 
 export const SBCTL: ToolSpec = {
@@ -206,6 +214,7 @@ export const SBCTL: ToolSpec = {
   database: 'OVN_Southbound',
   envVar: 'OVN_SB_DB',
   defaultDb: 'unix:/var/run/ovn/ovnsb_db.sock',
+  tables: TABLE_NAMES,
   rowIds: SB_ROW_IDS,
   commands: [...DB_COMMANDS, ...SB_COMMANDS],
 };
