@@ -258,7 +258,7 @@ async function transact(c: RpcClient, ops: Op[], mode: Mode): Promise<unknown[]>
     }
   }
   if (result.length < ops.length) throw new Error(`${c.label}: short transact result: ${JSON.stringify(result)}`);
-  return result;
+  return result as unknown[];
 }
 
 function insertedUuid(c: RpcClient, result: unknown[]): string {

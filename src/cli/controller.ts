@@ -4,13 +4,14 @@
  * [--log-file[=FILE]] [--detach]`. The Open vSwitch database defaults to
  * `unix:$OVS_RUNDIR/db.sock`.
  */
-import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
-import { createController, ovsRunDir, type Controller, type FlowPipeline } from '../controller/controller.js';
+import { createController, ovsRunDir, type Controller } from '../controller/controller.js';
 import { UnixctlServer } from '../lib/unixctl.js';
-import { createOfctlPipeline, type ComputeFlows } from '../controller/pipeline.js';
+import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
+  registerVlogCommands,
   defaultDaemonOptions,
   defaultUnixctlPath,
   detach,
@@ -18,10 +19,10 @@ import {
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
+import { registerControllerCommands } from './appctl-commands.js';
 
 const VERSION = '0.1.0';
 
@@ -71,40 +72,20 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--help':
         return usage();
       default:
-        if (/^(-v|--verbose)/.test(name)) break;
         throw new Error(`unrecognized option '${a}'`);
     }
   }
   return o;
 }
 
-/**
- * The flow pipeline: ofctrl over the bridge with the lflow → OpenFlow
- * translation as its flow computation, once this build has that translation
- * (src/controller/physical.ts, loaded lazily so the OVSDB side runs without it).
- */
-export async function loadPipeline(log: (m: string) => void): Promise<FlowPipeline | undefined> {
-  try {
-    // A variable specifier: the translation module is optional in a build.
-    const specifier = '../controller/physical.js';
-    const physical = (await import(specifier)) as { createFlowComputer?: (o: { log?: (m: string) => void }) => { compute: ComputeFlows } };
-    if (physical.createFlowComputer === undefined) throw new Error('no createFlowComputer export');
-    // Incremental: each pass redoes only what changed (`recompute` starts it from scratch).
-    return createOfctlPipeline({ compute: physical.createFlowComputer({ log }).compute, log });
-  } catch (e) {
-    log(`no flow translation in this build (${(e as Error).message}): ports are bound but not reported up`);
-    return undefined;
-  }
-}
-
 export async function controller(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('controller', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('ovn_controller');
-  const pipeline = await loadPipeline(log);
-  const c = createController({ ovsRemote: o.ovsRemote, log, ...(pipeline === undefined ? {} : { pipeline }), ...sslField(o.ssl) });
+  const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log), ...sslField(o.ssl) });
   try {
     await c.start();
   } catch (e) {
@@ -119,17 +100,18 @@ export async function controller(args: string[]): Promise<number> {
     stop: async (cleanup: boolean) => {
       await c.stop(cleanup);
       await ctl.stop();
+      await logger.close();
     },
   });
   registerCommands(ctl, c, (cleanup) => void life.exit(cleanup));
+  registerVlogCommands(ctl, logger);
   try {
     await ctl.start();
   } catch (e) {
     log(`could not listen on the control socket ${ctl.path}: ${(e as Error).message}`);
   }
-  writePidfile(o.pidfile);
   log(`ovnts controller started (OVS database ${o.ovsRemote})`);
-  notifyReady(logger);
+  await notifyReady(logger, o.pidfile);
   return life.done;
 }
 
@@ -140,14 +122,6 @@ function registerCommands(ctl: UnixctlServer, c: Controller, exit: (cleanup: boo
     setImmediate(() => exit(args[0] !== '--restart'));
     return '';
   });
-  ctl.register('connection-status', '', 0, 0, () => (c.sbConnected ? 'connected\n' : 'not connected\n'));
   ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
-  // Replies once the flows computed from scratch are installed (a barrier for tests).
-  ctl.register('recompute', '', 0, 0, async () => {
-    await c.recompute();
-    return '';
-  });
-  ctl.register('ct-zone-list', '', 0, 0, () =>
-    [...(c.facts?.ctZones ?? new Map<string, number>())].map(([name, zone]) => `${name} ${zone}\n`).join(''),
-  );
+  registerControllerCommands(ctl, c);
 }

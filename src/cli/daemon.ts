@@ -2,23 +2,28 @@
  * What every ovnts daemon command shares with the OVS/OVN daemons whose
  * command lines it takes: the daemon options (ovs-vswitchd(8) "Daemon
  * Options": `--pidfile`, `--detach`, `--no-chdir`, `--monitor`,
- * `--overwrite-pidfile`; "Logging Options": `--log-file`; `--unixctl`), log
- * lines in the vlog layout, the pid file's life, `--detach` as a background
- * copy that reports once it is ready, and shutdown on SIGTERM/SIGINT.
+ * `--overwrite-pidfile`; "Logging Options": `--log-file`, `-v`/`--verbose`;
+ * `--unixctl`), the logger (lib/vlog.ts) and its vlog/* control commands,
+ * the pid file's life, `--detach` as a background copy that reports once it
+ * is ready, and shutdown on SIGTERM/SIGINT.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { UnixctlServer } from '../lib/unixctl.js';
+import { Vlog, type VlogOptions } from '../lib/vlog.js';
 
 export interface DaemonOptions {
   pidfile: string | undefined;
   logFile: string | undefined;
   unixctl: string | undefined;
   detach: boolean;
+  /** `-v[SPEC]`, `--verbose[=SPEC]`: vlog/set specs applied at start, in order. */
+  verbose: string[];
 }
 
 export function defaultDaemonOptions(): DaemonOptions {
-  return { pidfile: undefined, logFile: undefined, unixctl: undefined, detach: false };
+  return { pidfile: undefined, logFile: undefined, unixctl: undefined, detach: false, verbose: [] };
 }
 
 export interface DaemonOptionDefaults {
@@ -42,7 +47,14 @@ export function parseDaemonOption(
   next: () => string,
   d: DaemonOptionDefaults,
 ): boolean {
+  if (name.startsWith('-v') && !name.startsWith('--')) {
+    o.verbose.push(`${name.slice(2)}${inline === undefined ? '' : `=${inline}`}`);
+    return true;
+  }
   switch (name) {
+    case '--verbose':
+      o.verbose.push(inline ?? '');
+      return true;
     case '--pidfile':
       o.pidfile = resolve(inline ?? join(d.rundir, `${d.program}.pid`));
       return true;
@@ -69,43 +81,55 @@ export function defaultUnixctlPath(program: string): string {
   return join(process.env['OVN_RUNDIR'] ?? '/var/run/ovn', `${program}.${process.pid}.ctl`);
 }
 
-export interface DaemonLogger {
-  /** A log function for one module (the third field of a vlog line). */
-  module(name: string): (msg: string) => void;
-  /** Stops writing to stderr (a detached daemon's stderr is its parent's, which is gone). */
-  detachConsole(): void;
-}
+/** A daemon's logs: {@link Vlog} (levels per module and destination, asynchronous file writes). */
+export type DaemonLogger = Vlog;
 
-export interface DaemonLoggerOptions {
-  /** Append lines here instead of writing them to stderr. */
-  readonly file?: string | undefined;
-  /**
-   * `vlog`: `TIME|SEQ|MODULE|INFO|MESSAGE` as the OVS/OVN daemons write;
-   * `brief`: `TIME|MODULE|MESSAGE` (`ovnts up`, whose lines interleave components).
-   */
-  readonly layout?: 'vlog' | 'brief';
+export interface DaemonLoggerOptions extends VlogOptions {
+  /** The modules the daemon logs under, known before `verbose` is applied. */
+  readonly modules?: readonly string[];
+  /** `-v`/`--verbose` specs, applied in order; a bad one throws OVS's message. */
+  readonly verbose?: readonly string[];
 }
 
 export function createDaemonLogger(opts: DaemonLoggerOptions = {}): DaemonLogger {
-  let seq = 0;
-  let console = true;
-  const layout = opts.layout ?? 'vlog';
-  return {
-    module: (name) => (msg) => {
-      const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const line = layout === 'vlog' ? `${time}|${String(++seq).padStart(5, '0')}|${name}|INFO|${msg}\n` : `${time}|${name}|${msg}\n`;
-      if (opts.file !== undefined) appendFileSync(opts.file, line);
-      else if (console) process.stderr.write(line);
-    },
-    detachConsole: () => {
-      console = false;
-      process.stderr.on('error', () => {});
-    },
-  };
+  const vlog = new Vlog(opts);
+  for (const m of opts.modules ?? []) vlog.module(m);
+  for (const spec of opts.verbose ?? []) vlog.set(spec);
+  return vlog;
+}
+
+/** {@link createDaemonLogger}, or undefined after `PROG: message` on stderr for a bad `-v` spec. */
+export function openDaemonLogger(prog: string, opts: DaemonLoggerOptions): DaemonLogger | undefined {
+  try {
+    return createDaemonLogger(opts);
+  } catch (e) {
+    process.stderr.write(`${prog}: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
+
+/**
+ * The vlog commands of ovs-appctl(8) ("VLOG COMMANDS") every daemon serves:
+ * vlog/set, vlog/list, vlog/reopen, vlog/close.
+ */
+export function registerVlogCommands(ctl: UnixctlServer, vlog: Vlog): void {
+  ctl.register('vlog/set', '{spec | PATTERN:destination:pattern}', 0, Infinity, (args) => {
+    for (const spec of args) vlog.set(spec);
+    return '';
+  });
+  ctl.register('vlog/list', '', 0, 0, () => vlog.list());
+  ctl.register('vlog/reopen', '', 0, 0, async () => {
+    await vlog.reopen();
+    return '';
+  });
+  ctl.register('vlog/close', '', 0, 0, async () => {
+    await vlog.close();
+    return '';
+  });
 }
 
 /** Writes the pid file (once the daemon serves: callers wait on it as a readiness barrier). */
-export function writePidfile(file: string | undefined): void {
+function writePidfile(file: string | undefined): void {
   if (file !== undefined) writeFileSync(file, `${process.pid}\n`);
 }
 
@@ -119,10 +143,13 @@ function removePidfile(file: string | undefined): void {
 }
 
 /**
- * Tells a `--detach` parent that this copy is ready (it then exits 0) and lets
- * go of the parent's stdio.
+ * Declares the daemon ready: once the lines logged so far are in the log file,
+ * writes the pid file (the barrier callers wait on) and tells a `--detach`
+ * parent (which then exits 0), letting go of the parent's stdio.
  */
-export function notifyReady(logger: DaemonLogger): void {
+export async function notifyReady(logger: DaemonLogger, pidfile: string | undefined): Promise<void> {
+  await logger.flush();
+  writePidfile(pidfile);
   if (process.send === undefined) return;
   process.send('ready');
   process.disconnect();

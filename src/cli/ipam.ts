@@ -17,7 +17,6 @@ import {
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
@@ -153,9 +152,8 @@ export async function ipam(args: string[]): Promise<number> {
     await ctl?.stop().catch(() => {});
     return 1;
   }
-  writePidfile(o.pidfile);
   log(`ovnts ipam serving http://${o.host}:${server.port}/ (NB ${o.nb}, auth ${o.auth})`);
-  notifyReady(logger);
+  await notifyReady(logger, o.pidfile);
   const s = server;
   const c = ctl;
   const life = runUntilStopped({

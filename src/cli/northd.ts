@@ -5,12 +5,13 @@
  * then OVN's default sockets. `ovn-appctl -t SOCKET status` answers
  * "Status: active" or "Status: standby" as ovn-northd does.
  */
-import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { createNorthd } from '../northd/northd.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
+  registerVlogCommands,
   defaultDaemonOptions,
   defaultUnixctlPath,
   detach,
@@ -18,10 +19,10 @@ import {
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
+import { registerNorthdCommands } from './appctl-commands.js';
 
 const PROG = 'ovn-northd';
 
@@ -75,7 +76,6 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--help':
         return USAGE;
       default:
-        if (/^(-v|--verbose)/.test(name)) break;
         throw new Error(`unrecognized option '${a}'`);
     }
   }
@@ -86,31 +86,29 @@ export async function northd(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach('northd', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('northd');
   const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl) });
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
   let exit: () => void = () => undefined;
-  ctl.register('status', '', 0, 0, () => `Status: ${n.status()}\n`);
-  ctl.register('debug/recompute-check', '', 0, 0, () => {
-    const diff = n.recomputeCheck();
-    return diff.length === 0 ? 'incremental flows equal a full recompute\n' : `${diff.join('\n')}\n`;
-  });
+  registerNorthdCommands(ctl, n);
+  registerVlogCommands(ctl, logger);
   ctl.register('exit', '', 0, 0, () => {
     setImmediate(() => exit());
     return '';
   });
   await ctl.start();
   await n.start();
-  writePidfile(o.pidfile);
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
-  notifyReady(logger);
+  await notifyReady(logger, o.pidfile);
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
     stop: async () => {
       await n.stop();
       await ctl.stop();
+      await logger.close();
     },
   });
   exit = () => void life.exit(undefined);

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
@@ -12,14 +12,13 @@ import { DbRemotes, checkDbRemote, parseDbRemote } from '../ovsdb/db-remotes.js'
 import { registerServerControl } from '../ovsdb/server-control.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
@@ -70,6 +69,8 @@ function parseArgs(args: readonly string[]): Options | string {
       if (next === undefined) throw new Error(`option '${name}' requires an argument`);
       return next;
     };
+    // Log levels: request tracing is the one level that changes what the server does.
+    if (/^(-v|--verbose)/.test(name) && (a === '-v' || a === '--verbose' || /jsonrpc:dbg/.test(a))) o.traceRequests = true;
     if (parseDaemonOption(o, name, value, need, { program: PROG, rundir: '.', logdir: '.' })) continue;
     if (parseSslOption(o.ssl, name, need)) continue;
     switch (name) {
@@ -83,11 +84,6 @@ function parseArgs(args: readonly string[]): Options | string {
       case '--help':
         return usage();
       default:
-        // Log levels: request tracing is the one level that changes anything here.
-        if (/^(-v|--verbose)/.test(name)) {
-          if (a === '-v' || a === '--verbose' || /jsonrpc:dbg/.test(a)) o.traceRequests = true;
-          break;
-        }
         throw new Error(`unrecognized option '${a}'`);
     }
   }
@@ -104,7 +100,8 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
   if (shouldDetach(o)) return detach(PROG, args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovsdb_server', 'jsonrpc'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('ovsdb_server');
   const openDatabase = (f: string): Promise<HostedDatabase> => HostedDatabase.open(f, { log, lockWarn: logger.module('lockfile') });
   const dbs: HostedDatabase[] = [];
@@ -153,9 +150,8 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   }
   let exit: () => void = () => undefined;
   registerServerControl(ctl, { server, dbRemotes, remotes: new Set(o.remotes), openDatabase, exit: () => exit(), log });
-  writePidfile(o.pidfile);
   log(`ovnts ovsdb-server serving ${[...names].join(', ')} on ${server.addresses.join(', ')}`);
-  notifyReady(logger);
+  await notifyReady(logger, o.pidfile);
   let status = 0;
   const life = runUntilStopped({
     pidfile: o.pidfile,
@@ -164,6 +160,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
       dbRemotes.stop();
       await ctl.stop();
       await server.stop();
+      await logger.close();
     },
   });
   exit = () => void life.exit(undefined);

@@ -5,7 +5,7 @@
  * unix:/var/run/ovn/ovnsb_db.sock), `--detailed` (default), `--summary`,
  * `--minimal`, `--ct=FLAGS` (repeatable), `--friendly-names`/`--no-friendly-names`.
  */
-import { parseSslOption, sslField, SSL_USAGE } from './ssl-options.js';
+import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { existsSync } from 'node:fs';
 import { OvsdbClient } from '../ovsdb/client.js';
@@ -40,7 +40,7 @@ Other options:
 ${SSL_USAGE}`;
 
 async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot> {
-  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', tables: TABLES as unknown as Record<string, readonly string[]>, backoffMs: 100, maxBackoffMs: 400, ...sslField(ssl) });
+  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', tables: TABLES, backoffMs: 100, maxBackoffMs: 400, ...sslField(ssl) });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -17,23 +17,28 @@ import { DatabaseLog } from '../ovsdb/storage.js';
 import { loadSchemaJson, SCHEMA_FILES } from '../ovsdb/schema-files.js';
 import { createNorthd } from '../northd/northd.js';
 import { createController, ovsRunDir } from '../controller/controller.js';
-import { loadPipeline } from './controller.js';
+import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
+  registerVlogCommands,
   defaultDaemonOptions,
   detach,
   notifyReady,
   parseDaemonOption,
   runUntilStopped,
   shouldDetach,
-  writePidfile,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
 import { createIpamServer } from '../ipam/server.js';
 import { parseListen } from './ipam.js';
+import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
+import { UnixctlServer } from '../lib/unixctl.js';
 
 const PROG = 'ovnts up';
+const VERSION = '0.1.0';
+/** The log modules of the components `up` runs. */
+const UP_MODULES = ['ovsdb-nb', 'ovsdb-sb', 'northd', 'controller', 'up', 'unixctl'];
 
 interface Options extends DaemonOptions {
   rundir: string;
@@ -61,6 +66,9 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --pidfile[=FILE]    write the process id to FILE once everything runs
   --log-file[=FILE]   append log messages to FILE instead of stderr
   --detach            run in the background once everything runs
+  --unixctl=SOCKET    control socket for ovn-appctl: the commands of northd and the
+                      controller, exit, version, vlog/* (default: RUNDIR/ovnts-up.PID.ctl)
+  -v[SPEC], --verbose[=SPEC]   log levels, as vlog/set SPEC (module:destination:level)
 `;
 
 function parseArgs(args: readonly string[]): Options | string {
@@ -83,8 +91,7 @@ function parseArgs(args: readonly string[]): Options | string {
       if (value === undefined || value === '') throw new Error(`option '${name}' requires an argument`);
       return value;
     };
-    // No control socket (yet): --unixctl is not one of its options.
-    if (name !== '--unixctl' && parseDaemonOption(o, name, value, need, defaults)) continue;
+    if (parseDaemonOption(o, name, value, need, defaults)) continue;
     switch (name) {
       case '--rundir':
         o.rundir = resolve(need());
@@ -141,8 +148,18 @@ export async function up(args: string[]): Promise<number> {
   if (typeof o === 'number') return o;
   const opts = o;
   if (shouldDetach(opts)) return detach('up', args);
-  const logger = createDaemonLogger({ file: opts.logFile, layout: 'brief' });
-  const log = logger.module;
+  const logger = openDaemonLogger(PROG, { file: opts.logFile, layout: 'brief', modules: UP_MODULES, verbose: opts.verbose });
+  if (logger === undefined) return 1;
+  const log = (name: string): ((m: string) => void) => logger.module(name);
+  const ctl = new UnixctlServer({ path: opts.unixctl ?? join(opts.rundir, `ovnts-up.${process.pid}.ctl`), log: log('unixctl') });
+  let exit: () => void = () => undefined;
+  ctl.register('exit', '', 0, 0, () => {
+    // Reply first: the process goes away once everything has stopped.
+    setImmediate(() => exit());
+    return '';
+  });
+  ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
+  registerVlogCommands(ctl, logger);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -165,12 +182,13 @@ export async function up(args: string[]): Promise<number> {
     const northd = createNorthd({ nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('northd') });
     await northd.start();
     stops.push(() => northd.stop());
+    registerNorthdCommands(ctl, northd);
     if (opts.controller) {
       const clog = log('controller');
-      const pipeline = await loadPipeline(clog);
-      const c = createController({ ovsRemote: opts.ovsRemote, log: clog, ...(pipeline === undefined ? {} : { pipeline }) });
+      const c = createController({ ovsRemote: opts.ovsRemote, log: clog, pipeline: createFlowPipeline(clog) });
       await c.start();
       stops.push(() => c.stop(false));
+      registerControllerCommands(ctl, c);
     }
     if (opts.ipam !== undefined) {
       const ipam = createIpamServer({ ...opts.ipam, nbRemotes: `unix:${nbSock}`, log: log('ipam') });
@@ -186,13 +204,24 @@ export async function up(args: string[]): Promise<number> {
         opts.ipam = undefined;
       }
     }
+    // The control socket serves the commands of every component it runs (ovn-appctl -t SOCKET).
+    await ctl.start();
+    stops.push(() => ctl.stop());
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await stopAll();
     return 1;
   }
-  writePidfile(opts.pidfile);
   log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`);
-  notifyReady(logger);
-  return runUntilStopped({ pidfile: opts.pidfile, onSignal: undefined, stop: stopAll }).done;
+  await notifyReady(logger, opts.pidfile);
+  const life = runUntilStopped({
+    pidfile: opts.pidfile,
+    onSignal: undefined,
+    stop: async () => {
+      await stopAll();
+      await logger.close();
+    },
+  });
+  exit = () => void life.exit(undefined);
+  return life.done;
 }

@@ -3,9 +3,9 @@
  * Northbound database with the seed's ovn-nbctl commands through the same code
  * the commands run, without a process per command.
  */
-import { runCtl, type ToolSpec } from '../cli/db-ctl/ctl.js';
-import { NBCTL } from '../cli/nbctl.js';
-import { SBCTL } from '../cli/sbctl.js';
+import { runCtl, type ToolSpec } from '../dbctl/ctl.js';
+import { NBCTL } from '../dbctl/nbctl.js';
+import { SBCTL } from '../dbctl/sbctl.js';
 
 /** Runs one command line of a ctl tool; resolves to its output, rejects with its error message. */
 export type Ctl = (...args: string[]) => Promise<string>;

@@ -7,7 +7,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { JsonRpcSession, RpcError } from '../ovsdb/jsonrpc.js';
+import { JsonRpcSession, RpcError } from './jsonrpc.js';
 
 /** A command: gets the arguments, returns the reply text or throws an Error whose message is the error text. */
 export type UnixctlHandler = (args: string[]) => string | Promise<string>;

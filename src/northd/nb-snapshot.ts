@@ -10,28 +10,8 @@ import type { Row } from '../ovsdb/client/replica.js';
 import { rowToModel } from '../ovsdb/client/model-rows.js';
 import type { DatabaseSchema } from '../ovsdb/schema.js';
 import type * as nb from '../ovsdb/models/ovn-nb.js';
-import type { NbView, Uuid } from './nb-view.js';
+import type { NbIndexes, NbView, Uuid } from './nb-view.js';
 import { lspAddresses, type LspAddresses } from './build/addresses.js';
-
-/**
- * Reverse indexes a builder may use when its NbView offers them (NbSnapshot does);
- * without them the builders scan the tables, with the same result.
- */
-export interface NbIndexes {
-  /** The port groups listing this LSP. */
-  portGroupsOfPort(lsp: Uuid): readonly nb.Port_Group[];
-  /** The LSPs of type router whose options:router-port names this LRP. */
-  routerTypePortsFor(lrpName: string): readonly nb.Logical_Switch_Port[];
-  /** The addresses of a port group's member ports (for its `<name>_ip4`/`_ip6` sets). */
-  portGroupAddresses(pg: nb.Port_Group): readonly LspAddresses[];
-  /** Logical_Router_Policy rows (not part of NbView). */
-  readonly routerPolicies: ReadonlyMap<Uuid, nb.Logical_Router_Policy>;
-}
-
-/** The view's indexes, if it has them. */
-export function indexesOf(view: NbView): NbIndexes | undefined {
-  return view instanceof NbSnapshot ? view : undefined;
-}
 
 class MultiIndex {
   private readonly m = new Map<string, Set<Uuid>>();
@@ -113,6 +93,7 @@ class Membership<D extends { _uuid: Uuid; ports: string[] }> {
 }
 
 export class NbSnapshot implements NbView, NbIndexes {
+  readonly indexes: NbIndexes = this;
   readonly switches = new Map<Uuid, nb.Logical_Switch>();
   readonly switchPorts = new Map<Uuid, nb.Logical_Switch_Port>();
   readonly routers = new Map<Uuid, nb.Logical_Router>();

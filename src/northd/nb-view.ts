@@ -9,6 +9,7 @@
  */
 import type * as nb from '../ovsdb/models/ovn-nb.js';
 import type { Stage } from './stages.js';
+import type { LspAddresses } from './build/addresses.js';
 
 export type Uuid = string;
 
@@ -34,6 +35,23 @@ export interface NbView {
   /** LSP by name (names are unique among LSPs and LRPs in a sane NB; first wins otherwise). */
   switchPortByName(name: string): nb.Logical_Switch_Port | undefined;
   routerPortByName(name: string): nb.Logical_Router_Port | undefined;
+  /** Reverse indexes, where the view keeps them (NbSnapshot does). */
+  readonly indexes: NbIndexes | undefined;
+}
+
+/**
+ * Reverse indexes a builder may use when its NbView offers them (NbSnapshot does);
+ * without them the builders scan the tables, with the same result.
+ */
+export interface NbIndexes {
+  /** The port groups listing this LSP. */
+  portGroupsOfPort(lsp: Uuid): readonly nb.Port_Group[];
+  /** The LSPs of type router whose options:router-port names this LRP. */
+  routerTypePortsFor(lrpName: string): readonly nb.Logical_Switch_Port[];
+  /** The addresses of a port group's member ports (for its `<name>_ip4`/`_ip6` sets). */
+  portGroupAddresses(pg: nb.Port_Group): readonly LspAddresses[];
+  /** Logical_Router_Policy rows (not part of NbView). */
+  readonly routerPolicies: ReadonlyMap<Uuid, nb.Logical_Router_Policy>;
 }
 
 /**

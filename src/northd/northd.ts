@@ -275,8 +275,8 @@ export class Northd {
       for (const f of fs) full.add(flowKey(f.datapath, f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions));
     }
     const out: string[] = [];
-    for (const k of full) if (!kept.has(k)) out.push(`missing: ${k.replace(/\u0000/g, ' | ')}`);
-    for (const k of kept) if (!full.has(k)) out.push(`extra: ${k.replace(/\u0000/g, ' | ')}`);
+    for (const k of full) if (!kept.has(k)) out.push(`missing: ${k.replaceAll('\u0000', ' | ')}`);
+    for (const k of kept) if (!full.has(k)) out.push(`extra: ${k.replaceAll('\u0000', ' | ')}`);
     return out;
   }
 

@@ -20,7 +20,7 @@
  * from the replica and try again, as IDL users do on TXN_TRY_AGAIN.
  */
 import { EventEmitter } from 'node:events';
-import { JsonRpcSession, RpcError } from './jsonrpc.js';
+import { JsonRpcSession, RpcError } from '../lib/jsonrpc.js';
 import { connect, type SslOptions } from './remote.js';
 import { parseSchema, type DatabaseSchema } from './schema.js';
 import { datumToJson, ZERO_UUID, type Datum } from './datum.js';

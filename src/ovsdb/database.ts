@@ -9,7 +9,7 @@
 import { datumToJson, datumFromJson, type Atom, type Datum, defaultDatum } from './datum.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';
-import { stringifyJson } from './json-int.js';
+import { stringifyJson } from '../lib/json-int.js';
 
 export interface Row {
   readonly uuid: string;

@@ -10,10 +10,10 @@
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import type { AtomicType, BaseType, ColumnType } from './schema.js';
 import { atomToText } from './datum-text.js';
-import { integerValue } from './json-int.js';
+import { integerValue } from '../lib/json-int.js';
 
-/** Integers beyond 2^53 are BigInts (exact int64); every other integer is a number. */
-export type Atom = number | bigint | string | boolean;
+import type { Atom } from './atom.js';
+export type { Atom };
 
 export interface Datum {
   readonly keys: readonly Atom[];

@@ -6,7 +6,7 @@
  * failure inside the engine is thrown as an OvsdbError so the boundary can turn it
  * into that object unchanged.
  */
-import { stringifyJson } from './json-int.js';
+import { stringifyJson } from '../lib/json-int.js';
 
 export const OVSDB_ERROR = {
   REFERENTIAL_INTEGRITY: 'referential integrity violation',

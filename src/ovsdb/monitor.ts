@@ -9,7 +9,7 @@ import { Database, rowCell as cell, type Row, type RowChange, type Table } from 
 import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
 import { evalClause, parseClause, type Clause, type RowView } from './condition.js';
 import { findColumn, type ColumnSchema, type ColumnType } from './schema.js';
-import { stringifyJson } from './json-int.js';
+import { stringifyJson } from '../lib/json-int.js';
 
 export type MonitorKind = 'monitor' | 'monitor_cond' | 'monitor_cond_since';
 

@@ -15,7 +15,7 @@ import {
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import { typeToEnglish } from './condition.js';
 import { findColumn, type ColumnSchema, type TableSchema } from './schema.js';
-import { integerValue } from './json-int.js';
+import { integerValue } from '../lib/json-int.js';
 
 export const MUTATORS = ['+=', '-=', '*=', '/=', '%=', 'insert', 'delete'] as const;
 export type Mutator = (typeof MUTATORS)[number];

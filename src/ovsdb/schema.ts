@@ -3,7 +3,7 @@
  * `.ovsschema` JSON into typed descriptions that the engine, storage and client use.
  */
 import { syntaxError } from './error.js';
-import type { Atom } from './datum.js';
+import type { Atom } from './atom.js';
 
 export const ATOMIC_TYPES = ['integer', 'real', 'boolean', 'string', 'uuid'] as const;
 export type AtomicType = (typeof ATOMIC_TYPES)[number];

@@ -4,7 +4,7 @@
  * number of databases, plus the read-only `_Server` database.
  */
 import type { Server as NetServer, Socket } from 'node:net';
-import { JsonRpcSession, RpcError } from './jsonrpc.js';
+import { JsonRpcSession, RpcError } from '../lib/jsonrpc.js';
 import { listen, parseRemote, type SslOptions } from './remote.js';
 import { executeTransaction, type ExecOutcome } from './transaction.js';
 import { HostedDatabase } from './hosted-database.js';
@@ -17,7 +17,7 @@ import { LockTable } from './locks.js';
 import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
 import type { Database, Row, RowChange } from './database.js';
 import { convertDatabase } from './convert.js';
-import { stringifyJson } from './json-int.js';
+import { stringifyJson } from '../lib/json-int.js';
 
 export interface OvsdbServerOptions {
   /** Passive remotes such as `punix:/run/ovnts/nb.sock`, `ptcp:6641:127.0.0.1` or `pssl:6641`. */

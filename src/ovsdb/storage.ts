@@ -23,7 +23,7 @@ import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promise
 import { ftruncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
-import { parseJson, stringifyJson } from './json-int.js';
+import { parseJson, stringifyJson } from '../lib/json-int.js';
 
 /** One parsed JSON record of a database file: the schema or a transaction. */
 export interface LogRecord {

@@ -14,7 +14,7 @@ import { evalWhere, parseWhere, uuidEquality, type Clause } from './condition.js
 import { applyMutation, parseMutation } from './mutation.js';
 import { findColumn, UUID_COLUMN, VERSION_COLUMN, type ColumnSchema } from './schema.js';
 import { datumToText } from './datum-text.js';
-import { stringifyJson } from './json-int.js';
+import { stringifyJson } from '../lib/json-int.js';
 
 export interface ExecContext {
   /** Whether the session running the transaction holds a lock ("assert"). */

@@ -105,7 +105,7 @@ export function parseMicroflow(text: string, lookups: MatchLookups = {}): TraceP
   }
   // What is left (prerequisites such as `ip4 || ip6`) must already hold for the packet the equalities pin down.
   const rest = all.filter((e) => !isEquality(e));
-  if (rest.some((e) => e.type !== 'or') || (rest.length > 0 && !evaluate({ type: 'and', exprs: rest }, Object.fromEntries(p) as Record<string, bigint | string>))) {
+  if (rest.some((e) => e.type !== 'or') || (rest.length > 0 && !evaluate({ type: 'and', exprs: rest }, Object.fromEntries(p)))) {
     throw new MicroflowError(`Constraints are ambiguous: ${printNormalized(factor(norm))}.`);
   }
   return p;

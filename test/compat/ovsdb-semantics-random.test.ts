@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { bothServers, REPO } from '../helpers/ovsdb-servers.js';
 import { normalizeTranscript, openSession } from '../helpers/ovsdb-diff.js';
-import { RpcError } from '../../src/ovsdb/jsonrpc.js';
+import { RpcError } from '../../src/lib/jsonrpc.js';
 
 const SEM_SCHEMA = join(REPO, 'test', 'fixtures', 'ovsdb', 'semantics.ovsschema');
 const DB = 'Semantics';

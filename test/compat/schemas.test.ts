@@ -42,7 +42,7 @@ test('OVN_Northbound and OVN_Southbound match the installed OVN schemas column b
 test('_Server matches the schema the real ovsdb-server serves', async () => {
   const real = await startServer('real');
   try {
-    const json = JSON.parse(execFileSync('ovsdb-client', ['get-schema', real.remote, '_Server']).toString());
+    const json: unknown = JSON.parse(execFileSync('ovsdb-client', ['get-schema', real.remote, '_Server']).toString());
     compare(parseSchema(loadSchemaJson(SCHEMA_FILES._Server)), parseSchema(json));
   } finally {
     await real.cleanup();

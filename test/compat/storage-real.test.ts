@@ -63,7 +63,7 @@ function run(cmd: string, args: string[]): string {
 
 function transact(remote: string, ...ops: unknown[]): unknown[] {
   const out = JSON.parse(run('ovsdb-client', ['transact', remote, JSON.stringify(['OVN_Northbound', ...ops])])) as unknown[];
-  for (const r of out) assert.ok(r === null || (typeof r === 'object' && !('error' in (r as object))), `transaction failed: ${JSON.stringify(out)}`);
+  for (const r of out) assert.ok(r === null || (typeof r === 'object' && !('error' in (r))), `transaction failed: ${JSON.stringify(out)}`);
   return out;
 }
 

@@ -5,9 +5,9 @@
  * transcripts can be compared once UUIDs are normalised.
  */
 import { connect } from 'node:net';
-import { JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession, RpcError } from '../../src/lib/jsonrpc.js';
 import { canonicalJson } from '../../src/ovsdb/error.js';
-import { parseJson } from '../../src/ovsdb/json-int.js';
+import { parseJson } from '../../src/lib/json-int.js';
 import { normalizeUuids, sortRows } from './normalize.js';
 
 export type Step = readonly [method: string, params: readonly unknown[]];

@@ -218,7 +218,7 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOpti
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await predicate();
-    if (v !== undefined && v !== null && v !== false && v !== '' && v !== 0) return v as NonNullable<T>;
+    if (v !== undefined && v !== null && v !== false && v !== '' && v !== 0) return v;
     if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }

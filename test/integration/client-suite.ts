@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OvsdbClient, TxnError, NotConnectedError, isTryAgain, type RowChange } from '../../src/ovsdb/client.js';
-import { JsonRpcSession } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession } from '../../src/lib/jsonrpc.js';
 import { connect } from '../../src/ovsdb/remote.js';
 import { datumFromJson, datumToJson, ZERO_UUID } from '../../src/ovsdb/datum.js';
 import { NB_SCHEMA, type StartOvsdbServer, type TestOvsdbServer } from '../helpers/ovsdb-servers.js';

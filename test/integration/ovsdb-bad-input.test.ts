@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { JsonRpcSession } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession } from '../../src/lib/jsonrpc.js';
 import { bothServers } from '../helpers/ovsdb-servers.js';
 
 const servers = bothServers();
@@ -120,12 +120,14 @@ test('garbage, truncated JSON and a 100 MB message close only their own connecti
     const chunk = Buffer.alloc(1024 * 1024, 'a');
     s.on('close', () => resolve(true));
     s.on('error', () => resolve(true));
-    s.on('connect', async () => {
-      s.write('{"method":"echo","id":1,"params":["');
-      for (let i = 0; i < 100 && !s.destroyed; i++) {
-        if (!s.write(chunk)) await new Promise((r) => s.once('drain', r).once('close', r));
-      }
-      s.end('"]}');
+    s.on('connect', () => {
+      void (async () => {
+        s.write('{"method":"echo","id":1,"params":["');
+        for (let i = 0; i < 100 && !s.destroyed; i++) {
+          if (!s.write(chunk)) await new Promise((r) => s.once('drain', r).once('close', r));
+        }
+        s.end('"]}');
+      })();
     });
   });
   assert.ok(big, 'oversized message: connection closed');

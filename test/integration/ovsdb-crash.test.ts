@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { JsonRpcSession } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession } from '../../src/lib/jsonrpc.js';
 import { startServer, waitForSocket, type RunningServer } from '../helpers/ovsdb-servers.js';
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonRpcSession } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession } from '../../src/lib/jsonrpc.js';
 import { DatabaseLog } from '../../src/ovsdb/storage.js';
 import { HostedDatabase } from '../../src/ovsdb/hosted-database.js';
 import { OvsdbServer } from '../../src/ovsdb/server.js';

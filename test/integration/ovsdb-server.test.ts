@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession, RpcError } from '../../src/lib/jsonrpc.js';
 import { startServer, OVNTS, NB_SCHEMA, type RunningServer } from '../helpers/ovsdb-servers.js';
 import { run, waitFor } from '../helpers/proc.js';
 

@@ -26,9 +26,11 @@ test('ovnts up: databases, northd and controller in one process', { timeout: 120
   await createNetns(ns);
   const ovs = await startOvs({ netns: ns, dir: ovsDir });
   const pidfile = join(tmp.path, 'up.pid');
+  const ctl = join(tmp.path, 'up.ctl');
+  const logFile = join(tmp.path, 'up.log');
   const start = (): Promise<Daemon> => {
     const pre = nsPrefix(ns);
-    const args = ['up', `--rundir=${run}`, `--dbdir=${db}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`];
+    const args = ['up', `--rundir=${run}`, `--dbdir=${db}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`, `--unixctl=${ctl}`, `--log-file=${logFile}`];
     return spawnDaemon(pre[0] as string, [...pre.slice(1), OVNTS, ...args], {
       name: 'ovnts up',
       env: { ...ovs.env },
@@ -48,6 +50,15 @@ test('ovnts up: databases, northd and controller in one process', { timeout: 120
     await nbctl('--wait=hv', 'sync');
     const chassis = await runOk('ovn-sbctl', [`--db=unix:${run}/ovnsb_db.sock`, '--bare', '--columns=name', 'list', 'Chassis']);
     assert.equal(chassis.trim(), `${id}-chassis`);
+    // One control socket serves what ovn-appctl asks of ovn-northd and ovn-controller.
+    const appctl = (...a: string[]): Promise<string> => runOk('ovn-appctl', ['-t', ctl, ...a]);
+    assert.equal(await appctl('status'), 'Status: active\n');
+    assert.equal(await appctl('connection-status'), 'connected\n');
+    assert.match(await appctl('ct-zone-list'), /^p1 \d+$/m);
+    await appctl('recompute');
+    assert.match(await appctl('debug/recompute-check'), /incremental flows equal a full recompute/);
+    await appctl('vlog/set', 'northd:file:dbg');
+    assert.match(await appctl('vlog/list'), /^northd +OFF +INFO +DBG$/m);
     // The databases are files: a restarted process has the same NB.
     await up.stop();
     assert.equal(existsSync(pidfile), false, 'the pid file goes with the process');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
+import { JsonRpcSession, RpcError } from '../../src/lib/jsonrpc.js';
 import { listen } from '../../src/ovsdb/remote.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 

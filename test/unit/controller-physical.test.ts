@@ -26,7 +26,7 @@ function datum(v: Col): Datum {
     const e = Object.entries(v as Record<string, Atom>).sort(([a], [b]) => (a < b ? -1 : 1));
     return { keys: e.map(([k]) => k), values: e.map(([, x]) => x) };
   }
-  return { keys: [v as Atom] };
+  return { keys: [v] };
 }
 
 const u = (n: number): string => `00000000-0000-0000-0000-${n.toString(16).padStart(12, '0')}`;
@@ -35,7 +35,7 @@ class Sb implements SbView {
   private readonly tables = new Map<string, Map<string, Row>>();
   add(table: string, uuid: string, cols: Record<string, Col>): this {
     let t = this.tables.get(table);
-    if (t === undefined) this.tables.set(table, (t = new Map()));
+    if (t === undefined) this.tables.set(table, (t = new Map<string, Row>()));
     t.set(uuid, new Row(table, uuid, Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, datum(v)]))));
     return this;
   }

@@ -35,8 +35,8 @@ function datumArb(type: ColumnType, key: fc.Arbitrary<Atom>, value: fc.Arbitrary
   const max = type.max === Infinity ? 8 : type.max;
   return fc.uniqueArray(key, { minLength: type.min, maxLength: max, selector: (k) => k }).chain((keys) => {
     const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    if (value === undefined) return fc.constant({ keys: sorted } as Datum);
-    return fc.array(value, { minLength: sorted.length, maxLength: sorted.length }).map((values) => ({ keys: sorted, values }) as Datum);
+    if (value === undefined) return fc.constant({ keys: sorted });
+    return fc.array(value, { minLength: sorted.length, maxLength: sorted.length }).map((values) => ({ keys: sorted, values }));
   });
 }
 

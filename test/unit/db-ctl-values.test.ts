@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ColumnType } from '../../src/ovsdb/schema.js';
-import { atomToText, CtlError, datumToBare, datumToText, parseAtom, parseDatum } from '../../src/cli/db-ctl/values.js';
-import { formatTable, type OutTable } from '../../src/cli/db-ctl/format.js';
+import { atomToText, CtlError, datumToBare, datumToText, parseAtom, parseDatum } from '../../src/dbctl/values.js';
+import { formatTable, type OutTable } from '../../src/dbctl/format.js';
 
 const STRING_SET: ColumnType = { key: { type: 'string' }, min: 0, max: Infinity };
 const STRING_MAP: ColumnType = { key: { type: 'string' }, value: { type: 'string' }, min: 0, max: Infinity };

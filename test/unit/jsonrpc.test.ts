@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server, Socket } from 'node:net';
 import fc from 'fast-check';
-import { FramingError, JsonFramer, JsonRpcSession, RpcError } from '../../src/ovsdb/jsonrpc.js';
+import { FramingError, JsonFramer, JsonRpcSession, RpcError } from '../../src/lib/jsonrpc.js';
 import { activeRemoteFor, connect, listen, parseRemote } from '../../src/ovsdb/remote.js';
-import { parseJson } from '../../src/ovsdb/json-int.js';
+import { parseJson } from '../../src/lib/json-int.js';
 
 const MESSAGES: unknown[] = [
   { method: 'echo', params: [], id: 0 },

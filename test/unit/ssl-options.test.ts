@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSslOption, sslField } from '../../src/cli/ssl-options.js';
+import { parseSslOption, sslField } from '../../src/ovsdb/ssl-options.js';
 import { formatRemote, missingSslConfig, parseRemote, type SslOptions } from '../../src/ovsdb/remote.js';
 
 test('long, short, attached and next-word forms all set the same fields', () => {

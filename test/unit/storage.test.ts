@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { DatabaseLog, encodeRecord, decodeRecord, scanLog, readSchemaRecord, type LogRecord } from '../../src/ovsdb/storage.js';
-import { parseJson } from '../../src/ovsdb/json-int.js';
+import { parseJson } from '../../src/lib/json-int.js';
 
 /** A schema small enough to make every-offset tests quick; the format does not care. */
 const SCHEMA = { name: 'T', version: '1.0.0', tables: { t: { columns: { a: { type: 'integer' } } } } };
@@ -193,7 +193,7 @@ test(
       assert.deepEqual(readFileSync(path), bad);
     }
     // A record cut short in the middle (its successor starts inside its declared length).
-    const cut = Buffer.concat([buf.subarray(0, (starts[2] as number) + 10), buf.subarray(starts[3] as number)]);
+    const cut = Buffer.concat([buf.subarray(0, (starts[2] as number) + 10), buf.subarray(starts[3])]);
     writeFileSync(path, cut);
     await assert.rejects(DatabaseLog.open(path), /corrupt/);
   }),

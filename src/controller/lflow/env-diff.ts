@@ -9,9 +9,36 @@
  * its logical flows). A key covers a lookup whether it found something or
  * not, so a port that appears makes the flows that looked for it stale.
  */
-import type { DatapathInfo, LflowEnv } from './translate.js';
 
-/** Dependency keys, one per lookup an {@link LflowEnv} answers. */
+interface DatapathFacts {
+  readonly key: number;
+  readonly isSwitch: boolean;
+}
+
+/**
+ * The lookups a translation environment answers, which {@link envChanges}
+ * compares. Declared here, and extended by translate.ts's `LflowEnv`, so that
+ * this file does not import translate.ts (which imports it).
+ */
+export interface EnvLookups {
+  readonly datapaths: ReadonlyMap<string, DatapathFacts>;
+  /** Datapath UUIDs with flows on this chassis. */
+  readonly localDatapaths: ReadonlySet<string>;
+  /** Logical port and multicast group tunnel keys, per datapath UUID, by name. */
+  readonly portKeys: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Logical ports bound to this chassis (for `is_chassis_resident`). */
+  readonly residentPorts: ReadonlySet<string>;
+  readonly addressSets: ReadonlyMap<string, readonly string[]>;
+  readonly portGroups: ReadonlyMap<string, readonly string[]>;
+  /** Datapath group UUID → datapath UUIDs. */
+  readonly dpGroups: ReadonlyMap<string, readonly string[]>;
+  /** Port_Binding type by logical port. */
+  readonly portTypes: ReadonlyMap<string, string>;
+  /** Tunnel keys of VIFs bound elsewhere (or nowhere), per datapath UUID: their packets never enter or leave here. */
+  readonly remoteVifKeys: ReadonlyMap<string, ReadonlySet<number>>;
+}
+
+/** Dependency keys, one per lookup an environment ({@link EnvLookups}) answers. */
 export const DEP = {
   /** A datapath's tunnel key and kind, and whether it is local. */
   datapath: (uuid: string): string => `D${uuid}`,
@@ -49,10 +76,10 @@ function diffSets<T>(a: ReadonlySet<T>, b: ReadonlySet<T>, dep: (k: T) => string
   for (const k of b) if (!a.has(k)) out.add(dep(k));
 }
 
-const sameDp = (x: DatapathInfo, y: DatapathInfo): boolean => x.key === y.key && x.isSwitch === y.isSwitch;
+const sameDp = (x: DatapathFacts, y: DatapathFacts): boolean => x.key === y.key && x.isSwitch === y.isSwitch;
 
 /** The dependency keys whose answer differs between environment `a` and `b`. */
-export function envChanges(a: LflowEnv, b: LflowEnv): Set<string> {
+export function envChanges(a: EnvLookups, b: EnvLookups): Set<string> {
   const out = new Set<string>();
   diffMaps(a.datapaths, b.datapaths, sameDp, DEP.datapath, out);
   diffSets(a.localDatapaths, b.localDatapaths, DEP.datapath, out);

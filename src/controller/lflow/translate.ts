@@ -10,7 +10,7 @@ import type { Row } from '../../ovsdb/client.js';
 import type { TextFlow } from '../ofctl-link.js';
 import { ActionError, OFTABLE, translateActions } from './actions.js';
 import { addTest, formatMatch, mergeMatches, metadataTest, planMatch, type MatchPlan, type OfMatch } from './match.js';
-import { DEP, envChanges } from './env-diff.js';
+import { DEP, envChanges, type EnvLookups } from './env-diff.js';
 import { datumEquals } from '../../ovsdb/datum.js';
 
 /** The SB tables as the client's replica exposes them. */
@@ -25,22 +25,8 @@ export interface DatapathInfo {
 }
 
 /** What translating logical flows needs, derived once per pass from the SB and the local facts. */
-export interface LflowEnv {
+export interface LflowEnv extends EnvLookups {
   readonly datapaths: ReadonlyMap<string, DatapathInfo>;
-  /** Datapath UUIDs with flows on this chassis. */
-  readonly localDatapaths: ReadonlySet<string>;
-  /** Logical port and multicast group tunnel keys, per datapath UUID, by name. */
-  readonly portKeys: ReadonlyMap<string, ReadonlyMap<string, number>>;
-  /** Logical ports bound to this chassis (for `is_chassis_resident`). */
-  readonly residentPorts: ReadonlySet<string>;
-  readonly addressSets: ReadonlyMap<string, readonly string[]>;
-  readonly portGroups: ReadonlyMap<string, readonly string[]>;
-  /** Datapath group UUID → datapath UUIDs. */
-  readonly dpGroups: ReadonlyMap<string, readonly string[]>;
-  /** Port_Binding type by logical port. */
-  readonly portTypes: ReadonlyMap<string, string>;
-  /** Tunnel keys of VIFs bound elsewhere (or nowhere), per datapath UUID: their packets never enter or leave here. */
-  readonly remoteVifKeys: ReadonlyMap<string, ReadonlySet<number>>;
   /** Allocates a conjunction id for a (logical flow, datapath), stable for the same SB. */
   readonly conjIds: ConjIdAllocator;
 }

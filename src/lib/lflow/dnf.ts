@@ -134,7 +134,7 @@ export function toConjunctions(e: NormExpr, opts: ToConjunctionsOptions = {}): C
   const walk = (x: NormExpr): Conj[] => {
     switch (x.type) {
       case 'true':
-        return [new Map()];
+        return [new Map<string, Atom>()];
       case 'false':
         return [];
       case 'cmp':
@@ -153,7 +153,7 @@ export function toConjunctions(e: NormExpr, opts: ToConjunctionsOptions = {}): C
         return out;
       }
       case 'and': {
-        let acc: Conj[] = [new Map()];
+        let acc: Conj[] = [new Map<string, Atom>()];
         for (const kid of x.exprs) {
           const rhs = walk(kid);
           const next: Conj[] = [];

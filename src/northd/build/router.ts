@@ -6,7 +6,6 @@
  */
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
-import { indexesOf } from '../nb-snapshot.js';
 import { buildRouterNatFlows, isGatewayRouter, routerNats } from './nat.js';
 import { stage } from '../stages.js';
 import { parseIpv6 } from '../../lib/lflow/index.js';
@@ -151,7 +150,7 @@ function resolveRoute(r: nb.Logical_Router_Static_Route, rps: ReturnType<typeof 
  * pkt_mark.
  */
 function buildPolicies(nbv: NbView, lr: nb.Logical_Router, rps: ReturnType<typeof routerPorts>, add: AddFlow): void {
-  const policies = indexesOf(nbv)?.routerPolicies;
+  const policies = nbv.indexes?.routerPolicies;
   if (policies === undefined) return;
   for (const u of lr.policies) {
     const p = policies.get(u);
@@ -369,7 +368,7 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
 /** Static ARP entries for the addresses of the ports on the switch behind `lrp`. */
 function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPortNetworks, add: AddFlow): void {
   let peer: nb.Logical_Switch_Port | undefined;
-  const idx = indexesOf(nb);
+  const idx = nb.indexes;
   for (const sp of idx !== undefined ? idx.routerTypePortsFor(lrp.name) : nb.switchPorts.values()) {
     if (sp.type === 'router' && sp.options.get('router-port') === lrp.name && nb.switchOfPort(sp._uuid) !== undefined) {
       peer = sp;

@@ -6,7 +6,6 @@
  */
 import type * as nb from '../../ovsdb/models/ovn-nb.js';
 import type { AddFlow, NbView } from '../nb-view.js';
-import { indexesOf } from '../nb-snapshot.js';
 import { stage } from '../stages.js';
 import { LflowError, parseMatch, type MatchLookups } from '../../lib/lflow/index.js';
 import { ipv4InNet, ipv4Net, lspAddresses, normalizeMac, solicitedNode, type LspAddresses } from './addresses.js';
@@ -30,7 +29,7 @@ export function switchAcls(nb: NbView, ls: nb.Logical_Switch): nb.ACL[] {
     }
   };
   for (const u of ls.acls) add(u);
-  const idx = indexesOf(nb);
+  const idx = nb.indexes;
   if (idx !== undefined) {
     for (const p of ls.ports) for (const pg of idx.portGroupsOfPort(p)) for (const u of pg.acls) add(u);
   } else {
@@ -235,7 +234,7 @@ export function aclLookups(nbv: NbView): MatchLookups {
       if (!derived.has(n)) {
         const m = /^(.*)_ip([46])$/.exec(n);
         const pg = m === null ? undefined : groupNamed(m[1] as string);
-        const idx = indexesOf(nbv);
+        const idx = nbv.indexes;
         const addrs = pg === undefined ? undefined : idx !== undefined ? idx.portGroupAddresses(pg) : members(pg).flatMap(lspAddresses);
         derived.set(n, addrs === undefined ? undefined : addrs.flatMap((x) => (m?.[2] === '4' ? x.ipv4 : x.ipv6)));
       }
@@ -441,7 +440,7 @@ function buildDhcpv4(
 ): void {
   const o = opts.options;
   const serverId = o.get('server_id') as string;
-  const serverMac = normalizeMac(o.get('server_mac') as string) ?? (o.get('server_mac') as string);
+  const serverMac = normalizeMac(o.get('server_mac') as string) ?? (o.get('server_mac'));
   const args = new Map<string, string>(o);
   args.delete('server_mac');
   if (!args.has('netmask')) args.set('netmask', net.mask);

@@ -79,7 +79,7 @@ export class LogicalFlowSync {
     }
     const n = st.dps.get(f.datapath) ?? 0;
     let t = this.touched.get(body);
-    if (t === undefined) this.touched.set(body, (t = new Map()));
+    if (t === undefined) this.touched.set(body, (t = new Map<Uuid, boolean>()));
     if (!t.has(f.datapath)) t.set(f.datapath, n > 0);
     if (n + delta > 0) st.dps.set(f.datapath, n + delta);
     else st.dps.delete(f.datapath);

@@ -194,7 +194,7 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     const dpNb = sbDpOfNb.get(facts.dp);
     if (dpNb === undefined) continue;
     let byName = existingPortKey.get(dpNb);
-    if (byName === undefined) existingPortKey.set(dpNb, (byName = new Map()));
+    if (byName === undefined) existingPortKey.set(dpNb, (byName = new Map<string, number>()));
     byName.set(facts.name, facts.tk);
     let s = usedPortKeys.get(dpNb);
     if (s === undefined) usedPortKeys.set(dpNb, (s = new Set()));

@@ -7,6 +7,9 @@
  * Messages are validated the way ovsdb-server validates them (observed on
  * Open vSwitch 3.1): anything that is not a well-formed request, notification
  * or reply drops the connection, and so does a reply to no outstanding request.
+ *
+ * In lib, as OVS keeps jsonrpc.c in lib/: both OVSDB and the unixctl control
+ * socket (ovs-appctl(8)) speak it.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';

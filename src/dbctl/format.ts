@@ -2,8 +2,8 @@
  * db-ctl table output (ovs-vsctl(8) "Table Formatting Options"): `--format=list|table|csv|json`,
  * `--data=string|bare|json`, `--no-headings`, `--bare`.
  */
-import { datumToJson, type Datum } from '../../ovsdb/datum.js';
-import type { ColumnType } from '../../ovsdb/schema.js';
+import { datumToJson, type Datum } from '../ovsdb/datum.js';
+import type { ColumnType } from '../ovsdb/schema.js';
 import { datumToBare, datumToText } from './values.js';
 
 export type OutputFormat = 'list' | 'table' | 'csv' | 'json' | 'html';

@@ -3,12 +3,12 @@
  * Values"): parsing `key=value`, `{...}`, `[...]`, quoted strings and `@name`
  * references into datums, and printing datums as text, bare text or JSON.
  */
-import { checkAtom, compareAtoms, datumToJson, UUID_RE, type Atom, type Datum } from '../../ovsdb/datum.js';
-import { OvsdbError } from '../../ovsdb/error.js';
-import { atomToText, datumToText, realToText } from '../../ovsdb/datum-text.js';
+import { checkAtom, compareAtoms, datumToJson, UUID_RE, type Atom, type Datum } from '../ovsdb/datum.js';
+import { OvsdbError } from '../ovsdb/error.js';
+import { atomToText, datumToText, realToText } from '../ovsdb/datum-text.js';
 
 export { atomToText, datumToText };
-import type { BaseType, ColumnType } from '../../ovsdb/schema.js';
+import type { BaseType, ColumnType } from '../ovsdb/schema.js';
 
 /** A command-line error: printed as `PROGRAM: message`, exit status 1. */
 export class CtlError extends Error {
@@ -185,14 +185,14 @@ export function parseDatum(s: string, type: ColumnType, resolve?: SymbolResolver
       const [vtok, vnext, vq] = readToken(s, pos);
       if (!vq && vtok === '') throw new CtlError(`${s}: unexpected "${s[pos] ?? ''}" parsing ${describeType(type)}`);
       pos = vnext;
-      values.push(atomFromToken(vtok, type.value as BaseType, resolve));
+      values.push(atomFromToken(vtok, type.value, resolve));
     }
     if (pos < s.length && !isSpace(s[pos]) && s[pos] !== ',' && !(bracketed && s[pos] === close)) {
       throw new CtlError(`${s}: unexpected "${s[pos] ?? ''}" parsing ${describeType(type)}`);
     }
   }
   for (const k of keys) checkConstraints(k, type.key);
-  if (isMap) for (const v of values) checkConstraints(v, type.value as BaseType);
+  if (isMap) for (const v of values) checkConstraints(v, type.value);
   if (opts.relaxSize !== true) {
     if (keys.length > type.max) throw new CtlError(`${s}: ${keys.length} value(s) specified but the maximum number is ${type.max}`);
     if (keys.length < type.min) throw new CtlError(`${s}: ${keys.length} value(s) specified but the minimum number is ${type.min}`);

@@ -5,11 +5,11 @@
  * column and record matching, and the run loop that executes every command of
  * one invocation in a single transaction.
  */
-import { missingSslConfig, type SslOptions } from '../../ovsdb/remote.js';
-import { parseSslOption, sslField } from '../ssl-options.js';
-import { OvsdbClient } from '../../ovsdb/client.js';
-import { newUuid, UUID_RE } from '../../ovsdb/datum.js';
-import type { ColumnSchema, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
+import { missingSslConfig, type SslOptions } from '../ovsdb/remote.js';
+import { parseSslOption, sslField } from '../ovsdb/ssl-options.js';
+import { OvsdbClient } from '../ovsdb/client.js';
+import { newUuid, UUID_RE } from '../ovsdb/datum.js';
+import type { ColumnSchema, DatabaseSchema, TableSchema } from '../ovsdb/schema.js';
 import { formatTable, type DataFormat, type FormatOptions, type OutputFormat } from './format.js';
 import { CtlError } from './values.js';
 import { WorkDb, NeedData, addNeed, needsToTables, type Needs, type WRow } from './work-db.js';
@@ -30,8 +30,17 @@ export interface CommandSpec {
   readonly options: readonly string[];
   /** Changes nothing: the transaction is not sent when only such commands ran. */
   readonly readOnly?: boolean;
+  /**
+   * What the command reads, registered before connecting as ovn-nbctl's
+   * `pre_*` functions do, so that one replica serves the whole invocation.
+   * From the command's arguments where they name the table.
+   */
+  readonly reads?: Reads | ((args: readonly string[], tables: readonly string[]) => Reads);
   run(ctx: CmdContext): void | Promise<void>;
 }
+
+/** Table → the columns read, or true for every column. */
+export type Reads = Readonly<Record<string, readonly string[] | true>>;
 
 export interface ToolSpec {
   /** As printed before error messages, e.g. `ovn-nbctl`. */
@@ -39,19 +48,16 @@ export interface ToolSpec {
   readonly database: string;
   readonly envVar: string;
   readonly defaultDb: string;
+  /** The database's tables, as the tool's models list them (generated from the schema). */
+  readonly tables: readonly string[];
   /** Table name → name column (or "." singleton tables), for record lookup. */
   readonly rowIds: Readonly<Record<string, string>>;
   readonly commands: readonly CommandSpec[];
-  /**
-   * What a command is known to read, fetched up front to save round trips (a hint:
-   * anything else it reads is still fetched on demand).
-   */
-  readonly commandNeeds?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
-    /** Columns fetched together whenever a command first reads their table. */
+  /** Columns fetched together whenever a command reads a table it did not declare. */
   readonly companionColumns?: Readonly<Record<string, readonly string[]>>;
-    /** Tables (and columns, or true for all) fetched before any command asks; default none. */
-  readonly initialNeeds?: (g: Globals) => Readonly<Record<string, readonly string[] | true>>;
-    /** Runs before the commands on every attempt (e.g. create NB_Global when missing). */
+  /** Tables (and columns, or true for all) the tool itself reads; default none. */
+  readonly initialNeeds?: (g: Globals) => Reads;
+  /** Runs before the commands on every attempt (e.g. create NB_Global when missing). */
   readonly prepare?: (db: WorkDb) => void;
   /** Extra global options this tool knows, each returning true when consumed. */
   readonly globalOption?: (name: string, value: string | undefined, g: Globals) => boolean;
@@ -184,6 +190,17 @@ export function matchTable(schema: DatabaseSchema, name: string): TableSchema {
   if (m.one !== undefined) return m.one;
   if (m.many !== undefined) throw new CtlError(`"${name}" matches multiple table names: ${m.many.join(', ')}`);
   throw new CtlError(`unknown table "${name}"`);
+}
+
+/** The table `name` designates among `tables` (as {@link matchTable} finds it), if exactly one. */
+export function matchTableName(tables: readonly string[], name: string): string | undefined {
+  return uniqueMatch(tables.map((t) => [t, t] as [string, string]), name).one;
+}
+
+/** A database command's reads: all of the table its first argument names. */
+export function tableArgReads(args: readonly string[], tables: readonly string[]): Reads {
+  const t = args[0] === undefined ? undefined : matchTableName(tables, args[0]);
+  return t === undefined ? {} : { [t]: true };
 }
 
 const UUID_COL: ColumnSchema = { name: '_uuid', type: { key: { type: 'uuid' }, min: 1, max: 1 }, ephemeral: false, mutable: false };
@@ -416,9 +433,11 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
     io.stderr(`${tool.program}: ${sslRemote ?? ''}: database connection failed (Protocol not available)\n`);
     return 1;
   }
-  // Start with what the tool always reads; the commands ask for the rest (NeedData).
+  // What the tool and each command declare they read. A read outside that
+  // (a table named by a prefix or in another case, say) is still served, by
+  // NeedData and a new replica, but costs a reconnection.
   const needs: Needs = new Map();
-  const want = (tables: Readonly<Record<string, readonly string[] | true>> | undefined): void => {
+  const want = (tables: Reads | undefined): void => {
     for (const [t, c] of Object.entries(tables ?? {})) {
       const cur = needs.get(t);
       if (c === true) needs.set(t, 'all');
@@ -426,7 +445,7 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
     }
   };
   want(tool.initialNeeds?.(globals));
-  for (const c of commands) want(tool.commandNeeds?.[c.spec.name]);
+  for (const c of commands) want(typeof c.spec.reads === 'function' ? c.spec.reads(c.args, tool.tables) : c.spec.reads);
   const newClient = (): OvsdbClient =>
     new OvsdbClient({ remotes, database: tool.database, backoffMs: 100, maxBackoffMs: 1000, tables: needsToTables(needs), ...sslField(globals.ssl) });
   let client = newClient();

@@ -4,9 +4,9 @@
  * an IDL transaction shows its own writes); `toOps()` turns the changes into one
  * OVSDB transaction (RFC 7047 5.2: insert with uuid-name, update, delete).
  */
-import { datumToJson, emptyDatum, defaultDatum, newUuid, type Atom, type Datum } from '../../ovsdb/datum.js';
-import type { OvsdbClient } from '../../ovsdb/client.js';
-import type { ColumnType, DatabaseSchema, TableSchema } from '../../ovsdb/schema.js';
+import { datumToJson, emptyDatum, defaultDatum, newUuid, type Atom, type Datum } from '../ovsdb/datum.js';
+import type { OvsdbClient } from '../ovsdb/client.js';
+import type { ColumnType, DatabaseSchema, TableSchema } from '../ovsdb/schema.js';
 
 /**
  * What this invocation has the server send: table → the columns replicated, or

@@ -11,9 +11,9 @@ import {
   findKey,
   type Atom,
   type Datum,
-} from '../../ovsdb/datum.js';
-import type { ColumnSchema, ColumnType, TableSchema } from '../../ovsdb/schema.js';
-import { CmdContext, CtlError, TryAgain, type CommandSpec } from './ctl.js';
+} from '../ovsdb/datum.js';
+import type { ColumnSchema, ColumnType, TableSchema } from '../ovsdb/schema.js';
+import { CmdContext, CtlError, TryAgain, tableArgReads, type CommandSpec } from './ctl.js';
 import { formatTable, type Cell } from './format.js';
 import { datumToText, parseAtom, parseDatum } from './values.js';
 import type { WRow } from './work-db.js';
@@ -180,6 +180,7 @@ function rowFromArgs(ctx: CmdContext, argIndex: number): { t: TableSchema; row: 
 export const DB_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'list',
+    reads: tableArgReads,
     minArgs: 1,
     maxArgs: Infinity,
     options: ['--if-exists', '--columns='],
@@ -199,6 +200,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'find',
+    reads: tableArgReads,
     minArgs: 1,
     maxArgs: Infinity,
     options: ['--columns='],
@@ -212,6 +214,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'get',
+    reads: tableArgReads,
     minArgs: 2,
     maxArgs: Infinity,
     options: ['--if-exists', '--id='],
@@ -237,7 +240,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
             if (ctx.has('--if-exists')) continue;
             throw new CtlError(`no key "${key}" in ${t.name} record "${ctx.arg(1)}" column ${c.name}`);
           }
-          ctx.print(datumToText({ keys: [(d.values as readonly Atom[])[i] as Atom] }, { key: c.type.value as NonNullable<ColumnType['value']>, min: 1, max: 1 }) + '\n');
+          ctx.print(datumToText({ keys: [(d.values as readonly Atom[])[i] as Atom] }, { key: c.type.value, min: 1, max: 1 }) + '\n');
         } else {
           ctx.print(datumToText(row.get(c.name), c.name === '_uuid' ? UUID_TYPE : c.type) + '\n');
         }
@@ -246,6 +249,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'set',
+    reads: tableArgReads,
     minArgs: 3,
     maxArgs: Infinity,
     options: ['--if-exists'],
@@ -257,6 +261,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'add',
+    reads: tableArgReads,
     minArgs: 4,
     maxArgs: Infinity,
     options: ['--if-exists'],
@@ -275,6 +280,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'remove',
+    reads: tableArgReads,
     minArgs: 4,
     maxArgs: Infinity,
     options: ['--if-exists'],
@@ -302,6 +308,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'clear',
+    reads: tableArgReads,
     minArgs: 3,
     maxArgs: Infinity,
     options: ['--if-exists'],
@@ -319,6 +326,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'create',
+    reads: tableArgReads,
     minArgs: 2,
     maxArgs: Infinity,
     options: ['--id='],
@@ -337,6 +345,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'destroy',
+    reads: tableArgReads,
     minArgs: 1,
     maxArgs: Infinity,
     options: ['--if-exists', '--all'],
@@ -356,6 +365,7 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'wait-until',
+    reads: tableArgReads,
     minArgs: 2,
     maxArgs: Infinity,
     options: [],

@@ -3,11 +3,11 @@
  * Switch Port Commands", "Logical Router Commands", "DHCP Options commands",
  * "ACL Commands", "Port Group commands", "General Commands").
  */
-import type { Atom, Datum } from '../../ovsdb/datum.js';
-import { UUID_RE } from '../../ovsdb/datum.js';
-import { CtlError, type CmdContext, type CommandSpec } from '../db-ctl/ctl.js';
-import { atomToText } from '../db-ctl/values.js';
-import type { WRow } from '../db-ctl/work-db.js';
+import type { Atom, Datum } from '../ovsdb/datum.js';
+import { UUID_RE } from '../ovsdb/datum.js';
+import { CtlError, type CmdContext, type CommandSpec, type Reads } from './ctl.js';
+import { atomToText } from './values.js';
+import type { WRow } from './work-db.js';
 
 const str = (s: string): Datum => ({ keys: [s] });
 const strs = (xs: readonly string[]): Datum => ({ keys: [...new Set(xs)].sort() });
@@ -164,9 +164,20 @@ function printKv(ctx: CmdContext, d: Datum): void {
   d.keys.forEach((k, i) => ctx.print(`${String(k)}=${String(vs[i])}\n`));
 }
 
-function cmd(name: string, minArgs: number, maxArgs: number, run: (ctx: CmdContext) => void, options: readonly string[] = []): CommandSpec {
-  return { name, minArgs, maxArgs, options, run };
+function cmd(name: string, minArgs: number, maxArgs: number, reads: Reads, run: (ctx: CmdContext) => void, options: readonly string[] = []): CommandSpec {
+  return { name, minArgs, maxArgs, options, reads, run };
 }
+
+// What each command reads (ovn-nbctl's pre_* functions), by family.
+const SWITCHES: Reads = { Logical_Switch: true, Logical_Switch_Port: true };
+const ROUTERS: Reads = { Logical_Router: true, Logical_Router_Port: true };
+const DHCP: Reads = { DHCP_Options: true };
+const LSP_DHCP: Reads = { ...SWITCHES, ...DHCP };
+const ROUTES: Reads = { ...ROUTERS, Logical_Router_Static_Route: true };
+const ACLS: Reads = { ...SWITCHES, Port_Group: true, ACL: true };
+const PORT_GROUPS: Reads = { Port_Group: true, Logical_Switch_Port: ['name'] };
+const SHOW: Reads = { ...SWITCHES, ...ROUTERS };
+const NONE: Reads = {};
 
 function printSwitch(ctx: CmdContext, s: WRow): void {
   ctx.print(`switch ${s.uuid} (${s.str('name')})\n`);
@@ -205,7 +216,7 @@ function printRouter(ctx: CmdContext, r: WRow): void {
 }
 
 export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
-  cmd('show', 0, 1, (ctx) => {
+  cmd('show', 0, 1, SHOW, (ctx) => {
     if (ctx.args.length === 1) {
       const s = ls(ctx, ctx.arg(0), false);
       if (s !== undefined) printSwitch(ctx, s);
@@ -221,7 +232,7 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'ls-add',
     0,
-    1,
+    1, { Logical_Switch: ['name'] },
     (ctx) => {
       if (ctx.has('--may-exist') && ctx.has('--add-duplicate')) throw new CtlError('--may-exist and --add-duplicate may not be used together');
       const name = ctx.args[0];
@@ -235,14 +246,14 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist', '--add-duplicate'],
   ),
-  cmd('ls-del', 1, 1, (ctx) => {
+  cmd('ls-del', 1, 1, SWITCHES, (ctx) => {
     const s = ls(ctx, ctx.arg(0), !ctx.has('--if-exists'));
     if (s !== undefined) ctx.db.delete(s);
   }, ['--if-exists']),
-  cmd('ls-list', 0, 0, (ctx) => listByName(ctx, ctx.db.rows('Logical_Switch'))),
+  cmd('ls-list', 0, 0, SWITCHES, (ctx) => listByName(ctx, ctx.db.rows('Logical_Switch'))),
 
   // sync changes nothing itself; --wait=sb|hv needs a transaction to bump nb_cfg in, so it rewrites nb_cfg unchanged.
-  cmd('sync', 0, 0, (ctx) => {
+  cmd('sync', 0, 0, NONE, (ctx) => {
     if (ctx.globals.wait === 'none') return;
     for (const g of ctx.db.rows('NB_Global')) g.set('nb_cfg', g.get('nb_cfg'));
   }),
@@ -251,7 +262,7 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lsp-add',
     2,
-    4,
+    4, { Logical_Switch: ['name', 'ports'], Logical_Switch_Port: ['name', 'parent_name', 'tag_request'] },
     (ctx) => {
       const s = ls(ctx, ctx.arg(0)) as WRow;
       const name = ctx.arg(1);
@@ -294,7 +305,7 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist'],
   ),
-  cmd('lsp-del', 1, 1, (ctx) => {
+  cmd('lsp-del', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0), !ctx.has('--if-exists'));
     if (p === undefined) return;
     const s = switchOfPort(ctx, p);
@@ -302,21 +313,21 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     removeRef(s, 'ports', p.uuid);
     ctx.db.delete(p);
   }, ['--if-exists']),
-  cmd('lsp-list', 1, 1, (ctx) => {
+  cmd('lsp-list', 1, 1, SWITCHES, (ctx) => {
     const s = ls(ctx, ctx.arg(0)) as WRow;
     listByName(ctx, s.get('ports').keys.map((u) => ctx.db.get('Logical_Switch_Port', String(u))).filter((r): r is WRow => r !== undefined));
   }),
-  cmd('lsp-get-parent', 1, 1, (ctx) => {
+  cmd('lsp-get-parent', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     const v = p.get('parent_name').keys[0];
     if (v !== undefined) ctx.print(`${String(v)}\n`);
   }),
-  cmd('lsp-get-tag', 1, 1, (ctx) => {
+  cmd('lsp-get-tag', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     const v = p.get('tag').keys[0];
     if (v !== undefined) ctx.print(`${String(v)}\n`);
   }),
-  cmd('lsp-set-addresses', 1, Infinity, (ctx) => {
+  cmd('lsp-set-addresses', 1, Infinity, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     const addrs = ctx.args.slice(1);
     const sw = switchOfPort(ctx, p);
@@ -338,49 +349,49 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     }
     p.set('addresses', strs(addrs));
   }),
-  cmd('lsp-get-addresses', 1, 1, (ctx) => {
+  cmd('lsp-get-addresses', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     for (const a of p.get('addresses').keys) ctx.print(`${String(a)}\n`);
   }),
-  cmd('lsp-set-port-security', 1, Infinity, (ctx) => {
+  cmd('lsp-set-port-security', 1, Infinity, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     p.set('port_security', strs(ctx.args.slice(1)));
   }),
-  cmd('lsp-get-port-security', 1, 1, (ctx) => {
+  cmd('lsp-get-port-security', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     for (const a of p.get('port_security').keys) ctx.print(`${String(a)}\n`);
   }),
-  cmd('lsp-get-up', 1, 1, (ctx) => {
+  cmd('lsp-get-up', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     ctx.print(p.get('up').keys[0] === true ? 'up\n' : 'down\n');
   }),
-  cmd('lsp-set-enabled', 2, 2, (ctx) => {
+  cmd('lsp-set-enabled', 2, 2, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     p.set('enabled', { keys: [parseState(ctx.arg(1))] });
   }),
-  cmd('lsp-get-enabled', 1, 1, (ctx) => {
+  cmd('lsp-get-enabled', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     ctx.print(p.get('enabled').keys[0] === false ? 'disabled\n' : 'enabled\n');
   }),
-  cmd('lsp-set-type', 2, 2, (ctx) => {
+  cmd('lsp-set-type', 2, 2, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     const t = ctx.arg(1);
     if (!LSP_TYPES.includes(t)) throw new CtlError(`Logical switch port type '${t}' is unrecognized. Not setting type.`);
     p.set('type', str(t));
   }),
-  cmd('lsp-get-type', 1, 1, (ctx) => {
+  cmd('lsp-get-type', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     ctx.print(`${p.str('type')}\n`);
   }),
-  cmd('lsp-set-options', 1, Infinity, (ctx) => {
+  cmd('lsp-set-options', 1, Infinity, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     setKv(ctx, p, 'options', ctx.args.slice(1));
   }),
-  cmd('lsp-get-options', 1, 1, (ctx) => {
+  cmd('lsp-get-options', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     printKv(ctx, p.get('options'));
   }),
-  cmd('lsp-set-dhcpv4-options', 1, 2, (ctx) => {
+  cmd('lsp-set-dhcpv4-options', 1, 2, LSP_DHCP, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     const id = ctx.args[1];
     if (id === undefined) {
@@ -391,7 +402,7 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     if (d === undefined) throw new CtlError(`${id}: dhcp options UUID not found`);
     p.set('dhcpv4_options', { keys: [d.uuid] });
   }),
-  cmd('lsp-get-dhcpv4-options', 1, 1, (ctx) => {
+  cmd('lsp-get-dhcpv4-options', 1, 1, LSP_DHCP, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
     const u = p.get('dhcpv4_options').keys[0];
     if (u === undefined) return;
@@ -400,7 +411,7 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   }),
 
   // DHCP options.
-  cmd('dhcp-options-create', 1, Infinity, (ctx) => {
+  cmd('dhcp-options-create', 1, Infinity, DHCP, (ctx) => {
     const cidr = ctx.arg(0);
     if (!parseCidr(cidr)) throw new CtlError(`Invalid cidr format '${cidr}'`);
     const ext: Array<[string, string]> = [];
@@ -410,17 +421,17 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     }
     ctx.db.insert('DHCP_Options', { cidr: str(cidr), external_ids: mapOf(ext) });
   }),
-  cmd('dhcp-options-del', 1, 1, (ctx) => {
+  cmd('dhcp-options-del', 1, 1, DHCP, (ctx) => {
     const d = dhcp(ctx, ctx.arg(0));
     ctx.db.delete(d);
   }),
-  cmd('dhcp-options-list', 0, 0, (ctx) => {
+  cmd('dhcp-options-list', 0, 0, DHCP, (ctx) => {
     for (const d of ctx.db.rows('DHCP_Options')) ctx.print(`${d.uuid}\n`);
   }),
-  cmd('dhcp-options-set-options', 1, Infinity, (ctx) => {
+  cmd('dhcp-options-set-options', 1, Infinity, DHCP, (ctx) => {
     setKv(ctx, dhcp(ctx, ctx.arg(0)), 'options', ctx.args.slice(1));
   }),
-  cmd('dhcp-options-get-options', 1, 1, (ctx) => {
+  cmd('dhcp-options-get-options', 1, 1, DHCP, (ctx) => {
     printKv(ctx, dhcp(ctx, ctx.arg(0)).get('options'));
   }),
 
@@ -428,7 +439,7 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lr-add',
     0,
-    1,
+    1, { Logical_Router: ['name'] },
     (ctx) => {
       const name = ctx.args[0];
       if (name !== undefined && !ctx.has('--add-duplicate') && lr(ctx, name, false) !== undefined) {
@@ -439,15 +450,15 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist', '--add-duplicate'],
   ),
-  cmd('lr-del', 1, 1, (ctx) => {
+  cmd('lr-del', 1, 1, ROUTERS, (ctx) => {
     const r = lr(ctx, ctx.arg(0), !ctx.has('--if-exists'));
     if (r !== undefined) ctx.db.delete(r);
   }, ['--if-exists']),
-  cmd('lr-list', 0, 0, (ctx) => listByName(ctx, ctx.db.rows('Logical_Router'))),
+  cmd('lr-list', 0, 0, ROUTERS, (ctx) => listByName(ctx, ctx.db.rows('Logical_Router'))),
   cmd(
     'lrp-add',
     4,
-    Infinity,
+    Infinity, ROUTERS,
     (ctx) => {
       const r = lr(ctx, ctx.arg(0)) as WRow;
       const name = ctx.arg(1);
@@ -472,7 +483,7 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist'],
   ),
-  cmd('lrp-del', 1, 1, (ctx) => {
+  cmd('lrp-del', 1, 1, ROUTERS, (ctx) => {
     const p = lrp(ctx, ctx.arg(0), !ctx.has('--if-exists'));
     if (p === undefined) return;
     const r = routerOfPort(ctx, p);
@@ -480,15 +491,15 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     removeRef(r, 'ports', p.uuid);
     ctx.db.delete(p);
   }, ['--if-exists']),
-  cmd('lrp-list', 1, 1, (ctx) => {
+  cmd('lrp-list', 1, 1, ROUTERS, (ctx) => {
     const r = lr(ctx, ctx.arg(0)) as WRow;
     listByName(ctx, r.get('ports').keys.map((u) => ctx.db.get('Logical_Router_Port', String(u))).filter((x): x is WRow => x !== undefined));
   }),
-  cmd('lrp-set-enabled', 2, 2, (ctx) => {
+  cmd('lrp-set-enabled', 2, 2, ROUTERS, (ctx) => {
     const p = lrp(ctx, ctx.arg(0)) as WRow;
     p.set('enabled', { keys: [parseState(ctx.arg(1))] });
   }),
-  cmd('lrp-get-enabled', 1, 1, (ctx) => {
+  cmd('lrp-get-enabled', 1, 1, ROUTERS, (ctx) => {
     const p = lrp(ctx, ctx.arg(0)) as WRow;
     ctx.print(p.get('enabled').keys[0] === false ? 'disabled\n' : 'enabled\n');
   }),
@@ -535,7 +546,7 @@ function routeCommands(): CommandSpec[] {
     cmd(
       'lr-route-add',
       3,
-      4,
+      4, ROUTES,
       (ctx) => {
         const r = lr(ctx, ctx.arg(0)) as WRow;
         const policy = ctx.opt('--policy') ?? 'dst-ip';
@@ -577,7 +588,7 @@ function routeCommands(): CommandSpec[] {
     cmd(
       'lr-route-del',
       1,
-      4,
+      4, ROUTES,
       (ctx) => {
         const r = lr(ctx, ctx.arg(0)) as WRow;
         const prefix = ctx.args[1] === undefined ? undefined : normalizePrefix(ctx.arg(1));
@@ -601,7 +612,7 @@ function routeCommands(): CommandSpec[] {
       },
       ['--if-exists', '--policy=', '--route-table='],
     ),
-    cmd('lr-route-list', 1, 1, (ctx) => {
+    cmd('lr-route-list', 1, 1, ROUTES, (ctx) => {
       const r = lr(ctx, ctx.arg(0)) as WRow;
       const routes = r
         .get('static_routes')
@@ -673,7 +684,7 @@ function aclCommands(): CommandSpec[] {
     cmd(
       'acl-add',
       5,
-      5,
+      5, ACLS,
       (ctx) => {
         const { row } = aclEntity(ctx, ctx.arg(0));
         const dir = dirOf(ctx.arg(1));
@@ -708,7 +719,7 @@ function aclCommands(): CommandSpec[] {
     cmd(
       'acl-del',
       1,
-      4,
+      4, ACLS,
       (ctx) => {
         const { row } = aclEntity(ctx, ctx.arg(0));
         if (ctx.args.length === 1) {
@@ -736,7 +747,7 @@ function aclCommands(): CommandSpec[] {
     cmd(
       'acl-list',
       1,
-      1,
+      1, ACLS,
       (ctx) => {
         const { row } = aclEntity(ctx, ctx.arg(0));
         const acls = row
@@ -778,15 +789,15 @@ function pgCommands(): CommandSpec[] {
   const portUuids = (ctx: CmdContext, names: readonly string[]): string[] =>
     names.map((n) => (lsp(ctx, n) as WRow).uuid);
   return [
-    cmd('pg-add', 1, Infinity, (ctx) => {
+    cmd('pg-add', 1, Infinity, PORT_GROUPS, (ctx) => {
       const name = ctx.arg(0);
       ctx.db.insert('Port_Group', { name: str(name), ports: strs(portUuids(ctx, ctx.args.slice(1))) });
     }),
-    cmd('pg-set-ports', 1, Infinity, (ctx) => {
+    cmd('pg-set-ports', 1, Infinity, PORT_GROUPS, (ctx) => {
       const pg = pgRow(ctx, ctx.arg(0));
       pg.set('ports', strs(portUuids(ctx, ctx.args.slice(1))));
     }),
-    cmd('pg-del', 1, 1, (ctx) => {
+    cmd('pg-del', 1, 1, PORT_GROUPS, (ctx) => {
       const pg = pgRow(ctx, ctx.arg(0), !ctx.has('--if-exists'));
       if (pg !== undefined) ctx.db.delete(pg);
     }, ['--if-exists']),

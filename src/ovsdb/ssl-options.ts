@@ -4,7 +4,7 @@
  * every ovnts command: `-p`/`--private-key`, `-c`/`--certificate`,
  * `-C`/`--ca-cert`, `--bootstrap-ca-cert`, `--peer-ca-cert`.
  */
-import type { SslOptions } from '../ovsdb/remote.js';
+import type { SslOptions } from './remote.js';
 
 export const SSL_USAGE = `  -p, --private-key=FILE  file with private key (for ssl: and pssl: remotes)
   -c, --certificate=FILE  file with certificate for private key

@@ -1,0 +1,13 @@
+/**
+ * The controller's flow pipeline as the daemons assemble it (`ovnts controller`,
+ * `ovnts up`): ofctrl over the bridge, computing each pass with the lflow →
+ * OpenFlow translation and the physical flows (physical.ts), incrementally
+ * (each pass redoes only what changed; `recompute` starts it from scratch).
+ */
+import type { FlowPipeline } from './controller.js';
+import { createFlowComputer } from './physical.js';
+import { createOfctlPipeline } from './pipeline.js';
+
+export function createFlowPipeline(log: (m: string) => void): FlowPipeline {
+  return createOfctlPipeline({ compute: createFlowComputer({ log }).compute, log });
+}
