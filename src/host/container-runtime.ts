@@ -5,7 +5,7 @@
  * CONTAINERS_CONF says otherwise (crun refuses hybrid cgroups; without
  * CAP_SYS_RESOURCE podman's default rlimits cannot be set).
  */
-import { socketAccepts } from '../lab/ovs.js';
+import { socketAccepts } from '../lib/socket-probe.js';
 import { command, CommandFailed } from './command.js';
 import { buildNetworkImage } from './network-image.js';
 import { dockerApi, DockerApiError } from './docker-api.js';

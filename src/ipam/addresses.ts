@@ -161,3 +161,10 @@ export function canonicalMac(text: string): string | undefined {
   if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) return undefined;
   return parts.map((p) => p.toLowerCase().padStart(2, '0')).join(':');
 }
+
+/** The parsed CIDR of a stored subnet (stored ones were validated when created). */
+export function subnetCidr(s: { readonly cidr: string }): Cidr {
+  const p = parseCidr(s.cidr);
+  if (p === undefined) throw new Error(`stored subnet has a bad cidr ${s.cidr}`);
+  return p.cidr;
+}

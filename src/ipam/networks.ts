@@ -9,7 +9,7 @@ import { conflict, invalidInput, notFound } from './errors.js';
 import { DEFAULT_MTU, KEY, SWITCH_PREFIX, type Network, type NetworkExtra, type NbView } from './model.js';
 import { canSee, ownerFor } from './policy.js';
 import { extIds, ovsMap, timestamp } from './store.js';
-import { syncDhcpRow } from './subnets.js';
+import { syncDhcpRow } from './dhcp-options.js';
 
 /** The device owners whose ports go with their network (neutron_lib AUTO_DELETE_PORT_OWNERS). */
 export const AUTO_DELETE_OWNERS = ['network:dhcp', 'network:distributed'];

@@ -5,8 +5,6 @@
  * classless_static_route; IPv6: server_id), which its ports point at.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { Txn } from '../ovsdb/client.js';
 import {
   cidrContains,
   cidrsOverlap,
@@ -16,7 +14,6 @@ import {
   lastAddress,
   parseCidr,
   parseIp,
-  randomMac,
   type Cidr,
   type IpRange,
 } from './addresses.js';
@@ -25,8 +22,12 @@ import { NeutronError, badRequest, conflict, invalidInput, notFound } from './er
 import { KEY, type Network, type NbView, type Pool, type Subnet, type SubnetDoc } from './model.js';
 import { AUTO_DELETE_OWNERS, touchNetwork, visibleNetwork } from './networks.js';
 import { canSee, ownerFor } from './policy.js';
-import { ovsMap, timestamp } from './store.js';
+import { timestamp } from './store.js';
 import { pyRepr } from './py-format.js';
+import { syncDhcpRow } from './dhcp-options.js';
+import { subnetCidr } from './addresses.js';
+
+export { subnetCidr };
 
 export function subnetView(s: Subnet): Record<string, unknown> {
   return {
@@ -61,11 +62,6 @@ export function visibleSubnet(view: NbView, ctx: RequestContext, id: string): Su
   return s;
 }
 
-export function subnetCidr(s: Pick<SubnetDoc, 'cidr'>): Cidr {
-  const p = parseCidr(s.cidr);
-  if (p === undefined) throw new Error(`stored subnet has a bad cidr ${s.cidr}`);
-  return p.cidr;
-}
 
 /** The subnet's allocation pools as numeric ranges. */
 export function poolRanges(s: Pick<SubnetDoc, 'allocation_pools'>): IpRange[] {
@@ -117,68 +113,6 @@ function rangesToPools(version: 4 | 6, ranges: readonly IpRange[]): Pool[] {
 }
 
 /** The host's resolvers, which ML2/OVN hands out when a subnet names none (`dns_servers` default). */
-function hostResolvers(): string[] {
-  try {
-    return readFileSync('/etc/resolv.conf', 'utf8')
-      .split('\n')
-      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
-      .filter((x): x is string => x !== undefined && parseIp(x)?.version === 4);
-  } catch {
-    return [];
-  }
-}
-
-/** The DHCP_Options `options` ML2/OVN writes for a subnet (`_get_ovn_dhcpv4_opts` / `_get_ovn_dhcpv6_opts`). */
-export function dhcpOptionsFor(s: SubnetDoc, mtu: number, serverMac: string): Record<string, string> {
-  if (s.ip_version === 6) return { server_id: serverMac };
-  const cidr = subnetCidr(s);
-  const server = s.gateway_ip ?? formatIp(4, cidr.network + 1n);
-  const opts: Record<string, string> = { lease_time: '43200', mtu: String(mtu), server_id: server, server_mac: serverMac };
-  const dns = s.dns_nameservers.length > 0 ? s.dns_nameservers : hostResolvers();
-  if (dns.length > 0) opts['dns_server'] = `{${dns.join(', ')}}`;
-  if (s.gateway_ip !== null) opts['router'] = s.gateway_ip;
-  if (s.host_routes.length > 0) {
-    const routes = s.host_routes.map((r) => `${r.destination},${r.nexthop}`);
-    if (s.gateway_ip !== null) routes.push(`0.0.0.0/0,${s.gateway_ip}`);
-    opts['classless_static_route'] = `{${routes.join(', ')}}`;
-  }
-  return opts;
-}
-
-/** Whether ML2/OVN keeps a DHCP_Options row for the subnet (not for SLAAC-only IPv6). */
-function wantsDhcpRow(s: SubnetDoc): boolean {
-  return s.enable_dhcp && !(s.ip_version === 6 && s.ipv6_address_mode === 'slaac');
-}
-
-/**
- * Writes (or removes) the subnet's DHCP_Options row and points the ports on
- * the subnet at it; returns the row's reference or null.
- */
-export function syncDhcpRow(view: NbView, txn: Txn, net: Network, id: string, s: SubnetDoc): unknown {
-  const existing = view.dhcpOptions(id);
-  if (!wantsDhcpRow(s)) {
-    if (existing !== undefined) txn.delete('DHCP_Options', existing.uuid);
-    return null;
-  }
-  const mac = existing === undefined ? randomMac() : (existing.map('options').get('server_mac') as string | undefined) ?? (existing.map('options').get('server_id') as string | undefined) ?? randomMac();
-  const row = {
-    cidr: s.cidr,
-    options: ovsMap(dhcpOptionsFor(s, net.mtu, mac)),
-    external_ids: ovsMap({ 'neutron:revision_number': String(s.revision_number), subnet_id: id }),
-  };
-  if (existing !== undefined) {
-    txn.update('DHCP_Options', existing.uuid, row);
-    return ['uuid', existing.uuid];
-  }
-  const ref = txn.insert('DHCP_Options', row);
-  const col = s.ip_version === 4 ? 'dhcpv4_options' : 'dhcpv6_options';
-  for (const p of view.portsOf(net)) {
-    if (p.device_owner.startsWith('network:router')) continue;
-    if (p.fixed_ips.some((f) => f.subnet_id === id) && (p.row.set(col) as string[]).length === 0) txn.update('Logical_Switch_Port', p.row.uuid, { [col]: ['set', [ref]] });
-  }
-  return ref;
-}
-
 export async function createSubnet(view: NbView, ctx: RequestContext, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const id = randomUUID();
   const project = ownerFor(ctx, body);

@@ -8,8 +8,8 @@
  * is a tap device there).
  */
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { socketAccepts } from '../lib/socket-probe.js';
 import { run, runOk, startDaemon } from './exec.js';
 
 const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
@@ -21,18 +21,6 @@ export interface LabOvs {
   readonly env: Readonly<Record<string, string>>;
   /** ovs-vsctl(8) on this instance's database; resolves to stdout. */
   vsctl(...args: string[]): Promise<string>;
-}
-
-/** True when something accepts connections on the unix socket. */
-export function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**

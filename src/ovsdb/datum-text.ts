@@ -4,7 +4,7 @@
  * strings bare when they are plain identifiers and JSON-quoted otherwise,
  * sets as `[a, b]`, maps as `{k=v}`.
  */
-import type { Atom, Datum } from './datum.js';
+import type { Atom, Datum } from './atom.js';
 import type { BaseType, ColumnType } from './schema.js';
 
 const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

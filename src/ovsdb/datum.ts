@@ -12,14 +12,8 @@ import type { AtomicType, BaseType, ColumnType } from './schema.js';
 import { atomToText } from './datum-text.js';
 import { integerValue } from '../lib/json-int.js';
 
-import type { Atom } from './atom.js';
-export type { Atom };
-
-export interface Datum {
-  readonly keys: readonly Atom[];
-  /** Present exactly when the column is a map; values[i] belongs to keys[i]. */
-  readonly values?: readonly Atom[];
-}
+import type { Atom, Datum } from './atom.js';
+export type { Atom, Datum };
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

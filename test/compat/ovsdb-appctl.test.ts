@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { bothServers, OVNTS, REPO, waitForSocket, type RunningServer } from '../helpers/ovsdb-servers.js';
 import { run, waitFor } from '../helpers/proc.js';
 import { runSteps } from '../helpers/ovsdb-diff.js';
-import { socketAccepts } from '../../src/lab/ovs.js';
+import { socketAccepts } from '../../src/lib/socket-probe.js';
 
 const SEM_SCHEMA = join(REPO, 'test', 'fixtures', 'ovsdb', 'semantics.ovsschema');
 const servers = bothServers([SEM_SCHEMA]);

@@ -18,7 +18,7 @@ import { startOvs, type OvsInstance } from './ovs.js';
 import { startOvntsController, type OvntsControllerHandle } from './ovnts-controller.js';
 import { OVNTS, REPO } from './ovsdb-servers.js';
 import { run, runOk, spawnDaemon, waitFor, type Daemon, type RunResult } from './proc.js';
-import { socketAccepts } from '../../src/lab/ovs.js';
+import { socketAccepts } from '../../src/lib/socket-probe.js';
 
 export const OVN_CONTAINER = join(REPO, 'bin', 'ovn-container');
 export const OVN_INTEGRATE = join(REPO, 'bin', 'ovn-integrate');

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { socketAccepts } from '../../src/lab/ovs.js';
+import { socketAccepts } from '../../src/lib/socket-probe.js';
 import { nsPrefix } from './netns.js';
 import { onCleanup, run, runOk, spawnDaemon, tmpDir, type Daemon, type RunOptions, type RunResult, type TmpDir } from './proc.js';
 
