@@ -29,7 +29,8 @@ import {
   normalizeMatch,
   ones,
 } from './flow.js';
-import { formatIpv4, formatIpv6, formatMac, parseIpv4 as parseIpv4Text, parseIpv6 as parseIpv6Text, parseMac as parseMacText } from '../lib/lflow/lexer.js';
+import { anyField, fieldByRefName } from './fields.js';
+import { formatIpv4, formatIpv6, formatMac, parseIpv4 as parseIpv4Text, parseIpv6 as parseIpv6Text, parseMac as parseMacText } from '../lib/address-text.js';
 
 // ---------------------------------------------------------------- values
 
@@ -238,40 +239,13 @@ function splitMask(s: string): [string, string | undefined] {
 
 // ---------------------------------------------------------------- field refs
 
-const NXM_NAMES: Record<string, string> = {
-  NXM_OF_IN_PORT: 'in_port', NXM_OF_ETH_DST: 'dl_dst', NXM_OF_ETH_SRC: 'dl_src', NXM_OF_ETH_TYPE: 'dl_type', NXM_OF_VLAN_TCI: 'vlan_tci',
-  NXM_OF_IP_TOS: 'nw_tos', NXM_OF_IP_PROTO: 'nw_proto', NXM_OF_IP_SRC: 'nw_src', NXM_OF_IP_DST: 'nw_dst', NXM_OF_TCP_SRC: 'tcp_src',
-  NXM_OF_TCP_DST: 'tcp_dst', NXM_OF_UDP_SRC: 'udp_src', NXM_OF_UDP_DST: 'udp_dst', NXM_OF_ICMP_TYPE: 'icmp_type', NXM_OF_ICMP_CODE: 'icmp_code',
-  NXM_OF_ARP_OP: 'arp_op', NXM_OF_ARP_SPA: 'arp_spa', NXM_OF_ARP_TPA: 'arp_tpa', NXM_NX_ARP_SHA: 'arp_sha', NXM_NX_ARP_THA: 'arp_tha',
-  NXM_NX_TUN_ID: 'tun_id', NXM_NX_TUN_IPV4_SRC: 'tun_src', NXM_NX_TUN_IPV4_DST: 'tun_dst', NXM_NX_IPV6_SRC: 'ipv6_src', NXM_NX_IPV6_DST: 'ipv6_dst',
-  NXM_NX_ND_TARGET: 'nd_target', NXM_NX_ND_SLL: 'nd_sll', NXM_NX_ND_TLL: 'nd_tll', NXM_NX_IP_TTL: 'nw_ttl', NXM_NX_PKT_MARK: 'pkt_mark',
-  NXM_NX_CT_STATE: 'ct_state', NXM_NX_CT_ZONE: 'ct_zone', NXM_NX_CT_MARK: 'ct_mark', NXM_NX_CT_LABEL: 'ct_label', OXM_OF_METADATA: 'metadata',
-  NXM_NX_IPV6_LABEL: 'ipv6_label', NXM_NX_CT_NW_SRC: 'ct_nw_src', NXM_NX_CT_NW_DST: 'ct_nw_dst', NXM_NX_CT_NW_PROTO: 'ct_nw_proto',
-  NXM_NX_CT_TP_SRC: 'ct_tp_src', NXM_NX_CT_TP_DST: 'ct_tp_dst', OXM_OF_IN_PORT: 'in_port_oxm', NXM_NX_CONJ_ID: 'conj_id',
-};
-const NXM_BY_FIELD: Record<string, string> = Object.fromEntries(Object.entries(NXM_NAMES).map(([k, v]) => [v, k]));
-
+/** The reference name of a field (`NXM_OF_ETH_SRC` for dl_src; `in_port` is NXM_OF_IN_PORT, `in_port_oxm` OXM_OF_IN_PORT). */
 function nxmName(field: string): string {
-  let m = /^reg(\d+)$/.exec(field);
-  if (m !== null) return `NXM_NX_REG${m[1]}`;
-  m = /^xxreg(\d)$/.exec(field);
-  if (m !== null) return `NXM_NX_XXREG${m[1]}`;
-  m = /^xreg(\d)$/.exec(field);
-  if (m !== null) return `OXM_OF_PKT_REG${m[1]}`;
-  m = /^tun_metadata(\d+)$/.exec(field);
-  if (m !== null) return `NXM_NX_TUN_METADATA${m[1]}`;
-  return NXM_BY_FIELD[field] ?? field;
+  return anyField(field)?.refName ?? field;
 }
+/** The field a reference names: an NXM/OXM name, or a field name (any OVS spelling). */
 function fieldOfName(name: string): string {
-  let m = /^NXM_NX_REG(\d+)$/.exec(name);
-  if (m !== null) return `reg${m[1]}`;
-  m = /^NXM_NX_XXREG(\d)$/.exec(name);
-  if (m !== null) return `xxreg${m[1]}`;
-  m = /^OXM_OF_PKT_REG(\d)$/.exec(name);
-  if (m !== null) return `xreg${m[1]}`;
-  m = /^NXM_NX_TUN_METADATA(\d+)$/.exec(name);
-  if (m !== null) return `tun_metadata${m[1]}`;
-  return NXM_NAMES[name] ?? aliasOf(name);
+  return fieldByRefName(name)?.name ?? aliasOf(name);
 }
 
 /** `NXM_NX_REG13[0..15]`-style reference (whole field: `[]`, one bit: `[n]`). */
