@@ -25,7 +25,8 @@
 import type { OvsdbClient, Row } from '../ovsdb/client.js';
 import { parseIpv4, parseIpv6, parseMac, prefixLength } from '../lib/lflow/index.js';
 import type { ChassisFacts } from './controller.js';
-import type { TextFlow } from './ofctl-link.js';
+import { flowOfText, type TextFlow } from './ofctl-link.js';
+import type { Flow } from '../openflow/flow.js';
 import { MLF, OFTABLE } from './lflow/actions.js';
 import { hex } from './lflow/fields.js';
 import { LflowCache, buildLflowEnv, translateLogicalFlows, type SbView } from './lflow/translate.js';
@@ -636,6 +637,11 @@ export function computeTextFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m:
   return computeDesiredFlows(sb, localStateFromFacts(facts), log === undefined ? {} : { log });
 }
 
+/** The desired table as the flow model, from scratch. */
+export function computeFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m: string) => void): Flow[] {
+  return computeTextFlows(sb, facts, log).map(flowOfText);
+}
+
 /** Factory (the component convention): the daemon's incremental {@link FlowComputer}. */
 export function createFlowComputer(opts: { readonly log?: (m: string) => void } = {}): FlowComputer {
   return new FlowComputer(opts.log);
@@ -650,6 +656,12 @@ export function createFlowComputer(opts: { readonly log?: (m: string) => void } 
 export class FlowComputer {
   private lflows = new LflowCache();
   private ports = new PortFlowCache();
+  /**
+   * The model flow of each flow the last pass produced, by its text: the
+   * same object for an unchanged flow pass after pass (ofctrl keys them by
+   * object), read again only when new.
+   */
+  private models = new Map<string, Flow>();
 
   constructor(private readonly log?: (m: string) => void) {}
 
@@ -664,11 +676,23 @@ export class FlowComputer {
   }
 
   /** A `ComputeFlows` (src/controller/pipeline.ts). */
-  readonly compute = (sb: SbView, facts: ChassisFacts): TextFlow[] => {
+  readonly compute = (sb: SbView, facts: ChassisFacts): Flow[] => {
     if (facts.recompute === true) {
       this.lflows = new LflowCache();
       this.ports = new PortFlowCache();
+      this.models = new Map();
     }
-    return computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, ...(this.log !== undefined ? { log: this.log } : {}) });
+    const text = computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, ...(this.log !== undefined ? { log: this.log } : {}) });
+    const models = new Map<string, Flow>();
+    const out: Flow[] = [];
+    for (const t of text) {
+      const key = `${t.table}/${t.priority}/${t.cookie ?? 0n}/${t.match} ${t.actions}`;
+      let f = this.models.get(key);
+      if (f === undefined) f = flowOfText(t);
+      models.set(key, f);
+      out.push(f);
+    }
+    this.models = models;
+    return out;
   };
 }
