@@ -197,13 +197,34 @@ function portSecurityFlows(pb: Pb, dpKey: number): TextFlow[] {
 }
 
 /**
- * The desired flow table of this chassis: the physical flows of its local
- * ports, tunnels and multicast groups, plus every logical flow of its local
- * datapaths.
+ * What every feature's flows read: the SB rows indexed once per pass, the
+ * chassis' facts, and the small helpers the tables share (OVN's physical.c
+ * passes the same through `struct physical_ctx`).
  */
-export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): TextFlow[] {
-  const log = opts.log ?? ((): void => undefined);
-  const T = OFTABLE;
+interface PhysicalCtx {
+  readonly sb: SbView;
+  readonly local: LocalState;
+  readonly log: (m: string) => void;
+  readonly pbs: ReadonlyMap<string, Pb>;
+  readonly pbByUuid: ReadonlyMap<string, Pb>;
+  readonly dpKey: ReadonlyMap<string, number>;
+  readonly chassisName: ReadonlyMap<string, string>;
+  /** Logical ports delivered on this chassis (VIFs, containers, localnet, local patch ports); filled as the features run. */
+  readonly localNames: Set<string>;
+  /** Datapaths with a localnet port here: their remote ports are reached over the provider network. */
+  readonly localnetOf: Map<string, Pb>;
+  /** The port's conntrack zone. */
+  zone(name: string): number | undefined;
+  /** set_field actions for a port's zone and its datapath's DNAT/SNAT zones. */
+  zoneActions(port: string | undefined, dp: string): string[];
+  /** A datapath's `metadata` value. */
+  md(dp: string): string;
+}
+
+const T = OFTABLE;
+const SAVE_INPORT = 'push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]';
+
+function physicalCtx(sb: SbView, local: LocalState, log: (m: string) => void): PhysicalCtx {
   const pbs = new Map<string, Pb>();
   const pbByUuid = new Map<string, Pb>();
   for (const row of sb.table('Port_Binding').values()) {
@@ -215,22 +236,35 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
   for (const dp of sb.table('Datapath_Binding').values()) dpKey.set(dp.uuid, Number(dp.scalar('tunnel_key')));
   const chassisName = new Map<string, string>();
   for (const c of sb.table('Chassis').values()) chassisName.set(c.uuid, str(c, 'name'));
-
   const zone = (name: string): number | undefined => local.ctZones.get(name);
-  /** set_field actions for a port's zone and its datapath's DNAT/SNAT zones. */
-  const zoneActions = (port: string | undefined, dp: string): string[] => {
-    const a: string[] = [];
-    const z = port === undefined ? undefined : zone(port);
-    if (z !== undefined) a.push(`set_field:${hex(BigInt(z))}->reg13`);
-    const dn = zone(`${dp}_dnat`);
-    const sn = zone(`${dp}_snat`);
-    if (dn !== undefined) a.push(`set_field:${hex(BigInt(dn))}->reg11`);
-    if (sn !== undefined) a.push(`set_field:${hex(BigInt(sn))}->reg12`);
-    return a;
+  return {
+    sb,
+    local,
+    log,
+    pbs,
+    pbByUuid,
+    dpKey,
+    chassisName,
+    localNames: new Set(),
+    localnetOf: new Map(),
+    zone,
+    zoneActions: (port, dp) => {
+      const a: string[] = [];
+      const z = port === undefined ? undefined : zone(port);
+      if (z !== undefined) a.push(`set_field:${hex(BigInt(z))}->reg13`);
+      const dn = zone(`${dp}_dnat`);
+      const sn = zone(`${dp}_snat`);
+      if (dn !== undefined) a.push(`set_field:${hex(BigInt(dn))}->reg11`);
+      if (sn !== undefined) a.push(`set_field:${hex(BigInt(sn))}->reg12`);
+      return a;
+    },
+    md: (dp) => hex(BigInt(dpKey.get(dp) ?? 0)),
   };
-  const md = (dp: string): string => hex(BigInt(dpKey.get(dp) ?? 0));
+}
 
-  const out: TextFlow[] = [
+/** The default flow of each physical table. */
+function fixedFlows(): TextFlow[] {
+  return [
     flow(T.PHY_TO_LOG, 0, '', 'drop'),
     flow(T.OUTPUT_LARGE_PKT_DETECT, 0, '', `resubmit(,${T.REMOTE_OUTPUT})`),
     flow(T.OUTPUT_LARGE_PKT_PROCESS, 10, `reg10=0x1/0x1`, `resubmit(,${T.LOCAL_OUTPUT})`),
@@ -243,18 +277,20 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     flow(T.SAVE_INPORT, 0, '', `resubmit(,${T.LOG_TO_PHY})`),
     flow(T.LOG_TO_PHY, 0, '', 'drop'),
   ];
-  const saveInport = 'push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]';
+}
 
-  /** Flows of a port delivered on this chassis: local output, loopback check. */
-  const deliveredHere = (to: TextFlow[], pb: Pb, withZone: boolean): void => {
-    const m = `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`;
-    to.push(flow(T.LOCAL_OUTPUT, 100, m, `${zoneActions(withZone ? pb.name : undefined, pb.dp).join(',')},resubmit(,${T.CHECK_LOOPBACK})`));
-    to.push(flow(T.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(BigInt(pb.key))},${m}`, 'drop'));
-  };
+/** Flows of a port delivered on this chassis: local output, loopback check. */
+function deliveredHere(ctx: PhysicalCtx, to: TextFlow[], pb: Pb, withZone: boolean): void {
+  const m = `reg15=${hex(BigInt(pb.key))},metadata=${ctx.md(pb.dp)}`;
+  to.push(flow(T.LOCAL_OUTPUT, 100, m, `${ctx.zoneActions(withZone ? pb.name : undefined, pb.dp).join(',')},resubmit(,${T.CHECK_LOOPBACK})`));
+  to.push(flow(T.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(BigInt(pb.key))},${m}`, 'drop'));
+}
 
+/** Local VIFs and nested containers: table 0 entry, delivery, port security (kept per port across passes). */
+function localPortFlows(ctx: PhysicalCtx, out: TextFlow[], ports: PortFlowCache): void {
+  const { local, pbs, dpKey, localNames, zoneActions, md } = ctx;
+  const saveInport = SAVE_INPORT;
   const nested = new Set(local.containers.map((c) => c.parent));
-  const localNames = new Set<string>();
-  const ports = opts.portCache ?? new PortFlowCache();
   ports.beginPass();
   /** Everything a local port's own flows depend on, so that unchanged ports reuse theirs. */
   const portInputs = (pb: Pb, ofport: number, extra: string): string =>
@@ -268,7 +304,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
       const own: TextFlow[] = [];
       const key = hex(BigInt(pb.key));
       own.push(flow(T.PHY_TO_LOG, 100, `in_port=${v.ofport}`, [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(',')));
-      deliveredHere(own, pb, true);
+      deliveredHere(ctx, own, pb, true);
       own.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
       if (isParent) {
         const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
@@ -295,7 +331,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
           [`set_field:${bit}/${bit}->reg10`, 'pop_vlan', ...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(','),
         ),
       );
-      deliveredHere(own, pb, true);
+      deliveredHere(ctx, own, pb, true);
       // Siblings and the parent share the OpenFlow port: delivery never depends on the in_port check.
       own.push(flow(T.SAVE_INPORT, 100, `reg15=${key},metadata=${md(pb.dp)}`, saveInport));
       own.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `push_vlan:0x8100,set_field:${4096 + c.tag}->vlan_vid,output:${c.ofport},pop_vlan`));
@@ -305,8 +341,12 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
   }
   ports.endPass();
 
-  /** Datapaths with a localnet port here: their remote ports are reached over the provider network. */
-  const localnetOf = new Map<string, Pb>();
+}
+
+/** Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN. */
+function localnetFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
+  const { local, pbs, localNames, localnetOf, zoneActions, md } = ctx;
+  const saveInport = SAVE_INPORT;
   let conjUsed = 0;
   const chassisMacClauses: { id: number; tag: number | undefined }[] = [];
   // Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN.
@@ -342,7 +382,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
       if (tag !== null) out.push(flow(T.PHY_TO_LOG, 180, `in_port=${ofport},dl_vlan=${Number(tag)},conj_id=${id}`, ['pop_vlan', ...setMac].join(',')));
       chassisMacClauses.push({ id, tag: tag === null ? undefined : Number(tag) });
     }
-    deliveredHere(out, pb, true);
+    deliveredHere(ctx, out, pb, true);
     // Never from the provider network back to it, nor local-only traffic onto it.
     for (const bit of [MLF.LOCAL_ONLY, MLF.LOCALNET]) {
       const b = hex(1n << BigInt(bit));
@@ -369,7 +409,12 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     for (const [m, acts] of byMatch) out.push(flow(T.PHY_TO_LOG, 180, m, [...new Set(acts)].join(',')));
   }
 
-  // Logical patch ports between local datapaths: no OVS port, the packet re-enters the peer's ingress.
+}
+
+/** Logical patch ports between local datapaths: no OVS port, the packet re-enters the peer's ingress. */
+function patchFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
+  const { local, pbs, localNames, zoneActions, md } = ctx;
+  const saveInport = SAVE_INPORT;
   for (const pb of pbs.values()) {
     if (pb.type !== 'patch' || !local.localDatapaths.has(pb.dp)) continue;
     const peerName = pb.row.map('options').get('peer');
@@ -377,7 +422,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     if (peer === undefined || !local.localDatapaths.has(peer.dp)) continue;
     localNames.add(pb.name);
     const key = hex(BigInt(pb.key));
-    deliveredHere(out, pb, false);
+    deliveredHere(ctx, out, pb, false);
     out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
     const enter = [
       'ct_clear',
@@ -395,42 +440,57 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `clone(${enter.join(',')})`));
   }
 
-  // Ports on other chassis, reached through a tunnel. Geneve carries the datapath in tun_id and
-  // inport << 16 | outport in tun_metadata0; VXLAN has only the 24-bit VNI: outport (12 bits,
-  // multicast groups as 0x800 | low bits) << 12 | datapath (12 bits), and no inport.
-  const tunnelOf = (pb: Pb): { ofport: number; type: string } | undefined => {
-    const ch = pb.row.optional('chassis');
-    if (ch === null || String(ch) === local.chassisUuid) return undefined;
-    const name = chassisName.get(String(ch));
-    return name === undefined ? undefined : local.tunnels.get(name);
-  };
-  const toTunnel = (dp: string, outKey: number, ports: readonly { ofport: number; type: string }[]): string => {
-    const acts: string[] = [];
-    const byType = (t: string): number[] => ports.filter((p) => (p.type === 'vxlan') === (t === 'vxlan')).map((p) => p.ofport).sort((a, b) => a - b);
-    const geneve = byType('geneve');
-    const vxlan = byType('vxlan');
-    if (geneve.length > 0) {
-      acts.push(`set_field:${md(dp)}/0xffffff->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...geneve.map((p) => `output:${p}`));
-    }
-    if (vxlan.length > 0) {
-      const out12 = outKey >= 0x8000 ? 0x800 | (outKey & 0x7ff) : outKey & 0xfff;
-      const vni = (BigInt(out12) << 12n) | (BigInt(dpKey.get(dp) ?? 0) & 0xfffn);
-      acts.push(`set_field:${hex(vni)}/0xffffff->tun_id`, ...vxlan.map((p) => `output:${p}`));
-    }
-    return acts.join(',');
-  };
+}
+
+/** The tunnel port of a port bound on another chassis, if there is one. */
+function tunnelOf(ctx: PhysicalCtx, pb: Pb): { ofport: number; type: string } | undefined {
+  const ch = pb.row.optional('chassis');
+  if (ch === null || String(ch) === ctx.local.chassisUuid) return undefined;
+  const name = ctx.chassisName.get(String(ch));
+  return name === undefined ? undefined : ctx.local.tunnels.get(name);
+}
+
+/**
+ * Actions that send to other chassis. Geneve carries the datapath in tun_id
+ * and inport << 16 | outport in tun_metadata0; VXLAN has only the 24-bit VNI:
+ * outport (12 bits, multicast groups as 0x800 | low bits) << 12 | datapath
+ * (12 bits), and no inport.
+ */
+function toTunnel(ctx: PhysicalCtx, dp: string, outKey: number, ports: readonly { ofport: number; type: string }[]): string {
+  const acts: string[] = [];
+  const byType = (t: string): number[] => ports.filter((p) => (p.type === 'vxlan') === (t === 'vxlan')).map((p) => p.ofport).sort((a, b) => a - b);
+  const geneve = byType('geneve');
+  const vxlan = byType('vxlan');
+  if (geneve.length > 0) {
+    acts.push(`set_field:${ctx.md(dp)}/0xffffff->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...geneve.map((p) => `output:${p}`));
+  }
+  if (vxlan.length > 0) {
+    const out12 = outKey >= 0x8000 ? 0x800 | (outKey & 0x7ff) : outKey & 0xfff;
+    const vni = (BigInt(out12) << 12n) | (BigInt(ctx.dpKey.get(dp) ?? 0) & 0xfffn);
+    acts.push(`set_field:${hex(vni)}/0xffffff->tun_id`, ...vxlan.map((p) => `output:${p}`));
+  }
+  return acts.join(',');
+}
+
+/** Ports on other chassis: through a tunnel, or over the datapath's localnet port. */
+function remotePortFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
+  const { local, pbs, localNames, localnetOf, md } = ctx;
   for (const pb of pbs.values()) {
     if (!local.localDatapaths.has(pb.dp) || localNames.has(pb.name)) continue;
-    const tun = tunnelOf(pb);
+    const tun = tunnelOf(ctx, pb);
     if (tun === undefined) continue;
     const ln = localnetOf.get(pb.dp);
     if (ln !== undefined) {
       out.push(flow(T.LOCAL_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `set_field:${hex(BigInt(ln.key))}->reg15,resubmit(,${T.LOCAL_OUTPUT})`));
       continue;
     }
-    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `${toTunnel(pb.dp, pb.key, [tun])},resubmit(,${T.LOCAL_OUTPUT})`));
+    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `${toTunnel(ctx, pb.dp, pb.key, [tun])},resubmit(,${T.LOCAL_OUTPUT})`));
   }
-  for (const t of local.tunnels.values()) {
+}
+
+/** Packets arriving from other chassis: the logical datapath and ports from the tunnel metadata. */
+function tunnelInputFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
+  for (const t of ctx.local.tunnels.values()) {
     if (t.ofport === undefined) continue;
     if (t.type === 'vxlan') {
       const meta = 'move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11]';
@@ -450,7 +510,11 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     );
   }
 
-  // Multicast groups: local members in 40, patch members and remote chassis in 39.
+}
+
+/** Multicast groups: local members in 40, patch members and remote chassis in 39. */
+function multicastFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
+  const { sb, local, pbByUuid, localNames, localnetOf, zone, md } = ctx;
   for (const mg of sb.table('Multicast_Group').values()) {
     const dp = str(mg, 'datapath');
     if (!local.localDatapaths.has(dp)) continue;
@@ -469,7 +533,7 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
         if (z !== undefined) localActs.push(`set_field:${hex(BigInt(z))}->reg13`);
         localActs.push(`set_field:${hex(BigInt(pb.key))}->reg15`, `resubmit(,${T.CHECK_LOOPBACK})`);
       } else {
-        const t = tunnelOf(pb);
+        const t = tunnelOf(ctx, pb);
         // Over a localnet port the provider network floods to the other chassis.
         if (t !== undefined && !localnetOf.has(dp)) remoteTunnels.set(t.ofport, t);
       }
@@ -477,15 +541,18 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     if (localActs.length > 0) out.push(flow(T.LOCAL_OUTPUT, 100, m, [...localActs, `set_field:${mkey}->reg15`].join(',')));
     // Patch members changed the outport: put the group back before tunnelling and local delivery.
     if (remoteActs.length > 0) remoteActs.push(`set_field:${mkey}->reg15`);
-    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels.values()]));
+    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(ctx, dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels.values()]));
     if (remoteActs.length > 0) {
       if (localActs.length > 0) remoteActs.push(`resubmit(,${T.LOCAL_OUTPUT})`);
       out.push(flow(T.REMOTE_OUTPUT, 100, m, remoteActs.join(',')));
     }
   }
 
-  out.push(...macBindingFlows(sb, pbs, dpKey, local.localDatapaths));
-  // The learnt FDB (ovn-sb(5) FDB): get_fdb in 71, lookup_fdb in 72.
+}
+
+/** The learnt FDB (ovn-sb(5) FDB): get_fdb in 71, lookup_fdb in 72. */
+function fdbFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
+  const { sb, local, dpKey } = ctx;
   const localKeys = new Set([...local.localDatapaths].map((d) => dpKey.get(d)));
   const fdbFound = hex(1n << BigInt(MLF.LOOKUP_FDB));
   for (const e of sb.table('FDB').values()) {
@@ -498,15 +565,39 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     out.push(flow(T.LOOKUP_FDB, 100, `reg14=${port},${m},dl_src=${mac}`, `set_field:${fdbFound}/${fdbFound}->reg10`));
   }
 
-  out.push(...lbHairpinFlows(sb, local.localDatapaths, log));
+}
 
+/** Every logical flow of the local datapaths, with the ports resident here. */
+function logicalFlows(ctx: PhysicalCtx, out: TextFlow[], cache: LflowCache | undefined): void {
+  const { sb, local, pbs, localNames, log } = ctx;
   const resident = new Set<string>([...localNames, ...local.otherResident]);
   for (const pb of pbs.values()) {
     const ch = pb.row.optional('chassis');
     if (ch !== null && String(ch) === local.chassisUuid) resident.add(pb.name);
   }
-  const env = buildLflowEnv(sb, local.localDatapaths, resident, opts.cache?.conjIds);
-  out.push(...translateLogicalFlows(sb, env, log, opts.cache));
+  const env = buildLflowEnv(sb, local.localDatapaths, resident, cache?.conjIds);
+  out.push(...translateLogicalFlows(sb, env, log, cache));
+}
+
+/**
+ * The desired flow table of this chassis: the physical flows of its local
+ * ports, tunnels and multicast groups, plus every logical flow of its local
+ * datapaths — one function per feature, in the order their results depend
+ * on each other (local ports before the remote ones and the groups).
+ */
+export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): TextFlow[] {
+  const ctx = physicalCtx(sb, local, opts.log ?? ((): void => undefined));
+  const out = fixedFlows();
+  localPortFlows(ctx, out, opts.portCache ?? new PortFlowCache());
+  localnetFlows(ctx, out);
+  patchFlows(ctx, out);
+  remotePortFlows(ctx, out);
+  tunnelInputFlows(ctx, out);
+  multicastFlows(ctx, out);
+  out.push(...macBindingFlows(sb, ctx.pbs, ctx.dpKey, local.localDatapaths));
+  fdbFlows(ctx, out);
+  out.push(...lbHairpinFlows(sb, local.localDatapaths, ctx.log));
+  logicalFlows(ctx, out, opts.cache);
   return out;
 }
 
