@@ -22,14 +22,16 @@
  * {@link computeDesiredFlows} is pure; {@link computeTextFlows} is the shape
  * the daemon's flow pipeline calls (src/controller/pipeline.ts).
  */
-import type { OvsdbClient, Row } from '../ovsdb/client.js';
+import type { OvsdbClient } from '../ovsdb/client.js';
+import type { Port_Binding } from '../ovsdb/models/ovn-sb.js';
+import { SbModels, type SbView } from './sb-models.js';
 import { parseIpv4, parseIpv6, parseMac, prefixLength } from '../lib/lflow/index.js';
 import type { ChassisFacts } from './controller.js';
 import { flowOfText, type TextFlow } from './ofctl-link.js';
 import type { Flow } from '../openflow/flow.js';
 import { MLF, OFTABLE } from './lflow/actions.js';
 import { hex } from './lflow/fields.js';
-import { LflowCache, buildLflowEnv, translateLogicalFlows, type SbView } from './lflow/translate.js';
+import { LflowCache, buildLflowEnv, translateLogicalFlows } from './lflow/translate.js';
 
 /** A local port with an OpenFlow port on the integration bridge. */
 export interface LocalPort {
@@ -68,6 +70,8 @@ export interface ComputeOptions {
   readonly cache?: LflowCache;
   /** Local ports' own flows kept from earlier passes. */
   readonly portCache?: PortFlowCache;
+  /** Typed SB rows kept from earlier passes (see sb-models.ts). */
+  readonly models?: SbModels;
 }
 
 /**
@@ -108,14 +112,12 @@ export class PortFlowCache {
 }
 
 interface Pb {
-  readonly row: Row;
+  readonly row: Port_Binding;
   readonly name: string;
   readonly type: string;
   readonly dp: string;
   readonly key: number;
 }
-
-const str = (r: Row, c: string): string => String(r.scalar(c));
 
 /** First conjunction id of the chassis-MAC replacement flows in table 0 (logical flows use ids from their UUIDs). */
 const CHASSIS_MAC_CONJ_ID = 100;
@@ -126,9 +128,9 @@ const flow = (table: number, priority: number, match: string, actions: string): 
 const CLEAR_REGS = Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`).join(',');
 
 /** Port-security entries (ovn-sb(5) Port_Binding `port_security`): MAC and IPv4 addresses. */
-function portSecurity(pb: Row): { mac: string; ipv4: string[] }[] {
+function portSecurity(pb: Port_Binding): { mac: string; ipv4: string[] }[] {
   const out: { mac: string; ipv4: string[] }[] = [];
-  for (const entry of pb.set('port_security').map(String)) {
+  for (const entry of pb.port_security) {
     const words = entry.trim().split(/\s+/);
     if (words.length === 0 || words[0] === '') continue;
     const ipv4 = words.slice(1).filter((w) => !w.includes(':'));
@@ -203,6 +205,8 @@ function portSecurityFlows(pb: Pb, dpKey: number): TextFlow[] {
  */
 interface PhysicalCtx {
   readonly sb: SbView;
+  /** The SB rows as their typed models. */
+  readonly models: SbModels;
   readonly local: LocalState;
   readonly log: (m: string) => void;
   readonly pbs: ReadonlyMap<string, Pb>;
@@ -224,21 +228,22 @@ interface PhysicalCtx {
 const T = OFTABLE;
 const SAVE_INPORT = 'push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]';
 
-function physicalCtx(sb: SbView, local: LocalState, log: (m: string) => void): PhysicalCtx {
+function physicalCtx(sb: SbView, models: SbModels, local: LocalState, log: (m: string) => void): PhysicalCtx {
   const pbs = new Map<string, Pb>();
   const pbByUuid = new Map<string, Pb>();
-  for (const row of sb.table('Port_Binding').values()) {
-    const pb: Pb = { row, name: str(row, 'logical_port'), type: str(row, 'type'), dp: str(row, 'datapath'), key: Number(row.scalar('tunnel_key')) };
+  for (const row of models.rows(sb, 'Port_Binding')) {
+    const pb: Pb = { row, name: row.logical_port, type: row.type, dp: row.datapath, key: row.tunnel_key };
     pbs.set(pb.name, pb);
-    pbByUuid.set(row.uuid, pb);
+    pbByUuid.set(row._uuid, pb);
   }
   const dpKey = new Map<string, number>();
-  for (const dp of sb.table('Datapath_Binding').values()) dpKey.set(dp.uuid, Number(dp.scalar('tunnel_key')));
+  for (const dp of models.rows(sb, 'Datapath_Binding')) dpKey.set(dp._uuid, dp.tunnel_key);
   const chassisName = new Map<string, string>();
-  for (const c of sb.table('Chassis').values()) chassisName.set(c.uuid, str(c, 'name'));
+  for (const c of models.rows(sb, 'Chassis')) chassisName.set(c._uuid, c.name);
   const zone = (name: string): number | undefined => local.ctZones.get(name);
   return {
     sb,
+    models,
     local,
     log,
     pbs,
@@ -294,7 +299,7 @@ function localPortFlows(ctx: PhysicalCtx, out: TextFlow[], ports: PortFlowCache)
   ports.beginPass();
   /** Everything a local port's own flows depend on, so that unchanged ports reuse theirs. */
   const portInputs = (pb: Pb, ofport: number, extra: string): string =>
-    `${ofport}|${pb.key}|${md(pb.dp)}|${zoneActions(pb.name, pb.dp).join(',')}|${pb.row.set('port_security').join('\n')}|${extra}`;
+    `${ofport}|${pb.key}|${md(pb.dp)}|${zoneActions(pb.name, pb.dp).join(',')}|${pb.row.port_security.join('\n')}|${extra}`;
   for (const v of local.vifs) {
     const pb = pbs.get(v.logicalPort);
     if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;
@@ -356,7 +361,7 @@ function localnetFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
     localNames.add(pb.name);
     localnetOf.set(pb.dp, pb);
     const key = hex(BigInt(pb.key));
-    const tag = pb.row.optional('tag');
+    const tag = pb.row.tag;
     const enter = [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`];
     if (tag === null) {
       out.push(flow(T.PHY_TO_LOG, 100, `in_port=${ofport},vlan_tci=0x0000/0x1000`, enter.join(',')));
@@ -371,8 +376,8 @@ function localnetFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
     const routerMacs: string[] = [];
     for (const p of pbs.values()) {
       if (p.dp !== pb.dp || p.type !== 'patch') continue;
-      const peer = pbs.get(String(p.row.map('options').get('peer') ?? ''));
-      const mac = peer?.row.set('mac').map(String)[0]?.split(/\s+/)[0];
+      const peer = pbs.get(p.row.options.get('peer') ?? '');
+      const mac = peer?.row.mac[0]?.split(/\s+/)[0];
       if (mac !== undefined && parseMac(mac) !== undefined) routerMacs.push(mac.toLowerCase());
     }
     for (const mac of routerMacs) {
@@ -417,8 +422,8 @@ function patchFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
   const saveInport = SAVE_INPORT;
   for (const pb of pbs.values()) {
     if (pb.type !== 'patch' || !local.localDatapaths.has(pb.dp)) continue;
-    const peerName = pb.row.map('options').get('peer');
-    const peer = peerName === undefined ? undefined : pbs.get(String(peerName));
+    const peerName = pb.row.options.get('peer');
+    const peer = peerName === undefined ? undefined : pbs.get(peerName);
     if (peer === undefined || !local.localDatapaths.has(peer.dp)) continue;
     localNames.add(pb.name);
     const key = hex(BigInt(pb.key));
@@ -444,9 +449,9 @@ function patchFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
 
 /** The tunnel port of a port bound on another chassis, if there is one. */
 function tunnelOf(ctx: PhysicalCtx, pb: Pb): { ofport: number; type: string } | undefined {
-  const ch = pb.row.optional('chassis');
-  if (ch === null || String(ch) === ctx.local.chassisUuid) return undefined;
-  const name = ctx.chassisName.get(String(ch));
+  const ch = pb.row.chassis;
+  if (ch === null || ch === ctx.local.chassisUuid) return undefined;
+  const name = ctx.chassisName.get(ch);
   return name === undefined ? undefined : ctx.local.tunnels.get(name);
 }
 
@@ -515,15 +520,15 @@ function tunnelInputFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
 /** Multicast groups: local members in 40, patch members and remote chassis in 39. */
 function multicastFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
   const { sb, local, pbByUuid, localNames, localnetOf, zone, md } = ctx;
-  for (const mg of sb.table('Multicast_Group').values()) {
-    const dp = str(mg, 'datapath');
+  for (const mg of ctx.models.rows(sb, 'Multicast_Group')) {
+    const dp = mg.datapath;
     if (!local.localDatapaths.has(dp)) continue;
-    const mkey = hex(BigInt(Number(mg.scalar('tunnel_key'))));
+    const mkey = hex(BigInt(mg.tunnel_key));
     const m = `reg15=${mkey},metadata=${md(dp)}`;
     const localActs: string[] = [];
     const remoteActs: string[] = [];
     const remoteTunnels = new Map<number, { ofport: number; type: string }>();
-    for (const u of mg.set('ports').map(String)) {
+    for (const u of mg.ports) {
       const pb = pbByUuid.get(u);
       if (pb === undefined) continue;
       if (pb.type === 'patch' && localNames.has(pb.name)) {
@@ -541,7 +546,7 @@ function multicastFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
     if (localActs.length > 0) out.push(flow(T.LOCAL_OUTPUT, 100, m, [...localActs, `set_field:${mkey}->reg15`].join(',')));
     // Patch members changed the outport: put the group back before tunnelling and local delivery.
     if (remoteActs.length > 0) remoteActs.push(`set_field:${mkey}->reg15`);
-    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(ctx, dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels.values()]));
+    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(ctx, dp, mg.tunnel_key, [...remoteTunnels.values()]));
     if (remoteActs.length > 0) {
       if (localActs.length > 0) remoteActs.push(`resubmit(,${T.LOCAL_OUTPUT})`);
       out.push(flow(T.REMOTE_OUTPUT, 100, m, remoteActs.join(',')));
@@ -555,12 +560,12 @@ function fdbFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
   const { sb, local, dpKey } = ctx;
   const localKeys = new Set([...local.localDatapaths].map((d) => dpKey.get(d)));
   const fdbFound = hex(1n << BigInt(MLF.LOOKUP_FDB));
-  for (const e of sb.table('FDB').values()) {
-    const dk = Number(e.scalar('dp_key'));
-    const mac = str(e, 'mac').toLowerCase();
+  for (const e of ctx.models.rows(sb, 'FDB')) {
+    const dk = e.dp_key;
+    const mac = e.mac.toLowerCase();
     if (!localKeys.has(dk) || parseMac(mac) === undefined) continue;
     const m = `metadata=${hex(BigInt(dk))}`;
-    const port = hex(BigInt(Number(e.scalar('port_key'))));
+    const port = hex(BigInt(e.port_key));
     out.push(flow(T.GET_FDB, 100, `${m},dl_dst=${mac}`, `set_field:${port}->reg15`));
     out.push(flow(T.LOOKUP_FDB, 100, `reg14=${port},${m},dl_src=${mac}`, `set_field:${fdbFound}/${fdbFound}->reg10`));
   }
@@ -572,10 +577,9 @@ function logicalFlows(ctx: PhysicalCtx, out: TextFlow[], cache: LflowCache | und
   const { sb, local, pbs, localNames, log } = ctx;
   const resident = new Set<string>([...localNames, ...local.otherResident]);
   for (const pb of pbs.values()) {
-    const ch = pb.row.optional('chassis');
-    if (ch !== null && String(ch) === local.chassisUuid) resident.add(pb.name);
+    if (pb.row.chassis !== null && pb.row.chassis === local.chassisUuid) resident.add(pb.name);
   }
-  const env = buildLflowEnv(sb, local.localDatapaths, resident, cache?.conjIds);
+  const env = buildLflowEnv(sb, local.localDatapaths, resident, cache?.conjIds, ctx.models);
   out.push(...translateLogicalFlows(sb, env, log, cache));
 }
 
@@ -586,7 +590,7 @@ function logicalFlows(ctx: PhysicalCtx, out: TextFlow[], cache: LflowCache | und
  * on each other (local ports before the remote ones and the groups).
  */
 export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): TextFlow[] {
-  const ctx = physicalCtx(sb, local, opts.log ?? ((): void => undefined));
+  const ctx = physicalCtx(sb, opts.models ?? new SbModels(), local, opts.log ?? ((): void => undefined));
   const out = fixedFlows();
   localPortFlows(ctx, out, opts.portCache ?? new PortFlowCache());
   localnetFlows(ctx, out);
@@ -594,9 +598,9 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
   remotePortFlows(ctx, out);
   tunnelInputFlows(ctx, out);
   multicastFlows(ctx, out);
-  out.push(...macBindingFlows(sb, ctx.pbs, ctx.dpKey, local.localDatapaths));
+  out.push(...macBindingFlows(ctx));
   fdbFlows(ctx, out);
-  out.push(...lbHairpinFlows(sb, local.localDatapaths, ctx.log));
+  out.push(...lbHairpinFlows(ctx));
   logicalFlows(ctx, out, opts.cache);
   return out;
 }
@@ -615,15 +619,17 @@ function ipRegs(ip: string): string | undefined {
  * `get_arp`/`get_nd` (the MAC for an IP behind an outport), table 67 answers
  * `lookup_arp`/`lookup_nd` (whether an inport's IP-MAC pair is known).
  */
-function macBindingFlows(sb: SbView, pbs: ReadonlyMap<string, Pb>, dpKey: ReadonlyMap<string, number>, localDps: ReadonlySet<string>): TextFlow[] {
+function macBindingFlows(ctx: PhysicalCtx): TextFlow[] {
+  const { sb, pbs, dpKey } = ctx;
+  const localDps = ctx.local.localDatapaths;
   const out: TextFlow[] = [];
   const found = hex(1n << BigInt(MLF.LOOKUP_MAC));
-  for (const mb of sb.table('MAC_Binding').values()) {
-    const pb = pbs.get(str(mb, 'logical_port'));
+  for (const mb of ctx.models.rows(sb, 'MAC_Binding')) {
+    const pb = pbs.get(mb.logical_port);
     if (pb === undefined || !localDps.has(pb.dp)) continue;
-    const ip = str(mb, 'ip');
+    const ip = mb.ip;
     const regs = ipRegs(ip);
-    const mac = str(mb, 'mac').toLowerCase();
+    const mac = mb.mac.toLowerCase();
     if (regs === undefined || parseMac(mac) === undefined) continue;
     const key = hex(BigInt(pb.key));
     const md = hex(BigInt(dpKey.get(pb.dp) ?? 0));
@@ -648,29 +654,31 @@ function ipv4Endpoint(s: string): { ip: string; n: bigint; port: number } | unde
  * ct_lb_mark saved in reg1/reg2 and learns the reply direction into 69;
  * table 70 SNATs such packets to the VIP. IPv4 VIPs only.
  */
-function lbHairpinFlows(sb: SbView, localDps: ReadonlySet<string>, log: (m: string) => void): TextFlow[] {
+function lbHairpinFlows(ctx: PhysicalCtx): TextFlow[] {
+  const { sb, log } = ctx;
+  const localDps = ctx.local.localDatapaths;
   const out: TextFlow[] = [];
   const groups = new Map<string, string[]>();
-  for (const g of sb.table('Logical_DP_Group').values()) groups.set(g.uuid, g.set('datapaths').map(String));
+  for (const g of ctx.models.rows(sb, 'Logical_DP_Group')) groups.set(g._uuid, g.datapaths);
   // ct_mark carries the hairpin bit when every chassis can match ct_label without masks, else ct_label.
   let natted: string | undefined;
-  for (const lb of sb.table('Load_Balancer').values()) {
-    const dps = [...lb.set('datapaths').map(String), ...lb.set('datapath_group').flatMap((g) => groups.get(String(g)) ?? [])];
+  for (const lb of ctx.models.rows(sb, 'Load_Balancer')) {
+    const dps = [...lb.datapaths, ...(lb.datapath_group === null ? [] : (groups.get(lb.datapath_group) ?? []))];
     if (!dps.some((d) => localDps.has(d))) continue;
     if (natted === undefined) {
-      const chassis = [...sb.table('Chassis').values()];
-      const useMark = chassis.length > 0 && chassis.every((c) => c.map('other_config').get('ct-no-masked-label') === 'true');
+      const chassis = [...ctx.models.rows(sb, 'Chassis')];
+      const useMark = chassis.length > 0 && chassis.every((c) => c.other_config.get('ct-no-masked-label') === 'true');
       natted = useMark ? 'ct_mark=0x2/0x2' : 'ct_label=0x2/0x2';
     }
-    const proto = lb.optional('protocol') === null ? 'tcp' : String(lb.optional('protocol'));
+    const proto = lb.protocol ?? 'tcp';
     const nwProto = proto === 'udp' ? 17 : proto === 'sctp' ? 132 : 6;
     const l4 = proto === 'udp' ? 'UDP' : proto === 'sctp' ? 'SCTP' : 'TCP';
     const l4nxm = proto === 'sctp' ? 'OXM_OF_SCTP' : `NXM_OF_${l4}`;
-    const cookie = `0x${lb.uuid.slice(0, 8).replace(/^0+(?=.)/, '')}`;
-    for (const [vipText, backendsText] of lb.map('vips')) {
+    const cookie = `0x${lb._uuid.slice(0, 8).replace(/^0+(?=.)/, '')}`;
+    for (const [vipText, backendsText] of lb.vips) {
       const vip = ipv4Endpoint(String(vipText));
       if (vip === undefined) {
-        log(`load balancer ${String(lb.optional('name') ?? lb.uuid)}: hairpin flows for VIP ${String(vipText)} are not supported (IPv4 only)`);
+        log(`load balancer ${lb.name}: hairpin flows for VIP ${String(vipText)} are not supported (IPv4 only)`);
         continue;
       }
       const vipMatch = `${proto},reg1=${hex(vip.n)}${vip.port !== 0 ? `,reg2=${hex(BigInt(vip.port))}/0xffff` : ''}`;
@@ -748,11 +756,15 @@ export class FlowComputer {
   private lflows = new LflowCache();
   private ports = new PortFlowCache();
   /**
-   * The model flow of each flow the last pass produced, by its text: the
-   * same object for an unchanged flow pass after pass (ofctrl keys them by
-   * object), read again only when new.
+   * The model of each text flow: by object first (the translation and port
+   * caches hand back the same objects for unchanged flows, pass after pass),
+   * then by text (flows rebuilt each pass with the same content). An
+   * unchanged flow keeps its model object, which ofctrl keys by object.
    */
-  private models = new Map<string, Flow>();
+  private byObject = new WeakMap<TextFlow, Flow>();
+  private byText = new Map<string, Flow>();
+  /** Typed SB rows, converted once per replica row. */
+  private readonly models = new SbModels();
 
   constructor(private readonly log?: (m: string) => void) {}
 
@@ -771,19 +783,23 @@ export class FlowComputer {
     if (facts.recompute === true) {
       this.lflows = new LflowCache();
       this.ports = new PortFlowCache();
-      this.models = new Map();
+      this.byObject = new WeakMap();
+      this.byText = new Map();
     }
-    const text = computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, ...(this.log !== undefined ? { log: this.log } : {}) });
-    const models = new Map<string, Flow>();
+    const text = computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, models: this.models, ...(this.log !== undefined ? { log: this.log } : {}) });
     const out: Flow[] = [];
     for (const t of text) {
-      const key = `${t.table}/${t.priority}/${t.cookie ?? 0n}/${t.match} ${t.actions}`;
-      let f = this.models.get(key);
-      if (f === undefined) f = flowOfText(t);
-      models.set(key, f);
+      let f = this.byObject.get(t);
+      if (f === undefined) {
+        const key = `${t.table}/${t.priority}/${t.cookie ?? 0n}/${t.match} ${t.actions}`;
+        f = this.byText.get(key);
+        if (f === undefined) this.byText.set(key, (f = flowOfText(t)));
+        this.byObject.set(t, f);
+      }
       out.push(f);
     }
-    this.models = models;
+    // Forget flows long gone (the live ones are still found by object).
+    if (this.byText.size > 2 * out.length + 1024) this.byText = new Map();
     return out;
   };
 }

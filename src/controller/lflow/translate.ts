@@ -7,16 +7,15 @@
  * Pure over an {@link LflowEnv}; the daemon can call it per changed row.
  */
 import type { Row } from '../../ovsdb/client.js';
+import type { Logical_Flow } from '../../ovsdb/models/ovn-sb.js';
+import { SbModels, type SbView } from '../sb-models.js';
 import type { TextFlow } from '../ofctl-link.js';
 import { ActionError, OFTABLE, translateActions } from './actions.js';
 import { addTest, formatMatch, mergeMatches, metadataTest, planMatch, type MatchPlan, type OfMatch } from './match.js';
 import { DEP, envChanges } from './env-diff.js';
 import { datumEquals } from '../../ovsdb/datum.js';
 
-/** The SB tables as the client's replica exposes them. */
-export interface SbView {
-  table(name: string): ReadonlyMap<string, Row>;
-}
+export type { SbView };
 
 export interface DatapathInfo {
   readonly uuid: string;
@@ -43,6 +42,8 @@ export interface LflowEnv {
   readonly remoteVifKeys: ReadonlyMap<string, ReadonlySet<number>>;
   /** Allocates a conjunction id for a (logical flow, datapath), stable for the same SB. */
   readonly conjIds: ConjIdAllocator;
+  /** The SB rows as their typed models (the logical flows are read through it). */
+  readonly models: SbModels;
 }
 
 /** Conjunction ids, from the logical flow's UUID (first 32 bits), the next free one on collision. */
@@ -76,46 +77,49 @@ export class ConjIdAllocator {
   }
 }
 
-const str = (r: Row, c: string): string => String(r.scalar(c));
-
 /** Builds the environment from the SB replica; `local` are the datapaths and `resident` the ports of this chassis. */
-export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, resident: ReadonlySet<string>, conjIds: ConjIdAllocator = new ConjIdAllocator()): LflowEnv {
+export function buildLflowEnv(
+  sb: SbView,
+  localDatapaths: ReadonlySet<string>,
+  resident: ReadonlySet<string>,
+  conjIds: ConjIdAllocator = new ConjIdAllocator(),
+  models: SbModels = new SbModels(),
+): LflowEnv {
   const datapaths = new Map<string, DatapathInfo>();
-  for (const dp of sb.table('Datapath_Binding').values()) {
-    const ext = dp.map('external_ids');
-    datapaths.set(dp.uuid, { uuid: dp.uuid, key: Number(dp.scalar('tunnel_key')), isSwitch: ext.has('logical-switch') });
+  for (const dp of models.rows(sb, 'Datapath_Binding')) {
+    datapaths.set(dp._uuid, { uuid: dp._uuid, key: dp.tunnel_key, isSwitch: dp.external_ids.has('logical-switch') });
   }
   const portKeys = new Map<string, Map<string, number>>();
   const portTypes = new Map<string, string>();
   const remoteVifKeys = new Map<string, Set<number>>();
-  for (const pb of sb.table('Port_Binding').values()) {
-    const name = str(pb, 'logical_port');
-    const type = str(pb, 'type');
+  for (const pb of models.rows(sb, 'Port_Binding')) {
+    const name = pb.logical_port;
+    const type = pb.type;
     portTypes.set(name, type);
     if (type !== '' || resident.has(name)) continue;
-    const dp = str(pb, 'datapath');
+    const dp = pb.datapath;
     let set = remoteVifKeys.get(dp);
     if (set === undefined) remoteVifKeys.set(dp, (set = new Set()));
-    set.add(Number(pb.scalar('tunnel_key')));
+    set.add(pb.tunnel_key);
   }
   const put = (dp: string, name: string, key: number): void => {
     let m = portKeys.get(dp);
     if (m === undefined) portKeys.set(dp, (m = new Map()));
     m.set(name, key);
   };
-  for (const pb of sb.table('Port_Binding').values()) put(str(pb, 'datapath'), str(pb, 'logical_port'), Number(pb.scalar('tunnel_key')));
-  for (const mg of sb.table('Multicast_Group').values()) put(str(mg, 'datapath'), str(mg, 'name'), Number(mg.scalar('tunnel_key')));
+  for (const pb of models.rows(sb, 'Port_Binding')) put(pb.datapath, pb.logical_port, pb.tunnel_key);
+  for (const mg of models.rows(sb, 'Multicast_Group')) put(mg.datapath, mg.name, mg.tunnel_key);
   const addressSets = new Map<string, readonly string[]>();
-  for (const as of sb.table('Address_Set').values()) addressSets.set(str(as, 'name'), as.set('addresses').map(String));
-  for (const g of sb.table('SB_Global').values()) {
-    const mac = g.map('options').get('svc_monitor_mac');
-    if (mac !== undefined) addressSets.set('svc_monitor_mac', [String(mac)]);
+  for (const as of models.rows(sb, 'Address_Set')) addressSets.set(as.name, as.addresses);
+  for (const g of models.rows(sb, 'SB_Global')) {
+    const mac = g.options.get('svc_monitor_mac');
+    if (mac !== undefined) addressSets.set('svc_monitor_mac', [mac]);
   }
   const portGroups = new Map<string, readonly string[]>();
-  for (const pg of sb.table('Port_Group').values()) portGroups.set(str(pg, 'name'), pg.set('ports').map(String));
+  for (const pg of models.rows(sb, 'Port_Group')) portGroups.set(pg.name, pg.ports);
   const dpGroups = new Map<string, readonly string[]>();
-  for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
-  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds };
+  for (const g of models.rows(sb, 'Logical_DP_Group')) dpGroups.set(g._uuid, g.datapaths);
+  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds, models };
 }
 
 /**
@@ -128,11 +132,11 @@ export type TrackDep = (dep: string) => void;
 const untracked: TrackDep = () => undefined;
 
 /** The local datapaths a logical flow applies to. */
-function flowDatapaths(lf: Row, env: LflowEnv, track: TrackDep): DatapathInfo[] {
-  const one = lf.optional('logical_datapath');
-  const group = lf.optional('logical_dp_group');
-  if (one === null && group !== null) track(DEP.dpGroup(String(group)));
-  const uuids = one !== null ? [String(one)] : group !== null ? (env.dpGroups.get(String(group)) ?? []) : [];
+function flowDatapaths(lf: Logical_Flow, env: LflowEnv, track: TrackDep): DatapathInfo[] {
+  const one = lf.logical_datapath;
+  const group = lf.logical_dp_group;
+  if (one === null && group !== null) track(DEP.dpGroup(group));
+  const uuids = one !== null ? [one] : group !== null ? (env.dpGroups.get(group) ?? []) : [];
   const out: DatapathInfo[] = [];
   for (const u of uuids) {
     track(DEP.datapath(u));
@@ -146,23 +150,24 @@ function flowDatapaths(lf: Row, env: LflowEnv, track: TrackDep): DatapathInfo[] 
  * The OpenFlow flows of one logical flow. A flow whose match or actions
  * cannot be translated yields no flows and a logged error (OVN does the same).
  */
-export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): TextFlow[] {
+export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): TextFlow[] {
+  const lf = env.models.of('Logical_Flow', row);
   // northd tags flows that only matter where their in/out port is: skip them elsewhere
   // (a logical patch port is everywhere its datapath is).
-  const io = lf.map('tags').get('in_out_port');
+  const io = lf.tags.get('in_out_port');
   if (io !== undefined) {
-    track(DEP.portType(String(io)));
-    track(DEP.resident(String(io)));
-    const type = env.portTypes.get(String(io));
-    if (type === undefined || (type !== 'patch' && !env.residentPorts.has(String(io)))) return [];
+    track(DEP.portType(io));
+    track(DEP.resident(io));
+    const type = env.portTypes.get(io);
+    if (type === undefined || (type !== 'patch' && !env.residentPorts.has(io))) return [];
   }
   const dps = flowDatapaths(lf, env, track);
   if (dps.length === 0) return [];
-  const pipeline = str(lf, 'pipeline') === 'egress' ? 'egress' : 'ingress';
-  const table = Number(lf.scalar('table_id'));
-  const priority = Number(lf.scalar('priority'));
-  const matchText = str(lf, 'match');
-  const actionsText = str(lf, 'actions');
+  const pipeline = lf.pipeline === 'egress' ? 'egress' : 'ingress';
+  const table = lf.table_id;
+  const priority = lf.priority;
+  const matchText = lf.match;
+  const actionsText = lf.actions;
   const ofTable = (pipeline === 'ingress' ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE) + table;
   const out: TextFlow[] = [];
   for (const dp of dps) {
@@ -219,7 +224,7 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
       continue;
     }
     if (elsewhere(plan.base)) continue;
-    const id = env.conjIds.get(lf.uuid, dp.key);
+    const id = env.conjIds.get(lf._uuid, dp.key);
     const base = withDp(plan.base);
     out.push({ table: ofTable, priority, match: formatMatch(base) + `,conj_id=${id}`, actions });
     plan.dims.forEach((els, k) => {
