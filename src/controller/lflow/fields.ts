@@ -54,7 +54,7 @@ function ovs(name: string, match = name): OvsField {
  * overlays: `xxreg0` is OVS `xxreg0` (= reg0..reg3), `xreg4` is OVS `xreg4`
  * (= reg8:reg9); OVS prints matches on them register by register.
  */
-export const BASE_FIELDS: ReadonlyMap<string, OvsField> = new Map([
+export const BASE_FIELDS: ReadonlyMap<string, OvsField> = new Map<string, OvsField>([
   ['xxreg0', ovs('xxreg0')],
   ['xxreg1', ovs('xxreg1')],
   ['xreg4', ovs('xreg4')],
@@ -86,16 +86,8 @@ export const BASE_FIELDS: ReadonlyMap<string, OvsField> = new Map([
   ['icmp4.code', ovs('icmp_code')],
   ['icmp6.type', ovs('icmpv6_type', 'icmp_type')],
   ['icmp6.code', ovs('icmpv6_code', 'icmp_code')],
-  ['arp.op', ovs('arp_op')],
-  ['arp.spa', ovs('arp_spa')],
-  ['arp.tpa', ovs('arp_tpa')],
-  ['arp.sha', ovs('arp_sha')],
-  ['arp.tha', ovs('arp_tha')],
-  ['rarp.op', ovs('arp_op')],
-  ['rarp.spa', ovs('arp_spa')],
-  ['rarp.tpa', ovs('arp_tpa')],
-  ['rarp.sha', ovs('arp_sha')],
-  ['rarp.tha', ovs('arp_tha')],
+  // ARP and RARP share OVS's arp_* fields.
+  ...['arp', 'rarp'].flatMap((p) => ['op', 'spa', 'tpa', 'sha', 'tha'].map((x): [string, OvsField] => [`${p}.${x}`, ovs(`arp_${x}`)])),
   ['nd.target', ovs('nd_target')],
   ['nd.sll', ovs('nd_sll')],
   ['nd.tll', ovs('nd_tll')],
