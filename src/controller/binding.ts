@@ -14,7 +14,7 @@
  *
  * {@link computeBindings} is pure over the two replicas; the rest writes.
  */
-import type { OvsdbClient, Row } from '../ovsdb/client.js';
+import type { OvsdbClient } from '../ovsdb/client.js';
 import { bridgeInterfaces, findBridge, type BridgeInterface } from './ovs-config.js';
 import type { Port_Binding } from '../ovsdb/models/ovn-sb.js';
 import { SbModels } from './sb-models.js';
@@ -59,10 +59,6 @@ export interface Bindings {
   readonly toRelease: readonly string[];
   /** Interfaces with an iface-id that no Port_Binding has (yet). */
   readonly unknownIfaces: readonly string[];
-}
-
-function str(r: Row, col: string): string {
-  return String(r.scalar(col));
 }
 
 /**
@@ -186,21 +182,26 @@ export async function syncPortBindings(
   chassisUuid: string,
   installed: ReadonlySet<string>,
   log: (msg: string) => void,
+  models: SbModels = new SbModels(),
 ): Promise<boolean> {
   const txn = sb.txn();
+  const portBinding = (uuid: string): Port_Binding | undefined => {
+    const r = sb.row('Port_Binding', uuid);
+    return r === undefined ? undefined : models.of('Port_Binding', r);
+  };
   for (const uuid of b.claimed) {
-    const pb = sb.row('Port_Binding', uuid);
+    const pb = portBinding(uuid);
     if (pb === undefined) continue;
     const cols: Record<string, unknown> = {};
-    const owner = pb.optional('chassis');
+    const owner = pb.chassis;
     if (owner !== chassisUuid) {
-      const lp = str(pb, 'logical_port');
-      log(owner === null ? `Claiming lport ${lp} for this chassis.` : `Changing chassis for lport ${lp} from ${String(owner)} to this chassis.`);
+      const lp = pb.logical_port;
+      log(owner === null ? `Claiming lport ${lp} for this chassis.` : `Changing chassis for lport ${lp} from ${owner} to this chassis.`);
       cols['chassis'] = ['uuid', chassisUuid];
     }
-    const up = pb.optional('up');
+    const up = pb.up;
     if (installed.has(uuid) && owner === chassisUuid && up !== true) {
-      log(`Setting lport ${str(pb, 'logical_port')} up in Southbound`);
+      log(`Setting lport ${pb.logical_port} up in Southbound`);
       cols['up'] = true;
     } else if (owner !== chassisUuid && up === true) {
       // Not up here until our flows for it are in.
@@ -209,9 +210,9 @@ export async function syncPortBindings(
     if (Object.keys(cols).length > 0) txn.update('Port_Binding', uuid, cols);
   }
   for (const uuid of b.toRelease) {
-    const pb = sb.row('Port_Binding', uuid);
+    const pb = portBinding(uuid);
     if (pb === undefined) continue;
-    log(`Releasing lport ${str(pb, 'logical_port')} from this chassis.`);
+    log(`Releasing lport ${pb.logical_port} from this chassis.`);
     txn.update('Port_Binding', uuid, { chassis: ['set', []], up: false });
   }
   if (txn.size === 0) return false;

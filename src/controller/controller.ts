@@ -335,7 +335,7 @@ export class Controller {
     if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
     // Claim, and install the port's flows in the same pass (they come from the local
     // binding, not from the claim); `up` follows in the pass the claim's update starts.
-    const claimedNow = await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log);
+    const claimedNow = await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log, this.sbModels);
 
     const nbCfg = sbNbCfg(sb);
     const facts: ChassisFacts = {
@@ -355,7 +355,7 @@ export class Controller {
     this.stats.installs++;
     const installed = new Set([...r.installedPorts].filter((u) => bindings.claimed.has(u)));
     if (claimedNow) return;
-    await syncPortBindings(sb, bindings, chassisUuid, installed, this.log);
+    await syncPortBindings(sb, bindings, chassisUuid, installed, this.log, this.sbModels);
     await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
     await reportNbCfg(sb, cfg.systemId, nbCfg);
     await storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg);
