@@ -155,15 +155,15 @@ export class Controller {
     await this.passing;
     const sb = this.sb;
     if (cleanup && sb !== undefined && this.systemId !== undefined && sb.isConnected) {
-      const rows = chassisRows(sb, this.systemId);
+      const rows = chassisRows(sb, this.systemId, this.sbModels);
       if (rows !== undefined) {
         const release = sb.txn();
         for (const pb of sb.table('Port_Binding').values()) {
-          if (pb.optional('chassis') === rows.chassis.uuid) release.update('Port_Binding', pb.uuid, { chassis: ['set', []] });
+          if (this.sbModels.of('Port_Binding', pb).chassis === rows.chassis._uuid) release.update('Port_Binding', pb.uuid, { chassis: ['set', []] });
         }
         if (release.size > 0) await release.commit().catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
       }
-      await unregisterChassis(sb, this.systemId).catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
+      await unregisterChassis(sb, this.systemId, this.sbModels).catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
     }
     await this.opts.pipeline?.stop();
     await this.sb?.stop();
@@ -319,10 +319,10 @@ export class Controller {
     });
     if (!sb.isConnected) return;
     const dpType = String(br.scalar('datapath_type'));
-    if (await registerChassis(sb, cfg, dpType)) return;
-    const rows = chassisRows(sb, cfg.systemId);
+    if (await registerChassis(sb, cfg, dpType, this.sbModels)) return;
+    const rows = chassisRows(sb, cfg.systemId, this.sbModels);
     if (rows === undefined) return;
-    const chassisUuid = rows.chassis.uuid;
+    const chassisUuid = rows.chassis._uuid;
 
     await syncTunnels(this.ovs, cfg.bridge, desiredTunnels(sb, cfg, this.sbModels), this.log);
     const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid, cfg.systemId, this.sbModels);
@@ -337,7 +337,7 @@ export class Controller {
     // binding, not from the claim); `up` follows in the pass the claim's update starts.
     const claimedNow = await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log, this.sbModels);
 
-    const nbCfg = sbNbCfg(sb);
+    const nbCfg = sbNbCfg(sb, this.sbModels);
     const facts: ChassisFacts = {
       config: cfg,
       chassisUuid,
@@ -357,7 +357,7 @@ export class Controller {
     if (claimedNow) return;
     await syncPortBindings(sb, bindings, chassisUuid, installed, this.log, this.sbModels);
     await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
-    await reportNbCfg(sb, cfg.systemId, nbCfg);
+    await reportNbCfg(sb, cfg.systemId, nbCfg, Date.now(), this.sbModels);
     await storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg);
   }
 }
