@@ -294,7 +294,6 @@ function deliveredHere(ctx: PhysicalCtx, to: TextFlow[], pb: Pb, withZone: boole
 /** Local VIFs and nested containers: table 0 entry, delivery, port security (kept per port across passes). */
 function localPortFlows(ctx: PhysicalCtx, out: TextFlow[], ports: PortFlowCache): void {
   const { local, pbs, dpKey, localNames, zoneActions, md } = ctx;
-  const saveInport = SAVE_INPORT;
   const nested = new Set(local.containers.map((c) => c.parent));
   ports.beginPass();
   /** Everything a local port's own flows depend on, so that unchanged ports reuse theirs. */
@@ -310,10 +309,10 @@ function localPortFlows(ctx: PhysicalCtx, out: TextFlow[], ports: PortFlowCache)
       const key = hex(BigInt(pb.key));
       own.push(flow(T.PHY_TO_LOG, 100, `in_port=${v.ofport}`, [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(',')));
       deliveredHere(ctx, own, pb, true);
-      own.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+      own.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, SAVE_INPORT));
       if (isParent) {
         const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
-        own.push(flow(T.SAVE_INPORT, 100, `reg10=${bit}/${bit},reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+        own.push(flow(T.SAVE_INPORT, 100, `reg10=${bit}/${bit},reg15=${key},metadata=${md(pb.dp)}`, SAVE_INPORT));
       }
       own.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `output:${v.ofport}`));
       own.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
@@ -338,7 +337,7 @@ function localPortFlows(ctx: PhysicalCtx, out: TextFlow[], ports: PortFlowCache)
       );
       deliveredHere(ctx, own, pb, true);
       // Siblings and the parent share the OpenFlow port: delivery never depends on the in_port check.
-      own.push(flow(T.SAVE_INPORT, 100, `reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+      own.push(flow(T.SAVE_INPORT, 100, `reg15=${key},metadata=${md(pb.dp)}`, SAVE_INPORT));
       own.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `push_vlan:0x8100,set_field:${4096 + c.tag}->vlan_vid,output:${c.ofport},pop_vlan`));
       own.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
       return own;
@@ -351,7 +350,6 @@ function localPortFlows(ctx: PhysicalCtx, out: TextFlow[], ports: PortFlowCache)
 /** Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN. */
 function localnetFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
   const { local, pbs, localNames, localnetOf, zoneActions, md } = ctx;
-  const saveInport = SAVE_INPORT;
   let conjUsed = 0;
   const chassisMacClauses: { id: number; tag: number | undefined }[] = [];
   // Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN.
@@ -393,7 +391,7 @@ function localnetFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
       const b = hex(1n << BigInt(bit));
       out.push(flow(T.CHECK_LOOPBACK, 160, `reg10=${b}/${b},reg15=${key},metadata=${md(pb.dp)}`, 'drop'));
     }
-    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, SAVE_INPORT));
     out.push(
       flow(
         T.LOG_TO_PHY,
@@ -419,7 +417,6 @@ function localnetFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
 /** Logical patch ports between local datapaths: no OVS port, the packet re-enters the peer's ingress. */
 function patchFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
   const { local, pbs, localNames, zoneActions, md } = ctx;
-  const saveInport = SAVE_INPORT;
   for (const pb of pbs.values()) {
     if (pb.type !== 'patch' || !local.localDatapaths.has(pb.dp)) continue;
     const peerName = pb.row.options.get('peer');
@@ -428,7 +425,7 @@ function patchFlows(ctx: PhysicalCtx, out: TextFlow[]): void {
     localNames.add(pb.name);
     const key = hex(BigInt(pb.key));
     deliveredHere(ctx, out, pb, false);
-    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
+    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, SAVE_INPORT));
     const enter = [
       'ct_clear',
       'set_field:0->reg11',
