@@ -20,6 +20,7 @@ import { OpenFlowLink } from './openflow-link.js';
 import { PinctrlLink } from './pinctrl-link.js';
 import type { TlvMap } from '../openflow/codec/messages.js';
 import { writeMacBinding } from './packet-in.js';
+import { SbModels } from './sb-models.js';
 
 /** Computes the desired OpenFlow table (the flow model) for one pass. */
 export type ComputeFlows = (sb: OvsdbClient, facts: ChassisFacts) => readonly Flow[];
@@ -85,6 +86,8 @@ export class OfctlPipeline implements FlowPipeline {
   private sb: OvsdbClient | undefined;
 
   private readonly link: 'openflow' | 'ovs-ofctl';
+  /** SB rows as typed models for the MAC_Binding writer, converted once per row. */
+  private readonly sbModels = new SbModels();
 
   constructor(private readonly opts: OfctlPipelineOptions) {
     this.env = opts.env ?? process.env;
@@ -121,7 +124,7 @@ export class OfctlPipeline implements FlowPipeline {
         onMacBinding: (b) => {
           const sb = this.sb;
           if (sb === undefined || !sb.isConnected) return;
-          writeMacBinding(sb, b).catch((e: unknown) => this.log(`pinctrl: MAC_Binding not written: ${String(e)}`));
+          writeMacBinding(sb, b, Date.now(), this.sbModels).catch((e: unknown) => this.log(`pinctrl: MAC_Binding not written: ${String(e)}`));
         },
       });
       this.pinctrl.start();
