@@ -101,7 +101,7 @@ export const FIELDS: readonly FieldInfo[] = [
   f('skb_priority', 32, 'hex', 'NXM_NX_SKB_PRIORITY', fixed),
   f('pkt_mark', 32, 'hex', 'NXM_NX_PKT_MARK', { oxm: code(N1, 33, 4) }),
   f('ct_state', 32, 'ct_state', 'NXM_NX_CT_STATE', { oxm: code(N1, 105, 4) }),
-  f('ct_zone', 16, 'hex', 'NXM_NX_CT_ZONE', { ...fixed, oxm: code(N1, 106, 2) }),
+  f('ct_zone', 16, 'decimal', 'NXM_NX_CT_ZONE', { ...fixed, oxm: code(N1, 106, 2) }),
   f('ct_mark', 32, 'hex', 'NXM_NX_CT_MARK', { oxm: code(N1, 107, 4) }),
   f('ct_label', 128, 'hex', 'NXM_NX_CT_LABEL', { oxm: code(N1, 108, 16) }),
   f('ct_nw_src', 32, 'ipv4', 'NXM_NX_CT_NW_SRC', { oxm: code(N1, 120, 4) }),

@@ -109,8 +109,9 @@ function parseFlags(table: [string, bigint][], s: string): { value: bigint; mask
   return { value, mask };
 }
 
+/** `0x1f`, and `0` for zero, as OVS's `%#x` prints it. */
 function hex(v: bigint): string {
-  return `0x${v.toString(16)}`;
+  return v === 0n ? '0' : `0x${v.toString(16)}`;
 }
 
 /** `field=value[/mask]` as ovs-ofctl prints it. */
@@ -141,7 +142,8 @@ export function formatMatchField(x: MatchField): string {
       return f !== undefined ? `nw_frag=${f[0]}` : `nw_frag=${hex(x.value)}${m === undefined ? '' : `/${hex(m)}`}`;
     }
     case 'decimal':
-      return `${x.field}=${x.value}${m === undefined ? '' : `/${hex(m)}`}`;
+      // Masked, OVS prints both in hex.
+      return m === undefined ? `${x.field}=${x.value}` : `${x.field}=${hex(x.value)}/${hex(m)}`;
     default:
       return `${x.field}=${hex(x.value)}${m === undefined ? '' : `/${hex(m)}`}`;
   }
@@ -153,10 +155,38 @@ const PROTO_NAMES: [string, bigint, bigint | undefined][] = [
   ['arp', 0x0806n, undefined], ['rarp', 0x8035n, undefined], ['mpls', 0x8847n, undefined], ['mplsm', 0x8848n, undefined],
 ];
 
-/** A match in ovs-ofctl syntax, with `ip`/`tcp`/`arp`... shorthands and `dl_vlan` where they apply. */
+/**
+ * The order ovs-ofctl prints match fields in (OVS's match_format, checked
+ * with `ovs-ofctl parse-flow`): packet mark, recirculation and conjunction
+ * ids and conntrack, then the protocol shorthand, registers, tunnel,
+ * datapath, port, L2, L3, L4. Fields not listed follow.
+ */
+const PRINT_BEFORE_PROTO = ['pkt_mark', 'recirc_id', 'dp_hash', 'conj_id', 'skb_priority', 'actset_output', 'ct_state', 'ct_zone', 'ct_mark', 'ct_label', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst'];
+const PRINT_AFTER_PROTO = [
+  ...Array.from({ length: 16 }, (_, i) => `reg${i}`),
+  'tun_id', 'tun_src', 'tun_dst', 'tun_ipv6_src', 'tun_ipv6_dst', 'tun_flags',
+  ...Array.from({ length: 64 }, (_, i) => `tun_metadata${i}`),
+  'metadata', 'in_port', 'vlan_tci', 'dl_src', 'dl_dst', 'dl_type', 'mpls_label',
+  'ipv6_src', 'ipv6_dst', 'ipv6_label', 'nw_src', 'nw_dst', 'arp_spa', 'arp_tpa', 'nw_proto', 'arp_op', 'arp_sha', 'arp_tha',
+  'nw_tos', 'nw_ecn', 'nw_ttl', 'ip_frag', 'icmp_type', 'icmp_code', 'icmpv6_type', 'icmpv6_code',
+  'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'tcp_flags', 'nd_target', 'nd_sll', 'nd_tll',
+];
+const PRINT_RANK: ReadonlyMap<string, number> = new Map([...PRINT_BEFORE_PROTO, ...PRINT_AFTER_PROTO].map((n, i) => [n, i]));
+const rankOf = (x: MatchField): number => PRINT_RANK.get(x.field) ?? PRINT_RANK.size;
+
+/** Names ovs-ofctl prints for L4 fields once the protocol is known (`tcp,tp_dst=80`, `icmp6,icmp_type=135`). */
+const L4_PRINT_NAME: Readonly<Record<string, string>> = {
+  tcp_src: 'tp_src', tcp_dst: 'tp_dst', udp_src: 'tp_src', udp_dst: 'tp_dst', sctp_src: 'tp_src', sctp_dst: 'tp_dst',
+  icmpv6_type: 'icmp_type', icmpv6_code: 'icmp_code',
+};
+
+/** A match in ovs-ofctl syntax, with `ip`/`tcp`/`arp`... shorthands and `dl_vlan` where they apply, in OVS's order. */
 export function formatMatch(match: Match): string {
   const parts: string[] = [];
-  let rest = [...normalizeMatch(match)];
+  const fields = normalizeMatch(match);
+  const before = fields.filter((x) => PRINT_BEFORE_PROTO.includes(x.field)).sort((a, b) => rankOf(a) - rankOf(b));
+  for (const x of before) parts.push(formatMatchField(x));
+  let rest = fields.filter((x) => !PRINT_BEFORE_PROTO.includes(x.field)).sort((a, b) => rankOf(a) - rankOf(b));
   const dlType = rest.find((x) => x.field === 'dl_type' && x.mask === undefined);
   const proto = rest.find((x) => x.field === 'nw_proto' && x.mask === undefined);
   if (dlType !== undefined) {
@@ -171,16 +201,27 @@ export function formatMatch(match: Match): string {
     }
   }
   for (const x of rest) {
+    if (x.field === 'ipv6_label' && x.mask === undefined) {
+      parts.push(`ipv6_label=0x${x.value.toString(16).padStart(5, '0')}`);
+      continue;
+    }
     if (x.field === 'vlan_tci') {
       if (x.mask === 0x1fffn && (x.value & 0x1000n) !== 0n) parts.push(`dl_vlan=${x.value & 0xfffn}`);
       else if (x.mask === 0xf000n && (x.value & 0x1000n) !== 0n) parts.push(`dl_vlan_pcp=${x.value >> 13n}`);
       else if (x.mask === undefined && (x.value & 0x1000n) !== 0n) parts.push(`dl_vlan=${x.value & 0xfffn},dl_vlan_pcp=${x.value >> 13n}`);
-      else parts.push(formatMatchField(x));
+      else parts.push(`vlan_tci=${pad4(x.value)}${x.mask === undefined ? '' : `/${pad4(x.mask)}`}`);
       continue;
     }
-    parts.push(formatMatchField(x));
+    const l4 = L4_PRINT_NAME[x.field];
+    const text = formatMatchField(x);
+    parts.push(l4 === undefined ? text : l4 + text.slice(x.field.length));
   }
   return parts.join(',');
+}
+
+/** vlan_tci as OVS prints it: four hex digits. */
+function pad4(v: bigint): string {
+  return `0x${v.toString(16).padStart(4, '0')}`;
 }
 
 /** Parses `value[/mask]` of `name` (any OVS spelling) into canonical fields. */
@@ -317,15 +358,16 @@ export function formatAction(a: Action): string {
       if (a.userdata !== undefined && a.userdata.length > 0) parts.push(`userdata=${formatBytes(a.userdata)}`);
       if (a.pause === true) parts.push('pause');
       if (a.meterId !== undefined) parts.push(`meter_id=${a.meterId}`);
-      if (parts.length === 0) return `CONTROLLER:${a.maxLen ?? 65535}`;
+      if (parts.length === 0 || (parts.length === 1 && a.maxLen !== undefined && parts[0] === `max_len=${a.maxLen}`)) return `CONTROLLER:${a.maxLen ?? 65535}`;
       return `controller(${parts.join(',')})`;
     }
     case 'resubmit': {
       const port = a.port === undefined || a.port === OFPP.IN_PORT ? '' : formatPort(a.port);
+      if (port !== '' && a.table === undefined && a.ct !== true) return `resubmit:${port}`;
       return `resubmit(${port},${a.table === undefined ? '' : a.table}${a.ct === true ? ',ct' : ''})`;
     }
     case 'set_field':
-      return `set_field:${formatSetFieldValue(a.field, a.value)}${a.mask === undefined ? '' : `/${formatSetFieldValue(a.field, a.mask)}`}->${a.field}`;
+      return `set_field:${formatSetFieldValue(a.field, a.value)}${a.mask === undefined ? '' : `/${formatSetFieldValue(a.field, a.mask)}`}->${anyField(a.field)?.setName ?? a.field}`;
     case 'load':
       return `load:${hex(a.value)}->${formatFieldRef(a.dst)}`;
     case 'move':
@@ -383,19 +425,19 @@ function formatLearnSpec(sp: LearnSpec): string {
   if (sp.kind === 'load') return `load:${src ?? hex(immediate ?? 0n)}->${formatFieldRef(dst)}`;
   if (src !== undefined) return 'field' in sp.src && sp.src.field === dst.field && sp.src.ofs === dst.ofs ? src : `${formatFieldRef(dst)}=${src}`;
   const whole = dst.ofs === 0 && dst.nBits === fieldBits(dst.field) && fieldInfo(dst.field) !== undefined;
-  return whole ? `${dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}` : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
+  return whole ? `${fieldInfo(dst.field)?.setName ?? dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}` : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
 }
 
 function formatLearn(a: LearnAction): string {
   const parts = [`table=${a.table}`];
-  if (a.priority !== undefined) parts.push(`priority=${a.priority}`);
   if (a.idleTimeout !== undefined) parts.push(`idle_timeout=${a.idleTimeout}`);
   if (a.hardTimeout !== undefined) parts.push(`hard_timeout=${a.hardTimeout}`);
   if (a.finIdleTimeout !== undefined) parts.push(`fin_idle_timeout=${a.finIdleTimeout}`);
   if (a.finHardTimeout !== undefined) parts.push(`fin_hard_timeout=${a.finHardTimeout}`);
+  if (a.priority !== undefined) parts.push(`priority=${a.priority}`);
   if (((a.flags ?? 0) & LEARN_FLAGS.SEND_FLOW_REM) !== 0) parts.push('send_flow_rem');
   if (((a.flags ?? 0) & LEARN_FLAGS.DELETE_LEARNED) !== 0) parts.push('delete_learned');
-  if (a.cookie !== undefined) parts.push(`cookie=${hex(a.cookie)}`);
+  if (a.cookie !== undefined && a.cookie !== 0n) parts.push(`cookie=${hex(a.cookie)}`);
   for (const sp of a.specs) parts.push(formatLearnSpec(sp));
   return `learn(${parts.join(',')})`;
 }

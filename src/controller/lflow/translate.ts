@@ -9,9 +9,9 @@
 import type { Row } from '../../ovsdb/client.js';
 import type { Logical_Flow } from '../../ovsdb/models/ovn-sb.js';
 import { SbModels, type SbView } from '../sb-models.js';
-import type { TextFlow } from '../ofctl-link.js';
+import type { Action, Flow, Match } from '../../openflow/flow.js';
 import { ActionError, OFTABLE, translateActions } from './actions.js';
-import { addTest, formatMatch, mergeMatches, metadataTest, planMatch, type MatchPlan, type OfMatch } from './match.js';
+import { addTest, mergeMatches, metadataTest, planMatch, toMatch, type MatchPlan, type OfMatch } from './match.js';
 import { DEP, envChanges } from './env-diff.js';
 import { datumEquals } from '../../ovsdb/datum.js';
 
@@ -150,7 +150,7 @@ function flowDatapaths(lf: Logical_Flow, env: LflowEnv, track: TrackDep): Datapa
  * The OpenFlow flows of one logical flow. A flow whose match or actions
  * cannot be translated yields no flows and a logged error (OVN does the same).
  */
-export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): TextFlow[] {
+export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): Flow[] {
   const lf = env.models.of('Logical_Flow', row);
   // northd tags flows that only matter where their in/out port is: skip them elsewhere
   // (a logical patch port is everywhere its datapath is).
@@ -169,7 +169,8 @@ export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) =
   const matchText = lf.match;
   const actionsText = lf.actions;
   const ofTable = (pipeline === 'ingress' ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE) + table;
-  const out: TextFlow[] = [];
+  const out: Flow[] = [];
+  const flow = (match: Match, actions: readonly Action[]): Flow => ({ table: ofTable, priority, cookie: 0n, match, actions });
   for (const dp of dps) {
     const keys = env.portKeys.get(dp.uuid);
     // "none" is OVN's name for "no port" (key 0).
@@ -178,7 +179,7 @@ export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) =
       track(DEP.portKey(dp.uuid, n));
       return keys?.get(n);
     };
-    let actions: string;
+    let actions: readonly Action[];
     let plan: MatchPlan;
     try {
       const t = translateActions(actionsText, { pipeline, table, isSwitch: dp.isSwitch, portKey });
@@ -220,17 +221,19 @@ export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) =
       return remote !== undefined && remote.has(Number(t.value));
     };
     if (plan.kind === 'plain') {
-      for (const m of plan.matches) if (!elsewhere(m)) out.push({ table: ofTable, priority, match: formatMatch(withDp(m)), actions });
+      for (const m of plan.matches) if (!elsewhere(m)) out.push(flow(toMatch(withDp(m)), actions));
       continue;
     }
     if (elsewhere(plan.base)) continue;
     const id = env.conjIds.get(lf._uuid, dp.key);
     const base = withDp(plan.base);
-    out.push({ table: ofTable, priority, match: formatMatch(base) + `,conj_id=${id}`, actions });
+    const withConj = new Map(base);
+    withConj.set('conj_id', { field: 'conj_id', value: BigInt(id), mask: 0xffffffffn });
+    out.push(flow(toMatch(withConj), actions));
     plan.dims.forEach((els, k) => {
       for (const el of els) {
         const m = mergeMatches(base, el);
-        if (m !== undefined) out.push({ table: ofTable, priority, match: formatMatch(m), actions: `conjunction(${id},${k + 1}/${plan.dims.length})` });
+        if (m !== undefined) out.push(flow(toMatch(m), [{ type: 'conjunction', id, clause: k + 1, nClauses: plan.dims.length }]));
       }
     });
   }
@@ -240,11 +243,11 @@ export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) =
 const byUuid = (a: Row, b: Row): number => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
 
 /** All logical flows of the SB for this chassis; with a cache, only what changed is translated again. */
-export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void, cache?: LflowCache): TextFlow[] {
+export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void, cache?: LflowCache): Flow[] {
   if (cache !== undefined) return mergeConjunctionFlows(cache.update(sb.table('Logical_Flow').values(), env, log));
   // Logical flows are visited in UUID order so that conjunction ids do not depend on replica order.
   const rows = [...sb.table('Logical_Flow').values()].sort(byUuid);
-  const out: TextFlow[] = [];
+  const out: Flow[] = [];
   for (const lf of rows) for (const f of translateLogicalFlow(lf, env, log)) out.push(f);
   return mergeConjunctionFlows(out);
 }
@@ -258,7 +261,7 @@ function sameLflow(a: Row, b: Row): boolean {
 
 interface CacheEntry {
   row: Row;
-  flows: readonly TextFlow[];
+  flows: readonly Flow[];
   /** What the translation read from the environment (env-diff.ts keys). */
   deps: readonly string[];
 }
@@ -282,7 +285,7 @@ export class LflowCache {
   readonly stats = { translated: 0, reused: 0 };
 
   /** The flows of every row (not yet merged), translating only what is stale. */
-  update(rows: Iterable<Row>, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
+  update(rows: Iterable<Row>, env: LflowEnv, log?: (m: string) => void): Flow[] {
     const stale = new Set<string>();
     if (this.env !== undefined && this.env !== env) {
       for (const dep of envChanges(this.env, env)) for (const u of this.readers.get(dep) ?? []) stale.add(u);
@@ -320,7 +323,7 @@ export class LflowCache {
       }
       this.stats.translated++;
     }
-    const out: TextFlow[] = [];
+    const out: Flow[] = [];
     for (const e of this.entries.values()) for (const f of e.flows) out.push(f);
     return out;
   }
@@ -338,27 +341,43 @@ export class LflowCache {
   }
 }
 
+/** The key of a flow's table, priority and match (for merging, not for printing). */
+function selectorKey(f: Flow): string {
+  let k = `${f.table}/${f.priority}`;
+  for (const x of f.match) k += `,${x.field}=${x.value.toString(16)}${x.mask === undefined ? '' : `/${x.mask.toString(16)}`}`;
+  return k;
+}
+
+const isConjunction = (a: Action): a is Extract<Action, { type: 'conjunction' }> => a.type === 'conjunction';
+const conjOrder = (a: Extract<Action, { type: 'conjunction' }>): string => `${a.id},${a.clause}/${a.nClauses}`;
+
 /**
  * Flows with the same table, priority and match whose actions are only
  * `conjunction(…)` are one OpenFlow flow with all of them (what OVS would
  * otherwise reject as duplicates), in a fixed order so that the result does
  * not depend on the order of the input.
  */
-export function mergeConjunctionFlows(flows: readonly TextFlow[]): TextFlow[] {
-  const conj = new Map<string, { first: TextFlow; actions: string[] }>();
-  const out: TextFlow[] = [];
+export function mergeConjunctionFlows(flows: readonly Flow[]): Flow[] {
+  const conj = new Map<string, { first: Flow; actions: Extract<Action, { type: 'conjunction' }>[] }>();
+  const out: Flow[] = [];
   for (const f of flows) {
-    if (!f.actions.startsWith('conjunction(')) {
+    if (f.actions.length === 0 || !f.actions.every(isConjunction)) {
       out.push(f);
       continue;
     }
-    const k = `${f.table}/${f.priority}/${f.match}`;
+    const k = selectorKey(f);
     const c = conj.get(k);
-    if (c === undefined) conj.set(k, { first: f, actions: [f.actions] });
-    else c.actions.push(f.actions);
+    const acts = f.actions.filter(isConjunction);
+    if (c === undefined) conj.set(k, { first: f, actions: acts });
+    else c.actions.push(...acts);
   }
   for (const { first, actions } of conj.values()) {
-    out.push(actions.length === 1 ? first : { ...first, actions: actions.flatMap((a) => a.split(/,(?=conjunction\()/)).sort().join(',') });
+    if (actions.length === first.actions.length) {
+      out.push(first);
+      continue;
+    }
+    const sorted = [...actions].sort((a, b) => (conjOrder(a) < conjOrder(b) ? -1 : conjOrder(a) > conjOrder(b) ? 1 : 0));
+    out.push({ ...first, actions: sorted });
   }
   return out;
 }
