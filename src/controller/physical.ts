@@ -243,6 +243,27 @@ const T = OFTABLE;
 /** Output to the port the packet came in by: OVS drops output to in_port unless in_port is cleared first. */
 const SAVE_INPORT: readonly Action[] = [push(ref('in_port')), setField('in_port', OFPP.ANY), resubmit(T.LOG_TO_PHY), pop(ref('in_port'))];
 
+/**
+ * The default flow of each physical table: constant data, the same objects
+ * in every pass (so ofctrl never compares them again).
+ */
+const FIXED_FLOWS: readonly Flow[] = ((): Flow[] => {
+  const none: MatchField[] = [];
+  return [
+    mk(T.PHY_TO_LOG, 0, [none], []),
+    mk(T.OUTPUT_LARGE_PKT_DETECT, 0, [none], [resubmit(T.REMOTE_OUTPUT)]),
+    mk(T.OUTPUT_LARGE_PKT_PROCESS, 10, [flagSet(MLF.ALLOW_LOOPBACK)], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.OUTPUT_LARGE_PKT_PROCESS, 0, [none], [resubmit(T.REMOTE_OUTPUT)]),
+    mk(T.REMOTE_OUTPUT, 150, [flagSet(MLF.LOCAL_ONLY)], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.REMOTE_OUTPUT, 150, [eq('reg10', bit(MLF.RCV_FROM_RAMP), 0x3)], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.REMOTE_OUTPUT, 0, [none], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.LOCAL_OUTPUT, 0, [none], []),
+    mk(T.CHECK_LOOPBACK, 0, [none], [...CLEAR_REGS, resubmit(T.LOG_EGRESS_PIPELINE)]),
+    mk(T.SAVE_INPORT, 0, [none], [resubmit(T.LOG_TO_PHY)]),
+    mk(T.LOG_TO_PHY, 0, [none], []),
+  ];
+})();
+
 function physicalCtx(sb: SbView, models: SbModels, local: LocalState, log: (m: string) => void): PhysicalCtx {
   const pbs = new Map<string, Pb>();
   const pbByUuid = new Map<string, Pb>();
@@ -280,24 +301,6 @@ function physicalCtx(sb: SbView, models: SbModels, local: LocalState, log: (m: s
     },
     md: (dp) => dpKey.get(dp) ?? 0,
   };
-}
-
-/** The default flow of each physical table. */
-function fixedFlows(): Flow[] {
-  const none: MatchField[] = [];
-  return [
-    mk(T.PHY_TO_LOG, 0, [none], []),
-    mk(T.OUTPUT_LARGE_PKT_DETECT, 0, [none], [resubmit(T.REMOTE_OUTPUT)]),
-    mk(T.OUTPUT_LARGE_PKT_PROCESS, 10, [flagSet(MLF.ALLOW_LOOPBACK)], [resubmit(T.LOCAL_OUTPUT)]),
-    mk(T.OUTPUT_LARGE_PKT_PROCESS, 0, [none], [resubmit(T.REMOTE_OUTPUT)]),
-    mk(T.REMOTE_OUTPUT, 150, [flagSet(MLF.LOCAL_ONLY)], [resubmit(T.LOCAL_OUTPUT)]),
-    mk(T.REMOTE_OUTPUT, 150, [eq('reg10', bit(MLF.RCV_FROM_RAMP), 0x3)], [resubmit(T.LOCAL_OUTPUT)]),
-    mk(T.REMOTE_OUTPUT, 0, [none], [resubmit(T.LOCAL_OUTPUT)]),
-    mk(T.LOCAL_OUTPUT, 0, [none], []),
-    mk(T.CHECK_LOOPBACK, 0, [none], [...CLEAR_REGS, resubmit(T.LOG_EGRESS_PIPELINE)]),
-    mk(T.SAVE_INPORT, 0, [none], [resubmit(T.LOG_TO_PHY)]),
-    mk(T.LOG_TO_PHY, 0, [none], []),
-  ];
 }
 
 /** `reg15=<port>,metadata=<datapath>`: a logical outport. */
@@ -595,7 +598,7 @@ function logicalFlows(ctx: PhysicalCtx, out: Flow[], cache: LflowCache | undefin
  */
 export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): Flow[] {
   const ctx = physicalCtx(sb, opts.models ?? new SbModels(), local, opts.log ?? ((): void => undefined));
-  const out = fixedFlows();
+  const out = [...FIXED_FLOWS];
   localPortFlows(ctx, out, opts.portCache ?? new PortFlowCache());
   localnetFlows(ctx, out);
   patchFlows(ctx, out);
