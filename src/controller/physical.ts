@@ -76,10 +76,11 @@ export interface ComputeOptions {
 }
 
 /**
- * The flows of each local port (table 0 entry, local output, loopback,
- * delivery, port security) kept between passes with the inputs they were
- * built from: a port whose inputs are unchanged reuses its flows, so one new
- * port among hundreds builds only its own.
+ * The physical flows of each local port (table 0 entry, local output,
+ * loopback, delivery, port security), remote port and multicast group, kept
+ * between passes with the inputs they were built from: one whose inputs are
+ * unchanged reuses its flows (the same objects, which ofctrl does not compare
+ * again), so one new port among hundreds builds only its own.
  */
 export class PortFlowCache {
   private entries = new Map<string, { inputs: string; flows: readonly Flow[] }>();
@@ -329,7 +330,6 @@ function outputTagged(tag: number, ofport: number): Action[] {
 function localPortFlows(ctx: PhysicalCtx, out: Flow[], ports: PortFlowCache): void {
   const { local, pbs, dpKey, localNames, md } = ctx;
   const nested = new Set(local.containers.map((c) => c.parent));
-  ports.beginPass();
   /** Everything a local port's own flows depend on, so that unchanged ports reuse theirs. */
   const portInputs = (pb: Pb, ofport: number, extra: string): string =>
     `${ofport}|${pb.key}|${md(pb.dp)}|${ctx.zone(pb.name)}|${ctx.zone(`${pb.dp}_dnat`)}|${ctx.zone(`${pb.dp}_snat`)}|${pb.row.port_security.join('\n')}|${extra}`;
@@ -366,7 +366,6 @@ function localPortFlows(ctx: PhysicalCtx, out: Flow[], ports: PortFlowCache): vo
       return own;
     });
   }
-  ports.endPass();
 }
 
 /** Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN. */
@@ -492,18 +491,17 @@ function toTunnel(ctx: PhysicalCtx, dp: string, outKey: number, ports: readonly 
 }
 
 /** Ports on other chassis: through a tunnel, or over the datapath's localnet port. */
-function remotePortFlows(ctx: PhysicalCtx, out: Flow[]): void {
-  const { local, pbs, localNames, localnetOf } = ctx;
+function remotePortFlows(ctx: PhysicalCtx, out: Flow[], kept: PortFlowCache): void {
+  const { local, pbs, localNames, localnetOf, md } = ctx;
   for (const pb of pbs.values()) {
     if (!local.localDatapaths.has(pb.dp) || localNames.has(pb.name)) continue;
     const tun = tunnelOf(ctx, pb);
     if (tun === undefined) continue;
     const ln = localnetOf.get(pb.dp);
-    if (ln !== undefined) {
-      out.push(mk(T.LOCAL_OUTPUT, 100, [outportOf(ctx, pb)], [setField('reg15', ln.key), resubmit(T.LOCAL_OUTPUT)]));
-      continue;
-    }
-    out.push(mk(T.REMOTE_OUTPUT, 100, [outportOf(ctx, pb)], [...toTunnel(ctx, pb.dp, pb.key, [tun]), resubmit(T.LOCAL_OUTPUT)]));
+    kept.flows(`remote ${pb.name}`, `${pb.key}|${md(pb.dp)}|${tun.ofport}|${tun.type}|${ln?.key}`, out, () => {
+      if (ln !== undefined) return [mk(T.LOCAL_OUTPUT, 100, [outportOf(ctx, pb)], [setField('reg15', ln.key), resubmit(T.LOCAL_OUTPUT)])];
+      return [mk(T.REMOTE_OUTPUT, 100, [outportOf(ctx, pb)], [...toTunnel(ctx, pb.dp, pb.key, [tun]), resubmit(T.LOCAL_OUTPUT)])];
+    });
   }
 }
 
@@ -530,39 +528,53 @@ function tunnelInputFlows(ctx: PhysicalCtx, out: Flow[]): void {
 }
 
 /** Multicast groups: local members in 40, patch members and remote chassis in 39. */
-function multicastFlows(ctx: PhysicalCtx, out: Flow[]): void {
+function multicastFlows(ctx: PhysicalCtx, out: Flow[], kept: PortFlowCache): void {
   const { sb, local, pbByUuid, localNames, localnetOf, zone, md } = ctx;
   for (const mg of ctx.models.rows(sb, 'Multicast_Group')) {
     const dp = mg.datapath;
     if (!local.localDatapaths.has(dp)) continue;
-    const m = [...eq('reg15', mg.tunnel_key), ...eq('metadata', md(dp))];
-    const localActs: Action[] = [];
-    const remoteActs: Action[] = [];
+    const patches: Pb[] = [];
+    const locals: { pb: Pb; zone: number | undefined }[] = [];
     const remoteTunnels = new Map<number, { ofport: number; type: string }>();
     for (const u of mg.ports) {
       const pb = pbByUuid.get(u);
       if (pb === undefined) continue;
       if (pb.type === 'patch' && localNames.has(pb.name)) {
-        remoteActs.push(setField('reg15', pb.key), resubmit(T.CHECK_LOOPBACK));
+        patches.push(pb);
       } else if (localNames.has(pb.name)) {
-        const z = zone(pb.name);
-        if (z !== undefined) localActs.push(setField('reg13', z));
-        localActs.push(setField('reg15', pb.key), resubmit(T.CHECK_LOOPBACK));
+        locals.push({ pb, zone: zone(pb.name) });
       } else {
         const t = tunnelOf(ctx, pb);
         // Over a localnet port the provider network floods to the other chassis.
         if (t !== undefined && !localnetOf.has(dp)) remoteTunnels.set(t.ofport, t);
       }
     }
-    if (localActs.length > 0) out.push(mk(T.LOCAL_OUTPUT, 100, [m], [...localActs, setField('reg15', mg.tunnel_key)]));
-    // Patch members changed the outport: put the group back before tunnelling and local delivery.
-    if (remoteActs.length > 0) remoteActs.push(setField('reg15', mg.tunnel_key));
-    if (remoteTunnels.size > 0) remoteActs.push(...toTunnel(ctx, dp, mg.tunnel_key, [...remoteTunnels.values()]));
-    if (remoteActs.length > 0) {
-      if (localActs.length > 0) remoteActs.push(resubmit(T.LOCAL_OUTPUT));
-      out.push(mk(T.REMOTE_OUTPUT, 100, [m], remoteActs));
-    }
+    // A group's flows change only with its members' places: unchanged, they are last pass' objects.
+    const inputs = `${mg.tunnel_key}|${md(dp)}|${patches.map((p) => p.key).join(',')}|${locals.map((l) => `${l.pb.key}:${l.zone}`).join(',')}|${[...remoteTunnels.values()].map((t) => `${t.ofport}:${t.type}`).join(',')}`;
+    kept.flows(`mc ${mg._uuid}`, inputs, out, () => multicastGroupFlows(ctx, dp, mg.tunnel_key, patches, locals, [...remoteTunnels.values()]));
   }
+}
+
+/** The flows of one multicast group: local members in 40, patch members and remote chassis in 39. */
+function multicastGroupFlows(ctx: PhysicalCtx, dp: string, key: number, patches: readonly Pb[], locals: readonly { pb: Pb; zone: number | undefined }[], tunnels: readonly { ofport: number; type: string }[]): Flow[] {
+  const out: Flow[] = [];
+  const m = [...eq('reg15', key), ...eq('metadata', ctx.md(dp))];
+  const localActs: Action[] = [];
+  const remoteActs: Action[] = [];
+  for (const pb of patches) remoteActs.push(setField('reg15', pb.key), resubmit(T.CHECK_LOOPBACK));
+  for (const { pb, zone } of locals) {
+    if (zone !== undefined) localActs.push(setField('reg13', zone));
+    localActs.push(setField('reg15', pb.key), resubmit(T.CHECK_LOOPBACK));
+  }
+  if (localActs.length > 0) out.push(mk(T.LOCAL_OUTPUT, 100, [m], [...localActs, setField('reg15', key)]));
+  // Patch members changed the outport: put the group back before tunnelling and local delivery.
+  if (remoteActs.length > 0) remoteActs.push(setField('reg15', key));
+  if (tunnels.length > 0) remoteActs.push(...toTunnel(ctx, dp, key, tunnels));
+  if (remoteActs.length > 0) {
+    if (localActs.length > 0) remoteActs.push(resubmit(T.LOCAL_OUTPUT));
+    out.push(mk(T.REMOTE_OUTPUT, 100, [m], remoteActs));
+  }
+  return out;
 }
 
 /** The learnt FDB (ovn-sb(5) FDB): get_fdb in 71, lookup_fdb in 72. */
@@ -599,12 +611,15 @@ function logicalFlows(ctx: PhysicalCtx, out: Flow[], cache: LflowCache | undefin
 export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): Flow[] {
   const ctx = physicalCtx(sb, opts.models ?? new SbModels(), local, opts.log ?? ((): void => undefined));
   const out = [...FIXED_FLOWS];
-  localPortFlows(ctx, out, opts.portCache ?? new PortFlowCache());
+  const kept = opts.portCache ?? new PortFlowCache();
+  kept.beginPass();
+  localPortFlows(ctx, out, kept);
   localnetFlows(ctx, out);
   patchFlows(ctx, out);
-  remotePortFlows(ctx, out);
+  remotePortFlows(ctx, out, kept);
   tunnelInputFlows(ctx, out);
-  multicastFlows(ctx, out);
+  multicastFlows(ctx, out, kept);
+  kept.endPass();
   out.push(...macBindingFlows(ctx));
   fdbFlows(ctx, out);
   out.push(...lbHairpinFlows(ctx));
