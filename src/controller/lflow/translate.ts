@@ -244,7 +244,7 @@ const byUuid = (a: Row, b: Row): number => (a.uuid < b.uuid ? -1 : a.uuid > b.uu
 
 /** All logical flows of the SB for this chassis; with a cache, only what changed is translated again. */
 export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void, cache?: LflowCache): Flow[] {
-  if (cache !== undefined) return mergeConjunctionFlows(cache.update(sb.table('Logical_Flow').values(), env, log));
+  if (cache !== undefined) return mergeConjunctionFlows(cache.update(sb.table('Logical_Flow').values(), env, log), cache.merged);
   // Logical flows are visited in UUID order so that conjunction ids do not depend on replica order.
   const rows = [...sb.table('Logical_Flow').values()].sort(byUuid);
   const out: Flow[] = [];
@@ -277,6 +277,8 @@ interface CacheEntry {
  */
 export class LflowCache {
   readonly conjIds = new ConjIdAllocator();
+  /** Last pass' merged conjunction flows (see {@link mergeConjunctionFlows}). */
+  readonly merged: MergeMemo = new Map();
   private readonly entries = new Map<string, CacheEntry>();
   /** Dependency key → UUIDs of the logical flows that read it. */
   private readonly readers = new Map<string, Set<string>>();
@@ -357,8 +359,8 @@ const conjOrder = (a: Extract<Action, { type: 'conjunction' }>): string => `${a.
  * otherwise reject as duplicates), in a fixed order so that the result does
  * not depend on the order of the input.
  */
-export function mergeConjunctionFlows(flows: readonly Flow[]): Flow[] {
-  const conj = new Map<string, { first: Flow; actions: Extract<Action, { type: 'conjunction' }>[] }>();
+export function mergeConjunctionFlows(flows: readonly Flow[], memo?: MergeMemo): Flow[] {
+  const conj = new Map<string, { first: Flow; actions: Extract<Action, { type: 'conjunction' }>[]; parts: Flow[] }>();
   const out: Flow[] = [];
   for (const f of flows) {
     if (f.actions.length === 0 || !f.actions.every(isConjunction)) {
@@ -368,16 +370,31 @@ export function mergeConjunctionFlows(flows: readonly Flow[]): Flow[] {
     const k = selectorKey(f);
     const c = conj.get(k);
     const acts = f.actions.filter(isConjunction);
-    if (c === undefined) conj.set(k, { first: f, actions: acts });
-    else c.actions.push(...acts);
+    if (c === undefined) conj.set(k, { first: f, actions: acts, parts: [f] });
+    else {
+      c.actions.push(...acts);
+      c.parts.push(f);
+    }
   }
-  for (const { first, actions } of conj.values()) {
-    if (actions.length === first.actions.length) {
+  for (const [k, { first, actions, parts }] of conj) {
+    if (parts.length === 1) {
       out.push(first);
       continue;
     }
+    // The same parts as last pass (the translations hand back the same objects): the same merged flow.
+    const had = memo?.get(k);
+    if (had !== undefined && had.parts.length === parts.length && had.parts.every((p, i) => p === parts[i])) {
+      out.push(had.merged);
+      continue;
+    }
     const sorted = [...actions].sort((a, b) => (conjOrder(a) < conjOrder(b) ? -1 : conjOrder(a) > conjOrder(b) ? 1 : 0));
-    out.push({ ...first, actions: sorted });
+    const merged: Flow = { ...first, actions: sorted };
+    memo?.set(k, { parts, merged });
+    out.push(merged);
   }
+  if (memo !== undefined) for (const k of [...memo.keys()]) if ((conj.get(k)?.parts.length ?? 0) < 2) memo.delete(k);
   return out;
 }
+
+/** Merged conjunction flows by table, priority and match, with the flows they were merged from. */
+export type MergeMemo = Map<string, { readonly parts: readonly Flow[]; readonly merged: Flow }>;
