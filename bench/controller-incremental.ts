@@ -48,7 +48,7 @@ async function addIfaces(ovs: OvsInstance, from: number, to: number): Promise<vo
 }
 
 function makeCompute(kind: Kind): { compute: ComputeFlows; label: string } {
-  if (kind === 'ovnts-full') return { compute: physical.computeTextFlows, label: 'computeTextFlows (full)' };
+  if (kind === 'ovnts-full') return { compute: physical.computeFlows, label: 'computeFlows (full)' };
   const c = physical.createFlowComputer();
   return { compute: (sb, f) => c.compute(sb, f), label: 'createFlowComputer (incremental)' };
 }

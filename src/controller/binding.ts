@@ -14,8 +14,10 @@
  *
  * {@link computeBindings} is pure over the two replicas; the rest writes.
  */
-import type { OvsdbClient, Row } from '../ovsdb/client.js';
+import type { OvsdbClient } from '../ovsdb/client.js';
 import { bridgeInterfaces, findBridge, type BridgeInterface } from './ovs-config.js';
+import type { Port_Binding } from '../ovsdb/models/ovn-sb.js';
+import { SbModels } from './sb-models.js';
 
 /** A logical port bound to an OVS interface on this chassis. */
 export interface LocalVif {
@@ -59,15 +61,11 @@ export interface Bindings {
   readonly unknownIfaces: readonly string[];
 }
 
-function str(r: Row, col: string): string {
-  return String(r.scalar(col));
-}
-
 /**
  * Computes the local bindings from the OVS and SB replicas (pure). `chassisUuid`
  * is this chassis' Chassis row.
  */
-export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: string, chassisUuid: string, chassisName: string): Bindings {
+export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: string, chassisUuid: string, chassisName: string, models: SbModels = new SbModels()): Bindings {
   const ifaces = bridgeInterfaces(ovs, bridge);
   const byIfaceId = new Map<string, BridgeInterface>();
   for (const i of ifaces) {
@@ -75,9 +73,9 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
     // A port that ovs-vswitchd could not open (ofport -1) or has not numbered yet is not bound.
     if (id !== undefined && id !== '' && i.ofport !== undefined && !byIfaceId.has(id)) byIfaceId.set(id, i);
   }
-  const pbs = sb.table('Port_Binding');
-  const byName = new Map<string, Row>();
-  for (const pb of pbs.values()) byName.set(str(pb, 'logical_port'), pb);
+  const pbs = [...models.rows(sb, 'Port_Binding')];
+  const byName = new Map<string, Port_Binding>();
+  for (const pb of pbs) byName.set(pb.logical_port, pb);
 
   const vifs = new Map<string, LocalVif>();
   const localports = new Map<string, LocalVif>();
@@ -91,13 +89,13 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
     }
     // Only plain VIFs are bound from an iface-id (virtual ports follow their parent through
     // pinctrl, gateway ports their options), and only where the CMS asked for this chassis if it asked.
-    const type = str(pb, 'type');
+    const type = pb.type;
     if (type !== 'localport' && type !== '') continue;
     const port = {
       logicalPort: id,
-      pbUuid: pb.uuid,
-      datapath: str(pb, 'datapath'),
-      tunnelKey: Number(pb.scalar('tunnel_key')),
+      pbUuid: pb._uuid,
+      datapath: pb.datapath,
+      tunnelKey: pb.tunnel_key,
       ofport: iface.ofport!,
       ifaceUuid: iface.uuid,
       ifaceName: iface.name,
@@ -106,42 +104,39 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
       localports.set(id, port);
       continue;
     }
-    const requested = pb.optional('requested_chassis');
+    const requested = pb.requested_chassis;
     if (requested !== null && requested !== chassisUuid) continue;
     vifs.set(id, port);
-    claimed.add(pb.uuid);
+    claimed.add(pb._uuid);
   }
   const containers = new Map<string, LocalContainer>();
-  for (const pb of pbs.values()) {
-    const parent = pb.optional('parent_port');
-    const tag = pb.optional('tag');
-    if (parent === null || tag === null) continue;
-    const p = vifs.get(String(parent));
+  for (const pb of pbs) {
+    if (pb.parent_port === null || pb.tag === null) continue;
+    const p = vifs.get(pb.parent_port);
     if (p === undefined) continue;
-    const name = str(pb, 'logical_port');
+    const name = pb.logical_port;
     containers.set(name, {
       logicalPort: name,
-      pbUuid: pb.uuid,
-      datapath: str(pb, 'datapath'),
-      tunnelKey: Number(pb.scalar('tunnel_key')),
+      pbUuid: pb._uuid,
+      datapath: pb.datapath,
+      tunnelKey: pb.tunnel_key,
       parent: p.logicalPort,
-      tag: Number(tag),
+      tag: pb.tag,
       ofport: p.ofport,
     });
-    claimed.add(pb.uuid);
+    claimed.add(pb._uuid);
   }
   // Gateway router ports pinned to this chassis (ovn-nb(5) Logical_Router options:chassis).
   const l3gateways = new Map<string, string>();
-  for (const pb of pbs.values()) {
-    if (str(pb, 'type') !== 'l3gateway' || pb.map('options').get('l3gateway-chassis') !== chassisName) continue;
-    l3gateways.set(str(pb, 'logical_port'), str(pb, 'datapath'));
-    claimed.add(pb.uuid);
+  for (const pb of pbs) {
+    if (pb.type !== 'l3gateway' || pb.options.get('l3gateway-chassis') !== chassisName) continue;
+    l3gateways.set(pb.logical_port, pb.datapath);
+    claimed.add(pb._uuid);
   }
   const toRelease: string[] = [];
-  for (const pb of pbs.values()) {
-    if (pb.optional('chassis') !== chassisUuid || claimed.has(pb.uuid)) continue;
-    const type = str(pb, 'type');
-    if (type === '' || type === 'l3gateway') toRelease.push(pb.uuid);
+  for (const pb of pbs) {
+    if (pb.chassis !== chassisUuid || claimed.has(pb._uuid)) continue;
+    if (pb.type === '' || pb.type === 'l3gateway') toRelease.push(pb._uuid);
   }
 
   // Local datapaths: those of local ports, then across patch ports (router <-> switch).
@@ -156,23 +151,21 @@ export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: strin
   for (const v of vifs.values()) add(v.datapath);
   for (const c of containers.values()) add(c.datapath);
   for (const dp of l3gateways.values()) add(dp);
-  const patchesByDp = new Map<string, Row[]>();
-  for (const pb of pbs.values()) {
-    const t = str(pb, 'type');
-    if (t !== 'patch' && t !== 'l3gateway') continue;
-    const dp = str(pb, 'datapath');
-    const list = patchesByDp.get(dp) ?? [];
+  const patchesByDp = new Map<string, Port_Binding[]>();
+  for (const pb of pbs) {
+    if (pb.type !== 'patch' && pb.type !== 'l3gateway') continue;
+    const list = patchesByDp.get(pb.datapath) ?? [];
     list.push(pb);
-    patchesByDp.set(dp, list);
+    patchesByDp.set(pb.datapath, list);
   }
   while (queue.length > 0) {
     const dp = queue.shift()!;
     for (const pb of patchesByDp.get(dp) ?? []) {
       // A gateway router is reached only where it is pinned.
-      if (str(pb, 'type') === 'l3gateway' && !l3gateways.has(str(pb, 'logical_port'))) continue;
-      const peerName = pb.map('options').get('peer');
-      const peer = peerName === undefined ? undefined : byName.get(String(peerName));
-      if (peer !== undefined) add(str(peer, 'datapath'));
+      if (pb.type === 'l3gateway' && !l3gateways.has(pb.logical_port)) continue;
+      const peerName = pb.options.get('peer');
+      const peer = peerName === undefined ? undefined : byName.get(peerName);
+      if (peer !== undefined) add(peer.datapath);
     }
   }
   return { vifs, containers, localports, l3gateways, claimed, localDatapaths, toRelease, unknownIfaces };
@@ -189,21 +182,26 @@ export async function syncPortBindings(
   chassisUuid: string,
   installed: ReadonlySet<string>,
   log: (msg: string) => void,
+  models: SbModels = new SbModels(),
 ): Promise<boolean> {
   const txn = sb.txn();
+  const portBinding = (uuid: string): Port_Binding | undefined => {
+    const r = sb.row('Port_Binding', uuid);
+    return r === undefined ? undefined : models.of('Port_Binding', r);
+  };
   for (const uuid of b.claimed) {
-    const pb = sb.row('Port_Binding', uuid);
+    const pb = portBinding(uuid);
     if (pb === undefined) continue;
     const cols: Record<string, unknown> = {};
-    const owner = pb.optional('chassis');
+    const owner = pb.chassis;
     if (owner !== chassisUuid) {
-      const lp = str(pb, 'logical_port');
-      log(owner === null ? `Claiming lport ${lp} for this chassis.` : `Changing chassis for lport ${lp} from ${String(owner)} to this chassis.`);
+      const lp = pb.logical_port;
+      log(owner === null ? `Claiming lport ${lp} for this chassis.` : `Changing chassis for lport ${lp} from ${owner} to this chassis.`);
       cols['chassis'] = ['uuid', chassisUuid];
     }
-    const up = pb.optional('up');
+    const up = pb.up;
     if (installed.has(uuid) && owner === chassisUuid && up !== true) {
-      log(`Setting lport ${str(pb, 'logical_port')} up in Southbound`);
+      log(`Setting lport ${pb.logical_port} up in Southbound`);
       cols['up'] = true;
     } else if (owner !== chassisUuid && up === true) {
       // Not up here until our flows for it are in.
@@ -212,9 +210,9 @@ export async function syncPortBindings(
     if (Object.keys(cols).length > 0) txn.update('Port_Binding', uuid, cols);
   }
   for (const uuid of b.toRelease) {
-    const pb = sb.row('Port_Binding', uuid);
+    const pb = portBinding(uuid);
     if (pb === undefined) continue;
-    log(`Releasing lport ${str(pb, 'logical_port')} from this chassis.`);
+    log(`Releasing lport ${pb.logical_port} from this chassis.`);
     txn.update('Port_Binding', uuid, { chassis: ['set', []], up: false });
   }
   if (txn.size === 0) return false;

@@ -4,8 +4,10 @@
  * with it, and the `nb_cfg` report that `ovn-nbctl --wait=hv` waits for
  * (ovn-nbctl(8), "--wait"; ovn-sb(5) Chassis_Private `nb_cfg`).
  */
-import type { OvsdbClient, Row } from '../ovsdb/client.js';
+import type { OvsdbClient } from '../ovsdb/client.js';
+import type { Chassis, Chassis_Private, OVN_SouthboundTables } from '../ovsdb/models/ovn-sb.js';
 import type { ChassisConfig, EncapConfig } from './ovs-config.js';
+import { SbModels } from './sb-models.js';
 
 /**
  * The `Chassis.other_config` the controller writes: the chassis' settings that
@@ -41,8 +43,7 @@ function mapJson(m: ReadonlyMap<string, string>): unknown {
   return ['map', [...m]];
 }
 
-function sameMap(row: Row, col: string, want: ReadonlyMap<string, string>): boolean {
-  const have = row.map(col);
+function sameMap(have: ReadonlyMap<string, string>, want: ReadonlyMap<string, string>): boolean {
   if (have.size !== want.size) return false;
   for (const [k, v] of want) if (have.get(k) !== v) return false;
   return true;
@@ -56,16 +57,16 @@ function encapKey(e: EncapConfig, options: ReadonlyMap<string, string>): string 
   return `${e.type}|${e.ip}|${[...options].map(([k, v]) => `${k}=${v}`).join(',')}`;
 }
 
-/** Finds a row by its `name` column. */
-export function rowByName(sb: OvsdbClient, table: string, name: string): Row | undefined {
-  for (const r of sb.table(table).values()) if (r.scalar('name') === name) return r;
+/** Finds a Chassis or Chassis_Private row by its `name`. */
+function rowByName<K extends 'Chassis' | 'Chassis_Private'>(sb: OvsdbClient, models: SbModels, table: K, name: string): OVN_SouthboundTables[K] | undefined {
+  for (const r of models.rows(sb, table)) if (r.name === name) return r;
   return undefined;
 }
 
 /** The chassis' rows as the replica shows them. */
 export interface ChassisRows {
-  readonly chassis: Row;
-  readonly chassisPrivate: Row | undefined;
+  readonly chassis: Chassis;
+  readonly chassisPrivate: Chassis_Private | undefined;
 }
 
 /**
@@ -75,11 +76,11 @@ export interface ChassisRows {
  * name left by an earlier run of this chassis is taken over, as ovn-controller
  * does after a restart.
  */
-export async function registerChassis(sb: OvsdbClient, cfg: ChassisConfig, datapathType: string): Promise<boolean> {
+export async function registerChassis(sb: OvsdbClient, cfg: ChassisConfig, datapathType: string, models: SbModels = new SbModels()): Promise<boolean> {
   const otherConfig = chassisOtherConfig(cfg, datapathType);
   const options = encapOptions(cfg);
   const wantEncaps = new Map(cfg.encaps.map((e) => [encapKey(e, options), e]));
-  const existing = rowByName(sb, 'Chassis', cfg.systemId);
+  const existing = rowByName(sb, models, 'Chassis', cfg.systemId);
   const txn = sb.txn();
   const newEncapRefs = (): unknown[] =>
     [...wantEncaps.values()].map((e) =>
@@ -95,32 +96,31 @@ export async function registerChassis(sb: OvsdbClient, cfg: ChassisConfig, datap
       transport_zones: ['set', [...cfg.transportZones]],
     });
   } else {
-    chassisRef = ['uuid', existing.uuid];
+    chassisRef = ['uuid', existing._uuid];
     const update: Record<string, unknown> = {};
-    if (existing.scalar('hostname') !== cfg.hostname) update['hostname'] = cfg.hostname;
-    if (!sameMap(existing, 'other_config', otherConfig)) update['other_config'] = mapJson(otherConfig);
-    const zones = existing.set('transport_zones').map(String);
-    if (zones.join(',') !== cfg.transportZones.join(',')) update['transport_zones'] = ['set', [...cfg.transportZones]];
+    if (existing.hostname !== cfg.hostname) update['hostname'] = cfg.hostname;
+    if (!sameMap(existing.other_config, otherConfig)) update['other_config'] = mapJson(otherConfig);
+    if (existing.transport_zones.join(',') !== cfg.transportZones.join(',')) update['transport_zones'] = ['set', [...cfg.transportZones]];
     const haveEncaps = new Set<string>();
-    for (const u of existing.set('encaps')) {
-      const e = sb.row('Encap', String(u));
-      if (e === undefined) continue;
-      const opts = new Map([...e.map('options')].map(([k, v]) => [String(k), String(v)]));
-      haveEncaps.add(encapKey({ type: String(e.scalar('type')) as EncapConfig['type'], ip: String(e.scalar('ip')) }, opts));
+    for (const u of existing.encaps) {
+      const r = sb.row('Encap', u);
+      if (r === undefined) continue;
+      const e = models.of('Encap', r);
+      haveEncaps.add(encapKey({ type: e.type as EncapConfig['type'], ip: e.ip }, e.options));
     }
     const encapsDiffer = haveEncaps.size !== wantEncaps.size || [...wantEncaps.keys()].some((k) => !haveEncaps.has(k));
     // Encap is a root table in the SB: old rows must be deleted explicitly.
     if (encapsDiffer) {
-      for (const u of existing.set('encaps')) txn.delete('Encap', String(u));
+      for (const u of existing.encaps) txn.delete('Encap', u);
       update['encaps'] = ['set', newEncapRefs()];
     }
-    if (Object.keys(update).length > 0) txn.update('Chassis', existing.uuid, update);
+    if (Object.keys(update).length > 0) txn.update('Chassis', existing._uuid, update);
   }
-  const priv = rowByName(sb, 'Chassis_Private', cfg.systemId);
+  const priv = rowByName(sb, models, 'Chassis_Private', cfg.systemId);
   if (priv === undefined) {
     txn.insert('Chassis_Private', { name: cfg.systemId, chassis: chassisRef });
-  } else if (existing === undefined || priv.optional('chassis') !== existing.uuid) {
-    txn.update('Chassis_Private', priv.uuid, { chassis: chassisRef });
+  } else if (existing === undefined || priv.chassis !== existing._uuid) {
+    txn.update('Chassis_Private', priv._uuid, { chassis: chassisRef });
   }
   if (txn.size === 0) return false;
   await txn.commit();
@@ -128,10 +128,10 @@ export async function registerChassis(sb: OvsdbClient, cfg: ChassisConfig, datap
 }
 
 /** This chassis' rows, once registered. */
-export function chassisRows(sb: OvsdbClient, systemId: string): ChassisRows | undefined {
-  const chassis = rowByName(sb, 'Chassis', systemId);
+export function chassisRows(sb: OvsdbClient, systemId: string, models: SbModels = new SbModels()): ChassisRows | undefined {
+  const chassis = rowByName(sb, models, 'Chassis', systemId);
   if (chassis === undefined) return undefined;
-  return { chassis, chassisPrivate: rowByName(sb, 'Chassis_Private', systemId) };
+  return { chassis, chassisPrivate: rowByName(sb, models, 'Chassis_Private', systemId) };
 }
 
 /**
@@ -139,26 +139,26 @@ export function chassisRows(sb: OvsdbClient, systemId: string): ChassisRows | un
  * Chassis_Private `nb_cfg` and `nb_cfg_timestamp` (ms since the epoch), which
  * northd sums into NB `hv_cfg`. No-op when already reported.
  */
-export async function reportNbCfg(sb: OvsdbClient, systemId: string, nbCfg: number, now: number = Date.now()): Promise<boolean> {
-  const priv = rowByName(sb, 'Chassis_Private', systemId);
-  if (priv === undefined || priv.scalar('nb_cfg') === nbCfg) return false;
-  await sb.txn().update('Chassis_Private', priv.uuid, { nb_cfg: nbCfg, nb_cfg_timestamp: now }).commit();
+export async function reportNbCfg(sb: OvsdbClient, systemId: string, nbCfg: number, now: number = Date.now(), models: SbModels = new SbModels()): Promise<boolean> {
+  const priv = rowByName(sb, models, 'Chassis_Private', systemId);
+  if (priv === undefined || priv.nb_cfg === nbCfg) return false;
+  await sb.txn().update('Chassis_Private', priv._uuid, { nb_cfg: nbCfg, nb_cfg_timestamp: now }).commit();
   return true;
 }
 
 /** SB_Global `nb_cfg`, or 0 before northd wrote the row. */
-export function sbNbCfg(sb: OvsdbClient): number {
-  for (const r of sb.table('SB_Global').values()) return Number(r.scalar('nb_cfg'));
+export function sbNbCfg(sb: OvsdbClient, models: SbModels = new SbModels()): number {
+  for (const r of models.rows(sb, 'SB_Global')) return r.nb_cfg;
   return 0;
 }
 
 /** Deletes this chassis' rows (ovn-controller's `exit` with cleanup). */
-export async function unregisterChassis(sb: OvsdbClient, systemId: string): Promise<void> {
-  const rows = chassisRows(sb, systemId);
+export async function unregisterChassis(sb: OvsdbClient, systemId: string, models: SbModels = new SbModels()): Promise<void> {
+  const rows = chassisRows(sb, systemId, models);
   if (rows === undefined) return;
   const txn = sb.txn();
-  for (const u of rows.chassis.set('encaps')) txn.delete('Encap', String(u));
-  txn.delete('Chassis', rows.chassis.uuid);
-  if (rows.chassisPrivate !== undefined) txn.delete('Chassis_Private', rows.chassisPrivate.uuid);
+  for (const u of rows.chassis.encaps) txn.delete('Encap', u);
+  txn.delete('Chassis', rows.chassis._uuid);
+  if (rows.chassisPrivate !== undefined) txn.delete('Chassis_Private', rows.chassisPrivate._uuid);
   await txn.commit();
 }

@@ -26,6 +26,7 @@ import {
   type ChassisConfig,
 } from './ovs-config.js';
 import { chassisRows, registerChassis, reportNbCfg, sbNbCfg, unregisterChassis } from './chassis.js';
+import { SbModels } from './sb-models.js';
 import { assignCtZones, computeBindings, storeBridgeNbCfg, storeCtZones, syncOvnInstalled, syncPortBindings, type Bindings } from './binding.js';
 import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
 import { desiredLocalnetPatches, localnetOfports, parseBridgeMappings, syncLocalnetPatches } from './patch.js';
@@ -115,6 +116,8 @@ export class Controller {
   private lastFacts: ChassisFacts | undefined;
   /** The next pass that reaches the flow computation computes from scratch. */
   private recomputeNext = false;
+  /** The SB rows as their typed models, converted once per replica row. */
+  private readonly sbModels = new SbModels();
   /** The SB monitor conditions last asked for (JSON), see sb-monitor.ts. */
   private sbConds = '';
 
@@ -156,15 +159,15 @@ export class Controller {
     await this.passing;
     const sb = this.sb;
     if (cleanup && sb !== undefined && this.systemId !== undefined && sb.isConnected) {
-      const rows = chassisRows(sb, this.systemId);
+      const rows = chassisRows(sb, this.systemId, this.sbModels);
       if (rows !== undefined) {
         const release = sb.txn();
         for (const pb of sb.table('Port_Binding').values()) {
-          if (pb.optional('chassis') === rows.chassis.uuid) release.update('Port_Binding', pb.uuid, { chassis: ['set', []] });
+          if (this.sbModels.of('Port_Binding', pb).chassis === rows.chassis._uuid) release.update('Port_Binding', pb.uuid, { chassis: ['set', []] });
         }
         if (release.size > 0) await release.commit().catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
       }
-      await unregisterChassis(sb, this.systemId).catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
+      await unregisterChassis(sb, this.systemId, this.sbModels).catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
     }
     await this.opts.pipeline?.stop();
     await this.sb?.stop();
@@ -269,9 +272,9 @@ export class Controller {
    */
   private async followBindings(sb: OvsdbClient, monitorAll: boolean, chassisUuid: string, ifaceIds: readonly string[], bindings: Bindings): Promise<boolean> {
     const datapathKeys = new Map<string, number>();
-    for (const dp of sb.table('Datapath_Binding').values()) datapathKeys.set(dp.uuid, Number(dp.scalar('tunnel_key')));
+    for (const dp of this.sbModels.rows(sb, 'Datapath_Binding')) datapathKeys.set(dp._uuid, dp.tunnel_key);
     const dpGroups = new Map<string, string[]>();
-    for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
+    for (const g of this.sbModels.rows(sb, 'Logical_DP_Group')) dpGroups.set(g._uuid, g.datapaths);
     const want = sbConditions({ monitorAll, chassisUuid, ifaceIds, localVifs: bindings.vifs.keys(), localDatapaths: bindings.localDatapaths, datapathKeys, dpGroups });
     const json = JSON.stringify(want);
     if (json === this.sbConds) return false;
@@ -320,25 +323,25 @@ export class Controller {
     });
     if (!sb.isConnected) return;
     const dpType = String(br.scalar('datapath_type'));
-    if (await registerChassis(sb, cfg, dpType)) return;
-    const rows = chassisRows(sb, cfg.systemId);
+    if (await registerChassis(sb, cfg, dpType, this.sbModels)) return;
+    const rows = chassisRows(sb, cfg.systemId, this.sbModels);
     if (rows === undefined) return;
-    const chassisUuid = rows.chassis.uuid;
+    const chassisUuid = rows.chassis._uuid;
 
-    await syncTunnels(this.ovs, cfg.bridge, desiredTunnels(sb, cfg), this.log);
-    const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid, cfg.systemId);
+    await syncTunnels(this.ovs, cfg.bridge, desiredTunnels(sb, cfg, this.sbModels), this.log);
+    const bindings = computeBindings(this.ovs, sb, cfg.bridge, chassisUuid, cfg.systemId, this.sbModels);
     // The SB rows replicated follow the bindings: when they change, act on nothing until
     // the replica holds what the new conditions select (the next pass).
     if (await this.followBindings(sb, cfg.monitorAll, chassisUuid, ifaceIds, bindings)) return;
     const mappings = parseBridgeMappings(cfg.bridgeMappings);
-    await syncLocalnetPatches(this.ovs, desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths), cfg.bridge, this.warn);
+    await syncLocalnetPatches(this.ovs, desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths, this.sbModels), cfg.bridge, this.warn);
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
     if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
     // Claim, and install the port's flows in the same pass (they come from the local
     // binding, not from the claim); `up` follows in the pass the claim's update starts.
-    const claimedNow = await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log);
+    const claimedNow = await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log, this.sbModels);
 
-    const nbCfg = sbNbCfg(sb);
+    const nbCfg = sbNbCfg(sb, this.sbModels);
     const facts: ChassisFacts = {
       config: cfg,
       chassisUuid,
@@ -356,9 +359,9 @@ export class Controller {
     this.stats.installs++;
     const installed = new Set([...r.installedPorts].filter((u) => bindings.claimed.has(u)));
     if (claimedNow) return;
-    await syncPortBindings(sb, bindings, chassisUuid, installed, this.log);
+    await syncPortBindings(sb, bindings, chassisUuid, installed, this.log, this.sbModels);
     await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
-    await reportNbCfg(sb, cfg.systemId, nbCfg);
+    await reportNbCfg(sb, cfg.systemId, nbCfg, Date.now(), this.sbModels);
     await storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg);
   }
 }

@@ -13,6 +13,9 @@
  */
 import { spawn } from 'node:child_process';
 import type { FlowDiff, SwitchLink } from './ofctrl.js';
+import { FlowModelError, type Flow } from '../openflow/flow.js';
+import { formatActions, formatMatch, parseFlow } from '../openflow/flow-text.js';
+import { flowContent, flowIdentity } from './openflow-link.js';
 
 /** A flow in ovs-ofctl syntax. `match` is the match without table and priority, `actions` what follows `actions=`. */
 export interface TextFlow {
@@ -137,5 +140,49 @@ export class OfctlLink implements SwitchLink<TextFlow> {
 
   async barrier(): Promise<void> {
     // The bundle commit reply came after OVS applied the bundle; nothing else is in flight.
+  }
+}
+
+/** A model flow in ovs-ofctl syntax (the printer of openflow/flow-text.ts). */
+export function textFlowOf(f: Flow): TextFlow {
+  return { table: f.table, priority: f.priority, match: formatMatch(f.match), actions: formatActions(f.actions), cookie: f.cookie };
+}
+
+/** A text flow read into the model (the parser of openflow/flow-text.ts). */
+export function flowOfText(f: TextFlow): Flow {
+  return parseFlow(`cookie=0x${(f.cookie ?? 0n).toString(16)},${selector(f)} actions=${f.actions}`);
+}
+
+/**
+ * The ovs-ofctl link for model flows: printed for `--bundle add-flows`, read
+ * back from `dump-flows` through the flow syntax, compared as the native link
+ * compares them.
+ */
+export class OfctlFlowLink implements SwitchLink<Flow> {
+  readonly connected = true;
+  readonly identity = flowIdentity;
+  readonly content = flowContent;
+  private readonly text: OfctlLink;
+
+  constructor(opts: OfctlLinkOptions) {
+    this.text = new OfctlLink(opts);
+  }
+
+  async dumpFlows(): Promise<Flow[] | undefined> {
+    const flows = await this.text.dumpFlows();
+    try {
+      return flows.map(flowOfText);
+    } catch (e) {
+      if (e instanceof FlowModelError) return undefined;
+      throw e;
+    }
+  }
+
+  async commitBundle(diff: FlowDiff<Flow>): Promise<void> {
+    await this.text.commitBundle({ ...(diff.flush === true ? { flush: true } : {}), add: diff.add.map(textFlowOf), modify: diff.modify.map(textFlowOf), remove: diff.remove.map(textFlowOf) });
+  }
+
+  async barrier(): Promise<void> {
+    await this.text.barrier();
   }
 }

@@ -67,7 +67,8 @@ export function diffFlows<F>(installed: ReadonlyMap<string, F>, desired: Readonl
   for (const [id, f] of desired) {
     const cur = installed.get(id);
     if (cur === undefined) add.push(f);
-    else if (keys.content(cur) !== keys.content(f)) modify.push(f);
+    // The flow computation hands back the same object for an unchanged flow: nothing to compare.
+    else if (cur !== f && keys.content(cur) !== keys.content(f)) modify.push(f);
   }
   for (const [id, f] of installed) if (!desired.has(id)) remove.push(f);
   return { add, modify, remove };

@@ -2,20 +2,19 @@
  * A {@link SwitchLink} over the controller's own OpenFlow 1.5 connection to
  * the bridge's management socket (src/openflow/connection.ts): flow stats to
  * read the table, one atomic bundle (OFPBF_ATOMIC | OFPBF_ORDERED) per
- * difference, answered once applied (so no separate barrier). Flows stay in
- * ovs-ofctl syntax at the ofctrl boundary (what the translation produces);
- * they are parsed into the flow model once per distinct text and compared in
- * the model's canonical printing (actions as the switch reports them back),
- * so the desired and the dumped table compare field for field.
+ * difference, answered once applied (so no separate barrier). Flows are the
+ * flow model (openflow/flow.ts) end to end: the desired table as the flow
+ * computation builds it, the installed one as flow stats decode it; they
+ * compare in the model's canonical printing (actions as the switch reports
+ * them back), so the two compare field for field.
  */
 import { OpenFlowConnection, OpenFlowError } from '../openflow/connection.js';
 import type { TlvMap } from '../openflow/codec/messages.js';
 import { normalizeActions } from '../openflow/codec/actions.js';
 import { OpenFlowCodecError } from '../openflow/codec/bytes.js';
-import { formatActions, formatFlow, formatMatch, parseFlow } from '../openflow/flow-text.js';
+import { formatActions, formatFlow, formatMatch } from '../openflow/flow-text.js';
 import { FlowModelError, OFPTT_ALL, type Flow, type FlowMod } from '../openflow/flow.js';
 import type { FlowDiff, SwitchLink } from './ofctrl.js';
-import type { TextFlow } from './ofctl-link.js';
 
 export interface OpenFlowLinkOptions {
   /** `unix:<rundir>/<bridge>.mgmt`. */
@@ -26,14 +25,20 @@ export interface OpenFlowLinkOptions {
   readonly log?: (msg: string) => void;
 }
 
-function textOf(f: TextFlow): string {
-  return `cookie=0x${(f.cookie ?? 0n).toString(16)},table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`} actions=${f.actions}`;
+/** Table, priority and match: what makes two flows the same entry of OVS's table. */
+export function flowIdentity(f: Flow): string {
+  return `table=${f.table},priority=${f.priority},${formatMatch(f.match)}`;
 }
 
-export class OpenFlowLink implements SwitchLink<TextFlow> {
+/** Cookie and actions as the switch reports them back (load → set_field, xreg halves → regs…), so a dumped flow compares equal. */
+export function flowContent(f: Flow): string {
+  return `cookie=0x${f.cookie.toString(16)},actions=${formatActions(normalizeActions(f.actions))}`;
+}
+
+export class OpenFlowLink implements SwitchLink<Flow> {
   private readonly conn: OpenFlowConnection;
-  /** Parsed flows by their text; cleared when it grows past what one table needs. */
-  private cache = new Map<string, { flow: Flow; identity: string; content: string }>();
+  readonly identity = flowIdentity;
+  readonly content = flowContent;
 
   constructor(private readonly opts: OpenFlowLinkOptions) {
     this.conn = new OpenFlowConnection({ target: opts.target, packetIn2: false, asyncMessages: false, ...(opts.log === undefined ? {} : { log: opts.log }) });
@@ -71,33 +76,15 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
     await this.conn.tlvTableMod('ADD', [map]);
   }
 
-  private parsed(f: TextFlow): { flow: Flow; identity: string; content: string } {
-    const text = textOf(f);
-    let p = this.cache.get(text);
-    if (p === undefined) {
-      const flow = parseFlow(text);
-      p = {
-        flow,
-        identity: `table=${flow.table},priority=${flow.priority},${formatMatch(flow.match)}`,
-        // Actions as the switch reports them back (load → set_field, xreg halves → regs…), so a dumped flow compares equal.
-        content: `cookie=0x${flow.cookie.toString(16)},actions=${formatActions(normalizeActions(flow.actions))}`,
-      };
-      if (this.cache.size > 200_000) this.cache = new Map();
-      this.cache.set(text, p);
-    }
-    return p;
-  }
-
-  identity = (f: TextFlow): string => this.parsed(f).identity;
-  content = (f: TextFlow): string => this.parsed(f).content;
-
-  async dumpFlows(): Promise<TextFlow[] | undefined> {
+  async dumpFlows(): Promise<Flow[] | undefined> {
     try {
       const stats = await this.conn.dumpFlows();
-      const flows = stats.map((s) => ({ table: s.table, priority: s.priority, match: formatMatch(s.match), actions: formatActions(s.actions), cookie: s.cookie }));
-      // Each must also read back through the text syntax, as ofctrl compares it.
-      for (const f of flows) this.parsed(f);
-      return flows;
+      // Each must also print, as ofctrl compares flows in their printing.
+      for (const f of stats) {
+        flowIdentity(f);
+        flowContent(f);
+      }
+      return stats;
     } catch (e) {
       if (!(e instanceof OpenFlowCodecError || e instanceof FlowModelError)) throw e;
       this.opts.log?.(`installed flows not understood: ${e.message}`);
@@ -105,11 +92,11 @@ export class OpenFlowLink implements SwitchLink<TextFlow> {
     }
   }
 
-  async commitBundle(diff: FlowDiff<TextFlow>): Promise<void> {
+  async commitBundle(diff: FlowDiff<Flow>): Promise<void> {
     const mods: FlowMod[] = [];
     if (diff.flush === true) mods.push({ command: 'DELETE', flow: { table: OFPTT_ALL, priority: 0, cookie: 0n, match: [], actions: [] } });
-    for (const f of diff.remove) mods.push({ command: 'DELETE_STRICT', flow: this.parsed(f).flow });
-    for (const f of [...diff.add, ...diff.modify]) mods.push({ command: 'ADD', flow: this.parsed(f).flow });
+    for (const f of diff.remove) mods.push({ command: 'DELETE_STRICT', flow: f });
+    for (const f of [...diff.add, ...diff.modify]) mods.push({ command: 'ADD', flow: f });
     try {
       await this.conn.transactFlows(mods);
     } catch (e) {

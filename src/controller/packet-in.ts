@@ -14,6 +14,7 @@
  * - `drop`: counted by reason, never an exception.
  */
 import type { OvsdbClient } from '../ovsdb/client.js';
+import { SbModels } from './sb-models.js';
 import { encodeResumeRaw, type RawPacketIn2, type RegisterChange } from '../openflow/codec/packet-in2-raw.js';
 import { answerPutDhcpOpts } from './pinctrl/dhcp.js';
 import { buildArpRequest } from './pinctrl/arp.js';
@@ -172,19 +173,17 @@ export class PacketInStats {
  * row for (logical_port, ip) gets the new MAC and timestamp. Returns false
  * when the datapath or port is unknown (nothing written).
  */
-export async function writeMacBinding(sb: OvsdbClient, b: MacBindingInput, now: number = Date.now()): Promise<boolean> {
+export async function writeMacBinding(sb: OvsdbClient, b: MacBindingInput, now: number = Date.now(), models: SbModels = new SbModels()): Promise<boolean> {
   let dp: string | undefined;
-  for (const r of sb.table('Datapath_Binding').values()) if (Number(r.scalar('tunnel_key')) === b.datapathKey) dp = r.uuid;
+  for (const r of models.rows(sb, 'Datapath_Binding')) if (r.tunnel_key === b.datapathKey) dp = r._uuid;
   if (dp === undefined) return false;
   let lp: string | undefined;
-  for (const r of sb.table('Port_Binding').values()) {
-    if (r.scalar('datapath') === dp && Number(r.scalar('tunnel_key')) === b.portKey) lp = String(r.scalar('logical_port'));
-  }
+  for (const r of models.rows(sb, 'Port_Binding')) if (r.datapath === dp && r.tunnel_key === b.portKey) lp = r.logical_port;
   if (lp === undefined) return false;
-  for (const r of sb.table('MAC_Binding').values()) {
-    if (r.scalar('logical_port') === lp && r.scalar('ip') === b.ip) {
-      if (r.scalar('mac') === b.mac) return true;
-      await sb.txn().update('MAC_Binding', r.uuid, { mac: b.mac, timestamp: now }).commit();
+  for (const r of models.rows(sb, 'MAC_Binding')) {
+    if (r.logical_port === lp && r.ip === b.ip) {
+      if (r.mac === b.mac) return true;
+      await sb.txn().update('MAC_Binding', r._uuid, { mac: b.mac, timestamp: now }).commit();
       return true;
     }
   }

@@ -9,6 +9,7 @@
  */
 import type { OvsdbClient } from '../ovsdb/client.js';
 import { bridgeInterfaces, findBridge } from './ovs-config.js';
+import { SbModels } from './sb-models.js';
 
 const MARK = 'ovn-localnet-port';
 
@@ -34,14 +35,20 @@ export interface LocalnetPatch {
 }
 
 /** The localnet patch pairs wanted for the local datapaths (pure). */
-export function desiredLocalnetPatches(sb: OvsdbClient, intBridge: string, mappings: ReadonlyMap<string, string>, localDatapaths: ReadonlySet<string>): LocalnetPatch[] {
+export function desiredLocalnetPatches(
+  sb: OvsdbClient,
+  intBridge: string,
+  mappings: ReadonlyMap<string, string>,
+  localDatapaths: ReadonlySet<string>,
+  models: SbModels = new SbModels(),
+): LocalnetPatch[] {
   const out: LocalnetPatch[] = [];
-  for (const pb of sb.table('Port_Binding').values()) {
-    if (pb.scalar('type') !== 'localnet' || !localDatapaths.has(String(pb.scalar('datapath')))) continue;
-    const net = pb.map('options').get('network_name');
-    const phys = net === undefined ? undefined : mappings.get(String(net));
+  for (const pb of models.rows(sb, 'Port_Binding')) {
+    if (pb.type !== 'localnet' || !localDatapaths.has(pb.datapath)) continue;
+    const net = pb.options.get('network_name');
+    const phys = net === undefined ? undefined : mappings.get(net);
     if (phys === undefined) continue;
-    const lp = String(pb.scalar('logical_port'));
+    const lp = pb.logical_port;
     out.push({ logicalPort: lp, physicalBridge: phys, intPort: `patch-${intBridge}-to-${lp}`, physPort: `patch-${lp}-to-${intBridge}` });
   }
   return out.sort((a, b) => (a.logicalPort < b.logicalPort ? -1 : 1));

@@ -19,16 +19,20 @@
  * - 73/74/75: port security (Port_Binding `port_security`), used by
  *   `check_in_port_sec()` / `check_out_port_sec()`.
  *
- * {@link computeDesiredFlows} is pure; {@link computeTextFlows} is the shape
- * the daemon's flow pipeline calls (src/controller/pipeline.ts).
+ * The flows are the flow model (openflow/flow.ts), built directly: no flow
+ * text on the way from the SB to the switch. {@link computeDesiredFlows} is
+ * pure; {@link FlowComputer} is the daemon's incremental computation.
  */
-import type { OvsdbClient, Row } from '../ovsdb/client.js';
-import { parseIpv4, parseIpv6, parseMac, prefixLength } from '../lib/lflow/index.js';
+import type { OvsdbClient } from '../ovsdb/client.js';
+import type { Port_Binding } from '../ovsdb/models/ovn-sb.js';
+import { SbModels, type SbView } from './sb-models.js';
+import { parseIpv4, parseIpv6, parseMac } from '../lib/address-text.js';
 import type { ChassisFacts } from './controller.js';
-import type { TextFlow } from './ofctl-link.js';
+import { textFlowOf, type TextFlow } from './ofctl-link.js';
+import { LEARN_FLAGS, OFPP, type Action, type Flow, type LearnSpec, type MatchField } from '../openflow/flow.js';
 import { MLF, OFTABLE } from './lflow/actions.js';
-import { hex } from './lflow/fields.js';
-import { LflowCache, buildLflowEnv, translateLogicalFlows, type SbView } from './lflow/translate.js';
+import { LflowCache, buildLflowEnv, translateLogicalFlows } from './lflow/translate.js';
+import { PROTO, ctCommitNat, eq, mk, move, output, pop, push, ref, resubmit, setField } from './flow-build.js';
 
 /** A local port with an OpenFlow port on the integration bridge. */
 export interface LocalPort {
@@ -67,17 +71,20 @@ export interface ComputeOptions {
   readonly cache?: LflowCache;
   /** Local ports' own flows kept from earlier passes. */
   readonly portCache?: PortFlowCache;
+  /** Typed SB rows kept from earlier passes (see sb-models.ts). */
+  readonly models?: SbModels;
 }
 
 /**
- * The flows of each local port (table 0 entry, local output, loopback,
- * delivery, port security) kept between passes with the inputs they were
- * built from: a port whose inputs are unchanged reuses its flows, so one new
- * port among hundreds builds only its own.
+ * The physical flows of each local port (table 0 entry, local output,
+ * loopback, delivery, port security), remote port and multicast group, kept
+ * between passes with the inputs they were built from: one whose inputs are
+ * unchanged reuses its flows (the same objects, which ofctrl does not compare
+ * again), so one new port among hundreds builds only its own.
  */
 export class PortFlowCache {
-  private entries = new Map<string, { inputs: string; flows: readonly TextFlow[] }>();
-  private next = new Map<string, { inputs: string; flows: readonly TextFlow[] }>();
+  private entries = new Map<string, { inputs: string; flows: readonly Flow[] }>();
+  private next = new Map<string, { inputs: string; flows: readonly Flow[] }>();
   /** Ports built / reused in the last pass (for tests and stats). */
   readonly stats = { built: 0, reused: 0 };
 
@@ -88,7 +95,7 @@ export class PortFlowCache {
   }
 
   /** Appends the flows of port `id` to `out`, building them only when `inputs` changed. */
-  flows(id: string, inputs: string, out: TextFlow[], build: () => TextFlow[]): void {
+  flows(id: string, inputs: string, out: Flow[], build: () => Flow[]): void {
     let e = this.entries.get(id);
     if (e === undefined || e.inputs !== inputs) {
       e = { inputs, flows: build() };
@@ -107,173 +114,238 @@ export class PortFlowCache {
 }
 
 interface Pb {
-  readonly row: Row;
+  readonly row: Port_Binding;
   readonly name: string;
   readonly type: string;
   readonly dp: string;
   readonly key: number;
 }
 
-const str = (r: Row, c: string): string => String(r.scalar(c));
-
 /** First conjunction id of the chassis-MAC replacement flows in table 0 (logical flows use ids from their UUIDs). */
 const CHASSIS_MAC_CONJ_ID = 100;
 
-const flow = (table: number, priority: number, match: string, actions: string): TextFlow => ({ table, priority, match, actions });
-
 /** The logical registers a patch hop or a remote input clears (reg0..reg9). */
-const CLEAR_REGS = Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`).join(',');
+const CLEAR_REGS: readonly Action[] = Array.from({ length: 10 }, (_, i) => setField(`reg${i}`, 0));
+
+/** A single bit of `flags` (reg10) as value and mask. */
+const bit = (n: number): bigint => 1n << BigInt(n);
+
+/** `flags[n] == 1` (reg10 bit n set). */
+const flagSet = (n: number): MatchField[] => eq('reg10', bit(n), bit(n));
+
+/** `set_field` of one bit of `flags` (reg10). */
+const setFlag = (n: number, on: boolean): Action => setField('reg10', on ? bit(n) : 0n, bit(n));
 
 /** Port-security entries (ovn-sb(5) Port_Binding `port_security`): MAC and IPv4 addresses. */
-function portSecurity(pb: Row): { mac: string; ipv4: string[] }[] {
-  const out: { mac: string; ipv4: string[] }[] = [];
-  for (const entry of pb.set('port_security').map(String)) {
+function portSecurity(pb: Port_Binding): { mac: bigint; ipv4: string[] }[] {
+  const out: { mac: bigint; ipv4: string[] }[] = [];
+  for (const entry of pb.port_security) {
     const words = entry.trim().split(/\s+/);
-    if (words.length === 0 || words[0] === '') continue;
-    const ipv4 = words.slice(1).filter((w) => !w.includes(':'));
-    out.push({ mac: words[0]!.toLowerCase(), ipv4 });
+    const mac = parseMac(words[0] ?? '');
+    if (mac === undefined) continue;
+    out.push({ mac, ipv4: words.slice(1).filter((w) => !w.includes(':')) });
   }
   return out;
 }
 
-/** `10.0.0.5` or `10.0.0.0/24` as an nw_src value (OVS prints a host address without prefix). */
-function ipv4Match(a: string): string {
+/** `10.0.0.5` or `10.0.0.0/24` as a match on `field` (a host address is an exact match); undefined if it is not one. */
+function ipv4Match(field: string, a: string): MatchField[] | undefined {
   const [addr, plen] = a.split('/');
-  if (plen === undefined || plen === '32') return addr!;
-  const v = parseIpv4(addr!);
-  if (v === undefined) return a;
-  const n = Number(plen);
+  const v = parseIpv4(addr ?? '');
+  const n = plen === undefined ? 32 : Number(plen);
+  if (v === undefined || !Number.isInteger(n) || n < 0 || n > 32) return undefined;
+  if (n === 32) return eq(field, v);
   const mask = n === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - n)) - 1n);
-  const net = v & mask;
-  return `${[24n, 16n, 8n, 0n].map((s) => Number((net >> s) & 0xffn)).join('.')}/${prefixLength(mask, 32) ?? n}`;
+  return n === 0 ? [] : eq(field, v & mask, mask);
 }
 
 /** Port security flows for one local port (tables 73, 74, 75). */
-function portSecurityFlows(pb: Pb, dpKey: number): TextFlow[] {
+function portSecurityFlows(pb: Pb, dpKey: number): Flow[] {
   const entries = portSecurity(pb.row);
   if (entries.length === 0) return [];
-  const allow = 'set_field:0/0x1000->reg10';
-  const deny = 'set_field:0x1000/0x1000->reg10';
-  const inp = `reg14=${hex(BigInt(pb.key))},metadata=${hex(BigInt(dpKey))}`;
-  const outp = `reg15=${hex(BigInt(pb.key))},metadata=${hex(BigInt(dpKey))}`;
-  const T = OFTABLE;
-  const out: TextFlow[] = [
-    flow(T.CHK_IN_PORT_SEC, 80, inp, deny),
-    flow(T.CHK_IN_PORT_SEC, 95, `arp,${inp}`, `resubmit(,${T.CHK_IN_PORT_SEC_ND})`),
-    flow(T.CHK_IN_PORT_SEC_ND, 80, `arp,${inp}`, deny),
-    flow(T.CHK_IN_PORT_SEC_ND, 80, `icmp6,${inp},nw_ttl=255,icmp_type=136`, deny),
-    flow(T.CHK_IN_PORT_SEC_ND, 80, `icmp6,${inp},nw_ttl=255,icmp_type=135`, allow),
-    flow(T.CHK_OUT_PORT_SEC, 80, outp, deny),
+  const allow = [setFlag(MLF.CHECK_PORT_SEC, false)];
+  const deny = [setFlag(MLF.CHECK_PORT_SEC, true)];
+  const inp = [...eq('reg14', pb.key), ...eq('metadata', dpKey)];
+  const outp = [...eq('reg15', pb.key), ...eq('metadata', dpKey)];
+  const nd = (ttl: number, type: number): MatchField[] => [...PROTO.icmp6, ...inp, ...eq('nw_ttl', ttl), ...eq('icmpv6_type', type)];
+  const out: Flow[] = [
+    mk(T.CHK_IN_PORT_SEC, 80, [inp], deny),
+    mk(T.CHK_IN_PORT_SEC, 95, [PROTO.arp, inp], [resubmit(T.CHK_IN_PORT_SEC_ND)]),
+    mk(T.CHK_IN_PORT_SEC_ND, 80, [PROTO.arp, inp], deny),
+    mk(T.CHK_IN_PORT_SEC_ND, 80, [nd(255, 136)], deny),
+    mk(T.CHK_IN_PORT_SEC_ND, 80, [nd(255, 135)], allow),
+    mk(T.CHK_OUT_PORT_SEC, 80, [outp], deny),
   ];
   for (const e of entries) {
-    out.push(flow(T.CHK_OUT_PORT_SEC, 85, `${outp},dl_dst=${e.mac}`, allow));
+    const src = eq('dl_src', e.mac);
+    const dst = eq('dl_dst', e.mac);
+    out.push(mk(T.CHK_OUT_PORT_SEC, 85, [outp, dst], allow));
     // OVN 23.03 matches ND packets of a port's own MAC with hop limit 225 here.
     for (const [type, opt] of [
       [135, 'nd_sll'],
       [136, 'nd_tll'],
     ] as const) {
-      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `icmp6,${inp},nw_ttl=225,icmp_type=${type},icmp_code=0,${opt}=00:00:00:00:00:00`, allow));
-      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `icmp6,${inp},nw_ttl=225,icmp_type=${type},icmp_code=0,${opt}=${e.mac}`, allow));
+      const code0 = eq('icmpv6_code', 0);
+      out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [nd(225, type), code0, eq(opt, 0)], allow));
+      out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [nd(225, type), code0, eq(opt, e.mac)], allow));
     }
     if (e.ipv4.length === 0) {
-      out.push(flow(T.CHK_IN_PORT_SEC, 90, `${inp},dl_src=${e.mac}`, allow));
-      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `arp,${inp},dl_src=${e.mac},arp_sha=${e.mac}`, allow));
+      out.push(mk(T.CHK_IN_PORT_SEC, 90, [inp, src], allow));
+      out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [PROTO.arp, inp, src, eq('arp_sha', e.mac)], allow));
       continue;
     }
-    out.push(flow(T.CHK_IN_PORT_SEC, 90, `udp,${inp},dl_src=${e.mac},nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67`, allow));
-    out.push(flow(T.CHK_OUT_PORT_SEC, 90, `ip,${outp},dl_dst=${e.mac}`, deny));
-    out.push(flow(T.CHK_OUT_PORT_SEC, 90, `ipv6,${outp},dl_dst=${e.mac}`, deny));
-    out.push(flow(T.CHK_OUT_PORT_SEC, 95, `ip,${outp},dl_dst=${e.mac},nw_dst=255.255.255.255`, allow));
-    out.push(flow(T.CHK_OUT_PORT_SEC, 95, `ip,${outp},dl_dst=${e.mac},nw_dst=224.0.0.0/4`, allow));
+    out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.udp, inp, src, eq('nw_src', 0), eq('nw_dst', 0xffffffff), eq('udp_src', 68), eq('udp_dst', 67)], allow));
+    out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ip, outp, dst], deny));
+    out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ipv6, outp, dst], deny));
+    out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, eq('nw_dst', 0xffffffff)], allow));
+    out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, eq('nw_dst', 0xe0000000, 0xf0000000)], allow));
     for (const ip of e.ipv4) {
-      const m = ipv4Match(ip);
-      out.push(flow(T.CHK_IN_PORT_SEC, 90, `ip,${inp},dl_src=${e.mac},nw_src=${m}`, allow));
-      out.push(flow(T.CHK_IN_PORT_SEC_ND, 90, `arp,${inp},dl_src=${e.mac},arp_spa=${m},arp_sha=${e.mac}`, allow));
-      out.push(flow(T.CHK_OUT_PORT_SEC, 95, `ip,${outp},dl_dst=${e.mac},nw_dst=${m}`, allow));
+      const nwSrc = ipv4Match('nw_src', ip);
+      const spa = ipv4Match('arp_spa', ip);
+      const nwDst = ipv4Match('nw_dst', ip);
+      if (nwSrc === undefined || spa === undefined || nwDst === undefined) continue;
+      out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.ip, inp, src, nwSrc], allow));
+      out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [PROTO.arp, inp, src, spa, eq('arp_sha', e.mac)], allow));
+      out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, nwDst], allow));
     }
   }
   return out;
 }
 
 /**
- * The desired flow table of this chassis: the physical flows of its local
- * ports, tunnels and multicast groups, plus every logical flow of its local
- * datapaths.
+ * What every feature's flows read: the SB rows indexed once per pass, the
+ * chassis' facts, and the small helpers the tables share (OVN's physical.c
+ * passes the same through `struct physical_ctx`).
  */
-export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): TextFlow[] {
-  const log = opts.log ?? ((): void => undefined);
-  const T = OFTABLE;
+interface PhysicalCtx {
+  readonly sb: SbView;
+  /** The SB rows as their typed models. */
+  readonly models: SbModels;
+  readonly local: LocalState;
+  readonly log: (m: string) => void;
+  readonly pbs: ReadonlyMap<string, Pb>;
+  readonly pbByUuid: ReadonlyMap<string, Pb>;
+  readonly dpKey: ReadonlyMap<string, number>;
+  readonly chassisName: ReadonlyMap<string, string>;
+  /** Logical ports delivered on this chassis (VIFs, containers, localnet, local patch ports); filled as the features run. */
+  readonly localNames: Set<string>;
+  /** Datapaths with a localnet port here: their remote ports are reached over the provider network. */
+  readonly localnetOf: Map<string, Pb>;
+  /** The port's conntrack zone. */
+  zone(name: string): number | undefined;
+  /** set_field actions for a port's zone and its datapath's DNAT/SNAT zones. */
+  zoneActions(port: string | undefined, dp: string): Action[];
+  /** A datapath's `metadata` value. */
+  md(dp: string): number;
+}
+
+const T = OFTABLE;
+
+/** Output to the port the packet came in by: OVS drops output to in_port unless in_port is cleared first. */
+const SAVE_INPORT: readonly Action[] = [push(ref('in_port')), setField('in_port', OFPP.ANY), resubmit(T.LOG_TO_PHY), pop(ref('in_port'))];
+
+/**
+ * The default flow of each physical table: constant data, the same objects
+ * in every pass (so ofctrl never compares them again).
+ */
+const FIXED_FLOWS: readonly Flow[] = ((): Flow[] => {
+  const none: MatchField[] = [];
+  return [
+    mk(T.PHY_TO_LOG, 0, [none], []),
+    mk(T.OUTPUT_LARGE_PKT_DETECT, 0, [none], [resubmit(T.REMOTE_OUTPUT)]),
+    mk(T.OUTPUT_LARGE_PKT_PROCESS, 10, [flagSet(MLF.ALLOW_LOOPBACK)], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.OUTPUT_LARGE_PKT_PROCESS, 0, [none], [resubmit(T.REMOTE_OUTPUT)]),
+    mk(T.REMOTE_OUTPUT, 150, [flagSet(MLF.LOCAL_ONLY)], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.REMOTE_OUTPUT, 150, [eq('reg10', bit(MLF.RCV_FROM_RAMP), 0x3)], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.REMOTE_OUTPUT, 0, [none], [resubmit(T.LOCAL_OUTPUT)]),
+    mk(T.LOCAL_OUTPUT, 0, [none], []),
+    mk(T.CHECK_LOOPBACK, 0, [none], [...CLEAR_REGS, resubmit(T.LOG_EGRESS_PIPELINE)]),
+    mk(T.SAVE_INPORT, 0, [none], [resubmit(T.LOG_TO_PHY)]),
+    mk(T.LOG_TO_PHY, 0, [none], []),
+  ];
+})();
+
+function physicalCtx(sb: SbView, models: SbModels, local: LocalState, log: (m: string) => void): PhysicalCtx {
   const pbs = new Map<string, Pb>();
   const pbByUuid = new Map<string, Pb>();
-  for (const row of sb.table('Port_Binding').values()) {
-    const pb: Pb = { row, name: str(row, 'logical_port'), type: str(row, 'type'), dp: str(row, 'datapath'), key: Number(row.scalar('tunnel_key')) };
+  for (const row of models.rows(sb, 'Port_Binding')) {
+    const pb: Pb = { row, name: row.logical_port, type: row.type, dp: row.datapath, key: row.tunnel_key };
     pbs.set(pb.name, pb);
-    pbByUuid.set(row.uuid, pb);
+    pbByUuid.set(row._uuid, pb);
   }
   const dpKey = new Map<string, number>();
-  for (const dp of sb.table('Datapath_Binding').values()) dpKey.set(dp.uuid, Number(dp.scalar('tunnel_key')));
+  for (const dp of models.rows(sb, 'Datapath_Binding')) dpKey.set(dp._uuid, dp.tunnel_key);
   const chassisName = new Map<string, string>();
-  for (const c of sb.table('Chassis').values()) chassisName.set(c.uuid, str(c, 'name'));
-
+  for (const c of models.rows(sb, 'Chassis')) chassisName.set(c._uuid, c.name);
   const zone = (name: string): number | undefined => local.ctZones.get(name);
-  /** set_field actions for a port's zone and its datapath's DNAT/SNAT zones. */
-  const zoneActions = (port: string | undefined, dp: string): string[] => {
-    const a: string[] = [];
-    const z = port === undefined ? undefined : zone(port);
-    if (z !== undefined) a.push(`set_field:${hex(BigInt(z))}->reg13`);
-    const dn = zone(`${dp}_dnat`);
-    const sn = zone(`${dp}_snat`);
-    if (dn !== undefined) a.push(`set_field:${hex(BigInt(dn))}->reg11`);
-    if (sn !== undefined) a.push(`set_field:${hex(BigInt(sn))}->reg12`);
-    return a;
+  return {
+    sb,
+    models,
+    local,
+    log,
+    pbs,
+    pbByUuid,
+    dpKey,
+    chassisName,
+    localNames: new Set(),
+    localnetOf: new Map(),
+    zone,
+    zoneActions: (port, dp) => {
+      const a: Action[] = [];
+      const z = port === undefined ? undefined : zone(port);
+      if (z !== undefined) a.push(setField('reg13', z));
+      const dn = zone(`${dp}_dnat`);
+      const sn = zone(`${dp}_snat`);
+      if (dn !== undefined) a.push(setField('reg11', dn));
+      if (sn !== undefined) a.push(setField('reg12', sn));
+      return a;
+    },
+    md: (dp) => dpKey.get(dp) ?? 0,
   };
-  const md = (dp: string): string => hex(BigInt(dpKey.get(dp) ?? 0));
+}
 
-  const out: TextFlow[] = [
-    flow(T.PHY_TO_LOG, 0, '', 'drop'),
-    flow(T.OUTPUT_LARGE_PKT_DETECT, 0, '', `resubmit(,${T.REMOTE_OUTPUT})`),
-    flow(T.OUTPUT_LARGE_PKT_PROCESS, 10, `reg10=0x1/0x1`, `resubmit(,${T.LOCAL_OUTPUT})`),
-    flow(T.OUTPUT_LARGE_PKT_PROCESS, 0, '', `resubmit(,${T.REMOTE_OUTPUT})`),
-    flow(T.REMOTE_OUTPUT, 150, `reg10=${hex(1n << BigInt(MLF.LOCAL_ONLY))}/${hex(1n << BigInt(MLF.LOCAL_ONLY))}`, `resubmit(,${T.LOCAL_OUTPUT})`),
-    flow(T.REMOTE_OUTPUT, 150, `reg10=${hex(1n << BigInt(MLF.RCV_FROM_RAMP))}/0x3`, `resubmit(,${T.LOCAL_OUTPUT})`),
-    flow(T.REMOTE_OUTPUT, 0, '', `resubmit(,${T.LOCAL_OUTPUT})`),
-    flow(T.LOCAL_OUTPUT, 0, '', 'drop'),
-    flow(T.CHECK_LOOPBACK, 0, '', `${CLEAR_REGS},resubmit(,${T.LOG_EGRESS_PIPELINE})`),
-    flow(T.SAVE_INPORT, 0, '', `resubmit(,${T.LOG_TO_PHY})`),
-    flow(T.LOG_TO_PHY, 0, '', 'drop'),
-  ];
-  const saveInport = 'push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]';
+/** `reg15=<port>,metadata=<datapath>`: a logical outport. */
+function outportOf(ctx: PhysicalCtx, pb: Pb): MatchField[] {
+  return [...eq('reg15', pb.key), ...eq('metadata', ctx.md(pb.dp))];
+}
 
-  /** Flows of a port delivered on this chassis: local output, loopback check. */
-  const deliveredHere = (to: TextFlow[], pb: Pb, withZone: boolean): void => {
-    const m = `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`;
-    to.push(flow(T.LOCAL_OUTPUT, 100, m, `${zoneActions(withZone ? pb.name : undefined, pb.dp).join(',')},resubmit(,${T.CHECK_LOOPBACK})`));
-    to.push(flow(T.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(BigInt(pb.key))},${m}`, 'drop'));
-  };
+/** Flows of a port delivered on this chassis: local output, loopback check. */
+function deliveredHere(ctx: PhysicalCtx, to: Flow[], pb: Pb, withZone: boolean): void {
+  const m = outportOf(ctx, pb);
+  to.push(mk(T.LOCAL_OUTPUT, 100, [m], [...ctx.zoneActions(withZone ? pb.name : undefined, pb.dp), resubmit(T.CHECK_LOOPBACK)]));
+  to.push(mk(T.CHECK_LOOPBACK, 100, [eq('reg10', 0, 1), eq('reg14', pb.key), m], []));
+}
 
+/** Into the ingress pipeline as logical port `pb`, with its zones. */
+function enterPipeline(ctx: PhysicalCtx, pb: Pb): Action[] {
+  return [...ctx.zoneActions(pb.name, pb.dp), setField('metadata', ctx.md(pb.dp)), setField('reg14', pb.key), resubmit(T.LOG_INGRESS_PIPELINE)];
+}
+
+/** Output in VLAN `tag` on `ofport` (the tag removed again for the actions that follow). */
+function outputTagged(tag: number, ofport: number): Action[] {
+  return [{ type: 'push_vlan', ethertype: 0x8100 }, setField('vlan_vid', 4096 + tag), output(ofport), { type: 'pop_vlan' }];
+}
+
+/** Local VIFs and nested containers: table 0 entry, delivery, port security (kept per port across passes). */
+function localPortFlows(ctx: PhysicalCtx, out: Flow[], ports: PortFlowCache): void {
+  const { local, pbs, dpKey, localNames, md } = ctx;
   const nested = new Set(local.containers.map((c) => c.parent));
-  const localNames = new Set<string>();
-  const ports = opts.portCache ?? new PortFlowCache();
-  ports.beginPass();
   /** Everything a local port's own flows depend on, so that unchanged ports reuse theirs. */
   const portInputs = (pb: Pb, ofport: number, extra: string): string =>
-    `${ofport}|${pb.key}|${md(pb.dp)}|${zoneActions(pb.name, pb.dp).join(',')}|${pb.row.set('port_security').join('\n')}|${extra}`;
+    `${ofport}|${pb.key}|${md(pb.dp)}|${ctx.zone(pb.name)}|${ctx.zone(`${pb.dp}_dnat`)}|${ctx.zone(`${pb.dp}_snat`)}|${pb.row.port_security.join('\n')}|${extra}`;
   for (const v of local.vifs) {
     const pb = pbs.get(v.logicalPort);
     if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;
     localNames.add(pb.name);
     const isParent = nested.has(pb.name);
     ports.flows(`vif ${pb.name}`, portInputs(pb, v.ofport, String(isParent)), out, () => {
-      const own: TextFlow[] = [];
-      const key = hex(BigInt(pb.key));
-      own.push(flow(T.PHY_TO_LOG, 100, `in_port=${v.ofport}`, [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(',')));
-      deliveredHere(own, pb, true);
-      own.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-      if (isParent) {
-        const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
-        own.push(flow(T.SAVE_INPORT, 100, `reg10=${bit}/${bit},reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-      }
-      own.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `output:${v.ofport}`));
+      const own: Flow[] = [];
+      const outport = outportOf(ctx, pb);
+      own.push(mk(T.PHY_TO_LOG, 100, [eq('in_port', v.ofport)], enterPipeline(ctx, pb)));
+      deliveredHere(ctx, own, pb, true);
+      own.push(mk(T.SAVE_INPORT, 100, [flagSet(MLF.ALLOW_LOOPBACK), outport], SAVE_INPORT));
+      if (isParent) own.push(mk(T.SAVE_INPORT, 100, [flagSet(MLF.NESTED_CONTAINER), outport], SAVE_INPORT));
+      own.push(mk(T.LOG_TO_PHY, 100, [outport], [output(v.ofport)]));
       own.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
       return own;
     });
@@ -283,239 +355,284 @@ export function computeDesiredFlows(sb: SbView, local: LocalState, opts: Compute
     if (pb === undefined || !local.localDatapaths.has(pb.dp)) continue;
     localNames.add(pb.name);
     ports.flows(`container ${pb.name}`, portInputs(pb, c.ofport, String(c.tag)), out, () => {
-      const own: TextFlow[] = [];
-      const key = hex(BigInt(pb.key));
-      const bit = hex(1n << BigInt(MLF.NESTED_CONTAINER));
-      own.push(
-        flow(
-          T.PHY_TO_LOG,
-          150,
-          `in_port=${c.ofport},dl_vlan=${c.tag}`,
-          [`set_field:${bit}/${bit}->reg10`, 'pop_vlan', ...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`].join(','),
-        ),
-      );
-      deliveredHere(own, pb, true);
+      const own: Flow[] = [];
+      const outport = outportOf(ctx, pb);
+      own.push(mk(T.PHY_TO_LOG, 150, [eq('in_port', c.ofport), eq('dl_vlan', c.tag)], [setFlag(MLF.NESTED_CONTAINER, true), { type: 'pop_vlan' }, ...enterPipeline(ctx, pb)]));
+      deliveredHere(ctx, own, pb, true);
       // Siblings and the parent share the OpenFlow port: delivery never depends on the in_port check.
-      own.push(flow(T.SAVE_INPORT, 100, `reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-      own.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `push_vlan:0x8100,set_field:${4096 + c.tag}->vlan_vid,output:${c.ofport},pop_vlan`));
+      own.push(mk(T.SAVE_INPORT, 100, [outport], SAVE_INPORT));
+      own.push(mk(T.LOG_TO_PHY, 100, [outport], outputTagged(c.tag, c.ofport)));
       own.push(...portSecurityFlows(pb, dpKey.get(pb.dp) ?? 0));
       return own;
     });
   }
-  ports.endPass();
+}
 
-  /** Datapaths with a localnet port here: their remote ports are reached over the provider network. */
-  const localnetOf = new Map<string, Pb>();
+/** Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN. */
+function localnetFlows(ctx: PhysicalCtx, out: Flow[]): void {
+  const { local, pbs, localNames, localnetOf } = ctx;
   let conjUsed = 0;
   const chassisMacClauses: { id: number; tag: number | undefined }[] = [];
-  // Localnet ports: a patch port to a provider bridge (ovn-bridge-mappings), untagged or in a VLAN.
+  const untagged = eq('vlan_tci', 0, 0x1000);
   for (const [name, ofport] of local.localnetPorts) {
     const pb = pbs.get(name);
     if (pb === undefined || pb.type !== 'localnet' || !local.localDatapaths.has(pb.dp)) continue;
     localNames.add(pb.name);
     localnetOf.set(pb.dp, pb);
-    const key = hex(BigInt(pb.key));
-    const tag = pb.row.optional('tag');
-    const enter = [...zoneActions(pb.name, pb.dp), `set_field:${md(pb.dp)}->metadata`, `set_field:${key}->reg14`, `resubmit(,${T.LOG_INGRESS_PIPELINE})`];
+    const tag = pb.row.tag === null ? null : Number(pb.row.tag);
+    const enter = enterPipeline(ctx, pb);
+    const inPort = eq('in_port', ofport);
+    const pop: Action = { type: 'pop_vlan' };
     if (tag === null) {
-      out.push(flow(T.PHY_TO_LOG, 100, `in_port=${ofport},vlan_tci=0x0000/0x1000`, enter.join(',')));
+      out.push(mk(T.PHY_TO_LOG, 100, [inPort, untagged], enter));
       // Priority-tagged frames (VLAN 0) are taken as untagged.
-      out.push(flow(T.PHY_TO_LOG, 100, `in_port=${ofport},dl_vlan=0`, ['pop_vlan', ...enter].join(',')));
+      out.push(mk(T.PHY_TO_LOG, 100, [inPort, eq('dl_vlan', 0)], [pop, ...enter]));
     } else {
-      out.push(flow(T.PHY_TO_LOG, 150, `in_port=${ofport},dl_vlan=${Number(tag)}`, ['pop_vlan', ...enter].join(',')));
+      out.push(mk(T.PHY_TO_LOG, 150, [inPort, eq('dl_vlan', tag)], [pop, ...enter]));
     }
     // Frames from the provider network that another chassis sent with its chassis MAC
     // (ovn-chassis-mac-mappings) get the router port's MAC back: a conjunctive match whose
     // first half (the chassis MACs) exists only once such chassis are known.
-    const routerMacs: string[] = [];
+    const routerMacs: bigint[] = [];
     for (const p of pbs.values()) {
       if (p.dp !== pb.dp || p.type !== 'patch') continue;
-      const peer = pbs.get(String(p.row.map('options').get('peer') ?? ''));
-      const mac = peer?.row.set('mac').map(String)[0]?.split(/\s+/)[0];
-      if (mac !== undefined && parseMac(mac) !== undefined) routerMacs.push(mac.toLowerCase());
+      const peer = pbs.get(p.row.options.get('peer') ?? '');
+      const mac = parseMac(peer?.row.mac[0]?.split(/\s+/)[0] ?? '');
+      if (mac !== undefined) routerMacs.push(mac);
     }
     for (const mac of routerMacs) {
       const id = CHASSIS_MAC_CONJ_ID + conjUsed++;
-      const setMac = [...enter.slice(0, -1), `set_field:${mac}->eth_src`, enter[enter.length - 1]!];
-      out.push(flow(T.PHY_TO_LOG, 180, `in_port=${ofport},vlan_tci=0x0000/0x1000,conj_id=${id}`, setMac.join(',')));
-      if (tag !== null) out.push(flow(T.PHY_TO_LOG, 180, `in_port=${ofport},dl_vlan=${Number(tag)},conj_id=${id}`, ['pop_vlan', ...setMac].join(',')));
-      chassisMacClauses.push({ id, tag: tag === null ? undefined : Number(tag) });
+      const setMac = [...enter.slice(0, -1), setField('dl_src', mac), enter[enter.length - 1]!];
+      out.push(mk(T.PHY_TO_LOG, 180, [inPort, untagged, eq('conj_id', id)], setMac));
+      if (tag !== null) out.push(mk(T.PHY_TO_LOG, 180, [inPort, eq('dl_vlan', tag), eq('conj_id', id)], [pop, ...setMac]));
+      chassisMacClauses.push({ id, tag: tag === null ? undefined : tag });
     }
-    deliveredHere(out, pb, true);
+    deliveredHere(ctx, out, pb, true);
+    const outport = outportOf(ctx, pb);
     // Never from the provider network back to it, nor local-only traffic onto it.
-    for (const bit of [MLF.LOCAL_ONLY, MLF.LOCALNET]) {
-      const b = hex(1n << BigInt(bit));
-      out.push(flow(T.CHECK_LOOPBACK, 160, `reg10=${b}/${b},reg15=${key},metadata=${md(pb.dp)}`, 'drop'));
-    }
-    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-    out.push(
-      flow(
-        T.LOG_TO_PHY,
-        100,
-        `reg15=${key},metadata=${md(pb.dp)}`,
-        tag === null ? `output:${ofport}` : `push_vlan:0x8100,set_field:${4096 + Number(tag)}->vlan_vid,output:${ofport},pop_vlan`,
-      ),
-    );
+    for (const b of [MLF.LOCAL_ONLY, MLF.LOCALNET]) out.push(mk(T.CHECK_LOOPBACK, 160, [flagSet(b), outport], []));
+    out.push(mk(T.SAVE_INPORT, 100, [flagSet(MLF.ALLOW_LOOPBACK), outport], SAVE_INPORT));
+    out.push(mk(T.LOG_TO_PHY, 100, [outport], tag === null ? [output(ofport)] : outputTagged(tag, ofport)));
   }
 
-  {
-    const byMatch = new Map<string, string[]>();
-    const add = (m: string, a: string): void => void byMatch.set(m, [...(byMatch.get(m) ?? []), a]);
-    for (const c of chassisMacClauses) {
-      add('vlan_tci=0x0000/0x1000', `conjunction(${c.id},2/2)`);
-      if (c.tag !== undefined) add(`dl_vlan=${c.tag}`, `conjunction(${c.id},2/2)`);
-    }
-    for (const [m, acts] of byMatch) out.push(flow(T.PHY_TO_LOG, 180, m, [...new Set(acts)].join(',')));
+  // The second half of each chassis-MAC conjunction: one flow per VLAN match with all of its clauses.
+  const byTag = new Map<number | undefined, Set<number>>();
+  const add = (tag: number | undefined, id: number): void => {
+    let ids = byTag.get(tag);
+    if (ids === undefined) byTag.set(tag, (ids = new Set()));
+    ids.add(id);
+  };
+  for (const c of chassisMacClauses) {
+    add(undefined, c.id);
+    if (c.tag !== undefined) add(c.tag, c.id);
   }
+  for (const [tag, ids] of byTag) {
+    out.push(mk(T.PHY_TO_LOG, 180, [tag === undefined ? untagged : eq('dl_vlan', tag)], [...ids].map((id): Action => ({ type: 'conjunction', id, clause: 2, nClauses: 2 }))));
+  }
+}
 
-  // Logical patch ports between local datapaths: no OVS port, the packet re-enters the peer's ingress.
+/** Logical patch ports between local datapaths: no OVS port, the packet re-enters the peer's ingress. */
+function patchFlows(ctx: PhysicalCtx, out: Flow[]): void {
+  const { local, pbs, localNames, zoneActions, md } = ctx;
   for (const pb of pbs.values()) {
     if (pb.type !== 'patch' || !local.localDatapaths.has(pb.dp)) continue;
-    const peerName = pb.row.map('options').get('peer');
-    const peer = peerName === undefined ? undefined : pbs.get(String(peerName));
+    const peerName = pb.row.options.get('peer');
+    const peer = peerName === undefined ? undefined : pbs.get(peerName);
     if (peer === undefined || !local.localDatapaths.has(peer.dp)) continue;
     localNames.add(pb.name);
-    const key = hex(BigInt(pb.key));
-    deliveredHere(out, pb, false);
-    out.push(flow(T.SAVE_INPORT, 100, `reg10=0x1/0x1,reg15=${key},metadata=${md(pb.dp)}`, saveInport));
-    const enter = [
-      'ct_clear',
-      'set_field:0->reg11',
-      'set_field:0->reg12',
-      'set_field:0->reg13',
+    const outport = outportOf(ctx, pb);
+    deliveredHere(ctx, out, pb, false);
+    out.push(mk(T.SAVE_INPORT, 100, [flagSet(MLF.ALLOW_LOOPBACK), outport], SAVE_INPORT));
+    const enter: Action[] = [
+      { type: 'ct_clear' },
+      setField('reg11', 0),
+      setField('reg12', 0),
+      setField('reg13', 0),
       ...zoneActions(undefined, peer.dp),
-      `set_field:${md(peer.dp)}->metadata`,
-      `set_field:${hex(BigInt(peer.key))}->reg14`,
-      'set_field:0->reg10',
-      'set_field:0->reg15',
-      CLEAR_REGS,
-      `resubmit(,${T.LOG_INGRESS_PIPELINE})`,
+      setField('metadata', md(peer.dp)),
+      setField('reg14', peer.key),
+      setField('reg10', 0),
+      setField('reg15', 0),
+      ...CLEAR_REGS,
+      resubmit(T.LOG_INGRESS_PIPELINE),
     ];
-    out.push(flow(T.LOG_TO_PHY, 100, `reg15=${key},metadata=${md(pb.dp)}`, `clone(${enter.join(',')})`));
+    out.push(mk(T.LOG_TO_PHY, 100, [outport], [{ type: 'clone', actions: enter }]));
   }
+}
 
-  // Ports on other chassis, reached through a tunnel. Geneve carries the datapath in tun_id and
-  // inport << 16 | outport in tun_metadata0; VXLAN has only the 24-bit VNI: outport (12 bits,
-  // multicast groups as 0x800 | low bits) << 12 | datapath (12 bits), and no inport.
-  const tunnelOf = (pb: Pb): { ofport: number; type: string } | undefined => {
-    const ch = pb.row.optional('chassis');
-    if (ch === null || String(ch) === local.chassisUuid) return undefined;
-    const name = chassisName.get(String(ch));
-    return name === undefined ? undefined : local.tunnels.get(name);
-  };
-  const toTunnel = (dp: string, outKey: number, ports: readonly { ofport: number; type: string }[]): string => {
-    const acts: string[] = [];
-    const byType = (t: string): number[] => ports.filter((p) => (p.type === 'vxlan') === (t === 'vxlan')).map((p) => p.ofport).sort((a, b) => a - b);
-    const geneve = byType('geneve');
-    const vxlan = byType('vxlan');
-    if (geneve.length > 0) {
-      acts.push(`set_field:${md(dp)}/0xffffff->tun_id`, `set_field:${hex(BigInt(outKey))}->tun_metadata0`, 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]', ...geneve.map((p) => `output:${p}`));
-    }
-    if (vxlan.length > 0) {
-      const out12 = outKey >= 0x8000 ? 0x800 | (outKey & 0x7ff) : outKey & 0xfff;
-      const vni = (BigInt(out12) << 12n) | (BigInt(dpKey.get(dp) ?? 0) & 0xfffn);
-      acts.push(`set_field:${hex(vni)}/0xffffff->tun_id`, ...vxlan.map((p) => `output:${p}`));
-    }
-    return acts.join(',');
-  };
+/** The tunnel port of a port bound on another chassis, if there is one. */
+function tunnelOf(ctx: PhysicalCtx, pb: Pb): { ofport: number; type: string } | undefined {
+  const ch = pb.row.chassis;
+  if (ch === null || ch === ctx.local.chassisUuid) return undefined;
+  const name = ctx.chassisName.get(ch);
+  return name === undefined ? undefined : ctx.local.tunnels.get(name);
+}
+
+/**
+ * Actions that send to other chassis. Geneve carries the datapath in tun_id
+ * and inport << 16 | outport in tun_metadata0; VXLAN has only the 24-bit VNI:
+ * outport (12 bits, multicast groups as 0x800 | low bits) << 12 | datapath
+ * (12 bits), and no inport.
+ */
+function toTunnel(ctx: PhysicalCtx, dp: string, outKey: number, ports: readonly { ofport: number; type: string }[]): Action[] {
+  const acts: Action[] = [];
+  const byType = (t: string): number[] => ports.filter((p) => (p.type === 'vxlan') === (t === 'vxlan')).map((p) => p.ofport).sort((a, b) => a - b);
+  const geneve = byType('geneve');
+  const vxlan = byType('vxlan');
+  if (geneve.length > 0) {
+    acts.push(setField('tun_id', ctx.md(dp), 0xffffff), setField('tun_metadata0', outKey), move(ref('reg14', 0, 15), ref('tun_metadata0', 16, 15)), ...geneve.map(output));
+  }
+  if (vxlan.length > 0) {
+    const out12 = outKey >= 0x8000 ? 0x800 | (outKey & 0x7ff) : outKey & 0xfff;
+    const vni = (BigInt(out12) << 12n) | (BigInt(ctx.dpKey.get(dp) ?? 0) & 0xfffn);
+    acts.push(setField('tun_id', vni, 0xffffff), ...vxlan.map(output));
+  }
+  return acts;
+}
+
+/** Ports on other chassis: through a tunnel, or over the datapath's localnet port. */
+function remotePortFlows(ctx: PhysicalCtx, out: Flow[], kept: PortFlowCache): void {
+  const { local, pbs, localNames, localnetOf, md } = ctx;
   for (const pb of pbs.values()) {
     if (!local.localDatapaths.has(pb.dp) || localNames.has(pb.name)) continue;
-    const tun = tunnelOf(pb);
+    const tun = tunnelOf(ctx, pb);
     if (tun === undefined) continue;
     const ln = localnetOf.get(pb.dp);
-    if (ln !== undefined) {
-      out.push(flow(T.LOCAL_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `set_field:${hex(BigInt(ln.key))}->reg15,resubmit(,${T.LOCAL_OUTPUT})`));
-      continue;
-    }
-    out.push(flow(T.REMOTE_OUTPUT, 100, `reg15=${hex(BigInt(pb.key))},metadata=${md(pb.dp)}`, `${toTunnel(pb.dp, pb.key, [tun])},resubmit(,${T.LOCAL_OUTPUT})`));
+    kept.flows(`remote ${pb.name}`, `${pb.key}|${md(pb.dp)}|${tun.ofport}|${tun.type}|${ln?.key}`, out, () => {
+      if (ln !== undefined) return [mk(T.LOCAL_OUTPUT, 100, [outportOf(ctx, pb)], [setField('reg15', ln.key), resubmit(T.LOCAL_OUTPUT)])];
+      return [mk(T.REMOTE_OUTPUT, 100, [outportOf(ctx, pb)], [...toTunnel(ctx, pb.dp, pb.key, [tun]), resubmit(T.LOCAL_OUTPUT)])];
+    });
   }
-  for (const t of local.tunnels.values()) {
+}
+
+/** Packets arriving from other chassis: the logical datapath and ports from the tunnel metadata. */
+function tunnelInputFlows(ctx: PhysicalCtx, out: Flow[]): void {
+  for (const t of ctx.local.tunnels.values()) {
     if (t.ofport === undefined) continue;
+    const inPort = eq('in_port', t.ofport);
     if (t.type === 'vxlan') {
-      const meta = 'move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11]';
-      out.push(flow(T.PHY_TO_LOG, 100, `in_port=${t.ofport}`, `move:NXM_NX_TUN_ID[12..23]->NXM_NX_REG15[0..11],${meta},resubmit(,${T.LOCAL_OUTPUT})`));
-      out.push(
-        flow(T.PHY_TO_LOG, 105, `in_port=${t.ofport},tun_id=0x800000/0x800000`, `set_field:0x8000/0x8000->reg15,move:NXM_NX_TUN_ID[12..22]->NXM_NX_REG15[0..10],${meta},resubmit(,${T.LOCAL_OUTPUT})`),
-      );
+      const meta = move(ref('tun_id', 0, 12), ref('metadata', 0, 12));
+      out.push(mk(T.PHY_TO_LOG, 100, [inPort], [move(ref('tun_id', 12, 12), ref('reg15', 0, 12)), meta, resubmit(T.LOCAL_OUTPUT)]));
+      out.push(mk(T.PHY_TO_LOG, 105, [inPort, eq('tun_id', 0x800000, 0x800000)], [setField('reg15', 0x8000, 0x8000), move(ref('tun_id', 12, 11), ref('reg15', 0, 11)), meta, resubmit(T.LOCAL_OUTPUT)]));
       continue;
     }
     out.push(
-      flow(
-        T.PHY_TO_LOG,
-        100,
-        `in_port=${t.ofport}`,
-        `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,${T.LOCAL_OUTPUT})`,
-      ),
+      mk(T.PHY_TO_LOG, 100, [inPort], [
+        move(ref('tun_id', 0, 24), ref('metadata', 0, 24)),
+        move(ref('tun_metadata0', 16, 15), ref('reg14', 0, 15)),
+        move(ref('tun_metadata0', 0, 16), ref('reg15', 0, 16)),
+        resubmit(T.LOCAL_OUTPUT),
+      ]),
     );
   }
+}
 
-  // Multicast groups: local members in 40, patch members and remote chassis in 39.
-  for (const mg of sb.table('Multicast_Group').values()) {
-    const dp = str(mg, 'datapath');
+/** Multicast groups: local members in 40, patch members and remote chassis in 39. */
+function multicastFlows(ctx: PhysicalCtx, out: Flow[], kept: PortFlowCache): void {
+  const { sb, local, pbByUuid, localNames, localnetOf, zone, md } = ctx;
+  for (const mg of ctx.models.rows(sb, 'Multicast_Group')) {
+    const dp = mg.datapath;
     if (!local.localDatapaths.has(dp)) continue;
-    const mkey = hex(BigInt(Number(mg.scalar('tunnel_key'))));
-    const m = `reg15=${mkey},metadata=${md(dp)}`;
-    const localActs: string[] = [];
-    const remoteActs: string[] = [];
+    const patches: Pb[] = [];
+    const locals: { pb: Pb; zone: number | undefined }[] = [];
     const remoteTunnels = new Map<number, { ofport: number; type: string }>();
-    for (const u of mg.set('ports').map(String)) {
+    for (const u of mg.ports) {
       const pb = pbByUuid.get(u);
       if (pb === undefined) continue;
       if (pb.type === 'patch' && localNames.has(pb.name)) {
-        remoteActs.push(`set_field:${hex(BigInt(pb.key))}->reg15`, `resubmit(,${T.CHECK_LOOPBACK})`);
+        patches.push(pb);
       } else if (localNames.has(pb.name)) {
-        const z = zone(pb.name);
-        if (z !== undefined) localActs.push(`set_field:${hex(BigInt(z))}->reg13`);
-        localActs.push(`set_field:${hex(BigInt(pb.key))}->reg15`, `resubmit(,${T.CHECK_LOOPBACK})`);
+        locals.push({ pb, zone: zone(pb.name) });
       } else {
-        const t = tunnelOf(pb);
+        const t = tunnelOf(ctx, pb);
         // Over a localnet port the provider network floods to the other chassis.
         if (t !== undefined && !localnetOf.has(dp)) remoteTunnels.set(t.ofport, t);
       }
     }
-    if (localActs.length > 0) out.push(flow(T.LOCAL_OUTPUT, 100, m, [...localActs, `set_field:${mkey}->reg15`].join(',')));
-    // Patch members changed the outport: put the group back before tunnelling and local delivery.
-    if (remoteActs.length > 0) remoteActs.push(`set_field:${mkey}->reg15`);
-    if (remoteTunnels.size > 0) remoteActs.push(toTunnel(dp, Number(mg.scalar('tunnel_key')), [...remoteTunnels.values()]));
-    if (remoteActs.length > 0) {
-      if (localActs.length > 0) remoteActs.push(`resubmit(,${T.LOCAL_OUTPUT})`);
-      out.push(flow(T.REMOTE_OUTPUT, 100, m, remoteActs.join(',')));
-    }
+    // A group's flows change only with its members' places: unchanged, they are last pass' objects.
+    const inputs = `${mg.tunnel_key}|${md(dp)}|${patches.map((p) => p.key).join(',')}|${locals.map((l) => `${l.pb.key}:${l.zone}`).join(',')}|${[...remoteTunnels.values()].map((t) => `${t.ofport}:${t.type}`).join(',')}`;
+    kept.flows(`mc ${mg._uuid}`, inputs, out, () => multicastGroupFlows(ctx, dp, mg.tunnel_key, patches, locals, [...remoteTunnels.values()]));
   }
+}
 
-  out.push(...macBindingFlows(sb, pbs, dpKey, local.localDatapaths));
-  // The learnt FDB (ovn-sb(5) FDB): get_fdb in 71, lookup_fdb in 72.
-  const localKeys = new Set([...local.localDatapaths].map((d) => dpKey.get(d)));
-  const fdbFound = hex(1n << BigInt(MLF.LOOKUP_FDB));
-  for (const e of sb.table('FDB').values()) {
-    const dk = Number(e.scalar('dp_key'));
-    const mac = str(e, 'mac').toLowerCase();
-    if (!localKeys.has(dk) || parseMac(mac) === undefined) continue;
-    const m = `metadata=${hex(BigInt(dk))}`;
-    const port = hex(BigInt(Number(e.scalar('port_key'))));
-    out.push(flow(T.GET_FDB, 100, `${m},dl_dst=${mac}`, `set_field:${port}->reg15`));
-    out.push(flow(T.LOOKUP_FDB, 100, `reg14=${port},${m},dl_src=${mac}`, `set_field:${fdbFound}/${fdbFound}->reg10`));
+/** The flows of one multicast group: local members in 40, patch members and remote chassis in 39. */
+function multicastGroupFlows(ctx: PhysicalCtx, dp: string, key: number, patches: readonly Pb[], locals: readonly { pb: Pb; zone: number | undefined }[], tunnels: readonly { ofport: number; type: string }[]): Flow[] {
+  const out: Flow[] = [];
+  const m = [...eq('reg15', key), ...eq('metadata', ctx.md(dp))];
+  const localActs: Action[] = [];
+  const remoteActs: Action[] = [];
+  for (const pb of patches) remoteActs.push(setField('reg15', pb.key), resubmit(T.CHECK_LOOPBACK));
+  for (const { pb, zone } of locals) {
+    if (zone !== undefined) localActs.push(setField('reg13', zone));
+    localActs.push(setField('reg15', pb.key), resubmit(T.CHECK_LOOPBACK));
   }
-
-  out.push(...lbHairpinFlows(sb, local.localDatapaths, log));
-
-  const resident = new Set<string>([...localNames, ...local.otherResident]);
-  for (const pb of pbs.values()) {
-    const ch = pb.row.optional('chassis');
-    if (ch !== null && String(ch) === local.chassisUuid) resident.add(pb.name);
+  if (localActs.length > 0) out.push(mk(T.LOCAL_OUTPUT, 100, [m], [...localActs, setField('reg15', key)]));
+  // Patch members changed the outport: put the group back before tunnelling and local delivery.
+  if (remoteActs.length > 0) remoteActs.push(setField('reg15', key));
+  if (tunnels.length > 0) remoteActs.push(...toTunnel(ctx, dp, key, tunnels));
+  if (remoteActs.length > 0) {
+    if (localActs.length > 0) remoteActs.push(resubmit(T.LOCAL_OUTPUT));
+    out.push(mk(T.REMOTE_OUTPUT, 100, [m], remoteActs));
   }
-  const env = buildLflowEnv(sb, local.localDatapaths, resident, opts.cache?.conjIds);
-  out.push(...translateLogicalFlows(sb, env, log, opts.cache));
   return out;
 }
 
-/** `reg0=…` for an IPv4 address, `reg0=…,reg1=…,reg2=…,reg3=…` (xxreg0) for an IPv6 one; undefined if neither. */
-function ipRegs(ip: string): string | undefined {
+/** The learnt FDB (ovn-sb(5) FDB): get_fdb in 71, lookup_fdb in 72. */
+function fdbFlows(ctx: PhysicalCtx, out: Flow[]): void {
+  const { sb, local, dpKey } = ctx;
+  const localKeys = new Set([...local.localDatapaths].map((d) => dpKey.get(d)));
+  for (const e of ctx.models.rows(sb, 'FDB')) {
+    const dk = e.dp_key;
+    const mac = parseMac(e.mac);
+    if (!localKeys.has(dk) || mac === undefined) continue;
+    const m = eq('metadata', dk);
+    out.push(mk(T.GET_FDB, 100, [m, eq('dl_dst', mac)], [setField('reg15', e.port_key)]));
+    out.push(mk(T.LOOKUP_FDB, 100, [eq('reg14', e.port_key), m, eq('dl_src', mac)], [setFlag(MLF.LOOKUP_FDB, true)]));
+  }
+}
+
+/** Every logical flow of the local datapaths, with the ports resident here. */
+function logicalFlows(ctx: PhysicalCtx, out: Flow[], cache: LflowCache | undefined): void {
+  const { sb, local, pbs, localNames, log } = ctx;
+  const resident = new Set<string>([...localNames, ...local.otherResident]);
+  for (const pb of pbs.values()) {
+    if (pb.row.chassis !== null && pb.row.chassis === local.chassisUuid) resident.add(pb.name);
+  }
+  const env = buildLflowEnv(sb, local.localDatapaths, resident, cache?.conjIds, ctx.models);
+  for (const f of translateLogicalFlows(sb, env, log, cache)) out.push(f);
+}
+
+/**
+ * The desired flow table of this chassis: the physical flows of its local
+ * ports, tunnels and multicast groups, plus every logical flow of its local
+ * datapaths — one function per feature, in the order their results depend
+ * on each other (local ports before the remote ones and the groups).
+ */
+export function computeDesiredFlows(sb: SbView, local: LocalState, opts: ComputeOptions = {}): Flow[] {
+  const ctx = physicalCtx(sb, opts.models ?? new SbModels(), local, opts.log ?? ((): void => undefined));
+  const out = [...FIXED_FLOWS];
+  const kept = opts.portCache ?? new PortFlowCache();
+  kept.beginPass();
+  localPortFlows(ctx, out, kept);
+  localnetFlows(ctx, out);
+  patchFlows(ctx, out);
+  remotePortFlows(ctx, out, kept);
+  tunnelInputFlows(ctx, out);
+  multicastFlows(ctx, out, kept);
+  kept.endPass();
+  out.push(...macBindingFlows(ctx));
+  fdbFlows(ctx, out);
+  out.push(...lbHairpinFlows(ctx));
+  logicalFlows(ctx, out, opts.cache);
+  return out;
+}
+
+/** `reg0=…` for an IPv4 address, `reg0..reg3` (xxreg0) for an IPv6 one; undefined if neither. */
+function ipRegs(ip: string): MatchField[] | undefined {
   const v4 = parseIpv4(ip);
-  if (v4 !== undefined) return `reg0=${hex(v4)}`;
+  if (v4 !== undefined) return eq('reg0', v4);
   const v6 = parseIpv6(ip);
-  if (v6 === undefined) return undefined;
-  return [0, 1, 2, 3].map((i) => `reg${i}=${hex((v6 >> BigInt(32 * (3 - i))) & 0xffffffffn)}`).join(',');
+  return v6 === undefined ? undefined : eq('xxreg0', v6);
 }
 
 /**
@@ -523,31 +640,31 @@ function ipRegs(ip: string): string | undefined {
  * `get_arp`/`get_nd` (the MAC for an IP behind an outport), table 67 answers
  * `lookup_arp`/`lookup_nd` (whether an inport's IP-MAC pair is known).
  */
-function macBindingFlows(sb: SbView, pbs: ReadonlyMap<string, Pb>, dpKey: ReadonlyMap<string, number>, localDps: ReadonlySet<string>): TextFlow[] {
-  const out: TextFlow[] = [];
-  const found = hex(1n << BigInt(MLF.LOOKUP_MAC));
-  for (const mb of sb.table('MAC_Binding').values()) {
-    const pb = pbs.get(str(mb, 'logical_port'));
+function macBindingFlows(ctx: PhysicalCtx): Flow[] {
+  const { sb, pbs, dpKey } = ctx;
+  const localDps = ctx.local.localDatapaths;
+  const out: Flow[] = [];
+  const found = setFlag(MLF.LOOKUP_MAC, true);
+  for (const mb of ctx.models.rows(sb, 'MAC_Binding')) {
+    const pb = pbs.get(mb.logical_port);
     if (pb === undefined || !localDps.has(pb.dp)) continue;
-    const ip = str(mb, 'ip');
-    const regs = ipRegs(ip);
-    const mac = str(mb, 'mac').toLowerCase();
-    if (regs === undefined || parseMac(mac) === undefined) continue;
-    const key = hex(BigInt(pb.key));
-    const md = hex(BigInt(dpKey.get(pb.dp) ?? 0));
-    const v4 = parseIpv4(ip) !== undefined;
-    out.push(flow(OFTABLE.MAC_BINDING, 100, `reg15=${key},metadata=${md},${regs}`, `set_field:${mac}->eth_dst,set_field:${found}/${found}->reg10`));
-    out.push(flow(OFTABLE.MAC_LOOKUP, 100, `${v4 ? 'arp' : 'icmp6'},reg14=${key},metadata=${md},${regs},dl_src=${mac}${v4 ? '' : ',icmp_code=0'}`, `set_field:${found}/${found}->reg10`));
+    const regs = ipRegs(mb.ip);
+    const mac = parseMac(mb.mac);
+    if (regs === undefined || mac === undefined) continue;
+    const md = eq('metadata', dpKey.get(pb.dp) ?? 0);
+    const v4 = parseIpv4(mb.ip) !== undefined;
+    out.push(mk(OFTABLE.MAC_BINDING, 100, [eq('reg15', pb.key), md, regs], [setField('dl_dst', mac), found]));
+    out.push(mk(OFTABLE.MAC_LOOKUP, 100, [v4 ? PROTO.arp : PROTO.icmp6, eq('reg14', pb.key), md, regs, eq('dl_src', mac), v4 ? [] : eq('icmpv6_code', 0)], [found]));
   }
   return out;
 }
 
 /** `a.b.c.d:port` or `a.b.c.d` → address and port (0 when absent); undefined for anything else (IPv6). */
-function ipv4Endpoint(s: string): { ip: string; n: bigint; port: number } | undefined {
+function ipv4Endpoint(s: string): { n: bigint; port: number } | undefined {
   const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(s.trim());
   const n = m === null ? undefined : parseIpv4(m[1]!);
   if (m === null || n === undefined) return undefined;
-  return { ip: m[1]!, n, port: m[2] === undefined ? 0 : Number(m[2]) };
+  return { n, port: m[2] === undefined ? 0 : Number(m[2]) };
 }
 
 /**
@@ -556,55 +673,53 @@ function ipv4Endpoint(s: string): { ip: string; n: bigint; port: number } | unde
  * ct_lb_mark saved in reg1/reg2 and learns the reply direction into 69;
  * table 70 SNATs such packets to the VIP. IPv4 VIPs only.
  */
-function lbHairpinFlows(sb: SbView, localDps: ReadonlySet<string>, log: (m: string) => void): TextFlow[] {
-  const out: TextFlow[] = [];
+function lbHairpinFlows(ctx: PhysicalCtx): Flow[] {
+  const { sb, log } = ctx;
+  const localDps = ctx.local.localDatapaths;
+  const out: Flow[] = [];
   const groups = new Map<string, string[]>();
-  for (const g of sb.table('Logical_DP_Group').values()) groups.set(g.uuid, g.set('datapaths').map(String));
+  for (const g of ctx.models.rows(sb, 'Logical_DP_Group')) groups.set(g._uuid, g.datapaths);
   // ct_mark carries the hairpin bit when every chassis can match ct_label without masks, else ct_label.
-  let natted: string | undefined;
-  for (const lb of sb.table('Load_Balancer').values()) {
-    const dps = [...lb.set('datapaths').map(String), ...lb.set('datapath_group').flatMap((g) => groups.get(String(g)) ?? [])];
+  let natted: MatchField[] | undefined;
+  for (const lb of ctx.models.rows(sb, 'Load_Balancer')) {
+    const dps = [...lb.datapaths, ...(lb.datapath_group === null ? [] : (groups.get(lb.datapath_group) ?? []))];
     if (!dps.some((d) => localDps.has(d))) continue;
     if (natted === undefined) {
-      const chassis = [...sb.table('Chassis').values()];
-      const useMark = chassis.length > 0 && chassis.every((c) => c.map('other_config').get('ct-no-masked-label') === 'true');
-      natted = useMark ? 'ct_mark=0x2/0x2' : 'ct_label=0x2/0x2';
+      const chassis = [...ctx.models.rows(sb, 'Chassis')];
+      const useMark = chassis.length > 0 && chassis.every((c) => c.other_config.get('ct-no-masked-label') === 'true');
+      natted = useMark ? eq('ct_mark', 2, 2) : eq('ct_label', 2, 2);
     }
-    const proto = lb.optional('protocol') === null ? 'tcp' : String(lb.optional('protocol'));
+    const proto = lb.protocol === 'udp' ? 'udp' : lb.protocol === 'sctp' ? 'sctp' : 'tcp';
     const nwProto = proto === 'udp' ? 17 : proto === 'sctp' ? 132 : 6;
-    const l4 = proto === 'udp' ? 'UDP' : proto === 'sctp' ? 'SCTP' : 'TCP';
-    const l4nxm = proto === 'sctp' ? 'OXM_OF_SCTP' : `NXM_OF_${l4}`;
-    const cookie = `0x${lb.uuid.slice(0, 8).replace(/^0+(?=.)/, '')}`;
-    for (const [vipText, backendsText] of lb.map('vips')) {
+    const cookie = BigInt(`0x${lb._uuid.slice(0, 8)}`);
+    for (const [vipText, backendsText] of lb.vips) {
       const vip = ipv4Endpoint(String(vipText));
       if (vip === undefined) {
-        log(`load balancer ${String(lb.optional('name') ?? lb.uuid)}: hairpin flows for VIP ${String(vipText)} are not supported (IPv4 only)`);
+        log(`load balancer ${lb.name}: hairpin flows for VIP ${String(vipText)} are not supported (IPv4 only)`);
         continue;
       }
-      const vipMatch = `${proto},reg1=${hex(vip.n)}${vip.port !== 0 ? `,reg2=${hex(BigInt(vip.port))}/0xffff` : ''}`;
-      out.push(flow(OFTABLE.CT_SNAT_HAIRPIN, 100, vipMatch, `ct(commit,zone=NXM_NX_REG12[0..15],nat(src=${vip.ip}))`));
+      const vipMatch = [...PROTO[proto], ...eq('reg1', vip.n), ...(vip.port !== 0 ? eq('reg2', vip.port, 0xffff) : [])];
+      out.push(mk(OFTABLE.CT_SNAT_HAIRPIN, 100, [vipMatch], [ctCommitNat(ref('reg12', 0, 16), { kind: 'src', ipMin: vip.n, ipMax: vip.n })]));
       for (const b of String(backendsText).split(',')) {
         const be = ipv4Endpoint(b);
         if (be === undefined) continue;
-        const learn = [
-          `table=${OFTABLE.CHK_LB_HAIRPIN_REPLY}`,
-          'delete_learned',
-          `cookie=${cookie}`,
-          'OXM_OF_METADATA[]',
-          'eth_type=0x800',
-          'NXM_OF_IP_SRC[]',
-          `ip_dst=${vip.ip}`,
-          `nw_proto=${nwProto}`,
-          ...(vip.port !== 0 ? [`${l4nxm}_SRC[]=${l4nxm}_DST[]`] : []),
-          `load:0x1->NXM_NX_REG10[${MLF.LOOKUP_LB_HAIRPIN}]`,
+        const whole = (field: string, value: bigint): LearnSpec => ({ kind: 'match', src: { value, nBits: ref(field).nBits }, dst: ref(field) });
+        const specs: LearnSpec[] = [
+          { kind: 'match', src: ref('metadata'), dst: ref('metadata') },
+          whole('dl_type', 0x800n),
+          { kind: 'match', src: ref('nw_src'), dst: ref('nw_src') },
+          whole('nw_dst', vip.n),
+          whole('nw_proto', BigInt(nwProto)),
+          ...(vip.port !== 0 ? [{ kind: 'match', src: ref(`${proto}_dst`), dst: ref(`${proto}_src`) } as const] : []),
+          { kind: 'load', src: { value: 1n, nBits: 1 }, dst: ref('reg10', MLF.LOOKUP_LB_HAIRPIN, 1) },
         ];
-        const bit = hex(1n << BigInt(MLF.LOOKUP_LB_HAIRPIN));
+        const learn: Action = { type: 'learn', table: OFTABLE.CHK_LB_HAIRPIN_REPLY, flags: LEARN_FLAGS.DELETE_LEARNED, cookie, specs };
         out.push(
-          flow(
+          mk(
             OFTABLE.CHK_LB_HAIRPIN,
             100,
-            `${natted},${vipMatch},nw_src=${be.ip},nw_dst=${be.ip}${be.port !== 0 ? `,tp_dst=${be.port}` : ''}`,
-            `set_field:${bit}/${bit}->reg10,learn(${learn.join(',')})`,
+            [natted, vipMatch, eq('nw_src', be.n), eq('nw_dst', be.n), be.port !== 0 ? eq(`${proto}_dst`, be.port) : []],
+            [setFlag(MLF.LOOKUP_LB_HAIRPIN, true), learn],
           ),
         );
       }
@@ -631,9 +746,14 @@ export function localStateFromFacts(facts: ChassisFacts): LocalState {
   };
 }
 
-/** The desired table in ovs-ofctl syntax, from scratch (a `ComputeFlows` of src/controller/pipeline.ts without memory). */
-export function computeTextFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m: string) => void): TextFlow[] {
+/** The desired table as the flow model, from scratch (a `ComputeFlows` of src/controller/pipeline.ts without memory). */
+export function computeFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m: string) => void): Flow[] {
   return computeDesiredFlows(sb, localStateFromFacts(facts), log === undefined ? {} : { log });
+}
+
+/** The desired table printed in ovs-ofctl syntax (for tests and diffs against `ovs-ofctl dump-flows`). */
+export function computeTextFlows(sb: OvsdbClient, facts: ChassisFacts, log?: (m: string) => void): TextFlow[] {
+  return computeFlows(sb, facts, log).map(textFlowOf);
 }
 
 /** Factory (the component convention): the daemon's incremental {@link FlowComputer}. */
@@ -645,11 +765,15 @@ export function createFlowComputer(opts: { readonly log?: (m: string) => void } 
  * The daemon's incremental flow computation: the desired table of a pass from
  * the previous pass' translations, redoing only what the SB or local changes
  * touched (logical flows, ports, the facts they read). Facts with `recompute`
- * (ovn-appctl recompute) start from nothing; the result is the same either way.
+ * (ovn-appctl recompute) start from nothing; the result is the same either
+ * way. Unchanged flows are the same objects pass after pass, which ofctrl
+ * recognises without comparing their content.
  */
 export class FlowComputer {
   private lflows = new LflowCache();
   private ports = new PortFlowCache();
+  /** Typed SB rows, converted once per replica row. */
+  private readonly models = new SbModels();
 
   constructor(private readonly log?: (m: string) => void) {}
 
@@ -664,11 +788,11 @@ export class FlowComputer {
   }
 
   /** A `ComputeFlows` (src/controller/pipeline.ts). */
-  readonly compute = (sb: SbView, facts: ChassisFacts): TextFlow[] => {
+  readonly compute = (sb: SbView, facts: ChassisFacts): Flow[] => {
     if (facts.recompute === true) {
       this.lflows = new LflowCache();
       this.ports = new PortFlowCache();
     }
-    return computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, ...(this.log !== undefined ? { log: this.log } : {}) });
+    return computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, models: this.models, ...(this.log !== undefined ? { log: this.log } : {}) });
   };
 }

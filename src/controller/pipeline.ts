@@ -14,14 +14,16 @@ import { join } from 'node:path';
 import type { OvsdbClient } from '../ovsdb/client.js';
 import type { ChassisFacts, FlowPipeline } from './controller.js';
 import { Ofctrl } from './ofctrl.js';
-import { OfctlLink, type TextFlow } from './ofctl-link.js';
+import { OfctlFlowLink } from './ofctl-link.js';
+import type { Flow } from '../openflow/flow.js';
 import { OpenFlowLink } from './openflow-link.js';
 import { PinctrlLink } from './pinctrl-link.js';
 import type { TlvMap } from '../openflow/codec/messages.js';
 import { writeMacBinding } from './packet-in.js';
+import { SbModels } from './sb-models.js';
 
-/** Computes the desired OpenFlow table (ovs-ofctl syntax) for one pass. */
-export type ComputeFlows = (sb: OvsdbClient, facts: ChassisFacts) => TextFlow[];
+/** Computes the desired OpenFlow table (the flow model) for one pass. */
+export type ComputeFlows = (sb: OvsdbClient, facts: ChassisFacts) => readonly Flow[];
 
 export interface OfctlPipelineOptions {
   readonly compute: ComputeFlows;
@@ -70,7 +72,7 @@ export async function ensureGeneveTlv(bridge: string, env: NodeJS.ProcessEnv): P
 }
 
 export class OfctlPipeline implements FlowPipeline {
-  private ofctrl: Ofctrl<TextFlow> | undefined;
+  private ofctrl: Ofctrl<Flow> | undefined;
   private bridge = '';
   private tlvReady = false;
   private readonly env: NodeJS.ProcessEnv;
@@ -84,6 +86,8 @@ export class OfctlPipeline implements FlowPipeline {
   private sb: OvsdbClient | undefined;
 
   private readonly link: 'openflow' | 'ovs-ofctl';
+  /** SB rows as typed models for the MAC_Binding writer, converted once per row. */
+  private readonly sbModels = new SbModels();
 
   constructor(private readonly opts: OfctlPipelineOptions) {
     this.env = opts.env ?? process.env;
@@ -110,7 +114,7 @@ export class OfctlPipeline implements FlowPipeline {
       link.start();
       this.ofctrl = new Ofctrl(link, { log: this.log });
     } else {
-      this.ofctrl = new Ofctrl(new OfctlLink({ target: bridge, env: this.env }), { log: this.log });
+      this.ofctrl = new Ofctrl(new OfctlFlowLink({ target: bridge, env: this.env }), { log: this.log });
     }
     this.socketId = this.mgmtSocketId();
     if (this.opts.pinctrl !== false) {
@@ -120,7 +124,7 @@ export class OfctlPipeline implements FlowPipeline {
         onMacBinding: (b) => {
           const sb = this.sb;
           if (sb === undefined || !sb.isConnected) return;
-          writeMacBinding(sb, b).catch((e: unknown) => this.log(`pinctrl: MAC_Binding not written: ${String(e)}`));
+          writeMacBinding(sb, b, Date.now(), this.sbModels).catch((e: unknown) => this.log(`pinctrl: MAC_Binding not written: ${String(e)}`));
         },
       });
       this.pinctrl.start();
@@ -160,7 +164,7 @@ export class OfctlPipeline implements FlowPipeline {
   }
 
   /** Ofctrl's counters (bundles, flows, reconciles). */
-  get stats(): Ofctrl<TextFlow>['stats'] | undefined {
+  get stats(): Ofctrl<Flow>['stats'] | undefined {
     return this.ofctrl?.stats;
   }
 

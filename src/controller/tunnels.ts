@@ -9,6 +9,8 @@
  */
 import type { OvsdbClient } from '../ovsdb/client.js';
 import { bridgeInterfaces, findBridge, ENCAP_TYPES, type ChassisConfig, type EncapType } from './ovs-config.js';
+import type { Encap } from '../ovsdb/models/ovn-sb.js';
+import { SbModels } from './sb-models.js';
 
 /** A tunnel the chassis should have. */
 export interface TunnelSpec {
@@ -40,29 +42,29 @@ export function shareTransportZone(a: readonly string[], b: readonly string[]): 
 }
 
 /** The tunnels wanted towards every other chassis in the SB (pure). */
-export function desiredTunnels(sb: OvsdbClient, cfg: ChassisConfig): TunnelSpec[] {
+export function desiredTunnels(sb: OvsdbClient, cfg: ChassisConfig, models: SbModels = new SbModels()): TunnelSpec[] {
   const localTypes = new Set(cfg.encaps.map((e) => e.type));
   const out: TunnelSpec[] = [];
-  for (const ch of sb.table('Chassis').values()) {
-    const name = String(ch.scalar('name'));
+  for (const ch of models.rows(sb, 'Chassis')) {
+    const name = ch.name;
     if (name === cfg.systemId) continue;
-    if (!shareTransportZone(cfg.transportZones, ch.set('transport_zones').map(String))) continue;
-    const encaps = ch
-      .set('encaps')
-      .map((u) => sb.row('Encap', String(u)))
-      .filter((e) => e !== undefined);
-    let pick: (typeof encaps)[number] | undefined;
+    if (!shareTransportZone(cfg.transportZones, ch.transport_zones)) continue;
+    const encaps = ch.encaps.flatMap((u) => {
+      const r = sb.row('Encap', u);
+      return r === undefined ? [] : [models.of('Encap', r)];
+    });
+    let pick: Encap | undefined;
     for (const t of ENCAP_TYPES) {
       if (!localTypes.has(t)) continue;
-      pick = encaps.filter((e) => e.scalar('type') === t).sort((a, b) => (String(a.scalar('ip')) < String(b.scalar('ip')) ? -1 : 1))[0];
+      pick = encaps.filter((e) => e.type === t).sort((a, b) => (a.ip < b.ip ? -1 : 1))[0];
       if (pick !== undefined) break;
     }
     if (pick === undefined) continue;
-    const type = String(pick.scalar('type')) as EncapType;
-    const remoteIp = String(pick.scalar('ip'));
+    const type = pick.type as EncapType;
+    const remoteIp = pick.ip;
     const options = new Map<string, string>([['key', 'flow'], ['remote_ip', remoteIp]]);
-    const csum = pick.map('options').get('csum');
-    if (csum !== undefined) options.set('csum', String(csum));
+    const csum = pick.options.get('csum');
+    if (csum !== undefined) options.set('csum', csum);
     if (cfg.encaps.filter((e) => e.type === type).length > 1) {
       const local = cfg.encaps.find((e) => e.type === type);
       if (local !== undefined) options.set('local_ip', local.ip);

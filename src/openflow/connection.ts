@@ -49,6 +49,7 @@ import {
   NXTTMC,
 } from './codec/messages.js';
 import type { OxmOptions } from './codec/oxm.js';
+import { isPacketIn2 } from './codec/packet-in2-raw.js';
 
 /** An OpenFlow error reply, named as OVS names it (e.g. OFPBAC_BAD_OUT_PORT). */
 export class OpenFlowError extends Error {
@@ -95,7 +96,17 @@ export interface OpenFlowConnectionOptions {
   readonly oxm?: OxmOptions;
   /** Named logger. Default: silent. */
   readonly log?: (msg: string) => void;
+  /**
+   * pinctrl's fast path: each NXT_PACKET_IN2 frame, undecoded (a view of the
+   * read buffer, valid only during the call; codec/packet-in2-raw.ts reads
+   * it). Whatever is sent during the call leaves in one write with the other
+   * answers to the same read. Default: packet-ins are decoded and emitted as
+   * 'packet-in2'.
+   */
+  readonly onRawPacketIn2?: (frame: Uint8Array) => void;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 interface Pending {
   resolve(m: OfpMessage[]): void;
@@ -112,10 +123,15 @@ export interface SwitchFeatures {
 }
 
 export class OpenFlowConnection extends EventEmitter {
-  private readonly opts: Required<Omit<OpenFlowConnectionOptions, 'oxm' | 'log'>> & Pick<OpenFlowConnectionOptions, 'oxm'>;
+  private readonly opts: Required<Omit<OpenFlowConnectionOptions, 'oxm' | 'log' | 'onRawPacketIn2'>> & Pick<OpenFlowConnectionOptions, 'oxm' | 'onRawPacketIn2'>;
   private readonly log: (msg: string) => void;
   private socket: net.Socket | undefined;
-  private buf: Uint8Array = new Uint8Array(0);
+  /** Every read lands here (net `onread`): no buffer allocated per read. */
+  private readonly readBuf = Buffer.allocUnsafe(64 * 1024);
+  /** The start of a message the last read left incomplete (a copy, never a view of readBuf). */
+  private buf: Buffer = EMPTY;
+  /** While a read is handled: what it sends, written together once it is done. */
+  private batch: Uint8Array[] | undefined;
   private nextXid = 1;
   private nextBundle = 1;
   private pending = new Map<number, Pending>();
@@ -144,6 +160,7 @@ export class OpenFlowConnection extends EventEmitter {
       asyncMessages: options.asyncMessages ?? true,
       requestTimeoutMs: options.requestTimeoutMs ?? 30000,
       ...(options.oxm === undefined ? {} : { oxm: options.oxm }),
+      ...(options.onRawPacketIn2 === undefined ? {} : { onRawPacketIn2: options.onRawPacketIn2 }),
     };
     this.log = options.log ?? (() => {});
     this.backoff = this.opts.backoffMinMs;
@@ -187,16 +204,19 @@ export class OpenFlowConnection extends EventEmitter {
 
   private connect(): void {
     const t = this.opts.target;
-    let sock: net.Socket;
+    const onread = { buffer: this.readBuf, callback: (n: number): boolean => {
+      if (sock === this.socket) this.onData(this.readBuf.subarray(0, n));
+      return true;
+    } };
     const tcp = /^tcp:(.+):(\d+)$/.exec(t);
-    if (tcp !== null) sock = net.connect({ host: tcp[1] ?? '127.0.0.1', port: Number(tcp[2]) });
-    else sock = net.connect({ path: t.startsWith('unix:') ? t.slice(5) : t });
+    const sock: net.Socket =
+      tcp !== null ? net.connect({ host: tcp[1] ?? '127.0.0.1', port: Number(tcp[2]), onread }) : net.connect({ path: t.startsWith('unix:') ? t.slice(5) : t, onread });
     this.socket = sock;
-    this.buf = new Uint8Array(0);
+    this.buf = EMPTY;
     this.nextXid = 1;
     sock.on('connect', () => {
       this.lastRx = Date.now();
-      sock.write(encodeHello(this.xid()));
+      this.write(encodeHello(this.xid()));
       // A peer that never completes the handshake is treated like one that stopped answering.
       const limit = this.opts.probeIntervalMs > 0 ? 2 * this.opts.probeIntervalMs : this.opts.requestTimeoutMs;
       const t = setTimeout(() => {
@@ -206,10 +226,6 @@ export class OpenFlowConnection extends EventEmitter {
         this.scheduleReconnect();
       }, limit);
       t.unref();
-    });
-    sock.on('data', (d: Buffer) => {
-      if (sock !== this.socket) return;
-      this.onData(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     });
     sock.on('error', (e) => {
       if (sock === this.socket) this.rateLimitedLog(`${t}: ${e.message}`);
@@ -254,29 +270,52 @@ export class OpenFlowConnection extends EventEmitter {
     return x;
   }
 
-  private onData(chunk: Uint8Array): void {
+  /** `d` is a view of readBuf, overwritten by the next read: a partial message left over is copied. */
+  private onData(d: Buffer): void {
     this.lastRx = Date.now();
     this.probeSent = false;
-    const merged = new Uint8Array(this.buf.length + chunk.length);
-    merged.set(this.buf);
-    merged.set(chunk, this.buf.length);
-    let off = 0;
+    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    // The answers to one read leave in one write instead of one syscall each.
+    this.batch = [];
     try {
       for (;;) {
-        const len = frameLength(merged, off);
-        if (len === undefined || merged.length - off < len) break;
-        this.onMessage(merged.subarray(off, off + len));
-        off += len;
+        let len: number | undefined;
+        try {
+          len = frameLength(this.buf, 0);
+        } catch (e) {
+          // A framing error leaves no way to find the next message: drop this connection only.
+          this.rateLimitedLog(`${this.opts.target}: ${(e as Error).message}; closing connection`);
+          this.dropConnection('framing error');
+          this.scheduleReconnect();
+          return;
+        }
+        if (len === undefined || this.buf.length < len) break;
+        const frame = this.buf.subarray(0, len);
+        this.buf = this.buf.subarray(len);
+        this.onFrame(frame);
         if (this.socket === undefined) return;
       }
-    } catch (e) {
-      // A framing error leaves no way to find the next message: drop this connection only.
-      this.rateLimitedLog(`${this.opts.target}: ${(e as Error).message}; closing connection`);
-      this.dropConnection('framing error');
-      this.scheduleReconnect();
+    } finally {
+      const out = this.batch;
+      this.batch = undefined;
+      if (out.length > 0 && this.socket !== undefined && !this.socket.destroyed) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+      if (this.buf.length === 0 || this.socket === undefined) this.buf = EMPTY;
+      else if (this.buf.buffer === this.readBuf.buffer) this.buf = Buffer.from(this.buf);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const raw = this.opts.onRawPacketIn2;
+    if (raw !== undefined && this.ready && isPacketIn2(frame)) {
+      try {
+        raw(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
+      } catch (e) {
+        this.rateLimitedLog(`${this.opts.target}: packet-in dropped: ${(e as Error).message}`);
+      }
       return;
     }
-    this.buf = merged.slice(off);
+    // Decoded messages may keep views of their bytes, and the read buffer is reused: a copy.
+    this.onMessage(Uint8Array.from(frame));
   }
 
   private onMessage(raw: Uint8Array): void {
@@ -301,7 +340,7 @@ export class OpenFlowConnection extends EventEmitter {
     }
     switch (msg.kind) {
       case 'echo_request':
-        this.socket?.write(encodeEchoReply(msg.xid, msg.data));
+        this.write(encodeEchoReply(msg.xid, msg.data));
         return;
       case 'packet_in2':
         this.emit('packet-in2', msg.packetIn);
@@ -343,19 +382,18 @@ export class OpenFlowConnection extends EventEmitter {
         return;
       }
       this.handshakeXid = this.xid();
-      this.socket?.write(encodeFeaturesRequest(this.handshakeXid));
+      this.write(encodeFeaturesRequest(this.handshakeXid));
       return;
     }
     if (msg.kind === 'echo_request') {
-      this.socket?.write(encodeEchoReply(msg.xid, msg.data));
+      this.write(encodeEchoReply(msg.xid, msg.data));
       return;
     }
     if (msg.kind === 'features_reply' && msg.xid === this.handshakeXid) {
       this.features = { datapathId: msg.datapathId, nTables: msg.nTables };
-      const s = this.socket;
-      if (s === undefined) return;
-      s.write(encodeSetConfig(this.xid(), 0, this.opts.asyncMessages ? 0xffff : 0));
-      if (this.opts.packetIn2) s.write(encodeSetPacketInFormat(this.xid(), 2));
+      if (this.socket === undefined) return;
+      this.write(encodeSetConfig(this.xid(), 0, this.opts.asyncMessages ? 0xffff : 0));
+      if (this.opts.packetIn2) this.write(encodeSetPacketInFormat(this.xid(), 2));
       this.ready = true;
       this.connections++;
       this.backoff = this.opts.backoffMinMs;
@@ -383,14 +421,20 @@ export class OpenFlowConnection extends EventEmitter {
         return;
       }
       this.probeSent = true;
-      this.socket?.write(encodeEchoRequest(this.xid()));
+      this.write(encodeEchoRequest(this.xid()));
     }, Math.max(10, Math.floor(iv / 2)));
     this.probeTimer.unref();
   }
 
+  /** Writes now, or with the rest of the answers to the read being handled. */
+  private write(bytes: Uint8Array): void {
+    if (this.batch !== undefined) this.batch.push(bytes);
+    else this.socket?.write(bytes);
+  }
+
   private sendRaw(bytes: Uint8Array): void {
     if (!this.ready || this.socket === undefined) throw new ConnectionClosedError(`${this.opts.target}: not connected`);
-    this.socket.write(bytes);
+    this.write(bytes);
   }
 
   /** Sends a message built for `xid` and waits for its reply (all parts of a multipart reply). */
@@ -441,17 +485,26 @@ export class OpenFlowConnection extends EventEmitter {
     return parts.flatMap((m) => (m.kind === 'port_desc_reply' ? m.ports : []));
   }
 
-  /** One flow mod, confirmed by a barrier (errors reject). */
-  async flowMod(mod: FlowMod): Promise<void> {
+  /**
+   * Sends one message and a barrier behind it: resolves once the switch has
+   * handled the message, rejects with its error reply (OVS answers in order,
+   * so an error for it arrives before the barrier reply).
+   */
+  private async sendConfirmed(build: (xid: number) => Uint8Array, context: string): Promise<void> {
     const xid = this.xid();
-    const failed = this.watchErrors([xid], 'flow mod');
+    const failed = this.watchErrors([xid], context);
     try {
-      this.sendRaw(encodeFlowMod(xid, mod, this.opts.oxm));
+      this.sendRaw(build(xid));
       await this.barrier();
     } finally {
       failed.stop();
     }
     failed.check();
+  }
+
+  /** One flow mod, confirmed by a barrier (errors reject). */
+  async flowMod(mod: FlowMod): Promise<void> {
+    await this.sendConfirmed((x) => encodeFlowMod(x, mod, this.opts.oxm), 'flow mod');
   }
 
   /**
@@ -536,41 +589,17 @@ export class OpenFlowConnection extends EventEmitter {
 
   /** One group mod, confirmed by a barrier (errors reject). */
   async groupMod(mod: GroupMod): Promise<void> {
-    const xid = this.xid();
-    const failed = this.watchErrors([xid], 'group mod');
-    try {
-      this.sendRaw(encodeGroupMod(xid, mod, this.opts.oxm));
-      await this.barrier();
-    } finally {
-      failed.stop();
-    }
-    failed.check();
+    await this.sendConfirmed((x) => encodeGroupMod(x, mod, this.opts.oxm), 'group mod');
   }
 
   /** One meter mod, confirmed by a barrier (errors reject). */
   async meterMod(mod: MeterMod): Promise<void> {
-    const xid = this.xid();
-    const failed = this.watchErrors([xid], 'meter mod');
-    try {
-      this.sendRaw(encodeMeterMod(xid, mod));
-      await this.barrier();
-    } finally {
-      failed.stop();
-    }
-    failed.check();
+    await this.sendConfirmed((x) => encodeMeterMod(x, mod), 'meter mod');
   }
 
   /** NXT_TLV_TABLE_MOD, confirmed by a barrier. */
   async tlvTableMod(command: keyof typeof NXTTMC, maps: readonly TlvMap[]): Promise<void> {
-    const xid = this.xid();
-    const failed = this.watchErrors([xid], 'tlv table mod');
-    try {
-      this.sendRaw(encodeTlvTableMod(xid, command, maps));
-      await this.barrier();
-    } finally {
-      failed.stop();
-    }
-    failed.check();
+    await this.sendConfirmed((x) => encodeTlvTableMod(x, command, maps), 'tlv table mod');
   }
 
   async tlvTable(): Promise<TlvMap[]> {
@@ -580,28 +609,12 @@ export class OpenFlowConnection extends EventEmitter {
 
   /** PACKET_OUT with the packet's in_port (default CONTROLLER), confirmed by a barrier. */
   async packetOut(packet: Uint8Array, actions: readonly Action[], inPort?: number): Promise<void> {
-    const xid = this.xid();
-    const failed = this.watchErrors([xid], 'packet out');
-    try {
-      this.sendRaw(encodePacketOut(xid, packet, actions, inPort, this.opts.oxm));
-      await this.barrier();
-    } finally {
-      failed.stop();
-    }
-    failed.check();
+    await this.sendConfirmed((x) => encodePacketOut(x, packet, actions, inPort, this.opts.oxm), 'packet out');
   }
 
   /** NXT_RESUME for a paused packet-in2 (optionally with a modified packet), confirmed by a barrier. */
   async resume(packetIn: PacketIn2): Promise<void> {
-    const xid = this.xid();
-    const failed = this.watchErrors([xid], 'resume');
-    try {
-      this.sendRaw(encodeResume(xid, packetIn, this.opts.oxm));
-      await this.barrier();
-    } finally {
-      failed.stop();
-    }
-    failed.check();
+    await this.sendConfirmed((x) => encodeResume(x, packetIn, this.opts.oxm), 'resume');
   }
 
   /** The type of a message kind, for callers filtering raw events. */

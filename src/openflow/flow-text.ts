@@ -29,7 +29,8 @@ import {
   normalizeMatch,
   ones,
 } from './flow.js';
-import { formatIpv4, formatIpv6, formatMac, parseIpv4 as parseIpv4Text, parseIpv6 as parseIpv6Text, parseMac as parseMacText } from '../lib/lflow/lexer.js';
+import { anyField, fieldByRefName } from './fields.js';
+import { formatIpv4, formatIpv6, formatMac, parseIpv4 as parseIpv4Text, parseIpv6 as parseIpv6Text, parseMac as parseMacText } from '../lib/address-text.js';
 
 // ---------------------------------------------------------------- values
 
@@ -108,8 +109,9 @@ function parseFlags(table: [string, bigint][], s: string): { value: bigint; mask
   return { value, mask };
 }
 
+/** `0x1f`, and `0` for zero, as OVS's `%#x` prints it. */
 function hex(v: bigint): string {
-  return `0x${v.toString(16)}`;
+  return v === 0n ? '0' : `0x${v.toString(16)}`;
 }
 
 /** `field=value[/mask]` as ovs-ofctl prints it. */
@@ -140,7 +142,8 @@ export function formatMatchField(x: MatchField): string {
       return f !== undefined ? `nw_frag=${f[0]}` : `nw_frag=${hex(x.value)}${m === undefined ? '' : `/${hex(m)}`}`;
     }
     case 'decimal':
-      return `${x.field}=${x.value}${m === undefined ? '' : `/${hex(m)}`}`;
+      // Masked, OVS prints both in hex.
+      return m === undefined ? `${x.field}=${x.value}` : `${x.field}=${hex(x.value)}/${hex(m)}`;
     default:
       return `${x.field}=${hex(x.value)}${m === undefined ? '' : `/${hex(m)}`}`;
   }
@@ -152,10 +155,38 @@ const PROTO_NAMES: [string, bigint, bigint | undefined][] = [
   ['arp', 0x0806n, undefined], ['rarp', 0x8035n, undefined], ['mpls', 0x8847n, undefined], ['mplsm', 0x8848n, undefined],
 ];
 
-/** A match in ovs-ofctl syntax, with `ip`/`tcp`/`arp`... shorthands and `dl_vlan` where they apply. */
+/**
+ * The order ovs-ofctl prints match fields in (OVS's match_format, checked
+ * with `ovs-ofctl parse-flow`): packet mark, recirculation and conjunction
+ * ids and conntrack, then the protocol shorthand, registers, tunnel,
+ * datapath, port, L2, L3, L4. Fields not listed follow.
+ */
+const PRINT_BEFORE_PROTO = ['pkt_mark', 'recirc_id', 'dp_hash', 'conj_id', 'skb_priority', 'actset_output', 'ct_state', 'ct_zone', 'ct_mark', 'ct_label', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst'];
+const PRINT_AFTER_PROTO = [
+  ...Array.from({ length: 16 }, (_, i) => `reg${i}`),
+  'tun_id', 'tun_src', 'tun_dst', 'tun_ipv6_src', 'tun_ipv6_dst', 'tun_flags',
+  ...Array.from({ length: 64 }, (_, i) => `tun_metadata${i}`),
+  'metadata', 'in_port', 'vlan_tci', 'dl_src', 'dl_dst', 'dl_type', 'mpls_label',
+  'ipv6_src', 'ipv6_dst', 'ipv6_label', 'nw_src', 'nw_dst', 'arp_spa', 'arp_tpa', 'nw_proto', 'arp_op', 'arp_sha', 'arp_tha',
+  'nw_tos', 'nw_ecn', 'nw_ttl', 'ip_frag', 'icmp_type', 'icmp_code', 'icmpv6_type', 'icmpv6_code',
+  'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'tcp_flags', 'nd_target', 'nd_sll', 'nd_tll',
+];
+const PRINT_RANK: ReadonlyMap<string, number> = new Map([...PRINT_BEFORE_PROTO, ...PRINT_AFTER_PROTO].map((n, i) => [n, i]));
+const rankOf = (x: MatchField): number => PRINT_RANK.get(x.field) ?? PRINT_RANK.size;
+
+/** Names ovs-ofctl prints for L4 fields once the protocol is known (`tcp,tp_dst=80`, `icmp6,icmp_type=135`). */
+const L4_PRINT_NAME: Readonly<Record<string, string>> = {
+  tcp_src: 'tp_src', tcp_dst: 'tp_dst', udp_src: 'tp_src', udp_dst: 'tp_dst', sctp_src: 'tp_src', sctp_dst: 'tp_dst',
+  icmpv6_type: 'icmp_type', icmpv6_code: 'icmp_code',
+};
+
+/** A match in ovs-ofctl syntax, with `ip`/`tcp`/`arp`... shorthands and `dl_vlan` where they apply, in OVS's order. */
 export function formatMatch(match: Match): string {
   const parts: string[] = [];
-  let rest = [...normalizeMatch(match)];
+  const fields = normalizeMatch(match);
+  const before = fields.filter((x) => PRINT_BEFORE_PROTO.includes(x.field)).sort((a, b) => rankOf(a) - rankOf(b));
+  for (const x of before) parts.push(formatMatchField(x));
+  let rest = fields.filter((x) => !PRINT_BEFORE_PROTO.includes(x.field)).sort((a, b) => rankOf(a) - rankOf(b));
   const dlType = rest.find((x) => x.field === 'dl_type' && x.mask === undefined);
   const proto = rest.find((x) => x.field === 'nw_proto' && x.mask === undefined);
   if (dlType !== undefined) {
@@ -170,16 +201,27 @@ export function formatMatch(match: Match): string {
     }
   }
   for (const x of rest) {
+    if (x.field === 'ipv6_label' && x.mask === undefined) {
+      parts.push(`ipv6_label=0x${x.value.toString(16).padStart(5, '0')}`);
+      continue;
+    }
     if (x.field === 'vlan_tci') {
       if (x.mask === 0x1fffn && (x.value & 0x1000n) !== 0n) parts.push(`dl_vlan=${x.value & 0xfffn}`);
       else if (x.mask === 0xf000n && (x.value & 0x1000n) !== 0n) parts.push(`dl_vlan_pcp=${x.value >> 13n}`);
       else if (x.mask === undefined && (x.value & 0x1000n) !== 0n) parts.push(`dl_vlan=${x.value & 0xfffn},dl_vlan_pcp=${x.value >> 13n}`);
-      else parts.push(formatMatchField(x));
+      else parts.push(`vlan_tci=${pad4(x.value)}${x.mask === undefined ? '' : `/${pad4(x.mask)}`}`);
       continue;
     }
-    parts.push(formatMatchField(x));
+    const l4 = L4_PRINT_NAME[x.field];
+    const text = formatMatchField(x);
+    parts.push(l4 === undefined ? text : l4 + text.slice(x.field.length));
   }
   return parts.join(',');
+}
+
+/** vlan_tci as OVS prints it: four hex digits. */
+function pad4(v: bigint): string {
+  return `0x${v.toString(16).padStart(4, '0')}`;
 }
 
 /** Parses `value[/mask]` of `name` (any OVS spelling) into canonical fields. */
@@ -238,40 +280,13 @@ function splitMask(s: string): [string, string | undefined] {
 
 // ---------------------------------------------------------------- field refs
 
-const NXM_NAMES: Record<string, string> = {
-  NXM_OF_IN_PORT: 'in_port', NXM_OF_ETH_DST: 'dl_dst', NXM_OF_ETH_SRC: 'dl_src', NXM_OF_ETH_TYPE: 'dl_type', NXM_OF_VLAN_TCI: 'vlan_tci',
-  NXM_OF_IP_TOS: 'nw_tos', NXM_OF_IP_PROTO: 'nw_proto', NXM_OF_IP_SRC: 'nw_src', NXM_OF_IP_DST: 'nw_dst', NXM_OF_TCP_SRC: 'tcp_src',
-  NXM_OF_TCP_DST: 'tcp_dst', NXM_OF_UDP_SRC: 'udp_src', NXM_OF_UDP_DST: 'udp_dst', NXM_OF_ICMP_TYPE: 'icmp_type', NXM_OF_ICMP_CODE: 'icmp_code',
-  NXM_OF_ARP_OP: 'arp_op', NXM_OF_ARP_SPA: 'arp_spa', NXM_OF_ARP_TPA: 'arp_tpa', NXM_NX_ARP_SHA: 'arp_sha', NXM_NX_ARP_THA: 'arp_tha',
-  NXM_NX_TUN_ID: 'tun_id', NXM_NX_TUN_IPV4_SRC: 'tun_src', NXM_NX_TUN_IPV4_DST: 'tun_dst', NXM_NX_IPV6_SRC: 'ipv6_src', NXM_NX_IPV6_DST: 'ipv6_dst',
-  NXM_NX_ND_TARGET: 'nd_target', NXM_NX_ND_SLL: 'nd_sll', NXM_NX_ND_TLL: 'nd_tll', NXM_NX_IP_TTL: 'nw_ttl', NXM_NX_PKT_MARK: 'pkt_mark',
-  NXM_NX_CT_STATE: 'ct_state', NXM_NX_CT_ZONE: 'ct_zone', NXM_NX_CT_MARK: 'ct_mark', NXM_NX_CT_LABEL: 'ct_label', OXM_OF_METADATA: 'metadata',
-  NXM_NX_IPV6_LABEL: 'ipv6_label', NXM_NX_CT_NW_SRC: 'ct_nw_src', NXM_NX_CT_NW_DST: 'ct_nw_dst', NXM_NX_CT_NW_PROTO: 'ct_nw_proto',
-  NXM_NX_CT_TP_SRC: 'ct_tp_src', NXM_NX_CT_TP_DST: 'ct_tp_dst', OXM_OF_IN_PORT: 'in_port_oxm', NXM_NX_CONJ_ID: 'conj_id',
-};
-const NXM_BY_FIELD: Record<string, string> = Object.fromEntries(Object.entries(NXM_NAMES).map(([k, v]) => [v, k]));
-
+/** The reference name of a field (`NXM_OF_ETH_SRC` for dl_src; `in_port` is NXM_OF_IN_PORT, `in_port_oxm` OXM_OF_IN_PORT). */
 function nxmName(field: string): string {
-  let m = /^reg(\d+)$/.exec(field);
-  if (m !== null) return `NXM_NX_REG${m[1]}`;
-  m = /^xxreg(\d)$/.exec(field);
-  if (m !== null) return `NXM_NX_XXREG${m[1]}`;
-  m = /^xreg(\d)$/.exec(field);
-  if (m !== null) return `OXM_OF_PKT_REG${m[1]}`;
-  m = /^tun_metadata(\d+)$/.exec(field);
-  if (m !== null) return `NXM_NX_TUN_METADATA${m[1]}`;
-  return NXM_BY_FIELD[field] ?? field;
+  return anyField(field)?.refName ?? field;
 }
+/** The field a reference names: an NXM/OXM name, or a field name (any OVS spelling). */
 function fieldOfName(name: string): string {
-  let m = /^NXM_NX_REG(\d+)$/.exec(name);
-  if (m !== null) return `reg${m[1]}`;
-  m = /^NXM_NX_XXREG(\d)$/.exec(name);
-  if (m !== null) return `xxreg${m[1]}`;
-  m = /^OXM_OF_PKT_REG(\d)$/.exec(name);
-  if (m !== null) return `xreg${m[1]}`;
-  m = /^NXM_NX_TUN_METADATA(\d+)$/.exec(name);
-  if (m !== null) return `tun_metadata${m[1]}`;
-  return NXM_NAMES[name] ?? aliasOf(name);
+  return fieldByRefName(name)?.name ?? aliasOf(name);
 }
 
 /** `NXM_NX_REG13[0..15]`-style reference (whole field: `[]`, one bit: `[n]`). */
@@ -343,15 +358,16 @@ export function formatAction(a: Action): string {
       if (a.userdata !== undefined && a.userdata.length > 0) parts.push(`userdata=${formatBytes(a.userdata)}`);
       if (a.pause === true) parts.push('pause');
       if (a.meterId !== undefined) parts.push(`meter_id=${a.meterId}`);
-      if (parts.length === 0) return `CONTROLLER:${a.maxLen ?? 65535}`;
+      if (parts.length === 0 || (parts.length === 1 && a.maxLen !== undefined && parts[0] === `max_len=${a.maxLen}`)) return `CONTROLLER:${a.maxLen ?? 65535}`;
       return `controller(${parts.join(',')})`;
     }
     case 'resubmit': {
       const port = a.port === undefined || a.port === OFPP.IN_PORT ? '' : formatPort(a.port);
+      if (port !== '' && a.table === undefined && a.ct !== true) return `resubmit:${port}`;
       return `resubmit(${port},${a.table === undefined ? '' : a.table}${a.ct === true ? ',ct' : ''})`;
     }
     case 'set_field':
-      return `set_field:${formatSetFieldValue(a.field, a.value)}${a.mask === undefined ? '' : `/${formatSetFieldValue(a.field, a.mask)}`}->${a.field}`;
+      return `set_field:${formatSetFieldValue(a.field, a.value)}${a.mask === undefined ? '' : `/${formatSetFieldValue(a.field, a.mask)}`}->${anyField(a.field)?.setName ?? a.field}`;
     case 'load':
       return `load:${hex(a.value)}->${formatFieldRef(a.dst)}`;
     case 'move':
@@ -409,19 +425,19 @@ function formatLearnSpec(sp: LearnSpec): string {
   if (sp.kind === 'load') return `load:${src ?? hex(immediate ?? 0n)}->${formatFieldRef(dst)}`;
   if (src !== undefined) return 'field' in sp.src && sp.src.field === dst.field && sp.src.ofs === dst.ofs ? src : `${formatFieldRef(dst)}=${src}`;
   const whole = dst.ofs === 0 && dst.nBits === fieldBits(dst.field) && fieldInfo(dst.field) !== undefined;
-  return whole ? `${dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}` : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
+  return whole ? `${fieldInfo(dst.field)?.setName ?? dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}` : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
 }
 
 function formatLearn(a: LearnAction): string {
   const parts = [`table=${a.table}`];
-  if (a.priority !== undefined) parts.push(`priority=${a.priority}`);
   if (a.idleTimeout !== undefined) parts.push(`idle_timeout=${a.idleTimeout}`);
   if (a.hardTimeout !== undefined) parts.push(`hard_timeout=${a.hardTimeout}`);
   if (a.finIdleTimeout !== undefined) parts.push(`fin_idle_timeout=${a.finIdleTimeout}`);
   if (a.finHardTimeout !== undefined) parts.push(`fin_hard_timeout=${a.finHardTimeout}`);
+  if (a.priority !== undefined) parts.push(`priority=${a.priority}`);
   if (((a.flags ?? 0) & LEARN_FLAGS.SEND_FLOW_REM) !== 0) parts.push('send_flow_rem');
   if (((a.flags ?? 0) & LEARN_FLAGS.DELETE_LEARNED) !== 0) parts.push('delete_learned');
-  if (a.cookie !== undefined) parts.push(`cookie=${hex(a.cookie)}`);
+  if (a.cookie !== undefined && a.cookie !== 0n) parts.push(`cookie=${hex(a.cookie)}`);
   for (const sp of a.specs) parts.push(formatLearnSpec(sp));
   return `learn(${parts.join(',')})`;
 }

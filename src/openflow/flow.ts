@@ -17,98 +17,9 @@
  * `matchField()` and the parser in flow-text.ts apply these foldings.
  */
 
-/** How a field's value is written in ovs-ofctl syntax (ovs-fields(7) "Field Formats"). */
-export type FieldFormat =
-  | 'decimal'
-  | 'hex'
-  | 'ethernet'
-  | 'ipv4'
-  | 'ipv6'
-  | 'port'
-  | 'ct_state'
-  | 'tcp_flags'
-  | 'frag'
-  | 'tun_flags';
+import { FIELDS, anyField, type FieldFormat, type FieldInfo } from './fields.js';
 
-/** What the model knows about one canonical field. */
-export interface FieldInfo {
-  /** OVS's name (ovs-fields(7)). */
-  readonly name: string;
-  /** Width in bits of the value (the mask has the same width). */
-  readonly bits: number;
-  readonly format: FieldFormat;
-  /** OVS rejects a mask on this field. */
-  readonly maskable: boolean;
-}
-
-function f(name: string, bits: number, format: FieldFormat, maskable = true): FieldInfo {
-  return { name, bits, format, maskable };
-}
-
-/** Canonical fields, in the order the printer writes them (close to ovs-ofctl's own order). */
-export const FIELDS: readonly FieldInfo[] = [
-  f('recirc_id', 32, 'hex', false),
-  f('dp_hash', 32, 'hex'),
-  f('conj_id', 32, 'decimal', false),
-  f('tun_id', 64, 'hex'),
-  f('tun_src', 32, 'ipv4'),
-  f('tun_dst', 32, 'ipv4'),
-  f('tun_ipv6_src', 128, 'ipv6'),
-  f('tun_ipv6_dst', 128, 'ipv6'),
-  f('tun_flags', 16, 'tun_flags'),
-  ...Array.from({ length: 64 }, (_, i) => f(`tun_metadata${i}`, 992, 'hex')),
-  f('metadata', 64, 'hex'),
-  f('in_port', 32, 'port', false),
-  f('actset_output', 32, 'port', false),
-  f('skb_priority', 32, 'hex', false),
-  f('pkt_mark', 32, 'hex'),
-  f('ct_state', 32, 'ct_state'),
-  f('ct_zone', 16, 'hex', false),
-  f('ct_mark', 32, 'hex'),
-  f('ct_label', 128, 'hex'),
-  f('ct_nw_src', 32, 'ipv4'),
-  f('ct_nw_dst', 32, 'ipv4'),
-  f('ct_ipv6_src', 128, 'ipv6'),
-  f('ct_ipv6_dst', 128, 'ipv6'),
-  f('ct_nw_proto', 8, 'decimal', false),
-  f('ct_tp_src', 16, 'decimal'),
-  f('ct_tp_dst', 16, 'decimal'),
-  ...Array.from({ length: 16 }, (_, i) => f(`reg${i}`, 32, 'hex')),
-  f('dl_src', 48, 'ethernet'),
-  f('dl_dst', 48, 'ethernet'),
-  f('dl_type', 16, 'hex', false),
-  f('vlan_tci', 16, 'hex'),
-  f('mpls_label', 20, 'decimal', false),
-  f('nw_src', 32, 'ipv4'),
-  f('nw_dst', 32, 'ipv4'),
-  f('ipv6_src', 128, 'ipv6'),
-  f('ipv6_dst', 128, 'ipv6'),
-  f('ipv6_label', 20, 'hex'),
-  f('arp_spa', 32, 'ipv4'),
-  f('arp_tpa', 32, 'ipv4'),
-  f('arp_sha', 48, 'ethernet'),
-  f('arp_tha', 48, 'ethernet'),
-  f('arp_op', 16, 'decimal', false),
-  f('nw_proto', 8, 'decimal', false),
-  f('nw_tos', 8, 'decimal', false),
-  f('nw_ecn', 2, 'decimal', false),
-  f('nw_ttl', 8, 'decimal', false),
-  f('ip_frag', 8, 'frag'),
-  f('tcp_src', 16, 'decimal'),
-  f('tcp_dst', 16, 'decimal'),
-  f('udp_src', 16, 'decimal'),
-  f('udp_dst', 16, 'decimal'),
-  f('sctp_src', 16, 'decimal'),
-  f('sctp_dst', 16, 'decimal'),
-  f('tcp_flags', 12, 'tcp_flags'),
-  f('icmp_type', 8, 'decimal', false),
-  f('icmp_code', 8, 'decimal', false),
-  f('icmpv6_type', 8, 'decimal', false),
-  f('icmpv6_code', 8, 'decimal', false),
-  f('nd_target', 128, 'ipv6'),
-  f('nd_sll', 48, 'ethernet'),
-  f('nd_tll', 48, 'ethernet'),
-];
+export { FIELDS, type FieldFormat, type FieldInfo };
 
 const FIELD_BY_NAME: ReadonlyMap<string, FieldInfo> = new Map(FIELDS.map((x) => [x.name, x]));
 const FIELD_RANK: ReadonlyMap<string, number> = new Map(FIELDS.map((x, i) => [x.name, i]));
@@ -252,20 +163,14 @@ export function fieldRef(field: string, ofs?: number, nBits?: number): FieldRef 
   return { field, ofs: ofs ?? 0, nBits: nBits ?? bits - (ofs ?? 0) };
 }
 
-/** Width of a canonical field or of `xreg*`/`xxreg*` (fields an action can name). */
+/** Width of a canonical field or of a field only actions name (`xreg*`, `xxreg*`, `vlan_vid`…). */
 export function fieldBits(field: string): number {
-  if (/^xxreg[0-3]$/.test(field)) return 128;
-  if (/^xreg[0-7]$/.test(field)) return 64;
-  if (field === 'vlan_vid') return 12;
-  if (field === 'vlan_pcp' || field === 'dl_vlan_pcp') return 3;
-  if (field === 'dl_vlan') return 12;
-  if (field === 'ip_dscp') return 6;
-  if (field === 'ip_ecn') return 2;
-  if (field === 'nw_frag') return 8;
   // In actions OVS's in_port is NXM_OF_IN_PORT (16 bits); in_port_oxm is the 32-bit OpenFlow 1.1+ one.
   if (field === 'in_port') return 16;
-  if (field === 'in_port_oxm') return 32;
-  const info = FIELD_BY_NAME.get(field);
+  if (field === 'dl_vlan') return 12;
+  if (field === 'dl_vlan_pcp') return 3;
+  if (field === 'nw_frag') return 8;
+  const info = anyField(field);
   if (info === undefined) throw new FlowModelError(`${field}: unknown field`);
   return info.bits;
 }

@@ -26,7 +26,8 @@ import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OVS_TABLES } from '../../src/controller/ovs-config.js';
 import { tunnelPorts } from '../../src/controller/tunnels.js';
 import { localnetOfports } from '../../src/controller/patch.js';
-import { OfctlLink, type TextFlow } from '../../src/controller/ofctl-link.js';
+import { OfctlLink, flowOfText } from '../../src/controller/ofctl-link.js';
+import type { Flow } from '../../src/openflow/flow.js';
 import { OpenFlowLink } from '../../src/controller/openflow-link.js';
 import { Ofctrl } from '../../src/controller/ofctrl.js';
 import { OVN_GENEVE_OPTION, OVN_GENEVE_TLV } from '../../src/controller/pipeline.js';
@@ -80,28 +81,29 @@ test('every computed flow installs unchanged over the native OpenFlow link (seed
     /** Installs the current table both ways and compares what OVS holds. */
     const check = async (step: string): Promise<void> => {
       const errors: string[] = [];
-      const desired = computeTextFlows(sb, chassisFacts(ovs, sb), (m) => errors.push(m));
+      const desiredText = computeTextFlows(sb, chassisFacts(ovs, sb), (m) => errors.push(m));
       assert.ok(errors.every((e) => /ct_lb(_mark)?\(backends=/.test(e)), errors.join('\n'));
       // Every flow parses on its own (a refused one is named here rather than failing the whole bundle).
       const refused: string[] = [];
-      for (const f of desired) {
+      const desired: Flow[] = [];
+      for (const f of desiredText) {
         try {
-          native!.identity(f);
+          desired.push(flowOfText(f));
         } catch (e) {
           refused.push(`${flowKey(f)}: ${(e as Error).message}`);
         }
       }
       assert.deepEqual(refused, [], `${step}: flows the native link refuses`);
       assert.equal(await viaNative.install(desired), true);
-      assert.equal(await viaText.install(desired), true);
+      assert.equal(await viaText.install(desiredText), true);
       const n = (await dumpFlows(l.ovs, NATIVE)).map(flowKey).sort();
       const x = (await dumpFlows(l.ovs, TEXT)).map(flowKey).sort();
       // ovs-ofctl reads OVN's `dec_ttl()` (no controller ids) as plain dec_ttl; OVS prints ours back as `dec_ttl()`.
-      const want = desired.map(flowKey).sort();
+      const want = desiredText.map(flowKey).sort();
       assert.deepEqual(n, want, `${step}: native install differs from the desired table\n${setDiff(want, n)}`);
       assert.deepEqual(n.map((s) => s.replaceAll('dec_ttl()', 'dec_ttl')), x, `${step}: native and ovs-ofctl installs differ\n${setDiff(x, n)}`);
       // The link's own reading of the table (flow stats, decoded) is the desired table, flow for flow.
-      const key = (f: TextFlow): string => `${native!.identity(f)} ${native!.content(f)}`;
+      const key = (f: Flow): string => `${native!.identity(f)} ${native!.content(f)}`;
       const dumped = await native!.dumpFlows();
       assert.ok(dumped !== undefined, `${step}: the link could not read the installed table back`);
       const read = dumped.map(key).sort();

@@ -14,7 +14,7 @@ import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
 import { cleanupAll } from '../helpers/proc.js';
 import { Ofctrl } from '../../src/controller/ofctrl.js';
-import { OfctlLink, parseDumpLine, textFlowIdentity, type TextFlow } from '../../src/controller/ofctl-link.js';
+import { OfctlLink, flowOfText, parseDumpLine, textFlowIdentity, type TextFlow } from '../../src/controller/ofctl-link.js';
 import { OpenFlowLink } from '../../src/controller/openflow-link.js';
 import { OVN_GENEVE_OPTION } from '../../src/controller/pipeline.js';
 
@@ -60,12 +60,12 @@ test('native link: unreadable installed flows are replaced whole; refused bundle
     await first.ensureTlvMap(OVN_GENEVE_OPTION);
     assert.match(await ovs.ofctl('-O', 'OpenFlow15', 'dump-tlv-map', 'br-int'), /^\s*0x102\s+0x80\s+4\s+tun_metadata0\s*$/m);
     const o1 = new Ofctrl(first);
-    assert.equal(await o1.install(A), true);
+    assert.equal(await o1.install(A.map(flowOfText)), true);
     assert.deepEqual(await table(ovs), want(A));
 
     // A bundle with one flow OVS refuses (tun_metadata1 has no TLV mapping): rejected whole, the flow named.
     const bad: TextFlow = { table: 10, priority: 5, match: 'tun_metadata1=0x1', actions: 'drop' };
-    await assert.rejects(o1.install([...A.slice(1), { table: 10, priority: 1, match: '', actions: 'drop' }, bad]), (e: Error) => {
+    await assert.rejects(o1.install([...A.slice(1), { table: 10, priority: 1, match: '', actions: 'drop' }, bad].map(flowOfText)), (e: Error) => {
       assert.match(e.message, /bundle add #\d+ \(ADD table=10,priority=5,tun_metadata1=0x1 actions=drop\)/);
       return true;
     });
@@ -77,11 +77,11 @@ test('native link: unreadable installed flows are replaced whole; refused bundle
     await ovs.ofctl('-O', 'OpenFlow15', 'add-flow', 'br-int', 'table=20,priority=6,arp actions=drop');
     const second = await connect();
     const o2 = new Ofctrl(second, { log: (m) => logs.push(m) });
-    assert.equal(await o2.install(A), true);
+    assert.equal(await o2.install(A.map(flowOfText)), true);
     assert.deepEqual(await table(ovs), want(A));
     assert.ok(logs.some((l) => /installed flows not understood/.test(l)), logs.join('\n'));
     // Then it is back to differences only.
-    assert.equal(await o2.install(A.slice(1)), true);
+    assert.equal(await o2.install(A.slice(1).map(flowOfText)), true);
     assert.deepEqual(await table(ovs), want(A.slice(1)));
     assert.equal(o2.stats.flowsRemoved, 1);
 

@@ -21,13 +21,14 @@ import { startCentral, setChassisConfig } from '../helpers/chassis.js';
 import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
 import { createController, type ChassisFacts } from '../../src/controller/controller.js';
 import { createOfctlPipeline } from '../../src/controller/pipeline.js';
-import type { TextFlow } from '../../src/controller/ofctl-link.js';
+import { flowOfText, type TextFlow } from '../../src/controller/ofctl-link.js';
+import type { Flow } from '../../src/openflow/flow.js';
 import type { OvsdbClient } from '../../src/ovsdb/client.js';
 
 after(cleanupAll);
 
 /** Table 0 only: each local VIF's packets get its datapath and port keys and go to table 8. */
-function classifyVifs(sb: OvsdbClient, facts: ChassisFacts): TextFlow[] {
+function classifyVifs(sb: OvsdbClient, facts: ChassisFacts): Flow[] {
   const flows: TextFlow[] = [{ table: 0, priority: 0, match: '', actions: 'drop' }];
   for (const v of facts.bindings.vifs.values()) {
     const dp = sb.row('Datapath_Binding', v.datapath);
@@ -39,7 +40,7 @@ function classifyVifs(sb: OvsdbClient, facts: ChassisFacts): TextFlow[] {
       actions: `set_field:0x${Number(dp.scalar('tunnel_key')).toString(16)}->metadata,set_field:0x${v.tunnelKey.toString(16)}->reg14,resubmit(,8)`,
     });
   }
-  return flows;
+  return flows.map(flowOfText);
 }
 
 for (const link of ['ovs-ofctl', 'openflow'] as const) {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fromHex, toHex } from '../../src/lib/packet/addr.js';
 import { answerPutDhcpOpts, type DhcpAnswer } from '../../src/controller/pinctrl/dhcp.js';
 import { PinctrlLink } from '../../src/controller/pinctrl-link.js';
-import { decodeMessage, encodePacketIn2, frameLength, NXT } from '../../src/openflow/codec/messages.js';
+import { decodeHeader, decodeMessage, encodeHello, encodePacketIn2, frameLength, NXT, OFPT } from '../../src/openflow/codec/messages.js';
 import { mf, normalizeMatch } from '../../src/openflow/flow.js';
 
 const FIX = new URL('../../../test/fixtures/packets/', import.meta.url);
@@ -41,16 +41,27 @@ test('put_dhcp_opts packet-ins batched and split across reads: one resume each',
   const path = join(dir, 'br-int.mgmt');
   let peer: Socket | undefined;
   let received = Buffer.alloc(0);
+  // The switch side of the handshake: HELLO, then a FEATURES_REPLY (datapath 1, 254 tables).
+  const answerHandshake = (s: Socket, bytes: Buffer): void => {
+    for (const f of frames(bytes)) {
+      const h = decodeHeader(f);
+      if (h.type === OFPT.HELLO) s.write(encodeHello(h.xid));
+      if (h.type === OFPT.FEATURES_REQUEST) s.write(fromHex(`0606 0020 ${h.xid.toString(16).padStart(8, '0')} 0000000000000001 00000000 fe000000 00000000 00000000`));
+    }
+  };
   const server = createServer((s) => {
     peer = s;
-    s.on('data', (d) => (received = Buffer.concat([received, d])));
+    s.on('data', (d) => {
+      answerHandshake(s, d);
+      received = Buffer.concat([received, d]);
+    });
   });
   await new Promise<void>((r) => server.listen(path, r));
   const link = new PinctrlLink({ path, reconnectMs: 50 });
   try {
     link.start();
-    while (peer === undefined || frames(received).length < 3) await new Promise((r) => setTimeout(r, 10));
-    // HELLO, SET_CONFIG, NXT_SET_PACKET_IN_FORMAT; then only resumes.
+    while (peer === undefined || frames(received).length < 4) await new Promise((r) => setTimeout(r, 10));
+    // HELLO, FEATURES_REQUEST, SET_CONFIG, NXT_SET_PACKET_IN_FORMAT; then only resumes.
     received = Buffer.alloc(0);
 
     const requests = ['dhcp-c51-discover.hex', 'dhcp-c51-request.hex', 'dhcp-c51-discover.hex', 'dhcp-c51-request.hex'].map(frame);

@@ -35,7 +35,7 @@ import {
   OFPBF,
 } from '../../src/openflow/codec/messages.js';
 import { type Action, type Flow, fieldRef, flow, mf, normalizeMatch, OFPMF, OFPP } from '../../src/openflow/flow.js';
-import { formatFlow, parseActions, parseFlow } from '../../src/openflow/flow-text.js';
+import { formatActions, formatFlow, formatMatch, parseActions, parseFlow } from '../../src/openflow/flow-text.js';
 
 const ofpPrint = (b: Uint8Array): Promise<string> => runOk('ovs-ofctl', ['ofp-print', toHex(b)]);
 
@@ -124,6 +124,13 @@ for (const [name, f] of CASES) {
     const out = await runOk('ovs-ofctl', ['-O', 'OpenFlow15', 'parse-flow', text]);
     assert.equal(canon(flowOfPrint(out, f.cookie)), canon(f), `${text}\n${out}`);
     assert.equal(canon(parseFlow(text)), canon(f), 'our own parser reads our printer');
+  });
+  test(`our printer writes the match and actions as ovs-ofctl prints them: ${name}`, async () => {
+    const out = await ofpPrint(encodeFlowMod(1, { command: 'ADD', flow: f }));
+    const m = /\): ADD (?:table:\d+ )?(?:cookie:\S+ )?priority=\d+,?(\S*)(?: cookie:\S+)? actions=(.*)$/m.exec(out);
+    assert.ok(m !== null, out);
+    // The actions as the switch reports them back (load as set_field, xreg halves as regs).
+    assert.equal(`${formatMatch(f.match)} actions=${formatActions(normalizeActions(f.actions))}`, `${m[1]} actions=${m[2]}`);
   });
 }
 

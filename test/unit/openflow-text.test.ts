@@ -32,7 +32,7 @@ test('dump-flows lines parse into the model', () => {
 });
 
 test('printer writes ovs-ofctl shorthands', () => {
-  assert.equal(formatMatch(normalizeMatch([mf('dl_type', 0x800n), mf('nw_proto', 6n), mf('tcp_dst', 80n)])), 'tcp,tcp_dst=80');
+  assert.equal(formatMatch(normalizeMatch([mf('dl_type', 0x800n), mf('nw_proto', 6n), mf('tcp_dst', 80n)])), 'tcp,tp_dst=80');
   assert.equal(formatMatch([mf('vlan_tci', 0x1033n, 0x1fffn)]), 'dl_vlan=51');
   assert.equal(formatMatch([mf('nw_src', 0x0a000000n, 0xff000000n)]), 'nw_src=10.0.0.0/8');
   assert.equal(formatMatch([mf('ct_state', 0x22n, 0x23n)]), 'ct_state=-new+est+trk');

@@ -1,8 +1,8 @@
 /**
  * Logical-flow actions → OpenFlow actions (ovn-sb(5) "Logical_Flow TABLE",
  * actions; ovs-actions(7)). Actions are first lowered to a small list of
- * operations that print as ovs-ofctl text (the flow's actions) and, for the
- * actions pinctrl runs on packets it composes (`arp {…}`, `icmp4 {…}`…), as
+ * operations that become the flow model's actions (openflow/flow.ts) and, for
+ * the actions pinctrl runs on packets it composes (`arp {…}`, `icmp4 {…}`…),
  * OpenFlow 1.5 bytes inside `controller(userdata=…)`.
  *
  * Table layout (ovn-architecture(7), "Architectural Physical Life Cycle of a
@@ -13,9 +13,11 @@
  * security in 73/74 (ingress) and 75 (egress).
  */
 import { parseActions, defaultSymbols, type Action, type ActionArg, type FieldRef, type SymbolTable } from '../../lib/lflow/index.js';
+import type { Action as OfAction, FieldRef as OfFieldRef, NatSpec } from '../../openflow/flow.js';
 import { encodePutDhcpOptsAction, UserdataError } from '../pinctrl/userdata.js';
-import { BASE_FIELDS, formatMasked, formatValue, hex, nxmRange } from './fields.js';
-import { dotted, encodeOfpacts, type Ofpact } from './ofpacts.js';
+import { anyField, type FieldInfo } from '../../openflow/fields.js';
+import { BASE_FIELDS } from './fields.js';
+import { encodeOfpacts, type Ofpact } from './ofpacts.js';
 
 /** OpenFlow tables around the logical pipelines. */
 export const OFTABLE = {
@@ -115,8 +117,8 @@ type Op =
   | { readonly type: 'move'; readonly src: Loc; readonly dst: Loc }
   | { readonly type: 'push' | 'pop'; readonly loc: Loc }
   | { readonly type: 'resubmit'; readonly table: number }
-  /** Text only (cannot appear inside userdata). */
-  | { readonly type: 'text'; readonly text: string };
+  /** Any other action (cannot appear inside userdata). */
+  | { readonly type: 'action'; readonly action: OfAction };
 
 export class ActionError extends Error {}
 
@@ -136,53 +138,59 @@ function locate(ref: FieldRef, symbols: SymbolTable): Loc {
   return { base, lo, width, baseWidth: of.width };
 }
 
-function nxmOf(l: Loc): string {
-  return nxmRange(BASE_FIELDS.get(l.base)!.nxm, l.lo, l.width, l.baseWidth);
+/** A location as a field reference of the flow model. */
+function refOf(l: Loc): OfFieldRef {
+  return { field: BASE_FIELDS.get(l.base)!.field, ofs: l.lo, nBits: l.width };
 }
 
-function setText(l: Loc, value: bigint): string {
-  const of = BASE_FIELDS.get(l.base)!;
+/** `set_field` of a value into a location (masked when it is part of the field). */
+function setAction(l: Loc, value: bigint): OfAction {
+  const field = BASE_FIELDS.get(l.base)!.field;
   const v = value << BigInt(l.lo);
-  if (l.lo === 0 && l.width === l.baseWidth) return `set_field:${formatValue(v, of.format)}->${of.set}`;
-  const mask = ((1n << BigInt(l.width)) - 1n) << BigInt(l.lo);
-  const fmt = of.format === 'hex' || of.format === 'decimal' ? `${hex(v)}/${hex(mask)}` : formatMasked(v, mask, l.baseWidth, of.format);
-  return `set_field:${fmt}->${of.set}`;
+  if (l.lo === 0 && l.width === l.baseWidth) return { type: 'set_field', field, value: v };
+  return { type: 'set_field', field, value: v, mask: ((1n << BigInt(l.width)) - 1n) << BigInt(l.lo) };
 }
 
-function opText(o: Op): string {
+function opAction(o: Op): OfAction {
   switch (o.type) {
     case 'set':
-      return setText(o.loc, o.value);
+      return setAction(o.loc, o.value);
     case 'move':
-      return `move:${nxmOf(o.src)}->${nxmOf(o.dst)}`;
+      return { type: 'move', src: refOf(o.src), dst: refOf(o.dst) };
     case 'push':
-      return `push:${nxmOf(o.loc)}`;
+      return { type: 'push', src: refOf(o.loc) };
     case 'pop':
-      return `pop:${nxmOf(o.loc)}`;
+      return { type: 'pop', dst: refOf(o.loc) };
     case 'resubmit':
-      return `resubmit(,${o.table})`;
-    case 'text':
-      return o.text;
+      return { type: 'resubmit', table: o.table };
+    case 'action':
+      return o.action;
   }
 }
+
+function fieldOf(name: string): FieldInfo {
+  const info = anyField(name);
+  if (info === undefined) throw new ActionError(`${name}: not an OVS field`);
+  return info;
+}
+
+const refName = (l: Loc): string => fieldOf(BASE_FIELDS.get(l.base)!.field).refName;
 
 function opOfpact(o: Op): Ofpact {
   switch (o.type) {
     case 'set': {
-      const of = BASE_FIELDS.get(o.loc.base)!;
-      const full = o.loc.lo === 0 && o.loc.width === o.loc.baseWidth;
-      const v = o.value << BigInt(o.loc.lo);
-      return full ? { type: 'set_field', field: of.set, value: v } : { type: 'set_field', field: of.set, value: v, mask: ((1n << BigInt(o.loc.width)) - 1n) << BigInt(o.loc.lo) };
+      const a = setAction(o.loc, o.value) as Extract<OfAction, { type: 'set_field' }>;
+      return { type: 'set_field', field: fieldOf(a.field).setName, value: a.value, ...(a.mask === undefined ? {} : { mask: a.mask }) };
     }
     case 'move':
-      return { type: 'copy_field', src: BASE_FIELDS.get(o.src.base)!.nxm, srcOfs: o.src.lo, dst: BASE_FIELDS.get(o.dst.base)!.nxm, dstOfs: o.dst.lo, nBits: o.src.width };
+      return { type: 'copy_field', src: refName(o.src), srcOfs: o.src.lo, dst: refName(o.dst), dstOfs: o.dst.lo, nBits: o.src.width };
     case 'push':
     case 'pop':
-      return { type: o.type, field: BASE_FIELDS.get(o.loc.base)!.nxm, ofs: o.loc.lo, nBits: o.loc.width };
+      return { type: o.type, field: refName(o.loc), ofs: o.loc.lo, nBits: o.loc.width };
     case 'resubmit':
       return { type: 'resubmit', table: o.table };
-    case 'text':
-      throw new ActionError(`${o.text} cannot be used inside an action that composes a packet`);
+    case 'action':
+      throw new ActionError(`${o.action.type} cannot be used inside an action that composes a packet`);
   }
 }
 
@@ -231,8 +239,8 @@ class Lowering {
     return tableBase(this.ctx.pipeline) + this.ctx.table;
   }
 
-  private zone(): string {
-    return this.ctx.isSwitch ? 'NXM_NX_REG13[0..15]' : 'NXM_NX_REG11[0..15]';
+  private zone(): OfFieldRef {
+    return zoneRef(this.ctx.isSwitch ? 'reg13' : 'reg11');
   }
 
   private fieldOf(arg: ActionArg | undefined, what: string): FieldRef {
@@ -263,26 +271,26 @@ class Lowering {
             return this.one({ type: 'next' });
           case 'ct_next':
             this.need('ip');
-            return [{ type: 'text', text: `ct(table=${this.ofTable + 1},zone=${this.zone()})` }];
+            return [act({ type: 'ct', table: this.ofTable + 1, zone: this.zone() })];
           case 'ct_lb':
           case 'ct_lb_mark':
             this.need('ip');
-            return [{ type: 'text', text: `ct(table=${this.ofTable + 1},zone=${this.zone()},nat)` }];
+            return [act({ type: 'ct', table: this.ofTable + 1, zone: this.zone(), nat: {} })];
           case 'ct_clear':
-            return [{ type: 'text', text: 'ct_clear' }];
+            return [act({ type: 'ct_clear' })];
           case 'ct_commit':
             this.need('ip');
-            return [{ type: 'text', text: `ct(commit,zone=${this.zone()},nat(src))` }];
+            return [act({ type: 'ct', commit: true, zone: this.zone(), nat: { kind: 'src' } })];
           case 'ct_commit_nat':
             this.need('ip');
-            return [{ type: 'text', text: `ct(commit,table=${this.ofTable + 1},zone=${this.zone()},nat)` }];
+            return [act({ type: 'ct', commit: true, table: this.ofTable + 1, zone: this.zone(), nat: {} })];
           case 'ct_dnat':
           case 'ct_snat':
             return this.ctNat(a.name, []);
           case 'ct_snat_to_vip':
             return [{ type: 'resubmit', table: OFTABLE.CT_SNAT_HAIRPIN }];
           case 'handle_dhcpv6_reply':
-            return [{ type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE['handle_dhcpv6_reply']!))})` }];
+            return [controller(opcode(ACTION_OPCODE['handle_dhcpv6_reply']!))];
           default:
             throw new ActionError(`action ${a.name} is not supported`);
         }
@@ -308,13 +316,13 @@ class Lowering {
       }
       case 'dec_ttl':
         this.need('ip');
-        return [{ type: 'text', text: 'dec_ttl()' }];
+        return [act({ type: 'dec_ttl', ids: [] })];
       case 'nested':
         return this.nested(a.name, a.actions);
       case 'call':
         return this.call(a.name, a.args);
       case 'result':
-        if (a.name === 'put_dhcp_opts') return [{ type: 'text', text: `controller(userdata=${dotted(putDhcpOptsUserdata(a))},pause)` }];
+        if (a.name === 'put_dhcp_opts') return [controller(putDhcpOptsUserdata(a), true)];
         return this.result(this.loc(a.dst), a.name, a.args);
       case 'raw':
         if ((a.name === 'ct_lb_mark' || a.name === 'ct_lb') && a.text.trim() === '') return this.one({ type: 'keyword', name: a.name });
@@ -323,30 +331,30 @@ class Lowering {
   }
 
   private nested(name: string, inner: readonly Action[]): Op[] {
-    if (name === 'clone') return [{ type: 'text', text: `clone(${this.inner(inner).map(opText).join(',')})` }];
+    if (name === 'clone') return [act({ type: 'clone', actions: this.inner(inner).map(opAction) })];
     if (name === 'ct_commit') {
       this.need('ip');
       this.depth++;
-      let exec: string;
+      let exec: OfAction[];
       try {
-        exec = inner.map((a) => this.ctExec(a)).join(',');
+        exec = inner.map((a) => this.ctExec(a));
       } finally {
         this.depth--;
       }
-      return [{ type: 'text', text: `ct(commit,zone=${this.zone()},nat(src),exec(${exec}))` }];
+      return [act({ type: 'ct', commit: true, zone: this.zone(), nat: { kind: 'src' }, exec })];
     }
     const code = ACTION_OPCODE[name];
     if (code === undefined || name === 'igmp') throw new ActionError(`action ${name} is not supported`);
     const p = NESTED_PREREQ[name];
     if (p !== undefined) this.need(p);
     const bytes = [...opcode(code), ...encodeOfpacts(this.inner(inner).map(opOfpact))];
-    return [{ type: 'text', text: `controller(userdata=${dotted(bytes)})` }];
+    return [controller(bytes)];
   }
 
   /** ct_mark/ct_label assignments inside `ct_commit { … }`. */
-  private ctExec(a: Action): string {
-    if (a.type === 'load' && a.value.kind === 'int') return setText(locate(a.dst, this.symbols), a.value.value);
-    if (a.type === 'move') return opText({ type: 'move', src: locate(a.src, this.symbols), dst: locate(a.dst, this.symbols) });
+  private ctExec(a: Action): OfAction {
+    if (a.type === 'load' && a.value.kind === 'int') return setAction(locate(a.dst, this.symbols), a.value.value);
+    if (a.type === 'move') return opAction({ type: 'move', src: locate(a.src, this.symbols), dst: locate(a.dst, this.symbols) });
     throw new ActionError('ct_commit accepts only ct_mark and ct_label assignments');
   }
 
@@ -367,7 +375,7 @@ class Lowering {
       case 'put_arp':
       case 'put_nd': {
         const [ipReg, ip, mac] = this.macIpArgs(name, args);
-        const ctl: Op = { type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE[name]!))})` };
+        const ctl: Op = controller(opcode(ACTION_OPCODE[name]!));
         const [pre, post] = stageMacIp(ipReg, ip, mac);
         return [...pre, ctl, ...post];
       }
@@ -375,7 +383,7 @@ class Lowering {
       case 'ct_snat':
         return this.ctNat(name, args);
       case 'handle_svc_check':
-        return [{ type: 'text', text: `controller(userdata=${dotted(opcode(ACTION_OPCODE['handle_svc_check']!))})` }];
+        return [controller(opcode(ACTION_OPCODE['handle_svc_check']!))];
       default:
         throw new ActionError(`action ${name} is not supported`);
     }
@@ -387,12 +395,13 @@ class Lowering {
    */
   private ctNat(name: string, args: readonly ActionArg[]): Op[] {
     this.need('ip');
-    const zone = name === 'ct_dnat' ? 'NXM_NX_REG11[0..15]' : 'NXM_NX_REG12[0..15]';
-    if (args.length === 0) return [{ type: 'text', text: `ct(table=${this.ofTable + 1},zone=${zone},nat)` }];
+    const zone = zoneRef(name === 'ct_dnat' ? 'reg11' : 'reg12');
+    if (args.length === 0) return [act({ type: 'ct', table: this.ofTable + 1, zone, nat: {} })];
     const a = args[0];
     if (args.length !== 1 || a?.type !== 'int') throw new ActionError(`${name} with ports or options is not supported`);
-    const ip = a.value.format === 'ipv6' ? `[${formatValue(a.value.value, 'ipv6')}]` : formatValue(a.value.value, 'ipv4');
-    return [{ type: 'text', text: `ct(commit,table=${this.ofTable + 1},zone=${zone},nat(${name === 'ct_dnat' ? 'dst' : 'src'}=${ip}))` }];
+    const ip = a.value.value;
+    const nat: NatSpec = { kind: name === 'ct_dnat' ? 'dst' : 'src', ipMin: ip, ipMax: ip, ...(a.value.format === 'ipv6' ? { ipv6: true } : {}) };
+    return [act({ type: 'ct', commit: true, table: this.ofTable + 1, zone, nat })];
   }
 
   /** (inport, ip, mac) arguments: the register the IP goes through, the IP and MAC locations. */
@@ -460,6 +469,20 @@ function stageMacIp(ipReg: Loc, ip: Loc, mac: Loc): [Op[], Op[]] {
   return [pre, post];
 }
 
+/** The conntrack zone in the low 16 bits of a register (ct's `zone=NXM_NX_REGn[0..15]`). */
+function zoneRef(reg: string): OfFieldRef {
+  return { field: reg, ofs: 0, nBits: 16 };
+}
+
+function act(action: OfAction): Op {
+  return { type: 'action', action };
+}
+
+/** `controller(userdata=…[,pause])`: a packet-in for pinctrl. */
+function controller(userdata: readonly number[], pause = false): Op {
+  return act({ type: 'controller', userdata: Uint8Array.from(userdata), ...(pause ? { pause: true } : {}) });
+}
+
 function opcode(code: number): number[] {
   return [0, 0, 0, code, 0, 0, 0, 0];
 }
@@ -480,8 +503,8 @@ function putDhcpOptsUserdata(a: Extract<Action, { type: 'result' }>): number[] {
 
 /** OpenFlow actions of a logical flow, and the prerequisites they add to its match. */
 export interface TranslatedActions {
-  /** ovs-ofctl syntax; `drop` when there are none. */
-  readonly actions: string;
+  /** Empty: drop. */
+  readonly actions: readonly OfAction[];
   readonly prereqs: readonly string[];
 }
 
@@ -490,6 +513,6 @@ export function translateActions(text: string, ctx: ActionContext): TranslatedAc
   const parsed = parseActions(text, ctx.symbols !== undefined ? { symbols: ctx.symbols } : {});
   const l = new Lowering(ctx);
   const ops = l.lower(parsed);
-  return { actions: ops.length === 0 ? 'drop' : ops.map(opText).join(','), prereqs: [...l.prereqs] };
+  return { actions: ops.map(opAction), prereqs: [...l.prereqs] };
 }
 

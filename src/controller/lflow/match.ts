@@ -1,5 +1,5 @@
 /**
- * Logical-flow matches → OpenFlow matches in ovs-ofctl syntax (ovn-sb(5)
+ * Logical-flow matches → OpenFlow matches of the flow model (ovn-sb(5)
  * "Logical_Flow TABLE", match; ovs-fields(7)). A match is parsed and expanded
  * by the lflow library into conjunctions of masked bit tests; each conjunction
  * becomes one OpenFlow match. Logical port names become their tunnel keys in
@@ -14,7 +14,8 @@ import {
   type MatchLookups,
   type NormExpr,
 } from '../../lib/lflow/index.js';
-import { BASE_FIELDS, REGISTER_SPLIT, formatCtState, formatMasked, formatNwFrag, hex, type ValueFormat } from './fields.js';
+import { fieldInfo, matchField, normalizeMatch, ones, type Match } from '../../openflow/flow.js';
+import { BASE_FIELDS } from './fields.js';
 
 /** What a match needs from the SB and the chassis. */
 export interface MatchContext extends MatchLookups {
@@ -24,16 +25,14 @@ export interface MatchContext extends MatchLookups {
   readonly isResident: (port: string) => boolean;
 }
 
-/** One OpenFlow field test. */
+/** One OpenFlow field test on a canonical model field (the mask is all ones for an exact match). */
 export interface FieldTest {
   readonly field: string;
   readonly value: bigint;
   readonly mask: bigint;
-  readonly width: number;
-  readonly format: ValueFormat;
 }
 
-/** An OpenFlow match as field tests by OVS match field name. */
+/** An OpenFlow match being built: field tests by canonical model field. */
 export type OfMatch = Map<string, FieldTest>;
 
 /** Adds a test, merging with an existing one on the same field; false if they contradict. */
@@ -48,21 +47,26 @@ export function addTest(m: OfMatch, t: FieldTest): boolean {
   return true;
 }
 
-/** A bit test on an OVN base field as OpenFlow tests (wide registers split into 32-bit ones). */
+/** A bit test on an OVN base field as tests on the model's fields (wide registers split into 32-bit ones). */
 function bitsTests(field: string, value: bigint, mask: bigint): FieldTest[] {
   const of = BASE_FIELDS.get(field);
   if (of === undefined) throw new Error(`field ${field} has no OpenFlow equivalent`);
-  const regs = REGISTER_SPLIT.get(field);
-  if (regs !== undefined) {
-    const out: FieldTest[] = [];
-    regs.forEach((reg, i) => {
-      const shift = BigInt(32 * (regs.length - 1 - i));
-      const m = (mask >> shift) & 0xffffffffn;
-      if (m !== 0n) out.push({ field: reg, value: (value >> shift) & m, mask: m, width: 32, format: 'hex' });
-    });
-    return out;
-  }
-  return [{ field: of.match, value: value & mask, mask, width: of.width, format: of.format }];
+  return matchField(of.field, value & mask, mask).map(full);
+}
+
+/** A model match field as a test with an explicit mask. */
+function full(x: { readonly field: string; readonly value: bigint; readonly mask?: bigint }): FieldTest {
+  return { field: x.field, value: x.value, mask: x.mask ?? ones(fieldInfo(x.field)?.bits ?? 0) };
+}
+
+/** The flow model's match for a built one. */
+export function toMatch(m: OfMatch): Match {
+  return normalizeMatch(m.values());
+}
+
+/** A key of a match's tests, independent of the order they were added in (for de-duplication). */
+export function matchKey(m: OfMatch): string {
+  return [...m.values()].map((t) => `${t.field}=${t.value.toString(16)}/${t.mask.toString(16)}`).sort().join(',');
 }
 
 /**
@@ -91,7 +95,7 @@ export function conjunctionToMatch(c: Conjunction, ctx: MatchContext): OfMatch |
     for (const t of bitsTests(a.field, a.value, a.mask)) if (!addTest(m, t)) return undefined;
   }
   for (const n of negStrings) {
-    const reg = BASE_FIELDS.get(n.field)!.match;
+    const reg = BASE_FIELDS.get(n.field)!.field;
     const t = m.get(reg);
     // Already pinned to another port: the inequality holds.
     if (t !== undefined && t.mask === 0xffffffffn) {
@@ -150,7 +154,7 @@ function plainMatches(expr: NormExpr, ctx: MatchContext): OfMatch[] {
     for (const c of expandNegatedStrings(c0, ctx)) {
       const m = conjunctionToMatch(c, ctx);
       if (m === undefined) continue;
-      const k = formatMatch(m);
+      const k = matchKey(m);
       if (seen.has(k)) continue;
       seen.add(k);
       out.push(m);
@@ -159,65 +163,9 @@ function plainMatches(expr: NormExpr, ctx: MatchContext): OfMatch[] {
   return out;
 }
 
-/** OVS's protocol shorthands (ovs-fields(7) "Shorthand notation"). */
-function shorthand(m: OfMatch): { name: string; consumed: string[] } | undefined {
-  const t = m.get('dl_type');
-  if (t === undefined || t.mask !== 0xffffn) return undefined;
-  const p = m.get('nw_proto');
-  const proto = p !== undefined && p.mask === 0xffn ? Number(p.value) : undefined;
-  const v4: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 132: 'sctp' };
-  const v6: Record<number, string> = { 58: 'icmp6', 6: 'tcp6', 17: 'udp6', 132: 'sctp6' };
-  switch (Number(t.value)) {
-    case 0x800:
-      return proto !== undefined && v4[proto] !== undefined ? { name: v4[proto]!, consumed: ['dl_type', 'nw_proto'] } : { name: 'ip', consumed: ['dl_type'] };
-    case 0x86dd:
-      return proto !== undefined && v6[proto] !== undefined ? { name: v6[proto]!, consumed: ['dl_type', 'nw_proto'] } : { name: 'ipv6', consumed: ['dl_type'] };
-    case 0x806:
-      return { name: 'arp', consumed: ['dl_type'] };
-    case 0x8035:
-      return { name: 'rarp', consumed: ['dl_type'] };
-    default:
-      return undefined;
-  }
-}
-
-/** The order OVS prints match fields in (approximately; identity comparisons sort them). */
-const ORDER = [
-  'ct_state', 'ct_mark', 'ct_label',
-  ...Array.from({ length: 16 }, (_, i) => `reg${i}`),
-  'pkt_mark', 'metadata', 'in_port', 'vlan_tci', 'dl_vlan', 'dl_src', 'dl_dst', 'dl_type',
-  'arp_spa', 'arp_tpa', 'arp_op', 'arp_sha', 'arp_tha',
-  'nw_src', 'nw_dst', 'ipv6_src', 'ipv6_dst', 'ipv6_label', 'nw_proto', 'nw_tos', 'ip_dscp', 'nw_ecn', 'nw_ttl', 'nw_frag',
-  'tp_src', 'tp_dst', 'tcp_flags', 'icmp_type', 'icmp_code', 'nd_target', 'nd_sll', 'nd_tll',
-];
-
-function formatTest(t: FieldTest): string {
-  if (t.field === 'ct_state') return formatCtState(t.value, t.mask);
-  if (t.field === 'nw_frag') return formatNwFrag(t.value, t.mask);
-  if (t.field === 'vlan_tci') {
-    const h = (v: bigint): string => `0x${v.toString(16).padStart(4, '0')}`;
-    return t.mask === 0xffffn ? h(t.value) : `${h(t.value)}/${h(t.mask)}`;
-  }
-  if (t.field === 'metadata') return hex(t.value);
-  return formatMasked(t.value, t.mask, t.width, t.format);
-}
-
-/** An OpenFlow match in ovs-ofctl syntax (`ip,reg14=0x2,metadata=0x1,nw_src=10.0.0.0/8`). */
-export function formatMatch(m: OfMatch): string {
-  const sh = shorthand(m);
-  const parts: string[] = sh === undefined ? [] : [sh.name];
-  const rank = (k: string): number => {
-    const i = ORDER.indexOf(k);
-    return i < 0 ? ORDER.length : i;
-  };
-  const keys = [...m.keys()].filter((k) => !(sh?.consumed.includes(k) ?? false)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  for (const k of keys) parts.push(`${k}=${formatTest(m.get(k)!)}`);
-  return parts.join(',');
-}
-
 /** A `metadata=<datapath key>` test. */
 export function metadataTest(key: number): FieldTest {
-  return { field: 'metadata', value: BigInt(key), mask: (1n << 64n) - 1n, width: 64, format: 'hex' };
+  return { field: 'metadata', value: BigInt(key), mask: ones(64) };
 }
 
 /** Merges two matches; undefined if they contradict. */
@@ -280,7 +228,7 @@ export function planMatch(text: string, ctx: MatchContext): MatchPlan {
     for (const c of d) {
       const m = conjunctionToMatch(c, ctx);
       if (m === undefined || mergeMatches(base, m) === undefined) continue;
-      const k = formatMatch(m);
+      const k = matchKey(m);
       if (seen.has(k)) continue;
       seen.add(k);
       els.push(m);

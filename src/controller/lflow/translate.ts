@@ -7,16 +7,15 @@
  * Pure over an {@link LflowEnv}; the daemon can call it per changed row.
  */
 import type { Row } from '../../ovsdb/client.js';
-import type { TextFlow } from '../ofctl-link.js';
+import type { Logical_Flow } from '../../ovsdb/models/ovn-sb.js';
+import { SbModels, type SbView } from '../sb-models.js';
+import type { Action, Flow, Match } from '../../openflow/flow.js';
 import { ActionError, OFTABLE, translateActions } from './actions.js';
-import { addTest, formatMatch, mergeMatches, metadataTest, planMatch, type MatchPlan, type OfMatch } from './match.js';
+import { addTest, mergeMatches, metadataTest, planMatch, toMatch, type MatchPlan, type OfMatch } from './match.js';
 import { DEP, envChanges, type EnvLookups } from './env-diff.js';
 import { datumEquals } from '../../ovsdb/datum.js';
 
-/** The SB tables as the client's replica exposes them. */
-export interface SbView {
-  table(name: string): ReadonlyMap<string, Row>;
-}
+export type { SbView };
 
 export interface DatapathInfo {
   readonly uuid: string;
@@ -29,6 +28,8 @@ export interface LflowEnv extends EnvLookups {
   readonly datapaths: ReadonlyMap<string, DatapathInfo>;
   /** Allocates a conjunction id for a (logical flow, datapath), stable for the same SB. */
   readonly conjIds: ConjIdAllocator;
+  /** The SB rows as their typed models (the logical flows are read through it). */
+  readonly models: SbModels;
 }
 
 /** Conjunction ids, from the logical flow's UUID (first 32 bits), the next free one on collision. */
@@ -62,46 +63,49 @@ export class ConjIdAllocator {
   }
 }
 
-const str = (r: Row, c: string): string => String(r.scalar(c));
-
 /** Builds the environment from the SB replica; `local` are the datapaths and `resident` the ports of this chassis. */
-export function buildLflowEnv(sb: SbView, localDatapaths: ReadonlySet<string>, resident: ReadonlySet<string>, conjIds: ConjIdAllocator = new ConjIdAllocator()): LflowEnv {
+export function buildLflowEnv(
+  sb: SbView,
+  localDatapaths: ReadonlySet<string>,
+  resident: ReadonlySet<string>,
+  conjIds: ConjIdAllocator = new ConjIdAllocator(),
+  models: SbModels = new SbModels(),
+): LflowEnv {
   const datapaths = new Map<string, DatapathInfo>();
-  for (const dp of sb.table('Datapath_Binding').values()) {
-    const ext = dp.map('external_ids');
-    datapaths.set(dp.uuid, { uuid: dp.uuid, key: Number(dp.scalar('tunnel_key')), isSwitch: ext.has('logical-switch') });
+  for (const dp of models.rows(sb, 'Datapath_Binding')) {
+    datapaths.set(dp._uuid, { uuid: dp._uuid, key: dp.tunnel_key, isSwitch: dp.external_ids.has('logical-switch') });
   }
   const portKeys = new Map<string, Map<string, number>>();
   const portTypes = new Map<string, string>();
   const remoteVifKeys = new Map<string, Set<number>>();
-  for (const pb of sb.table('Port_Binding').values()) {
-    const name = str(pb, 'logical_port');
-    const type = str(pb, 'type');
+  for (const pb of models.rows(sb, 'Port_Binding')) {
+    const name = pb.logical_port;
+    const type = pb.type;
     portTypes.set(name, type);
     if (type !== '' || resident.has(name)) continue;
-    const dp = str(pb, 'datapath');
+    const dp = pb.datapath;
     let set = remoteVifKeys.get(dp);
     if (set === undefined) remoteVifKeys.set(dp, (set = new Set()));
-    set.add(Number(pb.scalar('tunnel_key')));
+    set.add(pb.tunnel_key);
   }
   const put = (dp: string, name: string, key: number): void => {
     let m = portKeys.get(dp);
     if (m === undefined) portKeys.set(dp, (m = new Map()));
     m.set(name, key);
   };
-  for (const pb of sb.table('Port_Binding').values()) put(str(pb, 'datapath'), str(pb, 'logical_port'), Number(pb.scalar('tunnel_key')));
-  for (const mg of sb.table('Multicast_Group').values()) put(str(mg, 'datapath'), str(mg, 'name'), Number(mg.scalar('tunnel_key')));
+  for (const pb of models.rows(sb, 'Port_Binding')) put(pb.datapath, pb.logical_port, pb.tunnel_key);
+  for (const mg of models.rows(sb, 'Multicast_Group')) put(mg.datapath, mg.name, mg.tunnel_key);
   const addressSets = new Map<string, readonly string[]>();
-  for (const as of sb.table('Address_Set').values()) addressSets.set(str(as, 'name'), as.set('addresses').map(String));
-  for (const g of sb.table('SB_Global').values()) {
-    const mac = g.map('options').get('svc_monitor_mac');
-    if (mac !== undefined) addressSets.set('svc_monitor_mac', [String(mac)]);
+  for (const as of models.rows(sb, 'Address_Set')) addressSets.set(as.name, as.addresses);
+  for (const g of models.rows(sb, 'SB_Global')) {
+    const mac = g.options.get('svc_monitor_mac');
+    if (mac !== undefined) addressSets.set('svc_monitor_mac', [mac]);
   }
   const portGroups = new Map<string, readonly string[]>();
-  for (const pg of sb.table('Port_Group').values()) portGroups.set(str(pg, 'name'), pg.set('ports').map(String));
+  for (const pg of models.rows(sb, 'Port_Group')) portGroups.set(pg.name, pg.ports);
   const dpGroups = new Map<string, readonly string[]>();
-  for (const g of sb.table('Logical_DP_Group').values()) dpGroups.set(g.uuid, g.set('datapaths').map(String));
-  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds };
+  for (const g of models.rows(sb, 'Logical_DP_Group')) dpGroups.set(g._uuid, g.datapaths);
+  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds, models };
 }
 
 /**
@@ -114,11 +118,11 @@ export type TrackDep = (dep: string) => void;
 const untracked: TrackDep = () => undefined;
 
 /** The local datapaths a logical flow applies to. */
-function flowDatapaths(lf: Row, env: LflowEnv, track: TrackDep): DatapathInfo[] {
-  const one = lf.optional('logical_datapath');
-  const group = lf.optional('logical_dp_group');
-  if (one === null && group !== null) track(DEP.dpGroup(String(group)));
-  const uuids = one !== null ? [String(one)] : group !== null ? (env.dpGroups.get(String(group)) ?? []) : [];
+function flowDatapaths(lf: Logical_Flow, env: LflowEnv, track: TrackDep): DatapathInfo[] {
+  const one = lf.logical_datapath;
+  const group = lf.logical_dp_group;
+  if (one === null && group !== null) track(DEP.dpGroup(group));
+  const uuids = one !== null ? [one] : group !== null ? (env.dpGroups.get(group) ?? []) : [];
   const out: DatapathInfo[] = [];
   for (const u of uuids) {
     track(DEP.datapath(u));
@@ -132,25 +136,27 @@ function flowDatapaths(lf: Row, env: LflowEnv, track: TrackDep): DatapathInfo[] 
  * The OpenFlow flows of one logical flow. A flow whose match or actions
  * cannot be translated yields no flows and a logged error (OVN does the same).
  */
-export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): TextFlow[] {
+export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): Flow[] {
+  const lf = env.models.of('Logical_Flow', row);
   // northd tags flows that only matter where their in/out port is: skip them elsewhere
   // (a logical patch port is everywhere its datapath is).
-  const io = lf.map('tags').get('in_out_port');
+  const io = lf.tags.get('in_out_port');
   if (io !== undefined) {
-    track(DEP.portType(String(io)));
-    track(DEP.resident(String(io)));
-    const type = env.portTypes.get(String(io));
-    if (type === undefined || (type !== 'patch' && !env.residentPorts.has(String(io)))) return [];
+    track(DEP.portType(io));
+    track(DEP.resident(io));
+    const type = env.portTypes.get(io);
+    if (type === undefined || (type !== 'patch' && !env.residentPorts.has(io))) return [];
   }
   const dps = flowDatapaths(lf, env, track);
   if (dps.length === 0) return [];
-  const pipeline = str(lf, 'pipeline') === 'egress' ? 'egress' : 'ingress';
-  const table = Number(lf.scalar('table_id'));
-  const priority = Number(lf.scalar('priority'));
-  const matchText = str(lf, 'match');
-  const actionsText = str(lf, 'actions');
+  const pipeline = lf.pipeline === 'egress' ? 'egress' : 'ingress';
+  const table = lf.table_id;
+  const priority = lf.priority;
+  const matchText = lf.match;
+  const actionsText = lf.actions;
   const ofTable = (pipeline === 'ingress' ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE) + table;
-  const out: TextFlow[] = [];
+  const out: Flow[] = [];
+  const flow = (match: Match, actions: readonly Action[]): Flow => ({ table: ofTable, priority, cookie: 0n, match, actions });
   for (const dp of dps) {
     const keys = env.portKeys.get(dp.uuid);
     // "none" is OVN's name for "no port" (key 0).
@@ -159,7 +165,7 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
       track(DEP.portKey(dp.uuid, n));
       return keys?.get(n);
     };
-    let actions: string;
+    let actions: readonly Action[];
     let plan: MatchPlan;
     try {
       const t = translateActions(actionsText, { pipeline, table, isSwitch: dp.isSwitch, portKey });
@@ -201,17 +207,19 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
       return remote !== undefined && remote.has(Number(t.value));
     };
     if (plan.kind === 'plain') {
-      for (const m of plan.matches) if (!elsewhere(m)) out.push({ table: ofTable, priority, match: formatMatch(withDp(m)), actions });
+      for (const m of plan.matches) if (!elsewhere(m)) out.push(flow(toMatch(withDp(m)), actions));
       continue;
     }
     if (elsewhere(plan.base)) continue;
-    const id = env.conjIds.get(lf.uuid, dp.key);
+    const id = env.conjIds.get(lf._uuid, dp.key);
     const base = withDp(plan.base);
-    out.push({ table: ofTable, priority, match: formatMatch(base) + `,conj_id=${id}`, actions });
+    const withConj = new Map(base);
+    withConj.set('conj_id', { field: 'conj_id', value: BigInt(id), mask: 0xffffffffn });
+    out.push(flow(toMatch(withConj), actions));
     plan.dims.forEach((els, k) => {
       for (const el of els) {
         const m = mergeMatches(base, el);
-        if (m !== undefined) out.push({ table: ofTable, priority, match: formatMatch(m), actions: `conjunction(${id},${k + 1}/${plan.dims.length})` });
+        if (m !== undefined) out.push(flow(toMatch(m), [{ type: 'conjunction', id, clause: k + 1, nClauses: plan.dims.length }]));
       }
     });
   }
@@ -221,11 +229,11 @@ export function translateLogicalFlow(lf: Row, env: LflowEnv, log: (m: string) =>
 const byUuid = (a: Row, b: Row): number => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
 
 /** All logical flows of the SB for this chassis; with a cache, only what changed is translated again. */
-export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void, cache?: LflowCache): TextFlow[] {
-  if (cache !== undefined) return mergeConjunctionFlows(cache.update(sb.table('Logical_Flow').values(), env, log));
+export function translateLogicalFlows(sb: SbView, env: LflowEnv, log?: (m: string) => void, cache?: LflowCache): Flow[] {
+  if (cache !== undefined) return mergeConjunctionFlows(cache.update(sb.table('Logical_Flow').values(), env, log), cache.merged);
   // Logical flows are visited in UUID order so that conjunction ids do not depend on replica order.
   const rows = [...sb.table('Logical_Flow').values()].sort(byUuid);
-  const out: TextFlow[] = [];
+  const out: Flow[] = [];
   for (const lf of rows) for (const f of translateLogicalFlow(lf, env, log)) out.push(f);
   return mergeConjunctionFlows(out);
 }
@@ -239,7 +247,7 @@ function sameLflow(a: Row, b: Row): boolean {
 
 interface CacheEntry {
   row: Row;
-  flows: readonly TextFlow[];
+  flows: readonly Flow[];
   /** What the translation read from the environment (env-diff.ts keys). */
   deps: readonly string[];
 }
@@ -255,6 +263,8 @@ interface CacheEntry {
  */
 export class LflowCache {
   readonly conjIds = new ConjIdAllocator();
+  /** Last pass' merged conjunction flows (see {@link mergeConjunctionFlows}). */
+  readonly merged: MergeMemo = new Map();
   private readonly entries = new Map<string, CacheEntry>();
   /** Dependency key → UUIDs of the logical flows that read it. */
   private readonly readers = new Map<string, Set<string>>();
@@ -263,7 +273,7 @@ export class LflowCache {
   readonly stats = { translated: 0, reused: 0 };
 
   /** The flows of every row (not yet merged), translating only what is stale. */
-  update(rows: Iterable<Row>, env: LflowEnv, log?: (m: string) => void): TextFlow[] {
+  update(rows: Iterable<Row>, env: LflowEnv, log?: (m: string) => void): Flow[] {
     const stale = new Set<string>();
     if (this.env !== undefined && this.env !== env) {
       for (const dep of envChanges(this.env, env)) for (const u of this.readers.get(dep) ?? []) stale.add(u);
@@ -301,7 +311,7 @@ export class LflowCache {
       }
       this.stats.translated++;
     }
-    const out: TextFlow[] = [];
+    const out: Flow[] = [];
     for (const e of this.entries.values()) for (const f of e.flows) out.push(f);
     return out;
   }
@@ -319,27 +329,58 @@ export class LflowCache {
   }
 }
 
+/** The key of a flow's table, priority and match (for merging, not for printing). */
+function selectorKey(f: Flow): string {
+  let k = `${f.table}/${f.priority}`;
+  for (const x of f.match) k += `,${x.field}=${x.value.toString(16)}${x.mask === undefined ? '' : `/${x.mask.toString(16)}`}`;
+  return k;
+}
+
+const isConjunction = (a: Action): a is Extract<Action, { type: 'conjunction' }> => a.type === 'conjunction';
+const conjOrder = (a: Extract<Action, { type: 'conjunction' }>): string => `${a.id},${a.clause}/${a.nClauses}`;
+
 /**
  * Flows with the same table, priority and match whose actions are only
  * `conjunction(…)` are one OpenFlow flow with all of them (what OVS would
  * otherwise reject as duplicates), in a fixed order so that the result does
  * not depend on the order of the input.
  */
-export function mergeConjunctionFlows(flows: readonly TextFlow[]): TextFlow[] {
-  const conj = new Map<string, { first: TextFlow; actions: string[] }>();
-  const out: TextFlow[] = [];
+export function mergeConjunctionFlows(flows: readonly Flow[], memo?: MergeMemo): Flow[] {
+  const conj = new Map<string, { first: Flow; actions: Extract<Action, { type: 'conjunction' }>[]; parts: Flow[] }>();
+  const out: Flow[] = [];
   for (const f of flows) {
-    if (!f.actions.startsWith('conjunction(')) {
+    if (f.actions.length === 0 || !f.actions.every(isConjunction)) {
       out.push(f);
       continue;
     }
-    const k = `${f.table}/${f.priority}/${f.match}`;
+    const k = selectorKey(f);
     const c = conj.get(k);
-    if (c === undefined) conj.set(k, { first: f, actions: [f.actions] });
-    else c.actions.push(f.actions);
+    const acts = f.actions.filter(isConjunction);
+    if (c === undefined) conj.set(k, { first: f, actions: acts, parts: [f] });
+    else {
+      c.actions.push(...acts);
+      c.parts.push(f);
+    }
   }
-  for (const { first, actions } of conj.values()) {
-    out.push(actions.length === 1 ? first : { ...first, actions: actions.flatMap((a) => a.split(/,(?=conjunction\()/)).sort().join(',') });
+  for (const [k, { first, actions, parts }] of conj) {
+    if (parts.length === 1) {
+      out.push(first);
+      continue;
+    }
+    // The same parts as last pass (the translations hand back the same objects): the same merged flow.
+    const had = memo?.get(k);
+    if (had !== undefined && had.parts.length === parts.length && had.parts.every((p, i) => p === parts[i])) {
+      out.push(had.merged);
+      continue;
+    }
+    const sorted = [...actions].sort((a, b) => (conjOrder(a) < conjOrder(b) ? -1 : conjOrder(a) > conjOrder(b) ? 1 : 0));
+    const merged: Flow = { ...first, actions: sorted };
+    memo?.set(k, { parts, merged });
+    out.push(merged);
   }
+  if (memo !== undefined) for (const k of [...memo.keys()]) if ((conj.get(k)?.parts.length ?? 0) < 2) memo.delete(k);
   return out;
 }
+
+/** Merged conjunction flows by table, priority and match, with the flows they were merged from. */
+export type MergeMemo = Map<string, { readonly parts: readonly Flow[]; readonly merged: Flow }>;

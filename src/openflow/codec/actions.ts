@@ -11,6 +11,7 @@
 import { type Action, type FieldRef, type LearnAction, type LearnSpec, type NatSpec, OFPP, PACKET_IN_REASON, type PacketInReason, fieldBits, ones } from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
 import { OXM_CLASS, type OxmCode, type OxmOptions, oxmCode, oxmHeader, writeOxm } from './oxm.js';
+import { fieldByCode } from '../fields.js';
 
 export const NX_VENDOR_ID = 0x00002320;
 
@@ -59,22 +60,6 @@ const NXAC2PT = { MAX_LEN: 0, CONTROLLER_ID: 1, REASON: 2, USERDATA: 3, PAUSE: 4
 const NX_NAT_F = { SRC: 1, DST: 2, PERSISTENT: 4, PROTO_HASH: 8, PROTO_RANDOM: 16 } as const;
 const NX_NAT_RANGE = { IPV4_MIN: 1, IPV4_MAX: 2, IPV6_MIN: 4, IPV6_MAX: 8, PROTO_MIN: 16, PROTO_MAX: 32 } as const;
 
-/** Code used for `set_field` of a field name (OpenFlow basic VLAN/DSCP forms included). */
-function setFieldCode(field: string, opts: OxmOptions): OxmCode {
-  switch (field) {
-    case 'vlan_vid':
-      return { cls: OXM_CLASS.OPENFLOW_BASIC, field: 6, bytes: 2 };
-    case 'vlan_pcp':
-      return { cls: OXM_CLASS.OPENFLOW_BASIC, field: 7, bytes: 1 };
-    case 'ip_dscp':
-      return { cls: OXM_CLASS.OPENFLOW_BASIC, field: 8, bytes: 1 };
-    case 'ip_ecn':
-      return { cls: OXM_CLASS.OPENFLOW_BASIC, field: 9, bytes: 1 };
-    default:
-      return refCode(field, opts);
-  }
-}
-
 /**
  * How a field named in an action (set_field, move, push, output_reg, learn…)
  * is written. OVS has two ingress port fields: `in_port`, the 16-bit
@@ -84,39 +69,15 @@ function setFieldCode(field: string, opts: OxmOptions): OxmCode {
  */
 function refCode(field: string, opts: OxmOptions): OxmCode {
   if (field === 'in_port') return { cls: OXM_CLASS.NXM0, field: 0, bytes: 2 };
-  if (field === 'in_port_oxm') return oxmCode('in_port', opts);
   return oxmCode(field, opts);
 }
 
-const REVERSE = new Map<string, string>();
+/** The field name an action's wire code denotes (fields.ts; OXM in_port is `in_port_oxm` in actions). */
 function codeName(cls: number, field: number): string {
-  const key = `${cls}:${field}`;
-  const hit = REVERSE.get(key);
-  if (hit !== undefined) return hit;
-  if (cls === OXM_CLASS.PACKET_REGS && field < 8) return `xreg${field}`;
-  if (cls === OXM_CLASS.NXM1 && field >= 111 && field <= 114) return `xxreg${field - 111}`;
-  const basic: Record<number, string> = { 6: 'vlan_vid', 7: 'vlan_pcp', 8: 'ip_dscp', 9: 'ip_ecn' };
-  if (cls === OXM_CLASS.OPENFLOW_BASIC && basic[field] !== undefined) return basic[field];
-  if (cls === OXM_CLASS.NXM0) {
-    const nx0: Record<number, string> = { 0: 'in_port', 1: 'dl_dst', 2: 'dl_src', 3: 'dl_type', 4: 'vlan_tci', 5: 'nw_tos', 6: 'nw_proto', 7: 'nw_src', 8: 'nw_dst', 9: 'tcp_src', 10: 'tcp_dst', 11: 'udp_src', 12: 'udp_dst', 13: 'icmp_type', 14: 'icmp_code', 15: 'arp_op', 16: 'arp_spa', 17: 'arp_tpa' };
-    const n = nx0[field];
-    if (n !== undefined) return n;
-  }
-  if (cls === OXM_CLASS.NXM1) {
-    const nx1: Record<number, string> = { 16: 'tun_id', 17: 'arp_sha', 18: 'arp_tha', 19: 'ipv6_src', 20: 'ipv6_dst', 21: 'icmpv6_type', 22: 'icmpv6_code', 23: 'nd_target', 24: 'nd_sll', 25: 'nd_tll', 27: 'ipv6_label', 34: 'tcp_flags' };
-    const n = nx1[field];
-    if (n !== undefined) return n;
-  }
-  throw new OpenFlowCodecError(`field class 0x${cls.toString(16)} code ${field}: unknown field`);
-}
-{
-  // Fill the reverse table from the encoder's own table (one source of truth).
-  const names = ['in_port', 'metadata', 'dl_dst', 'dl_src', 'dl_type', 'vlan_tci', 'nw_proto', 'nw_src', 'nw_dst', 'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmp_type', 'icmp_code', 'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha', 'ipv6_src', 'ipv6_dst', 'ipv6_label', 'icmpv6_type', 'icmpv6_code', 'nd_target', 'nd_sll', 'nd_tll', 'mpls_label', 'tun_id', 'tcp_flags', 'actset_output', 'nw_tos', 'ip_frag', 'nw_ecn', 'nw_ttl', 'tun_src', 'tun_dst', 'pkt_mark', 'dp_hash', 'recirc_id', 'conj_id', 'tun_flags', 'ct_state', 'ct_zone', 'ct_mark', 'ct_label', 'tun_ipv6_src', 'tun_ipv6_dst', 'ct_nw_proto', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_tp_src', 'ct_tp_dst', ...Array.from({ length: 16 }, (_, i) => `reg${i}`), ...Array.from({ length: 64 }, (_, i) => `tun_metadata${i}`)];
-  for (const n of names) {
-    const c = refCode(n, {});
-    REVERSE.set(`${c.cls}:${c.field}`, n);
-  }
-  REVERSE.set(`${OXM_CLASS.OPENFLOW_BASIC}:0`, 'in_port_oxm');
+  if (cls === OXM_CLASS.OPENFLOW_BASIC && field === 0) return 'in_port_oxm';
+  const info = fieldByCode(cls, field);
+  if (info === undefined) throw new OpenFlowCodecError(`field class 0x${cls.toString(16)} code ${field}: unknown field`);
+  return info.name;
 }
 
 /** 16-bit port for NXAST actions (OpenFlow 1.0 numbering of reserved ports). */
@@ -151,7 +112,7 @@ function checkRef(ref: FieldRef): void {
 function writeSetField(w: Writer, field: string, value: bigint, mask: bigint | undefined, opts: OxmOptions): void {
   const start = w.length;
   w.u16(OFPAT.SET_FIELD).u16(0);
-  const code = setFieldCode(field, opts);
+  const code = refCode(field, opts);
   const full = ones(code.bytes * 8);
   writeOxm(w, code, value, mask === undefined || mask === full ? undefined : mask);
   finish(w, start);
