@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-client
-          iputils-ping iperf3 procps psmisc tcpdump)
+          iputils-ping iperf3 procps psmisc tcpdump
+          # The Neutron API oracle (test/helpers/neutron-server.ts) and its clients.
+          python3-openstackclient python3-neutronclient neutron-server)
 
 log=$(mktemp /tmp/ovnts-setup.XXXXXX)
 policy_created=
