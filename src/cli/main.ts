@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   lab: async () => (await import('./lab.js')).lab,
   controller: async () => (await import('./controller.js')).controller,
   trace: async () => (await import('./trace.js')).traceCommand,
+  ipam: async () => (await import('./ipam.js')).ipam,
 };
 
 const USAGE = `usage: ovnts COMMAND [ARG...]
@@ -21,6 +22,7 @@ commands:
   controller [unix:OVS-DB-SOCK]                      the per-host OVN controller
   up [--rundir=DIR] [--dbdir=DIR]                    NB and SB databases, northd and this host's controller
   lab [--keep | --clean]                             the seed lab end to end on ovnts up
+  ipam [--listen=ADDR:PORT] [--ovnnb-db=DATABASE]    the Neutron v2.0 API over the NB
 `;
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,158 @@
+/**
+ * `ovnts ipam`: the Neutron v2.0 API served from the NB database.
+ * `[--listen=ADDR:PORT] [--ovnnb-db=DATABASE] [--auth=noauth]` plus the
+ * daemon options (`--pidfile`, `--log-file`, `--detach`, `--unixctl`);
+ * `ovn-appctl -t SOCKET exit` stops it.
+ */
+import { createIpamServer } from '../ipam/server.js';
+import { createNoAuth, type Authenticator } from '../ipam/context.js';
+import { UnixctlServer } from '../lib/unixctl.js';
+import {
+  createDaemonLogger,
+  defaultDaemonOptions,
+  defaultUnixctlPath,
+  detach,
+  notifyReady,
+  parseDaemonOption,
+  runUntilStopped,
+  shouldDetach,
+  writePidfile,
+  type DaemonOptions,
+} from './daemon.js';
+import { parseCommandLine } from './command-line.js';
+
+const PROG = 'ovnts-ipam';
+
+export interface IpamOptions extends DaemonOptions {
+  host: string;
+  port: number;
+  nb: string;
+  auth: string;
+  /** Options an authenticator takes (e.g. `--users=FILE`), by name without the dashes. */
+  authOptions: Record<string, string>;
+}
+
+/** The `--auth=` kinds and how each is built from the command line. */
+export const AUTHENTICATORS: Record<string, (o: IpamOptions) => Promise<Authenticator> | Authenticator> = {
+  noauth: () => createNoAuth(),
+};
+
+const USAGE = `${PROG}: the Neutron v2.0 API over the OVN northbound database (ovnts)
+usage: ovnts ipam [OPTIONS]
+  --listen=ADDR:PORT   serve HTTP here (default: 127.0.0.1:9696)
+  --ovnnb-db=DATABASE  connect to ovn-nb database at DATABASE (default: $OVN_NB_DB or unix:/var/run/ovn/ovnnb_db.sock)
+  --auth=noauth        every request acts as admin of project "admin" (default)
+  --pidfile[=FILE]     write the process id to FILE once serving
+  --log-file[=FILE]    append log messages to FILE
+  --detach             run in the background once serving
+  --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovnts-ipam.PID.ctl)
+`;
+
+/** `ADDR:PORT`, `[V6ADDR]:PORT` or `PORT`. */
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s) ?? /^()()(\d+)$/.exec(s);
+  const port = Number(m?.[3]);
+  if (m === null || !Number.isInteger(port) || port > 65535) throw new Error(`${s}: bad --listen address (expected ADDR:PORT)`);
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+function parseArgs(args: readonly string[]): IpamOptions | string {
+  const o: IpamOptions = {
+    ...defaultDaemonOptions(),
+    host: '127.0.0.1',
+    port: 9696,
+    nb: process.env['OVN_NB_DB'] ?? 'unix:/var/run/ovn/ovnnb_db.sock',
+    auth: 'noauth',
+    authOptions: {},
+  };
+  const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (!a.startsWith('-')) throw new Error(`non-option argument '${a}'; use --help for usage`);
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    const inline = eq < 0 ? undefined : a.slice(eq + 1);
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === '') throw new Error(`option '${name}' requires an argument`);
+      return v;
+    };
+    if (parseDaemonOption(o, name, inline, value, defaults)) continue;
+    switch (name) {
+      case '--listen':
+        Object.assign(o, parseListen(value()));
+        break;
+      case '--ovnnb-db':
+      case '-d':
+        o.nb = value();
+        break;
+      case '--auth': {
+        const kind = value();
+        if (AUTHENTICATORS[kind] === undefined) throw new Error(`--auth=${kind}: unknown authentication (one of: ${Object.keys(AUTHENTICATORS).join(', ')})`);
+        o.auth = kind;
+        break;
+      }
+      case '-h':
+      case '--help':
+        return USAGE;
+      default:
+        throw new Error(`unrecognized option '${a}'`);
+    }
+  }
+  return o;
+}
+
+export async function ipam(args: string[]): Promise<number> {
+  const o = parseCommandLine(PROG, args, parseArgs);
+  if (typeof o === 'number') return o;
+  if (shouldDetach(o)) return detach('ipam', args);
+  const logger = createDaemonLogger({ file: o.logFile });
+  const log = logger.module('ipam');
+  let server: ReturnType<typeof createIpamServer> | undefined;
+  let ctl: UnixctlServer | undefined;
+  let exit: () => void = () => undefined;
+  try {
+    const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
+    server = createIpamServer({ host: o.host, port: o.port, nbRemotes: o.nb, authenticator, log });
+    ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
+    ctl.register('exit', '', 0, 0, () => {
+      setImmediate(() => exit());
+      return '';
+    });
+    await ctl.start();
+    await startWithin(server, o.nb, 10000);
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    await server?.stop().catch(() => {});
+    await ctl?.stop().catch(() => {});
+    return 1;
+  }
+  writePidfile(o.pidfile);
+  log(`ovnts ipam serving http://${o.host}:${server.port}/ (NB ${o.nb}, auth ${o.auth})`);
+  notifyReady(logger);
+  const s = server;
+  const c = ctl;
+  const life = runUntilStopped({
+    pidfile: o.pidfile,
+    onSignal: undefined,
+    stop: async () => {
+      await s.stop();
+      await c.stop();
+    },
+  });
+  exit = () => void life.exit(undefined);
+  return life.done;
+}
+
+/** Starts the server; a NB that does not answer in time is a start-up error, not a hang. */
+async function startWithin(server: ReturnType<typeof createIpamServer>, nb: string, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${nb}: cannot connect to the northbound database`)), ms);
+  });
+  try {
+    await Promise.race([server.start(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
