@@ -97,6 +97,10 @@ export class Normalizer {
     out = out.replace(/req-[0-9a-f]{8}-[0-9a-f-]{27}/g, 'req-<request-id>');
     out = out.replace(UUID, (u) => this.name(u, this.next('uuid')));
     out = out.replace(RANDOM_MAC, (m) => this.name(m, this.next('mac')));
+    // Messages listing ids ("ports still attached: A, B") follow the database's
+    // order, which real Neutron takes from its random ids: compare them as sets
+    // (the separator still counts).
+    out = out.replace(/<[^<>\s,]+>(?:, ?<[^<>\s,]+>)+/g, (m) => m.split(/(?<=>)(, ?)/).filter((_, i) => i % 2 === 0).sort().join(m.includes(', ') ? ', ' : ','));
     return out.replace(TIMESTAMP, '<time>');
   }
 

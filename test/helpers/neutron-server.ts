@@ -289,7 +289,8 @@ export async function startOvntsIpam(opts: OvntsIpamOptions = {}): Promise<Neutr
   try {
     ovn = await startOvn(dir, opts.db ?? 'ovnts', opts.northd ?? 'ovnts', opts);
     const spawnOpts = { name: 'ovnts ipam', readyWhen: () => answersVersions(url), readyTimeoutMs: 30000 };
-    ipam = await spawnDaemon(OVNTS, ['ipam', `--listen=127.0.0.1:${port}`, `--ovnnb-db=${ovn.dbs.nbRemote}`, ...(opts.args ?? [])], opts.onLine ? { ...spawnOpts, onLine: opts.onLine } : spawnOpts);
+    const args = ['ipam', `--listen=127.0.0.1:${port}`, `--ovnnb-db=${ovn.dbs.nbRemote}`, `--unixctl=${join(dir, 'ipam.ctl')}`, `--log-file=${join(dir, 'ipam.log')}`];
+    ipam = await spawnDaemon(OVNTS, [...args, ...(opts.args ?? [])], opts.onLine ? { ...spawnOpts, onLine: opts.onLine } : spawnOpts);
   } catch (e) {
     await stop();
     throw e;
@@ -302,7 +303,7 @@ export async function startOvntsIpam(opts: OvntsIpamOptions = {}): Promise<Neutr
     nbRemote: ovn.dbs.nbRemote,
     dir,
     pids: async () => (daemon.running() ? [daemon.pid] : []),
-    settled: (quietMs = 500, timeoutMs = 10000) => quiet(() => daemon.output().length, quietMs, timeoutMs),
+    settled: (quietMs = 500, timeoutMs = 10000) => quiet(() => fileSize(join(dir, 'ipam.log')) + daemon.output().length, quietMs, timeoutMs),
     log: () => daemon.output(),
     stop,
   };
