@@ -1,8 +1,8 @@
 /**
  * `ovnts ipam`: the Neutron v2.0 API served from the NB database.
  * `[--listen=ADDR:PORT] [--ovnnb-db=DATABASE] [--auth=noauth]` plus the
- * daemon options (`--pidfile`, `--log-file`, `--detach`, `--unixctl`);
- * `ovn-appctl -t SOCKET exit` stops it.
+ * daemon options (`--pidfile`, `--log-file`, `--detach`, and `--unixctl`,
+ * where `ovn-appctl -t SOCKET exit` stops it).
  */
 import { createIpamServer } from '../ipam/server.js';
 import { createNoAuth, type Authenticator } from '../ipam/context.js';
@@ -10,7 +10,6 @@ import { UnixctlServer } from '../lib/unixctl.js';
 import {
   createDaemonLogger,
   defaultDaemonOptions,
-  defaultUnixctlPath,
   detach,
   notifyReady,
   parseDaemonOption,
@@ -45,7 +44,7 @@ usage: ovnts ipam [OPTIONS]
   --pidfile[=FILE]     write the process id to FILE once serving
   --log-file[=FILE]    append log messages to FILE
   --detach             run in the background once serving
-  --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovnts-ipam.PID.ctl)
+  --unixctl=SOCKET     serve ovn-appctl's exit command on this control socket
 `;
 
 /** `ADDR:PORT`, `[V6ADDR]:PORT` or `PORT`. */
@@ -114,13 +113,15 @@ export async function ipam(args: string[]): Promise<number> {
   try {
     const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
     server = createIpamServer({ host: o.host, port: o.port, nbRemotes: o.nb, authenticator, log });
-    ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
-    ctl.register('exit', '', 0, 0, () => {
-      setImmediate(() => exit());
-      return '';
-    });
-    await ctl.start();
-    await startWithin(server, o.nb, 10000);
+    if (o.unixctl !== undefined) {
+      ctl = new UnixctlServer({ path: o.unixctl, log });
+      ctl.register('exit', '', 0, 0, () => {
+        setImmediate(() => exit());
+        return '';
+      });
+      await ctl.start();
+    }
+    await startWithin(server, o.nb, 5000);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await server?.stop().catch(() => {});
@@ -137,7 +138,7 @@ export async function ipam(args: string[]): Promise<number> {
     onSignal: undefined,
     stop: async () => {
       await s.stop();
-      await c.stop();
+      await c?.stop();
     },
   });
   exit = () => void life.exit(undefined);

@@ -30,6 +30,8 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
+import { createIpamServer } from '../ipam/server.js';
+import { parseListen } from './ipam.js';
 
 const PROG = 'ovnts up';
 
@@ -38,6 +40,10 @@ interface Options extends DaemonOptions {
   dbdir: string;
   ovsRemote: string;
   controller: boolean;
+  /** Where the Neutron API listens; undefined with --no-ipam. */
+  ipam: { host: string; port: number } | undefined;
+  /** --ipam was given: failing to listen there is an error (the default address is best effort). */
+  ipamExplicit: boolean;
 }
 
 const USAGE = `usage: ovnts up [OPTIONS]
@@ -46,6 +52,8 @@ Runs the OVN databases, northd and the controller of this host in one process.
   --dbdir=DIR         database files ovnnb_db.db, ovnsb_db.db (default: $OVN_DBDIR or /var/lib/ovn)
   --ovs-db=REMOTE     this host's Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
   --no-controller     databases and northd only (a central node)
+  --ipam=ADDR:PORT    serve the Neutron v2.0 API (ovnts ipam, noauth) here (default: 127.0.0.1:9696)
+  --no-ipam           no Neutron API
   --pidfile[=FILE]    write the process id to FILE once everything runs
   --log-file[=FILE]   append log messages to FILE instead of stderr
   --detach            run in the background once everything runs
@@ -57,6 +65,8 @@ function parseArgs(args: readonly string[]): Options | string {
     dbdir: process.env['OVN_DBDIR'] ?? '/var/lib/ovn',
     ovsRemote: `unix:${ovsRunDir()}/db.sock`,
     controller: true,
+    ipam: { host: '127.0.0.1', port: 9696 },
+    ipamExplicit: false,
     ...defaultDaemonOptions(),
   };
   const defaults = { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
@@ -82,6 +92,13 @@ function parseArgs(args: readonly string[]): Options | string {
         break;
       case '--no-controller':
         o.controller = false;
+        break;
+      case '--ipam':
+        o.ipam = parseListen(need());
+        o.ipamExplicit = true;
+        break;
+      case '--no-ipam':
+        o.ipam = undefined;
         break;
       case '-h':
       case '--help':
@@ -138,13 +155,27 @@ export async function up(args: string[]): Promise<number> {
       await c.start();
       stops.push(() => c.stop(false));
     }
+    if (opts.ipam !== undefined) {
+      const ipam = createIpamServer({ ...opts.ipam, nbRemotes: `unix:${nbSock}`, log: log('ipam') });
+      try {
+        await ipam.start();
+        stops.push(() => ipam.stop());
+        opts.ipam = { host: opts.ipam.host, port: ipam.port };
+      } catch (e) {
+        await ipam.stop().catch(() => {});
+        // Another `ovnts up` (or a Neutron) may hold the default port; only an asked-for address must work.
+        if (opts.ipamExplicit || (e as { code?: string }).code !== 'EADDRINUSE') throw new Error(`--ipam=${opts.ipam.host}:${opts.ipam.port}: ${(e as Error).message}`);
+        log('ipam')(`${opts.ipam.host}:${opts.ipam.port} is in use; the Neutron API is not served (give --ipam=ADDR:PORT or --no-ipam)`);
+        opts.ipam = undefined;
+      }
+    }
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await stopAll();
     return 1;
   }
   writePidfile(opts.pidfile);
-  log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}`);
+  log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`);
   notifyReady(logger);
   return runUntilStopped({ pidfile: opts.pidfile, onSignal: undefined, stop: stopAll }).done;
 }

@@ -234,17 +234,39 @@ export function trunkOf(port: Port): TrunkDoc | undefined {
 
 /** Reads over the store: every lookup the handlers share. */
 export class NbView {
+  /** Rows are immutable (an update replaces the Row), so a decoded row stays valid as long as its Row. */
+  private readonly decodedPorts = new WeakMap<Row, Port | null>();
+  private readonly decodedNetworks = new WeakMap<Row, Network | null>();
+
   constructor(readonly store: NbStore) {}
+
+  private portOf(row: Row): Port | undefined {
+    let p = this.decodedPorts.get(row);
+    if (p === undefined) {
+      p = decodePort(row) ?? null;
+      this.decodedPorts.set(row, p);
+    }
+    return p ?? undefined;
+  }
+
+  private networkOf(row: Row): Network | undefined {
+    let n = this.decodedNetworks.get(row);
+    if (n === undefined) {
+      n = decodeNetwork(row) ?? null;
+      this.decodedNetworks.set(row, n);
+    }
+    return n ?? undefined;
+  }
 
   network(id: string): Network | undefined {
     const row = this.store.named('Logical_Switch', SWITCH_PREFIX + id);
-    return row === undefined ? undefined : decodeNetwork(row);
+    return row === undefined ? undefined : this.networkOf(row);
   }
 
   networks(): Network[] {
     const out: Network[] = [];
     for (const row of this.store.rows('Logical_Switch').values()) {
-      const n = decodeNetwork(row);
+      const n = this.networkOf(row);
       if (n !== undefined) out.push(n);
     }
     return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
@@ -264,13 +286,13 @@ export class NbView {
 
   port(id: string): Port | undefined {
     const row = this.store.named('Logical_Switch_Port', id);
-    return row === undefined ? undefined : decodePort(row);
+    return row === undefined ? undefined : this.portOf(row);
   }
 
   ports(): Port[] {
     const out: Port[] = [];
     for (const row of this.store.rows('Logical_Switch_Port').values()) {
-      const p = decodePort(row);
+      const p = this.portOf(row);
       if (p !== undefined) out.push(p);
     }
     return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
@@ -281,14 +303,14 @@ export class NbView {
     const out: Port[] = [];
     for (const u of net.row.set('ports') as string[]) {
       const row = this.store.row('Logical_Switch_Port', u);
-      const p = row === undefined ? undefined : decodePort(row);
+      const p = row === undefined ? undefined : this.portOf(row);
       if (p !== undefined) out.push(p);
     }
-    return out;
+    return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   }
 
   childrenOf(portId: string): Port[] {
-    return this.store.childrenOf(portId).flatMap((r) => decodePort(r) ?? []);
+    return this.store.childrenOf(portId).flatMap((r) => this.portOf(r) ?? []);
   }
 
   router(id: string): Router | undefined {

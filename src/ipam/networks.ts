@@ -9,6 +9,7 @@ import { conflict, invalidInput, notFound } from './errors.js';
 import { DEFAULT_MTU, KEY, SWITCH_PREFIX, type Network, type NetworkExtra, type NbView } from './model.js';
 import { canSee, ownerFor } from './policy.js';
 import { extIds, ovsMap, timestamp } from './store.js';
+import { syncDhcpRow } from './subnets.js';
 
 /** The device owners whose ports go with their network (neutron_lib AUTO_DELETE_PORT_OWNERS). */
 export const AUTO_DELETE_OWNERS = ['network:dhcp', 'network:distributed'];
@@ -119,7 +120,8 @@ export async function createNetwork(view: NbView, ctx: RequestContext, body: Rec
     });
     return { result: undefined, synced: () => view.network(id) !== undefined };
   });
-  return networkView(visibleNetwork(view, ctx, id));
+  // The create response alone carries is_default (auto-allocated-topology adds it there).
+  return { ...networkView(visibleNetwork(view, ctx, id)), is_default: false };
 }
 
 export async function updateNetwork(view: NbView, ctx: RequestContext, id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -141,6 +143,11 @@ export async function updateNetwork(view: NbView, ctx: RequestContext, id: strin
     if (typeof body['name'] === 'string') changes['neutron:network_name'] = body['name'];
     if (typeof body['mtu'] === 'number') changes['neutron:mtu'] = String(body['mtu']);
     touchNetwork(txn, merged, changes);
+    // The DHCP_Options rows carry the MTU the ports learn by DHCP.
+    if (typeof body['mtu'] === 'number' && body['mtu'] !== n.mtu) {
+      const withMtu = { ...merged, mtu: body['mtu'] };
+      for (const s of n.subnets) syncDhcpRow(view, txn, withMtu, s.id, s);
+    }
     rev = n.revision_number + 1;
     return { result: undefined, synced: () => (view.network(id)?.revision_number ?? -1) >= rev };
   });
@@ -155,7 +162,7 @@ export async function deleteNetwork(view: NbView, ctx: RequestContext, id: strin
     if (inUse.length > 0) {
       throw conflict(
         'NetworkInUse',
-        `Unable to complete operation on network ${id}. There are one or more ports still in use on the network, id for these ports is: ${inUse.map((p) => p.id).join(', ')}.`,
+        `Unable to complete operation on network ${id}. There are one or more ports still in use on the network, id for these ports is: ${inUse.map((p) => p.id).join(',')}.`,
       );
     }
     txn.verify('Logical_Switch', n.row.uuid, ['ports', 'external_ids']);

@@ -7,6 +7,7 @@
  */
 import type { RequestContext } from './context.js';
 import { badRequest, NeutronError } from './errors.js';
+import { PORT_ATTRS } from './resources.js';
 
 export function canSee(ctx: RequestContext, owner: string, shared = false): boolean {
   return ctx.isAdmin || owner === ctx.projectId || shared;
@@ -36,6 +37,8 @@ const PORT_ATTR_RULES = ['device_owner', 'mac_address', 'fixed_ips', 'port_secur
  */
 export function checkBindingProfile(ctx: RequestContext, action: 'create_port' | 'update_port', body: Record<string, unknown>): void {
   if (ctx.isAdmin || !('binding:profile' in body)) return;
-  const rules = [`rule:${action}`, ...PORT_ATTR_RULES.filter((a) => a in body).map((a) => `rule:${action}:${a}`)];
+  // Neutron's _is_attribute_explicitly_set: present and not the attribute's default.
+  const set = (a: string): boolean => a in body && JSON.stringify(body[a]) !== JSON.stringify(PORT_ATTRS[a]?.default);
+  const rules = [`rule:${action}`, ...PORT_ATTR_RULES.filter(set).map((a) => `rule:${action}:${a}`)];
   throw new NeutronError(403, 'PolicyNotAuthorized', `(${rules.join(' and ')}) is disallowed by policy`);
 }

@@ -201,7 +201,7 @@ export function parentFromProfile(view: NbView, profile: unknown): { parent: str
   if (profile === undefined || profile === null || typeof profile !== 'object') return null;
   const p = profile as Record<string, unknown>;
   if (!('parent_name' in p) && !('tag' in p)) return null;
-  if (!('parent_name' in p) || !('tag' in p)) throw invalidInput("Invalid binding:profile. dict_keys(['parent_name', 'tag']) are all required");
+  if (!('parent_name' in p) || !('tag' in p)) throw invalidInput("Invalid binding:profile. dict_keys(['parent_name', 'tag']) are all required.");
   if (typeof p['parent_name'] !== 'string') throw invalidInput(`Invalid binding:profile. parent_name ${pyStr(p['parent_name'])} value invalid type`);
   const tag = p['tag'];
   if (!((typeof tag === 'number' && Number.isInteger(tag)) || typeof tag === 'boolean')) throw invalidInput(`Invalid binding:profile. tag ${pyStr(tag)} value invalid type`);
@@ -229,7 +229,9 @@ function addressPairs(pairs: unknown, mac: string): AddressPair[] {
 function lspColumns(view: NbView, net: Network, p: PortFields): Record<string, unknown> {
   const ips = p.doc.fixed_ips.map((f) => f.ip_address);
   const router = p.device_owner === ROUTER_INTERFACE;
-  const addresses = router ? ['router'] : [[p.doc.mac_address, ...ips].join(' '), ...(p.doc.port_security_enabled ? [] : ['unknown'])];
+  // ML2/OVN also lists each allowed-address-pair MAC that is not the port's own, alone.
+  const pairMacs = [...new Set(p.doc.allowed_address_pairs.map((a) => a.mac_address))].filter((m) => m !== p.doc.mac_address);
+  const addresses = router ? ['router'] : [[p.doc.mac_address, ...ips].join(' '), ...pairMacs, ...(p.doc.port_security_enabled ? [] : ['unknown'])];
   const security = router || !p.doc.port_security_enabled ? [] : [[p.doc.mac_address, ...ips].join(' '), ...p.doc.allowed_address_pairs.map((a) => `${a.mac_address} ${a.ip_address}`)];
   const cidrs = p.doc.fixed_ips.map((f) => {
     const s = net.subnets.find((x) => x.id === f.subnet_id);
@@ -267,6 +269,8 @@ function lspColumns(view: NbView, net: Network, p: PortFields): Record<string, u
     external_ids: ovsMap(ids),
     parent_name: ovsSet(parent === null ? [] : [parent.parent]),
     tag_request: ovsSet(parent === null ? [] : [parent.tag]),
+    // northd derives `tag` for a child; a port that stops being one must not keep it (Zed clears it too).
+    ...(parent === null ? { tag: ovsSet([]) } : {}),
     dhcpv4_options: dhcp(4),
     dhcpv6_options: dhcp(6),
   };

@@ -40,7 +40,7 @@ export function applyQuery(items: readonly Record<string, unknown>[], query: Que
   const known = items[0];
   for (const [k, v] of Object.entries(query)) {
     if (NOT_FILTERS.has(k)) continue;
-    if (known !== undefined && !(k in known)) throw badRequest(`[${k}] is invalid attribute for filtering`);
+    if (known !== undefined && !(k in known)) throw badRequest(`['${k}'] is invalid attribute for filtering`);
     filters.push([k, values(v)]);
   }
   let out = items.filter((it) =>
@@ -58,7 +58,6 @@ export function applyQuery(items: readonly Record<string, unknown>[], query: Que
 export function selectFields(item: Record<string, unknown>, query: Query): Record<string, unknown> {
   const fields = values(query['fields']).filter((f) => f !== '');
   if (fields.length === 0) return item;
-  const out: Record<string, unknown> = {};
-  for (const f of fields) if (f in item) out[f] = item[f];
-  return out;
+  // In the resource's attribute order, as Neutron returns them.
+  return Object.fromEntries(Object.entries(item).filter(([k]) => fields.includes(k)));
 }

@@ -101,7 +101,8 @@ export async function updateRouter(view: NbView, ctx: RequestContext, id: string
 export async function deleteRouter(view: NbView, ctx: RequestContext, id: string): Promise<void> {
   await view.store.write((txn) => {
     const r = visibleRouter(view, ctx, id);
-    if (interfacesOf(view, r).length > 0) throw conflict('RouterInUse', `Router ${id} still has ports`);
+    const ifaces = interfacesOf(view, r);
+    if (ifaces.length > 0) throw conflict('RouterInUse', `Router ${id} has ports still attached: ${ifaces.map((p) => p.id).join(', ')}`);
     txn.delete('Logical_Router', r.row.uuid);
     return { result: undefined, synced: () => view.router(id) === undefined };
   });

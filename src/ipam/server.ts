@@ -49,7 +49,9 @@ const INTERNAL = 'Request Failed: internal server error while processing your re
 export function createIpamServer(options: IpamServerOptions): IpamServer {
   const log = options.log ?? (() => {});
   const auth = options.authenticator ?? createNoAuth();
-  const store = new NbStore({ remotes: options.nbRemotes, log });
+  // The NB client's connection chatter only once serving: a failed start is reported in one line by the caller.
+  let serving = false;
+  const store = new NbStore({ remotes: options.nbRemotes, log: (m) => (serving ? log(m) : undefined) });
   const view = new NbView(store);
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -83,7 +85,16 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
     log(`${req.method} ${req.url}: ${e.message ?? String(err)}`);
     return sendError(reply, new NeutronError(500, 'HTTPInternalServerError', INTERNAL));
   });
-  app.setNotFoundHandler((_req, reply) => sendError(reply, noSuchResource()));
+  app.setNotFoundHandler((req, reply) => {
+    // A path that exists under another method: pecan's 405.
+    const path = (req.url.split('?')[0] ?? '').replace(/\/+$/, '');
+    const m = /^\/v2\.0\/([a-z_]+)(?:\/[^/]+(?:\/([a-z_]+))?)?$/.exec(path);
+    const c = m === null ? undefined : COLLECTIONS.find((x) => x.collection === m[1]);
+    if (c !== undefined && (m?.[2] === undefined || (c.actions ?? []).some((a) => a.name === m[2]))) {
+      return sendError(reply, new NeutronError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.'));
+    }
+    return sendError(reply, noSuchResource());
+  });
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-openstack-request-id', `req-${randomUUID()}`);
@@ -163,8 +174,10 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
       await app.listen({ host: options.host ?? '127.0.0.1', port });
       const addr = app.server.address();
       if (addr !== null && typeof addr === 'object') port = addr.port;
+      serving = true;
     },
     async stop() {
+      serving = false;
       await app.close();
       await store.stop();
     },

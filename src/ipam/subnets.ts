@@ -25,6 +25,7 @@ import { KEY, type Network, type NbView, type Pool, type Subnet, type SubnetDoc 
 import { AUTO_DELETE_OWNERS, touchNetwork, visibleNetwork } from './networks.js';
 import { canSee, ownerFor } from './policy.js';
 import { ovsMap, timestamp } from './store.js';
+import { pyRepr } from './py-format.js';
 
 export function subnetView(s: Subnet): Record<string, unknown> {
   return {
@@ -88,7 +89,7 @@ function checkPools(pools: readonly Pool[], cidr: Cidr, gateway: string | null):
     if (s === undefined || e === undefined || s.version !== cidr.version || e.version !== cidr.version) {
       throw badRequest(`The allocation pool ${poolText(pool)} is not valid.`);
     }
-    if (s.value > e.value) throw new NeutronError(400, 'InvalidAllocationPool', `The allocation pool ${poolText(pool)} is not valid.`);
+    if (s.value > e.value) throw new NeutronError(400, 'InvalidAllocationPool', `The allocation pool ${pyRepr(pool)} is not valid.`);
     if (s.value < firstHost || e.value > lastHost) {
       throw new NeutronError(400, 'OutOfBoundsAllocationPool', `The allocation pool ${poolText(pool)} spans beyond the subnet cidr ${formatCidr(cidr)}.`);
     }
@@ -189,10 +190,7 @@ export async function createSubnet(view: NbView, ctx: RequestContext, body: Reco
   if (parsed === undefined) throw badRequest(`Invalid input for cidr. Reason: '${String(body['cidr'])}' is not a valid IP subnet.`);
   const cidr = parsed.cidr;
   const cidrText = formatCidr(cidr);
-  if (cidr.version === 4 && parsed.hostBitsSet) {
-    throw badRequest(`Invalid input for cidr. Reason: '${String(body['cidr'])}' isn't a recognized IP subnet cidr, '${cidrText}' is recommended.`);
-  }
-  if (cidr.version !== version) throw invalidInput(`Cidr ${cidrText} does not match IP version ${version}`);
+  if (cidr.version !== version) throw invalidInput(`cidr '${cidrText}' does not match the ip_version '${version}'`);
   if ((cidr.version === 4 && cidr.prefix > 30 && cidr.prefix !== 32 && cidr.prefix !== 31) || cidr.prefix === 0) {
     throw invalidInput(`Invalid CIDR ${cidrText} for IP version ${version}`);
   }

@@ -68,7 +68,6 @@ function checkSubports(view: NbView, ctx: RequestContext, parent: Port, trunkId:
   for (const s of raw as Array<Record<string, unknown>>) {
     const portId = s['port_id'] as string;
     if (portId === parent.id) throw conflict('ParentPortInUse', `Port ${portId} is currently in use and is not eligible for use as a parent port.`);
-    const p = visiblePort(view, ctx, portId);
     if (!('segmentation_type' in s) || !('segmentation_id' in s)) {
       throw invalidInput(`Invalid subport details '${pyStr(s)}': missing segmentation information. Must specify both segmentation_id and segmentation_type`);
     }
@@ -81,6 +80,7 @@ function checkSubports(view: NbView, ctx: RequestContext, parent: Port, trunkId:
     const type = s['segmentation_type'];
     if (type !== 'vlan') throw invalidInput(`Unknown segmentation_type '${pyStr(type)}'`);
     if (segId < 1 || segId > 4094) throw invalidInput(`Segmentation ID '${segId}' is not in range`);
+    const p = visiblePort(view, ctx, portId);
     checkPortFree(p);
     const dup = existing.find((c) => c.tag_request === segId) ?? out.find((o) => o.segmentation_id === segId);
     if (dup !== undefined) throw conflict('DuplicateSubPort', `segmentation_type vlan and segmentation_id ${segId} already in use on trunk ${trunkId}.`);
