@@ -166,8 +166,11 @@ function table(real: Result, ovnts: Result): void {
 
 async function main(): Promise<void> {
   console.log(`nets ${NETS}, ports ${PORTS} per phase, clients ${CLIENTS}, list: ovnts ${LIST}, real ${Math.min(LIST, LIST_REAL)}`);
+  // Each side is printed as soon as it is measured: the real one takes minutes.
   const real = await run(startRealNeutron, Math.min(LIST, LIST_REAL));
+  console.log(`neutron-server: ${JSON.stringify(real)}`);
   const ovnts = await run(startOvntsIpam, LIST);
+  console.log(`ovnts ipam: ${JSON.stringify(ovnts)}`);
   table(real, ovnts);
 }
 
