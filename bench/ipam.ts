@@ -37,7 +37,10 @@ interface Result {
 interface Latencies {
   p50: number;
   p99: number;
+  /** Successful creates per second. */
   perSec: number;
+  /** Creates that still failed after the retries (the real server's sqlite). */
+  failed: number;
 }
 
 class Client {
@@ -72,6 +75,7 @@ function percentile(sorted: readonly number[], p: number): number {
 async function createPorts(c: Client, networkId: string, total: number, clients: number): Promise<Latencies> {
   const lat: number[] = [];
   let next = 0;
+  let failed = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -79,14 +83,19 @@ async function createPorts(c: Client, networkId: string, total: number, clients:
         next++;
         const t = performance.now();
         // One request's latency includes the real server's retries after a 500.
-        await c.call('POST', '/v2.0/ports', { port: { network_id: networkId, name: `bench-${next}` } });
-        lat.push(performance.now() - t);
+        try {
+          await c.call('POST', '/v2.0/ports', { port: { network_id: networkId, name: `bench-${next}` } });
+          lat.push(performance.now() - t);
+        } catch (e) {
+          failed++;
+          console.error(e instanceof Error ? e.message.slice(0, 200) : e);
+        }
       }
     }),
   );
   const wall = performance.now() - t0;
   lat.sort((a, b) => a - b);
-  return { p50: percentile(lat, 50), p99: percentile(lat, 99), perSec: (total / wall) * 1000 };
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), perSec: (lat.length / wall) * 1000, failed };
 }
 
 function memory(pids: readonly number[]): { rss: number; hwm: number } {
@@ -119,14 +128,13 @@ async function measure(server: NeutronHandle, listSize: number): Promise<Result>
   const concurrent = await createPorts(c, net.id, PORTS, CLIENTS);
   const have = 2 * PORTS;
   if (listSize > have) await createPorts(c, net.id, listSize - have, CLIENTS);
-  const listed = Math.max(listSize, have);
+  let listed = 0;
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
     const body = await c.call('GET', '/v2.0/ports');
     times.push(performance.now() - t);
-    const n = (body.ports as unknown[]).length;
-    if (n !== listed) throw new Error(`${server.kind}: listed ${n} ports, expected ${listed}`);
+    listed = (body.ports as unknown[]).length;
   }
   times.sort((a, b) => a - b);
   const mem = memory(await server.pids());
@@ -161,7 +169,7 @@ function table(real: Result, ovnts: Result): void {
   for (const [name, r, o, , aim] of rows) {
     console.log(`${name.padEnd(w)}  ${r.toFixed(1).padStart(10)}  ${o.toFixed(1).padStart(10)}  ${(o / r).toFixed(3).padStart(10)}  ${aim}`);
   }
-  console.log(`(real neutron-server: ${real.retried500} requests retried after a 500 from sqlite lock contention; its RSS sums its 5 processes)`);
+  console.log(`(real neutron-server: ${real.retried500} requests retried after a 500 from sqlite lock contention, ${real.single.failed + real.concurrent.failed} creates failed for good; ovnts: ${ovnts.single.failed + ovnts.concurrent.failed} failed; the real RSS sums its 5 processes)`);
 }
 
 async function main(): Promise<void> {
