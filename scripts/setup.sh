@@ -10,12 +10,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-client
           iputils-ping iperf3 procps psmisc tcpdump)
-# The container tools (ovn-container, the CNI and Docker plugins) and their tests:
-# the runtimes, the busybox the network image is built from, nsenter, ethtool, curl.
-PACKAGES+=(docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl)
-
-# The Keystone oracle (real keystone 22, for ovnts ipam --auth=keystone; its passlib checks our hashes) and the clients.
-PACKAGES+=(python3-keystone python3-openstackclient python3-neutronclient)
+# Installed without their recommends (nothing of those is used, and some would
+# start services or pull in desktop packages):
+# - the container tools (ovn-container, the CNI and Docker plugins) and their tests:
+#   the runtimes, the busybox the network image is built from, nsenter, ethtool, curl;
+# - the oracles of ovnts ipam: the real neutron-server (test/helpers/neutron-server.ts),
+#   the real keystone (its passlib checks our hashes), and the openstack/neutron clients.
+LEAN_PACKAGES=(docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl
+               python3-keystone python3-openstackclient python3-neutronclient neutron-server)
 
 log=$(mktemp /tmp/ovnts-setup.XXXXXX)
 policy_created=
@@ -39,13 +41,15 @@ die() { echo "setup.sh: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs packages and the tests create network namespaces)"
 
 # --- Debian packages.
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]} > 0)); then
+not_installed() {
+  local p
+  for p in "$@"; do
+    [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == "install ok installed" ]] || echo "$p"
+  done
+}
+mapfile -t missing < <(not_installed "${PACKAGES[@]}")
+mapfile -t missing_lean < <(not_installed "${LEAN_PACKAGES[@]}")
+if ((${#missing[@]} + ${#missing_lean[@]} > 0)); then
   command -v apt-get >/dev/null || die "apt-get not found: this script expects Debian 12"
   # Without systemd the packages' init scripts could still start the default
   # daemons (on /var/run/openvswitch and /var/run/ovn); tests never use those,
@@ -57,7 +61,9 @@ if ((${#missing[@]} > 0)); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   quiet apt-get update -q
-  quiet apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+  apt_install=(apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  if ((${#missing[@]} > 0)); then quiet "${apt_install[@]}" "${missing[@]}"; fi
+  if ((${#missing_lean[@]} > 0)); then quiet "${apt_install[@]}" --no-install-recommends "${missing_lean[@]}"; fi
   # If a service got started anyway, stop it so nothing holds the default sockets.
   if [[ -e /var/run/ovn/ovn-controller.pid || -e /var/run/ovn/ovn-northd.pid || -e /var/run/ovn/ovnnb_db.pid ]]; then
     quiet /usr/share/ovn/scripts/ovn-ctl stop_controller
