@@ -62,7 +62,7 @@ function parseArgs(args: readonly string[]): Options | string {
     }
     const eq = a.indexOf('=');
     const name = eq < 0 ? a : a.slice(0, eq);
-    let value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
+    const value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
     const need = (): string => {
       if (value !== undefined) return value;
       const next = args[++i];

@@ -106,7 +106,7 @@ export async function registerChassis(sb: OvsdbClient, cfg: ChassisConfig, datap
       const r = sb.row('Encap', u);
       if (r === undefined) continue;
       const e = models.of('Encap', r);
-      haveEncaps.add(encapKey({ type: e.type as EncapConfig['type'], ip: e.ip }, e.options));
+      haveEncaps.add(encapKey({ type: e.type, ip: e.ip }, e.options));
     }
     const encapsDiffer = haveEncaps.size !== wantEncaps.size || [...wantEncaps.keys()].some((k) => !haveEncaps.has(k));
     // Encap is a root table in the SB: old rows must be deleted explicitly.

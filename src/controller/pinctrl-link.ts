@@ -105,7 +105,7 @@ export class PinctrlLink {
         // The logical fields of the packet-in first, then the action's nested actions.
         const reload: Action[] = metadata()
           .filter((f) => f.field !== 'in_port')
-          .map((f) => ({ type: 'set_field', field: f.field, value: f.value }) as Action);
+          .map((f) => ({ type: 'set_field', field: f.field, value: f.value }));
         const inPort = Number(v.fields.get('in_port') ?? BigInt(OFPP.CONTROLLER));
         this.conn.send((xid) => encodePacketOut(xid, v.packet, [...reload, ...nested], inPort));
         this.counters.packetOuts++;

@@ -60,7 +60,7 @@ export function desiredTunnels(sb: OvsdbClient, cfg: ChassisConfig, models: SbMo
       if (pick !== undefined) break;
     }
     if (pick === undefined) continue;
-    const type = pick.type as EncapType;
+    const type = pick.type;
     const remoteIp = pick.ip;
     const options = new Map<string, string>([['key', 'flow'], ['remote_ip', remoteIp]]);
     const csum = pick.options.get('csum');

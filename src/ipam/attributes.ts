@@ -113,7 +113,7 @@ export function toCanonicalPools(v: unknown): unknown {
   return v.map((p: unknown) => {
     if (typeof p !== 'object' || p === null || Array.isArray(p)) return p;
     const o = { ...(p as Record<string, unknown>) };
-    for (const k of ['start', 'end']) if (typeof o[k] === 'string') o[k] = canonicalIp(o[k] as string);
+    for (const k of ['start', 'end']) if (typeof o[k] === 'string') o[k] = canonicalIp(o[k]);
     return o;
   });
 }

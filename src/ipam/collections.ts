@@ -18,7 +18,7 @@ type Obj = Record<string, unknown>;
 export interface Action {
   readonly name: string;
   readonly method: 'GET' | 'PUT';
-  run(view: NbView, ctx: RequestContext, id: string, body: unknown): Promise<unknown> | unknown;
+  run(view: NbView, ctx: RequestContext, id: string, body: unknown): unknown;
 }
 
 export interface Collection {

@@ -128,7 +128,7 @@ export interface TrunkDoc extends Stamped {
   revision_number: number;
 }
 
-export interface RouterDoc extends Stamped {}
+export type RouterDoc = Stamped;
 
 export interface Router extends RouterDoc {
   id: string;

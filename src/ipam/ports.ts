@@ -222,7 +222,7 @@ export function checkTagFree(view: NbView, parent: string, tag: number, self: st
 
 function addressPairs(pairs: unknown, mac: string): AddressPair[] {
   if (!Array.isArray(pairs)) return [];
-  return pairs.map((x: Record<string, unknown>) => ({ ip_address: x['ip_address'] as string, mac_address: typeof x['mac_address'] === 'string' ? (x['mac_address'] as string).toLowerCase() : mac }));
+  return pairs.map((x: Record<string, unknown>) => ({ ip_address: x['ip_address'] as string, mac_address: typeof x['mac_address'] === 'string' ? (x['mac_address']).toLowerCase() : mac }));
 }
 
 /** The LSP columns ML2/OVN derives from a port (`ovn_client._get_port_options`). */

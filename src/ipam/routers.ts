@@ -68,7 +68,7 @@ export async function createRouter(view: NbView, ctx: RequestContext, body: Reco
   await view.store.write((txn) => {
     txn.insert('Logical_Router', {
       name: SWITCH_PREFIX + id,
-      enabled: body['admin_state_up'] as boolean,
+      enabled: body['admin_state_up'],
       external_ids: ovsMap({
         'neutron:availability_zone_hints': '',
         'neutron:gw_network_id': '',

@@ -259,7 +259,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     if (c === undefined || c.rpc.closed) throw new NotConnectedError();
     const r = await c.rpc.request('transact', [this.opts.database, ...ops]);
     if (!Array.isArray(r)) throw new OvsdbError(OVSDB_ERROR.SYNTAX_ERROR, 'transact reply is not an array');
-    return r;
+    return r as unknown[];
   }
 
   /** A transaction builder. */
@@ -576,7 +576,7 @@ function isDatum(v: unknown): v is Datum {
 }
 
 /** A column value for a transaction: a Datum (converted by the column type) or RFC 7047 JSON. */
-export type ColumnValue = Datum | unknown;
+export type ColumnValue = unknown;
 
 /**
  * A transaction under construction (RFC 7047 5.2). Ops are sent in order;

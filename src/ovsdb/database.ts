@@ -43,7 +43,7 @@ export class Table {
 
   constructor(schema: TableSchema) {
     this.schema = schema;
-    this.indexes = schema.indexes.map(() => new Map());
+    this.indexes = schema.indexes.map(() => new Map<string, string>());
     this.columns = [...schema.columns.values()];
     this.colsTemplate = JSON.parse(JSON.stringify(Object.fromEntries(this.columns.map((c) => [c.name, 0])))) as Record<string, Datum>;
   }

@@ -185,7 +185,7 @@ export function datumFromJson(json: unknown, type: ColumnType, opts: DatumParseO
       const p = pairs[i];
       if (!Array.isArray(p) || p.length !== 2) throw syntaxError(p, 'expected 2-element array');
       keys[i] = atomFromJson(p[0], type.key, resolve);
-      values[i] = atomFromJson(p[1], type.value as BaseType, resolve);
+      values[i] = atomFromJson(p[1], type.value, resolve);
     }
   } else if (Array.isArray(json) && json[0] === 'set') {
     if (json.length !== 2 || !Array.isArray(json[1])) throw syntaxError(json, 'expected ["set", <array>]');

@@ -72,17 +72,17 @@ export class DbRemotes {
     private readonly server: OvsdbServer,
     private readonly log: (msg: string) => void,
   ) {
-    this.stopWatching = server.onCommit(() => this.sync());
+    this.stopWatching = server.onCommit(() => void this.sync());
   }
 
   add(spec: string, ref: DbColumnRef): void {
     this.specs.set(spec, ref);
-    this.sync();
+    void this.sync();
   }
 
   remove(spec: string): void {
     this.specs.delete(spec);
-    this.sync();
+    void this.sync();
   }
 
   /** Resolves once listeners match the databases as they are now. */

@@ -391,7 +391,7 @@ export class DatabaseLog {
     try {
       buf = encodeRecord(record);
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     this.counters.appends++;
     for (const since of this.sinceCompaction) since.push(buf);

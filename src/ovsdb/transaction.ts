@@ -58,8 +58,11 @@ function live(p: Pending): LiveRow | null {
 
 const ID_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-class Blocked {
-  constructor(readonly retryAtMs: number) {}
+/** Thrown by a `wait` that must be retried later; not a failure (an Error only so it can be thrown). */
+class Blocked extends Error {
+  constructor(readonly retryAtMs: number) {
+    super('blocked');
+  }
 }
 
 /** Reads and checks the members of one operation object, as ovsdb-server's parser does. */
@@ -213,7 +216,7 @@ export class Transaction {
     }
     for (const row of table.rows.values()) {
       const p = this.pending.get(row.uuid);
-      const view = p === undefined ? (row as LiveRow) : live(p);
+      const view = p === undefined ? (row) : live(p);
       if (view !== null && evalWhere(where, view)) yield view;
     }
     for (const uuid of this.inserted.get(table) ?? []) {
@@ -520,7 +523,7 @@ export class Transaction {
         let keep: number[] | undefined;
         for (let i = 0; i < d.keys.length; i++) {
           const ok =
-            (!weakKey || exists(d.keys[i] as string, key.refTable as string)) &&
+            (!weakKey || exists(d.keys[i] as string, key.refTable)) &&
             (!weakValue || exists((d.values as string[])[i] as string, (value as { refTable: string }).refTable));
           if (!ok && keep === undefined) keep = Array.from({ length: i }, (_, j) => j);
           else if (ok && keep !== undefined) keep.push(i);
@@ -579,7 +582,7 @@ export class Transaction {
             );
           }
         };
-        if (strongKey) for (const k of d.keys) check(k as string, key.refTable as string);
+        if (strongKey) for (const k of d.keys) check(k as string, key.refTable);
         if (strongValue) for (const v of d.values ?? []) check(v as string, (value as { refTable: string }).refTable);
       }
     }
@@ -628,7 +631,7 @@ export class Transaction {
         if (other === undefined && committed !== undefined && committed !== ch.uuid) {
           // The committed owner of the key only conflicts if it still has it.
           const now = this.lookup(t, committed);
-          if (now !== null && t.indexKey(i, now as Row) === k) other = committed;
+          if (now !== null && t.indexKey(i, now) === k) other = committed;
         }
         if (other !== undefined) {
           const names = t.schema.indexes[i] as readonly string[];

@@ -34,7 +34,7 @@ const U1 = '11111111-2222-3333-4444-555555555555';
  * clauses are compared as a pair.
  */
 function unorderedIndexRows(text: string): string {
-  return text.replace(/First row, (with UUID [^,]+, [^.]+)\.  Second row, (with UUID [^,]+, [^.]+)\./g, (_m, a: string, b: string) =>
+  return text.replace(/First row, (with UUID [^,]+, [^.]+)\. {2}Second row, (with UUID [^,]+, [^.]+)\./g, (_m, a: string, b: string) =>
     `Rows ${[a, b].sort().join(' / ')}.`,
   );
 }

@@ -58,7 +58,7 @@ export async function runSteps(sockPath: string, steps: readonly Step[]): Promis
 export function normalizeTranscript(t: Transcript): string {
   // Members sorted first, so that rows are ordered by the same text on both sides.
   // Replies first, so UUIDs are numbered in the order the requests made them.
-  const canonical = parseJson(canonicalJson([t.replies, byMonitor(t.notes)])) as unknown;
+  const canonical = parseJson(canonicalJson([t.replies, byMonitor(t.notes)]));
   // Sorted again after numbering: objects keyed by UUID (table updates) in numbered order.
   return canonicalJson(parseJson(normalizeUuids(canonicalJson(sortRows(canonical)))));
 }

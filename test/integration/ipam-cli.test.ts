@@ -65,7 +65,7 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
     assert.ok(last >= 2 && last <= 254);
     assert.match(p['mac_address'] as string, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
     assert.equal(p['status'], 'DOWN');
-    const addr = `${p['mac_address'] as string} ${ip?.ip_address as string}`;
+    const addr = `${p['mac_address'] as string} ${ip?.ip_address}`;
     assert.equal((await t.nbctl('get', 'Logical_Switch_Port', vmPort, 'addresses')).trim(), `["${addr}"]`);
     assert.equal((await t.nbctl('get', 'Logical_Switch_Port', vmPort, 'port_security')).trim(), `["${addr}"]`);
     const dhcp = (await t.nbctl('get', 'Logical_Switch_Port', vmPort, 'dhcpv4_options')).trim();

@@ -42,8 +42,8 @@ describe('ovnts ipam: ports in the NB', () => {
     const p = await post('ports', 'port', { network_id: net, fixed_ips: [{ ip_address: '10.5.0.15' }], allowed_address_pairs: [{ ip_address: '10.5.0.200', mac_address: '0a:00:00:00:00:02' }, { ip_address: '10.5.0.201' }] });
     const mac = p['mac_address'] as string;
     assert.deepEqual(p['allowed_address_pairs'], [{ ip_address: '10.5.0.200', mac_address: '0a:00:00:00:00:02' }, { ip_address: '10.5.0.201', mac_address: mac }]);
-    assert.deepEqual(JSON.parse(await lsp(p['id'] as string, 'addresses')).sort(), ['0a:00:00:00:00:02', `${mac} 10.5.0.15`].sort());
-    assert.deepEqual(JSON.parse(await lsp(p['id'] as string, 'port_security')).sort(), [`${mac} 10.5.0.15`, '0a:00:00:00:00:02 10.5.0.200', `${mac} 10.5.0.201`].sort());
+    assert.deepEqual((JSON.parse(await lsp(p['id'] as string, 'addresses')) as string[]).sort(), ['0a:00:00:00:00:02', `${mac} 10.5.0.15`].sort());
+    assert.deepEqual((JSON.parse(await lsp(p['id'] as string, 'port_security')) as string[]).sort(), [`${mac} 10.5.0.15`, '0a:00:00:00:00:02 10.5.0.200', `${mac} 10.5.0.201`].sort());
   });
 
   it('adds unknown and drops port_security when port security is off; --no-fixed-ip gives the MAC alone', async () => {

@@ -73,7 +73,7 @@ export function encodeOfpacts(acts: readonly Ofpact[]): number[] {
       case 'set_field': {
         const hd = setHeader(a.field);
         const masked = a.mask !== undefined;
-        const body = [...headerBytes(hd, masked), ...bigBytes(a.value, hd.bytes), ...(masked ? bigBytes(a.mask!, hd.bytes) : [])];
+        const body = [...headerBytes(hd, masked), ...bigBytes(a.value, hd.bytes), ...(masked ? bigBytes(a.mask, hd.bytes) : [])];
         const len = Math.ceil((4 + body.length) / 8) * 8;
         out.push(...pad8([...u16(25), ...u16(len), ...body]));
         break;

@@ -90,7 +90,7 @@ export function buildLflowEnv(
   }
   const put = (dp: string, name: string, key: number): void => {
     let m = portKeys.get(dp);
-    if (m === undefined) portKeys.set(dp, (m = new Map()));
+    if (m === undefined) portKeys.set(dp, (m = new Map<string, number>()));
     m.set(name, key);
   };
   for (const pb of models.rows(sb, 'Port_Binding')) put(pb.datapath, pb.logical_port, pb.tunnel_key);

@@ -335,7 +335,7 @@ export function encodeDomainSearchList(text: string): Uint8Array {
         break;
       }
       if (out.length < 0x3fff) suffixAt.set(suffix, out.length);
-      const bytes = new TextEncoder().encode(labels[i]!);
+      const bytes = new TextEncoder().encode(labels[i]);
       if (bytes.length === 0 || bytes.length > 63) throw new UserdataError(`domain_search_list: invalid label in ${JSON.stringify(domain)}`);
       out.push(bytes.length, ...bytes);
     }
