@@ -14,6 +14,9 @@ PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-c
 # the runtimes, the busybox the network image is built from, nsenter, ethtool, curl.
 PACKAGES+=(docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl)
 
+# The Keystone oracle (real keystone 22, for ovnts ipam --auth=keystone; its passlib checks our hashes) and the clients.
+PACKAGES+=(python3-keystone python3-openstackclient python3-neutronclient)
+
 log=$(mktemp /tmp/ovnts-setup.XXXXXX)
 policy_created=
 cleanup() {

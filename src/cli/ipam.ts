@@ -1,11 +1,13 @@
 /**
  * `ovnts ipam`: the Neutron v2.0 API served from the NB database.
- * `[--listen=ADDR:PORT] [--ovnnb-db=DATABASE] [--auth=noauth]` plus the
+ * `[--listen=ADDR:PORT] [--ovnnb-db=DATABASE] [--auth=noauth|keystone]
+ * [--users=FILE] [--token-expiration=SECONDS]` plus the
  * daemon options (`--pidfile`, `--log-file`, `--detach`, and `--unixctl`,
  * where `ovn-appctl -t SOCKET exit` stops it).
  */
 import { createIpamServer } from '../ipam/server.js';
 import { createNoAuth, type Authenticator } from '../ipam/context.js';
+import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   createDaemonLogger,
@@ -34,13 +36,25 @@ export interface IpamOptions extends DaemonOptions {
 /** The `--auth=` kinds and how each is built from the command line. */
 export const AUTHENTICATORS: Record<string, (o: IpamOptions) => Promise<Authenticator> | Authenticator> = {
   noauth: () => createNoAuth(),
+  keystone: (o) => {
+    const users = o.authOptions['users'];
+    if (users === undefined) throw new Error('--auth=keystone needs --users=FILE');
+    const expiration = o.authOptions['token-expiration'];
+    return createKeystoneAuthenticator({ users, ...(expiration === undefined ? {} : { tokenExpirationSeconds: Number(expiration) }) });
+  },
 };
+
+/** The options of `--auth=keystone` (src/ipam/keystone/README.md). */
+const KEYSTONE_OPTIONS = ['--users', '--token-expiration'];
 
 const USAGE = `${PROG}: the Neutron v2.0 API over the OVN northbound database (ovnts)
 usage: ovnts ipam [OPTIONS]
   --listen=ADDR:PORT   serve HTTP here (default: 127.0.0.1:9696)
   --ovnnb-db=DATABASE  connect to ovn-nb database at DATABASE (default: $OVN_NB_DB or unix:/var/run/ovn/ovnnb_db.sock)
   --auth=noauth        every request acts as admin of project "admin" (default)
+  --auth=keystone      Keystone v3 (and v2.0) password auth on this server, users from --users
+  --users=FILE         users, projects and roles for --auth=keystone (JSON)
+  --token-expiration=SECONDS  lifetime of a keystone token (default: 3600)
   --pidfile[=FILE]     write the process id to FILE once serving
   --log-file[=FILE]    append log messages to FILE
   --detach             run in the background once serving
@@ -91,6 +105,15 @@ function parseArgs(args: readonly string[]): IpamOptions | string {
         o.auth = kind;
         break;
       }
+      case '--users':
+        o.authOptions['users'] = value();
+        break;
+      case '--token-expiration': {
+        const v = value();
+        if (!/^[1-9]\d{0,7}$/.test(v)) throw new Error(`--token-expiration=${v}: not a positive number of seconds`);
+        o.authOptions['token-expiration'] = v;
+        break;
+      }
       case '-h':
       case '--help':
         return USAGE;
@@ -98,6 +121,8 @@ function parseArgs(args: readonly string[]): IpamOptions | string {
         throw new Error(`unrecognized option '${a}'`);
     }
   }
+  const stray = KEYSTONE_OPTIONS.filter((k) => o.authOptions[k.slice(2)] !== undefined);
+  if (o.auth !== 'keystone' && stray.length > 0) throw new Error(`${stray.join(', ')}: only with --auth=keystone`);
   return o;
 }
 

@@ -8,6 +8,13 @@
  */
 import type { Row } from '../ovsdb/client.js';
 import { extIds, jsonKey, type NbStore } from './store.js';
+import { parseIp } from './addresses.js';
+
+/** Oldest first, then by id: the order Neutron lists resources in (cheaper than localeCompare on every call). */
+export function byCreation(a: { created_at: string; id: string }, b: { created_at: string; id: string }): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
 
 export const SWITCH_PREFIX = 'neutron-';
 export const LRP_PREFIX = 'lrp-';
@@ -110,6 +117,8 @@ export interface Port extends PortDoc {
   parent_name: string | null;
   tag_request: number | null;
   trunk_id: string | null;
+  /** The fixed IPs as numbers (parsed once per row version, for allocation). */
+  ip_values: ReadonlyArray<bigint | undefined>;
 }
 
 export interface TrunkDoc extends Stamped {
@@ -150,7 +159,7 @@ export function decodeNetwork(row: Row): Network | undefined {
       // A key someone else broke: not one of our subnets.
     }
   }
-  subnets.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  subnets.sort(byCreation);
   return {
     project_id: '',
     description: '',
@@ -206,6 +215,7 @@ export function decodePort(row: Row): Port | undefined {
     parent_name: (row.optional('parent_name') as string | null) ?? null,
     tag_request: typeof tag === 'number' ? tag : null,
     trunk_id: ids[KEY.trunkId] ?? null,
+    ip_values: (doc?.fixed_ips ?? []).map((f) => parseIp(f.ip_address)?.value),
   };
 }
 
@@ -269,7 +279,7 @@ export class NbView {
       const n = this.networkOf(row);
       if (n !== undefined) out.push(n);
     }
-    return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    return out.sort(byCreation);
   }
 
   subnet(id: string): Subnet | undefined {
@@ -295,18 +305,18 @@ export class NbView {
       const p = this.portOf(row);
       if (p !== undefined) out.push(p);
     }
-    return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    return out.sort(byCreation);
   }
 
-  /** The ports of one network (the LSPs of its switch). */
-  portsOf(net: Network): Port[] {
+  /** The ports of one network (the LSPs of its switch); `sorted`: in creation order. */
+  portsOf(net: Network, sorted = false): Port[] {
     const out: Port[] = [];
     for (const u of net.row.set('ports') as string[]) {
       const row = this.store.row('Logical_Switch_Port', u);
       const p = row === undefined ? undefined : this.portOf(row);
       if (p !== undefined) out.push(p);
     }
-    return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    return sorted ? out.sort(byCreation) : out;
   }
 
   childrenOf(portId: string): Port[] {
@@ -324,7 +334,7 @@ export class NbView {
       const r = decodeRouter(row);
       if (r !== undefined) out.push(r);
     }
-    return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    return out.sort(byCreation);
   }
 
   /** The DHCP_Options row of a subnet (external_ids:subnet_id), as ML2/OVN finds it. */

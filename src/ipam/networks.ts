@@ -157,7 +157,7 @@ export async function updateNetwork(view: NbView, ctx: RequestContext, id: strin
 export async function deleteNetwork(view: NbView, ctx: RequestContext, id: string): Promise<void> {
   await view.store.write((txn) => {
     const n = visibleNetwork(view, ctx, id);
-    const ports = view.portsOf(n);
+    const ports = view.portsOf(n, true);
     const inUse = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));
     if (inUse.length > 0) {
       throw conflict(

@@ -5,8 +5,8 @@
  * status is the LSP's `up` column: ACTIVE when OVN says the port is up.
  *
  * Allocation (addresses, MAC) reads the network's ports from the replica and
- * commits guarded by a `wait` on the switch's `ports` and `external_ids`
- * (which every allocating write rewrites), so concurrent allocations on one
+ * commits guarded by a `wait` on the switch's `external_ids` (which every
+ * allocating write rewrites), so concurrent allocations on one
  * network — from this process or another — never hand out one address twice.
  */
 import { randomUUID } from 'node:crypto';
@@ -92,12 +92,12 @@ function usedOn(view: NbView, net: Network, except?: string): Used {
   for (const p of view.portsOf(net)) {
     if (p.id === except) continue;
     macs.add(p.mac_address);
-    for (const f of p.fixed_ips) {
+    p.fixed_ips.forEach((f, i) => {
       const set = ips.get(f.subnet_id) ?? new Set<bigint>();
-      const v = parseIp(f.ip_address);
-      if (v !== undefined) set.add(v.value);
+      const v = p.ip_values[i];
+      if (v !== undefined) set.add(v);
       ips.set(f.subnet_id, set);
-    }
+    });
   }
   return { ips, macs };
 }
@@ -294,7 +294,8 @@ interface PortFields {
 
 /** Marks the network's allocation state as changed, so concurrent allocating writes conflict. */
 export function claimNetwork(txn: Txn, net: Network): void {
-  txn.verify('Logical_Switch', net.row.uuid, ['ports', 'external_ids']);
+  // external_ids alone: every write that allocates or frees rewrites it (ports would grow the wait with the network).
+  txn.verify('Logical_Switch', net.row.uuid, ['external_ids']);
   txn.update('Logical_Switch', net.row.uuid, { external_ids: withIds(net, { [KEY.alloc]: randomUUID() }) });
 }
 
@@ -470,7 +471,7 @@ export async function deletePort(view: NbView, ctx: RequestContext, id: string):
     }
     const net = view.network(p.network_id);
     if (net !== undefined) {
-      txn.verify('Logical_Switch', net.row.uuid, ['ports']);
+      claimNetwork(txn, net);
       txn.mutate('Logical_Switch', net.row.uuid, [['ports', 'delete', ovsSet([['uuid', p.row.uuid]])]]);
     }
     txn.delete('Logical_Switch_Port', p.row.uuid);

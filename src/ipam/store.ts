@@ -37,6 +37,8 @@ export class NbStore {
   /** LSP rows by their parent_name. */
   private readonly children = new Map<string, Map<string, Row>>();
   private readonly maxAttempts: number;
+  /** The last queued write: this process's writes go one at a time, so they never conflict with each other. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(opts: NbStoreOptions) {
     this.client = new OvsdbClient({ remotes: opts.remotes, database: 'OVN_Northbound', tables: NB_TABLES, log: opts.log, probeIntervalMs: 5000 });
@@ -98,9 +100,19 @@ export class NbStore {
    * conflict (a `wait`/verify that failed, a lost connection) waits for the
    * replica to move and builds again. `build` throws NeutronErrors for
    * refused requests (nothing is written then). Resolves with `build`'s
-   * result once the replica shows the commit's effects (`synced`).
+   * result once the replica shows the commit's effects (`synced`). Writes of
+   * one process are queued; conflicts come only from other writers.
    */
-  async write<T>(build: (txn: Txn) => { result: T; synced?: () => boolean }): Promise<T> {
+  write<T>(build: (txn: Txn) => { result: T; synced?: () => boolean }): Promise<T> {
+    const run = this.writes.then(
+      () => this.attempt(build),
+      () => this.attempt(build),
+    );
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async attempt<T>(build: (txn: Txn) => { result: T; synced?: () => boolean }): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const txn = this.client.txn();
       const { result, synced } = build(txn);

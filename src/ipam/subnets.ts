@@ -294,7 +294,6 @@ export async function deleteSubnet(view: NbView, ctx: RequestContext, id: string
     if (users.length > 0) {
       throw conflict('SubnetInUse', `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`);
     }
-    txn.verify('Logical_Switch', net.row.uuid, ['ports']);
     const dhcp = view.dhcpOptions(id);
     if (dhcp !== undefined) txn.delete('DHCP_Options', dhcp.uuid);
     touchNetwork(txn, net, { [KEY.subnetPrefix + id]: undefined });
