@@ -13,6 +13,8 @@ PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-c
 # The container tools (ovn-container, the CNI and Docker plugins) and their tests:
 # the runtimes, the busybox the network image is built from, nsenter, ethtool, curl.
 PACKAGES+=(docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl)
+# The CNI plugin's tests drive it through a cnitool built from Debian's libcni (RECIPES §4.6).
+PACKAGES+=(golang-go golang-github-appc-cni-dev)
 
 # The Keystone oracle (real keystone 22, for ovnts ipam --auth=keystone; its passlib checks our hashes) and the clients.
 PACKAGES+=(python3-keystone python3-openstackclient python3-neutronclient)

@@ -1,0 +1,208 @@
+/**
+ * The ovnts CNI plugin (CNI spec 1.1.0; results in 0.3.x, 0.4.0 and 1.x
+ * form): one invocation, environment and stdin in, result or error JSON
+ * out.
+ *
+ * ADD: a Neutron port from the IPAM (the runtime's IP/MAC if it gave
+ * some), a veth made inside the container's namespace with its host end
+ * in the OVS namespace, configured (MAC, address, default route, lo up),
+ * the host end a port of the bridge with `iface-id` = the Neutron port, and
+ * the answer only once the controller has set `ovn-installed` on it — so the
+ * container's first packet passes. DEL cleans what is there (OVS port, veth,
+ * Neutron port) and succeeds when nothing is left; with the IPAM unreachable
+ * it still removes the local part and asks to be retried (code 11).
+ */
+import {
+  checkVersion,
+  compareVersions,
+  decodeStdin,
+  parseEnv,
+  parseNetConf,
+  requireEnv,
+  SUPPORTED_VERSIONS,
+  type CniEnv,
+  type NetConf,
+} from './config.js';
+import { CNI_CODE, CniError } from './errors.js';
+import { allocate, connectIpam, deletePort as deleteNeutronPort, DEVICE_OWNER, findPorts, ipamCall, ipamError, portPrefix, release, resolveNetwork } from './ipam.js';
+import { addPort, attachedInterfaces, deletePort, hostVeth, interfaceIds, vsctl, waitInstalled } from './ovs-port.js';
+import { expectedFrom, formatResult } from './result.js';
+import { plugNetnsInterface, readNetnsLink, removeHostLink } from '../host/netns-veth.js';
+
+export interface PluginOutput {
+  readonly stdout: string;
+  readonly exitCode: number;
+}
+
+const LATEST = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
+
+/** Runs one CNI command. Never throws: failures are CNI error JSON. */
+export async function runPlugin(env: NodeJS.ProcessEnv, stdin: string): Promise<PluginOutput> {
+  let version: string = LATEST;
+  try {
+    const e = parseEnv(env);
+    if (e.command === 'VERSION') return ok(versionReply(stdin));
+    const raw = decodeStdin(stdin);
+    if (typeof raw['cniVersion'] === 'string' && (SUPPORTED_VERSIONS as readonly string[]).includes(raw['cniVersion'])) version = raw['cniVersion'];
+    const conf = parseNetConf(raw, env);
+    switch (e.command) {
+      case 'ADD':
+        requireEnv(e);
+        return ok(JSON.stringify(await add(conf, e)));
+      case 'DEL':
+        requireEnv(e);
+        await del(conf, e);
+        return ok('');
+      case 'CHECK':
+        requireEnv(e);
+        await check(conf, e);
+        return ok('');
+      case 'STATUS':
+        await status(conf);
+        return ok('');
+      case 'GC':
+        await gc(conf);
+        return ok('');
+    }
+  } catch (err) {
+    const ce = err instanceof CniError ? err : new CniError(CNI_CODE.IO_FAILURE, (err as Error).message);
+    return { stdout: JSON.stringify(ce.toJSON(version)), exitCode: 1 };
+  }
+}
+
+function ok(stdout: string): PluginOutput {
+  return { stdout, exitCode: 0 };
+}
+
+function versionReply(stdin: string): string {
+  let asked: string = LATEST;
+  if (stdin.trim() !== '') {
+    const v = decodeStdin(stdin)['cniVersion'];
+    if (v !== undefined) asked = checkVersion(v);
+  }
+  return JSON.stringify({ cniVersion: asked, supportedVersions: SUPPORTED_VERSIONS });
+}
+
+/** The static IP and MAC the runtime asked for: CNI_ARGS IP=/MAC= (podman), or runtimeConfig ips/mac. */
+function requested(conf: NetConf, e: CniEnv): { ip?: string; mac?: string } {
+  const ip = e.args.get('IP') ?? conf.runtimeConfig.ips?.[0];
+  const mac = e.args.get('MAC') ?? conf.runtimeConfig.mac;
+  return { ...(ip === undefined ? {} : { ip: ip.split('/')[0]! }), ...(mac === undefined ? {} : { mac: mac.toLowerCase() }) };
+}
+
+function nestedNotYet(conf: NetConf): void {
+  if (conf.mode === 'nested') throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, 'unsupported field: mode=nested', 'this build attaches in host mode only');
+}
+
+async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
+  nestedNotYet(conf);
+  const c = await connectIpam(conf);
+  const net = await resolveNetwork(c, conf.network);
+  const { port, subnet, mtu } = await allocate(c, conf, net, e.containerId, e.ifname, requested(conf, e));
+  const fixed = port.fixed_ips.find((f) => f.subnet_id === subnet.id)!;
+  const address = `${fixed.ip_address}/${subnet.cidr.split('/')[1]}`;
+  const gateway = subnet.gateway_ip === null || subnet.gateway_ip === '' ? undefined : subnet.gateway_ip;
+  const hostName = hostVeth(conf.name, e.containerId, e.ifname);
+  try {
+    await plugNetnsInterface(
+      e.netns,
+      conf.ovsNetns,
+      { hostName, ifName: e.ifname, mac: port.mac_address, address, ...(mtu === undefined ? {} : { mtu }), ...(gateway === undefined ? {} : { gateway }) },
+      () => addPort(conf.ovsDb, { bridge: conf.bridge, name: hostName, network: conf.name, containerId: e.containerId, ifname: e.ifname, mac: port.mac_address, ifaceId: port.id }),
+    );
+    await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
+  } catch (err) {
+    await deletePort(conf.ovsDb, conf.bridge, hostName).catch(() => undefined);
+    await removeHostLink(conf.ovsNetns, hostName);
+    await deleteNeutronPort(c, port.id).catch(() => undefined);
+    throw err instanceof CniError ? err : new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(err as Error).message}`);
+  }
+  return formatResult(conf.cniVersion, {
+    hostIf: { name: hostName },
+    containerIf: { name: e.ifname, mac: port.mac_address, sandbox: e.netns, ...(mtu === undefined ? {} : { mtu }) },
+    address,
+    ...(gateway === undefined ? {} : { gateway }),
+  });
+}
+
+async function del(conf: NetConf, e: CniEnv): Promise<void> {
+  const hostName = hostVeth(conf.name, e.containerId, e.ifname);
+  let failure: CniError | undefined;
+  try {
+    await deletePort(conf.ovsDb, conf.bridge, hostName);
+  } catch (err) {
+    failure = new CniError(CNI_CODE.TRY_AGAIN_LATER, `cannot remove OVS port ${hostName}: ${(err as Error).message}`);
+  }
+  // The host end takes the container end with it (a netns already gone took both).
+  await removeHostLink(conf.ovsNetns, hostName);
+  try {
+    await release(await connectIpam(conf), conf, undefined, e.containerId, e.ifname);
+  } catch (err) {
+    failure ??= ipamError(err);
+  }
+  if (failure !== undefined) throw failure;
+}
+
+async function check(conf: NetConf, e: CniEnv): Promise<void> {
+  if (compareVersions(conf.cniVersion, '0.4.0') < 0) throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `CHECK is not defined for CNI version ${conf.cniVersion}`);
+  if (conf.prevResult === undefined) throw new CniError(CNI_CODE.INVALID_CONFIG, 'CHECK needs "prevResult" in the network configuration');
+  const want = expectedFrom(conf.prevResult, e.ifname, e.netns);
+  if (want === undefined) throw new CniError(CNI_CODE.CHECK_FAILED, `prevResult lists no interface ${e.ifname} in a sandbox`);
+  const fail = (msg: string): never => {
+    throw new CniError(CNI_CODE.CHECK_FAILED, msg);
+  };
+  const link = await readNetnsLink(e.netns, e.ifname);
+  if (link === undefined) fail(`interface ${e.ifname} is missing from ${e.netns}`);
+  if (want.mac !== undefined && link!.mac !== want.mac) fail(`interface ${e.ifname} has MAC ${link!.mac}, not ${want.mac}`);
+  if (!link!.up) fail(`interface ${e.ifname} is down`);
+  for (const a of want.addresses) if (!link!.addresses.includes(a)) fail(`interface ${e.ifname} lacks address ${a}`);
+  const hostName = hostVeth(conf.name, e.containerId, e.ifname);
+  const ids = await interfaceIds(conf.ovsDb, hostName);
+  if (ids === undefined) fail(`OVS port ${hostName} is missing from ${conf.bridge}`);
+  const ports = await findPorts(await connectIpam(conf), conf, undefined, e.containerId, e.ifname);
+  if (ports.length !== 1) fail(`the IPAM has ${ports.length} ports for ${e.containerId}/${e.ifname}`);
+  if (ids!.get('iface-id') !== ports[0]!.id) fail(`OVS port ${hostName} is bound to ${ids!.get('iface-id') ?? 'nothing'}, not port ${ports[0]!.id}`);
+  if (ids!.get('ovn-installed') !== 'true') fail(`OVS port ${hostName} is not installed by the OVN controller`);
+  if (want.mac !== undefined && ports[0]!.mac_address !== want.mac) fail(`the IPAM port has MAC ${ports[0]!.mac_address}, not ${want.mac}`);
+}
+
+async function status(conf: NetConf): Promise<void> {
+  try {
+    await resolveNetwork(await connectIpam(conf), conf.network);
+  } catch (err) {
+    throw new CniError(CNI_CODE.PLUGIN_NOT_AVAILABLE, `IPAM not available: ${(err as Error).message}`);
+  }
+  try {
+    await vsctl(conf.ovsDb, ['br-exists', conf.bridge], 5);
+  } catch (err) {
+    throw new CniError(CNI_CODE.PLUGIN_NOT_AVAILABLE, `bridge ${conf.bridge} not available: ${(err as Error).message}`);
+  }
+}
+
+/** Removes this host's attachments of the network that are not in cni.dev/valid-attachments. */
+async function gc(conf: NetConf): Promise<void> {
+  const valid = new Set((conf.validAttachments ?? []).map((a) => `${a.containerID}\0${a.ifname}`));
+  const stale = (cid: string, ifname: string): boolean => !valid.has(`${cid}\0${ifname}`);
+  const errors: string[] = [];
+  try {
+    for (const i of await attachedInterfaces(conf.ovsDb, conf.name)) {
+      if (!stale(i.containerId, i.ifname)) continue;
+      await deletePort(conf.ovsDb, conf.bridge, i.name).catch((err: Error) => void errors.push(err.message));
+      await removeHostLink(conf.ovsNetns, i.name);
+    }
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
+  try {
+    const c = await connectIpam(conf);
+    const prefix = portPrefix(conf);
+    for (const p of await ipamCall(() => c.listPorts({ device_owner: DEVICE_OWNER }))) {
+      if (!p.name.startsWith(prefix)) continue;
+      const cid = (p as { device_id?: string }).device_id ?? '';
+      if (stale(cid, p.name.slice(prefix.length))) await deleteNeutronPort(c, p.id).catch((err: Error) => void errors.push(err.message));
+    }
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
+  if (errors.length > 0) throw new CniError(CNI_CODE.TRY_AGAIN_LATER, `GC left some attachments: ${errors.join('; ')}`);
+}
