@@ -104,3 +104,51 @@ export async function startCniWorld(log: (l: string) => void = () => undefined):
     },
   };
 }
+
+export interface PodmanCni {
+  readonly env: Readonly<Record<string, string>>;
+  podman(...args: string[]): Promise<string>;
+  podmanRun(...args: string[]): Promise<RunResult>;
+  stop(): Promise<void>;
+}
+
+/**
+ * podman with the CNI backend (RECIPES.md §4.1: runc, cgroupfs, ulimits),
+ * its own storage, the conflists of `confDir` and the plugins of `pluginDir`.
+ */
+export function podmanCni(dir: string, pluginDir: string, confDir: string): PodmanCni {
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'containers.conf');
+  const storage = join(dir, 'storage.conf');
+  writeFileSync(
+    conf,
+    `[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "${join(dir, 'events.log')}"
+runtime = "runc"
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["${pluginDir}", "/usr/lib/cni"]
+network_config_dir = "${confDir}"
+`,
+  );
+  writeFileSync(storage, `[storage]\ndriver = "overlay"\ngraphroot = "${join(dir, 'storage')}"\nrunroot = "${join(dir, 'run')}"\n`);
+  const env = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+  const podmanRun = (...args: string[]): Promise<RunResult> => run('podman', args, { env, timeoutMs: 180_000 });
+  return {
+    env,
+    podmanRun,
+    podman: async (...args) => {
+      const r = await podmanRun(...args);
+      if (r.code !== 0) throw new Error(`podman ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+      return r.stdout;
+    },
+    stop: async () => {
+      await podmanRun('rm', '-af', '-t', '0');
+      await podmanRun('system', 'reset', '-f');
+    },
+  };
+}
