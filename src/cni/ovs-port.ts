@@ -89,3 +89,10 @@ export async function interfaceIds(db: string, name: string): Promise<Map<string
   const row = (JSON.parse(out) as { data: Array<[['map', Array<[string, string]>]]> }).data[0];
   return row === undefined ? undefined : new Map(row[0][1]);
 }
+
+/** The access VLAN of port `name`, or undefined (no such port, or untagged). */
+export async function portTag(db: string, name: string): Promise<number | undefined> {
+  const out = (await vsctl(db, ['--if-exists', 'get', 'Port', name, 'tag'])).trim();
+  const n = Number(out);
+  return out !== '' && out !== '[]' && Number.isInteger(n) ? n : undefined;
+}

@@ -24,8 +24,10 @@ import {
   type NetConf,
 } from './config.js';
 import { CNI_CODE, CniError } from './errors.js';
-import { allocate, connectIpam, deletePort as deleteNeutronPort, DEVICE_OWNER, findPorts, ipamCall, ipamError, portPrefix, release, resolveNetwork } from './ipam.js';
-import { addPort, attachedInterfaces, deletePort, hostVeth, interfaceIds, vsctl, waitInstalled } from './ovs-port.js';
+import { allocate, connectIpam, type Allocation, deletePort as deleteNeutronPort, DEVICE_OWNER, findPorts, ipamCall, ipamError, portPrefix, resolveNetwork } from './ipam.js';
+import { addPort, attachedInterfaces, deletePort, hostVeth, interfaceIds, portTag, vsctl, waitInstalled } from './ovs-port.js';
+import { openVmDb, releaseTag, reserveTag, tagOf, waitActive } from './nested.js';
+import type { NeutronClient } from '../host/neutron.js';
 import { expectedFrom, formatResult } from './result.js';
 import { plugNetnsInterface, readNetnsLink, removeHostLink } from '../host/netns-veth.js';
 
@@ -90,15 +92,27 @@ function requested(conf: NetConf, e: CniEnv): { ip?: string; mac?: string } {
   return { ...(ip === undefined ? {} : { ip: ip.split('/')[0]! }), ...(mac === undefined ? {} : { mac: mac.toLowerCase() }) };
 }
 
-function nestedNotYet(conf: NetConf): void {
-  if (conf.mode === 'nested') throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, 'unsupported field: mode=nested', 'this build attaches in host mode only');
-}
-
 async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
-  nestedNotYet(conf);
   const c = await connectIpam(conf);
   const net = await resolveNetwork(c, conf.network);
-  const { port, subnet, mtu } = await allocate(c, conf, net, e.containerId, e.ifname, requested(conf, e));
+  const vm = conf.mode === 'nested' ? await openVmDb(conf.ovsDb) : undefined;
+  try {
+    const vlan = vm === undefined ? undefined : await reserveTag(vm, conf.bridge);
+    try {
+      const profile = vlan === undefined ? undefined : { parent_name: conf.vifId, tag: vlan };
+      return await plug(conf, e, c, await allocate(c, conf, net, e.containerId, e.ifname, { ...requested(conf, e), ...(profile === undefined ? {} : { profile }) }), vlan);
+    } catch (err) {
+      if (vm !== undefined && vlan !== undefined) await releaseTag(vm, conf.bridge, vlan).catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    await vm?.close();
+  }
+}
+
+/** The veth and OVS port for an allocated Neutron port; ready once OVN has installed it. */
+async function plug(conf: NetConf, e: CniEnv, c: NeutronClient, a: Allocation, vlan: number | undefined): Promise<Record<string, unknown>> {
+  const { port, subnet, mtu } = a;
   const fixed = port.fixed_ips.find((f) => f.subnet_id === subnet.id)!;
   const address = `${fixed.ip_address}/${subnet.cidr.split('/')[1]}`;
   const gateway = subnet.gateway_ip === null || subnet.gateway_ip === '' ? undefined : subnet.gateway_ip;
@@ -108,9 +122,19 @@ async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
       e.netns,
       conf.ovsNetns,
       { hostName, ifName: e.ifname, mac: port.mac_address, address, ...(mtu === undefined ? {} : { mtu }), ...(gateway === undefined ? {} : { gateway }) },
-      () => addPort(conf.ovsDb, { bridge: conf.bridge, name: hostName, network: conf.name, containerId: e.containerId, ifname: e.ifname, mac: port.mac_address, ifaceId: port.id }),
+      () =>
+        addPort(conf.ovsDb, {
+          bridge: conf.bridge,
+          name: hostName,
+          network: conf.name,
+          containerId: e.containerId,
+          ifname: e.ifname,
+          mac: port.mac_address,
+          ...(vlan === undefined ? { ifaceId: port.id } : { tag: vlan }),
+        }),
     );
-    await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
+    if (vlan === undefined) await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
+    else await waitActive(c, port.id, conf.installTimeoutMs);
   } catch (err) {
     await deletePort(conf.ovsDb, conf.bridge, hostName).catch(() => undefined);
     await removeHostLink(conf.ovsNetns, hostName);
@@ -125,10 +149,19 @@ async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
   });
 }
 
+/**
+ * Removes the OVS port and veth, then the Neutron port(s); in nested mode the
+ * VLAN goes back to the pool only once no Neutron port holds it.
+ */
 async function del(conf: NetConf, e: CniEnv): Promise<void> {
   const hostName = hostVeth(conf.name, e.containerId, e.ifname);
   let failure: CniError | undefined;
+  const tags = new Set<number>();
   try {
+    if (conf.mode === 'nested') {
+      const t = await portTag(conf.ovsDb, hostName);
+      if (t !== undefined) tags.add(t);
+    }
     await deletePort(conf.ovsDb, conf.bridge, hostName);
   } catch (err) {
     failure = new CniError(CNI_CODE.TRY_AGAIN_LATER, `cannot remove OVS port ${hostName}: ${(err as Error).message}`);
@@ -136,7 +169,20 @@ async function del(conf: NetConf, e: CniEnv): Promise<void> {
   // The host end takes the container end with it (a netns already gone took both).
   await removeHostLink(conf.ovsNetns, hostName);
   try {
-    await release(await connectIpam(conf), conf, undefined, e.containerId, e.ifname);
+    const c = await connectIpam(conf);
+    for (const p of await findPorts(c, conf, undefined, e.containerId, e.ifname)) {
+      const t = tagOf(p['binding:profile']);
+      if (t !== undefined) tags.add(t);
+      await deleteNeutronPort(c, p.id);
+    }
+    if (conf.mode === 'nested' && tags.size > 0) {
+      const vm = await openVmDb(conf.ovsDb);
+      try {
+        for (const t of tags) await releaseTag(vm, conf.bridge, t);
+      } finally {
+        await vm.close();
+      }
+    }
   } catch (err) {
     failure ??= ipamError(err);
   }
@@ -161,8 +207,15 @@ async function check(conf: NetConf, e: CniEnv): Promise<void> {
   if (ids === undefined) fail(`OVS port ${hostName} is missing from ${conf.bridge}`);
   const ports = await findPorts(await connectIpam(conf), conf, undefined, e.containerId, e.ifname);
   if (ports.length !== 1) fail(`the IPAM has ${ports.length} ports for ${e.containerId}/${e.ifname}`);
-  if (ids!.get('iface-id') !== ports[0]!.id) fail(`OVS port ${hostName} is bound to ${ids!.get('iface-id') ?? 'nothing'}, not port ${ports[0]!.id}`);
-  if (ids!.get('ovn-installed') !== 'true') fail(`OVS port ${hostName} is not installed by the OVN controller`);
+  if (conf.mode === 'nested') {
+    const tag = tagOf(ports[0]!['binding:profile']);
+    const onBridge = await portTag(conf.ovsDb, hostName);
+    if (tag === undefined || onBridge !== tag) fail(`OVS port ${hostName} is on VLAN ${onBridge ?? 'none'}, its IPAM port on ${tag ?? 'none'}`);
+    if (ports[0]!.status !== 'ACTIVE') fail(`the IPAM port ${ports[0]!.id} is ${ports[0]!.status ?? 'without status'}`);
+  } else {
+    if (ids!.get('iface-id') !== ports[0]!.id) fail(`OVS port ${hostName} is bound to ${ids!.get('iface-id') ?? 'nothing'}, not port ${ports[0]!.id}`);
+    if (ids!.get('ovn-installed') !== 'true') fail(`OVS port ${hostName} is not installed by the OVN controller`);
+  }
   if (want.mac !== undefined && ports[0]!.mac_address !== want.mac) fail(`the IPAM port has MAC ${ports[0]!.mac_address}, not ${want.mac}`);
 }
 
@@ -196,10 +249,26 @@ async function gc(conf: NetConf): Promise<void> {
   try {
     const c = await connectIpam(conf);
     const prefix = portPrefix(conf);
+    const tags: number[] = [];
     for (const p of await ipamCall(() => c.listPorts({ device_owner: DEVICE_OWNER }))) {
       if (!p.name.startsWith(prefix)) continue;
       const cid = (p as { device_id?: string }).device_id ?? '';
-      if (stale(cid, p.name.slice(prefix.length))) await deleteNeutronPort(c, p.id).catch((err: Error) => void errors.push(err.message));
+      if (!stale(cid, p.name.slice(prefix.length))) continue;
+      await deleteNeutronPort(c, p.id).then(
+        () => {
+          const t = tagOf(p['binding:profile']);
+          if (conf.mode === 'nested' && t !== undefined) tags.push(t);
+        },
+        (err: Error) => void errors.push(err.message),
+      );
+    }
+    if (tags.length > 0) {
+      const vm = await openVmDb(conf.ovsDb);
+      try {
+        for (const t of tags) await releaseTag(vm, conf.bridge, t);
+      } finally {
+        await vm.close();
+      }
     }
   } catch (err) {
     errors.push((err as Error).message);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createNetns } from './netns.js';
 import { startOvs, type OvsInstance } from './ovs.js';
 import { OVNTS, REPO } from './ovsdb-servers.js';
-import { run, spawnDaemon, tmpDir, waitFor, type Daemon, type RunResult } from './proc.js';
+import { run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon, type RunResult } from './proc.js';
 import { servedPort } from './keystone-env.js';
 import { configureChassis } from '../../src/lab/seed.js';
 
@@ -37,6 +37,8 @@ export interface CniWorld {
   exec(env: Readonly<Record<string, string>>, conf: unknown): Promise<RunResult>;
   /** Ports of the bridge. */
   ports(): Promise<string[]>;
+  /** The real ovn-nbctl on the NB. */
+  nbctl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startCniWorld(log: (l: string) => void = () => undefined):
       return list;
     },
     exec: (env, conf) => run(OVNTS_CNI, [], { env: { CNI_PATH: pluginDir, ...env }, input: typeof conf === 'string' ? conf : JSON.stringify(conf), timeoutMs: 120_000 }),
+    nbctl: (...args) => runOk('ovn-nbctl', [`--db=unix:${rundir}/ovnnb_db.sock`, '--timeout=20', ...args]),
     ports: async () => (await ovs.vsctl('list-ports', 'br-int')).split('\n').filter((p) => p !== ''),
     stop: async () => {
       await up.stop();
