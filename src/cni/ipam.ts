@@ -49,6 +49,23 @@ export function portPrefix(conf: NetConf): string {
   return `cni:${conf.host ?? hostname()}:${conf.name}:`;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The network and the attachment's port. A network given by id needs no
+ * lookup first: the port is created while the network (its MTU) is read.
+ */
+export async function allocateOn(c: NeutronClient, conf: NetConf, containerId: string, ifname: string, want: Parameters<typeof allocate>[5]): Promise<Allocation & { net: NeutronNetwork }> {
+  if (UUID.test(conf.network)) {
+    const [net, a] = await Promise.allSettled([c.getNetwork(conf.network), allocate(c, conf, conf.network, containerId, ifname, want)]);
+    if (net.status === 'fulfilled' && a.status === 'fulfilled') return { ...a.value, net: net.value };
+    if (a.status === 'fulfilled') await c.deletePort(a.value.port.id).catch(() => undefined);
+    if (net.status === 'fulfilled') throw (a as PromiseRejectedResult).reason;
+  }
+  const net = await resolveNetwork(c, conf.network);
+  return { ...(await allocate(c, conf, net.id, containerId, ifname, want)), net };
+}
+
 /** The network by id, else by name (exactly one). */
 export async function resolveNetwork(c: NeutronClient, ref: string): Promise<NeutronNetwork> {
   try {
@@ -65,15 +82,12 @@ export async function resolveNetwork(c: NeutronClient, ref: string): Promise<Neu
 export interface Allocation {
   readonly port: NeutronPort;
   readonly subnet: NeutronSubnet;
-  readonly mtu?: number;
 }
 
 /** Creates the attachment's port (fixed IP and MAC when asked) and finds its subnet. */
-export async function allocate(c: NeutronClient, conf: NetConf, net: NeutronNetwork, containerId: string, ifname: string, want: { ip?: string; mac?: string; profile?: Record<string, unknown> }): Promise<Allocation> {
-  // A repeated ADD (the runtime retried after a failure) must not leak the first port.
-  await release(c, conf, net.id, containerId, ifname);
+export async function allocate(c: NeutronClient, conf: NetConf, networkId: string, containerId: string, ifname: string, want: { ip?: string; mac?: string; profile?: Record<string, unknown> }): Promise<Allocation> {
   const body = {
-    network_id: net.id,
+    network_id: networkId,
     name: portName(conf, ifname),
     device_id: containerId,
     device_owner: DEVICE_OWNER,
@@ -85,9 +99,9 @@ export async function allocate(c: NeutronClient, conf: NetConf, net: NeutronNetw
   const port = await ipamCall(() => c.createPort(body));
   try {
     const fixed = port.fixed_ips.find((f) => !f.ip_address.includes(':')) ?? port.fixed_ips[0];
-    if (fixed === undefined) throw new CniError(CNI_CODE.IPAM_FAILURE, `IPAM: network ${net.name || net.id} gave the port no address (does it have a subnet?)`);
+    if (fixed === undefined) throw new CniError(CNI_CODE.IPAM_FAILURE, `IPAM: network ${conf.network} gave the port no address (does it have a subnet?)`);
     const subnet = await ipamCall(() => c.getSubnet(fixed.subnet_id));
-    return { port, subnet, ...(net.mtu === undefined ? {} : { mtu: net.mtu }) };
+    return { port, subnet };
   } catch (e) {
     await c.deletePort(port.id).catch(() => undefined);
     throw e;
@@ -99,11 +113,6 @@ export async function findPorts(c: NeutronClient, conf: NetConf, networkId: stri
   const q: Record<string, string> = { device_id: containerId, name: portName(conf, ifname) };
   if (networkId !== undefined) q['network_id'] = networkId;
   return ipamCall(() => c.listPorts(q));
-}
-
-/** Deletes the attachment's ports; ports already gone are fine. */
-export async function release(c: NeutronClient, conf: NetConf, networkId: string | undefined, containerId: string, ifname: string): Promise<void> {
-  for (const p of await findPorts(c, conf, networkId, containerId, ifname)) await deletePort(c, p.id);
 }
 
 export async function deletePort(c: NeutronClient, id: string): Promise<void> {

@@ -24,16 +24,21 @@ import {
   type NetConf,
 } from './config.js';
 import { CNI_CODE, CniError } from './errors.js';
-import { allocate, connectIpam, type Allocation, deletePort as deleteNeutronPort, DEVICE_OWNER, findPorts, ipamCall, ipamError, portPrefix, resolveNetwork } from './ipam.js';
+import { allocateOn, connectIpam, type Allocation, deletePort as deleteNeutronPort, DEVICE_OWNER, findPorts, ipamCall, ipamError, portPrefix, resolveNetwork } from './ipam.js';
 import { addPort, attachedInterfaces, deletePort, hostVeth, interfaceIds, portTag, vsctl, waitInstalled } from './ovs-port.js';
 import { openVmDb, releaseTag, reserveTag, tagOf, waitActive } from './nested.js';
-import type { NeutronClient } from '../host/neutron.js';
+import type { NeutronClient, NeutronNetwork } from '../host/neutron.js';
 import { expectedFrom, formatResult } from './result.js';
 import { plugNetnsInterface, readNetnsLink, removeHostLink } from '../host/netns-veth.js';
 
 export interface PluginOutput {
   readonly stdout: string;
   readonly exitCode: number;
+}
+
+/** OVNTS_TIMING=1: where ADD's time goes, on stderr (for bench:cni). */
+function mark(what: string): void {
+  if (process.env['OVNTS_TIMING'] === '1') process.stderr.write(`timing: ${what} ${performance.now().toFixed(0)} ms\n`);
 }
 
 const LATEST = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
@@ -50,6 +55,7 @@ export async function runPlugin(env: NodeJS.ProcessEnv, stdin: string): Promise<
     switch (e.command) {
       case 'ADD':
         requireEnv(e);
+        mark('parsed');
         return ok(JSON.stringify(await add(conf, e)));
       case 'DEL':
         requireEnv(e);
@@ -94,13 +100,16 @@ function requested(conf: NetConf, e: CniEnv): { ip?: string; mac?: string } {
 
 async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
   const c = await connectIpam(conf);
-  const net = await resolveNetwork(c, conf.network);
+  mark('ipam client');
+
   const vm = conf.mode === 'nested' ? await openVmDb(conf.ovsDb) : undefined;
   try {
     const vlan = vm === undefined ? undefined : await reserveTag(vm, conf.bridge);
     try {
       const profile = vlan === undefined ? undefined : { parent_name: conf.vifId, tag: vlan };
-      return await plug(conf, e, c, await allocate(c, conf, net, e.containerId, e.ifname, { ...requested(conf, e), ...(profile === undefined ? {} : { profile }) }), vlan);
+      const a = await allocateOn(c, conf, e.containerId, e.ifname, { ...requested(conf, e), ...(profile === undefined ? {} : { profile }) });
+      mark('port allocated');
+      return await plug(conf, e, c, a, vlan);
     } catch (err) {
       if (vm !== undefined && vlan !== undefined) await releaseTag(vm, conf.bridge, vlan).catch(() => undefined);
       throw err;
@@ -111,8 +120,9 @@ async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
 }
 
 /** The veth and OVS port for an allocated Neutron port; ready once OVN has installed it. */
-async function plug(conf: NetConf, e: CniEnv, c: NeutronClient, a: Allocation, vlan: number | undefined): Promise<Record<string, unknown>> {
-  const { port, subnet, mtu } = a;
+async function plug(conf: NetConf, e: CniEnv, c: NeutronClient, a: Allocation & { net: NeutronNetwork }, vlan: number | undefined): Promise<Record<string, unknown>> {
+  const { port, subnet } = a;
+  const mtu = a.net.mtu;
   const fixed = port.fixed_ips.find((f) => f.subnet_id === subnet.id)!;
   const address = `${fixed.ip_address}/${subnet.cidr.split('/')[1]}`;
   const gateway = subnet.gateway_ip === null || subnet.gateway_ip === '' ? undefined : subnet.gateway_ip;
@@ -133,8 +143,10 @@ async function plug(conf: NetConf, e: CniEnv, c: NeutronClient, a: Allocation, v
           ...(vlan === undefined ? { ifaceId: port.id } : { tag: vlan }),
         }),
     );
+    mark('plugged');
     if (vlan === undefined) await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
     else await waitActive(c, port.id, conf.installTimeoutMs);
+    mark('installed');
   } catch (err) {
     await deletePort(conf.ovsDb, conf.bridge, hostName).catch(() => undefined);
     await removeHostLink(conf.ovsNetns, hostName);
