@@ -65,6 +65,8 @@ async function measure(p: Plugin, prefix: string, tag: string): Promise<number[]
     const pinger = firstReply(ns, `${prefix}.2`);
     try {
       times.push((await pinger.reply) - t0);
+    } catch (e) {
+      throw new Error(`${p.name}, container ${k} (${ip} in ${ns}): ${(e as Error).message}`);
     } finally {
       pinger.stop();
     }

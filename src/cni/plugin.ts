@@ -187,14 +187,7 @@ async function del(conf: NetConf, e: CniEnv): Promise<void> {
       if (t !== undefined) tags.add(t);
       await deleteNeutronPort(c, p.id);
     }
-    if (conf.mode === 'nested' && tags.size > 0) {
-      const vm = await openVmDb(conf.ovsDb);
-      try {
-        for (const t of tags) await releaseTag(vm, conf.bridge, t);
-      } finally {
-        await vm.close();
-      }
-    }
+    if (conf.mode === 'nested') await releaseTags(conf, tags);
   } catch (err) {
     failure ??= ipamError(err);
   }
@@ -244,6 +237,18 @@ async function status(conf: NetConf): Promise<void> {
   }
 }
 
+/** Gives VLANs back to the VM's pool (nested mode). */
+async function releaseTags(conf: NetConf, tags: Iterable<number>): Promise<void> {
+  const list = [...tags];
+  if (list.length === 0) return;
+  const vm = await openVmDb(conf.ovsDb);
+  try {
+    for (const t of list) await releaseTag(vm, conf.bridge, t);
+  } finally {
+    await vm.close();
+  }
+}
+
 /** Removes this host's attachments of the network that are not in cni.dev/valid-attachments. */
 async function gc(conf: NetConf): Promise<void> {
   const valid = new Set((conf.validAttachments ?? []).map((a) => `${a.containerID}\0${a.ifname}`));
@@ -274,14 +279,7 @@ async function gc(conf: NetConf): Promise<void> {
         (err: Error) => void errors.push(err.message),
       );
     }
-    if (tags.length > 0) {
-      const vm = await openVmDb(conf.ovsDb);
-      try {
-        for (const t of tags) await releaseTag(vm, conf.bridge, t);
-      } finally {
-        await vm.close();
-      }
-    }
+    await releaseTags(conf, tags);
   } catch (err) {
     errors.push((err as Error).message);
   }
