@@ -33,7 +33,7 @@ export async function ipamCall<T>(f: () => Promise<T>): Promise<T> {
 export function ipamError(e: unknown): CniError {
   if (e instanceof CniError) return e;
   if (e instanceof NeutronError) {
-    if (e.status >= 500 || e.status === 401) return new CniError(CNI_CODE.TRY_AGAIN_LATER, `IPAM: ${e.message}`, e.type);
+    if (e.status >= 500) return new CniError(CNI_CODE.TRY_AGAIN_LATER, `IPAM: ${e.message}`, e.type);
     return new CniError(CNI_CODE.IPAM_FAILURE, `IPAM: ${e.message}`, e.type);
   }
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
