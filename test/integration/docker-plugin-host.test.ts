@@ -88,6 +88,31 @@ test('docker network create -d / docker run --network on the ovnts IPAM: address
   assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
 });
 
+test('50 docker containers on an ovnts network, each pings a sample of the others; all removed', { timeout: 900_000 }, async () => {
+  const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 120_000 });
+  const name = `${w.id}-d50`;
+  const netId = (await d('network', 'create', '-d', driver, '--ipam-driver', driver, '--subnet', '198.51.100.0/24', name)).trim();
+  const nid = (await neutron<{ networks: Array<{ id: string }> }>(`/v2.0/networks?name=docker-${netId}`)).networks[0]!.id;
+  const N = 50;
+  const ids: string[] = [];
+  for (let k = 0; k < N; k += 4) {
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(4, N - k) }, async () => (await d('run', '-d', '--network', name, IMAGE, 'sleep', '900')).trim()))));
+  }
+  const ips = await Promise.all(ids.map(async (c) => /inet (\d+\.\d+\.\d+\.\d+)\//.exec(await d('exec', c, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'))?.[1] ?? ''));
+  assert.equal(new Set(ips).size, N);
+  assert.equal((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports.length, N);
+  for (let k = 0; k < N; k += 5) {
+    await Promise.all(ids.slice(k, k + 5).map(async (c, j) => {
+      for (const delta of [1, 7, 23]) await d('exec', c, 'ping', '-c', '1', '-W', '2', ips[(k + j + delta) % N]!);
+    }));
+  }
+  await d('rm', '-f', ...ids);
+  assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports, []);
+  assert.deepEqual((await w.ports()).filter((p) => p.startsWith('ovd')), []);
+  await d('network', 'rm', name);
+  assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
+});
+
 test('docker-plugin daemon: one-line start-up error, SIGTERM removes the socket and pid file', { timeout: 60_000 }, async () => {
   const bad = await run(OVNTS, ['docker-plugin', '--ipam=not a url']);
   assert.equal(bad.code, 1);
