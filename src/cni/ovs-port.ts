@@ -26,8 +26,8 @@ export interface PortSpec {
   readonly network: string;
   readonly containerId: string;
   readonly ifname: string;
-  readonly mac: string;
-  /** host mode: the Neutron port id the controller binds. */
+  readonly mac?: string;
+  /** host mode: the Neutron port id the controller binds (or later, with {@link bindPort}). */
   readonly ifaceId?: string;
   /** nested mode: the access VLAN. */
   readonly tag?: number;
@@ -47,8 +47,23 @@ export async function addPort(db: string, p: PortSpec): Promise<void> {
     `external_ids:${IDS.network}=${p.network}`,
     `external_ids:${IDS.container}=${p.containerId}`,
     `external_ids:${IDS.ifname}=${p.ifname}`,
-    `external_ids:attached-mac=${p.mac}`,
+    ...(p.mac === undefined ? [] : [`external_ids:attached-mac=${p.mac}`]),
     ...(p.ifaceId === undefined ? [] : [`external_ids:iface-id=${p.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${p.containerId}`]),
+  ]);
+}
+
+/**
+ * Records the attachment's MAC on the interface and, in host mode, the
+ * Neutron port the controller binds it to (`iface-id`): from then on the
+ * controller installs it.
+ */
+export async function bindPort(db: string, name: string, mac: string, host: { ifaceId: string; containerId: string } | undefined): Promise<void> {
+  await vsctl(db, [
+    'set',
+    'Interface',
+    name,
+    `external_ids:attached-mac=${mac}`,
+    ...(host === undefined ? [] : [`external_ids:iface-id=${host.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${host.containerId}`]),
   ]);
 }
 

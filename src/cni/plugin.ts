@@ -25,11 +25,11 @@ import {
 } from './config.js';
 import { CNI_CODE, CniError } from './errors.js';
 import { allocateOn, connectIpam, type Allocation, deletePort as deleteNeutronPort, DEVICE_OWNER, findPorts, ipamCall, ipamError, portPrefix, resolveNetwork } from './ipam.js';
-import { addPort, attachedInterfaces, deletePort, hostVeth, interfaceIds, portTag, vsctl, waitInstalled } from './ovs-port.js';
+import { addPort, attachedInterfaces, bindPort, deletePort, hostVeth, interfaceIds, portTag, vsctl, waitInstalled } from './ovs-port.js';
 import { openVmDb, releaseTag, reserveTag, tagOf, waitActive } from './nested.js';
-import type { NeutronClient, NeutronNetwork } from '../host/neutron.js';
+import type { NeutronClient, NeutronNetwork, NeutronPort } from '../host/neutron.js';
 import { expectedFrom, formatResult } from './result.js';
-import { plugNetnsInterface, readNetnsLink, removeHostLink } from '../host/netns-veth.js';
+import { configureNetnsInterface, createNetnsVeth, readNetnsLink, removeHostLink } from '../host/netns-veth.js';
 
 export interface PluginOutput {
   readonly stdout: string;
@@ -98,61 +98,59 @@ function requested(conf: NetConf, e: CniEnv): { ip?: string; mac?: string } {
   return { ...(ip === undefined ? {} : { ip: ip.split('/')[0]! }), ...(mac === undefined ? {} : { mac: mac.toLowerCase() }) };
 }
 
+/**
+ * The veth and its OVS port are made while the IPAM allocates the port (the
+ * two do not depend on each other); then the container end gets the
+ * address and the OVS port the port's iface-id, and ADD waits until OVN has
+ * installed it.
+ */
 async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
   const c = await connectIpam(conf);
-  mark('ipam client');
-
   const vm = conf.mode === 'nested' ? await openVmDb(conf.ovsDb) : undefined;
+  const hostName = hostVeth(conf.name, e.containerId, e.ifname);
+  let vlan: number | undefined;
+  let port: NeutronPort | undefined;
   try {
-    const vlan = vm === undefined ? undefined : await reserveTag(vm, conf.bridge);
-    try {
-      const profile = vlan === undefined ? undefined : { parent_name: conf.vifId, tag: vlan };
-      const a = await allocateOn(c, conf, e.containerId, e.ifname, { ...requested(conf, e), ...(profile === undefined ? {} : { profile }) });
+    vlan = vm === undefined ? undefined : await reserveTag(vm, conf.bridge);
+    const profile = vlan === undefined ? undefined : { parent_name: conf.vifId, tag: vlan };
+    const tag = vlan;
+    const plumbing = createNetnsVeth(e.netns, conf.ovsNetns, hostName, e.ifname)
+      .then(() => addPort(conf.ovsDb, { bridge: conf.bridge, name: hostName, network: conf.name, containerId: e.containerId, ifname: e.ifname, ...(tag === undefined ? {} : { tag }) }))
+      .then(() => mark('plugged'));
+    const allocation = allocateOn(c, conf, e.containerId, e.ifname, { ...requested(conf, e), ...(profile === undefined ? {} : { profile }) }).then((a) => {
+      port = a.port;
       mark('port allocated');
-      return await plug(conf, e, c, a, vlan);
-    } catch (err) {
-      if (vm !== undefined && vlan !== undefined) await releaseTag(vm, conf.bridge, vlan).catch(() => undefined);
-      throw err;
-    }
+      return a;
+    });
+    const [plugged, allocated] = await Promise.allSettled([plumbing, allocation]);
+    if (allocated.status === 'rejected') throw allocated.reason;
+    if (plugged.status === 'rejected') throw new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(plugged.reason as Error).message}`);
+    return await configure(conf, e, c, allocated.value, hostName, vlan);
+  } catch (err) {
+    await deletePort(conf.ovsDb, conf.bridge, hostName).catch(() => undefined);
+    await removeHostLink(conf.ovsNetns, hostName);
+    if (port !== undefined) await deleteNeutronPort(c, port.id).catch(() => undefined);
+    if (vm !== undefined && vlan !== undefined) await releaseTag(vm, conf.bridge, vlan).catch(() => undefined);
+    throw err instanceof CniError ? err : new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(err as Error).message}`);
   } finally {
     await vm?.close();
   }
 }
 
-/** The veth and OVS port for an allocated Neutron port; ready once OVN has installed it. */
-async function plug(conf: NetConf, e: CniEnv, c: NeutronClient, a: Allocation & { net: NeutronNetwork }, vlan: number | undefined): Promise<Record<string, unknown>> {
+/** The container end's address and the port's binding; ready once OVN has installed it. */
+async function configure(conf: NetConf, e: CniEnv, c: NeutronClient, a: Allocation & { net: NeutronNetwork }, hostName: string, vlan: number | undefined): Promise<Record<string, unknown>> {
   const { port, subnet } = a;
   const mtu = a.net.mtu;
   const fixed = port.fixed_ips.find((f) => f.subnet_id === subnet.id)!;
   const address = `${fixed.ip_address}/${subnet.cidr.split('/')[1]}`;
   const gateway = subnet.gateway_ip === null || subnet.gateway_ip === '' ? undefined : subnet.gateway_ip;
-  const hostName = hostVeth(conf.name, e.containerId, e.ifname);
-  try {
-    await plugNetnsInterface(
-      e.netns,
-      conf.ovsNetns,
-      { hostName, ifName: e.ifname, mac: port.mac_address, address, ...(mtu === undefined ? {} : { mtu }), ...(gateway === undefined ? {} : { gateway }) },
-      () =>
-        addPort(conf.ovsDb, {
-          bridge: conf.bridge,
-          name: hostName,
-          network: conf.name,
-          containerId: e.containerId,
-          ifname: e.ifname,
-          mac: port.mac_address,
-          ...(vlan === undefined ? { ifaceId: port.id } : { tag: vlan }),
-        }),
-    );
-    mark('plugged');
-    if (vlan === undefined) await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
-    else await waitActive(c, port.id, conf.installTimeoutMs);
-    mark('installed');
-  } catch (err) {
-    await deletePort(conf.ovsDb, conf.bridge, hostName).catch(() => undefined);
-    await removeHostLink(conf.ovsNetns, hostName);
-    await deleteNeutronPort(c, port.id).catch(() => undefined);
-    throw err instanceof CniError ? err : new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(err as Error).message}`);
-  }
+  await Promise.all([
+    configureNetnsInterface(e.netns, { ifName: e.ifname, mac: port.mac_address, address, ...(mtu === undefined ? {} : { mtu }), ...(gateway === undefined ? {} : { gateway }) }),
+    bindPort(conf.ovsDb, hostName, port.mac_address, vlan === undefined ? { ifaceId: port.id, containerId: e.containerId } : undefined),
+  ]);
+  if (vlan === undefined) await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
+  else await waitActive(c, port.id, conf.installTimeoutMs);
+  mark('installed');
   return formatResult(conf.cniVersion, {
     hostIf: { name: hostName },
     containerIf: { name: e.ifname, mac: port.mac_address, sandbox: e.netns, ...(mtu === undefined ? {} : { mtu }) },

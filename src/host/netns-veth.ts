@@ -50,11 +50,23 @@ function run(netns: string | undefined, argv: readonly string[], input?: string)
 
 /**
  * Creates the pair from inside `netns` with the host end in `hostNetns`,
- * configures the container end (MAC, MTU, address, up, `lo` up, default
- * route) and brings the host end up; `withHostEnd` (e.g. the OVS port) runs
- * meanwhile. On failure the pair is removed.
+ * checksum offload off on both ends and the host end up; the container end
+ * is configured later by {@link configureNetnsInterface} (so the pair can be
+ * made while its address is still being allocated). On failure the pair is
+ * removed.
  */
-export async function plugNetnsInterface(netns: string, hostNetns: string | undefined, i: NetnsInterface, withHostEnd: () => Promise<void> = async () => undefined): Promise<void> {
+export async function createNetnsVeth(netns: string, hostNetns: string | undefined, hostName: string, ifName: string): Promise<void> {
+  try {
+    await run(netns, ['sh', '-c', `ip link add name ${ifName} type veth peer name ${hostName} netns ${netnsTarget(hostNetns)} && exec ethtool -K ${ifName} tx off >/dev/null`]);
+    await run(hostNetns, ['sh', '-c', `ethtool -K ${hostName} tx off >/dev/null && exec ip link set ${hostName} up`]);
+  } catch (e) {
+    await removeHostLink(hostNetns, hostName);
+    throw e;
+  }
+}
+
+/** Configures the container end: MAC, MTU, address, up, `lo` up, the default route. */
+export async function configureNetnsInterface(netns: string, i: Omit<NetnsInterface, 'hostName'>): Promise<void> {
   const batch = [
     `link set dev ${i.ifName} address ${i.mac}${i.mtu === undefined ? '' : ` mtu ${i.mtu}`}`,
     `addr add ${i.address} dev ${i.ifName}`,
@@ -62,18 +74,7 @@ export async function plugNetnsInterface(netns: string, hostNetns: string | unde
     'link set dev lo up',
     ...(i.gateway === undefined ? [] : [`route replace default via ${i.gateway} dev ${i.ifName}`]),
   ];
-  const create = `ip link add name ${i.ifName} type veth peer name ${i.hostName} netns ${netnsTarget(hostNetns)} && ethtool -K ${i.ifName} tx off >/dev/null && exec ip -batch -`;
-  await run(netns, ['sh', '-c', create], `${batch.join('\n')}\n`).catch(async (e: unknown) => {
-    await removeHostLink(hostNetns, i.hostName);
-    throw e;
-  });
-  try {
-    const results = await Promise.allSettled([run(hostNetns, ['sh', '-c', `ethtool -K ${i.hostName} tx off >/dev/null && exec ip link set ${i.hostName} up`]), withHostEnd()]);
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
-  } catch (e) {
-    await removeHostLink(hostNetns, i.hostName);
-    throw e;
-  }
+  await run(netns, ['ip', '-batch', '-'], `${batch.join('\n')}\n`);
 }
 
 /** Deletes the host end (its peer goes with it); already gone is not an error. */
