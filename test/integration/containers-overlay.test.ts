@@ -99,6 +99,14 @@ for (const kind of ['ovnts', 'neutron'] as const satisfies readonly CentralKind[
           eps.push(out[1]!);
         }
         assert.ok(okLines(await a.container('endpoint-list'), 'endpoint-list').filter((l) => l.includes('ls0p')).length === 2);
+        // The 2015 tool ran the neutron CLI for its lists: the same tables as today's neutron CLI prints.
+        const neutronCli = { OS_AUTH_TYPE: 'none', OS_ENDPOINT: `http://${CENTRAL_IP}:9696` };
+        for (const [ours, theirs] of [
+          ['net-list', 'net-list'],
+          ['endpoint-list', 'port-list'],
+        ] as const) {
+          assert.equal(okLines(await a.container(ours), ours).join('\n'), okLines(await a.sh('neutron', [theirs], neutronCli), `neutron ${theirs}`).join('\n'));
+        }
         for (const [h, name] of [
           [a, 'ls0p0'],
           [b, 'ls0p1'],
