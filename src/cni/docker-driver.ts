@@ -81,11 +81,6 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
   const portByAddress = async (networkId: string, ip: string): Promise<NeutronPort | undefined> =>
     (await ipamCall(() => c.listPorts({ network_id: networkId, 'fixed_ips': `ip_address=${ip}` })))[0];
 
-  const renameNetwork = async (id: string, name: string): Promise<void> => {
-    // The client has no network update: a PUT through fetch on the same endpoint and token.
-    await (c as unknown as { call(m: string, p: string, b: Json): Promise<unknown> }).call('PUT', `networks/${id}`, { network: { name } });
-  };
-
   const handlers: Record<string, (b: Json) => Promise<Json>> = {
     'Plugin.Activate': async () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }),
     'NetworkDriver.GetCapabilities': async () => ({ Scope: 'local', ConnectivityScope: 'local' }),
@@ -154,13 +149,12 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
       const gateway = String(v4['Gateway'] ?? '').split('/')[0] ?? '';
       const claimed = (await ipamCall(() => c.listNetworks({ name: `${POOL_PREFIX}${pool}` })))[0];
       if (claimed !== undefined) {
-        await ipamCall(() => renameNetwork(claimed.id, `${NET_PREFIX}${id}`));
+        await ipamCall(() => c.renameNetwork(claimed.id, `${NET_PREFIX}${id}`));
         return {};
       }
       // Another IPAM driver chose the pool: the network and subnet are ours to make.
       const net = await ipamCall(() => c.createNetwork(`${NET_PREFIX}${id}`));
-      const body = { network_id: net.id, ip_version: 4, cidr: pool, name: `${NET_PREFIX}${id}`, ...(gateway === '' ? {} : { gateway_ip: gateway }) };
-      await ipamCall(() => (c as unknown as { call(m: string, p: string, b: Json): Promise<unknown> }).call('POST', 'subnets', { subnet: { tenant_id: 'admin', ...body } }));
+      await ipamCall(() => c.createSubnet(net.id, `${NET_PREFIX}${id}`, pool, gateway === '' ? undefined : gateway));
       return {};
     },
     'NetworkDriver.DeleteNetwork': async (b) => {

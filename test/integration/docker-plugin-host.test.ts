@@ -88,6 +88,26 @@ test('docker network create -d / docker run --network on the ovnts IPAM: address
   assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
 });
 
+test("with Docker's own IPAM: the driver makes the Neutron network, subnet (Docker's gateway) and ports for Docker's addresses", { timeout: 300_000 }, async () => {
+  const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 60_000 });
+  const name = `${w.id}-dd`;
+  const netId = (await d('network', 'create', '-d', driver, '--subnet', '203.0.113.0/24', '--gateway', '203.0.113.254', name)).trim();
+  const nets = (await neutron<{ networks: Array<{ id: string; subnets: string[] }> }>(`/v2.0/networks?name=docker-${netId}`)).networks;
+  assert.equal(nets.length, 1);
+  const subnet = (await neutron<{ subnet: { cidr: string; gateway_ip: string } }>(`/v2.0/subnets/${nets[0]!.subnets[0]!}`)).subnet;
+  assert.deepEqual([subnet.cidr, subnet.gateway_ip], ['203.0.113.0/24', '203.0.113.254']);
+  const a = (await d('run', '-d', '--network', name, '--ip', '203.0.113.5', IMAGE, 'sleep', '600')).trim();
+  const b = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
+  await d('exec', b, 'ping', '-c', '1', '-W', '2', '203.0.113.5');
+  const ports = (await neutron<{ ports: Array<{ fixed_ips: Array<{ ip_address: string }> }> }>(`/v2.0/ports?network_id=${nets[0]!.id}&device_owner=compute:container`)).ports;
+  assert.equal(ports.length, 2);
+  assert.ok(ports.some((p) => p.fixed_ips[0]!.ip_address === '203.0.113.5'));
+  await d('rm', '-f', a, b);
+  assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nets[0]!.id}&device_owner=compute:container`)).ports, []);
+  await d('network', 'rm', name);
+  assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?name=docker-${netId}`)).networks, []);
+});
+
 test('50 docker containers on an ovnts network, each pings a sample of the others; all removed', { timeout: 900_000 }, async () => {
   const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 120_000 });
   const name = `${w.id}-d50`;
