@@ -15,37 +15,14 @@
  * inside a namespace of the bench's own, so its bridge never touches the
  * host's. Not a test (timings); run: `npm run bench:cni`.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { firstReply, pct } from './first-reply.js';
 import { createNetns, deleteNetns } from '../test/helpers/netns.js';
 import { cleanupAll, runOk } from '../test/helpers/proc.js';
 import { startCniWorld } from '../test/helpers/cni.js';
 
 const N = Number(process.env['BENCH_CNI'] ?? 100);
-
-function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-}
-
-/** Pings `dest` from `ns` every 10 ms; resolves with the time of the first reply. */
-function firstReply(ns: string, dest: string): { reply: Promise<number>; stop: () => void } {
-  const p = spawn('nsenter', [`--net=/run/netns/${ns}`, 'ping', '-n', '-i', '0.01', '-W', '1', '-w', '30', dest], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const reply = new Promise<number>((resolve, reject) => {
-    let buf = '';
-    p.stdout.on('data', (b: Buffer) => {
-      buf += b.toString();
-      if (/bytes from/.test(buf)) {
-        resolve(performance.now());
-        p.kill('SIGKILL');
-      }
-    });
-    p.on('exit', () => reject(new Error(`no reply from ${dest}`)));
-  });
-  reply.catch(() => undefined);
-  return { reply, stop: () => p.kill('SIGKILL') };
-}
 
 interface Plugin {
   readonly name: string;
@@ -62,7 +39,7 @@ async function measure(p: Plugin, prefix: string, tag: string): Promise<number[]
     const ip = `${prefix}.${10 + k}`;
     const t0 = performance.now();
     await p.cni('ADD', `${tag}-${k}`, ns, `IgnoreUnknown=1;IP=${ip}`);
-    const pinger = firstReply(ns, `${prefix}.2`);
+    const pinger = firstReply([`--net=/run/netns/${ns}`], `${prefix}.2`);
     try {
       times.push((await pinger.reply) - t0);
     } catch (e) {
