@@ -13,8 +13,8 @@
  * from before container-create starts, and the first reply ends the
  * measurement. Not a test (timings); run: `npm run bench:containers`.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { firstReply, pct } from './first-reply.js';
 import { runId } from '../test/helpers/netns.js';
 import { cleanupAll, run, tmpDir } from '../test/helpers/proc.js';
 import { startRealController } from '../test/helpers/chassis.js';
@@ -23,29 +23,6 @@ import { createUnderlay, okLines, prepareHost, startCentral, startContainerHost,
 const N = Number(process.env['BENCH_CONTAINERS'] ?? 50);
 const CENTRAL_IP = '192.0.2.10';
 const IMAGE = 'ovnts-network:local';
-
-function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-}
-
-/** Resolves with the time of the first echo reply from `dest`, pinging from the netns of `pid`. */
-function firstReply(pid: number, dest: string): { reply: Promise<number>; stop: () => void } {
-  const p = spawn('nsenter', ['-t', String(pid), '-n', 'ping', '-n', '-i', '0.01', '-W', '1', '-w', '30', dest], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const reply = new Promise<number>((resolve, reject) => {
-    let buf = '';
-    p.stdout.on('data', (b: Buffer) => {
-      buf += b.toString();
-      if (/bytes from/.test(buf)) {
-        resolve(performance.now());
-        p.kill('SIGKILL');
-      }
-    });
-    p.once('close', () => reject(new Error(`no reply from ${dest}`)));
-  });
-  reply.catch(() => undefined);
-  return { reply, stop: () => void p.kill('SIGKILL') };
-}
 
 interface Result {
   readonly stack: CentralKind;
@@ -87,7 +64,7 @@ async function benchStack(stack: CentralKind, dir: string, dockerd: Dockerd, log
     for (let i = 0; i < N; i++) {
       const ep = okLines(await a.container('endpoint-create', 'bench', `c${i}`), 'endpoint-create').pop()!;
       const ip = (await a.ovs.vsctl('br-get-external-id', 'br-int', `${ep}_ip`)).trim().split('/')[0]!;
-      const pinger = firstReply(targetPid, ip);
+      const pinger = firstReply(['-t', String(targetPid), '-n'], ip);
       const t0 = performance.now();
       okLines(await a.container('container-create', `--network=c${i}`), 'container-create');
       createOnly.push(performance.now() - t0);

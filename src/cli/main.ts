@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   controller: async () => (await import('./controller.js')).controller,
   trace: async () => (await import('./trace.js')).traceCommand,
   ipam: async () => (await import('./ipam.js')).ipam,
+  'docker-plugin': async () => (await import('./docker-plugin.js')).dockerPlugin,
 };
 
 const USAGE = `usage: ovnts COMMAND [ARG...]

@@ -116,6 +116,10 @@ export class NeutronClient {
     return r['network'] as NeutronNetwork;
   }
 
+  async renameNetwork(id: string, name: string): Promise<NeutronNetwork> {
+    return ((await this.call('PUT', `networks/${encodeURIComponent(id)}`, { network: { name } })) as Json)['network'] as NeutronNetwork;
+  }
+
   async getNetwork(id: string): Promise<NeutronNetwork> {
     return ((await this.call('GET', `networks/${encodeURIComponent(id)}`)) as Json)['network'] as NeutronNetwork;
   }
@@ -128,8 +132,10 @@ export class NeutronClient {
     await this.call('DELETE', `networks/${encodeURIComponent(id)}`);
   }
 
-  async createSubnet(networkId: string, name: string, cidr: string): Promise<NeutronSubnet> {
-    const r = (await this.call('POST', 'subnets', { subnet: this.withTenant({ network_id: networkId, ip_version: 4, cidr, name }) })) as Json;
+  /** `gateway`: the subnet's gateway address (default: the server's choice, the first address). */
+  async createSubnet(networkId: string, name: string, cidr: string, gateway?: string): Promise<NeutronSubnet> {
+    const subnet = { network_id: networkId, ip_version: 4, cidr, name, ...(gateway === undefined ? {} : { gateway_ip: gateway }) };
+    const r = (await this.call('POST', 'subnets', { subnet: this.withTenant(subnet) })) as Json;
     return r['subnet'] as NeutronSubnet;
   }
 

@@ -1,0 +1,109 @@
+/**
+ * bench:cni — CNI ADD → first successful ping, p50/p99 over BENCH_CNI
+ * (default 100) containers, for ovnts-cni (host mode: IPAM port, veth into
+ * br-int, waiting for ovn-installed) and, in the same run on the same
+ * machine, the reference `bridge` plugin with host-local IPAM
+ * (containernetworking-plugins; a Linux bridge, no overlay, no policy).
+ *
+ * Each plugin gets a peer container first (not timed). Each measured
+ * container (its address given as CNI_ARGS IP=, which both plugins honour)
+ * starts pinging the peer every 10 ms as soon as ADD returns; the time from
+ * executing ADD to the first reply is the measurement. (Pinging the new
+ * container from the peer instead would measure the peer's ARP retry timer,
+ * 1 s, for both plugins.) Containers
+ * are deleted after their measurement (not timed). The bridge plugin runs
+ * inside a namespace of the bench's own, so its bridge never touches the
+ * host's. Not a test (timings); run: `npm run bench:cni`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { firstReply, pct } from './first-reply.js';
+import { createNetns, deleteNetns } from '../test/helpers/netns.js';
+import { cleanupAll, runOk } from '../test/helpers/proc.js';
+import { startCniWorld } from '../test/helpers/cni.js';
+
+const N = Number(process.env['BENCH_CNI'] ?? 100);
+
+interface Plugin {
+  readonly name: string;
+  /** Runs CNI_COMMAND on container `cid` in `ns` with CNI_ARGS `args`. */
+  cni(command: 'ADD' | 'DEL', cid: string, ns: string, args: string): Promise<void>;
+}
+
+async function measure(p: Plugin, prefix: string, tag: string): Promise<number[]> {
+  const peer = await createNetns(`${tag}-peer`);
+  await p.cni('ADD', `${tag}-peer`, peer, `IgnoreUnknown=1;IP=${prefix}.2`);
+  const times: number[] = [];
+  for (let k = 0; k < N; k++) {
+    const ns = await createNetns(`${tag}-${k}`);
+    const ip = `${prefix}.${10 + k}`;
+    const t0 = performance.now();
+    await p.cni('ADD', `${tag}-${k}`, ns, `IgnoreUnknown=1;IP=${ip}`);
+    const pinger = firstReply([`--net=/run/netns/${ns}`], `${prefix}.2`);
+    try {
+      times.push((await pinger.reply) - t0);
+    } catch (e) {
+      throw new Error(`${p.name}, container ${k} (${ip} in ${ns}): ${(e as Error).message}`);
+    } finally {
+      pinger.stop();
+    }
+    await p.cni('DEL', `${tag}-${k}`, ns, `IgnoreUnknown=1;IP=${ip}`);
+    await deleteNetns(ns);
+  }
+  await p.cni('DEL', `${tag}-peer`, peer, `IgnoreUnknown=1;IP=${prefix}.2`);
+  return times;
+}
+
+function execPlugin(argv: readonly string[], conf: unknown, command: string, cid: string, ns: string, args: string, path: string): Promise<void> {
+  return runOk(argv[0]!, argv.slice(1), {
+    env: { CNI_COMMAND: command, CNI_CONTAINERID: cid, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_ARGS: args, CNI_PATH: path },
+    input: JSON.stringify(conf),
+    timeoutMs: 60_000,
+  }).then(() => undefined);
+}
+
+async function main(): Promise<void> {
+  const w = await startCniWorld();
+  try {
+    const id = w.id;
+    const netId = await w.network(`${id}-bench`, '198.51.100.0/24');
+    const ovntsConf = { cniVersion: '1.0.0', name: `${id}-bench`, type: 'ovnts-cni', ...w.base, network: netId };
+    const ovnts: Plugin = {
+      name: 'ovnts-cni',
+      cni: (command, cid, ns, args) => execPlugin([join(w.pluginDir, 'ovnts-cni')], ovntsConf, command, cid, ns, args, w.pluginDir),
+    };
+    const brNs = await createNetns(`${id}-br`);
+    const dataDir = join(w.dir, 'host-local');
+    mkdirSync(dataDir);
+    const bridgeConf = {
+      cniVersion: '1.0.0',
+      name: `${id}-bridge`,
+      type: 'bridge',
+      bridge: 'cnibr0',
+      isGateway: true,
+      ipam: { type: 'host-local', subnet: '203.0.113.0/24', dataDir },
+    };
+    const bridge: Plugin = {
+      name: 'bridge (reference)',
+      cni: (command, cid, ns, args) => execPlugin(['nsenter', `--net=/run/netns/${brNs}`, '/usr/lib/cni/bridge'], bridgeConf, command, cid, ns, args, '/usr/lib/cni'),
+    };
+    const results: Array<[string, number[]]> = [];
+    results.push([bridge.name, await measure(bridge, '203.0.113', `${id}b`)]);
+    results.push([ovnts.name, await measure(ovnts, '198.51.100', `${id}o`)]);
+    console.log(`CNI ADD -> first successful ping, ${N} containers each, same machine, same run`);
+    for (const [name, t] of results) console.log(`${name.padEnd(20)} p50 ${pct(t, 50).toFixed(0).padStart(5)} ms   p99 ${pct(t, 99).toFixed(0).padStart(5)} ms`);
+    const [b, o] = [results[0]![1], results[1]![1]];
+    console.log(`ratio ovnts/bridge     p50 ${(pct(o, 50) / pct(b, 50)).toFixed(2)}x   p99 ${(pct(o, 99) / pct(b, 99)).toFixed(2)}x`);
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) await runOk(process.execPath, ['-e', '0']);
+    console.log(`(node start-up alone on this machine now: ${((performance.now() - t0) / 5).toFixed(0)} ms)`);
+  } finally {
+    await w.stop();
+    await cleanupAll();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
