@@ -54,7 +54,15 @@ async function measure(p: Plugin, prefix: string, tag: string): Promise<number[]
   return times;
 }
 
-function execPlugin(argv: readonly string[], conf: unknown, command: string, cid: string, ns: string, args: string, path: string): Promise<void> {
+function execPlugin(
+  argv: readonly string[],
+  conf: unknown,
+  command: string,
+  cid: string,
+  ns: string,
+  args: string,
+  path: string,
+): Promise<void> {
   return runOk(argv[0]!, argv.slice(1), {
     env: { CNI_COMMAND: command, CNI_CONTAINERID: cid, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_ARGS: args, CNI_PATH: path },
     input: JSON.stringify(conf),
@@ -85,13 +93,15 @@ async function main(): Promise<void> {
     };
     const bridge: Plugin = {
       name: 'bridge (reference)',
-      cni: (command, cid, ns, args) => execPlugin(['nsenter', `--net=/run/netns/${brNs}`, '/usr/lib/cni/bridge'], bridgeConf, command, cid, ns, args, '/usr/lib/cni'),
+      cni: (command, cid, ns, args) =>
+        execPlugin(['nsenter', `--net=/run/netns/${brNs}`, '/usr/lib/cni/bridge'], bridgeConf, command, cid, ns, args, '/usr/lib/cni'),
     };
     const results: Array<[string, number[]]> = [];
     results.push([bridge.name, await measure(bridge, '203.0.113', `${id}b`)]);
     results.push([ovnts.name, await measure(ovnts, '198.51.100', `${id}o`)]);
     console.log(`CNI ADD -> first successful ping, ${N} containers each, same machine, same run`);
-    for (const [name, t] of results) console.log(`${name.padEnd(20)} p50 ${pct(t, 50).toFixed(0).padStart(5)} ms   p99 ${pct(t, 99).toFixed(0).padStart(5)} ms`);
+    for (const [name, t] of results)
+      console.log(`${name.padEnd(20)} p50 ${pct(t, 50).toFixed(0).padStart(5)} ms   p99 ${pct(t, 99).toFixed(0).padStart(5)} ms`);
     const [b, o] = [results[0]![1], results[1]![1]];
     console.log(`ratio ovnts/bridge     p50 ${(pct(o, 50) / pct(b, 50)).toFixed(2)}x   p99 ${(pct(o, 99) / pct(b, 99)).toFixed(2)}x`);
     const t0 = performance.now();

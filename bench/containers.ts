@@ -18,7 +18,17 @@ import { firstReply, pct } from './first-reply.js';
 import { runId } from '../test/helpers/netns.js';
 import { cleanupAll, run, tmpDir } from '../test/helpers/proc.js';
 import { startRealController } from '../test/helpers/chassis.js';
-import { createUnderlay, okLines, prepareHost, startCentral, startContainerHost, startDockerd, type CentralKind, type ContainerHost, type Dockerd } from '../test/helpers/containers.js';
+import {
+  createUnderlay,
+  okLines,
+  prepareHost,
+  startCentral,
+  startContainerHost,
+  startDockerd,
+  type CentralKind,
+  type ContainerHost,
+  type Dockerd,
+} from '../test/helpers/containers.js';
 
 const N = Number(process.env['BENCH_CONTAINERS'] ?? 50);
 const CENTRAL_IP = '192.0.2.10';
@@ -115,7 +125,8 @@ async function main(): Promise<void> {
   try {
     // Builds the image once, outside the measurements.
     await run('docker', ['image', 'inspect', IMAGE], { env: dockerd.env }).then(async (r) => {
-      if (r.code !== 0) await run(join(process.cwd(), 'scripts', 'build-image.sh'), ['docker'], { env: dockerd.env, check: true, timeoutMs: 120_000 });
+      if (r.code !== 0)
+        await run(join(process.cwd(), 'scripts', 'build-image.sh'), ['docker'], { env: dockerd.env, check: true, timeoutMs: 120_000 });
     });
     for (const stack of ['ovnts', 'neutron'] as const) {
       process.stderr.write(`bench:containers: ${stack} stack, ${N} containers...\n`);

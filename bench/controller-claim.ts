@@ -42,7 +42,11 @@ async function measure(kind: Kind): Promise<number[]> {
     kind === 'real'
       ? (await startRealController(ovs, cdir)).stop
       : (await startOvntsController({ dbs, dir: cdir, log: () => undefined, ovs, systemId })).stop;
-  const sb = new OvsdbClient({ remotes: dbs.sbRemote, database: 'OVN_Southbound', tables: { Chassis: ['name'], Port_Binding: ['logical_port', 'chassis'] } });
+  const sb = new OvsdbClient({
+    remotes: dbs.sbRemote,
+    database: 'OVN_Southbound',
+    tables: { Chassis: ['name'], Port_Binding: ['logical_port', 'chassis'] },
+  });
   const claimedAt = new Map<string, number>();
   sb.on('change', (changes) => {
     const now = performance.now();
@@ -80,7 +84,9 @@ async function measure(kind: Kind): Promise<number[]> {
 const rows: string[] = [];
 for (const kind of ['real', 'ovnts'] as Kind[]) {
   const xs = await measure(kind);
-  rows.push(`${kind.padEnd(6)} ports=${xs.length} p50=${pct(xs, 50).toFixed(1)}ms p99=${pct(xs, 99).toFixed(1)}ms max=${Math.max(...xs).toFixed(1)}ms`);
+  rows.push(
+    `${kind.padEnd(6)} ports=${xs.length} p50=${pct(xs, 50).toFixed(1)}ms p99=${pct(xs, 99).toFixed(1)}ms max=${Math.max(...xs).toFixed(1)}ms`,
+  );
 }
 process.stdout.write(`VIF added (ovs-vsctl add-port returned is included) -> SB Port_Binding.chassis set\n${rows.join('\n')}\n`);
 await cleanupAll();

@@ -39,7 +39,8 @@ type Kind = 'real' | 'ovnts';
 const SUBNET = '10.0.0.0/16';
 const SERVER_IP = '10.0.255.254';
 const SERVER_MAC = '02:00:00:00:ff:fe';
-const mac = (i: number): string => `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+const mac = (i: number): string =>
+  `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 const ip = (i: number): string => `10.0.${(i >> 8) & 255}.${i & 255}`;
 
 interface Setup {
@@ -72,7 +73,8 @@ function cpuSeconds(pid: number): number {
 async function build(kind: Kind): Promise<Setup> {
   const teardown: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
-    for (const fn of teardown.splice(0).reverse()) await fn().catch((e: unknown) => process.stderr.write(`teardown (${kind}): ${String(e)}\n`));
+    for (const fn of teardown.splice(0).reverse())
+      await fn().catch((e: unknown) => process.stderr.write(`teardown (${kind}): ${String(e)}\n`));
   };
   try {
     const tmp = tmpDir(`ovnts-bench-dhcp-${kind}`);
@@ -95,16 +97,45 @@ async function build(kind: Kind): Promise<Setup> {
       controllerPid = d.pid;
       teardown.push(() => d.stop());
     } else {
-      const c = await startOvntsController({ dbs, dir: cdir, log: VERBOSE ? (l) => process.stderr.write(`${l}\n`) : () => undefined, ovs, systemId });
+      const c = await startOvntsController({
+        dbs,
+        dir: cdir,
+        log: VERBOSE ? (l) => process.stderr.write(`${l}\n`) : () => undefined,
+        ovs,
+        systemId,
+      });
       controllerPid = c.daemon.pid;
       teardown.push(() => c.stop());
     }
 
     const dhcp = (await nbctl('create', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
-    const args: string[] = ['ls-add', 'sw', '--', 'dhcp-options-set-options', dhcp, 'lease_time=3600', `router=${SERVER_IP}`, `server_id=${SERVER_IP}`, `server_mac=${SERVER_MAC}`];
+    const args: string[] = [
+      'ls-add',
+      'sw',
+      '--',
+      'dhcp-options-set-options',
+      dhcp,
+      'lease_time=3600',
+      `router=${SERVER_IP}`,
+      `server_id=${SERVER_IP}`,
+      `server_mac=${SERVER_MAC}`,
+    ];
     for (let i = 1; i <= N; i++) {
       const p = `d${i}`;
-      args.push('--', 'lsp-add', 'sw', p, '--', 'lsp-set-addresses', p, `${mac(i)} ${ip(i)}`, '--', 'lsp-set-port-security', p, `${mac(i)} ${ip(i)}`);
+      args.push(
+        '--',
+        'lsp-add',
+        'sw',
+        p,
+        '--',
+        'lsp-set-addresses',
+        p,
+        `${mac(i)} ${ip(i)}`,
+        '--',
+        'lsp-set-port-security',
+        p,
+        `${mac(i)} ${ip(i)}`,
+      );
       args.push('--', 'lsp-set-dhcpv4-options', p, dhcp);
     }
     await nbctl(...args);
@@ -118,14 +149,26 @@ async function build(kind: Kind): Promise<Setup> {
       const ns = await createNetns(`${hv.slice(0, 7)}-${p}`);
       teardown.push(() => deleteNetns(ns));
       // No IPv6 (router solicitations, MLD) on the port: the only traffic is the generator's.
-      await runOk('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+      await runOk('ip', [
+        'netns',
+        'exec',
+        ns,
+        'sysctl',
+        '-q',
+        '-w',
+        'net.ipv6.conf.all.disable_ipv6=1',
+        'net.ipv6.conf.default.disable_ipv6=1',
+      ]);
       await runOk('ip', ['-n', hv, 'link', 'set', p, 'address', mac(i)]);
       await runOk('ip', ['-n', hv, 'link', 'set', p, 'netns', ns]);
       await runOk('ip', ['-n', ns, 'link', 'set', p, 'up']);
       ports.push(`${ns}:${p}:${mac(i)}`);
     }
     for (let i = 1; i <= N; i++) {
-      await waitFor(async () => (await nbctl('get', 'Logical_Switch_Port', `d${i}`, 'up')).trim() === 'true', { what: `d${i} up (${kind})`, timeoutMs: 60000 });
+      await waitFor(async () => (await nbctl('get', 'Logical_Switch_Port', `d${i}`, 'up')).trim() === 'true', {
+        what: `d${i} up (${kind})`,
+        timeoutMs: 60000,
+      });
     }
     await nbctl('--wait=hv', 'sync');
     return { kind, ports, controllerPid, vswitchdPid: ovs.vswitchd.pid, stop };
@@ -136,7 +179,9 @@ async function build(kind: Kind): Promise<Setup> {
 }
 
 async function load(s: Setup, seconds: number): Promise<LoadResult> {
-  const r = await run('python3', [GENERATOR, `--duration=${seconds}`, `--window=${WINDOW}`, ...s.ports], { timeoutMs: (seconds + 60) * 1000 });
+  const r = await run('python3', [GENERATOR, `--duration=${seconds}`, `--window=${WINDOW}`, ...s.ports], {
+    timeoutMs: (seconds + 60) * 1000,
+  });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   let out: LoadResult & { error?: string };
   try {
@@ -162,7 +207,9 @@ interface Totals {
 const setups: Setup[] = [];
 try {
   for (const kind of ['real', 'ovnts'] as Kind[]) setups.push(await build(kind));
-  const totals = new Map<Kind, Totals>(setups.map((s) => [s.kind, { handshakes: 0, naks: 0, timeouts: 0, seconds: 0, cpu: 0, vswitchdCpu: 0, p50: [], p99: [] }]));
+  const totals = new Map<Kind, Totals>(
+    setups.map((s) => [s.kind, { handshakes: 0, naks: 0, timeouts: 0, seconds: 0, cpu: 0, vswitchdCpu: 0, p50: [], p99: [] }]),
+  );
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of setups) {
       const cpu0 = cpuSeconds(s.controllerPid);
@@ -191,7 +238,9 @@ try {
   }
   lines.push(`ratio ovnts/real: ${(rate('ovnts') / rate('real')).toFixed(2)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  process.stdout.write(`${JSON.stringify({ summary: [{ metric: 'DHCP handshakes', unit: '/s', real: rate('real'), ovnts: rate('ovnts') }] })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ summary: [{ metric: 'DHCP handshakes', unit: '/s', real: rate('real'), ovnts: rate('ovnts') }] })}\n`,
+  );
 } finally {
   for (const s of setups) await s.stop();
   await cleanupAll();

@@ -31,7 +31,8 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-const mac = (i: number): string => `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+const mac = (i: number): string =>
+  `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 const ip = (i: number): string => `10.0.${(i >> 8) & 255}.${i & 255}`;
 
 async function addVif(ovs: OvsInstance, hvNs: string, i: number, nbRemote: string): Promise<string> {
@@ -50,7 +51,9 @@ async function addVif(ovs: OvsInstance, hvNs: string, i: number, nbRemote: strin
 /** User + system CPU time of a process so far (ms), from /proc (clock ticks of 10 ms). */
 function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
@@ -106,13 +109,23 @@ async function measure(kind: Kind): Promise<{ times: number[]; flows: number; cp
       namespaces.push(ns);
       const t1 = performance.now();
       let tries = 0;
-      await waitFor(async () => (tries++, (await run('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '0.2', ip(1)])).code === 0), { what: `first ping from v${i}`, intervalMs: 1, timeoutMs: 30000 });
-      if (process.env['BENCH_VERBOSE'] !== undefined) process.stderr.write(`${kind} v${i}: setup ${(t1 - t0).toFixed(0)} ms, ping tries ${tries}, ping ${(performance.now() - t1).toFixed(0)} ms\n`);
+      await waitFor(async () => (tries++, (await run('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '0.2', ip(1)])).code === 0), {
+        what: `first ping from v${i}`,
+        intervalMs: 1,
+        timeoutMs: 30000,
+      });
+      if (process.env['BENCH_VERBOSE'] !== undefined)
+        process.stderr.write(
+          `${kind} v${i}: setup ${(t1 - t0).toFixed(0)} ms, ping tries ${tries}, ping ${(performance.now() - t1).toFixed(0)} ms\n`,
+        );
       times.push(performance.now() - t0);
     }
     cpu = cpuMs(controller.process.pid) - cpu0;
-    flows = (await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int')).split('\n').filter((l) => l.includes('actions=')).length;
-    if (process.env['BENCH_VERBOSE'] !== undefined && kind !== 'real') process.stderr.write(`${kind}: ${installSummary(readFileSync(join(cdir, 'ovnts-controller.log'), 'utf8'))}\n`);
+    flows = (await ovs.ofctl('-O', 'OpenFlow15', '--no-stats', 'dump-flows', 'br-int'))
+      .split('\n')
+      .filter((l) => l.includes('actions=')).length;
+    if (process.env['BENCH_VERBOSE'] !== undefined && kind !== 'real')
+      process.stderr.write(`${kind}: ${installSummary(readFileSync(join(cdir, 'ovnts-controller.log'), 'utf8'))}\n`);
   } finally {
     for (const ns of namespaces) await deleteNetns(ns);
     await controller.stop();

@@ -32,7 +32,8 @@ import * as physical from '../src/controller/physical.js';
 const N = Number(process.env['BENCH_PORTS'] ?? 200);
 type Kind = 'real' | 'ovnts' | 'ovnts-full';
 
-const mac = (i: number): string => `02:00:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+const mac = (i: number): string =>
+  `02:00:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 const ip = (i: number): string => `10.1.${(i >> 8) & 0xff}.${(i & 0xff) + 0}`;
 
 function nbPortArgs(i: number): string[] {
@@ -43,7 +44,8 @@ function nbPortArgs(i: number): string[] {
 
 async function addIfaces(ovs: OvsInstance, from: number, to: number): Promise<void> {
   const args: string[] = ['--may-exist', 'add-br', 'br-int'];
-  for (let i = from; i < to; i++) args.push('--', 'add-port', 'br-int', `p${i}`, '--', 'set', 'Interface', `p${i}`, 'type=internal', `external_ids:iface-id=p${i}`);
+  for (let i = from; i < to; i++)
+    args.push('--', 'add-port', 'br-int', `p${i}`, '--', 'set', 'Interface', `p${i}`, 'type=internal', `external_ids:iface-id=p${i}`);
   await ovs.vsctl(...args);
 }
 
@@ -67,7 +69,24 @@ async function measure(kind: Kind): Promise<Result> {
   const systemId = `bench-${kind}`;
   await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
   const args: string[] = ['ls-add', 'sw', '--', 'lr-add', 'lr', '--', 'lrp-add', 'lr', 'lr-sw', '02:00:00:00:00:01', '10.1.0.1/16'];
-  args.push('--', 'lsp-add', 'sw', 'sw-lr', '--', 'lsp-set-type', 'sw-lr', 'router', '--', 'lsp-set-addresses', 'sw-lr', 'router', '--', 'lsp-set-options', 'sw-lr', 'router-port=lr-sw');
+  args.push(
+    '--',
+    'lsp-add',
+    'sw',
+    'sw-lr',
+    '--',
+    'lsp-set-type',
+    'sw-lr',
+    'router',
+    '--',
+    'lsp-set-addresses',
+    'sw-lr',
+    'router',
+    '--',
+    'lsp-set-options',
+    'sw-lr',
+    'router-port=lr-sw',
+  );
   for (let i = 0; i < N; i++) args.push(...nbPortArgs(i));
   await nb('--wait=sb', ...args);
 
@@ -83,7 +102,16 @@ async function measure(kind: Kind): Promise<Result> {
     stop = () => d.stop();
     label = 'ovn-controller flow-generation stopwatch';
     // ovn-controller 23.03 has no --unixctl: its socket is $OVN_RUNDIR/ovn-controller.<pid>.ctl.
-    const ctl = join(cdir, `ovn-controller.${await waitFor(() => readdirSync(cdir).map((f) => /^ovn-controller\.(\d+)\.ctl$/.exec(f)?.[1]).find((x) => x !== undefined), { what: 'control socket' })}.ctl`);
+    const ctl = join(
+      cdir,
+      `ovn-controller.${await waitFor(
+        () =>
+          readdirSync(cdir)
+            .map((f) => /^ovn-controller\.(\d+)\.ctl$/.exec(f)?.[1])
+            .find((x) => x !== undefined),
+        { what: 'control socket' },
+      )}.ctl`,
+    );
     appctl = (...a) => runOk('ovn-appctl', ['-t', ctl, ...a]);
   } else {
     const { compute, label: l } = makeCompute(kind);
@@ -113,17 +141,26 @@ async function measure(kind: Kind): Promise<Result> {
     await addIfaces(ovs, 0, N);
     // All N ports up: their flows are installed.
     await nb('--wait=hv', 'sync');
-    await waitFor(async () => (await nb('--bare', '--columns=up', 'find', 'Logical_Switch_Port', 'up=true')).split('\n').filter((l) => l.trim() === 'true').length >= N, {
-      what: 'all ports up',
-      timeoutMs: 600_000,
-      intervalMs: 500,
-    });
+    await waitFor(
+      async () =>
+        (await nb('--bare', '--columns=up', 'find', 'Logical_Switch_Port', 'up=true')).split('\n').filter((l) => l.trim() === 'true')
+          .length >= N,
+      {
+        what: 'all ports up',
+        timeoutMs: 600_000,
+        intervalMs: 500,
+      },
+    );
     await new Promise((r) => setTimeout(r, 2000));
     times.length = 0;
     await appctl?.('stopwatch/reset');
     await nb(...nbPortArgs(N).slice(1));
     await addIfaces(ovs, N, N + 1);
-    await waitFor(async () => (await nb('get', 'Logical_Switch_Port', `p${N}`, 'up')).trim() === 'true', { what: 'new port up', timeoutMs: 120_000, intervalMs: 50 });
+    await waitFor(async () => (await nb('get', 'Logical_Switch_Port', `p${N}`, 'up')).trim() === 'true', {
+      what: 'new port up',
+      timeoutMs: 120_000,
+      intervalMs: 50,
+    });
     await nb('--wait=hv', 'sync');
     await new Promise((r) => setTimeout(r, 1000));
     if (appctl !== undefined) {

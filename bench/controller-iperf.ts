@@ -82,7 +82,8 @@ async function build(kind: Kind): Promise<Lab> {
     const host = (n: string): LabResult['hosts'][number] => lab!.hosts.find((h) => h.name === n)!;
     const c51 = host('c51');
     const c52 = host('c52');
-    if (c51.address === undefined || c52.address === undefined) throw new Error(`${kind}: no DHCP lease in c51/c52: ${c51.dhcpError ?? ''} ${c52.dhcpError ?? ''}\n${lab.logs(20)}`);
+    if (c51.address === undefined || c52.address === undefined)
+      throw new Error(`${kind}: no DHCP lease in c51/c52: ${c51.dhcpError ?? ''} ${c52.dhcpError ?? ''}\n${lab.logs(20)}`);
     if (!c51.pings.find((p) => p.target === 'c52')?.ok) throw new Error(`${kind}: c51 cannot ping c52\n${lab.logs(20)}`);
     const dest = c52.address.split('/')[0]!;
     const cdir = join(lab.dir, 'controller');
@@ -152,7 +153,10 @@ async function iperf(l: Lab, side: Side, other: { lab: Lab; side: Side } | undef
     throw new Error(`iperf3 (${l.kind}) exited ${r.code}: ${r.stderr.trim() || r.stdout.slice(0, 400)}`);
   }
   side.gbps.push(bps / 1e9);
-  if (VERBOSE) process.stderr.write(`${l.kind}: ${(bps / 1e9).toFixed(2)} Gbit/s, ${side.megaflows.at(-1)} megaflows, ${after.missed - before.missed} misses\n`);
+  if (VERBOSE)
+    process.stderr.write(
+      `${l.kind}: ${(bps / 1e9).toFixed(2)} Gbit/s, ${side.megaflows.at(-1)} megaflows, ${after.missed - before.missed} misses\n`,
+    );
   if (DUMP !== undefined) {
     mkdirSync(DUMP, { recursive: true });
     writeFileSync(join(DUMP, `${l.kind}-dpctl-flows.txt`), dp);
@@ -164,7 +168,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const labs: Lab[] = [];
 try {
   for (const kind of ['real', 'ovnts'] as Kind[]) labs.push(await build(kind));
-  const sides = new Map<Kind, Side>(labs.map((l) => [l.kind, { gbps: [], megaflows: [], cpuOwn: 0, cpuOther: 0, seconds: 0, misses: 0, packets: 0, openflowFlows: 0 }]));
+  const sides = new Map<Kind, Side>(
+    labs.map((l) => [l.kind, { gbps: [], megaflows: [], cpuOwn: 0, cpuOther: 0, seconds: 0, misses: 0, packets: 0, openflowFlows: 0 }]),
+  );
   for (let rep = 0; rep < REPS; rep++) {
     for (const l of labs) {
       const o = labs.find((x) => x !== l);
@@ -192,7 +198,12 @@ try {
     `${JSON.stringify({
       summary: [
         { metric: 'iperf3 c51->c52 TCP', unit: 'Gbit/s', real, ovnts },
-        { metric: 'iperf3 c51<->c52 megaflows', unit: '', real: median(sides.get('real')!.megaflows), ovnts: median(sides.get('ovnts')!.megaflows) },
+        {
+          metric: 'iperf3 c51<->c52 megaflows',
+          unit: '',
+          real: median(sides.get('real')!.megaflows),
+          ovnts: median(sides.get('ovnts')!.megaflows),
+        },
       ],
     })}\n`,
   );

@@ -81,7 +81,8 @@ function fromRows(name: string, stdout: string): Row[] {
   return [...values].map(([key, v]) => ({ metric: `${name}: ${key}`, unit: v.unit, real: v.real, ovnts: v.ovnts }));
 }
 
-const fmt = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : Number.isInteger(x) || x >= 100 ? x.toFixed(0) : x.toFixed(2));
+const fmt = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? '-' : Number.isInteger(x) || x >= 100 ? x.toFixed(0) : x.toFixed(2);
 
 const rows: Row[] = [];
 const failed: string[] = [];
@@ -94,9 +95,19 @@ for (const name of BENCHES.filter((b) => ONLY === undefined || ONLY.includes(b))
   rows.push(...(fromJson(name, stdout) ?? fromRows(name, stdout)));
 }
 
-const table = [['metric', 'ovnts', 'real', 'ovnts/real'], ...rows.map((r) => [`${r.metric}${r.unit === '' ? '' : ` (${r.unit})`}`, fmt(r.ovnts), fmt(r.real), r.ovnts !== undefined && r.real !== undefined && r.real !== 0 ? (r.ovnts / r.real).toFixed(2) : '-'])];
+const table = [
+  ['metric', 'ovnts', 'real', 'ovnts/real'],
+  ...rows.map((r) => [
+    `${r.metric}${r.unit === '' ? '' : ` (${r.unit})`}`,
+    fmt(r.ovnts),
+    fmt(r.real),
+    r.ovnts !== undefined && r.real !== undefined && r.real !== 0 ? (r.ovnts / r.real).toFixed(2) : '-',
+  ]),
+];
 const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-process.stdout.write(`\n${table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n')}\n`);
+process.stdout.write(
+  `\n${table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n')}\n`,
+);
 if (failed.length > 0) {
   process.stdout.write(`failed: ${failed.join(', ')}\n`);
   process.exitCode = 1;

@@ -50,7 +50,10 @@ class Client {
   /** One request; a 500 from the real server (sqlite lock contention, rolled back) is retried and counted. */
   async call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     for (let attempt = 1; ; attempt++) {
-      const init: RequestInit = { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Auth-Token': 'notused' } };
+      const init: RequestInit = {
+        method,
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Auth-Token': 'notused' },
+      };
       if (body !== undefined) init.body = JSON.stringify(body);
       const res = await fetch(`${this.server.url}${path}`, init);
       const text = await res.text();
@@ -118,7 +121,9 @@ async function measure(server: NeutronHandle, listSize: number): Promise<Result>
   const t0 = performance.now();
   for (let i = 0; i < NETS; i++) {
     const net = (await c.call('POST', '/v2.0/networks', { network: { name: `bench-net-${i}` } })).network as { id: string };
-    await c.call('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: `10.${100 + i}.0.0/24`, name: `bench-sub-${i}` } });
+    await c.call('POST', '/v2.0/subnets', {
+      subnet: { network_id: net.id, ip_version: 4, cidr: `10.${100 + i}.0.0/24`, name: `bench-sub-${i}` },
+    });
   }
   const netSubnetMs = (performance.now() - t0) / NETS;
   // Room for every port of the run (and the list population): a /17.
@@ -138,7 +143,16 @@ async function measure(server: NeutronHandle, listSize: number): Promise<Result>
   }
   times.sort((a, b) => a - b);
   const mem = memory(await server.pids());
-  return { netSubnetMs, single, concurrent, listPorts: listed, listMs: times[1] ?? NaN, rssMb: mem.rss, hwmMb: mem.hwm, retried500: c.retried500 };
+  return {
+    netSubnetMs,
+    single,
+    concurrent,
+    listPorts: listed,
+    listMs: times[1] ?? NaN,
+    rssMb: mem.rss,
+    hwmMb: mem.hwm,
+    retried500: c.retried500,
+  };
 }
 
 async function run(start: () => Promise<NeutronHandle>, listSize: number): Promise<Result> {
@@ -167,9 +181,13 @@ function table(real: Result, ovnts: Result): void {
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'measure'.padEnd(w)}  ${'neutron'.padStart(10)}  ${'ovnts'.padStart(10)}  ${'ovnts/real'.padStart(10)}  aim`);
   for (const [name, r, o, , aim] of rows) {
-    console.log(`${name.padEnd(w)}  ${r.toFixed(1).padStart(10)}  ${o.toFixed(1).padStart(10)}  ${(o / r).toFixed(3).padStart(10)}  ${aim}`);
+    console.log(
+      `${name.padEnd(w)}  ${r.toFixed(1).padStart(10)}  ${o.toFixed(1).padStart(10)}  ${(o / r).toFixed(3).padStart(10)}  ${aim}`,
+    );
   }
-  console.log(`(real neutron-server: ${real.retried500} requests retried after a 500 from sqlite lock contention, ${real.single.failed + real.concurrent.failed} creates failed for good; ovnts: ${ovnts.single.failed + ovnts.concurrent.failed} failed; the real RSS sums its 5 processes)`);
+  console.log(
+    `(real neutron-server: ${real.retried500} requests retried after a 500 from sqlite lock contention, ${real.single.failed + real.concurrent.failed} creates failed for good; ovnts: ${ovnts.single.failed + ovnts.concurrent.failed} failed; the real RSS sums its 5 processes)`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -198,12 +198,7 @@ export class RpcClient {
  * Polls a Unix socket until a connection succeeds (the server's readiness
  * barrier), giving up after `timeoutMs` or when `exited()` says the server died.
  */
-export async function waitForSocket(
-  path: string,
-  label: string,
-  timeoutMs: number,
-  exited: () => string | undefined,
-): Promise<void> {
+export async function waitForSocket(path: string, label: string, timeoutMs: number, exited: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = exited();

@@ -75,7 +75,9 @@ async function main(): Promise<void> {
   const w = Math.max(...rows.map((r) => r[0].length), 9);
   console.log(`${'workload'.padEnd(w)}  ${'ovn-nbctl'.padStart(11)}  ${'ovnts nbctl'.padStart(11)}  ${'ovnts/real'.padStart(10)}`);
   for (const [name, r, o] of rows) {
-    console.log(`${name.padEnd(w)}  ${(r / 1000).toFixed(2).padStart(10)}s  ${(o / 1000).toFixed(2).padStart(10)}s  ${(o / r).toFixed(2).padStart(10)}`);
+    console.log(
+      `${name.padEnd(w)}  ${(r / 1000).toFixed(2).padStart(10)}s  ${(o / 1000).toFixed(2).padStart(10)}s  ${(o / r).toFixed(2).padStart(10)}`,
+    );
   }
   console.log('(each tool against its own fresh real ovsdb-server; wall-clock times)');
 }

@@ -74,10 +74,18 @@ function rssMiB(pid: number): number {
 async function startNorthd(kind: Kind, dbs: LabDatabases, dir: string): Promise<Daemon> {
   const ctl = join(dir, 'northd.ctl');
   const common = [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${ctl}`, `--log-file=${join(dir, 'northd.log')}`];
-  const ready = async (): Promise<boolean> => /Status: active/.test((await run('ovn-appctl', ['-t', ctl, 'status'], { timeoutMs: 5000 })).stdout);
+  const ready = async (): Promise<boolean> =>
+    /Status: active/.test((await run('ovn-appctl', ['-t', ctl, 'status'], { timeoutMs: 5000 })).stdout);
   return kind === 'real'
-    ? spawnDaemon('ovn-northd', [...common, '--no-chdir', '-vconsole:off'], { name: 'ovn-northd', env: { OVN_RUNDIR: dir, OVN_LOGDIR: dir }, readyWhen: ready })
-    : spawnDaemon(process.execPath, [...(PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF}`]), OVNTS, 'northd', ...common], { name: 'ovnts northd', readyWhen: ready });
+    ? spawnDaemon('ovn-northd', [...common, '--no-chdir', '-vconsole:off'], {
+        name: 'ovn-northd',
+        env: { OVN_RUNDIR: dir, OVN_LOGDIR: dir },
+        readyWhen: ready,
+      })
+    : spawnDaemon(process.execPath, [...(PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF}`]), OVNTS, 'northd', ...common], {
+        name: 'ovnts northd',
+        readyWhen: ready,
+      });
 }
 
 interface Result {
@@ -107,7 +115,16 @@ async function measure(kind: Kind): Promise<Result> {
     const singles: number[] = [];
     for (let i = 0; i < 10; i++) {
       const t = performance.now();
-      await nbctl(db, ['--wait=sb', 'lsp-add', 'sw1', `extra${i}`, '--', 'lsp-set-addresses', `extra${i}`, `0a:02:00:00:00:${hex(i + 1)} 10.0.1.${100 + i}`]);
+      await nbctl(db, [
+        '--wait=sb',
+        'lsp-add',
+        'sw1',
+        `extra${i}`,
+        '--',
+        'lsp-set-addresses',
+        `extra${i}`,
+        `0a:02:00:00:00:${hex(i + 1)} 10.0.1.${100 + i}`,
+      ]);
       singles.push(performance.now() - t);
     }
     singles.sort((a, b) => a - b);
@@ -119,13 +136,22 @@ async function measure(kind: Kind): Promise<Result> {
       bare.push(performance.now() - t);
     }
     bare.sort((a, b) => a - b);
-    const flows = Number((await run('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=120', 'list', 'Logical_Flow'], { timeoutMs: 120_000 })).stdout.split('\n').filter((l) => l.startsWith('_uuid')).length);
+    const flows = Number(
+      (await run('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--timeout=120', 'list', 'Logical_Flow'], { timeoutMs: 120_000 })).stdout
+        .split('\n')
+        .filter((l) => l.startsWith('_uuid')).length,
+    );
     return { full, single: singles[5] as number, flows, rss: rssMiB(d.process.pid as number), sbCpu, nbctlAlone: bare[2] as number };
   } finally {
     await d.stop(5000);
     if (process.env['BENCH_VERBOSE'] !== undefined) {
       try {
-        process.stderr.write(readFileSync(join(dir.path, 'northd.log'), 'utf8').split('\n').filter((l) => /long pass|poll interval/.test(l)).join('\n') + '\n');
+        process.stderr.write(
+          readFileSync(join(dir.path, 'northd.log'), 'utf8')
+            .split('\n')
+            .filter((l) => /long pass|poll interval/.test(l))
+            .join('\n') + '\n',
+        );
       } catch {
         // no log
       }
@@ -137,14 +163,26 @@ async function measure(kind: Kind): Promise<Result> {
 
 async function main(): Promise<void> {
   const ports = SWITCHES * (PORTS + 1);
-  console.log(`bench:northd — ${SWITCHES} switches x ${PORTS} ports (+1 router port each), ${NESTED} nested, one router; real ovsdb-servers for both`);
+  console.log(
+    `bench:northd — ${SWITCHES} switches x ${PORTS} ports (+1 router port each), ${NESTED} nested, one router; real ovsdb-servers for both`,
+  );
   const skipped: Result = { full: NaN, single: NaN, flows: NaN, rss: NaN, sbCpu: NaN, nbctlAlone: NaN };
   const real = ONLY === 'ovnts' ? skipped : await measure('real');
   const ovnts = ONLY === 'real' ? skipped : await measure('ovnts');
   const rows: Array<[string, string, string, string]> = [
-    ['NB commit → SB complete', `${(real.full / 1000).toFixed(2)} s`, `${(ovnts.full / 1000).toFixed(2)} s`, (ovnts.full / real.full).toFixed(2)],
+    [
+      'NB commit → SB complete',
+      `${(real.full / 1000).toFixed(2)} s`,
+      `${(ovnts.full / 1000).toFixed(2)} s`,
+      (ovnts.full / real.full).toFixed(2),
+    ],
     ['  of which SB ovsdb-server CPU', `${real.sbCpu.toFixed(2)} s`, `${ovnts.sbCpu.toFixed(2)} s`, (ovnts.sbCpu / real.sbCpu).toFixed(2)],
-    ['one lsp-add --wait=sb (median of 10)', `${real.single.toFixed(0)} ms`, `${ovnts.single.toFixed(0)} ms`, (ovnts.single / real.single).toFixed(2)],
+    [
+      'one lsp-add --wait=sb (median of 10)',
+      `${real.single.toFixed(0)} ms`,
+      `${ovnts.single.toFixed(0)} ms`,
+      (ovnts.single / real.single).toFixed(2),
+    ],
     ['  the same without --wait (ovn-nbctl alone)', `${real.nbctlAlone.toFixed(0)} ms`, `${ovnts.nbctlAlone.toFixed(0)} ms`, ''],
     ['Logical_Flow rows', String(real.flows), String(ovnts.flows), (ovnts.flows / real.flows).toFixed(2)],
     ['Logical_Flow rows per port', (real.flows / ports).toFixed(2), (ovnts.flows / ports).toFixed(2), ''],

@@ -144,13 +144,7 @@ async function startServer(kind: ServerKind, opts: Options): Promise<Server> {
   tempDirs.add(dir);
   const dbFile = join(dir, 'nb.db');
   const sock = join(dir, 'db.sock');
-  const serverArgs = [
-    `--remote=punix:${sock}`,
-    `--unixctl=${join(dir, 'ctl')}`,
-    '--no-chdir',
-    `--log-file=${join(dir, 'log')}`,
-    dbFile,
-  ];
+  const serverArgs = [`--remote=punix:${sock}`, `--unixctl=${join(dir, 'ctl')}`, '--no-chdir', `--log-file=${join(dir, 'log')}`, dbFile];
   let cmd: string;
   let args: string[];
   if (kind === 'real') {
@@ -313,9 +307,7 @@ function makeRandom(seed: number): () => number {
 }
 
 async function connectClients(s: Server, n: number, label: string): Promise<RpcClient[]> {
-  return Promise.all(
-    Array.from({ length: n }, (_, i) => RpcClient.connect(s.sock, `${s.kind} ${label} client ${i}`, READY_TIMEOUT_MS)),
-  );
+  return Promise.all(Array.from({ length: n }, (_, i) => RpcClient.connect(s.sock, `${s.kind} ${label} client ${i}`, READY_TIMEOUT_MS)));
 }
 
 /** Fails fast with the server's own words if it died mid-workload. */
@@ -424,7 +416,9 @@ async function runFanout(s: Server, counts: Counts, results: Results): Promise<v
         const everyone = new Promise<void>((resolve, reject) => {
           allSeen = resolve;
           timer = setTimeout(() => {
-            reject(new Error(`${s.kind} ${wl}: update ${seq}: only ${seen}/${monitors.length} monitors notified after ${REQUEST_TIMEOUT_MS} ms`));
+            reject(
+              new Error(`${s.kind} ${wl}: update ${seq}: only ${seen}/${monitors.length} monitors notified after ${REQUEST_TIMEOUT_MS} ms`),
+            );
           }, REQUEST_TIMEOUT_MS);
         });
         const start = performance.now();
@@ -433,10 +427,7 @@ async function runFanout(s: Server, counts: Counts, results: Results): Promise<v
           end = performance.now();
         });
         try {
-          const [result] = await Promise.all([
-            transact(writer, [updateOtherConfig(target, 'seq', String(seq))], mode),
-            notified,
-          ]);
+          const [result] = await Promise.all([transact(writer, [updateOtherConfig(target, 'seq', String(seq))], mode), notified]);
           checkUpdatedOne(writer, result);
         } catch (e) {
           checkAlive(s, wl);
@@ -548,7 +539,11 @@ async function runMemory(s: Server, counts: Counts, results: Results): Promise<v
         const n = Math.min(perTxn, step - rows);
         const ops: Op[] = [];
         for (let k = 0; k < n; k++) {
-          ops.push({ op: 'insert', table: 'Logical_Switch', row: { name: `mem-${rows + k}`, external_ids: ['map', [['neutron:network_name', `net-${rows + k}`]]] } });
+          ops.push({
+            op: 'insert',
+            table: 'Logical_Switch',
+            row: { name: `mem-${rows + k}`, external_ids: ['map', [['neutron:network_name', `net-${rows + k}`]]] },
+          });
         }
         await transact(c, ops, 'plain');
         rows += n;
@@ -580,7 +575,9 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
     }
     for (const mode of opts.workloads.has('mixed') ? MODES : []) {
       const n = counts.mixedWriters * counts.mixedPerWriter;
-      process.stderr.write(`bench: ${kind}: mixed, ${mode} (${n} transactions, ${counts.mixedWriters} writers, ${counts.mixedMonitors} monitors)\n`);
+      process.stderr.write(
+        `bench: ${kind}: mixed, ${mode} (${n} transactions, ${counts.mixedWriters} writers, ${counts.mixedMonitors} monitors)\n`,
+      );
       await runMixed(s, mode, counts, results);
     }
     for (const mode of opts.workloads.has('throughput') ? MODES : []) {
@@ -646,7 +643,8 @@ function metrics(counts: Counts): Array<[string, Metric]> {
   rows.push(['hwm', { name: 'server peak RSS (VmHWM)', unit: 'MiB', better: 'lower' }]);
   rows.push(['dbsize', { name: 'database file size', unit: 'MiB', better: 'lower' }]);
   rows.push(['mem.idle', { name: 'memory: RSS idle (fresh server)', unit: 'MiB', better: 'lower' }]);
-  for (const n of counts.memorySteps) rows.push([`mem.${n}`, { name: `memory: RSS at ${n} Logical_Switch rows`, unit: 'MiB', better: 'lower' }]);
+  for (const n of counts.memorySteps)
+    rows.push([`mem.${n}`, { name: `memory: RSS at ${n} Logical_Switch rows`, unit: 'MiB', better: 'lower' }]);
   return rows;
 }
 
@@ -694,9 +692,10 @@ function parseOptions(argv: string[]): Options {
         process.exit(2);
       }
       o.workloads = new Set(names as Workload[]);
-    }
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--cpu-prof=DIR]\n');
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(
+        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--cpu-prof=DIR]\n',
+      );
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown option '${a}'\n`);

@@ -3,7 +3,11 @@
  * options, or the usage text for `--help` (printed on stdout, status 0), or
  * throws on a refused option (`PROG: message` on stderr, status 1).
  */
-export function parseCommandLine<T extends object>(prog: string, args: readonly string[], parse: (args: readonly string[]) => T | string): T | number {
+export function parseCommandLine<T extends object>(
+  prog: string,
+  args: readonly string[],
+  parse: (args: readonly string[]) => T | string,
+): T | number {
   let o: T | string;
   try {
     o = parse(args);

@@ -196,7 +196,11 @@ export interface Lifetime<T> {
  * `stop` once — with `onSignal` as its argument for a signal — then removes
  * the pid file; `done` resolves 0, or 1 if `stop` failed.
  */
-export function runUntilStopped<T>(opts: { readonly pidfile: string | undefined; readonly onSignal: T; stop(arg: T): Promise<void> }): Lifetime<T> {
+export function runUntilStopped<T>(opts: {
+  readonly pidfile: string | undefined;
+  readonly onSignal: T;
+  stop(arg: T): Promise<void>;
+}): Lifetime<T> {
   let finish: (code: number) => void = () => undefined;
   const done = new Promise<number>((r) => (finish = r));
   let stopping: Promise<void> | undefined;

@@ -12,7 +12,16 @@ import { dirname, resolve } from 'node:path';
 import { NeutronClient } from '../host/neutron.js';
 import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js';
 import { parseCommandLine } from './command-line.js';
-import { createDaemonLogger, defaultDaemonOptions, detach, notifyReady, parseDaemonOption, runUntilStopped, shouldDetach, type DaemonOptions } from './daemon.js';
+import {
+  createDaemonLogger,
+  defaultDaemonOptions,
+  detach,
+  notifyReady,
+  parseDaemonOption,
+  runUntilStopped,
+  shouldDetach,
+  type DaemonOptions,
+} from './daemon.js';
 
 const PROG = 'ovnts-docker-plugin';
 
@@ -105,7 +114,13 @@ async function neutronClient(o: Options): Promise<NeutronClient> {
   const authUrl = env['OS_AUTH_URL'];
   if (authUrl === undefined || authUrl === '') return NeutronClient.noauth(o.ipam);
   return NeutronClient.keystone(
-    { authUrl, username: env['OS_USERNAME'] ?? '', password: env['OS_PASSWORD'] ?? '', tenantId: env['OS_PROJECT_ID'] ?? env['OS_TENANT_ID'] ?? '', ...(env['OS_USER_DOMAIN_NAME'] === undefined ? {} : { userDomain: env['OS_USER_DOMAIN_NAME'] }) },
+    {
+      authUrl,
+      username: env['OS_USERNAME'] ?? '',
+      password: env['OS_PASSWORD'] ?? '',
+      tenantId: env['OS_PROJECT_ID'] ?? env['OS_TENANT_ID'] ?? '',
+      ...(env['OS_USER_DOMAIN_NAME'] === undefined ? {} : { userDomain: env['OS_USER_DOMAIN_NAME'] }),
+    },
     o.ipam,
   );
 }
@@ -128,7 +143,14 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const log = logger.module('docker-plugin');
   let server: Server;
   try {
-    const driver = createDockerDriver({ neutron: await neutronClient(o), ovsDb: o.ovsDb, bridge: o.bridge, installTimeoutMs: o.installTimeoutMs, log, ...(o.ovsNetns === undefined ? {} : { ovsNetns: o.ovsNetns }) });
+    const driver = createDockerDriver({
+      neutron: await neutronClient(o),
+      ovsDb: o.ovsDb,
+      bridge: o.bridge,
+      installTimeoutMs: o.installTimeoutMs,
+      log,
+      ...(o.ovsNetns === undefined ? {} : { ovsNetns: o.ovsNetns }),
+    });
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

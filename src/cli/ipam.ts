@@ -100,7 +100,8 @@ function parseArgs(args: readonly string[]): IpamOptions | string {
         break;
       case '--auth': {
         const kind = value();
-        if (AUTHENTICATORS[kind] === undefined) throw new Error(`--auth=${kind}: unknown authentication (one of: ${Object.keys(AUTHENTICATORS).join(', ')})`);
+        if (AUTHENTICATORS[kind] === undefined)
+          throw new Error(`--auth=${kind}: unknown authentication (one of: ${Object.keys(AUTHENTICATORS).join(', ')})`);
         o.auth = kind;
         break;
       }

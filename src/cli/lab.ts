@@ -113,7 +113,10 @@ export async function lab(args: string[]): Promise<number> {
     print,
   });
   // Ctrl-C / SIGTERM: tear down what exists so far, then leave with the signal's status.
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(sig, () => {
       print(`lab: ${sig}: tearing down`);
       void run.stop().finally(() => process.exit(code));

@@ -46,7 +46,16 @@ interface Parsed {
 }
 
 function parse(args: readonly string[]): Parsed | 'help' {
-  const p: Parsed = { db: defaultOvsDb(), runtime: undefined, cmd: undefined, positional: [], bridge: undefined, overlay: false, underlay: false, networks: [] };
+  const p: Parsed = {
+    db: defaultOvsDb(),
+    runtime: undefined,
+    cmd: undefined,
+    positional: [],
+    bridge: undefined,
+    overlay: false,
+    underlay: false,
+    networks: [],
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const eq = a.indexOf('=');
@@ -65,7 +74,8 @@ function parse(args: readonly string[]): Parsed | 'help' {
         break;
       case '--runtime': {
         const r = value();
-        if (!(RUNTIMES as readonly string[]).includes(r)) throw new ToolError(`ovn-container: --runtime must be docker or podman, not "${r}"`);
+        if (!(RUNTIMES as readonly string[]).includes(r))
+          throw new ToolError(`ovn-container: --runtime must be docker or podman, not "${r}"`);
         p.runtime = r as RuntimeName;
         break;
       }

@@ -121,7 +121,14 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     names.add(d.name);
   }
   const staticRemotes = o.remotes.filter((r) => parseDbRemote(r) === undefined);
-  const server = new OvsdbServer({ remotes: staticRemotes, databases: dbs, log, socketLog: logger.module('socket_util'), traceRequests: o.traceRequests, ...sslField(o.ssl) });
+  const server = new OvsdbServer({
+    remotes: staticRemotes,
+    databases: dbs,
+    log,
+    socketLog: logger.module('socket_util'),
+    traceRequests: o.traceRequests,
+    ...sslField(o.ssl),
+  });
   const dbRemotes = new DbRemotes(server, log);
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultControlPath(), log: logger.module('unixctl') });
   try {

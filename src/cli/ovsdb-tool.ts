@@ -44,7 +44,11 @@ const COMMANDS: Record<string, Command> = {
   'db-cksum': { min: 1, max: 1, run: async ([db], out) => out((await dbSchema(db as string)).cksum ?? '') },
   'schema-name': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).name) },
   'schema-version': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).version) },
-  'needs-conversion': { min: 2, max: 2, run: async ([db, f], out) => out((await needsConversion(db as string, f as string)) ? 'yes' : 'no') },
+  'needs-conversion': {
+    min: 2,
+    max: 2,
+    run: async ([db, f], out) => out((await needsConversion(db as string, f as string)) ? 'yes' : 'no'),
+  },
   'show-log': { min: 1, max: 1, run: ([db], out) => showLog(db as string, out) },
   convert: { min: 2, max: 3, run: ([db, f, dst]) => convert(db as string, f as string, dst) },
   'schema-cksum': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).cksum ?? '') },

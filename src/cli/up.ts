@@ -199,7 +199,8 @@ export async function up(args: string[]): Promise<number> {
       } catch (e) {
         await ipam.stop().catch(() => {});
         // Another `ovnts up` (or a Neutron) may hold the default port; only an asked-for address must work.
-        if (opts.ipamExplicit || (e as { code?: string }).code !== 'EADDRINUSE') throw new Error(`--ipam=${opts.ipam.host}:${opts.ipam.port}: ${(e as Error).message}`);
+        if (opts.ipamExplicit || (e as { code?: string }).code !== 'EADDRINUSE')
+          throw new Error(`--ipam=${opts.ipam.host}:${opts.ipam.port}: ${(e as Error).message}`);
         log('ipam')(`${opts.ipam.host}:${opts.ipam.port} is in use; the Neutron API is not served (give --ipam=ADDR:PORT or --no-ipam)`);
         opts.ipam = undefined;
       }
@@ -212,7 +213,9 @@ export async function up(args: string[]): Promise<number> {
     await stopAll();
     return 1;
   }
-  log('up')(`running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`);
+  log('up')(
+    `running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`,
+  );
   await notifyReady(logger, opts.pidfile);
   const life = runUntilStopped({
     pidfile: opts.pidfile,

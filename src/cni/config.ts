@@ -76,13 +76,20 @@ export function parseEnv(env: NodeJS.ProcessEnv): CniEnv {
     if (i <= 0) throw new CniError(CNI_CODE.INVALID_ENV, `invalid CNI_ARGS pair "${kv}"`);
     args.set(kv.slice(0, i), kv.slice(i + 1));
   }
-  return { command: command as CniCommand, containerId: env['CNI_CONTAINERID'] ?? '', netns: env['CNI_NETNS'] ?? '', ifname: env['CNI_IFNAME'] ?? '', args };
+  return {
+    command: command as CniCommand,
+    containerId: env['CNI_CONTAINERID'] ?? '',
+    netns: env['CNI_NETNS'] ?? '',
+    ifname: env['CNI_IFNAME'] ?? '',
+    args,
+  };
 }
 
 /** The variables ADD, DEL and CHECK need (SPEC.md "Parameters"); DEL may lack CNI_NETNS. */
 export function requireEnv(e: CniEnv): void {
   if (e.containerId === '') throw new CniError(CNI_CODE.INVALID_ENV, 'CNI_CONTAINERID is not set');
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(e.containerId)) throw new CniError(CNI_CODE.INVALID_ENV, `invalid CNI_CONTAINERID "${e.containerId}"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(e.containerId))
+    throw new CniError(CNI_CODE.INVALID_ENV, `invalid CNI_CONTAINERID "${e.containerId}"`);
   if (e.ifname === '') throw new CniError(CNI_CODE.INVALID_ENV, 'CNI_IFNAME is not set');
   if (e.ifname.length > 15 || e.ifname === '.' || e.ifname === '..' || /[/:\s]/.test(e.ifname)) {
     throw new CniError(CNI_CODE.INVALID_ENV, `invalid CNI_IFNAME "${e.ifname}"`);
@@ -98,7 +105,8 @@ export function decodeStdin(text: string): Json {
   } catch (e) {
     throw new CniError(CNI_CODE.DECODE_FAILURE, `cannot decode the network configuration: ${(e as Error).message}`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CniError(CNI_CODE.DECODE_FAILURE, 'the network configuration is not a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new CniError(CNI_CODE.DECODE_FAILURE, 'the network configuration is not a JSON object');
   return v as Json;
 }
 
@@ -114,9 +122,14 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export function checkVersion(v: unknown): string {
-  if (typeof v !== 'string' || v === '') throw new CniError(CNI_CODE.INVALID_CONFIG, 'cniVersion is missing from the network configuration');
+  if (typeof v !== 'string' || v === '')
+    throw new CniError(CNI_CODE.INVALID_CONFIG, 'cniVersion is missing from the network configuration');
   if (!(SUPPORTED_VERSIONS as readonly string[]).includes(v)) {
-    throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `incompatible CNI version ${v}`, `supported versions: ${SUPPORTED_VERSIONS.join(', ')}`);
+    throw new CniError(
+      CNI_CODE.INCOMPATIBLE_VERSION,
+      `incompatible CNI version ${v}`,
+      `supported versions: ${SUPPORTED_VERSIONS.join(', ')}`,
+    );
   }
   return v;
 }
@@ -150,7 +163,8 @@ function parseRuntimeConfig(v: unknown): NetConf['runtimeConfig'] {
   if (typeof v !== 'object' || Array.isArray(v)) throw new CniError(CNI_CODE.INVALID_CONFIG, '"runtimeConfig" must be an object');
   const o = v as Json;
   const ips = o['ips'];
-  if (ips !== undefined && !(Array.isArray(ips) && ips.every((s) => typeof s === 'string'))) throw new CniError(CNI_CODE.INVALID_CONFIG, 'runtimeConfig "ips" must be a list of strings');
+  if (ips !== undefined && !(Array.isArray(ips) && ips.every((s) => typeof s === 'string')))
+    throw new CniError(CNI_CODE.INVALID_CONFIG, 'runtimeConfig "ips" must be a list of strings');
   const mac = o['mac'];
   if (mac !== undefined && typeof mac !== 'string') throw new CniError(CNI_CODE.INVALID_CONFIG, 'runtimeConfig "mac" must be a string');
   return { ...(ips === undefined ? {} : { ips: ips }), ...(mac === undefined ? {} : { mac }) };
@@ -168,18 +182,25 @@ export function parseNetConf(o: Json, env: NodeJS.ProcessEnv = {}): NetConf {
   }
   const network = str(o, 'network', true)!;
   const mode = str(o, 'mode', false) ?? 'host';
-  if (!(MODES as readonly string[]).includes(mode)) throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, `unsupported field: mode=${mode}`, `supported modes: ${MODES.join(', ')}`);
+  if (!(MODES as readonly string[]).includes(mode))
+    throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, `unsupported field: mode=${mode}`, `supported modes: ${MODES.join(', ')}`);
   const vifId = str(o, 'vif_id', false);
-  if (mode === 'nested' && vifId === undefined) throw new CniError(CNI_CODE.INVALID_CONFIG, '"vif_id" (the VM\'s port) is required in nested mode');
+  if (mode === 'nested' && vifId === undefined)
+    throw new CniError(CNI_CODE.INVALID_CONFIG, '"vif_id" (the VM\'s port) is required in nested mode');
   const timeout = o['install_timeout_ms'] ?? 30000;
-  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0) throw new CniError(CNI_CODE.INVALID_CONFIG, '"install_timeout_ms" must be a positive integer');
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0)
+    throw new CniError(CNI_CODE.INVALID_CONFIG, '"install_timeout_ms" must be a positive integer');
   const ovsNetns = str(o, 'ovs_netns', false);
   const auth = parseAuth(o['auth']);
   const host = str(o, 'host', false);
   const prev = o['prevResult'];
-  if (prev !== undefined && (typeof prev !== 'object' || prev === null || Array.isArray(prev))) throw new CniError(CNI_CODE.INVALID_CONFIG, '"prevResult" must be an object');
+  if (prev !== undefined && (typeof prev !== 'object' || prev === null || Array.isArray(prev)))
+    throw new CniError(CNI_CODE.INVALID_CONFIG, '"prevResult" must be an object');
   const valid = o['cni.dev/valid-attachments'];
-  if (valid !== undefined && !(Array.isArray(valid) && valid.every((a) => typeof a === 'object' && a !== null && typeof (a as Json)['containerID'] === 'string'))) {
+  if (
+    valid !== undefined &&
+    !(Array.isArray(valid) && valid.every((a) => typeof a === 'object' && a !== null && typeof (a as Json)['containerID'] === 'string'))
+  ) {
     throw new CniError(CNI_CODE.INVALID_CONFIG, '"cni.dev/valid-attachments" must be a list of {containerID, ifname}');
   }
   return {
@@ -197,6 +218,8 @@ export function parseNetConf(o: Json, env: NodeJS.ProcessEnv = {}): NetConf {
     ...(vifId === undefined ? {} : { vifId }),
     ...(host === undefined ? {} : { host }),
     ...(prev === undefined ? {} : { prevResult: prev as Json }),
-    ...(valid === undefined ? {} : { validAttachments: (valid as Json[]).map((a) => ({ containerID: String(a['containerID']), ifname: String(a['ifname'] ?? '') })) }),
+    ...(valid === undefined
+      ? {}
+      : { validAttachments: (valid as Json[]).map((a) => ({ containerID: String(a['containerID']), ifname: String(a['ifname'] ?? '') })) }),
   };
 }

@@ -79,13 +79,16 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
   };
 
   const portByAddress = async (networkId: string, ip: string): Promise<NeutronPort | undefined> =>
-    (await ipamCall(() => c.listPorts({ network_id: networkId, 'fixed_ips': `ip_address=${ip}` })))[0];
+    (await ipamCall(() => c.listPorts({ network_id: networkId, fixed_ips: `ip_address=${ip}` })))[0];
 
   const handlers: Record<string, (b: Json) => Promise<Json>> = {
     'Plugin.Activate': async () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }),
     'NetworkDriver.GetCapabilities': async () => ({ Scope: 'local', ConnectivityScope: 'local' }),
     'IpamDriver.GetCapabilities': async () => ({ RequiresMACAddress: true, RequiresRequestReplay: false }),
-    'IpamDriver.GetDefaultAddressSpaces': async () => ({ LocalDefaultAddressSpace: 'ovnts-local', GlobalDefaultAddressSpace: 'ovnts-global' }),
+    'IpamDriver.GetDefaultAddressSpaces': async () => ({
+      LocalDefaultAddressSpace: 'ovnts-local',
+      GlobalDefaultAddressSpace: 'ovnts-global',
+    }),
     'IpamDriver.RequestPool': async (b) => {
       const pool = String(b['Pool'] ?? '');
       if (b['V6'] === true) throw new DriverError('ovnts: IPv6 pools are not supported');
@@ -177,7 +180,14 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
       let port = await portByAddress(net.id, ip);
       const ownPort = port === undefined;
       if (port === undefined) {
-        const body = { network_id: net.id, name: eid, device_id: eid, device_owner: DEVICE_OWNER, fixed_ips: [{ subnet_id: net.subnet.id, ip_address: ip }], ...(mac === '' ? {} : { mac_address: mac }) };
+        const body = {
+          network_id: net.id,
+          name: eid,
+          device_id: eid,
+          device_owner: DEVICE_OWNER,
+          fixed_ips: [{ subnet_id: net.subnet.id, ip_address: ip }],
+          ...(mac === '' ? {} : { mac_address: mac }),
+        };
         port = await ipamCall(() => c.createPort(body));
       }
       endpoints.set(eid, { portId: port.id, mac: port.mac_address, gateway: net.subnet.gateway_ip ?? '', ownPort });
@@ -189,14 +199,36 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
       if (ep === undefined) throw new DriverError(`endpoint ${eid} was not created by this plugin`);
       const host = hostEnd(eid);
       const src = sandboxEnd(eid);
-      await command('ip', ['link', 'add', 'name', src, 'address', ep.mac, 'type', 'veth', 'peer', 'name', host, 'netns', netnsTarget(o.ovsNetns)]);
+      await command('ip', [
+        'link',
+        'add',
+        'name',
+        src,
+        'address',
+        ep.mac,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        host,
+        'netns',
+        netnsTarget(o.ovsNetns),
+      ]);
       try {
         const inOvs = o.ovsNetns === undefined ? [] : ['nsenter', `--net=${o.ovsNetns}`];
         const up = [...inOvs, 'sh', '-c', `ethtool -K ${host} tx off >/dev/null && exec ip link set ${host} up`];
         await Promise.all([
           command('ethtool', ['-K', src, 'tx', 'off']),
           command(up[0]!, up.slice(1)),
-          addPort(o.ovsDb, { bridge: o.bridge, name: host, network: `docker-${String(b['NetworkID'])}`, containerId: eid, ifname: 'eth', mac: ep.mac, ifaceId: ep.portId }),
+          addPort(o.ovsDb, {
+            bridge: o.bridge,
+            name: host,
+            network: `docker-${String(b['NetworkID'])}`,
+            containerId: eid,
+            ifname: 'eth',
+            mac: ep.mac,
+            ifaceId: ep.portId,
+          }),
         ]);
         await waitInstalled(o.ovsDb, host, o.installTimeoutMs);
       } catch (e) {

@@ -17,7 +17,16 @@ export async function connectIpam(conf: NetConf): Promise<NeutronClient> {
   if (conf.auth === undefined) return NeutronClient.noauth(conf.endpoint);
   const a = conf.auth;
   return ipamCall(() =>
-    NeutronClient.keystone({ authUrl: a.auth_url, username: a.username, password: a.password, tenantId: a.project_id, ...(a.user_domain === undefined ? {} : { userDomain: a.user_domain }) }, conf.endpoint),
+    NeutronClient.keystone(
+      {
+        authUrl: a.auth_url,
+        username: a.username,
+        password: a.password,
+        tenantId: a.project_id,
+        ...(a.user_domain === undefined ? {} : { userDomain: a.user_domain }),
+      },
+      conf.endpoint,
+    ),
   );
 }
 
@@ -55,7 +64,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * The network and the attachment's port. A network given by id needs no
  * lookup first: the port is created while the network (its MTU) is read.
  */
-export async function allocateOn(c: NeutronClient, conf: NetConf, containerId: string, ifname: string, want: Parameters<typeof allocate>[5]): Promise<Allocation & { net: NeutronNetwork }> {
+export async function allocateOn(
+  c: NeutronClient,
+  conf: NetConf,
+  containerId: string,
+  ifname: string,
+  want: Parameters<typeof allocate>[5],
+): Promise<Allocation & { net: NeutronNetwork }> {
   if (UUID.test(conf.network)) {
     const [net, a] = await Promise.allSettled([c.getNetwork(conf.network), allocate(c, conf, conf.network, containerId, ifname, want)]);
     if (net.status === 'fulfilled' && a.status === 'fulfilled') return { ...a.value, net: net.value };
@@ -85,7 +100,14 @@ export interface Allocation {
 }
 
 /** Creates the attachment's port (fixed IP and MAC when asked) and finds its subnet. */
-export async function allocate(c: NeutronClient, conf: NetConf, networkId: string, containerId: string, ifname: string, want: { ip?: string; mac?: string; profile?: Record<string, unknown> }): Promise<Allocation> {
+export async function allocate(
+  c: NeutronClient,
+  conf: NetConf,
+  networkId: string,
+  containerId: string,
+  ifname: string,
+  want: { ip?: string; mac?: string; profile?: Record<string, unknown> },
+): Promise<Allocation> {
   const body = {
     network_id: networkId,
     name: portName(conf, ifname),
@@ -99,7 +121,8 @@ export async function allocate(c: NeutronClient, conf: NetConf, networkId: strin
   const port = await ipamCall(() => c.createPort(body));
   try {
     const fixed = port.fixed_ips.find((f) => !f.ip_address.includes(':')) ?? port.fixed_ips[0];
-    if (fixed === undefined) throw new CniError(CNI_CODE.IPAM_FAILURE, `IPAM: network ${conf.network} gave the port no address (does it have a subnet?)`);
+    if (fixed === undefined)
+      throw new CniError(CNI_CODE.IPAM_FAILURE, `IPAM: network ${conf.network} gave the port no address (does it have a subnet?)`);
     const subnet = await ipamCall(() => c.getSubnet(fixed.subnet_id));
     return { port, subnet };
   } catch (e) {
@@ -109,7 +132,13 @@ export async function allocate(c: NeutronClient, conf: NetConf, networkId: strin
 }
 
 /** The attachment's ports (normally one). */
-export async function findPorts(c: NeutronClient, conf: NetConf, networkId: string | undefined, containerId: string, ifname: string): Promise<NeutronPort[]> {
+export async function findPorts(
+  c: NeutronClient,
+  conf: NetConf,
+  networkId: string | undefined,
+  containerId: string,
+  ifname: string,
+): Promise<NeutronPort[]> {
   const q: Record<string, string> = { device_id: containerId, name: portName(conf, ifname) };
   if (networkId !== undefined) q['network_id'] = networkId;
   return ipamCall(() => c.listPorts(q));

@@ -39,7 +39,8 @@ export async function waitActive(c: NeutronClient, portId: string, timeoutMs: nu
   for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
     const p = await ipamCall(() => c.getPort(portId));
     if (p.status === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`port ${portId} did not become ACTIVE within ${timeoutMs} ms (is the VM's port bound on its hypervisor?)`);
+    if (Date.now() > deadline)
+      throw new Error(`port ${portId} did not become ACTIVE within ${timeoutMs} ms (is the VM's port bound on its hypervisor?)`);
     await new Promise((r) => setTimeout(r, delay));
   }
 }

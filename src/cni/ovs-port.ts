@@ -48,7 +48,9 @@ export async function addPort(db: string, p: PortSpec): Promise<void> {
     `external_ids:${IDS.container}=${p.containerId}`,
     `external_ids:${IDS.ifname}=${p.ifname}`,
     ...(p.mac === undefined ? [] : [`external_ids:attached-mac=${p.mac}`]),
-    ...(p.ifaceId === undefined ? [] : [`external_ids:iface-id=${p.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${p.containerId}`]),
+    ...(p.ifaceId === undefined
+      ? []
+      : [`external_ids:iface-id=${p.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${p.containerId}`]),
   ]);
 }
 
@@ -57,13 +59,20 @@ export async function addPort(db: string, p: PortSpec): Promise<void> {
  * Neutron port the controller binds it to (`iface-id`): from then on the
  * controller installs it.
  */
-export async function bindPort(db: string, name: string, mac: string, host: { ifaceId: string; containerId: string } | undefined): Promise<void> {
+export async function bindPort(
+  db: string,
+  name: string,
+  mac: string,
+  host: { ifaceId: string; containerId: string } | undefined,
+): Promise<void> {
   await vsctl(db, [
     'set',
     'Interface',
     name,
     `external_ids:attached-mac=${mac}`,
-    ...(host === undefined ? [] : [`external_ids:iface-id=${host.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${host.containerId}`]),
+    ...(host === undefined
+      ? []
+      : [`external_ids:iface-id=${host.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${host.containerId}`]),
   ]);
 }
 
@@ -72,7 +81,10 @@ export async function waitInstalled(db: string, name: string, timeoutMs: number)
   try {
     await vsctl(db, ['wait-until', 'Interface', name, 'external_ids:ovn-installed=true'], Math.ceil(timeoutMs / 1000));
   } catch (e) {
-    if (e instanceof CommandFailed) throw new Error(`port ${name} was not installed by the OVN controller within ${timeoutMs} ms (is ovn-controller running and the port's network known?)`);
+    if (e instanceof CommandFailed)
+      throw new Error(
+        `port ${name} was not installed by the OVN controller within ${timeoutMs} ms (is ovn-controller running and the port's network known?)`,
+      );
     throw e;
   }
 }
@@ -90,7 +102,13 @@ export interface AttachedInterface {
 
 /** The interfaces of the CNI network `network` in this OVS. */
 export async function attachedInterfaces(db: string, network: string): Promise<AttachedInterface[]> {
-  const out = await vsctl(db, ['--format=json', '--columns=name,external_ids', 'find', 'Interface', `external_ids:${IDS.network}=${network}`]);
+  const out = await vsctl(db, [
+    '--format=json',
+    '--columns=name,external_ids',
+    'find',
+    'Interface',
+    `external_ids:${IDS.network}=${network}`,
+  ]);
   const table = JSON.parse(out) as { data: Array<[string, ['map', Array<[string, string]>]]> };
   return table.data.map(([name, [, pairs]]) => {
     const ids = new Map(pairs);

@@ -24,7 +24,18 @@ import {
   type NetConf,
 } from './config.js';
 import { CNI_CODE, CniError } from './errors.js';
-import { allocateOn, connectIpam, type Allocation, deletePort as deleteNeutronPort, DEVICE_OWNER, findPorts, ipamCall, ipamError, portPrefix, resolveNetwork } from './ipam.js';
+import {
+  allocateOn,
+  connectIpam,
+  type Allocation,
+  deletePort as deleteNeutronPort,
+  DEVICE_OWNER,
+  findPorts,
+  ipamCall,
+  ipamError,
+  portPrefix,
+  resolveNetwork,
+} from './ipam.js';
 import { addPort, attachedInterfaces, bindPort, deletePort, hostVeth, interfaceIds, portTag, vsctl, waitInstalled } from './ovs-port.js';
 import { openVmDb, releaseTag, reserveTag, tagOf, waitActive } from './nested.js';
 import type { NeutronClient, NeutronNetwork, NeutronPort } from '../host/neutron.js';
@@ -50,7 +61,8 @@ export async function runPlugin(env: NodeJS.ProcessEnv, stdin: string): Promise<
     const e = parseEnv(env);
     if (e.command === 'VERSION') return ok(versionReply(stdin));
     const raw = decodeStdin(stdin);
-    if (typeof raw['cniVersion'] === 'string' && (SUPPORTED_VERSIONS as readonly string[]).includes(raw['cniVersion'])) version = raw['cniVersion'];
+    if (typeof raw['cniVersion'] === 'string' && (SUPPORTED_VERSIONS as readonly string[]).includes(raw['cniVersion']))
+      version = raw['cniVersion'];
     const conf = parseNetConf(raw, env);
     switch (e.command) {
       case 'ADD':
@@ -115,37 +127,65 @@ async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
     const profile = vlan === undefined ? undefined : { parent_name: conf.vifId, tag: vlan };
     const tag = vlan;
     const plumbing = createNetnsVeth(e.netns, conf.ovsNetns, hostName, e.ifname)
-      .then(() => addPort(conf.ovsDb, { bridge: conf.bridge, name: hostName, network: conf.name, containerId: e.containerId, ifname: e.ifname, ...(tag === undefined ? {} : { tag }) }))
+      .then(() =>
+        addPort(conf.ovsDb, {
+          bridge: conf.bridge,
+          name: hostName,
+          network: conf.name,
+          containerId: e.containerId,
+          ifname: e.ifname,
+          ...(tag === undefined ? {} : { tag }),
+        }),
+      )
       .then(() => mark('plugged'));
-    const allocation = allocateOn(c, conf, e.containerId, e.ifname, { ...requested(conf, e), ...(profile === undefined ? {} : { profile }) }).then((a) => {
+    const allocation = allocateOn(c, conf, e.containerId, e.ifname, {
+      ...requested(conf, e),
+      ...(profile === undefined ? {} : { profile }),
+    }).then((a) => {
       port = a.port;
       mark('port allocated');
       return a;
     });
     const [plugged, allocated] = await Promise.allSettled([plumbing, allocation]);
     if (allocated.status === 'rejected') throw allocated.reason;
-    if (plugged.status === 'rejected') throw new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(plugged.reason as Error).message}`);
+    if (plugged.status === 'rejected')
+      throw new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(plugged.reason as Error).message}`);
     return await configure(conf, e, c, allocated.value, hostName, vlan);
   } catch (err) {
     await deletePort(conf.ovsDb, conf.bridge, hostName).catch(() => undefined);
     await removeHostLink(conf.ovsNetns, hostName);
     if (port !== undefined) await deleteNeutronPort(c, port.id).catch(() => undefined);
     if (vm !== undefined && vlan !== undefined) await releaseTag(vm, conf.bridge, vlan).catch(() => undefined);
-    throw err instanceof CniError ? err : new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(err as Error).message}`);
+    throw err instanceof CniError
+      ? err
+      : new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(err as Error).message}`);
   } finally {
     await vm?.close();
   }
 }
 
 /** The container end's address and the port's binding; ready once OVN has installed it. */
-async function configure(conf: NetConf, e: CniEnv, c: NeutronClient, a: Allocation & { net: NeutronNetwork }, hostName: string, vlan: number | undefined): Promise<Record<string, unknown>> {
+async function configure(
+  conf: NetConf,
+  e: CniEnv,
+  c: NeutronClient,
+  a: Allocation & { net: NeutronNetwork },
+  hostName: string,
+  vlan: number | undefined,
+): Promise<Record<string, unknown>> {
   const { port, subnet } = a;
   const mtu = a.net.mtu;
   const fixed = port.fixed_ips.find((f) => f.subnet_id === subnet.id)!;
   const address = `${fixed.ip_address}/${subnet.cidr.split('/')[1]}`;
   const gateway = subnet.gateway_ip === null || subnet.gateway_ip === '' ? undefined : subnet.gateway_ip;
   await Promise.all([
-    configureNetnsInterface(e.netns, { ifName: e.ifname, mac: port.mac_address, address, ...(mtu === undefined ? {} : { mtu }), ...(gateway === undefined ? {} : { gateway }) }),
+    configureNetnsInterface(e.netns, {
+      ifName: e.ifname,
+      mac: port.mac_address,
+      address,
+      ...(mtu === undefined ? {} : { mtu }),
+      ...(gateway === undefined ? {} : { gateway }),
+    }),
     bindPort(conf.ovsDb, hostName, port.mac_address, vlan === undefined ? { ifaceId: port.id, containerId: e.containerId } : undefined),
   ]);
   if (vlan === undefined) await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
@@ -193,7 +233,8 @@ async function del(conf: NetConf, e: CniEnv): Promise<void> {
 }
 
 async function check(conf: NetConf, e: CniEnv): Promise<void> {
-  if (compareVersions(conf.cniVersion, '0.4.0') < 0) throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `CHECK is not defined for CNI version ${conf.cniVersion}`);
+  if (compareVersions(conf.cniVersion, '0.4.0') < 0)
+    throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `CHECK is not defined for CNI version ${conf.cniVersion}`);
   if (conf.prevResult === undefined) throw new CniError(CNI_CODE.INVALID_CONFIG, 'CHECK needs "prevResult" in the network configuration');
   const want = expectedFrom(conf.prevResult, e.ifname, e.netns);
   if (want === undefined) throw new CniError(CNI_CODE.CHECK_FAILED, `prevResult lists no interface ${e.ifname} in a sandbox`);
@@ -213,10 +254,12 @@ async function check(conf: NetConf, e: CniEnv): Promise<void> {
   if (conf.mode === 'nested') {
     const tag = tagOf(ports[0]!['binding:profile']);
     const onBridge = await portTag(conf.ovsDb, hostName);
-    if (tag === undefined || onBridge !== tag) fail(`OVS port ${hostName} is on VLAN ${onBridge ?? 'none'}, its IPAM port on ${tag ?? 'none'}`);
+    if (tag === undefined || onBridge !== tag)
+      fail(`OVS port ${hostName} is on VLAN ${onBridge ?? 'none'}, its IPAM port on ${tag ?? 'none'}`);
     if (ports[0]!.status !== 'ACTIVE') fail(`the IPAM port ${ports[0]!.id} is ${ports[0]!.status ?? 'without status'}`);
   } else {
-    if (ids!.get('iface-id') !== ports[0]!.id) fail(`OVS port ${hostName} is bound to ${ids!.get('iface-id') ?? 'nothing'}, not port ${ports[0]!.id}`);
+    if (ids!.get('iface-id') !== ports[0]!.id)
+      fail(`OVS port ${hostName} is bound to ${ids!.get('iface-id') ?? 'nothing'}, not port ${ports[0]!.id}`);
     if (ids!.get('ovn-installed') !== 'true') fail(`OVS port ${hostName} is not installed by the OVN controller`);
   }
   if (want.mac !== undefined && ports[0]!.mac_address !== want.mac) fail(`the IPAM port has MAC ${ports[0]!.mac_address}, not ${want.mac}`);

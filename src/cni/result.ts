@@ -23,7 +23,9 @@ export function formatResult(cniVersion: string, a: Attachment): Record<string, 
       { name: a.hostIf.name, ...(a.hostIf.mac === undefined ? {} : { mac: a.hostIf.mac }) },
       { name: a.containerIf.name, mac: a.containerIf.mac, sandbox: a.containerIf.sandbox, ...(withMtu ? { mtu: a.containerIf.mtu } : {}) },
     ],
-    ips: [{ ...(v1 ? {} : { version: family }), address: a.address, ...(a.gateway === undefined ? {} : { gateway: a.gateway }), interface: 1 }],
+    ips: [
+      { ...(v1 ? {} : { version: family }), address: a.address, ...(a.gateway === undefined ? {} : { gateway: a.gateway }), interface: 1 },
+    ],
     ...(a.gateway === undefined ? {} : { routes: [{ dst: family === '4' ? '0.0.0.0/0' : '::/0', gw: a.gateway }] }),
     dns: {},
   };
@@ -43,7 +45,7 @@ export function expectedFrom(prev: Record<string, unknown>, ifname: string, netn
   const ips = Array.isArray(prev['ips']) ? (prev['ips'] as Array<Record<string, unknown>>) : [];
   return {
     ifname,
-    mac: typeof ifs[idx]!['mac'] === 'string' ? (ifs[idx]!['mac']) : undefined,
+    mac: typeof ifs[idx]!['mac'] === 'string' ? ifs[idx]!['mac'] : undefined,
     addresses: ips.filter((ip) => ip['interface'] === idx).map((ip) => String(ip['address'])),
   };
 }

@@ -10,7 +10,13 @@ export async function init(s: Session, bridge: string | undefined, overlay: bool
   if (bridge === undefined || !s.db.bridges().includes(bridge)) throw new ToolError(`Bridge ${bridge ?? ''} does not exists`);
   const mode = overlay ? 'overlay' : 'underlay';
   await s.db.editRootIds((ids) => ({
-    edit: { set: { 'ovn-mode': mode, 'ovn-bridge': bridge, ...(mode === 'overlay' && !ids.has('ovn-encap-type') ? { 'ovn-encap-type': 'geneve' } : {}) } },
+    edit: {
+      set: {
+        'ovn-mode': mode,
+        'ovn-bridge': bridge,
+        ...(mode === 'overlay' && !ids.has('ovn-encap-type') ? { 'ovn-encap-type': 'geneve' } : {}),
+      },
+    },
     result: undefined,
   }));
 }

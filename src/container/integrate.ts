@@ -86,7 +86,11 @@ export function parseHostPort(s: string): { host: string; port?: number } | unde
 
 export async function setIpam(io: IntegrateIo, ip: string | undefined): Promise<number> {
   const hp = ip === undefined ? undefined : parseHostPort(ip);
-  if (ip === undefined || hp === undefined) return failed(io, `failed to set the ipam server ip address: ${ip === undefined ? 'no address given' : `"${ip}" is not an IPv4 address`}`);
+  if (ip === undefined || hp === undefined)
+    return failed(
+      io,
+      `failed to set the ipam server ip address: ${ip === undefined ? 'no address given' : `"${ip}" is not an IPv4 address`}`,
+    );
   try {
     await vsctl(io.db, 'set', 'Open_vSwitch', '.', `external_ids:ipam=${ip}`, `external_ids:ovn-remote="tcp:${hp.host}:${SB_PORT}"`);
   } catch (e) {
@@ -96,7 +100,11 @@ export async function setIpam(io: IntegrateIo, ip: string | undefined): Promise<
 }
 
 export async function setTep(io: IntegrateIo, ip: string | undefined): Promise<number> {
-  if (ip === undefined || !IPV4.test(ip)) return failed(io, `failed to set the local tunnel endpoint: ${ip === undefined ? 'no address given' : `"${ip}" is not an IPv4 address`}`);
+  if (ip === undefined || !IPV4.test(ip))
+    return failed(
+      io,
+      `failed to set the local tunnel endpoint: ${ip === undefined ? 'no address given' : `"${ip}" is not an IPv4 address`}`,
+    );
   try {
     await vsctl(io.db, 'set', 'Open_vSwitch', '.', `external_ids:ovn-encap-ip=${ip}`);
   } catch (e) {
@@ -174,7 +182,10 @@ async function nicToBridge(io: IntegrateIo, nic: string): Promise<number> {
   const mac = /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1];
   if (mac === undefined) return failed(io, `failed to create OVS bridge ${bridge}: ${nic} has no MAC address`);
   const addrs = staticAddresses(await command('ip', ['-o', 'addr', 'show', 'dev', nic]));
-  const routes = [...movableRoutes(await command('ip', ['route', 'show', 'dev', nic])), ...movableRoutes(await command('ip', ['-6', 'route', 'show', 'dev', nic])).map((r) => ['-6', ...r])];
+  const routes = [
+    ...movableRoutes(await command('ip', ['route', 'show', 'dev', nic])),
+    ...movableRoutes(await command('ip', ['-6', 'route', 'show', 'dev', nic])).map((r) => ['-6', ...r]),
+  ];
   try {
     await vsctl(
       io.db,

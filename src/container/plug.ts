@@ -95,15 +95,19 @@ export async function containerCreate(s: Session, eps: readonly string[]): Promi
     for (const [k, ep] of endpoints.entries()) {
       const gateway: string | undefined = !gatewaySet && ep.gateway !== undefined ? ep.gateway : undefined;
       gatewaySet ||= gateway !== undefined;
-      await plugContainerInterface(pid, {
-        hostName: hostVethName(ep.id),
-        peerName: peerVethName(ep.id),
-        ifName: `eth${k + 1}`,
-        mac: ep.mac,
-        address: ep.address,
-        ...(ep.mtu === undefined ? {} : { mtu: ep.mtu }),
-        ...(gateway === undefined ? {} : { gateway }),
-      }, () => addOvsPort(s, mode, bridge, ep, cid));
+      await plugContainerInterface(
+        pid,
+        {
+          hostName: hostVethName(ep.id),
+          peerName: peerVethName(ep.id),
+          ifName: `eth${k + 1}`,
+          mac: ep.mac,
+          address: ep.address,
+          ...(ep.mtu === undefined ? {} : { mtu: ep.mtu }),
+          ...(gateway === undefined ? {} : { gateway }),
+        },
+        () => addOvsPort(s, mode, bridge, ep, cid),
+      );
       mark(`plugged ${ep.id}`);
     }
   } catch (e) {

@@ -17,7 +17,12 @@ async function byName(list: () => Promise<ReadonlyArray<{ id: string }>>, kind: 
   const found = await list();
   if (found.length > 1) throw new ToolError(`More than one ${kind} for the given name, provide uuid instead.`);
   const first = found[0];
-  if (first === undefined) throw new ToolError(kind === 'network' ? 'No network with the given name\nFailed to get network by name' : 'No endpoint with the given name.\nFailed to get endpoint by name');
+  if (first === undefined)
+    throw new ToolError(
+      kind === 'network'
+        ? 'No network with the given name\nFailed to get network by name'
+        : 'No endpoint with the given name.\nFailed to get endpoint by name',
+    );
   return first.id;
 }
 

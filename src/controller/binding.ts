@@ -65,7 +65,14 @@ export interface Bindings {
  * Computes the local bindings from the OVS and SB replicas (pure). `chassisUuid`
  * is this chassis' Chassis row.
  */
-export function computeBindings(ovs: OvsdbClient, sb: OvsdbClient, bridge: string, chassisUuid: string, chassisName: string, models: SbModels = new SbModels()): Bindings {
+export function computeBindings(
+  ovs: OvsdbClient,
+  sb: OvsdbClient,
+  bridge: string,
+  chassisUuid: string,
+  chassisName: string,
+  models: SbModels = new SbModels(),
+): Bindings {
   const ifaces = bridgeInterfaces(ovs, bridge);
   const byIfaceId = new Map<string, BridgeInterface>();
   for (const i of ifaces) {
@@ -226,7 +233,13 @@ export async function syncPortBindings(
  * interfaces that are no longer bound, as ovn-controller(8) documents for
  * `external_ids:ovn-installed`. Returns true when it wrote something.
  */
-export async function syncOvnInstalled(ovs: OvsdbClient, bridge: string, b: Bindings, installed: ReadonlySet<string>, now: number = Date.now()): Promise<boolean> {
+export async function syncOvnInstalled(
+  ovs: OvsdbClient,
+  bridge: string,
+  b: Bindings,
+  installed: ReadonlySet<string>,
+  now: number = Date.now(),
+): Promise<boolean> {
   const want = new Set<string>();
   for (const v of b.vifs.values()) if (installed.has(v.pbUuid)) want.add(v.ifaceUuid);
   const txn = ovs.txn();
@@ -235,7 +248,17 @@ export async function syncOvnInstalled(ovs: OvsdbClient, bridge: string, b: Bind
     if (want.has(i.uuid) && !has) {
       txn.mutate('Interface', i.uuid, [
         ['external_ids', 'delete', ['set', ['ovn-installed', 'ovn-installed-ts']]],
-        ['external_ids', 'insert', ['map', [['ovn-installed', 'true'], ['ovn-installed-ts', String(now)]]]],
+        [
+          'external_ids',
+          'insert',
+          [
+            'map',
+            [
+              ['ovn-installed', 'true'],
+              ['ovn-installed-ts', String(now)],
+            ],
+          ],
+        ],
       ]);
     } else if (!want.has(i.uuid) && i.externalIds.has('ovn-installed')) {
       txn.mutate('Interface', i.uuid, [['external_ids', 'delete', ['set', ['ovn-installed', 'ovn-installed-ts']]]]);
@@ -319,7 +342,17 @@ export async function storeBridgeNbCfg(ovs: OvsdbClient, bridge: string, nbCfg: 
     .txn()
     .mutate('Bridge', br.uuid, [
       ['external_ids', 'delete', ['set', ['ovn-nb-cfg', 'ovn-nb-cfg-ts']]],
-      ['external_ids', 'insert', ['map', [['ovn-nb-cfg', String(nbCfg)], ['ovn-nb-cfg-ts', String(now)]]]],
+      [
+        'external_ids',
+        'insert',
+        [
+          'map',
+          [
+            ['ovn-nb-cfg', String(nbCfg)],
+            ['ovn-nb-cfg-ts', String(now)],
+          ],
+        ],
+      ],
     ])
     .commit();
   return true;

@@ -58,7 +58,12 @@ function encapKey(e: EncapConfig, options: ReadonlyMap<string, string>): string 
 }
 
 /** Finds a Chassis or Chassis_Private row by its `name`. */
-function rowByName<K extends 'Chassis' | 'Chassis_Private'>(sb: OvsdbClient, models: SbModels, table: K, name: string): OVN_SouthboundTables[K] | undefined {
+function rowByName<K extends 'Chassis' | 'Chassis_Private'>(
+  sb: OvsdbClient,
+  models: SbModels,
+  table: K,
+  name: string,
+): OVN_SouthboundTables[K] | undefined {
   for (const r of models.rows(sb, table)) if (r.name === name) return r;
   return undefined;
 }
@@ -76,7 +81,12 @@ export interface ChassisRows {
  * name left by an earlier run of this chassis is taken over, as ovn-controller
  * does after a restart.
  */
-export async function registerChassis(sb: OvsdbClient, cfg: ChassisConfig, datapathType: string, models: SbModels = new SbModels()): Promise<boolean> {
+export async function registerChassis(
+  sb: OvsdbClient,
+  cfg: ChassisConfig,
+  datapathType: string,
+  models: SbModels = new SbModels(),
+): Promise<boolean> {
   const otherConfig = chassisOtherConfig(cfg, datapathType);
   const options = encapOptions(cfg);
   const wantEncaps = new Map(cfg.encaps.map((e) => [encapKey(e, options), e]));
@@ -139,7 +149,13 @@ export function chassisRows(sb: OvsdbClient, systemId: string, models: SbModels 
  * Chassis_Private `nb_cfg` and `nb_cfg_timestamp` (ms since the epoch), which
  * northd sums into NB `hv_cfg`. No-op when already reported.
  */
-export async function reportNbCfg(sb: OvsdbClient, systemId: string, nbCfg: number, now: number = Date.now(), models: SbModels = new SbModels()): Promise<boolean> {
+export async function reportNbCfg(
+  sb: OvsdbClient,
+  systemId: string,
+  nbCfg: number,
+  now: number = Date.now(),
+  models: SbModels = new SbModels(),
+): Promise<boolean> {
   const priv = rowByName(sb, models, 'Chassis_Private', systemId);
   if (priv === undefined || priv.nb_cfg === nbCfg) return false;
   await sb.txn().update('Chassis_Private', priv._uuid, { nb_cfg: nbCfg, nb_cfg_timestamp: now }).commit();

@@ -27,7 +27,15 @@ import {
 } from './ovs-config.js';
 import { chassisRows, registerChassis, reportNbCfg, sbNbCfg, unregisterChassis } from './chassis.js';
 import { SbModels } from './sb-models.js';
-import { assignCtZones, computeBindings, storeBridgeNbCfg, storeCtZones, syncOvnInstalled, syncPortBindings, type Bindings } from './binding.js';
+import {
+  assignCtZones,
+  computeBindings,
+  storeBridgeNbCfg,
+  storeCtZones,
+  syncOvnInstalled,
+  syncPortBindings,
+  type Bindings,
+} from './binding.js';
 import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
 import { desiredLocalnetPatches, localnetOfports, parseBridgeMappings, syncLocalnetPatches } from './patch.js';
 import { sbConditions, type SbMonitorInputs } from './sb-monitor.js';
@@ -163,7 +171,8 @@ export class Controller {
       if (rows !== undefined) {
         const release = sb.txn();
         for (const pb of sb.table('Port_Binding').values()) {
-          if (this.sbModels.of('Port_Binding', pb).chassis === rows.chassis._uuid) release.update('Port_Binding', pb.uuid, { chassis: ['set', []] });
+          if (this.sbModels.of('Port_Binding', pb).chassis === rows.chassis._uuid)
+            release.update('Port_Binding', pb.uuid, { chassis: ['set', []] });
         }
         if (release.size > 0) await release.commit().catch((e: unknown) => this.log(`cleanup: ${String(e)}`));
       }
@@ -252,7 +261,14 @@ export class Controller {
     const conditions: Record<string, readonly unknown[]> = {};
     for (const [t, where] of Object.entries(sbConditions(inputs))) if (where !== undefined) conditions[t] = where;
     this.sbConds = JSON.stringify(sbConditions(inputs));
-    const sb = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', conditions, log: (m) => this.warn(`sb: ${m}`), probeIntervalMs: 0, ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) });
+    const sb = new OvsdbClient({
+      remotes: remote,
+      database: 'OVN_Southbound',
+      conditions,
+      log: (m) => this.warn(`sb: ${m}`),
+      probeIntervalMs: 0,
+      ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }),
+    });
     sb.on('change', () => this.schedule());
     sb.on('connected', (r) => {
       this.log(`connected to the southbound database at ${r}`);
@@ -270,12 +286,26 @@ export class Controller {
    * true when the conditions changed (the pass stops; the update, or this
    * method, schedules the next one).
    */
-  private async followBindings(sb: OvsdbClient, monitorAll: boolean, chassisUuid: string, ifaceIds: readonly string[], bindings: Bindings): Promise<boolean> {
+  private async followBindings(
+    sb: OvsdbClient,
+    monitorAll: boolean,
+    chassisUuid: string,
+    ifaceIds: readonly string[],
+    bindings: Bindings,
+  ): Promise<boolean> {
     const datapathKeys = new Map<string, number>();
     for (const dp of this.sbModels.rows(sb, 'Datapath_Binding')) datapathKeys.set(dp._uuid, dp.tunnel_key);
     const dpGroups = new Map<string, string[]>();
     for (const g of this.sbModels.rows(sb, 'Logical_DP_Group')) dpGroups.set(g._uuid, g.datapaths);
-    const want = sbConditions({ monitorAll, chassisUuid, ifaceIds, localVifs: bindings.vifs.keys(), localDatapaths: bindings.localDatapaths, datapathKeys, dpGroups });
+    const want = sbConditions({
+      monitorAll,
+      chassisUuid,
+      ifaceIds,
+      localVifs: bindings.vifs.keys(),
+      localDatapaths: bindings.localDatapaths,
+      datapathKeys,
+      dpGroups,
+    });
     const json = JSON.stringify(want);
     if (json === this.sbConds) return false;
     await sb.setConditions(want);
@@ -334,7 +364,12 @@ export class Controller {
     // the replica holds what the new conditions select (the next pass).
     if (await this.followBindings(sb, cfg.monitorAll, chassisUuid, ifaceIds, bindings)) return;
     const mappings = parseBridgeMappings(cfg.bridgeMappings);
-    await syncLocalnetPatches(this.ovs, desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths, this.sbModels), cfg.bridge, this.warn);
+    await syncLocalnetPatches(
+      this.ovs,
+      desiredLocalnetPatches(sb, cfg.bridge, mappings, bindings.localDatapaths, this.sbModels),
+      cfg.bridge,
+      this.warn,
+    );
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
     if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
     // Claim, and install the port's flows in the same pass (they come from the local

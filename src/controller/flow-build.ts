@@ -31,7 +31,9 @@ export function mk(table: number, priority: number, match: readonly (readonly Ma
 
 /** `set_field:value[/mask]->field`. */
 export function setField(field: string, value: Num, mask?: Num): Action {
-  return mask === undefined ? { type: 'set_field', field, value: BigInt(value) } : { type: 'set_field', field, value: BigInt(value), mask: BigInt(mask) };
+  return mask === undefined
+    ? { type: 'set_field', field, value: BigInt(value) }
+    : { type: 'set_field', field, value: BigInt(value), mask: BigInt(mask) };
 }
 
 /** `resubmit(,table)`. */

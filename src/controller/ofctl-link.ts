@@ -79,7 +79,8 @@ export function parseDumpLine(line: string): TextFlow | undefined {
   const match: string[] = [];
   for (const fl of fields) {
     if (fl.startsWith('priority=')) priority = Number(fl.slice('priority='.length));
-    else if (/^(reset_counts|send_flow_rem|check_overlap|no_packet_counts|no_byte_counts|idle_timeout=|hard_timeout=|importance=)/.test(fl)) continue;
+    else if (/^(reset_counts|send_flow_rem|check_overlap|no_packet_counts|no_byte_counts|idle_timeout=|hard_timeout=|importance=)/.test(fl))
+      continue;
     else match.push(fl);
   }
   return { table, priority, match: match.join(','), actions, cookie };
@@ -96,13 +97,20 @@ export interface OfctlLinkOptions {
 
 function ofctl(opts: OfctlLinkOptions, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.command ?? 'ovs-ofctl', ['-O', 'OpenFlow15', ...args], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(opts.command ?? 'ovs-ofctl', ['-O', 'OpenFlow15', ...args], {
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ovs-ofctl ${args.find((a) => !a.startsWith('-')) ?? ''}: ${err.trim() || `exit ${code}`}`))));
+    child.once('close', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`ovs-ofctl ${args.find((a) => !a.startsWith('-')) ?? ''}: ${err.trim() || `exit ${code}`}`)),
+    );
     // ovs-ofctl exits without reading its input when it cannot connect (ovs-vswitchd restarting):
     // the EPIPE is reported through its exit status above, not as an uncaught stream error.
     child.stdin.on('error', () => undefined);
@@ -115,7 +123,8 @@ export function bundleLines(diff: FlowDiff<TextFlow>): string[] {
   // `delete` without a match removes every flow of every table.
   const lines: string[] = diff.flush === true ? ['delete'] : [];
   for (const f of diff.remove) lines.push(`delete_strict ${selector(f)}`);
-  for (const f of [...diff.add, ...diff.modify]) lines.push(`add cookie=0x${(f.cookie ?? 0n).toString(16)},${selector(f)} actions=${f.actions}`);
+  for (const f of [...diff.add, ...diff.modify])
+    lines.push(`add cookie=0x${(f.cookie ?? 0n).toString(16)},${selector(f)} actions=${f.actions}`);
   return lines;
 }
 
@@ -179,7 +188,12 @@ export class OfctlFlowLink implements SwitchLink<Flow> {
   }
 
   async commitBundle(diff: FlowDiff<Flow>): Promise<void> {
-    await this.text.commitBundle({ ...(diff.flush === true ? { flush: true } : {}), add: diff.add.map(textFlowOf), modify: diff.modify.map(textFlowOf), remove: diff.remove.map(textFlowOf) });
+    await this.text.commitBundle({
+      ...(diff.flush === true ? { flush: true } : {}),
+      add: diff.add.map(textFlowOf),
+      modify: diff.modify.map(textFlowOf),
+      remove: diff.remove.map(textFlowOf),
+    });
   }
 
   async barrier(): Promise<void> {

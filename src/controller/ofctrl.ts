@@ -163,7 +163,11 @@ export class Ofctrl<F extends object> {
       this.flush = have === undefined;
       this.stale = false;
       this.stats.reconciles++;
-      this.log(have === undefined ? 'installed flows not readable; replacing the whole table' : `read ${this.installed.size} installed flows; reconciling`);
+      this.log(
+        have === undefined
+          ? 'installed flows not readable; replacing the whole table'
+          : `read ${this.installed.size} installed flows; reconciling`,
+      );
     }
     const t1 = performance.now();
     const diff = this.flush ? { ...diffFlows(new Map(), want, this.keys), flush: true } : diffFlows(this.installed, want, this.keys);
@@ -187,7 +191,14 @@ export class Ofctrl<F extends object> {
     await this.link.barrier();
     if (n > 0) {
       const ms = (x: number): number => Math.round(x * 10) / 10;
-      this.lastInstall = { added: diff.add.length, modified: diff.modify.length, removed: diff.remove.length, readMs: ms(t1 - t0), bundleMs: ms(t2 - t1), barrierMs: ms(performance.now() - t2) };
+      this.lastInstall = {
+        added: diff.add.length,
+        modified: diff.modify.length,
+        removed: diff.remove.length,
+        readMs: ms(t1 - t0),
+        bundleMs: ms(t2 - t1),
+        barrierMs: ms(performance.now() - t2),
+      };
     }
     return true;
   }

@@ -41,7 +41,12 @@ export class OpenFlowLink implements SwitchLink<Flow> {
   readonly content = flowContent;
 
   constructor(private readonly opts: OpenFlowLinkOptions) {
-    this.conn = new OpenFlowConnection({ target: opts.target, packetIn2: false, asyncMessages: false, ...(opts.log === undefined ? {} : { log: opts.log }) });
+    this.conn = new OpenFlowConnection({
+      target: opts.target,
+      packetIn2: false,
+      asyncMessages: false,
+      ...(opts.log === undefined ? {} : { log: opts.log }),
+    });
     this.conn.on('connected', () => opts.onConnected?.());
   }
 
@@ -71,7 +76,8 @@ export class OpenFlowLink implements SwitchLink<Flow> {
    */
   async ensureTlvMap(map: TlvMap): Promise<void> {
     const have = await this.conn.tlvTable();
-    const same = (m: TlvMap): boolean => m.optClass === map.optClass && m.optType === map.optType && m.optLen === map.optLen && m.index === map.index;
+    const same = (m: TlvMap): boolean =>
+      m.optClass === map.optClass && m.optType === map.optType && m.optLen === map.optLen && m.index === map.index;
     if (have.some(same)) return;
     await this.conn.tlvTableMod('ADD', [map]);
   }
@@ -103,7 +109,16 @@ export class OpenFlowLink implements SwitchLink<Flow> {
       // Name the refused flow: the bundle is all-or-nothing, so one bad flow blocks every change.
       if (!(e instanceof OpenFlowError) || e.index === undefined) throw e;
       const bad = mods[e.index];
-      throw bad === undefined ? e : new OpenFlowError(e.errorName, e.type, e.code, e.data, `bundle add #${e.index + 1} (${bad.command} ${formatFlow(bad.flow)})`, e.index);
+      throw bad === undefined
+        ? e
+        : new OpenFlowError(
+            e.errorName,
+            e.type,
+            e.code,
+            e.data,
+            `bundle add #${e.index + 1} (${bad.command} ${formatFlow(bad.flow)})`,
+            e.index,
+          );
     }
   }
 

@@ -75,7 +75,12 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
       const a = answerPutDhcpOpts(ev.packet, ud);
       if ('drop' in a) return { kind: 'drop', reason: a.drop, detail: a.detail };
       const ch = resultChange(ud.result.field, ud.result.ofs, a.result);
-      if (ch === undefined) return { kind: 'drop', reason: 'bad-userdata', detail: `put_dhcp_opts result field 0x${ud.result.header.toString(16)} is not known` };
+      if (ch === undefined)
+        return {
+          kind: 'drop',
+          reason: 'bad-userdata',
+          detail: `put_dhcp_opts result field 0x${ud.result.header.toString(16)} is not known`,
+        };
       return { kind: 'resume', packet: a.reply, set: [ch] };
     }
     case 'arp':
@@ -97,7 +102,11 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
     default:
       break;
   }
-  return { kind: 'drop', reason: 'unsupported-opcode', detail: `controller action opcode ${ud.code} (${ud.opcode ?? 'unknown'}) is not handled` };
+  return {
+    kind: 'drop',
+    reason: 'unsupported-opcode',
+    detail: `controller action opcode ${ud.code} (${ud.opcode ?? 'unknown'}) is not handled`,
+  };
 }
 
 /** Registers per wide register: xreg = 2 (reg 2n the high half), xxreg = 4 (reg 4n the most significant). */
@@ -151,7 +160,10 @@ export class PacketInStats {
   readonly drops = new Map<string, number>();
   private readonly lastLog = new Map<string, number>();
 
-  constructor(private readonly log: (m: string) => void = () => undefined, private readonly intervalMs = 5000) {}
+  constructor(
+    private readonly log: (m: string) => void = () => undefined,
+    private readonly intervalMs = 5000,
+  ) {}
 
   record(v: PacketInVerdict): void {
     if (v.kind !== 'drop') {
@@ -173,7 +185,12 @@ export class PacketInStats {
  * row for (logical_port, ip) gets the new MAC and timestamp. Returns false
  * when the datapath or port is unknown (nothing written).
  */
-export async function writeMacBinding(sb: OvsdbClient, b: MacBindingInput, now: number = Date.now(), models: SbModels = new SbModels()): Promise<boolean> {
+export async function writeMacBinding(
+  sb: OvsdbClient,
+  b: MacBindingInput,
+  now: number = Date.now(),
+  models: SbModels = new SbModels(),
+): Promise<boolean> {
   let dp: string | undefined;
   for (const r of models.rows(sb, 'Datapath_Binding')) if (r.tunnel_key === b.datapathKey) dp = r._uuid;
   if (dp === undefined) return false;

@@ -68,7 +68,12 @@ export function localnetOfports(ovs: OvsdbClient, intBridge: string): Map<string
  * Adds the missing patch ports and removes stale ones on every bridge.
  * Returns true when it wrote something.
  */
-export async function syncLocalnetPatches(ovs: OvsdbClient, want: readonly LocalnetPatch[], intBridge: string, log: (m: string) => void): Promise<boolean> {
+export async function syncLocalnetPatches(
+  ovs: OvsdbClient,
+  want: readonly LocalnetPatch[],
+  intBridge: string,
+  log: (m: string) => void,
+): Promise<boolean> {
   const byBridge = new Map<string, Array<{ name: string; peer: string; lp: string }>>();
   const add = (br: string, name: string, peer: string, lp: string): void => {
     const l = byBridge.get(br) ?? [];

@@ -194,7 +194,14 @@ function portSecurityFlows(pb: Pb, dpKey: number): Flow[] {
       out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [PROTO.arp, inp, src, eq('arp_sha', e.mac)], allow));
       continue;
     }
-    out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.udp, inp, src, eq('nw_src', 0), eq('nw_dst', 0xffffffff), eq('udp_src', 68), eq('udp_dst', 67)], allow));
+    out.push(
+      mk(
+        T.CHK_IN_PORT_SEC,
+        90,
+        [PROTO.udp, inp, src, eq('nw_src', 0), eq('nw_dst', 0xffffffff), eq('udp_src', 68), eq('udp_dst', 67)],
+        allow,
+      ),
+    );
     out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ip, outp, dst], deny));
     out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ipv6, outp, dst], deny));
     out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, eq('nw_dst', 0xffffffff)], allow));
@@ -318,7 +325,12 @@ function deliveredHere(ctx: PhysicalCtx, to: Flow[], pb: Pb, withZone: boolean):
 
 /** Into the ingress pipeline as logical port `pb`, with its zones. */
 function enterPipeline(ctx: PhysicalCtx, pb: Pb): Action[] {
-  return [...ctx.zoneActions(pb.name, pb.dp), setField('metadata', ctx.md(pb.dp)), setField('reg14', pb.key), resubmit(T.LOG_INGRESS_PIPELINE)];
+  return [
+    ...ctx.zoneActions(pb.name, pb.dp),
+    setField('metadata', ctx.md(pb.dp)),
+    setField('reg14', pb.key),
+    resubmit(T.LOG_INGRESS_PIPELINE),
+  ];
 }
 
 /** Output in VLAN `tag` on `ofport` (the tag removed again for the actions that follow). */
@@ -357,7 +369,14 @@ function localPortFlows(ctx: PhysicalCtx, out: Flow[], ports: PortFlowCache): vo
     ports.flows(`container ${pb.name}`, portInputs(pb, c.ofport, String(c.tag)), out, () => {
       const own: Flow[] = [];
       const outport = outportOf(ctx, pb);
-      own.push(mk(T.PHY_TO_LOG, 150, [eq('in_port', c.ofport), eq('dl_vlan', c.tag)], [setFlag(MLF.NESTED_CONTAINER, true), { type: 'pop_vlan' }, ...enterPipeline(ctx, pb)]));
+      own.push(
+        mk(
+          T.PHY_TO_LOG,
+          150,
+          [eq('in_port', c.ofport), eq('dl_vlan', c.tag)],
+          [setFlag(MLF.NESTED_CONTAINER, true), { type: 'pop_vlan' }, ...enterPipeline(ctx, pb)],
+        ),
+      );
       deliveredHere(ctx, own, pb, true);
       // Siblings and the parent share the OpenFlow port: delivery never depends on the in_port check.
       own.push(mk(T.SAVE_INPORT, 100, [outport], SAVE_INPORT));
@@ -427,7 +446,14 @@ function localnetFlows(ctx: PhysicalCtx, out: Flow[]): void {
     if (c.tag !== undefined) add(c.tag, c.id);
   }
   for (const [tag, ids] of byTag) {
-    out.push(mk(T.PHY_TO_LOG, 180, [tag === undefined ? untagged : eq('dl_vlan', tag)], [...ids].map((id): Action => ({ type: 'conjunction', id, clause: 2, nClauses: 2 }))));
+    out.push(
+      mk(
+        T.PHY_TO_LOG,
+        180,
+        [tag === undefined ? untagged : eq('dl_vlan', tag)],
+        [...ids].map((id): Action => ({ type: 'conjunction', id, clause: 2, nClauses: 2 })),
+      ),
+    );
   }
 }
 
@@ -476,11 +502,20 @@ function tunnelOf(ctx: PhysicalCtx, pb: Pb): { ofport: number; type: string } | 
  */
 function toTunnel(ctx: PhysicalCtx, dp: string, outKey: number, ports: readonly { ofport: number; type: string }[]): Action[] {
   const acts: Action[] = [];
-  const byType = (t: string): number[] => ports.filter((p) => (p.type === 'vxlan') === (t === 'vxlan')).map((p) => p.ofport).sort((a, b) => a - b);
+  const byType = (t: string): number[] =>
+    ports
+      .filter((p) => (p.type === 'vxlan') === (t === 'vxlan'))
+      .map((p) => p.ofport)
+      .sort((a, b) => a - b);
   const geneve = byType('geneve');
   const vxlan = byType('vxlan');
   if (geneve.length > 0) {
-    acts.push(setField('tun_id', ctx.md(dp), 0xffffff), setField('tun_metadata0', outKey), move(ref('reg14', 0, 15), ref('tun_metadata0', 16, 15)), ...geneve.map(output));
+    acts.push(
+      setField('tun_id', ctx.md(dp), 0xffffff),
+      setField('tun_metadata0', outKey),
+      move(ref('reg14', 0, 15), ref('tun_metadata0', 16, 15)),
+      ...geneve.map(output),
+    );
   }
   if (vxlan.length > 0) {
     const out12 = outKey >= 0x8000 ? 0x800 | (outKey & 0x7ff) : outKey & 0xfff;
@@ -513,16 +548,28 @@ function tunnelInputFlows(ctx: PhysicalCtx, out: Flow[]): void {
     if (t.type === 'vxlan') {
       const meta = move(ref('tun_id', 0, 12), ref('metadata', 0, 12));
       out.push(mk(T.PHY_TO_LOG, 100, [inPort], [move(ref('tun_id', 12, 12), ref('reg15', 0, 12)), meta, resubmit(T.LOCAL_OUTPUT)]));
-      out.push(mk(T.PHY_TO_LOG, 105, [inPort, eq('tun_id', 0x800000, 0x800000)], [setField('reg15', 0x8000, 0x8000), move(ref('tun_id', 12, 11), ref('reg15', 0, 11)), meta, resubmit(T.LOCAL_OUTPUT)]));
+      out.push(
+        mk(
+          T.PHY_TO_LOG,
+          105,
+          [inPort, eq('tun_id', 0x800000, 0x800000)],
+          [setField('reg15', 0x8000, 0x8000), move(ref('tun_id', 12, 11), ref('reg15', 0, 11)), meta, resubmit(T.LOCAL_OUTPUT)],
+        ),
+      );
       continue;
     }
     out.push(
-      mk(T.PHY_TO_LOG, 100, [inPort], [
-        move(ref('tun_id', 0, 24), ref('metadata', 0, 24)),
-        move(ref('tun_metadata0', 16, 15), ref('reg14', 0, 15)),
-        move(ref('tun_metadata0', 0, 16), ref('reg15', 0, 16)),
-        resubmit(T.LOCAL_OUTPUT),
-      ]),
+      mk(
+        T.PHY_TO_LOG,
+        100,
+        [inPort],
+        [
+          move(ref('tun_id', 0, 24), ref('metadata', 0, 24)),
+          move(ref('tun_metadata0', 16, 15), ref('reg14', 0, 15)),
+          move(ref('tun_metadata0', 0, 16), ref('reg15', 0, 16)),
+          resubmit(T.LOCAL_OUTPUT),
+        ],
+      ),
     );
   }
 }
@@ -551,12 +598,21 @@ function multicastFlows(ctx: PhysicalCtx, out: Flow[], kept: PortFlowCache): voi
     }
     // A group's flows change only with its members' places: unchanged, they are last pass' objects.
     const inputs = `${mg.tunnel_key}|${md(dp)}|${patches.map((p) => p.key).join(',')}|${locals.map((l) => `${l.pb.key}:${l.zone}`).join(',')}|${[...remoteTunnels.values()].map((t) => `${t.ofport}:${t.type}`).join(',')}`;
-    kept.flows(`mc ${mg._uuid}`, inputs, out, () => multicastGroupFlows(ctx, dp, mg.tunnel_key, patches, locals, [...remoteTunnels.values()]));
+    kept.flows(`mc ${mg._uuid}`, inputs, out, () =>
+      multicastGroupFlows(ctx, dp, mg.tunnel_key, patches, locals, [...remoteTunnels.values()]),
+    );
   }
 }
 
 /** The flows of one multicast group: local members in 40, patch members and remote chassis in 39. */
-function multicastGroupFlows(ctx: PhysicalCtx, dp: string, key: number, patches: readonly Pb[], locals: readonly { pb: Pb; zone: number | undefined }[], tunnels: readonly { ofport: number; type: string }[]): Flow[] {
+function multicastGroupFlows(
+  ctx: PhysicalCtx,
+  dp: string,
+  key: number,
+  patches: readonly Pb[],
+  locals: readonly { pb: Pb; zone: number | undefined }[],
+  tunnels: readonly { ofport: number; type: string }[],
+): Flow[] {
   const out: Flow[] = [];
   const m = [...eq('reg15', key), ...eq('metadata', ctx.md(dp))];
   const localActs: Action[] = [];
@@ -654,7 +710,14 @@ function macBindingFlows(ctx: PhysicalCtx): Flow[] {
     const md = eq('metadata', dpKey.get(pb.dp) ?? 0);
     const v4 = parseIpv4(mb.ip) !== undefined;
     out.push(mk(OFTABLE.MAC_BINDING, 100, [eq('reg15', pb.key), md, regs], [setField('dl_dst', mac), found]));
-    out.push(mk(OFTABLE.MAC_LOOKUP, 100, [v4 ? PROTO.arp : PROTO.icmp6, eq('reg14', pb.key), md, regs, eq('dl_src', mac), v4 ? [] : eq('icmpv6_code', 0)], [found]));
+    out.push(
+      mk(
+        OFTABLE.MAC_LOOKUP,
+        100,
+        [v4 ? PROTO.arp : PROTO.icmp6, eq('reg14', pb.key), md, regs, eq('dl_src', mac), v4 ? [] : eq('icmpv6_code', 0)],
+        [found],
+      ),
+    );
   }
   return out;
 }
@@ -699,11 +762,17 @@ function lbHairpinFlows(ctx: PhysicalCtx): Flow[] {
         continue;
       }
       const vipMatch = [...PROTO[proto], ...eq('reg1', vip.n), ...(vip.port !== 0 ? eq('reg2', vip.port, 0xffff) : [])];
-      out.push(mk(OFTABLE.CT_SNAT_HAIRPIN, 100, [vipMatch], [ctCommitNat(ref('reg12', 0, 16), { kind: 'src', ipMin: vip.n, ipMax: vip.n })]));
+      out.push(
+        mk(OFTABLE.CT_SNAT_HAIRPIN, 100, [vipMatch], [ctCommitNat(ref('reg12', 0, 16), { kind: 'src', ipMin: vip.n, ipMax: vip.n })]),
+      );
       for (const b of String(backendsText).split(',')) {
         const be = ipv4Endpoint(b);
         if (be === undefined) continue;
-        const whole = (field: string, value: bigint): LearnSpec => ({ kind: 'match', src: { value, nBits: ref(field).nBits }, dst: ref(field) });
+        const whole = (field: string, value: bigint): LearnSpec => ({
+          kind: 'match',
+          src: { value, nBits: ref(field).nBits },
+          dst: ref(field),
+        });
         const specs: LearnSpec[] = [
           { kind: 'match', src: ref('metadata'), dst: ref('metadata') },
           whole('dl_type', 0x800n),
@@ -793,6 +862,11 @@ export class FlowComputer {
       this.lflows = new LflowCache();
       this.ports = new PortFlowCache();
     }
-    return computeDesiredFlows(sb, localStateFromFacts(facts), { cache: this.lflows, portCache: this.ports, models: this.models, ...(this.log !== undefined ? { log: this.log } : {}) });
+    return computeDesiredFlows(sb, localStateFromFacts(facts), {
+      cache: this.lflows,
+      portCache: this.ports,
+      models: this.models,
+      ...(this.log !== undefined ? { log: this.log } : {}),
+    });
   };
 }

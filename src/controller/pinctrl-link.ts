@@ -88,7 +88,11 @@ export class PinctrlLink {
     if (pin.userdata === undefined) return;
     let decoded: Match | undefined;
     const metadata = (): Match => (decoded ??= decodeOxmFields(new Reader(pin.metadata, 0, pin.metadata.length, 'packet-in2 metadata')));
-    const v = handlePacketIn({ packet: pin.packet, userdata: pin.userdata, fields: () => new Map(metadata().map((f) => [f.field, f.value])) });
+    const v = handlePacketIn({
+      packet: pin.packet,
+      userdata: pin.userdata,
+      fields: () => new Map(metadata().map((f) => [f.field, f.value])),
+    });
     this.stats.record(v);
     switch (v.kind) {
       case 'resume': {

@@ -124,7 +124,9 @@ export class OfctlPipeline implements FlowPipeline {
         onMacBinding: (b) => {
           const sb = this.sb;
           if (sb === undefined || !sb.isConnected) return;
-          writeMacBinding(sb, b, Date.now(), this.sbModels).catch((e: unknown) => this.log(`pinctrl: MAC_Binding not written: ${String(e)}`));
+          writeMacBinding(sb, b, Date.now(), this.sbModels).catch((e: unknown) =>
+            this.log(`pinctrl: MAC_Binding not written: ${String(e)}`),
+          );
         },
       });
       this.pinctrl.start();
@@ -188,7 +190,9 @@ export class OfctlPipeline implements FlowPipeline {
     const t = o.lastInstall;
     // One line per change of the table: where the time between a change and its flows went.
     if (o.stats.bundles !== before && t !== undefined) {
-      this.log(`flows +${t.added} ~${t.modified} -${t.removed} of ${desired.length}: compute ${computeMs} ms, ${t.readMs > 1 ? `read ${t.readMs} ms, ` : ''}bundle ${t.bundleMs} ms, barrier ${t.barrierMs} ms`);
+      this.log(
+        `flows +${t.added} ~${t.modified} -${t.removed} of ${desired.length}: compute ${computeMs} ms, ${t.readMs > 1 ? `read ${t.readMs} ms, ` : ''}bundle ${t.bundleMs} ms, barrier ${t.barrierMs} ms`,
+      );
     }
     return { installedPorts: ports };
   }

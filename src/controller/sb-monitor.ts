@@ -63,10 +63,12 @@ export function sbConditions(inp: SbMonitorInputs): ConditionChanges {
     anyOf('parent_port', sorted(inp.localVifs)),
     anyOf('datapath', dps),
   );
-  const keys = sorted([...inp.localDatapaths].flatMap((d) => {
-    const k = inp.datapathKeys.get(d);
-    return k === undefined ? [] : [k];
-  }));
+  const keys = sorted(
+    [...inp.localDatapaths].flatMap((d) => {
+      const k = inp.datapathKeys.get(d);
+      return k === undefined ? [] : [k];
+    }),
+  );
   return {
     Port_Binding: portBinding,
     Logical_Flow: either(anyOf('logical_datapath', dps), anyOf('logical_dp_group', groups)),

@@ -62,7 +62,10 @@ export function desiredTunnels(sb: OvsdbClient, cfg: ChassisConfig, models: SbMo
     if (pick === undefined) continue;
     const type = pick.type;
     const remoteIp = pick.ip;
-    const options = new Map<string, string>([['key', 'flow'], ['remote_ip', remoteIp]]);
+    const options = new Map<string, string>([
+      ['key', 'flow'],
+      ['remote_ip', remoteIp],
+    ]);
     const csum = pick.options.get('csum');
     if (csum !== undefined) options.set('csum', csum);
     if (cfg.encaps.filter((e) => e.type === type).length > 1) {
@@ -103,7 +106,12 @@ function sameOptions(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, stri
  * Adds, updates and removes tunnel ports on the bridge to match `want`.
  * Returns true when it wrote something.
  */
-export async function syncTunnels(ovs: OvsdbClient, bridge: string, want: readonly TunnelSpec[], log: (m: string) => void): Promise<boolean> {
+export async function syncTunnels(
+  ovs: OvsdbClient,
+  bridge: string,
+  want: readonly TunnelSpec[],
+  log: (m: string) => void,
+): Promise<boolean> {
   const br = findBridge(ovs, bridge);
   if (br === undefined) return false;
   const ifaces = bridgeInterfaces(ovs, bridge);

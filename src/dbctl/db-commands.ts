@@ -2,16 +2,7 @@
  * The generic database commands of every db-ctl tool (ovs-vsctl(8) "Database
  * Commands"): list, find, get, set, add, remove, clear, create, destroy, wait-until.
  */
-import {
-  compareAtoms,
-  datumEquals,
-  datumIncludes,
-  datumSubtract,
-  datumUnion,
-  findKey,
-  type Atom,
-  type Datum,
-} from '../ovsdb/datum.js';
+import { compareAtoms, datumEquals, datumIncludes, datumSubtract, datumUnion, findKey, type Atom, type Datum } from '../ovsdb/datum.js';
 import type { ColumnSchema, ColumnType, TableSchema } from '../ovsdb/schema.js';
 import { CmdContext, CtlError, TryAgain, tableArgReads, type CommandSpec } from './ctl.js';
 import { formatTable, type Cell } from './format.js';
@@ -163,7 +154,9 @@ function setColumn(ctx: CmdContext, t: TableSchema, row: WRow, arg: string): voi
     const without = datumSubtract(cur, { keys: [k] });
     const next = datumUnion(without, { keys: [k], values: [v] });
     if (next.keys.length > c.type.max) {
-      throw new CtlError(`"set" operation would put ${next.keys.length} values in column ${c.name} of table ${t.name} but the maximum number is ${c.type.max}`);
+      throw new CtlError(
+        `"set" operation would put ${next.keys.length} values in column ${c.name} of table ${t.name} but the maximum number is ${c.type.max}`,
+      );
     }
     row.set(c.name, next);
   } else {
@@ -273,7 +266,9 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
       let d = row.get(c.name);
       for (const v of ctx.args.slice(3)) d = datumUnion(d, parseDatum(v, c.type, ctx.symbols.resolve, { relaxSize: true }));
       if (d.keys.length > c.type.max) {
-        throw new CtlError(`"add" operation would put ${d.keys.length} values in column ${c.name} of table ${t.name} but the maximum number is ${c.type.max}`);
+        throw new CtlError(
+          `"add" operation would put ${d.keys.length} values in column ${c.name} of table ${t.name} but the maximum number is ${c.type.max}`,
+        );
       }
       row.set(c.name, d);
     },
@@ -301,7 +296,9 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
         d = datumSubtract(d, rm);
       }
       if (d.keys.length < c.type.min) {
-        throw new CtlError(`"remove" operation would put ${d.keys.length} values in column ${c.name} of table ${t.name} but the minimum number is ${c.type.min}`);
+        throw new CtlError(
+          `"remove" operation would put ${d.keys.length} values in column ${c.name} of table ${t.name} but the minimum number is ${c.type.min}`,
+        );
       }
       row.set(c.name, d);
     },
@@ -318,7 +315,9 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
         const c = ctx.column(t, name);
         checkMutable(t, c);
         if (c.type.min > 0) {
-          throw new CtlError(`"clear" operation cannot be applied to column ${c.name} of table ${t.name}, which is not allowed to be empty`);
+          throw new CtlError(
+            `"clear" operation cannot be applied to column ${c.name} of table ${t.name}, which is not allowed to be empty`,
+          );
         }
         if (row !== undefined) row.set(c.name, c.type.value === undefined ? { keys: [] } : { keys: [], values: [] });
       }
@@ -338,7 +337,9 @@ export const DB_COMMANDS: readonly CommandSpec[] = [
       for (const arg of ctx.args.slice(1)) setColumn(ctx, t, row, arg);
       if (typeof id !== 'string' && !t.isRoot) {
         const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-        process.stderr.write(`${ts}|00002|db_ctl_base|WARN|applying "create" command to table ${t.name} without --id option will have no effect\n`);
+        process.stderr.write(
+          `${ts}|00002|db_ctl_base|WARN|applying "create" command to table ${t.name} without --id option will have no effect\n`,
+        );
       }
       ctx.print(`${row.uuid}\n`);
     },

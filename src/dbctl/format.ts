@@ -81,7 +81,10 @@ export function formatTable(t: OutTable, o: FormatOptions): string {
         w.push(m);
       }
       const line = (vals: string[]): string =>
-        vals.map((v, i) => (i === n - 1 ? v : v + ' '.repeat((w[i] ?? 0) - width(v)))).join(' ').trimEnd() + '\n';
+        vals
+          .map((v, i) => (i === n - 1 ? v : v + ' '.repeat((w[i] ?? 0) - width(v))))
+          .join(' ')
+          .trimEnd() + '\n';
       let out = '';
       if (o.headings && n > 0) {
         out += line([...t.headings]);

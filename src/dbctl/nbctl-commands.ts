@@ -164,7 +164,14 @@ function printKv(ctx: CmdContext, d: Datum): void {
   d.keys.forEach((k, i) => ctx.print(`${String(k)}=${String(vs[i])}\n`));
 }
 
-function cmd(name: string, minArgs: number, maxArgs: number, reads: Reads, run: (ctx: CmdContext) => void, options: readonly string[] = []): CommandSpec {
+function cmd(
+  name: string,
+  minArgs: number,
+  maxArgs: number,
+  reads: Reads,
+  run: (ctx: CmdContext) => void,
+  options: readonly string[] = [],
+): CommandSpec {
   return { name, minArgs, maxArgs, options, reads, run };
 }
 
@@ -232,9 +239,11 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'ls-add',
     0,
-    1, { Logical_Switch: ['name'] },
+    1,
+    { Logical_Switch: ['name'] },
     (ctx) => {
-      if (ctx.has('--may-exist') && ctx.has('--add-duplicate')) throw new CtlError('--may-exist and --add-duplicate may not be used together');
+      if (ctx.has('--may-exist') && ctx.has('--add-duplicate'))
+        throw new CtlError('--may-exist and --add-duplicate may not be used together');
       const name = ctx.args[0];
       if (name !== undefined && !ctx.has('--add-duplicate')) {
         if (ls(ctx, name, false) !== undefined) {
@@ -246,10 +255,17 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist', '--add-duplicate'],
   ),
-  cmd('ls-del', 1, 1, SWITCHES, (ctx) => {
-    const s = ls(ctx, ctx.arg(0), !ctx.has('--if-exists'));
-    if (s !== undefined) ctx.db.delete(s);
-  }, ['--if-exists']),
+  cmd(
+    'ls-del',
+    1,
+    1,
+    SWITCHES,
+    (ctx) => {
+      const s = ls(ctx, ctx.arg(0), !ctx.has('--if-exists'));
+      if (s !== undefined) ctx.db.delete(s);
+    },
+    ['--if-exists'],
+  ),
   cmd('ls-list', 0, 0, SWITCHES, (ctx) => listByName(ctx, ctx.db.rows('Logical_Switch'))),
 
   // sync changes nothing itself; --wait=sb|hv needs a transaction to bump nb_cfg in, so it rewrites nb_cfg unchanged.
@@ -262,7 +278,8 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lsp-add',
     2,
-    4, { Logical_Switch: ['name', 'ports'], Logical_Switch_Port: ['name', 'parent_name', 'tag_request'] },
+    4,
+    { Logical_Switch: ['name', 'ports'], Logical_Switch_Port: ['name', 'parent_name', 'tag_request'] },
     (ctx) => {
       const s = ls(ctx, ctx.arg(0)) as WRow;
       const name = ctx.arg(1);
@@ -305,17 +322,30 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist'],
   ),
-  cmd('lsp-del', 1, 1, SWITCHES, (ctx) => {
-    const p = lsp(ctx, ctx.arg(0), !ctx.has('--if-exists'));
-    if (p === undefined) return;
-    const s = switchOfPort(ctx, p);
-    if (s === undefined) throw new CtlError(`logical port ${ctx.arg(0)} is not part of any logical switch`);
-    removeRef(s, 'ports', p.uuid);
-    ctx.db.delete(p);
-  }, ['--if-exists']),
+  cmd(
+    'lsp-del',
+    1,
+    1,
+    SWITCHES,
+    (ctx) => {
+      const p = lsp(ctx, ctx.arg(0), !ctx.has('--if-exists'));
+      if (p === undefined) return;
+      const s = switchOfPort(ctx, p);
+      if (s === undefined) throw new CtlError(`logical port ${ctx.arg(0)} is not part of any logical switch`);
+      removeRef(s, 'ports', p.uuid);
+      ctx.db.delete(p);
+    },
+    ['--if-exists'],
+  ),
   cmd('lsp-list', 1, 1, SWITCHES, (ctx) => {
     const s = ls(ctx, ctx.arg(0)) as WRow;
-    listByName(ctx, s.get('ports').keys.map((u) => ctx.db.get('Logical_Switch_Port', String(u))).filter((r): r is WRow => r !== undefined));
+    listByName(
+      ctx,
+      s
+        .get('ports')
+        .keys.map((u) => ctx.db.get('Logical_Switch_Port', String(u)))
+        .filter((r): r is WRow => r !== undefined),
+    );
   }),
   cmd('lsp-get-parent', 1, 1, SWITCHES, (ctx) => {
     const p = lsp(ctx, ctx.arg(0)) as WRow;
@@ -340,10 +370,16 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
         if (other === undefined) continue;
         const ips = ipsOf([...other.get('addresses').keys, ...other.get('dynamic_addresses').keys]);
         for (const ip of v4) {
-          if (ips.v4.has(ip)) throw new CtlError(`Error on switch ${sw.str('name')}: duplicate IPv4 address '${ip}' found on logical switch port '${other.str('name')}'`);
+          if (ips.v4.has(ip))
+            throw new CtlError(
+              `Error on switch ${sw.str('name')}: duplicate IPv4 address '${ip}' found on logical switch port '${other.str('name')}'`,
+            );
         }
         for (const ip of v6) {
-          if (ips.v6.has(ip)) throw new CtlError(`Error on switch ${sw.str('name')}: duplicate IPv6 address '${ip}' found on logical switch port '${other.str('name')}'`);
+          if (ips.v6.has(ip))
+            throw new CtlError(
+              `Error on switch ${sw.str('name')}: duplicate IPv6 address '${ip}' found on logical switch port '${other.str('name')}'`,
+            );
         }
       }
     }
@@ -439,7 +475,8 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lr-add',
     0,
-    1, { Logical_Router: ['name'] },
+    1,
+    { Logical_Router: ['name'] },
     (ctx) => {
       const name = ctx.args[0];
       if (name !== undefined && !ctx.has('--add-duplicate') && lr(ctx, name, false) !== undefined) {
@@ -450,15 +487,23 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist', '--add-duplicate'],
   ),
-  cmd('lr-del', 1, 1, ROUTERS, (ctx) => {
-    const r = lr(ctx, ctx.arg(0), !ctx.has('--if-exists'));
-    if (r !== undefined) ctx.db.delete(r);
-  }, ['--if-exists']),
+  cmd(
+    'lr-del',
+    1,
+    1,
+    ROUTERS,
+    (ctx) => {
+      const r = lr(ctx, ctx.arg(0), !ctx.has('--if-exists'));
+      if (r !== undefined) ctx.db.delete(r);
+    },
+    ['--if-exists'],
+  ),
   cmd('lr-list', 0, 0, ROUTERS, (ctx) => listByName(ctx, ctx.db.rows('Logical_Router'))),
   cmd(
     'lrp-add',
     4,
-    Infinity, ROUTERS,
+    Infinity,
+    ROUTERS,
     (ctx) => {
       const r = lr(ctx, ctx.arg(0)) as WRow;
       const name = ctx.arg(1);
@@ -483,17 +528,30 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
     },
     ['--may-exist'],
   ),
-  cmd('lrp-del', 1, 1, ROUTERS, (ctx) => {
-    const p = lrp(ctx, ctx.arg(0), !ctx.has('--if-exists'));
-    if (p === undefined) return;
-    const r = routerOfPort(ctx, p);
-    if (r === undefined) throw new CtlError(`logical port ${ctx.arg(0)} is not part of any logical router`);
-    removeRef(r, 'ports', p.uuid);
-    ctx.db.delete(p);
-  }, ['--if-exists']),
+  cmd(
+    'lrp-del',
+    1,
+    1,
+    ROUTERS,
+    (ctx) => {
+      const p = lrp(ctx, ctx.arg(0), !ctx.has('--if-exists'));
+      if (p === undefined) return;
+      const r = routerOfPort(ctx, p);
+      if (r === undefined) throw new CtlError(`logical port ${ctx.arg(0)} is not part of any logical router`);
+      removeRef(r, 'ports', p.uuid);
+      ctx.db.delete(p);
+    },
+    ['--if-exists'],
+  ),
   cmd('lrp-list', 1, 1, ROUTERS, (ctx) => {
     const r = lr(ctx, ctx.arg(0)) as WRow;
-    listByName(ctx, r.get('ports').keys.map((u) => ctx.db.get('Logical_Router_Port', String(u))).filter((x): x is WRow => x !== undefined));
+    listByName(
+      ctx,
+      r
+        .get('ports')
+        .keys.map((u) => ctx.db.get('Logical_Router_Port', String(u)))
+        .filter((x): x is WRow => x !== undefined),
+    );
   }),
   cmd('lrp-set-enabled', 2, 2, ROUTERS, (ctx) => {
     const p = lrp(ctx, ctx.arg(0)) as WRow;
@@ -546,7 +604,8 @@ function routeCommands(): CommandSpec[] {
     cmd(
       'lr-route-add',
       3,
-      4, ROUTES,
+      4,
+      ROUTES,
       (ctx) => {
         const r = lr(ctx, ctx.arg(0)) as WRow;
         const policy = ctx.opt('--policy') ?? 'dst-ip';
@@ -588,7 +647,8 @@ function routeCommands(): CommandSpec[] {
     cmd(
       'lr-route-del',
       1,
-      4, ROUTES,
+      4,
+      ROUTES,
       (ctx) => {
         const r = lr(ctx, ctx.arg(0)) as WRow;
         const prefix = ctx.args[1] === undefined ? undefined : normalizePrefix(ctx.arg(1));
@@ -607,7 +667,9 @@ function routeCommands(): CommandSpec[] {
           ctx.db.delete(route);
         }
         if (!found && prefix !== undefined && !ctx.has('--if-exists')) {
-          throw new CtlError(`no matching route: policy '${'any'}', prefix '${ctx.arg(1)}', nexthop '${nh ?? 'any'}', output_port '${port ?? 'any'}'.`);
+          throw new CtlError(
+            `no matching route: policy '${'any'}', prefix '${ctx.arg(1)}', nexthop '${nh ?? 'any'}', output_port '${port ?? 'any'}'.`,
+          );
         }
       },
       ['--if-exists', '--policy=', '--route-table='],
@@ -684,7 +746,8 @@ function aclCommands(): CommandSpec[] {
     cmd(
       'acl-add',
       5,
-      5, ACLS,
+      5,
+      ACLS,
       (ctx) => {
         const { row } = aclEntity(ctx, ctx.arg(0));
         const dir = dirOf(ctx.arg(1));
@@ -719,7 +782,8 @@ function aclCommands(): CommandSpec[] {
     cmd(
       'acl-del',
       1,
-      4, ACLS,
+      4,
+      ACLS,
       (ctx) => {
         const { row } = aclEntity(ctx, ctx.arg(0));
         if (ctx.args.length === 1) {
@@ -747,7 +811,8 @@ function aclCommands(): CommandSpec[] {
     cmd(
       'acl-list',
       1,
-      1, ACLS,
+      1,
+      ACLS,
       (ctx) => {
         const { row } = aclEntity(ctx, ctx.arg(0));
         const acls = row
@@ -786,8 +851,7 @@ function aclCommands(): CommandSpec[] {
 }
 
 function pgCommands(): CommandSpec[] {
-  const portUuids = (ctx: CmdContext, names: readonly string[]): string[] =>
-    names.map((n) => (lsp(ctx, n) as WRow).uuid);
+  const portUuids = (ctx: CmdContext, names: readonly string[]): string[] => names.map((n) => (lsp(ctx, n) as WRow).uuid);
   return [
     cmd('pg-add', 1, Infinity, PORT_GROUPS, (ctx) => {
       const name = ctx.arg(0);
@@ -797,10 +861,17 @@ function pgCommands(): CommandSpec[] {
       const pg = pgRow(ctx, ctx.arg(0));
       pg.set('ports', strs(portUuids(ctx, ctx.args.slice(1))));
     }),
-    cmd('pg-del', 1, 1, PORT_GROUPS, (ctx) => {
-      const pg = pgRow(ctx, ctx.arg(0), !ctx.has('--if-exists'));
-      if (pg !== undefined) ctx.db.delete(pg);
-    }, ['--if-exists']),
+    cmd(
+      'pg-del',
+      1,
+      1,
+      PORT_GROUPS,
+      (ctx) => {
+        const pg = pgRow(ctx, ctx.arg(0), !ctx.has('--if-exists'));
+        if (pg !== undefined) ctx.db.delete(pg);
+      },
+      ['--if-exists'],
+    ),
   ];
 }
 

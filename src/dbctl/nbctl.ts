@@ -98,4 +98,3 @@ export const NBCTL: ToolSpec = {
   extraOps,
   afterCommit,
 };
-

@@ -24,7 +24,14 @@ export const SB_ROW_IDS: Readonly<Record<string, string>> = {
 };
 
 const str = (s: string): Datum => ({ keys: [s] });
-const cmd = (name: string, minArgs: number, maxArgs: number, reads: Reads, run: (ctx: CmdContext) => void, options: readonly string[] = []): CommandSpec => ({
+const cmd = (
+  name: string,
+  minArgs: number,
+  maxArgs: number,
+  reads: Reads,
+  run: (ctx: CmdContext) => void,
+  options: readonly string[] = [],
+): CommandSpec => ({
   name,
   minArgs,
   maxArgs,
@@ -55,7 +62,8 @@ function show(ctx: CmdContext): void {
       ctx.print(`        options: ${datumToText(e.get('options'), OPTS_TYPE)}\n`);
     }
     for (const pb of ctx.db.rows('Port_Binding')) {
-      if (pb.get('chassis').keys[0] === ch.uuid) ctx.print(`    Port_Binding ${datumToText(pb.get('logical_port'), ctx.db.columnType('Port_Binding', 'logical_port'))}\n`);
+      if (pb.get('chassis').keys[0] === ch.uuid)
+        ctx.print(`    Port_Binding ${datumToText(pb.get('logical_port'), ctx.db.columnType('Port_Binding', 'logical_port'))}\n`);
     }
   }
 }
@@ -113,7 +121,9 @@ function lflowList(ctx: CmdContext): void {
       ctx.print(`Datapath: "${x.dpName}" (${x.dp?.uuid ?? ''})  Pipeline: ${x.pipeline}\n`);
       last = head;
     }
-    ctx.print(`  table=${String(x.table).padEnd(2)}(${x.stage.padEnd(19)}), priority=${String(x.priority).padEnd(5)}, match=(${x.match}), action=(${x.actions})\n`);
+    ctx.print(
+      `  table=${String(x.table).padEnd(2)}(${x.stage.padEnd(19)}), priority=${String(x.priority).padEnd(5)}, match=(${x.match}), action=(${x.actions})\n`,
+    );
   }
 }
 
@@ -132,14 +142,18 @@ const SB_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'chassis-add',
     3,
-    3, CHASSIS,
+    3,
+    CHASSIS,
     (ctx) => {
       const name = ctx.arg(0);
       if (chassisByName(ctx, name) !== undefined) {
         if (ctx.has('--may-exist')) return;
         throw new CtlError(`cannot create a chassis named ${name} because a chassis named ${name} already exists`);
       }
-      const types = ctx.arg(1).split(',').filter((t) => t !== '');
+      const types = ctx
+        .arg(1)
+        .split(',')
+        .filter((t) => t !== '');
       const encaps: string[] = [];
       for (const t of types) {
         const e = ctx.db.insert('Encap', {
@@ -157,7 +171,8 @@ const SB_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'chassis-del',
     1,
-    1, CHASSIS,
+    1,
+    CHASSIS,
     (ctx) => {
       const ch = chassisByName(ctx, ctx.arg(0));
       if (ch === undefined) {
@@ -175,7 +190,8 @@ const SB_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lsp-bind',
     2,
-    2, BINDING,
+    2,
+    BINDING,
     (ctx) => {
       const pb = portByName(ctx, ctx.arg(0));
       if (pb === undefined) throw new CtlError(`no port named ${ctx.arg(0)}`);
@@ -194,7 +210,8 @@ const SB_COMMANDS: readonly CommandSpec[] = [
   cmd(
     'lsp-unbind',
     1,
-    1, BINDING,
+    1,
+    BINDING,
     (ctx) => {
       const pb = portByName(ctx, ctx.arg(0));
       if (pb === undefined) {

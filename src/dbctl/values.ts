@@ -35,11 +35,21 @@ function parseQuoted(s: string, pos: number): [string, number] {
       const e = s[i + 1];
       i += 2;
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
         case 'u': {
           const hex = s.slice(i, i + 4);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new CtlError(`${s.slice(pos)}: malformed \\u escape`);
@@ -49,7 +59,8 @@ function parseQuoted(s: string, pos: number): [string, number] {
         }
         case undefined:
           throw new CtlError(`${s.slice(pos)}: quoted string extends past end of argument`);
-        default: out += e;
+        default:
+          out += e;
       }
       continue;
     }
@@ -139,7 +150,12 @@ export function parseAtom(s: string, base: BaseType, resolve?: SymbolResolver): 
 }
 
 /** Parses a datum for `type`: `[a, b]`, `{k=v, ...}`, or bare elements (ovs-vsctl(8) "Database Values"). */
-export function parseDatum(s: string, type: ColumnType, resolve?: SymbolResolver, opts: { keysOnly?: boolean; relaxSize?: boolean } = {}): Datum {
+export function parseDatum(
+  s: string,
+  type: ColumnType,
+  resolve?: SymbolResolver,
+  opts: { keysOnly?: boolean; relaxSize?: boolean } = {},
+): Datum {
   const isMap = type.value !== undefined && opts.keysOnly !== true;
   const open = isMap ? '{' : '[';
   const close = isMap ? '}' : ']';

@@ -32,10 +32,16 @@ export function command(cmd: string, args: readonly string[], opts: CommandOptio
     const child = execFile(
       cmd,
       [...args],
-      { env: opts.env === undefined ? process.env : { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 60000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
+      {
+        env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
+        timeout: opts.timeoutMs ?? 60000,
+        killSignal: 'SIGKILL',
+        maxBuffer: 64 << 20,
+      },
       (err, stdout, stderr) => {
         if (err === null) resolve(stdout);
-        else reject(new CommandFailed([cmd, ...args], (err as { code?: number | string }).code ?? err.signal ?? null, stderr || err.message));
+        else
+          reject(new CommandFailed([cmd, ...args], (err as { code?: number | string }).code ?? err.signal ?? null, stderr || err.message));
       },
     );
     child.stdin?.on('error', () => undefined);

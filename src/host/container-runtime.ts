@@ -49,14 +49,19 @@ function podmanRunFlags(): string[] {
   return process.env['CONTAINERS_CONF'] === undefined ? ['--ulimit=nofile=1024:1024', '--ulimit=nproc=4096:4096'] : [];
 }
 
-const NO_IMAGE = /No such image|image not known|Unable to find image|unable to find .*image|not found: manifest unknown|pull access denied/i;
+const NO_IMAGE =
+  /No such image|image not known|Unable to find image|unable to find .*image|not found: manifest unknown|pull access denied/i;
 const GONE = /No such container|no container with (name or )?ID|not found/i;
 
 /** docker through the Engine API on its unix socket (the CLI for anything else). */
 function dockerOverApi(socketPath: string): ContainerRuntime {
   const api = dockerApi(socketPath);
   const create = (cname: string, cmd: readonly string[]): Promise<unknown> =>
-    api.call('POST', `/containers/create?name=${encodeURIComponent(cname)}`, { Image: NETWORK_IMAGE.docker, Cmd: cmd, HostConfig: { NetworkMode: 'none' } });
+    api.call('POST', `/containers/create?name=${encodeURIComponent(cname)}`, {
+      Image: NETWORK_IMAGE.docker,
+      Cmd: cmd,
+      HostConfig: { NetworkMode: 'none' },
+    });
   const gone = (e: unknown): boolean => e instanceof DockerApiError && e.status === 404;
   return {
     name: 'docker',
@@ -105,9 +110,19 @@ function dockerOverApi(socketPath: string): ContainerRuntime {
 export function containerRuntime(name: RuntimeName): ContainerRuntime {
   const h = process.env['DOCKER_HOST'];
   if (name === 'docker' && (h === undefined || h.startsWith('unix://'))) return dockerOverApi(dockerSocket());
-  const cli = (args: readonly string[]): Promise<string> => (name === 'docker' ? command('docker', args) : command('podman', [...podmanGlobals(), ...args]));
+  const cli = (args: readonly string[]): Promise<string> =>
+    name === 'docker' ? command('docker', args) : command('podman', [...podmanGlobals(), ...args]);
   const run = (cname: string, cmd: readonly string[]): Promise<string> =>
-    cli(['run', '-d', '--pull=never', '--net=none', `--name=${cname}`, ...(name === 'podman' ? podmanRunFlags() : []), NETWORK_IMAGE[name], ...cmd]);
+    cli([
+      'run',
+      '-d',
+      '--pull=never',
+      '--net=none',
+      `--name=${cname}`,
+      ...(name === 'podman' ? podmanRunFlags() : []),
+      NETWORK_IMAGE[name],
+      ...cmd,
+    ]);
   return {
     name,
     async runDetached(cname, cmd) {

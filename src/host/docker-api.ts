@@ -25,7 +25,16 @@ export function dockerApi(socketPath: string): DockerApi {
       new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : JSON.stringify(body);
         const req = request(
-          { socketPath, path, method, headers: { Host: 'docker', ...(data === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }) }, timeout: 60000 },
+          {
+            socketPath,
+            path,
+            method,
+            headers: {
+              Host: 'docker',
+              ...(data === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }),
+            },
+            timeout: 60000,
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
@@ -38,7 +47,8 @@ export function dockerApi(socketPath: string): DockerApi {
                 parsed = text;
               }
               const status = res.statusCode ?? 0;
-              if (status >= 300) reject(new DockerApiError(status, String((parsed as { message?: unknown } | undefined)?.message ?? text).trim()));
+              if (status >= 300)
+                reject(new DockerApiError(status, String((parsed as { message?: unknown } | undefined)?.message ?? text).trim()));
               else resolve(parsed);
             });
           },

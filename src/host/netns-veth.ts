@@ -57,7 +57,11 @@ function run(netns: string | undefined, argv: readonly string[], input?: string)
  */
 export async function createNetnsVeth(netns: string, hostNetns: string | undefined, hostName: string, ifName: string): Promise<void> {
   try {
-    await run(netns, ['sh', '-c', `ip link add name ${ifName} type veth peer name ${hostName} netns ${netnsTarget(hostNetns)} && exec ethtool -K ${ifName} tx off >/dev/null`]);
+    await run(netns, [
+      'sh',
+      '-c',
+      `ip link add name ${ifName} type veth peer name ${hostName} netns ${netnsTarget(hostNetns)} && exec ethtool -K ${ifName} tx off >/dev/null`,
+    ]);
     await run(hostNetns, ['sh', '-c', `ethtool -K ${hostName} tx off >/dev/null && exec ip link set ${hostName} up`]);
   } catch (e) {
     await removeHostLink(hostNetns, hostName);
@@ -100,7 +104,11 @@ export interface LinkState {
 export async function readNetnsLink(netns: string, ifName: string): Promise<LinkState | undefined> {
   const out = await tryCommand('nsenter', [`--net=${netns}`, 'ip', '-j', 'addr', 'show', 'dev', ifName]);
   if (out === undefined) return undefined;
-  const [link] = JSON.parse(out) as Array<{ address?: string; flags?: string[]; addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }> }>;
+  const [link] = JSON.parse(out) as Array<{
+    address?: string;
+    flags?: string[];
+    addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
+  }>;
   if (link === undefined) return undefined;
   return {
     mac: link.address ?? '',

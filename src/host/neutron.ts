@@ -90,7 +90,10 @@ export class NeutronClient {
     const v3 = /\/v3$/.test(base) ? base : `${base}/v3`;
     const r = await request('POST', `${v3}/auth/tokens`, undefined, {
       auth: {
-        identity: { methods: ['password'], password: { user: { name: c.username, domain: { id: c.userDomain ?? 'default' }, password: c.password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: c.username, domain: { id: c.userDomain ?? 'default' }, password: c.password } },
+        },
         scope: { project: { id: c.tenantId } },
       },
     });
@@ -178,7 +181,12 @@ async function request(method: string, url: string, token: string | undefined, b
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token !== undefined) headers['X-Auth-Token'] = token;
-  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(30000) });
+  const res = await fetch(url, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30000),
+  });
   const text = await res.text();
   let parsed: unknown = undefined;
   if (text !== '') {
@@ -191,7 +199,9 @@ async function request(method: string, url: string, token: string | undefined, b
   if (!res.ok) {
     const ne = (parsed as Json | undefined)?.['NeutronError'] as Json | undefined;
     const err = (parsed as Json | undefined)?.['error'] as Json | undefined;
-    const message = String(ne?.['message'] ?? err?.['message'] ?? (typeof parsed === 'string' ? parsed.trim() : '') ?? '') || `${res.status} ${res.statusText}`;
+    const message =
+      String(ne?.['message'] ?? err?.['message'] ?? (typeof parsed === 'string' ? parsed.trim() : '') ?? '') ||
+      `${res.status} ${res.statusText}`;
     throw new NeutronError(res.status, String(ne?.['type'] ?? err?.['title'] ?? res.statusText), message);
   }
   return { body: parsed, headers: res.headers };

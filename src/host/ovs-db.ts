@@ -40,7 +40,10 @@ export class OvsDb {
     try {
       await Promise.race([
         client.start(),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`cannot connect to the Open vSwitch database at ${remote}`)), timeoutMs))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Error(`cannot connect to the Open vSwitch database at ${remote}`)), timeoutMs)),
+        ),
       ]);
     } catch (e) {
       await client.stop();
@@ -139,7 +142,9 @@ export class OvsDb {
       } catch (err) {
         if (!isTryAgain(err) || attempt >= 200) throw err;
         // Another writer got there first: our replica gets its change shortly.
-        await this.client.waitUntil(() => this.client.row(table, r.uuid) !== r, 200 + Math.floor(Math.random() * 50)).catch(() => undefined);
+        await this.client
+          .waitUntil(() => this.client.row(table, r.uuid) !== r, 200 + Math.floor(Math.random() * 50))
+          .catch(() => undefined);
       }
     }
   }

@@ -37,7 +37,11 @@ function nsenter(pid: number): string[] {
  * `withHostEnd` runs (e.g. plugs the host end into OVS) while the container
  * end is configured. On failure removes the pair (the container end goes with it).
  */
-export async function plugContainerInterface(pid: number, i: ContainerInterface, withHostEnd: () => Promise<void> = async () => undefined): Promise<void> {
+export async function plugContainerInterface(
+  pid: number,
+  i: ContainerInterface,
+  withHostEnd: () => Promise<void> = async () => undefined,
+): Promise<void> {
   await command('ip', ['link', 'add', 'name', i.hostName, 'type', 'veth', 'peer', 'name', i.peerName, 'netns', String(pid)]);
   try {
     const batch = [
@@ -50,7 +54,9 @@ export async function plugContainerInterface(pid: number, i: ContainerInterface,
     ];
     const results = await Promise.allSettled([
       command('sh', ['-c', `ethtool -K ${i.hostName} tx off >/dev/null && exec ip link set ${i.hostName} up`]),
-      command('nsenter', [...nsenter(pid), 'sh', '-c', `ethtool -K ${i.peerName} tx off >/dev/null && exec ip -batch -`], { input: `${batch.join('\n')}\n` }),
+      command('nsenter', [...nsenter(pid), 'sh', '-c', `ethtool -K ${i.peerName} tx off >/dev/null && exec ip -batch -`], {
+        input: `${batch.join('\n')}\n`,
+      }),
       withHostEnd(),
     ]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;

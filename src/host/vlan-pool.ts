@@ -37,8 +37,13 @@ export function reserveVlan(ids: ReadonlyMap<string, string>): { edit: IdsEdit; 
 }
 
 /** Removes `vlan` from the list (the key goes when the list is empty), plus any `extraRemove` keys. */
-export function releaseVlan(ids: ReadonlyMap<string, string>, vlan: number, extraRemove: readonly string[] = []): { edit: IdsEdit; result: void } {
+export function releaseVlan(
+  ids: ReadonlyMap<string, string>,
+  vlan: number,
+  extraRemove: readonly string[] = [],
+): { edit: IdsEdit; result: void } {
   const rest = parse(ids.get(VLANS_KEY)).filter((v) => v !== vlan);
-  const edit: IdsEdit = rest.length === 0 ? { remove: [VLANS_KEY, ...extraRemove] } : { set: { [VLANS_KEY]: rest.join(',') }, remove: extraRemove };
+  const edit: IdsEdit =
+    rest.length === 0 ? { remove: [VLANS_KEY, ...extraRemove] } : { set: { [VLANS_KEY]: rest.join(',') }, remove: extraRemove };
   return { edit, result: undefined };
 }

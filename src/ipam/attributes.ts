@@ -143,7 +143,9 @@ export function validString(max?: number) {
 const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 
 export function isUuidLike(v: unknown): boolean {
-  return typeof v === 'string' && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(v) && UUID_RE.test(v);
+  return (
+    typeof v === 'string' && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(v) && UUID_RE.test(v)
+  );
 }
 
 export function validUuid(v: unknown): string | undefined {
@@ -151,11 +153,15 @@ export function validUuid(v: unknown): string | undefined {
 }
 
 export function validValues(values: readonly unknown[]) {
-  return (v: unknown): string | undefined => (values.includes(v) ? undefined : `${pyStr(v)} is not in [${values.map((x) => (typeof x === 'string' ? `'${x}'` : pyStr(x))).join(', ')}]`);
+  return (v: unknown): string | undefined =>
+    values.includes(v)
+      ? undefined
+      : `${pyStr(v)} is not in [${values.map((x) => (typeof x === 'string' ? `'${x}'` : pyStr(x))).join(', ')}]`;
 }
 
 export function validMac(v: unknown): string | undefined {
-  if (typeof v === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v) && v !== '00:00:00:00:00:00' && v !== 'ff:ff:ff:ff:ff:ff') return undefined;
+  if (typeof v === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v) && v !== '00:00:00:00:00:00' && v !== 'ff:ff:ff:ff:ff:ff')
+    return undefined;
   return `'${pyStr(v)}' is not a valid MAC address`;
 }
 
@@ -183,7 +189,8 @@ export function validNonNegative(v: unknown): string | undefined {
 
 function dictKeysReason(expected: readonly string[], d: unknown): string | undefined {
   const exp = `{${expected.map((k) => `'${k}'`).join(', ')}}`;
-  if (typeof d !== 'object' || d === null || Array.isArray(d)) return `Invalid input. '${pyStr(d)}' must be a dictionary with keys: [${expected.map((k) => `'${k}'`).join(', ')}]`;
+  if (typeof d !== 'object' || d === null || Array.isArray(d))
+    return `Invalid input. '${pyStr(d)}' must be a dictionary with keys: [${expected.map((k) => `'${k}'`).join(', ')}]`;
   const keys = Object.keys(d);
   if (keys.length !== expected.length || !expected.every((k) => keys.includes(k))) {
     return `Validation of dictionary's keys failed. Expected keys: ${exp} Provided keys: {${keys.map((k) => `'${k}'`).join(', ')}}`;
@@ -266,7 +273,8 @@ export function validAllowedAddressPairs(v: unknown): string | undefined {
     const o = p as Record<string, unknown>;
     if (!('ip_address' in o)) return 'AllowedAddressPair must contain ip_address';
     for (const k of Object.keys(o)) if (k !== 'ip_address' && k !== 'mac_address') return `Unrecognized attribute(s) '${k}'`;
-    if ('mac_address' in o && validMac(toSanitizedMac(o['mac_address'])) !== undefined) return `'${pyStr(o['mac_address'])}' is not a valid MAC address`;
+    if ('mac_address' in o && validMac(toSanitizedMac(o['mac_address'])) !== undefined)
+      return `'${pyStr(o['mac_address'])}' is not a valid MAC address`;
     const ip = o['ip_address'];
     if (typeof ip !== 'string' || (parseIp(ip) === undefined && parseCidr(ip) === undefined)) {
       return `'${pyStr(ip)}' is not a valid IP address`;

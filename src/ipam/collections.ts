@@ -11,7 +11,15 @@ import { createNetwork, deleteNetwork, networkView, updateNetwork, visibleNetwor
 import { createSubnet, deleteSubnet, subnetView, updateSubnet, visibleSubnet } from './subnets.js';
 import { createPort, deletePort, portView, updatePort, visiblePort } from './ports.js';
 import { addSubports, createTrunk, deleteTrunk, getSubports, removeSubports, trunkView, updateTrunk, visibleTrunk } from './trunks.js';
-import { addRouterInterface, createRouter, deleteRouter, removeRouterInterface, routerView, updateRouter, visibleRouter } from './routers.js';
+import {
+  addRouterInterface,
+  createRouter,
+  deleteRouter,
+  removeRouterInterface,
+  routerView,
+  updateRouter,
+  visibleRouter,
+} from './routers.js';
 
 type Obj = Record<string, unknown>;
 
@@ -40,7 +48,11 @@ export const COLLECTIONS: readonly Collection[] = [
     resource: 'network',
     collection: 'networks',
     attrs: NETWORK_ATTRS,
-    list: (view, ctx) => view.networks().filter((n) => canSee(ctx, n.project_id, n.shared)).map(networkView),
+    list: (view, ctx) =>
+      view
+        .networks()
+        .filter((n) => canSee(ctx, n.project_id, n.shared))
+        .map(networkView),
     show: (view, ctx, id) => networkView(visibleNetwork(view, ctx, id)),
     create: createNetwork,
     update: updateNetwork,
@@ -65,7 +77,11 @@ export const COLLECTIONS: readonly Collection[] = [
     resource: 'port',
     collection: 'ports',
     attrs: PORT_ATTRS,
-    list: (view, ctx) => view.ports().filter((p) => canSee(ctx, p.project_id)).map((p) => portView(view, p)),
+    list: (view, ctx) =>
+      view
+        .ports()
+        .filter((p) => canSee(ctx, p.project_id))
+        .map((p) => portView(view, p)),
     show: (view, ctx, id) => portView(view, visiblePort(view, ctx, id)),
     create: createPort,
     update: updatePort,
@@ -98,7 +114,11 @@ export const COLLECTIONS: readonly Collection[] = [
     resource: 'router',
     collection: 'routers',
     attrs: ROUTER_ATTRS,
-    list: (view, ctx) => view.routers().filter((r) => canSee(ctx, r.project_id)).map(routerView),
+    list: (view, ctx) =>
+      view
+        .routers()
+        .filter((r) => canSee(ctx, r.project_id))
+        .map(routerView),
     show: (view, ctx, id) => routerView(visibleRouter(view, ctx, id)),
     create: createRouter,
     update: updateRouter,

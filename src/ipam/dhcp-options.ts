@@ -52,7 +52,12 @@ export function syncDhcpRow(view: NbView, txn: Txn, net: Network, id: string, s:
     if (existing !== undefined) txn.delete('DHCP_Options', existing.uuid);
     return null;
   }
-  const mac = existing === undefined ? randomMac() : (existing.map('options').get('server_mac') as string | undefined) ?? (existing.map('options').get('server_id') as string | undefined) ?? randomMac();
+  const mac =
+    existing === undefined
+      ? randomMac()
+      : ((existing.map('options').get('server_mac') as string | undefined) ??
+        (existing.map('options').get('server_id') as string | undefined) ??
+        randomMac());
   const row = {
     cidr: s.cidr,
     options: ovsMap(dhcpOptionsFor(s, net.mtu, mac)),
@@ -66,8 +71,8 @@ export function syncDhcpRow(view: NbView, txn: Txn, net: Network, id: string, s:
   const col = s.ip_version === 4 ? 'dhcpv4_options' : 'dhcpv6_options';
   for (const p of view.portsOf(net)) {
     if (p.device_owner.startsWith('network:router')) continue;
-    if (p.fixed_ips.some((f) => f.subnet_id === id) && (p.row.set(col) as string[]).length === 0) txn.update('Logical_Switch_Port', p.row.uuid, { [col]: ['set', [ref]] });
+    if (p.fixed_ips.some((f) => f.subnet_id === id) && (p.row.set(col) as string[]).length === 0)
+      txn.update('Logical_Switch_Port', p.row.uuid, { [col]: ['set', [ref]] });
   }
   return ref;
 }
-

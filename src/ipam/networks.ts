@@ -85,7 +85,11 @@ export function touchNetwork(txn: Txn, n: Network, changes: Record<string, strin
   txn.verify('Logical_Switch', n.row.uuid, ['external_ids']);
   const extra = { ...extraOf(n), updated_at: now };
   txn.update('Logical_Switch', n.row.uuid, {
-    external_ids: withIds(n, { ...changes, 'neutron:revision_number': String(n.revision_number + 1), [KEY.network]: JSON.stringify(extra) }),
+    external_ids: withIds(n, {
+      ...changes,
+      'neutron:revision_number': String(n.revision_number + 1),
+      [KEY.network]: JSON.stringify(extra),
+    }),
   });
 }
 
@@ -124,7 +128,12 @@ export async function createNetwork(view: NbView, ctx: RequestContext, body: Rec
   return { ...networkView(visibleNetwork(view, ctx, id)), is_default: false };
 }
 
-export async function updateNetwork(view: NbView, ctx: RequestContext, id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function updateNetwork(
+  view: NbView,
+  ctx: RequestContext,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   visibleNetwork(view, ctx, id);
   if ('mtu' in body) checkMtu(body['mtu']);
   let rev = 0;

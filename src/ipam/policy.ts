@@ -29,7 +29,15 @@ export function ownerFor(ctx: RequestContext, body: Record<string, unknown>): st
 }
 
 /** Attributes with a `create_port:<attr>` rule of their own, in the order Neutron composes the check. */
-const PORT_ATTR_RULES = ['device_owner', 'mac_address', 'fixed_ips', 'port_security_enabled', 'binding:host_id', 'binding:profile', 'allowed_address_pairs'];
+const PORT_ATTR_RULES = [
+  'device_owner',
+  'mac_address',
+  'fixed_ips',
+  'port_security_enabled',
+  'binding:host_id',
+  'binding:profile',
+  'allowed_address_pairs',
+];
 
 /**
  * 403 PolicyNotAuthorized unless the context may set `binding:profile` on a

@@ -15,7 +15,18 @@ import { cidrContains, formatIp, parseCidr, parseIp, randomFreeAddress, randomMa
 import type { RequestContext } from './context.js';
 import { NeutronError, badRequest, conflict, invalidInput, notFound } from './errors.js';
 import { pyStr } from './py-format.js';
-import { KEY, LRP_PREFIX, trunkOf, type AddressPair, type FixedIp, type Network, type NbView, type Port, type PortDoc, type Subnet } from './model.js';
+import {
+  KEY,
+  LRP_PREFIX,
+  trunkOf,
+  type AddressPair,
+  type FixedIp,
+  type Network,
+  type NbView,
+  type Port,
+  type PortDoc,
+  type Subnet,
+} from './model.js';
 import { visibleNetwork, withIds } from './networks.js';
 import { canSee, checkBindingProfile, ownerFor } from './policy.js';
 import { poolRanges, subnetCidr } from './subnets.js';
@@ -56,7 +67,10 @@ export function portView(view: NbView, p: Port): Record<string, unknown> {
   if (t !== undefined) {
     out['trunk_details'] = {
       trunk_id: t.id,
-      sub_ports: view.childrenOf(p.id).filter((c) => c.trunk_id === t.id).map((c) => ({ segmentation_id: c.tag_request, segmentation_type: 'vlan', port_id: c.id, mac_address: c.mac_address })),
+      sub_ports: view
+        .childrenOf(p.id)
+        .filter((c) => c.trunk_id === t.id)
+        .map((c) => ({ segmentation_id: c.tag_request, segmentation_type: 'vlan', port_id: c.id, mac_address: c.mac_address })),
     };
   }
   return out;
@@ -158,10 +172,12 @@ function allocateFixedIps(net: Network, used: Used, requested: unknown, mac: str
     let subnet: Subnet | undefined;
     if (subnetId !== undefined) {
       subnet = net.subnets.find((s) => s.id === subnetId);
-      if (subnet === undefined) throw invalidInput(`Failed to create port on network ${net.id}, because fixed_ips included invalid subnet ${subnetId}`);
+      if (subnet === undefined)
+        throw invalidInput(`Failed to create port on network ${net.id}, because fixed_ips included invalid subnet ${subnetId}`);
     }
     if (ipText === undefined) {
-      if (subnet === undefined) throw badRequest(`Invalid input for fixed_ips. Reason: ${pyStr(f)} is neither a subnet_id nor an ip_address.`);
+      if (subnet === undefined)
+        throw badRequest(`Invalid input for fixed_ips. Reason: ${pyStr(f)} is neither a subnet_id nor an ip_address.`);
       const again = keep.find((k) => k.subnet_id === subnet?.id && !out.includes(k));
       if (again !== undefined) {
         out.push(again);
@@ -180,7 +196,12 @@ function allocateFixedIps(net: Network, used: Used, requested: unknown, mac: str
     const ipCanon = formatIp(ip.version, ip.value);
     if (subnet === undefined) {
       subnet = net.subnets.find((s) => cidrContains(subnetCidr(s), ip.version, ip.value));
-      if (subnet === undefined) throw new NeutronError(400, 'InvalidIpForNetwork', `IP address ${ipCanon} is not a valid IP for any of the subnets on the specified network.`);
+      if (subnet === undefined)
+        throw new NeutronError(
+          400,
+          'InvalidIpForNetwork',
+          `IP address ${ipCanon} is not a valid IP for any of the subnets on the specified network.`,
+        );
     } else if (!cidrContains(subnetCidr(subnet), ip.version, ip.value)) {
       throw new NeutronError(400, 'InvalidIpForSubnet', `IP address ${ipCanon} is not a valid IP for the specified subnet.`);
     }
@@ -201,10 +222,13 @@ export function parentFromProfile(view: NbView, profile: unknown): { parent: str
   if (profile === undefined || profile === null || typeof profile !== 'object') return null;
   const p = profile as Record<string, unknown>;
   if (!('parent_name' in p) && !('tag' in p)) return null;
-  if (!('parent_name' in p) || !('tag' in p)) throw invalidInput("Invalid binding:profile. dict_keys(['parent_name', 'tag']) are all required.");
-  if (typeof p['parent_name'] !== 'string') throw invalidInput(`Invalid binding:profile. parent_name ${pyStr(p['parent_name'])} value invalid type`);
+  if (!('parent_name' in p) || !('tag' in p))
+    throw invalidInput("Invalid binding:profile. dict_keys(['parent_name', 'tag']) are all required.");
+  if (typeof p['parent_name'] !== 'string')
+    throw invalidInput(`Invalid binding:profile. parent_name ${pyStr(p['parent_name'])} value invalid type`);
   const tag = p['tag'];
-  if (!((typeof tag === 'number' && Number.isInteger(tag)) || typeof tag === 'boolean')) throw invalidInput(`Invalid binding:profile. tag ${pyStr(tag)} value invalid type`);
+  if (!((typeof tag === 'number' && Number.isInteger(tag)) || typeof tag === 'boolean'))
+    throw invalidInput(`Invalid binding:profile. tag ${pyStr(tag)} value invalid type`);
   if (view.port(p['parent_name']) === undefined) throw notFound('port', p['parent_name']);
   const n = Number(tag);
   if (n < 0 || n > 4095) throw invalidInput(`Invalid binding:profile. tag "${n}" must be an integer between 0 and 4095, inclusive`);
@@ -214,7 +238,9 @@ export function parentFromProfile(view: NbView, profile: unknown): { parent: str
 /** Beyond Neutron: a VLAN tag is one container's on its parent, or two containers would share a segment. */
 export function checkTagFree(view: NbView, parent: string, tag: number, self: string | undefined): void {
   if (tag === 0) return;
-  const holder = view.childrenOf(parent).find((c) => c.id !== self && (c.tag_request === tag || (c.row.optional('tag') === tag && c.tag_request === 0)));
+  const holder = view
+    .childrenOf(parent)
+    .find((c) => c.id !== self && (c.tag_request === tag || (c.row.optional('tag') === tag && c.tag_request === 0)));
   if (holder !== undefined) {
     throw conflict('VlanTagInUse', `VLAN tag ${tag} on parent port ${parent} is already in use by port ${holder.id}.`);
   }
@@ -222,7 +248,10 @@ export function checkTagFree(view: NbView, parent: string, tag: number, self: st
 
 function addressPairs(pairs: unknown, mac: string): AddressPair[] {
   if (!Array.isArray(pairs)) return [];
-  return pairs.map((x: Record<string, unknown>) => ({ ip_address: x['ip_address'] as string, mac_address: typeof x['mac_address'] === 'string' ? (x['mac_address']).toLowerCase() : mac }));
+  return pairs.map((x: Record<string, unknown>) => ({
+    ip_address: x['ip_address'] as string,
+    mac_address: typeof x['mac_address'] === 'string' ? x['mac_address'].toLowerCase() : mac,
+  }));
 }
 
 /** The LSP columns ML2/OVN derives from a port (`ovn_client._get_port_options`). */
@@ -231,8 +260,13 @@ function lspColumns(view: NbView, net: Network, p: PortFields): Record<string, u
   const router = p.device_owner === ROUTER_INTERFACE;
   // ML2/OVN also lists each allowed-address-pair MAC that is not the port's own, alone.
   const pairMacs = [...new Set(p.doc.allowed_address_pairs.map((a) => a.mac_address))].filter((m) => m !== p.doc.mac_address);
-  const addresses = router ? ['router'] : [[p.doc.mac_address, ...ips].join(' '), ...pairMacs, ...(p.doc.port_security_enabled ? [] : ['unknown'])];
-  const security = router || !p.doc.port_security_enabled ? [] : [[p.doc.mac_address, ...ips].join(' '), ...p.doc.allowed_address_pairs.map((a) => `${a.mac_address} ${a.ip_address}`)];
+  const addresses = router
+    ? ['router']
+    : [[p.doc.mac_address, ...ips].join(' '), ...pairMacs, ...(p.doc.port_security_enabled ? [] : ['unknown'])];
+  const security =
+    router || !p.doc.port_security_enabled
+      ? []
+      : [[p.doc.mac_address, ...ips].join(' '), ...p.doc.allowed_address_pairs.map((a) => `${a.mac_address} ${a.ip_address}`)];
   const cidrs = p.doc.fixed_ips.map((f) => {
     const s = net.subnets.find((x) => x.id === f.subnet_id);
     return s === undefined ? f.ip_address : `${f.ip_address}/${parseCidr(s.cidr)?.cidr.prefix ?? ''}`;
@@ -265,7 +299,9 @@ function lspColumns(view: NbView, net: Network, p: PortFields): Record<string, u
     port_security: ovsSet(security),
     enabled: p.admin_state_up,
     type: router ? 'router' : '',
-    options: ovsMap(router ? { 'router-port': `${LRP_PREFIX}${p.id}` } : { mcast_flood_reports: 'true', 'requested-chassis': p.doc.binding_host_id }),
+    options: ovsMap(
+      router ? { 'router-port': `${LRP_PREFIX}${p.id}` } : { mcast_flood_reports: 'true', 'requested-chassis': p.doc.binding_host_id },
+    ),
     external_ids: ovsMap(ids),
     parent_name: ovsSet(parent === null ? [] : [parent.parent]),
     tag_request: ovsSet(parent === null ? [] : [parent.tag]),
@@ -277,7 +313,9 @@ function lspColumns(view: NbView, net: Network, p: PortFields): Record<string, u
 }
 
 function parentFromStored(profile: Record<string, unknown>): { parent: string; tag: number } | null {
-  return typeof profile['parent_name'] === 'string' && typeof profile['tag'] === 'number' ? { parent: profile['parent_name'], tag: profile['tag'] } : null;
+  return typeof profile['parent_name'] === 'string' && typeof profile['tag'] === 'number'
+    ? { parent: profile['parent_name'], tag: profile['tag'] }
+    : null;
 }
 
 interface PortFields {
@@ -323,12 +361,19 @@ export interface NewPort {
 }
 
 /** Builds (in `txn`) a new port on `net`; returns what it allocated. Throws the NeutronError of a refused request. */
-export function buildPort(view: NbView, txn: Txn, net: Network, req: NewPort, id: string = randomUUID()): { mac: string; fixed: FixedIp[] } {
+export function buildPort(
+  view: NbView,
+  txn: Txn,
+  net: Network,
+  req: NewPort,
+  id: string = randomUUID(),
+): { mac: string; fixed: FixedIp[] } {
   const used = usedOn(view, net);
   let mac: string;
   if (typeof req.mac_address === 'string') {
     mac = req.mac_address;
-    if (used.macs.has(mac)) throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${mac} is in use.`);
+    if (used.macs.has(mac))
+      throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${mac} is in use.`);
   } else {
     do mac = randomMac();
     while (used.macs.has(mac));
@@ -336,7 +381,8 @@ export function buildPort(view: NbView, txn: Txn, net: Network, req: NewPort, id
   const fixed = allocateFixedIps(net, used, req.fixed_ips, mac);
   const psec = typeof req.port_security_enabled === 'boolean' ? req.port_security_enabled : net.port_security_enabled;
   const pairs = addressPairs(req.allowed_address_pairs, mac);
-  if (!psec && pairs.length > 0) throw conflict('AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.');
+  if (!psec && pairs.length > 0)
+    throw conflict('AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.');
   const parent = parentFromProfile(view, req.binding_profile);
   if (parent !== null) checkTagFree(view, parent.parent, parent.tag, undefined);
   const now = timestamp();
@@ -350,11 +396,21 @@ export function buildPort(view: NbView, txn: Txn, net: Network, req: NewPort, id
     port_security_enabled: psec,
     allowed_address_pairs: pairs,
     binding_host_id: typeof req.binding_host_id === 'string' ? req.binding_host_id : '',
-    binding_profile: req.binding_profile !== null && typeof req.binding_profile === 'object' ? (req.binding_profile as Record<string, unknown>) : {},
+    binding_profile:
+      req.binding_profile !== null && typeof req.binding_profile === 'object' ? (req.binding_profile as Record<string, unknown>) : {},
     vnic_type: typeof req.vnic_type === 'string' ? req.vnic_type : 'normal',
   };
   claimNetwork(txn, net);
-  insertPort(view, txn, net, { id, name: req.name, device_id: req.device_id, device_owner: req.device_owner, admin_state_up: req.admin_state_up, revision_number: 1, doc, extraIds: {} });
+  insertPort(view, txn, net, {
+    id,
+    name: req.name,
+    device_id: req.device_id,
+    device_owner: req.device_owner,
+    admin_state_up: req.admin_state_up,
+    revision_number: 1,
+    doc,
+    extraIds: {},
+  });
   return { mac, fixed };
 }
 
@@ -365,22 +421,28 @@ export async function createPort(view: NbView, ctx: RequestContext, body: Record
   const id = randomUUID();
   await view.store.write((txn) => {
     const net = visibleNetwork(view, ctx, netId);
-    buildPort(view, txn, net, {
-      network_id: netId,
-      project_id: project,
-      name: body['name'] as string,
-      admin_state_up: body['admin_state_up'] as boolean,
-      device_id: body['device_id'] as string,
-      device_owner: body['device_owner'] as string,
-      description: body['description'] as string,
-      mac_address: body['mac_address'],
-      fixed_ips: body['fixed_ips'],
-      port_security_enabled: body['port_security_enabled'],
-      allowed_address_pairs: body['allowed_address_pairs'],
-      binding_host_id: body['binding:host_id'],
-      binding_profile: body['binding:profile'],
-      vnic_type: body['binding:vnic_type'],
-    }, id);
+    buildPort(
+      view,
+      txn,
+      net,
+      {
+        network_id: netId,
+        project_id: project,
+        name: body['name'] as string,
+        admin_state_up: body['admin_state_up'] as boolean,
+        device_id: body['device_id'] as string,
+        device_owner: body['device_owner'] as string,
+        description: body['description'] as string,
+        mac_address: body['mac_address'],
+        fixed_ips: body['fixed_ips'],
+        port_security_enabled: body['port_security_enabled'],
+        allowed_address_pairs: body['allowed_address_pairs'],
+        binding_host_id: body['binding:host_id'],
+        binding_profile: body['binding:profile'],
+        vnic_type: body['binding:vnic_type'],
+      },
+      id,
+    );
     return { result: undefined, synced: () => view.port(id) !== undefined };
   });
   return portView(view, visiblePort(view, ctx, id));
@@ -414,10 +476,24 @@ export function fieldsOf(p: Port): PortFields {
     const v = ids.get(k);
     if (typeof v === 'string') extraIds[k] = v;
   }
-  return { id, name, device_id, device_owner, admin_state_up, revision_number: revision_number + 1, doc: { ...doc, updated_at: timestamp() }, extraIds };
+  return {
+    id,
+    name,
+    device_id,
+    device_owner,
+    admin_state_up,
+    revision_number: revision_number + 1,
+    doc: { ...doc, updated_at: timestamp() },
+    extraIds,
+  };
 }
 
-export async function updatePort(view: NbView, ctx: RequestContext, id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function updatePort(
+  view: NbView,
+  ctx: RequestContext,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   checkBindingProfile(ctx, 'update_port', body);
   let rev = 0;
   await view.store.write((txn) => {
@@ -436,7 +512,11 @@ export async function updatePort(view: NbView, ctx: RequestContext, id: string, 
     if (allocating) {
       const used = usedOn(view, net, p.id);
       if (typeof body['mac_address'] === 'string' && body['mac_address'] !== p.mac_address) {
-        if (used.macs.has(body['mac_address'])) throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${body['mac_address']} is in use.`);
+        if (used.macs.has(body['mac_address']))
+          throw conflict(
+            'MacAddressInUse',
+            `Unable to complete operation for network ${net.id}. The mac address ${body['mac_address']} is in use.`,
+          );
         f.doc.mac_address = body['mac_address'];
       }
       if ('fixed_ips' in body) f.doc.fixed_ips = allocateFixedIps(net, used, body['fixed_ips'], f.doc.mac_address, p.fixed_ips);
@@ -445,7 +525,10 @@ export async function updatePort(view: NbView, ctx: RequestContext, id: string, 
     if ('port_security_enabled' in body) f.doc.port_security_enabled = body['port_security_enabled'] as boolean;
     if ('allowed_address_pairs' in body) f.doc.allowed_address_pairs = addressPairs(body['allowed_address_pairs'], f.doc.mac_address);
     if (!f.doc.port_security_enabled && f.doc.allowed_address_pairs.length > 0) {
-      throw conflict('AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.');
+      throw conflict(
+        'AddressPairAndPortSecurityRequired',
+        'Port Security must be enabled in order to have allowed address pairs on a port.',
+      );
     }
     if ('binding:profile' in body) {
       const profile = body['binding:profile'];
@@ -478,4 +561,3 @@ export async function deletePort(view: NbView, ctx: RequestContext, id: string):
     return { result: undefined, synced: () => view.port(id) === undefined };
   });
 }
-

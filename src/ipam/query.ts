@@ -17,7 +17,8 @@ function values(v: string | readonly string[] | undefined): readonly string[] {
 
 function matches(actual: unknown, wanted: string): boolean {
   if (actual === null || actual === undefined) return wanted === '' || wanted === 'None';
-  if (typeof actual === 'boolean') return String(actual) === wanted.toLowerCase() || (wanted === '1' && actual) || (wanted === '0' && !actual);
+  if (typeof actual === 'boolean')
+    return String(actual) === wanted.toLowerCase() || (wanted === '1' && actual) || (wanted === '0' && !actual);
   if (typeof actual === 'number') return String(actual) === wanted;
   if (typeof actual === 'string') return actual === wanted;
   return false;

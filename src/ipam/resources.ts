@@ -68,9 +68,19 @@ export const SUBNET_ATTRS: AttrMap = {
   tenant_id: TENANT,
   enable_dhcp: { post: true, put: true, default: true, convert: toBoolean },
   ipv6_ra_mode: { post: true, put: false, default: UNSPECIFIED, validate: (v) => (v === null ? undefined : validValues(IPV6_MODES)(v)) },
-  ipv6_address_mode: { post: true, put: false, default: UNSPECIFIED, validate: (v) => (v === null ? undefined : validValues(IPV6_MODES)(v)) },
+  ipv6_address_mode: {
+    post: true,
+    put: false,
+    default: UNSPECIFIED,
+    validate: (v) => (v === null ? undefined : validValues(IPV6_MODES)(v)),
+  },
   description: DESCRIPTION,
-  service_types: { post: true, put: true, default: [], validate: (v) => (Array.isArray(v) && v.length === 0 ? undefined : `'${String(v)}' is not a valid service type`) },
+  service_types: {
+    post: true,
+    put: true,
+    default: [],
+    validate: (v) => (Array.isArray(v) && v.length === 0 ? undefined : `'${String(v)}' is not a valid service type`),
+  },
 };
 
 export const PORT_ATTRS: AttrMap = {
@@ -87,12 +97,35 @@ export const PORT_ATTRS: AttrMap = {
   description: DESCRIPTION,
   'binding:vif_type': READ_ONLY,
   'binding:vif_details': READ_ONLY,
-  'binding:vnic_type': { post: true, put: true, default: 'normal', validate: validValues(['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa', 'accelerator-direct', 'accelerator-direct-physical', 'remote-managed']) },
+  'binding:vnic_type': {
+    post: true,
+    put: true,
+    default: 'normal',
+    validate: validValues([
+      'normal',
+      'direct',
+      'macvtap',
+      'baremetal',
+      'direct-physical',
+      'virtio-forwarder',
+      'smart-nic',
+      'vdpa',
+      'accelerator-direct',
+      'accelerator-direct-physical',
+      'remote-managed',
+    ]),
+  },
   'binding:host_id': { post: true, put: true, default: UNSPECIFIED, validate: validString(255) },
   'binding:profile': { post: true, put: true, default: UNSPECIFIED, validate: validDictOrNone },
   port_security_enabled: { post: true, put: true, default: UNSPECIFIED, convert: toBoolean },
   allowed_address_pairs: { post: true, put: true, default: UNSPECIFIED, convert: noneToEmptyList, validate: validAllowedAddressPairs },
-  security_groups: { post: true, put: true, default: UNSPECIFIED, convert: noneToEmptyList, validate: (v) => (Array.isArray(v) ? undefined : `'${String(v)}' is not a list`) },
+  security_groups: {
+    post: true,
+    put: true,
+    default: UNSPECIFIED,
+    convert: noneToEmptyList,
+    validate: (v) => (Array.isArray(v) ? undefined : `'${String(v)}' is not a list`),
+  },
 };
 
 export const TRUNK_ATTRS: AttrMap = {
@@ -112,6 +145,11 @@ export const ROUTER_ATTRS: AttrMap = {
   admin_state_up: ADMIN_STATE,
   status: READ_ONLY,
   tenant_id: TENANT,
-  external_gateway_info: { post: true, put: true, default: null, validate: (v) => (v === null ? undefined : 'external gateways are not supported by ovnts') },
+  external_gateway_info: {
+    post: true,
+    put: true,
+    default: null,
+    validate: (v) => (v === null ? undefined : 'external gateways are not supported by ovnts'),
+  },
   description: DESCRIPTION,
 };

@@ -52,13 +52,21 @@ function interfacesOf(view: NbView, r: Router): Port[] {
 }
 
 function writeRouter(txn: Txn, r: Router, changes: { name?: string; admin_state_up?: boolean; description?: string }): void {
-  const doc: RouterDoc = { project_id: r.project_id, description: changes.description ?? r.description, created_at: r.created_at, updated_at: timestamp() };
+  const doc: RouterDoc = {
+    project_id: r.project_id,
+    description: changes.description ?? r.description,
+    created_at: r.created_at,
+    updated_at: timestamp(),
+  };
   const ids = extIds(r.row);
   ids['neutron:revision_number'] = String(r.revision_number + 1);
   if (changes.name !== undefined) ids['neutron:router_name'] = changes.name;
   ids[KEY.router] = JSON.stringify(doc);
   txn.verify('Logical_Router', r.row.uuid, ['external_ids']);
-  txn.update('Logical_Router', r.row.uuid, { external_ids: ovsMap(ids), ...(changes.admin_state_up === undefined ? {} : { enabled: changes.admin_state_up }) });
+  txn.update('Logical_Router', r.row.uuid, {
+    external_ids: ovsMap(ids),
+    ...(changes.admin_state_up === undefined ? {} : { enabled: changes.admin_state_up }),
+  });
 }
 
 export async function createRouter(view: NbView, ctx: RequestContext, body: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -84,7 +92,12 @@ export async function createRouter(view: NbView, ctx: RequestContext, body: Reco
   return routerView(visibleRouter(view, ctx, id));
 }
 
-export async function updateRouter(view: NbView, ctx: RequestContext, id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function updateRouter(
+  view: NbView,
+  ctx: RequestContext,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   await view.store.write((txn) => {
     const r = visibleRouter(view, ctx, id);
     if (Object.keys(body).length === 0) return { result: undefined };
@@ -114,7 +127,8 @@ interface InterfaceBody {
 }
 
 function interfaceBody(body: unknown): InterfaceBody {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new NeutronError(400, 'HTTPBadRequest', 'Body contains invalid data');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new NeutronError(400, 'HTTPBadRequest', 'Body contains invalid data');
   const b = body as Record<string, unknown>;
   const out: InterfaceBody = {};
   for (const k of ['subnet_id', 'port_id'] as const) {
@@ -171,27 +185,40 @@ export async function addRouterInterface(view: NbView, ctx: RequestContext, id: 
       checkOverlap(view, existing, [s.id]);
       const net = view.network(s.network_id) as Network;
       portId = randomUUID();
-      const made = buildPort(view, txn, net, {
-        network_id: net.id,
-        project_id: r.project_id,
-        name: '',
-        admin_state_up: true,
-        device_id: r.id,
-        device_owner: ROUTER_INTERFACE,
-        description: '',
-        fixed_ips: [{ subnet_id: s.id, ip_address: s.gateway_ip }],
-        port_security_enabled: false,
-      }, portId);
+      const made = buildPort(
+        view,
+        txn,
+        net,
+        {
+          network_id: net.id,
+          project_id: r.project_id,
+          name: '',
+          admin_state_up: true,
+          device_id: r.id,
+          device_owner: ROUTER_INTERFACE,
+          description: '',
+          fixed_ips: [{ subnet_id: s.id, ip_address: s.gateway_ip }],
+          port_security_enabled: false,
+        },
+        portId,
+      );
       const pid = portId;
       insertLrp(txn, r, net, pid, made.mac, made.fixed);
       return { result: undefined, synced: () => view.port(pid) !== undefined };
     }
     const p = visiblePort(view, ctx, req.port_id as string);
     if (p.device_id !== '' && p.device_id !== undefined) {
-      throw conflict('PortInUse', `Unable to complete operation on port ${p.id} for network ${p.network_id}. Port already has an attached device ${p.device_id}.`);
+      throw conflict(
+        'PortInUse',
+        `Unable to complete operation on port ${p.id} for network ${p.network_id}. Port already has an attached device ${p.device_id}.`,
+      );
     }
     if (p.fixed_ips.length === 0) throw routerBadRequest('Router port must have at least one fixed IP');
-    checkOverlap(view, existing, p.fixed_ips.map((f) => f.subnet_id));
+    checkOverlap(
+      view,
+      existing,
+      p.fixed_ips.map((f) => f.subnet_id),
+    );
     const net = view.network(p.network_id) as Network;
     const f = fieldsOf(p);
     f.device_owner = ROUTER_INTERFACE;
@@ -223,7 +250,12 @@ function checkOverlap(view: NbView, existing: readonly Port[], subnetIds: readon
   }
 }
 
-export async function removeRouterInterface(view: NbView, ctx: RequestContext, id: string, body: unknown): Promise<Record<string, unknown>> {
+export async function removeRouterInterface(
+  view: NbView,
+  ctx: RequestContext,
+  id: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
   const req = interfaceBody(body);
   let info: Record<string, unknown> = {};
   await view.store.write((txn) => {
@@ -232,11 +264,17 @@ export async function removeRouterInterface(view: NbView, ctx: RequestContext, i
     let p: Port | undefined;
     if (req.port_id !== undefined) {
       p = ifaces.find((x) => x.id === req.port_id);
-      if (p === undefined) throw new NeutronError(404, 'RouterInterfaceNotFound', `Router ${id} does not have an interface with id ${req.port_id}`);
+      if (p === undefined)
+        throw new NeutronError(404, 'RouterInterfaceNotFound', `Router ${id} does not have an interface with id ${req.port_id}`);
     } else {
       visibleSubnet(view, ctx, req.subnet_id as string);
       p = ifaces.find((x) => x.fixed_ips.some((f) => f.subnet_id === req.subnet_id));
-      if (p === undefined) throw new NeutronError(404, 'RouterInterfaceNotFoundForSubnet', `Router ${id} has no interface on subnet ${req.subnet_id as string}`);
+      if (p === undefined)
+        throw new NeutronError(
+          404,
+          'RouterInterfaceNotFoundForSubnet',
+          `Router ${id} has no interface on subnet ${req.subnet_id as string}`,
+        );
     }
     info = interfaceInfo(r, p);
     const lrp = view.store.named('Logical_Router_Port', LRP_PREFIX + p.id);

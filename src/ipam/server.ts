@@ -81,10 +81,12 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof NeutronError) return sendError(reply, err);
     const e = err as { code?: string; statusCode?: number; message?: string };
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new NeutronError(413, 'HTTPRequestEntityTooLarge', 'Request is too large.'));
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendError(reply, new NeutronError(413, 'HTTPRequestEntityTooLarge', 'Request is too large.'));
     if (e.code === 'FST_ERR_VALIDATION' || e.statusCode === 400) return sendError(reply, badRequest('Body contains invalid data'));
     // The NB went away and did not come back while the write was retried.
-    if (err instanceof NotConnectedError) return sendError(reply, new NeutronError(503, 'ServiceUnavailable', 'The service is unavailable.'));
+    if (err instanceof NotConnectedError)
+      return sendError(reply, new NeutronError(503, 'ServiceUnavailable', 'The service is unavailable.'));
     log(`${req.method} ${req.url}: ${e.message ?? String(err)}`);
     return sendError(reply, new NeutronError(500, 'HTTPInternalServerError', INTERNAL));
   });
@@ -94,7 +96,14 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
     const m = /^\/v2\.0\/([a-z_]+)(?:\/[^/]+(?:\/([a-z_]+))?)?$/.exec(path);
     const c = m === null ? undefined : COLLECTIONS.find((x) => x.collection === m[1]);
     if (c !== undefined && (m?.[2] === undefined || (c.actions ?? []).some((a) => a.name === m[2]))) {
-      return sendError(reply, new NeutronError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.'));
+      return sendError(
+        reply,
+        new NeutronError(
+          405,
+          'HTTPMethodNotAllowed',
+          'The server could not comply with the request since it is either malformed or otherwise incorrect.',
+        ),
+      );
     }
     return sendError(reply, noSuchResource());
   });
@@ -113,27 +122,38 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
   const register = async (): Promise<void> => {
     await auth.register(app);
     app.get('/', async (req) => versions(req));
-    await app.register(async (v2) => {
-      v2.addHook('onRequest', async (req, reply) => {
-        const r = auth.authenticate(req.headers);
-        if (isAuthFailure(r)) {
-          await reply.code(401).header('www-authenticate', 'Keystone uri="' + hostUrl(req) + '"').send({ error: { code: 401, title: 'Unauthorized', message: r.message } });
-          return reply;
-        }
-        req.neutronContext = r;
-        return undefined;
-      });
-      v2.get('/', async (req) => resourcesDoc(req));
-      v2.get('/extensions', async () => ({ extensions: EXTENSIONS.map(extensionView) }));
-      v2.get<{ Params: { alias: string } }>('/extensions/:alias', async (req, reply) => {
-        const x = EXTENSIONS.find((e) => e.alias === req.params.alias);
-        if (x === undefined) {
-          return reply.code(404).type('application/json').send({ NeutronError: { type: 'HTTPNotFound', message: `Extension with alias ${req.params.alias} does not exist`, detail: '' } });
-        }
-        return { extension: extensionView(x) };
-      });
-      for (const c of COLLECTIONS) routes(v2, c);
-    }, { prefix: '/v2.0' });
+    await app.register(
+      async (v2) => {
+        v2.addHook('onRequest', async (req, reply) => {
+          const r = auth.authenticate(req.headers);
+          if (isAuthFailure(r)) {
+            await reply
+              .code(401)
+              .header('www-authenticate', 'Keystone uri="' + hostUrl(req) + '"')
+              .send({ error: { code: 401, title: 'Unauthorized', message: r.message } });
+            return reply;
+          }
+          req.neutronContext = r;
+          return undefined;
+        });
+        v2.get('/', async (req) => resourcesDoc(req));
+        v2.get('/extensions', async () => ({ extensions: EXTENSIONS.map(extensionView) }));
+        v2.get<{ Params: { alias: string } }>('/extensions/:alias', async (req, reply) => {
+          const x = EXTENSIONS.find((e) => e.alias === req.params.alias);
+          if (x === undefined) {
+            return reply
+              .code(404)
+              .type('application/json')
+              .send({
+                NeutronError: { type: 'HTTPNotFound', message: `Extension with alias ${req.params.alias} does not exist`, detail: '' },
+              });
+          }
+          return { extension: extensionView(x) };
+        });
+        for (const c of COLLECTIONS) routes(v2, c);
+      },
+      { prefix: '/v2.0' },
+    );
   };
 
   const bodySchema = { body: { type: 'object' } } as const;
@@ -141,7 +161,9 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
   function routes(v2: FastifyInstance, c: Collection): void {
     const base = `/${c.collection}`;
     v2.get<{ Querystring: Query }>(base, async (req) => ({ [c.collection]: applyQuery(c.list(view, context(req)), req.query) }));
-    v2.get<{ Params: { id: string }; Querystring: Query }>(`${base}/:id`, async (req) => ({ [c.resource]: selectFields(c.show(view, context(req), req.params.id), req.query) }));
+    v2.get<{ Params: { id: string }; Querystring: Query }>(`${base}/:id`, async (req) => ({
+      [c.resource]: selectFields(c.show(view, context(req), req.params.id), req.query),
+    }));
     v2.post(base, { schema: bodySchema }, async (req, reply) => {
       const ctx = context(req);
       const body = parseResourceBody(c.resource, c.attrs, req.body, true);
@@ -160,7 +182,8 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
     });
     for (const a of c.actions ?? []) {
       const path = `${base}/:id/${a.name}`;
-      const handler = async (req: FastifyRequest<{ Params: { id: string } }>): Promise<unknown> => a.run(view, context(req), req.params.id, req.body);
+      const handler = async (req: FastifyRequest<{ Params: { id: string } }>): Promise<unknown> =>
+        a.run(view, context(req), req.params.id, req.body);
       if (a.method === 'GET') v2.get(path, handler);
       else v2.put(path, handler);
     }

@@ -41,7 +41,13 @@ export class NbStore {
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(opts: NbStoreOptions) {
-    this.client = new OvsdbClient({ remotes: opts.remotes, database: 'OVN_Northbound', tables: NB_TABLES, log: opts.log, probeIntervalMs: 5000 });
+    this.client = new OvsdbClient({
+      remotes: opts.remotes,
+      database: 'OVN_Northbound',
+      tables: NB_TABLES,
+      log: opts.log,
+      probeIntervalMs: 5000,
+    });
     this.client.on('change', (changes) => this.index(changes));
     this.maxAttempts = opts.maxAttempts ?? 20;
   }

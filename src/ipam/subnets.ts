@@ -62,10 +62,12 @@ export function visibleSubnet(view: NbView, ctx: RequestContext, id: string): Su
   return s;
 }
 
-
 /** The subnet's allocation pools as numeric ranges. */
 export function poolRanges(s: Pick<SubnetDoc, 'allocation_pools'>): IpRange[] {
-  return s.allocation_pools.map((p) => ({ first: (parseIp(p.start) as { value: bigint }).value, last: (parseIp(p.end) as { value: bigint }).value }));
+  return s.allocation_pools.map((p) => ({
+    first: (parseIp(p.start) as { value: bigint }).value,
+    last: (parseIp(p.end) as { value: bigint }).value,
+  }));
 }
 
 function poolText(p: Pool): string {
@@ -87,7 +89,11 @@ function checkPools(pools: readonly Pool[], cidr: Cidr, gateway: string | null):
     }
     if (s.value > e.value) throw new NeutronError(400, 'InvalidAllocationPool', `The allocation pool ${pyRepr(pool)} is not valid.`);
     if (s.value < firstHost || e.value > lastHost) {
-      throw new NeutronError(400, 'OutOfBoundsAllocationPool', `The allocation pool ${poolText(pool)} spans beyond the subnet cidr ${formatCidr(cidr)}.`);
+      throw new NeutronError(
+        400,
+        'OutOfBoundsAllocationPool',
+        `The allocation pool ${poolText(pool)} spans beyond the subnet cidr ${formatCidr(cidr)}.`,
+      );
     }
     ranges.push({ pool, r: { first: s.value, last: e.value } });
   }
@@ -96,14 +102,18 @@ function checkPools(pools: readonly Pool[], cidr: Cidr, gateway: string | null):
       const a = ranges[i] as { pool: Pool; r: IpRange };
       const b = ranges[j] as { pool: Pool; r: IpRange };
       if (a.r.first <= b.r.last && b.r.first <= a.r.last) {
-        throw conflict('OverlappingAllocationPools', `Found overlapping allocation pools: ${poolText(a.pool)} ${poolText(b.pool)} for subnet ${formatCidr(cidr)}.`);
+        throw conflict(
+          'OverlappingAllocationPools',
+          `Found overlapping allocation pools: ${poolText(a.pool)} ${poolText(b.pool)} for subnet ${formatCidr(cidr)}.`,
+        );
       }
     }
   }
   if (gateway !== null) {
     const g = parseIp(gateway);
     const hit = g === undefined ? undefined : ranges.find((x) => g.value >= x.r.first && g.value <= x.r.last);
-    if (hit !== undefined) throw conflict('GatewayConflictWithAllocationPools', `Gateway ip ${gateway} conflicts with allocation pool ${poolText(hit.pool)}.`);
+    if (hit !== undefined)
+      throw conflict('GatewayConflictWithAllocationPools', `Gateway ip ${gateway} conflicts with allocation pool ${poolText(hit.pool)}.`);
   }
   return ranges.map((x) => ({ start: formatIp(cidr.version, x.r.first), end: formatIp(cidr.version, x.r.last) }));
 }
@@ -183,7 +193,12 @@ export async function createSubnet(view: NbView, ctx: RequestContext, body: Reco
   return subnetView(visibleSubnet(view, ctx, id));
 }
 
-export async function updateSubnet(view: NbView, ctx: RequestContext, id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function updateSubnet(
+  view: NbView,
+  ctx: RequestContext,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   let rev = 0;
   await view.store.write((txn) => {
     const s = visibleSubnet(view, ctx, id);
@@ -198,14 +213,26 @@ export async function updateSubnet(view: NbView, ctx: RequestContext, id: string
     if (Array.isArray(body['host_routes'])) doc.host_routes = body['host_routes'] as SubnetDoc['host_routes'];
     if ('gateway_ip' in body) {
       const g = body['gateway_ip'] === null ? undefined : parseIp(body['gateway_ip'] as string);
-      if (body['gateway_ip'] !== null && (g === undefined || g.version !== cidr.version)) throw invalidInput('Gateway IP version inconsistent with allocation pool version');
+      if (body['gateway_ip'] !== null && (g === undefined || g.version !== cidr.version))
+        throw invalidInput('Gateway IP version inconsistent with allocation pool version');
       doc.gateway_ip = g === undefined ? null : formatIp(cidr.version, g.value);
       if (g !== undefined) {
-        const holder = view.portsOf(net).find((p) => p.fixed_ips.some((f) => f.subnet_id === id && f.ip_address === doc.gateway_ip) && !p.device_owner.startsWith('network:router'));
-        if (holder !== undefined) throw conflict('GatewayIpInUse', `Current gateway ip ${doc.gateway_ip as string} already in use by port ${holder.id}. Unable to update.`);
+        const holder = view
+          .portsOf(net)
+          .find(
+            (p) =>
+              p.fixed_ips.some((f) => f.subnet_id === id && f.ip_address === doc.gateway_ip) &&
+              !p.device_owner.startsWith('network:router'),
+          );
+        if (holder !== undefined)
+          throw conflict(
+            'GatewayIpInUse',
+            `Current gateway ip ${doc.gateway_ip as string} already in use by port ${holder.id}. Unable to update.`,
+          );
       }
     }
-    if (Array.isArray(body['allocation_pools'])) doc.allocation_pools = checkPools(body['allocation_pools'] as Pool[], cidr, doc.gateway_ip);
+    if (Array.isArray(body['allocation_pools']))
+      doc.allocation_pools = checkPools(body['allocation_pools'] as Pool[], cidr, doc.gateway_ip);
     else if ('gateway_ip' in body) checkPools(doc.allocation_pools, cidr, doc.gateway_ip);
     touchNetwork(txn, net, { [KEY.subnetPrefix + id]: JSON.stringify(doc) });
     syncDhcpRow(view, txn, net, id, doc);
@@ -224,9 +251,14 @@ export async function deleteSubnet(view: NbView, ctx: RequestContext, id: string
   await view.store.write((txn) => {
     const s = visibleSubnet(view, ctx, id);
     const net = view.network(s.network_id) as Network;
-    const users = view.portsOf(net).filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner) && p.fixed_ips.some((f) => f.subnet_id === id));
+    const users = view
+      .portsOf(net)
+      .filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner) && p.fixed_ips.some((f) => f.subnet_id === id));
     if (users.length > 0) {
-      throw conflict('SubnetInUse', `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`);
+      throw conflict(
+        'SubnetInUse',
+        `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`,
+      );
     }
     const dhcp = view.dhcpOptions(id);
     if (dhcp !== undefined) txn.delete('DHCP_Options', dhcp.uuid);

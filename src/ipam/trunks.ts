@@ -57,19 +57,30 @@ export function visibleTrunk(view: NbView, ctx: RequestContext, id: string): { t
 /** Checks a port may become a trunk's parent or subport (neutron/services/trunk/rules.py TrunkPortValidator). */
 function checkPortFree(p: Port): void {
   if (p.trunk_id !== null) throw conflict('TrunkPortInUse', `Port ${p.id} is in use by another trunk.`);
-  if (trunkOf(p) !== undefined) throw conflict('ParentPortInUse', `Port ${p.id} is currently in use and is not eligible for use as a parent port.`);
+  if (trunkOf(p) !== undefined)
+    throw conflict('ParentPortInUse', `Port ${p.id} is currently in use and is not eligible for use as a parent port.`);
 }
 
 /** The requested subports, checked as the trunk plugin's SubPortsValidator checks them. */
-function checkSubports(view: NbView, ctx: RequestContext, parent: Port, trunkId: string, raw: unknown, existing: readonly Port[]): SubPortReq[] {
+function checkSubports(
+  view: NbView,
+  ctx: RequestContext,
+  parent: Port,
+  trunkId: string,
+  raw: unknown,
+  existing: readonly Port[],
+): SubPortReq[] {
   const reason = validSubports(raw);
   if (reason !== undefined) throw invalidInput(reason);
   const out: SubPortReq[] = [];
   for (const s of raw as Array<Record<string, unknown>>) {
     const portId = s['port_id'] as string;
-    if (portId === parent.id) throw conflict('ParentPortInUse', `Port ${portId} is currently in use and is not eligible for use as a parent port.`);
+    if (portId === parent.id)
+      throw conflict('ParentPortInUse', `Port ${portId} is currently in use and is not eligible for use as a parent port.`);
     if (!('segmentation_type' in s) || !('segmentation_id' in s)) {
-      throw invalidInput(`Invalid subport details '${pyStr(s)}': missing segmentation information. Must specify both segmentation_id and segmentation_type`);
+      throw invalidInput(
+        `Invalid subport details '${pyStr(s)}': missing segmentation information. Must specify both segmentation_id and segmentation_type`,
+      );
     }
     let segId: number;
     try {
@@ -83,7 +94,8 @@ function checkSubports(view: NbView, ctx: RequestContext, parent: Port, trunkId:
     const p = visiblePort(view, ctx, portId);
     checkPortFree(p);
     const dup = existing.find((c) => c.tag_request === segId) ?? out.find((o) => o.segmentation_id === segId);
-    if (dup !== undefined) throw conflict('DuplicateSubPort', `segmentation_type vlan and segmentation_id ${segId} already in use on trunk ${trunkId}.`);
+    if (dup !== undefined)
+      throw conflict('DuplicateSubPort', `segmentation_type vlan and segmentation_id ${segId} already in use on trunk ${trunkId}.`);
     checkTagFree(view, parent.id, segId, p.id);
     out.push({ port_id: portId, segmentation_type: 'vlan', segmentation_id: segId });
   }
@@ -125,7 +137,16 @@ export async function createTrunk(view: NbView, ctx: RequestContext, body: Recor
     checkPortFree(parent);
     const subs = checkSubports(view, ctx, parent, id, body['sub_ports'], []);
     const now = timestamp();
-    const t: TrunkDoc = { id, name: body['name'] as string, admin_state_up: body['admin_state_up'] as boolean, revision_number: subs.length > 0 ? 1 : 0, project_id: project, description: body['description'] as string, created_at: now, updated_at: now };
+    const t: TrunkDoc = {
+      id,
+      name: body['name'] as string,
+      admin_state_up: body['admin_state_up'] as boolean,
+      revision_number: subs.length > 0 ? 1 : 0,
+      project_id: project,
+      description: body['description'] as string,
+      created_at: now,
+      updated_at: now,
+    };
     writeTrunk(view, txn, parent, t);
     for (const s of subs) attach(view, txn, parent, id, s);
     return { result: undefined, synced: () => view.trunk(id) !== undefined };
@@ -134,7 +155,12 @@ export async function createTrunk(view: NbView, ctx: RequestContext, body: Recor
   return trunkView(view, t.trunk, t.parent);
 }
 
-export async function updateTrunk(view: NbView, ctx: RequestContext, id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function updateTrunk(
+  view: NbView,
+  ctx: RequestContext,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   await view.store.write((txn) => {
     const { trunk, parent } = visibleTrunk(view, ctx, id);
     if (Object.keys(body).length === 0) return { result: undefined };
@@ -191,7 +217,8 @@ export async function removeSubports(view: NbView, ctx: RequestContext, id: stri
     for (const s of raw as unknown[]) {
       const pid = typeof s === 'object' && s !== null ? (s as Record<string, unknown>)['port_id'] : undefined;
       const c = typeof pid === 'string' ? view.port(pid) : undefined;
-      if (c === undefined || c.trunk_id !== id) throw new NeutronError(404, 'SubPortNotFound', `SubPort ${pyStr(pid)} on trunk ${id} could not be found.`);
+      if (c === undefined || c.trunk_id !== id)
+        throw new NeutronError(404, 'SubPortNotFound', `SubPort ${pyStr(pid)} on trunk ${id} could not be found.`);
       ids.push(c.id);
     }
     if (ids.length === 0) return { result: undefined };

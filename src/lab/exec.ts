@@ -51,7 +51,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 /** Like `run`, but rejects unless the status is 0 (with the command's stderr); resolves to stdout. */
 export async function runOk(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
   const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new Error(`${[cmd, ...args].join(' ')}: ${r.code === null ? 'timed out' : `exit ${r.code}`}: ${(r.stderr || r.stdout).trim()}`);
+  if (r.code !== 0)
+    throw new Error(`${[cmd, ...args].join(' ')}: ${r.code === null ? 'timed out' : `exit ${r.code}`}: ${(r.stderr || r.stdout).trim()}`);
   return r.stdout;
 }
 

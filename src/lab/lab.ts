@@ -132,13 +132,17 @@ export function createLab(opts: LabOptions): LabRun {
       const hasPid = async (): Promise<boolean> => existsSync(pidfile) && readFileSync(pidfile, 'utf8').trim() !== '';
       if (own) {
         print(`lab ${id}: ovnts up: NB ${nbRemote}, SB ${sbRemote}, northd, controller`);
-        await startDaemon('ip', ovnts(['up', `--rundir=${ovnDir}`, `--dbdir=${ovnDir}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`]), {
-          logFile: join(ovnDir, 'up.log'),
-          env: ovs.env,
-          onSpawn: recordProcess('ovnts up'),
-          readyWhen: hasPid,
-          signal,
-        });
+        await startDaemon(
+          'ip',
+          ovnts(['up', `--rundir=${ovnDir}`, `--dbdir=${ovnDir}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`]),
+          {
+            logFile: join(ovnDir, 'up.log'),
+            env: ovs.env,
+            onSpawn: recordProcess('ovnts up'),
+            readyWhen: hasPid,
+            signal,
+          },
+        );
       } else {
         print(`lab ${id}: existing databases NB ${nbRemote}, SB ${sbRemote}; ovnts controller for the chassis`);
         const ctl = join(ovnDir, 'controller.ctl');
@@ -160,7 +164,9 @@ export function createLab(opts: LabOptions): LabRun {
         signal,
       });
 
-      print(`lab ${id}: logical network: router tenant1, switch dmz, DHCP options ${SUBNET}, ports dmz-vm5, dmz-c51 (tag 51), dmz-c52 (tag 52)`);
+      print(
+        `lab ${id}: logical network: router tenant1, switch dmz, DHCP options ${SUBNET}, ports dmz-vm5, dmz-c51 (tag 51), dmz-c52 (tag 52)`,
+      );
       if (!own) await journal.add({ kind: 'northbound', remote: nbRemote }, cleanNorthbound);
       await programNorthbound(nbctl);
 
@@ -169,8 +175,14 @@ export function createLab(opts: LabOptions): LabRun {
         ip: (...args) => runOk('ip', args, { signal }),
         createNetns: addNetns,
         dhcp: async (ns, iface) =>
-          (await startDhclient(ns, iface, { dir: hostsDir, timeoutS: opts.dhcpTimeoutS ?? 30, onSpawn: recordProcess(`dhclient ${iface}`), signal }))
-            .address,
+          (
+            await startDhclient(ns, iface, {
+              dir: hostsDir,
+              timeoutS: opts.dhcpTimeoutS ?? 30,
+              onSpawn: recordProcess(`dhclient ${iface}`),
+              signal,
+            })
+          ).address,
         ping: (ns, dest) => ping(ns, dest, { signal }),
       };
       await plugHosts(host, ovs.vsctl, hvNetns, netnsOf);

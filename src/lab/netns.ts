@@ -36,7 +36,11 @@ export interface PingResult {
 }
 
 /** Three echo requests from `ns` to `dest` within `timeoutS` (ping(8) `-c 3 -w`); ok when a reply came. */
-export async function ping(ns: string, dest: string, opts: { readonly timeoutS?: number; readonly signal?: AbortSignal } = {}): Promise<PingResult> {
+export async function ping(
+  ns: string,
+  dest: string,
+  opts: { readonly timeoutS?: number; readonly signal?: AbortSignal } = {},
+): Promise<PingResult> {
   const timeoutS = opts.timeoutS ?? 10;
   const r = await run('ip', ['netns', 'exec', ns, 'ping', '-n', '-c', '3', '-i', '0.2', '-w', String(timeoutS), dest], {
     timeoutMs: (timeoutS + 5) * 1000,
@@ -65,7 +69,12 @@ export interface DhcpClient {
 export async function startDhclient(
   ns: string,
   iface: string,
-  opts: { readonly dir: string; readonly timeoutS: number; readonly onSpawn: (pid: number) => Promise<void>; readonly signal?: AbortSignal },
+  opts: {
+    readonly dir: string;
+    readonly timeoutS: number;
+    readonly onSpawn: (pid: number) => Promise<void>;
+    readonly signal?: AbortSignal;
+  },
 ): Promise<DhcpClient> {
   const { dir, timeoutS } = opts;
   mkdirSync(join('/etc/netns', ns), { recursive: true });
@@ -73,9 +82,32 @@ export async function startDhclient(
   const base = join(dir, `dhclient-${iface}`);
   writeFileSync(
     `${base}.conf`,
-    [`timeout ${timeoutS};`, 'retry 1;', 'initial-interval 1;', 'backoff-cutoff 2;', 'request subnet-mask, broadcast-address, routers, interface-mtu;', ''].join('\n'),
+    [
+      `timeout ${timeoutS};`,
+      'retry 1;',
+      'initial-interval 1;',
+      'backoff-cutoff 2;',
+      'request subnet-mask, broadcast-address, routers, interface-mtu;',
+      '',
+    ].join('\n'),
   );
-  const args = ['netns', 'exec', ns, 'dhclient', '-4', '-d', '-1', '-v', '-cf', `${base}.conf`, '-pf', `${base}.pid`, '-lf', `${base}.leases`, iface];
+  const args = [
+    'netns',
+    'exec',
+    ns,
+    'dhclient',
+    '-4',
+    '-d',
+    '-1',
+    '-v',
+    '-cf',
+    `${base}.conf`,
+    '-pf',
+    `${base}.pid`,
+    '-lf',
+    `${base}.leases`,
+    iface,
+  ];
   const pid = await startDaemon('ip', args, { logFile: `${base}.log`, onSpawn: opts.onSpawn, signal: opts.signal });
   const address = (async (): Promise<string> => {
     let found: string | undefined;

@@ -44,14 +44,23 @@ export async function startLabOvs(
   const inNs = ['netns', 'exec', netns];
   const vsctl = (...args: string[]): Promise<string> => runOk('ovs-vsctl', [`--db=${dbRemote}`, '--timeout=30', ...args], { env, signal });
   if (!existsSync(dbFile)) await runOk('ovsdb-tool', ['create', dbFile, VSWITCH_SCHEMA], { env, signal });
-  const common = (name: string): string[] => [`--pidfile=${join(dir, `${name}.pid`)}`, `--log-file=${join(dir, `${name}.log`)}`, '--no-chdir', '-vconsole:warn'];
-  await startDaemon('ip', [...inNs, 'ovsdb-server', dbFile, `--remote=punix:${dbSock}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, ...common('ovsdb-server')], {
-    logFile: join(dir, 'ovsdb-server.out'),
-    env,
-    onSpawn: (pid) => started('ovsdb-server', pid),
-    signal,
-    readyWhen: () => socketAccepts(dbSock),
-  });
+  const common = (name: string): string[] => [
+    `--pidfile=${join(dir, `${name}.pid`)}`,
+    `--log-file=${join(dir, `${name}.log`)}`,
+    '--no-chdir',
+    '-vconsole:warn',
+  ];
+  await startDaemon(
+    'ip',
+    [...inNs, 'ovsdb-server', dbFile, `--remote=punix:${dbSock}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, ...common('ovsdb-server')],
+    {
+      logFile: join(dir, 'ovsdb-server.out'),
+      env,
+      onSpawn: (pid) => started('ovsdb-server', pid),
+      signal,
+      readyWhen: () => socketAccepts(dbSock),
+    },
+  );
   await vsctl('--no-wait', 'init');
   await startDaemon('ip', [...inNs, 'ovs-vswitchd', dbRemote, `--unixctl=${ctl}`, ...common('ovs-vswitchd')], {
     logFile: join(dir, 'ovs-vswitchd.out'),

@@ -58,7 +58,14 @@ export async function programNorthbound(nbctl: Ctl): Promise<void> {
   await nbctl('dhcp-options-create', SUBNET);
   const dhcpUuid = await dhcpOptionsUuid(nbctl);
   if (dhcpUuid === undefined) throw new Error(`DHCP_Options for ${SUBNET} not found after creating it`);
-  await nbctl('dhcp-options-set-options', dhcpUuid, 'lease_time=3600', `router=${ROUTER_IP}`, `server_id=${ROUTER_IP}`, `server_mac=${ROUTER_MAC}`);
+  await nbctl(
+    'dhcp-options-set-options',
+    dhcpUuid,
+    'lease_time=3600',
+    `router=${ROUTER_IP}`,
+    `server_id=${ROUTER_IP}`,
+    `server_mac=${ROUTER_MAC}`,
+  );
   for (const h of LAB_HOSTS) {
     await nbctl('lsp-add', SWITCH, h.lsp);
     await nbctl('lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`);
@@ -101,7 +108,18 @@ export async function configureChassis(vsctl: Ctl, c: { readonly systemId: strin
     'external_ids:ovn-bridge=br-int',
     'external_ids:ovn-bridge-datapath-type=netdev',
   );
-  await vsctl('--may-exist', 'add-br', 'br-int', '--', 'set', 'Bridge', 'br-int', 'datapath_type=netdev', 'fail-mode=secure', 'other-config:disable-in-band=true');
+  await vsctl(
+    '--may-exist',
+    'add-br',
+    'br-int',
+    '--',
+    'set',
+    'Bridge',
+    'br-int',
+    'datapath_type=netdev',
+    'fail-mode=secure',
+    'other-config:disable-in-band=true',
+  );
 }
 
 /** What the steps need from the machine besides OVS and OVN. */
@@ -132,7 +150,14 @@ export async function plugHosts(host: SeedHost, vsctl: Ctl, hvNetns: string, net
     await host.createNetns(ns);
     const tag = h.tag === undefined ? [] : [`tag=${h.tag}`];
     await vsctl('add-port', 'br-vm5', h.name, ...tag, '--', 'set', 'interface', h.name, 'type=internal');
-    await waitFor(() => host.ip('-n', hvNetns, 'link', 'show', h.name).then(() => true, () => false), { what: `tap ${h.name} in ${hvNetns}` });
+    await waitFor(
+      () =>
+        host.ip('-n', hvNetns, 'link', 'show', h.name).then(
+          () => true,
+          () => false,
+        ),
+      { what: `tap ${h.name} in ${hvNetns}` },
+    );
     await host.ip('-n', hvNetns, 'link', 'set', h.name, 'address', h.mac);
     await host.ip('-n', hvNetns, 'link', 'set', h.name, 'netns', ns);
     await host.ip('-n', ns, 'link', 'set', h.name, 'up');
@@ -145,12 +170,18 @@ export async function plugHosts(host: SeedHost, vsctl: Ctl, hvNetns: string, net
  */
 export async function waitUntilWired(nbctl: Ctl, vsctl: Ctl, timeoutMs = 30000): Promise<void> {
   for (const h of LAB_HOSTS) {
-    await waitFor(async () => (await nbctl('get', 'Logical_Switch_Port', h.lsp, 'up')).trim() === 'true', { what: `${h.lsp} up`, timeoutMs });
+    await waitFor(async () => (await nbctl('get', 'Logical_Switch_Port', h.lsp, 'up')).trim() === 'true', {
+      what: `${h.lsp} up`,
+      timeoutMs,
+    });
   }
-  await waitFor(async () => (await vsctl('--if-exists', 'get', 'Interface', 'brint-brvm5', 'external_ids:ovn-installed')).trim() === '"true"', {
-    what: 'ovn-installed on brint-brvm5',
-    timeoutMs,
-  });
+  await waitFor(
+    async () => (await vsctl('--if-exists', 'get', 'Interface', 'brint-brvm5', 'external_ids:ovn-installed')).trim() === '"true"',
+    {
+      what: 'ovn-installed on brint-brvm5',
+      timeoutMs,
+    },
+  );
   await nbctl('--wait=hv', 'sync');
 }
 

@@ -34,11 +34,16 @@ export class UnixctlServer {
 
   constructor(private readonly opts: UnixctlServerOptions) {
     this.log = opts.log ?? ((): void => undefined);
-    this.register('list-commands', '', 0, 0, () =>
-      `The available commands are:\n${[...this.commands.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([n, c]) => `  ${n.padEnd(23)} ${c.usage}\n`)
-        .join('')}`,
+    this.register(
+      'list-commands',
+      '',
+      0,
+      0,
+      () =>
+        `The available commands are:\n${[...this.commands.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([n, c]) => `  ${n.padEnd(23)} ${c.usage}\n`)
+          .join('')}`,
     );
   }
 

@@ -32,8 +32,18 @@ class MultiIndex {
 
 /** The NB tables northd monitors (all columns). */
 export const NB_TABLES = [
-  'NB_Global', 'Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port',
-  'Logical_Router_Static_Route', 'ACL', 'Port_Group', 'Address_Set', 'DHCP_Options', 'NAT', 'Load_Balancer',
+  'NB_Global',
+  'Logical_Switch',
+  'Logical_Switch_Port',
+  'Logical_Router',
+  'Logical_Router_Port',
+  'Logical_Router_Static_Route',
+  'ACL',
+  'Port_Group',
+  'Address_Set',
+  'DHCP_Options',
+  'NAT',
+  'Load_Balancer',
   'Logical_Router_Policy',
 ] as const;
 export type NbTable = (typeof NB_TABLES)[number];
@@ -184,7 +194,8 @@ export class NbSnapshot implements NbView, NbIndexes {
   portGroupAddresses(pg: nb.Port_Group): LspAddresses[] {
     const members = pg.ports.map((u) => this.switchPorts.get(u));
     const hit = this.pgAddrs.get(pg._uuid);
-    if (hit !== undefined && hit.pg === pg && hit.members.length === members.length && hit.members.every((m, i) => m === members[i])) return hit.addrs;
+    if (hit !== undefined && hit.pg === pg && hit.members.length === members.length && hit.members.every((m, i) => m === members[i]))
+      return hit.addrs;
     const addrs = members.flatMap((m) => (m === undefined ? [] : lspAddresses(m)));
     this.pgAddrs.set(pg._uuid, { pg, members, addrs });
     return addrs;
@@ -196,7 +207,9 @@ export class NbSnapshot implements NbView, NbIndexes {
 
   private put(table: NbTable, uuid: Uuid, row: Row): void {
     switch (table) {
-      case 'NB_Global': this.globals.set(uuid, this.model(table, row)); break;
+      case 'NB_Global':
+        this.globals.set(uuid, this.model(table, row));
+        break;
       case 'Logical_Switch': {
         const ls = this.model<nb.Logical_Switch>(table, row);
         this.switches.set(uuid, ls);
@@ -222,25 +235,41 @@ export class NbSnapshot implements NbView, NbIndexes {
         this.lrpNames.add(p.name, uuid);
         break;
       }
-      case 'Logical_Router_Static_Route': this.staticRoutes.set(uuid, this.model(table, row)); break;
-      case 'ACL': this.acls.set(uuid, this.model(table, row)); break;
+      case 'Logical_Router_Static_Route':
+        this.staticRoutes.set(uuid, this.model(table, row));
+        break;
+      case 'ACL':
+        this.acls.set(uuid, this.model(table, row));
+        break;
       case 'Port_Group': {
         const pg = this.model<nb.Port_Group>(table, row);
         this.portGroups.set(uuid, pg);
         for (const p of pg.ports) this.pgsOfPort.add(p, uuid);
         break;
       }
-      case 'Address_Set': this.addressSets.set(uuid, this.model(table, row)); break;
-      case 'DHCP_Options': this.dhcpOptions.set(uuid, this.model(table, row)); break;
-      case 'NAT': this.nats.set(uuid, this.model(table, row)); break;
-      case 'Load_Balancer': this.loadBalancers.set(uuid, this.model(table, row)); break;
-      case 'Logical_Router_Policy': this.routerPolicies.set(uuid, this.model(table, row)); break;
+      case 'Address_Set':
+        this.addressSets.set(uuid, this.model(table, row));
+        break;
+      case 'DHCP_Options':
+        this.dhcpOptions.set(uuid, this.model(table, row));
+        break;
+      case 'NAT':
+        this.nats.set(uuid, this.model(table, row));
+        break;
+      case 'Load_Balancer':
+        this.loadBalancers.set(uuid, this.model(table, row));
+        break;
+      case 'Logical_Router_Policy':
+        this.routerPolicies.set(uuid, this.model(table, row));
+        break;
     }
   }
 
   private drop(table: NbTable, uuid: Uuid): void {
     switch (table) {
-      case 'NB_Global': this.globals.delete(uuid); break;
+      case 'NB_Global':
+        this.globals.delete(uuid);
+        break;
       case 'Logical_Switch': {
         const ls = this.switches.get(uuid);
         if (ls === undefined) break;
@@ -270,8 +299,12 @@ export class NbSnapshot implements NbView, NbIndexes {
         this.routerPorts.delete(uuid);
         break;
       }
-      case 'Logical_Router_Static_Route': this.staticRoutes.delete(uuid); break;
-      case 'ACL': this.acls.delete(uuid); break;
+      case 'Logical_Router_Static_Route':
+        this.staticRoutes.delete(uuid);
+        break;
+      case 'ACL':
+        this.acls.delete(uuid);
+        break;
       case 'Port_Group': {
         const pg = this.portGroups.get(uuid);
         if (pg !== undefined) for (const p of pg.ports) this.pgsOfPort.remove(p, uuid);
@@ -279,11 +312,21 @@ export class NbSnapshot implements NbView, NbIndexes {
         this.pgAddrs.delete(uuid);
         break;
       }
-      case 'Address_Set': this.addressSets.delete(uuid); break;
-      case 'DHCP_Options': this.dhcpOptions.delete(uuid); break;
-      case 'NAT': this.nats.delete(uuid); break;
-      case 'Load_Balancer': this.loadBalancers.delete(uuid); break;
-      case 'Logical_Router_Policy': this.routerPolicies.delete(uuid); break;
+      case 'Address_Set':
+        this.addressSets.delete(uuid);
+        break;
+      case 'DHCP_Options':
+        this.dhcpOptions.delete(uuid);
+        break;
+      case 'NAT':
+        this.nats.delete(uuid);
+        break;
+      case 'Load_Balancer':
+        this.loadBalancers.delete(uuid);
+        break;
+      case 'Logical_Router_Policy':
+        this.routerPolicies.delete(uuid);
+        break;
     }
   }
 }

@@ -123,7 +123,8 @@ export interface SwitchFeatures {
 }
 
 export class OpenFlowConnection extends EventEmitter {
-  private readonly opts: Required<Omit<OpenFlowConnectionOptions, 'oxm' | 'log' | 'onRawPacketIn2'>> & Pick<OpenFlowConnectionOptions, 'oxm' | 'onRawPacketIn2'>;
+  private readonly opts: Required<Omit<OpenFlowConnectionOptions, 'oxm' | 'log' | 'onRawPacketIn2'>> &
+    Pick<OpenFlowConnectionOptions, 'oxm' | 'onRawPacketIn2'>;
   private readonly log: (msg: string) => void;
   private socket: net.Socket | undefined;
   /** Every read lands here (net `onread`): no buffer allocated per read. */
@@ -204,13 +205,18 @@ export class OpenFlowConnection extends EventEmitter {
 
   private connect(): void {
     const t = this.opts.target;
-    const onread = { buffer: this.readBuf, callback: (n: number): boolean => {
-      if (sock === this.socket) this.onData(this.readBuf.subarray(0, n));
-      return true;
-    } };
+    const onread = {
+      buffer: this.readBuf,
+      callback: (n: number): boolean => {
+        if (sock === this.socket) this.onData(this.readBuf.subarray(0, n));
+        return true;
+      },
+    };
     const tcp = /^tcp:(.+):(\d+)$/.exec(t);
     const sock: net.Socket =
-      tcp !== null ? net.connect({ host: tcp[1] ?? '127.0.0.1', port: Number(tcp[2]), onread }) : net.connect({ path: t.startsWith('unix:') ? t.slice(5) : t, onread });
+      tcp !== null
+        ? net.connect({ host: tcp[1] ?? '127.0.0.1', port: Number(tcp[2]), onread })
+        : net.connect({ path: t.startsWith('unix:') ? t.slice(5) : t, onread });
     this.socket = sock;
     this.buf = EMPTY;
     this.nextXid = 1;
@@ -298,7 +304,8 @@ export class OpenFlowConnection extends EventEmitter {
     } finally {
       const out = this.batch;
       this.batch = undefined;
-      if (out.length > 0 && this.socket !== undefined && !this.socket.destroyed) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+      if (out.length > 0 && this.socket !== undefined && !this.socket.destroyed)
+        this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
       if (this.buf.length === 0 || this.socket === undefined) this.buf = EMPTY;
       else if (this.buf.buffer === this.readBuf.buffer) this.buf = Buffer.from(this.buf);
     }
@@ -366,7 +373,14 @@ export class OpenFlowConnection extends EventEmitter {
       return;
     }
     p.parts.push(msg);
-    if ((msg.kind === 'flow_stats_reply' || msg.kind === 'port_desc_reply' || msg.kind === 'group_desc_reply' || msg.kind === 'multipart_reply') && msg.more) return;
+    if (
+      (msg.kind === 'flow_stats_reply' ||
+        msg.kind === 'port_desc_reply' ||
+        msg.kind === 'group_desc_reply' ||
+        msg.kind === 'multipart_reply') &&
+      msg.more
+    )
+      return;
     this.pending.delete(msg.xid);
     clearTimeout(p.timer);
     p.resolve(p.parts);
@@ -412,17 +426,20 @@ export class OpenFlowConnection extends EventEmitter {
   private startProbe(): void {
     const iv = this.opts.probeIntervalMs;
     if (iv <= 0) return;
-    this.probeTimer = setInterval(() => {
-      if (Date.now() - this.lastRx < iv) return;
-      if (this.probeSent) {
-        this.rateLimitedLog(`${this.opts.target}: no response to inactivity probe; reconnecting`);
-        this.dropConnection('inactivity probe timeout');
-        this.scheduleReconnect();
-        return;
-      }
-      this.probeSent = true;
-      this.write(encodeEchoRequest(this.xid()));
-    }, Math.max(10, Math.floor(iv / 2)));
+    this.probeTimer = setInterval(
+      () => {
+        if (Date.now() - this.lastRx < iv) return;
+        if (this.probeSent) {
+          this.rateLimitedLog(`${this.opts.target}: no response to inactivity probe; reconnecting`);
+          this.dropConnection('inactivity probe timeout');
+          this.scheduleReconnect();
+          return;
+        }
+        this.probeSent = true;
+        this.write(encodeEchoRequest(this.xid()));
+      },
+      Math.max(10, Math.floor(iv / 2)),
+    );
     this.probeTimer.unref();
   }
 

@@ -12,17 +12,7 @@
  */
 
 /** How a field's value is written in ovs-ofctl syntax (ovs-fields(7) "Field Formats"). */
-export type FieldFormat =
-  | 'decimal'
-  | 'hex'
-  | 'ethernet'
-  | 'ipv4'
-  | 'ipv6'
-  | 'port'
-  | 'ct_state'
-  | 'tcp_flags'
-  | 'frag'
-  | 'tun_flags';
+export type FieldFormat = 'decimal' | 'hex' | 'ethernet' | 'ipv4' | 'ipv6' | 'port' | 'ct_state' | 'tcp_flags' | 'frag' | 'tun_flags';
 
 /** OXM classes (OpenFlow 1.5 §7.2.3.2; NXM0/NXM1 are Nicira's). */
 export const OXM_CLASS = { NXM0: 0x0000, NXM1: 0x0001, OPENFLOW_BASIC: 0x8000, PACKET_REGS: 0x8001, EXPERIMENTER: 0xffff } as const;

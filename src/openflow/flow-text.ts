@@ -30,7 +30,14 @@ import {
   ones,
 } from './flow.js';
 import { anyField, fieldByRefName } from './fields.js';
-import { formatIpv4, formatIpv6, formatMac, parseIpv4 as parseIpv4Text, parseIpv6 as parseIpv6Text, parseMac as parseMacText } from '../lib/address-text.js';
+import {
+  formatIpv4,
+  formatIpv6,
+  formatMac,
+  parseIpv4 as parseIpv4Text,
+  parseIpv6 as parseIpv6Text,
+  parseMac as parseMacText,
+} from '../lib/address-text.js';
 
 // ---------------------------------------------------------------- values
 
@@ -79,13 +86,32 @@ const parseIpv4 = addr(parseIpv4Text, 'IPv4');
 const parseIpv6 = addr(parseIpv6Text, 'IPv6');
 
 const CT_STATE_FLAGS: [string, bigint][] = [
-  ['new', 0x01n], ['est', 0x02n], ['rel', 0x04n], ['rpl', 0x08n], ['inv', 0x10n], ['trk', 0x20n], ['snat', 0x40n], ['dnat', 0x80n],
+  ['new', 0x01n],
+  ['est', 0x02n],
+  ['rel', 0x04n],
+  ['rpl', 0x08n],
+  ['inv', 0x10n],
+  ['trk', 0x20n],
+  ['snat', 0x40n],
+  ['dnat', 0x80n],
 ];
 const TCP_FLAGS: [string, bigint][] = [
-  ['fin', 0x001n], ['syn', 0x002n], ['rst', 0x004n], ['psh', 0x008n], ['ack', 0x010n], ['urg', 0x020n], ['ece', 0x040n], ['cwr', 0x080n], ['ns', 0x100n],
+  ['fin', 0x001n],
+  ['syn', 0x002n],
+  ['rst', 0x004n],
+  ['psh', 0x008n],
+  ['ack', 0x010n],
+  ['urg', 0x020n],
+  ['ece', 0x040n],
+  ['cwr', 0x080n],
+  ['ns', 0x100n],
 ];
 const FRAG: [string, bigint, bigint][] = [
-  ['no', 0n, 1n], ['yes', 1n, 1n], ['first', 1n, 3n], ['later', 3n, 3n], ['not_later', 0n, 2n],
+  ['no', 0n, 1n],
+  ['yes', 1n, 1n],
+  ['first', 1n, 3n],
+  ['later', 3n, 3n],
+  ['not_later', 0n, 2n],
 ];
 
 function formatFlags(table: [string, bigint][], v: bigint, m: bigint): string {
@@ -150,9 +176,20 @@ export function formatMatchField(x: MatchField): string {
 }
 
 const PROTO_NAMES: [string, bigint, bigint | undefined][] = [
-  ['ip', 0x0800n, undefined], ['tcp', 0x0800n, 6n], ['udp', 0x0800n, 17n], ['icmp', 0x0800n, 1n], ['sctp', 0x0800n, 132n],
-  ['ipv6', 0x86ddn, undefined], ['tcp6', 0x86ddn, 6n], ['udp6', 0x86ddn, 17n], ['icmp6', 0x86ddn, 58n], ['sctp6', 0x86ddn, 132n],
-  ['arp', 0x0806n, undefined], ['rarp', 0x8035n, undefined], ['mpls', 0x8847n, undefined], ['mplsm', 0x8848n, undefined],
+  ['ip', 0x0800n, undefined],
+  ['tcp', 0x0800n, 6n],
+  ['udp', 0x0800n, 17n],
+  ['icmp', 0x0800n, 1n],
+  ['sctp', 0x0800n, 132n],
+  ['ipv6', 0x86ddn, undefined],
+  ['tcp6', 0x86ddn, 6n],
+  ['udp6', 0x86ddn, 17n],
+  ['icmp6', 0x86ddn, 58n],
+  ['sctp6', 0x86ddn, 132n],
+  ['arp', 0x0806n, undefined],
+  ['rarp', 0x8035n, undefined],
+  ['mpls', 0x8847n, undefined],
+  ['mplsm', 0x8848n, undefined],
 ];
 
 /**
@@ -161,23 +198,84 @@ const PROTO_NAMES: [string, bigint, bigint | undefined][] = [
  * ids and conntrack, then the protocol shorthand, registers, tunnel,
  * datapath, port, L2, L3, L4. Fields not listed follow.
  */
-const PRINT_BEFORE_PROTO = ['pkt_mark', 'recirc_id', 'dp_hash', 'conj_id', 'skb_priority', 'actset_output', 'ct_state', 'ct_zone', 'ct_mark', 'ct_label', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst'];
+const PRINT_BEFORE_PROTO = [
+  'pkt_mark',
+  'recirc_id',
+  'dp_hash',
+  'conj_id',
+  'skb_priority',
+  'actset_output',
+  'ct_state',
+  'ct_zone',
+  'ct_mark',
+  'ct_label',
+  'ct_nw_src',
+  'ct_nw_dst',
+  'ct_ipv6_src',
+  'ct_ipv6_dst',
+  'ct_nw_proto',
+  'ct_tp_src',
+  'ct_tp_dst',
+];
 const PRINT_AFTER_PROTO = [
   ...Array.from({ length: 16 }, (_, i) => `reg${i}`),
-  'tun_id', 'tun_src', 'tun_dst', 'tun_ipv6_src', 'tun_ipv6_dst', 'tun_flags',
+  'tun_id',
+  'tun_src',
+  'tun_dst',
+  'tun_ipv6_src',
+  'tun_ipv6_dst',
+  'tun_flags',
   ...Array.from({ length: 64 }, (_, i) => `tun_metadata${i}`),
-  'metadata', 'in_port', 'vlan_tci', 'dl_src', 'dl_dst', 'dl_type', 'mpls_label',
-  'ipv6_src', 'ipv6_dst', 'ipv6_label', 'nw_src', 'nw_dst', 'arp_spa', 'arp_tpa', 'nw_proto', 'arp_op', 'arp_sha', 'arp_tha',
-  'nw_tos', 'nw_ecn', 'nw_ttl', 'ip_frag', 'icmp_type', 'icmp_code', 'icmpv6_type', 'icmpv6_code',
-  'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'tcp_flags', 'nd_target', 'nd_sll', 'nd_tll',
+  'metadata',
+  'in_port',
+  'vlan_tci',
+  'dl_src',
+  'dl_dst',
+  'dl_type',
+  'mpls_label',
+  'ipv6_src',
+  'ipv6_dst',
+  'ipv6_label',
+  'nw_src',
+  'nw_dst',
+  'arp_spa',
+  'arp_tpa',
+  'nw_proto',
+  'arp_op',
+  'arp_sha',
+  'arp_tha',
+  'nw_tos',
+  'nw_ecn',
+  'nw_ttl',
+  'ip_frag',
+  'icmp_type',
+  'icmp_code',
+  'icmpv6_type',
+  'icmpv6_code',
+  'tcp_src',
+  'tcp_dst',
+  'udp_src',
+  'udp_dst',
+  'sctp_src',
+  'sctp_dst',
+  'tcp_flags',
+  'nd_target',
+  'nd_sll',
+  'nd_tll',
 ];
 const PRINT_RANK: ReadonlyMap<string, number> = new Map([...PRINT_BEFORE_PROTO, ...PRINT_AFTER_PROTO].map((n, i) => [n, i]));
 const rankOf = (x: MatchField): number => PRINT_RANK.get(x.field) ?? PRINT_RANK.size;
 
 /** Names ovs-ofctl prints for L4 fields once the protocol is known (`tcp,tp_dst=80`, `icmp6,icmp_type=135`). */
 const L4_PRINT_NAME: Readonly<Record<string, string>> = {
-  tcp_src: 'tp_src', tcp_dst: 'tp_dst', udp_src: 'tp_src', udp_dst: 'tp_dst', sctp_src: 'tp_src', sctp_dst: 'tp_dst',
-  icmpv6_type: 'icmp_type', icmpv6_code: 'icmp_code',
+  tcp_src: 'tp_src',
+  tcp_dst: 'tp_dst',
+  udp_src: 'tp_src',
+  udp_dst: 'tp_dst',
+  sctp_src: 'tp_src',
+  sctp_dst: 'tp_dst',
+  icmpv6_type: 'icmp_type',
+  icmpv6_code: 'icmp_code',
 };
 
 /** A match in ovs-ofctl syntax, with `ip`/`tcp`/`arp`... shorthands and `dl_vlan` where they apply, in OVS's order. */
@@ -231,7 +329,17 @@ export function parseMatchField(name: string, text: string): MatchField[] {
     if (f !== undefined) return [{ field: 'ip_frag', value: f[1], mask: f[2] }];
   }
   if (name === 'tp_src' || name === 'tp_dst') throw new FlowModelError(`${name}: write tcp_/udp_/sctp_ instead`);
-  const canonicalName = name === 'ip_dscp' || name === 'vlan_pcp' || name === 'dl_vlan_pcp' || name === 'dl_vlan' || name === 'vlan_vid' || /^x?xreg\d$/.test(name) || name === 'ip_ecn' || name === 'nw_frag' ? undefined : name;
+  const canonicalName =
+    name === 'ip_dscp' ||
+    name === 'vlan_pcp' ||
+    name === 'dl_vlan_pcp' ||
+    name === 'dl_vlan' ||
+    name === 'vlan_vid' ||
+    /^x?xreg\d$/.test(name) ||
+    name === 'ip_ecn' ||
+    name === 'nw_frag'
+      ? undefined
+      : name;
   const info = canonicalName === undefined ? undefined : fieldInfo(aliasOf(canonicalName));
   const [vs, ms] = splitMask(text);
   if (info !== undefined) {
@@ -244,7 +352,7 @@ export function parseMatchField(name: string, text: string): MatchField[] {
         const p = info.format === 'ipv4' ? parseIpv4 : parseIpv6;
         const v = p(vs);
         if (ms === undefined) return matchField(fname, v);
-        const mask = /^\d+$/.test(ms) ? (Number(ms) === 0 ? 0n : (ones(Number(ms)) << BigInt(info.bits - Number(ms)))) : p(ms);
+        const mask = /^\d+$/.test(ms) ? (Number(ms) === 0 ? 0n : ones(Number(ms)) << BigInt(info.bits - Number(ms))) : p(ms);
         if (mask === 0n) return [];
         return matchField(fname, v & mask, mask);
       }
@@ -267,8 +375,20 @@ export function parseMatchField(name: string, text: string): MatchField[] {
 
 function aliasOf(name: string): string {
   const a: Record<string, string> = {
-    eth_src: 'dl_src', eth_dst: 'dl_dst', eth_type: 'dl_type', ip_src: 'nw_src', ip_dst: 'nw_dst', ip_proto: 'nw_proto', ipv4_src: 'nw_src', ipv4_dst: 'nw_dst',
-    tun_ipv4_src: 'tun_src', tun_ipv4_dst: 'tun_dst', icmpv4_type: 'icmp_type', icmpv4_code: 'icmp_code', ip_ttl: 'nw_ttl', nw_frag: 'ip_frag',
+    eth_src: 'dl_src',
+    eth_dst: 'dl_dst',
+    eth_type: 'dl_type',
+    ip_src: 'nw_src',
+    ip_dst: 'nw_dst',
+    ip_proto: 'nw_proto',
+    ipv4_src: 'nw_src',
+    ipv4_dst: 'nw_dst',
+    tun_ipv4_src: 'tun_src',
+    tun_ipv4_dst: 'tun_dst',
+    icmpv4_type: 'icmp_type',
+    icmpv4_code: 'icmp_code',
+    ip_ttl: 'nw_ttl',
+    nw_frag: 'ip_frag',
   };
   return a[name] ?? name;
 }
@@ -339,7 +459,9 @@ function formatNat(n: NatSpec): string {
   if (n.ipMax !== undefined && n.ipMax !== n.ipMin) s += `-${wrap(ip(n.ipMax))}`;
   if (n.portMin !== undefined) s += `:${n.portMin}`;
   if (n.portMax !== undefined && n.portMax !== n.portMin) s += `-${n.portMax}`;
-  const flags = [n.persistent === true ? 'persistent' : '', n.hash === true ? 'hash' : '', n.random === true ? 'random' : ''].filter((x) => x !== '');
+  const flags = [n.persistent === true ? 'persistent' : '', n.hash === true ? 'hash' : '', n.random === true ? 'random' : ''].filter(
+    (x) => x !== '',
+  );
   return `nat(${[s, ...flags].join(',')})`;
 }
 
@@ -358,7 +480,8 @@ export function formatAction(a: Action): string {
       if (a.userdata !== undefined && a.userdata.length > 0) parts.push(`userdata=${formatBytes(a.userdata)}`);
       if (a.pause === true) parts.push('pause');
       if (a.meterId !== undefined) parts.push(`meter_id=${a.meterId}`);
-      if (parts.length === 0 || (parts.length === 1 && a.maxLen !== undefined && parts[0] === `max_len=${a.maxLen}`)) return `CONTROLLER:${a.maxLen ?? 65535}`;
+      if (parts.length === 0 || (parts.length === 1 && a.maxLen !== undefined && parts[0] === `max_len=${a.maxLen}`))
+        return `CONTROLLER:${a.maxLen ?? 65535}`;
       return `controller(${parts.join(',')})`;
     }
     case 'resubmit': {
@@ -418,14 +541,17 @@ export function formatAction(a: Action): string {
 
 function formatLearnSpec(sp: LearnSpec): string {
   const src = 'field' in sp.src ? formatFieldRef(sp.src) : undefined;
-  if (sp.kind === 'output') return `output:${src ?? hex(('value' in sp.src ? sp.src.value : 0n))}`;
+  if (sp.kind === 'output') return `output:${src ?? hex('value' in sp.src ? sp.src.value : 0n)}`;
   const dst = sp.dst;
   if (dst === undefined) throw new FlowModelError(`learn: ${sp.kind} without a destination`);
   const immediate = 'value' in sp.src ? sp.src.value : undefined;
   if (sp.kind === 'load') return `load:${src ?? hex(immediate ?? 0n)}->${formatFieldRef(dst)}`;
-  if (src !== undefined) return 'field' in sp.src && sp.src.field === dst.field && sp.src.ofs === dst.ofs ? src : `${formatFieldRef(dst)}=${src}`;
+  if (src !== undefined)
+    return 'field' in sp.src && sp.src.field === dst.field && sp.src.ofs === dst.ofs ? src : `${formatFieldRef(dst)}=${src}`;
   const whole = dst.ofs === 0 && dst.nBits === fieldBits(dst.field) && fieldInfo(dst.field) !== undefined;
-  return whole ? `${fieldInfo(dst.field)?.setName ?? dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}` : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
+  return whole
+    ? `${fieldInfo(dst.field)?.setName ?? dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}`
+    : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
 }
 
 function formatLearn(a: LearnAction): string {
@@ -443,10 +569,25 @@ function formatLearn(a: LearnAction): string {
 }
 
 function parseLearn(body: string): LearnAction {
-  const a: { type: 'learn'; table: number; priority?: number; idleTimeout?: number; hardTimeout?: number; finIdleTimeout?: number; finHardTimeout?: number; cookie?: bigint; flags?: number; specs: LearnSpec[] } = { type: 'learn', table: 1, specs: [] };
+  const a: {
+    type: 'learn';
+    table: number;
+    priority?: number;
+    idleTimeout?: number;
+    hardTimeout?: number;
+    finIdleTimeout?: number;
+    finHardTimeout?: number;
+    cookie?: bigint;
+    flags?: number;
+    specs: LearnSpec[];
+  } = { type: 'learn', table: 1, specs: [] };
   let flags = 0;
   const num: Record<string, 'priority' | 'idleTimeout' | 'hardTimeout' | 'finIdleTimeout' | 'finHardTimeout'> = {
-    priority: 'priority', idle_timeout: 'idleTimeout', hard_timeout: 'hardTimeout', fin_idle_timeout: 'finIdleTimeout', fin_hard_timeout: 'finHardTimeout',
+    priority: 'priority',
+    idle_timeout: 'idleTimeout',
+    hard_timeout: 'hardTimeout',
+    fin_idle_timeout: 'finIdleTimeout',
+    fin_hard_timeout: 'finHardTimeout',
   };
   for (const arg of splitTop(body)) {
     const kv = /^([a-z_]+)=(.*)$/.exec(arg);
@@ -461,7 +602,11 @@ function parseLearn(body: string): LearnAction {
       if (m === null) throw new FlowModelError(`learn: ${arg}: bad load`);
       const dst = parseFieldRef(m[2] ?? '');
       const srcText = m[1] ?? '';
-      a.specs.push({ kind: 'load', src: srcText.includes('[') ? parseFieldRef(srcText) : { value: parseInt(srcText), nBits: dst.nBits }, dst });
+      a.specs.push({
+        kind: 'load',
+        src: srcText.includes('[') ? parseFieldRef(srcText) : { value: parseInt(srcText), nBits: dst.nBits },
+        dst,
+      });
     } else if (arg.startsWith('output:')) a.specs.push({ kind: 'output', src: parseFieldRef(arg.slice(7)) });
     else if (/^[A-Za-z0-9_]+\[[^\]]*\]$/.test(arg)) {
       const r = parseFieldRef(arg);
@@ -517,7 +662,17 @@ function parseValueFor(field: string, s: string): bigint {
 
 function parseNat(body: string | undefined): NatSpec {
   if (body === undefined || body === '') return {};
-  const n: { kind?: 'src' | 'dst'; ipMin?: bigint; ipMax?: bigint; ipv6?: boolean; portMin?: number; portMax?: number; persistent?: boolean; hash?: boolean; random?: boolean } = {};
+  const n: {
+    kind?: 'src' | 'dst';
+    ipMin?: bigint;
+    ipMax?: bigint;
+    ipv6?: boolean;
+    portMin?: number;
+    portMax?: number;
+    persistent?: boolean;
+    hash?: boolean;
+    random?: boolean;
+  } = {};
   for (const arg of splitTop(body)) {
     if (arg === 'persistent' || arg === 'hash' || arg === 'random') {
       n[arg] = true;
@@ -564,7 +719,8 @@ export function parseAction(s: string): Action {
   if (t === 'exit') return { type: 'exit' };
   if (t === 'ct') return { type: 'ct' };
   if (t === 'controller') return { type: 'controller' };
-  if (/^[A-Z_]+$/.test(t) && PORT_NAMES[t] !== undefined) return t === 'CONTROLLER' ? { type: 'controller' } : { type: 'output', port: PORT_NAMES[t] };
+  if (/^[A-Z_]+$/.test(t) && PORT_NAMES[t] !== undefined)
+    return t === 'CONTROLLER' ? { type: 'controller' } : { type: 'output', port: PORT_NAMES[t] };
   if (/^\d+$/.test(t)) return { type: 'output', port: parsePort(t) };
   const cm = /^CONTROLLER:(\d+)$/.exec(t);
   if (cm !== null) return Number(cm[1]) === 65535 ? { type: 'controller' } : { type: 'controller', maxLen: Number(cm[1]) };
@@ -588,7 +744,15 @@ export function parseAction(s: string): Action {
         return { type: 'conjunction', id: Number(m[1]), clause: Number(m[2]), nClauses: Number(m[3]) };
       }
       case 'controller': {
-        const a: { type: 'controller'; maxLen?: number; id?: number; reason?: PacketInReason; userdata?: Uint8Array; pause?: boolean; meterId?: number } = { type: 'controller' };
+        const a: {
+          type: 'controller';
+          maxLen?: number;
+          id?: number;
+          reason?: PacketInReason;
+          userdata?: Uint8Array;
+          pause?: boolean;
+          meterId?: number;
+        } = { type: 'controller' };
         for (const arg of args) {
           const [k, v = ''] = arg.split('=') as [string, string | undefined];
           if (k === 'pause') a.pause = true;
@@ -607,7 +771,16 @@ export function parseAction(s: string): Action {
         return a;
       }
       case 'ct': {
-        const a: { type: 'ct'; commit?: boolean; force?: boolean; zone?: number | FieldRef; table?: number; alg?: number; nat?: NatSpec; exec?: readonly Action[] } = { type: 'ct' };
+        const a: {
+          type: 'ct';
+          commit?: boolean;
+          force?: boolean;
+          zone?: number | FieldRef;
+          table?: number;
+          alg?: number;
+          nat?: NatSpec;
+          exec?: readonly Action[];
+        } = { type: 'ct' };
         for (const arg of args) {
           if (arg === 'commit') a.commit = true;
           else if (arg === 'force') a.force = true;
@@ -691,8 +864,11 @@ export function parseActions(s: string): Action[] {
 // ---------------------------------------------------------------- flows
 
 const FLAG_NAMES: [string, number][] = [
-  ['send_flow_rem', OFPFF.SEND_FLOW_REM], ['check_overlap', OFPFF.CHECK_OVERLAP], ['reset_counts', OFPFF.RESET_COUNTS],
-  ['no_packet_counts', OFPFF.NO_PKT_COUNTS], ['no_byte_counts', OFPFF.NO_BYT_COUNTS],
+  ['send_flow_rem', OFPFF.SEND_FLOW_REM],
+  ['check_overlap', OFPFF.CHECK_OVERLAP],
+  ['reset_counts', OFPFF.RESET_COUNTS],
+  ['no_packet_counts', OFPFF.NO_PKT_COUNTS],
+  ['no_byte_counts', OFPFF.NO_BYT_COUNTS],
 ];
 
 /** A flow in `ovs-ofctl add-flow` syntax. */
@@ -756,7 +932,9 @@ export function parseFlow(line: string): Flow {
   }
   // ovs-ofctl prints ICMPv6 type/code as icmp_type/icmp_code under icmp6.
   const v6 = fields.some((x) => x.field === 'dl_type' && x.value === 0x86ddn);
-  const renamed = v6 ? fields.map((x) => (x.field === 'icmp_type' || x.field === 'icmp_code' ? { ...x, field: x.field.replace('icmp_', 'icmpv6_') } : x)) : fields;
+  const renamed = v6
+    ? fields.map((x) => (x.field === 'icmp_type' || x.field === 'icmp_code' ? { ...x, field: x.field.replace('icmp_', 'icmpv6_') } : x))
+    : fields;
   return {
     table,
     priority,
@@ -823,7 +1001,8 @@ export function parseGroup(line: string): Omit<GroupMod, 'command'> {
       else if (kv?.[1] === 'type') {
         if (!((kv[2] ?? '') in OFPGT)) throw new FlowModelError(`type=${kv[2]}: unknown group type`);
         type = kv[2] as keyof typeof OFPGT;
-      } else if (kv?.[1] !== 'selection_method' && kv?.[1] !== 'selection_method_param' && kv?.[1] !== 'fields') throw new FlowModelError(`${p}: unknown group keyword`);
+      } else if (kv?.[1] !== 'selection_method' && kv?.[1] !== 'selection_method_param' && kv?.[1] !== 'fields')
+        throw new FlowModelError(`${p}: unknown group keyword`);
     }
     i++;
   }

@@ -126,7 +126,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     super();
     this.opts = opts;
     this.conditions = { ...(opts.conditions ?? {}) };
-    this.remotes = opts.remotes.split(',').map((r) => r.trim()).filter((r) => r !== '');
+    this.remotes = opts.remotes
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r) => r !== '');
     if (this.remotes.length === 0) throw new Error('no remotes given');
     this.log = opts.log ?? (() => {});
   }
@@ -408,7 +411,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     this.emitChanges(changes);
     for (const [m, p] of queued) this.onNotification(conn, m, p);
     // Conditions changed while the monitor request was on its way.
-    const { requests } = changeConditions(sent, Object.fromEntries([...Object.keys(sent), ...Object.keys(this.conditions)].map((t) => [t, this.conditions[t]])));
+    const { requests } = changeConditions(
+      sent,
+      Object.fromEntries([...Object.keys(sent), ...Object.keys(this.conditions)].map((t) => [t, this.conditions[t]])),
+    );
     if (requests !== undefined && this.monitorMethod !== 'monitor') await this.sendConditionChange(conn, requests);
   }
 
@@ -426,8 +432,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       throw e;
     }
     const rows = (Array.isArray(result) ? (result[0] as { rows?: unknown })?.rows : undefined) as
-      | Array<Record<string, unknown>>
-      | undefined;
+      Array<Record<string, unknown>> | undefined;
     if (rows === undefined) return;
     const row = rows[0];
     if (row === undefined) throw new Error(`database ${db} does not exist on this server`);
@@ -466,7 +471,8 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   /** Sets up the monitor with the best method the server knows; returns the changes to the replica. */
   private async monitor(rpc: JsonRpcSession, schema: DatabaseSchema, replica: Replica): Promise<RowChange[]> {
     const db = schema.name;
-    const methods: MonitorMethod[] = this.monitorMethod === undefined ? ['monitor_cond_since', 'monitor_cond', 'monitor'] : fallbacksFrom(this.monitorMethod);
+    const methods: MonitorMethod[] =
+      this.monitorMethod === undefined ? ['monitor_cond_since', 'monitor_cond', 'monitor'] : fallbacksFrom(this.monitorMethod);
     for (const method of methods) {
       try {
         if (method === 'monitor_cond_since') {

@@ -3,15 +3,7 @@
  * monitor_cond adds in ovsdb-server(7)): parsing against a table schema and
  * evaluating against rows.
  */
-import {
-  compareAtoms,
-  datumEquals,
-  datumExcludes,
-  datumFromJson,
-  datumIncludes,
-  type Datum,
-  type NamedUuidResolver,
-} from './datum.js';
+import { compareAtoms, datumEquals, datumExcludes, datumFromJson, datumIncludes, type Datum, type NamedUuidResolver } from './datum.js';
 import { OvsdbError, OVSDB_ERROR, syntaxError } from './error.js';
 import { findColumn, type ColumnSchema, type ColumnType, type TableSchema } from './schema.js';
 
@@ -47,12 +39,7 @@ function typeMismatch(op: string, column: ColumnSchema, json: unknown): OvsdbErr
   );
 }
 
-export function parseClause(
-  table: TableSchema,
-  json: unknown,
-  resolve?: NamedUuidResolver,
-  allowBoolean = false,
-): Clause {
+export function parseClause(table: TableSchema, json: unknown, resolve?: NamedUuidResolver, allowBoolean = false): Clause {
   if (allowBoolean && typeof json === 'boolean') return { kind: 'const', value: json };
   if (!Array.isArray(json) || json.length !== 3 || typeof json[0] !== 'string' || typeof json[1] !== 'string') {
     throw syntaxError(json, 'Parse error in condition.');

@@ -208,9 +208,13 @@ export function datumFromJson(json: unknown, type: ColumnType, opts: DatumParseO
 function checkCount(n: number, type: ColumnType, json: unknown): void {
   if (n >= type.min && n <= type.max) return;
   const range =
-    type.min === type.max ? (type.min === 1 ? 'exactly one member' : `exactly ${type.min} members`)
-    : type.max === Infinity ? `at least ${type.min} members`
-    : `${type.min} to ${type.max} members`;
+    type.min === type.max
+      ? type.min === 1
+        ? 'exactly one member'
+        : `exactly ${type.min} members`
+      : type.max === Infinity
+        ? `at least ${type.min} members`
+        : `${type.min} to ${type.max} members`;
   throw syntaxError(json, `set must have ${range} but ${n} ${n === 1 ? 'is' : 'are'} present`);
 }
 
@@ -296,8 +300,7 @@ export function datumUnion(a: Datum, b: Datum): Datum {
   let i = 0;
   let j = 0;
   while (i < a.keys.length || j < b.keys.length) {
-    const c =
-      i >= a.keys.length ? 1 : j >= b.keys.length ? -1 : compareAtoms(a.keys[i] as Atom, b.keys[j] as Atom);
+    const c = i >= a.keys.length ? 1 : j >= b.keys.length ? -1 : compareAtoms(a.keys[i] as Atom, b.keys[j] as Atom);
     if (c <= 0) {
       keys.push(a.keys[i] as Atom);
       values?.push((a.values as readonly Atom[])[i] as Atom);

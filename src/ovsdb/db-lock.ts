@@ -36,7 +36,7 @@ function kernelLockOwner(path: string): number | undefined {
     return undefined;
   }
   const major = Math.floor(st.dev / 256) & 0xfff;
-  const minor = (st.dev & 0xff) | ((Math.floor(st.dev / 4096) & 0xfff00));
+  const minor = (st.dev & 0xff) | (Math.floor(st.dev / 4096) & 0xfff00);
   const dev = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`;
   for (const line of locks.split('\n')) {
     const f = line.trim().split(/\s+/);

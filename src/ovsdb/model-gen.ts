@@ -38,10 +38,14 @@ export function columnTs(t: ColumnType): string {
 
 function describe(t: ColumnType): string {
   const parts: string[] = [];
-  for (const [what, b] of [['key', t.key], ['value', t.value]] as const) {
+  for (const [what, b] of [
+    ['key', t.key],
+    ['value', t.value],
+  ] as const) {
     if (b === undefined) continue;
     if (b.refTable !== undefined) parts.push(`${what} → ${b.refTable} (${b.refType ?? 'strong'})`);
-    if (b.minInteger !== undefined || b.maxInteger !== undefined) parts.push(`${what} in [${b.minInteger ?? '-∞'}, ${b.maxInteger ?? '∞'}]`);
+    if (b.minInteger !== undefined || b.maxInteger !== undefined)
+      parts.push(`${what} in [${b.minInteger ?? '-∞'}, ${b.maxInteger ?? '∞'}]`);
   }
   if (t.max !== 1 || t.min !== 1) parts.push(`${t.min}..${t.max === Infinity ? 'unlimited' : t.max}`);
   return parts.join('; ');
@@ -58,7 +62,11 @@ export function generateModels(schema: DatabaseSchema, sourceName: string): stri
   ];
   const tables = [...schema.tables.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const t of tables) {
-    const flags = [t.isRoot ? 'root' : 'non-root', t.maxRows === Infinity ? '' : `maxRows ${t.maxRows}`, ...t.indexes.map((i) => `index (${i.join(', ')})`)]
+    const flags = [
+      t.isRoot ? 'root' : 'non-root',
+      t.maxRows === Infinity ? '' : `maxRows ${t.maxRows}`,
+      ...t.indexes.map((i) => `index (${i.join(', ')})`),
+    ]
       .filter(Boolean)
       .join('; ');
     lines.push(`/** ${schema.name} table ${t.name}: ${flags}. */`);

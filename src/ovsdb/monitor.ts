@@ -164,7 +164,12 @@ export class Monitor {
     const parts: unknown[] = [this.kind];
     for (const [name, tm] of this.tables) {
       const where = tm.where?.map((c) => (c.kind === 'const' ? c.value : [c.column.name, c.fn, c.arg]));
-      parts.push(name, tm.columns.map((c) => c.name), tm.select, where ?? null);
+      parts.push(
+        name,
+        tm.columns.map((c) => c.name),
+        tm.select,
+        where ?? null,
+      );
     }
     return stringifyJson(parts);
   }

@@ -47,10 +47,7 @@ export function parseMutation(table: TableSchema, json: unknown, resolve?: Named
   }
   const { type } = column;
   const mismatch = (): OvsdbError =>
-    syntaxError(
-      json,
-      `Type mismatch: "${mutator}" operator may not be applied to column ${name} of type ${typeToEnglish(type)}.`,
-    );
+    syntaxError(json, `Type mismatch: "${mutator}" operator may not be applied to column ${name} of type ${typeToEnglish(type)}.`);
   const opts = resolve === undefined ? { relaxSize: true } : { relaxSize: true, resolve };
   if (mutator === 'insert' || mutator === 'delete') {
     if (type.value === undefined && type.min === 1 && type.max === 1) throw mismatch();

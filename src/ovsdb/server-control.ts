@@ -26,9 +26,33 @@ const VLOG_DESTINATIONS = ['console', 'syslog', 'file', 'any'];
 const VLOG_LEVELS = ['off', 'emer', 'err', 'warn', 'info', 'dbg'];
 /** The vlog modules an ovsdb-server has (vlog/list). */
 const VLOG_MODULES = [
-  'ovsdb_server', 'ovsdb', 'ovsdb_error', 'ovsdb_jsonrpc_server', 'ovsdb_log', 'ovsdb_file', 'ovsdb_trigger', 'jsonrpc',
-  'reconnect', 'socket_util', 'stream', 'stream_unix', 'stream_tcp', 'stream_ssl', 'unixctl', 'vlog', 'lockfile',
-  'daemon_unix', 'poll_loop', 'timeval', 'memory', 'fatal_signal', 'replication', 'raft', 'storage', 'transaction', 'monitor',
+  'ovsdb_server',
+  'ovsdb',
+  'ovsdb_error',
+  'ovsdb_jsonrpc_server',
+  'ovsdb_log',
+  'ovsdb_file',
+  'ovsdb_trigger',
+  'jsonrpc',
+  'reconnect',
+  'socket_util',
+  'stream',
+  'stream_unix',
+  'stream_tcp',
+  'stream_ssl',
+  'unixctl',
+  'vlog',
+  'lockfile',
+  'daemon_unix',
+  'poll_loop',
+  'timeval',
+  'memory',
+  'fatal_signal',
+  'replication',
+  'raft',
+  'storage',
+  'transaction',
+  'monitor',
 ];
 
 /** Applies `vlog/set SPEC...`: only request tracing (jsonrpc at dbg) changes what ovnts logs. */
@@ -109,11 +133,18 @@ export function registerServerControl(ctl: UnixctlServer, deps: ServerControlDep
     }
     return '';
   });
-  ctl.register('ovsdb-server/list-remotes', '', 0, 0, () => [...deps.remotes].sort().map((r) => `${r}\n`).join(''));
+  ctl.register('ovsdb-server/list-remotes', '', 0, 0, () =>
+    [...deps.remotes]
+      .sort()
+      .map((r) => `${r}\n`)
+      .join(''),
+  );
   ctl.register('ovsdb-server/sync-status', '', 0, 0, () => 'state: active\n');
   ctl.register('memory/show', '', 0, 0, () => {
     const stats = server.memoryStats();
-    return `${Object.entries(stats).map(([k, v]) => `${k}:${v}`).join(' ')}\n`;
+    return `${Object.entries(stats)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(' ')}\n`;
   });
   ctl.register('vlog/set', '{spec | PATTERN:destination:pattern}', 0, Infinity, (args) => vlogSet(server, args));
 }

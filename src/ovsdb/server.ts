@@ -111,7 +111,8 @@ export class OvsdbServer {
     this.listeners.set(r, l);
     const a = l.address();
     // socket_util's line, which OVS tests and tools read the bound port from.
-    if (a !== null && typeof a !== 'string') (this.opts.socketLog ?? this.log)(`${r.slice(r.indexOf(':') + 1)}: listening on port ${a.port}`);
+    if (a !== null && typeof a !== 'string')
+      (this.opts.socketLog ?? this.log)(`${r.slice(r.indexOf(':') + 1)}: listening on port ${a.port}`);
   }
 
   /** Stops listening on a remote; false when it was not served. Its connections stay. */
@@ -244,7 +245,9 @@ export class OvsdbServer {
       const d = this.dbs.get(name);
       if (d !== undefined) return d;
     }
-    throw new RpcError(new OvsdbError(OVSDB_ERROR.UNKNOWN_DATABASE, `${method} request specifies unknown database ${String(name)}`, params).toJson());
+    throw new RpcError(
+      new OvsdbError(OVSDB_ERROR.UNKNOWN_DATABASE, `${method} request specifies unknown database ${String(name)}`, params).toJson(),
+    );
   }
 
   private handle(s: Session, method: string, params: unknown, id: unknown): unknown {
@@ -288,7 +291,16 @@ export class OvsdbServer {
       throw new RpcError(syntaxError(p, 'transact request params must begin with <db-name>').toJson());
     }
     const hosted = this.hosted(p[0], 'transact', p);
-    const t: Trigger = { session: s, hosted, id, ops: p.slice(1), startMs: Date.now(), timer: undefined, resolve: () => {}, reject: () => {} };
+    const t: Trigger = {
+      session: s,
+      hosted,
+      id,
+      ops: p.slice(1),
+      startMs: Date.now(),
+      timer: undefined,
+      resolve: () => {},
+      reject: () => {},
+    };
     const reply = this.attempt(t);
     if (reply !== BLOCKED) return reply;
     return new Promise((resolve, reject) => {
@@ -400,9 +412,11 @@ export class OvsdbServer {
         if (body === null) continue;
         const id = stringifyJson(monitor.id);
         const head =
-          monitor.kind === 'monitor' ? `{"method":"update","params":[${id},`
-          : monitor.kind === 'monitor_cond' ? `{"method":"update2","params":[${id},`
-          : `{"method":"update3","params":[${id},${txnId},`;
+          monitor.kind === 'monitor'
+            ? `{"method":"update","params":[${id},`
+            : monitor.kind === 'monitor_cond'
+              ? `{"method":"update2","params":[${id},`
+              : `{"method":"update3","params":[${id},${txnId},`;
         out.push([s, head, body]);
       }
     }
@@ -442,12 +456,16 @@ export class OvsdbServer {
    */
   private async convert(p: unknown[]): Promise<unknown> {
     const hosted = this.hosted(p[0], 'convert', p);
-    if (hosted === this.serverDb) throw new RpcError(new OvsdbError(OVSDB_ERROR.PERMISSION_ERROR, 'The _Server database is read-only.').toJson());
+    if (hosted === this.serverDb)
+      throw new RpcError(new OvsdbError(OVSDB_ERROR.PERMISSION_ERROR, 'The _Server database is read-only.').toJson());
     let db: Database;
     try {
       const schema = parseSchema(p[1]);
       if (schema.name !== hosted.name) {
-        throw syntaxError(p[1], `Database name mismatch: the new schema names database ${schema.name} but the request names database ${hosted.name}.`);
+        throw syntaxError(
+          p[1],
+          `Database name mismatch: the new schema names database ${schema.name} but the request names database ${hosted.name}.`,
+        );
       }
       db = convertDatabase(hosted.db, schema);
     } catch (e) {

@@ -157,7 +157,10 @@ export function scanLog(buf: Uint8Array, path: string): ScanResult {
 function checkMagic(buf: Uint8Array, path: string): void {
   const start = Buffer.from(buf.subarray(0, CLUSTERED_MAGIC.length + 1)).toString('latin1');
   if (start.startsWith(CLUSTERED_MAGIC + ' ')) {
-    throw new OvsdbError(OVSDB_ERROR.OVSDB_ERROR, `${path}: clustered database file; ovnts opens only standalone databases (convert it with "ovsdb-tool cluster-to-standalone")`);
+    throw new OvsdbError(
+      OVSDB_ERROR.OVSDB_ERROR,
+      `${path}: clustered database file; ovnts opens only standalone databases (convert it with "ovsdb-tool cluster-to-standalone")`,
+    );
   }
   const n = Math.min(start.length, STANDALONE_MAGIC.length + 1);
   if (n === 0 || start.slice(0, n) !== (STANDALONE_MAGIC + ' ').slice(0, n)) {
@@ -182,7 +185,10 @@ export async function readSchemaRecord(path: string): Promise<LogRecord> {
 function badRecord(buf: Uint8Array, path: string, records: LogRecord[], off: number, message: string): ScanResult {
   const next = findGoodRecord(buf, off + 1);
   if (next >= 0) {
-    throw new OvsdbError(OVSDB_ERROR.SYNTAX_ERROR, `${path}: ${message}, followed by a valid record at offset ${next}: the file is corrupt`);
+    throw new OvsdbError(
+      OVSDB_ERROR.SYNTAX_ERROR,
+      `${path}: ${message}, followed by a valid record at offset ${next}: the file is corrupt`,
+    );
   }
   return { records, goodEnd: off, tail: message };
 }

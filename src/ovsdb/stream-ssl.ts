@@ -13,7 +13,13 @@
  * real tools instead drop that first connection ("Protocol error") and use
  * the file from the next one on.
  */
-import { connect as tlsConnect, createServer as tlsCreateServer, type PeerCertificate, type TLSSocket, type ConnectionOptions } from 'node:tls';
+import {
+  connect as tlsConnect,
+  createServer as tlsCreateServer,
+  type PeerCertificate,
+  type TLSSocket,
+  type ConnectionOptions,
+} from 'node:tls';
 import type { Server, Socket } from 'node:net';
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 
@@ -55,7 +61,9 @@ function readPem(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new SslConfigError(`${file}: could not read ${what} (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message})`);
+    throw new SslConfigError(
+      `${file}: could not read ${what} (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message})`,
+    );
   }
 }
 
@@ -72,17 +80,27 @@ function identity(ssl: SslOptions): { key: Buffer; cert: Buffer } {
 /** The CA certificate to verify peers with, or undefined while a bootstrap CA file does not exist yet. */
 function trustAnchor(ssl: SslOptions): Buffer | undefined {
   if (ssl.caCert !== undefined) return readPem(ssl.caCert, 'CA certificate');
-  if (ssl.bootstrapCaCert !== undefined) return existsSync(ssl.bootstrapCaCert) ? readPem(ssl.bootstrapCaCert, 'CA certificate') : undefined;
+  if (ssl.bootstrapCaCert !== undefined)
+    return existsSync(ssl.bootstrapCaCert) ? readPem(ssl.bootstrapCaCert, 'CA certificate') : undefined;
   throw new SslConfigError('CA certificate must be configured to use SSL');
 }
 
 /** Listens for SSL connections; a client whose certificate the CA did not sign is refused in the handshake. */
-export function listenSsl(port: number, host: string, ssl: SslOptions, onSocket: (sock: Socket) => void, onRefused: (msg: string) => void): Promise<Server> {
+export function listenSsl(
+  port: number,
+  host: string,
+  ssl: SslOptions,
+  onSocket: (sock: Socket) => void,
+  onRefused: (msg: string) => void,
+): Promise<Server> {
   const { key, cert } = identity(ssl);
   const ca = trustAnchor(ssl);
-  if (ca === undefined) throw new SslConfigError(`${ssl.bootstrapCaCert ?? ''}: CA certificate file does not exist (a server cannot bootstrap its CA)`);
+  if (ca === undefined)
+    throw new SslConfigError(`${ssl.bootstrapCaCert ?? ''}: CA certificate file does not exist (a server cannot bootstrap its CA)`);
   const server = tlsCreateServer({ key, cert, ca, requestCert: true, rejectUnauthorized: true }, (sock) => onSocket(sock));
-  server.on('tlsClientError', (e: Error, sock: TLSSocket) => onRefused(`${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}: SSL handshake failed (${e.message})`));
+  server.on('tlsClientError', (e: Error, sock: TLSSocket) =>
+    onRefused(`${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}: SSL handshake failed (${e.message})`),
+  );
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -132,7 +150,9 @@ async function bootstrapCa(host: string, port: number, key: Buffer, cert: Buffer
       c = issuer;
     }
     if (c === undefined || c.raw === undefined || c.subject === undefined || JSON.stringify(c.subject) !== JSON.stringify(c.issuer)) {
-      throw new SslConfigError(`${host}:${port}: the server's certificate chain has no self-signed CA certificate to bootstrap from (the server must send it, e.g. with --peer-ca-cert)`);
+      throw new SslConfigError(
+        `${host}:${port}: the server's certificate chain has no self-signed CA certificate to bootstrap from (the server must send it, e.g. with --peer-ca-cert)`,
+      );
     }
     const pem = `-----BEGIN CERTIFICATE-----\n${c.raw.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
     const tmp = `${file}.tmp${process.pid}`;

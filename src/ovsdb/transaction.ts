@@ -85,12 +85,17 @@ class OpReader {
       throw this.fail(`Required '${name}' member is missing.`);
     }
     const ok =
-      kind === 'string' ? typeof v === 'string'
-      : kind === 'id' ? typeof v === 'string' && ID_RE.test(v)
-      : kind === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v)
-      : kind === 'array' ? Array.isArray(v)
-      : kind === 'integer' ? Number.isInteger(v)
-      : typeof v === 'boolean';
+      kind === 'string'
+        ? typeof v === 'string'
+        : kind === 'id'
+          ? typeof v === 'string' && ID_RE.test(v)
+          : kind === 'object'
+            ? typeof v === 'object' && v !== null && !Array.isArray(v)
+            : kind === 'array'
+              ? Array.isArray(v)
+              : kind === 'integer'
+                ? Number.isInteger(v)
+                : typeof v === 'boolean';
     if (!ok) throw this.fail(`Type mismatch for member '${name}'.`);
     return v;
   }
@@ -216,7 +221,7 @@ export class Transaction {
     }
     for (const row of table.rows.values()) {
       const p = this.pending.get(row.uuid);
-      const view = p === undefined ? (row) : live(p);
+      const view = p === undefined ? row : live(p);
       if (view !== null && evalWhere(where, view)) yield view;
     }
     for (const uuid of this.inserted.get(table) ?? []) {
@@ -234,11 +239,7 @@ export class Transaction {
         throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
       }
       if (update !== undefined && (!c.mutable || name.startsWith('_'))) {
-        throw new OvsdbError(
-          OVSDB_ERROR.CONSTRAINT_VIOLATION,
-          `Cannot update immutable column ${name} in table ${table.name}.`,
-          update,
-        );
+        throw new OvsdbError(OVSDB_ERROR.CONSTRAINT_VIOLATION, `Cannot update immutable column ${name} in table ${table.name}.`, update);
       }
       if (name.startsWith('_')) {
         throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
@@ -271,11 +272,7 @@ export class Transaction {
     } else if (uuidName !== undefined) {
       const s = this.symbols.get(uuidName);
       if (s?.created === true) {
-        throw new OvsdbError(
-          OVSDB_ERROR.DUPLICATE_UUID_NAME,
-          'This "uuid-name" appeared on an earlier "insert" operation.',
-          uuidName,
-        );
+        throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID_NAME, 'This "uuid-name" appeared on an earlier "insert" operation.', uuidName);
       }
       uuid = s?.uuid ?? newUuid();
       this.symbols.set(uuidName, { uuid, created: true });
@@ -284,7 +281,11 @@ export class Transaction {
     }
     if (explicit !== undefined && uuidName !== undefined) this.symbols.set(uuidName, { uuid, created: true });
     if (this.db.rowTable.has(uuid) || this.pending.has(uuid)) {
-      throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID, `This UUID would duplicate a UUID already present within the table or deleted within the same transaction.`, explicit ?? uuid);
+      throw new OvsdbError(
+        OVSDB_ERROR.DUPLICATE_UUID,
+        `This UUID would duplicate a UUID already present within the table or deleted within the same transaction.`,
+        explicit ?? uuid,
+      );
     }
     const cols = table.defaultCols();
     const given = this.parseRow(table, rowJson);
@@ -412,10 +413,12 @@ export class Transaction {
       return col;
     });
     const key = (get: (name: string) => Datum): string =>
-      stringifyJson(columns.map((c) => {
-        const d = get(c.name);
-        return [d.keys, d.values ?? null];
-      }));
+      stringifyJson(
+        columns.map((c) => {
+          const d = get(c.name);
+          return [d.keys, d.values ?? null];
+        }),
+      );
     // Both sides are sets of distinct projections, as in ovsdb-server.
     const expected = new Set(
       rowsJson.map((rj) => {
@@ -650,7 +653,10 @@ function describeKey(t: Table, row: Row, i: number): string {
   return englishList(
     (t.schema.indexes[i] as readonly string[]).map((c) => {
       const col = findColumn(t.schema, c) as ColumnSchema;
-      return datumToText(c === '_uuid' ? { keys: [row.uuid] } : c === '_version' ? { keys: [row.version] } : (row.cols[c] as Datum), col.type);
+      return datumToText(
+        c === '_uuid' ? { keys: [row.uuid] } : c === '_version' ? { keys: [row.version] } : (row.cols[c] as Datum),
+        col.type,
+      );
     }),
   );
 }

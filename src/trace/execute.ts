@@ -50,7 +50,10 @@ export function ctStateText(v: number): string {
 /** Parses one `--ct` value (`new`, `est,rpl`, `new|trk`): flags separated by `,` or `|`; `trk` is implied. */
 export function parseCtFlags(text: string): number {
   let v = 1 << CT_STATE_BITS.trk;
-  for (const f of text.split(/[,|]/).map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const f of text
+    .split(/[,|]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const bit = (CT_STATE_BITS as Record<string, number>)[f];
     if (bit === undefined) throw new Error(`${f}: unknown connection tracking state flag`);
     v |= 1 << bit;
@@ -65,7 +68,8 @@ export function parseCtFlags(text: string): number {
 export function ctStateProblem(v: number): string | undefined {
   const has = (f: keyof typeof CT_STATE_BITS): boolean => (v & (1 << CT_STATE_BITS[f])) !== 0;
   let why: string | undefined;
-  if (has('inv') && (v & ~((1 << CT_STATE_BITS.inv) | (1 << CT_STATE_BITS.trk))) !== 0) why = 'when "inv" is set, only "trk" may also be set';
+  if (has('inv') && (v & ~((1 << CT_STATE_BITS.inv) | (1 << CT_STATE_BITS.trk))) !== 0)
+    why = 'when "inv" is set, only "trk" may also be set';
   else if (has('new') && has('est')) why = '"new" and "est" are mutually exclusive';
   else if (has('new') && has('rpl')) why = '"new" and "rpy" are mutually exclusive';
   return why === undefined ? undefined : `${ctStateText(v)}: invalid connection state: ${why}`;
@@ -121,7 +125,10 @@ export class Tracer {
     if (c === undefined) {
       const lookups = { addressSet: (n: string) => this.index.addressSet(n), portGroup: (n: string) => this.index.portGroup(dp, n) };
       try {
-        c = { match: expandMatch(parseMatch(f.match, { ...lookups, symbols: this.symbols }), { ...lookups, symbols: this.symbols }), actions: parseActions(f.actions, { symbols: this.symbols }) };
+        c = {
+          match: expandMatch(parseMatch(f.match, { ...lookups, symbols: this.symbols }), { ...lookups, symbols: this.symbols }),
+          actions: parseActions(f.actions, { symbols: this.symbols }),
+        };
       } catch (e) {
         c = e instanceof Error ? e : new Error(String(e));
       }
@@ -189,7 +196,8 @@ export class Tracer {
           return true;
         }
         // Into the other pipeline: a pipeline of its own, named by the port that pipeline is about.
-        const port = pipeline === 'egress' ? `outport="${String(packet.get('outport') ?? '')}"` : `inport="${String(packet.get('inport') ?? '')}"`;
+        const port =
+          pipeline === 'egress' ? `outport="${String(packet.get('outport') ?? '')}"` : `inport="${String(packet.get('inport') ?? '')}"`;
         const node = addNode(nodes, 'pipeline', `${pipeline}(dp="${this.dpName(ctx.dp)}", ${port})`);
         this.table(ctx.dp, pipeline, a.table ?? 0, packet, node.subs);
         return true;
@@ -201,7 +209,12 @@ export class Tracer {
         writeField(packet, a.dst, v, this.symbols);
         if (!isMetadata(a.dst, this.symbols)) {
           // A constant shows as written; a copied value in the notation of the field it came from.
-          const shown = a.type === 'load' ? (a.value.kind === 'string' ? JSON.stringify(a.value.value) : formatIntConstant(a.value)) : formatFieldValue(a.src, v, true);
+          const shown =
+            a.type === 'load'
+              ? a.value.kind === 'string'
+                ? JSON.stringify(a.value.value)
+                : formatIntConstant(a.value)
+              : formatFieldValue(a.src, v, true);
           modify(`${refText(a.dst)} = ${shown}`);
         }
         return false;
@@ -315,7 +328,21 @@ export class Tracer {
         const spa = get('ip4.src');
         const tpa = get('ip4.dst');
         const sha = get('eth.src');
-        for (const f of ['ip4.src', 'ip4.dst', 'ip.proto', 'ip.ttl', 'ip.dscp', 'ip.ecn', 'tcp.src', 'tcp.dst', 'udp.src', 'udp.dst', 'icmp4.type', 'icmp4.code']) set(f, 0n);
+        for (const f of [
+          'ip4.src',
+          'ip4.dst',
+          'ip.proto',
+          'ip.ttl',
+          'ip.dscp',
+          'ip.ecn',
+          'tcp.src',
+          'tcp.dst',
+          'udp.src',
+          'udp.dst',
+          'icmp4.type',
+          'icmp4.code',
+        ])
+          set(f, 0n);
         set('eth.type', 0x806n);
         set('eth.dst', 0xffffffffffffn);
         set('arp.op', 1n);
@@ -357,8 +384,17 @@ export class Tracer {
         return 0n;
       case 'put_dhcp_opts':
       case 'put_dhcpv6_opts': {
-        addNode(nodes, 'error', name === 'put_dhcp_opts' ? '/* We assume that this packet is DHCPDISCOVER or DHCPREQUEST. */' : '/* We assume that this packet is DHCPv6 request. */');
-        const call = text.slice(text.indexOf('=') + 1).trim().replace(/;$/, '');
+        addNode(
+          nodes,
+          'error',
+          name === 'put_dhcp_opts'
+            ? '/* We assume that this packet is DHCPDISCOVER or DHCPREQUEST. */'
+            : '/* We assume that this packet is DHCPv6 request. */',
+        );
+        const call = text
+          .slice(text.indexOf('=') + 1)
+          .trim()
+          .replace(/;$/, '');
         addNode(nodes, 'modify', call);
         return 1n;
       }
@@ -380,7 +416,13 @@ export class Tracer {
           return 0n;
         }
         // ovn-trace 23.03 shows the packet's eth.dst here, not the binding's MAC.
-        addNode(nodes, 'action', `/* MAC binding to ${formatFieldValue({ name: 'eth.dst' }, readField(packet, { name: 'eth.dst' }, this.symbols))} found. */`, false, false);
+        addNode(
+          nodes,
+          'action',
+          `/* MAC binding to ${formatFieldValue({ name: 'eth.dst' }, readField(packet, { name: 'eth.dst' }, this.symbols))} found. */`,
+          false,
+          false,
+        );
         return 1n;
       }
       default:
@@ -417,9 +459,16 @@ export class Tracer {
       if (mc !== undefined) {
         const node = addNode(nodes, 'pipeline', `multicast(dp="${this.dpName(dp)}", mcgroup="${mc.name}")`);
         // Member ports in name order, as ovn-trace lists the branches.
-        const members = mc.ports.flatMap((u) => this.index.portByUuid.get(u) ?? []).sort((a, b) => (a.logical_port < b.logical_port ? -1 : a.logical_port > b.logical_port ? 1 : 0));
+        const members = mc.ports
+          .flatMap((u) => this.index.portByUuid.get(u) ?? [])
+          .sort((a, b) => (a.logical_port < b.logical_port ? -1 : a.logical_port > b.logical_port ? 1 : 0));
         for (const port of members) {
-          const branch = addNode(node.subs, 'pipeline', `egress(dp="${this.dpName(dp)}", inport="${inport}", outport="${port.logical_port}")`, true);
+          const branch = addNode(
+            node.subs,
+            'pipeline',
+            `egress(dp="${this.dpName(dp)}", inport="${inport}", outport="${port.logical_port}")`,
+            true,
+          );
           if (port.logical_port === inport && !loopback) {
             addNode(branch.subs, 'action', '/* omitting output because inport == outport && !flags.loopback */');
             continue;
@@ -468,8 +517,6 @@ function egressPacket(p: TracePacket): TracePacket {
   return q;
 }
 
-
 function refText(f: { name: string; lo?: number; hi?: number }): string {
   return f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`;
 }
-

@@ -33,7 +33,13 @@ function hasContent(n: TraceNode): boolean {
  * `emptyBlock`: whether a block whose children all stay hidden still prints
  * as `name {` … `};` (--summary, when something besides empty tables is under it) or as `name;` (--minimal).
  */
-function nested(out: string[], nodes: readonly TraceNode[], level: number, shows: (n: TraceNode) => 'line' | 'block' | 'transparent' | 'hidden', emptyBlock: boolean): void {
+function nested(
+  out: string[],
+  nodes: readonly TraceNode[],
+  level: number,
+  shows: (n: TraceNode) => 'line' | 'block' | 'transparent' | 'hidden',
+  emptyBlock: boolean,
+): void {
   for (const n of nodes) {
     const how = shows(n);
     if (how === 'hidden') continue;
@@ -63,8 +69,28 @@ export function formatTrace(nodes: readonly TraceNode[], format: TraceFormat): s
   else if (format === 'summary') {
     // The summary leaves out `next(N);` (but keeps `next;`), as ovn-trace does.
     const summary = (n: TraceNode): 'line' | 'block' | 'transparent' | 'hidden' =>
-      n.type === 'table' ? 'transparent' : n.type === 'modify' || n.type === 'output' || (n.type === 'action' && n.name.startsWith('next(')) ? 'hidden' : isTerminal(n.type) ? 'line' : 'block';
+      n.type === 'table'
+        ? 'transparent'
+        : n.type === 'modify' || n.type === 'output' || (n.type === 'action' && n.name.startsWith('next('))
+          ? 'hidden'
+          : isTerminal(n.type)
+            ? 'line'
+            : 'block';
     nested(out, nodes, 0, summary, true);
-  } else nested(out, nodes, 0, (n) => (n.type === 'table' || n.type === 'pipeline' ? 'transparent' : n.type === 'action' ? 'hidden' : isTerminal(n.type) ? 'line' : 'block'), false);
+  } else
+    nested(
+      out,
+      nodes,
+      0,
+      (n) =>
+        n.type === 'table' || n.type === 'pipeline'
+          ? 'transparent'
+          : n.type === 'action'
+            ? 'hidden'
+            : isTerminal(n.type)
+              ? 'line'
+              : 'block',
+      false,
+    );
   return out.map((l) => `${l}\n`).join('');
 }

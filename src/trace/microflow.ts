@@ -129,7 +129,8 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
   const proto = int(p, 'ip.proto');
   let keyword = '';
   if (ethType === 0x800n) keyword = proto === 1n ? 'icmp' : proto === 6n ? 'tcp' : proto === 17n ? 'udp' : proto === 132n ? 'sctp' : 'ip';
-  else if (ethType === 0x86ddn) keyword = proto === 58n ? 'icmp6' : proto === 6n ? 'tcp6' : proto === 17n ? 'udp6' : proto === 132n ? 'sctp6' : 'ipv6';
+  else if (ethType === 0x86ddn)
+    keyword = proto === 58n ? 'icmp6' : proto === 6n ? 'tcp6' : proto === 17n ? 'udp6' : proto === 132n ? 'sctp6' : 'ipv6';
   else if (ethType === 0x806n) keyword = 'arp';
   else if (ethType === 0x8035n) keyword = 'rarp';
   if (keyword !== '') parts.push(keyword);
@@ -137,7 +138,19 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
   const xx0 = int(p, 'xxreg0');
   const xx1 = int(p, 'xxreg1');
   const x4 = int(p, 'xreg4');
-  const regs = [bits(xx0, 96, 32), bits(xx0, 64, 32), bits(xx0, 32, 32), bits(xx0, 0, 32), bits(xx1, 96, 32), bits(xx1, 64, 32), bits(xx1, 32, 32), bits(xx1, 0, 32), bits(x4, 32, 32), bits(x4, 0, 32), int(p, 'flags')];
+  const regs = [
+    bits(xx0, 96, 32),
+    bits(xx0, 64, 32),
+    bits(xx0, 32, 32),
+    bits(xx0, 0, 32),
+    bits(xx1, 96, 32),
+    bits(xx1, 64, 32),
+    bits(xx1, 32, 32),
+    bits(xx1, 0, 32),
+    bits(x4, 32, 32),
+    bits(x4, 0, 32),
+    int(p, 'flags'),
+  ];
   regs.forEach((v, i) => {
     if (v !== 0n) parts.push(`reg${i}=${hex(v)}`);
   });
@@ -149,7 +162,12 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
   parts.push(`dl_src=${formatMac(int(p, 'eth.src'))}`, `dl_dst=${formatMac(int(p, 'eth.dst'))}`);
   const ipTail = (): void => {
     const frag = int(p, 'ip.frag');
-    parts.push(`nw_tos=${int(p, 'ip.dscp') << 2n}`, `nw_ecn=${int(p, 'ip.ecn')}`, `nw_ttl=${int(p, 'ip.ttl')}`, `nw_frag=${(frag & 1n) === 0n ? 'no' : (frag & 2n) === 0n ? 'first' : 'later'}`);
+    parts.push(
+      `nw_tos=${int(p, 'ip.dscp') << 2n}`,
+      `nw_ecn=${int(p, 'ip.ecn')}`,
+      `nw_ttl=${int(p, 'ip.ttl')}`,
+      `nw_frag=${(frag & 1n) === 0n ? 'no' : (frag & 2n) === 0n ? 'first' : 'later'}`,
+    );
   };
   const l4 = (): void => {
     if (proto === 6n) parts.push(`tp_src=${int(p, 'tcp.src')}`, `tp_dst=${int(p, 'tcp.dst')}`, `tcp_flags=${int(p, 'tcp.flags')}`);
@@ -161,7 +179,11 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
       parts.push(`icmp_type=${type}`, `icmp_code=${int(p, 'icmp6.code')}`);
       // Neighbour solicitations and advertisements also show their ND fields.
       if ((type === 135n || type === 136n) && int(p, 'icmp6.code') === 0n) {
-        parts.push(`nd_target=${formatIpv6(int(p, 'nd.target'))}`, `nd_sll=${formatMac(int(p, 'nd.sll'))}`, `nd_tll=${formatMac(int(p, 'nd.tll'))}`);
+        parts.push(
+          `nd_target=${formatIpv6(int(p, 'nd.target'))}`,
+          `nd_sll=${formatMac(int(p, 'nd.sll'))}`,
+          `nd_tll=${formatMac(int(p, 'nd.tll'))}`,
+        );
       }
     }
   };
@@ -171,7 +193,11 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
     ipTail();
     l4();
   } else if (ethType === 0x86ddn) {
-    parts.push(`ipv6_src=${formatIpv6(int(p, 'ip6.src'))}`, `ipv6_dst=${formatIpv6(int(p, 'ip6.dst'))}`, `ipv6_label=${hex(int(p, 'ip6.label'), 5)}`);
+    parts.push(
+      `ipv6_src=${formatIpv6(int(p, 'ip6.src'))}`,
+      `ipv6_dst=${formatIpv6(int(p, 'ip6.dst'))}`,
+      `ipv6_label=${hex(int(p, 'ip6.label'), 5)}`,
+    );
     if (keyword === 'ipv6') parts.push(`nw_proto=${proto}`);
     ipTail();
     l4();

@@ -79,7 +79,12 @@ export function checkInPortSec(entries: readonly string[], p: TracePacket): 0n |
     const src = int(p, 'ip4.src');
     if (e.ip4.some((a) => inNet(src, a, 32))) return 0n;
     // A DHCP client has no address yet.
-    const dhcp = src === 0n && int(p, 'ip4.dst') === 0xffffffffn && int(p, 'ip.proto') === 17n && int(p, 'udp.src') === 68n && int(p, 'udp.dst') === 67n;
+    const dhcp =
+      src === 0n &&
+      int(p, 'ip4.dst') === 0xffffffffn &&
+      int(p, 'ip.proto') === 17n &&
+      int(p, 'udp.src') === 68n &&
+      int(p, 'udp.dst') === 67n;
     return dhcp ? 0n : 1n;
   }
   if (ethType === 0x86ddn) {

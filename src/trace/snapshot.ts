@@ -8,8 +8,14 @@ import type * as sb from '../ovsdb/models/ovn-sb.js';
 
 export interface SbSnapshot {
   readonly datapaths: readonly Pick<sb.Datapath_Binding, '_uuid' | 'external_ids' | 'tunnel_key'>[];
-  readonly ports: readonly Pick<sb.Port_Binding, '_uuid' | 'logical_port' | 'datapath' | 'tunnel_key' | 'type' | 'options' | 'port_security' | 'mac'>[];
-  readonly flows: readonly Pick<sb.Logical_Flow, '_uuid' | 'logical_datapath' | 'logical_dp_group' | 'pipeline' | 'table_id' | 'priority' | 'match' | 'actions' | 'external_ids'>[];
+  readonly ports: readonly Pick<
+    sb.Port_Binding,
+    '_uuid' | 'logical_port' | 'datapath' | 'tunnel_key' | 'type' | 'options' | 'port_security' | 'mac'
+  >[];
+  readonly flows: readonly Pick<
+    sb.Logical_Flow,
+    '_uuid' | 'logical_datapath' | 'logical_dp_group' | 'pipeline' | 'table_id' | 'priority' | 'match' | 'actions' | 'external_ids'
+  >[];
   readonly dpGroups: readonly Pick<sb.Logical_DP_Group, '_uuid' | 'datapaths'>[];
   readonly multicastGroups: readonly Pick<sb.Multicast_Group, '_uuid' | 'datapath' | 'name' | 'ports'>[];
   readonly macBindings: readonly Pick<sb.MAC_Binding, 'datapath' | 'logical_port' | 'ip' | 'mac'>[];
@@ -43,7 +49,8 @@ export class SbIndex {
     }
     const groups = new Map(snapshot.dpGroups.map((g) => [g._uuid, g.datapaths]));
     for (const f of snapshot.flows) {
-      const dps = f.logical_datapath !== null ? [f.logical_datapath] : f.logical_dp_group !== null ? (groups.get(f.logical_dp_group) ?? []) : [];
+      const dps =
+        f.logical_datapath !== null ? [f.logical_datapath] : f.logical_dp_group !== null ? (groups.get(f.logical_dp_group) ?? []) : [];
       for (const dp of dps) {
         let list = this.flowsByDp.get(dp);
         if (list === undefined) this.flowsByDp.set(dp, (list = []));
@@ -58,7 +65,8 @@ export class SbIndex {
 
   /** ovn-trace accepts a datapath by name, name2 or UUID (or a UUID prefix of 4+ digits). */
   findDatapath(key: string): Datapath | undefined {
-    for (const dp of this.snapshot.datapaths) if (dp.external_ids.get('name') === key || dp.external_ids.get('name2') === key || dp._uuid === key) return dp;
+    for (const dp of this.snapshot.datapaths)
+      if (dp.external_ids.get('name') === key || dp.external_ids.get('name2') === key || dp._uuid === key) return dp;
     if (/^[0-9a-f-]{4,}$/.test(key)) {
       const hits = this.snapshot.datapaths.filter((dp) => dp._uuid.startsWith(key));
       if (hits.length === 1) return hits[0];

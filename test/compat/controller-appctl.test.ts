@@ -42,7 +42,12 @@ test('ovn-appctl against ovnts controller: connection-status, ct-zone-list, erro
       },
       { what: 'four ct zones' },
     );
-    const parsed = new Map(zones.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+    const parsed = new Map(
+      zones
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ') as [string, string]),
+    );
     assert.deepEqual([...parsed.keys()].sort(), [`${dp}_dnat`, `${dp}_snat`, 'p1', 'p1c'].sort());
     assert.equal(new Set(parsed.values()).size, 4, 'distinct zones');
     for (const [name, zone] of parsed) {
@@ -58,7 +63,9 @@ test('ovn-appctl against ovnts controller: connection-status, ct-zone-list, erro
     assert.match(cmds, /\n {2}ct-zone-list {12}\n/);
 
     // exit: ports released (up untouched, as 23.03 leaves it), chassis rows gone, process gone.
-    await waitFor(async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=p1')).trim() !== '', { what: 'p1 claimed' });
+    await waitFor(async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=p1')).trim() !== '', {
+      what: 'p1 claimed',
+    });
     const r = await appctl('exit');
     assert.equal(r.code, 0, r.stderr);
     await d.exited;

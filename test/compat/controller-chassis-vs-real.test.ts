@@ -62,7 +62,11 @@ async function capture(sbRemote: string, ovs: OvsInstance, name: string): Promis
       encaps: (chassis['encaps'] as [string, unknown]).length,
     },
     encaps,
-    chassis_private: { name: priv['name'], chassis_is_ours: (priv['chassis'] as [string, string])[1] === (chassis['_uuid'] as [string, string])[1], external_ids: mapOf(priv['external_ids']) },
+    chassis_private: {
+      name: priv['name'],
+      chassis_is_ours: (priv['chassis'] as [string, string])[1] === (chassis['_uuid'] as [string, string])[1],
+      external_ids: mapOf(priv['external_ids']),
+    },
     br_int: {
       fail_mode: brInt['fail_mode'],
       datapath_type: brInt['datapath_type'],
@@ -86,7 +90,11 @@ interface Scenario {
 const SCENARIOS: readonly Scenario[] = [
   {
     name: 'geneve+vxlan, bridge mappings, CMS options',
-    ids: ['external_ids:ovn-encap-type=geneve,vxlan', 'external_ids:ovn-bridge-mappings=physnet1:br-phys', 'external_ids:ovn-cms-options=enable-chassis-as-gw'],
+    ids: [
+      'external_ids:ovn-encap-type=geneve,vxlan',
+      'external_ids:ovn-bridge-mappings=physnet1:br-phys',
+      'external_ids:ovn-cms-options=enable-chassis-as-gw',
+    ],
     // Names that differ in their first 6 characters: which of two colliding
     // names gets suffix 0 depends on ovn-controller's hash order.
     remotes: [
@@ -145,11 +153,22 @@ for (const sc of SCENARIOS) {
       const realDir = join(dir, 'real');
       mkdirSync(realDir);
       const pre = nsPrefix(ns);
-      const real = await spawnDaemon(pre[0]!, [...pre.slice(1), 'ovn-controller', ovs.dbRemote, `--log-file=${join(realDir, 'ovn-controller.log')}`, '--no-chdir', '-vconsole:err'], {
-        name: 'ovn-controller',
-        env: { ...ovs.env, OVN_RUNDIR: realDir, OVN_LOGDIR: realDir },
-        onLine: log,
-      });
+      const real = await spawnDaemon(
+        pre[0]!,
+        [
+          ...pre.slice(1),
+          'ovn-controller',
+          ovs.dbRemote,
+          `--log-file=${join(realDir, 'ovn-controller.log')}`,
+          '--no-chdir',
+          '-vconsole:err',
+        ],
+        {
+          name: 'ovn-controller',
+          env: { ...ovs.env, OVN_RUNDIR: realDir, OVN_LOGDIR: realDir },
+          onLine: log,
+        },
+      );
       const want = await waitFor(settled, { what: 'real ovn-controller registered', timeoutMs: 30000 });
       // ovn-appctl exit removes what it registered; then br-int goes too, so ovnts starts from the same point.
       const ctl = readdirSync(realDir).find((n) => /^ovn-controller\.\d+\.ctl$/.test(n));

@@ -77,7 +77,8 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
   const ovsClients: OvsdbClient[] = [];
   try {
     lab = await runSeedLab({ dbs, northd: 'real', controller: 'real' });
-    for (const h of lab.hosts) assert.ok(h.address !== undefined && h.pings.every((p) => p.ok), `${h.name} works with the real ovn-controller`);
+    for (const h of lab.hosts)
+      assert.ok(h.address !== undefined && h.pings.every((p) => p.ok), `${h.name} works with the real ovn-controller`);
     const ovs = new OvsdbClient({
       remotes: lab.ovs.dbRemote,
       database: 'Open_vSwitch',
@@ -92,7 +93,9 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await settledFlows(lab.ovs, () => true);
     await sb.waitUntil(() => sb.table('Logical_Flow').size > 0);
     const c1 = await compare(lab, ovs, sb);
-    t.diagnostic(`seed lab: ${c1.common}/${c1.real} real flows equal (${((100 * c1.common) / c1.real).toFixed(1)}%), ${c1.ours - c1.common} extra of ours`);
+    t.diagnostic(
+      `seed lab: ${c1.common}/${c1.real} real flows equal (${((100 * c1.common) / c1.real).toFixed(1)}%), ${c1.ours - c1.common} extra of ours`,
+    );
     assert.equal(c1.diffs.size + c1.errors.length, 0, report(c1));
 
     // 2. A remote chassis with a port of switch dmz bound to it: tunnel port, remote output, multicast over Geneve.
@@ -104,7 +107,9 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await settledFlows(lab.ovs, (fl) => fl.some((f) => f.actions.includes('tun_id') && f.match.includes('reg15=0x')));
     await ovs.waitUntil(() => [...tunnelPorts(ovs, 'br-int').values()].some((p) => p.ofport !== undefined));
     const c2 = await compare(lab, ovs, sb);
-    t.diagnostic(`with a remote chassis: ${c2.common}/${c2.real} real flows equal (${((100 * c2.common) / c2.real).toFixed(1)}%), ${c2.ours - c2.common} extra of ours`);
+    t.diagnostic(
+      `with a remote chassis: ${c2.common}/${c2.real} real flows equal (${((100 * c2.common) / c2.real).toFixed(1)}%), ${c2.ours - c2.common} extra of ours`,
+    );
     assert.equal(c2.diffs.size + c2.errors.length, 0, report(c2));
 
     // 2b. MAC bindings a router learnt (IPv4 and IPv6): tables 66 and 67.
@@ -112,7 +117,13 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await lab.sbctl('create', 'MAC_Binding', 'logical_port=tenant1-dmz', 'ip=172.16.255.150', 'mac="02:00:00:00:00:99"', `datapath=${lr}`);
     await lab.sbctl('create', 'MAC_Binding', 'logical_port=tenant1-dmz', 'ip="fe80::99"', 'mac="02:00:00:00:00:98"', `datapath=${lr}`);
     // And a learnt FDB entry of switch dmz (tables 71 and 72).
-    await lab.sbctl('create', 'FDB', 'mac="02:00:00:00:00:77"', `dp_key=${(await lab.sbctl('get', 'Datapath_Binding', (await lab.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=dmz')).trim(), 'tunnel_key')).trim()}`, 'port_key=2');
+    await lab.sbctl(
+      'create',
+      'FDB',
+      'mac="02:00:00:00:00:77"',
+      `dp_key=${(await lab.sbctl('get', 'Datapath_Binding', (await lab.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=dmz')).trim(), 'tunnel_key')).trim()}`,
+      'port_key=2',
+    );
     await settledFlows(lab.ovs, (fl) => fl.filter((f) => f.table === 66).length === 2 && fl.some((f) => f.table === 71));
     await sb.waitUntil(() => sb.table('MAC_Binding').size === 2 && sb.table('FDB').size === 1);
     const c2b = await compare(lab, ovs, sb);
@@ -126,14 +137,18 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     await lab.nbctl('lsp-set-type', 'ln-dmz', 'localnet');
     await lab.nbctl('lsp-set-addresses', 'ln-dmz', 'unknown');
     await lab.nbctl('lsp-set-options', 'ln-dmz', 'network_name=physnet1');
-    await settledFlows(lab.ovs, (fl) => fl.some((f) => f.table === 0 && f.match.includes('vlan_tci=0x0000/0x1000') && f.match.includes('in_port')));
+    await settledFlows(lab.ovs, (fl) =>
+      fl.some((f) => f.table === 0 && f.match.includes('vlan_tci=0x0000/0x1000') && f.match.includes('in_port')),
+    );
     await ovs.waitUntil(() => localnetOfports(ovs, 'br-int').size === 1);
     const c2c = await compare(lab, ovs, sb);
     t.diagnostic(`with a localnet port: ${c2c.common}/${c2c.real} real flows equal`);
     assert.equal(c2c.diffs.size + c2c.errors.length, 0, report(c2c));
     await lab.nbctl('set', 'Logical_Switch_Port', 'ln-dmz', 'tag=100');
     await settledFlows(lab.ovs, (fl) => fl.some((f) => f.table === 0 && f.match.includes('dl_vlan=100')));
-    await sb.waitUntil(() => [...sb.table('Port_Binding').values()].some((r) => r.scalar('logical_port') === 'ln-dmz' && r.optional('tag') === 100));
+    await sb.waitUntil(() =>
+      [...sb.table('Port_Binding').values()].some((r) => r.scalar('logical_port') === 'ln-dmz' && r.optional('tag') === 100),
+    );
     const c2d = await compare(lab, ovs, sb);
     t.diagnostic(`with the localnet port in VLAN 100: ${c2d.common}/${c2d.real} real flows equal`);
     assert.equal(c2d.diffs.size + c2d.errors.length, 0, report(c2d));
@@ -142,7 +157,14 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     //    a reject ACL, a load balancer.
     await lab.nbctl('pg-add', 'pg1', 'dmz-vm5', 'dmz-c51');
     await lab.nbctl('acl-add', 'pg1', 'from-lport', '1001', 'inport == @pg1 && ip4', 'allow-related');
-    await lab.nbctl('acl-add', 'dmz', 'to-lport', '1000', 'ip4.src == {172.16.255.132, 172.16.255.133} && tcp.dst == {80, 443}', 'allow-related');
+    await lab.nbctl(
+      'acl-add',
+      'dmz',
+      'to-lport',
+      '1000',
+      'ip4.src == {172.16.255.132, 172.16.255.133} && tcp.dst == {80, 443}',
+      'allow-related',
+    );
     await lab.nbctl('create', 'Address_Set', 'name=as1', 'addresses="172.16.255.133","172.16.255.134"');
     await lab.nbctl('acl-add', 'dmz', 'to-lport', '1002', 'ip4.src == $as1 && udp.dst == 53', 'drop');
     await lab.nbctl('acl-add', 'dmz', 'to-lport', '900', 'outport == "dmz-remote" && icmp4', 'reject');
@@ -152,17 +174,30 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
     const c3 = await compare(lab, ovs, sb);
     const left = [...c3.diffs].flatMap(([tb, d]) => [...d.onlyReal, ...d.onlyOurs].filter((k) => !unclaimed(tb, k)));
     const notOurs = [...c3.diffs].reduce((n, [, d]) => n + d.onlyReal.length, 0);
-    t.diagnostic(`with ACLs and a load balancer: ${c3.common}/${c3.real} real flows equal (${((100 * c3.common) / c3.real).toFixed(1)}%); ${notOurs} not produced (group-based ct_lb_mark)`);
+    t.diagnostic(
+      `with ACLs and a load balancer: ${c3.common}/${c3.real} real flows equal (${((100 * c3.common) / c3.real).toFixed(1)}%); ${notOurs} not produced (group-based ct_lb_mark)`,
+    );
     assert.deepEqual(left, [], report(c3));
-    assert.ok(c3.errors.every((e) => /ct_lb(_mark)?\(backends=/.test(e)), c3.errors.join('\n'));
+    assert.ok(
+      c3.errors.every((e) => /ct_lb(_mark)?\(backends=/.test(e)),
+      c3.errors.join('\n'),
+    );
 
     // 4. Our table installed in place of the real one: OVS reads it back as the same set, and traffic flows.
     const ours = computeTextFlows(sb, chassisFacts(ovs, sb));
     const file = join(lab.dir, 'ours.flows');
-    writeFileSync(file, ours.map((f) => `table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`},cookie=0x6f76 actions=${f.actions}`).join('\n') + '\n');
+    writeFileSync(
+      file,
+      ours
+        .map((f) => `table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`},cookie=0x6f76 actions=${f.actions}`)
+        .join('\n') + '\n',
+    );
     await lab.ovs.ofctl('-O', 'OpenFlow15', '--bundle', 'replace-flows', 'br-int', file);
     const back = await dumpFlows(lab.ovs);
-    assert.ok(back.every((f) => f.cookie === 0x6f76n), 'every installed flow is ours');
+    assert.ok(
+      back.every((f) => f.cookie === 0x6f76n),
+      'every installed flow is ours',
+    );
     // One known loss of the text link: ovs-ofctl cannot spell dec_ttl with an empty controller-id
     // list (what OVN installs, printed `dec_ttl()`); it reads `dec_ttl()` as plain `dec_ttl`.
     const viaText = (f: TextFlow): string => flowKey(f).replaceAll('dec_ttl()', 'dec_ttl');

@@ -146,7 +146,9 @@ async function readSb(): Promise<void> {
     match: String(r['match']),
     actions: String(r['actions']),
   }));
-  const sets = new Map((await sbList('Address_Set', ['name', 'addresses'])).map((r) => [String(r['name']), setOf(r['addresses']).map(String)]));
+  const sets = new Map(
+    (await sbList('Address_Set', ['name', 'addresses'])).map((r) => [String(r['name']), setOf(r['addresses']).map(String)]),
+  );
   // SB port groups are per datapath, named "<datapath tunnel key>_<name>"; the flows say `@<name>`.
   const groups = (await sbList('Port_Group', ['name', 'ports'])).map((r) => [String(r['name']), setOf(r['ports']).map(String)] as const);
   lookups = {
@@ -165,12 +167,21 @@ after(async () => {
 
 const distinct = (xs: string[]): string[] => [...new Set(xs)].sort();
 
-test('northd wrote the seed lab\'s flows, including the ACLs\'', () => {
+test("northd wrote the seed lab's flows, including the ACLs'", () => {
   assert.ok(flows.length > 150, `${flows.length} logical flows`);
   const matches = flows.map((f) => f.match);
-  assert.ok(matches.some((m) => m.includes('ip4.src == 172.16.255.133 && tcp.dst == 22')), 'the drop ACL');
-  assert.ok(matches.some((m) => m.includes('ip4 && udp.dst == 53')), 'the allow-related ACL');
-  assert.ok(flows.some((f) => f.actions.includes('put_dhcp_opts(')), 'DHCP');
+  assert.ok(
+    matches.some((m) => m.includes('ip4.src == 172.16.255.133 && tcp.dst == 22')),
+    'the drop ACL',
+  );
+  assert.ok(
+    matches.some((m) => m.includes('ip4 && udp.dst == 53')),
+    'the allow-related ACL',
+  );
+  assert.ok(
+    flows.some((f) => f.actions.includes('put_dhcp_opts(')),
+    'DHCP',
+  );
 });
 
 function checkMatches(): void {
@@ -234,7 +245,9 @@ test('bad matches: the same error message as the real ovn-trace', async () => {
 });
 
 const hasBoolLiteral = (e: Expr): boolean =>
-  e.type === 'bool' || (e.type === 'not' && hasBoolLiteral(e.expr)) || ((e.type === 'and' || e.type === 'or') && e.exprs.some(hasBoolLiteral));
+  e.type === 'bool' ||
+  (e.type === 'not' && hasBoolLiteral(e.expr)) ||
+  ((e.type === 'and' || e.type === 'or') && e.exprs.some(hasBoolLiteral));
 
 async function checkExpansions(): Promise<number> {
   // `reg0 < 5` makes any satisfiable match "ambiguous" for a microflow, and
@@ -257,13 +270,15 @@ async function checkExpansions(): Promise<number> {
   return compared;
 }
 
-test('expansion of every northd match equals ovn-trace\'s (where it prints one)', async () => {
+test("expansion of every northd match equals ovn-trace's (where it prints one)", async () => {
   const compared = await checkExpansions();
   assert.ok(compared > 50, `compared ${compared} expansions`);
 });
 
 /** `ovn-sbctl lflow-list <datapath>`: the flows of one datapath, with their table and stage. */
-async function lflowList(datapath: string): Promise<{ pipeline: string; table: number; stage: string; priority: number; match: string; actions: string }[]> {
+async function lflowList(
+  datapath: string,
+): Promise<{ pipeline: string; table: number; stage: string; priority: number; match: string; actions: string }[]> {
   const out = await runOk('ovn-sbctl', [`--db=${remote}`, 'lflow-list', datapath]);
   const rows = [];
   let pipeline = '';
@@ -298,7 +313,11 @@ test('evaluate picks the flow ovn-trace picks, in every ingress stage that match
   const tables = new Map<number, typeof ingress>();
   for (const f of ingress) tables.set(f.table, [...(tables.get(f.table) ?? []), f]);
   const headerOnly = new Set(
-    [...tables].filter(([, fs]) => fs.every((f) => [...fieldsOf(expandMatch(parseMatch(f.match, lookups), lookups))].every((x) => !ACTION_STATE.test(x)))).map(([t]) => t),
+    [...tables]
+      .filter(([, fs]) =>
+        fs.every((f) => [...fieldsOf(expandMatch(parseMatch(f.match, lookups), lookups))].every((x) => !ACTION_STATE.test(x))),
+      )
+      .map(([t]) => t),
   );
   assert.ok(headerOnly.size >= 3, `header-only stages: ${[...headerOnly].join(', ')}`);
   let compared = 0;
@@ -336,7 +355,13 @@ test('more of northd: load balancers, NAT, a gateway port, port-group ACLs with 
   await nbctl('lr-lb-add', 'tenant1', 'lb1');
   await nbctl('lb-add', 'lb6', '[fd00::200]:80', '[fd00::2]:80');
   await nbctl('ls-lb-add', 'dmz', 'lb6');
-  await nbctl('set', 'Logical_Router_Port', 'tenant1-dmz', 'networks="172.16.255.129/26","fd00::1/64"', 'ipv6_ra_configs:address_mode=slaac');
+  await nbctl(
+    'set',
+    'Logical_Router_Port',
+    'tenant1-dmz',
+    'networks="172.16.255.129/26","fd00::1/64"',
+    'ipv6_ra_configs:address_mode=slaac',
+  );
   await nbctl('lrp-add', 'tenant1', 'tenant1-ext', '02:ac:10:ff:00:01', '198.51.100.1/24', '2001:db8::1/64');
   await nbctl('lrp-set-gateway-chassis', 'tenant1-ext', 'ch1', '1');
   await nbctl('lr-nat-add', 'tenant1', 'snat', '198.51.100.10', '172.16.255.128/26');
@@ -354,7 +379,17 @@ test('more of northd: load balancers, NAT, a gateway port, port-group ACLs with 
   await nbctl('pg-add', 'pg1', 'dmz-vm5', 'dmz-c51');
   await nbctl('create', 'Address_Set', 'name=as1', 'addresses="10.0.0.1","10.0.1.0/24"');
   await nbctl('acl-add', 'pg1', 'from-lport', '1002', 'inport == @pg1 && ip4.dst == $as1', 'reject');
-  await nbctl('--log', '--severity=alert', '--name=acl_log', 'acl-add', 'pg1', 'to-lport', '1003', 'outport == @pg1 && ip4.src == $pg1_ip4', 'allow');
+  await nbctl(
+    '--log',
+    '--severity=alert',
+    '--name=acl_log',
+    'acl-add',
+    'pg1',
+    'to-lport',
+    '1003',
+    'outport == @pg1 && ip4.src == $pg1_ip4',
+    'allow',
+  );
   await nbctl('acl-add', 'dmz', 'to-lport', '900', 'icmp4', 'allow-stateless');
   const dhcp6 = (await nbctl('create', 'DHCP_Options', 'cidr="fd00::/64"')).trim();
   await nbctl('dhcp-options-set-options', dhcp6, 'server_id=02:ac:10:ff:01:29', 'dns_server=fd00::53', 'domain_search="ovn.org"');
@@ -373,12 +408,33 @@ test('more of northd: load balancers, NAT, a gateway port, port-group ACLs with 
     'classless_static_route={30.0.0.0/24,172.16.255.130, 0.0.0.0/0,172.16.255.129}',
     'mtu=1400',
   );
-  await nbctl('--', '--id=@d', 'create', 'DNS', 'records={"vm5.ovn.org"="172.16.255.132"}', '--', 'add', 'Logical_Switch', 'dmz', 'dns_records', '@d');
+  await nbctl(
+    '--',
+    '--id=@d',
+    'create',
+    'DNS',
+    'records={"vm5.ovn.org"="172.16.255.132"}',
+    '--',
+    'add',
+    'Logical_Switch',
+    'dmz',
+    'dns_records',
+    '@d',
+  );
   await nbctl('--wait=sb', 'sync');
   await readSb();
 
   const actions = flows.map((f) => f.actions).join('\n');
-  for (const needle of ['ct_lb_mark(backends=', 'ct_snat_in_czone(', 'ct_dnat_in_czone(', 'log(', 'reject {', 'put_dhcpv6_opts(', 'put_nd_ra_opts(', 'dns_lookup()']) {
+  for (const needle of [
+    'ct_lb_mark(backends=',
+    'ct_snat_in_czone(',
+    'ct_dnat_in_czone(',
+    'log(',
+    'reject {',
+    'put_dhcpv6_opts(',
+    'put_nd_ra_opts(',
+    'dns_lookup()',
+  ]) {
     assert.ok(actions.includes(needle), `northd wrote ${needle}`);
   }
   checkMatches();

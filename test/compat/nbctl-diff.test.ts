@@ -28,7 +28,8 @@ function exec(cmd: string, args: string[]): Promise<Outcome> {
 }
 
 const realNbctl = (remote: string, args: string[]): Promise<Outcome> => exec('ovn-nbctl', [`--db=${remote}`, ...args]);
-const ovntsNbctl = (remote: string, args: string[]): Promise<Outcome> => exec(process.execPath, [OVNTS, 'nbctl', `--db=${remote}`, ...args]);
+const ovntsNbctl = (remote: string, args: string[]): Promise<Outcome> =>
+  exec(process.execPath, [OVNTS, 'nbctl', `--db=${remote}`, ...args]);
 
 const UUID_G = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const blind = (s: string): string => s.replace(UUID_G, 'U');
@@ -52,15 +53,23 @@ export function stableOutput(out: string): string {
   }
   const lines = text.split('\n');
   // Table / csv output: keep heading lines, sort the rest.
-  if (lines.length > 2 && /^-+( -+)*$/.test(lines[1] ?? '')) return normalizeUuids([...lines.slice(0, 2), ...lines.slice(2).sort(byBlind)].join('\n'));
+  if (lines.length > 2 && /^-+( -+)*$/.test(lines[1] ?? ''))
+    return normalizeUuids([...lines.slice(0, 2), ...lines.slice(2).sort(byBlind)].join('\n'));
   return normalizeUuids(lines.sort(byBlind).join('\n'));
 }
 
 const stableErr = (s: string): string => normalizeUuids(s.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|\d+\|/gm, 'TS|'));
 
 const STATE_TABLES = [
-  'NB_Global', 'Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port', 'ACL',
-  'DHCP_Options', 'Port_Group', 'Logical_Router_Static_Route',
+  'NB_Global',
+  'Logical_Switch',
+  'Logical_Switch_Port',
+  'Logical_Router',
+  'Logical_Router_Port',
+  'ACL',
+  'DHCP_Options',
+  'Port_Group',
+  'Logical_Router_Static_Route',
 ];
 
 async function state(remote: string): Promise<string> {
@@ -133,8 +142,13 @@ const GROUPS: Group[] = [
   },
   {
     name: 'global options and formats',
-    setup: [...SEED_SETUP, ['lsp-add', 'dmz', 'p1'], ['lsp-add', 'dmz', 'p2', 'p1', '7'], ['lsp-set-addresses', 'p1', '00:00:00:00:00:01 10.0.0.1'],
-      ['set', 'Logical_Switch_Port', 'p1', 'external_ids={a=b, c="d e", f="x,y"}']],
+    setup: [
+      ...SEED_SETUP,
+      ['lsp-add', 'dmz', 'p1'],
+      ['lsp-add', 'dmz', 'p2', 'p1', '7'],
+      ['lsp-set-addresses', 'p1', '00:00:00:00:00:01 10.0.0.1'],
+      ['set', 'Logical_Switch_Port', 'p1', 'external_ids={a=b, c="d e", f="x,y"}'],
+    ],
     cases: [
       ['list', 'Logical_Switch_Port'],
       ['--format=table', 'list', 'Logical_Switch_Port'],
@@ -188,8 +202,14 @@ const GROUPS: Group[] = [
   },
   {
     name: 'database commands',
-    setup: [...SEED_SETUP, ['lsp-add', 'dmz', 'p1'], ['lsp-add', 'dmz', 'p2', 'p1', '7'], ['lsp-add', 'dmz', 'p3', 'p1', '9'],
-      ['set', 'Logical_Switch_Port', 'p2', 'tag=7', 'external_ids:k=v'], ['set', 'Logical_Switch_Port', 'p3', 'tag=9', 'addresses=[a, b]']],
+    setup: [
+      ...SEED_SETUP,
+      ['lsp-add', 'dmz', 'p1'],
+      ['lsp-add', 'dmz', 'p2', 'p1', '7'],
+      ['lsp-add', 'dmz', 'p3', 'p1', '9'],
+      ['set', 'Logical_Switch_Port', 'p2', 'tag=7', 'external_ids:k=v'],
+      ['set', 'Logical_Switch_Port', 'p3', 'tag=9', 'addresses=[a, b]'],
+    ],
     cases: [
       ['find', 'Logical_Switch_Port', 'tag=7'],
       ['find', 'Logical_Switch_Port', 'tag!=7'],
@@ -272,7 +292,12 @@ const GROUPS: Group[] = [
   },
   {
     name: 'switch and port commands',
-    setup: [['create', 'DHCP_Options', 'cidr=172.16.255.128/26', DHCP_OPTS], ['ls-add', 'sw0'], ['ls-add', 'sw1'], ['lsp-add', 'sw0', 'vm1']],
+    setup: [
+      ['create', 'DHCP_Options', 'cidr=172.16.255.128/26', DHCP_OPTS],
+      ['ls-add', 'sw0'],
+      ['ls-add', 'sw1'],
+      ['lsp-add', 'sw0', 'vm1'],
+    ],
     cases: [
       ['ls-add', 'sw2'],
       ['ls-add', 'sw0'],
@@ -343,7 +368,12 @@ const GROUPS: Group[] = [
   },
   {
     name: 'dhcp options, routers, acls, port groups',
-    setup: [['ls-add', 's1'], ['lsp-add', 's1', 'a1'], ['lsp-add', 's1', 'a2'], ['lr-add', 'r1']],
+    setup: [
+      ['ls-add', 's1'],
+      ['lsp-add', 's1', 'a1'],
+      ['lsp-add', 's1', 'a2'],
+      ['lr-add', 'r1'],
+    ],
     cases: [
       ['dhcp-options-create', '10.0.0.0/24'],
       ['dhcp-options-create', '10.0.0.0/33'],
@@ -409,7 +439,10 @@ const GROUPS: Group[] = [
   },
   {
     name: '--wait through nb_cfg, sb_cfg and hv_cfg',
-    setup: [['ls-add', 'x'], ['set', 'NB_Global', '.', 'sb_cfg=100', 'hv_cfg=100']],
+    setup: [
+      ['ls-add', 'x'],
+      ['set', 'NB_Global', '.', 'sb_cfg=100', 'hv_cfg=100'],
+    ],
     cases: [
       ['--wait=sb', 'ls-add', 'w1'],
       ['--wait=hv', 'ls-add', 'w2'],

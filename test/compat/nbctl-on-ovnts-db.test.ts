@@ -31,8 +31,7 @@ function stableRecords(out: string): string {
   return normalizeUuids(blocks.sort(byBlind).join('\n'));
 }
 
-const DHCP_OPTS =
-  'options="lease_time"="3600" "router"="172.16.255.129" "server_id"="172.16.255.129" "server_mac"="02:ac:10:ff:01:29"';
+const DHCP_OPTS = 'options="lease_time"="3600" "router"="172.16.255.129" "server_id"="172.16.255.129" "server_mac"="02:ac:10:ff:01:29"';
 
 /** The seed lab's northbound commands; `{dhcp}` is the DHCP_Options UUID. */
 const SCRIPT: string[][] = [
@@ -99,8 +98,14 @@ test('ovn-nbctl gives the same output against ovnts as against ovsdb-server', as
     dhcp[s.kind] = r.stdout.trim();
   }
   for (const cmd of SCRIPT) {
-    const a = await nbctl(real.remote, cmd.map((x) => x.replace('{dhcp}', dhcp['real'] as string)));
-    const b = await nbctl(ovnts.remote, cmd.map((x) => x.replace('{dhcp}', dhcp['ovnts'] as string)));
+    const a = await nbctl(
+      real.remote,
+      cmd.map((x) => x.replace('{dhcp}', dhcp['real'] as string)),
+    );
+    const b = await nbctl(
+      ovnts.remote,
+      cmd.map((x) => x.replace('{dhcp}', dhcp['ovnts'] as string)),
+    );
     const what = cmd.join(' ');
     assert.equal(b.code, a.code, `${what}: exit code (stderr: ${b.stderr})`);
     assert.equal(stableRecords(b.stdout), stableRecords(a.stdout), `${what}: stdout`);

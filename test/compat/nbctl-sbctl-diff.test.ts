@@ -41,10 +41,13 @@ function stableOutput(out: string): string {
 
 /** `show` output: Chassis blocks and their children sorted UUID-blind. */
 function stableShow(out: string): string {
-  const blocks = out.trimEnd().split(/\n(?=Chassis )/).map((b) => {
-    const [head, ...kids] = b.split(/\n(?= {4}\S)/);
-    return [head, ...kids.sort()].join('\n');
-  });
+  const blocks = out
+    .trimEnd()
+    .split(/\n(?=Chassis )/)
+    .map((b) => {
+      const [head, ...kids] = b.split(/\n(?= {4}\S)/);
+      return [head, ...kids.sort()].join('\n');
+    });
   return blocks.sort().join('\n');
 }
 

@@ -54,7 +54,14 @@ export function parseLflowList(out: string): Flow[] {
     }
     const m = /^\s+table=(\d+)\s*\(([a-z0-9_]+)\s*\), priority=(\d+)\s*, match=\((.*)\), action=\((.*)\)$/.exec(line);
     if (m === null) continue;
-    flows.push({ datapath: dp, table: Number(m[1]), stage: m[2] as string, priority: Number(m[3]), match: m[4] as string, actions: m[5] as string });
+    flows.push({
+      datapath: dp,
+      table: Number(m[1]),
+      stage: m[2] as string,
+      priority: Number(m[3]),
+      match: m[4] as string,
+      actions: m[5] as string,
+    });
   }
   return flows;
 }
@@ -90,7 +97,12 @@ const SEED: readonly (readonly string[])[] = [
     ['lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`],
     ['lsp-set-port-security', h.lsp, `${h.mac} ${h.ip}`],
     ['lsp-set-dhcpv4-options', h.lsp, '$dhcp'],
-    ...(h.tag === undefined ? [] : [['set', 'Logical_Switch_Port', h.lsp, 'parent_name=dmz-vm5'], ['set', 'Logical_Switch_Port', h.lsp, `tag=${h.tag}`]]),
+    ...(h.tag === undefined
+      ? []
+      : [
+          ['set', 'Logical_Switch_Port', h.lsp, 'parent_name=dmz-vm5'],
+          ['set', 'Logical_Switch_Port', h.lsp, `tag=${h.tag}`],
+        ]),
   ]),
 ];
 
@@ -161,8 +173,17 @@ const SCENARIOS: readonly Scenario[] = [
     name: 'disabled port, IPv6 addresses, richer DHCP options',
     nbctl: [
       ...SEED,
-      ['dhcp-options-set-options', '$dhcp', 'lease_time=3600', `router=${ROUTER_IP}`, `server_id=${ROUTER_IP}`, `server_mac=${ROUTER_MAC}`,
-        'dns_server={8.8.8.8,1.1.1.1}', 'mtu=1400', 'domain_name="example.org"'],
+      [
+        'dhcp-options-set-options',
+        '$dhcp',
+        'lease_time=3600',
+        `router=${ROUTER_IP}`,
+        `server_id=${ROUTER_IP}`,
+        `server_mac=${ROUTER_MAC}`,
+        'dns_server={8.8.8.8,1.1.1.1}',
+        'mtu=1400',
+        'domain_name="example.org"',
+      ],
       ['lsp-add', 'dmz', 'dmz-off'],
       ['lsp-set-addresses', 'dmz-off', '02:00:00:00:00:77 172.16.255.160'],
       ['lsp-set-enabled', 'dmz-off', 'disabled'],
@@ -314,8 +335,15 @@ const SCENARIOS: readonly Scenario[] = [
     ],
     // The IPv6 address and everything else is built and equal; only the router LB differs.
     excuses: [
-      { stage: 'lr_in_defrag', flow: /172\.16\.255\.210/, why: 'router load balancers are not built: VIP traffic is not sent to conntrack' },
-      { stage: 'lr_in_dnat', why: 'router load balancers are not built: no ct_lb_mark backend selection nor its established/related handling' },
+      {
+        stage: 'lr_in_defrag',
+        flow: /172\.16\.255\.210/,
+        why: 'router load balancers are not built: VIP traffic is not sent to conntrack',
+      },
+      {
+        stage: 'lr_in_dnat',
+        why: 'router load balancers are not built: no ct_lb_mark backend selection nor its established/related handling',
+      },
     ],
   },
 ];
@@ -324,8 +352,15 @@ async function realFlows(dir: string, dbs: LabDatabases): Promise<Flow[]> {
   const ctl = join(dir, 'ovn-northd.ctl');
   const northd = await spawnDaemon(
     'ovn-northd',
-    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${ctl}`, `--pidfile=${join(dir, 'ovn-northd.pid')}`,
-      `--log-file=${join(dir, 'ovn-northd.log')}`, '--no-chdir', '-vconsole:err'],
+    [
+      `--ovnnb-db=${dbs.nbRemote}`,
+      `--ovnsb-db=${dbs.sbRemote}`,
+      `--unixctl=${ctl}`,
+      `--pidfile=${join(dir, 'ovn-northd.pid')}`,
+      `--log-file=${join(dir, 'ovn-northd.log')}`,
+      '--no-chdir',
+      '-vconsole:err',
+    ],
     {
       env: { OVN_RUNDIR: dir, OVN_LOGDIR: dir, OVN_DBDIR: dir },
       readyWhen: async () => /Status: active/.test((await run('ovn-appctl', ['-t', ctl, 'status'], { timeoutMs: 5000 })).stdout),
@@ -344,14 +379,19 @@ async function realFlows(dir: string, dbs: LabDatabases): Promise<Flow[]> {
 /** Reads each real flow's stage-hint from the SB Logical_Flow rows (lflow-list does not print it). */
 async function addHints(dbs: LabDatabases, flows: Flow[]): Promise<void> {
   const json = async (table: string, cols: string): Promise<unknown[][]> =>
-    (JSON.parse(await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--format=json', `--columns=${cols}`, 'list', table])) as { data: unknown[][] }).data;
+    (
+      JSON.parse(await runOk('ovn-sbctl', [`--db=${dbs.sbRemote}`, '--format=json', `--columns=${cols}`, 'list', table])) as {
+        data: unknown[][];
+      }
+    ).data;
   const uuids = (d: unknown): string[] => {
     const x = d as [string, unknown];
     return x[0] === 'uuid' ? [x[1] as string] : (x[1] as [string, string][]).map((u) => u[1]);
   };
   const map = (d: unknown): Map<string, string> => new Map((d as [string, [string, string][]])[1]);
   const dpName = new Map<string, string>();
-  for (const [u, ids] of await json('Datapath_Binding', '_uuid,external_ids')) dpName.set(uuids(u)[0] as string, map(ids).get('name') ?? '');
+  for (const [u, ids] of await json('Datapath_Binding', '_uuid,external_ids'))
+    dpName.set(uuids(u)[0] as string, map(ids).get('name') ?? '');
   const groups = new Map<string, string[]>();
   for (const [u, dps] of await json('Logical_DP_Group', '_uuid,datapaths')) groups.set(uuids(u)[0] as string, uuids(dps));
   const hints = new Map<string, string>();
@@ -370,15 +410,21 @@ async function addHints(dbs: LabDatabases, flows: Flow[]): Promise<void> {
 }
 
 async function ovntsFlows(dbs: LabDatabases): Promise<{ flows: Flow[]; lookups: MatchLookups }> {
-  const client = new OvsdbClient({ remotes: dbs.nbRemote, database: 'OVN_Northbound', tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])) });
+  const client = new OvsdbClient({
+    remotes: dbs.nbRemote,
+    database: 'OVN_Northbound',
+    tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])),
+  });
   await client.start();
   try {
     const nb = NbSnapshot.of(client);
     const flows = new Map<string, Flow>();
-    const adder = (datapath: string): AddFlow => (stage, priority, match, actions, hint) => {
-      const f = { datapath, stage: stage.name, table: stage.table, priority, match, actions, hint: hint?.slice(0, 8) ?? '' };
-      if (!flows.has(text(f))) flows.set(text(f), f);
-    };
+    const adder =
+      (datapath: string): AddFlow =>
+      (stage, priority, match, actions, hint) => {
+        const f = { datapath, stage: stage.name, table: stage.table, priority, match, actions, hint: hint?.slice(0, 8) ?? '' };
+        if (!flows.has(text(f))) flows.set(text(f), f);
+      };
     for (const ls of nb.switches.values()) {
       const add = adder(ls.name);
       buildSwitchFlows(nb, ls, add);
@@ -414,7 +460,8 @@ for (const sc of SCENARIOS) {
       let dhcp = '';
       for (const args of sc.nbctl) {
         await nbctl(args.map((a) => a.replace('$dhcp', dhcp)));
-        if (args[0] === 'dhcp-options-create') dhcp = (await nbctl(['--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`])).trim();
+        if (args[0] === 'dhcp-options-create')
+          dhcp = (await nbctl(['--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`])).trim();
       }
       // The real northd first: what it writes back to the NB (dynamic addresses, tags) is read by both.
       const real = await realFlows(dir.path, dbs);
@@ -423,29 +470,45 @@ for (const sc of SCENARIOS) {
       const ourSet = new Set(ours.map(text));
       const missing = real.filter((f) => !ourSet.has(text(f)));
       const extra = ours.filter((f) => !realSet.has(text(f)));
-      const excused = (f: Flow): Excuse | undefined => sc.excuses?.find((e) => e.stage === f.stage && (e.flow === undefined || e.flow.test(text(f))));
+      const excused = (f: Flow): Excuse | undefined =>
+        sc.excuses?.find((e) => e.stage === f.stage && (e.flow === undefined || e.flow.test(text(f))));
       // An excuse that excuses nothing is stale: the feature was built or the NB changed.
-      for (const e of sc.excuses ?? []) assert.ok([...missing, ...extra].some((f) => excused(f) === e), `unused excuse: ${e.stage} ${e.flow ?? ''}`);
-      const bad = [...missing.map((f) => ['missing', f] as const), ...extra.map((f) => ['extra', f] as const)].filter(([, f]) => excused(f) === undefined);
+      for (const e of sc.excuses ?? [])
+        assert.ok(
+          [...missing, ...extra].some((f) => excused(f) === e),
+          `unused excuse: ${e.stage} ${e.flow ?? ''}`,
+        );
+      const bad = [...missing.map((f) => ['missing', f] as const), ...extra.map((f) => ['extra', f] as const)].filter(
+        ([, f]) => excused(f) === undefined,
+      );
       const equal = real.length - missing.length;
       if (process.env['OVNTS_GOLDEN_VERBOSE'] !== undefined) {
-        for (const [k, f] of [...missing.map((f) => ['-', f] as const), ...extra.map((f) => ['+', f] as const)]) console.log(`${k} ${text(f)}${excused(f) ? ` [excused: ${excused(f)?.why}]` : ''}`);
+        for (const [k, f] of [...missing.map((f) => ['-', f] as const), ...extra.map((f) => ['+', f] as const)])
+          console.log(`${k} ${text(f)}${excused(f) ? ` [excused: ${excused(f)?.why}]` : ''}`);
       }
-      console.log(`${sc.name}: real ${real.length} flows, ovnts ${ours.length}, equal ${equal}, missing ${missing.length}, extra ${extra.length}, unexcused ${bad.length}`);
+      console.log(
+        `${sc.name}: real ${real.length} flows, ovnts ${ours.length}, equal ${equal}, missing ${missing.length}, extra ${extra.length}, unexcused ${bad.length}`,
+      );
       assert.ok(real.length > 100, 'the real northd wrote flows');
       // The stage table: every stage the real northd used, with its table number.
       const tableOf = new Map(STAGES.map((st) => [st.name, st.table]));
       assert.deepEqual([...new Set(real.filter((f) => tableOf.get(f.stage) !== f.table).map((f) => `${f.stage}=${f.table}`))], []);
       // Every string we emit is in OVN's flow language.
       for (const f of ours) {
-        if (!LFLOW_LACKS_MATCH.some((re) => re.test(f.match))) assert.doesNotThrow(() => parseMatch(f.match, lookups), `match of ${text(f)}`);
+        if (!LFLOW_LACKS_MATCH.some((re) => re.test(f.match)))
+          assert.doesNotThrow(() => parseMatch(f.match, lookups), `match of ${text(f)}`);
         // src/lib/lflow does not know OVN's put_fdb and igmp actions nor ip6.mcast_flood yet (the real ovn-controller does).
         if (!LFLOW_LACKS.some((re) => re.test(f.actions))) assert.doesNotThrow(() => parseActions(f.actions), `actions of ${text(f)}`);
       }
-      assert.deepEqual(bad.map(([k, f]) => `${k}: ${text(f)}`), []);
+      assert.deepEqual(
+        bad.map(([k, f]) => `${k}: ${text(f)}`),
+        [],
+      );
       // The NB row each flow comes from (external_ids:stage-hint), for the flows both write.
       const ourHint = new Map(ours.map((f) => [text(f), f.hint]));
-      const hintDiffs = real.filter((f) => ourHint.has(text(f)) && ourHint.get(text(f)) !== f.hint).map((f) => `${text(f)}: real ${f.hint || '-'}, ovnts ${ourHint.get(text(f)) || '-'}`);
+      const hintDiffs = real
+        .filter((f) => ourHint.has(text(f)) && ourHint.get(text(f)) !== f.hint)
+        .map((f) => `${text(f)}: real ${f.hint || '-'}, ovnts ${ourHint.get(text(f)) || '-'}`);
       if (process.env['OVNTS_GOLDEN_VERBOSE'] !== undefined) for (const d of hintDiffs) console.log(`hint ${d}`);
       assert.deepEqual(hintDiffs, [], 'stage hints');
     } finally {

@@ -23,35 +23,43 @@ const CASES: Array<{ kind: ServerKind; controller: 'real' | 'ovnts' }> = [
 ];
 
 for (const { kind, controller } of CASES) {
-  test(`seed lab with ovnts northd + ${controller === 'real' ? 'real ovn-controller' : 'ovnts controller'} (${kind} databases)`, { timeout: 240_000 }, async () => {
-    const dbDir = tmpDir('ovnts-northd-lab');
-    const dbs = await startOvnDatabases(dbDir.path, kind);
-    const lines: string[] = [];
-    let lab: LabResult | undefined;
-    try {
-      const result = await runSeedLab({
-        dbs,
-        northd: (ctx) => startOvntsNorthd(ctx),
-        controller: controller === 'real' ? 'real' : startOvntsController,
-        log: (l) => lines.push(l),
-      });
-      lab = result;
-      const failures: string[] = [];
-      for (const spec of LAB_HOSTS) {
-        const h = result.hosts.find((x) => x.name === spec.name);
-        assert.ok(h, spec.name);
-        if (h.address !== `${spec.ip}/26`) failures.push(`${h.name}: address ${h.address ?? 'none'} (expected ${spec.ip}/26) ${h.dhcpError ?? ''}`);
-        assert.equal(h.pings.length, 3, `${h.name} ran its pings`);
-        for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target} (${p.dest}): ${p.received}/${p.transmitted}`);
+  test(
+    `seed lab with ovnts northd + ${controller === 'real' ? 'real ovn-controller' : 'ovnts controller'} (${kind} databases)`,
+    { timeout: 240_000 },
+    async () => {
+      const dbDir = tmpDir('ovnts-northd-lab');
+      const dbs = await startOvnDatabases(dbDir.path, kind);
+      const lines: string[] = [];
+      let lab: LabResult | undefined;
+      try {
+        const result = await runSeedLab({
+          dbs,
+          northd: (ctx) => startOvntsNorthd(ctx),
+          controller: controller === 'real' ? 'real' : startOvntsController,
+          log: (l) => lines.push(l),
+        });
+        lab = result;
+        const failures: string[] = [];
+        for (const spec of LAB_HOSTS) {
+          const h = result.hosts.find((x) => x.name === spec.name);
+          assert.ok(h, spec.name);
+          if (h.address !== `${spec.ip}/26`)
+            failures.push(`${h.name}: address ${h.address ?? 'none'} (expected ${spec.ip}/26) ${h.dhcpError ?? ''}`);
+          assert.equal(h.pings.length, 3, `${h.name} ran its pings`);
+          for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target} (${p.dest}): ${p.received}/${p.transmitted}`);
+        }
+        assert.deepEqual(failures, [], `lab log:\n${lines.slice(-60).join('\n')}\n${result.logs(30)}`);
+        const up = await result.nbctl('--bare', '--columns=name,up', 'list', 'Logical_Switch_Port');
+        const pairs = up
+          .trim()
+          .split(/\n\n/)
+          .map((b) => b.split('\n').join('='));
+        for (const p of pairs) assert.match(p, /=true$/, `NB up: ${pairs.join(', ')}`);
+      } finally {
+        await lab?.stop();
+        await dbs.stop();
+        dbDir.cleanup();
       }
-      assert.deepEqual(failures, [], `lab log:\n${lines.slice(-60).join('\n')}\n${result.logs(30)}`);
-      const up = await result.nbctl('--bare', '--columns=name,up', 'list', 'Logical_Switch_Port');
-      const pairs = up.trim().split(/\n\n/).map((b) => b.split('\n').join('='));
-      for (const p of pairs) assert.match(p, /=true$/, `NB up: ${pairs.join(', ')}`);
-    } finally {
-      await lab?.stop();
-      await dbs.stop();
-      dbDir.cleanup();
-    }
-  });
+    },
+  );
 }

@@ -27,10 +27,81 @@ const STEPS: Array<{ name: string; cmds: string[][] }> = [
     name: 'seed lab',
     cmds: [
       ['lr-add', 'tenant1', '--', 'lrp-add', 'tenant1', 'tenant1-dmz', '02:ac:10:ff:01:29', '172.16.255.129/26'],
-      ['ls-add', 'dmz', '--', 'lsp-add', 'dmz', 'dmz-tenant1', '--', 'lsp-set-type', 'dmz-tenant1', 'router', '--', 'lsp-set-addresses', 'dmz-tenant1', 'router', '--', 'lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz'],
-      ['lsp-add', 'dmz', 'dmz-vm5', '--', 'lsp-set-addresses', 'dmz-vm5', '02:ac:10:ff:01:32 172.16.255.132', '--', 'lsp-set-port-security', 'dmz-vm5', '02:ac:10:ff:01:32 172.16.255.132', '--', 'lsp-set-dhcpv4-options', 'dmz-vm5', '{dhcp}'],
-      ['lsp-add', 'dmz', 'dmz-c51', 'dmz-vm5', '51', '--', 'lsp-set-addresses', 'dmz-c51', '02:ac:10:ff:01:33 172.16.255.133', '--', 'lsp-set-port-security', 'dmz-c51', '02:ac:10:ff:01:33 172.16.255.133', '--', 'lsp-set-dhcpv4-options', 'dmz-c51', '{dhcp}'],
-      ['lsp-add', 'dmz', 'dmz-c52', 'dmz-vm5', '52', '--', 'lsp-set-addresses', 'dmz-c52', '02:ac:10:ff:01:34 172.16.255.134', '--', 'lsp-set-port-security', 'dmz-c52', '02:ac:10:ff:01:34 172.16.255.134', '--', 'lsp-set-dhcpv4-options', 'dmz-c52', '{dhcp}'],
+      [
+        'ls-add',
+        'dmz',
+        '--',
+        'lsp-add',
+        'dmz',
+        'dmz-tenant1',
+        '--',
+        'lsp-set-type',
+        'dmz-tenant1',
+        'router',
+        '--',
+        'lsp-set-addresses',
+        'dmz-tenant1',
+        'router',
+        '--',
+        'lsp-set-options',
+        'dmz-tenant1',
+        'router-port=tenant1-dmz',
+      ],
+      [
+        'lsp-add',
+        'dmz',
+        'dmz-vm5',
+        '--',
+        'lsp-set-addresses',
+        'dmz-vm5',
+        '02:ac:10:ff:01:32 172.16.255.132',
+        '--',
+        'lsp-set-port-security',
+        'dmz-vm5',
+        '02:ac:10:ff:01:32 172.16.255.132',
+        '--',
+        'lsp-set-dhcpv4-options',
+        'dmz-vm5',
+        '{dhcp}',
+      ],
+      [
+        'lsp-add',
+        'dmz',
+        'dmz-c51',
+        'dmz-vm5',
+        '51',
+        '--',
+        'lsp-set-addresses',
+        'dmz-c51',
+        '02:ac:10:ff:01:33 172.16.255.133',
+        '--',
+        'lsp-set-port-security',
+        'dmz-c51',
+        '02:ac:10:ff:01:33 172.16.255.133',
+        '--',
+        'lsp-set-dhcpv4-options',
+        'dmz-c51',
+        '{dhcp}',
+      ],
+      [
+        'lsp-add',
+        'dmz',
+        'dmz-c52',
+        'dmz-vm5',
+        '52',
+        '--',
+        'lsp-set-addresses',
+        'dmz-c52',
+        '02:ac:10:ff:01:34 172.16.255.134',
+        '--',
+        'lsp-set-port-security',
+        'dmz-c52',
+        '02:ac:10:ff:01:34 172.16.255.134',
+        '--',
+        'lsp-set-dhcpv4-options',
+        'dmz-c52',
+        '{dhcp}',
+      ],
     ],
   },
   {
@@ -52,7 +123,26 @@ const STEPS: Array<{ name: string; cmds: string[][] }> = [
     name: 'second switch, unknown addresses, static route',
     cmds: [
       ['lrp-add', 'tenant1', 'tenant1-inside', '02:ac:10:ff:02:01', '10.0.0.1/24'],
-      ['ls-add', 'inside', '--', 'lsp-add', 'inside', 'inside-tenant1', '--', 'lsp-set-type', 'inside-tenant1', 'router', '--', 'lsp-set-addresses', 'inside-tenant1', 'router', '--', 'lsp-set-options', 'inside-tenant1', 'router-port=tenant1-inside'],
+      [
+        'ls-add',
+        'inside',
+        '--',
+        'lsp-add',
+        'inside',
+        'inside-tenant1',
+        '--',
+        'lsp-set-type',
+        'inside-tenant1',
+        'router',
+        '--',
+        'lsp-set-addresses',
+        'inside-tenant1',
+        'router',
+        '--',
+        'lsp-set-options',
+        'inside-tenant1',
+        'router-port=tenant1-inside',
+      ],
       ['lsp-add', 'inside', 'in1', '--', 'lsp-set-addresses', 'in1', '02:00:00:00:02:10 10.0.0.10', 'unknown'],
       ['lsp-add', 'inside', 'in2', '--', 'lsp-set-addresses', 'in2', '02:00:00:00:02:11 10.0.0.11'],
       ['lr-route-add', 'tenant1', '192.0.2.0/24', '10.0.0.254'],
@@ -101,7 +191,9 @@ async function sbDump(sb: string): Promise<Record<string, string>> {
     (await sbctl('--format=csv', '--no-headings', '--data=bare', `--columns=${cols}`, 'list', table)).trim().split('\n').sort().join('\n');
   // Multicast group members as port names (the UUIDs differ between the SBs).
   const pbNames = new Map<string, string>();
-  for (const line of (await sbctl('--format=csv', '--no-headings', '--data=bare', '--columns=_uuid,logical_port', 'list', 'Port_Binding')).trim().split('\n')) {
+  for (const line of (await sbctl('--format=csv', '--no-headings', '--data=bare', '--columns=_uuid,logical_port', 'list', 'Port_Binding'))
+    .trim()
+    .split('\n')) {
     const [u, n] = line.split(',');
     if (u !== undefined && n !== undefined) pbNames.set(u, n);
   }
@@ -116,7 +208,9 @@ async function sbDump(sb: string): Promise<Record<string, string>> {
     .sort()
     .join('\n');
   // How the flows are stored: rows shared by datapaths through Logical_DP_Group, as OVN does.
-  const rowCount = String((await sbctl('--bare', '--columns=_uuid', 'list', 'Logical_Flow')).split('\n').filter((l) => l.trim() !== '').length);
+  const rowCount = String(
+    (await sbctl('--bare', '--columns=_uuid', 'list', 'Logical_Flow')).split('\n').filter((l) => l.trim() !== '').length,
+  );
   return {
     lflowRows: rowCount,
     lflows: normalizeLflows(await sbctl('lflow-list')),
@@ -124,7 +218,11 @@ async function sbDump(sb: string): Promise<Record<string, string>> {
     multicast: mc,
     addressSets: await csv('Address_Set', 'name,addresses'),
     portGroups: await csv('Port_Group', 'name,ports'),
-    datapaths: (await csv('Datapath_Binding', 'external_ids')).replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, 'U').split('\n').sort().join('\n'),
+    datapaths: (await csv('Datapath_Binding', 'external_ids'))
+      .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, 'U')
+      .split('\n')
+      .sort()
+      .join('\n'),
   };
 }
 
@@ -132,7 +230,10 @@ async function sbDump(sb: string): Promise<Record<string, string>> {
 function diffLines(a: string, b: string): string {
   const as = new Set(a.split('\n'));
   const bs = new Set(b.split('\n'));
-  return [...[...as].filter((l) => !bs.has(l)).map((l) => `- real:  ${l}`), ...[...bs].filter((l) => !as.has(l)).map((l) => `+ ovnts: ${l}`)].join('\n');
+  return [
+    ...[...as].filter((l) => !bs.has(l)).map((l) => `- real:  ${l}`),
+    ...[...bs].filter((l) => !as.has(l)).map((l) => `+ ovnts: ${l}`),
+  ].join('\n');
 }
 
 let real: Side;
@@ -141,11 +242,22 @@ let dir: ReturnType<typeof tmpDir>;
 
 async function startRealNorthd(dbs: LabDatabases, d: string): Promise<Daemon> {
   const ctl = join(d, 'ovn-northd.ctl');
-  return spawnDaemon('ovn-northd', [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${ctl}`, `--log-file=${join(d, 'ovn-northd.log')}`, '--no-chdir', '-vconsole:err'], {
-    name: 'ovn-northd',
-    env: { OVN_RUNDIR: d, OVN_LOGDIR: d, OVN_DBDIR: d },
-    readyWhen: async () => /Status: active/.test((await run('ovn-appctl', ['-t', ctl, 'status'], { timeoutMs: 5000 })).stdout),
-  });
+  return spawnDaemon(
+    'ovn-northd',
+    [
+      `--ovnnb-db=${dbs.nbRemote}`,
+      `--ovnsb-db=${dbs.sbRemote}`,
+      `--unixctl=${ctl}`,
+      `--log-file=${join(d, 'ovn-northd.log')}`,
+      '--no-chdir',
+      '-vconsole:err',
+    ],
+    {
+      name: 'ovn-northd',
+      env: { OVN_RUNDIR: d, OVN_LOGDIR: d, OVN_DBDIR: d },
+      readyWhen: async () => /Status: active/.test((await run('ovn-appctl', ['-t', ctl, 'status'], { timeoutMs: 5000 })).stdout),
+    },
+  );
 }
 
 before(async () => {
@@ -165,7 +277,14 @@ before(async () => {
   ovnts = { dbs: odbs, northd: on, dhcp: '' };
   for (const s of [real, ovnts]) {
     // Both made-up MACs fixed, so that the two SBs can be equal.
-    await runOk('ovn-nbctl', [`--db=${s.dbs.nbRemote}`, 'set', 'NB_Global', '.', 'options:svc_monitor_mac="0a:00:00:00:00:fe"', 'options:mac_prefix="0a:00:00"']);
+    await runOk('ovn-nbctl', [
+      `--db=${s.dbs.nbRemote}`,
+      'set',
+      'NB_Global',
+      '.',
+      'options:svc_monitor_mac="0a:00:00:00:00:fe"',
+      'options:mac_prefix="0a:00:00"',
+    ]);
     s.dhcp = (await runOk('ovn-nbctl', [`--db=${s.dbs.nbRemote}`, 'create', 'DHCP_Options', 'cidr=172.16.255.128/26', DHCP])).trim();
   }
 });
@@ -181,13 +300,28 @@ after(async () => {
 for (const step of STEPS) {
   test(`same SB as the real ovn-northd after: ${step.name}`, { timeout: 120_000 }, async () => {
     for (const s of [real, ovnts]) {
-      for (const c of step.cmds) await runOk('ovn-nbctl', [`--db=${s.dbs.nbRemote}`, '--timeout=20', ...c.map((a) => a.replace('{dhcp}', s.dhcp))]);
+      for (const c of step.cmds)
+        await runOk('ovn-nbctl', [`--db=${s.dbs.nbRemote}`, '--timeout=20', ...c.map((a) => a.replace('{dhcp}', s.dhcp))]);
       await runOk('ovn-nbctl', [`--db=${s.dbs.nbRemote}`, '--timeout=20', '--wait=sb', 'sync']);
     }
     const [r, o] = await Promise.all([sbDump(real.dbs.sbRemote), sbDump(ovnts.dbs.sbRemote)]);
     for (const k of Object.keys(r)) assert.equal(o[k], r[k], `${k} differ after "${step.name}":\n${diffLines(r[k] ?? '', o[k] ?? '')}`);
     const tags = async (s: Side): Promise<string> =>
-      (await runOk('ovn-nbctl', [`--db=${s.dbs.nbRemote}`, '--format=csv', '--no-headings', '--data=bare', '--columns=name,parent_name,tag_request,tag', 'list', 'Logical_Switch_Port'])).trim().split('\n').sort().join('\n');
+      (
+        await runOk('ovn-nbctl', [
+          `--db=${s.dbs.nbRemote}`,
+          '--format=csv',
+          '--no-headings',
+          '--data=bare',
+          '--columns=name,parent_name,tag_request,tag',
+          'list',
+          'Logical_Switch_Port',
+        ])
+      )
+        .trim()
+        .split('\n')
+        .sort()
+        .join('\n');
     assert.equal(await tags(ovnts), await tags(real), 'NB tags');
     // Incremental processing kept the same flows a full recompute gives.
     const check = await runOk('ovn-appctl', ['-t', (ovnts.northd as OvntsNorthdHandle).ctl, 'debug/recompute-check']);
@@ -201,7 +335,8 @@ test('a northd started on the SB these incremental passes built finds nothing to
   const tables = ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow', 'Logical_DP_Group', 'Address_Set', 'Port_Group'];
   const dump = async (): Promise<string> => {
     const out: string[] = [];
-    for (const t of tables) out.push((await runOk('ovsdb-client', ['dump', ovnts.dbs.sbRemote, 'OVN_Southbound', t])).split('\n').sort().join('\n'));
+    for (const t of tables)
+      out.push((await runOk('ovsdb-client', ['dump', ovnts.dbs.sbRemote, 'OVN_Southbound', t])).split('\n').sort().join('\n'));
     return out.join('\n');
   };
   const before = await dump();

@@ -23,7 +23,14 @@ function transact(remote: string, ...ops: unknown[]): unknown[] {
 const lflow = (match: string, dp: string | undefined): unknown => ({
   op: 'insert',
   table: 'Logical_Flow',
-  row: { pipeline: 'ingress', table_id: 0, priority: 100, match, actions: 'next;', ...(dp === undefined ? {} : { logical_datapath: ['named-uuid', dp] }) },
+  row: {
+    pipeline: 'ingress',
+    table_id: 0,
+    priority: 100,
+    match,
+    actions: 'next;',
+    ...(dp === undefined ? {} : { logical_datapath: ['named-uuid', dp] }),
+  },
 });
 
 async function scenario(server: RunningServer): Promise<string[]> {
@@ -45,11 +52,17 @@ async function scenario(server: RunningServer): Promise<string[]> {
     tables: { Logical_Flow: ['match', 'logical_datapath'], Datapath_Binding: ['tunnel_key'] },
     conditions: { Logical_Flow: anyOf('logical_datapath', [d1]) },
   });
-  const matches = (): string => [...client.table('Logical_Flow').values()].map((row) => String(row.scalar('match'))).sort().join(',');
+  const matches = (): string =>
+    [...client.table('Logical_Flow').values()]
+      .map((row) => String(row.scalar('match')))
+      .sort()
+      .join(',');
   const record = (what: string): void => void seen.push(`${what}: ${matches()}`);
   const changes: string[] = [];
   client.on('change', (cs: RowChange[]) => {
-    for (const c of cs) if (c.table === 'Logical_Flow') changes.push(`${c.old === null ? '+' : c.new === null ? '-' : '~'}${String((c.new ?? c.old)!.scalar('match'))}`);
+    for (const c of cs)
+      if (c.table === 'Logical_Flow')
+        changes.push(`${c.old === null ? '+' : c.new === null ? '-' : '~'}${String((c.new ?? c.old)!.scalar('match'))}`);
   });
   try {
     await client.start();
@@ -62,8 +75,18 @@ async function scenario(server: RunningServer): Promise<string[]> {
     changes.length = 0;
 
     // Rows enter and leave the selection when they change.
-    transact(server.remote, { op: 'update', table: 'Logical_Flow', where: [['match', '==', 'f1']], row: { logical_datapath: ['set', [d2]] } });
-    transact(server.remote, { op: 'update', table: 'Logical_Flow', where: [['match', '==', 'f3']], row: { logical_datapath: ['set', []] } });
+    transact(server.remote, {
+      op: 'update',
+      table: 'Logical_Flow',
+      where: [['match', '==', 'f1']],
+      row: { logical_datapath: ['set', [d2]] },
+    });
+    transact(server.remote, {
+      op: 'update',
+      table: 'Logical_Flow',
+      where: [['match', '==', 'f3']],
+      row: { logical_datapath: ['set', []] },
+    });
     await client.waitUntil(() => matches() === 'f1,f2');
     record('after updates');
 

@@ -45,12 +45,36 @@ test('ovsdb-client monitor prints the same updates', async () => {
   for (const s of [servers.real, servers.ovnts]) {
     transact(s.remote, ls('m0'));
     outputs.push(
-      await monitorOutput(s, ['monitor', 'OVN_Northbound', 'Logical_Switch', 'name,external_ids,ports'], [
-        () => transact(s.remote, ls('m1')),
-        () => transact(s.remote, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'm1']], row: { external_ids: ['map', [['a', 'b'], ['c', 'd']]] } }),
-        () => transact(s.remote, { op: 'mutate', table: 'Logical_Switch', where: [['name', '==', 'm1']], mutations: [['external_ids', 'delete', ['set', ['a']]]] }),
-        () => transact(s.remote, { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 'm1']] }),
-      ]),
+      await monitorOutput(
+        s,
+        ['monitor', 'OVN_Northbound', 'Logical_Switch', 'name,external_ids,ports'],
+        [
+          () => transact(s.remote, ls('m1')),
+          () =>
+            transact(s.remote, {
+              op: 'update',
+              table: 'Logical_Switch',
+              where: [['name', '==', 'm1']],
+              row: {
+                external_ids: [
+                  'map',
+                  [
+                    ['a', 'b'],
+                    ['c', 'd'],
+                  ],
+                ],
+              },
+            }),
+          () =>
+            transact(s.remote, {
+              op: 'mutate',
+              table: 'Logical_Switch',
+              where: [['name', '==', 'm1']],
+              mutations: [['external_ids', 'delete', ['set', ['a']]]],
+            }),
+          () => transact(s.remote, { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 'm1']] }),
+        ],
+      ),
     );
   }
   assert.equal(normalizeUuids(outputs[1] as string), normalizeUuids(outputs[0] as string));
@@ -62,11 +86,15 @@ test('ovsdb-client monitor-cond prints the same updates for rows matching the co
   for (const s of [servers.real, servers.ovnts]) {
     transact(s.remote, ls('c0'), ls('c1'));
     outputs.push(
-      await monitorOutput(s, ['monitor-cond', 'OVN_Northbound', '[["name","==","c1"]]', 'Logical_Switch', 'name,other_config'], [
-        () => transact(s.remote, { op: 'update', table: 'Logical_Switch', where: [], row: { other_config: ['map', [['k', 'v']]] } }),
-        () => transact(s.remote, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'c1']], row: { name: 'c2' } }),
-        () => transact(s.remote, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'c0']], row: { name: 'c1' } }),
-      ]),
+      await monitorOutput(
+        s,
+        ['monitor-cond', 'OVN_Northbound', '[["name","==","c1"]]', 'Logical_Switch', 'name,other_config'],
+        [
+          () => transact(s.remote, { op: 'update', table: 'Logical_Switch', where: [], row: { other_config: ['map', [['k', 'v']]] } }),
+          () => transact(s.remote, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'c1']], row: { name: 'c2' } }),
+          () => transact(s.remote, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'c0']], row: { name: 'c1' } }),
+        ],
+      ),
     );
   }
   assert.equal(normalizeUuids(outputs[1] as string), normalizeUuids(outputs[0] as string));

@@ -24,8 +24,18 @@ function norm(s: RunningServer, text: string): string {
 
 async function client(s: RunningServer, args: readonly string[], input?: string): Promise<string> {
   const withRemote = args.map((a) => (a === 'REMOTE' ? s.remote : a));
-  const r = await run('ovsdb-client', withRemote[0]?.startsWith('--timeout') === true ? withRemote : ['--timeout=10', ...withRemote], input === undefined ? { timeoutMs: 15000 } : { timeoutMs: 15000, input });
-  return norm(s, `${r.code}\n${r.stdout}\n${r.stderr.split('\n').filter((l) => !/reconnect\|INFO/.test(l)).join('\n')}`);
+  const r = await run(
+    'ovsdb-client',
+    withRemote[0]?.startsWith('--timeout') === true ? withRemote : ['--timeout=10', ...withRemote],
+    input === undefined ? { timeoutMs: 15000 } : { timeoutMs: 15000, input },
+  );
+  return norm(
+    s,
+    `${r.code}\n${r.stdout}\n${r.stderr
+      .split('\n')
+      .filter((l) => !/reconnect\|INFO/.test(l))
+      .join('\n')}`,
+  );
 }
 
 async function same(args: readonly string[], input?: string): Promise<string> {
@@ -36,7 +46,11 @@ async function same(args: readonly string[], input?: string): Promise<string> {
 
 /** Runs a verb that keeps running; `poke` makes a change once it has printed; stops it when output settles. */
 async function streaming(s: RunningServer, args: readonly string[], poke: () => Promise<void>): Promise<string> {
-  const child = spawn('ovsdb-client', args.map((a) => (a === 'REMOTE' ? s.remote : a)), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ovsdb-client',
+    args.map((a) => (a === 'REMOTE' ? s.remote : a)),
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   try {
@@ -46,13 +60,16 @@ async function streaming(s: RunningServer, args: readonly string[], poke: () => 
     await waitFor(() => out.length > before, { what: `${args.join(' ')} update`, timeoutMs: 10000 });
     // Settle: no more output for a moment.
     let last = -1;
-    await waitFor(async () => {
-      const n = out.length;
-      const stable = n === last;
-      last = n;
-      await new Promise((r) => setTimeout(r, 150));
-      return stable;
-    }, { what: 'settle', timeoutMs: 10000 });
+    await waitFor(
+      async () => {
+        const n = out.length;
+        const stable = n === last;
+        last = n;
+        await new Promise((r) => setTimeout(r, 150));
+        return stable;
+      },
+      { what: 'settle', timeoutMs: 10000 },
+    );
   } finally {
     child.kill('SIGTERM');
   }
@@ -74,7 +91,14 @@ test('list-dbs, get-schema, get-schema-version, list-tables, list-columns', asyn
 });
 
 test('transact, query, dump', async () => {
-  await same(['transact', 'REMOTE', tx({ op: 'insert', table: 'Root', row: { name: 'r1', i: 5, tags: ['set', ['x', 'y']], kv: ['map', [['k', 1]]] } }, { op: 'insert', table: 'Pair', row: { a: 'p', b: 2 } })]);
+  await same([
+    'transact',
+    'REMOTE',
+    tx(
+      { op: 'insert', table: 'Root', row: { name: 'r1', i: 5, tags: ['set', ['x', 'y']], kv: ['map', [['k', 1]]] } },
+      { op: 'insert', table: 'Pair', row: { a: 'p', b: 2 } },
+    ),
+  ]);
   await same(['query', 'REMOTE', tx({ op: 'select', table: 'Root', where: [], columns: ['name', 'i', 'tags', 'kv'] })]);
   await same(['query', 'REMOTE', tx({ op: 'insert', table: 'Root', row: { name: 'never' } })]);
   await same(['dump', 'REMOTE', DB]);
@@ -85,7 +109,7 @@ test('transact, query, dump', async () => {
 
 test('monitor (every column), monitor-cond, monitor-cond-since print the same', async () => {
   const change = (s: RunningServer, n: number) => async (): Promise<void> => {
-    await client(s, ['transact', 'REMOTE', tx({ op: 'insert', table: 'Pair', row: { a: `m${n}`, b: n } }), ]);
+    await client(s, ['transact', 'REMOTE', tx({ op: 'insert', table: 'Pair', row: { a: `m${n}`, b: n } })]);
     await client(s, ['transact', 'REMOTE', tx({ op: 'update', table: 'Pair', where: [['a', '==', `m${n}`]], row: { b: n + 100 } })]);
     await client(s, ['transact', 'REMOTE', tx({ op: 'delete', table: 'Pair', where: [['a', '==', `m${n}`]] })]);
   };
@@ -109,9 +133,11 @@ test('lock, steal, unlock', async () => {
   for (const verb of ['lock', 'steal']) {
     const outs: string[] = [];
     for (const s of [servers.real, servers.ovnts]) {
-      outs.push(await streaming(s, [verb, 'REMOTE', 'L1'], async () => {
-        await streaming(s, ['steal', 'REMOTE', 'L1'], async () => undefined).catch(() => undefined);
-      }).catch((e: unknown) => `no second output: ${String((e as Error).message).slice(0, 20)}`));
+      outs.push(
+        await streaming(s, [verb, 'REMOTE', 'L1'], async () => {
+          await streaming(s, ['steal', 'REMOTE', 'L1'], async () => undefined).catch(() => undefined);
+        }).catch((e: unknown) => `no second output: ${String((e as Error).message).slice(0, 20)}`),
+      );
     }
     assert.equal(outs[1], outs[0], verb);
   }
@@ -131,7 +157,11 @@ test('backup, restore, needs-conversion, convert, wait', async () => {
     assert.equal(r.code, 0, r.stderr);
     writeFileSync(join(s.dir, 'backup.db'), r.stdout);
     // The file is a database file: the real ovsdb-tool reads it.
-    const q = await run('ovsdb-tool', ['query', join(s.dir, 'backup.db'), tx({ op: 'select', table: 'Root', where: [['name', '==', 'kept']], columns: ['name', 'nums'] })]);
+    const q = await run('ovsdb-tool', [
+      'query',
+      join(s.dir, 'backup.db'),
+      tx({ op: 'select', table: 'Root', where: [['name', '==', 'kept']], columns: ['name', 'nums'] }),
+    ]);
     backups.push(q.stdout);
   }
   assert.equal(backups[1], backups[0]);
@@ -143,7 +173,10 @@ test('backup, restore, needs-conversion, convert, wait', async () => {
   assert.equal(rb, ra);
   await same(['query', 'REMOTE', tx({ op: 'select', table: 'Root', where: [['name', '==', 'kept']], columns: ['name', 'nums'] })]);
   await same(['needs-conversion', 'REMOTE', SEM_SCHEMA]);
-  const schema = JSON.parse(readFileSync(SEM_SCHEMA, 'utf8')) as { version: string; tables: Record<string, { columns: Record<string, unknown> }> };
+  const schema = JSON.parse(readFileSync(SEM_SCHEMA, 'utf8')) as {
+    version: string;
+    tables: Record<string, { columns: Record<string, unknown> }>;
+  };
   schema.version = '1.3.0';
   (schema.tables['Root'] as { columns: Record<string, unknown> }).columns['extra'] = { type: { key: 'string', min: 0, max: 1 } };
   delete (schema.tables['Root'] as { columns: Record<string, unknown> }).columns['r'];

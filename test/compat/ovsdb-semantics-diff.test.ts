@@ -34,8 +34,9 @@ const U1 = '11111111-2222-3333-4444-555555555555';
  * clauses are compared as a pair.
  */
 function unorderedIndexRows(text: string): string {
-  return text.replace(/First row, (with UUID [^,]+, [^.]+)\. {2}Second row, (with UUID [^,]+, [^.]+)\./g, (_m, a: string, b: string) =>
-    `Rows ${[a, b].sort().join(' / ')}.`,
+  return text.replace(
+    /First row, (with UUID [^,]+, [^.]+)\. {2}Second row, (with UUID [^,]+, [^.]+)\./g,
+    (_m, a: string, b: string) => `Rows ${[a, b].sort().join(' / ')}.`,
   );
 }
 
@@ -88,12 +89,16 @@ test('select and wait with columns work on distinct projections; select sorts', 
     tx({ ...sel('Root', ['name']), sort: ['-name'] }),
     tx({ ...sel('Root', ['name']), sort: ['nope'] }),
   ]);
-  await same('sort', [
-    tx({ ...sel('Root', ['name', 'i']), sort: ['i', 'name'] }),
-    tx({ ...sel('Root', ['name']), sort: ['r'] }),
-    tx({ ...sel('Root', ['name', 'b']), sort: ['b', 'r'] }),
-    tx({ ...sel('Root', ['i', 'b']), sort: ['b', 'i'] }),
-  ], { ordered: true });
+  await same(
+    'sort',
+    [
+      tx({ ...sel('Root', ['name', 'i']), sort: ['i', 'name'] }),
+      tx({ ...sel('Root', ['name']), sort: ['r'] }),
+      tx({ ...sel('Root', ['name', 'b']), sort: ['b', 'r'] }),
+      tx({ ...sel('Root', ['i', 'b']), sort: ['b', 'i'] }),
+    ],
+    { ordered: true },
+  );
 });
 
 test('_version and _uuid are ordinary columns to select, monitor and monitor_cond', async () => {
@@ -131,7 +136,10 @@ test('errors carry the same error, details and syntax', async () => {
   await same('errors', [
     tx({ op: 'insert', table: 'Root', row: { name: 'e1' } }, { op: 'insert', table: 'Root', row: { name: 'e1' } }),
     tx({ op: 'insert', table: 'Pair', row: { a: 'p', b: 1 } }, { op: 'insert', table: 'Pair', row: { a: 'p', b: 1 } }),
-    tx({ op: 'insert', table: 'Root', row: { name: 'h4', fixed: 'a' } }, { op: 'update', table: 'Root', where: [['name', '==', 'h4']], row: { fixed: 'b' } }),
+    tx(
+      { op: 'insert', table: 'Root', row: { name: 'h4', fixed: 'a' } },
+      { op: 'update', table: 'Root', where: [['name', '==', 'h4']], row: { fixed: 'b' } },
+    ),
     tx({ op: 'insert', table: 'Root', row: { name: 'h5', nums: ['set', [1, 2, 3, 4]] } }),
     tx({ op: 'mutate', table: 'Root', where: [], mutations: [['nums', 'insert', ['set', [1, 2, 3, 4]]]] }),
     tx({ op: 'insert', table: 'Root', uuid: U1, row: { name: 'u1' } }),
@@ -140,7 +148,19 @@ test('errors carry the same error, details and syntax', async () => {
     tx({ op: 'insert', table: 'Root', row: { kv: ['map', [['a', 'b']]] } }),
     tx({ op: 'insert', table: 'Root', row: { tags: ['set', ['a', 'a']] } }),
     tx({ op: 'insert', table: 'Root', row: { tags: ['set', 'a'] } }),
-    tx({ op: 'insert', table: 'Root', row: { kv: ['map', [['a', 1], ['a', 2]]] } }),
+    tx({
+      op: 'insert',
+      table: 'Root',
+      row: {
+        kv: [
+          'map',
+          [
+            ['a', 1],
+            ['a', 2],
+          ],
+        ],
+      },
+    }),
     tx({ op: 'insert', table: 'Root', row: { r: 'x' } }),
     tx({ op: 'insert', table: 'Root', row: { i: 1.5 } }),
     tx({ op: 'insert', table: 'Root', row: { level: 11 } }),
@@ -148,7 +168,12 @@ test('errors carry the same error, details and syntax', async () => {
     tx({ op: 'insert', table: 'Nope', row: {} }),
     tx({ op: 'insert', table: 'Root', row: { nope: 1 } }),
     tx({ op: 'insert', table: 'Root', row: { child: ['uuid', U1] } }),
-    tx({ op: 'insert', table: 'Pair', row: { a: '1' } }, { op: 'insert', table: 'Pair', row: { a: '2' } }, { op: 'insert', table: 'Pair', row: { a: '3' } }, { op: 'insert', table: 'Pair', row: { a: '4' } }),
+    tx(
+      { op: 'insert', table: 'Pair', row: { a: '1' } },
+      { op: 'insert', table: 'Pair', row: { a: '2' } },
+      { op: 'insert', table: 'Pair', row: { a: '3' } },
+      { op: 'insert', table: 'Pair', row: { a: '4' } },
+    ),
   ]);
 });
 
@@ -158,13 +183,24 @@ test('64-bit integers are exact: stored, returned, monitored, written to disk, r
     ['monitor_cond', [DB, 'big', { Root: [{ columns: ['i', 'nums', 'kv'], where: [['i', '>', 9007199254740992n]] }] }]],
     tx(...big.map((i, n) => ({ op: 'insert', table: 'Root', row: { name: `big${n}`, i, nums: ['set', [i]], kv: ['map', [['k', i]]] } }))),
     tx({ ...sel('Root', ['name', 'i', 'nums', 'kv'], [['i', '>', 9007199254740992n]]), sort: ['i'] }),
-    tx({ op: 'mutate', table: 'Root', where: [['name', '==', 'big2']], mutations: [['i', '+=', 2], ['nums', 'insert', ['set', [9007199254740995n]]]] }),
+    tx({
+      op: 'mutate',
+      table: 'Root',
+      where: [['name', '==', 'big2']],
+      mutations: [
+        ['i', '+=', 2],
+        ['nums', 'insert', ['set', [9007199254740995n]]],
+      ],
+    }),
     tx({ op: 'mutate', table: 'Root', where: [['name', '==', 'big0']], mutations: [['i', '+=', 1]] }),
     tx({ op: 'mutate', table: 'Root', where: [['name', '==', 'big3']], mutations: [['i', '*=', 10]] }),
     tx({ ...sel('Root', ['i'], [['i', '==', 9007199254740995n]]) }),
   ]);
   // From the file: the real ovsdb-tool reads what ovnts wrote, with the same values.
-  const query = JSON.stringify([DB, { op: 'select', table: 'Root', where: [['i', '>', 9007199254740000]], columns: ['name', 'i', 'nums'] }]);
+  const query = JSON.stringify([
+    DB,
+    { op: 'select', table: 'Root', where: [['i', '>', 9007199254740000]], columns: ['name', 'i', 'nums'] },
+  ]);
   const { run } = await import('../helpers/proc.js');
   const [a, b] = await Promise.all([
     run('ovsdb-tool', ['query', servers.real.dbFiles[0] as string, query]),

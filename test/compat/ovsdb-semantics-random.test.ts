@@ -24,10 +24,15 @@ const TXNS = Number(process.env['OVSDB_RANDOM_TXNS'] ?? 300);
 const name = fc.constantFrom('a', 'b', 'c', 'd', '', 'x y', 'true', '1');
 const label = fc.constantFrom('n1', 'n2', 'n3', 'n4');
 const int = fc.oneof(fc.integer({ min: -3, max: 12 }), fc.constantFrom(0, 1, 65535, 65536, -1));
-const real = fc.oneof(fc.double({ min: -10, max: 10, noNaN: true }).map((x) => Math.round(x * 4) / 4), fc.constant(0.5));
+const real = fc.oneof(
+  fc.double({ min: -10, max: 10, noNaN: true }).map((x) => Math.round(x * 4) / 4),
+  fc.constant(0.5),
+);
 const strSet = fc.uniqueArray(fc.constantFrom('p', 'q', 'r', 's'), { maxLength: 4 }).map((a) => ['set', a]);
 const intSet = fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }).map((a) => ['set', a]);
-const kv = fc.uniqueArray(fc.tuple(fc.constantFrom('k1', 'k2', 'k3'), fc.integer({ min: 0, max: 3 })), { maxLength: 3, selector: (p) => p[0] }).map((a) => ['map', a]);
+const kv = fc
+  .uniqueArray(fc.tuple(fc.constantFrom('k1', 'k2', 'k3'), fc.integer({ min: 0, max: 3 })), { maxLength: 3, selector: (p) => p[0] })
+  .map((a) => ['map', a]);
 const named = (n: number): unknown => ['named-uuid', `n${n}`];
 
 const rootRow = fc.record(
@@ -47,7 +52,10 @@ const rootRow = fc.record(
   },
   { requiredKeys: [] },
 );
-const nodeRow = fc.record({ label, next: fc.constantFrom(['set', []], named(0), named(1)), peer: fc.constantFrom(['set', []], named(1)) }, { requiredKeys: [] });
+const nodeRow = fc.record(
+  { label, next: fc.constantFrom(['set', []], named(0), named(1)), peer: fc.constantFrom(['set', []], named(1)) },
+  { requiredKeys: [] },
+);
 const where = fc.oneof(
   fc.constant([]),
   name.map((n) => [['name', '==', n]]),
@@ -62,20 +70,56 @@ const op = fc.oneof(
   fc.tuple(nodeRow, fc.integer({ min: 0, max: 1 })).map(([row, n]) => ({ op: 'insert', table: 'Node', row, 'uuid-name': `n${n}` })),
   fc.record({ a: name, b: int }).map((row) => ({ op: 'insert', table: 'Pair', row })),
   // One bad value in an otherwise good row.
-  fc.tuple(rootRow, fc.constantFrom<[string, unknown]>(['level', -1], ['level', 11], ['color', 'pink'], ['i', 1.5], ['name', 3], ['nums', ['set', [1, 2, 3, 4]]], ['tags', ['set', 'p']], ['kv', ['map', [['k1']]]], ['nope', 1], ['child', ['uuid', '11111111-2222-3333-4444-555555555555']])).map(([row, [c, v]]) => ({ op: 'insert', table: 'Root', row: { ...row, [c]: v } })),
+  fc
+    .tuple(
+      rootRow,
+      fc.constantFrom<[string, unknown]>(
+        ['level', -1],
+        ['level', 11],
+        ['color', 'pink'],
+        ['i', 1.5],
+        ['name', 3],
+        ['nums', ['set', [1, 2, 3, 4]]],
+        ['tags', ['set', 'p']],
+        ['kv', ['map', [['k1']]]],
+        ['nope', 1],
+        ['child', ['uuid', '11111111-2222-3333-4444-555555555555']],
+      ),
+    )
+    .map(([row, [c, v]]) => ({ op: 'insert', table: 'Root', row: { ...row, [c]: v } })),
   fc.tuple(where, rootRow).map(([w, { child: _c, weak: _w, ...row }]) => ({ op: 'update', table: 'Root', where: w, row })),
-  fc.tuple(where, fc.constantFrom<[string, string, unknown]>(
-    ['i', '+=', 1], ['i', '*=', 2], ['i', '/=', 0], ['i', '%=', 3], ['r', '-=', 0.5], ['level', '+=', 5],
-    ['tags', 'insert', ['set', ['p', 'z']]], ['tags', 'delete', 'p'], ['nums', 'insert', ['set', [1, 2, 3]]],
-    ['kv', 'insert', ['map', [['k1', 9]]]], ['kv', 'delete', ['set', ['k1']]], ['kv', 'delete', ['map', [['k2', 1]]]],
-    ['name', 'insert', 'x'], ['fixed', '+=', 1], ['b', '+=', 1],
-  )).map(([w, m]) => ({ op: 'mutate', table: 'Root', where: w, mutations: [m] })),
+  fc
+    .tuple(
+      where,
+      fc.constantFrom<[string, string, unknown]>(
+        ['i', '+=', 1],
+        ['i', '*=', 2],
+        ['i', '/=', 0],
+        ['i', '%=', 3],
+        ['r', '-=', 0.5],
+        ['level', '+=', 5],
+        ['tags', 'insert', ['set', ['p', 'z']]],
+        ['tags', 'delete', 'p'],
+        ['nums', 'insert', ['set', [1, 2, 3]]],
+        ['kv', 'insert', ['map', [['k1', 9]]]],
+        ['kv', 'delete', ['set', ['k1']]],
+        ['kv', 'delete', ['map', [['k2', 1]]]],
+        ['name', 'insert', 'x'],
+        ['fixed', '+=', 1],
+        ['b', '+=', 1],
+      ),
+    )
+    .map(([w, m]) => ({ op: 'mutate', table: 'Root', where: w, mutations: [m] })),
   where.map((w) => ({ op: 'delete', table: 'Root', where: w })),
   label.map((l) => ({ op: 'delete', table: 'Node', where: [['label', '==', l]] })),
   fc.constant({ op: 'delete', table: 'Pair', where: [] }),
-  fc.tuple(where, fc.option(columns, { nil: undefined })).map(([w, c]) => (c === undefined ? { op: 'select', table: 'Root', where: w } : { op: 'select', table: 'Root', where: w, columns: c })),
+  fc
+    .tuple(where, fc.option(columns, { nil: undefined }))
+    .map(([w, c]) => (c === undefined ? { op: 'select', table: 'Root', where: w } : { op: 'select', table: 'Root', where: w, columns: c })),
   fc.constant({ op: 'select', table: 'Node', where: [], columns: ['label', 'next', 'peer'] }),
-  fc.tuple(where, columns, fc.constantFrom('==', '!=')).map(([w, c, until]) => ({ op: 'wait', table: 'Root', where: w, columns: c, until, rows: [], timeout: 0 })),
+  fc
+    .tuple(where, columns, fc.constantFrom('==', '!='))
+    .map(([w, c, until]) => ({ op: 'wait', table: 'Root', where: w, columns: c, until, rows: [], timeout: 0 })),
 );
 /**
  * Nodes for the named UUIDs a transaction uses, inserted first: when several
@@ -91,9 +135,15 @@ function withNodes(ops: unknown[]): unknown[] {
 // A Strict row's "must" defaults to the all-zeros UUID, which always fails: one per transaction,
 // alone, or which of several fails first is the hash order again.
 const strict = fc
-  .oneof(fc.record({ port: int, mode: fc.constantFrom('on', 'off') }, { requiredKeys: ['mode'] }), fc.record({ port: fc.integer({ min: 1, max: 9 }), mode: fc.constantFrom('on', 'x') }))
+  .oneof(
+    fc.record({ port: int, mode: fc.constantFrom('on', 'off') }, { requiredKeys: ['mode'] }),
+    fc.record({ port: fc.integer({ min: 1, max: 9 }), mode: fc.constantFrom('on', 'x') }),
+  )
   .map((row) => [{ op: 'insert', table: 'Strict', row }]);
-const txn = fc.oneof({ arbitrary: fc.array(op, { minLength: 1, maxLength: 4 }).map(withNodes), weight: 9 }, { arbitrary: strict, weight: 1 });
+const txn = fc.oneof(
+  { arbitrary: fc.array(op, { minLength: 1, maxLength: 4 }).map(withNodes), weight: 9 },
+  { arbitrary: strict, weight: 1 },
+);
 
 /**
  * ovsdb-server words a few errors after its hash order, which a client
@@ -103,7 +153,10 @@ const txn = fc.oneof({ arbitrary: fc.array(op, { minLength: 1, maxLength: 4 }).m
  * sets and maps without duplicates; duplicates are in the fixed tests).
  */
 function orderFree(text: string): string {
-  return text.replace(/First row, (with UUID [^,]+, [^.]+)\. {2}Second row, (with UUID [^,]+, [^.]+)\./g, (_m, a: string, b: string) => `Rows ${[a, b].sort().join(' / ')}.`);
+  return text.replace(
+    /First row, (with UUID [^,]+, [^.]+)\. {2}Second row, (with UUID [^,]+, [^.]+)\./g,
+    (_m, a: string, b: string) => `Rows ${[a, b].sort().join(' / ')}.`,
+  );
 }
 
 test(`random transactions give the same replies (seed ${SEED}, ${TXNS} transactions)`, async () => {

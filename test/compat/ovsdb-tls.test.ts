@@ -22,15 +22,39 @@ const f = (name: string): string => join(dir, name);
 /** A self-signed CA, and a key plus certificate signed by it for each name. */
 async function makePki(ca: string, names: readonly string[]): Promise<void> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await runOk('openssl', ['req', '-x509', ...ec, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.pem`), '-subj', `/CN=${ca}`, '-days', '2'], { check: true });
+  await runOk('openssl', ['req', '-x509', ...ec, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.pem`), '-subj', `/CN=${ca}`, '-days', '2'], {
+    check: true,
+  });
   for (const n of names) {
     await runOk('openssl', ['req', ...ec, '-keyout', f(`${n}.key`), '-out', f(`${n}.csr`), '-subj', `/CN=${n}`], { check: true });
-    await runOk('openssl', ['x509', '-req', '-in', f(`${n}.csr`), '-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}.key`), '-CAcreateserial', '-out', f(`${n}.pem`), '-days', '2'], { check: true });
+    await runOk(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        f(`${n}.csr`),
+        '-CA',
+        f(`${ca}.pem`),
+        '-CAkey',
+        f(`${ca}.key`),
+        '-CAcreateserial',
+        '-out',
+        f(`${n}.pem`),
+        '-days',
+        '2',
+      ],
+      { check: true },
+    );
   }
 }
 
 /** SSL options for the real tools and ovnts alike. */
-const sslArgs = (key: string, ca: string): string[] => [`--private-key=${f(`${key}.key`)}`, `--certificate=${f(`${key}.pem`)}`, `--ca-cert=${f(`${ca}.pem`)}`];
+const sslArgs = (key: string, ca: string): string[] => [
+  `--private-key=${f(`${key}.key`)}`,
+  `--certificate=${f(`${key}.pem`)}`,
+  `--ca-cert=${f(`${ca}.pem`)}`,
+];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,8 +83,18 @@ async function startDb(kind: 'real' | 'ovnts', extra: readonly string[] = []): P
   }
   const port = await freePort();
   const sock = join(d, 'db.sock');
-  const args = [`--remote=pssl:${port}:127.0.0.1`, `--remote=punix:${sock}`, ...sslArgs('server', 'ca'), ...extra, `--unixctl=${join(d, 'ctl')}`, '--no-chdir', ...files];
-  const daemon = await spawnDaemon(kind === 'real' ? 'ovsdb-server' : OVNTS, kind === 'real' ? args : ['ovsdb-server', ...args], { name: `${kind}-ovsdb-server` });
+  const args = [
+    `--remote=pssl:${port}:127.0.0.1`,
+    `--remote=punix:${sock}`,
+    ...sslArgs('server', 'ca'),
+    ...extra,
+    `--unixctl=${join(d, 'ctl')}`,
+    '--no-chdir',
+    ...files,
+  ];
+  const daemon = await spawnDaemon(kind === 'real' ? 'ovsdb-server' : OVNTS, kind === 'real' ? args : ['ovsdb-server', ...args], {
+    name: `${kind}-ovsdb-server`,
+  });
   await waitForSocket(sock, daemon.process);
   // The SSL port is bound before the unix one is, in both servers; check anyway.
   await waitFor(async () => (await run('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`])).code === 0, { what: 'pssl port' });
@@ -78,31 +112,70 @@ let real: Db;
 before(async () => {
   await makePki('ca', ['server', 'client']);
   await makePki('rogue-ca', ['rogue']);
-  [ovnts, real] = await Promise.all([startDb('ovnts', [`--peer-ca-cert=${f('ca.pem')}`]), startDb('real', [`--peer-ca-cert=${f('ca.pem')}`])]);
+  [ovnts, real] = await Promise.all([
+    startDb('ovnts', [`--peer-ca-cert=${f('ca.pem')}`]),
+    startDb('real', [`--peer-ca-cert=${f('ca.pem')}`]),
+  ]);
 });
 
 test('the real ovsdb-client and ovn-nbctl work against ovnts ovsdb-server over SSL', async () => {
   const dbs = await runOk('ovsdb-client', [...sslArgs('client', 'ca'), 'list-dbs', ovnts.ssl], { check: true });
   assert.deepEqual(dbs.trim().split('\n').sort(), ['OVN_Northbound', 'OVN_Southbound', '_Server']);
-  await runOk('ovn-nbctl', [`--db=${ovnts.ssl}`, ...sslArgs('client', 'ca'), 'ls-add', 'tls-sw0', '--', 'lsp-add', 'tls-sw0', 'tls-p0'], { check: true });
-  const show = await runOk('ovn-nbctl', [`--db=${ovnts.ssl}`, '-p', f('client.key'), '-c', f('client.pem'), '-C', f('ca.pem'), 'show'], { check: true });
+  await runOk('ovn-nbctl', [`--db=${ovnts.ssl}`, ...sslArgs('client', 'ca'), 'ls-add', 'tls-sw0', '--', 'lsp-add', 'tls-sw0', 'tls-p0'], {
+    check: true,
+  });
+  const show = await runOk('ovn-nbctl', [`--db=${ovnts.ssl}`, '-p', f('client.key'), '-c', f('client.pem'), '-C', f('ca.pem'), 'show'], {
+    check: true,
+  });
   assert.match(show, /switch .* \(tls-sw0\)\n\s+port tls-p0/);
   assert.deepEqual(await switchNames(ovnts.unix), ['tls-sw0']);
 });
 
 test('ovnts nbctl and northd work against the real ovsdb-server over SSL', async () => {
-  await runOk(OVNTS, ['nbctl', `--db=${real.ssl}`, ...sslArgs('client', 'ca'), 'ls-add', 'tls-sw1', '--', 'lsp-add', 'tls-sw1', 'tls-p1'], { check: true });
-  const show = await runOk(OVNTS, ['nbctl', `--db=${real.ssl}`, '-p', f('client.key'), '-c', f('client.pem'), '-C', f('ca.pem'), 'show'], { check: true });
+  await runOk(OVNTS, ['nbctl', `--db=${real.ssl}`, ...sslArgs('client', 'ca'), 'ls-add', 'tls-sw1', '--', 'lsp-add', 'tls-sw1', 'tls-p1'], {
+    check: true,
+  });
+  const show = await runOk(OVNTS, ['nbctl', `--db=${real.ssl}`, '-p', f('client.key'), '-c', f('client.pem'), '-C', f('ca.pem'), 'show'], {
+    check: true,
+  });
   assert.match(show, /switch .* \(tls-sw1\)\n\s+port tls-p1/);
   assert.deepEqual(await switchNames(real.unix), ['tls-sw1']);
   // northd over SSL to both databases: the port's binding appears in the real SB.
-  const northd = await spawnDaemon(OVNTS, ['northd', `--ovnnb-db=${real.ssl}`, `--ovnsb-db=${real.ssl}`, ...sslArgs('client', 'ca'), `--unixctl=${f('northd.ctl')}`], { name: 'ovnts-northd' });
+  const northd = await spawnDaemon(
+    OVNTS,
+    ['northd', `--ovnnb-db=${real.ssl}`, `--ovnsb-db=${real.ssl}`, ...sslArgs('client', 'ca'), `--unixctl=${f('northd.ctl')}`],
+    { name: 'ovnts-northd' },
+  );
   try {
-    await waitFor(async () => (await runOk('ovn-sbctl', [`--db=${real.ssl}`, ...sslArgs('client', 'ca'), '--bare', '--columns=logical_port', 'list', 'Port_Binding'])).includes('tls-p1'), {
-      what: 'Port_Binding tls-p1 in the real SB',
-    });
+    await waitFor(
+      async () =>
+        (
+          await runOk('ovn-sbctl', [
+            `--db=${real.ssl}`,
+            ...sslArgs('client', 'ca'),
+            '--bare',
+            '--columns=logical_port',
+            'list',
+            'Port_Binding',
+          ])
+        ).includes('tls-p1'),
+      {
+        what: 'Port_Binding tls-p1 in the real SB',
+      },
+    );
     // ovnts trace reads that SB over SSL too.
-    const trace = await run(OVNTS, ['trace', `--db=${real.ssl}`, ...sslArgs('client', 'ca'), '--minimal', 'tls-sw1', 'inport == "tls-p1" && eth.src == 00:00:00:00:00:01 && eth.dst == ff:ff:ff:ff:ff:ff'], { timeoutMs: 20000 });
+    const trace = await run(
+      OVNTS,
+      [
+        'trace',
+        `--db=${real.ssl}`,
+        ...sslArgs('client', 'ca'),
+        '--minimal',
+        'tls-sw1',
+        'inport == "tls-p1" && eth.src == 00:00:00:00:00:01 && eth.dst == ff:ff:ff:ff:ff:ff',
+      ],
+      { timeoutMs: 20000 },
+    );
     assert.equal(trace.code, 0, trace.stderr);
   } finally {
     await northd.stop();
@@ -113,7 +186,9 @@ test('a client whose certificate the CA did not sign is refused, by ovnts and by
   for (const db of [ovnts, real]) {
     const r = await run('ovsdb-client', ['--timeout=3', ...sslArgs('rogue', 'ca'), 'list-dbs', db.ssl], { timeoutMs: 15000 });
     assert.notEqual(r.code, 0, `${db.daemon.name} accepted a rogue certificate: ${r.stdout}`);
-    const n = await run(OVNTS, ['nbctl', '--timeout=3', `--db=${db.ssl}`, ...sslArgs('rogue', 'ca'), 'ls-add', 'rogue-sw'], { timeoutMs: 15000 });
+    const n = await run(OVNTS, ['nbctl', '--timeout=3', `--db=${db.ssl}`, ...sslArgs('rogue', 'ca'), 'ls-add', 'rogue-sw'], {
+      timeoutMs: 15000,
+    });
     assert.notEqual(n.code, 0, `${db.daemon.name} accepted ovnts nbctl with a rogue certificate`);
     assert.ok(!(await switchNames(db.unix)).includes('rogue-sw'));
   }
@@ -124,9 +199,13 @@ test('a client whose certificate the CA did not sign is refused, by ovnts and by
 test('a server whose certificate the client CA did not sign is refused, by ovnts nbctl and by the real ovn-nbctl', async () => {
   // The client trusts only the rogue CA; both servers' certificates come from the real one.
   for (const db of [ovnts, real]) {
-    const n = await run(OVNTS, ['nbctl', '--timeout=3', `--db=${db.ssl}`, ...sslArgs('rogue', 'rogue-ca'), 'ls-add', 'wrong-ca-sw'], { timeoutMs: 15000 });
+    const n = await run(OVNTS, ['nbctl', '--timeout=3', `--db=${db.ssl}`, ...sslArgs('rogue', 'rogue-ca'), 'ls-add', 'wrong-ca-sw'], {
+      timeoutMs: 15000,
+    });
     assert.notEqual(n.code, 0, `ovnts nbctl trusted ${db.daemon.name} signed by another CA`);
-    const r = await run('ovn-nbctl', ['--timeout=3', `--db=${db.ssl}`, ...sslArgs('rogue', 'rogue-ca'), 'ls-add', 'wrong-ca-sw'], { timeoutMs: 15000 });
+    const r = await run('ovn-nbctl', ['--timeout=3', `--db=${db.ssl}`, ...sslArgs('rogue', 'rogue-ca'), 'ls-add', 'wrong-ca-sw'], {
+      timeoutMs: 15000,
+    });
     assert.notEqual(r.code, 0);
     assert.ok(!(await switchNames(db.unix)).includes('wrong-ca-sw'));
   }
@@ -142,7 +221,14 @@ test('--bootstrap-ca-cert: a missing CA file is learnt from the server, then use
   for (const [i, [cmd, pre, db]] of cases.entries()) {
     const file = f(`bootstrap-${i}.pem`);
     assert.ok(!existsSync(file));
-    const args = [...pre, '--timeout=20', `--db=${db.ssl}`, `--private-key=${f('client.key')}`, `--certificate=${f('client.pem')}`, `--bootstrap-ca-cert=${file}`];
+    const args = [
+      ...pre,
+      '--timeout=20',
+      `--db=${db.ssl}`,
+      `--private-key=${f('client.key')}`,
+      `--certificate=${f('client.pem')}`,
+      `--bootstrap-ca-cert=${file}`,
+    ];
     const first = await run(cmd, [...args, 'ls-add', `boot-${i}`], { timeoutMs: 30000 });
     if (cmd === OVNTS) {
       // ovnts connects again at once with the CA it saved.
@@ -162,12 +248,17 @@ test('--bootstrap-ca-cert: a missing CA file is learnt from the server, then use
   }
 });
 
-test('an ssl: remote without a key, certificate or CA fails at once with the real ovn-nbctl\'s words', async () => {
+test("an ssl: remote without a key, certificate or CA fails at once with the real ovn-nbctl's words", async () => {
   const last = (s: string): string => s.trim().split('\n').at(-1) ?? '';
   const args = [`--db=${ovnts.ssl}`, '--timeout=5', 'show'];
   const [mine, theirs] = await Promise.all([run(OVNTS, ['nbctl', ...args]), run('ovn-nbctl', args)]);
   assert.equal(mine.code, 1);
   assert.equal(theirs.code, 1);
   assert.equal(last(mine.stderr), last(theirs.stderr));
-  for (const m of ['Private key must be configured to use SSL', 'Certificate must be configured to use SSL', 'CA certificate must be configured to use SSL']) assert.ok(mine.stderr.includes(m), m);
+  for (const m of [
+    'Private key must be configured to use SSL',
+    'Certificate must be configured to use SSL',
+    'CA certificate must be configured to use SSL',
+  ])
+    assert.ok(mine.stderr.includes(m), m);
 });

@@ -24,7 +24,10 @@ async function tool(kind: 'real' | 'ovnts', args: string[]): Promise<string> {
 test('ovsdb-tool verbs print the same and write files the real tool reads', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ovnts-tool-'));
   try {
-    const schema = JSON.parse(readFileSync(SEM_SCHEMA, 'utf8')) as { version: string; tables: Record<string, { columns: Record<string, unknown> }> };
+    const schema = JSON.parse(readFileSync(SEM_SCHEMA, 'utf8')) as {
+      version: string;
+      tables: Record<string, { columns: Record<string, unknown> }>;
+    };
     schema.version = '1.4.0';
     (schema.tables['Root'] as { columns: Record<string, unknown> }).columns['extra'] = { type: { key: 'integer', min: 0, max: 1 } };
     const v2 = join(dir, 'v2.ovsschema');
@@ -36,24 +39,35 @@ test('ovsdb-tool verbs print the same and write files the real tool reads', asyn
       // Content written by the real tool, so both sides convert the same rows.
       const txn = JSON.stringify(['Semantics', { op: 'insert', table: 'Root', row: { name: 'r', i: 3, tags: ['set', ['a', 'b']] } }]);
       assert.match(await tool('real', ['transact', db, txn]), /^0\|/);
-      dumps.push(...(await Promise.all([
-        tool(kind, ['db-version', db]),
-        tool(kind, ['db-cksum', db]),
-        tool(kind, ['schema-version', SEM_SCHEMA]),
-        tool(kind, ['schema-cksum', NB_SCHEMA]),
-        tool(kind, ['needs-conversion', db, SEM_SCHEMA]),
-        tool(kind, ['needs-conversion', db, v2]),
-      ])).map((t) => `${kind}:${t}`));
+      dumps.push(
+        ...(
+          await Promise.all([
+            tool(kind, ['db-version', db]),
+            tool(kind, ['db-cksum', db]),
+            tool(kind, ['schema-version', SEM_SCHEMA]),
+            tool(kind, ['schema-cksum', NB_SCHEMA]),
+            tool(kind, ['needs-conversion', db, SEM_SCHEMA]),
+            tool(kind, ['needs-conversion', db, v2]),
+          ])
+        ).map((t) => `${kind}:${t}`),
+      );
       dumps.push(`${kind}:${(await tool(kind, ['show-log', db])).replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}/g, 'DATE')}`);
       dumps.push(`${kind}:${await tool(kind, ['check', db])}`);
       assert.equal(await tool(kind, ['convert', db, v2]), '0||');
       assert.equal(await tool(kind, ['compact', db]), '0||');
       dumps.push(`${kind}:${await tool(kind, ['db-version', db])}`);
-      const q = await run('ovsdb-tool', ['query', db, JSON.stringify(['Semantics', { op: 'select', table: 'Root', where: [], columns: ['name', 'i', 'tags', 'extra'] }])]);
+      const q = await run('ovsdb-tool', [
+        'query',
+        db,
+        JSON.stringify(['Semantics', { op: 'select', table: 'Root', where: [], columns: ['name', 'i', 'tags', 'extra'] }]),
+      ]);
       dumps.push(`${kind}:${normalizeUuids(q.stdout)}`);
     }
     const half = dumps.length / 2;
-    assert.deepEqual(dumps.slice(half).map((d) => d.replace(/^ovnts:/, '')), dumps.slice(0, half).map((d) => d.replace(/^real:/, '')));
+    assert.deepEqual(
+      dumps.slice(half).map((d) => d.replace(/^ovnts:/, '')),
+      dumps.slice(0, half).map((d) => d.replace(/^real:/, '')),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,17 +17,93 @@ const ls = (name: string, extra: Record<string, unknown> = {}) => ({ op: 'insert
 /** Run in order on one database: later cases see earlier cases' commits. */
 const CASES: Array<[string, unknown[]]> = [
   ['insert', [ls('sw0')]],
-  ['insert with named-uuid port', [{ op: 'insert', table: 'Logical_Switch_Port', row: { name: 'p0', tag_request: 0 }, 'uuid-name': 'p' }, ls('sw1', { ports: ['named-uuid', 'p'] })]],
-  ['select by name', [{ op: 'select', table: 'Logical_Switch', where: [['name', '==', 'sw0']], columns: ['name', 'ports', 'other_config'] }]],
+  [
+    'insert with named-uuid port',
+    [
+      { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'p0', tag_request: 0 }, 'uuid-name': 'p' },
+      ls('sw1', { ports: ['named-uuid', 'p'] }),
+    ],
+  ],
+  [
+    'select by name',
+    [{ op: 'select', table: 'Logical_Switch', where: [['name', '==', 'sw0']], columns: ['name', 'ports', 'other_config'] }],
+  ],
   ['select all switches, sorted', [{ op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]],
-  ['select with includes on a set of uuids', [{ op: 'select', table: 'Logical_Switch', where: [['ports', 'excludes', ['set', []]]], columns: ['name'] }]],
-  ['select ordering on optional integer', [{ op: 'select', table: 'Logical_Switch_Port', where: [['tag_request', '<', 5]], columns: ['name'] }]],
+  [
+    'select with includes on a set of uuids',
+    [{ op: 'select', table: 'Logical_Switch', where: [['ports', 'excludes', ['set', []]]], columns: ['name'] }],
+  ],
+  [
+    'select ordering on optional integer',
+    [{ op: 'select', table: 'Logical_Switch_Port', where: [['tag_request', '<', 5]], columns: ['name'] }],
+  ],
   ['update', [{ op: 'update', table: 'Logical_Switch', where: [['name', '==', 'sw0']], row: { external_ids: ['map', [['a', 'b']]] } }]],
-  ['mutate map insert and delete', [{ op: 'mutate', table: 'Logical_Switch', where: [['name', '==', 'sw0']], mutations: [['external_ids', 'insert', ['map', [['c', 'd'], ['a', 'z']]]], ['other_config', 'insert', ['map', [['k', 'v']]]]] }, { op: 'select', table: 'Logical_Switch', where: [['name', '==', 'sw0']], columns: ['external_ids', 'other_config'] }]],
-  ['mutate integer', [{ op: 'insert', table: 'NB_Global', row: { nb_cfg: 3 } }, { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '+=', 4], ['nb_cfg', '%=', 5]] }, { op: 'select', table: 'NB_Global', where: [], columns: ['nb_cfg'] }]],
-  ['comment and commit', [{ op: 'comment', comment: 'hello' }, { op: 'commit', durable: true }]],
-  ['wait satisfied', [{ op: 'wait', table: 'Logical_Switch', where: [['name', '==', 'sw0']], columns: ['name'], until: '==', rows: [{ name: 'sw0' }], timeout: 0 }]],
-  ['wait timed out', [{ op: 'wait', table: 'Logical_Switch', where: [], columns: ['name'], until: '==', rows: [{ name: 'zz' }], timeout: 0 }]],
+  [
+    'mutate map insert and delete',
+    [
+      {
+        op: 'mutate',
+        table: 'Logical_Switch',
+        where: [['name', '==', 'sw0']],
+        mutations: [
+          [
+            'external_ids',
+            'insert',
+            [
+              'map',
+              [
+                ['c', 'd'],
+                ['a', 'z'],
+              ],
+            ],
+          ],
+          ['other_config', 'insert', ['map', [['k', 'v']]]],
+        ],
+      },
+      { op: 'select', table: 'Logical_Switch', where: [['name', '==', 'sw0']], columns: ['external_ids', 'other_config'] },
+    ],
+  ],
+  [
+    'mutate integer',
+    [
+      { op: 'insert', table: 'NB_Global', row: { nb_cfg: 3 } },
+      {
+        op: 'mutate',
+        table: 'NB_Global',
+        where: [],
+        mutations: [
+          ['nb_cfg', '+=', 4],
+          ['nb_cfg', '%=', 5],
+        ],
+      },
+      { op: 'select', table: 'NB_Global', where: [], columns: ['nb_cfg'] },
+    ],
+  ],
+  [
+    'comment and commit',
+    [
+      { op: 'comment', comment: 'hello' },
+      { op: 'commit', durable: true },
+    ],
+  ],
+  [
+    'wait satisfied',
+    [
+      {
+        op: 'wait',
+        table: 'Logical_Switch',
+        where: [['name', '==', 'sw0']],
+        columns: ['name'],
+        until: '==',
+        rows: [{ name: 'sw0' }],
+        timeout: 0,
+      },
+    ],
+  ],
+  [
+    'wait timed out',
+    [{ op: 'wait', table: 'Logical_Switch', where: [], columns: ['name'], until: '==', rows: [{ name: 'zz' }], timeout: 0 }],
+  ],
   ['abort', [ls('never'), { op: 'abort' }, ls('never2')]],
   ['assert without lock', [{ op: 'assert', lock: 'foo' }]],
   ['dangling named-uuid', [ls('bad', { ports: ['named-uuid', 'nope'] })]],
@@ -47,26 +123,79 @@ const CASES: Array<[string, unknown[]]> = [
   ['scalar given empty set', [{ op: 'insert', table: 'Logical_Switch', row: { name: ['set', []] } }]],
   ['map given as set', [ls('a', { other_config: ['set', ['a']] })]],
   ['map pair malformed', [ls('a', { external_ids: ['map', [['a']]] })]],
-  ['duplicate map key', [ls('a', { external_ids: ['map', [['a', 'b'], ['a', 'c']]] })]],
-  ['duplicate set member', [ls('a', { ports: ['set', [['uuid', '11111111-2222-3333-4444-555555555555'], ['uuid', '11111111-2222-3333-4444-555555555555']]] })]],
+  [
+    'duplicate map key',
+    [
+      ls('a', {
+        external_ids: [
+          'map',
+          [
+            ['a', 'b'],
+            ['a', 'c'],
+          ],
+        ],
+      }),
+    ],
+  ],
+  [
+    'duplicate set member',
+    [
+      ls('a', {
+        ports: [
+          'set',
+          [
+            ['uuid', '11111111-2222-3333-4444-555555555555'],
+            ['uuid', '11111111-2222-3333-4444-555555555555'],
+          ],
+        ],
+      }),
+    ],
+  ],
   ['invalid uuid', [ls('a', { ports: ['set', [['uuid', '1']]] })]],
-  ['immutable column update', [{ op: 'update', table: 'Logical_Switch', where: [], row: { _uuid: ['uuid', '11111111-2222-3333-4444-555555555555'] } }]],
+  [
+    'immutable column update',
+    [{ op: 'update', table: 'Logical_Switch', where: [], row: { _uuid: ['uuid', '11111111-2222-3333-4444-555555555555'] } }],
+  ],
   ['division by zero', [{ op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '/=', 0]] }]],
-  ['arithmetic out of column range', [{ op: 'insert', table: 'ACL', row: { direction: 'to-lport', priority: 5, action: 'allow', match: '1' } }, { op: 'mutate', table: 'ACL', where: [], mutations: [['priority', '+=', 40000]] }]],
+  [
+    'arithmetic out of column range',
+    [
+      { op: 'insert', table: 'ACL', row: { direction: 'to-lport', priority: 5, action: 'allow', match: '1' } },
+      { op: 'mutate', table: 'ACL', where: [], mutations: [['priority', '+=', 40000]] },
+    ],
+  ],
   ['insert mutator on a scalar', [{ op: 'mutate', table: 'Logical_Switch', where: [], mutations: [['name', 'insert', 'a']] }]],
   ['unknown mutator', [{ op: 'mutate', table: 'Logical_Switch', where: [], mutations: [['external_ids', 'frob', ['map', []]]] }]],
   ['unknown function', [{ op: 'select', table: 'Logical_Switch', where: [['name', 'frob', 'a']] }]],
   ['unknown column in where', [{ op: 'select', table: 'Logical_Switch', where: [['nope', '==', 'a']] }]],
   ['bad until', [{ op: 'wait', table: 'Logical_Switch', where: [], columns: ['name'], until: '!!', rows: [] }]],
   ['bad uuid-name', [{ op: 'insert', table: 'Logical_Switch', row: { name: 'y' }, 'uuid-name': '1bad' }]],
-  ['duplicate uuid-name', [{ ...ls('y'), 'uuid-name': 'a' }, { ...ls('z'), 'uuid-name': 'a' }]],
+  [
+    'duplicate uuid-name',
+    [
+      { ...ls('y'), 'uuid-name': 'a' },
+      { ...ls('z'), 'uuid-name': 'a' },
+    ],
+  ],
   ['commit durable not boolean', [{ op: 'commit', durable: 'yes' }]],
   ['missing table', [{ op: 'insert', row: {} }]],
   ['missing row', [{ op: 'insert', table: 'Logical_Switch' }]],
   ['bad select column', [{ op: 'select', table: 'Logical_Switch', where: [], columns: ['nope'] }]],
   ['operation not an object', [5]],
-  ['delete everything that can be deleted', [{ op: 'delete', table: 'Logical_Switch', where: [['name', '!=', 'sw1']] }, { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]],
-  ['gc of a port when its switch goes', [{ op: 'delete', table: 'Logical_Switch', where: [] }, { op: 'select', table: 'Logical_Switch_Port', where: [], columns: ['name'] }]],
+  [
+    'delete everything that can be deleted',
+    [
+      { op: 'delete', table: 'Logical_Switch', where: [['name', '!=', 'sw1']] },
+      { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] },
+    ],
+  ],
+  [
+    'gc of a port when its switch goes',
+    [
+      { op: 'delete', table: 'Logical_Switch', where: [] },
+      { op: 'select', table: 'Logical_Switch_Port', where: [], columns: ['name'] },
+    ],
+  ],
 ];
 
 const servers = bothServers();
@@ -84,7 +213,13 @@ test('transactions give the same results and errors as ovsdb-server', async () =
 
 test('ovsdb-client list-dbs, get-schema, list-tables, list-columns agree', async () => {
   const { real, ovnts } = servers;
-  for (const args of [['list-dbs'], ['get-schema', NB], ['get-schema-version', NB], ['list-tables', NB], ['list-columns', NB, 'Logical_Switch_Port']]) {
+  for (const args of [
+    ['list-dbs'],
+    ['get-schema', NB],
+    ['get-schema-version', NB],
+    ['list-tables', NB],
+    ['list-columns', NB, 'Logical_Switch_Port'],
+  ]) {
     const [cmd, ...rest] = args as [string, ...string[]];
     const a = await ovsdbClient([cmd, real.remote, ...rest]);
     const b = await ovsdbClient([cmd, ovnts.remote, ...rest]);

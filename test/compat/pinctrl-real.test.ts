@@ -122,13 +122,25 @@ function dhcpFrames(pcapFile: string): DhcpFrame[] {
 /** A client frame from `mac` carrying `p` (IP from `src` to `dst`, UDP 68 → 67, checksum filled). */
 function clientFrame(mac: string, src: number, dst: number, p: DhcpPacket): Uint8Array {
   const dhcp = buildDhcp(p, 300);
-  const ipH = { tos: 0x10, id: 0, df: false, mf: false, fragOffset: 0, ttl: 128, protocol: IP_PROTO.UDP, src, dst, options: new Uint8Array(0) };
+  const ipH = {
+    tos: 0x10,
+    id: 0,
+    df: false,
+    mf: false,
+    fragOffset: 0,
+    ttl: 128,
+    protocol: IP_PROTO.UDP,
+    src,
+    dst,
+    options: new Uint8Array(0),
+  };
   const udp = buildUdp({ srcPort: 68, dstPort: 67 }, dhcp, { src, dst });
   return buildEthernet({ dst: 'ff:ff:ff:ff:ff:ff', src: mac, vlans: [], ethType: ETH_TYPE.IPV4 }, buildIpv4(ipH, udp));
 }
 
 async function inject(ns: string, iface: string, frame: Uint8Array): Promise<void> {
-  const py = 'import socket,sys\ns=socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\ns.bind((sys.argv[1], 0))\ns.send(bytes.fromhex(sys.argv[2]))';
+  const py =
+    'import socket,sys\ns=socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\ns.bind((sys.argv[1], 0))\ns.send(bytes.fromhex(sys.argv[2]))';
   await nsRunOk(ns, 'python3', ['-c', py, iface, toHex(frame)]);
 }
 
@@ -137,7 +149,12 @@ async function inject(ns: string, iface: string, frame: Uint8Array): Promise<voi
  * that our encoding of every put_dhcp_opts action in the SB is among the real
  * controller's userdata and that the real flows hold no other.
  */
-async function compareUserdata(lab: LabResult, dhcpUuid: string, options: readonly string[], marker: string): Promise<{ flows: string; realUserdata: Set<string>; distinct: number }> {
+async function compareUserdata(
+  lab: LabResult,
+  dhcpUuid: string,
+  options: readonly string[],
+  marker: string,
+): Promise<{ flows: string; realUserdata: Set<string>; distinct: number }> {
   await lab.nbctl('dhcp-options-set-options', dhcpUuid, ...options);
   await lab.nbctl('--wait=hv', 'sync');
   const flows = await lab.ovs.ofctl('-O', 'OpenFlow15', 'dump-flows', 'br-int');
@@ -147,16 +164,26 @@ async function compareUserdata(lab: LabResult, dhcpUuid: string, options: readon
     .map((l) => l.trim())
     .filter((l) => l.includes('put_dhcp_opts'));
   assert.ok(sbActions.length >= 6, `put_dhcp_opts flows in the SB: ${sbActions.length}`);
-  assert.ok(sbActions.every((a) => a.includes(marker)), `the SB has the new options (${marker})`);
+  assert.ok(
+    sbActions.every((a) => a.includes(marker)),
+    `the SB has the new options (${marker})`,
+  );
   const ours = new Set<string>();
   for (const text of sbActions) {
     const a = parseActions(text).find((x) => x.type === 'result' && x.name === 'put_dhcp_opts');
     assert.ok(a && a.type === 'result');
     const hex = toHex(encodePutDhcpOpts({ field: a.dst.name, bit: a.dst.lo ?? 0 }, dhcpOptionArgs(a.args)));
     ours.add(hex);
-    assert.ok(realUserdata.has(hex), `our userdata for\n  ${text}\n  ${hex}\nis not among the real controller's:\n  ${[...realUserdata].join('\n  ')}`);
+    assert.ok(
+      realUserdata.has(hex),
+      `our userdata for\n  ${text}\n  ${hex}\nis not among the real controller's:\n  ${[...realUserdata].join('\n  ')}`,
+    );
   }
-  assert.deepEqual([...realUserdata].filter((u) => !ours.has(u)), [], 'real put_dhcp_opts userdata we do not produce');
+  assert.deepEqual(
+    [...realUserdata].filter((u) => !ours.has(u)),
+    [],
+    'real put_dhcp_opts userdata we do not produce',
+  );
   return { flows, realUserdata, distinct: ours.size };
 }
 
@@ -188,7 +215,8 @@ function countRecords(file: string, pred: (f: Uint8Array) => boolean): number {
   }).length;
 }
 
-const isIcmp = (f: Uint8Array): boolean => parseEthernet(f).header.ethType === ETH_TYPE.IPV4 && parseIpv4(f, 14).header.protocol === IP_PROTO.ICMP;
+const isIcmp = (f: Uint8Array): boolean =>
+  parseEthernet(f).header.ethType === ETH_TYPE.IPV4 && parseIpv4(f, 14).header.protocol === IP_PROTO.ICMP;
 
 /** Waits (up to 15 s) for DHCP replies with these xids; a missing one is reported by the comparison afterwards. */
 async function waitForReplies(file: string, xids: readonly number[]): Promise<void> {
@@ -196,7 +224,11 @@ async function waitForReplies(file: string, xids: readonly number[]): Promise<vo
     () => {
       let got: Set<number>;
       try {
-        got = new Set(dhcpFrames(file).filter((f) => !f.toServer).map((f) => f.dhcp.xid));
+        got = new Set(
+          dhcpFrames(file)
+            .filter((f) => !f.toServer)
+            .map((f) => f.dhcp.xid),
+        );
       } catch {
         return false;
       }
@@ -223,7 +255,12 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     const sbOpts = (await lab.sbctl('--format=csv', '--no-headings', '--columns=name,code,type', 'list', 'DHCP_Options'))
       .trim()
       .split('\n')
-      .map((l) => l.split(',').map((x) => x.replace(/^"|"$/g, '')).join(' '))
+      .map((l) =>
+        l
+          .split(',')
+          .map((x) => x.replace(/^"|"$/g, ''))
+          .join(' '),
+      )
       .sort();
     const ourOpts = [...DHCPV4_OPTIONS.values()].map((d) => `${d.name} ${d.code} ${d.type}`).sort();
     assert.deepEqual(ourOpts, sbOpts, 'DHCPv4 option names, codes and types');
@@ -235,9 +272,13 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
 
     // --- 2. DHCP exchanges in c51's namespace.
     const pcapFile = join(work.path, 'c51.pcap');
-    const td = await spawnDaemon('ip', ['netns', 'exec', c51.netns, 'tcpdump', '-i', 'c51', '-U', '-n', '-w', pcapFile, 'udp port 67 or udp port 68 or icmp'], {
-      name: 'tcpdump',
-    });
+    const td = await spawnDaemon(
+      'ip',
+      ['netns', 'exec', c51.netns, 'tcpdump', '-i', 'c51', '-U', '-n', '-w', pcapFile, 'udp port 67 or udp port 68 or icmp'],
+      {
+        name: 'tcpdump',
+      },
+    );
     await waitForCapture(pcapFile);
     await nsRunOk(c51.netns, 'ip', ['addr', 'flush', 'dev', 'c51']);
     const lease = await dhclient(c51.netns, 'c51', { dir: work.path, timeoutS: 20 });
@@ -246,8 +287,21 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     const chaddr = new Uint8Array(16);
     chaddr.set(macFromText(mac));
     const base: DhcpPacket = {
-      op: 1, htype: 1, hlen: 6, hops: 0, xid: 0, secs: 0, flags: 0, ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: 0,
-      chaddr, sname: new Uint8Array(64), file: new Uint8Array(128), options: [],
+      op: 1,
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      xid: 0,
+      secs: 0,
+      flags: 0,
+      ciaddr: 0,
+      yiaddr: 0,
+      siaddr: 0,
+      giaddr: 0,
+      chaddr,
+      sname: new Uint8Array(64),
+      file: new Uint8Array(128),
+      options: [],
     };
     const msg = (type: number, extra: { code: number; data: Uint8Array }[] = []): { code: number; data: Uint8Array }[] => [
       { code: 53, data: Uint8Array.of(type) },
@@ -256,17 +310,89 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     ];
     const bcast = 0xffffffff;
     const injected: { what: string; frame: Uint8Array }[] = [
-      { what: 'REQUEST for a foreign address', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110001, options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff99') }]) }) },
+      {
+        what: 'REQUEST for a foreign address',
+        frame: clientFrame(mac, 0, bcast, {
+          ...base,
+          xid: 0x11110001,
+          options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff99') }]),
+        }),
+      },
       { what: 'INFORM', frame: clientFrame(mac, offer, bcast, { ...base, xid: 0x11110002, ciaddr: offer, options: msg(DHCP_MSG.INFORM) }) },
-      { what: 'DISCOVER with the broadcast flag', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110003, flags: 0x8000, options: msg(DHCP_MSG.DISCOVER) }) },
-      { what: 'DISCOVER with a chaddr other than eth.src', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110005, chaddr: fromHex('02000000beef00000000000000000000'), options: msg(DHCP_MSG.DISCOVER) }) },
-      { what: 'BOOTP request without a DHCP message type', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110006, options: [{ code: 55, data: Uint8Array.of(1, 3) }] }) },
-      { what: 'DECLINE', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110007, options: msg(DHCP_MSG.DECLINE, [{ code: 50, data: fromHex('ac10ff85') }, { code: 54, data: fromHex('ac10ff81') }]) }) },
-      { what: 'renewing REQUEST (ciaddr, no option 50)', frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), { ...base, xid: 0x11110008, ciaddr: offer, options: msg(DHCP_MSG.REQUEST) }) },
-      { what: 'renewing REQUEST for a foreign ciaddr', frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), { ...base, xid: 0x11110009, ciaddr: ipv4FromText('172.16.255.134'), options: msg(DHCP_MSG.REQUEST) }) },
-      { what: 'REQUEST naming another server', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x1111000a, options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff85') }, { code: 54, data: fromHex('c6336401') }]) }) },
-      { what: 'DISCOVER with relay agent information (82)', frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x1111000b, options: msg(DHCP_MSG.DISCOVER, [{ code: 82, data: fromHex('0104000000330206020000000001') }]) }) },
-      { what: 'RELEASE', frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), { ...base, xid: 0x11110004, ciaddr: offer, options: msg(DHCP_MSG.RELEASE, [{ code: 54, data: fromHex('ac10ff81') }]) }) },
+      {
+        what: 'DISCOVER with the broadcast flag',
+        frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110003, flags: 0x8000, options: msg(DHCP_MSG.DISCOVER) }),
+      },
+      {
+        what: 'DISCOVER with a chaddr other than eth.src',
+        frame: clientFrame(mac, 0, bcast, {
+          ...base,
+          xid: 0x11110005,
+          chaddr: fromHex('02000000beef00000000000000000000'),
+          options: msg(DHCP_MSG.DISCOVER),
+        }),
+      },
+      {
+        what: 'BOOTP request without a DHCP message type',
+        frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110006, options: [{ code: 55, data: Uint8Array.of(1, 3) }] }),
+      },
+      {
+        what: 'DECLINE',
+        frame: clientFrame(mac, 0, bcast, {
+          ...base,
+          xid: 0x11110007,
+          options: msg(DHCP_MSG.DECLINE, [
+            { code: 50, data: fromHex('ac10ff85') },
+            { code: 54, data: fromHex('ac10ff81') },
+          ]),
+        }),
+      },
+      {
+        what: 'renewing REQUEST (ciaddr, no option 50)',
+        frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
+          ...base,
+          xid: 0x11110008,
+          ciaddr: offer,
+          options: msg(DHCP_MSG.REQUEST),
+        }),
+      },
+      {
+        what: 'renewing REQUEST for a foreign ciaddr',
+        frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
+          ...base,
+          xid: 0x11110009,
+          ciaddr: ipv4FromText('172.16.255.134'),
+          options: msg(DHCP_MSG.REQUEST),
+        }),
+      },
+      {
+        what: 'REQUEST naming another server',
+        frame: clientFrame(mac, 0, bcast, {
+          ...base,
+          xid: 0x1111000a,
+          options: msg(DHCP_MSG.REQUEST, [
+            { code: 50, data: fromHex('ac10ff85') },
+            { code: 54, data: fromHex('c6336401') },
+          ]),
+        }),
+      },
+      {
+        what: 'DISCOVER with relay agent information (82)',
+        frame: clientFrame(mac, 0, bcast, {
+          ...base,
+          xid: 0x1111000b,
+          options: msg(DHCP_MSG.DISCOVER, [{ code: 82, data: fromHex('0104000000330206020000000001') }]),
+        }),
+      },
+      {
+        what: 'RELEASE',
+        frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
+          ...base,
+          xid: 0x11110004,
+          ciaddr: offer,
+          options: msg(DHCP_MSG.RELEASE, [{ code: 54, data: fromHex('ac10ff81') }]),
+        }),
+      },
     ];
     for (const i of injected) await inject(c51.netns, 'c51', i.frame);
     // The real controller handles packet-ins in order: once the last one is
@@ -282,9 +408,20 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     const round2 = await compareUserdata(lab, dhcpUuid, REST_OPTIONS, 'ms_classless_static_route');
     t.diagnostic(`userdata (remaining options): ${round2.distinct} distinct encodings equal to the real ones`);
     await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID, options: msg(DHCP_MSG.DISCOVER) }));
-    await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID + 1, options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff85') }]) }));
+    await inject(
+      c51.netns,
+      'c51',
+      clientFrame(mac, 0, bcast, {
+        ...base,
+        xid: ROUND2_XID + 1,
+        options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff85') }]),
+      }),
+    );
     await waitForReplies(pcapFile, [ROUND2_XID, ROUND2_XID + 1]);
-    await waitFor(() => countRecords(pcapFile, (f) => isIcmp(f) && icmpOf(f).type === 11) >= 2, { what: 'both ICMP time exceeded in the capture', timeoutMs: 10000 }).catch(() => undefined);
+    await waitFor(() => countRecords(pcapFile, (f) => isIcmp(f) && icmpOf(f).type === 11) >= 2, {
+      what: 'both ICMP time exceeded in the capture',
+      timeoutMs: 10000,
+    }).catch(() => undefined);
     await td.stop();
     if (process.env['OVNTS_PINCTRL_CAPTURE']) {
       copyFileSync(pcapFile, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'c51-wide.pcap'));
@@ -294,10 +431,12 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
 
     // The real userdata for c51's broadcast-source flow (offerip first in it).
     const userdataFor = (set: Set<string>): Uint8Array => {
-      const u = [...set].map((h) => fromHex(h)).find((x) => {
-        const d = decodeUserdata(x);
-        return 'offerIp' in d && d.offerIp === offer;
-      });
+      const u = [...set]
+        .map((h) => fromHex(h))
+        .find((x) => {
+          const d = decodeUserdata(x);
+          return 'offerIp' in d && d.offerIp === offer;
+        });
       assert.ok(u, 'real userdata for c51');
       return u;
     };
@@ -321,16 +460,23 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
         continue;
       }
       const expected = real.find((r) => dhcpMessageType(r.dhcp) === ours.replyType);
-      assert.ok(expected, `no real type-${ours.replyType} reply for xid ${req.dhcp.xid.toString(16)}; real: ${real.map((r) => dhcpMessageType(r.dhcp)).join(',')}`);
-      assert.equal(toHex(applyDhcpResponseFlow(ours.reply, ROUTER_MAC, ipv4FromText(ROUTER_IP))), toHex(expected.frame), `reply to type ${type} xid ${req.dhcp.xid.toString(16)}`);
+      assert.ok(
+        expected,
+        `no real type-${ours.replyType} reply for xid ${req.dhcp.xid.toString(16)}; real: ${real.map((r) => dhcpMessageType(r.dhcp)).join(',')}`,
+      );
+      assert.equal(
+        toHex(applyDhcpResponseFlow(ours.reply, ROUTER_MAC, ipv4FromText(ROUTER_IP))),
+        toHex(expected.frame),
+        `reply to type ${type} xid ${req.dhcp.xid.toString(16)}`,
+      );
       compared++;
     }
     t.diagnostic(`DHCP replies equal to the real ones: ${compared}`);
     assert.ok(compared >= 12, `compared ${compared} replies`);
 
     // --- ICMP time exceeded.
-    const icmp = parsePcap(readFileSync(pcapFile)).records
-      .map((r) => r.data)
+    const icmp = parsePcap(readFileSync(pcapFile))
+      .records.map((r) => r.data)
       .filter((f) => {
         const e = parseEthernet(f);
         return e.header.ethType === ETH_TYPE.IPV4 && parseIpv4(f, e.headerLength).header.protocol === IP_PROTO.ICMP;
@@ -365,13 +511,21 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     await nsRunOk(xNs, 'ip', ['link', 'set', 'x', 'up']);
     await nsRunOk(xNs, 'ip', ['addr', 'add', `${X_IP}/26`, 'dev', 'x']);
     await nsRunOk(xNs, 'ip', ['neigh', 'add', ROUTER_IP, 'lladdr', ROUTER_MAC, 'dev', 'x', 'nud', 'permanent']);
-    await waitFor(async () => (await lab!.nbctl('get', 'Logical_Switch_Port', 'dmz-x', 'up')).trim() === 'true', { what: 'dmz-x up', timeoutMs: 30000 });
+    await waitFor(async () => (await lab!.nbctl('get', 'Logical_Switch_Port', 'dmz-x', 'up')).trim() === 'true', {
+      what: 'dmz-x up',
+      timeoutMs: 30000,
+    });
     await lab.nbctl('--wait=hv', 'sync');
     const xPcap = join(work.path, 'x.pcap');
-    const tdx = await spawnDaemon('ip', ['netns', 'exec', xNs, 'tcpdump', '-i', 'x', '-U', '-n', '-w', xPcap, 'arp or icmp'], { name: 'tcpdump' });
+    const tdx = await spawnDaemon('ip', ['netns', 'exec', xNs, 'tcpdump', '-i', 'x', '-U', '-n', '-w', xPcap, 'arp or icmp'], {
+      name: 'tcpdump',
+    });
     await waitForCapture(xPcap);
     await run('ip', ['netns', 'exec', xNs, 'ping', '-c', '2', '-W', '2', ROUTER_IP]);
-    await waitFor(() => countRecords(xPcap, (f) => parseEthernet(f).header.ethType === ETH_TYPE.ARP) > 0, { what: 'ARP in the capture', timeoutMs: 10000 }).catch(() => undefined);
+    await waitFor(() => countRecords(xPcap, (f) => parseEthernet(f).header.ethType === ETH_TYPE.ARP) > 0, {
+      what: 'ARP in the capture',
+      timeoutMs: 10000,
+    }).catch(() => undefined);
     await tdx.stop();
     if (process.env['OVNTS_PINCTRL_CAPTURE']) copyFileSync(xPcap, join(process.env['OVNTS_PINCTRL_CAPTURE'], 'x.pcap'));
     const xFrames = parsePcap(readFileSync(xPcap)).records.map((r) => r.data);
@@ -392,7 +546,10 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     assert.ok(!('drop' in mineArp), JSON.stringify(mineArp));
     // Nested: eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1 (router IP); arp.tpa = reg0 (next hop); arp.op = 1.
     const a = parseArp(mineArp.frame, 14);
-    const afterNested = buildEthernet(parseEthernet(mineArp.frame).header, buildArp({ ...a, spa: ipv4FromText(ROUTER_IP), tpa: ipv4FromText(X_IP), op: 1 }));
+    const afterNested = buildEthernet(
+      parseEthernet(mineArp.frame).header,
+      buildArp({ ...a, spa: ipv4FromText(ROUTER_IP), tpa: ipv4FromText(X_IP), op: 1 }),
+    );
     assert.equal(toHex(afterNested), toHex(routerArp), 'ARP request');
     t.diagnostic('arp { … }: ARP request equal to the real one');
   } finally {

@@ -14,28 +14,33 @@ import type { ServerKind } from '../helpers/ovsdb-servers.js';
 after(cleanupAll);
 
 for (const kind of ['real', 'ovnts'] as ServerKind[]) {
-  test(`seed lab, databases on ${kind === 'real' ? 'the real ovsdb-server' : 'ovnts ovsdb-server'}: leases and pings`, { timeout: 240_000 }, async (t) => {
-    const dbDir = tmpDir('ovnts-lab-dbs');
-    const dbs = await startOvnDatabases(dbDir.path, kind);
-    const lines: string[] = [];
-    let lab: LabResult | undefined;
-    try {
-      const result = await runSeedLab({ dbs, northd: 'real', controller: 'real', log: (l) => lines.push(l) });
-      lab = result;
-      t.diagnostic(`timings: ${JSON.stringify(result.timings)}`);
-      const failures: string[] = [];
-      for (const spec of LAB_HOSTS) {
-        const h = result.hosts.find((x) => x.name === spec.name);
-        assert.ok(h, spec.name);
-        if (h.address !== `${spec.ip}/26`) failures.push(`${h.name}: address ${h.address ?? 'none'} (expected ${spec.ip}/26) ${h.dhcpError ?? ''}`);
-        assert.equal(h.pings.length, 3, `${h.name} ran its pings`);
-        for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target} (${p.dest}): ${p.received}/${p.transmitted}`);
+  test(
+    `seed lab, databases on ${kind === 'real' ? 'the real ovsdb-server' : 'ovnts ovsdb-server'}: leases and pings`,
+    { timeout: 240_000 },
+    async (t) => {
+      const dbDir = tmpDir('ovnts-lab-dbs');
+      const dbs = await startOvnDatabases(dbDir.path, kind);
+      const lines: string[] = [];
+      let lab: LabResult | undefined;
+      try {
+        const result = await runSeedLab({ dbs, northd: 'real', controller: 'real', log: (l) => lines.push(l) });
+        lab = result;
+        t.diagnostic(`timings: ${JSON.stringify(result.timings)}`);
+        const failures: string[] = [];
+        for (const spec of LAB_HOSTS) {
+          const h = result.hosts.find((x) => x.name === spec.name);
+          assert.ok(h, spec.name);
+          if (h.address !== `${spec.ip}/26`)
+            failures.push(`${h.name}: address ${h.address ?? 'none'} (expected ${spec.ip}/26) ${h.dhcpError ?? ''}`);
+          assert.equal(h.pings.length, 3, `${h.name} ran its pings`);
+          for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target} (${p.dest}): ${p.received}/${p.transmitted}`);
+        }
+        assert.deepEqual(failures, [], `lab log:\n${lines.join('\n')}`);
+      } finally {
+        await lab?.stop();
+        await dbs.stop();
+        dbDir.cleanup();
       }
-      assert.deepEqual(failures, [], `lab log:\n${lines.join('\n')}`);
-    } finally {
-      await lab?.stop();
-      await dbs.stop();
-      dbDir.cleanup();
-    }
-  });
+    },
+  );
 }

@@ -33,10 +33,14 @@ async function startReal(dir: string, db: string): Promise<RealServer> {
   const sock = join(dir, 'db.sock');
   const ctl = join(dir, 'ctl');
   const stderr: string[] = [];
-  const child = spawn('ovsdb-server', [`--remote=punix:${sock}`, `--unixctl=${ctl}`, '--no-chdir', `--log-file=${join(dir, 'server.log')}`, db], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: ENV,
-  });
+  const child = spawn(
+    'ovsdb-server',
+    [`--remote=punix:${sock}`, `--unixctl=${ctl}`, '--no-chdir', `--log-file=${join(dir, 'server.log')}`, db],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: ENV,
+    },
+  );
   child.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
   const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
   try {
@@ -63,7 +67,7 @@ function run(cmd: string, args: string[]): string {
 
 function transact(remote: string, ...ops: unknown[]): unknown[] {
   const out = JSON.parse(run('ovsdb-client', ['transact', remote, JSON.stringify(['OVN_Northbound', ...ops])])) as unknown[];
-  for (const r of out) assert.ok(r === null || (typeof r === 'object' && !('error' in (r))), `transaction failed: ${JSON.stringify(out)}`);
+  for (const r of out) assert.ok(r === null || (typeof r === 'object' && !('error' in r)), `transaction failed: ${JSON.stringify(out)}`);
   return out;
 }
 
@@ -149,7 +153,17 @@ test(
     // Inserts carry their non-default columns, in RFC 7047 notation.
     await log.append({
       Logical_Switch: {
-        [U_SW0]: { name: 'sw0', ports: ['set', [['uuid', U_P1]]], external_ids: ['map', [['a', '1'], ['b', '2']]] },
+        [U_SW0]: {
+          name: 'sw0',
+          ports: ['set', [['uuid', U_P1]]],
+          external_ids: [
+            'map',
+            [
+              ['a', '1'],
+              ['b', '2'],
+            ],
+          ],
+        },
         [U_SW1]: { name: 'sw1', acls: ['set', []], other_config: ['map', []] },
       },
       Logical_Switch_Port: { [U_P1]: { name: 'p1', addresses: ['set', ['router', 'unknown']] } },
@@ -158,12 +172,35 @@ test(
       _comment: 'ovnts: insert',
     });
     // Without "_is_diff" a column holds its full new value.
-    await log.append({ Logical_Switch: { [U_SW0]: { external_ids: ['map', [['a', '1'], ['c', '3']]] } }, _date: 1700000001000 });
+    await log.append({
+      Logical_Switch: {
+        [U_SW0]: {
+          external_ids: [
+            'map',
+            [
+              ['a', '1'],
+              ['c', '3'],
+            ],
+          ],
+        },
+      },
+      _date: 1700000001000,
+    });
     await log.append({ Logical_Switch: { [U_SW1]: null }, _date: 1700000002000, _comment: 'ovnts: delete' });
     // With "_is_diff" (what ovsdb-server writes): a map or set column holds
     // the elements to toggle, a column with at most one value its new value.
     await log.append({
-      Logical_Switch: { [U_SW0]: { external_ids: ['map', [['a', '1'], ['d', '4']]] } },
+      Logical_Switch: {
+        [U_SW0]: {
+          external_ids: [
+            'map',
+            [
+              ['a', '1'],
+              ['d', '4'],
+            ],
+          ],
+        },
+      },
       Logical_Switch_Port: { [U_P1]: { addresses: ['set', ['unknown', 'dynamic']], tag_request: 7 } },
       _date: 1700000003000,
       _is_diff: true,
@@ -174,10 +211,23 @@ test(
 
     const shown = run('ovsdb-tool', ['show-log', '-m', path]);
     assert.deepEqual(sortRows(parseShowLog(shown).slice(1)), [
-      { date: '2023-11-14 22:13:20.000', comment: 'ovnts: insert', rows: [`Logical_Switch 11111111 insert`, `Logical_Switch 22222222 insert`, `Logical_Switch_Port 33333333 insert`, `NB_Global 44444444 insert`] },
+      {
+        date: '2023-11-14 22:13:20.000',
+        comment: 'ovnts: insert',
+        rows: [
+          `Logical_Switch 11111111 insert`,
+          `Logical_Switch 22222222 insert`,
+          `Logical_Switch_Port 33333333 insert`,
+          `NB_Global 44444444 insert`,
+        ],
+      },
       { date: '2023-11-14 22:13:21.000', comment: undefined, rows: [`Logical_Switch 11111111 modify`] },
       { date: '2023-11-14 22:13:22.000', comment: 'ovnts: delete', rows: [`Logical_Switch 22222222 delete`] },
-      { date: '2023-11-14 22:13:23.000', comment: undefined, rows: [`Logical_Switch 11111111 modify`, `Logical_Switch_Port 33333333 modify`] },
+      {
+        date: '2023-11-14 22:13:23.000',
+        comment: undefined,
+        rows: [`Logical_Switch 11111111 modify`, `Logical_Switch_Port 33333333 modify`],
+      },
       { date: '2023-11-14 22:13:24.000', comment: undefined, rows: [`Logical_Switch_Port 33333333 modify`] },
     ]);
     assert.equal(run('ovsdb-tool', ['db-name', path]).trim(), 'OVN_Northbound');
@@ -185,7 +235,18 @@ test(
     const server = await startReal(dir, path);
     try {
       assert.deepEqual(dump(server.remote, 'Logical_Switch', '_uuid', 'name', 'external_ids', 'ports'), [
-        { _uuid: ['uuid', U_SW0], name: 'sw0', external_ids: ['map', [['c', '3'], ['d', '4']]], ports: ['uuid', U_P1] },
+        {
+          _uuid: ['uuid', U_SW0],
+          name: 'sw0',
+          external_ids: [
+            'map',
+            [
+              ['c', '3'],
+              ['d', '4'],
+            ],
+          ],
+          ports: ['uuid', U_P1],
+        },
       ]);
       assert.deepEqual(dump(server.remote, 'Logical_Switch_Port', 'name', 'addresses', 'tag_request', 'enabled'), [
         { name: 'p1', addresses: ['set', ['dynamic', 'router']], tag_request: 9, enabled: false },
@@ -212,21 +273,70 @@ test(
     const work = (): void => {
       const [sw] = transact(
         server.remote,
-        { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'p1', addresses: ['set', ['00:00:00:00:00:01 10.0.0.1', 'router']] }, 'uuid-name': 'p' },
-        { op: 'insert', table: 'Logical_Switch', row: { name: 'sw0', ports: ['named-uuid', 'p'], external_ids: ['map', [['a', '1'], ['b', '2']]] } },
+        {
+          op: 'insert',
+          table: 'Logical_Switch_Port',
+          row: { name: 'p1', addresses: ['set', ['00:00:00:00:00:01 10.0.0.1', 'router']] },
+          'uuid-name': 'p',
+        },
+        {
+          op: 'insert',
+          table: 'Logical_Switch',
+          row: {
+            name: 'sw0',
+            ports: ['named-uuid', 'p'],
+            external_ids: [
+              'map',
+              [
+                ['a', '1'],
+                ['b', '2'],
+              ],
+            ],
+          },
+        },
         { op: 'comment', comment: 'two rows' },
       ) as { uuid: [string, string] }[];
       assert.ok(sw !== undefined);
       const where = [['name', '==', 'sw0']];
-      transact(server.remote, { op: 'update', table: 'Logical_Switch', where, row: { external_ids: ['map', [['a', '9'], ['c', '3']]] } });
-      transact(server.remote, { op: 'mutate', table: 'Logical_Switch', where, mutations: [['external_ids', 'insert', ['map', [['d', '4']]]], ['external_ids', 'delete', ['set', ['a']]]] });
+      transact(server.remote, {
+        op: 'update',
+        table: 'Logical_Switch',
+        where,
+        row: {
+          external_ids: [
+            'map',
+            [
+              ['a', '9'],
+              ['c', '3'],
+            ],
+          ],
+        },
+      });
+      transact(server.remote, {
+        op: 'mutate',
+        table: 'Logical_Switch',
+        where,
+        mutations: [
+          ['external_ids', 'insert', ['map', [['d', '4']]]],
+          ['external_ids', 'delete', ['set', ['a']]],
+        ],
+      });
       transact(server.remote, {
         op: 'mutate',
         table: 'Logical_Switch_Port',
         where: [['name', '==', 'p1']],
-        mutations: [['addresses', 'delete', ['set', ['router']]], ['addresses', 'insert', ['set', ['dynamic']]], ['tag_request', 'insert', ['set', [5]]]],
+        mutations: [
+          ['addresses', 'delete', ['set', ['router']]],
+          ['addresses', 'insert', ['set', ['dynamic']]],
+          ['tag_request', 'insert', ['set', [5]]],
+        ],
       });
-      transact(server.remote, { op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', 'p1']], row: { enabled: false, tag_request: ['set', []] } });
+      transact(server.remote, {
+        op: 'update',
+        table: 'Logical_Switch_Port',
+        where: [['name', '==', 'p1']],
+        row: { enabled: false, tag_request: ['set', []] },
+      });
       transact(server.remote, { op: 'insert', table: 'NB_Global', row: {} });
     };
     try {
@@ -254,8 +364,14 @@ test(
     // Every record re-encodes to exactly the bytes in the file: the same
     // header, length and SHA-1 as the real server computed.
     const file = readFileSync(path);
-    assert.deepEqual(Buffer.concat(records.map(encodeRecord)), file.subarray(file.length - Buffer.concat(records.map(encodeRecord)).length));
-    const lines = file.toString('utf8').split('\n').filter((l) => l !== '');
+    assert.deepEqual(
+      Buffer.concat(records.map(encodeRecord)),
+      file.subarray(file.length - Buffer.concat(records.map(encodeRecord)).length),
+    );
+    const lines = file
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     assert.equal(lines.length, 2 * (records.length + 1));
     records.forEach((r, i) => assert.deepEqual(r, JSON.parse(lines[2 * i + 3] as string)));
 
@@ -265,7 +381,10 @@ test(
     assert.deepEqual(sortRows(summarize(records)), sortRows(shown.slice(1)));
     // The real server writes modifications as diffs.
     assert.ok(records.slice(1).every((r) => r['_is_diff'] === true));
-    assert.deepEqual(records[1]?.['NB_Global'], Object.fromEntries([[Object.keys(records[0]?.['NB_Global'] as object)[0] as string, null]]));
+    assert.deepEqual(
+      records[1]?.['NB_Global'],
+      Object.fromEntries([[Object.keys(records[0]?.['NB_Global'] as object)[0] as string, null]]),
+    );
   }),
 );
 
@@ -323,8 +442,18 @@ test(
         { op: 'insert', table: 'Logical_Switch', row: { name: 'sw0', ports: ['named-uuid', 'p'], external_ids: ['map', [['a', '1']]] } },
         { op: 'insert', table: 'Logical_Switch', row: { name: 'sw1' } },
       );
-      transact(server.remote, { op: 'mutate', table: 'Logical_Switch', where: [['name', '==', 'sw0']], mutations: [['external_ids', 'insert', ['map', [['b', '2']]]]] });
-      transact(server.remote, { op: 'update', table: 'Logical_Switch_Port', where: [], row: { addresses: ['set', ['dynamic']], tag_request: 3 } });
+      transact(server.remote, {
+        op: 'mutate',
+        table: 'Logical_Switch',
+        where: [['name', '==', 'sw0']],
+        mutations: [['external_ids', 'insert', ['map', [['b', '2']]]]],
+      });
+      transact(server.remote, {
+        op: 'update',
+        table: 'Logical_Switch_Port',
+        where: [],
+        row: { addresses: ['set', ['dynamic']], tag_request: 3 },
+      });
       transact(server.remote, { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 'sw1']] });
     } finally {
       await server.stop();

@@ -18,7 +18,15 @@ async function realServer(): Promise<{ ctl: string; stop: () => Promise<void> }>
   await runOk('ovsdb-tool', ['create', db, '/usr/share/openvswitch/vswitch.ovsschema']);
   const ctl = join(dir.path, 'ctl');
   const pidfile = join(dir.path, 'pid');
-  await runOk('ovsdb-server', [db, `--unixctl=${ctl}`, `--pidfile=${pidfile}`, '--detach', '--no-chdir', `--log-file=${join(dir.path, 'log')}`, '--remote=punix:' + join(dir.path, 'sock')]);
+  await runOk('ovsdb-server', [
+    db,
+    `--unixctl=${ctl}`,
+    `--pidfile=${pidfile}`,
+    '--detach',
+    '--no-chdir',
+    `--log-file=${join(dir.path, 'log')}`,
+    '--remote=punix:' + join(dir.path, 'sock'),
+  ]);
   return {
     ctl,
     stop: async () => {
@@ -49,7 +57,10 @@ test('vlog/set and vlog/list: the same specs give the same lines as ovsdb-server
     for (const bad of ['nosuch:dbg', 'jsonrpc:bogus']) {
       const r = await run('ovs-appctl', ['-t', real.ctl, 'vlog/set', bad]);
       assert.equal(r.code, 2);
-      assert.throws(() => ours.set(bad), (e: Error) => `${e.message}\n` === r.stderr.split('ovs-appctl:')[0]);
+      assert.throws(
+        () => ours.set(bad),
+        (e: Error) => `${e.message}\n` === r.stderr.split('ovs-appctl:')[0],
+      );
     }
     await ours.close();
   } finally {

@@ -104,7 +104,13 @@ function inChassisNetns(ovs: OvsInstance, cmd: readonly string[]): [string, stri
  * Not waited for: the callers wait for what they measure or compare.
  */
 export function startRealController(ovs: OvsInstance, dir: string, log?: (line: string) => void): Promise<Daemon> {
-  const [cmd, args] = inChassisNetns(ovs, ['ovn-controller', ovs.dbRemote, `--log-file=${join(dir, 'ovn-controller.log')}`, '--no-chdir', '-vconsole:err']);
+  const [cmd, args] = inChassisNetns(ovs, [
+    'ovn-controller',
+    ovs.dbRemote,
+    `--log-file=${join(dir, 'ovn-controller.log')}`,
+    '--no-chdir',
+    '-vconsole:err',
+  ]);
   return spawnDaemon(cmd, args, {
     name: 'ovn-controller',
     // OVS_RUNDIR (in ovs.env) makes it find this instance's br-int.mgmt.
@@ -118,7 +124,11 @@ export function startRealController(ovs: OvsInstance, dir: string, log?: (line: 
  * `<dir>/ctl/ovnts-controller.ctl` (for ovn-appctl -t), run and log directory
  * `<dir>/ctl`. Not waited for: the callers wait on the socket or the SB.
  */
-export async function startOvntsControllerWithSocket(ovs: OvsInstance, dir: string, log: (line: string) => void): Promise<{ daemon: Daemon; sock: string }> {
+export async function startOvntsControllerWithSocket(
+  ovs: OvsInstance,
+  dir: string,
+  log: (line: string) => void,
+): Promise<{ daemon: Daemon; sock: string }> {
   const ctlDir = join(dir, 'ctl');
   mkdirSync(ctlDir);
   const sock = join(ctlDir, 'ovnts-controller.ctl');
@@ -139,7 +149,8 @@ function storedZones(ovs: OvsdbClient, bridge: string): Map<string, number> | un
   const br = findBridge(ovs, bridge);
   if (br === undefined) return undefined;
   const zones = new Map<string, number>();
-  for (const [k, v] of br.map('external_ids')) if (String(k).startsWith('ct-zone-')) zones.set(String(k).slice('ct-zone-'.length), Number(v));
+  for (const [k, v] of br.map('external_ids'))
+    if (String(k).startsWith('ct-zone-')) zones.set(String(k).slice('ct-zone-'.length), Number(v));
   return zones.size > 0 ? zones : undefined;
 }
 

@@ -53,16 +53,20 @@ export async function startCniWorld(log: (l: string) => void = () => undefined):
   await configureChassis(ovs.vsctl, { systemId: `${id}-chassis`, sbRemote: `unix:${rundir}/ovnsb_db.sock` });
   let port: string | undefined;
   const pidfile = join(dir, 'up.pid');
-  const up: Daemon = await spawnDaemon(OVNTS, ['up', `--rundir=${rundir}`, `--dbdir=${join(dir, 'db')}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`, '--ipam=127.0.0.1:0'], {
-    name: 'ovnts up',
-    env: { ...ovs.env },
-    onLine: (l) => {
-      log(l);
-      port ??= servedPort(l);
+  const up: Daemon = await spawnDaemon(
+    OVNTS,
+    ['up', `--rundir=${rundir}`, `--dbdir=${join(dir, 'db')}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`, '--ipam=127.0.0.1:0'],
+    {
+      name: 'ovnts up',
+      env: { ...ovs.env },
+      onLine: (l) => {
+        log(l);
+        port ??= servedPort(l);
+      },
+      readyWhen: async () => existsSync(pidfile) && readFileSync(pidfile, 'utf8').trim() !== '' && port !== undefined,
+      readyTimeoutMs: 30_000,
     },
-    readyWhen: async () => existsSync(pidfile) && readFileSync(pidfile, 'utf8').trim() !== '' && port !== undefined,
-    readyTimeoutMs: 30_000,
-  });
+  );
   await waitFor(async () => (await ovs.vsctl('--if-exists', 'get', 'Bridge', 'br-int', 'name')).trim() === 'br-int', { what: 'br-int' });
   const url = `http://127.0.0.1:${port!}`;
   const pluginDir = join(dir, 'cni-bin');
@@ -72,7 +76,11 @@ export async function startCniWorld(log: (l: string) => void = () => undefined):
   symlinkSync(OVNTS_CNI, join(pluginDir, 'ovnts-cni'));
   const base = { endpoint: url, ovs_db: ovs.dbRemote, ovs_netns: `/run/netns/${hv}` };
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return (text === '' ? undefined : JSON.parse(text)) as T;
@@ -97,7 +105,12 @@ export async function startCniWorld(log: (l: string) => void = () => undefined):
       writeFileSync(join(confDir, `${name}.conflist`), JSON.stringify(list, null, 2));
       return list;
     },
-    exec: (env, conf) => run(OVNTS_CNI, [], { env: { CNI_PATH: pluginDir, ...env }, input: typeof conf === 'string' ? conf : JSON.stringify(conf), timeoutMs: 120_000 }),
+    exec: (env, conf) =>
+      run(OVNTS_CNI, [], {
+        env: { CNI_PATH: pluginDir, ...env },
+        input: typeof conf === 'string' ? conf : JSON.stringify(conf),
+        timeoutMs: 120_000,
+      }),
     nbctl: (...args) => runOk('ovn-nbctl', [`--db=unix:${rundir}/ovnnb_db.sock`, '--timeout=20', ...args]),
     ports: async () => (await ovs.vsctl('list-ports', 'br-int')).split('\n').filter((p) => p !== ''),
     stop: async () => {

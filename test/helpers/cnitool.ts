@@ -72,5 +72,8 @@ export interface Cnitool {
 
 export function cnitoolIn(bin: string, confDir: string, pluginDirs: readonly string[], cacheDir: string): Cnitool {
   return (verb, net, netns, env = {}) =>
-    run(bin, [verb, net, netns], { env: { NETCONFPATH: confDir, CNI_PATH: pluginDirs.join(':'), CNI_CACHE_DIR: cacheDir, ...env }, timeoutMs: 120_000 });
+    run(bin, [verb, net, netns], {
+      env: { NETCONFPATH: confDir, CNI_PATH: pluginDirs.join(':'), CNI_CACHE_DIR: cacheDir, ...env },
+      timeoutMs: 120_000,
+    });
 }

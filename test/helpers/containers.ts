@@ -109,9 +109,17 @@ export async function startNeutronCentral(dir: string, ns: string, ip: string, l
     }
     const nb = `unix:${join(dir, 'nb.sock')}`;
     const sb = `unix:${join(dir, 'sb.sock')}`;
-    started.push(await spawnDaemon('ovn-northd', [`--ovnnb-db=${nb}`, `--ovnsb-db=${sb}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'], { name: 'ovn-northd', onLine: log }));
+    started.push(
+      await spawnDaemon(
+        'ovn-northd',
+        [`--ovnnb-db=${nb}`, `--ovnsb-db=${sb}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
+        { name: 'ovn-northd', onLine: log },
+      ),
+    );
     // max_tunid appears once northd ran; network create fails with a 500 before (RECIPES §5.1).
-    await waitFor(async () => (await run('ovn-nbctl', [`--db=${nb}`, 'get', 'NB_Global', '.', 'options:max_tunid'])).code === 0, { what: 'northd max_tunid' });
+    await waitFor(async () => (await run('ovn-nbctl', [`--db=${nb}`, 'get', 'NB_Global', '.', 'options:max_tunid'])).code === 0, {
+      what: 'northd max_tunid',
+    });
     for (const d of ['state', 'lock']) mkdirSync(join(dir, d), { recursive: true });
     const conf = join(dir, 'neutron.conf');
     writeFileSync(
@@ -201,7 +209,8 @@ function centralNode(ns: string, ip: string, nb: string, stop: () => Promise<voi
 
 /** Both central nodes answer `GET /` on the IPAM once they serve. */
 function ipamAnswers(ns: string, ip: string): () => Promise<boolean> {
-  return async () => (await run('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/`], { timeoutMs: 5000 })).code === 0;
+  return async () =>
+    (await run('nsenter', [`--net=/run/netns/${ns}`, 'curl', '-sf', `http://${ip}:9696/`], { timeoutMs: 5000 })).code === 0;
 }
 
 async function neutronGet(ns: string, ip: string, collection: string): Promise<Array<Record<string, unknown>>> {
@@ -260,7 +269,13 @@ export interface ContainerHost {
  * A host: namespace `ns` with its own OVS, its NIC (a veth whose peer is on
  * the central underlay bridge) on a netdev br-phy with `ip/24`.
  */
-export async function startContainerHost(ns: string, ip: string, centralNs: string, runtimeEnv: Readonly<Record<string, string>>, log: (l: string) => void): Promise<ContainerHost> {
+export async function startContainerHost(
+  ns: string,
+  ip: string,
+  centralNs: string,
+  runtimeEnv: Readonly<Record<string, string>>,
+  log: (l: string) => void,
+): Promise<ContainerHost> {
   await createNetns(ns);
   const nic = `${ns.slice(-6)}n`;
   const peer = `${ns.slice(-6)}u`;
@@ -290,7 +305,13 @@ export async function startContainerHost(ns: string, ip: string, centralNs: stri
     container: (...args) => sh(OVN_CONTAINER, args),
     startController: async (dir, l) => {
       mkdirSync(dir, { recursive: true });
-      const c = await startOvntsController({ dbs: { nbRemote: '', sbRemote: '', stop: async () => undefined }, dir, log: l, ovs, systemId: ns });
+      const c = await startOvntsController({
+        dbs: { nbRemote: '', sbRemote: '', stop: async () => undefined },
+        dir,
+        log: l,
+        ovs,
+        systemId: ns,
+      });
       controllers.push(c);
       return c;
     },

@@ -65,5 +65,8 @@ export function tableKeys(flows: readonly TextFlow[]): string[] {
 export function keyDiff(a: readonly string[], b: readonly string[], names: [string, string] = ['a', 'b']): string {
   const A = new Set(a);
   const B = new Set(b);
-  return [...a.filter((k) => !B.has(k)).map((k) => `- ${names[0]}: ${k}`), ...b.filter((k) => !A.has(k)).map((k) => `+ ${names[1]}: ${k}`)].join('\n');
+  return [
+    ...a.filter((k) => !B.has(k)).map((k) => `- ${names[0]}: ${k}`),
+    ...b.filter((k) => !A.has(k)).map((k) => `+ ${names[1]}: ${k}`),
+  ].join('\n');
 }

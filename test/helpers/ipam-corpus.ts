@@ -44,16 +44,64 @@ export const CORPUS: readonly Step[] = [
   os('network', 'set', '--description', 'changed', 'net2'),
   os('network', 'show', 'net2'),
   // --- subnets
-  os('subnet', 'create', '--network', 'private', '--subnet-range', '192.168.1.0/24', '--gateway', '192.168.1.1',
-    '--allocation-pool', 'start=192.168.1.10,end=192.168.1.100', '--dns-nameserver', '192.0.2.53', '--dhcp', 'sub1', '-f', 'json'),
+  os(
+    'subnet',
+    'create',
+    '--network',
+    'private',
+    '--subnet-range',
+    '192.168.1.0/24',
+    '--gateway',
+    '192.168.1.1',
+    '--allocation-pool',
+    'start=192.168.1.10,end=192.168.1.100',
+    '--dns-nameserver',
+    '192.0.2.53',
+    '--dhcp',
+    'sub1',
+    '-f',
+    'json',
+  ),
   os('subnet', 'create', '--network', 'net2', '--subnet-range', '10.0.5.0/24', '--gateway', 'none', '--no-dhcp', 'sub2'),
   os('subnet', 'create', '--network', 'net2', '--subnet-range', '10.0.6.0/24', 'sub3'),
   os('subnet', 'create', '--network', 'net2', '--subnet-range', '10.0.6.128/25', 'sub-overlap'), // 400 overlap
-  os('subnet', 'create', '--network', 'net2', '--subnet-range', '10.0.7.0/24', '--gateway', '10.0.7.50',
-    '--allocation-pool', 'start=10.0.7.10,end=10.0.7.100', 'sub-gw-in-pool'), // 409 GatewayConflictWithAllocationPools
-  os('subnet', 'create', '--network', 'net2', '--subnet-range', '10.0.8.0/24', '--allocation-pool', 'start=10.0.9.10,end=10.0.9.20', 'sub-pool-out'), // 400
+  os(
+    'subnet',
+    'create',
+    '--network',
+    'net2',
+    '--subnet-range',
+    '10.0.7.0/24',
+    '--gateway',
+    '10.0.7.50',
+    '--allocation-pool',
+    'start=10.0.7.10,end=10.0.7.100',
+    'sub-gw-in-pool',
+  ), // 409 GatewayConflictWithAllocationPools
+  os(
+    'subnet',
+    'create',
+    '--network',
+    'net2',
+    '--subnet-range',
+    '10.0.8.0/24',
+    '--allocation-pool',
+    'start=10.0.9.10,end=10.0.9.20',
+    'sub-pool-out',
+  ), // 400
   os('subnet', 'create', '--network', 'private', '--ip-version', '6', '--subnet-range', 'fd00:5::/64', 'sub6', '-f', 'json'),
-  neutron('subnet-create', '--name', 's3', '--gateway', '10.9.0.1', '--allocation-pool', 'start=10.9.0.10,end=10.9.0.20', '--disable-dhcp', 'n3', '10.9.0.0/24'),
+  neutron(
+    'subnet-create',
+    '--name',
+    's3',
+    '--gateway',
+    '10.9.0.1',
+    '--allocation-pool',
+    'start=10.9.0.10,end=10.9.0.20',
+    '--disable-dhcp',
+    'n3',
+    '10.9.0.0/24',
+  ),
   os('subnet', 'list'),
   os('subnet', 'list', '--network', 'private'),
   os('subnet', 'show', 'sub1'),
@@ -62,13 +110,34 @@ export const CORPUS: readonly Step[] = [
   neutron('net-list'),
   // --- ports
   osRandom('port', 'create', '--network', 'private', 'vm1', '-f', 'json'),
-  os('port', 'create', '--network', 'private', '--fixed-ip', 'subnet=sub1,ip-address=192.168.1.50', '--mac-address', '0a:00:00:00:00:01',
-    '--device', 'ctr1', '--device-owner', 'compute:container', 'p-fixed'),
+  os(
+    'port',
+    'create',
+    '--network',
+    'private',
+    '--fixed-ip',
+    'subnet=sub1,ip-address=192.168.1.50',
+    '--mac-address',
+    '0a:00:00:00:00:01',
+    '--device',
+    'ctr1',
+    '--device-owner',
+    'compute:container',
+    'p-fixed',
+  ),
   os('port', 'create', '--network', 'private', '--fixed-ip', 'subnet=sub1,ip-address=192.168.1.50', 'dup-ip'), // 409
   os('port', 'create', '--network', 'private', '--mac-address', '0a:00:00:00:00:01', 'dup-mac'), // 409
   os('port', 'create', '--network', 'private', '--fixed-ip', 'ip-address=10.0.0.5', 'bad-ip'), // 400 InvalidIpForNetwork
   osRandom('port', 'create', '--network', 'private', '--disable-port-security', 'p-nosec'),
-  osRandom('port', 'create', '--network', 'private', '--allowed-address', 'ip-address=192.168.1.200,mac-address=0a:00:00:00:00:02', 'p-aap'),
+  osRandom(
+    'port',
+    'create',
+    '--network',
+    'private',
+    '--allowed-address',
+    'ip-address=192.168.1.200,mac-address=0a:00:00:00:00:02',
+    'p-aap',
+  ),
   os('port', 'create', '--network', 'private', '--no-fixed-ip', 'p-nofip', '-f', 'json'),
   osRandom('port', 'create', '--network', 'private', '--disable', 'p-down'),
   // Tag 41, not 42: seed 003's command below uses 42 on the same parent, and
@@ -80,8 +149,20 @@ export const CORPUS: readonly Step[] = [
   os('port', 'create', '--network', 'private', '--binding-profile', '{"parent_name":"@port:vm1"}', 'c-notag'), // 400
   // Seed 003, verbatim (with the VM port's uuid).
   { cli: 'neutron', args: ['port-create', '--binding-profile', '{"parent_name":"@port:vm1","tag":42}', 'private'], randomIp: true },
-  neutron('port-create', '--name', 'p-neu', '--device-id', 'ctr9', '--device-owner', 'compute:container', '--mac-address', '0a:00:00:00:00:09',
-    '--fixed-ip', 'ip_address=192.168.1.77', 'private'),
+  neutron(
+    'port-create',
+    '--name',
+    'p-neu',
+    '--device-id',
+    'ctr9',
+    '--device-owner',
+    'compute:container',
+    '--mac-address',
+    '0a:00:00:00:00:09',
+    '--fixed-ip',
+    'ip_address=192.168.1.77',
+    'private',
+  ),
   os('port', 'list'),
   os('port', 'list', '-f', 'json'),
   os('port', 'list', '--network', 'private', '--device-id', 'ctr1'),
@@ -100,7 +181,16 @@ export const CORPUS: readonly Step[] = [
   osRandom('port', 'create', '--network', 'private', 'sp1'),
   osRandom('port', 'create', '--network', 'private', 'sp2'),
   osRandom('port', 'create', '--network', 'private', 'sp3'),
-  os('network', 'trunk', 'create', '--parent-port', 'trunk-parent', '--subport', 'port=sp1,segmentation-type=vlan,segmentation-id=100', 'trunk1'),
+  os(
+    'network',
+    'trunk',
+    'create',
+    '--parent-port',
+    'trunk-parent',
+    '--subport',
+    'port=sp1,segmentation-type=vlan,segmentation-id=100',
+    'trunk1',
+  ),
   os('network', 'trunk', 'set', '--subport', 'port=sp2,segmentation-type=vlan,segmentation-id=100', 'trunk1'), // 409 DuplicateSubPort
   os('network', 'trunk', 'set', '--subport', 'port=sp2,segmentation-type=vlan,segmentation-id=101', 'trunk1'),
   os('network', 'trunk', 'set', '--subport', 'port=sp3,segmentation-type=vlan,segmentation-id=4095', 'trunk1'), // 400: 1..4094
@@ -241,7 +331,11 @@ function plain(v: OvsdbValue): unknown {
 }
 
 async function nbList(server: NeutronHandle, table: string, columns: readonly string[]): Promise<Record<string, unknown>[]> {
-  const out = await runOk('ovn-nbctl', [`--db=${server.nbRemote}`, '--format=json', `--columns=${['_uuid', ...columns].join(',')}`, 'list', table], { timeoutMs: 30000 });
+  const out = await runOk(
+    'ovn-nbctl',
+    [`--db=${server.nbRemote}`, '--format=json', `--columns=${['_uuid', ...columns].join(',')}`, 'list', table],
+    { timeoutMs: 30000 },
+  );
   const t = JSON.parse(out) as { headings: string[]; data: OvsdbValue[][] };
   return t.data.map((row) => Object.fromEntries(t.headings.map((h, i) => [h, plain(row[i] ?? ['set', []])])));
 }
@@ -276,7 +370,19 @@ export async function snapshotNb(server: NeutronHandle, norm: Normalizer): Promi
   await server.settled();
   await runOk('ovn-nbctl', [`--db=${server.nbRemote}`, '--wait=sb', '--timeout=60', 'sync'], { timeoutMs: 70000 });
   const dhcp = await nbList(server, 'DHCP_Options', ['cidr', 'options', 'external_ids']);
-  const lsps = await nbList(server, 'Logical_Switch_Port', ['name', 'type', 'addresses', 'port_security', 'enabled', 'parent_name', 'tag', 'options', 'dhcpv4_options', 'dhcpv6_options', 'external_ids']);
+  const lsps = await nbList(server, 'Logical_Switch_Port', [
+    'name',
+    'type',
+    'addresses',
+    'port_security',
+    'enabled',
+    'parent_name',
+    'tag',
+    'options',
+    'dhcpv4_options',
+    'dhcpv6_options',
+    'external_ids',
+  ]);
   const lrps = await nbList(server, 'Logical_Router_Port', ['name', 'mac', 'networks', 'options', 'external_ids']);
   const names = new Map<string, unknown>();
   // `plain` already wrote each _uuid as `@uuid`.

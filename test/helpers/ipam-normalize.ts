@@ -100,7 +100,13 @@ export class Normalizer {
     // Messages listing ids ("ports still attached: A, B") follow the database's
     // order, which real Neutron takes from its random ids: compare them as sets
     // (the separator still counts).
-    out = out.replace(/<[^<>\s,]+>(?:, ?<[^<>\s,]+>)+/g, (m) => m.split(/(?<=>)(, ?)/).filter((_, i) => i % 2 === 0).sort().join(m.includes(', ') ? ', ' : ','));
+    out = out.replace(/<[^<>\s,]+>(?:, ?<[^<>\s,]+>)+/g, (m) =>
+      m
+        .split(/(?<=>)(, ?)/)
+        .filter((_, i) => i % 2 === 0)
+        .sort()
+        .join(m.includes(', ') ? ', ' : ','),
+    );
     return out.replace(TIMESTAMP, '<time>');
   }
 

@@ -24,7 +24,12 @@ export interface IpamUnderTest {
   /** The real ovn-sbctl on the SB. */
   sbctl(...args: string[]): Promise<string>;
   /** An HTTP request to the API; the body parsed as JSON when it is. */
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: unknown; text: string }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: unknown; text: string }>;
   /** Stops `ovnts up` and starts it again on the same databases (the API port may change). */
   restart(): Promise<void>;
   stop(): Promise<void>;

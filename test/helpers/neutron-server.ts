@@ -72,7 +72,12 @@ async function northdActive(ctl: string): Promise<boolean> {
 }
 
 /** OVN databases plus a northd (Debian's or ovnts's) in `dir`. */
-async function startOvn(dir: string, dbKind: ServerKind, northdKind: NeutronKind, opts: StartOptions): Promise<{ dbs: LabDatabases; northd: { stop(): Promise<void> } }> {
+async function startOvn(
+  dir: string,
+  dbKind: ServerKind,
+  northdKind: NeutronKind,
+  opts: StartOptions,
+): Promise<{ dbs: LabDatabases; northd: { stop(): Promise<void> } }> {
   const dbs = await startOvnDatabases(dir, dbKind);
   try {
     const log = opts.onLine ?? (() => undefined);
@@ -80,7 +85,14 @@ async function startOvn(dir: string, dbKind: ServerKind, northdKind: NeutronKind
     const ctl = join(dir, 'northd.ctl');
     const northd = await spawnDaemon(
       'ovn-northd',
-      [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${ctl}`, `--log-file=${join(dir, 'northd.log')}`, `--pidfile=${join(dir, 'northd.pid')}`, '-vconsole:off'],
+      [
+        `--ovnnb-db=${dbs.nbRemote}`,
+        `--ovnsb-db=${dbs.sbRemote}`,
+        `--unixctl=${ctl}`,
+        `--log-file=${join(dir, 'northd.log')}`,
+        `--pidfile=${join(dir, 'northd.pid')}`,
+        '-vconsole:off',
+      ],
       { name: 'ovn-northd', onLine: log, readyWhen: () => northdActive(ctl) },
     );
     return { dbs, northd };
@@ -200,7 +212,8 @@ export async function startRealNeutron(opts: StartOptions = {}): Promise<Neutron
     process.off('exit', onExit);
     if (server?.pid !== undefined) {
       const pgid = server.pid;
-      const exited = server.exitCode === null && server.signalCode === null ? new Promise((r) => server?.once('exit', r)) : Promise.resolve();
+      const exited =
+        server.exitCode === null && server.signalCode === null ? new Promise((r) => server?.once('exit', r)) : Promise.resolve();
       killGroup('SIGTERM');
       const t = setTimeout(() => killGroup('SIGKILL'), 8000);
       await exited;
@@ -240,7 +253,8 @@ export async function startRealNeutron(opts: StartOptions = {}): Promise<Neutron
     const proc = server;
     await waitFor(
       async () => {
-        if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`neutron-server exited (${proc.exitCode ?? proc.signalCode}) before it answered: ${output.trim()}`);
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          throw new Error(`neutron-server exited (${proc.exitCode ?? proc.signalCode}) before it answered: ${output.trim()}`);
         return answersVersions(url);
       },
       { timeoutMs: 120000, intervalMs: 200, what: 'neutron-server to answer GET /' },
@@ -289,7 +303,13 @@ export async function startOvntsIpam(opts: OvntsIpamOptions = {}): Promise<Neutr
   try {
     ovn = await startOvn(dir, opts.db ?? 'ovnts', opts.northd ?? 'ovnts', opts);
     const spawnOpts = { name: 'ovnts ipam', readyWhen: () => answersVersions(url), readyTimeoutMs: 30000 };
-    const args = ['ipam', `--listen=127.0.0.1:${port}`, `--ovnnb-db=${ovn.dbs.nbRemote}`, `--unixctl=${join(dir, 'ipam.ctl')}`, `--log-file=${join(dir, 'ipam.log')}`];
+    const args = [
+      'ipam',
+      `--listen=127.0.0.1:${port}`,
+      `--ovnnb-db=${ovn.dbs.nbRemote}`,
+      `--unixctl=${join(dir, 'ipam.ctl')}`,
+      `--log-file=${join(dir, 'ipam.log')}`,
+    ];
     ipam = await spawnDaemon(OVNTS, [...args, ...(opts.args ?? [])], opts.onLine ? { ...spawnOpts, onLine: opts.onLine } : spawnOpts);
   } catch (e) {
     await stop();
@@ -303,7 +323,8 @@ export async function startOvntsIpam(opts: OvntsIpamOptions = {}): Promise<Neutr
     nbRemote: ovn.dbs.nbRemote,
     dir,
     pids: async () => (daemon.running() ? [daemon.pid] : []),
-    settled: (quietMs = 500, timeoutMs = 10000) => quiet(() => fileSize(join(dir, 'ipam.log')) + daemon.output().length, quietMs, timeoutMs),
+    settled: (quietMs = 500, timeoutMs = 10000) =>
+      quiet(() => fileSize(join(dir, 'ipam.log')) + daemon.output().length, quietMs, timeoutMs),
     log: () => daemon.output(),
     stop,
   };

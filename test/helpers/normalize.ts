@@ -18,7 +18,8 @@ export function normalizeUuids(text: string): string {
   });
 }
 
-const blindKey = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x)).replace(UUID_G, 'U');
+const blindKey = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x)).replace(UUID_G, 'U');
 
 /** Sorts "rows" arrays of select results by their UUID-blind JSON text. */
 export function sortRows(value: unknown): unknown {

@@ -40,7 +40,6 @@ import {
 export { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, type LabHostName, type LabHostResult, type LabPing } from '../../src/lab/seed.js';
 export { tailLogs };
 
-
 /** Where the lab's OVN databases live. */
 export interface LabDatabases {
   /** OVSDB remote of OVN_Northbound, e.g. `unix:/tmp/x/nb.sock`. */
@@ -77,7 +76,10 @@ export async function startOvnDatabases(dir: string, kind: ServerKind = 'real'):
               name: `ovsdb-server(${db})`,
               readyWhen: () => socketAccepts(sock),
             })
-          : await spawnDaemon(OVNTS, ['ovsdb-server', ...common], { name: `ovnts ovsdb-server(${db})`, readyWhen: () => socketAccepts(sock) }),
+          : await spawnDaemon(OVNTS, ['ovsdb-server', ...common], {
+              name: `ovnts ovsdb-server(${db})`,
+              readyWhen: () => socketAccepts(sock),
+            }),
       );
     }
   } catch (e) {
@@ -170,16 +172,22 @@ async function startRealController(ctx: ComponentContext): Promise<RunningCompon
     '--no-chdir',
     '-vconsole:err',
   ];
-  const d = await spawnDaemon(pre.length > 0 ? pre[0]! : 'ovn-controller', pre.length > 0 ? [...pre.slice(1), 'ovn-controller', ...args] : args, {
-    name: 'ovn-controller',
-    // OVS_RUNDIR makes it find this instance's br-int.mgmt.
-    env: { ...ovs.env, OVN_RUNDIR: ctx.dir, OVN_LOGDIR: ctx.dir, OVN_DBDIR: ctx.dir },
-    onLine: ctx.log,
-    readyWhen: async () => {
-      const c = ctl();
-      return c !== undefined && (await run('ovn-appctl', ['-t', c, 'connection-status'], { timeoutMs: 5000 })).stdout.trim() === 'connected';
+  const d = await spawnDaemon(
+    pre.length > 0 ? pre[0]! : 'ovn-controller',
+    pre.length > 0 ? [...pre.slice(1), 'ovn-controller', ...args] : args,
+    {
+      name: 'ovn-controller',
+      // OVS_RUNDIR makes it find this instance's br-int.mgmt.
+      env: { ...ovs.env, OVN_RUNDIR: ctx.dir, OVN_LOGDIR: ctx.dir, OVN_DBDIR: ctx.dir },
+      onLine: ctx.log,
+      readyWhen: async () => {
+        const c = ctl();
+        return (
+          c !== undefined && (await run('ovn-appctl', ['-t', c, 'connection-status'], { timeoutMs: 5000 })).stdout.trim() === 'connected'
+        );
+      },
     },
-  });
+  );
   return { stop: () => d.stop() };
 }
 
@@ -238,7 +246,13 @@ export async function runSeedLab(opts: SeedLabOptions): Promise<LabResult> {
     const controllerDir = join(dir, 'controller');
     mkdirSync(controllerDir);
     log(`[lab ${id}] starting ovn-controller (${typeof opts.controller === 'string' ? opts.controller : 'custom'})`);
-    const controller = await (opts.controller === 'real' ? startRealController : opts.controller)({ dbs, dir: controllerDir, log, ovs, systemId });
+    const controller = await (opts.controller === 'real' ? startRealController : opts.controller)({
+      dbs,
+      dir: controllerDir,
+      log,
+      ovs,
+      systemId,
+    });
     teardown.push(() => controller.stop());
     await waitFor(async () => (await sbctl('--bare', '--columns=name', 'find', 'Chassis', `name=${systemId}`)).trim() === systemId, {
       what: `chassis ${systemId} in the SB`,
@@ -279,7 +293,18 @@ export async function runSeedLab(opts: SeedLabOptions): Promise<LabResult> {
     const pingMs = Date.now() - t2;
     const totalMs = Date.now() - t0;
     log(`[lab ${id}] pings done after ${pingMs} ms; total ${totalMs} ms`);
-    return { id, dir, hosts, timings: { setupMs, dhcpMs, pingMs, totalMs }, ovs, hvNetns, nbctl, sbctl, logs: (n) => tailLogs(dir, n), stop };
+    return {
+      id,
+      dir,
+      hosts,
+      timings: { setupMs, dhcpMs, pingMs, totalMs },
+      ovs,
+      hvNetns,
+      nbctl,
+      sbctl,
+      logs: (n) => tailLogs(dir, n),
+      stop,
+    };
   } catch (e) {
     // The logs go with the temp dir: keep their tails in the error.
     if (e instanceof Error) e.message += `\n${tailLogs(dir, 20)}`;

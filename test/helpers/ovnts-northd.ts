@@ -21,12 +21,23 @@ export async function northdStatus(ctl: string): Promise<string> {
 }
 
 /** `wantActive`: wait for "Status: active" (default) or only for the control socket (a standby). */
-export async function startOvntsNorthd(ctx: Pick<ComponentContext, 'dbs' | 'dir' | 'log'>, wantActive = true, name = 'ovnts-northd'): Promise<OvntsNorthdHandle> {
+export async function startOvntsNorthd(
+  ctx: Pick<ComponentContext, 'dbs' | 'dir' | 'log'>,
+  wantActive = true,
+  name = 'ovnts-northd',
+): Promise<OvntsNorthdHandle> {
   const ctl = join(ctx.dir, `${name}.ctl`);
   const logFile = join(ctx.dir, `${name}.log`);
   const d = await spawnDaemon(
     OVNTS,
-    ['northd', `--ovnnb-db=${ctx.dbs.nbRemote}`, `--ovnsb-db=${ctx.dbs.sbRemote}`, `--unixctl=${ctl}`, `--log-file=${logFile}`, `--pidfile=${join(ctx.dir, `${name}.pid`)}`],
+    [
+      'northd',
+      `--ovnnb-db=${ctx.dbs.nbRemote}`,
+      `--ovnsb-db=${ctx.dbs.sbRemote}`,
+      `--unixctl=${ctl}`,
+      `--log-file=${logFile}`,
+      `--pidfile=${join(ctx.dir, `${name}.pid`)}`,
+    ],
     {
       name,
       onLine: ctx.log,

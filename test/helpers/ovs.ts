@@ -72,7 +72,9 @@ export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
   let unregister = (): void => undefined;
 
   const launch = (cmd: string, args: string[], o: Parameters<typeof spawnDaemon>[2]): Promise<Daemon> =>
-    pre.length > 0 ? spawnDaemon(pre[0]!, [...pre.slice(1), cmd, ...args], { ...o, name: cmd, env }) : spawnDaemon(cmd, args, { ...o, name: cmd, env });
+    pre.length > 0
+      ? spawnDaemon(pre[0]!, [...pre.slice(1), cmd, ...args], { ...o, name: cmd, env })
+      : spawnDaemon(cmd, args, { ...o, name: cmd, env });
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -145,7 +147,9 @@ export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
     ofctl: (...args) => runOk('ovs-ofctl', args, { env }),
     appctl: (...args) => runOk('ovs-appctl', ['-t', vswitchdCtl, ...args], { env }),
     exec: (cmd, args = [], o = {}) =>
-      pre.length > 0 ? run(pre[0]!, [...pre.slice(1), cmd, ...args], { ...o, env: { ...env, ...o.env } }) : run(cmd, args, { ...o, env: { ...env, ...o.env } }),
+      pre.length > 0
+        ? run(pre[0]!, [...pre.slice(1), cmd, ...args], { ...o, env: { ...env, ...o.env } })
+        : run(cmd, args, { ...o, env: { ...env, ...o.env } }),
     stop,
   };
 }

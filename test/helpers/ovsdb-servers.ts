@@ -64,7 +64,13 @@ async function launch(kind: ServerKind, dir: string, dbFiles: string[], stderr: 
   const args =
     kind === 'real'
       ? [`--remote=punix:${sockPath}`, `--unixctl=${join(dir, 'ctl')}`, '--no-chdir', `--log-file=${join(dir, 'server.log')}`, ...dbFiles]
-      : ['ovsdb-server', `--remote=punix:${sockPath}`, `--unixctl=${join(dir, 'ctl')}`, `--log-file=${join(dir, 'server.log')}`, ...dbFiles];
+      : [
+          'ovsdb-server',
+          `--remote=punix:${sockPath}`,
+          `--unixctl=${join(dir, 'ctl')}`,
+          `--log-file=${join(dir, 'server.log')}`,
+          ...dbFiles,
+        ];
   const child = spawn(kind === 'real' ? 'ovsdb-server' : OVNTS, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
   try {
@@ -100,7 +106,10 @@ async function launch(kind: ServerKind, dir: string, dbFiles: string[], stderr: 
 }
 
 /** A server of the given kind on new database files made from `schemas`. */
-export async function startServer(kind: ServerKind, schemas: readonly string[] = [NB_SCHEMA]): Promise<RunningServer & { cleanup(): Promise<void> }> {
+export async function startServer(
+  kind: ServerKind,
+  schemas: readonly string[] = [NB_SCHEMA],
+): Promise<RunningServer & { cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `ovnts-${kind}-`));
   const dbFiles = schemas.map((s) => {
     const f = join(dir, basename(s).replace('.ovsschema', '.db'));

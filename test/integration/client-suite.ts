@@ -185,7 +185,10 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
     await c.txn().delete('Logical_Switch', swUuid).commit();
     // The port is no longer referenced by a root row, so the server garbage-collects it.
     await c.waitUntil(() => c.row('Logical_Switch', swUuid) === undefined && c.row('Logical_Switch_Port', lspUuid) === undefined);
-    const del = seen.filter((ch) => ch.new === null).map((ch) => ch.table).sort();
+    const del = seen
+      .filter((ch) => ch.new === null)
+      .map((ch) => ch.table)
+      .sort();
     assert.deepEqual(del, ['Logical_Switch', 'Logical_Switch_Port']);
     await c.stop();
   });
@@ -194,29 +197,81 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
     const c = newClient();
     await c.start();
     const txn = c.txn();
-    txn.insert('Logical_Switch', { name: 'diffs', external_ids: ['map', [['a', '1'], ['b', '2'], ['c', '3']]], other_config: ['map', [['x', 'y']]] }, 'ls');
+    txn.insert(
+      'Logical_Switch',
+      {
+        name: 'diffs',
+        external_ids: [
+          'map',
+          [
+            ['a', '1'],
+            ['b', '2'],
+            ['c', '3'],
+          ],
+        ],
+        other_config: ['map', [['x', 'y']]],
+      },
+      'ls',
+    );
     txn.insert('Address_Set', { name: 'as_diff', addresses: ['set', ['1.1.1.1', '2.2.2.2']] }, 'as');
     const lspRef = txn.insert('Logical_Switch_Port', { name: 'opt', tag_request: 51 }, 'lsp');
     // Keep the port alive (it is not a root table): reference it from the switch.
-    txn.op({ op: 'mutate', table: 'Logical_Switch', where: [['name', '==', 'diffs']], mutations: [['ports', 'insert', ['set', [lspRef]]]] });
+    txn.op({
+      op: 'mutate',
+      table: 'Logical_Switch',
+      where: [['name', '==', 'diffs']],
+      mutations: [['ports', 'insert', ['set', [lspRef]]]],
+    });
     await txn.commit();
     const ls = txn.insertedUuid('ls') as string;
     const as = txn.insertedUuid('as') as string;
     const lsp = txn.insertedUuid('lsp') as string;
     // Map: change a value, remove a key, add a key — all in one transaction.
     await rawTransact(server.remote, [
-      { op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', ls]]], row: { external_ids: ['map', [['a', '1'], ['b', '20'], ['d', '4']]], other_config: ['map', []] } },
-      { op: 'mutate', table: 'Address_Set', where: [['_uuid', '==', ['uuid', as]]], mutations: [['addresses', 'delete', '1.1.1.1'], ['addresses', 'insert', ['set', ['3.3.3.3', '4.4.4.4']]]] },
+      {
+        op: 'update',
+        table: 'Logical_Switch',
+        where: [['_uuid', '==', ['uuid', ls]]],
+        row: {
+          external_ids: [
+            'map',
+            [
+              ['a', '1'],
+              ['b', '20'],
+              ['d', '4'],
+            ],
+          ],
+          other_config: ['map', []],
+        },
+      },
+      {
+        op: 'mutate',
+        table: 'Address_Set',
+        where: [['_uuid', '==', ['uuid', as]]],
+        mutations: [
+          ['addresses', 'delete', '1.1.1.1'],
+          ['addresses', 'insert', ['set', ['3.3.3.3', '4.4.4.4']]],
+        ],
+      },
       { op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', lsp]]], row: { tag_request: 52 } },
     ]);
     await c.waitUntil(() => c.row('Logical_Switch_Port', lsp)?.optional('tag_request') === 52);
     await c.waitUntil(() => c.row('Logical_Switch', ls)?.map('external_ids').get('d') === '4');
     const row = c.row('Logical_Switch', ls);
-    assert.deepEqual([...(row?.map('external_ids') ?? [])], [['a', '1'], ['b', '20'], ['d', '4']]);
+    assert.deepEqual(
+      [...(row?.map('external_ids') ?? [])],
+      [
+        ['a', '1'],
+        ['b', '20'],
+        ['d', '4'],
+      ],
+    );
     assert.equal(row?.map('other_config').size, 0);
     assert.deepEqual(c.row('Address_Set', as)?.set('addresses'), ['2.2.2.2', '3.3.3.3', '4.4.4.4']);
     // Optional column cleared.
-    await rawTransact(server.remote, [{ op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', lsp]]], row: { tag_request: ['set', []] } }]);
+    await rawTransact(server.remote, [
+      { op: 'update', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', lsp]]], row: { tag_request: ['set', []] } },
+    ]);
     await c.waitUntil(() => c.row('Logical_Switch_Port', lsp)?.optional('tag_request') === null);
     assertReplicaMatchesDump(c, server.remote, ['Logical_Switch', 'Address_Set', 'Logical_Switch_Port', 'NB_Global']);
     await c.stop();
@@ -233,7 +288,10 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
 
     // Referential integrity: a port set naming a row that does not exist.
     await assert.rejects(
-      c.txn().update('Logical_Switch', ls, { ports: ['set', [['uuid', '11111111-2222-3333-4444-555555555555']]] }).commit(),
+      c
+        .txn()
+        .update('Logical_Switch', ls, { ports: ['set', [['uuid', '11111111-2222-3333-4444-555555555555']]] })
+        .commit(),
       (e: unknown) => e instanceof TxnError && e.tag === 'referential integrity violation',
     );
     // An unknown table: ovsdb-server refuses the whole transaction as a syntax error.
@@ -243,7 +301,9 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
     );
     // Optimistic concurrency: verify against the replica, then someone else writes.
     const stale = c.txn().verify('Logical_Switch', ls, ['external_ids']).update('Logical_Switch', ls, { name: 'v1-mine' });
-    await rawTransact(server.remote, [{ op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', ls]]], row: { external_ids: ['map', [['n', '2']]] } }]);
+    await rawTransact(server.remote, [
+      { op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', ls]]], row: { external_ids: ['map', [['n', '2']]] } },
+    ]);
     await assert.rejects(stale.commit(), (e: unknown) => e instanceof TxnError && e.tag === 'timed out' && isTryAgain(e));
     // Recompute from the (now updated) replica and retry: succeeds.
     await c.waitUntil(() => c.row('Logical_Switch', ls)?.map('external_ids').get('n') === '2');
@@ -257,7 +317,7 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
     const c = newClient();
     await c.start();
     const before = await rawTransact(server.remote, [{ op: 'insert', table: 'Logical_Switch', row: { name: 'before-crash' } }]);
-    const keep = ((before[0] as { uuid: [string, string] }).uuid)[1];
+    const keep = (before[0] as { uuid: [string, string] }).uuid[1];
     await c.waitUntil(() => c.row('Logical_Switch', keep) !== undefined);
     const disconnected = new Promise<void>((r) => c.once('disconnected', () => r()));
     await server.kill();
@@ -271,7 +331,7 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
       { op: 'insert', table: 'Logical_Switch', row: { name: 'after-restart' } },
       { op: 'delete', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', keep]]] },
     ]);
-    const added = ((r[0] as { uuid: [string, string] }).uuid)[1];
+    const added = (r[0] as { uuid: [string, string] }).uuid[1];
     await c.waitUntil(() => c.row('Logical_Switch', added) !== undefined && c.row('Logical_Switch', keep) === undefined);
     assertReplicaMatchesDump(c, server.remote, ['Logical_Switch', 'Logical_Switch_Port', 'Address_Set', 'NB_Global']);
     await c.stop();
@@ -286,7 +346,7 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
       const seen: RowChange[] = [];
       c.on('change', (cs) => seen.push(...cs));
       const r0 = await rawTransact(server.remote, [{ op: 'insert', table: 'Logical_Switch', row: { name: 'resume-0' } }]);
-      const u0 = ((r0[0] as { uuid: [string, string] }).uuid)[1];
+      const u0 = (r0[0] as { uuid: [string, string] }).uuid[1];
       await c.waitUntil(() => c.row('Logical_Switch', u0) !== undefined);
       const txnBefore = c.lastTransactionId;
 
@@ -298,12 +358,14 @@ export function clientSuite(label: string, start: StartOvsdbServer): void {
         { op: 'insert', table: 'Logical_Switch', row: { name: 'resume-1' } },
         { op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', u0]]], row: { external_ids: ['map', [['k', 'v']]] } },
       ]);
-      const u1 = ((r1[0] as { uuid: [string, string] }).uuid)[1];
+      const u1 = (r1[0] as { uuid: [string, string] }).uuid[1];
       seen.length = 0;
       const reconnected = new Promise<void>((r) => c.once('connected', () => r()));
       proxy.unblock();
       await reconnected;
-      await c.waitUntil(() => c.row('Logical_Switch', u1) !== undefined && c.row('Logical_Switch', u0)?.map('external_ids').get('k') === 'v');
+      await c.waitUntil(
+        () => c.row('Logical_Switch', u1) !== undefined && c.row('Logical_Switch', u0)?.map('external_ids').get('k') === 'v',
+      );
       // Only the real changes are reported, whether the server resumed or resent everything.
       assert.deepEqual(seen.map((ch) => ch.uuid).sort(), [u0, u1].sort());
       // A standalone ovsdb-server keeps no transaction history (the id stays all-zero).

@@ -55,65 +55,97 @@ async function plugIntoBrInt(name: string, port: Port, peerNs: string): Promise<
   await runOk('ip', ['netns', 'exec', peerNs, 'ethtool', '-K', p, 'tx', 'off']);
   await runOk('ip', ['-n', w.hv, 'link', 'set', h, 'up']);
   await w.ovs.vsctl('add-port', 'br-int', h, '--', 'set', 'Interface', h, `external_ids:iface-id=${port.id}`);
-  await waitFor(async () => (await w.ovs.vsctl('--if-exists', 'get', 'Interface', h, 'external_ids:ovn-installed')).trim() === '"true"', { what: `ovn-installed on ${h}`, timeoutMs: 30_000 });
+  await waitFor(async () => (await w.ovs.vsctl('--if-exists', 'get', 'Interface', h, 'external_ids:ovn-installed')).trim() === '"true"', {
+    what: `ovn-installed on ${h}`,
+    timeoutMs: 30_000,
+  });
   return p;
 }
 
-test('nested: podman containers in a VM on VLANs under the VM port reach a VM on another switch through an ovnts router', { timeout: 400_000 }, async () => {
-  const id = w.id;
-  // The logical network: two switches behind one router.
-  const inner = (await w.api<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: `${id}-inner` } })).network;
-  const outer = (await w.api<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: `${id}-outer` } })).network;
-  const s1 = (await w.api<{ subnet: { id: string } }>('POST', '/v2.0/subnets', { subnet: { network_id: inner.id, cidr: '198.51.100.0/24', ip_version: 4 } })).subnet;
-  const s2 = (await w.api<{ subnet: { id: string } }>('POST', '/v2.0/subnets', { subnet: { network_id: outer.id, cidr: '192.0.2.0/24', ip_version: 4 } })).subnet;
-  const router = (await w.api<{ router: { id: string } }>('POST', '/v2.0/routers', { router: { name: `${id}-r` } })).router;
-  for (const s of [s1, s2]) await w.api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: s.id });
-  const vmPort = (await w.api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: inner.id, name: 'vm' } })).port;
-  const other = (await w.api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: outer.id, name: 'other' } })).port;
+test(
+  'nested: podman containers in a VM on VLANs under the VM port reach a VM on another switch through an ovnts router',
+  { timeout: 400_000 },
+  async () => {
+    const id = w.id;
+    // The logical network: two switches behind one router.
+    const inner = (await w.api<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: `${id}-inner` } })).network;
+    const outer = (await w.api<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: `${id}-outer` } })).network;
+    const s1 = (
+      await w.api<{ subnet: { id: string } }>('POST', '/v2.0/subnets', {
+        subnet: { network_id: inner.id, cidr: '198.51.100.0/24', ip_version: 4 },
+      })
+    ).subnet;
+    const s2 = (
+      await w.api<{ subnet: { id: string } }>('POST', '/v2.0/subnets', {
+        subnet: { network_id: outer.id, cidr: '192.0.2.0/24', ip_version: 4 },
+      })
+    ).subnet;
+    const router = (await w.api<{ router: { id: string } }>('POST', '/v2.0/routers', { router: { name: `${id}-r` } })).router;
+    for (const s of [s1, s2]) await w.api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: s.id });
+    const vmPort = (await w.api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: inner.id, name: 'vm' } })).port;
+    const other = (await w.api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: outer.id, name: 'other' } })).port;
 
-  // The VM: its own namespace and OVS, br-vm carrying the VM port (untagged trunk) to br-int.
-  const vm = await createNetns(`${id}-vm`);
-  vmOvs = await startOvs({ netns: vm });
-  await vmOvs.vsctl('add-br', 'br-vm', '--', 'set', 'Bridge', 'br-vm', 'datapath_type=netdev');
-  const trunk = await plugIntoBrInt(`${id}v`, vmPort, vm);
-  await runOk('ip', ['-n', vm, 'link', 'set', trunk, 'up']);
-  await vmOvs.vsctl('add-port', 'br-vm', trunk);
-  // The VM on the other switch.
-  const o = await createNetns(`${id}-o`);
-  const oIf = await plugIntoBrInt(`${id}o`, other, o);
-  const oIp = other.fixed_ips[0]!.ip_address;
-  for (const args of [
-    ['link', 'set', oIf, 'address', other.mac_address],
-    ['addr', 'add', `${oIp}/24`, 'dev', oIf],
-    ['link', 'set', oIf, 'up'],
-    ['route', 'add', 'default', 'via', '192.0.2.1'],
-  ]) {
-    await runOk('ip', ['-n', o, ...args]);
-  }
+    // The VM: its own namespace and OVS, br-vm carrying the VM port (untagged trunk) to br-int.
+    const vm = await createNetns(`${id}-vm`);
+    vmOvs = await startOvs({ netns: vm });
+    await vmOvs.vsctl('add-br', 'br-vm', '--', 'set', 'Bridge', 'br-vm', 'datapath_type=netdev');
+    const trunk = await plugIntoBrInt(`${id}v`, vmPort, vm);
+    await runOk('ip', ['-n', vm, 'link', 'set', trunk, 'up']);
+    await vmOvs.vsctl('add-port', 'br-vm', trunk);
+    // The VM on the other switch.
+    const o = await createNetns(`${id}-o`);
+    const oIf = await plugIntoBrInt(`${id}o`, other, o);
+    const oIp = other.fixed_ips[0]!.ip_address;
+    for (const args of [
+      ['link', 'set', oIf, 'address', other.mac_address],
+      ['addr', 'add', `${oIp}/24`, 'dev', oIf],
+      ['link', 'set', oIf, 'up'],
+      ['route', 'add', 'default', 'via', '192.0.2.1'],
+    ]) {
+      await runOk('ip', ['-n', o, ...args]);
+    }
 
-  const net = `${id}-nested`;
-  w.conflist(net, '1.0.0', { network: inner.id, mode: 'nested', bridge: 'br-vm', ovs_db: vmOvs.dbRemote, ovs_netns: `/run/netns/${vm}`, vif_id: vmPort.id });
-  const ctrs: string[] = [];
-  for (let k = 0; k < 3; k++) ctrs.push((await pm.podman('run', '-d', `--network=${net}`, IMAGE, 'sleep', '600')).trim());
-  const ports = (await w.api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports;
-  assert.equal(ports.length, 3);
-  const tags = ports.map((p) => p['binding:profile'].tag).sort();
-  assert.deepEqual(tags, [1, 2, 3], 'one VLAN each from the VM pool');
-  for (const p of ports) {
-    assert.equal(p['binding:profile'].parent_name, vmPort.id);
-    assert.equal(p.status, 'ACTIVE');
-  }
-  assert.equal((await vmOvs.vsctl('get', 'Bridge', 'br-vm', 'external_ids:vlans')).trim(), '"1,2,3"');
-  assert.equal((await w.nbctl('lsp-get-tag', ports[0]!.id)).trim(), String(ports[0]!['binding:profile'].tag));
-  const ips = ports.map((p) => p.fixed_ips[0]!.ip_address);
-  for (const c of ctrs) {
-    // The first packet after podman run: through the VM bridge, the VM port, the router, to the other switch.
-    await pm.podman('exec', c, 'ping', '-c', '1', '-W', '3', oIp);
-    for (const ip of ips) await pm.podman('exec', c, 'ping', '-c', '1', '-W', '3', ip);
-  }
-  assert.equal((await run('ip', ['netns', 'exec', o, 'ping', '-c', '1', '-W', '3', ips[0]!])).code, 0, 'the other VM reaches a container');
-  await pm.podman('rm', '-f', '-t', '0', ...ctrs);
-  assert.deepEqual((await w.api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports, []);
-  assert.equal((await vmOvs.vsctl('--if-exists', 'get', 'Bridge', 'br-vm', 'external_ids:vlans')).trim(), '', 'VLANs given back');
-  assert.deepEqual((await vmOvs.vsctl('list-ports', 'br-vm')).split('\n').filter((p) => p !== ''), [trunk]);
-});
+    const net = `${id}-nested`;
+    w.conflist(net, '1.0.0', {
+      network: inner.id,
+      mode: 'nested',
+      bridge: 'br-vm',
+      ovs_db: vmOvs.dbRemote,
+      ovs_netns: `/run/netns/${vm}`,
+      vif_id: vmPort.id,
+    });
+    const ctrs: string[] = [];
+    for (let k = 0; k < 3; k++) ctrs.push((await pm.podman('run', '-d', `--network=${net}`, IMAGE, 'sleep', '600')).trim());
+    const ports = (await w.api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports;
+    assert.equal(ports.length, 3);
+    const tags = ports.map((p) => p['binding:profile'].tag).sort();
+    assert.deepEqual(tags, [1, 2, 3], 'one VLAN each from the VM pool');
+    for (const p of ports) {
+      assert.equal(p['binding:profile'].parent_name, vmPort.id);
+      assert.equal(p.status, 'ACTIVE');
+    }
+    assert.equal((await vmOvs.vsctl('get', 'Bridge', 'br-vm', 'external_ids:vlans')).trim(), '"1,2,3"');
+    assert.equal((await w.nbctl('lsp-get-tag', ports[0]!.id)).trim(), String(ports[0]!['binding:profile'].tag));
+    const ips = ports.map((p) => p.fixed_ips[0]!.ip_address);
+    for (const c of ctrs) {
+      // The first packet after podman run: through the VM bridge, the VM port, the router, to the other switch.
+      await pm.podman('exec', c, 'ping', '-c', '1', '-W', '3', oIp);
+      for (const ip of ips) await pm.podman('exec', c, 'ping', '-c', '1', '-W', '3', ip);
+    }
+    assert.equal(
+      (await run('ip', ['netns', 'exec', o, 'ping', '-c', '1', '-W', '3', ips[0]!])).code,
+      0,
+      'the other VM reaches a container',
+    );
+    await pm.podman('rm', '-f', '-t', '0', ...ctrs);
+    assert.deepEqual(
+      (await w.api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports,
+      [],
+    );
+    assert.equal((await vmOvs.vsctl('--if-exists', 'get', 'Bridge', 'br-vm', 'external_ids:vlans')).trim(), '', 'VLANs given back');
+    assert.deepEqual(
+      (await vmOvs.vsctl('list-ports', 'br-vm')).split('\n').filter((p) => p !== ''),
+      [trunk],
+    );
+  },
+);

@@ -72,26 +72,32 @@ async function assertNothingLeft(what: string): Promise<void> {
   assert.deepEqual(await hostVeths(), [], `${what}: veths`);
 }
 
-test('podman run on an ovnts network: ping each other, --ip/--mac-address honoured, removal leaves nothing', { timeout: 300_000 }, async () => {
-  const netnsBefore = podmanNetns();
-  const a = (await pm.podman('run', '-d', `--network=${net}`, IMAGE, 'sleep', '600')).trim();
-  const b = (await pm.podman('run', '-d', `--network=${net}`, '--ip', '203.0.113.77', '--mac-address', '0a:00:00:00:dd:77', IMAGE, 'sleep', '600')).trim();
-  assert.equal(await ipOf(b), '203.0.113.77');
-  assert.match(await pm.podman('exec', b, 'ip', '-o', 'link', 'show', 'dev', 'eth0'), /0a:00:00:00:dd:77/);
-  const ipa = await ipOf(a);
-  assert.match(ipa, /^203\.0\.113\./);
-  // The first ping from a container whose ADD just returned.
-  await pm.podman('exec', b, 'ping', '-c', '1', '-W', '2', ipa);
-  await pm.podman('exec', a, 'ping', '-c', '1', '-W', '2', '203.0.113.77');
-  // The Neutron ports are the containers'.
-  assert.deepEqual((await neutronPorts()).map((p) => p.device_id).sort(), [a, b].sort());
-  // podman run --rm: ADD, the command, DEL.
-  const once = await pm.podman('run', '--rm', `--network=${net}`, IMAGE, 'ping', '-c', '1', '-W', '2', ipa);
-  assert.match(once, /1 packets received/);
-  await pm.podman('rm', '-f', '-t', '0', a, b);
-  await assertNothingLeft('after podman rm');
-  assert.deepEqual(podmanNetns(), netnsBefore, 'netns');
-});
+test(
+  'podman run on an ovnts network: ping each other, --ip/--mac-address honoured, removal leaves nothing',
+  { timeout: 300_000 },
+  async () => {
+    const netnsBefore = podmanNetns();
+    const a = (await pm.podman('run', '-d', `--network=${net}`, IMAGE, 'sleep', '600')).trim();
+    const b = (
+      await pm.podman('run', '-d', `--network=${net}`, '--ip', '203.0.113.77', '--mac-address', '0a:00:00:00:dd:77', IMAGE, 'sleep', '600')
+    ).trim();
+    assert.equal(await ipOf(b), '203.0.113.77');
+    assert.match(await pm.podman('exec', b, 'ip', '-o', 'link', 'show', 'dev', 'eth0'), /0a:00:00:00:dd:77/);
+    const ipa = await ipOf(a);
+    assert.match(ipa, /^203\.0\.113\./);
+    // The first ping from a container whose ADD just returned.
+    await pm.podman('exec', b, 'ping', '-c', '1', '-W', '2', ipa);
+    await pm.podman('exec', a, 'ping', '-c', '1', '-W', '2', '203.0.113.77');
+    // The Neutron ports are the containers'.
+    assert.deepEqual((await neutronPorts()).map((p) => p.device_id).sort(), [a, b].sort());
+    // podman run --rm: ADD, the command, DEL.
+    const once = await pm.podman('run', '--rm', `--network=${net}`, IMAGE, 'ping', '-c', '1', '-W', '2', ipa);
+    assert.match(once, /1 packets received/);
+    await pm.podman('rm', '-f', '-t', '0', a, b);
+    await assertNothingLeft('after podman rm');
+    assert.deepEqual(podmanNetns(), netnsBefore, 'netns');
+  },
+);
 
 test('50 containers on one network, each pings a sample of the others; all removed', { timeout: 900_000 }, async () => {
   const N = 50;
@@ -99,7 +105,9 @@ test('50 containers on one network, each pings a sample of the others; all remov
   // Four at a time, as several runtimes' workers would.
   for (let k = 0; k < N; k += 4) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(4, N - k) }, async () => (await pm.podman('run', '-d', `--network=${net}`, IMAGE, 'sleep', '900')).trim()),
+      Array.from({ length: Math.min(4, N - k) }, async () =>
+        (await pm.podman('run', '-d', `--network=${net}`, IMAGE, 'sleep', '900')).trim(),
+      ),
     );
     ids.push(...batch);
   }
@@ -132,11 +140,23 @@ test('conmon killed with -9: podman rm and, for what it leaves, GC clean up', { 
   for (let i = 0; i < 3 && rm.code !== 0; i++) rm = await pm.podmanRun('rm', '-f', '-t', '0', victim);
   assert.equal(rm.code, 0, rm.stderr);
   // Whatever podman's cleanup missed, GC with the attachments podman still has removes.
-  const valid = (await pm.podman('ps', '-aq', '--no-trunc')).split('\n').filter((s) => s !== '').map((containerID) => ({ containerID, ifname: 'eth0' }));
-  assert.deepEqual(valid.map((v) => v.containerID), [keep]);
-  const gc = await w.exec({ CNI_COMMAND: 'GC' }, { cniVersion: '1.1.0', name: net, type: 'ovnts-cni', ...w.base, network: netId, 'cni.dev/valid-attachments': valid });
+  const valid = (await pm.podman('ps', '-aq', '--no-trunc'))
+    .split('\n')
+    .filter((s) => s !== '')
+    .map((containerID) => ({ containerID, ifname: 'eth0' }));
+  assert.deepEqual(
+    valid.map((v) => v.containerID),
+    [keep],
+  );
+  const gc = await w.exec(
+    { CNI_COMMAND: 'GC' },
+    { cniVersion: '1.1.0', name: net, type: 'ovnts-cni', ...w.base, network: netId, 'cni.dev/valid-attachments': valid },
+  );
   assert.equal(gc.code, 0, gc.stdout);
-  assert.deepEqual((await neutronPorts()).map((p) => p.device_id), [keep]);
+  assert.deepEqual(
+    (await neutronPorts()).map((p) => p.device_id),
+    [keep],
+  );
   assert.equal((await ovsPorts()).length, 1);
   assert.equal((await hostVeths()).length, 1);
   await pm.podman('rm', '-f', '-t', '0', keep);

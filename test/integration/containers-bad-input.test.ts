@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { runId } from '../helpers/netns.js';
 import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import type { RunResult } from '../helpers/proc.js';
-import { createUnderlay, okLines, startContainerHost, startDockerd, startNeutronCentral, type Central, type ContainerHost, type Dockerd } from '../helpers/containers.js';
+import {
+  createUnderlay,
+  okLines,
+  startContainerHost,
+  startDockerd,
+  startNeutronCentral,
+  type Central,
+  type ContainerHost,
+  type Dockerd,
+} from '../helpers/containers.js';
 
 const CENTRAL_IP = '192.0.2.10';
 
@@ -83,7 +92,8 @@ test('set-encap-type: stt is refused with a reason, geneve and vxlan are taken',
 test('a malformed CIDR, an unknown network or endpoint: refused, nothing created', async () => {
   okLines(await host.container('init', '--bridge', 'br-int', '--overlay-mode'), 'init');
   const before = await state();
-  for (const cidr of ['192.168.1.0/33', '300.1.1.0/24', 'ten.0.0.0/8', '']) refused(await host.container('net-create', 'bad', cidr), cidr === '' ? /usage|Invalid subnet/ : /^Invalid subnet specified\.$/m);
+  for (const cidr of ['192.168.1.0/33', '300.1.1.0/24', 'ten.0.0.0/8', ''])
+    refused(await host.container('net-create', 'bad', cidr), cidr === '' ? /usage|Invalid subnet/ : /^Invalid subnet specified\.$/m);
   refused(await host.container('endpoint-create', 'no-such-net'), /No network with the given name/);
   refused(await host.container('net-delete', 'no-such-net'), /No network with the given name/);
   refused(await host.container('container-create', '--network=no-such-endpoint'), /No endpoint with the given name/);
@@ -92,29 +102,47 @@ test('a malformed CIDR, an unknown network or endpoint: refused, nothing created
   assert.equal(await state(), before);
 });
 
-test('a second container-create on an endpoint in use, and an endpoint of another host: refused, nothing half-made', { timeout: 300_000 }, async () => {
-  okLines(await host.container('init', '--bridge', 'br-int', '--overlay-mode'), 'init');
-  const net = okLines(await host.container('net-create', 'nb', '192.168.7.0/24'), 'net-create').pop()!;
-  const ep = okLines(await host.container('endpoint-create', 'nb', 'nbp0'), 'endpoint-create').pop()!;
-  const nc = okLines(await host.container('container-create', '--network=nbp0'), 'container-create').pop()!;
-  const before = await state();
-  refused(await host.container('container-create', '--network=nbp0'), new RegExp(`nbp0 already part of container ${nc}`));
-  refused(await host.container('container-create', `--network=${ep}`, `--network=${ep}`), /the same endpoint was given twice/);
-  // A port made elsewhere (no _ma key on this host's bridge).
-  const other = okLines(await host.sh('curl', ['-sf', '-X', 'POST', '-H', 'Content-Type: application/json', '-d', JSON.stringify({ port: { network_id: net, name: 'elsewhere', tenant_id: 'admin' } }), `http://${CENTRAL_IP}:9696/v2.0/ports`]), 'port create')[0]!;
-  const otherId = (JSON.parse(other) as { port: { id: string } }).port.id;
-  const withOther = await state();
-  refused(await host.container('container-create', '--network=elsewhere'), /endpoint elsewhere was not created on this host\./);
-  assert.equal(await state(), withOther);
-  okLines(await host.container('endpoint-delete', otherId), 'endpoint-delete elsewhere');
-  assert.equal(await state(), before);
-  // A network with ports cannot go: refused, the network stays.
-  refused(await host.container('net-delete', 'nb'), /Failed to delete network|Unable to complete operation|in use/i);
-  okLines(await host.container('endpoint-delete', 'nbp0'), 'endpoint-delete');
-  okLines(await host.container('net-delete', 'nb'), 'net-delete');
-  assert.equal((await dockerd.docker('ps', '-aq')).trim(), '');
-  assert.deepEqual(
-    (await host.ovs.vsctl('br-get-external-id', 'br-int')).split('\n').filter((l) => l !== '' && !/^(bridge-id|ct-zone-[^=]*|ovn-nb-cfg|ovn-nb-cfg-ts)=/.test(l)),
-    [],
-  );
-});
+test(
+  'a second container-create on an endpoint in use, and an endpoint of another host: refused, nothing half-made',
+  { timeout: 300_000 },
+  async () => {
+    okLines(await host.container('init', '--bridge', 'br-int', '--overlay-mode'), 'init');
+    const net = okLines(await host.container('net-create', 'nb', '192.168.7.0/24'), 'net-create').pop()!;
+    const ep = okLines(await host.container('endpoint-create', 'nb', 'nbp0'), 'endpoint-create').pop()!;
+    const nc = okLines(await host.container('container-create', '--network=nbp0'), 'container-create').pop()!;
+    const before = await state();
+    refused(await host.container('container-create', '--network=nbp0'), new RegExp(`nbp0 already part of container ${nc}`));
+    refused(await host.container('container-create', `--network=${ep}`, `--network=${ep}`), /the same endpoint was given twice/);
+    // A port made elsewhere (no _ma key on this host's bridge).
+    const other = okLines(
+      await host.sh('curl', [
+        '-sf',
+        '-X',
+        'POST',
+        '-H',
+        'Content-Type: application/json',
+        '-d',
+        JSON.stringify({ port: { network_id: net, name: 'elsewhere', tenant_id: 'admin' } }),
+        `http://${CENTRAL_IP}:9696/v2.0/ports`,
+      ]),
+      'port create',
+    )[0]!;
+    const otherId = (JSON.parse(other) as { port: { id: string } }).port.id;
+    const withOther = await state();
+    refused(await host.container('container-create', '--network=elsewhere'), /endpoint elsewhere was not created on this host\./);
+    assert.equal(await state(), withOther);
+    okLines(await host.container('endpoint-delete', otherId), 'endpoint-delete elsewhere');
+    assert.equal(await state(), before);
+    // A network with ports cannot go: refused, the network stays.
+    refused(await host.container('net-delete', 'nb'), /Failed to delete network|Unable to complete operation|in use/i);
+    okLines(await host.container('endpoint-delete', 'nbp0'), 'endpoint-delete');
+    okLines(await host.container('net-delete', 'nb'), 'net-delete');
+    assert.equal((await dockerd.docker('ps', '-aq')).trim(), '');
+    assert.deepEqual(
+      (await host.ovs.vsctl('br-get-external-id', 'br-int'))
+        .split('\n')
+        .filter((l) => l !== '' && !/^(bridge-id|ct-zone-[^=]*|ovn-nb-cfg|ovn-nb-cfg-ts)=/.test(l)),
+      [],
+    );
+  },
+);

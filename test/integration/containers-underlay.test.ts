@@ -22,7 +22,19 @@ import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
 import { cleanupAll, run, runOk, tmpDir, waitFor, type RunResult } from '../helpers/proc.js';
-import { createUnderlay, okLines, OVN_CONTAINER, OVN_INTEGRATE, prepareHost, startCentral, startContainerHost, startDockerd, type Central, type ContainerHost, type Dockerd } from '../helpers/containers.js';
+import {
+  createUnderlay,
+  okLines,
+  OVN_CONTAINER,
+  OVN_INTEGRATE,
+  prepareHost,
+  startCentral,
+  startContainerHost,
+  startDockerd,
+  type Central,
+  type ContainerHost,
+  type Dockerd,
+} from '../helpers/containers.js';
 
 const CENTRAL_IP = '192.0.2.10';
 const VM_MGMT_IP = '192.0.2.50';
@@ -110,10 +122,18 @@ before(async () => {
   vmOvs = await startOvs({ netns: vmNs, log });
   vmEnv = { ...vmOvs.env, ...dockerd.env, OS_VIF_ID: vm5.id, OS_AUTH_STRATEGY: 'noauth', OS_TENANT_ID: 'admin' };
   try {
-    await waitFor(async () => (await central.nbctl('get', 'Logical_Switch_Port', vm5.id, 'up')).trim() === 'true', { what: 'vm5 up', timeoutMs: 90_000 });
-    await waitFor(async () => (await central.nbctl('get', 'Logical_Switch_Port', vm6.id, 'up')).trim() === 'true', { what: 'vm6 up', timeoutMs: 90_000 });
+    await waitFor(async () => (await central.nbctl('get', 'Logical_Switch_Port', vm5.id, 'up')).trim() === 'true', {
+      what: 'vm5 up',
+      timeoutMs: 90_000,
+    });
+    await waitFor(async () => (await central.nbctl('get', 'Logical_Switch_Port', vm6.id, 'up')).trim() === 'true', {
+      what: 'vm6 up',
+      timeoutMs: 90_000,
+    });
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${await central.nbctl('show')}\n${await h1.ovs.vsctl('show')}\nlog:\n${lines.slice(-40).join('\n')}`);
+    throw new Error(
+      `${(e as Error).message}\n${await central.nbctl('show')}\n${await h1.ovs.vsctl('show')}\nlog:\n${lines.slice(-40).join('\n')}`,
+    );
   }
 });
 
@@ -128,7 +148,14 @@ after(async () => {
 const vmPing = (dest: string): Promise<RunResult> => run('ip', ['netns', 'exec', vmNs, 'ping', '-c', '2', '-i', '0.2', '-W', '2', dest]);
 
 async function appPings(app: string, dest: string): Promise<void> {
-  await waitFor(async () => dockerd.docker('exec', app, 'ping', '-c', '1', '-W', '1', dest).then(() => true, () => false), { what: `${app.slice(0, 12)} ping ${dest}`, timeoutMs: 30_000 });
+  await waitFor(
+    async () =>
+      dockerd.docker('exec', app, 'ping', '-c', '1', '-W', '1', dest).then(
+        () => true,
+        () => false,
+      ),
+    { what: `${app.slice(0, 12)} ping ${dest}`, timeoutMs: 30_000 },
+  );
 }
 
 /** Everything on the VM that belongs to no endpoint must be gone. */
@@ -143,85 +170,115 @@ async function assertVmClean(): Promise<void> {
   assert.deepEqual(ports, [], 'Neutron ports');
 }
 
-test('seed 004 underlay: nics-to-bridge keeps the VM connected; containers on VLANs reach a VM on another host and each other', { timeout: 600_000 }, async () => {
-  try {
-    assert.equal((await vmPing(vm6Ip)).code, 0, 'the VM reaches vm6 before');
-    assert.deepEqual(okLines(await inVm(OVN_INTEGRATE, ['nics-to-bridge', 'eth0']), 'nics-to-bridge'), ['successfully created OVS bridge breth0.']);
-    assert.match(await runOk('ip', ['-n', vmNs, '-o', '-4', 'addr', 'show', 'dev', 'breth0']), new RegExp(`inet ${vm5.ip.replace(/\./g, '\\.')}/26`));
-    assert.equal((await runOk('ip', ['-n', vmNs, '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).trim(), '');
-    await waitFor(async () => (await vmPing(vm6Ip)).code === 0, { what: 'the VM reaches vm6 through breth0', timeoutMs: 30_000 }).catch(async (e: Error) => {
-      const dump = await Promise.all([
-        runOk('ip', ['-n', vmNs, 'addr']),
-        runOk('ip', ['-n', vmNs, 'route']),
-        runOk('ip', ['-n', vmNs, 'neigh']),
-        vmOvs.vsctl('show'),
-        vmOvs.ofctl('dump-flows', 'breth0'),
-        vmOvs.appctl('fdb/show', 'breth0'),
+test(
+  'seed 004 underlay: nics-to-bridge keeps the VM connected; containers on VLANs reach a VM on another host and each other',
+  { timeout: 600_000 },
+  async () => {
+    try {
+      assert.equal((await vmPing(vm6Ip)).code, 0, 'the VM reaches vm6 before');
+      assert.deepEqual(okLines(await inVm(OVN_INTEGRATE, ['nics-to-bridge', 'eth0']), 'nics-to-bridge'), [
+        'successfully created OVS bridge breth0.',
       ]);
-      throw new Error(`${e.message}\nvm5 ${vm5.mac} ${vm5.ip}\n${dump.join('\n')}`);
-    });
-    okLines(await inVm(OVN_INTEGRATE, ['set-ipam', CENTRAL_IP]), 'set-ipam');
-    okLines(await container('init', '--bridge', 'breth0', '--underlay-mode'), 'init');
+      assert.match(
+        await runOk('ip', ['-n', vmNs, '-o', '-4', 'addr', 'show', 'dev', 'breth0']),
+        new RegExp(`inet ${vm5.ip.replace(/\./g, '\\.')}/26`),
+      );
+      assert.equal((await runOk('ip', ['-n', vmNs, '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).trim(), '');
+      await waitFor(async () => (await vmPing(vm6Ip)).code === 0, { what: 'the VM reaches vm6 through breth0', timeoutMs: 30_000 }).catch(
+        async (e: Error) => {
+          const dump = await Promise.all([
+            runOk('ip', ['-n', vmNs, 'addr']),
+            runOk('ip', ['-n', vmNs, 'route']),
+            runOk('ip', ['-n', vmNs, 'neigh']),
+            vmOvs.vsctl('show'),
+            vmOvs.ofctl('dump-flows', 'breth0'),
+            vmOvs.appctl('fdb/show', 'breth0'),
+          ]);
+          throw new Error(`${e.message}\nvm5 ${vm5.mac} ${vm5.ip}\n${dump.join('\n')}`);
+        },
+      );
+      okLines(await inVm(OVN_INTEGRATE, ['set-ipam', CENTRAL_IP]), 'set-ipam');
+      okLines(await container('init', '--bridge', 'breth0', '--underlay-mode'), 'init');
 
-    const eps: string[] = [];
-    for (const name of ['c51', 'c52']) eps.push(okLines(await container('endpoint-create', 'dmz', name), `endpoint-create ${name}`).pop()!);
-    const vlans = eps.map(async (ep) => (await vmOvs.vsctl('br-get-external-id', 'breth0', `${ep}_vlan`)).trim());
-    const tags = await Promise.all(vlans);
-    assert.deepEqual(tags, ['1', '2']);
-    for (const [i, ep] of eps.entries()) {
-      assert.equal((await central.nbctl('get', 'Logical_Switch_Port', ep, 'parent_name')).trim(), `"${vm5.id}"`);
-      assert.equal((await central.nbctl('lsp-get-tag', ep)).trim(), tags[i]);
+      const eps: string[] = [];
+      for (const name of ['c51', 'c52'])
+        eps.push(okLines(await container('endpoint-create', 'dmz', name), `endpoint-create ${name}`).pop()!);
+      const vlans = eps.map(async (ep) => (await vmOvs.vsctl('br-get-external-id', 'breth0', `${ep}_vlan`)).trim());
+      const tags = await Promise.all(vlans);
+      assert.deepEqual(tags, ['1', '2']);
+      for (const [i, ep] of eps.entries()) {
+        assert.equal((await central.nbctl('get', 'Logical_Switch_Port', ep, 'parent_name')).trim(), `"${vm5.id}"`);
+        assert.equal((await central.nbctl('lsp-get-tag', ep)).trim(), tags[i]);
+      }
+      const apps: string[] = [];
+      const ips: string[] = [];
+      for (const name of ['c51', 'c52']) {
+        const nc = okLines(await container('container-create', `--network=${name}`), 'container-create').pop()!;
+        apps.push((await dockerd.docker('run', '-d', `--net=container:${nc}`, IMAGE, 'sleep', '600')).trim());
+        const out = await dockerd.docker('exec', apps.at(-1)!, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1');
+        ips.push(/inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1] ?? '');
+      }
+      for (const ep of eps)
+        await waitFor(async () => (await central.nbctl('get', 'Logical_Switch_Port', ep, 'up')).trim() === 'true', {
+          what: `${ep} up`,
+          timeoutMs: 60_000,
+        });
+      await appPings(apps[0]!, vm6Ip);
+      await appPings(apps[1]!, vm6Ip);
+      await appPings(apps[0]!, ips[1]!);
+      await appPings(apps[1]!, vm5.ip);
+      for (const app of apps) await dockerd.docker('rm', '-f', app);
+      for (const name of ['c51', 'c52'])
+        assert.deepEqual(okLines(await container('endpoint-delete', name), 'endpoint-delete'), ['deleted neutron port']);
+      await assertVmClean();
+      assert.equal((await vmPing(vm6Ip)).code, 0, 'the VM still reaches vm6');
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nlog:\n${lines.slice(-30).join('\n')}`);
     }
-    const apps: string[] = [];
-    const ips: string[] = [];
-    for (const name of ['c51', 'c52']) {
-      const nc = okLines(await container('container-create', `--network=${name}`), 'container-create').pop()!;
-      apps.push((await dockerd.docker('run', '-d', `--net=container:${nc}`, IMAGE, 'sleep', '600')).trim());
-      const out = await dockerd.docker('exec', apps.at(-1)!, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1');
-      ips.push(/inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1] ?? '');
+  },
+);
+
+test(
+  `${CONCURRENT} concurrent endpoint-create + container-create in one VM: unique VLANs and addresses, all removed cleanly`,
+  { timeout: 600_000 },
+  async () => {
+    const names = Array.from({ length: CONCURRENT }, (_, i) => `cc${i}`);
+    const results = await Promise.all(
+      names.map(async (name) => {
+        const ep = okLines(await container('endpoint-create', 'dmz', name), `endpoint-create ${name}`).pop()!;
+        const nc = okLines(await container('container-create', `--network=${name}`), `container-create ${name}`).pop()!;
+        return { name, ep, nc };
+      }),
+    );
+    const ids = new Map(
+      (await vmOvs.vsctl('br-get-external-id', 'breth0'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=') as [string, string]),
+    );
+    const tags = results.map((r) => ids.get(`${r.ep}_vlan`));
+    assert.equal(new Set(tags).size, CONCURRENT, `unique VLANs: ${tags.join(',')}`);
+    assert.deepEqual(
+      ids
+        .get('vlans')!
+        .split(',')
+        .map(Number)
+        .sort((a, b) => a - b),
+      tags.map(Number).sort((a, b) => a - b),
+    );
+    const addrs = results.map((r) => ids.get(`${r.ep}_ip`));
+    assert.equal(new Set(addrs).size, CONCURRENT, `unique addresses: ${addrs.join(',')}`);
+    const used = ids.get('endpoint-usage')!.split(',');
+    assert.equal(used.length, CONCURRENT);
+    for (const r of results) {
+      assert.equal((await central.nbctl('lsp-get-tag', r.ep)).trim(), ids.get(`${r.ep}_vlan`));
+      assert.ok(used.includes(`${r.ep}:${r.nc}`));
     }
-    for (const ep of eps) await waitFor(async () => (await central.nbctl('get', 'Logical_Switch_Port', ep, 'up')).trim() === 'true', { what: `${ep} up`, timeoutMs: 60_000 });
-    await appPings(apps[0]!, vm6Ip);
-    await appPings(apps[1]!, vm6Ip);
-    await appPings(apps[0]!, ips[1]!);
-    await appPings(apps[1]!, vm5.ip);
-    for (const app of apps) await dockerd.docker('rm', '-f', app);
-    for (const name of ['c51', 'c52']) assert.deepEqual(okLines(await container('endpoint-delete', name), 'endpoint-delete'), ['deleted neutron port']);
+    // A sample talks across its VLAN to vm6 on the other hypervisor.
+    const app = (await dockerd.docker('run', '-d', `--net=container:${results[CONCURRENT - 1]!.nc}`, IMAGE, 'sleep', '600')).trim();
+    await appPings(app, vm6Ip);
+    await dockerd.docker('rm', '-f', app);
+    await Promise.all(results.map(async (r) => okLines(await container('endpoint-delete', r.name), `endpoint-delete ${r.name}`)));
     await assertVmClean();
-    assert.equal((await vmPing(vm6Ip)).code, 0, 'the VM still reaches vm6');
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\nlog:\n${lines.slice(-30).join('\n')}`);
-  }
-});
-
-test(`${CONCURRENT} concurrent endpoint-create + container-create in one VM: unique VLANs and addresses, all removed cleanly`, { timeout: 600_000 }, async () => {
-  const names = Array.from({ length: CONCURRENT }, (_, i) => `cc${i}`);
-  const results = await Promise.all(
-    names.map(async (name) => {
-      const ep = okLines(await container('endpoint-create', 'dmz', name), `endpoint-create ${name}`).pop()!;
-      const nc = okLines(await container('container-create', `--network=${name}`), `container-create ${name}`).pop()!;
-      return { name, ep, nc };
-    }),
-  );
-  const ids = new Map((await vmOvs.vsctl('br-get-external-id', 'breth0')).trim().split('\n').map((l) => l.split('=') as [string, string]));
-  const tags = results.map((r) => ids.get(`${r.ep}_vlan`));
-  assert.equal(new Set(tags).size, CONCURRENT, `unique VLANs: ${tags.join(',')}`);
-  assert.deepEqual(
-    ids.get('vlans')!.split(',').map(Number).sort((a, b) => a - b),
-    tags.map(Number).sort((a, b) => a - b),
-  );
-  const addrs = results.map((r) => ids.get(`${r.ep}_ip`));
-  assert.equal(new Set(addrs).size, CONCURRENT, `unique addresses: ${addrs.join(',')}`);
-  const used = ids.get('endpoint-usage')!.split(',');
-  assert.equal(used.length, CONCURRENT);
-  for (const r of results) {
-    assert.equal((await central.nbctl('lsp-get-tag', r.ep)).trim(), ids.get(`${r.ep}_vlan`));
-    assert.ok(used.includes(`${r.ep}:${r.nc}`));
-  }
-  // A sample talks across its VLAN to vm6 on the other hypervisor.
-  const app = (await dockerd.docker('run', '-d', `--net=container:${results[CONCURRENT - 1]!.nc}`, IMAGE, 'sleep', '600')).trim();
-  await appPings(app, vm6Ip);
-  await dockerd.docker('rm', '-f', app);
-  await Promise.all(results.map(async (r) => okLines(await container('endpoint-delete', r.name), `endpoint-delete ${r.name}`)));
-  await assertVmClean();
-});
+  },
+);

@@ -53,7 +53,10 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     let chassisUuid = (await sb('--bare', '--columns=_uuid', 'find', 'Chassis', `name=${systemId}`)).trim();
     assert.match(chassisUuid, /^[0-9a-f-]{36}$/);
     assert.equal((await sb('get', 'Chassis_Private', systemId, 'chassis')).trim(), chassisUuid);
-    assert.equal((await sb('--bare', '--columns=type,ip,options', 'find', 'Encap', `chassis_name=${systemId}`)).trim(), 'geneve\n192.0.2.1\ncsum=true');
+    assert.equal(
+      (await sb('--bare', '--columns=type,ip,options', 'find', 'Encap', `chassis_name=${systemId}`)).trim(),
+      'geneve\n192.0.2.1\ncsum=true',
+    );
     assert.equal((await sb('get', 'Chassis', systemId, 'other_config:datapath-type')).trim(), 'netdev');
     assert.equal((await sb('get', 'Chassis', systemId, 'other_config:port-up-notif')).trim(), '"true"');
 
@@ -66,9 +69,12 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     await nb('--wait=sb', 'sync');
     await ovs.vsctl('add-port', 'br-int', 'p1', '--', 'set', 'Interface', 'p1', 'type=internal', 'external_ids:iface-id=p1');
     for (const lp of ['p1', 'p1c']) {
-      await waitFor(async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${lp}`)).trim() === chassisUuid, {
-        what: `${lp} claimed (${why()})`,
-      });
+      await waitFor(
+        async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${lp}`)).trim() === chassisUuid,
+        {
+          what: `${lp} claimed (${why()})`,
+        },
+      );
     }
     assert.equal((await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=other')).trim(), '');
     // With the flow translation in this build: flows installed, then up, ovn-installed and --wait=hv.
@@ -87,9 +93,12 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     await nb('lsp-add', 'sw', 'lp', '--', 'lsp-set-type', 'lp', 'localport');
     await ovs.vsctl('add-port', 'br-int', 'lp', '--', 'set', 'Interface', 'lp', 'type=internal', 'external_ids:iface-id=lp');
     for (const lp of ['gw-sw', 'sw-gw']) {
-      await waitFor(async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${lp}`)).trim() === chassisUuid, {
-        what: `l3gateway ${lp} claimed (${why()})`,
-      });
+      await waitFor(
+        async () => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${lp}`)).trim() === chassisUuid,
+        {
+          what: `l3gateway ${lp} claimed (${why()})`,
+        },
+      );
     }
     await nb('remove', 'Logical_Router', 'gw', 'options', 'chassis');
     await nb('lr-del', 'gw');
@@ -100,7 +109,9 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     await ovs.vsctl('add-br', 'br-phys', '--', 'set', 'Bridge', 'br-phys', 'datapath_type=netdev');
     await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-bridge-mappings=physnet1:br-phys');
     await nb('lsp-add', 'sw', 'ln', '--', 'lsp-set-type', 'ln', 'localnet', '--', 'lsp-set-options', 'ln', 'network_name=physnet1');
-    await waitFor(async () => (await ovs.vsctl('list-ports', 'br-phys')).trim() === 'patch-ln-to-br-int', { what: `localnet patch on br-phys (${why()})` });
+    await waitFor(async () => (await ovs.vsctl('list-ports', 'br-phys')).trim() === 'patch-ln-to-br-int', {
+      what: `localnet patch on br-phys (${why()})`,
+    });
     assert.ok((await ovs.vsctl('list-ports', 'br-int')).split('\n').includes('patch-br-int-to-ln'));
     assert.equal((await ovs.vsctl('get', 'Interface', 'patch-br-int-to-ln', 'options:peer')).trim(), 'patch-ln-to-br-int');
     assert.equal((await ovs.vsctl('get', 'Port', 'patch-ln-to-br-int', 'external_ids:ovn-localnet-port')).trim(), 'ln');
@@ -111,14 +122,18 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
     await sb('chassis-add', 'hv-remote-2', 'geneve', '192.0.2.2');
     await sb('chassis-add', 'hv-vxlan-only', 'vxlan', '192.0.2.3');
     const tunnel = await waitFor(
-      async () => (await ovs.vsctl('--bare', '--columns=name', 'find', 'Port', 'external_ids:ovn-chassis-id="hv-remote-2@192.0.2.2"')).trim(),
+      async () =>
+        (await ovs.vsctl('--bare', '--columns=name', 'find', 'Port', 'external_ids:ovn-chassis-id="hv-remote-2@192.0.2.2"')).trim(),
       { what: `tunnel port to hv-remote-2 (${why()})` },
     );
     assert.equal(tunnel, 'ovn-hv-rem-0');
     assert.equal((await ovs.vsctl('get', 'Interface', tunnel, 'type')).trim(), 'geneve');
     assert.equal((await ovs.vsctl('get', 'Interface', tunnel, 'options')).trim(), '{csum="true", key=flow, remote_ip="192.0.2.2"}');
     // No common encapsulation: no tunnel.
-    assert.equal((await ovs.vsctl('--bare', '--columns=name', 'find', 'Port', 'external_ids:ovn-chassis-id="hv-vxlan-only@192.0.2.3"')).trim(), '');
+    assert.equal(
+      (await ovs.vsctl('--bare', '--columns=name', 'find', 'Port', 'external_ids:ovn-chassis-id="hv-vxlan-only@192.0.2.3"')).trim(),
+      '',
+    );
     await sb('chassis-del', 'hv-remote-2');
     await waitFor(async () => (await run('ovs-vsctl', [`--db=${ovs.dbRemote}`, 'port-to-br', tunnel], { env: ovs.env })).code !== 0, {
       what: 'tunnel port removed',
@@ -142,16 +157,21 @@ test('ovnts controller: br-int, chassis, bindings, tunnels, release, restart', {
 
     // Bad configuration is logged, not fatal; fixing it resumes service.
     await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-encap-type=bogus');
-    await waitFor(() => lines.some((l) => /Unknown tunnel type: bogus/.test(l)) || readLog(ctl.logFile).includes('Unknown tunnel type: bogus'), {
-      what: 'config error logged',
-    });
+    await waitFor(
+      () => lines.some((l) => /Unknown tunnel type: bogus/.test(l)) || readLog(ctl.logFile).includes('Unknown tunnel type: bogus'),
+      {
+        what: 'config error logged',
+      },
+    );
     assert.ok(ctl.daemon.running(), 'controller still running');
     await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-encap-type=geneve');
 
     // A restart keeps the chassis row (no duplicate, same UUID) and the claims.
     await ctl.stop();
     ctl = await startOvntsController(ctx);
-    await waitFor(async () => (await sb('--bare', '--columns=name', 'list', 'Chassis')).includes(systemId), { what: 'chassis after restart' });
+    await waitFor(async () => (await sb('--bare', '--columns=name', 'list', 'Chassis')).includes(systemId), {
+      what: 'chassis after restart',
+    });
     assert.equal((await sb('--bare', '--columns=_uuid', 'find', 'Chassis', `name=${systemId}`)).trim(), chassisUuid);
     assert.equal((await sb('--bare', '--columns=_uuid', 'find', 'Encap', `chassis_name=${systemId}`)).trim().split('\n').length, 1);
 

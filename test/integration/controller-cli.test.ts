@@ -28,17 +28,25 @@ test('--detach --pidfile --log-file: runs in the background until SIGTERM', { ti
   const dir = tmp.path;
   const sock = join(dir, 'db.sock');
   await runOk('ovsdb-tool', ['create', join(dir, 'conf.db'), VSWITCH_SCHEMA]);
-  const ovsdb = await spawnDaemon('ovsdb-server', [join(dir, 'conf.db'), `--remote=punix:${sock}`, `--unixctl=${join(dir, 'ovsdb.ctl')}`, '--no-chdir', '-vconsole:err'], {
-    readyWhen: () => socketAccepts(sock),
-  });
+  const ovsdb = await spawnDaemon(
+    'ovsdb-server',
+    [join(dir, 'conf.db'), `--remote=punix:${sock}`, `--unixctl=${join(dir, 'ovsdb.ctl')}`, '--no-chdir', '-vconsole:err'],
+    {
+      readyWhen: () => socketAccepts(sock),
+    },
+  );
   const pidfile = join(dir, 'ovn-controller.pid');
   const logFile = join(dir, 'ovn-controller.log');
   let pid = 0;
   try {
-    const r = await run(OVNTS, ['controller', `unix:${sock}`, '--detach', `--pidfile=${pidfile}`, `--log-file=${logFile}`, `--unixctl=${join(dir, 'c.ctl')}`], {
-      env: { OVN_RUNDIR: dir },
-      timeoutMs: 20000,
-    });
+    const r = await run(
+      OVNTS,
+      ['controller', `unix:${sock}`, '--detach', `--pidfile=${pidfile}`, `--log-file=${logFile}`, `--unixctl=${join(dir, 'c.ctl')}`],
+      {
+        env: { OVN_RUNDIR: dir },
+        timeoutMs: 20000,
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     pid = Number(readFileSync(pidfile, 'utf8').trim());
     assert.ok(pid > 0);

@@ -19,9 +19,13 @@ test('writeMacBinding: insert, update, unknown keys', { timeout: 60_000 }, async
   const tmp = tmpDir('ovnts-ctl-macb');
   const sock = join(tmp.path, 'sb.sock');
   await runOk('ovsdb-tool', ['create', join(tmp.path, 'sb.db'), SB_SCHEMA]);
-  const server = await spawnDaemon('ovsdb-server', [join(tmp.path, 'sb.db'), `--remote=punix:${sock}`, `--unixctl=${join(tmp.path, 'sb.ctl')}`, '--no-chdir', '-vconsole:err'], {
-    readyWhen: () => socketAccepts(sock),
-  });
+  const server = await spawnDaemon(
+    'ovsdb-server',
+    [join(tmp.path, 'sb.db'), `--remote=punix:${sock}`, `--unixctl=${join(tmp.path, 'sb.ctl')}`, '--no-chdir', '-vconsole:err'],
+    {
+      readyWhen: () => socketAccepts(sock),
+    },
+  );
   const sbctl = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=unix:${sock}`, ...a]);
   const sb = new OvsdbClient({ remotes: `unix:${sock}`, database: 'OVN_Southbound' });
   try {

@@ -49,45 +49,63 @@ const A: TextFlow[] = [
   { table: 9, priority: 0, match: '', actions: 'drop' },
 ];
 
-test('ofctrl on a real ovs-vswitchd: exact install, reconcile without flushing, refused bundles change nothing', { timeout: 120_000 }, async () => {
-  const ns = await createNetns(`${runId()}-of`);
-  const ovs = await startOvs({ netns: ns });
-  try {
-    await ovs.vsctl('add-br', 'br-int', '--', 'set', 'Bridge', 'br-int', 'datapath_type=netdev', 'fail-mode=secure', 'other-config:disable-in-band=true');
-    const link = new OfctlLink({ target: 'br-int', env: { ...process.env, ...ovs.env } });
-    const first = new Ofctrl(link);
-    assert.equal(await first.install(A), true);
-    assert.deepEqual(await installed(ovs), expected(A));
+test(
+  'ofctrl on a real ovs-vswitchd: exact install, reconcile without flushing, refused bundles change nothing',
+  { timeout: 120_000 },
+  async () => {
+    const ns = await createNetns(`${runId()}-of`);
+    const ovs = await startOvs({ netns: ns });
+    try {
+      await ovs.vsctl(
+        'add-br',
+        'br-int',
+        '--',
+        'set',
+        'Bridge',
+        'br-int',
+        'datapath_type=netdev',
+        'fail-mode=secure',
+        'other-config:disable-in-band=true',
+      );
+      const link = new OfctlLink({ target: 'br-int', env: { ...process.env, ...ovs.env } });
+      const first = new Ofctrl(link);
+      assert.equal(await first.install(A), true);
+      assert.deepEqual(await installed(ovs), expected(A));
 
-    // Traffic on the first flow: its counter must survive the reconcile below.
-    await ovs.ofctl('-O', 'OpenFlow15', 'packet-out', 'br-int', `in_port=LOCAL packet=${FRAME} actions=resubmit(,0)`);
-    const before = await localCounter(ovs);
-    assert.equal(before, 1);
+      // Traffic on the first flow: its counter must survive the reconcile below.
+      await ovs.ofctl('-O', 'OpenFlow15', 'packet-out', 'br-int', `in_port=LOCAL packet=${FRAME} actions=resubmit(,0)`);
+      const before = await localCounter(ovs);
+      assert.equal(before, 1);
 
-    // A restarted controller: new ofctrl, same switch; one flow changed, one removed, one added.
-    const B: TextFlow[] = [
-      A[0]!,
-      A[1]!,
-      A[2]!,
-      { ...A[3]!, actions: 'set_field:0x20/0x20->reg10,resubmit(,10)' },
-      { table: 10, priority: 0, match: '', actions: 'drop' },
-      A[5]!,
-    ];
-    const second = new Ofctrl(link);
-    await second.install(B);
-    assert.deepEqual(await installed(ovs), expected(B));
-    assert.equal(second.stats.reconciles, 1);
-    assert.equal(second.stats.flowsAdded + second.stats.flowsModified + second.stats.flowsRemoved, 3);
-    assert.equal(await localCounter(ovs), before, 'unchanged flow kept its counter (not re-added)');
+      // A restarted controller: new ofctrl, same switch; one flow changed, one removed, one added.
+      const B: TextFlow[] = [
+        A[0]!,
+        A[1]!,
+        A[2]!,
+        { ...A[3]!, actions: 'set_field:0x20/0x20->reg10,resubmit(,10)' },
+        { table: 10, priority: 0, match: '', actions: 'drop' },
+        A[5]!,
+      ];
+      const second = new Ofctrl(link);
+      await second.install(B);
+      assert.deepEqual(await installed(ovs), expected(B));
+      assert.equal(second.stats.reconciles, 1);
+      assert.equal(second.stats.flowsAdded + second.stats.flowsModified + second.stats.flowsRemoved, 3);
+      assert.equal(await localCounter(ovs), before, 'unchanged flow kept its counter (not re-added)');
 
-    // One flow OVS refuses (output to a group that does not exist): nothing of the bundle applies.
-    const bad: TextFlow[] = [...B, { table: 11, priority: 1, match: '', actions: 'group:77' }, { table: 12, priority: 1, match: '', actions: 'drop' }];
-    await assert.rejects(second.install(bad), /OFPBAC_BAD_OUT_GROUP[\s\S]*OFPBFC_MSG_FAILED/);
-    assert.deepEqual(await installed(ovs), expected(B));
-    // The next install re-reads the table and converges.
-    await second.install(A);
-    assert.deepEqual(await installed(ovs), expected(A));
-  } finally {
-    await ovs.stop();
-  }
-});
+      // One flow OVS refuses (output to a group that does not exist): nothing of the bundle applies.
+      const bad: TextFlow[] = [
+        ...B,
+        { table: 11, priority: 1, match: '', actions: 'group:77' },
+        { table: 12, priority: 1, match: '', actions: 'drop' },
+      ];
+      await assert.rejects(second.install(bad), /OFPBAC_BAD_OUT_GROUP[\s\S]*OFPBFC_MSG_FAILED/);
+      assert.deepEqual(await installed(ovs), expected(B));
+      // The next install re-reads the table and converges.
+      await second.install(A);
+      assert.deepEqual(await installed(ovs), expected(A));
+    } finally {
+      await ovs.stop();
+    }
+  },
+);

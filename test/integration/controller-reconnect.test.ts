@@ -31,11 +31,15 @@ test('ovnts controller reconnects after SB and OVS database restarts and re-regi
       rmSync(sbFile, { force: true });
       await runOk('ovsdb-tool', ['create', sbFile, SB_SCHEMA]);
     }
-    return spawnDaemon('ovsdb-server', [sbFile, `--remote=punix:${sbSock}`, `--unixctl=${join(dir, 'sb.ctl')}`, '--no-chdir', '-vconsole:err'], {
-      name: 'ovsdb-server(sb)',
-      onLine: log,
-      readyWhen: () => socketAccepts(sbSock),
-    });
+    return spawnDaemon(
+      'ovsdb-server',
+      [sbFile, `--remote=punix:${sbSock}`, `--unixctl=${join(dir, 'sb.ctl')}`, '--no-chdir', '-vconsole:err'],
+      {
+        name: 'ovsdb-server(sb)',
+        onLine: log,
+        readyWhen: () => socketAccepts(sbSock),
+      },
+    );
   };
   let sbd = await startSb(true);
   const sb = (...a: string[]): Promise<string> => runOk('ovn-sbctl', [`--db=${sbRemote}`, '--timeout=20', ...a]);
@@ -58,7 +62,8 @@ test('ovnts controller reconnects after SB and OVS database restarts and re-regi
   const ctl = await startOvntsController({ dbs: { nbRemote: '', sbRemote, stop: async () => undefined }, dir: ctlDir, log, ovs, systemId });
   const why = (): string => lines.slice(-40).join('\n');
   const chassisUuid = async (): Promise<string> => (await sb('--bare', '--columns=_uuid', 'find', 'Chassis', `name=${systemId}`)).trim();
-  const owner = async (lp: string): Promise<string> => (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${lp}`)).trim();
+  const owner = async (lp: string): Promise<string> =>
+    (await sb('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${lp}`)).trim();
   // Without northd, the test writes the bindings northd would (ovn-sbctl can create rows).
   const addBinding = async (lp: string, key: number): Promise<void> => {
     let dp = (await sb('--bare', '--columns=_uuid', 'list', 'Datapath_Binding')).trim();
@@ -100,18 +105,29 @@ test('ovnts controller reconnects after SB and OVS database restarts and re-regi
     const sb2File = join(dir, 'sb2.db');
     const sb2Sock = join(dir, 'sb2.sock');
     await runOk('ovsdb-tool', ['create', sb2File, SB_SCHEMA]);
-    const sb2 = await spawnDaemon('ovsdb-server', [sb2File, `--remote=punix:${sb2Sock}`, `--unixctl=${join(dir, 'sb2.ctl')}`, '--no-chdir', '-vconsole:err'], {
-      name: 'ovsdb-server(sb2)',
-      onLine: log,
-      readyWhen: () => socketAccepts(sb2Sock),
-    });
+    const sb2 = await spawnDaemon(
+      'ovsdb-server',
+      [sb2File, `--remote=punix:${sb2Sock}`, `--unixctl=${join(dir, 'sb2.ctl')}`, '--no-chdir', '-vconsole:err'],
+      {
+        name: 'ovsdb-server(sb2)',
+        onLine: log,
+        readyWhen: () => socketAccepts(sb2Sock),
+      },
+    );
     try {
       await ovs.vsctl('set', 'Open_vSwitch', '.', `external_ids:ovn-remote=unix:${sb2Sock}`);
-      await waitFor(async () => (await runOk('ovn-sbctl', [`--db=unix:${sb2Sock}`, '--bare', '--columns=name', 'list', 'Chassis'])).trim() === systemId, {
-        what: `chassis on the second SB (${why()})`,
-      });
+      await waitFor(
+        async () => (await runOk('ovn-sbctl', [`--db=unix:${sb2Sock}`, '--bare', '--columns=name', 'list', 'Chassis'])).trim() === systemId,
+        {
+          what: `chassis on the second SB (${why()})`,
+        },
+      );
       await ovs.vsctl('set', 'Open_vSwitch', '.', `external_ids:ovn-remote=${sbRemote}`);
-      await waitFor(async () => (await runOk('ovs-vsctl', [`--db=${ovs.dbRemote}`, 'get', 'Open_vSwitch', '.', 'external_ids:ovn-remote'], { env: ovs.env })).includes(sbSock));
+      await waitFor(async () =>
+        (
+          await runOk('ovs-vsctl', [`--db=${ovs.dbRemote}`, 'get', 'Open_vSwitch', '.', 'external_ids:ovn-remote'], { env: ovs.env })
+        ).includes(sbSock),
+      );
     } finally {
       await sb2.stop();
     }
@@ -123,13 +139,24 @@ test('ovnts controller reconnects after SB and OVS database restarts and re-regi
     await ovs.ovsdbServer.exited;
     const ovsdb2 = await spawnDaemon(
       pre[0]!,
-      [...pre.slice(1), 'ovsdb-server', join(ovs.dir, 'conf.db'), `--remote=punix:${ovsDbSock}`, `--unixctl=${join(ovs.dir, 'ovsdb-server2.ctl')}`, '--no-chdir', '-vconsole:err'],
+      [
+        ...pre.slice(1),
+        'ovsdb-server',
+        join(ovs.dir, 'conf.db'),
+        `--remote=punix:${ovsDbSock}`,
+        `--unixctl=${join(ovs.dir, 'ovsdb-server2.ctl')}`,
+        '--no-chdir',
+        '-vconsole:err',
+      ],
       { name: 'ovsdb-server(ovs, restarted)', env: { ...ovs.env }, onLine: log, readyWhen: () => socketAccepts(ovsDbSock) },
     );
     try {
       await addBinding('p3', 4);
       await ovs.vsctl('add-port', 'br-int', 'p3', '--', 'set', 'Interface', 'p3', 'type=internal', 'external_ids:iface-id=p3');
-      await waitFor(async () => (await owner('p3')) === second, { what: `p3 claimed after the OVS database restart (${why()})`, timeoutMs: 30000 });
+      await waitFor(async () => (await owner('p3')) === second, {
+        what: `p3 claimed after the OVS database restart (${why()})`,
+        timeoutMs: 30000,
+      });
       assert.equal(await owner('ghost'), '');
       assert.ok(ctl.daemon.running(), 'controller still running');
     } finally {

@@ -24,10 +24,14 @@ test('controller: SB rows of local datapaths only, all with ovn-monitor-all', { 
   const tmp = tmpDir('ovnts-ctl-sbmon');
   const dir = tmp.path;
   const dbs = await startOvnDatabases(dir, 'real');
-  const northd = await spawnDaemon('ovn-northd', [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'], {
-    name: 'ovn-northd',
-    env: { OVN_RUNDIR: dir },
-  });
+  const northd = await spawnDaemon(
+    'ovn-northd',
+    [`--ovnnb-db=${dbs.nbRemote}`, `--ovnsb-db=${dbs.sbRemote}`, `--unixctl=${join(dir, 'northd.ctl')}`, '--no-chdir', '-vconsole:err'],
+    {
+      name: 'ovn-northd',
+      env: { OVN_RUNDIR: dir },
+    },
+  );
   const ns = await createNetns(`${runId()}-sbm`);
   const ovs = await startOvs({ netns: ns });
   const nb = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=60', ...a]);
@@ -45,13 +49,52 @@ test('controller: SB rows of local datapaths only, all with ovn-monitor-all', { 
   const c = createController({ ovsRemote: ovs.dbRemote });
   try {
     await nb(
-      'ls-add', 'sw', '--', 'lsp-add', 'sw', 'p1',
-      '--', 'lr-add', 'lr', '--', 'lrp-add', 'lr', 'lr-sw', '02:00:00:00:00:01', '10.1.0.1/24',
-      '--', 'lsp-add', 'sw', 'sw-lr', '--', 'lsp-set-type', 'sw-lr', 'router', '--', 'lsp-set-addresses', 'sw-lr', 'router', '--', 'lsp-set-options', 'sw-lr', 'router-port=lr-sw',
-      '--', 'ls-add', 'far', '--', 'lsp-add', 'far', 'f1', '--', 'lsp-set-addresses', 'f1', '02:00:00:00:09:01 10.9.0.11',
+      'ls-add',
+      'sw',
+      '--',
+      'lsp-add',
+      'sw',
+      'p1',
+      '--',
+      'lr-add',
+      'lr',
+      '--',
+      'lrp-add',
+      'lr',
+      'lr-sw',
+      '02:00:00:00:00:01',
+      '10.1.0.1/24',
+      '--',
+      'lsp-add',
+      'sw',
+      'sw-lr',
+      '--',
+      'lsp-set-type',
+      'sw-lr',
+      'router',
+      '--',
+      'lsp-set-addresses',
+      'sw-lr',
+      'router',
+      '--',
+      'lsp-set-options',
+      'sw-lr',
+      'router-port=lr-sw',
+      '--',
+      'ls-add',
+      'far',
+      '--',
+      'lsp-add',
+      'far',
+      'f1',
+      '--',
+      'lsp-set-addresses',
+      'f1',
+      '02:00:00:00:09:01 10.9.0.11',
     );
     await nb('--wait=sb', 'sync');
-    const dpOf = async (name: string): Promise<string> => (await sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', `external_ids:name=${name}`)).trim();
+    const dpOf = async (name: string): Promise<string> =>
+      (await sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', `external_ids:name=${name}`)).trim();
     const [sw, lr, far] = [await dpOf('sw'), await dpOf('lr'), await dpOf('far')];
     await sbctl('create', 'MAC_Binding', 'logical_port=lr-sw', 'ip=10.1.0.50', 'mac="02:00:00:00:00:50"', `datapath=${lr}`);
     // A logical flow of `far` alone (northd shares most flows between switches through groups).
@@ -60,7 +103,9 @@ test('controller: SB rows of local datapaths only, all with ovn-monitor-all', { 
     await c.start();
     await waitFor(async () => (await ovs.vsctl('list-br')).split('\n').includes('br-int'), { what: 'br-int' });
     await ovs.vsctl('add-port', 'br-int', 'p1', '--', 'set', 'Interface', 'p1', 'type=internal', 'external_ids:iface-id=p1');
-    await waitFor(async () => (await sbctl('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=p1')).trim() !== '', { what: 'p1 claimed' });
+    await waitFor(async () => (await sbctl('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=p1')).trim() !== '', {
+      what: 'p1 claimed',
+    });
     await c.idle();
     const sb = c.southbound as OvsdbClient;
     const dps = (table: string, col: string): Set<string> => {
@@ -72,7 +117,8 @@ test('controller: SB rows of local datapaths only, all with ovn-monitor-all', { 
       return out;
     };
     const ports = (): string[] => [...sb.table('Port_Binding').values()].map((r) => String(r.scalar('logical_port'))).sort();
-    const farFlows = (): number => [...sb.table('Logical_Flow').values()].filter((r) => String(r.optional('logical_datapath')) === far).length;
+    const farFlows = (): number =>
+      [...sb.table('Logical_Flow').values()].filter((r) => String(r.optional('logical_datapath')) === far).length;
 
     // Local: sw (a bound port) and lr (across the patch); not far.
     assert.deepEqual(ports(), ['lr-sw', 'p1', 'sw-lr']);
@@ -96,7 +142,9 @@ test('controller: SB rows of local datapaths only, all with ovn-monitor-all', { 
     // A port of far bound here: far becomes local, its rows come in.
     await ovs.vsctl('add-port', 'br-int', 'f1', '--', 'set', 'Interface', 'f1', 'type=internal', 'external_ids:iface-id=f1');
     await sb.waitUntil(() => farFlows() > 0 && dps('Multicast_Group', 'datapath').has(far), 30_000);
-    await waitFor(async () => (await sbctl('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=f1')).trim() !== '', { what: 'f1 claimed' });
+    await waitFor(async () => (await sbctl('--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=f1')).trim() !== '', {
+      what: 'f1 claimed',
+    });
     assert.ok(dps('Port_Binding', 'datapath').has(sw));
   } finally {
     await c.stop();

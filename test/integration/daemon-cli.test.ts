@@ -22,7 +22,15 @@ test('up and northd --detach: pid files, log layouts, control socket, SIGTERM', 
   try {
     const upPid = join(dir, 'up.pid');
     const upLog = join(dir, 'up.log');
-    const r1 = await run(OVNTS, ['up', '--no-controller', `--rundir=${dir}`, `--dbdir=${dir}`, '--detach', `--pidfile=${upPid}`, `--log-file=${upLog}`]);
+    const r1 = await run(OVNTS, [
+      'up',
+      '--no-controller',
+      `--rundir=${dir}`,
+      `--dbdir=${dir}`,
+      '--detach',
+      `--pidfile=${upPid}`,
+      `--log-file=${upLog}`,
+    ]);
     assert.equal(r1.code, 0, r1.stderr);
     pids.push(Number(readFileSync(upPid, 'utf8')));
     assert.match(readFileSync(upLog, 'utf8'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|up\|running: NB unix:/m);

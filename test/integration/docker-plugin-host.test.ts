@@ -58,55 +58,84 @@ async function neutron<T>(path: string): Promise<T> {
   return w.api<T>('GET', path);
 }
 
-test('docker network create -d / docker run --network on the ovnts IPAM: addresses, --ip/--mac-address, pings, clean removal', { timeout: 300_000 }, async () => {
-  // Debian's docker 20.10 client: the newer one on PATH refuses --mac-address against API 1.41.
-  const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 60_000 });
-  const name = `${w.id}-dn`;
-  const netId = (await d('network', 'create', '-d', driver, '--ipam-driver', driver, '--subnet', '192.0.2.0/24', '--gateway', '192.0.2.1', name)).trim();
-  const nets = (await neutron<{ networks: Array<{ id: string; name: string; subnets: string[] }> }>(`/v2.0/networks?name=docker-${netId}`)).networks;
-  assert.equal(nets.length, 1, 'the Neutron network is named after the Docker network');
-  const nid = nets[0]!.id;
-  const a = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
-  const b = (await d('run', '-d', '--network', name, '--ip', '192.0.2.77', '--mac-address', '0a:00:00:00:ee:77', IMAGE, 'sleep', '600')).trim();
-  const addrOf = async (c: string): Promise<string> => /inet (\d+\.\d+\.\d+\.\d+)\//.exec(await d('exec', c, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'))?.[1] ?? '';
-  assert.equal(await addrOf(b), '192.0.2.77');
-  assert.match(await d('exec', b, 'ip', '-o', 'link', 'show', 'dev', 'eth0'), /0a:00:00:00:ee:77/);
-  const ipa = await addrOf(a);
-  assert.match(ipa, /^192\.0\.2\./);
-  assert.match(await d('exec', a, 'ip', 'route', 'show', 'default'), /default via 192\.0\.2\.1/);
-  const ports = (await neutron<{ ports: Array<{ mac_address: string; fixed_ips: Array<{ ip_address: string }>; device_owner: string }> }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports;
-  assert.deepEqual(ports.map((p) => p.fixed_ips[0]!.ip_address).sort(), [ipa, '192.0.2.77'].sort());
-  assert.ok(ports.some((p) => p.mac_address === '0a:00:00:00:ee:77'));
-  await d('exec', a, 'ping', '-c', '1', '-W', '2', '192.0.2.77');
-  await d('exec', b, 'ping', '-c', '1', '-W', '2', ipa);
-  await d('rm', '-f', a, b);
-  assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports, []);
-  assert.deepEqual((await w.ports()).filter((p) => p.startsWith('ovd')), []);
-  assert.doesNotMatch((await run('ip', ['-n', w.hv, '-o', 'link'])).stdout, /ovd[0-9a-f]{12}/);
-  assert.doesNotMatch((await run('ip', ['-o', 'link'])).stdout, /ovc[0-9a-f]{12}/);
-  await d('network', 'rm', name);
-  assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
-});
+test(
+  'docker network create -d / docker run --network on the ovnts IPAM: addresses, --ip/--mac-address, pings, clean removal',
+  { timeout: 300_000 },
+  async () => {
+    // Debian's docker 20.10 client: the newer one on PATH refuses --mac-address against API 1.41.
+    const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 60_000 });
+    const name = `${w.id}-dn`;
+    const netId = (
+      await d('network', 'create', '-d', driver, '--ipam-driver', driver, '--subnet', '192.0.2.0/24', '--gateway', '192.0.2.1', name)
+    ).trim();
+    const nets = (
+      await neutron<{ networks: Array<{ id: string; name: string; subnets: string[] }> }>(`/v2.0/networks?name=docker-${netId}`)
+    ).networks;
+    assert.equal(nets.length, 1, 'the Neutron network is named after the Docker network');
+    const nid = nets[0]!.id;
+    const a = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
+    const b = (
+      await d('run', '-d', '--network', name, '--ip', '192.0.2.77', '--mac-address', '0a:00:00:00:ee:77', IMAGE, 'sleep', '600')
+    ).trim();
+    const addrOf = async (c: string): Promise<string> =>
+      /inet (\d+\.\d+\.\d+\.\d+)\//.exec(await d('exec', c, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'))?.[1] ?? '';
+    assert.equal(await addrOf(b), '192.0.2.77');
+    assert.match(await d('exec', b, 'ip', '-o', 'link', 'show', 'dev', 'eth0'), /0a:00:00:00:ee:77/);
+    const ipa = await addrOf(a);
+    assert.match(ipa, /^192\.0\.2\./);
+    assert.match(await d('exec', a, 'ip', 'route', 'show', 'default'), /default via 192\.0\.2\.1/);
+    const ports = (
+      await neutron<{ ports: Array<{ mac_address: string; fixed_ips: Array<{ ip_address: string }>; device_owner: string }> }>(
+        `/v2.0/ports?network_id=${nid}&device_owner=compute:container`,
+      )
+    ).ports;
+    assert.deepEqual(ports.map((p) => p.fixed_ips[0]!.ip_address).sort(), [ipa, '192.0.2.77'].sort());
+    assert.ok(ports.some((p) => p.mac_address === '0a:00:00:00:ee:77'));
+    await d('exec', a, 'ping', '-c', '1', '-W', '2', '192.0.2.77');
+    await d('exec', b, 'ping', '-c', '1', '-W', '2', ipa);
+    await d('rm', '-f', a, b);
+    assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports, []);
+    assert.deepEqual(
+      (await w.ports()).filter((p) => p.startsWith('ovd')),
+      [],
+    );
+    assert.doesNotMatch((await run('ip', ['-n', w.hv, '-o', 'link'])).stdout, /ovd[0-9a-f]{12}/);
+    assert.doesNotMatch((await run('ip', ['-o', 'link'])).stdout, /ovc[0-9a-f]{12}/);
+    await d('network', 'rm', name);
+    assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
+  },
+);
 
-test("with Docker's own IPAM: the driver makes the Neutron network, subnet (Docker's gateway) and ports for Docker's addresses", { timeout: 300_000 }, async () => {
-  const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 60_000 });
-  const name = `${w.id}-dd`;
-  const netId = (await d('network', 'create', '-d', driver, '--subnet', '203.0.113.0/24', '--gateway', '203.0.113.254', name)).trim();
-  const nets = (await neutron<{ networks: Array<{ id: string; subnets: string[] }> }>(`/v2.0/networks?name=docker-${netId}`)).networks;
-  assert.equal(nets.length, 1);
-  const subnet = (await neutron<{ subnet: { cidr: string; gateway_ip: string } }>(`/v2.0/subnets/${nets[0]!.subnets[0]!}`)).subnet;
-  assert.deepEqual([subnet.cidr, subnet.gateway_ip], ['203.0.113.0/24', '203.0.113.254']);
-  const a = (await d('run', '-d', '--network', name, '--ip', '203.0.113.5', IMAGE, 'sleep', '600')).trim();
-  const b = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
-  await d('exec', b, 'ping', '-c', '1', '-W', '2', '203.0.113.5');
-  const ports = (await neutron<{ ports: Array<{ fixed_ips: Array<{ ip_address: string }> }> }>(`/v2.0/ports?network_id=${nets[0]!.id}&device_owner=compute:container`)).ports;
-  assert.equal(ports.length, 2);
-  assert.ok(ports.some((p) => p.fixed_ips[0]!.ip_address === '203.0.113.5'));
-  await d('rm', '-f', a, b);
-  assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nets[0]!.id}&device_owner=compute:container`)).ports, []);
-  await d('network', 'rm', name);
-  assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?name=docker-${netId}`)).networks, []);
-});
+test(
+  "with Docker's own IPAM: the driver makes the Neutron network, subnet (Docker's gateway) and ports for Docker's addresses",
+  { timeout: 300_000 },
+  async () => {
+    const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 60_000 });
+    const name = `${w.id}-dd`;
+    const netId = (await d('network', 'create', '-d', driver, '--subnet', '203.0.113.0/24', '--gateway', '203.0.113.254', name)).trim();
+    const nets = (await neutron<{ networks: Array<{ id: string; subnets: string[] }> }>(`/v2.0/networks?name=docker-${netId}`)).networks;
+    assert.equal(nets.length, 1);
+    const subnet = (await neutron<{ subnet: { cidr: string; gateway_ip: string } }>(`/v2.0/subnets/${nets[0]!.subnets[0]!}`)).subnet;
+    assert.deepEqual([subnet.cidr, subnet.gateway_ip], ['203.0.113.0/24', '203.0.113.254']);
+    const a = (await d('run', '-d', '--network', name, '--ip', '203.0.113.5', IMAGE, 'sleep', '600')).trim();
+    const b = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
+    await d('exec', b, 'ping', '-c', '1', '-W', '2', '203.0.113.5');
+    const ports = (
+      await neutron<{ ports: Array<{ fixed_ips: Array<{ ip_address: string }> }> }>(
+        `/v2.0/ports?network_id=${nets[0]!.id}&device_owner=compute:container`,
+      )
+    ).ports;
+    assert.equal(ports.length, 2);
+    assert.ok(ports.some((p) => p.fixed_ips[0]!.ip_address === '203.0.113.5'));
+    await d('rm', '-f', a, b);
+    assert.deepEqual(
+      (await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nets[0]!.id}&device_owner=compute:container`)).ports,
+      [],
+    );
+    await d('network', 'rm', name);
+    assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?name=docker-${netId}`)).networks, []);
+  },
+);
 
 test('50 docker containers on an ovnts network, each pings a sample of the others; all removed', { timeout: 900_000 }, async () => {
   const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 120_000 });
@@ -116,19 +145,32 @@ test('50 docker containers on an ovnts network, each pings a sample of the other
   const N = 50;
   const ids: string[] = [];
   for (let k = 0; k < N; k += 4) {
-    ids.push(...(await Promise.all(Array.from({ length: Math.min(4, N - k) }, async () => (await d('run', '-d', '--network', name, IMAGE, 'sleep', '900')).trim()))));
+    ids.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(4, N - k) }, async () => (await d('run', '-d', '--network', name, IMAGE, 'sleep', '900')).trim()),
+      )),
+    );
   }
-  const ips = await Promise.all(ids.map(async (c) => /inet (\d+\.\d+\.\d+\.\d+)\//.exec(await d('exec', c, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'))?.[1] ?? ''));
+  const ips = await Promise.all(
+    ids.map(
+      async (c) => /inet (\d+\.\d+\.\d+\.\d+)\//.exec(await d('exec', c, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'))?.[1] ?? '',
+    ),
+  );
   assert.equal(new Set(ips).size, N);
   assert.equal((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports.length, N);
   for (let k = 0; k < N; k += 5) {
-    await Promise.all(ids.slice(k, k + 5).map(async (c, j) => {
-      for (const delta of [1, 7, 23]) await d('exec', c, 'ping', '-c', '1', '-W', '2', ips[(k + j + delta) % N]!);
-    }));
+    await Promise.all(
+      ids.slice(k, k + 5).map(async (c, j) => {
+        for (const delta of [1, 7, 23]) await d('exec', c, 'ping', '-c', '1', '-W', '2', ips[(k + j + delta) % N]!);
+      }),
+    );
   }
   await d('rm', '-f', ...ids);
   assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports, []);
-  assert.deepEqual((await w.ports()).filter((p) => p.startsWith('ovd')), []);
+  assert.deepEqual(
+    (await w.ports()).filter((p) => p.startsWith('ovd')),
+    [],
+  );
   await d('network', 'rm', name);
   assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
 });

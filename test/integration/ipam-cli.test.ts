@@ -39,7 +39,21 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
   });
 
   it('creates a DHCP subnet: default gateway and pool, and the DHCP_Options row ML2/OVN writes', async () => {
-    const s = json(await t.osc('subnet', 'create', '--network', 'private', '--subnet-range', '192.168.1.0/24', '--dns-nameserver', '192.0.2.53', 'sub1', '-f', 'json'));
+    const s = json(
+      await t.osc(
+        'subnet',
+        'create',
+        '--network',
+        'private',
+        '--subnet-range',
+        '192.168.1.0/24',
+        '--dns-nameserver',
+        '192.0.2.53',
+        'sub1',
+        '-f',
+        'json',
+      ),
+    );
     subId = s['id'] as string;
     assert.equal(s['gateway_ip'], '192.168.1.1');
     assert.deepEqual(s['allocation_pools'], [{ start: '192.168.1.2', end: '192.168.1.254' }]);
@@ -48,11 +62,28 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
     assert.match(uuid, /^[0-9a-f-]{36}$/);
     assert.equal((await t.nbctl('get', 'DHCP_Options', uuid, 'cidr')).trim(), '"192.168.1.0/24"');
     const opts = (await t.nbctl('get', 'DHCP_Options', uuid, 'options')).trim();
-    for (const kv of ['lease_time="43200"', 'mtu="1442"', 'router="192.168.1.1"', 'server_id="192.168.1.1"', 'dns_server="{192.0.2.53}"']) assert.ok(opts.includes(kv), `${kv} in ${opts}`);
+    for (const kv of ['lease_time="43200"', 'mtu="1442"', 'router="192.168.1.1"', 'server_id="192.168.1.1"', 'dns_server="{192.0.2.53}"'])
+      assert.ok(opts.includes(kv), `${kv} in ${opts}`);
     assert.match(opts, /server_mac="fa:16:3e:[0-9a-f:]{8}"/);
-    const sub2 = await t.osc('subnet', 'create', '--network', 'private', '--subnet-range', '10.9.0.0/24', '--no-dhcp', '--gateway', 'none', 'sub2', '-f', 'json');
+    const sub2 = await t.osc(
+      'subnet',
+      'create',
+      '--network',
+      'private',
+      '--subnet-range',
+      '10.9.0.0/24',
+      '--no-dhcp',
+      '--gateway',
+      'none',
+      'sub2',
+      '-f',
+      'json',
+    );
     assert.equal(json(sub2)['gateway_ip'], null);
-    assert.equal((await t.nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `external_ids:subnet_id=${json(sub2)['id'] as string}`)).trim(), '');
+    assert.equal(
+      (await t.nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `external_ids:subnet_id=${json(sub2)['id'] as string}`)).trim(),
+      '',
+    );
     assert.equal((await t.osc('subnet', 'delete', 'sub2')).code, 0);
   });
 
@@ -79,7 +110,9 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
     assert.match(child, /^[0-9a-f-]{36}$/);
     assert.match(r.stdout, /\|\s+status\s+\|\s+DOWN/);
     // ovnts northd derives `tag` from tag_request; both nbctls print what they print under Neutron.
-    await waitFor(async () => (await runOk(OVNTS, ['nbctl', `--db=${t.nbRemote}`, 'lsp-get-tag', child])).trim() === '42', { what: 'tag from northd' });
+    await waitFor(async () => (await runOk(OVNTS, ['nbctl', `--db=${t.nbRemote}`, 'lsp-get-tag', child])).trim() === '42', {
+      what: 'tag from northd',
+    });
     assert.equal((await runOk(OVNTS, ['nbctl', `--db=${t.nbRemote}`, 'lsp-get-parent', child])).trim(), vmPort);
     assert.equal((await t.nbctl('lsp-get-parent', child)).trim(), vmPort);
     assert.equal((await t.nbctl('lsp-get-tag', child)).trim(), '42');
@@ -97,7 +130,10 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
 
   it('turns a port ACTIVE when OVN says it is up, and DOWN again', async () => {
     await t.sbctl('chassis-add', 'hv-ipam', 'geneve', '127.0.0.1');
-    await waitFor(async () => (await t.sbctl('--bare', '--columns=logical_port', 'find', 'Port_Binding', `logical_port=${vmPort}`)).trim() === vmPort, { what: 'Port_Binding' });
+    await waitFor(
+      async () => (await t.sbctl('--bare', '--columns=logical_port', 'find', 'Port_Binding', `logical_port=${vmPort}`)).trim() === vmPort,
+      { what: 'Port_Binding' },
+    );
     await t.sbctl('lsp-bind', vmPort, 'hv-ipam');
     await waitFor(async () => json(await t.osc('port', 'show', vmPort, '-f', 'json'))['status'] === 'ACTIVE', { what: 'ACTIVE' });
     await t.sbctl('lsp-unbind', vmPort);
@@ -106,7 +142,18 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
 
   it('builds a trunk: subports become children of the parent with their segmentation ids', async () => {
     const sp = json(await t.osc('port', 'create', '--network', 'private', 'sp1', '-f', 'json'));
-    const tr = await t.osc('network', 'trunk', 'create', '--parent-port', 'vmport', '--subport', 'port=sp1,segmentation-type=vlan,segmentation-id=100', 'trunk1', '-f', 'json');
+    const tr = await t.osc(
+      'network',
+      'trunk',
+      'create',
+      '--parent-port',
+      'vmport',
+      '--subport',
+      'port=sp1,segmentation-type=vlan,segmentation-id=100',
+      'trunk1',
+      '-f',
+      'json',
+    );
     assert.equal(tr.code, 0, tr.stderr);
     assert.equal(json(tr)['status'], 'ACTIVE');
     assert.equal((await t.nbctl('lsp-get-parent', sp['id'] as string)).trim(), vmPort);
@@ -118,9 +165,17 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
     const dup = await t.osc('network', 'trunk', 'set', '--subport', 'port=sp2,segmentation-type=vlan,segmentation-id=100', 'trunk1');
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /segmentation_id 100 already in use on trunk/);
-    assert.equal((await t.osc('network', 'trunk', 'set', '--subport', 'port=sp2,segmentation-type=vlan,segmentation-id=101', 'trunk1')).code, 0);
+    assert.equal(
+      (await t.osc('network', 'trunk', 'set', '--subport', 'port=sp2,segmentation-type=vlan,segmentation-id=101', 'trunk1')).code,
+      0,
+    );
     const subs = await t.osc('network', 'subport', 'list', '--trunk', 'trunk1', '-f', 'json');
-    assert.deepEqual(json<Array<Record<string, unknown>>>(subs).map((s) => s['Segmentation ID']).sort(), [100, 101]);
+    assert.deepEqual(
+      json<Array<Record<string, unknown>>>(subs)
+        .map((s) => s['Segmentation ID'])
+        .sort(),
+      [100, 101],
+    );
     const del = await t.osc('port', 'delete', 'vmport');
     assert.equal(del.code, 1);
     assert.match(del.stderr, /is currently a parent port for trunk/);
@@ -136,7 +191,9 @@ describe('ovnts ipam with the openstack and neutron CLIs', () => {
     const r = json(await t.osc('router', 'create', 'r1', '-f', 'json'));
     const rid = r['id'] as string;
     assert.equal((await t.osc('router', 'add', 'subnet', 'r1', 'sub1')).code, 0);
-    const ports = json<Array<Record<string, unknown>>>(await t.osc('port', 'list', '--device-owner', 'network:router_interface', '-f', 'json'));
+    const ports = json<Array<Record<string, unknown>>>(
+      await t.osc('port', 'list', '--device-owner', 'network:router_interface', '-f', 'json'),
+    );
     assert.equal(ports.length, 1);
     const pid = ports[0]?.['ID'] as string;
     assert.equal((await t.nbctl('get', 'Logical_Switch_Port', pid, 'type')).trim(), 'router');

@@ -24,8 +24,14 @@ test('start-up errors are one line and status 1', { timeout: 60_000 }, async () 
       [['--auth=keystone'], /^ovnts-ipam: --auth=keystone needs --users=FILE\n$/],
       [['--listen=nowhere'], /^ovnts-ipam: nowhere: bad --listen address \(expected ADDR:PORT\)\n$/],
       [['--bogus'], /^ovnts-ipam: unrecognized option '--bogus'\n$/],
-      [['--ovnnb-db=unix:/nonexistent/nb.sock', '--listen=127.0.0.1:0'], /^ovnts-ipam: unix:\/nonexistent\/nb.sock: cannot connect to the northbound database\n$/],
-      [[`--ovnnb-db=${nb.remote}`, `--listen=127.0.0.1:${port}`], /^ovnts-ipam: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/],
+      [
+        ['--ovnnb-db=unix:/nonexistent/nb.sock', '--listen=127.0.0.1:0'],
+        /^ovnts-ipam: unix:\/nonexistent\/nb.sock: cannot connect to the northbound database\n$/,
+      ],
+      [
+        [`--ovnnb-db=${nb.remote}`, `--listen=127.0.0.1:${port}`],
+        /^ovnts-ipam: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/,
+      ],
     ];
     for (const [args, msg] of cases) {
       const r = await run(OVNTS, ['ipam', ...args]);
@@ -46,10 +52,23 @@ test('--detach --pidfile --log-file --unixctl; SIGTERM and ovn-appctl exit stop 
   const ctl = join(tmp.path, 'ipam.ctl');
   try {
     for (const stopBy of ['SIGTERM', 'appctl'] as const) {
-      const r = await run(OVNTS, ['ipam', `--ovnnb-db=${nb.remote}`, '--listen=127.0.0.1:0', '--detach', `--pidfile=${pidfile}`, `--log-file=${logFile}`, `--unixctl=${ctl}`]);
+      const r = await run(OVNTS, [
+        'ipam',
+        `--ovnnb-db=${nb.remote}`,
+        '--listen=127.0.0.1:0',
+        '--detach',
+        `--pidfile=${pidfile}`,
+        `--log-file=${logFile}`,
+        `--unixctl=${ctl}`,
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const pid = Number(readFileSync(pidfile, 'utf8'));
-      const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('serving')).pop() ?? '')?.[1];
+      const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(
+        readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('serving'))
+          .pop() ?? '',
+      )?.[1];
       assert.ok(port !== undefined);
       const res = await fetch(`http://127.0.0.1:${port}/v2.0/networks`);
       assert.deepEqual(await res.json(), { networks: [] });
@@ -57,14 +76,17 @@ test('--detach --pidfile --log-file --unixctl; SIGTERM and ovn-appctl exit stop 
       if (stopBy === 'SIGTERM') process.kill(pid, 'SIGTERM');
       else assert.equal((await run('ovs-appctl', ['-t', ctl, 'exit'])).code, 0);
       await waitFor(() => !existsSync(pidfile), { what: 'pid file removed', timeoutMs: 5000 });
-      await waitFor(() => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      }, { what: 'process gone', timeoutMs: 5000 });
+      await waitFor(
+        () => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        { what: 'process gone', timeoutMs: 5000 },
+      );
       assert.ok(Date.now() - t0 < 5000);
     }
   } finally {

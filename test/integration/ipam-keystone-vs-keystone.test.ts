@@ -73,7 +73,15 @@ async function startRealKeystone(): Promise<Side> {
   await manage('db_sync');
   await manage('fernet_setup', '--keystone-user', 'root', '--keystone-group', 'root');
   await manage('credential_setup', '--keystone-user', 'root', '--keystone-group', 'root');
-  await manage('bootstrap', '--bootstrap-password', PEOPLE['admin']!.password, '--bootstrap-public-url', `${url}/v3`, '--bootstrap-region-id', 'RegionOne');
+  await manage(
+    'bootstrap',
+    '--bootstrap-password',
+    PEOPLE['admin']!.password,
+    '--bootstrap-public-url',
+    `${url}/v3`,
+    '--bootstrap-region-id',
+    'RegionOne',
+  );
   const serve = join(dir, 'serve.py');
   writeFileSync(
     serve,
@@ -97,7 +105,15 @@ async function startRealKeystone(): Promise<Side> {
   const login = await fetch(`${url}/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: PEOPLE['admin']!.password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password: PEOPLE['admin']!.password } },
+        },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    }),
   });
   assert.equal(login.status, 201);
   const adminToken = login.headers.get('x-subject-token')!;
@@ -118,7 +134,9 @@ async function startRealKeystone(): Promise<Side> {
   const roles = new Map(((await call('GET', '/roles'))['roles'] as unknown as { id: string; name: string }[]).map((r) => [r.name, r.id]));
   for (const [name, p] of Object.entries(PEOPLE)) {
     if (name === 'admin') continue;
-    const userId = (await call('POST', '/users', { user: { name, password: p.password, enabled: p.enabled, domain_id: 'default' } }))['user']!.id;
+    const userId = (await call('POST', '/users', { user: { name, password: p.password, enabled: p.enabled, domain_id: 'default' } }))[
+      'user'
+    ]!.id;
     ids.set(`user:${name}`, userId);
     for (const [project, rs] of Object.entries(p.roles)) {
       for (const role of rs) await call('PUT', `/projects/${ids.get(`project:${project}`)!}/users/${userId}/roles/${roles.get(role)!}`);
@@ -157,9 +175,7 @@ before(async () => {
 function normalize(side: Side, text: string): string {
   let s = text.split(side.url).join('URL');
   for (const [k, v] of side.ids) s = s.split(v).join(`<${k}>`);
-  return s
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+0000)?/g, '<time>')
-    .replace(/req-[0-9a-f-]{36}/g, '<req>');
+  return s.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+0000)?/g, '<time>').replace(/req-[0-9a-f-]{36}/g, '<req>');
 }
 
 async function cli(side: Side, user: string, password: string, project: string, ...args: string[]) {
@@ -170,47 +186,92 @@ async function cli(side: Side, user: string, password: string, project: string, 
   return { code: r.code, stdout: normalize(side, r.stdout), stderr: normalize(side, r.stderr) };
 }
 
-test('openstack token issue: the same columns and ids for good credentials, the same errors for refused ones', { timeout: 240_000 }, async () => {
-  const good = await Promise.all([real, ours].map((s) => cli(s, 'alice', 'alicepw', 'demo', 'token', 'issue', '-f', 'json')));
-  for (const g of good) assert.equal(g.code, 0, g.stderr);
-  const shape = (out: string): Record<string, string> => {
-    const o = JSON.parse(out) as Record<string, string>;
-    return { ...o, id: /^[A-Za-z0-9_=-]{32,}$/.test(o['id']!) ? '<token>' : String(o['id']) };
-  };
-  assert.deepEqual(shape(good[1]!.stdout), shape(good[0]!.stdout));
-  assert.equal(shape(good[1]!.stdout)['project_id'], '<project:demo>');
+test(
+  'openstack token issue: the same columns and ids for good credentials, the same errors for refused ones',
+  { timeout: 240_000 },
+  async () => {
+    const good = await Promise.all([real, ours].map((s) => cli(s, 'alice', 'alicepw', 'demo', 'token', 'issue', '-f', 'json')));
+    for (const g of good) assert.equal(g.code, 0, g.stderr);
+    const shape = (out: string): Record<string, string> => {
+      const o = JSON.parse(out) as Record<string, string>;
+      return { ...o, id: /^[A-Za-z0-9_=-]{32,}$/.test(o['id']!) ? '<token>' : String(o['id']) };
+    };
+    assert.deepEqual(shape(good[1]!.stdout), shape(good[0]!.stdout));
+    assert.equal(shape(good[1]!.stdout)['project_id'], '<project:demo>');
 
-  const refused: [string, string, string][] = [
-    ['alice', 'wrong', 'demo'],
-    ['nobody', 'x', 'demo'],
-    ['alice', 'alicepw', 'admin'],
-    ['alice', 'alicepw', 'nosuch'],
-    ['off', 'offpw', 'demo'],
-  ];
-  for (const [u, p, proj] of refused) {
-    const [r, o] = await Promise.all([real, ours].map((s) => cli(s, u, p, proj, 'token', 'issue')));
-    assert.deepEqual(o, r, `${u}/${proj}`);
-  }
-});
+    const refused: [string, string, string][] = [
+      ['alice', 'wrong', 'demo'],
+      ['nobody', 'x', 'demo'],
+      ['alice', 'alicepw', 'admin'],
+      ['alice', 'alicepw', 'nosuch'],
+      ['off', 'offpw', 'demo'],
+    ];
+    for (const [u, p, proj] of refused) {
+      const [r, o] = await Promise.all([real, ours].map((s) => cli(s, u, p, proj, 'token', 'issue')));
+      assert.deepEqual(o, r, `${u}/${proj}`);
+    }
+  },
+);
 
 test('POST /v3/auth/tokens: status, errors and token documents as Keystone answers them', { timeout: 120_000 }, async () => {
   const pw = (user: Record<string, unknown>) => ({ methods: ['password'], password: { user } });
   const byName = (name: string, password: string, domain: Record<string, string> = { name: 'Default' }) => pw({ name, domain, password });
   const corpus: [string, string, string][] = [
-    ['scoped by names', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'demo', domain: { name: 'Default' } } } } })],
-    ['scoped, domain by id', 'application/json', JSON.stringify({ auth: { identity: byName('admin', 'adminpw', { id: 'default' }), scope: { project: { name: 'admin', domain: { id: 'default' } } } } })],
+    [
+      'scoped by names',
+      'application/json',
+      JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'demo', domain: { name: 'Default' } } } } }),
+    ],
+    [
+      'scoped, domain by id',
+      'application/json',
+      JSON.stringify({
+        auth: { identity: byName('admin', 'adminpw', { id: 'default' }), scope: { project: { name: 'admin', domain: { id: 'default' } } } },
+      }),
+    ],
     ['unscoped', 'application/json', JSON.stringify({ auth: { identity: byName('rita', 'ritapw') } })],
     ['explicitly unscoped', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: 'unscoped' } })],
-    ['reader scoped', 'application/json', JSON.stringify({ auth: { identity: byName('rita', 'ritapw'), scope: { project: { name: 'demo', domain: { name: 'Default' } } } } })],
+    [
+      'reader scoped',
+      'application/json',
+      JSON.stringify({ auth: { identity: byName('rita', 'ritapw'), scope: { project: { name: 'demo', domain: { name: 'Default' } } } } }),
+    ],
     ['wrong password', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'x') } })],
     ['unknown user', 'application/json', JSON.stringify({ auth: { identity: byName('zed', 'x') } })],
     ['other domain', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw', { name: 'Other' }) } })],
     ['disabled', 'application/json', JSON.stringify({ auth: { identity: byName('off', 'offpw') } })],
-    ['no role there', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'admin', domain: { name: 'Default' } } } } })],
-    ['unknown project', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'zz', domain: { name: 'Default' } } } } })],
-    ['domain scope', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { domain: { name: 'Default' } } } })],
-    ['two scopes', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'demo', domain: { name: 'Default' } }, domain: { id: 'default' } } } })],
-    ['project without domain', 'application/json', JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'demo' } } } })],
+    [
+      'no role there',
+      'application/json',
+      JSON.stringify({
+        auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'admin', domain: { name: 'Default' } } } },
+      }),
+    ],
+    [
+      'unknown project',
+      'application/json',
+      JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'zz', domain: { name: 'Default' } } } } }),
+    ],
+    [
+      'domain scope',
+      'application/json',
+      JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { domain: { name: 'Default' } } } }),
+    ],
+    [
+      'two scopes',
+      'application/json',
+      JSON.stringify({
+        auth: {
+          identity: byName('alice', 'alicepw'),
+          scope: { project: { name: 'demo', domain: { name: 'Default' } }, domain: { id: 'default' } },
+        },
+      }),
+    ],
+    [
+      'project without domain',
+      'application/json',
+      JSON.stringify({ auth: { identity: byName('alice', 'alicepw'), scope: { project: { name: 'demo' } } } }),
+    ],
     ['user without domain', 'application/json', JSON.stringify({ auth: { identity: pw({ name: 'alice', password: 'alicepw' }) } })],
     ['no password', 'application/json', JSON.stringify({ auth: { identity: pw({ name: 'alice', domain: { name: 'Default' } }) } })],
     ['method without its section', 'application/json', JSON.stringify({ auth: { identity: { methods: ['password'] } } })],
@@ -247,42 +308,63 @@ function shapeOf(doc: Record<string, unknown>): unknown {
   const t: Record<string, unknown> = { ...token, audit_ids: (token['audit_ids'] as string[]).map(() => '<audit>') };
   if (Array.isArray(token['roles'])) t['roles'] = (token['roles'] as { name: string }[]).map((r) => r.name).sort();
   if (Array.isArray(token['catalog'])) {
-    t['catalog'] = (token['catalog'] as { type: string; name: string; endpoints: { interface: string; url: string; region: string; region_id: string }[] }[])
+    t['catalog'] = (
+      token['catalog'] as {
+        type: string;
+        name: string;
+        endpoints: { interface: string; url: string; region: string; region_id: string }[];
+      }[]
+    )
       .filter((s) => s.type === 'identity')
-      .map((s) => ({ type: s.type, name: s.name, endpoints: s.endpoints.map((e) => ({ interface: e.interface, url: e.url, region: e.region, region_id: e.region_id })).filter((e) => e.interface === 'public') }));
+      .map((s) => ({
+        type: s.type,
+        name: s.name,
+        endpoints: s.endpoints
+          .map((e) => ({ interface: e.interface, url: e.url, region: e.region, region_id: e.region_id }))
+          .filter((e) => e.interface === 'public'),
+      }));
   }
   return { token: t, keys: Object.keys(token) };
 }
 
-test('GET, HEAD and DELETE /v3/auth/tokens: the same status for the owner, a forged subject, no caller token, no subject', { timeout: 120_000 }, async () => {
-  const issue = async (side: Side, name: string, password: string): Promise<string> => {
-    const res = await fetch(`${side.url}/v3/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } }),
-    });
-    assert.equal(res.status, 201);
-    return res.headers.get('x-subject-token')!;
-  };
-  const statuses = await Promise.all(
-    [real, ours].map(async (side) => {
-      const mine = await issue(side, 'alice', 'alicepw');
-      const theirs = await issue(side, 'rita', 'ritapw');
-      const out: Record<string, number> = {};
-      const req = async (what: string, method: string, headers: Record<string, string>): Promise<void> => {
-        out[what] = (await fetch(`${side.url}/v3/auth/tokens`, { method, headers })).status;
-      };
-      await req('GET own', 'GET', { 'x-auth-token': mine, 'x-subject-token': mine });
-      await req('HEAD own', 'HEAD', { 'x-auth-token': mine, 'x-subject-token': mine });
-      await req("GET another user's", 'GET', { 'x-auth-token': mine, 'x-subject-token': theirs });
-      await req('GET forged subject', 'GET', { 'x-auth-token': mine, 'x-subject-token': 'gAAAAAforged' });
-      await req('GET no caller token', 'GET', { 'x-subject-token': mine });
-      await req('GET forged caller token', 'GET', { 'x-auth-token': 'forged', 'x-subject-token': mine });
-      await req('GET no subject', 'GET', { 'x-auth-token': mine });
-      await req('DELETE own', 'DELETE', { 'x-auth-token': theirs, 'x-subject-token': theirs });
-      await req('GET revoked', 'GET', { 'x-auth-token': mine, 'x-subject-token': theirs });
-      return out;
-    }),
-  );
-  assert.deepEqual(statuses[1], statuses[0]);
-});
+test(
+  'GET, HEAD and DELETE /v3/auth/tokens: the same status for the owner, a forged subject, no caller token, no subject',
+  { timeout: 120_000 },
+  async () => {
+    const issue = async (side: Side, name: string, password: string): Promise<string> => {
+      const res = await fetch(`${side.url}/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } },
+            scope: { project: { name: 'demo', domain: { id: 'default' } } },
+          },
+        }),
+      });
+      assert.equal(res.status, 201);
+      return res.headers.get('x-subject-token')!;
+    };
+    const statuses = await Promise.all(
+      [real, ours].map(async (side) => {
+        const mine = await issue(side, 'alice', 'alicepw');
+        const theirs = await issue(side, 'rita', 'ritapw');
+        const out: Record<string, number> = {};
+        const req = async (what: string, method: string, headers: Record<string, string>): Promise<void> => {
+          out[what] = (await fetch(`${side.url}/v3/auth/tokens`, { method, headers })).status;
+        };
+        await req('GET own', 'GET', { 'x-auth-token': mine, 'x-subject-token': mine });
+        await req('HEAD own', 'HEAD', { 'x-auth-token': mine, 'x-subject-token': mine });
+        await req("GET another user's", 'GET', { 'x-auth-token': mine, 'x-subject-token': theirs });
+        await req('GET forged subject', 'GET', { 'x-auth-token': mine, 'x-subject-token': 'gAAAAAforged' });
+        await req('GET no caller token', 'GET', { 'x-subject-token': mine });
+        await req('GET forged caller token', 'GET', { 'x-auth-token': 'forged', 'x-subject-token': mine });
+        await req('GET no subject', 'GET', { 'x-auth-token': mine });
+        await req('DELETE own', 'DELETE', { 'x-auth-token': theirs, 'x-subject-token': theirs });
+        await req('GET revoked', 'GET', { 'x-auth-token': mine, 'x-subject-token': theirs });
+        return out;
+      }),
+    );
+    assert.deepEqual(statuses[1], statuses[0]);
+  },
+);

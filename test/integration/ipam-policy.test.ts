@@ -22,7 +22,8 @@ const CONTEXTS: Record<string, RequestContext> = {
 const tokens: Authenticator = {
   kind: 'test-tokens',
   register: () => {},
-  authenticate: (headers) => CONTEXTS[String(headers['x-auth-token'])] ?? { status: 401, message: 'The request you have made requires authentication.' },
+  authenticate: (headers) =>
+    CONTEXTS[String(headers['x-auth-token'])] ?? { status: 401, message: 'The request you have made requires authentication.' },
 };
 
 describe('ovnts ipam: request context and policy', () => {
@@ -54,14 +55,17 @@ describe('ovnts ipam: request context and policy', () => {
     assert.equal((await fetch(`http://127.0.0.1:${s.port}/`)).status, 200);
   });
 
-  it('keeps projects apart: another project\'s network is not found', async () => {
+  it("keeps projects apart: another project's network is not found", async () => {
     const a = await call('alice', 'POST', '/v2.0/networks', { network: { name: 'a-net' } });
     assert.equal(a.status, 201);
     const net = a.body['network'] as Body;
     assert.equal(net['project_id'], 'p-alice');
     assert.equal(net['tenant_id'], 'p-alice');
     const id = net['id'] as string;
-    assert.deepEqual(await call('bob', 'GET', `/v2.0/networks/${id}`), { status: 404, body: { NeutronError: { type: 'NetworkNotFound', message: `Network ${id} could not be found.`, detail: '' } } });
+    assert.deepEqual(await call('bob', 'GET', `/v2.0/networks/${id}`), {
+      status: 404,
+      body: { NeutronError: { type: 'NetworkNotFound', message: `Network ${id} could not be found.`, detail: '' } },
+    });
     assert.deepEqual((await call('bob', 'GET', '/v2.0/networks')).body, { networks: [] });
     assert.equal((await call('bob', 'DELETE', `/v2.0/networks/${id}`)).status, 404);
     assert.equal((await call('bob', 'POST', '/v2.0/ports', { port: { network_id: id } })).status, 404);
@@ -70,7 +74,7 @@ describe('ovnts ipam: request context and policy', () => {
     assert.equal(forBob.status, 400);
     const byAdmin = await call('root', 'POST', '/v2.0/networks', { network: { name: 'b-net', tenant_id: 'p-bob' } });
     assert.equal((byAdmin.body['network'] as Body)['project_id'], 'p-bob');
-    assert.deepEqual(((await call('bob', 'GET', '/v2.0/networks?fields=name')).body['networks']), [{ name: 'b-net' }]);
+    assert.deepEqual((await call('bob', 'GET', '/v2.0/networks?fields=name')).body['networks'], [{ name: 'b-net' }]);
   });
 
   it('lets only admins set binding:profile (403 PolicyNotAuthorized)', async () => {
@@ -79,7 +83,13 @@ describe('ovnts ipam: request context and policy', () => {
     const vm = ((await call('alice', 'POST', '/v2.0/ports', { port: { network_id: net } })).body['port'] as Body)['id'] as string;
     const r = await call('alice', 'POST', '/v2.0/ports', { port: { network_id: net, 'binding:profile': { parent_name: vm, tag: 5 } } });
     assert.equal(r.status, 403);
-    assert.deepEqual(r.body, { NeutronError: { type: 'PolicyNotAuthorized', message: '(rule:create_port and rule:create_port:binding:profile) is disallowed by policy', detail: '' } });
+    assert.deepEqual(r.body, {
+      NeutronError: {
+        type: 'PolicyNotAuthorized',
+        message: '(rule:create_port and rule:create_port:binding:profile) is disallowed by policy',
+        detail: '',
+      },
+    });
     const u = await call('alice', 'PUT', `/v2.0/ports/${vm}`, { port: { 'binding:profile': {} } });
     assert.equal(u.status, 403);
     const ok = await call('root', 'POST', '/v2.0/ports', { port: { network_id: net, 'binding:profile': { parent_name: vm, tag: 5 } } });

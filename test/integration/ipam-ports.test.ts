@@ -31,7 +31,14 @@ describe('ovnts ipam: ports in the NB', () => {
   before(async () => {
     t = await startIpamUp();
     net = (await post('networks', 'network', { name: 'n' }))['id'] as string;
-    sub4 = (await post('subnets', 'subnet', { network_id: net, ip_version: 4, cidr: '10.5.0.0/24', allocation_pools: [{ start: '10.5.0.10', end: '10.5.0.20' }] }))['id'] as string;
+    sub4 = (
+      await post('subnets', 'subnet', {
+        network_id: net,
+        ip_version: 4,
+        cidr: '10.5.0.0/24',
+        allocation_pools: [{ start: '10.5.0.10', end: '10.5.0.20' }],
+      })
+    )['id'] as string;
   });
   after(async () => {
     await t?.stop();
@@ -39,11 +46,24 @@ describe('ovnts ipam: ports in the NB', () => {
   });
 
   it('writes allowed address pairs into port_security and their MACs into addresses', async () => {
-    const p = await post('ports', 'port', { network_id: net, fixed_ips: [{ ip_address: '10.5.0.15' }], allowed_address_pairs: [{ ip_address: '10.5.0.200', mac_address: '0a:00:00:00:00:02' }, { ip_address: '10.5.0.201' }] });
+    const p = await post('ports', 'port', {
+      network_id: net,
+      fixed_ips: [{ ip_address: '10.5.0.15' }],
+      allowed_address_pairs: [{ ip_address: '10.5.0.200', mac_address: '0a:00:00:00:00:02' }, { ip_address: '10.5.0.201' }],
+    });
     const mac = p['mac_address'] as string;
-    assert.deepEqual(p['allowed_address_pairs'], [{ ip_address: '10.5.0.200', mac_address: '0a:00:00:00:00:02' }, { ip_address: '10.5.0.201', mac_address: mac }]);
-    assert.deepEqual((JSON.parse(await lsp(p['id'] as string, 'addresses')) as string[]).sort(), ['0a:00:00:00:00:02', `${mac} 10.5.0.15`].sort());
-    assert.deepEqual((JSON.parse(await lsp(p['id'] as string, 'port_security')) as string[]).sort(), [`${mac} 10.5.0.15`, '0a:00:00:00:00:02 10.5.0.200', `${mac} 10.5.0.201`].sort());
+    assert.deepEqual(p['allowed_address_pairs'], [
+      { ip_address: '10.5.0.200', mac_address: '0a:00:00:00:00:02' },
+      { ip_address: '10.5.0.201', mac_address: mac },
+    ]);
+    assert.deepEqual(
+      (JSON.parse(await lsp(p['id'] as string, 'addresses')) as string[]).sort(),
+      ['0a:00:00:00:00:02', `${mac} 10.5.0.15`].sort(),
+    );
+    assert.deepEqual(
+      (JSON.parse(await lsp(p['id'] as string, 'port_security')) as string[]).sort(),
+      [`${mac} 10.5.0.15`, '0a:00:00:00:00:02 10.5.0.200', `${mac} 10.5.0.201`].sort(),
+    );
   });
 
   it('adds unknown and drops port_security when port security is off; --no-fixed-ip gives the MAC alone', async () => {
@@ -62,14 +82,25 @@ describe('ovnts ipam: ports in the NB', () => {
     const s6 = await post('subnets', 'subnet', { network_id: net, ip_version: 6, cidr: 'fd00:5::/64' });
     assert.equal(s6['gateway_ip'], 'fd00:5::');
     assert.deepEqual(s6['allocation_pools'], [{ start: 'fd00:5::1', end: 'fd00:5::ffff:ffff:ffff:ffff' }]);
-    const slaac = await post('subnets', 'subnet', { network_id: net, ip_version: 6, cidr: 'fd00:6::/64', ipv6_address_mode: 'slaac', ipv6_ra_mode: 'slaac' });
+    const slaac = await post('subnets', 'subnet', {
+      network_id: net,
+      ip_version: 6,
+      cidr: 'fd00:6::/64',
+      ipv6_address_mode: 'slaac',
+      ipv6_ra_mode: 'slaac',
+    });
     const p = await post('ports', 'port', { network_id: net, mac_address: 'fa:16:3e:00:00:01' });
     const ips = p['fixed_ips'] as Array<{ subnet_id: string; ip_address: string }>;
     assert.deepEqual(ips.map((f) => f.subnet_id).sort(), [sub4, s6['id'], slaac['id']].sort());
     assert.equal(ips.find((f) => f.subnet_id === slaac['id'])?.ip_address, 'fd00:6::f816:3eff:fe00:1');
-    const dhcp6 = (await t.nbctl('--bare', '--columns=options', 'find', 'DHCP_Options', `external_ids:subnet_id=${s6['id'] as string}`)).trim();
+    const dhcp6 = (
+      await t.nbctl('--bare', '--columns=options', 'find', 'DHCP_Options', `external_ids:subnet_id=${s6['id'] as string}`)
+    ).trim();
     assert.match(dhcp6, /^server_id=fa:16:3e(:[0-9a-f]{2}){3}$/);
-    assert.equal((await t.nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `external_ids:subnet_id=${slaac['id'] as string}`)).trim(), '');
+    assert.equal(
+      (await t.nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `external_ids:subnet_id=${slaac['id'] as string}`)).trim(),
+      '',
+    );
     assert.notEqual(await lsp(p['id'] as string, 'dhcpv6_options'), '[]');
     await t.api('DELETE', `/v2.0/ports/${p['id'] as string}`);
     assert.equal((await t.api('DELETE', `/v2.0/subnets/${slaac['id'] as string}`)).status, 204);
@@ -79,7 +110,10 @@ describe('ovnts ipam: ports in the NB', () => {
     const p = await post('ports', 'port', { network_id: net, fixed_ips: [{ subnet_id: sub4 }] });
     const old = (p['fixed_ips'] as Array<{ ip_address: string }>).find((f) => f.ip_address.startsWith('10.5.'))?.ip_address as string;
     const u = await put('ports', 'port', p['id'] as string, { fixed_ips: [{ ip_address: old }, { ip_address: '10.5.0.99' }] });
-    assert.deepEqual((u['fixed_ips'] as Array<{ ip_address: string }>).map((f) => f.ip_address), [old, '10.5.0.99']);
+    assert.deepEqual(
+      (u['fixed_ips'] as Array<{ ip_address: string }>).map((f) => f.ip_address),
+      [old, '10.5.0.99'],
+    );
     assert.match(await lsp(p['id'] as string, 'addresses'), new RegExp(`${old} 10\\.5\\.0\\.99`));
     const taken = await t.api('PUT', `/v2.0/ports/${p['id'] as string}`, { port: { fixed_ips: [{ ip_address: '10.5.0.15' }] } });
     assert.equal(taken.status, 409);
@@ -107,7 +141,15 @@ describe('ovnts ipam: ports in the NB', () => {
     const pid = p['id'] as string;
     const add = await t.api('PUT', `/v2.0/routers/${rid}/add_router_interface`, { port_id: pid });
     assert.equal(add.status, 200, add.text);
-    assert.deepEqual(add.body, { id: rid, tenant_id: 'admin', port_id: pid, network_id: net, subnet_id: sub4, subnet_ids: [sub4], project_id: 'admin' });
+    assert.deepEqual(add.body, {
+      id: rid,
+      tenant_id: 'admin',
+      port_id: pid,
+      network_id: net,
+      subnet_id: sub4,
+      subnet_ids: [sub4],
+      project_id: 'admin',
+    });
     assert.equal(await lsp(pid, 'type'), 'router');
     assert.equal(await lsp(pid, 'addresses'), '[router]');
     assert.equal((await t.nbctl('get', 'Logical_Router_Port', `lrp-${pid}`, 'mac')).trim(), `"${p['mac_address'] as string}"`);
@@ -116,7 +158,9 @@ describe('ovnts ipam: ports in the NB', () => {
     assert.equal(again.status, 409);
     const del = await t.api('DELETE', `/v2.0/ports/${pid}`);
     assert.equal(del.status, 409);
-    const missing = await t.api('PUT', `/v2.0/routers/${rid}/remove_router_interface`, { subnet_id: sub4.replace(/.$/, sub4.endsWith('0') ? '1' : '0') });
+    const missing = await t.api('PUT', `/v2.0/routers/${rid}/remove_router_interface`, {
+      subnet_id: sub4.replace(/.$/, sub4.endsWith('0') ? '1' : '0'),
+    });
     assert.equal(missing.status, 404);
     const rm = await t.api('PUT', `/v2.0/routers/${rid}/remove_router_interface`, { port_id: pid });
     assert.equal(rm.status, 200, rm.text);

@@ -47,7 +47,12 @@ async function leftovers(base: string, id: string): Promise<string[]> {
   const ps = (await run('ps', ['-eo', 'pid=,args='])).stdout.split('\n').filter((l) => l.includes(`${base}/`));
   out.push(...ps.map((p) => `process ${p.trim()}`));
   if (existsSync(base)) out.push(...readdirSync(base).map((f) => `file ${join(base, f)}`));
-  if (existsSync('/etc/netns')) out.push(...readdirSync('/etc/netns').filter((n) => n.startsWith(`${id}-`)).map((n) => `/etc/netns/${n}`));
+  if (existsSync('/etc/netns'))
+    out.push(
+      ...readdirSync('/etc/netns')
+        .filter((n) => n.startsWith(`${id}-`))
+        .map((n) => `/etc/netns/${n}`),
+    );
   return out;
 }
 
@@ -83,11 +88,10 @@ test('ovnts lab --ping to an address nobody has: FAIL lines, exit 1, nothing lef
     const id = labId(r.stdout);
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     const fail = r.stdout.split('\n').filter((l) => l.startsWith('FAIL '));
-    assert.deepEqual(fail.map((l) => l.replace(/: \d+\/\d+ replies$/, '')), [
-      'FAIL ping vm5 -> address 172.16.255.140',
-      'FAIL ping c51 -> address 172.16.255.140',
-      'FAIL ping c52 -> address 172.16.255.140',
-    ]);
+    assert.deepEqual(
+      fail.map((l) => l.replace(/: \d+\/\d+ replies$/, '')),
+      ['FAIL ping vm5 -> address 172.16.255.140', 'FAIL ping c51 -> address 172.16.255.140', 'FAIL ping c52 -> address 172.16.255.140'],
+    );
     // The real steps still pass.
     assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('PASS ')).length, STEPS.length);
     assert.match(r.stdout, /^seed lab: 3 step\(s\) failed$/m);
@@ -119,33 +123,37 @@ test('ovnts lab --keep leaves a working lab; --clean removes it', { timeout: 200
   }
 });
 
-test('ovnts lab --nb --sb on running databases: passes with its own controller, then removes its NB objects and chassis', { timeout: 200_000 }, async () => {
-  const tmp = tmpDir('ovnts-lab-cmd');
-  const central = join(tmp.path, 'central');
-  const base = join(tmp.path, 'runs');
-  const pidfile = join(central, 'up.pid');
-  const up = await spawnDaemon(OVNTS, ['up', '--no-controller', `--rundir=${central}`, `--dbdir=${central}`, `--pidfile=${pidfile}`], {
-    name: 'ovnts up --no-controller',
-    readyWhen: async () => existsSync(pidfile),
-  });
-  const nb = `unix:${join(central, 'ovnnb_db.sock')}`;
-  const sb = `unix:${join(central, 'ovnsb_db.sock')}`;
-  try {
-    await run(OVNTS, ['nbctl', `--db=${nb}`, 'ls-add', 'unrelated']);
-    const r = await lab(base, `--nb=${nb}`, `--sb=${sb}`);
-    const id = labId(r.stdout);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('PASS ')).length, STEPS.length, r.stdout);
-    assert.deepEqual(await leftovers(base, id), []);
-    // Only what the lab added is gone: the switch that was there stays.
-    assert.equal((await run(OVNTS, ['nbctl', `--db=${nb}`, 'ls-list'])).stdout.replace(/^\S+ /gm, ''), '(unrelated)\n');
-    assert.equal((await run(OVNTS, ['nbctl', `--db=${nb}`, 'list', 'DHCP_Options'])).stdout, '');
-    assert.equal((await run(OVNTS, ['sbctl', `--db=${sb}`, '--bare', '--columns=name', 'list', 'Chassis'])).stdout, '');
-  } finally {
-    await up.stop();
-    tmp.cleanup();
-  }
-});
+test(
+  'ovnts lab --nb --sb on running databases: passes with its own controller, then removes its NB objects and chassis',
+  { timeout: 200_000 },
+  async () => {
+    const tmp = tmpDir('ovnts-lab-cmd');
+    const central = join(tmp.path, 'central');
+    const base = join(tmp.path, 'runs');
+    const pidfile = join(central, 'up.pid');
+    const up = await spawnDaemon(OVNTS, ['up', '--no-controller', `--rundir=${central}`, `--dbdir=${central}`, `--pidfile=${pidfile}`], {
+      name: 'ovnts up --no-controller',
+      readyWhen: async () => existsSync(pidfile),
+    });
+    const nb = `unix:${join(central, 'ovnnb_db.sock')}`;
+    const sb = `unix:${join(central, 'ovnsb_db.sock')}`;
+    try {
+      await run(OVNTS, ['nbctl', `--db=${nb}`, 'ls-add', 'unrelated']);
+      const r = await lab(base, `--nb=${nb}`, `--sb=${sb}`);
+      const id = labId(r.stdout);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('PASS ')).length, STEPS.length, r.stdout);
+      assert.deepEqual(await leftovers(base, id), []);
+      // Only what the lab added is gone: the switch that was there stays.
+      assert.equal((await run(OVNTS, ['nbctl', `--db=${nb}`, 'ls-list'])).stdout.replace(/^\S+ /gm, ''), '(unrelated)\n');
+      assert.equal((await run(OVNTS, ['nbctl', `--db=${nb}`, 'list', 'DHCP_Options'])).stdout, '');
+      assert.equal((await run(OVNTS, ['sbctl', `--db=${sb}`, '--bare', '--columns=name', 'list', 'Chassis'])).stdout, '');
+    } finally {
+      await up.stop();
+      tmp.cleanup();
+    }
+  },
+);
 
 test('SIGTERM while ovnts lab builds: it tears down what exists and exits 143', { timeout: 200_000 }, async () => {
   const tmp = tmpDir('ovnts-lab-cmd');

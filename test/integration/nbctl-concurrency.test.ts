@@ -24,7 +24,11 @@ for (const kind of ['real', 'ovnts'] as ServerKind[]) {
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const listed = (await runOk('ovn-nbctl', [db, 'lsp-list', sw])).trim().split('\n');
     assert.equal(listed.length, WRITERS, listed.join('\n'));
-    for (let i = 0; i < WRITERS; i++) assert.ok(listed.some((l) => l.endsWith(`(${sw}-p${i})`)), `${sw}-p${i} lost`);
+    for (let i = 0; i < WRITERS; i++)
+      assert.ok(
+        listed.some((l) => l.endsWith(`(${sw}-p${i})`)),
+        `${sw}-p${i} lost`,
+      );
   });
 
   test(`concurrent nested lsp-add with tag 0 under one parent (${kind} server)`, async () => {
@@ -32,11 +36,16 @@ for (const kind of ['real', 'ovnts'] as ServerKind[]) {
     const sw = `nest-${kind}`;
     await runOk('ovn-nbctl', [db, 'ls-add', sw, '--', 'lsp-add', sw, 'parent']);
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => run(process.execPath, [OVNTS, 'nbctl', db, '--timeout=30', 'lsp-add', sw, `c${kind}${i}`, 'parent', '0'])),
+      Array.from({ length: 6 }, (_, i) =>
+        run(process.execPath, [OVNTS, 'nbctl', db, '--timeout=30', 'lsp-add', sw, `c${kind}${i}`, 'parent', '0']),
+      ),
     );
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const parents = await Promise.all(Array.from({ length: 6 }, (_, i) => runOk('ovn-nbctl', [db, 'lsp-get-parent', `c${kind}${i}`])));
-    assert.deepEqual(parents.map((p) => p.trim()), Array(6).fill('parent'));
+    assert.deepEqual(
+      parents.map((p) => p.trim()),
+      Array(6).fill('parent'),
+    );
     assert.equal((await runOk('ovn-nbctl', [db, 'lsp-list', sw])).trim().split('\n').length, 7);
   });
 }

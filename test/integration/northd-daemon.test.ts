@@ -121,16 +121,26 @@ test('flows changed or deleted in the SB by someone else are put back, live and 
     const count = (await sbctl('--bare', '--columns=_uuid', 'list', 'Logical_Flow')).trim().split('\n').length;
 
     // While northd runs: one flow deleted, another's external_ids changed.
-    await sbctl('destroy', 'Logical_Flow', await flowUuid("eth.dst == 02:00:00:00:01:01"));
-    await sbctl('set', 'Logical_Flow', await flowUuid("eth.dst == 02:00:00:00:01:02"), 'external_ids:stage-name=tampered');
+    await sbctl('destroy', 'Logical_Flow', await flowUuid('eth.dst == 02:00:00:00:01:01'));
+    await sbctl('set', 'Logical_Flow', await flowUuid('eth.dst == 02:00:00:00:01:02'), 'external_ids:stage-name=tampered');
     await settled(want, 'the deleted flow back and the changed one repaired');
     assert.doesNotMatch(await sbctl('--bare', '--columns=external_ids', 'list', 'Logical_Flow'), /tampered/);
 
     // While northd is down: a flow deleted and a stray one added.
     await d.stop();
-    await sbctl('destroy', 'Logical_Flow', await flowUuid("eth.dst == 02:00:00:00:01:02"));
+    await sbctl('destroy', 'Logical_Flow', await flowUuid('eth.dst == 02:00:00:00:01:02'));
     const dp = (await sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=repair')).trim();
-    await sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', 'table_id=0', 'priority=1', 'match="stray"', 'actions="drop;"', 'external_ids:stage-name=ls_in_check_port_sec');
+    await sbctl(
+      'create',
+      'Logical_Flow',
+      `logical_datapath=${dp}`,
+      'pipeline=ingress',
+      'table_id=0',
+      'priority=1',
+      'match="stray"',
+      'actions="drop;"',
+      'external_ids:stage-name=ls_in_check_port_sec',
+    );
     d = await startOvntsNorthd(ctx());
     await settled(want, 'the SB as before after a restart');
     assert.equal((await sbctl('--bare', '--columns=_uuid', 'list', 'Logical_Flow')).trim().split('\n').length, count, 'no extra rows');

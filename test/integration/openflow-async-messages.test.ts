@@ -19,7 +19,18 @@ after(cleanupAll);
 test('a connection without async messages gets no packet-ins; the default one gets each', { timeout: 120_000 }, async () => {
   const ns = await createNetns(`${runId()}-ofa`);
   const ovs = await startOvs({ netns: ns });
-  await ovs.vsctl('add-br', 'br-int', '--', 'set', 'Bridge', 'br-int', 'datapath_type=netdev', 'fail-mode=secure', 'other-config:disable-in-band=true', 'protocols=OpenFlow15');
+  await ovs.vsctl(
+    'add-br',
+    'br-int',
+    '--',
+    'set',
+    'Bridge',
+    'br-int',
+    'datapath_type=netdev',
+    'fail-mode=secure',
+    'other-config:disable-in-band=true',
+    'protocols=OpenFlow15',
+  );
   const target = `unix:${join(ovs.dir, 'br-int.mgmt')}`;
   const on = new OpenFlowConnection({ target });
   const off = new OpenFlowConnection({ target, asyncMessages: false });
@@ -30,7 +41,9 @@ test('a connection without async messages gets no packet-ins; the default one ge
     let offCount = 0;
     on.on('packet-in2', () => onCount++);
     off.on('packet-in2', () => offCount++);
-    await on.transactFlows([{ command: 'ADD', flow: flow(20, 10, [mf('dl_type', 0x0806n)], [{ type: 'controller', userdata: new Uint8Array([1, 2]) }]) }]);
+    await on.transactFlows([
+      { command: 'ADD', flow: flow(20, 10, [mf('dl_type', 0x0806n)], [{ type: 'controller', userdata: new Uint8Array([1, 2]) }]) },
+    ]);
     const frame = Buffer.from('ffffffffffff020000000001080600010800060400010200000000010a0000010000000000000a000002', 'hex');
     for (let i = 0; i < 3; i++) await on.packetOut(frame, [{ type: 'resubmit', table: 20 }]);
     await waitFor(async () => onCount === 3, { what: 'three packet-ins on the default connection' });

@@ -49,7 +49,8 @@ test('connection survives malformed replies, bad framing and a silent peer', { t
           b[3] = b.length & 0xff;
           s.write(b);
         };
-        if (h.type === OFPT.FEATURES_REQUEST) reply(OFPT.FEATURES_REPLY, '0000000000000001' + '00000000' + 'fe000000' + '00000000' + '00000000');
+        if (h.type === OFPT.FEATURES_REQUEST)
+          reply(OFPT.FEATURES_REPLY, '0000000000000001' + '00000000' + 'fe000000' + '00000000' + '00000000');
         else if (h.type === OFPT.ECHO_REQUEST) reply(OFPT.ECHO_REPLY, '');
         else if (h.type === OFPT.BARRIER_REQUEST) reply(OFPT.BARRIER_REPLY, '');
         // A flow stats reply whose single entry claims 200 bytes but has 24.
@@ -78,7 +79,9 @@ test('connection survives malformed replies, bad framing and a silent peer', { t
     sockets.at(-1)?.destroy();
     await waitFor(() => accepted >= 3 && conn.connected, { what: 'connected to the now silent peer' });
     mode = 'normal';
-    await waitFor(() => accepted >= 4 && conn.connected && conn.connections >= 4, { what: 'the silent connection dropped by the probe and replaced' });
+    await waitFor(() => accepted >= 4 && conn.connected && conn.connections >= 4, {
+      what: 'the silent connection dropped by the probe and replaced',
+    });
     await conn.barrier();
   } finally {
     await conn.stop();

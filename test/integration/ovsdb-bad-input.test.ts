@@ -14,7 +14,12 @@ import { bothServers } from '../helpers/ovsdb-servers.js';
 const servers = bothServers();
 
 /** Sends raw bytes; returns the parsed replies and whether the server closed the connection. */
-function exchange(path: string, bytes: Buffer | string, replies: number, endAfterWrite = false): Promise<{ replies: unknown[]; closed: boolean }> {
+function exchange(
+  path: string,
+  bytes: Buffer | string,
+  replies: number,
+  endAfterWrite = false,
+): Promise<{ replies: unknown[]; closed: boolean }> {
   return new Promise((resolve) => {
     const sock = connect(path);
     let buf = '';
@@ -74,7 +79,11 @@ const CASES: Array<[string, string, number]> = [
   ['method not a string', '{"method":5,"params":[],"id":7}', 1],
   ['lock twice', '{"method":"lock","params":["a"],"id":8}{"method":"lock","params":["a"],"id":9}', 2],
   ['unknown table in monitor', '{"method":"monitor","params":["OVN_Northbound","m",{"Nope":{}}],"id":11}', 1],
-  ['duplicate monitor id', '{"method":"monitor","params":["OVN_Northbound","m",{"NB_Global":{}}],"id":11}{"method":"monitor","params":["OVN_Northbound","m",{"NB_Global":{}}],"id":12}', 2],
+  [
+    'duplicate monitor id',
+    '{"method":"monitor","params":["OVN_Northbound","m",{"NB_Global":{}}],"id":11}{"method":"monitor","params":["OVN_Northbound","m",{"NB_Global":{}}],"id":12}',
+    2,
+  ],
   ['empty transaction', '{"method":"transact","params":["OVN_Northbound"],"id":13}', 1],
   ['unknown monitor session', '{"method":"monitor_cond_change","params":["zz","yy",{}],"id":14}', 1],
 ];
@@ -104,7 +113,7 @@ test('garbage, truncated JSON and a 100 MB message close only their own connecti
   for (let i = 0; i < 20; i++) {
     // Random bytes may open a JSON object that never ends: the sender's EOF
     // must then end the connection.
-    const r = await exchange(ovnts.sockPath, randomBytes(1 + (i * 97) % 4096), 1, true);
+    const r = await exchange(ovnts.sockPath, randomBytes(1 + ((i * 97) % 4096)), 1, true);
     assert.ok(r.closed, 'random bytes: connection closed');
   }
   await alive();

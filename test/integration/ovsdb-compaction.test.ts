@@ -32,7 +32,14 @@ test('the log is compacted online and reopens to the same database', async () =>
     pending.push(commit(h, { op: 'insert', table: 'Logical_Switch', row: { name: `ls${i}`, external_ids: ['map', [['i', String(i)]]] } }));
     if (i % 3 === 0) pending.push(commit(h, { op: 'delete', table: 'Logical_Switch', where: [['name', '==', `ls${i}`]] }));
     if (i % 5 === 0) {
-      pending.push(commit(h, { op: 'mutate', table: 'Logical_Switch', where: [['name', '==', `ls${i - 1}`]], mutations: [['other_config', 'insert', ['map', [['k', 'v']]]]] }));
+      pending.push(
+        commit(h, {
+          op: 'mutate',
+          table: 'Logical_Switch',
+          where: [['name', '==', `ls${i - 1}`]],
+          mutations: [['other_config', 'insert', ['map', [['k', 'v']]]]],
+        }),
+      );
     }
     if (i % 50 === 0) await Promise.all(pending.splice(0));
   }
@@ -47,7 +54,11 @@ test('the log is compacted online and reopens to the same database', async () =>
   assert.equal(reopened.db.table('Logical_Switch').rows.size, 400 - 134);
   await reopened.close();
 
-  const q = await run('ovsdb-tool', ['query', path, JSON.stringify(['OVN_Northbound', { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }])]);
+  const q = await run('ovsdb-tool', [
+    'query',
+    path,
+    JSON.stringify(['OVN_Northbound', { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]),
+  ]);
   assert.equal(q.code, 0, q.stderr);
   assert.equal((JSON.parse(q.stdout) as Array<{ rows: unknown[] }>)[0]?.rows.length, 400 - 134);
 });

@@ -26,7 +26,10 @@ function session(path: string): Promise<JsonRpcSession> {
 
 async function names(server: RunningServer): Promise<Set<string>> {
   const s = await session(server.sockPath);
-  const r = (await s.request('transact', ['OVN_Northbound', { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }])) as Array<{ rows: Array<{ name: string }> }>;
+  const r = (await s.request('transact', [
+    'OVN_Northbound',
+    { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] },
+  ])) as Array<{ rows: Array<{ name: string }> }>;
   s.close();
   return new Set(r[0]?.rows.map((x) => x.name));
 }
@@ -44,7 +47,16 @@ test('every acknowledged transaction survives kill -9', async () => {
         const r = (await s.request('transact', [
           'OVN_Northbound',
           { op: 'insert', table: 'Logical_Switch', row: { name, external_ids: ['map', [['i', String(i)]]] } },
-          ...(i > 0 ? [{ op: 'mutate', table: 'Logical_Switch', where: [['name', '==', `ls-${w}-${i - 1}`]], mutations: [['other_config', 'insert', ['map', [['next', name]]]]] }] : []),
+          ...(i > 0
+            ? [
+                {
+                  op: 'mutate',
+                  table: 'Logical_Switch',
+                  where: [['name', '==', `ls-${w}-${i - 1}`]],
+                  mutations: [['other_config', 'insert', ['map', [['next', name]]]]],
+                },
+              ]
+            : []),
         ])) as unknown[];
         assert.ok(!JSON.stringify(r).includes('"error"'), JSON.stringify(r));
         acked.push(name);
@@ -75,7 +87,9 @@ test('every acknowledged transaction survives kill -9', async () => {
   try {
     await waitForSocket(sock, real);
     const select = JSON.stringify(['OVN_Northbound', { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]);
-    const out = JSON.parse(execFileSync('ovsdb-client', ['transact', `unix:${sock}`, select]).toString()) as Array<{ rows: Array<{ name: string }> }>;
+    const out = JSON.parse(execFileSync('ovsdb-client', ['transact', `unix:${sock}`, select]).toString()) as Array<{
+      rows: Array<{ name: string }>;
+    }>;
     const realNames = new Set(out[0]?.rows.map((r) => r.name));
     assert.deepEqual([...realNames].sort(), [...after].sort());
   } finally {

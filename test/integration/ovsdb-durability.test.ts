@@ -34,7 +34,9 @@ function session(path: string): Promise<JsonRpcSession> {
 
 async function switchNames(sockPath: string): Promise<Set<string>> {
   const s = await session(sockPath);
-  const r = (await s.request('transact', [DB, { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }])) as Array<{ rows: Array<{ name: string }> }>;
+  const r = (await s.request('transact', [DB, { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }])) as Array<{
+    rows: Array<{ name: string }>;
+  }>;
   s.close();
   return new Set(r[0]?.rows.map((x) => x.name));
 }
@@ -44,7 +46,16 @@ function ops(name: string, prev: string | undefined, durable: boolean): unknown[
   return [
     DB,
     { op: 'insert', table: 'Logical_Switch', row: { name } },
-    ...(prev === undefined ? [] : [{ op: 'mutate', table: 'Logical_Switch', where: [['name', '==', prev]], mutations: [['other_config', 'insert', ['map', [['next', name]]]]] }]),
+    ...(prev === undefined
+      ? []
+      : [
+          {
+            op: 'mutate',
+            table: 'Logical_Switch',
+            where: [['name', '==', prev]],
+            mutations: [['other_config', 'insert', ['map', [['next', name]]]]],
+          },
+        ]),
     ...(durable ? [{ op: 'commit', durable: true }] : []),
   ];
 }
@@ -58,7 +69,12 @@ interface Writers {
  * arrives. Every third transaction of a writer asks for a durable commit
  * when `mixDurable` is set. A writer stops at the first failure (the server died).
  */
-async function startWriters(sockPath: string, prefix: string, mixDurable: boolean, onAck: (name: string, durable: boolean) => void): Promise<Writers> {
+async function startWriters(
+  sockPath: string,
+  prefix: string,
+  mixDurable: boolean,
+  onAck: (name: string, durable: boolean) => void,
+): Promise<Writers> {
   const sessions = await Promise.all([0, 1, 2, 3].map(() => session(sockPath)));
   let stop = false;
   const loops = sessions.map(async (s, w) => {
@@ -108,7 +124,9 @@ test('kill -9 of the server under 4 writers, 20 times: no acknowledged transacti
 });
 
 /** An in-process server on a new database file, with a hook on every fdatasync. */
-async function inProcessServer(onSync: (bytes: number) => void): Promise<{ dir: string; file: string; sockPath: string; server: OvsdbServer; hosted: HostedDatabase }> {
+async function inProcessServer(
+  onSync: (bytes: number) => void,
+): Promise<{ dir: string; file: string; sockPath: string; server: OvsdbServer; hosted: HostedDatabase }> {
   const dir = mkdtempSync(join(tmpdir(), 'ovnts-durable-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'nb.db');
@@ -155,7 +173,11 @@ test('power cut (the file cut at the last fdatasync) under 4 writers: no acknowl
     for (const row of reopened.db.table('Logical_Switch').rows.values()) present.add(row.cols['name']?.keys[0] as string);
     await reopened.close();
     const missing = c.durable.filter((n) => !present.has(n));
-    assert.deepEqual(missing, [], `cut ${k} at ${c.image.length} of ${c.fileSize} bytes: ${missing.length} of ${c.durable.length} durable commits lost`);
+    assert.deepEqual(
+      missing,
+      [],
+      `cut ${k} at ${c.image.length} of ${c.fileSize} bytes: ${missing.length} of ${c.durable.length} durable commits lost`,
+    );
     // The real ovsdb-tool reads the cut file as the same database.
     const q = JSON.stringify([DB, { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]);
     const real = JSON.parse(execFileSync('ovsdb-tool', ['query', img, q]).toString()) as Array<{ rows: Array<{ name: string }> }>;

@@ -51,7 +51,11 @@ const waitForSwitch = (name: string, timeout?: number) => ({
 test('a blocked wait completes when another client commits what it waits for', async () => {
   const a = await open();
   const b = await open();
-  const waiting = a.request('transact', [NB, waitForSwitch('later', 10_000), { op: 'insert', table: 'Logical_Switch', row: { name: 'after-later' } }]);
+  const waiting = a.request('transact', [
+    NB,
+    waitForSwitch('later', 10_000),
+    { op: 'insert', table: 'Logical_Switch', row: { name: 'after-later' } },
+  ]);
   let settled = false;
   void waiting.then(() => (settled = true));
   // An unrelated commit does not release it.
@@ -84,15 +88,25 @@ test('cancel answers a blocked transaction with "canceled"', async () => {
 test('monitor_cond_since on a standalone database always sends the whole selection, as ovsdb-server does', async () => {
   const a = await open();
   const req = { Logical_Switch: [{ columns: ['name'] }] };
-  const [found0, id0] = (await a.request('monitor_cond_since', [NB, 'm1', req, '00000000-0000-0000-0000-000000000000'])) as [boolean, string, unknown];
+  const [found0, id0] = (await a.request('monitor_cond_since', [NB, 'm1', req, '00000000-0000-0000-0000-000000000000'])) as [
+    boolean,
+    string,
+    unknown,
+  ];
   assert.equal(found0, false);
   assert.equal(id0, '00000000-0000-0000-0000-000000000000');
   const b = await open();
   await b.request('transact', [NB, { op: 'insert', table: 'Logical_Switch', row: { name: 'since-1' } }]);
   const c = await open();
-  const [found, , updates] = (await c.request('monitor_cond_since', [NB, 'm2', req, id0])) as [boolean, string, Record<string, Record<string, unknown>>];
+  const [found, , updates] = (await c.request('monitor_cond_since', [NB, 'm2', req, id0])) as [
+    boolean,
+    string,
+    Record<string, Record<string, unknown>>,
+  ];
   assert.equal(found, false);
-  assert.ok(Object.values(updates['Logical_Switch'] ?? {}).some((u) => JSON.stringify(u) === JSON.stringify({ initial: { name: 'since-1' } })));
+  assert.ok(
+    Object.values(updates['Logical_Switch'] ?? {}).some((u) => JSON.stringify(u) === JSON.stringify({ initial: { name: 'since-1' } })),
+  );
 });
 
 test('update3 notifications carry the zero transaction id of a standalone database', async () => {
@@ -101,7 +115,12 @@ test('update3 notifications carry the zero transaction id of a standalone databa
   a.setNotificationHandler((m, p) => {
     if (m === 'update3') notes.push(p as unknown[]);
   });
-  await a.request('monitor_cond_since', [NB, 'mx', { Logical_Switch: [{ columns: ['name'], where: [['name', '==', 'n3']] }] }, '00000000-0000-0000-0000-000000000000']);
+  await a.request('monitor_cond_since', [
+    NB,
+    'mx',
+    { Logical_Switch: [{ columns: ['name'], where: [['name', '==', 'n3']] }] },
+    '00000000-0000-0000-0000-000000000000',
+  ]);
   const b = await open();
   await b.request('transact', [NB, { op: 'insert', table: 'Logical_Switch', row: { name: 'n3' } }]);
   await waitFor(() => notes.length > 0, { what: 'update3' });
@@ -113,8 +132,14 @@ test('update3 notifications carry the zero transaction id of a standalone databa
 
 test('_Server describes the database and refuses writes', async () => {
   const a = await open();
-  const r = (await a.request('transact', ['_Server', { op: 'select', table: 'Database', where: [], columns: ['name', 'model', 'connected', 'leader'] }])) as Array<{ rows: unknown[] }>;
-  assert.deepEqual(r[0]?.rows?.filter((row) => (row as { name: string }).name === NB), [{ name: NB, model: 'standalone', connected: true, leader: true }]);
+  const r = (await a.request('transact', [
+    '_Server',
+    { op: 'select', table: 'Database', where: [], columns: ['name', 'model', 'connected', 'leader'] },
+  ])) as Array<{ rows: unknown[] }>;
+  assert.deepEqual(
+    r[0]?.rows?.filter((row) => (row as { name: string }).name === NB),
+    [{ name: NB, model: 'standalone', connected: true, leader: true }],
+  );
   const w = (await a.request('transact', ['_Server', { op: 'delete', table: 'Database', where: [] }])) as Array<{ error?: string }>;
   assert.equal(w[0]?.error, 'permission error');
 });
@@ -125,7 +150,14 @@ test('--detach returns once the server listens and --pidfile names it', async ()
     const db = join(dir, 'nb.db');
     execFileSync(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA]);
     const sock = join(dir, 'db.sock');
-    execFileSync(OVNTS, ['ovsdb-server', '--detach', `--pidfile=${join(dir, 'pid')}`, `--remote=punix:${sock}`, `--log-file=${join(dir, 'log')}`, db]);
+    execFileSync(OVNTS, [
+      'ovsdb-server',
+      '--detach',
+      `--pidfile=${join(dir, 'pid')}`,
+      `--remote=punix:${sock}`,
+      `--log-file=${join(dir, 'log')}`,
+      db,
+    ]);
     assert.ok(existsSync(sock), 'listening when --detach returns');
     const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
     assert.ok(pid > 0);
@@ -164,12 +196,17 @@ test('ptcp remotes serve the real ovsdb-client over TCP on loopback', async () =
   });
   const db = join(dir, 'nb.db');
   execFileSync(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA]);
-  const child = spawn(OVNTS, ['ovsdb-server', `--remote=ptcp:${port}:127.0.0.1`, `--log-file=${join(dir, 'log')}`, db], { stdio: 'ignore' });
+  const child = spawn(OVNTS, ['ovsdb-server', `--remote=ptcp:${port}:127.0.0.1`, `--log-file=${join(dir, 'log')}`, db], {
+    stdio: 'ignore',
+  });
   try {
-    const out = await waitFor(async () => {
-      const r = await run('ovsdb-client', ['--timeout=2', 'list-dbs', `tcp:127.0.0.1:${port}`]);
-      return r.code === 0 ? r.stdout : undefined;
-    }, { what: 'ovsdb-client over tcp' });
+    const out = await waitFor(
+      async () => {
+        const r = await run('ovsdb-client', ['--timeout=2', 'list-dbs', `tcp:127.0.0.1:${port}`]);
+        return r.code === 0 ? r.stdout : undefined;
+      },
+      { what: 'ovsdb-client over tcp' },
+    );
     assert.equal(out, 'OVN_Northbound\n_Server\n');
   } finally {
     child.kill('SIGKILL');

@@ -30,7 +30,15 @@ test('ovnts up: databases, northd and controller in one process', { timeout: 120
   const logFile = join(tmp.path, 'up.log');
   const start = (): Promise<Daemon> => {
     const pre = nsPrefix(ns);
-    const args = ['up', `--rundir=${run}`, `--dbdir=${db}`, `--ovs-db=${ovs.dbRemote}`, `--pidfile=${pidfile}`, `--unixctl=${ctl}`, `--log-file=${logFile}`];
+    const args = [
+      'up',
+      `--rundir=${run}`,
+      `--dbdir=${db}`,
+      `--ovs-db=${ovs.dbRemote}`,
+      `--pidfile=${pidfile}`,
+      `--unixctl=${ctl}`,
+      `--log-file=${logFile}`,
+    ];
     return spawnDaemon(pre[0] as string, [...pre.slice(1), OVNTS, ...args], {
       name: 'ovnts up',
       env: { ...ovs.env },
@@ -40,8 +48,16 @@ test('ovnts up: databases, northd and controller in one process', { timeout: 120
   const nbctl = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=unix:${run}/ovnnb_db.sock`, '--timeout=30', ...a]);
   let up: Daemon | undefined;
   try {
-    await ovs.vsctl('set', 'Open_vSwitch', '.', `external_ids:system-id=${id}-chassis`, `external_ids:ovn-remote=unix:${run}/ovnsb_db.sock`,
-      'external_ids:ovn-encap-type=geneve', 'external_ids:ovn-encap-ip=127.0.0.1', 'external_ids:ovn-bridge-datapath-type=netdev');
+    await ovs.vsctl(
+      'set',
+      'Open_vSwitch',
+      '.',
+      `external_ids:system-id=${id}-chassis`,
+      `external_ids:ovn-remote=unix:${run}/ovnsb_db.sock`,
+      'external_ids:ovn-encap-type=geneve',
+      'external_ids:ovn-encap-ip=127.0.0.1',
+      'external_ids:ovn-bridge-datapath-type=netdev',
+    );
     up = await start();
     await nbctl('ls-add', 'sw', '--', 'lsp-add', 'sw', 'p1', '--', 'lsp-set-addresses', 'p1', '02:00:00:00:00:01 192.0.2.10');
     await waitFor(async () => (await ovs.vsctl('--if-exists', 'get', 'Bridge', 'br-int', 'name')).trim() === 'br-int', { what: 'br-int' });

@@ -17,9 +17,15 @@ test('changeConditions: only tables whose condition differs; undefined means the
 });
 
 test('anyOf: one clause per value, [false] for none', () => {
-  assert.deepEqual(anyOf('datapath', [['uuid', 'u1'], ['uuid', 'u2']]), [
-    ['datapath', '==', ['uuid', 'u1']],
-    ['datapath', '==', ['uuid', 'u2']],
-  ]);
+  assert.deepEqual(
+    anyOf('datapath', [
+      ['uuid', 'u1'],
+      ['uuid', 'u2'],
+    ]),
+    [
+      ['datapath', '==', ['uuid', 'u1']],
+      ['datapath', '==', ['uuid', 'u2']],
+    ],
+  );
   assert.deepEqual(anyOf('logical_port', []), [false]);
 });

@@ -96,7 +96,13 @@ test('match: ANDs of two sets on different fields become a conjunctive match; pr
   assert.equal(r.kind, 'plain');
 });
 
-const actx = (over: Partial<ActionContext> = {}): ActionContext => ({ pipeline: 'ingress', table: 0, isSwitch: true, portKey: (n) => (n === 'none' ? 0 : PORTS.get(n)), ...over });
+const actx = (over: Partial<ActionContext> = {}): ActionContext => ({
+  pipeline: 'ingress',
+  table: 0,
+  isSwitch: true,
+  portKey: (n) => (n === 'none' ? 0 : PORTS.get(n)),
+  ...over,
+});
 
 test('actions: goldens from the real ovn-controller', () => {
   const cases: [string, Partial<ActionContext>, string, string[]][] = [
@@ -104,8 +110,18 @@ test('actions: goldens from the real ovn-controller', () => {
     ['output;', { table: 26 }, 'resubmit(,37)', []],
     ['output;', { pipeline: 'egress', table: 9 }, 'resubmit(,64)', []],
     ['drop;', {}, 'drop', []],
-    ['reg0[15] = check_in_port_sec(); next;', { table: 0 }, 'set_field:0/0x1000->reg10,resubmit(,73),move:NXM_NX_REG10[12]->NXM_NX_XXREG0[111],resubmit(,9)', []],
-    ['xreg0[0..47] = 02:ac:10:ff:01:29; next;', { table: 0, isSwitch: false }, 'set_field:0x2ac10ff01290000000000000000/0xffffffffffff0000000000000000->xxreg0,resubmit(,9)', []],
+    [
+      'reg0[15] = check_in_port_sec(); next;',
+      { table: 0 },
+      'set_field:0/0x1000->reg10,resubmit(,73),move:NXM_NX_REG10[12]->NXM_NX_XXREG0[111],resubmit(,9)',
+      [],
+    ],
+    [
+      'xreg0[0..47] = 02:ac:10:ff:01:29; next;',
+      { table: 0, isSwitch: false },
+      'set_field:0x2ac10ff01290000000000000000/0xffffffffffff0000000000000000->xxreg0,resubmit(,9)',
+      [],
+    ],
     ['ct_next;', { table: 6 }, 'ct(table=15,zone=NXM_NX_REG13[0..15])', ['ip']],
     ['ct_lb_mark;', { table: 6 }, 'ct(table=15,zone=NXM_NX_REG13[0..15],nat)', ['ip']],
     [
@@ -133,7 +149,12 @@ test('actions: goldens from the real ovn-controller', () => {
       'push:NXM_NX_REG0[],push:NXM_NX_XXREG0[96..127],pop:NXM_NX_REG0[],set_field:00:00:00:00:00:00->eth_dst,resubmit(,66),pop:NXM_NX_REG0[],resubmit(,26)',
       [],
     ],
-    ['get_nd(outport, xxreg0); next;', { table: 17, isSwitch: false }, 'set_field:00:00:00:00:00:00->eth_dst,resubmit(,66),resubmit(,26)', []],
+    [
+      'get_nd(outport, xxreg0); next;',
+      { table: 17, isSwitch: false },
+      'set_field:00:00:00:00:00:00->eth_dst,resubmit(,66),resubmit(,26)',
+      [],
+    ],
     [
       'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;',
       { table: 1, isSwitch: false },
@@ -171,12 +192,7 @@ test('actions: goldens from the real ovn-controller', () => {
       'controller(userdata=00.00.00.00.00.00.00.00.00.19.00.10.80.00.06.06.ff.ff.ff.ff.ff.ff.00.00.00.1c.00.18.00.20.00.40.00.00.00.00.00.01.de.10.80.00.2c.04.00.00.00.00.00.1c.00.18.00.20.00.60.00.00.00.00.00.01.de.10.80.00.2e.04.00.00.00.00.00.19.00.10.80.00.2a.02.00.01.00.00.00.00.00.00.ff.ff.00.10.00.00.23.20.00.0e.ff.f8.25.00.00.00)',
       ['ip4'],
     ],
-    [
-      'handle_svc_check(inport);',
-      { table: 25 },
-      'controller(userdata=00.00.00.12.00.00.00.00)',
-      [],
-    ],
+    ['handle_svc_check(inport);', { table: 25 }, 'controller(userdata=00.00.00.12.00.00.00.00)', []],
   ];
   for (const [text, over, want, prereqs] of cases) {
     const got = translateActions(text, actx(over));
@@ -186,7 +202,10 @@ test('actions: goldens from the real ovn-controller', () => {
 });
 
 test('actions: unsupported ones are errors naming the action', () => {
-  assert.throws(() => translateActions('ct_lb_mark(backends=10.0.0.2:80);', actx()), /ct_lb_mark\(backends=10\.0\.0\.2:80\) is not supported/);
+  assert.throws(
+    () => translateActions('ct_lb_mark(backends=10.0.0.2:80);', actx()),
+    /ct_lb_mark\(backends=10\.0\.0\.2:80\) is not supported/,
+  );
   assert.throws(() => translateActions('reg0[0] = dns_lookup(); next;', actx()), /dns_lookup is not supported/);
 });
 
@@ -258,7 +277,13 @@ const packetArb: fc.Arbitrary<Packet> = fc
     ttl: fc.integer({ min: 0, max: 3 }),
   })
   .map((r) => {
-    const p: Record<string, bigint | number | string> = { 'eth.type': r.type, 'eth.dst': r.mac, reg0: r.reg0, inport: r.inport, outport: r.outport };
+    const p: Record<string, bigint | number | string> = {
+      'eth.type': r.type,
+      'eth.dst': r.mac,
+      reg0: r.reg0,
+      inport: r.inport,
+      outport: r.outport,
+    };
     if (r.type === 0x800) {
       Object.assign(p, { 'ip.proto': r.proto, 'ip4.src': r.src, 'ip4.dst': r.dst, 'ip.ttl': r.ttl });
       if (r.proto === 6) Object.assign(p, { 'tcp.src': r.sport, 'tcp.dst': r.dport });

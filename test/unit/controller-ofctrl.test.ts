@@ -30,8 +30,14 @@ function apply(table: Map<string, F>, d: FlowDiff<F>): void {
 }
 
 test('diffFlows: add, modify, remove, unchanged', () => {
-  const installed = indexFlows([f(0, 100, 'in_port=1', 'resubmit(,8)'), f(8, 50, 'metadata=0x1', 'drop'), f(9, 0, '', 'resubmit(,10)')], KEYS);
-  const desired = indexFlows([f(0, 100, 'in_port=1', 'resubmit(,8)'), f(8, 50, 'metadata=0x1', 'resubmit(,9)'), f(10, 0, '', 'drop')], KEYS);
+  const installed = indexFlows(
+    [f(0, 100, 'in_port=1', 'resubmit(,8)'), f(8, 50, 'metadata=0x1', 'drop'), f(9, 0, '', 'resubmit(,10)')],
+    KEYS,
+  );
+  const desired = indexFlows(
+    [f(0, 100, 'in_port=1', 'resubmit(,8)'), f(8, 50, 'metadata=0x1', 'resubmit(,9)'), f(10, 0, '', 'drop')],
+    KEYS,
+  );
   const d = diffFlows(installed, desired, KEYS);
   assert.deepEqual(d.add, [f(10, 0, '', 'drop')]);
   assert.deepEqual(d.modify, [f(8, 50, 'metadata=0x1', 'resubmit(,9)')]);

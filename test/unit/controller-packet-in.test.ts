@@ -32,7 +32,15 @@ test('put_dhcp_opts: resume with the OFFER and the result bit set', () => {
 
 test('put_arp: a MAC binding from metadata, reg14, reg0 and the source MAC', () => {
   const f = frame('dhcp-c51-discover.hex');
-  const v = handlePacketIn({ packet: f, userdata: encodePutArp(), fields: new Map([['metadata', 1n], ['reg14', 3n], ['reg0', 0xac10ff85n]]) });
+  const v = handlePacketIn({
+    packet: f,
+    userdata: encodePutArp(),
+    fields: new Map([
+      ['metadata', 1n],
+      ['reg14', 3n],
+      ['reg0', 0xac10ff85n],
+    ]),
+  });
   assert.deepEqual(v, { kind: 'mac-binding', binding: { datapathKey: 1, portKey: 3, ip: '172.16.255.133', mac: '02:ac:10:ff:01:33' } });
 });
 

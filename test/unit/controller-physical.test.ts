@@ -55,11 +55,19 @@ const LR = u(0xd2);
 const FAR = u(0xd3);
 
 function pb(name: string, n: number, dp: string, key: number, extra: Record<string, Col> = {}): [string, string, Record<string, Col>] {
-  return ['Port_Binding', u(n), { logical_port: name, datapath: dp, tunnel_key: key, type: '', options: {}, chassis: [], port_security: [], ...extra }];
+  return [
+    'Port_Binding',
+    u(n),
+    { logical_port: name, datapath: dp, tunnel_key: key, type: '', options: {}, chassis: [], port_security: [], ...extra },
+  ];
 }
 
 function lflow(n: number, cols: Record<string, Col>): [string, string, Record<string, Col>] {
-  return ['Logical_Flow', u(n), { logical_datapath: [], logical_dp_group: [], pipeline: 'ingress', table_id: 0, priority: 100, tags: {}, ...cols }];
+  return [
+    'Logical_Flow',
+    u(n),
+    { logical_datapath: [], logical_dp_group: [], pipeline: 'ingress', table_id: 0, priority: 100, tags: {}, ...cols },
+  ];
 }
 
 function scenario(): { sb: Sb; local: LocalState } {
@@ -71,8 +79,20 @@ function scenario(): { sb: Sb; local: LocalState } {
     .add('Datapath_Binding', FAR, { tunnel_key: 3, external_ids: { 'logical-switch': u(0x53) } })
     .add('Logical_DP_Group', u(0xe1), { datapaths: [LS, FAR] })
     .add('SB_Global', u(0xf1), { options: {} })
-    .add('Load_Balancer', u(0xab1), { name: 'lb1', protocol: ['udp'], vips: { '10.0.0.100:53': '10.0.0.1:5353' }, datapaths: [LS], datapath_group: [] })
-    .add('Load_Balancer', u(0xab2), { name: 'far', protocol: ['tcp'], vips: { '10.9.0.100:80': '10.9.0.1:80' }, datapaths: [FAR], datapath_group: [] });
+    .add('Load_Balancer', u(0xab1), {
+      name: 'lb1',
+      protocol: ['udp'],
+      vips: { '10.0.0.100:53': '10.0.0.1:5353' },
+      datapaths: [LS],
+      datapath_group: [],
+    })
+    .add('Load_Balancer', u(0xab2), {
+      name: 'far',
+      protocol: ['tcp'],
+      vips: { '10.9.0.100:80': '10.9.0.1:80' },
+      datapaths: [FAR],
+      datapath_group: [],
+    });
   const rows = [
     pb('vm', 0x101, LS, 1, { chassis: [C_LOCAL], port_security: ['0a:00:00:00:00:01 10.0.0.1'] }),
     pb('c10', 0x102, LS, 2, { chassis: [C_LOCAL], parent_port: ['vm'], tag: [10] }),
@@ -80,7 +100,11 @@ function scenario(): { sb: Sb; local: LocalState } {
     pb('ls-lr', 0x104, LS, 4, { type: 'patch', options: { peer: 'lr-ls' } }),
     pb('lr-ls', 0x105, LR, 1, { type: 'patch', options: { peer: 'ls-lr' } }),
     pb('remote', 0x106, LS, 5, { chassis: [C_REMOTE] }),
-    ['Multicast_Group', u(0x201), { name: '_MC_flood', datapath: LS, tunnel_key: 0x8000, ports: [u(0x101), u(0x102), u(0x103), u(0x104), u(0x106)] }],
+    [
+      'Multicast_Group',
+      u(0x201),
+      { name: '_MC_flood', datapath: LS, tunnel_key: 0x8000, ports: [u(0x101), u(0x102), u(0x103), u(0x104), u(0x106)] },
+    ],
     lflow(0x301, { logical_dp_group: [u(0xe1)], match: 'ip4', actions: 'next;' }),
     lflow(0x302, { logical_datapath: [LS], table_id: 1, match: 'inport == "remote"', actions: 'next;', tags: { in_out_port: 'remote' } }),
     lflow(0x303, { logical_datapath: [LS], table_id: 2, match: '1', actions: 'reg0[0] = dns_lookup(); next;' }),
@@ -113,9 +137,11 @@ function scenario(): { sb: Sb; local: LocalState } {
 }
 
 /** The flows as ovs-ofctl prints them (the assertions below are OVS's text). */
-const computeDesiredFlows = (sb: SbView, local: LocalState, opts?: ComputeOptions): TextFlow[] => computeModel(sb, local, opts).map(textFlowOf);
+const computeDesiredFlows = (sb: SbView, local: LocalState, opts?: ComputeOptions): TextFlow[] =>
+  computeModel(sb, local, opts).map(textFlowOf);
 
-const find = (flows: readonly TextFlow[], table: number, match: string): TextFlow[] => flows.filter((f) => f.table === table && f.match === match);
+const find = (flows: readonly TextFlow[], table: number, match: string): TextFlow[] =>
+  flows.filter((f) => f.table === table && f.match === match);
 const one = (flows: readonly TextFlow[], table: number, match: string): string => {
   const fs = find(flows, table, match);
   assert.equal(fs.length, 1, `one flow in table ${table} on ${match}: ${JSON.stringify(fs.map((f) => `${f.match} actions=${f.actions}`))}`);
@@ -128,8 +154,14 @@ test('physical: VIF, nested containers, patch, tunnel, multicast', () => {
   const flows = computeDesiredFlows(sb, local, { log: (m) => log.push(m) });
 
   // Ingress from the VIF and from the containers' VLANs on the same OpenFlow port.
-  assert.equal(one(flows, 0, 'in_port=7'), 'set_field:0x1->reg13,set_field:0x4->reg11,set_field:0x5->reg12,set_field:0x1->metadata,set_field:0x1->reg14,resubmit(,8)');
-  assert.equal(one(flows, 0, 'in_port=7,dl_vlan=10'), 'set_field:0x20/0x20->reg10,pop_vlan,set_field:0x2->reg13,set_field:0x4->reg11,set_field:0x5->reg12,set_field:0x1->metadata,set_field:0x2->reg14,resubmit(,8)');
+  assert.equal(
+    one(flows, 0, 'in_port=7'),
+    'set_field:0x1->reg13,set_field:0x4->reg11,set_field:0x5->reg12,set_field:0x1->metadata,set_field:0x1->reg14,resubmit(,8)',
+  );
+  assert.equal(
+    one(flows, 0, 'in_port=7,dl_vlan=10'),
+    'set_field:0x20/0x20->reg10,pop_vlan,set_field:0x2->reg13,set_field:0x4->reg11,set_field:0x5->reg12,set_field:0x1->metadata,set_field:0x2->reg14,resubmit(,8)',
+  );
   assert.equal(find(flows, 0, 'in_port=7,dl_vlan=10')[0]!.priority, 150);
   // Delivery: the VIF untagged, containers tagged on the parent's port.
   assert.equal(one(flows, 65, 'reg15=0x1,metadata=0x1'), 'output:7');
@@ -139,7 +171,10 @@ test('physical: VIF, nested containers, patch, tunnel, multicast', () => {
   assert.ok(one(flows, 64, 'reg10=0x20/0x20,reg15=0x1,metadata=0x1').includes('resubmit(,65)'));
   assert.equal(find(flows, 64, 'reg10=0x1/0x1,reg15=0x2,metadata=0x1').length, 0);
   // Logical patch into the router's ingress with the router's zones.
-  assert.match(one(flows, 65, 'reg15=0x4,metadata=0x1'), /^clone\(ct_clear,.*set_field:0x6->reg11,set_field:0x7->reg12,set_field:0x2->metadata,set_field:0x1->reg14,.*resubmit\(,8\)\)$/);
+  assert.match(
+    one(flows, 65, 'reg15=0x4,metadata=0x1'),
+    /^clone\(ct_clear,.*set_field:0x6->reg11,set_field:0x7->reg12,set_field:0x2->metadata,set_field:0x1->reg14,.*resubmit\(,8\)\)$/,
+  );
   assert.equal(one(flows, 40, 'reg15=0x4,metadata=0x1'), 'set_field:0x4->reg11,set_field:0x5->reg12,resubmit(,41)');
   // The remote port: Geneve with the datapath in tun_id and ports in tun_metadata0; tunnel input.
   assert.equal(
@@ -169,7 +204,10 @@ test('physical: VIF, nested containers, patch, tunnel, multicast', () => {
   assert.equal(flows.filter((f) => f.match.includes('reg1=0xa090064')).length, 0);
 
   // Logical flows: the datapath group only where it is local; a remote port's tagged flow nowhere; bad actions logged.
-  assert.deepEqual(find(flows, 8, 'ip,metadata=0x1').map((f) => f.actions), ['resubmit(,9)']);
+  assert.deepEqual(
+    find(flows, 8, 'ip,metadata=0x1').map((f) => f.actions),
+    ['resubmit(,9)'],
+  );
   assert.equal(flows.filter((f) => f.match.includes('metadata=0x3')).length, 0);
   assert.equal(flows.filter((f) => f.table === 9 && f.match.includes('reg14=0x5')).length, 0);
   assert.equal(one(flows, 42, 'reg15=0x1,metadata=0x2'), 'resubmit(,64)');
@@ -196,7 +234,11 @@ test('physical: every flow is valid ovs-ofctl syntax (real ovs-ofctl parse-flows
   const dir = tmpDir('ovnts-physical-parse');
   try {
     const file = join(dir.path, 'flows');
-    writeFileSync(file, flows.map((f) => `table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`} actions=${f.actions}`).join('\n') + '\n');
+    writeFileSync(
+      file,
+      flows.map((f) => `table=${f.table},priority=${f.priority}${f.match === '' ? '' : `,${f.match}`} actions=${f.actions}`).join('\n') +
+        '\n',
+    );
     const out = await runOk('ovs-ofctl', ['-O', 'OpenFlow15', 'parse-flows', file]);
     assert.equal(out.split('\n').filter((l) => l.includes('OFPT_FLOW_MOD')).length, flows.length);
   } finally {
@@ -214,7 +256,16 @@ test('cache: unchanged logical flows are not translated again, and the result eq
   assert.deepEqual(key(computeDesiredFlows(sb, local, { cache })), full);
   assert.deepEqual(cache.stats, { translated: 0, reused: 4 });
   // One logical flow changes its actions: only it is translated again.
-  sb.add('Logical_Flow', u(0x301), { logical_datapath: [], logical_dp_group: [u(0xe1)], pipeline: 'ingress', table_id: 0, priority: 100, tags: {}, match: 'ip4', actions: 'next(3);' });
+  sb.add('Logical_Flow', u(0x301), {
+    logical_datapath: [],
+    logical_dp_group: [u(0xe1)],
+    pipeline: 'ingress',
+    table_id: 0,
+    priority: 100,
+    tags: {},
+    match: 'ip4',
+    actions: 'next(3);',
+  });
   const changed = key(computeDesiredFlows(sb, local, { cache }));
   assert.deepEqual(cache.stats, { translated: 1, reused: 3 });
   assert.deepEqual(changed, key(computeDesiredFlows(sb, local)));
@@ -237,7 +288,10 @@ test('physical: VXLAN carries outport and datapath in the VNI (as ovn-controller
   const flows = computeDesiredFlows(sb, { ...local, tunnels: new Map([['ch-remote', { ofport: 9, type: 'vxlan' }]]) });
   assert.equal(one(flows, 39, 'reg15=0x5,metadata=0x1'), 'set_field:0x5001/0xffffff->tun_id,output:9,resubmit(,40)');
   assert.match(one(flows, 39, 'reg15=0x8000,metadata=0x1'), /set_field:0x800001\/0xffffff->tun_id,output:9,resubmit\(,40\)$/);
-  assert.equal(one(flows, 0, 'in_port=9'), 'move:NXM_NX_TUN_ID[12..23]->NXM_NX_REG15[0..11],move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11],resubmit(,40)');
+  assert.equal(
+    one(flows, 0, 'in_port=9'),
+    'move:NXM_NX_TUN_ID[12..23]->NXM_NX_REG15[0..11],move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11],resubmit(,40)',
+  );
   assert.equal(
     one(flows, 0, 'tun_id=0x800000/0x800000,in_port=9'),
     'set_field:0x8000/0x8000->reg15,move:NXM_NX_TUN_ID[12..22]->NXM_NX_REG15[0..10],move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11],resubmit(,40)',

@@ -46,7 +46,8 @@ test('put_dhcp_opts packet-ins batched and split across reads: one resume each',
     for (const f of frames(bytes)) {
       const h = decodeHeader(f);
       if (h.type === OFPT.HELLO) s.write(encodeHello(h.xid));
-      if (h.type === OFPT.FEATURES_REQUEST) s.write(fromHex(`0606 0020 ${h.xid.toString(16).padStart(8, '0')} 0000000000000001 00000000 fe000000 00000000 00000000`));
+      if (h.type === OFPT.FEATURES_REQUEST)
+        s.write(fromHex(`0606 0020 ${h.xid.toString(16).padStart(8, '0')} 0000000000000001 00000000 fe000000 00000000 00000000`));
     }
   };
   const server = createServer((s) => {
@@ -66,8 +67,15 @@ test('put_dhcp_opts packet-ins batched and split across reads: one resume each',
 
     const requests = ['dhcp-c51-discover.hex', 'dhcp-c51-request.hex', 'dhcp-c51-discover.hex', 'dhcp-c51-request.hex'].map(frame);
     const continuations = requests.map((_, i) => new Uint8Array(24).fill(i + 1));
-    const pins = requests.map((packet, i) => encodePacketIn2(i + 1, { packet, metadata: METADATA, userdata: USERDATA, continuation: continuations[i]!, tableId: 27 }));
-    const bad = encodePacketIn2(9, { packet: requests[0]!, metadata: METADATA, userdata: new Uint8Array([0, 0, 0, 2, 1]), continuation: continuations[0]! });
+    const pins = requests.map((packet, i) =>
+      encodePacketIn2(i + 1, { packet, metadata: METADATA, userdata: USERDATA, continuation: continuations[i]!, tableId: 27 }),
+    );
+    const bad = encodePacketIn2(9, {
+      packet: requests[0]!,
+      metadata: METADATA,
+      userdata: new Uint8Array([0, 0, 0, 2, 1]),
+      continuation: continuations[0]!,
+    });
     const all = Buffer.concat([pins[0]!, pins[1]!, bad, pins[2]!, pins[3]!]);
     // One message and the start of the next in one write; the next read, longer, lands over the first in the read buffer.
     const cut1 = pins[0]!.length + 10;

@@ -28,23 +28,56 @@ test('optional column: the diff is the new value, as ovsdb-server sends it', () 
 });
 
 test('set: symmetric difference', () => {
-  assert.deepEqual(
-    applyDatumDiff(d(['set', ['a', 'b', 'c']], SET), d(['set', ['b', 'd']], SET), SET),
-    d(['set', ['a', 'c', 'd']], SET),
-  );
+  assert.deepEqual(applyDatumDiff(d(['set', ['a', 'b', 'c']], SET), d(['set', ['b', 'd']], SET), SET), d(['set', ['a', 'c', 'd']], SET));
 });
 
 test('map: add, remove on equal value, replace on different value', () => {
-  const old = d(['map', [['a', '1'], ['b', '2'], ['c', '3']]], MAP);
-  const diff = d(['map', [['a', '1'], ['b', '9'], ['z', '0']]], MAP);
-  assert.deepEqual(applyDatumDiff(old, diff, MAP), d(['map', [['b', '9'], ['c', '3'], ['z', '0']]], MAP));
+  const old = d(
+    [
+      'map',
+      [
+        ['a', '1'],
+        ['b', '2'],
+        ['c', '3'],
+      ],
+    ],
+    MAP,
+  );
+  const diff = d(
+    [
+      'map',
+      [
+        ['a', '1'],
+        ['b', '9'],
+        ['z', '0'],
+      ],
+    ],
+    MAP,
+  );
+  assert.deepEqual(
+    applyDatumDiff(old, diff, MAP),
+    d(
+      [
+        'map',
+        [
+          ['b', '9'],
+          ['c', '3'],
+          ['z', '0'],
+        ],
+      ],
+      MAP,
+    ),
+  );
 });
 
 test('property: applying the server-side diff of (old, new) to old gives new', () => {
   const atom = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
   const setArb = fc.uniqueArray(atom, { maxLength: 6 }).map((ks) => d(['set', ks], SET));
   const mapArb = fc.uniqueArray(fc.tuple(atom, atom), { maxLength: 6, selector: (p) => p[0] }).map((ps) => d(['map', ps], MAP));
-  for (const [arb, type] of [[setArb, SET], [mapArb, MAP]] as const) {
+  for (const [arb, type] of [
+    [setArb, SET],
+    [mapArb, MAP],
+  ] as const) {
     fc.assert(
       fc.property(arb, arb, (a, b) => {
         assert.deepEqual(applyDatumDiff(a, datumDiff(a, b, type), type), b);

@@ -21,7 +21,12 @@ const UUID = fc.uuid().map((u) => u.toLowerCase());
 /** Column types with their atom generators: the shapes OVN's schemas use. */
 const TYPES: Array<[string, ColumnType, fc.Arbitrary<Atom>, fc.Arbitrary<Atom> | undefined]> = [
   ['integer', parseColumnType('integer'), fc.integer(), undefined],
-  ['optional integer 0..4095', parseColumnType({ key: { type: 'integer', minInteger: 0, maxInteger: 4095 }, min: 0, max: 1 }), fc.integer({ min: 0, max: 4095 }), undefined],
+  [
+    'optional integer 0..4095',
+    parseColumnType({ key: { type: 'integer', minInteger: 0, maxInteger: 4095 }, min: 0, max: 1 }),
+    fc.integer({ min: 0, max: 4095 }),
+    undefined,
+  ],
   ['set of strings', parseColumnType({ key: 'string', min: 0, max: 'unlimited' }), fc.string(), undefined],
   ['set of uuids', parseColumnType({ key: 'uuid', min: 0, max: 'unlimited' }), UUID, undefined],
   ['map string→string', parseColumnType({ key: 'string', value: 'string', min: 0, max: 'unlimited' }), fc.string(), fc.string()],
@@ -58,33 +63,101 @@ test('set algebra agrees with JS sets (property)', () => {
     fc.property(arb, arb, (a, b) => {
       const sa = new Set(a.keys);
       const sb = new Set(b.keys);
-      assert.deepEqual(datumUnion(a, b).keys, [...new Set([...sa, ...sb])].sort((x, y) => (x as number) - (y as number)));
-      assert.deepEqual(datumSubtract(a, b).keys, [...sa].filter((x) => !sb.has(x)));
-      assert.equal(datumIncludes(a, b), [...sb].every((x) => sa.has(x)));
-      assert.equal(datumExcludes(a, b), [...sb].every((x) => !sa.has(x)));
+      assert.deepEqual(
+        datumUnion(a, b).keys,
+        [...new Set([...sa, ...sb])].sort((x, y) => (x as number) - (y as number)),
+      );
+      assert.deepEqual(
+        datumSubtract(a, b).keys,
+        [...sa].filter((x) => !sb.has(x)),
+      );
+      assert.equal(
+        datumIncludes(a, b),
+        [...sb].every((x) => sa.has(x)),
+      );
+      assert.equal(
+        datumExcludes(a, b),
+        [...sb].every((x) => !sa.has(x)),
+      );
     }),
   );
 });
 
 test('maps: insert keeps existing values, delete by pair needs the value to match', () => {
   const type = parseColumnType({ key: 'string', value: 'string', min: 0, max: 'unlimited' });
-  const m = datumFromJson(['map', [['a', '1'], ['b', '2']]], type);
-  assert.deepEqual(datumToJson(datumUnion(m, datumFromJson(['map', [['a', 'x'], ['c', '3']]], type)), type), ['map', [['a', '1'], ['b', '2'], ['c', '3']]]);
-  assert.deepEqual(datumToJson(datumSubtract(m, datumFromJson(['map', [['a', 'x'], ['b', '2']]], type)), type), ['map', [['a', '1']]]);
+  const m = datumFromJson(
+    [
+      'map',
+      [
+        ['a', '1'],
+        ['b', '2'],
+      ],
+    ],
+    type,
+  );
+  assert.deepEqual(
+    datumToJson(
+      datumUnion(
+        m,
+        datumFromJson(
+          [
+            'map',
+            [
+              ['a', 'x'],
+              ['c', '3'],
+            ],
+          ],
+          type,
+        ),
+      ),
+      type,
+    ),
+    [
+      'map',
+      [
+        ['a', '1'],
+        ['b', '2'],
+        ['c', '3'],
+      ],
+    ],
+  );
+  assert.deepEqual(
+    datumToJson(
+      datumSubtract(
+        m,
+        datumFromJson(
+          [
+            'map',
+            [
+              ['a', 'x'],
+              ['b', '2'],
+            ],
+          ],
+          type,
+        ),
+      ),
+      type,
+    ),
+    ['map', [['a', '1']]],
+  );
   assert.deepEqual(datumToJson(datumSubtract(m, datumFromJson(['set', ['a']], type, { keysOnly: true })), type), ['map', [['b', '2']]]);
 });
 
 test('atom constraints at their boundaries', () => {
   const tag = { type: 'integer' as const, minInteger: 1, maxInteger: 4095 };
   for (const ok of [1, 4095]) checkAtom(ok, tag);
-  for (const bad of [0, 4096]) assert.throws(() => checkAtom(bad, tag), (e: unknown) => e instanceof OvsdbError && e.tag === 'constraint violation');
+  for (const bad of [0, 4096])
+    assert.throws(
+      () => checkAtom(bad, tag),
+      (e: unknown) => e instanceof OvsdbError && e.tag === 'constraint violation',
+    );
   const name = { type: 'string' as const, minLength: 1, maxLength: 3 };
   checkAtom('é€😀', name); // three characters, more UTF-16 units and bytes
   assert.throws(() => checkAtom('', name), /less than minimum allowed length 1/);
   assert.throws(() => checkAtom('abcd', name), /greater than maximum allowed length 3/);
 });
 
-test('malformed datums are refused with ovsdb-server\'s errors', () => {
+test("malformed datums are refused with ovsdb-server's errors", () => {
   const uuidSet = parseColumnType({ key: 'uuid', min: 0, max: 'unlimited' });
   const cases: Array<[unknown, ColumnType, string]> = [
     [['uuid', 'nope'], uuidSet, '"nope" is not a valid UUID'],
@@ -95,6 +168,10 @@ test('malformed datums are refused with ovsdb-server\'s errors', () => {
     [['set', []], parseColumnType('string'), 'set must have exactly one member but 0 are present'],
   ];
   for (const [json, type, details] of cases) {
-    assert.throws(() => datumFromJson(json, type), (e: unknown) => e instanceof OvsdbError && e.details === details, JSON.stringify(json));
+    assert.throws(
+      () => datumFromJson(json, type),
+      (e: unknown) => e instanceof OvsdbError && e.details === details,
+      JSON.stringify(json),
+    );
   }
 });

@@ -35,9 +35,12 @@ test('maps: {k=v, ...} or bare k=v pairs', () => {
 test('scalars, booleans, integers, references', () => {
   assert.deepEqual(parseDatum('51', TAG), { keys: [51] });
   assert.deepEqual(parseDatum('true', BOOL), { keys: [true] });
-  assert.deepEqual(parseDatum('@p', REF, (n) => (n === '@p' ? '11111111-2222-3333-4444-555555555555' : '')), {
-    keys: ['11111111-2222-3333-4444-555555555555'],
-  });
+  assert.deepEqual(
+    parseDatum('@p', REF, (n) => (n === '@p' ? '11111111-2222-3333-4444-555555555555' : '')),
+    {
+      keys: ['11111111-2222-3333-4444-555555555555'],
+    },
+  );
   assert.equal(parseAtom('y:z', { type: 'string' }), 'y:z');
   assert.equal(parseAtom('"q"', { type: 'string' }), 'q');
 });
@@ -63,10 +66,21 @@ test('errors are worded like the real tool', () => {
 test('strings are quoted unless they are plain identifiers', () => {
   const S = { type: 'string' } as const;
   for (const [v, text] of [
-    ['dmz-c51', 'dmz-c51'], ['x.y', 'x.y'], ['_a', '_a'], ['A1', 'A1'], ['true', '"true"'], ['a b', '"a b"'],
-    ['a/b', '"a/b"'], ['a:b', '"a:b"'], ['é', '"é"'], ['', '""'], ['172.16.255.128/26', '"172.16.255.128/26"'],
-    ['3ecf4135-c5f5-4d44-b754-6fe4718cab8e', '"3ecf4135-c5f5-4d44-b754-6fe4718cab8e"'], ['a"b\\c\n', '"a\\"b\\\\c\\n"'],
-  ] as const) assert.equal(atomToText(v, S), text, v);
+    ['dmz-c51', 'dmz-c51'],
+    ['x.y', 'x.y'],
+    ['_a', '_a'],
+    ['A1', 'A1'],
+    ['true', '"true"'],
+    ['a b', '"a b"'],
+    ['a/b', '"a/b"'],
+    ['a:b', '"a:b"'],
+    ['é', '"é"'],
+    ['', '""'],
+    ['172.16.255.128/26', '"172.16.255.128/26"'],
+    ['3ecf4135-c5f5-4d44-b754-6fe4718cab8e', '"3ecf4135-c5f5-4d44-b754-6fe4718cab8e"'],
+    ['a"b\\c\n', '"a\\"b\\\\c\\n"'],
+  ] as const)
+    assert.equal(atomToText(v, S), text, v);
 });
 
 test('datums as text and bare', () => {
@@ -82,8 +96,14 @@ test('datums as text and bare', () => {
 const T: OutTable = {
   headings: ['name', 'external_ids'],
   rows: [
-    [{ datum: { keys: ['p1'] }, type: NAME }, { datum: { keys: ['c', 'q'], values: ['d e', 'r'] }, type: STRING_MAP }],
-    [{ datum: { keys: ['"x"'] }, type: NAME }, { datum: { keys: [], values: [] }, type: STRING_MAP }],
+    [
+      { datum: { keys: ['p1'] }, type: NAME },
+      { datum: { keys: ['c', 'q'], values: ['d e', 'r'] }, type: STRING_MAP },
+    ],
+    [
+      { datum: { keys: ['"x"'] }, type: NAME },
+      { datum: { keys: [], values: [] }, type: STRING_MAP },
+    ],
   ],
 };
 
@@ -97,7 +117,10 @@ test('list, table, csv and json formats', () => {
     'name    external_ids\n------- --------------\np1      {c="d e", q=r}\n"\\"x\\"" {}\n',
   );
   assert.equal(formatTable(T, { format: 'table', data: 'bare', headings: false }), 'p1  c=d e q=r\n"x"\n');
-  assert.equal(formatTable(T, { format: 'csv', data: undefined, headings: true }), 'name,external_ids\np1,"{c=""d e"", q=r}"\n"""\\""x\\""""",{}\n');
+  assert.equal(
+    formatTable(T, { format: 'csv', data: undefined, headings: true }),
+    'name,external_ids\np1,"{c=""d e"", q=r}"\n"""\\""x\\""""",{}\n',
+  );
   assert.equal(
     formatTable(T, { format: 'json', data: undefined, headings: true }),
     '{"data":[["p1",["map",[["c","d e"],["q","r"]]]],["\\"x\\"",["map",[]]]],"headings":["name","external_ids"]}\n',

@@ -31,7 +31,10 @@ test('addresses parse and print canonically; odd IPv4 forms are refused', () => 
 });
 
 test('random allocation covers a pool exactly once and then gives up', () => {
-  const ranges = [{ first: 10n, last: 19n }, { first: 30n, last: 34n }];
+  const ranges = [
+    { first: 10n, last: 19n },
+    { first: 30n, last: 34n },
+  ];
   const taken = new Set<bigint>();
   for (let i = 0; i < 15; i++) {
     const a = randomFreeAddress(ranges, taken);
@@ -51,8 +54,14 @@ test('bodies are checked in neutron-lib order with its messages', () => {
     }
     assert.fail('no error');
   };
-  assert.equal(err(() => parseResourceBody('network', NETWORK_ATTRS, { network: { zz: 1, id: 'x' } }, true)).message, "Unrecognized attribute(s) 'zz'");
-  assert.equal(err(() => parseResourceBody('port', PORT_ATTRS, { port: { name: 'x' } }, true)).message, "Failed to parse request. Required attribute 'network_id' not specified");
+  assert.equal(
+    err(() => parseResourceBody('network', NETWORK_ATTRS, { network: { zz: 1, id: 'x' } }, true)).message,
+    "Unrecognized attribute(s) 'zz'",
+  );
+  assert.equal(
+    err(() => parseResourceBody('port', PORT_ATTRS, { port: { name: 'x' } }, true)).message,
+    "Failed to parse request. Required attribute 'network_id' not specified",
+  );
   const e = err(() => parseResourceBody('network', NETWORK_ATTRS, { network: { shared: 'maybe' } }, true));
   assert.equal(e.type, 'InvalidInput');
   const ok = parseResourceBody('network', NETWORK_ATTRS, { network: { mtu: '1400', tenant_id: 'p1' } }, true);

@@ -147,7 +147,9 @@ interface Pair {
   done(): Promise<void>;
 }
 
-async function withListener<T>(fn: (srv: Server, remote: string, accepted: Socket[], next: () => Promise<Socket>) => Promise<T>): Promise<T> {
+async function withListener<T>(
+  fn: (srv: Server, remote: string, accepted: Socket[], next: () => Promise<Socket>) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'ovnts-jsonrpc-'));
   const accepted: Socket[] = [];
   const waiters: Array<(s: Socket) => void> = [];
@@ -332,7 +334,10 @@ test('listen replaces a stale unix socket and exposes the ptcp port', async () =
   try {
     const path = join(dir, 'x.sock');
     // A crashed server leaves its socket file behind with nothing listening.
-    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    spawnSync(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
     assert.ok(existsSync(path));
     const b = await listen(`punix:${path}`, (s) => s.end('{"id":0,"result":1,"error":null}'));
     await new Promise((r) => b.close(r));

@@ -11,7 +11,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createKeystoneAuthenticator, hashPassword, parseDirectory, verifyPassword, type KeystoneAuthenticator } from '../../src/ipam/keystone/index.js';
+import {
+  createKeystoneAuthenticator,
+  hashPassword,
+  parseDirectory,
+  verifyPassword,
+  type KeystoneAuthenticator,
+} from '../../src/ipam/keystone/index.js';
 import { loadUsersFile, UsersFileError, derivedId } from '../../src/ipam/keystone/users.js';
 import { TokenStore } from '../../src/ipam/keystone/tokens.js';
 import { cleanupAll, run, tmpDir } from '../helpers/proc.js';
@@ -81,7 +87,11 @@ test('the users file: names resolve to ids, ids are stable, and every mistake na
     [{ projects: [] }, /"users" must be a list/],
     [[], /must be an object/],
   ];
-  for (const [doc, re] of bad) assert.throws(() => parseDirectory(doc), (e: Error) => e instanceof UsersFileError && re.test(e.message));
+  for (const [doc, re] of bad)
+    assert.throws(
+      () => parseDirectory(doc),
+      (e: Error) => e instanceof UsersFileError && re.test(e.message),
+    );
   const dirPath = tmpDir('ks-users-').path;
   writeFileSync(join(dirPath, 'bad.json'), '{"projects": [');
   assert.throws(() => loadUsersFile(join(dirPath, 'bad.json')), /bad\.json: not valid JSON/);
@@ -100,7 +110,9 @@ test('password hashes: passlib scrypt and pbkdf2-sha512 verify here, and ours ve
     assert.equal(await verifyPassword({ hash }, 's3cret!'), false, hash);
   }
   const ours = await hashPassword('pässword');
-  const checked = await python(`from passlib.hash import scrypt\nprint(scrypt.verify("pässword", ${JSON.stringify(ours)}), scrypt.verify("password", ${JSON.stringify(ours)}))`);
+  const checked = await python(
+    `from passlib.hash import scrypt\nprint(scrypt.verify("pässword", ${JSON.stringify(ours)}), scrypt.verify("password", ${JSON.stringify(ours)}))`,
+  );
   assert.equal(checked.stdout.trim(), 'True False', checked.stderr);
   assert.equal(await verifyPassword({ plain: 'a' }, 'a'), true);
   assert.equal(await verifyPassword({ plain: 'a' }, 'b'), false);
@@ -118,7 +130,14 @@ test('tokens: unguessable, refused once expired or revoked, a rescoped one never
   assert.equal(store.lookup(t.id.slice(0, -1) + (t.id.endsWith('A') ? 'B' : 'A')), undefined);
   assert.equal(store.lookup(''), undefined);
   now += 30_000;
-  const child = store.issue({ userId: 'u', userName: 'u', scope, methods: ['token'], expiresAt: t.expiresAt, parentAuditId: t.auditIds[0]! });
+  const child = store.issue({
+    userId: 'u',
+    userName: 'u',
+    scope,
+    methods: ['token'],
+    expiresAt: t.expiresAt,
+    parentAuditId: t.auditIds[0]!,
+  });
   assert.equal(child.expiresAt, t.expiresAt);
   assert.deepEqual(child.auditIds.slice(1), t.auditIds);
   now = t.expiresAt - 1;
@@ -150,7 +169,12 @@ test('openstack token issue / revoke with password auth; the token opens /v2.0 u
   const admin = await openstack(passwordAuthEnv(`${url}/v3`, 'admin', 'adminpw', 'admin'), ['token', 'issue', '-f', 'value', '-c', 'id']);
   assert.equal(admin.code, 0, admin.stderr);
   const adminWho = await whoami(url, admin.stdout.trim());
-  assert.deepEqual(adminWho.body, { projectId: derivedId('project', 'admin'), userId: derivedId('user', 'admin'), roles: ['admin', 'member', 'reader'], isAdmin: true });
+  assert.deepEqual(adminWho.body, {
+    projectId: derivedId('project', 'admin'),
+    userId: derivedId('user', 'admin'),
+    roles: ['admin', 'member', 'reader'],
+    isAdmin: true,
+  });
 
   // Revoking needs the token's owner (Keystone's default identity:revoke_token policy).
   const revoked = await openstack(passwordAuthEnv(`${url}/v3`, 'alice', 'alicepw', 'demo'), ['token', 'revoke', tok.id]);
@@ -160,7 +184,7 @@ test('openstack token issue / revoke with password auth; the token opens /v2.0 u
   assert.equal(auth.tokens.lookup(tok.id), undefined);
 });
 
-test('refused credentials get Keystone\'s 401, and the CLI prints its message', async () => {
+test("refused credentials get Keystone's 401, and the CLI prints its message", async () => {
   const { url } = await serve();
   const cases: [string, string, string][] = [
     ['alice', 'wrong', 'demo'], // wrong password
@@ -177,11 +201,15 @@ test('refused credentials get Keystone\'s 401, and the CLI prints its message', 
   const res = await fetch(`${url}/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'alice', domain: { name: 'Default' }, password: 'bad' } } } } }),
+    body: JSON.stringify({
+      auth: { identity: { methods: ['password'], password: { user: { name: 'alice', domain: { name: 'Default' }, password: 'bad' } } } },
+    }),
   });
   assert.equal(res.status, 401);
   assert.equal(res.headers.get('www-authenticate'), `Keystone uri="${url}/v3"`);
-  assert.deepEqual(await res.json(), { error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } });
+  assert.deepEqual(await res.json(), {
+    error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' },
+  });
 });
 
 test('the identity API: version document, scoping forms, validation, malformed bodies', async () => {
@@ -197,16 +225,31 @@ test('the identity API: version document, scoping forms, validation, malformed b
     },
   });
   const post = (body: unknown, type = 'application/json') =>
-    fetch(`${url}/v3/auth/tokens`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${url}/v3/auth/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const pw = (user: Record<string, unknown>) => ({ methods: ['password'], password: { user } });
 
   // User by id, project by id; the catalog holds this server as the network and identity endpoints.
-  const r1 = await post({ auth: { identity: pw({ id: derivedId('user', 'admin'), password: 'adminpw' }), scope: { project: { id: DEMO_ID } } } });
+  const r1 = await post({
+    auth: { identity: pw({ id: derivedId('user', 'admin'), password: 'adminpw' }), scope: { project: { id: DEMO_ID } } },
+  });
   assert.equal(r1.status, 201);
   const subject = r1.headers.get('x-subject-token')!;
-  const body = (await r1.json()) as { token: { project: { id: string }; roles: { name: string }[]; catalog: { type: string; endpoints: { interface: string; url: string }[] }[] } };
+  const body = (await r1.json()) as {
+    token: {
+      project: { id: string };
+      roles: { name: string }[];
+      catalog: { type: string; endpoints: { interface: string; url: string }[] }[];
+    };
+  };
   assert.equal(body.token.project.id, DEMO_ID);
-  assert.deepEqual(body.token.roles.map((r) => r.name), ['admin', 'member', 'reader']);
+  assert.deepEqual(
+    body.token.roles.map((r) => r.name),
+    ['admin', 'member', 'reader'],
+  );
   const urlOf = (type: string) => body.token.catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === 'public')?.url;
   assert.equal(urlOf('network'), url);
   assert.equal(urlOf('identity'), `${url}/v3`);
@@ -223,9 +266,17 @@ test('the identity API: version document, scoping forms, validation, malformed b
   assert.equal((await whoami(url, rita.headers.get('x-subject-token')!)).status, 401);
 
   // Rescoping an unscoped token with the token method.
-  const rescoped = await post({ auth: { identity: { methods: ['token'], token: { id: rita.headers.get('x-subject-token') } }, scope: { project: { name: 'demo', domain: { name: 'Default' } } } } });
+  const rescoped = await post({
+    auth: {
+      identity: { methods: ['token'], token: { id: rita.headers.get('x-subject-token') } },
+      scope: { project: { name: 'demo', domain: { name: 'Default' } } },
+    },
+  });
   assert.equal(rescoped.status, 201);
-  assert.deepEqual(((await rescoped.json()) as { token: { roles: { name: string }[] } }).token.roles.map((r) => r.name), ['reader']);
+  assert.deepEqual(
+    ((await rescoped.json()) as { token: { roles: { name: string }[] } }).token.roles.map((r) => r.name),
+    ['reader'],
+  );
 
   // Validation: own token 200, a forged subject 404, no caller token 401.
   const validate = (auth: string | undefined, subj: string) =>
@@ -244,9 +295,24 @@ test('the identity API: version document, scoping forms, validation, malformed b
     [{ x: 1 }, undefined, 400, 'Expecting to find auth in request body.'],
     [{ auth: { identity: { methods: ['password'] } } }, undefined, 400, 'Expecting to find password in identity.'],
     [{ auth: { identity: pw({ name: 'alice', password: 'alicepw' }) } }, undefined, 400, 'Expecting to find domain in user.'],
-    [{ auth: { identity: pw({ name: 'alice', domain: { name: 'Default' }, password: 'alicepw' }), scope: { project: { name: 'demo' } } } }, undefined, 400, 'Expecting to find domain in project.'],
-    [{ auth: { identity: pw({ name: 'alice', domain: { name: 'Other' }, password: 'alicepw' }) } }, undefined, 401, 'The request you have made requires authentication.'],
-    [{ auth: { identity: pw({ name: 'alice', domain: { name: 'Default' }, password: 'alicepw' }), scope: { domain: { id: 'default' } } } }, undefined, 401, 'The request you have made requires authentication.'],
+    [
+      { auth: { identity: pw({ name: 'alice', domain: { name: 'Default' }, password: 'alicepw' }), scope: { project: { name: 'demo' } } } },
+      undefined,
+      400,
+      'Expecting to find domain in project.',
+    ],
+    [
+      { auth: { identity: pw({ name: 'alice', domain: { name: 'Other' }, password: 'alicepw' }) } },
+      undefined,
+      401,
+      'The request you have made requires authentication.',
+    ],
+    [
+      { auth: { identity: pw({ name: 'alice', domain: { name: 'Default' }, password: 'alicepw' }), scope: { domain: { id: 'default' } } } },
+      undefined,
+      401,
+      'The request you have made requires authentication.',
+    ],
   ];
   for (const [b, type, status, message] of bad) {
     const res = await post(b, type);
@@ -260,13 +326,17 @@ test('the identity API: version document, scoping forms, validation, malformed b
   assert.equal((await fetch(`${url}/v3`)).status, 200);
 });
 
-test('the /v2.0 guard: keystonemiddleware\'s 401 for no token, a forged one and an expired one', async () => {
+test("the /v2.0 guard: keystonemiddleware's 401 for no token, a forged one and an expired one", async () => {
   let now = Date.now();
   const { url } = await serve({ tokenExpirationSeconds: 60, now: () => now });
   const res = await fetch(`${url}/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'alice', domain: { name: 'Default' }, password: 'alicepw' } } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'alice', domain: { name: 'Default' }, password: 'alicepw' } } },
+      },
+    }),
   });
   const token = res.headers.get('x-subject-token')!;
   assert.equal((await whoami(url, token)).status, 200);

@@ -19,7 +19,10 @@ import {
 const conj = (s: string): string[] => toConjunctions(expandMatch(parseMatch(s))).map(printConjunction);
 
 test('conjunctions: prerequisites split, same-field tests merge, contradictions drop', () => {
-  assert.deepEqual(conj('tcp.dst == 80'), ['tcp.dst == 0x50 && ip.proto == 0x6 && eth.type == 0x800', 'tcp.dst == 0x50 && ip.proto == 0x6 && eth.type == 0x86dd']);
+  assert.deepEqual(conj('tcp.dst == 80'), [
+    'tcp.dst == 0x50 && ip.proto == 0x6 && eth.type == 0x800',
+    'tcp.dst == 0x50 && ip.proto == 0x6 && eth.type == 0x86dd',
+  ]);
   assert.deepEqual(conj('!ct.est && ct.rel'), ['ct_state == 0x24/0x26']);
   assert.deepEqual(conj('reg0 < 5'), ['xxreg0[98..127] == 0', 'xxreg0[96..127] == 0x4']);
   assert.deepEqual(conj('reg0[0..3] >= 14'), ['xxreg0[96..99] == 0xf', 'xxreg0[96..99] == 0xe']);
@@ -37,7 +40,10 @@ test('conjunctions: prerequisites split, same-field tests merge, contradictions 
 
 test('conjunctions: a size limit instead of a blow-up', () => {
   const big = Array.from({ length: 8 }, (_, i) => `reg${i} != 0`).join(' && ');
-  assert.throws(() => toConjunctions(expandMatch(parseMatch(big)), { maxConjunctions: 1000 }), (e: unknown) => e instanceof LflowError && /more than 1000 conjunctions/.test(e.message));
+  assert.throws(
+    () => toConjunctions(expandMatch(parseMatch(big)), { maxConjunctions: 1000 }),
+    (e: unknown) => e instanceof LflowError && /more than 1000 conjunctions/.test(e.message),
+  );
 });
 
 const FIELDS: readonly (readonly [string, number])[] = [
@@ -52,19 +58,33 @@ const FIELDS: readonly (readonly [string, number])[] = [
 ];
 
 const arbLeaf: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(...FIELDS).chain(([f, w]) =>
-    fc
-      .tuple(fc.constantFrom('==', '!=', '<', '<=', '>', '>='), fc.bigInt({ min: 0n, max: (1n << BigInt(w)) - 1n }))
-      .map(([op, c]) => `${f} ${op} ${c}`),
+  fc
+    .constantFrom(...FIELDS)
+    .chain(([f, w]) =>
+      fc
+        .tuple(fc.constantFrom('==', '!=', '<', '<=', '>', '>='), fc.bigInt({ min: 0n, max: (1n << BigInt(w)) - 1n }))
+        .map(([op, c]) => `${f} ${op} ${c}`),
+    ),
+  fc.constantFrom(
+    'ip4',
+    'tcp',
+    'udp',
+    'eth.mcast',
+    'ct.trk',
+    'ip4.src == 10.0.0.0/8',
+    'ip4.src == 1.2.0.4/255.255.0.255',
+    'inport == "a"',
+    'inport == {"a", "b"}',
   ),
-  fc.constantFrom('ip4', 'tcp', 'udp', 'eth.mcast', 'ct.trk', 'ip4.src == 10.0.0.0/8', 'ip4.src == 1.2.0.4/255.255.0.255', 'inport == "a"', 'inport == {"a", "b"}'),
 );
 
 const arbExpr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
   e: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     arbLeaf,
-    fc.tuple(fc.constantFrom(' && ', ' || '), fc.array(tie('e'), { minLength: 2, maxLength: 3 })).map(([op, xs]) => xs.map((x) => `(${x})`).join(op)),
+    fc
+      .tuple(fc.constantFrom(' && ', ' || '), fc.array(tie('e'), { minLength: 2, maxLength: 3 }))
+      .map(([op, xs]) => xs.map((x) => `(${x})`).join(op)),
   ),
 })).e;
 

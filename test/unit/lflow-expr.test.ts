@@ -20,7 +20,6 @@ import {
 } from '../../src/lib/lflow/index.js';
 import { INVALID_MATCHES } from './lflow-fixtures.js';
 
-
 test('invalid matches: the same message as ovn-trace', () => {
   for (const [input, message] of INVALID_MATCHES) {
     assert.throws(
@@ -114,15 +113,24 @@ const EXPANSIONS: readonly (readonly [string, string])[] = [
   ['flags.loopback == 0', '!flags[0]'],
   ['ct_label.label == 0', 'ct_label[96..127] == 0'],
   ['eth.bcast', 'eth.dst == 0xffffffffffff'],
-  ['icmp', '(eth.type == 0x800 && ip.proto == 0x1 && (eth.type == 0x800 || eth.type == 0x86dd)) || (eth.type == 0x86dd && ip.proto == 0x3a && (eth.type == 0x800 || eth.type == 0x86dd))'],
+  [
+    'icmp',
+    '(eth.type == 0x800 && ip.proto == 0x1 && (eth.type == 0x800 || eth.type == 0x86dd)) || (eth.type == 0x86dd && ip.proto == 0x3a && (eth.type == 0x800 || eth.type == 0x86dd))',
+  ],
   [
     'mldv1',
     'ip6.src[118..127] == 0x3fa && eth.type == 0x86dd && (icmp6.type == 0x82 || icmp6.type == 0x83 || icmp6.type == 0x84) && eth.type == 0x86dd && ip.proto == 0x3a && (eth.type == 0x800 || eth.type == 0x86dd)',
   ],
-  ['1 < tcp.dst < 5', 'tcp.dst > 0x1 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd) && tcp.dst < 0x5 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd)'],
+  [
+    '1 < tcp.dst < 5',
+    'tcp.dst > 0x1 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd) && tcp.dst < 0x5 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd)',
+  ],
   ['ip4.src == 1.2.3.4/255.255.0.255', 'ip4.src == 0x1020004/0xffff00ff && eth.type == 0x800'],
   ['!ip6.mcast_rsvd', 'ip6.dst[116..127] != 0xff0 || ip6.dst[0..111] != 0 || eth.type != 0x86dd'],
-  ['ip6.mcast_all_nodes', '(ip6.dst == 0xff010000000000000000000000000001 || ip6.dst == 0xff020000000000000000000000000001) && eth.type == 0x86dd'],
+  [
+    'ip6.mcast_all_nodes',
+    '(ip6.dst == 0xff010000000000000000000000000001 || ip6.dst == 0xff020000000000000000000000000001) && eth.type == 0x86dd',
+  ],
   ['inport == "a" && 0', '0'],
   ['ip4 || 1', '1'],
 ];
@@ -131,7 +139,7 @@ test('expansion: predicates, subfields, sets and prerequisites, printed like ovn
   for (const [input, expanded] of EXPANSIONS) assert.equal(printNormalized(expandMatch(parseMatch(input))), expanded, input);
 });
 
-test('address sets and port groups resolve through the caller\'s lookups', () => {
+test("address sets and port groups resolve through the caller's lookups", () => {
   const lookups = {
     addressSet: (n: string) => (n === 'as1' ? ['10.0.0.1', '10.0.1.0/24'] : n === 'empty' ? [] : undefined),
     portGroup: (n: string) => (n === 'pg1' ? ['p1', 'p2'] : undefined),
@@ -222,7 +230,9 @@ const arbExpr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     arbLeaf,
     tie('e').map((x) => `!(${x})`),
-    fc.tuple(fc.constantFrom(' && ', ' || '), fc.array(tie('e'), { minLength: 2, maxLength: 3 })).map(([op, xs]) => xs.map((x) => `(${x})`).join(op)),
+    fc
+      .tuple(fc.constantFrom(' && ', ' || '), fc.array(tie('e'), { minLength: 2, maxLength: 3 }))
+      .map(([op, xs]) => xs.map((x) => `(${x})`).join(op)),
   ),
 })).e;
 
@@ -277,11 +287,56 @@ test('property: arbitrary text never throws anything but LflowError', () => {
   );
 });
 
-
 const VOCAB = [
-  'ip4', 'ip', 'tcp', 'tcp.dst', 'ip4.src', 'inport', 'reg0', 'ct.est', 'eth.src', 'vlan.vid', 'nd_ns', 'is_chassis_resident', 'foo',
-  '==', '!=', '<', '<=', '>', '>=', '&&', '||', '!', '(', ')', '{', '}', '[', ']', '..', ',', '=', ';', '-', '--', '<->',
-  '0', '1', '3', '22', '0x10', '70000', '1.2.3.4', '10.0.0.0/8', 'fe80::1', '02:00:00:00:00:01', '"a"', '""', '$x', '@y',
+  'ip4',
+  'ip',
+  'tcp',
+  'tcp.dst',
+  'ip4.src',
+  'inport',
+  'reg0',
+  'ct.est',
+  'eth.src',
+  'vlan.vid',
+  'nd_ns',
+  'is_chassis_resident',
+  'foo',
+  '==',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '&&',
+  '||',
+  '!',
+  '(',
+  ')',
+  '{',
+  '}',
+  '[',
+  ']',
+  '..',
+  ',',
+  '=',
+  ';',
+  '-',
+  '--',
+  '<->',
+  '0',
+  '1',
+  '3',
+  '22',
+  '0x10',
+  '70000',
+  '1.2.3.4',
+  '10.0.0.0/8',
+  'fe80::1',
+  '02:00:00:00:00:01',
+  '"a"',
+  '""',
+  '$x',
+  '@y',
 ];
 
 test('property: token soup never throws anything but LflowError; what parses re-parses the same', () => {

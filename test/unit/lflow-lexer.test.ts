@@ -48,7 +48,32 @@ test('token kinds and positions', () => {
     ],
   );
   assert.deepEqual(kinds('a = b; c <-> d; ip.ttl--; x -> y { } ( ) , ! != < <= > >='), [
-    'id', '=', 'id', ';', 'id', '<->', 'id', ';', 'id', '--', ';', 'id', '->', 'id', '{', '}', '(', ')', ',', '!', '!=', '<', '<=', '>', '>=', 'end',
+    'id',
+    '=',
+    'id',
+    ';',
+    'id',
+    '<->',
+    'id',
+    ';',
+    'id',
+    '--',
+    ';',
+    'id',
+    '->',
+    'id',
+    '{',
+    '}',
+    '(',
+    ')',
+    ',',
+    '!',
+    '!=',
+    '<',
+    '<=',
+    '>',
+    '>=',
+    'end',
   ]);
 });
 
@@ -118,7 +143,7 @@ const LEX_ERRORS: readonly (readonly [string, string, number])[] = [
   ['"\\q"', "Invalid escape `\\q' in quoted string.", 1],
 ];
 
-test('lexical errors: OVN\'s words and the offset', () => {
+test("lexical errors: OVN's words and the offset", () => {
   for (const [input, message, pos] of LEX_ERRORS) {
     assert.throws(
       () => tokenize(input),
@@ -135,12 +160,8 @@ test('strings: JSON escapes', () => {
 });
 
 test('property: IPv4, MAC and IPv6 text round-trips', () => {
-  fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: 0xffffffffn }), (v) => assert.equal(parseIpv4(formatIpv4(v)), v)),
-  );
-  fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }), (v) => assert.equal(parseMac(formatMac(v)), v)),
-  );
+  fc.assert(fc.property(fc.bigInt({ min: 0n, max: 0xffffffffn }), (v) => assert.equal(parseIpv4(formatIpv4(v)), v)));
+  fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }), (v) => assert.equal(parseMac(formatMac(v)), v)));
   // Addresses with runs of zero groups exercise `::` compression.
   const group = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
   fc.assert(
@@ -243,7 +264,7 @@ const SYMBOLS: readonly (readonly [string, number, string])[] = [
   ['ct_state', 32, 'field'],
 ];
 
-test('symbol table: ovn-sb(5)\'s symbols with widths and kinds', () => {
+test("symbol table: ovn-sb(5)'s symbols with widths and kinds", () => {
   const t = defaultSymbols();
   for (const [name, width, kind] of SYMBOLS) {
     const s = t.get(name);
@@ -253,8 +274,10 @@ test('symbol table: ovn-sb(5)\'s symbols with widths and kinds', () => {
   }
   // Level of measurement (ovn-sb(5) "Level of Measurement").
   const nominal = (n: string): boolean => t.isNominal(t.get(n)!);
-  for (const n of ['inport', 'eth.type', 'ip.proto', 'icmp4.type', 'arp.op', 'ip.ttl', 'ip4', 'tcp', 'ip', 'nd', 'nd_ns', 'icmp']) assert.ok(nominal(n), n);
-  for (const n of ['eth.src', 'ip4.src', 'reg0', 'ct.est', 'eth.mcast', 'vlan.present', 'ip.later_frag', 'ip4.mcast', 'tcp.src']) assert.ok(!nominal(n), n);
+  for (const n of ['inport', 'eth.type', 'ip.proto', 'icmp4.type', 'arp.op', 'ip.ttl', 'ip4', 'tcp', 'ip', 'nd', 'nd_ns', 'icmp'])
+    assert.ok(nominal(n), n);
+  for (const n of ['eth.src', 'ip4.src', 'reg0', 'ct.est', 'eth.mcast', 'vlan.present', 'ip.later_frag', 'ip4.mcast', 'tcp.src'])
+    assert.ok(!nominal(n), n);
   // Register overlays as ovn-trace reports them.
   assert.deepEqual(t.resolveStorage('reg0'), { field: t.get('xxreg0'), lo: 96, width: 32 });
   assert.deepEqual(t.resolveStorage('reg3'), { field: t.get('xxreg0'), lo: 0, width: 32 });

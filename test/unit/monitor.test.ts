@@ -18,29 +18,105 @@ function commit(db: Database, ...ops: unknown[]): RowChange[] {
 
 test('update2: initial rows omit defaults, modify carries diffs, delete is null', () => {
   const db = new Database(NB);
-  commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a', external_ids: ['map', [['k', '1'], ['x', 'y']]] } });
+  commit(db, {
+    op: 'insert',
+    table: 'Logical_Switch',
+    row: {
+      name: 'a',
+      external_ids: [
+        'map',
+        [
+          ['k', '1'],
+          ['x', 'y'],
+        ],
+      ],
+    },
+  });
   const m = new Monitor(db, 'monitor_cond', 'm', { Logical_Switch: [{ columns: ['name', 'external_ids', 'other_config'] }] });
   const init = m.initial();
   const [uuid, row] = Object.entries(init['Logical_Switch'] ?? {})[0] as [string, unknown];
-  assert.deepEqual(row, { initial: { name: 'a', external_ids: ['map', [['k', '1'], ['x', 'y']]] } });
+  assert.deepEqual(row, {
+    initial: {
+      name: 'a',
+      external_ids: [
+        'map',
+        [
+          ['k', '1'],
+          ['x', 'y'],
+        ],
+      ],
+    },
+  });
 
-  const ch = commit(db, {
-    op: 'mutate',
-    table: 'Logical_Switch',
-    where: [],
-    mutations: [
-      ['external_ids', 'delete', ['set', ['x']]],
-      ['external_ids', 'insert', ['map', [['z', '2']]]],
-    ],
-  }, { op: 'update', table: 'Logical_Switch', where: [], row: { external_ids: ['map', [['k', '9'], ['z', '2']]] } });
+  const ch = commit(
+    db,
+    {
+      op: 'mutate',
+      table: 'Logical_Switch',
+      where: [],
+      mutations: [
+        ['external_ids', 'delete', ['set', ['x']]],
+        ['external_ids', 'insert', ['map', [['z', '2']]]],
+      ],
+    },
+    {
+      op: 'update',
+      table: 'Logical_Switch',
+      where: [],
+      row: {
+        external_ids: [
+          'map',
+          [
+            ['k', '9'],
+            ['z', '2'],
+          ],
+        ],
+      },
+    },
+  );
   // k changed value, x was removed (its old value listed), z was added.
   assert.deepEqual(m.update(ch), {
-    Logical_Switch: { [uuid]: { modify: { external_ids: ['map', [['k', '9'], ['x', 'y'], ['z', '2']]] } } },
+    Logical_Switch: {
+      [uuid]: {
+        modify: {
+          external_ids: [
+            'map',
+            [
+              ['k', '9'],
+              ['x', 'y'],
+              ['z', '2'],
+            ],
+          ],
+        },
+      },
+    },
   });
   // A change to a column the monitor does not watch sends nothing.
-  assert.equal(m.update(commit(db, { op: 'update', table: 'Logical_Switch', where: [], row: { load_balancer_group: ['set', []], copp: ['set', []], forwarding_groups: ['set', []], dns_records: ['set', []], qos_rules: ['set', []], acls: ['set', []] } })), null);
-  assert.equal(m.update(commit(db, { op: 'mutate', table: 'Logical_Switch', where: [], mutations: [['other_config', 'insert', ['map', []]]] })), null);
-  assert.deepEqual(m.update(commit(db, { op: 'delete', table: 'Logical_Switch', where: [] })), { Logical_Switch: { [uuid]: { delete: null } } });
+  assert.equal(
+    m.update(
+      commit(db, {
+        op: 'update',
+        table: 'Logical_Switch',
+        where: [],
+        row: {
+          load_balancer_group: ['set', []],
+          copp: ['set', []],
+          forwarding_groups: ['set', []],
+          dns_records: ['set', []],
+          qos_rules: ['set', []],
+          acls: ['set', []],
+        },
+      }),
+    ),
+    null,
+  );
+  assert.equal(
+    m.update(commit(db, { op: 'mutate', table: 'Logical_Switch', where: [], mutations: [['other_config', 'insert', ['map', []]]] })),
+    null,
+  );
+  assert.deepEqual(m.update(commit(db, { op: 'delete', table: 'Logical_Switch', where: [] })), {
+    Logical_Switch: { [uuid]: { delete: null } },
+  });
 });
 
 test('update (v1): old holds the changed columns only, new the whole row', () => {
@@ -56,7 +132,15 @@ test('conditions are ORed; rows moving in and out of them are inserts and delete
   const db = new Database(NB);
   commit(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'a' } }, { op: 'insert', table: 'Logical_Switch', row: { name: 'b' } });
   const m = new Monitor(db, 'monitor_cond', 'm', {
-    Logical_Switch: [{ columns: ['name'], where: [['name', '==', 'a'], ['name', '==', 'c']] }],
+    Logical_Switch: [
+      {
+        columns: ['name'],
+        where: [
+          ['name', '==', 'a'],
+          ['name', '==', 'c'],
+        ],
+      },
+    ],
   });
   assert.equal(Object.keys(m.initial()['Logical_Switch'] ?? {}).length, 1);
   const renamed = commit(db, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'b']], row: { name: 'c' } });
@@ -64,7 +148,9 @@ test('conditions are ORed; rows moving in and out of them are inserts and delete
   const gone = commit(db, { op: 'update', table: 'Logical_Switch', where: [['name', '==', 'a']], row: { name: 'z' } });
   assert.deepEqual(Object.values(m.update(gone)?.['Logical_Switch'] ?? {}), [{ delete: null }]);
   // monitor_cond_change to [false] deletes what was visible; to [true] brings all back.
-  assert.deepEqual(Object.values(m.changeConditions({ Logical_Switch: [{ where: [false] }] })?.['Logical_Switch'] ?? {}), [{ delete: null }]);
+  assert.deepEqual(Object.values(m.changeConditions({ Logical_Switch: [{ where: [false] }] })?.['Logical_Switch'] ?? {}), [
+    { delete: null },
+  ]);
   assert.equal(Object.keys(m.changeConditions({ Logical_Switch: [{ where: [true] }] })?.['Logical_Switch'] ?? {}).length, 2);
 });
 

@@ -36,7 +36,11 @@ type Plain = string | number | boolean | readonly string[] | Readonly<Record<str
 
 function toJson(v: Plain, type: ColumnType): unknown {
   const atom = (a: unknown, base: ColumnType['key']): unknown => (base.type === 'uuid' ? ['uuid', a] : a);
-  if (type.value !== undefined) return ['map', Object.entries(v as Record<string, string>).map(([k, x]) => [atom(k, type.key), atom(x, type.value as ColumnType['key'])])];
+  if (type.value !== undefined)
+    return [
+      'map',
+      Object.entries(v as Record<string, string>).map(([k, x]) => [atom(k, type.key), atom(x, type.value as ColumnType['key'])]),
+    ];
   if (Array.isArray(v)) return ['set', v.map((x) => atom(x, type.key))];
   return atom(v, type.key);
 }
@@ -75,7 +79,8 @@ class MemoryNb implements NbSource {
     assert.ok(old, `${table} ${uuid}`);
     const ts = SCHEMA.tables.get(table);
     const data: Record<string, Datum> = { ...old.cols };
-    for (const [name, v] of Object.entries(cols)) data[name] = datumFromJson(toJson(v, ts?.columns.get(name)?.type as ColumnType), ts?.columns.get(name)?.type as ColumnType);
+    for (const [name, v] of Object.entries(cols))
+      data[name] = datumFromJson(toJson(v, ts?.columns.get(name)?.type as ColumnType), ts?.columns.get(name)?.type as ColumnType);
     const row = new Row(table, uuid, data);
     this.tables.get(table)?.set(uuid, row);
     return { table, uuid, old, new: row };
@@ -124,10 +129,12 @@ interface Flow {
 /** Every flow of the NB as `datapath stage priority (match) (actions)` (the fixture's notation), deduplicated. */
 function allFlows(nb: NbSnapshot, refuse: (msg: string) => void = () => {}): Map<string, Flow> {
   const out = new Map<string, Flow>();
-  const adder = (dp: string): AddFlow => (st, priority, match, actions, hint) => {
-    const text = `${dp} ${st.name} ${priority} (${match}) (${actions})`;
-    if (!out.has(text)) out.set(text, { text, match, actions, hint });
-  };
+  const adder =
+    (dp: string): AddFlow =>
+    (st, priority, match, actions, hint) => {
+      const text = `${dp} ${st.name} ${priority} (${match}) (${actions})`;
+      if (!out.has(text)) out.set(text, { text, match, actions, hint });
+    };
   for (const ls of nb.switches.values()) {
     buildSwitchFlows(nb, ls, adder(ls.name), refuse);
     for (const u of ls.ports) {
@@ -153,7 +160,11 @@ test('stage table: unique names, contiguous tables per pipeline, names say their
   for (const kind of ['switch', 'router'] as const) {
     for (const pipe of ['ingress', 'egress'] as const) {
       const tables = STAGES.filter((s) => s.datapath === kind && s.pipeline === pipe).map((s) => s.table);
-      assert.deepEqual(tables, tables.map((_, i) => i), `${kind} ${pipe}`);
+      assert.deepEqual(
+        tables,
+        tables.map((_, i) => i),
+        `${kind} ${pipe}`,
+      );
       counts.set(`${kind} ${pipe}`, tables.length);
     }
   }
@@ -195,12 +206,30 @@ test('every match and actions string parses with src/lib/lflow, for several NBs'
   // port, a port with unknown addresses, a disabled port, IPv6, DHCP, ECMP routes.
   const ls = [...mem.table('Logical_Switch').values()][0] as Row;
   const ports = [...ls.set('ports')] as string[];
-  const dhcp = mem.put('DHCP_Options', { cidr: '172.16.255.128/26', options: { lease_time: '3600', router: '172.16.255.129', server_id: '172.16.255.129', server_mac: '02:ac:10:ff:01:29', dns_server: '{8.8.8.8, 1.1.1.1}' } }).uuid;
-  ports.push(mem.put('Logical_Switch_Port', { name: 'vm', addresses: ['02:00:00:00:00:10 172.16.255.140 fd00::10'], dhcpv4_options: [dhcp] }).uuid);
+  const dhcp = mem.put('DHCP_Options', {
+    cidr: '172.16.255.128/26',
+    options: {
+      lease_time: '3600',
+      router: '172.16.255.129',
+      server_id: '172.16.255.129',
+      server_mac: '02:ac:10:ff:01:29',
+      dns_server: '{8.8.8.8, 1.1.1.1}',
+    },
+  }).uuid;
+  ports.push(
+    mem.put('Logical_Switch_Port', { name: 'vm', addresses: ['02:00:00:00:00:10 172.16.255.140 fd00::10'], dhcpv4_options: [dhcp] }).uuid,
+  );
   ports.push(mem.put('Logical_Switch_Port', { name: 'any', addresses: ['unknown'] }).uuid);
-  ports.push(mem.put('Logical_Switch_Port', { name: 'phys', type: 'localnet', addresses: ['unknown'], options: { network_name: 'physnet' } }).uuid);
+  ports.push(
+    mem.put('Logical_Switch_Port', { name: 'phys', type: 'localnet', addresses: ['unknown'], options: { network_name: 'physnet' } }).uuid,
+  );
   ports.push(mem.put('Logical_Switch_Port', { name: 'off', addresses: ['02:00:00:00:00:11 172.16.255.141'], enabled: false }).uuid);
-  const pgAcl = mem.put('ACL', { direction: 'to-lport', priority: 1100, match: 'outport == @pg && ip4.src == $pg_ip4', action: 'allow-related' }).uuid;
+  const pgAcl = mem.put('ACL', {
+    direction: 'to-lport',
+    priority: 1100,
+    match: 'outport == @pg && ip4.src == $pg_ip4',
+    action: 'allow-related',
+  }).uuid;
   mem.put('Port_Group', { name: 'pg', ports: ports.slice(1, 3), acls: [pgAcl] });
   const more = [
     mem.put('ACL', { direction: 'from-lport', priority: 800, match: 'ip4.dst == 8.8.8.8', action: 'reject' }).uuid,
@@ -219,7 +248,10 @@ test('every match and actions string parses with src/lib/lflow, for several NBs'
 
   let n = 0;
   for (const nb of nbs) {
-    const sets = new Map<string, string[]>([['svc_monitor_mac', ['02:00:00:00:00:fe']], ['pg_ip4', ['172.16.255.130']]]);
+    const sets = new Map<string, string[]>([
+      ['svc_monitor_mac', ['02:00:00:00:00:fe']],
+      ['pg_ip4', ['172.16.255.130']],
+    ]);
     const groups = new Map<string, string[]>([['pg', ['p1', 'p2']]]);
     for (const f of allFlows(nb).values()) {
       n++;
@@ -236,7 +268,12 @@ test('validateAcl: a bad match is reported in the expression parser words; the r
   const bad1 = mem.put('ACL', { direction: 'from-lport', priority: 1001, match: 'ip4.src == 1.2.3', action: 'drop' }).uuid;
   const bad2 = mem.put('ACL', { direction: 'to-lport', priority: 1002, match: 'foo == 1', action: 'allow' }).uuid;
   const bad3 = mem.put('ACL', { direction: 'to-lport', priority: 1003, match: 'ip4.src == $nope', action: 'allow' }).uuid;
-  const good = mem.put('ACL', { direction: 'to-lport', priority: 1004, match: 'ip4.src == $pg_ip4 && outport == @pg', action: 'allow' }).uuid;
+  const good = mem.put('ACL', {
+    direction: 'to-lport',
+    priority: 1004,
+    match: 'ip4.src == $pg_ip4 && outport == @pg',
+    action: 'allow',
+  }).uuid;
   mem.put('Port_Group', { name: 'pg', ports: [] });
   mem.update('Logical_Switch', ls, { acls: [...acls, bad1, bad2, bad3, good] });
   const nb = new NbSnapshot(mem);
@@ -255,7 +292,10 @@ test('validateAcl: a bad match is reported in the expression parser words; the r
   // The valid ACLs (and everything else) are still there: the recorded golden plus the good ACL's two flows.
   const golden = readFileSync(`${FIXTURES}small-stateful.lflows`, 'utf8').trim().split('\n');
   const ours = new Set(flows.map((f) => f.text));
-  assert.deepEqual(golden.filter((g) => !ours.has(g)), []);
+  assert.deepEqual(
+    golden.filter((g) => !ours.has(g)),
+    [],
+  );
   assert.equal(flows.filter((f) => f.hint === good).length, 2);
 });
 
@@ -268,7 +308,7 @@ test('switchPortSummary changes with the port facts the switch flows use, and on
   const s0 = summary();
   const p1 = [...mem.table('Logical_Switch_Port').values()].find((r) => r.scalar('name') === 'p1') as Row;
   mem.update('Logical_Switch_Port', p1.uuid, { addresses: ['02:00:00:00:00:09 172.16.255.139'] });
-  assert.equal(summary(), s0, 'a VIF address is the port\'s own business');
+  assert.equal(summary(), s0, "a VIF address is the port's own business");
   mem.update('Logical_Switch_Port', p1.uuid, { addresses: ['unknown'] });
   const s1 = summary();
   assert.notEqual(s1, s0, 'unknown addresses send misses to _MC_unknown');
@@ -277,7 +317,7 @@ test('switchPortSummary changes with the port facts the switch flows use, and on
   const lrp = [...mem.table('Logical_Router_Port').values()][0] as Row;
   const s2 = summary();
   mem.update('Logical_Router_Port', lrp.uuid, { networks: ['172.16.255.129/26', '10.0.0.1/24'] });
-  assert.notEqual(summary(), s2, 'the peer router port\'s networks are flooded to the router');
+  assert.notEqual(summary(), s2, "the peer router port's networks are flooded to the router");
 });
 
 test('NbSnapshot.apply keeps the view and its indexes equal to a fresh snapshot', () => {
@@ -285,16 +325,40 @@ test('NbSnapshot.apply keeps the view and its indexes equal to a fresh snapshot'
   const live = new NbSnapshot(mem);
   const same = (what: string): void => {
     const fresh = new NbSnapshot(mem);
-    for (const k of ['switches', 'switchPorts', 'routers', 'routerPorts', 'staticRoutes', 'acls', 'portGroups', 'addressSets', 'dhcpOptions'] as const) {
+    for (const k of [
+      'switches',
+      'switchPorts',
+      'routers',
+      'routerPorts',
+      'staticRoutes',
+      'acls',
+      'portGroups',
+      'addressSets',
+      'dhcpOptions',
+    ] as const) {
       assert.deepEqual(live[k], fresh[k], `${what}: ${k}`);
     }
     for (const p of fresh.switchPorts.values()) {
-      assert.deepEqual(live.portGroupsOfPort(p._uuid).map((g) => g.name).sort(), fresh.portGroupsOfPort(p._uuid).map((g) => g.name).sort(), `${what}: groups of ${p.name}`);
+      assert.deepEqual(
+        live
+          .portGroupsOfPort(p._uuid)
+          .map((g) => g.name)
+          .sort(),
+        fresh
+          .portGroupsOfPort(p._uuid)
+          .map((g) => g.name)
+          .sort(),
+        `${what}: groups of ${p.name}`,
+      );
       assert.equal(live.switchOfPort(p._uuid)?._uuid, fresh.switchOfPort(p._uuid)?._uuid, `${what}: switch of ${p.name}`);
       assert.equal(live.switchPortByName(p.name)?._uuid, fresh.switchPortByName(p.name)?._uuid, `${what}: port ${p.name}`);
     }
     for (const p of fresh.routerPorts.values()) {
-      assert.deepEqual(live.routerTypePortsFor(p.name).map((x) => x._uuid), fresh.routerTypePortsFor(p.name).map((x) => x._uuid), `${what}: peers of ${p.name}`);
+      assert.deepEqual(
+        live.routerTypePortsFor(p.name).map((x) => x._uuid),
+        fresh.routerTypePortsFor(p.name).map((x) => x._uuid),
+        `${what}: peers of ${p.name}`,
+      );
       assert.equal(live.routerOfPort(p._uuid)?._uuid, fresh.routerOfPort(p._uuid)?._uuid, `${what}: router of ${p.name}`);
       assert.equal(live.routerPortByName(p.name)?._uuid, fresh.routerPortByName(p.name)?._uuid, `${what}: router port ${p.name}`);
     }
@@ -311,10 +375,18 @@ test('NbSnapshot.apply keeps the view and its indexes equal to a fresh snapshot'
   assert.equal(live.switchPortByName('p3')?._uuid, p3.uuid);
   same('port attached');
   // A port group with a stateful ACL, then p3 leaves it.
-  const pgAcl = mem.put('ACL', { direction: 'to-lport', priority: 1200, match: 'outport == @pg && ip4.src == $pg_ip4', action: 'allow-related' });
+  const pgAcl = mem.put('ACL', {
+    direction: 'to-lport',
+    priority: 1200,
+    match: 'outport == @pg && ip4.src == $pg_ip4',
+    action: 'allow-related',
+  });
   const pg = mem.put('Port_Group', { name: 'pg', ports: [p3.uuid, ports[1] as string], acls: [pgAcl.uuid] });
   live.apply([pgAcl, pg]);
-  assert.deepEqual(live.portGroupsOfPort(p3.uuid).map((g) => g.name), ['pg']);
+  assert.deepEqual(
+    live.portGroupsOfPort(p3.uuid).map((g) => g.name),
+    ['pg'],
+  );
   same('port group added');
   live.apply([mem.update('Port_Group', pg.uuid, { ports: [ports[1] as string] })]);
   assert.deepEqual(live.portGroupsOfPort(p3.uuid), []);
@@ -351,7 +423,11 @@ test('malformed NB values never throw: the builders skip what they cannot read, 
   const mem = new MemoryNb();
   const lrps = [
     mem.put('Logical_Router_Port', { name: 'bad-mac', mac: 'zz:zz', networks: ['10.0.0.1/24'] }).uuid,
-    mem.put('Logical_Router_Port', { name: 'bad-net', mac: '02:00:00:00:00:01', networks: ['10.0.0.1/99', 'nonsense', 'fd00::1/200', '10.1.0.1'] }).uuid,
+    mem.put('Logical_Router_Port', {
+      name: 'bad-net',
+      mac: '02:00:00:00:00:01',
+      networks: ['10.0.0.1/99', 'nonsense', 'fd00::1/200', '10.1.0.1'],
+    }).uuid,
     mem.put('Logical_Router_Port', { name: 'no-net', mac: '02:00:00:00:00:02', networks: ['bogus'] }).uuid,
   ];
   const routes = [
@@ -362,12 +438,25 @@ test('malformed NB values never throw: the builders skip what they cannot read, 
   ];
   mem.put('Logical_Router', { name: 'r', ports: [...lrps, '00000000-0000-4000-8000-0000deadbeef'], static_routes: routes });
   const dhcp = mem.put('DHCP_Options', { cidr: 'not-a-cidr', options: { server_id: '10.0.0.1' } }).uuid;
-  const lb = mem.put('Load_Balancer', { name: 'lb', vips: { 'not-a-vip': '10.0.0.5:80', '10.0.0.100:80': '', '[fd00::5]:80': '[fd00::6]:80' } }).uuid;
+  const lb = mem.put('Load_Balancer', {
+    name: 'lb',
+    vips: { 'not-a-vip': '10.0.0.5:80', '10.0.0.100:80': '', '[fd00::5]:80': '[fd00::6]:80' },
+  }).uuid;
   const ports = [
-    mem.put('Logical_Switch_Port', { name: 'junk', addresses: ['junk', '02:00:00:00:00:10 not-an-ip 10.0.0.300', 'dynamic', ''], dhcpv4_options: [dhcp] }).uuid,
-    mem.put('Logical_Switch_Port', { name: 'dangling-router', type: 'router', addresses: ['router'], options: { 'router-port': 'no-such-lrp' } }).uuid,
+    mem.put('Logical_Switch_Port', {
+      name: 'junk',
+      addresses: ['junk', '02:00:00:00:00:10 not-an-ip 10.0.0.300', 'dynamic', ''],
+      dhcpv4_options: [dhcp],
+    }).uuid,
+    mem.put('Logical_Switch_Port', {
+      name: 'dangling-router',
+      type: 'router',
+      addresses: ['router'],
+      options: { 'router-port': 'no-such-lrp' },
+    }).uuid,
     mem.put('Logical_Switch_Port', { name: 'no-peer-option', type: 'router', addresses: ['router'] }).uuid,
-    mem.put('Logical_Switch_Port', { name: 'to-bad-net', type: 'router', addresses: ['router'], options: { 'router-port': 'bad-net' } }).uuid,
+    mem.put('Logical_Switch_Port', { name: 'to-bad-net', type: 'router', addresses: ['router'], options: { 'router-port': 'bad-net' } })
+      .uuid,
     '00000000-0000-4000-8000-0000deadbeee',
   ];
   const acl = mem.put('ACL', { direction: 'from-lport', priority: 1000, match: '(((', action: 'allow-related' }).uuid;
@@ -382,6 +471,9 @@ test('malformed NB values never throw: the builders skip what they cannot read, 
     if (!f.actions.startsWith('put_fdb(')) assert.doesNotThrow(() => parseActions(f.actions), f.text);
   }
   // The readable parts still get their flows: the router port with a good network, the route through it.
-  assert.ok(flows.some((f) => f.text.startsWith('r lr_in_ip_routing 98 (ip4.dst == 10.1.0.1/32)')), 'connected /32 of bad-net');
+  assert.ok(
+    flows.some((f) => f.text.startsWith('r lr_in_ip_routing 98 (ip4.dst == 10.1.0.1/32)')),
+    'connected /32 of bad-net',
+  );
   assert.ok(!flows.some((f) => /garbage|nowhere|not-a|10\.0\.0\.300/.test(f.text)));
 });

@@ -23,7 +23,18 @@ import {
 } from '../../src/openflow/codec/messages.js';
 import { decodeActions, encodeActions, normalizeActions } from '../../src/openflow/codec/actions.js';
 import { decodeMatch, encodeMatch } from '../../src/openflow/codec/oxm.js';
-import { type Action, type Flow, type FlowMod, type Match, FlowModelError, fieldRef, matchField, mf, normalizeMatch, OFPP } from '../../src/openflow/flow.js';
+import {
+  type Action,
+  type Flow,
+  type FlowMod,
+  type Match,
+  FlowModelError,
+  fieldRef,
+  matchField,
+  mf,
+  normalizeMatch,
+  OFPP,
+} from '../../src/openflow/flow.js';
 
 const hex = (s: string): string => s.replace(/\s+|#[^\n]*/g, '');
 
@@ -33,10 +44,16 @@ test('fixtures: HELLO, ECHO, SET_CONFIG, BARRIER, BUNDLE_CONTROL', () => {
     hex(`06 00 0010 00000007  # version 1.5, OFPT_HELLO, length 16, xid 7
          0001 0008 00000040  # element VERSIONBITMAP, length 8, bitmap bit 6 (1.5)`),
   );
-  assert.equal(toHex(encodeEchoRequest(1, new Uint8Array([0xab]))), hex(`06 02 0009 00000001 # ECHO_REQUEST, length 9
-                                                                         ab               # payload`));
-  assert.equal(toHex(encodeSetConfig(2)), hex(`06 09 000c 00000002 # SET_CONFIG
-                                               0000 ffff           # flags frag normal, miss_send_len 65535`));
+  assert.equal(
+    toHex(encodeEchoRequest(1, new Uint8Array([0xab]))),
+    hex(`06 02 0009 00000001 # ECHO_REQUEST, length 9
+                                                                         ab               # payload`),
+  );
+  assert.equal(
+    toHex(encodeSetConfig(2)),
+    hex(`06 09 000c 00000002 # SET_CONFIG
+                                               0000 ffff           # flags frag normal, miss_send_len 65535`),
+  );
   assert.equal(toHex(encodeBarrierRequest(3)), hex('06 14 0008 00000003 # BARRIER_REQUEST'));
   assert.equal(
     toHex(encodeBundleControl(4, 9, 'COMMIT_REQUEST', OFPBF.ATOMIC | OFPBF.ORDERED)),
@@ -78,7 +95,12 @@ test('framing: "need more" below 8 bytes, a length under the header size is an e
 });
 
 test('framing: a stream split at every offset yields the same messages', () => {
-  const msgs = [encodeHello(1), encodeEchoRequest(2, new Uint8Array([1, 2, 3])), encodeFlowMod(3, { command: 'ADD', flow: { table: 1, priority: 2, cookie: 3n, match: [mf('metadata', 5n)], actions: [] } }), encodeBarrierRequest(4)];
+  const msgs = [
+    encodeHello(1),
+    encodeEchoRequest(2, new Uint8Array([1, 2, 3])),
+    encodeFlowMod(3, { command: 'ADD', flow: { table: 1, priority: 2, cookie: 3n, match: [mf('metadata', 5n)], actions: [] } }),
+    encodeBarrierRequest(4),
+  ];
   const stream = new Uint8Array(msgs.reduce((n, m) => n + m.length, 0));
   let o = 0;
   for (const m of msgs) {
@@ -110,7 +132,17 @@ const ROUND_TRIP: { name: string; mod: FlowMod }[] = [
       cookieMask: 0xffffffffffffffffn,
       outPort: OFPP.ANY,
       outGroup: 0xffffffff,
-      flow: { table: 254, priority: 65535, cookie: 0xffffffffffffffffn, idleTimeout: 65535, hardTimeout: 1, flags: 1, importance: 7, match: [mf('reg15', 0xffffffffn)], actions: [{ type: 'output', port: 0xffffff00 }] },
+      flow: {
+        table: 254,
+        priority: 65535,
+        cookie: 0xffffffffffffffffn,
+        idleTimeout: 65535,
+        hardTimeout: 1,
+        flags: 1,
+        importance: 7,
+        match: [mf('reg15', 0xffffffffn)],
+        actions: [{ type: 'output', port: 0xffffff00 }],
+      },
     },
   },
   {
@@ -135,8 +167,25 @@ const ROUND_TRIP: { name: string; mod: FlowMod }[] = [
         actions: [
           { type: 'set_field', field: 'ct_label', value: 1n << 127n, mask: 1n << 127n },
           { type: 'move', src: fieldRef('xxreg1'), dst: fieldRef('xxreg2') },
-          { type: 'controller', maxLen: 0, id: 65535, reason: 'invalid_ttl', userdata: new Uint8Array(100).fill(0xee), pause: true, meterId: 0xffffffff },
-          { type: 'ct', commit: true, force: true, zone: 65535, table: 254, alg: 69, nat: { kind: 'dst', ipv6: true, ipMin: 1n, ipMax: (1n << 128n) - 1n, portMin: 0, portMax: 65535, persistent: true, hash: true }, exec: [{ type: 'set_field', field: 'ct_mark', value: 0xffffffffn }] },
+          {
+            type: 'controller',
+            maxLen: 0,
+            id: 65535,
+            reason: 'invalid_ttl',
+            userdata: new Uint8Array(100).fill(0xee),
+            pause: true,
+            meterId: 0xffffffff,
+          },
+          {
+            type: 'ct',
+            commit: true,
+            force: true,
+            zone: 65535,
+            table: 254,
+            alg: 69,
+            nat: { kind: 'dst', ipv6: true, ipMin: 1n, ipMax: (1n << 128n) - 1n, portMin: 0, portMax: 65535, persistent: true, hash: true },
+            exec: [{ type: 'set_field', field: 'ct_mark', value: 0xffffffffn }],
+          },
           { type: 'conjunction', id: 0xffffffff, clause: 64, nClauses: 64 },
           { type: 'clone', actions: [{ type: 'resubmit', port: 0xfeff, table: 0 }, { type: 'exit' }] },
           { type: 'dec_ttl', ids: [0, 65535] },
@@ -158,18 +207,31 @@ for (const { name, mod } of ROUND_TRIP) {
     assert.equal(m.xid, 0xffffffff);
     assert.deepEqual(m.mod.flow.match, normalizeMatch(mod.flow.match));
     assert.deepEqual(m.mod.flow.actions, normalizeActions(mod.flow.actions));
-    assert.deepEqual({ ...m.mod, flow: { ...m.mod.flow, match: [], actions: [] } }, {
-      command: mod.command,
-      cookieMask: mod.cookieMask ?? 0n,
-      outPort: mod.outPort ?? OFPP.ANY,
-      outGroup: mod.outGroup ?? 0xffffffff,
-      flow: { ...mod.flow, match: [], actions: [] },
-    });
+    assert.deepEqual(
+      { ...m.mod, flow: { ...m.mod.flow, match: [], actions: [] } },
+      {
+        command: mod.command,
+        cookieMask: mod.cookieMask ?? 0n,
+        outPort: mod.outPort ?? OFPP.ANY,
+        outGroup: mod.outGroup ?? 0xffffffff,
+        flow: { ...mod.flow, match: [], actions: [] },
+      },
+    );
   });
 }
 
 test('round trip: packet-in2 with every property', () => {
-  const p = { packet: new Uint8Array([1, 2, 3]), fullLen: 3, bufferId: 0xffffffff, tableId: 254, cookie: 0xffffffffffffffffn, reason: 'packet_out' as const, metadata: [mf('in_port', 1n), mf('reg0', 5n)], userdata: new Uint8Array([9]), continuation: new Uint8Array([0, 1, 0, 4, 0, 0, 0, 0]) };
+  const p = {
+    packet: new Uint8Array([1, 2, 3]),
+    fullLen: 3,
+    bufferId: 0xffffffff,
+    tableId: 254,
+    cookie: 0xffffffffffffffffn,
+    reason: 'packet_out' as const,
+    metadata: [mf('in_port', 1n), mf('reg0', 5n)],
+    userdata: new Uint8Array([9]),
+    continuation: new Uint8Array([0, 1, 0, 4, 0, 0, 0, 0]),
+  };
   const m = decodeMessage(encodePacketIn2(5, p));
   assert.equal(m.kind, 'packet_in2');
   if (m.kind === 'packet_in2') assert.deepEqual(m.packetIn, p);
@@ -207,8 +269,14 @@ test('model: bad values and contradictions are refused', () => {
   assert.throws(() => mf('nw_proto', 1n, 1n), FlowModelError);
   assert.throws(() => normalizeMatch([mf('reg0', 1n), mf('reg0', 2n)]), FlowModelError);
   assert.deepEqual(normalizeMatch([mf('reg0', 1n, 1n), mf('reg0', 2n, 2n)]), [{ field: 'reg0', value: 3n, mask: 3n }]);
-  assert.deepEqual(matchField('xreg0', 0x100000002n), [{ field: 'reg0', value: 1n }, { field: 'reg1', value: 2n }]);
-  assert.throws(() => { const w = new Writer(); encodeActions(w, [{ type: 'load', dst: fieldRef('reg0', 30, 4), value: 1n }]); }, OpenFlowCodecError);
+  assert.deepEqual(matchField('xreg0', 0x100000002n), [
+    { field: 'reg0', value: 1n },
+    { field: 'reg1', value: 2n },
+  ]);
+  assert.throws(() => {
+    const w = new Writer();
+    encodeActions(w, [{ type: 'load', dst: fieldRef('reg0', 30, 4), value: 1n }]);
+  }, OpenFlowCodecError);
 });
 
 // ---------------------------------------------------------------- properties
@@ -219,12 +287,16 @@ const big = (bits: number): fc.Arbitrary<bigint> => fc.bigInt({ min: 0n, max: (1
 
 const matchArb: fc.Arbitrary<Match> = fc
   .uniqueArray(fc.constantFrom(...FIELDS32), { maxLength: 6 })
-  .chain((names) => fc.tuple(...names.map((n) => fc.tuple(fc.constant(n), big(widths[n] ?? 32), fc.option(big(widths[n] ?? 32), { nil: undefined })))))
+  .chain((names) =>
+    fc.tuple(...names.map((n) => fc.tuple(fc.constant(n), big(widths[n] ?? 32), fc.option(big(widths[n] ?? 32), { nil: undefined })))),
+  )
   .map((xs) => normalizeMatch(xs.map(([n, v, m]) => mf(n, m === undefined ? v : v & m, m === 0n ? undefined : m))));
 
 const refArb = fc.constantFrom('reg0', 'reg9', 'xreg1', 'xxreg3').chain((f) => {
   const bits = f.startsWith('xxreg') ? 128 : f.startsWith('xreg') ? 64 : 32;
-  return fc.integer({ min: 0, max: bits - 1 }).chain((ofs) => fc.integer({ min: 1, max: bits - ofs }).map((nBits) => fieldRef(f, ofs, nBits)));
+  return fc
+    .integer({ min: 0, max: bits - 1 })
+    .chain((ofs) => fc.integer({ min: 1, max: bits - ofs }).map((nBits) => fieldRef(f, ofs, nBits)));
 });
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
@@ -232,22 +304,41 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ table: fc.integer({ min: 0, max: 254 }) }).map(({ table }): Action => ({ type: 'resubmit', table })),
   fc.tuple(fc.constantFrom('reg3', 'metadata', 'ct_mark'), big(32)).map(([field, value]): Action => ({ type: 'set_field', field, value })),
   refArb.chain((dst) => big(dst.nBits).map((value): Action => ({ type: 'load', dst, value }))),
-  refArb.chain((src) => fc.constantFrom(...(src.nBits > 32 ? ['xxreg0'] : ['reg1', 'xxreg0'])).map((d): Action => ({ type: 'move', src, dst: fieldRef(d, 0, src.nBits) }))),
+  refArb.chain((src) =>
+    fc
+      .constantFrom(...(src.nBits > 32 ? ['xxreg0'] : ['reg1', 'xxreg0']))
+      .map((d): Action => ({ type: 'move', src, dst: fieldRef(d, 0, src.nBits) })),
+  ),
   fc.uint8Array({ maxLength: 40 }).map((userdata): Action => ({ type: 'controller', userdata, pause: true })),
-  fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 2, max: 64 })).chain(([id, n]) => fc.integer({ min: 1, max: n }).map((clause): Action => ({ type: 'conjunction', id, clause, nClauses: n }))),
-  fc.constantFrom<Action>({ type: 'ct_clear' }, { type: 'pop_vlan' }, { type: 'dec_ttl' }, { type: 'exit' }, { type: 'push_vlan', ethertype: 0x8100 }),
+  fc
+    .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 2, max: 64 }))
+    .chain(([id, n]) => fc.integer({ min: 1, max: n }).map((clause): Action => ({ type: 'conjunction', id, clause, nClauses: n }))),
+  fc.constantFrom<Action>(
+    { type: 'ct_clear' },
+    { type: 'pop_vlan' },
+    { type: 'dec_ttl' },
+    { type: 'exit' },
+    { type: 'push_vlan', ethertype: 0x8100 },
+  ),
 );
 
 test('property: FLOW_MOD encode → decode keeps the flow (normalized)', () => {
   fc.assert(
-    fc.property(matchArb, fc.array(actionArb, { maxLength: 6 }), fc.integer({ min: 0, max: 254 }), fc.integer({ min: 0, max: 65535 }), big(64), (match, actions, table, priority, cookie) => {
-      const flow: Flow = { table, priority, cookie, match, actions };
-      const m = decodeMessage(encodeFlowMod(1, { command: 'ADD', flow }));
-      assert.ok(m.kind === 'flow_mod');
-      assert.deepEqual(m.mod.flow.match, match);
-      assert.deepEqual(m.mod.flow.actions, normalizeActions(actions));
-      assert.deepEqual(normalizeActions(m.mod.flow.actions), m.mod.flow.actions, 'normalization is idempotent');
-    }),
+    fc.property(
+      matchArb,
+      fc.array(actionArb, { maxLength: 6 }),
+      fc.integer({ min: 0, max: 254 }),
+      fc.integer({ min: 0, max: 65535 }),
+      big(64),
+      (match, actions, table, priority, cookie) => {
+        const flow: Flow = { table, priority, cookie, match, actions };
+        const m = decodeMessage(encodeFlowMod(1, { command: 'ADD', flow }));
+        assert.ok(m.kind === 'flow_mod');
+        assert.deepEqual(m.mod.flow.match, match);
+        assert.deepEqual(m.mod.flow.actions, normalizeActions(actions));
+        assert.deepEqual(normalizeActions(m.mod.flow.actions), m.mod.flow.actions, 'normalization is idempotent');
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -77,11 +77,19 @@ test('scan: the properties decodeMessage finds, as views', () => {
 
 test('resume: byte for byte encodeResume', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.bigInt({ min: 0n, max: 0xffffffffn }), (packet, continuation, reg) => {
-      const metadata = normalizeMatch([mf('in_port', 2n), mf('reg0', reg), mf('reg14', 1n)]);
-      const bytes = oxmBytes((w) => encodeOxmFields(w, metadata));
-      assert.deepEqual(new Uint8Array(encodeResumeRaw(4, packet, bytes, continuation)), encodeResume(4, { packet, metadata, continuation }));
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 300 }),
+      fc.uint8Array({ minLength: 1, maxLength: 40 }),
+      fc.bigInt({ min: 0n, max: 0xffffffffn }),
+      (packet, continuation, reg) => {
+        const metadata = normalizeMatch([mf('in_port', 2n), mf('reg0', reg), mf('reg14', 1n)]);
+        const bytes = oxmBytes((w) => encodeOxmFields(w, metadata));
+        assert.deepEqual(
+          new Uint8Array(encodeResumeRaw(4, packet, bytes, continuation)),
+          encodeResume(4, { packet, metadata, continuation }),
+        );
+      },
+    ),
   );
 });
 
@@ -91,8 +99,18 @@ test('result bit: set in the register wherever OVS wrote it, appended when OVS l
   const cases: { name: string; write: (w: Writer) => void; reg0: bigint; reg1: bigint }[] = [
     { name: 'NXM reg0', write: (w) => (inPort(w), writeOxm(w, oxmCode('reg0'), 0x100n)), reg0: 0x108n, reg1: 0n },
     // OVS sends only the nonzero half of a packet register, masked.
-    { name: 'xreg0, reg0 half masked in', write: (w) => (inPort(w), writeOxm(w, oxmCode('xreg0'), 0x1_00000000n, 0xffffffff_00000000n)), reg0: 0x9n, reg1: 0n },
-    { name: 'xreg0, reg1 half only', write: (w) => (inPort(w), writeOxm(w, oxmCode('xreg0'), 0x42n, 0xffffffffn)), reg0: 0x8n, reg1: 0x42n },
+    {
+      name: 'xreg0, reg0 half masked in',
+      write: (w) => (inPort(w), writeOxm(w, oxmCode('xreg0'), 0x1_00000000n, 0xffffffff_00000000n)),
+      reg0: 0x9n,
+      reg1: 0n,
+    },
+    {
+      name: 'xreg0, reg1 half only',
+      write: (w) => (inPort(w), writeOxm(w, oxmCode('xreg0'), 0x42n, 0xffffffffn)),
+      reg0: 0x8n,
+      reg1: 0x42n,
+    },
     { name: 'xxreg0 unmasked', write: (w) => (inPort(w), writeOxm(w, oxmCode('xxreg0'), (0x10n << 96n) | 7n)), reg0: 0x18n, reg1: 0n },
     { name: 'left out', write: inPort, reg0: 0x8n, reg1: 0n },
   ];
@@ -123,7 +141,12 @@ test('encodeResumeFor: put_dhcp_opts result xxreg0 bit 99 is reg0 bit 3', () => 
 });
 
 test('malformed packet-ins and metadata: OpenFlowCodecError only', () => {
-  const frame = encodePacketIn2(1, { packet: new Uint8Array(20), metadata: [mf('in_port', 1n)], userdata: new Uint8Array(8), continuation: CONT });
+  const frame = encodePacketIn2(1, {
+    packet: new Uint8Array(20),
+    metadata: [mf('in_port', 1n)],
+    userdata: new Uint8Array(8),
+    continuation: CONT,
+  });
   fc.assert(
     fc.property(fc.integer({ min: 16, max: frame.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.nat(), (at, byte, cut) => {
       const g = Uint8Array.from(frame);

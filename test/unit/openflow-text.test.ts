@@ -10,25 +10,40 @@ import { type Action, type Flow, FlowModelError, fieldRef, flow, mf, normalizeMa
 import { formatActions, formatFlow, formatGroup, formatMatch, parseActions, parseFlow, parseGroup } from '../../src/openflow/flow-text.js';
 
 test('dump-flows lines parse into the model', () => {
-  const f = parseFlow(' cookie=0x5, duration=1.2s, table=8, n_packets=3, n_bytes=180, idle_age=0, priority=50,ip,reg14=0x1,metadata=0x1,nw_src=10.0.0.0/8 actions=set_field:0x20/0x20->reg10,resubmit(,9)');
+  const f = parseFlow(
+    ' cookie=0x5, duration=1.2s, table=8, n_packets=3, n_bytes=180, idle_age=0, priority=50,ip,reg14=0x1,metadata=0x1,nw_src=10.0.0.0/8 actions=set_field:0x20/0x20->reg10,resubmit(,9)',
+  );
   assert.deepEqual(f, {
     table: 8,
     priority: 50,
     cookie: 5n,
     match: normalizeMatch([mf('dl_type', 0x800n), mf('reg14', 1n), mf('metadata', 1n), mf('nw_src', 0x0a000000n, 0xff000000n)]),
-    actions: [{ type: 'set_field', field: 'reg10', value: 0x20n, mask: 0x20n }, { type: 'resubmit', table: 9 }],
+    actions: [
+      { type: 'set_field', field: 'reg10', value: 0x20n, mask: 0x20n },
+      { type: 'resubmit', table: 9 },
+    ],
   });
-  const g = parseFlow('table=10, priority=10,ct_state=+est+trk,ip actions=controller(userdata=00.00.00.01.aa,pause),ct(commit,zone=NXM_NX_REG13[0..15],nat(src=192.0.2.1-192.0.2.2:1000-2000)),output:2');
+  const g = parseFlow(
+    'table=10, priority=10,ct_state=+est+trk,ip actions=controller(userdata=00.00.00.01.aa,pause),ct(commit,zone=NXM_NX_REG13[0..15],nat(src=192.0.2.1-192.0.2.2:1000-2000)),output:2',
+  );
   assert.deepEqual(g.match, normalizeMatch([mf('ct_state', 0x22n, 0x22n), mf('dl_type', 0x800n)]));
   assert.deepEqual(g.actions, [
     { type: 'controller', userdata: new Uint8Array([0, 0, 0, 1, 0xaa]), pause: true },
-    { type: 'ct', commit: true, zone: fieldRef('reg13', 0, 16), nat: { kind: 'src', ipMin: 0xc0000201n, ipMax: 0xc0000202n, portMin: 1000, portMax: 2000 } },
+    {
+      type: 'ct',
+      commit: true,
+      zone: fieldRef('reg13', 0, 16),
+      nat: { kind: 'src', ipMin: 0xc0000201n, ipMax: 0xc0000202n, portMin: 1000, portMax: 2000 },
+    },
     { type: 'output', port: 2 },
   ]);
   assert.deepEqual(parseFlow('priority=5,dl_vlan=51 actions=pop_vlan,output:3').match, [mf('vlan_tci', 0x1033n, 0x1fffn)]);
   assert.deepEqual(parseFlow('priority=0 actions=drop').actions, []);
   assert.deepEqual(parseFlow('in_port=LOCAL actions=LOCAL').match, [mf('in_port', BigInt(OFPP.LOCAL))]);
-  assert.deepEqual(parseFlow('icmp6,icmp_type=135 actions=drop').match, normalizeMatch([mf('dl_type', 0x86ddn), mf('nw_proto', 58n), mf('icmpv6_type', 135n)]));
+  assert.deepEqual(
+    parseFlow('icmp6,icmp_type=135 actions=drop').match,
+    normalizeMatch([mf('dl_type', 0x86ddn), mf('nw_proto', 58n), mf('icmpv6_type', 135n)]),
+  );
 });
 
 test('printer writes ovs-ofctl shorthands', () => {
@@ -37,7 +52,10 @@ test('printer writes ovs-ofctl shorthands', () => {
   assert.equal(formatMatch([mf('nw_src', 0x0a000000n, 0xff000000n)]), 'nw_src=10.0.0.0/8');
   assert.equal(formatMatch([mf('ct_state', 0x22n, 0x23n)]), 'ct_state=-new+est+trk');
   assert.equal(formatActions([]), 'drop');
-  assert.equal(formatActions([{ type: 'move', src: fieldRef('reg14', 0, 4), dst: fieldRef('xxreg0') }]), 'move:NXM_NX_REG14[0..3]->NXM_NX_XXREG0[]');
+  assert.equal(
+    formatActions([{ type: 'move', src: fieldRef('reg14', 0, 4), dst: fieldRef('xxreg0') }]),
+    'move:NXM_NX_REG14[0..3]->NXM_NX_XXREG0[]',
+  );
 });
 
 test('bad syntax is a FlowModelError naming the culprit', () => {
@@ -77,33 +95,74 @@ const matchArb = fc
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc.integer({ min: 1, max: 0xfeff }).map((port): Action => ({ type: 'output', port })),
-  fc.tuple(fc.option(fc.integer({ min: 1, max: 0xfeff }), { nil: undefined }), fc.integer({ min: 0, max: 254 })).map(([port, table]): Action => (port === undefined ? { type: 'resubmit', table } : { type: 'resubmit', port, table })),
+  fc
+    .tuple(fc.option(fc.integer({ min: 1, max: 0xfeff }), { nil: undefined }), fc.integer({ min: 0, max: 254 }))
+    .map(([port, table]): Action => (port === undefined ? { type: 'resubmit', table } : { type: 'resubmit', port, table })),
   fc.bigInt({ min: 0n, max: 0xffffffffn }).map((value): Action => ({ type: 'set_field', field: 'reg7', value })),
   fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }).map((value): Action => ({ type: 'set_field', field: 'dl_dst', value })),
   fc.uint8Array({ minLength: 1, maxLength: 12 }).map((userdata): Action => ({ type: 'controller', userdata, pause: true })),
-  fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 4 })).map(([id, c]): Action => ({ type: 'conjunction', id, clause: c, nClauses: 4 })),
-  fc.integer({ min: 0, max: 65535 }).map((zone): Action => ({ type: 'ct', commit: true, zone, table: 3, exec: [{ type: 'set_field', field: 'ct_mark', value: 1n }] })),
-  fc.constantFrom<Action>({ type: 'ct_clear' }, { type: 'pop_vlan' }, { type: 'dec_ttl' }, { type: 'exit' }, { type: 'push_vlan', ethertype: 0x8100 }, { type: 'ct', nat: {} }),
+  fc
+    .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 4 }))
+    .map(([id, c]): Action => ({ type: 'conjunction', id, clause: c, nClauses: 4 })),
+  fc
+    .integer({ min: 0, max: 65535 })
+    .map((zone): Action => ({ type: 'ct', commit: true, zone, table: 3, exec: [{ type: 'set_field', field: 'ct_mark', value: 1n }] })),
+  fc.constantFrom<Action>(
+    { type: 'ct_clear' },
+    { type: 'pop_vlan' },
+    { type: 'dec_ttl' },
+    { type: 'exit' },
+    { type: 'push_vlan', ethertype: 0x8100 },
+    { type: 'ct', nat: {} },
+  ),
 );
 
 test('property: parseFlow(formatFlow(f)) = f', () => {
   fc.assert(
-    fc.property(matchArb, fc.array(actionArb, { maxLength: 5 }), fc.integer({ min: 0, max: 254 }), fc.integer({ min: 0, max: 65535 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (match, actions, table, priority, cookie) => {
-      const f: Flow = { ...flow(table, priority, match, actions), cookie };
-      assert.deepEqual(parseFlow(formatFlow(f)), f);
-    }),
+    fc.property(
+      matchArb,
+      fc.array(actionArb, { maxLength: 5 }),
+      fc.integer({ min: 0, max: 254 }),
+      fc.integer({ min: 0, max: 65535 }),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      (match, actions, table, priority, cookie) => {
+        const f: Flow = { ...flow(table, priority, match, actions), cookie };
+        assert.deepEqual(parseFlow(formatFlow(f)), f);
+      },
+    ),
     { numRuns: 500 },
   );
 });
 
 test('groups: dump-groups line parses; formatGroup round trips', () => {
-  const g = parseGroup(' group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct(commit,table=8,zone=NXM_NX_REG11[0..15],nat(dst=10.0.0.1:80)),bucket=bucket_id:1,weight:50,actions=output:2,resubmit(,9)');
+  const g = parseGroup(
+    ' group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=ct(commit,table=8,zone=NXM_NX_REG11[0..15],nat(dst=10.0.0.1:80)),bucket=bucket_id:1,weight:50,actions=output:2,resubmit(,9)',
+  );
   assert.deepEqual(g, {
     groupId: 5,
     type: 'select',
     buckets: [
-      { bucketId: 0, weight: 100, actions: [{ type: 'ct', commit: true, table: 8, zone: fieldRef('reg11', 0, 16), nat: { kind: 'dst', ipMin: 0x0a000001n, ipMax: 0x0a000001n, portMin: 80, portMax: 80 } }] },
-      { bucketId: 1, weight: 50, actions: [{ type: 'output', port: 2 }, { type: 'resubmit', table: 9 }] },
+      {
+        bucketId: 0,
+        weight: 100,
+        actions: [
+          {
+            type: 'ct',
+            commit: true,
+            table: 8,
+            zone: fieldRef('reg11', 0, 16),
+            nat: { kind: 'dst', ipMin: 0x0a000001n, ipMax: 0x0a000001n, portMin: 80, portMax: 80 },
+          },
+        ],
+      },
+      {
+        bucketId: 1,
+        weight: 50,
+        actions: [
+          { type: 'output', port: 2 },
+          { type: 'resubmit', table: 9 },
+        ],
+      },
     ],
   });
   assert.deepEqual(parseGroup(formatGroup(g)), g);

@@ -71,10 +71,21 @@ const IP_UDP = fromHex(`
 
 test('Ethernet + 802.1Q + ARP fixture parses field by field and rebuilds byte for byte', () => {
   const eth = parseEthernet(TAGGED_ARP);
-  assert.deepEqual(eth.header, { dst: 'ff:ff:ff:ff:ff:ff', src: '02:ac:10:ff:01:33', vlans: [{ tpid: 0x8100, pcp: 5, dei: false, vid: 51 }], ethType: 0x0806 });
+  assert.deepEqual(eth.header, {
+    dst: 'ff:ff:ff:ff:ff:ff',
+    src: '02:ac:10:ff:01:33',
+    vlans: [{ tpid: 0x8100, pcp: 5, dei: false, vid: 51 }],
+    ethType: 0x0806,
+  });
   assert.equal(eth.headerLength, 18);
   const arp = parseArp(TAGGED_ARP, eth.headerLength);
-  assert.deepEqual(arp, { op: 1, sha: '02:ac:10:ff:01:33', spa: ipv4FromText('172.16.255.133'), tha: '00:00:00:00:00:00', tpa: ipv4FromText('172.16.255.129') });
+  assert.deepEqual(arp, {
+    op: 1,
+    sha: '02:ac:10:ff:01:33',
+    spa: ipv4FromText('172.16.255.133'),
+    tha: '00:00:00:00:00:00',
+    tpa: ipv4FromText('172.16.255.129'),
+  });
   assert.equal(toHex(buildEthernet(eth.header, buildArp(arp))), toHex(TAGGED_ARP));
 });
 
@@ -82,11 +93,28 @@ test('IPv4 with options + UDP fixture: checksums computed and verified', () => {
   const ipH = parseIpv4(IP_UDP);
   assert.equal(ipH.headerLength, 24);
   assert.equal(ipH.checksumOk, false, 'the fixture has a zero checksum');
-  const rebuilt = buildIpv4(ipH.header, buildUdp(parseUdp(ipH.payload).header, ipH.payload.subarray(8), { src: ipH.header.src, dst: ipH.header.dst }));
+  const rebuilt = buildIpv4(
+    ipH.header,
+    buildUdp(parseUdp(ipH.payload).header, ipH.payload.subarray(8), { src: ipH.header.src, dst: ipH.header.dst }),
+  );
   const p = parseIpv4(rebuilt);
   assert.equal(p.checksumOk, true);
   assert.equal(internetChecksum(rebuilt, 0, 24), 0);
-  assert.deepEqual({ ...p.header, options: toHex(p.header.options) }, { tos: 0, id: 0x1234, df: true, mf: false, fragOffset: 0, ttl: 64, protocol: 17, src: 0xc0000201, dst: 0xc0000202, options: '01010100' });
+  assert.deepEqual(
+    { ...p.header, options: toHex(p.header.options) },
+    {
+      tos: 0,
+      id: 0x1234,
+      df: true,
+      mf: false,
+      fragOffset: 0,
+      ttl: 64,
+      protocol: 17,
+      src: 0xc0000201,
+      dst: 0xc0000202,
+      options: '01010100',
+    },
+  );
   const u = parseUdp(p.payload);
   assert.deepEqual(u.header, { srcPort: 8080, dstPort: 53 });
   assert.equal(u.length, 9);
@@ -105,8 +133,30 @@ test('IPv4 with options + UDP fixture: checksums computed and verified', () => {
 test('IPv4 fragment fields and boundary values round-trip', () => {
   const cases: Ipv4Header[] = [
     { tos: 0, id: 0, df: false, mf: false, fragOffset: 0, ttl: 0, protocol: 0, src: 0, dst: 0, options: new Uint8Array(0) },
-    { tos: 255, id: 0xffff, df: true, mf: true, fragOffset: 0x1fff, ttl: 255, protocol: 255, src: 0xffffffff, dst: 0xffffffff, options: new Uint8Array(40) },
-    { tos: 0x10, id: 7, df: false, mf: true, fragOffset: 185, ttl: 1, protocol: 1, src: ipv4FromText('198.51.100.1'), dst: ipv4FromText('203.0.113.9'), options: Uint8Array.of(1, 1, 1, 0) },
+    {
+      tos: 255,
+      id: 0xffff,
+      df: true,
+      mf: true,
+      fragOffset: 0x1fff,
+      ttl: 255,
+      protocol: 255,
+      src: 0xffffffff,
+      dst: 0xffffffff,
+      options: new Uint8Array(40),
+    },
+    {
+      tos: 0x10,
+      id: 7,
+      df: false,
+      mf: true,
+      fragOffset: 185,
+      ttl: 1,
+      protocol: 1,
+      src: ipv4FromText('198.51.100.1'),
+      dst: ipv4FromText('203.0.113.9'),
+      options: Uint8Array.of(1, 1, 1, 0),
+    },
   ];
   for (const h of cases) {
     const p = parseIpv4(buildIpv4(h, Uint8Array.of(9, 8, 7)));
@@ -119,16 +169,28 @@ test('IPv4 fragment fields and boundary values round-trip', () => {
 });
 
 test('IPv4 header errors are typed', () => {
-  const good = buildIpv4({ tos: 0, id: 0, df: false, mf: false, fragOffset: 0, ttl: 1, protocol: 17, src: 1, dst: 2, options: new Uint8Array(0) }, new Uint8Array(4));
+  const good = buildIpv4(
+    { tos: 0, id: 0, df: false, mf: false, fragOffset: 0, ttl: 1, protocol: 17, src: 1, dst: 2, options: new Uint8Array(0) },
+    new Uint8Array(4),
+  );
   const v6 = Uint8Array.from(good);
   v6[0] = 0x65;
-  assert.throws(() => parseIpv4(v6), (e: unknown) => e instanceof PacketError && e.reason === 'bad-version');
+  assert.throws(
+    () => parseIpv4(v6),
+    (e: unknown) => e instanceof PacketError && e.reason === 'bad-version',
+  );
   const ihl = Uint8Array.from(good);
   ihl[0] = 0x44;
-  assert.throws(() => parseIpv4(ihl), (e: unknown) => e instanceof PacketError && e.reason === 'bad-header-length');
+  assert.throws(
+    () => parseIpv4(ihl),
+    (e: unknown) => e instanceof PacketError && e.reason === 'bad-header-length',
+  );
   const tl = Uint8Array.from(good);
   tl[3] = 10;
-  assert.throws(() => parseIpv4(tl), (e: unknown) => e instanceof PacketError && e.reason === 'bad-length');
+  assert.throws(
+    () => parseIpv4(tl),
+    (e: unknown) => e instanceof PacketError && e.reason === 'bad-length',
+  );
   // Trailing Ethernet padding is not payload.
   const padded = new Uint8Array(good.length + 6);
   padded.set(good);
@@ -185,7 +247,15 @@ const macArb = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => macToTex
 const ethArb: fc.Arbitrary<EthernetHeader> = fc.record({
   dst: macArb,
   src: macArb,
-  vlans: fc.array(fc.record({ tpid: fc.constantFrom(0x8100, 0x88a8), pcp: fc.integer({ min: 0, max: 7 }), dei: fc.boolean(), vid: fc.integer({ min: 0, max: 4095 }) }), { maxLength: 3 }),
+  vlans: fc.array(
+    fc.record({
+      tpid: fc.constantFrom(0x8100, 0x88a8),
+      pcp: fc.integer({ min: 0, max: 7 }),
+      dei: fc.boolean(),
+      vid: fc.integer({ min: 0, max: 4095 }),
+    }),
+    { maxLength: 3 },
+  ),
   ethType: fc.integer({ min: 0x600, max: 0xffff }).filter((t) => t !== 0x8100 && t !== 0x88a8),
 });
 const ipArb: fc.Arbitrary<Ipv4Header> = fc.record({
@@ -210,20 +280,28 @@ const arpArb: fc.Arbitrary<ArpPacket> = fc.record({
 
 test('property: parse(build(x)) == x for Ethernet, ARP, IPv4, UDP', () => {
   fc.assert(
-    fc.property(ethArb, arpArb, ipArb, fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), (eth, arp, ip, data, sp, dp) => {
-      const f = buildEthernet(eth, buildArp(arp));
-      const pe = parseEthernet(f);
-      assert.deepEqual(pe.header, eth);
-      assert.deepEqual(parseArp(f, pe.headerLength), arp);
-      const udp = buildUdp({ srcPort: sp, dstPort: dp }, data, { src: ip.src, dst: ip.dst });
-      const pi = parseIpv4(buildIpv4(ip, udp));
-      assert.deepEqual(pi.header, ip);
-      assert.ok(pi.checksumOk);
-      const pu = parseUdp(pi.payload);
-      assert.deepEqual(pu.header, { srcPort: sp, dstPort: dp });
-      assert.equal(toHex(pu.payload), toHex(data));
-      assert.ok(udpChecksumOk(pi.payload, 0, pu.length, ip.src, ip.dst));
-    }),
+    fc.property(
+      ethArb,
+      arpArb,
+      ipArb,
+      fc.uint8Array({ maxLength: 64 }),
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0, max: 0xffff }),
+      (eth, arp, ip, data, sp, dp) => {
+        const f = buildEthernet(eth, buildArp(arp));
+        const pe = parseEthernet(f);
+        assert.deepEqual(pe.header, eth);
+        assert.deepEqual(parseArp(f, pe.headerLength), arp);
+        const udp = buildUdp({ srcPort: sp, dstPort: dp }, data, { src: ip.src, dst: ip.dst });
+        const pi = parseIpv4(buildIpv4(ip, udp));
+        assert.deepEqual(pi.header, ip);
+        assert.ok(pi.checksumOk);
+        const pu = parseUdp(pi.payload);
+        assert.deepEqual(pu.header, { srcPort: sp, dstPort: dp });
+        assert.equal(toHex(pu.payload), toHex(data));
+        assert.ok(udpChecksumOk(pi.payload, 0, pu.length, ip.src, ip.dst));
+      },
+    ),
   );
 });
 
@@ -243,10 +321,16 @@ test('property: random bytes never throw anything but PacketError', () => {
 
 test('property: parseIcmp4(buildIcmp4(x)) == x with a verifying checksum', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 100 }), (type, code, rest, data) => {
-      const p = parseIcmp4(buildIcmp4({ type, code, rest, data }));
-      assert.deepEqual({ ...p.message, data: toHex(p.message.data) }, { type, code, rest, data: toHex(data) });
-      assert.ok(p.checksumOk);
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.uint8Array({ maxLength: 100 }),
+      (type, code, rest, data) => {
+        const p = parseIcmp4(buildIcmp4({ type, code, rest, data }));
+        assert.deepEqual({ ...p.message, data: toHex(p.message.data) }, { type, code, rest, data: toHex(data) });
+        assert.ok(p.checksumOk);
+      },
+    ),
   );
 });

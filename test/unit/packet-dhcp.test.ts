@@ -35,8 +35,21 @@ function dhcpPayload(f: Uint8Array): Uint8Array {
 }
 
 const empty = (): DhcpPacket => ({
-  op: 1, htype: 1, hlen: 6, hops: 0, xid: 0, secs: 0, flags: 0, ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: 0,
-  chaddr: new Uint8Array(16), sname: new Uint8Array(64), file: new Uint8Array(128), options: [],
+  op: 1,
+  htype: 1,
+  hlen: 6,
+  hops: 0,
+  xid: 0,
+  secs: 0,
+  flags: 0,
+  ciaddr: 0,
+  yiaddr: 0,
+  siaddr: 0,
+  giaddr: 0,
+  chaddr: new Uint8Array(16),
+  sname: new Uint8Array(64),
+  file: new Uint8Array(128),
+  options: [],
 });
 
 test("the real lab's DISCOVER parses field by field", () => {
@@ -48,10 +61,13 @@ test("the real lab's DISCOVER parses field by field", () => {
   assert.equal(p.flags, 0);
   assert.equal(toHex(p.chaddr), '02ac10ff013300000000000000000000');
   assert.equal(dhcpMessageType(p), DHCP_MSG.DISCOVER);
-  assert.deepEqual(p.options.map((o) => [o.code, toHex(o.data)]), [
-    [53, '01'],
-    [55, '011c03061a'],
-  ]);
+  assert.deepEqual(
+    p.options.map((o) => [o.code, toHex(o.data)]),
+    [
+      [53, '01'],
+      [55, '011c03061a'],
+    ],
+  );
   // Rebuilt with the same 300-byte minimum, it is the same message.
   assert.equal(toHex(buildDhcp(p, 300)), toHex(dhcpPayload(frame('dhcp-c51-discover.hex'))));
 });
@@ -61,9 +77,15 @@ test('pad options are skipped, parsing stops at end, a missing end is tolerated'
   const withPads = new Uint8Array(base.length + 6);
   withPads.set(base.subarray(0, 240));
   withPads.set([0, 0, 53, 1, 3, 0, 255, 12, 9], 240); // after end: junk that must be ignored
-  assert.deepEqual(parseDhcp(withPads).options.map((o) => o.code), [53]);
+  assert.deepEqual(
+    parseDhcp(withPads).options.map((o) => o.code),
+    [53],
+  );
   const noEnd = base.subarray(0, base.length - 1);
-  assert.deepEqual(parseDhcp(noEnd).options.map((o) => o.code), [53]);
+  assert.deepEqual(
+    parseDhcp(noEnd).options.map((o) => o.code),
+    [53],
+  );
 });
 
 test('option overload (52) reads options from file and sname; relay agent info (82) passes through', () => {
@@ -71,18 +93,39 @@ test('option overload (52) reads options from file and sname; relay agent info (
   file.set([12, 3, 0x61, 0x62, 0x63, 255]); // hostname "abc"
   const sname = new Uint8Array(64);
   sname.set([15, 2, 0x78, 0x79, 255]); // domain name "xy"
-  const p = { ...empty(), file, sname, options: [{ code: 53, data: Uint8Array.of(1) }, { code: 52, data: Uint8Array.of(3) }, { code: 82, data: fromHex('0104deadbeef') }] };
+  const p = {
+    ...empty(),
+    file,
+    sname,
+    options: [
+      { code: 53, data: Uint8Array.of(1) },
+      { code: 52, data: Uint8Array.of(3) },
+      { code: 82, data: fromHex('0104deadbeef') },
+    ],
+  };
   const parsed = parseDhcp(buildDhcp(p));
-  assert.deepEqual(parsed.options.map((o) => o.code), [53, 52, 82, 12, 15]);
+  assert.deepEqual(
+    parsed.options.map((o) => o.code),
+    [53, 52, 82, 12, 15],
+  );
   assert.equal(toHex(dhcpOption(parsed, 82)!), '0104deadbeef');
   assert.equal(new TextDecoder().decode(dhcpOption(parsed, 12)), 'abc');
 });
 
 test('errors: bad cookie, truncated option, every truncation of the fixed part', () => {
-  const good = buildDhcp({ ...empty(), options: [{ code: 53, data: Uint8Array.of(1) }, { code: 61, data: new Uint8Array(7) }] });
+  const good = buildDhcp({
+    ...empty(),
+    options: [
+      { code: 53, data: Uint8Array.of(1) },
+      { code: 61, data: new Uint8Array(7) },
+    ],
+  });
   const cookie = Uint8Array.from(good);
   cookie[236] = 0;
-  assert.throws(() => parseDhcp(cookie), (e: unknown) => e instanceof PacketError && e.reason === 'bad-value');
+  assert.throws(
+    () => parseDhcp(cookie),
+    (e: unknown) => e instanceof PacketError && e.reason === 'bad-value',
+  );
   for (let n = 0; n < 240; n++) assert.throws(() => parseDhcp(good.subarray(0, n)), PacketError, `cut at ${n}`);
   // Cutting inside option 61 (which starts at 243) is an error; cutting between options is not.
   for (let n = 244; n < 252; n++) assert.throws(() => parseDhcp(good.subarray(0, n)), PacketError, `cut at ${n}`);
@@ -104,7 +147,10 @@ test('pcap reader: the fixture frames round-trip through a little-endian capture
   const file = Uint8Array.from(Buffer.concat(parts));
   const p = parsePcap(file);
   assert.equal(p.linkType, 1);
-  assert.deepEqual(p.records.map((r) => toHex(r.data)), frames.map(toHex));
+  assert.deepEqual(
+    p.records.map((r) => toHex(r.data)),
+    frames.map(toHex),
+  );
   assert.throws(() => parsePcap(file.subarray(0, file.length - 1)), PacketError);
   assert.throws(() => parsePcap(new Uint8Array(24)), PacketError);
 });
@@ -125,7 +171,9 @@ const dhcpArb: fc.Arbitrary<DhcpPacket> = fc.record({
   sname: fc.uint8Array({ minLength: 64, maxLength: 64 }),
   file: fc.uint8Array({ minLength: 128, maxLength: 128 }),
   // Code 52 (overload) would change what is read back; 0 and 255 carry no data.
-  options: fc.array(fc.record({ code: fc.integer({ min: 1, max: 254 }).filter((c) => c !== 52), data: fc.uint8Array({ maxLength: 40 }) }), { maxLength: 8 }),
+  options: fc.array(fc.record({ code: fc.integer({ min: 1, max: 254 }).filter((c) => c !== 52), data: fc.uint8Array({ maxLength: 40 }) }), {
+    maxLength: 8,
+  }),
 });
 
 test('property: parseDhcp(buildDhcp(x)) == x', () => {

@@ -82,7 +82,13 @@ test('arp: request for ip4.dst from eth.src/ip4.src, broadcast, VLAN tags kept',
     assert.deepEqual(eth.header.vlans, orig.header.vlans);
     assert.equal(eth.header.ethType, 0x0806);
     const ip = parseIpv4(f, orig.headerLength);
-    assert.deepEqual(parseArp(r.frame, eth.headerLength), { op: 1, sha: orig.header.src, spa: ip.header.src, tha: '00:00:00:00:00:00', tpa: ip.header.dst });
+    assert.deepEqual(parseArp(r.frame, eth.headerLength), {
+      op: 1,
+      sha: orig.header.src,
+      spa: ip.header.src,
+      tha: '00:00:00:00:00:00',
+      tpa: ip.header.dst,
+    });
     assert.equal(r.frame.length, eth.headerLength + 28);
   }
   const arp = Uint8Array.from(ping);
@@ -123,7 +129,21 @@ test("arp: the router's ARP request in the real lab, reproduced from the routed 
   // The echo reply to 172.16.255.150 as lr_in_arp_request sees it: eth.src the router port, eth.dst unresolved.
   const reply = buildEthernet(
     { dst: '00:00:00:00:00:00', src: '02:ac:10:ff:01:29', vlans: [], ethType: 0x0800 },
-    buildIpv4({ tos: 0, id: 9, df: false, mf: false, fragOffset: 0, ttl: 254, protocol: 1, src: ROUTER_IP, dst: ipv4FromText('172.16.255.150'), options: new Uint8Array(0) }, new Uint8Array(64)),
+    buildIpv4(
+      {
+        tos: 0,
+        id: 9,
+        df: false,
+        mf: false,
+        fragOffset: 0,
+        ttl: 254,
+        protocol: 1,
+        src: ROUTER_IP,
+        dst: ipv4FromText('172.16.255.150'),
+        options: new Uint8Array(0),
+      },
+      new Uint8Array(64),
+    ),
   );
   const r = buildArpRequest(reply);
   assert.ok(!('drop' in r));

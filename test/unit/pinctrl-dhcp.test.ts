@@ -82,7 +82,10 @@ test('REQUEST for another address → NAK to the offered address with only the m
   assert.equal(a.replyType, DHCP_MSG.NAK);
   const d = dhcpOf(a.reply);
   assert.equal(d.yiaddr, 0);
-  assert.deepEqual(d.options.map((o) => o.code), [53]);
+  assert.deepEqual(
+    d.options.map((o) => o.code),
+    [53],
+  );
   assert.equal(parseIpv4(a.reply, 14).header.dst, ipv4FromText('172.16.255.133'));
 });
 
@@ -95,12 +98,17 @@ test('REQUEST without option 50 uses ciaddr (renewal)', () => {
 
 test('INFORM → ACK without yiaddr, lease time, T1, T2, netmask', () => {
   const req = dhcpOf(frame('dhcp-c51-request.hex'));
-  const opts = req.options.map((o) => (o.code === 53 ? { code: 53, data: Uint8Array.of(DHCP_MSG.INFORM) } : o)).filter((o) => o.code !== 50);
+  const opts = req.options
+    .map((o) => (o.code === 53 ? { code: 53, data: Uint8Array.of(DHCP_MSG.INFORM) } : o))
+    .filter((o) => o.code !== 50);
   const a = answerOf(requestWith({ ...req, ciaddr: ipv4FromText('172.16.255.133'), options: opts }));
   assert.equal(a.replyType, DHCP_MSG.ACK);
   const d = dhcpOf(a.reply);
   assert.equal(d.yiaddr, 0);
-  assert.deepEqual(d.options.map((o) => o.code), [53, 3, 54]);
+  assert.deepEqual(
+    d.options.map((o) => o.code),
+    [53, 3, 54],
+  );
 });
 
 test('RELEASE and DECLINE: no reply, result false, packet unchanged', () => {

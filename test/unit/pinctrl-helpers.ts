@@ -20,4 +20,3 @@ export function applyDhcpResponseFlow(f: Uint8Array, serverMac: string, serverIp
   assert.equal(parseUdp(out, u).checksum, 0, 'pinctrl leaves the UDP checksum zero');
   return out;
 }
-

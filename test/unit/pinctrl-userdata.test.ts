@@ -98,7 +98,9 @@ test('option types: lists, integers, bool, strings, static routes, domain search
     '0c03' + toHex(new TextEncoder().encode('vm1')),
     // 24-bit prefix: 3 octets; /0: none.
     '790d' + '18' + '1e0000' + '0a000004' + '00' + '0a000001',
-    '77' + toHex(Uint8Array.of(encodeDomainSearchList('eng.example.com,example.com,sales.example.org').length)) + toHex(encodeDomainSearchList('eng.example.com,example.com,sales.example.org')),
+    '77' +
+      toHex(Uint8Array.of(encodeDomainSearchList('eng.example.com,example.com,sales.example.org').length)) +
+      toHex(encodeDomainSearchList('eng.example.com,example.com,sales.example.org')),
   ]);
   // eng.example.com, then a pointer to offset 4 ("example.com"), then sales.example.org in full.
   assert.equal(
@@ -109,10 +111,19 @@ test('option types: lists, integers, bool, strings, static routes, domain search
 
 test('bad option values are UserdataErrors', () => {
   assert.throws(() => encodePutDhcpOpts({ field: 'reg0', bit: 3 }, []), /requires offerip/);
-  assert.throws(() => encodePutDhcpOpts({ field: 'reg0', bit: 40 }, [{ name: 'offerip', value: { type: 'string', value: 'x' } }]), UserdataError);
-  assert.throws(() => encodePutDhcpOpts({ field: 'eth.src', bit: 0 }, [{ name: 'offerip', value: { type: 'string', value: 'x' } }]), UserdataError);
+  assert.throws(
+    () => encodePutDhcpOpts({ field: 'reg0', bit: 40 }, [{ name: 'offerip', value: { type: 'string', value: 'x' } }]),
+    UserdataError,
+  );
+  assert.throws(
+    () => encodePutDhcpOpts({ field: 'eth.src', bit: 0 }, [{ name: 'offerip', value: { type: 'string', value: 'x' } }]),
+    UserdataError,
+  );
   assert.throws(() => encodeDhcpOption('mtu', { type: 'string', value: 'x' }), /requires numeric value/);
-  assert.throws(() => encodeDhcpOption('default_ttl', { type: 'int', value: { kind: 'int', value: 256n, format: 'decimal' } }), /does not fit/);
+  assert.throws(
+    () => encodeDhcpOption('default_ttl', { type: 'int', value: { kind: 'int', value: 256n, format: 'decimal' } }),
+    /does not fit/,
+  );
   assert.throws(() => encodeDhcpOption('hostname', { type: 'string', value: 'x'.repeat(256) }), /too long/);
   assert.throws(() => encodeDhcpOption('no_such', { type: 'string', value: 'x' }), /unknown DHCPv4 option/);
 });
@@ -139,20 +150,32 @@ test('arp and put_arp userdata: header and opaque nested actions', () => {
 test('property: put_dhcp_opts encode → decode keeps field, offer and options', () => {
   const ipArb = fc.integer({ min: 0, max: 0xffffffff });
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 31 }), ipArb, fc.array(ipArb, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 0xffffffff }), (bit, offer, dns, lease) => {
-      const int = (v: number) => ({ type: 'int' as const, value: { kind: 'int' as const, value: BigInt(v), format: 'decimal' as const } });
-      const ud = encodePutDhcpOpts({ field: 'reg2', bit }, [
-        { name: 'offerip', value: int(offer) },
-        { name: 'dns_server', value: { type: 'set', values: dns.map(int) } },
-        { name: 'lease_time', value: int(lease) },
-      ]);
-      const d = decodeUserdata(ud);
-      assert.ok(d.opcode === 'put_dhcp_opts' && 'result' in d);
-      assert.equal(d.result.ofs, 32 + bit);
-      assert.equal(d.offerIp, offer);
-      assert.deepEqual(d.options.map((o) => o.code), [6, 51]);
-      assert.equal(d.options[0]!.data.length, 4 * dns.length);
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 31 }),
+      ipArb,
+      fc.array(ipArb, { minLength: 1, maxLength: 8 }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      (bit, offer, dns, lease) => {
+        const int = (v: number) => ({
+          type: 'int' as const,
+          value: { kind: 'int' as const, value: BigInt(v), format: 'decimal' as const },
+        });
+        const ud = encodePutDhcpOpts({ field: 'reg2', bit }, [
+          { name: 'offerip', value: int(offer) },
+          { name: 'dns_server', value: { type: 'set', values: dns.map(int) } },
+          { name: 'lease_time', value: int(lease) },
+        ]);
+        const d = decodeUserdata(ud);
+        assert.ok(d.opcode === 'put_dhcp_opts' && 'result' in d);
+        assert.equal(d.result.ofs, 32 + bit);
+        assert.equal(d.offerIp, offer);
+        assert.deepEqual(
+          d.options.map((o) => o.code),
+          [6, 51],
+        );
+        assert.equal(d.options[0]!.data.length, 4 * dns.length);
+      },
+    ),
   );
 });
 

@@ -18,10 +18,19 @@ test('long, short, attached and next-word forms all set the same fields', () => 
   assert.ok(parseSslOption(ssl, '--peer-ca-cert', () => 'peer.pem'));
   assert.ok(!parseSslOption(ssl, '--db', next));
   assert.ok(!parseSslOption(ssl, '-d', next));
-  assert.deepEqual(ssl, { privateKey: 'k.pem', certificate: 'next.pem', caCert: 'ca.pem', bootstrapCaCert: 'boot.pem', peerCaCert: 'peer.pem' });
+  assert.deepEqual(ssl, {
+    privateKey: 'k.pem',
+    certificate: 'next.pem',
+    caCert: 'ca.pem',
+    bootstrapCaCert: 'boot.pem',
+    peerCaCert: 'peer.pem',
+  });
   assert.deepEqual(sslField({}), {});
   assert.deepEqual(missingSslConfig(ssl), []);
-  assert.deepEqual(missingSslConfig({ privateKey: 'k' }), ['Certificate must be configured to use SSL', 'CA certificate must be configured to use SSL']);
+  assert.deepEqual(missingSslConfig({ privateKey: 'k' }), [
+    'Certificate must be configured to use SSL',
+    'CA certificate must be configured to use SSL',
+  ]);
   assert.deepEqual(missingSslConfig({ privateKey: 'k', certificate: 'c', bootstrapCaCert: 'b' }), []);
 });
 

@@ -11,7 +11,10 @@ import { parseJson } from '../../src/lib/json-int.js';
 
 /** A schema small enough to make every-offset tests quick; the format does not care. */
 const SCHEMA = { name: 'T', version: '1.0.0', tables: { t: { columns: { a: { type: 'integer' } } } } };
-const rec = (i: number): LogRecord => ({ t: { [`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`]: { a: i } }, _date: 1700000000000 + i });
+const rec = (i: number): LogRecord => ({
+  t: { [`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`]: { a: i } },
+  _date: 1700000000000 + i,
+});
 
 function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
@@ -43,17 +46,20 @@ test('encodeRecord: header line, then JSON and a newline; length and SHA-1 cover
     // magic    length ("{}\n")  SHA-1 of the 3 bytes "{}\n"
     'OVSDB JSON 3 5f36b2ea290645ee34d943220a14b54ee5ea5be5\n' + '{}\n',
   );
-  assert.equal(
-    encodeRecord({ a: [1, 'x'] }).toString('latin1'),
-    'OVSDB JSON 14 b7d826d7486ec3f6ec260c67682f14f14f412467\n{"a":[1,"x"]}\n',
-  );
+  assert.equal(encodeRecord({ a: [1, 'x'] }).toString('latin1'), 'OVSDB JSON 14 b7d826d7486ec3f6ec260c67682f14f14f412467\n{"a":[1,"x"]}\n');
   // The length counts UTF-8 bytes, not UTF-16 code units.
   const u = encodeRecord({ s: 'é☃' });
   assert.match(u.toString('utf8'), /^OVSDB JSON 14 [0-9a-f]{40}\n\{"s":"é☃"\}\n$/);
 });
 
 test('decodeRecord round-trips a table of values', () => {
-  const values: unknown[] = [{}, { a: null }, { _date: 0, _comment: 'a "quoted"\ncomment\\' }, { big: Number.MAX_SAFE_INTEGER, neg: -1.5e-300 }, { s: '\u0000\u001f\u2028' }];
+  const values: unknown[] = [
+    {},
+    { a: null },
+    { _date: 0, _comment: 'a "quoted"\ncomment\\' },
+    { big: Number.MAX_SAFE_INTEGER, neg: -1.5e-300 },
+    { s: '\u0000\u001f\u2028' },
+  ];
   for (const v of values) {
     const buf = encodeRecord(v);
     const r = decodeRecord(buf, 0);
@@ -416,6 +422,9 @@ test(
     await log.close();
     const [snap, ...rest] = (await reopen(path)).records;
     assert.deepEqual(snap, { upto });
-    assert.deepEqual(rest, [...Array(next - upto - 1).keys()].map((k) => ({ i: upto + 1 + k })));
+    assert.deepEqual(
+      rest,
+      [...Array(next - upto - 1).keys()].map((k) => ({ i: upto + 1 + k })),
+    );
   }),
 );

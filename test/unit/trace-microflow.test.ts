@@ -17,7 +17,7 @@ const err = (flow: string): string => {
   return 'no error';
 };
 
-test('microflow errors in ovn-trace\'s words', () => {
+test("microflow errors in ovn-trace's words", () => {
   const cases: [string, string][] = [
     ['inport == "p" && tcp.dst ==', 'Syntax error at end of input expecting constant.'],
     ['inport == "p" && foo == 1', "Syntax error at `foo' expecting field name."],
@@ -31,7 +31,10 @@ test('microflow errors in ovn-trace\'s words', () => {
       'inport=="dmz-c51" && (ip4.src==1.2.3.4 || ip4.src==1.2.3.5)',
       'Constraints are ambiguous: inport == "dmz-c51" && (ip4.src == 0x1020304 || ip4.src == 0x1020305) && eth.type == 0x800.',
     ],
-    ['inport=="dmz-c51" && ip4.src!=1.2.3.4', 'Constraints are ambiguous: inport == "dmz-c51" && ip4.src != 0x1020304 && eth.type == 0x800.'],
+    [
+      'inport=="dmz-c51" && ip4.src!=1.2.3.4',
+      'Constraints are ambiguous: inport == "dmz-c51" && ip4.src != 0x1020304 && eth.type == 0x800.',
+    ],
   ];
   for (const [flow, want] of cases) assert.equal(err(flow), want, flow);
 });
@@ -53,26 +56,41 @@ test('a microflow pins one packet: equalities, prerequisites, masks, bit selecti
 test('flow line as ovn-trace prints it (recorded)', () => {
   const line = (flow: string, inKey = 3): string => describeFlow(parseMicroflow(flow), inKey, undefined);
   assert.equal(
-    line('inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==ff:ff:ff:ff:ff:ff && ip4.src==0.0.0.0 && ip4.dst==255.255.255.255 && udp.src==68 && udp.dst==67 && ip.ttl==64'),
+    line(
+      'inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==ff:ff:ff:ff:ff:ff && ip4.src==0.0.0.0 && ip4.dst==255.255.255.255 && udp.src==68 && udp.dst==67 && ip.ttl==64',
+    ),
     'udp,reg14=0x3,vlan_tci=0x0000,dl_src=02:ac:10:ff:01:33,dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=68,tp_dst=67',
   );
   assert.equal(
-    line('inport=="dmz-vm5" && eth.src==02:ac:10:ff:01:32 && eth.dst==ff:ff:ff:ff:ff:ff && arp.op==1 && arp.sha==02:ac:10:ff:01:32 && arp.spa==172.16.255.132 && arp.tha==00:00:00:00:00:00 && arp.tpa==172.16.255.129', 2),
+    line(
+      'inport=="dmz-vm5" && eth.src==02:ac:10:ff:01:32 && eth.dst==ff:ff:ff:ff:ff:ff && arp.op==1 && arp.sha==02:ac:10:ff:01:32 && arp.spa==172.16.255.132 && arp.tha==00:00:00:00:00:00 && arp.tpa==172.16.255.129',
+      2,
+    ),
     'arp,reg14=0x2,vlan_tci=0x0000,dl_src=02:ac:10:ff:01:32,dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=172.16.255.132,arp_tpa=172.16.255.129,arp_op=1,arp_sha=02:ac:10:ff:01:32,arp_tha=00:00:00:00:00:00',
   );
   assert.equal(
-    line('inport=="dmz-vm5" && eth.src==02:ac:10:ff:01:32 && eth.dst==02:ac:10:ff:01:34 && vlan.tci==0x1063 && ip4.src==172.16.255.132 && ip4.dst==172.16.255.134 && ip.ttl==64', 2),
+    line(
+      'inport=="dmz-vm5" && eth.src==02:ac:10:ff:01:32 && eth.dst==02:ac:10:ff:01:34 && vlan.tci==0x1063 && ip4.src==172.16.255.132 && ip4.dst==172.16.255.134 && ip.ttl==64',
+      2,
+    ),
     'ip,reg14=0x2,dl_vlan=99,dl_vlan_pcp=0,vlan_tci1=0x0000,dl_src=02:ac:10:ff:01:32,dl_dst=02:ac:10:ff:01:34,nw_src=172.16.255.132,nw_dst=172.16.255.134,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no',
   );
   assert.equal(
-    line('inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==02:ac:10:ff:01:34 && ip4.src==172.16.255.133 && ip4.dst==172.16.255.134 && tcp.dst==22 && ip.ttl==64'),
+    line(
+      'inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==02:ac:10:ff:01:34 && ip4.src==172.16.255.133 && ip4.dst==172.16.255.134 && tcp.dst==22 && ip.ttl==64',
+    ),
     'tcp,reg14=0x3,vlan_tci=0x0000,dl_src=02:ac:10:ff:01:33,dl_dst=02:ac:10:ff:01:34,nw_src=172.16.255.133,nw_dst=172.16.255.134,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=0,tp_dst=22,tcp_flags=0',
   );
   assert.equal(
-    line('inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==33:33:ff:00:00:01 && ip6.src==fe80::ac:10ff:feff:133 && ip6.dst==ff02::1:ff00:1 && icmp6.type==135 && icmp6.code==0 && ip.ttl==255 && nd.target==fe80::1 && nd.sll==02:ac:10:ff:01:33'),
+    line(
+      'inport=="dmz-c51" && eth.src==02:ac:10:ff:01:33 && eth.dst==33:33:ff:00:00:01 && ip6.src==fe80::ac:10ff:feff:133 && ip6.dst==ff02::1:ff00:1 && icmp6.type==135 && icmp6.code==0 && ip.ttl==255 && nd.target==fe80::1 && nd.sll==02:ac:10:ff:01:33',
+    ),
     'icmp6,reg14=0x3,vlan_tci=0x0000,dl_src=02:ac:10:ff:01:33,dl_dst=33:33:ff:00:00:01,ipv6_src=fe80::ac:10ff:feff:133,ipv6_dst=ff02::1:ff00:1,ipv6_label=0x00000,nw_tos=0,nw_ecn=0,nw_ttl=255,nw_frag=no,icmp_type=135,icmp_code=0,nd_target=fe80::1,nd_sll=02:ac:10:ff:01:33,nd_tll=00:00:00:00:00:00',
   );
-  assert.equal(line('inport=="dmz-c51" && eth.type==0x1234'), 'reg14=0x3,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x1234');
+  assert.equal(
+    line('inport=="dmz-c51" && eth.type==0x1234'),
+    'reg14=0x3,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x1234',
+  );
   assert.equal(
     line('inport=="dmz-c51" && reg0[3]==1 && ip4 && ip.ttl == 3'),
     'ip,reg0=0x8,reg14=0x3,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=3,nw_frag=no',

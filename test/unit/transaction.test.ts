@@ -21,14 +21,19 @@ function results(out: ExecOutcome): unknown[] {
 }
 
 function uuidOf(out: ExecOutcome, i = 0): string {
-  return ((results(out)[i] as { uuid: [string, string] }).uuid)[1];
+  return (results(out)[i] as { uuid: [string, string] }).uuid[1];
 }
 
 test('insert with named-uuid references and select', () => {
   const db = new Database(NB);
   const out = run(
     db,
-    { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'p1', addresses: ['set', ['02:00:00:00:00:01 10.0.0.1']] }, 'uuid-name': 'p' },
+    {
+      op: 'insert',
+      table: 'Logical_Switch_Port',
+      row: { name: 'p1', addresses: ['set', ['02:00:00:00:00:01 10.0.0.1']] },
+      'uuid-name': 'p',
+    },
     { op: 'insert', table: 'Logical_Switch', row: { name: 'sw', ports: ['named-uuid', 'p'] } },
   );
   assert.equal(out.status, 'committed');
@@ -65,12 +70,22 @@ test('strong references block deletion and must point at existing rows', () => {
   assert.equal(del.status, 'failed');
   assert.deepEqual(results(del), [
     { count: 1 },
-    { error: 'referential integrity violation', details: `cannot delete Logical_Switch_Port row ${port} because of 1 remaining reference(s)` },
+    {
+      error: 'referential integrity violation',
+      details: `cannot delete Logical_Switch_Port row ${port} because of 1 remaining reference(s)`,
+    },
   ]);
   assert.equal(db.table('Logical_Switch_Port').rows.size, 1, 'nothing changed');
-  const bad = run(db, { op: 'insert', table: 'Logical_Switch', row: { name: 'x', ports: ['uuid', '11111111-2222-3333-4444-555555555555'] } });
+  const bad = run(db, {
+    op: 'insert',
+    table: 'Logical_Switch',
+    row: { name: 'x', ports: ['uuid', '11111111-2222-3333-4444-555555555555'] },
+  });
   assert.equal(bad.status, 'failed');
-  assert.match(JSON.stringify(results(bad)[1]), /references nonexistent row 11111111-2222-3333-4444-555555555555 in table Logical_Switch_Port/);
+  assert.match(
+    JSON.stringify(results(bad)[1]),
+    /references nonexistent row 11111111-2222-3333-4444-555555555555 in table Logical_Switch_Port/,
+  );
 });
 
 test('weak references to deleted rows are removed', () => {
@@ -80,7 +95,11 @@ test('weak references to deleted rows are removed', () => {
     { op: 'insert', table: 'Encap', row: { type: 'geneve', ip: '192.0.2.1', chassis_name: 'hv1' }, 'uuid-name': 'e' },
     { op: 'insert', table: 'Chassis', row: { name: 'hv1', hostname: 'hv1', encaps: ['named-uuid', 'e'] }, 'uuid-name': 'c' },
     { op: 'insert', table: 'Datapath_Binding', row: { tunnel_key: 1 }, 'uuid-name': 'd' },
-    { op: 'insert', table: 'Port_Binding', row: { logical_port: 'lp', tunnel_key: 1, datapath: ['named-uuid', 'd'], chassis: ['named-uuid', 'c'] } },
+    {
+      op: 'insert',
+      table: 'Port_Binding',
+      row: { logical_port: 'lp', tunnel_key: 1, datapath: ['named-uuid', 'd'], chassis: ['named-uuid', 'c'] },
+    },
   );
   assert.equal(ch.status, 'committed');
   const pb = uuidOf(ch, 3);
@@ -107,7 +126,20 @@ test('unique indexes reject duplicates, also across one transaction', () => {
 
 test('mutations: arithmetic, set and map insert/delete, errors', () => {
   const db = new Database(NB);
-  run(db, { op: 'insert', table: 'NB_Global', row: { nb_cfg: 5, external_ids: ['map', [['a', '1'], ['b', '2']]] } });
+  run(db, {
+    op: 'insert',
+    table: 'NB_Global',
+    row: {
+      nb_cfg: 5,
+      external_ids: [
+        'map',
+        [
+          ['a', '1'],
+          ['b', '2'],
+        ],
+      ],
+    },
+  });
   const ok = run(db, {
     op: 'mutate',
     table: 'NB_Global',
@@ -115,13 +147,38 @@ test('mutations: arithmetic, set and map insert/delete, errors', () => {
     mutations: [
       ['nb_cfg', '+=', 3],
       ['nb_cfg', '*=', 2],
-      ['external_ids', 'insert', ['map', [['a', 'x'], ['c', '3']]]],
+      [
+        'external_ids',
+        'insert',
+        [
+          'map',
+          [
+            ['a', 'x'],
+            ['c', '3'],
+          ],
+        ],
+      ],
       ['external_ids', 'delete', ['set', ['b']]],
     ],
   });
   assert.deepEqual(results(ok), [{ count: 1 }]);
   const sel = results(run(db, { op: 'select', table: 'NB_Global', where: [], columns: ['nb_cfg', 'external_ids'] }));
-  assert.deepEqual(sel, [{ rows: [{ nb_cfg: 16, external_ids: ['map', [['a', '1'], ['c', '3']]] }] }]);
+  assert.deepEqual(sel, [
+    {
+      rows: [
+        {
+          nb_cfg: 16,
+          external_ids: [
+            'map',
+            [
+              ['a', '1'],
+              ['c', '3'],
+            ],
+          ],
+        },
+      ],
+    },
+  ]);
   const div = run(db, { op: 'mutate', table: 'NB_Global', where: [], mutations: [['nb_cfg', '/=', 0]] });
   assert.deepEqual(results(div), [{ error: 'domain error', details: 'Division by zero.' }]);
   const imm = run(db, { op: 'mutate', table: 'NB_Global', where: [], mutations: [['_uuid', 'insert', ['set', []]]] });
@@ -130,7 +187,8 @@ test('mutations: arithmetic, set and map insert/delete, errors', () => {
 
 test('constraints: enums, integer ranges, set sizes, maxRows', () => {
   const db = new Database(NB);
-  const acl = (row: Record<string, unknown>): ExecOutcome => run(db, { op: 'insert', table: 'ACL', row: { direction: 'to-lport', priority: 5, action: 'allow', match: '1', ...row } });
+  const acl = (row: Record<string, unknown>): ExecOutcome =>
+    run(db, { op: 'insert', table: 'ACL', row: { direction: 'to-lport', priority: 5, action: 'allow', match: '1', ...row } });
   assert.deepEqual(results(acl({ direction: 'sideways' }))[0], {
     error: 'constraint violation',
     details: 'sideways is not one of the allowed values ([from-lport, to-lport])',

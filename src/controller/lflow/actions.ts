@@ -370,7 +370,14 @@ class Lowering {
         const clearDst: Op = { type: 'set', loc: FULL('eth.dst'), value: 0n };
         const lookup: Op = { type: 'resubmit', table: OFTABLE.MAC_BINDING };
         if (same && name === 'get_nd') return [clearDst, lookup];
-        return [{ type: 'push', loc: reg }, { type: 'push', loc: ip }, { type: 'pop', loc: reg }, clearDst, lookup, { type: 'pop', loc: reg }];
+        return [
+          { type: 'push', loc: reg },
+          { type: 'push', loc: ip },
+          { type: 'pop', loc: reg },
+          clearDst,
+          lookup,
+          { type: 'pop', loc: reg },
+        ];
       }
       case 'put_arp':
       case 'put_nd': {
@@ -400,7 +407,12 @@ class Lowering {
     const a = args[0];
     if (args.length !== 1 || a?.type !== 'int') throw new ActionError(`${name} with ports or options is not supported`);
     const ip = a.value.value;
-    const nat: NatSpec = { kind: name === 'ct_dnat' ? 'dst' : 'src', ipMin: ip, ipMax: ip, ...(a.value.format === 'ipv6' ? { ipv6: true } : {}) };
+    const nat: NatSpec = {
+      kind: name === 'ct_dnat' ? 'dst' : 'src',
+      ipMin: ip,
+      ipMax: ip,
+      ...(a.value.format === 'ipv6' ? { ipv6: true } : {}),
+    };
     return [act({ type: 'ct', commit: true, table: this.ofTable + 1, zone, nat })];
   }
 
@@ -437,13 +449,18 @@ class Lowering {
       case 'lookup_fdb': {
         const port = this.fieldOf(args[0], name);
         const mac = this.fieldOf(args[1], name);
-        if (port.name !== 'inport' || mac.name !== 'eth.src') throw new ActionError('lookup_fdb: only lookup_fdb(inport, eth.src) is supported');
+        if (port.name !== 'inport' || mac.name !== 'eth.src')
+          throw new ActionError('lookup_fdb: only lookup_fdb(inport, eth.src) is supported');
         return this.bitResult(dst, MLF.LOOKUP_FDB, OFTABLE.LOOKUP_FDB);
       }
       case 'get_fdb': {
         const mac = this.fieldOf(args[0], name);
-        if (mac.name !== 'eth.dst' || dst.base !== 'outport') throw new ActionError('get_fdb: only outport = get_fdb(eth.dst) is supported');
-        return [{ type: 'set', loc: dst, value: 0n }, { type: 'resubmit', table: OFTABLE.GET_FDB }];
+        if (mac.name !== 'eth.dst' || dst.base !== 'outport')
+          throw new ActionError('get_fdb: only outport = get_fdb(eth.dst) is supported');
+        return [
+          { type: 'set', loc: dst, value: 0n },
+          { type: 'resubmit', table: OFTABLE.GET_FDB },
+        ];
       }
       default:
         throw new ActionError(`action ${name} is not supported`);
@@ -465,7 +482,12 @@ function stageMacIp(ipReg: Loc, ip: Loc, mac: Loc): [Op[], Op[]] {
   if (macMoves) pre.push({ type: 'push', loc: eth }, { type: 'push', loc: mac });
   pre.push({ type: 'push', loc: ip }, { type: 'pop', loc: ipReg });
   if (macMoves) pre.push({ type: 'pop', loc: eth });
-  const post: Op[] = macMoves ? [{ type: 'pop', loc: eth }, { type: 'pop', loc: ipReg }] : [{ type: 'pop', loc: ipReg }];
+  const post: Op[] = macMoves
+    ? [
+        { type: 'pop', loc: eth },
+        { type: 'pop', loc: ipReg },
+      ]
+    : [{ type: 'pop', loc: ipReg }];
   return [pre, post];
 }
 
@@ -515,4 +537,3 @@ export function translateActions(text: string, ctx: ActionContext): TranslatedAc
   const ops = l.lower(parsed);
   return { actions: ops.map(opAction), prereqs: [...l.prereqs] };
 }
-

@@ -61,7 +61,13 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Keys of `a` and `b` whose values differ (by `same`), as dependency keys. */
-function diffMaps<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>, same: (x: V, y: V) => boolean, dep: (k: string) => string, out: Set<string>): void {
+function diffMaps<V>(
+  a: ReadonlyMap<string, V>,
+  b: ReadonlyMap<string, V>,
+  same: (x: V, y: V) => boolean,
+  dep: (k: string) => string,
+  out: Set<string>,
+): void {
   if (a === b) return;
   for (const [k, v] of a) {
     const w = b.get(k);
@@ -90,7 +96,13 @@ export function envChanges(a: EnvLookups, b: EnvLookups): Set<string> {
   diffMaps(a.portGroups, b.portGroups, sameList, DEP.portGroup, out);
   const empty = new Map<string, number>();
   for (const dp of new Set([...a.portKeys.keys(), ...b.portKeys.keys()])) {
-    diffMaps(a.portKeys.get(dp) ?? empty, b.portKeys.get(dp) ?? empty, (x, y) => x === y, (n) => DEP.portKey(dp, n), out);
+    diffMaps(
+      a.portKeys.get(dp) ?? empty,
+      b.portKeys.get(dp) ?? empty,
+      (x, y) => x === y,
+      (n) => DEP.portKey(dp, n),
+      out,
+    );
   }
   const none = new Set<number>();
   for (const dp of new Set([...a.remoteVifKeys.keys(), ...b.remoteVifKeys.keys()])) {

@@ -6,14 +6,7 @@
  * `reg14`/`reg15`, `is_chassis_resident()` is decided here from the local
  * bindings, and the logical datapath is the caller's `metadata` test.
  */
-import {
-  expandMatch,
-  parseMatch,
-  toConjunctions,
-  type Conjunction,
-  type MatchLookups,
-  type NormExpr,
-} from '../../lib/lflow/index.js';
+import { expandMatch, parseMatch, toConjunctions, type Conjunction, type MatchLookups, type NormExpr } from '../../lib/lflow/index.js';
 import { fieldInfo, matchField, normalizeMatch, ones, type Match } from '../../openflow/flow.js';
 import { BASE_FIELDS } from './fields.js';
 
@@ -66,7 +59,10 @@ export function toMatch(m: OfMatch): Match {
 
 /** A key of a match's tests, independent of the order they were added in (for de-duplication). */
 export function matchKey(m: OfMatch): string {
-  return [...m.values()].map((t) => `${t.field}=${t.value.toString(16)}/${t.mask.toString(16)}`).sort().join(',');
+  return [...m.values()]
+    .map((t) => `${t.field}=${t.value.toString(16)}/${t.mask.toString(16)}`)
+    .sort()
+    .join(',');
 }
 
 /**
@@ -183,8 +179,7 @@ export function mergeMatches(a: OfMatch, b: OfMatch): OfMatch | undefined {
  * `conj_id` with the actions, instead of the product of the sets.
  */
 export type MatchPlan =
-  | { readonly kind: 'plain'; readonly matches: OfMatch[] }
-  | { readonly kind: 'conj'; readonly base: OfMatch; readonly dims: OfMatch[][] };
+  { readonly kind: 'plain'; readonly matches: OfMatch[] } | { readonly kind: 'conj'; readonly base: OfMatch; readonly dims: OfMatch[][] };
 
 function flattenAnd(e: NormExpr): NormExpr[] {
   return e.type === 'and' ? e.exprs.flatMap(flattenAnd) : [e];
@@ -216,7 +211,8 @@ export function planMatch(text: string, ctx: MatchContext): MatchPlan {
   }
   const plain = (): MatchPlan => ({ kind: 'plain', matches: plainMatches(expr, ctx) });
   if (dimKids.length < 2) return plain();
-  const baseExpr: NormExpr = baseKids.length === 0 ? { type: 'true' } : baseKids.length === 1 ? baseKids[0]! : { type: 'and', exprs: baseKids };
+  const baseExpr: NormExpr =
+    baseKids.length === 0 ? { type: 'true' } : baseKids.length === 1 ? baseKids[0]! : { type: 'and', exprs: baseKids };
   if (toConjunctions(baseExpr).length !== 1) return plain();
   const baseMs = plainMatches(baseExpr, ctx);
   if (baseMs.length !== 1) return baseMs.length === 0 ? { kind: 'plain', matches: [] } : plain();
@@ -251,10 +247,11 @@ export function planMatch(text: string, ctx: MatchContext): MatchPlan {
   let acc: OfMatch[] = [base];
   for (const els of live) {
     const next: OfMatch[] = [];
-    for (const a of acc) for (const m of els) {
-      const x = mergeMatches(a, m);
-      if (x !== undefined) next.push(x);
-    }
+    for (const a of acc)
+      for (const m of els) {
+        const x = mergeMatches(a, m);
+        if (x !== undefined) next.push(x);
+      }
     acc = next;
   }
   return { kind: 'plain', matches: acc };

@@ -39,7 +39,14 @@ function u16(v: number): number[] {
 /** One action in the encoding the userdata needs. */
 export type Ofpact =
   | { readonly type: 'set_field'; readonly field: string; readonly value: bigint; readonly mask?: bigint }
-  | { readonly type: 'copy_field'; readonly src: string; readonly srcOfs: number; readonly dst: string; readonly dstOfs: number; readonly nBits: number }
+  | {
+      readonly type: 'copy_field';
+      readonly src: string;
+      readonly srcOfs: number;
+      readonly dst: string;
+      readonly dstOfs: number;
+      readonly nBits: number;
+    }
   | { readonly type: 'push' | 'pop'; readonly field: string; readonly ofs: number; readonly nBits: number }
   | { readonly type: 'resubmit'; readonly table: number };
 
@@ -79,13 +86,35 @@ export function encodeOfpacts(acts: readonly Ofpact[]): number[] {
         break;
       }
       case 'copy_field': {
-        const b = [...u16(28), ...u16(24), ...u16(a.nBits), ...u16(a.srcOfs), ...u16(a.dstOfs), 0, 0, ...headerBytes(copyHeader(a.src), false), ...headerBytes(copyHeader(a.dst), false)];
+        const b = [
+          ...u16(28),
+          ...u16(24),
+          ...u16(a.nBits),
+          ...u16(a.srcOfs),
+          ...u16(a.dstOfs),
+          0,
+          0,
+          ...headerBytes(copyHeader(a.src), false),
+          ...headerBytes(copyHeader(a.dst), false),
+        ];
         out.push(...pad8(b));
         break;
       }
       case 'push':
       case 'pop': {
-        const b = [0xff, 0xff, ...u16(24), 0, 0, 0x23, 0x20, ...u16(a.type === 'push' ? 27 : 28), ...u16(a.ofs), ...headerBytes(nxmHeader(a.field), false), ...u16(a.nBits)];
+        const b = [
+          0xff,
+          0xff,
+          ...u16(24),
+          0,
+          0,
+          0x23,
+          0x20,
+          ...u16(a.type === 'push' ? 27 : 28),
+          ...u16(a.ofs),
+          ...headerBytes(nxmHeader(a.field), false),
+          ...u16(a.nBits),
+        ];
         out.push(...pad8(b));
         break;
       }

@@ -105,7 +105,19 @@ export function buildLflowEnv(
   for (const pg of models.rows(sb, 'Port_Group')) portGroups.set(pg.name, pg.ports);
   const dpGroups = new Map<string, readonly string[]>();
   for (const g of models.rows(sb, 'Logical_DP_Group')) dpGroups.set(g._uuid, g.datapaths);
-  return { datapaths, localDatapaths, portKeys, residentPorts: resident, addressSets, portGroups, dpGroups, portTypes, remoteVifKeys, conjIds, models };
+  return {
+    datapaths,
+    localDatapaths,
+    portKeys,
+    residentPorts: resident,
+    addressSets,
+    portGroups,
+    dpGroups,
+    portTypes,
+    remoteVifKeys,
+    conjIds,
+    models,
+  };
 }
 
 /**
@@ -136,7 +148,12 @@ function flowDatapaths(lf: Logical_Flow, env: LflowEnv, track: TrackDep): Datapa
  * The OpenFlow flows of one logical flow. A flow whose match or actions
  * cannot be translated yields no flows and a logged error (OVN does the same).
  */
-export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) => void = () => undefined, track: TrackDep = untracked): Flow[] {
+export function translateLogicalFlow(
+  row: Row,
+  env: LflowEnv,
+  log: (m: string) => void = () => undefined,
+  track: TrackDep = untracked,
+): Flow[] {
   const lf = env.models.of('Logical_Flow', row);
   // northd tags flows that only matter where their in/out port is: skip them elsewhere
   // (a logical patch port is everywhere its datapath is).
@@ -189,7 +206,9 @@ export function translateLogicalFlow(row: Row, env: LflowEnv, log: (m: string) =
       });
     } catch (e) {
       const what = e instanceof ActionError ? 'actions' : 'flow';
-      log(`error translating logical ${what} (${pipeline} table ${table} priority ${priority}, match "${matchText}", actions "${actionsText}"): ${(e as Error).message}`);
+      log(
+        `error translating logical ${what} (${pipeline} table ${table} priority ${priority}, match "${matchText}", actions "${actionsText}"): ${(e as Error).message}`,
+      );
       continue;
     }
     const withDp = (m: OfMatch): OfMatch => {

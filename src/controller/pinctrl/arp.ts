@@ -16,7 +16,8 @@ import { drop, dropFromError, type Drop } from './drop.js';
 export function buildArpRequest(frame: Uint8Array): { readonly frame: Uint8Array } | Drop {
   try {
     const eth = parseEthernet(frame);
-    if (eth.header.ethType !== ETH_TYPE.IPV4) return drop('unexpected-packet', `arp needs an IPv4 packet, got EtherType 0x${eth.header.ethType.toString(16)}`);
+    if (eth.header.ethType !== ETH_TYPE.IPV4)
+      return drop('unexpected-packet', `arp needs an IPv4 packet, got EtherType 0x${eth.header.ethType.toString(16)}`);
     const ip = parseIpv4(frame, eth.headerLength);
     const arp = buildArp({ op: ARP_OP.REQUEST, sha: eth.header.src, spa: ip.header.src, tha: '00:00:00:00:00:00', tpa: ip.header.dst });
     return { frame: buildEthernet({ dst: BROADCAST_MAC, src: eth.header.src, vlans: eth.header.vlans, ethType: ETH_TYPE.ARP }, arp) };

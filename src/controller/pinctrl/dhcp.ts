@@ -111,7 +111,8 @@ function answer(frame: Uint8Array, userdata: Uint8Array | DecodedUserdata | PutD
   let ud: PutDhcpOptsUserdata;
   if (userdata instanceof Uint8Array) {
     const d = decodeUserdata(userdata);
-    if (d.opcode !== 'put_dhcp_opts' || !('offerIp' in d)) return drop('bad-userdata', `userdata opcode ${String(d.opcode)} is not put_dhcp_opts`);
+    if (d.opcode !== 'put_dhcp_opts' || !('offerIp' in d))
+      return drop('bad-userdata', `userdata opcode ${String(d.opcode)} is not put_dhcp_opts`);
     ud = d;
   } else if ('offerIp' in userdata) {
     ud = userdata;

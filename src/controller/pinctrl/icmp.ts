@@ -32,12 +32,24 @@ export const ICMP4_MAX_QUOTED = 576 - 14 - 20 - 8;
 export function buildIcmp4Error(frame: Uint8Array, opts: Icmp4ErrorOptions = {}): { readonly frame: Uint8Array } | Drop {
   try {
     const eth = parseEthernet(frame);
-    if (eth.header.ethType !== ETH_TYPE.IPV4) return drop('unexpected-packet', `icmp4 needs an IPv4 packet, got EtherType 0x${eth.header.ethType.toString(16)}`);
+    if (eth.header.ethType !== ETH_TYPE.IPV4)
+      return drop('unexpected-packet', `icmp4 needs an IPv4 packet, got EtherType 0x${eth.header.ethType.toString(16)}`);
     const ip = parseIpv4(frame, eth.headerLength);
     const quoted = frame.subarray(eth.headerLength, eth.headerLength + Math.min(ip.totalLength, opts.maxQuoted ?? ICMP4_MAX_QUOTED));
     const icmp = buildIcmp4({ type: opts.type ?? ICMP4_TYPE.DEST_UNREACH, code: opts.code ?? 1, rest: 0, data: quoted });
     const ipOut = buildIpv4(
-      { tos: 0, id: 0, df: true, mf: false, fragOffset: 0, ttl: 255, protocol: IP_PROTO.ICMP, src: ip.header.src, dst: ip.header.dst, options: new Uint8Array(0) },
+      {
+        tos: 0,
+        id: 0,
+        df: true,
+        mf: false,
+        fragOffset: 0,
+        ttl: 255,
+        protocol: IP_PROTO.ICMP,
+        src: ip.header.src,
+        dst: ip.header.dst,
+        options: new Uint8Array(0),
+      },
       icmp,
     );
     return { frame: buildEthernet({ dst: eth.header.dst, src: eth.header.src, vlans: eth.header.vlans, ethType: ETH_TYPE.IPV4 }, ipOut) };

@@ -34,7 +34,8 @@ export function macBindingFromPutArp(md: PutArpMetadata, frame: Uint8Array): Mac
     need(frame, 0, 14, 'Ethernet header');
     const dp = BigInt(md.metadata);
     if (dp <= 0n || dp > 0xffffffn) return drop('unexpected-packet', `metadata ${dp} is not a datapath key`);
-    if (!Number.isInteger(md.reg14) || md.reg14 <= 0 || md.reg14 > 0xffff) return drop('unexpected-packet', `reg14 ${md.reg14} is not a port key`);
+    if (!Number.isInteger(md.reg14) || md.reg14 <= 0 || md.reg14 > 0xffff)
+      return drop('unexpected-packet', `reg14 ${md.reg14} is not a port key`);
     const mac = macToText(frame, 6);
     // A multicast or zero source cannot be bound (OVN would never learn it).
     if ((frame[6]! & 1) !== 0 || mac === '00:00:00:00:00:00') return drop('unexpected-packet', `cannot bind ${mac}`);

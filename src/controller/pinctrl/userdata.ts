@@ -139,7 +139,8 @@ export function encodeArp(nestedActions: Uint8Array): Uint8Array {
 export function resolveResultField(rf: ResultField): { header: number; ofs: number } {
   const st = defaultSymbols().resolveStorage(rf.field);
   if (st === undefined) throw new UserdataError(`unknown field ${rf.field}`);
-  if (!Number.isInteger(rf.bit) || rf.bit < 0 || rf.bit >= st.width) throw new UserdataError(`bit ${rf.bit} is outside ${rf.field} (${st.width} bits)`);
+  if (!Number.isInteger(rf.bit) || rf.bit < 0 || rf.bit >= st.width)
+    throw new UserdataError(`bit ${rf.bit} is outside ${rf.field} (${st.width} bits)`);
   const header = BASE_FIELD_HEADERS.get(st.field.name);
   if (header === undefined) throw new UserdataError(`${rf.field} cannot hold a put_dhcp_opts result (not a register)`);
   return { header, ofs: st.lo + rf.bit };
@@ -336,7 +337,8 @@ export function encodeDomainSearchList(text: string): Uint8Array {
       }
       if (out.length < 0x3fff) suffixAt.set(suffix, out.length);
       const bytes = new TextEncoder().encode(labels[i]);
-      if (bytes.length === 0 || bytes.length > 63) throw new UserdataError(`domain_search_list: invalid label in ${JSON.stringify(domain)}`);
+      if (bytes.length === 0 || bytes.length > 63)
+        throw new UserdataError(`domain_search_list: invalid label in ${JSON.stringify(domain)}`);
       out.push(bytes.length, ...bytes);
     }
     if (i === labels.length) out.push(0);

@@ -28,7 +28,8 @@ const expecting = (what: string, where: string): IdentityError =>
 function str(o: Json, key: string, field: string): string | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new IdentityError(400, `Invalid input for field '${field}': ${JSON.stringify(v)} is not of type 'string'`);
+  if (typeof v !== 'string')
+    throw new IdentityError(400, `Invalid input for field '${field}': ${JSON.stringify(v)} is not of type 'string'`);
   return v;
 }
 

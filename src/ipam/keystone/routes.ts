@@ -56,8 +56,12 @@ function keystoneConventions(app: FastifyInstance): void {
 }
 
 function jsonBody(request: FastifyRequest): unknown {
-  const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new IdentityError(400, validationMessage('Expecting to find application/json in Content-Type header.'));
+  const type = String(request.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  if (type !== 'application/json')
+    throw new IdentityError(400, validationMessage('Expecting to find application/json in Content-Type header.'));
   try {
     return JSON.parse(typeof request.body === 'string' ? request.body : '');
   } catch {
@@ -82,7 +86,10 @@ export function registerIdentityRoutes(app: FastifyInstance, dir: Directory, sto
       v3.post('/auth/tokens', async (request, reply) => {
         const token = await authenticateV3(dir, store, jsonBody(request));
         const nocatalog = (request.query as Record<string, unknown>)['nocatalog'] !== undefined;
-        return reply.code(201).header('x-subject-token', token.id).send(v3TokenBody(token, urlsOf(request), !nocatalog));
+        return reply
+          .code(201)
+          .header('x-subject-token', token.id)
+          .send(v3TokenBody(token, urlsOf(request), !nocatalog));
       });
 
       /** The caller's own token, or 401; then the subject token, which Keystone's default policy lets only its owner see. */

@@ -81,7 +81,9 @@ export function loadUsersFile(path: string): Directory {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsersFileError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+    throw new UsersFileError(
+      `${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`,
+    );
   }
   let doc: unknown;
   try {

@@ -51,8 +51,24 @@ export interface ParseActionsOptions {
 
 /** Actions without arguments (`name;`). */
 const KEYWORDS = new Set([
-  'output', 'drop', 'next', 'ct_next', 'ct_commit', 'ct_commit_nat', 'ct_dnat', 'ct_snat', 'ct_dnat_in_czone', 'ct_snat_in_czone',
-  'ct_lb', 'ct_lb_mark', 'ct_clear', 'ct_snat_to_vip', 'handle_dhcpv6_reply', 'reg_remote', 'mac_cache_use', 'ct_state_save',
+  'output',
+  'drop',
+  'next',
+  'ct_next',
+  'ct_commit',
+  'ct_commit_nat',
+  'ct_dnat',
+  'ct_snat',
+  'ct_dnat_in_czone',
+  'ct_snat_in_czone',
+  'ct_lb',
+  'ct_lb_mark',
+  'ct_clear',
+  'ct_snat_to_vip',
+  'handle_dhcpv6_reply',
+  'reg_remote',
+  'mac_cache_use',
+  'ct_state_save',
 ]);
 
 /** Function-like actions (`name(args);`) and their fixed argument widths where known (0 = string field). */
@@ -85,8 +101,22 @@ const RAW_CALLS = new Set(['ct_lb', 'ct_lb_mark']);
 
 /** Actions with a nested action list (`name { … };`). */
 const NESTED = new Set([
-  'arp', 'nd_na', 'nd_na_router', 'nd_ns', 'nd_ns_resolve', 'icmp4', 'icmp4_error', 'icmp6', 'icmp6_error', 'igmp', 'tcp_reset', 'sctp_abort', 'reject',
-  'clone', 'ct_commit', 'put_nd_ra_opts',
+  'arp',
+  'nd_na',
+  'nd_na_router',
+  'nd_ns',
+  'nd_ns_resolve',
+  'icmp4',
+  'icmp4_error',
+  'icmp6',
+  'icmp6_error',
+  'igmp',
+  'tcp_reset',
+  'sctp_abort',
+  'reject',
+  'clone',
+  'ct_commit',
+  'put_nd_ra_opts',
 ]);
 
 /** Functions whose result is assigned to a field (`dst = name(args);`), with the destination width (0 = string). */
@@ -126,10 +156,20 @@ interface OptionTable {
   readonly requiredMessage: (option: string) => string;
 }
 
-const optionMap = (numeric: string, string: string, extra: Record<string, 'any' | 'mac' | 'ipv6'> = {}): ReadonlyMap<string, 'numeric' | 'string' | 'any' | 'mac' | 'ipv6'> =>
+const optionMap = (
+  numeric: string,
+  string: string,
+  extra: Record<string, 'any' | 'mac' | 'ipv6'> = {},
+): ReadonlyMap<string, 'numeric' | 'string' | 'any' | 'mac' | 'ipv6'> =>
   new Map([
-    ...numeric.split(' ').filter(Boolean).map((n) => [n, 'numeric'] as const),
-    ...string.split(' ').filter(Boolean).map((n) => [n, 'string'] as const),
+    ...numeric
+      .split(' ')
+      .filter(Boolean)
+      .map((n) => [n, 'numeric'] as const),
+    ...string
+      .split(' ')
+      .filter(Boolean)
+      .map((n) => [n, 'string'] as const),
     ...Object.entries(extra),
   ]);
 
@@ -192,7 +232,8 @@ interface FieldInfo {
   readonly pos: number;
 }
 
-const refText = (f: FieldRef): string => (f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`);
+const refText = (f: FieldRef): string =>
+  f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`;
 
 class ActionParser {
   private readonly ts: TokenStream;
@@ -235,7 +276,7 @@ class ActionParser {
     this.ts.next();
     if (name === 'next') return this.parseNext();
     if (this.ts.isPunct('{')) {
-      if (!NESTED.has(name)) this.ts.syntaxError('`;\'', this.ts.peek());
+      if (!NESTED.has(name)) this.ts.syntaxError("`;'", this.ts.peek());
       return { type: 'nested', name, actions: this.parseNested(name) };
     }
     if (this.ts.isPunct('(')) {
@@ -282,7 +323,7 @@ class ActionParser {
     else {
       do {
         const k = this.ts.peek();
-        if (k.type !== 'id' || (k.name !== 'pipeline' && k.name !== 'table')) this.ts.syntaxError('`pipeline\' or `table\'');
+        if (k.type !== 'id' || (k.name !== 'pipeline' && k.name !== 'table')) this.ts.syntaxError("`pipeline' or `table'");
         this.ts.next();
         this.ts.expect('=');
         if (k.name === 'table') table = this.parseTable();
@@ -325,13 +366,19 @@ class ActionParser {
     this.ts.expect(']');
     const h = hi ?? lo;
     if (lo > h) this.ts.error(`Invalid bit range ${lo} to ${h}.`, open.pos);
-    if (h >= full || (sym.kind === 'field' && sym.nominal)) this.ts.error(`Cannot select bits ${lo} to ${h} of ${full}-bit field ${t.name}.`, open.pos);
+    if (h >= full || (sym.kind === 'field' && sym.nominal))
+      this.ts.error(`Cannot select bits ${lo} to ${h} of ${full}-bit field ${t.name}.`, open.pos);
     return { ref: hi === undefined ? { name: t.name, lo } : { name: t.name, lo, hi }, width: h - lo + 1, isString: false, pos: t.pos };
   }
 
   private parseSmallInt(): number {
     const t = this.ts.peek();
-    if (t.type !== 'int' || t.value.mask !== undefined || (t.value.format !== 'decimal' && t.value.format !== 'hex') || t.value.value > 0x7fffffffn) {
+    if (
+      t.type !== 'int' ||
+      t.value.mask !== undefined ||
+      (t.value.format !== 'decimal' && t.value.format !== 'hex') ||
+      t.value.value > 0x7fffffffn
+    ) {
       return this.ts.syntaxError('small integer');
     }
     this.ts.next();
@@ -392,7 +439,8 @@ class ActionParser {
 
   private checkSameType(a: FieldInfo, b: FieldInfo, pos: number): void {
     const kind = (f: FieldInfo): string => (f.isString ? 'string' : 'integer');
-    if (a.isString !== b.isString) this.ts.error(`Can't assign ${kind(b)} field (${refText(b.ref)}) to ${kind(a)} field (${refText(a.ref)}).`, pos);
+    if (a.isString !== b.isString)
+      this.ts.error(`Can't assign ${kind(b)} field (${refText(b.ref)}) to ${kind(a)} field (${refText(a.ref)}).`, pos);
     if (!a.isString && a.width !== b.width) this.ts.error(`Can't assign ${b.width}-bit value to ${a.width}-bit destination.`, pos);
   }
 
@@ -406,7 +454,10 @@ class ActionParser {
     if (f.isString) this.ts.error(`Cannot use string field ${refText(f.ref)} where numeric field is required.`, f.pos);
     if (f.width !== width) {
       const lo = f.ref.lo ?? 0;
-      this.ts.error(`Cannot use ${f.width}-bit field ${f.ref.name}[${lo}..${lo + f.width - 1}] where ${width}-bit field is required.`, f.pos);
+      this.ts.error(
+        `Cannot use ${f.width}-bit field ${f.ref.name}[${lo}..${lo + f.width - 1}] where ${width}-bit field is required.`,
+        f.pos,
+      );
     }
   }
 
@@ -455,7 +506,8 @@ class ActionParser {
     const leaves = value.type === 'set' ? value.values : [value];
     const numeric = leaves.every((l) => l.type === 'int');
     const strings = leaves.every((l) => l.type === 'string');
-    if ((kind === 'numeric' || kind === 'mac' || kind === 'ipv6') && !numeric) this.ts.error(`${table.what} ${k.name} requires numeric value.`, vTok.pos);
+    if ((kind === 'numeric' || kind === 'mac' || kind === 'ipv6') && !numeric)
+      this.ts.error(`${table.what} ${k.name} requires numeric value.`, vTok.pos);
     if (kind === 'string' && !strings) this.ts.error(`${table.what} ${k.name} requires string value.`, vTok.pos);
     if (kind === 'mac' || kind === 'ipv6') {
       const ok = leaves.every((l) => l.type === 'int' && l.value.format === kind);
@@ -476,7 +528,8 @@ class ActionParser {
 
   private parseArgValue(constantsOnly = false): ActionArg {
     const t = this.ts.peek();
-    if (constantsOnly && t.type !== 'int' && t.type !== 'string' && !(t.type === 'punct' && t.text === '{')) this.ts.syntaxError('constant');
+    if (constantsOnly && t.type !== 'int' && t.type !== 'string' && !(t.type === 'punct' && t.text === '{'))
+      this.ts.syntaxError('constant');
     switch (t.type) {
       case 'int':
         this.ts.next();
@@ -538,7 +591,8 @@ function printArg(a: ActionArg): string {
 function printAction(a: Action): string {
   switch (a.type) {
     case 'next':
-      if (a.pipeline !== undefined) return a.table === undefined ? `next(pipeline=${a.pipeline});` : `next(pipeline=${a.pipeline}, table=${a.table});`;
+      if (a.pipeline !== undefined)
+        return a.table === undefined ? `next(pipeline=${a.pipeline});` : `next(pipeline=${a.pipeline}, table=${a.table});`;
       return a.table === undefined ? 'next;' : `next(${a.table});`;
     case 'keyword':
       return `${a.name};`;

@@ -44,7 +44,8 @@ export interface ToConjunctionsOptions {
 
 type Conj = Map<string, Atom>;
 
-const atomKey = (a: Atom): string => (a.type === 'bits' ? `b:${a.field}` : a.type === 'string' ? `s:${a.field}:${a.negated}:${a.value}` : `c:${a.port}:${a.negated}`);
+const atomKey = (a: Atom): string =>
+  a.type === 'bits' ? `b:${a.field}` : a.type === 'string' ? `s:${a.field}:${a.negated}:${a.value}` : `c:${a.port}:${a.negated}`;
 
 /** Adds `a` to a conjunction; false if that makes it contradictory. */
 function addAtom(c: Conj, a: Atom): boolean {
@@ -97,8 +98,16 @@ function leafConjunctions(e: Extract<NormExpr, { type: 'cmp' }>): Conj[] {
     const value = ((c >> BigInt(i + 1)) << BigInt(i + 1)) | (b << BigInt(i));
     return bitsAtom(e, value, mask);
   };
-  const less = (): Conj[] => [...Array(w).keys()].reverse().filter((i) => bit(i) === 1n).map((i) => prefix(i, 0n));
-  const greater = (): Conj[] => [...Array(w).keys()].reverse().filter((i) => bit(i) === 0n).map((i) => prefix(i, 1n));
+  const less = (): Conj[] =>
+    [...Array(w).keys()]
+      .reverse()
+      .filter((i) => bit(i) === 1n)
+      .map((i) => prefix(i, 0n));
+  const greater = (): Conj[] =>
+    [...Array(w).keys()]
+      .reverse()
+      .filter((i) => bit(i) === 0n)
+      .map((i) => prefix(i, 1n));
   switch (e.op) {
     case '==':
       return eq();
@@ -175,7 +184,10 @@ export function toConjunctions(e: NormExpr, opts: ToConjunctionsOptions = {}): C
 }
 
 function conjKey(c: Conj): string {
-  return [...c.values()].map((a) => `${atomKey(a)}=${a.type === 'bits' ? `${a.value}/${a.mask}` : ''}`).sort().join(',');
+  return [...c.values()]
+    .map((a) => `${atomKey(a)}=${a.type === 'bits' ? `${a.value}/${a.mask}` : ''}`)
+    .sort()
+    .join(',');
 }
 
 /** Drops repeated conjunctions, keeping the first of each. */
@@ -190,7 +202,11 @@ function dedupe(cs: readonly Conj[]): Conj[] {
 }
 
 /** Whether a packet's base-field values satisfy a conjunction. */
-export function conjunctionHolds(c: Conjunction, fields: ReadonlyMap<string, bigint | string>, isChassisResident: (port: string) => boolean = () => false): boolean {
+export function conjunctionHolds(
+  c: Conjunction,
+  fields: ReadonlyMap<string, bigint | string>,
+  isChassisResident: (port: string) => boolean = () => false,
+): boolean {
   return c.every((a) => {
     switch (a.type) {
       case 'bits': {

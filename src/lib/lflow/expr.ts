@@ -7,16 +7,7 @@
  * Errors are LflowError with OVN's wording (as the real `ovn-trace` prints
  * them for a bad microflow) and the offset of the offending token.
  */
-import {
-  LflowError,
-  TokenStream,
-  bitLength,
-  formatIntConstant,
-  formatIntValue,
-  tokenize,
-  type IntConstant,
-  type Token,
-} from './lexer.js';
+import { LflowError, TokenStream, bitLength, formatIntConstant, formatIntValue, tokenize, type IntConstant, type Token } from './lexer.js';
 import { defaultSymbols, type LflowSymbol, type SymbolTable } from './symbols.js';
 
 export const REL_OPS = ['==', '!=', '<', '<=', '>', '>='] as const;
@@ -69,9 +60,10 @@ export interface ParseMatchOptions extends MatchLookups {
 // ---------------------------------------------------------------------------
 // Parser + type checker
 
-const fieldRefText = (f: FieldRef): string => (f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`);
+const fieldRefText = (f: FieldRef): string =>
+  f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`;
 
-const flipOp = (op: RelOp): RelOp => ({ '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' } as const)[op];
+const flipOp = (op: RelOp): RelOp => (({ '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' }) as const)[op];
 
 interface ResolvedField {
   readonly ref: FieldRef;
@@ -136,11 +128,23 @@ class MatchParser {
       if (this.ts.isPunct('(', 1) && !this.symbols.has(t.name)) return this.parseCall();
       return this.parseFieldFirst(neg);
     }
-    if (t.type === 'int' && !this.isRelop(1) && t.value.mask === undefined && t.value.format === 'decimal' && (t.value.value === 0n || t.value.value === 1n)) {
+    if (
+      t.type === 'int' &&
+      !this.isRelop(1) &&
+      t.value.mask === undefined &&
+      t.value.format === 'decimal' &&
+      (t.value.value === 0n || t.value.value === 1n)
+    ) {
       this.ts.next();
       return { type: 'bool', value: t.value.value === 1n };
     }
-    if (t.type === 'int' || t.type === 'string' || t.type === 'addrset' || t.type === 'portgroup' || (t.type === 'punct' && t.text === '{')) {
+    if (
+      t.type === 'int' ||
+      t.type === 'string' ||
+      t.type === 'addrset' ||
+      t.type === 'portgroup' ||
+      (t.type === 'punct' && t.text === '{')
+    ) {
       return this.parseConstantFirst(neg);
     }
     return this.ts.syntaxError('constant');
@@ -199,7 +203,12 @@ class MatchParser {
 
   private parseSmallInt(): number {
     const t = this.ts.peek();
-    if (t.type !== 'int' || t.value.mask !== undefined || (t.value.format !== 'decimal' && t.value.format !== 'hex') || t.value.value > 0x7fffffffn) {
+    if (
+      t.type !== 'int' ||
+      t.value.mask !== undefined ||
+      (t.value.format !== 'decimal' && t.value.format !== 'hex') ||
+      t.value.value > 0x7fffffffn
+    ) {
       return this.ts.syntaxError('small integer');
     }
     this.ts.next();
@@ -216,8 +225,10 @@ class MatchParser {
         const first = values[0];
         const t = this.ts.peek();
         // An unknown `$name`/`@name` is reported before a type mismatch, as OVN does.
-        if (t.type === 'addrset' && this.opts.addressSet !== undefined && this.opts.addressSet(t.name) === undefined) this.ts.syntaxError('address set name');
-        if (t.type === 'portgroup' && this.opts.portGroup !== undefined && this.opts.portGroup(t.name) === undefined) this.ts.syntaxError('port group name');
+        if (t.type === 'addrset' && this.opts.addressSet !== undefined && this.opts.addressSet(t.name) === undefined)
+          this.ts.syntaxError('address set name');
+        if (t.type === 'portgroup' && this.opts.portGroup !== undefined && this.opts.portGroup(t.name) === undefined)
+          this.ts.syntaxError('port group name');
         if (first !== undefined) {
           const wantString = first.kind === 'string' || first.kind === 'portgroup';
           const isString = t.type === 'string' || t.type === 'portgroup';
@@ -293,7 +304,10 @@ class MatchParser {
   }
 
   private nominalPredicate(name: string, pos: number): never {
-    return this.ts.error(`Nominal predicate ${name} may only be tested positively, e.g. \`${name}' or \`${name} == 1' but not \`!${name}' or \`${name} == 0'.`, pos);
+    return this.ts.error(
+      `Nominal predicate ${name} may only be tested positively, e.g. \`${name}' or \`${name} == 1' but not \`!${name}' or \`${name} == 0'.`,
+      pos,
+    );
   }
 
   private checkCmp(f: ResolvedField, op: RelOp, values: MatchValue[], set: boolean, tokens: Token[], neg: boolean, opPos: number): Expr {
@@ -422,11 +436,15 @@ export function printMatch(e: Expr): string {
     }
     case 'not': {
       const inner = printMatch(e.expr);
-      return e.expr.type === 'test' || e.expr.type === 'not' || e.expr.type === 'bool' || e.expr.type === 'call' ? `!${inner}` : `!(${inner})`;
+      return e.expr.type === 'test' || e.expr.type === 'not' || e.expr.type === 'bool' || e.expr.type === 'call'
+        ? `!${inner}`
+        : `!(${inner})`;
     }
     case 'and':
     case 'or':
-      return e.exprs.map((x) => (x.type === 'and' || x.type === 'or' ? `(${printMatch(x)})` : printMatch(x))).join(e.type === 'and' ? ' && ' : ' || ');
+      return e.exprs
+        .map((x) => (x.type === 'and' || x.type === 'or' ? `(${printMatch(x)})` : printMatch(x)))
+        .join(e.type === 'and' ? ' && ' : ' || ');
     case 'call':
       return `${e.name}(${JSON.stringify(e.port)})`;
   }
@@ -588,7 +606,12 @@ class Expander {
     const vals = this.values(e.values);
     let leaves: NormExpr[];
     if (sym.kind === 'field' && sym.type === 'string') {
-      leaves = vals.map((v) => ({ type: 'scmp', field: sym.name, op: e.op === '!=' ? '!=' : '==', value: v.kind === 'string' ? v.value : '' }));
+      leaves = vals.map((v) => ({
+        type: 'scmp',
+        field: sym.name,
+        op: e.op === '!=' ? '!=' : '==',
+        value: v.kind === 'string' ? v.value : '',
+      }));
     } else {
       const base = this.leaf(e.field, sym);
       leaves = vals.map((v): NormExpr => {
@@ -688,7 +711,9 @@ function toBigint(v: bigint | number | boolean | string): bigint {
 export function packetFields(packet: Packet, symbols: SymbolTable = defaultSymbols()): Map<string, bigint | string> {
   const out = new Map<string, bigint | string>();
   // Base fields first, then subfields (so `reg0` overrides bits of `xxreg0`).
-  const entries = Object.entries(packet).sort(([a], [b]) => Number(symbols.get(a)?.kind === 'subfield') - Number(symbols.get(b)?.kind === 'subfield'));
+  const entries = Object.entries(packet).sort(
+    ([a], [b]) => Number(symbols.get(a)?.kind === 'subfield') - Number(symbols.get(b)?.kind === 'subfield'),
+  );
   for (const [name, raw] of entries) {
     const sym = symbols.get(name);
     if (sym === undefined || sym.kind === 'predicate') throw new Error(`packet field ${name} is not a field of the symbol table`);
@@ -759,7 +784,14 @@ export function evaluate(expr: Expr | NormExpr, packet: Packet, opts: EvaluateOp
 }
 
 function isNorm(e: Expr | NormExpr): e is NormExpr {
-  return e.type === 'true' || e.type === 'false' || e.type === 'scmp' || e.type === 'chassis' || (e.type === 'cmp' && 'fieldWidth' in e) || ((e.type === 'and' || e.type === 'or') && e.exprs.every(isNorm));
+  return (
+    e.type === 'true' ||
+    e.type === 'false' ||
+    e.type === 'scmp' ||
+    e.type === 'chassis' ||
+    (e.type === 'cmp' && 'fieldWidth' in e) ||
+    ((e.type === 'and' || e.type === 'or') && e.exprs.every(isNorm))
+  );
 }
 
 export { formatIntValue };

@@ -32,7 +32,29 @@ export interface IntConstant {
 }
 
 export const PUNCTUATION = [
-  '==', '!=', '<=', '>=', '<', '>', '&&', '||', '!', '(', ')', '{', '}', '[', ']', ',', ';', '=', '<->', '->', '..', '--', '-',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '<',
+  '>',
+  '&&',
+  '||',
+  '!',
+  '(',
+  ')',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ';',
+  '=',
+  '<->',
+  '->',
+  '..',
+  '--',
+  '-',
 ] as const;
 export type Punct = (typeof PUNCTUATION)[number];
 
@@ -108,7 +130,7 @@ export function formatIntConstant(c: IntConstant): string {
  */
 export function tokenize(input: string): Token[] {
   const out: Token[] = [];
-  for (let pos = 0; ; ) {
+  for (let pos = 0; ;) {
     const t = lexToken(input, pos);
     out.push(t);
     if (t.type === 'end') return out;
@@ -166,7 +188,10 @@ export function lexToken(input: string, start: number): Token {
         if (b.value > BigInt(w)) fail('Value and mask have incompatible formats.', start);
         mask = prefixMask(Number(b.value), w);
         maskFormat = 'prefix';
-      } else if (b.format === a.format || ((a.format === 'decimal' || a.format === 'hex') && (b.format === 'decimal' || b.format === 'hex'))) {
+      } else if (
+        b.format === a.format ||
+        ((a.format === 'decimal' || a.format === 'hex') && (b.format === 'decimal' || b.format === 'hex'))
+      ) {
         mask = b.value;
         maskFormat = b.format;
       } else {
@@ -191,7 +216,7 @@ export function lexToken(input: string, start: number): Token {
     }
     if (c === '/' && input[i + 1] === '*') {
       const close = input.indexOf('*/', i + 2);
-      if (close < 0) fail('`/*\' without matching `*/\'.', i);
+      if (close < 0) fail("`/*' without matching `*/'.", i);
       i = close + 2;
       continue;
     }

@@ -116,7 +116,13 @@ export class SymbolTable {
   }
 
   addPredicate(name: string, expansion: string, prereq?: string, innerPrereqs = true): this {
-    this.set({ kind: 'predicate', name, expansion, ...(prereq !== undefined ? { prereq } : {}), ...(innerPrereqs ? {} : { innerPrereqs }) });
+    this.set({
+      kind: 'predicate',
+      name,
+      expansion,
+      ...(prereq !== undefined ? { prereq } : {}),
+      ...(innerPrereqs ? {} : { innerPrereqs }),
+    });
     this.nominalCache.clear();
     return this;
   }

@@ -6,7 +6,9 @@ import { PacketError } from './errors.js';
 
 /** Parses `xx:xx:xx:xx:xx:xx` into 6 bytes; throws `bad-value` otherwise. */
 export function macFromText(text: string): Uint8Array {
-  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(text);
+  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(
+    text,
+  );
   if (!m) throw new PacketError('bad-value', `invalid MAC address: ${JSON.stringify(text)}`);
   return Uint8Array.from(m.slice(1, 7).map((h) => parseInt(h, 16)));
 }

@@ -117,7 +117,8 @@ export function dhcpMessageType(p: Pick<DhcpPacket, 'options'>): number | undefi
 /** Writes the fixed part and magic cookie of `p` at `offset` (options not included). */
 export function writeDhcpFixed(out: Uint8Array, offset: number, p: Omit<DhcpPacket, 'options'>): void {
   need(out, offset, DHCP_FIXED_LEN + 4, 'DHCP output buffer');
-  if (p.chaddr.length > 16 || p.sname.length > 64 || p.file.length > 128) throw new PacketError('bad-value', 'DHCP chaddr/sname/file too long');
+  if (p.chaddr.length > 16 || p.sname.length > 64 || p.file.length > 128)
+    throw new PacketError('bad-value', 'DHCP chaddr/sname/file too long');
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[offset] = p.op;
   out[offset + 1] = p.htype;

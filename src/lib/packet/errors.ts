@@ -5,13 +5,7 @@
  */
 
 export type PacketErrorReason =
-  | 'too-short'
-  | 'bad-length'
-  | 'bad-version'
-  | 'bad-header-length'
-  | 'bad-checksum'
-  | 'bad-value'
-  | 'unsupported';
+  'too-short' | 'bad-length' | 'bad-version' | 'bad-header-length' | 'bad-checksum' | 'bad-value' | 'unsupported';
 
 export class PacketError extends Error {
   override readonly name = 'PacketError';

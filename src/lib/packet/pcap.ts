@@ -32,7 +32,12 @@ export function parsePcap(buf: Uint8Array): PcapFile {
     need(buf, at, 16, 'pcap record header');
     const incl = dv.getUint32(at + 8, le);
     need(buf, at + 16, incl, 'pcap record data');
-    records.push({ tsSec: dv.getUint32(at, le), tsFrac: dv.getUint32(at + 4, le), originalLength: dv.getUint32(at + 12, le), data: buf.slice(at + 16, at + 16 + incl) });
+    records.push({
+      tsSec: dv.getUint32(at, le),
+      tsFrac: dv.getUint32(at + 4, le),
+      originalLength: dv.getUint32(at + 12, le),
+      data: buf.slice(at + 16, at + 16 + incl),
+    });
     at += 16 + incl;
   }
   return { linkType, records };

@@ -28,7 +28,13 @@ export function ipv4Net(text: string): Ipv4Net | undefined {
   const plen = p === undefined ? 32 : Number(p);
   if (v === undefined || !Number.isInteger(plen) || plen < 0 || plen > 32) return undefined;
   const mask = plen === 0 ? 0n : (MASK32 << BigInt(32 - plen)) & MASK32;
-  return { addr: formatIpv4(v), plen, network: formatIpv4(v & mask), bcast: formatIpv4((v & mask) | (~mask & MASK32)), mask: formatIpv4(mask) };
+  return {
+    addr: formatIpv4(v),
+    plen,
+    network: formatIpv4(v & mask),
+    bcast: formatIpv4((v & mask) | (~mask & MASK32)),
+    mask: formatIpv4(mask),
+  };
 }
 
 /** `a.b.c.d` inside `net`. */
@@ -70,7 +76,7 @@ export function linkLocal(mac: string): string {
 /** The solicited-node multicast address of an IPv6 address (RFC 4291 2.7.1). */
 export function solicitedNode(addr: string): string {
   const v = parseIpv6(addr) ?? 0n;
-  return formatIpv6((0xff02n << 112n) | (1n << 16n + 8n + 8n) | (0xffn << 24n) | (v & 0xffffffn));
+  return formatIpv6((0xff02n << 112n) | (1n << (16n + 8n + 8n)) | (0xffn << 24n) | (v & 0xffffffn));
 }
 
 export function normalizeMac(mac: string): string | undefined {

@@ -32,9 +32,18 @@ export function switchVips(nbv: NbView, ls: nb.Logical_Switch): Vip[] {
       const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(key.trim());
       const ip = m === null ? undefined : parseIpv4(m[1] as string);
       if (m === null || ip === undefined) continue;
-      const backends = value.split(',').map((b) => b.trim()).filter((b) => b !== '');
+      const backends = value
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== '');
       if (backends.length === 0) continue;
-      out.push({ lb, ip: formatIpv4(ip), port: m[2] === undefined ? undefined : Number(m[2]), protocol: lb.protocol ?? 'tcp', backends: backends.join(',') });
+      out.push({
+        lb,
+        ip: formatIpv4(ip),
+        port: m[2] === undefined ? undefined : Number(m[2]),
+        protocol: lb.protocol ?? 'tcp',
+        backends: backends.join(','),
+      });
     }
   }
   return out;
@@ -50,7 +59,13 @@ export function buildSwitchLbFlows(ls: nb.Logical_Switch, vips: readonly Vip[], 
     // reg1/reg2 keep the VIP for the hairpin stages (ct_snat_to_vip).
     const save = v.port === undefined ? `reg1 = ${v.ip}; ` : `reg1 = ${v.ip}; reg2[0..15] = ${v.port}; `;
     add(stage('ls_in_pre_stateful'), 120, `reg0[2] == 1 && ip4.dst == ${v.ip}${l4}`, `${save}ct_lb_mark;`, v.lb._uuid);
-    add(stage('ls_in_lb'), v.port === undefined ? 110 : 120, `ct.new && ip4.dst == ${v.ip}${l4}`, `reg0[1] = 0; ct_lb_mark(backends=${v.backends});`, v.lb._uuid);
+    add(
+      stage('ls_in_lb'),
+      v.port === undefined ? 110 : 120,
+      `ct.new && ip4.dst == ${v.ip}${l4}`,
+      `reg0[1] = 0; ct_lb_mark(backends=${v.backends});`,
+      v.lb._uuid,
+    );
   }
   const h = ls._uuid;
   add(stage('ls_in_pre_hairpin'), 100, 'ip && ct.trk', 'reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;', h);

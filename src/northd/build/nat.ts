@@ -80,8 +80,20 @@ function buildGatewayPortSnat(nats: readonly NatEntry[], gw: GatewayPort, ownIps
       h,
     );
     add(ip, 91, `inport == "${p}" && arp.op == 1 && arp.tpa == ${e}`, 'drop;', h);
-    add(stage('lr_in_unsnat'), 100, `ip && ip4.dst == ${e} && inport == "${p}" && flags.loopback == 0 && ${resident}`, 'ct_snat_in_czone;', h);
-    add(stage('lr_in_unsnat'), 100, `ip && ip4.dst == ${e} && inport == "${p}" && flags.loopback == 1 && flags.use_snat_zone == 1 && ${resident}`, 'ct_snat;', h);
+    add(
+      stage('lr_in_unsnat'),
+      100,
+      `ip && ip4.dst == ${e} && inport == "${p}" && flags.loopback == 0 && ${resident}`,
+      'ct_snat_in_czone;',
+      h,
+    );
+    add(
+      stage('lr_in_unsnat'),
+      100,
+      `ip && ip4.dst == ${e} && inport == "${p}" && flags.loopback == 1 && flags.use_snat_zone == 1 && ${resident}`,
+      'ct_snat;',
+      h,
+    );
     add(stage('lr_in_arp_resolve'), 150, `inport == "${p}" && outport == "${p}" && ip4.dst == ${e}`, 'drop;', h);
     add(stage('lr_in_arp_resolve'), 100, `outport == "${p}" && reg0 == ${e}`, `eth.dst = ${gw.mac}; next;`, h);
     add(stage('lr_out_chk_dnat_local'), 50, `ip && ip4.dst == ${e} && ${resident}`, 'reg9[4] = 1; next;', h);
@@ -96,8 +108,20 @@ function buildGatewayPortSnat(nats: readonly NatEntry[], gw: GatewayPort, ownIps
   for (const n of snats) {
     const src = n.logical.plen === 32 ? n.logical.addr : `${n.logical.network}/${n.logical.plen}`;
     if (n.type === 'dnat_and_snat') {
-      add(stage('lr_in_dnat'), 100, `ip && ip4.dst == ${n.external} && inport == "${p}" && ${resident}`, `ct_dnat_in_czone(${n.logical.addr});`, n.row._uuid);
-      add(stage('lr_out_undnat'), 100, `ip && ip4.src == ${n.logical.addr} && outport == "${p}" && ${resident}`, 'ct_dnat_in_czone;', n.row._uuid);
+      add(
+        stage('lr_in_dnat'),
+        100,
+        `ip && ip4.dst == ${n.external} && inport == "${p}" && ${resident}`,
+        `ct_dnat_in_czone(${n.logical.addr});`,
+        n.row._uuid,
+      );
+      add(
+        stage('lr_out_undnat'),
+        100,
+        `ip && ip4.src == ${n.logical.addr} && outport == "${p}" && ${resident}`,
+        'ct_dnat_in_czone;',
+        n.row._uuid,
+      );
     }
     const m = `ip && ip4.src == ${src} && outport == "${p}" && ${resident}`;
     add(stage('lr_out_snat'), n.logical.plen + 1 + 128 + 1, `${m} && reg9[4] == 1`, `reg9[4] = 0; ct_snat(${n.external});`, n.row._uuid);
@@ -134,7 +158,8 @@ export function buildRouterNatFlows(
   }
   if (gwPort !== undefined) {
     buildGatewayPortSnat(nats, gwPort, ownIps, add);
-    if (nats.some((n) => n.type !== 'dnat')) add(stage('lr_out_chk_dnat_local'), 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;', lr._uuid);
+    if (nats.some((n) => n.type !== 'dnat'))
+      add(stage('lr_out_chk_dnat_local'), 50, 'ip && ct_mark.natted == 1', 'reg9[4] = 1; next;', lr._uuid);
     return;
   }
   if (!isGatewayRouter(lr)) return;
@@ -144,10 +169,17 @@ export function buildRouterNatFlows(
       unsnat.add(n.external);
       add(stage('lr_in_unsnat'), 90, `ip && ip4.dst == ${n.external}`, 'ct_snat;', n.row._uuid);
     }
-    if (n.type !== 'snat') add(stage('lr_in_dnat'), 100, `ip && ip4.dst == ${n.external}`, `flags.loopback = 1; ct_dnat(${n.logical.addr});`, n.row._uuid);
+    if (n.type !== 'snat')
+      add(stage('lr_in_dnat'), 100, `ip && ip4.dst == ${n.external}`, `flags.loopback = 1; ct_dnat(${n.logical.addr});`, n.row._uuid);
     if (n.type !== 'dnat') {
       const src = n.logical.plen === 32 ? n.logical.addr : `${n.logical.network}/${n.logical.plen}`;
-      add(stage('lr_out_snat'), n.logical.plen + 1, `ip && ip4.src == ${src} && (!ct.trk || !ct.rpl)`, `ct_snat(${n.external});`, n.row._uuid);
+      add(
+        stage('lr_out_snat'),
+        n.logical.plen + 1,
+        `ip && ip4.src == ${src} && (!ct.trk || !ct.rpl)`,
+        `ct_snat(${n.external});`,
+        n.row._uuid,
+      );
     }
   }
   // The router's own addresses used for SNAT: what is not a reply to be un-SNATed is not for a host behind it.

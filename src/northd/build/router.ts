@@ -9,7 +9,18 @@ import type { AddFlow, NbView } from '../nb-view.js';
 import { buildRouterNatFlows, isGatewayRouter, routerNats } from './nat.js';
 import { stage } from '../stages.js';
 import { parseIpv6 } from '../../lib/lflow/index.js';
-import { ipv4InNet, ipv4Net, ipv6InNet, ipv6Net, linkLocal, lspAddresses, normalizeMac, solicitedNode, type Ipv4Net, type Ipv6Net } from './addresses.js';
+import {
+  ipv4InNet,
+  ipv4Net,
+  ipv6InNet,
+  ipv6Net,
+  linkLocal,
+  lspAddresses,
+  normalizeMac,
+  solicitedNode,
+  type Ipv4Net,
+  type Ipv6Net,
+} from './addresses.js';
 
 export interface RouterPortNetworks {
   readonly mac: string;
@@ -70,7 +81,12 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage('lr_in_learn_neighbor'), 0, '1', 'drop;');
 
   const ip = 'lr_in_ip_input' as const;
-  add(stage(ip), 100, 'ip4.src_mcast ||ip4.src == 255.255.255.255 || ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || ip4.src == 0.0.0.0/8 || ip4.dst == 0.0.0.0/8', 'drop;');
+  add(
+    stage(ip),
+    100,
+    'ip4.src_mcast ||ip4.src == 255.255.255.255 || ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || ip4.src == 0.0.0.0/8 || ip4.dst == 0.0.0.0/8',
+    'drop;',
+  );
   add(stage(ip), 85, 'arp || nd', 'drop;');
   add(stage(ip), 84, 'nd_rs || nd_ra', 'next;');
   add(stage(ip), 83, 'ip6.mcast_rsvd', 'drop;');
@@ -79,9 +95,24 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage(ip), 32, 'ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)', 'drop;');
   add(stage(ip), 30, 'ip.ttl == {0, 1}', 'drop;');
   add(stage(ip), 0, '1', 'next;');
-  for (const st of ['lr_in_unsnat', 'lr_in_defrag', 'lr_in_lb_aff_check', 'lr_in_dnat', 'lr_in_lb_aff_learn', 'lr_in_ecmp_stateful',
-    'lr_in_nd_ra_options', 'lr_in_nd_ra_response', 'lr_in_chk_pkt_len', 'lr_in_larger_pkts', 'lr_in_gw_redirect',
-    'lr_out_undnat', 'lr_out_post_undnat', 'lr_out_snat', 'lr_out_post_snat', 'lr_out_egr_loop'] as const) {
+  for (const st of [
+    'lr_in_unsnat',
+    'lr_in_defrag',
+    'lr_in_lb_aff_check',
+    'lr_in_dnat',
+    'lr_in_lb_aff_learn',
+    'lr_in_ecmp_stateful',
+    'lr_in_nd_ra_options',
+    'lr_in_nd_ra_response',
+    'lr_in_chk_pkt_len',
+    'lr_in_larger_pkts',
+    'lr_in_gw_redirect',
+    'lr_out_undnat',
+    'lr_out_post_undnat',
+    'lr_out_snat',
+    'lr_out_post_snat',
+    'lr_out_egr_loop',
+  ] as const) {
     add(stage(st), 0, '1', 'next;');
   }
   add(stage('lr_in_ip_routing_pre'), 0, '1', 'reg7 = 0; next;');
@@ -96,7 +127,12 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   add(stage('lr_in_arp_resolve'), 1, 'ip4', 'get_arp(outport, reg0); next;');
   add(stage('lr_in_arp_resolve'), 1, 'ip6', 'get_nd(outport, xxreg0); next;');
   add(stage('lr_in_arp_resolve'), 0, '1', 'drop;');
-  add(stage('lr_in_arp_request'), 100, 'eth.dst == 00:00:00:00:00:00 && ip4', 'arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };');
+  add(
+    stage('lr_in_arp_request'),
+    100,
+    'eth.dst == 00:00:00:00:00:00 && ip4',
+    'arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };',
+  );
   add(stage('lr_in_arp_request'), 100, 'eth.dst == 00:00:00:00:00:00 && ip6', 'nd_ns { nd.target = xxreg0; output; };');
   add(stage('lr_in_arp_request'), 0, '1', 'output;');
   add(stage('lr_out_chk_dnat_local'), 0, '1', 'reg9[4] = 0; next;');
@@ -107,7 +143,10 @@ export function buildRouterFlows(nb: NbView, lr: nb.Logical_Router, add: AddFlow
   buildPolicies(nb, lr, rps, add);
   // NAT through a distributed gateway port: only with exactly one such port, as OVN requires without NAT gateway_port.
   const gwPorts = rps.filter((r) => isGatewayPort(r.lrp));
-  const gw = gwPorts.length === 1 && !isGatewayRouter(lr) ? { lrp: (gwPorts[0] as (typeof rps)[number]).lrp, mac: (gwPorts[0] as (typeof rps)[number]).net.mac } : undefined;
+  const gw =
+    gwPorts.length === 1 && !isGatewayRouter(lr)
+      ? { lrp: (gwPorts[0] as (typeof rps)[number]).lrp, mac: (gwPorts[0] as (typeof rps)[number]).net.mac }
+      : undefined;
   buildRouterNatFlows(lr, routerNats(nb, lr), new Map(rps.flatMap((r) => r.net.ipv4.map((n) => [n.addr, r.lrp._uuid] as const))), add, gw);
 }
 
@@ -273,19 +312,39 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
   // Echo replies from, and other traffic to, the port's own addresses.
   const v4 = net.ipv4.map((n) => n.addr);
   // Port unreachable replies only on distributed routers without gateway ports.
-  const gateway = isGatewayRouter(lr) || lr.ports.some((u) => {
-    const x = nb.routerPorts.get(u);
-    return x !== undefined && isGatewayPort(x);
-  });
+  const gateway =
+    isGatewayRouter(lr) ||
+    lr.ports.some((u) => {
+      const x = nb.routerPorts.get(u);
+      return x !== undefined && isGatewayPort(x);
+    });
   // On a gateway router, traffic to an address it SNATs to is un-SNATed, not dropped.
-  const snatIps = new Set(gateway ? routerNats(nb, lr).filter((n) => n.type !== 'dnat').map((n) => n.external) : []);
+  const snatIps = new Set(
+    gateway
+      ? routerNats(nb, lr)
+          .filter((n) => n.type !== 'dnat')
+          .map((n) => n.external)
+      : [],
+  );
   if (v4.length > 0) {
-    add(ip, 90, `ip4.dst == ${set(v4)} && icmp4.type == 8 && icmp4.code == 0`, 'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ', h);
+    add(
+      ip,
+      90,
+      `ip4.dst == ${set(v4)} && icmp4.type == 8 && icmp4.code == 0`,
+      'ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ',
+      h,
+    );
     const dropped = v4.filter((a) => !snatIps.has(a));
     if (dropped.length > 0) add(ip, 60, `ip4.dst == {${dropped.join(', ')}}`, 'drop;', h);
   }
   const v6 = routerPortIpv6(net);
-  add(ip, 90, `ip6.dst == ${set(v6)} && icmp6.type == 128 && icmp6.code == 0`, 'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ', h);
+  add(
+    ip,
+    90,
+    `ip6.dst == ${set(v6)} && icmp6.type == 128 && icmp6.code == 0`,
+    'ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ',
+    h,
+  );
   add(ip, 60, `ip6.dst == {${v6.join(', ')}}`, 'drop;', h);
   for (const n of net.ipv6) {
     add(
@@ -304,7 +363,13 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
     );
   }
   for (const n of net.ipv4) {
-    add(stage('lr_in_lookup_neighbor'), 100, `inport == "${p}" && arp.spa == ${n.network}/${n.plen} && arp.op == 1${resident}`, 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', h);
+    add(
+      stage('lr_in_lookup_neighbor'),
+      100,
+      `inport == "${p}" && arp.spa == ${n.network}/${n.plen} && arp.op == 1${resident}`,
+      'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;',
+      h,
+    );
     add(
       ip,
       90,
@@ -327,20 +392,33 @@ export function buildRouterPortFlows(nb: NbView, lr: nb.Logical_Router, lrp: nb.
       h,
     );
   }
-  if (net.ipv4.length > 0) add(ip, 100, `ip4.src == {${net.ipv4.flatMap((n) => [n.addr, n.bcast]).join(', ')}} && reg9[0] == 0`, 'drop;', h);
+  if (net.ipv4.length > 0)
+    add(ip, 100, `ip4.src == {${net.ipv4.flatMap((n) => [n.addr, n.bcast]).join(', ')}} && reg9[0] == 0`, 'drop;', h);
   // Port unreachable replies: distributed routers only (a gateway router's addresses may be NAT targets).
   for (const a of gateway ? [] : v4) {
     const m = `ip4 && ip4.dst == ${a} && !ip.later_frag`;
     add(ip, 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', h);
     add(ip, 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };', h);
-    add(ip, 80, `${m} && udp`, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };', h);
+    add(
+      ip,
+      80,
+      `${m} && udp`,
+      'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };',
+      h,
+    );
     add(ip, 70, m, 'icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 2; next; };', h);
   }
   for (const a of gateway ? [] : v6) {
     const m = `ip6 && ip6.dst == ${a} && !ip.later_frag`;
     add(ip, 80, `${m} && sctp`, 'sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', h);
     add(ip, 80, `${m} && tcp`, 'tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };', h);
-    add(ip, 80, `${m} && udp`, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };', h);
+    add(
+      ip,
+      80,
+      `${m} && udp`,
+      'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };',
+      h,
+    );
     add(ip, 70, m, 'icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 3; next; };', h);
   }
 
@@ -381,12 +459,15 @@ function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPor
   const resolve = (owner: string, mac: string, ipv4: readonly string[], ipv6: readonly string[], lla?: string): void => {
     // Only addresses on one of the router port's networks are reachable through it.
     for (const ip of ipv4) {
-      if (net.ipv4.some((n) => ipv4InNet(ip, n))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && reg0 == ${ip}`, `eth.dst = ${mac}; next;`, owner);
+      if (net.ipv4.some((n) => ipv4InNet(ip, n)))
+        add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && reg0 == ${ip}`, `eth.dst = ${mac}; next;`, owner);
     }
     for (const ip of ipv6) {
-      if (net.ipv6.some((n) => ipv6InNet(ip, n))) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${ip}`, `eth.dst = ${mac}; next;`, owner);
+      if (net.ipv6.some((n) => ipv6InNet(ip, n)))
+        add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${ip}`, `eth.dst = ${mac}; next;`, owner);
     }
-    if (lla !== undefined) add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${lla}`, `eth.dst = ${mac}; next;`, owner);
+    if (lla !== undefined)
+      add(stage('lr_in_arp_resolve'), 100, `outport == "${lrp.name}" && xxreg0 == ${lla}`, `eth.dst = ${mac}; next;`, owner);
   };
   for (const u of ls.ports) {
     const sp = nb.switchPorts.get(u);
@@ -397,7 +478,14 @@ function buildArpResolve(nb: NbView, lrp: nb.Logical_Router_Port, net: RouterPor
       const other = nb.routerPortByName(sp.options.get('router-port') ?? '');
       const on = other === undefined || other.enabled === false ? undefined : routerPortNetworks(other);
       // OVN files these under this router's own peer port.
-      if (on !== undefined) resolve(self._uuid, on.mac, on.ipv4.map((n) => n.addr), on.ipv6.map((n) => n.addr), on.lla);
+      if (on !== undefined)
+        resolve(
+          self._uuid,
+          on.mac,
+          on.ipv4.map((n) => n.addr),
+          on.ipv6.map((n) => n.addr),
+          on.lla,
+        );
       continue;
     }
     for (const a of lspAddresses(sp)) resolve(sp._uuid, a.mac, a.ipv4, a.ipv6);

@@ -70,8 +70,14 @@ export function switchPortSummary(nb: NbView, ls: nb.Logical_Switch): string {
   const ps = ports(nb, ls);
   const unknown = ps.some((p) => p.addresses.includes('unknown'));
   const others = ps.some((p) => p.type !== 'router');
-  const routers = ps.filter((p) => p.type === 'router').map((p) => `${p.name}=${routerPeerFacts(nb, p)}`).sort();
-  const localnets = ps.filter((p) => p.type === 'localnet').map((p) => p.name).sort();
+  const routers = ps
+    .filter((p) => p.type === 'router')
+    .map((p) => `${p.name}=${routerPeerFacts(nb, p)}`)
+    .sort();
+  const localnets = ps
+    .filter((p) => p.type === 'localnet')
+    .map((p) => p.name)
+    .sort();
   return `${unknown ? 'U' : ''}${others ? 'V' : ''}|${routers.join(',')}|${localnets.join(',')}`;
 }
 
@@ -103,7 +109,10 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
   add(stage('ls_in_pre_acl'), 110, 'eth.dst == $svc_monitor_mac', 'next;');
   add(stage('ls_out_pre_acl'), 110, 'eth.src == $svc_monitor_mac', 'next;');
   if (stateful) {
-    for (const [st, dir] of [['ls_in_pre_acl', 'inport'], ['ls_out_pre_acl', 'outport']] as const) {
+    for (const [st, dir] of [
+      ['ls_in_pre_acl', 'inport'],
+      ['ls_out_pre_acl', 'outport'],
+    ] as const) {
       add(stage(st), 110, 'eth.mcast', 'next;');
       for (const rp of edgePorts) add(stage(st), 110, `ip && ${dir} == "${rp.name}"`, 'next;', rp._uuid);
       add(stage(st), 110, `${ND_MLD} || (udp && udp.src == 546 && udp.dst == 547)`, 'next;');
@@ -115,7 +124,10 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
 
   add(stage('ls_in_pre_lb'), 110, 'eth.dst == $svc_monitor_mac', 'next;');
   add(stage('ls_out_pre_lb'), 110, 'eth.src == $svc_monitor_mac', 'next;');
-  for (const [st, dir] of [['ls_in_pre_lb', 'inport'], ['ls_out_pre_lb', 'outport']] as const) {
+  for (const [st, dir] of [
+    ['ls_in_pre_lb', 'inport'],
+    ['ls_out_pre_lb', 'outport'],
+  ] as const) {
     add(stage(st), 110, 'eth.mcast', 'next;');
     for (const rp of edgePorts) {
       // Traffic from the router was already load balanced there; towards it the
@@ -137,10 +149,24 @@ export function buildSwitchFlows(nb: NbView, ls: nb.Logical_Switch, add: AddFlow
   buildAclFlows(nb, ls, aclStateful, add, refuse);
   buildSwitchLbFlows(ls, switchVips(nb, ls), add);
 
-  for (const st of ['ls_in_qos_mark', 'ls_in_qos_meter', 'ls_in_lb_aff_check', 'ls_in_lb', 'ls_in_lb_aff_learn',
-    'ls_in_pre_hairpin', 'ls_in_nat_hairpin', 'ls_in_hairpin', 'ls_out_qos_mark', 'ls_out_qos_meter',
-    'ls_in_arp_rsp', 'ls_in_dhcp_options', 'ls_in_dhcp_response', 'ls_in_dns_lookup', 'ls_in_dns_response',
-    'ls_in_external_port'] as const) {
+  for (const st of [
+    'ls_in_qos_mark',
+    'ls_in_qos_meter',
+    'ls_in_lb_aff_check',
+    'ls_in_lb',
+    'ls_in_lb_aff_learn',
+    'ls_in_pre_hairpin',
+    'ls_in_nat_hairpin',
+    'ls_in_hairpin',
+    'ls_out_qos_mark',
+    'ls_out_qos_meter',
+    'ls_in_arp_rsp',
+    'ls_in_dhcp_options',
+    'ls_in_dhcp_response',
+    'ls_in_dns_lookup',
+    'ls_in_dns_response',
+    'ls_in_external_port',
+  ] as const) {
     add(stage(st), 0, '1', 'next;');
   }
   if (aclStateful) add(stage('ls_in_acl_after_lb'), 65532, 'reg0[17] == 1', 'next;');
@@ -182,9 +208,16 @@ function buildRouterArpFlooding(nb: NbView, ps: readonly nb.Logical_Switch_Port[
     for (const n of rp.ipv4) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, to, lsp._uuid);
     // So are requests for the router's NAT external IPs.
     const lr = peer === undefined ? undefined : nb.routerOfPort(peer._uuid);
-    for (const ip of lr === undefined ? [] : natArpTargets(routerNats(nb, lr))) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, to, lsp._uuid);
+    for (const ip of lr === undefined ? [] : natArpTargets(routerNats(nb, lr)))
+      add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, to, lsp._uuid);
     for (const a of routerPortIpv6(rp)) add(stage('ls_in_l2_lkup'), 80, `flags[1] == 0 && nd_ns && nd.target == ${a}`, to, lsp._uuid);
-    if (others) add(stage('ls_in_l2_lkup'), 75, `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
+    if (others)
+      add(
+        stage('ls_in_l2_lkup'),
+        75,
+        `eth.src == {${rp.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`,
+        'outport = "_MC_flood_l2"; output;',
+      );
   }
 }
 
@@ -287,7 +320,12 @@ function buildAclFlows(nb: NbView, ls: nb.Logical_Switch, stateful: boolean, add
       add(stage(st), 0, '1', 'next;');
     }
     add(stage('ls_in_acl'), 65532, '!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0', 'reg0[17] = 1; ct_commit_nat;');
-    add(stage('ls_in_acl'), 65532, 'ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0', 'reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; next;');
+    add(
+      stage('ls_in_acl'),
+      65532,
+      'ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0',
+      'reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; next;',
+    );
     add(stage('ls_out_acl'), 65532, '!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0', 'ct_commit_nat;');
     add(stage('ls_out_acl'), 65532, 'ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0', 'next;');
     for (const st of ['ls_in_acl', 'ls_out_acl'] as const) {
@@ -355,7 +393,11 @@ function aclLog(acl: nb.ACL): string {
 }
 
 /** The DHCPv4 options of a port for one of its addresses, or undefined when OVN would not answer. */
-function dhcpv4For(nb: NbView, lsp: nb.Logical_Switch_Port, ip: string): { opts: nb.DHCP_Options; net: ReturnType<typeof ipv4Net> } | undefined {
+function dhcpv4For(
+  nb: NbView,
+  lsp: nb.Logical_Switch_Port,
+  ip: string,
+): { opts: nb.DHCP_Options; net: ReturnType<typeof ipv4Net> } | undefined {
   if (lsp.dhcpv4_options === null) return undefined;
   const opts = nb.dhcpOptions.get(lsp.dhcpv4_options);
   if (opts === undefined) return undefined;
@@ -440,7 +482,7 @@ function buildDhcpv4(
 ): void {
   const o = opts.options;
   const serverId = o.get('server_id') as string;
-  const serverMac = normalizeMac(o.get('server_mac') as string) ?? (o.get('server_mac'));
+  const serverMac = normalizeMac(o.get('server_mac') as string) ?? o.get('server_mac');
   const args = new Map<string, string>(o);
   args.delete('server_mac');
   if (!args.has('netmask')) args.set('netmask', net.mask);
@@ -448,8 +490,20 @@ function buildDhcpv4(
   const put = [`offerip = ${ip}`, ...sorted.map(([k, v]) => `${k} = ${v}`)].join(', ');
   const action = `reg0[3] = put_dhcp_opts(${put}); next;`;
   const from = `inport == "${port}" && eth.src == ${a.mac}`;
-  add(stage('ls_in_dhcp_options'), 100, `${from} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67`, action, h);
-  add(stage('ls_in_dhcp_options'), 100, `${from} && ip4.src == ${ip} && ip4.dst == {${serverId}, 255.255.255.255} && udp.src == 68 && udp.dst == 67`, action, h);
+  add(
+    stage('ls_in_dhcp_options'),
+    100,
+    `${from} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67`,
+    action,
+    h,
+  );
+  add(
+    stage('ls_in_dhcp_options'),
+    100,
+    `${from} && ip4.src == ${ip} && ip4.dst == {${serverId}, 255.255.255.255} && udp.src == 68 && udp.dst == 67`,
+    action,
+    h,
+  );
   add(
     stage('ls_in_dhcp_response'),
     100,

@@ -156,7 +156,14 @@ export class LogicalFlowSync {
 
   private rowKey(row: Row, sb: OvsdbClient, dps: DatapathRefs): string {
     const kind = String(row.map('external_ids').get('stage-name') ?? '').startsWith('lr_') ? 'router' : 'switch';
-    const body = bodyKey(str(row, 'pipeline'), Number(row.scalar('table_id')), Number(row.scalar('priority')), str(row, 'match'), str(row, 'actions'), kind);
+    const body = bodyKey(
+      str(row, 'pipeline'),
+      Number(row.scalar('table_id')),
+      Number(row.scalar('priority')),
+      str(row, 'match'),
+      str(row, 'actions'),
+      kind,
+    );
     const g = row.optional('logical_dp_group');
     if (g !== null) {
       const gr = sb.row('Logical_DP_Group', String(g));

@@ -9,8 +9,10 @@ import { datumEquals, datumFromJson } from '../../ovsdb/datum.js';
 
 /** OVSDB JSON notation builders (RFC 7047 5.1). */
 export const set = (xs: readonly unknown[]): unknown => ['set', xs];
-export const map = (m: ReadonlyMap<string, string> | Readonly<Record<string, string>>): unknown =>
-  ['map', (m instanceof Map ? [...m] : Object.entries(m)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))];
+export const map = (m: ReadonlyMap<string, string> | Readonly<Record<string, string>>): unknown => [
+  'map',
+  (m instanceof Map ? [...m] : Object.entries(m)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+];
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A reference to an existing row (UUID) or to one inserted in the same transaction (uuid-name). */
 /** True for a row's UUID, false for a uuid-name (a row inserted in the transaction being built). */
@@ -76,7 +78,11 @@ export class RowMemo {
     const real = (name: string): string => txn.insertedUuid(name) ?? name;
     for (const [name, text] of this.inserted) {
       const uuid = txn.insertedUuid(name);
-      if (uuid !== undefined) this.trusted.set(uuid, text.replace(/\["named-uuid","([^"]+)"\]/g, (_m, n: string) => `["uuid","${real(n)}"]`));
+      if (uuid !== undefined)
+        this.trusted.set(
+          uuid,
+          text.replace(/\["named-uuid","([^"]+)"\]/g, (_m, n: string) => `["uuid","${real(n)}"]`),
+        );
     }
     this.inserted = [];
   }

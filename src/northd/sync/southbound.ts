@@ -62,12 +62,23 @@ export interface SbPassInput {
  */
 export interface RowCache {
   /** By LSP UUID: northd's own write-backs (`up`, `tag`) make new NB row objects that change nothing here. */
-  readonly switchPorts: Map<Uuid, { lsp: nb.Logical_Switch_Port; dp: string; tk: number; tag: number | null; peer: boolean; row: DesiredRow }>;
+  readonly switchPorts: Map<
+    Uuid,
+    { lsp: nb.Logical_Switch_Port; dp: string; tk: number; tag: number | null; peer: boolean; row: DesiredRow }
+  >;
   readonly routerPorts: WeakMap<nb.Logical_Router_Port, { dp: string; tk: number; peer: string | undefined; row: DesiredRow }>;
   /** What a pass reads of each SB Port_Binding row (rows are immutable). */
   readonly bindingFacts: WeakMap<Row, { dp: string; name: string; tk: number }>;
   /** By switch UUID. */
-  readonly groups: Map<Uuid, { dp: string; ids: ReadonlyArray<string | undefined>; lsps: ReadonlyArray<nb.Logical_Switch_Port | undefined>; rows: Array<[string, DesiredRow]> }>;
+  readonly groups: Map<
+    Uuid,
+    {
+      dp: string;
+      ids: ReadonlyArray<string | undefined>;
+      lsps: ReadonlyArray<nb.Logical_Switch_Port | undefined>;
+      rows: Array<[string, DesiredRow]>;
+    }
+  >;
 }
 
 export function newRowCache(): RowCache {
@@ -83,13 +94,30 @@ const sameMap = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>)
 
 /** True when two versions of an LSP give the same Port_Binding columns (see portBindingCols). */
 function sameBindingInputs(a: nb.Logical_Switch_Port, b: nb.Logical_Switch_Port): boolean {
-  return a === b || (a.name === b.name && a.type === b.type && a.parent_name === b.parent_name && a.tag_request === b.tag_request && a.tag === b.tag &&
-    sameList(a.addresses, b.addresses) && sameList(a.port_security, b.port_security) && sameMap(a.options, b.options));
+  return (
+    a === b ||
+    (a.name === b.name &&
+      a.type === b.type &&
+      a.parent_name === b.parent_name &&
+      a.tag_request === b.tag_request &&
+      a.tag === b.tag &&
+      sameList(a.addresses, b.addresses) &&
+      sameList(a.port_security, b.port_security) &&
+      sameMap(a.options, b.options))
+  );
 }
 
 /** True when two versions of an LSP give the same Multicast_Group membership. */
 function sameGroupInputs(a: nb.Logical_Switch_Port | undefined, b: nb.Logical_Switch_Port | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.name === b.name && a.enabled === b.enabled && a.type === b.type && sameList(a.addresses, b.addresses));
+  return (
+    a === b ||
+    (a !== undefined &&
+      b !== undefined &&
+      a.name === b.name &&
+      a.enabled === b.enabled &&
+      a.type === b.type &&
+      sameList(a.addresses, b.addresses))
+  );
 }
 
 /** A uuid-name that is unique in a transaction: the kind and the NB row's UUID. */
@@ -114,7 +142,10 @@ export function globalOptions(nbv: NbView, sb: OvsdbClient): Map<string, string>
   const opts = new Map<string, string>(nbv.global?.options ?? []);
   const sbg = [...sb.table('SB_Global').values()][0];
   const sbOpts = sbg === undefined ? new Map() : (sbg.map('options') as Map<string, string>);
-  for (const [k, bytes, local] of [['mac_prefix', 3, false], ['svc_monitor_mac', 6, true]] as const) {
+  for (const [k, bytes, local] of [
+    ['mac_prefix', 3, false],
+    ['svc_monitor_mac', 6, true],
+  ] as const) {
     if (!opts.has(k)) opts.set(k, (sbOpts.get(k) as string | undefined) ?? randomMac(bytes, local));
   }
   opts.set('max_tunid', String(MAX_DP_KEY));
@@ -140,8 +171,17 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   };
   // --- SB_Global and the option code tables.
   const opts = globalOptions(nbv, sb);
-  syncTable(sb, txn, 'SB_Global', new Map([['g', { cols: { options: map(opts), nb_cfg: input.nbCfg } }]]), () => 'g', true, memo('SB_Global'));
-  const codes = (list: typeof DHCPV4_CODES): Map<string, DesiredRow> => new Map(list.map(([name, code, type]) => [name, { cols: { name, code, type } }]));
+  syncTable(
+    sb,
+    txn,
+    'SB_Global',
+    new Map([['g', { cols: { options: map(opts), nb_cfg: input.nbCfg } }]]),
+    () => 'g',
+    true,
+    memo('SB_Global'),
+  );
+  const codes = (list: typeof DHCPV4_CODES): Map<string, DesiredRow> =>
+    new Map(list.map(([name, code, type]) => [name, { cols: { name, code, type } }]));
   syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_CODES), (r) => str(r, 'name'), true, memo('DHCP_Options'));
   syncTable(sb, txn, 'DHCPv6_Options', codes(DHCPV6_CODES), (r) => str(r, 'name'), true, memo('DHCPv6_Options'));
 
@@ -190,7 +230,8 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   const existingPortKey = new Map<string, Map<string, number>>(); // NB dp → name → key
   for (const r of sb.table('Port_Binding').values()) {
     let facts = rowsOf.bindingFacts.get(r);
-    if (facts === undefined) rowsOf.bindingFacts.set(r, (facts = { dp: str(r, 'datapath'), name: str(r, 'logical_port'), tk: Number(r.scalar('tunnel_key')) }));
+    if (facts === undefined)
+      rowsOf.bindingFacts.set(r, (facts = { dp: str(r, 'datapath'), name: str(r, 'logical_port'), tk: Number(r.scalar('tunnel_key')) }));
     const dpNb = sbDpOfNb.get(facts.dp);
     if (dpNb === undefined) continue;
     let byName = existingPortKey.get(dpNb);
@@ -226,7 +267,14 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
       const tag = input.tags.has(lsp._uuid) ? (input.tags.get(lsp._uuid) ?? null) : lsp.tag;
       const peer = lsp.type === 'router' ? nbv.routerPortByName(lsp.options.get('router-port') ?? '') !== undefined : false;
       const known = rowsOf.switchPorts.get(lsp._uuid);
-      if (known !== undefined && known.dp === dp && known.tk === tk && known.tag === tag && known.peer === peer && sameBindingInputs(known.lsp, lsp)) {
+      if (
+        known !== undefined &&
+        known.dp === dp &&
+        known.tk === tk &&
+        known.tag === tag &&
+        known.peer === peer &&
+        sameBindingInputs(known.lsp, lsp)
+      ) {
         known.lsp = lsp;
         wantPorts.set(lsp.name, known.row);
         continue;
@@ -270,17 +318,26 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     }
   }
   // Forget the rows of ports and switches that are gone (the maps are keyed by UUID, not by the row objects).
-  if (rowsOf.switchPorts.size > nbv.switchPorts.size) for (const u of rowsOf.switchPorts.keys()) if (!nbv.switchPorts.has(u)) rowsOf.switchPorts.delete(u);
+  if (rowsOf.switchPorts.size > nbv.switchPorts.size)
+    for (const u of rowsOf.switchPorts.keys()) if (!nbv.switchPorts.has(u)) rowsOf.switchPorts.delete(u);
   if (rowsOf.groups.size > nbv.switches.size) for (const u of rowsOf.groups.keys()) if (!nbv.switches.has(u)) rowsOf.groups.delete(u);
-  const pbIds = syncTable(sb, txn, 'Port_Binding', wantPorts, (r) => {
-    const dpNb = sbDpOfNb.get(str(r, 'datapath'));
-    const name = str(r, 'logical_port');
-    // A binding that moved to another datapath is replaced (its key belongs to the old one).
-    const want = wantPorts.get(name);
-    if (dpNb === undefined || want === undefined) return `gone:${r.uuid}`;
-    const wantDp = (want.cols['datapath'] as [string, string])[1];
-    return wantDp === str(r, 'datapath') || !isUuid(wantDp) ? name : `gone:${r.uuid}`;
-  }, true, memo('Port_Binding'));
+  const pbIds = syncTable(
+    sb,
+    txn,
+    'Port_Binding',
+    wantPorts,
+    (r) => {
+      const dpNb = sbDpOfNb.get(str(r, 'datapath'));
+      const name = str(r, 'logical_port');
+      // A binding that moved to another datapath is replaced (its key belongs to the old one).
+      const want = wantPorts.get(name);
+      if (dpNb === undefined || want === undefined) return `gone:${r.uuid}`;
+      const wantDp = (want.cols['datapath'] as [string, string])[1];
+      return wantDp === str(r, 'datapath') || !isUuid(wantDp) ? name : `gone:${r.uuid}`;
+    },
+    true,
+    memo('Port_Binding'),
+  );
 
   lap('ports');
   // --- Multicast groups of each switch.
@@ -294,7 +351,12 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     });
     const lsps = ls.ports.map((u) => nbv.switchPorts.get(u));
     const known = rowsOf.groups.get(ls._uuid);
-    if (known !== undefined && known.dp === dp && known.ids.length === ids.length && known.ids.every((x, i) => x === ids[i] && sameGroupInputs(known.lsps[i], lsps[i]))) {
+    if (
+      known !== undefined &&
+      known.dp === dp &&
+      known.ids.length === ids.length &&
+      known.ids.every((x, i) => x === ids[i] && sameGroupInputs(known.lsps[i], lsps[i]))
+    ) {
       for (const [k, row] of known.rows) wantMc.set(k, row);
       continue;
     }
@@ -321,10 +383,18 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     // Rows naming rows inserted in this transaction are not kept: next time they have UUIDs.
     if (isUuid(dp) && ids.every((x) => x === undefined || isUuid(x))) rowsOf.groups.set(ls._uuid, { dp, ids, lsps, rows });
   }
-  syncTable(sb, txn, 'Multicast_Group', wantMc, (r) => {
-    const dpNb = sbDpOfNb.get(str(r, 'datapath'));
-    return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}\u0000${str(r, 'name')}`;
-  }, true, memo('Multicast_Group'));
+  syncTable(
+    sb,
+    txn,
+    'Multicast_Group',
+    wantMc,
+    (r) => {
+      const dpNb = sbDpOfNb.get(str(r, 'datapath'));
+      return dpNb === undefined ? `gone:${r.uuid}` : `${dpNb}\u0000${str(r, 'name')}`;
+    },
+    true,
+    memo('Multicast_Group'),
+  );
 
   lap('groups');
   // --- Address sets (the NB's, each port group's addresses, the service monitor
@@ -376,7 +446,13 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
   lap('flows diffed');
 }
 
-function portBindingCols(nbv: NbView, lsp: nb.Logical_Switch_Port, dp: unknown, tk: number, tags: ReadonlyMap<Uuid, number | null>): Record<string, unknown> {
+function portBindingCols(
+  nbv: NbView,
+  lsp: nb.Logical_Switch_Port,
+  dp: unknown,
+  tk: number,
+  tags: ReadonlyMap<Uuid, number | null>,
+): Record<string, unknown> {
   const tag = tags.has(lsp._uuid) ? (tags.get(lsp._uuid) ?? null) : lsp.tag;
   let type = lsp.type;
   let options: Map<string, string> = new Map(lsp.options);
@@ -395,7 +471,7 @@ function portBindingCols(nbv: NbView, lsp: nb.Logical_Switch_Port, dp: unknown, 
     port_security: set(lsp.port_security),
     options: map(options),
     parent_port: optional(lsp.parent_name),
-    tag: optional(lsp.parent_name === null && lsp.type !== 'localnet' ? null : (lsp.type === 'localnet' ? lsp.tag_request : tag)),
+    tag: optional(lsp.parent_name === null && lsp.type !== 'localnet' ? null : lsp.type === 'localnet' ? lsp.tag_request : tag),
     external_ids: map({}),
   };
 }

@@ -8,7 +8,18 @@
  * action list contains `set_field` where `load` was sent; compare through
  * {@link normalizeActions}.
  */
-import { type Action, type FieldRef, type LearnAction, type LearnSpec, type NatSpec, OFPP, PACKET_IN_REASON, type PacketInReason, fieldBits, ones } from '../flow.js';
+import {
+  type Action,
+  type FieldRef,
+  type LearnAction,
+  type LearnSpec,
+  type NatSpec,
+  OFPP,
+  PACKET_IN_REASON,
+  type PacketInReason,
+  fieldBits,
+  ones,
+} from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
 import { OXM_CLASS, type OxmCode, type OxmOptions, oxmCode, oxmHeader, writeOxm } from './oxm.js';
 import { fieldByCode } from '../fields.js';
@@ -106,7 +117,8 @@ function finish(w: Writer, start: number): void {
 
 function checkRef(ref: FieldRef): void {
   const bits = fieldBits(ref.field);
-  if (ref.nBits < 1 || ref.ofs < 0 || ref.ofs + ref.nBits > bits) throw new OpenFlowCodecError(`${ref.field}[${ref.ofs}..${ref.ofs + ref.nBits - 1}]: bit range outside the ${bits}-bit field`);
+  if (ref.nBits < 1 || ref.ofs < 0 || ref.ofs + ref.nBits > bits)
+    throw new OpenFlowCodecError(`${ref.field}[${ref.ofs}..${ref.ofs + ref.nBits - 1}]: bit range outside the ${bits}-bit field`);
 }
 
 function writeSetField(w: Writer, field: string, value: bigint, mask: bigint | undefined, opts: OxmOptions): void {
@@ -126,7 +138,11 @@ export function encodeActions(w: Writer, actions: readonly Action[], opts: OxmOp
 function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
   switch (a.type) {
     case 'output':
-      w.u16(OFPAT.OUTPUT).u16(16).u32(a.port).u16(a.maxLen ?? (a.port === OFPP.CONTROLLER ? 0xffff : 0)).zeros(6);
+      w.u16(OFPAT.OUTPUT)
+        .u16(16)
+        .u32(a.port)
+        .u16(a.maxLen ?? (a.port === OFPP.CONTROLLER ? 0xffff : 0))
+        .zeros(6);
       return;
     case 'output_reg': {
       checkRef(a.src);
@@ -137,9 +153,14 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       return;
     }
     case 'controller': {
-      const simple = a.id === undefined && a.reason === undefined && a.userdata === undefined && a.pause !== true && a.meterId === undefined;
+      const simple =
+        a.id === undefined && a.reason === undefined && a.userdata === undefined && a.pause !== true && a.meterId === undefined;
       if (simple) {
-        w.u16(OFPAT.OUTPUT).u16(16).u32(OFPP.CONTROLLER).u16(a.maxLen ?? 0xffff).zeros(6);
+        w.u16(OFPAT.OUTPUT)
+          .u16(16)
+          .u32(OFPP.CONTROLLER)
+          .u16(a.maxLen ?? 0xffff)
+          .zeros(6);
         return;
       }
       const s = nxStart(w, NXAST.CONTROLLER2);
@@ -162,7 +183,9 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
     }
     case 'resubmit': {
       const s = nxStart(w, a.ct === true ? NXAST.RESUBMIT_TABLE_CT : NXAST.RESUBMIT_TABLE);
-      w.u16(port16(a.port ?? OFPP.IN_PORT)).u8(a.table ?? 0xff).zeros(3);
+      w.u16(port16(a.port ?? OFPP.IN_PORT))
+        .u8(a.table ?? 0xff)
+        .zeros(3);
       finish(w, s);
       return;
     }
@@ -172,7 +195,8 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       return;
     case 'load': {
       checkRef(a.dst);
-      if (a.value > ones(a.dst.nBits)) throw new OpenFlowCodecError(`load: value 0x${a.value.toString(16)} does not fit in ${a.dst.nBits} bits`);
+      if (a.value > ones(a.dst.nBits))
+        throw new OpenFlowCodecError(`load: value 0x${a.value.toString(16)} does not fit in ${a.dst.nBits} bits`);
       const bits = fieldBits(a.dst.field);
       const mask = ones(a.dst.nBits) << BigInt(a.dst.ofs);
       writeSetField(w, a.dst.field, a.value << BigInt(a.dst.ofs), mask === ones(bits) ? undefined : mask, opts);
@@ -200,9 +224,12 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       writeSetField(w, 'tun_id', a.tunId, undefined, opts);
       return;
     case 'conjunction': {
-      if (a.nClauses < 2 || a.nClauses > 64 || a.clause < 1 || a.clause > a.nClauses) throw new OpenFlowCodecError(`conjunction(${a.id},${a.clause}/${a.nClauses}): clause out of range`);
+      if (a.nClauses < 2 || a.nClauses > 64 || a.clause < 1 || a.clause > a.nClauses)
+        throw new OpenFlowCodecError(`conjunction(${a.id},${a.clause}/${a.nClauses}): clause out of range`);
       const s = nxStart(w, NXAST.CONJUNCTION);
-      w.u8(a.clause - 1).u8(a.nClauses).u32(a.id);
+      w.u8(a.clause - 1)
+        .u8(a.nClauses)
+        .u32(a.id);
       finish(w, s);
       return;
     }
@@ -213,7 +240,9 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
         checkRef(a.zone);
         w.u32(oxmHeader(refCode(a.zone.field, opts))).u16(ofsNbits(a.zone));
       } else w.u32(0).u16(a.zone ?? 0);
-      w.u8(a.table ?? 0xff).zeros(3).u16(a.alg ?? 0);
+      w.u8(a.table ?? 0xff)
+        .zeros(3)
+        .u16(a.alg ?? 0);
       if (a.nat !== undefined) encodeNat(w, a.nat);
       encodeActions(w, a.exec ?? [], opts);
       finish(w, s);
@@ -254,7 +283,9 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       const ref = a.type === 'push' ? a.src : a.dst;
       checkRef(ref);
       const s = nxStart(w, a.type === 'push' ? NXAST.STACK_PUSH : NXAST.STACK_POP);
-      w.u16(ref.ofs).u32(oxmHeader(refCode(ref.field, opts))).u16(ref.nBits);
+      w.u16(ref.ofs)
+        .u32(oxmHeader(refCode(ref.field, opts)))
+        .u16(ref.nBits);
       finish(w, s);
       return;
     }
@@ -262,7 +293,9 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
       checkRef(a.dst);
       if (a.dst.nBits !== 1) throw new OpenFlowCodecError('check_pkt_larger: the destination is one bit');
       const s = nxStart(w, NXAST.CHECK_PKT_LARGER);
-      w.u16(a.pktLen).u16(a.dst.ofs).u32(oxmHeader(refCode(a.dst.field, opts)));
+      w.u16(a.pktLen)
+        .u16(a.dst.ofs)
+        .u32(oxmHeader(refCode(a.dst.field, opts)));
       finish(w, s);
       return;
     }
@@ -288,8 +321,15 @@ function encodeAction(w: Writer, a: Action, opts: OxmOptions): void {
 /** NXAST_LEARN: the new flow's parameters, then flow_mod_specs, ended by a zero header and padding. */
 function encodeLearn(w: Writer, a: LearnAction, opts: OxmOptions): void {
   const s = nxStart(w, NXAST.LEARN);
-  w.u16(a.idleTimeout ?? 0).u16(a.hardTimeout ?? 0).u16(a.priority ?? 0x8000).u64(a.cookie ?? 0n);
-  w.u16(a.flags ?? 0).u8(a.table).zeros(1).u16(a.finIdleTimeout ?? 0).u16(a.finHardTimeout ?? 0);
+  w.u16(a.idleTimeout ?? 0)
+    .u16(a.hardTimeout ?? 0)
+    .u16(a.priority ?? 0x8000)
+    .u64(a.cookie ?? 0n);
+  w.u16(a.flags ?? 0)
+    .u8(a.table)
+    .zeros(1)
+    .u16(a.finIdleTimeout ?? 0)
+    .u16(a.finHardTimeout ?? 0);
   for (const sp of a.specs) {
     const imm = !('field' in sp.src);
     const nBits = sp.src.nBits;
@@ -301,7 +341,8 @@ function encodeLearn(w: Writer, a: LearnAction, opts: OxmOptions): void {
       checkRef(sp.src);
       w.u32(oxmHeader(refCode(sp.src.field, opts))).u16(sp.src.ofs);
     } else {
-      if (sp.src.value > ones(nBits)) throw new OpenFlowCodecError(`learn: value 0x${sp.src.value.toString(16)} does not fit in ${nBits} bits`);
+      if (sp.src.value > ones(nBits))
+        throw new OpenFlowCodecError(`learn: value 0x${sp.src.value.toString(16)} does not fit in ${nBits} bits`);
       w.uint(sp.src.value, Math.ceil(nBits / 16) * 2);
     }
     if (sp.kind !== 'output') {
@@ -614,8 +655,23 @@ function reasonName(n: number): PacketInReason {
   throw new OpenFlowCodecError(`packet-in reason ${n}: unknown`);
 }
 
-function controllerAction(maxLen: number, id: number, reason: PacketInReason, userdata: Uint8Array | undefined, pause: boolean, meterId: number | undefined): Action {
-  const a: { type: 'controller'; maxLen?: number; id?: number; reason?: PacketInReason; userdata?: Uint8Array; pause?: boolean; meterId?: number } = { type: 'controller' };
+function controllerAction(
+  maxLen: number,
+  id: number,
+  reason: PacketInReason,
+  userdata: Uint8Array | undefined,
+  pause: boolean,
+  meterId: number | undefined,
+): Action {
+  const a: {
+    type: 'controller';
+    maxLen?: number;
+    id?: number;
+    reason?: PacketInReason;
+    userdata?: Uint8Array;
+    pause?: boolean;
+    meterId?: number;
+  } = { type: 'controller' };
   if (maxLen !== 0xffff) a.maxLen = maxLen;
   if (id !== 0) a.id = id;
   if (reason !== 'action') a.reason = reason;
@@ -654,7 +710,17 @@ function decodeNat(r: Reader): NatSpec {
   r.skip(2);
   const flags = r.u16();
   const present = r.u16();
-  const n: { kind?: 'src' | 'dst'; ipMin?: bigint; ipMax?: bigint; ipv6?: boolean; portMin?: number; portMax?: number; persistent?: boolean; hash?: boolean; random?: boolean } = {};
+  const n: {
+    kind?: 'src' | 'dst';
+    ipMin?: bigint;
+    ipMax?: bigint;
+    ipv6?: boolean;
+    portMin?: number;
+    portMax?: number;
+    persistent?: boolean;
+    hash?: boolean;
+    random?: boolean;
+  } = {};
   if ((flags & NX_NAT_F.SRC) !== 0) n.kind = 'src';
   if ((flags & NX_NAT_F.DST) !== 0) n.kind = 'dst';
   if ((flags & NX_NAT_F.PERSISTENT) !== 0) n.persistent = true;
@@ -701,9 +767,11 @@ export function foldWide(a: Action): Action {
   for (let i = 0; i < n; i++) {
     const shift = BigInt(32 * (n - 1 - i));
     const part = (mask >> shift) & 0xffffffffn;
-    if ((mask & ~(0xffffffffn << shift)) === 0n && (mask >> (shift + 32n)) === 0n && part !== 0n) {
+    if ((mask & ~(0xffffffffn << shift)) === 0n && mask >> (shift + 32n) === 0n && part !== 0n) {
       const v = (a.value >> shift) & 0xffffffffn;
-      return part === 0xffffffffn ? { type: 'set_field', field: `reg${first + i}`, value: v } : { type: 'set_field', field: `reg${first + i}`, value: v & part, mask: part };
+      return part === 0xffffffffn
+        ? { type: 'set_field', field: `reg${first + i}`, value: v }
+        : { type: 'set_field', field: `reg${first + i}`, value: v & part, mask: part };
     }
   }
   return a;

@@ -104,7 +104,8 @@ export class Reader {
     return this.end - this.pos;
   }
   need(n: number): void {
-    if (this.pos + n > this.end) throw new OpenFlowCodecError(`${this.what}: truncated (need ${n} bytes at offset ${this.pos}, have ${this.end - this.pos})`);
+    if (this.pos + n > this.end)
+      throw new OpenFlowCodecError(`${this.what}: truncated (need ${n} bytes at offset ${this.pos}, have ${this.end - this.pos})`);
   }
   u8(): number {
     this.need(1);

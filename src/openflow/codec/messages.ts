@@ -4,7 +4,22 @@
  * one decoder. Framing (`frameLength`) is separate from decoding: it says
  * how many bytes a complete message needs, or that more must arrive.
  */
-import { type Action, type Bucket, type Flow, type FlowMod, type GroupMod, type MeterMod, OFPGT, type FlowStats, type Match, OFPFC, OFPP, OFPTT_ALL, PACKET_IN_REASON, type PacketInReason } from '../flow.js';
+import {
+  type Action,
+  type Bucket,
+  type Flow,
+  type FlowMod,
+  type GroupMod,
+  type MeterMod,
+  OFPGT,
+  type FlowStats,
+  type Match,
+  OFPFC,
+  OFPP,
+  OFPTT_ALL,
+  PACKET_IN_REASON,
+  type PacketInReason,
+} from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
 import { decodeActions, encodeActions, NX_VENDOR_ID } from './actions.js';
 import { decodeMatch, decodeOxmFields, encodeMatch, encodeOxmFields, type OxmOptions } from './oxm.js';
@@ -128,7 +143,9 @@ export function encodeHello(xid: number, versions: readonly number[] = [OFP_VERS
   const w = start(OFPT.HELLO, xid);
   let bitmap = 0;
   for (const v of versions) bitmap |= 1 << v;
-  w.u16(1).u16(8).u32(bitmap >>> 0);
+  w.u16(1)
+    .u16(8)
+    .u32(bitmap >>> 0);
   return done(w);
 }
 
@@ -173,7 +190,9 @@ function writeFlowModBody(w: Writer, mod: FlowMod, opts: OxmOptions): void {
   const del = mod.command === 'DELETE' || mod.command === 'DELETE_STRICT';
   w.u64(f.cookie).u64(mod.cookieMask ?? 0n);
   w.u8(del && f.table === OFPTT_ALL ? OFPTT_ALL : f.table).u8(OFPFC[mod.command]);
-  w.u16(f.idleTimeout ?? 0).u16(f.hardTimeout ?? 0).u16(f.priority);
+  w.u16(f.idleTimeout ?? 0)
+    .u16(f.hardTimeout ?? 0)
+    .u16(f.priority);
   w.u32(0xffffffff); // buffer_id: none
   w.u32(mod.outPort ?? OFPP.ANY).u32(mod.outGroup ?? 0xffffffff);
   w.u16(f.flags ?? 0).u16(f.importance ?? 0);
@@ -202,7 +221,9 @@ export function encodeGroupMod(xid: number, mod: GroupMod, opts: OxmOptions = {}
   if (mod.command !== 'DELETE') {
     mod.buckets.forEach((b, i) => {
       const s = w.length;
-      w.u16(0).u16(0).u32(b.bucketId ?? i);
+      w.u16(0)
+        .u16(0)
+        .u32(b.bucketId ?? i);
       const a0 = w.length;
       encodeActions(w, b.actions, opts);
       w.setU16(s + 2, w.length - a0);
@@ -220,7 +241,13 @@ const OFPMC = { ADD: 0, MODIFY: 1, DELETE: 2 } as const;
 /** METER_MOD (OpenFlow 1.5 §7.3.4.4) with OFPMBT_DROP bands. */
 export function encodeMeterMod(xid: number, mod: MeterMod): Uint8Array {
   const w = start(OFPT.METER_MOD, xid).u16(OFPMC[mod.command]).u16(mod.flags).u32(mod.meterId);
-  if (mod.command !== 'DELETE') for (const b of mod.bands) w.u16(1).u16(16).u32(b.rate).u32(b.burstSize ?? 0).zeros(4);
+  if (mod.command !== 'DELETE')
+    for (const b of mod.bands)
+      w.u16(1)
+        .u16(16)
+        .u32(b.rate)
+        .u32(b.burstSize ?? 0)
+        .zeros(4);
   return done(w);
 }
 
@@ -242,7 +269,13 @@ export function encodePortDescRequest(xid: number): Uint8Array {
 }
 
 /** PACKET_OUT (OpenFlow 1.5 §7.3.6): the packet's metadata as a match (in_port at least), actions, data. */
-export function encodePacketOut(xid: number, packet: Uint8Array, actions: readonly Action[], inPort: number = OFPP.CONTROLLER, opts: OxmOptions = {}): Uint8Array {
+export function encodePacketOut(
+  xid: number,
+  packet: Uint8Array,
+  actions: readonly Action[],
+  inPort: number = OFPP.CONTROLLER,
+  opts: OxmOptions = {},
+): Uint8Array {
   const w = start(OFPT.PACKET_OUT, xid).u32(0xffffffff);
   const lenAt = w.length;
   w.u16(0).zeros(2);
@@ -289,7 +322,17 @@ export function encodeBundleAdd(xid: number, bundleId: number, message: Uint8Arr
 }
 
 /** NXT_PACKET_IN2 property types (NXPINT_*). */
-const NXPINT = { PACKET: 0, FULL_LEN: 1, BUFFER_ID: 2, TABLE_ID: 3, COOKIE: 4, REASON: 5, METADATA: 6, USERDATA: 7, CONTINUATION: 8 } as const;
+const NXPINT = {
+  PACKET: 0,
+  FULL_LEN: 1,
+  BUFFER_ID: 2,
+  TABLE_ID: 3,
+  COOKIE: 4,
+  REASON: 5,
+  METADATA: 6,
+  USERDATA: 7,
+  CONTINUATION: 8,
+} as const;
 
 /** A packet-in2 as OVS sends it (ovs-actions(7) "controller"; pause → continuation). */
 export interface PacketIn2 {
@@ -338,7 +381,8 @@ export function encodePacketIn2(xid: number, p: PacketIn2, opts: OxmOptions = {}
  * packet, the metadata and the continuation from the packet-in2.
  */
 export function encodeResume(xid: number, p: PacketIn2, opts: OxmOptions = {}): Uint8Array {
-  if (p.continuation === undefined) throw new OpenFlowCodecError('resume: the packet-in has no continuation (controller action without pause)');
+  if (p.continuation === undefined)
+    throw new OpenFlowCodecError('resume: the packet-in has no continuation (controller action without pause)');
   const w = nxStart(NXT.RESUME, xid);
   writePacketIn2Props(w, { packet: p.packet, metadata: p.metadata, continuation: p.continuation }, opts);
   return done(w);
@@ -356,9 +400,23 @@ export interface PortDesc {
 /** Every decoded message. `raw` is the whole message. */
 export type OfpMessage =
   | { readonly kind: 'hello'; readonly xid: number; readonly versions: readonly number[] }
-  | { readonly kind: 'error'; readonly xid: number; readonly type: number; readonly code: number; readonly name: string; readonly data: Uint8Array }
+  | {
+      readonly kind: 'error';
+      readonly xid: number;
+      readonly type: number;
+      readonly code: number;
+      readonly name: string;
+      readonly data: Uint8Array;
+    }
   | { readonly kind: 'echo_request' | 'echo_reply'; readonly xid: number; readonly data: Uint8Array }
-  | { readonly kind: 'features_reply'; readonly xid: number; readonly datapathId: bigint; readonly nBuffers: number; readonly nTables: number; readonly capabilities: number }
+  | {
+      readonly kind: 'features_reply';
+      readonly xid: number;
+      readonly datapathId: bigint;
+      readonly nBuffers: number;
+      readonly nTables: number;
+      readonly capabilities: number;
+    }
   | { readonly kind: 'get_config_reply'; readonly xid: number; readonly flags: number; readonly missSendLen: number }
   | { readonly kind: 'barrier_reply'; readonly xid: number }
   | { readonly kind: 'role_reply'; readonly xid: number; readonly role: number; readonly generationId: bigint }
@@ -368,8 +426,20 @@ export type OfpMessage =
   | { readonly kind: 'multipart_reply'; readonly xid: number; readonly more: boolean; readonly mpType: number; readonly body: Uint8Array }
   | { readonly kind: 'port_status'; readonly xid: number; readonly reason: 'add' | 'delete' | 'modify'; readonly port: PortDesc }
   | { readonly kind: 'packet_in2'; readonly xid: number; readonly packetIn: PacketIn2 }
-  | { readonly kind: 'tlv_table_reply'; readonly xid: number; readonly maxOptionSpace: number; readonly maxFields: number; readonly maps: readonly TlvMap[] }
-  | { readonly kind: 'bundle_control'; readonly xid: number; readonly bundleId: number; readonly type: keyof typeof OFPBCT; readonly flags: number }
+  | {
+      readonly kind: 'tlv_table_reply';
+      readonly xid: number;
+      readonly maxOptionSpace: number;
+      readonly maxFields: number;
+      readonly maps: readonly TlvMap[];
+    }
+  | {
+      readonly kind: 'bundle_control';
+      readonly xid: number;
+      readonly bundleId: number;
+      readonly type: keyof typeof OFPBCT;
+      readonly flags: number;
+    }
   | { readonly kind: 'flow_mod'; readonly xid: number; readonly mod: FlowMod }
   | { readonly kind: 'other'; readonly xid: number; readonly type: number; readonly subtype?: number };
 
@@ -513,7 +583,17 @@ function decodeFlowModBody(r: Reader): FlowMod {
   const actions = decodeInstructions(r);
   const command = (Object.keys(OFPFC) as (keyof typeof OFPFC)[]).find((k) => OFPFC[k] === cmd);
   if (command === undefined) throw new OpenFlowCodecError(`flow mod command ${cmd}`);
-  const flow: Flow = { table, priority, cookie, match, actions, ...opt('idleTimeout', idleTimeout), ...opt('hardTimeout', hardTimeout), ...opt('flags', flags), ...opt('importance', importance) };
+  const flow: Flow = {
+    table,
+    priority,
+    cookie,
+    match,
+    actions,
+    ...opt('idleTimeout', idleTimeout),
+    ...opt('hardTimeout', hardTimeout),
+    ...opt('flags', flags),
+    ...opt('importance', importance),
+  };
   return { command, flow, cookieMask, outPort, outGroup };
 }
 
@@ -662,7 +742,15 @@ function decodePort(r: Reader): PortDesc {
 function decodePacketIn2Props(r: Reader): PacketIn2 {
   let packet: Uint8Array | undefined;
   let metadata: Match = [];
-  const p: { fullLen?: number; bufferId?: number; tableId?: number; cookie?: bigint; reason?: PacketInReason; userdata?: Uint8Array; continuation?: Uint8Array } = {};
+  const p: {
+    fullLen?: number;
+    bufferId?: number;
+    tableId?: number;
+    cookie?: bigint;
+    reason?: PacketInReason;
+    userdata?: Uint8Array;
+    continuation?: Uint8Array;
+  } = {};
   while (r.left >= 4) {
     const s = r.pos;
     const t = r.u16();
@@ -709,4 +797,3 @@ function decodePacketIn2Props(r: Reader): PacketIn2 {
   if (packet === undefined) throw new OpenFlowCodecError('packet-in2 without a packet property');
   return { packet, metadata, ...p };
 }
-

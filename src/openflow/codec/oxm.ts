@@ -73,7 +73,8 @@ function decodeTlv(cls: number, field: number, value: bigint, mask: bigint | und
   const info = fieldByCode(cls, field);
   if (info === undefined) throw new OpenFlowCodecError(`OXM class 0x${cls.toString(16)} field ${field} (${bytes} bytes): unknown field`);
   // NXM_OF_IN_PORT carries an OpenFlow 1.0 port: reserved ports are 0xff00 and up.
-  if (info.name === 'in_port' && cls === OXM_CLASS.NXM0) return [{ field: 'in_port', value: value >= 0xff00n ? value | 0xffff0000n : value }];
+  if (info.name === 'in_port' && cls === OXM_CLASS.NXM0)
+    return [{ field: 'in_port', value: value >= 0xff00n ? value | 0xffff0000n : value }];
   // OXM VLAN_VID is 13 bits (0x1000 = present); OVS's vlan_tci carries the same bits.
   if (info.name === 'vlan_vid') return matchField('vlan_tci', value & 0x1fffn, (mask ?? 0x1fffn) & 0x1fffn);
   return matchField(info.name, value, mask);
@@ -93,7 +94,8 @@ export function decodeOxmFields(r: Reader): Match {
       len -= 4;
       throw new OpenFlowCodecError(`experimenter OXM 0x${exp.toString(16)} field ${field}: unsupported`);
     }
-    if (len === 0 || (hasMask && len % 2 !== 0)) throw new OpenFlowCodecError(`OXM class 0x${cls.toString(16)} field ${field}: bad length ${len}`);
+    if (len === 0 || (hasMask && len % 2 !== 0))
+      throw new OpenFlowCodecError(`OXM class 0x${cls.toString(16)} field ${field}: bad length ${len}`);
     const bytes = hasMask ? len / 2 : len;
     const value = r.uint(bytes);
     const mask = hasMask ? r.uint(bytes) : undefined;
@@ -113,4 +115,3 @@ export function decodeMatch(r: Reader): Match {
   r.skip((8 - (length % 8)) % 8);
   return m;
 }
-

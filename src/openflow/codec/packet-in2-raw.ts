@@ -45,7 +45,9 @@ function putU32(b: Uint8Array, at: number, v: number): void {
 
 /** Whether the complete message `frame` is an NXT_PACKET_IN2. */
 export function isPacketIn2(frame: Uint8Array): boolean {
-  return frame.length >= NX_HEADER_LEN && frame[1] === OFPT.EXPERIMENTER && u32(frame, 8) === NX_VENDOR_ID && u32(frame, 12) === NXT.PACKET_IN2;
+  return (
+    frame.length >= NX_HEADER_LEN && frame[1] === OFPT.EXPERIMENTER && u32(frame, 8) === NX_VENDOR_ID && u32(frame, 12) === NXT.PACKET_IN2
+  );
 }
 
 /** Splits a complete NXT_PACKET_IN2 into its properties; throws OpenFlowCodecError when malformed. */
@@ -140,7 +142,13 @@ function writeProp(out: Uint8Array, at: number, type: number, body: Uint8Array, 
  * one OVS left out is appended as NXM_NX_REGn when a changed bit is set.
  * Throws OpenFlowCodecError on malformed metadata.
  */
-export function encodeResumeRaw(xid: number, packet: Uint8Array, metadata: Uint8Array, continuation: Uint8Array, changes: readonly RegisterChange[] = []): Uint8Array {
+export function encodeResumeRaw(
+  xid: number,
+  packet: Uint8Array,
+  metadata: Uint8Array,
+  continuation: Uint8Array,
+  changes: readonly RegisterChange[] = [],
+): Uint8Array {
   const slots = changes.map((ch) => findRegister(metadata, ch.index));
   let appended = 0;
   for (let i = 0; i < changes.length; i++) if (slots[i] === undefined && (changes[i]!.value & changes[i]!.mask) !== 0) appended += 8;

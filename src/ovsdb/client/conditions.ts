@@ -22,14 +22,18 @@ export const ALL_ROWS: readonly unknown[] = [true];
 /** Selects no row. */
 export const NO_ROWS: readonly unknown[] = [false];
 
-const same = (a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean => JSON.stringify(a ?? ALL_ROWS) === JSON.stringify(b ?? ALL_ROWS);
+const same = (a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean =>
+  JSON.stringify(a ?? ALL_ROWS) === JSON.stringify(b ?? ALL_ROWS);
 
 /**
  * Applies `changes` to `current`: the conditions after the change and the
  * `<monitor-cond-update-requests>` object for `monitor_cond_change` (only the
  * tables whose condition differs), or `undefined` when nothing differs.
  */
-export function changeConditions(current: Conditions, changes: ConditionChanges): { next: Conditions; requests: Record<string, unknown> | undefined } {
+export function changeConditions(
+  current: Conditions,
+  changes: ConditionChanges,
+): { next: Conditions; requests: Record<string, unknown> | undefined } {
   const next: Record<string, readonly unknown[]> = { ...current };
   const requests: Record<string, unknown> = {};
   for (const [table, where] of Object.entries(changes)) {

@@ -7,8 +7,8 @@ export type Uuid = string;
 /** OVN_Northbound table ACL: non-root. */
 export interface ACL {
   _uuid: Uuid;
-  action: "allow" | "allow-related" | "allow-stateless" | "drop" | "reject";
-  direction: "from-lport" | "to-lport";
+  action: 'allow' | 'allow-related' | 'allow-stateless' | 'drop' | 'reject';
+  direction: 'from-lport' | 'to-lport';
   /** 0..unlimited */
   external_ids: Map<string, string>;
   /** key in [0, 4294967295] */
@@ -24,7 +24,7 @@ export interface ACL {
   /** key in [0, 32767] */
   priority: number;
   /** 0..1 */
-  severity: ("alert" | "debug" | "info" | "notice" | "warning") | null;
+  severity: ('alert' | 'debug' | 'info' | 'notice' | 'warning') | null;
 }
 
 /** OVN_Northbound table Address_Set: root; index (name). */
@@ -53,7 +53,7 @@ export interface BFD {
   /** 0..unlimited */
   options: Map<string, string>;
   /** 0..1 */
-  status: ("admin_down" | "down" | "init" | "up") | null;
+  status: ('admin_down' | 'down' | 'init' | 'up') | null;
 }
 
 /** OVN_Northbound table Chassis_Template_Var: root; index (chassis). */
@@ -171,9 +171,9 @@ export interface Load_Balancer {
   /** 0..unlimited */
   options: Map<string, string>;
   /** 0..1 */
-  protocol: ("sctp" | "tcp" | "udp") | null;
+  protocol: ('sctp' | 'tcp' | 'udp') | null;
   /** 0..unlimited */
-  selection_fields: Array<"eth_dst" | "eth_src" | "ip_dst" | "ip_src" | "tp_dst" | "tp_src">;
+  selection_fields: Array<'eth_dst' | 'eth_src' | 'ip_dst' | 'ip_src' | 'tp_dst' | 'tp_src'>;
   /** 0..unlimited */
   vips: Map<string, string>;
 }
@@ -225,7 +225,7 @@ export interface Logical_Router {
 /** OVN_Northbound table Logical_Router_Policy: non-root. */
 export interface Logical_Router_Policy {
   _uuid: Uuid;
-  action: "allow" | "drop" | "reroute";
+  action: 'allow' | 'drop' | 'reroute';
   /** 0..unlimited */
   external_ids: Map<string, string>;
   match: string;
@@ -278,7 +278,7 @@ export interface Logical_Router_Static_Route {
   /** 0..1 */
   output_port: string | null;
   /** 0..1 */
-  policy: ("dst-ip" | "src-ip") | null;
+  policy: ('dst-ip' | 'src-ip') | null;
   route_table: string;
 }
 
@@ -353,13 +353,13 @@ export interface Meter {
   /** 0..1 */
   fair: boolean | null;
   name: string;
-  unit: "kbps" | "pktps";
+  unit: 'kbps' | 'pktps';
 }
 
 /** OVN_Northbound table Meter_Band: non-root. */
 export interface Meter_Band {
   _uuid: Uuid;
-  action: "drop";
+  action: 'drop';
   /** key in [0, 4294967295] */
   burst_size: number;
   /** 0..unlimited */
@@ -373,11 +373,11 @@ export interface Mirror {
   _uuid: Uuid;
   /** 0..unlimited */
   external_ids: Map<string, string>;
-  filter: "from-lport" | "to-lport";
+  filter: 'from-lport' | 'to-lport';
   index: number;
   name: string;
   sink: string;
-  type: "erspan" | "gre";
+  type: 'erspan' | 'gre';
 }
 
 /** OVN_Northbound table NAT: non-root. */
@@ -400,7 +400,7 @@ export interface NAT {
   logical_port: string | null;
   /** 0..unlimited */
   options: Map<string, string>;
-  type: "dnat" | "dnat_and_snat" | "snat";
+  type: 'dnat' | 'dnat_and_snat' | 'snat';
 }
 
 /** OVN_Northbound table NB_Global: root; maxRows 1. */
@@ -440,10 +440,10 @@ export interface Port_Group {
 export interface QoS {
   _uuid: Uuid;
   /** value in [0, 63]; 0..unlimited */
-  action: Map<"dscp", number>;
+  action: Map<'dscp', number>;
   /** value in [1, 4294967295]; 0..unlimited */
-  bandwidth: Map<"burst" | "rate", number>;
-  direction: "from-lport" | "to-lport";
+  bandwidth: Map<'burst' | 'rate', number>;
+  direction: 'from-lport' | 'to-lport';
   /** 0..unlimited */
   external_ids: Map<string, string>;
   match: string;
@@ -506,4 +506,35 @@ export interface OVN_NorthboundTables {
   Static_MAC_Binding: Static_MAC_Binding;
 }
 
-export const TABLE_NAMES = ["ACL", "Address_Set", "BFD", "Chassis_Template_Var", "Connection", "Copp", "DHCP_Options", "DNS", "Forwarding_Group", "Gateway_Chassis", "HA_Chassis", "HA_Chassis_Group", "Load_Balancer", "Load_Balancer_Group", "Load_Balancer_Health_Check", "Logical_Router", "Logical_Router_Policy", "Logical_Router_Port", "Logical_Router_Static_Route", "Logical_Switch", "Logical_Switch_Port", "Meter", "Meter_Band", "Mirror", "NAT", "NB_Global", "Port_Group", "QoS", "SSL", "Static_MAC_Binding"] as const;
+export const TABLE_NAMES = [
+  'ACL',
+  'Address_Set',
+  'BFD',
+  'Chassis_Template_Var',
+  'Connection',
+  'Copp',
+  'DHCP_Options',
+  'DNS',
+  'Forwarding_Group',
+  'Gateway_Chassis',
+  'HA_Chassis',
+  'HA_Chassis_Group',
+  'Load_Balancer',
+  'Load_Balancer_Group',
+  'Load_Balancer_Health_Check',
+  'Logical_Router',
+  'Logical_Router_Policy',
+  'Logical_Router_Port',
+  'Logical_Router_Static_Route',
+  'Logical_Switch',
+  'Logical_Switch_Port',
+  'Meter',
+  'Meter_Band',
+  'Mirror',
+  'NAT',
+  'NB_Global',
+  'Port_Group',
+  'QoS',
+  'SSL',
+  'Static_MAC_Binding',
+] as const;

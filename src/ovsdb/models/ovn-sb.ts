@@ -27,7 +27,7 @@ export interface BFD {
   options: Map<string, string>;
   /** key in [49152, 65535] */
   src_port: number;
-  status: "admin_down" | "down" | "init" | "up";
+  status: 'admin_down' | 'down' | 'init' | 'up';
 }
 
 /** OVN_Southbound table Chassis: root; index (name). */
@@ -94,7 +94,7 @@ export interface Controller_Event {
   chassis: Uuid | null;
   /** 0..unlimited */
   event_info: Map<string, string>;
-  event_type: "empty_lb_backends";
+  event_type: 'empty_lb_backends';
   seq_num: number;
 }
 
@@ -104,7 +104,7 @@ export interface DHCP_Options {
   /** key in [0, 254] */
   code: number;
   name: string;
-  type: "bool" | "domains" | "host_id" | "ipv4" | "static_routes" | "str" | "uint16" | "uint32" | "uint8";
+  type: 'bool' | 'domains' | 'host_id' | 'ipv4' | 'static_routes' | 'str' | 'uint16' | 'uint32' | 'uint8';
 }
 
 /** OVN_Southbound table DHCPv6_Options: root. */
@@ -113,7 +113,7 @@ export interface DHCPv6_Options {
   /** key in [0, 254] */
   code: number;
   name: string;
-  type: "ipv6" | "mac" | "str";
+  type: 'ipv6' | 'mac' | 'str';
 }
 
 /** OVN_Southbound table DNS: root. */
@@ -145,7 +145,7 @@ export interface Encap {
   ip: string;
   /** 0..unlimited */
   options: Map<string, string>;
-  type: "geneve" | "stt" | "vxlan";
+  type: 'geneve' | 'stt' | 'vxlan';
 }
 
 /** OVN_Southbound table FDB: root; index (mac, dp_key). */
@@ -243,7 +243,7 @@ export interface Load_Balancer {
   /** 0..unlimited */
   options: Map<string, string>;
   /** 0..1 */
-  protocol: ("sctp" | "tcp" | "udp") | null;
+  protocol: ('sctp' | 'tcp' | 'udp') | null;
   /** 0..unlimited */
   vips: Map<string, string>;
 }
@@ -268,7 +268,7 @@ export interface Logical_Flow {
   /** key → Logical_DP_Group (strong); 0..1 */
   logical_dp_group: Uuid | null;
   match: string;
-  pipeline: "egress" | "ingress";
+  pipeline: 'egress' | 'ingress';
   /** key in [0, 65535] */
   priority: number;
   /** key in [0, 32] */
@@ -294,13 +294,13 @@ export interface Meter {
   /** key → Meter_Band (strong); 1..unlimited */
   bands: Uuid[];
   name: string;
-  unit: "kbps" | "pktps";
+  unit: 'kbps' | 'pktps';
 }
 
 /** OVN_Southbound table Meter_Band: non-root. */
 export interface Meter_Band {
   _uuid: Uuid;
-  action: "drop";
+  action: 'drop';
   /** key in [0, 4294967295] */
   burst_size: number;
   /** key in [1, 4294967295] */
@@ -312,11 +312,11 @@ export interface Mirror {
   _uuid: Uuid;
   /** 0..unlimited */
   external_ids: Map<string, string>;
-  filter: "from-lport" | "to-lport";
+  filter: 'from-lport' | 'to-lport';
   index: number;
   name: string;
   sink: string;
-  type: "erspan" | "gre";
+  type: 'erspan' | 'gre';
 }
 
 /** OVN_Southbound table Multicast_Group: root; index (datapath, tunnel_key); index (datapath, name). */
@@ -445,11 +445,11 @@ export interface Service_Monitor {
   /** key in [0, 65535] */
   port: number;
   /** 0..1 */
-  protocol: ("tcp" | "udp") | null;
+  protocol: ('tcp' | 'udp') | null;
   src_ip: string;
   src_mac: string;
   /** 0..1 */
-  status: ("error" | "offline" | "online") | null;
+  status: ('error' | 'offline' | 'online') | null;
 }
 
 /** OVN_Southbound table Static_MAC_Binding: root; index (logical_port, ip). */
@@ -500,4 +500,39 @@ export interface OVN_SouthboundTables {
   Static_MAC_Binding: Static_MAC_Binding;
 }
 
-export const TABLE_NAMES = ["Address_Set", "BFD", "Chassis", "Chassis_Private", "Chassis_Template_Var", "Connection", "Controller_Event", "DHCP_Options", "DHCPv6_Options", "DNS", "Datapath_Binding", "Encap", "FDB", "Gateway_Chassis", "HA_Chassis", "HA_Chassis_Group", "IGMP_Group", "IP_Multicast", "Load_Balancer", "Logical_DP_Group", "Logical_Flow", "MAC_Binding", "Meter", "Meter_Band", "Mirror", "Multicast_Group", "Port_Binding", "Port_Group", "RBAC_Permission", "RBAC_Role", "SB_Global", "SSL", "Service_Monitor", "Static_MAC_Binding"] as const;
+export const TABLE_NAMES = [
+  'Address_Set',
+  'BFD',
+  'Chassis',
+  'Chassis_Private',
+  'Chassis_Template_Var',
+  'Connection',
+  'Controller_Event',
+  'DHCP_Options',
+  'DHCPv6_Options',
+  'DNS',
+  'Datapath_Binding',
+  'Encap',
+  'FDB',
+  'Gateway_Chassis',
+  'HA_Chassis',
+  'HA_Chassis_Group',
+  'IGMP_Group',
+  'IP_Multicast',
+  'Load_Balancer',
+  'Logical_DP_Group',
+  'Logical_Flow',
+  'MAC_Binding',
+  'Meter',
+  'Meter_Band',
+  'Mirror',
+  'Multicast_Group',
+  'Port_Binding',
+  'Port_Group',
+  'RBAC_Permission',
+  'RBAC_Role',
+  'SB_Global',
+  'SSL',
+  'Service_Monitor',
+  'Static_MAC_Binding',
+] as const;

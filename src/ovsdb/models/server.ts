@@ -13,7 +13,7 @@ export interface Database {
   /** 0..1 */
   index: number | null;
   leader: boolean;
-  model: "clustered" | "relay" | "standalone";
+  model: 'clustered' | 'relay' | 'standalone';
   name: string;
   /** 0..1 */
   schema: string | null;
@@ -25,4 +25,4 @@ export interface ServerTables {
   Database: Database;
 }
 
-export const TABLE_NAMES = ["Database"] as const;
+export const TABLE_NAMES = ['Database'] as const;
