@@ -40,7 +40,7 @@ Other options:
 ${SSL_USAGE}`;
 
 async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot> {
-  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', tables: TABLES as unknown as Record<string, readonly string[]>, backoffMs: 100, maxBackoffMs: 400, ...sslField(ssl) });
+  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', leaderOnly: true, tables: TABLES as unknown as Record<string, readonly string[]>, backoffMs: 100, maxBackoffMs: 400, ...sslField(ssl) });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -63,8 +63,8 @@ export class Northd {
   constructor(opts: NorthdOptions) {
     this.log = opts.log ?? (() => {});
     const ssl = opts.ssl === undefined ? {} : { ssl: opts.ssl };
-    this.nb = new OvsdbClient({ remotes: opts.nbRemote, database: 'OVN_Northbound', tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])), log: (m) => this.log(`nb: ${m}`), ...ssl });
-    this.sb = new OvsdbClient({ remotes: opts.sbRemote, database: 'OVN_Southbound', tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])), log: (m) => this.log(`sb: ${m}`), ...ssl });
+    this.nb = new OvsdbClient({ remotes: opts.nbRemote, database: 'OVN_Northbound', leaderOnly: true, tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])), log: (m) => this.log(`nb: ${m}`), ...ssl });
+    this.sb = new OvsdbClient({ remotes: opts.sbRemote, database: 'OVN_Southbound', leaderOnly: true, tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])), log: (m) => this.log(`sb: ${m}`), ...ssl });
   }
 
   /** `active` when this instance holds the lock and writes the SB, else `standby`. */

@@ -1,0 +1,128 @@
+/**
+ * ovnts clients on a real 3-member clustered (Raft) NB and SB of the real
+ * ovsdb-server, given as a comma-separated remote list, as OVN deploys them:
+ * `ovnts nbctl` reads and writes through the leader and fails like ovn-nbctl on
+ * a follower-only list; the client follows a leader change and resumes its
+ * monitor with `monitor_cond_since` (the server finds the last txn id); and
+ * `ovnts northd` goes on while the NB and SB leaders are killed under a loop of
+ * `ovnts nbctl lsp-add`: every acknowledged add is there afterwards and gets its
+ * Port_Binding.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cleanupAll, run, runOk, tmpDir, waitFor } from '../helpers/proc.js';
+import { NB_SCHEMA, SB_SCHEMA, OVNTS } from '../helpers/ovsdb-servers.js';
+import { startRaftCluster, type RaftCluster } from '../helpers/raft-cluster.js';
+import { startOvntsNorthd, northdStatus } from '../helpers/ovnts-northd.js';
+import { OvsdbClient } from '../../src/ovsdb/client.js';
+
+after(cleanupAll);
+
+const nbctl = (db: string, ...args: string[]): ReturnType<typeof run> => run(OVNTS, ['nbctl', `--db=${db}`, '--timeout=30', ...args], { timeoutMs: 40000 });
+
+/** The remotes with the leader's last, so that a client must skip the followers first. */
+async function leaderLast(c: RaftCluster): Promise<{ remotes: string; followers: string }> {
+  const l = await c.leader();
+  const followers = c.members.filter((m) => m !== l).map((m) => m.remote);
+  return { remotes: [...followers, l.remote].join(','), followers: followers.join(',') };
+}
+
+test('ovnts nbctl on a 3-member NB cluster: writes through the leader, follower-only fails as ovn-nbctl does', { timeout: 120_000 }, async () => {
+  const nb = await startRaftCluster(NB_SCHEMA, 'OVN_Northbound');
+  try {
+    const { remotes, followers } = await leaderLast(nb);
+    const add = await nbctl(remotes, 'ls-add', 'sw0', '--', 'lsp-add', 'sw0', 'p0');
+    assert.equal(add.code, 0, add.stderr);
+    // Every member has the write (it went through Raft), as the real tool reads it.
+    for (const m of nb.members) assert.match(await runOk('ovn-nbctl', ['--no-leader-only', `--db=${m.remote}`, 'lsp-list', 'sw0']), /\(p0\)/);
+    const list = await nbctl(remotes, 'ls-list');
+    assert.match(list.stdout, /\(sw0\)/);
+
+    // Leader-only (the default) with only followers: both tools refuse with the same line.
+    const real = await run('ovn-nbctl', [`--db=${followers}`, 'ls-add', 'x']);
+    const ours = await nbctl(followers, 'ls-add', 'x');
+    assert.equal(real.code, 1);
+    assert.equal(ours.code, real.code, ours.stderr);
+    assert.equal(ours.stderr, real.stderr);
+    // --no-leader-only: a follower takes the write and forwards it to the leader.
+    const fwd = await nbctl(followers, '--no-leader-only', 'ls-add', 'sw1');
+    assert.equal(fwd.code, 0, fwd.stderr);
+    assert.match(await runOk('ovn-nbctl', [`--db=${nb.remotes}`, 'ls-list']), /\(sw1\)/);
+  } finally {
+    await nb.stop();
+  }
+});
+
+test('client follows a leader change and resumes its monitor with monitor_cond_since (found=true)', { timeout: 120_000 }, async () => {
+  const nb = await startRaftCluster(NB_SCHEMA, 'OVN_Northbound');
+  const client = new OvsdbClient({ remotes: nb.remotes, database: 'OVN_Northbound', leaderOnly: true, tables: { Logical_Switch: ['name'] } });
+  try {
+    await client.start();
+    const first = await nb.leader();
+    assert.equal(client.currentRemote, first.remote, 'leader-only client is on the leader');
+    assert.equal(client.monitorKind, 'monitor_cond_since');
+    await client.txn().op({ op: 'insert', table: 'Logical_Switch', row: { name: 'before' } }).commit();
+    await client.waitUntil(() => [...client.table('Logical_Switch').values()].some((r) => r.scalar('name') === 'before'));
+    const indexBefore = client.clusterIndex;
+    assert.ok(indexBefore > 0n, 'the cluster index is tracked');
+
+    await nb.kill(first);
+    const second = await nb.leader(30000);
+    await waitFor(() => client.isConnected && client.currentRemote === second.remote, { timeoutMs: 30000, what: 'client on the new leader' });
+    assert.equal(client.resumedMonitor, true, 'the new leader found the last txn id: no full re-read');
+    // Writes go on through the new leader and come back through the resumed monitor.
+    await client.txn().op({ op: 'insert', table: 'Logical_Switch', row: { name: 'after' } }).commit();
+    await client.waitUntil(() => [...client.table('Logical_Switch').values()].some((r) => r.scalar('name') === 'after'));
+    assert.equal(client.table('Logical_Switch').size, 2);
+    assert.ok(client.clusterIndex > indexBefore);
+
+    // The old leader comes back as a follower: the client stays where it is.
+    await nb.restart(first);
+    await waitFor(async () => /^Role: follower$/m.test(await nb.status(first)), { timeoutMs: 30000, what: 'old leader back as follower' });
+    assert.equal(client.currentRemote, second.remote);
+  } finally {
+    await client.stop();
+    await nb.stop();
+  }
+});
+
+test('ovnts northd on clustered NB and SB: leaders killed while ovnts nbctl adds ports; every acknowledged add gets its Port_Binding', { timeout: 300_000 }, async (t) => {
+  const dir = tmpDir('ovnts-cluster-northd');
+  const nb = await startRaftCluster(NB_SCHEMA, 'OVN_Northbound');
+  const sb = await startRaftCluster(SB_SCHEMA, 'OVN_Southbound');
+  const lines: string[] = [];
+  try {
+    const northd = await startOvntsNorthd({ dbs: { nbRemote: nb.remotes, sbRemote: sb.remotes, stop: async () => {} }, dir: dir.path, log: (l) => lines.push(l) });
+    assert.equal((await nbctl(nb.remotes, 'ls-add', 'sw0')).code, 0);
+    const acked: string[] = [];
+    const failed: string[] = [];
+    const N = 24;
+    for (let i = 0; i < N; i++) {
+      if (i === 8) await nb.kill(await nb.leader());
+      if (i === 16) await sb.kill(await sb.leader());
+      const name = `lp${i}`;
+      const r = await nbctl(nb.remotes, 'lsp-add', 'sw0', name);
+      if (r.code === 0) acked.push(name);
+      else failed.push(`${name}: ${r.stderr.trim()}`);
+    }
+    t.diagnostic(`acknowledged ${acked.length}/${N}; failed: ${JSON.stringify(failed)}`);
+    assert.ok(acked.length >= N - 2, `most adds succeed across the leader changes: ${failed.join('; ')}`);
+    // Every acknowledged add is in the NB (read from the new leader by the real tool).
+    const ports = await runOk('ovn-nbctl', [`--db=${nb.remotes}`, 'lsp-list', 'sw0']);
+    for (const p of acked) assert.match(ports, new RegExp(`\\(${p}\\)`), `${p} acknowledged but missing`);
+    // northd carries on: the SB converges to a Port_Binding for every port.
+    await waitFor(
+      async () => {
+        const pbs = (await run('ovn-sbctl', [`--db=${sb.remotes}`, '--bare', '--columns=logical_port', 'list', 'Port_Binding'])).stdout.split('\n');
+        return acked.every((p) => pbs.includes(p));
+      },
+      { timeoutMs: 60000, intervalMs: 250, what: `Port_Bindings for ${acked.length} ports; northd log:\n${lines.slice(-40).join('\n')}` },
+    );
+    assert.equal(await northdStatus(northd.ctl), 'Status: active');
+    await northd.stop();
+  } finally {
+    await nb.stop();
+    await sb.stop();
+    dir.cleanup();
+  }
+});
