@@ -371,6 +371,8 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     let backoff = this.opts.backoffMs ?? 100;
     const maxBackoff = this.opts.maxBackoffMs ?? 8000;
     let failuresInRound = 0;
+    // As OVS reports the last socket error of the round (not "not leader").
+    let lastErrno: string | undefined;
     while (!this.stopped) {
       const remote = this.remotes[this.remoteIndex % this.remotes.length] as string;
       this.remoteIndex++;
@@ -380,10 +382,11 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       } catch (e) {
         this.log(`${remote}: ${(e as Error).message}`);
         failuresInRound++;
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === 'string') lastErrno = code;
         if (failuresInRound >= this.remotes.length && this.opts.retry === false && !this.stopped) {
-          const code = (e as { code?: unknown }).code;
           this.stopped = true;
-          this.emit('failed', new ConnectFailedError((e as Error).message, typeof code === 'string' ? code : undefined));
+          this.emit('failed', new ConnectFailedError((e as Error).message, lastErrno));
           return;
         }
         if (failuresInRound >= this.remotes.length && !this.stopped) {
@@ -395,6 +398,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       }
       backoff = this.opts.backoffMs ?? 100;
       failuresInRound = 0;
+      lastErrno = undefined;
       this.emit('connected', remote);
       await new Promise<void>((r) => (conn.rpc.closed ? r() : conn.rpc.once('close', () => r())));
       this.conn = undefined;
