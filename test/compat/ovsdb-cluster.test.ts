@@ -6,7 +6,8 @@
  * monitor with `monitor_cond_since` (the server finds the last txn id); and
  * `ovnts northd` goes on while the NB and SB leaders are killed under a loop of
  * `ovnts nbctl lsp-add`: every acknowledged add is there afterwards and gets its
- * Port_Binding.
+ * Port_Binding; and the seed lab runs with ovnts northd and ovnts controller on
+ * the clusters, and still pings after both leaders were killed.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,8 @@ import { NB_SCHEMA, SB_SCHEMA, OVNTS } from '../helpers/ovsdb-servers.js';
 import { startRaftCluster, type RaftCluster } from '../helpers/raft-cluster.js';
 import { startOvntsNorthd, northdStatus } from '../helpers/ovnts-northd.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
+import { LAB_HOSTS, ROUTER_IP, runSeedLab, type LabResult } from '../helpers/ovn-lab.js';
+import { startOvntsController } from '../helpers/ovnts-controller.js';
 
 after(cleanupAll);
 
@@ -136,5 +139,56 @@ test('ovnts northd on clustered NB and SB: leaders killed while ovnts nbctl adds
     await nb.stop();
     await sb.stop();
     dir.cleanup();
+  }
+});
+
+test('seed lab on clustered NB and SB with ovnts northd and ovnts controller; pings after both leaders are killed', { timeout: 300_000 }, async (t) => {
+  const nb = await startRaftCluster(NB_SCHEMA, 'OVN_Northbound');
+  const sb = await startRaftCluster(SB_SCHEMA, 'OVN_Southbound');
+  const lines: string[] = [];
+  let lab: LabResult | undefined;
+  try {
+    lab = await runSeedLab({
+      dbs: { nbRemote: nb.remotes, sbRemote: sb.remotes, stop: async () => {} },
+      northd: (c) => startOvntsNorthd(c),
+      controller: (c) => startOvntsController(c),
+      log: (l) => lines.push(l),
+      dhcpTimeoutS: 20,
+    });
+    t.diagnostic(`timings: ${JSON.stringify(lab.timings)}`);
+    const failures: string[] = [];
+    for (const spec of LAB_HOSTS) {
+      const h = lab.hosts.find((x) => x.name === spec.name);
+      assert.ok(h, spec.name);
+      if (h.address !== `${spec.ip}/26`) failures.push(`${h.name}: address ${h.address ?? 'none'} ${h.dhcpError ?? ''}`);
+      for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target}: ${p.received}/${p.transmitted}`);
+    }
+    assert.deepEqual(failures, [], `lab log:\n${lines.slice(-60).join('\n')}\n${lab.logs(30)}`);
+
+    // Both leaders die. A port added through the new NB leader and plugged into OVS
+    // is bound by the controller (it writes Port_Binding.chassis through its moved
+    // SB connection) and reported up by northd; the lab still pings.
+    await nb.kill(await nb.leader());
+    await sb.kill(await sb.leader());
+    await nb.leader(30000);
+    await sb.leader(30000);
+    const add = await nbctl(nb.remotes, 'lsp-add', 'dmz', 'late0');
+    assert.equal(add.code, 0, add.stderr);
+    await lab.ovs.vsctl('add-port', 'br-int', 'late0', '--', 'set', 'interface', 'late0', 'type=internal', 'external_ids:iface-id=late0');
+    await waitFor(async () => (await nbctl(nb.remotes, 'lsp-get-up', 'late0')).stdout.trim() === 'up', {
+      timeoutMs: 60000,
+      intervalMs: 500,
+      what: `late0 up; log:\n${lines.slice(-40).join('\n')}`,
+    });
+    const chassis = await runOk('ovn-sbctl', [`--db=${sb.remotes}`, '--bare', '--columns=chassis', 'find', 'Port_Binding', 'logical_port=late0']);
+    assert.notEqual(chassis.trim(), '', 'late0 bound to the chassis');
+    for (const h of lab.hosts) {
+      const ping = await run('ip', ['netns', 'exec', h.netns, 'ping', '-c', '2', '-W', '2', ROUTER_IP]);
+      assert.equal(ping.code, 0, `${h.name} -> router after the leader changes: ${ping.stdout}\n${lab.logs(30)}`);
+    }
+  } finally {
+    await lab?.stop();
+    await nb.stop();
+    await sb.stop();
   }
 });
