@@ -495,7 +495,9 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       if (e instanceof RpcError) return;
       throw e;
     }
-    const rows = (result as { Database?: Record<string, { new?: Record<string, unknown> }> } | null)?.Database ?? {};
+    const rows = (result as { Database?: Record<string, { new?: Record<string, unknown> }> } | null)?.Database;
+    // No Database table: not the _Server schema (an old server answering anyway).
+    if (rows === undefined) return;
     for (const [uuid, ru] of Object.entries(rows)) {
       if (ru.new?.['name'] === db) conn.serverRow = { ...ru.new, _uuid: uuid };
     }

@@ -52,11 +52,6 @@ export function parseServerDbRow(row: Record<string, unknown>): ServerDbRow {
   };
 }
 
-/** Applies an `update2` `modify` (scalars: the new value) to a row. */
-export function modifyServerDbRow(row: Record<string, unknown>, diff: Record<string, unknown>): Record<string, unknown> {
-  return { ...row, ...diff };
-}
-
 /**
  * Why the member cannot be used, in the IDL's words, or undefined when it can;
  * when it can, the position moves up to the member's index.
