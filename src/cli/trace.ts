@@ -40,7 +40,15 @@ Other options:
 ${SSL_USAGE}`;
 
 async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot> {
-  const client = new OvsdbClient({ remotes: remote, database: 'OVN_Southbound', leaderOnly: true, tables: TABLES as unknown as Record<string, readonly string[]>, backoffMs: 100, maxBackoffMs: 400, ...sslField(ssl) });
+  const client = new OvsdbClient({
+    remotes: remote,
+    database: 'OVN_Southbound',
+    leaderOnly: true,
+    tables: TABLES as unknown as Record<string, readonly string[]>,
+    backoffMs: 100,
+    maxBackoffMs: 400,
+    ...sslField(ssl),
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -159,7 +167,13 @@ export async function traceCommand(args: string[]): Promise<number> {
     return 1;
   }
   const ctWarnings = ct.flatMap((v) => ctStateProblem(v) ?? []);
-  const out = trace(snapshot, { ...(datapath === undefined ? {} : { datapath }), microflow, format: all ? 'all' : format, ct, friendlyNames: friendly });
+  const out = trace(snapshot, {
+    ...(datapath === undefined ? {} : { datapath }),
+    microflow,
+    format: all ? 'all' : format,
+    ct,
+    friendlyNames: friendly,
+  });
   process.stdout.write(out.stdout);
   [...ctWarnings, ...out.warnings].forEach((w, i) => process.stderr.write(warnLine(i + 1, w)));
   return out.ok ? 0 : 1;

@@ -36,8 +36,18 @@ export interface NorthdOptions {
 }
 
 const SB_TABLES = [
-  'SB_Global', 'DHCP_Options', 'DHCPv6_Options', 'Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Logical_Flow',
-  'Chassis', 'Chassis_Private', 'Address_Set', 'Port_Group', 'Logical_DP_Group',
+  'SB_Global',
+  'DHCP_Options',
+  'DHCPv6_Options',
+  'Datapath_Binding',
+  'Port_Binding',
+  'Multicast_Group',
+  'Logical_Flow',
+  'Chassis',
+  'Chassis_Private',
+  'Address_Set',
+  'Port_Group',
+  'Logical_DP_Group',
 ] as const;
 
 export class Northd {
@@ -63,8 +73,22 @@ export class Northd {
   constructor(opts: NorthdOptions) {
     this.log = opts.log ?? (() => {});
     const ssl = opts.ssl === undefined ? {} : { ssl: opts.ssl };
-    this.nb = new OvsdbClient({ remotes: opts.nbRemote, database: 'OVN_Northbound', leaderOnly: true, tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])), log: (m) => this.log(`nb: ${m}`), ...ssl });
-    this.sb = new OvsdbClient({ remotes: opts.sbRemote, database: 'OVN_Southbound', leaderOnly: true, tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])), log: (m) => this.log(`sb: ${m}`), ...ssl });
+    this.nb = new OvsdbClient({
+      remotes: opts.nbRemote,
+      database: 'OVN_Northbound',
+      leaderOnly: true,
+      tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])),
+      log: (m) => this.log(`nb: ${m}`),
+      ...ssl,
+    });
+    this.sb = new OvsdbClient({
+      remotes: opts.sbRemote,
+      database: 'OVN_Southbound',
+      leaderOnly: true,
+      tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])),
+      log: (m) => this.log(`sb: ${m}`),
+      ...ssl,
+    });
   }
 
   /** `active` when this instance holds the lock and writes the SB, else `standby`. */
@@ -88,7 +112,10 @@ export class Northd {
         (c.table === 'Logical_Flow' && (c.new === null || c.old !== null) && !this.flowSync.wrote(c.uuid)) ||
         c.table === 'Chassis' ||
         c.table === 'Chassis_Private' ||
-        (c.table === 'Port_Binding' && c.old !== null && c.new !== null && (String(c.old.optional('up')) !== String(c.new.optional('up')) || c.old.optional('chassis') !== c.new.optional('chassis')));
+        (c.table === 'Port_Binding' &&
+          c.old !== null &&
+          c.new !== null &&
+          (String(c.old.optional('up')) !== String(c.new.optional('up')) || c.old.optional('chassis') !== c.new.optional('chassis')));
       if (changes.some(matters)) this.kick();
     });
     this.sb.on('locked', () => {
@@ -191,7 +218,18 @@ export class Northd {
     };
     const t1 = performance.now();
     const timings: Record<string, number> = {};
-    syncSouthbound(sbTxn, { nb: nbv, sb: this.sb, tags, nbCfg, refuse, timings, flowUnits: this.flowUnits, flowSync: this.flowSync, rowCache: this.rowCache, memos: this.memos });
+    syncSouthbound(sbTxn, {
+      nb: nbv,
+      sb: this.sb,
+      tags,
+      nbCfg,
+      refuse,
+      timings,
+      flowUnits: this.flowUnits,
+      flowSync: this.flowSync,
+      rowCache: this.rowCache,
+      memos: this.memos,
+    });
     const t2 = performance.now();
     const ops = sbTxn.size;
     if (ops > 0) {
@@ -211,8 +249,12 @@ export class Northd {
     const t3 = performance.now();
     // Like OVS's "Unreasonably long poll interval": say where a slow pass went.
     if (t3 - t0 >= 500) {
-      const parts = Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
-      this.log(`long pass: ${(t3 - t0).toFixed(0)} ms (NB ${(t1 - t0).toFixed(0)}, SB computed ${(t2 - t1).toFixed(0)} [${parts}], ${ops} SB ops committed ${(t3 - t2).toFixed(0)})`);
+      const parts = Object.entries(timings)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ');
+      this.log(
+        `long pass: ${(t3 - t0).toFixed(0)} ms (NB ${(t1 - t0).toFixed(0)}, SB computed ${(t2 - t1).toFixed(0)} [${parts}], ${ops} SB ops committed ${(t3 - t2).toFixed(0)})`,
+      );
     }
 
     // Then what the SB tells the NB: sb_cfg, hv_cfg, ports up.

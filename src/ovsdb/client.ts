@@ -161,7 +161,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     super();
     this.opts = opts;
     this.conditions = { ...(opts.conditions ?? {}) };
-    this.remotes = opts.remotes.split(',').map((r) => r.trim()).filter((r) => r !== '');
+    this.remotes = opts.remotes
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r) => r !== '');
     if (this.remotes.length === 0) throw new Error('no remotes given');
     this.log = opts.log ?? (() => {});
   }
@@ -476,7 +479,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     this.emitChanges(changes);
     for (const [m, p] of queued) this.onNotification(conn, m, p);
     // Conditions changed while the monitor request was on its way.
-    const { requests } = changeConditions(sent, Object.fromEntries([...Object.keys(sent), ...Object.keys(this.conditions)].map((t) => [t, this.conditions[t]])));
+    const { requests } = changeConditions(
+      sent,
+      Object.fromEntries([...Object.keys(sent), ...Object.keys(this.conditions)].map((t) => [t, this.conditions[t]])),
+    );
     if (requests !== undefined && this.monitorMethod !== 'monitor') await this.sendConditionChange(conn, requests);
   }
 
@@ -510,7 +516,9 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private onServerUpdate(conn: Connection, updates: unknown): void {
     const row = conn.serverRow;
     if (row === undefined) return;
-    const ru = (updates as { Database?: Record<string, { new?: Record<string, unknown> } | undefined> } | null)?.Database?.[row['_uuid'] as string];
+    const ru = (updates as { Database?: Record<string, { new?: Record<string, unknown> } | undefined> } | null)?.Database?.[
+      row['_uuid'] as string
+    ];
     if (ru === undefined) return;
     if (ru.new === undefined) {
       this.log(`${conn.remote}: database ${this.opts.database} removed from the server; trying another server`);
@@ -555,7 +563,8 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   /** Sets up the monitor with the best method the server knows; returns the changes to the replica. */
   private async monitor(rpc: JsonRpcSession, schema: DatabaseSchema, replica: Replica): Promise<RowChange[]> {
     const db = schema.name;
-    const methods: MonitorMethod[] = this.monitorMethod === undefined ? ['monitor_cond_since', 'monitor_cond', 'monitor'] : fallbacksFrom(this.monitorMethod);
+    const methods: MonitorMethod[] =
+      this.monitorMethod === undefined ? ['monitor_cond_since', 'monitor_cond', 'monitor'] : fallbacksFrom(this.monitorMethod);
     for (const method of methods) {
       try {
         if (method === 'monitor_cond_since') {

@@ -112,10 +112,12 @@ export async function startRaftCluster(schema: string, database: string, size = 
       await launch(m, dir);
     },
     async stop() {
-      await Promise.all(members.map(async (m) => {
-        await m.daemon?.stop(2000);
-        m.daemon = undefined;
-      }));
+      await Promise.all(
+        members.map(async (m) => {
+          await m.daemon?.stop(2000);
+          m.daemon = undefined;
+        }),
+      );
       tmp.cleanup();
     },
   };
@@ -124,7 +126,11 @@ export async function startRaftCluster(schema: string, database: string, size = 
     await cluster.leader();
     // Joining members report "Status: joining cluster" until they are in.
     for (const m of members) {
-      await waitFor(async () => /^Status: cluster member$/m.test(await status(m).catch(() => '')), { timeoutMs: 20000, intervalMs: 100, what: `s${m.n} to join ${database}` });
+      await waitFor(async () => /^Status: cluster member$/m.test(await status(m).catch(() => '')), {
+        timeoutMs: 20000,
+        intervalMs: 100,
+        what: `s${m.n} to join ${database}`,
+      });
     }
   } catch (e) {
     await cluster.stop();

@@ -20,7 +20,15 @@ const member = (leader: boolean, index: number, connected = true, cid = CID): Re
 
 test('parseServerDbRow: clustered and standalone rows', () => {
   assert.deepEqual(parseServerDbRow(member(true, 4)), { model: 'clustered', connected: true, leader: true, index: 4n, cid: CID });
-  const standalone = { cid: ['set', []], connected: true, index: ['set', []], leader: true, model: 'standalone', name: '_Server', sid: ['set', []] };
+  const standalone = {
+    cid: ['set', []],
+    connected: true,
+    index: ['set', []],
+    leader: true,
+    model: 'standalone',
+    name: '_Server',
+    sid: ['set', []],
+  };
   assert.deepEqual(parseServerDbRow(standalone), { model: 'standalone', connected: true, leader: true, index: undefined, cid: undefined });
 });
 
@@ -34,10 +42,16 @@ test('unusableReason: leader-only, disconnected, stale index; the position follo
   assert.equal(pos.minIndex, 9n);
   // A member behind what the client has seen would move it back in time.
   assert.equal(unusableReason(parseServerDbRow(member(true, 8)), pos, true), 'clustered database server has stale data');
-  assert.equal(unusableReason(parseServerDbRow(member(true, 9, false)), pos, false), 'clustered database server is disconnected from cluster');
+  assert.equal(
+    unusableReason(parseServerDbRow(member(true, 9, false)), pos, false),
+    'clustered database server is disconnected from cluster',
+  );
   // Another cluster (re-created): its indexes start over.
   assert.equal(unusableReason(parseServerDbRow(member(true, 2, true, '00000000-0000-0000-0000-000000000001')), pos, true), undefined);
   assert.equal(pos.minIndex, 2n);
   // Standalone servers are always usable.
-  assert.equal(unusableReason({ model: 'standalone', connected: true, leader: true, index: undefined, cid: undefined }, pos, true), undefined);
+  assert.equal(
+    unusableReason({ model: 'standalone', connected: true, leader: true, index: undefined, cid: undefined }, pos, true),
+    undefined,
+  );
 });

@@ -29,10 +29,7 @@ const SCHEMA = {
 const U1 = '11111111-1111-1111-1111-111111111111';
 const U2 = '22222222-2222-2222-2222-222222222222';
 
-async function withScriptedServer(
-  supports: ReadonlySet<string>,
-  fn: (remote: string, calls: string[]) => Promise<void>,
-): Promise<void> {
+async function withScriptedServer(supports: ReadonlySet<string>, fn: (remote: string, calls: string[]) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ovnts-client-unit-'));
   const calls: string[] = [];
   const sessions: JsonRpcSession[] = [];
@@ -43,12 +40,21 @@ async function withScriptedServer(
       calls.push(method);
       const p = params as unknown[];
       if (method === 'get_schema') return SCHEMA;
-      if ((method === 'transact' || method === 'monitor') && p[0] === '_Server') throw new RpcError({ error: 'unknown database', details: '_Server' });
+      if ((method === 'transact' || method === 'monitor') && p[0] === '_Server')
+        throw new RpcError({ error: 'unknown database', details: '_Server' });
       if (!supports.has(method)) throw new RpcError('unknown method');
       if (method === 'monitor') {
         // The first update goes out in the same write as the reply.
         queueMicrotask(() =>
-          rpc.notify('update', [p[1], { A: { [U1]: { old: { n: 1 }, new: { n: 2, s: ['set', ['a', 'b']], m: ['map', [['k', 'v']]] } }, [U2]: { new: { n: 5, s: 'z', m: ['map', []] } } } }]),
+          rpc.notify('update', [
+            p[1],
+            {
+              A: {
+                [U1]: { old: { n: 1 }, new: { n: 2, s: ['set', ['a', 'b']], m: ['map', [['k', 'v']]] } },
+                [U2]: { new: { n: 5, s: 'z', m: ['map', []] } },
+              },
+            },
+          ]),
         );
         return { A: { [U1]: { new: { n: 1, s: ['set', ['a']], m: ['map', []] } } } };
       }

@@ -47,11 +47,11 @@ export interface ToolSpec {
    * anything else it reads is still fetched on demand).
    */
   readonly commandNeeds?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
-    /** Columns fetched together whenever a command first reads their table. */
+  /** Columns fetched together whenever a command first reads their table. */
   readonly companionColumns?: Readonly<Record<string, readonly string[]>>;
-    /** Tables (and columns, or true for all) fetched before any command asks; default none. */
+  /** Tables (and columns, or true for all) fetched before any command asks; default none. */
   readonly initialNeeds?: (g: Globals) => Readonly<Record<string, readonly string[] | true>>;
-    /** Runs before the commands on every attempt (e.g. create NB_Global when missing). */
+  /** Runs before the commands on every attempt (e.g. create NB_Global when missing). */
   readonly prepare?: (db: WorkDb) => void;
   /** Extra global options this tool knows, each returning true when consumed. */
   readonly globalOption?: (name: string, value: string | undefined, g: Globals) => boolean;
@@ -233,8 +233,37 @@ const FORMATS: readonly OutputFormat[] = ['list', 'table', 'csv', 'json', 'html'
 const DATAS: readonly DataFormat[] = ['string', 'bare', 'json'];
 
 /** Global options that take a value (the rest are flags). */
-const VALUE_OPTIONS = new Set(['db', 'timeout', 'format', 'data', 'wait', 'columns', 'id', 'log-file', 'unixctl', 'pidfile', 'verbose', 'private-key', 'certificate', 'ca-cert', 'bootstrap-ca-cert', 'peer-ca-cert', 'ssl-protocols', 'ssl-ciphers']);
-const SHORT: Record<string, string> = { d: 'db', t: 'timeout', f: 'format', v: 'verbose', h: 'help', V: 'version', p: 'private-key', c: 'certificate', C: 'ca-cert' };
+const VALUE_OPTIONS = new Set([
+  'db',
+  'timeout',
+  'format',
+  'data',
+  'wait',
+  'columns',
+  'id',
+  'log-file',
+  'unixctl',
+  'pidfile',
+  'verbose',
+  'private-key',
+  'certificate',
+  'ca-cert',
+  'bootstrap-ca-cert',
+  'peer-ca-cert',
+  'ssl-protocols',
+  'ssl-ciphers',
+]);
+const SHORT: Record<string, string> = {
+  d: 'db',
+  t: 'timeout',
+  f: 'format',
+  v: 'verbose',
+  h: 'help',
+  V: 'version',
+  p: 'private-key',
+  c: 'certificate',
+  C: 'ca-cert',
+};
 
 export interface ParsedLine {
   globals: Globals;
@@ -416,7 +445,10 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
   const { globals, commands } = parsed;
   const remotes = globals.db ?? tool.defaultDb;
   // As the real tools do, an ssl: remote without keys fails at once rather than retrying.
-  const sslRemote = remotes.split(',').map((r) => r.trim()).find((r) => r.startsWith('ssl:'));
+  const sslRemote = remotes
+    .split(',')
+    .map((r) => r.trim())
+    .find((r) => r.startsWith('ssl:'));
   const missing = sslRemote === undefined ? [] : missingSslConfig(globals.ssl);
   if (missing.length > 0) {
     for (const m of missing) io.stderr(`${m}\n`);
@@ -491,7 +523,7 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
       } catch (e) {
         if (e instanceof NeedData) {
           addNeed(needs, e, tool.companionColumns);
-          if (process.env["OVNTS_CTL_DEBUG"]) process.stderr.write(`${e.message}\n`);
+          if (process.env['OVNTS_CTL_DEBUG']) process.stderr.write(`${e.message}\n`);
           const old = client;
           client = newClient();
           await old.stop();
@@ -526,12 +558,15 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
             io.stderr(`${tool.program}: transaction error: ${(e as Error).message}\n`);
             return 1;
           }
-          const failed = results.find((r) => r !== null && typeof r === 'object' && typeof (r as { error?: unknown }).error === 'string') as
-            | { error: string; details?: string }
-            | undefined;
+          const failed = results.find(
+            (r) => r !== null && typeof r === 'object' && typeof (r as { error?: unknown }).error === 'string',
+          ) as { error: string; details?: string } | undefined;
           if (failed !== undefined && !globals.dryRun) {
             if (failed.error === 'timed out') continue;
-            const j = failed.details === undefined ? `{"error":${JSON.stringify(failed.error)}}` : `{"details":${JSON.stringify(failed.details)},"error":${JSON.stringify(failed.error)}}`;
+            const j =
+              failed.details === undefined
+                ? `{"error":${JSON.stringify(failed.error)}}`
+                : `{"details":${JSON.stringify(failed.details)},"error":${JSON.stringify(failed.error)}}`;
             const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
             io.stderr(`${ts}|00002|ovsdb_idl|WARN|transaction error: ${j}\n`);
             io.stderr(`${tool.program}: transaction error: ${j}\n`);
@@ -549,7 +584,10 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
           if (realUuid.size > 0) {
             for (const ctx of ctxs) {
               for (let k = 0; k < ctx.out.length; k++) {
-                ctx.out[k] = (ctx.out[k] as string).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (u) => realUuid.get(WorkDb.uuidName(u)) ?? u);
+                ctx.out[k] = (ctx.out[k] as string).replace(
+                  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+                  (u) => realUuid.get(WorkDb.uuidName(u)) ?? u,
+                );
               }
             }
           }
