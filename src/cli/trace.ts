@@ -43,6 +43,7 @@ async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot
   const client = new OvsdbClient({
     remotes: remote,
     database: 'OVN_Southbound',
+    leaderOnly: true,
     tables: TABLES,
     backoffMs: 100,
     maxBackoffMs: 400,

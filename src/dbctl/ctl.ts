@@ -7,7 +7,7 @@
  */
 import { missingSslConfig, type SslOptions } from '../ovsdb/remote.js';
 import { parseSslOption, sslField } from '../ovsdb/ssl-options.js';
-import { OvsdbClient } from '../ovsdb/client.js';
+import { OvsdbClient, ConnectFailedError, isTryAgain } from '../ovsdb/client.js';
 import { newUuid, UUID_RE } from '../ovsdb/datum.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from '../ovsdb/schema.js';
 import { formatTable, type DataFormat, type FormatOptions, type OutputFormat } from './format.js';
@@ -74,6 +74,8 @@ export interface Globals {
   format: FormatOptions;
   oneline: boolean;
   dryRun: boolean;
+  /** Clustered databases: use only the Raft leader (`--no-leader-only` turns it off). */
+  leaderOnly: boolean;
   /** -p/-c/-C and the other SSL options, for ssl: remotes. */
   ssl: SslOptions;
 }
@@ -296,6 +298,7 @@ export function parseCommandLine(argv: readonly string[], tool: ToolSpec, env: N
     format: { format: 'list', data: undefined, headings: true },
     oneline: false,
     dryRun: false,
+    leaderOnly: true,
     ssl: {},
   };
   const localOptionNames = new Set<string>();
@@ -365,9 +368,13 @@ export function parseCommandLine(argv: readonly string[], tool: ToolSpec, env: N
       case 'dry-run':
         globals.dryRun = true;
         break;
-      case 'no-syslog':
       case 'no-leader-only':
+        globals.leaderOnly = false;
+        break;
       case 'leader-only':
+        globals.leaderOnly = true;
+        break;
+      case 'no-syslog':
       case 'shuffle-remotes':
       case 'no-shuffle-remotes':
       case 'verbose':
@@ -485,6 +492,9 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
     new OvsdbClient({
       remotes,
       database: tool.database,
+      leaderOnly: globals.leaderOnly,
+      // Opened without retry, as OVS's ctl tools are: no usable remote is an error.
+      retry: false,
       backoffMs: 100,
       maxBackoffMs: 1000,
       tables: needsToTables(needs),
@@ -505,6 +515,21 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
   void timedOut;
   const work = (async (): Promise<number> => {
     await client.start();
+    // The connection went (the leader changed, a member died): wait for the next one.
+    const reconnected = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        if (client.isConnected) return resolve();
+        const ok = (): void => {
+          client.off('failed', bad);
+          resolve();
+        };
+        const bad = (e: Error): void => {
+          client.off('connected', ok);
+          reject(e);
+        };
+        client.once('connected', ok);
+        client.once('failed', bad);
+      });
     for (;;) {
       const db = new WorkDb(client, client.schema, needs);
       const symbols = new Symbols();
@@ -547,6 +572,11 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
           try {
             results = await client.transact(ops);
           } catch (e) {
+            // As the IDL answers TXN_TRY_AGAIN: recompute on the next member and retry.
+            if (isTryAgain(e)) {
+              await reconnected();
+              continue;
+            }
             io.stderr(`${tool.program}: transaction error: ${(e as Error).message}\n`);
             return 1;
           }
@@ -609,6 +639,10 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
       io.stderr(`${tool.program}: ${e.message}\n`);
       return 1;
     }
+    if (e instanceof ConnectFailedError) {
+      io.stderr(`${tool.program}: ${remotes}: database connection failed (${errnoText(e.code)})\n`);
+      return 1;
+    }
     io.stderr(`${tool.program}: ${(e as Error).message}\n`);
     return 1;
   } finally {
@@ -618,3 +652,19 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
 }
 
 export { formatTable };
+
+/** The C library's text for the socket errors a remote gives, as OVS prints them; empty otherwise (as for "not leader"). */
+function errnoText(code: string | undefined): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'ECONNREFUSED':
+      return 'Connection refused';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'ETIMEDOUT':
+      return 'Connection timed out';
+    default:
+      return '';
+  }
+}

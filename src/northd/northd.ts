@@ -76,6 +76,7 @@ export class Northd {
     this.nb = new OvsdbClient({
       remotes: opts.nbRemote,
       database: 'OVN_Northbound',
+      leaderOnly: true,
       tables: Object.fromEntries(NB_TABLES.map((t) => [t, true])),
       log: (m) => this.log(`nb: ${m}`),
       ...ssl,
@@ -83,6 +84,7 @@ export class Northd {
     this.sb = new OvsdbClient({
       remotes: opts.sbRemote,
       database: 'OVN_Southbound',
+      leaderOnly: true,
       tables: Object.fromEntries(SB_TABLES.map((t) => [t, true])),
       log: (m) => this.log(`sb: ${m}`),
       ...ssl,

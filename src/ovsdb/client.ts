@@ -27,6 +27,7 @@ import { datumToJson, ZERO_UUID, type Datum } from './datum.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import { Replica, Row, type RowChange } from './client/replica.js';
 import { changeConditions, type ConditionChanges, type Conditions } from './client/conditions.js';
+import { parseServerDbRow, unusableReason, SERVER_DB_COLUMNS, type ClusterPosition } from './client/server-db.js';
 
 export { Row, type RowChange } from './client/replica.js';
 
@@ -41,8 +42,19 @@ export interface OvsdbClientOptions {
   tables?: Record<string, readonly string[] | true>;
   /** `monitor_cond` conditions per table (RFC-style `where` clause arrays). Default: none (all rows). */
   conditions?: Record<string, readonly unknown[]>;
-  /** For clustered databases: only use a server that is the Raft leader. Default false. */
+  /**
+   * For clustered databases: only use a member that is the Raft leader, and move
+   * on when it stops being one (OVN's writers do: nbctl, sbctl, northd; the IDL's
+   * default). Default false: any member connected to its cluster.
+   */
   leaderOnly?: boolean;
+  /**
+   * Keep trying the remotes when every one of them failed (daemons). When false
+   * (the ctl tools, which OVS opens without retry), the client gives up after one
+   * failed round: `start()` rejects, or `'failed'` is emitted after a connection was lost.
+   * Default true.
+   */
+  retry?: boolean;
   /** First reconnect delay after every remote failed, doubling up to `maxBackoffMs`. Default 100. */
   backoffMs?: number;
   /** Largest reconnect delay. Default 8000. */
@@ -63,6 +75,8 @@ export interface OvsdbClientEvents {
   stolen: [lock: string];
   /** After stop(). */
   stopped: [];
+  /** With `retry: false`: every remote failed in one round; the client has stopped. */
+  failed: [error: Error];
 }
 
 /** A failed transaction: the first failing result's error, with every result. */
@@ -76,6 +90,18 @@ export class TxnError extends OvsdbError {
   ) {
     super(tag, details);
     this.name = 'TxnError';
+  }
+}
+
+/** No remote could be used (with `retry: false`); the message is the last remote's failure. */
+export class ConnectFailedError extends Error {
+  constructor(
+    message: string,
+    /** The errno-style code of a socket failure (`ENOENT`...), when that was the reason. */
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ConnectFailedError';
   }
 }
 
@@ -97,12 +123,18 @@ export function isTryAgain(e: unknown): boolean {
 type MonitorMethod = 'monitor_cond_since' | 'monitor_cond' | 'monitor';
 
 const MONITOR_ID = 'ovnts-client';
+/** The monitor of `_Server.Database`, as the IDL keeps one to follow cluster changes. */
+const SERVER_MONITOR_ID = 'ovnts-server';
 
 interface Connection {
   readonly remote: string;
   readonly rpc: JsonRpcSession;
   /** Notifications received before the monitor reply was applied. */
   queue: Array<[string, unknown[]]> | null;
+  /** This server's `_Server.Database` row for the database, as monitored. */
+  serverRow: Record<string, unknown> | undefined;
+  /** Closed because the member became unusable: go on with the next remote. */
+  moveOn: boolean;
 }
 
 export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
@@ -121,6 +153,9 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private monitorMethod: MonitorMethod | undefined;
   /** The current `monitor_cond` conditions (the option's, then {@link setConditions}'). */
   private conditions: Conditions;
+  /** The newest cluster index seen: members behind it are stale. */
+  private readonly position: ClusterPosition = { cid: undefined, minIndex: 0n };
+  private resumed = false;
 
   constructor(opts: OvsdbClientOptions) {
     super();
@@ -141,14 +176,22 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     return new Promise((resolve, reject) => {
       const onConnected = (): void => {
         this.off('stopped', onStopped);
+        this.off('failed', onFailed);
         resolve();
       };
       const onStopped = (): void => {
         this.off('connected', onConnected);
+        this.off('failed', onFailed);
         reject(new Error('client stopped before it connected'));
+      };
+      const onFailed = (e: Error): void => {
+        this.off('connected', onConnected);
+        this.off('stopped', onStopped);
+        reject(e);
       };
       this.once('connected', onConnected);
       this.once('stopped', onStopped);
+      this.once('failed', onFailed);
       this.loop = this.run();
     });
   }
@@ -180,6 +223,20 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   /** The last transaction id seen (monitor_cond_since), or the zero UUID. */
   get lastTransactionId(): string {
     return this.lastTxnId;
+  }
+
+  /**
+   * True when the current monitor was set up with `monitor_cond_since` and the
+   * server found the last transaction id: the replica was brought up to date with
+   * the changes since, not re-read.
+   */
+  get resumedMonitor(): boolean {
+    return this.resumed;
+  }
+
+  /** The Raft index of the newest data seen on a clustered database (0 otherwise). */
+  get clusterIndex(): bigint {
+    return this.position.minIndex;
   }
 
   /** The method the current monitor uses, by what the server supports. */
@@ -317,6 +374,8 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     let backoff = this.opts.backoffMs ?? 100;
     const maxBackoff = this.opts.maxBackoffMs ?? 8000;
     let failuresInRound = 0;
+    // As OVS reports the last socket error of the round (not "not leader").
+    let lastErrno: string | undefined;
     while (!this.stopped) {
       const remote = this.remotes[this.remoteIndex % this.remotes.length] as string;
       this.remoteIndex++;
@@ -326,6 +385,13 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       } catch (e) {
         this.log(`${remote}: ${(e as Error).message}`);
         failuresInRound++;
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === 'string') lastErrno = code;
+        if (failuresInRound >= this.remotes.length && this.opts.retry === false && !this.stopped) {
+          this.stopped = true;
+          this.emit('failed', new ConnectFailedError((e as Error).message, lastErrno));
+          return;
+        }
         if (failuresInRound >= this.remotes.length && !this.stopped) {
           failuresInRound = 0;
           await this.pause(backoff);
@@ -335,14 +401,16 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       }
       backoff = this.opts.backoffMs ?? 100;
       failuresInRound = 0;
+      lastErrno = undefined;
       this.emit('connected', remote);
       await new Promise<void>((r) => (conn.rpc.closed ? r() : conn.rpc.once('close', () => r())));
       this.conn = undefined;
       this.heldLocks.clear();
       this.log(`${remote}: connection closed`);
       this.emit('disconnected', remote);
-      // Stay with the same remote first: it was working a moment ago.
-      this.remoteIndex--;
+      // Stay with the same remote first, it was working a moment ago, unless it
+      // became unusable (no longer leader, cut off from its cluster).
+      if (!conn.moveOn) this.remoteIndex--;
     }
   }
 
@@ -363,7 +431,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     if (this.opts.probeIntervalMs !== undefined) rpcOpts.probeIntervalMs = this.opts.probeIntervalMs;
     if (this.opts.maxMessageBytes !== undefined) rpcOpts.maxMessageBytes = this.opts.maxMessageBytes;
     const rpc = new JsonRpcSession(sock, rpcOpts);
-    const conn: Connection = { remote, rpc, queue: [] };
+    const conn: Connection = { remote, rpc, queue: [], serverRow: undefined, moveOn: false };
     rpc.setNotificationHandler((method, params) => this.onNotification(conn, method, params as unknown[]));
     if (this.stopped) {
       rpc.close();
@@ -387,7 +455,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private async setUp(conn: Connection): Promise<void> {
     const { rpc } = conn;
     const db = this.opts.database;
-    await this.checkServerDatabase(rpc);
+    await this.watchServerDatabase(conn);
     const schema = parseSchema(await rpc.request('get_schema', [db]));
     try {
       await rpc.request('set_db_change_aware', [true]);
@@ -418,28 +486,52 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     if (requests !== undefined && this.monitorMethod !== 'monitor') await this.sendConditionChange(conn, requests);
   }
 
-  /** Checks `_Server.Database` (when the server has it) that the database is there and usable. */
-  private async checkServerDatabase(rpc: JsonRpcSession): Promise<void> {
+  /**
+   * Monitors this server's `_Server.Database` row for the database, as the IDL
+   * does, and refuses the member when it cannot be used (see client/server-db.ts);
+   * later changes of the row are checked in {@link onServerUpdate}. A server
+   * without `_Server` (before OVS 2.9) is used as it is.
+   */
+  private async watchServerDatabase(conn: Connection): Promise<void> {
     const db = this.opts.database;
     let result: unknown;
     try {
-      result = await rpc.request('transact', [
-        '_Server',
-        { op: 'select', table: 'Database', where: [['name', '==', db]], columns: ['name', 'model', 'connected', 'leader'] },
-      ]);
+      result = await conn.rpc.request('monitor', ['_Server', SERVER_MONITOR_ID, { Database: { columns: [...SERVER_DB_COLUMNS] } }]);
     } catch (e) {
-      if (e instanceof RpcError) return; // An old server without _Server.
+      if (e instanceof RpcError) return;
       throw e;
     }
-    const rows = (Array.isArray(result) ? (result[0] as { rows?: unknown })?.rows : undefined) as
-      Array<Record<string, unknown>> | undefined;
+    const rows = (result as { Database?: Record<string, { new?: Record<string, unknown> }> } | null)?.Database;
+    // No Database table: not the _Server schema (an old server answering anyway).
     if (rows === undefined) return;
-    const row = rows[0];
-    if (row === undefined) throw new Error(`database ${db} does not exist on this server`);
-    if (row['model'] === 'clustered') {
-      if (row['connected'] !== true) throw new Error(`clustered database ${db} is not connected to its cluster`);
-      if (this.opts.leaderOnly === true && row['leader'] !== true) throw new Error(`clustered database ${db}: server is not the leader`);
+    for (const [uuid, ru] of Object.entries(rows)) {
+      if (ru.new?.['name'] === db) conn.serverRow = { ...ru.new, _uuid: uuid };
     }
+    if (conn.serverRow === undefined) throw new Error(`database ${db} does not exist on this server`);
+    const reason = unusableReason(parseServerDbRow(conn.serverRow), this.position, this.opts.leaderOnly === true);
+    if (reason !== undefined) throw new Error(`${reason}; trying another server`);
+  }
+
+  /** An `update` of the `_Server` monitor: moves on when this member became unusable. */
+  private onServerUpdate(conn: Connection, updates: unknown): void {
+    const row = conn.serverRow;
+    if (row === undefined) return;
+    const ru = (updates as { Database?: Record<string, { new?: Record<string, unknown> } | undefined> } | null)?.Database?.[
+      row['_uuid'] as string
+    ];
+    if (ru === undefined) return;
+    if (ru.new === undefined) {
+      this.log(`${conn.remote}: database ${this.opts.database} removed from the server; trying another server`);
+      conn.moveOn = true;
+      conn.rpc.close();
+      return;
+    }
+    conn.serverRow = { ...row, ...ru.new };
+    const reason = unusableReason(parseServerDbRow(conn.serverRow), this.position, this.opts.leaderOnly === true);
+    if (reason === undefined) return;
+    this.log(`${conn.remote}: ${reason}; trying another server`);
+    conn.moveOn = true;
+    conn.rpc.close();
   }
 
   private monitoredColumns(schema: DatabaseSchema): Map<string, string[]> {
@@ -481,17 +573,20 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
           this.monitorMethod = method;
           const [found, txnId, updates] = r as [boolean, unknown, unknown];
           const changes = found ? replica.apply(updates, 2) : replica.replace(updates, 2);
+          this.resumed = found;
           if (typeof txnId === 'string') this.lastTxnId = txnId;
           return changes;
         }
         if (method === 'monitor_cond') {
           const r = await rpc.request(method, [db, MONITOR_ID, this.monitorRequests(replica, true)]);
           this.monitorMethod = method;
+          this.resumed = false;
           return replica.replace(r, 2);
         }
         if (Object.keys(this.conditions).length > 0) this.log(`${db}: server lacks monitor_cond; conditions ignored`);
         const r = await rpc.request('monitor', [db, MONITOR_ID, this.monitorRequests(replica, false)]);
         this.monitorMethod = method;
+        this.resumed = false;
         return replica.replace(r, 1);
       } catch (e) {
         if (e instanceof RpcError && isUnknownMethod(e.error)) continue;
@@ -513,6 +608,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
         case 'update':
         case 'update2':
         case 'update3': {
+          if (method === 'update' && params[0] === SERVER_MONITOR_ID) {
+            this.onServerUpdate(conn, params[1]);
+            return;
+          }
           if (params[0] !== MONITOR_ID || this.replica === undefined) return;
           let updates: unknown;
           if (method === 'update3') {

@@ -40,7 +40,8 @@ async function withScriptedServer(supports: ReadonlySet<string>, fn: (remote: st
       calls.push(method);
       const p = params as unknown[];
       if (method === 'get_schema') return SCHEMA;
-      if (method === 'transact' && p[0] === '_Server') throw new RpcError({ error: 'unknown database', details: '_Server' });
+      if ((method === 'transact' || method === 'monitor') && p[0] === '_Server')
+        throw new RpcError({ error: 'unknown database', details: '_Server' });
       if (!supports.has(method)) throw new RpcError('unknown method');
       if (method === 'monitor') {
         // The first update goes out in the same write as the reply.
@@ -84,7 +85,7 @@ test('falls back to monitor (version 1 updates) on an old server', async () => {
     assert.deepEqual(r1?.set('s'), ['a', 'b']);
     assert.deepEqual([...(r1?.map('m') ?? [])], [['k', 'v']]);
     assert.deepEqual(c.row('A', U2)?.set('s'), ['z']);
-    assert.deepEqual(calls.slice(0, 5), ['transact', 'get_schema', 'set_db_change_aware', 'monitor_cond_since', 'monitor_cond']);
+    assert.deepEqual(calls.slice(0, 5), ['monitor', 'get_schema', 'set_db_change_aware', 'monitor_cond_since', 'monitor_cond']);
     await c.stop();
   });
 });
