@@ -137,7 +137,8 @@ describe('ovnts ipam: ports in the NB', () => {
   it('turns a port into a router interface and removes it with the interface', async () => {
     const r = await post('routers', 'router', { name: 'r' });
     const rid = r['id'] as string;
-    const p = await post('ports', 'port', { network_id: net, fixed_ips: [{ ip_address: '10.5.0.18' }] });
+    // Outside the pool (.10–.20): earlier steps' ports hold random pool addresses.
+    const p = await post('ports', 'port', { network_id: net, fixed_ips: [{ ip_address: '10.5.0.118' }] });
     const pid = p['id'] as string;
     const add = await t.api('PUT', `/v2.0/routers/${rid}/add_router_interface`, { port_id: pid });
     assert.equal(add.status, 200, add.text);
@@ -153,7 +154,7 @@ describe('ovnts ipam: ports in the NB', () => {
     assert.equal(await lsp(pid, 'type'), 'router');
     assert.equal(await lsp(pid, 'addresses'), '[router]');
     assert.equal((await t.nbctl('get', 'Logical_Router_Port', `lrp-${pid}`, 'mac')).trim(), `"${p['mac_address'] as string}"`);
-    assert.equal((await t.nbctl('get', 'Logical_Router_Port', `lrp-${pid}`, 'networks')).trim(), '["10.5.0.18/24"]');
+    assert.equal((await t.nbctl('get', 'Logical_Router_Port', `lrp-${pid}`, 'networks')).trim(), '["10.5.0.118/24"]');
     const again = await t.api('PUT', `/v2.0/routers/${rid}/add_router_interface`, { port_id: pid });
     assert.equal(again.status, 409);
     const del = await t.api('DELETE', `/v2.0/ports/${pid}`);
