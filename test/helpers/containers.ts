@@ -14,6 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns } from './netns.js';
+import { prepareNeutron } from './neutron-server.js';
 import { startOvs, type OvsInstance } from './ovs.js';
 import { startOvntsController, type OvntsControllerHandle } from './ovnts-controller.js';
 import { OVNTS, REPO } from './ovsdb-servers.js';
@@ -120,51 +121,8 @@ export async function startNeutronCentral(dir: string, ns: string, ip: string, l
     await waitFor(async () => (await run('ovn-nbctl', [`--db=${nb}`, 'get', 'NB_Global', '.', 'options:max_tunid'])).code === 0, {
       what: 'northd max_tunid',
     });
-    for (const d of ['state', 'lock']) mkdirSync(join(dir, d), { recursive: true });
-    const conf = join(dir, 'neutron.conf');
-    writeFileSync(
-      conf,
-      `[DEFAULT]
-core_plugin = ml2
-service_plugins = ovn-router,trunk
-auth_strategy = noauth
-bind_host = ${ip}
-bind_port = 9696
-transport_url = fake:/
-api_workers = 1
-graceful_shutdown_timeout = 5
-rpc_workers = 0
-rpc_state_report_workers = 0
-state_path = ${join(dir, 'state')}
-log_file = ${join(dir, 'neutron-server.log')}
-[database]
-connection = sqlite:///${join(dir, 'neutron.sqlite')}
-[oslo_concurrency]
-lock_path = ${join(dir, 'lock')}
-[ml2]
-type_drivers = geneve,flat,vlan
-tenant_network_types = geneve
-mechanism_drivers = ovn
-extension_drivers = port_security
-[ml2_type_geneve]
-vni_ranges = 1:4095
-max_header_size = 38
-[ovn]
-ovn_nb_connection = ${nb}
-ovn_sb_connection = ${sb}
-ovn_metadata_enabled = false
-`,
-    );
-    // neutron-db-manage cannot upgrade sqlite: the schema from the models, then stamp (RECIPES §5.1).
-    await runOk(
-      '/usr/bin/python3',
-      [
-        '-c',
-        `import sqlalchemy as sa\nfrom neutron.db.migration.models import head\nfrom neutron_lib.db import model_base\nmodel_base.BASEV2.metadata.create_all(sa.create_engine('sqlite:///${join(dir, 'neutron.sqlite')}'))`,
-      ],
-      { timeoutMs: 120_000 },
-    );
-    await runOk('neutron-db-manage', ['--config-file', conf, 'stamp', 'heads'], { timeoutMs: 120_000 });
+    // VNIs up to 4095: with VXLAN encap Neutron refuses larger segmentation ids.
+    const conf = await prepareNeutron(dir, ip, 9696, nb, sb, '1:4095');
     const [c, a] = inNs(ns, 'neutron-server', ['--config-file', conf]);
     started.push(
       await spawnDaemon(c, a, {

@@ -102,12 +102,12 @@ async function startOvn(
   }
 }
 
-function neutronConf(dir: string, port: number, nbRemote: string, sbRemote: string): string {
+function neutronConf(dir: string, host: string, port: number, nbRemote: string, sbRemote: string, vniRanges: string): string {
   return `[DEFAULT]
 core_plugin = ml2
 service_plugins = ovn-router,trunk
 auth_strategy = noauth
-bind_host = 127.0.0.1
+bind_host = ${host}
 bind_port = ${port}
 transport_url = fake:/
 api_workers = 1
@@ -126,7 +126,7 @@ tenant_network_types = geneve
 mechanism_drivers = ovn
 extension_drivers = port_security
 [ml2_type_geneve]
-vni_ranges = 1:65536
+vni_ranges = ${vniRanges}
 max_header_size = 38
 [ovn]
 ovn_nb_connection = ${nbRemote}
@@ -149,6 +149,27 @@ from neutron.db.migration import cli
 sys.argv = ['neutron-db-manage', '--config-file', sys.argv[2], 'stamp', 'heads']
 cli.main()
 `;
+
+/**
+ * Writes DIR/neutron.conf (RECIPES §5.1: ML2/OVN, noauth, sqlite, fake
+ * transport) for a server on HOST:PORT over the given NB and SB (geneve VNIs
+ * from `vniRanges`), and makes its
+ * stamped sqlite schema; returns the config file's path.
+ */
+export async function prepareNeutron(
+  dir: string,
+  host: string,
+  port: number,
+  nbRemote: string,
+  sbRemote: string,
+  vniRanges = '1:65536',
+): Promise<string> {
+  for (const d of ['state', 'lock']) mkdirSync(join(dir, d), { recursive: true });
+  const conf = join(dir, 'neutron.conf');
+  writeFileSync(conf, neutronConf(dir, host, port, nbRemote, sbRemote, vniRanges));
+  await runOk('/usr/bin/python3', ['-c', MAKE_SCHEMA, `sqlite:///${join(dir, 'neutron.sqlite')}`, conf], { timeoutMs: 120000 });
+  return conf;
+}
 
 /** The pids whose process group is `pgid` (the server and its workers). */
 async function groupPids(pgid: number): Promise<number[]> {
@@ -188,8 +209,6 @@ function fileSize(path: string): number {
 export async function startRealNeutron(opts: StartOptions = {}): Promise<NeutronHandle> {
   const tmp = tmpDir('ovnts-neutron');
   const dir = tmp.path;
-  mkdirSync(join(dir, 'state'));
-  mkdirSync(join(dir, 'lock'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const conf = join(dir, 'neutron.conf');
@@ -237,8 +256,7 @@ export async function startRealNeutron(opts: StartOptions = {}): Promise<Neutron
       (async () => {
         // The schema does not need the databases; make it while they start
         // (startOvnDatabases puts their sockets at DIR/nb.sock and DIR/sb.sock).
-        writeFileSync(conf, neutronConf(dir, port, `unix:${join(dir, 'nb.sock')}`, `unix:${join(dir, 'sb.sock')}`));
-        await runOk('/usr/bin/python3', ['-c', MAKE_SCHEMA, `sqlite:///${join(dir, 'neutron.sqlite')}`, conf], { timeoutMs: 120000 });
+        await prepareNeutron(dir, '127.0.0.1', port, `unix:${join(dir, 'nb.sock')}`, `unix:${join(dir, 'sb.sock')}`);
       })(),
     ]);
     ovn = started;
