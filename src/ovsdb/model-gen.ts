@@ -13,8 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { parseSchema, type BaseType, type ColumnType, type DatabaseSchema } from './schema.js';
 import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
 
+/** A single-quoted TypeScript string literal: the generated files are in the gate's (prettier's) style as written. */
+function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 function baseTs(b: BaseType): string {
-  if (b.enum !== undefined && b.type === 'string') return b.enum.map((e) => JSON.stringify(e)).join(' | ');
+  if (b.enum !== undefined && b.type === 'string') return b.enum.map(quote).join(' | ');
   switch (b.type) {
     case 'integer':
     case 'real':
@@ -83,7 +88,10 @@ export function generateModels(schema: DatabaseSchema, sourceName: string): stri
   lines.push(`export interface ${schema.name.replace(/^_/, '')}Tables {`);
   for (const t of tables) lines.push(`  ${t.name}: ${t.name};`);
   lines.push('}', '');
-  lines.push(`export const TABLE_NAMES = [${tables.map((t) => JSON.stringify(t.name)).join(', ')}] as const;`, '');
+  const oneLine = `export const TABLE_NAMES = [${tables.map((t) => quote(t.name)).join(', ')}] as const;`;
+  // The gate's printWidth is 140: a longer list is written one name per line, as prettier would.
+  if (oneLine.length <= 140) lines.push(oneLine, '');
+  else lines.push('export const TABLE_NAMES = [', ...tables.map((t) => `  ${quote(t.name)},`), '] as const;', '');
   return lines.join('\n');
 }
 

@@ -63,8 +63,8 @@ export async function startIpamUp(): Promise<IpamUnderTest> {
     dir,
     nbRemote,
     sbRemote,
-    osc: (...args) => run('openstack', ['--os-auth-type', 'none', '--os-endpoint', url, ...args], { timeoutMs: 60000 }),
-    neutron: (...args) => run('neutron', args, { env: { OS_AUTH_TYPE: 'none', OS_ENDPOINT: url }, timeoutMs: 60000 }),
+    osc: (...args) => run('openstack', ['--os-auth-type', 'none', '--os-endpoint', url, ...args], { timeoutMs: 300_000 }),
+    neutron: (...args) => run('neutron', args, { env: { OS_AUTH_TYPE: 'none', OS_ENDPOINT: url }, timeoutMs: 300_000 }),
     nbctl: (...args) => runOk('ovn-nbctl', [`--db=${nbRemote}`, '--timeout=20', ...args]),
     sbctl: (...args) => runOk('ovn-sbctl', [`--db=${sbRemote}`, '--timeout=20', ...args]),
     api: async (method, path, body, headers = {}) => {

@@ -39,7 +39,7 @@ const USERS = {
 const PY = '/usr/bin/python3';
 
 async function python(code: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return run(PY, ['-c', code], { env, timeoutMs: 60000 });
+  return run(PY, ['-c', code], { env, timeoutMs: 300_000 }); // CLI start-up under a loaded 2-core CI runner can take a minute
 }
 
 interface Served {
@@ -63,7 +63,7 @@ async function serve(opts: { tokenExpirationSeconds?: number; now?: () => number
 }
 
 async function openstack(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return run('openstack', args, { env, timeoutMs: 60000 });
+  return run('openstack', args, { env, timeoutMs: 300_000 }); // CLI start-up under a loaded 2-core CI runner can take a minute
 }
 
 async function whoami(url: string, token: string | undefined): Promise<{ status: number; body: unknown; headers: Headers; text: string }> {
