@@ -11,10 +11,10 @@ export const CNI_COMMAND_LINE: CommandLine<object> = {
   program: 'ovnts-cni',
   summary: 'the ovnts CNI plugin (conflist "type": "ovnts-cni")',
   usage: ['ovnts-cni < NETWORK-CONFIG'],
-  description: `Run by a CNI runtime, not by hand: CNI_COMMAND (ADD, DEL, CHECK, VERSION),
-CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME and CNI_PATH say what to do and the
-network configuration comes on stdin; the result or the error is JSON on
-stdout (CNI specification 1.0.0).`,
+  description: `Run by a CNI runtime, not by hand: CNI_COMMAND (ADD, DEL, CHECK, VERSION,
+STATUS, GC), CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME and CNI_PATH say what to
+do and the network configuration comes on stdin; the result or the error is
+JSON on stdout (CNI specification 1.1.0).`,
   options: [],
   defaults: () => ({}),
 };

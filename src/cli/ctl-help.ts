@@ -9,6 +9,7 @@
 import type { CommandSpec, ToolSpec } from '../dbctl/ctl.js';
 import { HELP_OPTIONS, renderHelp, type OptionHelp } from './options.js';
 import { versionText } from './version.js';
+import { runCtlTool } from './ctl-tool.js';
 
 /** A command's help: its section, its arguments and what it does. */
 export type CommandLineHelp = readonly [section: string, args: string, what: string];
@@ -96,7 +97,7 @@ const LFLOW = 'Logical flow commands';
 export const SB_COMMAND_HELP: Readonly<Record<string, CommandLineHelp>> = {
   show: [GENERAL, '', 'print overview of database contents'],
   'chassis-add': [CHASSIS, 'CHASSIS ENCAP-TYPE ENCAP-IP', 'create a new chassis named CHASSIS'],
-  'chassis-del': [CHASSIS, 'CHASSIS', 'delete CHASSIS and all of its encaps and gateway_ports'],
+  'chassis-del': [CHASSIS, 'CHASSIS', 'delete CHASSIS and its encapsulations'],
   'lsp-bind': [BINDING, 'PORT CHASSIS', 'bind logical port PORT to CHASSIS'],
   'lsp-unbind': [BINDING, 'PORT', 'reset the binding of logical port PORT'],
   'lflow-list': [LFLOW, '[DATAPATH]', 'list the logical flows (of DATAPATH)'],
@@ -227,10 +228,19 @@ export function askedFor(args: readonly string[], options: readonly OptionHelp[]
   return undefined;
 }
 
-/** Runs the tool, or prints its help or version first when asked. */
-export function answerHelp(h: CtlHelp, command: string, args: readonly string[]): boolean {
-  const asked = askedFor(args, h.options);
-  if (asked === undefined) return false;
-  process.stdout.write(asked === 'help' ? ctlHelpText(h, command) : versionText(h.tool.program));
-  return true;
+/** The `ovnts nbctl`/`ovnts sbctl` command: its help and options for the command table, and its run. */
+export function ctlCommand(
+  h: CtlHelp,
+  command: string,
+): { summary: string; options: readonly OptionHelp[]; run: (args: string[]) => Promise<number> } {
+  return {
+    summary: h.summary,
+    options: h.options,
+    run: async (args) => {
+      const asked = askedFor(args, h.options);
+      if (asked === undefined) return runCtlTool(h.tool, args);
+      process.stdout.write(asked === 'help' ? ctlHelpText(h, command) : versionText(h.tool.program));
+      return 0;
+    },
+  };
 }

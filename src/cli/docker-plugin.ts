@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { NeutronClient } from '../host/neutron.js';
 import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
+import { nonEmpty } from './options.js';
 import {
   createDaemonLogger,
   defaultDaemonOptions,
@@ -33,12 +34,6 @@ interface Options extends DaemonOptions {
   ovsNetns: string | undefined;
   bridge: string;
   installTimeoutMs: number;
-}
-
-/** A value that must not be empty (`--bridge=`). */
-function nonEmpty(name: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new Error(`option '--${name}' requires an argument`);
-  return v;
 }
 
 export const DOCKER_PLUGIN_COMMAND_LINE: CommandLine<Options> = {

@@ -21,6 +21,8 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
+import { ovnnbDbOption } from './db-options.js';
+import { nonEmpty } from './options.js';
 
 const PROG = 'ovnts-ipam';
 
@@ -55,14 +57,6 @@ export function parseListen(s: string): { host: string; port: number } {
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
-const NB_DEFAULT = '$OVN_NB_DB or unix:/var/run/ovn/ovnnb_db.sock';
-
-/** A value that must not be empty (`--users=`). */
-function nonEmpty(name: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new Error(`option '--${name}' requires an argument`);
-  return v;
-}
-
 export const IPAM_COMMAND_LINE: CommandLine<IpamOptions> = {
   program: PROG,
   summary: 'the Neutron v2.0 API over the OVN northbound database (ovnts)',
@@ -76,15 +70,7 @@ export const IPAM_COMMAND_LINE: CommandLine<IpamOptions> = {
       default: '127.0.0.1:9696',
       set: (o, v) => void Object.assign(o, parseListen(nonEmpty('listen', v))),
     },
-    {
-      name: 'ovnnb-db',
-      short: 'd',
-      arg: 'required',
-      metavar: 'DATABASE',
-      help: 'connect to ovn-nb database at DATABASE',
-      default: NB_DEFAULT,
-      set: (o, v) => void (o.nb = nonEmpty('ovnnb-db', v)),
-    },
+    ovnnbDbOption<IpamOptions>(),
     {
       name: 'auth',
       arg: 'required',

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanLabs, createLab } from '../lab/lab.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
+import { nonEmpty } from './options.js';
 
 const PROG = 'ovnts lab';
 
@@ -19,12 +20,6 @@ interface Options {
   dhcpTimeoutS: number;
   keep: boolean;
   clean: boolean;
-}
-
-/** A value that must not be empty (`--nb=`). */
-function nonEmpty(name: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new Error(`option '--${name}' requires an argument`);
-  return v;
 }
 
 export const LAB_COMMAND_LINE: CommandLine<Options> = {

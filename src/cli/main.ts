@@ -44,7 +44,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     synopsis: '[OPTIONS] COMMAND [ARG...]',
     load: async () => {
       const m = await import('./nbctl.js');
-      return { run: m.nbctl, ...m.NBCTL_HELP };
+      return m.NBCTL_COMMAND;
     },
   },
   sbctl: {
@@ -52,7 +52,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     synopsis: '[OPTIONS] COMMAND [ARG...]',
     load: async () => {
       const m = await import('./sbctl.js');
-      return { run: m.sbctl, ...m.SBCTL_HELP };
+      return m.SBCTL_COMMAND;
     },
   },
   northd: {

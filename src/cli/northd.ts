@@ -23,6 +23,7 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
+import { ovnnbDbOption, ovnsbDbOption } from './db-options.js';
 import { pkiOptions } from './pki-options.js';
 import { registerNorthdCommands } from './appctl-commands.js';
 
@@ -34,33 +35,14 @@ interface Options extends DaemonOptions {
   ssl: SslOptions;
 }
 
-const NB_DEFAULT = '$OVN_NB_DB or unix:/var/run/ovn/ovnnb_db.sock';
-const SB_DEFAULT = '$OVN_SB_DB or unix:/var/run/ovn/ovnsb_db.sock';
-
 export const NORTHD_COMMAND_LINE: CommandLine<Options> = {
   program: PROG,
   summary: 'OVN northbound management daemon (ovnts)',
   usage: ['ovnts northd [OPTIONS]'],
   description: 'Translates the OVN_Northbound database into logical flows in OVN_Southbound.',
   options: [
-    {
-      name: 'ovnnb-db',
-      short: 'd',
-      arg: 'required',
-      metavar: 'DATABASE',
-      help: 'connect to ovn-nb database at DATABASE',
-      default: NB_DEFAULT,
-      set: (o, v) => void (o.nb = v ?? ''),
-    },
-    {
-      name: 'ovnsb-db',
-      short: 'D',
-      arg: 'required',
-      metavar: 'DATABASE',
-      help: 'connect to ovn-sb database at DATABASE',
-      default: SB_DEFAULT,
-      set: (o, v) => void (o.sb = v ?? ''),
-    },
+    ovnnbDbOption<Options>(),
+    ovnsbDbOption<Options>(),
     ...daemonOptions<Options>(ovnDaemonDefaults(PROG), '$OVN_RUNDIR/ovn-northd.PID.ctl'),
     ...pkiOptions<Options>(),
   ],

@@ -155,7 +155,7 @@ function optionLines(s: OptionHelp): string {
   const [first = '', ...more] = s.help.split('\n');
   const pad = ' '.repeat(HELP_COLUMN);
   const head = left.length < HELP_COLUMN - 1 ? left.padEnd(HELP_COLUMN) : `${left}  `;
-  const tail = [...more, ...(s.default === undefined ? [] : [`(default: ${s.default})`])];
+  const tail = [...more, ...(s.default === undefined ? [] : `(default: ${s.default})`.split('\n'))];
   return [`${head}${first}`, ...tail.map((l) => `${pad}${l}`)].join('\n') + '\n';
 }
 
@@ -178,4 +178,10 @@ export function renderHelp(h: CommandHelp, table: readonly OptionHelp[]): string
 /** Long names of the table's options, as `--name` (for tests and docs checks). */
 export function optionNames(table: readonly OptionHelp[]): string[] {
   return table.map((s) => `--${s.name}`);
+}
+
+/** The value of a required option that must not be empty either (`--bridge=`). */
+export function nonEmpty(name: string, v: string | undefined): string {
+  if (v === undefined || v === '') throw new OptionError(`option '--${name}' requires an argument`);
+  return v;
 }

@@ -12,6 +12,8 @@ import { netCreate, netDelete, netList } from '../container/networks.js';
 import { endpointCreate, endpointDelete, endpointList } from '../container/endpoints.js';
 import { containerCreate } from '../container/plug.js';
 import { helpText, parseCommandLine, type CommandLine } from './command-line.js';
+import { ovsDbOption } from './db-options.js';
+import { nonEmpty } from './options.js';
 
 const SUMMARY = "OVN networks for containers, through the IPAM's Neutron API";
 
@@ -24,12 +26,6 @@ interface Parsed {
   overlay: boolean;
   underlay: boolean;
   networks: string[];
-}
-
-/** A value that must not be empty (`--bridge=`). */
-function nonEmpty(name: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new Error(`option '--${name}' requires an argument`);
-  return v;
 }
 
 export const OVN_CONTAINER_COMMAND_LINE: CommandLine<Parsed> = {
@@ -52,14 +48,7 @@ export const OVN_CONTAINER_COMMAND_LINE: CommandLine<Parsed> = {
 OS_TENANT_ID and OS_AUTH_URL (Keystone); OS_AUTH_STRATEGY=noauth skips Keystone.
 `,
   options: [
-    {
-      name: 'db',
-      arg: 'required',
-      metavar: 'REMOTE',
-      help: 'Open vSwitch database',
-      default: 'unix:$OVS_RUNDIR/db.sock',
-      set: (p, v) => void (p.db = nonEmpty('db', v)),
-    },
+    ovsDbOption<Parsed>(),
     {
       name: 'runtime',
       arg: 'required',

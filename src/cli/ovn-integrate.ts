@@ -5,6 +5,7 @@
 import { createIntegrationBridge, nicsToBridge, setEncapType, setIpam, setTep, type IntegrateIo } from '../container/integrate.js';
 import { defaultOvsDb } from '../host/ovs-db.js';
 import { helpText, parseCommandLine, type CommandLine } from './command-line.js';
+import { ovsDbOption } from './db-options.js';
 
 export const OVN_INTEGRATE_COMMAND_LINE: CommandLine<{ db: string }> = {
   program: 'ovn-integrate',
@@ -16,16 +17,7 @@ export const OVN_INTEGRATE_COMMAND_LINE: CommandLine<{ db: string }> = {
   set-tep IP                  this host's tunnel endpoint (ovn-encap-ip)
   set-encap-type TYPE         geneve (default) or vxlan
   nics-to-bridge IF...        move each IF, with its addresses and routes, onto a bridge brIF`,
-  options: [
-    {
-      name: 'db',
-      arg: 'required',
-      metavar: 'REMOTE',
-      help: 'Open vSwitch database',
-      default: 'unix:$OVS_RUNDIR/db.sock',
-      set: (o, v) => void (o.db = v ?? ''),
-    },
-  ],
+  options: [ovsDbOption<{ db: string }>()],
   defaults: () => ({ db: defaultOvsDb() }),
 };
 

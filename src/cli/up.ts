@@ -30,6 +30,7 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
+import { nonEmpty } from './options.js';
 import { versionText } from './version.js';
 import { createIpamServer } from '../ipam/server.js';
 import { parseListen } from './ipam.js';
@@ -51,12 +52,6 @@ interface Options extends DaemonOptions {
   ipam: { host: string; port: number } | undefined;
   /** --ipam was given: failing to listen there is an error (the default address is best effort). */
   ipamExplicit: boolean;
-}
-
-/** A value that must not be empty (`--rundir=`). */
-function nonEmpty(name: string, v: string | undefined): string {
-  if (v === undefined || v === '') throw new Error(`option '--${name}' requires an argument`);
-  return v;
 }
 
 export const UP_COMMAND_LINE: CommandLine<Options> = {

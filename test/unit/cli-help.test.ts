@@ -154,8 +154,8 @@ test('getopt_long rules: abbreviations, attached and separate values, bundles, o
   // --help answers at once, as the OVS tools' usage() exits: what follows is not looked at.
   assert.equal(parseOptions(['-a', '--help', '--bogus'], table, fresh()), 'help');
   assert.equal(parseOptions(['--versi'], table, fresh()), 'version');
-  assert.throws(() => parseOptions(['--vers'], table, fresh()), {
-    message: "option '--vers' is ambiguous; possibilities: '--verbose' '--version'",
+  assert.throws(() => parseOptions(['--ver'], table, fresh()), {
+    message: "option '--ver' is ambiguous; possibilities: '--verbose' '--version'",
   });
   for (const [args, message] of [
     [['--bogus=1'], "unrecognized option '--bogus=1'"],
@@ -228,6 +228,8 @@ test('every command has a docs page with NAME, SYNOPSIS, DESCRIPTION, OPTIONS, S
     for (const h of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXAMPLES', 'SEE ALSO'])
       assert.match(text, new RegExp(`^## ${h}$`, 'm'), `${page}: ${h}`);
     assert.deepEqual(missingFromHelp(text, c.options), [], `${page}: declared options missing`);
+    // Each option has its own entry, written as its --help writes it.
+    for (const o of c.options) assert.ok(text.includes(`- \`${optionSynopsis(o)}\`: `), `${page}: an entry for ${optionSynopsis(o)}`);
     // And nothing the page documents as an option is unknown to the command.
     const declared = new Set([...c.options.map((o) => o.name), 'help', 'version']);
     const documented = [...text.matchAll(/^[*-] `(?:-\w, )?--([a-z0-9-]+)/gm)].map((m) => m[1] as string);
@@ -236,5 +238,15 @@ test('every command has a docs page with NAME, SYNOPSIS, DESCRIPTION, OPTIONS, S
       [],
       `${page}: options documented but not declared`,
     );
+  }
+});
+
+test('the nbctl and sbctl pages list the commands exactly as their --help does', () => {
+  for (const [page, tool, help] of [
+    ['ovnts-nbctl.md', NBCTL, NB_COMMAND_HELP],
+    ['ovnts-sbctl.md', SBCTL, SB_COMMAND_HELP],
+  ] as const) {
+    const text = readFileSync(join(REPO, 'docs', page), 'utf8');
+    assert.ok(text.includes(`## COMMANDS\n\n\`\`\`\n${commandsHelp(tool, help)}`), `${page}: COMMANDS is the help's`);
   }
 });
