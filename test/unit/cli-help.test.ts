@@ -68,39 +68,44 @@ test('ovnts --help lists every command of the table with its line; --version pri
 });
 
 test('every command answers --help (exit 0, stdout) naming every option it declares', async () => {
-  for (const c of await allCommands()) {
-    const [cmd, ...pre] = c.argv;
-    const r = await run(cmd, [...pre, '--help']);
-    const what = c.argv.slice(1).join(' ') || cmd;
-    assert.equal(r.code, 0, `${what} --help: ${r.stderr}`);
-    assert.equal(r.stderr, '', what);
-    assert.ok(r.stdout.split('\n')[0]?.includes(c.summary), `${what}: the help starts with its summary`);
-    assert.deepEqual(missingFromHelp(r.stdout, c.options), [], `${what}: declared options missing from --help`);
-    for (const o of c.options) assert.ok(r.stdout.includes(optionSynopsis(o)), `${what}: ${optionSynopsis(o)} in --help`);
-    // -h is the same as --help.
-    const h = await run(cmd, [...pre, '-h']);
-    assert.deepEqual([h.code, h.stdout], [0, r.stdout], `${what} -h`);
-  }
+  await Promise.all(
+    (await allCommands()).map(async (c) => {
+      const [cmd, ...pre] = c.argv;
+      const [r, h] = await Promise.all([run(cmd, [...pre, '--help']), run(cmd, [...pre, '-h'])]);
+      const what = c.argv.slice(1).join(' ') || cmd;
+      assert.equal(r.code, 0, `${what} --help: ${r.stderr}`);
+      assert.equal(r.stderr, '', what);
+      assert.ok(r.stdout.split('\n')[0]?.includes(c.summary), `${what}: the help starts with its summary`);
+      assert.deepEqual(missingFromHelp(r.stdout, c.options), [], `${what}: declared options missing from --help`);
+      for (const o of c.options) assert.ok(r.stdout.includes(optionSynopsis(o)), `${what}: ${optionSynopsis(o)} in --help`);
+      // -h is the same as --help.
+      assert.deepEqual([h.code, h.stdout], [0, r.stdout], `${what} -h`);
+    }),
+  );
 });
 
 test('every command answers --version with the package version', async () => {
-  for (const c of await allCommands()) {
-    const [cmd, ...pre] = c.argv;
-    const r = await run(cmd, [...pre, '--version']);
-    assert.equal(r.code, 0, `${c.argv.join(' ')} --version: ${r.stderr}`);
-    assert.match(r.stdout, new RegExp(`^\\S.* \\(ovnts\\) ${VERSION.replace(/\./g, '\\.')}\\n$`));
-  }
+  await Promise.all(
+    (await allCommands()).map(async (c) => {
+      const [cmd, ...pre] = c.argv;
+      const r = await run(cmd, [...pre, '--version']);
+      assert.equal(r.code, 0, `${c.argv.join(' ')} --version: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^\\S.* \\(ovnts\\) ${VERSION.replace(/\./g, '\\.')}\\n$`));
+    }),
+  );
 });
 
 test('an option no command declares is refused with one line on stderr and status 1', async () => {
-  for (const c of await allCommands()) {
-    const [cmd, ...pre] = c.argv;
-    const r = await run(cmd, [...pre, '--no-such-option']);
-    const what = c.argv.slice(1).join(' ') || cmd;
-    assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
-    assert.match(r.stderr, /^[^\n]+: unrecognized option '--no-such-option'\n$/, what);
-    assert.equal(r.stdout, '', what);
-  }
+  await Promise.all(
+    (await allCommands()).map(async (c) => {
+      const [cmd, ...pre] = c.argv;
+      const r = await run(cmd, [...pre, '--no-such-option']);
+      const what = c.argv.slice(1).join(' ') || cmd;
+      assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /^[^\n]+: unrecognized option '--no-such-option'\n$/, what);
+      assert.equal(r.stdout, '', what);
+    }),
+  );
 });
 
 test("the parser's errors are ovsdb-server's own, word for word", async () => {
