@@ -109,7 +109,7 @@ test('an option no command declares is refused with one line on stderr and statu
 });
 
 test("the parser's errors are ovsdb-server's own, word for word", async () => {
-  for (const args of [
+  const cases = [
     ['--frob'],
     ['--frob=1'],
     ['--remote'],
@@ -119,11 +119,13 @@ test("the parser's errors are ovsdb-server's own, word for word", async () => {
     ['-p'],
     ['--run'],
     ['--remote=punix:x', '-x'],
-  ]) {
-    const ours = await run(BIN('ovnts'), ['ovsdb-server', ...args]);
-    const real = await run('ovsdb-server', args);
-    assert.deepEqual([ours.code, ours.stderr], [real.code, real.stderr], args.join(' '));
-  }
+  ];
+  await Promise.all(
+    cases.map(async (args) => {
+      const [ours, real] = await Promise.all([run(BIN('ovnts'), ['ovsdb-server', ...args]), run('ovsdb-server', args)]);
+      assert.deepEqual([ours.code, ours.stderr], [real.code, real.stderr], args.join(' '));
+    }),
+  );
   // An ambiguous prefix names the same candidates (getopt lists them in its table's order).
   const words = (s: string): string[] => [...s.matchAll(/'(--[a-z-]+)'/g)].map((m) => m[1] as string).sort();
   const ours = await run(BIN('ovnts'), ['ovsdb-server', '--p=x']);
