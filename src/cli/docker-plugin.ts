@@ -14,7 +14,7 @@ import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -151,7 +151,9 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   if (typeof line === 'number') return line;
   const o = line.options;
   if (shouldDetach(o)) return detach('docker-plugin', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  // -v/--verbose as every daemon takes it; a bad spec is a start-up error.
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['docker-plugin'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('docker-plugin');
   let server: Server;
   try {

@@ -10,7 +10,7 @@ import { createNoAuth, type Authenticator } from '../ipam/context.js';
 import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -126,7 +126,9 @@ export async function ipam(args: string[]): Promise<number> {
   if (typeof line === 'number') return line;
   const o = line.options;
   if (shouldDetach(o)) return detach('ipam', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  // -v/--verbose as every daemon takes it; a bad spec is a start-up error.
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ipam'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('ipam');
   let server: ReturnType<typeof createIpamServer> | undefined;
   let ctl: UnixctlServer | undefined;
