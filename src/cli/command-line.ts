@@ -1,23 +1,40 @@
 /**
- * How every ovnts command reports its command line: the parser returns the
- * options, or the usage text for `--help` (printed on stdout, status 0), or
- * throws on a refused option (`PROG: message` on stderr, status 1).
+ * How every ovnts command reads its command line: its declared options
+ * (src/cli/options.ts) parsed, `--help` (the same table rendered) and
+ * `--version` printed on stdout with status 0, and a refused command line as
+ * one line `PROG: message` on stderr with status 1.
  */
-export function parseCommandLine<T extends object>(
-  prog: string,
-  args: readonly string[],
-  parse: (args: readonly string[]) => T | string,
-): T | number {
-  let o: T | string;
+import { OptionError, parseOptions, renderHelp, type CommandHelp, type OptionSpec } from './options.js';
+import { versionText } from './version.js';
+
+/** A command's declared command line: its help and its option table. */
+export interface CommandLine<O> extends CommandHelp {
+  readonly options: readonly OptionSpec<O>[];
+  /** The options object with its defaults, before argv is applied. */
+  readonly defaults: () => O;
+  /** Checks the operands and the options together; returns the final options or throws. */
+  readonly finish?: (o: O, args: readonly string[]) => O;
+}
+
+/** The command's `--help` text. */
+export function helpText<O>(cmd: CommandLine<O>): string {
+  return renderHelp(cmd, cmd.options);
+}
+
+/** The parsed options (and operands), or the exit status when there is nothing to run. */
+export function parseCommandLine<O>(cmd: CommandLine<O>, args: readonly string[]): { options: O; args: string[] } | number {
   try {
-    o = parse(args);
+    const p = parseOptions(args, cmd.options, cmd.defaults());
+    if (p === 'help' || p === 'version') {
+      process.stdout.write(p === 'help' ? helpText(cmd) : versionText(cmd.program));
+      return 0;
+    }
+    return { options: cmd.finish === undefined ? p.options : cmd.finish(p.options, p.args), args: p.args };
   } catch (e) {
-    process.stderr.write(`${prog}: ${(e as Error).message}\n`);
+    if (!(e instanceof Error)) throw e;
+    process.stderr.write(`${cmd.program}: ${e.message}\n`);
     return 1;
   }
-  if (typeof o === 'string') {
-    process.stdout.write(o);
-    return 0;
-  }
-  return o;
 }
+
+export { OptionError };

@@ -4,7 +4,7 @@
  * [--log-file[=FILE]] [--detach]`. The Open vSwitch database defaults to
  * `unix:$OVS_RUNDIR/db.sock`.
  */
-import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
+import { sslField } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { createController, ovsRunDir, type Controller } from '../controller/controller.js';
 import { UnixctlServer } from '../lib/unixctl.js';
@@ -16,15 +16,16 @@ import {
   defaultUnixctlPath,
   detach,
   notifyReady,
-  parseDaemonOption,
+  daemonOptions,
+  ovnDaemonDefaults,
   runUntilStopped,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
-import { parseCommandLine } from './command-line.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { pkiOptions } from './pki-options.js';
 import { registerControllerCommands } from './appctl-commands.js';
-
-const VERSION = '0.1.0';
+import { versionText } from './version.js';
 
 const PROG = 'ovn-controller';
 
@@ -33,54 +34,24 @@ interface Options extends DaemonOptions {
   ssl: SslOptions;
 }
 
-function usage(): string {
-  return `${PROG}: OVN controller (ovnts)
-usage: ovnts controller [OPTIONS] [OVS-DATABASE]
-where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
-(default: "unix:${ovsRunDir()}/db.sock").
-  --pidfile[=FILE]    write the process id to FILE
-  --log-file[=FILE]   append log messages to FILE
-  --detach            run in the background once started
-  --unixctl=SOCKET    control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-controller.PID.ctl)
-  --no-chdir, --monitor, -v...   accepted for compatibility
-${SSL_USAGE}`;
-}
-
-function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = { ...defaultDaemonOptions(), ovsRemote: `unix:${ovsRunDir()}/db.sock`, ssl: {} };
-  const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
-  let positional = 0;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!a.startsWith('-')) {
-      if (positional++ > 0) throw new Error('exactly zero or one non-option argument required; use --help for usage');
-      o.ovsRemote = a;
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? a : a.slice(0, eq);
-    const value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
-    const next = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`option '${name}' requires an argument`);
-      return v;
-    };
-    if (parseDaemonOption(o, name, value, next, defaults)) continue;
-    if (parseSslOption(o.ssl, name, () => value ?? next())) continue;
-    switch (name) {
-      case '-h':
-      case '--help':
-        return usage();
-      default:
-        throw new Error(`unrecognized option '${a}'`);
-    }
-  }
-  return o;
-}
+export const CONTROLLER_COMMAND_LINE: CommandLine<Options> = {
+  program: PROG,
+  summary: 'OVN controller (ovnts)',
+  usage: ['ovnts controller [OPTIONS] [OVS-DATABASE]'],
+  description: `where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
+(default: "unix:$OVS_RUNDIR/db.sock").`,
+  options: [...daemonOptions<Options>(ovnDaemonDefaults(PROG), '$OVN_RUNDIR/ovn-controller.PID.ctl'), ...pkiOptions<Options>()],
+  defaults: () => ({ ...defaultDaemonOptions(), ovsRemote: `unix:${ovsRunDir()}/db.sock`, ssl: {} }),
+  finish: (o, args) => {
+    if (args.length > 1) throw new Error('exactly zero or one non-option argument required; use --help for usage');
+    return args[0] === undefined ? o : { ...o, ovsRemote: args[0] };
+  },
+};
 
 export async function controller(args: string[]): Promise<number> {
-  const o = parseCommandLine(PROG, args, parseArgs);
-  if (typeof o === 'number') return o;
+  const line = parseCommandLine(CONTROLLER_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const o = line.options;
   if (shouldDetach(o)) return detach('controller', args);
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
@@ -122,6 +93,6 @@ function registerCommands(ctl: UnixctlServer, c: Controller, exit: (cleanup: boo
     setImmediate(() => exit(args[0] !== '--restart'));
     return '';
   });
-  ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
+  ctl.register('version', '', 0, 0, () => versionText(PROG));
   registerControllerCommands(ctl, c);
 }

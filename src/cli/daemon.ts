@@ -12,6 +12,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { UnixctlServer } from '../lib/unixctl.js';
 import { Vlog, type VlogOptions } from '../lib/vlog.js';
+import type { OptionSpec } from './options.js';
 
 export interface DaemonOptions {
   pidfile: string | undefined;
@@ -36,44 +37,65 @@ export interface DaemonOptionDefaults {
 }
 
 /**
- * Applies one daemon option to `o`; false when `name` is not one. `inline` is
- * the text after `=`; `next` takes the following argument (for `--unixctl
- * SOCKET`) and throws when there is none.
+ * The daemon options as option-table rows (src/cli/options.ts), for every
+ * daemon command's table: one row each, so a shared option is one line here.
+ * `unixctlDefault` is what the help says a missing `--unixctl` means.
  */
-export function parseDaemonOption(
-  o: DaemonOptions,
-  name: string,
-  inline: string | undefined,
-  next: () => string,
-  d: DaemonOptionDefaults,
-): boolean {
-  if (name.startsWith('-v') && !name.startsWith('--')) {
-    o.verbose.push(`${name.slice(2)}${inline === undefined ? '' : `=${inline}`}`);
-    return true;
-  }
-  switch (name) {
-    case '--verbose':
-      o.verbose.push(inline ?? '');
-      return true;
-    case '--pidfile':
-      o.pidfile = resolve(inline ?? join(d.rundir, `${d.program}.pid`));
-      return true;
-    case '--log-file':
-      o.logFile = resolve(inline ?? join(d.logdir, `${d.program}.log`));
-      return true;
-    case '--unixctl':
-      o.unixctl = resolve(inline ?? next());
-      return true;
-    case '--detach':
-      o.detach = true;
-      return true;
-    case '--no-chdir':
-    case '--monitor':
-    case '--overwrite-pidfile':
-      return true;
-    default:
-      return false;
-  }
+export function daemonOptions<O extends DaemonOptions>(d: DaemonOptionDefaults, unixctlDefault?: string): OptionSpec<O>[] {
+  const daemon = 'Daemon options';
+  const logging = 'Logging options';
+  return [
+    { name: 'detach', help: 'run in the background once ready', section: daemon, set: (o) => void (o.detach = true) },
+    { name: 'no-chdir', help: 'accepted for compatibility (ovnts never changes directory)', section: daemon, set: () => undefined },
+    { name: 'monitor', help: 'accepted for compatibility (no monitor process)', section: daemon, set: () => undefined },
+    {
+      name: 'pidfile',
+      arg: 'optional',
+      metavar: 'FILE',
+      help: 'write the process id to FILE once ready',
+      default: join(d.rundir, `${d.program}.pid`),
+      section: daemon,
+      set: (o, v) => void (o.pidfile = resolve(v ?? join(d.rundir, `${d.program}.pid`))),
+    },
+    {
+      name: 'overwrite-pidfile',
+      help: 'accepted for compatibility (the pid file is always rewritten)',
+      section: daemon,
+      set: () => undefined,
+    },
+    {
+      name: 'verbose',
+      short: 'v',
+      arg: 'optional',
+      metavar: 'SPEC',
+      help: 'set log levels as vlog/set SPEC does (module:destination:level);\nwithout SPEC, every module at dbg',
+      section: logging,
+      set: (o, v) => void o.verbose.push(v ?? ''),
+    },
+    {
+      name: 'log-file',
+      arg: 'optional',
+      metavar: 'FILE',
+      help: 'append log messages to FILE instead of stderr',
+      default: join(d.logdir, `${d.program}.log`),
+      section: logging,
+      set: (o, v) => void (o.logFile = resolve(v ?? join(d.logdir, `${d.program}.log`))),
+    },
+    {
+      name: 'unixctl',
+      arg: 'required',
+      metavar: 'SOCKET',
+      help: 'control socket for ovn-appctl/ovs-appctl',
+      ...(unixctlDefault === undefined ? {} : { default: unixctlDefault }),
+      section: 'Other options',
+      set: (o, v) => void (o.unixctl = resolve(v ?? '')),
+    },
+  ];
+}
+
+/** Where bare `--pidfile` and `--log-file` go for an OVN daemon: $OVN_RUNDIR and $OVN_LOGDIR, else the working directory. */
+export function ovnDaemonDefaults(program: string): DaemonOptionDefaults {
+  return { program, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
 }
 
 /** `$OVN_RUNDIR/PROGRAM.PID.ctl`: where OVN daemons put their control socket unless told. */

@@ -11,13 +11,15 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NeutronClient } from '../host/neutron.js';
 import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js';
-import { parseCommandLine } from './command-line.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { nonEmpty } from './options.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
-  parseDaemonOption,
+  daemonOptions,
+  ovnDaemonDefaults,
   runUntilStopped,
   shouldDetach,
   type DaemonOptions,
@@ -34,21 +36,76 @@ interface Options extends DaemonOptions {
   installTimeoutMs: number;
 }
 
-const USAGE = `${PROG}: libnetwork remote network and IPAM driver on the ovnts IPAM (ovnts)
-usage: ovnts docker-plugin [OPTIONS]
-  --socket=PATH        serve here (default: /run/docker/plugins/ovnts.sock; the file name is the driver name)
-  --ipam=URL           the ovnts IPAM's Neutron API (default: http://127.0.0.1:9696)
-  --ovs-db=DATABASE    this host's OVS database (default: unix:$OVS_RUNDIR/db.sock)
-  --ovs-netns=PATH     the network namespace ovs-vswitchd runs in (default: this one)
-  --bridge=BRIDGE      the integration bridge (default: br-int)
-  --install-timeout=MS how long Join waits for ovn-installed (default: 30000)
-  --pidfile[=FILE]     write the process id to FILE once serving
-  --log-file[=FILE]    append log messages to FILE
-  --detach             run in the background once serving
-`;
-
-function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = {
+export const DOCKER_PLUGIN_COMMAND_LINE: CommandLine<Options> = {
+  program: PROG,
+  summary: 'libnetwork remote network and IPAM driver on the ovnts IPAM (ovnts)',
+  usage: ['ovnts docker-plugin [OPTIONS]'],
+  description: `Keystone credentials come from OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and
+OS_PROJECT_ID when OS_AUTH_URL is set; otherwise the IPAM is used without auth.`,
+  options: [
+    {
+      name: 'socket',
+      arg: 'required',
+      metavar: 'PATH',
+      help: 'serve here (the file name is the driver name)',
+      default: '/run/docker/plugins/ovnts.sock',
+      set: (o, v) => void (o.socket = resolve(nonEmpty('socket', v))),
+    },
+    {
+      name: 'ipam',
+      arg: 'required',
+      metavar: 'URL',
+      help: "the ovnts IPAM's Neutron API",
+      default: 'http://127.0.0.1:9696',
+      set: (o, v) => {
+        const url = nonEmpty('ipam', v);
+        try {
+          new URL(url);
+        } catch {
+          throw new Error(`--ipam=${url}: not a URL`);
+        }
+        o.ipam = url;
+      },
+    },
+    {
+      name: 'ovs-db',
+      arg: 'required',
+      metavar: 'DATABASE',
+      help: "this host's OVS database",
+      default: 'unix:$OVS_RUNDIR/db.sock',
+      set: (o, v) => void (o.ovsDb = nonEmpty('ovs-db', v)),
+    },
+    {
+      name: 'ovs-netns',
+      arg: 'required',
+      metavar: 'PATH',
+      help: 'the network namespace ovs-vswitchd runs in',
+      default: 'this one',
+      set: (o, v) => void (o.ovsNetns = nonEmpty('ovs-netns', v)),
+    },
+    {
+      name: 'bridge',
+      arg: 'required',
+      metavar: 'BRIDGE',
+      help: 'the integration bridge',
+      default: 'br-int',
+      set: (o, v) => void (o.bridge = nonEmpty('bridge', v)),
+    },
+    {
+      name: 'install-timeout',
+      arg: 'required',
+      metavar: 'MS',
+      help: 'how long Join waits for ovn-installed',
+      default: '30000',
+      set: (o, v) => {
+        const ms = nonEmpty('install-timeout', v);
+        if (!/^[1-9]\d{0,6}$/.test(ms)) throw new Error(`--install-timeout=${ms}: not a positive number of milliseconds`);
+        o.installTimeoutMs = Number(ms);
+      },
+    },
+    ...daemonOptions<Options>(ovnDaemonDefaults(PROG)),
+  ],
+  defaults: () => ({
     ...defaultDaemonOptions(),
     socket: '/run/docker/plugins/ovnts.sock',
     ipam: 'http://127.0.0.1:9696',
@@ -56,58 +113,12 @@ function parseArgs(args: readonly string[]): Options | string {
     ovsNetns: undefined,
     bridge: 'br-int',
     installTimeoutMs: 30000,
-  };
-  const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!a.startsWith('-')) throw new Error(`non-option argument '${a}'; use --help for usage`);
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? a : a.slice(0, eq);
-    const inline = eq < 0 ? undefined : a.slice(eq + 1);
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new Error(`option '${name}' requires an argument`);
-      return v;
-    };
-    if (parseDaemonOption(o, name, inline, value, defaults)) continue;
-    switch (name) {
-      case '--socket':
-        o.socket = resolve(value());
-        break;
-      case '--ipam': {
-        const v = value();
-        try {
-          new URL(v);
-        } catch {
-          throw new Error(`--ipam=${v}: not a URL`);
-        }
-        o.ipam = v;
-        break;
-      }
-      case '--ovs-db':
-        o.ovsDb = value();
-        break;
-      case '--ovs-netns':
-        o.ovsNetns = value();
-        break;
-      case '--bridge':
-        o.bridge = value();
-        break;
-      case '--install-timeout': {
-        const v = value();
-        if (!/^[1-9]\d{0,6}$/.test(v)) throw new Error(`--install-timeout=${v}: not a positive number of milliseconds`);
-        o.installTimeoutMs = Number(v);
-        break;
-      }
-      case '-h':
-      case '--help':
-        return USAGE;
-      default:
-        throw new Error(`unrecognized option '${a}'`);
-    }
-  }
-  return o;
-}
+  }),
+  finish: (o, args) => {
+    if (args[0] !== undefined) throw new Error(`non-option argument '${args[0]}'; use --help for usage`);
+    return o;
+  },
+};
 
 async function neutronClient(o: Options): Promise<NeutronClient> {
   const env = process.env;
@@ -136,10 +147,13 @@ function listen(server: Server, path: string): Promise<void> {
 }
 
 export async function dockerPlugin(args: string[]): Promise<number> {
-  const o = parseCommandLine(PROG, args, parseArgs);
-  if (typeof o === 'number') return o;
+  const line = parseCommandLine(DOCKER_PLUGIN_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const o = line.options;
   if (shouldDetach(o)) return detach('docker-plugin', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  // -v/--verbose as every daemon takes it; a bad spec is a start-up error.
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['docker-plugin'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('docker-plugin');
   let server: Server;
   try {

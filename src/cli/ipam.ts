@@ -10,16 +10,19 @@ import { createNoAuth, type Authenticator } from '../ipam/context.js';
 import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
-  createDaemonLogger,
+  openDaemonLogger,
   defaultDaemonOptions,
   detach,
   notifyReady,
-  parseDaemonOption,
+  daemonOptions,
+  ovnDaemonDefaults,
   runUntilStopped,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
-import { parseCommandLine } from './command-line.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { ovnnbDbOption } from './db-options.js';
+import { nonEmpty } from './options.js';
 
 const PROG = 'ovnts-ipam';
 
@@ -46,20 +49,6 @@ export const AUTHENTICATORS: Record<string, (o: IpamOptions) => Promise<Authenti
 /** The options of `--auth=keystone` (src/ipam/keystone/README.md). */
 const KEYSTONE_OPTIONS = ['--users', '--token-expiration'];
 
-const USAGE = `${PROG}: the Neutron v2.0 API over the OVN northbound database (ovnts)
-usage: ovnts ipam [OPTIONS]
-  --listen=ADDR:PORT   serve HTTP here (default: 127.0.0.1:9696)
-  --ovnnb-db=DATABASE  connect to ovn-nb database at DATABASE (default: $OVN_NB_DB or unix:/var/run/ovn/ovnnb_db.sock)
-  --auth=noauth        every request acts as admin of project "admin" (default)
-  --auth=keystone      Keystone v3 (and v2.0) password auth on this server, users from --users
-  --users=FILE         users, projects and roles for --auth=keystone (JSON)
-  --token-expiration=SECONDS  lifetime of a keystone token (default: 3600)
-  --pidfile[=FILE]     write the process id to FILE once serving
-  --log-file[=FILE]    append log messages to FILE
-  --detach             run in the background once serving
-  --unixctl=SOCKET     serve ovn-appctl's exit command on this control socket
-`;
-
 /** `ADDR:PORT`, `[V6ADDR]:PORT` or `PORT`. */
 export function parseListen(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s) ?? /^()()(\d+)$/.exec(s);
@@ -68,69 +57,78 @@ export function parseListen(s: string): { host: string; port: number } {
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
-function parseArgs(args: readonly string[]): IpamOptions | string {
-  const o: IpamOptions = {
+export const IPAM_COMMAND_LINE: CommandLine<IpamOptions> = {
+  program: PROG,
+  summary: 'the Neutron v2.0 API over the OVN northbound database (ovnts)',
+  usage: ['ovnts ipam [OPTIONS]'],
+  options: [
+    {
+      name: 'listen',
+      arg: 'required',
+      metavar: 'ADDR:PORT',
+      help: 'serve HTTP here',
+      default: '127.0.0.1:9696',
+      set: (o, v) => void Object.assign(o, parseListen(nonEmpty('listen', v))),
+    },
+    ovnnbDbOption<IpamOptions>(),
+    {
+      name: 'auth',
+      arg: 'required',
+      metavar: 'noauth|keystone',
+      help: 'noauth: every request acts as admin of project "admin";\nkeystone: Keystone v3 (and v2.0) password auth on this\nserver, users from --users',
+      default: 'noauth',
+      set: (o, v) => {
+        const kind = nonEmpty('auth', v);
+        if (AUTHENTICATORS[kind] === undefined)
+          throw new Error(`--auth=${kind}: unknown authentication (one of: ${Object.keys(AUTHENTICATORS).join(', ')})`);
+        o.auth = kind;
+      },
+    },
+    {
+      name: 'users',
+      arg: 'required',
+      metavar: 'FILE',
+      help: 'users, projects and roles for --auth=keystone (JSON)',
+      set: (o, v) => void (o.authOptions['users'] = nonEmpty('users', v)),
+    },
+    {
+      name: 'token-expiration',
+      arg: 'required',
+      metavar: 'SECONDS',
+      help: 'lifetime of a keystone token',
+      default: '3600',
+      set: (o, v) => {
+        const s = nonEmpty('token-expiration', v);
+        if (!/^[1-9]\d{0,7}$/.test(s)) throw new Error(`--token-expiration=${s}: not a positive number of seconds`);
+        o.authOptions['token-expiration'] = s;
+      },
+    },
+    ...daemonOptions<IpamOptions>(ovnDaemonDefaults(PROG), 'none (ovn-appctl -t SOCKET exit stops the server)'),
+  ],
+  defaults: () => ({
     ...defaultDaemonOptions(),
     host: '127.0.0.1',
     port: 9696,
     nb: process.env['OVN_NB_DB'] ?? 'unix:/var/run/ovn/ovnnb_db.sock',
     auth: 'noauth',
     authOptions: {},
-  };
-  const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!a.startsWith('-')) throw new Error(`non-option argument '${a}'; use --help for usage`);
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? a : a.slice(0, eq);
-    const inline = eq < 0 ? undefined : a.slice(eq + 1);
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new Error(`option '${name}' requires an argument`);
-      return v;
-    };
-    if (parseDaemonOption(o, name, inline, value, defaults)) continue;
-    switch (name) {
-      case '--listen':
-        Object.assign(o, parseListen(value()));
-        break;
-      case '--ovnnb-db':
-      case '-d':
-        o.nb = value();
-        break;
-      case '--auth': {
-        const kind = value();
-        if (AUTHENTICATORS[kind] === undefined)
-          throw new Error(`--auth=${kind}: unknown authentication (one of: ${Object.keys(AUTHENTICATORS).join(', ')})`);
-        o.auth = kind;
-        break;
-      }
-      case '--users':
-        o.authOptions['users'] = value();
-        break;
-      case '--token-expiration': {
-        const v = value();
-        if (!/^[1-9]\d{0,7}$/.test(v)) throw new Error(`--token-expiration=${v}: not a positive number of seconds`);
-        o.authOptions['token-expiration'] = v;
-        break;
-      }
-      case '-h':
-      case '--help':
-        return USAGE;
-      default:
-        throw new Error(`unrecognized option '${a}'`);
-    }
-  }
-  const stray = KEYSTONE_OPTIONS.filter((k) => o.authOptions[k.slice(2)] !== undefined);
-  if (o.auth !== 'keystone' && stray.length > 0) throw new Error(`${stray.join(', ')}: only with --auth=keystone`);
-  return o;
-}
+  }),
+  finish: (o, args) => {
+    if (args[0] !== undefined) throw new Error(`non-option argument '${args[0]}'; use --help for usage`);
+    const stray = KEYSTONE_OPTIONS.filter((k) => o.authOptions[k.slice(2)] !== undefined);
+    if (o.auth !== 'keystone' && stray.length > 0) throw new Error(`${stray.join(', ')}: only with --auth=keystone`);
+    return o;
+  },
+};
 
 export async function ipam(args: string[]): Promise<number> {
-  const o = parseCommandLine(PROG, args, parseArgs);
-  if (typeof o === 'number') return o;
+  const line = parseCommandLine(IPAM_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const o = line.options;
   if (shouldDetach(o)) return detach('ipam', args);
-  const logger = createDaemonLogger({ file: o.logFile });
+  // -v/--verbose as every daemon takes it; a bad spec is a start-up error.
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ipam'], verbose: o.verbose });
+  if (logger === undefined) return 1;
   const log = logger.module('ipam');
   let server: ReturnType<typeof createIpamServer> | undefined;
   let ctl: UnixctlServer | undefined;

@@ -7,7 +7,8 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanLabs, createLab } from '../lab/lab.js';
-import { parseCommandLine } from './command-line.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { nonEmpty } from './options.js';
 
 const PROG = 'ovnts lab';
 
@@ -21,22 +22,64 @@ interface Options {
   clean: boolean;
 }
 
-const USAGE = `usage: ovnts lab [OPTIONS]
-Builds the seed lab (router tenant1, switch dmz, VM port dmz-vm5, container
+export const LAB_COMMAND_LINE: CommandLine<Options> = {
+  program: PROG,
+  summary: 'the seed lab end to end on ovnts up, step by step PASS/FAIL',
+  usage: ['ovnts lab [OPTIONS]'],
+  description: `Builds the seed lab (router tenant1, switch dmz, VM port dmz-vm5, container
 ports dmz-c51/dmz-c52 with VLAN tags 51/52) on a private Open vSwitch in
 network namespaces, gets every namespace a lease by DHCP and pings the router
-and the others. Prints one PASS/FAIL line per step; exits 1 if any fails.
-  --nb=REMOTE --sb=REMOTE   use these running databases (and their northd) instead
-                            of starting ovnts up; the lab then starts ovnts controller
-  --ping=ADDRESS            also ping ADDRESS from every namespace (repeatable)
-  --dhcp-timeout=SECONDS    how long each namespace asks for a lease (default 30)
-  --keep                    leave the lab running for inspection
-  --clean                   remove labs left by --keep (or by a killed run) and exit
-  --dir=DIR                 where runs keep their files (default: $OVNTS_LAB_DIR or ${join(tmpdir(), 'ovnts-lab')})
-`;
-
-function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = {
+and the others. Prints one PASS/FAIL line per step; exits 1 if any fails.`,
+  options: [
+    {
+      name: 'nb',
+      arg: 'required',
+      metavar: 'REMOTE',
+      help: 'use this running NB (with --sb, and their northd) instead of\nstarting ovnts up; the lab then starts ovnts controller',
+      set: (o, v) => void (o.nb = nonEmpty('nb', v)),
+    },
+    {
+      name: 'sb',
+      arg: 'required',
+      metavar: 'REMOTE',
+      help: 'the running SB that goes with --nb',
+      set: (o, v) => void (o.sb = nonEmpty('sb', v)),
+    },
+    {
+      name: 'ping',
+      arg: 'required',
+      metavar: 'ADDRESS',
+      help: 'also ping ADDRESS from every namespace (repeatable)',
+      set: (o, v) => {
+        const a = nonEmpty('ping', v);
+        if (!/^\d+\.\d+\.\d+\.\d+$/.test(a)) throw new Error(`${a}: not an IPv4 address`);
+        o.pings.push(a);
+      },
+    },
+    {
+      name: 'dhcp-timeout',
+      arg: 'required',
+      metavar: 'SECONDS',
+      help: 'how long each namespace asks for a lease',
+      default: '30',
+      set: (o, v) => {
+        const n = Number(nonEmpty('dhcp-timeout', v));
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--dhcp-timeout: ${v ?? ''} is not a positive number of seconds`);
+        o.dhcpTimeoutS = n;
+      },
+    },
+    { name: 'keep', help: 'leave the lab running for inspection', set: (o) => void (o.keep = true) },
+    { name: 'clean', help: 'remove labs left by --keep (or by a killed run) and exit', set: (o) => void (o.clean = true) },
+    {
+      name: 'dir',
+      arg: 'required',
+      metavar: 'DIR',
+      help: 'where runs keep their files',
+      default: `$OVNTS_LAB_DIR or ${join(tmpdir(), 'ovnts-lab')}`,
+      set: (o, v) => void (o.baseDir = resolve(nonEmpty('dir', v))),
+    },
+  ],
+  defaults: () => ({
     baseDir: process.env['OVNTS_LAB_DIR'] ?? join(tmpdir(), 'ovnts-lab'),
     nb: undefined,
     sb: undefined,
@@ -44,57 +87,18 @@ function parseArgs(args: readonly string[]): Options | string {
     dhcpTimeoutS: 30,
     keep: false,
     clean: false,
-  };
-  for (const a of args) {
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? a : a.slice(0, eq);
-    const value = eq < 0 ? undefined : a.slice(eq + 1);
-    const need = (): string => {
-      if (value === undefined || value === '') throw new Error(`option '${name}' requires an argument`);
-      return value;
-    };
-    switch (name) {
-      case '--nb':
-        o.nb = need();
-        break;
-      case '--sb':
-        o.sb = need();
-        break;
-      case '--ping': {
-        const v = need();
-        if (!/^\d+\.\d+\.\d+\.\d+$/.test(v)) throw new Error(`${v}: not an IPv4 address`);
-        o.pings.push(v);
-        break;
-      }
-      case '--dhcp-timeout': {
-        const n = Number(need());
-        if (!Number.isInteger(n) || n < 1) throw new Error(`--dhcp-timeout: ${value ?? ''} is not a positive number of seconds`);
-        o.dhcpTimeoutS = n;
-        break;
-      }
-      case '--keep':
-        o.keep = true;
-        break;
-      case '--clean':
-        o.clean = true;
-        break;
-      case '--dir':
-        o.baseDir = resolve(need());
-        break;
-      case '-h':
-      case '--help':
-        return USAGE;
-      default:
-        throw new Error(`unrecognized option '${a}'`);
-    }
-  }
-  if ((o.nb === undefined) !== (o.sb === undefined)) throw new Error('--nb and --sb go together');
-  return o;
-}
+  }),
+  finish: (o, args) => {
+    if (args[0] !== undefined) throw new Error(`non-option argument '${args[0]}'; use --help for usage`);
+    if ((o.nb === undefined) !== (o.sb === undefined)) throw new Error('--nb and --sb go together');
+    return o;
+  },
+};
 
 export async function lab(args: string[]): Promise<number> {
-  const o = parseCommandLine(PROG, args, parseArgs);
-  if (typeof o === 'number') return o;
+  const line = parseCommandLine(LAB_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const o = line.options;
   const print = (line: string): void => void process.stdout.write(`${line}\n`);
   if (o.clean) {
     const ids = await cleanLabs(o.baseDir, print);

@@ -5,7 +5,7 @@
  * then OVN's default sockets. `ovn-appctl -t SOCKET status` answers
  * "Status: active" or "Status: standby" as ovn-northd does.
  */
-import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
+import { sslField } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { createNorthd } from '../northd/northd.js';
 import { UnixctlServer } from '../lib/unixctl.js';
@@ -16,12 +16,15 @@ import {
   defaultUnixctlPath,
   detach,
   notifyReady,
-  parseDaemonOption,
+  daemonOptions,
+  ovnDaemonDefaults,
   runUntilStopped,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
-import { parseCommandLine } from './command-line.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { ovnnbDbOption, ovnsbDbOption } from './db-options.js';
+import { pkiOptions } from './pki-options.js';
 import { registerNorthdCommands } from './appctl-commands.js';
 
 const PROG = 'ovn-northd';
@@ -32,59 +35,33 @@ interface Options extends DaemonOptions {
   ssl: SslOptions;
 }
 
-const USAGE = `${PROG}: OVN northbound management daemon (ovnts)
-usage: ovnts northd [OPTIONS]
-  --ovnnb-db=DATABASE  connect to ovn-nb database at DATABASE (default: $OVN_NB_DB or unix:/var/run/ovn/ovnnb_db.sock)
-  --ovnsb-db=DATABASE  connect to ovn-sb database at DATABASE (default: $OVN_SB_DB or unix:/var/run/ovn/ovnsb_db.sock)
-  --pidfile[=FILE]     write the process id to FILE
-  --log-file[=FILE]    append log messages to FILE
-  --detach             run in the background once started
-  --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-northd.PID.ctl)
-${SSL_USAGE}`;
-
-function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = {
+export const NORTHD_COMMAND_LINE: CommandLine<Options> = {
+  program: PROG,
+  summary: 'OVN northbound management daemon (ovnts)',
+  usage: ['ovnts northd [OPTIONS]'],
+  description: 'Translates the OVN_Northbound database into logical flows in OVN_Southbound.',
+  options: [
+    ovnnbDbOption<Options>(),
+    ovnsbDbOption<Options>(),
+    ...daemonOptions<Options>(ovnDaemonDefaults(PROG), '$OVN_RUNDIR/ovn-northd.PID.ctl'),
+    ...pkiOptions<Options>(),
+  ],
+  defaults: () => ({
     ...defaultDaemonOptions(),
     nb: process.env['OVN_NB_DB'] ?? 'unix:/var/run/ovn/ovnnb_db.sock',
     sb: process.env['OVN_SB_DB'] ?? 'unix:/var/run/ovn/ovnsb_db.sock',
     ssl: {},
-  };
-  const defaults = { program: PROG, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!a.startsWith('-')) throw new Error('non-option arguments not supported with ovn-northd; use --help for usage');
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? a : a.slice(0, eq);
-    const inline = eq < 0 ? undefined : a.slice(eq + 1);
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new Error(`option '${name}' requires an argument`);
-      return v;
-    };
-    if (parseDaemonOption(o, name, inline, value, defaults)) continue;
-    if (parseSslOption(o.ssl, name, value)) continue;
-    switch (name) {
-      case '--ovnnb-db':
-      case '-d':
-        o.nb = value();
-        break;
-      case '--ovnsb-db':
-      case '-D':
-        o.sb = value();
-        break;
-      case '-h':
-      case '--help':
-        return USAGE;
-      default:
-        throw new Error(`unrecognized option '${a}'`);
-    }
-  }
-  return o;
-}
+  }),
+  finish: (o, args) => {
+    if (args.length > 0) throw new Error('non-option arguments not supported with ovn-northd; use --help for usage');
+    return o;
+  },
+};
 
 export async function northd(args: string[]): Promise<number> {
-  const o = parseCommandLine(PROG, args, parseArgs);
-  if (typeof o === 'number') return o;
+  const line = parseCommandLine(NORTHD_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const o = line.options;
   if (shouldDetach(o)) return detach('northd', args);
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;

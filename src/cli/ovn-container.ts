@@ -11,28 +11,11 @@ import { init } from '../container/init.js';
 import { netCreate, netDelete, netList } from '../container/networks.js';
 import { endpointCreate, endpointDelete, endpointList } from '../container/endpoints.js';
 import { containerCreate } from '../container/plug.js';
+import { helpText, parseCommandLine, type CommandLine } from './command-line.js';
+import { ovsDbOption } from './db-options.js';
+import { nonEmpty } from './options.js';
 
-const USAGE = `ovn-container: OVN networks for containers, through the IPAM's Neutron API
-usage: ovn-container [--db=REMOTE] [--runtime=docker|podman] COMMAND [ARG...]
-commands:
-  init --bridge BR --overlay-mode|--underlay-mode
-                               this host's mode and bridge (br-int; breth0 in a VM)
-  net-create NAME CIDR         a network with an IPv4 subnet; prints its UUID last
-  net-list                     the networks
-  net-delete NET               delete a network (name or UUID)
-  endpoint-create NET [NAME]   a port on NET; prints its UUID last
-  endpoint-list                the endpoints
-  endpoint-delete EP           delete an endpoint (and its network container with the last one)
-  container-create --network=EP [--network=EP...]
-                               a network container with these endpoints; prints its id
-                               (then: docker run --net=container:ID ..., podman run --network=container:ID ...)
-options:
-  --db=REMOTE                  Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
-  --runtime=docker|podman      default: docker when dockerd answers, podman otherwise
-  -h, --help                   this help
-underlay mode reads OS_VIF_ID (the VM's Neutron port), OS_USERNAME, OS_PASSWORD,
-OS_TENANT_ID and OS_AUTH_URL (Keystone); OS_AUTH_STRATEGY=noauth skips Keystone.
-`;
+const SUMMARY = "OVN networks for containers, through the IPAM's Neutron API";
 
 interface Parsed {
   db: string;
@@ -45,8 +28,57 @@ interface Parsed {
   networks: string[];
 }
 
-function parse(args: readonly string[]): Parsed | 'help' {
-  const p: Parsed = {
+export const OVN_CONTAINER_COMMAND_LINE: CommandLine<Parsed> = {
+  program: 'ovn-container',
+  summary: SUMMARY,
+  usage: ['ovn-container [--db=REMOTE] [--runtime=docker|podman] COMMAND [ARG...]'],
+  description: `commands:
+  init --bridge BR --overlay-mode|--underlay-mode
+                               this host's mode and bridge (br-int; breth0 in a VM)
+  net-create NAME CIDR         a network with an IPv4 subnet; prints its UUID last
+  net-list                     the networks
+  net-delete NET               delete a network (name or UUID)
+  endpoint-create NET [NAME]   a port on NET; prints its UUID last
+  endpoint-list                the endpoints
+  endpoint-delete EP           delete an endpoint (and its network container with the last one)
+  container-create --network=EP [--network=EP...]
+                               a network container with these endpoints; prints its id
+                               (then: docker run --net=container:ID ..., podman run --network=container:ID ...)`,
+  epilog: `underlay mode reads OS_VIF_ID (the VM's Neutron port), OS_USERNAME, OS_PASSWORD,
+OS_TENANT_ID and OS_AUTH_URL (Keystone); OS_AUTH_STRATEGY=noauth skips Keystone.
+`,
+  options: [
+    ovsDbOption<Parsed>(),
+    {
+      name: 'runtime',
+      arg: 'required',
+      metavar: 'docker|podman',
+      help: 'the container runtime',
+      default: 'docker when dockerd answers, podman otherwise',
+      set: (p, v) => {
+        const r = nonEmpty('runtime', v);
+        if (!(RUNTIMES as readonly string[]).includes(r)) throw new Error(`--runtime must be docker or podman, not "${r}"`);
+        p.runtime = r as RuntimeName;
+      },
+    },
+    {
+      name: 'bridge',
+      arg: 'required',
+      metavar: 'BR',
+      help: "init: this host's bridge",
+      set: (p, v) => void (p.bridge = nonEmpty('bridge', v)),
+    },
+    { name: 'overlay-mode', help: 'init: OVN on this host (br-int)', set: (p) => void (p.overlay = true) },
+    { name: 'underlay-mode', help: "init: containers in a VM, on the VM's Neutron port", set: (p) => void (p.underlay = true) },
+    {
+      name: 'network',
+      arg: 'required',
+      metavar: 'EP',
+      help: 'container-create: an endpoint to plug (repeatable)',
+      set: (p, v) => void p.networks.push(nonEmpty('network', v)),
+    },
+  ],
+  defaults: () => ({
     db: defaultOvsDb(),
     runtime: undefined,
     cmd: undefined,
@@ -55,50 +87,9 @@ function parse(args: readonly string[]): Parsed | 'help' {
     overlay: false,
     underlay: false,
     networks: [],
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.indexOf('=');
-    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new ToolError(`ovn-container: option ${name} requires an argument`);
-      return v;
-    };
-    switch (name) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--db':
-        p.db = value();
-        break;
-      case '--runtime': {
-        const r = value();
-        if (!(RUNTIMES as readonly string[]).includes(r))
-          throw new ToolError(`ovn-container: --runtime must be docker or podman, not "${r}"`);
-        p.runtime = r as RuntimeName;
-        break;
-      }
-      case '--bridge':
-        p.bridge = value();
-        break;
-      case '--overlay-mode':
-        p.overlay = true;
-        break;
-      case '--underlay-mode':
-        p.underlay = true;
-        break;
-      case '--network':
-        p.networks.push(value());
-        break;
-      default:
-        if (a.startsWith('-')) throw new ToolError(`ovn-container: unrecognized option ${a}`);
-        if (p.cmd === undefined) p.cmd = a;
-        else p.positional.push(a);
-    }
-  }
-  return p;
-}
+  }),
+  finish: (p, args) => ({ ...p, cmd: args[0], positional: args.slice(1) }),
+};
 
 function arity(p: Parsed, min: number, max: number, usage: string): string[] {
   if (p.positional.length < min || p.positional.length > max) throw new ToolError(`usage: ovn-container ${usage}`);
@@ -139,12 +130,14 @@ async function dispatch(s: Session, p: Parsed): Promise<void> {
 export async function ovnContainer(args: string[]): Promise<number> {
   const err = (l: string): void => void process.stderr.write(`${l}\n`);
   let db: OvsDb | undefined;
+  const line = parseCommandLine(OVN_CONTAINER_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const p = line.options;
+  if (p.cmd === undefined) {
+    process.stdout.write(helpText(OVN_CONTAINER_COMMAND_LINE));
+    return 1;
+  }
   try {
-    const p = parse(args);
-    if (p === 'help' || p.cmd === undefined) {
-      process.stdout.write(USAGE);
-      return p === 'help' ? 0 : 1;
-    }
     db = await OvsDb.open(p.db);
     let rt: Promise<ContainerRuntime> | undefined;
     const session: Session = {

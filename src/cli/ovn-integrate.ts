@@ -4,35 +4,33 @@
  */
 import { createIntegrationBridge, nicsToBridge, setEncapType, setIpam, setTep, type IntegrateIo } from '../container/integrate.js';
 import { defaultOvsDb } from '../host/ovs-db.js';
+import { helpText, parseCommandLine, type CommandLine } from './command-line.js';
+import { ovsDbOption } from './db-options.js';
 
-const USAGE = `ovn-integrate: prepare a host for OVN container networking
-usage: ovn-integrate [--db=REMOTE] COMMAND [ARG...]
-commands:
+export const OVN_INTEGRATE_COMMAND_LINE: CommandLine<{ db: string }> = {
+  program: 'ovn-integrate',
+  summary: 'prepare a host for OVN container networking',
+  usage: ['ovn-integrate [--db=REMOTE] COMMAND [ARG...]'],
+  description: `commands:
   create-integration-bridge   create br-int, the OVN integration bridge
   set-ipam IP                 the central node: IPAM at IP:9696, OVN southbound at tcp:IP:6642
   set-tep IP                  this host's tunnel endpoint (ovn-encap-ip)
   set-encap-type TYPE         geneve (default) or vxlan
-  nics-to-bridge IF...        move each IF, with its addresses and routes, onto a bridge brIF
-options:
-  --db=REMOTE                 Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
-  -h, --help                  this help
-`;
+  nics-to-bridge IF...        move each IF, with its addresses and routes, onto a bridge brIF`,
+  options: [ovsDbOption<{ db: string }>()],
+  defaults: () => ({ db: defaultOvsDb() }),
+};
 
 export async function ovnIntegrate(args: string[]): Promise<number> {
-  let db = defaultOvsDb();
-  const rest: string[] = [];
-  for (const a of args) {
-    if (a.startsWith('--db=')) db = a.slice('--db='.length);
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(USAGE);
-      return 0;
-    } else rest.push(a);
-  }
+  const line = parseCommandLine(OVN_INTEGRATE_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const { db } = line.options;
+  const rest = line.args;
   const io: IntegrateIo = { db, out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
   const [cmd, ...params] = rest;
   switch (cmd) {
     case undefined:
-      process.stdout.write(USAGE);
+      process.stdout.write(helpText(OVN_INTEGRATE_COMMAND_LINE));
       return 1;
     case 'create-integration-bridge':
       return createIntegrationBridge(io);

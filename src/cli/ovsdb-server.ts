@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
+import { sslField } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
@@ -16,12 +16,13 @@ import {
   defaultDaemonOptions,
   detach,
   notifyReady,
-  parseDaemonOption,
+  daemonOptions,
   runUntilStopped,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
-import { parseCommandLine } from './command-line.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { pkiOptions } from './pki-options.js';
 
 interface Options extends DaemonOptions {
   databases: string[];
@@ -36,60 +37,37 @@ interface Options extends DaemonOptions {
 
 const PROG = 'ovsdb-server';
 
-function usage(): string {
-  return `${PROG}: OVSDB server (ovnts)
-usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
-  --remote=REMOTE     listen on REMOTE: punix:PATH, ptcp:PORT[:IP], pssl:PORT[:IP],
-                      or db:DB,TABLE,COLUMN
-                      (remotes read from the database and followed as it changes; repeatable)
-  --unixctl=SOCKET    control socket for ovs-appctl (default <rundir>/ovsdb-server.<pid>.ctl)
-  --run=COMMAND       run COMMAND with /bin/sh, exit when it exits
-  --pidfile[=FILE]    write the process id to FILE
-  --log-file[=FILE]   append log messages to FILE
-  --detach            run in the background once ready
-  -v, --verbose, -vjsonrpc:dbg   log every request received
-  --no-chdir, other -v settings   accepted for compatibility
-${SSL_USAGE}`;
-}
-
-function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = { ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false, run: undefined, ssl: {} };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!a.startsWith('-')) {
-      o.databases.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? a : a.slice(0, eq);
-    const value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
-    const need = (): string => {
-      if (value !== undefined) return value;
-      const next = args[++i];
-      if (next === undefined) throw new Error(`option '${name}' requires an argument`);
-      return next;
-    };
+export const OVSDB_SERVER_COMMAND_LINE: CommandLine<Options> = {
+  program: PROG,
+  summary: 'OVSDB server (ovnts)',
+  usage: ['ovnts ovsdb-server [OPTIONS] DATABASE...'],
+  description: 'where each DATABASE is a database file in ovsdb format (ovnts ovsdb-tool create).',
+  options: [
+    {
+      name: 'remote',
+      arg: 'required',
+      metavar: 'REMOTE',
+      help: 'listen on REMOTE: punix:PATH, ptcp:PORT[:IP], pssl:PORT[:IP],\nor db:DB,TABLE,COLUMN (remotes read from the database\nand followed as it changes); repeatable',
+      set: (o, v) => void o.remotes.push(v ?? ''),
+    },
+    {
+      name: 'run',
+      arg: 'required',
+      metavar: 'COMMAND',
+      help: 'run COMMAND with /bin/sh, exit when it exits',
+      set: (o, v) => void (o.run = v),
+    },
+    ...daemonOptions<Options>({ program: PROG, rundir: '.', logdir: '.' }, '$OVS_RUNDIR/ovsdb-server.PID.ctl'),
+    ...pkiOptions<Options>(),
+  ],
+  defaults: () => ({ ...defaultDaemonOptions(), databases: [], remotes: [], traceRequests: false, run: undefined, ssl: {} }),
+  finish: (o, args) => {
+    if (args.length === 0) throw new Error('at least one database file is required');
     // Log levels: request tracing is the one level that changes what the server does.
-    if (/^(-v|--verbose)/.test(name) && (a === '-v' || a === '--verbose' || /jsonrpc:dbg/.test(a))) o.traceRequests = true;
-    if (parseDaemonOption(o, name, value, need, { program: PROG, rundir: '.', logdir: '.' })) continue;
-    if (parseSslOption(o.ssl, name, need)) continue;
-    switch (name) {
-      case '--remote':
-        o.remotes.push(need());
-        break;
-      case '--run':
-        o.run = need();
-        break;
-      case '-h':
-      case '--help':
-        return usage();
-      default:
-        throw new Error(`unrecognized option '${a}'`);
-    }
-  }
-  if (o.databases.length === 0) throw new Error('at least one database file is required');
-  return o;
-}
+    const traceRequests = o.verbose.some((spec) => spec === '' || /jsonrpc:dbg/.test(spec));
+    return { ...o, databases: [...args], traceRequests };
+  },
+};
 
 /** OVS's default control socket: `$OVS_RUNDIR/ovsdb-server.PID.ctl`. */
 function defaultControlPath(): string {
@@ -97,8 +75,9 @@ function defaultControlPath(): string {
 }
 
 export async function ovsdbServer(args: string[]): Promise<number> {
-  const o = parseCommandLine(PROG, args, parseArgs);
-  if (typeof o === 'number') return o;
+  const line = parseCommandLine(OVSDB_SERVER_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const o = line.options;
   if (shouldDetach(o)) return detach(PROG, args);
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovsdb_server', 'jsonrpc'], verbose: o.verbose });
   if (logger === undefined) return 1;

@@ -9,12 +9,15 @@ import { readFile } from 'node:fs/promises';
 import { parseSchema, type DatabaseSchema } from '../ovsdb/schema.js';
 import { DatabaseLog, readSchemaRecord } from '../ovsdb/storage.js';
 import { OvsdbError } from '../ovsdb/error.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
 
 const PROG = 'ovsdb-tool';
 
-const USAGE = `${PROG}: Open vSwitch database management utility (ovnts)
-usage: ovnts ovsdb-tool [OPTIONS] COMMAND [ARG...]
-  create DBFILE SCHEMAFILE    create standalone DBFILE with SCHEMAFILE
+export const OVSDB_TOOL_COMMAND_LINE: CommandLine<object> = {
+  program: PROG,
+  summary: 'Open vSwitch database management utility (ovnts)',
+  usage: ['ovnts ovsdb-tool [OPTIONS] COMMAND [ARG...]'],
+  description: `  create DBFILE SCHEMAFILE    create standalone DBFILE with SCHEMAFILE
   compact DBFILE [DST]        compact DBFILE in place or into DST
   db-name DBFILE              report name of schema used by DBFILE
   db-version DBFILE           report version of schema used by DBFILE
@@ -24,8 +27,10 @@ usage: ovnts ovsdb-tool [OPTIONS] COMMAND [ARG...]
   schema-cksum SCHEMAFILE     report SCHEMAFILE's checksum
   needs-conversion DBFILE SCHEMAFILE  does DBFILE need conversion to SCHEMAFILE? (yes/no)
   show-log DBFILE             print DBFILE's records (their dates and comments)
-  convert DBFILE SCHEMAFILE [DST]     convert DBFILE to SCHEMAFILE, in place or into DST
-`;
+  convert DBFILE SCHEMAFILE [DST]     convert DBFILE to SCHEMAFILE, in place or into DST`,
+  options: [{ name: 'no-chdir', help: 'accepted for compatibility', set: () => undefined }],
+  defaults: () => ({}),
+};
 
 /** A failure to report as `ovsdb-tool: <message>`. */
 class ToolError extends Error {}
@@ -150,14 +155,9 @@ async function showLog(db: string, out: (s: string) => void): Promise<void> {
 
 /** Runs `ovsdb-tool ARGS`; returns the exit status. */
 export async function ovsdbTool(args: string[]): Promise<number> {
-  const rest = args.filter((a) => !a.startsWith('-') || a === '-');
-  const opts = args.filter((a) => a.startsWith('-') && a !== '-');
-  if (opts.includes('--help') || opts.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const unknown = opts.find((o) => o !== '--no-chdir');
-  if (unknown !== undefined) return fail(`unrecognized option '${unknown}'`);
+  const line = parseCommandLine(OVSDB_TOOL_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const rest = line.args;
   const [name, ...cmdArgs] = rest;
   if (name === undefined) return fail('missing command name; use --help for help');
   const cmd = COMMANDS[name];

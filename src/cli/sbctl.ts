@@ -1,7 +1,9 @@
 /** `ovnts sbctl`: ovn-sbctl(8) through the ovnts OVSDB client, against any OVN_Southbound server. */
 import { SBCTL } from '../dbctl/sbctl.js';
-import { runCtlTool } from './ctl-tool.js';
+import { ctlCommand, SB_COMMAND_HELP, SBCTL_OPTIONS } from './ctl-help.js';
 
-export function sbctl(args: string[]): Promise<number> {
-  return runCtlTool(SBCTL, args);
-}
+export const SBCTL_COMMAND = ctlCommand(
+  { tool: SBCTL, summary: 'OVN southbound DB management utility (ovnts)', options: SBCTL_OPTIONS, commands: SB_COMMAND_HELP },
+  'sbctl',
+);
+export const sbctl = SBCTL_COMMAND.run;

@@ -5,7 +5,9 @@
  * unix:/var/run/ovn/ovnsb_db.sock), `--detailed` (default), `--summary`,
  * `--minimal`, `--ct=FLAGS` (repeatable), `--friendly-names`/`--no-friendly-names`.
  */
-import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
+import { sslField } from '../ovsdb/ssl-options.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { pkiOptions } from './pki-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { existsSync } from 'node:fs';
 import { OvsdbClient } from '../ovsdb/client.js';
@@ -23,21 +25,72 @@ const TABLES = {
   Port_Group: ['name', 'ports'],
 } as const;
 
-const USAGE = `ovnts trace: OVN logical network tracer
-usage: ovnts trace [OPTIONS] [DATAPATH] MICROFLOW
-Output format options:
-  --detailed              table-by-table "backtrace" (default)
-  --summary               less detailed, more parseable
-  --minimal               minimum to explain externally visible behavior
-  --all                   provide all forms of output
-Other options:
-  --db=DATABASE           connect to DATABASE
-                          (default: $OVN_SB_DB or unix:/var/run/ovn/ovnsb_db.sock)
-  --ct=FLAGS              use FLAGS as conntrack flags (repeatable)
-  --friendly-names        use symbolic names (default)
-  --no-friendly-names     use UUIDs and tunnel keys
-  -h, --help              display this help message
-${SSL_USAGE}`;
+interface Options {
+  format: TraceFormat;
+  all: boolean;
+  db: string;
+  ct: number[];
+  friendly: boolean;
+  ssl: SslOptions;
+}
+
+const FORMAT = 'Output format options';
+const STYLE = 'Output style options';
+const OTHER = 'Other options';
+
+export const TRACE_COMMAND_LINE: CommandLine<Options> = {
+  program: 'ovnts trace',
+  summary: 'OVN logical network tracer',
+  usage: ['ovnts trace [OPTIONS] [DATAPATH] MICROFLOW'],
+  options: [
+    {
+      name: 'detailed',
+      help: 'every table the packet passes, with its flow (default)',
+      section: FORMAT,
+      set: (o) => void (o.format = 'detailed'),
+    },
+    { name: 'summary', help: 'the actions taken, nested by stage', section: FORMAT, set: (o) => void (o.format = 'summary') },
+    { name: 'minimal', help: 'only what is visible outside OVN', section: FORMAT, set: (o) => void (o.format = 'minimal') },
+    { name: 'all', help: 'the three forms above, one after the other', section: FORMAT, set: (o) => void (o.all = true) },
+    {
+      name: 'friendly-names',
+      help: 'port and datapath names instead of UUIDs (default)',
+      section: STYLE,
+      set: (o) => void (o.friendly = true),
+    },
+    { name: 'no-friendly-names', help: 'UUIDs and tunnel keys instead of names', section: STYLE, set: (o) => void (o.friendly = false) },
+    {
+      name: 'db',
+      arg: 'required',
+      metavar: 'DATABASE',
+      help: 'read the southbound database at DATABASE',
+      default: '$OVN_SB_DB or unix:/var/run/ovn/ovnsb_db.sock',
+      section: OTHER,
+      set: (o, v) => void (o.db = v ?? ''),
+    },
+    {
+      name: 'ct',
+      arg: 'required',
+      metavar: 'FLAGS',
+      help: 'conntrack state of each ct_next in turn (repeatable),\ne.g. new, est, rel, rpl, inv, trk, dnat, snat',
+      section: OTHER,
+      set: (o, v) => void o.ct.push(parseCtFlags(v ?? '')),
+    },
+    ...pkiOptions<Options>(),
+  ],
+  defaults: () => ({
+    format: 'detailed',
+    all: false,
+    db: process.env['OVN_SB_DB'] ?? 'unix:/var/run/ovn/ovnsb_db.sock',
+    ct: [],
+    friendly: true,
+    ssl: {},
+  }),
+  finish: (o, args) => {
+    if (args.length < 1 || args.length > 2) throw new Error('one or two non-option arguments are required (use --help for help)');
+    return o;
+  },
+};
 
 async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot> {
   const client = new OvsdbClient({
@@ -84,75 +137,11 @@ function warnLine(seq: number, msg: string): string {
   return `${ts}|${String(seq).padStart(5, '0')}|ovntrace|WARN|${msg}\n`;
 }
 
-export async function traceCommand(args: string[]): Promise<number> {
-  let format: TraceFormat = 'detailed';
-  let db = process.env['OVN_SB_DB'] ?? 'unix:/var/run/ovn/ovnsb_db.sock';
-  const ct: number[] = [];
-  let friendly = true;
-  let all = false;
-  const ssl: SslOptions = {};
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      positional.push(a);
-      continue;
-    }
-    const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = args[++i];
-      if (v === undefined) throw new Error(`option '${name}' requires an argument`);
-      return v;
-    };
-    try {
-      if (parseSslOption(ssl, name, value)) continue;
-      switch (name) {
-        case '--detailed':
-          format = 'detailed';
-          break;
-        case '--summary':
-          format = 'summary';
-          break;
-        case '--minimal':
-          format = 'minimal';
-          break;
-        case '--db':
-          db = value();
-          break;
-        case '--ct':
-          ct.push(parseCtFlags(value()));
-          break;
-        case '--friendly-names':
-          friendly = true;
-          break;
-        case '--no-friendly-names':
-          friendly = false;
-          break;
-        case '--all':
-          all = true;
-          break;
-        case '-h':
-        case '--help':
-          process.stdout.write(USAGE);
-          return 0;
-        default:
-          process.stderr.write(`ovnts trace: unrecognized option '${a}'\n`);
-          return 1;
-      }
-    } catch (e) {
-      process.stderr.write(`ovnts trace: ${(e as Error).message}\n`);
-      return 1;
-    }
-  }
-  if (positional.length < 1 || positional.length > 2) {
-    process.stderr.write('ovnts trace: one or two non-option arguments are required (use --help for help)\n');
-    return 1;
-  }
+export async function traceCommand(argv: string[]): Promise<number> {
+  const line = parseCommandLine(TRACE_COMMAND_LINE, argv);
+  if (typeof line === 'number') return line;
+  const { format, all, db, ct, friendly, ssl } = line.options;
+  const positional = line.args;
   const [datapath, microflow] = positional.length === 2 ? [positional[0], positional[1]!] : [undefined, positional[0]!];
   const path = db.startsWith('unix:') ? db.slice(5) : undefined;
   if (path !== undefined && !existsSync(path)) {

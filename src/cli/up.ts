@@ -24,19 +24,20 @@ import {
   defaultDaemonOptions,
   detach,
   notifyReady,
-  parseDaemonOption,
+  daemonOptions,
   runUntilStopped,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
-import { parseCommandLine } from './command-line.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
+import { nonEmpty } from './options.js';
+import { versionText } from './version.js';
 import { createIpamServer } from '../ipam/server.js';
 import { parseListen } from './ipam.js';
 import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 
 const PROG = 'ovnts up';
-const VERSION = '0.1.0';
 /** The log modules of the components `up` runs. */
 const UP_MODULES = ['ovsdb-nb', 'ovsdb-sb', 'northd', 'controller', 'up', 'unixctl'];
 
@@ -53,26 +54,65 @@ interface Options extends DaemonOptions {
   ipamExplicit: boolean;
 }
 
-const USAGE = `usage: ovnts up [OPTIONS]
-Runs the OVN databases, northd and the controller of this host in one process.
-  --rundir=DIR        sockets (default: $OVN_RUNDIR or /var/run/ovn)
-  --dbdir=DIR         database files ovnnb_db.db, ovnsb_db.db (default: $OVN_DBDIR or /var/lib/ovn)
-  --ovs-db=REMOTE     this host's Open vSwitch database (default: unix:$OVS_RUNDIR/db.sock)
-  --no-controller     databases and northd only (a central node)
-  --listen=IP         also serve the NB on tcp IP:6641, the SB on tcp IP:6642 and (unless
-                      --ipam or --no-ipam says otherwise) the Neutron API on IP:9696
-  --ipam=ADDR:PORT    serve the Neutron v2.0 API (ovnts ipam, noauth) here (default: 127.0.0.1:9696)
-  --no-ipam           no Neutron API
-  --pidfile[=FILE]    write the process id to FILE once everything runs
-  --log-file[=FILE]   append log messages to FILE instead of stderr
-  --detach            run in the background once everything runs
-  --unixctl=SOCKET    control socket for ovn-appctl: the commands of northd and the
-                      controller, exit, version, vlog/* (default: RUNDIR/ovnts-up.PID.ctl)
-  -v[SPEC], --verbose[=SPEC]   log levels, as vlog/set SPEC (module:destination:level)
-`;
-
-function parseArgs(args: readonly string[]): Options | string {
-  const o: Options = {
+export const UP_COMMAND_LINE: CommandLine<Options> = {
+  program: PROG,
+  summary: "NB and SB databases, northd and this host's controller in one process (ovnts)",
+  usage: ['ovnts up [OPTIONS]'],
+  options: [
+    {
+      name: 'rundir',
+      arg: 'required',
+      metavar: 'DIR',
+      help: 'sockets ovnnb_db.sock, ovnsb_db.sock',
+      default: '$OVN_RUNDIR or /var/run/ovn',
+      set: (o, v) => void (o.rundir = resolve(nonEmpty('rundir', v))),
+    },
+    {
+      name: 'dbdir',
+      arg: 'required',
+      metavar: 'DIR',
+      help: 'database files ovnnb_db.db, ovnsb_db.db',
+      default: '$OVN_DBDIR or /var/lib/ovn',
+      set: (o, v) => void (o.dbdir = resolve(nonEmpty('dbdir', v))),
+    },
+    {
+      name: 'ovs-db',
+      arg: 'required',
+      metavar: 'REMOTE',
+      help: "this host's Open vSwitch database",
+      default: 'unix:$OVS_RUNDIR/db.sock',
+      set: (o, v) => void (o.ovsRemote = nonEmpty('ovs-db', v)),
+    },
+    { name: 'no-controller', help: 'databases and northd only (a central node)', set: (o) => void (o.controller = false) },
+    {
+      name: 'listen',
+      arg: 'required',
+      metavar: 'IP',
+      help: 'also serve the NB on tcp IP:6641, the SB on tcp IP:6642 and\n(unless --ipam or --no-ipam says otherwise) the Neutron API on IP:9696',
+      set: (o, v) => {
+        const ip = nonEmpty('listen', v);
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--listen: "${ip}" is not an IPv4 address`);
+        o.listen = ip;
+      },
+    },
+    {
+      name: 'ipam',
+      arg: 'required',
+      metavar: 'ADDR:PORT',
+      help: 'serve the Neutron v2.0 API (ovnts ipam, noauth) here',
+      default: '127.0.0.1:9696',
+      set: (o, v) => {
+        o.ipam = parseListen(nonEmpty('ipam', v));
+        o.ipamExplicit = true;
+      },
+    },
+    { name: 'no-ipam', help: 'no Neutron API', set: (o) => void (o.ipam = undefined) },
+    ...daemonOptions<Options>(
+      { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' },
+      'RUNDIR/ovnts-up.PID.ctl; it serves the commands of northd and\nthe controller, exit, version and vlog/*',
+    ),
+  ],
+  defaults: () => ({
     rundir: process.env['OVN_RUNDIR'] ?? '/var/run/ovn',
     dbdir: process.env['OVN_DBDIR'] ?? '/var/lib/ovn',
     ovsRemote: `unix:${ovsRunDir()}/db.sock`,
@@ -81,57 +121,15 @@ function parseArgs(args: readonly string[]): Options | string {
     ipam: { host: '127.0.0.1', port: 9696 },
     ipamExplicit: false,
     ...defaultDaemonOptions(),
-  };
-  const defaults = { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
-  for (const a of args) {
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? a : a.slice(0, eq);
-    const value = eq < 0 ? undefined : a.slice(eq + 1);
-    const need = (): string => {
-      if (value === undefined || value === '') throw new Error(`option '${name}' requires an argument`);
-      return value;
-    };
-    if (parseDaemonOption(o, name, value, need, defaults)) continue;
-    switch (name) {
-      case '--rundir':
-        o.rundir = resolve(need());
-        break;
-      case '--dbdir':
-        o.dbdir = resolve(need());
-        break;
-      case '--ovs-db':
-        o.ovsRemote = need();
-        break;
-      case '--no-controller':
-        o.controller = false;
-        break;
-      case '--listen': {
-        const ip = need();
-        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--listen: "${ip}" is not an IPv4 address`);
-        o.listen = ip;
-        break;
-      }
-      case '--ipam':
-        o.ipam = parseListen(need());
-        o.ipamExplicit = true;
-        break;
-      case '--no-ipam':
-        o.ipam = undefined;
-        break;
-      case '-h':
-      case '--help':
-        return USAGE;
-      default:
-        throw new Error(`unrecognized option '${a}'`);
-    }
-  }
-  // A central node serves the Neutron API on its address too (seed 004's IPAM on IP:9696).
-  if (o.listen !== undefined && o.ipam !== undefined && !o.ipamExplicit) {
-    o.ipam = { host: o.listen, port: 9696 };
-    o.ipamExplicit = true;
-  }
-  return o;
-}
+  }),
+  finish: (o, args) => {
+    if (args[0] !== undefined) throw new Error(`non-option argument '${args[0]}'; use --help for usage`);
+    // A central node serves the Neutron API on its address too (seed 004's IPAM on IP:9696).
+    if (o.listen !== undefined && o.ipam !== undefined && !o.ipamExplicit)
+      return { ...o, ipam: { host: o.listen, port: 9696 }, ipamExplicit: true };
+    return o;
+  },
+};
 
 /** Opens a database file, creating it from the schema first when it does not exist. */
 async function openOrCreate(file: string, schemaFile: string, log: (m: string) => void): Promise<HostedDatabase> {
@@ -144,9 +142,9 @@ async function openOrCreate(file: string, schemaFile: string, log: (m: string) =
 }
 
 export async function up(args: string[]): Promise<number> {
-  const o = parseCommandLine(PROG, args, parseArgs);
-  if (typeof o === 'number') return o;
-  const opts = o;
+  const line = parseCommandLine(UP_COMMAND_LINE, args);
+  if (typeof line === 'number') return line;
+  const opts = line.options;
   if (shouldDetach(opts)) return detach('up', args);
   const logger = openDaemonLogger(PROG, { file: opts.logFile, layout: 'brief', modules: UP_MODULES, verbose: opts.verbose });
   if (logger === undefined) return 1;
@@ -158,7 +156,7 @@ export async function up(args: string[]): Promise<number> {
     setImmediate(() => exit());
     return '';
   });
-  ctl.register('version', '', 0, 0, () => `${PROG} (ovnts) ${VERSION}\n`);
+  ctl.register('version', '', 0, 0, () => versionText(PROG));
   registerVlogCommands(ctl, logger);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
