@@ -86,8 +86,9 @@ export function peakRssMbOf(pid: number): number {
 
 /**
  * Runs `check` on `runs` inputs of `arb` (awaited one after another). A
- * check that throws or rejects is a crash; one that takes longer than
- * `hangMs` is a hang (an async one is abandoned then, the run goes on).
+ * check that throws or rejects is a crash; one that does not settle within
+ * `hangMs`, or burns more than `hangMs` of CPU time, is a hang (an async one
+ * is abandoned then, the run goes on).
  */
 export async function fuzz<T>(
   target: string,
@@ -106,7 +107,7 @@ export async function fuzz<T>(
   const started = performance.now();
   const property = fc.asyncProperty(arb, async (input) => {
     const path = replay === undefined || replay === '' ? index++ : Number(replay);
-    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       (async () => {
@@ -122,7 +123,10 @@ export async function fuzz<T>(
       }),
     ]);
     clearTimeout(timer);
-    const slow = performance.now() - t0 > hangMs;
+    // CPU time, not wall time, for work done here: the machine may be shared (a synchronous check
+    // that spins is still caught; one that waits on a peer is caught by the timer above).
+    const cpu = process.cpuUsage(cpu0);
+    const slow = (cpu.user + cpu.system) / 1000 > hangMs;
     if (outcome === 'hang' || (outcome === undefined && slow)) {
       hangs++;
       if (failures.length < 5) failures.push({ kind: 'hang', path, input: show(input), error: `took over ${hangMs} ms` });
