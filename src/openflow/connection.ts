@@ -50,6 +50,7 @@ import {
 } from './codec/messages.js';
 import type { OxmOptions } from './codec/oxm.js';
 import { isPacketIn2 } from './codec/packet-in2-raw.js';
+import { RateLimit } from '../lib/rate-limit.js';
 
 /** An OpenFlow error reply, named as OVS names it (e.g. OFPBAC_BAD_OUT_PORT). */
 export class OpenFlowError extends Error {
@@ -108,6 +109,10 @@ export interface OpenFlowConnectionOptions {
 
 const EMPTY = Buffer.alloc(0);
 
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
 interface Pending {
   resolve(m: OfpMessage[]): void;
   reject(e: Error): void;
@@ -144,11 +149,19 @@ export class OpenFlowConnection extends EventEmitter {
   private lastRx = 0;
   private probeSent = false;
   private waiters: { resolve(): void; reject(e: Error): void }[] = [];
-  private logTimes: number[] = [];
+  /** Log lines about bad input and connection trouble: a burst of 10, then 10 a second (vlog's rate limit). */
+  private readonly logLimit = new RateLimit(600, 10);
   /** Features of the current connection. */
   features: SwitchFeatures | undefined;
   /** Connections made so far (1 after the first, +1 per reconnection). */
   connections = 0;
+  /**
+   * Bad input from the switch: messages that could not be decoded (dropped,
+   * or the reply that failed its request), and connections closed because
+   * the stream could not be read on (a length below the header, another
+   * OpenFlow version than the one negotiated), as OVS's vconn closes them.
+   */
+  readonly counters = { badMessages: 0, protocolErrors: 0 };
 
   constructor(options: OpenFlowConnectionOptions) {
     super();
@@ -196,10 +209,9 @@ export class OpenFlowConnection extends EventEmitter {
   }
 
   private rateLimitedLog(msg: string): void {
-    const now = Date.now();
-    this.logTimes = this.logTimes.filter((t) => now - t < 1000);
-    if (this.logTimes.length >= 10) return;
-    this.logTimes.push(now);
+    if (!this.logLimit.allow()) return;
+    const dropped = this.logLimit.takeDroppedNotice();
+    if (dropped !== undefined) this.log(`${this.opts.target}: ${dropped}`);
     this.log(msg);
   }
 
@@ -290,6 +302,7 @@ export class OpenFlowConnection extends EventEmitter {
           len = frameLength(this.buf, 0);
         } catch (e) {
           // A framing error leaves no way to find the next message: drop this connection only.
+          this.counters.protocolErrors++;
           this.rateLimitedLog(`${this.opts.target}: ${(e as Error).message}; closing connection`);
           this.dropConnection('framing error');
           this.scheduleReconnect();
@@ -298,7 +311,13 @@ export class OpenFlowConnection extends EventEmitter {
         if (len === undefined || this.buf.length < len) break;
         const frame = this.buf.subarray(0, len);
         this.buf = this.buf.subarray(len);
-        this.onFrame(frame);
+        try {
+          this.onFrame(frame);
+        } catch (e) {
+          // A listener that failed on one message must not take the connection (or the process) down.
+          this.counters.badMessages++;
+          this.rateLimitedLog(`${this.opts.target}: message type ${frame[1] ?? 0} dropped: ${(e as Error).message}`);
+        }
         if (this.socket === undefined) return;
       }
     } finally {
@@ -312,11 +331,22 @@ export class OpenFlowConnection extends EventEmitter {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.ready && frame[0] !== OFP_VERSION) {
+      // vconn's rule: after negotiation every message is of the agreed version, or the connection is dropped.
+      this.counters.protocolErrors++;
+      this.rateLimitedLog(
+        `${this.opts.target}: received OpenFlow version 0x${hex2(frame[0] ?? 0)} != expected 0x${hex2(OFP_VERSION)}; closing`,
+      );
+      this.dropConnection('OpenFlow version mismatch');
+      this.scheduleReconnect();
+      return;
+    }
     const raw = this.opts.onRawPacketIn2;
     if (raw !== undefined && this.ready && isPacketIn2(frame)) {
       try {
         raw(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
       } catch (e) {
+        this.counters.badMessages++;
         this.rateLimitedLog(`${this.opts.target}: packet-in dropped: ${(e as Error).message}`);
       }
       return;
@@ -333,6 +363,7 @@ export class OpenFlowConnection extends EventEmitter {
     } catch (e) {
       const p = this.pending.get(h.xid);
       const err = e instanceof Error ? e : new Error(String(e));
+      this.counters.badMessages++;
       if (p !== undefined) {
         this.pending.delete(h.xid);
         clearTimeout(p.timer);

@@ -88,6 +88,8 @@ export function conjunctionToMatch(c: Conjunction, ctx: MatchContext): OfMatch |
       for (const t of bitsTests(a.field, BigInt(key), 0xffffffffn)) if (!addTest(m, t)) return undefined;
       continue;
     }
+    // A zero mask (`icmp4.type == 1/0`) tests nothing: no field test, not even on a field OVS cannot mask.
+    if (a.mask === 0n) continue;
     for (const t of bitsTests(a.field, a.value, a.mask)) if (!addTest(m, t)) return undefined;
   }
   for (const n of negStrings) {

@@ -235,6 +235,9 @@ interface FieldInfo {
 const refText = (f: FieldRef): string =>
   f.lo === undefined ? f.name : f.hi === undefined ? `${f.name}[${f.lo}]` : `${f.name}[${f.lo}..${f.hi}]`;
 
+/** How deep action lists may nest (`clone { clone { … }; };`), as in OVN. */
+const MAX_NESTED_ACTION_DEPTH = 32;
+
 class ActionParser {
   private readonly ts: TokenStream;
   private readonly symbols: SymbolTable;
@@ -295,16 +298,24 @@ class ActionParser {
   /** Inside `ct_commit { … }` only ct_mark and ct_label may be assigned. */
   private inCtCommit = false;
 
+  /** How deep nested action lists are, for OVN's limit. */
+  private depth = 0;
+  private inSet = false;
+
   private parseNested(name: string): Action[] {
+    // OVN's limit on nested actions (lib/actions.c), in its words; it also bounds this parser's recursion.
+    if (this.depth >= MAX_NESTED_ACTION_DEPTH) this.ts.error('Action nested too deeply', this.ts.peek().pos);
     this.ts.expect('{');
     const outer = this.inCtCommit;
     this.inCtCommit = name === 'ct_commit';
+    this.depth++;
     try {
       const acts = this.parseList(true);
       this.ts.expect('}');
       return acts;
     } finally {
       this.inCtCommit = outer;
+      this.depth--;
     }
   }
 
@@ -544,12 +555,18 @@ class ActionParser {
         return { type: 'word', value: t.name };
       }
       case 'punct':
-        if (t.text === '{') {
+        // A set of constants; sets do not nest (OVN's constant sets are flat).
+        if (t.text === '{' && !this.inSet) {
           this.ts.next();
           const values: ActionArg[] = [];
-          while (!this.ts.isPunct('}')) {
-            values.push(this.parseArgValue(constantsOnly));
-            this.ts.match(',');
+          this.inSet = true;
+          try {
+            while (!this.ts.isPunct('}')) {
+              values.push(this.parseArgValue(constantsOnly));
+              this.ts.match(',');
+            }
+          } finally {
+            this.inSet = false;
           }
           this.ts.expect('}');
           return { type: 'set', values };

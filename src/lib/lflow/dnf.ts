@@ -165,15 +165,22 @@ export function toConjunctions(e: NormExpr, opts: ToConjunctionsOptions = {}): C
         let acc: Conj[] = [new Map<string, Atom>()];
         for (const kid of x.exprs) {
           const rhs = walk(kid);
+          // Deduplicated as it grows, and refused as soon as it is too big: a product of
+          // large alternatives (a user's `!` over a set of 128-bit values) must not be built first.
           const next: Conj[] = [];
+          const seen = new Set<string>();
           for (const a of acc) {
             for (const b of rhs) {
               const m = merge(a, b);
-              if (m !== undefined) next.push(m);
+              if (m === undefined) continue;
+              const k = conjKey(m);
+              if (seen.has(k)) continue;
+              seen.add(k);
+              next.push(m);
+              check(next.length);
             }
           }
-          acc = dedupe(next);
-          check(acc.length);
+          acc = next;
           if (acc.length === 0) return acc;
         }
         return acc;

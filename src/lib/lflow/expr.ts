@@ -73,9 +73,13 @@ interface ResolvedField {
   readonly nominal: boolean;
 }
 
+/** How deep parentheses may nest in a match, as in OVN. */
+const MAX_PAREN_DEPTH = 100;
+
 class MatchParser {
   private readonly ts: TokenStream;
   private readonly symbols: SymbolTable;
+  private parenDepth = 0;
 
   constructor(
     input: string,
@@ -111,16 +115,24 @@ class MatchParser {
     return makeJunction(kind, items);
   }
 
+  /** A chain of `!` is read in a loop, not by recursion: a user's ACL may hold thousands. */
   private parseNot(neg: boolean): Expr {
-    if (this.ts.match('!')) return negateExpr(this.parseNot(!neg));
-    return this.parsePrimary(neg);
+    let n = 0;
+    while (this.ts.match('!')) n++;
+    let e = this.parsePrimary(n % 2 === 1 ? !neg : neg);
+    for (let i = 0; i < n; i++) e = negateExpr(e);
+    return e;
   }
 
   private parsePrimary(neg: boolean): Expr {
     const t = this.ts.peek();
     if (t.type === 'punct' && t.text === '(') {
+      // OVN's limit (lib/expr.c MAX_PAREN_DEPTH), in its words; it also bounds this parser's recursion.
+      if (this.parenDepth >= MAX_PAREN_DEPTH) this.ts.error('Parentheses nested too deeply.', t.pos);
       this.ts.next();
+      this.parenDepth++;
       const e = this.parseExpr(neg);
+      this.parenDepth--;
       this.ts.expect(')');
       return e;
     }
@@ -435,10 +447,16 @@ export function printMatch(e: Expr): string {
       return `${fieldRefText(e.field)} ${e.op} ${vals}`;
     }
     case 'not': {
-      const inner = printMatch(e.expr);
-      return e.expr.type === 'test' || e.expr.type === 'not' || e.expr.type === 'bool' || e.expr.type === 'call'
-        ? `!${inner}`
-        : `!(${inner})`;
+      // A chain of `!` in a loop (it may be thousands long).
+      let bangs = 0;
+      let inner: Expr = e;
+      while (inner.type === 'not') {
+        bangs++;
+        inner = inner.expr;
+      }
+      const text = printMatch(inner);
+      const bare = inner.type === 'test' || inner.type === 'bool' || inner.type === 'call';
+      return bare ? `${'!'.repeat(bangs)}${text}` : `${'!'.repeat(bangs - 1)}!(${text})`;
     }
     case 'and':
     case 'or':
@@ -534,8 +552,16 @@ class Expander {
     switch (e.type) {
       case 'bool':
         return e.value !== neg ? TRUE : FALSE;
-      case 'not':
-        return this.expand(e.expr, !neg);
+      case 'not': {
+        // A chain of `!` in a loop (it may be thousands long).
+        let inner: Expr = e;
+        let n = neg;
+        while (inner.type === 'not') {
+          n = !n;
+          inner = inner.expr;
+        }
+        return this.expand(inner, n);
+      }
       case 'and':
       case 'or': {
         const kids = e.exprs.map((x) => this.expand(x, neg));
