@@ -13,6 +13,8 @@ import { registerServerControl } from '../ovsdb/server-control.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -47,6 +49,7 @@ usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
   --pidfile[=FILE]    write the process id to FILE
   --log-file[=FILE]   append log messages to FILE
   --detach            run in the background once ready
+  --metrics=ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics
   -v, --verbose, -vjsonrpc:dbg   log every request received
   --no-chdir, other -v settings   accepted for compatibility
 ${SSL_USAGE}`;
@@ -121,7 +124,10 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     names.add(d.name);
   }
   const staticRemotes = o.remotes.filter((r) => parseDbRemote(r) === undefined);
+  const metrics = daemonMetricsScope(o);
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   const server = new OvsdbServer({
+    ...(metrics === undefined ? {} : { metrics }),
     remotes: staticRemotes,
     databases: dbs,
     log,
@@ -140,6 +146,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     }
     await server.start();
     await dbRemotes.sync();
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     await server.stop();
     return fail((e as Error).message);
@@ -165,6 +172,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     onSignal: undefined,
     stop: async () => {
       dbRemotes.stop();
+      await stopMetrics();
       await ctl.stop();
       await server.stop();
       await logger.close();

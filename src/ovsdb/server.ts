@@ -18,6 +18,8 @@ import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
 import type { Database, Row, RowChange } from './database.js';
 import { convertDatabase } from './convert.js';
 import { stringifyJson } from '../lib/json-int.js';
+import type { MetricsScope } from '../lib/metrics.js';
+import { OvsdbServerMetrics, type TransactionResult } from './server-metrics.js';
 
 export interface OvsdbServerOptions {
   /** Passive remotes such as `punix:/run/ovnts/nb.sock`, `ptcp:6641:127.0.0.1` or `pssl:6641`. */
@@ -34,6 +36,8 @@ export interface OvsdbServerOptions {
   socketLog?: (msg: string) => void;
   /** Log every request received (the first 4 KiB of its parameters). Default false. */
   traceRequests?: boolean;
+  /** Where to count transactions, connections and monitors (`--metrics`). Default: not counted. */
+  metrics?: MetricsScope;
 }
 
 interface Session {
@@ -51,6 +55,8 @@ interface Trigger {
   readonly id: unknown;
   readonly ops: unknown[];
   readonly startMs: number;
+  /** How it ended, once it has (for the metrics). */
+  result?: TransactionResult;
   timer: NodeJS.Timeout | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -72,6 +78,7 @@ export class OvsdbServer {
   private readonly log: (msg: string) => void;
   private logBudget = { windowStart: 0, count: 0 };
   private readonly commitWatchers = new Set<(db: HostedDatabase) => void>();
+  private readonly metrics: OvsdbServerMetrics | undefined;
   /** Request tracing (`vlog/set jsonrpc:dbg`). */
   traceRequests: boolean;
 
@@ -82,6 +89,7 @@ export class OvsdbServer {
     for (const d of opts.databases) this.dbs.set(d.name, d);
     this.serverDb = HostedDatabase.inMemory(parseSchema(loadSchemaJson(SCHEMA_FILES._Server)));
     this.refreshServerDb();
+    this.metrics = opts.metrics === undefined ? undefined : new OvsdbServerMetrics(opts.metrics, this.metricsState());
   }
 
   /** The bound addresses, e.g. to learn the port of `ptcp:0`. */
@@ -220,6 +228,7 @@ export class OvsdbServer {
     });
     const session: Session = { rpc, monitors: new Map(), locks: new Map(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
+    this.metrics?.connectionAccepted();
     rpc.setRequestHandler((method, params, id) => {
       if (this.traceRequests) this.log(`${rpc.name}: received request ${method} ${stringifyJson(params).slice(0, 4096)}`);
       return this.handle(session, method, params, id);
@@ -290,6 +299,7 @@ export class OvsdbServer {
     if (p.length === 0) {
       throw new RpcError(syntaxError(p, 'transact request params must begin with <db-name>').toJson());
     }
+    const t0 = this.metrics?.start() ?? 0;
     const hosted = this.hosted(p[0], 'transact', p);
     const t: Trigger = {
       session: s,
@@ -302,11 +312,26 @@ export class OvsdbServer {
       reject: () => {},
     };
     const reply = this.attempt(t);
-    if (reply !== BLOCKED) return reply;
-    return new Promise((resolve, reject) => {
-      t.resolve = resolve;
-      t.reject = reject;
-    });
+    const answer =
+      reply !== BLOCKED
+        ? reply
+        : new Promise((resolve, reject) => {
+            t.resolve = resolve;
+            t.reject = reject;
+          });
+    return this.metrics === undefined ? answer : this.metrics.transactionDone(hosted.name, t0, () => t.result ?? 'error', answer);
+  }
+
+  /** What the metrics' gauges read when scraped. */
+  private metricsState(): { connections(): number; monitors(): Map<string, number> } {
+    return {
+      connections: () => this.sessions.size,
+      monitors: () => {
+        const n = new Map<string, number>();
+        for (const s of this.sessions) for (const { hosted } of s.monitors.values()) n.set(hosted.name, (n.get(hosted.name) ?? 0) + 1);
+        return n;
+      },
+    };
   }
 
   /**
@@ -326,6 +351,7 @@ export class OvsdbServer {
       return BLOCKED;
     }
     this.dropTrigger(t);
+    t.result = out.status === 'failed' ? 'failed' : out.changes.length === 0 ? 'unchanged' : 'committed';
     const { hosted } = t;
     const { results } = out;
     if (out.status !== 'committed' || out.changes.length === 0) return hosted.whenDurable(results);
