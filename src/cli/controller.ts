@@ -11,6 +11,8 @@ import { UnixctlServer } from '../lib/unixctl.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   registerVlogCommands,
   defaultDaemonOptions,
   defaultUnixctlPath,
@@ -41,6 +43,7 @@ where OVS-DATABASE is a socket on which the OVS OVSDB server is listening
   --pidfile[=FILE]    write the process id to FILE
   --log-file[=FILE]   append log messages to FILE
   --detach            run in the background once started
+  --metrics=ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics
   --unixctl=SOCKET    control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-controller.PID.ctl)
   --no-chdir, --monitor, -v...   accepted for compatibility
 ${SSL_USAGE}`;
@@ -85,11 +88,20 @@ export async function controller(args: string[]): Promise<number> {
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const log = logger.module('ovn_controller');
-  const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log), ...sslField(o.ssl) });
+  const metrics = daemonMetricsScope(o);
+  const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log, metrics), ...sslField(o.ssl) });
   try {
     await c.start();
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  let stopMetrics: () => Promise<void>;
+  try {
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    await c.stop(false);
     return 1;
   }
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
@@ -98,6 +110,7 @@ export async function controller(args: string[]): Promise<number> {
     pidfile: o.pidfile,
     onSignal: false,
     stop: async (cleanup: boolean) => {
+      await stopMetrics();
       await c.stop(cleanup);
       await ctl.stop();
       await logger.close();

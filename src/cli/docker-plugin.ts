@@ -12,8 +12,12 @@ import { dirname, resolve } from 'node:path';
 import { NeutronClient } from '../host/neutron.js';
 import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js';
 import { parseCommandLine } from './command-line.js';
+import { pluginCallMetrics } from '../cni/plugin-metrics.js';
+import { clockNow } from '../lib/metrics.js';
 import {
   createDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -45,6 +49,7 @@ usage: ovnts docker-plugin [OPTIONS]
   --pidfile[=FILE]     write the process id to FILE once serving
   --log-file[=FILE]    append log messages to FILE
   --detach             run in the background once serving
+  --metrics=ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
 `;
 
 function parseArgs(args: readonly string[]): Options | string {
@@ -142,6 +147,9 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('docker-plugin');
   let server: Server;
+  const metrics = daemonMetricsScope(o);
+  const record = metrics === undefined ? undefined : pluginCallMetrics(metrics);
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
     const driver = createDockerDriver({
       neutron: await neutronClient(o),
@@ -153,10 +161,12 @@ export async function dockerPlugin(args: string[]): Promise<number> {
     });
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
+      const t0 = clockNow();
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const method = (req.url ?? '/').replace(/^\/+/, '');
         const reply = (status: number, body: unknown): void => {
+          record?.(method, status, t0);
           const data = JSON.stringify(body);
           res.writeHead(status, { 'Content-Type': PLUGIN_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(data) });
           res.end(data);
@@ -186,6 +196,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
       // no stale socket
     }
     await listen(server, o.socket);
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;
@@ -197,6 +208,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
     pidfile: o.pidfile,
     onSignal: undefined,
     stop: async () => {
+      await stopMetrics();
       const closed = new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections();
       await closed;

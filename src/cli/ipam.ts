@@ -11,6 +11,8 @@ import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   createDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -57,6 +59,7 @@ usage: ovnts ipam [OPTIONS]
   --pidfile[=FILE]     write the process id to FILE once serving
   --log-file[=FILE]    append log messages to FILE
   --detach             run in the background once serving
+  --metrics=ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
   --unixctl=SOCKET     serve ovn-appctl's exit command on this control socket
 `;
 
@@ -135,9 +138,18 @@ export async function ipam(args: string[]): Promise<number> {
   let server: ReturnType<typeof createIpamServer> | undefined;
   let ctl: UnixctlServer | undefined;
   let exit: () => void = () => undefined;
+  const metrics = daemonMetricsScope(o);
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
     const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
-    server = createIpamServer({ host: o.host, port: o.port, nbRemotes: o.nb, authenticator, log });
+    server = createIpamServer({
+      host: o.host,
+      port: o.port,
+      nbRemotes: o.nb,
+      authenticator,
+      log,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
     if (o.unixctl !== undefined) {
       ctl = new UnixctlServer({ path: o.unixctl, log });
       ctl.register('exit', '', 0, 0, () => {
@@ -147,6 +159,7 @@ export async function ipam(args: string[]): Promise<number> {
       await ctl.start();
     }
     await startWithin(server, o.nb, 5000);
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await server?.stop().catch(() => {});
@@ -161,6 +174,7 @@ export async function ipam(args: string[]): Promise<number> {
     pidfile: o.pidfile,
     onSignal: undefined,
     stop: async () => {
+      await stopMetrics();
       await s.stop();
       await c?.stop();
     },

@@ -11,6 +11,8 @@ import { createNorthd } from '../northd/northd.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   registerVlogCommands,
   defaultDaemonOptions,
   defaultUnixctlPath,
@@ -39,6 +41,7 @@ usage: ovnts northd [OPTIONS]
   --pidfile[=FILE]     write the process id to FILE
   --log-file[=FILE]    append log messages to FILE
   --detach             run in the background once started
+  --metrics=ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
   --unixctl=SOCKET     control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-northd.PID.ctl)
 ${SSL_USAGE}`;
 
@@ -89,7 +92,8 @@ export async function northd(args: string[]): Promise<number> {
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const log = logger.module('northd');
-  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl) });
+  const metrics = daemonMetricsScope(o);
+  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl), ...(metrics === undefined ? {} : { metrics }) });
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
   let exit: () => void = () => undefined;
   registerNorthdCommands(ctl, n);
@@ -100,12 +104,22 @@ export async function northd(args: string[]): Promise<number> {
   });
   await ctl.start();
   await n.start();
+  let stopMetrics: () => Promise<void>;
+  try {
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    await n.stop();
+    await ctl.stop();
+    return 1;
+  }
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
   await notifyReady(logger, o.pidfile);
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
     stop: async () => {
+      await stopMetrics();
       await n.stop();
       await ctl.stop();
       await logger.close();

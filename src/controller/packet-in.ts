@@ -44,7 +44,13 @@ export interface FieldChange {
 }
 
 export type PacketInVerdict =
-  | { readonly kind: 'resume'; readonly packet: Uint8Array; readonly set: readonly FieldChange[] }
+  | {
+      readonly kind: 'resume';
+      readonly packet: Uint8Array;
+      readonly set: readonly FieldChange[];
+      /** put_dhcp_opts: the DHCP message type of the reply sent (none for a release or decline). */
+      readonly dhcpReplyType?: number;
+    }
   | { readonly kind: 'packet-out'; readonly packet: Uint8Array; readonly actions: Uint8Array; readonly fields: ReadonlyMap<string, bigint> }
   | { readonly kind: 'mac-binding'; readonly binding: MacBindingInput }
   | { readonly kind: 'drop'; readonly reason: DropReason | 'unsupported-opcode'; readonly detail: string };
@@ -81,7 +87,7 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
           reason: 'bad-userdata',
           detail: `put_dhcp_opts result field 0x${ud.result.header.toString(16)} is not known`,
         };
-      return { kind: 'resume', packet: a.reply, set: [ch] };
+      return { kind: 'resume', packet: a.reply, set: [ch], ...(a.replyType === undefined ? {} : { dhcpReplyType: a.replyType }) };
     }
     case 'arp':
     case 'icmp': {

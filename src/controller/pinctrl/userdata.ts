@@ -52,6 +52,11 @@ const OPCODE_NAMES: ReadonlyMap<number, ActionOpcodeName> = new Map(
   (Object.entries(ACTION_OPCODE) as [ActionOpcodeName, number][]).map(([n, c]) => [c, n]),
 );
 
+/** The action's name (`put_dhcp_opts`), or its number when OVN names none this code knows. */
+export function actionOpcodeName(code: number): string {
+  return OPCODE_NAMES.get(code) ?? String(code);
+}
+
 /** Opcodes whose payload is nested OpenFlow actions. */
 const NESTED_OPCODES: ReadonlySet<number> = new Set([
   ACTION_OPCODE.arp,
