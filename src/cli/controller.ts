@@ -90,18 +90,13 @@ export async function controller(args: string[]): Promise<number> {
   const log = logger.module('ovn_controller');
   const metrics = daemonMetricsScope(o);
   const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log, metrics), ...sslField(o.ssl) });
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
     await c.start();
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  let stopMetrics: () => Promise<void>;
-  try {
-    stopMetrics = await serveDaemonMetrics(o, metrics, log);
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    await c.stop(false);
+    await stopMetrics();
     return 1;
   }
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });

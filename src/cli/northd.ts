@@ -103,16 +103,15 @@ export async function northd(args: string[]): Promise<number> {
     return '';
   });
   await ctl.start();
-  await n.start();
   let stopMetrics: () => Promise<void>;
   try {
     stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    await n.stop();
     await ctl.stop();
     return 1;
   }
+  await n.start();
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
   await notifyReady(logger, o.pidfile);
   const life = runUntilStopped({
