@@ -38,9 +38,13 @@ interface Family {
   samples: { name: string; labels: Record<string, string>; value: number | string }[];
 }
 
-/** Fetches `url` with curl (failing on an HTTP error) and parses it with the Prometheus text parser. */
+/** Fetches `url` with curl (failing on an HTTP error) and parses it with {@link parseMetrics}. */
 export async function scrape(url: string): Promise<Scrape> {
-  const text = await runOk('curl', ['-sS', '--fail', '--max-time', '10', url]);
+  return parseMetrics(await runOk('curl', ['-sS', '--fail', '--max-time', '10', url]));
+}
+
+/** Parses Prometheus text with Prometheus's own parser (which throws on malformed text). */
+export async function parseMetrics(text: string): Promise<Scrape> {
   const families = JSON.parse(await runOk('/usr/bin/python3', ['-c', PARSE], { input: text })) as Family[];
   const samples = families.flatMap((f) => f.samples.map((s) => ({ name: s.name, labels: s.labels, value: Number(s.value) })));
   return {

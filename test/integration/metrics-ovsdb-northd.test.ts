@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir, type Daemon } from '../helpers/proc.js';
 import { NB_SCHEMA, OVNTS, SB_SCHEMA } from '../helpers/ovsdb-servers.js';
 import { socketAccepts } from '../helpers/ovs.js';
-import { metricsUrlFromLog, scrape } from '../helpers/metrics.js';
+import { metricsUrlFromLog, scrape, type Scrape } from '../helpers/metrics.js';
 
 after(cleanupAll);
 
@@ -67,8 +67,7 @@ test('ovsdb-server: transactions by result, latency, connections and monitors', 
   assert.equal(before.types.get('ovnts_ovsdb_transactions'), 'counter');
   assert.equal(before.types.get('ovnts_ovsdb_transaction_duration_seconds'), 'histogram');
   assert.equal(before.types.get('process_cpu_seconds'), 'counter', "prom-client's process metrics are there too");
-  const count = (s: Awaited<ReturnType<typeof scrape>>, result: string): number =>
-    s.value('ovnts_ovsdb_transactions_total', { db: 'OVN_Northbound', result }) ?? 0;
+  const count = (s: Scrape, result: string): number => s.value('ovnts_ovsdb_transactions_total', { db: 'OVN_Northbound', result }) ?? 0;
 
   await nbctl('--wait=sb', 'ls-add', 'm-sw0', '--', 'lsp-add', 'm-sw0', 'm-p1');
   const client = (txn: unknown[]): Promise<string> =>
@@ -100,7 +99,7 @@ test('northd: passes, pass time, SB operations and logical flows', { timeout: 60
   await nbctl('--wait=sb', 'sync');
   const before = await scrape(northd.url);
   assert.equal(before.value('ovnts_northd_active'), 1);
-  const flows = (s: Awaited<ReturnType<typeof scrape>>): number => s.value('ovnts_northd_logical_flows') ?? 0;
+  const flows = (s: Scrape): number => s.value('ovnts_northd_logical_flows') ?? 0;
   const lflows = (await runOk('ovn-sbctl', [`--db=${servers.sb.remote}`, '--bare', '--columns=_uuid', 'list', 'Logical_Flow']))
     .trim()
     .split(/\s+/);
@@ -120,7 +119,7 @@ test('northd: passes, pass time, SB operations and logical flows', { timeout: 60
     '02:00:00:00:00:02 192.0.2.2',
   );
   const after = await scrape(northd.url);
-  const ok = (s: Awaited<ReturnType<typeof scrape>>): number => s.value('ovnts_northd_passes_total', { result: 'ok' }) ?? 0;
+  const ok = (s: Scrape): number => s.value('ovnts_northd_passes_total', { result: 'ok' }) ?? 0;
   assert.ok(ok(after) > ok(before), 'a pass ran');
   assert.equal(after.value('ovnts_northd_pass_duration_seconds_count'), ok(after), 'every pass timed');
   assert.ok(flows(after) > flows(before), 'a new switch brings its flows');
