@@ -50,6 +50,7 @@ import {
 } from './codec/messages.js';
 import type { OxmOptions } from './codec/oxm.js';
 import { isPacketIn2 } from './codec/packet-in2-raw.js';
+import { rateLimitedLog } from '../lib/rate-limit.js';
 
 /** An OpenFlow error reply, named as OVS names it (e.g. OFPBAC_BAD_OUT_PORT). */
 export class OpenFlowError extends Error {
@@ -144,7 +145,8 @@ export class OpenFlowConnection extends EventEmitter {
   private lastRx = 0;
   private probeSent = false;
   private waiters: { resolve(): void; reject(e: Error): void }[] = [];
-  private logTimes: number[] = [];
+  /** At most 10 lines a second (a burst of 10): a misbehaving switch cannot flood the log. */
+  private readonly rateLimitedLog: (msg: string) => void;
   /** Features of the current connection. */
   features: SwitchFeatures | undefined;
   /** Connections made so far (1 after the first, +1 per reconnection). */
@@ -164,6 +166,7 @@ export class OpenFlowConnection extends EventEmitter {
       ...(options.onRawPacketIn2 === undefined ? {} : { onRawPacketIn2: options.onRawPacketIn2 }),
     };
     this.log = options.log ?? (() => {});
+    this.rateLimitedLog = rateLimitedLog(this.log, 600, 10);
     this.backoff = this.opts.backoffMinMs;
   }
 
@@ -193,14 +196,6 @@ export class OpenFlowConnection extends EventEmitter {
   waitConnected(): Promise<void> {
     if (this.ready) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-
-  private rateLimitedLog(msg: string): void {
-    const now = Date.now();
-    this.logTimes = this.logTimes.filter((t) => now - t < 1000);
-    if (this.logTimes.length >= 10) return;
-    this.logTimes.push(now);
-    this.log(msg);
   }
 
   private connect(): void {

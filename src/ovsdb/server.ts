@@ -19,6 +19,7 @@ import type { Database, Row, RowChange } from './database.js';
 import { convertDatabase } from './convert.js';
 import { stringifyJson } from '../lib/json-int.js';
 import type { MetricsScope } from '../lib/metrics.js';
+import { rateLimitedLog } from '../lib/rate-limit.js';
 import { OvsdbServerMetrics, type TransactionResult } from './server-metrics.js';
 
 export interface OvsdbServerOptions {
@@ -76,7 +77,8 @@ export class OvsdbServer {
   private readonly triggers = new Set<Trigger>();
   private readonly locks = new LockTable<Session>();
   private readonly log: (msg: string) => void;
-  private logBudget = { windowStart: 0, count: 0 };
+  /** At most 20 lines a second (a burst of 20), so a flood of bad input cannot flood the log. */
+  private readonly limitedLog: (msg: string) => void;
   private readonly commitWatchers = new Set<(db: HostedDatabase) => void>();
   private readonly metrics: OvsdbServerMetrics | undefined;
   /** Request tracing (`vlog/set jsonrpc:dbg`). */
@@ -85,6 +87,7 @@ export class OvsdbServer {
   constructor(opts: OvsdbServerOptions) {
     this.opts = opts;
     this.log = opts.log ?? (() => {});
+    this.limitedLog = rateLimitedLog(this.log, 1200, 20);
     this.traceRequests = opts.traceRequests === true;
     for (const d of opts.databases) this.dbs.set(d.name, d);
     this.serverDb = HostedDatabase.inMemory(parseSchema(loadSchemaJson(SCHEMA_FILES._Server)));
@@ -114,7 +117,7 @@ export class OvsdbServer {
     if (this.listeners.has(r)) return;
     const remote = parseRemote(r);
     const probe = remote.kind === 'ptcp' || remote.kind === 'pssl' ? (this.opts.probeIntervalMs ?? 5000) : 0;
-    const streamOpts = { log: (m: string) => this.rateLimitedLog(m), ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) };
+    const streamOpts = { log: (m: string) => this.limitedLog(m), ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) };
     const l = await listen(remote, (sock) => this.accept(sock, probe), streamOpts);
     this.listeners.set(r, l);
     const a = l.address();
@@ -212,19 +215,12 @@ export class OvsdbServer {
     await Promise.all([...this.dbs.values()].map((d) => d.close()));
   }
 
-  /** Logs at most 20 lines a second, so a flood of bad input cannot flood the log. */
-  private rateLimitedLog(msg: string): void {
-    const now = Date.now();
-    if (now - this.logBudget.windowStart > 1000) this.logBudget = { windowStart: now, count: 0 };
-    if (++this.logBudget.count <= 20) this.log(msg);
-  }
-
   /** Serves one already-connected stream (used by listeners and by in-process clients). */
   accept(sock: Socket, probeIntervalMs = 0): void {
     const rpc = new JsonRpcSession(sock, {
       maxMessageBytes: this.opts.maxMessageBytes ?? 64 * 1024 * 1024,
       probeIntervalMs,
-      log: (m: string) => this.rateLimitedLog(m),
+      log: (m: string) => this.limitedLog(m),
     });
     const session: Session = { rpc, monitors: new Map(), locks: new Map(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
