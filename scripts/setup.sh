@@ -16,10 +16,12 @@ PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-c
 #   the runtimes, the busybox the network image is built from, nsenter, ethtool, curl;
 # - the oracles of ovnts ipam: the real neutron-server (test/helpers/neutron-server.ts),
 #   the real keystone (its passlib checks our hashes), and the openstack/neutron clients;
-# - Go and Debian's libcni, for the cnitool the CNI plugin's tests build (RECIPES §4.6).
+# - Go and Debian's libcni, for the cnitool the CNI plugin's tests build (RECIPES §4.6);
+# - the Prometheus text parser the metrics tests read --metrics endpoints with.
 LEAN_PACKAGES=(docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl
                python3-keystone python3-openstackclient python3-neutronclient neutron-server
-               golang-go golang-github-appc-cni-dev)
+               golang-go golang-github-appc-cni-dev
+               python3-prometheus-client)
 
 log=$(mktemp /tmp/ovnts-setup.XXXXXX)
 policy_created=

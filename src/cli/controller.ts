@@ -11,6 +11,8 @@ import { UnixctlServer } from '../lib/unixctl.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   registerVlogCommands,
   defaultDaemonOptions,
   defaultUnixctlPath,
@@ -56,11 +58,15 @@ export async function controller(args: string[]): Promise<number> {
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const log = logger.module('ovn_controller');
-  const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log), ...sslField(o.ssl) });
+  const metrics = daemonMetricsScope(o);
+  const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log, metrics), ...sslField(o.ssl) });
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
     await c.start();
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    await stopMetrics();
     return 1;
   }
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
@@ -69,6 +75,7 @@ export async function controller(args: string[]): Promise<number> {
     pidfile: o.pidfile,
     onSignal: false,
     stop: async (cleanup: boolean) => {
+      await stopMetrics();
       await c.stop(cleanup);
       await ctl.stop();
       await logger.close();

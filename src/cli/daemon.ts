@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { UnixctlServer } from '../lib/unixctl.js';
+import { createMetricsScope, parseMetricsAddress, startMetricsServer, type MetricsAddress, type MetricsScope } from '../lib/metrics.js';
 import { Vlog, type VlogOptions } from '../lib/vlog.js';
 import type { OptionSpec } from './options.js';
 
@@ -21,6 +22,8 @@ export interface DaemonOptions {
   detach: boolean;
   /** `-v[SPEC]`, `--verbose[=SPEC]`: vlog/set specs applied at start, in order. */
   verbose: string[];
+  /** `--metrics=ADDR:PORT`: serve Prometheus metrics at http://ADDR:PORT/metrics. */
+  metrics?: MetricsAddress | undefined;
 }
 
 export function defaultDaemonOptions(): DaemonOptions {
@@ -82,6 +85,14 @@ export function daemonOptions<O extends DaemonOptions>(d: DaemonOptionDefaults, 
       set: (o, v) => void (o.logFile = resolve(v ?? join(d.logdir, `${d.program}.log`))),
     },
     {
+      name: 'metrics',
+      arg: 'required',
+      metavar: 'ADDR:PORT',
+      help: 'serve Prometheus metrics at http://ADDR:PORT/metrics',
+      section: 'Other options',
+      set: (o, v) => void (o.metrics = parseMetricsAddress(v ?? '')),
+    },
+    {
       name: 'unixctl',
       arg: 'required',
       metavar: 'SOCKET',
@@ -96,6 +107,32 @@ export function daemonOptions<O extends DaemonOptions>(d: DaemonOptionDefaults, 
 /** Where bare `--pidfile` and `--log-file` go for an OVN daemon: $OVN_RUNDIR and $OVN_LOGDIR, else the working directory. */
 export function ovnDaemonDefaults(program: string): DaemonOptionDefaults {
   return { program, rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
+}
+
+/** `--metrics`: the registry the daemon's components register in; undefined without the option. */
+export function daemonMetricsScope(o: DaemonOptions): MetricsScope | undefined {
+  return o.metrics === undefined ? undefined : createMetricsScope();
+}
+
+/**
+ * Serves `scope` on `--metrics`'s address once the daemon runs, and logs the
+ * URL (with the port chosen for port 0); resolves to the way to stop it.
+ * A failure to listen throws `--metrics=ADDR:PORT: reason`.
+ */
+export async function serveDaemonMetrics(
+  o: DaemonOptions,
+  scope: MetricsScope | undefined,
+  log: (m: string) => void,
+): Promise<() => Promise<void>> {
+  if (o.metrics === undefined || scope === undefined) return () => Promise.resolve();
+  const { host, port } = o.metrics;
+  try {
+    const server = await startMetricsServer(scope.registry, o.metrics);
+    log(`serving metrics on ${server.url}`);
+    return () => server.stop();
+  } catch (e) {
+    throw new Error(`--metrics=${host.includes(':') ? `[${host}]` : host}:${port}: ${(e as Error).message}`);
+  }
 }
 
 /** `$OVN_RUNDIR/PROGRAM.PID.ctl`: where OVN daemons put their control socket unless told. */

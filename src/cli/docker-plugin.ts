@@ -13,8 +13,12 @@ import { NeutronClient } from '../host/neutron.js';
 import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
+import { pluginCallMetrics } from '../cni/plugin-metrics.js';
+import { clockNow } from '../lib/metrics.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -156,6 +160,9 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   if (logger === undefined) return 1;
   const log = logger.module('docker-plugin');
   let server: Server;
+  const metrics = daemonMetricsScope(o);
+  const record = metrics === undefined ? undefined : pluginCallMetrics(metrics);
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
     const driver = createDockerDriver({
       neutron: await neutronClient(o),
@@ -167,10 +174,12 @@ export async function dockerPlugin(args: string[]): Promise<number> {
     });
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
+      const t0 = clockNow();
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const method = (req.url ?? '/').replace(/^\/+/, '');
         const reply = (status: number, body: unknown): void => {
+          record?.(method, status, t0);
           const data = JSON.stringify(body);
           res.writeHead(status, { 'Content-Type': PLUGIN_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(data) });
           res.end(data);
@@ -200,6 +209,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
       // no stale socket
     }
     await listen(server, o.socket);
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;
@@ -211,6 +221,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
     pidfile: o.pidfile,
     onSignal: undefined,
     stop: async () => {
+      await stopMetrics();
       const closed = new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections();
       await closed;

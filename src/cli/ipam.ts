@@ -11,6 +11,8 @@ import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -133,9 +135,18 @@ export async function ipam(args: string[]): Promise<number> {
   let server: ReturnType<typeof createIpamServer> | undefined;
   let ctl: UnixctlServer | undefined;
   let exit: () => void = () => undefined;
+  const metrics = daemonMetricsScope(o);
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
     const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
-    server = createIpamServer({ host: o.host, port: o.port, nbRemotes: o.nb, authenticator, log });
+    server = createIpamServer({
+      host: o.host,
+      port: o.port,
+      nbRemotes: o.nb,
+      authenticator,
+      log,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
     if (o.unixctl !== undefined) {
       ctl = new UnixctlServer({ path: o.unixctl, log });
       ctl.register('exit', '', 0, 0, () => {
@@ -145,6 +156,7 @@ export async function ipam(args: string[]): Promise<number> {
       await ctl.start();
     }
     await startWithin(server, o.nb, 5000);
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await server?.stop().catch(() => {});
@@ -159,6 +171,7 @@ export async function ipam(args: string[]): Promise<number> {
     pidfile: o.pidfile,
     onSignal: undefined,
     stop: async () => {
+      await stopMetrics();
       await s.stop();
       await c?.stop();
     },

@@ -11,6 +11,8 @@ import { createNorthd } from '../northd/northd.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   registerVlogCommands,
   defaultDaemonOptions,
   defaultUnixctlPath,
@@ -66,7 +68,8 @@ export async function northd(args: string[]): Promise<number> {
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const log = logger.module('northd');
-  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl) });
+  const metrics = daemonMetricsScope(o);
+  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl), ...(metrics === undefined ? {} : { metrics }) });
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
   let exit: () => void = () => undefined;
   registerNorthdCommands(ctl, n);
@@ -76,6 +79,14 @@ export async function northd(args: string[]): Promise<number> {
     return '';
   });
   await ctl.start();
+  let stopMetrics: () => Promise<void>;
+  try {
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    await ctl.stop();
+    return 1;
+  }
   await n.start();
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
   await notifyReady(logger, o.pidfile);
@@ -83,6 +94,7 @@ export async function northd(args: string[]): Promise<number> {
     pidfile: o.pidfile,
     onSignal: undefined,
     stop: async () => {
+      await stopMetrics();
       await n.stop();
       await ctl.stop();
       await logger.close();

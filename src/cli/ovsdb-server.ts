@@ -13,6 +13,8 @@ import { registerServerControl } from '../ovsdb/server-control.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   defaultDaemonOptions,
   detach,
   notifyReady,
@@ -100,7 +102,10 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     names.add(d.name);
   }
   const staticRemotes = o.remotes.filter((r) => parseDbRemote(r) === undefined);
+  const metrics = daemonMetricsScope(o);
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   const server = new OvsdbServer({
+    ...(metrics === undefined ? {} : { metrics }),
     remotes: staticRemotes,
     databases: dbs,
     log,
@@ -119,6 +124,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     }
     await server.start();
     await dbRemotes.sync();
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     await server.stop();
     return fail((e as Error).message);
@@ -144,6 +150,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     onSignal: undefined,
     stop: async () => {
       dbRemotes.stop();
+      await stopMetrics();
       await ctl.stop();
       await server.stop();
       await logger.close();

@@ -20,6 +20,8 @@ import { createController, ovsRunDir } from '../controller/controller.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import {
   openDaemonLogger,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   registerVlogCommands,
   defaultDaemonOptions,
   detach,
@@ -36,6 +38,7 @@ import { createIpamServer } from '../ipam/server.js';
 import { parseListen } from './ipam.js';
 import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
 import { UnixctlServer } from '../lib/unixctl.js';
+import { subScope, type MetricsScope } from '../lib/metrics.js';
 
 const PROG = 'ovnts up';
 /** The log modules of the components `up` runs. */
@@ -158,6 +161,9 @@ export async function up(args: string[]): Promise<number> {
   });
   ctl.register('version', '', 0, 0, () => versionText(PROG));
   registerVlogCommands(ctl, logger);
+  // One registry for all: each component's names carry its own prefix (ovnts_northd_, ovnts_nb_ovsdb_...).
+  const metrics = daemonMetricsScope(opts);
+  const scoped = (extra: string): { metrics?: MetricsScope } => (metrics === undefined ? {} : { metrics: subScope(metrics, extra) });
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -173,23 +179,23 @@ export async function up(args: string[]): Promise<number> {
     ] as const) {
       const db = await openOrCreate(file, schema, log(`ovsdb-${name}`));
       const remotes = [`punix:${sock}`, ...(opts.listen === undefined ? [] : [`ptcp:${port}:${opts.listen}`])];
-      const server = new OvsdbServer({ remotes, databases: [db], log: log(`ovsdb-${name}`) });
+      const server = new OvsdbServer({ remotes, databases: [db], log: log(`ovsdb-${name}`), ...scoped(`${name}_`) });
       await server.start();
       stops.push(() => server.stop());
     }
-    const northd = createNorthd({ nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('northd') });
+    const northd = createNorthd({ nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('northd'), ...scoped('') });
     await northd.start();
     stops.push(() => northd.stop());
     registerNorthdCommands(ctl, northd);
     if (opts.controller) {
       const clog = log('controller');
-      const c = createController({ ovsRemote: opts.ovsRemote, log: clog, pipeline: createFlowPipeline(clog) });
+      const c = createController({ ovsRemote: opts.ovsRemote, log: clog, pipeline: createFlowPipeline(clog, scoped('').metrics) });
       await c.start();
       stops.push(() => c.stop(false));
       registerControllerCommands(ctl, c);
     }
     if (opts.ipam !== undefined) {
-      const ipam = createIpamServer({ ...opts.ipam, nbRemotes: `unix:${nbSock}`, log: log('ipam') });
+      const ipam = createIpamServer({ ...opts.ipam, nbRemotes: `unix:${nbSock}`, log: log('ipam'), ...scoped('') });
       try {
         await ipam.start();
         stops.push(() => ipam.stop());
@@ -206,6 +212,7 @@ export async function up(args: string[]): Promise<number> {
     // The control socket serves the commands of every component it runs (ovn-appctl -t SOCKET).
     await ctl.start();
     stops.push(() => ctl.stop());
+    stops.push(await serveDaemonMetrics(opts, metrics, log('up')));
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await stopAll();

@@ -39,6 +39,7 @@ import {
 import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
 import { desiredLocalnetPatches, localnetOfports, parseBridgeMappings, syncLocalnetPatches } from './patch.js';
 import { sbConditions, type SbMonitorInputs } from './sb-monitor.js';
+import { rateLimitedLog } from '../lib/rate-limit.js';
 
 /** The local facts of one pass, for the flow pipeline. */
 export interface ChassisFacts {
@@ -93,19 +94,6 @@ export function ovsRunDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
 }
 
-/** Limits repeated identical messages to one per `intervalMs`. */
-function rateLimited(log: (m: string) => void, intervalMs = 5000): (m: string) => void {
-  const last = new Map<string, number>();
-  return (m) => {
-    const now = Date.now();
-    const t = last.get(m);
-    if (t !== undefined && now - t < intervalMs) return;
-    last.set(m, now);
-    if (last.size > 1000) last.clear();
-    log(m);
-  };
-}
-
 export class Controller {
   private readonly opts: ControllerOptions;
   private readonly log: (m: string) => void;
@@ -132,7 +120,8 @@ export class Controller {
   constructor(opts: ControllerOptions = {}) {
     this.opts = opts;
     this.log = opts.log ?? ((): void => undefined);
-    this.warn = rateLimited(this.log);
+    // A retrying pass or a lost database says so a few times, then once every few seconds.
+    this.warn = rateLimitedLog(this.log, 12, 20);
     this.ovs = new OvsdbClient({
       remotes: opts.ovsRemote ?? `unix:${ovsRunDir()}/db.sock`,
       database: 'Open_vSwitch',

@@ -7,7 +7,9 @@
 import type { FlowPipeline } from './controller.js';
 import { createFlowComputer } from './physical.js';
 import { createOfctlPipeline } from './pipeline.js';
+import type { MetricsScope } from '../lib/metrics.js';
 
-export function createFlowPipeline(log: (m: string) => void): FlowPipeline {
-  return createOfctlPipeline({ compute: createFlowComputer({ log }).compute, log });
+/** `metrics`: where flow installs and packet-ins are counted (`--metrics`). */
+export function createFlowPipeline(log: (m: string) => void, metrics?: MetricsScope): FlowPipeline {
+  return createOfctlPipeline({ compute: createFlowComputer({ log }).compute, log, ...(metrics === undefined ? {} : { metrics }) });
 }

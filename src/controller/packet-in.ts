@@ -22,6 +22,7 @@ import { buildIcmp4Error } from './pinctrl/icmp.js';
 import { macBindingFromPutArp, type MacBindingInput } from './pinctrl/mac-binding.js';
 import { decodeUserdata } from './pinctrl/userdata.js';
 import { dropFromError, type DropReason } from './pinctrl/drop.js';
+import { RateLimit } from '../lib/rate-limit.js';
 
 /** What the connection hands over from an NXT_PACKET_IN2. */
 export interface PacketInEvent {
@@ -44,7 +45,13 @@ export interface FieldChange {
 }
 
 export type PacketInVerdict =
-  | { readonly kind: 'resume'; readonly packet: Uint8Array; readonly set: readonly FieldChange[] }
+  | {
+      readonly kind: 'resume';
+      readonly packet: Uint8Array;
+      readonly set: readonly FieldChange[];
+      /** put_dhcp_opts: the DHCP message type of the reply sent (none for a release or decline). */
+      readonly dhcpReplyType?: number;
+    }
   | { readonly kind: 'packet-out'; readonly packet: Uint8Array; readonly actions: Uint8Array; readonly fields: ReadonlyMap<string, bigint> }
   | { readonly kind: 'mac-binding'; readonly binding: MacBindingInput }
   | { readonly kind: 'drop'; readonly reason: DropReason | 'unsupported-opcode'; readonly detail: string };
@@ -81,7 +88,7 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
           reason: 'bad-userdata',
           detail: `put_dhcp_opts result field 0x${ud.result.header.toString(16)} is not known`,
         };
-      return { kind: 'resume', packet: a.reply, set: [ch] };
+      return { kind: 'resume', packet: a.reply, set: [ch], ...(a.replyType === undefined ? {} : { dhcpReplyType: a.replyType }) };
     }
     case 'arp':
     case 'icmp': {
@@ -154,11 +161,11 @@ export function encodeResumeFor(xid: number, pin: RawPacketIn2, packet: Uint8Arr
   return encodeResumeRaw(xid, packet, pin.metadata, pin.continuation, registerChanges(set));
 }
 
-/** Counts drops by reason and logs each reason at most once per interval. */
+/** Counts drops by reason and logs each reason at most once per interval (a token bucket per reason). */
 export class PacketInStats {
   readonly handled = new Map<string, number>();
   readonly drops = new Map<string, number>();
-  private readonly lastLog = new Map<string, number>();
+  private readonly limits = new Map<string, RateLimit>();
 
   constructor(
     private readonly log: (m: string) => void = () => undefined,
@@ -171,11 +178,11 @@ export class PacketInStats {
       return;
     }
     this.drops.set(v.reason, (this.drops.get(v.reason) ?? 0) + 1);
-    const now = Date.now();
-    if (now - (this.lastLog.get(v.reason) ?? -Infinity) >= this.intervalMs) {
-      this.lastLog.set(v.reason, now);
-      this.log(`packet-in dropped (${v.reason}): ${v.detail} [${this.drops.get(v.reason)} so far]`);
-    }
+    let rl = this.limits.get(v.reason);
+    // One token, refilled once per interval: the first drop of a reason is logged at once.
+    if (rl === undefined && this.intervalMs > 0) this.limits.set(v.reason, (rl = new RateLimit(60_000 / this.intervalMs, 1)));
+    // The running count in the line says how many went unlogged.
+    if (rl === undefined || rl.allow()) this.log(`packet-in dropped (${v.reason}): ${v.detail} [${this.drops.get(v.reason)} so far]`);
   }
 }
 

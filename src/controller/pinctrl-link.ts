@@ -21,6 +21,7 @@ import { scanPacketIn2, type RawPacketIn2 } from '../openflow/codec/packet-in2-r
 import { OFPP, type Action, type Match } from '../openflow/flow.js';
 import { encodeResumeFor, handlePacketIn, PacketInStats } from './packet-in.js';
 import type { MacBindingInput } from './pinctrl/mac-binding.js';
+import type { ControllerMetrics } from './controller-metrics.js';
 
 export interface PinctrlLinkOptions {
   /** The bridge's management socket, `<OVS_RUNDIR>/<bridge>.mgmt`. */
@@ -31,6 +32,8 @@ export interface PinctrlLinkOptions {
   readonly log?: (msg: string) => void;
   /** First reconnect delay in ms (doubled per failure, up to 4 s). Default 100. */
   readonly reconnectMs?: number;
+  /** Where packet-ins and DHCP replies are counted. Default: not counted. */
+  readonly metrics?: ControllerMetrics;
 }
 
 /**
@@ -85,7 +88,10 @@ export class PinctrlLink {
 
   private onPacketIn(pin: RawPacketIn2): void {
     this.counters.packetIns++;
-    if (pin.userdata === undefined) return;
+    if (pin.userdata === undefined) {
+      this.opts.metrics?.packetIn(undefined, undefined);
+      return;
+    }
     let decoded: Match | undefined;
     const metadata = (): Match => (decoded ??= decodeOxmFields(new Reader(pin.metadata, 0, pin.metadata.length, 'packet-in2 metadata')));
     const v = handlePacketIn({
@@ -94,6 +100,7 @@ export class PinctrlLink {
       fields: () => new Map(metadata().map((f) => [f.field, f.value])),
     });
     this.stats.record(v);
+    this.opts.metrics?.packetIn(pin.userdata, v);
     switch (v.kind) {
       case 'resume': {
         if (pin.continuation === undefined) {

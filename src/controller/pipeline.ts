@@ -21,6 +21,8 @@ import { PinctrlLink } from './pinctrl-link.js';
 import type { TlvMap } from '../openflow/codec/messages.js';
 import { writeMacBinding } from './packet-in.js';
 import { SbModels } from './sb-models.js';
+import { secondsSince, type MetricsScope } from '../lib/metrics.js';
+import { ControllerMetrics } from './controller-metrics.js';
 
 /** Computes the desired OpenFlow table (the flow model) for one pass. */
 export type ComputeFlows = (sb: OvsdbClient, facts: ChassisFacts) => readonly Flow[];
@@ -43,6 +45,8 @@ export interface OfctlPipelineOptions {
    * Default: `OVNTS_FLOW_LINK` in `env` when set, else `openflow`.
    */
   readonly link?: 'openflow' | 'ovs-ofctl';
+  /** Where flow installs, packet-ins and DHCP replies are counted (`--metrics`). Default: not counted. */
+  readonly metrics?: MetricsScope;
 }
 
 /** The Geneve option that carries OVN's logical ingress and egress ports, in ovs-ofctl add-tlv-map syntax. */
@@ -88,6 +92,9 @@ export class OfctlPipeline implements FlowPipeline {
   private readonly link: 'openflow' | 'ovs-ofctl';
   /** SB rows as typed models for the MAC_Binding writer, converted once per row. */
   private readonly sbModels = new SbModels();
+  private readonly metrics: ControllerMetrics | undefined;
+  /** Flows the last pass computed (for the metrics). */
+  private desiredCount = 0;
 
   constructor(private readonly opts: OfctlPipelineOptions) {
     this.env = opts.env ?? process.env;
@@ -95,6 +102,10 @@ export class OfctlPipeline implements FlowPipeline {
     const link = opts.link ?? this.env['OVNTS_FLOW_LINK'] ?? 'openflow';
     if (link !== 'openflow' && link !== 'ovs-ofctl') throw new Error(`OVNTS_FLOW_LINK=${link}: expected openflow or ovs-ofctl`);
     this.link = link;
+    this.metrics =
+      opts.metrics === undefined
+        ? undefined
+        : new ControllerMetrics(opts.metrics, { desired: () => this.desiredCount, installed: () => this.ofctrl?.installedFlows.size ?? 0 });
   }
 
   async start(bridge: string): Promise<void> {
@@ -121,6 +132,7 @@ export class OfctlPipeline implements FlowPipeline {
       this.pinctrl = new PinctrlLink({
         path: join(this.env['OVS_RUNDIR'] ?? '/var/run/openvswitch', `${bridge}.mgmt`),
         log: this.log,
+        ...(this.metrics === undefined ? {} : { metrics: this.metrics }),
         onMacBinding: (b) => {
           const sb = this.sb;
           if (sb === undefined || !sb.isConnected) return;
@@ -184,12 +196,14 @@ export class OfctlPipeline implements FlowPipeline {
     const ports = new Set(facts.bindings.claimed);
     const t0 = performance.now();
     const desired = this.opts.compute(sb, facts);
+    this.desiredCount = desired.length;
     const computeMs = Math.round((performance.now() - t0) * 10) / 10;
     const before = o.stats.bundles;
     if (!(await o.install(desired))) return false;
     const t = o.lastInstall;
     // One line per change of the table: where the time between a change and its flows went.
     if (o.stats.bundles !== before && t !== undefined) {
+      this.metrics?.flowsInstalled(t.added, t.modified, t.removed, secondsSince(t0));
       this.log(
         `flows +${t.added} ~${t.modified} -${t.removed} of ${desired.length}: compute ${computeMs} ms, ${t.readMs > 1 ? `read ${t.readMs} ms, ` : ''}bundle ${t.bundleMs} ms, barrier ${t.barrierMs} ms`,
       );

@@ -13,6 +13,8 @@ import { NotConnectedError } from '../ovsdb/client.js';
 import { applyQuery, selectFields, type Query } from './query.js';
 import { COLLECTIONS, type Collection } from './collections.js';
 import { EXTENSIONS, extensionView } from './extensions.js';
+import type { MetricsScope } from '../lib/metrics.js';
+import { instrumentIpam } from './ipam-metrics.js';
 
 export interface IpamServerOptions {
   /** Address to listen on. Default `127.0.0.1`. */
@@ -27,6 +29,8 @@ export interface IpamServerOptions {
   readonly bodyLimit?: number;
   /** Named logger. Default: silent. */
   readonly log?: (msg: string) => void;
+  /** Where requests are counted (`--metrics`). Default: not counted. */
+  readonly metrics?: MetricsScope;
 }
 
 export interface IpamServer {
@@ -63,6 +67,7 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
     ajv: { customOptions: { allErrors: false } },
   });
   app.decorateRequest('neutronContext', undefined);
+  if (options.metrics !== undefined) instrumentIpam(app, options.metrics);
   let port = options.port ?? 9696;
 
   // Neutron reads any body as JSON whatever its Content-Type says.

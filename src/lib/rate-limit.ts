@@ -51,3 +51,23 @@ export class RateLimit {
     return `Dropped ${n} log messages in last ${since} seconds (most recently, ${recent} seconds ago) due to excessive rate`;
   }
 }
+
+/**
+ * `log` behind a {@link RateLimit} (OVS's `VLOG_*_RL`): up to `burst`
+ * messages at once, then `perMinute`; the first message let through after
+ * some were dropped is preceded by OVS's "Dropped N log messages..." line.
+ */
+export function rateLimitedLog(
+  log: (msg: string) => void,
+  perMinute: number,
+  burst: number,
+  now: () => number = Date.now,
+): (msg: string) => void {
+  const rl = new RateLimit(perMinute, burst, now);
+  return (msg) => {
+    if (!rl.allow()) return;
+    const notice = rl.takeDroppedNotice();
+    if (notice !== undefined) log(notice);
+    log(msg);
+  };
+}

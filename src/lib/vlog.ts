@@ -7,7 +7,7 @@
  * {@link RateLimit} as OVS's `VLOG_*_RL` do.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { RateLimit } from './rate-limit.js';
+import { rateLimitedLog } from './rate-limit.js';
 
 export const LEVELS = ['off', 'emer', 'err', 'warn', 'info', 'dbg'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -65,12 +65,9 @@ export class Vlog {
       dbg: at('dbg'),
       enabled: (level: Level) => this.enabled(name, level),
       rateLimited: (level: Level, perMinute = 5, burst = 20) => {
-        const rl = new RateLimit(perMinute, burst);
+        const limited = rateLimitedLog((m) => this.write(name, level, m), perMinute, burst);
         return (msg: string) => {
-          if (!this.enabled(name, level) || !rl.allow()) return;
-          const notice = rl.takeDroppedNotice();
-          if (notice !== undefined) this.write(name, level, notice);
-          this.write(name, level, msg);
+          if (this.enabled(name, level)) limited(msg);
         };
       },
     });

@@ -21,6 +21,8 @@ import type { NbView, Uuid } from './nb-view.js';
 import type { RowMemo } from './sync/rows.js';
 import { datumFromJson, datumEquals } from '../ovsdb/datum.js';
 import { map } from './sync/rows.js';
+import type { MetricsScope } from '../lib/metrics.js';
+import { NorthdMetrics } from './northd-metrics.js';
 
 export const NORTHD_LOCK = 'ovn_northd';
 
@@ -33,6 +35,8 @@ export interface NorthdOptions {
   readonly log?: (msg: string) => void;
   /** Keys and certificates for ssl: remotes. Default: none. */
   readonly ssl?: SslOptions;
+  /** Where to count passes and flows (`--metrics`). Default: not counted. */
+  readonly metrics?: MetricsScope;
 }
 
 const SB_TABLES = [
@@ -69,6 +73,7 @@ export class Northd {
   private readonly rowCache = newRowCache();
   private readonly memos = new Map<string, RowMemo>();
   private readonly refusedSeen = new Set<string>();
+  private readonly metrics: NorthdMetrics | undefined;
 
   constructor(opts: NorthdOptions) {
     this.log = opts.log ?? (() => {});
@@ -89,6 +94,20 @@ export class Northd {
       log: (m) => this.log(`sb: ${m}`),
       ...ssl,
     });
+    this.metrics =
+      opts.metrics === undefined
+        ? undefined
+        : new NorthdMetrics(opts.metrics, {
+            logicalFlows: () => {
+              const n = new Map<string, number>();
+              for (const r of this.sb.table('Logical_Flow').values()) {
+                const p = String(r.scalar('pipeline'));
+                n.set(p, (n.get(p) ?? 0) + 1);
+              }
+              return n;
+            },
+            active: () => this.status() === 'active',
+          });
   }
 
   /** `active` when this instance holds the lock and writes the SB, else `standby`. */
@@ -185,6 +204,7 @@ export class Northd {
           await this.pass();
         } catch (e) {
           this.log(`pass failed: ${(e as Error).message}`);
+          this.metrics?.passFailed();
           if (!this.stopped) await new Promise((r) => setTimeout(r, 200));
           this.again = !this.stopped;
         }
@@ -246,6 +266,7 @@ export class Northd {
       await this.sb.waitUntil(() => this.flowSync.caughtUp(this.sb, sbTxn), 5000).catch(() => this.flowSync.forgetInserts());
     }
     this.passes++;
+    this.metrics?.passDone(t0, ops);
     const t3 = performance.now();
     // Like OVS's "Unreasonably long poll interval": say where a slow pass went.
     if (t3 - t0 >= 500) {

@@ -50,7 +50,7 @@ import {
 } from './codec/messages.js';
 import type { OxmOptions } from './codec/oxm.js';
 import { isPacketIn2 } from './codec/packet-in2-raw.js';
-import { RateLimit } from '../lib/rate-limit.js';
+import { rateLimitedLog } from '../lib/rate-limit.js';
 
 /** An OpenFlow error reply, named as OVS names it (e.g. OFPBAC_BAD_OUT_PORT). */
 export class OpenFlowError extends Error {
@@ -149,8 +149,8 @@ export class OpenFlowConnection extends EventEmitter {
   private lastRx = 0;
   private probeSent = false;
   private waiters: { resolve(): void; reject(e: Error): void }[] = [];
-  /** Log lines about bad input and connection trouble: a burst of 10, then 10 a second (vlog's rate limit). */
-  private readonly logLimit = new RateLimit(600, 10);
+  /** At most 10 lines a second (a burst of 10): a misbehaving switch cannot flood the log. */
+  private readonly rateLimitedLog: (msg: string) => void;
   /** Features of the current connection. */
   features: SwitchFeatures | undefined;
   /** Connections made so far (1 after the first, +1 per reconnection). */
@@ -177,6 +177,7 @@ export class OpenFlowConnection extends EventEmitter {
       ...(options.onRawPacketIn2 === undefined ? {} : { onRawPacketIn2: options.onRawPacketIn2 }),
     };
     this.log = options.log ?? (() => {});
+    this.rateLimitedLog = rateLimitedLog(this.log, 600, 10);
     this.backoff = this.opts.backoffMinMs;
   }
 
@@ -206,13 +207,6 @@ export class OpenFlowConnection extends EventEmitter {
   waitConnected(): Promise<void> {
     if (this.ready) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-
-  private rateLimitedLog(msg: string): void {
-    if (!this.logLimit.allow()) return;
-    const dropped = this.logLimit.takeDroppedNotice();
-    if (dropped !== undefined) this.log(`${this.opts.target}: ${dropped}`);
-    this.log(msg);
   }
 
   private connect(): void {

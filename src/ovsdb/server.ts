@@ -18,6 +18,9 @@ import { SCHEMA_FILES, loadSchemaJson } from './schema-files.js';
 import type { Database, Row, RowChange } from './database.js';
 import { convertDatabase } from './convert.js';
 import { stringifyJson } from '../lib/json-int.js';
+import type { MetricsScope } from '../lib/metrics.js';
+import { rateLimitedLog } from '../lib/rate-limit.js';
+import { OvsdbServerMetrics, type TransactionResult } from './server-metrics.js';
 
 export interface OvsdbServerOptions {
   /** Passive remotes such as `punix:/run/ovnts/nb.sock`, `ptcp:6641:127.0.0.1` or `pssl:6641`. */
@@ -34,6 +37,8 @@ export interface OvsdbServerOptions {
   socketLog?: (msg: string) => void;
   /** Log every request received (the first 4 KiB of its parameters). Default false. */
   traceRequests?: boolean;
+  /** Where to count transactions, connections and monitors (`--metrics`). Default: not counted. */
+  metrics?: MetricsScope;
 }
 
 interface Session {
@@ -51,6 +56,8 @@ interface Trigger {
   readonly id: unknown;
   readonly ops: unknown[];
   readonly startMs: number;
+  /** How it ended, once it has (for the metrics). */
+  result?: TransactionResult;
   timer: NodeJS.Timeout | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -70,18 +77,22 @@ export class OvsdbServer {
   private readonly triggers = new Set<Trigger>();
   private readonly locks = new LockTable<Session>();
   private readonly log: (msg: string) => void;
-  private logBudget = { windowStart: 0, count: 0 };
+  /** At most 20 lines a second (a burst of 20), so a flood of bad input cannot flood the log. */
+  private readonly limitedLog: (msg: string) => void;
   private readonly commitWatchers = new Set<(db: HostedDatabase) => void>();
+  private readonly metrics: OvsdbServerMetrics | undefined;
   /** Request tracing (`vlog/set jsonrpc:dbg`). */
   traceRequests: boolean;
 
   constructor(opts: OvsdbServerOptions) {
     this.opts = opts;
     this.log = opts.log ?? (() => {});
+    this.limitedLog = rateLimitedLog(this.log, 1200, 20);
     this.traceRequests = opts.traceRequests === true;
     for (const d of opts.databases) this.dbs.set(d.name, d);
     this.serverDb = HostedDatabase.inMemory(parseSchema(loadSchemaJson(SCHEMA_FILES._Server)));
     this.refreshServerDb();
+    this.metrics = opts.metrics === undefined ? undefined : new OvsdbServerMetrics(opts.metrics, this.metricsState());
   }
 
   /** The bound addresses, e.g. to learn the port of `ptcp:0`. */
@@ -106,7 +117,7 @@ export class OvsdbServer {
     if (this.listeners.has(r)) return;
     const remote = parseRemote(r);
     const probe = remote.kind === 'ptcp' || remote.kind === 'pssl' ? (this.opts.probeIntervalMs ?? 5000) : 0;
-    const streamOpts = { log: (m: string) => this.rateLimitedLog(m), ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) };
+    const streamOpts = { log: (m: string) => this.limitedLog(m), ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) };
     const l = await listen(remote, (sock) => this.accept(sock, probe), streamOpts);
     this.listeners.set(r, l);
     const a = l.address();
@@ -204,22 +215,16 @@ export class OvsdbServer {
     await Promise.all([...this.dbs.values()].map((d) => d.close()));
   }
 
-  /** Logs at most 20 lines a second, so a flood of bad input cannot flood the log. */
-  private rateLimitedLog(msg: string): void {
-    const now = Date.now();
-    if (now - this.logBudget.windowStart > 1000) this.logBudget = { windowStart: now, count: 0 };
-    if (++this.logBudget.count <= 20) this.log(msg);
-  }
-
   /** Serves one already-connected stream (used by listeners and by in-process clients). */
   accept(sock: Socket, probeIntervalMs = 0): void {
     const rpc = new JsonRpcSession(sock, {
       maxMessageBytes: this.opts.maxMessageBytes ?? 64 * 1024 * 1024,
       probeIntervalMs,
-      log: (m: string) => this.rateLimitedLog(m),
+      log: (m: string) => this.limitedLog(m),
     });
     const session: Session = { rpc, monitors: new Map(), locks: new Map(), dbChangeAware: false, closed: false };
     this.sessions.add(session);
+    this.metrics?.connectionAccepted();
     rpc.setRequestHandler((method, params, id) => {
       if (this.traceRequests) this.log(`${rpc.name}: received request ${method} ${stringifyJson(params).slice(0, 4096)}`);
       return this.handle(session, method, params, id);
@@ -290,6 +295,7 @@ export class OvsdbServer {
     if (p.length === 0) {
       throw new RpcError(syntaxError(p, 'transact request params must begin with <db-name>').toJson());
     }
+    const t0 = this.metrics?.start() ?? 0;
     const hosted = this.hosted(p[0], 'transact', p);
     const t: Trigger = {
       session: s,
@@ -302,11 +308,26 @@ export class OvsdbServer {
       reject: () => {},
     };
     const reply = this.attempt(t);
-    if (reply !== BLOCKED) return reply;
-    return new Promise((resolve, reject) => {
-      t.resolve = resolve;
-      t.reject = reject;
-    });
+    const answer =
+      reply !== BLOCKED
+        ? reply
+        : new Promise((resolve, reject) => {
+            t.resolve = resolve;
+            t.reject = reject;
+          });
+    return this.metrics === undefined ? answer : this.metrics.transactionDone(hosted.name, t0, () => t.result ?? 'error', answer);
+  }
+
+  /** What the metrics' gauges read when scraped. */
+  private metricsState(): { connections(): number; monitors(): Map<string, number> } {
+    return {
+      connections: () => this.sessions.size,
+      monitors: () => {
+        const n = new Map<string, number>();
+        for (const s of this.sessions) for (const { hosted } of s.monitors.values()) n.set(hosted.name, (n.get(hosted.name) ?? 0) + 1);
+        return n;
+      },
+    };
   }
 
   /**
@@ -326,6 +347,7 @@ export class OvsdbServer {
       return BLOCKED;
     }
     this.dropTrigger(t);
+    t.result = out.status === 'failed' ? 'failed' : out.changes.length === 0 ? 'unchanged' : 'committed';
     const { hosted } = t;
     const { results } = out;
     if (out.status !== 'committed' || out.changes.length === 0) return hosted.whenDurable(results);

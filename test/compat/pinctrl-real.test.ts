@@ -39,7 +39,7 @@ import { parseIcmp4 } from '../../src/lib/packet/icmp.js';
 import { DHCP_MSG, buildDhcp, dhcpMessageType, parseDhcp, type DhcpPacket } from '../../src/lib/packet/dhcp.js';
 import { decodeUserdata, dhcpOptionArgs, encodePutDhcpOpts } from '../../src/controller/pinctrl/userdata.js';
 import { answerPutDhcpOpts } from '../../src/controller/pinctrl/dhcp.js';
-import { DHCPV4_OPTIONS } from '../../src/controller/pinctrl/dhcp-options.js';
+import { DHCPV4_OPTIONS } from '../../src/lib/dhcp-option-codes.js';
 import { buildIcmp4Error } from '../../src/controller/pinctrl/icmp.js';
 import { buildArpRequest } from '../../src/controller/pinctrl/arp.js';
 import { buildArp, parseArp } from '../../src/lib/packet/arp.js';

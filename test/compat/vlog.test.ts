@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RateLimit } from '../../src/lib/rate-limit.js';
+import { RateLimit, rateLimitedLog } from '../../src/lib/rate-limit.js';
 import { Vlog } from '../../src/lib/vlog.js';
 import { run, runOk, tmpDir, waitFor } from '../helpers/proc.js';
 
@@ -102,4 +102,23 @@ test('a rate limit passes its burst, then its rate, and reports what it dropped'
   assert.equal(rl.allow(), true);
   assert.equal(rl.takeDroppedNotice(), 'Dropped 3 log messages in last 10 seconds (most recently, 1 seconds ago) due to excessive rate');
   assert.equal(rl.takeDroppedNotice(), undefined);
+});
+
+test('a rate-limited log writes its burst, drops the rest, and says so before the next line it lets through', () => {
+  let now = 0;
+  const lines: string[] = [];
+  const log = rateLimitedLog(
+    (m) => lines.push(m),
+    600,
+    2,
+    () => now,
+  );
+  for (let i = 0; i < 5; i++) log(`line ${i}`);
+  assert.deepEqual(lines, ['line 0', 'line 1']);
+  now += 100; // 600 a minute: one token every 100 ms
+  log('line 5');
+  assert.deepEqual(lines.slice(2), [
+    'Dropped 3 log messages in last 0 seconds (most recently, 0 seconds ago) due to excessive rate',
+    'line 5',
+  ]);
 });

@@ -62,6 +62,12 @@ test('drops: bad userdata, truncated frame, unhandled opcode; counted per reason
   assert.equal(stats.drops.get('bad-userdata'), 2);
   // One log line per reason within the interval.
   assert.equal(lines.length, 3);
+  // With no interval every drop is logged, each with its running count.
+  const every: string[] = [];
+  const all = new PacketInStats((m) => every.push(m), 0);
+  for (const c of cases) all.record(c);
+  assert.equal(every.length, 4);
+  assert.match(every[3] as string, /^packet-in dropped \(bad-userdata\): .* \[2 so far\]$/);
 });
 
 test('property: random packets and userdata never throw', () => {

@@ -20,7 +20,7 @@
  * Pure: no OpenFlow dependency; nested actions are opaque bytes.
  */
 import { defaultSymbols, type Action, type ActionArg, type IntConstant } from '../../lib/lflow/index.js';
-import { DHCPV4_OPTIONS, type DhcpOptionDef } from './dhcp-options.js';
+import { DHCPV4_OPTIONS } from '../../lib/dhcp-option-codes.js';
 
 /**
  * Opcodes as ovn-controller numbers them. Verified against the real
@@ -51,6 +51,11 @@ export type ActionOpcodeName = keyof typeof ACTION_OPCODE;
 const OPCODE_NAMES: ReadonlyMap<number, ActionOpcodeName> = new Map(
   (Object.entries(ACTION_OPCODE) as [ActionOpcodeName, number][]).map(([n, c]) => [c, n]),
 );
+
+/** The action's name (`put_dhcp_opts`), or its number when OVN names none this code knows. */
+export function actionOpcodeName(code: number): string {
+  return OPCODE_NAMES.get(code) ?? String(code);
+}
 
 /** Opcodes whose payload is nested OpenFlow actions. */
 const NESTED_OPCODES: ReadonlySet<number> = new Set([
@@ -254,7 +259,7 @@ function uintBytes(v: bigint, bytes: number, name: string): Uint8Array {
  * RFC 3397 search list (RFC 1035 names with compression pointers).
  */
 export function encodeDhcpOption(name: string, value: ActionArg): Uint8Array {
-  const def: DhcpOptionDef | undefined = DHCPV4_OPTIONS.get(name);
+  const def = DHCPV4_OPTIONS.get(name);
   if (def === undefined || def.code === 0) throw new UserdataError(`unknown DHCPv4 option ${name}`);
   const o = { name, value };
   switch (def.type) {

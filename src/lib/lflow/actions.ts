@@ -9,6 +9,7 @@
 import { LflowError, TokenStream, formatIntConstant, type IntConstant } from './lexer.js';
 import { defaultSymbols, type SymbolTable } from './symbols.js';
 import { constantWidth, type FieldRef, type StringConstant } from './expr.js';
+import { DHCPV4_OPTION_DEFS, DHCPV6_OPTION_DEFS, optionValueKind } from '../dhcp-option-codes.js';
 
 /** An argument of a function-like action. */
 export type ActionArg =
@@ -178,14 +179,7 @@ export const OPTION_TABLES: ReadonlyMap<string, OptionTable> = new Map([
     'put_dhcp_opts',
     {
       what: 'DHCPv4 option',
-      options: optionMap(
-        'offerip netmask router dns_server log_server lpr_server swap_server policy_filter router_solicitation nis_server ntp_server ' +
-          'server_id tftp_server_address classless_static_route ms_classless_static_route next_server broadcast_address ' +
-          'netbios_name_server lease_time mtu T1 T2 ip_forward_enable router_discovery ethernet_encap default_ttl tcp_ttl ' +
-          'arp_cache_timeout tcp_keepalive_interval netbios_node_type',
-        'wpad bootfile_name path_prefix hostname domain_name bootfile_name_alt domain_search_list',
-        { tftp_server: 'any' },
-      ),
+      options: new Map(DHCPV4_OPTION_DEFS.map((d) => [d.name, optionValueKind(d.type)])),
       required: ['offerip'],
       requiredMessage: (o: string) => `put_dhcp_opts requires ${o} to be specified.`,
     },
@@ -194,7 +188,7 @@ export const OPTION_TABLES: ReadonlyMap<string, OptionTable> = new Map([
     'put_dhcpv6_opts',
     {
       what: 'DHCPv6 option',
-      options: optionMap('server_id ia_addr dns_server', 'domain_search'),
+      options: new Map(DHCPV6_OPTION_DEFS.map((d) => [d.name, optionValueKind(d.type)])),
       required: [],
       requiredMessage: (o: string) => `put_dhcpv6_opts requires ${o} to be specified.`,
     },

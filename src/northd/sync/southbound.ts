@@ -10,7 +10,7 @@ import type { OvsdbClient, Txn } from '../../ovsdb/client.js';
 import type { NbView, Uuid } from '../nb-view.js';
 import { newFlowUnits, rebuildUnits, type FlowUnits } from './flow-units.js';
 import { LogicalFlowSync } from './logical-flows.js';
-import { DHCPV4_CODES, DHCPV6_CODES } from './dhcp-codes.js';
+import { DHCPV4_OPTION_DEFS, DHCPV6_OPTION_DEFS, type DhcpOptionDef } from '../../lib/dhcp-option-codes.js';
 import { map, RowMemo, str, syncTable, type DesiredRow } from './rows.js';
 import { MAX_DP_KEY, syncDatapaths } from './datapaths.js';
 import { newPortBindingCache, syncPortBindings, type PortBindingCache } from './port-bindings.js';
@@ -112,10 +112,10 @@ export function syncSouthbound(txn: Txn, input: SbPassInput): void {
     true,
     memo('SB_Global'),
   );
-  const codes = (list: typeof DHCPV4_CODES): Map<string, DesiredRow> =>
-    new Map(list.map(([name, code, type]) => [name, { cols: { name, code, type } }]));
-  syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_CODES), (r) => str(r, 'name'), true, memo('DHCP_Options'));
-  syncTable(sb, txn, 'DHCPv6_Options', codes(DHCPV6_CODES), (r) => str(r, 'name'), true, memo('DHCPv6_Options'));
+  const codes = (list: readonly DhcpOptionDef[]): Map<string, DesiredRow> =>
+    new Map(list.map(({ name, code, type }) => [name, { cols: { name, code, type } }]));
+  syncTable(sb, txn, 'DHCP_Options', codes(DHCPV4_OPTION_DEFS), (r) => str(r, 'name'), true, memo('DHCP_Options'));
+  syncTable(sb, txn, 'DHCPv6_Options', codes(DHCPV6_OPTION_DEFS), (r) => str(r, 'name'), true, memo('DHCPv6_Options'));
 
   lap('global');
   const p: SbPass = { txn, sb, nbv, memo };

@@ -1,0 +1,85 @@
+/**
+ * The OVSDB server's Prometheus metrics (`ovsdb-server --metrics`):
+ * transactions by database and result with their latency (request received →
+ * reply ready, durability included), connections accepted, and — read when
+ * scraped — open connections and monitors by database.
+ */
+import { clockNow, counter, gauge, histogram, secondsSince, type MetricsScope } from '../lib/metrics.js';
+import type { Counter, Histogram } from 'prom-client';
+
+/**
+ * How a transaction ended: `committed` (it changed rows), `unchanged` (it
+ * succeeded and changed nothing: reads, no-op updates), `failed` (an
+ * operation failed, so nothing was committed), `error` (the request itself
+ * was refused: unknown database, malformed, canceled).
+ */
+export type TransactionResult = 'committed' | 'unchanged' | 'failed' | 'error';
+
+/** What the gauges read from the server when scraped. */
+export interface OvsdbServerState {
+  connections(): number;
+  /** Monitors open, by database name. */
+  monitors(): ReadonlyMap<string, number>;
+}
+
+export class OvsdbServerMetrics {
+  private readonly transactions: Counter<'db' | 'result'>;
+  private readonly latency: Histogram<'db'>;
+  private readonly accepted: Counter;
+
+  constructor(scope: MetricsScope, state: OvsdbServerState) {
+    this.transactions = counter(scope, 'ovsdb_transactions_total', 'OVSDB "transact" requests answered, by database and result.', [
+      'db',
+      'result',
+    ]);
+    this.latency = histogram(
+      scope,
+      'ovsdb_transaction_duration_seconds',
+      'Time from a "transact" request to its reply being ready (waits and durability included), by database.',
+      ['db'],
+    );
+    this.accepted = counter(scope, 'ovsdb_connections_accepted_total', 'JSON-RPC connections accepted.');
+    gauge(scope, 'ovsdb_connections', 'JSON-RPC connections open.', [], (g) => g.set(state.connections()));
+    gauge(scope, 'ovsdb_monitors', 'Monitors (monitor, monitor_cond, monitor_cond_since) open, by database.', ['db'], (g) => {
+      g.reset();
+      for (const [db, n] of state.monitors()) g.set({ db }, n);
+    });
+  }
+
+  connectionAccepted(): void {
+    this.accepted.inc();
+  }
+
+  /** A start time for {@link transactionDone}. */
+  start(): number {
+    return clockNow();
+  }
+
+  /** Counts one transaction once its reply (a value or a promise of one) is ready; returns the reply unchanged. */
+  transactionDone(db: string, t0: number, result: () => TransactionResult, reply: unknown): unknown {
+    if (!(reply instanceof Promise)) {
+      this.record(db, t0, result());
+      return reply;
+    }
+    return reply.then(
+      (v: unknown) => {
+        this.record(db, t0, result());
+        return v;
+      },
+      (e: unknown) => {
+        this.record(db, t0, 'error');
+        throw e;
+      },
+    );
+  }
+
+  /** A request refused before it ran. */
+  transactionRefused(db: string, t0: number): void {
+    this.record(db, t0, 'error');
+  }
+
+  private record(db: string, t0: number, result: TransactionResult): void {
+    this.transactions.inc({ db, result });
+    this.latency.observe({ db }, secondsSince(t0));
+  }
+}
