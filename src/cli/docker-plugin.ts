@@ -19,6 +19,7 @@ import {
   notifyReady,
   parseDaemonOption,
   runUntilStopped,
+  beginDaemon,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -141,6 +142,8 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   if (shouldDetach(o)) return detach('docker-plugin', args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('docker-plugin');
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   let server: Server;
   try {
     const driver = createDockerDriver({
@@ -186,9 +189,9 @@ export async function dockerPlugin(args: string[]): Promise<number> {
       // no stale socket
     }
     await listen(server, o.socket);
+    run.removeOnExit(o.socket);
   } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
+    return run.fail(e);
   }
   log(`serving the ovnts network and IPAM driver on ${o.socket} (IPAM ${o.ipam})`);
   await notifyReady(logger, o.pidfile);
@@ -196,6 +199,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       const closed = new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections();

@@ -16,6 +16,8 @@ import {
   notifyReady,
   parseDaemonOption,
   runUntilStopped,
+  beginDaemon,
+  startControlSocket,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -132,6 +134,8 @@ export async function ipam(args: string[]): Promise<number> {
   if (shouldDetach(o)) return detach('ipam', args);
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('ipam');
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   let server: ReturnType<typeof createIpamServer> | undefined;
   let ctl: UnixctlServer | undefined;
   let exit: () => void = () => undefined;
@@ -144,14 +148,13 @@ export async function ipam(args: string[]): Promise<number> {
         setImmediate(() => exit());
         return '';
       });
-      await ctl.start();
+      await startControlSocket(run, ctl);
     }
     await startWithin(server, o.nb, 5000);
   } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await server?.stop().catch(() => {});
     await ctl?.stop().catch(() => {});
-    return 1;
+    return run.fail(e);
   }
   log(`ovnts ipam serving http://${o.host}:${server.port}/ (NB ${o.nb}, auth ${o.auth})`);
   await notifyReady(logger, o.pidfile);
@@ -160,6 +163,7 @@ export async function ipam(args: string[]): Promise<number> {
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       await s.stop();
       await c?.stop();

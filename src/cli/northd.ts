@@ -18,6 +18,8 @@ import {
   notifyReady,
   parseDaemonOption,
   runUntilStopped,
+  beginDaemon,
+  startControlSocket,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -88,6 +90,8 @@ export async function northd(args: string[]): Promise<number> {
   if (shouldDetach(o)) return detach('northd', args);
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   const log = logger.module('northd');
   const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl) });
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
@@ -98,13 +102,20 @@ export async function northd(args: string[]): Promise<number> {
     setImmediate(() => exit());
     return '';
   });
-  await ctl.start();
-  await n.start();
+  try {
+    await startControlSocket(run, ctl);
+    await n.start();
+  } catch (e) {
+    await n.stop().catch(() => undefined);
+    await ctl.stop();
+    return run.fail(e);
+  }
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
   await notifyReady(logger, o.pidfile);
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       await n.stop();
       await ctl.stop();
