@@ -8,11 +8,11 @@
  * is ready, and shutdown on SIGTERM/SIGINT.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { UnixctlServer } from '../lib/unixctl.js';
 import { Vlog, type VlogOptions } from '../lib/vlog.js';
-import { errnoText } from '../lib/errno-text.js';
+import { bindErrnoText, errnoText } from '../lib/errno-text.js';
 
 export interface DaemonOptions {
   pidfile: string | undefined;
@@ -314,9 +314,7 @@ export async function startControlSocket(run: DaemonRun, ctl: UnixctlServer): Pr
   try {
     await ctl.start();
   } catch (e) {
-    // libuv reports a unix socket in a directory that does not exist as EACCES; bind(2) says ENOENT.
-    const reason = existsSync(dirname(ctl.path)) ? errnoText(e) : errnoText({ code: 'ENOENT' });
-    throw new Error(`${ctl.path}: could not initialize control socket (${reason})`);
+    throw new Error(`${ctl.path}: could not initialize control socket (${bindErrnoText(e, ctl.path)})`);
   }
   run.removeOnExit(ctl.path);
 }

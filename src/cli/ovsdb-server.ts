@@ -23,7 +23,7 @@ import {
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
-import { errnoText } from '../lib/errno-text.js';
+import { bindErrnoText } from '../lib/errno-text.js';
 import { parseCommandLine } from './command-line.js';
 
 interface Options extends DaemonOptions {
@@ -157,7 +157,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     // the default one's directory may simply not exist (no OVS installed).
     if (o.unixctl !== undefined) {
       await server.stop();
-      return fail(`could not initialize control socket ${o.unixctl} (${errnoText(e)})`);
+      return fail(`${o.unixctl}: could not initialize control socket (${bindErrnoText(e, o.unixctl)})`);
     }
     log(`${ctl.path}: no control socket (${(e as Error).message})`);
   }

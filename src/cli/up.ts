@@ -171,6 +171,9 @@ export async function up(args: string[]): Promise<number> {
   try {
     mkdirSync(opts.rundir, { recursive: true });
     mkdirSync(opts.dbdir, { recursive: true });
+    // The control socket first, as the OVN daemons make it; it serves the commands of every component as each starts.
+    await startControlSocket(run, ctl);
+    stops.push(() => ctl.stop());
     const nbSock = join(opts.rundir, 'ovnnb_db.sock');
     const sbSock = join(opts.rundir, 'ovnsb_db.sock');
     for (const [name, file, schema, sock, port] of [
@@ -210,9 +213,6 @@ export async function up(args: string[]): Promise<number> {
         opts.ipam = undefined;
       }
     }
-    // The control socket serves the commands of every component it runs (ovn-appctl -t SOCKET).
-    await startControlSocket(run, ctl);
-    stops.push(() => ctl.stop());
   } catch (e) {
     await stopAll();
     return run.fail(e);

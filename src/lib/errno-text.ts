@@ -4,6 +4,9 @@
  * directory)"). Node reports the symbolic code; the C library's sentence is
  * what operators and scripts know.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
 const TEXT: Readonly<Record<string, string>> = {
   ENOENT: 'No such file or directory',
   EACCES: 'Permission denied',
@@ -30,4 +33,14 @@ export function errnoSentence(code: string | undefined): string | undefined {
 /** The sentence for an error's errno code, or its message when it has no known code. */
 export function errnoText(e: unknown): string {
   return errnoSentence((e as NodeJS.ErrnoException).code) ?? (e instanceof Error ? e.message : String(e));
+}
+
+/**
+ * The sentence for a failed bind(2) of a unix socket at `path`. libuv reports
+ * a socket in a directory that does not exist as EACCES; bind(2) (and so OVS)
+ * says ENOENT.
+ */
+export function bindErrnoText(e: unknown, path: string): string {
+  if ((e as NodeJS.ErrnoException).code === 'EACCES' && !existsSync(dirname(path))) return TEXT['ENOENT'] as string;
+  return errnoText(e);
 }
