@@ -21,6 +21,8 @@ import {
   daemonOptions,
   ovnDaemonDefaults,
   runUntilStopped,
+  beginDaemon,
+  startControlSocket,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -57,23 +59,18 @@ export async function controller(args: string[]): Promise<number> {
   if (shouldDetach(o)) return detach('controller', args);
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   const log = logger.module('ovn_controller');
   const metrics = daemonMetricsScope(o);
   const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log, metrics), ...sslField(o.ssl) });
   let stopMetrics = (): Promise<void> => Promise.resolve();
-  try {
-    stopMetrics = await serveDaemonMetrics(o, metrics, log);
-    await c.start();
-  } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    await stopMetrics();
-    return 1;
-  }
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
   // A signal stops without cleanup: the chassis stays registered for the restart.
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: false,
+    run,
     stop: async (cleanup: boolean) => {
       await stopMetrics();
       await c.stop(cleanup);
@@ -83,10 +80,16 @@ export async function controller(args: string[]): Promise<number> {
   });
   registerCommands(ctl, c, (cleanup) => void life.exit(cleanup));
   registerVlogCommands(ctl, logger);
+  // The control socket first, as ovn-controller makes it: a bad run directory fails at once, not after OVS answers.
   try {
-    await ctl.start();
+    await startControlSocket(run, ctl);
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
+    await c.start();
   } catch (e) {
-    log(`could not listen on the control socket ${ctl.path}: ${(e as Error).message}`);
+    await c.stop(false).catch(() => undefined);
+    await ctl.stop();
+    await stopMetrics();
+    return run.fail(e);
   }
   log(`ovnts controller started (OVS database ${o.ovsRemote})`);
   await notifyReady(logger, o.pidfile);

@@ -8,12 +8,13 @@
  * is ready, and shutdown on SIGTERM/SIGINT.
  */
 import { spawn } from 'node:child_process';
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { UnixctlServer } from '../lib/unixctl.js';
 import { createMetricsScope, parseMetricsAddress, startMetricsServer, type MetricsAddress, type MetricsScope } from '../lib/metrics.js';
 import { Vlog, type VlogOptions } from '../lib/vlog.js';
 import type { OptionSpec } from './options.js';
+import { bindErrnoText, errnoText } from '../lib/errno-text.js';
 
 export interface DaemonOptions {
   pidfile: string | undefined;
@@ -187,9 +188,16 @@ export function registerVlogCommands(ctl: UnixctlServer, vlog: Vlog): void {
   });
 }
 
-/** Writes the pid file (once the daemon serves: callers wait on it as a readiness barrier). */
+/**
+ * Writes the pid file (once the daemon serves: callers wait on it as a
+ * readiness barrier) as OVS does, through `FILE.tmp` renamed into place, so a
+ * reader never sees a partial file. {@link beginDaemon} made the `.tmp` at
+ * start, which is where an unusable directory shows.
+ */
 function writePidfile(file: string | undefined): void {
-  if (file !== undefined) writeFileSync(file, `${process.pid}\n`);
+  if (file === undefined) return;
+  writeFileSync(`${file}.tmp`, `${process.pid}\n`);
+  renameSync(`${file}.tmp`, file);
 }
 
 function removePidfile(file: string | undefined): void {
@@ -243,6 +251,138 @@ export function detach(command: string, args: readonly string[]): Promise<number
   });
 }
 
+/**
+ * How long a stop may take before the daemon leaves anyway. A peer that
+ * stopped answering (a frozen database, an OVS that accepts and never
+ * replies) must not hold a daemon past SIGTERM: it is gone within a second,
+ * as OVS's fatal-signal handling makes its daemons.
+ */
+const SIGNAL_STOP_DEADLINE_MS = 400;
+/** `ovn-appctl exit` may take longer (the controller's --cleanup commits to the SB), but not forever. */
+const COMMAND_STOP_DEADLINE_MS = 5000;
+
+export type StopSignal = 'SIGTERM' | 'SIGINT';
+const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT'];
+const SIGNAL_NUMBER: Readonly<Record<StopSignal, number>> = { SIGTERM: 15, SIGINT: 2 };
+
+/**
+ * One daemon's run from start-up to exit: the files it must not leave behind
+ * (pid file, unix sockets) whichever way it ends, start-up failures as one
+ * line on stderr, and SIGTERM/SIGINT from the first moment — during start-up a
+ * signal removes the files and ends the process at once with the signal's
+ * status, as OVS's fatal_signal does.
+ */
+export class DaemonRun {
+  private readonly files = new Set<string>();
+  private handleSignal: (sig: StopSignal) => void;
+  private readonly listeners = new Map<StopSignal, () => void>();
+  private readonly crash = (e: unknown): void => {
+    process.exitCode = this.fail(e);
+    process.exit();
+  };
+
+  constructor(readonly prog: string) {
+    this.handleSignal = (sig) => this.leave(sig);
+    for (const sig of STOP_SIGNALS) {
+      const l = (): void => this.handleSignal(sig);
+      this.listeners.set(sig, l);
+      process.on(sig, l);
+    }
+    // Until it serves, anything thrown is a start-up failure: one line, not a stack trace.
+    process.on('uncaughtException', this.crash);
+    process.on('unhandledRejection', this.crash);
+  }
+
+  /** Unlinked at exit, whichever way the daemon leaves. */
+  removeOnExit(path: string): void {
+    this.files.add(path);
+  }
+
+  /** Unlinks every file registered (synchronously: also on the way out of a forced exit). */
+  removeFiles(): void {
+    for (const f of this.files) {
+      try {
+        unlinkSync(f);
+      } catch {
+        // already gone
+      }
+    }
+    this.files.clear();
+  }
+
+  /** A start-up failure: `PROG: message` on stderr, the files removed; returns the exit status 1. */
+  fail(e: unknown): number {
+    process.stderr.write(`${this.prog}: ${e instanceof Error ? e.message : String(e)}\n`);
+    this.removeFiles();
+    this.release();
+    return 1;
+  }
+
+  /** The daemon serves: signals go to `handler` (its orderly stop) from now on. */
+  serving(handler: (sig: StopSignal) => void): void {
+    this.handleSignal = handler;
+    process.off('uncaughtException', this.crash);
+    process.off('unhandledRejection', this.crash);
+  }
+
+  /** Leaves with `sig`'s status (killed by it, as the OVS daemons are) once the files are gone. */
+  leave(sig: StopSignal): void {
+    this.removeFiles();
+    this.release();
+    process.kill(process.pid, sig);
+    // Only if the default action did not end us (it always should): the shell's status for it.
+    setTimeout(() => process.exit(128 + SIGNAL_NUMBER[sig]), 100).unref();
+  }
+
+  /** Gives the signals back their default action. */
+  private release(): void {
+    for (const [sig, l] of this.listeners) process.off(sig, l);
+    this.listeners.clear();
+    process.off('uncaughtException', this.crash);
+    process.off('unhandledRejection', this.crash);
+  }
+}
+
+/**
+ * Starts a daemon's run (see {@link DaemonRun}); with a pid file, first makes
+ * `FILE.tmp`, as ovs-vswitchd and ovn-northd do before anything else, so a
+ * missing or unwritable run directory fails at once in their words:
+ * `PROG: FILE.tmp: create failed (No such file or directory)`. Returns the
+ * exit status 1 after that line instead of a run.
+ */
+export function beginDaemon(prog: string, pidfile: string | undefined): DaemonRun | number {
+  const run = new DaemonRun(prog);
+  if (pidfile === undefined) return run;
+  const tmp = `${pidfile}.tmp`;
+  try {
+    closeSync(openSync(tmp, 'w'));
+  } catch (e) {
+    return run.fail(`${tmp}: create failed (${errnoText(e)})`);
+  }
+  run.removeOnExit(tmp);
+  run.removeOnExit(pidfile);
+  return run;
+}
+
+/**
+ * Starts the control socket; failing that is a start-up failure in
+ * ovn-northd's words (`PATH: could not initialize control socket (REASON)`).
+ * The socket is removed at exit however the daemon leaves.
+ */
+export async function startControlSocket(run: DaemonRun, ctl: UnixctlServer): Promise<void> {
+  try {
+    await ctl.start();
+  } catch (e) {
+    throw new Error(`${ctl.path}: could not initialize control socket (${bindErrnoText(e, ctl.path)})`);
+  }
+  run.removeOnExit(ctl.path);
+}
+
+/** The unix socket paths among `punix:PATH` remotes (removed at exit by the run). */
+export function punixPaths(remotes: readonly string[]): string[] {
+  return remotes.filter((r) => r.startsWith('punix:')).map((r) => resolve(r.slice('punix:'.length)));
+}
+
 export interface Lifetime<T> {
   /** Resolves with the exit status once the daemon has stopped. */
   readonly done: Promise<number>;
@@ -250,30 +390,54 @@ export interface Lifetime<T> {
   exit(arg: T): Promise<void>;
 }
 
+/** Resolves 'ok', 'failed' or 'late' (still running after `ms`). */
+function settleWithin(p: Promise<void>, ms: number): Promise<'ok' | 'failed' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  return Promise.race([
+    p.then(
+      () => 'ok' as const,
+      () => 'failed' as const,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The rest of a running daemon's life: SIGTERM or SIGINT (or `exit`) runs
  * `stop` once — with `onSignal` as its argument for a signal — then removes
  * the pid file; `done` resolves 0, or 1 if `stop` failed.
+ *
+ * With `run` (see {@link beginDaemon}), `stop` gets a deadline (0.4 s after a
+ * signal, 5 s after `exit`): past it, or once it is done, the run's files are
+ * removed and the process leaves — by the signal, as OVS daemons do, or with
+ * `done`'s status — even if a connection that never closes or a pass waiting
+ * on a frozen peer would keep Node's event loop alive.
  */
 export function runUntilStopped<T>(opts: {
   readonly pidfile: string | undefined;
   readonly onSignal: T;
+  readonly run?: DaemonRun;
   stop(arg: T): Promise<void>;
 }): Lifetime<T> {
   let finish: (code: number) => void = () => undefined;
   const done = new Promise<number>((r) => (finish = r));
   let stopping: Promise<void> | undefined;
-  const exit = (arg: T): Promise<void> => {
-    stopping ??= opts.stop(arg).then(
-      () => {
-        removePidfile(opts.pidfile);
-        finish(0);
-      },
-      () => finish(1),
-    );
+  const run = opts.run;
+  const stopThenLeave = (arg: T, sig: StopSignal | undefined): Promise<void> => {
+    stopping ??= settleWithin(opts.stop(arg), sig === undefined ? COMMAND_STOP_DEADLINE_MS : SIGNAL_STOP_DEADLINE_MS).then((how) => {
+      removePidfile(opts.pidfile);
+      if (run === undefined) return finish(how === 'failed' ? 1 : 0);
+      if (sig !== undefined) return run.leave(sig);
+      run.removeFiles();
+      const code = how === 'failed' ? 1 : 0;
+      finish(code);
+      // What a stuck peer leaves open must not keep the process alive once it stopped.
+      setTimeout(() => process.exit(code), 100).unref();
+    });
     return stopping;
   };
-  process.once('SIGTERM', () => void exit(opts.onSignal));
-  process.once('SIGINT', () => void exit(opts.onSignal));
-  return { done, exit };
+  if (run !== undefined) run.serving((sig) => void stopThenLeave(opts.onSignal, sig));
+  else for (const sig of STOP_SIGNALS) process.once(sig, () => void stopThenLeave(opts.onSignal, undefined));
+  return { done, exit: (arg) => stopThenLeave(arg, undefined) };
 }

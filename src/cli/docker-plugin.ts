@@ -25,6 +25,7 @@ import {
   daemonOptions,
   ovnDaemonDefaults,
   runUntilStopped,
+  beginDaemon,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -159,6 +160,8 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['docker-plugin'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const log = logger.module('docker-plugin');
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   let server: Server;
   const metrics = daemonMetricsScope(o);
   const record = metrics === undefined ? undefined : pluginCallMetrics(metrics);
@@ -208,11 +211,12 @@ export async function dockerPlugin(args: string[]): Promise<number> {
     } catch {
       // no stale socket
     }
-    await listen(server, o.socket);
     stopMetrics = await serveDaemonMetrics(o, metrics, log);
+    await listen(server, o.socket);
+    run.removeOnExit(o.socket);
   } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
-    return 1;
+    await stopMetrics();
+    return run.fail(e);
   }
   log(`serving the ovnts network and IPAM driver on ${o.socket} (IPAM ${o.ipam})`);
   await notifyReady(logger, o.pidfile);
@@ -220,6 +224,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       await stopMetrics();
       const closed = new Promise<void>((r) => s.close(() => r()));

@@ -19,6 +19,8 @@ import {
   daemonOptions,
   ovnDaemonDefaults,
   runUntilStopped,
+  beginDaemon,
+  startControlSocket,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -132,6 +134,8 @@ export async function ipam(args: string[]): Promise<number> {
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ipam'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const log = logger.module('ipam');
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   let server: ReturnType<typeof createIpamServer> | undefined;
   let ctl: UnixctlServer | undefined;
   let exit: () => void = () => undefined;
@@ -153,15 +157,14 @@ export async function ipam(args: string[]): Promise<number> {
         setImmediate(() => exit());
         return '';
       });
-      await ctl.start();
+      await startControlSocket(run, ctl);
     }
     await startWithin(server, o.nb, 5000);
     stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await server?.stop().catch(() => {});
     await ctl?.stop().catch(() => {});
-    return 1;
+    return run.fail(e);
   }
   log(`ovnts ipam serving http://${o.host}:${server.port}/ (NB ${o.nb}, auth ${o.auth})`);
   await notifyReady(logger, o.pidfile);
@@ -170,6 +173,7 @@ export async function ipam(args: string[]): Promise<number> {
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       await stopMetrics();
       await s.stop();

@@ -21,6 +21,8 @@ import {
   daemonOptions,
   ovnDaemonDefaults,
   runUntilStopped,
+  beginDaemon,
+  startControlSocket,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -67,6 +69,8 @@ export async function northd(args: string[]): Promise<number> {
   if (shouldDetach(o)) return detach('northd', args);
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   const log = logger.module('northd');
   const metrics = daemonMetricsScope(o);
   const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl), ...(metrics === undefined ? {} : { metrics }) });
@@ -78,21 +82,23 @@ export async function northd(args: string[]): Promise<number> {
     setImmediate(() => exit());
     return '';
   });
-  await ctl.start();
-  let stopMetrics: () => Promise<void>;
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
+    await startControlSocket(run, ctl);
     stopMetrics = await serveDaemonMetrics(o, metrics, log);
+    await n.start();
   } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    await n.stop().catch(() => undefined);
     await ctl.stop();
-    return 1;
+    await stopMetrics();
+    return run.fail(e);
   }
-  await n.start();
   log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
   await notifyReady(logger, o.pidfile);
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       await stopMetrics();
       await n.stop();

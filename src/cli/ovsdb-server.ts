@@ -20,11 +20,14 @@ import {
   notifyReady,
   daemonOptions,
   runUntilStopped,
+  beginDaemon,
+  punixPaths,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { pkiOptions } from './pki-options.js';
+import { bindErrnoText } from '../lib/errno-text.js';
 
 interface Options extends DaemonOptions {
   databases: string[];
@@ -83,13 +86,14 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   if (shouldDetach(o)) return detach(PROG, args);
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovsdb_server', 'jsonrpc'], verbose: o.verbose });
   if (logger === undefined) return 1;
+  const run = beginDaemon(PROG, o.pidfile);
+  if (typeof run === 'number') return run;
   const log = logger.module('ovsdb_server');
   const openDatabase = (f: string): Promise<HostedDatabase> => HostedDatabase.open(f, { log, lockWarn: logger.module('lockfile') });
   const dbs: HostedDatabase[] = [];
   const fail = async (message: string): Promise<number> => {
-    process.stderr.write(`${PROG}: ${message}\n`);
     await Promise.all(dbs.map((d) => d.close()));
-    return 1;
+    return run.fail(message);
   };
   try {
     for (const f of o.databases) dbs.push(await openDatabase(f));
@@ -123,6 +127,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
       dbRemotes.add(r, ref);
     }
     await server.start();
+    for (const p of punixPaths(staticRemotes)) run.removeOnExit(p);
     await dbRemotes.sync();
     stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
@@ -131,12 +136,13 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   }
   try {
     await ctl.start();
+    run.removeOnExit(ctl.path);
   } catch (e) {
     // Asked for a control socket it cannot make, the server refuses to run;
     // the default one's directory may simply not exist (no OVS installed).
     if (o.unixctl !== undefined) {
       await server.stop();
-      return fail(`could not initialize control socket ${o.unixctl} (${(e as Error).message})`);
+      return fail(`${o.unixctl}: could not initialize control socket (${bindErrnoText(e, o.unixctl)})`);
     }
     log(`${ctl.path}: no control socket (${(e as Error).message})`);
   }
@@ -148,6 +154,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       dbRemotes.stop();
       await stopMetrics();

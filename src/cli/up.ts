@@ -28,6 +28,8 @@ import {
   notifyReady,
   daemonOptions,
   runUntilStopped,
+  beginDaemon,
+  startControlSocket,
   shouldDetach,
   type DaemonOptions,
 } from './daemon.js';
@@ -151,6 +153,8 @@ export async function up(args: string[]): Promise<number> {
   if (shouldDetach(opts)) return detach('up', args);
   const logger = openDaemonLogger(PROG, { file: opts.logFile, layout: 'brief', modules: UP_MODULES, verbose: opts.verbose });
   if (logger === undefined) return 1;
+  const run = beginDaemon(PROG, opts.pidfile);
+  if (typeof run === 'number') return run;
   const log = (name: string): ((m: string) => void) => logger.module(name);
   const ctl = new UnixctlServer({ path: opts.unixctl ?? join(opts.rundir, `ovnts-up.${process.pid}.ctl`), log: log('unixctl') });
   let exit: () => void = () => undefined;
@@ -171,6 +175,9 @@ export async function up(args: string[]): Promise<number> {
   try {
     mkdirSync(opts.rundir, { recursive: true });
     mkdirSync(opts.dbdir, { recursive: true });
+    // The control socket first, as the OVN daemons make it; it serves the commands of every component as each starts.
+    await startControlSocket(run, ctl);
+    stops.push(() => ctl.stop());
     const nbSock = join(opts.rundir, 'ovnnb_db.sock');
     const sbSock = join(opts.rundir, 'ovnsb_db.sock');
     for (const [name, file, schema, sock, port] of [
@@ -181,6 +188,7 @@ export async function up(args: string[]): Promise<number> {
       const remotes = [`punix:${sock}`, ...(opts.listen === undefined ? [] : [`ptcp:${port}:${opts.listen}`])];
       const server = new OvsdbServer({ remotes, databases: [db], log: log(`ovsdb-${name}`), ...scoped(`${name}_`) });
       await server.start();
+      run.removeOnExit(sock);
       stops.push(() => server.stop());
     }
     const northd = createNorthd({ nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('northd'), ...scoped('') });
@@ -209,14 +217,10 @@ export async function up(args: string[]): Promise<number> {
         opts.ipam = undefined;
       }
     }
-    // The control socket serves the commands of every component it runs (ovn-appctl -t SOCKET).
-    await ctl.start();
-    stops.push(() => ctl.stop());
     stops.push(await serveDaemonMetrics(opts, metrics, log('up')));
   } catch (e) {
-    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     await stopAll();
-    return 1;
+    return run.fail(e);
   }
   log('up')(
     `running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`,
@@ -225,6 +229,7 @@ export async function up(args: string[]): Promise<number> {
   const life = runUntilStopped({
     pidfile: opts.pidfile,
     onSignal: undefined,
+    run,
     stop: async () => {
       await stopAll();
       await logger.close();

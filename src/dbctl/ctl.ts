@@ -13,6 +13,7 @@ import type { ColumnSchema, DatabaseSchema, TableSchema } from '../ovsdb/schema.
 import { formatTable, type DataFormat, type FormatOptions, type OutputFormat } from './format.js';
 import { CtlError } from './values.js';
 import { WorkDb, NeedData, addNeed, needsToTables, type Needs, type WRow } from './work-db.js';
+import { errnoSentence } from '../lib/errno-text.js';
 
 export { CtlError } from './values.js';
 
@@ -640,7 +641,7 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
       return 1;
     }
     if (e instanceof ConnectFailedError) {
-      io.stderr(`${tool.program}: ${remotes}: database connection failed (${errnoText(e.code)})\n`);
+      io.stderr(`${tool.program}: ${remotes}: database connection failed (${errnoSentence(e.code) ?? ''})\n`);
       return 1;
     }
     io.stderr(`${tool.program}: ${(e as Error).message}\n`);
@@ -652,19 +653,3 @@ export async function runCtl(tool: ToolSpec, argv: readonly string[], io: RunIo,
 }
 
 export { formatTable };
-
-/** The C library's text for the socket errors a remote gives, as OVS prints them; empty otherwise (as for "not leader"). */
-function errnoText(code: string | undefined): string {
-  switch (code) {
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'ECONNREFUSED':
-      return 'Connection refused';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'ETIMEDOUT':
-      return 'Connection timed out';
-    default:
-      return '';
-  }
-}

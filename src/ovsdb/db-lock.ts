@@ -9,6 +9,7 @@
  */
 import { openSync, readFileSync, statSync, unlinkSync, writeSync, closeSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { errnoText } from '../lib/errno-text.js';
 
 export class DatabaseLockError extends Error {}
 
@@ -53,15 +54,6 @@ function pidIn(path: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** strerror()'s words for the usual errnos. */
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'No such file or directory';
-  if (code === 'EACCES') return 'Permission denied';
-  if (code === 'EROFS') return 'Read-only file system';
-  return (e as Error).message;
 }
 
 export interface DatabaseLock {

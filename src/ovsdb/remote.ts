@@ -5,6 +5,7 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { unlinkSync, lstatSync } from 'node:fs';
 import { connectSsl, listenSsl, type SslOptions } from './stream-ssl.js';
+import { bindErrnoText, errnoText } from '../lib/errno-text.js';
 
 export { missingSslConfig } from './stream-ssl.js';
 
@@ -151,7 +152,8 @@ export function listen(remote: Remote | string, onSocket: (sock: Socket) => void
     }
   }
   return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(new RemoteError(`${formatRemote(r)}: listen failed (${e.message})`));
+    const reason = (e: Error): string => (r.kind === 'punix' ? bindErrnoText(e, r.path) : errnoText(e));
+    const onError = (e: Error): void => reject(new RemoteError(`${formatRemote(r)}: listen failed (${reason(e)})`));
     server.once('error', onError);
     const done = (): void => {
       server.off('error', onError);

@@ -24,6 +24,7 @@ import { ftruncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import { parseJson, stringifyJson } from '../lib/json-int.js';
+import { errnoText } from '../lib/errno-text.js';
 
 /** One parsed JSON record of a database file: the schema or a transaction. */
 export interface LogRecord {
@@ -235,7 +236,7 @@ async function syncDir(dir: string): Promise<void> {
 
 function ioError(path: string, what: string, e: unknown): OvsdbError {
   const err = e as NodeJS.ErrnoException;
-  const reason = err.code === 'EEXIST' ? 'File exists' : err.code === 'ENOENT' ? 'No such file or directory' : err.message;
+  const reason = errnoText(err);
   return new OvsdbError(OVSDB_ERROR.IO_ERROR, `${path}: ${what} (${reason})`);
 }
 
