@@ -13,7 +13,8 @@ const UUID_TYPE: ColumnType = { key: { type: 'uuid' }, min: 1, max: 1 };
 
 /** Splits `column[:key]` + rest; the key may be quoted. */
 function splitColumnKey(arg: string): { col: string; key: string | undefined; rest: string } {
-  const m = /^[A-Za-z0-9_-]*/.exec(arg) as RegExpExecArray;
+  // A column name runs to the first blank or delimiter, as ovn-nbctl reads it (so `10.0.0.2/24` is one name).
+  const m = /^[^\s:=[\]{}!<>,"]*/.exec(arg) as RegExpExecArray;
   const col = m[0];
   let pos = col.length;
   let key: string | undefined;
@@ -136,9 +137,14 @@ function checkMutable(t: TableSchema, c: ColumnSchema): void {
   }
 }
 
-/** `col[:key]=value` assignment into a row. */
-function setColumn(ctx: CmdContext, t: TableSchema, row: WRow, arg: string): void {
+/** `col[:key]=value` assignment into a row (also the trailing settings of lrp-add and the like). */
+export function setColumn(ctx: CmdContext, t: TableSchema, row: WRow, arg: string): void {
   const { col, key, rest } = splitColumnKey(arg);
+  // As ovn-nbctl: the column is looked up before the "=value" is checked.
+  if (col !== '') {
+    const c = col === '_uuid' ? undefined : ctx.column(t, col);
+    if (c === undefined || c.name === '_uuid') throw new CtlError(`${t.name} does not contain a column whose name matches "${col}"`);
+  }
   if (!rest.startsWith('=') || rest.length === 1 || col === '') {
     throw new CtlError(`${arg}: argument does not end in "=" followed by a value.`);
   }

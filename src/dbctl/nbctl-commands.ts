@@ -8,6 +8,9 @@ import { UUID_RE } from '../ovsdb/datum.js';
 import { CtlError, type CmdContext, type CommandSpec, type Reads } from './ctl.js';
 import { atomToText } from './values.js';
 import type { WRow } from './work-db.js';
+import { isDynamicAddress, parseIpv4Cidr, parseIpv6Cidr, parseNetwork, scanMac } from './addr-scan.js';
+import { setColumn } from './db-commands.js';
+import { formatIpv6 } from '../lib/address-text.js';
 
 const str = (s: string): Datum => ({ keys: [s] });
 const strs = (xs: readonly string[]): Datum => ({ keys: [...new Set(xs)].sort() });
@@ -64,8 +67,6 @@ function listByName(ctx: CmdContext, rows: Iterable<WRow>): void {
   for (const i of items) ctx.print(`${i.uuid} (${i.name})\n`);
 }
 
-const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-
 function parseIpv4(s: string): number[] | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
   if (m === null) return undefined;
@@ -100,20 +101,22 @@ function ipWithPlen(s: string): { v4?: string; v6?: string } | undefined {
 function checkAddress(a: string): { v4: string[]; v6: string[] } {
   const v4: string[] = [];
   const v6: string[] = [];
-  if (a === 'unknown' || a === 'dynamic' || a === 'router') return { v4, v6 };
-  const words = a.split(/\s+/).filter((w) => w !== '');
-  const bad = (): never => {
+  if (a === 'unknown' || a === 'router' || isDynamicAddress(a)) return { v4, v6 };
+  // As ovn-nbctl: the entry must begin with an Ethernet address; the IPs after
+  // it are read up to the first word that is not one, and the rest is ignored.
+  const mac = scanMac(a);
+  if (mac === undefined) {
     throw new CtlError(
       `${a}: Invalid address format. See ovn-nb(5). Hint: An Ethernet address must be listed before an IP address, together as a single argument.`,
     );
-  };
-  const [mac, ...ips] = words;
-  if (mac === undefined || !MAC_RE.test(mac)) bad();
-  if (ips.length === 1 && ips[0] === 'dynamic') return { v4, v6 };
-  for (const ip of ips) {
+  }
+  for (const ip of a
+    .slice(mac.end)
+    .split(/\s+/)
+    .filter((w) => w !== '')) {
     const p = ipWithPlen(ip);
-    if (p === undefined) bad();
-    else if (p.v4 !== undefined) v4.push(p.v4);
+    if (p === undefined) break;
+    if (p.v4 !== undefined) v4.push(p.v4);
     else if (p.v6 !== undefined) v6.push(p.v6);
   }
   return { v4, v6 };
@@ -508,22 +511,22 @@ export const NB_OVN_COMMANDS: readonly CommandSpec[] = [
       const r = lr(ctx, ctx.arg(0)) as WRow;
       const name = ctx.arg(1);
       const mac = ctx.arg(2);
+      // Networks up to the first argument with '=', column settings from there (ovn-nbctl(8)).
       const rest = ctx.args.slice(3);
-      const nets: string[] = [];
-      let peer: string | undefined;
-      for (const a of rest) {
-        if (a.startsWith('peer=')) peer = a.slice(5);
-        else nets.push(a);
-      }
+      const firstSetting = rest.findIndex((a) => a.includes('='));
+      const nets = firstSetting < 0 ? rest : rest.slice(0, firstSetting);
+      const settings = firstSetting < 0 ? [] : rest.slice(firstSetting);
       if (lrp(ctx, name, false) !== undefined) {
         if (!ctx.has('--may-exist')) throw new CtlError(`${name}: a port with this name already exists`);
         return;
       }
-      if (!MAC_RE.test(mac)) throw new CtlError(`${name}: invalid mac address ${mac}`);
-      if (nets.length === 0) throw new CtlError(`${name}: at least one network must be specified`);
+      if (scanMac(mac)?.end !== mac.length) throw new CtlError(`${name}: invalid mac address ${mac}`);
+      if (nets.length === 0) throw new CtlError(`${name}: router port requires specifying a network`);
+      for (const n of nets) if (parseNetwork(n) === undefined) throw new CtlError(`${name}: invalid network address: ${n}`);
       const cols: Record<string, Datum> = { name: str(name), mac: str(mac), networks: strs(nets) };
-      if (peer !== undefined) cols['peer'] = str(peer);
       const p = ctx.db.insert('Logical_Router_Port', cols);
+      const t = ctx.db.schema.tables.get('Logical_Router_Port');
+      if (t !== undefined) for (const a of settings) setColumn(ctx, t, p, a);
       addRef(r, 'ports', p.uuid);
     },
     ['--may-exist'],
@@ -578,23 +581,20 @@ function dhcp(ctx: CmdContext, id: string): WRow {
   return d;
 }
 
+/** A route prefix as ovn-nbctl stores it: the network (address under its mask), `/plen` unless a host route. */
 function normalizePrefix(p: string): string | undefined {
-  const [ip, plen] = p.split('/');
-  if (ip === undefined) return undefined;
-  const v4 = parseIpv4(ip);
+  const v4 = parseIpv4Cidr(p);
   if (v4 !== undefined) {
-    const n = plen === undefined ? 32 : Number(plen);
-    if (plen !== undefined && (!/^\d+$/.test(plen) || n > 32)) return undefined;
-    const val = ((v4[0] as number) * 2 ** 24 + (v4[1] as number) * 2 ** 16 + (v4[2] as number) * 2 ** 8 + (v4[3] as number)) >>> 0;
-    const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
-    const m = (val & mask) >>> 0;
+    const mask = v4.plen === 0 ? 0 : (0xffffffff << (32 - v4.plen)) >>> 0;
+    const m = ((v4.addr as number) & mask) >>> 0;
     const s = [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.');
-    return n === 32 ? s : `${s}/${n}`;
+    return v4.plen === 32 ? s : `${s}/${v4.plen}`;
   }
-  if (isIpv6(ip)) {
-    const n = plen === undefined ? 128 : Number(plen);
-    if (plen !== undefined && (!/^\d+$/.test(plen) || n > 128)) return undefined;
-    return n === 128 ? ip.toLowerCase() : `${ip.toLowerCase()}/${n}`;
+  const v6 = parseIpv6Cidr(p);
+  if (v6 !== undefined) {
+    const mask = v6.plen === 0 ? 0n : ((1n << BigInt(v6.plen)) - 1n) << BigInt(128 - v6.plen);
+    const s = formatIpv6((v6.addr as bigint) & mask);
+    return v6.plen === 128 ? s : `${s}/${v6.plen}`;
   }
   return undefined;
 }
@@ -617,6 +617,7 @@ function routeCommands(): CommandSpec[] {
           const ok = v6 ? isIpv6(nh) : parseIpv4(nh) !== undefined;
           if (!ok) throw new CtlError(`bad ${v6 ? 'IPv6' : 'IPv4'} nexthop argument: ${nh}`);
         }
+        if (ctx.args.length === 4 && lrp(ctx, ctx.arg(3), false) === undefined) throw new CtlError(`${ctx.arg(3)}: port name not found`);
         for (const ru of r.get('static_routes').keys) {
           const route = ctx.db.get('Logical_Router_Static_Route', String(ru));
           if (route === undefined) continue;
@@ -711,6 +712,10 @@ function prefixLen(p: string): number {
 function comparePrefix(a: string, b: string): number {
   const d = prefixLen(b) - prefixLen(a);
   if (d !== 0) return d;
+  // Then by address as a number, as ovn-nbctl sorts (10.5.2.0/24 before 10.5.10.0/24).
+  const na = parseNetwork(a);
+  const nb = parseNetwork(b);
+  if (na !== undefined && nb !== undefined && na.family === nb.family && na.addr !== nb.addr) return na.addr < nb.addr ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -18,6 +18,15 @@ import { parseJson, stringifyJson } from './json-int.js';
 /** Default largest message accepted by {@link JsonFramer}: 64 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects in a message, the top level counting as 1:
+ * ovsdb-server's JSON parser refuses deeper input ("input exceeds maximum nesting
+ * depth 1000") and drops the connection (observed on Open vSwitch 3.1). The bound
+ * also keeps every recursive walk over a message (replies, datum parsing) far from
+ * the stack's limit.
+ */
+export const MAX_NESTING_DEPTH = 1000;
+
 export class FramingError extends Error {
   constructor(message: string) {
     super(message);
@@ -138,7 +147,7 @@ export class JsonFramer {
       } else if (b === QUOTE) {
         inString = true;
       } else if (b === LBRACE || b === LBRACKET) {
-        depth++;
+        if (++depth > MAX_NESTING_DEPTH) throw new FramingError(`input exceeds maximum nesting depth ${MAX_NESTING_DEPTH}`);
       } else if ((b === RBRACE || b === RBRACKET) && --depth === 0) {
         out.push(this.complete(chunk, start, i + 1));
       }
@@ -398,7 +407,13 @@ export class JsonRpcSession extends EventEmitter {
     }
     for (const m of msgs) {
       if (this.isClosed) return;
-      this.dispatch(m);
+      try {
+        this.dispatch(m);
+      } catch (e) {
+        // A bug in a handler or in building a reply costs this connection, never the process.
+        this.abort(`internal error handling message: ${String(e)}`);
+        return;
+      }
     }
   }
 
@@ -490,7 +505,7 @@ export class JsonRpcSession extends EventEmitter {
       r.then(
         (v: unknown) => this.send({ id, result: v ?? null, error: null }),
         (e: unknown) => this.replyError(id, e),
-      );
+      ).catch((e: unknown) => this.abort(`internal error sending reply: ${String(e)}`));
     } else {
       this.send({ id, result: r ?? null, error: null });
     }

@@ -86,6 +86,14 @@ const CASES: Array<[string, string, number]> = [
   ],
   ['empty transaction', '{"method":"transact","params":["OVN_Northbound"],"id":13}', 1],
   ['unknown monitor session', '{"method":"monitor_cond_change","params":["zz","yy",{}],"id":14}', 1],
+  // ovsdb-server's parser takes nesting 1000 deep (the request object counting) and drops deeper.
+  ['nesting 1000 deep', `{"method":"echo","params":${'['.repeat(999)}${']'.repeat(999)},"id":15}`, 1],
+  ['nesting 1001 deep', `{"method":"echo","params":${'['.repeat(1000)}${']'.repeat(1000)},"id":16}`, 1],
+  [
+    'nesting 1001 deep in a transaction',
+    `{"method":"transact","params":["OVN_Northbound",${'{"a":'.repeat(999)}1${'}'.repeat(999)}],"id":17}`,
+    1,
+  ],
 ];
 
 test('malformed and wrong requests are answered as ovsdb-server answers them', async () => {

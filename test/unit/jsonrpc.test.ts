@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server, Socket } from 'node:net';
 import fc from 'fast-check';
-import { FramingError, JsonFramer, JsonRpcSession, RpcError } from '../../src/lib/jsonrpc.js';
+import { FramingError, JsonFramer, JsonRpcSession, MAX_NESTING_DEPTH, RpcError } from '../../src/lib/jsonrpc.js';
 import { activeRemoteFor, connect, listen, parseRemote } from '../../src/ovsdb/remote.js';
 import { parseJson } from '../../src/lib/json-int.js';
 
@@ -70,6 +70,18 @@ test('oversized messages are refused while still arriving', () => {
   // A complete message over the limit in one chunk.
   const g = new JsonFramer({ maxMessageBytes: 10 });
   assert.throws(() => g.push(Buffer.from('{"aaaaaaaaaa":1}')), /message too long/);
+});
+
+test('nesting deeper than ovsdb-server accepts (1000, the top level counting) is refused, across chunks too', () => {
+  const nest = (n: number): Buffer => Buffer.from(`{"a":${'['.repeat(n - 1)}${']'.repeat(n - 1)}}`);
+  assert.equal(new JsonFramer().push(nest(MAX_NESTING_DEPTH)).length, 1);
+  assert.throws(() => new JsonFramer().push(nest(MAX_NESTING_DEPTH + 1)), /input exceeds maximum nesting depth 1000/);
+  const f = new JsonFramer();
+  const deep = nest(MAX_NESTING_DEPTH + 1);
+  assert.deepEqual(f.push(deep.subarray(0, 600)), []);
+  assert.throws(() => f.push(deep.subarray(600)), /maximum nesting depth/);
+  // Brackets inside strings do not count.
+  assert.equal(new JsonFramer().push(Buffer.from(`{"a":"${'['.repeat(5000)}"}`)).length, 1);
 });
 
 test('garbage is refused with a FramingError', () => {

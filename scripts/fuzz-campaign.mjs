@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// The long fuzz campaign (test/fuzz/README.md): runs every compiled test/fuzz
+// target (or those whose name contains one of the given words) with
+// FUZZ_CAMPAIGN=1, FUZZ_RUNS (default 1,000,000) and a fresh seed, the real
+// peers too (FUZZ_PEER=1), one file at a time, and collects each target's
+// FUZZ line into a table.
+//
+//   node scripts/fuzz-campaign.mjs [--runs N] [--seed S] [--no-peer] [--out DIR] [name...]
+import { readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { randomInt } from 'node:crypto';
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    runs: { type: 'string', default: '1000000' },
+    seed: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const seed = opts.seed ?? String(randomInt(1, 2 ** 31));
+const dir = join(import.meta.dirname, '..', 'dist', 'test', 'fuzz');
+if (!existsSync(dir)) {
+  console.error(`fuzz-campaign: ${dir} not found (run npm run build first)`);
+  process.exit(1);
+}
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => positionals.length === 0 || positionals.some((p) => f.includes(p)))
+  .sort();
+if (files.length === 0) {
+  console.error('fuzz-campaign: no fuzz targets match');
+  process.exit(1);
+}
+
+const env = {
+  ...process.env,
+  FUZZ_CAMPAIGN: '1',
+  FUZZ_RUNS: opts.runs,
+  FUZZ_SEED: seed,
+  ...(opts['no-peer'] ? {} : { FUZZ_PEER: '1' }),
+};
+const rows = [];
+let failed = false;
+console.log(`fuzz campaign: seed=${seed} runs=${opts.runs} targets=${files.length}`);
+for (const f of files) {
+  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', join(dir, f)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf = '';
+  let lines = 0;
+  child.stdout.on('data', (d) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const m = /FUZZ (target=\S+ .*)$/.exec(line);
+      if (m !== null) {
+        lines++;
+        console.log(`FUZZ ${m[1]}`);
+        rows.push({ file: f, ...Object.fromEntries(m[1].split(' ').map((kv) => kv.split('='))) });
+      } else if (/^not ok /.test(line)) {
+        console.log(`${f}: ${line}`);
+      }
+    }
+  });
+  const code = await new Promise((r) => child.on('close', (c) => r(c)));
+  if (code !== 0) failed = true;
+  if (lines === 0) console.log(`${f}: no FUZZ line (exit ${code})`);
+}
+
+const header = ['target', 'inputs', 'crashes', 'hangs', 'peak_rss_mb', 'seconds'];
+const table = [
+  `| ${header.join(' | ')} |`,
+  `| ${header.map(() => '---').join(' | ')} |`,
+  ...rows.map((r) => `| ${header.map((h) => r[h] ?? '').join(' | ')} |`),
+].join('\n');
+console.log(`\nseed ${seed}, ${opts.runs} inputs per target\n\n${table}`);
+if (opts.out !== undefined) {
+  const file = join(opts.out, `fuzz-campaign-${seed}.md`);
+  writeFileSync(file, `# Fuzz campaign, seed ${seed}, ${opts.runs} inputs per target\n\n${table}\n`);
+  console.log(`written to ${file}`);
+}
+process.exit(failed ? 1 : 0);
