@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   trace: async () => (await import('./trace.js')).traceCommand,
   ipam: async () => (await import('./ipam.js')).ipam,
   'docker-plugin': async () => (await import('./docker-plugin.js')).dockerPlugin,
+  ui: async () => (await import('./ui.js')).ui,
 };
 
 const USAGE = `usage: ovnts COMMAND [ARG...]
@@ -24,6 +25,7 @@ commands:
   up [--rundir=DIR] [--dbdir=DIR]                    NB and SB databases, northd and this host's controller
   lab [--keep | --clean]                             the seed lab end to end on ovnts up
   ipam [--listen=ADDR:PORT] [--ovnnb-db=DATABASE]    the Neutron v2.0 API over the NB
+  ui [--listen=ADDR:PORT]                            the live topology and trace page (default 127.0.0.1:8080)
 `;
 
 export async function main(argv: string[]): Promise<void> {

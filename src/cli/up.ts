@@ -31,6 +31,7 @@ import {
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
 import { createIpamServer } from '../ipam/server.js';
+import { createUiServer } from '../ui/server.js';
 import { parseListen } from './ipam.js';
 import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
 import { UnixctlServer } from '../lib/unixctl.js';
@@ -38,7 +39,7 @@ import { UnixctlServer } from '../lib/unixctl.js';
 const PROG = 'ovnts up';
 const VERSION = '0.1.0';
 /** The log modules of the components `up` runs. */
-const UP_MODULES = ['ovsdb-nb', 'ovsdb-sb', 'northd', 'controller', 'up', 'unixctl'];
+const UP_MODULES = ['ovsdb-nb', 'ovsdb-sb', 'northd', 'controller', 'up', 'unixctl', 'ui'];
 
 interface Options extends DaemonOptions {
   rundir: string;
@@ -51,6 +52,10 @@ interface Options extends DaemonOptions {
   ipam: { host: string; port: number } | undefined;
   /** --ipam was given: failing to listen there is an error (the default address is best effort). */
   ipamExplicit: boolean;
+  /** Where the topology page (ovnts ui) listens; undefined with --no-ui. */
+  ui: { host: string; port: number } | undefined;
+  /** --ui was given: failing to listen there is an error. */
+  uiExplicit: boolean;
 }
 
 const USAGE = `usage: ovnts up [OPTIONS]
@@ -63,6 +68,8 @@ Runs the OVN databases, northd and the controller of this host in one process.
                       --ipam or --no-ipam says otherwise) the Neutron API on IP:9696
   --ipam=ADDR:PORT    serve the Neutron v2.0 API (ovnts ipam, noauth) here (default: 127.0.0.1:9696)
   --no-ipam           no Neutron API
+  --ui=ADDR:PORT      serve the topology and trace page (ovnts ui) here (default: 127.0.0.1:8080)
+  --no-ui             no page
   --pidfile[=FILE]    write the process id to FILE once everything runs
   --log-file[=FILE]   append log messages to FILE instead of stderr
   --detach            run in the background once everything runs
@@ -80,6 +87,8 @@ function parseArgs(args: readonly string[]): Options | string {
     listen: undefined,
     ipam: { host: '127.0.0.1', port: 9696 },
     ipamExplicit: false,
+    ui: { host: '127.0.0.1', port: 8080 },
+    uiExplicit: false,
     ...defaultDaemonOptions(),
   };
   const defaults = { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' };
@@ -117,6 +126,13 @@ function parseArgs(args: readonly string[]): Options | string {
         break;
       case '--no-ipam':
         o.ipam = undefined;
+        break;
+      case '--ui':
+        o.ui = parseListen(need());
+        o.uiExplicit = true;
+        break;
+      case '--no-ui':
+        o.ui = undefined;
         break;
       case '-h':
       case '--help':
@@ -205,6 +221,21 @@ export async function up(args: string[]): Promise<number> {
         opts.ipam = undefined;
       }
     }
+    if (opts.ui !== undefined) {
+      const page = createUiServer({ ...opts.ui, nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('ui') });
+      try {
+        await page.start();
+        stops.push(() => page.stop());
+        opts.ui = { host: opts.ui.host, port: page.port };
+      } catch (e) {
+        await page.stop().catch(() => {});
+        // As for the IPAM: the default port may be someone else's; only an asked-for address must work.
+        if (opts.uiExplicit || (e as { code?: string }).code !== 'EADDRINUSE')
+          throw new Error(`--ui=${opts.ui.host}:${opts.ui.port}: ${(e as Error).message}`);
+        log('ui')(`${opts.ui.host}:${opts.ui.port} is in use; the topology page is not served (give --ui=ADDR:PORT or --no-ui)`);
+        opts.ui = undefined;
+      }
+    }
     // The control socket serves the commands of every component it runs (ovn-appctl -t SOCKET).
     await ctl.start();
     stops.push(() => ctl.stop());
@@ -214,7 +245,7 @@ export async function up(args: string[]): Promise<number> {
     return 1;
   }
   log('up')(
-    `running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`,
+    `running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}${opts.ui === undefined ? '' : `, topology page http://${opts.ui.host}:${opts.ui.port}/`}`,
   );
   await notifyReady(logger, opts.pidfile);
   const life = runUntilStopped({
