@@ -4,6 +4,7 @@
  * plus the daemon options (`--pidfile`, `--log-file`, `--detach`, `-v`, and
  * `--unixctl`, where `ovn-appctl -t SOCKET exit` stops it).
  */
+import { existsSync } from 'node:fs';
 import { createUiServer, type UiServer } from '../ui/server.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
@@ -82,6 +83,15 @@ function parseArgs(args: readonly string[]): UiOptions | string {
   return o;
 }
 
+/** A `unix:` remote whose socket is not there: ovn-nbctl's words for it. */
+function missingSocket(remotes: string): string | undefined {
+  const all = remotes.split(',');
+  const gone = all.filter((r) => r.startsWith('unix:') && !existsSync(r.slice(5)));
+  return gone.length === all.length && gone[0] !== undefined
+    ? `${gone[0]}: database connection failed (No such file or directory)`
+    : undefined;
+}
+
 /** Starts the server; databases that do not answer in time are a start-up error, not a hang. */
 async function startWithin(server: UiServer, o: UiOptions, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -118,6 +128,8 @@ export async function ui(args: string[]): Promise<number> {
       registerVlogCommands(ctl, logger);
       await ctl.start();
     }
+    const missing = missingSocket(o.nb) ?? missingSocket(o.sb);
+    if (missing !== undefined) throw new Error(missing);
     await startWithin(server, o, 5000);
   } catch (e) {
     const err = e as Error & { code?: string };

@@ -27,8 +27,8 @@ export interface LiveTopology {
   stop(): Promise<void>;
   /** The topology as of the replicas now. */
   current(): Topology;
-  /** Calls `fn` with every coalesced update; returns the unsubscribe function. */
-  subscribe(fn: (t: Topology, seq: number) => void): () => void;
+  /** Calls `fn` with every coalesced update that changes the topology (and its JSON text); returns the unsubscribe function. */
+  subscribe(fn: (t: Topology, seq: number, json: string) => void): () => void;
   /** The number of the last update sent (0 before any). */
   readonly seq: number;
   /** The SB rows a trace reads, from the replica. */
@@ -62,7 +62,8 @@ export function createLiveTopology(opts: LiveTopologyOptions): LiveTopology {
     ...ssl,
   });
   const minInterval = opts.minIntervalMs ?? 100;
-  const subscribers = new Set<(t: Topology, seq: number) => void>();
+  const subscribers = new Set<(t: Topology, seq: number, json: string) => void>();
+  let lastJson = '';
   let seq = 0;
   let lastSent = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -87,9 +88,13 @@ export function createLiveTopology(opts: LiveTopologyOptions): LiveTopology {
   const publish = (): void => {
     timer = undefined;
     lastSent = Date.now();
-    seq++;
     const t = current();
-    for (const fn of subscribers) fn(t, seq);
+    // Most SB changes after an NB change (northd's bindings, tunnel keys) leave the drawing as it was.
+    const json = JSON.stringify(t);
+    if (json === lastJson) return;
+    lastJson = json;
+    seq++;
+    for (const fn of subscribers) fn(t, seq, json);
   };
   // The first change of a quiet spell goes out at once; later ones wait out the interval and go together.
   const changed = (): void => {
@@ -106,6 +111,7 @@ export function createLiveTopology(opts: LiveTopologyOptions): LiveTopology {
   return {
     async start() {
       await Promise.all([nb.start(), sb.start()]);
+      lastJson = JSON.stringify(current());
       started = true;
     },
     async stop() {

@@ -77,8 +77,8 @@ export function createUiServer(options: UiServerOptions): UiServer {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (t: unknown, seq: number): void => void res.write(`event: topology\nid: ${seq}\ndata: ${JSON.stringify(t)}\n\n`);
-    send(topology.current(), topology.seq);
+    const send = (_t: unknown, seq: number, json: string): void => void res.write(`event: topology\nid: ${seq}\ndata: ${json}\n\n`);
+    send(undefined, topology.seq, JSON.stringify(topology.current()));
     const unsubscribe = topology.subscribe(send);
     streams.add(res);
     req.raw.on('close', () => {

@@ -35,6 +35,22 @@ function portLines(p) {
   return lines;
 }
 
+/**
+ * A compound's children have no edges among them: ELK's rectangle packing
+ * sets them in rows (fast, and a switch of many ports stays readable), below
+ * the compound's own label lines.
+ */
+function packed(head, minWidth, pad) {
+  return {
+    'elk.algorithm': 'rectpacking',
+    'elk.padding': `[top=${head + 6},left=${pad},bottom=${pad},right=${pad}]`,
+    'elk.spacing.nodeNode': '12',
+    'elk.aspectRatio': '2.2',
+    'elk.nodeSize.minimum': `(${minWidth}, ${head})`,
+    'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+  };
+}
+
 function portNode(p) {
   const lines = portLines(p);
   // Room for the tag badge on the title line.
@@ -43,12 +59,7 @@ function portNode(p) {
   const node = { id: `lsp/${p.name}`, data: { kind: 'port', port: p, lines } };
   if (p.children.length > 0) {
     node.children = p.children.map(portNode);
-    node.layoutOptions = {
-      'elk.padding': `[top=${head + 6},left=12,bottom=12,right=12]`,
-      'elk.nodeSize.minimum': `(${w}, ${head})`,
-      'elk.nodeSize.constraints': 'MINIMUM_SIZE',
-      'elk.direction': 'RIGHT',
-    };
+    node.layoutOptions = packed(head, w, 12);
   } else {
     node.width = w;
     node.height = head;
@@ -70,21 +81,18 @@ function graphOf(t) {
       id: `ls/${s.name}`,
       data: { kind: 'switch', sw: s, lines },
       children: s.ports.map(portNode),
-      layoutOptions: {
-        'elk.padding': `[top=${head + 6},left=14,bottom=14,right=14]`,
-        'elk.nodeSize.minimum': `(${textWidth(lines)}, ${head})`,
-        'elk.nodeSize.constraints': 'MINIMUM_SIZE',
-        'elk.direction': 'RIGHT',
-      },
+      layoutOptions: packed(head, textWidth(lines), 14),
     });
   }
-  for (const l of t.links) edges.push({ id: `link/${l.switchPort}`, sources: [`lr/${l.routerName}`], targets: [`lsp/${l.switchPort}`], data: l });
+  // ELK places routers and switches by the links between them; the line itself ends at the switch's router port.
+  for (const l of t.links)
+    edges.push({ id: `link/${l.switchPort}`, sources: [`lr/${l.routerName}`], targets: [`ls/${l.switchName}`], data: l });
   return {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
-      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      'elk.hierarchyHandling': 'SEPARATE_CHILDREN',
       'elk.spacing.nodeNode': '30',
       'elk.layered.spacing.nodeNodeBetweenLayers': '50',
       'elk.padding': '[top=20,left=20,bottom=20,right=20]',
@@ -163,11 +171,12 @@ function render(layout) {
   const boxes = new Map();
   const nodes = el('g', { class: 'nodes' });
   for (const n of layout.children ?? []) drawNode(n, nodes, 0, 0, boxes);
-  // Router links as straight lines between the boxes (drawn under the nodes).
+  svg.appendChild(nodes);
+  // Router links as straight lines from the router to the switch's router port (over the switch's box).
   const links = el('g', { class: 'links' }, svg);
   for (const e of layout.edges ?? []) {
     const a = boxes.get(e.sources[0]);
-    const b = boxes.get(e.targets[0]);
+    const b = boxes.get(`lsp/${e.data.switchPort}`);
     if (!a || !b) continue;
     const below = b.y >= a.y + a.h;
     el(
@@ -185,7 +194,6 @@ function render(layout) {
       links,
     );
   }
-  svg.appendChild(nodes);
   markPath();
 }
 
@@ -215,12 +223,14 @@ async function relayout() {
     while (state.pending !== null) {
       const { topology, seq } = state.pending;
       state.pending = null;
+      const t0 = performance.now();
       const layout = await elk.layout(graphOf(topology));
       render(layout);
       renderChassis(topology);
       fillPorts(topology);
       const status = document.getElementById('status');
       status.dataset.seq = String(seq);
+      status.dataset.layoutMs = (performance.now() - t0).toFixed(1);
       status.dataset.state = 'live';
       status.textContent = `live · update ${seq} · ${new Date().toLocaleTimeString()}`;
     }
