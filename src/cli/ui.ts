@@ -112,9 +112,7 @@ export async function ui(args: string[]): Promise<number> {
   const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ui', 'unixctl'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const log = logger.module('ui');
-  // The clients' connection chatter only once serving: a failed start is one line.
-  let serving = false;
-  const server = createUiServer({ host: o.host, port: o.port, nbRemote: o.nb, sbRemote: o.sb, log: (m) => (serving ? log(m) : undefined) });
+  const server = createUiServer({ host: o.host, port: o.port, nbRemote: o.nb, sbRemote: o.sb, log });
   let ctl: UnixctlServer | undefined;
   let exit: () => void = () => undefined;
   try {
@@ -140,7 +138,6 @@ export async function ui(args: string[]): Promise<number> {
     await logger.close();
     return 1;
   }
-  serving = true;
   log(`ovnts ui serving http://${o.host}:${server.port}/ (NB ${o.nb}, SB ${o.sb})`);
   await notifyReady(logger, o.pidfile);
   const c = ctl;

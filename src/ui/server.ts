@@ -54,7 +54,10 @@ const TRACE_SCHEMA = {
 } as const;
 
 export function createUiServer(options: UiServerOptions): UiServer {
-  const topology = createLiveTopology(options);
+  // The clients' connection chatter only while serving: a failed start is reported in one line by the caller.
+  let serving = false;
+  const log = options.log ?? ((): void => undefined);
+  const topology = createLiveTopology({ ...options, log: (m) => (serving ? log(m) : undefined) });
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const streams = new Set<ServerResponse>();
   let port = options.port ?? 8080;
@@ -104,8 +107,10 @@ export function createUiServer(options: UiServerOptions): UiServer {
       await app.listen({ host: options.host ?? '127.0.0.1', port });
       const addr = app.server.address();
       if (addr !== null && typeof addr === 'object') port = addr.port;
+      serving = true;
     },
     async stop() {
+      serving = false;
       for (const s of streams) s.end();
       streams.clear();
       await app.close();
