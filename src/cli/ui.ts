@@ -5,7 +5,7 @@
  * `--unixctl`, where `ovn-appctl -t SOCKET exit` stops it).
  */
 import { existsSync } from 'node:fs';
-import { createUiServer, type UiServer } from '../ui/server.js';
+import { createUiServer } from '../ui/server.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   defaultDaemonOptions,
@@ -19,7 +19,7 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { parseCommandLine } from './command-line.js';
-import { parseListen } from './ipam.js';
+import { parseListen, startWithin } from './ipam.js';
 
 const PROG = 'ovnts-ui';
 
@@ -92,19 +92,6 @@ function missingSocket(remotes: string): string | undefined {
     : undefined;
 }
 
-/** Starts the server; databases that do not answer in time are a start-up error, not a hang. */
-async function startWithin(server: UiServer, o: UiOptions, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`cannot connect to the databases (${o.nb}, ${o.sb})`)), ms);
-  });
-  try {
-    await Promise.race([server.start(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function ui(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
@@ -128,7 +115,7 @@ export async function ui(args: string[]): Promise<number> {
     }
     const missing = missingSocket(o.nb) ?? missingSocket(o.sb);
     if (missing !== undefined) throw new Error(missing);
-    await startWithin(server, o, 5000);
+    await startWithin(server.start(), `cannot connect to the databases (${o.nb}, ${o.sb})`, 5000);
   } catch (e) {
     const err = e as Error & { code?: string };
     const msg = err.code === 'EADDRINUSE' ? `--listen=${o.host}:${o.port}: address already in use` : err.message;
