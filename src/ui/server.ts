@@ -61,6 +61,8 @@ export function createUiServer(options: UiServerOptions): UiServer {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const streams = new Set<ServerResponse>();
   let port = options.port ?? 8080;
+  // A comment line now and then keeps idle streams open through proxies that close silent connections.
+  let keepalive: NodeJS.Timeout | undefined;
 
   app.register(fastifyStatic, { root: STATIC_DIR, prefix: '/', index: 'index.html' });
   const elkBundle = createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js');
@@ -107,10 +109,14 @@ export function createUiServer(options: UiServerOptions): UiServer {
       await app.listen({ host: options.host ?? '127.0.0.1', port });
       const addr = app.server.address();
       if (addr !== null && typeof addr === 'object') port = addr.port;
+      keepalive = setInterval(() => {
+        for (const s of streams) s.write(': keepalive\n\n');
+      }, 25_000);
       serving = true;
     },
     async stop() {
       serving = false;
+      clearInterval(keepalive);
       for (const s of streams) s.end();
       streams.clear();
       await app.close();
