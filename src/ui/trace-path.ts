@@ -30,7 +30,7 @@ export interface TraceSection {
 
 export interface TraceVerdict {
   readonly kind: 'output' | 'drop';
-  /** Logical ports the packet leaves by (`/* output to "P", type "T" *\/`). */
+  /** Logical ports the packet leaves by: `output("P")` as `--minimal` prints it (not the patch ports it crosses on the way). */
   readonly outports: readonly string[];
   /** For a drop: the table or action that dropped it. */
   readonly reason: string | undefined;
@@ -49,7 +49,7 @@ export interface TracePath {
   readonly warnings: readonly string[];
 }
 
-const OUTPUT_TO = /^\/\* output to "([^"]*)"/;
+const OUTPUT = /^output\("([^"]*)"\)$/;
 const TABLE_LINE = /^\s*(\d+)\. (?:([a-z0-9_]+)(?: \([^)]*\))?: )?/;
 
 export function tracePath(microflow: string, t: TraceTree): TracePath {
@@ -80,8 +80,8 @@ export function tracePath(microflow: string, t: TraceTree): TracePath {
         walk(n.subs, depth, steps);
         continue;
       }
-      if (n.type === 'action') {
-        const out = OUTPUT_TO.exec(n.name)?.[1];
+      if (n.type === 'output') {
+        const out = OUTPUT.exec(n.name)?.[1];
         if (out !== undefined) outports.push(out);
       }
       if (n.type === 'error') lastError = n.name;

@@ -250,12 +250,17 @@ test('change → page latency over 50 NB changes (diagnostic)', { timeout: 120_0
   await page.waitForFunction(`document.querySelectorAll('[data-name^="dmz-lat"]').length === 0`, { timeout: 2000 });
 });
 
-/** What `ovnts trace` prints, read as the page draws it: pipeline titles, table lines, output ports. */
-function parseDetailed(text: string): { flow: string; titles: string[]; tables: string[]; outports: string[] } {
-  const lines = text.split('\n');
+/**
+ * What `ovnts trace` prints, read as the page draws it: pipeline titles and table lines
+ * (--detailed), and the ports the packet is output to (--minimal's `output("P");`).
+ */
+async function cliTrace(sb: string, microflow: string): Promise<{ flow: string; titles: string[]; tables: string[]; outports: string[] }> {
+  const detailed = await runOk(OVNTS, ['trace', `--db=${sb}`, microflow]);
+  const minimal = await runOk(OVNTS, ['trace', '--minimal', `--db=${sb}`, microflow]);
+  const lines = detailed.split('\n');
   const titles = lines.filter((l, i) => /^\s*-+$/.test(lines[i + 1] ?? '') && l.trim() !== '').map((l) => l.trim());
   const tables = lines.filter((l) => /^\s*\d+\. /.test(l)).map((l) => l.trim());
-  const outports = [...text.matchAll(/\/\* output to "([^"]*)"/g)].map((m) => m[1]!);
+  const outports = [...minimal.matchAll(/^\s*output\("([^"]*)"\);$/gm)].map((m) => m[1]!);
   return { flow: lines[0] ?? '', titles, tables, outports };
 }
 
@@ -291,7 +296,7 @@ test('a trace from c51 to c52 in the page shows the stages and verdict `ovnts tr
     shown.microflow,
     /^inport == "dmz-c51" && eth\.src == 02:ac:10:ff:01:33 && eth\.dst == 02:ac:10:ff:01:34 && ip4\.src == 172\.16\.255\.133/,
   );
-  const cli = parseDetailed(await runOk(OVNTS, ['trace', `--db=${dbs.sbRemote}`, shown.microflow]));
+  const cli = await cliTrace(dbs.sbRemote, shown.microflow);
   assert.equal(shown.flow, cli.flow);
   assert.deepEqual(shown.titles, cli.titles);
   assert.deepEqual(shown.tables, cli.tables);
@@ -315,7 +320,7 @@ test('a trace from c51 to c52 in the page shows the stages and verdict `ovnts tr
   await page.click('#trace-run');
   const dropped = await pageTrace(page);
   assert.equal(dropped.microflow, spoofed);
-  const cliDrop = parseDetailed(await runOk(OVNTS, ['trace', `--db=${dbs.sbRemote}`, spoofed]));
+  const cliDrop = await cliTrace(dbs.sbRemote, spoofed);
   assert.deepEqual(dropped.tables, cliDrop.tables);
   assert.deepEqual(dropped.titles, cliDrop.titles);
   assert.deepEqual(cliDrop.outports, []);

@@ -122,6 +122,7 @@ test('trace path: sections in walk order, output ports, and why a packet is drop
             node('table', ' 9. ls_out_apply_port_sec: 1, priority 0, uuid 3', [
               node('action', 'output;'),
               node('action', '/* output to "b", type "" */'),
+              node('output', 'output("b")'),
             ]),
           ]),
         ]),

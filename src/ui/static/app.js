@@ -283,6 +283,21 @@ function portByName(name) {
   return state.topology ? allPorts(state.topology).find((p) => p.name === name) : undefined;
 }
 
+function switchOf(portName) {
+  const has = (p) => p.name === portName || p.children.some(has);
+  return state.topology?.switches.find((s) => s.ports.some(has))?.name;
+}
+
+/** The MAC of the router port on `from` of a router that also links `to` (else of any router on `from`). */
+function gatewayMac(from, to) {
+  const links = state.topology?.links ?? [];
+  const toRouters = new Set(links.filter((l) => l.switchName === to).map((l) => l.routerName));
+  const mine = links.filter((l) => l.switchName === from);
+  const link = mine.find((l) => toRouters.has(l.routerName)) ?? mine[0];
+  if (!link) return undefined;
+  return state.topology.routers.find((r) => r.name === link.routerName)?.ports.find((p) => p.name === link.routerPort)?.mac;
+}
+
 const ipOnly = (s) => (s ?? '').split('/')[0];
 
 /** Fills eth/ip fields from the chosen ports (a router port: its router port's MAC). */
@@ -294,7 +309,9 @@ function fillFromPorts() {
     document.getElementById('trace-ip4-src').value = ipOnly(src.ips.find((i) => i.includes('.')));
   }
   if (dst) {
-    document.getElementById('trace-eth-dst').value = dst.macs[0] ?? '';
+    // Across a router the packet goes to the source switch's gateway: its router port's MAC.
+    const gw = src && switchOf(src.name) !== switchOf(dst.name) ? gatewayMac(switchOf(src.name), switchOf(dst.name)) : undefined;
+    document.getElementById('trace-eth-dst').value = gw ?? dst.macs[0] ?? '';
     document.getElementById('trace-ip4-dst').value = ipOnly(dst.ips.find((i) => i.includes('.')));
   }
   document.getElementById('trace-microflow').value = microflowFromFields();
