@@ -26,8 +26,8 @@ export interface PortView {
   readonly routerPort: string | undefined;
   /** The name of the chassis the port is bound on. */
   readonly chassis: string | undefined;
-  /** NB `up`: true, false, or undefined while northd has not set it. */
-  readonly up: boolean | undefined;
+  /** NB `up` (northd sets it from the binding; not yet set counts as down, so setting it to false redraws nothing). */
+  readonly up: boolean;
   /** SB Port_Binding `up`: the controller installed the port's flows (`ovn-installed`). */
   readonly installed: boolean;
   readonly enabled: boolean;
@@ -199,7 +199,7 @@ export function buildTopology(n: NbRows, s: SbRows): Topology {
           parent: p.parent_name ?? undefined,
           routerPort,
           chassis: chassisUuid === null ? undefined : (chassisByUuid.get(chassisUuid)?.name ?? chassisUuid),
-          up: p.up ?? undefined,
+          up: p.up === true,
           installed: binding?.up === true,
           enabled: p.enabled !== false,
           children: [],
