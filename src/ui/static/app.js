@@ -276,6 +276,8 @@ function fillPorts(t) {
     if (id === 'trace-dst') sel.appendChild(new Option('(none)', ''));
     for (const p of allPorts(t)) sel.appendChild(new Option(p.name, p.name));
     sel.value = keep;
+    // A source port that is gone (or none chosen yet): the first one.
+    if (sel.value === '' && id === 'trace-src' && sel.options.length > 0) sel.selectedIndex = 0;
   }
 }
 
