@@ -18,7 +18,9 @@ PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-c
 #   the real keystone (its passlib checks our hashes), and the openstack/neutron clients;
 # - Go and Debian's libcni, for the cnitool the CNI plugin's tests build (RECIPES §4.6);
 # - the Prometheus text parser the metrics tests read --metrics endpoints with.
-LEAN_PACKAGES=(docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl
+# - chromium, the headless browser the `ovnts ui` page tests drive (puppeteer-core), and
+#   a font for it (without one its screenshots show no text).
+LEAN_PACKAGES=(chromium fonts-dejavu-core docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl
                python3-keystone python3-openstackclient python3-neutronclient neutron-server
                golang-go golang-github-appc-cni-dev
                python3-prometheus-client)
@@ -92,6 +94,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 ((node_major >= 20)) || die "Node.js >= 20 is required (found $(node --version))"
 
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+# puppeteer-core has no browser download; this keeps any puppeteer package from
+# fetching one: the page tests drive Debian's /usr/bin/chromium.
+export PUPPETEER_SKIP_DOWNLOAD=1
 if [[ -f package-lock.json ]]; then
   # npm ci starts from scratch every time; skip it when node_modules already
   # matches this lock file.

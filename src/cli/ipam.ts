@@ -159,7 +159,7 @@ export async function ipam(args: string[]): Promise<number> {
       });
       await startControlSocket(run, ctl);
     }
-    await startWithin(server, o.nb, 5000);
+    await startWithin(server.start(), `${o.nb}: cannot connect to the northbound database`, 5000);
     stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
     await server?.stop().catch(() => {});
@@ -184,14 +184,14 @@ export async function ipam(args: string[]): Promise<number> {
   return life.done;
 }
 
-/** Starts the server; a NB that does not answer in time is a start-up error, not a hang. */
-async function startWithin(server: ReturnType<typeof createIpamServer>, nb: string, ms: number): Promise<void> {
+/** Waits for a server's start; databases that do not answer in time are a start-up error (`message`), not a hang. */
+export async function startWithin(start: Promise<void>, message: string, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${nb}: cannot connect to the northbound database`)), ms);
+    timer = setTimeout(() => reject(new Error(message)), ms);
   });
   try {
-    await Promise.race([server.start(), timeout]);
+    await Promise.race([start, timeout]);
   } finally {
     clearTimeout(timer);
   }

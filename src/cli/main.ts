@@ -111,6 +111,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.dockerPlugin, ...m.DOCKER_PLUGIN_COMMAND_LINE };
     },
   },
+  ui: {
+    summary: 'the live topology and trace page (ovnts)',
+    synopsis: '[OPTIONS]',
+    load: async () => {
+      const m = await import('./ui.js');
+      return { run: m.ui, ...m.UI_COMMAND_LINE };
+    },
+  },
 };
 
 /** `ovnts --help`: every command with its one line. */

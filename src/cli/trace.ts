@@ -11,19 +11,8 @@ import { pkiOptions } from './pki-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { existsSync } from 'node:fs';
 import { OvsdbClient } from '../ovsdb/client.js';
-import { rowToModel } from '../ovsdb/client/model-rows.js';
+import { snapshotFromClient, TRACE_SB_TABLES } from '../trace/sb-source.js';
 import { ctStateProblem, parseCtFlags, trace, type SbSnapshot, type TraceFormat } from '../trace/index.js';
-
-const TABLES = {
-  Datapath_Binding: ['external_ids', 'tunnel_key'],
-  Port_Binding: ['logical_port', 'datapath', 'tunnel_key', 'type', 'options', 'port_security', 'mac'],
-  Logical_Flow: ['logical_datapath', 'logical_dp_group', 'pipeline', 'table_id', 'priority', 'match', 'actions', 'external_ids'],
-  Logical_DP_Group: ['datapaths'],
-  Multicast_Group: ['datapath', 'name', 'ports'],
-  MAC_Binding: ['datapath', 'logical_port', 'ip', 'mac'],
-  Address_Set: ['name', 'addresses'],
-  Port_Group: ['name', 'ports'],
-} as const;
 
 interface Options {
   format: TraceFormat;
@@ -97,7 +86,7 @@ async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot
     remotes: remote,
     database: 'OVN_Southbound',
     leaderOnly: true,
-    tables: TABLES,
+    tables: TRACE_SB_TABLES,
     backoffMs: 100,
     maxBackoffMs: 400,
     ...sslField(ssl),
@@ -110,21 +99,7 @@ async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot
         timer = setTimeout(() => reject(new Error('database connection failed (Connection timed out)')), 10000);
       }),
     ]);
-    const rows = <T extends { _uuid: string }>(t: keyof typeof TABLES): T[] => {
-      const schema = client.schema.tables.get(t);
-      if (schema === undefined) return [];
-      return [...client.table(t).values()].map((r) => rowToModel<T>(r, schema));
-    };
-    return {
-      datapaths: rows('Datapath_Binding'),
-      ports: rows('Port_Binding'),
-      flows: rows('Logical_Flow'),
-      dpGroups: rows('Logical_DP_Group'),
-      multicastGroups: rows('Multicast_Group'),
-      macBindings: rows('MAC_Binding') as unknown as SbSnapshot['macBindings'][number][],
-      addressSets: rows('Address_Set') as unknown as SbSnapshot['addressSets'][number][],
-      portGroups: rows('Port_Group') as unknown as SbSnapshot['portGroups'][number][],
-    } as unknown as SbSnapshot;
+    return snapshotFromClient(client);
   } finally {
     clearTimeout(timer);
     await client.stop();

@@ -37,6 +37,7 @@ import { parseCommandLine, type CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import { versionText } from './version.js';
 import { createIpamServer } from '../ipam/server.js';
+import { createUiServer } from '../ui/server.js';
 import { parseListen } from './ipam.js';
 import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
 import { UnixctlServer } from '../lib/unixctl.js';
@@ -44,7 +45,7 @@ import { subScope, type MetricsScope } from '../lib/metrics.js';
 
 const PROG = 'ovnts up';
 /** The log modules of the components `up` runs. */
-const UP_MODULES = ['ovsdb-nb', 'ovsdb-sb', 'northd', 'controller', 'up', 'unixctl'];
+const UP_MODULES = ['ovsdb-nb', 'ovsdb-sb', 'northd', 'controller', 'up', 'unixctl', 'ui'];
 
 interface Options extends DaemonOptions {
   rundir: string;
@@ -57,6 +58,10 @@ interface Options extends DaemonOptions {
   ipam: { host: string; port: number } | undefined;
   /** --ipam was given: failing to listen there is an error (the default address is best effort). */
   ipamExplicit: boolean;
+  /** Where the topology page (ovnts ui) listens; undefined with --no-ui. */
+  ui: { host: string; port: number } | undefined;
+  /** --ui was given: failing to listen there is an error. */
+  uiExplicit: boolean;
 }
 
 export const UP_COMMAND_LINE: CommandLine<Options> = {
@@ -112,6 +117,18 @@ export const UP_COMMAND_LINE: CommandLine<Options> = {
       },
     },
     { name: 'no-ipam', help: 'no Neutron API', set: (o) => void (o.ipam = undefined) },
+    {
+      name: 'ui',
+      arg: 'required',
+      metavar: 'ADDR:PORT',
+      help: 'serve the topology and trace page (ovnts ui) here',
+      default: '127.0.0.1:8080',
+      set: (o, v) => {
+        o.ui = parseListen(nonEmpty('ui', v));
+        o.uiExplicit = true;
+      },
+    },
+    { name: 'no-ui', help: 'no topology page', set: (o) => void (o.ui = undefined) },
     ...daemonOptions<Options>(
       { program: 'ovnts-up', rundir: process.env['OVN_RUNDIR'] ?? '.', logdir: process.env['OVN_LOGDIR'] ?? '.' },
       'RUNDIR/ovnts-up.PID.ctl; it serves the commands of northd and\nthe controller, exit, version and vlog/*',
@@ -125,6 +142,8 @@ export const UP_COMMAND_LINE: CommandLine<Options> = {
     listen: undefined,
     ipam: { host: '127.0.0.1', port: 9696 },
     ipamExplicit: false,
+    ui: { host: '127.0.0.1', port: 8080 },
+    uiExplicit: false,
     ...defaultDaemonOptions(),
   }),
   finish: (o, args) => {
@@ -217,13 +236,28 @@ export async function up(args: string[]): Promise<number> {
         opts.ipam = undefined;
       }
     }
+    if (opts.ui !== undefined) {
+      const page = createUiServer({ ...opts.ui, nbRemote: `unix:${nbSock}`, sbRemote: `unix:${sbSock}`, log: log('ui') });
+      try {
+        await page.start();
+        stops.push(() => page.stop());
+        opts.ui = { host: opts.ui.host, port: page.port };
+      } catch (e) {
+        await page.stop().catch(() => {});
+        // As for the IPAM: the default port may be someone else's; only an asked-for address must work.
+        if (opts.uiExplicit || (e as { code?: string }).code !== 'EADDRINUSE')
+          throw new Error(`--ui=${opts.ui.host}:${opts.ui.port}: ${(e as Error).message}`);
+        log('ui')(`${opts.ui.host}:${opts.ui.port} is in use; the topology page is not served (give --ui=ADDR:PORT or --no-ui)`);
+        opts.ui = undefined;
+      }
+    }
     stops.push(await serveDaemonMetrics(opts, metrics, log('up')));
   } catch (e) {
     await stopAll();
     return run.fail(e);
   }
   log('up')(
-    `running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}`,
+    `running: NB unix:${join(opts.rundir, 'ovnnb_db.sock')}, SB unix:${join(opts.rundir, 'ovnsb_db.sock')}${opts.listen === undefined ? '' : `, NB tcp:${opts.listen}:6641, SB tcp:${opts.listen}:6642`}${opts.controller ? `, controller on ${opts.ovsRemote}` : ''}${opts.ipam === undefined ? '' : `, Neutron API http://${opts.ipam.host}:${opts.ipam.port}/`}${opts.ui === undefined ? '' : `, topology page http://${opts.ui.host}:${opts.ui.port}/`}`,
   );
   await notifyReady(logger, opts.pidfile);
   const life = runUntilStopped({
