@@ -35,6 +35,14 @@ function missingFromHelp(help: string, options: readonly OptionHelp[]): string[]
   return missing;
 }
 
+/** Runs `f` over `items` four at a time: parallel enough to be quick, not so much that a loaded machine times a run out. */
+async function fourAtATime<T>(items: readonly T[], f: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += 4) await Promise.all(items.slice(i, i + 4).map(f));
+}
+
+/** A run of a command that only parses its command line: generous, for a machine under load. */
+const cli = (cmd: string, args: readonly string[]): ReturnType<typeof run> => run(cmd, args, { timeoutMs: 120_000 });
+
 /** Every command the user can run: `ovnts CMD` and the container tools. */
 async function allCommands(): Promise<Array<{ argv: [string, ...string[]]; summary: string; options: readonly OptionHelp[] }>> {
   const out: Array<{ argv: [string, ...string[]]; summary: string; options: readonly OptionHelp[] }> = [];
@@ -54,58 +62,52 @@ async function allCommands(): Promise<Array<{ argv: [string, ...string[]]; summa
 }
 
 test('ovnts --help lists every command of the table with its line; --version prints the package version', async () => {
-  const r = await run(BIN('ovnts'), ['--help']);
+  const r = await cli(BIN('ovnts'), ['--help']);
   assert.equal(r.code, 0);
   assert.equal(r.stdout, mainHelp());
   for (const [name, c] of Object.entries(COMMANDS))
     assert.match(r.stdout, new RegExp(`^  ${name} .*${c.summary.replace(/[()]/g, '\\$&')}$`, 'm'));
-  const v = await run(BIN('ovnts'), ['--version']);
+  const v = await cli(BIN('ovnts'), ['--version']);
   assert.deepEqual([v.code, v.stdout], [0, `ovnts ${VERSION}\n`]);
-  const none = await run(BIN('ovnts'), []);
+  const none = await cli(BIN('ovnts'), []);
   assert.equal(none.code, 1, 'no command is a usage error');
-  const bad = await run(BIN('ovnts'), ['no-such-command']);
+  const bad = await cli(BIN('ovnts'), ['no-such-command']);
   assert.deepEqual([bad.code, bad.stderr], [1, "ovnts: unknown command 'no-such-command'; use --help for help\n"]);
 });
 
 test('every command answers --help (exit 0, stdout) naming every option it declares', async () => {
-  await Promise.all(
-    (await allCommands()).map(async (c) => {
-      const [cmd, ...pre] = c.argv;
-      const [r, h] = await Promise.all([run(cmd, [...pre, '--help']), run(cmd, [...pre, '-h'])]);
-      const what = c.argv.slice(1).join(' ') || cmd;
-      assert.equal(r.code, 0, `${what} --help: ${r.stderr}`);
-      assert.equal(r.stderr, '', what);
-      assert.ok(r.stdout.split('\n')[0]?.includes(c.summary), `${what}: the help starts with its summary`);
-      assert.deepEqual(missingFromHelp(r.stdout, c.options), [], `${what}: declared options missing from --help`);
-      for (const o of c.options) assert.ok(r.stdout.includes(optionSynopsis(o)), `${what}: ${optionSynopsis(o)} in --help`);
-      // -h is the same as --help.
-      assert.deepEqual([h.code, h.stdout], [0, r.stdout], `${what} -h`);
-    }),
-  );
+  await fourAtATime(await allCommands(), async (c) => {
+    const [cmd, ...pre] = c.argv;
+    const [r, h] = await Promise.all([cli(cmd, [...pre, '--help']), cli(cmd, [...pre, '-h'])]);
+    const what = c.argv.slice(1).join(' ') || cmd;
+    assert.equal(r.code, 0, `${what} --help: ${r.stderr}`);
+    assert.equal(r.stderr, '', what);
+    assert.ok(r.stdout.split('\n')[0]?.includes(c.summary), `${what}: the help starts with its summary`);
+    assert.deepEqual(missingFromHelp(r.stdout, c.options), [], `${what}: declared options missing from --help`);
+    for (const o of c.options) assert.ok(r.stdout.includes(optionSynopsis(o)), `${what}: ${optionSynopsis(o)} in --help`);
+    // -h is the same as --help.
+    assert.deepEqual([h.code, h.stdout], [0, r.stdout], `${what} -h`);
+  });
 });
 
 test('every command answers --version with the package version', async () => {
-  await Promise.all(
-    (await allCommands()).map(async (c) => {
-      const [cmd, ...pre] = c.argv;
-      const r = await run(cmd, [...pre, '--version']);
-      assert.equal(r.code, 0, `${c.argv.join(' ')} --version: ${r.stderr}`);
-      assert.match(r.stdout, new RegExp(`^\\S.* \\(ovnts\\) ${VERSION.replace(/\./g, '\\.')}\\n$`));
-    }),
-  );
+  await fourAtATime(await allCommands(), async (c) => {
+    const [cmd, ...pre] = c.argv;
+    const r = await cli(cmd, [...pre, '--version']);
+    assert.equal(r.code, 0, `${c.argv.join(' ')} --version: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^\\S.* \\(ovnts\\) ${VERSION.replace(/\./g, '\\.')}\\n$`));
+  });
 });
 
 test('an option no command declares is refused with one line on stderr and status 1', async () => {
-  await Promise.all(
-    (await allCommands()).map(async (c) => {
-      const [cmd, ...pre] = c.argv;
-      const r = await run(cmd, [...pre, '--no-such-option']);
-      const what = c.argv.slice(1).join(' ') || cmd;
-      assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stderr, /^[^\n]+: unrecognized option '--no-such-option'\n$/, what);
-      assert.equal(r.stdout, '', what);
-    }),
-  );
+  await fourAtATime(await allCommands(), async (c) => {
+    const [cmd, ...pre] = c.argv;
+    const r = await cli(cmd, [...pre, '--no-such-option']);
+    const what = c.argv.slice(1).join(' ') || cmd;
+    assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^[^\n]+: unrecognized option '--no-such-option'\n$/, what);
+    assert.equal(r.stdout, '', what);
+  });
 });
 
 test("the parser's errors are ovsdb-server's own, word for word", async () => {
@@ -120,16 +122,14 @@ test("the parser's errors are ovsdb-server's own, word for word", async () => {
     ['--run'],
     ['--remote=punix:x', '-x'],
   ];
-  await Promise.all(
-    cases.map(async (args) => {
-      const [ours, real] = await Promise.all([run(BIN('ovnts'), ['ovsdb-server', ...args]), run('ovsdb-server', args)]);
-      assert.deepEqual([ours.code, ours.stderr], [real.code, real.stderr], args.join(' '));
-    }),
-  );
+  await fourAtATime(cases, async (args) => {
+    const [ours, real] = await Promise.all([cli(BIN('ovnts'), ['ovsdb-server', ...args]), cli('ovsdb-server', args)]);
+    assert.deepEqual([ours.code, ours.stderr], [real.code, real.stderr], args.join(' '));
+  });
   // An ambiguous prefix names the same candidates (getopt lists them in its table's order).
   const words = (s: string): string[] => [...s.matchAll(/'(--[a-z-]+)'/g)].map((m) => m[1] as string).sort();
-  const ours = await run(BIN('ovnts'), ['ovsdb-server', '--p=x']);
-  const real = await run('ovsdb-server', ['--p=x']);
+  const ours = await cli(BIN('ovnts'), ['ovsdb-server', '--p=x']);
+  const real = await cli('ovsdb-server', ['--p=x']);
   assert.equal(ours.code, real.code);
   assert.match(ours.stderr, /^ovsdb-server: option '--p=x' is ambiguous; possibilities:/);
   assert.deepEqual(words(ours.stderr), words(real.stderr));
@@ -212,11 +212,11 @@ test('every nbctl and sbctl option the help names is one the tool accepts', asyn
     const { options } = await COMMANDS[name]!.load();
     const args = options.map((o) => (o.arg === 'required' ? `--${o.name}=${value(o)}` : `--${o.name}`));
     // No database there: accepted options get as far as connecting and fail on that, not on an option.
-    const r = await run(BIN('ovnts'), [name, ...args, 'show'], { timeoutMs: 20_000 });
+    const r = await cli(BIN('ovnts'), [name, ...args, 'show']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /database connection failed|nonexistent/, `${name}: ${r.stderr}`);
     const shorts = options.filter((o) => o.short !== undefined).map((o) => `-${o.short as string}${o.arg === 'required' ? value(o) : ''}`);
-    const s = await run(BIN('ovnts'), [name, '--db=unix:/nonexistent/db.sock', ...shorts, 'show'], { timeoutMs: 20_000 });
+    const s = await cli(BIN('ovnts'), [name, '--db=unix:/nonexistent/db.sock', ...shorts, 'show']);
     assert.match(s.stderr, /database connection failed|nonexistent/, `${name} ${shorts.join(' ')}: ${s.stderr}`);
   }
 });
