@@ -9,6 +9,8 @@ import { createUiServer } from '../ui/server.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import {
   beginDaemon,
+  daemonMetricsScope,
+  serveDaemonMetrics,
   daemonOptions,
   defaultDaemonOptions,
   detach,
@@ -89,6 +91,9 @@ export async function ui(args: string[]): Promise<number> {
   const server = createUiServer({ host: o.host, port: o.port, nbRemote: o.nb, sbRemote: o.sb, log });
   let ctl: UnixctlServer | undefined;
   let exit: () => void = () => undefined;
+  // The page's process metrics (memory, event loop, handles): the page has no counters of its own.
+  const metrics = daemonMetricsScope(o);
+  let stopMetrics = (): Promise<void> => Promise.resolve();
   try {
     if (o.unixctl !== undefined) {
       ctl = new UnixctlServer({ path: o.unixctl, log: logger.module('unixctl') });
@@ -103,7 +108,9 @@ export async function ui(args: string[]): Promise<number> {
     const missing = missingSocket(o.nb) ?? missingSocket(o.sb);
     if (missing !== undefined) throw new Error(missing);
     await startWithin(server.start(), `cannot connect to the databases (${o.nb}, ${o.sb})`, 5000);
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
   } catch (e) {
+    await stopMetrics();
     const err = e as Error & { code?: string };
     await server.stop().catch(() => {});
     await ctl?.stop().catch(() => {});
@@ -118,6 +125,7 @@ export async function ui(args: string[]): Promise<number> {
     onSignal: undefined,
     run,
     stop: async () => {
+      await stopMetrics();
       await server.stop();
       await c?.stop();
       await logger.close();
