@@ -422,7 +422,7 @@ export class OvsdbServer {
     }
     if (out.length === 0) return;
     hosted.afterDurable(() => {
-      for (const [s, head, body] of out) if (!s.closed) s.rpc.sendText(Buffer.concat([Buffer.from(head), body]));
+      for (const [s, head, body] of out) if (!s.closed) s.rpc.sendText(head, body);
     });
   }
 
