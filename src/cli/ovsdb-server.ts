@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
+import { DbSsl, hasDbSsl } from '../ovsdb/db-ssl.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
@@ -49,7 +50,8 @@ usage: ovnts ovsdb-server [OPTIONS] [DATABASE...]
   --detach            run in the background once ready
   -v, --verbose, -vjsonrpc:dbg   log every request received
   --no-chdir, other -v settings   accepted for compatibility
-${SSL_USAGE}`;
+${SSL_USAGE}  -p, -c and -C also take db:DB,TABLE,COLUMN: the file named there, followed as it changes
+`;
 }
 
 function parseArgs(args: readonly string[]): Options | string {
@@ -127,8 +129,15 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     log,
     socketLog: logger.module('socket_util'),
     traceRequests: o.traceRequests,
-    ...sslField(o.ssl),
+    // Settings read from a database are asked for whenever a listener starts.
+    ...(hasDbSsl(o.ssl) ? { ssl: () => dbSsl?.current() ?? {} } : sslField(o.ssl)),
   });
+  let dbSsl: DbSsl | undefined;
+  try {
+    if (hasDbSsl(o.ssl)) dbSsl = new DbSsl(server, o.ssl);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   const dbRemotes = new DbRemotes(server, log);
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultControlPath(), log: logger.module('unixctl') });
   try {
@@ -165,6 +174,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     onSignal: undefined,
     stop: async () => {
       dbRemotes.stop();
+      dbSsl?.stop();
       await ctl.stop();
       await server.stop();
       await logger.close();

@@ -6,7 +6,7 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { unlinkSync, lstatSync } from 'node:fs';
 import { connectSsl, listenSsl, type SslOptions } from './stream-ssl.js';
 
-export { missingSslConfig } from './stream-ssl.js';
+export { missingSslConfig, reloadSslListener } from './stream-ssl.js';
 
 export type { SslOptions } from './stream-ssl.js';
 
