@@ -584,7 +584,21 @@ export class Transaction {
   }
 
   /** The rows this transaction touched, table by table in the order it first touched each (as ovsdb-server walks them). */
-  private pendingByTable(): Pending[] {
+  private pendingByTable(): Iterable<Pending> {
+    // Usually they already are (one table, or one table after another): no copy then.
+    const seen = new Set<Table>();
+    let last: Table | undefined;
+    let grouped = true;
+    for (const p of this.pending.values()) {
+      if (p.table === last) continue;
+      if (seen.has(p.table)) {
+        grouped = false;
+        break;
+      }
+      seen.add(p.table);
+      last = p.table;
+    }
+    if (grouped) return this.pending.values();
     const byTable = new Map<Table, Pending[]>();
     for (const p of this.pending.values()) {
       const list = byTable.get(p.table);
