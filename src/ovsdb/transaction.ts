@@ -7,7 +7,7 @@
  * integrity, garbage collection, weak references, maxRows, unique indexes) have
  * passed. A failed transaction therefore needs no rollback.
  */
-import { checkAtom, compareDatums, datumFromJson, datumEquals, datumToJson, newUuid, UUID_RE, ZERO_UUID, type Datum } from './datum.js';
+import { checkAtom, compareDatums, datumFromJson, datumEquals, datumToJson, UUID_RE, ZERO_UUID, type Datum } from './datum.js';
 import { Database, rowCell as cell, rowRefs, type Row, type RowChange, type Table } from './database.js';
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import { evalWhere, parseWhere, uuidEquality, type Clause } from './condition.js';
@@ -117,7 +117,7 @@ export class Transaction {
   private readonly resolve = (name: string): string => {
     let s = this.symbols.get(name);
     if (s === undefined) {
-      s = { uuid: newUuid(), created: false };
+      s = { uuid: this.db.uuids.next(), created: false };
       this.symbols.set(name, s);
     }
     return s.uuid;
@@ -271,7 +271,7 @@ export class Transaction {
     let p = this.pending.get(uuid);
     if (p === undefined) {
       const row = table.rows.get(uuid) as Row;
-      p = { table, uuid, old: row, cols: { ...row.cols }, version: newUuid() };
+      p = { table, uuid, old: row, cols: { ...row.cols }, version: this.db.uuids.next() };
       this.pending.set(uuid, p);
     }
     return p;
@@ -292,10 +292,10 @@ export class Transaction {
       if (s?.created === true) {
         throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID_NAME, 'This "uuid-name" appeared on an earlier "insert" operation.', uuidName);
       }
-      uuid = s?.uuid ?? newUuid();
+      uuid = s?.uuid ?? this.db.uuids.next();
       this.symbols.set(uuidName, { uuid, created: true });
     } else {
-      uuid = newUuid();
+      uuid = this.db.uuids.next();
     }
     if (explicit !== undefined && uuidName !== undefined) this.symbols.set(uuidName, { uuid, created: true });
     if (this.db.rowTable.has(uuid) || this.pending.has(uuid)) {
@@ -316,7 +316,7 @@ export class Transaction {
       if (c.type.value !== undefined) for (const v of d.values ?? []) checkAtom(v, c.type.value);
     }
     Object.assign(cols, given);
-    this.pending.set(uuid, { table, uuid, old: null, cols, version: newUuid() });
+    this.pending.set(uuid, { table, uuid, old: null, cols, version: this.db.uuids.next() });
     let list = this.inserted.get(table);
     if (list === undefined) {
       list = [];
