@@ -2,7 +2,7 @@
  * OVSDB server benchmark: ovnts against the real ovsdb-server, in one run.
  *
  *   npm run bench:ovsdb [-- --quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory]
- *                       [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
+ *                       [--modes=plain,durable] [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
  *
  * Each server gets a fresh OVN_Northbound database in its own temp dir and
  * runs alone (one after the other, so they do not share the cores). The same
@@ -50,6 +50,8 @@ interface Options {
   only: ServerKind | undefined;
   /** Which workloads run (default both); for profiling one of them. */
   workloads: ReadonlySet<Workload>;
+  /** Which commit modes the write workloads run (default both). */
+  modes: readonly Mode[];
   cpuProfDir: string | undefined;
 }
 
@@ -573,14 +575,14 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
       process.stderr.write(`bench: ${kind}: monitor fan-out (${counts.monitors} monitors, ${counts.fanoutUpdates} updates x 2 modes)\n`);
       await runFanout(s, counts, results);
     }
-    for (const mode of opts.workloads.has('mixed') ? MODES : []) {
+    for (const mode of opts.workloads.has('mixed') ? opts.modes : []) {
       const n = counts.mixedWriters * counts.mixedPerWriter;
       process.stderr.write(
         `bench: ${kind}: mixed, ${mode} (${n} transactions, ${counts.mixedWriters} writers, ${counts.mixedMonitors} monitors)\n`,
       );
       await runMixed(s, mode, counts, results);
     }
-    for (const mode of opts.workloads.has('throughput') ? MODES : []) {
+    for (const mode of opts.workloads.has('throughput') ? opts.modes : []) {
       const n = counts.throughputClients * counts.throughputPerClient;
       process.stderr.write(`bench: ${kind}: throughput, ${mode} (${n} transactions, ${counts.throughputClients} clients)\n`);
       await runThroughput(s, mode, counts, results);
@@ -679,7 +681,7 @@ function printTable(counts: Counts, ovnts: Results, real: Results): void {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { quick: false, only: undefined, workloads: new Set(WORKLOADS), cpuProfDir: undefined };
+  const o: Options = { quick: false, only: undefined, workloads: new Set(WORKLOADS), modes: MODES, cpuProfDir: undefined };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
     else if (a === '--only=ovnts' || a === '--only=real') o.only = a.slice(7) as ServerKind;
@@ -692,9 +694,16 @@ function parseOptions(argv: string[]): Options {
         process.exit(2);
       }
       o.workloads = new Set(names as Workload[]);
+    } else if (a.startsWith('--modes=')) {
+      const names = a.slice(8).split(',');
+      if (names.some((n) => !(MODES as readonly string[]).includes(n))) {
+        process.stderr.write(`bench: unknown mode in '${a}' (known: ${MODES.join(', ')})\n`);
+        process.exit(2);
+      }
+      o.modes = names as Mode[];
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--cpu-prof=DIR]\n',
+        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR]\n',
       );
       process.exit(0);
     } else {

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { sslField } from '../ovsdb/ssl-options.js';
+import { DbSsl, hasDbSsl } from '../ovsdb/db-ssl.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
@@ -115,8 +116,15 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     log,
     socketLog: logger.module('socket_util'),
     traceRequests: o.traceRequests,
-    ...sslField(o.ssl),
+    // Settings read from a database are asked for whenever a listener starts.
+    ...(hasDbSsl(o.ssl) ? { ssl: () => dbSsl?.current() ?? {} } : sslField(o.ssl)),
   });
+  let dbSsl: DbSsl | undefined;
+  try {
+    if (hasDbSsl(o.ssl)) dbSsl = new DbSsl(server, o.ssl);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   const dbRemotes = new DbRemotes(server, log);
   const ctl = new UnixctlServer({ path: o.unixctl ?? defaultControlPath(), log: logger.module('unixctl') });
   try {
@@ -158,6 +166,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     stop: async () => {
       dbRemotes.stop();
       await stopMetrics();
+      dbSsl?.stop();
       await ctl.stop();
       await server.stop();
       await logger.close();

@@ -6,14 +6,18 @@
  * Errors are one line `ovsdb-tool: <message>` on stderr and exit status 1.
  */
 import { readFile } from 'node:fs/promises';
-import { parseSchema, type DatabaseSchema } from '../ovsdb/schema.js';
+import { parseSchema, type ColumnType, type DatabaseSchema } from '../ovsdb/schema.js';
+import { datumFromJson } from '../ovsdb/datum.js';
+import { datumToText } from '../ovsdb/datum-text.js';
+import { ovsMemberOrder } from '../ovsdb/ovs-member-order.js';
+import { stringifyJson } from '../lib/json-int.js';
 import { DatabaseLog, readSchemaRecord } from '../ovsdb/storage.js';
 import { OvsdbError } from '../ovsdb/error.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 
 const PROG = 'ovsdb-tool';
 
-export const OVSDB_TOOL_COMMAND_LINE: CommandLine<object> = {
+export const OVSDB_TOOL_COMMAND_LINE: CommandLine<{ more: number }> = {
   program: PROG,
   summary: 'Open vSwitch database management utility (ovnts)',
   usage: ['ovnts ovsdb-tool [OPTIONS] COMMAND [ARG...]'],
@@ -26,10 +30,19 @@ export const OVSDB_TOOL_COMMAND_LINE: CommandLine<object> = {
   schema-version SCHEMAFILE   report SCHEMAFILE's schema version
   schema-cksum SCHEMAFILE     report SCHEMAFILE's checksum
   needs-conversion DBFILE SCHEMAFILE  does DBFILE need conversion to SCHEMAFILE? (yes/no)
-  show-log DBFILE             print DBFILE's records (their dates and comments)
+  show-log [-m|-mm] DBFILE    print DBFILE's records (their dates and comments;
+                              -m also the rows each changes, -mm also their values)
   convert DBFILE SCHEMAFILE [DST]     convert DBFILE to SCHEMAFILE, in place or into DST`,
-  options: [{ name: 'no-chdir', help: 'accepted for compatibility', set: () => undefined }],
-  defaults: () => ({}),
+  options: [
+    { name: 'no-chdir', help: 'accepted for compatibility', set: () => undefined },
+    {
+      name: 'more',
+      short: 'm',
+      help: 'show-log: also the rows each record changes; twice (-mm), their values',
+      set: (o) => void o.more++,
+    },
+  ],
+  defaults: () => ({ more: 0 }),
 };
 
 /** A failure to report as `ovsdb-tool: <message>`. */
@@ -38,7 +51,7 @@ class ToolError extends Error {}
 interface Command {
   readonly min: number;
   readonly max: number;
-  readonly run: (args: string[], out: (s: string) => void) => Promise<void>;
+  readonly run: (args: string[], out: (s: string) => void, more: number) => Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -54,7 +67,7 @@ const COMMANDS: Record<string, Command> = {
     max: 2,
     run: async ([db, f], out) => out((await needsConversion(db as string, f as string)) ? 'yes' : 'no'),
   },
-  'show-log': { min: 1, max: 1, run: ([db], out) => showLog(db as string, out) },
+  'show-log': { min: 1, max: 1, run: ([db], out, more) => showLog(db as string, out, more) },
   convert: { min: 2, max: 3, run: ([db, f, dst]) => convert(db as string, f as string, dst) },
   'schema-cksum': { min: 1, max: 1, run: async ([f], out) => out((await readSchemaFile(f as string)).cksum ?? '') },
 };
@@ -140,17 +153,70 @@ async function convert(db: string, schemaFile: string, dst: string | undefined):
   }
 }
 
-/** `show-log`: one line per record, as ovsdb-tool prints them (dates in UTC, milliseconds). */
-async function showLog(db: string, out: (s: string) => void): Promise<void> {
+/**
+ * `show-log`: one line per record, as ovsdb-tool prints them (dates in UTC,
+ * milliseconds). With `more` (-m) each record is followed by the rows it
+ * inserts, changes or deletes, named by their "name" column where they have
+ * one; with -mm also the values written. Tables, rows and columns come in
+ * the order the real tool walks them (OVS's member order).
+ */
+async function showLog(db: string, out: (s: string) => void, more: number): Promise<void> {
   const { log, schema, records } = await DatabaseLog.open(db);
   await log.close();
   const s = parseSchema(schema);
   out(`record 0: "${s.name}" schema, version="${s.version}", cksum="${s.cksum ?? ''}"\n`);
+  // Row UUID -> the name the tool calls it by, learnt as the records go.
+  const names = new Map<string, string>();
   records.forEach((rec, i) => {
     const date = typeof rec['_date'] === 'number' ? ` ${new Date(rec['_date']).toISOString().replace('T', ' ').replace('Z', '')}` : '';
-    const comment = typeof rec['_comment'] === 'string' ? ` ${JSON.stringify(rec['_comment'])}` : '';
-    out(`record ${i + 1}:${date}${comment}`);
+    const comment = typeof rec['_comment'] === 'string' ? ` "${rec['_comment']}"` : '';
+    const lines = more > 0 ? recordChanges(rec, s, names, more) : null;
+    out(`record ${i + 1}:${date}${comment}${lines === null ? '' : `\n${lines.join('\n')}\n`}`);
   });
+}
+
+/** The lines -m (and -mm) print for one record, or null when it names no table. */
+function recordChanges(rec: Record<string, unknown>, schema: DatabaseSchema, names: Map<string, string>, more: number): string[] | null {
+  const isDiff = rec['_is_diff'] === true;
+  let lines: string[] | null = null;
+  for (const tableName of ovsMemberOrder(Object.keys(rec))) {
+    const rows = rec[tableName];
+    if (tableName.startsWith('_') || typeof rows !== 'object' || rows === null || Array.isArray(rows)) continue;
+    lines ??= [];
+    const table = schema.tables.get(tableName);
+    const byUuid = rows as Record<string, unknown>;
+    for (const uuid of ovsMemberOrder(Object.keys(byUuid))) {
+      const row = byUuid[uuid];
+      const cols = typeof row === 'object' && row !== null && !Array.isArray(row) ? (row as Record<string, unknown>) : undefined;
+      const short = uuid.slice(0, 8);
+      const newName = cols !== undefined && 'name' in cols ? stringifyJson(cols['name']) : undefined;
+      const oldName = names.get(uuid);
+      if (oldName === undefined) lines.push(`  table ${tableName} insert row ${newName === undefined ? short : `${newName} (${short})`}:`);
+      else lines.push(`  table ${tableName} row ${oldName} (${short})${isDiff ? ' diff' : ''}:`);
+      if (cols !== undefined) {
+        if (more > 1) {
+          for (const c of ovsMemberOrder(Object.keys(cols))) lines.push(`    ${c}=${valueText(cols[c], table?.columns.get(c)?.type)}`);
+        }
+        if (oldName === undefined || (newName !== undefined && newName !== oldName)) names.set(uuid, newName ?? short);
+      } else if (row === null) {
+        lines.push('    delete row');
+        names.delete(uuid);
+      }
+    }
+  }
+  return lines;
+}
+
+/** A value as the tool prints it: as the column's datum when it parses as one, else as JSON. */
+function valueText(json: unknown, type: ColumnType | undefined): string {
+  if (type !== undefined) {
+    try {
+      return datumToText(datumFromJson(json, type), type);
+    } catch {
+      // Not a datum of that type (a diff the type cannot hold): printed raw, as the real tool does.
+    }
+  }
+  return stringifyJson(json);
 }
 
 /** Runs `ovsdb-tool ARGS`; returns the exit status. */
@@ -158,6 +224,7 @@ export async function ovsdbTool(args: string[]): Promise<number> {
   const line = parseCommandLine(OVSDB_TOOL_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
   const rest = line.args;
+  const more = line.options.more;
   const [name, ...cmdArgs] = rest;
   if (name === undefined) return fail('missing command name; use --help for help');
   const cmd = COMMANDS[name];
@@ -165,7 +232,7 @@ export async function ovsdbTool(args: string[]): Promise<number> {
   if (cmdArgs.length < cmd.min) return fail(`'${name}' command requires at least ${cmd.min} arguments`);
   if (cmdArgs.length > cmd.max) return fail(`'${name}' command takes at most ${cmd.max} arguments`);
   try {
-    await cmd.run(cmdArgs, (s) => process.stdout.write(`${s}\n`));
+    await cmd.run(cmdArgs, (s) => process.stdout.write(`${s}\n`), more);
     return 0;
   } catch (e) {
     if (e instanceof ToolError || e instanceof OvsdbError) return fail(e.message);

@@ -274,7 +274,8 @@ export class JsonRpcSession extends EventEmitter {
   private requestHandler: RequestHandler | undefined;
   private notificationHandler: NotificationHandler | undefined;
   private isClosed = false;
-  private corked = false;
+  /** What was written in this tick and not yet handed to the socket; null when nothing is queued. */
+  private outQueue: Array<string | Buffer> | null = null;
   private readonly probeMs: number;
   private probeTimer: NodeJS.Timeout | undefined;
   private receivedSinceProbe = false;
@@ -342,16 +343,26 @@ export class JsonRpcSession extends EventEmitter {
   sendText(...parts: Array<string | Buffer>): void {
     if (this.isClosed) return;
     // Everything written in this tick (a reply, and the notifications of
-    // every commit of one write batch) leaves in one system call.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+    // every commit of one write batch) leaves in one write of one buffer:
+    // with tens of monitor sessions per commit, the per-write cost of the
+    // stream machinery (and writev's per-chunk bookkeeping) dominated.
+    if (this.outQueue === null) {
+      this.outQueue = [];
+      process.nextTick(() => this.flush());
     }
-    for (const p of parts) this.socket.write(p);
+    for (const p of parts) this.outQueue.push(p);
+  }
+
+  /** Hands what was queued in this tick to the socket as one write. */
+  private flush(): void {
+    const q = this.outQueue;
+    if (q === null) return;
+    this.outQueue = null;
+    if (this.socket.destroyed) return;
+    const [first] = q;
+    if (q.length === 1 && first !== undefined) this.socket.write(first);
+    else if (q.every((p) => typeof p === 'string')) this.socket.write(q.join(''));
+    else this.socket.write(Buffer.concat(q.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
   }
 
   /** Closes the session: pending requests reject, written data is flushed first. */
@@ -359,10 +370,7 @@ export class JsonRpcSession extends EventEmitter {
     if (this.isClosed) return;
     this.shutdown(false);
     const sock = this.socket;
-    if (this.corked) {
-      this.corked = false;
-      sock.uncork();
-    }
+    this.flush();
     sock.end();
     // Keep reading (and discarding) until the peer closes too, so that unread
     // bytes do not turn our close into a reset that loses the replies we sent.
@@ -377,10 +385,7 @@ export class JsonRpcSession extends EventEmitter {
     if (this.isClosed) return;
     this.log(`${this.name}: ${reason}`);
     this.shutdown(false);
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
+    this.flush();
     this.socket.destroy();
   }
 

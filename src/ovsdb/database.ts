@@ -6,7 +6,7 @@
  * Rows are immutable: a transaction builds new Row objects and `apply` swaps
  * them in, so readers (monitors, select) never see a half-applied change.
  */
-import { datumToJson, datumFromJson, type Atom, type Datum, defaultDatum } from './datum.js';
+import { datumToJson, datumFromJson, type Atom, type Datum, defaultDatum, UuidSource } from './datum.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';
 import { stringifyJson } from '../lib/json-int.js';
@@ -115,6 +115,8 @@ export class Database {
   readonly strongRefs = new Map<string, number>();
   /** Rows that hold weak references to each row: target → source → count. */
   readonly weakReferrers = new Map<string, Map<string, number>>();
+  /** New row UUIDs and versions for the transactions on this database. */
+  readonly uuids = new UuidSource();
 
   constructor(schema: DatabaseSchema) {
     this.schema = schema;

@@ -334,6 +334,41 @@ export function datumSubtract(a: Datum, b: Datum): Datum {
   return values === undefined ? { keys } : { keys, values };
 }
 
+const HEX_DIGITS = '0123456789abcdef';
+
+/**
+ * Random (version 4) UUIDs in OVSDB's lower-case text form, for a hot path
+ * that makes several per transaction: random bytes are drawn 4 KiB at a
+ * time, and each UUID is written as bytes and read back as one flat string,
+ * a fraction of the cost of randomUUID() plus the copy that flattens it.
+ */
+export class UuidSource {
+  private readonly pool = Buffer.alloc(4096);
+  private used = this.pool.length;
+  private readonly text = Buffer.alloc(36);
+
+  next(): string {
+    if (this.used === this.pool.length) {
+      crypto.getRandomValues(this.pool);
+      this.used = 0;
+    }
+    const p = this.pool;
+    const at = this.used;
+    this.used += 16;
+    const t = this.text;
+    let o = 0;
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) t[o++] = 0x2d;
+      let b = p[at + i] as number;
+      if (i === 6) b = (b & 0x0f) | 0x40;
+      else if (i === 8) b = (b & 0x3f) | 0x80;
+      t[o++] = HEX_DIGITS.charCodeAt(b >> 4);
+      t[o++] = HEX_DIGITS.charCodeAt(b & 15);
+    }
+    return t.toString('latin1', 0, 36);
+  }
+}
+
 /** A fresh random UUID in OVSDB's lower-case text form. */
 export function newUuid(): string {
   // randomUUID() builds its text by concatenation, which V8 keeps as a tree of

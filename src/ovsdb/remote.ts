@@ -7,7 +7,7 @@ import { unlinkSync, lstatSync } from 'node:fs';
 import { connectSsl, listenSsl, type SslOptions } from './stream-ssl.js';
 import { bindErrnoText, errnoText } from '../lib/errno-text.js';
 
-export { missingSslConfig } from './stream-ssl.js';
+export { missingSslConfig, reloadSslListener } from './stream-ssl.js';
 
 export type { SslOptions } from './stream-ssl.js';
 

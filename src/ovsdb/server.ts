@@ -5,7 +5,7 @@
  */
 import type { Server as NetServer, Socket } from 'node:net';
 import { JsonRpcSession, RpcError } from '../lib/jsonrpc.js';
-import { listen, parseRemote, type SslOptions } from './remote.js';
+import { listen, parseRemote, reloadSslListener, type SslOptions } from './remote.js';
 import { executeTransaction, type ExecOutcome } from './transaction.js';
 import { HostedDatabase } from './hosted-database.js';
 import { Monitor, type MonitorKind } from './monitor.js';
@@ -25,8 +25,12 @@ import { OvsdbServerMetrics, type TransactionResult } from './server-metrics.js'
 export interface OvsdbServerOptions {
   /** Passive remotes such as `punix:/run/ovnts/nb.sock`, `ptcp:6641:127.0.0.1` or `pssl:6641`. */
   remotes: readonly string[];
-  /** Private key, certificate and CA certificate for `pssl:` remotes. */
-  ssl?: SslOptions;
+  /**
+   * Private key, certificate and CA certificate for `pssl:` remotes; a
+   * function when they can change (read from a database), asked whenever a
+   * listener starts or {@link OvsdbServer.reloadSsl} is called.
+   */
+  ssl?: SslOptions | (() => SslOptions);
   databases: readonly HostedDatabase[];
   /** Largest JSON-RPC message accepted; bigger ones close that connection. Default 64 MiB. */
   maxMessageBytes?: number;
@@ -117,13 +121,31 @@ export class OvsdbServer {
     if (this.listeners.has(r)) return;
     const remote = parseRemote(r);
     const probe = remote.kind === 'ptcp' || remote.kind === 'pssl' ? (this.opts.probeIntervalMs ?? 5000) : 0;
-    const streamOpts = { log: (m: string) => this.limitedLog(m), ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }) };
+    const ssl = this.sslOptions();
+    const streamOpts = { log: (m: string) => this.limitedLog(m), ...(ssl === undefined ? {} : { ssl }) };
     const l = await listen(remote, (sock) => this.accept(sock, probe), streamOpts);
     this.listeners.set(r, l);
     const a = l.address();
     // socket_util's line, which OVS tests and tools read the bound port from.
     if (a !== null && typeof a !== 'string')
       (this.opts.socketLog ?? this.log)(`${r.slice(r.indexOf(':') + 1)}: listening on port ${a.port}`);
+  }
+
+  private sslOptions(): SslOptions | undefined {
+    const ssl = this.opts.ssl;
+    return typeof ssl === 'function' ? ssl() : ssl;
+  }
+
+  /** Gives the `pssl:` listeners the SSL settings as they are now; a listener whose new settings cannot be used keeps its old ones. */
+  reloadSsl(): void {
+    const ssl = this.sslOptions() ?? {};
+    for (const [r, l] of this.listeners) {
+      try {
+        reloadSslListener(l, ssl);
+      } catch (e) {
+        this.log(`${r}: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Stops listening on a remote; false when it was not served. Its connections stay. */
@@ -444,7 +466,7 @@ export class OvsdbServer {
     }
     if (out.length === 0) return;
     hosted.afterDurable(() => {
-      for (const [s, head, body] of out) if (!s.closed) s.rpc.sendText(Buffer.concat([Buffer.from(head), body]));
+      for (const [s, head, body] of out) if (!s.closed) s.rpc.sendText(head, body);
     });
   }
 

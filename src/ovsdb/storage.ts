@@ -18,7 +18,7 @@
  *
  * Clustered files (magic `OVSDB CLUSTER`) are Raft logs and are not handled here.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { ftruncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -42,7 +42,8 @@ const HEADER_RE = /^OVSDB JSON (\d{1,15}) ([0-9a-fA-F]{40})$/;
 const NEWLINE = 0x0a;
 
 function sha1Hex(bytes: Uint8Array): string {
-  return createHash('sha1').update(bytes).digest('hex');
+  // The one-shot hash (Node 20.12+) costs less than half of a Hash object per record.
+  return typeof hash === 'function' ? hash('sha1', bytes, 'hex') : createHash('sha1').update(bytes).digest('hex');
 }
 
 /** Header plus body of one record: the JSON text, a newline, and a header line that covers both. */

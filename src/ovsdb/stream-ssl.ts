@@ -16,6 +16,7 @@
 import {
   connect as tlsConnect,
   createServer as tlsCreateServer,
+  Server as TlsServer,
   type PeerCertificate,
   type TLSSocket,
   type ConnectionOptions,
@@ -85,6 +86,24 @@ function trustAnchor(ssl: SslOptions): Buffer | undefined {
   throw new SslConfigError('CA certificate must be configured to use SSL');
 }
 
+/** A listener's key, certificate chain and CA, read from the files now. */
+function serverContext(ssl: SslOptions): { key: Buffer; cert: Buffer; ca: Buffer } {
+  const { key, cert } = identity(ssl);
+  const ca = trustAnchor(ssl);
+  if (ca === undefined)
+    throw new SslConfigError(`${ssl.bootstrapCaCert ?? ''}: CA certificate file does not exist (a server cannot bootstrap its CA)`);
+  return { key, cert, ca };
+}
+
+/**
+ * Gives a `pssl:` listener new SSL settings (read from the files now), for
+ * the connections it accepts from now on; those already open keep theirs.
+ * Does nothing to a listener that is not an SSL one.
+ */
+export function reloadSslListener(server: Server, ssl: SslOptions): void {
+  if (server instanceof TlsServer) server.setSecureContext(serverContext(ssl));
+}
+
 /** Listens for SSL connections; a client whose certificate the CA did not sign is refused in the handshake. */
 export function listenSsl(
   port: number,
@@ -93,11 +112,7 @@ export function listenSsl(
   onSocket: (sock: Socket) => void,
   onRefused: (msg: string) => void,
 ): Promise<Server> {
-  const { key, cert } = identity(ssl);
-  const ca = trustAnchor(ssl);
-  if (ca === undefined)
-    throw new SslConfigError(`${ssl.bootstrapCaCert ?? ''}: CA certificate file does not exist (a server cannot bootstrap its CA)`);
-  const server = tlsCreateServer({ key, cert, ca, requestCert: true, rejectUnauthorized: true }, (sock) => onSocket(sock));
+  const server = tlsCreateServer({ ...serverContext(ssl), requestCert: true, rejectUnauthorized: true }, (sock) => onSocket(sock));
   server.on('tlsClientError', (e: Error, sock: TLSSocket) =>
     onRefused(`${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}: SSL handshake failed (${e.message})`),
   );

@@ -7,11 +7,12 @@
  * integrity, garbage collection, weak references, maxRows, unique indexes) have
  * passed. A failed transaction therefore needs no rollback.
  */
-import { checkAtom, compareDatums, datumFromJson, datumEquals, datumToJson, newUuid, UUID_RE, ZERO_UUID, type Datum } from './datum.js';
+import { checkAtom, compareDatums, datumFromJson, datumEquals, datumToJson, UUID_RE, ZERO_UUID, type Datum } from './datum.js';
 import { Database, rowCell as cell, rowRefs, type Row, type RowChange, type Table } from './database.js';
 import { OvsdbError, OVSDB_ERROR, constraintViolation, syntaxError } from './error.js';
 import { evalWhere, parseWhere, uuidEquality, type Clause } from './condition.js';
 import { applyMutation, parseMutation } from './mutation.js';
+import { ovsMemberOrder } from './ovs-member-order.js';
 import { findColumn, UUID_COLUMN, VERSION_COLUMN, type ColumnSchema } from './schema.js';
 import { datumToText } from './datum-text.js';
 import { stringifyJson } from '../lib/json-int.js';
@@ -116,7 +117,7 @@ export class Transaction {
   private readonly resolve = (name: string): string => {
     let s = this.symbols.get(name);
     if (s === undefined) {
-      s = { uuid: newUuid(), created: false };
+      s = { uuid: this.db.uuids.next(), created: false };
       this.symbols.set(name, s);
     }
     return s.uuid;
@@ -232,8 +233,25 @@ export class Transaction {
 
   /** `update` is the update operation, for the error that names it; absent for inserts. */
   private parseRow(table: Table, json: Record<string, unknown>, update?: Record<string, unknown>): Record<string, Datum> {
+    const names = Object.keys(json);
+    try {
+      return this.parseColumns(table, json, names, update);
+    } catch (e) {
+      // Of several bad columns, ovsdb-server names the first in its own
+      // member order; find that one only when something is wrong.
+      if (names.length > 1 && e instanceof OvsdbError) this.parseColumns(table, json, ovsMemberOrder(names), update);
+      throw e;
+    }
+  }
+
+  private parseColumns(
+    table: Table,
+    json: Record<string, unknown>,
+    names: readonly string[],
+    update: Record<string, unknown> | undefined,
+  ): Record<string, Datum> {
     const out: Record<string, Datum> = {};
-    for (const [name, value] of Object.entries(json)) {
+    for (const name of names) {
       const c = findColumn(table.schema, name);
       if (c === undefined) {
         throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
@@ -244,7 +262,7 @@ export class Transaction {
       if (name.startsWith('_')) {
         throw new OvsdbError(OVSDB_ERROR.UNKNOWN_COLUMN, `No column ${name} in table ${table.name}.`, json);
       }
-      out[name] = datumFromJson(value, c.type, { resolve: this.resolve });
+      out[name] = datumFromJson(json[name], c.type, { resolve: this.resolve });
     }
     return out;
   }
@@ -253,7 +271,7 @@ export class Transaction {
     let p = this.pending.get(uuid);
     if (p === undefined) {
       const row = table.rows.get(uuid) as Row;
-      p = { table, uuid, old: row, cols: { ...row.cols }, version: newUuid() };
+      p = { table, uuid, old: row, cols: { ...row.cols }, version: this.db.uuids.next() };
       this.pending.set(uuid, p);
     }
     return p;
@@ -274,10 +292,10 @@ export class Transaction {
       if (s?.created === true) {
         throw new OvsdbError(OVSDB_ERROR.DUPLICATE_UUID_NAME, 'This "uuid-name" appeared on an earlier "insert" operation.', uuidName);
       }
-      uuid = s?.uuid ?? newUuid();
+      uuid = s?.uuid ?? this.db.uuids.next();
       this.symbols.set(uuidName, { uuid, created: true });
     } else {
-      uuid = newUuid();
+      uuid = this.db.uuids.next();
     }
     if (explicit !== undefined && uuidName !== undefined) this.symbols.set(uuidName, { uuid, created: true });
     if (this.db.rowTable.has(uuid) || this.pending.has(uuid)) {
@@ -298,7 +316,7 @@ export class Transaction {
       if (c.type.value !== undefined) for (const v of d.values ?? []) checkAtom(v, c.type.value);
     }
     Object.assign(cols, given);
-    this.pending.set(uuid, { table, uuid, old: null, cols, version: newUuid() });
+    this.pending.set(uuid, { table, uuid, old: null, cols, version: this.db.uuids.next() });
     let list = this.inserted.get(table);
     if (list === undefined) {
       list = [];
@@ -453,7 +471,7 @@ export class Transaction {
     this.checkMaxRows();
     this.clearWeakReferences();
     const changes: RowChange[] = [];
-    for (const p of this.pending.values()) {
+    for (const p of this.pendingByTable()) {
       if (p.old === null && p.cols === null) continue; // inserted, then deleted
       if (p.old !== null && p.cols !== null && sameCols(p.table, p.old.cols, p.cols)) continue;
       changes.push({
@@ -514,7 +532,7 @@ export class Transaction {
         this.touch(srcTable, src);
       }
     }
-    for (const p of this.pending.values()) {
+    for (const p of this.pendingByTable()) {
       if (p.cols === null) continue;
       for (const c of p.table.columns) {
         const { key, value } = c.type;
@@ -553,7 +571,7 @@ export class Transaction {
   }
 
   private checkDeletedRows(delta: Map<string, number>): void {
-    for (const p of this.pending.values()) {
+    for (const p of this.pendingByTable()) {
       if (p.cols !== null || p.old === null) continue;
       const n = this.refCountAfter(p.uuid, delta);
       if (n > 0) {
@@ -565,10 +583,35 @@ export class Transaction {
     }
   }
 
+  /** The rows this transaction touched, table by table in the order it first touched each (as ovsdb-server walks them). */
+  private pendingByTable(): Iterable<Pending> {
+    // Usually they already are (one table, or one table after another): no copy then.
+    const seen = new Set<Table>();
+    let last: Table | undefined;
+    let grouped = true;
+    for (const p of this.pending.values()) {
+      if (p.table === last) continue;
+      if (seen.has(p.table)) {
+        grouped = false;
+        break;
+      }
+      seen.add(p.table);
+      last = p.table;
+    }
+    if (grouped) return this.pending.values();
+    const byTable = new Map<Table, Pending[]>();
+    for (const p of this.pending.values()) {
+      const list = byTable.get(p.table);
+      if (list === undefined) byTable.set(p.table, [p]);
+      else list.push(p);
+    }
+    return [...byTable.values()].flat();
+  }
+
   private checkStrongReferences(): void {
     const delta = this.refDeltas();
-    this.checkDeletedRows(delta);
-    for (const p of this.pending.values()) {
+    // ovsdb-server reports a reference to a missing row before a deleted row that is still referenced.
+    for (const p of this.pendingByTable()) {
       if (p.cols === null) continue;
       for (const c of p.table.columns) {
         const { key, value } = c.type;
@@ -589,6 +632,7 @@ export class Transaction {
         if (strongValue) for (const v of d.values ?? []) check(v as string, (value as { refTable: string }).refTable);
       }
     }
+    this.checkDeletedRows(delta);
   }
 
   private checkMaxRows(): void {
@@ -613,6 +657,11 @@ export class Transaction {
     const p = this.pending.get(uuid);
     if (p === undefined) return 'existed in the database before this transaction and was not modified by the transaction';
     if (p.old === null) return 'was inserted by this transaction';
+    if (p.cols !== null && t.indexKey(i, p.old) === t.indexKey(i, { uuid, version: p.version, cols: p.cols })) {
+      return sameCols(t, p.old.cols, p.cols)
+        ? 'existed in the database before this transaction and was not modified by the transaction'
+        : "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index";
+    }
     return `had the following index values before the transaction: ${describeKey(t, p.old, i)}`;
   }
 

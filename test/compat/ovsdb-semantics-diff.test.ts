@@ -177,6 +177,44 @@ test('errors carry the same error, details and syntax', async () => {
   ]);
 });
 
+test('several faults in one transaction: the same one is reported', async () => {
+  // Commit-time faults of each kind; every ordered pair of them goes in one transaction.
+  const faults: Record<string, unknown[]> = {
+    maxRows: [0, 1, 2, 3].map((i) => ({ op: 'insert', table: 'Pair', row: { a: `m${i}`, b: i } })),
+    pairIndex: [0, 1].map(() => ({ op: 'insert', table: 'Pair', row: { a: 'd', b: 1 } })),
+    rootIndex: [0, 1].map(() => ({ op: 'insert', table: 'Root', row: { name: 'dup' } })),
+    dangling: [{ op: 'insert', table: 'Root', row: { name: 'dg', child: ['uuid', U1] } }],
+    nodeDangling: [{ op: 'insert', table: 'Node', row: { label: 'nd', next: ['uuid', U1] } }],
+    weakMin: [{ op: 'insert', table: 'Strict', row: { port: 1, mode: 'on' } }],
+    stillReferenced: [{ op: 'delete', table: 'Node', where: [['label', '==', 'held']] }],
+  };
+  const steps: Step[] = [
+    tx(
+      { op: 'insert', table: 'Node', row: { label: 'held' }, 'uuid-name': 'h' },
+      { op: 'insert', table: 'Root', row: { name: 'holder', child: ['named-uuid', 'h'] } },
+    ),
+  ];
+  for (const a of Object.keys(faults)) for (const b of Object.keys(faults)) if (a !== b) steps.push(tx(...faults[a]!, ...faults[b]!));
+  // Several bad columns of one row, in different member orders: ovsdb-server names the first in its own order.
+  const bad: Array<[string, unknown]> = [
+    ['level', -1],
+    ['color', 'pink'],
+    ['i', 1.5],
+    ['name', 3],
+    ['nums', ['set', [1, 2, 3, 4]]],
+    ['nope', 1],
+    ['kv', ['map', [['k']]]],
+  ];
+  for (let n = 2; n <= bad.length; n++) {
+    for (let start = 0; start < bad.length; start++) {
+      const cols = Array.from({ length: n }, (_, j) => bad[(start + j) % bad.length] as [string, unknown]);
+      steps.push(tx({ op: 'insert', table: 'Root', row: Object.fromEntries(cols) }));
+      steps.push(tx({ op: 'update', table: 'Root', where: [], row: Object.fromEntries([...cols].reverse()) }));
+    }
+  }
+  await same('multi-fault', steps);
+});
+
 test('64-bit integers are exact: stored, returned, monitored, written to disk, read by the real ovsdb-tool', async () => {
   const big = [9223372036854775807n, -9223372036854775808n, 9007199254740993n, 1234567890123456789n];
   await same('int64', [

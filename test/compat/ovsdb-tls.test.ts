@@ -262,3 +262,53 @@ test("an ssl: remote without a key, certificate or CA fails at once with the rea
   ])
     assert.ok(mine.stderr.includes(m), m);
 });
+
+test('SSL settings read from the database (--private-key=db:...), as OVN runs its NB: the real ovsdb-client over SSL, ovnts and the real server alike', async () => {
+  const outcomes: string[][] = [];
+  for (const kind of ['real', 'ovnts'] as const) {
+    const d = tmpDir(`ovnts-tls-dbssl-${kind}`).path;
+    const db = join(d, 'nb.db');
+    if (kind === 'real') await runOk('ovsdb-tool', ['create', db, NB_SCHEMA], { check: true });
+    else await runOk(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA], { check: true });
+    const sock = join(d, 'db.sock');
+    const args = [
+      `--remote=punix:${sock}`,
+      '--remote=db:OVN_Northbound,NB_Global,connections',
+      '--private-key=db:OVN_Northbound,SSL,private_key',
+      '--certificate=db:OVN_Northbound,SSL,certificate',
+      '--ca-cert=db:OVN_Northbound,SSL,ca_cert',
+      `--unixctl=${join(d, 'ctl')}`,
+      '--no-chdir',
+      db,
+    ];
+    const daemon = await spawnDaemon(kind === 'real' ? 'ovsdb-server' : OVNTS, kind === 'real' ? args : ['ovsdb-server', ...args], {
+      name: `${kind}-ovsdb-server-dbssl`,
+    });
+    try {
+      await waitForSocket(sock, daemon.process);
+      const nbctl = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=unix:${sock}`, ...a], { check: true });
+      await nbctl('init');
+      await nbctl('set-ssl', f('server.key'), f('server.pem'), f('ca.pem'));
+      const port = await freePort();
+      await nbctl('set-connection', `pssl:${port}:127.0.0.1`);
+      const ssl = `ssl:127.0.0.1:${port}`;
+      await waitFor(async () => (await run('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`])).code === 0, {
+        what: `${kind} pssl port`,
+      });
+      const listDbs = async (ca: string): Promise<string> => {
+        const r = await run('ovsdb-client', ['--timeout=5', ...sslArgs('client', ca), 'list-dbs', ssl], { timeoutMs: 15000 });
+        return r.code === 0 ? r.stdout.trim().split('\n').sort().join(',') : 'refused';
+      };
+      const seen = [await listDbs('ca'), await listDbs('rogue-ca')];
+      // The server's certificate changes in the database: it presents the new one to the next clients.
+      await nbctl('set-ssl', f('rogue.key'), f('rogue.pem'), f('ca.pem'));
+      await waitFor(async () => (await listDbs('rogue-ca')) !== 'refused', { what: `${kind} serving the new certificate` });
+      seen.push(await listDbs('ca'), await listDbs('rogue-ca'));
+      outcomes.push(seen);
+    } finally {
+      await daemon.stop();
+    }
+  }
+  assert.deepEqual(outcomes[0], ['OVN_Northbound,_Server', 'refused', 'refused', 'OVN_Northbound,_Server']);
+  assert.deepEqual(outcomes[1], outcomes[0]);
+});

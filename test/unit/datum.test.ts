@@ -12,6 +12,7 @@ import {
   datumUnion,
   type Atom,
   type Datum,
+  UuidSource,
 } from '../../src/ovsdb/datum.js';
 import { parseColumnType, type ColumnType } from '../../src/ovsdb/schema.js';
 import { OvsdbError } from '../../src/ovsdb/error.js';
@@ -174,4 +175,18 @@ test("malformed datums are refused with ovsdb-server's errors", () => {
       JSON.stringify(json),
     );
   }
+});
+
+test('UuidSource makes distinct version 4 UUIDs in lower-case text form, across pool refills', () => {
+  const source = new UuidSource();
+  const seen = new Set<string>();
+  // 4 KiB of random bytes make 256 UUIDs: this crosses several refills.
+  for (let i = 0; i < 2000; i++) {
+    const u = source.next();
+    assert.match(u, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    seen.add(u);
+  }
+  assert.equal(seen.size, 2000);
+  // Two sources do not repeat each other.
+  assert.notEqual(new UuidSource().next(), new UuidSource().next());
 });
