@@ -24,10 +24,12 @@ const DHCP_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(DHCP_MSG)
 export class ControllerMetrics {
   private readonly changes: Counter<'op'>;
   private readonly installs: Histogram;
-  private readonly packetIns: Counter<'opcode' | 'verdict'>;
-  private readonly dhcp: Counter<'type'>;
-  /** Label children by key: a packet-in costs one map lookup, not a label hash. */
-  private readonly packetInChildren = new Map<string, Counter.Internal>();
+  /**
+   * Packet-ins and DHCP replies since the last scrape, in plain numbers by
+   * label key: a packet-in costs a map lookup; the counters get them when scraped.
+   */
+  private readonly pendingPacketIns = new Map<string, { labels: { opcode: string; verdict: string }; n: number }>();
+  private readonly pendingDhcp = new Map<number, number>();
 
   constructor(scope: MetricsScope, flows: FlowState) {
     this.changes = counter(
@@ -41,13 +43,22 @@ export class ControllerMetrics {
       'controller_flow_install_duration_seconds',
       'Time of a pass that changed the flow table: flow computation, bundle and barrier.',
     );
-    this.packetIns = counter(
+    counter(
       scope,
       'controller_packet_ins_total',
       'Packet-ins received, by controller action and verdict (resume, packet-out, mac-binding, drop).',
       ['opcode', 'verdict'],
+      (c) => {
+        for (const p of this.pendingPacketIns.values()) {
+          if (p.n > 0) c.inc(p.labels, p.n);
+          p.n = 0;
+        }
+      },
     );
-    this.dhcp = counter(scope, 'controller_dhcp_replies_total', 'DHCPv4 replies sent (put_dhcp_opts), by message type.', ['type']);
+    counter(scope, 'controller_dhcp_replies_total', 'DHCPv4 replies sent (put_dhcp_opts), by message type.', ['type'], (c) => {
+      for (const [type, n] of this.pendingDhcp) if (n > 0) c.inc({ type: DHCP_NAMES.get(type) ?? String(type) }, n);
+      this.pendingDhcp.clear();
+    });
     gauge(scope, 'controller_desired_flows', 'OpenFlow flows the last pass computed.', [], (g) => g.set(flows.desired()));
     gauge(scope, 'controller_installed_flows', 'OpenFlow flows installed in the integration bridge.', [], (g) => g.set(flows.installed()));
   }
@@ -68,13 +79,11 @@ export class ControllerMetrics {
         : ((userdata[0] as number) << 24) | ((userdata[1] as number) << 16) | ((userdata[2] as number) << 8) | (userdata[3] as number);
     const verdict = v?.kind ?? 'none';
     const key = `${code}/${verdict}`;
-    let child = this.packetInChildren.get(key);
-    if (child === undefined) {
-      child = this.packetIns.labels({ opcode: code < 0 ? 'none' : actionOpcodeName(code), verdict });
-      this.packetInChildren.set(key, child);
-    }
-    child.inc();
+    let p = this.pendingPacketIns.get(key);
+    if (p === undefined)
+      this.pendingPacketIns.set(key, (p = { labels: { opcode: code < 0 ? 'none' : actionOpcodeName(code), verdict }, n: 0 }));
+    p.n++;
     if (v?.kind === 'resume' && v.dhcpReplyType !== undefined)
-      this.dhcp.inc({ type: DHCP_NAMES.get(v.dhcpReplyType) ?? String(v.dhcpReplyType) });
+      this.pendingDhcp.set(v.dhcpReplyType, (this.pendingDhcp.get(v.dhcpReplyType) ?? 0) + 1);
   }
 }

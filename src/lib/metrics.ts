@@ -42,8 +42,29 @@ export const LATENCY_BUCKETS: readonly number[] = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-export function counter<L extends string>(scope: MetricsScope, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-  return new Counter({ name: `${scope.prefix}${name}`, help, labelNames, registers: [scope.registry] });
+/** prom-client's `collect` option (run before each scrape) calling `fn` with the metric; none without `fn`. */
+function collectWith<M>(fn: ((m: M) => void) | undefined): { collect?: (this: M) => void } {
+  return fn === undefined
+    ? {}
+    : {
+        collect(this: M) {
+          fn(this);
+        },
+      };
+}
+
+/**
+ * A counter; with `flush`, what a hot path counted in plain numbers is added
+ * when scraped (`flush` calls `c.inc(labels, n)` for what came since the last scrape).
+ */
+export function counter<L extends string>(
+  scope: MetricsScope,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  flush?: (c: Counter<L>) => void,
+): Counter<L> {
+  return new Counter({ name: `${scope.prefix}${name}`, help, labelNames, registers: [scope.registry], ...collectWith(flush) });
 }
 
 /** A gauge; with `read`, its value(s) are read when scraped (nothing to keep up to date). */
@@ -54,19 +75,7 @@ export function gauge<L extends string>(
   labelNames: readonly L[] = [],
   read?: (g: Gauge<L>) => void,
 ): Gauge<L> {
-  return new Gauge({
-    name: `${scope.prefix}${name}`,
-    help,
-    labelNames,
-    registers: [scope.registry],
-    ...(read === undefined
-      ? {}
-      : {
-          collect(this: Gauge<L>) {
-            read(this);
-          },
-        }),
-  });
+  return new Gauge({ name: `${scope.prefix}${name}`, help, labelNames, registers: [scope.registry], ...collectWith(read) });
 }
 
 export function histogram<L extends string>(

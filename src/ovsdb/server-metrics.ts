@@ -7,6 +7,8 @@
 import { clockNow, counter, gauge, histogram, secondsSince, type MetricsScope } from '../lib/metrics.js';
 import type { Counter, Histogram } from 'prom-client';
 
+const RESULTS: readonly TransactionResult[] = ['committed', 'unchanged', 'failed', 'error'];
+
 /**
  * How a transaction ended: `committed` (it changed rows), `unchanged` (it
  * succeeded and changed nothing: reads, no-op updates), `failed` (an
@@ -23,20 +25,25 @@ export interface OvsdbServerState {
 }
 
 export class OvsdbServerMetrics {
-  private readonly transactions: Counter<'db' | 'result'>;
-  private readonly latency: Histogram<'db'>;
+  /**
+   * Transactions since the last scrape, by database and result: plain numbers
+   * on the hot path, added to the Prometheus counter when scraped.
+   */
+  private readonly pending = new Map<string, Record<TransactionResult, number>>();
+  private readonly latency: Histogram;
   private readonly accepted: Counter;
 
   constructor(scope: MetricsScope, state: OvsdbServerState) {
-    this.transactions = counter(scope, 'ovsdb_transactions_total', 'OVSDB "transact" requests answered, by database and result.', [
-      'db',
-      'result',
-    ]);
+    counter(scope, 'ovsdb_transactions_total', 'OVSDB "transact" requests answered, by database and result.', ['db', 'result'], (c) => {
+      for (const [db, n] of this.pending) {
+        for (const result of RESULTS) if (n[result] > 0) c.inc({ db, result }, n[result]);
+        n.committed = n.unchanged = n.failed = n.error = 0;
+      }
+    });
     this.latency = histogram(
       scope,
       'ovsdb_transaction_duration_seconds',
-      'Time from a "transact" request to its reply being ready (waits and durability included), by database.',
-      ['db'],
+      'Time from a "transact" request to its reply being ready (waits and durability included).',
     );
     this.accepted = counter(scope, 'ovsdb_connections_accepted_total', 'JSON-RPC connections accepted.');
     gauge(scope, 'ovsdb_connections', 'JSON-RPC connections open.', [], (g) => g.set(state.connections()));
@@ -79,7 +86,9 @@ export class OvsdbServerMetrics {
   }
 
   private record(db: string, t0: number, result: TransactionResult): void {
-    this.transactions.inc({ db, result });
-    this.latency.observe({ db }, secondsSince(t0));
+    let n = this.pending.get(db);
+    if (n === undefined) this.pending.set(db, (n = { committed: 0, unchanged: 0, failed: 0, error: 0 }));
+    n[result]++;
+    this.latency.observe(secondsSince(t0));
   }
 }

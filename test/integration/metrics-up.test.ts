@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, dhclient, nsPrefix, nsRunOk, runId } from '../helpers/netns.js';
 import { startOvs } from '../helpers/ovs.js';
+import { setChassisConfig } from '../helpers/chassis.js';
 import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
 import { OVNTS } from '../helpers/ovsdb-servers.js';
 import { metricsUrlFromLog, parseMetrics, type Scrape } from '../helpers/metrics.js';
@@ -38,16 +39,7 @@ test('ovnts up --metrics: databases, northd, controller (DHCP, flows) and ipam o
   const run = join(tmp.path, 'run');
   const pidfile = join(tmp.path, 'up.pid');
   const logFile = join(tmp.path, 'up.log');
-  await ovs.vsctl(
-    'set',
-    'Open_vSwitch',
-    '.',
-    `external_ids:system-id=${id}-chassis`,
-    `external_ids:ovn-remote=unix:${run}/ovnsb_db.sock`,
-    'external_ids:ovn-encap-type=geneve',
-    'external_ids:ovn-encap-ip=127.0.0.1',
-    'external_ids:ovn-bridge-datapath-type=netdev',
-  );
+  await setChassisConfig(ovs, { systemId: `${id}-chassis`, sbRemote: `unix:${run}/ovnsb_db.sock`, encapIp: '127.0.0.1' });
   const pre = nsPrefix(ns);
   const up = await spawnDaemon(
     pre[0] as string,
