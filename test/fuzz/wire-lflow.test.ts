@@ -261,7 +261,7 @@ function clean(e: unknown, what: string, also?: new (...a: never[]) => Error): v
 
 test(
   'fuzz: every match is parsed, expanded and translated, or refused with a parse error',
-  { timeout: fuzzTimeoutMs(10_000, 5) },
+  { timeout: fuzzTimeoutMs(10_000, 20) },
   async () => {
     const real = realFlows();
     await fuzz(
@@ -299,34 +299,38 @@ test(
   },
 );
 
-test('fuzz: every actions string is parsed and lowered, or refused with a clean error', { timeout: fuzzTimeoutMs(10_000, 5) }, async () => {
-  const real = realFlows();
-  const actionTokens = fc
-    .array(fc.oneof(fc.constantFrom(...ACTIONS), fc.constantFrom(...FIELDS), fc.constantFrom(...CONSTANTS), fc.constantFrom(...PUNCT)), {
-      maxLength: 20,
-    })
-    .map((t) => t.join(' '));
-  const nested = fc.integer({ min: 1, max: 5_000 }).map((n) => `${'clone { '.repeat(n)}output;${' };'.repeat(n)}`);
-  await fuzz(
-    'lflow-actions',
-    fc.oneof(
-      { weight: 3, arbitrary: actionTokens },
-      { weight: 3, arbitrary: mutatedText([...real.actions, ...ACTIONS]) },
-      { weight: 1, arbitrary: nested },
-    ),
-    (text) => {
-      try {
-        parseActions(text);
-      } catch (e) {
-        clean(e, 'parseActions');
-        return;
-      }
-      try {
-        translateActions(text, { pipeline: 'ingress', table: 3, isSwitch: true, portKey: matchContext.portKey });
-      } catch (e) {
-        clean(e, 'translateActions', ActionError);
-      }
-    },
-    { smokeRuns: 10_000, hangMs: 2_000 },
-  );
-});
+test(
+  'fuzz: every actions string is parsed and lowered, or refused with a clean error',
+  { timeout: fuzzTimeoutMs(10_000, 20) },
+  async () => {
+    const real = realFlows();
+    const actionTokens = fc
+      .array(fc.oneof(fc.constantFrom(...ACTIONS), fc.constantFrom(...FIELDS), fc.constantFrom(...CONSTANTS), fc.constantFrom(...PUNCT)), {
+        maxLength: 20,
+      })
+      .map((t) => t.join(' '));
+    const nested = fc.integer({ min: 1, max: 5_000 }).map((n) => `${'clone { '.repeat(n)}output;${' };'.repeat(n)}`);
+    await fuzz(
+      'lflow-actions',
+      fc.oneof(
+        { weight: 3, arbitrary: actionTokens },
+        { weight: 3, arbitrary: mutatedText([...real.actions, ...ACTIONS]) },
+        { weight: 1, arbitrary: nested },
+      ),
+      (text) => {
+        try {
+          parseActions(text);
+        } catch (e) {
+          clean(e, 'parseActions');
+          return;
+        }
+        try {
+          translateActions(text, { pipeline: 'ingress', table: 3, isSwitch: true, portKey: matchContext.portKey });
+        } catch (e) {
+          clean(e, 'translateActions', ActionError);
+        }
+      },
+      { smokeRuns: 10_000, hangMs: 2_000 },
+    );
+  },
+);
