@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { PUNCTUATION } from '../../src/lib/lflow/index.js';
 
 /** The match and actions columns of the real northd's flows: `r|s <stage> <priority> (<match>) (<actions>)`. */
 export function realFlows(): { matches: string[]; actions: string[] } {
@@ -106,38 +107,8 @@ export const CONSTANTS = [
   '0b1',
   '08',
 ];
-export const PUNCT = [
-  '(',
-  ')',
-  '{',
-  '}',
-  '[',
-  ']',
-  '==',
-  '!=',
-  '<',
-  '<=',
-  '>',
-  '>=',
-  '!',
-  '&&',
-  '||',
-  ',',
-  '..',
-  ';',
-  '=',
-  '->',
-  '<->',
-  '.',
-  ':',
-  '/',
-  '$',
-  '@',
-  '"',
-  '\\',
-  '&',
-  '|',
-];
+/** The language's punctuation, and characters that are only valid inside other tokens (or nowhere). */
+export const PUNCT: readonly string[] = [...PUNCTUATION, '.', ':', '/', '$', '@', '"', '\\', '&', '|'];
 export const ACTIONS = [
   'next;',
   'next(1);',
