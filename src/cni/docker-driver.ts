@@ -216,7 +216,8 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
       ]);
       try {
         const inOvs = o.ovsNetns === undefined ? [] : ['nsenter', `--net=${o.ovsNetns}`];
-        const up = [...inOvs, 'sh', '-c', `ethtool -K ${host} tx off >/dev/null && exec ip link set ${host} up`];
+        // The name (from Docker's EndpointID) as the shell's positional parameter, never inside its script.
+        const up = [...inOvs, 'sh', '-c', 'ethtool -K "$1" tx off >/dev/null && exec ip link set "$1" up', 'sh', host];
         await Promise.all([
           command('ethtool', ['-K', src, 'tx', 'off']),
           command(up[0]!, up.slice(1)),

@@ -57,12 +57,18 @@ function run(netns: string | undefined, argv: readonly string[], input?: string)
  */
 export async function createNetnsVeth(netns: string, hostNetns: string | undefined, hostName: string, ifName: string): Promise<void> {
   try {
+    // Names travel as the shell's positional parameters, never inside its script: CNI_IFNAME and
+    // the config's ovs_netns come from outside and a Linux interface name may hold `;` or `$(`.
     await run(netns, [
       'sh',
       '-c',
-      `ip link add name ${ifName} type veth peer name ${hostName} netns ${netnsTarget(hostNetns)} && exec ethtool -K ${ifName} tx off >/dev/null`,
+      'ip link add name "$1" type veth peer name "$2" netns "$3" && exec ethtool -K "$1" tx off >/dev/null',
+      'sh',
+      ifName,
+      hostName,
+      netnsTarget(hostNetns),
     ]);
-    await run(hostNetns, ['sh', '-c', `ethtool -K ${hostName} tx off >/dev/null && exec ip link set ${hostName} up`]);
+    await run(hostNetns, ['sh', '-c', 'ethtool -K "$1" tx off >/dev/null && exec ip link set "$1" up', 'sh', hostName]);
   } catch (e) {
     await removeHostLink(hostNetns, hostName);
     throw e;

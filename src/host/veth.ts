@@ -53,8 +53,9 @@ export async function plugContainerInterface(
       ...(i.gateway === undefined ? [] : [`route replace default via ${i.gateway} dev ${i.ifName}`]),
     ];
     const results = await Promise.allSettled([
-      command('sh', ['-c', `ethtool -K ${i.hostName} tx off >/dev/null && exec ip link set ${i.hostName} up`]),
-      command('nsenter', [...nsenter(pid), 'sh', '-c', `ethtool -K ${i.peerName} tx off >/dev/null && exec ip -batch -`], {
+      // Names as the shell's positional parameters, never inside its script.
+      command('sh', ['-c', 'ethtool -K "$1" tx off >/dev/null && exec ip link set "$1" up', 'sh', i.hostName]),
+      command('nsenter', [...nsenter(pid), 'sh', '-c', 'ethtool -K "$1" tx off >/dev/null && exec ip -batch -', 'sh', i.peerName], {
         input: `${batch.join('\n')}\n`,
       }),
       withHostEnd(),

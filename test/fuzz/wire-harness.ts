@@ -8,6 +8,7 @@
  *   the suite stays short); a campaign sets 1000000.
  * - `FUZZ_SEED`: fast-check's seed (fixed default, so a failure reproduces).
  * - `FUZZ_PATH`: replays one input: a failure prints `FUZZ_SEED=… FUZZ_PATH=…`.
+ * - `FUZZ_SECONDS`: stops a campaign after this long (the line then says how many inputs ran).
  *
  * Each target prints one line
  * `FUZZ target=<name> inputs=<n> crashes=<n> hangs=<n> peak_rss_mb=<n> seconds=<s>`
@@ -136,8 +137,12 @@ export async function fuzz<T>(
     }
     return true;
   });
+  const seconds0 = process.env['FUZZ_SECONDS'];
   await fc.assert(property, {
     numRuns: replay === undefined || replay === '' ? runs : 1,
+    ...(seconds0 === undefined || seconds0 === ''
+      ? {}
+      : { interruptAfterTimeLimit: Number(seconds0) * 1000, markInterruptAsFailure: false }),
     seed,
     ...(replay === undefined || replay === '' ? {} : { path: replay }),
   });

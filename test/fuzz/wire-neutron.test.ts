@@ -219,7 +219,7 @@ const request = fc.record({
 
 test(
   'fuzz: the Neutron API and Keystone answer every request with a 2xx or a 4xx and their error body',
-  { timeout: fuzzTimeoutMs(3_000, 20) },
+  { timeout: fuzzTimeoutMs(3_000, 50) },
   async () => {
     const app = server!.app;
     const statuses = new Set<number>();

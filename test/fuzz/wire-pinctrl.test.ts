@@ -242,7 +242,7 @@ const fields = fc
   .record({ metadata: fc.bigUintN(64), reg14: fc.bigUintN(32), reg0: fc.bigUintN(32), in_port: fc.bigUintN(32) }, { requiredKeys: [] })
   .map((r) => new Map<string, bigint>(Object.entries(r)));
 
-test('fuzz: the packet-in dispatcher answers or drops every packet, never a bug', { timeout: fuzzTimeoutMs(10_000, 2) }, async () => {
+test('fuzz: the packet-in dispatcher answers or drops every packet, never a bug', { timeout: fuzzTimeoutMs(10_000, 5) }, async () => {
   await fuzz(
     'pinctrl-dispatch',
     fc.record({ packet: packets, userdata, fields }),
@@ -285,7 +285,7 @@ const builtPacketIn2 = fc
   })
   .filter((f) => f.length <= 0xffff);
 
-test('fuzz: the pinctrl link handles every packet-in and stays connected', { timeout: fuzzTimeoutMs(3_000, 5) }, async () => {
+test('fuzz: the pinctrl link handles every packet-in and stays connected', { timeout: fuzzTimeoutMs(3_000, 50) }, async () => {
   const dir = tmpDir('ovnts-fuzz-pin');
   const sw = new ScriptedSwitch(join(dir.path, 'br.mgmt'));
   await sw.listen();

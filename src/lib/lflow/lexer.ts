@@ -101,7 +101,8 @@ export function bitLength(v: bigint): number {
 export function formatIntValue(v: bigint, format: IntFormat): string {
   switch (format) {
     case 'decimal':
-      return v.toString(10);
+      // Beyond 64 bits decimal is not valid input: such a value (built, not parsed) prints in hex.
+      return v > 0xffffffffffffffffn ? `0x${v.toString(16)}` : v.toString(10);
     case 'hex':
       return `0x${v.toString(16)}`;
     case 'ipv4':
@@ -164,6 +165,8 @@ export function lexToken(input: string, start: number): Token {
     }
     if (/^\d+$/.test(raw)) {
       if (raw.length > 1 && raw.startsWith('0')) fail('Decimal constants must not have leading zeros.', start);
+      // OVN's lexer limit (a decimal constant is read into 64 bits); checked before any bigint is made of it.
+      if (raw.length > 20 || BigInt(raw) > 0xffffffffffffffffn) fail('Decimal constants must be less than 2**64.', start);
       return { value: BigInt(raw), format: 'decimal', end: j, raw };
     }
     const v4 = parseIpv4(raw);
@@ -303,6 +306,7 @@ export function lexToken(input: string, start: number): Token {
     }
     if (c === '&') fail("`&' is only valid as part of `&&'.", i);
     if (c === '|') fail("`|' is only valid as part of `||'.", i);
+    if (c === '.') fail("`.' is only valid as part of `..' or a number.", i);
     fail(`Invalid character \`${c}' in input.`, i);
   }
   return out[0] ?? { type: 'end', text: '', pos: n, end: n };

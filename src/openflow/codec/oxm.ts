@@ -8,7 +8,7 @@
  * canonical order, which puts every prerequisite (dl_type, nw_proto,
  * icmpv6_type) before the fields that depend on it, as OVS requires.
  */
-import { type Match, type MatchField, matchField, normalizeMatch } from '../flow.js';
+import { FlowModelError, type Match, type MatchField, matchField, normalizeMatch } from '../flow.js';
 import { OXM_CLASS, type OxmCode, anyField, fieldByCode } from '../fields.js';
 import { OpenFlowCodecError, type Reader, Writer } from './bytes.js';
 
@@ -76,8 +76,14 @@ function decodeTlv(cls: number, field: number, value: bigint, mask: bigint | und
   if (info.name === 'in_port' && cls === OXM_CLASS.NXM0)
     return [{ field: 'in_port', value: value >= 0xff00n ? value | 0xffff0000n : value }];
   // OXM VLAN_VID is 13 bits (0x1000 = present); OVS's vlan_tci carries the same bits.
-  if (info.name === 'vlan_vid') return matchField('vlan_tci', value & 0x1fffn, (mask ?? 0x1fffn) & 0x1fffn);
-  return matchField(info.name, value, mask);
+  // What the flow model refuses (a mask on a field that takes none, a value wider than the field) is malformed input here.
+  try {
+    if (info.name === 'vlan_vid') return matchField('vlan_tci', value & 0x1fffn, (mask ?? 0x1fffn) & 0x1fffn);
+    return matchField(info.name, value, mask);
+  } catch (e) {
+    if (e instanceof FlowModelError) throw new OpenFlowCodecError(`OXM ${info.name} (${bytes} bytes): ${e.message}`);
+    throw e;
+  }
 }
 
 /** Reads the OXM TLVs in `r` up to its end; returns the normalized match. */
