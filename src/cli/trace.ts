@@ -8,6 +8,7 @@
 import { parseSslOption, sslField, SSL_USAGE } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { existsSync } from 'node:fs';
+import { errnoText } from '../lib/errno-text.js';
 import { OvsdbClient } from '../ovsdb/client.js';
 import { rowToModel } from '../ovsdb/client/model-rows.js';
 import { ctStateProblem, parseCtFlags, trace, type SbSnapshot, type TraceFormat } from '../trace/index.js';
@@ -45,14 +46,17 @@ async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot
     database: 'OVN_Southbound',
     leaderOnly: true,
     tables: TABLES,
-    backoffMs: 100,
-    maxBackoffMs: 400,
+    // As ovn-trace: a remote that cannot be reached fails at once, in strerror's words.
+    retry: false,
     ...sslField(ssl),
   });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      client.start(),
+      client.start().catch((e: unknown) => {
+        const code = (e as { code?: string }).code;
+        throw new Error(`database connection failed (${code === undefined ? (e as Error).message : errnoText({ code })})`);
+      }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('database connection failed (Connection timed out)')), 10000);
       }),
