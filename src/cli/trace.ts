@@ -10,6 +10,7 @@ import { parseCommandLine, type CommandLine } from './command-line.js';
 import { pkiOptions } from './pki-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { existsSync } from 'node:fs';
+import { errnoText } from '../lib/errno-text.js';
 import { OvsdbClient } from '../ovsdb/client.js';
 import { snapshotFromClient, TRACE_SB_TABLES } from '../trace/sb-source.js';
 import { ctStateProblem, parseCtFlags, trace, type SbSnapshot, type TraceFormat } from '../trace/index.js';
@@ -87,14 +88,17 @@ async function readSnapshot(remote: string, ssl: SslOptions): Promise<SbSnapshot
     database: 'OVN_Southbound',
     leaderOnly: true,
     tables: TRACE_SB_TABLES,
-    backoffMs: 100,
-    maxBackoffMs: 400,
+    // As ovn-trace: a remote that cannot be reached fails at once, in strerror's words.
+    retry: false,
     ...sslField(ssl),
   });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      client.start(),
+      client.start().catch((e: unknown) => {
+        const code = (e as { code?: string }).code;
+        throw new Error(`database connection failed (${code === undefined ? (e as Error).message : errnoText({ code })})`);
+      }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('database connection failed (Connection timed out)')), 10000);
       }),

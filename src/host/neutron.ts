@@ -177,6 +177,9 @@ function qs(query: Record<string, string>): string {
   return p === '' ? '' : `?${p}`;
 }
 
+/** How long one Neutron API request may go unanswered. */
+const REQUEST_TIMEOUT_MS = 30000;
+
 async function request(method: string, url: string, token: string | undefined, body?: Json): Promise<{ body: unknown; headers: Headers }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -185,7 +188,11 @@ async function request(method: string, url: string, token: string | undefined, b
     method,
     headers,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30000),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  }).catch((e: unknown) => {
+    // An IPAM that accepts and never answers: say so, not "The operation was aborted".
+    if ((e as Error).name === 'TimeoutError') throw new Error(`${method} ${url}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
+    throw e;
   });
   const text = await res.text();
   let parsed: unknown = undefined;

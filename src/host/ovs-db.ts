@@ -8,6 +8,7 @@
  */
 import { OvsdbClient, isTryAgain, type Row } from '../ovsdb/client.js';
 import { command } from './command.js';
+import { errnoText } from '../lib/errno-text.js';
 
 /** `unix:$OVS_RUNDIR/db.sock`, the database every OVS tool uses by default (ovs-vsctl(8) `--db`). */
 export function defaultOvsDb(): string {
@@ -33,17 +34,22 @@ export class OvsDb {
     private readonly client: OvsdbClient,
   ) {}
 
-  /** Connects to the database; fails when nothing answers within `timeoutMs`. */
+  /**
+   * Connects to the database; fails at once when the remote cannot be reached
+   * (no socket, connection refused — as ovs-vsctl opens it, without retry), and
+   * when nothing answers within `timeoutMs`.
+   */
   static async open(remote: string = defaultOvsDb(), timeoutMs = 5000): Promise<OvsDb> {
-    const client = new OvsdbClient({ remotes: remote, database: 'Open_vSwitch', tables: TABLES, maxBackoffMs: 500 });
+    const client = new OvsdbClient({ remotes: remote, database: 'Open_vSwitch', tables: TABLES, retry: false });
     let timer: NodeJS.Timeout | undefined;
+    const failed = (why: string): Error => new Error(`cannot connect to the Open vSwitch database at ${remote} (${why})`);
     try {
       await Promise.race([
-        client.start(),
-        new Promise(
-          (_, reject) =>
-            (timer = setTimeout(() => reject(new Error(`cannot connect to the Open vSwitch database at ${remote}`)), timeoutMs)),
-        ),
+        client.start().catch((e: unknown) => {
+          const code = (e as { code?: string }).code;
+          throw failed(code === undefined ? (e as Error).message : errnoText({ code }));
+        }),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(failed('no answer')), timeoutMs))),
       ]);
     } catch (e) {
       await client.stop();

@@ -21,7 +21,11 @@ export type Remote =
   | { readonly kind: 'tcp' | 'ssl'; readonly host: string; readonly port: number };
 
 export class RemoteError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The socket error's errno name (`ENOENT`...), for callers that report it in OVS's words. */
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'RemoteError';
   }
@@ -179,7 +183,7 @@ export function connect(remote: Remote | string, opts: StreamOptions = {}): Prom
     const sock = r.kind === 'unix' ? createConnection(r.path) : createConnection(r.port, r.host);
     const onError = (e: Error): void => {
       sock.destroy();
-      reject(new RemoteError(`${formatRemote(r)}: connection failed (${e.message})`));
+      reject(new RemoteError(`${formatRemote(r)}: connection failed (${errnoText(e)})`, (e as NodeJS.ErrnoException).code));
     };
     sock.once('error', onError);
     sock.once('connect', () => {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { startOvnDatabases, type LabDatabases } from './ovn-lab.js';
 import { startOvntsNorthd } from './ovnts-northd.js';
 import { OVNTS, type ServerKind } from './ovsdb-servers.js';
-import { run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon, type TmpDir } from './proc.js';
+import { diesWithTest, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon, type TmpDir } from './proc.js';
 
 export type NeutronKind = 'real' | 'ovnts';
 
@@ -260,7 +260,7 @@ export async function startRealNeutron(opts: StartOptions = {}): Promise<Neutron
       })(),
     ]);
     ovn = started;
-    server = spawn('neutron-server', ['--config-file', conf], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(...diesWithTest('neutron-server', ['--config-file', conf]), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     process.on('exit', onExit);
     const onData = (b: Buffer): void => {
       output = (output + b.toString()).slice(-65536);

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { diesWithTest, killAtExit } from './proc.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const OVNTS = join(REPO, 'bin', 'ovnts');
@@ -71,7 +72,12 @@ async function launch(kind: ServerKind, dir: string, dbFiles: string[], stderr: 
           `--log-file=${join(dir, 'server.log')}`,
           ...dbFiles,
         ];
-  const child = spawn(kind === 'real' ? 'ovsdb-server' : OVNTS, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own group and a parent-death signal: a killed test run leaves no server behind.
+  const child = spawn(...diesWithTest(kind === 'real' ? 'ovsdb-server' : OVNTS, args), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  killAtExit(child);
   child.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
   try {
     await waitForSocket(sockPath, child);

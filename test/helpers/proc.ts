@@ -5,9 +5,12 @@
  * Every daemon and temp dir made here is tracked; `cleanupAll()` (call it from
  * an `after` hook) stops what a test left behind, and a process `exit` handler
  * SIGKILLs any daemon still alive so a crashed test run leaves no orphans.
+ * Daemons run in their own process group (what they fork dies with them) and
+ * with a parent-death signal (setpriv(1) `--pdeathsig KILL`), so even a test
+ * process killed with SIGKILL, which runs no handler, leaves no daemon behind.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -121,13 +124,16 @@ export interface Daemon {
 }
 
 const daemons = new Set<Daemon>();
+/** Long-running children started elsewhere (ovsdb-servers.ts, neutron-server.ts), killed at exit with their groups. */
+const children = new Set<ChildProcess>();
 /** Commands started by `run` that have not finished yet. */
 const commands = new Set<ChildProcess>();
 const tmpDirs = new Set<string>();
 const cleanups = new Set<() => Promise<void>>();
 
 process.once('exit', () => {
-  for (const d of daemons) if (d.running()) d.process.kill('SIGKILL');
+  for (const d of daemons) if (d.running()) killGroup(d.process, 'SIGKILL');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) killGroup(c, 'SIGKILL');
   for (const c of commands) if (c.exitCode === null) c.kill('SIGKILL');
   for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -137,15 +143,43 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)));
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * `cmd args` wrapped so that the process gets SIGKILL when the test process
+ * dies, however it dies (setpriv(1) `--pdeathsig`, which execs `cmd`: the pid
+ * is the command's). Spawn the result with `detached: true` for its own group.
+ */
+export function diesWithTest(cmd: string, args: readonly string[]): [string, string[]] {
+  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, [...args]];
+}
+
+/** Signals `child`'s whole process group (it was spawned detached), or the child alone if that fails. */
+export function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    child.kill(sig);
+  }
+}
+
+/** Tracks a long-running child spawned outside this module (detached) so the exit handler kills its group. */
+export function killAtExit(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 /**
  * Starts a long-running process and, when `readyWhen` is given, waits until it
  * reports ready. Rejects (after killing it) if it exits or never gets ready.
  */
 export async function spawnDaemon(cmd: string, args: readonly string[] = [], opts: DaemonOptions = {}): Promise<Daemon> {
   const name = opts.name ?? cmd.split('/').pop() ?? cmd;
-  const spawnOpts: SpawnOptions = { env: mergedEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] };
+  const spawnOpts: SpawnOptions = { env: mergedEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true };
   if (opts.cwd !== undefined) spawnOpts.cwd = opts.cwd;
-  const child = spawn(cmd, [...args], spawnOpts);
+  const [file, argv] = diesWithTest(cmd, args);
+  const child = spawn(file, argv, spawnOpts);
   let buf = '';
   const onData = (b: Buffer): void => {
     const s = b.toString();
@@ -167,10 +201,12 @@ export async function spawnDaemon(cmd: string, args: readonly string[] = [], opt
     stop: async (graceMs = 3000) => {
       if (running()) {
         child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        const t = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
         await exited;
         clearTimeout(t);
       }
+      // What it forked and left running goes with it.
+      killGroup(child, 'SIGKILL');
       daemons.delete(daemon);
     },
   };
