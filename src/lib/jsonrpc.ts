@@ -250,6 +250,13 @@ export interface JsonRpcSessionOptions {
    * request is sent; after another interval of silence the session closes. 0 = off (default).
    */
   probeIntervalMs?: number;
+  /**
+   * Largest number of bytes written but not yet taken by the peer; past it the
+   * session is dropped ("excessive sending backlog"), so a peer that stops reading
+   * (a stuck monitor client) cannot make this process grow without bound.
+   * Default: no limit.
+   */
+  maxBacklogBytes?: number;
 }
 
 interface Pending {
@@ -276,6 +283,7 @@ export class JsonRpcSession extends EventEmitter {
   private isClosed = false;
   private corked = false;
   private readonly probeMs: number;
+  private readonly maxBacklog: number;
   private probeTimer: NodeJS.Timeout | undefined;
   private receivedSinceProbe = false;
   private probing = false;
@@ -287,6 +295,7 @@ export class JsonRpcSession extends EventEmitter {
     this.log = opts.log ?? (() => {});
     this.name = opts.name ?? peerName(socket);
     this.probeMs = opts.probeIntervalMs ?? 0;
+    this.maxBacklog = opts.maxBacklogBytes ?? Infinity;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.shutdown(false));
     socket.on('close', () => this.shutdown(false));
@@ -352,6 +361,9 @@ export class JsonRpcSession extends EventEmitter {
       });
     }
     for (const p of parts) this.socket.write(p);
+    const backlog = this.socket.writableLength;
+    if (backlog > this.maxBacklog)
+      this.abort(`excessive sending backlog: ${backlog} bytes unread by the peer, limit ${this.maxBacklog}, disconnecting`);
   }
 
   /** Closes the session: pending requests reject, written data is flushed first. */

@@ -27,6 +27,13 @@ export interface OvsdbServerOptions {
   databases: readonly HostedDatabase[];
   /** Largest JSON-RPC message accepted; bigger ones close that connection. Default 64 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Bytes a client may leave unread (replies and monitor updates it has not taken)
+   * before its connection is dropped; it reconnects and resynchronises as after any
+   * disconnection. Bounds the memory a stuck or slow monitor client can cost.
+   * Default 128 MiB.
+   */
+  maxBacklogBytes?: number;
   /** Echo probe interval for TCP clients in ms; 0 disables. Default 5000 (unix sockets are never probed). */
   probeIntervalMs?: number;
   log?: (msg: string) => void;
@@ -215,6 +222,7 @@ export class OvsdbServer {
   accept(sock: Socket, probeIntervalMs = 0): void {
     const rpc = new JsonRpcSession(sock, {
       maxMessageBytes: this.opts.maxMessageBytes ?? 64 * 1024 * 1024,
+      maxBacklogBytes: this.opts.maxBacklogBytes ?? 128 * 1024 * 1024,
       probeIntervalMs,
       log: (m: string) => this.rateLimitedLog(m),
     });
