@@ -65,6 +65,7 @@ interface Trigger {
 
 const monitorKey = (id: unknown): string => stringifyJson(id);
 const BLOCKED = Symbol('blocked');
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class OvsdbServer {
   readonly serverId = newUuid();
@@ -325,11 +326,17 @@ export class OvsdbServer {
   private attempt(t: Trigger): unknown {
     const out = this.execute(t);
     if (out.status === 'blocked') {
-      if (!this.triggers.has(t)) {
-        this.triggers.add(t);
-        if (out.retryAtMs !== Infinity) {
-          t.timer = setTimeout(() => this.retry(t), Math.max(0, out.retryAtMs - Date.now()));
-        }
+      this.triggers.add(t);
+      if (t.timer === undefined && out.retryAtMs !== Infinity) {
+        // A timer holds at most 2^31-1 ms (a longer one fires at once): a longer
+        // wait re-arms on expiry, so "timeout" means what it says at any size.
+        t.timer = setTimeout(
+          () => {
+            t.timer = undefined;
+            this.retry(t);
+          },
+          Math.min(MAX_TIMER_MS, Math.max(0, out.retryAtMs - Date.now())),
+        );
       }
       return BLOCKED;
     }
