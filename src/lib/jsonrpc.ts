@@ -250,6 +250,13 @@ export interface JsonRpcSessionOptions {
    * request is sent; after another interval of silence the session closes. 0 = off (default).
    */
   probeIntervalMs?: number;
+  /**
+   * Largest number of bytes written but not yet taken by the peer; past it the
+   * session is dropped ("excessive sending backlog"), so a peer that stops reading
+   * (a stuck monitor client) cannot make this process grow without bound.
+   * Default: no limit.
+   */
+  maxBacklogBytes?: number;
 }
 
 interface Pending {
@@ -277,6 +284,7 @@ export class JsonRpcSession extends EventEmitter {
   /** What was written in this tick and not yet handed to the socket; null when nothing is queued. */
   private outQueue: Array<string | Buffer> | null = null;
   private readonly probeMs: number;
+  private readonly maxBacklog: number;
   private probeTimer: NodeJS.Timeout | undefined;
   private receivedSinceProbe = false;
   private probing = false;
@@ -288,6 +296,7 @@ export class JsonRpcSession extends EventEmitter {
     this.log = opts.log ?? (() => {});
     this.name = opts.name ?? peerName(socket);
     this.probeMs = opts.probeIntervalMs ?? 0;
+    this.maxBacklog = opts.maxBacklogBytes ?? Infinity;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.shutdown(false));
     socket.on('close', () => this.shutdown(false));
@@ -363,6 +372,10 @@ export class JsonRpcSession extends EventEmitter {
     if (q.length === 1 && first !== undefined) this.socket.write(first);
     else if (q.every((p) => typeof p === 'string')) this.socket.write(q.join(''));
     else this.socket.write(Buffer.concat(q.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+    // Only here does the data reach the socket's buffer: a peer that does not read is cut off once it holds too much.
+    const backlog = this.socket.writableLength;
+    if (backlog > this.maxBacklog)
+      this.abort(`excessive sending backlog: ${backlog} bytes unread by the peer, limit ${this.maxBacklog}, disconnecting`);
   }
 
   /** Closes the session: pending requests reject, written data is flushed first. */

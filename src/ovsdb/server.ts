@@ -34,6 +34,13 @@ export interface OvsdbServerOptions {
   databases: readonly HostedDatabase[];
   /** Largest JSON-RPC message accepted; bigger ones close that connection. Default 64 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Bytes a client may leave unread (replies and monitor updates it has not taken)
+   * before its connection is dropped; it reconnects and resynchronises as after any
+   * disconnection. Bounds the memory a stuck or slow monitor client can cost.
+   * Default 128 MiB.
+   */
+  maxBacklogBytes?: number;
   /** Echo probe interval for TCP clients in ms; 0 disables. Default 5000 (unix sockets are never probed). */
   probeIntervalMs?: number;
   log?: (msg: string) => void;
@@ -69,6 +76,7 @@ interface Trigger {
 
 const monitorKey = (id: unknown): string => stringifyJson(id);
 const BLOCKED = Symbol('blocked');
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class OvsdbServer {
   readonly serverId = newUuid();
@@ -241,6 +249,7 @@ export class OvsdbServer {
   accept(sock: Socket, probeIntervalMs = 0): void {
     const rpc = new JsonRpcSession(sock, {
       maxMessageBytes: this.opts.maxMessageBytes ?? 64 * 1024 * 1024,
+      maxBacklogBytes: this.opts.maxBacklogBytes ?? 128 * 1024 * 1024,
       probeIntervalMs,
       log: (m: string) => this.limitedLog(m),
     });
@@ -360,11 +369,17 @@ export class OvsdbServer {
   private attempt(t: Trigger): unknown {
     const out = this.execute(t);
     if (out.status === 'blocked') {
-      if (!this.triggers.has(t)) {
-        this.triggers.add(t);
-        if (out.retryAtMs !== Infinity) {
-          t.timer = setTimeout(() => this.retry(t), Math.max(0, out.retryAtMs - Date.now()));
-        }
+      this.triggers.add(t);
+      if (t.timer === undefined && out.retryAtMs !== Infinity) {
+        // A timer holds at most 2^31-1 ms (a longer one fires at once): a longer
+        // wait re-arms on expiry, so "timeout" means what it says at any size.
+        t.timer = setTimeout(
+          () => {
+            t.timer = undefined;
+            this.retry(t);
+          },
+          Math.min(MAX_TIMER_MS, Math.max(0, out.retryAtMs - Date.now())),
+        );
       }
       return BLOCKED;
     }

@@ -95,7 +95,7 @@ class OpReader {
             : kind === 'array'
               ? Array.isArray(v)
               : kind === 'integer'
-                ? Number.isInteger(v)
+                ? Number.isInteger(v) || typeof v === 'bigint'
                 : typeof v === 'boolean';
     if (!ok) throw this.fail(`Type mismatch for member '${name}'.`);
     return v;
@@ -417,7 +417,9 @@ export class Transaction {
 
   private opWait(r: OpReader): unknown {
     const table = this.tableOf(r);
-    const timeout = r.get('timeout', 'integer', true) as number | undefined;
+    // Beyond 2^53 an int64 timeout arrives exact (a bigint); as a deadline a double is close enough.
+    const timeoutJson = r.get('timeout', 'integer', true) as number | bigint | undefined;
+    const timeout = timeoutJson === undefined ? undefined : Number(timeoutJson);
     const where = parseWhere(table.schema, r.get('where', 'array', false), this.resolve);
     // The IDL leaves out "columns" to wait on a table's row count alone.
     const columnsJson = (r.get('columns', 'array', true) as unknown[] | undefined) ?? table.columns.map((c) => c.name);
@@ -458,7 +460,9 @@ export class Transaction {
     if (timeout === undefined || this.ctx.startMs + timeout > this.ctx.nowMs) {
       throw new Blocked(timeout === undefined ? Infinity : this.ctx.startMs + timeout);
     }
-    throw new OvsdbError(OVSDB_ERROR.TIMED_OUT, '"where" clause test failed');
+    // As ovsdb-server: a wait that never blocked failed its test; one that blocked ran out of time.
+    if (timeout === 0) throw new OvsdbError(OVSDB_ERROR.TIMED_OUT, '"where" clause test failed');
+    throw new OvsdbError(OVSDB_ERROR.TIMED_OUT, `"wait" timed out after ${this.ctx.nowMs - this.ctx.startMs} ms`);
   }
 
   /** Commit-time checks; returns the real changes or throws. */
