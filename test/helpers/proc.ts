@@ -164,6 +164,16 @@ export function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
+/** True while a process with this pid exists (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Tracks a long-running child spawned outside this module (detached) so the exit handler kills its group. */
 export function killAtExit(child: ChildProcess): void {
   children.add(child);

@@ -18,7 +18,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { OVNTS, NB_SCHEMA, SB_SCHEMA, startServer, type RunningServer } from '../helpers/ovsdb-servers.js';
 import { socketAccepts, VSWITCH_SCHEMA } from '../helpers/ovs.js';
-import { cleanupAll, onCleanup, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
+import { cleanupAll, onCleanup, processAlive, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
 
 after(cleanupAll);
 
@@ -95,15 +95,6 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A daemon is ready for the case once this file has content (the ovnts daemons write the pid file when they serve). */
 const hasContent = (f: string) => async (): Promise<boolean> => existsSync(f) && readFileSync(f, 'utf8').trim() !== '';
 
@@ -170,6 +161,20 @@ async function controller(impl: 'ovnts' | 'real', dir: string, ovs: string, read
         });
   const ctl = impl === 'ovnts' ? join(dir, 'controller.ctl') : join(dir, `ovn-controller.${daemon.pid}.ctl`);
   return { daemon, files: [join(dir, 'controller.pid'), join(dir, 'controller.pid.tmp'), ctl] };
+}
+
+/** A controller of `impl` on an OVS database made a chassis of a fresh SB; resolves once its chassis is in the SB. */
+async function registeredController(
+  impl: 'ovnts' | 'real',
+  dir: string,
+): Promise<{ started: Started; sb: RunningServer; ovs: { remote: string } }> {
+  const sb = await dbServer('ovnts', SB_SCHEMA);
+  const ovs = await ovsDb(dir, sb.remote);
+  const started = await controller(impl, dir, ovs.remote);
+  const chassis = async (): Promise<boolean> =>
+    (await runOk('ovn-sbctl', [`--db=${sb.remote}`, '--bare', '--columns=name', 'list', 'Chassis'])).trim() === 'hv-lifecycle';
+  await waitFor(chassis, { what: 'the chassis registered' });
+  return { started, sb, ovs };
 }
 
 async function ovsdbServer(impl: 'ovnts' | 'real', dir: string): Promise<Started & { remote: string }> {
@@ -307,17 +312,7 @@ const CASES: Case[] = [
       impl,
       state: 'connected',
       start: async (dir) => {
-        const sb = await dbServer('ovnts', SB_SCHEMA);
-        const ovs = await ovsDb(dir, sb.remote);
-        const s = await controller(impl, dir, ovs.remote);
-        await waitFor(
-          async () =>
-            (await runOk('ovn-sbctl', [`--db=${sb.remote}`, '--bare', '--columns=name', 'list', 'Chassis'])).trim() === 'hv-lifecycle',
-          {
-            what: 'the chassis registered',
-          },
-        );
-        return s;
+        return (await registeredController(impl, dir)).started;
       },
     },
     {
@@ -346,16 +341,7 @@ const CASES: Case[] = [
       impl,
       state: 'mid-pass (SB SIGSTOPped, then an OVS change)',
       start: async (dir) => {
-        const sb = await dbServer('ovnts', SB_SCHEMA);
-        const ovs = await ovsDb(dir, sb.remote);
-        const s = await controller(impl, dir, ovs.remote);
-        await waitFor(
-          async () =>
-            (await runOk('ovn-sbctl', [`--db=${sb.remote}`, '--bare', '--columns=name', 'list', 'Chassis'])).trim() === 'hv-lifecycle',
-          {
-            what: 'the chassis registered',
-          },
-        );
+        const { started: s, sb, ovs } = await registeredController(impl, dir);
         freeze(sb);
         // The chassis' encap changes: the pass that follows must write the SB, which does not answer.
         await runOk('ovs-vsctl', [`--db=${ovs.remote}`, '--no-wait', 'set', 'Open_vSwitch', '.', 'external_ids:ovn-encap-ip=127.0.0.2']);
@@ -529,7 +515,7 @@ for (const c of CASES) {
           [],
           'pid file and sockets removed',
         );
-        assert.deepEqual(children.filter(alive), [], 'no child process left');
+        assert.deepEqual(children.filter(processAlive), [], 'no child process left');
         assert.doesNotMatch(daemon.output(), /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
       } finally {
         await cleanupAll();

@@ -13,20 +13,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deleteNetns, runId } from '../helpers/netns.js';
-import { cleanupAll, waitFor } from '../helpers/proc.js';
+import { cleanupAll, processAlive, waitFor } from '../helpers/proc.js';
 
 after(cleanupAll);
 
 const SCRIPT = fileURLToPath(new URL('../helpers/killed-test-run.js', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
   test(
@@ -42,16 +33,20 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
         child.stdout.on('data', (b: Buffer) => (out += b.toString()));
         await waitFor(() => out.includes('\n'), { what: 'the stand-in test to start its daemons', timeoutMs: 30_000 });
         pids = JSON.parse(out.split('\n')[0]!) as { daemon: number; grandchild: number; server: number };
-        for (const p of [pids.daemon, pids.grandchild, pids.server]) assert.ok(alive(p), `pid ${p} runs before the kill`);
+        for (const p of [pids.daemon, pids.grandchild, pids.server]) assert.ok(processAlive(p), `pid ${p} runs before the kill`);
         assert.ok(existsSync(`/run/netns/${netns}`));
         child.kill(sig);
         await exited;
         const mustDie = sig === 'SIGKILL' ? [pids.daemon, pids.server] : [pids.daemon, pids.grandchild, pids.server];
-        await waitFor(() => mustDie.every((p) => !alive(p)), { what: `${mustDie.filter(alive).join(', ')} to be gone`, timeoutMs: 5000 });
+        await waitFor(() => mustDie.every((p) => !processAlive(p)), {
+          what: `${mustDie.filter(processAlive).join(', ')} to be gone`,
+          timeoutMs: 5000,
+        });
         if (sig !== 'SIGKILL') assert.equal(existsSync(`/run/netns/${netns}`), false, 'the namespace is deleted');
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        for (const p of pids === undefined ? [] : [pids.daemon, pids.grandchild, pids.server]) if (alive(p)) process.kill(p, 'SIGKILL');
+        for (const p of pids === undefined ? [] : [pids.daemon, pids.grandchild, pids.server])
+          if (processAlive(p)) process.kill(p, 'SIGKILL');
         await deleteNetns(netns);
       }
     },
