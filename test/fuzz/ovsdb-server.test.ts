@@ -151,6 +151,8 @@ async function fuzz(kind: ServerKind, mustSurvive: boolean): Promise<void> {
       const found = await target.run(batch.slice(i, i + CONCURRENCY), first + i);
       if (found.length > 0 && problems.length < 10) problems.push(...found);
     }
+    // A long campaign reports as it goes, so a run cut short still has its figures.
+    if (settings.campaign && (first + batch.length) % 51200 === 0) console.log(target.tally.line().replace('FUZZ ', 'FUZZ-PROGRESS '));
   });
   await target.stop();
   if (settings.campaign) {
