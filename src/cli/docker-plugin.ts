@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NeutronClient } from '../host/neutron.js';
-import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js';
+import { createDockerDriver, PLUGIN_CONTENT_TYPE, type DockerDriver } from '../cni/docker-driver.js';
 import { parseCommandLine } from './command-line.js';
 import {
   createDaemonLogger,
@@ -142,8 +142,9 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const logger = createDaemonLogger({ file: o.logFile });
   const log = logger.module('docker-plugin');
   let server: Server;
+  let driver: DockerDriver;
   try {
-    const driver = createDockerDriver({
+    driver = createDockerDriver({
       neutron: await neutronClient(o),
       ovsDb: o.ovsDb,
       bridge: o.bridge,
@@ -193,6 +194,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   log(`serving the ovnts network and IPAM driver on ${o.socket} (IPAM ${o.ipam})`);
   await notifyReady(logger, o.pidfile);
   const s = server;
+  const d = driver;
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
@@ -200,6 +202,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
       const closed = new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections();
       await closed;
+      await d.close();
       try {
         unlinkSync(o.socket);
       } catch {

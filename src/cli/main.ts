@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   trace: async () => (await import('./trace.js')).traceCommand,
   ipam: async () => (await import('./ipam.js')).ipam,
   'docker-plugin': async () => (await import('./docker-plugin.js')).dockerPlugin,
+  'cni-agent': async () => (await import('./cni-agent.js')).cniAgent,
 };
 
 const USAGE = `usage: ovnts COMMAND [ARG...]

@@ -14,11 +14,13 @@
  * answers once the controller has installed it.
  */
 import type { NeutronClient, NeutronPort, NeutronSubnet } from '../host/neutron.js';
+import type { OvsDb } from '../host/ovs-db.js';
 import { NeutronError } from '../host/neutron.js';
 import { command } from '../host/command.js';
 import { netnsTarget, removeHostLink } from '../host/netns-veth.js';
 import { deletePort as deleteNeutronPort, DEVICE_OWNER, ipamCall } from './ipam.js';
-import { addPort, deletePort, interfaceIds, waitInstalled } from './ovs-port.js';
+import { addPort, deletePort, waitInstalled } from './ovs-port.js';
+import { Resources } from './resources.js';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 const GATEWAY_TYPE = 'com.docker.network.gateway';
@@ -52,6 +54,8 @@ interface Endpoint {
 export interface DockerDriver {
   /** Handles `POST /METHOD` with its JSON body; resolves to the reply. Unknown methods: undefined (404). */
   handle(method: string, body: Json): Promise<Json | undefined>;
+  /** Closes its connection to the OVS database. */
+  close(): Promise<void>;
 }
 
 function hostEnd(endpointId: string): string {
@@ -69,6 +73,9 @@ function prefixLen(cidr: string): string {
 export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
   const c = o.neutron;
   const endpoints = new Map<string, Endpoint>();
+  // One OVSDB connection for the daemon's life, opened on first use.
+  const res = new Resources();
+  const ovs = (): Promise<OvsDb> => res.ovs(o.ovsDb);
 
   const networkOf = async (networkId: string): Promise<{ id: string; subnet: NeutronSubnet }> => {
     const [net] = await ipamCall(() => c.listNetworks({ name: `${NET_PREFIX}${networkId}` }));
@@ -214,13 +221,14 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         'netns',
         netnsTarget(o.ovsNetns),
       ]);
+      const db = await ovs();
       try {
         const inOvs = o.ovsNetns === undefined ? [] : ['nsenter', `--net=${o.ovsNetns}`];
         const up = [...inOvs, 'sh', '-c', `ethtool -K ${host} tx off >/dev/null && exec ip link set ${host} up`];
         await Promise.all([
           command('ethtool', ['-K', src, 'tx', 'off']),
           command(up[0]!, up.slice(1)),
-          addPort(o.ovsDb, {
+          addPort(db, {
             bridge: o.bridge,
             name: host,
             network: `docker-${String(b['NetworkID'])}`,
@@ -230,9 +238,9 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
             ifaceId: ep.portId,
           }),
         ]);
-        await waitInstalled(o.ovsDb, host, o.installTimeoutMs);
+        await waitInstalled(db, host, o.installTimeoutMs);
       } catch (e) {
-        await deletePort(o.ovsDb, o.bridge, host).catch(() => undefined);
+        await deletePort(db, o.bridge, host).catch(() => undefined);
         await removeHostLink(o.ovsNetns, host);
         throw e;
       }
@@ -240,7 +248,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     },
     'NetworkDriver.Leave': async (b) => {
       const host = hostEnd(String(b['EndpointID']));
-      await deletePort(o.ovsDb, o.bridge, host);
+      await deletePort(await ovs(), o.bridge, host);
       await removeHostLink(o.ovsNetns, host);
       return {};
     },
@@ -249,7 +257,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
       const ep = endpoints.get(eid);
       endpoints.delete(eid);
       // After a restart of this daemon: the OVS port (if Leave did not run) still names the Neutron port.
-      const ids = ep === undefined ? await interfaceIds(o.ovsDb, hostEnd(eid)) : undefined;
+      const ids = ep === undefined ? (await ovs()).interfaceIds(hostEnd(eid)) : undefined;
       if (ep?.ownPort === true) await deleteNeutronPort(c, ep.portId);
       else if (ids?.get('iface-id') !== undefined) {
         const p = await c.getPort(ids.get('iface-id')!).catch(() => undefined);
@@ -275,5 +283,6 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         return { Err: (e as Error).message };
       }
     },
+    close: () => res.close(),
   };
 }
