@@ -22,10 +22,12 @@ import { join } from 'node:path';
 import { firstReply, pct } from './first-reply.js';
 import { createNetns, deleteNetns } from '../test/helpers/netns.js';
 import { cleanupAll, runOk, spawnDaemon } from '../test/helpers/proc.js';
-import { OVNTS } from '../test/helpers/ovsdb-servers.js';
+import { OVNTS, REPO } from '../test/helpers/ovsdb-servers.js';
 import { startCniWorld } from '../test/helpers/cni.js';
 
 const N = Number(process.env['BENCH_CNI'] ?? 100);
+/** The thin client as a host installs it in its CNI plugin directory (built by npm run build). */
+const CLIENT = join(REPO, 'dist', 'bin', 'ovnts-cni');
 
 interface Plugin {
   readonly name: string;
@@ -95,8 +97,7 @@ async function main(): Promise<void> {
     });
     const viaAgent: Plugin = {
       name: 'ovnts-cni (agent)',
-      cni: (command, cid, ns, args) =>
-        execPlugin([join(w.pluginDir, 'ovnts-cni')], ovntsConf, command, cid, ns, args, w.pluginDir, { OVNTS_CNI_SOCKET: socket }),
+      cni: (command, cid, ns, args) => execPlugin([CLIENT], ovntsConf, command, cid, ns, args, w.pluginDir, { OVNTS_CNI_SOCKET: socket }),
     };
     const alone: Plugin = {
       name: 'ovnts-cni (no agent)',
