@@ -211,11 +211,6 @@ export class OvsDb {
     }
   }
 
-  /** Every Port name in the database. */
-  portNames(): Set<string> {
-    return new Set([...this.client.table('Port').values()].map((r) => String(r.scalar('name'))));
-  }
-
   /** Edits `Open_vSwitch .` external_ids atomically (see {@link editBridgeIds}). */
   editRootIds<T>(edit: (ids: Map<string, string>) => { edit: IdsEdit; result: T }): Promise<T> {
     return this.editIds('Open_vSwitch', () => this.root(), edit);
@@ -262,11 +257,6 @@ export class OvsDb {
           .catch(() => undefined);
       }
     }
-  }
-
-  /** ovs-vsctl(8) on this database (it waits for ovs-vswitchd to apply the change). */
-  vsctl(...args: string[]): Promise<string> {
-    return vsctl(this.remote, ...args);
   }
 }
 
