@@ -11,7 +11,9 @@
  * RequiresMACAddress asks); CreateEndpoint finds it by address (or creates
  * it); Join makes the veth (Docker moves the SrcName end into the
  * container), plugs the other end into br-int with iface-id = the port, and
- * answers once the controller has installed it.
+ * answers once the controller has installed it. Endpoints are held in
+ * memory and found again in the IPAM after a restart of the daemon (the
+ * ports CreateEndpoint makes carry the endpoint id), so none leaks.
  */
 import type { NeutronClient, NeutronPort, NeutronSubnet } from '../host/neutron.js';
 import type { OvsDb } from '../host/ovs-db.js';
@@ -83,6 +85,20 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     const subnetId = net.subnets[0];
     if (subnetId === undefined) throw new DriverError(`network ${networkId} has no subnet`);
     return { id: net.id, subnet: await ipamCall(() => c.getSubnet(subnetId)) };
+  };
+
+  /**
+   * An endpoint this daemon does not hold (it was restarted since
+   * CreateEndpoint): a port CreateEndpoint made itself carries the endpoint
+   * id as its name and device_id in the IPAM, so it is found again there.
+   */
+  const recover = async (eid: string, networkId: string): Promise<Endpoint | undefined> => {
+    const own = (await ipamCall(() => c.listPorts({ device_id: eid, name: eid })))[0];
+    if (own === undefined) return undefined;
+    const net = await networkOf(networkId).catch(() => undefined);
+    const ep = { portId: own.id, mac: own.mac_address, gateway: net?.subnet.gateway_ip ?? '', ownPort: true };
+    endpoints.set(eid, ep);
+    return ep;
   };
 
   const portByAddress = async (networkId: string, ip: string): Promise<NeutronPort | undefined> =>
@@ -202,7 +218,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     },
     'NetworkDriver.Join': async (b) => {
       const eid = String(b['EndpointID']);
-      const ep = endpoints.get(eid);
+      const ep = endpoints.get(eid) ?? (await recover(eid, String(b['NetworkID'])));
       if (ep === undefined) throw new DriverError(`endpoint ${eid} was not created by this plugin`);
       const host = hostEnd(eid);
       const src = sandboxEnd(eid);
@@ -254,15 +270,10 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     },
     'NetworkDriver.DeleteEndpoint': async (b) => {
       const eid = String(b['EndpointID']);
-      const ep = endpoints.get(eid);
+      const ep = endpoints.get(eid) ?? (await recover(eid, String(b['NetworkID'])));
       endpoints.delete(eid);
-      // After a restart of this daemon: the OVS port (if Leave did not run) still names the Neutron port.
-      const ids = ep === undefined ? (await ovs()).interfaceIds(hostEnd(eid)) : undefined;
+      // A port the IPAM driver gave (RequestAddress) is ReleaseAddress's to delete.
       if (ep?.ownPort === true) await deleteNeutronPort(c, ep.portId);
-      else if (ids?.get('iface-id') !== undefined) {
-        const p = await c.getPort(ids.get('iface-id')!).catch(() => undefined);
-        if (p?.name === eid) await deleteNeutronPort(c, p.id);
-      }
       return {};
     },
     'NetworkDriver.EndpointOperInfo': async () => ({ Value: {} }),
