@@ -3,9 +3,9 @@
  * on a unix socket that bin/ovnts-cni forwards to, with the daemon options of
  * the other ovnts daemons.
  */
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import type { Server } from 'node:http';
+import { chmodSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { listenUnix, removeSocket } from './unix-socket.js';
 import { createCniAgent } from '../cni/agent.js';
 import { parseCommandLine } from './command-line.js';
 import {
@@ -66,16 +66,6 @@ function parseArgs(args: readonly string[]): Options | string {
   return o;
 }
 
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(path, () => {
-      server.off('error', fail);
-      done();
-    });
-  });
-}
-
 export async function cniAgent(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
@@ -84,13 +74,7 @@ export async function cniAgent(args: string[]): Promise<number> {
   const log = logger.module('cni-agent');
   const agent = createCniAgent(log);
   try {
-    mkdirSync(dirname(o.socket), { recursive: true });
-    try {
-      unlinkSync(o.socket);
-    } catch {
-      // no stale socket
-    }
-    await listen(agent.server, o.socket);
+    await listenUnix(agent.server, o.socket);
     // Runtimes run plugins as root; nobody else may attach containers.
     chmodSync(o.socket, 0o600);
   } catch (e) {
@@ -105,11 +89,7 @@ export async function cniAgent(args: string[]): Promise<number> {
     onSignal: undefined,
     stop: async () => {
       await agent.close();
-      try {
-        unlinkSync(o.socket);
-      } catch {
-        // already gone
-      }
+      removeSocket(o.socket);
     },
   });
   return life.done;

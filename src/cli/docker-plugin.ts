@@ -7,8 +7,8 @@
  * OS_USERNAME, OS_PASSWORD, OS_PROJECT_ID) when OS_AUTH_URL is set.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, unlinkSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { listenUnix, removeSocket } from './unix-socket.js';
 import { NeutronClient } from '../host/neutron.js';
 import { createDockerDriver, PLUGIN_CONTENT_TYPE, type DockerDriver } from '../cni/docker-driver.js';
 import { parseCommandLine } from './command-line.js';
@@ -125,16 +125,6 @@ async function neutronClient(o: Options): Promise<NeutronClient> {
   );
 }
 
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(path, () => {
-      server.off('error', fail);
-      done();
-    });
-  });
-}
-
 export async function dockerPlugin(args: string[]): Promise<number> {
   const o = parseCommandLine(PROG, args, parseArgs);
   if (typeof o === 'number') return o;
@@ -180,13 +170,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
         );
       });
     });
-    mkdirSync(dirname(o.socket), { recursive: true });
-    try {
-      unlinkSync(o.socket);
-    } catch {
-      // no stale socket
-    }
-    await listen(server, o.socket);
+    await listenUnix(server, o.socket);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;
@@ -203,11 +187,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
       s.closeAllConnections();
       await closed;
       await d.close();
-      try {
-        unlinkSync(o.socket);
-      } catch {
-        // already gone
-      }
+      removeSocket(o.socket);
     },
   });
   return life.done;
