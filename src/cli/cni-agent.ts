@@ -82,8 +82,7 @@ export async function cniAgent(args: string[]): Promise<number> {
     await agent.close();
     return 1;
   }
-  log(`serving CNI requests on ${o.socket}`);
-  await notifyReady(logger, o.pidfile);
+  // SIGTERM is handled from here on, before anyone is told the agent is up.
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
@@ -92,5 +91,7 @@ export async function cniAgent(args: string[]): Promise<number> {
       removeSocket(o.socket);
     },
   });
+  log(`serving CNI requests on ${o.socket}`);
+  await notifyReady(logger, o.pidfile);
   return life.done;
 }

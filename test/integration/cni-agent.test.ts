@@ -10,7 +10,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns } from '../helpers/netns.js';
 import { cleanupAll, run, spawnDaemon, waitFor, type Daemon, type RunResult } from '../helpers/proc.js';
@@ -26,8 +26,14 @@ let netId: string;
 let socket: string;
 let agent: Daemon;
 
+const PIDFILE = (): string => join(w.dir, 'cni-agent.pid');
+
+/** The agent, ready once its pid file is written (it serves and handles SIGTERM by then). */
 function startAgent(): Promise<Daemon> {
-  return spawnDaemon(OVNTS, ['cni-agent', `--socket=${socket}`], { name: 'cni-agent', readyWhen: async () => existsSync(socket) });
+  return spawnDaemon(OVNTS, ['cni-agent', `--socket=${socket}`, `--pidfile=${PIDFILE()}`], {
+    name: 'cni-agent',
+    readyWhen: async () => existsSync(PIDFILE()),
+  });
 }
 
 before(async () => {
@@ -140,9 +146,10 @@ test(
     await deleteNetns(ns);
     assert.deepEqual(await leftovers(), { neutron: [], ovs: [] });
 
-    // (The new agent would replace the stale socket itself; removed here so that its appearing means the agent is up.)
-    unlinkSync(socket);
+    // A new agent replaces the stale socket (the killed one's pid file goes first: its appearing means ready).
+    rmSync(PIDFILE(), { force: true });
     agent = await startAgent();
+    ok(await viaAgent({ CNI_COMMAND: 'VERSION' }, { cniVersion: '1.0.0' }), 'VERSION through the new agent');
     const t0 = performance.now();
     await agent.stop(10_000);
     assert.ok(performance.now() - t0 < 3000, 'the agent stops within 3 s of SIGTERM');
