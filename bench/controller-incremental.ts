@@ -28,6 +28,7 @@ import { OvsdbClient } from '../src/ovsdb/client.js';
 import { createController, type ChassisFacts } from '../src/controller/controller.js';
 import { createOfctlPipeline, type ComputeFlows } from '../src/controller/pipeline.js';
 import * as physical from '../src/controller/physical.js';
+import { nbctlChain, switchBehindRouter } from '../test/helpers/nb-topology.js';
 
 const N = Number(process.env['BENCH_PORTS'] ?? 200);
 type Kind = 'real' | 'ovnts' | 'ovnts-full';
@@ -68,25 +69,7 @@ async function measure(kind: Kind): Promise<Result> {
   const ovs = await startOvs({ netns: ns });
   const systemId = `bench-${kind}`;
   await setChassisConfig(ovs, { systemId, sbRemote: dbs.sbRemote });
-  const args: string[] = ['ls-add', 'sw', '--', 'lr-add', 'lr', '--', 'lrp-add', 'lr', 'lr-sw', '02:00:00:00:00:01', '10.1.0.1/16'];
-  args.push(
-    '--',
-    'lsp-add',
-    'sw',
-    'sw-lr',
-    '--',
-    'lsp-set-type',
-    'sw-lr',
-    'router',
-    '--',
-    'lsp-set-addresses',
-    'sw-lr',
-    'router',
-    '--',
-    'lsp-set-options',
-    'sw-lr',
-    'router-port=lr-sw',
-  );
+  const args = nbctlChain(...switchBehindRouter('10.1.0.1/16'));
   for (let i = 0; i < N; i++) args.push(...nbPortArgs(i));
   await nb('--wait=sb', ...args);
 

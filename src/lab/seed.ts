@@ -42,39 +42,50 @@ const VM_PORT = 'dmz-vm5';
 const SWITCH = 'dmz';
 const ROUTER = 'tenant1';
 
+/** Stands for the DHCP_Options row's UUID in SEED_NB_COMMANDS. */
+export const DHCP_REF = '$dhcp';
+
 /**
- * Adds the logical network: the router and switch of the seed posts before
- * seed 000, then seed 000's ports. Rejects (with nbctl's message) when any of
- * it exists already.
+ * The logical network as ovn-nbctl command lines: the router and switch of the
+ * seed posts before seed 000, then seed 000's ports. `DHCP_REF` stands for the
+ * UUID of the DHCP_Options row the `dhcp-options-create` line makes.
+ */
+export const SEED_NB_COMMANDS: readonly (readonly string[])[] = [
+  ['lr-add', ROUTER],
+  ['lrp-add', ROUTER, 'tenant1-dmz', ROUTER_MAC, `${ROUTER_IP}/${PREFIX_LEN}`],
+  ['ls-add', SWITCH],
+  ['lsp-add', SWITCH, 'dmz-tenant1'],
+  ['lsp-set-type', 'dmz-tenant1', 'router'],
+  ['lsp-set-addresses', 'dmz-tenant1', 'router'],
+  ['lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz'],
+  ['dhcp-options-create', SUBNET],
+  ['dhcp-options-set-options', DHCP_REF, 'lease_time=3600', `router=${ROUTER_IP}`, `server_id=${ROUTER_IP}`, `server_mac=${ROUTER_MAC}`],
+  ...LAB_HOSTS.flatMap((h) => [
+    ['lsp-add', SWITCH, h.lsp],
+    ['lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`],
+    ['lsp-set-port-security', h.lsp, `${h.mac} ${h.ip}`],
+    ['lsp-set-dhcpv4-options', h.lsp, DHCP_REF],
+    ...(h.tag === undefined
+      ? []
+      : [
+          ['set', 'Logical_Switch_Port', h.lsp, `parent_name=${VM_PORT}`],
+          ['set', 'Logical_Switch_Port', h.lsp, `tag=${h.tag}`],
+        ]),
+  ]),
+];
+
+/**
+ * Runs SEED_NB_COMMANDS. Rejects (with nbctl's message) when any of it exists
+ * already.
  */
 export async function programNorthbound(nbctl: Ctl): Promise<void> {
-  await nbctl('lr-add', ROUTER);
-  await nbctl('lrp-add', ROUTER, 'tenant1-dmz', ROUTER_MAC, `${ROUTER_IP}/${PREFIX_LEN}`);
-  await nbctl('ls-add', SWITCH);
-  await nbctl('lsp-add', SWITCH, 'dmz-tenant1');
-  await nbctl('lsp-set-type', 'dmz-tenant1', 'router');
-  await nbctl('lsp-set-addresses', 'dmz-tenant1', 'router');
-  await nbctl('lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz');
-  await nbctl('dhcp-options-create', SUBNET);
-  const dhcpUuid = await dhcpOptionsUuid(nbctl);
-  if (dhcpUuid === undefined) throw new Error(`DHCP_Options for ${SUBNET} not found after creating it`);
-  await nbctl(
-    'dhcp-options-set-options',
-    dhcpUuid,
-    'lease_time=3600',
-    `router=${ROUTER_IP}`,
-    `server_id=${ROUTER_IP}`,
-    `server_mac=${ROUTER_MAC}`,
-  );
-  for (const h of LAB_HOSTS) {
-    await nbctl('lsp-add', SWITCH, h.lsp);
-    await nbctl('lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`);
-    await nbctl('lsp-set-port-security', h.lsp, `${h.mac} ${h.ip}`);
-    await nbctl('lsp-set-dhcpv4-options', h.lsp, dhcpUuid);
-    if (h.tag !== undefined) {
-      await nbctl('set', 'Logical_Switch_Port', h.lsp, `parent_name=${VM_PORT}`);
-      await nbctl('set', 'Logical_Switch_Port', h.lsp, `tag=${h.tag}`);
+  let dhcpUuid: string | undefined;
+  for (const cmd of SEED_NB_COMMANDS) {
+    if (cmd.includes(DHCP_REF)) {
+      dhcpUuid ??= await dhcpOptionsUuid(nbctl);
+      if (dhcpUuid === undefined) throw new Error(`DHCP_Options for ${SUBNET} not found after creating it`);
     }
+    await nbctl(...cmd.map((a) => (a === DHCP_REF ? (dhcpUuid as string) : a)));
   }
 }
 

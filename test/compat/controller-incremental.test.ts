@@ -36,6 +36,7 @@ import { localnetOfports } from '../../src/controller/patch.js';
 import type { ChassisFacts } from '../../src/controller/controller.js';
 import { computeTextFlows, createFlowComputer } from '../../src/controller/physical.js';
 import { flowOfText, textFlowOf, type TextFlow } from '../../src/controller/ofctl-link.js';
+import { nbctlChain, switchBehindRouter } from '../helpers/nb-topology.js';
 
 after(cleanupAll);
 
@@ -160,35 +161,7 @@ test(
       };
 
       // 0. A switch with two ports and DHCP (options whose encoding and order matter), behind a router.
-      await nb(
-        'ls-add',
-        'sw',
-        '--',
-        'lr-add',
-        'lr',
-        '--',
-        'lrp-add',
-        'lr',
-        'lr-sw',
-        '02:00:00:00:00:01',
-        '10.1.0.1/24',
-        '--',
-        'lsp-add',
-        'sw',
-        'sw-lr',
-        '--',
-        'lsp-set-type',
-        'sw-lr',
-        'router',
-        '--',
-        'lsp-set-addresses',
-        'sw-lr',
-        'router',
-        '--',
-        'lsp-set-options',
-        'sw-lr',
-        'router-port=lr-sw',
-      );
+      await nb(...nbctlChain(...switchBehindRouter('10.1.0.1/24')));
       const dhcp =
         (await nb('dhcp-options-create', '10.1.0.0/24')).trim() ||
         (await nb('--bare', '--columns=_uuid', 'find', 'DHCP_Options', 'cidr="10.1.0.0/24"')).trim();

@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, run, runOk, tmpDir, waitFor } from '../helpers/proc.js';
 import { createNetns, deleteNetns } from '../helpers/netns.js';
-import { LAB_HOSTS, ROUTER_IP, runSeedLab, startOvnDatabases, type ComponentContext, type LabResult } from '../helpers/ovn-lab.js';
+import { labFailures, ROUTER_IP, runSeedLab, startOvnDatabases, type ComponentContext, type LabResult } from '../helpers/ovn-lab.js';
 import { startOvntsController, type OvntsControllerHandle } from '../helpers/ovnts-controller.js';
 import { startOvntsNorthd } from '../helpers/ovnts-northd.js';
 import type { ServerKind } from '../helpers/ovsdb-servers.js';
@@ -61,16 +61,7 @@ for (const stack of STACKS) {
         lab = result;
         t.diagnostic(`timings: ${JSON.stringify(result.timings)}`);
         // Every namespace got its NB address by DHCP (answered by ovnts pinctrl) and pinged the router and the others.
-        const failures: string[] = [];
-        for (const spec of LAB_HOSTS) {
-          const h = result.hosts.find((x) => x.name === spec.name);
-          assert.ok(h, spec.name);
-          if (h.address !== `${spec.ip}/26`)
-            failures.push(`${h.name}: address ${h.address ?? 'none'} (expected ${spec.ip}/26) ${h.dhcpError ?? ''}`);
-          if (h.pings.length !== LAB_HOSTS.length) failures.push(`${h.name}: ${h.pings.length} pings run`);
-          for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target} (${p.dest}): ${p.received}/${p.transmitted}`);
-        }
-        assert.deepEqual(failures, [], `lab log:\n${lines.slice(-60).join('\n')}\n${result.logs(30)}`);
+        assert.deepEqual(labFailures(result), [], `lab log:\n${lines.slice(-60).join('\n')}\n${result.logs(30)}`);
 
         // Isolation (issue 5): c51 cannot send as c52, and an unassigned VLAN from vm5 goes nowhere.
         const c51h = result.hosts.find((h) => h.name === 'c51')!;

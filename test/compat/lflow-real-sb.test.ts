@@ -28,6 +28,7 @@ import {
   type MatchLookups,
 } from '../../src/lib/lflow/index.js';
 import { INVALID_ACTIONS, INVALID_MATCHES } from '../unit/lflow-fixtures.js';
+import { programNorthbound } from '../../src/lab/seed.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const NB_SCHEMA = join(REPO, 'schemas', 'ovn-nb.ovsschema');
@@ -104,32 +105,9 @@ before(async () => {
     ),
   );
 
-  // The seed lab's NB (seeds 000/002), plus two ACLs.
+  // The seed lab's NB (seeds 000/002, the steps `ovnts lab` runs), plus two ACLs.
   const nbctl = (...args: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${remote}`, '--timeout=30', ...args]);
-  await nbctl('lr-add', 'tenant1');
-  await nbctl('lrp-add', 'tenant1', 'tenant1-dmz', '02:ac:10:ff:01:29', '172.16.255.129/26');
-  await nbctl('ls-add', 'dmz');
-  await nbctl('lsp-add', 'dmz', 'dmz-tenant1');
-  await nbctl('lsp-set-type', 'dmz-tenant1', 'router');
-  await nbctl('lsp-set-addresses', 'dmz-tenant1', 'router');
-  await nbctl('lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz');
-  const dhcp = (await nbctl('create', 'DHCP_Options', 'cidr=172.16.255.128/26')).trim();
-  await nbctl(
-    'dhcp-options-set-options',
-    dhcp,
-    'lease_time=3600',
-    'router=172.16.255.129',
-    'server_id=172.16.255.129',
-    'server_mac=02:ac:10:ff:01:29',
-  );
-  await nbctl('lsp-add', 'dmz', 'dmz-vm5');
-  await nbctl('lsp-set-addresses', 'dmz-vm5', '02:ac:10:ff:01:32 172.16.255.132');
-  await nbctl('lsp-set-port-security', 'dmz-vm5', '02:ac:10:ff:01:32 172.16.255.132');
-  await nbctl('lsp-set-dhcpv4-options', 'dmz-vm5', dhcp);
-  await nbctl('lsp-add', 'dmz', 'dmz-c51', 'dmz-vm5', '51');
-  await nbctl('lsp-add', 'dmz', 'dmz-c52', 'dmz-vm5', '52');
-  await nbctl('lsp-set-addresses', 'dmz-c51', '02:ac:10:ff:01:33 172.16.255.133');
-  await nbctl('lsp-set-addresses', 'dmz-c52', '02:ac:10:ff:01:34 172.16.255.134');
+  await programNorthbound(nbctl);
   await nbctl('acl-add', 'dmz', 'to-lport', '1000', 'ip4.src == 172.16.255.133 && tcp.dst == 22', 'drop');
   await nbctl('acl-add', 'dmz', 'from-lport', '1001', 'ip4 && udp.dst == 53', 'allow-related');
   await nbctl('--wait=sb', 'sync');

@@ -13,7 +13,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir } from '../helpers/proc.js';
-import { startOvnDatabases, LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, type LabDatabases } from '../helpers/ovn-lab.js';
+import { startOvnDatabases, ROUTER_IP, ROUTER_MAC, SUBNET, type LabDatabases } from '../helpers/ovn-lab.js';
+import { SEED_NB_COMMANDS } from '../../src/lab/seed.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { NbSnapshot, NB_TABLES } from '../../src/northd/nb-snapshot.js';
 import { buildRouterFlows, buildRouterPortFlows, buildSwitchFlows, buildSwitchPortFlows } from '../../src/northd/build/index.js';
@@ -81,30 +82,8 @@ interface Scenario {
   readonly excuses?: readonly Excuse[];
 }
 
-/** The seed lab's NB (test/helpers/ovn-lab.ts, seed 000): router tenant1, switch dmz, vm5 and its containers c51/c52 with DHCP. */
-const SEED: readonly (readonly string[])[] = [
-  ['lr-add', 'tenant1'],
-  ['lrp-add', 'tenant1', 'tenant1-dmz', ROUTER_MAC, `${ROUTER_IP}/26`],
-  ['ls-add', 'dmz'],
-  ['lsp-add', 'dmz', 'dmz-tenant1'],
-  ['lsp-set-type', 'dmz-tenant1', 'router'],
-  ['lsp-set-addresses', 'dmz-tenant1', 'router'],
-  ['lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz'],
-  ['dhcp-options-create', SUBNET],
-  ['dhcp-options-set-options', '$dhcp', 'lease_time=3600', `router=${ROUTER_IP}`, `server_id=${ROUTER_IP}`, `server_mac=${ROUTER_MAC}`],
-  ...LAB_HOSTS.flatMap((h) => [
-    ['lsp-add', 'dmz', h.lsp],
-    ['lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`],
-    ['lsp-set-port-security', h.lsp, `${h.mac} ${h.ip}`],
-    ['lsp-set-dhcpv4-options', h.lsp, '$dhcp'],
-    ...(h.tag === undefined
-      ? []
-      : [
-          ['set', 'Logical_Switch_Port', h.lsp, 'parent_name=dmz-vm5'],
-          ['set', 'Logical_Switch_Port', h.lsp, `tag=${h.tag}`],
-        ]),
-  ]),
-];
+/** The seed lab's NB (src/lab/seed.ts, seed 000): router tenant1, switch dmz, vm5 and its containers c51/c52 with DHCP. */
+const SEED = SEED_NB_COMMANDS;
 
 const SCENARIOS: readonly Scenario[] = [
   { name: 'seed lab', nbctl: SEED },

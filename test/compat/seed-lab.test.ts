@@ -8,7 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, tmpDir } from '../helpers/proc.js';
-import { LAB_HOSTS, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
+import { labFailures, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import type { ServerKind } from '../helpers/ovsdb-servers.js';
 
 after(cleanupAll);
@@ -26,16 +26,7 @@ for (const kind of ['real', 'ovnts'] as ServerKind[]) {
         const result = await runSeedLab({ dbs, northd: 'real', controller: 'real', log: (l) => lines.push(l) });
         lab = result;
         t.diagnostic(`timings: ${JSON.stringify(result.timings)}`);
-        const failures: string[] = [];
-        for (const spec of LAB_HOSTS) {
-          const h = result.hosts.find((x) => x.name === spec.name);
-          assert.ok(h, spec.name);
-          if (h.address !== `${spec.ip}/26`)
-            failures.push(`${h.name}: address ${h.address ?? 'none'} (expected ${spec.ip}/26) ${h.dhcpError ?? ''}`);
-          assert.equal(h.pings.length, 3, `${h.name} ran its pings`);
-          for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target} (${p.dest}): ${p.received}/${p.transmitted}`);
-        }
-        assert.deepEqual(failures, [], `lab log:\n${lines.join('\n')}`);
+        assert.deepEqual(labFailures(result), [], `lab log:\n${lines.join('\n')}`);
       } finally {
         await lab?.stop();
         await dbs.stop();

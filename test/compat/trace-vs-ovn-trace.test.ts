@@ -14,7 +14,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir, type TmpDir } from '../helpers/proc.js';
-import { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, startOvnDatabases, type LabDatabases } from '../helpers/ovn-lab.js';
+import { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, startOvnDatabases, type LabDatabases } from '../helpers/ovn-lab.js';
+import { programNorthbound } from '../../src/lab/seed.js';
 import { startOvntsNorthd } from '../helpers/ovnts-northd.js';
 import { OVNTS } from '../helpers/ovsdb-servers.js';
 
@@ -230,31 +231,8 @@ before(async () => {
   dbs = await startOvnDatabases(tmp.path, 'ovnts');
   const nbctl = (...args: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${dbs.nbRemote}`, '--timeout=30', ...args]);
   filler = await FILLER({ dbs, dir: tmp.path });
-  // The seed lab's NB, as test/helpers/ovn-lab.ts programs it.
-  await nbctl('lr-add', 'tenant1');
-  await nbctl('lrp-add', 'tenant1', 'tenant1-dmz', ROUTER_MAC, `${ROUTER_IP}/26`);
-  await nbctl('ls-add', 'dmz');
-  await nbctl('lsp-add', 'dmz', 'dmz-tenant1');
-  await nbctl('lsp-set-type', 'dmz-tenant1', 'router');
-  await nbctl('lsp-set-addresses', 'dmz-tenant1', 'router');
-  await nbctl('lsp-set-options', 'dmz-tenant1', 'router-port=tenant1-dmz');
-  await nbctl('dhcp-options-create', SUBNET);
-  const dhcp = (await nbctl('--bare', '--columns=_uuid', 'find', 'DHCP_Options', `cidr="${SUBNET}"`)).trim();
-  await nbctl(
-    'dhcp-options-set-options',
-    dhcp,
-    'lease_time=3600',
-    `router=${ROUTER_IP}`,
-    `server_id=${ROUTER_IP}`,
-    `server_mac=${ROUTER_MAC}`,
-  );
-  for (const h of LAB_HOSTS) {
-    if (h.tag === undefined) await nbctl('lsp-add', 'dmz', h.lsp);
-    else await nbctl('lsp-add', 'dmz', h.lsp, VM5.lsp, String(h.tag));
-    await nbctl('lsp-set-addresses', h.lsp, `${h.mac} ${h.ip}`);
-    await nbctl('lsp-set-port-security', h.lsp, `${h.mac} ${h.ip}`);
-    await nbctl('lsp-set-dhcpv4-options', h.lsp, dhcp);
-  }
+  // The seed lab's NB, the steps `ovnts lab` runs.
+  await programNorthbound(nbctl);
   // ACLs: a drop and an allow-related, on a port group and an address set.
   await nbctl('pg-add', 'pg_c', C51.lsp, C52.lsp);
   await nbctl('create', 'Address_Set', 'name=as_web', `addresses="${C52.ip}"`);

@@ -27,6 +27,8 @@ import { NB_SCHEMA, OVNTS, SB_SCHEMA, type ServerKind } from './ovsdb-servers.js
 import { tailLogs } from '../../src/lab/logs.js';
 import { ping } from '../../src/lab/netns.js';
 import {
+  LAB_HOSTS,
+  PREFIX_LEN,
   configureChassis,
   plugHosts,
   programNorthbound,
@@ -311,4 +313,25 @@ export async function runSeedLab(opts: SeedLabOptions): Promise<LabResult> {
     await stop().catch((te: unknown) => log(`[lab ${id}] teardown after failure: ${String(te)}`));
     throw e;
   }
+}
+
+/**
+ * What went wrong in a lab run, one line each: a host without its NB address,
+ * a host that did not run a ping to every other lab host and the router, a
+ * ping that failed. Empty when the lab worked.
+ */
+export function labFailures(result: Pick<LabResult, 'hosts'>): string[] {
+  const failures: string[] = [];
+  for (const spec of LAB_HOSTS) {
+    const h = result.hosts.find((x) => x.name === spec.name);
+    if (h === undefined) {
+      failures.push(`${spec.name}: no result`);
+      continue;
+    }
+    if (h.address !== `${spec.ip}/${PREFIX_LEN}`)
+      failures.push(`${h.name}: address ${h.address ?? 'none'} (expected ${spec.ip}/${PREFIX_LEN}) ${h.dhcpError ?? ''}`);
+    if (h.pings.length !== LAB_HOSTS.length) failures.push(`${h.name}: ${h.pings.length} pings run, expected ${LAB_HOSTS.length}`);
+    for (const p of h.pings) if (!p.ok) failures.push(`${h.name} -> ${p.target} (${p.dest}): ${p.received}/${p.transmitted}`);
+  }
+  return failures;
 }

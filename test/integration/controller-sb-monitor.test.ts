@@ -17,6 +17,7 @@ import { startOvnDatabases } from '../helpers/ovn-lab.js';
 import { cleanupAll, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
 import { createController } from '../../src/controller/controller.js';
 import type { OvsdbClient } from '../../src/ovsdb/client.js';
+import { nbctlChain, switchBehindRouter } from '../helpers/nb-topology.js';
 
 after(cleanupAll);
 
@@ -49,48 +50,13 @@ test('controller: SB rows of local datapaths only, all with ovn-monitor-all', { 
   const c = createController({ ovsRemote: ovs.dbRemote });
   try {
     await nb(
-      'ls-add',
-      'sw',
-      '--',
-      'lsp-add',
-      'sw',
-      'p1',
-      '--',
-      'lr-add',
-      'lr',
-      '--',
-      'lrp-add',
-      'lr',
-      'lr-sw',
-      '02:00:00:00:00:01',
-      '10.1.0.1/24',
-      '--',
-      'lsp-add',
-      'sw',
-      'sw-lr',
-      '--',
-      'lsp-set-type',
-      'sw-lr',
-      'router',
-      '--',
-      'lsp-set-addresses',
-      'sw-lr',
-      'router',
-      '--',
-      'lsp-set-options',
-      'sw-lr',
-      'router-port=lr-sw',
-      '--',
-      'ls-add',
-      'far',
-      '--',
-      'lsp-add',
-      'far',
-      'f1',
-      '--',
-      'lsp-set-addresses',
-      'f1',
-      '02:00:00:00:09:01 10.9.0.11',
+      ...nbctlChain(
+        ...switchBehindRouter('10.1.0.1/24'),
+        ['lsp-add', 'sw', 'p1'],
+        ['ls-add', 'far'],
+        ['lsp-add', 'far', 'f1'],
+        ['lsp-set-addresses', 'f1', '02:00:00:00:09:01 10.9.0.11'],
+      ),
     );
     await nb('--wait=sb', 'sync');
     const dpOf = async (name: string): Promise<string> =>
