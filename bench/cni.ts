@@ -13,16 +13,21 @@
  * 1 s, for both plugins.) Containers
  * are deleted after their measurement (not timed). The bridge plugin runs
  * inside a namespace of the bench's own, so its bridge never touches the
- * host's. Not a test (timings); run: `npm run bench:cni`.
+ * host's. ovnts-cni is measured twice: forwarding to the resident agent
+ * (`ovnts cni-agent`, as a host runs it) and alone (no agent: the plugin
+ * runs in its own Node process). Not a test (timings); run: `npm run bench:cni`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstReply, pct } from './first-reply.js';
 import { createNetns, deleteNetns } from '../test/helpers/netns.js';
-import { cleanupAll, runOk } from '../test/helpers/proc.js';
+import { cleanupAll, runOk, spawnDaemon } from '../test/helpers/proc.js';
+import { OVNTS, REPO } from '../test/helpers/ovsdb-servers.js';
 import { startCniWorld } from '../test/helpers/cni.js';
 
 const N = Number(process.env['BENCH_CNI'] ?? 100);
+/** The thin client as a host installs it in its CNI plugin directory (built by npm run build). */
+const CLIENT = join(REPO, 'dist', 'bin', 'ovnts-cni');
 
 interface Plugin {
   readonly name: string;
@@ -62,9 +67,18 @@ function execPlugin(
   ns: string,
   args: string,
   path: string,
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   return runOk(argv[0]!, argv.slice(1), {
-    env: { CNI_COMMAND: command, CNI_CONTAINERID: cid, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_ARGS: args, CNI_PATH: path },
+    env: {
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: cid,
+      CNI_NETNS: `/run/netns/${ns}`,
+      CNI_IFNAME: 'eth0',
+      CNI_ARGS: args,
+      CNI_PATH: path,
+      ...extraEnv,
+    },
     input: JSON.stringify(conf),
     timeoutMs: 60_000,
   }).then(() => undefined);
@@ -76,9 +90,21 @@ async function main(): Promise<void> {
     const id = w.id;
     const netId = await w.network(`${id}-bench`, '198.51.100.0/24');
     const ovntsConf = { cniVersion: '1.0.0', name: `${id}-bench`, type: 'ovnts-cni', ...w.base, network: netId };
-    const ovnts: Plugin = {
-      name: 'ovnts-cni',
-      cni: (command, cid, ns, args) => execPlugin([join(w.pluginDir, 'ovnts-cni')], ovntsConf, command, cid, ns, args, w.pluginDir),
+    const socket = join(w.dir, 'cni-agent.sock');
+    const agent = await spawnDaemon(OVNTS, ['cni-agent', `--socket=${socket}`], {
+      name: 'cni-agent',
+      readyWhen: async () => existsSync(socket),
+    });
+    const viaAgent: Plugin = {
+      name: 'ovnts-cni (agent)',
+      cni: (command, cid, ns, args) => execPlugin([CLIENT], ovntsConf, command, cid, ns, args, w.pluginDir, { OVNTS_CNI_SOCKET: socket }),
+    };
+    const alone: Plugin = {
+      name: 'ovnts-cni (no agent)',
+      cni: (command, cid, ns, args) =>
+        execPlugin([join(w.pluginDir, 'ovnts-cni')], ovntsConf, command, cid, ns, args, w.pluginDir, {
+          OVNTS_CNI_SOCKET: join(w.dir, 'no-agent.sock'),
+        }),
     };
     const brNs = await createNetns(`${id}-br`);
     const dataDir = join(w.dir, 'host-local');
@@ -98,12 +124,21 @@ async function main(): Promise<void> {
     };
     const results: Array<[string, number[]]> = [];
     results.push([bridge.name, await measure(bridge, '203.0.113', `${id}b`)]);
-    results.push([ovnts.name, await measure(ovnts, '198.51.100', `${id}o`)]);
+    try {
+      results.push([viaAgent.name, await measure(viaAgent, '198.51.100', `${id}o`)]);
+    } finally {
+      await agent.stop();
+    }
+    results.push([alone.name, await measure(alone, '198.51.100', `${id}n`)]);
     console.log(`CNI ADD -> first successful ping, ${N} containers each, same machine, same run`);
     for (const [name, t] of results)
-      console.log(`${name.padEnd(20)} p50 ${pct(t, 50).toFixed(0).padStart(5)} ms   p99 ${pct(t, 99).toFixed(0).padStart(5)} ms`);
-    const [b, o] = [results[0]![1], results[1]![1]];
-    console.log(`ratio ovnts/bridge     p50 ${(pct(o, 50) / pct(b, 50)).toFixed(2)}x   p99 ${(pct(o, 99) / pct(b, 99)).toFixed(2)}x`);
+      console.log(`${name.padEnd(22)} p50 ${pct(t, 50).toFixed(0).padStart(5)} ms   p99 ${pct(t, 99).toFixed(0).padStart(5)} ms`);
+    const b = results[0]![1];
+    for (const [name, o] of results.slice(1))
+      console.log(
+        `ratio ${name} / bridge`.padEnd(40) +
+          ` p50 ${(pct(o, 50) / pct(b, 50)).toFixed(2)}x   p99 ${(pct(o, 99) / pct(b, 99)).toFixed(2)}x`,
+      );
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) await runOk(process.execPath, ['-e', '0']);
     console.log(`(node start-up alone on this machine now: ${((performance.now() - t0) / 5).toFixed(0)} ms)`);

@@ -18,12 +18,13 @@ PACKAGES=(openvswitch-switch ovn-central ovn-host ovn-common iproute2 isc-dhcp-c
 #   the real keystone (its passlib checks our hashes), and the openstack/neutron clients;
 # - Go and Debian's libcni, for the cnitool the CNI plugin's tests build (RECIPES §4.6);
 # - the Prometheus text parser the metrics tests read --metrics endpoints with.
+# - a C compiler and libc for the CNI plugin's thin client (src/cni/client, built by npm run build).
 # - chromium, the headless browser the `ovnts ui` page tests drive (puppeteer-core), and
 #   a font for it (without one its screenshots show no text).
 LEAN_PACKAGES=(chromium fonts-dejavu-core docker.io podman runc containernetworking-plugins busybox-static ethtool util-linux curl
                python3-keystone python3-openstackclient python3-neutronclient neutron-server
                golang-go golang-github-appc-cni-dev
-               python3-prometheus-client)
+               python3-prometheus-client gcc libc6-dev)
 
 log=$(mktemp /tmp/ovnts-setup.XXXXXX)
 policy_created=

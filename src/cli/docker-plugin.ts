@@ -7,10 +7,10 @@
  * OS_USERNAME, OS_PASSWORD, OS_PROJECT_ID) when OS_AUTH_URL is set.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, unlinkSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { listenUnix, removeSocket } from './unix-socket.js';
 import { NeutronClient } from '../host/neutron.js';
-import { createDockerDriver, PLUGIN_CONTENT_TYPE } from '../cni/docker-driver.js';
+import { createDockerDriver, PLUGIN_CONTENT_TYPE, type DockerDriver } from '../cni/docker-driver.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import { pluginCallMetrics } from '../cni/plugin-metrics.js';
@@ -141,16 +141,6 @@ async function neutronClient(o: Options): Promise<NeutronClient> {
   );
 }
 
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(path, () => {
-      server.off('error', fail);
-      done();
-    });
-  });
-}
-
 export async function dockerPlugin(args: string[]): Promise<number> {
   const line = parseCommandLine(DOCKER_PLUGIN_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
@@ -166,8 +156,9 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const metrics = daemonMetricsScope(o);
   const record = metrics === undefined ? undefined : pluginCallMetrics(metrics);
   let stopMetrics = (): Promise<void> => Promise.resolve();
+  let driver: DockerDriver;
   try {
-    const driver = createDockerDriver({
+    driver = createDockerDriver({
       neutron: await neutronClient(o),
       ovsDb: o.ovsDb,
       bridge: o.bridge,
@@ -205,14 +196,8 @@ export async function dockerPlugin(args: string[]): Promise<number> {
         );
       });
     });
-    mkdirSync(dirname(o.socket), { recursive: true });
-    try {
-      unlinkSync(o.socket);
-    } catch {
-      // no stale socket
-    }
     stopMetrics = await serveDaemonMetrics(o, metrics, log);
-    await listen(server, o.socket);
+    await listenUnix(server, o.socket);
     run.removeOnExit(o.socket);
   } catch (e) {
     await stopMetrics();
@@ -221,6 +206,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   log(`serving the ovnts network and IPAM driver on ${o.socket} (IPAM ${o.ipam})`);
   await notifyReady(logger, o.pidfile);
   const s = server;
+  const d = driver;
   const life = runUntilStopped({
     pidfile: o.pidfile,
     onSignal: undefined,
@@ -230,11 +216,8 @@ export async function dockerPlugin(args: string[]): Promise<number> {
       const closed = new Promise<void>((r) => s.close(() => r()));
       s.closeAllConnections();
       await closed;
-      try {
-        unlinkSync(o.socket);
-      } catch {
-        // already gone
-      }
+      await d.close();
+      removeSocket(o.socket);
     },
   });
   return life.done;

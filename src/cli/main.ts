@@ -111,6 +111,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       return { run: m.dockerPlugin, ...m.DOCKER_PLUGIN_COMMAND_LINE };
     },
   },
+  'cni-agent': {
+    summary: 'the resident side of the ovnts CNI plugin (ovnts)',
+    synopsis: '[OPTIONS]',
+    load: async () => {
+      const m = await import('./cni-agent.js');
+      return { run: m.cniAgent, ...m.CNI_AGENT_COMMAND_LINE };
+    },
+  },
   ui: {
     summary: 'the live topology and trace page (ovnts)',
     synopsis: '[OPTIONS]',

@@ -11,14 +11,18 @@
  * RequiresMACAddress asks); CreateEndpoint finds it by address (or creates
  * it); Join makes the veth (Docker moves the SrcName end into the
  * container), plugs the other end into br-int with iface-id = the port, and
- * answers once the controller has installed it.
+ * answers once the controller has installed it. Endpoints are held in
+ * memory and found again in the IPAM after a restart of the daemon (the
+ * ports CreateEndpoint makes carry the endpoint id), so none leaks.
  */
 import type { NeutronClient, NeutronPort, NeutronSubnet } from '../host/neutron.js';
+import type { OvsDb } from '../host/ovs-db.js';
 import { NeutronError } from '../host/neutron.js';
 import { command } from '../host/command.js';
 import { netnsTarget, removeHostLink } from '../host/netns-veth.js';
 import { deletePort as deleteNeutronPort, DEVICE_OWNER, ipamCall } from './ipam.js';
-import { addPort, deletePort, interfaceIds, waitInstalled } from './ovs-port.js';
+import { addPort, deletePort, waitInstalled } from './ovs-port.js';
+import { Resources } from './resources.js';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 const GATEWAY_TYPE = 'com.docker.network.gateway';
@@ -52,6 +56,8 @@ interface Endpoint {
 export interface DockerDriver {
   /** Handles `POST /METHOD` with its JSON body; resolves to the reply. Unknown methods: undefined (404). */
   handle(method: string, body: Json): Promise<Json | undefined>;
+  /** Closes its connection to the OVS database. */
+  close(): Promise<void>;
 }
 
 function hostEnd(endpointId: string): string {
@@ -69,6 +75,9 @@ function prefixLen(cidr: string): string {
 export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
   const c = o.neutron;
   const endpoints = new Map<string, Endpoint>();
+  // One OVSDB connection for the daemon's life, opened on first use.
+  const res = new Resources();
+  const ovs = (): Promise<OvsDb> => res.ovs(o.ovsDb);
 
   const networkOf = async (networkId: string): Promise<{ id: string; subnet: NeutronSubnet }> => {
     const [net] = await ipamCall(() => c.listNetworks({ name: `${NET_PREFIX}${networkId}` }));
@@ -76,6 +85,20 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     const subnetId = net.subnets[0];
     if (subnetId === undefined) throw new DriverError(`network ${networkId} has no subnet`);
     return { id: net.id, subnet: await ipamCall(() => c.getSubnet(subnetId)) };
+  };
+
+  /**
+   * An endpoint this daemon does not hold (it was restarted since
+   * CreateEndpoint): a port CreateEndpoint made itself carries the endpoint
+   * id as its name and device_id in the IPAM, so it is found again there.
+   */
+  const recover = async (eid: string, networkId: string): Promise<Endpoint | undefined> => {
+    const own = (await ipamCall(() => c.listPorts({ device_id: eid, name: eid })))[0];
+    if (own === undefined) return undefined;
+    const net = await networkOf(networkId).catch(() => undefined);
+    const ep = { portId: own.id, mac: own.mac_address, gateway: net?.subnet.gateway_ip ?? '', ownPort: true };
+    endpoints.set(eid, ep);
+    return ep;
   };
 
   const portByAddress = async (networkId: string, ip: string): Promise<NeutronPort | undefined> =>
@@ -195,7 +218,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     },
     'NetworkDriver.Join': async (b) => {
       const eid = String(b['EndpointID']);
-      const ep = endpoints.get(eid);
+      const ep = endpoints.get(eid) ?? (await recover(eid, String(b['NetworkID'])));
       if (ep === undefined) throw new DriverError(`endpoint ${eid} was not created by this plugin`);
       const host = hostEnd(eid);
       const src = sandboxEnd(eid);
@@ -214,6 +237,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         'netns',
         netnsTarget(o.ovsNetns),
       ]);
+      const db = await ovs();
       try {
         const inOvs = o.ovsNetns === undefined ? [] : ['nsenter', `--net=${o.ovsNetns}`];
         // The name (from Docker's EndpointID) as the shell's positional parameter, never inside its script.
@@ -221,7 +245,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         await Promise.all([
           command('ethtool', ['-K', src, 'tx', 'off']),
           command(up[0]!, up.slice(1)),
-          addPort(o.ovsDb, {
+          addPort(db, {
             bridge: o.bridge,
             name: host,
             network: `docker-${String(b['NetworkID'])}`,
@@ -231,9 +255,9 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
             ifaceId: ep.portId,
           }),
         ]);
-        await waitInstalled(o.ovsDb, host, o.installTimeoutMs);
+        await waitInstalled(db, host, o.installTimeoutMs);
       } catch (e) {
-        await deletePort(o.ovsDb, o.bridge, host).catch(() => undefined);
+        await deletePort(db, o.bridge, host).catch(() => undefined);
         await removeHostLink(o.ovsNetns, host);
         throw e;
       }
@@ -241,21 +265,16 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     },
     'NetworkDriver.Leave': async (b) => {
       const host = hostEnd(String(b['EndpointID']));
-      await deletePort(o.ovsDb, o.bridge, host);
+      await deletePort(await ovs(), o.bridge, host);
       await removeHostLink(o.ovsNetns, host);
       return {};
     },
     'NetworkDriver.DeleteEndpoint': async (b) => {
       const eid = String(b['EndpointID']);
-      const ep = endpoints.get(eid);
+      const ep = endpoints.get(eid) ?? (await recover(eid, String(b['NetworkID'])));
       endpoints.delete(eid);
-      // After a restart of this daemon: the OVS port (if Leave did not run) still names the Neutron port.
-      const ids = ep === undefined ? await interfaceIds(o.ovsDb, hostEnd(eid)) : undefined;
+      // A port the IPAM driver gave (RequestAddress) is ReleaseAddress's to delete.
       if (ep?.ownPort === true) await deleteNeutronPort(c, ep.portId);
-      else if (ids?.get('iface-id') !== undefined) {
-        const p = await c.getPort(ids.get('iface-id')!).catch(() => undefined);
-        if (p?.name === eid) await deleteNeutronPort(c, p.id);
-      }
       return {};
     },
     'NetworkDriver.EndpointOperInfo': async () => ({ Value: {} }),
@@ -276,5 +295,6 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         return { Err: (e as Error).message };
       }
     },
+    close: () => res.close(),
   };
 }

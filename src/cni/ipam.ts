@@ -62,7 +62,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The network and the attachment's port. A network given by id needs no
- * lookup first: the port is created while the network (its MTU) is read.
+ * lookup first: the port is created while the network (its MTU) and its
+ * subnets are read, so ADD waits for one IPAM round trip, not three.
  */
 export async function allocateOn(
   c: NeutronClient,
@@ -72,7 +73,12 @@ export async function allocateOn(
   want: Parameters<typeof allocate>[5],
 ): Promise<Allocation & { net: NeutronNetwork }> {
   if (UUID.test(conf.network)) {
-    const [net, a] = await Promise.allSettled([c.getNetwork(conf.network), allocate(c, conf, conf.network, containerId, ifname, want)]);
+    const subnets = c.listSubnets({ network_id: conf.network });
+    subnets.catch(() => undefined);
+    const [net, a] = await Promise.allSettled([
+      c.getNetwork(conf.network),
+      allocate(c, conf, conf.network, containerId, ifname, want, subnets),
+    ]);
     if (net.status === 'fulfilled' && a.status === 'fulfilled') return { ...a.value, net: net.value };
     if (a.status === 'fulfilled') await c.deletePort(a.value.port.id).catch(() => undefined);
     if (net.status === 'fulfilled') throw (a as PromiseRejectedResult).reason;
@@ -107,6 +113,8 @@ export async function allocate(
   containerId: string,
   ifname: string,
   want: { ip?: string; mac?: string; profile?: Record<string, unknown> },
+  /** The network's subnets, when they are being read already. */
+  subnets?: Promise<NeutronSubnet[]>,
 ): Promise<Allocation> {
   const body = {
     network_id: networkId,
@@ -123,7 +131,8 @@ export async function allocate(
     const fixed = port.fixed_ips.find((f) => !f.ip_address.includes(':')) ?? port.fixed_ips[0];
     if (fixed === undefined)
       throw new CniError(CNI_CODE.IPAM_FAILURE, `IPAM: network ${conf.network} gave the port no address (does it have a subnet?)`);
-    const subnet = await ipamCall(() => c.getSubnet(fixed.subnet_id));
+    const listed = subnets === undefined ? undefined : (await subnets.catch(() => [])).find((s) => s.id === fixed.subnet_id);
+    const subnet = listed ?? (await ipamCall(() => c.getSubnet(fixed.subnet_id)));
     return { port, subnet };
   } catch (e) {
     await c.deletePort(port.id).catch(() => undefined);

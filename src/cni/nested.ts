@@ -13,12 +13,6 @@ import type { OvsDb } from '../host/ovs-db.js';
 import { CNI_CODE, CniError } from './errors.js';
 import { ipamCall } from './ipam.js';
 
-/** The VM's OVS database; loaded only in nested mode (host mode's start-up stays lean). */
-export async function openVmDb(remote: string): Promise<OvsDb> {
-  const { OvsDb } = await import('../host/ovs-db.js');
-  return OvsDb.open(remote);
-}
-
 export async function reserveTag(db: OvsDb, bridge: string): Promise<number> {
   const { reserveVlan } = await import('../host/vlan-pool.js');
   try {

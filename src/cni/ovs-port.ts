@@ -1,23 +1,19 @@
 /**
- * The OVS side of an attachment, through ovs-vsctl(8) (it returns once
- * ovs-vswitchd has applied the change; and the plugin is a short-lived
- * process, so one exec beats connecting an OVSDB client): the host end of the
- * veth as a port of the bridge, marked with the attachment it belongs to
+ * The OVS side of an attachment, over one OVSDB connection (the agent keeps
+ * it open; a one-shot plugin opens it for the invocation): the host end of
+ * the veth as a port of the bridge, marked with the attachment it belongs to
  * (`cni-network`, `cni-container-id`, `cni-ifname` in external_ids) so DEL and
- * GC find it, and in host mode the `iface-id` the controller binds.
+ * GC find it, and in host mode the `iface-id` the controller binds. Waiting
+ * for `ovn-installed` watches the monitor's updates (no polling).
  */
 import { createHash } from 'node:crypto';
-import { command, CommandFailed } from '../host/command.js';
+import type { OvsDb } from '../host/ovs-db.js';
 
 export const IDS = { network: 'cni-network', container: 'cni-container-id', ifname: 'cni-ifname' } as const;
 
 /** The host end's name: 15 characters, stable for (network, container, interface). */
 export function hostVeth(network: string, containerId: string, ifname: string): string {
   return `ovc${createHash('sha1').update(`${network}\0${containerId}\0${ifname}`).digest('hex').slice(0, 12)}`;
-}
-
-export function vsctl(db: string, args: readonly string[], timeoutS = 10): Promise<string> {
-  return command('ovs-vsctl', [`--db=${db}`, `--timeout=${timeoutS}`, ...args], { timeoutMs: (timeoutS + 5) * 1000 });
 }
 
 export interface PortSpec {
@@ -33,25 +29,27 @@ export interface PortSpec {
   readonly tag?: number;
 }
 
-export async function addPort(db: string, p: PortSpec): Promise<void> {
-  await vsctl(db, [
-    '--may-exist',
-    'add-port',
-    p.bridge,
-    p.name,
-    ...(p.tag === undefined ? [] : [`tag=${p.tag}`]),
-    '--',
-    'set',
-    'Interface',
-    p.name,
-    `external_ids:${IDS.network}=${p.network}`,
-    `external_ids:${IDS.container}=${p.containerId}`,
-    `external_ids:${IDS.ifname}=${p.ifname}`,
-    ...(p.mac === undefined ? [] : [`external_ids:attached-mac=${p.mac}`]),
-    ...(p.ifaceId === undefined
-      ? []
-      : [`external_ids:iface-id=${p.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${p.containerId}`]),
-  ]);
+/**
+ * Adds the port (already there: left as is). In host mode the controller's
+ * `ovn-installed` later says the datapath has it; a VLAN access port (nested
+ * mode) is waited for until ovs-vswitchd has applied it.
+ */
+export async function addPort(db: OvsDb, p: PortSpec): Promise<void> {
+  await db.addPort(
+    {
+      bridge: p.bridge,
+      name: p.name,
+      ...(p.tag === undefined ? {} : { tag: p.tag }),
+      interfaceIds: {
+        [IDS.network]: p.network,
+        [IDS.container]: p.containerId,
+        [IDS.ifname]: p.ifname,
+        ...(p.mac === undefined ? {} : { 'attached-mac': p.mac }),
+        ...(p.ifaceId === undefined ? {} : { 'iface-id': p.ifaceId, 'iface-status': 'active', 'vm-id': p.containerId }),
+      },
+    },
+    p.tag !== undefined,
+  );
 }
 
 /**
@@ -60,37 +58,33 @@ export async function addPort(db: string, p: PortSpec): Promise<void> {
  * controller installs it.
  */
 export async function bindPort(
-  db: string,
+  db: OvsDb,
   name: string,
   mac: string,
   host: { ifaceId: string; containerId: string } | undefined,
 ): Promise<void> {
-  await vsctl(db, [
-    'set',
-    'Interface',
-    name,
-    `external_ids:attached-mac=${mac}`,
-    ...(host === undefined
-      ? []
-      : [`external_ids:iface-id=${host.ifaceId}`, 'external_ids:iface-status=active', `external_ids:vm-id=${host.containerId}`]),
-  ]);
+  await db.editInterfaceIds(name, {
+    set: {
+      'attached-mac': mac,
+      ...(host === undefined ? {} : { 'iface-id': host.ifaceId, 'iface-status': 'active', 'vm-id': host.containerId }),
+    },
+  });
 }
 
 /** Waits until the controller has installed the port's flows (`external_ids:ovn-installed`). */
-export async function waitInstalled(db: string, name: string, timeoutMs: number): Promise<void> {
+export async function waitInstalled(db: OvsDb, name: string, timeoutMs: number): Promise<void> {
   try {
-    await vsctl(db, ['wait-until', 'Interface', name, 'external_ids:ovn-installed=true'], Math.ceil(timeoutMs / 1000));
-  } catch (e) {
-    if (e instanceof CommandFailed)
-      throw new Error(
-        `port ${name} was not installed by the OVN controller within ${timeoutMs} ms (is ovn-controller running and the port's network known?)`,
-      );
-    throw e;
+    await db.waitFor(() => db.interfaceIds(name)?.get('ovn-installed') === 'true', timeoutMs);
+  } catch {
+    throw new Error(
+      `port ${name} was not installed by the OVN controller within ${timeoutMs} ms (is ovn-controller running and the port's network known?)`,
+    );
   }
 }
 
-export async function deletePort(db: string, bridge: string, name: string): Promise<void> {
-  await vsctl(db, ['--if-exists', 'del-port', bridge, name]);
+/** Removes the port (absent: nothing to do) once ovs-vswitchd has let go of it. */
+export async function deletePort(db: OvsDb, bridge: string, name: string): Promise<void> {
+  await db.deletePort(bridge, name, true);
 }
 
 export interface AttachedInterface {
@@ -101,31 +95,11 @@ export interface AttachedInterface {
 }
 
 /** The interfaces of the CNI network `network` in this OVS. */
-export async function attachedInterfaces(db: string, network: string): Promise<AttachedInterface[]> {
-  const out = await vsctl(db, [
-    '--format=json',
-    '--columns=name,external_ids',
-    'find',
-    'Interface',
-    `external_ids:${IDS.network}=${network}`,
-  ]);
-  const table = JSON.parse(out) as { data: Array<[string, ['map', Array<[string, string]>]]> };
-  return table.data.map(([name, [, pairs]]) => {
-    const ids = new Map(pairs);
-    return { name, containerId: ids.get(IDS.container) ?? '', ifname: ids.get(IDS.ifname) ?? '', externalIds: ids };
-  });
-}
-
-/** The Interface's external_ids, or undefined when there is no such interface. */
-export async function interfaceIds(db: string, name: string): Promise<Map<string, string> | undefined> {
-  const out = await vsctl(db, ['--format=json', '--columns=external_ids', 'find', 'Interface', `name=${name}`]);
-  const row = (JSON.parse(out) as { data: Array<[['map', Array<[string, string]>]]> }).data[0];
-  return row === undefined ? undefined : new Map(row[0][1]);
-}
-
-/** The access VLAN of port `name`, or undefined (no such port, or untagged). */
-export async function portTag(db: string, name: string): Promise<number | undefined> {
-  const out = (await vsctl(db, ['--if-exists', 'get', 'Port', name, 'tag'])).trim();
-  const n = Number(out);
-  return out !== '' && out !== '[]' && Number.isInteger(n) ? n : undefined;
+export function attachedInterfaces(db: OvsDb, network: string): AttachedInterface[] {
+  return db.interfacesWith(IDS.network, network).map(({ name, ids }) => ({
+    name,
+    containerId: ids.get(IDS.container) ?? '',
+    ifname: ids.get(IDS.ifname) ?? '',
+    externalIds: ids,
+  }));
 }

@@ -26,7 +26,6 @@ import {
 import { CNI_CODE, CniError } from './errors.js';
 import {
   allocateOn,
-  connectIpam,
   type Allocation,
   deletePort as deleteNeutronPort,
   DEVICE_OWNER,
@@ -36,9 +35,11 @@ import {
   portPrefix,
   resolveNetwork,
 } from './ipam.js';
-import { addPort, attachedInterfaces, bindPort, deletePort, hostVeth, interfaceIds, portTag, vsctl, waitInstalled } from './ovs-port.js';
-import { openVmDb, releaseTag, reserveTag, tagOf, waitActive } from './nested.js';
+import { addPort, attachedInterfaces, bindPort, deletePort, hostVeth, waitInstalled } from './ovs-port.js';
+import { releaseTag, reserveTag, tagOf, waitActive } from './nested.js';
 import type { NeutronClient, NeutronNetwork, NeutronPort } from '../host/neutron.js';
+import type { OvsDb } from '../host/ovs-db.js';
+import { Resources } from './resources.js';
 import { expectedFrom, formatResult } from './result.js';
 import { configureNetnsInterface, createNetnsVeth, readNetnsLink, removeHostLink } from '../host/netns-veth.js';
 
@@ -47,15 +48,35 @@ export interface PluginOutput {
   readonly exitCode: number;
 }
 
-/** OVNTS_TIMING=1: where ADD's time goes, on stderr (for bench:cni). */
-function mark(what: string): void {
-  if (process.env['OVNTS_TIMING'] === '1') process.stderr.write(`timing: ${what} ${performance.now().toFixed(0)} ms\n`);
+type Mark = (what: string) => void;
+
+/**
+ * OVNTS_TIMING=1: where ADD's time goes, on stderr (for bench:cni): ms since
+ * the process started (one-shot), or since the request came (agent).
+ */
+function timer(env: NodeJS.ProcessEnv, since: number): Mark {
+  if (env['OVNTS_TIMING'] !== '1') return () => undefined;
+  const who = env['CNI_CONTAINERID'] ?? '';
+  return (what) => process.stderr.write(`timing: ${who} ${what} ${(performance.now() - since).toFixed(0)} ms\n`);
 }
 
 const LATEST = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
 
-/** Runs one CNI command. Never throws: failures are CNI error JSON. */
-export async function runPlugin(env: NodeJS.ProcessEnv, stdin: string): Promise<PluginOutput> {
+/**
+ * Runs one CNI command. Never throws: failures are CNI error JSON. `kept`:
+ * the connections of a resident process (the agent); without them the
+ * invocation opens its own and closes them.
+ */
+export async function runPlugin(env: NodeJS.ProcessEnv, stdin: string, kept?: Resources): Promise<PluginOutput> {
+  const res = kept ?? new Resources();
+  try {
+    return await runCommand(env, stdin, res, timer(env, kept === undefined ? 0 : performance.now()));
+  } finally {
+    if (kept === undefined) await res.close();
+  }
+}
+
+async function runCommand(env: NodeJS.ProcessEnv, stdin: string, res: Resources, mark: Mark): Promise<PluginOutput> {
   let version: string = LATEST;
   try {
     const e = parseEnv(env);
@@ -68,20 +89,20 @@ export async function runPlugin(env: NodeJS.ProcessEnv, stdin: string): Promise<
       case 'ADD':
         requireEnv(e);
         mark('parsed');
-        return ok(JSON.stringify(await add(conf, e)));
+        return ok(JSON.stringify(await add(res, conf, e, mark)));
       case 'DEL':
         requireEnv(e);
-        await del(conf, e);
+        await del(res, conf, e);
         return ok('');
       case 'CHECK':
         requireEnv(e);
-        await check(conf, e);
+        await check(res, conf, e);
         return ok('');
       case 'STATUS':
-        await status(conf);
+        await status(res, conf);
         return ok('');
       case 'GC':
-        await gc(conf);
+        await gc(res, conf);
         return ok('');
     }
   } catch (err) {
@@ -116,9 +137,9 @@ function requested(conf: NetConf, e: CniEnv): { ip?: string; mac?: string } {
  * address and the OVS port the port's iface-id, and ADD waits until OVN has
  * installed it.
  */
-async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
-  const c = await connectIpam(conf);
-  const vm = conf.mode === 'nested' ? await openVmDb(conf.ovsDb) : undefined;
+async function add(res: Resources, conf: NetConf, e: CniEnv, mark: Mark): Promise<Record<string, unknown>> {
+  const [c, db] = await Promise.all([res.ipam(conf), openOvs(res, conf)]);
+  const vm = conf.mode === 'nested' ? db : undefined;
   const hostName = hostVeth(conf.name, e.containerId, e.ifname);
   let vlan: number | undefined;
   let port: NeutronPort | undefined;
@@ -128,7 +149,7 @@ async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
     const tag = vlan;
     const plumbing = createNetnsVeth(e.netns, conf.ovsNetns, hostName, e.ifname)
       .then(() =>
-        addPort(conf.ovsDb, {
+        addPort(db, {
           bridge: conf.bridge,
           name: hostName,
           network: conf.name,
@@ -150,17 +171,24 @@ async function add(conf: NetConf, e: CniEnv): Promise<Record<string, unknown>> {
     if (allocated.status === 'rejected') throw allocated.reason;
     if (plugged.status === 'rejected')
       throw new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(plugged.reason as Error).message}`);
-    return await configure(conf, e, c, allocated.value, hostName, vlan);
+    return await configure(conf, e, c, db, allocated.value, hostName, vlan, mark);
   } catch (err) {
-    await deletePort(conf.ovsDb, conf.bridge, hostName).catch(() => undefined);
+    await deletePort(db, conf.bridge, hostName).catch(() => undefined);
     await removeHostLink(conf.ovsNetns, hostName);
     if (port !== undefined) await deleteNeutronPort(c, port.id).catch(() => undefined);
     if (vm !== undefined && vlan !== undefined) await releaseTag(vm, conf.bridge, vlan).catch(() => undefined);
     throw err instanceof CniError
       ? err
       : new CniError(CNI_CODE.INTERFACE_FAILURE, `cannot attach ${e.ifname} in ${e.netns}: ${(err as Error).message}`);
-  } finally {
-    await vm?.close();
+  }
+}
+
+/** This host's (or, nested, the VM's) OVS database; unreachable is "try again later". */
+async function openOvs(res: Resources, conf: NetConf): Promise<OvsDb> {
+  try {
+    return await res.ovs(conf.ovsDb);
+  } catch (err) {
+    throw new CniError(CNI_CODE.TRY_AGAIN_LATER, `cannot reach the Open vSwitch database ${conf.ovsDb}: ${(err as Error).message}`);
   }
 }
 
@@ -169,9 +197,11 @@ async function configure(
   conf: NetConf,
   e: CniEnv,
   c: NeutronClient,
+  db: OvsDb,
   a: Allocation & { net: NeutronNetwork },
   hostName: string,
   vlan: number | undefined,
+  mark: Mark,
 ): Promise<Record<string, unknown>> {
   const { port, subnet } = a;
   const mtu = a.net.mtu;
@@ -186,9 +216,10 @@ async function configure(
       ...(mtu === undefined ? {} : { mtu }),
       ...(gateway === undefined ? {} : { gateway }),
     }),
-    bindPort(conf.ovsDb, hostName, port.mac_address, vlan === undefined ? { ifaceId: port.id, containerId: e.containerId } : undefined),
+    bindPort(db, hostName, port.mac_address, vlan === undefined ? { ifaceId: port.id, containerId: e.containerId } : undefined),
   ]);
-  if (vlan === undefined) await waitInstalled(conf.ovsDb, hostName, conf.installTimeoutMs);
+  mark('configured');
+  if (vlan === undefined) await waitInstalled(db, hostName, conf.installTimeoutMs);
   else await waitActive(c, port.id, conf.installTimeoutMs);
   mark('installed');
   return formatResult(conf.cniVersion, {
@@ -203,36 +234,37 @@ async function configure(
  * Removes the OVS port and veth, then the Neutron port(s); in nested mode the
  * VLAN goes back to the pool only once no Neutron port holds it.
  */
-async function del(conf: NetConf, e: CniEnv): Promise<void> {
+async function del(res: Resources, conf: NetConf, e: CniEnv): Promise<void> {
   const hostName = hostVeth(conf.name, e.containerId, e.ifname);
   let failure: CniError | undefined;
   const tags = new Set<number>();
   try {
+    const db = await res.ovs(conf.ovsDb);
     if (conf.mode === 'nested') {
-      const t = await portTag(conf.ovsDb, hostName);
+      const t = db.portTag(hostName);
       if (t !== undefined) tags.add(t);
     }
-    await deletePort(conf.ovsDb, conf.bridge, hostName);
+    await deletePort(db, conf.bridge, hostName);
   } catch (err) {
     failure = new CniError(CNI_CODE.TRY_AGAIN_LATER, `cannot remove OVS port ${hostName}: ${(err as Error).message}`);
   }
   // The host end takes the container end with it (a netns already gone took both).
   await removeHostLink(conf.ovsNetns, hostName);
   try {
-    const c = await connectIpam(conf);
+    const c = await res.ipam(conf);
     for (const p of await findPorts(c, conf, undefined, e.containerId, e.ifname)) {
       const t = tagOf(p['binding:profile']);
       if (t !== undefined) tags.add(t);
       await deleteNeutronPort(c, p.id);
     }
-    if (conf.mode === 'nested') await releaseTags(conf, tags);
+    if (conf.mode === 'nested') await releaseTags(res, conf, tags);
   } catch (err) {
     failure ??= ipamError(err);
   }
   if (failure !== undefined) throw failure;
 }
 
-async function check(conf: NetConf, e: CniEnv): Promise<void> {
+async function check(res: Resources, conf: NetConf, e: CniEnv): Promise<void> {
   if (compareVersions(conf.cniVersion, '0.4.0') < 0)
     throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `CHECK is not defined for CNI version ${conf.cniVersion}`);
   if (conf.prevResult === undefined) throw new CniError(CNI_CODE.INVALID_CONFIG, 'CHECK needs "prevResult" in the network configuration');
@@ -247,13 +279,14 @@ async function check(conf: NetConf, e: CniEnv): Promise<void> {
   if (!link!.up) fail(`interface ${e.ifname} is down`);
   for (const a of want.addresses) if (!link!.addresses.includes(a)) fail(`interface ${e.ifname} lacks address ${a}`);
   const hostName = hostVeth(conf.name, e.containerId, e.ifname);
-  const ids = await interfaceIds(conf.ovsDb, hostName);
+  const db = await openOvs(res, conf);
+  const ids = db.interfaceIds(hostName);
   if (ids === undefined) fail(`OVS port ${hostName} is missing from ${conf.bridge}`);
-  const ports = await findPorts(await connectIpam(conf), conf, undefined, e.containerId, e.ifname);
+  const ports = await findPorts(await res.ipam(conf), conf, undefined, e.containerId, e.ifname);
   if (ports.length !== 1) fail(`the IPAM has ${ports.length} ports for ${e.containerId}/${e.ifname}`);
   if (conf.mode === 'nested') {
     const tag = tagOf(ports[0]!['binding:profile']);
-    const onBridge = await portTag(conf.ovsDb, hostName);
+    const onBridge = db.portTag(hostName);
     if (tag === undefined || onBridge !== tag)
       fail(`OVS port ${hostName} is on VLAN ${onBridge ?? 'none'}, its IPAM port on ${tag ?? 'none'}`);
     if (ports[0]!.status !== 'ACTIVE') fail(`the IPAM port ${ports[0]!.id} is ${ports[0]!.status ?? 'without status'}`);
@@ -265,47 +298,47 @@ async function check(conf: NetConf, e: CniEnv): Promise<void> {
   if (want.mac !== undefined && ports[0]!.mac_address !== want.mac) fail(`the IPAM port has MAC ${ports[0]!.mac_address}, not ${want.mac}`);
 }
 
-async function status(conf: NetConf): Promise<void> {
+async function status(res: Resources, conf: NetConf): Promise<void> {
   try {
-    await resolveNetwork(await connectIpam(conf), conf.network);
+    await resolveNetwork(await res.ipam(conf), conf.network);
   } catch (err) {
     throw new CniError(CNI_CODE.PLUGIN_NOT_AVAILABLE, `IPAM not available: ${(err as Error).message}`);
   }
+  let db: OvsDb;
   try {
-    await vsctl(conf.ovsDb, ['br-exists', conf.bridge], 5);
+    db = await res.ovs(conf.ovsDb);
   } catch (err) {
     throw new CniError(CNI_CODE.PLUGIN_NOT_AVAILABLE, `bridge ${conf.bridge} not available: ${(err as Error).message}`);
   }
+  if (db.bridgeIds(conf.bridge) === undefined)
+    throw new CniError(CNI_CODE.PLUGIN_NOT_AVAILABLE, `bridge ${conf.bridge} not available: no bridge named ${conf.bridge}`);
 }
 
 /** Gives VLANs back to the VM's pool (nested mode). */
-async function releaseTags(conf: NetConf, tags: Iterable<number>): Promise<void> {
+async function releaseTags(res: Resources, conf: NetConf, tags: Iterable<number>): Promise<void> {
   const list = [...tags];
   if (list.length === 0) return;
-  const vm = await openVmDb(conf.ovsDb);
-  try {
-    for (const t of list) await releaseTag(vm, conf.bridge, t);
-  } finally {
-    await vm.close();
-  }
+  const vm = await res.ovs(conf.ovsDb);
+  for (const t of list) await releaseTag(vm, conf.bridge, t);
 }
 
 /** Removes this host's attachments of the network that are not in cni.dev/valid-attachments. */
-async function gc(conf: NetConf): Promise<void> {
+async function gc(res: Resources, conf: NetConf): Promise<void> {
   const valid = new Set((conf.validAttachments ?? []).map((a) => `${a.containerID}\0${a.ifname}`));
   const stale = (cid: string, ifname: string): boolean => !valid.has(`${cid}\0${ifname}`);
   const errors: string[] = [];
   try {
-    for (const i of await attachedInterfaces(conf.ovsDb, conf.name)) {
+    const db = await res.ovs(conf.ovsDb);
+    for (const i of attachedInterfaces(db, conf.name)) {
       if (!stale(i.containerId, i.ifname)) continue;
-      await deletePort(conf.ovsDb, conf.bridge, i.name).catch((err: Error) => void errors.push(err.message));
+      await deletePort(db, conf.bridge, i.name).catch((err: Error) => void errors.push(err.message));
       await removeHostLink(conf.ovsNetns, i.name);
     }
   } catch (err) {
     errors.push((err as Error).message);
   }
   try {
-    const c = await connectIpam(conf);
+    const c = await res.ipam(conf);
     const prefix = portPrefix(conf);
     const tags: number[] = [];
     for (const p of await ipamCall(() => c.listPorts({ device_owner: DEVICE_OWNER }))) {
@@ -320,7 +353,7 @@ async function gc(conf: NetConf): Promise<void> {
         (err: Error) => void errors.push(err.message),
       );
     }
-    await releaseTags(conf, tags);
+    await releaseTags(res, conf, tags);
   } catch (err) {
     errors.push((err as Error).message);
   }

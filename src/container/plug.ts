@@ -118,27 +118,24 @@ export async function containerCreate(s: Session, eps: readonly string[]): Promi
   s.out(cid);
 }
 
+/**
+ * The host end as a port of the bridge, in one transaction on the tool's
+ * OVSDB connection (no ovs-vsctl process). An underlay VLAN access port is
+ * waited for until ovs-vswitchd has it; an overlay port is the controller's
+ * to install, which needs ovs-vswitchd to have it first anyway.
+ */
 async function addOvsPort(s: Session, mode: Mode, bridge: string, ep: Endpoint, cid: string): Promise<void> {
-  const port = hostVethName(ep.id);
+  const name = hostVethName(ep.id);
   if (mode === 'underlay') {
     if (ep.vlan === undefined) throw new ToolError(`No vlans associated with the endpoint.`);
-    await s.db.vsctl('--may-exist', 'add-port', bridge, port, `tag=${ep.vlan}`);
+    await s.db.addPort({ bridge, name, tag: ep.vlan }, true);
     return;
   }
-  await s.db.vsctl(
-    '--may-exist',
-    'add-port',
+  await s.db.addPort({
     bridge,
-    port,
-    '--',
-    'set',
-    'Interface',
-    port,
-    `external_ids:attached-mac=${ep.mac}`,
-    `external_ids:iface-id=${ep.id}`,
-    `external_ids:vm-id=${cid}`,
-    'external_ids:iface-status=active',
-  );
+    name,
+    interfaceIds: { 'attached-mac': ep.mac, 'iface-id': ep.id, 'vm-id': cid, 'iface-status': 'active' },
+  });
 }
 
 /**
@@ -149,7 +146,7 @@ async function addOvsPort(s: Session, mode: Mode, bridge: string, ep: Endpoint, 
 export async function unplugEndpoint(s: Session, bridge: string, id: string, removeContainer = true): Promise<void> {
   const ids = s.db.bridgeIds(bridge) ?? new Map<string, string>();
   const veth = ids.get(KEY.veth(id)) ?? hostVethName(id);
-  if (s.db.portNames().has(veth)) await s.db.vsctl('--if-exists', 'del-port', bridge, veth);
+  await s.db.deletePort(bridge, veth, true);
   await removeLink(veth);
   const emptied = await s.db.editBridgeIds(bridge, (cur) => {
     const usage = parsePairs(cur.get(KEY.endpointUsage));

@@ -56,23 +56,26 @@ function run(netns: string | undefined, argv: readonly string[], input?: string)
  * removed.
  */
 export async function createNetnsVeth(netns: string, hostNetns: string | undefined, hostName: string, ifName: string): Promise<void> {
+  // One process tree (a process costs a resident Node dearly): the pair made inside the container's
+  // namespace, then the host end's offload and link state set from inside the OVS namespace.
+  const ovsNs = hostNetns ?? `/proc/${process.pid}/ns/net`;
+  const inOvs = `ethtool -K ${sq(hostName)} tx off >/dev/null && exec ip link set ${sq(hostName)} up`;
+  const script = [
+    `ip link add name ${sq(ifName)} type veth peer name ${sq(hostName)} netns ${sq(netnsTarget(hostNetns))}`,
+    `ethtool -K ${sq(ifName)} tx off >/dev/null`,
+    `exec nsenter --net=${sq(ovsNs)} sh -c ${sq(inOvs)}`,
+  ].join(' && ');
   try {
-    // Names travel as the shell's positional parameters, never inside its script: CNI_IFNAME and
-    // the config's ovs_netns come from outside and a Linux interface name may hold `;` or `$(`.
-    await run(netns, [
-      'sh',
-      '-c',
-      'ip link add name "$1" type veth peer name "$2" netns "$3" && exec ethtool -K "$1" tx off >/dev/null',
-      'sh',
-      ifName,
-      hostName,
-      netnsTarget(hostNetns),
-    ]);
-    await run(hostNetns, ['sh', '-c', 'ethtool -K "$1" tx off >/dev/null && exec ip link set "$1" up', 'sh', hostName]);
+    await run(netns, ['sh', '-c', script]);
   } catch (e) {
     await removeHostLink(hostNetns, hostName);
     throw e;
   }
+}
+
+/** `s` as one sh(1) word. */
+function sq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Configures the container end: MAC, MTU, address, up, `lo` up, the default route. */

@@ -3,8 +3,10 @@
  * replica of the Open_vSwitch row, the bridges and their ports and
  * interfaces (through the OVSDB client), read-modify-write of `external_ids`
  * maps that concurrent tools cannot interleave (a `wait` on the column, as
- * the OVS IDL verifies, retried on "timed out"), and ovs-vsctl(8) for port
- * changes, which must wait until ovs-vswitchd has applied them.
+ * the OVS IDL verifies, retried on "timed out"), and port changes made in
+ * one transaction each, as ovs-vsctl(8) makes them — `next_cfg` bumped and
+ * `cur_cfg` awaited when the caller needs ovs-vswitchd to have applied them —
+ * but over one connection a resident process keeps (no process per change).
  */
 import { OvsdbClient, isTryAgain, type Row } from '../ovsdb/client.js';
 import { command } from './command.js';
@@ -22,11 +24,20 @@ export interface IdsEdit {
 }
 
 const TABLES = {
-  Open_vSwitch: ['external_ids', 'bridges'],
+  Open_vSwitch: ['external_ids', 'bridges', 'next_cfg', 'cur_cfg'],
   Bridge: ['name', 'external_ids', 'ports'],
   Port: ['name', 'interfaces', 'tag'],
-  Interface: ['name', 'external_ids'],
+  Interface: ['name', 'external_ids', 'ofport'],
 } as const;
+
+/** A port of one interface of the same name (ovs-vsctl add-port). */
+export interface NewPort {
+  readonly bridge: string;
+  readonly name: string;
+  /** Access VLAN. */
+  readonly tag?: number;
+  readonly interfaceIds?: Readonly<Record<string, string>>;
+}
 
 export class OvsDb {
   private constructor(
@@ -102,9 +113,108 @@ export class OvsDb {
     });
   }
 
-  /** Every Port name in the database. */
-  portNames(): Set<string> {
-    return new Set([...this.client.table('Port').values()].map((r) => String(r.scalar('name'))));
+  /** The Interface row named `name`. */
+  private interfaceRow(name: string): Row | undefined {
+    for (const r of this.client.table('Interface').values()) if (r.scalar('name') === name) return r;
+    return undefined;
+  }
+
+  private portRow(name: string): Row | undefined {
+    for (const r of this.client.table('Port').values()) if (r.scalar('name') === name) return r;
+    return undefined;
+  }
+
+  /** An interface's external_ids, or undefined when there is no such interface. */
+  interfaceIds(name: string): Map<string, string> | undefined {
+    const r = this.interfaceRow(name);
+    return r === undefined ? undefined : stringMap(r);
+  }
+
+  /** Interfaces whose external_ids hold `key=value`: name and external_ids. */
+  interfacesWith(key: string, value: string): Array<{ name: string; ids: Map<string, string> }> {
+    const out: Array<{ name: string; ids: Map<string, string> }> = [];
+    for (const r of this.client.table('Interface').values()) {
+      const ids = stringMap(r);
+      if (ids.get(key) === value) out.push({ name: String(r.scalar('name')), ids });
+    }
+    return out;
+  }
+
+  /** A port's access VLAN (undefined: no such port, or a trunk). */
+  portTag(name: string): number | undefined {
+    const t = this.portRow(name)?.optional('tag');
+    return typeof t === 'number' ? t : typeof t === 'bigint' ? Number(t) : undefined;
+  }
+
+  /**
+   * ovs-vsctl --may-exist add-port: the Port and its Interface inserted and
+   * added to the bridge in one transaction (a port already there is left as
+   * is). With `applied`, resolves only once ovs-vswitchd has applied it.
+   */
+  async addPort(p: NewPort, applied = false): Promise<void> {
+    if (this.portRow(p.name) !== undefined) return;
+    const br = this.bridgeRow(p.bridge);
+    if (br === undefined) throw new Error(`no bridge named ${p.bridge}`);
+    const txn = this.client.txn();
+    const iface = txn.insert('Interface', {
+      name: p.name,
+      ...(p.interfaceIds === undefined ? {} : { external_ids: ['map', Object.entries(p.interfaceIds)] }),
+    });
+    const port = txn.insert('Port', { name: p.name, interfaces: iface, ...(p.tag === undefined ? {} : { tag: p.tag }) });
+    txn.mutate('Bridge', br.uuid, [['ports', 'insert', ['set', [port]]]]);
+    await this.commit(txn, applied);
+  }
+
+  /** ovs-vsctl --if-exists del-port BRIDGE NAME (the Port and Interface go with it). */
+  async deletePort(bridge: string, name: string, applied = false): Promise<void> {
+    const port = this.portRow(name);
+    const br = this.bridgeRow(bridge);
+    if (port === undefined || br === undefined || !br.set('ports').includes(port.uuid)) return;
+    const txn = this.client.txn();
+    txn.mutate('Bridge', br.uuid, [['ports', 'delete', ['set', [['uuid', port.uuid]]]]]);
+    await this.commit(txn, applied);
+  }
+
+  /** Sets and removes keys of an interface's external_ids. */
+  async editInterfaceIds(name: string, e: IdsEdit): Promise<void> {
+    const r = this.interfaceRow(name);
+    if (r === undefined) throw new Error(`no interface named ${name}`);
+    const set = Object.entries(e.set ?? {});
+    const txn = this.client.txn();
+    txn.mutate('Interface', r.uuid, [
+      ['external_ids', 'delete', ['set', [...(e.remove ?? []), ...set.map(([k]) => k)]]],
+      ['external_ids', 'insert', ['map', set]],
+    ]);
+    await this.commit(txn, false);
+  }
+
+  /** Resolves once `pred` holds on the replica; rejects after `timeoutMs`. */
+  waitFor(pred: () => boolean, timeoutMs: number): Promise<void> {
+    return this.client.waitUntil(pred, timeoutMs);
+  }
+
+  /**
+   * Commits; with `applied`, bumps `next_cfg` in the same transaction and
+   * waits until ovs-vswitchd reports it in `cur_cfg` (as ovs-vsctl does).
+   */
+  private async commit(txn: ReturnType<OvsdbClient['txn']>, applied: boolean): Promise<void> {
+    if (!applied) {
+      await txn.commit();
+      return;
+    }
+    const root = this.root();
+    txn.mutate('Open_vSwitch', root.uuid, [['next_cfg', '+=', 1]]);
+    // As ovs-vsctl does: read back the next_cfg this transaction made, and wait for ovs-vswitchd to reach it.
+    txn.op({ op: 'select', table: 'Open_vSwitch', where: [['_uuid', '==', ['uuid', root.uuid]]], columns: ['next_cfg'] });
+    const results = await txn.commit();
+    const selected = results[results.length - 1] as { rows?: Array<{ next_cfg?: unknown }> };
+    const want = Number(selected.rows?.[0]?.next_cfg);
+    if (!Number.isInteger(want)) return;
+    try {
+      await this.client.waitUntil(() => Number(this.root().scalar('cur_cfg')) >= want, 10000);
+    } catch {
+      throw new Error('ovs-vswitchd did not apply the change within 10 s (is it running?)');
+    }
   }
 
   /** Edits `Open_vSwitch .` external_ids atomically (see {@link editBridgeIds}). */
@@ -153,11 +263,6 @@ export class OvsDb {
           .catch(() => undefined);
       }
     }
-  }
-
-  /** ovs-vsctl(8) on this database (it waits for ovs-vswitchd to apply the change). */
-  vsctl(...args: string[]): Promise<string> {
-    return vsctl(this.remote, ...args);
   }
 }
 

@@ -5,13 +5,16 @@
  * arrive in CNI_ARGS and are honoured; removal leaves no Neutron port, OVS
  * port, veth or netns; 50 containers created and each pinging a sample of
  * the others; and a container whose conmon is killed with -9 is cleaned up
- * by podman's DEL or, failing that, by GC.
+ * by podman's DEL or, failing that, by GC. The plugin runs as a host runs
+ * it: the thin client forwarding to the resident `ovnts cni-agent` (podman
+ * passes its environment, OVNTS_CNI_SOCKET, on to the plugin).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanupAll, run } from '../helpers/proc.js';
+import { cleanupAll, run, spawnDaemon, type Daemon } from '../helpers/proc.js';
+import { OVNTS } from '../helpers/ovsdb-servers.js';
 import { podmanCni, startCniWorld, type CniWorld, type PodmanCni } from '../helpers/cni.js';
 import { buildNetworkImage } from '../../src/host/network-image.js';
 
@@ -22,9 +25,17 @@ let w: CniWorld;
 let pm: PodmanCni;
 let net: string;
 let netId: string;
+let agent: Daemon | undefined;
 
 before(async () => {
   w = await startCniWorld();
+  const pidfile = join(w.dir, 'cni-agent.pid');
+  const socket = join(w.dir, 'cni-agent.sock');
+  agent = await spawnDaemon(OVNTS, ['cni-agent', `--socket=${socket}`, `--pidfile=${pidfile}`], {
+    name: 'cni-agent',
+    readyWhen: async () => existsSync(pidfile),
+  });
+  process.env['OVNTS_CNI_SOCKET'] = socket;
   pm = podmanCni(join(w.dir, 'podman'), w.pluginDir, w.confDir);
   // buildNetworkImage runs podman with this process's environment.
   Object.assign(process.env, pm.env);
@@ -36,6 +47,7 @@ before(async () => {
 
 after(async () => {
   await pm?.stop();
+  await agent?.stop();
   await w?.stop();
   await cleanupAll();
 });

@@ -33,6 +33,10 @@ before(async () => {
   driver = `ovnts${w.id}`;
   socket = `/run/docker/plugins/${driver}.sock`;
   pidfile = join(w.dir, 'plugin.pid');
+  await startPlugin();
+});
+
+async function startPlugin(): Promise<void> {
   const r = await run(OVNTS, [
     'docker-plugin',
     `--socket=${socket}`,
@@ -44,7 +48,14 @@ before(async () => {
     `--log-file=${join(w.dir, 'plugin.log')}`,
   ]);
   assert.equal(r.code, 0, r.stderr);
-});
+}
+
+/** Stops the plugin daemon (SIGTERM) and starts it again: its in-memory state is gone. */
+async function restartPlugin(): Promise<void> {
+  process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGTERM');
+  await waitFor(() => !existsSync(pidfile), { what: 'the plugin to stop' });
+  await startPlugin();
+}
 
 after(async () => {
   await dockerd?.docker('rm', '-f', ...(await dockerd.docker('ps', '-aq')).split('\n').filter((s) => s !== '')).catch(() => undefined);
@@ -127,6 +138,8 @@ test(
     ).ports;
     assert.equal(ports.length, 2);
     assert.ok(ports.some((p) => p.fixed_ips[0]!.ip_address === '203.0.113.5'));
+    // A restart between create and delete: the driver finds its endpoints' ports again (none leaks).
+    await restartPlugin();
     await d('rm', '-f', a, b);
     assert.deepEqual(
       (await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nets[0]!.id}&device_owner=compute:container`)).ports,

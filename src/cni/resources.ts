@@ -1,0 +1,51 @@
+/**
+ * The connections an attachment needs: this host's OVS database (an OVSDB
+ * client with its replica) and the IPAM (a Neutron client; fetch keeps its
+ * HTTP connections alive). A one-shot plugin opens them for one invocation;
+ * the resident agent and the Docker plugin keep them across requests, which
+ * is where their speed comes from (no connection, monitor or token per ADD).
+ */
+import { OvsDb } from '../host/ovs-db.js';
+import type { NeutronClient } from '../host/neutron.js';
+import type { NetConf } from './config.js';
+import { connectIpam } from './ipam.js';
+
+/** Keystone tokens live an hour by default; a kept client re-authenticates well before. */
+const TOKEN_REUSE_MS = 15 * 60 * 1000;
+
+export class Resources {
+  private readonly dbs = new Map<string, Promise<OvsDb>>();
+  private readonly ipams = new Map<string, { client: Promise<NeutronClient>; at: number }>();
+
+  /** The OVS database at `remote`, opened on first use. */
+  ovs(remote: string): Promise<OvsDb> {
+    let db = this.dbs.get(remote);
+    if (db === undefined) {
+      db = OvsDb.open(remote);
+      this.dbs.set(remote, db);
+      // A failed open is not kept: the next request tries again.
+      db.catch(() => this.dbs.get(remote) === db && this.dbs.delete(remote));
+    }
+    return db;
+  }
+
+  /** The IPAM client of `conf` (its endpoint and credentials). */
+  ipam(conf: NetConf): Promise<NeutronClient> {
+    const key = JSON.stringify([conf.endpoint, conf.auth ?? null]);
+    const kept = this.ipams.get(key);
+    if (kept !== undefined && (conf.auth === undefined || Date.now() - kept.at < TOKEN_REUSE_MS)) return kept.client;
+    const client = connectIpam(conf);
+    const entry = { client, at: Date.now() };
+    this.ipams.set(key, entry);
+    client.catch(() => this.ipams.get(key) === entry && this.ipams.delete(key));
+    return client;
+  }
+
+  /** Closes the OVS connections. */
+  async close(): Promise<void> {
+    const dbs = [...this.dbs.values()];
+    this.dbs.clear();
+    this.ipams.clear();
+    await Promise.all(dbs.map((p) => p.then((d) => d.close()).catch(() => undefined)));
+  }
+}
