@@ -19,7 +19,7 @@ function quote(s: string): string {
 }
 
 function baseTs(b: BaseType): string {
-  if (b.enum !== undefined && b.type === 'string') return b.enum.map((s) => quote(String(s))).join(' | ');
+  if (b.enum !== undefined && b.type === 'string') return b.enum.map((e) => quote(String(e))).join(' | ');
   switch (b.type) {
     case 'integer':
     case 'real':
