@@ -286,7 +286,8 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
 
   return {
     handle: async (method, body) => {
-      const h = handlers[method];
+      // Own methods only: `/toString` must not reach Object.prototype.toString.
+      const h = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
       if (h === undefined) return undefined;
       try {
         return await h(body);

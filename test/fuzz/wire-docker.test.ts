@@ -102,7 +102,13 @@ const address = fc.oneof(fc.constantFrom('198.51.100.2', '198.51.100.2/28', '203
 const field = <T>(a: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: a }, { weight: 1, arbitrary: odd });
 /** A body with the fields libnetwork sends for each method (values from small sets, so requests meet), any of them odd or missing. */
 const request = fc.record({
-  method: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...METHODS) }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }),
+  method: fc.oneof(
+    { weight: 9, arbitrary: fc.constantFrom(...METHODS) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('toString', '__proto__', 'constructor', 'hasOwnProperty')),
+    },
+  ),
   httpMethod: fc.constantFrom('POST', 'POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE'),
   poolRef: fc.nat(),
   body: fc.oneof(

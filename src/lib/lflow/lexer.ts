@@ -161,6 +161,8 @@ export function lexToken(input: string, start: number): Token {
       const digits = raw.slice(2);
       if (digits === '') fail('Hex digits expected following 0x.', start);
       if (!/^[0-9a-fA-F]+$/.test(digits)) fail('Invalid numeric constant.', start);
+      // OVN's lexer limit (its constants hold 1024 bits), before any bigint is made of it.
+      if (digits.replace(/^0+/, '').length > 256) fail('Hexadecimal constant requires more than 1024 bits.', start);
       return { value: BigInt(`0x${digits}`), format: 'hex', end: j, raw };
     }
     if (/^\d+$/.test(raw)) {
@@ -307,6 +309,7 @@ export function lexToken(input: string, start: number): Token {
     if (c === '&') fail("`&' is only valid as part of `&&'.", i);
     if (c === '|') fail("`|' is only valid as part of `||'.", i);
     if (c === '.') fail("`.' is only valid as part of `..' or a number.", i);
+    if (c === '/') fail("`/' is only valid as part of `//' or `/*'.", i);
     fail(`Invalid character \`${c}' in input.`, i);
   }
   return out[0] ?? { type: 'end', text: '', pos: n, end: n };
