@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetns, deleteNetns, runId } from '../helpers/netns.js';
-import { startOvs } from '../helpers/ovs.js';
+import { startOvs, addIntegrationBridge } from '../helpers/ovs.js';
 import { cleanupAll, tmpDir, waitFor } from '../helpers/proc.js';
 import { OpenFlowConnection } from '../../src/openflow/connection.js';
 import { takeFrames } from '../../src/openflow/codec/messages.js';
@@ -59,18 +59,7 @@ async function main(): Promise<void> {
   const proxy = await recordingProxy(join(tmp.path, 'proxy.mgmt'), join(ovs.dir, 'br-int.mgmt'), (d) => chunks.push(Buffer.from(d)));
   let conn: OpenFlowConnection | undefined;
   try {
-    await ovs.vsctl(
-      'add-br',
-      'br-int',
-      '--',
-      'set',
-      'Bridge',
-      'br-int',
-      'datapath_type=netdev',
-      'fail-mode=secure',
-      'other-config:disable-in-band=true',
-      'protocols=OpenFlow15',
-    );
+    await addIntegrationBridge(ovs, 'protocols=OpenFlow15');
     conn = new OpenFlowConnection({ target: `unix:${join(tmp.path, 'proxy.mgmt')}` });
     const c = conn;
     await c.start();

@@ -153,3 +153,23 @@ export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
     stop,
   };
 }
+
+/**
+ * `br-int` as ovn-controller wants it (the recipe in DESIGN.md): the userspace
+ * datapath, fail-mode secure, no in-band control; `extra` are more Bridge
+ * column settings (e.g. `protocols=OpenFlow15`).
+ */
+export async function addIntegrationBridge(ovs: Pick<OvsInstance, 'vsctl'>, ...extra: string[]): Promise<void> {
+  await ovs.vsctl(
+    'add-br',
+    'br-int',
+    '--',
+    'set',
+    'Bridge',
+    'br-int',
+    'datapath_type=netdev',
+    'fail-mode=secure',
+    'other-config:disable-in-band=true',
+    ...extra,
+  );
+}

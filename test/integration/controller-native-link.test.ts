@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
+import { startOvs, type OvsInstance, addIntegrationBridge } from '../helpers/ovs.js';
 import { cleanupAll } from '../helpers/proc.js';
 import { Ofctrl } from '../../src/controller/ofctrl.js';
 import { OfctlLink, flowOfText, parseDumpLine, textFlowIdentity, type TextFlow } from '../../src/controller/ofctl-link.js';
@@ -68,17 +68,7 @@ test(
       return l;
     };
     try {
-      await ovs.vsctl(
-        'add-br',
-        'br-int',
-        '--',
-        'set',
-        'Bridge',
-        'br-int',
-        'datapath_type=netdev',
-        'fail-mode=secure',
-        'other-config:disable-in-band=true',
-      );
+      await addIntegrationBridge(ovs);
       const first = await connect();
       await first.ensureTlvMap(OVN_GENEVE_OPTION);
       await first.ensureTlvMap(OVN_GENEVE_OPTION);

@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetns, runId } from '../helpers/netns.js';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
+import { startOvs, type OvsInstance, addIntegrationBridge } from '../helpers/ovs.js';
 import { cleanupAll } from '../helpers/proc.js';
 import { Ofctrl } from '../../src/controller/ofctrl.js';
 import { OfctlLink, parseDumpLine, textFlowContent, textFlowIdentity, type TextFlow } from '../../src/controller/ofctl-link.js';
@@ -56,17 +56,7 @@ test(
     const ns = await createNetns(`${runId()}-of`);
     const ovs = await startOvs({ netns: ns });
     try {
-      await ovs.vsctl(
-        'add-br',
-        'br-int',
-        '--',
-        'set',
-        'Bridge',
-        'br-int',
-        'datapath_type=netdev',
-        'fail-mode=secure',
-        'other-config:disable-in-band=true',
-      );
+      await addIntegrationBridge(ovs);
       const link = new OfctlLink({ target: 'br-int', env: { ...process.env, ...ovs.env } });
       const first = new Ofctrl(link);
       assert.equal(await first.install(A), true);

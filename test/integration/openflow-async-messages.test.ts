@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
-import { startOvs } from '../helpers/ovs.js';
+import { startOvs, addIntegrationBridge } from '../helpers/ovs.js';
 import { cleanupAll, waitFor } from '../helpers/proc.js';
 import { OpenFlowConnection } from '../../src/openflow/connection.js';
 import { flow, mf } from '../../src/openflow/flow.js';
@@ -19,18 +19,7 @@ after(cleanupAll);
 test('a connection without async messages gets no packet-ins; the default one gets each', { timeout: 120_000 }, async () => {
   const ns = await createNetns(`${runId()}-ofa`);
   const ovs = await startOvs({ netns: ns });
-  await ovs.vsctl(
-    'add-br',
-    'br-int',
-    '--',
-    'set',
-    'Bridge',
-    'br-int',
-    'datapath_type=netdev',
-    'fail-mode=secure',
-    'other-config:disable-in-band=true',
-    'protocols=OpenFlow15',
-  );
+  await addIntegrationBridge(ovs, 'protocols=OpenFlow15');
   const target = `unix:${join(ovs.dir, 'br-int.mgmt')}`;
   const on = new OpenFlowConnection({ target });
   const off = new OpenFlowConnection({ target, asyncMessages: false });

@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
-import { startOvs } from '../helpers/ovs.js';
+import { startOvs, addIntegrationBridge } from '../helpers/ovs.js';
 import { cleanupAll, runOk, spawnDaemon, waitFor } from '../helpers/proc.js';
 import { OpenFlowConnection, OpenFlowError } from '../../src/openflow/connection.js';
 import {
@@ -163,18 +163,7 @@ test(
   async () => {
     const ns = await createNetns(`${runId()}-ofc`);
     const ovs = await startOvs({ netns: ns });
-    await ovs.vsctl(
-      'add-br',
-      'br-int',
-      '--',
-      'set',
-      'Bridge',
-      'br-int',
-      'datapath_type=netdev',
-      'fail-mode=secure',
-      'other-config:disable-in-band=true',
-      'protocols=OpenFlow15',
-    );
+    await addIntegrationBridge(ovs, 'protocols=OpenFlow15');
     const conn = new OpenFlowConnection({ target: `unix:${join(ovs.dir, 'br-int.mgmt')}`, probeIntervalMs: 1000, backoffMaxMs: 500 });
     try {
       await conn.start();
