@@ -172,6 +172,14 @@ export async function up(args: string[]): Promise<number> {
   if (shouldDetach(opts)) return detach('up', args);
   const logger = openDaemonLogger(PROG, { file: opts.logFile, layout: 'brief', modules: UP_MODULES, verbose: opts.verbose });
   if (logger === undefined) return 1;
+  // up makes its own directories first: its pid file and control socket usually live in the run directory.
+  try {
+    mkdirSync(opts.rundir, { recursive: true });
+    mkdirSync(opts.dbdir, { recursive: true });
+  } catch (e) {
+    process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
+    return 1;
+  }
   const run = beginDaemon(PROG, opts.pidfile);
   if (typeof run === 'number') return run;
   const log = (name: string): ((m: string) => void) => logger.module(name);
@@ -192,8 +200,6 @@ export async function up(args: string[]): Promise<number> {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
-    mkdirSync(opts.rundir, { recursive: true });
-    mkdirSync(opts.dbdir, { recursive: true });
     // The control socket first, as the OVN daemons make it; it serves the commands of every component as each starts.
     await startControlSocket(run, ctl);
     stops.push(() => ctl.stop());

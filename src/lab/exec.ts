@@ -5,7 +5,7 @@
  * lab, which then tears down in order), stop a process by pid, and poll a
  * barrier instead of sleeping.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
 export interface RunResult {
@@ -13,6 +13,8 @@ export interface RunResult {
   readonly stderr: string;
   /** Exit status; null when killed by a signal (e.g. the timeout). */
   readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
 }
 
 export interface RunOptions {
@@ -20,59 +22,98 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Extra environment on top of this process's. */
   readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Written to the command's stdin, which is then closed (default: closed at once). */
+  readonly input?: string;
+  /** Reject with a {@link CommandError} when the exit status is not 0. Default false. */
+  readonly check?: boolean;
   /** Aborting kills the command (SIGKILL); an aborted signal starts nothing. */
   readonly signal?: AbortSignal | undefined;
+  /** Told of the child once it is spawned; the function it returns is called once it is gone (the tests track children with it). */
+  readonly onChild?: (child: ChildProcess) => () => void;
 }
 
-/** Runs `cmd args` to completion; rejects only when `cmd` cannot be started or was aborted. */
+/** A command that exited non-zero (or was killed) where success was required. */
+export class CommandError extends Error {
+  constructor(
+    readonly cmd: string,
+    readonly args: readonly string[],
+    readonly result: RunResult,
+  ) {
+    super(
+      `${[cmd, ...args].join(' ')} ${result.timedOut ? 'timed out' : `exited with ${result.code ?? result.signal}`}: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
+    this.name = 'CommandError';
+  }
+}
+
+/** Runs `cmd args` to completion; rejects when `cmd` cannot be started, was aborted, or (with `check`) failed. */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], {
-      env: { ...process.env, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
       ...(opts.signal === undefined ? {} : { signal: opts.signal, killSignal: 'SIGKILL' as const }),
     });
+    const gone = opts.onChild?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 30000);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
     child.once('error', (e) => {
       clearTimeout(timer);
+      gone?.();
       reject(new Error(`${cmd}: ${e.message}`));
     });
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code });
+      gone?.();
+      const result: RunResult = { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code, signal, timedOut };
+      if (opts.check === true && code !== 0) reject(new CommandError(cmd, args, result));
+      else resolve(result);
     });
   });
 }
 
-/** Like `run`, but rejects unless the status is 0 (with the command's stderr); resolves to stdout. */
+/** Like `run` with `check`: rejects unless the status is 0 (with the command's stderr); resolves to stdout. */
 export async function runOk(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
-  const r = await run(cmd, args, opts);
-  if (r.code !== 0)
-    throw new Error(`${[cmd, ...args].join(' ')}: ${r.code === null ? 'timed out' : `exit ${r.code}`}: ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
+  return (await run(cmd, args, { ...opts, check: true })).stdout;
 }
 
 export interface WaitOptions {
   /** Default 20000 ms. */
   readonly timeoutMs?: number;
+  /** Default 25 ms. */
+  readonly intervalMs?: number;
   /** Names the condition in the timeout error. */
   readonly what?: string;
   /** Aborting ends the wait (it rejects). */
   readonly signal?: AbortSignal | undefined;
 }
 
-/** Polls `predicate` every 50 ms until it is true; a predicate that throws ends the wait at once. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, opts: WaitOptions = {}): Promise<void> {
+/**
+ * Polls `predicate` until it returns a truthy value and resolves to it. A
+ * predicate that throws ends the wait at once (use that for "the daemon
+ * died"); one that returns false keeps it polling. Nothing here sleeps instead.
+ */
+export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
   const timeoutMs = opts.timeoutMs ?? 20000;
+  const intervalMs = opts.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
+  for (;;) {
+    const v = await predicate();
+    if (v !== undefined && v !== null && v !== false && v !== '' && v !== 0) return v;
     opts.signal?.throwIfAborted();
     if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

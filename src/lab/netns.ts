@@ -29,26 +29,32 @@ export async function ifaceAddress(ns: string, iface: string, signal?: AbortSign
   return r.code === 0 ? /\binet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(r.stdout)?.[1] : undefined;
 }
 
+export interface PingOptions {
+  /** Echo requests to send. Default 3. */
+  readonly count?: number;
+  /** Overall deadline in seconds (`ping -w`). Default 10. */
+  readonly timeoutS?: number;
+  /** Seconds between requests. Default 0.2. */
+  readonly intervalS?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface PingResult {
   readonly ok: boolean;
   readonly transmitted: number;
   readonly received: number;
+  /** ping's output, for failure messages. */
+  readonly output: string;
 }
 
-/** Three echo requests from `ns` to `dest` within `timeoutS` (ping(8) `-c 3 -w`); ok when a reply came. */
-export async function ping(
-  ns: string,
-  dest: string,
-  opts: { readonly timeoutS?: number; readonly signal?: AbortSignal } = {},
-): Promise<PingResult> {
+/** Echo requests from `ns` to `dest` within `timeoutS` (ping(8) `-c COUNT -w`); ok when a reply came and ping exited 0. */
+export async function ping(ns: string, dest: string, opts: PingOptions = {}): Promise<PingResult> {
   const timeoutS = opts.timeoutS ?? 10;
-  const r = await run('ip', ['netns', 'exec', ns, 'ping', '-n', '-c', '3', '-i', '0.2', '-w', String(timeoutS), dest], {
-    timeoutMs: (timeoutS + 5) * 1000,
-    signal: opts.signal,
-  });
+  const args = ['-n', '-c', String(opts.count ?? 3), '-i', String(opts.intervalS ?? 0.2), '-w', String(timeoutS), dest];
+  const r = await run('ip', ['netns', 'exec', ns, 'ping', ...args], { timeoutMs: (timeoutS + 5) * 1000, signal: opts.signal });
   const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
   const received = Number(m?.[2] ?? 0);
-  return { ok: r.code === 0 && received > 0, transmitted: Number(m?.[1] ?? 0), received };
+  return { ok: r.code === 0 && received > 0, transmitted: Number(m?.[1] ?? 0), received, output: r.stdout + r.stderr };
 }
 
 export interface DhcpClient {

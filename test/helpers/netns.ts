@@ -6,6 +6,7 @@
  * Namespaces created here are deleted by `deleteNetns`, by `cleanupAll()` from
  * proc.ts, or at the latest when the test process exits.
  */
+import { ifaceAddress, ping as labPing, type PingOptions, type PingResult } from '../../src/lab/netns.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -77,41 +78,11 @@ export function nsPrefix(ns: string | undefined): string[] {
   return ns === undefined ? [] : ['ip', 'netns', 'exec', ns];
 }
 
-/** The first IPv4 address of `iface` in `ns` as `a.b.c.d/len`, or undefined. */
-export async function ifaceAddress(ns: string, iface: string): Promise<string | undefined> {
-  const r = await run('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', iface]);
-  if (r.code !== 0) return undefined;
-  const m = /\binet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(r.stdout);
-  return m?.[1];
-}
+export { ifaceAddress, type PingOptions, type PingResult };
 
-export interface PingOptions {
-  /** Echo requests to send. Default 3. */
-  readonly count?: number;
-  /** Overall deadline in seconds (`ping -w`). Default 10. */
-  readonly timeoutS?: number;
-  /** Seconds between requests. Default 0.2. */
-  readonly intervalS?: number;
-}
-
-export interface PingResult {
-  readonly ok: boolean;
-  readonly transmitted: number;
-  readonly received: number;
-  readonly output: string;
-}
-
-/** Pings `dest` from `ns`; `ok` when at least one reply came back and ping exited 0. */
+/** Pings `dest` from `ns` (src/lab's ping). */
 export async function pingDetail(ns: string, dest: string, opts: PingOptions = {}): Promise<PingResult> {
-  const count = opts.count ?? 3;
-  const timeoutS = opts.timeoutS ?? 10;
-  const r = await nsRun(ns, 'ping', ['-n', '-c', String(count), '-i', String(opts.intervalS ?? 0.2), '-w', String(timeoutS), dest], {
-    timeoutMs: timeoutS * 1000 + 5000,
-  });
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
-  const transmitted = Number(m?.[1] ?? 0);
-  const received = Number(m?.[2] ?? 0);
-  return { ok: r.code === 0 && received > 0, transmitted, received, output: r.stdout + r.stderr };
+  return labPing(ns, dest, opts);
 }
 
 /** Pings `dest` from `ns`; true on success. */

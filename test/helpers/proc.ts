@@ -10,85 +10,24 @@
  * process killed with SIGKILL, which runs no handler, leaves no daemon behind.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { run as runCommand, waitFor, type RunOptions as LabRunOptions, type RunResult } from '../../src/lab/exec.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface RunResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Exit status; `null` when killed by a signal (e.g. the timeout). */
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly timedOut: boolean;
-}
+export { CommandError, waitFor, type RunResult, type WaitOptions } from '../../src/lab/exec.js';
 
-export interface RunOptions {
-  /** Kills the command (SIGKILL) after this long. Default 30000 ms. */
-  readonly timeoutMs?: number;
-  /** Extra environment on top of `process.env`. */
-  readonly env?: Readonly<Record<string, string>>;
-  readonly cwd?: string;
-  /** Written to the command's stdin, which is then closed. */
-  readonly input?: string;
-  /** Throw when the exit status is not 0 (the error carries stderr). Default false. */
-  readonly check?: boolean;
-}
+/** What a test may ask of a command (its children are tracked here, not by the caller). */
+export type RunOptions = Omit<LabRunOptions, 'onChild'>;
 
-export class CommandError extends Error {
-  constructor(
-    readonly cmd: string,
-    readonly args: readonly string[],
-    readonly result: RunResult,
-  ) {
-    super(
-      `${[cmd, ...args].join(' ')} ${result.timedOut ? 'timed out' : `exited with ${result.code ?? result.signal}`}: ${result.stderr.trim() || result.stdout.trim()}`,
-    );
-    this.name = 'CommandError';
-  }
-}
-
-function mergedEnv(env: Readonly<Record<string, string>> | undefined): NodeJS.ProcessEnv {
-  return env ? { ...process.env, ...env } : process.env;
-}
-
-/** Runs `cmd args` to completion and collects its output. Never rejects unless `check` is set. */
+/** Runs `cmd args` to completion and collects its output (src/lab's run, with the child tracked). Never rejects unless `check` is set. */
 export function run(cmd: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 30000;
-  return new Promise((resolve, reject) => {
-    const spawnOpts: SpawnOptions = { env: mergedEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] };
-    if (opts.cwd !== undefined) spawnOpts.cwd = opts.cwd;
-    const child = spawn(cmd, [...args], spawnOpts);
-    commands.add(child);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(opts.input ?? '');
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      commands.delete(child);
-      reject(new Error(`${cmd}: ${e.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      commands.delete(child);
-      const result: RunResult = {
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-        code,
-        signal,
-        timedOut,
-      };
-      if (opts.check && code !== 0) reject(new CommandError(cmd, args, result));
-      else resolve(result);
-    });
+  return runCommand(cmd, args, {
+    ...opts,
+    onChild: (child) => {
+      commands.add(child);
+      return () => commands.delete(child);
+    },
   });
 }
 
@@ -186,7 +125,11 @@ export function killAtExit(child: ChildProcess): void {
  */
 export async function spawnDaemon(cmd: string, args: readonly string[] = [], opts: DaemonOptions = {}): Promise<Daemon> {
   const name = opts.name ?? cmd.split('/').pop() ?? cmd;
-  const spawnOpts: SpawnOptions = { env: mergedEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true };
+  const spawnOpts: SpawnOptions = {
+    env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  };
   if (opts.cwd !== undefined) spawnOpts.cwd = opts.cwd;
   const [file, argv] = diesWithTest(cmd, args);
   const child = spawn(file, argv, spawnOpts);
@@ -242,32 +185,6 @@ export async function spawnDaemon(cmd: string, args: readonly string[] = [], opt
     }
   }
   return daemon;
-}
-
-export interface WaitOptions {
-  /** Default 20000 ms. */
-  readonly timeoutMs?: number;
-  /** Default 25 ms. */
-  readonly intervalMs?: number;
-  /** Names the condition in the timeout error. */
-  readonly what?: string;
-}
-
-/**
- * Polls `predicate` until it returns a truthy value and resolves to it. A
- * predicate that throws fails the wait immediately (use that for "the daemon
- * died"); one that returns false keeps it polling. Tests wait with this, never sleep.
- */
-export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
-  const timeoutMs = opts.timeoutMs ?? 20000;
-  const intervalMs = opts.intervalMs ?? 25;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await predicate();
-    if (v !== undefined && v !== null && v !== false && v !== '' && v !== 0) return v;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export interface TmpDir {
