@@ -410,7 +410,7 @@ export async function snapshotNb(server: NeutronHandle, norm: Normalizer): Promi
   const routers = await nbList(server, 'Logical_Router', ['name', 'ports', 'enabled', 'options', 'external_ids']);
   const snapshot: Record<string, Record<string, unknown>[]> = {
     Logical_Switch: strip(switches, ['ports']),
-    Logical_Switch_Port: strip(lsps, ['dhcpv4_options', 'dhcpv6_options']),
+    Logical_Switch_Port: strip(lsps, ['dhcpv4_options', 'dhcpv6_options']).map(routerPortOptions),
     DHCP_Options: strip(dhcp),
     Logical_Router: strip(routers, ['ports']),
     Logical_Router_Port: strip(lrps),
@@ -420,4 +420,19 @@ export async function snapshotNb(server: NeutronHandle, norm: Normalizer): Promi
     out[table] = (norm.value(rows) as unknown[]).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   }
   return out;
+}
+
+/**
+ * A router interface port's options without the two VIF options that
+ * ML2/OVN's one-shot maintenance task (check_for_mcast_flood_reports in
+ * maintenance.py) writes into every port it finds without
+ * `mcast_flood_reports` — including a router port still of type "" —
+ * whenever the worker first holds its lock: with the real server, whether a
+ * router port has them depends on when that task ran, not on the API calls.
+ */
+function routerPortOptions(row: Record<string, unknown>): Record<string, unknown> {
+  const options = row['options'];
+  if (typeof options !== 'object' || options === null || !('router-port' in options)) return row;
+  const kept = Object.entries(options as Record<string, unknown>).filter(([k]) => k !== 'mcast_flood_reports' && k !== 'requested-chassis');
+  return { ...row, options: Object.fromEntries(kept) };
 }
