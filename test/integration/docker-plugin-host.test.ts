@@ -184,6 +184,13 @@ test('50 docker containers on an ovnts network, each pings a sample of the other
     (await w.ports()).filter((p) => p.startsWith('ovd')),
     [],
   );
+  // Every endpoint is gone on our side (no Neutron port, no OVS port), but dockerd releases its own
+  // endpoint records of a 50-container `rm -f` after it returns: `network rm` refuses until then.
+  await waitFor(async () => (await d('network', 'inspect', '-f', '{{len .Containers}}', name)).trim() === '0', {
+    what: "dockerd to release the removed containers' endpoints",
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
   await d('network', 'rm', name);
   assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
 });
