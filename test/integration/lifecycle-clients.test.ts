@@ -11,6 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { OVNTS, REPO } from '../helpers/ovsdb-servers.js';
 import { cleanupAll, onCleanup, run, tmpDir, type RunResult } from '../helpers/proc.js';
+import { startOvs } from '../helpers/ovs.js';
 
 after(cleanupAll);
 
@@ -139,9 +140,12 @@ test(
   'ovnts-cni: an IPAM that refuses is CNI error 11 at once, one that never answers is named when the request times out',
   { timeout: 60_000 },
   async () => {
+    // A real Open vSwitch database, so the IPAM is what fails (the plugin reaches OVS first).
+    const ovs = await startOvs();
+    onCleanup(() => ovs.stop());
     const add = (endpoint: string): Promise<RunResult> =>
       run(BIN('ovnts-cni'), [], {
-        input: JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: 'ovnts-cni', endpoint, network: 'net0' }),
+        input: JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: 'ovnts-cni', endpoint, network: 'net0', ovs_db: ovs.dbRemote }),
         env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_NETNS: `${dir}/no-netns`, CNI_IFNAME: 'eth0', CNI_PATH: dir },
         timeoutMs: 45_000,
       });
