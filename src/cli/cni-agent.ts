@@ -9,18 +9,7 @@ import { listenUnix, removeSocket } from './unix-socket.js';
 import { createCniAgent } from '../cni/agent.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
-import {
-  beginDaemon,
-  daemonOptions,
-  defaultDaemonOptions,
-  detach,
-  notifyReady,
-  openDaemonLogger,
-  ovnDaemonDefaults,
-  runUntilStopped,
-  shouldDetach,
-  type DaemonOptions,
-} from './daemon.js';
+import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
 
 const PROG = 'ovnts-cni-agent';
 /** Where bin/ovnts-cni looks unless OVNTS_CNI_SOCKET says otherwise. */
@@ -59,34 +48,34 @@ export async function cniAgent(args: string[]): Promise<number> {
   const line = parseCommandLine(CNI_AGENT_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
   const o = line.options;
-  if (shouldDetach(o)) return detach('cni-agent', args);
-  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['cni-agent'], verbose: o.verbose });
-  if (logger === undefined) return 1;
-  const run = beginDaemon(PROG, o.pidfile);
-  if (typeof run === 'number') return run;
-  const log = logger.module('cni-agent');
-  const agent = createCniAgent(log);
-  try {
-    await listenUnix(agent.server, o.socket);
-    run.removeOnExit(o.socket);
-    // Runtimes run plugins as root; nobody else may attach containers.
-    chmodSync(o.socket, 0o600);
-  } catch (e) {
-    await agent.close();
-    return run.fail(`cannot serve on ${o.socket}: ${(e as Error).message}`);
-  }
-  // SIGTERM is handled from here on, before anyone is told the agent is up.
-  const life = runUntilStopped({
-    pidfile: o.pidfile,
+  return runDaemon({
+    prog: PROG,
+    command: 'cni-agent',
+    args,
+    options: o,
+    modules: ['cni-agent'],
+    unixctl: undefined,
     onSignal: undefined,
-    run,
-    stop: async () => {
-      await agent.close();
-      removeSocket(o.socket);
-      await logger.close();
+    parts: ({ log, run }) => {
+      const agent = createCniAgent(log);
+      let listening = false;
+      const start = async (): Promise<void> => {
+        try {
+          await listenUnix(agent.server, o.socket);
+          listening = true;
+          run.removeOnExit(o.socket);
+          // Runtimes run plugins as root; nobody else may attach containers.
+          chmodSync(o.socket, 0o600);
+        } catch (e) {
+          throw new Error(`cannot serve on ${o.socket}: ${(e as Error).message}`);
+        }
+      };
+      const stop = async (): Promise<void> => {
+        await agent.close();
+        if (listening) removeSocket(o.socket);
+      };
+      return [{ start, stop }];
     },
+    started: () => `serving CNI requests on ${o.socket}`,
   });
-  log(`serving CNI requests on ${o.socket}`);
-  await notifyReady(logger, o.pidfile);
-  return life.done;
 }

@@ -6,26 +6,9 @@
  */
 import { sslField } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
-import { createController, ovsRunDir, type Controller } from '../controller/controller.js';
-import { UnixctlServer } from '../lib/unixctl.js';
+import { createController, ovsRunDir } from '../controller/controller.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
-import {
-  openDaemonLogger,
-  daemonMetricsScope,
-  serveDaemonMetrics,
-  registerVlogCommands,
-  defaultDaemonOptions,
-  defaultUnixctlPath,
-  detach,
-  notifyReady,
-  daemonOptions,
-  ovnDaemonDefaults,
-  runUntilStopped,
-  beginDaemon,
-  startControlSocket,
-  shouldDetach,
-  type DaemonOptions,
-} from './daemon.js';
+import { daemonOptions, defaultDaemonOptions, defaultUnixctlPath, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { pkiOptions } from './pki-options.js';
 import { registerControllerCommands } from './appctl-commands.js';
@@ -56,53 +39,24 @@ export async function controller(args: string[]): Promise<number> {
   const line = parseCommandLine(CONTROLLER_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
   const o = line.options;
-  if (shouldDetach(o)) return detach('controller', args);
-  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovn_controller', 'unixctl'], verbose: o.verbose });
-  if (logger === undefined) return 1;
-  const run = beginDaemon(PROG, o.pidfile);
-  if (typeof run === 'number') return run;
-  const log = logger.module('ovn_controller');
-  const metrics = daemonMetricsScope(o);
-  const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log, metrics), ...sslField(o.ssl) });
-  let stopMetrics = (): Promise<void> => Promise.resolve();
-  const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
-  // A signal stops without cleanup: the chassis stays registered for the restart.
-  const life = runUntilStopped({
-    pidfile: o.pidfile,
+  return runDaemon({
+    prog: PROG,
+    command: 'controller',
+    args,
+    options: o,
+    modules: ['ovn_controller', 'unixctl'],
+    unixctl: o.unixctl ?? defaultUnixctlPath(PROG),
+    // A signal stops without cleanup: the chassis stays registered for the restart; `exit` cleans up unless `--restart`.
     onSignal: false,
-    run,
-    stop: async (cleanup: boolean) => {
-      await stopMetrics();
-      await c.stop(cleanup);
-      await ctl.stop();
-      await logger.close();
+    exitArgs: { max: 1, arg: (a) => a[0] !== '--restart' },
+    parts: ({ log, metrics, ctl }) => {
+      const c = createController({ ovsRemote: o.ovsRemote, log, pipeline: createFlowPipeline(log, metrics), ...sslField(o.ssl) });
+      if (ctl !== undefined) {
+        ctl.register('version', '', 0, 0, () => versionText(PROG));
+        registerControllerCommands(ctl, c);
+      }
+      return [{ start: () => c.start(), stop: (cleanup: boolean) => c.stop(cleanup) }];
     },
+    started: () => `ovnts controller started (OVS database ${o.ovsRemote})`,
   });
-  registerCommands(ctl, c, (cleanup) => void life.exit(cleanup));
-  registerVlogCommands(ctl, logger);
-  // The control socket first, as ovn-controller makes it: a bad run directory fails at once, not after OVS answers.
-  try {
-    await startControlSocket(run, ctl);
-    stopMetrics = await serveDaemonMetrics(o, metrics, log);
-    await c.start();
-  } catch (e) {
-    await c.stop(false).catch(() => undefined);
-    await ctl.stop();
-    await stopMetrics();
-    return run.fail(e);
-  }
-  log(`ovnts controller started (OVS database ${o.ovsRemote})`);
-  await notifyReady(logger, o.pidfile);
-  return life.done;
-}
-
-/** The ovn-appctl commands of ovn-controller(8) that apply here. */
-function registerCommands(ctl: UnixctlServer, c: Controller, exit: (cleanup: boolean) => void): void {
-  ctl.register('exit', '', 0, 1, (args) => {
-    // Reply first: the process goes away once the cleanup is done.
-    setImmediate(() => exit(args[0] !== '--restart'));
-    return '';
-  });
-  ctl.register('version', '', 0, 0, () => versionText(PROG));
-  registerControllerCommands(ctl, c);
 }

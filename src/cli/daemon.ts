@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { UnixctlServer } from '../lib/unixctl.js';
+import { UnixctlServer } from '../lib/unixctl.js';
 import { createMetricsScope, parseMetricsAddress, startMetricsServer, type MetricsAddress, type MetricsScope } from '../lib/metrics.js';
 import { Vlog, type VlogOptions } from '../lib/vlog.js';
 import type { OptionSpec } from './options.js';
@@ -440,4 +440,124 @@ export function runUntilStopped<T>(opts: {
   if (run !== undefined) run.serving((sig) => void stopThenLeave(opts.onSignal, sig));
   else for (const sig of STOP_SIGNALS) process.once(sig, () => void stopThenLeave(opts.onSignal, undefined));
   return { done, exit: (arg) => stopThenLeave(arg, undefined) };
+}
+
+/** One piece of a daemon (a server, a client, a listener): started in order, stopped in reverse. */
+export interface DaemonPart<T> {
+  /** A throw (or rejection) is a start-up failure: one line on stderr, status 1. */
+  start?(): Promise<void>;
+  /** Also called for a part whose start failed or never ran to the end, so it may find itself half-started. */
+  stop(arg: T): Promise<void>;
+}
+
+/** What a daemon's parts are built from. */
+export interface DaemonContext {
+  readonly logger: DaemonLogger;
+  /** The daemon's own module (the first of {@link DaemonSpec.modules}). */
+  readonly log: (m: string) => void;
+  /** `--metrics`'s registry, undefined without the option. */
+  readonly metrics: MetricsScope | undefined;
+  /** The control socket (not serving yet), for the daemon's own commands; undefined without one. */
+  readonly ctl: UnixctlServer | undefined;
+  /** For files the parts make (`removeOnExit`). */
+  readonly run: DaemonRun;
+}
+
+export interface DaemonSpec<O extends DaemonOptions, T> {
+  readonly prog: string;
+  /** The `ovnts` command a `--detach` parent starts in the background, with `args`. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly options: O;
+  /** The log modules, known before `-v` applies; the first is the daemon's own. */
+  readonly modules: readonly [string, ...string[]];
+  /**
+   * The control socket's path (with `exit` and the vlog commands); none if
+   * undefined. It starts before any part, as the OVN daemons make it: a bad
+   * run directory fails at once, not after a peer answers.
+   */
+  readonly unixctl: string | undefined;
+  /** The stop argument of a signal, of a failed start-up and of a bare `exit`. */
+  readonly onSignal: T;
+  /** `ovn-appctl exit`'s arguments beyond none (ovn-controller's `--restart`), and the stop argument they mean. */
+  readonly exitArgs?: { readonly max: number; arg(args: readonly string[]): T };
+  /** Builds the parts (a throw is a start-up failure); may register commands on `ctl`. */
+  parts(d: DaemonContext): DaemonPart<T>[] | Promise<DaemonPart<T>[]>;
+  /** The line logged once every part runs. */
+  started(): string;
+}
+
+/**
+ * A daemon's whole run, in the order every ovnts daemon keeps: `--detach`,
+ * the logger, the pid file's `.tmp` ({@link beginDaemon}), the control
+ * socket, `--metrics`, the parts in order; then the ready line, the pid file
+ * and the detached parent's release ({@link notifyReady}); then serving until
+ * SIGTERM/SIGINT or `exit` ({@link runUntilStopped}). A start-up failure stops
+ * what was started, in reverse, and is one line on stderr; an orderly stop
+ * stops the metrics first (a scrape never sees a half-stopped daemon), the
+ * parts in reverse, the control socket last, then closes the log.
+ */
+export async function runDaemon<O extends DaemonOptions, T>(spec: DaemonSpec<O, T>): Promise<number> {
+  const o = spec.options;
+  if (shouldDetach(o)) return detach(spec.command, spec.args);
+  const modules = spec.unixctl === undefined || spec.modules.includes('unixctl') ? spec.modules : [...spec.modules, 'unixctl'];
+  const logger = openDaemonLogger(spec.prog, { file: o.logFile, modules, verbose: o.verbose });
+  if (logger === undefined) return 1;
+  const run = beginDaemon(spec.prog, o.pidfile);
+  if (typeof run === 'number') return run;
+  const log = logger.module(spec.modules[0]);
+  const metrics = daemonMetricsScope(o);
+  // `exit` may come while the parts still start: it is carried out once the daemon serves.
+  let pendingExit: { arg: T } | undefined;
+  let exit = (arg: T): void => void (pendingExit ??= { arg });
+  const ctl = spec.unixctl === undefined ? undefined : new UnixctlServer({ path: spec.unixctl, log: logger.module('unixctl') });
+  if (ctl !== undefined) {
+    const e = spec.exitArgs;
+    ctl.register('exit', '', 0, e?.max ?? 0, (args) => {
+      // Reply first: the process goes away once everything has stopped.
+      setImmediate(() => exit(e === undefined ? spec.onSignal : e.arg(args)));
+      return '';
+    });
+    registerVlogCommands(ctl, logger);
+  }
+  let stopMetrics = (): Promise<void> => Promise.resolve();
+  const begun: DaemonPart<T>[] = [];
+  const stopAll = async (arg: T, tolerate: boolean): Promise<void> => {
+    const quiet = <R>(p: Promise<R>): Promise<R | undefined> => (tolerate ? p.catch(() => undefined) : p);
+    await quiet(stopMetrics());
+    for (const p of [...begun].reverse()) await quiet(p.stop(arg));
+    if (ctl !== undefined) await quiet(ctl.stop());
+    await logger.close();
+  };
+  try {
+    const parts = await spec.parts({ logger, log, metrics, ctl, run });
+    if (ctl !== undefined) await startControlSocket(run, ctl);
+    stopMetrics = await serveDaemonMetrics(o, metrics, log);
+    for (const p of parts) {
+      begun.push(p);
+      await p.start?.();
+    }
+  } catch (e) {
+    await stopAll(spec.onSignal, true);
+    return run.fail(e);
+  }
+  const life = runUntilStopped({ pidfile: o.pidfile, onSignal: spec.onSignal, run, stop: (arg) => stopAll(arg, false) });
+  exit = (arg) => void life.exit(arg);
+  log(spec.started());
+  await notifyReady(logger, o.pidfile);
+  if (pendingExit !== undefined) exit(pendingExit.arg);
+  return life.done;
+}
+
+/** Waits for a server's start; databases that do not answer in time are a start-up error (`message`), not a hang. */
+export async function startWithin(start: Promise<void>, message: string, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    await Promise.race([start, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

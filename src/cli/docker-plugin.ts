@@ -15,20 +15,7 @@ import { parseCommandLine, type CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import { pluginCallMetrics } from '../cni/plugin-metrics.js';
 import { clockNow } from '../lib/metrics.js';
-import {
-  openDaemonLogger,
-  daemonMetricsScope,
-  serveDaemonMetrics,
-  defaultDaemonOptions,
-  detach,
-  notifyReady,
-  daemonOptions,
-  ovnDaemonDefaults,
-  runUntilStopped,
-  beginDaemon,
-  shouldDetach,
-  type DaemonOptions,
-} from './daemon.js';
+import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
 
 const PROG = 'ovnts-docker-plugin';
 
@@ -145,80 +132,75 @@ export async function dockerPlugin(args: string[]): Promise<number> {
   const line = parseCommandLine(DOCKER_PLUGIN_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
   const o = line.options;
-  if (shouldDetach(o)) return detach('docker-plugin', args);
-  // -v/--verbose as every daemon takes it; a bad spec is a start-up error.
-  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['docker-plugin'], verbose: o.verbose });
-  if (logger === undefined) return 1;
-  const log = logger.module('docker-plugin');
-  const run = beginDaemon(PROG, o.pidfile);
-  if (typeof run === 'number') return run;
-  let server: Server;
-  const metrics = daemonMetricsScope(o);
-  const record = metrics === undefined ? undefined : pluginCallMetrics(metrics);
-  let stopMetrics = (): Promise<void> => Promise.resolve();
-  let driver: DockerDriver;
-  try {
-    driver = createDockerDriver({
-      neutron: await neutronClient(o),
-      ovsDb: o.ovsDb,
-      bridge: o.bridge,
-      installTimeoutMs: o.installTimeoutMs,
-      log,
-      ...(o.ovsNetns === undefined ? {} : { ovsNetns: o.ovsNetns }),
-    });
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      const t0 = clockNow();
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const method = (req.url ?? '/').replace(/^\/+/, '');
-        const reply = (status: number, body: unknown): void => {
-          record?.(method, status, t0);
-          const data = JSON.stringify(body);
-          res.writeHead(status, { 'Content-Type': PLUGIN_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(data) });
-          res.end(data);
-        };
-        let body: Record<string, unknown> = {};
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          const parsed: unknown = text.trim() === '' ? {} : JSON.parse(text);
-          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-          body = parsed as Record<string, unknown>;
-        } catch (e) {
-          log(`${method}: bad request body: ${(e as Error).message}`);
-          reply(400, { Err: `bad request body: ${(e as Error).message}` });
-          return;
-        }
-        if (req.method !== 'POST') return reply(405, { Err: `${req.method} not allowed` });
-        driver.handle(method, body).then(
-          (r) => (r === undefined ? reply(404, { Err: `${method} not implemented` }) : reply(200, r)),
-          (e: unknown) => reply(500, { Err: (e as Error).message }),
-        );
-      });
-    });
-    stopMetrics = await serveDaemonMetrics(o, metrics, log);
-    await listenUnix(server, o.socket);
-    run.removeOnExit(o.socket);
-  } catch (e) {
-    await stopMetrics();
-    return run.fail(e);
-  }
-  log(`serving the ovnts network and IPAM driver on ${o.socket} (IPAM ${o.ipam})`);
-  await notifyReady(logger, o.pidfile);
-  const s = server;
-  const d = driver;
-  const life = runUntilStopped({
-    pidfile: o.pidfile,
+  return runDaemon({
+    prog: PROG,
+    command: 'docker-plugin',
+    args,
+    options: o,
+    modules: ['docker-plugin'],
+    unixctl: undefined,
     onSignal: undefined,
-    run,
-    stop: async () => {
-      await stopMetrics();
-      const closed = new Promise<void>((r) => s.close(() => r()));
-      s.closeAllConnections();
-      await closed;
-      await d.close();
-      removeSocket(o.socket);
+    parts: async ({ log, metrics, run }) => {
+      const driver = createDockerDriver({
+        neutron: await neutronClient(o),
+        ovsDb: o.ovsDb,
+        bridge: o.bridge,
+        installTimeoutMs: o.installTimeoutMs,
+        log,
+        ...(o.ovsNetns === undefined ? {} : { ovsNetns: o.ovsNetns }),
+      });
+      const server = pluginServer(driver, log, metrics === undefined ? undefined : pluginCallMetrics(metrics));
+      let listening = false;
+      const start = async (): Promise<void> => {
+        await listenUnix(server, o.socket);
+        listening = true;
+        run.removeOnExit(o.socket);
+      };
+      const stop = async (): Promise<void> => {
+        if (listening) {
+          const closed = new Promise<void>((r) => server.close(() => r()));
+          server.closeAllConnections();
+          await closed;
+        }
+        await driver.close();
+        if (listening) removeSocket(o.socket);
+      };
+      return [{ start, stop }];
     },
+    started: () => `serving the ovnts network and IPAM driver on ${o.socket} (IPAM ${o.ipam})`,
   });
-  return life.done;
+}
+
+/** The plugin protocol over HTTP: `POST /Method` with a JSON object, a JSON reply in the plugin content type. */
+function pluginServer(driver: DockerDriver, log: (m: string) => void, record: ReturnType<typeof pluginCallMetrics> | undefined): Server {
+  return createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    const t0 = clockNow();
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const method = (req.url ?? '/').replace(/^\/+/, '');
+      const reply = (status: number, body: unknown): void => {
+        record?.(method, status, t0);
+        const data = JSON.stringify(body);
+        res.writeHead(status, { 'Content-Type': PLUGIN_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(data) });
+        res.end(data);
+      };
+      let body: Record<string, unknown> = {};
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        const parsed: unknown = text.trim() === '' ? {} : JSON.parse(text);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+        body = parsed as Record<string, unknown>;
+      } catch (e) {
+        log(`${method}: bad request body: ${(e as Error).message}`);
+        reply(400, { Err: `bad request body: ${(e as Error).message}` });
+        return;
+      }
+      if (req.method !== 'POST') return reply(405, { Err: `${req.method} not allowed` });
+      driver.handle(method, body).then(
+        (r) => (r === undefined ? reply(404, { Err: `${method} not implemented` }) : reply(200, r)),
+        (e: unknown) => reply(500, { Err: (e as Error).message }),
+      );
+    });
+  });
 }

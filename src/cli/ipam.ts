@@ -8,22 +8,7 @@
 import { createIpamServer } from '../ipam/server.js';
 import { createNoAuth, type Authenticator } from '../ipam/context.js';
 import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
-import { UnixctlServer } from '../lib/unixctl.js';
-import {
-  openDaemonLogger,
-  daemonMetricsScope,
-  serveDaemonMetrics,
-  defaultDaemonOptions,
-  detach,
-  notifyReady,
-  daemonOptions,
-  ovnDaemonDefaults,
-  runUntilStopped,
-  beginDaemon,
-  startControlSocket,
-  shouldDetach,
-  type DaemonOptions,
-} from './daemon.js';
+import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, startWithin, type DaemonOptions } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { ovnnbDbOption } from './db-options.js';
 import { nonEmpty } from './options.js';
@@ -129,70 +114,31 @@ export async function ipam(args: string[]): Promise<number> {
   const line = parseCommandLine(IPAM_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
   const o = line.options;
-  if (shouldDetach(o)) return detach('ipam', args);
-  // -v/--verbose as every daemon takes it; a bad spec is a start-up error.
-  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ipam'], verbose: o.verbose });
-  if (logger === undefined) return 1;
-  const log = logger.module('ipam');
-  const run = beginDaemon(PROG, o.pidfile);
-  if (typeof run === 'number') return run;
-  let server: ReturnType<typeof createIpamServer> | undefined;
-  let ctl: UnixctlServer | undefined;
-  let exit: () => void = () => undefined;
-  const metrics = daemonMetricsScope(o);
-  let stopMetrics = (): Promise<void> => Promise.resolve();
-  try {
-    const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
-    server = createIpamServer({
-      host: o.host,
-      port: o.port,
-      nbRemotes: o.nb,
-      authenticator,
-      log,
-      ...(metrics === undefined ? {} : { metrics }),
-    });
-    if (o.unixctl !== undefined) {
-      ctl = new UnixctlServer({ path: o.unixctl, log });
-      ctl.register('exit', '', 0, 0, () => {
-        setImmediate(() => exit());
-        return '';
-      });
-      await startControlSocket(run, ctl);
-    }
-    await startWithin(server.start(), `${o.nb}: cannot connect to the northbound database`, 5000);
-    stopMetrics = await serveDaemonMetrics(o, metrics, log);
-  } catch (e) {
-    await server?.stop().catch(() => {});
-    await ctl?.stop().catch(() => {});
-    return run.fail(e);
-  }
-  log(`ovnts ipam serving http://${o.host}:${server.port}/ (NB ${o.nb}, auth ${o.auth})`);
-  await notifyReady(logger, o.pidfile);
-  const s = server;
-  const c = ctl;
-  const life = runUntilStopped({
-    pidfile: o.pidfile,
+  let port = o.port;
+  return runDaemon({
+    prog: PROG,
+    command: 'ipam',
+    args,
+    options: o,
+    modules: ['ipam'],
+    unixctl: o.unixctl,
     onSignal: undefined,
-    run,
-    stop: async () => {
-      await stopMetrics();
-      await s.stop();
-      await c?.stop();
+    parts: async ({ log, metrics }) => {
+      const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
+      const server = createIpamServer({
+        host: o.host,
+        port: o.port,
+        nbRemotes: o.nb,
+        authenticator,
+        log,
+        ...(metrics === undefined ? {} : { metrics }),
+      });
+      const start = async (): Promise<void> => {
+        await startWithin(server.start(), `${o.nb}: cannot connect to the northbound database`, 5000);
+        port = server.port;
+      };
+      return [{ start, stop: () => server.stop() }];
     },
+    started: () => `ovnts ipam serving http://${o.host}:${port}/ (NB ${o.nb}, auth ${o.auth})`,
   });
-  exit = () => void life.exit(undefined);
-  return life.done;
-}
-
-/** Waits for a server's start; databases that do not answer in time are a start-up error (`message`), not a hang. */
-export async function startWithin(start: Promise<void>, message: string, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    await Promise.race([start, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -8,24 +8,7 @@
 import { sslField } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { createNorthd } from '../northd/northd.js';
-import { UnixctlServer } from '../lib/unixctl.js';
-import {
-  openDaemonLogger,
-  daemonMetricsScope,
-  serveDaemonMetrics,
-  registerVlogCommands,
-  defaultDaemonOptions,
-  defaultUnixctlPath,
-  detach,
-  notifyReady,
-  daemonOptions,
-  ovnDaemonDefaults,
-  runUntilStopped,
-  beginDaemon,
-  startControlSocket,
-  shouldDetach,
-  type DaemonOptions,
-} from './daemon.js';
+import { daemonOptions, defaultDaemonOptions, defaultUnixctlPath, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { ovnnbDbOption, ovnsbDbOption } from './db-options.js';
 import { pkiOptions } from './pki-options.js';
@@ -66,46 +49,19 @@ export async function northd(args: string[]): Promise<number> {
   const line = parseCommandLine(NORTHD_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
   const o = line.options;
-  if (shouldDetach(o)) return detach('northd', args);
-  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['northd', 'unixctl'], verbose: o.verbose });
-  if (logger === undefined) return 1;
-  const run = beginDaemon(PROG, o.pidfile);
-  if (typeof run === 'number') return run;
-  const log = logger.module('northd');
-  const metrics = daemonMetricsScope(o);
-  const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl), ...(metrics === undefined ? {} : { metrics }) });
-  const ctl = new UnixctlServer({ path: o.unixctl ?? defaultUnixctlPath(PROG), log });
-  let exit: () => void = () => undefined;
-  registerNorthdCommands(ctl, n);
-  registerVlogCommands(ctl, logger);
-  ctl.register('exit', '', 0, 0, () => {
-    setImmediate(() => exit());
-    return '';
-  });
-  let stopMetrics = (): Promise<void> => Promise.resolve();
-  try {
-    await startControlSocket(run, ctl);
-    stopMetrics = await serveDaemonMetrics(o, metrics, log);
-    await n.start();
-  } catch (e) {
-    await n.stop().catch(() => undefined);
-    await ctl.stop();
-    await stopMetrics();
-    return run.fail(e);
-  }
-  log(`ovnts northd started (NB ${o.nb}, SB ${o.sb})`);
-  await notifyReady(logger, o.pidfile);
-  const life = runUntilStopped({
-    pidfile: o.pidfile,
+  return runDaemon({
+    prog: PROG,
+    command: 'northd',
+    args,
+    options: o,
+    modules: ['northd', 'unixctl'],
+    unixctl: o.unixctl ?? defaultUnixctlPath(PROG),
     onSignal: undefined,
-    run,
-    stop: async () => {
-      await stopMetrics();
-      await n.stop();
-      await ctl.stop();
-      await logger.close();
+    parts: ({ log, metrics, ctl }) => {
+      const n = createNorthd({ nbRemote: o.nb, sbRemote: o.sb, log, ...sslField(o.ssl), ...(metrics === undefined ? {} : { metrics }) });
+      if (ctl !== undefined) registerNorthdCommands(ctl, n);
+      return [n];
     },
+    started: () => `ovnts northd started (NB ${o.nb}, SB ${o.sb})`,
   });
-  exit = () => void life.exit(undefined);
-  return life.done;
 }

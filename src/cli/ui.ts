@@ -6,28 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import { createUiServer } from '../ui/server.js';
-import { UnixctlServer } from '../lib/unixctl.js';
-import {
-  beginDaemon,
-  daemonMetricsScope,
-  serveDaemonMetrics,
-  daemonOptions,
-  defaultDaemonOptions,
-  detach,
-  notifyReady,
-  openDaemonLogger,
-  ovnDaemonDefaults,
-  registerVlogCommands,
-  runUntilStopped,
-  shouldDetach,
-  startControlSocket,
-  type DaemonOptions,
-} from './daemon.js';
+import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, startWithin, type DaemonOptions } from './daemon.js';
 import { parseCommandLine, type CommandLine } from './command-line.js';
 import { ovnnbDbOption, ovnsbDbOption } from './db-options.js';
 import { nonEmpty } from './options.js';
 import { packageVersion } from './version.js';
-import { parseListen, startWithin } from './ipam.js';
+import { parseListen } from './ipam.js';
 
 const PROG = 'ovnts-ui';
 
@@ -82,55 +66,32 @@ export async function ui(args: string[]): Promise<number> {
   const line = parseCommandLine(UI_COMMAND_LINE, args);
   if (typeof line === 'number') return line;
   const o = line.options;
-  if (shouldDetach(o)) return detach('ui', args);
-  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ui', 'unixctl'], verbose: o.verbose });
-  if (logger === undefined) return 1;
-  const run = beginDaemon(PROG, o.pidfile);
-  if (typeof run === 'number') return run;
-  const log = logger.module('ui');
-  const server = createUiServer({ host: o.host, port: o.port, nbRemote: o.nb, sbRemote: o.sb, log });
-  let ctl: UnixctlServer | undefined;
-  let exit: () => void = () => undefined;
-  // The page's process metrics (memory, event loop, handles): the page has no counters of its own.
-  const metrics = daemonMetricsScope(o);
-  let stopMetrics = (): Promise<void> => Promise.resolve();
-  try {
-    if (o.unixctl !== undefined) {
-      ctl = new UnixctlServer({ path: o.unixctl, log: logger.module('unixctl') });
-      ctl.register('exit', '', 0, 0, () => {
-        setImmediate(() => exit());
-        return '';
-      });
-      ctl.register('version', '', 0, 0, () => `ovnts ui (ovnts) ${packageVersion()}\n`);
-      registerVlogCommands(ctl, logger);
-      await startControlSocket(run, ctl);
-    }
-    const missing = missingSocket(o.nb) ?? missingSocket(o.sb);
-    if (missing !== undefined) throw new Error(missing);
-    await startWithin(server.start(), `cannot connect to the databases (${o.nb}, ${o.sb})`, 5000);
-    stopMetrics = await serveDaemonMetrics(o, metrics, log);
-  } catch (e) {
-    await stopMetrics();
-    const err = e as Error & { code?: string };
-    await server.stop().catch(() => {});
-    await ctl?.stop().catch(() => {});
-    await logger.close();
-    return run.fail(err.code === 'EADDRINUSE' ? `--listen=${o.host}:${o.port}: address already in use` : err);
-  }
-  log(`ovnts ui serving http://${o.host}:${server.port}/ (NB ${o.nb}, SB ${o.sb})`);
-  await notifyReady(logger, o.pidfile);
-  const c = ctl;
-  const life = runUntilStopped({
-    pidfile: o.pidfile,
+  let port = o.port;
+  return runDaemon({
+    prog: PROG,
+    command: 'ui',
+    args,
+    options: o,
+    modules: ['ui', 'unixctl'],
+    unixctl: o.unixctl,
     onSignal: undefined,
-    run,
-    stop: async () => {
-      await stopMetrics();
-      await server.stop();
-      await c?.stop();
-      await logger.close();
+    // The page's metrics are the process's (memory, event loop, handles): the page has no counters of its own.
+    parts: ({ log, ctl }) => {
+      ctl?.register('version', '', 0, 0, () => `ovnts ui (ovnts) ${packageVersion()}\n`);
+      const server = createUiServer({ host: o.host, port: o.port, nbRemote: o.nb, sbRemote: o.sb, log });
+      const start = async (): Promise<void> => {
+        const missing = missingSocket(o.nb) ?? missingSocket(o.sb);
+        if (missing !== undefined) throw new Error(missing);
+        try {
+          await startWithin(server.start(), `cannot connect to the databases (${o.nb}, ${o.sb})`, 5000);
+        } catch (e) {
+          if ((e as { code?: string }).code === 'EADDRINUSE') throw new Error(`--listen=${o.host}:${o.port}: address already in use`);
+          throw e;
+        }
+        port = server.port;
+      };
+      return [{ start, stop: () => server.stop() }];
     },
+    started: () => `ovnts ui serving http://${o.host}:${port}/ (NB ${o.nb}, SB ${o.sb})`,
   });
-  exit = () => void life.exit(undefined);
-  return life.done;
 }
