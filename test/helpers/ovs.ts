@@ -8,13 +8,12 @@
  * Nothing here touches /var/run/openvswitch: every tool is pointed at this
  * instance with `--db`, `-t` and the OVS_RUNDIR/OVS_DBDIR/OVS_LOGDIR environment.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { socketAccepts } from '../../src/lib/socket-probe.js';
+import { privateOvsFiles, startPrivateOvs, VSWITCH_SCHEMA } from '../../src/lab/ovs.js';
 import { nsPrefix } from './netns.js';
 import { onCleanup, run, runOk, spawnDaemon, tmpDir, type Daemon, type RunOptions, type RunResult, type TmpDir } from './proc.js';
 
-export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+export { VSWITCH_SCHEMA };
 
 export interface OvsOptions {
   /** Run both daemons inside this (existing) network namespace. */
@@ -60,21 +59,12 @@ export { socketAccepts };
  */
 export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
   const tmp: TmpDir | undefined = opts.dir === undefined ? tmpDir('ovnts-ovs') : undefined;
-  const dir = opts.dir ?? tmp!.path;
-  const env = { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const files = privateOvsFiles(opts.dir ?? tmp!.path);
+  const { dir, dbRemote, dbSock, vswitchdCtl, env } = files;
   const pre = nsPrefix(opts.netns);
-  const dbFile = join(dir, 'conf.db');
-  const dbSock = join(dir, 'db.sock');
-  const dbRemote = `unix:${dbSock}`;
-  const vswitchdCtl = join(dir, 'ovs-vswitchd.ctl');
   const logOpt = opts.log ? { onLine: opts.log } : {};
   const started: Daemon[] = [];
   let unregister = (): void => undefined;
-
-  const launch = (cmd: string, args: string[], o: Parameters<typeof spawnDaemon>[2]): Promise<Daemon> =>
-    pre.length > 0
-      ? spawnDaemon(pre[0]!, [...pre.slice(1), cmd, ...args], { ...o, name: cmd, env })
-      : spawnDaemon(cmd, args, { ...o, name: cmd, env });
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -92,42 +82,17 @@ export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
   };
 
   try {
-    if (!existsSync(dbFile)) await runOk('ovsdb-tool', ['create', dbFile, VSWITCH_SCHEMA], { env });
-    started.push(
-      await launch(
-        'ovsdb-server',
-        [
-          dbFile,
-          `--remote=punix:${dbSock}`,
-          `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
-          `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
-          `--log-file=${join(dir, 'ovsdb-server.log')}`,
-          '--no-chdir',
-          '-vconsole:warn',
-        ],
-        { ...logOpt, readyWhen: () => socketAccepts(dbSock) },
-      ),
-    );
-    await runOk('ovs-vsctl', [`--db=${dbRemote}`, '--no-wait', 'init'], { env });
-    started.push(
-      await launch(
-        'ovs-vswitchd',
-        [
-          dbRemote,
-          `--unixctl=${vswitchdCtl}`,
-          `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
-          `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
-          '--no-chdir',
-          '-vconsole:err',
-        ],
-        {
-          ...logOpt,
-          readyWhen: async () => (await run('ovs-appctl', ['-t', vswitchdCtl, 'version'], { env, timeoutMs: 5000 })).code === 0,
-        },
-      ),
-    );
-    // ovs-vswitchd has read the database once a change waits for it (cur_cfg catches up).
-    await runOk('ovs-vsctl', [`--db=${dbRemote}`, '--timeout=20', 'set', 'Open_vSwitch', '.', 'other_config:ovnts-test=true'], { env });
+    await startPrivateOvs(files, {
+      ...(opts.netns === undefined ? {} : { netns: opts.netns }),
+      console: { 'ovsdb-server': 'warn', 'ovs-vswitchd': 'err' },
+      mark: 'other_config:ovnts-test=true',
+      tools: { run, runOk },
+      launch: async (name, argv, readyWhen) => {
+        const d = await spawnDaemon(argv[0]!, argv.slice(1), { ...logOpt, readyWhen, name, env });
+        started.push(d);
+        return d;
+      },
+    });
   } catch (e) {
     await stop();
     throw e;
