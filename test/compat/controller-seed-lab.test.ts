@@ -16,6 +16,7 @@ import { createNetns, deleteNetns } from '../helpers/netns.js';
 import { labFailures, ROUTER_IP, runSeedLab, startOvnDatabases, type ComponentContext, type LabResult } from '../helpers/ovn-lab.js';
 import { startOvntsController, type OvntsControllerHandle } from '../helpers/ovnts-controller.js';
 import { startOvntsNorthd } from '../helpers/ovnts-northd.js';
+import { INSIDE_BEHIND_TENANT1, nbctlChain } from '../helpers/nb-topology.js';
 import type { ServerKind } from '../helpers/ovsdb-servers.js';
 
 after(cleanupAll);
@@ -89,27 +90,7 @@ for (const stack of STACKS) {
         // Another switch is reachable only through the router: `inside` (10.0.0.0/24) is on
         // tenant1 and answers c51 through it; `other` uses dmz's own subnet but is not on
         // the router, so its port is out of reach although it is on the same chassis.
-        await result.nbctl('lrp-add', 'tenant1', 'tenant1-inside', '02:ac:10:ff:02:01', '10.0.0.1/24');
-        await result.nbctl(
-          'ls-add',
-          'inside',
-          '--',
-          'lsp-add',
-          'inside',
-          'inside-tenant1',
-          '--',
-          'lsp-set-type',
-          'inside-tenant1',
-          'router',
-          '--',
-          'lsp-set-addresses',
-          'inside-tenant1',
-          'router',
-          '--',
-          'lsp-set-options',
-          'inside-tenant1',
-          'router-port=tenant1-inside',
-        );
+        await result.nbctl(...nbctlChain(...INSIDE_BEHIND_TENANT1));
         await result.nbctl('lsp-add', 'inside', 'in1', '--', 'lsp-set-addresses', 'in1', '02:00:00:00:02:10 10.0.0.10');
         await result.nbctl(
           'ls-add',

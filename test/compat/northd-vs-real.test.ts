@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir, type Daemon } from '../helpers/proc.js';
 import { startOvnDatabases, type LabDatabases } from '../helpers/ovn-lab.js';
 import { startOvntsNorthd, type OvntsNorthdHandle } from '../helpers/ovnts-northd.js';
+import { INSIDE_BEHIND_TENANT1, nbctlChain } from '../helpers/nb-topology.js';
 
 after(cleanupAll);
 
@@ -122,27 +123,7 @@ const STEPS: Array<{ name: string; cmds: string[][] }> = [
   {
     name: 'second switch, unknown addresses, static route',
     cmds: [
-      ['lrp-add', 'tenant1', 'tenant1-inside', '02:ac:10:ff:02:01', '10.0.0.1/24'],
-      [
-        'ls-add',
-        'inside',
-        '--',
-        'lsp-add',
-        'inside',
-        'inside-tenant1',
-        '--',
-        'lsp-set-type',
-        'inside-tenant1',
-        'router',
-        '--',
-        'lsp-set-addresses',
-        'inside-tenant1',
-        'router',
-        '--',
-        'lsp-set-options',
-        'inside-tenant1',
-        'router-port=tenant1-inside',
-      ],
+      nbctlChain(...INSIDE_BEHIND_TENANT1),
       ['lsp-add', 'inside', 'in1', '--', 'lsp-set-addresses', 'in1', '02:00:00:00:02:10 10.0.0.10', 'unknown'],
       ['lsp-add', 'inside', 'in2', '--', 'lsp-set-addresses', 'in2', '02:00:00:00:02:11 10.0.0.11'],
       ['lr-route-add', 'tenant1', '192.0.2.0/24', '10.0.0.254'],
