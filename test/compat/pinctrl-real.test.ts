@@ -30,13 +30,13 @@ import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor } from '../helpers
 import { LAB_HOSTS, ROUTER_IP, ROUTER_MAC, SUBNET, runSeedLab, startOvnDatabases, type LabResult } from '../helpers/ovn-lab.js';
 import { createNetns, deleteNetns, dhclient, nsRunOk } from '../helpers/netns.js';
 import { parseActions } from '../../src/lib/lflow/index.js';
-import { fromHex, ipv4FromText, macFromText, toHex } from '../../src/lib/packet/addr.js';
+import { fromHex, ipv4FromText, toHex } from '../../src/lib/packet/addr.js';
 import { parsePcap } from '../../src/lib/packet/pcap.js';
 import { parseEthernet, buildEthernet, ETH_TYPE } from '../../src/lib/packet/ethernet.js';
 import { parseIpv4, buildIpv4, IP_PROTO } from '../../src/lib/packet/ipv4.js';
-import { parseUdp, buildUdp } from '../../src/lib/packet/udp.js';
+import { parseUdp } from '../../src/lib/packet/udp.js';
 import { parseIcmp4 } from '../../src/lib/packet/icmp.js';
-import { DHCP_MSG, buildDhcp, dhcpMessageType, parseDhcp, type DhcpPacket } from '../../src/lib/packet/dhcp.js';
+import { DHCP_MSG, dhcpMessageType, parseDhcp, type DhcpPacket } from '../../src/lib/packet/dhcp.js';
 import { decodeUserdata, dhcpOptionArgs, encodePutDhcpOpts } from '../../src/controller/pinctrl/userdata.js';
 import { answerPutDhcpOpts } from '../../src/controller/pinctrl/dhcp.js';
 import { DHCPV4_OPTIONS } from '../../src/lib/dhcp-option-codes.js';
@@ -44,6 +44,7 @@ import { buildIcmp4Error } from '../../src/controller/pinctrl/icmp.js';
 import { buildArpRequest } from '../../src/controller/pinctrl/arp.js';
 import { buildArp, parseArp } from '../../src/lib/packet/arp.js';
 import { applyDhcpResponseFlow } from '../unit/pinctrl-helpers.js';
+import { dhcpClientFrame, dhcpClientPacket } from '../fixtures/packets/index.js';
 
 after(cleanupAll);
 
@@ -117,25 +118,6 @@ function dhcpFrames(pcapFile: string): DhcpFrame[] {
     out.push({ frame: r.data, dhcp: parseDhcp(udp.payload), toServer: udp.header.dstPort === 67 });
   }
   return out;
-}
-
-/** A client frame from `mac` carrying `p` (IP from `src` to `dst`, UDP 68 → 67, checksum filled). */
-function clientFrame(mac: string, src: number, dst: number, p: DhcpPacket): Uint8Array {
-  const dhcp = buildDhcp(p, 300);
-  const ipH = {
-    tos: 0x10,
-    id: 0,
-    df: false,
-    mf: false,
-    fragOffset: 0,
-    ttl: 128,
-    protocol: IP_PROTO.UDP,
-    src,
-    dst,
-    options: new Uint8Array(0),
-  };
-  const udp = buildUdp({ srcPort: 68, dstPort: 67 }, dhcp, { src, dst });
-  return buildEthernet({ dst: 'ff:ff:ff:ff:ff:ff', src: mac, vlans: [], ethType: ETH_TYPE.IPV4 }, buildIpv4(ipH, udp));
 }
 
 async function inject(ns: string, iface: string, frame: Uint8Array): Promise<void> {
@@ -284,25 +266,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     const lease = await dhclient(c51.netns, 'c51', { dir: work.path, timeoutS: 20 });
     const mac = spec.mac;
     const offer = ipv4FromText(spec.ip);
-    const chaddr = new Uint8Array(16);
-    chaddr.set(macFromText(mac));
-    const base: DhcpPacket = {
-      op: 1,
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid: 0,
-      secs: 0,
-      flags: 0,
-      ciaddr: 0,
-      yiaddr: 0,
-      siaddr: 0,
-      giaddr: 0,
-      chaddr,
-      sname: new Uint8Array(64),
-      file: new Uint8Array(128),
-      options: [],
-    };
+    const base = dhcpClientPacket(mac);
     const msg = (type: number, extra: { code: number; data: Uint8Array }[] = []): { code: number; data: Uint8Array }[] => [
       { code: 53, data: Uint8Array.of(type) },
       ...extra,
@@ -312,20 +276,23 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     const injected: { what: string; frame: Uint8Array }[] = [
       {
         what: 'REQUEST for a foreign address',
-        frame: clientFrame(mac, 0, bcast, {
+        frame: dhcpClientFrame(mac, 0, bcast, {
           ...base,
           xid: 0x11110001,
           options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff99') }]),
         }),
       },
-      { what: 'INFORM', frame: clientFrame(mac, offer, bcast, { ...base, xid: 0x11110002, ciaddr: offer, options: msg(DHCP_MSG.INFORM) }) },
+      {
+        what: 'INFORM',
+        frame: dhcpClientFrame(mac, offer, bcast, { ...base, xid: 0x11110002, ciaddr: offer, options: msg(DHCP_MSG.INFORM) }),
+      },
       {
         what: 'DISCOVER with the broadcast flag',
-        frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110003, flags: 0x8000, options: msg(DHCP_MSG.DISCOVER) }),
+        frame: dhcpClientFrame(mac, 0, bcast, { ...base, xid: 0x11110003, flags: 0x8000, options: msg(DHCP_MSG.DISCOVER) }),
       },
       {
         what: 'DISCOVER with a chaddr other than eth.src',
-        frame: clientFrame(mac, 0, bcast, {
+        frame: dhcpClientFrame(mac, 0, bcast, {
           ...base,
           xid: 0x11110005,
           chaddr: fromHex('02000000beef00000000000000000000'),
@@ -334,11 +301,11 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       },
       {
         what: 'BOOTP request without a DHCP message type',
-        frame: clientFrame(mac, 0, bcast, { ...base, xid: 0x11110006, options: [{ code: 55, data: Uint8Array.of(1, 3) }] }),
+        frame: dhcpClientFrame(mac, 0, bcast, { ...base, xid: 0x11110006, options: [{ code: 55, data: Uint8Array.of(1, 3) }] }),
       },
       {
         what: 'DECLINE',
-        frame: clientFrame(mac, 0, bcast, {
+        frame: dhcpClientFrame(mac, 0, bcast, {
           ...base,
           xid: 0x11110007,
           options: msg(DHCP_MSG.DECLINE, [
@@ -349,7 +316,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       },
       {
         what: 'renewing REQUEST (ciaddr, no option 50)',
-        frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
+        frame: dhcpClientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
           ...base,
           xid: 0x11110008,
           ciaddr: offer,
@@ -358,7 +325,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       },
       {
         what: 'renewing REQUEST for a foreign ciaddr',
-        frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
+        frame: dhcpClientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
           ...base,
           xid: 0x11110009,
           ciaddr: ipv4FromText('172.16.255.134'),
@@ -367,7 +334,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       },
       {
         what: 'REQUEST naming another server',
-        frame: clientFrame(mac, 0, bcast, {
+        frame: dhcpClientFrame(mac, 0, bcast, {
           ...base,
           xid: 0x1111000a,
           options: msg(DHCP_MSG.REQUEST, [
@@ -378,7 +345,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       },
       {
         what: 'DISCOVER with relay agent information (82)',
-        frame: clientFrame(mac, 0, bcast, {
+        frame: dhcpClientFrame(mac, 0, bcast, {
           ...base,
           xid: 0x1111000b,
           options: msg(DHCP_MSG.DISCOVER, [{ code: 82, data: fromHex('0104000000330206020000000001') }]),
@@ -386,7 +353,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
       },
       {
         what: 'RELEASE',
-        frame: clientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
+        frame: dhcpClientFrame(mac, offer, ipv4FromText(ROUTER_IP), {
           ...base,
           xid: 0x11110004,
           ciaddr: offer,
@@ -397,7 +364,7 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     for (const i of injected) await inject(c51.netns, 'c51', i.frame);
     // The real controller handles packet-ins in order: once the last one is
     // answered, every earlier one has been answered or ignored.
-    await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: SENTINEL_XID, options: msg(DHCP_MSG.DISCOVER) }));
+    await inject(c51.netns, 'c51', dhcpClientFrame(mac, 0, bcast, { ...base, xid: SENTINEL_XID, options: msg(DHCP_MSG.DISCOVER) }));
     await waitForReplies(pcapFile, [SENTINEL_XID]);
     // --- 3. A TTL-1 ping through the router (dhclient installed the default route).
     await run('ip', ['netns', 'exec', c51.netns, 'ping', '-c', '1', '-W', '2', '-t', '1', '198.51.100.1']);
@@ -407,11 +374,11 @@ test('pinctrl vs the real ovn-controller: put_dhcp_opts userdata, DHCP replies, 
     // address), and the replies with them.
     const round2 = await compareUserdata(lab, dhcpUuid, REST_OPTIONS, 'ms_classless_static_route');
     t.diagnostic(`userdata (remaining options): ${round2.distinct} distinct encodings equal to the real ones`);
-    await inject(c51.netns, 'c51', clientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID, options: msg(DHCP_MSG.DISCOVER) }));
+    await inject(c51.netns, 'c51', dhcpClientFrame(mac, 0, bcast, { ...base, xid: ROUND2_XID, options: msg(DHCP_MSG.DISCOVER) }));
     await inject(
       c51.netns,
       'c51',
-      clientFrame(mac, 0, bcast, {
+      dhcpClientFrame(mac, 0, bcast, {
         ...base,
         xid: ROUND2_XID + 1,
         options: msg(DHCP_MSG.REQUEST, [{ code: 50, data: fromHex('ac10ff85') }]),

@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
   DHCP_MSG,
@@ -24,9 +23,9 @@ import {
   toHex,
   type DhcpPacket,
 } from '../../src/lib/packet/index.js';
+import { dhcpClientPacket, packetFixture } from '../fixtures/packets/index.js';
 
-const FIX = new URL('../../../test/fixtures/packets/', import.meta.url);
-const frame = (name: string): Uint8Array => fromHex(readFileSync(new URL(name, FIX), 'utf8'));
+const frame = packetFixture;
 
 function dhcpPayload(f: Uint8Array): Uint8Array {
   const eth = parseEthernet(f);
@@ -34,23 +33,7 @@ function dhcpPayload(f: Uint8Array): Uint8Array {
   return parseUdp(f, eth.headerLength + ip.headerLength).payload;
 }
 
-const empty = (): DhcpPacket => ({
-  op: 1,
-  htype: 1,
-  hlen: 6,
-  hops: 0,
-  xid: 0,
-  secs: 0,
-  flags: 0,
-  ciaddr: 0,
-  yiaddr: 0,
-  siaddr: 0,
-  giaddr: 0,
-  chaddr: new Uint8Array(16),
-  sname: new Uint8Array(64),
-  file: new Uint8Array(128),
-  options: [],
-});
+const empty = (): DhcpPacket => dhcpClientPacket();
 
 test("the real lab's DISCOVER parses field by field", () => {
   const p = parseDhcp(dhcpPayload(frame('dhcp-c51-discover.hex')));
