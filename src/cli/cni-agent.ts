@@ -7,7 +7,7 @@ import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { listenUnix, removeSocket } from './unix-socket.js';
 import { createCniAgent } from '../cni/agent.js';
-import { parseCommandLine, type CommandLine } from './command-line.js';
+import type { CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
 
@@ -44,15 +44,8 @@ configuration, as when ovnts-cni runs alone; the agent keeps the connections ope
   },
 };
 
-export async function cniAgent(args: string[]): Promise<number> {
-  const line = parseCommandLine(CNI_AGENT_COMMAND_LINE, args);
-  if (typeof line === 'number') return line;
-  const o = line.options;
-  return runDaemon({
-    prog: PROG,
-    command: 'cni-agent',
-    args,
-    options: o,
+export function cniAgent(args: string[]): Promise<number> {
+  return runDaemon(CNI_AGENT_COMMAND_LINE, 'cni-agent', args, (o) => ({
     modules: ['cni-agent'],
     unixctl: undefined,
     onSignal: undefined,
@@ -77,5 +70,5 @@ export async function cniAgent(args: string[]): Promise<number> {
       return [{ start, stop }];
     },
     started: () => `serving CNI requests on ${o.socket}`,
-  });
+  }));
 }

@@ -9,7 +9,7 @@ import type { SslOptions } from '../ovsdb/remote.js';
 import { createController, ovsRunDir } from '../controller/controller.js';
 import { createFlowPipeline } from '../controller/flow-pipeline.js';
 import { daemonOptions, defaultDaemonOptions, defaultUnixctlPath, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
-import { parseCommandLine, type CommandLine } from './command-line.js';
+import type { CommandLine } from './command-line.js';
 import { pkiOptions } from './pki-options.js';
 import { registerControllerCommands } from './appctl-commands.js';
 import { versionText } from './version.js';
@@ -35,15 +35,8 @@ export const CONTROLLER_COMMAND_LINE: CommandLine<Options> = {
   },
 };
 
-export async function controller(args: string[]): Promise<number> {
-  const line = parseCommandLine(CONTROLLER_COMMAND_LINE, args);
-  if (typeof line === 'number') return line;
-  const o = line.options;
-  return runDaemon({
-    prog: PROG,
-    command: 'controller',
-    args,
-    options: o,
+export function controller(args: string[]): Promise<number> {
+  return runDaemon(CONTROLLER_COMMAND_LINE, 'controller', args, (o) => ({
     modules: ['ovn_controller', 'unixctl'],
     unixctl: o.unixctl ?? defaultUnixctlPath(PROG),
     // A signal stops without cleanup: the chassis stays registered for the restart; `exit` cleans up unless `--restart`.
@@ -58,5 +51,5 @@ export async function controller(args: string[]): Promise<number> {
       return [{ start: () => c.start(), stop: (cleanup: boolean) => c.stop(cleanup) }];
     },
     started: () => `ovnts controller started (OVS database ${o.ovsRemote})`,
-  });
+  }));
 }

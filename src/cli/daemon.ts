@@ -14,6 +14,7 @@ import { UnixctlServer } from '../lib/unixctl.js';
 import { createMetricsScope, parseMetricsAddress, startMetricsServer, type MetricsAddress, type MetricsScope } from '../lib/metrics.js';
 import { Vlog, type VlogOptions } from '../lib/vlog.js';
 import type { OptionSpec } from './options.js';
+import { parseCommandLine, type CommandLine } from './command-line.js';
 import { bindErrnoText, errnoText } from '../lib/errno-text.js';
 
 export interface DaemonOptions {
@@ -463,12 +464,8 @@ export interface DaemonContext {
   readonly run: DaemonRun;
 }
 
-export interface DaemonSpec<O extends DaemonOptions, T> {
-  readonly prog: string;
-  /** The `ovnts` command a `--detach` parent starts in the background, with `args`. */
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly options: O;
+/** What a daemon is made of, given its parsed options. */
+export interface DaemonSpec<T> {
   /** The log modules, known before `-v` applies; the first is the daemon's own. */
   readonly modules: readonly [string, ...string[]];
   /**
@@ -496,10 +493,22 @@ export interface DaemonSpec<O extends DaemonOptions, T> {
  * what was started, in reverse, and is one line on stderr; an orderly stop
  * stops the metrics first (a scrape never sees a half-stopped daemon), the
  * parts in reverse, the control socket last, then closes the log.
+ *
+ * `command` is the `ovnts` command (what a `--detach` parent starts again
+ * with `args`); `line` parses `args`, and `daemon` says what the daemon is
+ * made of given the options.
  */
-export async function runDaemon<O extends DaemonOptions, T>(spec: DaemonSpec<O, T>): Promise<number> {
-  const o = spec.options;
-  if (shouldDetach(o)) return detach(spec.command, spec.args);
+export async function runDaemon<O extends DaemonOptions, T>(
+  line: CommandLine<O>,
+  command: string,
+  args: readonly string[],
+  daemon: (o: O) => DaemonSpec<T>,
+): Promise<number> {
+  const parsed = parseCommandLine(line, args);
+  if (typeof parsed === 'number') return parsed;
+  const o = parsed.options;
+  if (shouldDetach(o)) return detach(command, args);
+  const spec = { prog: line.program, ...daemon(o) };
   const modules = spec.unixctl === undefined || spec.modules.includes('unixctl') ? spec.modules : [...spec.modules, 'unixctl'];
   const logger = openDaemonLogger(spec.prog, { file: o.logFile, modules, verbose: o.verbose });
   if (logger === undefined) return 1;

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { listenUnix, removeSocket } from './unix-socket.js';
 import { NeutronClient } from '../host/neutron.js';
 import { createDockerDriver, PLUGIN_CONTENT_TYPE, type DockerDriver } from '../cni/docker-driver.js';
-import { parseCommandLine, type CommandLine } from './command-line.js';
+import type { CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import { pluginCallMetrics } from '../cni/plugin-metrics.js';
 import { clockNow } from '../lib/metrics.js';
@@ -128,15 +128,8 @@ async function neutronClient(o: Options): Promise<NeutronClient> {
   );
 }
 
-export async function dockerPlugin(args: string[]): Promise<number> {
-  const line = parseCommandLine(DOCKER_PLUGIN_COMMAND_LINE, args);
-  if (typeof line === 'number') return line;
-  const o = line.options;
-  return runDaemon({
-    prog: PROG,
-    command: 'docker-plugin',
-    args,
-    options: o,
+export function dockerPlugin(args: string[]): Promise<number> {
+  return runDaemon(DOCKER_PLUGIN_COMMAND_LINE, 'docker-plugin', args, (o) => ({
     modules: ['docker-plugin'],
     unixctl: undefined,
     onSignal: undefined,
@@ -168,7 +161,7 @@ export async function dockerPlugin(args: string[]): Promise<number> {
       return [{ start, stop }];
     },
     started: () => `serving the ovnts network and IPAM driver on ${o.socket} (IPAM ${o.ipam})`,
-  });
+  }));
 }
 
 /** The plugin protocol over HTTP: `POST /Method` with a JSON object, a JSON reply in the plugin content type. */

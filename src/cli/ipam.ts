@@ -9,7 +9,7 @@ import { createIpamServer } from '../ipam/server.js';
 import { createNoAuth, type Authenticator } from '../ipam/context.js';
 import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
 import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, startWithin, type DaemonOptions } from './daemon.js';
-import { parseCommandLine, type CommandLine } from './command-line.js';
+import type { CommandLine } from './command-line.js';
 import { ovnnbDbOption } from './db-options.js';
 import { nonEmpty } from './options.js';
 
@@ -110,35 +110,30 @@ export const IPAM_COMMAND_LINE: CommandLine<IpamOptions> = {
   },
 };
 
-export async function ipam(args: string[]): Promise<number> {
-  const line = parseCommandLine(IPAM_COMMAND_LINE, args);
-  if (typeof line === 'number') return line;
-  const o = line.options;
-  let port = o.port;
-  return runDaemon({
-    prog: PROG,
-    command: 'ipam',
-    args,
-    options: o,
-    modules: ['ipam'],
-    unixctl: o.unixctl,
-    onSignal: undefined,
-    parts: async ({ log, metrics }) => {
-      const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
-      const server = createIpamServer({
-        host: o.host,
-        port: o.port,
-        nbRemotes: o.nb,
-        authenticator,
-        log,
-        ...(metrics === undefined ? {} : { metrics }),
-      });
-      const start = async (): Promise<void> => {
-        await startWithin(server.start(), `${o.nb}: cannot connect to the northbound database`, 5000);
-        port = server.port;
-      };
-      return [{ start, stop: () => server.stop() }];
-    },
-    started: () => `ovnts ipam serving http://${o.host}:${port}/ (NB ${o.nb}, auth ${o.auth})`,
+export function ipam(args: string[]): Promise<number> {
+  return runDaemon(IPAM_COMMAND_LINE, 'ipam', args, (o) => {
+    let port = o.port;
+    return {
+      modules: ['ipam'],
+      unixctl: o.unixctl,
+      onSignal: undefined,
+      parts: async ({ log, metrics }) => {
+        const authenticator = await (AUTHENTICATORS[o.auth] as (x: IpamOptions) => Promise<Authenticator> | Authenticator)(o);
+        const server = createIpamServer({
+          host: o.host,
+          port: o.port,
+          nbRemotes: o.nb,
+          authenticator,
+          log,
+          ...(metrics === undefined ? {} : { metrics }),
+        });
+        const start = async (): Promise<void> => {
+          await startWithin(server.start(), `${o.nb}: cannot connect to the northbound database`, 5000);
+          port = server.port;
+        };
+        return [{ start, stop: () => server.stop() }];
+      },
+      started: () => `ovnts ipam serving http://${o.host}:${port}/ (NB ${o.nb}, auth ${o.auth})`,
+    };
   });
 }

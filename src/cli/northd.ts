@@ -9,7 +9,7 @@ import { sslField } from '../ovsdb/ssl-options.js';
 import type { SslOptions } from '../ovsdb/remote.js';
 import { createNorthd } from '../northd/northd.js';
 import { daemonOptions, defaultDaemonOptions, defaultUnixctlPath, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
-import { parseCommandLine, type CommandLine } from './command-line.js';
+import type { CommandLine } from './command-line.js';
 import { ovnnbDbOption, ovnsbDbOption } from './db-options.js';
 import { pkiOptions } from './pki-options.js';
 import { registerNorthdCommands } from './appctl-commands.js';
@@ -45,15 +45,8 @@ export const NORTHD_COMMAND_LINE: CommandLine<Options> = {
   },
 };
 
-export async function northd(args: string[]): Promise<number> {
-  const line = parseCommandLine(NORTHD_COMMAND_LINE, args);
-  if (typeof line === 'number') return line;
-  const o = line.options;
-  return runDaemon({
-    prog: PROG,
-    command: 'northd',
-    args,
-    options: o,
+export function northd(args: string[]): Promise<number> {
+  return runDaemon(NORTHD_COMMAND_LINE, 'northd', args, (o) => ({
     modules: ['northd', 'unixctl'],
     unixctl: o.unixctl ?? defaultUnixctlPath(PROG),
     onSignal: undefined,
@@ -63,5 +56,5 @@ export async function northd(args: string[]): Promise<number> {
       return [n];
     },
     started: () => `ovnts northd started (NB ${o.nb}, SB ${o.sb})`,
-  });
+  }));
 }

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createUiServer } from '../ui/server.js';
 import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, startWithin, type DaemonOptions } from './daemon.js';
-import { parseCommandLine, type CommandLine } from './command-line.js';
+import type { CommandLine } from './command-line.js';
 import { ovnnbDbOption, ovnsbDbOption } from './db-options.js';
 import { nonEmpty } from './options.js';
 import { packageVersion } from './version.js';
@@ -62,36 +62,31 @@ function missingSocket(remotes: string): string | undefined {
     : undefined;
 }
 
-export async function ui(args: string[]): Promise<number> {
-  const line = parseCommandLine(UI_COMMAND_LINE, args);
-  if (typeof line === 'number') return line;
-  const o = line.options;
-  let port = o.port;
-  return runDaemon({
-    prog: PROG,
-    command: 'ui',
-    args,
-    options: o,
-    modules: ['ui', 'unixctl'],
-    unixctl: o.unixctl,
-    onSignal: undefined,
-    // The page's metrics are the process's (memory, event loop, handles): the page has no counters of its own.
-    parts: ({ log, ctl }) => {
-      ctl?.register('version', '', 0, 0, () => `ovnts ui (ovnts) ${packageVersion()}\n`);
-      const server = createUiServer({ host: o.host, port: o.port, nbRemote: o.nb, sbRemote: o.sb, log });
-      const start = async (): Promise<void> => {
-        const missing = missingSocket(o.nb) ?? missingSocket(o.sb);
-        if (missing !== undefined) throw new Error(missing);
-        try {
-          await startWithin(server.start(), `cannot connect to the databases (${o.nb}, ${o.sb})`, 5000);
-        } catch (e) {
-          if ((e as { code?: string }).code === 'EADDRINUSE') throw new Error(`--listen=${o.host}:${o.port}: address already in use`);
-          throw e;
-        }
-        port = server.port;
-      };
-      return [{ start, stop: () => server.stop() }];
-    },
-    started: () => `ovnts ui serving http://${o.host}:${port}/ (NB ${o.nb}, SB ${o.sb})`,
+export function ui(args: string[]): Promise<number> {
+  return runDaemon(UI_COMMAND_LINE, 'ui', args, (o) => {
+    let port = o.port;
+    return {
+      modules: ['ui', 'unixctl'],
+      unixctl: o.unixctl,
+      onSignal: undefined,
+      // The page's metrics are the process's (memory, event loop, handles): the page has no counters of its own.
+      parts: ({ log, ctl }) => {
+        ctl?.register('version', '', 0, 0, () => `ovnts ui (ovnts) ${packageVersion()}\n`);
+        const server = createUiServer({ host: o.host, port: o.port, nbRemote: o.nb, sbRemote: o.sb, log });
+        const start = async (): Promise<void> => {
+          const missing = missingSocket(o.nb) ?? missingSocket(o.sb);
+          if (missing !== undefined) throw new Error(missing);
+          try {
+            await startWithin(server.start(), `cannot connect to the databases (${o.nb}, ${o.sb})`, 5000);
+          } catch (e) {
+            if ((e as { code?: string }).code === 'EADDRINUSE') throw new Error(`--listen=${o.host}:${o.port}: address already in use`);
+            throw e;
+          }
+          port = server.port;
+        };
+        return [{ start, stop: () => server.stop() }];
+      },
+      started: () => `ovnts ui serving http://${o.host}:${port}/ (NB ${o.nb}, SB ${o.sb})`,
+    };
   });
 }
