@@ -136,3 +136,24 @@ export async function startLabOvs(
   });
   return { dbRemote, env, vsctl: (...args) => runOk('ovs-vsctl', [`--db=${dbRemote}`, '--timeout=30', ...args], { env, signal }) };
 }
+
+/**
+ * `br-int` as ovn-controller wants it (the recipe in DESIGN.md), unless there
+ * already: the userspace datapath, fail-mode secure, no in-band control;
+ * `extra` are more Bridge column settings (e.g. `protocols=OpenFlow15`).
+ */
+export async function addIntegrationBridge(vsctl: (...args: string[]) => Promise<string>, ...extra: string[]): Promise<void> {
+  await vsctl(
+    '--may-exist',
+    'add-br',
+    'br-int',
+    '--',
+    'set',
+    'Bridge',
+    'br-int',
+    'datapath_type=netdev',
+    'fail-mode=secure',
+    'other-config:disable-in-band=true',
+    ...extra,
+  );
+}

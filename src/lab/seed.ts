@@ -13,6 +13,7 @@
  */
 import type { Ctl } from './ctl.js';
 import { waitFor } from './exec.js';
+import { addIntegrationBridge } from './ovs.js';
 
 export const ROUTER_IP = '172.16.255.129';
 export const ROUTER_MAC = '02:ac:10:ff:01:29';
@@ -119,18 +120,7 @@ export async function configureChassis(vsctl: Ctl, c: { readonly systemId: strin
     'external_ids:ovn-bridge=br-int',
     'external_ids:ovn-bridge-datapath-type=netdev',
   );
-  await vsctl(
-    '--may-exist',
-    'add-br',
-    'br-int',
-    '--',
-    'set',
-    'Bridge',
-    'br-int',
-    'datapath_type=netdev',
-    'fail-mode=secure',
-    'other-config:disable-in-band=true',
-  );
+  await addIntegrationBridge(vsctl);
 }
 
 /** What the steps need from the machine besides OVS and OVN. */

@@ -18,6 +18,7 @@ import {
   type Match,
   type MatchField,
   type NatSpec,
+  type NatSpecBuilder,
   FlowModelError,
   OFPFF,
   OFPP,
@@ -662,17 +663,7 @@ function parseValueFor(field: string, s: string): bigint {
 
 function parseNat(body: string | undefined): NatSpec {
   if (body === undefined || body === '') return {};
-  const n: {
-    kind?: 'src' | 'dst';
-    ipMin?: bigint;
-    ipMax?: bigint;
-    ipv6?: boolean;
-    portMin?: number;
-    portMax?: number;
-    persistent?: boolean;
-    hash?: boolean;
-    random?: boolean;
-  } = {};
+  const n: NatSpecBuilder = {};
   for (const arg of splitTop(body)) {
     if (arg === 'persistent' || arg === 'hash' || arg === 'random') {
       n[arg] = true;

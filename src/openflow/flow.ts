@@ -219,6 +219,9 @@ export interface NatSpec {
   readonly random?: boolean;
 }
 
+/** A {@link NatSpec} being filled in field by field (by the decoder and the text parser). */
+export type NatSpecBuilder = { -readonly [K in keyof NatSpec]: NatSpec[K] };
+
 /**
  * One action (ovs-actions(7)). An empty action list means drop.
  *

@@ -9,7 +9,7 @@
  * instance with `--db`, `-t` and the OVS_RUNDIR/OVS_DBDIR/OVS_LOGDIR environment.
  */
 import { socketAccepts } from '../../src/lib/socket-probe.js';
-import { privateOvsFiles, startPrivateOvs, VSWITCH_SCHEMA } from '../../src/lab/ovs.js';
+import { addIntegrationBridge as addLabIntegrationBridge, privateOvsFiles, startPrivateOvs, VSWITCH_SCHEMA } from '../../src/lab/ovs.js';
 import { nsPrefix } from './netns.js';
 import { onCleanup, run, runOk, spawnDaemon, tmpDir, type Daemon, type RunOptions, type RunResult, type TmpDir } from './proc.js';
 
@@ -119,22 +119,7 @@ export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
   };
 }
 
-/**
- * `br-int` as ovn-controller wants it (the recipe in DESIGN.md): the userspace
- * datapath, fail-mode secure, no in-band control; `extra` are more Bridge
- * column settings (e.g. `protocols=OpenFlow15`).
- */
+/** `br-int` as ovn-controller wants it (src/lab/ovs.ts); `extra` are more Bridge column settings. */
 export async function addIntegrationBridge(ovs: Pick<OvsInstance, 'vsctl'>, ...extra: string[]): Promise<void> {
-  await ovs.vsctl(
-    'add-br',
-    'br-int',
-    '--',
-    'set',
-    'Bridge',
-    'br-int',
-    'datapath_type=netdev',
-    'fail-mode=secure',
-    'other-config:disable-in-band=true',
-    ...extra,
-  );
+  await addLabIntegrationBridge((...args) => ovs.vsctl(...args), ...extra);
 }

@@ -14,6 +14,7 @@ import {
   type LearnAction,
   type LearnSpec,
   type NatSpec,
+  type NatSpecBuilder,
   OFPP,
   PACKET_IN_REASON,
   type PacketInReason,
@@ -710,17 +711,7 @@ function decodeNat(r: Reader): NatSpec {
   r.skip(2);
   const flags = r.u16();
   const present = r.u16();
-  const n: {
-    kind?: 'src' | 'dst';
-    ipMin?: bigint;
-    ipMax?: bigint;
-    ipv6?: boolean;
-    portMin?: number;
-    portMax?: number;
-    persistent?: boolean;
-    hash?: boolean;
-    random?: boolean;
-  } = {};
+  const n: NatSpecBuilder = {};
   if ((flags & NX_NAT_F.SRC) !== 0) n.kind = 'src';
   if ((flags & NX_NAT_F.DST) !== 0) n.kind = 'dst';
   if ((flags & NX_NAT_F.PERSISTENT) !== 0) n.persistent = true;
