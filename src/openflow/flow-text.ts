@@ -19,6 +19,7 @@ import {
   type MatchField,
   type NatSpec,
   type NatSpecBuilder,
+  type CtActionBuilder,
   FlowModelError,
   OFPFF,
   OFPP,
@@ -762,16 +763,7 @@ export function parseAction(s: string): Action {
         return a;
       }
       case 'ct': {
-        const a: {
-          type: 'ct';
-          commit?: boolean;
-          force?: boolean;
-          zone?: number | FieldRef;
-          table?: number;
-          alg?: number;
-          nat?: NatSpec;
-          exec?: readonly Action[];
-        } = { type: 'ct' };
+        const a: CtActionBuilder = { type: 'ct' };
         for (const arg of args) {
           if (arg === 'commit') a.commit = true;
           else if (arg === 'force') a.force = true;

@@ -219,8 +219,9 @@ export interface NatSpec {
   readonly random?: boolean;
 }
 
-/** A {@link NatSpec} being filled in field by field (by the decoder and the text parser). */
-export type NatSpecBuilder = { -readonly [K in keyof NatSpec]: NatSpec[K] };
+/** A value of `T` being filled in field by field (by the decoder and the text parser). */
+type Building<T> = { -readonly [K in keyof T]: T[K] };
+export type NatSpecBuilder = Building<NatSpec>;
 
 /**
  * One action (ovs-actions(7)). An empty action list means drop.
@@ -407,3 +408,6 @@ export interface MeterMod {
   readonly flags: number;
   readonly bands: readonly { readonly rate: number; readonly burstSize?: number }[];
 }
+
+/** A `ct` action being filled in field by field (by the decoder and the text parser). */
+export type CtActionBuilder = Building<Extract<Action, { readonly type: 'ct' }>>;

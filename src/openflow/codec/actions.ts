@@ -15,6 +15,7 @@ import {
   type LearnSpec,
   type NatSpec,
   type NatSpecBuilder,
+  type CtActionBuilder,
   OFPP,
   PACKET_IN_REASON,
   type PacketInReason,
@@ -609,16 +610,7 @@ function decodeNx(r: Reader, prev: Action[]): Action[] {
       r.skip(3);
       const alg = r.u16();
       const nested = decodeActionsWithNat(r);
-      const a: {
-        type: 'ct';
-        commit?: boolean;
-        force?: boolean;
-        zone?: number | FieldRef;
-        table?: number;
-        alg?: number;
-        nat?: NatSpec;
-        exec?: readonly Action[];
-      } = { type: 'ct' };
+      const a: CtActionBuilder = { type: 'ct' };
       if ((flags & 1) !== 0) a.commit = true;
       if ((flags & 2) !== 0) a.force = true;
       if (zoneSrc !== 0) {
