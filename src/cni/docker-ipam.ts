@@ -16,6 +16,7 @@
  */
 import type { NeutronClient, NeutronPort, NeutronSubnet } from '../host/neutron.js';
 import { NeutronError } from '../host/neutron.js';
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../lib/address-text.js';
 import { DEVICE_OWNER, ipamCall } from './ipam.js';
 import {
   createEndpointPort,
@@ -64,6 +65,25 @@ function ipv6Modes(opts: Json): { ipv6AddressMode?: string; ipv6RaMode?: string 
   for (const [opt, key] of Object.entries(IPV6_OPTIONS)) {
     const v = opts[opt];
     if (typeof v === 'string' && v !== '') out[key] = v;
+  }
+  return out;
+}
+
+type Range = { readonly start: string; readonly end: string };
+
+/** The allocation pools with `ip` taken out: it becomes the gateway, which Neutron keeps out of the pools. */
+function poolsWithout(pools: readonly Range[], ip: string): Range[] {
+  const [parse, format] = isV6(ip) ? [parseIpv6, formatIpv6] : [parseIpv4, formatIpv4];
+  const x = parse(ip);
+  const out: Range[] = [];
+  for (const p of pools) {
+    const [a, b] = [parse(p.start), parse(p.end)];
+    if (x === undefined || a === undefined || b === undefined || x < a || x > b) {
+      out.push(p);
+      continue;
+    }
+    if (a < x) out.push({ start: p.start, end: format(x - 1n) });
+    if (x < b) out.push({ start: format(x + 1n), end: p.end });
   }
   return out;
 }
@@ -140,6 +160,11 @@ export function ipamHandlers(p: EndpointPorts): Record<string, (b: Json) => Prom
       const want = String(b['Address'] ?? '');
       const len = prefixLen(subnet.cidr);
       if (opts['RequestAddressType'] === GATEWAY_TYPE) {
+        // `--gateway`: the subnet's gateway becomes it (Join answers with the subnet's).
+        if (want !== '' && want !== subnet.gateway_ip) {
+          const update = { gateway_ip: want, allocation_pools: poolsWithout(subnet.allocation_pools ?? [], want) };
+          await ipamCall(() => c.updateSubnet(subnet.id, update));
+        }
         const gw = want !== '' ? want : subnet.gateway_ip;
         if (gw === null || gw === '') throw new DriverError(`subnet ${subnet.cidr} has no gateway`);
         return { Address: `${gw}/${len}`, Data: {} };

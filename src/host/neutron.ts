@@ -21,6 +21,7 @@ export interface NeutronSubnet {
   readonly gateway_ip: string | null;
   readonly network_id: string;
   readonly ip_version?: number;
+  readonly allocation_pools?: ReadonlyArray<{ readonly start: string; readonly end: string }>;
   readonly ipv6_address_mode?: string | null;
   readonly ipv6_ra_mode?: string | null;
   readonly description?: string;
@@ -169,6 +170,11 @@ export class NeutronClient {
 
   async getSubnet(id: string): Promise<NeutronSubnet> {
     return ((await this.call('GET', `subnets/${encodeURIComponent(id)}`)) as Json)['subnet'] as NeutronSubnet;
+  }
+
+  /** Changes the given attributes of the subnet (PUT). */
+  async updateSubnet(id: string, subnet: Record<string, unknown>): Promise<NeutronSubnet> {
+    return ((await this.call('PUT', `subnets/${encodeURIComponent(id)}`, { subnet })) as Json)['subnet'] as NeutronSubnet;
   }
 
   async listSubnets(query: Record<string, string> = {}): Promise<NeutronSubnet[]> {
