@@ -272,9 +272,6 @@ test('dual-stack networks (--ipv6): stateful and SLAAC IPv6 pools, one port per 
     ).trim();
     const net = (await neutron<{ networks: Array<{ id: string; subnets: string[] }> }>(`/v2.0/networks?name=docker-${netId}`)).networks[0]!;
     assert.equal(net.subnets.length, 2, 'both pools on the one Neutron network');
-    // ovnts-controller's port security (tables 73-75) knows IPv4 only: it drops IPv6 from and to a
-    // port with port security. Off on this network until it learns IPv6.
-    await w.api('PUT', `/v2.0/networks/${net.id}`, { network: { port_security_enabled: false } });
     assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?name=docker-pool-${v6}`)).networks, []);
     const a = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
     const b = slaac
