@@ -149,15 +149,18 @@ function portSecurity(pb: Port_Binding): { mac: bigint; ipv4: string[]; ipv6: st
   return out;
 }
 
-/** `fd00::5` or `fd00::/64` as a match on `field` (a host address is an exact match); undefined if it is not one. */
-function ipv6Match(field: string, a: string): MatchField[] | undefined {
+/**
+ * An address (`10.0.0.5`, `fd00::5`) or a CIDR (`10.0.0.0/24`, `fd00::/64`)
+ * as a match on `field` (a host address is an exact match); undefined if it
+ * is not one of that family (`bits`: 32 for IPv4, 128 for IPv6).
+ */
+function ipMatch(field: string, a: string, bits: 32 | 128): MatchField[] | undefined {
   const [addr, plen] = a.split('/');
-  const v = parseIpv6(addr ?? '');
-  const n = plen === undefined ? 128 : Number(plen);
-  if (v === undefined || !Number.isInteger(n) || n < 0 || n > 128) return undefined;
-  if (n === 128) return eq(field, v);
-  const all = (1n << 128n) - 1n;
-  const mask = all ^ ((1n << BigInt(128 - n)) - 1n);
+  const v = bits === 32 ? parseIpv4(addr ?? '') : parseIpv6(addr ?? '');
+  const n = plen === undefined ? bits : Number(plen);
+  if (v === undefined || !Number.isInteger(n) || n < 0 || n > bits) return undefined;
+  if (n === bits) return eq(field, v);
+  const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - n)) - 1n);
   return n === 0 ? [] : eq(field, v & mask, mask);
 }
 
@@ -203,26 +206,15 @@ function ipv6PortSecurityFlows(e: { mac: bigint; ipv6: string[] }, inp: MatchFie
   out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.ipv6, inp, src, eq('ipv6_src', lla)], nd));
   out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ipv6, outp, dst, eq('ipv6_dst', lla)], allow));
   for (const ip of e.ipv6) {
-    const ipSrc = ipv6Match('ipv6_src', ip);
-    const ipDst = ipv6Match('ipv6_dst', ip);
-    const target = ipv6Match('nd_target', ip);
+    const ipSrc = ipMatch('ipv6_src', ip, 128);
+    const ipDst = ipMatch('ipv6_dst', ip, 128);
+    const target = ipMatch('nd_target', ip, 128);
     if (ipSrc === undefined || ipDst === undefined || target === undefined) continue;
     out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.ipv6, inp, src, ipSrc], nd));
     out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ipv6, outp, dst, ipDst], allow));
     for (const tll of [0n, e.mac]) out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [na, src, target, eq('nd_tll', tll)], allow));
   }
   return out;
-}
-
-/** `10.0.0.5` or `10.0.0.0/24` as a match on `field` (a host address is an exact match); undefined if it is not one. */
-function ipv4Match(field: string, a: string): MatchField[] | undefined {
-  const [addr, plen] = a.split('/');
-  const v = parseIpv4(addr ?? '');
-  const n = plen === undefined ? 32 : Number(plen);
-  if (v === undefined || !Number.isInteger(n) || n < 0 || n > 32) return undefined;
-  if (n === 32) return eq(field, v);
-  const mask = n === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - n)) - 1n);
-  return n === 0 ? [] : eq(field, v & mask, mask);
 }
 
 /** Port security flows for one local port (tables 73, 74, 75). */
@@ -277,9 +269,9 @@ function portSecurityFlows(pb: Pb, dpKey: number): Flow[] {
     out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, eq('nw_dst', 0xffffffff)], allow));
     out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, eq('nw_dst', 0xe0000000, 0xf0000000)], allow));
     for (const ip of e.ipv4) {
-      const nwSrc = ipv4Match('nw_src', ip);
-      const spa = ipv4Match('arp_spa', ip);
-      const nwDst = ipv4Match('nw_dst', ip);
+      const nwSrc = ipMatch('nw_src', ip, 32);
+      const spa = ipMatch('arp_spa', ip, 32);
+      const nwDst = ipMatch('nw_dst', ip, 32);
       if (nwSrc === undefined || spa === undefined || nwDst === undefined) continue;
       out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.ip, inp, src, nwSrc], allow));
       out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [PROTO.arp, inp, src, spa, eq('arp_sha', e.mac)], allow));
