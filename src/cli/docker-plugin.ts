@@ -3,6 +3,8 @@
  * (src/cni/docker-driver.ts) on a unix socket in /run/docker/plugins (the
  * socket's file name is the driver name), with the daemon options of the
  * other ovnts daemons (`--pidfile`, `--log-file`, `--detach`).
+ * `--mode=nested` runs it inside a VM: endpoints on VLANs of the VM's
+ * bridge under the VM's port (`--vif-id`, or OS_VIF_ID as the 2015 tools).
  * Keystone credentials come from the openrc variables (OS_AUTH_URL,
  * OS_USERNAME, OS_PASSWORD, OS_PROJECT_ID) when OS_AUTH_URL is set.
  */
@@ -24,7 +26,9 @@ interface Options extends DaemonOptions {
   ipam: string;
   ovsDb: string;
   ovsNetns: string | undefined;
-  bridge: string;
+  bridge: string | undefined;
+  mode: 'host' | 'nested';
+  vifId: string | undefined;
   installTimeoutMs: number;
 }
 
@@ -76,18 +80,37 @@ OS_PROJECT_ID when OS_AUTH_URL is set; otherwise the IPAM is used without auth.`
       set: (o, v) => void (o.ovsNetns = nonEmpty('ovs-netns', v)),
     },
     {
+      name: 'mode',
+      arg: 'required',
+      metavar: 'MODE',
+      help: "host (containers on br-int) or nested (in a VM: VLANs under the VM's port)",
+      default: 'host',
+      set: (o, v) => {
+        if (v !== 'host' && v !== 'nested') throw new Error(`--mode=${v}: not host or nested`);
+        o.mode = v;
+      },
+    },
+    {
+      name: 'vif-id',
+      arg: 'required',
+      metavar: 'PORT',
+      help: "nested mode: the VM's own Neutron port",
+      default: '$OS_VIF_ID',
+      set: (o, v) => void (o.vifId = nonEmpty('vif-id', v)),
+    },
+    {
       name: 'bridge',
       arg: 'required',
       metavar: 'BRIDGE',
-      help: 'the integration bridge',
-      default: 'br-int',
+      help: "the integration bridge (host mode); the VM's bridge to its port (nested)",
+      default: 'br-int in host mode',
       set: (o, v) => void (o.bridge = nonEmpty('bridge', v)),
     },
     {
       name: 'install-timeout',
       arg: 'required',
       metavar: 'MS',
-      help: 'how long Join waits for ovn-installed',
+      help: 'how long Join waits for ovn-installed (nested: for the port to be ACTIVE)',
       default: '30000',
       set: (o, v) => {
         const ms = nonEmpty('install-timeout', v);
@@ -103,11 +126,15 @@ OS_PROJECT_ID when OS_AUTH_URL is set; otherwise the IPAM is used without auth.`
     ipam: 'http://127.0.0.1:9696',
     ovsDb: `unix:${process.env['OVS_RUNDIR'] ?? '/var/run/openvswitch'}/db.sock`,
     ovsNetns: undefined,
-    bridge: 'br-int',
+    bridge: undefined,
+    mode: 'host',
+    vifId: process.env['OS_VIF_ID'] === '' ? undefined : process.env['OS_VIF_ID'],
     installTimeoutMs: 30000,
   }),
   finish: (o, args) => {
     if (args[0] !== undefined) throw new Error(`non-option argument '${args[0]}'; use --help for usage`);
+    if (o.mode === 'nested' && o.vifId === undefined) throw new Error("nested mode needs --vif-id (or OS_VIF_ID): the VM's port");
+    if (o.mode === 'nested' && o.bridge === undefined) throw new Error("nested mode needs --bridge: the VM's bridge to its port");
     return o;
   },
 };
@@ -137,8 +164,9 @@ export function dockerPlugin(args: string[]): Promise<number> {
       const driver = createDockerDriver({
         neutron: await neutronClient(o),
         ovsDb: o.ovsDb,
-        bridge: o.bridge,
+        bridge: o.bridge ?? 'br-int',
         installTimeoutMs: o.installTimeoutMs,
+        ...(o.mode === 'nested' ? { vifId: o.vifId! } : {}),
         log,
         ...(o.ovsNetns === undefined ? {} : { ovsNetns: o.ovsNetns }),
       });

@@ -1,54 +1,67 @@
 /**
  * The libnetwork remote drivers (CONTAINERS.md §3, RECIPES.md §3): a
- * NetworkDriver and an IpamDriver, local scope, backed by the ovnts IPAM
- * and this host's OVS — the same IPAM client and the same veth/OVS code as
- * the CNI plugin.
+ * NetworkDriver and an IpamDriver (src/cni/docker-ipam.ts), local scope,
+ * backed by the ovnts IPAM and this host's OVS — the same IPAM client and
+ * the same veth/OVS code as the CNI plugin.
  *
- * Pools: RequestPool makes a Neutron network and subnet for the pool (its
- * id is the PoolID); CreateNetwork claims it by naming the network
- * `docker-<NetworkID>` (with another IPAM driver it makes them itself).
- * Addresses: RequestAddress creates the Neutron port (with Docker's MAC, as
- * RequiresMACAddress asks); CreateEndpoint finds it by address (or creates
- * it); Join makes the veth (Docker moves the SrcName end into the
- * container), plugs the other end into br-int with iface-id = the port, and
- * answers once the controller has installed it. Endpoints are held in
- * memory and found again in the IPAM after a restart of the daemon (the
- * ports CreateEndpoint makes carry the endpoint id), so none leaks.
+ * CreateNetwork claims the pools our IpamDriver made (or, with another IPAM
+ * driver, makes the Neutron network and subnets itself). CreateEndpoint
+ * finds the endpoint's port by its address (our IPAM made it) and marks it
+ * with the endpoint id, or creates it; Join makes the veth (Docker moves the
+ * SrcName end into the container) and plugs the other end into the bridge:
+ * host mode, br-int with iface-id = the port, answering once the controller
+ * has installed it; nested mode (the plugin in a VM, CONTAINERS.md §4), the
+ * VM's bridge as an access port of the port's VLAN, answering once the IPAM
+ * reports the port ACTIVE. Endpoints are held in memory and found again in
+ * the IPAM after a restart of the daemon (their ports carry the endpoint id
+ * as device_id), so a restart between CreateEndpoint and Join, or before
+ * DeleteEndpoint, loses none and leaks none.
  */
-import type { NeutronClient, NeutronPort, NeutronSubnet } from '../host/neutron.js';
+import type { NeutronClient, NeutronPort } from '../host/neutron.js';
 import type { OvsDb } from '../host/ovs-db.js';
-import { NeutronError } from '../host/neutron.js';
 import { command } from '../host/command.js';
 import { netnsTarget, removeHostLink } from '../host/netns-veth.js';
-import { deletePort as deleteNeutronPort, DEVICE_OWNER, ipamCall } from './ipam.js';
+import { ipamCall } from './ipam.js';
+import { tagOf, waitActive } from './nested.js';
 import { addPort, deletePort, waitInstalled } from './ovs-port.js';
 import { Resources } from './resources.js';
+import { adoptPool, ipamHandlers, POOL_PREFIX } from './docker-ipam.js';
+import {
+  createEndpointPort,
+  deleteEndpointPort,
+  DriverError,
+  gatewaysOf,
+  NET_PREFIX,
+  networkOf,
+  portByAddress,
+  type EndpointPorts,
+} from './docker-ports.js';
+
+export { DriverError } from './docker-ports.js';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1.2+json';
-const GATEWAY_TYPE = 'com.docker.network.gateway';
-const MAC_OPTION = 'com.docker.network.endpoint.macaddress';
-const POOL_PREFIX = 'docker-pool-';
-const NET_PREFIX = 'docker-';
 
 export interface DockerDriverOptions {
   readonly neutron: NeutronClient;
+  /** This host's OVS database; nested, the VM's. */
   readonly ovsDb: string;
+  /** br-int (host mode); the VM's bridge (nested). */
   readonly bridge: string;
   /** Where ovs-vswitchd runs (the host ends go there); default: here. */
   readonly ovsNetns?: string;
+  /** Nested mode (the plugin runs in a VM): the VM's own Neutron port, parent of the endpoints' ports. */
+  readonly vifId?: string;
+  /** How long Join waits for the port to be installed (host) or ACTIVE (nested). */
   readonly installTimeoutMs: number;
   readonly log: (msg: string) => void;
 }
 
 type Json = Record<string, unknown>;
 
-/** A driver error: answered as `{"Err": message}`. */
-export class DriverError extends Error {}
-
 interface Endpoint {
-  readonly portId: string;
-  readonly mac: string;
+  readonly port: NeutronPort;
   readonly gateway: string;
+  readonly gateway6: string;
   /** Made by CreateEndpoint (another IPAM chose the address): DeleteEndpoint deletes it. */
   readonly ownPort: boolean;
 }
@@ -68,119 +81,71 @@ function sandboxEnd(endpointId: string): string {
   return `ovc${endpointId.slice(0, 12)}`;
 }
 
-function prefixLen(cidr: string): string {
-  return cidr.split('/')[1] ?? '32';
-}
-
 export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
   const c = o.neutron;
   const endpoints = new Map<string, Endpoint>();
   // One OVSDB connection for the daemon's life, opened on first use.
   const res = new Resources();
   const ovs = (): Promise<OvsDb> => res.ovs(o.ovsDb);
-
-  const networkOf = async (networkId: string): Promise<{ id: string; subnet: NeutronSubnet }> => {
-    const [net] = await ipamCall(() => c.listNetworks({ name: `${NET_PREFIX}${networkId}` }));
-    if (net === undefined) throw new DriverError(`network ${networkId} is not known to the ovnts IPAM`);
-    const subnetId = net.subnets[0];
-    if (subnetId === undefined) throw new DriverError(`network ${networkId} has no subnet`);
-    return { id: net.id, subnet: await ipamCall(() => c.getSubnet(subnetId)) };
-  };
+  const ports: EndpointPorts = { c, vm: o.vifId === undefined ? undefined : { vifId: o.vifId, bridge: o.bridge, ovs } };
 
   /**
    * An endpoint this daemon does not hold (it was restarted since
-   * CreateEndpoint): a port CreateEndpoint made itself carries the endpoint
-   * id as its name and device_id in the IPAM, so it is found again there.
+   * CreateEndpoint): CreateEndpoint gave its port the endpoint id as
+   * device_id, so it is found again in the IPAM. A port named after the
+   * endpoint is one CreateEndpoint made itself.
    */
   const recover = async (eid: string, networkId: string): Promise<Endpoint | undefined> => {
-    const own = (await ipamCall(() => c.listPorts({ device_id: eid, name: eid })))[0];
-    if (own === undefined) return undefined;
-    const net = await networkOf(networkId).catch(() => undefined);
-    const ep = { portId: own.id, mac: own.mac_address, gateway: net?.subnet.gateway_ip ?? '', ownPort: true };
+    const port = (await ipamCall(() => c.listPorts({ device_id: eid })))[0];
+    if (port === undefined) return undefined;
+    const net = await networkOf(c, networkId).catch(() => undefined);
+    const ep = { port, ...gatewaysOf(port, net?.subnets ?? []), ownPort: port.name === eid };
     endpoints.set(eid, ep);
     return ep;
   };
 
-  const portByAddress = async (networkId: string, ip: string): Promise<NeutronPort | undefined> =>
-    (await ipamCall(() => c.listPorts({ network_id: networkId, fixed_ips: `ip_address=${ip}` })))[0];
+  /** Plugs the host end into the bridge and waits until the endpoint can send. */
+  const plug = async (db: OvsDb, eid: string, networkId: string, ep: Endpoint, host: string): Promise<void> => {
+    const tag = tagOf(ep.port['binding:profile']);
+    if (ports.vm !== undefined && tag === undefined) throw new DriverError(`port ${ep.port.id} has no VLAN tag (nested mode)`);
+    await addPort(db, {
+      bridge: o.bridge,
+      name: host,
+      network: `${NET_PREFIX}${networkId}`,
+      containerId: eid,
+      ifname: 'eth',
+      mac: ep.port.mac_address,
+      ...(ports.vm === undefined ? { ifaceId: ep.port.id } : { tag: tag! }),
+    });
+  };
+
+  const waitReady = async (db: OvsDb, ep: Endpoint, host: string): Promise<void> => {
+    if (ports.vm === undefined) await waitInstalled(db, host, o.installTimeoutMs);
+    else await waitActive(c, ep.port.id, o.installTimeoutMs);
+  };
 
   const handlers: Record<string, (b: Json) => Promise<Json>> = {
     'Plugin.Activate': async () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }),
     'NetworkDriver.GetCapabilities': async () => ({ Scope: 'local', ConnectivityScope: 'local' }),
-    'IpamDriver.GetCapabilities': async () => ({ RequiresMACAddress: true, RequiresRequestReplay: false }),
-    'IpamDriver.GetDefaultAddressSpaces': async () => ({
-      LocalDefaultAddressSpace: 'ovnts-local',
-      GlobalDefaultAddressSpace: 'ovnts-global',
-    }),
-    'IpamDriver.RequestPool': async (b) => {
-      const pool = String(b['Pool'] ?? '');
-      if (b['V6'] === true) throw new DriverError('ovnts: IPv6 pools are not supported');
-      if (pool === '') throw new DriverError('ovnts: give the network a --subnet');
-      const net = await ipamCall(() => c.createNetwork(`${POOL_PREFIX}${pool}`));
-      try {
-        const subnet = await ipamCall(() => c.createSubnet(net.id, `${POOL_PREFIX}${pool}`, pool));
-        return { PoolID: subnet.id, Pool: subnet.cidr, Data: {} };
-      } catch (e) {
-        await c.deleteNetwork(net.id).catch(() => undefined);
-        throw e;
-      }
-    },
-    'IpamDriver.RequestAddress': async (b) => {
-      const subnet = await ipamCall(() => c.getSubnet(String(b['PoolID'])));
-      const opts = (b['Options'] ?? {}) as Json;
-      const want = String(b['Address'] ?? '');
-      const len = prefixLen(subnet.cidr);
-      if (opts['RequestAddressType'] === GATEWAY_TYPE) {
-        const gw = want !== '' ? want : subnet.gateway_ip;
-        if (gw === null || gw === '') throw new DriverError(`subnet ${subnet.cidr} has no gateway`);
-        return { Address: `${gw}/${len}`, Data: {} };
-      }
-      const mac = typeof opts[MAC_OPTION] === 'string' && opts[MAC_OPTION] !== '' ? String(opts[MAC_OPTION]) : undefined;
-      const body = {
-        network_id: subnet.network_id,
-        name: 'docker',
-        device_owner: DEVICE_OWNER,
-        fixed_ips: [{ subnet_id: subnet.id, ...(want === '' ? {} : { ip_address: want }) }],
-        ...(mac === undefined ? {} : { mac_address: mac }),
-      };
-      const port = await ipamCall(() => c.createPort(body));
-      return { Address: `${port.fixed_ips[0]!.ip_address}/${len}`, Data: {} };
-    },
-    'IpamDriver.ReleaseAddress': async (b) => {
-      const subnet = await ipamCall(() => c.getSubnet(String(b['PoolID'])));
-      const ip = String(b['Address'] ?? '');
-      if (ip === subnet.gateway_ip) return {};
-      const port = await portByAddress(subnet.network_id, ip);
-      if (port !== undefined) await deleteNeutronPort(c, port.id);
-      return {};
-    },
-    'IpamDriver.ReleasePool': async (b) => {
-      let subnet: NeutronSubnet;
-      try {
-        subnet = await c.getSubnet(String(b['PoolID']));
-      } catch (e) {
-        if (e instanceof NeutronError && e.status === 404) return {};
-        throw e;
-      }
-      await ipamCall(() => c.deleteNetwork(subnet.network_id)).catch((e: unknown) => {
-        if (!(e instanceof Error && /could not be found/.test(e.message))) throw e;
-      });
-      return {};
-    },
+    ...ipamHandlers(ports),
     'NetworkDriver.CreateNetwork': async (b) => {
       const id = String(b['NetworkID']);
       const v4 = ((b['IPv4Data'] ?? []) as Json[])[0];
+      const v6s = (b['IPv6Data'] ?? []) as Json[];
       if (v4 === undefined) throw new DriverError('ovnts: the network needs an IPv4 subnet');
       const pool = String(v4['Pool']);
-      const gateway = String(v4['Gateway'] ?? '').split('/')[0] ?? '';
+      const gw = (d: Json): string => String(d['Gateway'] ?? '').split('/')[0] ?? '';
       const claimed = (await ipamCall(() => c.listNetworks({ name: `${POOL_PREFIX}${pool}` })))[0];
       if (claimed !== undefined) {
         await ipamCall(() => c.renameNetwork(claimed.id, `${NET_PREFIX}${id}`));
+        for (const d of v6s) await adoptPool(c, claimed.id, String(d['Pool']), gw(d));
         return {};
       }
-      // Another IPAM driver chose the pool: the network and subnet are ours to make.
+      // Another IPAM driver chose the pools: the network and subnets are ours to make.
       const net = await ipamCall(() => c.createNetwork(`${NET_PREFIX}${id}`));
-      await ipamCall(() => c.createSubnet(net.id, `${NET_PREFIX}${id}`, pool, gateway === '' ? undefined : gateway));
+      const gateway = gw(v4);
+      await ipamCall(() => c.createSubnet(net.id, `${NET_PREFIX}${id}`, pool, gateway === '' ? {} : { gateway }));
+      for (const d of v6s) await adoptPool(c, net.id, String(d['Pool']), gw(d));
       return {};
     },
     'NetworkDriver.DeleteNetwork': async (b) => {
@@ -195,30 +160,29 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
     'NetworkDriver.CreateEndpoint': async (b) => {
       const eid = String(b['EndpointID']);
       const iface = (b['Interface'] ?? {}) as Json;
-      const address = String(iface['Address'] ?? '');
-      if (address === '') throw new DriverError('ovnts: the endpoint has no IPv4 address');
-      const ip = address.split('/')[0]!;
+      const addresses = [iface['Address'], iface['AddressIPv6']].map((a) => String(a ?? '').split('/')[0]!).filter((a) => a !== '');
+      if (addresses[0] === undefined) throw new DriverError('ovnts: the endpoint has no address');
       const mac = String(iface['MacAddress'] ?? '');
-      const net = await networkOf(String(b['NetworkID']));
-      let port = await portByAddress(net.id, ip);
-      const ownPort = port === undefined;
-      if (port === undefined) {
-        const body = {
-          network_id: net.id,
-          name: eid,
-          device_id: eid,
-          device_owner: DEVICE_OWNER,
-          fixed_ips: [{ subnet_id: net.subnet.id, ip_address: ip }],
-          ...(mac === '' ? {} : { mac_address: mac }),
-        };
-        port = await ipamCall(() => c.createPort(body));
-      }
-      endpoints.set(eid, { portId: port.id, mac: port.mac_address, gateway: net.subnet.gateway_ip ?? '', ownPort });
+      const net = await networkOf(c, String(b['NetworkID']));
+      const found = await portByAddress(c, net.id, addresses[0]);
+      // Our IPAM's port: marked with the endpoint, so that Join finds it again after a restart.
+      const port =
+        found === undefined
+          ? await createEndpointPort(ports, {
+              network_id: net.id,
+              name: eid,
+              device_id: eid,
+              fixed_ips: addresses.map((ip) => ({ ip_address: ip })),
+              ...(mac === '' ? {} : { mac_address: mac }),
+            })
+          : await ipamCall(() => c.updatePort(found.id, { device_id: eid }));
+      endpoints.set(eid, { port, ...gatewaysOf(port, net.subnets), ownPort: found === undefined });
       return { Interface: mac === '' ? { MacAddress: port.mac_address } : {} };
     },
     'NetworkDriver.Join': async (b) => {
       const eid = String(b['EndpointID']);
-      const ep = endpoints.get(eid) ?? (await recover(eid, String(b['NetworkID'])));
+      const networkId = String(b['NetworkID']);
+      const ep = endpoints.get(eid) ?? (await recover(eid, networkId));
       if (ep === undefined) throw new DriverError(`endpoint ${eid} was not created by this plugin`);
       const host = hostEnd(eid);
       const src = sandboxEnd(eid);
@@ -228,7 +192,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         'name',
         src,
         'address',
-        ep.mac,
+        ep.port.mac_address,
         'type',
         'veth',
         'peer',
@@ -242,26 +206,18 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         const inOvs = o.ovsNetns === undefined ? [] : ['nsenter', `--net=${o.ovsNetns}`];
         // The name (from Docker's EndpointID) as the shell's positional parameter, never inside its script.
         const up = [...inOvs, 'sh', '-c', 'ethtool -K "$1" tx off >/dev/null && exec ip link set "$1" up', 'sh', host];
-        await Promise.all([
-          command('ethtool', ['-K', src, 'tx', 'off']),
-          command(up[0]!, up.slice(1)),
-          addPort(db, {
-            bridge: o.bridge,
-            name: host,
-            network: `docker-${String(b['NetworkID'])}`,
-            containerId: eid,
-            ifname: 'eth',
-            mac: ep.mac,
-            ifaceId: ep.portId,
-          }),
-        ]);
-        await waitInstalled(db, host, o.installTimeoutMs);
+        await Promise.all([command('ethtool', ['-K', src, 'tx', 'off']), command(up[0]!, up.slice(1)), plug(db, eid, networkId, ep, host)]);
+        await waitReady(db, ep, host);
       } catch (e) {
         await deletePort(db, o.bridge, host).catch(() => undefined);
         await removeHostLink(o.ovsNetns, host);
         throw e;
       }
-      return { InterfaceName: { SrcName: src, DstPrefix: 'eth' }, ...(ep.gateway === '' ? {} : { Gateway: ep.gateway }) };
+      return {
+        InterfaceName: { SrcName: src, DstPrefix: 'eth' },
+        ...(ep.gateway === '' ? {} : { Gateway: ep.gateway }),
+        ...(ep.gateway6 === '' ? {} : { GatewayIPv6: ep.gateway6 }),
+      };
     },
     'NetworkDriver.Leave': async (b) => {
       const host = hostEnd(String(b['EndpointID']));
@@ -274,7 +230,7 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
       const ep = endpoints.get(eid) ?? (await recover(eid, String(b['NetworkID'])));
       endpoints.delete(eid);
       // A port the IPAM driver gave (RequestAddress) is ReleaseAddress's to delete.
-      if (ep?.ownPort === true) await deleteNeutronPort(c, ep.portId);
+      if (ep?.ownPort === true) await deleteEndpointPort(ports, ep.port);
       return {};
     },
     'NetworkDriver.EndpointOperInfo': async () => ({ Value: {} }),

@@ -19,6 +19,7 @@ import { encodeResumeRaw, type RawPacketIn2, type RegisterChange } from '../open
 import { answerPutDhcpOpts } from './pinctrl/dhcp.js';
 import { buildArpRequest } from './pinctrl/arp.js';
 import { buildIcmp4Error } from './pinctrl/icmp.js';
+import { buildNdNa } from './pinctrl/nd.js';
 import { macBindingFromPutArp, type MacBindingInput } from './pinctrl/mac-binding.js';
 import { decodeUserdata } from './pinctrl/userdata.js';
 import { dropFromError, type DropReason } from './pinctrl/drop.js';
@@ -94,6 +95,13 @@ export function handlePacketIn(ev: PacketInEvent): PacketInVerdict {
     case 'icmp': {
       if (!('nested' in ud)) break;
       const r = ud.opcode === 'arp' ? buildArpRequest(ev.packet) : buildIcmp4Error(ev.packet);
+      if ('drop' in r) return { kind: 'drop', reason: r.drop, detail: r.detail };
+      return { kind: 'packet-out', packet: r.frame, actions: ud.nested, fields: fieldsOf(ev) };
+    }
+    case 'nd_na':
+    case 'nd_na_router': {
+      if (!('nested' in ud)) break;
+      const r = buildNdNa(ev.packet, ud.opcode === 'nd_na_router');
       if ('drop' in r) return { kind: 'drop', reason: r.drop, detail: r.detail };
       return { kind: 'packet-out', packet: r.frame, actions: ud.nested, fields: fieldsOf(ev) };
     }

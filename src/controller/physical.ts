@@ -136,27 +136,85 @@ const flagSet = (n: number): MatchField[] => eq('reg10', bit(n), bit(n));
 /** `set_field` of one bit of `flags` (reg10). */
 const setFlag = (n: number, on: boolean): Action => setField('reg10', on ? bit(n) : 0n, bit(n));
 
-/** Port-security entries (ovn-sb(5) Port_Binding `port_security`): MAC and IPv4 addresses. */
-function portSecurity(pb: Port_Binding): { mac: bigint; ipv4: string[] }[] {
-  const out: { mac: bigint; ipv4: string[] }[] = [];
+/** Port-security entries (ovn-sb(5) Port_Binding `port_security`): MAC, IPv4 and IPv6 addresses. */
+function portSecurity(pb: Port_Binding): { mac: bigint; ipv4: string[]; ipv6: string[] }[] {
+  const out: { mac: bigint; ipv4: string[]; ipv6: string[] }[] = [];
   for (const entry of pb.port_security) {
-    const words = entry.trim().split(/\s+/);
+    const words = entry.trim().split(/[\s,]+/);
     const mac = parseMac(words[0] ?? '');
     if (mac === undefined) continue;
-    out.push({ mac, ipv4: words.slice(1).filter((w) => !w.includes(':')) });
+    const ips = words.slice(1).filter((w) => w !== '');
+    out.push({ mac, ipv4: ips.filter((w) => !w.includes(':')), ipv6: ips.filter((w) => w.includes(':')) });
   }
   return out;
 }
 
-/** `10.0.0.5` or `10.0.0.0/24` as a match on `field` (a host address is an exact match); undefined if it is not one. */
-function ipv4Match(field: string, a: string): MatchField[] | undefined {
+/**
+ * An address (`10.0.0.5`, `fd00::5`) or a CIDR (`10.0.0.0/24`, `fd00::/64`)
+ * as a match on `field` (a host address is an exact match); undefined if it
+ * is not one of that family (`bits`: 32 for IPv4, 128 for IPv6).
+ */
+function ipMatch(field: string, a: string, bits: 32 | 128): MatchField[] | undefined {
   const [addr, plen] = a.split('/');
-  const v = parseIpv4(addr ?? '');
-  const n = plen === undefined ? 32 : Number(plen);
-  if (v === undefined || !Number.isInteger(n) || n < 0 || n > 32) return undefined;
-  if (n === 32) return eq(field, v);
-  const mask = n === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - n)) - 1n);
+  const v = bits === 32 ? parseIpv4(addr ?? '') : parseIpv6(addr ?? '');
+  const n = plen === undefined ? bits : Number(plen);
+  if (v === undefined || !Number.isInteger(n) || n < 0 || n > bits) return undefined;
+  if (n === bits) return eq(field, v);
+  const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - n)) - 1n);
   return n === 0 ? [] : eq(field, v & mask, mask);
+}
+
+/** The link-local address of `mac` (fe80::/64 with its modified EUI-64 interface id, RFC 4291 §2.5.1). */
+function linkLocal(mac: bigint): bigint {
+  const iid = (((mac >> 24n) ^ 0x020000n) << 40n) | (0xfffen << 24n) | (mac & 0xffffffn);
+  return (0xfe80n << 112n) | iid;
+}
+
+/**
+ * The IPv6 part of a port-security entry with IPv6 addresses (ovn-nb(5)
+ * `port_security`), as OVN 23.03 installs it: IPv6 from the MAC with one of
+ * the addresses or the MAC's link-local one goes on to the ND checks, as do
+ * DAD solicitations; MLD reports from `::` pass; NAs must advertise one of
+ * the addresses; the port receives IPv6 to those addresses and multicast.
+ */
+function ipv6PortSecurityFlows(e: { mac: bigint; ipv6: string[] }, inp: MatchField[], outp: MatchField[]): Flow[] {
+  const allow = [setFlag(MLF.CHECK_PORT_SEC, false)];
+  const nd = [resubmit(T.CHK_IN_PORT_SEC_ND)];
+  const src = eq('dl_src', e.mac);
+  const dst = eq('dl_dst', e.mac);
+  const lla = linkLocal(e.mac);
+  const out: Flow[] = [];
+  const fromUnspecified = (type: number): MatchField[] =>
+    [
+      PROTO.icmp6,
+      inp,
+      src,
+      eq('ipv6_src', 0),
+      eq('ipv6_dst', 0xff02n << 112n, 0xffffn << 112n),
+      eq('icmpv6_type', type),
+      eq('icmpv6_code', 0),
+    ].flat();
+  out.push(mk(T.CHK_IN_PORT_SEC, 90, [fromUnspecified(131)], allow));
+  out.push(mk(T.CHK_IN_PORT_SEC, 90, [fromUnspecified(143)], allow));
+  out.push(mk(T.CHK_IN_PORT_SEC, 90, [fromUnspecified(135)], nd));
+  out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ipv6, outp, dst, eq('ipv6_dst', 0xffn << 120n, 0xffn << 120n)], allow));
+  const na = [...PROTO.icmp6, ...inp, ...eq('icmpv6_type', 136), ...eq('icmpv6_code', 0)];
+  for (const tll of [0n, e.mac]) {
+    // OVN 23.03's link-local NA check: hop limit 225 and no Ethernet source, as its other ND checks here.
+    out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [na, eq('nd_target', lla), eq('nd_tll', tll), eq('nw_ttl', 225)], allow));
+  }
+  out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.ipv6, inp, src, eq('ipv6_src', lla)], nd));
+  out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ipv6, outp, dst, eq('ipv6_dst', lla)], allow));
+  for (const ip of e.ipv6) {
+    const ipSrc = ipMatch('ipv6_src', ip, 128);
+    const ipDst = ipMatch('ipv6_dst', ip, 128);
+    const target = ipMatch('nd_target', ip, 128);
+    if (ipSrc === undefined || ipDst === undefined || target === undefined) continue;
+    out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.ipv6, inp, src, ipSrc], nd));
+    out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ipv6, outp, dst, ipDst], allow));
+    for (const tll of [0n, e.mac]) out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [na, src, target, eq('nd_tll', tll)], allow));
+  }
+  return out;
 }
 
 /** Port security flows for one local port (tables 73, 74, 75). */
@@ -180,20 +238,26 @@ function portSecurityFlows(pb: Pb, dpKey: number): Flow[] {
     const src = eq('dl_src', e.mac);
     const dst = eq('dl_dst', e.mac);
     out.push(mk(T.CHK_OUT_PORT_SEC, 85, [outp, dst], allow));
-    // OVN 23.03 matches ND packets of a port's own MAC with hop limit 225 here.
+    // OVN 23.03 matches ND packets of a port's own MAC with hop limit 225 here (NAs: see ipv6PortSecurityFlows with IPv6 addresses).
     for (const [type, opt] of [
       [135, 'nd_sll'],
       [136, 'nd_tll'],
     ] as const) {
+      if (type === 136 && e.ipv6.length > 0) continue;
       const code0 = eq('icmpv6_code', 0);
       out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [nd(225, type), code0, eq(opt, 0)], allow));
       out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [nd(225, type), code0, eq(opt, e.mac)], allow));
     }
-    if (e.ipv4.length === 0) {
+    if (e.ipv6.length > 0) out.push(...ipv6PortSecurityFlows(e, inp, outp));
+    if (e.ipv4.length === 0 && e.ipv6.length === 0) {
       out.push(mk(T.CHK_IN_PORT_SEC, 90, [inp, src], allow));
       out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [PROTO.arp, inp, src, eq('arp_sha', e.mac)], allow));
       continue;
     }
+    out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ip, outp, dst], deny));
+    out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ipv6, outp, dst], deny));
+    // An entry with IPv6 addresses only allows no IPv4 (not even DHCPv4, broadcast or multicast).
+    if (e.ipv4.length === 0) continue;
     out.push(
       mk(
         T.CHK_IN_PORT_SEC,
@@ -202,14 +266,12 @@ function portSecurityFlows(pb: Pb, dpKey: number): Flow[] {
         allow,
       ),
     );
-    out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ip, outp, dst], deny));
-    out.push(mk(T.CHK_OUT_PORT_SEC, 90, [PROTO.ipv6, outp, dst], deny));
     out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, eq('nw_dst', 0xffffffff)], allow));
     out.push(mk(T.CHK_OUT_PORT_SEC, 95, [PROTO.ip, outp, dst, eq('nw_dst', 0xe0000000, 0xf0000000)], allow));
     for (const ip of e.ipv4) {
-      const nwSrc = ipv4Match('nw_src', ip);
-      const spa = ipv4Match('arp_spa', ip);
-      const nwDst = ipv4Match('nw_dst', ip);
+      const nwSrc = ipMatch('nw_src', ip, 32);
+      const spa = ipMatch('arp_spa', ip, 32);
+      const nwDst = ipMatch('nw_dst', ip, 32);
       if (nwSrc === undefined || spa === undefined || nwDst === undefined) continue;
       out.push(mk(T.CHK_IN_PORT_SEC, 90, [PROTO.ip, inp, src, nwSrc], allow));
       out.push(mk(T.CHK_IN_PORT_SEC_ND, 90, [PROTO.arp, inp, src, spa, eq('arp_sha', e.mac)], allow));

@@ -20,6 +20,22 @@ export interface NeutronSubnet {
   readonly cidr: string;
   readonly gateway_ip: string | null;
   readonly network_id: string;
+  readonly ip_version?: number;
+  readonly allocation_pools?: ReadonlyArray<{ readonly start: string; readonly end: string }>;
+  readonly ipv6_address_mode?: string | null;
+  readonly ipv6_ra_mode?: string | null;
+  readonly description?: string;
+}
+
+/** What a subnet may be created with besides its network, name and CIDR. */
+export interface SubnetOptions {
+  /** The gateway address (default: the server's choice, the first address). */
+  readonly gateway?: string;
+  /** 4 (default) or 6. */
+  readonly ipVersion?: 4 | 6;
+  readonly ipv6AddressMode?: string;
+  readonly ipv6RaMode?: string;
+  readonly description?: string;
 }
 
 export interface NeutronPort {
@@ -30,6 +46,7 @@ export interface NeutronPort {
   readonly fixed_ips: ReadonlyArray<{ readonly subnet_id: string; readonly ip_address: string }>;
   readonly tenant_id?: string;
   readonly status?: string;
+  readonly device_id?: string;
   readonly 'binding:profile'?: Record<string, unknown>;
 }
 
@@ -135,15 +152,29 @@ export class NeutronClient {
     await this.call('DELETE', `networks/${encodeURIComponent(id)}`);
   }
 
-  /** `gateway`: the subnet's gateway address (default: the server's choice, the first address). */
-  async createSubnet(networkId: string, name: string, cidr: string, gateway?: string): Promise<NeutronSubnet> {
-    const subnet = { network_id: networkId, ip_version: 4, cidr, name, ...(gateway === undefined ? {} : { gateway_ip: gateway }) };
+  /** `options`: the gateway, or a subnet of another kind (IPv6, its address modes). */
+  async createSubnet(networkId: string, name: string, cidr: string, options: SubnetOptions = {}): Promise<NeutronSubnet> {
+    const subnet = {
+      network_id: networkId,
+      ip_version: options.ipVersion ?? 4,
+      cidr,
+      name,
+      ...(options.gateway === undefined ? {} : { gateway_ip: options.gateway }),
+      ...(options.ipv6AddressMode === undefined ? {} : { ipv6_address_mode: options.ipv6AddressMode }),
+      ...(options.ipv6RaMode === undefined ? {} : { ipv6_ra_mode: options.ipv6RaMode }),
+      ...(options.description === undefined ? {} : { description: options.description }),
+    };
     const r = (await this.call('POST', 'subnets', { subnet: this.withTenant(subnet) })) as Json;
     return r['subnet'] as NeutronSubnet;
   }
 
   async getSubnet(id: string): Promise<NeutronSubnet> {
     return ((await this.call('GET', `subnets/${encodeURIComponent(id)}`)) as Json)['subnet'] as NeutronSubnet;
+  }
+
+  /** Changes the given attributes of the subnet (PUT). */
+  async updateSubnet(id: string, subnet: Record<string, unknown>): Promise<NeutronSubnet> {
+    return ((await this.call('PUT', `subnets/${encodeURIComponent(id)}`, { subnet })) as Json)['subnet'] as NeutronSubnet;
   }
 
   async listSubnets(query: Record<string, string> = {}): Promise<NeutronSubnet[]> {
@@ -153,6 +184,11 @@ export class NeutronClient {
   async createPort(port: { network_id: string; name?: string; 'binding:profile'?: Record<string, unknown> }): Promise<NeutronPort> {
     const r = (await this.call('POST', 'ports', { port: this.withTenant({ ...port, admin_state_up: true }) })) as Json;
     return r['port'] as NeutronPort;
+  }
+
+  /** Changes the given attributes of the port (PUT). */
+  async updatePort(id: string, port: Record<string, unknown>): Promise<NeutronPort> {
+    return ((await this.call('PUT', `ports/${encodeURIComponent(id)}`, { port })) as Json)['port'] as NeutronPort;
   }
 
   async getPort(id: string): Promise<NeutronPort> {

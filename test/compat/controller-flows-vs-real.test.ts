@@ -6,7 +6,8 @@
  * read from the same OVS database with the daemon's own binding code; our
  * `computeTextFlows` output and the real `dump-flows` are normalised (cookies
  * and counters dropped, match fields sorted, flow order ignored) and compared
- * table by table. Then a remote chassis with a port bound to it is added (a
+ * table by table. Then with IPv6 addresses in two ports' port security
+ * (dual-stack and IPv6 only), then a remote chassis with a port bound to it is added (a
  * Geneve tunnel port appears) and the comparison repeats, then again with
  * ACLs (port group, address set, conjunctive matches) and a load balancer
  * (its OpenFlow group is not ours yet). Finally our table
@@ -97,6 +98,16 @@ test('desired flow table equals the real ovn-controller table (seed lab, then a 
       `seed lab: ${c1.common}/${c1.real} real flows equal (${((100 * c1.common) / c1.real).toFixed(1)}%), ${c1.ours - c1.common} extra of ours`,
     );
     assert.equal(c1.diffs.size + c1.errors.length, 0, report(c1));
+
+    // 1b. Port security with IPv6 addresses beside the IPv4 one (a dual-stack port) and alone: ND and IPv6 flows in tables 73-75.
+    await lab.nbctl('lsp-set-port-security', 'dmz-vm5', '02:ac:10:ff:01:32 172.16.255.132 fd00::132 fd00:0:0:1::/64');
+    await lab.nbctl('lsp-set-port-security', 'dmz-c51', '02:ac:10:ff:01:33 fd00::133');
+    await settledFlows(lab.ovs, (fl) => fl.some((f) => f.match.includes('ipv6_src=fd00::133')));
+    const c1b = await compare(lab, ovs, sb);
+    assert.equal(c1b.diffs.size + c1b.errors.length, 0, report(c1b));
+    await lab.nbctl('lsp-set-port-security', 'dmz-vm5', '02:ac:10:ff:01:32 172.16.255.132');
+    await lab.nbctl('lsp-set-port-security', 'dmz-c51', '02:ac:10:ff:01:33 172.16.255.133');
+    await settledFlows(lab.ovs, (fl) => !fl.some((f) => f.match.includes('ipv6_src=fd00::')));
 
     // 2. A remote chassis with a port of switch dmz bound to it: tunnel port, remote output, multicast over Geneve.
     await lab.sbctl('chassis-add', 'flows-remote', 'geneve', '192.0.2.2');

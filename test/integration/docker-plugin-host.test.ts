@@ -5,11 +5,16 @@
  * IPAM's addresses, `--ip`/`--mac-address` are honoured, they ping each
  * other as soon as they run; removal leaves no Neutron port, OVS port or
  * veth, and `docker network rm` removes the Neutron network. The daemon
- * starts with --detach/--pidfile/--log-file and exits on SIGTERM.
+ * starts with --detach/--pidfile/--log-file and exits on SIGTERM. A restart
+ * of the daemon between CreateEndpoint and Join (forced by a relay in front
+ * of its socket) loses no endpoint. Dual-stack networks (`--ipv6`): each
+ * endpoint one Neutron port with both addresses, stateful or SLAAC, and
+ * containers ping6 each other.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { cleanupAll, run, runOk, waitFor } from '../helpers/proc.js';
 import { startCniWorld, type CniWorld } from '../helpers/cni.js';
@@ -64,6 +69,58 @@ after(async () => {
   await w?.stop();
   await cleanupAll();
 });
+
+/**
+ * A relay on `/run/docker/plugins/NAME.sock` (so Docker sees driver NAME)
+ * passing every request on to the plugin's socket; when armed, it restarts
+ * the plugin before it passes on the next Join — so the Join reaches a
+ * plugin that never saw that endpoint's CreateEndpoint.
+ */
+async function restartingRelay(name: string): Promise<{ arm(): void; restarts(): number; close(): Promise<void> }> {
+  let armed = false;
+  let restarts = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        if (armed && req.url === '/NetworkDriver.Join') {
+          armed = false;
+          await restartPlugin();
+          restarts++;
+        }
+        const body = Buffer.concat(chunks);
+        const fwd = http.request(
+          { socketPath: socket, path: req.url, method: req.method, headers: { 'content-length': String(body.length) } },
+          (up) => {
+            res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
+            up.pipe(res);
+          },
+        );
+        fwd.on('error', (e) => res.writeHead(502).end(JSON.stringify({ Err: e.message })));
+        fwd.end(body);
+      })();
+    });
+  });
+  const path = `/run/docker/plugins/${name}.sock`;
+  await new Promise<void>((r) => server.listen(path, r));
+  return {
+    arm: () => void (armed = true),
+    restarts: () => restarts,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** The modified EUI-64 address of `mac` in the /64 of `prefix` (SLAAC), in canonical form. */
+function eui64(prefix: string, mac: string): string {
+  const b = mac.split(':').map((x) => parseInt(x, 16));
+  const g = (hi: number, lo: number): string => ((hi << 8) | lo).toString(16);
+  return canonical6(`${prefix}:${g(b[0]! ^ 2, b[1]!)}:${g(b[2]!, 0xff)}:${g(0xfe, b[3]!)}:${g(b[4]!, b[5]!)}`);
+}
+
+function canonical6(addr: string): string {
+  return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+}
 
 async function neutron<T>(path: string): Promise<T> {
   return w.api<T>('GET', path);
@@ -149,6 +206,104 @@ test(
     assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?name=docker-${netId}`)).networks, []);
   },
 );
+
+test(
+  "a plugin restart between CreateEndpoint and Join: Join finds the endpoint of the IPAM driver's address",
+  { timeout: 300_000 },
+  async (t) => {
+    const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 120_000 });
+    const relayed = `${driver}r`;
+    const relay = await restartingRelay(relayed);
+    t.after(() => relay.close());
+    const name = `${w.id}-dr`;
+    const netId = (await d('network', 'create', '-d', relayed, '--ipam-driver', relayed, '--subnet', '192.0.2.0/24', name)).trim();
+    const nid = (await neutron<{ networks: Array<{ id: string }> }>(`/v2.0/networks?name=docker-${netId}`)).networks[0]!.id;
+    const a = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
+    relay.arm();
+    const b = (await d('run', '-d', '--network', name, '--ip', '192.0.2.99', IMAGE, 'sleep', '600')).trim();
+    assert.equal(relay.restarts(), 1, 'the plugin was restarted between CreateEndpoint and Join');
+    await d('exec', a, 'ping', '-c', '1', '-W', '2', '192.0.2.99');
+    const ports = (await neutron<{ ports: Array<{ device_id: string }> }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`))
+      .ports;
+    assert.equal(ports.length, 2);
+    assert.ok(
+      ports.every((p) => /^[0-9a-f]{64}$/.test(p.device_id)),
+      'each port is marked with its endpoint',
+    );
+    await d('rm', '-f', a, b);
+    assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${nid}&device_owner=compute:container`)).ports, []);
+    assert.deepEqual(
+      (await w.ports()).filter((p) => p.startsWith('ovd')),
+      [],
+    );
+    await d('network', 'rm', name);
+    assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${nid}`)).networks, []);
+  },
+);
+
+test('dual-stack networks (--ipv6): stateful and SLAAC IPv6 pools, one port per endpoint, ping6', { timeout: 300_000 }, async () => {
+  const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 120_000 });
+  type Port = { mac_address: string; fixed_ips: Array<{ ip_address: string }> };
+  const addr6 = async (c: string): Promise<string> =>
+    /inet6 ([0-9a-f:]+)\/64 scope global/.exec(await d('exec', c, 'ip', '-o', '-6', 'addr', 'show', 'dev', 'eth0'))?.[1] ?? '';
+  const cases = [
+    { v6: 'fd00:0:0:1::/64', opts: ['--gateway', '192.0.2.1', '--gateway', 'fd00:0:0:1::1'] },
+    { v6: 'fd00:0:0:2::/64', opts: ['--ipam-opt', 'ipv6_address_mode=slaac', '--ipam-opt', 'ipv6_ra_mode=slaac'] },
+  ];
+  for (const { v6, opts } of cases) {
+    const slaac = opts.includes('ipv6_address_mode=slaac');
+    const name = `${w.id}-d6${slaac ? 's' : ''}`;
+    const netId = (
+      await d(
+        'network',
+        'create',
+        '-d',
+        driver,
+        '--ipam-driver',
+        driver,
+        '--ipv6',
+        '--subnet',
+        '192.0.2.0/24',
+        '--subnet',
+        v6,
+        ...opts,
+        name,
+      )
+    ).trim();
+    const net = (await neutron<{ networks: Array<{ id: string; subnets: string[] }> }>(`/v2.0/networks?name=docker-${netId}`)).networks[0]!;
+    assert.equal(net.subnets.length, 2, 'both pools on the one Neutron network');
+    assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?name=docker-pool-${v6}`)).networks, []);
+    const a = (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim();
+    const b = slaac
+      ? (await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim()
+      : (await d('run', '-d', '--network', name, '--ip6', 'fd00:0:0:1::77', IMAGE, 'sleep', '600')).trim();
+    const ports = (await neutron<{ ports: Port[] }>(`/v2.0/ports?network_id=${net.id}&device_owner=compute:container`)).ports;
+    assert.equal(ports.length, 2, 'one port per endpoint');
+    const [ia, ib] = [await addr6(a), await addr6(b)];
+    for (const [c, ip] of [
+      [a, ia],
+      [b, ib],
+    ] as const) {
+      const mac = /link\/ether ([0-9a-f:]+)/.exec(await d('exec', c, 'ip', '-o', 'link', 'show', 'dev', 'eth0'))?.[1] ?? '';
+      const port = ports.find((p) => p.mac_address === mac);
+      assert.ok(port !== undefined, `a port with ${c.slice(0, 12)}'s MAC ${mac}`);
+      assert.equal(port.fixed_ips.length, 2, 'its IPv4 and IPv6 addresses');
+      assert.ok(port.fixed_ips.some((f) => f.ip_address === ip));
+      if (slaac) assert.equal(ip, eui64(v6.replace('::/64', ''), mac), 'the SLAAC address is the EUI-64 of the MAC');
+    }
+    if (!slaac) assert.equal(ib, 'fd00:0:0:1::77', '--ip6 honoured');
+    // The IPv6 gateway: --gateway's, else the subnet's (Neutron's default for IPv6: the subnet-router anycast address).
+    const gw6 = slaac ? 'fd00:0:0:2::' : 'fd00:0:0:1::1';
+    const route6 = await d('exec', a, 'ip', '-6', 'route', 'show', 'default');
+    assert.ok(route6.startsWith(`default via ${gw6} `), `the IPv6 default route: ${route6}`);
+    await d('exec', a, 'ping', '-c', '1', '-W', '3', ib);
+    await d('exec', b, 'ping', '-c', '1', '-W', '3', ia);
+    await d('rm', '-f', a, b);
+    assert.deepEqual((await neutron<{ ports: unknown[] }>(`/v2.0/ports?network_id=${net.id}&device_owner=compute:container`)).ports, []);
+    await d('network', 'rm', name);
+    assert.deepEqual((await neutron<{ networks: unknown[] }>(`/v2.0/networks?id=${net.id}`)).networks, []);
+  }
+});
 
 test('50 docker containers on an ovnts network, each pings a sample of the others; all removed', { timeout: 900_000 }, async () => {
   const d = (...args: string[]): Promise<string> => runOk('/usr/bin/docker', args, { env: dockerd.env, timeoutMs: 120_000 });
