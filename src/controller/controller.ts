@@ -398,13 +398,14 @@ export class Controller {
       this.warn,
     );
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
-    if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
     // One pass claims, installs the claimed ports' flows (they come from the local binding,
-    // not from the claim, so the claim's commit runs while they are computed and installed)
-    // and, once they are in, reports the ports up.
+    // not from the claim, so the claim's commit and the zones' run while they are computed
+    // and installed) and, once they are in, reports the ports up.
+    const zonesStored = changed ? storeCtZones(this.ovs, cfg.bridge, zones) : undefined;
     const claim = syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log, this.sbModels);
-    // Awaited below, after the install; a failed claim fails the pass there.
-    claim.catch(() => undefined);
+    // Both awaited after the install; a failed write fails the pass there.
+    const written = Promise.all([claim, zonesStored]);
+    written.catch(() => undefined);
 
     const nbCfg = sbNbCfg(sb, this.sbModels);
     let facts: ChassisFacts = {
@@ -420,7 +421,7 @@ export class Controller {
     if (facts.recompute !== true && this.flowInputs.unchanged(inputs)) facts = { ...facts, sameInputs: true };
     this.lastFacts = facts;
     if (pipeline === undefined) {
-      await claim;
+      await written;
       return;
     }
     let r: Awaited<ReturnType<FlowPipeline['install']>>;
@@ -430,19 +431,22 @@ export class Controller {
       this.flowInputs.invalidate();
       throw e;
     } finally {
-      await claim;
+      await written;
     }
-    const claimedNow = await claim;
+    const [claimedNow] = await written;
     if (r === false) return;
     this.flowInputs.wasInstalled(inputs);
     if (facts.recompute === true) this.recomputeNext = false;
     this.stats.installs++;
     if (facts.sameInputs === true) this.stats.unchanged++;
     const installed = new Set([...r.installedPorts].filter((u) => bindings.claimed.has(u)));
-    await syncPortBindings(sb, bindings, chassisUuid, installed, this.log, this.sbModels, claimedNow);
-    await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
-    await reportNbCfg(sb, cfg.systemId, nbCfg, Date.now(), this.sbModels);
-    await storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg);
+    // The SB and the local database are written side by side (`ovn-installed` is what a CNI
+    // plugin waits for; `up` what the CMS waits for); nb_cfg only after both.
+    await Promise.all([
+      syncPortBindings(sb, bindings, chassisUuid, installed, this.log, this.sbModels, claimedNow),
+      syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed),
+    ]);
+    await Promise.all([reportNbCfg(sb, cfg.systemId, nbCfg, Date.now(), this.sbModels), storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg)]);
   }
 }
 
