@@ -11,7 +11,9 @@
  * reports SB_Global `nb_cfg` in Chassis_Private for `ovn-nbctl --wait=hv`.
  *
  * Every pass recomputes from the two replicas (desired state, then
- * reconcile); passes are serialised and coalesced.
+ * reconcile); passes are serialised and coalesced. One pass claims a port,
+ * installs its flows and reports it up; a pass whose flow inputs equal those
+ * installed (the echo of its own writes) leaves the flows alone (flow-inputs.ts).
  */
 import type { SslOptions } from '../ovsdb/remote.js';
 import { OvsdbClient, type RowChange } from '../ovsdb/client.js';
