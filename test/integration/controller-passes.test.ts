@@ -15,10 +15,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetns, runId } from '../helpers/netns.js';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
+import { addInternalVif, startOvs } from '../helpers/ovs.js';
 import { startCentral, setChassisConfig } from '../helpers/chassis.js';
 import { cleanupAll, tmpDir, waitFor } from '../helpers/proc.js';
-import { dumpFlows, keyDiff, tableKeys } from '../helpers/flow-compare.js';
+import { dumpFlows, keyDiff, tableKeys, ttlKeys } from '../helpers/flow-compare.js';
 import { nbctlChain, switchBehindRouter } from '../helpers/nb-topology.js';
 import { createController } from '../../src/controller/controller.js';
 import { createOfctlPipeline } from '../../src/controller/pipeline.js';
@@ -26,12 +26,6 @@ import { computeTextFlows, createFlowComputer } from '../../src/controller/physi
 import { ovsRootRow } from '../../src/controller/ovs-config.js';
 
 after(cleanupAll);
-
-/** OVN's `dec_ttl()` reads back from ovs-ofctl as `dec_ttl`. */
-const ttlKeys = (keys: readonly string[]): string[] => keys.map((k) => k.replaceAll('dec_ttl()', 'dec_ttl')).sort();
-
-const addIface = (ovs: OvsInstance, name: string, ifaceId: string): Promise<string> =>
-  ovs.vsctl('add-port', 'br-int', name, '--', 'set', 'Interface', name, 'type=internal', `external_ids:iface-id=${ifaceId}`);
 
 test(
   'one pass claims, installs and reports up; unchanged inputs compute nothing; incremental = scratch',
@@ -118,12 +112,12 @@ test(
     await waitFor(async () => (await ovs.vsctl('list-br')).includes('br-int'), { what: 'br-int' });
     await check('no port bound');
 
-    await addIface(ovs, 'p1', 'p1');
+    await addInternalVif(ovs, 'p1');
     await upInSb('p1');
     claimedAndUpInOnePass('p1');
     await check('p1 bound (datapaths sw and lr become local)');
 
-    await addIface(ovs, 'p2', 'p2');
+    await addInternalVif(ovs, 'p2');
     await upInSb('p2');
     claimedAndUpInOnePass('p2');
     await check('p2 bound on a local datapath');
@@ -132,7 +126,7 @@ test(
     await upInSb('c1');
     await check('container c1 inside p1');
 
-    await addIface(ovs, 'p3', 'p3');
+    await addInternalVif(ovs, 'p3');
     await upInSb('p3');
     await check('p3 bound: datapath solo becomes local');
 
@@ -149,7 +143,7 @@ test(
     await waitFor(async () => (await nb('get', 'Logical_Switch_Port', 'p2', 'up')).trim() === 'false', { what: 'p2 down' });
     await check('p2 unbound');
 
-    await addIface(ovs, 'p2b', 'p2');
+    await addInternalVif(ovs, 'p2b', 'p2');
     await upInSb('p2');
     await check('p2 bound again on another interface');
 
