@@ -181,7 +181,9 @@ export function computeBindings(
 /**
  * Claims and releases Port_Bindings (ovn-sb(5) Port_Binding `chassis`, `up`).
  * `installed`: Port_Binding UUIDs whose flows are installed — only those are
- * reported `up`. Returns true when it wrote something.
+ * reported `up`. `written`: ports whose claim or release this chassis
+ * committed already (what an earlier call resolved to), which the replica may
+ * not show yet. Resolves to the UUIDs of the ports it claimed or released.
  */
 export async function syncPortBindings(
   sb: OvsdbClient,
@@ -190,7 +192,9 @@ export async function syncPortBindings(
   installed: ReadonlySet<string>,
   log: (msg: string) => void,
   models: SbModels = new SbModels(),
-): Promise<boolean> {
+  written: ReadonlySet<string> = new Set(),
+): Promise<ReadonlySet<string>> {
+  const writing = new Set<string>();
   const txn = sb.txn();
   const portBinding = (uuid: string): Port_Binding | undefined => {
     const r = sb.row('Port_Binding', uuid);
@@ -200,13 +204,15 @@ export async function syncPortBindings(
     const pb = portBinding(uuid);
     if (pb === undefined) continue;
     const cols: Record<string, unknown> = {};
-    const owner = pb.chassis;
+    const owner = written.has(uuid) ? chassisUuid : pb.chassis;
+    // Our own claim, committed, set `up` false where it was true: the replica may still say true.
+    const up = written.has(uuid) && pb.chassis !== chassisUuid ? false : pb.up;
     if (owner !== chassisUuid) {
       const lp = pb.logical_port;
       log(owner === null ? `Claiming lport ${lp} for this chassis.` : `Changing chassis for lport ${lp} from ${owner} to this chassis.`);
       cols['chassis'] = ['uuid', chassisUuid];
+      writing.add(uuid);
     }
-    const up = pb.up;
     if (installed.has(uuid) && owner === chassisUuid && up !== true) {
       log(`Setting lport ${pb.logical_port} up in Southbound`);
       cols['up'] = true;
@@ -218,13 +224,13 @@ export async function syncPortBindings(
   }
   for (const uuid of b.toRelease) {
     const pb = portBinding(uuid);
-    if (pb === undefined) continue;
+    if (pb === undefined || written.has(uuid)) continue;
+    writing.add(uuid);
     log(`Releasing lport ${pb.logical_port} from this chassis.`);
     txn.update('Port_Binding', uuid, { chassis: ['set', []], up: false });
   }
-  if (txn.size === 0) return false;
-  await txn.commit();
-  return true;
+  if (txn.size > 0) await txn.commit();
+  return writing;
 }
 
 /**

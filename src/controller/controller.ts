@@ -11,10 +11,12 @@
  * reports SB_Global `nb_cfg` in Chassis_Private for `ovn-nbctl --wait=hv`.
  *
  * Every pass recomputes from the two replicas (desired state, then
- * reconcile); passes are serialised and coalesced.
+ * reconcile); passes are serialised and coalesced. One pass claims a port,
+ * installs its flows and reports it up; a pass whose flow inputs equal those
+ * installed (the echo of its own writes) leaves the flows alone (flow-inputs.ts).
  */
 import type { SslOptions } from '../ovsdb/remote.js';
-import { OvsdbClient } from '../ovsdb/client.js';
+import { OvsdbClient, type RowChange } from '../ovsdb/client.js';
 import {
   bridgeInterfaces,
   ConfigError,
@@ -39,6 +41,7 @@ import {
 import { desiredTunnels, syncTunnels, tunnelPorts, type TunnelPort } from './tunnels.js';
 import { desiredLocalnetPatches, localnetOfports, parseBridgeMappings, syncLocalnetPatches } from './patch.js';
 import { sbConditions, type SbMonitorInputs } from './sb-monitor.js';
+import { FlowInputs } from './flow-inputs.js';
 import { rateLimitedLog } from '../lib/rate-limit.js';
 
 /** The local facts of one pass, for the flow pipeline. */
@@ -58,6 +61,12 @@ export interface ChassisFacts {
    * memory ignores it.
    */
   readonly recompute?: boolean;
+  /**
+   * The flow inputs (these facts and the SB rows flows read, flow-inputs.ts)
+   * equal those of the last pass whose flows were installed: a pipeline whose
+   * switch still holds that table may skip computing and installing.
+   */
+  readonly sameInputs?: boolean;
 }
 
 /**
@@ -72,6 +81,22 @@ export interface FlowPipeline {
   /** Subscribes to "run a pass again" (switch reconnected, ...). */
   onWake(fn: () => void): void;
   stop(): Promise<void>;
+}
+
+/** What asked for a pass: a database update, a (re)connection, the OpenFlow side, a retry… */
+export type PassTrigger =
+  'ovs' | 'ovs-connected' | 'sb' | 'sb-connected' | 'conditions' | 'openflow' | 'retry' | 'recompute' | 'start' | 'request';
+
+/** The controller's counters (`ovn-appctl` status, tests, benches). */
+export interface ControllerStats {
+  passes: number;
+  errors: number;
+  /** Passes that reached the flow pipeline and saw their flows installed. */
+  installs: number;
+  /** Of those, passes whose flow inputs were those already installed (nothing computed). */
+  unchanged: number;
+  /** Pass requests by trigger (several requests during a pass make one more pass). */
+  triggers: Partial<Record<PassTrigger, number>>;
 }
 
 export interface ControllerOptions {
@@ -107,8 +132,8 @@ export class Controller {
   private retryTimer: NodeJS.Timeout | undefined;
   private pipelineStarted = false;
   private systemId: string | undefined;
-  /** Counters for tests and `status`. */
-  readonly stats = { passes: 0, errors: 0, installs: 0 };
+  /** Counters for tests and `status`; `triggers` counts pass requests by what asked (see {@link PassTrigger}). */
+  readonly stats: ControllerStats = { passes: 0, errors: 0, installs: 0, unchanged: 0, triggers: {} };
   private lastFacts: ChassisFacts | undefined;
   /** The next pass that reaches the flow computation computes from scratch. */
   private recomputeNext = false;
@@ -116,6 +141,10 @@ export class Controller {
   private readonly sbModels = new SbModels();
   /** The SB monitor conditions last asked for (JSON), see sb-monitor.ts. */
   private sbConds = '';
+  /** The part of them that selects by datapath (JSON): when it changes, the replica lacks rows until the update. */
+  private sbDatapathConds = '';
+  /** What the flows of the last installed pass were computed from. */
+  private readonly flowInputs = new FlowInputs();
 
   constructor(opts: ControllerOptions = {}) {
     this.opts = opts;
@@ -129,18 +158,18 @@ export class Controller {
       log: (m) => this.warn(`ovs: ${m}`),
       ...(opts.ssl === undefined ? {} : { ssl: opts.ssl }),
     });
-    this.ovs.on('change', () => this.schedule());
-    this.ovs.on('connected', () => this.schedule());
+    this.ovs.on('change', () => this.schedule('ovs'));
+    this.ovs.on('connected', () => this.schedule('ovs-connected'));
   }
 
   /** Connects to the local Open vSwitch database and starts the passes. */
   async start(): Promise<void> {
     if (this.running) throw new Error('controller already started');
     this.running = true;
-    this.opts.pipeline?.onWake(() => this.schedule());
+    this.opts.pipeline?.onWake(() => this.schedule('openflow'));
     await this.ovs.start();
     this.log(`connected to the Open vSwitch database at ${this.ovs.currentRemote ?? '?'}`);
-    this.schedule();
+    this.schedule('start');
   }
 
   /**
@@ -197,7 +226,7 @@ export class Controller {
    */
   async recompute(): Promise<void> {
     this.recomputeNext = true;
-    this.schedule();
+    this.schedule('recompute');
     await this.idle();
   }
 
@@ -207,8 +236,9 @@ export class Controller {
   }
 
   /** Requests a pass; passes never overlap and requests during one coalesce into the next. */
-  schedule(): void {
+  schedule(trigger: PassTrigger = 'request'): void {
     if (!this.running) return;
+    this.stats.triggers[trigger] = (this.stats.triggers[trigger] ?? 0) + 1;
     if (this.passing !== undefined) {
       this.dirty = true;
       return;
@@ -233,7 +263,7 @@ export class Controller {
     if (this.retryTimer !== undefined || !this.running) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.schedule();
+      this.schedule('retry');
     }, ms);
   }
 
@@ -258,10 +288,14 @@ export class Controller {
       probeIntervalMs: 0,
       ...(this.opts.ssl === undefined ? {} : { ssl: this.opts.ssl }),
     });
-    sb.on('change', () => this.schedule());
+    sb.on('change', (changes: RowChange[]) => {
+      this.flowInputs.sbChanged(changes, this.lastFacts);
+      this.schedule('sb');
+    });
     sb.on('connected', (r) => {
       this.log(`connected to the southbound database at ${r}`);
-      this.schedule();
+      this.flowInputs.invalidate();
+      this.schedule('sb-connected');
     });
     this.sb = sb;
     this.sbRemote = remote;
@@ -271,9 +305,12 @@ export class Controller {
   }
 
   /**
-   * Narrows or widens the SB monitor to what `bindings` need (sb-monitor.ts);
-   * true when the conditions changed (the pass stops; the update, or this
-   * method, schedules the next one).
+   * Narrows or widens the SB monitor to what `bindings` need (sb-monitor.ts).
+   * True when the datapaths it selects changed: the replica lacks their rows
+   * (logical flows, ports…) until the update, so the pass stops there (the
+   * update, or this method, schedules the next one). A change of only the
+   * ports named (a new interface's `iface-id` on a datapath already here)
+   * lets the pass go on: the ports it binds are in the replica already.
    */
   private async followBindings(
     sb: OvsdbClient,
@@ -297,9 +334,12 @@ export class Controller {
     });
     const json = JSON.stringify(want);
     if (json === this.sbConds) return false;
+    const byDatapath = JSON.stringify([[...bindings.localDatapaths].sort(), ...Object.entries(want).filter(([t]) => t !== 'Port_Binding')]);
     await sb.setConditions(want);
     this.sbConds = json;
-    this.schedule();
+    if (byDatapath === this.sbDatapathConds) return false;
+    this.sbDatapathConds = byDatapath;
+    this.schedule('conditions');
     return true;
   }
 
@@ -360,13 +400,17 @@ export class Controller {
       this.warn,
     );
     const { zones, changed } = assignCtZones(this.ovs, cfg.bridge, bindings);
-    if (changed) await storeCtZones(this.ovs, cfg.bridge, zones);
-    // Claim, and install the port's flows in the same pass (they come from the local
-    // binding, not from the claim); `up` follows in the pass the claim's update starts.
-    const claimedNow = await syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log, this.sbModels);
+    // One pass claims, installs the claimed ports' flows (they come from the local binding,
+    // not from the claim, so the claim's commit and the zones' run while they are computed
+    // and installed) and, once they are in, reports the ports up.
+    const zonesStored = changed ? storeCtZones(this.ovs, cfg.bridge, zones) : undefined;
+    const claim = syncPortBindings(sb, bindings, chassisUuid, new Set(), this.log, this.sbModels);
+    // Both awaited after the install; a failed write fails the pass there.
+    const written = Promise.all([claim, zonesStored]);
+    written.catch(() => undefined);
 
     const nbCfg = sbNbCfg(sb, this.sbModels);
-    const facts: ChassisFacts = {
+    let facts: ChassisFacts = {
       config: cfg,
       chassisUuid,
       bindings,
@@ -375,18 +419,36 @@ export class Controller {
       localnetPorts: localnetOfports(this.ovs, cfg.bridge),
       ...(this.recomputeNext ? { recompute: true } : {}),
     };
+    const inputs = this.flowInputs.stamp(facts);
+    if (facts.recompute !== true && this.flowInputs.unchanged(inputs)) facts = { ...facts, sameInputs: true };
     this.lastFacts = facts;
-    if (pipeline === undefined) return;
-    const r = await pipeline.install(sb, facts);
+    if (pipeline === undefined) {
+      await written;
+      return;
+    }
+    let r: Awaited<ReturnType<FlowPipeline['install']>>;
+    try {
+      r = await pipeline.install(sb, facts);
+    } catch (e) {
+      this.flowInputs.invalidate();
+      throw e;
+    } finally {
+      await written;
+    }
+    const [claimedNow] = await written;
     if (r === false) return;
+    this.flowInputs.wasInstalled(inputs);
     if (facts.recompute === true) this.recomputeNext = false;
     this.stats.installs++;
+    if (facts.sameInputs === true) this.stats.unchanged++;
     const installed = new Set([...r.installedPorts].filter((u) => bindings.claimed.has(u)));
-    if (claimedNow) return;
-    await syncPortBindings(sb, bindings, chassisUuid, installed, this.log, this.sbModels);
-    await syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed);
-    await reportNbCfg(sb, cfg.systemId, nbCfg, Date.now(), this.sbModels);
-    await storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg);
+    // The SB and the local database are written side by side (`ovn-installed` is what a CNI
+    // plugin waits for; `up` what the CMS waits for); nb_cfg only after both.
+    await Promise.all([
+      syncPortBindings(sb, bindings, chassisUuid, installed, this.log, this.sbModels, claimedNow),
+      syncOvnInstalled(this.ovs, cfg.bridge, bindings, installed),
+    ]);
+    await Promise.all([reportNbCfg(sb, cfg.systemId, nbCfg, Date.now(), this.sbModels), storeBridgeNbCfg(this.ovs, cfg.bridge, nbCfg)]);
   }
 }
 

@@ -146,6 +146,11 @@ export class Ofctrl<F extends object> {
     return this.installed;
   }
 
+  /** True when the installed table is known (read or written on this connection) and the switch is connected. */
+  get inSync(): boolean {
+    return this.link.connected && !this.stale && !this.flush;
+  }
+
   /**
    * Makes OVS's table equal to `desired`. Resolves true once OVS has applied it
    * (barrier), false when not connected. Rejects when OVS refused the bundle
@@ -187,19 +192,19 @@ export class Ofctrl<F extends object> {
       this.installed = want;
       this.flush = false;
     }
+    // Nothing sent, nothing to wait for: an unchanged table costs no round trip.
+    if (n === 0) return true;
     const t2 = performance.now();
     await this.link.barrier();
-    if (n > 0) {
-      const ms = (x: number): number => Math.round(x * 10) / 10;
-      this.lastInstall = {
-        added: diff.add.length,
-        modified: diff.modify.length,
-        removed: diff.remove.length,
-        readMs: ms(t1 - t0),
-        bundleMs: ms(t2 - t1),
-        barrierMs: ms(performance.now() - t2),
-      };
-    }
+    const ms = (x: number): number => Math.round(x * 10) / 10;
+    this.lastInstall = {
+      added: diff.add.length,
+      modified: diff.modify.length,
+      removed: diff.remove.length,
+      readMs: ms(t1 - t0),
+      bundleMs: ms(t2 - t1),
+      barrierMs: ms(performance.now() - t2),
+    };
     return true;
   }
 }

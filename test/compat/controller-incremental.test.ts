@@ -24,10 +24,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, runId } from '../helpers/netns.js';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
+import { addInternalVif, startOvs } from '../helpers/ovs.js';
 import { startCentral, setChassisConfig, startOvntsControllerWithSocket, startRealController } from '../helpers/chassis.js';
 import { cleanupAll, run, spawnDaemon, tmpDir, waitFor } from '../helpers/proc.js';
-import { dumpFlows, flowKey, keyDiff, tableKeys } from '../helpers/flow-compare.js';
+import { dumpFlows, flowKey, keyDiff, tableKeys, ttlKeys } from '../helpers/flow-compare.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OVS_TABLES, findBridge, ovsRootRow, parseChassisConfig } from '../../src/controller/ovs-config.js';
 import { computeBindings } from '../../src/controller/binding.js';
@@ -62,20 +62,10 @@ function factsOf(ovs: OvsdbClient, sb: OvsdbClient): ChassisFacts {
   };
 }
 
-/**
- * A table with OVN's `dec_ttl()` (an empty controller-id list) spelt `dec_ttl`:
- * installed through ovs-ofctl it reads back as `dec_ttl`, through the
- * OpenFlow link as `dec_ttl()`.
- */
-const ttlKeys = (keys: readonly string[]): string[] => keys.map((k) => k.replaceAll('dec_ttl()', 'dec_ttl')).sort();
-
 /** A flow whose action is `put_dhcp_opts` (controller userdata with opcode 2). */
 const isPutDhcpOpts = (k: string): boolean => k.includes('controller(userdata=00.00.00.02.');
 /** "pxelinux.0" as the userdata spells it. */
 const PXELINUX = [...Buffer.from('pxelinux.0')].map((b) => b.toString(16).padStart(2, '0')).join('.');
-
-const addIface = (ovs: OvsInstance, name: string): Promise<string> =>
-  ovs.vsctl('add-port', 'br-int', name, '--', 'set', 'Interface', name, 'type=internal', `external_ids:iface-id=${name}`);
 
 test(
   'ovnts controller: incremental passes install what a recompute installs, and what the real ovn-controller installs',
@@ -200,15 +190,15 @@ test(
         );
       }
       await waitFor(async () => (await ovs.vsctl('list-br')).split('\n').includes('br-int'), { what: 'br-int' });
-      await addIface(ovs, 'p1');
-      await addIface(ovs, 'p2');
+      await addInternalVif(ovs, 'p1');
+      await addInternalVif(ovs, 'p2');
       await up('p1');
       await up('p2');
       await check('two ports with DHCP');
 
       // 1. One more port bound.
       await nb('lsp-add', 'sw', 'p3', '--', 'lsp-set-addresses', 'p3', '02:00:00:00:01:03 10.1.0.13');
-      await addIface(ovs, 'p3');
+      await addInternalVif(ovs, 'p3');
       await up('p3');
       await check('a port bound');
 
@@ -241,7 +231,7 @@ test(
       // 6. A switch that is not local here yet, then becomes local by a bound port.
       await nb('ls-add', 'sw3', '--', 'lsp-add', 'sw3', 'z1', '--', 'lsp-set-addresses', 'z1', '02:00:00:00:03:01 10.3.0.11');
       await check('a switch elsewhere');
-      await addIface(ovs, 'z1');
+      await addInternalVif(ovs, 'z1');
       await up('z1');
       await check('the switch becomes local');
 

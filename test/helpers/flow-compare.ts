@@ -70,3 +70,12 @@ export function keyDiff(a: readonly string[], b: readonly string[], names: [stri
     ...b.filter((k) => !A.has(k)).map((k) => `+ ${names[1]}: ${k}`),
   ].join('\n');
 }
+
+/**
+ * Sorted keys with OVN's `dec_ttl()` (an empty controller-id list) spelt
+ * `dec_ttl`: installed through ovs-ofctl, or computed as text, it reads back
+ * as `dec_ttl`; through the OpenFlow link as `dec_ttl()`.
+ */
+export function ttlKeys(keys: readonly string[]): string[] {
+  return keys.map((k) => k.replaceAll('dec_ttl()', 'dec_ttl')).sort();
+}

@@ -123,3 +123,8 @@ export async function startOvs(opts: OvsOptions = {}): Promise<OvsInstance> {
 export async function addIntegrationBridge(ovs: Pick<OvsInstance, 'vsctl'>, ...extra: string[]): Promise<void> {
   await addLabIntegrationBridge((...args) => ovs.vsctl(...args), ...extra);
 }
+
+/** An internal port on br-int bound to logical port `ifaceId` (`external_ids:iface-id`), as a VIF. */
+export function addInternalVif(ovs: Pick<OvsInstance, 'vsctl'>, name: string, ifaceId: string = name): Promise<string> {
+  return ovs.vsctl('add-port', 'br-int', name, '--', 'set', 'Interface', name, 'type=internal', `external_ids:iface-id=${ifaceId}`);
+}
