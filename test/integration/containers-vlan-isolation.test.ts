@@ -113,13 +113,14 @@ after(async () => {
   await cleanupAll();
 });
 
-/** Captures at B (received only), at vm6 and on the hypervisor side of the VM's eth0 while `act` runs. */
+/** Captures at B and at the hypervisor's end of the VM's eth0 (received only), and at vm6, while `act` runs. */
 async function watch(act: () => Promise<void>): Promise<{ atB: Captured[]; atVm6: Captured[]; atHv: Captured[] }> {
   const caps: Capture[] = [];
   try {
     caps.push(await startCapture(b.ns, 'eth1', 'tcpdump(B)', true));
     caps.push(await startCapture(vm6, 'vm6', 'tcpdump(vm6)'));
-    caps.push(await startCapture(hvNs, w.vmPeer, 'tcpdump(hv)'));
+    // Received by the hypervisor's end: what leaves the VM.
+    caps.push(await startCapture(hvNs, w.vmPeer, 'tcpdump(hv)', true));
     await act();
     // What is on its way arrives (a Geneve hop on a loaded runner).
     await new Promise((r) => setTimeout(r, 1500));
