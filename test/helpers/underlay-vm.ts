@@ -8,6 +8,7 @@
  * VM reaches them); vm6 on hypervisor 2 is a plain internal port in a
  * namespace of its own.
  */
+import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, runId } from './netns.js';
@@ -281,4 +282,28 @@ export async function prepareVm(w: UnderlayWorld): Promise<void> {
   });
   okLines(await w.inVm(OVN_INTEGRATE, ['set-ipam', CENTRAL_IP], env), 'set-ipam');
   okLines(await w.inVm(OVN_CONTAINER, ['init', '--bridge', 'breth0', '--underlay-mode'], env), 'init');
+}
+
+/** Waits until `docker exec APP ping DEST` gets an answer. */
+export async function appPings(w: UnderlayWorld, app: string, dest: string): Promise<void> {
+  await waitFor(
+    async () =>
+      w.dockerd.docker('exec', app, 'ping', '-c', '1', '-W', '1', dest).then(
+        () => true,
+        () => false,
+      ),
+    { what: `${app.slice(0, 12)} ping ${dest}`, timeoutMs: 30_000 },
+  );
+}
+
+/** Nothing on the VM or in Neutron that belongs to no endpoint: breth0's keys and ports, veths, containers, ports but vm5/vm6. */
+export async function assertVmClean(w: UnderlayWorld): Promise<void> {
+  const ids = (await w.vmOvs.vsctl('br-get-external-id', 'breth0')).split('\n').filter((l) => l !== '' && !l.startsWith('bridge-id='));
+  assert.deepEqual(ids, [], 'breth0 external_ids');
+  assert.deepEqual((await w.vmOvs.vsctl('list-ports', 'breth0')).trim().split('\n'), ['eth0'], 'breth0 ports');
+  const veths = (await runOk('ip', ['-n', w.vmNs, '-o', 'link'])).split('\n').filter((l) => /_l[@:]/.test(l));
+  assert.deepEqual(veths, [], 'veths');
+  assert.equal((await w.dockerd.docker('ps', '-aq')).trim(), '', 'containers');
+  const ports = (await w.central.neutronList('ports')).map((p) => p['name']).filter((n) => n !== 'vm5' && n !== 'vm6');
+  assert.deepEqual(ports, [], 'Neutron ports');
 }

@@ -20,7 +20,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, tmpDir, waitFor, type RunResult } from '../helpers/proc.js';
 import { okLines, OVN_CONTAINER } from '../helpers/containers.js';
-import { CENTRAL_IP, prepareVm, startUnderlayWorld, type UnderlayWorld } from '../helpers/underlay-vm.js';
+import { appPings, assertVmClean, CENTRAL_IP, prepareVm, startUnderlayWorld, type UnderlayWorld } from '../helpers/underlay-vm.js';
 
 const DEMO = 'b7f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
 const IMAGE = 'ovnts-network:local';
@@ -91,17 +91,6 @@ function refused(r: RunResult, stderr: RegExp, what: string): void {
   assert.match(r.stderr, stderr, what);
 }
 
-async function appPings(app: string, dest: string): Promise<void> {
-  await waitFor(
-    async () =>
-      w.dockerd.docker('exec', app, 'ping', '-c', '1', '-W', '1', dest).then(
-        () => true,
-        () => false,
-      ),
-    { what: `${app.slice(0, 12)} ping ${dest}`, timeoutMs: 30_000 },
-  );
-}
-
 test(
   'seed 004 underlay with Keystone: the openrc user creates nested ports; containers reach vm6 and each other',
   { timeout: 600_000 },
@@ -144,10 +133,10 @@ test(
           what: `${ep} up`,
           timeoutMs: 60_000,
         });
-      await appPings(apps[0]!, w.vm6.ip);
-      await appPings(apps[1]!, w.vm6.ip);
-      await appPings(apps[0]!, ips[1]!);
-      await appPings(apps[1]!, w.vm5.ip);
+      await appPings(w, apps[0]!, w.vm6.ip);
+      await appPings(w, apps[1]!, w.vm6.ip);
+      await appPings(w, apps[0]!, ips[1]!);
+      await appPings(w, apps[1]!, w.vm5.ip);
       for (const app of apps) await w.dockerd.docker('rm', '-f', app);
 
       // Refusals leave everything as it was; c1 and c2 stay.
@@ -182,12 +171,7 @@ test(
 
       for (const name of ['c1', 'c2'])
         assert.deepEqual(okLines(await container(owner, 'endpoint-delete', name), `endpoint-delete ${name}`), ['deleted neutron port']);
-      const ids = (await w.vmOvs.vsctl('br-get-external-id', 'breth0')).split('\n').filter((l) => l !== '' && !l.startsWith('bridge-id='));
-      assert.deepEqual(ids, [], 'breth0 external_ids');
-      assert.deepEqual((await w.vmOvs.vsctl('list-ports', 'breth0')).trim().split('\n'), ['eth0'], 'breth0 ports');
-      assert.equal((await w.dockerd.docker('ps', '-aq')).trim(), '', 'containers');
-      const left = (await w.central.neutronList('ports')).map((p) => p['name']).filter((n) => n !== 'vm5' && n !== 'vm6');
-      assert.deepEqual(left, [], 'Neutron ports');
+      await assertVmClean(w);
     } catch (e) {
       throw new Error(`${(e as Error).message}\nlog:\n${w.logTail(30)}`);
     }
