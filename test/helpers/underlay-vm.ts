@@ -30,6 +30,8 @@ import {
 } from './containers.js';
 
 export const CENTRAL_IP = '192.0.2.10';
+/** The image container-create builds and starts (busybox-static), also good for the apps. */
+export const NETWORK_IMAGE = 'ovnts-network:local';
 const VM_MGMT_IP = '192.0.2.50';
 /** The tenant network's subnet (vm5 and vm6 take the first addresses). */
 export const CIDR = '172.16.255.128/26';
@@ -306,4 +308,41 @@ export async function assertVmClean(w: UnderlayWorld): Promise<void> {
   assert.equal((await w.dockerd.docker('ps', '-aq')).trim(), '', 'containers');
   const ports = (await w.central.neutronList('ports')).map((p) => p['name']).filter((n) => n !== 'vm5' && n !== 'vm6');
   assert.deepEqual(ports, [], 'Neutron ports');
+}
+
+/** Waits until the central NB says each of these LSPs is up. */
+export async function waitPortsUp(w: UnderlayWorld, eps: readonly string[]): Promise<void> {
+  for (const ep of eps)
+    await waitFor(async () => (await w.central.nbctl('get', 'Logical_Switch_Port', ep, 'up')).trim() === 'true', {
+      what: `${ep} up`,
+      timeoutMs: 60_000,
+    });
+}
+
+/**
+ * Seed 004's container-create + `docker run --net=container:` for the two
+ * endpoints `names` (with their ports `eps`); the two apps reach vm6, each
+ * other and the VM; then they are removed. Resolves to the apps' addresses.
+ */
+export async function twoContainersTalk(
+  w: UnderlayWorld,
+  container: (...args: string[]) => Promise<RunResult>,
+  names: readonly [string, string],
+  eps: readonly [string, string],
+): Promise<string[]> {
+  const apps: string[] = [];
+  const ips: string[] = [];
+  for (const name of names) {
+    const nc = okLines(await container('container-create', `--network=${name}`), `container-create ${name}`).pop()!;
+    apps.push((await w.dockerd.docker('run', '-d', `--net=container:${nc}`, NETWORK_IMAGE, 'sleep', '600')).trim());
+    const out = await w.dockerd.docker('exec', apps.at(-1)!, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1');
+    ips.push(/inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1] ?? '');
+  }
+  await waitPortsUp(w, eps);
+  await appPings(w, apps[0]!, w.vm6.ip);
+  await appPings(w, apps[1]!, w.vm6.ip);
+  await appPings(w, apps[0]!, ips[1]!);
+  await appPings(w, apps[1]!, w.vm5.ip);
+  for (const app of apps) await w.dockerd.docker('rm', '-f', app);
+  return ips;
 }

@@ -18,12 +18,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanupAll, tmpDir, waitFor, type RunResult } from '../helpers/proc.js';
+import { cleanupAll, tmpDir, type RunResult } from '../helpers/proc.js';
 import { okLines, OVN_CONTAINER } from '../helpers/containers.js';
-import { appPings, assertVmClean, CENTRAL_IP, prepareVm, startUnderlayWorld, type UnderlayWorld } from '../helpers/underlay-vm.js';
+import { assertVmClean, CENTRAL_IP, twoContainersTalk, prepareVm, startUnderlayWorld, type UnderlayWorld } from '../helpers/underlay-vm.js';
 
 const DEMO = 'b7f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const IMAGE = 'ovnts-network:local';
 const USERS = {
   projects: [{ name: 'admin' }, { name: 'demo', id: DEMO }],
   users: [
@@ -113,14 +112,7 @@ test(
       assert.equal((await w.central.nbctl('lsp-get-tag', c1)).trim(), '1');
       assert.equal((await w.central.nbctl('lsp-get-tag', c2)).trim(), '2');
 
-      const apps: string[] = [];
-      const ips: string[] = [];
-      for (const name of ['c1', 'c2']) {
-        const nc = okLines(await container(owner, 'container-create', `--network=${name}`), `container-create ${name}`).pop()!;
-        apps.push((await w.dockerd.docker('run', '-d', `--net=container:${nc}`, IMAGE, 'sleep', '600')).trim());
-        const out = await w.dockerd.docker('exec', apps.at(-1)!, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1');
-        ips.push(/inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1] ?? '');
-      }
+      const ips = await twoContainersTalk(w, (...args) => container(owner, ...args), ['c1', 'c2'], [c1, c2]);
       const fixed = await Promise.all(
         [c1, c2].map(async (ep) => {
           const p = (await w.central.neutronList('ports')).find((x) => x['id'] === ep)!;
@@ -128,16 +120,6 @@ test(
         }),
       );
       assert.deepEqual(ips, fixed, "the containers have their ports' addresses");
-      for (const ep of [c1, c2])
-        await waitFor(async () => (await w.central.nbctl('get', 'Logical_Switch_Port', ep, 'up')).trim() === 'true', {
-          what: `${ep} up`,
-          timeoutMs: 60_000,
-        });
-      await appPings(w, apps[0]!, w.vm6.ip);
-      await appPings(w, apps[1]!, w.vm6.ip);
-      await appPings(w, apps[0]!, ips[1]!);
-      await appPings(w, apps[1]!, w.vm5.ip);
-      for (const app of apps) await w.dockerd.docker('rm', '-f', app);
 
       // Refusals leave everything as it was; c1 and c2 stay.
       const before = await snapshot();

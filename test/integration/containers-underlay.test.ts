@@ -20,9 +20,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, run, runOk, tmpDir, waitFor, type RunResult } from '../helpers/proc.js';
 import { okLines, OVN_CONTAINER, OVN_INTEGRATE } from '../helpers/containers.js';
-import { appPings, assertVmClean, CENTRAL_IP, startUnderlayWorld, type UnderlayWorld } from '../helpers/underlay-vm.js';
+import {
+  appPings,
+  assertVmClean,
+  CENTRAL_IP,
+  NETWORK_IMAGE,
+  startUnderlayWorld,
+  twoContainersTalk,
+  type UnderlayWorld,
+} from '../helpers/underlay-vm.js';
 
-const IMAGE = 'ovnts-network:local';
 const CONCURRENT = 20;
 
 let w: UnderlayWorld;
@@ -84,24 +91,7 @@ test(
         assert.equal((await w.central.nbctl('get', 'Logical_Switch_Port', ep, 'parent_name')).trim(), `"${w.vm5.id}"`);
         assert.equal((await w.central.nbctl('lsp-get-tag', ep)).trim(), tags[i]);
       }
-      const apps: string[] = [];
-      const ips: string[] = [];
-      for (const name of ['c51', 'c52']) {
-        const nc = okLines(await container('container-create', `--network=${name}`), 'container-create').pop()!;
-        apps.push((await w.dockerd.docker('run', '-d', `--net=container:${nc}`, IMAGE, 'sleep', '600')).trim());
-        const out = await w.dockerd.docker('exec', apps.at(-1)!, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1');
-        ips.push(/inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1] ?? '');
-      }
-      for (const ep of eps)
-        await waitFor(async () => (await w.central.nbctl('get', 'Logical_Switch_Port', ep, 'up')).trim() === 'true', {
-          what: `${ep} up`,
-          timeoutMs: 60_000,
-        });
-      await appPings(w, apps[0]!, w.vm6.ip);
-      await appPings(w, apps[1]!, w.vm6.ip);
-      await appPings(w, apps[0]!, ips[1]!);
-      await appPings(w, apps[1]!, w.vm5.ip);
-      for (const app of apps) await w.dockerd.docker('rm', '-f', app);
+      await twoContainersTalk(w, container, ['c51', 'c52'], eps as [string, string]);
       for (const name of ['c51', 'c52'])
         assert.deepEqual(okLines(await container('endpoint-delete', name), 'endpoint-delete'), ['deleted neutron port']);
       await assertVmClean(w);
@@ -149,7 +139,9 @@ test(
       assert.ok(used.includes(`${r.ep}:${r.nc}`));
     }
     // A sample talks across its VLAN to vm6 on the other hypervisor.
-    const app = (await w.dockerd.docker('run', '-d', `--net=container:${results[CONCURRENT - 1]!.nc}`, IMAGE, 'sleep', '600')).trim();
+    const app = (
+      await w.dockerd.docker('run', '-d', `--net=container:${results[CONCURRENT - 1]!.nc}`, NETWORK_IMAGE, 'sleep', '600')
+    ).trim();
     await appPings(w, app, w.vm6.ip);
     await w.dockerd.docker('rm', '-f', app);
     await Promise.all(results.map(async (r) => okLines(await container('endpoint-delete', r.name), `endpoint-delete ${r.name}`)));

@@ -25,7 +25,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, runOk, tmpDir, waitFor } from '../helpers/proc.js';
 import { okLines, OVN_CONTAINER } from '../helpers/containers.js';
-import { prepareVm, startUnderlayWorld, type UnderlayWorld } from '../helpers/underlay-vm.js';
+import { prepareVm, startUnderlayWorld, waitPortsUp, type UnderlayWorld } from '../helpers/underlay-vm.js';
 import {
   arpReply,
   ethernet,
@@ -98,11 +98,7 @@ before(async () => {
   hvNs = ['nsenter', `--net=/run/netns/${w.hvs[0].ns}`];
   vm6 = ['nsenter', `--net=/run/netns/${w.vm6Ns}`];
   ofport = (await w.hvs[0].ovs.vsctl('get', 'Interface', w.vmPeer, 'ofport')).trim();
-  for (const c of [a, b])
-    await waitFor(async () => (await w.central.nbctl('get', 'Logical_Switch_Port', c.ep, 'up')).trim() === 'true', {
-      what: `${c.name} up`,
-      timeoutMs: 60_000,
-    });
+  await waitPortsUp(w, [a.ep, b.ep]);
   await pings(a.ns, w.vm6.ip, 'A reaches vm6');
   await pings(b.ns, w.vm6.ip, 'B reaches vm6');
   await pings(vm6, b.ip, 'vm6 reaches B');
