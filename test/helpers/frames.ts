@@ -72,6 +72,8 @@ export interface Captured {
 }
 
 export interface Capture {
+  /** What it saw so far. */
+  sofar(): Captured[];
   /** Stops tcpdump and returns what it saw. */
   stop(): Promise<Captured[]>;
 }
@@ -100,6 +102,7 @@ export async function startCapture(prefix: readonly string[], iface: string, nam
     readyWhen: async () => listening,
   });
   return {
+    sofar: () => parseCapture(d.output()),
     stop: async () => {
       await d.stop(3000);
       return parseCapture(d.output());

@@ -109,8 +109,18 @@ after(async () => {
   await cleanupAll();
 });
 
-/** Captures at B and at the hypervisor's end of the VM's eth0 (received only), and at vm6, while `act` runs. */
-async function watch(act: () => Promise<void>): Promise<{ atB: Captured[]; atVm6: Captured[]; atHv: Captured[] }> {
+interface Seen {
+  readonly atB: Captured[];
+  readonly atVm6: Captured[];
+  readonly atHv: Captured[];
+}
+
+/**
+ * Captures at B and at the hypervisor's end of the VM's eth0 (received only),
+ * and at vm6, while `act` runs and until `arrived` (the test's controls) holds
+ * or 20 s have passed, then 1.5 s more for anything else on its way.
+ */
+async function watch(act: () => Promise<void>, arrived: (s: Seen) => boolean): Promise<Seen> {
   const caps: Capture[] = [];
   try {
     caps.push(await startCapture(b.ns, 'eth1', 'tcpdump(B)', true));
@@ -118,7 +128,12 @@ async function watch(act: () => Promise<void>): Promise<{ atB: Captured[]; atVm6
     // Received by the hypervisor's end: what leaves the VM.
     caps.push(await startCapture(hvNs, w.vmPeer, 'tcpdump(hv)', true));
     await act();
-    // What is on its way arrives (a Geneve hop on a loaded runner).
+    const now = (): Seen => {
+      const [atB, atVm6, atHv] = caps.map((c) => c.sofar()) as [Captured[], Captured[], Captured[]];
+      return { atB, atVm6, atHv };
+    };
+    // A Geneve hop on a loaded runner: the controls say when the traffic went through; the asserts tell if not.
+    await waitFor(async () => arrived(now()), { what: 'the controls', timeoutMs: 20_000 }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1500));
   } catch (e) {
     await Promise.all(caps.map((c) => c.stop()));
@@ -147,12 +162,14 @@ test('the hypervisor: the VM port enters the pipeline untagged or with its child
   assert.doesNotMatch(await trace(b.tag, b), /Datapath actions: drop/, "B's tag with B's addresses goes on");
 
   // Real frames from the VM itself, on eth0: VLAN 100 (no child) is dropped; VLAN 2 as B reaches vm6.
-  const seen = await watch(() =>
-    sendFrames(['nsenter', `--net=/run/netns/${w.vmNs}`], 'eth0', [
-      ethernet(w.vm6.mac, b.mac, [[TPID_8021Q, 100]], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-VM100')),
-      ethernet(BROADCAST, b.mac, [[TPID_8021Q, 100]], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-VM100')),
-      ethernet(w.vm6.mac, b.mac, [[TPID_8021Q, b.tag]], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-VMB')),
-    ]),
+  const seen = await watch(
+    () =>
+      sendFrames(['nsenter', `--net=/run/netns/${w.vmNs}`], 'eth0', [
+        ethernet(w.vm6.mac, b.mac, [[TPID_8021Q, 100]], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-VM100')),
+        ethernet(BROADCAST, b.mac, [[TPID_8021Q, 100]], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-VM100')),
+        ethernet(w.vm6.mac, b.mac, [[TPID_8021Q, b.tag]], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-VMB')),
+      ]),
+    (s) => carrying(s.atHv, 'ISO-VM100').length > 0 && carrying(s.atVm6, 'ISO-VMB').length > 0,
   );
   assert.ok(carrying(seen.atHv, 'ISO-VM100').length > 0, `the VM's VLAN-100 frames reach the hypervisor:\n${show(seen.atHv)}`);
   assert.deepEqual(show(carrying(seen.atVm6, 'ISO-VM100')), '', 'VLAN 100 at vm6');
@@ -179,39 +196,42 @@ test("(a) from A's namespace, B's VLAN gets nowhere: a vlan subinterface and raw
       await ip('neigh', 'replace', w.vm6.ip, 'lladdr', w.vm6.mac, 'dev', sub);
     }
     const udp = (mark: string, src: string): Buffer => ipv4Udp(src, w.vm6.ip, MARK_PORT, mark);
-    const seen = await watch(async () => {
-      // A control: A's own traffic, untagged on eth1, leaves in VLAN 1 and reaches vm6.
-      await sendFrames(a.ns, 'eth1', [ethernet(w.vm6.mac, a.mac, [], 0x0800, udp('ISO-A-OWN', a.ip))]);
-      if (made.code === 0) {
-        const hex = Buffer.from('ISO-SUB').toString('hex');
-        const r = await inPrefix(a.ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '1', '-p', hex, '-I', sub, w.vm6.ip]);
-        assert.notEqual(r.code, 0, `ping through ${sub} as B got answers:\n${r.stdout}`);
-      }
-      await sendFrames(a.ns, 'eth1', [
-        ethernet(w.vm6.mac, b.mac, [[TPID_8021Q, b.tag]], 0x0800, udp('ISO-TAG', b.ip)),
-        ethernet(
-          w.vm6.mac,
-          b.mac,
-          [
-            [TPID_8021Q, 0],
-            [TPID_8021Q, b.tag],
-          ],
-          0x0800,
-          udp('ISO-PRIO', b.ip),
-        ),
-        ethernet(
-          w.vm6.mac,
-          b.mac,
-          [
-            [TPID_8021AD, b.tag],
-            [TPID_8021Q, b.tag],
-          ],
-          0x0800,
-          udp('ISO-QINQ', b.ip),
-        ),
-        ethernet(BROADCAST, a.mac, [[TPID_8021Q, b.tag]], 0x0800, udp('ISO-BCAST', a.ip)),
-      ]);
-    });
+    const seen = await watch(
+      async () => {
+        if (made.code === 0) {
+          const hex = Buffer.from('ISO-SUB').toString('hex');
+          const r = await inPrefix(a.ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '1', '-p', hex, '-I', sub, w.vm6.ip]);
+          assert.notEqual(r.code, 0, `ping through ${sub} as B got answers:\n${r.stdout}`);
+        }
+        await sendFrames(a.ns, 'eth1', [
+          ethernet(w.vm6.mac, b.mac, [[TPID_8021Q, b.tag]], 0x0800, udp('ISO-TAG', b.ip)),
+          ethernet(
+            w.vm6.mac,
+            b.mac,
+            [
+              [TPID_8021Q, 0],
+              [TPID_8021Q, b.tag],
+            ],
+            0x0800,
+            udp('ISO-PRIO', b.ip),
+          ),
+          ethernet(
+            w.vm6.mac,
+            b.mac,
+            [
+              [TPID_8021AD, b.tag],
+              [TPID_8021Q, b.tag],
+            ],
+            0x0800,
+            udp('ISO-QINQ', b.ip),
+          ),
+          ethernet(BROADCAST, a.mac, [[TPID_8021Q, b.tag]], 0x0800, udp('ISO-BCAST', a.ip)),
+        ]);
+        // The control, last: A's own traffic, untagged on eth1, leaves in VLAN 1 and reaches vm6.
+        await sendFrames(a.ns, 'eth1', [ethernet(w.vm6.mac, a.mac, [], 0x0800, udp('ISO-A-OWN', a.ip))]);
+      },
+      (s) => carrying(s.atVm6, 'ISO-A-OWN').length > 0,
+    );
     assert.ok(carrying(seen.atHv, 'ISO-A-OWN').length > 0, `the control reaches the hypervisor:\n${show(seen.atHv)}`);
     assert.ok(carrying(seen.atVm6, 'ISO-A-OWN').length > 0, `the control reaches vm6:\n${show(seen.atVm6)}`);
     for (const mark of ['ISO-SUB', 'ISO-TAG', 'ISO-PRIO', 'ISO-QINQ', 'ISO-BCAST']) {
@@ -229,13 +249,18 @@ test("(a) from A's namespace, B's VLAN gets nowhere: a vlan subinterface and raw
 test("(b) A spoofing B's MAC and IP untagged stops at A's port security", async () => {
   // vm6 knows B's MAC from the pings; Linux takes a new answer for it after locktime (1 s).
   await new Promise((r) => setTimeout(r, 1200));
-  const seen = await watch(() =>
-    sendFrames(a.ns, 'eth1', [
-      ethernet(w.vm6.mac, b.mac, [], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-MACIP')),
-      ethernet(w.vm6.mac, a.mac, [], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-IP')),
-      ethernet(w.vm6.mac, a.mac, [], 0x0806, arpReply(a.mac, b.ip, w.vm6.mac, w.vm6.ip)),
-    ]),
+  const seen = await watch(
+    () =>
+      sendFrames(a.ns, 'eth1', [
+        ethernet(w.vm6.mac, b.mac, [], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-MACIP')),
+        ethernet(w.vm6.mac, a.mac, [], 0x0800, ipv4Udp(b.ip, w.vm6.ip, MARK_PORT, 'ISO-IP')),
+        ethernet(w.vm6.mac, a.mac, [], 0x0806, arpReply(a.mac, b.ip, w.vm6.mac, w.vm6.ip)),
+        // The control, last: A as itself reaches vm6.
+        ethernet(w.vm6.mac, a.mac, [], 0x0800, ipv4Udp(a.ip, w.vm6.ip, MARK_PORT, 'ISO-A-LAST')),
+      ]),
+    (s) => carrying(s.atVm6, 'ISO-A-LAST').length > 0,
   );
+  assert.ok(carrying(seen.atVm6, 'ISO-A-LAST').length > 0, `the control reaches vm6:\n${show(seen.atVm6)}`);
   const arpLie = (p: Captured): boolean => p.header.includes(`Reply ${b.ip} is-at ${a.mac}`);
   for (const mark of ['ISO-MACIP', 'ISO-IP']) {
     const left = carrying(seen.atHv, mark);
