@@ -1,7 +1,7 @@
 /**
  * Seed 004's underlay world for the container tests: a central node
- * (`ovnts up --listen=IP`, its IPAM in noauth mode or `ovnts ipam
- * --auth=keystone` beside it), two hypervisors with their own OVS and `ovnts
+ * (`ovnts up --listen=IP`, its IPAM in noauth mode or, with
+ * `--ipam-users=FILE`, in Keystone mode), two hypervisors with their own OVS and `ovnts
  * controller`, a tenant network, and two VMs on it: vm5 on hypervisor 1 is a
  * namespace with its own OVS whose eth0's peer sits on br-int with iface-id =
  * vm5's Neutron port, plus a management NIC to the API endpoints (as a cloud
@@ -107,41 +107,35 @@ async function keystoneToken(ns: string, url: string, who: KeystoneSetup['admin'
 
 /**
  * The central node with the IPAM in Keystone mode: `ovnts up --listen=IP
- * --no-ipam` for the databases and `ovnts ipam --listen=IP:9696
- * --auth=keystone --users=FILE` on its NB. The Central's own Neutron calls go
- * with the admin's token.
+ * --ipam-users=FILE` (the NB on IP:6641, the SB on IP:6642, the Neutron API
+ * with Keystone auth on IP:9696). The Central's own Neutron calls go with the
+ * admin's token.
  */
 async function startKeystoneCentral(dir: string, ns: string, ip: string, ks: KeystoneSetup, log: (l: string) => void): Promise<Central> {
   mkdirSync(dir, { recursive: true });
-  const [uc, ua] = inNs(ns, OVNTS, ['up', `--listen=${ip}`, '--no-ipam', '--no-controller', `--rundir=${dir}`, `--dbdir=${dir}`]);
-  const nbSock = join(dir, 'ovnnb_db.sock');
-  const up = await spawnDaemon(uc, ua, {
-    name: 'ovnts up',
-    onLine: log,
-    readyWhen: async () => (await run('ovn-nbctl', [`--db=unix:${nbSock}`, '--timeout=2', 'show'])).code === 0,
-  });
   const usersFile = join(dir, 'users.json');
   writeFileSync(usersFile, JSON.stringify(ks.users));
   const url = `http://${ip}:9696/`;
-  const [ic, ia] = inNs(ns, OVNTS, [
-    'ipam',
-    `--listen=${ip}:9696`,
-    `--ovnnb-db=unix:${nbSock}`,
-    '--auth=keystone',
-    `--users=${usersFile}`,
-    `--unixctl=${join(dir, 'ipam.ctl')}`,
+  const [uc, ua] = inNs(ns, OVNTS, [
+    'up',
+    `--listen=${ip}`,
+    `--ipam-users=${usersFile}`,
+    '--no-controller',
+    `--rundir=${dir}`,
+    `--dbdir=${dir}`,
   ]);
-  const ipam = await spawnDaemon(ic, ia, {
-    name: 'ovnts ipam',
+  const up = await spawnDaemon(uc, ua, {
+    name: 'ovnts up',
     onLine: log,
     readyWhen: async () => (await run(...inNs(ns, 'curl', ['-sf', url]), { timeoutMs: 5000 })).code === 0,
-  }).catch(async (e: unknown) => {
+  });
+  const token = await keystoneToken(ns, url, ks.admin).catch(async (e: unknown) => {
     await up.stop(5000);
     throw e;
   });
-  const token = await keystoneToken(ns, url, ks.admin);
   const curl = async (args: string[]): Promise<unknown> =>
     JSON.parse(await runOk(...inNs(ns, 'curl', ['-sS', '--fail-with-body', '-H', `X-Auth-Token: ${token}`, ...args])));
+  const nbSock = join(dir, 'ovnnb_db.sock');
   return {
     ns,
     ip,
@@ -160,10 +154,7 @@ async function startKeystoneCentral(dir: string, ns: string, ip: string, ks: Key
           `${url}v2.0/${resource}s`,
         ])) as Record<string, Record<string, unknown>>
       )[resource] ?? {},
-    stop: async () => {
-      await ipam.stop(5000);
-      await up.stop(5000);
-    },
+    stop: () => up.stop(5000),
   };
 }
 

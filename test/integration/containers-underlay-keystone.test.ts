@@ -1,6 +1,7 @@
 /**
  * Seed 004's underlay mode with Keystone, command for command: the central
- * node runs the IPAM as `ovnts ipam --auth=keystone`; inside the VM,
+ * node is `ovnts up --listen=IP --ipam-users=FILE` (its IPAM with
+ * Keystone auth, as `ovnts ipam --auth=keystone --users=FILE`); inside the VM,
  * ovn-container reads the openrc variables — the seed's era (OS_AUTH_URL
  * …/v2.0, OS_USERNAME, OS_PASSWORD, OS_TENANT_ID) and today's v3 file
  * (OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_ID) — plus
