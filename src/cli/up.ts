@@ -37,6 +37,7 @@ import { parseCommandLine, type CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import { versionText } from './version.js';
 import { createIpamServer } from '../ipam/server.js';
+import { createKeystoneAuthenticator } from '../ipam/keystone/index.js';
 import { createUiServer } from '../ui/server.js';
 import { parseListen } from './ipam.js';
 import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
@@ -58,6 +59,8 @@ interface Options extends DaemonOptions {
   ipam: { host: string; port: number } | undefined;
   /** --ipam was given: failing to listen there is an error (the default address is best effort). */
   ipamExplicit: boolean;
+  /** --ipam-users=FILE: the Neutron API in Keystone mode, users from FILE (as `ovnts ipam --auth=keystone --users=FILE`). */
+  ipamUsers: string | undefined;
   /** Where the topology page (ovnts ui) listens; undefined with --no-ui. */
   ui: { host: string; port: number } | undefined;
   /** --ui was given: failing to listen there is an error. */
@@ -118,6 +121,13 @@ export const UP_COMMAND_LINE: CommandLine<Options> = {
     },
     { name: 'no-ipam', help: 'no Neutron API', set: (o) => void (o.ipam = undefined) },
     {
+      name: 'ipam-users',
+      arg: 'required',
+      metavar: 'FILE',
+      help: 'the Neutron API with Keystone auth, users from FILE\n(as ovnts ipam --auth=keystone --users=FILE)',
+      set: (o, v) => void (o.ipamUsers = nonEmpty('ipam-users', v)),
+    },
+    {
       name: 'ui',
       arg: 'required',
       metavar: 'ADDR:PORT',
@@ -142,6 +152,7 @@ export const UP_COMMAND_LINE: CommandLine<Options> = {
     listen: undefined,
     ipam: { host: '127.0.0.1', port: 9696 },
     ipamExplicit: false,
+    ipamUsers: undefined,
     ui: { host: '127.0.0.1', port: 8080 },
     uiExplicit: false,
     ...defaultDaemonOptions(),
@@ -228,7 +239,8 @@ export async function up(args: string[]): Promise<number> {
       registerControllerCommands(ctl, c);
     }
     if (opts.ipam !== undefined) {
-      const ipam = createIpamServer({ ...opts.ipam, nbRemotes: `unix:${nbSock}`, log: log('ipam'), ...scoped('') });
+      const authenticator = opts.ipamUsers === undefined ? {} : { authenticator: createKeystoneAuthenticator({ users: opts.ipamUsers }) };
+      const ipam = createIpamServer({ ...opts.ipam, nbRemotes: `unix:${nbSock}`, log: log('ipam'), ...scoped(''), ...authenticator });
       try {
         await ipam.start();
         stops.push(() => ipam.stop());

@@ -8,7 +8,9 @@
  * container once no endpoint uses it), then deletes the Neutron port (gone
  * already is fine), and only then gives back the VLAN and the keys — so a
  * failed Neutron call leaves what a second run needs, and a tag still held
- * by a Neutron port is never handed out again.
+ * by a Neutron port is never handed out again. A refused port (a user
+ * without the admin role may not set binding:profile) gives its tag back
+ * and says so.
  */
 import { NeutronError } from '../host/neutron.js';
 import { releaseVlan, reserveVlan } from '../host/vlan-pool.js';
@@ -37,6 +39,7 @@ export async function endpointCreate(s: Session, net: string, name: string | und
     });
   } catch (e) {
     if (vlan !== undefined) await s.db.editBridgeIds(bridge, (ids) => releaseVlan(ids, vlan));
+    if (vlan !== undefined && e instanceof NeutronError && e.status === 403) throw policyRefusal(s, e);
     throw e;
   }
   const ip = port.fixed_ips[0]?.ip_address;
@@ -46,6 +49,21 @@ export async function endpointCreate(s: Session, net: string, name: string | und
   if (network.mtu !== undefined) set[KEY.mtu(port.id)] = String(network.mtu);
   await s.db.editBridgeIds(bridge, () => ({ edit: { set }, result: undefined }));
   s.out(port.id);
+}
+
+/**
+ * Neutron's default policy lets only the admin role set binding:profile
+ * (create_port:binding:profile; networking-ovn's container doc said the
+ * same). Nothing else is tried then: making the VM's port a trunk parent
+ * instead would create objects the cloud's operator did not ask for. The
+ * refusal keeps the tool's words and says what is missing.
+ */
+function policyRefusal(s: Session, e: NeutronError): ToolError {
+  return new ToolError(
+    `Failed in neutron api call. \n (${e.message})\n` +
+      `binding:profile {parent_name, tag} needs the admin role; user ${s.env['OS_USERNAME'] ?? '?'} lacks it in this project ` +
+      "(Neutron's create_port:binding:profile policy)",
+  );
 }
 
 export async function endpointList(s: Session): Promise<void> {

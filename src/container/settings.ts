@@ -57,6 +57,29 @@ function requireEnv(s: Session, name: string): string {
   return v;
 }
 
+/**
+ * The project of the openrc file: the seed's OS_TENANT_ID, or what later
+ * openrc files export instead (OS_PROJECT_ID, OS_PROJECT_NAME, OS_TENANT_NAME).
+ */
+function project(s: Session): { tenantId: string; tenantName?: string } {
+  const set = (name: string): string | undefined => (s.env[name] === '' ? undefined : s.env[name]);
+  const id = set('OS_TENANT_ID') ?? set('OS_PROJECT_ID');
+  if (id !== undefined) return { tenantId: id };
+  const name = set('OS_PROJECT_NAME') ?? set('OS_TENANT_NAME');
+  if (name !== undefined) return { tenantId: '', tenantName: name };
+  throw new ToolError('env OS_TENANT_ID not set (nor OS_PROJECT_ID, OS_PROJECT_NAME, OS_TENANT_NAME)');
+}
+
+/** The variables of `names` that are set and not empty, under their keys. */
+function optional<K extends string>(s: Session, names: Record<K, string>): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const [k, v] of Object.entries(names) as [K, string][]) {
+    const value = s.env[v];
+    if (value !== undefined && value !== '') out[k] = value;
+  }
+  return out;
+}
+
 /** The mode, the bridge and an authenticated Neutron client. */
 export async function setUp(s: Session): Promise<Setup> {
   const { mode, bridge } = modeAndBridge(s);
@@ -75,9 +98,10 @@ export async function setUp(s: Session): Promise<Setup> {
   const creds = {
     username: requireEnv(s, 'OS_USERNAME'),
     password: requireEnv(s, 'OS_PASSWORD'),
-    tenantId: requireEnv(s, 'OS_TENANT_ID'),
+    ...project(s),
     authUrl: requireEnv(s, 'OS_AUTH_URL'),
-    ...(s.env['OS_USER_DOMAIN_ID'] === undefined ? {} : { userDomain: s.env['OS_USER_DOMAIN_ID'] }),
+    ...optional(s, { userDomain: 'OS_USER_DOMAIN_ID', userDomainName: 'OS_USER_DOMAIN_NAME' }),
+    ...optional(s, { projectDomain: 'OS_PROJECT_DOMAIN_ID', projectDomainName: 'OS_PROJECT_DOMAIN_NAME' }),
   };
   try {
     return { mode, bridge, vifId, neutron: await NeutronClient.keystone(creds, s.env['OS_URL']) };

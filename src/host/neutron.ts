@@ -62,13 +62,30 @@ export class NeutronError extends Error {
   }
 }
 
-/** The credentials of an openrc file (OS_USERNAME, OS_PASSWORD, OS_TENANT_ID, OS_AUTH_URL). */
+/**
+ * The credentials of an openrc file: OS_USERNAME, OS_PASSWORD, OS_AUTH_URL and
+ * the project by id (OS_TENANT_ID, v2.0 era; OS_PROJECT_ID) or by name
+ * (OS_TENANT_NAME; OS_PROJECT_NAME with OS_PROJECT_DOMAIN_*).
+ */
 export interface KeystoneCredentials {
   readonly authUrl: string;
   readonly username: string;
   readonly password: string;
+  /** The project's id; when empty, `tenantName` names it. */
   readonly tenantId: string;
+  readonly tenantName?: string;
+  /** The user's domain by id (default `default`), or by name. */
   readonly userDomain?: string;
+  readonly userDomainName?: string;
+  /** The domain of a project given by name, by id (default `default`) or by name. */
+  readonly projectDomain?: string;
+  readonly projectDomainName?: string;
+}
+
+/** Keystone v3's `{id}` or `{name}` reference, the id when both are given. */
+function ref(id: string | undefined, name: string | undefined, fallbackId: string): { id: string } | { name: string } {
+  if (id !== undefined && id !== '') return { id };
+  return name !== undefined && name !== '' ? { name } : { id: fallbackId };
 }
 
 type Json = Record<string, unknown>;
@@ -94,8 +111,9 @@ export class NeutronClient {
   static async keystone(c: KeystoneCredentials, endpoint?: string): Promise<NeutronClient> {
     const base = c.authUrl.replace(/\/+$/, '');
     if (/\/v2\.0$/.test(base)) {
+      const tenant = c.tenantId !== '' ? { tenantId: c.tenantId } : { tenantName: c.tenantName ?? '' };
       const r = await request('POST', `${base}/tokens`, undefined, {
-        auth: { tenantId: c.tenantId, passwordCredentials: { username: c.username, password: c.password } },
+        auth: { ...tenant, passwordCredentials: { username: c.username, password: c.password } },
       });
       const access = (r.body as Json)['access'] as Json;
       const token = String((access['token'] as Json)['id']);
@@ -109,9 +127,14 @@ export class NeutronClient {
       auth: {
         identity: {
           methods: ['password'],
-          password: { user: { name: c.username, domain: { id: c.userDomain ?? 'default' }, password: c.password } },
+          password: { user: { name: c.username, domain: ref(c.userDomain, c.userDomainName, 'default'), password: c.password } },
         },
-        scope: { project: { id: c.tenantId } },
+        scope: {
+          project:
+            c.tenantId !== ''
+              ? { id: c.tenantId }
+              : { name: c.tenantName ?? '', domain: ref(c.projectDomain, c.projectDomainName, 'default') },
+        },
       },
     });
     const token = r.headers.get('x-subject-token');
