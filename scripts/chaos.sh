@@ -8,13 +8,14 @@
 # Prints the figures for the note: events, recovery p50/p99 (ms from the event's
 # start until the pings pass again, and until nbctl --wait=hv sync gets through),
 # writes checked, lost writes and flow or SB mismatches (the test fails on any).
-#   CHAOS_ROUNDS=25 CHAOS_SEED=7 bash scripts/chaos.sh      (run as root, after npm run build)
+#   CHAOS_ROUNDS=25 CHAOS_SEED=7 [CHAOS_LOG=FILE] bash scripts/chaos.sh      (run as root, after npm run build)
 set -u
 cd "$(dirname "$0")/.."
 rounds=${CHAOS_ROUNDS:-10}
 seed=${CHAOS_SEED:-$RANDOM}
-out=$(mktemp)
-trap 'rm -f "$out" "$out.ms" "$out.hv"' EXIT
+# CHAOS_LOG=FILE keeps the test's output (it prints each event as it happens); by default a temporary file.
+out=${CHAOS_LOG:-$(mktemp)}
+trap 'rm -f "$out.ms" "$out.hv"; [ -n "${CHAOS_LOG:-}" ] || rm -f "$out"' EXIT
 CHAOS_ROUNDS=$rounds CHAOS_SEED=$seed node --test --test-timeout=14400000 dist/test/integration/chaos-seed-lab.test.js >"$out" 2>&1
 status=$?
 pct() { # FILE PERCENT
@@ -37,7 +38,7 @@ summary '' 'all events'
 grep -oE "br-int's flows all back [0-9]+ ms" "$out" | sed 's/^/ovs-vswitchd restart: /'
 grep -oE "connections dropped by the cuts: .*" "$out"
 grep -oE "SB compared with a fresh northd's: .*" "$out"
-echo "writes checked: $(grep -cE 'pings again' "$out") (one nbctl ls-add after each event, each looked up in the NB at the end)"
+echo "writes checked: $(grep -cE '^# .*#   .*pings again' "$out") (one nbctl ls-add after each event, each looked up in the NB at the end)"
 if [ $status -eq 0 ]; then
   echo "lost writes: 0; flow mismatches: 0; fresh controller's flows equal; fresh northd's SB equal"
 else

@@ -42,7 +42,8 @@ const CUT_MS = Number(process.env['CHAOS_CUT_MS'] ?? 2000);
 
 test(
   'seed lab survives kill -9 of each ovnts daemon and cut database connections: pings and --wait=hv resume, no acknowledged write lost, flows as before; SB and flows as a fresh start computes',
-  { timeout: 600_000 },
+  // scripts/chaos.sh's longer runs: ten minutes, and two more per round.
+  { timeout: 600_000 + Number(process.env['CHAOS_ROUNDS'] ?? 1) * 120_000 },
   async () => {
     const tmp = tmpDir('ovnts-chaos');
     const dbs = await startOvnDatabases(tmp.path, 'ovnts');
@@ -180,6 +181,8 @@ test(
         figures.push(
           `${what}: pings again ${pinged} ms after the event began (the event itself ${ended} ms), --wait=hv sync through at ${Date.now() - t0} ms`,
         );
+        // As it happens too, for a long run cut short.
+        process.stdout.write(`# event ${i + 1}/${schedule.length}: ${figures[figures.length - 1]!}\n`);
       }
       // Last: ovs-vswitchd. Its netdev datapath's internal ports are the namespaces' interfaces, so they go with it
       // (for any controller); what must recover is the controller's flow table on the new switch.
