@@ -3,13 +3,14 @@
  * plugin, the CNI agent): the socket's directory made, a stale socket left
  * by a killed predecessor replaced, and the socket removed on the way out.
  */
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
+import { makeDirectory } from '../lib/make-directory.js';
 
 /** Listens on `path`; rejects with the reason when it cannot. */
 export async function listenUnix(server: Server, path: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectory(dirname(path));
   removeSocket(path);
   await new Promise<void>((done, fail) => {
     server.once('error', fail);

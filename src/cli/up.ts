@@ -9,7 +9,7 @@
  * row as ovn-controller(8) does (`external_ids:system-id`, `ovn-remote` — point
  * it at `unix:<rundir>/ovnsb_db.sock` —, `ovn-encap-type`, `ovn-encap-ip`).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HostedDatabase } from '../ovsdb/hosted-database.js';
 import { OvsdbServer } from '../ovsdb/server.js';
@@ -43,6 +43,7 @@ import { parseListen } from './ipam.js';
 import { registerControllerCommands, registerNorthdCommands } from './appctl-commands.js';
 import { UnixctlServer } from '../lib/unixctl.js';
 import { subScope, type MetricsScope } from '../lib/metrics.js';
+import { makeDirectory } from '../lib/make-directory.js';
 
 const PROG = 'ovnts up';
 /** The log modules of the components `up` runs. */
@@ -185,8 +186,8 @@ export async function up(args: string[]): Promise<number> {
   if (logger === undefined) return 1;
   // up makes its own directories first: its pid file and control socket usually live in the run directory.
   try {
-    mkdirSync(opts.rundir, { recursive: true });
-    mkdirSync(opts.dbdir, { recursive: true });
+    makeDirectory(opts.rundir);
+    makeDirectory(opts.dbdir);
   } catch (e) {
     process.stderr.write(`${PROG}: ${(e as Error).message}\n`);
     return 1;

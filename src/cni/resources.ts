@@ -16,13 +16,19 @@ const TOKEN_REUSE_MS = 15 * 60 * 1000;
 export class Resources {
   private readonly dbs = new Map<string, Promise<OvsDb>>();
   private readonly ipams = new Map<string, { client: Promise<NeutronClient>; at: number }>();
+  /** Opens not settled yet. */
+  private readonly opening = new Set<Promise<OvsDb>>();
 
   /** The OVS database at `remote`, opened on first use. */
   ovs(remote: string): Promise<OvsDb> {
     let db = this.dbs.get(remote);
     if (db === undefined) {
-      db = OvsDb.open(remote);
+      const opened = OvsDb.open(remote);
+      db = opened;
       this.dbs.set(remote, db);
+      this.opening.add(db);
+      const settled = (): void => void this.opening.delete(opened);
+      db.then(settled, settled);
       // A failed open is not kept: the next request tries again.
       db.catch(() => this.dbs.get(remote) === db && this.dbs.delete(remote));
     }
@@ -41,11 +47,18 @@ export class Resources {
     return client;
   }
 
-  /** Closes the OVS connections. */
+  /**
+   * Closes the OVS connections. One still opening (a database that accepts and
+   * does not answer) is closed when its open settles, without waiting for it:
+   * a stopping daemon must not wait out the open's timeout.
+   */
   async close(): Promise<void> {
     const dbs = [...this.dbs.values()];
     this.dbs.clear();
     this.ipams.clear();
-    await Promise.all(dbs.map((p) => p.then((d) => d.close()).catch(() => undefined)));
+    // Closed as they arrive; only the opened ones are waited for.
+    const waited = dbs.filter((p) => !this.opening.has(p));
+    for (const p of dbs) if (this.opening.has(p)) void p.then((d) => d.close()).catch(() => undefined);
+    await Promise.all(waited.map((p) => p.then((d) => d.close()).catch(() => undefined)));
   }
 }

@@ -182,6 +182,14 @@ export class Controller {
     if (!this.running) return;
     this.running = false;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (!cleanup) {
+      // Nothing more to write: close the connections first, so that a pass waiting on a peer that does not answer (an
+      // SB commit, an OVS transaction, an OpenFlow barrier) ends now instead of at the daemon's stop deadline.
+      await this.opts.pipeline?.stop();
+      await Promise.all([this.sb?.stop(), this.ovs.stop()]);
+      await this.passing?.catch(() => undefined);
+      return;
+    }
     await this.passing;
     const sb = this.sb;
     if (cleanup && sb !== undefined && this.systemId !== undefined && sb.isConnected) {

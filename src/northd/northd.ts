@@ -160,8 +160,10 @@ export class Northd {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.running?.catch(() => {});
+    // Connections first: a pass waiting on a database that does not answer (a commit, the replica catching up) ends as
+    // they close, where waiting for the pass first would hold the stop until the daemon's deadline.
     await Promise.all([this.nb.stop(), this.sb.stop()]);
+    await this.running?.catch(() => {});
   }
 
   /** Resolves after a pass that started after this call has finished. */

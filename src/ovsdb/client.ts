@@ -289,7 +289,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     return this.table(table).get(uuid);
   }
 
-  /** Resolves when `pred` holds, checking now and after every change batch. */
+  /** Resolves when `pred` holds, checking now and after every change batch; rejects at the timeout or on stop(). */
   waitUntil(pred: () => boolean, timeoutMs = 10000): Promise<void> {
     if (this.replica !== undefined && pred()) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -299,6 +299,11 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
           resolve();
         }
       };
+      // A daemon stopping must not wait out the timeout for a database that will not change any more.
+      const stopped = (): void => {
+        cleanup();
+        reject(new Error('client stopped'));
+      };
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`condition not reached within ${timeoutMs} ms`));
@@ -307,9 +312,11 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
         clearTimeout(timer);
         this.off('change', check);
         this.off('connected', check);
+        this.off('stopped', stopped);
       };
       this.on('change', check);
       this.on('connected', check);
+      this.once('stopped', stopped);
     });
   }
 

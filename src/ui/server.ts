@@ -58,7 +58,8 @@ export function createUiServer(options: UiServerOptions): UiServer {
   let serving = false;
   const log = options.log ?? ((): void => undefined);
   const topology = createLiveTopology({ ...options, log: (m) => (serving ? log(m) : undefined) });
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  // Closing ends every connection, a request still arriving included: a client sending slowly must not hold a stop.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true });
   const streams = new Set<ServerResponse>();
   let port = options.port ?? 8080;
   // A comment line now and then keeps idle streams open through proxies that close silent connections.

@@ -1,38 +1,59 @@
 /**
  * Chaos on the seed lab, all ovnts (NB and SB `ovnts ovsdb-server`, `ovnts
  * northd`, `ovnts controller`): `kill -9` each daemon in turn and start it
- * again on the same files and sockets, and ovs-vswitchd likewise (its
- * userspace datapath goes with it; the namespaces' ports with it, so what is
- * checked there is the flow table). After each other event the namespaces ping
- * each other again by themselves (the time from the kill until vm5 reaches c52
- * and the router is measured and printed), every nbctl write acknowledged
- * during the chaos is in the NB at the end, and the flows installed on br-int
- * (normalised: no cookies or counters) are the ones installed before the chaos.
+ * again on the same files and sockets; cut the database connections (NB↔northd,
+ * SB↔northd, SB↔controller each run through a proxy that drops them and
+ * refuses new ones for CUT_MS, then passes them again); and ovs-vswitchd is
+ * killed last (its userspace datapath goes with it; the namespaces' ports with
+ * it, so what is checked there is the flow table). After each other event the
+ * namespaces ping each other again by themselves and an `nbctl --wait=hv sync`
+ * gets through NB, northd, SB and the controller (the times from the event are
+ * measured and printed), every nbctl write acknowledged during the chaos is in
+ * the NB at the end, and the flows installed on br-int (normalised: no cookies
+ * or counters) are the ones installed before the chaos.
+ *
+ * Then the end state is compared with what a fresh start computes: a fresh
+ * controller (the flows deleted, a new process on the same SB and OVS)
+ * installs the same flows; a fresh northd on a copy of the NB, into an empty
+ * SB, writes the same SB rows (test/helpers/sb-compare.ts says which columns
+ * are left out and why).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSeedLab, startOvnDatabases, ROUTER_IP, LAB_HOSTS, type ComponentContext } from '../helpers/ovn-lab.js';
 import { startOvntsNorthd, type OvntsNorthdHandle } from '../helpers/ovnts-northd.js';
 import { startOvntsController, type OvntsControllerHandle } from '../helpers/ovnts-controller.js';
 import { dumpFlows, keyDiff, tableKeys } from '../helpers/flow-compare.js';
 import { nsRun } from '../helpers/netns.js';
-import { cleanupAll, run, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
-import { OVNTS } from '../helpers/ovsdb-servers.js';
+import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
+import { startCutProxy } from '../helpers/cut-proxy.js';
+import { northdOutput, northdOutputDiff } from '../helpers/sb-compare.js';
+import { OVNTS, SB_SCHEMA } from '../helpers/ovsdb-servers.js';
 import { socketAccepts } from '../helpers/ovs.js';
 
 after(cleanupAll);
 
 /** Recovery must come by itself within this long after a restart. */
 const RECOVERY_LIMIT_MS = 30_000;
+/** How long a cut connection stays refused (the clients' reconnect back-off runs through several tries). */
+const CUT_MS = Number(process.env['CHAOS_CUT_MS'] ?? 2000);
 
 test(
-  'seed lab survives kill -9 of each ovnts daemon: pings resume, no acknowledged write lost, flows as before',
-  { timeout: 600_000 },
+  'seed lab survives kill -9 of each ovnts daemon and cut database connections: pings and --wait=hv resume, no acknowledged write lost, flows as before; SB and flows as a fresh start computes',
+  // scripts/chaos.sh's longer runs: ten minutes, and two more per round.
+  { timeout: 600_000 + Number(process.env['CHAOS_ROUNDS'] ?? 1) * 120_000 },
   async () => {
     const tmp = tmpDir('ovnts-chaos');
     const dbs = await startOvnDatabases(tmp.path, 'ovnts');
+    // Each daemon's database connection through its own proxy, so each can be cut alone.
+    const sock = (r: string): string => r.slice('unix:'.length);
+    const [nbNorthd, sbNorthd, sbController] = await Promise.all([
+      startCutProxy(join(tmp.path, 'nb-northd.sock'), sock(dbs.nbRemote)),
+      startCutProxy(join(tmp.path, 'sb-northd.sock'), sock(dbs.sbRemote)),
+      startCutProxy(join(tmp.path, 'sb-controller.sock'), sock(dbs.sbRemote)),
+    ]);
     let northd: OvntsNorthdHandle | undefined;
     let northdCtx: ComponentContext | undefined;
     let controller: OvntsControllerHandle | undefined;
@@ -40,8 +61,8 @@ test(
     const lab = await runSeedLab({
       dbs,
       northd: async (ctx) => {
-        northdCtx = ctx;
-        northd = await startOvntsNorthd(ctx);
+        northdCtx = { ...ctx, dbs: { ...ctx.dbs, nbRemote: nbNorthd.remote, sbRemote: sbNorthd.remote } };
+        northd = await startOvntsNorthd(northdCtx);
         return { stop: () => northd!.stop() };
       },
       controller: async (ctx) => {
@@ -53,6 +74,8 @@ test(
     const restarted: Daemon[] = [];
     try {
       for (const h of lab.hosts) assert.ok(h.address !== undefined, `${h.name} has a lease: ${h.dhcpError}`);
+      // The controller's SB through its proxy from now on (it follows ovn-remote as ovn-controller does).
+      await lab.ovs.vsctl('set', 'Open_vSwitch', '.', `external_ids:ovn-remote=${sbController.remote}`);
       const ns = (name: string): string => lab.hosts.find((h) => h.name === name)!.netns;
       const c52 = LAB_HOSTS.find((h) => h.name === 'c52')!.ip;
       const reachable = async (): Promise<boolean> => {
@@ -99,6 +122,9 @@ test(
         );
       };
       const events: Array<[string, () => Promise<void>]> = [
+        [`cut NB↔northd for ${CUT_MS} ms`, () => nbNorthd.cut(CUT_MS)],
+        [`cut SB↔northd for ${CUT_MS} ms`, () => sbNorthd.cut(CUT_MS)],
+        [`cut SB↔controller for ${CUT_MS} ms`, () => sbController.cut(CUT_MS)],
         ['kill -9 NB ovsdb-server', () => killDb('nb')],
         ['kill -9 SB ovsdb-server', () => killDb('sb')],
         [
@@ -136,6 +162,7 @@ test(
       for (const [i, [what, event]] of schedule.entries()) {
         const t0 = Date.now();
         await event();
+        const ended = Date.now() - t0;
         // A write right after the restart, through ovnts nbctl: acknowledged means it must survive.
         const sw = `chaos${i}`;
         const w = await run(OVNTS, ['nbctl', `--db=${dbs.nbRemote}`, '--timeout=20', 'ls-add', sw]);
@@ -147,7 +174,15 @@ test(
             `${(e as Error).message}; br-int has ${Array.isArray(flows) ? flows.length : flows} flows (${before.length} before)\n${ports}\n${lab.logs(15)}`,
           );
         });
-        figures.push(`${what}: pings again ${Date.now() - t0} ms after the kill`);
+        const pinged = Date.now() - t0;
+        // The whole chain answers again: NB → northd → SB → controller → Chassis_Private.nb_cfg → NB.
+        const synced = await run(OVNTS, ['nbctl', `--db=${dbs.nbRemote}`, '--wait=hv', `--timeout=${RECOVERY_LIMIT_MS / 1000}`, 'sync']);
+        assert.equal(synced.code, 0, `nbctl --wait=hv sync after ${what}: ${synced.stderr}\n${lab.logs(15)}`);
+        figures.push(
+          `${what}: pings again ${pinged} ms after the event began (the event itself ${ended} ms), --wait=hv sync through at ${Date.now() - t0} ms`,
+        );
+        // As it happens too, for a long run cut short.
+        process.stdout.write(`# event ${i + 1}/${schedule.length}: ${figures[figures.length - 1]!}\n`);
       }
       // Last: ovs-vswitchd. Its netdev datapath's internal ports are the namespaces' interfaces, so they go with it
       // (for any controller); what must recover is the controller's flow table on the new switch.
@@ -173,6 +208,70 @@ test(
         },
         { what: 'the flows to converge', timeoutMs: 30_000 },
       ).catch(() => assert.fail(`flows differ after the chaos:\n${diff.slice(0, 4000)}`));
+      process.stdout.write(
+        `# connections dropped by the cuts: NB↔northd ${nbNorthd.dropped}, SB↔northd ${sbNorthd.dropped}, SB↔controller ${sbController.dropped}\n`,
+      );
+      for (const [name, p] of [
+        ['NB↔northd', nbNorthd],
+        ['SB↔northd', sbNorthd],
+        ['SB↔controller', sbController],
+      ] as const)
+        assert.ok(p.dropped >= rounds, `every cut of ${name} dropped a live connection (${p.dropped} in ${rounds} cuts)`);
+
+      // A fresh controller on the same SB and OVS, from an empty flow table, installs what the chaos one has.
+      const chaosFlows = tableKeys(await dumpFlows(lab.ovs));
+      await controller!.stop();
+      await lab.ovs.ofctl('del-flows', 'br-int');
+      controller = await startOvntsController(controllerCtx!);
+      await waitFor(
+        async () => {
+          diff = keyDiff(chaosFlows, tableKeys(await dumpFlows(lab.ovs)), ['chaos controller', 'fresh controller']);
+          return diff === '';
+        },
+        { what: "a fresh controller's flows", timeoutMs: RECOVERY_LIMIT_MS },
+      ).catch(() => assert.fail(`a fresh controller installs other flows:\n${diff.slice(0, 4000)}`));
+
+      // A fresh northd on a copy of the NB, into an empty SB, writes the SB rows the chaos northd left.
+      await runOk(OVNTS, ['nbctl', `--db=${dbs.nbRemote}`, '--wait=sb', '--timeout=30', 'sync']);
+      const fresh = join(tmp.path, 'fresh');
+      await runOk('mkdir', ['-p', fresh]);
+      const backup = await runOk('ovsdb-client', ['backup', dbs.nbRemote, 'OVN_Northbound']);
+      writeFileSync(join(fresh, 'nb.db'), backup);
+      await runOk(OVNTS, ['ovsdb-tool', 'create', join(fresh, 'sb.db'), SB_SCHEMA]);
+      for (const db of ['nb', 'sb']) {
+        const path = join(fresh, `${db}.sock`);
+        restarted.push(
+          await spawnDaemon(
+            OVNTS,
+            ['ovsdb-server', join(fresh, `${db}.db`), `--remote=punix:${path}`, `--unixctl=${join(fresh, `${db}.ctl`)}`],
+            {
+              name: `fresh ovnts ovsdb-server(${db})`,
+              readyWhen: () => socketAccepts(path),
+            },
+          ),
+        );
+      }
+      restarted.push(
+        await spawnDaemon(
+          OVNTS,
+          [
+            'northd',
+            `--ovnnb-db=unix:${join(fresh, 'nb.sock')}`,
+            `--ovnsb-db=unix:${join(fresh, 'sb.sock')}`,
+            `--unixctl=${join(fresh, 'northd.ctl')}`,
+            `--pidfile=${join(fresh, 'northd.pid')}`,
+          ],
+          { name: 'fresh ovnts northd', readyWhen: async () => socketAccepts(join(fresh, 'northd.ctl')) },
+        ),
+      );
+      await runOk(OVNTS, ['nbctl', `--db=unix:${join(fresh, 'nb.sock')}`, '--wait=sb', '--timeout=60', 'sync']);
+      const [chaosSb, freshSb] = await Promise.all([northdOutput(sock(dbs.sbRemote)), northdOutput(join(fresh, 'sb.sock'))]);
+      const sbDiff = northdOutputDiff(chaosSb, freshSb, ['chaos SB', 'fresh SB']);
+      const rows = [...chaosSb.values()].reduce((n, r) => n + r.length, 0);
+      process.stdout.write(
+        `# SB compared with a fresh northd's: ${rows} rows in ${chaosSb.size} tables, ${sbDiff === '' ? 'equal' : 'different'}\n`,
+      );
+      assert.equal(sbDiff, '', `the SB after the chaos is not what a fresh northd computes:\n${sbDiff.slice(0, 4000)}`);
     } finally {
       await lab.stop();
       for (const d of restarted) await d.stop();

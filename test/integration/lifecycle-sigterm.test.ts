@@ -14,6 +14,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { OVNTS, NB_SCHEMA, SB_SCHEMA, startServer, type RunningServer } from '../helpers/ovsdb-servers.js';
@@ -24,6 +25,14 @@ after(cleanupAll);
 
 /** SIGTERM must end a daemon within this long, whatever its peers do. */
 const EXIT_LIMIT_MS = 1000;
+/**
+ * ovnts northd and controller must end well before the daemons' own stop
+ * deadline (0.4 s in src/cli/daemon.ts, past which the process leaves with its
+ * stop unfinished): a pass waiting on a peer that does not answer is aborted,
+ * not waited out (the real ones exit in 10-60 ms).
+ */
+const PROMPT_LIMIT_MS = 300;
+const mustBePrompt = (c: Case): boolean => c.impl === 'ovnts' && (c.daemon === 'northd' || c.daemon === 'controller');
 
 interface Started {
   readonly daemon: Daemon;
@@ -57,8 +66,8 @@ async function frozenPeer(path: string): Promise<{ readonly path: string; accept
 }
 
 /** An ovnts or real ovsdb-server on a fresh database, stopped by cleanupAll. */
-async function dbServer(kind: 'ovnts' | 'real', schema: string): Promise<RunningServer> {
-  const s = await startServer(kind, [schema]);
+async function dbServer(kind: 'ovnts' | 'real', ...schemas: string[]): Promise<RunningServer> {
+  const s = await startServer(kind, schemas);
   onCleanup(async () => {
     if (s.process.exitCode === null && s.process.signalCode === null) s.process.kill('SIGCONT');
     await s.cleanup();
@@ -222,6 +231,86 @@ const PENDING_WAIT = {
   ],
 };
 const MONITOR_ALL = { id: 2, method: 'monitor', params: ['OVN_Northbound', null, { Logical_Switch: {}, Logical_Switch_Port: {} }] };
+
+/** `ovnts ui` on the NB and SB of `db` (one server with both); its port from its log. */
+async function uiDaemon(dir: string, db: RunningServer): Promise<Started & { port: number }> {
+  const pid = join(dir, 'ui.pid');
+  const log = join(dir, 'ui.log');
+  const daemon = await spawnDaemon(
+    OVNTS,
+    [
+      'ui',
+      `--ovnnb-db=${db.remote}`,
+      `--ovnsb-db=${db.remote}`,
+      '--listen=127.0.0.1:0',
+      `--pidfile=${pid}`,
+      `--unixctl=${join(dir, 'ui.ctl')}`,
+      `--log-file=${log}`,
+    ],
+    { name: 'ovnts ui', readyWhen: hasContent(pid) },
+  );
+  const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(readFileSync(log, 'utf8'))?.[1];
+  assert.ok(port !== undefined, 'the log names the port');
+  return { daemon, files: files(dir, 'ui'), port: Number(port) };
+}
+
+/** An HTTP request on `port` that sends its headers and `sent` of a longer body, then waits: a request in flight. */
+async function halfRequest(port: number, head: string, sent: string): Promise<void> {
+  const s = connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  await new Promise<void>((r) => s.once('connect', r));
+  s.write(`${head}\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${sent.length + 100}\r\n\r\n${sent}`);
+  onCleanup(async () => void s.destroy());
+}
+
+/** The ui's event stream, held open (its first bytes read). */
+async function eventStream(port: number): Promise<void> {
+  const s = connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  const first = new Promise<void>((r) => s.once('data', () => r()));
+  s.write('GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
+  onCleanup(async () => void s.destroy());
+  await first;
+}
+
+/** `ovnts cni-agent` on a socket in `dir`. */
+async function cniAgent(dir: string): Promise<Started & { socket: string }> {
+  const pid = join(dir, 'cni-agent.pid');
+  const socket = join(dir, 'cni.sock');
+  const daemon = await spawnDaemon(OVNTS, ['cni-agent', `--socket=${socket}`, `--pidfile=${pid}`], {
+    name: 'ovnts cni-agent',
+    readyWhen: hasContent(pid),
+  });
+  return { daemon, socket, files: [pid, `${pid}.tmp`, socket] };
+}
+
+/** A CNI ADD through the agent's socket (as bin/ovnts-cni forwards it); resolves with the HTTP status. */
+function cniAdd(socket: string, conf: Record<string, unknown>): Promise<number> {
+  const body = JSON.stringify({ cniVersion: '1.0.0', name: 'lifecycle', type: 'ovnts-cni', network: 'net', ...conf });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        socketPath: socket,
+        method: 'POST',
+        path: '/cni',
+        headers: {
+          CNI_COMMAND: 'ADD',
+          CNI_CONTAINERID: 'lifecycle1',
+          CNI_NETNS: '/run/netns/ovnts-lifecycle-none',
+          CNI_IFNAME: 'eth0',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    onCleanup(async () => void req.destroy());
+    req.end(body);
+  });
+}
 
 const IMPLS = ['ovnts', 'real'] as const;
 
@@ -428,6 +517,102 @@ const CASES: Case[] = [
     },
   },
   {
+    daemon: 'ui',
+    impl: 'ovnts',
+    state: 'connected (an event stream open)',
+    start: async (dir) => {
+      const ui = await uiDaemon(dir, await dbServer('ovnts', NB_SCHEMA, SB_SCHEMA));
+      await eventStream(ui.port);
+      return ui;
+    },
+  },
+  {
+    daemon: 'ui',
+    impl: 'ovnts',
+    state: 'its databases gone (reconnecting)',
+    start: async (dir) => {
+      const db = await dbServer('ovnts', NB_SCHEMA, SB_SCHEMA);
+      const ui = await uiDaemon(dir, db);
+      db.process.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 500));
+      return ui;
+    },
+  },
+  {
+    daemon: 'ui',
+    impl: 'ovnts',
+    state: 'its databases frozen (SIGSTOPped, an event stream open)',
+    start: async (dir) => {
+      const db = await dbServer('ovnts', NB_SCHEMA, SB_SCHEMA);
+      const ui = await uiDaemon(dir, db);
+      await eventStream(ui.port);
+      freeze(db);
+      await new Promise((r) => setTimeout(r, 300));
+      return ui;
+    },
+  },
+  {
+    daemon: 'ui',
+    impl: 'ovnts',
+    state: 'mid-request (a trace request half sent)',
+    start: async (dir) => {
+      const ui = await uiDaemon(dir, await dbServer('ovnts', NB_SCHEMA, SB_SCHEMA));
+      await halfRequest(ui.port, 'POST /trace HTTP/1.1', '{"datapath": "sw0", ');
+      await new Promise((r) => setTimeout(r, 200));
+      return ui;
+    },
+  },
+  {
+    daemon: 'cni-agent',
+    impl: 'ovnts',
+    state: 'connected (an ADD answered, its OVS database connection kept)',
+    start: async (dir) => {
+      const ovs = await ovsDb(dir, 'unix:/nonexistent');
+      const agent = await cniAgent(dir);
+      // The IPAM refuses (port 9): the ADD fails after the agent opened this host's OVS database, which it keeps.
+      assert.equal(await cniAdd(agent.socket, { ovs_db: ovs.remote, endpoint: 'http://127.0.0.1:9' }), 400);
+      return agent;
+    },
+  },
+  {
+    daemon: 'cni-agent',
+    impl: 'ovnts',
+    state: 'its OVS database gone (reconnecting)',
+    start: async (dir) => {
+      const ovs = await ovsDb(dir, 'unix:/nonexistent');
+      const agent = await cniAgent(dir);
+      assert.equal(await cniAdd(agent.socket, { ovs_db: ovs.remote, endpoint: 'http://127.0.0.1:9' }), 400);
+      ovs.server.process.kill('SIGKILL');
+      await ovs.server.exited;
+      await new Promise((r) => setTimeout(r, 300));
+      return agent;
+    },
+  },
+  {
+    daemon: 'cni-agent',
+    impl: 'ovnts',
+    state: 'its OVS database accepts and never answers',
+    start: async (dir) => {
+      const peer = await frozenPeer(join(dir, 'frozen-ovs.sock'));
+      const agent = await cniAgent(dir);
+      void cniAdd(agent.socket, { ovs_db: `unix:${peer.path}`, endpoint: 'http://127.0.0.1:9' }).catch(() => undefined);
+      await waitFor(() => peer.heard(), { what: 'the agent talking to the frozen OVS database' });
+      return agent;
+    },
+  },
+  {
+    daemon: 'cni-agent',
+    impl: 'ovnts',
+    state: 'mid-request (its IPAM accepts and never answers)',
+    start: async (dir) => {
+      const [ovs, ipam] = await Promise.all([ovsDb(dir, 'unix:/nonexistent'), frozenIpam()]);
+      const agent = await cniAgent(dir);
+      void cniAdd(agent.socket, { ovs_db: ovs.remote, endpoint: `http://127.0.0.1:${ipam.port}` }).catch(() => undefined);
+      await waitFor(() => ipam.heard(), { what: 'the agent asking its IPAM' });
+      return agent;
+    },
+  },
+  {
     daemon: 'up',
     impl: 'ovnts',
     state: 'connected (databases, northd, a monitor client)',
@@ -505,6 +690,7 @@ for (const c of CASES) {
         results.push(`${c.impl.padEnd(5)} ${c.daemon.padEnd(13)} ${c.state}: ${exited ? ms.toFixed(0) : 'still running after 10 s'}`);
         assert.ok(exited, `still running 10 s after SIGTERM: ${daemon.output().slice(-2000)}`);
         assert.ok(ms < EXIT_LIMIT_MS, `took ${ms.toFixed(0)} ms`);
+        if (mustBePrompt(c)) assert.ok(ms < PROMPT_LIMIT_MS, `took ${ms.toFixed(0)} ms: the stop waited for its deadline`);
         assert.equal(
           daemon.process.signalCode,
           'SIGTERM',

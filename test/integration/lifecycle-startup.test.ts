@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { OVNTS, NB_SCHEMA } from '../helpers/ovsdb-servers.js';
+import { OVNTS, NB_SCHEMA, SB_SCHEMA, startServer, type RunningServer } from '../helpers/ovsdb-servers.js';
 import { cleanupAll, run, runOk, tmpDir } from '../helpers/proc.js';
 
 after(cleanupAll);
@@ -19,6 +19,7 @@ after(cleanupAll);
 let dir = '';
 let busyPort = 0;
 let busy: Server | undefined;
+let live: (RunningServer & { cleanup(): Promise<void> }) | undefined;
 before(async () => {
   dir = tmpDir('ovnts-startup').path;
   await runOk('ovsdb-tool', ['create', join(dir, 'nb.db'), NB_SCHEMA]);
@@ -29,8 +30,13 @@ before(async () => {
   busy = createServer();
   await new Promise<void>((r) => busy!.listen(0, '127.0.0.1', r));
   busyPort = (busy.address() as { port: number }).port;
+  // NB and SB for the ui: its listener comes after its databases answer.
+  live = await startServer('ovnts', [NB_SCHEMA, SB_SCHEMA]);
 });
-after(() => busy?.close());
+after(async () => {
+  busy?.close();
+  await live?.cleanup();
+});
 
 interface Case {
   readonly daemon: string;
@@ -84,6 +90,25 @@ const CASES: Case[] = [
     failure: 'missing run directory',
     args: ['up', PIDFILE, '--rundir=D/up', '--dbdir=D/up', '--no-ipam'],
     expect: /^ovnts up: .*\/x\.pid\.tmp: create failed \(No such file or directory\)$/,
+  },
+  {
+    daemon: 'ui',
+    failure: 'missing run directory',
+    args: ['ui', PIDFILE, 'NB_LIVE', 'SB_LIVE', '--listen=127.0.0.1:0'],
+    expect: /^ovnts-ui: .*\/x\.pid\.tmp: create failed \(No such file or directory\)$/,
+  },
+  {
+    daemon: 'cni-agent',
+    failure: 'missing run directory',
+    args: ['cni-agent', PIDFILE, '--socket=D/cni.sock'],
+    expect: /^ovnts-cni-agent: .*\/x\.pid\.tmp: create failed \(No such file or directory\)$/,
+  },
+  // A run directory that cannot be made: mkdir(2) says ENOENT under /proc, where Node's recursive mkdir loops forever.
+  {
+    daemon: 'up',
+    failure: 'run directory that cannot be made (/proc/x)',
+    args: ['up', '--rundir=/proc/ovnts-no-such-dir', '--dbdir=D/up5', '--no-controller', '--no-ipam'],
+    expect: /^ovnts up: \/proc\/ovnts-no-such-dir: mkdir failed \(No such file or directory\)$/,
   },
   // $OVN_RUNDIR missing: the default control socket cannot be made.
   {
@@ -140,6 +165,46 @@ const CASES: Case[] = [
     logsFirst: true,
     expect: /^ovnts up: --ipam=127\.0\.0\.1:\d+: .*(EADDRINUSE|Address already in use)/,
   },
+  {
+    daemon: 'ui',
+    failure: 'port in use',
+    args: ['ui', 'LISTEN_BUSY', 'NB_LIVE', 'SB_LIVE'],
+    expect: /^ovnts-ui: --listen=127\.0\.0\.1:\d+: address already in use$/,
+  },
+  // The agent replaces a socket left at its path, as OVS's punix does; what is at the path and not a socket stays.
+  {
+    daemon: 'cni-agent',
+    failure: 'socket path taken by a directory',
+    args: ['cni-agent', '--socket=D/a-directory'],
+    expect: /^ovnts-cni-agent: cannot serve on .*\/a-directory: .*EADDRINUSE/,
+  },
+  {
+    daemon: 'cni-agent',
+    failure: 'socket directory that cannot be made (/proc/x)',
+    args: ['cni-agent', '--socket=/proc/ovnts-no-such-dir/cni.sock'],
+    expect:
+      /^ovnts-cni-agent: cannot serve on \/proc\/ovnts-no-such-dir\/cni\.sock: \/proc\/ovnts-no-such-dir: mkdir failed \(No such file or directory\)$/,
+  },
+  // Bad options: the option parser's line, before anything is opened.
+  { daemon: 'ui', failure: 'bad option', args: ['ui', '--frobnicate'], expect: /^ovnts-ui: unrecognized option '--frobnicate'$/ },
+  {
+    daemon: 'ui',
+    failure: 'bad --listen',
+    args: ['ui', '--listen=nowhere'],
+    expect: /^ovnts-ui: nowhere: bad --listen address \(expected ADDR:PORT\)$/,
+  },
+  {
+    daemon: 'cni-agent',
+    failure: 'bad option',
+    args: ['cni-agent', '--frobnicate'],
+    expect: /^ovnts-cni-agent: unrecognized option '--frobnicate'$/,
+  },
+  {
+    daemon: 'cni-agent',
+    failure: 'stray argument',
+    args: ['cni-agent', 'extra'],
+    expect: /^ovnts-cni-agent: non-option argument 'extra'; use --help for usage$/,
+  },
   // Database files.
   {
     daemon: 'ovsdb-server',
@@ -178,6 +243,9 @@ const expand = (args: readonly string[]): string[] =>
     a
       .replace('REMOTE_BUSY', `--remote=ptcp:${busyPort}:127.0.0.1`)
       .replace('IPAM_BUSY', `--ipam=127.0.0.1:${busyPort}`)
+      .replace('LISTEN_BUSY', `--listen=127.0.0.1:${busyPort}`)
+      .replace('NB_LIVE', `--ovnnb-db=${live!.remote}`)
+      .replace('SB_LIVE', `--ovnsb-db=${live!.remote}`)
       .replace(/\bD\//g, `${dir}/`),
   );
 /** The control socket's default name has the pid in it. */
