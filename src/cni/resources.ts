@@ -18,8 +18,14 @@ export class Resources {
   private readonly ipams = new Map<string, { client: Promise<NeutronClient>; at: number }>();
 
   /** The OVS database at `remote`, opened on first use. */
-  ovs(remote: string): Promise<OvsDb> {
+  async ovs(remote: string): Promise<OvsDb> {
     let db = this.dbs.get(remote);
+    // A connection that went away (ovsdb-server restarted) is opened again.
+    if (db !== undefined && !(await db.then((d) => d.connected).catch(() => false))) {
+      if (this.dbs.get(remote) === db) this.dbs.delete(remote);
+      void db.then((d) => d.close()).catch(() => undefined);
+      db = this.dbs.get(remote);
+    }
     if (db === undefined) {
       db = OvsDb.open(remote);
       this.dbs.set(remote, db);

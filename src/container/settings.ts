@@ -29,6 +29,8 @@ export interface Session {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** When the command began (performance.now()), for OVNTS_TIMING; default: the process's start. */
+  readonly since?: number;
   /** The runtime, started on first use (detected or --runtime). */
   runtime(): Promise<ContainerRuntime>;
 }
