@@ -69,7 +69,7 @@ export async function cniAgent(args: string[]): Promise<number> {
   if (typeof run === 'number') return run;
   const log = logger.module('cni-agent');
   // One agent for the host's container tools: ovn-container's thin client is served here too.
-  const agent = createCniAgent(log, [ovnContainerRoute()]);
+  const agent = createCniAgent(log, [ovnContainerRoute(log)]);
   try {
     await listenUnix(agent.server, o.socket);
     run.removeOnExit(o.socket);

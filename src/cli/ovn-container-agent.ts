@@ -43,7 +43,8 @@ export function decodeToolRequest(argc: number, body: Buffer): ToolRequest | und
   return { args: words.slice(0, argc), env };
 }
 
-export function ovnContainerRoute(): AgentRoute {
+/** `log`: one line per command (its arguments and exit status; the environment is not logged). */
+export function ovnContainerRoute(log: (msg: string) => void): AgentRoute {
   const ownNetns = readlinkSync('/proc/self/ns/net');
   return {
     path: OVN_CONTAINER_PATH,
@@ -62,6 +63,7 @@ export function ovnContainerRoute(): AgentRoute {
         since,
         ovs: (remote) => res.ovs(remote),
       });
+      log(`ovn-container ${req.args.join(' ')}: exit ${status}`);
       const stdout = Buffer.from(out.join(''));
       return {
         status: 200,
