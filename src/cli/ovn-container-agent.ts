@@ -17,6 +17,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import type { AgentRoute, RouteReply } from '../cni/agent.js';
+import { NeutronClient, type KeystoneCredentials } from '../host/neutron.js';
 import { runOvnContainer } from './ovn-container.js';
 
 export const OVN_CONTAINER_PATH = '/ovn-container';
@@ -44,8 +45,26 @@ export function decodeToolRequest(argc: number, body: Buffer): ToolRequest | und
 }
 
 /** `log`: one line per command (its arguments and exit status; the environment is not logged). */
+/** Keystone tokens live an hour by default; a kept login is renewed well before (as the CNI agent's). */
+const TOKEN_REUSE_MS = 15 * 60 * 1000;
+
+/** Logins kept per credentials and endpoint; a failed one is not kept. */
+function keptKeystone(): (c: KeystoneCredentials, endpoint: string | undefined) => Promise<NeutronClient> {
+  const kept = new Map<string, { client: Promise<NeutronClient>; at: number }>();
+  return (c, endpoint) => {
+    const key = JSON.stringify([c, endpoint ?? null]);
+    const k = kept.get(key);
+    if (k !== undefined && Date.now() - k.at < TOKEN_REUSE_MS) return k.client;
+    const entry = { client: NeutronClient.keystone(c, endpoint), at: Date.now() };
+    kept.set(key, entry);
+    entry.client.catch(() => kept.get(key) === entry && kept.delete(key));
+    return entry.client;
+  };
+}
+
 export function ovnContainerRoute(log: (msg: string) => void): AgentRoute {
   const ownNetns = readlinkSync('/proc/self/ns/net');
+  const keystone = keptKeystone();
   return {
     path: OVN_CONTAINER_PATH,
     handle: async (headers, body, res): Promise<RouteReply> => {
@@ -62,6 +81,7 @@ export function ovnContainerRoute(log: (msg: string) => void): AgentRoute {
         env: req.env,
         since,
         ovs: (remote) => res.ovs(remote),
+        keystone,
       });
       log(`ovn-container ${req.args.join(' ')}: exit ${status}`);
       const stdout = Buffer.from(out.join(''));

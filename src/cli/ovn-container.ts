@@ -138,6 +138,8 @@ export interface ToolContext {
   readonly since?: number;
   /** A resident process's kept OVS connection for `remote`; without it the run opens its own and closes it. */
   readonly ovs?: (remote: string) => Promise<OvsDb>;
+  /** A resident process's kept Keystone login (underlay mode). */
+  readonly keystone?: Session['keystone'];
 }
 
 /** `ovn-container ARGS` in this process, writing to its stdout and stderr. */
@@ -170,6 +172,7 @@ export async function runOvnContainer(args: string[], ctx: ToolContext): Promise
       err,
       env: ctx.env,
       ...(ctx.since === undefined ? {} : { since: ctx.since }),
+      ...(ctx.keystone === undefined ? {} : { keystone: ctx.keystone }),
       runtime: () => (rt ??= (async () => containerRuntime(p.runtime ?? (await detectRuntime(ctx.env)), ctx.env))()),
     };
     await dispatch(session, p);
