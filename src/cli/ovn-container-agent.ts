@@ -44,7 +44,6 @@ export function decodeToolRequest(argc: number, body: Buffer): ToolRequest | und
   return { args: words.slice(0, argc), env };
 }
 
-/** `log`: one line per command (its arguments and exit status; the environment is not logged). */
 /** Keystone tokens live an hour by default; a kept login is renewed well before (as the CNI agent's). */
 const TOKEN_REUSE_MS = 15 * 60 * 1000;
 
@@ -62,6 +61,7 @@ function keptKeystone(): (c: KeystoneCredentials, endpoint: string | undefined) 
   };
 }
 
+/** `log`: one line per command (its arguments and exit status; the environment is not logged). */
 export function ovnContainerRoute(log: (msg: string) => void): AgentRoute {
   const ownNetns = readlinkSync('/proc/self/ns/net');
   const keystone = keptKeystone();
