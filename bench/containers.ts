@@ -23,12 +23,13 @@
  * hosts (BENCH_AGENT=1, the default) ovn-container is its thin client.
  * Not a test (timings); run: `npm run bench:containers`.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { firstReply, pct } from './first-reply.js';
 import { createNetns, runId } from '../test/helpers/netns.js';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
-import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon, type RunResult } from '../test/helpers/proc.js';
+import { cleanupAll, run, spawnDaemon, tmpDir, waitFor, type Daemon, type RunResult } from '../test/helpers/proc.js';
 import { startRealController } from '../test/helpers/chassis.js';
 import { OVNTS } from '../test/helpers/ovsdb-servers.js';
 import {
@@ -40,6 +41,8 @@ import {
   startCentral,
   startContainerHost,
   startDockerd,
+  internalVmPort,
+  wireVm,
   type Central,
   type CentralKind,
   type ContainerHost,
@@ -97,7 +100,9 @@ async function startAgent(
   return { daemon, socket };
 }
 
+/** `dir`: this world's own directory (a second world in the same run must not find the first one's databases). */
 async function hosts(stack: CentralKind, id: string, dir: string, dockerd: Dockerd, log: (l: string) => void) {
+  mkdirSync(dir, { recursive: true });
   const centralNs = `${id}-c`;
   await createUnderlay(centralNs, CENTRAL_IP);
   const central = await startCentral(stack, join(dir, `central-${stack}`), centralNs, CENTRAL_IP, log);
@@ -189,28 +194,9 @@ async function underlayWorld(stack: CentralKind, dir: string, dockerd: Dockerd, 
     const vm5 = await port('vm5');
     const vm6 = await port('vm6');
     const vm6Ns = await createNetns(`${id}-v6`);
-    await h2.ovs.vsctl('add-port', 'br-int', 'vm6', '--', 'set', 'Interface', 'vm6', 'type=internal', `external_ids:iface-id=${vm6.id}`);
-    await waitFor(async () => (await run('ip', ['-n', h2.ns, 'link', 'show', 'vm6'])).code === 0, { what: 'vm6 tap' });
-    await runOk('ip', ['-n', h2.ns, 'link', 'set', 'vm6', 'address', vm6.mac, 'netns', vm6Ns]);
-    await runOk('ip', ['-n', vm6Ns, 'addr', 'add', `${vm6.ip}/26`, 'dev', 'vm6']);
-    await runOk('ip', ['-n', vm6Ns, 'link', 'set', 'vm6', 'up']);
+    await internalVmPort(h2, 'vm6', vm6Ns, vm6, 26);
     const vmNs = await createNetns(`${id}-v5`);
-    const peer = `${id}v5`;
-    await runOk('ip', ['link', 'add', 'eth0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', peer, 'netns', h1.ns]);
-    for (const [ns, dev] of [
-      [vmNs, 'eth0'],
-      [h1.ns, peer],
-    ] as const) {
-      await runOk('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tx', 'off']);
-      await runOk('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-    }
-    await h1.ovs.vsctl('add-port', 'br-int', peer, '--', 'set', 'Interface', peer, `external_ids:iface-id=${vm5.id}`);
-    await runOk('ip', ['-n', vmNs, 'link', 'set', 'eth0', 'address', vm5.mac]);
-    await runOk('ip', ['-n', vmNs, 'addr', 'add', `${vm5.ip}/26`, 'dev', 'eth0']);
-    await runOk('ip', ['link', 'add', 'mgmt0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', `${id}m`, 'netns', w.centralNs]);
-    await runOk('ip', ['-n', w.centralNs, 'link', 'set', `${id}m`, 'master', 'underlay', 'up']);
-    await runOk('ip', ['-n', vmNs, 'addr', 'add', '192.0.2.50/24', 'dev', 'mgmt0']);
-    await runOk('ip', ['-n', vmNs, 'link', 'set', 'mgmt0', 'up']);
+    await wireVm(h1, vmNs, `${id}v5`, vm5, 26, { centralNs: w.centralNs, ip: '192.0.2.50', peer: `${id}m` });
     const vmOvs: OvsInstance = await startOvs({ netns: vmNs, log });
     w.stops.unshift(() => vmOvs.stop());
     const base = { ...vmOvs.env, ...dockerd.env, OS_VIF_ID: vm5.id, OS_AUTH_STRATEGY: 'noauth', OS_TENANT_ID: 'admin' };
@@ -242,7 +228,7 @@ async function underlayWorld(stack: CentralKind, dir: string, dockerd: Dockerd, 
 
 async function bench(mode: Mode, stack: CentralKind, dir: string, dockerd: Dockerd, log: (l: string) => void): Promise<Result> {
   const r: Result = { mode, stack, createToPing: [], createOnly: [], runtimeStart: [], phases: new Map() };
-  const world = await (mode === 'overlay' ? overlayWorld : underlayWorld)(stack, dir, dockerd, log);
+  const world = await (mode === 'overlay' ? overlayWorld : underlayWorld)(stack, join(dir, `${mode}-${stack}`), dockerd, log);
   const docker = dockerApi(dockerd.env['DOCKER_HOST']!.slice('unix://'.length));
   const made: string[] = [];
   try {
