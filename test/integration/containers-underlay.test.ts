@@ -31,6 +31,8 @@ import {
   startCentral,
   startContainerHost,
   startDockerd,
+  internalVmPort,
+  wireVm,
   type Central,
   type ContainerHost,
   type Dockerd,
@@ -94,31 +96,11 @@ before(async () => {
 
   // vm6 on hypervisor 2: an internal port with its iface-id, in a namespace of its own.
   vm6Ns = await createNetns(`${id}-v6`);
-  await h2.ovs.vsctl('add-port', 'br-int', 'vm6', '--', 'set', 'Interface', 'vm6', 'type=internal', `external_ids:iface-id=${vm6.id}`);
-  await waitFor(async () => (await run('ip', ['-n', h2.ns, 'link', 'show', 'vm6'])).code === 0, { what: 'vm6 tap' });
-  await runOk('ip', ['-n', h2.ns, 'link', 'set', 'vm6', 'address', vm6.mac, 'netns', vm6Ns]);
-  await runOk('ip', ['-n', vm6Ns, 'addr', 'add', `${vm6.ip}/26`, 'dev', 'vm6']);
-  await runOk('ip', ['-n', vm6Ns, 'link', 'set', 'vm6', 'up']);
+  await internalVmPort(h2, 'vm6', vm6Ns, vm6, 26);
 
   // vm5 on hypervisor 1: a namespace with its own OVS; eth0's peer on br-int with vm5's iface-id.
   vmNs = await createNetns(`${id}-v5`);
-  const peer = `${id}v5`;
-  await runOk('ip', ['link', 'add', 'eth0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', peer, 'netns', h1.ns]);
-  for (const [ns, dev] of [
-    [vmNs, 'eth0'],
-    [h1.ns, peer],
-  ] as const) {
-    await runOk('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tx', 'off']);
-    await runOk('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-  }
-  await h1.ovs.vsctl('add-port', 'br-int', peer, '--', 'set', 'Interface', peer, `external_ids:iface-id=${vm5.id}`);
-  await runOk('ip', ['-n', vmNs, 'link', 'set', 'eth0', 'address', vm5.mac]);
-  await runOk('ip', ['-n', vmNs, 'addr', 'add', `${vm5.ip}/26`, 'dev', 'eth0']);
-  // The VM's management NIC, to the API endpoints.
-  await runOk('ip', ['link', 'add', 'mgmt0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', `${id}m`, 'netns', centralNs]);
-  await runOk('ip', ['-n', centralNs, 'link', 'set', `${id}m`, 'master', 'underlay', 'up']);
-  await runOk('ip', ['-n', vmNs, 'addr', 'add', `${VM_MGMT_IP}/24`, 'dev', 'mgmt0']);
-  await runOk('ip', ['-n', vmNs, 'link', 'set', 'mgmt0', 'up']);
+  await wireVm(h1, vmNs, `${id}v5`, vm5, 26, { centralNs, ip: VM_MGMT_IP, peer: `${id}m` });
   vmOvs = await startOvs({ netns: vmNs, log });
   vmEnv = { ...vmOvs.env, ...dockerd.env, OS_VIF_ID: vm5.id, OS_AUTH_STRATEGY: 'noauth', OS_TENANT_ID: 'admin' };
   try {
