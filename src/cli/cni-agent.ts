@@ -7,6 +7,7 @@ import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { listenUnix, removeSocket } from './unix-socket.js';
 import { createCniAgent } from '../cni/agent.js';
+import { ovnContainerRoute } from './ovn-container-agent.js';
 import type { CommandLine } from './command-line.js';
 import { nonEmpty } from './options.js';
 import { daemonOptions, defaultDaemonOptions, ovnDaemonDefaults, runDaemon, type DaemonOptions } from './daemon.js';
@@ -24,7 +25,9 @@ export const CNI_AGENT_COMMAND_LINE: CommandLine<Options> = {
   summary: 'the resident side of the ovnts CNI plugin (ovnts)',
   usage: ['ovnts cni-agent [OPTIONS]'],
   description: `The plugin's settings (IPAM, OVS database, bridge, mode) come with each request's network
-configuration, as when ovnts-cni runs alone; the agent keeps the connections open between requests.`,
+configuration, as when ovnts-cni runs alone; the agent keeps the connections open between requests.
+It serves ovn-container's thin client too (same socket, $OVNTS_CNI_SOCKET) when run in the same
+network namespace as the client.`,
   options: [
     {
       name: 'socket',
@@ -50,7 +53,8 @@ export function cniAgent(args: string[]): Promise<number> {
     unixctl: undefined,
     onSignal: undefined,
     parts: ({ log, run }) => {
-      const agent = createCniAgent(log);
+      // One agent for the host's container tools: ovn-container's thin client is served here too.
+      const agent = createCniAgent(log, [ovnContainerRoute(log)]);
       let listening = false;
       const start = async (): Promise<void> => {
         try {

@@ -22,17 +22,25 @@ export function helpText<O>(cmd: CommandLine<O>): string {
 }
 
 /** The parsed options (and operands), or the exit status when there is nothing to run. */
-export function parseCommandLine<O>(cmd: CommandLine<O>, args: readonly string[]): { options: O; args: string[] } | number {
+export function parseCommandLine<O>(
+  cmd: CommandLine<O>,
+  args: readonly string[],
+  // A resident agent runs commands for clients: their output is the client's, not the process's.
+  io: { out(text: string): void; err(text: string): void } = {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+  },
+): { options: O; args: string[] } | number {
   try {
     const p = parseOptions(args, cmd.options, cmd.defaults());
     if (p === 'help' || p === 'version') {
-      process.stdout.write(p === 'help' ? helpText(cmd) : versionText(cmd.program));
+      io.out(p === 'help' ? helpText(cmd) : versionText(cmd.program));
       return 0;
     }
     return { options: cmd.finish === undefined ? p.options : cmd.finish(p.options, p.args), args: p.args };
   } catch (e) {
     if (!(e instanceof Error)) throw e;
-    process.stderr.write(`${cmd.program}: ${e.message}\n`);
+    io.err(`${cmd.program}: ${e.message}\n`);
     return 1;
   }
 }

@@ -18,6 +18,7 @@ import { nonEmpty } from './options.js';
 const SUMMARY = "OVN networks for containers, through the IPAM's Neutron API";
 
 interface Parsed {
+  /** Empty: the default, unix:$OVS_RUNDIR/db.sock of the caller's environment. */
   db: string;
   runtime: RuntimeName | undefined;
   cmd: string | undefined;
@@ -79,7 +80,7 @@ OS_TENANT_ID and OS_AUTH_URL (Keystone); OS_AUTH_STRATEGY=noauth skips Keystone.
     },
   ],
   defaults: () => ({
-    db: defaultOvsDb(),
+    db: '',
     runtime: undefined,
     cmd: undefined,
     positional: [],
@@ -127,25 +128,52 @@ async function dispatch(s: Session, p: Parsed): Promise<void> {
   }
 }
 
-export async function ovnContainer(args: string[]): Promise<number> {
-  const err = (l: string): void => void process.stderr.write(`${l}\n`);
-  let db: OvsDb | undefined;
-  const line = parseCommandLine(OVN_CONTAINER_COMMAND_LINE, args);
+/** Where a run of the tool writes, what environment it sees, and the connections it may keep. */
+export interface ToolContext {
+  /** Text for stdout / stderr (whole lines, newlines included). */
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** When the request came (performance.now()), for OVNTS_TIMING. */
+  readonly since?: number;
+  /** A resident process's kept OVS connection for `remote`; without it the run opens its own and closes it. */
+  readonly ovs?: (remote: string) => Promise<OvsDb>;
+  /** A resident process's kept Keystone login (underlay mode). */
+  readonly keystone?: Session['keystone'];
+}
+
+/** `ovn-container ARGS` in this process, writing to its stdout and stderr. */
+export function ovnContainer(args: string[]): Promise<number> {
+  return runOvnContainer(args, {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    env: process.env,
+  });
+}
+
+/** `ovn-container ARGS` for `ctx` (this process, or a client of the resident agent); resolves to the exit status. */
+export async function runOvnContainer(args: string[], ctx: ToolContext): Promise<number> {
+  const err = (l: string): void => ctx.err(`${l}\n`);
+  let own: OvsDb | undefined;
+  const line = parseCommandLine(OVN_CONTAINER_COMMAND_LINE, args, ctx);
   if (typeof line === 'number') return line;
   const p = line.options;
   if (p.cmd === undefined) {
-    process.stdout.write(helpText(OVN_CONTAINER_COMMAND_LINE));
+    ctx.out(helpText(OVN_CONTAINER_COMMAND_LINE));
     return 1;
   }
+  const remote = p.db === '' ? defaultOvsDb(ctx.env) : p.db;
   try {
-    db = await OvsDb.open(p.db);
+    const db = ctx.ovs === undefined ? (own = await OvsDb.open(remote)) : await ctx.ovs(remote);
     let rt: Promise<ContainerRuntime> | undefined;
     const session: Session = {
       db,
-      out: (l) => void process.stdout.write(`${l}\n`),
+      out: (l) => ctx.out(`${l}\n`),
       err,
-      env: process.env,
-      runtime: () => (rt ??= (async () => containerRuntime(p.runtime ?? (await detectRuntime())))()),
+      env: ctx.env,
+      ...(ctx.since === undefined ? {} : { since: ctx.since }),
+      ...(ctx.keystone === undefined ? {} : { keystone: ctx.keystone }),
+      runtime: () => (rt ??= (async () => containerRuntime(p.runtime ?? (await detectRuntime(ctx.env)), ctx.env))()),
     };
     await dispatch(session, p);
     return 0;
@@ -157,6 +185,6 @@ export async function ovnContainer(args: string[]): Promise<number> {
     } else err(`Failed operation.\n(${(e as Error).message})`);
     return 1;
   } finally {
-    await db?.close();
+    await own?.close();
   }
 }

@@ -10,6 +10,10 @@
  * the network configuration as the body. The reply: the plugin's stdout as
  * the body, status 200 for exit 0 and 400 for exit 1 (curl --fail-with-body
  * then prints it and fails).
+ *
+ * Other tools of the host (ovn-container) are served by the same process on
+ * the same socket, through `routes` given by the command that starts it,
+ * with the same kept connections.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { runPlugin } from './plugin.js';
@@ -27,6 +31,19 @@ export const FORWARDED_ENV = [
   'OVNTS_TIMING',
 ] as const;
 
+/** The answer to a request of another route. */
+export interface RouteReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: Buffer | string;
+}
+
+/** Another tool served by the agent: `POST path`, the request's headers and body in, a reply out. */
+export interface AgentRoute {
+  readonly path: string;
+  handle(headers: IncomingMessage['headers'], body: Buffer, res: Resources): Promise<RouteReply>;
+}
+
 export interface CniAgent {
   readonly server: Server;
   /** Stops accepting, ends open connections, closes the kept connections. */
@@ -42,14 +59,29 @@ function envOf(req: IncomingMessage): NodeJS.ProcessEnv {
   return env;
 }
 
-export function createCniAgent(log: (msg: string) => void): CniAgent {
+export function createCniAgent(log: (msg: string) => void, routes: readonly AgentRoute[] = []): CniAgent {
   const res = new Resources();
   const server = createServer((req, reply) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const route = req.method === 'POST' ? routes.find((r) => r.path === req.url) : undefined;
+      if (route !== undefined) {
+        route.handle(req.headers, Buffer.concat(chunks), res).then(
+          (r) => {
+            const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+            reply.writeHead(r.status, { ...r.headers, 'content-length': body.length }).end(body);
+          },
+          (e: unknown) => {
+            log(`${req.url}: internal error: ${(e as Error).stack ?? String(e)}`);
+            reply.writeHead(500).end();
+          },
+        );
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/cni') {
-        reply.writeHead(404, { 'content-type': 'text/plain' }).end(`${req.method} ${req.url}: only POST /cni\n`);
+        const known = ['/cni', ...routes.map((r) => r.path)].join(', ');
+        reply.writeHead(404, { 'content-type': 'text/plain' }).end(`${req.method} ${req.url}: only POST to ${known}\n`);
         return;
       }
       const env = envOf(req);

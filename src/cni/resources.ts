@@ -20,8 +20,14 @@ export class Resources {
   private readonly opening = new Set<Promise<OvsDb>>();
 
   /** The OVS database at `remote`, opened on first use. */
-  ovs(remote: string): Promise<OvsDb> {
+  async ovs(remote: string): Promise<OvsDb> {
     let db = this.dbs.get(remote);
+    // A connection that went away (ovsdb-server restarted) is opened again.
+    if (db !== undefined && !(await db.then((d) => d.connected).catch(() => false))) {
+      if (this.dbs.get(remote) === db) this.dbs.delete(remote);
+      void db.then((d) => d.close()).catch(() => undefined);
+      db = this.dbs.get(remote);
+    }
     if (db === undefined) {
       const opened = OvsDb.open(remote);
       db = opened;

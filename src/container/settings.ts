@@ -5,7 +5,7 @@
  * by `external_ids:ipam` (overlay), or Keystone with the openrc variables
  * and the VM's port in OS_VIF_ID (underlay).
  */
-import { NeutronClient, NeutronError } from '../host/neutron.js';
+import { NeutronClient, NeutronError, type KeystoneCredentials } from '../host/neutron.js';
 import type { OvsDb } from '../host/ovs-db.js';
 import type { ContainerRuntime } from '../host/container-runtime.js';
 import { parseHostPort } from './integrate.js';
@@ -29,6 +29,10 @@ export interface Session {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** When the command began (performance.now()), for OVNTS_TIMING; default: the process's start. */
+  readonly since?: number;
+  /** A resident process's Keystone login, kept between commands; default: one login per command. */
+  readonly keystone?: (c: KeystoneCredentials, endpoint: string | undefined) => Promise<NeutronClient>;
   /** The runtime, started on first use (detected or --runtime). */
   runtime(): Promise<ContainerRuntime>;
 }
@@ -104,7 +108,8 @@ export async function setUp(s: Session): Promise<Setup> {
     ...optional(s, { projectDomain: 'OS_PROJECT_DOMAIN_ID', projectDomainName: 'OS_PROJECT_DOMAIN_NAME' }),
   };
   try {
-    return { mode, bridge, vifId, neutron: await NeutronClient.keystone(creds, s.env['OS_URL']) };
+    const login = s.keystone ?? ((c, url) => NeutronClient.keystone(c, url));
+    return { mode, bridge, vifId, neutron: await login(creds, s.env['OS_URL']) };
   } catch (e) {
     throw new ToolError(`Failed to authenticate with keystone. \n (${e instanceof NeutronError ? e.message : (e as Error).message})`);
   }

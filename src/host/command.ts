@@ -12,6 +12,8 @@ export interface CommandOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** SIGKILL after this long. Default 60000 ms. */
   readonly timeoutMs?: number;
+  /** Called with each chunk of stdout as it comes (a script telling a step is done). */
+  readonly onStdout?: (text: string) => void;
 }
 
 /** A command that exited non-zero (or could not start): its words and its stderr. */
@@ -44,6 +46,7 @@ export function command(cmd: string, args: readonly string[], opts: CommandOptio
           reject(new CommandFailed([cmd, ...args], (err as { code?: number | string }).code ?? err.signal ?? null, stderr || err.message));
       },
     );
+    if (opts.onStdout !== undefined) child.stdout?.on('data', (b: Buffer | string) => opts.onStdout?.(b.toString()));
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });

@@ -28,25 +28,37 @@ export interface ContainerRuntime {
   exists(id: string): Promise<boolean>;
 }
 
-function dockerSocket(): string {
-  const h = process.env['DOCKER_HOST'];
+/** The environment the runtime is chosen and run with (a resident agent's clients each bring theirs). */
+export type RuntimeEnv = Readonly<Record<string, string | undefined>>;
+
+/** The variables that choose and configure the runtimes, passed to their CLIs. */
+const RUNTIME_VARS = ['DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT', 'CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINER_HOST'];
+
+function runtimeVars(env: RuntimeEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of RUNTIME_VARS) if (env[k] !== undefined) out[k] = env[k];
+  return out;
+}
+
+function dockerSocket(env: RuntimeEnv): string {
+  const h = env['DOCKER_HOST'];
   if (h !== undefined && h.startsWith('unix://')) return h.slice('unix://'.length);
   return '/var/run/docker.sock';
 }
 
 /** docker when dockerd answers (or DOCKER_HOST is a TCP address), podman otherwise. */
-export async function detectRuntime(): Promise<RuntimeName> {
-  const h = process.env['DOCKER_HOST'];
+export async function detectRuntime(env: RuntimeEnv = process.env): Promise<RuntimeName> {
+  const h = env['DOCKER_HOST'];
   if (h !== undefined && !h.startsWith('unix://')) return 'docker';
-  return (await socketAccepts(dockerSocket())) ? 'docker' : 'podman';
+  return (await socketAccepts(dockerSocket(env))) ? 'docker' : 'podman';
 }
 
-function podmanGlobals(): string[] {
-  return process.env['CONTAINERS_CONF'] === undefined ? ['--runtime=runc', '--cgroup-manager=cgroupfs'] : [];
+function podmanGlobals(env: RuntimeEnv): string[] {
+  return env['CONTAINERS_CONF'] === undefined ? ['--runtime=runc', '--cgroup-manager=cgroupfs'] : [];
 }
 
-function podmanRunFlags(): string[] {
-  return process.env['CONTAINERS_CONF'] === undefined ? ['--ulimit=nofile=1024:1024', '--ulimit=nproc=4096:4096'] : [];
+function podmanRunFlags(env: RuntimeEnv): string[] {
+  return env['CONTAINERS_CONF'] === undefined ? ['--ulimit=nofile=1024:1024', '--ulimit=nproc=4096:4096'] : [];
 }
 
 const NO_IMAGE =
@@ -54,7 +66,7 @@ const NO_IMAGE =
 const GONE = /No such container|no container with (name or )?ID|not found/i;
 
 /** docker through the Engine API on its unix socket (the CLI for anything else). */
-function dockerOverApi(socketPath: string): ContainerRuntime {
+function dockerOverApi(socketPath: string, env: RuntimeEnv): ContainerRuntime {
   const api = dockerApi(socketPath);
   const create = (cname: string, cmd: readonly string[]): Promise<unknown> =>
     api.call('POST', `/containers/create?name=${encodeURIComponent(cname)}`, {
@@ -71,7 +83,7 @@ function dockerOverApi(socketPath: string): ContainerRuntime {
         created = await create(cname, cmd);
       } catch (e) {
         if (!gone(e) || !NO_IMAGE.test((e as Error).message)) throw e;
-        await buildNetworkImage('docker', NETWORK_IMAGE.docker);
+        await buildNetworkImage('docker', NETWORK_IMAGE.docker, undefined, runtimeVars(env));
         created = await create(cname, cmd);
       }
       const id = String((created as { Id?: unknown }).Id ?? '');
@@ -107,11 +119,12 @@ function dockerOverApi(socketPath: string): ContainerRuntime {
   };
 }
 
-export function containerRuntime(name: RuntimeName): ContainerRuntime {
-  const h = process.env['DOCKER_HOST'];
-  if (name === 'docker' && (h === undefined || h.startsWith('unix://'))) return dockerOverApi(dockerSocket());
+export function containerRuntime(name: RuntimeName, env: RuntimeEnv = process.env): ContainerRuntime {
+  const h = env['DOCKER_HOST'];
+  if (name === 'docker' && (h === undefined || h.startsWith('unix://'))) return dockerOverApi(dockerSocket(env), env);
+  const vars = { env: runtimeVars(env) };
   const cli = (args: readonly string[]): Promise<string> =>
-    name === 'docker' ? command('docker', args) : command('podman', [...podmanGlobals(), ...args]);
+    name === 'docker' ? command('docker', args, vars) : command('podman', [...podmanGlobals(env), ...args], vars);
   const run = (cname: string, cmd: readonly string[]): Promise<string> =>
     cli([
       'run',
@@ -119,7 +132,7 @@ export function containerRuntime(name: RuntimeName): ContainerRuntime {
       '--pull=never',
       '--net=none',
       `--name=${cname}`,
-      ...(name === 'podman' ? podmanRunFlags() : []),
+      ...(name === 'podman' ? podmanRunFlags(env) : []),
       NETWORK_IMAGE[name],
       ...cmd,
     ]);
@@ -133,7 +146,7 @@ export function containerRuntime(name: RuntimeName): ContainerRuntime {
         if (!(e instanceof CommandFailed) || !NO_IMAGE.test(e.stderr)) throw e;
         // First use on this host: build the image, then start again.
         await cli(['rm', '-f', cname]).catch(() => undefined);
-        await buildNetworkImage(name, NETWORK_IMAGE[name]);
+        await buildNetworkImage(name, NETWORK_IMAGE[name], undefined, runtimeVars(env));
         out = await run(cname, cmd);
       }
       const id = out.trim().split('\n').pop() ?? '';

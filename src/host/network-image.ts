@@ -13,7 +13,12 @@ import { command } from './command.js';
 export const BUSYBOX = '/bin/busybox';
 
 /** Builds the busybox root file system and imports it as `image` into docker or podman. */
-export async function buildNetworkImage(runtime: 'docker' | 'podman', image: string, busybox = BUSYBOX): Promise<void> {
+export async function buildNetworkImage(
+  runtime: 'docker' | 'podman',
+  image: string,
+  busybox = BUSYBOX,
+  env: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ovnts-image-'));
   try {
     const root = join(dir, 'rootfs');
@@ -25,8 +30,7 @@ export async function buildNetworkImage(runtime: 'docker' | 'podman', image: str
     const tar = join(dir, 'rootfs.tar');
     await command('tar', ['-C', root, '-cf', tar, '.']);
     const args = ['import', '--change', 'CMD ["/bin/sh"]', tar, image];
-    if (runtime === 'docker') await command('docker', args);
-    else await command('podman', args);
+    await command(runtime, args, { env });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,8 +13,8 @@ import { command } from './command.js';
 import { errnoText } from '../lib/errno-text.js';
 
 /** `unix:$OVS_RUNDIR/db.sock`, the database every OVS tool uses by default (ovs-vsctl(8) `--db`). */
-export function defaultOvsDb(): string {
-  return `unix:${process.env['OVS_RUNDIR'] ?? '/var/run/openvswitch'}/db.sock`;
+export function defaultOvsDb(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return `unix:${env['OVS_RUNDIR'] ?? '/var/run/openvswitch'}/db.sock`;
 }
 
 /** Changes to one `external_ids` map: keys to set and keys to remove. */
@@ -73,6 +73,11 @@ export class OvsDb {
 
   close(): Promise<void> {
     return this.client.stop();
+  }
+
+  /** False once the connection is gone (this client does not reconnect). */
+  get connected(): boolean {
+    return this.client.isConnected;
   }
 
   private root(): Row {

@@ -332,3 +332,51 @@ export function podmanIn(dir: string): Podman {
     },
   };
 }
+
+/** A VM's Neutron port as the CMS made it. */
+export interface VmPort {
+  readonly id: string;
+  readonly mac: string;
+  readonly ip: string;
+}
+
+/** A plain VM on hypervisor `hv`: an internal port `name` with the port's iface-id, moved into namespace `ns` with its address. */
+export async function internalVmPort(hv: ContainerHost, name: string, ns: string, port: VmPort, prefix: number): Promise<void> {
+  await hv.ovs.vsctl('add-port', 'br-int', name, '--', 'set', 'Interface', name, 'type=internal', `external_ids:iface-id=${port.id}`);
+  await waitFor(async () => (await run('ip', ['-n', hv.ns, 'link', 'show', name])).code === 0, { what: `${name} tap` });
+  await runOk('ip', ['-n', hv.ns, 'link', 'set', name, 'address', port.mac, 'netns', ns]);
+  await runOk('ip', ['-n', ns, 'addr', 'add', `${port.ip}/${prefix}`, 'dev', name]);
+  await runOk('ip', ['-n', ns, 'link', 'set', name, 'up']);
+}
+
+/**
+ * A VM that runs containers (underlay mode) on hypervisor `hv`: namespace
+ * `vmNs` whose eth0 (the port's MAC and address) has its peer `peer` on the
+ * hypervisor's br-int with the port's iface-id, and a management NIC mgmt0
+ * with `mgmtIp/24` on the central underlay (peer `mgmtPeer`), as a cloud VM
+ * reaches its API endpoints. The VM's own OVS is the caller's.
+ */
+export async function wireVm(
+  hv: ContainerHost,
+  vmNs: string,
+  peer: string,
+  port: VmPort,
+  prefix: number,
+  mgmt: { centralNs: string; ip: string; peer: string },
+): Promise<void> {
+  await runOk('ip', ['link', 'add', 'eth0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', peer, 'netns', hv.ns]);
+  for (const [ns, dev] of [
+    [vmNs, 'eth0'],
+    [hv.ns, peer],
+  ] as const) {
+    await runOk('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tx', 'off']);
+    await runOk('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+  }
+  await hv.ovs.vsctl('add-port', 'br-int', peer, '--', 'set', 'Interface', peer, `external_ids:iface-id=${port.id}`);
+  await runOk('ip', ['-n', vmNs, 'link', 'set', 'eth0', 'address', port.mac]);
+  await runOk('ip', ['-n', vmNs, 'addr', 'add', `${port.ip}/${prefix}`, 'dev', 'eth0']);
+  await runOk('ip', ['link', 'add', 'mgmt0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', mgmt.peer, 'netns', mgmt.centralNs]);
+  await runOk('ip', ['-n', mgmt.centralNs, 'link', 'set', mgmt.peer, 'master', 'underlay', 'up']);
+  await runOk('ip', ['-n', vmNs, 'addr', 'add', `${mgmt.ip}/24`, 'dev', 'mgmt0']);
+  await runOk('ip', ['-n', vmNs, 'link', 'set', 'mgmt0', 'up']);
+}
