@@ -206,3 +206,46 @@ test('a key, certificate or CA file replaced under the same name is used for the
   assert.deepEqual(outcomes[0], [true, false, false, false, false]);
   assert.deepEqual(outcomes[1], outcomes[0]);
 });
+
+test('a long-running ovnts client (northd) reads replaced key, certificate and CA files when it connects again', async () => {
+  const own = (name: string): string => pki.file(`northd-own-${name}`);
+  copyFileSync(pki.file('server.key'), own('server-key'));
+  copyFileSync(pki.file('server.pem'), own('server-cert'));
+  copyFileSync(pki.file('ca.pem'), own('ca'));
+  const db = await startSslDb(pki, 'real', [`--private-key=${own('server-key')}`, `--certificate=${own('server-cert')}`]);
+  const northd = await spawnDaemon(
+    OVNTS,
+    [
+      'northd',
+      `--ovnnb-db=${db.ssl}`,
+      `--ovnsb-db=${db.ssl}`,
+      ...pki.args('client', 'ca').slice(0, 2),
+      `--ca-cert=${own('ca')}`,
+      `--unixctl=${pki.file('northd-own.ctl')}`,
+    ],
+    { name: 'ovnts-northd' },
+  );
+  try {
+    const nbctl = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=${db.unix}`, ...a], { check: true });
+    const bound = async (port: string): Promise<boolean> =>
+      (await runOk('ovn-sbctl', [`--db=${db.unix}`, '--bare', '--columns=logical_port', 'list', 'Port_Binding'])).includes(port);
+    await nbctl('ls-add', 'renew-sw', '--', 'lsp-add', 'renew-sw', 'renew-p1');
+    await waitFor(() => bound('renew-p1'), { what: 'northd binding renew-p1' });
+    // The server's certificate is renewed by another CA, and northd's CA file replaced in place.
+    copyFileSync(pki.file('rogue.key'), own('server-key'));
+    copyFileSync(pki.file('rogue.pem'), own('server-cert'));
+    copyFileSync(pki.file('rogue-ca.pem'), own('ca'));
+    await waitFor(() => accepted('ovsdb-client', ['--timeout=5', ...pki.args('client', 'rogue-ca')], ['list-dbs', db.ssl]), {
+      what: 'the real server presenting the renewed certificate',
+    });
+    // Every SSL connection dropped: northd must connect again, with the CA file as it is now.
+    const remote = `pssl:${db.port}:127.0.0.1`;
+    await runOk('ovs-appctl', ['-t', db.ctl, 'ovsdb-server/remove-remote', remote], { check: true });
+    await runOk('ovs-appctl', ['-t', db.ctl, 'ovsdb-server/add-remote', remote], { check: true });
+    await nbctl('lsp-add', 'renew-sw', 'renew-p2');
+    await waitFor(() => bound('renew-p2'), { what: 'northd, reconnected, binding renew-p2', timeoutMs: 40000 });
+  } finally {
+    await northd.stop();
+    await db.daemon.stop();
+  }
+});

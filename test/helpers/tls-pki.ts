@@ -45,6 +45,8 @@ export interface SslDb {
   readonly unix: string;
   /** The server's log file. */
   readonly logFile: string;
+  /** Its control socket. */
+  readonly ctl: string;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function startSslDb(pki: Pki, kind: 'real' | 'ovnts', extra: readon
   await waitForSocket(sock, daemon.process);
   // The SSL port is bound before the unix one is, in both servers; check anyway.
   await waitFor(async () => (await run('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`])).code === 0, { what: 'pssl port' });
-  return { daemon, ssl: `ssl:127.0.0.1:${port}`, port, unix: `unix:${sock}`, logFile };
+  return { daemon, ssl: `ssl:127.0.0.1:${port}`, port, unix: `unix:${sock}`, logFile, ctl: join(d, 'ctl') };
 }
 
 /** The Logical_Switch names in the NB at `unix`, sorted (read with the real ovsdb-client). */
