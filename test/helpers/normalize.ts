@@ -65,7 +65,8 @@ export function sortRows(value: unknown, known: ReadonlyMap<string, number> = ne
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const uuidOrder = (a: unknown, b: unknown): number => {
     const n = (x: unknown): number => known.get((x as [string, string])[1]) ?? Infinity;
-    return n(a) - n(b);
+    const [x, y] = [n(a), n(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
   };
   const sort = (value: unknown): unknown => {
     // A set of UUIDs is in UUID order on the wire: put it in the order they became known.
