@@ -158,8 +158,9 @@ const txn = fc.oneof(
  * different rows for the same fault; those parts are made order-free here:
  * which of two rows with the same index key comes "First"; and, when a
  * transaction breaks an index with several pairs of rows or deletes several
- * rows that are still referenced, which pair or which row is named (the
- * index and table still are compared; the fixed differential tests check
+ * rows that are still referenced, or mutates several rows out of a column's
+ * range or size, which pair, row or value is named (the index, table and
+ * bounds still are compared; the fixed differential tests check
  * the wording of a single fault). Several faults in one transaction are
  * generated: bad columns of one row (reported in OVS's member order, which
  * ovnts follows), faulty operations (the first stops the transaction) and
@@ -176,6 +177,7 @@ function orderFree(text: string): string {
       /cannot delete (\w+) row <\d+> because of \d+ remaining reference\(s\)/g,
       'cannot delete a $1 row (in UUID order) still referenced',
     )
+    .replace(/"-?\d+(?:\.\d+)? is not in the valid range /g, '"(a row in UUID order) is not in the valid range ')
     .replace(
       /Attempted to store \d+ elements in set of up to (\d+)/g,
       'Attempted to store too many elements (row in UUID order) in set of up to $1',
