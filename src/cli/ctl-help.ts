@@ -146,6 +146,8 @@ function ctlOptions(defaultDb: string): OptionHelp[] {
     { name: 'ca-cert', short: 'C', arg: 'required', metavar: 'FILE', help: 'file with peer CA certificate', section: PKI },
     { name: 'bootstrap-ca-cert', arg: 'required', metavar: 'FILE', help: 'file with peer CA certificate to read or create', section: PKI },
     { name: 'peer-ca-cert', arg: 'required', metavar: 'FILE', help: 'file with extra CA certificate to send to the peer', section: PKI },
+    { name: 'ssl-protocols', arg: 'required', metavar: 'PROTOS', help: 'list of SSL protocols to enable', section: 'SSL options' },
+    { name: 'ssl-ciphers', arg: 'required', metavar: 'CIPHERS', help: 'list of SSL ciphers to enable', section: 'SSL options' },
   ];
 }
 

@@ -85,7 +85,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
   if (typeof line === 'number') return line;
   const o = line.options;
   if (shouldDetach(o)) return detach(PROG, args);
-  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovsdb_server', 'jsonrpc'], verbose: o.verbose });
+  const logger = openDaemonLogger(PROG, { file: o.logFile, modules: ['ovsdb_server', 'jsonrpc', 'stream_ssl'], verbose: o.verbose });
   if (logger === undefined) return 1;
   const run = beginDaemon(PROG, o.pidfile);
   if (typeof run === 'number') return run;
@@ -115,6 +115,7 @@ export async function ovsdbServer(args: string[]): Promise<number> {
     databases: dbs,
     log,
     socketLog: logger.module('socket_util'),
+    sslLog: logger.module('stream_ssl').err,
     traceRequests: o.traceRequests,
     // Settings read from a database are asked for whenever a listener starts.
     ...(hasDbSsl(o.ssl) ? { ssl: () => dbSsl?.current() ?? {} } : sslField(o.ssl)),

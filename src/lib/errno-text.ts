@@ -23,6 +23,7 @@ const TEXT: Readonly<Record<string, string>> = {
   ETIMEDOUT: 'Connection timed out',
   ENAMETOOLONG: 'File name too long',
   EPIPE: 'Broken pipe',
+  EPROTO: 'Protocol error',
 };
 
 /** The sentence for `code` (an errno name such as `ENOENT`), or undefined for one not in the table. */

@@ -1,8 +1,9 @@
 /**
  * SSL settings read from a database (ovsdb-server(1): `--private-key`,
- * `--certificate`, `--ca-cert` given as `db:DB,TABLE,COLUMN`), as OVN runs
+ * `--certificate`, `--ca-cert`, `--ssl-protocols`, `--ssl-ciphers` given as
+ * `db:DB,TABLE,COLUMN`), as OVN runs
  * its NB and SB servers with the `SSL` table that `ovn-nbctl set-ssl` fills.
- * The column holds a file name; the first non-empty one in the table is the
+ * The column holds a file name (or the protocol list, the cipher string); the first non-empty one in the table is the
  * setting. After every commit the settings are read again and, when they
  * changed, the `pssl:` listeners take them for their next connections.
  */
@@ -11,7 +12,7 @@ import type { SslOptions } from './remote.js';
 import { checkDbRemote, parseDbRemote, resolveDbStrings, type DbColumnRef } from './db-remotes.js';
 
 /** The SSL settings that may be read from a database. */
-const DB_SETTINGS = ['privateKey', 'certificate', 'caCert'] as const;
+const DB_SETTINGS = ['privateKey', 'certificate', 'caCert', 'protocols', 'ciphers'] as const;
 type DbSetting = (typeof DB_SETTINGS)[number];
 
 /** Whether any of the settings is a `db:` reference. */

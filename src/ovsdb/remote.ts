@@ -4,7 +4,7 @@
  */
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { unlinkSync, lstatSync } from 'node:fs';
-import { connectSsl, listenSsl, type SslOptions } from './stream-ssl.js';
+import { connectSsl, listenSsl, SslConfigError, type SslOptions } from './stream-ssl.js';
 import { bindErrnoText, errnoText } from '../lib/errno-text.js';
 
 export { missingSslConfig, reloadSslListener } from './stream-ssl.js';
@@ -122,10 +122,20 @@ export function activeRemoteFor(server: Server): string {
 
 /** What `listen` and `connect` need besides the remote. */
 export interface StreamOptions {
-  /** Keys and certificates for `ssl:` and `pssl:` remotes. */
-  ssl?: SslOptions;
+  /**
+   * Keys and certificates for `ssl:` and `pssl:` remotes; for `pssl:`, a
+   * function when they can change, asked again when the listener looks for
+   * changed files.
+   */
+  ssl?: SslOptions | (() => SslOptions);
   /** Reports refused SSL handshakes and bootstrapped CA certificates. Default: ignore. */
   log?: (msg: string) => void;
+  /** Reports bad `--ssl-protocols`/`--ssl-ciphers` values and unusable replaced SSL files. Default: `log`. */
+  sslErrorLog?: (msg: string) => void;
+}
+
+function sslSettings(ssl: StreamOptions['ssl']): SslOptions {
+  return typeof ssl === 'function' ? ssl() : (ssl ?? {});
 }
 
 /**
@@ -138,7 +148,8 @@ export function listen(remote: Remote | string, onSocket: (sock: Socket) => void
     const log = opts.log ?? (() => {});
     return (async () => {
       try {
-        return await listenSsl(r.port, r.host, opts.ssl ?? {}, onSocket, log);
+        const ssl = opts.ssl;
+        return await listenSsl(r.port, r.host, () => sslSettings(ssl), onSocket, log, opts.sslErrorLog ?? log);
       } catch (e) {
         throw new RemoteError(`${formatRemote(r)}: listen failed (${(e as Error).message})`);
       }
@@ -172,8 +183,11 @@ export function listen(remote: Remote | string, onSocket: (sock: Socket) => void
 export function connect(remote: Remote | string, opts: StreamOptions = {}): Promise<Socket> {
   const r = typeof remote === 'string' ? parseRemote(remote) : remote;
   if (r.kind === 'ssl') {
-    return connectSsl(r.host, r.port, opts.ssl ?? {}, opts.log).catch((e: unknown) => {
-      throw new RemoteError(`${formatRemote(r)}: connection failed (${(e as Error).message})`);
+    return connectSsl(r.host, r.port, sslSettings(opts.ssl), opts.sslErrorLog ?? opts.log).catch((e: unknown) => {
+      // A refused or failed handshake is what OVS reports as EPROTO ("Protocol error").
+      const code = (e as NodeJS.ErrnoException).code;
+      const errno = e instanceof SslConfigError ? undefined : code === undefined || code.startsWith('ERR_') ? 'EPROTO' : code;
+      throw new RemoteError(`${formatRemote(r)}: connection failed (${(e as Error).message})`, errno);
     });
   }
   if (r.kind !== 'unix' && r.kind !== 'tcp') {

@@ -44,6 +44,8 @@ export interface OvsdbServerOptions {
   /** Echo probe interval for TCP clients in ms; 0 disables. Default 5000 (unix sockets are never probed). */
   probeIntervalMs?: number;
   log?: (msg: string) => void;
+  /** The stream_ssl module's error log: bad `--ssl-protocols`/`--ssl-ciphers`, unusable replaced SSL files. Default: `log`. */
+  sslLog?: (msg: string) => void;
   /** The socket_util module's log: "listening on port N" for ptcp remotes, as tools parse it. Default: `log`. */
   socketLog?: (msg: string) => void;
   /** Log every request received (the first 4 KiB of its parameters). Default false. */
@@ -129,8 +131,11 @@ export class OvsdbServer {
     if (this.listeners.has(r)) return;
     const remote = parseRemote(r);
     const probe = remote.kind === 'ptcp' || remote.kind === 'pssl' ? (this.opts.probeIntervalMs ?? 5000) : 0;
-    const ssl = this.sslOptions();
-    const streamOpts = { log: (m: string) => this.limitedLog(m), ...(ssl === undefined ? {} : { ssl }) };
+    const streamOpts = {
+      log: (m: string) => this.limitedLog(m),
+      sslErrorLog: this.opts.sslLog ?? this.log,
+      ssl: () => this.sslOptions() ?? {},
+    };
     const l = await listen(remote, (sock) => this.accept(sock, probe), streamOpts);
     this.listeners.set(r, l);
     const a = l.address();
@@ -146,10 +151,9 @@ export class OvsdbServer {
 
   /** Gives the `pssl:` listeners the SSL settings as they are now; a listener whose new settings cannot be used keeps its old ones. */
   reloadSsl(): void {
-    const ssl = this.sslOptions() ?? {};
     for (const [r, l] of this.listeners) {
       try {
-        reloadSslListener(l, ssl);
+        reloadSslListener(l);
       } catch (e) {
         this.log(`${r}: ${(e as Error).message}`);
       }

@@ -2,7 +2,8 @@
  * The "Public Key Infrastructure Options" that ovsdb-server(1), ovn-nbctl(8),
  * ovn-northd(8), ovn-controller(8) and ovn-trace(8) take, parsed once for
  * every ovnts command: `-p`/`--private-key`, `-c`/`--certificate`,
- * `-C`/`--ca-cert`, `--bootstrap-ca-cert`, `--peer-ca-cert`.
+ * `-C`/`--ca-cert`, `--bootstrap-ca-cert`, `--peer-ca-cert`, and the "SSL
+ * options" `--ssl-protocols`, `--ssl-ciphers`.
  */
 import type { SslOptions } from './remote.js';
 
@@ -11,6 +12,8 @@ export const SSL_USAGE = `  -p, --private-key=FILE  file with private key (for s
   -C, --ca-cert=FILE      file with peer CA certificate
   --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create
   --peer-ca-cert=FILE     file with extra CA certificate to send to the peer
+  --ssl-protocols=PROTOS  list of SSL protocols to enable
+  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable
 `;
 
 const LONG: Record<string, keyof SslOptions> = {
@@ -19,6 +22,8 @@ const LONG: Record<string, keyof SslOptions> = {
   '--ca-cert': 'caCert',
   '--bootstrap-ca-cert': 'bootstrapCaCert',
   '--peer-ca-cert': 'peerCaCert',
+  '--ssl-protocols': 'protocols',
+  '--ssl-ciphers': 'ciphers',
 };
 const SHORT: Record<string, keyof SslOptions> = { '-p': 'privateKey', '-c': 'certificate', '-C': 'caCert' };
 

@@ -12,17 +12,25 @@
  * The server must send its CA in its chain for that (`--peer-ca-cert`). The
  * real tools instead drop that first connection ("Protocol error") and use
  * the file from the next one on.
+ *
+ * Key, certificate and CA files may be replaced under the same name (a
+ * renewed certificate): as ovsdb-server does, a listener notices a changed
+ * file (its modification time, size or inode), checking at most once a
+ * second when a connection arrives, and uses the new contents for that
+ * connection and the next ones; open connections keep what they had. A
+ * client reads the files at every connection it makes.
  */
 import {
   connect as tlsConnect,
-  createServer as tlsCreateServer,
   Server as TlsServer,
   type PeerCertificate,
   type TLSSocket,
   type ConnectionOptions,
+  type SecureContextOptions,
 } from 'node:tls';
 import type { Server, Socket } from 'node:net';
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { tlsPolicy } from './ssl-policy.js';
 
 /** The SSL files of ovsdb-server(1)'s and the OVN tools' "Public Key Infrastructure Options". */
 export interface SslOptions {
@@ -36,6 +44,10 @@ export interface SslOptions {
   bootstrapCaCert?: string;
   /** `--peer-ca-cert=FILE`: a CA certificate sent along with ours, for peers that bootstrap it. */
   peerCaCert?: string;
+  /** `--ssl-protocols=PROTOCOLS`: the TLS versions to enable, e.g. `TLSv1.2,TLSv1.3`. Default: all from TLSv1. */
+  protocols?: string;
+  /** `--ssl-ciphers=CIPHERS`: OpenSSL cipher string for TLS 1.2 and older. Default `HIGH:!aNULL:!MD5`. */
+  ciphers?: string;
 }
 
 export class SslConfigError extends Error {
@@ -86,33 +98,100 @@ function trustAnchor(ssl: SslOptions): Buffer | undefined {
   throw new SslConfigError('CA certificate must be configured to use SSL');
 }
 
-/** A listener's key, certificate chain and CA, read from the files now. */
-function serverContext(ssl: SslOptions): { key: Buffer; cert: Buffer; ca: Buffer } {
+/** A listener's key, certificate chain, CA, protocols and ciphers, read from the files now. */
+function serverContext(ssl: SslOptions, logError: (msg: string) => void): SecureContextOptions {
   const { key, cert } = identity(ssl);
   const ca = trustAnchor(ssl);
   if (ca === undefined)
     throw new SslConfigError(`${ssl.bootstrapCaCert ?? ''}: CA certificate file does not exist (a server cannot bootstrap its CA)`);
-  return { key, cert, ca };
+  return { key, cert, ca, ...tlsPolicy(ssl.protocols, ssl.ciphers, logError) };
+}
+
+/** What identifies the settings and the files' contents: names, and each file's mtime, size and inode. */
+function settingsStamp(ssl: SslOptions): string {
+  const files = [ssl.privateKey, ssl.certificate, ssl.caCert ?? ssl.bootstrapCaCert, ssl.peerCaCert].map((file) => {
+    if (file === undefined) return null;
+    try {
+      const st = statSync(file, { bigint: true });
+      return [file, String(st.mtimeNs), String(st.size), String(st.ino)];
+    } catch {
+      return [file];
+    }
+  });
+  return JSON.stringify([files, ssl.protocols ?? null, ssl.ciphers ?? null]);
+}
+
+/** The smallest time between two looks at the files, as OVS's stream-ssl waits between its checks. */
+const RECHECK_MS = 1000;
+
+/**
+ * A `pssl:` listener that follows its settings: asked again (and the files
+ * looked at) at most once a second when a connection arrives, and at once
+ * on {@link SslListener.reload}.
+ */
+class SslListener extends TlsServer {
+  private stamp: string;
+  private checkedAt = Date.now();
+
+  constructor(
+    private readonly settings: () => SslOptions,
+    private readonly logError: (msg: string) => void,
+    onSocket: (sock: Socket) => void,
+  ) {
+    const ssl = settings();
+    super({ ...serverContext(ssl, logError), requestCert: true, rejectUnauthorized: true }, (sock) => onSocket(sock));
+    this.stamp = settingsStamp(ssl);
+    // Before Node's own 'connection' listener, which starts the handshake with the context set now.
+    this.prependListener('connection', () => this.recheck());
+  }
+
+  /** Takes the settings and files as they are now; throws (keeping the old ones) when they cannot be used. */
+  reload(): void {
+    this.checkedAt = Date.now();
+    const ssl = this.settings();
+    const stamp = settingsStamp(ssl);
+    this.setSecureContext(serverContext(ssl, this.logError));
+    this.stamp = stamp;
+  }
+
+  private recheck(): void {
+    const now = Date.now();
+    if (now - this.checkedAt < RECHECK_MS) return;
+    this.checkedAt = now;
+    if (settingsStamp(this.settings()) === this.stamp) return;
+    try {
+      this.reload();
+    } catch (e) {
+      // A key replaced before its certificate, say: keep serving with the old ones and look again later.
+      this.logError((e as Error).message);
+    }
+  }
 }
 
 /**
- * Gives a `pssl:` listener new SSL settings (read from the files now), for
- * the connections it accepts from now on; those already open keep theirs.
- * Does nothing to a listener that is not an SSL one.
+ * Gives a `pssl:` listener its SSL settings as they are now (the files read
+ * now), for the connections it accepts from now on; those already open keep
+ * theirs. Throws, keeping the old ones, when they cannot be used. Does
+ * nothing to a listener that is not an SSL one.
  */
-export function reloadSslListener(server: Server, ssl: SslOptions): void {
-  if (server instanceof TlsServer) server.setSecureContext(serverContext(ssl));
+export function reloadSslListener(server: Server): void {
+  if (server instanceof SslListener) server.reload();
 }
 
-/** Listens for SSL connections; a client whose certificate the CA did not sign is refused in the handshake. */
+/**
+ * Listens for SSL connections; a client whose certificate the CA did not sign
+ * is refused in the handshake. `ssl` is asked again when the listener looks
+ * for changes; `onRefused` gets refused handshakes, `logError` bad settings.
+ */
 export function listenSsl(
   port: number,
   host: string,
-  ssl: SslOptions,
+  ssl: () => SslOptions,
   onSocket: (sock: Socket) => void,
   onRefused: (msg: string) => void,
+  logError: (msg: string) => void = onRefused,
 ): Promise<Server> {
-  const server = tlsCreateServer({ ...serverContext(ssl), requestCert: true, rejectUnauthorized: true }, (sock) => onSocket(sock));
+  const server = new SslListener(ssl, logError, onSocket);
   server.on('tlsClientError', (e: Error, sock: TLSSocket) =>
     onRefused(`${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}: SSL handshake failed (${e.message})`),
   );
@@ -129,11 +208,12 @@ export function listenSsl(
 export async function connectSsl(host: string, port: number, ssl: SslOptions, log: (msg: string) => void = () => {}): Promise<Socket> {
   const { key, cert } = identity(ssl);
   const ca = trustAnchor(ssl);
+  const policy = tlsPolicy(ssl.protocols, ssl.ciphers, log);
   if (ca === undefined) {
-    await bootstrapCa(host, port, key, cert, ssl.bootstrapCaCert as string, log);
+    await bootstrapCa(host, port, { key, cert, ...policy }, ssl.bootstrapCaCert as string, log);
     return connectSsl(host, port, ssl, log);
   }
-  return handshake({ host, port, key, cert, ca, rejectUnauthorized: true, checkServerIdentity: () => undefined });
+  return handshake({ host, port, key, cert, ca, ...policy, rejectUnauthorized: true, checkServerIdentity: () => undefined });
 }
 
 function handshake(opts: ConnectionOptions): Promise<TLSSocket> {
@@ -153,8 +233,8 @@ function handshake(opts: ConnectionOptions): Promise<TLSSocket> {
 }
 
 /** Takes the self-signed certificate at the top of the server's chain as the CA and saves it to `file`. */
-async function bootstrapCa(host: string, port: number, key: Buffer, cert: Buffer, file: string, log: (msg: string) => void): Promise<void> {
-  const sock = await handshake({ host, port, key, cert, rejectUnauthorized: false, checkServerIdentity: () => undefined });
+async function bootstrapCa(host: string, port: number, own: ConnectionOptions, file: string, log: (msg: string) => void): Promise<void> {
+  const sock = await handshake({ host, port, ...own, rejectUnauthorized: false, checkServerIdentity: () => undefined });
   try {
     let c: PeerCertificate | undefined = sock.getPeerCertificate(true);
     const seen = new Set<string>();

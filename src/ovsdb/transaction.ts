@@ -271,7 +271,8 @@ export class Transaction {
     let p = this.pending.get(uuid);
     if (p === undefined) {
       const row = table.rows.get(uuid) as Row;
-      p = { table, uuid, old: row, cols: { ...row.cols }, version: this.db.uuids.next() };
+      // As in ovsdb-server, a modified row shows its old _version until the commit gives it a new one.
+      p = { table, uuid, old: row, cols: { ...row.cols }, version: row.version };
       this.pending.set(uuid, p);
     }
     return p;
@@ -482,7 +483,7 @@ export class Transaction {
         table: p.table,
         uuid: p.uuid,
         old: p.old,
-        new: p.cols === null ? null : { uuid: p.uuid, version: p.version, cols: p.cols },
+        new: p.cols === null ? null : { uuid: p.uuid, version: p.old === null ? p.version : this.db.uuids.next(), cols: p.cols },
       });
     }
     this.checkIndexes(changes);

@@ -7,111 +7,26 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { run, runOk, spawnDaemon, tmpDir, waitFor, cleanupAll, type Daemon } from '../helpers/proc.js';
-import { NB_SCHEMA, SB_SCHEMA, OVNTS, waitForSocket } from '../helpers/ovsdb-servers.js';
+import { run, runOk, spawnDaemon, tmpDir, waitFor, cleanupAll } from '../helpers/proc.js';
+import { NB_SCHEMA, OVNTS, waitForSocket } from '../helpers/ovsdb-servers.js';
+import { freePort } from '../helpers/neutron-server.js';
+import { Pki, startSslDb, switchNames, type SslDb as Db } from '../helpers/tls-pki.js';
 
 after(cleanupAll);
 
-const dir = tmpDir('ovnts-tls').path;
-const f = (name: string): string => join(dir, name);
-
-/** A self-signed CA, and a key plus certificate signed by it for each name. */
-async function makePki(ca: string, names: readonly string[]): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await runOk('openssl', ['req', '-x509', ...ec, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.pem`), '-subj', `/CN=${ca}`, '-days', '2'], {
-    check: true,
-  });
-  for (const n of names) {
-    await runOk('openssl', ['req', ...ec, '-keyout', f(`${n}.key`), '-out', f(`${n}.csr`), '-subj', `/CN=${n}`], { check: true });
-    await runOk(
-      'openssl',
-      [
-        'x509',
-        '-req',
-        '-in',
-        f(`${n}.csr`),
-        '-CA',
-        f(`${ca}.pem`),
-        '-CAkey',
-        f(`${ca}.key`),
-        '-CAcreateserial',
-        '-out',
-        f(`${n}.pem`),
-        '-days',
-        '2',
-      ],
-      { check: true },
-    );
-  }
-}
-
-/** SSL options for the real tools and ovnts alike. */
-const sslArgs = (key: string, ca: string): string[] => [
-  `--private-key=${f(`${key}.key`)}`,
-  `--certificate=${f(`${key}.pem`)}`,
-  `--ca-cert=${f(`${ca}.pem`)}`,
-];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-interface Db {
-  readonly daemon: Daemon;
-  readonly ssl: string;
-  readonly unix: string;
-}
-
-/** A server (real or ovnts) on new NB and SB files, listening on pssl:PORT:127.0.0.1 and a unix socket. */
-async function startDb(kind: 'real' | 'ovnts', extra: readonly string[] = []): Promise<Db> {
-  const d = tmpDir(`ovnts-tls-${kind}`).path;
-  const files = [join(d, 'nb.db'), join(d, 'sb.db')];
-  for (const [i, schema] of [NB_SCHEMA, SB_SCHEMA].entries()) {
-    if (kind === 'real') await runOk('ovsdb-tool', ['create', files[i] as string, schema], { check: true });
-    else await runOk(OVNTS, ['ovsdb-tool', 'create', files[i] as string, schema], { check: true });
-  }
-  const port = await freePort();
-  const sock = join(d, 'db.sock');
-  const args = [
-    `--remote=pssl:${port}:127.0.0.1`,
-    `--remote=punix:${sock}`,
-    ...sslArgs('server', 'ca'),
-    ...extra,
-    `--unixctl=${join(d, 'ctl')}`,
-    '--no-chdir',
-    ...files,
-  ];
-  const daemon = await spawnDaemon(kind === 'real' ? 'ovsdb-server' : OVNTS, kind === 'real' ? args : ['ovsdb-server', ...args], {
-    name: `${kind}-ovsdb-server`,
-  });
-  await waitForSocket(sock, daemon.process);
-  // The SSL port is bound before the unix one is, in both servers; check anyway.
-  await waitFor(async () => (await run('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`])).code === 0, { what: 'pssl port' });
-  return { daemon, ssl: `ssl:127.0.0.1:${port}`, unix: `unix:${sock}` };
-}
-
-async function switchNames(unix: string): Promise<string[]> {
-  const q = JSON.stringify(['OVN_Northbound', { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]);
-  const out = JSON.parse(await runOk('ovsdb-client', ['transact', unix, q], { check: true })) as Array<{ rows: Array<{ name: string }> }>;
-  return (out[0]?.rows ?? []).map((r) => r.name).sort();
-}
+const pki = new Pki();
+const f = (name: string): string => pki.file(name);
+const sslArgs = (key: string, ca: string): string[] => pki.args(key, ca);
+const startDb = (kind: 'real' | 'ovnts', extra: readonly string[] = []): Promise<Db> => startSslDb(pki, kind, extra);
 
 let ovnts: Db;
 let real: Db;
 before(async () => {
-  await makePki('ca', ['server', 'client']);
-  await makePki('rogue-ca', ['rogue']);
+  await pki.make('ca', ['server', 'client']);
+  await pki.make('rogue-ca', ['rogue']);
   [ovnts, real] = await Promise.all([
     startDb('ovnts', [`--peer-ca-cert=${f('ca.pem')}`]),
     startDb('real', [`--peer-ca-cert=${f('ca.pem')}`]),

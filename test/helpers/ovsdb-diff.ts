@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { JsonRpcSession, RpcError } from '../../src/lib/jsonrpc.js';
 import { canonicalJson } from '../../src/ovsdb/error.js';
 import { parseJson } from '../../src/lib/json-int.js';
-import { normalizeUuids, sortRows } from './normalize.js';
+import { knownUuids, normalizeUuids, sortRows } from './normalize.js';
 
 export type Step = readonly [method: string, params: readonly unknown[]];
 
@@ -60,7 +60,7 @@ export function normalizeTranscript(t: Transcript): string {
   // Replies first, so UUIDs are numbered in the order the requests made them.
   const canonical = parseJson(canonicalJson([t.replies, byMonitor(t.notes)]));
   // Sorted again after numbering: objects keyed by UUID (table updates) in numbered order.
-  return canonicalJson(parseJson(normalizeUuids(canonicalJson(sortRows(canonical)))));
+  return canonicalJson(parseJson(normalizeUuids(canonicalJson(sortRows(canonical, knownUuids(canonical))))));
 }
 
 /**
