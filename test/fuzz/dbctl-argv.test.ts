@@ -15,7 +15,7 @@ import { runCtl, type ToolSpec } from '../../src/dbctl/ctl.js';
 import { NBCTL } from '../../src/dbctl/nbctl.js';
 import { SBCTL } from '../../src/dbctl/sbctl.js';
 import { startServer, SB_SCHEMA, NB_SCHEMA } from '../helpers/ovsdb-servers.js';
-import { FuzzTally, HANG_MS, forEachBatch, fuzzSettings, peakRssMb } from './fuzz-env.js';
+import { FuzzTally, HANG_MS, forEachBatch, fuzzSettings } from './fuzz-env.js';
 
 const settings = fuzzSettings(4);
 
@@ -120,35 +120,39 @@ async function fuzzTool(label: string, tool: ToolSpec, schema: string): Promise<
         ]
       : [];
   for (const s of setup) await runCtl(tool, [`--db=${server.remote}`, ...s], { stdout: () => {}, stderr: () => {} });
-  await forEachBatch(argvFor(tool), settings, async (batch, first) => {
-    for (const [i, argv] of batch.entries()) {
-      tally.inputs++;
-      let stderr = '';
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        runCtl(tool, [`--db=${server.remote}`, '--timeout=1', ...argv], { stdout: () => {}, stderr: (s) => (stderr += s) }).then(
-          (code) => ({ code }),
-          (e: unknown) => ({ thrown: e }),
-        ),
-        new Promise<'hang'>((r) => (timer = setTimeout(() => r('hang'), HANG_MS))),
-      ]);
-      clearTimeout(timer);
-      let problem: string | undefined;
-      if (outcome === 'hang') {
-        tally.hangs++;
-        problem = 'no result';
-      } else if ('thrown' in outcome) {
-        tally.crashes++;
-        problem = `threw ${String(outcome.thrown)}`;
-      } else if (outcome.code !== 0 && !new RegExp(`^(${VLOG_LINE}\\n)*${tool.program}: .+\\n$`).test(stderr)) {
-        problem = `exit ${outcome.code} with stderr ${JSON.stringify(stderr)}`;
-      } else if (outcome.code !== 0 && outcome.code !== 1) {
-        problem = `exit ${outcome.code}`;
+  await forEachBatch(
+    argvFor(tool),
+    settings,
+    async (batch, first) => {
+      for (const [i, argv] of batch.entries()) {
+        tally.inputs++;
+        let stderr = '';
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          runCtl(tool, [`--db=${server.remote}`, '--timeout=1', ...argv], { stdout: () => {}, stderr: (s) => (stderr += s) }).then(
+            (code) => ({ code }),
+            (e: unknown) => ({ thrown: e }),
+          ),
+          new Promise<'hang'>((r) => (timer = setTimeout(() => r('hang'), HANG_MS))),
+        ]);
+        clearTimeout(timer);
+        let problem: string | undefined;
+        if (outcome === 'hang') {
+          tally.hangs++;
+          problem = 'no result';
+        } else if ('thrown' in outcome) {
+          tally.crashes++;
+          problem = `threw ${String(outcome.thrown)}`;
+        } else if (outcome.code !== 0 && !new RegExp(`^(${VLOG_LINE}\\n)*${tool.program}: .+\\n$`).test(stderr)) {
+          problem = `exit ${outcome.code} with stderr ${JSON.stringify(stderr)}`;
+        } else if (outcome.code !== 0 && outcome.code !== 1) {
+          problem = `exit ${outcome.code}`;
+        }
+        if (problem !== undefined && problems.length < 10) problems.push(`input ${first + i} ${JSON.stringify(argv)}: ${problem}`);
       }
-      if (problem !== undefined && problems.length < 10) problems.push(`input ${first + i} ${JSON.stringify(argv)}: ${problem}`);
-    }
-  });
-  tally.peakRssMb = peakRssMb(process.pid);
+    },
+    tally,
+  );
   if (settings.campaign) {
     for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${label} ${p}`);
     console.log(tally.line());

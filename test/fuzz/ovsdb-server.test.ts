@@ -59,7 +59,7 @@ class Target {
     this.tally = new FuzzTally(kind === 'real' ? 'ovsdb-server@real' : 'ovsdb-server');
   }
 
-  private get pid(): number | undefined {
+  get pid(): number | undefined {
     return this.server?.process.pid;
   }
 
@@ -146,14 +146,18 @@ async function fuzz(kind: ServerKind, mustSurvive: boolean): Promise<void> {
   after(() => target.stop());
   await target.start();
   const problems: string[] = [];
-  await forEachBatch(inputs, settings, async (batch, first) => {
-    for (let i = 0; i < batch.length; i += CONCURRENCY) {
-      const found = await target.run(batch.slice(i, i + CONCURRENCY), first + i);
-      if (found.length > 0 && problems.length < 10) problems.push(...found);
-    }
-    // A long campaign reports as it goes, so a run cut short still has its figures.
-    if (settings.campaign && (first + batch.length) % 51200 === 0) console.log(target.tally.line().replace('FUZZ ', 'FUZZ-PROGRESS '));
-  });
+  await forEachBatch(
+    inputs,
+    settings,
+    async (batch, first) => {
+      for (let i = 0; i < batch.length; i += CONCURRENCY) {
+        const found = await target.run(batch.slice(i, i + CONCURRENCY), first + i);
+        if (found.length > 0 && problems.length < 10) problems.push(...found);
+      }
+    },
+    target.tally,
+    () => target.pid,
+  );
   await target.stop();
   if (settings.campaign) {
     for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${target.tally.target} ${p}`);

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { NB_SCHEMA, startServer } from '../helpers/ovsdb-servers.js';
 import { createIpamServer, type IpamServer } from '../../src/ipam/index.js';
 import { createKeystoneAuthenticator, parseDirectory } from '../../src/ipam/keystone/index.js';
-import { FuzzFailure, fuzz, fuzzTimeoutMs } from './wire-harness.js';
+import { FuzzFailure, fuzz, fuzzTimeoutMs } from './fuzz-env.js';
 
 const USERS = {
   projects: [{ name: 'admin' }, { name: 'demo' }],
@@ -252,7 +252,7 @@ test(
         const message = o['NeutronError']?.message ?? o['error']?.message;
         if (typeof message !== 'string') throw new FuzzFailure(`no NeutronError or Keystone error body: ${what}`);
       },
-      { smokeRuns: 3_000, hangMs: 5_000 },
+      { smokeRuns: 3_000, hangMs: 5_000, concurrency: 8 },
     );
     // The inputs reached every kind of answer: made, listed, refused, unknown, unauthenticated.
     if (process.env['FUZZ_PATH'] === undefined)
