@@ -3,7 +3,8 @@
 // target (or those whose name contains one of the given words) with
 // FUZZ_CAMPAIGN=1, FUZZ_RUNS (default 1,000,000) and a fresh seed, the real
 // peers too (FUZZ_PEER=1), one file at a time, and collects each target's
-// FUZZ line into a table.
+// FUZZ line into a table. FUZZ_SECONDS in the environment bounds each target's
+// time (test/fuzz/README.md); progress and problem lines are passed through.
 //
 //   node scripts/fuzz-campaign.mjs [--runs N] [--seed S] [--no-peer] [--out DIR] [name...]
 import { readdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -61,6 +62,9 @@ for (const f of files) {
         lines++;
         console.log(`FUZZ ${m[1]}`);
         rows.push({ file: f, ...Object.fromEntries(m[1].split(' ').map((kv) => kv.split('='))) });
+      } else if (/FUZZ-(PROGRESS|PROBLEM) /.test(line)) {
+        // As the target goes: a run cut short still has its figures, a failure is seen at once.
+        console.log(line.replace(/^#\s*/, ''));
       } else if (/^not ok /.test(line)) {
         console.log(`${f}: ${line}`);
       }

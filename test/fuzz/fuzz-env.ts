@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc, { type Parameters } from 'fast-check';
 
 /** The suite's default seed: fixed, so a smoke failure is reproducible. */
@@ -145,6 +146,31 @@ export class FuzzTally {
   }
 }
 
+/** Inputs that once crashed or hung a target, by target name: every run tries them first. */
+const REGRESSIONS = fileURLToPath(new URL('../../../test/fixtures/fuzz/regressions.json', import.meta.url));
+
+/**
+ * One entry of the regression corpus (test/fixtures/fuzz/regressions.json): `why` says what it
+ * broke and in which commit it was fixed; the input is `hex` (bytes), `repeat` (a text made of
+ * [piece, times] runs, for the huge ones) or `value` (the target's generated value, as JSON).
+ */
+interface Regression {
+  readonly why: string;
+  readonly hex?: string;
+  readonly repeat?: readonly (readonly [string, number])[];
+  readonly value?: unknown;
+}
+
+/** The regression inputs of `target`: bytes as Buffers, values as they are (the target's input type). */
+export function regressions(target: string): { why: string; input: unknown }[] {
+  const all = JSON.parse(readFileSync(REGRESSIONS, 'utf8')) as Record<string, Regression[] | undefined>;
+  return (all[target] ?? []).map((r) => {
+    if (r.hex !== undefined) return { why: r.why, input: Buffer.from(r.hex, 'hex') };
+    if (r.repeat !== undefined) return { why: r.why, input: Buffer.from(r.repeat.map(([p, n]) => p.repeat(n)).join('')) };
+    return { why: r.why, input: r.value };
+  });
+}
+
 /** What a check throws when the target misbehaved (anything else it throws is a crash too). */
 export class FuzzFailure extends Error {
   override readonly name = 'FuzzFailure';
@@ -226,6 +252,23 @@ export async function fuzz<T>(
   const workers = Math.max(1, opts.concurrency ?? 1);
   const tally = new FuzzTally(target);
   const failures: string[] = [];
+  const count = (bad: { kind: 'crash' | 'hang'; error: string }, where: string, input: unknown): void => {
+    if (bad.kind === 'crash') tally.crashes++;
+    else tally.hangs++;
+    const line = `${bad.kind} ${where}\n  input: ${show(input)}\n  ${bad.error}`;
+    if (failures.length < 5) {
+      failures.push(line);
+      if (s.campaign) console.log(`FUZZ-PROBLEM target=${target} ${line.split('\n').join(' | ')}`);
+    }
+  };
+  // The inputs that once broke this target come first (not when replaying one input).
+  if (s.path === undefined) {
+    for (const [i, r] of regressions(target).entries()) {
+      const bad = await runOne(check, r.input as T, 0, hangMs, workers === 1);
+      tally.inputs++;
+      if (bad !== undefined) count(bad, `regression ${i} (${r.why})`, r.input);
+    }
+  }
   await forEachBatch(
     arb,
     s,
@@ -236,14 +279,7 @@ export async function fuzz<T>(
           const input = batch[i] as T;
           const bad = await runOne(check, input, w, hangMs, workers === 1);
           tally.inputs++;
-          if (bad === undefined) continue;
-          if (bad.kind === 'crash') tally.crashes++;
-          else tally.hangs++;
-          const line = `${bad.kind} FUZZ_SEED=${s.seed} FUZZ_PATH=${first + i}\n  input: ${show(input)}\n  ${bad.error}`;
-          if (failures.length < 5) {
-            failures.push(line);
-            if (s.campaign) console.log(`FUZZ-PROBLEM target=${target} ${line.split('\n').join(' | ')}`);
-          }
+          if (bad !== undefined) count(bad, `FUZZ_SEED=${s.seed} FUZZ_PATH=${first + i}`, input);
         }
       };
       await Promise.all(Array.from({ length: Math.min(workers, batch.length) }, (_, w) => worker(w)));

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { JsonFramer, JsonRpcSession } from '../../src/lib/jsonrpc.js';
 import { startServer, type RunningServer, type ServerKind } from '../helpers/ovsdb-servers.js';
-import { FuzzTally, HANG_MS, forEachBatch, fuzzSettings } from './fuzz-env.js';
+import { FuzzTally, HANG_MS, forEachBatch, fuzzSettings, regressions } from './fuzz-env.js';
 import { connectionBytes, loadCaptures } from './ovsdb-inputs.js';
 
 const settings = fuzzSettings();
@@ -98,7 +98,7 @@ class Target {
    * Runs inputs concurrently, each on its own connection; returns what went wrong,
    * by input number. After a crash the server is started again on its files.
    */
-  async run(group: readonly Buffer[], first: number): Promise<string[]> {
+  async run(group: readonly Buffer[], first: number, name = (i: number): string => `input ${first + i}`): Promise<string[]> {
     const s = this.server;
     if (s === undefined) throw new Error('not started');
     this.tally.inputs += group.length;
@@ -108,9 +108,9 @@ class Target {
       outcomes.forEach((o, i) => {
         if (o === 'hang') {
           this.tally.hangs++;
-          problems.push(`input ${first + i}: no answer or close within ${HANG_MS} ms`);
+          problems.push(`${name(i)}: no answer or close within ${HANG_MS} ms`);
         } else if (o === 'bad-output') {
-          problems.push(`input ${first + i}: the server wrote something that is not a JSON-RPC message`);
+          problems.push(`${name(i)}: the server wrote something that is not a JSON-RPC message`);
         }
       });
       return problems;
@@ -123,7 +123,7 @@ class Target {
     await s.stop();
     await s.restart();
     await this.watch();
-    const which = `one of inputs ${first}..${first + group.length - 1}`;
+    const which = group.length === 1 ? name(0) : `one of ${name(0)} … ${name(group.length - 1)}`;
     return [
       died
         ? `${which}: the server died (${s.process.exitCode ?? s.process.signalCode})`
@@ -146,6 +146,17 @@ async function fuzz(kind: ServerKind, mustSurvive: boolean): Promise<void> {
   after(() => target.stop());
   await target.start();
   const problems: string[] = [];
+  // The inputs that once broke the server come first (not when replaying one input).
+  if (settings.path === undefined) {
+    const regs = regressions('ovsdb-server');
+    problems.push(
+      ...(await target.run(
+        regs.map((r) => r.input as Buffer),
+        0,
+        (i) => `regression ${i} (${regs[i]?.why})`,
+      )),
+    );
+  }
   await forEachBatch(
     inputs,
     settings,
