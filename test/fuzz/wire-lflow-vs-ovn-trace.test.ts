@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { cleanupAll, run, runOk } from '../helpers/proc.js';
 import { OVNTS, SB_SCHEMA, startServer } from '../helpers/ovsdb-servers.js';
 import { expr, mutatedText, pathological, realFlows, tokens } from './wire-lflow-gen.js';
-import { fuzzSettings } from './fuzz-env.js';
+import { fuzzSettings, regressions } from './fuzz-env.js';
 
 let sb: Awaited<ReturnType<typeof startServer>> | undefined;
 
@@ -45,8 +45,11 @@ const KNOWN = /is_chassis_resident/;
 test('fuzz sample: ovnts trace and ovn-trace accept and refuse the same matches', { timeout: 900_000 }, async () => {
   const n = Math.min(fuzzSettings(1, 40).runs, 5000);
   const real = realFlows();
-  const inputs = fc
-    .sample(
+  // The inputs that once disagreed come first.
+  const past = regressions('lflow-vs-ovn-trace').map((r) => r.input as string);
+  const inputs = [
+    ...past,
+    ...fc.sample(
       fc.oneof(
         { weight: 3, arbitrary: tokens },
         { weight: 4, arbitrary: expr },
@@ -54,8 +57,8 @@ test('fuzz sample: ovnts trace and ovn-trace accept and refuse the same matches'
         { weight: 3, arbitrary: mutatedText(real.matches) },
       ),
       { numRuns: n, seed: fuzzSettings().seed },
-    )
-    .filter((s) => !s.includes('\0')); // a NUL cannot be a command-line argument
+    ),
+  ].filter((s) => !s.includes('\0')); // a NUL cannot be a command-line argument
   const mismatches: string[] = [];
   const wording: string[] = [];
   const known: string[] = [];

@@ -252,7 +252,7 @@ test(
         const message = o['NeutronError']?.message ?? o['error']?.message;
         if (typeof message !== 'string') throw new FuzzFailure(`no NeutronError or Keystone error body: ${what}`);
       },
-      { smokeRuns: 3_000, hangMs: 5_000, concurrency: 8 },
+      { smokeRuns: 3_000, hangMs: 5_000 },
     );
     // The inputs reached every kind of answer: made, listed, refused, unknown, unauthenticated.
     if (process.env['FUZZ_PATH'] === undefined)
