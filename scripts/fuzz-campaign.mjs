@@ -6,7 +6,10 @@
 // FUZZ line into a table. FUZZ_SECONDS in the environment bounds each target's
 // time (test/fuzz/README.md); progress and problem lines are passed through.
 //
-//   node scripts/fuzz-campaign.mjs [--runs N] [--seed S] [--no-peer] [--out DIR] [name...]
+//   node scripts/fuzz-campaign.mjs [--runs N] [--seed S] [--start N] [--no-peer] [--out DIR] [name...]
+//
+// --start N goes on with a campaign cut short: inputs N .. runs-1 of the same seed
+// (FUZZ_START; the FUZZ lines count this run's inputs only).
 import { readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -18,6 +21,7 @@ const { values: opts, positionals } = parseArgs({
   options: {
     runs: { type: 'string', default: '1000000' },
     seed: { type: 'string' },
+    start: { type: 'string', default: '0' },
     'no-peer': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -42,11 +46,12 @@ const env = {
   FUZZ_CAMPAIGN: '1',
   FUZZ_RUNS: opts.runs,
   FUZZ_SEED: seed,
+  FUZZ_START: opts.start,
   ...(opts['no-peer'] ? {} : { FUZZ_PEER: '1' }),
 };
 const rows = [];
 let failed = false;
-console.log(`fuzz campaign: seed=${seed} runs=${opts.runs} targets=${files.length}`);
+console.log(`fuzz campaign: seed=${seed} runs=${opts.runs} start=${opts.start} targets=${files.length}`);
 for (const f of files) {
   const child = spawn(process.execPath, ['--test', '--test-reporter=tap', join(dir, f)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let buf = '';
@@ -81,10 +86,11 @@ const table = [
   `| ${header.map(() => '---').join(' | ')} |`,
   ...rows.map((r) => `| ${header.map((h) => r[h] ?? '').join(' | ')} |`),
 ].join('\n');
-console.log(`\nseed ${seed}, ${opts.runs} inputs per target\n\n${table}`);
+const what = `seed ${seed}, inputs ${opts.start} to ${opts.runs} per target`;
+console.log(`\n${what}\n\n${table}`);
 if (opts.out !== undefined) {
-  const file = join(opts.out, `fuzz-campaign-${seed}.md`);
-  writeFileSync(file, `# Fuzz campaign, seed ${seed}, ${opts.runs} inputs per target\n\n${table}\n`);
+  const file = join(opts.out, `fuzz-campaign-${seed}-${positionals.join('-') || 'all'}-${opts.start}.md`);
+  writeFileSync(file, `# Fuzz campaign, ${what}\n\n${table}\n`);
   console.log(`written to ${file}`);
 }
 process.exit(failed ? 1 : 0);

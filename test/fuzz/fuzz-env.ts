@@ -33,6 +33,11 @@ export interface FuzzSettings {
   readonly peer: boolean;
   /** FUZZ_SECONDS: stop drawing batches after this long (0: no limit); the FUZZ line says how many inputs ran. */
   readonly seconds: number;
+  /**
+   * FUZZ_START: the number of the first input (rounded down to a batch), so a campaign cut short
+   * goes on where it stopped, with the same seed, in a later run: inputs FUZZ_START .. FUZZ_RUNS - 1.
+   */
+  readonly start: number;
 }
 
 function intEnv(name: string, dflt: number): number {
@@ -55,6 +60,7 @@ export function fuzzSettings(scale = 1, smokeRuns = DEFAULT_RUNS): FuzzSettings 
     campaign: process.env['FUZZ_CAMPAIGN'] === '1',
     peer: process.env['FUZZ_PEER'] === '1',
     seconds: intEnv('FUZZ_SECONDS', 0),
+    start: Math.floor(intEnv('FUZZ_START', 0) / BATCH) * BATCH,
   };
 }
 
@@ -97,11 +103,12 @@ export async function forEachBatch<T>(
     const only = batch[n % BATCH];
     if (only === undefined) throw new Error(`FUZZ_PATH=${s.path}: no such input`);
     await fn([only], n);
+    tally?.sampleRss(pid());
     return;
   }
   const deadline = s.seconds > 0 ? Date.now() + s.seconds * 1000 : Infinity;
   let progressAt = Date.now() + PROGRESS_MS;
-  for (let done = 0, k = 0; done < s.runs && Date.now() < deadline; k++) {
+  for (let done = s.start, k = s.start / BATCH; done < s.runs && Date.now() < deadline; k++) {
     const n = Math.min(BATCH, s.runs - done);
     await fn(fc.sample(arb, { seed: s.seed + k, numRuns: BATCH }).slice(0, n), done);
     done += n;
