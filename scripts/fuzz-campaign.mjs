@@ -9,7 +9,8 @@
 //   node scripts/fuzz-campaign.mjs [--runs N] [--seed S] [--start N] [--no-peer] [--out DIR] [name...]
 //
 // --start N goes on with a campaign cut short: inputs N .. runs-1 of the same seed
-// (FUZZ_START; the FUZZ lines count this run's inputs only).
+// (FUZZ_START; the FUZZ lines count this run's inputs only). --test-name P runs only the
+// tests whose name matches P (a file may hold several targets).
 import { readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -22,6 +23,7 @@ const { values: opts, positionals } = parseArgs({
     runs: { type: 'string', default: '1000000' },
     seed: { type: 'string' },
     start: { type: 'string', default: '0' },
+    'test-name': { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -53,7 +55,11 @@ const rows = [];
 let failed = false;
 console.log(`fuzz campaign: seed=${seed} runs=${opts.runs} start=${opts.start} targets=${files.length}`);
 for (const f of files) {
-  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', join(dir, f)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const only = opts['test-name'] === undefined ? [] : [`--test-name-pattern=${opts['test-name']}`];
+  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...only, join(dir, f)], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buf = '';
   let lines = 0;
   child.stdout.on('data', (d) => {
