@@ -173,10 +173,8 @@ async function fuzzTool(label: string, tool: ToolSpec, schema: string): Promise<
     },
     tally,
   );
-  if (settings.campaign) {
-    for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${label} ${p}`);
-    console.log(tally.line());
-  }
+  if (settings.campaign) for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${label} ${p}`);
+  console.log(tally.line());
   assert.deepEqual(problems, [], `replay one with FUZZ_SEED=${settings.seed} FUZZ_PATH=<input number>`);
 }
 

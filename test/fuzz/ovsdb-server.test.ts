@@ -170,10 +170,8 @@ async function fuzz(kind: ServerKind, mustSurvive: boolean): Promise<void> {
     () => target.pid,
   );
   await target.stop();
-  if (settings.campaign) {
-    for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${target.tally.target} ${p}`);
-    console.log(target.tally.line());
-  }
+  if (settings.campaign) for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${target.tally.target} ${p}`);
+  console.log(target.tally.line());
   if (mustSurvive && problems.length > 0) {
     assert.fail(`${problems.join('\n')}\n(replay one with FUZZ_SEED=${settings.seed} FUZZ_PATH=<input number>)`);
   }
