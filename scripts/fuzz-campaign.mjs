@@ -3,9 +3,14 @@
 // target (or those whose name contains one of the given words) with
 // FUZZ_CAMPAIGN=1, FUZZ_RUNS (default 1,000,000) and a fresh seed, the real
 // peers too (FUZZ_PEER=1), one file at a time, and collects each target's
-// FUZZ line into a table.
+// FUZZ line into a table. FUZZ_SECONDS in the environment bounds each target's
+// time (test/fuzz/README.md); progress and problem lines are passed through.
 //
-//   node scripts/fuzz-campaign.mjs [--runs N] [--seed S] [--no-peer] [--out DIR] [name...]
+//   node scripts/fuzz-campaign.mjs [--runs N] [--seed S] [--start N] [--no-peer] [--out DIR] [name...]
+//
+// --start N goes on with a campaign cut short: inputs N .. runs-1 of the same seed
+// (FUZZ_START; the FUZZ lines count this run's inputs only). --test-name P runs only the
+// tests whose name matches P (a file may hold several targets).
 import { readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -17,6 +22,8 @@ const { values: opts, positionals } = parseArgs({
   options: {
     runs: { type: 'string', default: '1000000' },
     seed: { type: 'string' },
+    start: { type: 'string', default: '0' },
+    'test-name': { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -41,13 +48,18 @@ const env = {
   FUZZ_CAMPAIGN: '1',
   FUZZ_RUNS: opts.runs,
   FUZZ_SEED: seed,
+  FUZZ_START: opts.start,
   ...(opts['no-peer'] ? {} : { FUZZ_PEER: '1' }),
 };
 const rows = [];
 let failed = false;
-console.log(`fuzz campaign: seed=${seed} runs=${opts.runs} targets=${files.length}`);
+console.log(`fuzz campaign: seed=${seed} runs=${opts.runs} start=${opts.start} targets=${files.length}`);
 for (const f of files) {
-  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', join(dir, f)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const only = opts['test-name'] === undefined ? [] : [`--test-name-pattern=${opts['test-name']}`];
+  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...only, join(dir, f)], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buf = '';
   let lines = 0;
   child.stdout.on('data', (d) => {
@@ -61,6 +73,9 @@ for (const f of files) {
         lines++;
         console.log(`FUZZ ${m[1]}`);
         rows.push({ file: f, ...Object.fromEntries(m[1].split(' ').map((kv) => kv.split('='))) });
+      } else if (/FUZZ-(PROGRESS|PROBLEM) /.test(line)) {
+        // As the target goes: a run cut short still has its figures, a failure is seen at once.
+        console.log(line.replace(/^#\s*/, ''));
       } else if (/^not ok /.test(line)) {
         console.log(`${f}: ${line}`);
       }
@@ -77,10 +92,11 @@ const table = [
   `| ${header.map(() => '---').join(' | ')} |`,
   ...rows.map((r) => `| ${header.map((h) => r[h] ?? '').join(' | ')} |`),
 ].join('\n');
-console.log(`\nseed ${seed}, ${opts.runs} inputs per target\n\n${table}`);
+const what = `seed ${seed}, inputs ${opts.start} to ${opts.runs} per target`;
+console.log(`\n${what}\n\n${table}`);
 if (opts.out !== undefined) {
-  const file = join(opts.out, `fuzz-campaign-${seed}.md`);
-  writeFileSync(file, `# Fuzz campaign, seed ${seed}, ${opts.runs} inputs per target\n\n${table}\n`);
+  const file = join(opts.out, `fuzz-campaign-${seed}-${positionals.join('-') || 'all'}-${opts.start}.md`);
+  writeFileSync(file, `# Fuzz campaign, ${what}\n\n${table}\n`);
   console.log(`written to ${file}`);
 }
 process.exit(failed ? 1 : 0);

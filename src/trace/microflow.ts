@@ -103,12 +103,33 @@ export function parseMicroflow(text: string, lookups: MatchLookups = {}): TraceP
       pinned.set(a.field, seen | mask);
     }
   }
-  // What is left (prerequisites such as `ip4 || ip6`) must already hold for the packet the equalities pin down.
+  // What is left (prerequisites such as `ip4 || ip6`) is decided by the equalities only when each `||` tests
+  // bits of one field that they pin down; any other `||` leaves more than one packet, even when the all-zero
+  // rest of the packet satisfies it (ovn-trace refuses `reg1 == 0 || reg3 == 0`, found by the differential fuzz).
   const rest = all.filter((e) => !isEquality(e));
-  if (rest.some((e) => e.type !== 'or') || (rest.length > 0 && !evaluate({ type: 'and', exprs: rest }, Object.fromEntries(p)))) {
+  if (rest.some((e) => !pinnedBy(e, p, pinned))) {
     throw new MicroflowError(`Constraints are ambiguous: ${printNormalized(factor(norm))}.`);
   }
+  if (rest.length > 0 && !evaluate({ type: 'and', exprs: rest }, Object.fromEntries(p))) {
+    throw new MicroflowError('Constraints are contradictory.');
+  }
   return p;
+}
+
+/** Whether `e` is an `||` of equalities on one field whose tested bits (or string) the microflow pins. */
+function pinnedBy(e: NormExpr, p: TracePacket, pinned: ReadonlyMap<string, bigint>): boolean {
+  if (e.type !== 'or') return false;
+  // Alternatives the pinned values already make false drop out (`!ip.later_frag` leaves `!ip.frag[1]` for IPv4).
+  const packet = Object.fromEntries(p);
+  const open = e.exprs.filter((a) => !(decided(a, p, pinned) && !evaluate(a, packet)));
+  if (open.length <= 1) return true;
+  const field = open[0]?.type === 'cmp' || open[0]?.type === 'scmp' ? open[0].field : undefined;
+  return open.every((a) => {
+    if (!isEquality(a) || (a.type !== 'cmp' && a.type !== 'scmp') || a.field !== field) return false;
+    if (a.type === 'scmp') return typeof p.get(a.field) === 'string';
+    const mask = (a.mask ?? (1n << BigInt(a.width)) - 1n) << BigInt(a.lo);
+    return (mask & ~(pinned.get(a.field) ?? 0n)) === 0n;
+  });
 }
 
 const int = (p: TracePacket, f: string): bigint => {
@@ -214,4 +235,12 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
     parts.push(`dl_type=${hex(ethType, 4)}`);
   }
   return parts.join(',');
+}
+
+/** Whether every bit (or string) `e` tests is pinned by the microflow's equalities. */
+function decided(e: NormExpr, p: TracePacket, pinned: ReadonlyMap<string, bigint>): boolean {
+  if (e.type === 'and' || e.type === 'or') return e.exprs.every((x) => decided(x, p, pinned));
+  if (e.type === 'scmp') return typeof p.get(e.field) === 'string';
+  if (e.type === 'cmp') return (((e.mask ?? (1n << BigInt(e.width)) - 1n) << BigInt(e.lo)) & ~(pinned.get(e.field) ?? 0n)) === 0n;
+  return e.type === 'true' || e.type === 'false';
 }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { JsonFramer, JsonRpcSession } from '../../src/lib/jsonrpc.js';
 import { startServer, type RunningServer, type ServerKind } from '../helpers/ovsdb-servers.js';
-import { FuzzTally, HANG_MS, forEachBatch, fuzzSettings } from './fuzz-env.js';
+import { FuzzTally, HANG_MS, forEachBatch, fuzzSettings, regressions } from './fuzz-env.js';
 import { connectionBytes, loadCaptures } from './ovsdb-inputs.js';
 
 const settings = fuzzSettings();
@@ -59,7 +59,7 @@ class Target {
     this.tally = new FuzzTally(kind === 'real' ? 'ovsdb-server@real' : 'ovsdb-server');
   }
 
-  private get pid(): number | undefined {
+  get pid(): number | undefined {
     return this.server?.process.pid;
   }
 
@@ -98,7 +98,7 @@ class Target {
    * Runs inputs concurrently, each on its own connection; returns what went wrong,
    * by input number. After a crash the server is started again on its files.
    */
-  async run(group: readonly Buffer[], first: number): Promise<string[]> {
+  async run(group: readonly Buffer[], first: number, name = (i: number): string => `input ${first + i}`): Promise<string[]> {
     const s = this.server;
     if (s === undefined) throw new Error('not started');
     this.tally.inputs += group.length;
@@ -108,9 +108,9 @@ class Target {
       outcomes.forEach((o, i) => {
         if (o === 'hang') {
           this.tally.hangs++;
-          problems.push(`input ${first + i}: no answer or close within ${HANG_MS} ms`);
+          problems.push(`${name(i)}: no answer or close within ${HANG_MS} ms`);
         } else if (o === 'bad-output') {
-          problems.push(`input ${first + i}: the server wrote something that is not a JSON-RPC message`);
+          problems.push(`${name(i)}: the server wrote something that is not a JSON-RPC message`);
         }
       });
       return problems;
@@ -123,7 +123,7 @@ class Target {
     await s.stop();
     await s.restart();
     await this.watch();
-    const which = `one of inputs ${first}..${first + group.length - 1}`;
+    const which = group.length === 1 ? name(0) : `one of ${name(0)} … ${name(group.length - 1)}`;
     return [
       died
         ? `${which}: the server died (${s.process.exitCode ?? s.process.signalCode})`
@@ -146,19 +146,32 @@ async function fuzz(kind: ServerKind, mustSurvive: boolean): Promise<void> {
   after(() => target.stop());
   await target.start();
   const problems: string[] = [];
-  await forEachBatch(inputs, settings, async (batch, first) => {
-    for (let i = 0; i < batch.length; i += CONCURRENCY) {
-      const found = await target.run(batch.slice(i, i + CONCURRENCY), first + i);
-      if (found.length > 0 && problems.length < 10) problems.push(...found);
-    }
-    // A long campaign reports as it goes, so a run cut short still has its figures.
-    if (settings.campaign && (first + batch.length) % 51200 === 0) console.log(target.tally.line().replace('FUZZ ', 'FUZZ-PROGRESS '));
-  });
-  await target.stop();
-  if (settings.campaign) {
-    for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${target.tally.target} ${p}`);
-    console.log(target.tally.line());
+  // The inputs that once broke the server come first (not when replaying one input).
+  if (settings.path === undefined) {
+    const regs = regressions('ovsdb-server');
+    problems.push(
+      ...(await target.run(
+        regs.map((r) => r.input as Buffer),
+        0,
+        (i) => `regression ${i} (${regs[i]?.why})`,
+      )),
+    );
   }
+  await forEachBatch(
+    inputs,
+    settings,
+    async (batch, first) => {
+      for (let i = 0; i < batch.length; i += CONCURRENCY) {
+        const found = await target.run(batch.slice(i, i + CONCURRENCY), first + i);
+        if (found.length > 0 && problems.length < 10) problems.push(...found);
+      }
+    },
+    target.tally,
+    () => target.pid,
+  );
+  await target.stop();
+  if (settings.campaign) for (const p of problems.slice(0, 5)) console.log(`FUZZ-PROBLEM target=${target.tally.target} ${p}`);
+  console.log(target.tally.line());
   if (mustSurvive && problems.length > 0) {
     assert.fail(`${problems.join('\n')}\n(replay one with FUZZ_SEED=${settings.seed} FUZZ_PATH=<input number>)`);
   }

@@ -24,7 +24,7 @@ import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import { createNetns, deleteNetns, runId } from '../helpers/netns.js';
 import { runPlugin } from '../../src/cni/plugin.js';
 import { CNI_CODE } from '../../src/cni/errors.js';
-import { FuzzFailure, fuzz, fuzzTimeoutMs } from './wire-harness.js';
+import { FuzzFailure, fuzz, fuzzTimeoutMs } from './fuzz-env.js';
 
 after(cleanupAll);
 
@@ -136,7 +136,7 @@ test('fuzz: every CNI invocation ends with a result or the spec error JSON', { t
       const out = await runPlugin(full, text);
       checkOutput(out, `${JSON.stringify(e)} ${text.slice(0, 200)}`);
     },
-    { smokeRuns: 2_000, hangMs: 15_000 },
+    { smokeRuns: 2_000, hangMs: 15_000, concurrency: 4 },
   );
 });
 

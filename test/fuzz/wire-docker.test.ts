@@ -21,7 +21,7 @@ import { cleanupAll, spawnDaemon, tmpDir, type Daemon } from '../helpers/proc.js
 import { createNetns, runId } from '../helpers/netns.js';
 import { NB_SCHEMA, OVNTS, startServer } from '../helpers/ovsdb-servers.js';
 import { servedPort } from '../helpers/keystone-env.js';
-import { FuzzFailure, fuzz, fuzzTimeoutMs, peakRssMbOf } from './wire-harness.js';
+import { FuzzFailure, fuzz, fuzzTimeoutMs } from './fuzz-env.js';
 
 let plugin: Daemon | undefined;
 let socket = '';
@@ -186,7 +186,7 @@ test(
         if (res.status !== 200 && typeof o['Err'] !== 'string') throw new FuzzFailure(`no Err: ${what}`);
         if (typeof o['PoolID'] === 'string' && poolIds.length < 50) poolIds.push(o['PoolID']);
       },
-      { smokeRuns: 600, hangMs: 10_000, peakRssMb: () => peakRssMbOf(plugin?.pid ?? 0) },
+      { smokeRuns: 600, hangMs: 10_000, concurrency: 4, pid: () => plugin?.pid },
     );
     assert.ok(plugin?.running(), 'the plugin is alive');
     const r = await post('Plugin.Activate', 'POST', '{}');

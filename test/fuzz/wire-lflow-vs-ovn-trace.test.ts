@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { cleanupAll, run, runOk } from '../helpers/proc.js';
 import { OVNTS, SB_SCHEMA, startServer } from '../helpers/ovsdb-servers.js';
 import { expr, mutatedText, pathological, realFlows, tokens } from './wire-lflow-gen.js';
-import { fuzzRuns, fuzzSeed } from './wire-harness.js';
+import { fuzzSettings, regressions } from './fuzz-env.js';
 
 let sb: Awaited<ReturnType<typeof startServer>> | undefined;
 
@@ -43,19 +43,22 @@ function verdict(r: { stdout: string; stderr: string; code: number | null; timed
 const KNOWN = /is_chassis_resident/;
 
 test('fuzz sample: ovnts trace and ovn-trace accept and refuse the same matches', { timeout: 900_000 }, async () => {
-  const n = Math.min(fuzzRuns(40), 5000);
+  const n = Math.min(fuzzSettings(1, 40).runs, 5000);
   const real = realFlows();
-  const inputs = fc
-    .sample(
+  // The inputs that once disagreed come first.
+  const past = regressions('lflow-vs-ovn-trace').map((r) => r.input as string);
+  const inputs = [
+    ...past,
+    ...fc.sample(
       fc.oneof(
         { weight: 3, arbitrary: tokens },
         { weight: 4, arbitrary: expr },
         { weight: 1, arbitrary: pathological.filter((s) => s.length < 20_000) },
         { weight: 3, arbitrary: mutatedText(real.matches) },
       ),
-      { numRuns: n, seed: fuzzSeed() },
-    )
-    .filter((s) => !s.includes('\0')); // a NUL cannot be a command-line argument
+      { numRuns: n, seed: fuzzSettings().seed },
+    ),
+  ].filter((s) => !s.includes('\0')); // a NUL cannot be a command-line argument
   const mismatches: string[] = [];
   const wording: string[] = [];
   const known: string[] = [];

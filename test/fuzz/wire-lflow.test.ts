@@ -16,7 +16,7 @@ import { LflowError, expandMatch, parseActions, parseMatch, printMatch, toConjun
 import { planMatch } from '../../src/controller/lflow/match.js';
 import { FlowModelError } from '../../src/openflow/flow.js';
 import { ActionError, translateActions } from '../../src/controller/lflow/actions.js';
-import { FuzzFailure, fuzz, fuzzTimeoutMs } from './wire-harness.js';
+import { FuzzFailure, fuzz, fuzzTimeoutMs } from './fuzz-env.js';
 import { ACTIONS, CONSTANTS, FIELDS, PUNCT, expr, mutatedText, pathological, realFlows, tokens } from './wire-lflow-gen.js';
 
 const SETS = new Map([['as1', ['10.0.0.1', '10.0.0.2']]]);

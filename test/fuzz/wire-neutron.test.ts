@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { NB_SCHEMA, startServer } from '../helpers/ovsdb-servers.js';
 import { createIpamServer, type IpamServer } from '../../src/ipam/index.js';
 import { createKeystoneAuthenticator, parseDirectory } from '../../src/ipam/keystone/index.js';
-import { FuzzFailure, fuzz, fuzzTimeoutMs } from './wire-harness.js';
+import { FuzzFailure, fuzz, fuzzTimeoutMs } from './fuzz-env.js';
 
 const USERS = {
   projects: [{ name: 'admin' }, { name: 'demo' }],

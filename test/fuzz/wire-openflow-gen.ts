@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { fromHex } from '../../src/lib/packet/addr.js';
-import { mutated } from './wire-harness.js';
+import { mutated } from './mutate-bytes.js';
 
 const FIXTURES = new URL('../../../test/fixtures/fuzz/wire/', import.meta.url);
 
