@@ -109,6 +109,8 @@ export const CORPUS: readonly Step[] = [
   neutron('subnet-list'),
   neutron('net-list'),
   // --- ports
+  // Requested addresses lie outside sub1's pool (.10-.100): a port given one at random
+  // earlier (vm1, c-json, ...) must never hold it already, on either server.
   osRandom('port', 'create', '--network', 'private', 'vm1', '-f', 'json'),
   os(
     'port',
@@ -116,7 +118,7 @@ export const CORPUS: readonly Step[] = [
     '--network',
     'private',
     '--fixed-ip',
-    'subnet=sub1,ip-address=192.168.1.50',
+    'subnet=sub1,ip-address=192.168.1.150',
     '--mac-address',
     '0a:00:00:00:00:01',
     '--device',
@@ -125,7 +127,7 @@ export const CORPUS: readonly Step[] = [
     'compute:container',
     'p-fixed',
   ),
-  os('port', 'create', '--network', 'private', '--fixed-ip', 'subnet=sub1,ip-address=192.168.1.50', 'dup-ip'), // 409
+  os('port', 'create', '--network', 'private', '--fixed-ip', 'subnet=sub1,ip-address=192.168.1.150', 'dup-ip'), // 409
   os('port', 'create', '--network', 'private', '--mac-address', '0a:00:00:00:00:01', 'dup-mac'), // 409
   os('port', 'create', '--network', 'private', '--fixed-ip', 'ip-address=10.0.0.5', 'bad-ip'), // 400 InvalidIpForNetwork
   osRandom('port', 'create', '--network', 'private', '--disable-port-security', 'p-nosec'),
@@ -160,7 +162,7 @@ export const CORPUS: readonly Step[] = [
     '--mac-address',
     '0a:00:00:00:00:09',
     '--fixed-ip',
-    'ip_address=192.168.1.77',
+    'ip_address=192.168.1.177',
     'private',
   ),
   os('port', 'list'),
