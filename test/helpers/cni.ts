@@ -168,3 +168,29 @@ network_config_dir = "${confDir}"
     },
   };
 }
+
+/** A Neutron port as the nested tests read it. */
+export interface NestedPort {
+  id: string;
+  mac_address: string;
+  status: string;
+  device_id: string;
+  fixed_ips: Array<{ subnet_id: string; ip_address: string }>;
+  'binding:profile': { parent_name?: string; tag?: number };
+}
+
+/** A veth from the world's hypervisor br-int (iface-id = port) to `peerNs`, once installed; resolves to the peer's name. */
+export async function plugIntoBrInt(w: CniWorld, name: string, port: { id: string }, peerNs: string): Promise<string> {
+  const h = `${name}h`;
+  const p = `${name}p`;
+  await runOk('ip', ['-n', w.hv, 'link', 'add', h, 'type', 'veth', 'peer', 'name', p, 'netns', peerNs]);
+  await runOk('ip', ['netns', 'exec', w.hv, 'ethtool', '-K', h, 'tx', 'off']);
+  await runOk('ip', ['netns', 'exec', peerNs, 'ethtool', '-K', p, 'tx', 'off']);
+  await runOk('ip', ['-n', w.hv, 'link', 'set', h, 'up']);
+  await w.ovs.vsctl('add-port', 'br-int', h, '--', 'set', 'Interface', h, `external_ids:iface-id=${port.id}`);
+  await waitFor(async () => (await w.ovs.vsctl('--if-exists', 'get', 'Interface', h, 'external_ids:ovn-installed')).trim() === '"true"', {
+    what: `ovn-installed on ${h}`,
+    timeoutMs: 30_000,
+  });
+  return p;
+}

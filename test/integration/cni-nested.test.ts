@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createNetns } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
-import { cleanupAll, run, runOk, waitFor } from '../helpers/proc.js';
-import { podmanCni, startCniWorld, type CniWorld, type PodmanCni } from '../helpers/cni.js';
+import { cleanupAll, run, runOk } from '../helpers/proc.js';
+import { podmanCni, plugIntoBrInt, startCniWorld, type CniWorld, type NestedPort, type PodmanCni } from '../helpers/cni.js';
 import { buildNetworkImage } from '../../src/host/network-image.js';
 
 const IMAGE = 'localhost/ovnts-network:local';
@@ -37,31 +37,6 @@ after(async () => {
   await cleanupAll();
 });
 
-interface Port {
-  id: string;
-  mac_address: string;
-  status: string;
-  device_id: string;
-  fixed_ips: Array<{ subnet_id: string; ip_address: string }>;
-  'binding:profile': { parent_name?: string; tag?: number };
-}
-
-/** A veth from the hypervisor's br-int (iface-id = port) to `peerNs`; resolves to the peer's name. */
-async function plugIntoBrInt(name: string, port: Port, peerNs: string): Promise<string> {
-  const h = `${name}h`;
-  const p = `${name}p`;
-  await runOk('ip', ['-n', w.hv, 'link', 'add', h, 'type', 'veth', 'peer', 'name', p, 'netns', peerNs]);
-  await runOk('ip', ['netns', 'exec', w.hv, 'ethtool', '-K', h, 'tx', 'off']);
-  await runOk('ip', ['netns', 'exec', peerNs, 'ethtool', '-K', p, 'tx', 'off']);
-  await runOk('ip', ['-n', w.hv, 'link', 'set', h, 'up']);
-  await w.ovs.vsctl('add-port', 'br-int', h, '--', 'set', 'Interface', h, `external_ids:iface-id=${port.id}`);
-  await waitFor(async () => (await w.ovs.vsctl('--if-exists', 'get', 'Interface', h, 'external_ids:ovn-installed')).trim() === '"true"', {
-    what: `ovn-installed on ${h}`,
-    timeoutMs: 30_000,
-  });
-  return p;
-}
-
 test(
   'nested: podman containers in a VM on VLANs under the VM port reach a VM on another switch through an ovnts router',
   { timeout: 400_000 },
@@ -82,19 +57,19 @@ test(
     ).subnet;
     const router = (await w.api<{ router: { id: string } }>('POST', '/v2.0/routers', { router: { name: `${id}-r` } })).router;
     for (const s of [s1, s2]) await w.api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: s.id });
-    const vmPort = (await w.api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: inner.id, name: 'vm' } })).port;
-    const other = (await w.api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: outer.id, name: 'other' } })).port;
+    const vmPort = (await w.api<{ port: NestedPort }>('POST', '/v2.0/ports', { port: { network_id: inner.id, name: 'vm' } })).port;
+    const other = (await w.api<{ port: NestedPort }>('POST', '/v2.0/ports', { port: { network_id: outer.id, name: 'other' } })).port;
 
     // The VM: its own namespace and OVS, br-vm carrying the VM port (untagged trunk) to br-int.
     const vm = await createNetns(`${id}-vm`);
     vmOvs = await startOvs({ netns: vm });
     await vmOvs.vsctl('add-br', 'br-vm', '--', 'set', 'Bridge', 'br-vm', 'datapath_type=netdev');
-    const trunk = await plugIntoBrInt(`${id}v`, vmPort, vm);
+    const trunk = await plugIntoBrInt(w, `${id}v`, vmPort, vm);
     await runOk('ip', ['-n', vm, 'link', 'set', trunk, 'up']);
     await vmOvs.vsctl('add-port', 'br-vm', trunk);
     // The VM on the other switch.
     const o = await createNetns(`${id}-o`);
-    const oIf = await plugIntoBrInt(`${id}o`, other, o);
+    const oIf = await plugIntoBrInt(w, `${id}o`, other, o);
     const oIp = other.fixed_ips[0]!.ip_address;
     for (const args of [
       ['link', 'set', oIf, 'address', other.mac_address],
@@ -116,7 +91,7 @@ test(
     });
     const ctrs: string[] = [];
     for (let k = 0; k < 3; k++) ctrs.push((await pm.podman('run', '-d', `--network=${net}`, IMAGE, 'sleep', '600')).trim());
-    const ports = (await w.api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports;
+    const ports = (await w.api<{ ports: NestedPort[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports;
     assert.equal(ports.length, 3);
     const tags = ports.map((p) => p['binding:profile'].tag).sort();
     assert.deepEqual(tags, [1, 2, 3], 'one VLAN each from the VM pool');
@@ -139,7 +114,7 @@ test(
     );
     await pm.podman('rm', '-f', '-t', '0', ...ctrs);
     assert.deepEqual(
-      (await w.api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports,
+      (await w.api<{ ports: NestedPort[] }>('GET', `/v2.0/ports?network_id=${inner.id}&device_owner=compute:container`)).ports,
       [],
     );
     assert.equal((await vmOvs.vsctl('--if-exists', 'get', 'Bridge', 'br-vm', 'external_ids:vlans')).trim(), '', 'VLANs given back');

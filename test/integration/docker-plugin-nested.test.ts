@@ -18,8 +18,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns } from '../helpers/netns.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
-import { cleanupAll, run, runOk, waitFor } from '../helpers/proc.js';
-import { startCniWorld, type CniWorld } from '../helpers/cni.js';
+import { cleanupAll, run, runOk } from '../helpers/proc.js';
+import { plugIntoBrInt, startCniWorld, type CniWorld, type NestedPort } from '../helpers/cni.js';
 import { startDockerd, type Dockerd } from '../helpers/containers.js';
 import { OVNTS } from '../helpers/ovsdb-servers.js';
 import { buildNetworkImage } from '../../src/host/network-image.js';
@@ -48,31 +48,6 @@ after(async () => {
   await cleanupAll();
 });
 
-interface Port {
-  id: string;
-  mac_address: string;
-  status: string;
-  device_id: string;
-  fixed_ips: Array<{ subnet_id: string; ip_address: string }>;
-  'binding:profile': { parent_name?: string; tag?: number };
-}
-
-/** A veth from the hypervisor's br-int (iface-id = port) to `peerNs`; resolves to the peer's name. */
-async function plugIntoBrInt(name: string, port: Port, peerNs: string): Promise<string> {
-  const h = `${name}h`;
-  const p = `${name}p`;
-  await runOk('ip', ['-n', w.hv, 'link', 'add', h, 'type', 'veth', 'peer', 'name', p, 'netns', peerNs]);
-  await runOk('ip', ['netns', 'exec', w.hv, 'ethtool', '-K', h, 'tx', 'off']);
-  await runOk('ip', ['netns', 'exec', peerNs, 'ethtool', '-K', p, 'tx', 'off']);
-  await runOk('ip', ['-n', w.hv, 'link', 'set', h, 'up']);
-  await w.ovs.vsctl('add-port', 'br-int', h, '--', 'set', 'Interface', h, `external_ids:iface-id=${port.id}`);
-  await waitFor(async () => (await w.ovs.vsctl('--if-exists', 'get', 'Interface', h, 'external_ids:ovn-installed')).trim() === '"true"', {
-    what: `ovn-installed on ${h}`,
-    timeoutMs: 30_000,
-  });
-  return p;
-}
-
 test(
   'nested: docker containers in a VM on VLANs under the VM port reach a VM on another switch through an ovnts router',
   { timeout: 400_000 },
@@ -88,18 +63,18 @@ test(
         subnet: { network_id: outer.id, cidr: '192.0.2.0/24', ip_version: 4 },
       })
     ).subnet;
-    const vmPort = (await api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: vmNet.id, name: 'vm' } })).port;
-    const other = (await api<{ port: Port }>('POST', '/v2.0/ports', { port: { network_id: outer.id, name: 'other' } })).port;
+    const vmPort = (await api<{ port: NestedPort }>('POST', '/v2.0/ports', { port: { network_id: vmNet.id, name: 'vm' } })).port;
+    const other = (await api<{ port: NestedPort }>('POST', '/v2.0/ports', { port: { network_id: outer.id, name: 'other' } })).port;
 
     // The VM: its own namespace and OVS, br-vm carrying the VM port (untagged trunk) to br-int.
     const vm = await createNetns(`${id}-vm`);
     vmOvs = await startOvs({ netns: vm });
     await vmOvs.vsctl('add-br', 'br-vm', '--', 'set', 'Bridge', 'br-vm', 'datapath_type=netdev');
-    const trunk = await plugIntoBrInt(`${id}v`, vmPort, vm);
+    const trunk = await plugIntoBrInt(w, `${id}v`, vmPort, vm);
     await runOk('ip', ['-n', vm, 'link', 'set', trunk, 'up']);
     await vmOvs.vsctl('add-port', 'br-vm', trunk);
     const o = await createNetns(`${id}-o`);
-    const oIf = await plugIntoBrInt(`${id}o`, other, o);
+    const oIf = await plugIntoBrInt(w, `${id}o`, other, o);
     const oIp = other.fixed_ips[0]!.ip_address;
     for (const args of [
       ['link', 'set', oIf, 'address', other.mac_address],
@@ -140,7 +115,7 @@ test(
 
     const ctrs: string[] = [];
     for (let k = 0; k < 3; k++) ctrs.push((await d('run', '-d', '--network', name, IMAGE, 'sleep', '600')).trim());
-    const ports = (await api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${net.id}&device_owner=compute:container`)).ports;
+    const ports = (await api<{ ports: NestedPort[] }>('GET', `/v2.0/ports?network_id=${net.id}&device_owner=compute:container`)).ports;
     assert.equal(ports.length, 3);
     assert.deepEqual(ports.map((p) => p['binding:profile'].tag).sort(), [1, 2, 3], 'one VLAN each from the VM pool');
     for (const p of ports) {
@@ -167,7 +142,10 @@ test(
       'the other VM reaches a container',
     );
     await d('rm', '-f', ...ctrs);
-    assert.deepEqual((await api<{ ports: Port[] }>('GET', `/v2.0/ports?network_id=${net.id}&device_owner=compute:container`)).ports, []);
+    assert.deepEqual(
+      (await api<{ ports: NestedPort[] }>('GET', `/v2.0/ports?network_id=${net.id}&device_owner=compute:container`)).ports,
+      [],
+    );
     assert.equal((await vmOvs.vsctl('--if-exists', 'get', 'Bridge', 'br-vm', 'external_ids:vlans')).trim(), '', 'VLANs given back');
     assert.deepEqual(
       (await vmOvs.vsctl('list-ports', 'br-vm')).split('\n').filter((p) => p !== ''),
