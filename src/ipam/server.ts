@@ -209,8 +209,11 @@ export function createIpamServer(options: IpamServerOptions): IpamServer {
     },
     async stop() {
       serving = false;
-      await app.close();
+      // Fastify's close waits for the requests in flight; one waiting on an NB
+      // that does not answer finishes only once the store gives up on it (a 503).
+      const closing = app.close();
       await store.stop();
+      await closing;
     },
   };
 }

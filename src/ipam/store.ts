@@ -9,7 +9,7 @@
  * replica. That is what keeps two `ovnts ipam` on one NB from handing out one
  * address or MAC twice.
  */
-import { OvsdbClient, isTryAgain, type Row, type RowChange, type Txn } from '../ovsdb/client.js';
+import { NotConnectedError, OvsdbClient, isTryAgain, type Row, type RowChange, type Txn } from '../ovsdb/client.js';
 
 export const NB_TABLES = {
   Logical_Switch: ['name', 'ports', 'external_ids', 'other_config'],
@@ -39,6 +39,8 @@ export class NbStore {
   private readonly maxAttempts: number;
   /** The last queued write: this process's writes go one at a time, so they never conflict with each other. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Set by stop(): a write waiting to be rebuilt gives up rather than retry against a client that will not reconnect. */
+  private stopped = false;
 
   constructor(opts: NbStoreOptions) {
     this.client = new OvsdbClient({
@@ -57,6 +59,7 @@ export class NbStore {
   }
 
   stop(): Promise<void> {
+    this.stopped = true;
     return this.client.stop();
   }
 
@@ -126,6 +129,8 @@ export class NbStore {
       try {
         await txn.commit();
       } catch (e) {
+        // Stopping: the caller answers "unavailable" (503) rather than wait for a retry that cannot come.
+        if (this.stopped && isTryAgain(e)) throw new NotConnectedError('the service is stopping');
         if (!isTryAgain(e) || attempt >= this.maxAttempts) throw e;
         await this.nextChange(50 + Math.floor(Math.random() * 50 * Math.min(attempt, 10)));
         continue;

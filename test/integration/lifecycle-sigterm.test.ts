@@ -29,15 +29,19 @@ const EXIT_LIMIT_MS = 1000;
  * ovnts northd and controller must end well before the daemons' own stop
  * deadline (0.4 s in src/cli/daemon.ts, past which the process leaves with its
  * stop unfinished): a pass waiting on a peer that does not answer is aborted,
- * not waited out (the real ones exit in 10-60 ms).
+ * not waited out (the real ones exit in 10-60 ms). The same for ovnts ipam:
+ * a request waiting on a frozen NB gets its 503 at once.
  */
 const PROMPT_LIMIT_MS = 300;
-const mustBePrompt = (c: Case): boolean => c.impl === 'ovnts' && (c.daemon === 'northd' || c.daemon === 'controller');
+const mustBePrompt = (c: Case): boolean =>
+  c.impl === 'ovnts' && (c.daemon === 'northd' || c.daemon === 'controller' || c.daemon === 'ipam');
 
 interface Started {
   readonly daemon: Daemon;
   /** Files that must be gone after the exit (pid file, sockets). */
   readonly files: readonly string[];
+  /** A request in flight at the SIGTERM: it must end (an answer or a closed connection) by the exit, not hang. */
+  readonly inFlight?: Promise<string>;
 }
 
 interface Case {
@@ -479,11 +483,15 @@ const CASES: Case[] = [
       const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(readFileSync(log, 'utf8'))?.[1];
       assert.ok(port !== undefined, 'the log names the port');
       freeze(nb);
-      void fetch(`http://127.0.0.1:${port}/v2.0/networks`, { method: 'POST', body: JSON.stringify({ network: { name: 'n1' } }) }).catch(
-        () => undefined,
+      const inFlight = fetch(`http://127.0.0.1:${port}/v2.0/networks`, {
+        method: 'POST',
+        body: JSON.stringify({ network: { name: 'n1' } }),
+      }).then(
+        async (r) => `${r.status} ${await r.text()}`,
+        (e: Error) => `closed: ${e.message}`,
       );
       await new Promise((r) => setTimeout(r, 300));
-      return { daemon, files: files(dir, 'ipam') };
+      return { daemon, files: files(dir, 'ipam'), inFlight };
     },
   },
   {
@@ -681,7 +689,7 @@ for (const c of CASES) {
     async () => {
       const tmp = tmpDir(`ovnts-sigterm-${c.daemon}`);
       try {
-        const { daemon, files: left } = await c.start(tmp.path);
+        const { daemon, files: left, inFlight } = await c.start(tmp.path);
         const children = descendants(daemon.pid);
         const t0 = process.hrtime.bigint();
         daemon.process.kill('SIGTERM');
@@ -703,6 +711,11 @@ for (const c of CASES) {
         );
         assert.deepEqual(children.filter(processAlive), [], 'no child process left');
         assert.doesNotMatch(daemon.output(), /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
+        if (inFlight !== undefined) {
+          const end = await Promise.race([inFlight, new Promise<string>((r) => setTimeout(() => r('still waiting'), 1000))]);
+          results.push(`${''.padEnd(19)} the request in flight: ${end.slice(0, 80)}`);
+          assert.match(end, /^(503 |closed: )/, 'the request in flight got an answer or a closed connection');
+        }
       } finally {
         await cleanupAll();
       }
