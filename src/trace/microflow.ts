@@ -7,7 +7,6 @@
  */
 import {
   LflowError,
-  evaluate,
   expandMatch,
   formatIpv4,
   formatIpv6,
@@ -18,6 +17,7 @@ import {
   type NormExpr,
 } from '../lib/lflow/index.js';
 import type { TracePacket } from './packet.js';
+import { microflowTerms } from './microflow-terms.js';
 
 /** A microflow that does not describe one packet; `message` in ovn-trace's words (printed after "error parsing flow: "). */
 export class MicroflowError extends Error {
@@ -33,8 +33,6 @@ function conjuncts(e: NormExpr): NormExpr[] {
   if (e.type === 'and') return e.exprs.flatMap(conjuncts);
   return [e];
 }
-
-const isEquality = (e: NormExpr): boolean => (e.type === 'cmp' || e.type === 'scmp') && e.op === '==';
 
 /**
  * Pulls conjuncts shared by every branch of an `||` out of it and drops
@@ -83,53 +81,12 @@ export function parseMicroflow(text: string, lookups: MatchLookups = {}): TraceP
     if (e instanceof LflowError) throw new MicroflowError(e.message);
     throw e;
   }
-  const all = conjuncts(norm);
-  const list = all.filter(isEquality);
+  const decided = microflowTerms(norm);
+  if (decided.kind === 'contradictory') throw new MicroflowError('Constraints are contradictory.');
+  if (decided.kind === 'ambiguous') throw new MicroflowError(`Constraints are ambiguous: ${printNormalized(factor(norm))}.`);
   const p: TracePacket = new Map();
-  const pinned = new Map<string, bigint>();
-  for (const a of list) {
-    if (a.type === 'scmp') {
-      const prev = p.get(a.field);
-      if (typeof prev === 'string' && prev !== a.value) throw new MicroflowError('Constraints are contradictory.');
-      p.set(a.field, a.value);
-    } else if (a.type === 'cmp') {
-      const mask = (a.mask ?? (1n << BigInt(a.width)) - 1n) << BigInt(a.lo);
-      const want = (a.value << BigInt(a.lo)) & mask;
-      const prev = p.get(a.field);
-      const whole = typeof prev === 'bigint' ? prev : 0n;
-      const seen = pinned.get(a.field) ?? 0n;
-      if ((whole & seen & mask) !== (want & seen)) throw new MicroflowError('Constraints are contradictory.');
-      p.set(a.field, (whole & ~mask) | want);
-      pinned.set(a.field, seen | mask);
-    }
-  }
-  // What is left (prerequisites such as `ip4 || ip6`) is decided by the equalities only when each `||` tests
-  // bits of one field that they pin down; any other `||` leaves more than one packet, even when the all-zero
-  // rest of the packet satisfies it (ovn-trace refuses `reg1 == 0 || reg3 == 0`, found by the differential fuzz).
-  const rest = all.filter((e) => !isEquality(e));
-  if (rest.some((e) => !pinnedBy(e, p, pinned))) {
-    throw new MicroflowError(`Constraints are ambiguous: ${printNormalized(factor(norm))}.`);
-  }
-  if (rest.length > 0 && !evaluate({ type: 'and', exprs: rest }, Object.fromEntries(p))) {
-    throw new MicroflowError('Constraints are contradictory.');
-  }
+  for (const a of decided.atoms) if (a.type === 'bits' || a.type === 'string') p.set(a.field, a.value);
   return p;
-}
-
-/** Whether `e` is an `||` of equalities on one field whose tested bits (or string) the microflow pins. */
-function pinnedBy(e: NormExpr, p: TracePacket, pinned: ReadonlyMap<string, bigint>): boolean {
-  if (e.type !== 'or') return false;
-  // Alternatives the pinned values already make false drop out (`!ip.later_frag` leaves `!ip.frag[1]` for IPv4).
-  const packet = Object.fromEntries(p);
-  const open = e.exprs.filter((a) => !(decided(a, p, pinned) && !evaluate(a, packet)));
-  if (open.length <= 1) return true;
-  const field = open[0]?.type === 'cmp' || open[0]?.type === 'scmp' ? open[0].field : undefined;
-  return open.every((a) => {
-    if (!isEquality(a) || (a.type !== 'cmp' && a.type !== 'scmp') || a.field !== field) return false;
-    if (a.type === 'scmp') return typeof p.get(a.field) === 'string';
-    const mask = (a.mask ?? (1n << BigInt(a.width)) - 1n) << BigInt(a.lo);
-    return (mask & ~(pinned.get(a.field) ?? 0n)) === 0n;
-  });
 }
 
 const int = (p: TracePacket, f: string): bigint => {
@@ -235,12 +192,4 @@ export function describeFlow(p: TracePacket, inportKey: number | undefined, outp
     parts.push(`dl_type=${hex(ethType, 4)}`);
   }
   return parts.join(',');
-}
-
-/** Whether every bit (or string) `e` tests is pinned by the microflow's equalities. */
-function decided(e: NormExpr, p: TracePacket, pinned: ReadonlyMap<string, bigint>): boolean {
-  if (e.type === 'and' || e.type === 'or') return e.exprs.every((x) => decided(x, p, pinned));
-  if (e.type === 'scmp') return typeof p.get(e.field) === 'string';
-  if (e.type === 'cmp') return (((e.mask ?? (1n << BigInt(e.width)) - 1n) << BigInt(e.lo)) & ~(pinned.get(e.field) ?? 0n)) === 0n;
-  return e.type === 'true' || e.type === 'false';
 }

@@ -114,3 +114,168 @@ test('flow line as ovn-trace prints it (recorded)', () => {
     'ip,reg0=0x8,reg14=0x3,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=3,nw_frag=no',
   );
 });
+
+/**
+ * One-bit tests, `!=` over one and several bits, negations, ranges, and `||`
+ * on one field against several: each microflow run through ovn-trace 23.03
+ * (on an SB with one datapath, no ports) and its answer recorded — the flow
+ * line after "# ", or the error after "error parsing flow: ".
+ */
+test('which microflows pin one packet, as ovn-trace decides (recorded)', () => {
+  const cases: [string, string][] = [
+    ['!reg0[3]', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['(!reg0[3])', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 1', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] == 0', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 0', '# reg0=0x8,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3..4] != 1', 'error parsing flow: Constraints are ambiguous: xxreg0[99..100] != 0x1.'],
+    ['reg0[3..4] != 0', 'error parsing flow: Constraints are ambiguous: xxreg0[99..100] != 0.'],
+    ['reg0 != 0', 'error parsing flow: Constraints are ambiguous: xxreg0[96..127] != 0.'],
+    ['!(reg0[3..4] == 1)', 'error parsing flow: Constraints are ambiguous: xxreg0[99..100] != 0x1.'],
+    ['reg0[3..4] != {1,2}', 'error parsing flow: Constraints are ambiguous: xxreg0[99..100] != 0x1 && xxreg0[99..100] != 0x2.'],
+    ['!reg0[3] && !reg0[4]', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!reg0[3] && reg0[4]', '# reg0=0x10,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 1 && reg0[4] != 0', '# reg0=0x10,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!(reg0[3] || reg0[4])', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!(reg0[3] && reg0[4])', 'error parsing flow: Constraints are ambiguous: !xxreg0[99] || !xxreg0[100].'],
+    ['reg0[3] != 1 || reg0[4] != 1', 'error parsing flow: Constraints are ambiguous: !xxreg0[99] || !xxreg0[100].'],
+    ['!reg0[3] || !reg0[4]', 'error parsing flow: Constraints are ambiguous: !xxreg0[99] || !xxreg0[100].'],
+    ['!reg0[3] || reg0[3]', 'error parsing flow: Constraints are ambiguous: !xxreg0[99] || xxreg0[99].'],
+    ['!reg0[3] && reg0[3]', 'error parsing flow: Constraints are contradictory.'],
+    ['reg0 == 8 && !reg0[3]', 'error parsing flow: Constraints are contradictory.'],
+    ['reg0 == 0 && !reg0[3]', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 1 && reg0[3] != 0', 'error parsing flow: Constraints are contradictory.'],
+    ['!eth.dst[40]', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['eth.dst[40] != 1', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!flags[0]', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!ip.later_frag', 'error parsing flow: Constraints are ambiguous: !ip.frag[1] || (eth.type != 0x800 && eth.type != 0x86dd).'],
+    [
+      'ip4 && !ip.later_frag',
+      '# ip,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=0,nw_frag=no',
+    ],
+    ['!vlan.present', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['vlan.present != 1', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != {0,1}', 'error parsing flow: Constraints are contradictory.'],
+    ['reg0[3] != {1}', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] == {0}', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!(reg0[3] == 0)', '# reg0=0x8,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!(reg0[3] != 1)', '# reg0=0x8,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['!(!reg0[3])', '# reg0=0x8,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 1 && reg0[3..4] == 0', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[0..7] == 1 && reg0[3] != 1', '# reg0=0x1,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 0 && reg0[4] != 0', '# reg0=0x18,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    [
+      'reg0[3..4] != 1 && reg0[3..4] != 2 && reg0[3..4] != 3',
+      '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    ['!(reg0[3..4] != 0)', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['ip4.src != 1.2.3.4', 'error parsing flow: Constraints are ambiguous: ip4.src != 0x1020304 && eth.type == 0x800.'],
+    [
+      'ip4 && !ip4.mcast',
+      'error parsing flow: Constraints are ambiguous: eth.type == 0x800 && (!eth.dst[40] || ip4.dst[28..31] != 0xe || eth.type != 0x800).',
+    ],
+    [
+      'tcp.flags != 0x2',
+      'error parsing flow: Constraints are ambiguous: tcp.flags != 0x2 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd).',
+    ],
+    [
+      'ip4 && ip.proto != 6',
+      "error parsing flow: Nominal field ip.proto may only be tested for equality (taking enclosing `!' operators into account).",
+    ],
+    ['(reg0[3] != 1) && (reg0[5] != 1)', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0 != 8', 'error parsing flow: Constraints are ambiguous: xxreg0[96..127] != 0x8.'],
+    [
+      'reg0[3] != 1 && ip4',
+      '# ip,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=0,nw_frag=no',
+    ],
+    [
+      '!reg0[3] && ip4.src == 1.2.3.4',
+      '# ip,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=1.2.3.4,nw_dst=0.0.0.0,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=0,nw_frag=no',
+    ],
+    [
+      'reg0[3] == 1 || (reg0[3] == 1 && reg0[4] == 1)',
+      'error parsing flow: Constraints are ambiguous: xxreg0[99] || (xxreg0[99] && xxreg0[100]).',
+    ],
+    [
+      'tcp.dst == 22',
+      'error parsing flow: Constraints are ambiguous: tcp.dst == 0x16 && ip.proto == 0x6 && (eth.type == 0x800 || eth.type == 0x86dd).',
+    ],
+    ['inport == "a"', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3..4] < 1', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3..4] <= 0', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3..4] > 2', '# reg0=0x18,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3..4] >= 3', '# reg0=0x18,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0 != 0/1', '# reg0=0x1,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0 != 1/1', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 1 && reg0 == 0/0x8', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] == 1 || reg0[3] == 1', 'error parsing flow: Constraints are ambiguous: xxreg0[99] || xxreg0[99].'],
+    [
+      '(reg0[3] || reg0[4]) && (reg0[3] || !reg0[4]) && (!reg0[3] || reg0[4])',
+      '# reg0=0x18,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    [
+      'reg1 == 0 && reg2 == 0 && (reg1 == 0 || reg2 == 0)',
+      '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    [
+      '(reg1 == 0 || reg2 == 0) && reg1 == 0 && reg2 == 1',
+      '# reg2=0x1,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    [
+      '(reg0[3] == 1 || reg0[3] == 1) && reg0[4] == 1',
+      '# reg0=0x18,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    [
+      '(reg1 == 0 || reg2 == 0) && (reg2 == 0 || reg1 == 0)',
+      'error parsing flow: Constraints are ambiguous: (xxreg0[64..95] == 0 || xxreg0[32..63] == 0) && (xxreg0[32..63] == 0 || xxreg0[64..95] == 0).',
+    ],
+    [
+      '(reg1 == 1 || reg2 == 1) && reg1 == 0',
+      '# reg2=0x1,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    ['(reg0[3] || reg0[4]) && reg0[3]', 'error parsing flow: Constraints are ambiguous: (xxreg0[99] || xxreg0[100]) && xxreg0[99].'],
+    [
+      '(flags[0] == 1 || reg0 == 0) && flags[0] == 1 && reg0 == 0',
+      'error parsing flow: Constraints are ambiguous: (flags[0] || xxreg0[96..127] == 0) && flags[0] && xxreg0[96..127] == 0.',
+    ],
+    [
+      '(flags[0] == 1 || reg0 == 0) && (reg0 == 0 || flags[0] == 1) && flags[0] == 1 && reg0 == 0',
+      'error parsing flow: Constraints are ambiguous: (flags[0] || xxreg0[96..127] == 0) && (xxreg0[96..127] == 0 || flags[0]) && flags[0] && xxreg0[96..127] == 0.',
+    ],
+    ['flags[0] == 1 || flags[0] == 1', 'error parsing flow: Constraints are ambiguous: flags[0] || flags[0].'],
+    [
+      '(flags[0] == 1 || reg0 == 0) && reg0 == 1',
+      '# reg0=0x1,reg10=0x1,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    ['(reg0[3] && reg0[4]) || reg0[5]', 'error parsing flow: Constraints are ambiguous: (xxreg0[99] && xxreg0[100]) || xxreg0[101].'],
+    [
+      '((reg0[3] && reg0[4]) || reg0[5]) && !reg0[5]',
+      '# reg0=0x18,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    [
+      '(reg0[3] || flags[0]) && !flags[0] && reg0[3]',
+      '# reg0=0x8,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000',
+    ],
+    ['(reg0[3] || flags[0]) && !flags[0]', '# reg0=0x8,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    [
+      'ip4 && ip4.src == 10.0.0.1 && (ip4.dst == 10.0.0.2 || ip4.dst == 10.0.0.3) && ip4.dst[0] == 0',
+      '# ip,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=0,nw_frag=no',
+    ],
+    ['!(reg0[3] != 0 || reg0[4] != 1)', '# reg0=0x10,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['reg0[3] != 1 && reg0[3] != 1', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    ['vlan.tci[12] != 1 && vlan.tci == 0', '# vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,dl_type=0x0000'],
+    [
+      'eth.type != 0x800 && eth.type[1..15] == 0x2000/0x7fff',
+      "error parsing flow: Nominal field eth.type may only be tested for equality (taking enclosing `!' operators into account).",
+    ],
+  ];
+  const answer = (flow: string): string => {
+    try {
+      return `# ${describeFlow(parseMicroflow(flow), undefined, undefined)}`;
+    } catch (e) {
+      if (e instanceof MicroflowError) return `error parsing flow: ${e.message}`;
+      throw e;
+    }
+  };
+  for (const [flow, want] of cases) assert.equal(answer(flow), want, flow);
+});
