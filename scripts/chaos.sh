@@ -1,8 +1,12 @@
 #!/bin/bash
 # A longer chaos run on the seed lab: test/integration/chaos-seed-lab.test.ts with
 # CHAOS_ROUNDS rounds of events — kill -9 of NB and SB ovsdb-server, northd and
-# controller, and cuts of the NB↔northd, SB↔northd and SB↔controller connections
-# (CHAOS_CUT_MS each, default 2000) — each round after the first in a random order
+# controller, cuts of the NB↔northd, SB↔northd and SB↔controller connections, and
+# cuts of the controller's links to its OVS — its OVSDB connection to the local
+# ovsdb-server, its OpenFlow connections to br-int.mgmt (br-int's flows deleted
+# meanwhile, so only a full resync brings them back) and both at once, after each
+# of which the flow table must be the one before (CHAOS_CUT_MS each, default
+# 2000) — each round after the first in a random order
 # from CHAOS_SEED, then ovs-vswitchd; then the end state against a fresh start
 # (a fresh controller's flows, a fresh northd's SB).
 # Prints the figures for the note: events, recovery p50/p99 (ms from the event's
@@ -26,12 +30,13 @@ pct() { # FILE PERCENT
 summary() { # LABEL: the events whose lines contain LABEL
   grep -E "^# .*#   $1" "$out" | grep -oE 'pings again [0-9]+ ms' | grep -oE '[0-9]+' | sort -n >"$out.ms"
   grep -E "^# .*#   $1" "$out" | grep -oE 'through at [0-9]+ ms' | grep -oE '[0-9]+' | sort -n >"$out.hv"
-  printf '%-22s %4d events; pings again p50 %s p99 %s max %s ms; --wait=hv through p50 %s p99 %s max %s ms\n' "$2" \
+  printf '%-40s %4d events; pings again p50 %s p99 %s max %s ms; --wait=hv through p50 %s p99 %s max %s ms\n' "$2" \
     "$(wc -l <"$out.ms")" "$(pct "$out.ms" 50)" "$(pct "$out.ms" 99)" "$(tail -1 "$out.ms")" \
     "$(pct "$out.hv" 50)" "$(pct "$out.hv" 99)" "$(tail -1 "$out.hv")"
 }
 echo "chaos: seed $seed, $rounds rounds (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
-for e in 'kill -9 NB' 'kill -9 SB' 'kill -9 northd' 'kill -9 controller' 'cut NB↔northd' 'cut SB↔northd' 'cut SB↔controller'; do
+for e in 'kill -9 NB' 'kill -9 SB' 'kill -9 northd' 'kill -9 controller' 'cut NB↔northd' 'cut SB↔northd' 'cut SB↔controller' \
+  'cut OVS DB↔controller' 'cut br-int.mgmt↔controller' 'cut OVS DB and br-int.mgmt↔controller'; do
   summary "$e" "$e"
 done
 summary '' 'all events'

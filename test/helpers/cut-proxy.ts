@@ -5,8 +5,11 @@
  * connections again. The client sees its session lost and its reconnects
  * fail until the cut ends, as across a broken network path.
  */
+import { mkdirSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { onCleanup } from './proc.js';
+import type { OvsInstance } from './ovs.js';
 
 export interface CutProxy {
   /** `unix:PATH` for the client. */
@@ -67,4 +70,33 @@ export async function startCutProxy(path: string, target: string): Promise<CutPr
       refusing = false;
     },
   };
+}
+
+/** A controller's two links to its chassis' Open vSwitch, each through a {@link CutProxy}. */
+export interface OvsLinkProxies {
+  /** The OVS instance as the controller is to see it: its database and `br-int.mgmt` behind the proxies. */
+  readonly ovs: OvsInstance;
+  /** The controller's OVSDB connection to the local ovsdb-server. */
+  readonly ovsdb: CutProxy;
+  /** Its OpenFlow connections to `<bridge>.mgmt` (flows, and the packet-in service connection). */
+  readonly openflow: CutProxy;
+}
+
+/**
+ * Proxies in `dir` for a controller's links to `ovs`: the database socket,
+ * and `<bridge>.mgmt` in a run directory of their own, which the controller
+ * is given as OVS_RUNDIR (ovn-controller and ovnts controller both find the
+ * management socket there). Each proxy connects to the real socket for every
+ * new connection, so it follows an ovs-vswitchd restart.
+ */
+export async function startOvsLinkProxies(ovs: OvsInstance, dir: string, bridge = 'br-int'): Promise<OvsLinkProxies> {
+  const rundir = join(dir, 'ovs-via-proxy');
+  mkdirSync(rundir, { recursive: true });
+  const realRundir = ovs.env['OVS_RUNDIR'] ?? ovs.dir;
+  const [ovsdb, openflow] = await Promise.all([
+    startCutProxy(join(rundir, 'db.sock'), ovs.dbSock),
+    startCutProxy(join(rundir, `${bridge}.mgmt`), join(realRundir, `${bridge}.mgmt`)),
+  ]);
+  const viaProxies: OvsInstance = { ...ovs, dbRemote: ovsdb.remote, env: { ...ovs.env, OVS_RUNDIR: rundir } };
+  return { ovs: viaProxies, ovsdb, openflow };
 }

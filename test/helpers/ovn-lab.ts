@@ -159,7 +159,8 @@ async function startRealNorthd(ctx: ComponentContext): Promise<RunningComponent>
   return { stop: () => d.stop() };
 }
 
-async function startRealController(ctx: ComponentContext): Promise<RunningComponent> {
+/** The real ovn-controller on `ctx.ovs` (what `controller: 'real'` runs); exported for tests that give it another context. */
+export async function startRealController(ctx: ComponentContext): Promise<RunningComponent> {
   const ovs = ctx.ovs!;
   const pre = nsPrefix(ovs.netns);
   // ovn-controller 23.03 has no --unixctl: its control socket is $OVN_RUNDIR/ovn-controller.<pid>.ctl.

@@ -3,7 +3,13 @@
  * northd`, `ovnts controller`): `kill -9` each daemon in turn and start it
  * again on the same files and sockets; cut the database connections (NB↔northd,
  * SB↔northd, SB↔controller each run through a proxy that drops them and
- * refuses new ones for CUT_MS, then passes them again); and ovs-vswitchd is
+ * refuses new ones for CUT_MS, then passes them again); cut the controller's
+ * links to its Open vSwitch the same way — its OVSDB connection to the local
+ * ovsdb-server, its OpenFlow connections to br-int.mgmt (with br-int's flows
+ * deleted behind its back meanwhile, so only a full resync after the
+ * reconnect, as ovn-controller's ofctrl does, brings them back), and both at
+ * once — after each of which br-int's flow table must be the one before the
+ * event; and ovs-vswitchd is
  * killed last (its userspace datapath goes with it; the namespaces' ports with
  * it, so what is checked there is the flow table). After each other event the
  * namespaces ping each other again by themselves and an `nbctl --wait=hv sync`
@@ -22,13 +28,13 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSeedLab, startOvnDatabases, ROUTER_IP, LAB_HOSTS, type ComponentContext } from '../helpers/ovn-lab.js';
+import { runSeedLab, startOvnDatabases, type ComponentContext } from '../helpers/ovn-lab.js';
+import { flowsBack, labReachable } from '../helpers/chaos.js';
 import { startOvntsNorthd, type OvntsNorthdHandle } from '../helpers/ovnts-northd.js';
 import { startOvntsController, type OvntsControllerHandle } from '../helpers/ovnts-controller.js';
 import { dumpFlows, keyDiff, tableKeys } from '../helpers/flow-compare.js';
-import { nsRun } from '../helpers/netns.js';
 import { cleanupAll, run, runOk, spawnDaemon, tmpDir, waitFor, type Daemon } from '../helpers/proc.js';
-import { startCutProxy } from '../helpers/cut-proxy.js';
+import { startCutProxy, startOvsLinkProxies, type OvsLinkProxies } from '../helpers/cut-proxy.js';
 import { northdOutput, northdOutputDiff } from '../helpers/sb-compare.js';
 import { OVNTS, SB_SCHEMA } from '../helpers/ovsdb-servers.js';
 import { socketAccepts } from '../helpers/ovs.js';
@@ -41,7 +47,7 @@ const RECOVERY_LIMIT_MS = 30_000;
 const CUT_MS = Number(process.env['CHAOS_CUT_MS'] ?? 2000);
 
 test(
-  'seed lab survives kill -9 of each ovnts daemon and cut database connections: pings and --wait=hv resume, no acknowledged write lost, flows as before; SB and flows as a fresh start computes',
+  'seed lab survives kill -9 of each ovnts daemon, cut database connections and cut controller↔OVS links: pings and --wait=hv resume, no acknowledged write lost, flows as before; SB and flows as a fresh start computes',
   // scripts/chaos.sh's longer runs: ten minutes, and two more per round.
   { timeout: 600_000 + Number(process.env['CHAOS_ROUNDS'] ?? 1) * 120_000 },
   async () => {
@@ -58,6 +64,7 @@ test(
     let northdCtx: ComponentContext | undefined;
     let controller: OvntsControllerHandle | undefined;
     let controllerCtx: ComponentContext | undefined;
+    let ovsLinks: OvsLinkProxies | undefined;
     const lab = await runSeedLab({
       dbs,
       northd: async (ctx) => {
@@ -66,8 +73,10 @@ test(
         return { stop: () => northd!.stop() };
       },
       controller: async (ctx) => {
-        controllerCtx = ctx;
-        controller = await startOvntsController(ctx);
+        // Its OVSDB and OpenFlow links to the chassis' OVS through proxies of their own, each cut alone below.
+        ovsLinks = await startOvsLinkProxies(ctx.ovs!, tmp.path);
+        controllerCtx = { ...ctx, ovs: ovsLinks.ovs };
+        controller = await startOvntsController(controllerCtx);
         return { stop: () => controller!.stop() };
       },
     });
@@ -76,15 +85,7 @@ test(
       for (const h of lab.hosts) assert.ok(h.address !== undefined, `${h.name} has a lease: ${h.dhcpError}`);
       // The controller's SB through its proxy from now on (it follows ovn-remote as ovn-controller does).
       await lab.ovs.vsctl('set', 'Open_vSwitch', '.', `external_ids:ovn-remote=${sbController.remote}`);
-      const ns = (name: string): string => lab.hosts.find((h) => h.name === name)!.netns;
-      const c52 = LAB_HOSTS.find((h) => h.name === 'c52')!.ip;
-      const reachable = async (): Promise<boolean> => {
-        const [a, b] = await Promise.all([
-          nsRun(ns('vm5'), 'ping', ['-n', '-c', '1', '-W', '1', ROUTER_IP], { timeoutMs: 5000 }),
-          nsRun(ns('vm5'), 'ping', ['-n', '-c', '1', '-W', '1', c52], { timeoutMs: 5000 }),
-        ]);
-        return a.code === 0 && b.code === 0;
-      };
+      const reachable = (): Promise<boolean> => labReachable(lab);
       await waitFor(reachable, { what: 'pings before the chaos', timeoutMs: 30_000 });
       const before = tableKeys(await dumpFlows(lab.ovs));
 
@@ -121,7 +122,22 @@ test(
           }),
         );
       };
+      const links = ovsLinks!;
+      /** The OpenFlow link cut, and br-int's flows deleted on the switch while the controller cannot see it. */
+      const cutOpenFlow = async (): Promise<void> => {
+        const cut = links.openflow.cut(CUT_MS);
+        await lab.ovs.ofctl('del-flows', 'br-int');
+        await cut;
+      };
+      const ovsCuts = {
+        ovsdb: `cut OVS DB↔controller for ${CUT_MS} ms`,
+        openflow: `cut br-int.mgmt↔controller for ${CUT_MS} ms (br-int's flows deleted meanwhile)`,
+        both: `cut OVS DB and br-int.mgmt↔controller for ${CUT_MS} ms (flows deleted meanwhile)`,
+      };
       const events: Array<[string, () => Promise<void>]> = [
+        [ovsCuts.ovsdb, () => links.ovsdb.cut(CUT_MS)],
+        [ovsCuts.openflow, cutOpenFlow],
+        [ovsCuts.both, async () => void (await Promise.all([links.ovsdb.cut(CUT_MS), cutOpenFlow()]))],
         [`cut NB↔northd for ${CUT_MS} ms`, () => nbNorthd.cut(CUT_MS)],
         [`cut SB↔northd for ${CUT_MS} ms`, () => sbNorthd.cut(CUT_MS)],
         [`cut SB↔controller for ${CUT_MS} ms`, () => sbController.cut(CUT_MS)],
@@ -178,8 +194,14 @@ test(
         // The whole chain answers again: NB → northd → SB → controller → Chassis_Private.nb_cfg → NB.
         const synced = await run(OVNTS, ['nbctl', `--db=${dbs.nbRemote}`, '--wait=hv', `--timeout=${RECOVERY_LIMIT_MS / 1000}`, 'sync']);
         assert.equal(synced.code, 0, `nbctl --wait=hv sync after ${what}: ${synced.stderr}\n${lab.logs(15)}`);
+        let flowsAgain = '';
+        if (Object.values(ovsCuts).includes(what)) {
+          // The controller's own links were cut: br-int's table must come back to the one before, whatever happened to it.
+          await flowsBack(lab, before, what, RECOVERY_LIMIT_MS);
+          flowsAgain = `, br-int's flows as before at ${Date.now() - t0} ms`;
+        }
         figures.push(
-          `${what}: pings again ${pinged} ms after the event began (the event itself ${ended} ms), --wait=hv sync through at ${Date.now() - t0} ms`,
+          `${what}: pings again ${pinged} ms after the event began (the event itself ${ended} ms), --wait=hv sync through at ${Date.now() - t0} ms${flowsAgain}`,
         );
         // As it happens too, for a long run cut short.
         process.stdout.write(`# event ${i + 1}/${schedule.length}: ${figures[figures.length - 1]!}\n`);
@@ -209,14 +231,17 @@ test(
         { what: 'the flows to converge', timeoutMs: 30_000 },
       ).catch(() => assert.fail(`flows differ after the chaos:\n${diff.slice(0, 4000)}`));
       process.stdout.write(
-        `# connections dropped by the cuts: NB↔northd ${nbNorthd.dropped}, SB↔northd ${sbNorthd.dropped}, SB↔controller ${sbController.dropped}\n`,
+        `# connections dropped by the cuts: NB↔northd ${nbNorthd.dropped}, SB↔northd ${sbNorthd.dropped}, SB↔controller ${sbController.dropped}, OVS DB↔controller ${links.ovsdb.dropped}, br-int.mgmt↔controller ${links.openflow.dropped}\n`,
       );
-      for (const [name, p] of [
-        ['NB↔northd', nbNorthd],
-        ['SB↔northd', sbNorthd],
-        ['SB↔controller', sbController],
+      for (const [name, p, cuts] of [
+        ['NB↔northd', nbNorthd, rounds],
+        ['SB↔northd', sbNorthd, rounds],
+        ['SB↔controller', sbController, rounds],
+        // Cut alone and with the other, each round.
+        ['OVS DB↔controller', links.ovsdb, 2 * rounds],
+        ['br-int.mgmt↔controller', links.openflow, 2 * rounds],
       ] as const)
-        assert.ok(p.dropped >= rounds, `every cut of ${name} dropped a live connection (${p.dropped} in ${rounds} cuts)`);
+        assert.ok(p.dropped >= cuts, `every cut of ${name} dropped a live connection (${p.dropped} in ${cuts} cuts)`);
 
       // A fresh controller on the same SB and OVS, from an empty flow table, installs what the chaos one has.
       const chaosFlows = tableKeys(await dumpFlows(lab.ovs));
