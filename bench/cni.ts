@@ -102,8 +102,13 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** The world's set-up while it runs: one cut off by its deadline goes on, and is waited for before the last cleanup. */
+let settingUp: Promise<unknown> = Promise.resolve();
+
 async function main(): Promise<void> {
-  const w = await within(startCniWorld(), SETUP_MS, 'the CNI world set-up');
+  const setup = startCniWorld();
+  settingUp = setup.catch(() => undefined);
+  const w = await within(setup, SETUP_MS, 'the CNI world set-up');
   const id = w.id;
   const netId = await w.network(`${id}-bench`, '198.51.100.0/24');
   const ovntsConf = { cniVersion: '1.0.0', name: `${id}-bench`, type: 'ovnts-cni', ...w.base, network: netId };
@@ -171,7 +176,9 @@ const leave = async (code: number, why?: string): Promise<never> => {
     leaving = true;
     if (why !== undefined) console.error(`bench:cni: ${why}`);
     await unwind();
-    // A set-up cut off by its deadline may have started one more piece meanwhile.
+    // A set-up cut off by its deadline may be starting one more piece: once what it waits on is gone it fails
+    // (or finishes), and what it started by then goes too.
+    await within(settingUp, CLEANUP_MS, 'the set-up to give up').catch((e: unknown) => console.error(`bench:cni: ${(e as Error).message}`));
     await unwind();
   }
   process.exit(code);
