@@ -252,6 +252,9 @@ export class Controller {
       return;
     }
     this.passing = (async () => {
+      // Start after the rest of this turn of the event loop: the other updates read from the
+      // same socket data (OVS reports a new port's Port, Interface and ofport in a few) join it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       do {
         this.dirty = false;
         try {

@@ -129,12 +129,17 @@ export function parseChassisConfig(ovsRow: Row, hostname: string = osHostname())
   };
 }
 
-/** The Open vSwitch tables and columns the controller reads (ovs-vswitchd.conf.db(5)). */
+/**
+ * The Open vSwitch tables and columns the controller reads (ovs-vswitchd.conf.db(5)).
+ * Only those: each update of a monitored column wakes a pass, and ovs-vswitchd
+ * rewrites some columns no pass reads several times per new port (`cur_cfg`
+ * after every ovs-vsctl run, `mac_in_use` on every address change).
+ */
 export const OVS_TABLES = {
-  Open_vSwitch: ['external_ids', 'other_config', 'bridges', 'iface_types', 'datapath_types', 'cur_cfg'],
+  Open_vSwitch: ['external_ids', 'other_config', 'bridges', 'iface_types', 'datapath_types'],
   Bridge: ['name', 'ports', 'external_ids', 'other_config', 'fail_mode', 'datapath_type'],
   Port: ['name', 'interfaces', 'external_ids', 'tag'],
-  Interface: ['name', 'type', 'options', 'external_ids', 'ofport', 'mac_in_use'],
+  Interface: ['name', 'type', 'options', 'external_ids', 'ofport'],
 } as const;
 
 /** The one Open_vSwitch row, if the database has it yet. */
