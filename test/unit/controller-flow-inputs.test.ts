@@ -46,7 +46,18 @@ test('sameFacts: the same data built twice, maps and sets in another order', () 
   assert.equal(sameFacts(facts(), facts({ extra: undefined })), true);
 });
 
+/** The facts with these VIFs (logical port → ofport) and local datapaths. */
+const withBindings = (ofports: Record<string, number>, datapaths: string[]): Record<string, unknown> =>
+  facts({
+    bindings: {
+      vifs: new Map(Object.entries(ofports).map(([p, ofport]) => [p, { logicalPort: p, ofport }])),
+      localDatapaths: new Set(datapaths),
+    },
+  });
+
 test('sameFacts: any difference counts', () => {
+  // The helper builds the base facts from the base values: each variant below differs in one place.
+  assert.equal(sameFacts(facts(), withBindings({ p1: 1, p2: 2 }, ['d1', 'd2'])), true);
   const variants: Record<string, unknown>[] = [
     facts({ chassisUuid: 'c2' }),
     facts({ ctZones: new Map([['p1', 1]]) }),
@@ -62,25 +73,9 @@ test('sameFacts: any difference counts', () => {
         ['p3', 2],
       ]),
     }),
-    facts({
-      bindings: {
-        vifs: new Map([
-          ['p1', { logicalPort: 'p1', ofport: 1 }],
-          ['p2', { logicalPort: 'p2', ofport: 9 }],
-        ]),
-        localDatapaths: new Set(['d1', 'd2']),
-      },
-    }),
-    facts({ bindings: { vifs: new Map(), localDatapaths: new Set(['d1', 'd2']) } }),
-    facts({
-      bindings: {
-        vifs: new Map([
-          ['p1', { logicalPort: 'p1', ofport: 1 }],
-          ['p2', { logicalPort: 'p2', ofport: 2 }],
-        ]),
-        localDatapaths: new Set(['d1', 'd3']),
-      },
-    }),
+    withBindings({ p1: 1, p2: 9 }, ['d1', 'd2']),
+    withBindings({}, ['d1', 'd2']),
+    withBindings({ p1: 1, p2: 2 }, ['d1', 'd3']),
     facts({ config: { systemId: 'hv1', encaps: [{ type: 'vxlan', ip: '192.0.2.1' }], externalIds: new Map([['a', '1']]) } }),
     facts({ config: { systemId: 'hv1', encaps: [], externalIds: new Map([['a', '1']]) } }),
     facts({ config: { systemId: 'hv1', encaps: [{ type: 'geneve', ip: '192.0.2.1' }], externalIds: new Map([['a', '2']]) } }),
