@@ -260,7 +260,8 @@ export class Controller {
       // ovs-vswitchd reports a new port in several updates (Port and Interface, then its
       // ofport once the port exists), each of which would otherwise make a pass of its own.
       await new Promise<void>((resolve) => (trigger === 'ovs' ? setTimeout(resolve, OVS_SETTLE_MS) : setImmediate(resolve)));
-      do {
+      // Stopped meanwhile: no pass after stop() (whose cleanup waits for this one).
+      while (this.running) {
         this.dirty = false;
         try {
           await this.pass();
@@ -270,7 +271,8 @@ export class Controller {
           // Failed writes (lost races, lost connections) are retried after a pause.
           this.retryLater();
         }
-      } while (this.dirty && this.running);
+        if (!this.dirty) break;
+      }
       this.passing = undefined;
     })();
   }
