@@ -322,15 +322,23 @@ export function assignCtZones(ovs: OvsdbClient, bridge: string, b: Bindings): { 
   return { zones, changed };
 }
 
-/** Writes the zone assignment to the bridge's external_ids (replacing every `ct-zone-*` key). */
+/**
+ * Writes the zone assignment to the bridge's external_ids: the `ct-zone-*`
+ * keys become exactly `zones`. Only the keys that change are written (a new
+ * port's zone is one key, not all of them again).
+ */
 export async function storeCtZones(ovs: OvsdbClient, bridge: string, zones: ReadonlyMap<string, number>): Promise<void> {
   const br = findBridge(ovs, bridge);
   if (br === undefined) return;
-  const old = [...br.map('external_ids').keys()].map(String).filter((k) => k.startsWith(CT_ZONE_PREFIX));
+  const want = new Map([...zones].map(([n, z]) => [`${CT_ZONE_PREFIX}${n}`, String(z)]));
+  const old = new Map<string, string>();
+  for (const [k, v] of br.map('external_ids')) if (String(k).startsWith(CT_ZONE_PREFIX)) old.set(String(k), String(v));
+  const gone = [...old].filter(([k, v]) => want.get(k) !== v).map(([k]) => k);
+  const added = [...want].filter(([k, v]) => old.get(k) !== v);
   const txn = ovs.txn();
   const muts: Array<[string, string, unknown]> = [];
-  if (old.length > 0) muts.push(['external_ids', 'delete', ['set', old]]);
-  if (zones.size > 0) muts.push(['external_ids', 'insert', ['map', [...zones].map(([n, z]) => [`${CT_ZONE_PREFIX}${n}`, String(z)])]]);
+  if (gone.length > 0) muts.push(['external_ids', 'delete', ['set', gone]]);
+  if (added.length > 0) muts.push(['external_ids', 'insert', ['map', added]]);
   if (muts.length === 0) return;
   txn.mutate('Bridge', br.uuid, muts);
   await txn.commit();

@@ -114,6 +114,9 @@ export interface ControllerOptions {
   readonly ssl?: SslOptions;
 }
 
+/** How long a pass woken by an Open vSwitch database update waits for the updates that follow it (ms). */
+const OVS_SETTLE_MS = 3;
+
 /** The directory OVS keeps its sockets in (ovs-vswitchd(8)). */
 export function ovsRunDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['OVS_RUNDIR'] ?? '/var/run/openvswitch';
@@ -252,7 +255,13 @@ export class Controller {
       return;
     }
     this.passing = (async () => {
-      do {
+      // Start after the rest of this turn of the event loop, so that the other updates read
+      // from the same socket data join this pass; after an OVS update, a little later still:
+      // ovs-vswitchd reports a new port in several updates (Port and Interface, then its
+      // ofport once the port exists), each of which would otherwise make a pass of its own.
+      await new Promise<void>((resolve) => (trigger === 'ovs' ? setTimeout(resolve, OVS_SETTLE_MS) : setImmediate(resolve)));
+      // Stopped meanwhile: no pass after stop() (whose cleanup waits for this one).
+      while (this.running) {
         this.dirty = false;
         try {
           await this.pass();
@@ -262,7 +271,8 @@ export class Controller {
           // Failed writes (lost races, lost connections) are retried after a pause.
           this.retryLater();
         }
-      } while (this.dirty && this.running);
+        if (!this.dirty) break;
+      }
       this.passing = undefined;
     })();
   }

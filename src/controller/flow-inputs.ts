@@ -33,30 +33,49 @@ const IGNORED: Readonly<Record<string, ReadonlySet<string>>> = {
   Port_Binding: new Set(['up']),
 };
 
-/** A stamp of one pass' flow inputs (see {@link FlowInputs}). */
+/**
+ * A stamp of one pass' flow inputs (see {@link FlowInputs}): the facts
+ * themselves, which a pass builds afresh and nothing changes afterwards.
+ */
 export interface FlowInputStamp {
   readonly sbGeneration: number;
-  readonly facts: string;
+  readonly facts: object;
 }
 
-const byFirst = (a: [unknown, unknown], b: [unknown, unknown]): number => {
-  const x = String(a[0]);
-  const y = String(b[0]);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
+/** Keys of the facts that say how to compute, not what from. */
+const NOT_INPUTS: ReadonlySet<string> = new Set(['recompute', 'sameInputs']);
 
 /**
- * The facts as one comparable string. Maps and sets are sorted: their order
- * follows the order rows were found or zones stored in, which the flows do
- * not depend on.
+ * Whether two passes' facts are the same data: maps and sets whatever their
+ * order (it follows the order rows were found or zones stored in, which the
+ * flows do not depend on), arrays element by element, objects key by key (a
+ * key set to undefined counts as absent), numbers, strings and booleans by
+ * value. Compared in place, without serialising either: a pass compares its
+ * facts with those of the last installed pass.
  */
-export function factsKey(facts: object): string {
-  return JSON.stringify(facts, (k, v: unknown) => {
-    if (k === 'recompute' || k === 'sameInputs') return undefined;
-    if (v instanceof Map) return [...(v as Map<unknown, unknown>)].sort(byFirst);
-    if (v instanceof Set) return [...(v as Set<unknown>)].map(String).sort();
-    return v;
-  });
+export function sameFacts(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [k, v] of a) if (!b.has(k) || !sameFacts(v, b.get(k))) return false;
+    return true;
+  }
+  if (a instanceof Set) {
+    if (!(b instanceof Set) || a.size !== b.size) return false;
+    for (const v of a) if (!b.has(v)) return false;
+    return true;
+  }
+  if (b instanceof Map || b instanceof Set) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => sameFacts(x, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (!NOT_INPUTS.has(k) && !sameFacts(x[k], y[k])) return false;
+  for (const k in y) if (!NOT_INPUTS.has(k) && !(k in x) && y[k] !== undefined) return false;
+  return true;
 }
 
 /** The columns of `c` whose values differ (every column for an insert or delete). */
@@ -89,15 +108,15 @@ export class FlowInputs {
     this.sbGeneration++;
   }
 
-  /** The stamp of a pass about to compute with `facts` (taken before it reads the SB). */
+  /** The stamp of a pass about to compute with `facts` (taken before it reads the SB; `facts` must not change afterwards). */
   stamp(facts: object): FlowInputStamp {
-    return { sbGeneration: this.sbGeneration, facts: factsKey(facts) };
+    return { sbGeneration: this.sbGeneration, facts };
   }
 
   /** True when `s` equals the stamp of the last installed pass. */
   unchanged(s: FlowInputStamp): boolean {
     const i = this.installed;
-    return i !== undefined && i.sbGeneration === s.sbGeneration && i.facts === s.facts;
+    return i !== undefined && i.sbGeneration === s.sbGeneration && sameFacts(i.facts, s.facts);
   }
 
   /** Records that the flows for `s` are installed. */

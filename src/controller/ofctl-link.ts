@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import type { FlowDiff, SwitchLink } from './ofctrl.js';
 import { FlowModelError, type Flow } from '../openflow/flow.js';
 import { formatActions, formatMatch, parseFlow } from '../openflow/flow-text.js';
-import { flowContent, flowIdentity } from './openflow-link.js';
+import { flowContent, flowIdentity, sameBuiltContent } from './flow-keys.js';
 
 /** A flow in ovs-ofctl syntax. `match` is the match without table and priority, `actions` what follows `actions=`. */
 export interface TextFlow {
@@ -171,6 +171,7 @@ export class OfctlFlowLink implements SwitchLink<Flow> {
   readonly connected = true;
   readonly identity = flowIdentity;
   readonly content = flowContent;
+  readonly sameBuilt = sameBuiltContent;
   private readonly text: OfctlLink;
 
   constructor(opts: OfctlLinkOptions) {

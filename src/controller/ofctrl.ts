@@ -11,7 +11,7 @@
  * flowing on flows that stay the same.
  *
  * Flows are compared by identity (table, priority, match) and content
- * (actions, cookie, timeouts, flags) through two functions the switch link
+ * (actions, cookie, timeouts, flags) through functions the switch link
  * supplies, so ofctrl itself is independent of the flow model's details.
  */
 
@@ -21,6 +21,14 @@ export interface FlowKeys<F> {
   identity(f: F): string;
   /** Everything else that must match for a flow to count as installed. */
   content(f: F): string;
+  /**
+   * Optional shortcut for two flows of one identity that the flow computation
+   * built (neither read back from the switch): whether their content is the
+   * same, without deriving {@link content}. It may answer false for contents
+   * that would compare equal (the flow is then replaced by an equal one), never
+   * true for different ones.
+   */
+  sameBuilt?(a: F, b: F): boolean;
 }
 
 /** The changes one install sends. */
@@ -59,16 +67,30 @@ export function indexFlows<F>(flows: Iterable<F>, keys: FlowKeys<F>, onDuplicate
   return m;
 }
 
-/** The changes that turn `installed` into `desired` (pure). */
-export function diffFlows<F>(installed: ReadonlyMap<string, F>, desired: ReadonlyMap<string, F>, keys: FlowKeys<F>): FlowDiff<F> {
+/**
+ * The changes that turn `installed` into `desired` (pure). `readBack`: the
+ * flows read from the switch, which compare by {@link FlowKeys.content} only;
+ * without it every flow does.
+ */
+export function diffFlows<F>(
+  installed: ReadonlyMap<string, F>,
+  desired: ReadonlyMap<string, F>,
+  keys: FlowKeys<F>,
+  readBack?: { has(f: F): boolean },
+): FlowDiff<F> {
   const add: F[] = [];
   const modify: F[] = [];
   const remove: F[] = [];
+  const built = keys.sameBuilt;
+  const differ = (a: F, b: F): boolean =>
+    built !== undefined && readBack !== undefined && !readBack.has(a) && !readBack.has(b)
+      ? !built(a, b)
+      : keys.content(a) !== keys.content(b);
   for (const [id, f] of desired) {
     const cur = installed.get(id);
     if (cur === undefined) add.push(f);
     // The flow computation hands back the same object for an unchanged flow: nothing to compare.
-    else if (cur !== f && keys.content(cur) !== keys.content(f)) modify.push(f);
+    else if (cur !== f && differ(cur, f)) modify.push(f);
   }
   for (const [id, f] of installed) if (!desired.has(id)) remove.push(f);
   return { add, modify, remove };
@@ -113,11 +135,18 @@ function memoKeys<F extends object>(keys: FlowKeys<F>): FlowKeys<F> {
     if (k === undefined) m.set(f, (k = key(f)));
     return k;
   };
-  return { identity: (f) => memo(ids, f, (x) => keys.identity(x)), content: (f) => memo(contents, f, (x) => keys.content(x)) };
+  const sameBuilt = keys.sameBuilt;
+  return {
+    identity: (f) => memo(ids, f, (x) => keys.identity(x)),
+    content: (f) => memo(contents, f, (x) => keys.content(x)),
+    ...(sameBuilt === undefined ? {} : { sameBuilt: (a: F, b: F) => sameBuilt.call(keys, a, b) }),
+  };
 }
 
 export class Ofctrl<F extends object> {
   private installed = new Map<string, F>();
+  /** The flows read from the switch (the others are the computation's own). */
+  private readBack = new WeakSet<F>();
   private readonly keys: FlowKeys<F>;
   /** True until the installed table has been read on the current connection. */
   private stale = true;
@@ -165,6 +194,7 @@ export class Ofctrl<F extends object> {
     if (this.stale) {
       const have = await this.link.dumpFlows();
       this.installed = indexFlows(have ?? [], this.keys);
+      this.readBack = new WeakSet(have ?? []);
       this.flush = have === undefined;
       this.stale = false;
       this.stats.reconciles++;
@@ -175,7 +205,9 @@ export class Ofctrl<F extends object> {
       );
     }
     const t1 = performance.now();
-    const diff = this.flush ? { ...diffFlows(new Map(), want, this.keys), flush: true } : diffFlows(this.installed, want, this.keys);
+    const diff = this.flush
+      ? { ...diffFlows(new Map(), want, this.keys), flush: true }
+      : diffFlows(this.installed, want, this.keys, this.readBack);
     const n = diff.add.length + diff.modify.length + diff.remove.length + (this.flush ? 1 : 0);
     if (n > 0) {
       try {

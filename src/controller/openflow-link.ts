@@ -10,11 +10,11 @@
  */
 import { OpenFlowConnection, OpenFlowError } from '../openflow/connection.js';
 import type { TlvMap } from '../openflow/codec/messages.js';
-import { normalizeActions } from '../openflow/codec/actions.js';
 import { OpenFlowCodecError } from '../openflow/codec/bytes.js';
-import { formatActions, formatFlow, formatMatch } from '../openflow/flow-text.js';
+import { formatFlow, formatMatch } from '../openflow/flow-text.js';
 import { FlowModelError, OFPTT_ALL, type Flow, type FlowMod } from '../openflow/flow.js';
 import type { FlowDiff, SwitchLink } from './ofctrl.js';
+import { flowContent, flowIdentity, sameBuiltContent } from './flow-keys.js';
 
 export interface OpenFlowLinkOptions {
   /** `unix:<rundir>/<bridge>.mgmt`. */
@@ -25,20 +25,11 @@ export interface OpenFlowLinkOptions {
   readonly log?: (msg: string) => void;
 }
 
-/** Table, priority and match: what makes two flows the same entry of OVS's table. */
-export function flowIdentity(f: Flow): string {
-  return `table=${f.table},priority=${f.priority},${formatMatch(f.match)}`;
-}
-
-/** Cookie and actions as the switch reports them back (load → set_field, xreg halves → regs…), so a dumped flow compares equal. */
-export function flowContent(f: Flow): string {
-  return `cookie=0x${f.cookie.toString(16)},actions=${formatActions(normalizeActions(f.actions))}`;
-}
-
 export class OpenFlowLink implements SwitchLink<Flow> {
   private readonly conn: OpenFlowConnection;
   readonly identity = flowIdentity;
   readonly content = flowContent;
+  readonly sameBuilt = sameBuiltContent;
 
   constructor(private readonly opts: OpenFlowLinkOptions) {
     this.conn = new OpenFlowConnection({
@@ -85,9 +76,9 @@ export class OpenFlowLink implements SwitchLink<Flow> {
   async dumpFlows(): Promise<Flow[] | undefined> {
     try {
       const stats = await this.conn.dumpFlows();
-      // Each must also print, as ofctrl compares flows in their printing.
+      // Each must also print, as ofctrl compares read-back flows in their printing.
       for (const f of stats) {
-        flowIdentity(f);
+        formatMatch(f.match);
         flowContent(f);
       }
       return stats;

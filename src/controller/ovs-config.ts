@@ -129,12 +129,17 @@ export function parseChassisConfig(ovsRow: Row, hostname: string = osHostname())
   };
 }
 
-/** The Open vSwitch tables and columns the controller reads (ovs-vswitchd.conf.db(5)). */
+/**
+ * The Open vSwitch tables and columns the controller reads (ovs-vswitchd.conf.db(5)).
+ * Only those: each update of a monitored column wakes a pass, and ovs-vswitchd
+ * rewrites some columns no pass reads several times per new port (`cur_cfg`
+ * after every ovs-vsctl run, `mac_in_use` on every address change).
+ */
 export const OVS_TABLES = {
-  Open_vSwitch: ['external_ids', 'other_config', 'bridges', 'iface_types', 'datapath_types', 'cur_cfg'],
+  Open_vSwitch: ['external_ids', 'other_config', 'bridges', 'iface_types', 'datapath_types'],
   Bridge: ['name', 'ports', 'external_ids', 'other_config', 'fail_mode', 'datapath_type'],
   Port: ['name', 'interfaces', 'external_ids', 'tag'],
-  Interface: ['name', 'type', 'options', 'external_ids', 'ofport', 'mac_in_use'],
+  Interface: ['name', 'type', 'options', 'external_ids', 'ofport'],
 } as const;
 
 /** The one Open_vSwitch row, if the database has it yet. */
@@ -198,6 +203,44 @@ export interface BridgeInterface {
   readonly options: ReadonlyMap<string, string>;
 }
 
+/**
+ * One interface of a bridge, read from its (immutable) replica rows; the maps
+ * are built when first read: a pass lists the bridge's interfaces several
+ * times and most readers want only `iface-id` and the ofport.
+ */
+class RowInterface implements BridgeInterface {
+  readonly uuid: string;
+  readonly portUuid: string;
+  readonly name: string;
+  readonly type: string;
+  readonly ofport: number | undefined;
+  private ids: Map<string, string> | undefined;
+  private portIds: Map<string, string> | undefined;
+  private opts: Map<string, string> | undefined;
+
+  constructor(
+    private readonly iface: Row,
+    private readonly port: Row,
+  ) {
+    this.uuid = iface.uuid;
+    this.portUuid = port.uuid;
+    this.name = String(iface.scalar('name'));
+    this.type = String(iface.scalar('type'));
+    const of = iface.optional('ofport');
+    this.ofport = typeof of === 'number' && of > 0 ? of : undefined;
+  }
+
+  get externalIds(): ReadonlyMap<string, string> {
+    return (this.ids ??= stringMap(this.iface, 'external_ids'));
+  }
+  get portExternalIds(): ReadonlyMap<string, string> {
+    return (this.portIds ??= stringMap(this.port, 'external_ids'));
+  }
+  get options(): ReadonlyMap<string, string> {
+    return (this.opts ??= stringMap(this.iface, 'options'));
+  }
+}
+
 /** The interfaces of every port on bridge `name`. */
 export function bridgeInterfaces(ovs: OvsdbClient, name: string): BridgeInterface[] {
   const br = findBridge(ovs, name);
@@ -208,18 +251,7 @@ export function bridgeInterfaces(ovs: OvsdbClient, name: string): BridgeInterfac
     if (port === undefined) continue;
     for (const iu of port.set('interfaces')) {
       const iface = ovs.row('Interface', String(iu));
-      if (iface === undefined) continue;
-      const of = iface.optional('ofport');
-      out.push({
-        uuid: iface.uuid,
-        portUuid: port.uuid,
-        name: String(iface.scalar('name')),
-        type: String(iface.scalar('type')),
-        ofport: typeof of === 'number' && of > 0 ? of : undefined,
-        externalIds: stringMap(iface, 'external_ids'),
-        portExternalIds: stringMap(port, 'external_ids'),
-        options: stringMap(iface, 'options'),
-      });
+      if (iface !== undefined) out.push(new RowInterface(iface, port));
     }
   }
   return out;

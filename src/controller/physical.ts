@@ -716,7 +716,7 @@ function logicalFlows(ctx: PhysicalCtx, out: Flow[], cache: LflowCache | undefin
   for (const pb of pbs.values()) {
     if (pb.row.chassis !== null && pb.row.chassis === local.chassisUuid) resident.add(pb.name);
   }
-  const env = buildLflowEnv(sb, local.localDatapaths, resident, cache?.conjIds, ctx.models);
+  const env = buildLflowEnv(sb, local.localDatapaths, resident, cache?.conjIds, ctx.models, cache?.parses);
   for (const f of translateLogicalFlows(sb, env, log, cache)) out.push(f);
 }
 

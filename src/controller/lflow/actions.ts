@@ -530,9 +530,16 @@ export interface TranslatedActions {
   readonly prereqs: readonly string[];
 }
 
-/** Translates a logical flow's actions text into OpenFlow actions. */
-export function translateActions(text: string, ctx: ActionContext): TranslatedActions {
-  const parsed = parseActions(text, ctx.symbols !== undefined ? { symbols: ctx.symbols } : {});
+/**
+ * Translates a logical flow's actions text into OpenFlow actions. `parsed`:
+ * the text already parsed (with the same symbols), when the caller keeps
+ * parses (see text-memo.ts).
+ */
+export function translateActions(
+  text: string,
+  ctx: ActionContext,
+  parsed: readonly Action[] = parseActions(text, ctx.symbols !== undefined ? { symbols: ctx.symbols } : {}),
+): TranslatedActions {
   const l = new Lowering(ctx);
   const ops = l.lower(parsed);
   return { actions: ops.map(opAction), prereqs: [...l.prereqs] };

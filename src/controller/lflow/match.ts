@@ -142,13 +142,13 @@ function lookupsOf(ctx: MatchContext): MatchLookups {
 /** The matches (without datapath) of a logical flow's match text; [] when it can never match here. */
 export function translateMatch(text: string, ctx: MatchContext): OfMatch[] {
   const lookups = lookupsOf(ctx);
-  return plainMatches(expandMatch(parseMatch(text, lookups), lookups), ctx);
+  return plainMatches(toConjunctions(expandMatch(parseMatch(text, lookups), lookups)), ctx);
 }
 
-function plainMatches(expr: NormExpr, ctx: MatchContext): OfMatch[] {
+function plainMatches(conjunctions: readonly Conjunction[], ctx: MatchContext): OfMatch[] {
   const out: OfMatch[] = [];
   const seen = new Set<string>();
-  for (const c0 of toConjunctions(expr)) {
+  for (const c0 of conjunctions) {
     for (const c of expandNegatedStrings(c0, ctx)) {
       const m = conjunctionToMatch(c, ctx);
       if (m === undefined) continue;
@@ -200,23 +200,44 @@ function isDimension(cs: readonly Conjunction[]): boolean {
   });
 }
 
-export function planMatch(text: string, ctx: MatchContext): MatchPlan {
-  const lookups = lookupsOf(ctx);
+/**
+ * What a match text expands to before any fact of the SB or the chassis is
+ * applied (those are in the {@link MatchContext} of {@link planMatch}): the
+ * same for every flow with that text, as long as it names no address set or
+ * port group.
+ */
+export interface MatchShape {
+  /** The conjunctions of the whole match (expanded on first use). */
+  conjunctions(): readonly Conjunction[];
+  /** The parts of its top-level AND that are sets of alternatives on one field each. */
+  readonly dims: readonly (readonly Conjunction[])[];
+  /** The conjunctions of the other parts, ANDed; undefined with fewer than two sets. */
+  readonly base: readonly Conjunction[] | undefined;
+}
+
+export function matchShape(text: string, lookups: MatchLookups): MatchShape {
   const expr = expandMatch(parseMatch(text, lookups), lookups);
-  const kids = flattenAnd(expr);
   const baseKids: NormExpr[] = [];
-  const dimKids: Conjunction[][] = [];
-  for (const k of kids) {
+  const dims: Conjunction[][] = [];
+  for (const k of flattenAnd(expr)) {
     const cs = toConjunctions(k);
-    if (isDimension(cs)) dimKids.push(cs);
+    if (isDimension(cs)) dims.push(cs);
     else baseKids.push(k);
   }
-  const plain = (): MatchPlan => ({ kind: 'plain', matches: plainMatches(expr, ctx) });
-  if (dimKids.length < 2) return plain();
+  let all: readonly Conjunction[] | undefined;
+  const conjunctions = (): readonly Conjunction[] => (all ??= toConjunctions(expr));
+  if (dims.length < 2) return { conjunctions, dims, base: undefined };
   const baseExpr: NormExpr =
     baseKids.length === 0 ? { type: 'true' } : baseKids.length === 1 ? baseKids[0]! : { type: 'and', exprs: baseKids };
-  if (toConjunctions(baseExpr).length !== 1) return plain();
-  const baseMs = plainMatches(baseExpr, ctx);
+  return { conjunctions, dims, base: toConjunctions(baseExpr) };
+}
+
+/** `shape`: the text's {@link matchShape} when the caller keeps them (see text-memo.ts). */
+export function planMatch(text: string, ctx: MatchContext, shape: MatchShape = matchShape(text, lookupsOf(ctx))): MatchPlan {
+  const plain = (): MatchPlan => ({ kind: 'plain', matches: plainMatches(shape.conjunctions(), ctx) });
+  const dimKids = shape.dims;
+  if (shape.base === undefined || shape.base.length !== 1) return plain();
+  const baseMs = plainMatches(shape.base, ctx);
   if (baseMs.length !== 1) return baseMs.length === 0 ? { kind: 'plain', matches: [] } : plain();
   let base = baseMs[0]!;
   const dims: OfMatch[][] = [];

@@ -11,7 +11,19 @@ import type { Logical_Flow } from '../../ovsdb/models/ovn-sb.js';
 import { SbModels, type SbView } from '../sb-models.js';
 import type { Action, Flow, Match } from '../../openflow/flow.js';
 import { ActionError, OFTABLE, translateActions } from './actions.js';
-import { addTest, mergeMatches, metadataTest, planMatch, toMatch, type MatchPlan, type OfMatch } from './match.js';
+import {
+  addTest,
+  matchShape,
+  mergeMatches,
+  metadataTest,
+  planMatch,
+  toMatch,
+  type MatchPlan,
+  type MatchShape,
+  type OfMatch,
+} from './match.js';
+import { parseActions, type Action as LflowAction, type MatchLookups } from '../../lib/lflow/index.js';
+import { TextMemo } from './text-memo.js';
 import { DEP, envChanges, type EnvLookups } from './env-diff.js';
 import { datumEquals } from '../../ovsdb/datum.js';
 
@@ -30,6 +42,14 @@ export interface LflowEnv extends EnvLookups {
   readonly conjIds: ConjIdAllocator;
   /** The SB rows as their typed models (the logical flows are read through it). */
   readonly models: SbModels;
+  /** Parses kept between passes (see {@link LflowCache}); absent: every translation parses. */
+  readonly parses?: TextParses;
+}
+
+/** Results of a flow's texts alone, kept by text (text-memo.ts). */
+export interface TextParses {
+  readonly actions: TextMemo<readonly LflowAction[]>;
+  readonly matches: TextMemo<MatchShape>;
 }
 
 /** Conjunction ids, from the logical flow's UUID (first 32 bits), the next free one on collision. */
@@ -70,6 +90,7 @@ export function buildLflowEnv(
   resident: ReadonlySet<string>,
   conjIds: ConjIdAllocator = new ConjIdAllocator(),
   models: SbModels = new SbModels(),
+  parses?: TextParses,
 ): LflowEnv {
   const datapaths = new Map<string, DatapathInfo>();
   for (const dp of models.rows(sb, 'Datapath_Binding')) {
@@ -117,6 +138,7 @@ export function buildLflowEnv(
     remoteVifKeys,
     conjIds,
     models,
+    ...(parses === undefined ? {} : { parses }),
   };
 }
 
@@ -174,6 +196,14 @@ export function translateLogicalFlow(
   const ofTable = (pipeline === 'ingress' ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE) + table;
   const out: Flow[] = [];
   const flow = (match: Match, actions: readonly Action[]): Flow => ({ table: ofTable, priority, cookie: 0n, match, actions });
+  const parses = env.parses;
+  // Parsed once for all the flow's datapaths (a parse error is reported per datapath below, as before).
+  let parsed: readonly LflowAction[] | undefined;
+  try {
+    parsed = parses?.actions.get(actionsText, () => parseActions(actionsText));
+  } catch {
+    parsed = undefined;
+  }
   for (const dp of dps) {
     const keys = env.portKeys.get(dp.uuid);
     // "none" is OVN's name for "no port" (key 0).
@@ -185,15 +215,10 @@ export function translateLogicalFlow(
     let actions: readonly Action[];
     let plan: MatchPlan;
     try {
-      const t = translateActions(actionsText, { pipeline, table, isSwitch: dp.isSwitch, portKey });
+      const t = translateActions(actionsText, { pipeline, table, isSwitch: dp.isSwitch, portKey }, parsed);
       actions = t.actions;
       const full = t.prereqs.length === 0 ? matchText : `(${matchText}) && ${t.prereqs.join(' && ')}`;
-      plan = planMatch(full, {
-        portKey,
-        isResident: (p) => {
-          track(DEP.resident(p));
-          return env.residentPorts.has(p);
-        },
+      const lookups: MatchLookups = {
         addressSet: (n) => {
           track(DEP.addressSet(n));
           return env.addressSets.get(n);
@@ -203,7 +228,24 @@ export function translateLogicalFlow(
           track(DEP.portGroup(n));
           return env.portGroups.get(`${dp.key}_${n}`) ?? env.portGroups.get(n);
         },
-      });
+      };
+      // A text naming no address set or port group ($as, @pg) expands the same whatever the SB holds.
+      const shape =
+        parses === undefined || full.includes('$') || full.includes('@')
+          ? matchShape(full, lookups)
+          : parses.matches.get(full, () => matchShape(full, lookups));
+      plan = planMatch(
+        full,
+        {
+          portKey,
+          isResident: (p) => {
+            track(DEP.resident(p));
+            return env.residentPorts.has(p);
+          },
+          ...lookups,
+        },
+        shape,
+      );
     } catch (e) {
       const what = e instanceof ActionError ? 'actions' : 'flow';
       log(
@@ -273,7 +315,7 @@ interface CacheEntry {
 
 /**
  * Translations of logical flows kept between passes, with what each one read
- * from the environment. A pass translates again only the rows that are new,
+ * from the environment, and the parses of their texts (text-memo.ts). A pass translates again only the rows that are new,
  * changed in a column the translation reads, or that read a fact that
  * changed since the previous pass ({@link envChanges}): a port bound or
  * unbound, a datapath becoming local, an address set changed. The result
@@ -282,6 +324,8 @@ interface CacheEntry {
  */
 export class LflowCache {
   readonly conjIds = new ConjIdAllocator();
+  /** Parsed texts, for the translations this cache redoes (pass it to {@link buildLflowEnv}). */
+  readonly parses: TextParses = { actions: new TextMemo(), matches: new TextMemo() };
   /** Last pass' merged conjunction flows (see {@link mergeConjunctionFlows}). */
   readonly merged: MergeMemo = new Map();
   private readonly entries = new Map<string, CacheEntry>();
@@ -330,6 +374,10 @@ export class LflowCache {
       }
       this.stats.translated++;
     }
+    // Texts of flows gone (or of rows rewritten) are forgotten once they outnumber the live ones.
+    const limit = 2 * this.entries.size + 64;
+    this.parses.actions.prune(limit);
+    this.parses.matches.prune(limit);
     const out: Flow[] = [];
     for (const e of this.entries.values()) for (const f of e.flows) out.push(f);
     return out;
