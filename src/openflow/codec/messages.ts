@@ -21,7 +21,8 @@ import {
   type PacketInReason,
 } from '../flow.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
-import { decodeActions, encodeActions, NX_VENDOR_ID } from './actions.js';
+import { decodeActions, encodeActions } from './actions.js';
+import { NX_VENDOR_ID } from './action-wire.js';
 import { decodeMatch, decodeOxmFields, encodeMatch, encodeOxmFields, type OxmOptions } from './oxm.js';
 import { errorName } from './errors.js';
 
