@@ -198,9 +198,10 @@ export const CT: ActionEntry<'ct'> = {
     if (a.force === true) parts.push('force');
     if (a.table !== undefined) parts.push(`table=${a.table}`);
     if (a.zone !== undefined) parts.push(`zone=${typeof a.zone === 'number' ? a.zone : formatFieldRef(a.zone)}`);
-    if (a.alg !== undefined) parts.push(`alg=${ALG_NAMES.find(([, p]) => p === a.alg)?.[0] ?? a.alg}`);
     if (a.nat !== undefined) parts.push(formatNat(a.nat));
     if (a.exec !== undefined && a.exec.length > 0) parts.push(`exec(${cx.formatList(a.exec)})`);
+    // ovs-ofctl prints alg last (checked with ofp-print).
+    if (a.alg !== undefined) parts.push(`alg=${ALG_NAMES.find(([, p]) => p === a.alg)?.[0] ?? a.alg}`);
     return parts.length === 0 ? 'ct' : `ct(${parts.join(',')})`;
   },
   parse: {
