@@ -52,11 +52,15 @@ import {
   splitTop,
 } from './text-values.js';
 
-/** `a->b`, for the colon forms that move a value or field into a field. */
-function arrow(what: string, arg: string): [string, string] {
-  const m = /^(.+)->(.+)$/.exec(arg);
-  if (m === null) throw new FlowModelError(`${what}:${arg}: bad syntax`);
-  return [m[1] ?? '', m[2] ?? ''];
+/** The colon form `what:A->B` (load, move): `make` gets A and B. */
+function arrowColon(what: string, make: (from: string, to: string) => Action): Readonly<Record<string, (arg: string) => Action>> {
+  return {
+    [what]: (arg) => {
+      const m = /^(.+)->(.+)$/.exec(arg);
+      if (m === null) throw new FlowModelError(`${what}:${arg}: bad syntax`);
+      return make(m[1] ?? '', m[2] ?? '');
+    },
+  };
 }
 
 /** An action with nothing but its kind, in either encoding. */
@@ -296,14 +300,7 @@ export const ACTIONS: ActionTable = {
       writeSetField(w, a.dst.field, a.value << BigInt(a.dst.ofs), mask === ones(bits) ? undefined : mask, cx.opts);
     },
     format: (a) => `load:${hex(a.value)}->${formatFieldRef(a.dst)}`,
-    parse: {
-      colon: {
-        load(arg) {
-          const [value, dst] = arrow('load', arg);
-          return { type: 'load', dst: parseFieldRef(dst), value: parseNumber(value) };
-        },
-      },
-    },
+    parse: { colon: arrowColon('load', (value, dst) => ({ type: 'load', dst: parseFieldRef(dst), value: parseNumber(value) })) },
   },
   move: {
     encode(w, a, cx) {
@@ -339,14 +336,7 @@ export const ACTIONS: ActionTable = {
       },
     ],
     format: (a) => `move:${formatFieldRef(a.src)}->${formatFieldRef(a.dst)}`,
-    parse: {
-      colon: {
-        move(arg) {
-          const [src, dst] = arrow('move', arg);
-          return { type: 'move', src: parseFieldRef(src), dst: parseFieldRef(dst) };
-        },
-      },
-    },
+    parse: { colon: arrowColon('move', (src, dst) => ({ type: 'move', src: parseFieldRef(src), dst: parseFieldRef(dst) })) },
   },
   push_vlan: {
     encode: (w, a) => void w.u16(OFPAT.PUSH_VLAN).u16(8).u16(a.ethertype).zeros(2),

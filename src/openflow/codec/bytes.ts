@@ -146,6 +146,19 @@ export class Reader {
     this.need(n);
     this.pos += n;
   }
+  /**
+   * A reader over the next structure, whose u16 length (of the whole
+   * structure, at least `min`) is `lenAt` bytes in; advances past it.
+   */
+  sized(lenAt: number, min: number, what: string): Reader {
+    const start = this.pos;
+    this.skip(lenAt);
+    const length = this.u16();
+    if (length < min) throw new OpenFlowCodecError(`${what} length ${length}`);
+    this.pos = start;
+    return this.sub(length, what);
+  }
+
   /** A reader over the next `n` bytes; advances past them. */
   sub(n: number, what = this.what): Reader {
     this.need(n);

@@ -590,16 +590,28 @@ function decodeFlowModBody(r: Reader): FlowMod {
     cookie,
     match,
     actions,
-    ...opt('idleTimeout', idleTimeout),
-    ...opt('hardTimeout', hardTimeout),
-    ...opt('flags', flags),
-    ...opt('importance', importance),
+    ...flowOptions(idleTimeout, hardTimeout, flags, importance),
   };
   return { command, flow, cookieMask, outPort, outGroup };
 }
 
 function opt<K extends string>(k: K, v: number): { [P in K]?: number } {
   return (v === 0 ? {} : { [k]: v }) as { [P in K]?: number };
+}
+
+/** A flow's optional numbers as the model has them: left out when 0. */
+function flowOptions(
+  idleTimeout: number,
+  hardTimeout: number,
+  flags: number,
+  importance: number,
+): Pick<Flow, 'idleTimeout' | 'hardTimeout' | 'flags' | 'importance'> {
+  return {
+    ...opt('idleTimeout', idleTimeout),
+    ...opt('hardTimeout', hardTimeout),
+    ...opt('flags', flags),
+    ...opt('importance', importance),
+  };
 }
 
 /** Instructions: only apply-actions is accepted (OVN uses nothing else). */
@@ -619,11 +631,7 @@ function decodeInstructions(r: Reader): Action[] {
 
 /** OpenFlow 1.5 ofp_flow_desc: header fields, match, OXS stats, instructions. */
 function decodeFlowDesc(r: Reader): FlowStats {
-  const s = r.pos;
-  const length = r.u16();
-  if (length < 24) throw new OpenFlowCodecError(`flow desc length ${length}`);
-  r.pos = s;
-  const e = r.sub(length, 'flow desc');
+  const e = r.sized(0, 24, 'flow desc');
   e.skip(4);
   const table = e.u8();
   e.skip(1);
@@ -663,10 +671,7 @@ function decodeFlowDesc(r: Reader): FlowStats {
     cookie,
     match,
     actions,
-    ...opt('idleTimeout', idleTimeout),
-    ...opt('hardTimeout', hardTimeout),
-    ...opt('flags', flags),
-    ...opt('importance', importance),
+    ...flowOptions(idleTimeout, hardTimeout, flags, importance),
     durationSec,
     durationNsec,
     packetCount,
@@ -679,11 +684,7 @@ export type GroupDesc = Omit<GroupMod, 'command'>;
 
 /** OpenFlow 1.5 ofp_group_desc: length, type, group_id, bucket_array_len, buckets, properties. */
 function decodeGroupDesc(r: Reader): GroupDesc {
-  const s = r.pos;
-  const length = r.u16();
-  if (length < 16) throw new OpenFlowCodecError(`group desc length ${length}`);
-  r.pos = s;
-  const g = r.sub(length, 'group desc');
+  const g = r.sized(0, 16, 'group desc');
   g.skip(2);
   const t = g.u8();
   g.skip(1);
@@ -723,13 +724,9 @@ function decodeGroupDesc(r: Reader): GroupDesc {
 
 /** OpenFlow 1.5 ofp_port (length-prefixed, with properties). */
 function decodePort(r: Reader): PortDesc {
-  const s = r.pos;
-  const portNo = r.u32();
-  const length = r.u16();
-  if (length < 40) throw new OpenFlowCodecError(`port length ${length}`);
-  r.pos = s;
-  const p = r.sub(length, 'port');
-  p.skip(8);
+  const p = r.sized(4, 40, 'port');
+  const portNo = p.u32();
+  p.skip(4);
   const hwAddr = p.uint(6);
   p.skip(2);
   const nameBytes = p.bytes(16);
