@@ -15,7 +15,7 @@ import type { ActionEntry, ActionOf, ActionTable } from './action-entry.js';
 import { CONTROLLER } from './action-controller.js';
 import { CT } from './action-ct.js';
 import { LEARN } from './action-learn.js';
-import { type Action, FlowModelError, OFPP, fieldBits, ones } from './flow.js';
+import { type Action, type FieldRef, FlowModelError, OFPP, fieldBits, ones } from './flow.js';
 import { anyField } from './fields.js';
 import { OpenFlowCodecError, type Reader, type Writer } from './codec/bytes.js';
 import { oxmHeader } from './codec/oxm.js';
@@ -69,17 +69,13 @@ function bare<K extends 'pop_vlan' | 'ct_clear' | 'exit'>(
   encode: (w: Writer) => void,
   form: { type: number; subtype?: number },
 ): ActionEntry<K> {
-  const a = { type } as ActionOf<K>;
-  return { encode, decode: [{ ...form, read: () => a }], format: () => type, parse: { word: { [type]: () => a } } };
+  const make = (): ActionOf<K> => ({ type }) as ActionOf<K>;
+  return { encode, decode: [{ ...form, read: make }], format: () => type, parse: { word: { [type]: make } } };
 }
 
 /** NXAST_STACK_PUSH / _POP: the same layout, a field range to push from or pop into. */
-function stack<K extends 'push' | 'pop'>(
-  type: K,
-  subtype: number,
-  refOf: (a: ActionOf<K>) => { field: string; ofs: number; nBits: number },
-): ActionEntry<K> {
-  const make = (ref: ReturnType<typeof refOf>): ActionOf<K> => (type === 'push' ? { type, src: ref } : { type, dst: ref }) as ActionOf<K>;
+function stack<K extends 'push' | 'pop'>(type: K, subtype: number, refOf: (a: ActionOf<K>) => FieldRef): ActionEntry<K> {
+  const make = (ref: FieldRef): ActionOf<K> => (type === 'push' ? { type, src: ref } : { type, dst: ref }) as ActionOf<K>;
   return {
     encode(w, a, cx) {
       const ref = refOf(a);
@@ -106,7 +102,7 @@ function stack<K extends 'push' | 'pop'>(
   };
 }
 
-/** OFPAT_COPY_FIELD and NXAST_REG_MOVE share the field-range layout but not the order. */
+/** The two field headers of OFPAT_COPY_FIELD and NXAST_REG_MOVE, after their widths and offsets. */
 function readMove(r: Reader, nBits: number, srcOfs: number, dstOfs: number): Action {
   const src = readRef(r, srcOfs, nBits);
   return { type: 'move', src, dst: readRef(r, dstOfs, nBits) };
@@ -131,7 +127,7 @@ function readResubmit(subtype: number): (r: Reader) => Action {
 }
 
 /** set_field on an xreg/xxreg touching one 32-bit register → set_field on that register. */
-export function foldWide(a: Action): Action {
+function foldWide(a: Action): Action {
   if (a.type === 'ct' && a.exec !== undefined) return { ...a, exec: a.exec.map(foldWide) };
   if (a.type === 'clone') return { ...a, actions: a.actions.map(foldWide) };
   if (a.type !== 'set_field') return a;
