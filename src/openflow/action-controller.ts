@@ -7,7 +7,7 @@
 import type { ActionEntry, ActionOf } from './action-entry.js';
 import { FlowModelError, OFPP, PACKET_IN_REASON, type PacketInReason } from './flow.js';
 import { OpenFlowCodecError, type Writer } from './codec/bytes.js';
-import { NXAST, OFPAT, finish, nxStart } from './codec/action-wire.js';
+import { NXAST, OFPAT, finish, nxForm, nxStart } from './codec/action-wire.js';
 import { formatBytes, parseBytes, splitTop } from './text-values.js';
 
 /** NXAST_CONTROLLER2 property types. */
@@ -92,46 +92,38 @@ export const CONTROLLER: ActionEntry<'controller'> = {
   },
   // OFPAT_OUTPUT to CONTROLLER is read by the output entry.
   decode: [
-    {
-      type: OFPAT.EXPERIMENTER,
-      subtype: NXAST.CONTROLLER,
-      read(r) {
-        const maxLen = r.u16();
-        const id = r.u16();
-        const reason = reasonName(r.u8());
-        return controllerAction(maxLen, id, reason, undefined, false, undefined);
-      },
-    },
-    {
-      type: OFPAT.EXPERIMENTER,
-      subtype: NXAST.CONTROLLER2,
-      read(r) {
-        r.skip(6);
-        let maxLen = 0xffff;
-        let id = 0;
-        let reason: PacketInReason = 'action';
-        let userdata: Uint8Array | undefined;
-        let pause = false;
-        let meterId: number | undefined;
-        while (r.left > 0) {
-          const ps = r.pos;
-          const pt = r.u16();
-          const pl = r.u16();
-          if (pl < 4) throw new OpenFlowCodecError(`controller property ${pt}: bad length ${pl}`);
-          const pr = r.sub(pl - 4, `controller property ${pt}`);
-          if (pt === NXAC2PT.MAX_LEN) maxLen = pr.u16();
-          else if (pt === NXAC2PT.CONTROLLER_ID) id = pr.u16();
-          else if (pt === NXAC2PT.REASON) reason = reasonName(pr.u8());
-          else if (pt === NXAC2PT.USERDATA) userdata = pr.bytes(pr.left);
-          else if (pt === NXAC2PT.PAUSE) pause = true;
-          else if (pt === NXAC2PT.METER_ID) meterId = pr.u32();
-          else throw new OpenFlowCodecError(`controller property ${pt}: unknown`);
-          const pad = (8 - ((r.pos - ps) % 8)) % 8;
-          r.skip(Math.min(pad, r.left));
-        }
-        return controllerAction(maxLen, id, reason, userdata, pause, meterId);
-      },
-    },
+    nxForm(NXAST.CONTROLLER, (r) => {
+      const maxLen = r.u16();
+      const id = r.u16();
+      const reason = reasonName(r.u8());
+      return controllerAction(maxLen, id, reason, undefined, false, undefined);
+    }),
+    nxForm(NXAST.CONTROLLER2, (r) => {
+      r.skip(6);
+      let maxLen = 0xffff;
+      let id = 0;
+      let reason: PacketInReason = 'action';
+      let userdata: Uint8Array | undefined;
+      let pause = false;
+      let meterId: number | undefined;
+      while (r.left > 0) {
+        const ps = r.pos;
+        const pt = r.u16();
+        const pl = r.u16();
+        if (pl < 4) throw new OpenFlowCodecError(`controller property ${pt}: bad length ${pl}`);
+        const pr = r.sub(pl - 4, `controller property ${pt}`);
+        if (pt === NXAC2PT.MAX_LEN) maxLen = pr.u16();
+        else if (pt === NXAC2PT.CONTROLLER_ID) id = pr.u16();
+        else if (pt === NXAC2PT.REASON) reason = reasonName(pr.u8());
+        else if (pt === NXAC2PT.USERDATA) userdata = pr.bytes(pr.left);
+        else if (pt === NXAC2PT.PAUSE) pause = true;
+        else if (pt === NXAC2PT.METER_ID) meterId = pr.u32();
+        else throw new OpenFlowCodecError(`controller property ${pt}: unknown`);
+        const pad = (8 - ((r.pos - ps) % 8)) % 8;
+        r.skip(Math.min(pad, r.left));
+      }
+      return controllerAction(maxLen, id, reason, userdata, pause, meterId);
+    }),
   ],
   format(a) {
     const parts: string[] = [];

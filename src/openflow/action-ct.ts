@@ -9,7 +9,7 @@ import { type Action, type CtActionBuilder, FlowModelError, type NatSpec, type N
 import type { Reader, Writer } from './codec/bytes.js';
 import { OpenFlowCodecError } from './codec/bytes.js';
 import { oxmHeader } from './codec/oxm.js';
-import { NXAST, OFPAT, checkRef, fieldOfHeader, finish, nxStart, ofsNbits, refCode, takeAction } from './codec/action-wire.js';
+import { NXAST, OFPAT, checkRef, fieldOfHeader, finish, nxForm, nxStart, ofsNbits, refCode, takeAction } from './codec/action-wire.js';
 import { formatFieldRef, formatIpv4, formatIpv6, parseFieldRef, parseIpv4, parseIpv6, splitTop } from './text-values.js';
 
 const NX_NAT_F = { SRC: 1, DST: 2, PERSISTENT: 4, PROTO_HASH: 8, PROTO_RANDOM: 16 } as const;
@@ -161,36 +161,28 @@ export const CT: ActionEntry<'ct'> = {
     finish(w, s);
   },
   decode: [
-    {
-      type: OFPAT.EXPERIMENTER,
-      subtype: NXAST.CT,
-      read(r, cx) {
-        const flags = r.u16();
-        const zoneSrc = r.u32();
-        const zoneVal = r.u16();
-        const table = r.u8();
-        r.skip(3);
-        const alg = r.u16();
-        const nested = decodeNested(r, cx);
-        const a: CtActionBuilder = { type: 'ct' };
-        if ((flags & NX_CT_F.COMMIT) !== 0) a.commit = true;
-        if ((flags & NX_CT_F.FORCE) !== 0) a.force = true;
-        if (zoneSrc !== 0) a.zone = { field: fieldOfHeader(zoneSrc).name, ofs: zoneVal >> 6, nBits: (zoneVal & 0x3f) + 1 };
-        else if (zoneVal !== 0) a.zone = zoneVal;
-        if (table !== 0xff) a.table = table;
-        if (alg !== 0) a.alg = alg;
-        if (nested.nat !== undefined) a.nat = nested.nat;
-        if (nested.actions.length > 0) a.exec = nested.actions;
-        return a;
-      },
-    },
-    {
-      type: OFPAT.EXPERIMENTER,
-      subtype: NXAST.NAT,
-      read() {
-        throw new OpenFlowCodecError('nat outside ct');
-      },
-    },
+    nxForm(NXAST.CT, (r, cx) => {
+      const flags = r.u16();
+      const zoneSrc = r.u32();
+      const zoneVal = r.u16();
+      const table = r.u8();
+      r.skip(3);
+      const alg = r.u16();
+      const nested = decodeNested(r, cx);
+      const a: CtActionBuilder = { type: 'ct' };
+      if ((flags & NX_CT_F.COMMIT) !== 0) a.commit = true;
+      if ((flags & NX_CT_F.FORCE) !== 0) a.force = true;
+      if (zoneSrc !== 0) a.zone = { field: fieldOfHeader(zoneSrc).name, ofs: zoneVal >> 6, nBits: (zoneVal & 0x3f) + 1 };
+      else if (zoneVal !== 0) a.zone = zoneVal;
+      if (table !== 0xff) a.table = table;
+      if (alg !== 0) a.alg = alg;
+      if (nested.nat !== undefined) a.nat = nested.nat;
+      if (nested.actions.length > 0) a.exec = nested.actions;
+      return a;
+    }),
+    nxForm(NXAST.NAT, () => {
+      throw new OpenFlowCodecError('nat outside ct');
+    }),
   ],
   format(a, cx) {
     const parts: string[] = [];

@@ -6,7 +6,7 @@ import type { ActionEntry } from './action-entry.js';
 import { type FieldRef, FlowModelError, LEARN_FLAGS, type LearnAction, type LearnSpec, fieldBits, fieldInfo, ones } from './flow.js';
 import { OpenFlowCodecError, type Reader, type Writer } from './codec/bytes.js';
 import { type OxmOptions, oxmHeader } from './codec/oxm.js';
-import { NXAST, OFPAT, checkRef, finish, nxStart, readFieldHeader, refCode } from './codec/action-wire.js';
+import { NXAST, checkRef, finish, nxForm, nxStart, readFieldHeader, refCode } from './codec/action-wire.js';
 import { aliasOf, formatFieldRef, formatValueFor, hex, parseFieldRef, parseNumber, parseValueFor, splitTop } from './text-values.js';
 
 /** flow_mod_spec destination types (the two bits above the width). */
@@ -184,7 +184,7 @@ function wholeField(field: string): FieldRef {
 
 export const LEARN: ActionEntry<'learn'> = {
   encode: (w, a, cx) => encodeLearn(w, a, cx.opts),
-  decode: [{ type: OFPAT.EXPERIMENTER, subtype: NXAST.LEARN, read: (r) => decodeLearn(r) }],
+  decode: [nxForm(NXAST.LEARN, (r) => decodeLearn(r))],
   format: (a) => formatLearn(a),
   parse: { call: { learn: (body) => parseLearn(body) } },
 };

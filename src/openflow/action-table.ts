@@ -11,7 +11,7 @@
  * range is partial), the form OVS itself uses for OpenFlow 1.5, so they read
  * back as `set_field`.
  */
-import type { ActionEntry, ActionOf, ActionTable } from './action-entry.js';
+import type { ActionEntry, ActionOf, ActionTable, WireForm } from './action-entry.js';
 import { CONTROLLER } from './action-controller.js';
 import { CT } from './action-ct.js';
 import { LEARN } from './action-learn.js';
@@ -25,6 +25,7 @@ import {
   checkRef,
   codeName,
   finish,
+  nxForm,
   nxStart,
   ofsNbits,
   port16,
@@ -67,7 +68,7 @@ function arrowColon(what: string, make: (from: string, to: string) => Action): R
 function bare<K extends 'pop_vlan' | 'ct_clear' | 'exit'>(
   type: K,
   encode: (w: Writer) => void,
-  form: { type: number; subtype?: number },
+  form: Omit<WireForm, 'read'>,
 ): ActionEntry<K> {
   const make = (): ActionOf<K> => ({ type }) as ActionOf<K>;
   return { encode, decode: [{ ...form, read: make }], format: () => type, parse: { word: { [type]: make } } };
@@ -87,15 +88,11 @@ function stack<K extends 'push' | 'pop'>(type: K, subtype: number, refOf: (a: Ac
       finish(w, s);
     },
     decode: [
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype,
-        read(r) {
-          const ofs = r.u16();
-          const field = readFieldHeader(r).name;
-          return make({ field, ofs, nBits: r.u16() });
-        },
-      },
+      nxForm(subtype, (r) => {
+        const ofs = r.u16();
+        const field = readFieldHeader(r).name;
+        return make({ field, ofs, nBits: r.u16() });
+      }),
     ],
     format: (a) => `${type}:${formatFieldRef(refOf(a))}`,
     parse: { colon: { [type]: (arg: string) => make(parseFieldRef(arg)) } },
@@ -192,24 +189,16 @@ export const ACTIONS: ActionTable = {
       finish(w, s);
     },
     decode: [
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.OUTPUT_REG,
-        read(r) {
-          const on = r.u16();
-          const field = readFieldHeader(r).name;
-          return outputReg(on, field, r.u16());
-        },
-      },
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.OUTPUT_REG2,
-        read(r) {
-          const on = r.u16();
-          const maxLen = r.u16();
-          return outputReg(on, readFieldHeader(r).name, maxLen);
-        },
-      },
+      nxForm(NXAST.OUTPUT_REG, (r) => {
+        const on = r.u16();
+        const field = readFieldHeader(r).name;
+        return outputReg(on, field, r.u16());
+      }),
+      nxForm(NXAST.OUTPUT_REG2, (r) => {
+        const on = r.u16();
+        const maxLen = r.u16();
+        return outputReg(on, readFieldHeader(r).name, maxLen);
+      }),
     ],
     format: (a) => `output:${formatFieldRef(a.src)}`,
     // Written `output:FIELD[...]`: the output entry's colon form.
@@ -224,11 +213,7 @@ export const ACTIONS: ActionTable = {
         .zeros(3);
       finish(w, s);
     },
-    decode: [NXAST.RESUBMIT, NXAST.RESUBMIT_TABLE, NXAST.RESUBMIT_TABLE_CT].map((subtype) => ({
-      type: OFPAT.EXPERIMENTER,
-      subtype,
-      read: readResubmit(subtype),
-    })),
+    decode: [NXAST.RESUBMIT, NXAST.RESUBMIT_TABLE, NXAST.RESUBMIT_TABLE_CT].map((subtype) => nxForm(subtype, readResubmit(subtype))),
     format(a) {
       const port = a.port === undefined || a.port === OFPP.IN_PORT ? '' : formatPort(a.port);
       if (port !== '' && a.table === undefined && a.ct !== true) return `resubmit:${port}`;
@@ -321,15 +306,11 @@ export const ACTIONS: ActionTable = {
           return readMove(r, nBits, srcOfs, dstOfs);
         },
       },
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.REG_MOVE,
-        read(r) {
-          const nBits = r.u16();
-          const srcOfs = r.u16();
-          return readMove(r, nBits, srcOfs, r.u16());
-        },
-      },
+      nxForm(NXAST.REG_MOVE, (r) => {
+        const nBits = r.u16();
+        const srcOfs = r.u16();
+        return readMove(r, nBits, srcOfs, r.u16());
+      }),
     ],
     format: (a) => `move:${formatFieldRef(a.src)}->${formatFieldRef(a.dst)}`,
     parse: { colon: arrowColon('move', (src, dst) => ({ type: 'move', src: parseFieldRef(src), dst: parseFieldRef(dst) })) },
@@ -348,22 +329,14 @@ export const ACTIONS: ActionTable = {
     encode: (w, a, cx) => writeSetField(w, 'tun_id', a.tunId, undefined, cx.opts),
     // OVS reports NXAST_SET_TUNNEL(64) as the set_field it means.
     decode: [
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.SET_TUNNEL,
-        read(r) {
-          r.skip(2);
-          return { type: 'set_field', field: 'tun_id', value: BigInt(r.u32()) };
-        },
-      },
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.SET_TUNNEL64,
-        read(r) {
-          r.skip(6);
-          return { type: 'set_field', field: 'tun_id', value: r.u64() };
-        },
-      },
+      nxForm(NXAST.SET_TUNNEL, (r) => {
+        r.skip(2);
+        return { type: 'set_field', field: 'tun_id', value: BigInt(r.u32()) };
+      }),
+      nxForm(NXAST.SET_TUNNEL64, (r) => {
+        r.skip(6);
+        return { type: 'set_field', field: 'tun_id', value: r.u64() };
+      }),
     ],
     format: (a) => `set_tunnel64:${hex(a.tunId)}`,
     parse: {
@@ -384,15 +357,11 @@ export const ACTIONS: ActionTable = {
       finish(w, s);
     },
     decode: [
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.CONJUNCTION,
-        read(r) {
-          const clause = r.u8() + 1;
-          const nClauses = r.u8();
-          return { type: 'conjunction', id: r.u32(), clause, nClauses };
-        },
-      },
+      nxForm(NXAST.CONJUNCTION, (r) => {
+        const clause = r.u8() + 1;
+        const nClauses = r.u8();
+        return { type: 'conjunction', id: r.u32(), clause, nClauses };
+      }),
     ],
     format: (a) => `conjunction(${a.id},${a.clause}/${a.nClauses})`,
     parse: {
@@ -420,17 +389,13 @@ export const ACTIONS: ActionTable = {
     },
     decode: [
       { type: OFPAT.DEC_NW_TTL, read: () => ({ type: 'dec_ttl' }) },
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.DEC_TTL_CNT_IDS,
-        read(r) {
-          const n = r.u16();
-          r.skip(4);
-          const ids: number[] = [];
-          for (let i = 0; i < n; i++) ids.push(r.u16());
-          return { type: 'dec_ttl', ids };
-        },
-      },
+      nxForm(NXAST.DEC_TTL_CNT_IDS, (r) => {
+        const n = r.u16();
+        r.skip(4);
+        const ids: number[] = [];
+        for (let i = 0; i < n; i++) ids.push(r.u16());
+        return { type: 'dec_ttl', ids };
+      }),
     ],
     format: (a) => (a.ids === undefined ? 'dec_ttl' : `dec_ttl(${a.ids.join(',')})`),
     parse: {
@@ -445,7 +410,7 @@ export const ACTIONS: ActionTable = {
       if (w.length - s < 16) w.zeros(16 - (w.length - s));
       finish(w, s);
     },
-    decode: [{ type: OFPAT.EXPERIMENTER, subtype: NXAST.NOTE, read: (r) => ({ type: 'note', data: r.bytes(r.left) }) }],
+    decode: [nxForm(NXAST.NOTE, (r) => ({ type: 'note', data: r.bytes(r.left) }))],
     format: (a) => `note:${formatBytes(a.data)}`,
     parse: { colon: { note: (arg) => ({ type: 'note', data: parseBytes(arg) }) } },
   },
@@ -474,15 +439,11 @@ export const ACTIONS: ActionTable = {
       finish(w, s);
     },
     decode: [
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.CHECK_PKT_LARGER,
-        read(r) {
-          const pktLen = r.u16();
-          const ofs = r.u16();
-          return { type: 'check_pkt_larger', pktLen, dst: readRef(r, ofs, 1) };
-        },
-      },
+      nxForm(NXAST.CHECK_PKT_LARGER, (r) => {
+        const pktLen = r.u16();
+        const ofs = r.u16();
+        return { type: 'check_pkt_larger', pktLen, dst: readRef(r, ofs, 1) };
+      }),
     ],
     format: (a) => `check_pkt_larger(${a.pktLen})->${formatFieldRef(a.dst)}`,
     parse: {
@@ -500,14 +461,10 @@ export const ACTIONS: ActionTable = {
       finish(w, s);
     },
     decode: [
-      {
-        type: OFPAT.EXPERIMENTER,
-        subtype: NXAST.CLONE,
-        read(r, cx) {
-          r.skip(6);
-          return { type: 'clone', actions: cx.decodeList(r) };
-        },
-      },
+      nxForm(NXAST.CLONE, (r, cx) => {
+        r.skip(6);
+        return { type: 'clone', actions: cx.decodeList(r) };
+      }),
     ],
     format: (a, cx) => `clone(${cx.formatList(a.actions)})`,
     parse: { call: { clone: (body, cx) => ({ type: 'clone', actions: cx.parseList(body) }) } },

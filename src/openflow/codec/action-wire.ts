@@ -4,6 +4,7 @@
  * small writers and readers every action's entry in the action table
  * (../action-table.ts) is built from.
  */
+import type { WireForm } from '../action-entry.js';
 import { type FieldRef, fieldBits, ones } from '../flow.js';
 import { fieldByCode } from '../fields.js';
 import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
@@ -148,4 +149,9 @@ export function takeAction(r: Reader): { type: number; body: Reader } {
   if (len < 8 || len % 8 !== 0) throw new OpenFlowCodecError(`action type ${type}: bad length ${len}`);
   r.pos = start;
   return { type, body: r.sub(len, `action type ${type}`) };
+}
+
+/** The wire form of Nicira action `subtype` (an OFPAT_EXPERIMENTER action), read by `read`. */
+export function nxForm(subtype: number, read: WireForm['read']): WireForm {
+  return { type: OFPAT.EXPERIMENTER, subtype, read };
 }
