@@ -6,7 +6,7 @@
  */
 import type { ActionEntry, ActionOf } from './action-entry.js';
 import { FlowModelError, OFPP, PACKET_IN_REASON, type PacketInReason } from './flow.js';
-import { OpenFlowCodecError, type Writer } from './codec/bytes.js';
+import { OpenFlowCodecError, takeProperty, writeProperty } from './codec/bytes.js';
 import { NXAST, OFPAT, finish, nxForm, nxStart } from './codec/action-wire.js';
 import { formatBytes, parseBytes, splitTop } from './text-values.js';
 
@@ -38,15 +38,6 @@ function controllerAction(
   if (pause) a.pause = true;
   if (meterId !== undefined) a.meterId = meterId;
   return a;
-}
-
-/** One NXAST_CONTROLLER2 property: type, length, body, padded to 8 bytes. */
-function writeProp(w: Writer, type: number, body: (w: Writer) => void): void {
-  const ps = w.length;
-  w.u16(type).u16(0);
-  body(w);
-  w.setU16(ps + 2, w.length - ps);
-  w.pad(8, ps);
 }
 
 function parseController(body: string): ControllerAction {
@@ -82,12 +73,13 @@ export const CONTROLLER: ActionEntry<'controller'> = {
     }
     const s = nxStart(w, NXAST.CONTROLLER2);
     w.zeros(6);
-    if (a.maxLen !== undefined && a.maxLen !== 0xffff) writeProp(w, NXAC2PT.MAX_LEN, (w) => w.u16(a.maxLen ?? 0));
-    if (a.id !== undefined && a.id !== 0) writeProp(w, NXAC2PT.CONTROLLER_ID, (w) => w.u16(a.id ?? 0));
-    if (a.reason !== undefined && a.reason !== 'action') writeProp(w, NXAC2PT.REASON, (w) => w.u8(PACKET_IN_REASON[a.reason ?? 'action']));
-    if (a.userdata !== undefined && a.userdata.length > 0) writeProp(w, NXAC2PT.USERDATA, (w) => w.raw(a.userdata ?? new Uint8Array()));
-    if (a.pause === true) writeProp(w, NXAC2PT.PAUSE, () => {});
-    if (a.meterId !== undefined) writeProp(w, NXAC2PT.METER_ID, (w) => w.u32(a.meterId ?? 0));
+    if (a.maxLen !== undefined && a.maxLen !== 0xffff) writeProperty(w, NXAC2PT.MAX_LEN, (w) => w.u16(a.maxLen ?? 0));
+    if (a.id !== undefined && a.id !== 0) writeProperty(w, NXAC2PT.CONTROLLER_ID, (w) => w.u16(a.id ?? 0));
+    if (a.reason !== undefined && a.reason !== 'action')
+      writeProperty(w, NXAC2PT.REASON, (w) => w.u8(PACKET_IN_REASON[a.reason ?? 'action']));
+    if (a.userdata !== undefined && a.userdata.length > 0) writeProperty(w, NXAC2PT.USERDATA, (w) => w.raw(a.userdata ?? new Uint8Array()));
+    if (a.pause === true) writeProperty(w, NXAC2PT.PAUSE, () => {});
+    if (a.meterId !== undefined) writeProperty(w, NXAC2PT.METER_ID, (w) => w.u32(a.meterId ?? 0));
     finish(w, s);
   },
   // OFPAT_OUTPUT to CONTROLLER is read by the output entry.
@@ -107,11 +99,7 @@ export const CONTROLLER: ActionEntry<'controller'> = {
       let pause = false;
       let meterId: number | undefined;
       while (r.left > 0) {
-        const ps = r.pos;
-        const pt = r.u16();
-        const pl = r.u16();
-        if (pl < 4) throw new OpenFlowCodecError(`controller property ${pt}: bad length ${pl}`);
-        const pr = r.sub(pl - 4, `controller property ${pt}`);
+        const { type: pt, body: pr } = takeProperty(r, 'controller');
         if (pt === NXAC2PT.MAX_LEN) maxLen = pr.u16();
         else if (pt === NXAC2PT.CONTROLLER_ID) id = pr.u16();
         else if (pt === NXAC2PT.REASON) reason = reasonName(pr.u8());
@@ -119,8 +107,6 @@ export const CONTROLLER: ActionEntry<'controller'> = {
         else if (pt === NXAC2PT.PAUSE) pause = true;
         else if (pt === NXAC2PT.METER_ID) meterId = pr.u32();
         else throw new OpenFlowCodecError(`controller property ${pt}: unknown`);
-        const pad = (8 - ((r.pos - ps) % 8)) % 8;
-        r.skip(Math.min(pad, r.left));
       }
       return controllerAction(maxLen, id, reason, userdata, pause, meterId);
     }),

@@ -20,7 +20,7 @@ import {
   PACKET_IN_REASON,
   type PacketInReason,
 } from '../flow.js';
-import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
+import { OpenFlowCodecError, Reader, takeProperty, Writer, writeProperty } from './bytes.js';
 import { decodeActions, encodeActions } from './actions.js';
 import { NX_VENDOR_ID } from './action-wire.js';
 import { decodeMatch, decodeOxmFields, encodeMatch, encodeOxmFields, type OxmOptions } from './oxm.js';
@@ -350,24 +350,16 @@ export interface PacketIn2 {
   readonly continuation?: Uint8Array;
 }
 
-function writeProp(w: Writer, type: number, body: (w: Writer) => void): void {
-  const s = w.length;
-  w.u16(type).u16(0);
-  body(w);
-  w.setU16(s + 2, w.length - s);
-  w.pad(8, s);
-}
-
 function writePacketIn2Props(w: Writer, p: PacketIn2, opts: OxmOptions): void {
-  writeProp(w, NXPINT.PACKET, (w) => w.raw(p.packet));
-  if (p.fullLen !== undefined) writeProp(w, NXPINT.FULL_LEN, (w) => w.u32(p.fullLen ?? 0));
-  if (p.bufferId !== undefined) writeProp(w, NXPINT.BUFFER_ID, (w) => w.u32(p.bufferId ?? 0));
-  if (p.tableId !== undefined) writeProp(w, NXPINT.TABLE_ID, (w) => w.u8(p.tableId ?? 0));
-  if (p.cookie !== undefined) writeProp(w, NXPINT.COOKIE, (w) => w.zeros(4).u64(p.cookie ?? 0n));
-  if (p.reason !== undefined) writeProp(w, NXPINT.REASON, (w) => w.u8(PACKET_IN_REASON[p.reason ?? 'action']));
-  writeProp(w, NXPINT.METADATA, (w) => encodeOxmFields(w, p.metadata, opts));
-  if (p.userdata !== undefined) writeProp(w, NXPINT.USERDATA, (w) => w.raw(p.userdata ?? new Uint8Array()));
-  if (p.continuation !== undefined) writeProp(w, NXPINT.CONTINUATION, (w) => w.raw(p.continuation ?? new Uint8Array()));
+  writeProperty(w, NXPINT.PACKET, (w) => w.raw(p.packet));
+  if (p.fullLen !== undefined) writeProperty(w, NXPINT.FULL_LEN, (w) => w.u32(p.fullLen ?? 0));
+  if (p.bufferId !== undefined) writeProperty(w, NXPINT.BUFFER_ID, (w) => w.u32(p.bufferId ?? 0));
+  if (p.tableId !== undefined) writeProperty(w, NXPINT.TABLE_ID, (w) => w.u8(p.tableId ?? 0));
+  if (p.cookie !== undefined) writeProperty(w, NXPINT.COOKIE, (w) => w.zeros(4).u64(p.cookie ?? 0n));
+  if (p.reason !== undefined) writeProperty(w, NXPINT.REASON, (w) => w.u8(PACKET_IN_REASON[p.reason ?? 'action']));
+  writeProperty(w, NXPINT.METADATA, (w) => encodeOxmFields(w, p.metadata, opts));
+  if (p.userdata !== undefined) writeProperty(w, NXPINT.USERDATA, (w) => w.raw(p.userdata ?? new Uint8Array()));
+  if (p.continuation !== undefined) writeProperty(w, NXPINT.CONTINUATION, (w) => w.raw(p.continuation ?? new Uint8Array()));
 }
 
 /** NXT_PACKET_IN2 (a switch sends these; encoding is for tests and tools). */
@@ -750,11 +742,7 @@ function decodePacketIn2Props(r: Reader): PacketIn2 {
     continuation?: Uint8Array;
   } = {};
   while (r.left >= 4) {
-    const s = r.pos;
-    const t = r.u16();
-    const l = r.u16();
-    if (l < 4) throw new OpenFlowCodecError(`packet-in2 property ${t}: bad length ${l}`);
-    const pr = r.sub(l - 4, `packet-in2 property ${t}`);
+    const { type: t, body: pr } = takeProperty(r, 'packet-in2');
     switch (t) {
       case NXPINT.PACKET:
         packet = pr.bytes(pr.left);
@@ -790,7 +778,6 @@ function decodePacketIn2Props(r: Reader): PacketIn2 {
       default:
         break;
     }
-    r.skip(Math.min(r.left, (8 - ((r.pos - s) % 8)) % 8));
   }
   if (packet === undefined) throw new OpenFlowCodecError('packet-in2 without a packet property');
   return { packet, metadata, ...p };
