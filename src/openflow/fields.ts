@@ -6,9 +6,11 @@
  * (`NXM_OF_ETH_SRC[]`) and the name OVS prints after `set_field:…->`.
  *
  * Every other table is derived from this one: the model's canonical fields
- * (flow.ts), the match and action codecs (codec/oxm.ts, codec/actions.ts), the
- * flow syntax (flow-text.ts) and the controller's OVN-symbol map and
- * userdata encoder (controller/lflow). Adding a field touches only this list.
+ * (flow.ts), the match codec (codec/oxm.ts), the actions' field codes and
+ * names (codec/action-wire.ts, text-values.ts, used by the action table),
+ * the flow syntax (flow-text.ts) and the controller's OVN-symbol map and
+ * userdata encoder (controller/lflow). Adding a field touches only this list;
+ * adding an action, only the action table (action-table.ts).
  */
 
 /** How a field's value is written in ovs-ofctl syntax (ovs-fields(7) "Field Formats"). */

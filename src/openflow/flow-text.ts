@@ -8,84 +8,39 @@
 import {
   type Action,
   type Bucket,
-  type FieldRef,
   type Flow,
   type GroupMod,
   OFPGT,
-  type LearnAction,
-  type LearnSpec,
-  LEARN_FLAGS,
   type Match,
   type MatchField,
-  type NatSpec,
-  type NatSpecBuilder,
-  type CtActionBuilder,
   FlowModelError,
   OFPFF,
-  OFPP,
-  PACKET_IN_REASON,
-  type PacketInReason,
-  fieldBits,
   fieldInfo,
   matchField,
   normalizeMatch,
   ones,
 } from './flow.js';
-import { anyField, fieldByRefName } from './fields.js';
+import type { TextContext } from './action-entry.js';
+import { ACTIONS } from './action-table.js';
 import {
+  aliasOf,
   formatIpv4,
   formatIpv6,
   formatMac,
-  parseIpv4 as parseIpv4Text,
-  parseIpv6 as parseIpv6Text,
-  parseMac as parseMacText,
-} from '../lib/address-text.js';
+  formatPort,
+  hex,
+  parseIpv4,
+  parseIpv6,
+  parseMac,
+  parseNumber,
+  parsePort,
+  splitMask,
+  splitTop,
+} from './text-values.js';
+
+export { formatFieldRef, formatPort, parseFieldRef } from './text-values.js';
 
 // ---------------------------------------------------------------- values
-
-const PORT_NAMES: Record<string, number> = {
-  IN_PORT: OFPP.IN_PORT,
-  TABLE: OFPP.TABLE,
-  NORMAL: OFPP.NORMAL,
-  FLOOD: OFPP.FLOOD,
-  ALL: OFPP.ALL,
-  CONTROLLER: OFPP.CONTROLLER,
-  LOCAL: OFPP.LOCAL,
-  ANY: OFPP.ANY,
-  NONE: OFPP.ANY,
-  UNSET: OFPP.UNSET,
-};
-
-/** A port as ovs-ofctl prints it: reserved ports by name. */
-export function formatPort(p: number): string {
-  for (const [k, v] of Object.entries(PORT_NAMES)) if (v === p && k !== 'NONE') return k;
-  return String(p);
-}
-
-function parsePort(s: string): number {
-  const named = PORT_NAMES[s.toUpperCase()];
-  if (named !== undefined) return named;
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new FlowModelError(`${s}: bad port`);
-  return n >= 0xff00 && n <= 0xffff ? n + 0xffff0000 : n;
-}
-
-function parseInt(s: string): bigint {
-  if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(s)) throw new FlowModelError(`${s}: bad number`);
-  return BigInt(s);
-}
-
-/** The address text forms are the logical-flow language's (inet_ntop's for IPv6, as OVS prints them); here a bad one is a model error. */
-function addr(parse: (s: string) => bigint | undefined, what: string): (s: string) => bigint {
-  return (s) => {
-    const v = parse(s);
-    if (v === undefined) throw new FlowModelError(`${s}: bad ${what} address`);
-    return v;
-  };
-}
-const parseMac = addr(parseMacText, 'Ethernet');
-const parseIpv4 = addr(parseIpv4Text, 'IPv4');
-const parseIpv6 = addr(parseIpv6Text, 'IPv6');
 
 const CT_STATE_FLAGS: [string, bigint][] = [
   ['new', 0x01n],
@@ -135,11 +90,6 @@ function parseFlags(table: [string, bigint][], s: string): { value: bigint; mask
   }
   if (consumed !== s.length) throw new FlowModelError(`${s}: bad flags`);
   return { value, mask };
-}
-
-/** `0x1f`, and `0` for zero, as OVS's `%#x` prints it. */
-function hex(v: bigint): string {
-  return v === 0n ? '0' : `0x${v.toString(16)}`;
 }
 
 /** `field=value[/mask]` as ovs-ofctl prints it. */
@@ -370,265 +320,36 @@ export function parseMatchField(name: string, text: string): MatchField[] {
       default:
         break;
     }
-    return matchField(fname, parseInt(vs), ms === undefined ? undefined : parseInt(ms));
+    return matchField(fname, parseNumber(vs), ms === undefined ? undefined : parseNumber(ms));
   }
-  return matchField(name, parseInt(vs), ms === undefined ? undefined : parseInt(ms));
-}
-
-function aliasOf(name: string): string {
-  const a: Record<string, string> = {
-    eth_src: 'dl_src',
-    eth_dst: 'dl_dst',
-    eth_type: 'dl_type',
-    ip_src: 'nw_src',
-    ip_dst: 'nw_dst',
-    ip_proto: 'nw_proto',
-    ipv4_src: 'nw_src',
-    ipv4_dst: 'nw_dst',
-    tun_ipv4_src: 'tun_src',
-    tun_ipv4_dst: 'tun_dst',
-    icmpv4_type: 'icmp_type',
-    icmpv4_code: 'icmp_code',
-    ip_ttl: 'nw_ttl',
-    nw_frag: 'ip_frag',
-  };
-  return a[name] ?? name;
-}
-
-function splitMask(s: string): [string, string | undefined] {
-  const i = s.indexOf('/');
-  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
-}
-
-// ---------------------------------------------------------------- field refs
-
-/** The reference name of a field (`NXM_OF_ETH_SRC` for dl_src; `in_port` is NXM_OF_IN_PORT, `in_port_oxm` OXM_OF_IN_PORT). */
-function nxmName(field: string): string {
-  return anyField(field)?.refName ?? field;
-}
-/** The field a reference names: an NXM/OXM name, or a field name (any OVS spelling). */
-function fieldOfName(name: string): string {
-  return fieldByRefName(name)?.name ?? aliasOf(name);
-}
-
-/** `NXM_NX_REG13[0..15]`-style reference (whole field: `[]`, one bit: `[n]`). */
-export function formatFieldRef(r: FieldRef): string {
-  const bits = fieldBits(r.field);
-  const range = r.ofs === 0 && r.nBits === bits ? '' : r.nBits === 1 ? String(r.ofs) : `${r.ofs}..${r.ofs + r.nBits - 1}`;
-  return `${nxmName(r.field)}[${range}]`;
-}
-export function parseFieldRef(s: string): FieldRef {
-  const m = /^([A-Za-z0-9_]+)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/.exec(s.trim());
-  if (m === null) throw new FlowModelError(`${s}: bad field reference`);
-  const field = fieldOfName(m[1] ?? '');
-  const bits = fieldBits(field);
-  if (m[2] === undefined) return { field, ofs: 0, nBits: bits };
-  const lo = Number(m[2]);
-  const hi = m[3] === undefined ? lo : Number(m[3]);
-  if (hi < lo || hi >= bits) throw new FlowModelError(`${s}: bit range outside the ${bits}-bit field`);
-  return { field, ofs: lo, nBits: hi - lo + 1 };
+  return matchField(name, parseNumber(vs), ms === undefined ? undefined : parseNumber(ms));
 }
 
 // ---------------------------------------------------------------- actions
 
-function formatSetFieldValue(field: string, v: bigint): string {
-  const info = fieldInfo(field);
-  if (info?.format === 'ethernet') return formatMac(v);
-  if (info?.format === 'ipv4') return formatIpv4(v);
-  if (info?.format === 'ipv6') return formatIpv6(v);
-  if (info?.format === 'port' || field === 'in_port_oxm') return formatPort(Number(v));
-  if (field === 'vlan_vid' || field === 'vlan_pcp' || info?.format === 'decimal') return String(v);
-  return hex(v);
+/** Each spelling of the table's text forms, by name; two entries claiming one spelling is a bug caught at load. */
+function formsBy<F>(
+  pick: (forms: (typeof ACTIONS)[keyof typeof ACTIONS]['parse']) => Readonly<Record<string, F>> | undefined,
+): ReadonlyMap<string, F> {
+  const m = new Map<string, F>();
+  for (const entry of Object.values(ACTIONS)) {
+    for (const [name, parse] of Object.entries(pick(entry.parse) ?? {})) {
+      if (m.has(name)) throw new Error(`action table: two entries parse ${name}`);
+      m.set(name, parse);
+    }
+  }
+  return m;
 }
+const WORDS = formsBy((p) => p.word);
+const COLONS = formsBy((p) => p.colon);
+const CALLS = formsBy((p) => p.call);
+const ARROWS = formsBy((p) => p.arrow);
 
-function formatBytes(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('.');
-}
-function parseBytes(s: string): Uint8Array {
-  const clean = s.replace(/\./g, '');
-  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new FlowModelError(`${s}: bad hex bytes`);
-  return new Uint8Array(Buffer.from(clean, 'hex'));
-}
-
-function formatNat(n: NatSpec): string {
-  if (n.kind === undefined) return 'nat';
-  const ip = n.ipv6 === true ? formatIpv6 : formatIpv4;
-  // No range: `nat(src)`, NAT to the connection's own addresses (OVN's ct_snat/ct_dnat without an address).
-  let s = n.ipMin === undefined ? n.kind : `${n.kind}=`;
-  const ports = n.portMin !== undefined;
-  const wrap = (x: string): string => (n.ipv6 === true && ports ? `[${x}]` : x);
-  if (n.ipMin !== undefined) s += wrap(ip(n.ipMin));
-  if (n.ipMax !== undefined && n.ipMax !== n.ipMin) s += `-${wrap(ip(n.ipMax))}`;
-  if (n.portMin !== undefined) s += `:${n.portMin}`;
-  if (n.portMax !== undefined && n.portMax !== n.portMin) s += `-${n.portMax}`;
-  const flags = [n.persistent === true ? 'persistent' : '', n.hash === true ? 'hash' : '', n.random === true ? 'random' : ''].filter(
-    (x) => x !== '',
-  );
-  return `nat(${[s, ...flags].join(',')})`;
-}
+const TEXT: TextContext = { formatList: formatActions, parseList: parseActions };
 
 /** One action in ovs-ofctl syntax. */
-export function formatAction(a: Action): string {
-  switch (a.type) {
-    case 'output':
-      return a.port === OFPP.IN_PORT ? 'IN_PORT' : a.port >= 0xffffff00 ? formatPort(a.port) : `output:${a.port}`;
-    case 'output_reg':
-      return `output:${formatFieldRef(a.src)}`;
-    case 'controller': {
-      const parts: string[] = [];
-      if (a.reason !== undefined && a.reason !== 'action') parts.push(`reason=${a.reason}`);
-      if (a.maxLen !== undefined && a.maxLen !== 0xffff) parts.push(`max_len=${a.maxLen}`);
-      if (a.id !== undefined && a.id !== 0) parts.push(`id=${a.id}`);
-      if (a.userdata !== undefined && a.userdata.length > 0) parts.push(`userdata=${formatBytes(a.userdata)}`);
-      if (a.pause === true) parts.push('pause');
-      if (a.meterId !== undefined) parts.push(`meter_id=${a.meterId}`);
-      if (parts.length === 0 || (parts.length === 1 && a.maxLen !== undefined && parts[0] === `max_len=${a.maxLen}`))
-        return `CONTROLLER:${a.maxLen ?? 65535}`;
-      return `controller(${parts.join(',')})`;
-    }
-    case 'resubmit': {
-      const port = a.port === undefined || a.port === OFPP.IN_PORT ? '' : formatPort(a.port);
-      if (port !== '' && a.table === undefined && a.ct !== true) return `resubmit:${port}`;
-      return `resubmit(${port},${a.table === undefined ? '' : a.table}${a.ct === true ? ',ct' : ''})`;
-    }
-    case 'set_field':
-      return `set_field:${formatSetFieldValue(a.field, a.value)}${a.mask === undefined ? '' : `/${formatSetFieldValue(a.field, a.mask)}`}->${anyField(a.field)?.setName ?? a.field}`;
-    case 'load':
-      return `load:${hex(a.value)}->${formatFieldRef(a.dst)}`;
-    case 'move':
-      return `move:${formatFieldRef(a.src)}->${formatFieldRef(a.dst)}`;
-    case 'push_vlan':
-      return `push_vlan:${hex(BigInt(a.ethertype))}`;
-    case 'pop_vlan':
-      return 'pop_vlan';
-    case 'set_tunnel':
-      return `set_tunnel64:${hex(a.tunId)}`;
-    case 'conjunction':
-      return `conjunction(${a.id},${a.clause}/${a.nClauses})`;
-    case 'ct': {
-      const parts: string[] = [];
-      if (a.commit === true) parts.push('commit');
-      if (a.force === true) parts.push('force');
-      if (a.table !== undefined) parts.push(`table=${a.table}`);
-      if (a.zone !== undefined) parts.push(`zone=${typeof a.zone === 'number' ? a.zone : formatFieldRef(a.zone)}`);
-      if (a.alg !== undefined) parts.push(`alg=${a.alg === 21 ? 'ftp' : a.alg === 69 ? 'tftp' : a.alg}`);
-      if (a.nat !== undefined) parts.push(formatNat(a.nat));
-      if (a.exec !== undefined && a.exec.length > 0) parts.push(`exec(${formatActions(a.exec)})`);
-      return parts.length === 0 ? 'ct' : `ct(${parts.join(',')})`;
-    }
-    case 'ct_clear':
-      return 'ct_clear';
-    case 'dec_ttl':
-      return a.ids === undefined ? 'dec_ttl' : `dec_ttl(${a.ids.join(',')})`;
-    case 'note':
-      return `note:${formatBytes(a.data)}`;
-    case 'group':
-      return `group:${a.groupId}`;
-    case 'meter':
-      return `meter:${a.meterId}`;
-    case 'push':
-      return `push:${formatFieldRef(a.src)}`;
-    case 'pop':
-      return `pop:${formatFieldRef(a.dst)}`;
-    case 'check_pkt_larger':
-      return `check_pkt_larger(${a.pktLen})->${formatFieldRef(a.dst)}`;
-    case 'clone':
-      return `clone(${formatActions(a.actions)})`;
-    case 'exit':
-      return 'exit';
-    case 'learn':
-      return formatLearn(a);
-  }
-}
-
-function formatLearnSpec(sp: LearnSpec): string {
-  const src = 'field' in sp.src ? formatFieldRef(sp.src) : undefined;
-  if (sp.kind === 'output') return `output:${src ?? hex('value' in sp.src ? sp.src.value : 0n)}`;
-  const dst = sp.dst;
-  if (dst === undefined) throw new FlowModelError(`learn: ${sp.kind} without a destination`);
-  const immediate = 'value' in sp.src ? sp.src.value : undefined;
-  if (sp.kind === 'load') return `load:${src ?? hex(immediate ?? 0n)}->${formatFieldRef(dst)}`;
-  if (src !== undefined)
-    return 'field' in sp.src && sp.src.field === dst.field && sp.src.ofs === dst.ofs ? src : `${formatFieldRef(dst)}=${src}`;
-  const whole = dst.ofs === 0 && dst.nBits === fieldBits(dst.field) && fieldInfo(dst.field) !== undefined;
-  return whole
-    ? `${fieldInfo(dst.field)?.setName ?? dst.field}=${formatSetFieldValue(dst.field, immediate ?? 0n)}`
-    : `${formatFieldRef(dst)}=${hex(immediate ?? 0n)}`;
-}
-
-function formatLearn(a: LearnAction): string {
-  const parts = [`table=${a.table}`];
-  if (a.idleTimeout !== undefined) parts.push(`idle_timeout=${a.idleTimeout}`);
-  if (a.hardTimeout !== undefined) parts.push(`hard_timeout=${a.hardTimeout}`);
-  if (a.finIdleTimeout !== undefined) parts.push(`fin_idle_timeout=${a.finIdleTimeout}`);
-  if (a.finHardTimeout !== undefined) parts.push(`fin_hard_timeout=${a.finHardTimeout}`);
-  if (a.priority !== undefined) parts.push(`priority=${a.priority}`);
-  if (((a.flags ?? 0) & LEARN_FLAGS.SEND_FLOW_REM) !== 0) parts.push('send_flow_rem');
-  if (((a.flags ?? 0) & LEARN_FLAGS.DELETE_LEARNED) !== 0) parts.push('delete_learned');
-  if (a.cookie !== undefined && a.cookie !== 0n) parts.push(`cookie=${hex(a.cookie)}`);
-  for (const sp of a.specs) parts.push(formatLearnSpec(sp));
-  return `learn(${parts.join(',')})`;
-}
-
-function parseLearn(body: string): LearnAction {
-  const a: {
-    type: 'learn';
-    table: number;
-    priority?: number;
-    idleTimeout?: number;
-    hardTimeout?: number;
-    finIdleTimeout?: number;
-    finHardTimeout?: number;
-    cookie?: bigint;
-    flags?: number;
-    specs: LearnSpec[];
-  } = { type: 'learn', table: 1, specs: [] };
-  let flags = 0;
-  const num: Record<string, 'priority' | 'idleTimeout' | 'hardTimeout' | 'finIdleTimeout' | 'finHardTimeout'> = {
-    priority: 'priority',
-    idle_timeout: 'idleTimeout',
-    hard_timeout: 'hardTimeout',
-    fin_idle_timeout: 'finIdleTimeout',
-    fin_hard_timeout: 'finHardTimeout',
-  };
-  for (const arg of splitTop(body)) {
-    const kv = /^([a-z_]+)=(.*)$/.exec(arg);
-    const key = kv?.[1] ?? '';
-    if (arg === 'send_flow_rem') flags |= LEARN_FLAGS.SEND_FLOW_REM;
-    else if (arg === 'delete_learned') flags |= LEARN_FLAGS.DELETE_LEARNED;
-    else if (key === 'table') a.table = Number(kv?.[2]);
-    else if (key === 'cookie') a.cookie = parseInt(kv?.[2] ?? '');
-    else if (num[key] !== undefined) a[num[key]] = Number(kv?.[2]);
-    else if (arg.startsWith('load:')) {
-      const m = /^load:(.+)->(.+)$/.exec(arg);
-      if (m === null) throw new FlowModelError(`learn: ${arg}: bad load`);
-      const dst = parseFieldRef(m[2] ?? '');
-      const srcText = m[1] ?? '';
-      a.specs.push({
-        kind: 'load',
-        src: srcText.includes('[') ? parseFieldRef(srcText) : { value: parseInt(srcText), nBits: dst.nBits },
-        dst,
-      });
-    } else if (arg.startsWith('output:')) a.specs.push({ kind: 'output', src: parseFieldRef(arg.slice(7)) });
-    else if (/^[A-Za-z0-9_]+\[[^\]]*\]$/.test(arg)) {
-      const r = parseFieldRef(arg);
-      a.specs.push({ kind: 'match', src: r, dst: r });
-    } else {
-      const m = /^([A-Za-z0-9_]+(?:\[[^\]]*\])?)=(.+)$/.exec(arg);
-      if (m === null) throw new FlowModelError(`learn: ${arg}: unknown argument`);
-      const lhs = m[1] ?? '';
-      const rhs = m[2] ?? '';
-      const dst = lhs.includes('[') ? parseFieldRef(lhs) : fieldRefWhole(aliasOf(lhs));
-      if (rhs.includes('[')) a.specs.push({ kind: 'match', src: parseFieldRef(rhs), dst });
-      else a.specs.push({ kind: 'match', src: { value: parseValueFor(dst.field, rhs), nBits: dst.nBits }, dst });
-    }
-  }
-  if (flags !== 0) a.flags = flags;
-  return a;
-}
-
-function fieldRefWhole(field: string): FieldRef {
-  return { field, ofs: 0, nBits: fieldBits(field) };
+export function formatAction<K extends Action['type']>(a: Extract<Action, { readonly type: K }>): string {
+  return (ACTIONS[a.type] as { format(a: Extract<Action, { readonly type: K }>, cx: TextContext): string }).format(a, TEXT);
 }
 
 /** An action list in ovs-ofctl syntax; the empty list is `drop`. */
@@ -636,205 +357,25 @@ export function formatActions(actions: readonly Action[]): string {
   return actions.length === 0 ? 'drop' : actions.map(formatAction).join(',');
 }
 
-/** Splits on commas outside parentheses and brackets. */
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(' || ch === '[') depth++;
-    else if (ch === ')' || ch === ']') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim() !== '') out.push(cur.trim());
-  return out;
-}
-
-function parseValueFor(field: string, s: string): bigint {
-  const info = fieldInfo(aliasOf(field));
-  if (info?.format === 'ethernet' && s.includes(':')) return parseMac(s);
-  if (info?.format === 'ipv4' && s.includes('.')) return parseIpv4(s);
-  if (info?.format === 'ipv6' && s.includes(':')) return parseIpv6(s);
-  if (info?.format === 'port' || field === 'in_port_oxm') return BigInt(parsePort(s));
-  return parseInt(s);
-}
-
-function parseNat(body: string | undefined): NatSpec {
-  if (body === undefined || body === '') return {};
-  const n: NatSpecBuilder = {};
-  for (const arg of splitTop(body)) {
-    if (arg === 'persistent' || arg === 'hash' || arg === 'random') {
-      n[arg] = true;
-      continue;
-    }
-    const m = /^(src|dst)(?:=(.*))?$/.exec(arg);
-    if (m === null) throw new FlowModelError(`nat: ${arg}: unknown argument`);
-    n.kind = m[1] as 'src' | 'dst';
-    const spec = m[2];
-    if (spec === undefined) continue;
-    let addrs = spec;
-    let ports: string | undefined;
-    const b = /^(\[[^\]]+\](?:-\[[^\]]+\])?)(?::(.*))?$/.exec(spec);
-    if (b !== null) {
-      addrs = (b[1] ?? '').replace(/[[\]]/g, '');
-      ports = b[2];
-    } else if (!spec.includes('::') && spec.split(':').length === 2) {
-      [addrs, ports] = spec.split(':') as [string, string];
-    }
-    const [lo, hi] = addrs.split('-') as [string, string | undefined];
-    const v6 = lo.includes(':');
-    const p = v6 ? parseIpv6 : parseIpv4;
-    if (v6) n.ipv6 = true;
-    n.ipMin = p(lo);
-    n.ipMax = hi === undefined ? n.ipMin : p(hi);
-    if (ports !== undefined) {
-      const [plo, phi] = ports.split('-') as [string, string | undefined];
-      n.portMin = Number(plo);
-      n.portMax = phi === undefined ? n.portMin : Number(phi);
-    }
-  }
-  return n;
-}
-
-/** One action from ovs-ofctl syntax. */
+/**
+ * One action from ovs-ofctl syntax: `name`, `name:arg`, `name(body)` or
+ * `name(body)->tail`, looked up in the action table; a bare port number is
+ * `output:N`.
+ */
 export function parseAction(s: string): Action {
   const t = s.trim();
-  const call = /^([a-z_0-9]+)\((.*)\)$/s.exec(t);
-  const colon = /^([a-z_0-9]+):(.*)$/s.exec(t);
   if (t === 'drop') throw new FlowModelError('drop must be the only action');
-  if (t === 'pop_vlan' || t === 'strip_vlan') return { type: 'pop_vlan' };
-  if (t === 'ct_clear') return { type: 'ct_clear' };
-  if (t === 'dec_ttl') return { type: 'dec_ttl' };
-  if (t === 'exit') return { type: 'exit' };
-  if (t === 'ct') return { type: 'ct' };
-  if (t === 'controller') return { type: 'controller' };
-  if (/^[A-Z_]+$/.test(t) && PORT_NAMES[t] !== undefined)
-    return t === 'CONTROLLER' ? { type: 'controller' } : { type: 'output', port: PORT_NAMES[t] };
-  if (/^\d+$/.test(t)) return { type: 'output', port: parsePort(t) };
-  const cm = /^CONTROLLER:(\d+)$/.exec(t);
-  if (cm !== null) return Number(cm[1]) === 65535 ? { type: 'controller' } : { type: 'controller', maxLen: Number(cm[1]) };
-  const cpl = /^check_pkt_larger\((\d+)\)->(.+)$/.exec(t);
-  if (cpl !== null) return { type: 'check_pkt_larger', pktLen: Number(cpl[1]), dst: parseFieldRef(cpl[2] ?? '') };
-  if (call !== null) {
-    const [, name, body = ''] = call;
-    const args = splitTop(body);
-    switch (name) {
-      case 'resubmit': {
-        const [port = '', table = '', ct] = body.split(',');
-        const a: { type: 'resubmit'; port?: number; table?: number; ct?: boolean } = { type: 'resubmit' };
-        if (port !== '' && parsePort(port) !== OFPP.IN_PORT) a.port = parsePort(port);
-        if (table !== '' && table !== '255') a.table = Number(table);
-        if (ct === 'ct') a.ct = true;
-        return a;
-      }
-      case 'conjunction': {
-        const m = /^(\d+),(\d+)\/(\d+)$/.exec(body);
-        if (m === null) throw new FlowModelError(`conjunction(${body}): bad arguments`);
-        return { type: 'conjunction', id: Number(m[1]), clause: Number(m[2]), nClauses: Number(m[3]) };
-      }
-      case 'controller': {
-        const a: {
-          type: 'controller';
-          maxLen?: number;
-          id?: number;
-          reason?: PacketInReason;
-          userdata?: Uint8Array;
-          pause?: boolean;
-          meterId?: number;
-        } = { type: 'controller' };
-        for (const arg of args) {
-          const [k, v = ''] = arg.split('=') as [string, string | undefined];
-          if (k === 'pause') a.pause = true;
-          else if (k === 'max_len') a.maxLen = Number(v);
-          else if (k === 'id') a.id = Number(v);
-          else if (k === 'meter_id') a.meterId = Number(v);
-          else if (k === 'userdata') a.userdata = parseBytes(v);
-          else if (k === 'reason') {
-            if (!(v in PACKET_IN_REASON)) throw new FlowModelError(`controller: unknown reason ${v}`);
-            a.reason = v as PacketInReason;
-          } else throw new FlowModelError(`controller: unknown argument ${arg}`);
-        }
-        if (a.maxLen === 65535) delete a.maxLen;
-        if (a.reason === 'action') delete a.reason;
-        if (a.id === 0) delete a.id;
-        return a;
-      }
-      case 'ct': {
-        const a: CtActionBuilder = { type: 'ct' };
-        for (const arg of args) {
-          if (arg === 'commit') a.commit = true;
-          else if (arg === 'force') a.force = true;
-          else if (arg === 'nat' || arg.startsWith('nat(')) a.nat = parseNat(/^nat\((.*)\)$/s.exec(arg)?.[1]);
-          else if (arg.startsWith('exec(')) a.exec = parseActions(arg.slice(5, -1));
-          else if (arg.startsWith('zone=')) {
-            const z = arg.slice(5);
-            a.zone = /^\d+$|^0x/.test(z) ? Number(z) : parseFieldRef(z);
-          } else if (arg.startsWith('table=')) a.table = Number(arg.slice(6));
-          else if (arg.startsWith('alg=')) {
-            const v = arg.slice(4);
-            a.alg = v === 'ftp' ? 21 : v === 'tftp' ? 69 : Number(v);
-          } else throw new FlowModelError(`ct: unknown argument ${arg}`);
-        }
-        return a;
-      }
-      case 'dec_ttl':
-        return { type: 'dec_ttl', ids: args.map(Number) };
-      case 'clone':
-        return { type: 'clone', actions: parseActions(body) };
-      case 'learn':
-        return parseLearn(body);
-      default:
-        break;
-    }
-  }
-  if (colon !== null) {
-    const [, name, arg = ''] = colon;
-    switch (name) {
-      case 'output':
-        return /\[/.test(arg) ? { type: 'output_reg', src: parseFieldRef(arg) } : { type: 'output', port: parsePort(arg) };
-      case 'set_field': {
-        const m = /^(.+)->([a-z_0-9]+)$/.exec(arg);
-        if (m === null) throw new FlowModelError(`set_field:${arg}: bad syntax`);
-        const field = aliasOf(m[2] ?? '');
-        const [vs, ms] = splitMask(m[1] ?? '');
-        const value = parseValueFor(field, vs);
-        return ms === undefined ? { type: 'set_field', field, value } : { type: 'set_field', field, value, mask: parseValueFor(field, ms) };
-      }
-      case 'load': {
-        const m = /^(.+)->(.+)$/.exec(arg);
-        if (m === null) throw new FlowModelError(`load:${arg}: bad syntax`);
-        return { type: 'load', dst: parseFieldRef(m[2] ?? ''), value: parseInt(m[1] ?? '') };
-      }
-      case 'move': {
-        const m = /^(.+)->(.+)$/.exec(arg);
-        if (m === null) throw new FlowModelError(`move:${arg}: bad syntax`);
-        return { type: 'move', src: parseFieldRef(m[1] ?? ''), dst: parseFieldRef(m[2] ?? '') };
-      }
-      case 'push_vlan':
-        return { type: 'push_vlan', ethertype: Number(arg) };
-      case 'set_tunnel':
-      case 'set_tunnel64':
-        return { type: 'set_tunnel', tunId: parseInt(arg) };
-      case 'note':
-        return { type: 'note', data: parseBytes(arg) };
-      case 'group':
-        return { type: 'group', groupId: Number(arg) };
-      case 'meter':
-        return { type: 'meter', meterId: Number(arg) };
-      case 'push':
-        return { type: 'push', src: parseFieldRef(arg) };
-      case 'pop':
-        return { type: 'pop', dst: parseFieldRef(arg) };
-      case 'resubmit':
-        return { type: 'resubmit', port: parsePort(arg) };
-      default:
-        break;
-    }
-  }
-  throw new FlowModelError(`${t}: unknown action`);
+  const m = /^([A-Za-z_0-9]+)(.*)$/s.exec(t);
+  const name = m?.[1] ?? '';
+  const rest = m?.[2] ?? '';
+  let a: Action | undefined;
+  const arrow = /^\(([^)]*)\)->(.+)$/s.exec(rest);
+  if (rest === '') a = /^\d+$/.test(name) ? COLONS.get('output')?.(name) : WORDS.get(name)?.();
+  else if (rest.startsWith(':')) a = COLONS.get(name)?.(rest.slice(1));
+  else if (arrow !== null) a = ARROWS.get(name)?.(arrow[1] ?? '', arrow[2] ?? '');
+  if (a === undefined && rest.startsWith('(') && rest.endsWith(')')) a = CALLS.get(name)?.(rest.slice(1, -1), TEXT);
+  if (a === undefined) throw new FlowModelError(`${t}: unknown action`);
+  return a;
 }
 
 /** An action list (`drop` or empty: no actions). */
@@ -893,11 +434,11 @@ export function parseFlow(line: string): Flow {
     if (STAT_KEYS.has(key)) continue;
     if (key === 'table') table = Number(val);
     else if (key === 'priority') priority = Number(val);
-    else if (key === 'cookie') cookie = parseInt(val.split('/')[0] ?? '0');
+    else if (key === 'cookie') cookie = parseNumber(val.split('/')[0] ?? '0');
     else if (key === 'idle_timeout') extra.idleTimeout = Number(val);
     else if (key === 'hard_timeout') extra.hardTimeout = Number(val);
     else if (key === 'importance') extra.importance = Number(val);
-    else if (eq < 0 && key.startsWith('cookie:')) cookie = parseInt(key.slice(7).split('/')[0] ?? '0');
+    else if (eq < 0 && key.startsWith('cookie:')) cookie = parseNumber(key.slice(7).split('/')[0] ?? '0');
     else if (eq < 0) {
       const flag = FLAG_NAMES.find(([n]) => n === key);
       const proto = PROTO_NAMES.find(([n]) => n === key);

@@ -260,14 +260,3 @@ export function parseSchema(json: unknown): DatabaseSchema {
 function tjson(tables: Record<string, unknown>, name: string): unknown {
   return tables[name];
 }
-
-/** Compares two x.y.z schema versions numerically. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}

@@ -11,11 +11,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { run, runOk, spawnDaemon, tmpDir, waitFor, cleanupAll } from '../helpers/proc.js';
-import { NB_SCHEMA, OVNTS, waitForSocket } from '../helpers/ovsdb-servers.js';
+import { run, runOk, spawnDaemon, waitFor, cleanupAll } from '../helpers/proc.js';
+import { OVNTS } from '../helpers/ovsdb-servers.js';
 import { freePort } from '../helpers/neutron-server.js';
-import { Pki, startSslDb, type SslDb } from '../helpers/tls-pki.js';
+import { Pki, startDbSslNb, startSslDb, type SslDb } from '../helpers/tls-pki.js';
 
 after(cleanupAll);
 
@@ -135,29 +134,11 @@ test("bad --ssl-protocols and --ssl-ciphers are logged in the real server's word
 test('ssl_protocols and ssl_ciphers read from the SSL table (--ssl-protocols=db:...), followed as they change', async () => {
   const outcomes: string[][] = [];
   for (const kind of KINDS) {
-    const d = tmpDir(`ovnts-tls-policy-db-${kind}`).path;
-    const db = join(d, 'nb.db');
-    if (kind === 'real') await runOk('ovsdb-tool', ['create', db, NB_SCHEMA], { check: true });
-    else await runOk(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA], { check: true });
-    const sock = join(d, 'db.sock');
-    const args = [
-      `--remote=punix:${sock}`,
-      '--remote=db:OVN_Northbound,NB_Global,connections',
-      '--private-key=db:OVN_Northbound,SSL,private_key',
-      '--certificate=db:OVN_Northbound,SSL,certificate',
-      '--ca-cert=db:OVN_Northbound,SSL,ca_cert',
+    const { daemon, nbctl } = await startDbSslNb(kind, 'policy-db', [
       '--ssl-protocols=db:OVN_Northbound,SSL,ssl_protocols',
       '--ssl-ciphers=db:OVN_Northbound,SSL,ssl_ciphers',
-      `--unixctl=${join(d, 'ctl')}`,
-      '--no-chdir',
-      db,
-    ];
-    const daemon = await spawnDaemon(kind === 'real' ? 'ovsdb-server' : OVNTS, kind === 'real' ? args : ['ovsdb-server', ...args], {
-      name: `${kind}-ovsdb-server-policy-db`,
-    });
+    ]);
     try {
-      await waitForSocket(sock, daemon.process);
-      const nbctl = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=unix:${sock}`, ...a], { check: true });
       await nbctl('init');
       const keys = [pki.file('server.key'), pki.file('server.pem'), pki.file('ca.pem')];
       await nbctl('set-ssl', ...keys, 'TLSv1.2', AES128);

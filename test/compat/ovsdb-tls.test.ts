@@ -8,12 +8,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { run, runOk, spawnDaemon, tmpDir, waitFor, cleanupAll } from '../helpers/proc.js';
-import { NB_SCHEMA, OVNTS, waitForSocket } from '../helpers/ovsdb-servers.js';
+import { run, runOk, spawnDaemon, waitFor, cleanupAll } from '../helpers/proc.js';
+import { OVNTS } from '../helpers/ovsdb-servers.js';
 import { freePort } from '../helpers/neutron-server.js';
-import { Pki, startSslDb, switchNames, type SslDb as Db } from '../helpers/tls-pki.js';
+import { Pki, startDbSslNb, startSslDb, switchNames, type SslDb as Db } from '../helpers/tls-pki.js';
 
 after(cleanupAll);
 
@@ -181,27 +180,8 @@ test("an ssl: remote without a key, certificate or CA fails at once with the rea
 test('SSL settings read from the database (--private-key=db:...), as OVN runs its NB: the real ovsdb-client over SSL, ovnts and the real server alike', async () => {
   const outcomes: string[][] = [];
   for (const kind of ['real', 'ovnts'] as const) {
-    const d = tmpDir(`ovnts-tls-dbssl-${kind}`).path;
-    const db = join(d, 'nb.db');
-    if (kind === 'real') await runOk('ovsdb-tool', ['create', db, NB_SCHEMA], { check: true });
-    else await runOk(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA], { check: true });
-    const sock = join(d, 'db.sock');
-    const args = [
-      `--remote=punix:${sock}`,
-      '--remote=db:OVN_Northbound,NB_Global,connections',
-      '--private-key=db:OVN_Northbound,SSL,private_key',
-      '--certificate=db:OVN_Northbound,SSL,certificate',
-      '--ca-cert=db:OVN_Northbound,SSL,ca_cert',
-      `--unixctl=${join(d, 'ctl')}`,
-      '--no-chdir',
-      db,
-    ];
-    const daemon = await spawnDaemon(kind === 'real' ? 'ovsdb-server' : OVNTS, kind === 'real' ? args : ['ovsdb-server', ...args], {
-      name: `${kind}-ovsdb-server-dbssl`,
-    });
+    const { daemon, nbctl } = await startDbSslNb(kind, 'dbssl');
     try {
-      await waitForSocket(sock, daemon.process);
-      const nbctl = (...a: string[]): Promise<string> => runOk('ovn-nbctl', [`--db=unix:${sock}`, ...a], { check: true });
       await nbctl('init');
       await nbctl('set-ssl', f('server.key'), f('server.pem'), f('ca.pem'));
       const port = await freePort();

@@ -83,6 +83,48 @@ export async function startSslDb(pki: Pki, kind: 'real' | 'ovnts', extra: readon
   return { daemon, ssl: `ssl:127.0.0.1:${port}`, port, unix: `unix:${sock}`, logFile, ctl: join(d, 'ctl') };
 }
 
+/** An NB server whose SSL settings and remotes live in the database, as OVN runs its NB. */
+export interface DbSslNb {
+  readonly daemon: Daemon;
+  /** `ovn-nbctl --db=unix:SOCK ARGS...` (the real one). */
+  nbctl(...args: string[]): Promise<string>;
+}
+
+/**
+ * A server (real or ovnts) on a new NB file that takes its remotes from
+ * NB_Global:connections and its key, certificate and CA from the SSL table
+ * (`--private-key=db:OVN_Northbound,SSL,private_key`...), plus a unix socket
+ * for ovn-nbctl; `extra` goes on its command line. The caller stops it.
+ */
+export async function startDbSslNb(kind: 'real' | 'ovnts', name: string, extra: readonly string[] = []): Promise<DbSslNb> {
+  const d = tmpDir(`ovnts-tls-${name}-${kind}`).path;
+  const db = join(d, 'nb.db');
+  if (kind === 'real') await runOk('ovsdb-tool', ['create', db, NB_SCHEMA], { check: true });
+  else await runOk(OVNTS, ['ovsdb-tool', 'create', db, NB_SCHEMA], { check: true });
+  const sock = join(d, 'db.sock');
+  const args = [
+    `--remote=punix:${sock}`,
+    '--remote=db:OVN_Northbound,NB_Global,connections',
+    '--private-key=db:OVN_Northbound,SSL,private_key',
+    '--certificate=db:OVN_Northbound,SSL,certificate',
+    '--ca-cert=db:OVN_Northbound,SSL,ca_cert',
+    ...extra,
+    `--unixctl=${join(d, 'ctl')}`,
+    '--no-chdir',
+    db,
+  ];
+  const daemon = await spawnDaemon(kind === 'real' ? 'ovsdb-server' : OVNTS, kind === 'real' ? args : ['ovsdb-server', ...args], {
+    name: `${kind}-ovsdb-server-${name}`,
+  });
+  try {
+    await waitForSocket(sock, daemon.process);
+  } catch (e) {
+    await daemon.stop();
+    throw e;
+  }
+  return { daemon, nbctl: (...a) => runOk('ovn-nbctl', [`--db=unix:${sock}`, ...a], { check: true }) };
+}
+
 /** The Logical_Switch names in the NB at `unix`, sorted (read with the real ovsdb-client). */
 export async function switchNames(unix: string): Promise<string[]> {
   const q = JSON.stringify(['OVN_Northbound', { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] }]);

@@ -27,6 +27,9 @@ import {
   type Central,
   type ContainerHost,
   type Dockerd,
+  internalVmPort,
+  type VmPort,
+  wireVm,
 } from './containers.js';
 
 export const CENTRAL_IP = '192.0.2.10';
@@ -35,12 +38,6 @@ export const NETWORK_IMAGE = 'ovnts-network:local';
 const VM_MGMT_IP = '192.0.2.50';
 /** The tenant network's subnet (vm5 and vm6 take the first addresses). */
 export const CIDR = '172.16.255.128/26';
-
-export interface VmPort {
-  readonly id: string;
-  readonly mac: string;
-  readonly ip: string;
-}
 
 /** The Keystone side of the central node: the users file for `ovnts ipam --users`, and who acts as the cloud's admin. */
 export interface KeystoneSetup {
@@ -201,35 +198,15 @@ export async function startUnderlayWorld(dir: string, keystone?: KeystoneSetup):
     };
     const vm5 = await port('vm5');
     const vm6 = await port('vm6');
-    const prefix = CIDR.split('/')[1]!;
+    const prefix = Number(CIDR.split('/')[1]);
 
     // vm6 on hypervisor 2: an internal port with its iface-id, in a namespace of its own.
     const vm6Ns = await createNetns(`${id}-v6`);
-    await h2.ovs.vsctl('add-port', 'br-int', 'vm6', '--', 'set', 'Interface', 'vm6', 'type=internal', `external_ids:iface-id=${vm6.id}`);
-    await waitFor(async () => (await run('ip', ['-n', h2.ns, 'link', 'show', 'vm6'])).code === 0, { what: 'vm6 tap' });
-    await runOk('ip', ['-n', h2.ns, 'link', 'set', 'vm6', 'address', vm6.mac, 'netns', vm6Ns]);
-    await runOk('ip', ['-n', vm6Ns, 'addr', 'add', `${vm6.ip}/${prefix}`, 'dev', 'vm6']);
-    await runOk('ip', ['-n', vm6Ns, 'link', 'set', 'vm6', 'up']);
-
-    // vm5 on hypervisor 1: a namespace with its own OVS; eth0's peer on br-int with vm5's iface-id.
+    await internalVmPort(h2, 'vm6', vm6Ns, vm6, prefix);
+    // vm5 on hypervisor 1: a namespace with its own OVS; eth0's peer on br-int with vm5's iface-id, and a management NIC to the API endpoints.
     const vmNs = await createNetns(`${id}-v5`);
     const vmPeer = `${id}v5`;
-    await runOk('ip', ['link', 'add', 'eth0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', vmPeer, 'netns', h1.ns]);
-    for (const [ns, dev] of [
-      [vmNs, 'eth0'],
-      [h1.ns, vmPeer],
-    ] as const) {
-      await runOk('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tx', 'off']);
-      await runOk('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-    }
-    await h1.ovs.vsctl('add-port', 'br-int', vmPeer, '--', 'set', 'Interface', vmPeer, `external_ids:iface-id=${vm5.id}`);
-    await runOk('ip', ['-n', vmNs, 'link', 'set', 'eth0', 'address', vm5.mac]);
-    await runOk('ip', ['-n', vmNs, 'addr', 'add', `${vm5.ip}/${prefix}`, 'dev', 'eth0']);
-    // The VM's management NIC, to the API endpoints.
-    await runOk('ip', ['link', 'add', 'mgmt0', 'netns', vmNs, 'type', 'veth', 'peer', 'name', `${id}m`, 'netns', centralNs]);
-    await runOk('ip', ['-n', centralNs, 'link', 'set', `${id}m`, 'master', 'underlay', 'up']);
-    await runOk('ip', ['-n', vmNs, 'addr', 'add', `${VM_MGMT_IP}/24`, 'dev', 'mgmt0']);
-    await runOk('ip', ['-n', vmNs, 'link', 'set', 'mgmt0', 'up']);
+    await wireVm(h1, vmNs, vmPeer, vm5, prefix, { centralNs, ip: VM_MGMT_IP, peer: `${id}m` });
     const vmOvs = await startOvs({ netns: vmNs, log });
     stops.push(() => vmOvs.stop());
     for (const p of [vm5, vm6])

@@ -23,9 +23,9 @@ import {
 } from '../../src/openflow/codec/messages.js';
 import { decodeActions, encodeActions, normalizeActions } from '../../src/openflow/codec/actions.js';
 import { decodeMatch, encodeMatch } from '../../src/openflow/codec/oxm.js';
+import { FIXED_ACTIONS, flowArb } from './openflow-arbitraries.js';
 import {
   type Action,
-  type Flow,
   type FlowMod,
   type Match,
   FlowModelError,
@@ -313,32 +313,18 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc
     .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 2, max: 64 }))
     .chain(([id, n]) => fc.integer({ min: 1, max: n }).map((clause): Action => ({ type: 'conjunction', id, clause, nClauses: n }))),
-  fc.constantFrom<Action>(
-    { type: 'ct_clear' },
-    { type: 'pop_vlan' },
-    { type: 'dec_ttl' },
-    { type: 'exit' },
-    { type: 'push_vlan', ethertype: 0x8100 },
-  ),
+  fc.constantFrom(...FIXED_ACTIONS),
 );
 
 test('property: FLOW_MOD encode → decode keeps the flow (normalized)', () => {
   fc.assert(
-    fc.property(
-      matchArb,
-      fc.array(actionArb, { maxLength: 6 }),
-      fc.integer({ min: 0, max: 254 }),
-      fc.integer({ min: 0, max: 65535 }),
-      big(64),
-      (match, actions, table, priority, cookie) => {
-        const flow: Flow = { table, priority, cookie, match, actions };
-        const m = decodeMessage(encodeFlowMod(1, { command: 'ADD', flow }));
-        assert.ok(m.kind === 'flow_mod');
-        assert.deepEqual(m.mod.flow.match, match);
-        assert.deepEqual(m.mod.flow.actions, normalizeActions(actions));
-        assert.deepEqual(normalizeActions(m.mod.flow.actions), m.mod.flow.actions, 'normalization is idempotent');
-      },
-    ),
+    fc.property(flowArb(matchArb, actionArb, 6), (flow) => {
+      const m = decodeMessage(encodeFlowMod(1, { command: 'ADD', flow }));
+      assert.ok(m.kind === 'flow_mod');
+      assert.deepEqual(m.mod.flow.match, flow.match);
+      assert.deepEqual(m.mod.flow.actions, normalizeActions(flow.actions));
+      assert.deepEqual(normalizeActions(m.mod.flow.actions), m.mod.flow.actions, 'normalization is idempotent');
+    }),
     { numRuns: 300 },
   );
 });

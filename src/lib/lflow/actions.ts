@@ -365,29 +365,11 @@ class ActionParser {
     if (!this.ts.isPunct('[')) return { ref: { name: t.name }, width: full, isString, pos: t.pos };
     const open = this.ts.next();
     if (isString) this.ts.error(`Cannot select subfield of string field ${t.name}.`, open.pos);
-    const lo = this.parseSmallInt();
-    let hi: number | undefined;
-    if (this.ts.match('..')) hi = this.parseSmallInt();
-    this.ts.expect(']');
+    const { lo, hi } = this.ts.bitRange(open);
     const h = hi ?? lo;
-    if (lo > h) this.ts.error(`Invalid bit range ${lo} to ${h}.`, open.pos);
     if (h >= full || (sym.kind === 'field' && sym.nominal))
       this.ts.error(`Cannot select bits ${lo} to ${h} of ${full}-bit field ${t.name}.`, open.pos);
     return { ref: hi === undefined ? { name: t.name, lo } : { name: t.name, lo, hi }, width: h - lo + 1, isString: false, pos: t.pos };
-  }
-
-  private parseSmallInt(): number {
-    const t = this.ts.peek();
-    if (
-      t.type !== 'int' ||
-      t.value.mask !== undefined ||
-      (t.value.format !== 'decimal' && t.value.format !== 'hex') ||
-      t.value.value > 0x7fffffffn
-    ) {
-      return this.ts.syntaxError('small integer');
-    }
-    this.ts.next();
-    return Number(t.value.value);
   }
 
   private parseAssignment(): Action {

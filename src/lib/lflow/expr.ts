@@ -196,12 +196,8 @@ class MatchParser {
     if (this.ts.isPunct('[')) {
       const open = this.ts.next();
       if (isString) this.ts.error(`Cannot select subfield of string field ${t.name}.`, open.pos);
-      const lo = this.parseSmallInt();
-      let hi: number | undefined;
-      if (this.ts.match('..')) hi = this.parseSmallInt();
-      this.ts.expect(']');
+      const { lo, hi } = this.ts.bitRange(open);
       const h = hi ?? lo;
-      if (lo > h) this.ts.error(`Invalid bit range ${lo} to ${h}.`, open.pos);
       if (h >= width || sym.kind === 'predicate' || (sym.kind === 'field' && sym.nominal)) {
         if (sym.kind === 'field' && sym.nominal && h < width) this.ts.error(`Cannot select subfield of nominal field ${t.name}.`, open.pos);
         this.ts.error(`Cannot select bits ${lo} to ${h} of ${width}-bit field ${t.name}.`, open.pos);
@@ -211,20 +207,6 @@ class MatchParser {
       return { ref, sym, width, isString: false, nominal: false };
     }
     return { ref, sym, width, isString, nominal: this.symbols.isNominal(sym) };
-  }
-
-  private parseSmallInt(): number {
-    const t = this.ts.peek();
-    if (
-      t.type !== 'int' ||
-      t.value.mask !== undefined ||
-      (t.value.format !== 'decimal' && t.value.format !== 'hex') ||
-      t.value.value > 0x7fffffffn
-    ) {
-      return this.ts.syntaxError('small integer');
-    }
-    this.ts.next();
-    return Number(t.value.value);
   }
 
   /** One constant or a `{…}` set; commas are optional. */

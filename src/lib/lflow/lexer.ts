@@ -391,6 +391,29 @@ export class TokenStream {
     if (!this.match(p)) this.syntaxError(`\`${p}'`);
   }
 
+  /** A plain decimal or hex integer up to 2^31-1 (a bit index), consumed. */
+  smallInt(): number {
+    const t = this.peek();
+    if (
+      t.type !== 'int' ||
+      t.value.mask !== undefined ||
+      (t.value.format !== 'decimal' && t.value.format !== 'hex') ||
+      t.value.value > 0x7fffffffn
+    )
+      return this.syntaxError('small integer');
+    this.next();
+    return Number(t.value.value);
+  }
+
+  /** `lo]` or `lo..hi]` after the `[` token `open` of a subfield; `hi` is undefined for one bit. Refuses lo > hi as OVN does. */
+  bitRange(open: Token): { lo: number; hi: number | undefined } {
+    const lo = this.smallInt();
+    const hi = this.match('..') ? this.smallInt() : undefined;
+    this.expect(']');
+    if (lo > (hi ?? lo)) this.error(`Invalid bit range ${lo} to ${hi ?? lo}.`, open.pos);
+    return { lo, hi };
+  }
+
   /** Throws "Syntax error at `tok' expecting what." for the next token. */
   syntaxError(expecting: string, tok: Token = this.peek()): never {
     const at = tok.type === 'end' ? 'end of input' : `\`${tok.text}'`;

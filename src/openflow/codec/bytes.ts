@@ -146,6 +146,19 @@ export class Reader {
     this.need(n);
     this.pos += n;
   }
+  /**
+   * A reader over the next structure, whose u16 length (of the whole
+   * structure, at least `min`) is `lenAt` bytes in; advances past it.
+   */
+  sized(lenAt: number, min: number, what: string): Reader {
+    const start = this.pos;
+    this.skip(lenAt);
+    const length = this.u16();
+    if (length < min) throw new OpenFlowCodecError(`${what} length ${length}`);
+    this.pos = start;
+    return this.sub(length, what);
+  }
+
   /** A reader over the next `n` bytes; advances past them. */
   sub(n: number, what = this.what): Reader {
     this.need(n);
@@ -163,4 +176,23 @@ export function toHex(b: Uint8Array): string {
 /** Bytes of a hex string (spaces and newlines ignored). */
 export function fromHex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s.replace(/[\s.]/g, ''), 'hex'));
+}
+
+/** Appends an OpenFlow property (type, length, body), padded to 8 bytes; the length leaves the padding out. */
+export function writeProperty(w: Writer, type: number, body: (w: Writer) => void): void {
+  const s = w.length;
+  w.u16(type).u16(0);
+  body(w);
+  w.setU16(s + 2, w.length - s);
+  w.pad(8, s);
+}
+
+/** The next OpenFlow property of `what`: its type and a reader over its body; `r` moves past it and its padding. */
+export function takeProperty(r: Reader, what: string): { type: number; body: Reader } {
+  const type = r.u16();
+  const length = r.u16();
+  if (length < 4) throw new OpenFlowCodecError(`${what} property ${type}: bad length ${length}`);
+  const body = r.sub(length - 4, `${what} property ${type}`);
+  r.skip(Math.min(r.left, (8 - (length % 8)) % 8));
+  return { type, body };
 }

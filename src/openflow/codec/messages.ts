@@ -20,8 +20,9 @@ import {
   PACKET_IN_REASON,
   type PacketInReason,
 } from '../flow.js';
-import { OpenFlowCodecError, Reader, Writer } from './bytes.js';
-import { decodeActions, encodeActions, NX_VENDOR_ID } from './actions.js';
+import { OpenFlowCodecError, Reader, takeProperty, Writer, writeProperty } from './bytes.js';
+import { decodeActions, encodeActions } from './actions.js';
+import { NX_VENDOR_ID } from './action-wire.js';
 import { decodeMatch, decodeOxmFields, encodeMatch, encodeOxmFields, type OxmOptions } from './oxm.js';
 import { errorName } from './errors.js';
 
@@ -349,24 +350,16 @@ export interface PacketIn2 {
   readonly continuation?: Uint8Array;
 }
 
-function writeProp(w: Writer, type: number, body: (w: Writer) => void): void {
-  const s = w.length;
-  w.u16(type).u16(0);
-  body(w);
-  w.setU16(s + 2, w.length - s);
-  w.pad(8, s);
-}
-
 function writePacketIn2Props(w: Writer, p: PacketIn2, opts: OxmOptions): void {
-  writeProp(w, NXPINT.PACKET, (w) => w.raw(p.packet));
-  if (p.fullLen !== undefined) writeProp(w, NXPINT.FULL_LEN, (w) => w.u32(p.fullLen ?? 0));
-  if (p.bufferId !== undefined) writeProp(w, NXPINT.BUFFER_ID, (w) => w.u32(p.bufferId ?? 0));
-  if (p.tableId !== undefined) writeProp(w, NXPINT.TABLE_ID, (w) => w.u8(p.tableId ?? 0));
-  if (p.cookie !== undefined) writeProp(w, NXPINT.COOKIE, (w) => w.zeros(4).u64(p.cookie ?? 0n));
-  if (p.reason !== undefined) writeProp(w, NXPINT.REASON, (w) => w.u8(PACKET_IN_REASON[p.reason ?? 'action']));
-  writeProp(w, NXPINT.METADATA, (w) => encodeOxmFields(w, p.metadata, opts));
-  if (p.userdata !== undefined) writeProp(w, NXPINT.USERDATA, (w) => w.raw(p.userdata ?? new Uint8Array()));
-  if (p.continuation !== undefined) writeProp(w, NXPINT.CONTINUATION, (w) => w.raw(p.continuation ?? new Uint8Array()));
+  writeProperty(w, NXPINT.PACKET, (w) => w.raw(p.packet));
+  if (p.fullLen !== undefined) writeProperty(w, NXPINT.FULL_LEN, (w) => w.u32(p.fullLen ?? 0));
+  if (p.bufferId !== undefined) writeProperty(w, NXPINT.BUFFER_ID, (w) => w.u32(p.bufferId ?? 0));
+  if (p.tableId !== undefined) writeProperty(w, NXPINT.TABLE_ID, (w) => w.u8(p.tableId ?? 0));
+  if (p.cookie !== undefined) writeProperty(w, NXPINT.COOKIE, (w) => w.zeros(4).u64(p.cookie ?? 0n));
+  if (p.reason !== undefined) writeProperty(w, NXPINT.REASON, (w) => w.u8(PACKET_IN_REASON[p.reason ?? 'action']));
+  writeProperty(w, NXPINT.METADATA, (w) => encodeOxmFields(w, p.metadata, opts));
+  if (p.userdata !== undefined) writeProperty(w, NXPINT.USERDATA, (w) => w.raw(p.userdata ?? new Uint8Array()));
+  if (p.continuation !== undefined) writeProperty(w, NXPINT.CONTINUATION, (w) => w.raw(p.continuation ?? new Uint8Array()));
 }
 
 /** NXT_PACKET_IN2 (a switch sends these; encoding is for tests and tools). */
@@ -589,16 +582,28 @@ function decodeFlowModBody(r: Reader): FlowMod {
     cookie,
     match,
     actions,
-    ...opt('idleTimeout', idleTimeout),
-    ...opt('hardTimeout', hardTimeout),
-    ...opt('flags', flags),
-    ...opt('importance', importance),
+    ...flowOptions(idleTimeout, hardTimeout, flags, importance),
   };
   return { command, flow, cookieMask, outPort, outGroup };
 }
 
 function opt<K extends string>(k: K, v: number): { [P in K]?: number } {
   return (v === 0 ? {} : { [k]: v }) as { [P in K]?: number };
+}
+
+/** A flow's optional numbers as the model has them: left out when 0. */
+function flowOptions(
+  idleTimeout: number,
+  hardTimeout: number,
+  flags: number,
+  importance: number,
+): Pick<Flow, 'idleTimeout' | 'hardTimeout' | 'flags' | 'importance'> {
+  return {
+    ...opt('idleTimeout', idleTimeout),
+    ...opt('hardTimeout', hardTimeout),
+    ...opt('flags', flags),
+    ...opt('importance', importance),
+  };
 }
 
 /** Instructions: only apply-actions is accepted (OVN uses nothing else). */
@@ -618,11 +623,7 @@ function decodeInstructions(r: Reader): Action[] {
 
 /** OpenFlow 1.5 ofp_flow_desc: header fields, match, OXS stats, instructions. */
 function decodeFlowDesc(r: Reader): FlowStats {
-  const s = r.pos;
-  const length = r.u16();
-  if (length < 24) throw new OpenFlowCodecError(`flow desc length ${length}`);
-  r.pos = s;
-  const e = r.sub(length, 'flow desc');
+  const e = r.sized(0, 24, 'flow desc');
   e.skip(4);
   const table = e.u8();
   e.skip(1);
@@ -662,10 +663,7 @@ function decodeFlowDesc(r: Reader): FlowStats {
     cookie,
     match,
     actions,
-    ...opt('idleTimeout', idleTimeout),
-    ...opt('hardTimeout', hardTimeout),
-    ...opt('flags', flags),
-    ...opt('importance', importance),
+    ...flowOptions(idleTimeout, hardTimeout, flags, importance),
     durationSec,
     durationNsec,
     packetCount,
@@ -678,11 +676,7 @@ export type GroupDesc = Omit<GroupMod, 'command'>;
 
 /** OpenFlow 1.5 ofp_group_desc: length, type, group_id, bucket_array_len, buckets, properties. */
 function decodeGroupDesc(r: Reader): GroupDesc {
-  const s = r.pos;
-  const length = r.u16();
-  if (length < 16) throw new OpenFlowCodecError(`group desc length ${length}`);
-  r.pos = s;
-  const g = r.sub(length, 'group desc');
+  const g = r.sized(0, 16, 'group desc');
   g.skip(2);
   const t = g.u8();
   g.skip(1);
@@ -722,13 +716,9 @@ function decodeGroupDesc(r: Reader): GroupDesc {
 
 /** OpenFlow 1.5 ofp_port (length-prefixed, with properties). */
 function decodePort(r: Reader): PortDesc {
-  const s = r.pos;
-  const portNo = r.u32();
-  const length = r.u16();
-  if (length < 40) throw new OpenFlowCodecError(`port length ${length}`);
-  r.pos = s;
-  const p = r.sub(length, 'port');
-  p.skip(8);
+  const p = r.sized(4, 40, 'port');
+  const portNo = p.u32();
+  p.skip(4);
   const hwAddr = p.uint(6);
   p.skip(2);
   const nameBytes = p.bytes(16);
@@ -752,11 +742,7 @@ function decodePacketIn2Props(r: Reader): PacketIn2 {
     continuation?: Uint8Array;
   } = {};
   while (r.left >= 4) {
-    const s = r.pos;
-    const t = r.u16();
-    const l = r.u16();
-    if (l < 4) throw new OpenFlowCodecError(`packet-in2 property ${t}: bad length ${l}`);
-    const pr = r.sub(l - 4, `packet-in2 property ${t}`);
+    const { type: t, body: pr } = takeProperty(r, 'packet-in2');
     switch (t) {
       case NXPINT.PACKET:
         packet = pr.bytes(pr.left);
@@ -792,7 +778,6 @@ function decodePacketIn2Props(r: Reader): PacketIn2 {
       default:
         break;
     }
-    r.skip(Math.min(r.left, (8 - ((r.pos - s) % 8)) % 8));
   }
   if (packet === undefined) throw new OpenFlowCodecError('packet-in2 without a packet property');
   return { packet, metadata, ...p };

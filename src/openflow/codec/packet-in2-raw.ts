@@ -8,7 +8,7 @@
  * use. Layouts as in messages.ts: the Nicira header (16 bytes) and
  * properties `type(16) length(16) body`, each padded to 8 bytes.
  */
-import { NX_VENDOR_ID } from './actions.js';
+import { NX_VENDOR_ID } from './action-wire.js';
 import { OpenFlowCodecError } from './bytes.js';
 import { NXT, OFP_HEADER_LEN, OFP_MAX_LEN, OFP_VERSION, OFPT } from './messages.js';
 import { OXM_CLASS } from './oxm.js';
