@@ -3,6 +3,7 @@
  *
  *   npm run bench:ovsdb [-- --quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory]
  *                       [--modes=plain,durable] [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
+ *                       [--syscalls=perf|strace]   (system calls per transaction of the mixed workload)
  *
  * Each server gets a fresh OVN_Northbound database in its own temp dir and
  * runs alone (one after the other, so they do not share the cores). The same
@@ -35,6 +36,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { RpcClient, waitForSocket } from './jsonrpc-client.js';
+import { attachCounter, printSyscallTable, type SyscallCounter, type SyscallCounts } from './syscall-count.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const SCHEMA = join(ROOT, 'schemas/ovn-nb.ovsschema');
@@ -53,6 +55,8 @@ interface Options {
   /** Which commit modes the write workloads run (default both). */
   modes: readonly Mode[];
   cpuProfDir: string | undefined;
+  /** Count each server's system calls during the mixed workload with this tool, and print them per transaction. */
+  syscalls: SyscallCounter | undefined;
 }
 
 type ServerKind = 'ovnts' | 'real';
@@ -192,12 +196,18 @@ const CLK_TCK = ((): number => {
 
 /** User plus system CPU seconds the server process has used so far. */
 function readCpuSeconds(s: Server): number {
+  const { user, system } = readCpuSplit(s);
+  return user + system;
+}
+
+/** User and system CPU seconds the server process has used so far, apart. */
+function readCpuSplit(s: Server): { user: number; system: number } {
   const pid = s.child.pid;
   if (pid === undefined) throw new Error(`${s.kind}: server has no pid`);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after "(comm)": state is field 3, utime field 14, stime field 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
 /** VmRSS and VmHWM of the server process, in KiB. */
@@ -470,7 +480,13 @@ function insertedNames(params: unknown[]): string[] {
   return out;
 }
 
-async function runMixed(s: Server, mode: Mode, counts: Counts, results: Results): Promise<void> {
+async function runMixed(
+  s: Server,
+  mode: Mode,
+  counts: Counts,
+  results: Results,
+  counter: SyscallCounter | undefined,
+): Promise<SyscallCounts | undefined> {
   const label = `mixed (${mode})`;
   const writers = await connectClients(s, counts.mixedWriters, `${label} writer`);
   const monitors = await connectClients(s, counts.mixedMonitors, `${label} monitor`);
@@ -495,7 +511,9 @@ async function runMixed(s: Server, mode: Mode, counts: Counts, results: Results)
     }
     const request = { Logical_Switch: [{ columns: ['name', 'external_ids', 'other_config'] }] };
     await Promise.all(monitors.map((m, i) => m.request('monitor_cond', [DB, `mx${i}`, request], REQUEST_TIMEOUT_MS)));
-    const cpu0 = readCpuSeconds(s);
+    const syscalls =
+      counter === undefined ? undefined : await attachCounter(counter, s.child.pid ?? 0, join(s.dir, `${counter}-mixed-${mode}.txt`));
+    const cpu0 = readCpuSplit(s);
     const t0 = performance.now();
     await Promise.all(
       writers.map(async (c, w) => {
@@ -513,12 +531,17 @@ async function runMixed(s: Server, mode: Mode, counts: Counts, results: Results)
     while (sent.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     if (sent.size > 0) throw new Error(`${s.kind} ${label}: ${sent.size} updates never reached every monitor`);
     const elapsed = (performance.now() - t0) / 1000;
-    results.set(`mixed.${mode}.cpu`, ((readCpuSeconds(s) - cpu0) * 1e6) / commit.length);
+    const calls = await syscalls?.stop();
+    const cpu = readCpuSplit(s);
+    results.set(`mixed.${mode}.cpu`, ((cpu.user + cpu.system - cpu0.user - cpu0.system) * 1e6) / commit.length);
+    results.set(`mixed.${mode}.cpu.user`, ((cpu.user - cpu0.user) * 1e6) / commit.length);
+    results.set(`mixed.${mode}.cpu.system`, ((cpu.system - cpu0.system) * 1e6) / commit.length);
     commit.sort((a, b) => a - b);
     delivery.sort((a, b) => a - b);
     results.set(`mixed.${mode}.tps`, commit.length / elapsed);
     results.set(`mixed.${mode}.commit99`, percentile(commit, 99));
     results.set(`mixed.${mode}.deliver99`, percentile(delivery, 99));
+    return calls === undefined || counter === undefined ? undefined : { counter, calls, transactions: commit.length };
   } catch (e) {
     checkAlive(s, label);
     throw e;
@@ -565,7 +588,7 @@ async function runMemory(s: Server, counts: Counts, results: Results): Promise<v
 // ---------------------------------------------------------------------------
 // One server, all workloads.
 
-async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Promise<Results> {
+async function benchServer(kind: ServerKind, opts: Options, counts: Counts, syscalls: Map<string, SyscallCounts>): Promise<Results> {
   const results: Results = new Map();
   process.stderr.write(`bench: ${kind}: starting ovsdb-server\n`);
   const s = await startServer(kind, opts);
@@ -580,7 +603,8 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
       process.stderr.write(
         `bench: ${kind}: mixed, ${mode} (${n} transactions, ${counts.mixedWriters} writers, ${counts.mixedMonitors} monitors)\n`,
       );
-      await runMixed(s, mode, counts, results);
+      const calls = await runMixed(s, mode, counts, results, opts.syscalls);
+      if (calls !== undefined) syscalls.set(`${mode} ${kind}`, calls);
     }
     for (const mode of opts.workloads.has('throughput') ? opts.modes : []) {
       const n = counts.throughputClients * counts.throughputPerClient;
@@ -625,6 +649,8 @@ function metrics(counts: Counts): Array<[string, Metric]> {
     rows.push([`mixed.${mode}.commit99`, { name: `  commit latency p99, ${m}`, unit: 'ms', better: 'lower' }]);
     rows.push([`mixed.${mode}.deliver99`, { name: `  delivery to all monitors p99, ${m}`, unit: 'ms', better: 'lower' }]);
     rows.push([`mixed.${mode}.cpu`, { name: `  server CPU per txn, ${m}`, unit: 'us', better: 'lower' }]);
+    rows.push([`mixed.${mode}.cpu.user`, { name: `    of which user, ${m}`, unit: 'us', better: 'lower' }]);
+    rows.push([`mixed.${mode}.cpu.system`, { name: `    of which system (kernel), ${m}`, unit: 'us', better: 'lower' }]);
   }
   for (const mode of MODES) {
     const m = mode === 'plain' ? 'plain' : 'durable commit';
@@ -681,11 +707,19 @@ function printTable(counts: Counts, ovnts: Results, real: Results): void {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { quick: false, only: undefined, workloads: new Set(WORKLOADS), modes: MODES, cpuProfDir: undefined };
+  const o: Options = {
+    quick: false,
+    only: undefined,
+    workloads: new Set(WORKLOADS),
+    modes: MODES,
+    cpuProfDir: undefined,
+    syscalls: undefined,
+  };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
     else if (a === '--only=ovnts' || a === '--only=real') o.only = a.slice(7) as ServerKind;
     else if (a.startsWith('--cpu-prof=')) o.cpuProfDir = resolve(a.slice(11));
+    else if (a === '--syscalls=perf' || a === '--syscalls=strace') o.syscalls = a.slice(11) as SyscallCounter;
     else if (a.startsWith('--workloads=')) {
       const names = a.slice(12).split(',');
       const bad = names.filter((n) => !(WORKLOADS as readonly string[]).includes(n));
@@ -703,7 +737,7 @@ function parseOptions(argv: string[]): Options {
       o.modes = names as Mode[];
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR]\n',
+        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR] [--syscalls=perf|strace]\n',
       );
       process.exit(0);
     } else {
@@ -719,11 +753,12 @@ async function main(): Promise<void> {
   const counts = countsFor(opts.quick);
   const kinds: ServerKind[] = opts.only === undefined ? ['ovnts', 'real'] : [opts.only];
   const all: Record<ServerKind, Results> = { ovnts: new Map(), real: new Map() };
+  const syscalls = new Map<string, SyscallCounts>();
   let failed = false;
   for (const kind of kinds) {
     const t0 = performance.now();
     try {
-      all[kind] = await benchServer(kind, opts, counts);
+      all[kind] = await benchServer(kind, opts, counts, syscalls);
       process.stderr.write(`bench: ${kind}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     } catch (e) {
       failed = true;
@@ -737,6 +772,11 @@ async function main(): Promise<void> {
       `${counts.monitors} monitors x ${counts.fanoutUpdates} updates\n\n`,
   );
   printTable(counts, all.ovnts, all.real);
+  for (const mode of opts.modes) {
+    const ovnts = syscalls.get(`${mode} ovnts`);
+    const real = syscalls.get(`${mode} real`);
+    if (ovnts !== undefined || real !== undefined) printSyscallTable(`mixed, ${mode}`, ovnts, real);
+  }
   if (failed) process.exitCode = 1;
 }
 
