@@ -4,6 +4,7 @@
  *   npm run bench:ovsdb [-- --quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory]
  *                       [--modes=plain,durable] [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
  *                       [--syscalls=perf|strace]   (system calls per transaction of the mixed workload)
+ *                       [--floor]   (bench/floor-server.ts, Node I/O without a database, in ovnts's column)
  *
  * Each server gets a fresh OVN_Northbound database in its own temp dir and
  * runs alone (one after the other, so they do not share the cores). The same
@@ -41,6 +42,7 @@ import { attachCounter, printSyscallTable, type SyscallCounter, type SyscallCoun
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const SCHEMA = join(ROOT, 'schemas/ovn-nb.ovsschema');
 const OVNTS = join(ROOT, 'bin/ovnts');
+const FLOOR_SERVER = join(ROOT, 'dist/bench/floor-server.js');
 const DB = 'OVN_Northbound';
 
 const READY_TIMEOUT_MS = 15_000;
@@ -57,6 +59,8 @@ interface Options {
   cpuProfDir: string | undefined;
   /** Count each server's system calls during the mixed workload with this tool, and print them per transaction. */
   syscalls: SyscallCounter | undefined;
+  /** Run bench/floor-server.ts (Node's sockets and JSON-RPC, no database) where ovnts would run. */
+  floor: boolean;
 }
 
 type ServerKind = 'ovnts' | 'real';
@@ -159,7 +163,10 @@ async function startServer(kind: ServerKind, opts: Options): Promise<Server> {
     args = serverArgs;
   } else {
     runTool(kind, OVNTS, ['ovsdb-tool', 'create', dbFile, SCHEMA]);
-    if (opts.cpuProfDir !== undefined) {
+    if (opts.floor) {
+      cmd = process.execPath;
+      args = [FLOOR_SERVER, ...serverArgs];
+    } else if (opts.cpuProfDir !== undefined) {
       cmd = process.execPath;
       args = ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, OVNTS, 'ovsdb-server', ...serverArgs];
     } else {
@@ -714,12 +721,14 @@ function parseOptions(argv: string[]): Options {
     modes: MODES,
     cpuProfDir: undefined,
     syscalls: undefined,
+    floor: false,
   };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
     else if (a === '--only=ovnts' || a === '--only=real') o.only = a.slice(7) as ServerKind;
     else if (a.startsWith('--cpu-prof=')) o.cpuProfDir = resolve(a.slice(11));
     else if (a === '--syscalls=perf' || a === '--syscalls=strace') o.syscalls = a.slice(11) as SyscallCounter;
+    else if (a === '--floor') o.floor = true;
     else if (a.startsWith('--workloads=')) {
       const names = a.slice(12).split(',');
       const bad = names.filter((n) => !(WORKLOADS as readonly string[]).includes(n));
@@ -737,7 +746,7 @@ function parseOptions(argv: string[]): Options {
       o.modes = names as Mode[];
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR] [--syscalls=perf|strace]\n',
+        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR] [--syscalls=perf|strace] [--floor]\n',
       );
       process.exit(0);
     } else {
@@ -771,6 +780,7 @@ async function main(): Promise<void> {
       `${counts.throughputClients}x${counts.throughputPerClient} txns, ` +
       `${counts.monitors} monitors x ${counts.fanoutUpdates} updates\n\n`,
   );
+  if (opts.floor) process.stdout.write('--floor: the "ovnts" column is bench/floor-server.ts (Node I/O, no database).\n\n');
   printTable(counts, all.ovnts, all.real);
   for (const mode of opts.modes) {
     const ovnts = syscalls.get(`${mode} ovnts`);
