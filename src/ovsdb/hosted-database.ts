@@ -12,6 +12,7 @@ import { DatabaseLog, type LogRecord } from './storage.js';
 import { parseSchema, type DatabaseSchema } from './schema.js';
 import { OvsdbError, OVSDB_ERROR } from './error.js';
 import { lockDatabase, type DatabaseLock } from './db-lock.js';
+import { stringifyJson } from '../lib/json-int.js';
 
 export interface HostedDatabaseOptions {
   /** Where the lockfile module's warning goes when the file is locked by another process. */
@@ -123,7 +124,7 @@ export class HostedDatabase {
     }
     const step: Step = { written: false, fn: null };
     this.steps.push(step);
-    this.storage.appendThen(commitRecord(changes, comment), durable, (e) => {
+    this.storage.appendJsonThen(commitRecordText(changes, comment), durable, (e) => {
       if (e !== null) this.logMsg(`${this.name}: writing the database file failed: ${String(e)}`);
       step.written = true;
       step.fn = () => done(e === null ? null : new OvsdbError(OVSDB_ERROR.IO_ERROR, `writing ${this.name}: ${String(e)}`));
@@ -220,18 +221,29 @@ export class HostedDatabase {
   }
 }
 
-/** The storage record for one commit: inserted rows with their non-default columns, modified rows with the changed columns, deleted rows as null. */
-export function commitRecord(changes: readonly RowChange[], comment: string | undefined): LogRecord {
-  const rec: LogRecord = {};
+/**
+ * The storage record for one commit, as JSON text: inserted rows with their
+ * non-default columns, modified rows with the changed columns, deleted rows
+ * as null. Written directly: an object keyed by row UUIDs would make V8
+ * intern every UUID as a property name, the larger part of building it.
+ */
+export function commitRecordText(changes: readonly RowChange[], comment: string | undefined): string {
+  const byTable = new Map<string, string[]>();
   for (const ch of changes) {
-    const t = (rec[ch.table.name] ??= {}) as Record<string, unknown>;
-    if (ch.new === null) t[ch.uuid] = null;
-    else if (ch.old === null) t[ch.uuid] = rowToJson(ch.table, ch.new.cols, undefined, true);
-    else t[ch.uuid] = rowToJson(ch.table, ch.new.cols, changedColumns(ch.table, ch.old, ch.new));
+    let rows = byTable.get(ch.table.name);
+    if (rows === undefined) byTable.set(ch.table.name, (rows = []));
+    let row: string;
+    if (ch.new === null) row = 'null';
+    else if (ch.old === null) row = stringifyJson(rowToJson(ch.table, ch.new.cols, undefined, true));
+    else row = stringifyJson(rowToJson(ch.table, ch.new.cols, changedColumns(ch.table, ch.old, ch.new)));
+    // A UUID is hex digits and dashes: nothing to escape.
+    rows.push(`"${ch.uuid}":${row}`);
   }
-  rec['_date'] = Date.now();
-  if (comment !== undefined) rec['_comment'] = comment;
-  return rec;
+  let out = '{';
+  for (const [name, rows] of byTable) out += `${JSON.stringify(name)}:{${rows.join(',')}},`;
+  out += `"_date":${Date.now()}`;
+  if (comment !== undefined) out += `,"_comment":${JSON.stringify(comment)}`;
+  return `${out}}`;
 }
 
 function changedColumns(table: Table, a: Row, b: Row): string[] {

@@ -495,8 +495,8 @@ export class OvsdbServer {
         if (h !== hosted) continue;
         let body = byKey.get(monitor.specKey);
         if (body === undefined) {
-          const u = monitor.update(changes);
-          body = u === null ? null : `${stringifyJson(u)}],"id":null}`;
+          const u = monitor.updateText(changes);
+          body = u === null ? null : `${u}],"id":null}`;
           byKey.set(monitor.specKey, body);
         }
         if (body === null) continue;

@@ -59,6 +59,11 @@ export function encodeRecord(json: unknown): Buffer {
 export function encodeRecordText(json: unknown): string {
   const text = stringifyJson(json);
   if (text === undefined) throw new TypeError('record is not representable as JSON');
+  return frameRecordText(text);
+}
+
+/** A record's JSON text with its header line and newline. */
+function frameRecordText(text: string): string {
   const body = `${text}\n`;
   // The length counts bytes; JSON.stringify escapes lone surrogates, so the
   // text is well-formed and its UTF-8 form is what the hash and the file get.
@@ -425,14 +430,24 @@ export class DatabaseLog {
    * record. `done` is called once, never before this returns.
    */
   appendThen(record: LogRecord, durable: boolean, done: AppendDone): void {
+    let json: string | undefined;
+    try {
+      json = stringifyJson(record);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      queueMicrotask(() => done(err));
+      return;
+    }
+    this.appendJsonThen(json, durable, done);
+  }
+
+  /** {@link appendThen} of a record already serialised: `json` must be one JSON object's text. */
+  appendJsonThen(json: string | undefined, durable: boolean, done: AppendDone): void {
     let err: Error | null = this.closed ? new OvsdbError(OVSDB_ERROR.IO_ERROR, `${this.path}: database file is closed`) : this.broken;
     let text = '';
     if (err === null) {
-      try {
-        text = encodeRecordText(record);
-      } catch (e) {
-        err = e instanceof Error ? e : new Error(String(e));
-      }
+      if (json === undefined) err = new TypeError('record is not representable as JSON');
+      else text = frameRecordText(json);
     }
     if (err !== null) {
       const e = err;

@@ -170,3 +170,35 @@ test('datumDiff of sets is the symmetric difference; scalars and optional values
   assert.deepEqual(datumDiff({ keys: [1] }, { keys: [2] }, optional), { keys: [2] });
   assert.deepEqual(datumDiff({ keys: [1] }, { keys: [] }, optional), { keys: [] });
 });
+
+test('updateText is update as JSON text, for monitor and monitor_cond, across tables, inserts, modifies and deletes', () => {
+  const db = new Database(NB);
+  const spec = {
+    Logical_Switch: [{ columns: ['name', 'ports', 'other_config'] }],
+    Logical_Switch_Port: [{ columns: ['name', 'tag_request'] }],
+  };
+  const monitors = [new Monitor(db, 'monitor', 'v1', spec), new Monitor(db, 'monitor_cond', 'v2', spec)];
+  const steps: unknown[][] = [
+    [
+      { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'p1' }, 'uuid-name': 'p1' },
+      { op: 'insert', table: 'Logical_Switch', row: { name: 's1', ports: ['named-uuid', 'p1'] } },
+      { op: 'insert', table: 'Logical_Switch', row: { name: 's2', other_config: ['map', [['a', '"quoted"\\ é']]] } },
+    ],
+    [
+      { op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', 'p1']], row: { tag_request: 7 } },
+      { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 's2']] },
+    ],
+    [{ op: 'update', table: 'Logical_Switch', where: [['name', '==', 's1']], row: { ports: ['set', []] } }],
+  ];
+  for (const ops of steps) {
+    const ch = commit(db, ...ops);
+    for (const m of monitors) {
+      const text = m.updateText(ch);
+      assert.notEqual(text, null);
+      assert.deepEqual(JSON.parse(text as string), m.update(ch));
+    }
+  }
+  // A commit no monitor selects gives no update at all.
+  const ch = commit(db, { op: 'insert', table: 'Address_Set', row: { name: 'as' } });
+  for (const m of monitors) assert.equal(m.updateText(ch), null);
+});
