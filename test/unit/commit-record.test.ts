@@ -1,21 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Database, type RowChange } from '../../src/ovsdb/database.js';
-import { executeTransaction } from '../../src/ovsdb/transaction.js';
 import { commitRecordText, replayRecord } from '../../src/ovsdb/hosted-database.js';
-import { parseSchema } from '../../src/ovsdb/schema.js';
-import { SCHEMA_FILES, loadSchemaJson } from '../../src/ovsdb/schema-files.js';
 import type { LogRecord } from '../../src/ovsdb/storage.js';
-
-const NB = parseSchema(loadSchemaJson(SCHEMA_FILES.OVN_Northbound));
-
-function run(db: Database, ...ops: unknown[]): RowChange[] {
-  const out = executeTransaction(db, ops, { startMs: 0, nowMs: 0 });
-  assert.equal(out.status, 'committed', JSON.stringify(out));
-  const { changes } = out as { changes: RowChange[] };
-  db.apply(changes);
-  return changes;
-}
+import { NB_SCHEMA as NB, commitOps as run } from '../helpers/ovsdb-commit.js';
 
 test('commitRecordText: inserts with their non-default columns, modifies with the changed ones, deletes as null; replaying it rebuilds the rows', () => {
   const db = new Database(NB);

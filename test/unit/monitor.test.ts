@@ -1,20 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, type RowChange } from '../../src/ovsdb/database.js';
-import { executeTransaction } from '../../src/ovsdb/transaction.js';
+import { Database } from '../../src/ovsdb/database.js';
 import { Monitor, datumDiff } from '../../src/ovsdb/monitor.js';
-import { parseSchema } from '../../src/ovsdb/schema.js';
-import { SCHEMA_FILES, loadSchemaJson } from '../../src/ovsdb/schema-files.js';
-
-const NB = parseSchema(loadSchemaJson(SCHEMA_FILES.OVN_Northbound));
-
-function commit(db: Database, ...ops: unknown[]): RowChange[] {
-  const out = executeTransaction(db, ops, { startMs: 0, nowMs: 0 });
-  assert.equal(out.status, 'committed', JSON.stringify(out));
-  const { changes } = out as { changes: RowChange[] };
-  db.apply(changes);
-  return changes;
-}
+import { NB_SCHEMA as NB, commitOps as commit } from '../helpers/ovsdb-commit.js';
 
 test('update2: initial rows omit defaults, modify carries diffs, delete is null', () => {
   const db = new Database(NB);
