@@ -384,15 +384,9 @@ export class JsonRpcSession extends EventEmitter {
       this.abort(`excessive sending backlog: ${backlog} bytes unread by the peer, limit ${this.maxBacklog}, disconnecting`);
   }
 
-  /**
-   * Answers request `id` (whose handler returned {@link REPLY_LATER}) and
-   * writes what this session has queued at once instead of at the end of the
-   * tick: a client waits on its reply, which should not queue behind what
-   * other sessions are sent in the same tick (a commit's monitor updates).
-   */
+  /** Answers request `id`, whose handler returned {@link REPLY_LATER}. */
   reply(id: unknown, result: unknown): void {
     this.send({ id, result: result ?? null, error: null });
-    this.flush();
   }
 
   /** Closes the session: pending requests reject, written data is flushed first. */

@@ -352,8 +352,8 @@ export class OvsdbServer {
       metrics?.transactionFinished(hosted.name, t0, t.result ?? 'error');
       return reply;
     }
-    // Answered later, from the commit's durability step (or a retry), and
-    // written at once then (JsonRpcSession.reply).
+    // Answered later, from the commit's durability step (or a retry): a
+    // callback, not a promise, so a commit costs no microtasks.
     t.finish = (v) => {
       metrics?.transactionFinished(hosted.name, t0, t.result ?? 'error');
       s.rpc.reply(id, v);
@@ -419,7 +419,7 @@ export class OvsdbServer {
     // In memory the commit is durable already: the updates are queued now
     // and the reply, returned, right after them.
     const later = !hosted.durableNow;
-    this.dispatch(hosted, out.changes, t.session, later ? () => t.finish(reply) : undefined);
+    this.dispatch(hosted, out.changes, later ? () => t.finish(reply) : undefined);
     this.retryTriggers(hosted);
     for (const w of this.commitWatchers) w(hosted);
     return later ? PENDING : reply;
@@ -475,13 +475,13 @@ export class OvsdbServer {
    * monitor's replica in step with the commit sequence even when condition
    * changes and new monitors arrive while writes are still in flight.
    *
-   * `reply`, when given, answers the committing session's transaction in the
-   * same step: after that session's own updates (a client sees its replica
-   * updated before the reply that acknowledges the change) and before the
-   * other sessions' (the reply is written at once; theirs at the end of the
-   * tick), as ovsdb-server answers a transaction before it flushes monitors.
+   * `reply`, when given, answers the committing transaction in the same
+   * step, after the updates: a client sees its replica updated before the
+   * reply that acknowledges the change. (Writing the reply ahead of the
+   * other sessions' updates, as ovsdb-server does, was measured: no better
+   * commit latency or throughput here, and a worse delivery p99.)
    */
-  private dispatch(hosted: HostedDatabase, changes: readonly RowChange[], committer?: Session, reply?: () => void): void {
+  private dispatch(hosted: HostedDatabase, changes: readonly RowChange[], reply?: () => void): void {
     const txnId = JSON.stringify(ZERO_UUID);
     // Monitors that select the same things get the same update: compute and
     // serialise it once per commit, and only splice in each monitor's id.
@@ -512,9 +512,8 @@ export class OvsdbServer {
     }
     if (out.length === 0 && reply === undefined) return;
     hosted.afterDurable(() => {
-      for (const [s, head, body] of out) if (s === committer && !s.closed) s.rpc.sendText(head, body);
+      for (const [s, head, body] of out) if (!s.closed) s.rpc.sendText(head, body);
       reply?.();
-      for (const [s, head, body] of out) if (s !== committer && !s.closed) s.rpc.sendText(head, body);
     });
   }
 
