@@ -5,6 +5,8 @@
  *                       [--modes=plain,durable] [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
  *                       [--syscalls=perf|strace]   (system calls per transaction of the mixed workload)
  *                       [--floor]   (bench/floor-server.ts, Node I/O without a database, in ovnts's column)
+ *                       [--warm]   (each server first runs the mixed workload once, untimed: a server
+ *                                   that has been up a while, JIT-compiled, rather than a fresh one)
  *
  * Each server gets a fresh OVN_Northbound database in its own temp dir and
  * runs alone (one after the other, so they do not share the cores). The same
@@ -61,6 +63,8 @@ interface Options {
   syscalls: SyscallCounter | undefined;
   /** Run bench/floor-server.ts (Node's sockets and JSON-RPC, no database) where ovnts would run. */
   floor: boolean;
+  /** Before the measured mixed run, run it once untimed on the same server. */
+  warm: boolean;
 }
 
 type ServerKind = 'ovnts' | 'real';
@@ -493,8 +497,9 @@ async function runMixed(
   counts: Counts,
   results: Results,
   counter: SyscallCounter | undefined,
+  pass = mode as string,
 ): Promise<SyscallCounts | undefined> {
-  const label = `mixed (${mode})`;
+  const label = `mixed (${pass})`;
   const writers = await connectClients(s, counts.mixedWriters, `${label} writer`);
   const monitors = await connectClients(s, counts.mixedMonitors, `${label} monitor`);
   // Transaction name -> when it was sent and how many monitors have seen it.
@@ -525,7 +530,7 @@ async function runMixed(
     await Promise.all(
       writers.map(async (c, w) => {
         for (let i = 0; i < counts.mixedPerWriter; i++) {
-          const name = `mx-${mode}-${w}-${i}`;
+          const name = `mx-${pass}-${w}-${i}`;
           const start = performance.now();
           sent.set(name, { t: start, seen: 0 });
           insertedUuid(c, await transact(c, [insertSwitch(name)], mode));
@@ -610,6 +615,7 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts, sysc
       process.stderr.write(
         `bench: ${kind}: mixed, ${mode} (${n} transactions, ${counts.mixedWriters} writers, ${counts.mixedMonitors} monitors)\n`,
       );
+      if (opts.warm) await runMixed(s, mode, counts, new Map(), undefined, `warm-${mode}`);
       const calls = await runMixed(s, mode, counts, results, opts.syscalls);
       if (calls !== undefined) syscalls.set(`${mode} ${kind}`, calls);
     }
@@ -722,6 +728,7 @@ function parseOptions(argv: string[]): Options {
     cpuProfDir: undefined,
     syscalls: undefined,
     floor: false,
+    warm: false,
   };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
@@ -729,6 +736,7 @@ function parseOptions(argv: string[]): Options {
     else if (a.startsWith('--cpu-prof=')) o.cpuProfDir = resolve(a.slice(11));
     else if (a === '--syscalls=perf' || a === '--syscalls=strace') o.syscalls = a.slice(11) as SyscallCounter;
     else if (a === '--floor') o.floor = true;
+    else if (a === '--warm') o.warm = true;
     else if (a.startsWith('--workloads=')) {
       const names = a.slice(12).split(',');
       const bad = names.filter((n) => !(WORKLOADS as readonly string[]).includes(n));
@@ -746,7 +754,7 @@ function parseOptions(argv: string[]): Options {
       o.modes = names as Mode[];
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR] [--syscalls=perf|strace] [--floor]\n',
+        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR] [--syscalls=perf|strace] [--floor] [--warm]\n',
       );
       process.exit(0);
     } else {
@@ -780,6 +788,7 @@ async function main(): Promise<void> {
       `${counts.throughputClients}x${counts.throughputPerClient} txns, ` +
       `${counts.monitors} monitors x ${counts.fanoutUpdates} updates\n\n`,
   );
+  if (opts.warm) process.stdout.write("--warm: the mixed rows are each server's second mixed run (the first was untimed).\n\n");
   if (opts.floor) process.stdout.write('--floor: the "ovnts" column is bench/floor-server.ts (Node I/O, no database).\n\n');
   printTable(counts, all.ovnts, all.real);
   for (const mode of opts.modes) {
