@@ -3,6 +3,10 @@
  *
  *   npm run bench:ovsdb [-- --quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory]
  *                       [--modes=plain,durable] [--cpu-prof=DIR]   (ovnts server under node --cpu-prof)
+ *                       [--syscalls=perf|strace]   (system calls per transaction of the mixed workload)
+ *                       [--floor]   (bench/floor-server.ts, Node I/O without a database, in ovnts's column)
+ *                       [--warm]   (each server first runs the mixed workload once, untimed: a server
+ *                                   that has been up a while, JIT-compiled, rather than a fresh one)
  *
  * Each server gets a fresh OVN_Northbound database in its own temp dir and
  * runs alone (one after the other, so they do not share the cores). The same
@@ -35,10 +39,12 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { RpcClient, waitForSocket } from './jsonrpc-client.js';
+import { attachCounter, printSyscallTable, type SyscallCounter, type SyscallCounts } from './syscall-count.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const SCHEMA = join(ROOT, 'schemas/ovn-nb.ovsschema');
 const OVNTS = join(ROOT, 'bin/ovnts');
+const FLOOR_SERVER = join(ROOT, 'dist/bench/floor-server.js');
 const DB = 'OVN_Northbound';
 
 const READY_TIMEOUT_MS = 15_000;
@@ -53,6 +59,12 @@ interface Options {
   /** Which commit modes the write workloads run (default both). */
   modes: readonly Mode[];
   cpuProfDir: string | undefined;
+  /** Count each server's system calls during the mixed workload with this tool, and print them per transaction. */
+  syscalls: SyscallCounter | undefined;
+  /** Run bench/floor-server.ts (Node's sockets and JSON-RPC, no database) where ovnts would run. */
+  floor: boolean;
+  /** Before the measured mixed run, run it once untimed on the same server. */
+  warm: boolean;
 }
 
 type ServerKind = 'ovnts' | 'real';
@@ -155,7 +167,10 @@ async function startServer(kind: ServerKind, opts: Options): Promise<Server> {
     args = serverArgs;
   } else {
     runTool(kind, OVNTS, ['ovsdb-tool', 'create', dbFile, SCHEMA]);
-    if (opts.cpuProfDir !== undefined) {
+    if (opts.floor) {
+      cmd = process.execPath;
+      args = [FLOOR_SERVER, ...serverArgs];
+    } else if (opts.cpuProfDir !== undefined) {
       cmd = process.execPath;
       args = ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, OVNTS, 'ovsdb-server', ...serverArgs];
     } else {
@@ -192,12 +207,18 @@ const CLK_TCK = ((): number => {
 
 /** User plus system CPU seconds the server process has used so far. */
 function readCpuSeconds(s: Server): number {
+  const { user, system } = readCpuSplit(s);
+  return user + system;
+}
+
+/** User and system CPU seconds the server process has used so far, apart. */
+function readCpuSplit(s: Server): { user: number; system: number } {
   const pid = s.child.pid;
   if (pid === undefined) throw new Error(`${s.kind}: server has no pid`);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after "(comm)": state is field 3, utime field 14, stime field 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
 /** VmRSS and VmHWM of the server process, in KiB. */
@@ -470,8 +491,15 @@ function insertedNames(params: unknown[]): string[] {
   return out;
 }
 
-async function runMixed(s: Server, mode: Mode, counts: Counts, results: Results): Promise<void> {
-  const label = `mixed (${mode})`;
+async function runMixed(
+  s: Server,
+  mode: Mode,
+  counts: Counts,
+  results: Results,
+  counter: SyscallCounter | undefined,
+  pass = mode as string,
+): Promise<SyscallCounts | undefined> {
+  const label = `mixed (${pass})`;
   const writers = await connectClients(s, counts.mixedWriters, `${label} writer`);
   const monitors = await connectClients(s, counts.mixedMonitors, `${label} monitor`);
   // Transaction name -> when it was sent and how many monitors have seen it.
@@ -495,12 +523,14 @@ async function runMixed(s: Server, mode: Mode, counts: Counts, results: Results)
     }
     const request = { Logical_Switch: [{ columns: ['name', 'external_ids', 'other_config'] }] };
     await Promise.all(monitors.map((m, i) => m.request('monitor_cond', [DB, `mx${i}`, request], REQUEST_TIMEOUT_MS)));
-    const cpu0 = readCpuSeconds(s);
+    const syscalls =
+      counter === undefined ? undefined : await attachCounter(counter, s.child.pid ?? 0, join(s.dir, `${counter}-mixed-${mode}.txt`));
+    const cpu0 = readCpuSplit(s);
     const t0 = performance.now();
     await Promise.all(
       writers.map(async (c, w) => {
         for (let i = 0; i < counts.mixedPerWriter; i++) {
-          const name = `mx-${mode}-${w}-${i}`;
+          const name = `mx-${pass}-${w}-${i}`;
           const start = performance.now();
           sent.set(name, { t: start, seen: 0 });
           insertedUuid(c, await transact(c, [insertSwitch(name)], mode));
@@ -513,12 +543,17 @@ async function runMixed(s: Server, mode: Mode, counts: Counts, results: Results)
     while (sent.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     if (sent.size > 0) throw new Error(`${s.kind} ${label}: ${sent.size} updates never reached every monitor`);
     const elapsed = (performance.now() - t0) / 1000;
-    results.set(`mixed.${mode}.cpu`, ((readCpuSeconds(s) - cpu0) * 1e6) / commit.length);
+    const calls = await syscalls?.stop();
+    const cpu = readCpuSplit(s);
+    results.set(`mixed.${mode}.cpu`, ((cpu.user + cpu.system - cpu0.user - cpu0.system) * 1e6) / commit.length);
+    results.set(`mixed.${mode}.cpu.user`, ((cpu.user - cpu0.user) * 1e6) / commit.length);
+    results.set(`mixed.${mode}.cpu.system`, ((cpu.system - cpu0.system) * 1e6) / commit.length);
     commit.sort((a, b) => a - b);
     delivery.sort((a, b) => a - b);
     results.set(`mixed.${mode}.tps`, commit.length / elapsed);
     results.set(`mixed.${mode}.commit99`, percentile(commit, 99));
     results.set(`mixed.${mode}.deliver99`, percentile(delivery, 99));
+    return calls === undefined || counter === undefined ? undefined : { counter, calls, transactions: commit.length };
   } catch (e) {
     checkAlive(s, label);
     throw e;
@@ -565,7 +600,7 @@ async function runMemory(s: Server, counts: Counts, results: Results): Promise<v
 // ---------------------------------------------------------------------------
 // One server, all workloads.
 
-async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Promise<Results> {
+async function benchServer(kind: ServerKind, opts: Options, counts: Counts, syscalls: Map<string, SyscallCounts>): Promise<Results> {
   const results: Results = new Map();
   process.stderr.write(`bench: ${kind}: starting ovsdb-server\n`);
   const s = await startServer(kind, opts);
@@ -580,7 +615,9 @@ async function benchServer(kind: ServerKind, opts: Options, counts: Counts): Pro
       process.stderr.write(
         `bench: ${kind}: mixed, ${mode} (${n} transactions, ${counts.mixedWriters} writers, ${counts.mixedMonitors} monitors)\n`,
       );
-      await runMixed(s, mode, counts, results);
+      if (opts.warm) await runMixed(s, mode, counts, new Map(), undefined, `warm-${mode}`);
+      const calls = await runMixed(s, mode, counts, results, opts.syscalls);
+      if (calls !== undefined) syscalls.set(`${mode} ${kind}`, calls);
     }
     for (const mode of opts.workloads.has('throughput') ? opts.modes : []) {
       const n = counts.throughputClients * counts.throughputPerClient;
@@ -625,6 +662,8 @@ function metrics(counts: Counts): Array<[string, Metric]> {
     rows.push([`mixed.${mode}.commit99`, { name: `  commit latency p99, ${m}`, unit: 'ms', better: 'lower' }]);
     rows.push([`mixed.${mode}.deliver99`, { name: `  delivery to all monitors p99, ${m}`, unit: 'ms', better: 'lower' }]);
     rows.push([`mixed.${mode}.cpu`, { name: `  server CPU per txn, ${m}`, unit: 'us', better: 'lower' }]);
+    rows.push([`mixed.${mode}.cpu.user`, { name: `    of which user, ${m}`, unit: 'us', better: 'lower' }]);
+    rows.push([`mixed.${mode}.cpu.system`, { name: `    of which system (kernel), ${m}`, unit: 'us', better: 'lower' }]);
   }
   for (const mode of MODES) {
     const m = mode === 'plain' ? 'plain' : 'durable commit';
@@ -681,11 +720,23 @@ function printTable(counts: Counts, ovnts: Results, real: Results): void {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { quick: false, only: undefined, workloads: new Set(WORKLOADS), modes: MODES, cpuProfDir: undefined };
+  const o: Options = {
+    quick: false,
+    only: undefined,
+    workloads: new Set(WORKLOADS),
+    modes: MODES,
+    cpuProfDir: undefined,
+    syscalls: undefined,
+    floor: false,
+    warm: false,
+  };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
     else if (a === '--only=ovnts' || a === '--only=real') o.only = a.slice(7) as ServerKind;
     else if (a.startsWith('--cpu-prof=')) o.cpuProfDir = resolve(a.slice(11));
+    else if (a === '--syscalls=perf' || a === '--syscalls=strace') o.syscalls = a.slice(11) as SyscallCounter;
+    else if (a === '--floor') o.floor = true;
+    else if (a === '--warm') o.warm = true;
     else if (a.startsWith('--workloads=')) {
       const names = a.slice(12).split(',');
       const bad = names.filter((n) => !(WORKLOADS as readonly string[]).includes(n));
@@ -703,7 +754,7 @@ function parseOptions(argv: string[]): Options {
       o.modes = names as Mode[];
     } else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR]\n',
+        'usage: node dist/bench/ovsdb.js [--quick] [--only=ovnts|real] [--workloads=fanout,throughput,mixed,memory] [--modes=plain,durable] [--cpu-prof=DIR] [--syscalls=perf|strace] [--floor] [--warm]\n',
       );
       process.exit(0);
     } else {
@@ -719,11 +770,12 @@ async function main(): Promise<void> {
   const counts = countsFor(opts.quick);
   const kinds: ServerKind[] = opts.only === undefined ? ['ovnts', 'real'] : [opts.only];
   const all: Record<ServerKind, Results> = { ovnts: new Map(), real: new Map() };
+  const syscalls = new Map<string, SyscallCounts>();
   let failed = false;
   for (const kind of kinds) {
     const t0 = performance.now();
     try {
-      all[kind] = await benchServer(kind, opts, counts);
+      all[kind] = await benchServer(kind, opts, counts, syscalls);
       process.stderr.write(`bench: ${kind}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     } catch (e) {
       failed = true;
@@ -736,7 +788,14 @@ async function main(): Promise<void> {
       `${counts.throughputClients}x${counts.throughputPerClient} txns, ` +
       `${counts.monitors} monitors x ${counts.fanoutUpdates} updates\n\n`,
   );
+  if (opts.warm) process.stdout.write("--warm: the mixed rows are each server's second mixed run (the first was untimed).\n\n");
+  if (opts.floor) process.stdout.write('--floor: the "ovnts" column is bench/floor-server.ts (Node I/O, no database).\n\n');
   printTable(counts, all.ovnts, all.real);
+  for (const mode of opts.modes) {
+    const ovnts = syscalls.get(`${mode} ovnts`);
+    const real = syscalls.get(`${mode} real`);
+    if (ovnts !== undefined || real !== undefined) printSyscallTable(`mixed, ${mode}`, ovnts, real);
+  }
   if (failed) process.exitCode = 1;
 }
 

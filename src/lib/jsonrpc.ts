@@ -235,6 +235,12 @@ function rpcErrorText(error: unknown): string {
   return stringifyJson(error);
 }
 
+/**
+ * What a request handler returns when it answers later itself, with
+ * {@link JsonRpcSession.reply} or {@link JsonRpcSession.replyError}.
+ */
+export const REPLY_LATER: unique symbol = Symbol('reply later');
+
 export type RequestHandler = (method: string, params: unknown, id: unknown) => unknown;
 export type NotificationHandler = (method: string, params: unknown) => void;
 
@@ -378,6 +384,11 @@ export class JsonRpcSession extends EventEmitter {
       this.abort(`excessive sending backlog: ${backlog} bytes unread by the peer, limit ${this.maxBacklog}, disconnecting`);
   }
 
+  /** Answers request `id`, whose handler returned {@link REPLY_LATER}. */
+  reply(id: unknown, result: unknown): void {
+    this.send({ id, result: result ?? null, error: null });
+  }
+
   /** Closes the session: pending requests reject, written data is flushed first. */
   close(): void {
     if (this.isClosed) return;
@@ -519,6 +530,7 @@ export class JsonRpcSession extends EventEmitter {
       this.replyError(id, e);
       return;
     }
+    if (r === REPLY_LATER) return;
     if (r instanceof Promise) {
       r.then(
         (v: unknown) => this.send({ id, result: v ?? null, error: null }),
@@ -529,7 +541,8 @@ export class JsonRpcSession extends EventEmitter {
     }
   }
 
-  private replyError(id: unknown, e: unknown): void {
+  /** An error reply to request `id`: an RpcError's `error` as it is, anything else as "internal error". */
+  replyError(id: unknown, e: unknown): void {
     if (e instanceof RpcError) {
       this.send({ id, result: null, error: e.error });
     } else {

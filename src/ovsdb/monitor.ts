@@ -205,6 +205,30 @@ export class Monitor {
     return out;
   }
 
+  /**
+   * {@link update} as JSON text, written directly: an object keyed by row
+   * UUIDs would make V8 intern every UUID as a property name, once per
+   * commit, and the server sends the text anyway.
+   */
+  updateText(changes: readonly RowChange[]): string | null {
+    let byTable: Map<string, string[]> | null = null;
+    for (const ch of changes) {
+      const tm = this.tables.get(ch.table.name);
+      if (tm === undefined) continue;
+      const u = this.rowUpdate(tm, ch.old, ch.new);
+      if (u === undefined) continue;
+      byTable ??= new Map();
+      let rows = byTable.get(ch.table.name);
+      if (rows === undefined) byTable.set(ch.table.name, (rows = []));
+      // A UUID is hex digits and dashes: nothing to escape.
+      rows.push(`"${ch.uuid}":${stringifyJson(u)}`);
+    }
+    if (byTable === null) return null;
+    const tables: string[] = [];
+    for (const [name, rows] of byTable) tables.push(`${JSON.stringify(name)}:{${rows.join(',')}}`);
+    return `{${tables.join(',')}}`;
+  }
+
   private rowUpdate(tm: TableMonitor, old: Row | null, nu: Row | null): unknown {
     const was = old !== null && matches(tm.where, old);
     const is = nu !== null && matches(tm.where, nu);

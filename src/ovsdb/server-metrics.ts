@@ -57,27 +57,14 @@ export class OvsdbServerMetrics {
     this.accepted.inc();
   }
 
-  /** A start time for {@link transactionDone}. */
+  /** A start time for {@link transactionFinished}. */
   start(): number {
     return clockNow();
   }
 
-  /** Counts one transaction once its reply (a value or a promise of one) is ready; returns the reply unchanged. */
-  transactionDone(db: string, t0: number, result: () => TransactionResult, reply: unknown): unknown {
-    if (!(reply instanceof Promise)) {
-      this.record(db, t0, result());
-      return reply;
-    }
-    return reply.then(
-      (v: unknown) => {
-        this.record(db, t0, result());
-        return v;
-      },
-      (e: unknown) => {
-        this.record(db, t0, 'error');
-        throw e;
-      },
-    );
+  /** Counts one transaction when its reply goes out. */
+  transactionFinished(db: string, t0: number, result: TransactionResult): void {
+    this.record(db, t0, result);
   }
 
   /** A request refused before it ran. */

@@ -41,18 +41,33 @@ export const MAX_HEADER_LENGTH = 128;
 const HEADER_RE = /^OVSDB JSON (\d{1,15}) ([0-9a-fA-F]{40})$/;
 const NEWLINE = 0x0a;
 
-function sha1Hex(bytes: Uint8Array): string {
+function sha1Hex(bytes: Uint8Array | string): string {
   // The one-shot hash (Node 20.12+) costs less than half of a Hash object per record.
   return typeof hash === 'function' ? hash('sha1', bytes, 'hex') : createHash('sha1').update(bytes).digest('hex');
 }
 
 /** Header plus body of one record: the JSON text, a newline, and a header line that covers both. */
 export function encodeRecord(json: unknown): Buffer {
+  return Buffer.from(encodeRecordText(json), 'utf8');
+}
+
+/**
+ * {@link encodeRecord} as a string (UTF-8 when written): the log writes
+ * strings, which go to the file without a Buffer per record and a
+ * concatenation per batch.
+ */
+export function encodeRecordText(json: unknown): string {
   const text = stringifyJson(json);
   if (text === undefined) throw new TypeError('record is not representable as JSON');
-  const body = Buffer.from(`${text}\n`, 'utf8');
-  const header = Buffer.from(`${STANDALONE_MAGIC} ${body.length} ${sha1Hex(body)}\n`, 'latin1');
-  return Buffer.concat([header, body]);
+  return frameRecordText(text);
+}
+
+/** A record's JSON text with its header line and newline. */
+function frameRecordText(text: string): string {
+  const body = `${text}\n`;
+  // The length counts bytes; JSON.stringify escapes lone surrogates, so the
+  // text is well-formed and its UTF-8 form is what the hash and the file get.
+  return `${STANDALONE_MAGIC} ${Buffer.byteLength(body, 'utf8')} ${sha1Hex(body)}\n${body}`;
 }
 
 /** What `decodeRecord` found at an offset. */
@@ -225,6 +240,14 @@ function writeAllSync(fd: number, buf: Buffer, position: number): void {
   }
 }
 
+/** Writes `text` (UTF-8, `bytes` long) at `position` synchronously; returns `bytes`. */
+function writeTextSync(fd: number, text: string, bytes: number, position: number): number {
+  const n = writeSync(fd, text, position, 'utf8');
+  // A short write is rare on a file; finish it from the encoded bytes.
+  if (n < bytes) writeAllSync(fd, Buffer.from(text, 'utf8').subarray(n), position + n);
+  return bytes;
+}
+
 /** Makes a rename or create in `dir` durable. */
 async function syncDir(dir: string): Promise<void> {
   const d = await open(dir, 'r');
@@ -242,12 +265,17 @@ function ioError(path: string, what: string, e: unknown): OvsdbError {
 }
 
 interface Pending {
-  readonly buf: Buffer;
-  /** Resolve only once the record is fdatasync'ed, not just written. */
+  /** The encoded record (header and body). */
+  readonly text: string;
+  /** Its length in bytes. */
+  readonly bytes: number;
+  /** Done only once the record is fdatasync'ed, not just written. */
   readonly durable: boolean;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
+  readonly done: AppendDone;
 }
+
+/** Called once when an append is written (or synced, when durable), with null, or with the error that lost it. */
+export type AppendDone = (err: Error | null) => void;
 
 /** Counters for tests and monitoring. */
 export interface LogStats {
@@ -288,12 +316,13 @@ export class DatabaseLog {
   private readonly pending: Pending[] = [];
   /** Written durable appends waiting for an fdatasync. */
   private readonly awaitingSync: Pending[] = [];
-  private running: Promise<void> | null = null;
+  /** A write of the pending appends is scheduled for the check phase of this loop turn. */
+  private scheduled = false;
   private syncing: Promise<void> | null = null;
   private paused = false;
   private closed = false;
   /** For each compaction asked for and not finished: the records appended since it was asked for. */
-  private readonly sinceCompaction = new Set<Buffer[]>();
+  private readonly sinceCompaction = new Set<string[]>();
   private compactChain: Promise<void> = Promise.resolve();
   private broken: Error | null = null;
   private counters = { appends: 0, writes: 0, syncs: 0, compactions: 0 };
@@ -393,48 +422,72 @@ export class DatabaseLog {
    * which is always synced).
    */
   append(record: LogRecord, durable = false): Promise<void> {
-    if (this.closed) return Promise.reject(new OvsdbError(OVSDB_ERROR.IO_ERROR, `${this.path}: database file is closed`));
-    if (this.broken !== null) return Promise.reject(this.broken);
-    let buf: Buffer;
+    return new Promise<void>((resolve, reject) => this.appendThen(record, durable, (e) => (e === null ? resolve() : reject(e))));
+  }
+
+  /**
+   * {@link append} with a callback, which the server uses: no promise per
+   * record. `done` is called once, never before this returns.
+   */
+  appendThen(record: LogRecord, durable: boolean, done: AppendDone): void {
+    let json: string | undefined;
     try {
-      buf = encodeRecord(record);
+      json = stringifyJson(record);
     } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      const err = e instanceof Error ? e : new Error(String(e));
+      queueMicrotask(() => done(err));
+      return;
+    }
+    this.appendJsonThen(json, durable, done);
+  }
+
+  /** {@link appendThen} of a record already serialised: `json` must be one JSON object's text. */
+  appendJsonThen(json: string | undefined, durable: boolean, done: AppendDone): void {
+    let err: Error | null = this.closed ? new OvsdbError(OVSDB_ERROR.IO_ERROR, `${this.path}: database file is closed`) : this.broken;
+    let text = '';
+    if (err === null) {
+      if (json === undefined) err = new TypeError('record is not representable as JSON');
+      else text = frameRecordText(json);
+    }
+    if (err !== null) {
+      const e = err;
+      queueMicrotask(() => done(e));
+      return;
     }
     this.counters.appends++;
-    for (const since of this.sinceCompaction) since.push(buf);
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ buf, durable, resolve, reject });
-      this.kick();
-    });
+    for (const since of this.sinceCompaction) since.push(text);
+    this.pending.push({ text, bytes: Buffer.byteLength(text, 'utf8'), durable, done });
+    this.kick();
   }
 
   private kick(): void {
-    if (this.running !== null || this.paused || this.pending.length === 0) return;
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      this.kick();
+    if (this.scheduled || this.paused || this.pending.length === 0) return;
+    this.scheduled = true;
+    // The appends of this turn of the event loop (every request read from
+    // the sockets) gather into one write, made in the check phase.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.writePending();
     });
   }
 
-  private async drain(): Promise<void> {
-    // Let the appends of this turn of the event loop (every request read
-    // from the sockets) gather into one write; a promise chain of appends
-    // cannot starve I/O either.
-    await new Promise((r) => setImmediate(r));
-    while (!this.paused && this.pending.length > 0) {
-      const batch = this.pending.splice(0);
-      this.writeBatch(batch);
-    }
+  /** Writes every pending append now (unless a compaction holds them). */
+  private writePending(): void {
+    while (!this.paused && this.pending.length > 0) this.writeBatch(this.pending.splice(0));
   }
 
   private writeBatch(batch: Pending[]): void {
-    const buf = batch.length === 1 ? (batch[0] as Pending).buf : Buffer.concat(batch.map((p) => p.buf));
+    let text = '';
+    let bytes = 0;
+    for (const p of batch) {
+      text += p.text;
+      bytes += p.bytes;
+    }
     try {
       this.counters.writes++;
       // A write only reaches the page cache, so it is done in place, like
       // ovsdb-server's; only fdatasync, the slow part, goes to the thread pool.
-      writeAllSync(this.fh.fd, buf, this.bytes);
+      writeTextSync(this.fh.fd, text, bytes, this.bytes);
     } catch (e) {
       const err = ioError(this.path, 'write failed', e);
       // Drop whatever part of the batch reached the file, so a later good
@@ -444,14 +497,14 @@ export class DatabaseLog {
       } catch (te) {
         this.broken = ioError(this.path, 'truncate after failed write failed', te);
       }
-      for (const p of batch) p.reject(err);
+      for (const p of batch) p.done(err);
       return;
     }
-    this.bytes += buf.length;
+    this.bytes += bytes;
     this.records += batch.length;
     for (const p of batch) {
       if (p.durable) this.awaitingSync.push(p);
-      else p.resolve();
+      else p.done(null);
     }
     this.startSync();
   }
@@ -474,7 +527,7 @@ export class DatabaseLog {
       await fh.datasync();
     } catch (e) {
       const err = ioError(this.path, 'fsync failed', e);
-      for (const p of group) p.reject(err);
+      for (const p of group) p.done(err);
       return;
     }
     // A compaction may have replaced the file meanwhile; it synced the new one itself.
@@ -482,7 +535,7 @@ export class DatabaseLog {
       this.synced = upTo;
       this.onSync?.(upTo);
     }
-    for (const p of group) p.resolve();
+    for (const p of group) p.done(null);
   }
 
   /**
@@ -492,14 +545,14 @@ export class DatabaseLog {
    * Writes PATH.tmp, fsyncs it, renames it over PATH and fsyncs the directory.
    */
   compact(schemaJson: object, snapshot: LogRecord): Promise<void> {
-    const since: Buffer[] = [];
+    const since: string[] = [];
     this.sinceCompaction.add(since);
     const run = this.compactChain.then(() => this.doCompact(schemaJson, snapshot, since)).finally(() => this.sinceCompaction.delete(since));
     this.compactChain = run.catch(() => {});
     return run;
   }
 
-  private async doCompact(schemaJson: object, snapshot: LogRecord, since: Buffer[]): Promise<void> {
+  private async doCompact(schemaJson: object, snapshot: LogRecord, since: string[]): Promise<void> {
     if (this.closed) throw new OvsdbError(OVSDB_ERROR.IO_ERROR, `${this.path}: database file is closed`);
     const tmpPath = `${this.path}.tmp`;
     let tmp: FileHandle | null = null;
@@ -514,12 +567,13 @@ export class DatabaseLog {
         throw ioError(tmpPath, 'write failed', e);
       }
       // Stop the writer; whatever it has not written yet goes only to the new file.
+      // (Writes are synchronous: none is ever half done here.)
       this.paused = true;
-      while (this.running !== null || this.syncing !== null) await (this.running ?? this.syncing);
+      while (this.syncing !== null) await this.syncing;
       // From here on, new appends wait in `pending` for the new file; the
       // ones pending now are either in `since` or covered by the snapshot.
       this.sinceCompaction.delete(since);
-      const tail = Buffer.concat(since);
+      const tail = Buffer.from(since.join(''), 'utf8');
       const waitingCount = this.pending.length;
       try {
         if (tail.length > 0) {
@@ -544,13 +598,13 @@ export class DatabaseLog {
         await syncDir(dirname(this.path));
       } catch (e) {
         const err = ioError(this.path, 'fsync of directory failed', e);
-        for (const p of waiting) p.reject(err);
+        for (const p of waiting) p.done(err);
         throw err;
       }
       this.counters.compactions++;
       this.synced = this.bytes;
       this.onSync?.(this.bytes);
-      for (const p of waiting) p.resolve();
+      for (const p of waiting) p.done(null);
     } finally {
       if (tmp !== null) {
         await tmp.close().catch(() => {});
@@ -566,11 +620,8 @@ export class DatabaseLog {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.compactChain;
-    while (this.running !== null || this.pending.length > 0 || this.syncing !== null) {
-      if (this.running === null) this.kick();
-      if (this.running === null && this.syncing === null) break;
-      await (this.running ?? this.syncing);
-    }
+    this.writePending();
+    while (this.syncing !== null) await this.syncing;
     this.closed = true;
     await this.fh.close();
   }

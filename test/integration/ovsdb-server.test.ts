@@ -112,6 +112,39 @@ test('monitor_cond_since on a standalone database always sends the whole selecti
   );
 });
 
+test('a session that monitors sees its own commit before the reply, and every monitor sees one commit order, with commits pipelined from three sessions', async () => {
+  const clients = await Promise.all([open(), open(), open()]);
+  const seen = clients.map(() => [] as string[]);
+  clients.forEach((c, i) => {
+    c.setNotificationHandler((m, p) => {
+      if (m !== 'update2') return;
+      const rows = (p as [unknown, Record<string, Record<string, { insert?: { name?: string } }>>])[1]['Logical_Switch'] ?? {};
+      for (const u of Object.values(rows)) if (u.insert?.name !== undefined) seen[i]?.push(u.insert.name);
+    });
+  });
+  await Promise.all(clients.map((c, i) => c.request('monitor_cond', [NB, `po${i}`, { Logical_Switch: [{ columns: ['name'] }] }])));
+  const late: string[] = [];
+  // Ten transactions in flight per session at a time: several commits per turn of the server's loop.
+  await Promise.all(
+    clients.map(async (c, i) => {
+      for (let round = 0; round < 5; round++) {
+        await Promise.all(
+          Array.from({ length: 10 }, async (_, k) => {
+            const name = `po-${i}-${round}-${k}`;
+            await c.request('transact', [NB, { op: 'insert', table: 'Logical_Switch', row: { name } }]);
+            if (!(seen[i] ?? []).includes(name)) late.push(name);
+          }),
+        );
+      }
+    }),
+  );
+  assert.deepEqual(late, [], 'replies that came before their own update');
+  await waitFor(() => seen.every((s) => s.filter((n) => n.startsWith('po-')).length === 150), { what: 'every update' });
+  const orders = seen.map((s) => s.filter((n) => n.startsWith('po-')));
+  assert.deepEqual(orders[1], orders[0]);
+  assert.deepEqual(orders[2], orders[0]);
+});
+
 test('update3 notifications carry the zero transaction id of a standalone database', async () => {
   const a = await open();
   const notes: unknown[][] = [];

@@ -1,20 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, type RowChange } from '../../src/ovsdb/database.js';
-import { executeTransaction } from '../../src/ovsdb/transaction.js';
+import { Database } from '../../src/ovsdb/database.js';
 import { Monitor, datumDiff } from '../../src/ovsdb/monitor.js';
-import { parseSchema } from '../../src/ovsdb/schema.js';
-import { SCHEMA_FILES, loadSchemaJson } from '../../src/ovsdb/schema-files.js';
-
-const NB = parseSchema(loadSchemaJson(SCHEMA_FILES.OVN_Northbound));
-
-function commit(db: Database, ...ops: unknown[]): RowChange[] {
-  const out = executeTransaction(db, ops, { startMs: 0, nowMs: 0 });
-  assert.equal(out.status, 'committed', JSON.stringify(out));
-  const { changes } = out as { changes: RowChange[] };
-  db.apply(changes);
-  return changes;
-}
+import { NB_SCHEMA as NB, commitOps as commit } from '../helpers/ovsdb-commit.js';
 
 test('update2: initial rows omit defaults, modify carries diffs, delete is null', () => {
   const db = new Database(NB);
@@ -169,4 +157,36 @@ test('datumDiff of sets is the symmetric difference; scalars and optional values
   const optional = { key: { type: 'integer' as const }, min: 0, max: 1 };
   assert.deepEqual(datumDiff({ keys: [1] }, { keys: [2] }, optional), { keys: [2] });
   assert.deepEqual(datumDiff({ keys: [1] }, { keys: [] }, optional), { keys: [] });
+});
+
+test('updateText is update as JSON text, for monitor and monitor_cond, across tables, inserts, modifies and deletes', () => {
+  const db = new Database(NB);
+  const spec = {
+    Logical_Switch: [{ columns: ['name', 'ports', 'other_config'] }],
+    Logical_Switch_Port: [{ columns: ['name', 'tag_request'] }],
+  };
+  const monitors = [new Monitor(db, 'monitor', 'v1', spec), new Monitor(db, 'monitor_cond', 'v2', spec)];
+  const steps: unknown[][] = [
+    [
+      { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'p1' }, 'uuid-name': 'p1' },
+      { op: 'insert', table: 'Logical_Switch', row: { name: 's1', ports: ['named-uuid', 'p1'] } },
+      { op: 'insert', table: 'Logical_Switch', row: { name: 's2', other_config: ['map', [['a', '"quoted"\\ é']]] } },
+    ],
+    [
+      { op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', 'p1']], row: { tag_request: 7 } },
+      { op: 'delete', table: 'Logical_Switch', where: [['name', '==', 's2']] },
+    ],
+    [{ op: 'update', table: 'Logical_Switch', where: [['name', '==', 's1']], row: { ports: ['set', []] } }],
+  ];
+  for (const ops of steps) {
+    const ch = commit(db, ...ops);
+    for (const m of monitors) {
+      const text = m.updateText(ch);
+      assert.notEqual(text, null);
+      assert.deepEqual(JSON.parse(text as string), m.update(ch));
+    }
+  }
+  // A commit no monitor selects gives no update at all.
+  const ch = commit(db, { op: 'insert', table: 'Address_Set', row: { name: 'as' } });
+  for (const m of monitors) assert.equal(m.updateText(ch), null);
 });
