@@ -23,7 +23,7 @@
  * hosts (BENCH_AGENT=1, the default) ovn-container is its thin client.
  * Not a test (timings); run: `npm run bench:containers`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { firstReply, pct } from './first-reply.js';
@@ -56,6 +56,8 @@ const MODES = (process.env['BENCH_MODES'] ?? 'overlay,underlay').split(',') as M
 const STACKS = (process.env['BENCH_STACKS'] ?? 'ovnts,neutron').split(',') as CentralKind[];
 const AGENT = process.env['BENCH_AGENT'] !== '0';
 const TIMING = process.env['OVNTS_TIMING'] === '1';
+/** BENCH_KEEP=FILE: when a container gets no reply, write where things are to FILE and wait until FILE is removed. */
+const KEEP = process.env['BENCH_KEEP'];
 const CENTRAL_IP = '192.0.2.10';
 const IMAGE = 'ovnts-network:local';
 
@@ -80,6 +82,8 @@ interface World {
   address(ep: string): Promise<string>;
   /** nsenter(1) arguments of the pinger's namespace. */
   readonly pingFrom: readonly string[];
+  /** Where things are (namespaces, OVS run dirs, the NB), for BENCH_KEEP. */
+  readonly where: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -165,6 +169,7 @@ async function overlayWorld(stack: CentralKind, dir: string, dockerd: Dockerd, l
       container: (...args) => tool(a, envA, args),
       address: async (ep) => (await a.ovs.vsctl('br-get-external-id', 'br-int', `${ep}_ip`)).trim().split('/')[0]!,
       pingFrom: ['-t', targetPid, '-n'],
+      where: { hostA: a.ns, hostB: b.ns, ovsA: a.ovs.dir, ovsB: b.ovs.dir, central: w.centralNs, pinger: `pid ${targetPid}` },
       stop: async () => {
         await b.container('endpoint-delete', 'target');
         await a.container('net-delete', 'bench');
@@ -218,12 +223,29 @@ async function underlayWorld(stack: CentralKind, dir: string, dockerd: Dockerd, 
       container: (...args) => inVm(OVN_CONTAINER, args, env),
       address: async (ep) => (await vmOvs.vsctl('br-get-external-id', 'breth0', `${ep}_ip`)).trim().split('/')[0]!,
       pingFrom: [`--net=/run/netns/${vm6Ns}`],
+      where: {
+        hv1: h1.ns,
+        hv2: h2.ns,
+        ovs1: h1.ovs.dir,
+        ovs2: h2.ovs.dir,
+        vm: vmNs,
+        vmOvs: vmOvs.dir,
+        pinger: vm6Ns,
+        central: w.centralNs,
+      },
       stop: () => w.stop(),
     };
   } catch (e) {
     await w.stop();
     throw e;
   }
+}
+
+/** Keeps the world up for a look: `what` written to `file`, resumed once the file is gone. */
+async function keep(file: string, what: Record<string, string>): Promise<void> {
+  writeFileSync(file, `${JSON.stringify(what, null, 1)}\n`);
+  process.stderr.write(`bench:containers: no reply; the world is kept until ${file} is removed\n`);
+  while (existsSync(file)) await new Promise((r) => setTimeout(r, 1000));
 }
 
 async function bench(mode: Mode, stack: CentralKind, dir: string, dockerd: Dockerd, log: (l: string) => void): Promise<Result> {
@@ -242,6 +264,10 @@ async function bench(mode: Mode, stack: CentralKind, dir: string, dockerd: Docke
       r.createOnly.push(performance.now() - t0);
       try {
         r.createToPing.push((await pinger.reply) - t0);
+      } catch (e) {
+        if (KEEP !== undefined)
+          await keep(KEEP, { ...world.where, docker: dockerd.env['DOCKER_HOST'] ?? '', endpoint: ep, container: created.stdout.trim() });
+        throw e;
       } finally {
         pinger.stop();
       }
