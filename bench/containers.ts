@@ -75,6 +75,8 @@ interface Result {
   readonly phases: Map<string, number[]>;
   /** OVNTS_TIMING only: each container's create → ping less its own runtime start (inside container-create). */
   readonly beyondOwn: number[];
+  /** OVNTS_TIMING only: per container, its create → ping and its marks (for the slowest ones' story). */
+  readonly each: Array<{ ping: number; marks: ReadonlyMap<string, number> }>;
   readonly error?: string;
 }
 
@@ -253,7 +255,7 @@ async function keep(file: string, what: Record<string, string>): Promise<void> {
 }
 
 async function bench(mode: Mode, stack: CentralKind, dir: string, dockerd: Dockerd, log: (l: string) => void): Promise<Result> {
-  const r: Result = { mode, stack, createToPing: [], createOnly: [], runtimeStart: [], phases: new Map(), beyondOwn: [] };
+  const r: Result = { mode, stack, createToPing: [], createOnly: [], runtimeStart: [], phases: new Map(), beyondOwn: [], each: [] };
   const world = await (mode === 'overlay' ? overlayWorld : underlayWorld)(stack, join(dir, `${mode}-${stack}`), dockerd, log);
   const docker = dockerApi(dockerd.env['DOCKER_HOST']!.slice('unix://'.length));
   const made: string[] = [];
@@ -285,6 +287,7 @@ async function bench(mode: Mode, stack: CentralKind, dir: string, dockerd: Docke
       const started = [...marks].find(([what]) => what.endsWith('started the network container'))?.[1];
       const resolved = marks.get('resolved');
       if (started !== undefined && resolved !== undefined) r.beyondOwn.push(r.createToPing.at(-1)! - (started - resolved));
+      if (marks.size > 0) r.each.push({ ping: r.createToPing.at(-1)!, marks });
       // The runtime alone, as ovn-container drives it (Engine API create + start), for the share that is not ours.
       const r0 = performance.now();
       const c = (await docker.call('POST', '/containers/create', {
@@ -352,12 +355,16 @@ async function main(): Promise<void> {
           runtimeStart: [],
           phases: new Map(),
           beyondOwn: [],
+          each: [],
           error: `setting up: ${(e as Error).message.split('\n').slice(0, 6).join(' | ')}`,
         }));
         results.push(r);
         process.stderr.write(`${row(r)}  (${load()})\n`);
         for (const [what, xs] of r.phases)
           process.stderr.write(`  ${what}: p50 ${pct(xs, 50).toFixed(0)} ms, p99 ${pct(xs, 99).toFixed(0)} ms\n`);
+        // The three slowest: where their time went (marks since the request; the client's start and the reply after them).
+        for (const c of [...r.each].sort((x, y) => y.ping - x.ping).slice(0, 3))
+          process.stderr.write(`  slow: ping ${c.ping.toFixed(0)} ms; ${[...c.marks].map(([what, t]) => `${what} ${t}`).join(', ')}\n`);
       }
   } finally {
     await dockerd.stop();
