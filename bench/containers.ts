@@ -15,7 +15,9 @@
  * the Docker Engine API, as ovn-container makes it, alone — is measured
  * apart after every container and reported beside it; "beyond runtime" is
  * the difference of the percentiles. With OVNTS_TIMING=1 the phases of
- * container-create (ovn-container's own marks) are summed up too.
+ * container-create (ovn-container's own marks) are summed up too, and
+ * "beyond own runtime" is paired: each container's create → ping less the
+ * runtime's start inside its own container-create (steadier under load).
  *
  * Each container's endpoint is made first (not timed); a pinger pings the
  * new address every 10 ms from before container-create starts, and the
@@ -23,7 +25,7 @@
  * hosts (BENCH_AGENT=1, the default) ovn-container is its thin client.
  * Not a test (timings); run: `npm run bench:containers`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { firstReply, pct } from './first-reply.js';
@@ -56,6 +58,8 @@ const MODES = (process.env['BENCH_MODES'] ?? 'overlay,underlay').split(',') as M
 const STACKS = (process.env['BENCH_STACKS'] ?? 'ovnts,neutron').split(',') as CentralKind[];
 const AGENT = process.env['BENCH_AGENT'] !== '0';
 const TIMING = process.env['OVNTS_TIMING'] === '1';
+/** BENCH_KEEP=FILE: when a container gets no reply, write where things are to FILE and wait until FILE is removed. */
+const KEEP = process.env['BENCH_KEEP'];
 const CENTRAL_IP = '192.0.2.10';
 const IMAGE = 'ovnts-network:local';
 
@@ -69,6 +73,10 @@ interface Result {
   readonly runtimeStart: number[];
   /** OVNTS_TIMING marks of container-create: name → ms since it began, per container. */
   readonly phases: Map<string, number[]>;
+  /** OVNTS_TIMING only: each container's create → ping less its own runtime start (inside container-create). */
+  readonly beyondOwn: number[];
+  /** OVNTS_TIMING only: per container, its create → ping and its marks (for the slowest ones' story). */
+  readonly each: Array<{ ping: number; marks: ReadonlyMap<string, number> }>;
   readonly error?: string;
 }
 
@@ -80,6 +88,8 @@ interface World {
   address(ep: string): Promise<string>;
   /** nsenter(1) arguments of the pinger's namespace. */
   readonly pingFrom: readonly string[];
+  /** Where things are (namespaces, OVS run dirs, the NB), for BENCH_KEEP. */
+  readonly where: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -165,6 +175,7 @@ async function overlayWorld(stack: CentralKind, dir: string, dockerd: Dockerd, l
       container: (...args) => tool(a, envA, args),
       address: async (ep) => (await a.ovs.vsctl('br-get-external-id', 'br-int', `${ep}_ip`)).trim().split('/')[0]!,
       pingFrom: ['-t', targetPid, '-n'],
+      where: { hostA: a.ns, hostB: b.ns, ovsA: a.ovs.dir, ovsB: b.ovs.dir, central: w.centralNs, pinger: `pid ${targetPid}` },
       stop: async () => {
         await b.container('endpoint-delete', 'target');
         await a.container('net-delete', 'bench');
@@ -218,6 +229,16 @@ async function underlayWorld(stack: CentralKind, dir: string, dockerd: Dockerd, 
       container: (...args) => inVm(OVN_CONTAINER, args, env),
       address: async (ep) => (await vmOvs.vsctl('br-get-external-id', 'breth0', `${ep}_ip`)).trim().split('/')[0]!,
       pingFrom: [`--net=/run/netns/${vm6Ns}`],
+      where: {
+        hv1: h1.ns,
+        hv2: h2.ns,
+        ovs1: h1.ovs.dir,
+        ovs2: h2.ovs.dir,
+        vm: vmNs,
+        vmOvs: vmOvs.dir,
+        pinger: vm6Ns,
+        central: w.centralNs,
+      },
       stop: () => w.stop(),
     };
   } catch (e) {
@@ -226,8 +247,15 @@ async function underlayWorld(stack: CentralKind, dir: string, dockerd: Dockerd, 
   }
 }
 
+/** Keeps the world up for a look: `what` written to `file`, resumed once the file is gone. */
+async function keep(file: string, what: Record<string, string>): Promise<void> {
+  writeFileSync(file, `${JSON.stringify(what, null, 1)}\n`);
+  process.stderr.write(`bench:containers: no reply; the world is kept until ${file} is removed\n`);
+  while (existsSync(file)) await new Promise((r) => setTimeout(r, 1000));
+}
+
 async function bench(mode: Mode, stack: CentralKind, dir: string, dockerd: Dockerd, log: (l: string) => void): Promise<Result> {
-  const r: Result = { mode, stack, createToPing: [], createOnly: [], runtimeStart: [], phases: new Map() };
+  const r: Result = { mode, stack, createToPing: [], createOnly: [], runtimeStart: [], phases: new Map(), beyondOwn: [], each: [] };
   const world = await (mode === 'overlay' ? overlayWorld : underlayWorld)(stack, join(dir, `${mode}-${stack}`), dockerd, log);
   const docker = dockerApi(dockerd.env['DOCKER_HOST']!.slice('unix://'.length));
   const made: string[] = [];
@@ -242,13 +270,24 @@ async function bench(mode: Mode, stack: CentralKind, dir: string, dockerd: Docke
       r.createOnly.push(performance.now() - t0);
       try {
         r.createToPing.push((await pinger.reply) - t0);
+      } catch (e) {
+        if (KEEP !== undefined)
+          await keep(KEEP, { ...world.where, docker: dockerd.env['DOCKER_HOST'] ?? '', endpoint: ep, container: created.stdout.trim() });
+        throw e;
       } finally {
         pinger.stop();
       }
+      const marks = new Map<string, number>();
       for (const m of created.stderr.matchAll(/^timing: (.*) (\d+) ms$/gm)) {
         const what = m[1]!.replace(/ [0-9a-f-]{36}$/, '');
         r.phases.set(what, [...(r.phases.get(what) ?? []), Number(m[2])]);
+        marks.set(what, Number(m[2]));
       }
+      // Paired, not a difference of percentiles: the runtime's share is this container's own start.
+      const started = [...marks].find(([what]) => what.endsWith('started the network container'))?.[1];
+      const resolved = marks.get('resolved');
+      if (started !== undefined && resolved !== undefined) r.beyondOwn.push(r.createToPing.at(-1)! - (started - resolved));
+      if (marks.size > 0) r.each.push({ ping: r.createToPing.at(-1)!, marks });
       // The runtime alone, as ovn-container drives it (Engine API create + start), for the share that is not ours.
       const r0 = performance.now();
       const c = (await docker.call('POST', '/containers/create', {
@@ -283,6 +322,9 @@ function row(r: Result): string {
     `runtime_start_p99=${ms(pct(r.runtimeStart, 99))}`,
     `beyond_runtime_p50=${ms(pct(r.createToPing, 50) - pct(r.runtimeStart, 50))}`,
     `beyond_runtime_p99=${ms(pct(r.createToPing, 99) - pct(r.runtimeStart, 99))}`,
+    ...(r.beyondOwn.length === 0
+      ? []
+      : [`beyond_own_runtime_p50=${ms(pct(r.beyondOwn, 50))}`, `beyond_own_runtime_p99=${ms(pct(r.beyondOwn, 99))}`]),
     ...(r.error === undefined ? [] : [`FAILED: ${r.error}`]),
   ].join('  ');
 }
@@ -312,12 +354,17 @@ async function main(): Promise<void> {
           createOnly: [],
           runtimeStart: [],
           phases: new Map(),
+          beyondOwn: [],
+          each: [],
           error: `setting up: ${(e as Error).message.split('\n').slice(0, 6).join(' | ')}`,
         }));
         results.push(r);
         process.stderr.write(`${row(r)}  (${load()})\n`);
         for (const [what, xs] of r.phases)
           process.stderr.write(`  ${what}: p50 ${pct(xs, 50).toFixed(0)} ms, p99 ${pct(xs, 99).toFixed(0)} ms\n`);
+        // The three slowest: where their time went (marks since the request; the client's start and the reply after them).
+        for (const c of [...r.each].sort((x, y) => y.ping - x.ping).slice(0, 3))
+          process.stderr.write(`  slow: ping ${c.ping.toFixed(0)} ms; ${[...c.marks].map(([what, t]) => `${what} ${t}`).join(', ')}\n`);
       }
   } finally {
     await dockerd.stop();

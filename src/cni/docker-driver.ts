@@ -206,7 +206,12 @@ export function createDockerDriver(o: DockerDriverOptions): DockerDriver {
         const inOvs = o.ovsNetns === undefined ? [] : ['nsenter', `--net=${o.ovsNetns}`];
         // The name (from Docker's EndpointID) as the shell's positional parameter, never inside its script.
         const up = [...inOvs, 'sh', '-c', 'ethtool -K "$1" tx off >/dev/null && exec ip link set "$1" up', 'sh', host];
-        await Promise.all([command('ethtool', ['-K', src, 'tx', 'off']), command(up[0]!, up.slice(1)), plug(db, eid, networkId, ep, host)]);
+        // Up before it is a port: ovs-vswitchd sets IFF_PROMISC by writing back the flags it read when it
+        // opened the device, so an `ip link set up` landing in between would leave the port down for good.
+        await Promise.all([
+          command('ethtool', ['-K', src, 'tx', 'off']),
+          command(up[0]!, up.slice(1)).then(() => plug(db, eid, networkId, ep, host)),
+        ]);
         await waitReady(db, ep, host);
       } catch (e) {
         await deletePort(db, o.bridge, host).catch(() => undefined);

@@ -34,6 +34,12 @@ export interface ContainerInterface {
  * process started from a resident Node costs tens of ms under load; from
  * sh, a few): the script says `created` once the pair is there. On failure
  * removes the pair (the container end goes with it).
+ *
+ * The host end is made up (`ip link add ... up`), never set up later: when
+ * ovs-vswitchd adds a port it sets IFF_PROMISC by writing back the flags it
+ * read when it opened the device, so an `ip link set up` that lands between
+ * the two is undone and the port stays down for good (bench:containers saw
+ * one container in 16-50 never answer, with either central stack).
  */
 export async function plugContainerInterface(
   pid: number,
@@ -51,10 +57,9 @@ export async function plugContainerInterface(
   // Names and the pid as the shell's positional parameters, never inside its script; the
   // container end's batch on stdin (ip -batch - inherits it through nsenter).
   const script = [
-    'ip link add name "$1" type veth peer name "$2" netns "$3"',
+    'ip link add name "$1" up type veth peer name "$2" netns "$3"',
     'echo created',
     'ethtool -K "$1" tx off >/dev/null',
-    'ip link set "$1" up',
     'exec nsenter -t "$3" -n sh -c \'ethtool -K "$1" tx off >/dev/null && exec ip -batch -\' sh "$2"',
   ].join(' && ');
   let said = '';

@@ -248,7 +248,14 @@ export async function startContainerHost(
   await waitFor(async () => (await run('ip', ['-n', ns, 'link', 'show', 'br-phy'])).code === 0, { what: `br-phy in ${ns}` });
   await runOk('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'br-phy']);
   await runOk('ip', ['-n', ns, 'link', 'set', 'br-phy', 'up']);
-  await ovs.appctl('ovs/route/add', `${ip.split('.').slice(0, 3).join('.')}.0/24`, 'br-phy');
+  // ovs-vswitchd refuses the route ("Error while inserting route.") until it has seen br-phy's new address.
+  const route = ['ovs/route/add', `${ip.split('.').slice(0, 3).join('.')}.0/24`, 'br-phy'];
+  const routed = (): Promise<boolean> =>
+    ovs.appctl(...route).then(
+      () => true,
+      () => false,
+    );
+  await waitFor(routed, { what: `the underlay route in ${ns}` });
   const env = { ...ovs.env, ...runtimeEnv };
   const sh = (cmd: string, args: readonly string[], extra: Readonly<Record<string, string>> = {}): Promise<RunResult> =>
     run('nsenter', [`--net=/run/netns/${ns}`, cmd, ...args], { env: { ...env, ...extra }, timeoutMs: 120_000 });
