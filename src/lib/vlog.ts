@@ -2,11 +2,13 @@
  * Logging as the OVS/OVN daemons do it (ovs-appctl(8) "VLOG COMMANDS",
  * ovs-vswitchd(8) "Logging Options"): named modules, each with a level per
  * destination (console, syslog, file), set by `-v`/`--verbose=SPEC` and
- * `vlog/set SPEC`, listed by `vlog/list`; the file is written asynchronously
- * and `vlog/reopen` reopens it after a rotation. Rate-limited messages use
+ * `vlog/set SPEC`, listed by `vlog/list`; the file is written asynchronously,
+ * the lines of one event-loop turn in one write (a crash loses at most that
+ * turn's lines, as OVS's async vlog may; a normal exit writes them out), and
+ * `vlog/reopen` reopens it after a rotation. Rate-limited messages use
  * {@link RateLimit} as OVS's `VLOG_*_RL` do.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { rateLimitedLog } from './rate-limit.js';
 
 export const LEVELS = ['off', 'emer', 'err', 'warn', 'info', 'dbg'] as const;
@@ -46,6 +48,18 @@ export class Vlog {
   private seq = 0;
   private console = true;
   private stream: WriteStream | undefined;
+  /** File lines of the current event-loop turn, written together at its end. */
+  private pending: string[] = [];
+  /** Writes `pending` out if the process exits before the turn ends (registered only while lines wait). */
+  private readonly onExit = (): void => {
+    if (this.pending.length === 0 || this.opts.file === undefined) return;
+    try {
+      appendFileSync(this.opts.file, this.pending.join(''));
+    } catch {
+      // Exiting: nowhere left to report it.
+    }
+    this.pending = [];
+  };
 
   constructor(private readonly opts: VlogOptions = {}) {
     this.defaults = { console: opts.file === undefined ? 'info' : 'off', syslog: 'info', file: 'info' };
@@ -113,6 +127,7 @@ export class Vlog {
   /** `vlog/reopen`: closes and reopens the log file (after logrotate moved it). */
   async reopen(): Promise<void> {
     if (this.opts.file === undefined) throw new Error('Logging to file not configured');
+    this.drain();
     const old = this.stream;
     this.stream = this.open(this.opts.file);
     if (old !== undefined) await endStream(old);
@@ -126,6 +141,7 @@ export class Vlog {
 
   /** Resolves once every line logged so far is in the file. */
   flush(): Promise<void> {
+    this.drain();
     const s = this.stream;
     if (s === undefined) return Promise.resolve();
     return new Promise((resolve) => s.write('', () => resolve()));
@@ -133,6 +149,7 @@ export class Vlog {
 
   /** Writes out what is queued for the file and closes it. */
   async close(): Promise<void> {
+    this.drain();
     const s = this.stream;
     this.stream = undefined;
     if (s !== undefined) await endStream(s);
@@ -166,8 +183,23 @@ export class Vlog {
       this.opts.layout === 'brief'
         ? `${time}|${name}|${msg}\n`
         : `${time}|${String(++this.seq).padStart(5, '0')}|${name}|${level.toUpperCase()}|${msg}\n`;
-    if (toFile) this.stream?.write(line);
+    if (toFile) this.queue(line);
     if (toConsole) process.stderr.write(line);
+  }
+
+  private queue(line: string): void {
+    if (this.pending.push(line) > 1) return;
+    process.once('exit', this.onExit);
+    setImmediate(() => this.drain());
+  }
+
+  /** Hands this turn's lines to the stream in one write. */
+  private drain(): void {
+    if (this.pending.length === 0) return;
+    process.off('exit', this.onExit);
+    const text = this.pending.join('');
+    this.pending = [];
+    this.stream?.write(text);
   }
 }
 

@@ -557,8 +557,10 @@ export class OpenFlowConnection extends EventEmitter {
    * The open, the adds and the barrier go out together (the switch handles
    * one connection's messages in order), so a bundle costs two round trips;
    * the commit waits for the barrier, because a refused add must lead to a
-   * discard, never to a commit of the rest. OVS answers the commit after
-   * applying the bundle.
+   * discard, never to a commit of the rest: OVS 3.1 keeps the bundle open
+   * without the refused add and commits the others (a commit sent behind the
+   * adds in the same write applied them; test/integration/openflow-connection
+   * shows the difference). OVS answers the commit after applying the bundle.
    */
   async transactFlows(mods: readonly (FlowMod | GroupMod)[]): Promise<void> {
     const id = this.nextBundle++;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { WriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RateLimit, rateLimitedLog } from '../../src/lib/rate-limit.js';
 import { Vlog } from '../../src/lib/vlog.js';
@@ -87,6 +87,54 @@ test('levels decide what reaches the file; writes are asynchronous and close() f
       ['northd|INFO|info line', 'northd|DBG|debug line, now on', 'northd|WARN|warning'],
     );
     assert.match(lines[0] as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|00001\|/);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('the lines of one event-loop turn reach the file in one write, after the turn; flush() and an exit write them out', async () => {
+  const dir = tmpDir('ovnts-vlog-turn');
+  try {
+    const file = join(dir.path, 'log');
+    const v = new Vlog({ file });
+    const log = v.module('controller');
+    const writes: string[] = [];
+    // The stream the Vlog opened is the only WriteStream writing `file`: count what is handed to it.
+    const orig = WriteStream.prototype.write;
+    WriteStream.prototype.write = function (this: WriteStream, chunk: unknown, ...rest: unknown[]) {
+      if (this.path === file && String(chunk) !== '') writes.push(String(chunk));
+      return (orig as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof orig;
+    try {
+      for (let i = 0; i < 4; i++) log(`line ${i}`);
+      assert.equal(writes.length, 0, 'nothing written during the turn');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(writes.length, 1, 'one write for the turn');
+      log('next turn');
+      await v.flush();
+      assert.equal(writes.length, 2);
+    } finally {
+      WriteStream.prototype.write = orig;
+    }
+    await v.close();
+    const got = readFileSync(file, 'utf8').trim().split('\n');
+    assert.deepEqual(
+      got.map((l) => l.split('|').slice(2).join('|')),
+      ['controller|INFO|line 0', 'controller|INFO|line 1', 'controller|INFO|line 2', 'controller|INFO|line 3', 'controller|INFO|next turn'],
+    );
+    // A process that exits in the turn it logged still leaves its lines in the file.
+    const exitFile = join(dir.path, 'exit.log');
+    const vlogJs = new URL('../../src/lib/vlog.js', import.meta.url).href;
+    const script = `const { Vlog } = await import(${JSON.stringify(vlogJs)}); const v = new Vlog({ file: ${JSON.stringify(exitFile)} }); const l = v.module('m'); l('a'); l.warn('b'); process.exit(3);`;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script]);
+    assert.equal(r.code, 3);
+    assert.deepEqual(
+      readFileSync(exitFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split('|').slice(2).join('|')),
+      ['m|INFO|a', 'm|WARN|b'],
+    );
   } finally {
     dir.cleanup();
   }

@@ -51,6 +51,8 @@ export const NXAST = {
   CHECK_PKT_LARGER: 49,
 } as const;
 
+const NXM_OF_IN_PORT: OxmCode = Object.freeze({ cls: OXM_CLASS.NXM0, field: 0, bytes: 2 });
+
 /**
  * How a field named in an action (set_field, move, push, output_reg, learn…)
  * is written. OVS has two ingress port fields: `in_port`, the 16-bit
@@ -59,7 +61,7 @@ export const NXAST = {
  * 32-bit OXM_OF_IN_PORT. Matches carry in_port as the OXM field either way.
  */
 export function refCode(field: string, opts: OxmOptions): OxmCode {
-  if (field === 'in_port') return { cls: OXM_CLASS.NXM0, field: 0, bytes: 2 };
+  if (field === 'in_port') return NXM_OF_IN_PORT;
   return oxmCode(field, opts);
 }
 
