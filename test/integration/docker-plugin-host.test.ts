@@ -365,12 +365,16 @@ test('50 docker containers on an ovnts network, each pings a sample of the other
     () => false,
   );
   if (!taken) {
-    const listed = JSON.stringify((JSON.parse(await d('network', 'inspect', name)) as Array<{ Containers?: unknown }>)[0]?.Containers ?? {});
+    const listed = JSON.stringify(
+      (JSON.parse(await d('network', 'inspect', name)) as Array<{ Containers?: unknown }>)[0]?.Containers ?? {},
+    );
     const counted = dockerd.daemon
       .output()
       .split('\n')
       .filter((l) => /endpoint count|endpoint_cnt/.test(l));
-    t.diagnostic(`dockerd refused 'network rm' for 30 s (${refusal}); it lists ${listed}; its log: ${counted.join(' | ') || '(nothing on its count)'}`);
+    t.diagnostic(
+      `dockerd refused 'network rm' for 30 s (${refusal}); it lists ${listed}; its log: ${counted.join(' | ') || '(nothing on its count)'}`,
+    );
     await dockerd.stop();
     dockerd = await startDockerd(join(w.dir, 'docker'));
     await d('network', 'rm', name);
