@@ -18,7 +18,7 @@ import { SBCTL } from '../../src/dbctl/sbctl.js';
 import { startServer, SB_SCHEMA, NB_SCHEMA } from '../helpers/ovsdb-servers.js';
 import { DEFAULT_RUNS, FuzzTally, HANG_MS, forEachBatch, fuzzSettings, regressions } from './fuzz-env.js';
 
-const settings = fuzzSettings(1, DEFAULT_RUNS / 4);
+const settings = fuzzSettings(DEFAULT_RUNS / 4);
 
 const octet = fc.oneof(fc.nat(255).map(String), fc.constantFrom('256', '-4', '+1', ' 7', '0x1', '01', '4294967297', ''));
 const ipv4 = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
