@@ -107,18 +107,24 @@ const MAX_DEPTH = 10000;
 /** Whether `text` opens more than MAX_DEPTH objects or arrays at once (outside strings). */
 function tooDeep(text: string): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
+    if (c === 0x22) i = closingQuote(text, i);
     else if (c === 0x7b || c === 0x5b) {
       if (++depth > MAX_DEPTH) return true;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return false;
+}
+
+/** Where the string opened at `open` ends (its closing quote, or the end of the text), escapes skipped. */
+function closingQuote(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
+  }
+  return text.length;
 }
 
 /** Parses stdin; for VERSION only the requested cniVersion matters. */

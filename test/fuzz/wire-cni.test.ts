@@ -186,15 +186,18 @@ test('a configuration nested deeper than Go decodes is undecodable (code 6) in o
     CNI_PATH: dirname(bridge),
   };
   const codeOf = (stdout: string): unknown => (JSON.parse(stdout) as { code?: unknown }).code;
-  for (const depth of [10_000, 10_001, 100_000]) {
-    const text = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const deep = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  // Brackets inside strings (after an escaped quote too) open nothing.
+  const texts = [deep(10_000), deep(10_001), deep(100_000), `{"name":"${'{'.repeat(20_000)}"}`, `{"name":"\\"${'['.repeat(20_000)}"}`];
+  for (const text of texts) {
+    const what = text.slice(0, 24);
     const real: SpawnSyncReturns<string> = spawnSync(bridge, [], { input: text, env, encoding: 'utf8' });
     const ours = await runPlugin(env, text);
     assert.equal(ours.exitCode, 1);
     assert.equal(
       codeOf(ours.stdout) === CNI_CODE.DECODE_FAILURE,
       codeOf(real.stdout) === CNI_CODE.DECODE_FAILURE,
-      `depth ${depth}: ${ours.stdout} vs ${real.stdout}`,
+      `${what}…: ${ours.stdout} vs ${real.stdout}`,
     );
   }
 });
