@@ -62,6 +62,10 @@ for (const f of files) {
   });
   let buf = '';
   let lines = 0;
+  // What the test runner said just before and after a failure (its stderr comes as `# ` lines): a target
+  // that dies (out of memory, say) has no FUZZ line, and this is all that tells why.
+  const recent = [];
+  let detail = 0;
   child.stdout.on('data', (d) => {
     buf += d.toString();
     let i;
@@ -77,7 +81,15 @@ for (const f of files) {
         // As the target goes: a run cut short still has its figures, a failure is seen at once.
         console.log(line.replace(/^#\s*/, ''));
       } else if (/^not ok /.test(line)) {
+        for (const r of recent.splice(0)) console.log(`${f}: ${r}`);
         console.log(`${f}: ${line}`);
+        detail = 40;
+      } else if (detail > 0) {
+        detail--;
+        console.log(`${f}: ${line}`);
+      } else {
+        recent.push(line);
+        if (recent.length > 40) recent.shift();
       }
     }
   });

@@ -97,8 +97,39 @@ export function requireEnv(e: CniEnv): void {
   if (e.command !== 'DEL' && e.netns === '') throw new CniError(CNI_CODE.INVALID_ENV, 'CNI_NETNS is not set');
 }
 
+/**
+ * The nesting Go's encoding/json decodes at most: the reference plugins refuse deeper configurations
+ * as undecodable ("exceeded max depth", code 6). Checked before parsing: JSON.parse would build
+ * a hundred thousand nested objects first (milliseconds each time) only to refuse them later.
+ */
+const MAX_DEPTH = 10000;
+
+/** Whether `text` opens more than MAX_DEPTH objects or arrays at once (outside strings). */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) i = closingQuote(text, i);
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_DEPTH) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Where the string opened at `open` ends (its closing quote, or the end of the text), escapes skipped. */
+function closingQuote(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
+  }
+  return text.length;
+}
+
 /** Parses stdin; for VERSION only the requested cniVersion matters. */
 export function decodeStdin(text: string): Json {
+  if (tooDeep(text)) throw new CniError(CNI_CODE.DECODE_FAILURE, 'cannot decode the network configuration: exceeded max depth');
   let v: unknown;
   try {
     v = JSON.parse(text);

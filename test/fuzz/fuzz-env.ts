@@ -49,12 +49,12 @@ function intEnv(name: string, dflt: number): number {
 }
 
 /**
- * The settings of this run; `scale` divides the run count for targets whose inputs are expensive
- * (a process each), `smokeRuns` is the target's run count when FUZZ_RUNS is not set.
+ * The settings of this run; `smokeRuns` is the target's run count when FUZZ_RUNS is not set (fewer
+ * for targets whose inputs are expensive). A campaign's FUZZ_RUNS is every target's count.
  */
-export function fuzzSettings(scale = 1, smokeRuns = DEFAULT_RUNS): FuzzSettings {
+export function fuzzSettings(smokeRuns = DEFAULT_RUNS): FuzzSettings {
   return {
-    runs: Math.max(1, Math.floor(intEnv('FUZZ_RUNS', smokeRuns) / scale)),
+    runs: Math.max(1, intEnv('FUZZ_RUNS', smokeRuns)),
     seed: intEnv('FUZZ_SEED', DEFAULT_SEED),
     path: process.env['FUZZ_PATH'] || undefined,
     campaign: process.env['FUZZ_CAMPAIGN'] === '1',
@@ -76,7 +76,7 @@ export const BATCH = 256;
 
 /** A test's time limit that grows with the run (a campaign's million inputs take long). */
 export function fuzzTimeoutMs(smokeRuns: number, msPerInput: number): number {
-  return 120_000 + fuzzSettings(1, smokeRuns).runs * msPerInput;
+  return 120_000 + fuzzSettings(smokeRuns).runs * msPerInput;
 }
 
 /** A campaign prints a FUZZ-PROGRESS line this often, so a run cut short still has its figures. */
@@ -254,7 +254,7 @@ export async function fuzz<T>(
   check: (input: T, worker: number) => void | Promise<void>,
   opts: FuzzOptions = {},
 ): Promise<void> {
-  const s = fuzzSettings(1, opts.smokeRuns);
+  const s = fuzzSettings(opts.smokeRuns);
   const hangMs = opts.hangMs ?? HANG_MS;
   const workers = Math.max(1, opts.concurrency ?? 1);
   const tally = new FuzzTally(target);

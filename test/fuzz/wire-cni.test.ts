@@ -17,8 +17,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { cleanupAll, tmpDir } from '../helpers/proc.js';
 import { createNetns, deleteNetns, runId } from '../helpers/netns.js';
@@ -170,5 +171,33 @@ test('names from the runtime and the config reach no shell as code', { timeout: 
     for (const m of marks) rmSync(m, { force: true });
     await deleteNetns(ns);
     await deleteNetns(ovsNs);
+  }
+});
+
+test('a configuration nested deeper than Go decodes is undecodable (code 6) in ovnts-cni as in the reference bridge plugin', async () => {
+  const bridge = ['/usr/lib/cni/bridge', '/opt/cni/bin/bridge'].find((p) => existsSync(p));
+  assert.ok(bridge !== undefined, 'the reference plugins (containernetworking-plugins) are installed');
+  const env = {
+    PATH: process.env['PATH'],
+    CNI_COMMAND: 'ADD',
+    CNI_CONTAINERID: 'c1',
+    CNI_NETNS: join(dir.path, 'no-netns'),
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: dirname(bridge),
+  };
+  const codeOf = (stdout: string): unknown => (JSON.parse(stdout) as { code?: unknown }).code;
+  const deep = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  // Brackets inside strings (after an escaped quote too) open nothing.
+  const texts = [deep(10_000), deep(10_001), deep(100_000), `{"name":"${'{'.repeat(20_000)}"}`, `{"name":"\\"${'['.repeat(20_000)}"}`];
+  for (const text of texts) {
+    const what = text.slice(0, 24);
+    const real: SpawnSyncReturns<string> = spawnSync(bridge, [], { input: text, env, encoding: 'utf8' });
+    const ours = await runPlugin(env, text);
+    assert.equal(ours.exitCode, 1);
+    assert.equal(
+      codeOf(ours.stdout) === CNI_CODE.DECODE_FAILURE,
+      codeOf(real.stdout) === CNI_CODE.DECODE_FAILURE,
+      `${what}…: ${ours.stdout} vs ${real.stdout}`,
+    );
   }
 });

@@ -186,7 +186,7 @@ test(
         if (res.status !== 200 && typeof o['Err'] !== 'string') throw new FuzzFailure(`no Err: ${what}`);
         if (typeof o['PoolID'] === 'string' && poolIds.length < 50) poolIds.push(o['PoolID']);
       },
-      { smokeRuns: 600, hangMs: 10_000, concurrency: 4, pid: () => plugin?.pid },
+      { smokeRuns: 600, hangMs: 10_000, concurrency: 8, pid: () => plugin?.pid },
     );
     assert.ok(plugin?.running(), 'the plugin is alive');
     const r = await post('Plugin.Activate', 'POST', '{}');

@@ -43,7 +43,7 @@ function verdict(r: { stdout: string; stderr: string; code: number | null; timed
 const KNOWN = /is_chassis_resident/;
 
 test('fuzz sample: ovnts trace and ovn-trace accept and refuse the same matches', { timeout: 900_000 }, async () => {
-  const n = Math.min(fuzzSettings(1, 40).runs, 5000);
+  const n = Math.min(fuzzSettings(40).runs, 5000);
   const real = realFlows();
   // The inputs that once disagreed come first.
   const past = regressions('lflow-vs-ovn-trace').map((r) => r.input as string);

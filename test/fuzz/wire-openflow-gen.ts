@@ -102,9 +102,12 @@ export function switchFrames(): fc.Arbitrary<Uint8Array> {
     { weight: 1, arbitrary: fc.constantFrom(...real) },
     {
       weight: 1,
-      arbitrary: fc
-        .tuple(fc.nat(255), fc.integer({ min: 8, max: 0xffff }))
-        .map(([type, len]) => Uint8Array.from([6, type, ...u16(len), 0, 0, 0, 1, ...new Uint8Array(len - 8)])),
+      arbitrary: fc.tuple(fc.nat(255), fc.integer({ min: 8, max: 0xffff })).map(([type, len]) => {
+        // The header, then zeros to `len` (built in place: spreading 64 KiB into an array took a fifth of the target's time).
+        const frame = new Uint8Array(len);
+        frame.set([6, type, ...u16(len), 0, 0, 0, 1]);
+        return frame;
+      }),
     },
   );
 }

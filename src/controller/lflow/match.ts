@@ -6,7 +6,15 @@
  * `reg14`/`reg15`, `is_chassis_resident()` is decided here from the local
  * bindings, and the logical datapath is the caller's `metadata` test.
  */
-import { expandMatch, parseMatch, toConjunctions, type Conjunction, type MatchLookups, type NormExpr } from '../../lib/lflow/index.js';
+import {
+  LflowError,
+  expandMatch,
+  parseMatch,
+  toConjunctions,
+  type Conjunction,
+  type MatchLookups,
+  type NormExpr,
+} from '../../lib/lflow/index.js';
 import { fieldInfo, matchField, normalizeMatch, ones, type Match } from '../../openflow/flow.js';
 import { BASE_FIELDS } from './fields.js';
 
@@ -161,6 +169,9 @@ function plainMatches(conjunctions: readonly Conjunction[], ctx: MatchContext): 
   return out;
 }
 
+/** The most plain flows one match may expand to: toConjunctions's default limit. */
+const MAX_PLAIN_FLOWS = 10000;
+
 /** A `metadata=<datapath key>` test. */
 export function metadataTest(key: number): FieldTest {
   return { field: 'metadata', value: BigInt(key), mask: ones(64) };
@@ -266,14 +277,16 @@ export function planMatch(text: string, ctx: MatchContext, shape: MatchShape = m
   // those out rather than making them a dimension of a conjunctive match.
   const prereqDim = (els: OfMatch[]): boolean => els.every((m) => m.size === 1 && m.has('dl_type'));
   if (live.length >= 2 && live.every((els) => els.length >= 2 && !prereqDim(els))) return { kind: 'conj', base, dims: live };
-  // Fewer than two real sets: the product is small, plain flows as OVN makes them.
+  // Fewer than two real sets, or sets beside eth.type's alternatives: plain flows as OVN makes them, within
+  // the limit toConjunctions keeps (four `ct_mark != {...}` of 32 alternatives each are a million flows).
   let acc: OfMatch[] = [base];
   for (const els of live) {
     const next: OfMatch[] = [];
     for (const a of acc)
       for (const m of els) {
         const x = mergeMatches(a, m);
-        if (x !== undefined) next.push(x);
+        if (x !== undefined && next.push(x) > MAX_PLAIN_FLOWS)
+          throw new LflowError(`Match expands to more than ${MAX_PLAIN_FLOWS} conjunctions.`, 0, text);
       }
     acc = next;
   }
