@@ -136,7 +136,14 @@ test(
     // A network with ports cannot go: refused, the network stays.
     refused(await host.container('net-delete', 'nb'), /Failed to delete network|Unable to complete operation|in use/i);
     okLines(await host.container('endpoint-delete', 'nbp0'), 'endpoint-delete');
-    okLines(await host.container('net-delete', 'nb'), 'net-delete');
+    // The IPAM here is the real neutron-server on sqlite, which under load sometimes answers 500
+    // (its "database is locked"; bench:ipam sees it, and a CI run saw it on this call): that answer alone is retried.
+    let deleted = await host.container('net-delete', 'nb');
+    for (let i = 0; i < 3 && deleted.code !== 0 && /internal server error/.test(deleted.stderr); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      deleted = await host.container('net-delete', 'nb');
+    }
+    okLines(deleted, 'net-delete');
     assert.equal((await dockerd.docker('ps', '-aq')).trim(), '');
     assert.deepEqual(
       (await host.ovs.vsctl('br-get-external-id', 'br-int'))
