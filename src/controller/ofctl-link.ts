@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import type { FlowDiff, SwitchLink } from './ofctrl.js';
 import { FlowModelError, type Flow } from '../openflow/flow.js';
 import { formatActions, formatMatch, parseFlow } from '../openflow/flow-text.js';
+import { splitTop } from '../openflow/text-values.js';
 import { flowContent, flowIdentity, sameBuiltContent } from './flow-keys.js';
 
 /** A flow in ovs-ofctl syntax. `match` is the match without table and priority, `actions` what follows `actions=`. */
@@ -27,21 +28,9 @@ export interface TextFlow {
   readonly cookie?: bigint;
 }
 
-/** Splits a match on the commas between fields (not inside brackets or parentheses). */
+/** A match's fields: split on the commas between them (not inside brackets or parentheses), empty ones dropped. */
 function matchFields(match: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of match) {
-    if (ch === '(' || ch === '[') depth++;
-    else if (ch === ')' || ch === ']') depth--;
-    if (ch === ',' && depth === 0) {
-      if (cur !== '') out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim() !== '') out.push(cur.trim());
-  return out;
+  return splitTop(match).filter((f) => f !== '');
 }
 
 /** The flow's identity: table, priority and the set of match fields (OVS prints them in its own order). */
